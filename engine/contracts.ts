@@ -7,6 +7,8 @@
  * sub-millisecond precision allowed); durations are float milliseconds as k6 reports them.
  */
 
+import type { Options } from 'k6/options';
+
 /** k6 metric types (`--out json` "type" field). */
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 /** k6 value types (`--out json` "contains" field). */
@@ -113,6 +115,23 @@ export interface ModuleContext {
   readonly env: Readonly<Record<string, string>>;
   /** Which lifecycle stage is running: k6 forbids some calls outside 'iteration' or 'init'. */
   stage(): 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
+  /** The running iteration (undefined outside iterations), for `k6/execution`. */
+  iteration(): IterationContext | undefined;
+  /** The test's resolved k6 options (known after the first VU's init code ran; `{}` before). */
+  options(): Readonly<Options>;
+  /** Per-VU tags (`exec.vu.tags`), merged into currentTags(). Mutable by the script. */
+  readonly vuTags: Record<string, string>;
+  /** Current group path (`::a::b`, '' at the root); `k6`'s group() sets it, currentTags() reflects it. */
+  groupPath(): string;
+  setGroupPath(path: string): void;
+  /** Declares a custom metric (k6/metrics); throws on an invalid name or a conflicting redefinition. */
+  defineMetric(name: string, type: MetricType, contains: ValueType): MetricDefinition;
+  /** `exec.test.abort(reason)`: stops the whole test, exit code 108. */
+  abortTest(reason?: string): never;
+  /** Warns once per key (e.g. a call site that forgot `await`). */
+  warnOnce(key: string, message: string): void;
+  /** Script logging (console.*), with k6's level prefixes. */
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
 
 /** A k6 module implementation: called once per VU with that VU's context; returns the module's exports. */
