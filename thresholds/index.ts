@@ -1,0 +1,124 @@
+/**
+ * Threshold builders: turn a profile's numbers into k6 `thresholds` keyed by tagged sub-metrics
+ * (`http_req_duration{endpoint:health}`), so reports break the verdict down by endpoint, mode and class.
+ * `PROFILE` picks the profile (`mvp` by default, `production` for the design's targets).
+ */
+import { oneOf, type Env } from '../lib/config.ts';
+import { M } from '../lib/metric-names.ts';
+import {
+  PROFILE_NAMES,
+  PROFILES,
+  type ApiEndpoint,
+  type Profile,
+  type QueryClass,
+  type TaskMode,
+} from './targets.ts';
+
+export * from './targets.ts';
+
+/** k6 thresholds: metric (or sub-metric) → expressions. */
+export type ThresholdMap = Record<string, string[]>;
+
+export function selectProfile(env: Env): Profile {
+  return PROFILES[oneOf(env, 'PROFILE', PROFILE_NAMES, 'mvp')];
+}
+
+const ms = (n: number): string => String(Math.round(n));
+
+export function apiThresholds(p: Profile, endpoints: readonly ApiEndpoint[]): ThresholdMap {
+  const t: ThresholdMap = { http_req_failed: [`rate<${p.api.maxErrorRate}`] };
+  for (const e of endpoints) {
+    const p95 = p.api.p95Ms[e];
+    t[`http_req_duration{endpoint:${e}}`] = [`p(95)<${ms(p95)}`, `p(99)<${ms(p95 * p.api.p99Factor)}`];
+  }
+  return t;
+}
+
+export function websocketThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.wsFanoutLatency]: [`p(95)<${ms(p.websocket.messageP95Ms)}`],
+    [M.wsConnectionSetup]: [`p(95)<${ms(p.websocket.connectP95Ms)}`],
+    [M.wsFanoutMissedRate]: [`rate<=${p.websocket.maxMissedRate}`],
+    [M.wsFanoutDuplicates]: [`count<=${p.websocket.maxDuplicates}`],
+    [M.wsConnectFailed]: ['rate<0.01'],
+  };
+}
+
+export function slackThresholds(p: Profile): ThresholdMap {
+  return {
+    [`${M.slackE2eLatency}{complexity:simple}`]: [`p(95)<${ms(p.slack.simpleP95Ms)}`],
+    [`${M.slackE2eLatency}{complexity:complex}`]: [`p(95)<${ms(p.slack.complexP95Ms)}`],
+    [M.slackReplyMissing]: [`rate<=${p.slack.maxMissingRate}`],
+    [M.slackEventAccepted]: ['rate>0.99'],
+  };
+}
+
+export function eventbusThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.busDeliveryLatency]: [`p(95)<${ms(p.eventbus.deliveryP95Ms)}`],
+    [M.busLost]: [`count<=${p.eventbus.maxLost}`],
+    [M.busDuplicated]: [`count<=${p.eventbus.maxDuplicates}`],
+    [M.busQueueDepth]: [`value<=${p.eventbus.maxQueueDepth}`],
+    [M.busPublishFailed]: [`rate<=${p.eventbus.maxPublishErrorRate}`],
+  };
+}
+
+export function dbThresholds(p: Profile, classes: readonly QueryClass[]): ThresholdMap {
+  const t: ThresholdMap = { [M.dbQueryFailed]: [`rate<${p.db.maxErrorRate}`] };
+  for (const c of classes) t[`${M.dbQueryDuration}{query_class:${c}}`] = [`p(95)<${ms(p.db.p95Ms[c])}`];
+  return t;
+}
+
+export function llmThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.llmTtft]: [`p(95)<${ms(p.llm.ttftP95Ms)}`],
+    [M.llmTokensPerSecond]: [`med>${p.llm.minTokensPerSecondMedian}`],
+    [M.llmTotalTime]: [`p(95)<${ms(p.llm.totalP95Ms)}`],
+    [M.llmFailed]: [`rate<${p.llm.maxErrorRate}`],
+  };
+}
+
+/** Objective for N agents: the entry for N, else the next larger listed count, else the largest. */
+export function allHealthyObjectiveMs(p: Profile, n: number): number {
+  const entries = Object.entries(p.agents.allHealthyMs)
+    .map(([k, v]) => [Number(k), v] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const hit = entries.find(([k]) => k >= n) ?? entries[entries.length - 1];
+  if (hit === undefined) throw new Error(`profile ${p.name} lists no agents.allHealthyMs objectives`);
+  return hit[1];
+}
+
+export function agentThresholds(p: Profile, counts: readonly number[]): ThresholdMap {
+  const t: ThresholdMap = {
+    [M.agentsSpawnFailed]: [`rate<${p.agents.maxErrorRate}`],
+    [M.agentMemory]: [`max<${p.agents.maxMemoryPerAgentBytes}`],
+  };
+  for (const n of counts) t[`${M.agentsAllHealthy}{agents:${n}}`] = [`max<${ms(allHealthyObjectiveMs(p, n))}`];
+  return t;
+}
+
+/** `expected`: tasks each mode must complete in the run (0 = no throughput threshold). */
+export function taskThresholds(p: Profile, modes: readonly TaskMode[], expected: Partial<Record<TaskMode, number>> = {}): ThresholdMap {
+  const t: ThresholdMap = { [M.taskFailed]: [`rate<${p.tasks.maxErrorRate}`], http_req_failed: [`rate<${p.tasks.maxErrorRate}`] };
+  for (const m of modes) {
+    t[`${M.taskLatency}{mode:${m}}`] = [`p(95)<${ms(p.tasks.latencyP95Ms[m])}`];
+    const n = expected[m] ?? 0;
+    if (n > 0) t[`${M.taskCompleted}{mode:${m}}`] = [`count>=${Math.floor(n)}`];
+  }
+  return t;
+}
+
+export function soakThresholds(p: Profile): ThresholdMap {
+  return {
+    'http_req_duration{scenario:traffic}': [`p(95)<${ms(p.soak.p95Ms)}`],
+    'http_req_failed{scenario:traffic}': [`rate<${p.soak.maxErrorRate}`],
+    [M.monitorScrapeFailed]: ['rate<0.1'],
+  };
+}
+
+/** Merges threshold maps; expressions for the same metric are concatenated. */
+export function mergeThresholds(...maps: readonly ThresholdMap[]): ThresholdMap {
+  const out: ThresholdMap = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = [...(out[k] ?? []), ...v];
+  return out;
+}

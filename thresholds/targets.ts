@@ -1,0 +1,165 @@
+/**
+ * Threshold profiles as typed data: the numbers each scenario is judged by.
+ *
+ * `production` holds the design's targets (docs: shared design, first table). `mvp` is the looser bar for a
+ * platform's first releases and the default, so a healthy system on a busy CI machine passes while real faults
+ * (added latency, errors, loss) still fail it. Select with `PROFILE=production`.
+ */
+
+/** The API endpoints with their own latency objective (the `endpoint` tag on requests). */
+export const API_ENDPOINTS = ['health', 'agents_list', 'agent_status', 'agent_logs', 'agent_start'] as const;
+export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
+
+/** Task execution modes of the platform (the `mode` tag). */
+export const TASK_MODES = ['collaborative', 'autonomous', 'continuous', 'scheduled'] as const;
+export type TaskMode = (typeof TASK_MODES)[number];
+
+/** Database query classes (the `query_class` tag). */
+export const QUERY_CLASSES = ['simple_select', 'join', 'bulk_insert', 'json_query'] as const;
+export type QueryClass = (typeof QUERY_CLASSES)[number];
+
+export interface ApiTargets {
+  /** P95 latency objective per endpoint, ms. */
+  readonly p95Ms: Readonly<Record<ApiEndpoint, number>>;
+  /** P99 objective as a multiple of the P95 one. */
+  readonly p99Factor: number;
+  /** Highest accepted share of failed requests (0..1). */
+  readonly maxErrorRate: number;
+}
+
+export interface WebSocketTargets {
+  /** Publish → subscriber latency, P95 ms. */
+  readonly messageP95Ms: number;
+  /** Connection setup, P95 ms. */
+  readonly connectP95Ms: number;
+  /** Highest accepted share of expected messages a subscriber missed (0..1). */
+  readonly maxMissedRate: number;
+  readonly maxDuplicates: number;
+}
+
+export interface SlackTargets {
+  readonly simpleP95Ms: number;
+  readonly complexP95Ms: number;
+  /** Highest accepted share of events without a reply before the deadline (0..1). */
+  readonly maxMissingRate: number;
+}
+
+export interface EventBusTargets {
+  readonly deliveryP95Ms: number;
+  /** Lost messages accepted (the design says zero). */
+  readonly maxLost: number;
+  readonly maxDuplicates: number;
+  /** Highest queue depth seen on the topic ("no queue build-up"). */
+  readonly maxQueueDepth: number;
+  readonly maxPublishErrorRate: number;
+}
+
+export interface DbTargets {
+  readonly p95Ms: Readonly<Record<QueryClass, number>>;
+  readonly maxErrorRate: number;
+}
+
+export interface LlmTargets {
+  readonly ttftP95Ms: number;
+  /** Lowest accepted median tokens/s per stream. */
+  readonly minTokensPerSecondMedian: number;
+  readonly totalP95Ms: number;
+  readonly maxErrorRate: number;
+}
+
+export interface AgentTargets {
+  /** Time until all N agents are healthy, ms, for each N listed; other counts use the next larger N listed. */
+  readonly allHealthyMs: Readonly<Record<number, number>>;
+  readonly maxErrorRate: number;
+  /** Highest memory per agent reported by the platform, bytes. */
+  readonly maxMemoryPerAgentBytes: number;
+}
+
+export interface TaskTargets {
+  /** Minimum completed tasks per second per mode at full size (used to size the arrival rate). */
+  readonly ratePerSecond: Readonly<Record<TaskMode, number>>;
+  /** Submit → completed, P95 ms per mode. */
+  readonly latencyP95Ms: Readonly<Record<TaskMode, number>>;
+  readonly maxErrorRate: number;
+}
+
+/** Soak budget: read by the soak analysis of the report, not a k6 threshold. */
+export interface SoakBudget {
+  readonly memoryGrowthMbPerHour: number;
+  readonly latencyDriftMsPerHour: number;
+  /** Growth of the error rate per hour (absolute, 0..1). */
+  readonly errorRateDriftPerHour: number;
+  readonly maxErrorRate: number;
+  readonly p95Ms: number;
+}
+
+export interface Profile {
+  readonly name: ProfileName;
+  readonly description: string;
+  readonly api: ApiTargets;
+  readonly websocket: WebSocketTargets;
+  readonly slack: SlackTargets;
+  readonly eventbus: EventBusTargets;
+  readonly db: DbTargets;
+  readonly llm: LlmTargets;
+  readonly agents: AgentTargets;
+  readonly tasks: TaskTargets;
+  readonly soak: SoakBudget;
+}
+
+export const PROFILE_NAMES = ['mvp', 'production'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** The per-endpoint API profile of the design: health 50, agents list 100, status 50, logs 200, start 500 ms (P95). */
+export const API_ENDPOINT_P95_MS: Readonly<Record<ApiEndpoint, number>> = {
+  health: 50,
+  agents_list: 100,
+  agent_status: 50,
+  agent_logs: 200,
+  agent_start: 500,
+};
+
+/** WebSocket message latency objective of the design, P95 ms. */
+export const WS_MESSAGE_P95_MS = 100;
+
+export const production: Profile = {
+  name: 'production',
+  description: 'the design targets: what a platform must meet before real traffic',
+  api: { p95Ms: API_ENDPOINT_P95_MS, p99Factor: 2, maxErrorRate: 0.01 },
+  websocket: { messageP95Ms: WS_MESSAGE_P95_MS, connectP95Ms: 100, maxMissedRate: 0, maxDuplicates: 0 },
+  slack: { simpleP95Ms: 3000, complexP95Ms: 10_000, maxMissingRate: 0.01 },
+  eventbus: { deliveryP95Ms: 100, maxLost: 0, maxDuplicates: 0, maxQueueDepth: 1000, maxPublishErrorRate: 0.001 },
+  db: { p95Ms: { simple_select: 20, join: 50, bulk_insert: 200, json_query: 100 }, maxErrorRate: 0.01 },
+  llm: { ttftP95Ms: 1000, minTokensPerSecondMedian: 20, totalP95Ms: 10_000, maxErrorRate: 0.01 },
+  agents: { allHealthyMs: { 5: 3000, 20: 5000, 30: 7000 }, maxErrorRate: 0.01, maxMemoryPerAgentBytes: 512 * 1024 * 1024 },
+  tasks: {
+    ratePerSecond: { collaborative: 5, autonomous: 20, continuous: 5, scheduled: 5 },
+    latencyP95Ms: { collaborative: 5000, autonomous: 2000, continuous: 5000, scheduled: 5000 },
+    maxErrorRate: 0.01,
+  },
+  soak: { memoryGrowthMbPerHour: 10, latencyDriftMsPerHour: 5, errorRateDriftPerHour: 0.001, maxErrorRate: 0.01, p95Ms: 200 },
+};
+
+function scale(r: Readonly<Record<string, number>>, f: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v * f]));
+}
+
+export const mvp: Profile = {
+  name: 'mvp',
+  description: 'first-release bar (default): latency objectives 2x the design targets, errors up to 5 %, still zero loss',
+  api: { p95Ms: scale(API_ENDPOINT_P95_MS, 2) as Record<ApiEndpoint, number>, p99Factor: 2.5, maxErrorRate: 0.05 },
+  websocket: { messageP95Ms: 2 * WS_MESSAGE_P95_MS, connectP95Ms: 300, maxMissedRate: 0, maxDuplicates: 0 },
+  slack: { simpleP95Ms: 3000, complexP95Ms: 10_000, maxMissingRate: 0.05 },
+  eventbus: { deliveryP95Ms: 200, maxLost: 0, maxDuplicates: 0, maxQueueDepth: 5000, maxPublishErrorRate: 0.01 },
+  db: { p95Ms: { simple_select: 50, join: 100, bulk_insert: 500, json_query: 200 }, maxErrorRate: 0.05 },
+  llm: { ttftP95Ms: 2000, minTokensPerSecondMedian: 10, totalP95Ms: 20_000, maxErrorRate: 0.05 },
+  agents: { allHealthyMs: { 5: 5000, 20: 8000, 30: 10_000 }, maxErrorRate: 0.05, maxMemoryPerAgentBytes: 1024 * 1024 * 1024 },
+  tasks: {
+    ratePerSecond: { collaborative: 2, autonomous: 10, continuous: 2, scheduled: 2 },
+    latencyP95Ms: { collaborative: 10_000, autonomous: 5000, continuous: 10_000, scheduled: 10_000 },
+    maxErrorRate: 0.05,
+  },
+  soak: { memoryGrowthMbPerHour: 50, latencyDriftMsPerHour: 20, errorRateDriftPerHour: 0.005, maxErrorRate: 0.05, p95Ms: 500 },
+};
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = { mvp, production };
