@@ -1,0 +1,484 @@
+/**
+ * `k6/websockets` and `k6/experimental/websockets` on the embedded engine: a WebSocket class per VU
+ * with k6's API (browser-like events plus ping/pong, params headers/tags/compression) on top of `ws`.
+ *
+ * Semantics copied from k6 (grafana/k6 internal/js/modules/k6/websockets):
+ * - a bad URL throws from the constructor; a failed connection fires `error` then `close`;
+ * - `ws_sessions` and `ws_connecting` are emitted once per connection attempt, timed at its start;
+ *   `ws_msgs_sent`/`ws_msgs_received`/`ws_ping` per message/pong; `ws_session_duration` at close;
+ *   all carry the iteration's tags plus `status`, `subproto`, `url` (or `name` when set) and params tags;
+ * - a close the script did not ask for, with a code other than 1000/1001, fires `error` before `close`;
+ * - the iteration stays open until every socket it opened has closed; an interrupted iteration closes them;
+ * - a listener that throws closes the socket and fails the iteration with that error.
+ * Additions over k6 (harmless on k6 scripts): close events carry `code`, `reason` and `wasClean`.
+ */
+import { Blob as NodeBlob } from 'node:buffer';
+import type { Socket } from 'node:net';
+import WS from 'ws';
+import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
+
+/** Errors this module throws into scripts; tests branch on `code`. */
+export class WebSocketError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'WebSocketError';
+    this.code = code;
+  }
+}
+
+export const CONNECTING = 0;
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
+
+const EVENT_TYPES = ['open', 'message', 'error', 'close', 'ping', 'pong'] as const;
+type EventType = (typeof EVENT_TYPES)[number];
+type Listener = (event: WebSocketEvent) => unknown;
+
+export interface WebSocketEvent {
+  readonly type: EventType;
+  readonly target: unknown;
+  readonly timestamp: number;
+  readonly data?: unknown;
+  readonly origin?: string;
+  readonly error?: string;
+  readonly code?: number;
+  readonly reason?: string;
+  readonly wasClean?: boolean;
+}
+
+export interface WebSocketParams {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly compression?: string;
+  /** Accepted for API compatibility; cookie jars are not supported on the embedded engine. */
+  readonly jar?: unknown;
+}
+
+/** Parses and checks a WebSocket URL the way k6 does; throws `WebSocketError` with code `ws-bad-url`. */
+export function parseWebSocketUrl(raw: unknown): URL {
+  if (raw === undefined || raw === null) {
+    throw new WebSocketError('ws-bad-url', 'WebSocket requires a url: pass one like new WebSocket("ws://host:port/path")');
+  }
+  const text = typeof raw === 'string' ? raw : raw instanceof URL ? raw.href : JSON.stringify(raw);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} is not a valid URL: use a full URL like "ws://127.0.0.1:8080/ws"`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} has scheme "${url.protocol.slice(0, -1)}": use ws:// or wss://`);
+  }
+  if (url.hash !== '') {
+    throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} has a fragment "${url.hash}": remove it`);
+  }
+  return url;
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function stringRecord(value: unknown, what: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object') {
+    throw new WebSocketError('ws-bad-params', `WebSocket params.${what} must be an object of strings, got ${typeof value}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = String(v);
+  return out;
+}
+
+function parseParams(raw: unknown): { headers: Record<string, string>; tags: Record<string, string>; compression: boolean } {
+  if (raw === undefined || raw === null) return { headers: {}, tags: {}, compression: false };
+  if (typeof raw !== 'object') {
+    throw new WebSocketError('ws-bad-params', `WebSocket params must be an object like { headers, tags, compression }, got ${typeof raw}`);
+  }
+  const p = raw as Record<string, unknown>;
+  const compression = p.compression;
+  if (compression !== undefined && compression !== null && compression !== '' && compression !== 'deflate') {
+    throw new WebSocketError('ws-bad-params', `WebSocket params.compression ${JSON.stringify(compression)} is not supported: use "deflate" or leave it unset`);
+  }
+  return { headers: stringRecord(p.headers, 'headers'), tags: stringRecord(p.tags, 'tags'), compression: compression === 'deflate' };
+}
+
+function parseProtocols(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (typeof raw === 'string') return [raw];
+  if (Array.isArray(raw)) return raw.map((x) => String(x));
+  throw new WebSocketError('ws-bad-protocols', `WebSocket protocols must be a string or an array of strings, got ${typeof raw}`);
+}
+
+function isBlob(v: unknown): v is NodeBlob {
+  return v instanceof NodeBlob || (typeof Blob !== 'undefined' && v instanceof Blob);
+}
+
+/** Bytes of a send() payload; strings go as text frames. Blobs are read asynchronously (see `send`). */
+function binaryPayload(data: unknown): Buffer | undefined {
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+function byteLength(data: WS.RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function toBuffer(data: WS.RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  const out = new ArrayBuffer(b.length);
+  new Uint8Array(out).set(b);
+  return out;
+}
+
+/** The `WebSocket` constructor type the module exports (one class per VU, bound to its context). */
+export type WebSocketClass = new (url: unknown, protocols?: unknown, params?: unknown) => object;
+
+/** How long an interrupted iteration waits for a close handshake before dropping the TCP connection. */
+const INTERRUPT_CLOSE_GRACE_MS = 1000;
+
+export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
+  class WebSocket {
+    static readonly CONNECTING = CONNECTING;
+    static readonly OPEN = OPEN;
+    static readonly CLOSING = CLOSING;
+    static readonly CLOSED = CLOSED;
+    readonly CONNECTING = CONNECTING;
+    readonly OPEN = OPEN;
+    readonly CLOSING = CLOSING;
+    readonly CLOSED = CLOSED;
+
+    readonly url: string;
+    #readyState: ReadyState = CONNECTING;
+    #binaryType: 'blob' | 'arraybuffer' = 'blob';
+    #protocol = '';
+    #extensions = '';
+    #bufferedAmount = 0;
+    readonly #ws: WS;
+    readonly #listeners = new Map<EventType, Listener[]>();
+    readonly #on = new Map<EventType, Listener>();
+    #tags: Tags;
+    readonly #iterTags: Tags;
+    readonly #startWall: number;
+    readonly #startMono: number;
+    #socket: Socket | undefined;
+    #closeRequested = false;
+    /** Whether ws_sessions/ws_connecting were emitted for this attempt. */
+    #reported = false;
+    #opened = false;
+    #pingCounter = 0;
+    readonly #pings = new Map<string, number>();
+    #sendChain: Promise<void> | undefined;
+    #settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+    #failure: unknown;
+    #interruptTimer: NodeJS.Timeout | undefined;
+
+    constructor(url: unknown, protocols?: unknown, params?: unknown) {
+      const stage = ctx.stage();
+      if (stage === 'init') {
+        throw new WebSocketError('ws-in-init', 'new WebSocket() was called in init code: open sockets inside the default function, setup() or teardown()');
+      }
+      const parsed = parseWebSocketUrl(url);
+      const p = parseParams(params);
+      const subprotocols = parseProtocols(protocols);
+      this.url = parsed.href;
+      this.#iterTags = ctx.currentTags();
+      const tags: Record<string, string> = { ...this.#iterTags, ...p.tags };
+      tags.url = tags.name ?? this.url;
+      this.#tags = tags;
+      this.#startWall = ctx.clock.wallNow();
+      this.#startMono = ctx.clock.now();
+
+      this.#ws = new WS(this.url, subprotocols, {
+        headers: p.headers,
+        perMessageDeflate: p.compression,
+        handshakeTimeout: 60_000,
+        followRedirects: false,
+      });
+      this.#ws.on('upgrade', (res) => { this.#socket = res.socket; });
+      this.#ws.on('unexpected-response', (_req, res) => {
+        this.#socket = res.socket;
+        this.#connected(false, String(res.statusCode));
+        res.resume();
+        this.#closed(new Error(`websocket: bad handshake (HTTP ${res.statusCode})`), 1006, '', false);
+        this.#ws.terminate();
+      });
+      this.#ws.on('open', () => { this.#onOpen(); });
+      this.#ws.on('message', (data, isBinary) => { this.#onMessage(data, isBinary); });
+      this.#ws.on('ping', () => { this.#dispatch(this.#event('ping')); });
+      this.#ws.on('pong', (data) => { this.#onPong(data); });
+      this.#ws.on('error', (err) => {
+        if (!this.#reported) this.#connected(false, '');
+        this.#closed(err, 1006, '', false);
+      });
+      this.#ws.on('close', (code, reason) => {
+        const clean = code === 1000 || code === 1001;
+        const err = this.#closeRequested || clean ? undefined : new Error(`websocket: close ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`);
+        this.#closed(err, code, reason.toString(), code !== 1006);
+      });
+
+      if (stage === 'iteration') {
+        ctx.trackPending(new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; }));
+        const signal = ctx.iterationSignal();
+        if (signal !== undefined) {
+          const onAbort = (): void => { this.#interrupt(); };
+          if (signal.aborted) queueMicrotask(onAbort);
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }
+      }
+    }
+
+    get readyState(): ReadyState { return this.#readyState; }
+    get bufferedAmount(): number { return this.#bufferedAmount; }
+    get protocol(): string { return this.#protocol; }
+    get extensions(): string { return this.#extensions; }
+    get binaryType(): string { return this.#binaryType; }
+    set binaryType(v: string) {
+      if (v !== 'blob' && v !== 'arraybuffer') {
+        throw new WebSocketError('ws-bad-binary-type', `unknown binaryType ${JSON.stringify(v)}: the supported ones are "blob" and "arraybuffer"`);
+      }
+      this.#binaryType = v;
+    }
+
+    get onopen(): Listener | null { return this.#on.get('open') ?? null; }
+    set onopen(f: unknown) { this.#setOn('open', f); }
+    get onmessage(): Listener | null { return this.#on.get('message') ?? null; }
+    set onmessage(f: unknown) { this.#setOn('message', f); }
+    get onerror(): Listener | null { return this.#on.get('error') ?? null; }
+    set onerror(f: unknown) { this.#setOn('error', f); }
+    get onclose(): Listener | null { return this.#on.get('close') ?? null; }
+    set onclose(f: unknown) { this.#setOn('close', f); }
+    get onping(): Listener | null { return this.#on.get('ping') ?? null; }
+    set onping(f: unknown) { this.#setOn('ping', f); }
+    get onpong(): Listener | null { return this.#on.get('pong') ?? null; }
+    set onpong(f: unknown) { this.#setOn('pong', f); }
+
+    addEventListener(type: string, handler: unknown): void {
+      if (typeof handler !== 'function') {
+        throw new WebSocketError('ws-bad-handler', `handler for event type ${JSON.stringify(type)} isn't a callable function`);
+      }
+      if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+        ctx.log('warn', `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`);
+        return;
+      }
+      const t = type as EventType;
+      const list = this.#listeners.get(t) ?? [];
+      list.push(handler as Listener);
+      this.#listeners.set(t, list);
+    }
+
+    send(data: unknown): void {
+      this.#assertOpen('send');
+      if (typeof data === 'string') {
+        this.#write(data, Buffer.byteLength(data), false);
+        return;
+      }
+      const bin = binaryPayload(data);
+      if (bin !== undefined) {
+        this.#write(bin, bin.length, true);
+        return;
+      }
+      if (isBlob(data)) {
+        const blob = data;
+        this.#bufferedAmount += blob.size;
+        const previous = this.#sendChain ?? Promise.resolve();
+        const next = previous.then(async () => {
+          const buf = Buffer.from(await blob.arrayBuffer());
+          this.#bufferedAmount -= blob.size;
+          if (this.#readyState === OPEN) this.#write(buf, buf.length, true);
+        });
+        this.#sendChain = next.catch((e: unknown) => { this.#fail(e); });
+        return;
+      }
+      throw new WebSocketError('ws-bad-send', `unsupported send type ${data === null ? 'null' : typeof data}: send a string, an ArrayBuffer, a typed array/DataView or a Blob`);
+    }
+
+    ping(): void {
+      this.#assertOpen('ping');
+      const id = String(this.#pingCounter++);
+      this.#pings.set(id, ctx.clock.now());
+      this.#ws.ping(id);
+    }
+
+    close(code?: number, reason?: string): void {
+      if (this.#readyState === CLOSED || this.#readyState === CLOSING) return;
+      const c = code === undefined || code === 0 ? 1000 : code;
+      if (c !== 1000 && (c < 3000 || c > 4999)) {
+        throw new WebSocketError('ws-bad-close-code', `WebSocket close code ${c} is not allowed: use 1000 or a code from 3000 to 4999`);
+      }
+      const r = reason ?? '';
+      if (Buffer.byteLength(r) > 123) {
+        throw new WebSocketError('ws-bad-close-reason', `WebSocket close reason is ${Buffer.byteLength(r)} bytes: keep it at most 123 bytes`);
+      }
+      this.#closeRequested = true;
+      if (this.#readyState === CONNECTING) {
+        this.#readyState = CLOSING;
+        this.#ws.terminate();
+        return;
+      }
+      this.#readyState = CLOSING;
+      this.#ws.close(c, r);
+    }
+
+    #setOn(type: EventType, f: unknown): void {
+      if (f === null || f === undefined) {
+        this.#on.delete(type);
+        return;
+      }
+      if (typeof f !== 'function') {
+        throw new WebSocketError('ws-bad-handler', `a value for 'on${type}' should be callable, got ${typeof f}`);
+      }
+      this.#on.set(type, f as Listener);
+    }
+
+    #assertOpen(what: string): void {
+      if (this.#readyState !== OPEN) {
+        const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState] ?? String(this.#readyState);
+        throw new WebSocketError('ws-invalid-state', `InvalidStateError: WebSocket.${what}() called while the socket is ${state}: wait for the open event and do not use a closed socket`);
+      }
+    }
+
+    #write(data: string | Buffer, size: number, binary: boolean): void {
+      this.#bufferedAmount += size;
+      this.#ws.send(data, { binary }, (err) => {
+        this.#bufferedAmount -= size;
+        if (!(err instanceof Error)) this.#emit('ws_msgs_sent', 1);
+      });
+    }
+
+    #event(type: EventType, extra?: Partial<WebSocketEvent>): WebSocketEvent {
+      return { type, target: this, timestamp: ctx.clock.wallNow(), ...extra };
+    }
+
+    #emit(metric: string, value: number, time = ctx.clock.wallNow()): void {
+      ctx.emit([{ metric, time, value, tags: this.#tags }]);
+    }
+
+    #connected(ok: boolean, status: string): void {
+      if (this.#reported) return;
+      this.#reported = true;
+      this.#tags = Object.freeze({ ...this.#tags, status, subproto: ok ? this.#ws.protocol : '' });
+      const samples: Sample[] = [
+        { metric: 'ws_sessions', time: this.#startWall, value: 1, tags: this.#tags },
+        { metric: 'ws_connecting', time: this.#startWall, value: ctx.clock.now() - this.#startMono, tags: this.#tags },
+      ];
+      ctx.emit(samples);
+    }
+
+    #onOpen(): void {
+      this.#connected(true, '101');
+      this.#protocol = this.#ws.protocol;
+      this.#extensions = this.#ws.extensions;
+      if (this.#readyState !== CONNECTING) return;
+      this.#opened = true;
+      this.#readyState = OPEN;
+      this.#dispatch(this.#event('open'));
+    }
+
+    #onMessage(data: WS.RawData, isBinary: boolean): void {
+      if (this.#readyState !== OPEN) return;
+      this.#emit('ws_msgs_received', 1);
+      let payload: unknown;
+      if (!isBinary) payload = toBuffer(data).toString('utf8');
+      else if (this.#binaryType === 'arraybuffer') payload = toArrayBuffer(toBuffer(data));
+      else payload = new NodeBlob([toBuffer(data)]);
+      this.#dispatch(this.#event('message', { data: payload, origin: this.url }));
+    }
+
+    #onPong(data: Buffer): void {
+      const id = data.toString();
+      const sent = this.#pings.get(id);
+      if (sent !== undefined) {
+        this.#pings.delete(id);
+        this.#emit('ws_ping', ctx.clock.now() - sent);
+      } else if (byteLength(data) > 0) {
+        ctx.warnOnce(`ws-unknown-pong:${this.url}`, `received pong for unknown ping ID ${JSON.stringify(id)} on ${this.url}`);
+      }
+      this.#dispatch(this.#event('pong'));
+    }
+
+    /** Calls `on<type>` then the added listeners; a throwing (or rejecting) listener closes the socket and fails the iteration. */
+    #dispatch(ev: WebSocketEvent): boolean {
+      const on = this.#on.get(ev.type);
+      const all = on === undefined ? (this.#listeners.get(ev.type) ?? []) : [on, ...(this.#listeners.get(ev.type) ?? [])];
+      for (const fn of all) {
+        try {
+          const r = fn.call(undefined, ev);
+          if (r instanceof Promise) r.catch((e: unknown) => { this.#fail(e); });
+        } catch (e) {
+          this.#fail(e);
+          return false;
+        }
+      }
+      return true;
+    }
+
+    #fail(e: unknown): void {
+      this.#failure ??= toError(e);
+      if (this.#readyState !== CLOSED) {
+        this.#ws.terminate();
+        this.#closed(undefined, 1006, '', false);
+      } else {
+        this.#finish();
+      }
+    }
+
+    #interrupt(): void {
+      if (this.#readyState === CLOSED) return;
+      if (this.#readyState === CONNECTING) {
+        this.#closeRequested = true;
+        this.#ws.terminate();
+        return;
+      }
+      if (this.#readyState === OPEN) this.close(1000, '');
+      this.#interruptTimer = setTimeout(() => { this.#ws.terminate(); }, INTERRUPT_CLOSE_GRACE_MS);
+      this.#interruptTimer.unref();
+    }
+
+    #closed(err: Error | undefined, code: number, reason: string, wasClean: boolean): void {
+      if (this.#readyState === CLOSED) return;
+      this.#readyState = CLOSED;
+      if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
+      if (this.#opened) this.#emit('ws_session_duration', ctx.clock.now() - this.#startMono);
+      else if (!this.#reported && !this.#closeRequested) this.#connected(false, '');
+      this.#emitTraffic();
+      if (err !== undefined && !(!this.#opened && this.#closeRequested)) {
+        if (!this.#dispatch(this.#event('error', { error: err.message }))) return;
+      }
+      this.#dispatch(this.#event('close', { code, reason, wasClean }));
+      this.#finish();
+    }
+
+    #emitTraffic(): void {
+      const s = this.#socket;
+      if (s === undefined) return;
+      const time = ctx.clock.wallNow();
+      ctx.emit([
+        { metric: 'data_sent', time, value: s.bytesWritten, tags: this.#iterTags },
+        { metric: 'data_received', time, value: s.bytesRead, tags: this.#iterTags },
+      ]);
+    }
+
+    #finish(): void {
+      const settle = this.#settle;
+      if (settle === undefined) return;
+      this.#settle = undefined;
+      const done = (): void => {
+        if (this.#failure !== undefined) settle.reject(this.#failure);
+        else settle.resolve();
+      };
+      if (this.#sendChain !== undefined) void this.#sendChain.then(done);
+      else done();
+    }
+  }
+
+  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob } };
+};
