@@ -1,0 +1,364 @@
+/**
+ * Slack reply sink: a stand-in for the Slack Web API that a bot under test posts its replies to
+ * (`chat.postMessage`). It matches each reply to the event the load script sent, by correlation id, and
+ * lets the script read the match (long-poll `GET /matches/:id`), so the end-to-end latency
+ * (event sent → reply received) is measured on one clock, the sink's.
+ *
+ * Routes (JSON unless said otherwise):
+ * - `POST /api/chat.postMessage` (also `/chat.postMessage`): JSON or form-encoded, as Slack accepts.
+ *   Answers like Slack: `200 {"ok":true,"channel","ts","message"}`; `{"ok":false,"error":"channel_not_found"}`
+ *   without a channel; `{"ok":false,"error":"invalid_auth"}` when a token is required and missing/wrong.
+ * - `POST /expect` `{"correlationId", "keys"?: [alias…], "lateAfterMs"?}`: registers an event just before it is
+ *   sent; `registeredAt` starts its clock. Aliases (e.g. the event `ts` a real bot replies in) also match.
+ * - `GET /matches/:correlationId?timeoutMs=N`: waits up to N ms (default 10 s, max 120 s) for the reply.
+ *   `200 {"matched":true,"latencyMs","late",…}` or `200 {"matched":false}` at the timeout (the event then counts as
+ *   given up: a reply arriving later is `late`); `404 {"code":"SINK_UNKNOWN_CORRELATION"}` if never registered.
+ * - `GET /stats`: `{received, matched, unmatched, late, duplicates, pending, expected, givenUp}`.
+ * - `POST /reset`: forgets everything. `GET /health`: `{"status":"ok"}`.
+ *
+ * A reply is matched by, in order: `metadata.event_payload.correlation_id`, a `correlation_id=<id>` token in
+ * the text, then `thread_ts` against registered aliases. A reply matching nothing counts as `unmatched`;
+ * a second reply to the same event as `duplicates`; a reply after `lateAfterMs` or after the script gave up
+ * as `late`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackSinkOptions {
+  /** Listen address (default 127.0.0.1). */
+  readonly host?: string;
+  /** 0 (default) = a free port. */
+  readonly port?: number;
+  /** A reply this long after registration counts as late (default 30 s). */
+  readonly lateAfterMs?: number;
+  /** When set, `chat.postMessage` must carry `Authorization: Bearer <token>` (or a `token` field). */
+  readonly token?: string;
+  /** Most registered events kept; the oldest are forgotten beyond it (default 100,000). */
+  readonly maxTracked?: number;
+  /** Milliseconds clock (default Date.now); tests may inject one. */
+  readonly now?: () => number;
+}
+
+export interface SlackSinkStats {
+  /** `chat.postMessage` calls accepted. */
+  readonly received: number;
+  /** Replies matched to a registered event (first reply per event). */
+  readonly matched: number;
+  /** Replies that matched no registered event. */
+  readonly unmatched: number;
+  /** Matched replies that came after `lateAfterMs` or after the script stopped waiting. */
+  readonly late: number;
+  /** Further replies to an already answered event. */
+  readonly duplicates: number;
+  /** Registered events still without a reply. */
+  readonly pending: number;
+  /** Events registered in all. */
+  readonly expected: number;
+  /** Events whose waiter timed out before a reply came. */
+  readonly givenUp: number;
+}
+
+export interface SlackReply {
+  readonly channel: string;
+  readonly text: string;
+  readonly threadTs: string | null;
+  readonly correlationId: string | null;
+}
+
+export interface SlackSink {
+  /** Base URL, e.g. http://127.0.0.1:PORT. */
+  readonly url: string;
+  /** What to give a bot as its Slack API base (`SLACK_API_URL`): `${url}/api`. */
+  readonly apiUrl: string;
+  readonly port: number;
+  stats(): SlackSinkStats;
+  close(): Promise<void>;
+}
+
+interface Expectation {
+  readonly correlationId: string;
+  readonly keys: readonly string[];
+  readonly registeredAt: number;
+  readonly lateAfterMs: number;
+  givenUp: boolean;
+  match?: { readonly receivedAt: number; readonly late: boolean; readonly reply: SlackReply };
+  waiters: ((e: Expectation) => void)[];
+}
+
+const MAX_BODY = 1024 * 1024;
+const MAX_WAIT_MS = 120_000;
+
+class SinkError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new SinkError(413, 'SINK_BODY_TOO_LARGE', `request body over ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses a JSON or form-encoded body into a flat-ish object (form `metadata` may itself be JSON). */
+export function parseSlackBody(contentType: string | undefined, raw: string): Record<string, unknown> {
+  if (raw.trim() === '') return {};
+  if (contentType?.includes('application/x-www-form-urlencoded') === true) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(raw)) {
+      if (k === 'metadata') {
+        try {
+          out[k] = JSON.parse(v) as unknown;
+        } catch {
+          out[k] = v;
+        }
+      } else out[k] = v;
+    }
+    return out;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw) as unknown;
+  } catch {
+    throw new SinkError(400, 'SINK_BAD_JSON', `body is not JSON: ${raw.slice(0, 60)}`);
+  }
+  if (!isRecord(parsed)) throw new SinkError(400, 'SINK_BAD_JSON', 'body must be a JSON object');
+  return parsed;
+}
+
+/** The correlation id a reply carries: message metadata first, then a `correlation_id=<id>` token in the text. */
+export function replyCorrelationId(body: Record<string, unknown>): string | null {
+  const meta = body.metadata;
+  if (isRecord(meta) && isRecord(meta.event_payload)) {
+    const id = meta.event_payload.correlation_id;
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  const text = typeof body.text === 'string' ? body.text : '';
+  const m = /correlation_id=([A-Za-z0-9_.:-]+)/.exec(text);
+  return m?.[1] ?? null;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startSlackSink(o: SlackSinkOptions = {}): Promise<SlackSink> {
+  const now = o.now ?? Date.now;
+  const lateDefault = o.lateAfterMs ?? 30_000;
+  const maxTracked = o.maxTracked ?? 100_000;
+  const byId = new Map<string, Expectation>();
+  const byKey = new Map<string, Expectation>();
+  let received = 0;
+  let matched = 0;
+  let unmatched = 0;
+  let late = 0;
+  let duplicates = 0;
+  let expected = 0;
+  let givenUp = 0;
+  let tsCounter = 0;
+
+  function forget(e: Expectation): void {
+    byId.delete(e.correlationId);
+    for (const k of e.keys) if (byKey.get(k) === e) byKey.delete(k);
+  }
+
+  function register(body: Record<string, unknown>): Expectation {
+    const id = body.correlationId;
+    if (typeof id !== 'string' || id === '') {
+      throw new SinkError(400, 'SINK_BAD_EXPECT', 'POST /expect needs {"correlationId": "<non-empty string>"}');
+    }
+    if (byId.has(id)) throw new SinkError(409, 'SINK_DUPLICATE_CORRELATION', `correlation id ${id} is already registered`);
+    const aliases = Array.isArray(body.keys) ? body.keys.filter((k): k is string => typeof k === 'string' && k !== '') : [];
+    const lateAfter = typeof body.lateAfterMs === 'number' && body.lateAfterMs > 0 ? body.lateAfterMs : lateDefault;
+    const e: Expectation = { correlationId: id, keys: aliases, registeredAt: now(), lateAfterMs: lateAfter, givenUp: false, waiters: [] };
+    byId.set(id, e);
+    for (const k of aliases) byKey.set(k, e);
+    expected++;
+    while (byId.size > maxTracked) {
+      const oldest = byId.values().next().value;
+      if (oldest === undefined) break;
+      forget(oldest);
+    }
+    return e;
+  }
+
+  function receive(body: Record<string, unknown>): Record<string, unknown> {
+    const channel = typeof body.channel === 'string' ? body.channel : '';
+    if (channel === '') return { ok: false, error: 'channel_not_found' };
+    received++;
+    const text = typeof body.text === 'string' ? body.text : '';
+    const threadTs = typeof body.thread_ts === 'string' ? body.thread_ts : null;
+    const correlationId = replyCorrelationId(body);
+    const reply: SlackReply = { channel, text, threadTs, correlationId };
+    const e =
+      (correlationId !== null ? (byId.get(correlationId) ?? byKey.get(correlationId)) : undefined) ??
+      (threadTs !== null ? (byKey.get(threadTs) ?? byId.get(threadTs)) : undefined);
+    const at = now();
+    if (e === undefined) unmatched++;
+    else if (e.match !== undefined) duplicates++;
+    else {
+      const isLate = e.givenUp || at - e.registeredAt > e.lateAfterMs;
+      e.match = { receivedAt: at, late: isLate, reply };
+      matched++;
+      if (isLate) late++;
+      const ws = e.waiters;
+      e.waiters = [];
+      for (const w of ws) w(e);
+    }
+    tsCounter++;
+    const ts = `${Math.floor(at / 1000)}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+    return { ok: true, channel, ts, message: { type: 'message', text, ts, ...(threadTs !== null ? { thread_ts: threadTs } : {}) } };
+  }
+
+  function matchBody(e: Expectation): Record<string, unknown> {
+    if (e.match === undefined) return { matched: false, correlationId: e.correlationId, registeredAt: e.registeredAt };
+    return {
+      matched: true,
+      correlationId: e.correlationId,
+      registeredAt: e.registeredAt,
+      receivedAt: e.match.receivedAt,
+      latencyMs: e.match.receivedAt - e.registeredAt,
+      late: e.match.late,
+      reply: e.match.reply,
+    };
+  }
+
+  function stats(): SlackSinkStats {
+    let pending = 0;
+    for (const e of byId.values()) if (e.match === undefined) pending++;
+    return { received, matched, unmatched, late, duplicates, pending, expected, givenUp };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sink');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (method === 'POST' && (path === '/api/chat.postMessage' || path === '/chat.postMessage')) {
+      const body = parseSlackBody(req.headers['content-type'], await readBody(req));
+      if (o.token !== undefined) {
+        const auth = req.headers.authorization ?? '';
+        const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof body.token === 'string' ? body.token : '';
+        if (given !== o.token) {
+          send(res, 200, { ok: false, error: 'invalid_auth' });
+          return;
+        }
+      }
+      send(res, 200, receive(body));
+      return;
+    }
+    if (method === 'POST' && path === '/expect') {
+      const e = register(parseSlackBody('application/json', await readBody(req)));
+      send(res, 200, { ok: true, correlationId: e.correlationId, registeredAt: e.registeredAt });
+      return;
+    }
+    const m = /^\/matches\/([^/]+)$/.exec(path);
+    if (method === 'GET' && m?.[1] !== undefined) {
+      const id = decodeURIComponent(m[1]);
+      const e = byId.get(id);
+      if (e === undefined) throw new SinkError(404, 'SINK_UNKNOWN_CORRELATION', `correlation id ${id} was never registered: POST /expect first`);
+      if (e.match !== undefined) {
+        send(res, 200, matchBody(e));
+        return;
+      }
+      const t = Number(url.searchParams.get('timeoutMs') ?? '10000');
+      const timeoutMs = Number.isFinite(t) ? Math.min(Math.max(t, 0), MAX_WAIT_MS) : 10_000;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          e.waiters = e.waiters.filter((w) => w !== waiter);
+          if (e.match === undefined && !e.givenUp) {
+            e.givenUp = true;
+            givenUp++;
+          }
+          send(res, 200, matchBody(e));
+          resolve();
+        }, timeoutMs);
+        const waiter = (x: Expectation): void => {
+          clearTimeout(timer);
+          send(res, 200, matchBody(x));
+          resolve();
+        };
+        e.waiters.push(waiter);
+        res.on('close', () => {
+          clearTimeout(timer);
+          e.waiters = e.waiters.filter((w) => w !== waiter);
+          resolve();
+        });
+      });
+      return;
+    }
+    if (method === 'GET' && path === '/stats') {
+      send(res, 200, stats());
+      return;
+    }
+    if (method === 'POST' && path === '/reset') {
+      for (const e of byId.values()) for (const w of e.waiters) w(e);
+      byId.clear();
+      byKey.clear();
+      received = matched = unmatched = late = duplicates = expected = givenUp = 0;
+      send(res, 200, { ok: true });
+      return;
+    }
+    if (method === 'GET' && path === '/health') {
+      send(res, 200, { status: 'ok' });
+      return;
+    }
+    throw new SinkError(404, 'SINK_NOT_FOUND', `no route ${method} ${path}: see src/slack-sink/index.ts for the routes`);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      if (err instanceof SinkError) send(res, err.status, { ok: false, error: err.message, code: err.code });
+      else send(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err), code: 'SINK_INTERNAL' });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  return {
+    url,
+    apiUrl: `${url}/api`,
+    port: addr.port,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const e of byId.values()) for (const w of e.waiters) w(e);
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}

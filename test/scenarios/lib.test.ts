@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import * as cfg from '../../lib/config.ts';
+import { SequenceTracker } from '../../lib/sequence.ts';
+import { parsePrometheus, promMax, promValue } from '../../lib/prom.ts';
+import { appMention, signatureBase, signatureWith, signedHeadersWith } from '../../lib/slack-payload.ts';
+import { correlationId, slackTs } from '../../lib/correlation.ts';
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof cfg.ConfigError) return `${e.code}:${e.variable}`;
+    throw e;
+  }
+  return 'no error';
+}
+
+void test('config: defaults, parsing and one-line errors with stable codes', () => {
+  assert.equal(cfg.int({}, 'N', 5), 5, 'default');
+  assert.equal(cfg.int({ N: ' 12 ' }, 'N', 5), 12, 'trimmed');
+  assert.equal(cfg.int({ N: '' }, 'N', 5), 5, 'empty = unset');
+  assert.equal(code(() => cfg.int({ N: '1.5' }, 'N', 5)), 'config-invalid:N');
+  assert.equal(code(() => cfg.int({ N: '0' }, 'N', 5, { min: 1 })), 'config-invalid:N');
+  assert.equal(code(() => cfg.num({ R: 'abc' }, 'R', 1)), 'config-invalid:R');
+  assert.equal(cfg.num({ R: '2.5' }, 'R', 1), 2.5);
+  assert.equal(cfg.bool({ B: 'yes' }, 'B', false), true);
+  assert.equal(code(() => cfg.bool({ B: 'maybe' }, 'B', false)), 'config-invalid:B');
+  assert.equal(cfg.oneOf({ P: 'LIGHT' }, 'P', ['light', 'heavy'] as const, 'heavy'), 'light');
+  assert.equal(code(() => cfg.oneOf({ P: 'huge' }, 'P', ['light', 'heavy'] as const, 'heavy')), 'config-invalid:P');
+  assert.equal(cfg.duration({ D: '8h' }, 'D', '1m'), '8h');
+  assert.equal(code(() => cfg.duration({ D: '8 hours' }, 'D', '1m')), 'config-invalid:D');
+  assert.equal(code(() => cfg.required({}, 'X', 'set it')), 'config-missing:X');
+  assert.deepEqual(cfg.list({ L: 'a, b,,c' }, 'L', []), ['a', 'b', 'c']);
+  try {
+    cfg.int({ WS_CLIENTS: 'lots' }, 'WS_CLIENTS', 10);
+    assert.fail('expected an error');
+  } catch (e) {
+    assert.ok(e instanceof cfg.ConfigError);
+    assert.match(e.message, /^WS_CLIENTS must be an integer, got "lots"/);
+    assert.doesNotMatch(e.message, /\n/);
+  }
+});
+
+void test('config: durations, size and target', () => {
+  assert.equal(cfg.parseDuration('1m30s'), 90_000);
+  assert.equal(cfg.parseDuration('500ms'), 500);
+  assert.equal(cfg.parseDuration('2'), 2000);
+  assert.equal(cfg.parseDuration('1d'), undefined);
+  assert.equal(cfg.size({}), 'smoke');
+  assert.equal(cfg.size({ SIZE: 'full' }), 'full');
+  assert.equal(code(() => cfg.size({ SIZE: 'big' })), 'config-invalid:SIZE');
+  assert.equal(cfg.bySize('full', { smoke: 1, full: 2 }), 2);
+  assert.deepEqual(cfg.target({ BASE_URL: 'http://127.0.0.1:8080/' }), { baseUrl: 'http://127.0.0.1:8080', wsUrl: 'ws://127.0.0.1:8080' });
+  assert.deepEqual(cfg.target({ BASE_URL: 'https://x.test', WS_URL: 'wss://y.test/' }), { baseUrl: 'https://x.test', wsUrl: 'wss://y.test' });
+  assert.equal(code(() => cfg.target({})), 'config-missing:BASE_URL');
+  assert.equal(code(() => cfg.target({ BASE_URL: 'localhost:80' })), 'config-invalid:BASE_URL');
+  assert.equal(code(() => cfg.target({ BASE_URL: 'http://a', WS_URL: 'http://b' })), 'config-invalid:WS_URL');
+});
+
+void test('sequence: in order, gaps (lost), duplicates and out-of-order, trailing loss with the real last', () => {
+  const t = new SequenceTracker(1);
+  const seen = [1, 2, 4, 3, 3, 6, 2, 8].map((s) => t.observe(s));
+  assert.deepEqual(seen, ['in-order', 'in-order', 'in-order', 'out-of-order', 'duplicate', 'in-order', 'duplicate', 'in-order']);
+  assert.deepEqual(t.counts(), { received: 8, unique: 6, duplicates: 2, outOfOrder: 1, lost: 2, beforeStart: 0 });
+  assert.equal(t.counts(10).lost, 4, 'numbers 9 and 10 never came');
+  const late = new SequenceTracker();
+  late.observe(50);
+  late.observe(49);
+  late.observe(51);
+  assert.deepEqual(late.counts(), { received: 3, unique: 2, duplicates: 0, outOfOrder: 0, lost: 0, beforeStart: 1 });
+  assert.equal(new SequenceTracker(1).counts().lost, 0, 'nothing seen, nothing expected yet');
+  assert.equal(new SequenceTracker(1).counts(3).lost, 3, 'nothing seen of 1..3');
+  assert.throws(() => t.observe(1.5), RangeError);
+});
+
+void test('sequence: matches an exact reference on random streams (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 200 }), fc.integer({ min: 0, max: 80 }), (stream, extra) => {
+      const t = new SequenceTracker(1);
+      const seen = new Set<number>();
+      let max = 0;
+      let dup = 0;
+      let ooo = 0;
+      for (const s of stream) {
+        t.observe(s);
+        if (seen.has(s)) dup++;
+        else {
+          if (s < max) ooo++;
+          seen.add(s);
+          max = Math.max(max, s);
+        }
+      }
+      const last = Math.max(max, extra);
+      const c = t.counts(last);
+      assert.equal(c.duplicates, dup);
+      assert.equal(c.outOfOrder, ooo);
+      assert.equal(c.unique, seen.size);
+      assert.equal(c.lost, last - seen.size);
+    }),
+  );
+});
+
+void test('prometheus: parses samples with labels, skips comments, sums and maxes', () => {
+  const text = [
+    '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+    '# TYPE process_resident_memory_bytes gauge',
+    'process_resident_memory_bytes 123456789',
+    'nodejs_eventloop_lag_seconds 0.0123',
+    'bus_queue_depth{topic="agent_results"} 3',
+    'bus_queue_depth{topic="task_submissions"} 7',
+    'http_requests_total{method="GET",route="/a \\"b\\"",status="200"} 5 1700000000000',
+    'weird line without value',
+    'http_request_duration_seconds_bucket{le="+Inf"} 9',
+  ].join('\n');
+  const s = parsePrometheus(text);
+  assert.equal(promValue(s, 'process_resident_memory_bytes'), 123456789);
+  assert.equal(promValue(s, 'bus_queue_depth'), 10, 'sum across topics');
+  assert.equal(promValue(s, 'bus_queue_depth', { topic: 'task_submissions' }), 7);
+  assert.equal(promMax(s, 'bus_queue_depth'), 7);
+  assert.equal(promValue(s, 'http_requests_total', { route: '/a "b"' }), 5, 'escaped label, timestamp ignored');
+  assert.equal(promValue(s, 'missing'), undefined);
+  assert.equal(promValue(s, 'http_request_duration_seconds_bucket', { le: '+Inf' }), 9);
+  assert.equal(s.length, 6, 'the malformed line is skipped');
+});
+
+void test('slack: v0 signature equals the node:crypto HMAC of "v0:ts:body" (known vector)', () => {
+  const nodeHmac = (secret: string, data: string): string => createHmac('sha256', secret).update(data).digest('hex');
+  const secret = '8f742231b10e8888abcd99yyyzzz85a5';
+  const body =
+    'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar' +
+    '&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=' +
+    '&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN' +
+    '&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
+  const ts = 1531420618;
+  assert.equal(signatureBase(ts, body), `v0:1531420618:${body}`);
+  // Slack's documented example signature for this secret, timestamp and body.
+  assert.equal(signatureWith(nodeHmac, secret, ts, body), 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503');
+  const h = signedHeadersWith(nodeHmac, secret, 1531420618.9, body);
+  assert.equal(h['X-Slack-Request-Timestamp'], '1531420618');
+  assert.notEqual(signatureWith(nodeHmac, 'other', ts, body), h['X-Slack-Signature'], 'another secret gives another signature');
+  assert.throws(() => signatureWith(nodeHmac, '', ts, body), /SLACK_SIGNING_SECRET/);
+});
+
+void test('slack: app_mention payload carries the correlation id as client_msg_id and in the text', () => {
+  const e = appMention({ correlationId: 'corr-1-2-abc', text: 'summarise x', channel: 'C1', user: 'U1', botUserId: 'UBOT', ts: '1.000002', eventTimeSec: 1 });
+  assert.equal(e.type, 'event_callback');
+  assert.equal(e.event.client_msg_id, 'corr-1-2-abc');
+  assert.match(e.event.text, /^<@UBOT> summarise x \[correlation_id=corr-1-2-abc\]$/);
+  assert.equal(e.event_id, 'EvCORR12ABC');
+});
+
+void test('correlation ids are unique per vu/iteration and Slack ts values look like Slack ones', () => {
+  let x = 0;
+  const rnd = (): number => (x = (x + 0.37) % 1);
+  const ids = new Set<string>();
+  for (let vu = 1; vu <= 5; vu++) for (let it = 0; it < 20; it++) ids.add(correlationId('corr', vu, it, rnd));
+  assert.equal(ids.size, 100);
+  assert.match(correlationId('c', 1, 2), /^c-1-2-[0-9a-z]{8}$/);
+  assert.match(slackTs(1_700_000_000_123, 3, 4), /^1700000000\.\d{6}$/);
+  assert.notEqual(slackTs(0, 1, 1), slackTs(0, 1, 2));
+});
