@@ -1,0 +1,111 @@
+/** Mergeable aggregates of k6 samples: one `Agg` per metric × tag set, and per metric × time bucket. */
+
+import type { MetricType } from '../../engine/contracts.ts';
+import { QuantileSketch, type SketchJSON } from './sketch.ts';
+
+export interface Agg {
+  /** Number of samples. */
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Samples with a non-zero value (k6 Rate "passes"). */
+  nonzero: number;
+  /** Last value by sample time (gauges). */
+  last: number;
+  lastTime: number;
+  /** Trends only. */
+  sketch?: QuantileSketch;
+}
+
+export function newAgg(type: MetricType): Agg {
+  const a: Agg = { n: 0, sum: 0, min: Infinity, max: -Infinity, nonzero: 0, last: 0, lastTime: -Infinity };
+  if (type === 'trend') a.sketch = new QuantileSketch();
+  return a;
+}
+
+export function addSample(a: Agg, value: number, time: number): void {
+  a.n++;
+  a.sum += value;
+  if (value < a.min) a.min = value;
+  if (value > a.max) a.max = value;
+  if (value !== 0) a.nonzero++;
+  if (time >= a.lastTime) {
+    a.last = value;
+    a.lastTime = time;
+  }
+  a.sketch?.add(value);
+}
+
+export function mergeAgg(into: Agg, from: Agg): void {
+  into.n += from.n;
+  into.sum += from.sum;
+  if (from.min < into.min) into.min = from.min;
+  if (from.max > into.max) into.max = from.max;
+  into.nonzero += from.nonzero;
+  if (from.lastTime >= into.lastTime) {
+    into.last = from.last;
+    into.lastTime = from.lastTime;
+  }
+  if (from.sketch) {
+    into.sketch ??= new QuantileSketch();
+    into.sketch.merge(from.sketch);
+  }
+}
+
+export function cloneAgg(a: Agg): Agg {
+  const c: Agg = { ...a };
+  delete c.sketch;
+  if (a.sketch) {
+    c.sketch = new QuantileSketch();
+    c.sketch.merge(a.sketch);
+  }
+  return c;
+}
+
+export interface AggJSON {
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  nonzero: number;
+  last: number;
+  lastTime: number;
+  sketch?: SketchJSON;
+}
+
+export function aggToJSON(a: Agg): AggJSON {
+  const j: AggJSON = { n: a.n, sum: a.sum, min: a.min, max: a.max, nonzero: a.nonzero, last: a.last, lastTime: a.lastTime };
+  if (a.sketch) j.sketch = a.sketch.toJSON();
+  return j;
+}
+
+export function aggFromJSON(j: AggJSON): Agg {
+  const a: Agg = { n: j.n, sum: j.sum, min: j.min, max: j.max, nonzero: j.nonzero, last: j.last, lastTime: j.lastTime };
+  if (j.sketch) a.sketch = QuantileSketch.fromJSON(j.sketch);
+  return a;
+}
+
+/** k6's aggregation of a metric, by name: count, rate, value, min, max, avg, med, p(N). */
+export function aggValue(type: MetricType, a: Agg, aggregation: string, durationSec: number, quantile?: number): number {
+  if (quantile !== undefined) return a.sketch?.quantile(quantile) ?? 0;
+  switch (aggregation) {
+    case 'count':
+      return a.sum;
+    case 'rate':
+      if (type === 'counter') return durationSec > 0 ? a.sum / durationSec : 0;
+      return a.n === 0 ? 0 : a.nonzero / a.n;
+    case 'value':
+      return a.last;
+    case 'min':
+      return a.n === 0 ? 0 : a.min;
+    case 'max':
+      return a.n === 0 ? 0 : a.max;
+    case 'avg':
+      return a.n === 0 ? 0 : a.sum / a.n;
+    case 'med':
+      return a.sketch?.quantile(0.5) ?? 0;
+    default:
+      return NaN;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * report.html: one self-contained file (uPlot and the data inlined, no network), readable on a
+ * phone (responsive tables and charts) and printed (print CSS). Tables are rendered here so they
+ * work without JavaScript; charts are drawn in the page from the inlined series.
+ */
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FullReport } from './report-types.ts';
+import { thresholdsOfEndpoint } from './junit.ts';
+import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
+
+const require = createRequire(import.meta.url);
+let uplotCache: { js: string; css: string } | undefined;
+
+function uplot(): { js: string; css: string } {
+  if (!uplotCache) {
+    const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
+    const css = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
+    uplotCache = { js: js.replace(/<\/script/gi, '<\\/script'), css };
+  }
+  return uplotCache;
+}
+
+/** JSON safe inside <script>: no "</script", no U+2028/9 surprises. */
+function inlineJson(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+function table(head: readonly string[], rows: readonly string[][], cls = ''): string {
+  if (rows.length === 0) return '<p class="muted">none</p>';
+  return `<div class="tw"><table class="${cls}"><thead><tr>${head.map((x) => `<th>${x}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table></div>`;
+}
+
+const badge = (ok: boolean, text?: string): string => `<span class="b ${ok ? 'ok' : 'bad'}">${text ?? (ok ? 'pass' : 'fail')}</span>`;
+
+const CSS = `
+:root{--bg:#fff;--fg:#1b1f24;--muted:#5b6470;--line:#d8dde3;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--card:#f6f8fa}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:1200px;margin:0 auto;padding:12px}
+h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:22px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:14px 0 6px}
+.banner{padding:14px 16px;border-radius:8px;color:#fff;display:flex;flex-wrap:wrap;gap:8px 24px;align-items:baseline}
+.banner.pass{background:var(--ok)}.banner.fail{background:var(--bad)}.banner.warn{background:var(--warn)}
+.banner .v{font-size:24px;font-weight:700;letter-spacing:.5px}.banner ul{margin:4px 0 0;padding-left:18px;flex-basis:100%}
+.meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:6px;margin:10px 0}
+.meta div{background:var(--card);padding:6px 8px;border-radius:6px}.meta b{display:block;font-size:12px;color:var(--muted);font-weight:600}
+.note{border-left:4px solid var(--warn);background:#fff8e5;padding:6px 10px;margin:8px 0}
+.tw{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th:first-child,td:first-child,td.l{text-align:left}th{background:var(--card);font-weight:600;position:sticky;top:0}
+td.wrap{white-space:normal;word-break:break-all;text-align:left}
+.b{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}.b.ok{background:var(--ok)}.b.bad{background:var(--bad)}.b.warn{background:var(--warn)}.b.muted{background:#8c959f}
+.muted{color:var(--muted)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:12px}
+.chart{border:1px solid var(--line);border-radius:6px;padding:6px;min-width:0;break-inside:avoid}.chart h3{margin:2px 4px 6px}
+code{background:var(--card);padding:0 4px;border-radius:4px}
+@media (max-width:600px){main{padding:6px}th,td{padding:3px 5px;font-size:13px}.banner .v{font-size:20px}}
+@media print{.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}main{max-width:none}.chart,table,tr{break-inside:avoid}h2{break-after:avoid}th{position:static}body{font-size:12px}}
+`;
+
+// Runs in the page: draws charts from the inlined data. Kept dependency-free except uPlot.
+const CLIENT = String.raw`
+(function(){
+  var D = JSON.parse(document.getElementById('report-data').textContent);
+  var S = D.series, T = S.t;
+  var COLORS = ['#0969da','#cf222e','#1a7f37','#9a6700','#8250df','#bf3989','#1b7c83','#57606a'];
+  var charts = [];
+  function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
+  function add(container, title, series, opts){
+    series = series.filter(function(s){ return s.values; });
+    if (!series.length || !T.length) return;
+    var box = document.createElement('div'); box.className = 'chart';
+    var hd = document.createElement('h3'); hd.textContent = title; box.appendChild(hd);
+    var el = document.createElement('div'); box.appendChild(el);
+    container.appendChild(box);
+    var data = [T].concat(series.map(function(s){ return s.values; }));
+    var o = {
+      width: Math.max(260, el.clientWidth || 500), height: 220,
+      scales: { x: { time: true } },
+      legend: { live: true },
+      axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
+      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, dash: s.dash, spanGaps: !!s.span, points: { show: false } }; }))
+    };
+    var u = new uPlot(o, data, el); charts.push([u, el]);
+  }
+  function bySec(arr){ return arr && arr.map(function(v){ return v == null ? null : v / S.bucketSec; }); }
+  var main = document.getElementById('charts-main');
+  add(main, 'HTTP latency percentiles (ms)', [
+    { label: 'p50', values: col('http_req_duration','p50') }, { label: 'p90', values: col('http_req_duration','p90') },
+    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }], { unit: 'ms' });
+  add(main, 'Requests and errors per second', [
+    { label: 'requests/s', values: col('http_reqs','rate') }, { label: 'failed/s', values: bySec(col('http_req_failed','passes')), color: '#cf222e' }], { unit: '/s' });
+  add(main, 'Virtual users', [{ label: 'vus', values: col('vus','value'), span: true }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs' });
+  add(main, 'Checks per bucket', [{ label: 'passed', values: col('checks','passes'), color: '#1a7f37' }, { label: 'failed', values: col('checks','fails'), color: '#cf222e' }], { unit: 'checks' });
+  add(main, 'Iterations per second', [{ label: 'iterations/s', values: col('iterations','rate') }], { unit: '/s' });
+  D.panels.forEach(function(p){
+    var c = document.getElementById('panel-' + p.id); if (!c) return;
+    p.metrics.forEach(function(name){
+      var m = S.metrics[name]; if (!m) return;
+      if (m.p95) add(c, name + ' (p50/p95)', [{ label: 'p50', values: m.p50 }, { label: 'p95', values: m.p95 }]);
+      else if (m.passes && m.rate) add(c, name + ' (rate)', [{ label: 'rate', values: m.rate }]);
+      else if (m.rate) add(c, name + ' (per second)', [{ label: '/s', values: m.rate }]);
+      else if (m.value) add(c, name, [{ label: 'value', values: m.value, span: true }]);
+    });
+  });
+  if (D.soak) {
+    var sc = document.getElementById('charts-soak');
+    D.soak.signals.forEach(function(s){
+      var m = S.metrics[s.metric]; if (!m || !m[s.field]) return;
+      var scale = s.unit === 'MB' ? 1 / 1048576 : 1;
+      var vals = m[s.field].map(function(v){ return v == null ? null : v * scale; });
+      var fit = null;
+      if (s.fit) fit = T.map(function(t){ return t < D.soak.fromSec ? null : s.fit.intercept + s.fit.slopePerHour / 3600 * (t - D.soak.fromSec); });
+      add(sc, s.metric + ' (' + s.unit + ')', [{ label: s.field, values: vals, span: true }, { label: 'fit', values: fit, color: '#cf222e', dash: [6,4] }], { unit: s.unit });
+    });
+  }
+  function resize(){ charts.forEach(function(c){ var w = c[1].clientWidth; if (w > 0) c[0].setSize({ width: w, height: 220 }); }); }
+  window.addEventListener('resize', resize); window.addEventListener('beforeprint', resize); resize();
+  document.documentElement.setAttribute('data-charts', String(charts.length));
+})();
+`;
+
+export function renderHtml(r: FullReport): string {
+  const m = r.model;
+  const up = uplot();
+  const v = r.verdict;
+  const title = `agentload ${m.meta.scenario ?? 'run'}: ${v.verdict.toUpperCase()}`;
+  const started = m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : '–');
+  const notes: string[] = [];
+  if (m.meta.truncated) notes.push('The k6 output was truncated (a killed run?): the report covers the data up to its last complete line.');
+  if (m.meta.interrupted) notes.push('The run was interrupted before its planned end: figures cover the part that ran.');
+  if (m.meta.cardinalityCapped) notes.push('Too many distinct tag sets: further ones were folded together; per-tag figures are partial.');
+  const bad = m.meta.files.reduce((n, f) => n + f.badLines, 0);
+  if (bad > 0) notes.push(`${bad} line(s) were not k6 JSON and were skipped.`);
+  const disagree = m.thresholds.filter((t) => t.k6Ok !== undefined && t.k6Ok !== t.ok);
+  if (disagree.length > 0 && m.meta.files.length === 1)
+    notes.push(`k6 judged ${disagree.length} threshold(s) differently (percentiles here are within ${m.meta.percentileRelativeError * 100} %): ${disagree.map((t) => `${t.metric} ${t.expression}`).join(', ')}.`);
+
+  const metaCells: [string, string][] = [
+    ['scenario', m.meta.scenario ?? '–'],
+    ['started', started],
+    ['duration', `${fmtNum(m.meta.durationSec, 1)} s`],
+    ['engine', m.meta.engine ? `${m.meta.engine.name ?? ''} ${m.meta.engine.version ?? ''}` : '–'],
+    ['git', m.meta.gitSha?.slice(0, 12) ?? '–'],
+    ['inputs', m.meta.files.map((f) => `${f.path.split('/').pop() ?? ''} (${f.points} samples)`).join(', ')],
+  ];
+
+  const thresholdRows = m.thresholds.map((t) => [
+    badge(t.ok),
+    `<code>${h(t.metric)}</code>`,
+    `<code>${h(t.expression)}</code>`,
+    t.problem !== undefined ? h(t.problem) : fmtNum(t.observed, 4),
+    t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
+  ]);
+  const endpointRows = m.endpoints.map((e) => {
+    const slos = thresholdsOfEndpoint(m.thresholds, e);
+    const ok = slos.every((t) => t.ok);
+    return [
+      `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${slos.length > 0 ? ` ${badge(ok, ok ? 'SLO ok' : 'SLO fail')}` : ''}`,
+      String(e.count),
+      fmtNum(e.rps),
+      e.errorRate > 0 ? `<b style="color:var(--bad)">${fmtPct(e.errorRate)}</b>` : fmtPct(e.errorRate),
+      fmtMs(e.avg), fmtMs(e.p50), fmtMs(e.p90), fmtMs(e.p95), fmtMs(e.p99), fmtMs(e.max),
+    ];
+  });
+  const checkRows = m.checks.map((c) => {
+    const total = c.passes + c.fails;
+    return [h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`), badge(c.fails === 0, c.fails === 0 ? 'all pass' : `${c.fails} failed`), String(c.passes), String(c.fails), fmtPct(total === 0 ? 0 : c.passes / total)];
+  });
+  const errorRows = m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]);
+  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+
+  const panels = m.panels
+    .map((p) => {
+      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+      return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
+    })
+    .join('');
+
+  let soak = '';
+  if (r.soak) {
+    const rows = r.soak.signals.map((s) => [
+      `<code>${h(s.metric)}</code>`,
+      s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
+      s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
+      s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
+      s.budget === undefined ? '<span class="b muted">info</span>' : badge(!s.breached, s.breached ? 'breached' : 'within'),
+      h(s.note),
+    ]);
+    soak = `<section><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'note'], rows)}<div class="charts" id="charts-soak"></div></section>`;
+  }
+
+  let cmp = '';
+  if (r.comparison) {
+    const c = r.comparison;
+    const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
+    const order = { fail: 0, warn: 1, improved: 2, ok: 3, guarded: 4, new: 5, missing: 6 } as const;
+    const rows = [...c.rows]
+      .sort((a, b) => order[a.status] - order[b.status])
+      .map((x) => [h(x.key), h(x.stat), fmtNum(x.baseline, 4), fmtNum(x.current, 4), x.change === null ? '–' : `${x.change > 0 ? '+' : ''}${fmtPct(x.change, 1)}`, `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`]);
+    cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows)}</section>`;
+  }
+
+  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null };
+
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${h(title)}</title><style>${up.css}${CSS}</style></head>
+<body><main>
+<h1>${h(title)}</h1>
+<div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
+${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
+<div class="meta">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+<section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows)}</section>
+<section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
+<section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
+<section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows)}</section>
+<section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows)}</section>
+${panels}
+${soak}
+${cmp}
+<section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 'all')}</section>
+<p class="muted">Generated ${h(r.generatedAt)} by agentload from k6 output.</p>
+</main>
+<script id="report-data" type="application/json">${inlineJson(data)}</script>
+<script>${up.js}</script>
+<script>${CLIENT}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,203 @@
+/**
+ * Report pipeline entry: reads a run's k6 outputs (JSON lines, summary export, handleSummary
+ * data, run.json), evaluates thresholds on the (merged) data, runs soak analysis and the baseline
+ * comparison, and writes report.html, junit.xml, summary.md and verdict.json.
+ */
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { compareSnapshots, isSnapshot, snapshotOf, type BaselineSnapshot, type Comparison } from './compare.ts';
+import { ReportError } from './errors.ts';
+import { updateHistory } from './history.ts';
+import { renderHtml } from './html.ts';
+import { ingestFiles } from './ingest.ts';
+import { findRunFiles, isDir, k6ThresholdsOf, readJson, runMetaOf, testRunDurationOf } from './inputs.ts';
+import { renderJUnit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+import { buildModel, type RunModel, type SideInputs } from './model.ts';
+import { EXIT, type FullReport, type VerdictInfo } from './report-types.ts';
+import { analyseSoak, type SoakResult } from './soak.ts';
+import type { BuildReportOptions, ReportResult } from './types.ts';
+
+export type { BuildReportOptions, ReportResult, SoakBudget, Verdict } from './types.ts';
+export type { FullReport, VerdictInfo } from './report-types.ts';
+export type { BaselineSnapshot, Comparison } from './compare.ts';
+export { EXIT } from './report-types.ts';
+export { ReportError } from './errors.ts';
+export { compareSnapshots, snapshotOf } from './compare.ts';
+export { updateHistory } from './history.ts';
+
+export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', markdown: 'summary.md', verdict: 'verdict.json' } as const;
+
+/** Reads a run (dir or k6 JSON file, or explicit segment files) into the report model. */
+export async function loadRun(runDirOrFile: string, o: { inputs?: readonly string[]; interrupted?: boolean } = {}): Promise<RunModel> {
+  const files = await findRunFiles(runDirOrFile);
+  const outputs = o.inputs && o.inputs.length > 0 ? [...o.inputs] : files.outputs;
+  if (outputs.length === 0)
+    throw new ReportError('input-not-found', `no k6 JSON output (out.json or out.json.gz) in ${runDirOrFile}; run k6 with --out json=${join(runDirOrFile, 'out.json.gz')}`);
+  const acc = await ingestFiles(outputs);
+  if (acc.files.every((f) => f.lines === 0))
+    throw new ReportError('input-empty', `k6 JSON output ${outputs.join(', ')} is empty; the run wrote no samples (did it start?)`);
+  const side: SideInputs = { k6Thresholds: new Map(), meta: {}, interrupted: o.interrupted ?? false };
+  for (const p of files.summaryExports) k6ThresholdsOf(await readJson(p), 'summary-export', side.k6Thresholds);
+  for (const p of files.handleSummaries) {
+    const doc = await readJson(p);
+    k6ThresholdsOf(doc, 'handle-summary', side.k6Thresholds);
+    const d = testRunDurationOf(doc);
+    if (d !== undefined) side.testRunDurationMs = Math.max(side.testRunDurationMs ?? 0, d);
+  }
+  if (files.runJson) side.meta = runMetaOf(await readJson(files.runJson));
+  if (side.meta.scenario === undefined) side.meta.scenario = basename(files.dir).replace(/-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
+  return buildModel(acc, side);
+}
+
+/** A baseline snapshot from a saved baseline file, a run dir (its verdict.json) or a k6 JSON output. */
+export async function loadBaseline(path: string): Promise<BaselineSnapshot> {
+  if (!(await isDir(path)) && path.endsWith('.json')) {
+    let doc: unknown;
+    try {
+      doc = await readJson(path);
+    } catch {
+      doc = undefined; // a k6 JSON-lines output is not one JSON document: ingest it below
+    }
+    if (isSnapshot(doc)) return doc;
+    const embedded = (doc as { baseline?: unknown } | undefined)?.baseline;
+    if (isSnapshot(embedded)) return embedded;
+  }
+  if (await isDir(path)) {
+    const files = await findRunFiles(path);
+    if (files.verdictJson) {
+      const doc = (await readJson(files.verdictJson)) as { baseline?: unknown };
+      if (isSnapshot(doc.baseline)) return doc.baseline;
+    }
+  }
+  try {
+    return snapshotOf(await loadRun(path), path);
+  } catch (e) {
+    if (e instanceof ReportError && (e.code === 'input-not-found' || e.code === 'input-empty'))
+      throw new ReportError('bad-baseline', `baseline ${path} is neither a saved baseline, a run folder nor a k6 JSON output; save one with npm run compare -- <run> --save-baseline NAME`, { cause: e });
+    throw e;
+  }
+}
+
+export function decideVerdict(model: RunModel, soak: SoakResult | undefined, comparison: Comparison | undefined): VerdictInfo {
+  const reasons: string[] = [];
+  let exitCode: number = EXIT.ok;
+  let verdict: VerdictInfo['verdict'] = 'pass';
+  const failed = model.thresholds.filter((t) => !t.ok);
+  if (failed.length > 0) {
+    verdict = 'fail';
+    exitCode = EXIT.thresholds;
+    reasons.push(`${failed.length} threshold(s) crossed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`);
+  }
+  if (soak?.breached) {
+    verdict = 'fail';
+    if (exitCode === EXIT.ok) exitCode = EXIT.soak;
+    reasons.push(`soak budget breached: ${soak.signals.filter((s) => s.breached).map((s) => `${s.metric} ${s.note}`).join('; ')}`);
+  }
+  if (comparison?.verdict === 'fail') {
+    verdict = 'fail';
+    if (exitCode === EXIT.ok) exitCode = EXIT.regression;
+    const n = comparison.rows.filter((r) => r.status === 'fail').length;
+    reasons.push(`${n} figure(s) more than ${comparison.failPct} % worse than the baseline`);
+  } else if (comparison?.verdict === 'warn') {
+    if (verdict === 'pass') verdict = 'warn';
+    const n = comparison.rows.filter((r) => r.status === 'warn').length;
+    reasons.push(`${n} figure(s) more than ${comparison.warnPct} % worse than the baseline`);
+  }
+  const k6Code = model.meta.exitCode;
+  if (k6Code !== undefined && k6Code !== 0 && k6Code !== EXIT.thresholds) {
+    verdict = 'fail';
+    if (exitCode === EXIT.ok) exitCode = k6Code;
+    reasons.push(`the run itself ended with exit code ${k6Code}`);
+  }
+  if (model.meta.truncated) {
+    if (verdict === 'pass') verdict = 'warn';
+    reasons.push('the k6 output is truncated: figures cover the data up to its last complete line');
+  }
+  if (model.meta.interrupted) {
+    if (verdict === 'pass') verdict = 'warn';
+    reasons.push('the run was interrupted before its planned end');
+  }
+  return { verdict, exitCode, reasons, thresholds: { total: model.thresholds.length, failed: failed.length } };
+}
+
+/** The machine-readable verdict.json document. */
+export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Record<string, unknown> {
+  const m = r.model;
+  const http = m.metrics.find((x) => x.name === 'http_req_duration')?.values;
+  const failed = m.metrics.find((x) => x.name === 'http_req_failed')?.values;
+  const reqs = m.metrics.find((x) => x.name === 'http_reqs')?.values;
+  return {
+    kind: 'agentload-verdict',
+    version: 1,
+    verdict: r.verdict.verdict,
+    exitCode: r.verdict.exitCode,
+    reasons: r.verdict.reasons,
+    generatedAt: r.generatedAt,
+    run: {
+      scenario: m.meta.scenario,
+      engine: m.meta.engine,
+      toolkitVersion: m.meta.toolkitVersion,
+      gitSha: m.meta.gitSha,
+      startedAt: m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : undefined),
+      endedAt: m.meta.endedAt,
+      durationSec: m.meta.durationSec,
+      truncated: m.meta.truncated,
+      interrupted: m.meta.interrupted,
+      inputs: m.meta.files,
+    },
+    headline: { p95: http?.p95 ?? null, p99: http?.p99 ?? null, errorRate: failed?.rate ?? null, rps: reqs?.rate ?? null },
+    thresholds: m.thresholds,
+    endpoints: m.endpoints,
+    checks: m.checks,
+    soak: r.soak ?? null,
+    comparison: r.comparison ? { baselineSource: r.comparison.baselineSource, verdict: r.comparison.verdict, rows: r.comparison.rows.filter((x) => x.status !== 'ok') } : null,
+    percentileRelativeError: m.meta.percentileRelativeError,
+    baseline,
+  };
+}
+
+/** Builds every report file of a run; called by the run command after each run and by `npm run report`. */
+export async function buildReport(o: BuildReportOptions): Promise<ReportResult> {
+  const now = o.now ?? ((): Date => new Date());
+  const model = await loadRun(o.runDir, { ...(o.inputs ? { inputs: o.inputs } : {}), interrupted: o.interrupted ?? false });
+  const soak = analyseSoak(model.series, o.profile);
+  const current = snapshotOf(model, o.runDir, now());
+  const comparison = o.baseline !== undefined ? compareSnapshots(current, await loadBaseline(o.baseline), o.compare ?? {}) : undefined;
+  const verdict = decideVerdict(model, soak, comparison);
+  const full: FullReport = { model, verdict, generatedAt: now().toISOString() };
+  if (soak) full.soak = soak;
+  if (comparison) full.comparison = comparison;
+  const outDir = o.outDir ?? ((await isDir(o.runDir)) ? o.runDir : dirname(o.runDir));
+  await mkdir(outDir, { recursive: true });
+  const files = [
+    [REPORT_FILES.html, renderHtml(full)],
+    [REPORT_FILES.junit, renderJUnit(full)],
+    [REPORT_FILES.markdown, renderMarkdown(full)],
+    [REPORT_FILES.verdict, JSON.stringify(verdictDocument(full, current), null, 2) + '\n'],
+  ] as const;
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    const p = resolve(outDir, name);
+    await writeFile(p, text);
+    written.push(p);
+  }
+  const historyDir = o.historyDir ?? (basename(dirname(resolve(outDir))) === 'reports' ? dirname(resolve(outDir)) : false);
+  if (historyDir !== false) {
+    const hist = await updateHistory(historyDir, { ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}), now: now() });
+    written.push(hist.indexFile);
+  }
+  return { verdict: verdict.verdict, exitCode: verdict.exitCode, files: written };
+}
+
+/** Saves a run's snapshot as reports/baselines/NAME.json (NAME: letters, digits, . _ -). */
+export async function saveBaseline(run: string, name: string, baselinesDir: string): Promise<string> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new ReportError('bad-argument', `baseline name "${name}" may hold only letters, digits, ".", "_" and "-"; pick a name like "api-mvp"`);
+  const snap = await loadBaseline(run);
+  await mkdir(baselinesDir, { recursive: true });
+  const p = join(baselinesDir, `${name}.json`);
+  await writeFile(p, JSON.stringify({ ...snap, name }, null, 2) + '\n');
+  return p;
+}

@@ -1,0 +1,120 @@
+/** Finds a run's files (k6 JSON outputs, summary exports, handleSummary data, run.json) and reads the small ones. */
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { RunMeta } from './model.ts';
+import { ReportError, toError } from './errors.ts';
+
+export interface RunFiles {
+  /** Folder the run lives in. */
+  dir: string;
+  outputs: string[];
+  summaryExports: string[];
+  handleSummaries: string[];
+  runJson?: string;
+  verdictJson?: string;
+}
+
+const OUTPUT_RE = /^out(\..+)?\.json(\.gz)?$/;
+const SUMMARY_RE = /summary-export.*\.json$/;
+const HANDLE_RE = /handle-summary-data.*\.json$/;
+
+export async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
+  if (!(await isDir(runDirOrFile))) {
+    try {
+      await stat(runDirOrFile);
+    } catch (e) {
+      throw new ReportError('input-not-found', `run ${runDirOrFile} does not exist (${toError(e).message}); pass a reports/<run>/ folder or a k6 --out json file`, { cause: e });
+    }
+    return { dir: dirname(runDirOrFile), outputs: [runDirOrFile], summaryExports: [], handleSummaries: [] };
+  }
+  const names = (await readdir(runDirOrFile)).sort();
+  const files: RunFiles = {
+    dir: runDirOrFile,
+    outputs: names.filter((n) => OUTPUT_RE.test(n)).map((n) => join(runDirOrFile, n)),
+    summaryExports: names.filter((n) => SUMMARY_RE.test(n)).map((n) => join(runDirOrFile, n)),
+    handleSummaries: names.filter((n) => HANDLE_RE.test(n)).map((n) => join(runDirOrFile, n)),
+  };
+  // out.json and out.json.gz of the same run: prefer the compressed one only if the plain one is absent.
+  if (files.outputs.includes(join(runDirOrFile, 'out.json')) && files.outputs.includes(join(runDirOrFile, 'out.json.gz')))
+    files.outputs = files.outputs.filter((p) => basename(p) !== 'out.json.gz');
+  if (names.includes('run.json')) files.runJson = join(runDirOrFile, 'run.json');
+  if (names.includes('verdict.json')) files.verdictJson = join(runDirOrFile, 'verdict.json');
+  return files;
+}
+
+export async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ReportError('input-unreadable', `${path} cannot be read (${toError(e).message})`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ReportError('input-unreadable', `${path} is not valid JSON (${toError(e).message}); it should be written by k6 or agentload`, { cause: e });
+  }
+}
+
+function obj(x: unknown): Record<string, unknown> | undefined {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+}
+
+/**
+ * k6's threshold verdicts. Careful: in --summary-export files `true` means the threshold was
+ * CROSSED (failed); in handleSummary data each entry is `{ ok: boolean }`.
+ */
+export function k6ThresholdsOf(doc: unknown, kind: 'summary-export' | 'handle-summary', into: Map<string, Map<string, boolean>>): void {
+  const metrics = obj(obj(doc)?.metrics);
+  if (!metrics) return;
+  for (const [key, m] of Object.entries(metrics)) {
+    const th = obj(obj(m)?.thresholds);
+    if (!th) continue;
+    for (const [expr, v] of Object.entries(th)) {
+      let ok: boolean | undefined;
+      if (kind === 'summary-export' && typeof v === 'boolean') ok = !v;
+      const vo = obj(v);
+      if (kind === 'handle-summary' && vo && typeof vo.ok === 'boolean') ok = vo.ok;
+      if (ok === undefined) continue;
+      let per = into.get(key);
+      if (!per) {
+        per = new Map();
+        into.set(key, per);
+      }
+      per.set(expr, (per.get(expr) ?? true) && ok);
+    }
+  }
+}
+
+export function testRunDurationOf(doc: unknown): number | undefined {
+  const d = obj(obj(doc)?.state)?.testRunDurationMs;
+  return typeof d === 'number' ? d : undefined;
+}
+
+/** Run manifest fields shown in reports. `args` and env names are left out: they may carry secrets. */
+export function runMetaOf(doc: unknown): RunMeta {
+  const o = obj(doc) ?? {};
+  const meta: RunMeta = {};
+  if (typeof o.scenario === 'string') meta.scenario = o.scenario;
+  const eng = obj(o.engine);
+  if (eng) {
+    meta.engine = {};
+    if (typeof eng.name === 'string') meta.engine.name = eng.name;
+    if (typeof eng.version === 'string') meta.engine.version = eng.version;
+  }
+  if (typeof o.toolkitVersion === 'string') meta.toolkitVersion = o.toolkitVersion;
+  if (typeof o.gitSha === 'string') meta.gitSha = o.gitSha;
+  if (typeof o.startedAt === 'string') meta.startedAt = o.startedAt;
+  if (typeof o.endedAt === 'string') meta.endedAt = o.endedAt;
+  if (typeof o.exitCode === 'number') meta.exitCode = o.exitCode;
+  return meta;
+}

@@ -1,0 +1,49 @@
+/** summary.md: short, for CI job summaries and PR comments. */
+
+import type { FullReport } from './report-types.ts';
+import { fmtMs, fmtNum, fmtPct, mdCell, mdCode } from './format.ts';
+
+const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
+
+export function renderMarkdown(r: FullReport, maxRows = 10): string {
+  const m = r.model;
+  const out: string[] = [];
+  const title = m.meta.scenario ?? 'run';
+  out.push(`## ${ICON[r.verdict.verdict]} agentload ${mdCell(title)}: ${r.verdict.verdict.toUpperCase()} (exit ${r.verdict.exitCode})`);
+  out.push('');
+  const dur = `${fmtNum(m.meta.durationSec, 1)} s`;
+  const reqs = m.metrics.find((x) => x.name === 'http_reqs')?.values.count;
+  out.push(`Duration ${dur}${reqs !== undefined ? `, ${reqs} HTTP requests` : ''}, thresholds ${r.verdict.thresholds.total - r.verdict.thresholds.failed}/${r.verdict.thresholds.total} passed.`);
+  for (const reason of r.verdict.reasons) out.push(`- ${mdCell(reason)}`);
+  out.push('');
+  if (m.thresholds.length > 0) {
+    const rows = [...m.thresholds].sort((a, b) => Number(a.ok) - Number(b.ok)).slice(0, maxRows);
+    out.push('| | metric | threshold | observed |', '|---|---|---|---|');
+    for (const t of rows) out.push(`| ${t.ok ? '✅' : '❌'} | ${mdCode(t.metric)} | ${mdCode(t.expression)} | ${t.problem !== undefined ? mdCell(t.problem) : fmtNum(t.observed, 3)} |`);
+    if (m.thresholds.length > rows.length) out.push(`| | … ${m.thresholds.length - rows.length} more | | |`);
+    out.push('');
+  }
+  if (m.endpoints.length > 0) {
+    out.push('| endpoint | count | err % | p50 | p95 | p99 |', '|---|---:|---:|---:|---:|---:|');
+    for (const e of m.endpoints.slice(0, maxRows))
+      out.push(`| ${mdCell(`${e.method} ${e.name}`)} | ${e.count} | ${fmtPct(e.errorRate)} | ${fmtMs(e.p50)} | ${fmtMs(e.p95)} | ${fmtMs(e.p99)} |`);
+    if (m.endpoints.length > maxRows) out.push(`| … ${m.endpoints.length - maxRows} more | | | | | |`);
+    out.push('');
+  }
+  if (r.comparison) {
+    const bad = r.comparison.rows.filter((x) => x.status === 'fail' || x.status === 'warn');
+    const better = r.comparison.rows.filter((x) => x.status === 'improved').length;
+    out.push(`**Baseline** (${mdCell(r.comparison.baselineSource)}): ${r.comparison.verdict}, ${bad.length} worse, ${better} improved.`);
+    if (bad.length > 0) {
+      out.push('', '| | figure | baseline | now | change |', '|---|---|---:|---:|---:|');
+      for (const x of bad.slice(0, maxRows)) out.push(`| ${x.status === 'fail' ? '❌' : '⚠️'} | ${mdCell(`${x.key} ${x.stat}`)} | ${fmtNum(x.baseline, 3)} | ${fmtNum(x.current, 3)} | +${fmtPct(x.change, 1)} |`);
+    }
+    out.push('');
+  }
+  if (r.soak) {
+    out.push('**Soak**');
+    for (const s of r.soak.signals) out.push(`- ${s.breached ? '❌' : '·'} ${mdCell(s.metric)}: ${mdCell(s.note)}`);
+    out.push('');
+  }
+  return out.join('\n') + '\n';
+}

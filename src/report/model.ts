@@ -1,0 +1,432 @@
+/**
+ * The report model: everything the writers (HTML, JUnit, Markdown, verdict.json) show, computed
+ * once from the accumulated data. Plain JSON, so it is inlined into report.html as is.
+ */
+
+import type { MetricType } from '../../engine/contracts.ts';
+import { aggValue, cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import type { RunAccumulator } from './ingest.ts';
+import { RELATIVE_ERROR } from './sketch.ts';
+import { aggregationAllowed, compare, parseMetricKey, parseThreshold } from './thresholds.ts';
+
+export interface RunMeta {
+  scenario?: string;
+  engine?: { name?: string; version?: string };
+  toolkitVersion?: string;
+  gitSha?: string;
+  args?: string[];
+  startedAt?: string;
+  endedAt?: string;
+  exitCode?: number;
+}
+
+export interface ThresholdRow {
+  /** Metric key as written: `http_req_duration` or `http_req_duration{endpoint:health}`. */
+  metric: string;
+  expression: string;
+  ok: boolean;
+  /** The aggregated value the expression was evaluated on (null when the metric has no data). */
+  observed: number | null;
+  aggregation: string;
+  /** k6's own verdict, from summary-export/handleSummary data, when those exist. */
+  k6Ok?: boolean;
+  /** Set when the expression cannot be evaluated (bad syntax, unknown metric). */
+  problem?: string;
+}
+
+export interface TrendStats {
+  count: number;
+  avg: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface EndpointRow extends TrendStats {
+  key: string;
+  method: string;
+  name: string;
+  /** The user's `endpoint` tag when there is one. */
+  endpoint?: string;
+  rps: number;
+  errors: number;
+  errorRate: number;
+}
+
+export interface MetricRow {
+  name: string;
+  type: MetricType;
+  contains: string;
+  /** counter: count, rate; gauge: value, min, max; rate: rate, passes, fails; trend: TrendStats. */
+  values: Record<string, number>;
+}
+
+export interface CheckRow {
+  name: string;
+  group: string;
+  passes: number;
+  fails: number;
+}
+
+export interface ErrorRow {
+  status: string;
+  errorCode: string;
+  endpoint: string;
+  count: number;
+}
+
+export interface SeriesSet {
+  /** Bucket starts, seconds since the epoch. */
+  t: number[];
+  bucketSec: number;
+  /** metric → field → values per bucket (null where the bucket has no sample). */
+  metrics: Record<string, Record<string, (number | null)[]>>;
+}
+
+export interface PanelRule {
+  id: string;
+  title: string;
+  /** A metric belongs to the first panel whose pattern matches its name. */
+  pattern: RegExp;
+}
+
+/** Data-driven panel detection: a panel appears when any metric name matches its pattern. */
+export const PANEL_RULES: readonly PanelRule[] = [
+  { id: 'ws', title: 'WebSocket', pattern: /^ws_/ },
+  { id: 'bus', title: 'Event bus', pattern: /^(bus|eventbus|event_bus)_/ },
+  { id: 'slack', title: 'Slack', pattern: /^slack_/ },
+  { id: 'llm', title: 'LLM', pattern: /^llm_/ },
+  { id: 'db', title: 'Database', pattern: /^(db|sql|pg)_/ },
+  { id: 'target', title: 'Target (scraped gauges)', pattern: /^target_/ },
+];
+
+export const BUILTIN_METRICS = new Set([
+  'http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking',
+  'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed', 'checks', 'data_sent',
+  'data_received', 'iteration_duration', 'iterations', 'group_duration', 'vus', 'vus_max', 'dropped_iterations',
+]);
+
+export interface Panel {
+  id: string;
+  title: string;
+  metrics: string[];
+}
+
+export interface RunModel {
+  meta: RunMeta & {
+    files: { path: string; lines: number; points: number; badLines: number; truncated: boolean }[];
+    truncated: boolean;
+    interrupted: boolean;
+    durationSec: number;
+    firstTime: number;
+    lastTime: number;
+    cardinalityCapped: boolean;
+    percentileRelativeError: number;
+  };
+  thresholds: ThresholdRow[];
+  endpoints: EndpointRow[];
+  metrics: MetricRow[];
+  checks: CheckRow[];
+  errors: ErrorRow[];
+  panels: Panel[];
+  series: SeriesSet;
+}
+
+export interface SideInputs {
+  /** Threshold keys → k6's verdict (true = ok), merged from summary exports / handleSummary data. */
+  k6Thresholds: Map<string, Map<string, boolean>>;
+  /** k6's test run duration (ms) when known (handleSummary state). */
+  testRunDurationMs?: number;
+  meta: RunMeta;
+  interrupted: boolean;
+}
+
+function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
+  for (const k in filter) if (tags[k] !== filter[k]) return false;
+  return true;
+}
+
+/** Merges every tag set's aggregate of `metric` that matches `filter`. */
+export function mergedAgg(acc: RunAccumulator, metric: string, filter: Readonly<Record<string, string>> = {}): Agg | undefined {
+  const per = acc.totals.get(metric);
+  const def = acc.metrics.get(metric);
+  if (!per || !def) return undefined;
+  let out: Agg | undefined;
+  for (const [id, a] of per) {
+    const tags = acc.tagsets[id] ?? {};
+    if (!matches(tags, filter)) continue;
+    if (!out) out = newAgg(def.type);
+    mergeAgg(out, a);
+  }
+  return out;
+}
+
+export function trendStats(a: Agg): TrendStats {
+  const s = a.sketch;
+  const q = (p: number): number => s?.quantile(p) ?? 0;
+  return {
+    count: a.n,
+    avg: a.n === 0 ? 0 : a.sum / a.n,
+    min: a.n === 0 ? 0 : a.min,
+    p50: q(0.5),
+    p90: q(0.9),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: a.n === 0 ? 0 : a.max,
+  };
+}
+
+function metricValues(type: MetricType, a: Agg, durationSec: number): Record<string, number> {
+  switch (type) {
+    case 'counter':
+      return { count: a.sum, rate: durationSec > 0 ? a.sum / durationSec : 0 };
+    case 'gauge':
+      return { value: a.last, min: a.min, max: a.max };
+    case 'rate':
+      return { rate: a.n === 0 ? 0 : a.nonzero / a.n, passes: a.nonzero, fails: a.n - a.nonzero };
+    case 'trend':
+      return { ...trendStats(a) };
+  }
+}
+
+function shortName(name: string): string {
+  try {
+    const u = new URL(name);
+    return u.pathname + u.search;
+  } catch {
+    return name;
+  }
+}
+
+function evaluateThresholds(acc: RunAccumulator, side: SideInputs, durationSec: number): ThresholdRow[] {
+  const keys = new Map<string, Set<string>>();
+  const add = (k: string, e: string): void => {
+    let s = keys.get(k);
+    if (!s) {
+      s = new Set();
+      keys.set(k, s);
+    }
+    s.add(e);
+  };
+  for (const def of acc.metrics.values()) for (const t of def.thresholds) add(def.name, t);
+  for (const [k, m] of side.k6Thresholds) for (const e of m.keys()) add(k, e);
+  const rows: ThresholdRow[] = [];
+  for (const [key, exprs] of keys) {
+    for (const source of exprs) {
+      const row: ThresholdRow = { metric: key, expression: source, ok: false, observed: null, aggregation: '' };
+      const k6 = side.k6Thresholds.get(key)?.get(source);
+      if (k6 !== undefined) row.k6Ok = k6;
+      try {
+        const e = parseThreshold(source);
+        row.aggregation = e.aggregation;
+        const { metric, tags } = parseMetricKey(key);
+        const def = acc.metrics.get(metric);
+        if (!def) {
+          row.problem = `no samples of metric "${metric}" in the output`;
+        } else if (!aggregationAllowed(def.type, e)) {
+          row.problem = `${e.aggregation} is not an aggregation of ${def.type} metrics`;
+        } else {
+          const a = mergedAgg(acc, metric, tags) ?? newAgg(def.type);
+          const observed = aggValue(def.type, a, e.aggregation, durationSec, e.quantile);
+          row.observed = observed;
+          row.ok = compare(observed, e.op, e.value);
+        }
+      } catch (err) {
+        row.problem = err instanceof Error ? err.message : String(err);
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
+  const dur = acc.totals.get('http_req_duration');
+  const failed = acc.totals.get('http_req_failed');
+  if (!dur) return [];
+  const groups = new Map<string, { method: string; name: string; endpoint?: string; d: Agg; f: Agg }>();
+  const keyOf = (tags: Record<string, string>): string => `${tags.method ?? ''} ${tags.name ?? ''}`;
+  for (const [id, a] of dur) {
+    const tags = acc.tagsets[id] ?? {};
+    const key = keyOf(tags);
+    let g = groups.get(key);
+    if (!g) {
+      g = { method: tags.method ?? '', name: tags.name ?? '', d: newAgg('trend'), f: newAgg('rate') };
+      if (tags.endpoint !== undefined) g.endpoint = tags.endpoint;
+      groups.set(key, g);
+    }
+    mergeAgg(g.d, a);
+  }
+  if (failed)
+    for (const [id, a] of failed) {
+      const g = groups.get(keyOf(acc.tagsets[id] ?? {}));
+      if (g) mergeAgg(g.f, a);
+    }
+  const rows: EndpointRow[] = [];
+  for (const [key, g] of groups) {
+    const row: EndpointRow = {
+      key,
+      method: g.method,
+      name: shortName(g.name),
+      ...trendStats(g.d),
+      rps: durationSec > 0 ? g.d.n / durationSec : 0,
+      errors: g.f.nonzero,
+      errorRate: g.f.n === 0 ? 0 : g.f.nonzero / g.f.n,
+    };
+    if (g.endpoint !== undefined) row.endpoint = g.endpoint;
+    rows.push(row);
+  }
+  return rows.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+}
+
+function checkRows(acc: RunAccumulator): CheckRow[] {
+  const per = acc.totals.get('checks');
+  if (!per) return [];
+  const m = new Map<string, CheckRow>();
+  for (const [id, a] of per) {
+    const tags = acc.tagsets[id] ?? {};
+    const name = tags.check ?? '';
+    const group = tags.group ?? '';
+    const k = `${group}\u0000${name}`;
+    let r = m.get(k);
+    if (!r) {
+      r = { name, group, passes: 0, fails: 0 };
+      m.set(k, r);
+    }
+    r.passes += a.nonzero;
+    r.fails += a.n - a.nonzero;
+  }
+  return [...m.values()];
+}
+
+function errorRows(acc: RunAccumulator): ErrorRow[] {
+  const per = acc.totals.get('http_reqs');
+  if (!per) return [];
+  const m = new Map<string, ErrorRow>();
+  for (const [id, a] of per) {
+    const tags = acc.tagsets[id] ?? {};
+    const status = tags.status ?? '';
+    const errorCode = tags.error_code ?? '';
+    const failed = errorCode !== '' || status === '0' || Number(status) >= 400 || tags.expected_response === 'false';
+    if (!failed) continue;
+    const endpoint = `${tags.method ?? ''} ${shortName(tags.name ?? '')}`.trim();
+    const k = `${status}\u0000${errorCode}\u0000${endpoint}`;
+    const r = m.get(k) ?? { status, errorCode, endpoint, count: 0 };
+    r.count += a.sum;
+    m.set(k, r);
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count);
+}
+
+function seriesOf(acc: RunAccumulator): SeriesSet {
+  const starts = [...acc.buckets.keys()].sort((a, b) => a - b);
+  const bucketSec = acc.bucketMs / 1000;
+  // Fill gaps so charts show empty seconds as such.
+  const t: number[] = [];
+  if (starts.length > 0) {
+    const first = starts[0] ?? 0;
+    const last = starts[starts.length - 1] ?? 0;
+    for (let s = first; s <= last; s += acc.bucketMs) t.push(s / 1000);
+  }
+  const metrics: SeriesSet['metrics'] = {};
+  for (const def of acc.metrics.values()) {
+    const fields: Record<string, (number | null)[]> = {};
+    const put = (f: string, i: number, v: number | null): void => {
+      let arr = fields[f];
+      if (!arr) {
+        arr = new Array<number | null>(t.length).fill(null);
+        fields[f] = arr;
+      }
+      arr[i] = v === null || Number.isFinite(v) ? v : null;
+    };
+    let any = false;
+    for (let i = 0; i < t.length; i++) {
+      const a = acc.buckets.get((t[i] ?? 0) * 1000)?.get(def.name);
+      if (!a) continue;
+      any = true;
+      switch (def.type) {
+        case 'counter':
+          put('rate', i, a.sum / bucketSec);
+          put('count', i, a.sum);
+          break;
+        case 'gauge':
+          put('value', i, a.last);
+          put('avg', i, a.sum / a.n);
+          break;
+        case 'rate':
+          put('rate', i, a.nonzero / a.n);
+          put('passes', i, a.nonzero);
+          put('fails', i, a.n - a.nonzero);
+          break;
+        case 'trend': {
+          const s = trendStats(a);
+          put('avg', i, s.avg);
+          put('p50', i, s.p50);
+          put('p90', i, s.p90);
+          put('p95', i, s.p95);
+          put('p99', i, s.p99);
+          put('max', i, s.max);
+          put('count', i, s.count);
+          break;
+        }
+      }
+    }
+    if (any) metrics[def.name] = fields;
+  }
+  return { t, bucketSec, metrics };
+}
+
+function panels(acc: RunAccumulator): Panel[] {
+  const out = new Map<string, Panel>();
+  const custom: string[] = [];
+  for (const name of acc.metrics.keys()) {
+    if (!acc.totals.has(name)) continue;
+    const rule = PANEL_RULES.find((r) => r.pattern.test(name));
+    if (rule) {
+      const p = out.get(rule.id) ?? { id: rule.id, title: rule.title, metrics: [] };
+      p.metrics.push(name);
+      out.set(rule.id, p);
+    } else if (!BUILTIN_METRICS.has(name)) custom.push(name);
+  }
+  const list = PANEL_RULES.flatMap((r) => {
+    const p = out.get(r.id);
+    return p ? [p] : [];
+  });
+  if (custom.length > 0) list.push({ id: 'custom', title: 'Custom metrics', metrics: custom });
+  return list;
+}
+
+export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
+  const hasData = acc.firstTime <= acc.lastTime;
+  const sampleSpan = hasData ? (acc.lastTime - acc.firstTime) / 1000 : 0;
+  const durationSec = side.testRunDurationMs !== undefined ? side.testRunDurationMs / 1000 : sampleSpan;
+  const metrics: MetricRow[] = [];
+  for (const def of acc.metrics.values()) {
+    const a = mergedAgg(acc, def.name);
+    if (!a) continue;
+    metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec) });
+  }
+  return {
+    meta: {
+      ...side.meta,
+      files: acc.files.map((f) => ({ path: f.path, lines: f.lines, points: f.points, badLines: f.badLines, truncated: f.truncated })),
+      truncated: acc.files.some((f) => f.truncated),
+      interrupted: side.interrupted,
+      durationSec,
+      firstTime: hasData ? acc.firstTime : 0,
+      lastTime: hasData ? acc.lastTime : 0,
+      cardinalityCapped: acc.cardinalityCapped,
+      percentileRelativeError: RELATIVE_ERROR,
+    },
+    thresholds: evaluateThresholds(acc, side, durationSec),
+    endpoints: endpointRows(acc, durationSec),
+    metrics,
+    checks: checkRows(acc),
+    errors: errorRows(acc),
+    panels: panels(acc),
+    series: seriesOf(acc),
+  };
+}
