@@ -1,0 +1,200 @@
+/**
+ * `--out json=FILE`: one JSON object per line, shaped exactly like k6's JSON output:
+ *   {"type":"Metric","data":{"name":..,"type":..,"contains":..,"thresholds":[..],"submetrics":[..]|null},"metric":..}
+ * before the first Point of each metric, then
+ *   {"metric":..,"type":"Point","data":{"time":"<RFC 3339, ns>","value":..,"tags":{sorted},"metadata":{..}}}
+ * (`metadata` only when the sample has some). Gzip when FILE ends in `.gz`. Lines are built by
+ * string concatenation (tags serialised once per tags object) and written in batches.
+ */
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip, type Gzip } from 'node:zlib';
+import type { Sample, SampleSink, Tags } from '../contracts.ts';
+import type { MetricRegistry, SubmetricInfo } from '../metrics/index.ts';
+
+export interface JsonOutputOptions {
+  /** Output file; a name ending in `.gz` is gzip-compressed. */
+  readonly path: string;
+  readonly registry: MetricRegistry;
+  /** Threshold sources per metric key (ThresholdSet.sourcesByKey()); only plain metric names are listed. */
+  readonly thresholds?: Readonly<Record<string, readonly string[]>>;
+  /** Submetrics of a metric (Aggregator.submetricsOf), listed in the Metric line. */
+  readonly submetrics?: (metric: string) => readonly SubmetricInfo[];
+  /** Bytes buffered before a write (default 256 KiB). */
+  readonly bufferBytes?: number;
+  /** Max ms between flushes while samples arrive (default 1000). */
+  readonly flushIntervalMs?: number;
+}
+
+const HTML_UNSAFE = /[<>&\u2028\u2029]/;
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/** A JSON string literal escaped as Go's encoding/json does (HTML characters as \u00XX). */
+export function goJsonString(s: string): string {
+  const j = JSON.stringify(s);
+  return HTML_UNSAFE.test(j) ? j.replace(/[<>&\u2028\u2029]/g, (c) => HTML_ESCAPES[c] ?? c) : j;
+}
+
+/** A JSON number as Go prints float64 (JS and Go agree for finite values); null otherwise. */
+function goJsonNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/** JSON object with keys sorted (k6 tag sets serialise in key order). */
+export function sortedStringMapJson(m: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(m).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] ?? '';
+    if (i > 0) out += ',';
+    out += goJsonString(k) + ':' + goJsonString(m[k] ?? '');
+  }
+  return out + '}';
+}
+
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
+  return false;
+}
+
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
+/**
+ * RFC 3339 time with up to nanosecond digits, trailing zeros dropped, UTC (Go's RFC3339Nano),
+ * from epoch milliseconds with a fractional part.
+ */
+export function formatRfc3339Nano(timeMs: number): string {
+  const sec = Math.floor(timeMs / 1000);
+  let nanos = Math.round((timeMs - sec * 1000) * 1e6);
+  let s = sec;
+  if (nanos >= 1e9) {
+    s += 1;
+    nanos -= 1e9;
+  }
+  if (s !== cachedSecond) {
+    cachedSecond = s;
+    cachedPrefix = new Date(s * 1000).toISOString().slice(0, 19);
+  }
+  if (nanos === 0) return cachedPrefix + 'Z';
+  let frac = String(nanos).padStart(9, '0');
+  let end = frac.length;
+  while (end > 0 && frac.charCodeAt(end - 1) === 48) end--;
+  frac = frac.slice(0, end);
+  return cachedPrefix + '.' + frac + 'Z';
+}
+
+export class JsonOutput implements SampleSink {
+  readonly path: string;
+  readonly #opts: JsonOutputOptions;
+  readonly #file: WriteStream;
+  readonly #gzip: Gzip | undefined;
+  readonly #declared = new Set<string>();
+  readonly #metricPrefix = new Map<string, string>();
+  readonly #tagsCache = new WeakMap<Tags, string>();
+  #buffer: string[] = [];
+  #bufferedBytes = 0;
+  readonly #limit: number;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #error: Error | undefined;
+
+  constructor(opts: JsonOutputOptions) {
+    this.path = opts.path;
+    this.#opts = opts;
+    this.#limit = opts.bufferBytes ?? 256 * 1024;
+    this.#file = createWriteStream(opts.path);
+    this.#file.on('error', (err) => (this.#error ??= err));
+    if (opts.path.endsWith('.gz')) {
+      this.#gzip = createGzip();
+      this.#gzip.on('error', (err) => (this.#error ??= err));
+      this.#gzip.pipe(this.#file);
+    }
+  }
+
+  #metricLine(name: string): string {
+    const def = this.#opts.registry.get(name);
+    const type = def?.type ?? 'counter';
+    const contains = def?.contains ?? 'default';
+    const thresholds = this.#opts.thresholds?.[name] ?? [];
+    const subs = this.#opts.submetrics?.(name) ?? [];
+    const thr = '[' + thresholds.map(goJsonString).join(',') + ']';
+    const sm =
+      subs.length === 0
+        ? 'null'
+        : '[' + subs.map((s) => `{"name":${goJsonString(s.name)},"suffix":${goJsonString(s.suffix)},"tags":${sortedStringMapJson(s.tags)}}`).join(',') + ']';
+    const n = goJsonString(name);
+    return `{"type":"Metric","data":{"name":${n},"type":"${type}","contains":"${contains}","thresholds":${thr},"submetrics":${sm}},"metric":${n}}\n`;
+  }
+
+  add(samples: readonly Sample[]): void {
+    if (this.#closed) return;
+    const buf = this.#buffer;
+    let bytes = 0;
+    for (const s of samples) {
+      let prefix = this.#metricPrefix.get(s.metric);
+      if (prefix === undefined) {
+        prefix = `{"metric":${goJsonString(s.metric)},"type":"Point","data":{"time":"`;
+        this.#metricPrefix.set(s.metric, prefix);
+      }
+      if (!this.#declared.has(s.metric)) {
+        this.#declared.add(s.metric);
+        const line = this.#metricLine(s.metric);
+        buf.push(line);
+        bytes += line.length;
+      }
+      let tags = this.#tagsCache.get(s.tags);
+      if (tags === undefined) {
+        tags = sortedStringMapJson(s.tags);
+        this.#tagsCache.set(s.tags, tags);
+      }
+      let line = prefix + formatRfc3339Nano(s.time) + '","value":' + goJsonNumber(s.value) + ',"tags":' + tags;
+      const md = s.metadata;
+      if (md !== undefined) {
+        if (hasKeys(md)) line += ',"metadata":' + sortedStringMapJson(md);
+      }
+      line += '}}\n';
+      buf.push(line);
+      bytes += line.length;
+    }
+    this.#bufferedBytes += bytes;
+    if (this.#bufferedBytes >= this.#limit) this.#flush();
+    else if (this.#timer === undefined && buf.length > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flush();
+      }, this.#opts.flushIntervalMs ?? 1000);
+      this.#timer.unref();
+    }
+  }
+
+  #flush(): void {
+    if (this.#buffer.length === 0) return;
+    const chunk = this.#buffer.join('');
+    this.#buffer = [];
+    this.#bufferedBytes = 0;
+    if (this.#gzip !== undefined) this.#gzip.write(chunk);
+    else this.#file.write(chunk);
+  }
+
+  /** Flushes everything and closes the file; rejects if writing failed. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flush();
+    const finished = once(this.#file, 'close');
+    if (this.#gzip !== undefined) this.#gzip.end();
+    else this.#file.end();
+    try {
+      await finished;
+    } catch (err: unknown) {
+      this.#error ??= err instanceof Error ? err : new Error(String(err));
+    }
+    if (this.#error !== undefined) {
+      throw new Error(`--out json: writing ${this.path} failed: ${this.#error.message}; check the path is writable`, { cause: this.#error });
+    }
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * k6's end-of-test text summary (k6 v0.49 layout), rendered from the handleSummary `data` object:
+ * checks per group (✓ / ✗ with a ↳ pass-rate line), then one line per metric sorted by name with
+ * submetrics under their parent, dot leaders, ✓/✗ threshold marks and human units.
+ *
+ * NO Node APIs and no runtime imports here: this file is also bundled into k6 scripts.
+ */
+
+import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric } from './summary-types.ts';
+
+export interface TextSummaryOptions {
+  /** Prefix for every line (k6 passes ' '). */
+  readonly indent?: string;
+  /** ANSI colours (k6: on when stdout is a TTY and --no-color is off). Default true. */
+  readonly enableColors?: boolean;
+  /** 's', 'ms' or 'us' to print every duration in that unit; '' or undefined for automatic units. */
+  readonly summaryTimeUnit?: string | null;
+  /** Trend columns; defaults to data.options.summaryTrendStats. */
+  readonly summaryTrendStats?: readonly string[] | null;
+}
+
+const GROUP_MARK = '█';
+const DETAILS_MARK = '↳';
+const OK_MARK = '✓';
+const FAIL_MARK = '✗';
+const FAINT = 2;
+const RED = 31;
+const GREEN = 32;
+const CYAN = 36;
+
+type Decorate = (text: string, color: number, ...styles: number[]) => string;
+
+const plain: Decorate = (text) => text;
+const ansi: Decorate = (text, color, ...styles) => `\x1b[${[color, ...styles].join(';')}m${text}\x1b[0m`;
+
+/** Printed width: code points after NFKC normalisation, ANSI escape sequences excluded. */
+export function strWidth(s: string): number {
+  let width = 0;
+  let esc = false;
+  let csi = false;
+  for (const ch of s.normalize('NFKC')) {
+    const code = ch.charCodeAt(0);
+    if (ch === '\x1b') {
+      esc = true;
+      continue;
+    }
+    if (esc && ch === '[') {
+      csi = true;
+      continue;
+    }
+    if (esc && csi && code >= 0x40 && code <= 0x7e) {
+      esc = false;
+      csi = false;
+      continue;
+    }
+    if (esc && !csi && code >= 0x40 && code <= 0x5f) {
+      esc = false;
+      continue;
+    }
+    if (!esc && !csi) width++;
+  }
+  return width;
+}
+
+function checkLines(indent: string, c: SummaryCheck, decorate: Decorate): string {
+  if (c.fails === 0) return decorate(`${indent}${OK_MARK} ${c.name}`, GREEN);
+  const pct = Math.floor((100 * c.passes) / (c.passes + c.fails));
+  return decorate(`${indent}${FAIL_MARK} ${c.name}\n${indent} ${DETAILS_MARK}  ${pct}% — ${OK_MARK} ${c.passes} / ${FAIL_MARK} ${c.fails}`, RED);
+}
+
+function groupLines(indent: string, g: SummaryGroup, decorate: Decorate): string[] {
+  const out: string[] = [];
+  let inner = indent;
+  if (g.name !== '') {
+    out.push(`${indent}${GROUP_MARK} ${g.name}\n`);
+    inner = indent + '  ';
+  }
+  for (const c of g.checks) out.push(checkLines(inner, c, decorate));
+  if (g.checks.length > 0) out.push('');
+  for (const sub of g.groups) out.push(...groupLines(inner, sub, decorate));
+  return out;
+}
+
+function displayName(name: string): string {
+  const at = name.indexOf('{');
+  return at >= 0 ? `{ ${name.slice(at + 1, -1)} }` : name;
+}
+function nameIndent(name: string): string {
+  return name.includes('{') ? '  ' : '';
+}
+
+/** Go-like number text with at most `prec` decimals and no trailing zeros. */
+function fixedNoZeros(v: number, prec: number): string {
+  return String(parseFloat(v.toFixed(prec)));
+}
+function fixedNoZerosTrunc(v: number, prec: number): string {
+  const mult = Math.pow(10, prec);
+  return fixedNoZeros(Math.trunc(mult * v) / mult, prec);
+}
+
+function humanizeBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  if (bytes < 10) return `${bytes} B`;
+  const e = Math.floor(Math.log(bytes) / Math.log(1000));
+  const val = Math.floor((bytes / Math.pow(1000, e)) * 10 + 0.5) / 10;
+  return `${val.toFixed(val < 10 ? 1 : 0)} ${units[e | 0] ?? ''}`;
+}
+
+function humanizeAutoDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 0.001) return `${Math.trunc(ms * 1e6)}ns`;
+  if (ms < 1) return `${fixedNoZerosTrunc(ms * 1000, 2)}µs`;
+  if (ms < 1000) return `${fixedNoZerosTrunc(ms, 2)}ms`;
+  let text = `${fixedNoZerosTrunc((ms % 60000) / 1000, ms > 60000 ? 0 : 2)}s`;
+  let rest = Math.trunc(ms / 60000);
+  if (rest < 1) return text;
+  text = `${rest % 60}m${text}`;
+  rest = Math.trunc(rest / 60);
+  if (rest < 1) return text;
+  return `${rest}h${text}`;
+}
+
+const TIME_UNITS: Readonly<Record<string, { unit: string; coef: number }>> = {
+  s: { unit: 's', coef: 0.001 },
+  ms: { unit: 'ms', coef: 1 },
+  us: { unit: 'µs', coef: 1000 },
+};
+
+function humanizeDuration(ms: number, timeUnit: string | null | undefined): string {
+  const u = typeof timeUnit === 'string' && timeUnit !== '' && Object.prototype.hasOwnProperty.call(TIME_UNITS, timeUnit) ? TIME_UNITS[timeUnit] : undefined;
+  if (u !== undefined) return `${(ms * u.coef).toFixed(2)}${u.unit}`;
+  return humanizeAutoDuration(ms);
+}
+
+/** k6's humanizeValue: rates as truncated percentages, data as bytes, time as durations. */
+export function humanizeValue(val: number, metric: Pick<SummaryMetric, 'type' | 'contains'>, timeUnit?: string | null): string {
+  if (metric.type === 'rate') return `${(Math.trunc(val * 100 * 100) / 100).toFixed(2)}%`;
+  switch (metric.contains) {
+    case 'data':
+      return humanizeBytes(val);
+    case 'time':
+      return humanizeDuration(val, timeUnit);
+    default:
+      return fixedNoZeros(val, 6);
+  }
+}
+
+function nonTrendColumns(m: SummaryMetric, timeUnit: string | null | undefined): string[] {
+  const v = (k: string): number => m.values[k] ?? 0;
+  switch (m.type) {
+    case 'counter':
+      return [humanizeValue(v('count'), m, timeUnit), `${humanizeValue(v('rate'), m, timeUnit)}/s`];
+    case 'gauge':
+      return [humanizeValue(v('value'), m, timeUnit), `min=${humanizeValue(v('min'), m, timeUnit)}`, `max=${humanizeValue(v('max'), m, timeUnit)}`];
+    case 'rate':
+      return [humanizeValue(v('rate'), m, timeUnit), `${OK_MARK} ${v('passes')}`, `${FAIL_MARK} ${v('fails')}`];
+    default:
+      return ['[no data]'];
+  }
+}
+
+/** Sorts by parent name, keeping submetrics right after their parent (k6's order). */
+export function compareMetricNames(a: string, b: string): number {
+  const pa = a.split('{', 1)[0] ?? a;
+  const pb = b.split('{', 1)[0] ?? b;
+  const byParent = pa.localeCompare(pb);
+  if (byParent !== 0) return byParent;
+  return a.slice(pa.length).localeCompare(b.slice(pb.length));
+}
+
+function metricLines(data: SummaryData, indentBase: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate): string[] {
+  const indent = indentBase + '  ';
+  const names: string[] = [];
+  let nameMax = 0;
+  const trendCols = new Map<string, string[]>();
+  const trendMax = stats.map(() => 0);
+  const firstCol = new Map<string, string>();
+  let firstMax = 0;
+  const extras = new Map<string, string[]>();
+  const extraMax = [0, 0];
+  for (const [name, m] of Object.entries(data.metrics)) {
+    names.push(name);
+    nameMax = Math.max(nameMax, strWidth(nameIndent(name) + displayName(name)));
+    if (m.type === 'trend') {
+      const cols = stats.map((stat, i) => {
+        const raw = m.values[stat] ?? 0;
+        const text = stat === 'count' ? String(raw) : humanizeValue(raw, m, timeUnit);
+        trendMax[i] = Math.max(trendMax[i] ?? 0, strWidth(text));
+        return text;
+      });
+      trendCols.set(name, cols);
+      continue;
+    }
+    const cols = nonTrendColumns(m, timeUnit);
+    const first = cols[0] ?? '';
+    firstCol.set(name, first);
+    firstMax = Math.max(firstMax, strWidth(first));
+    const rest = cols.slice(1);
+    extras.set(name, rest);
+    rest.forEach((e, i) => (extraMax[i] = Math.max(extraMax[i] ?? 0, strWidth(e))));
+  }
+  names.sort(compareMetricNames);
+
+  const dataText = (name: string): string => {
+    const cols = trendCols.get(name);
+    if (cols !== undefined) {
+      return cols.map((c, i) => `${stats[i] ?? ''}=${decorate(c, CYAN)}${' '.repeat(Math.max(0, (trendMax[i] ?? 0) - strWidth(c)))}`).join(' ');
+    }
+    const first = firstCol.get(name) ?? '';
+    let text = decorate(first, CYAN) + ' '.repeat(Math.max(0, firstMax - strWidth(first)));
+    const rest = extras.get(name) ?? [];
+    if (rest.length === 1) text += ' ' + decorate(rest[0] ?? '', CYAN, FAINT);
+    else if (rest.length > 1) {
+      text += ' ' + rest.map((e, i) => decorate(e, CYAN, FAINT) + ' '.repeat(Math.max(0, (extraMax[i] ?? 0) - strWidth(e)))).join(' ');
+    }
+    return text;
+  };
+
+  const out: string[] = [];
+  for (const name of names) {
+    const m = data.metrics[name];
+    if (m === undefined) continue;
+    let mark = ' ';
+    let color: (s: string) => string = (s) => s;
+    if (m.thresholds !== undefined) {
+      const failed = Object.values(m.thresholds).some((t) => !t.ok);
+      mark = failed ? FAIL_MARK : OK_MARK;
+      color = (s) => decorate(s, failed ? RED : GREEN);
+    }
+    const ind = nameIndent(name);
+    const shown = displayName(name);
+    const dots = decorate('.'.repeat(Math.max(0, nameMax - strWidth(shown) - strWidth(ind) + 3)) + ':', FAINT);
+    out.push(`${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
+  }
+  return out;
+}
+
+/** Renders k6's end-of-test summary text (without k6's leading/trailing blank lines). */
+export function textSummary(data: SummaryData, options: TextSummaryOptions = {}): string {
+  const indent = options.indent ?? ' ';
+  const enableColors = options.enableColors ?? true;
+  const timeUnit = options.summaryTimeUnit !== undefined ? options.summaryTimeUnit : data.options.summaryTimeUnit;
+  const stats = options.summaryTrendStats ?? data.options.summaryTrendStats;
+  const decorate = enableColors ? ansi : plain;
+  return [...groupLines(indent + '    ', data.root_group, decorate), ...metricLines(data, indent, stats, timeUnit, decorate)].join('\n');
+}

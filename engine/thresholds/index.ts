@@ -1,0 +1,26 @@
+/** Public API of engine/thresholds: k6 threshold grammar, parsing with every issue, evaluation. */
+export {
+  compare,
+  goQuote,
+  parseGoFloat,
+  parseThresholdExpression,
+  sinkKey,
+  supportedMethods,
+  supportedMethodsText,
+  type AggregationMethod,
+  type Operator,
+  type ParseExpressionResult,
+  type ThresholdExpression,
+} from './expression.ts';
+export {
+  THRESHOLD_EVAL_INTERVAL_MS,
+  ThresholdSet,
+  parseK6Duration,
+  parseThresholds,
+  thresholdsAbortMessage,
+  thresholdsCrossedMessage,
+  type ThresholdDefinition,
+  type ThresholdEvaluation,
+  type ThresholdOutcome,
+  type ThresholdsByKey,
+} from './set.ts';
