@@ -27,10 +27,12 @@ function inlineJson(x: unknown): string {
   return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function table(head: readonly string[], rows: readonly string[][], cls = ''): string {
+/** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
+function table(head: readonly string[], rows: readonly string[][], left = 1): string {
   if (rows.length === 0) return '<p class="muted">none</p>';
-  return `<div class="tw"><table class="${cls}"><thead><tr>${head.map((x) => `<th>${x}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+  const cell = (tag: string, c: string, i: number): string => `<${tag}${i < left ? ' class="l"' : ''}>${c}</${tag}>`;
+  return `<div class="tw"><table><thead><tr>${head.map((x, i) => cell('th', x, i)).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`)
     .join('')}</tbody></table></div>`;
 }
 
@@ -49,7 +51,7 @@ h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:22px 0 8px;border-bottom
 .note{border-left:4px solid var(--warn);background:#fff8e5;padding:6px 10px;margin:8px 0}
 .tw{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-th:first-child,td:first-child,td.l{text-align:left}th{background:var(--card);font-weight:600;position:sticky;top:0}
+th.l,td.l{text-align:left}th{background:var(--card);font-weight:600;position:sticky;top:0}
 td.wrap{white-space:normal;word-break:break-all;text-align:left}
 .b{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}.b.ok{background:var(--ok)}.b.bad{background:var(--bad)}.b.warn{background:var(--warn)}.b.muted{background:#8c959f}
 .muted{color:var(--muted)}
@@ -175,7 +177,7 @@ export function renderHtml(r: FullReport): string {
   const panels = m.panels
     .map((p) => {
       const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
-      return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
+      return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows, 3)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
     })
     .join('');
 
@@ -200,7 +202,7 @@ export function renderHtml(r: FullReport): string {
     const rows = [...c.rows]
       .sort((a, b) => order[a.status] - order[b.status])
       .map((x) => [h(x.key), h(x.stat), fmtNum(x.baseline, 4), fmtNum(x.current, 4), x.change === null ? '–' : `${x.change > 0 ? '+' : ''}${fmtPct(x.change, 1)}`, `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`]);
-    cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows)}</section>`;
+    cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows, 2)}</section>`;
   }
 
   const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null };
@@ -214,15 +216,15 @@ export function renderHtml(r: FullReport): string {
 <div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
 ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
 <div class="meta">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
-<section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows)}</section>
+<section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
-<section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows)}</section>
-<section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows)}</section>
+<section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
+<section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}
 ${soak}
 ${cmp}
-<section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 'all')}</section>
+<section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 3)}</section>
 <p class="muted">Generated ${h(r.generatedAt)} by agentload from k6 output.</p>
 </main>
 <script id="report-data" type="application/json">${inlineJson(data)}</script>
