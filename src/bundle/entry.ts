@@ -1,0 +1,60 @@
+/**
+ * The generated entry that wraps a scenario: it re-exports everything the scenario exports and adds a
+ * `handleSummary` that (1) calls the scenario's own handleSummary if it has one, else renders the default
+ * end-of-test text summary, and (2) also writes the summary data to the run folder, at the path the toolkit
+ * passes in `__ENV.AGENTLOAD_HANDLE_SUMMARY_PATH`. The entry runs inside the load script: no Node APIs.
+ */
+
+/** Environment variable (seen by the script as `__ENV`) naming where the handleSummary data goes. */
+export const HANDLE_SUMMARY_PATH_ENV = 'AGENTLOAD_HANDLE_SUMMARY_PATH';
+/** `1` when the default text summary may use ANSI colours. */
+export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
+
+export interface EntryInput {
+  /** Absolute path of the scenario file. */
+  readonly scenario: string;
+  /** Names the scenario exports (from a first esbuild pass). */
+  readonly exports: readonly string[];
+  /** Absolute path of the text-summary module (exports `textSummary(data, opts)`), if available. */
+  readonly textSummaryModule: string | undefined;
+}
+
+export function entrySource(input: EntryInput): string {
+  const spec = JSON.stringify(input.scenario);
+  const lines: string[] = [`export * from ${spec};`];
+  if (input.exports.includes('default')) lines.push(`export { default } from ${spec};`);
+  const hasUserSummary = input.exports.includes('handleSummary');
+  if (hasUserSummary) lines.push(`import { handleSummary as __agentloadUserSummary } from ${spec};`);
+  if (input.textSummaryModule !== undefined) {
+    lines.push(`import { textSummary as __agentloadTextSummary } from ${JSON.stringify(input.textSummaryModule)};`);
+  }
+  lines.push(
+    'function __agentloadWithData(out, data) {',
+    '  var result = {};',
+    "  if (out !== null && typeof out === 'object') { for (var k in out) { result[k] = out[k]; } }",
+    `  var path = __ENV[${JSON.stringify(HANDLE_SUMMARY_PATH_ENV)}];`,
+    '  if (path) { result[path] = JSON.stringify(data, null, 2); }',
+    '  return result;',
+    '}',
+    'export function handleSummary(data) {',
+  );
+  if (hasUserSummary) {
+    lines.push(
+      '  var out = __agentloadUserSummary(data);',
+      "  if (out !== null && typeof out === 'object' && typeof out.then === 'function') {",
+      '    return out.then(function (o) { return __agentloadWithData(o, data); });',
+      '  }',
+      '  return __agentloadWithData(out, data);',
+    );
+  } else if (input.textSummaryModule !== undefined) {
+    lines.push(
+      `  var colors = __ENV[${JSON.stringify(SUMMARY_COLORS_ENV)}] === '1';`,
+      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors });",
+      "  return __agentloadWithData({ stdout: '\\n' + text + '\\n\\n' }, data);",
+    );
+  } else {
+    lines.push('  return __agentloadWithData({}, data);');
+  }
+  lines.push('}', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,106 @@
+/**
+ * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
+ * binary (agentloadMain: run | build | help | version). They set the exit code; errors print one line.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
+import { buildCommand } from './build.ts';
+import { helpText } from './flags.ts';
+import { runCommand, type CliIO } from './run.ts';
+import { toolkitVersion } from '../run/manifest.ts';
+
+export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function processIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutIsTTY: process.stdout.isTTY,
+    stderrIsTTY: process.stderr.isTTY,
+    root: TOOLKIT_ROOT,
+    onSignal(handler) {
+      const on = (s: NodeJS.Signals): void => handler(s);
+      process.on('SIGINT', on);
+      process.on('SIGTERM', on);
+      return () => {
+        process.off('SIGINT', on);
+        process.off('SIGTERM', on);
+      };
+    },
+  };
+}
+
+/** Prints an error (one line; type errors print every `file:line:col message`) and returns its exit code. */
+export function printError(err: unknown, io: CliIO): number {
+  if (err instanceof AgentloadError) {
+    if (err.code === 'type-error') {
+      for (const line of [err.message, ...err.details]) io.stderr.write(`${line}\n`);
+    } else {
+      io.stderr.write(`agentload: ${err.message}\n`);
+      for (const line of err.details) io.stderr.write(`  ${line}\n`);
+    }
+    return err.exitCode;
+  }
+  const e = toError(err);
+  io.stderr.write(`agentload: internal error: ${e.message}\n${e.stack ?? ''}\n`);
+  return 1;
+}
+
+async function guarded(fn: () => Promise<number>, io: CliIO): Promise<number> {
+  try {
+    return await fn();
+  } catch (err: unknown) {
+    return printError(err, io);
+  }
+}
+
+export async function runMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  return guarded(() => runCommand(argv, io), io);
+}
+
+export async function buildMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  return guarded(() => buildCommand(argv, io), io);
+}
+
+export function agentloadHelp(): string {
+  return [
+    'agentload — load tests for AI-agent platforms (TypeScript scenarios → k6 scripts → k6 or the embedded engine)',
+    '',
+    'Usage:',
+    '  agentload run scenarios/<name>.ts [toolkit flags] [k6 run flags]   same as npm run k6 -- ...',
+    '  agentload build [scenarios/<name>.ts ...]                          same as npm run build -- ...',
+    '  agentload report | compare | target [...]                          same as npm run report|compare|target -- ...',
+    '  agentload version',
+    '',
+    helpText('agentload run'),
+  ].join('\n');
+}
+
+/** `agentload <command> ...` for commands handled in this process. */
+export async function agentloadMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runMain(rest, io);
+    case 'build':
+      return buildMain(rest, io);
+    case 'version':
+    case '--version':
+      io.stdout.write(`agentload ${toolkitVersion(io.root)}\n`);
+      return EXIT_CODES.ok;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(`${agentloadHelp()}\n`);
+      return EXIT_CODES.ok;
+    default:
+      return printError(
+        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, report, compare, target or version (agentload help)`),
+        io,
+      );
+  }
+}

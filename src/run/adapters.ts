@@ -1,0 +1,104 @@
+/**
+ * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`), the
+ * reference platform (`target/index.ts`), the report pipeline (`src/report/index.ts`) and the Slack reply
+ * sink (`src/slack-sink/index.ts`). Loaded lazily (a k6-binary run never loads the embedded engine) and
+ * checked at the boundary, so a missing export is one clear line, not a stack trace.
+ * test/cli/adapters.test.ts checks at compile time that the real modules satisfy these interfaces.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Writable } from 'node:stream';
+import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+
+export interface EngineRunInput {
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly signal?: AbortSignal;
+  readonly stdoutIsTTY?: boolean;
+  readonly stderrIsTTY?: boolean;
+}
+
+export interface EngineFlagSpec {
+  readonly name: string;
+  readonly short?: string;
+  readonly kind: string;
+}
+
+export interface EngineModule {
+  readonly runEngine: (input: EngineRunInput) => Promise<number>;
+  readonly ENGINE_NAME: string;
+  readonly ENGINE_VERSION: string;
+  readonly SUPPORTED_RUN_FLAGS: readonly EngineFlagSpec[];
+}
+
+export interface StartedTarget {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface TargetModule {
+  readonly startTarget: (opts: {
+    host?: string;
+    port?: number;
+    env?: Readonly<Record<string, string | undefined>>;
+  }) => Promise<StartedTarget>;
+}
+
+export interface ReportResult {
+  readonly verdict: string;
+  readonly exitCode: number;
+  readonly files: readonly string[];
+}
+
+export interface ReportModule {
+  readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean }) => Promise<ReportResult>;
+}
+
+export interface SlackSink {
+  /** Base URL the load script reads matches from (`SLACK_SINK_URL`). */
+  readonly url: string;
+  /** What a bot uses as its Slack API base (`SLACK_API_URL`). */
+  readonly apiUrl: string;
+  close(): Promise<void>;
+}
+
+export interface SlackSinkModule {
+  readonly startSlackSink: (opts?: { host?: string; port?: number }) => Promise<SlackSink>;
+}
+
+async function load(root: string, rel: string, what: string, exports: readonly string[]): Promise<Record<string, unknown>> {
+  const path = join(root, rel);
+  if (!existsSync(path)) {
+    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`);
+  }
+  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const missing = exports.filter((e) => mod[e] === undefined);
+  if (missing.length > 0) {
+    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} (${rel}) does not export ${missing.join(', ')}`);
+  }
+  return mod;
+}
+
+export async function loadEngine(root: string): Promise<EngineModule> {
+  const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
+  return mod as unknown as EngineModule;
+}
+
+export async function loadTarget(root: string): Promise<TargetModule> {
+  return (await load(root, 'target/index.ts', 'the reference platform', ['startTarget'])) as unknown as TargetModule;
+}
+
+export async function loadReport(root: string): Promise<ReportModule> {
+  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport'])) as unknown as ReportModule;
+}
+
+export async function loadSlackSink(root: string): Promise<SlackSinkModule | undefined> {
+  if (!existsSync(join(root, 'src/slack-sink/index.ts'))) return undefined;
+  return (await load(root, 'src/slack-sink/index.ts', 'the Slack reply sink', ['startSlackSink'])) as unknown as SlackSinkModule;
+}

@@ -1,0 +1,65 @@
+/**
+ * run.json: what ran, where, with what, and how it ended. Environment variable NAMES only, never values;
+ * args with `-e` values and URL credentials masked. Written at the end of every run, interrupted ones too.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RunManifest {
+  readonly schema: 'agentload.run/1';
+  readonly scenario: { readonly name: string; readonly path: string };
+  readonly bundle: { readonly path: string; readonly bytes: number; readonly target: string; readonly websocketsAlias: boolean };
+  readonly engine: {
+    readonly kind: 'k6' | 'embedded';
+    readonly name: string;
+    readonly version: string | undefined;
+    readonly path: string | undefined;
+    readonly command: string;
+  };
+  readonly toolkit: { readonly name: string; readonly version: string };
+  readonly git: { readonly sha: string } | null;
+  /** User arguments (toolkit flags and k6 flags) as given, secrets masked. */
+  readonly args: readonly string[];
+  /** The full engine argument list, secrets masked. */
+  readonly engineArgs: readonly string[];
+  readonly env: { readonly names: readonly string[] };
+  readonly target: { readonly kind: 'bundled' | 'external' | 'none'; readonly url: string | undefined };
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  /** The engine's exit code (k6 codes). */
+  readonly engineExitCode: number;
+  /** The command's exit code (the engine's, or a toolkit verdict's when the engine passed). */
+  readonly exitCode: number;
+  readonly interrupted: boolean;
+  readonly report: { readonly verdict: string; readonly exitCode: number; readonly files: readonly string[] } | { readonly error: string } | null;
+}
+
+/** Writes atomically (temp file + rename), so a killed run never leaves half a run.json. */
+export function writeManifest(runDir: string, manifest: RunManifest): string {
+  const path = join(runDir, 'run.json');
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(tmp, path);
+  return path;
+}
+
+export function toolkitVersion(root: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function gitSha(cwd: string): string | undefined {
+  try {
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    const sha = out.toString().trim();
+    return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
+}

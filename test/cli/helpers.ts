@@ -1,0 +1,125 @@
+/** Spawning the real run command (`node --import tsx scripts/k6.mjs ...`) in a clean temp project folder. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+/** tsx's loader as a URL, so the CLI can start from any folder. */
+export const TSX = import.meta.resolve('tsx');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Project {
+  readonly dir: string;
+  readonly reports: string;
+  readonly build: string;
+  /** Writes `<dir>/<file>` and returns its absolute path. */
+  write(file: string, text: string): string;
+  /** The run folders created so far. */
+  runDirs(): string[];
+  cleanup(): void;
+}
+
+export function makeProject(): Project {
+  const dir = mkdtempSync(join(tmpdir(), 'agentload-cli-'));
+  const reports = join(dir, 'reports');
+  const build = join(dir, 'build');
+  return {
+    dir,
+    reports,
+    build,
+    write(file, text) {
+      const p = join(dir, file);
+      writeFileSync(p, text);
+      return p;
+    },
+    runDirs() {
+      try {
+        return readdirSync(reports).map((d) => join(reports, d)).sort();
+      } catch {
+        return [];
+      }
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A minimal environment: no BASE_URL or k6 from the developer's shell leaks into a test. */
+export function cleanEnv(project: Project, extra: Record<string, string> = {}, pathPrefix?: string): Record<string, string> {
+  const basePath = (process.env.PATH ?? '')
+    .split(':')
+    .filter((d) => {
+      try {
+        return !readdirSync(d).includes('k6');
+      } catch {
+        return true;
+      }
+    })
+    .join(':');
+  return {
+    PATH: pathPrefix === undefined ? basePath : `${pathPrefix}:${basePath}`,
+    HOME: process.env.HOME ?? '/tmp',
+    AGENTLOAD_BUILD_DIR: project.build,
+    AGENTLOAD_REPORTS_DIR: project.reports,
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+export function spawnCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export async function collect(child: ChildProcess, timeoutMs = 120_000): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export async function runCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
+  return collect(spawnCli(args, opts));
+}
+
+/** Lines the toolkit printed on stderr (its own `agentload:` lines and type errors), without engine output. */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '');
+}
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+}
+
+/** A small valid scenario (k6 types, async-first) that requests BASE_URL/health once. */
+export function scenarioSource(extraImports = ''): string {
+  return `import http from 'k6/http';
+import { check } from 'k6';
+${extraImports}
+export const options = { vus: 1, iterations: 1 };
+export default async function (): Promise<void> {
+  const res = await http.asyncRequest('GET', \`\${__ENV.BASE_URL ?? ''}/health\`);
+  check(res, { 'status is 200': (r) => r.status === 200 });
+}
+`;
+}

@@ -1,0 +1,128 @@
+/**
+ * The k6 path, against a stand-in k6 on PATH: the exact argument list, the exit code passed back unchanged,
+ * `k6 cloud run`, the k6/websockets alias for binaries before v1.6.0, and run.json.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
+import { cleanEnv, makeProject, readJson, runCli, scenarioSource, type Project } from './helpers.ts';
+
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+
+function setup(opts: Parameters<typeof makeFakeK6>[0] = {}): { fake: FakeK6; project: Project } {
+  const fake = makeFakeK6(opts);
+  const project = makeProject();
+  cleanups.push(() => fake.cleanup(), () => project.cleanup());
+  return { fake, project };
+}
+
+void describe('k6 path', () => {
+  void it('passes run, the bundle, its outputs, then the user flags in order, and returns k6 exit code 99 unchanged', async () => {
+    const { fake, project } = setup({ exitCode: 99 });
+    const scenario = project.write('argcheck.ts', scenarioSource());
+    const r = await runCli(
+      [scenario, '--vus', '2', '-e', 'FOO=bar', '--no-report', '--tag=team=x', '--duration', '1s', '--http-debug'],
+      { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) },
+    );
+    assert.equal(r.code, 99, r.stderr);
+    const calls = fake.calls();
+    assert.equal(calls.length, 1, 'k6 run called once');
+    const [runDir] = project.runDirs();
+    assert.ok(runDir !== undefined, 'a run folder exists');
+    assert.match(runDir, /argcheck-\d{8}-\d{6}$/);
+    assert.deepEqual(calls[0]?.args, [
+      'run',
+      join(project.build, 'argcheck.js'),
+      '--out',
+      `json=${join(runDir, 'out.json.gz')}`,
+      `--summary-export=${join(runDir, 'summary-export.json')}`,
+      '--vus',
+      '2',
+      '-e',
+      'FOO=bar',
+      '--tag=team=x',
+      '--duration',
+      '1s',
+      '--http-debug',
+    ]);
+    assert.equal(calls[0].env.AGENTLOAD_HANDLE_SUMMARY_PATH, join(runDir, 'handle-summary-data.json'));
+    const manifest = readJson(join(runDir, 'run.json')) as Record<string, unknown>;
+    assert.equal(manifest.exitCode, 99);
+    assert.equal(manifest.engineExitCode, 99);
+    assert.deepEqual(manifest.engine, { kind: 'k6', name: 'k6', version: '0.49.0', path: fake.bin, command: 'k6 run' });
+    assert.equal((manifest.toolkit as { name: string }).name, 'agentload');
+    assert.ok(typeof manifest.startedAt === 'string' && typeof manifest.endedAt === 'string');
+    assert.ok(existsSync(join(runDir, 'out.json.gz')) && existsSync(join(runDir, 'summary-export.json')));
+    assert.ok(existsSync(join(runDir, 'handle-summary-data.json')));
+  });
+
+  void it('returns exit code 0 when k6 passes, and the bundle is what k6 was given', async () => {
+    const { fake, project } = setup({ exitCode: 0 });
+    const scenario = project.write('passing.ts', scenarioSource());
+    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    assert.equal(r.code, 0, r.stderr);
+    const bundle = readFileSync(join(project.build, 'passing.js'), 'utf8');
+    assert.match(bundle, /from "k6\/http"/, 'k6 modules stay external');
+    assert.match(bundle, /export \{[^}]*handleSummary/s, 'the entry adds handleSummary');
+    assert.match(bundle, /sourceMappingURL=passing\.js\.map/);
+    assert.ok(existsSync(join(project.build, 'passing.js.map')));
+    assert.match(r.stderr, /bundle .*passing\.js \d+\.\d KB \(es2017\)/);
+    assert.match(r.stdout, /results:.*reports\/passing-\d{8}-\d{6}\//);
+  });
+
+  void it('runs `k6 cloud run <bundle> <user flags>` with --cloud, without local outputs', async () => {
+    const { fake, project } = setup({ exitCode: 0 });
+    const scenario = project.write('cloudy.ts', scenarioSource());
+    const r = await runCli(['--cloud', scenario, '--vus', '3'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'https://staging.example.test', AGENTLOAD_ALLOWED_HOSTS: 'staging.example.test' }, fake.dir),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fake.calls()[0]?.args, ['cloud', 'run', join(project.build, 'cloudy.js'), '--vus', '3']);
+  });
+
+  void it('refuses --cloud without a BASE_URL (the cloud cannot reach a platform on this machine)', async () => {
+    const { fake, project } = setup();
+    const scenario = project.write('cloudless.ts', scenarioSource());
+    const r = await runCli(['--cloud', scenario], { cwd: project.dir, env: cleanEnv(project, {}, fake.dir) });
+    assert.equal(r.code, 104);
+    assert.equal(fake.calls().length, 0);
+    assert.match(r.stderr, /^agentload: --cloud .*BASE_URL/m);
+  });
+
+  const wsScenario = scenarioSource("import { WebSocket } from 'k6/websockets';\nexport function ws(): void { new WebSocket('ws://127.0.0.1:9/ws').close(); }");
+
+  void it('aliases k6/websockets to k6/experimental/websockets for k6 v0.49.0', async () => {
+    const { fake, project } = setup({ version: '0.49.0' });
+    const scenario = project.write('wsold.ts', wsScenario);
+    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    assert.equal(r.code, 0, r.stderr);
+    const bundle = readFileSync(join(project.build, 'wsold.js'), 'utf8');
+    assert.match(bundle, /from "k6\/experimental\/websockets"/);
+    assert.doesNotMatch(bundle, /from "k6\/websockets"/);
+  });
+
+  void it('keeps k6/websockets for k6 v1.6.0 and later', async () => {
+    const { fake, project } = setup({ version: '1.6.0' });
+    const scenario = project.write('wsnew.ts', wsScenario);
+    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    assert.equal(r.code, 0, r.stderr);
+    const bundle = readFileSync(join(project.build, 'wsnew.js'), 'utf8');
+    assert.match(bundle, /from "k6\/websockets"/);
+    assert.doesNotMatch(bundle, /k6\/experimental\/websockets/);
+  });
+
+  void it('uses K6_BIN over PATH', async () => {
+    const { fake, project } = setup({ exitCode: 0 });
+    const scenario = project.write('k6bin.ts', scenarioSource());
+    const r = await runCli([scenario, '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9', K6_BIN: fake.bin }),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fake.calls().length, 1);
+  });
+});
