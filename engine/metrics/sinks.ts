@@ -178,54 +178,61 @@ export class RateSink {
   }
 }
 
-/** Dense bucket counts over a growing window of bucket indices. */
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+
+/**
+ * Bucket counts in 1024-bucket chunks keyed by chunk number: dense where samples cluster,
+ * sparse across decades without samples (so 1e-300 and 1e300 in one trend stay cheap).
+ */
 class BucketStore {
-  offset = 0;
-  counts = new Float64Array(0);
-  total = 0;
+  readonly chunks = new Map<number, Float64Array>();
+  #lastKey = NaN;
+  #last: Float64Array = new Float64Array(0);
 
   add(idx: number, n: number): void {
-    let i = idx - this.offset;
-    if (i < 0 || i >= this.counts.length) {
-      this.#grow(idx);
-      i = idx - this.offset;
+    const key = idx >> CHUNK_BITS;
+    let chunk: Float64Array | undefined;
+    if (key === this.#lastKey) chunk = this.#last;
+    else {
+      chunk = this.chunks.get(key);
+      if (chunk === undefined) {
+        chunk = new Float64Array(CHUNK);
+        this.chunks.set(key, chunk);
+      }
+      this.#lastKey = key;
+      this.#last = chunk;
     }
-    this.counts[i] = (this.counts[i] ?? 0) + n;
-    this.total += n;
+    const i = idx & (CHUNK - 1);
+    chunk[i] = (chunk[i] ?? 0) + n;
   }
 
-  #grow(idx: number): void {
-    const len = this.counts.length;
-    if (len === 0) {
-      this.counts = new Float64Array(128);
-      this.offset = idx - 64;
-      return;
-    }
-    const lo = Math.min(this.offset, idx);
-    const hi = Math.max(this.offset + len - 1, idx);
-    const need = hi - lo + 1;
-    const newLen = Math.max(need + 64, len * 2);
-    // Grow towards the side that needed it; keep slack on that side.
-    const newOffset = idx < this.offset ? hi - newLen + 1 : lo;
-    const next = new Float64Array(newLen);
-    next.set(this.counts, this.offset - newOffset);
-    this.counts = next;
-    this.offset = newOffset;
+  /** Chunk numbers in ascending order. */
+  sortedKeys(): number[] {
+    return [...this.chunks.keys()].sort((a, b) => a - b);
   }
 
   /** Non-zero buckets as flat [index, count, ...] pairs, ascending index. */
   pairs(): number[] {
     const out: number[] = [];
-    const c = this.counts;
-    for (let i = 0; i < c.length; i++) {
-      const n = c[i] ?? 0;
-      if (n !== 0) out.push(this.offset + i, n);
+    for (const key of this.sortedKeys()) {
+      const c = this.chunks.get(key);
+      if (c === undefined) continue;
+      const base = key * CHUNK;
+      for (let i = 0; i < CHUNK; i++) {
+        const n = c[i] ?? 0;
+        if (n !== 0) out.push(base + i, n);
+      }
     }
     return out;
   }
 
   addPairs(pairs: readonly number[]): void {
     for (let i = 0; i + 1 < pairs.length; i += 2) this.add(pairs[i] ?? 0, pairs[i + 1] ?? 0);
+  }
+
+  bytes(): number {
+    return this.chunks.size * CHUNK * 8;
   }
 }
 
@@ -348,16 +355,21 @@ export class TrendSink {
     }
     let cum = 0;
     // Negative values: largest magnitude (highest index) first.
-    const neg = this.#neg.counts;
-    for (let i = neg.length - 1; i >= 0 && w < wanted.length; i--) {
-      const c = neg[i] ?? 0;
-      if (c === 0) continue;
-      cum += c;
-      const v = clamp(-bucketCentre(this.#neg.offset + i));
-      while (w < wanted.length && (wanted[w] ?? 0) < cum) {
-        const r = wanted[w] ?? 0;
-        out.set(r, r === last ? this.#max : v);
-        w++;
+    const negKeys = this.#neg.sortedKeys();
+    for (let k = negKeys.length - 1; k >= 0 && w < wanted.length; k--) {
+      const key = negKeys[k] ?? 0;
+      const chunk = this.#neg.chunks.get(key);
+      if (chunk === undefined) continue;
+      for (let i = CHUNK - 1; i >= 0 && w < wanted.length; i--) {
+        const c = chunk[i] ?? 0;
+        if (c === 0) continue;
+        cum += c;
+        const v = clamp(-bucketCentre(key * CHUNK + i));
+        while (w < wanted.length && (wanted[w] ?? 0) < cum) {
+          const r = wanted[w] ?? 0;
+          out.set(r, r === last ? this.#max : v);
+          w++;
+        }
       }
     }
     if (this.#zeros > 0) {
@@ -368,16 +380,20 @@ export class TrendSink {
         w++;
       }
     }
-    const pos = this.#pos.counts;
-    for (let i = 0; i < pos.length && w < wanted.length; i++) {
-      const c = pos[i] ?? 0;
-      if (c === 0) continue;
-      cum += c;
-      const v = clamp(bucketCentre(this.#pos.offset + i));
-      while (w < wanted.length && (wanted[w] ?? 0) < cum) {
-        const r = wanted[w] ?? 0;
-        out.set(r, r === last ? this.#max : v);
-        w++;
+    for (const key of this.#pos.sortedKeys()) {
+      if (w >= wanted.length) break;
+      const chunk = this.#pos.chunks.get(key);
+      if (chunk === undefined) continue;
+      for (let i = 0; i < CHUNK && w < wanted.length; i++) {
+        const c = chunk[i] ?? 0;
+        if (c === 0) continue;
+        cum += c;
+        const v = clamp(bucketCentre(key * CHUNK + i));
+        while (w < wanted.length && (wanted[w] ?? 0) < cum) {
+          const r = wanted[w] ?? 0;
+          out.set(r, r === last ? this.#max : v);
+          w++;
+        }
       }
     }
     return out;
@@ -450,7 +466,7 @@ export class TrendSink {
 
   /** Bytes held by the bucket arrays (for memory checks). */
   memoryBytes(): number {
-    return this.#pos.counts.byteLength + this.#neg.counts.byteLength;
+    return this.#pos.bytes() + this.#neg.bytes();
   }
 }
 
