@@ -146,6 +146,19 @@ export type WebSocketClass = new (url: unknown, protocols?: unknown, params?: un
 const INTERRUPT_CLOSE_GRACE_MS = 1000;
 
 export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
+  /** Open sockets per iteration signal, closed together when the iteration is interrupted. */
+  const byIteration = new WeakMap<AbortSignal, Set<WebSocket>>();
+  const openSockets = (signal: AbortSignal): Set<WebSocket> => {
+    let set = byIteration.get(signal);
+    if (set === undefined) {
+      const created = new Set<WebSocket>();
+      set = created;
+      byIteration.set(signal, created);
+      signal.addEventListener('abort', () => { WebSocket.interruptAll(created); }, { once: true });
+    }
+    return set;
+  };
+
   class WebSocket {
     static readonly CONNECTING = CONNECTING;
     static readonly OPEN = OPEN;
@@ -180,6 +193,12 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     #settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
     #failure: unknown;
     #interruptTimer: NodeJS.Timeout | undefined;
+    #signal: AbortSignal | undefined;
+
+    /** Called once per iteration signal for all of that iteration's open sockets (one listener, not one per socket). */
+    static interruptAll(sockets: Iterable<WebSocket>): void {
+      for (const s of [...sockets]) s.#interrupt();
+    }
 
     constructor(url: unknown, protocols?: unknown, params?: unknown) {
       const stage = ctx.stage();
@@ -229,9 +248,11 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
         ctx.trackPending(new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; }));
         const signal = ctx.iterationSignal();
         if (signal !== undefined) {
-          const onAbort = (): void => { this.#interrupt(); };
-          if (signal.aborted) queueMicrotask(onAbort);
-          else signal.addEventListener('abort', onAbort, { once: true });
+          if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
+          else {
+            this.#signal = signal;
+            openSockets(signal).add(this);
+          }
         }
       }
     }
@@ -446,6 +467,7 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     #closed(err: Error | undefined, code: number, reason: string, wasClean: boolean): void {
       if (this.#readyState === CLOSED) return;
       this.#readyState = CLOSED;
+      if (this.#signal !== undefined) byIteration.get(this.#signal)?.delete(this);
       if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
       if (this.#opened) this.#emit('ws_session_duration', ctx.clock.now() - this.#startMono);
       else if (!this.#reported && !this.#closeRequested) this.#connected(false, '');
