@@ -1,0 +1,12 @@
+/**
+ * Test execution: execution segments (k6's exact split between instances and workers),
+ * the pure test plan and run header, and the scheduler that runs every scenario.
+ *
+ * Order of use (runtime): resolveOptions → planTest(options.scenarios, options.tuple) →
+ * initialise plan.maxPlannedVUs VUs → describeTest(plan) for the header → setup() →
+ * new TestRun(plan, rt).run() → teardown → summary.
+ */
+
+export * from './segments.ts';
+export * from './plan.ts';
+export * from './scheduler.ts';

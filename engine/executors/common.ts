@@ -1,0 +1,359 @@
+/**
+ * Pieces every executor shares: reading the raw scenario object (k6's strict JSON: unknown
+ * fields are errors), the base config checks, stage helpers, the run header's base facts,
+ * iteration counters, the gracefulStop window and the iteration runner.
+ */
+
+import type { Issue, IterationContext, Sample, VirtualUser } from '../contracts.ts';
+import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
+import { formatDuration, parseDuration } from '../options/duration.ts';
+import type { ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
+
+export const DEFAULT_GRACEFUL_STOP = 30_000;
+/** k6's minDuration: the shortest duration/maxDuration allowed (stages may be 0). */
+export const MIN_DURATION = 1000;
+const SCENARIO_NAME = /^[0-9a-zA-Z_-]+$/;
+
+export function issue(code: string, path: string, message: string): Issue {
+  return { code, path, message };
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
+/** Reads fields off a raw scenario object, collecting issues; remembers which keys it saw. */
+export class FieldReader {
+  readonly issues: Issue[] = [];
+  private readonly known = new Set<string>(['executor', 'startTime', 'gracefulStop', 'env', 'exec', 'tags', 'options']);
+  constructor(
+    readonly raw: Readonly<Record<string, unknown>>,
+    readonly path: string,
+  ) {}
+
+  private at(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    this.known.add(key);
+    return this.raw[key] !== undefined && this.raw[key] !== null;
+  }
+
+  /** An integer field (k6's null.Int); NaN when absent and no default. */
+  int(key: string, def: number): number {
+    if (!this.has(key)) return def;
+    const v = this.raw[key];
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.issues.push(issue('invalid-type', this.at(key), `\`${this.at(key)}\` must be a whole number, got ${show(v)}`));
+      return def;
+    }
+    return v;
+  }
+
+  duration(key: string, def: number): number {
+    if (!this.has(key)) return def;
+    const v = this.raw[key];
+    const r = parseDuration(v);
+    if (!r.ok) {
+      this.issues.push(issue('invalid-duration', this.at(key), `\`${this.at(key)}\` must be a duration like "30s", got ${show(v)}`));
+      return def;
+    }
+    return r.ms;
+  }
+
+  string(key: string): string | undefined {
+    if (!this.has(key)) return undefined;
+    const v = this.raw[key];
+    if (typeof v !== 'string') {
+      this.issues.push(issue('invalid-type', this.at(key), `\`${this.at(key)}\` must be a string, got ${show(v)}`));
+      return undefined;
+    }
+    return v;
+  }
+
+  stringMap(key: string): Record<string, string> {
+    if (!this.has(key)) return {};
+    const v = this.raw[key];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.issues.push(issue('invalid-type', this.at(key), `\`${this.at(key)}\` must be an object of strings, got ${show(v)}`));
+      return {};
+    }
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v)) {
+      if (typeof val === 'string') out[k] = val;
+      else this.issues.push(issue('invalid-type', `${this.at(key)}.${k}`, `\`${this.at(key)}.${k}\` must be a string, got ${show(val)}`));
+    }
+    return out;
+  }
+
+  stages(key: string): StageConfig[] {
+    if (!this.has(key)) return [];
+    const v = this.raw[key];
+    if (!Array.isArray(v)) {
+      this.issues.push(issue('invalid-type', this.at(key), `\`${this.at(key)}\` must be an array of { duration, target }, got ${show(v)}`));
+      return [];
+    }
+    return v.map((s: unknown, i) => readStage(s, `${this.at(key)}[${i}]`, this.issues));
+  }
+
+  /** Unknown fields: k6 unmarshals scenarios strictly. */
+  finish(): Issue[] {
+    for (const key of Object.keys(this.raw)) {
+      if (!this.known.has(key)) {
+        this.issues.push(issue('unknown-field', this.at(key), `\`${this.at(key)}\` is not an option of this executor; remove it or fix its spelling`));
+      }
+    }
+    return this.issues;
+  }
+}
+
+/** Reads one `{ duration, target }` stage; missing parts become NaN (validateStages reports them). */
+export function readStage(s: unknown, path: string, issues: Issue[]): StageConfig {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    issues.push(issue('invalid-type', path, `\`${path}\` must be an object { duration, target }, got ${show(s)}`));
+    return { duration: Number.NaN, target: Number.NaN };
+  }
+  const rec = s as Record<string, unknown>;
+  let duration = Number.NaN;
+  let target = Number.NaN;
+  if (rec.duration !== undefined && rec.duration !== null) {
+    const r = parseDuration(rec.duration);
+    if (r.ok) duration = r.ms;
+    else issues.push(issue('invalid-duration', `${path}.duration`, `\`${path}.duration\` must be a duration like "30s", got ${show(rec.duration)}`));
+  }
+  if (rec.target !== undefined && rec.target !== null) {
+    if (typeof rec.target === 'number' && Number.isInteger(rec.target)) target = rec.target;
+    else issues.push(issue('invalid-type', `${path}.target`, `\`${path}.target\` must be a whole number, got ${show(rec.target)}`));
+  }
+  for (const k of Object.keys(rec)) {
+    if (k !== 'duration' && k !== 'target') issues.push(issue('unknown-field', `${path}.${k}`, `\`${path}.${k}\` is not a stage field; stages have only duration and target`));
+  }
+  return { duration, target };
+}
+
+export interface BaseFields {
+  readonly name: string;
+  readonly startTime: number;
+  readonly gracefulStop: number;
+  readonly exec: string;
+  readonly execSet: boolean;
+  readonly env: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export function readBase(name: string, r: FieldReader): BaseFields {
+  const exec = r.string('exec');
+  return {
+    name,
+    startTime: r.duration('startTime', 0),
+    gracefulStop: r.duration('gracefulStop', DEFAULT_GRACEFUL_STOP),
+    exec: exec ?? 'default',
+    execSet: exec !== undefined,
+    env: r.stringMap('env'),
+    tags: r.stringMap('tags'),
+  };
+}
+
+/** k6's BaseConfig.Validate. */
+export function validateBase(cfg: ScenarioConfig, path: string): Issue[] {
+  const out: Issue[] = [];
+  if (cfg.name === '') out.push(issue('invalid-scenario-name', path, `scenario name can't be empty`));
+  else if (!SCENARIO_NAME.test(cfg.name)) {
+    out.push(issue('invalid-scenario-name', path, `scenario name ${JSON.stringify(cfg.name)} may contain only numbers, latin letters, underscores, and dashes`));
+  }
+  if (cfg.execSet && cfg.exec === '') out.push(issue('out-of-range', `${path}.exec`, '`exec` cannot be empty; name an exported function or omit it for "default"'));
+  if (cfg.startTime < 0) out.push(issue('out-of-range', `${path}.startTime`, `the startTime can't be negative, got ${formatDuration(cfg.startTime)}`));
+  if (cfg.gracefulStop < 0) out.push(issue('out-of-range', `${path}.gracefulStop`, `the gracefulStop timeout can't be negative, got ${formatDuration(cfg.gracefulStop)}`));
+  return out;
+}
+
+export function positiveVUs(vus: number, path: string): Issue[] {
+  return vus > 0 ? [] : [issue('out-of-range', `${path}.vus`, `the number of VUs must be more than 0, got ${vus}`)];
+}
+
+export function minDurationIssue(ms: number, key: string, path: string): Issue[] {
+  if (Number.isNaN(ms)) return [issue('missing-field', `${path}.${key}`, `the ${key} is unspecified; set it, e.g. "30s"`)];
+  if (ms < MIN_DURATION) {
+    return [issue('out-of-range', `${path}.${key}`, `the ${key} must be at least 1s, but is ${formatDuration(ms)}`)];
+  }
+  return [];
+}
+
+export function sumStagesDuration(stages: readonly StageConfig[]): number {
+  return stages.reduce((acc, s) => acc + (Number.isNaN(s.duration) ? 0 : s.duration), 0);
+}
+
+export function stagesMaxTarget(start: number, stages: readonly StageConfig[]): number {
+  return stages.reduce((m, s) => (s.target > m ? s.target : m), start);
+}
+
+/** k6's validateStages. */
+export function validateStages(stages: readonly StageConfig[], path: string): Issue[] {
+  if (stages.length === 0) return [issue('no-stages', `${path}.stages`, 'at least one stage has to be specified, e.g. [{ duration: "30s", target: 10 }]')];
+  const out: Issue[] = [];
+  stages.forEach((s, i) => {
+    const p = `${path}.stages[${i}]`;
+    if (Number.isNaN(s.duration)) out.push(issue('missing-field', `${p}.duration`, `stage ${i + 1} doesn't have a duration`));
+    else if (s.duration < 0) out.push(issue('out-of-range', `${p}.duration`, `the duration for stage ${i + 1} can't be negative`));
+    if (Number.isNaN(s.target)) out.push(issue('missing-field', `${p}.target`, `stage ${i + 1} doesn't have a target`));
+    else if (s.target < 0) out.push(issue('out-of-range', `${p}.target`, `the target for stage ${i + 1} can't be negative`));
+  });
+  return out;
+}
+
+/** k6's getBaseInfo: ` (facts..., exec: x, startTime: 1s, gracefulStop: 30s)`. */
+export function baseInfo(cfg: ScenarioConfig, ...facts: string[]): string {
+  const all = [...facts];
+  if (cfg.execSet) all.push(`exec: ${cfg.exec}`);
+  if (cfg.startTime > 0) all.push(`startTime: ${formatDuration(cfg.startTime)}`);
+  if (cfg.gracefulStop > 0) all.push(`gracefulStop: ${formatDuration(cfg.gracefulStop)}`);
+  return all.length === 0 ? '' : ` (${all.join(', ')})`;
+}
+
+/** Scenario iteration numbers (k6's nextIterationCounters): [iterationInInstance, iterationInTest], 0-based. */
+export class IterationCounter {
+  private readonly index: SegmentedIndex;
+  constructor(tuple: ExecutionTuple) {
+    this.index = new SegmentedIndex(tuple);
+  }
+  next(): [number, number] {
+    const [scaled, unscaled] = this.index.next();
+    return [scaled - 1, unscaled - 1];
+  }
+}
+
+/** Tags of executor samples: run tags + `scenario` (+ `vu` when that system tag is on). */
+export function executorTags(rt: ExecutorRuntime, cfg: ScenarioConfig, vuId?: number): Record<string, string> {
+  const tags: Record<string, string> = { ...rt.runTags };
+  const sys = rt.systemTags;
+  if (sys === undefined || sys.has('scenario')) tags.scenario = cfg.name;
+  if (vuId !== undefined && sys?.has('vu') === true) tags.vu = String(vuId);
+  return tags;
+}
+
+export function droppedSample(rt: ExecutorRuntime, cfg: ScenarioConfig, value: number, vuId?: number): Sample {
+  return { metric: 'dropped_iterations', time: rt.clock.wallNow(), value, tags: executorTags(rt, cfg, vuId) };
+}
+
+/** Resolves when the signal aborts (never rejects). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Sleeps until `until` (Clock.now() value); false if `signal` aborted first. */
+export async function sleepUntil(rt: ExecutorRuntime, until: number, signal: AbortSignal): Promise<boolean> {
+  const wait = until - rt.clock.now();
+  if (signal.aborted) return false;
+  if (wait <= 0) return true;
+  try {
+    await rt.clock.sleep(wait, signal);
+    return !signal.aborted;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The time window of one scenario (k6's getDurationContexts): `regularEnd` = no new
+ * iterations; `hard` aborts at regularEnd + gracefulStop (or when the test stops) and
+ * interrupts running iterations. `dispose()` cancels the timer.
+ */
+export class ScenarioWindow {
+  readonly start: number;
+  readonly regularEnd: number;
+  readonly hardEnd: number;
+  private readonly hardCtl = new AbortController();
+  private readonly disposeCtl = new AbortController();
+  constructor(
+    private readonly rt: ExecutorRuntime,
+    regularDuration: number,
+    gracefulStop: number,
+  ) {
+    this.start = rt.clock.now();
+    this.regularEnd = this.start + regularDuration;
+    this.hardEnd = this.regularEnd + gracefulStop;
+    const onAbort = (): void => this.hardCtl.abort(rt.signal.reason);
+    if (rt.signal.aborted) onAbort();
+    else rt.signal.addEventListener('abort', onAbort, { once: true, signal: this.disposeCtl.signal });
+    void sleepUntil(rt, this.hardEnd, this.disposeCtl.signal).then((reached) => {
+      if (reached) this.hardCtl.abort(new Error('gracefulStop is over'));
+    });
+  }
+  get hard(): AbortSignal {
+    return this.hardCtl.signal;
+  }
+  /** True once no new iteration may start. */
+  regularDone(): boolean {
+    return this.hardCtl.signal.aborted || this.rt.clock.now() >= this.regularEnd;
+  }
+  dispose(): void {
+    this.disposeCtl.abort();
+  }
+}
+
+export interface IterationOutcome {
+  readonly interrupted: boolean;
+  /** Settles when the VU's iteration promise has settled (release the VU after it). */
+  readonly settled: Promise<void>;
+}
+
+/**
+ * Runs one iteration on `vu`. Interrupted (not counted as complete) when `stop` aborts before
+ * the iteration ends; failed iterations count as complete, like k6.
+ */
+export async function runIteration(
+  rt: ExecutorRuntime,
+  cfg: ScenarioConfig,
+  vu: VirtualUser,
+  counter: IterationCounter,
+  stop: AbortSignal,
+  progress: () => number,
+  startedAt: number,
+): Promise<IterationOutcome> {
+  const ctl = new AbortController();
+  const onStop = (): void => ctl.abort(stop.reason);
+  if (stop.aborted) ctl.abort(stop.reason);
+  else stop.addEventListener('abort', onStop, { once: true });
+  const [iterationInInstance, iterationInTest] = counter.next();
+  const ctx: IterationContext = {
+    scenario: { name: cfg.name, executor: cfg.executor, exec: cfg.exec, tags: cfg.tags, env: cfg.env, startTime: startedAt, progress },
+    iterationInInstance,
+    iterationInTest,
+    signal: ctl.signal,
+  };
+  let run: Promise<unknown>;
+  try {
+    run = vu.runIteration(ctx);
+  } catch (err: unknown) {
+    run = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  await Promise.race([settled, aborted(ctl.signal)]);
+  stop.removeEventListener('abort', onStop);
+  const interrupted = ctl.signal.aborted;
+  if (interrupted) rt.stats.interrupted++;
+  else rt.stats.completed++;
+  return { interrupted, settled };
+}
+
+/** Returns the VU to the pool once its iteration promise has settled. */
+export function releaseWhenSettled(rt: ExecutorRuntime, vu: VirtualUser, settled: Promise<void>): void {
+  void settled.then(() => rt.pool.release(vu));
+}
+
+/** Progress column helper: `1.0s/4s` (k6 rounds the spent part to 100 ms). */
+export function spentOf(spent: number, total: number): string {
+  const clamped = Math.max(0, Math.min(spent, total));
+  return `${(Math.round(clamped / 100) / 10).toFixed(1)}s/${formatDuration(total)}`;
+}
