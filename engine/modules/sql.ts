@@ -14,6 +14,8 @@
  * (awaiting k6's plain return value is harmless). Pending calls keep the iteration open.
  */
 import type { ModuleContext, ModuleFactory } from '../contracts.ts';
+import { awaitable } from './awaitable.ts';
+import type { EngineModuleContext } from './context.ts';
 import { SqlError, parseGoDuration } from './sql/errors.ts';
 import { PostgresDatabase } from './sql/postgres.ts';
 import { SqliteDatabase } from './sql/sqlite.ts';
@@ -23,6 +25,13 @@ export { SqlError, maskDsn, parseGoDuration } from './sql/errors.ts';
 export type { PoolOptions, Row } from './sql/types.ts';
 
 export type SqlDriverName = 'postgres' | 'sqlite3';
+
+/** The runtime calls a module's `Symbol.for('agentload.close')` export when the VU is closed. */
+const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
+
+function isEngineContext(ctx: ModuleContext): ctx is EngineModuleContext {
+  return 'trackAwaitable' in ctx && 'callSite' in ctx;
+}
 
 /** One Symbol per driver for the whole process, as xk6-sql's driver modules export (their description is the name). */
 const DRIVER_SYMBOLS: Readonly<Record<SqlDriverName, symbol>> = {
@@ -113,17 +122,26 @@ function queryText(method: string, value: unknown): string {
 }
 
 export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
-  /** Keeps the iteration open until the call settles; the script sees the rejection, not the iteration. */
-  const track = <T>(p: Promise<T>): Promise<T> => {
+  const engine = isEngineContext(ctx) ? ctx : undefined;
+  /** Every database this VU opened, closed when the VU is closed. */
+  const opened = new Set<DriverDatabase>();
+  /**
+   * Keeps the iteration open until the call settles and never lets a rejection go unhandled; on the
+   * engine's runtime, a call the script never awaited is reported (forgotten `await`).
+   */
+  const track = <T>(call: string, p: Promise<T>): Promise<T> => {
+    if (engine !== undefined) return awaitable(engine, call, p);
     if (ctx.stage() === 'iteration') ctx.trackPending(p.catch(() => undefined));
     return p;
   };
-  const safely = <T>(fn: () => Promise<T>): Promise<T> => {
+  const safely = <T>(call: string, fn: () => Promise<T>): Promise<T> => {
+    let work: Promise<T>;
     try {
-      return track(fn());
+      work = fn();
     } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      work = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    return track(call, work);
   };
 
   /** Database handle returned by `sql.open`: a pool of connections, one per VU that opened it. */
@@ -132,19 +150,20 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
     constructor(db: DriverDatabase) { this.#db = db; }
 
     exec(query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely(async () => new Result(await this.#db.exec(queryText('exec', query), args)));
+      return safely('db.exec(...)', async () => new Result(await this.#db.exec(queryText('exec', query), args)));
     }
     query(query: unknown, ...args: unknown[]): Promise<Row[]> {
-      return safely(() => this.#db.query(queryText('query', query), args));
+      return safely('db.query(...)', () => this.#db.query(queryText('query', query), args));
     }
     execWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely(async () => new Result(await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout))));
+      return safely('db.execWithTimeout(...)', async () => new Result(await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout))));
     }
     queryWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Row[]> {
-      return safely(() => this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout)));
+      return safely('db.queryWithTimeout(...)', () => this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout)));
     }
     close(): Promise<void> {
-      return safely(() => this.#db.close());
+      opened.delete(this.#db);
+      return safely('db.close()', () => this.#db.close());
     }
   }
 
@@ -155,8 +174,16 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
     }
     const opts = parsePoolOptions(options);
     const db: DriverDatabase = name === 'postgres' ? new PostgresDatabase(dsn, opts) : new SqliteDatabase(dsn);
+    opened.add(db);
     return new Database(db);
   }
 
-  return { open, default: { open } };
+  /** Called by the runtime when the VU is done: closes the pools the script left open. */
+  const closeAll = async (): Promise<void> => {
+    const all = [...opened];
+    opened.clear();
+    await Promise.all(all.map((db) => db.close().catch(() => undefined)));
+  };
+
+  return { open, default: { open }, [MODULE_CLOSE]: closeAll };
 };

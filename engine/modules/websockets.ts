@@ -17,6 +17,15 @@ import type { Socket } from 'node:net';
 import WS from 'ws';
 import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
 
+/** The embedded runtime's extra context method (engine/modules/context.ts): bytes for the iteration's data_sent/data_received. */
+interface ByteCounter { countBytes(sent: number, received: number): void }
+function byteCounter(ctx: ModuleContext): ByteCounter | undefined {
+  return 'countBytes' in ctx && typeof ctx.countBytes === 'function' ? (ctx as ModuleContext & ByteCounter) : undefined;
+}
+
+/** The runtime calls a module's `Symbol.for('agentload.close')` export when the VU is closed. */
+const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
+
 /** Errors this module throws into scripts; tests branch on `code`. */
 export class WebSocketError extends Error {
   readonly code: string;
@@ -146,6 +155,9 @@ export type WebSocketClass = new (url: unknown, protocols?: unknown, params?: un
 const INTERRUPT_CLOSE_GRACE_MS = 1000;
 
 export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
+  const counter = byteCounter(ctx);
+  /** Every socket of this VU that is not closed yet. */
+  const live = new Set<WebSocket>();
   /** Open sockets per iteration signal, closed together when the iteration is interrupted. */
   const byIteration = new WeakMap<AbortSignal, Set<WebSocket>>();
   const openSockets = (signal: AbortSignal): Set<WebSocket> => {
@@ -200,6 +212,14 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       for (const s of [...sockets]) s.#interrupt();
     }
 
+    /** Drops every socket at once (VU closed). */
+    static terminateAll(sockets: Iterable<WebSocket>): void {
+      for (const s of [...sockets]) {
+        s.#closeRequested = true;
+        s.#ws.terminate();
+      }
+    }
+
     constructor(url: unknown, protocols?: unknown, params?: unknown) {
       const stage = ctx.stage();
       if (stage === 'init') {
@@ -213,6 +233,7 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       const tags: Record<string, string> = { ...this.#iterTags, ...p.tags };
       tags.url = tags.name ?? this.url;
       this.#tags = tags;
+      live.add(this);
       this.#startWall = ctx.clock.wallNow();
       this.#startMono = ctx.clock.now();
 
@@ -443,7 +464,11 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     }
 
     #fail(e: unknown): void {
-      this.#failure ??= toError(e);
+      if (this.#failure === undefined) {
+        const err = toError(e);
+        this.#failure = err;
+        ctx.log('error', `WebSocket ${this.url} event handler threw: ${err.stack ?? err.message}`);
+      }
       if (this.#readyState !== CLOSED) {
         this.#ws.terminate();
         this.#closed(undefined, 1006, '', false);
@@ -467,6 +492,7 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     #closed(err: Error | undefined, code: number, reason: string, wasClean: boolean): void {
       if (this.#readyState === CLOSED) return;
       this.#readyState = CLOSED;
+      live.delete(this);
       if (this.#signal !== undefined) byIteration.get(this.#signal)?.delete(this);
       if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
       if (this.#opened) this.#emit('ws_session_duration', ctx.clock.now() - this.#startMono);
@@ -482,6 +508,10 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     #emitTraffic(): void {
       const s = this.#socket;
       if (s === undefined) return;
+      if (counter !== undefined && ctx.stage() !== 'init') {
+        counter.countBytes(s.bytesWritten, s.bytesRead);
+        return;
+      }
       const time = ctx.clock.wallNow();
       ctx.emit([
         { metric: 'data_sent', time, value: s.bytesWritten, tags: this.#iterTags },
@@ -502,5 +532,6 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     }
   }
 
-  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob } };
+  const closeAll = (): void => { WebSocket.terminateAll(live); };
+  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll };
 };
