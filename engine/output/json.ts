@@ -119,7 +119,8 @@ export class JsonOutput implements SampleSink {
     const contains = def?.contains ?? 'default';
     const thresholds = this.#opts.thresholds?.[name] ?? [];
     const subs = this.#opts.submetrics?.(name) ?? [];
-    const thr = '[' + thresholds.map(goJsonString).join(',') + ']';
+    // k6 marshals threshold sources without HTML escaping (MarshalJSONWithoutHTMLEscape).
+    const thr = '[' + thresholds.map((t) => JSON.stringify(t)).join(',') + ']';
     const sm =
       subs.length === 0
         ? 'null'
