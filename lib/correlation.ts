@@ -13,3 +13,8 @@ export function slackTs(nowMs: number, vu: number, iteration: number): string {
   const micro = ((vu * 7919 + iteration) % 1_000_000).toString().padStart(6, '0');
   return `${sec}.${micro}`;
 }
+
+/** A run id like `bus-lq3x9a-4k2`: tells this run's messages apart from others on shared topics/channels. */
+export function runId(prefix: string, nowMs: number = Date.now(), random: () => number = Math.random): string {
+  return `${prefix}-${nowMs.toString(36)}-${Math.floor(random() * 1e6).toString(36)}`;
+}

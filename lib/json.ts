@@ -34,3 +34,8 @@ export function arrField(o: unknown, key: string): unknown[] {
   const v = field(o, key);
   return Array.isArray(v) ? (v as unknown[]) : [];
 }
+
+export function boolField(o: unknown, key: string): boolean | undefined {
+  const v = field(o, key);
+  return typeof v === 'boolean' ? v : undefined;
+}
