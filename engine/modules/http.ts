@@ -1,0 +1,441 @@
+/**
+ * `k6/http` on undici. Each VU has its own connection pool (like k6's per-VU transport). Every
+ * request returns a promise (async first); the timing breakdown comes from undici's handler
+ * callbacks: blocked = until the request got a connection (includes connecting), sending = until
+ * the request was written, waiting = until the first response byte, receiving = until the end.
+ * A failing target is measured as an error sample (status 0, k6's error_code), never a crash.
+ */
+import type { Socket } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Sample, Tags } from '../contracts.ts';
+import { Awaitable, awaitable, forgotAwaitMessage } from './awaitable.ts';
+import type { EngineModuleContext } from './context.ts';
+import { toArrayBuffer, toBuffer } from './crypto.ts';
+import { ModuleUsageError } from './k6.ts';
+
+export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
+
+type Body = string | ArrayBuffer | ArrayBufferView | Record<string, unknown> | null | undefined;
+
+export interface HttpParams {
+  headers?: Record<string, string | number>;
+  tags?: Record<string, string>;
+  timeout?: string | number;
+  responseType?: 'text' | 'binary' | 'none';
+  redirects?: number;
+  responseCallback?: ResponseCallback | null;
+}
+
+interface ResponseCallback { readonly __expected: (status: number) => boolean }
+
+export interface Timings {
+  blocked: number; connecting: number; tls_handshaking: number; sending: number; waiting: number; receiving: number; duration: number;
+}
+
+const METRICS = {
+  reqs: 'http_reqs', duration: 'http_req_duration', blocked: 'http_req_blocked', connecting: 'http_req_connecting',
+  tls: 'http_req_tls_handshaking', sending: 'http_req_sending', waiting: 'http_req_waiting', receiving: 'http_req_receiving',
+  failed: 'http_req_failed',
+} as const;
+
+/** k6 error codes (lib/netext/httpext/error_codes.go) for what undici/Node report. */
+export function errorCodeOf(err: unknown): { code: number; message: string } {
+  const e = err as { code?: string; message?: string; cause?: unknown; name?: string };
+  const inner = (e.cause ?? e) as { code?: string; message?: string; address?: string; port?: number };
+  const code = inner.code ?? e.code ?? '';
+  const addr = inner.address !== undefined ? `${inner.address}:${String(inner.port ?? '')}` : '';
+  switch (code) {
+    case 'ECONNREFUSED': return { code: 1212, message: `dial tcp ${addr}: connect: connection refused` };
+    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': return { code: 1211, message: `dial tcp ${addr}: i/o timeout` };
+    case 'ENOTFOUND': case 'EAI_AGAIN': return { code: 1101, message: `lookup: no such host` };
+    case 'ECONNRESET': case 'UND_ERR_SOCKET': return { code: 1220, message: 'read: connection reset by peer' };
+    case 'EPIPE': return { code: 1201, message: 'write: broken pipe' };
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return { code: 1210, message: `dial tcp ${addr}: connect: ${String(inner.message)}` };
+    case 'request-timeout': return { code: 1050, message: 'request timeout' };
+    case 'invalid-url': return { code: 1020, message: e.message ?? 'invalid URL' };
+    default:
+      if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL')) return { code: 1300, message: `tls: ${String(inner.message)}` };
+      return { code: 1000, message: String(inner.message ?? e.message ?? err) };
+  }
+}
+
+/** Go's textproto canonical header name: content-type → Content-Type. */
+function canonical(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+}
+
+function parseDuration(v: string | number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return v;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|us|µs)/g;
+  let total = 0;
+  let matched = '';
+  for (const m of v.matchAll(re)) {
+    const n = Number(m[1]);
+    const unit = m[2];
+    total += unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n / 1000;
+    matched += m[0];
+  }
+  if (matched !== v) {
+    if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+    throw new ModuleUsageError('invalid-timeout', `k6/http: timeout must be a duration like "30s" or milliseconds, got ${JSON.stringify(v)}`);
+  }
+  return total;
+}
+
+export class Response {
+  status = 0;
+  status_text = '';
+  proto = 'HTTP/1.1';
+  url: string;
+  body: string | ArrayBuffer | null = null;
+  headers: Record<string, string> = {};
+  cookies: Record<string, unknown[]> = {};
+  error = '';
+  error_code = 0;
+  remote_ip = '';
+  remote_port = 0;
+  timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
+  request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> };
+  #json: unknown;
+  #parsed = false;
+  constructor(method: string, url: string, headers: Record<string, string[]>, body: string) {
+    this.url = url;
+    this.request = { method, url, headers, body, cookies: {} };
+  }
+  json(selector?: string): unknown {
+    if (!this.#parsed) {
+      const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
+      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.request.method} ${this.url}: the body was discarded (responseType none); set responseType: 'text'`);
+      try {
+        this.#json = JSON.parse(text);
+      } catch (e) {
+        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.request.method} ${this.url} as JSON: ${(e as Error).message}`);
+      }
+      this.#parsed = true;
+    }
+    if (selector === undefined || selector === '') return this.#json;
+    let cur: unknown = this.#json;
+    for (const part of selector.split('.')) {
+      if (typeof cur !== 'object' || cur === null) return undefined;
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    return cur;
+  }
+  html(): never {
+    throw new ModuleUsageError('unsupported-html', 'Response.html() is not supported by the embedded engine; parse res.body yourself or run with the k6 binary');
+  }
+}
+
+/** The promise http.* returns: touching response fields on it (a forgotten await) warns once per call site. */
+export class ResponsePromise extends Awaitable<Response> {}
+for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_code', 'url', 'json', 'status_text', 'cookies', 'request'] as const) {
+  void Object.defineProperty(ResponsePromise.prototype, field, {
+    get(this: ResponsePromise & { warn?: (field: string) => void }) {
+      this.warn?.(field);
+      return undefined;
+    },
+  });
+}
+
+interface ConnInfo { connecting: number; tls: number; end: number }
+
+/** One request on undici's handler API, measured. */
+class Exchange implements Dispatcher.DispatchHandler {
+  tConnect = 0; tSent = 0; tFirst = 0; tHeaders = 0; tEnd = 0;
+  status = 0; statusText = ''; rawHeaders: Buffer[] = [];
+  chunks: Buffer[] = []; received = 0;
+  abortFn: ((e: Error) => void) | undefined;
+  pendingAbort: Error | undefined;
+  error: Error | undefined;
+  constructor(readonly now: () => number, readonly keepBody: boolean, readonly done: (err?: Error) => void) {}
+  onConnect(abort: (err?: Error) => void): void {
+    this.tConnect = this.now();
+    this.abortFn = abort;
+    if (this.pendingAbort !== undefined) abort(this.pendingAbort);
+  }
+  onRequestSent(): void { this.tSent = this.now(); }
+  onResponseStarted(): void { this.tFirst = this.now(); }
+  onHeaders(status: number, headers: Buffer[], _resume: () => void, statusText: string): boolean {
+    if (status < 200) return true; // 1xx informational
+    this.tHeaders = this.now();
+    this.status = status;
+    this.statusText = statusText;
+    this.rawHeaders = headers;
+    return true;
+  }
+  onData(chunk: Buffer): boolean {
+    this.received += chunk.length;
+    if (this.keepBody) this.chunks.push(chunk);
+    return true;
+  }
+  onComplete(): void { this.tEnd = this.now(); this.done(); }
+  onError(err: Error): void { this.fail(err); }
+  fail(err: Error): void { this.tEnd = this.now(); this.done(err); }
+  abort(err: Error): void {
+    if (this.abortFn !== undefined) this.abortFn(err);
+    else this.pendingAbort = err;
+  }
+}
+
+export function createHttpModule(ctx: EngineModuleContext): Record<string, unknown> {
+  const clock = ctx.clock;
+  const now = (): number => clock.now();
+  // Per-VU connections; bytes counted on the sockets, connect/TLS time recorded per new socket.
+  const sockets = new Map<Socket, { w: number; r: number }>();
+  const newConns: ConnInfo[] = [];
+  let closedSent = 0;
+  let closedReceived = 0;
+  const baseConnect = buildConnector({ rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
+  const agent = new Agent({
+    keepAliveTimeout: 60_000,
+    connect: (opts, cb) => {
+      const t0 = now();
+      let tTcp = 0;
+      const s = baseConnect(opts, (err, socket) => {
+        if (err !== null) { cb(err, null); return; }
+        const end = now();
+        const tcp = tTcp === 0 ? end : tTcp;
+        newConns.push({ connecting: tcp - t0, tls: opts.protocol === 'https:' ? end - tcp : 0, end });
+        const sock = socket;
+        sockets.set(sock, { w: 0, r: 0 });
+        sock.once('close', () => {
+          const seen = sockets.get(sock);
+          if (seen !== undefined) { closedSent += sock.bytesWritten - seen.w; closedReceived += sock.bytesRead - seen.r; }
+          sockets.delete(sock);
+        });
+        cb(null, socket);
+      }) as unknown as Socket | undefined;
+      s?.once('connect', () => { tTcp = now(); });
+    },
+  });
+  const collectBytes = (): void => {
+    let sent = closedSent;
+    let received = closedReceived;
+    closedSent = 0; closedReceived = 0;
+    for (const [s, seen] of sockets) {
+      sent += s.bytesWritten - seen.w; received += s.bytesRead - seen.r;
+      seen.w = s.bytesWritten; seen.r = s.bytesRead;
+    }
+    if (sent !== 0 || received !== 0) ctx.countBytes(sent, received);
+  };
+
+  let responseCallback: ResponseCallback | null = expectedStatuses({ min: 200, max: 399 });
+  const userAgent = (): string => {
+    const ua = ctx.options().userAgent;
+    return typeof ua === 'string' ? ua : DEFAULT_USER_AGENT;
+  };
+
+  function expectedStatuses(...specs: (number | { min: number; max: number })[]): ResponseCallback {
+    const ranges = specs.map((s) => {
+      if (typeof s === 'number' && Number.isInteger(s)) return { min: s, max: s };
+      if (typeof s === 'object' && Number.isInteger(s.min) && Number.isInteger(s.max)) return s;
+      throw new ModuleUsageError('invalid-expected-statuses', `http.expectedStatuses: arguments must be integers or { min, max } objects, got ${JSON.stringify(s)}`);
+    });
+    return { __expected: (st: number) => ranges.some((r) => st >= r.min && st <= r.max) };
+  }
+
+  function encodeBody(body: Body, headers: Record<string, string>): Buffer | undefined {
+    if (body === null || body === undefined) return undefined;
+    if (typeof body === 'string') return Buffer.from(body, 'utf8');
+    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return toBuffer(body);
+    if (typeof body === 'object') {
+      const form = new URLSearchParams();
+      for (const [k, v] of Object.entries(body)) form.append(k, String(v));
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      return Buffer.from(form.toString(), 'utf8');
+    }
+    return Buffer.from(String(body), 'utf8');
+  }
+
+  async function doRequest(methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined): Promise<Response> {
+    const method = methodIn.toUpperCase();
+    const urlText = typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String((urlIn).url) : String(urlIn);
+    const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
+    const p = params ?? {};
+    const headers: Record<string, string> = { 'User-Agent': userAgent() };
+    if (p.headers !== undefined) for (const [k, v] of Object.entries(p.headers)) headers[k] = String(v);
+    const payload = encodeBody(body, headers);
+    const timeout = parseDuration(p.timeout, 60_000);
+    const discard = ctx.discardResponseBodies();
+    const responseType = p.responseType ?? (discard ? 'none' : 'text');
+    const cb = p.responseCallback === undefined ? responseCallback : p.responseCallback;
+    let redirectsLeft = p.redirects ?? (typeof ctx.options().maxRedirects === 'number' ? ctx.options().maxRedirects ?? 10 : 10);
+    let currentUrl = urlText;
+    let currentMethod = method;
+    let currentBody = payload;
+    const signal = ctx.iterationSignal();
+
+    for (;;) {
+      let url: URL;
+      try {
+        url = new URL(currentUrl);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
+      } catch (e) {
+        throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(currentUrl)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+      }
+      const res = new Response(currentMethod, url.href, Object.fromEntries(Object.entries(headers).map(([k, v]) => [canonical(k), [v]])), currentBody?.toString('utf8') ?? '');
+      const t0 = now();
+      const connsBefore = newConns.length;
+      const ex = await new Promise<Exchange>((resolve) => {
+        const onAbort = (): void => { exch.abort(Object.assign(new Error('request interrupted'), { code: 'interrupted' })); };
+        const exch: Exchange = new Exchange(now, responseType !== 'none', (e) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          exch.error = e;
+          resolve(exch);
+        });
+        const timer = setTimeout(() => { exch.abort(Object.assign(new Error('request timeout'), { code: 'request-timeout' })); }, timeout);
+        if (signal !== undefined) {
+          if (signal.aborted) { onAbort(); }
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+        try {
+          agent.dispatch({
+            origin: url.origin, path: url.pathname + url.search, method: currentMethod,
+            headers, body: currentBody ?? null, headersTimeout: 0, bodyTimeout: 0,
+          }, exch);
+        } catch (e) {
+          exch.fail(e as Error);
+        }
+      });
+      collectBytes();
+      // Timing breakdown.
+      const conn = newConns.length > connsBefore ? newConns.splice(connsBefore, 1)[0] : undefined;
+      const tConnect = ex.tConnect || ex.tEnd;
+      const tSent = ex.tSent || tConnect;
+      const tFirst = ex.tFirst || ex.tHeaders || ex.tEnd;
+      const t: Timings = {
+        blocked: Math.max(0, tConnect - t0),
+        connecting: conn?.connecting ?? 0,
+        tls_handshaking: conn?.tls ?? 0,
+        sending: Math.max(0, tSent - tConnect),
+        waiting: Math.max(0, tFirst - tSent),
+        receiving: Math.max(0, ex.tEnd - tFirst),
+        duration: 0,
+      };
+      if (ex.status === 0) { t.sending = 0; t.waiting = 0; t.receiving = 0; }
+      t.duration = t.sending + t.waiting + t.receiving;
+      res.timings = t;
+      const sampleErr: (Error & { code?: string }) | undefined = ex.error;
+      if (sampleErr?.code === 'interrupted') throw sampleErr;
+      if (sampleErr !== undefined) {
+        const ec = errorCodeOf(sampleErr);
+        res.error = ec.message;
+        res.error_code = ec.code;
+      } else {
+        res.status = ex.status;
+        res.status_text = `${ex.status} ${ex.statusText}`;
+        for (let i = 0; i + 1 < ex.rawHeaders.length; i += 2) {
+          const k = canonical((ex.rawHeaders[i] ?? '').toString('latin1').toLowerCase());
+          const v = (ex.rawHeaders[i + 1] ?? '').toString('latin1');
+          const prev = res.headers[k];
+          res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
+        }
+        if (responseType !== 'none') {
+          const buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
+          res.body = responseType === 'binary' ? toArrayBuffer(buf) : buf.toString('utf8');
+        }
+        if (ex.status >= 400) res.error_code = 1000 + ex.status;
+      }
+      // Samples.
+      const tags: Record<string, string> = { ...ctx.currentTags() };
+      tags.proto = res.status === 0 ? '' : 'HTTP/1.1';
+      tags.status = String(res.status);
+      tags.method = currentMethod;
+      tags.url = url.href === `${url.origin}/` && !urlText.endsWith('/') ? urlText : url.href;
+      tags.name = nameFromUrlObj ?? tags.url;
+      if (res.error !== '') tags.error = res.error;
+      if (res.error_code !== 0) tags.error_code = String(res.error_code);
+      let expected: boolean | undefined;
+      if (cb !== null) {
+        expected = cb.__expected(res.status);
+        tags.expected_response = String(expected);
+      }
+      if (p.tags !== undefined) Object.assign(tags, p.tags);
+      const frozen: Tags = tags;
+      const time = clock.wallNow();
+      const samples: Sample[] = [
+        { metric: METRICS.reqs, time, value: 1, tags: frozen },
+        { metric: METRICS.duration, time, value: t.duration, tags: frozen },
+        { metric: METRICS.blocked, time, value: t.blocked, tags: frozen },
+        { metric: METRICS.connecting, time, value: t.connecting, tags: frozen },
+        { metric: METRICS.tls, time, value: t.tls_handshaking, tags: frozen },
+        { metric: METRICS.sending, time, value: t.sending, tags: frozen },
+        { metric: METRICS.waiting, time, value: t.waiting, tags: frozen },
+        { metric: METRICS.receiving, time, value: t.receiving, tags: frozen },
+      ];
+      if (expected !== undefined) samples.push({ metric: METRICS.failed, time, value: expected ? 0 : 1, tags: frozen });
+      ctx.emit(samples);
+      // Redirects: each hop is its own request in the metrics, like k6.
+      const location = res.headers.Location;
+      if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
+        if (redirectsLeft <= 0) {
+          ctx.log('warn', `Stopped after ${String(p.redirects ?? 10)} redirects and returned the redirection; pass redirects: N in the params to follow more`);
+          return res;
+        }
+        redirectsLeft--;
+        currentUrl = new URL(location, url).href;
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST')) {
+          currentMethod = 'GET';
+          currentBody = undefined;
+        }
+        continue;
+      }
+      return res;
+    }
+  }
+
+  const warnedFields = (call: string, promise: ResponsePromise & { warn?: (f: string) => void }): void => {
+    promise.warn = (field: string): void => {
+      const where = ctx.callSite(3);
+      ctx.warnOnce(`forgot-await:${where === '' ? call : where}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
+    };
+  };
+
+  function start(call: string, method: string, url: unknown, body: Body, params: HttpParams | undefined): ResponsePromise {
+    if (ctx.stage() === 'init') {
+      throw new ModuleUsageError('http-in-init', `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`);
+    }
+    const p = awaitable<Response, ResponsePromise>(ctx, call, doRequest(method, url, body, params), ResponsePromise);
+    warnedFields(call, p);
+    return p;
+  }
+
+  type BatchItem = string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
+  function batch(requests: BatchItem[] | Record<string, BatchItem>): Awaitable<Response[] | Record<string, Response>> {
+    const one = (r: BatchItem): Promise<Response> => {
+      if (typeof r === 'string') return doRequest('GET', r, null, undefined);
+      if (Array.isArray(r)) return doRequest(r[0], r[1], r[2] ?? null, r[3]);
+      return doRequest(r.method ?? 'GET', r.url, r.body ?? null, r.params);
+    };
+    const work: Promise<Response[] | Record<string, Response>> = Array.isArray(requests)
+      ? Promise.all(requests.map(one))
+      : Promise.all(Object.entries(requests).map(async ([k, r]) => [k, await one(r)] as const)).then((e) => Object.fromEntries(e));
+    return awaitable(ctx, 'http.batch(...)', work);
+  }
+
+  return {
+    request: (method: string, url: unknown, body?: Body, params?: HttpParams) => start('http.request(...)', method, url, body, params),
+    asyncRequest: (method: string, url: unknown, body?: Body, params?: HttpParams) => start('http.asyncRequest(...)', method, url, body, params),
+    get: (url: unknown, params?: HttpParams) => start('http.get(...)', 'GET', url, null, params),
+    head: (url: unknown, params?: HttpParams) => start('http.head(...)', 'HEAD', url, null, params),
+    post: (url: unknown, body?: Body, params?: HttpParams) => start('http.post(...)', 'POST', url, body, params),
+    put: (url: unknown, body?: Body, params?: HttpParams) => start('http.put(...)', 'PUT', url, body, params),
+    patch: (url: unknown, body?: Body, params?: HttpParams) => start('http.patch(...)', 'PATCH', url, body, params),
+    del: (url: unknown, body?: Body, params?: HttpParams) => start('http.del(...)', 'DELETE', url, body, params),
+    options: (url: unknown, body?: Body, params?: HttpParams) => start('http.options(...)', 'OPTIONS', url, body, params),
+    batch,
+    expectedStatuses,
+    setResponseCallback: (cb: ResponseCallback | null) => { responseCallback = cb; },
+    url: (strings: TemplateStringsArray, ...values: unknown[]) => {
+      let url = '';
+      let name = '';
+      strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
+      return { url, name };
+    },
+    /** Closes this VU's connections (called by the runtime when the VU is discarded). */
+    [Symbol.for('agentload.close')]: () => agent.close(),
+  };
+}

@@ -1,0 +1,378 @@
+/**
+ * The run lifecycle (k6 `run`): flags → first VU's init code → options → validation (exit 104 before
+ * any VU starts) → remaining VUs → setup() → scenarios → teardown() → summary / handleSummary →
+ * outputs flushed → exit code. Thresholds are evaluated every 2 s and once at the end.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { Options } from 'k6/options';
+import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
+import { Aggregator, MetricRegistry } from '../metrics/index.ts';
+import type { ScenarioStats } from '../executors/types.ts';
+import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
+import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
+import { MODULES } from '../modules/index.ts';
+import type { InstanceStats } from '../modules/context.ts';
+import { BANNER, formatHeader } from './banner.ts';
+import { EngineError, EXIT_CODES, toError } from './errors.ts';
+import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
+import { loadScript, type CompiledScript } from './loader.ts';
+import { Logger } from './logger.ts';
+import { planTest, type TestPlan } from './plan.ts';
+import { VuPool } from './pool.ts';
+import { realClock } from './clock.ts';
+import { Vu, type VuHost } from './vu.ts';
+
+export interface RunEngineOptions {
+  /** Path to a bundled k6 script (ESM, `k6/*` imports external). */
+  script: string;
+  /** k6 `run` flags, e.g. ['--vus','2','--out','json=x.json.gz','--summary-export','s.json']. */
+  args: readonly string[];
+  /** Becomes __ENV together with -e flags (k6 includes system env vars by default). */
+  env: Readonly<Record<string, string>>;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Abort = external stop: graceful (teardown, summary, outputs), exit 105. */
+  signal?: AbortSignal;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  /** Injected time source (tests); real time by default. */
+  clock?: Clock;
+  /** Listen to SIGINT/SIGTERM while running (default true): first = graceful stop, second = exit 105 at once. */
+  handleSignals?: boolean;
+}
+
+/** A sink that fans samples out; `target` can be set after init. */
+class FanOut implements SampleSink {
+  sinks: SampleSink[] = [];
+  add(samples: readonly Sample[]): void {
+    for (const s of this.sinks) s.add(samples);
+  }
+}
+
+/** What the main thread needs from a flag set, with every issue. */
+export interface RunSettings {
+  readonly flags: ParsedRunFlags;
+  readonly env: Record<string, string>;
+  readonly tags: Record<string, string>;
+  readonly jsonOut: string | undefined;
+  readonly issues: FlagIssue[];
+}
+
+export function settingsFromFlags(flags: ParsedRunFlags, systemEnv: Readonly<Record<string, string>>, cwd: string): RunSettings {
+  const issues: FlagIssue[] = [...flags.issues];
+  const includeSystem = !flags.booleans.has('no-include-system-env-vars');
+  const env: Record<string, string> = includeSystem ? { ...systemEnv } : {};
+  Object.assign(env, parseKeyValues('env', flags.lists.env ?? [], issues));
+  const tags = parseKeyValues('tag', flags.lists.tag ?? [], issues);
+  let jsonOut: string | undefined;
+  for (const o of flags.lists.out ?? []) {
+    const m = /^json=(.+)$/.exec(o);
+    if (m?.[1] === undefined) {
+      issues.push({ code: 'invalid-flag-value', path: '--out', message: `output "${o}" is not supported by the embedded engine; use --out json=FILE (or FILE.gz)` });
+      continue;
+    }
+    jsonOut = isAbsolute(m[1]) ? m[1] : resolve(cwd, m[1]);
+  }
+  return { flags, env, tags, jsonOut, issues };
+}
+
+function logIssues(logger: Logger, issues: readonly (Issue | FlagIssue)[]): void {
+  for (const i of issues) logger.log('error', i.message);
+}
+
+export async function runEngine(o: RunEngineOptions): Promise<number> {
+  const logger = new Logger(o.stderr);
+  const flags = parseRunFlags(o.args);
+  if (flags.booleans.has('help')) {
+    o.stdout.write(runHelp());
+    return EXIT_CODES.ok;
+  }
+  const settings = settingsFromFlags(flags, o.env, o.cwd);
+  const quiet = flags.booleans.has('quiet');
+  if (!quiet) o.stdout.write(BANNER);
+  if (settings.issues.length > 0) {
+    logIssues(logger, settings.issues);
+    return EXIT_CODES.invalidConfig;
+  }
+  const scriptPath = isAbsolute(o.script) ? o.script : resolve(o.cwd, o.script);
+  const stopCtl = new AbortController();
+  let externalStop = false;
+  const onExternal = (): void => { externalStop = true; stopCtl.abort(new Error('external stop')); };
+  if (o.signal !== undefined) {
+    if (o.signal.aborted) onExternal();
+    else o.signal.addEventListener('abort', onExternal, { once: true });
+  }
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      logger.log('info', `Received ${sig}, stopping the test gracefully (teardown, summary, outputs); send it again to stop at once`);
+      onExternal();
+    } else {
+      logger.log('error', `Received ${sig} again, exiting at once`);
+      process.exit(EXIT_CODES.externalAbort);
+    }
+  };
+  const handleSignals = o.handleSignals ?? true;
+  if (handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+  try {
+    return await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop);
+  } catch (e) {
+    if (e instanceof EngineError) {
+      logger.log('error', e.message);
+      return e.exitCode;
+    }
+    logger.log('error', `engine error: ${toError(e).stack ?? toError(e).message}`);
+    return 103;
+  } finally {
+    if (handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+    o.signal?.removeEventListener('abort', onExternal);
+  }
+}
+
+/** State shared by the VUs of this engine instance. */
+export interface InstanceState {
+  readonly registry: MetricRegistry;
+  readonly fan: FanOut;
+  readonly host: VuHost;
+  readonly pool: VuPool;
+  readonly lifecycleVu: Vu;
+  options: Options;
+  runTags: Tags;
+  aborted: { reason: string } | undefined;
+  failed: string | undefined;
+  started: number;
+  /** Live stats of every started scenario. */
+  readonly scenarioStats: ScenarioStats[];
+  /** setup() result as JSON text; every VU gets its own parsed copy. */
+  dataText: string | undefined;
+}
+
+/** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
+export function createInstance(args: {
+  script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger; idOffset: number;
+  discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
+}): InstanceState {
+  const registry = new MetricRegistry();
+  const fan = new FanOut();
+  const shared = new Map<string, unknown>();
+  const st: Partial<InstanceState> & Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText'> = {
+    options: {}, runTags: {}, aborted: undefined, failed: undefined, started: Number.NaN, scenarioStats: [], dataText: undefined,
+  };
+  const poolRef: { pool?: VuPool } = {};
+  const host: VuHost = {
+    script: args.script,
+    modules: MODULES,
+    sink: fan,
+    clock: args.clock,
+    env: args.env,
+    logger: args.logger,
+    shared,
+    runTags: () => st.runTags,
+    options: () => st.options,
+    discardResponseBodies: args.discardResponseBodies,
+    defineMetric: (name, type, contains): MetricDefinition => registry.define(name, type, contains),
+    instanceStats: (): InstanceStats => ({
+      iterationsCompleted: st.scenarioStats.reduce((a, x) => a + x.completed, 0),
+      iterationsInterrupted: st.scenarioStats.reduce((a, x) => a + x.interrupted, 0),
+      vusActive: poolRef.pool?.active ?? 0,
+      vusInitialized: poolRef.pool?.initialized ?? 0,
+      currentTestRunDuration: Number.isNaN(st.started) ? 0 : args.clock.now() - st.started,
+    }),
+    abortTest: (reason) => {
+      if (st.aborted === undefined) st.aborted = { reason };
+      args.onAbort(reason);
+    },
+    failTest: (reason) => {
+      if (st.failed === undefined) {
+        st.failed = reason;
+        args.logger.log('error', `test marked as failed${reason === '' ? '' : `: ${reason}`}`);
+      }
+    },
+  };
+  const pool = new VuPool((idInInstance) => {
+    const vu = new Vu(host, args.idOffset + idInInstance, idInInstance);
+    vu.init();
+    if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
+    return vu;
+  }, Number.MAX_SAFE_INTEGER);
+  poolRef.pool = pool;
+  const lifecycleVu = new Vu(host, 0, 0);
+  lifecycleVu.init();
+  return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu'>>(st, { registry, fan, host, pool, lifecycleVu });
+}
+
+async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath: string, logger: Logger, stopCtl: AbortController, wasExternal: () => boolean): Promise<number> {
+  const { flags } = settings;
+  const clock = o.clock ?? realClock;
+  const script = await loadScript(scriptPath);
+  let abortReason: string | undefined;
+  const inst = createInstance({
+    script, clock, env: settings.env, logger, idOffset: 0,
+    discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
+    onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
+  });
+  const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
+
+  // Options and thresholds: every problem at once, exit 104 before any VU starts.
+  const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
+  const issues: (Issue | FlagIssue)[] = [...plan.issues];
+  const noThresholds = plan.resolved.noThresholds;
+  let thresholds = new ThresholdSet({});
+  if (!noThresholds) {
+    const parsed = parseThresholds(plan.options.thresholds, inst.registry);
+    thresholds = parsed.set;
+    issues.push(...parsed.issues);
+  }
+  if (issues.length > 0) {
+    logIssues(logger, issues);
+    return EXIT_CODES.invalidConfig;
+  }
+  inst.options = plan.options;
+  inst.runTags = plan.resolved.tags;
+  for (const w of plan.resolved.warnings) logger.log('warn', w);
+
+  const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys() });
+  thresholds.attach(aggregator);
+  inst.fan.sinks.push(aggregator);
+  let json: JsonOutput | undefined;
+  if (settings.jsonOut !== undefined) {
+    mkdirSync(dirname(settings.jsonOut), { recursive: true });
+    json = new JsonOutput({ path: settings.jsonOut, registry: inst.registry, thresholds: thresholds.sourcesByKey(), submetrics: (m) => aggregator.submetricsOf(m) });
+    inst.fan.sinks.push(json);
+  }
+  const quiet = flags.booleans.has('quiet');
+  if (!quiet) {
+    o.stdout.write(formatHeader({
+      script: relative(o.cwd, scriptPath) || scriptPath,
+      output: settings.jsonOut === undefined ? '-' : `json (${relative(o.cwd, settings.jsonOut)})`,
+      scenariosLine: plan.scenariosLine,
+      scenarioLines: plan.scenarioLines,
+    }));
+    o.stdout.write('\n');
+  }
+
+  let exitCode: number = EXIT_CODES.ok;
+  let finalEval: ThresholdEvaluation | undefined;
+  const verdict = { thresholdAbort: false };
+  const t0 = clock.now();
+  inst.started = t0;
+
+  // setup(): once, its JSON result handed to every VU.
+  let dataText: string | undefined;
+  try {
+    const data = await inst.lifecycleVu.callLifecycle('setup', 'setup');
+    dataText = data === undefined ? undefined : JSON.stringify(data);
+    inst.dataText = dataText;
+  } catch (e) {
+    logger.log('error', `setup() failed: ${script.scriptFrames(e).length > 0 ? formatErr(script, e) : toError(e).message}`, { source: 'stacktrace' });
+    await closeAll(inst, json);
+    return EXIT_CODES.scriptException;
+  }
+
+  const evaluate = (final: boolean): void => {
+    if (noThresholds || thresholds.isEmpty()) return;
+    const ev = thresholds.evaluate(aggregator, clock.now() - t0);
+    if (final) finalEval = ev;
+    if (!final && ev.shouldAbort && !verdict.thresholdAbort) {
+      verdict.thresholdAbort = true;
+      logger.log('error', thresholdsAbortMessage(ev.crossed));
+      stopCtl.abort(new Error('thresholds crossed'));
+    }
+  };
+  const evalTimer = setInterval(() => { evaluate(false); }, THRESHOLD_EVAL_INTERVAL_MS);
+  evalTimer.unref();
+
+  try {
+    inst.pool.setMax(plan.maxVUs);
+    inst.pool.grow(plan.preAllocatedVUs);
+  } catch (e) {
+    clearInterval(evalTimer);
+    await closeAll(inst, json);
+    throw e;
+  }
+  await plan.run({
+    clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
+    logger, scenarioStats: inst.scenarioStats,
+    ...((o.stderrIsTTY ?? false) && !quiet ? { progress: o.stderr } : {}),
+  });
+  clearInterval(evalTimer);
+
+  // teardown(data): also after an abort.
+  try {
+    await inst.lifecycleVu.callLifecycle('teardown', 'teardown', dataText === undefined ? undefined : JSON.parse(dataText));
+  } catch (e) {
+    logger.log('error', `teardown() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
+    exitCode = EXIT_CODES.scriptException;
+  }
+  evaluate(true);
+  const durationMs = clock.now() - t0;
+
+  const summaryData: SummaryData = buildSummaryData({
+    aggregator,
+    ...(finalEval === undefined ? {} : { thresholds: finalEval }),
+    options: {
+      summaryTrendStats: plan.resolved.summaryTrendStats,
+      summaryTimeUnit: plan.resolved.summaryTimeUnit ?? '',
+      noColor: true,
+    },
+    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
+  });
+  const exportPath = plan.resolved.summaryExport;
+  if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
+  if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger);
+  await closeAll(inst, json);
+
+  if (wasExternal()) return EXIT_CODES.externalAbort;
+  if (abortReason !== undefined) {
+    logger.log('error', `test run aborted by script${abortReason === '' ? '' : `: ${abortReason}`}`);
+    return EXIT_CODES.scriptAborted;
+  }
+  if (verdict.thresholdAbort) return EXIT_CODES.thresholdsFailed;
+  if (finalEval !== undefined && !finalEval.ok) {
+    logger.log('error', thresholdsCrossedMessage(finalEval.crossed));
+    return EXIT_CODES.thresholdsFailed;
+  }
+  if (inst.failed !== undefined) return 110;
+  return exitCode;
+}
+
+function formatErr(script: CompiledScript, e: unknown): string {
+  const err = toError(e);
+  const frames = script.scriptFrames(e);
+  return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
+}
+
+function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
+  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
+}
+
+async function writeSummary(o: RunEngineOptions, inst: InstanceState, script: CompiledScript, data: SummaryData, logger: Logger): Promise<void> {
+  const defaultText = (): string => `${textSummary(data, { indent: ' ', enableColors: false })}\n`;
+  if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
+    try {
+      const result = await inst.lifecycleVu.callLifecycle('handleSummary', 'summary', JSON.parse(JSON.stringify(data)));
+      if (typeof result !== 'object' || result === null) return;
+      for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
+        const content = typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
+        if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+        else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+        else writeOut(o.cwd, key, content);
+      }
+      return;
+    } catch (e) {
+      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, { source: 'stacktrace' });
+    }
+  }
+  o.stdout.write(defaultText());
+}
+
+async function closeAll(inst: InstanceState, json: JsonOutput | undefined): Promise<void> {
+  await inst.pool.close();
+  await inst.lifecycleVu.close();
+  if (json !== undefined) await json.close();
+}

@@ -1,0 +1,317 @@
+/**
+ * A virtual user: one instance of the script (its own init code run and module state) plus the
+ * per-VU ModuleContext the k6 modules use. Drives one iteration at a time for the executors.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { inspect } from 'node:util';
+import type { Options } from 'k6/options';
+import type {
+  Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
+} from '../contracts.ts';
+import type { AwaitCheck, EngineModuleContext, InstanceStats } from '../modules/context.ts';
+import { forgotAwaitMessage } from '../modules/awaitable.ts';
+import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
+import { formatScriptException, type CompiledScript, type ScriptInstance } from './loader.ts';
+import type { Logger } from './logger.ts';
+
+export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
+export type EngineModuleFactory = (ctx: EngineModuleContext) => Record<string, unknown>;
+
+/** What every VU of one engine instance shares. */
+export interface VuHost {
+  readonly script: CompiledScript;
+  readonly modules: Readonly<Record<string, EngineModuleFactory>>;
+  readonly sink: SampleSink;
+  readonly clock: Clock;
+  /** __ENV before scenario env (system env when enabled + -e flags). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  readonly shared: Map<string, unknown>;
+  /** Test-wide tags (options.tags + --tag). Empty until options are known. */
+  runTags(): Tags;
+  options(): Readonly<Options>;
+  discardResponseBodies(): boolean;
+  defineMetric(name: string, type: MetricType, contains: ValueType): MetricDefinition;
+  instanceStats(): InstanceStats;
+  abortTest(reason: string): void;
+  failTest(reason: string): void;
+}
+
+const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function formatArgs(args: unknown[]): string {
+  return args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
+}
+
+export class Vu implements VirtualUser {
+  readonly idInTest: number;
+  readonly idInInstance: number;
+  readonly #host: VuHost;
+  #stage: Stage = 'init';
+  #iteration: IterationContext | undefined;
+  #group = '';
+  #tags: Tags | undefined;
+  readonly #vuTags: Record<string, string>;
+  readonly #pending = new Set<Promise<unknown>>();
+  #awaitables: AwaitCheck[] = [];
+  #sent = 0;
+  #received = 0;
+  #iterInVu = 0;
+  #iterInScenario = new Map<string, number>();
+  #currentScenarioIter = 0;
+  readonly #env: Record<string, string>;
+  #envScenario = '';
+  readonly #moduleCache = new Map<string, Record<string, unknown>>();
+  #instance: ScriptInstance | undefined;
+  readonly ctx: EngineModuleContext;
+  /** setup() data as JSON text; parsed fresh for every iteration's call like k6 does per VU. */
+  #data: unknown;
+
+  constructor(host: VuHost, idInTest: number, idInInstance: number) {
+    this.#host = host;
+    this.idInTest = idInTest;
+    this.idInInstance = idInInstance;
+    this.#env = { ...host.env };
+    const invalidate = (): void => { this.#tags = undefined; };
+    this.#vuTags = new Proxy<Record<string, string>>({}, {
+      set: (t, k, v) => { Reflect.set(t, k, String(v)); invalidate(); return true; },
+      deleteProperty: (t, k) => { Reflect.deleteProperty(t, k); invalidate(); return true; },
+    });
+    const clock = host.clock;
+    this.ctx = {
+      vu: { idInTest, idInInstance },
+      emit: (samples: readonly Sample[]) => { host.sink.add(samples); },
+      currentTags: () => this.#currentTags(),
+      iterationSignal: () => this.#iteration?.signal,
+      trackPending: (work: Promise<unknown>) => { this.#track(work); },
+      clock,
+      env: this.#env,
+      stage: () => this.#stage,
+      iteration: () => this.#iteration,
+      options: () => host.options(),
+      vuTags: this.#vuTags,
+      groupPath: () => this.#group,
+      setGroupPath: (path: string) => { this.#group = path; this.#tags = undefined; },
+      defineMetric: (name, type, contains) => host.defineMetric(name, type, contains),
+      abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
+      warnOnce: (key, message) => { host.logger.warnOnce(key, message); },
+      log: (level, message) => { host.logger.log(level, message, { source: 'console' }); },
+      countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
+      discardResponseBodies: () => host.discardResponseBodies(),
+      callSite: () => host.script.callSite(),
+      shared: host.shared,
+      scriptDir: resolve(host.script.path, '..'),
+      instanceStats: () => host.instanceStats(),
+      iterationInScenario: () => this.#currentScenarioIter,
+      iterationInVu: () => this.#iterInVu,
+      failTest: (reason: string) => { host.failTest(reason); },
+      trackAwaitable: (p: AwaitCheck) => { this.#awaitables.push(p); },
+    };
+  }
+
+  get exports(): Readonly<Record<string, unknown>> {
+    return this.#instance?.exports ?? {};
+  }
+
+  #currentTags(): Tags {
+    let t = this.#tags;
+    if (t !== undefined) return t;
+    const it = this.#iteration;
+    const tags: Record<string, string> = { ...this.#host.runTags() };
+    if (it !== undefined) {
+      Object.assign(tags, it.scenario.tags);
+      tags.scenario = it.scenario.name;
+    }
+    Object.assign(tags, this.#vuTags);
+    tags.group = this.#group;
+    t = Object.freeze(tags);
+    this.#tags = t;
+    return t;
+  }
+
+  #track(work: Promise<unknown>): void {
+    const p = work.then(() => { this.#pending.delete(p); }, () => { this.#pending.delete(p); });
+    this.#pending.add(p);
+  }
+
+  #require(specifier: string): unknown {
+    const cached = this.#moduleCache.get(specifier);
+    if (cached !== undefined) return cached;
+    const factory = this.#host.modules[specifier];
+    if (factory === undefined) {
+      const known = Object.keys(this.#host.modules).join(', ');
+      throw new EngineError('unknown-module', EXIT_CODES.scriptException,
+        `unknown module "${specifier}" imported by ${this.#host.script.path}; the embedded engine provides ${known} (bundle other imports into the script, or run with the k6 binary)`);
+    }
+    const mod = factory(this.ctx);
+    this.#moduleCache.set(specifier, mod);
+    return mod;
+  }
+
+  #open(path: string, mode?: string): string | ArrayBuffer {
+    if (this.#stage !== 'init') {
+      throw new EngineError('open-outside-init', EXIT_CODES.scriptException, `open("${path}") is only available in the init context (top level of the script), not in ${this.#stage} code; read the file at the top level`);
+    }
+    const file = isAbsolute(path) ? path : resolve(this.ctx.scriptDir, path);
+    const key = `open:${file}`;
+    let buf = this.#host.shared.get(key) as Buffer | undefined;
+    if (buf === undefined) {
+      try {
+        buf = readFileSync(file);
+      } catch (e) {
+        throw new EngineError('open-failed', EXIT_CODES.scriptException, `open("${path}"): cannot read ${file}: ${toError(e).message}`);
+      }
+      this.#host.shared.set(key, buf);
+    }
+    if (mode === 'b') {
+      const ab = new ArrayBuffer(buf.byteLength);
+      new Uint8Array(ab).set(buf);
+      return ab;
+    }
+    return buf.toString('utf8');
+  }
+
+  /** Runs the init code. Script exceptions become EngineError 107 with the mapped stack. */
+  init(): void {
+    this.#stage = 'init';
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
+    const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
+    try {
+      this.#instance = this.#host.script.instantiate({
+        require: (s) => this.#require(s),
+        env: this.#env,
+        vuId: this.idInTest,
+        open: (p, m) => this.#open(p, m),
+        console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
+        timers,
+      });
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      throw new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
+    }
+  }
+
+  /** Runs an exported lifecycle function (setup, teardown, handleSummary) outside iterations. */
+  async callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: Stage, arg?: unknown): Promise<unknown> {
+    const fn = this.exports[name];
+    if (typeof fn !== 'function') return undefined;
+    this.#stage = stage;
+    this.#iteration = undefined;
+    this.#group = '';
+    this.#tags = undefined;
+    try {
+      let result = (fn as (a?: unknown) => unknown)(arg);
+      if (isThenable(result)) result = await result;
+      await this.#drain(undefined);
+      this.#reportForgottenAwaits();
+      return result;
+    } finally {
+      if (this.#sent !== 0 || this.#received !== 0) this.#emitBytes(this.#currentTags(), this.#host.clock.wallNow());
+    }
+  }
+
+  setData(data: unknown): void {
+    this.#data = data;
+  }
+
+  async #drain(signal: AbortSignal | undefined): Promise<void> {
+    while (this.#pending.size > 0) {
+      if (signal?.aborted === true) return;
+      const all = Promise.all(this.#pending);
+      if (signal === undefined) await all;
+      else await Promise.race([all, new Promise<void>((r) => { signal.addEventListener('abort', () => { r(); }, { once: true }); })]);
+    }
+  }
+
+  #reportForgottenAwaits(): void {
+    const list = this.#awaitables;
+    if (list.length === 0) return;
+    this.#awaitables = [];
+    for (const p of list) {
+      if (p.awaited) continue;
+      this.#host.logger.warnOnce(`forgot-await:${p.site === '' ? p.call : p.site}`, forgotAwaitMessage(p.call, p.site, 'its result was never awaited'));
+    }
+  }
+
+  #emitBytes(tags: Tags, time: number): void {
+    const samples: Sample[] = [
+      { metric: ITER_END_METRICS.sent, time, value: this.#sent, tags },
+      { metric: ITER_END_METRICS.received, time, value: this.#received, tags },
+    ];
+    this.#sent = 0;
+    this.#received = 0;
+    this.#host.sink.add(samples);
+  }
+
+  async runIteration(it: IterationContext): Promise<IterationResult> {
+    const host = this.#host;
+    const inst = this.#instance;
+    const fn = inst?.exports[it.scenario.exec];
+    this.#stage = 'iteration';
+    this.#iteration = it;
+    this.#group = '';
+    this.#tags = undefined;
+    const sc = it.scenario.name;
+    if (this.#envScenario !== sc) {
+      for (const k of Object.keys(this.#env)) if (!(k in host.env)) Reflect.deleteProperty(this.#env, k);
+      Object.assign(this.#env, host.env, it.scenario.env);
+      this.#envScenario = sc;
+    }
+    this.#currentScenarioIter = this.#iterInScenario.get(sc) ?? 0;
+    this.#iterInScenario.set(sc, this.#currentScenarioIter + 1);
+    inst?.setIter(this.#iterInVu);
+    const clock = host.clock;
+    const start = clock.now();
+    let result: IterationResult;
+    try {
+      if (typeof fn !== 'function') {
+        throw new Error(`function '${it.scenario.exec}' not found in exports of ${host.script.path}`);
+      }
+      const r = (fn as (d: unknown) => unknown)(this.#data);
+      if (isThenable(r)) await r;
+      if (this.#pending.size > 0) await this.#drain(it.signal);
+      result = it.signal.aborted ? { kind: 'interrupted' } : { kind: 'completed' };
+    } catch (e) {
+      if (e instanceof TestAbortedError) {
+        host.abortTest(e.reason);
+        result = { kind: 'interrupted' };
+      } else if (it.signal.aborted) {
+        result = { kind: 'interrupted' };
+      } else {
+        host.logger.log('error', formatScriptException(host.script, e), { executor: it.scenario.executor, scenario: sc, source: 'stacktrace' });
+        result = { kind: 'failed', error: e };
+      }
+    }
+    this.#reportForgottenAwaits();
+    this.#iterInVu++;
+    this.#group = '';
+    this.#tags = undefined;
+    const tags = this.#currentTags();
+    const time = clock.wallNow();
+    this.#emitBytes(tags, time);
+    if (result.kind !== 'interrupted') {
+      host.sink.add([
+        { metric: ITER_END_METRICS.duration, time, value: clock.now() - start, tags },
+        { metric: ITER_END_METRICS.iterations, time, value: 1, tags },
+      ]);
+    }
+    this.#iteration = undefined;
+    this.#tags = undefined;
+    return result;
+  }
+
+  /** Closes module resources (HTTP connections). */
+  async close(): Promise<void> {
+    const closers: Promise<unknown>[] = [];
+    for (const m of this.#moduleCache.values()) {
+      const c = m[Symbol.for('agentload.close') as unknown as string];
+      if (typeof c === 'function') closers.push(Promise.resolve((c as () => unknown)()).catch(() => undefined));
+    }
+    await Promise.all(closers);
+  }
+}
