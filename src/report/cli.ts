@@ -8,7 +8,8 @@ import { ReportError, toError } from './errors.ts';
 import { fmtNum, fmtPct } from './format.ts';
 import type { SoakBudget } from './types.ts';
 
-export const BASELINES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
+/** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */
+export const BASELINES_DIR = process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
 
 interface Io {
   out: (line: string) => void;

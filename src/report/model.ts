@@ -299,7 +299,7 @@ function checkRows(acc: RunAccumulator): CheckRow[] {
     r.passes += a.nonzero;
     r.fails += a.n - a.nonzero;
   }
-  return [...m.values()];
+  return [...m.values()].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
 }
 
 function errorRows(acc: RunAccumulator): ErrorRow[] {
@@ -318,7 +318,7 @@ function errorRows(acc: RunAccumulator): ErrorRow[] {
     r.count += a.sum;
     m.set(k, r);
   }
-  return [...m.values()].sort((a, b) => b.count - a.count);
+  return [...m.values()].sort((a, b) => b.count - a.count || a.endpoint.localeCompare(b.endpoint) || a.status.localeCompare(b.status) || a.errorCode.localeCompare(b.errorCode));
 }
 
 function seriesOf(acc: RunAccumulator): SeriesSet {

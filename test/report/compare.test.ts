@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport } from '../../src/report/index.ts';
+import { httpRun, ROOT, tmp } from './helpers.ts';
+
+/** A run dir with `n` requests whose latencies are scaled by `scale`. */
+function run(dir: string, scale: number, n = 400): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'out.json'), httpRun({ n, latency: (i) => (20 + (i % 50)) * scale }));
+  return dir;
+}
+
+function cli(script: 'compare' | 'report', args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, `scripts/${script}.mjs`), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+void test('compare: 20 % slower fails with exit 3, 7 % warns, identical passes', () => {
+  const d = tmp();
+  const base = run(join(d, 'base'), 1);
+  const slow = cli('compare', [run(join(d, 'slow'), 1.2), '--baseline', base]);
+  assert.equal(slow.code, 3, slow.out + slow.err);
+  assert.match(slow.out, /FAIL/);
+  assert.match(slow.out, /fail\s+endpoint GET http:\/\/127\.0\.0\.1:1\/api\/agents p95/);
+  const warn = cli('compare', [run(join(d, 'warn'), 1.07), '--baseline', base]);
+  assert.equal(warn.code, 0, warn.out + warn.err);
+  assert.match(warn.out, /WARN/);
+  const same = cli('compare', [run(join(d, 'same'), 1), '--baseline', base]);
+  assert.equal(same.code, 0);
+  assert.match(same.out, /PASS/);
+  const faster = cli('compare', [run(join(d, 'fast'), 0.8), '--baseline', base, '--json']);
+  assert.equal(faster.code, 0);
+  const c = JSON.parse(faster.out) as { verdict: string; rows: { status: string }[] };
+  assert.equal(c.verdict, 'pass');
+  assert.ok(c.rows.some((r) => r.status === 'improved'));
+});
+
+void test('compare: tiny samples are guarded, not failed', () => {
+  const d = tmp();
+  const base = run(join(d, 'base'), 1, 10);
+  const r = cli('compare', [run(join(d, 'slow'), 2, 10), '--baseline', base, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const c = JSON.parse(r.out) as { verdict: string; rows: { status: string; stat: string }[] };
+  assert.equal(c.verdict, 'pass');
+  assert.ok(c.rows.filter((x) => x.stat !== '').every((x) => x.status === 'guarded'));
+  // The same 2× slowdown with enough samples fails (the guard is what kept it quiet).
+  const big = cli('compare', [run(join(d, 'slow2'), 2, 60), '--baseline', run(join(d, 'base2'), 1, 60)]);
+  assert.equal(big.code, 3);
+});
+
+void test('compare: --save-baseline writes a snapshot that later comparisons read', () => {
+  const d = tmp();
+  const baselines = join(d, 'baselines');
+  const saved = cli('compare', [run(join(d, 'a'), 1), '--save-baseline', 'api-mvp'], { AGENTLOAD_BASELINES_DIR: baselines });
+  assert.equal(saved.code, 0, saved.err);
+  const file = join(baselines, 'api-mvp.json');
+  assert.ok(existsSync(file));
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { kind: string }).kind, 'agentload-baseline');
+  assert.equal(cli('compare', [run(join(d, 'b'), 1.25), '--baseline', file]).code, 3);
+  const bad = cli('compare', [join(d, 'a'), '--save-baseline', '../evil'], { AGENTLOAD_BASELINES_DIR: baselines });
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /baseline name "..\/evil"/);
+});
+
+void test('report with --baseline: regression exit code 3 and the comparison in every output', async () => {
+  const d = tmp();
+  const base = run(join(d, 'base'), 1);
+  const cur = run(join(d, 'cur'), 1.3);
+  const res = await buildReport({ runDir: cur, baseline: base, historyDir: false });
+  assert.equal(res.exitCode, 3);
+  assert.equal(res.verdict, 'fail');
+  assert.match(readFileSync(join(cur, 'summary.md'), 'utf8'), /\*\*Baseline\*\*.*fail/);
+  assert.match(readFileSync(join(cur, 'report.html'), 'utf8'), /Comparison with the baseline/);
+  assert.match(readFileSync(join(cur, 'junit.xml'), 'utf8'), /classname="baseline"/);
+  // A baseline from a run dir that already has verdict.json uses its snapshot.
+  const again = await buildReport({ runDir: run(join(d, 'cur2'), 1), baseline: cur, historyDir: false });
+  assert.equal(again.exitCode, 0);
+});
+
+void test('report CLI: usage errors exit 2 with a one-line message', () => {
+  const r = cli('report', [join(tmp(), 'missing')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /^report: run .*missing does not exist/);
+  assert.equal(cli('report', []).code, 2);
+  assert.equal(cli('compare', ['x']).code, 2);
+});

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRun } from '../../src/report/index.ts';
+import { parseMetricKey, parseThreshold } from '../../src/report/thresholds.ts';
+import { httpRun, tmp } from './helpers.ts';
+
+void test('k6 threshold expressions parse', () => {
+  assert.deepEqual(parseThreshold('p(95)<500'), { source: 'p(95)<500', op: '<', value: 500, aggregation: 'p(95)', quantile: 0.95 });
+  assert.ok(Math.abs((parseThreshold('p(99.9) <= 1e3').quantile ?? 0) - 0.999) < 1e-12);
+  assert.equal(parseThreshold('rate<0.01').aggregation, 'rate');
+  assert.equal(parseThreshold(' count >= 10 ').op, '>=');
+  assert.equal(parseThreshold('value===3').op, '===');
+  for (const bad of ['p(95)<<500', 'p95<500', 'avg', 'rate<', 'p(101)<5', 'mean<3'])
+    assert.throws(() => parseThreshold(bad), { code: 'bad-threshold' }, bad);
+});
+
+void test('submetric keys split into metric and tag filter', () => {
+  assert.deepEqual(parseMetricKey('http_req_duration{endpoint:health}'), { metric: 'http_req_duration', tags: { endpoint: 'health' } });
+  assert.deepEqual(parseMetricKey('m{a:1, b:"x y"}'), { metric: 'm', tags: { a: '1', b: 'x y' } });
+  assert.deepEqual(parseMetricKey('checks'), { metric: 'checks', tags: {} });
+  assert.throws(() => parseMetricKey('m{a}'), { code: 'bad-threshold' });
+});
+
+void test('thresholds are evaluated on the data, pass and fail both', async () => {
+  const d = tmp();
+  // 100 requests, latencies 1..100 ms, every 10th fails: p(95)=95.05, rate=0.1
+  writeFileSync(join(d, 'out.json'), httpRun({ n: 100, latency: (i) => i + 1, errEvery: 10, thresholds: ['p(95)<96', 'p(95)<95', 'avg<51', 'max<=100', 'min>1'] }));
+  const m = await loadRun(d);
+  const by = new Map(m.thresholds.map((t) => [t.expression, t.ok]));
+  assert.equal(by.get('p(95)<96'), true);
+  assert.equal(by.get('p(95)<95'), false);
+  assert.equal(by.get('avg<51'), true);
+  assert.equal(by.get('max<=100'), true);
+  assert.equal(by.get('min>1'), false);
+});
+
+void test('an aggregation the metric type does not have is reported, not passed', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'out.json'), httpRun({ n: 5, latency: () => 1, thresholds: ['rate<0.1'] }));
+  const row = (await loadRun(d)).thresholds[0];
+  assert.ok(row);
+  assert.equal(row.ok, false);
+  assert.match(row.problem ?? '', /not an aggregation of trend/);
+});
