@@ -42,7 +42,8 @@ const DRIVER_SYMBOLS: Readonly<Record<SqlDriverName, symbol>> = {
 /** `k6/x/sql/driver/<name>`: `export default <driver symbol>`. */
 export function createSqlDriverModule(driver: SqlDriverName): ModuleFactory {
   const id = DRIVER_SYMBOLS[driver];
-  return () => ({ default: id });
+  // __esModule: ESM-to-CommonJS interop (the runtime's loader) then gives `import driver from ...` the symbol itself.
+  return () => ({ __esModule: true, default: id });
 }
 
 function driverOf(value: unknown): SqlDriverName {
