@@ -93,8 +93,7 @@ export class JsonOutput implements SampleSink {
   readonly #declared = new Set<string>();
   readonly #metricPrefix = new Map<string, string>();
   readonly #tagsCache = new WeakMap<Tags, string>();
-  #buffer: string[] = [];
-  #bufferedBytes = 0;
+  #pending = '';
   readonly #limit: number;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -103,7 +102,7 @@ export class JsonOutput implements SampleSink {
   constructor(opts: JsonOutputOptions) {
     this.path = opts.path;
     this.#opts = opts;
-    this.#limit = opts.bufferBytes ?? 256 * 1024;
+    this.#limit = opts.bufferBytes ?? 64 * 1024;
     this.#file = createWriteStream(opts.path);
     this.#file.on('error', (err) => (this.#error ??= err));
     if (opts.path.endsWith('.gz')) {
@@ -131,8 +130,7 @@ export class JsonOutput implements SampleSink {
 
   add(samples: readonly Sample[]): void {
     if (this.#closed) return;
-    const buf = this.#buffer;
-    let bytes = 0;
+    let pending = this.#pending;
     for (const s of samples) {
       let prefix = this.#metricPrefix.get(s.metric);
       if (prefix === undefined) {
@@ -141,9 +139,7 @@ export class JsonOutput implements SampleSink {
       }
       if (!this.#declared.has(s.metric)) {
         this.#declared.add(s.metric);
-        const line = this.#metricLine(s.metric);
-        buf.push(line);
-        bytes += line.length;
+        pending += this.#metricLine(s.metric);
       }
       let tags = this.#tagsCache.get(s.tags);
       if (tags === undefined) {
@@ -155,13 +151,14 @@ export class JsonOutput implements SampleSink {
       if (md !== undefined) {
         if (hasKeys(md)) line += ',"metadata":' + sortedStringMapJson(md);
       }
-      line += '}}\n';
-      buf.push(line);
-      bytes += line.length;
+      pending += line + '}}\n';
+      if (pending.length >= this.#limit) {
+        this.#write(pending);
+        pending = '';
+      }
     }
-    this.#bufferedBytes += bytes;
-    if (this.#bufferedBytes >= this.#limit) this.#flush();
-    else if (this.#timer === undefined && buf.length > 0) {
+    this.#pending = pending;
+    if (this.#timer === undefined && pending.length > 0) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#flush();
@@ -171,10 +168,13 @@ export class JsonOutput implements SampleSink {
   }
 
   #flush(): void {
-    if (this.#buffer.length === 0) return;
-    const chunk = this.#buffer.join('');
-    this.#buffer = [];
-    this.#bufferedBytes = 0;
+    if (this.#pending.length === 0) return;
+    const chunk = this.#pending;
+    this.#pending = '';
+    this.#write(chunk);
+  }
+
+  #write(chunk: string): void {
     if (this.#gzip !== undefined) this.#gzip.write(chunk);
     else this.#file.write(chunk);
   }
