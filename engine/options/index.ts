@@ -262,7 +262,9 @@ function parseScenarios(raw: Record<string, unknown>, issues: Issue[], exports: 
       continue;
     }
     const parsed = parseScenario(name, executor, value, path);
-    issues.push(...parsed.issues, ...validateScenario(parsed.config, path));
+    // A field that failed to parse is reported once: drop validation issues on the same path.
+    const parsedPaths = new Set(parsed.issues.map((i) => i.path));
+    issues.push(...parsed.issues, ...validateScenario(parsed.config, path).filter((i) => !parsedPaths.has(i.path)));
     if (exports !== undefined && !exports.has(parsed.config.exec)) {
       issues.push(issue('exec-not-found', `${path}.exec`, `executor ${name}: function '${parsed.config.exec}' not found in exports; export it from the script or fix \`exec\``));
     }
