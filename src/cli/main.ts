@@ -21,6 +21,9 @@ export function processIO(): CliIO {
     stdoutIsTTY: process.stdout.isTTY,
     stderrIsTTY: process.stderr.isTTY,
     root: TOOLKIT_ROOT,
+    forceExit(code) {
+      process.exit(code);
+    },
     onSignal(handler) {
       const on = (s: NodeJS.Signals): void => handler(s);
       process.on('SIGINT', on);

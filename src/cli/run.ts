@@ -3,7 +3,9 @@
  * bundle → run folder → start the bundled platform (when no BASE_URL) → run → run.json → report → exit code.
  * Nothing is sent anywhere before every check has passed.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
@@ -12,7 +14,7 @@ import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult 
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
 import { findK6, k6Version, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
-import { k6Args, runK6 } from '../k6/run.ts';
+import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
 import { loadEngine, loadReport, loadSlackSink, loadTarget, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
@@ -30,6 +32,8 @@ export interface CliIO {
   readonly root: string;
   /** Registers Ctrl+C / SIGTERM handling for the run; returns the unregister function. */
   readonly onSignal?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** Ends the process at once (second Ctrl+C on the embedded engine). */
+  readonly forceExit?: (code: number) => void;
 }
 
 type Engine =
@@ -192,7 +196,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
   setByToolkit.push(SUMMARY_COLORS_ENV);
 
-  const redact = makeRedactor(env);
+  const redact = (text: string): string => makeRedactor(env)(text);
+  let scratchDir: string | undefined;
   let target: StartedTarget | undefined;
   let sink: SlackSink | undefined;
   let targetKind: RunManifest['target']['kind'] = 'external';
@@ -246,6 +251,16 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       }
     }
     if ((env.BASE_URL ?? '') === '') {
+      // Defaults that make every scenario run against the bundled platform out of the box.
+      if ((env.SLACK_SIGNING_SECRET ?? '') === '') {
+        env.SLACK_SIGNING_SECRET = randomBytes(24).toString('hex');
+        setByToolkit.push('SLACK_SIGNING_SECRET');
+      }
+      if (name === 'db' && (env.DB_DSN ?? '') === '') {
+        scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
+        env.DB_DSN = join(scratchDir, 'db.sqlite');
+        setByToolkit.push('DB_DSN');
+      }
       const targetModule = await loadTarget(io.root);
       const targetEnv: Record<string, string> = { ...env };
       if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
@@ -264,15 +279,24 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
 
     // 7. Run, with Ctrl+C forwarded.
     const controller = new AbortController();
+    let k6Process: K6Process | undefined;
     unregister = io.onSignal?.((signal) => {
+      k6Process?.interrupt();
       if (!state.interrupted) {
         state.interrupted = true;
-        say(io, `${signal}: stopping the run gracefully (outputs and a partial report are still written)`);
+        say(io, `${signal}: stopping the run gracefully (outputs and a partial report are still written; press again to stop at once)`);
+        controller.abort(new Error(`interrupted by ${signal}`));
+        return;
       }
-      controller.abort(new Error(`interrupted by ${signal}`));
+      if (engine.kind === 'k6') return;
+      // Second Ctrl+C on the embedded engine: stop at once, still leaving run.json behind.
+      say(io, `${signal} again: stopping at once`);
+      writeManifest(runDir, manifest(EXIT_CODES.externalAbort, null));
+      io.forceExit?.(EXIT_CODES.externalAbort);
     });
     if (engine.kind === 'k6') {
-      engineExitCode = await runK6({ bin: engine.binary.path, args, env, cwd: io.cwd, signal: controller.signal });
+      k6Process = startK6({ bin: engine.binary.path, args, env, cwd: io.cwd });
+      engineExitCode = await k6Process.exitCode;
     } else {
       engineExitCode = await engine.module.runEngine({
         script: bundle.outfile,
@@ -284,6 +308,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         signal: controller.signal,
         stdoutIsTTY: io.stdoutIsTTY,
         stderrIsTTY: io.stderrIsTTY,
+        handleSignals: false,
       });
     }
   } catch (err: unknown) {
@@ -293,6 +318,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     unregister?.();
     await target?.close().catch(() => undefined);
     await sink?.close().catch(() => undefined);
+    if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
   }
 
   // 8. run.json, then the report.

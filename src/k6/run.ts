@@ -28,34 +28,40 @@ export interface RunK6Input {
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  /** Aborting sends SIGINT to k6: its graceful stop (summary and outputs still written). */
-  readonly signal?: AbortSignal;
+}
+
+export interface K6Process {
+  /** Sends SIGINT to k6: the first one is k6's graceful stop (summary and outputs still written), a second one stops it at once. */
+  interrupt(): void;
+  /** k6's exit code (105 when it died from a signal). */
+  readonly exitCode: Promise<number>;
 }
 
 /**
- * Runs k6 with the terminal attached and resolves with its exit code. k6 runs in its own process group so
- * a Ctrl+C reaches it exactly once (forwarded by us): two SIGINTs would make k6 skip its summary.
+ * Starts k6 with the terminal attached. k6 runs in its own process group so a Ctrl+C reaches it exactly once
+ * (forwarded by the run command): two SIGINTs would make k6 stop at once and skip its summary.
  */
-export async function runK6(input: RunK6Input): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(input.bin, input.args, { cwd: input.cwd, env: input.env, stdio: 'inherit', detached: true });
-    const onAbort = (): void => {
-      child.kill('SIGINT');
-    };
-    const killOnExit = (): void => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    };
-    process.on('exit', killOnExit);
-    input.signal?.addEventListener('abort', onAbort);
+export function startK6(input: RunK6Input): K6Process {
+  const child = spawn(input.bin, input.args, { cwd: input.cwd, env: input.env, stdio: 'inherit', detached: true });
+  const killOnExit = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+  const exitCode = new Promise<number>((resolvePromise, reject) => {
     child.on('error', (err) => {
       process.off('exit', killOnExit);
       reject(new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin}: ${err.message}`));
     });
     child.on('close', (code, sig) => {
       process.off('exit', killOnExit);
-      input.signal?.removeEventListener('abort', onAbort);
       if (code !== null) resolvePromise(code);
       else resolvePromise(sig === 'SIGINT' || sig === 'SIGTERM' ? EXIT_CODES.externalAbort : 1);
     });
   });
+  return {
+    interrupt() {
+      if (child.exitCode === null) child.kill('SIGINT');
+    },
+    exitCode,
+  };
 }

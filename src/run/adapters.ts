@@ -21,6 +21,8 @@ export interface EngineRunInput {
   readonly signal?: AbortSignal;
   readonly stdoutIsTTY?: boolean;
   readonly stderrIsTTY?: boolean;
+  /** The run command handles Ctrl+C itself (it aborts `signal`), so it passes false. */
+  readonly handleSignals?: boolean;
 }
 
 export interface EngineFlagSpec {

@@ -12,9 +12,11 @@ export const TARGET_URL_VARS = [
   'WS_URL',
   'SLACK_EVENTS_URL',
   'SLACK_API_URL',
+  'LLM_URL',
   'LLM_BASE_URL',
   'METRICS_URL',
   'DATABASE_URL',
+  'DB_DSN',
   'AMQP_URL',
 ] as const;
 
@@ -55,14 +57,14 @@ export function checkTargetHosts(env: Readonly<Record<string, string | undefined
     try {
       url = new URL(raw);
     } catch {
-      if (name === 'DATABASE_URL') continue; // a file path (SQLite), not a host
+      if (name === 'DATABASE_URL' || name === 'DB_DSN') continue; // a file path (SQLite), not a host
       throw new AgentloadError(
         'invalid-url',
         EXIT_CODES.invalidConfig,
         `${name} is not a URL (got ${JSON.stringify(redactUrl(raw))}): use a full URL like http://127.0.0.1:3000`,
       );
     }
-    if (url.hostname === '' && name === 'DATABASE_URL') continue; // e.g. a sqlite file path
+    if (url.hostname === '' && (name === 'DATABASE_URL' || name === 'DB_DSN')) continue; // e.g. file:data.db
     if (!hostAllowed(url.hostname, allowed)) {
       throw new AgentloadError(
         'host-not-allowed',

@@ -1,0 +1,65 @@
+/**
+ * End to end on the embedded engine against the bundled platform (no k6 anywhere on PATH), and the
+ * embedded engine's refusal of a flag it does not support (104, before anything runs).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import * as engine from '../../engine/index.ts';
+import * as report from '../../src/report/index.ts';
+import * as slackSink from '../../src/slack-sink/index.ts';
+import * as target from '../../target/index.ts';
+import type { EngineModule, ReportModule, SlackSinkModule, TargetModule } from '../../src/run/adapters.ts';
+import { cleanEnv, errorLines, makeProject, readJson, runCli, scenarioSource } from './helpers.ts';
+
+const project = makeProject();
+after(() => project.cleanup());
+
+void test('the real engine, target, report and Slack sink modules satisfy the run command adapters', () => {
+  // Compile-time checks: this file does not type-check if a module drifts from what the run command calls.
+  const modules: [EngineModule, TargetModule, ReportModule, SlackSinkModule] = [engine, target, report, slackSink];
+  assert.equal(typeof modules[0].runEngine, 'function');
+  assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'out'), 'the engine takes --out');
+  assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'summary-export'), 'the engine takes --summary-export');
+});
+
+void test('end to end: bundled platform, embedded engine, outputs, run.json and the report; results printed last', async () => {
+  const scenario = project.write('e2e.ts', scenarioSource());
+  const r = await runCli([scenario, '--iterations', '3'], { cwd: project.dir, env: cleanEnv(project) });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /agentload: engine embedded \(/);
+  assert.match(r.stderr, /agentload: target bundled platform at http:\/\/127\.0\.0\.1:\d+/);
+  const runDir = project.runDirs().find((d) => d.includes('e2e-'));
+  assert.ok(runDir !== undefined);
+  for (const f of ['out.json.gz', 'summary-export.json', 'handle-summary-data.json', 'run.json', 'report.html']) {
+    assert.ok(existsSync(join(runDir, f)), `${f} written`);
+  }
+  const manifest = readJson(join(runDir, 'run.json')) as {
+    engine: { kind: string };
+    target: { kind: string; url: string };
+    exitCode: number;
+    report: { verdict: string };
+  };
+  assert.equal(manifest.engine.kind, 'embedded');
+  assert.equal(manifest.target.kind, 'bundled');
+  assert.equal(manifest.exitCode, 0);
+  assert.equal(manifest.report.verdict, 'pass');
+  const summary = readJson(join(runDir, 'summary-export.json')) as { metrics: Record<string, { count?: number }> };
+  assert.equal(summary.metrics.http_reqs?.count, 3, 'three requests reached the platform');
+  const lastLine = r.stdout.trim().split('\n').at(-1) ?? '';
+  assert.match(lastLine, /^results: verdict pass, exit code 0: .*reports\/e2e-\d{8}-\d{6}\//);
+});
+
+void test('a flag the embedded engine does not support: exit 104, the flag named, nothing run', async () => {
+  const scenario = project.write('unsupported.ts', scenarioSource());
+  const r = await runCli([scenario, '--engine', 'node', '--vus', '1', '--http-debug'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }),
+  });
+  assert.equal(r.code, 104);
+  const lines = errorLines(r.stderr);
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] ?? '', /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/);
+  assert.deepEqual(project.runDirs().filter((d) => d.includes('unsupported-')), [], 'no run folder');
+});
