@@ -17,6 +17,7 @@ export {
   ThresholdSet,
   parseK6Duration,
   parseThresholds,
+  thresholdMetricKeys,
   thresholdsAbortMessage,
   thresholdsCrossedMessage,
   type ThresholdDefinition,

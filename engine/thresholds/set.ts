@@ -329,3 +329,16 @@ export function thresholdsCrossedMessage(crossed: readonly string[]): string {
 export function thresholdsAbortMessage(crossed: readonly string[]): string {
   return `thresholds on metrics '${crossed.join(', ')}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`;
 }
+
+/**
+ * Metric keys of `options.thresholds` that name a known metric (or a submetric of one), ignoring
+ * everything else. With `--no-thresholds` k6 still tracks these submetrics (they appear in the
+ * summary), so pass the result to `new Aggregator(registry, { submetrics })`.
+ */
+export function thresholdMetricKeys(raw: unknown, registry: MetricRegistry): string[] {
+  if (!isRecord(raw)) return [];
+  return Object.keys(raw).filter((key) => {
+    const parsed = parseMetricKey(key);
+    return parsed.ok && registry.has(parsed.key.parent);
+  });
+}

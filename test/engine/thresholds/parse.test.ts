@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricRegistry } from '../../../engine/metrics/index.ts';
-import { parseGoFloat, parseK6Duration, parseThresholdExpression, parseThresholds } from '../../../engine/thresholds/index.ts';
+import { parseGoFloat, parseK6Duration, parseThresholdExpression, parseThresholds, thresholdMetricKeys } from '../../../engine/thresholds/index.ts';
 import { readReference } from '../metrics/k6-fixture.ts';
 
 void describe('threshold expressions', () => {
@@ -182,5 +182,16 @@ void describe('parseThresholds', () => {
       parseThresholds(['p(95)<1']).issues.map((i) => i.code),
       ['invalid-thresholds'],
     );
+  });
+});
+
+void describe('thresholdMetricKeys (--no-thresholds still tracks submetrics)', () => {
+  void it('keeps well-formed keys of known metrics only', () => {
+    const registry = new MetricRegistry();
+    assert.deepEqual(
+      thresholdMetricKeys({ 'http_req_duration{scenario:a}': ['bad'], unknown_metric: [], 'checks{': [], vus: 'x' }, registry),
+      ['http_req_duration{scenario:a}', 'vus'],
+    );
+    assert.deepEqual(thresholdMetricKeys(undefined, registry), []);
   });
 });
