@@ -14,9 +14,8 @@ function scenarios(script: unknown, overrides: OptionOverrides = {}, env: Resolv
 function one(script: unknown, overrides: OptionOverrides = {}, env: ResolveEnv = {}): Record<string, unknown> {
   const list = scenarios(script, overrides, env);
   assert.equal(list.length, 1);
-  const rest: Record<string, unknown> = { ...list[0] };
-  for (const key of ['env', 'tags', 'execSet', 'startTime']) delete rest[key];
-  return rest;
+  const drop = new Set(['env', 'tags', 'execSet', 'startTime']);
+  return Object.fromEntries(Object.entries(list[0] ?? {}).filter(([k]) => !drop.has(k)));
 }
 
 const codes = (script: unknown, overrides: OptionOverrides = {}, env: ResolveEnv = {}): [string, string][] =>
