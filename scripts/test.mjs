@@ -8,6 +8,11 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 
+// System packages the tests need (PostgreSQL server binaries, Chromium): installed when missing and we are
+// root, else one line saying what to run. Quiet and quick when everything is there.
+const setup = spawnSync('bash', [join(root, 'scripts/setup-system.sh')], { cwd: root, stdio: 'inherit' });
+if (setup.status !== 0) process.exit(setup.status ?? 1);
+
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);

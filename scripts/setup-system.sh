@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages agentload's tests need, if missing: PostgreSQL server binaries (test
+# databases) and Chromium (the HTML report is checked in a real browser). Idempotent and quiet: does
+# nothing when both are present. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+missing=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo)
+else
+  echo "agentload: missing Debian packages: ${missing[*]}: run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+lock=()
+if command -v flock >/dev/null 2>&1; then lock=(flock /tmp/agentload-apt.lock); fi
+echo "agentload: installing ${missing[*]} (apt-get)" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" "${lock[@]}" apt-get -qq update >/dev/null
+"${sudo[@]}" "${lock[@]}" apt-get -qq install -y --no-install-recommends "${missing[@]}" >/dev/null
