@@ -454,19 +454,22 @@ export class SegmentedIndex {
 }
 
 /**
- * The segments that spread one run over `n` worker threads (each worker runs one segment).
- * Without a user segment the workers split (0,1] into n equal parts. With a user segment
- * (`--execution-segment`), the workers split that segment and the sequence is the user's
- * filled sequence with that segment refined: the instance's total then matches k6 exactly
- * only when the segment's share divides evenly; the per-worker split follows k6's striping.
+ * The segments that spread one run over up to `n` worker threads (each worker runs one
+ * segment; start `segments.length` workers). For a whole-test run this is k6's own split of
+ * (0,1] into n equal parts, so the workers together do exactly what one k6 instance does.
+ * When this instance already runs a user segment (`--execution-segment`), splitting it again
+ * would change k6's striping (shares could differ by 1 from k6's), so it stays one segment:
+ * one worker, exact counts.
  */
 export function splitForWorkers(n: number, tuple: ExecutionTuple = ExecutionTuple.full()): {
   readonly sequence: string;
   readonly segments: readonly string[];
 } {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`worker count must be a positive integer, got ${n}`);
+  if (!tuple.segment.isFull()) {
+    return { sequence: sequenceToString(tuple.wrapper.sequence), segments: [tuple.segment.toString()] };
+  }
+  if (n === 1) return { sequence: '', segments: ['0:1'] };
   const parts = tuple.segment.split(n);
-  const seq = [...tuple.wrapper.sequence.slice(0, tuple.index), ...parts, ...tuple.wrapper.sequence.slice(tuple.index + 1)];
-  const full = seq.length === 1 && parts.length === 1;
-  return { sequence: full ? '' : sequenceToString(seq), segments: parts.map((p) => p.toString()) };
+  return { sequence: sequenceToString(parts), segments: parts.map((p) => p.toString()) };
 }
