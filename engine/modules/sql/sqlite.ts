@@ -75,13 +75,16 @@ function toRows(raw: readonly unknown[]): Row[] {
 }
 
 const MULTI_STATEMENT = /more than one statement/i;
+const STATEMENT_CACHE_SIZE = 256;
 
 /** Runs one exec/query on an open connection; shared by the main thread and the worker (same logic). */
-function runExec(db: Database.Database, query: string, args: readonly unknown[]): ExecOutcome {
+type Prepare = (query: string) => Database.Statement;
+
+function runExec(db: Database.Database, prepare: Prepare, query: string, args: readonly unknown[]): ExecOutcome {
   const bound = args.map(toSqliteArg);
   let stmt: Database.Statement;
   try {
-    stmt = db.prepare(query);
+    stmt = prepare(query);
   } catch (e) {
     if (bound.length === 0 && e instanceof RangeError && MULTI_STATEMENT.test(e.message)) {
       db.exec(query);
@@ -98,9 +101,9 @@ function runExec(db: Database.Database, query: string, args: readonly unknown[])
   return { rowsAffected: info.changes, lastInsertId: Number(info.lastInsertRowid) };
 }
 
-function runQuery(db: Database.Database, query: string, args: readonly unknown[]): Row[] {
+function runQuery(prepare: Prepare, query: string, args: readonly unknown[]): Row[] {
   const bound = args.map(toSqliteArg);
-  const stmt = db.prepare(query);
+  const stmt = prepare(query);
   if (!stmt.reader) {
     stmt.run(...bound);
     return [];
@@ -223,6 +226,23 @@ export class SqliteDatabase implements DriverDatabase {
   #db: Database.Database | undefined;
   #worker: TimeoutWorker | undefined;
   #closed = false;
+  /** Prepared statements by SQL text, least recently used dropped first. */
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #prepare: Prepare = (query) => {
+    const cached = this.#statements.get(query);
+    if (cached !== undefined) {
+      this.#statements.delete(query);
+      this.#statements.set(query, cached);
+      return cached;
+    }
+    const stmt = this.#conn().prepare(query);
+    this.#statements.set(query, stmt);
+    if (this.#statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.#statements.keys().next();
+      if (oldest.done !== true) this.#statements.delete(oldest.value);
+    }
+    return stmt;
+  };
 
   constructor(dsn: string) {
     this.#dsn = dsn;
@@ -231,16 +251,17 @@ export class SqliteDatabase implements DriverDatabase {
 
   exec(query: string, args: readonly unknown[], timeoutMs?: number): Promise<ExecOutcome> {
     if (timeoutMs !== undefined) return this.#viaWorker('exec', query, args, timeoutMs) as Promise<ExecOutcome>;
-    return this.#now(() => runExec(this.#conn(), query, args));
+    return this.#now(() => runExec(this.#conn(), this.#prepare, query, args));
   }
 
   query(query: string, args: readonly unknown[], timeoutMs?: number): Promise<Row[]> {
     if (timeoutMs !== undefined) return this.#viaWorker('query', query, args, timeoutMs) as Promise<Row[]>;
-    return this.#now(() => runQuery(this.#conn(), query, args));
+    return this.#now(() => { this.#conn(); return runQuery(this.#prepare, query, args); });
   }
 
   close(): Promise<void> {
     this.#closed = true;
+    this.#statements.clear();
     this.#db?.close();
     this.#db = undefined;
     void this.#worker?.close();
