@@ -390,7 +390,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   const warnedFields = (call: string, promise: ResponsePromise & { warn?: (f: string) => void }): void => {
     promise.warn = (field: string): void => {
       const where = ctx.callSite(3);
-      ctx.warnOnce(`forgot-await:${where === '' ? call : where}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
+      // Keyed by the call's site, so the end-of-iteration check does not report the same call again.
+      const key = promise.site !== '' ? promise.site : where !== '' ? where : call;
+      ctx.warnOnce(`forgot-await:${key}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
     };
   };
 

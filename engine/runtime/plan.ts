@@ -5,10 +5,10 @@
  */
 import type { Options, Stage } from 'k6/options';
 import type { Clock, Issue, Sample, Tags } from '../contracts.ts';
-import { ExecutionSegment, ExecutionTuple, parseSegmentSequence, type ExecutionSegmentSequence } from '../execution/segments.ts';
-import { describeScenarioConfig, newScenarioStats, runScenario, scenarioHasWork, scenarioRequirements } from '../executors/index.ts';
-import type { ExecutorRuntime, ScenarioConfig, ScenarioStats } from '../executors/types.ts';
-import { formatDuration, parseStagesFlag, resolveOptions, type OptionOverrides, type ResolvedOptions } from '../options/index.ts';
+import type { ExecutionTuple } from '../execution/segments.ts';
+import { TestRun, describeTest, planTest as planScenarios, type TestPlan as ExecutionPlan } from '../execution/index.ts';
+import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
+import { parseStagesFlag, resolveOptions, type OptionOverrides, type ResolvedOptions } from '../options/index.ts';
 import type { ParsedRunFlags } from './flags.ts';
 import type { Logger } from './logger.ts';
 import type { VuPool } from './pool.ts';
@@ -96,34 +96,6 @@ function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverr
   return o;
 }
 
-/** Max over time of the summed VU needs of scenarios running side by side. */
-function vuNeeds(scenarios: readonly ScenarioConfig[], tuple: ExecutionTuple): { planned: number; possible: number; duration: number } {
-  const events: { t: number; planned: number; unplanned: number; idx: number }[] = [];
-  let duration = 0;
-  scenarios.forEach((cfg, idx) => {
-    const steps = scenarioRequirements(cfg, tuple);
-    for (const s of steps) events.push({ t: cfg.startTime + s.offset, planned: s.plannedVUs, unplanned: s.maxUnplannedVUs, idx });
-    const last = steps[steps.length - 1];
-    if (last !== undefined) duration = Math.max(duration, cfg.startTime + last.offset);
-  });
-  events.sort((a, b) => a.t - b.t);
-  const cur = scenarios.map(() => ({ planned: 0, unplanned: 0 }));
-  let planned = 0;
-  let possible = 0;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    if (e === undefined) continue;
-    const c = cur[e.idx];
-    if (c !== undefined) { c.planned = e.planned; c.unplanned = e.unplanned; }
-    if (events[i + 1]?.t === e.t) continue;
-    const p = cur.reduce((a, x) => a + x.planned, 0);
-    const u = cur.reduce((a, x) => a + x.planned + x.unplanned, 0);
-    planned = Math.max(planned, p);
-    possible = Math.max(possible, u);
-  }
-  return { planned, possible, duration };
-}
-
 export function planTest(
   scriptOptions: unknown, flags: ParsedRunFlags, env: Readonly<Record<string, string>>, exports: Readonly<Record<string, unknown>>,
   segmentOverride?: { segment: string; sequence: string },
@@ -136,60 +108,44 @@ export function planTest(
   const resolved = r.options;
   const tuple = resolved.tuple;
   const scenarios = resolved.scenarios;
-  const working = scenarios.filter((c) => scenarioHasWork(c, tuple));
-  const needs = issues.length > 0 ? { planned: 0, possible: 0, duration: 0 } : vuNeeds(working, tuple);
-  const pct = tuple.segment.floatLength() * 100;
-  const n = scenarios.length;
-  const scenariosLine = `(${pct.toFixed(2)}%) ${String(n)} scenario${n === 1 ? '' : 's'}, ${String(needs.possible)} max VUs, ${formatDuration(needs.duration)} max duration (incl. graceful stop):`;
-  const scenarioLines = issues.length > 0 ? [] : [...scenarios].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `${c.name}: ${describeScenarioConfig(c, tuple)}`);
+  const plan = planScenarios(issues.length > 0 ? [] : scenarios, tuple);
+  const [scenariosLine = '', ...scenarioLines] = describeTest(plan);
   return {
     resolved,
     options: resolved.k6,
     issues,
     scenarios,
     tuple,
-    scenariosLine,
-    scenarioLines,
-    preAllocatedVUs: needs.planned,
-    maxVUs: needs.possible,
-    maxDurationMs: needs.duration,
-    run: (rt) => drive(working, tuple, rt),
+    scenariosLine: scenariosLine.replace(/^scenarios: /, ''),
+    scenarioLines: scenarioLines.map((l) => l.replace(/^\* /, '')),
+    preAllocatedVUs: plan.maxPlannedVUs,
+    maxVUs: plan.maxPossibleVUs,
+    maxDurationMs: plan.maxDuration,
+    run: (rt) => drive(plan, rt),
   };
 }
 
-async function drive(scenarios: readonly ScenarioConfig[], tuple: ExecutionTuple, rt: PlanRuntime): Promise<void> {
-  const { clock, pool, signal } = rt;
-  const start = clock.now();
-  const gauges = (): void => { if (rt.noGauges !== true) pool.gaugeSamples(clock.wallNow(), rt.runTags, { add: (s) => { rt.emit(s); } }); };
-  const timer = setInterval(() => {
-    gauges();
-    if (rt.progress !== undefined) {
-      const done = rt.scenarioStats.reduce((a, s) => a + s.completed, 0);
-      const intr = rt.scenarioStats.reduce((a, s) => a + s.interrupted, 0);
-      rt.progress.write(`\r\x1b[Krunning (${((clock.now() - start) / 1000).toFixed(1)}s), ${String(pool.active).padStart(2, '0')}/${String(pool.initialized).padStart(2, '0')} VUs, ${String(done)} complete and ${String(intr)} interrupted iterations`);
-    }
+async function drive(plan: ExecutionPlan, rt: PlanRuntime): Promise<void> {
+  const { clock, pool } = rt;
+  const run = new TestRun(plan, {
+    clock, pool, signal: rt.signal,
+    emit: rt.noGauges === true ? (s) => { rt.emit(s.filter((x) => x.metric !== 'vus' && x.metric !== 'vus_max')); } : (s) => { rt.emit(s); },
+    runTags: rt.runTags,
+    initializedVUs: () => pool.initialized,
+    warn: (m) => { rt.logger.warnOnce(m, m); },
+  });
+  for (const st of run.stats.values()) rt.scenarioStats.push(st);
+  const timer = rt.progress === undefined ? undefined : setInterval(() => {
+    const p = run.progress();
+    rt.progress?.write(`\r\x1b[Krunning (${(p.elapsed / 1000).toFixed(1)}s), ${String(p.vus).padStart(2, '0')}/${String(p.vusMax).padStart(2, '0')} VUs, ${String(p.completed)} complete and ${String(p.interrupted)} interrupted iterations`);
   }, 1000);
-  timer.unref();
+  timer?.unref();
   try {
-    await Promise.all(scenarios.map(async (cfg) => {
-      if (cfg.startTime > 0) {
-        try { await clock.sleep(cfg.startTime, signal); } catch { return; }
-      }
-      if (signal.aborted) return;
-      const stats = newScenarioStats();
-      rt.scenarioStats.push(stats);
-      const ert: ExecutorRuntime = {
-        clock, pool, signal, tuple, runTags: rt.runTags, stats,
-        emit: (s) => { rt.emit(s); },
-        warn: (m) => { rt.logger.warnOnce(m, m); },
-      };
-      await runScenario(cfg, ert);
-    }));
+    await run.run();
   } finally {
-    clearInterval(timer);
-    if (rt.progress !== undefined) rt.progress.write('\n');
+    if (timer !== undefined) {
+      clearInterval(timer);
+      rt.progress?.write('\n');
+    }
   }
 }
-
-export type { ExecutionSegment, ExecutionSegmentSequence };
-export { parseSegmentSequence };

@@ -31,9 +31,18 @@ export class VuPool implements VUPool {
   }
 
   acquire(opts?: { readonly allowInit?: boolean }): Promise<VirtualUser | undefined> {
-    let vu = this.#idle.shift();
-    if (vu === undefined && opts?.allowInit === true && this.#all.length < this.#max) {
-      this.grow(this.#all.length + 1);
+    let vu: VirtualUser | undefined;
+    if (opts?.allowInit === true) {
+      // Unplanned VUs are initialised fresh (k6's GetUnplannedVU), so arrival-rate growth never
+      // takes the VUs planned for other scenarios; an idle one is used only at the maximum.
+      if (this.#all.length < this.#max) {
+        const fresh = this.#make(this.#all.length + 1);
+        this.#all.push(fresh);
+        vu = fresh;
+      } else {
+        vu = this.#idle.shift();
+      }
+    } else {
       vu = this.#idle.shift();
     }
     if (vu !== undefined) this.#active++;
