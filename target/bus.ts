@@ -47,6 +47,8 @@ export interface Subscription { close(): void }
 export interface BusAdapter {
   publish(topic: Topic, payload: unknown, key?: string | null): Promise<BusMessage>;
   subscribe(topic: Topic, handler: BusHandler, opts?: { group?: string }): Subscription;
+  /** Creates a named consumer group's queue now, so messages published before its first consumer wait for it. */
+  declareGroup(topic: Topic, group: string): void;
   stats(): TopicStats[];
   close(): Promise<void>;
 }
@@ -111,15 +113,23 @@ export class InProcessBus implements BusAdapter {
     return Promise.resolve(m);
   }
 
-  subscribe(topic: Topic, handler: BusHandler, opts: { group?: string } = {}): Subscription {
-    const s = this.state(topic);
-    const name = opts.group ?? `anon-${++this.anon}`;
+  declareGroup(topic: Topic, group: string): void {
+    this.group(this.state(topic), group);
+  }
+
+  private group(s: TopicState, name: string): Group {
     let g = s.groups.get(name);
     if (g === undefined) {
       g = { name, queue: [], head: 0, consumers: [], next: 0 };
       s.groups.set(name, g);
     }
-    const group = g;
+    return g;
+  }
+
+  subscribe(topic: Topic, handler: BusHandler, opts: { group?: string } = {}): Subscription {
+    const s = this.state(topic);
+    const name = opts.group ?? `anon-${++this.anon}`;
+    const group = this.group(s, name);
     const c: Consumer = { handler, busy: false, closed: false };
     group.consumers.push(c);
     this.pump(s, group);

@@ -64,6 +64,7 @@ export class TaskEngine {
     private readonly defaults: TaskDefaults,
     private readonly onChange: (t: Task) => void,
   ) {
+    this.bus.declareGroup('task_submissions', 'agents');
     this.bus.subscribe('scheduled_tasks', (m) => { this.schedule(m); }, { group: 'scheduler' });
   }
 

@@ -192,3 +192,23 @@ void describe('routes without storage differences', () => {
     await waitFor('ws gauge', () => (metric(text, 'ws_clients{endpoint="broadcast"}') !== undefined ? true : undefined));
   });
 });
+
+void describe('tasks without a healthy agent', () => {
+  void it('wait on the bus (depth grows) and run once an agent is healthy', async () => {
+    const t = await start({ SEED_AGENTS: '0' });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(String(at((await req(t.url, 'POST', '/api/tasks', { mode: 'autonomous' })).body, 'id')));
+      const stats = await req(t.url, 'GET', '/api/bus/stats');
+      const ts = arr(at(stats.body, 'topics')).find((x) => at(x, 'topic') === 'task_submissions');
+      assert.equal(at(ts, 'depth'), 3);
+      assert.equal(at((await req(t.url, 'GET', `/api/tasks/${ids[0] ?? ''}`)).body, 'status'), 'queued');
+      await req(t.url, 'POST', '/api/agents', { count: 1 });
+      for (const id of ids) {
+        await waitFor(`task ${id}`, async () => at((await req(t.url, 'GET', `/api/tasks/${id}`)).body, 'status') === 'completed' ? true : undefined);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
