@@ -14,8 +14,10 @@ import type { Sample, SampleSink, Tags } from '../contracts.ts';
 import type { MetricRegistry, SubmetricInfo } from '../metrics/index.ts';
 
 export interface JsonOutputOptions {
-  /** Output file; a name ending in `.gz` is gzip-compressed. */
+  /** Output file; a name ending in `.gz` is gzip-compressed; `-` or '' writes to `stdout` (as k6). */
   readonly path: string;
+  /** Where `-` writes (default process.stdout); never closed by close(). */
+  readonly stdout?: NodeJS.WritableStream;
   readonly registry: MetricRegistry;
   /** Threshold sources per metric key (ThresholdSet.sourcesByKey()); only plain metric names are listed. */
   readonly thresholds?: Readonly<Record<string, readonly string[]>>;
@@ -88,7 +90,8 @@ export function formatRfc3339Nano(timeMs: number): string {
 export class JsonOutput implements SampleSink {
   readonly path: string;
   readonly #opts: JsonOutputOptions;
-  readonly #file: WriteStream;
+  readonly #file: WriteStream | undefined;
+  readonly #stdout: NodeJS.WritableStream | undefined;
   readonly #gzip: Gzip | undefined;
   readonly #declared = new Set<string>();
   readonly #metricPrefix = new Map<string, string>();
@@ -103,12 +106,21 @@ export class JsonOutput implements SampleSink {
     this.path = opts.path;
     this.#opts = opts;
     this.#limit = opts.bufferBytes ?? 64 * 1024;
+    if (opts.path === '' || opts.path === '-') {
+      this.#file = undefined;
+      this.#stdout = opts.stdout ?? process.stdout;
+      this.#gzip = undefined;
+      return;
+    }
+    this.#stdout = undefined;
     this.#file = createWriteStream(opts.path);
     this.#file.on('error', (err) => (this.#error ??= err));
     if (opts.path.endsWith('.gz')) {
       this.#gzip = createGzip();
       this.#gzip.on('error', (err) => (this.#error ??= err));
       this.#gzip.pipe(this.#file);
+    } else {
+      this.#gzip = undefined;
     }
   }
 
@@ -176,7 +188,8 @@ export class JsonOutput implements SampleSink {
 
   #write(chunk: string): void {
     if (this.#gzip !== undefined) this.#gzip.write(chunk);
-    else this.#file.write(chunk);
+    else if (this.#file !== undefined) this.#file.write(chunk);
+    else this.#stdout?.write(chunk);
   }
 
   /** Flushes everything and closes the file; rejects if writing failed. */
@@ -186,6 +199,7 @@ export class JsonOutput implements SampleSink {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flush();
+    if (this.#file === undefined) return;
     const finished = once(this.#file, 'close');
     if (this.#gzip !== undefined) this.#gzip.end();
     else this.#file.end();

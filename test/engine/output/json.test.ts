@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { PassThrough } from 'node:stream';
 import { Aggregator, MetricRegistry } from '../../../engine/metrics/index.ts';
 import { parseThresholds } from '../../../engine/thresholds/index.ts';
 import { JsonOutput, formatRfc3339Nano, goJsonString } from '../../../engine/output/index.ts';
@@ -90,6 +91,18 @@ void describe('JsonOutput', () => {
     const bad = new JsonOutput({ path: path.join(dir, 'missing-dir', 'x.json'), registry: new MetricRegistry() });
     bad.add([{ metric: 'vus', time: 0, value: 1, tags: {} }]);
     await assert.rejects(bad.close(), /--out json: writing .*x\.json failed/);
+  });
+
+  void it('writes to a stdout stream for "-" (k6 --out json without a file) and leaves it open', async () => {
+    const chunks: string[] = [];
+    const stdout = new PassThrough();
+    stdout.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+    const out = new JsonOutput({ path: '-', registry: new MetricRegistry(), stdout });
+    out.add([{ metric: 'vus', time: Date.UTC(2026, 0, 1), value: 2, tags: {} }]);
+    await out.close();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(chunks.join('').split('\n')[1], '{"metric":"vus","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":2,"tags":{}}}');
+    assert.equal(stdout.writableEnded, false);
   });
 
   void it('formats RFC 3339 times with nanosecond digits, trailing zeros dropped', () => {

@@ -1,0 +1,68 @@
+/**
+ * Throughput of the data side (not a test; figures only):
+ *   node --import tsx test/engine/metrics/bench-data.ts [requests]
+ * Feeds N requests × 12 HTTP samples (k6's tag set) into an Aggregator with two submetrics,
+ * evaluates thresholds, snapshots, and writes the same samples through JsonOutput (plain and .gz).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Aggregator, MetricRegistry } from '../../../engine/metrics/index.ts';
+import { JsonOutput } from '../../../engine/output/index.ts';
+import { parseThresholds } from '../../../engine/thresholds/index.ts';
+import type { Sample } from '../../../engine/contracts.ts';
+
+const REQS = Number(process.argv[2] ?? 100_000);
+const NAMES = [
+  'http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending',
+  'http_req_waiting', 'http_req_receiving', 'http_req_failed', 'data_sent', 'data_received', 'iteration_duration',
+];
+
+function batches(): Sample[][] {
+  const out: Sample[][] = [];
+  const t0 = Date.now();
+  for (let r = 0; r < REQS; r++) {
+    const tags = {
+      endpoint: 'health', expected_response: 'true', group: '', method: 'GET', name: 'http://127.0.0.1/health',
+      proto: 'HTTP/1.1', scenario: r % 2 === 0 ? 'api' : 'ramp', status: '200', url: 'http://127.0.0.1/health',
+    };
+    const time = t0 + r * 0.05;
+    out.push(NAMES.map((metric) => ({ metric, time, value: metric === 'http_req_failed' ? 0 : 0.2 + Math.random() * 50, tags })));
+  }
+  return out;
+}
+
+const registry = new MetricRegistry();
+const { set } = parseThresholds({ http_req_duration: ['p(95)<500'], 'http_req_duration{scenario:api}': ['p(99)<900'], http_req_failed: ['rate<0.1'] }, registry);
+const data = batches();
+
+const agg = new Aggregator(registry, { submetrics: set.keys() });
+let t = performance.now();
+for (const b of data) agg.add(b);
+let ms = performance.now() - t;
+console.log(`aggregator: ${REQS} requests × 12 samples in ${ms.toFixed(0)} ms → ${((REQS / ms) * 1000).toFixed(0)} requests/s (${((REQS * 12) / ms / 1000).toFixed(2)} M samples/s)`);
+t = performance.now();
+set.evaluate(agg, 10_000);
+console.log(`threshold evaluation: ${(performance.now() - t).toFixed(1)} ms`);
+t = performance.now();
+const snap = JSON.stringify(agg.snapshot());
+console.log(`snapshot: ${(performance.now() - t).toFixed(1)} ms, ${snap.length} bytes JSON`);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'agentload-bench-'));
+try {
+  for (const file of ['out.json', 'out.json.gz']) {
+    const out = new JsonOutput({ path: path.join(dir, file), registry });
+    t = performance.now();
+    // Yield now and then, as a real run does, so the file stream drains.
+    for (let i = 0; i < data.length; i++) {
+      out.add(data[i] ?? []);
+      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+    }
+    await out.close();
+    ms = performance.now() - t;
+    console.log(`JsonOutput ${file}: ${((REQS * 12) / ms / 1000).toFixed(2)} M samples/s`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
