@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { SqlError, createSqlDriverModule, createSqlModule, maskDsn, parseGoDuration, parsePoolOptions } from '../../engine/modules/sql.ts';
+import { positionalPlaceholders } from '../../engine/modules/sql/sqlite.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { createTestContext, type TestContext } from './context.ts';
 
@@ -52,6 +53,12 @@ void describe('k6/x/sql helpers', () => {
       ['', undefined], ['10', undefined], ['1 s', undefined], ['s', undefined], ['1d', undefined],
     ];
     for (const [text, want] of table) assert.equal(parseGoDuration(text), want, JSON.stringify(text));
+  });
+
+  void it('rewrites $N placeholders for SQLite outside quotes and comments', () => {
+    assert.equal(positionalPlaceholders('SELECT * FROM t WHERE a = $1 AND b = $12'), 'SELECT * FROM t WHERE a = ?1 AND b = ?12');
+    assert.equal(positionalPlaceholders("SELECT '$1', \"$2\", x$3 -- $4\n, $5 /* $6 */"), "SELECT '$1', \"$2\", x$3 -- $4\n, ?5 /* $6 */");
+    assert.equal(positionalPlaceholders('SELECT ?'), 'SELECT ?');
   });
 
   void it('masks passwords in DSNs', () => {
@@ -123,6 +130,7 @@ void describe('k6/x/sql with sqlite3', { timeout: 60_000 }, () => {
     const count = await db.query('SELECT count(*) AS n FROM roster WHERE score >= ?', 0);
     assert.deepEqual(count, [{ n: 4 }]);
     assert.deepEqual(await db.query('SELECT * FROM roster WHERE id = ?', 999), [], 'no rows is an empty array');
+    assert.deepEqual(await db.query("SELECT given_name FROM roster WHERE family_name = $1 AND given_name <> '$2' AND id < $2", 'Darling', 10), [{ given_name: 'Wendy' }], '$N placeholders bind by position, as under xk6-sql');
     await db.close();
     await assert.rejects(db.query('SELECT 1'), hasCode('sql-closed'));
   });

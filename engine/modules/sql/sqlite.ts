@@ -78,13 +78,70 @@ const MULTI_STATEMENT = /more than one statement/i;
 const STATEMENT_CACHE_SIZE = 256;
 
 /** Runs one exec/query on an open connection; shared by the main thread and the worker (same logic). */
-type Prepare = (query: string) => Database.Statement;
+/** A prepared statement and whether it uses numbered placeholders (`?N`), which better-sqlite3 binds from an object. */
+interface Prepared { readonly stmt: Database.Statement; readonly numbered: boolean }
+type Prepare = (query: string) => Prepared;
+
+/** Positional args as better-sqlite3 wants them: a list, or `{1: a, 2: b}` for numbered placeholders. */
+function bindArgs(bound: unknown[], numbered: boolean): unknown[] {
+  if (!numbered) return bound;
+  const byIndex: Record<number, unknown> = {};
+  bound.forEach((v, i) => { byIndex[i + 1] = v; });
+  return [byIndex];
+}
+
+/**
+ * Rewrites `$1`-style placeholders to SQLite's positional `?1` (mattn/go-sqlite3, under xk6-sql, binds
+ * `$N` by position; better-sqlite3 would treat it as a named parameter). Quoted text and comments are left alone.
+ */
+export function positionalPlaceholders(query: string): string {
+  return numberPlaceholders(query).sql;
+}
+
+/** The rewrite above, plus whether the statement has numbered placeholders (`$N` or `?N`) outside quotes. */
+export function numberPlaceholders(query: string): { sql: string; numbered: boolean } {
+  if (!query.includes('$') && !/\?[0-9]/.test(query)) return { sql: query, numbered: false };
+  let numbered = false;
+  let out = '';
+  let i = 0;
+  while (i < query.length) {
+    const c = query[i] ?? '';
+    const close = c === "'" ? "'" : c === '"' ? '"' : c === '`' ? '`' : c === '[' ? ']' : undefined;
+    if (close !== undefined) {
+      const end = query.indexOf(close, i + 1);
+      const stop = end < 0 ? query.length : end + 1;
+      out += query.slice(i, stop);
+      i = stop;
+    } else if (c === '-' && query[i + 1] === '-') {
+      const end = query.indexOf('\n', i);
+      const stop = end < 0 ? query.length : end;
+      out += query.slice(i, stop);
+      i = stop;
+    } else if (c === '/' && query[i + 1] === '*') {
+      const end = query.indexOf('*/', i + 2);
+      const stop = end < 0 ? query.length : end + 2;
+      out += query.slice(i, stop);
+      i = stop;
+    } else if (c === '$' && /[0-9]/.test(query[i + 1] ?? '') && !/[A-Za-z0-9_]/.test(query[i - 1] ?? '')) {
+      let j = i + 1;
+      while (/[0-9]/.test(query[j] ?? '')) j++;
+      out += `?${query.slice(i + 1, j)}`;
+      numbered = true;
+      i = j;
+    } else {
+      if (c === '?' && /[0-9]/.test(query[i + 1] ?? '')) numbered = true;
+      out += c;
+      i++;
+    }
+  }
+  return { sql: out, numbered };
+}
 
 function runExec(db: Database.Database, prepare: Prepare, query: string, args: readonly unknown[]): ExecOutcome {
   const bound = args.map(toSqliteArg);
-  let stmt: Database.Statement;
+  let prepared: Prepared;
   try {
-    stmt = prepare(query);
+    prepared = prepare(query);
   } catch (e) {
     if (bound.length === 0 && e instanceof RangeError && MULTI_STATEMENT.test(e.message)) {
       db.exec(query);
@@ -93,22 +150,24 @@ function runExec(db: Database.Database, prepare: Prepare, query: string, args: r
     }
     throw e;
   }
+  const { stmt, numbered } = prepared;
+  const values = bindArgs(bound, numbered);
   if (stmt.reader) {
-    stmt.all(...bound);
+    stmt.all(...values);
     return { rowsAffected: 0, lastInsertId: Number(db.prepare('SELECT last_insert_rowid() AS id').pluck().get()) };
   }
-  const info = stmt.run(...bound);
+  const info = stmt.run(...values);
   return { rowsAffected: info.changes, lastInsertId: Number(info.lastInsertRowid) };
 }
 
 function runQuery(prepare: Prepare, query: string, args: readonly unknown[]): Row[] {
-  const bound = args.map(toSqliteArg);
-  const stmt = prepare(query);
+  const { stmt, numbered } = prepare(query);
+  const values = bindArgs(args.map(toSqliteArg), numbered);
   if (!stmt.reader) {
-    stmt.run(...bound);
+    stmt.run(...values);
     return [];
   }
-  return toRows(stmt.all(...bound));
+  return toRows(stmt.all(...values));
 }
 
 function openConnection(t: SqliteTarget): Database.Database {
@@ -200,7 +259,9 @@ class TimeoutWorker {
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
       this.#worker.ref();
-      this.#worker.postMessage({ id, kind, query, args: args.map(toSqliteArg) });
+      const { sql, numbered } = numberPlaceholders(query);
+      const bound = args.map(toSqliteArg);
+      this.#worker.postMessage({ id, kind, query: sql, args: numbered ? bindArgs(bound, true) : bound });
     }).finally(() => { if (this.#pending.size === 0 && !this.#dead) this.#worker.unref(); });
   }
 
@@ -227,7 +288,7 @@ export class SqliteDatabase implements DriverDatabase {
   #worker: TimeoutWorker | undefined;
   #closed = false;
   /** Prepared statements by SQL text, least recently used dropped first. */
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #statements = new Map<string, Prepared>();
   readonly #prepare: Prepare = (query) => {
     const cached = this.#statements.get(query);
     if (cached !== undefined) {
@@ -235,7 +296,8 @@ export class SqliteDatabase implements DriverDatabase {
       this.#statements.set(query, cached);
       return cached;
     }
-    const stmt = this.#conn().prepare(query);
+    const { sql, numbered } = numberPlaceholders(query);
+    const stmt: Prepared = { stmt: this.#conn().prepare(sql), numbered };
     this.#statements.set(query, stmt);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next();
