@@ -60,6 +60,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   const app = Fastify({
     logger: o.logger === false ? false : {
+      level: o.env.TARGET_LOG !== undefined && /^(trace|debug|info|warn|error|fatal)$/.test(o.env.TARGET_LOG) ? o.env.TARGET_LOG : 'info',
       ...(o.logger === true ? {} : o.logger),
       redact: { paths: ['req.headers.authorization', 'req.headers["x-slack-signature"]'], censor: '***' },
     },

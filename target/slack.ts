@@ -162,8 +162,14 @@ export class SlackBridge {
     }
   }
 
+  /** Stops replying; waits up to 2 s for replies already being sent (delayed ones are dropped). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inflight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((r) => { timer = setTimeout(r, 2000); }),
+    ]);
+    clearTimeout(timer);
   }
 }

@@ -137,7 +137,11 @@ export class WsHub {
   close(): Promise<void> {
     clearInterval(this.timer);
     this.server.off('upgrade', this.onUpgrade);
-    for (const ws of this.wss.clients) ws.terminate();
-    return new Promise((resolve) => { this.wss.close(() => { resolve(); }); });
+    // Close frames first (1001 going away), then cut whoever has not answered within 500 ms.
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    return new Promise((resolve) => {
+      const cut = setTimeout(() => { for (const ws of this.wss.clients) ws.terminate(); }, 500);
+      this.wss.close(() => { clearTimeout(cut); resolve(); });
+    });
   }
 }

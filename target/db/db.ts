@@ -84,7 +84,7 @@ class SqliteDb implements Db {
   }
 
   jsonText(column: string, key: string): string {
-    return `json_extract(${column}, '$.${key}')`;
+    return `CAST(json_extract(${column}, '$.${key}') AS TEXT)`;
   }
 
   pool(): PoolStats {

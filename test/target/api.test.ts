@@ -212,3 +212,14 @@ void describe('tasks without a healthy agent', () => {
     }
   });
 });
+
+void describe('graceful close', () => {
+  void it('closes WebSocket clients with 1001 and stops listening', async () => {
+    const t = await start();
+    const c = await wsConnect(wsUrl(t.url, '/ws/broadcast'));
+    const code = new Promise<number>((resolve) => c.ws.once('close', (n) => { resolve(n); }));
+    await t.close();
+    assert.equal(await code, 1001);
+    await assert.rejects(fetch(`${t.url}/health`));
+  });
+});

@@ -174,6 +174,10 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
       assert.equal(at(ins.body, 'inserted'), 2);
       const back = arr(at((await req(base, 'GET', '/api/knowledge/nodes?kind=concept&key=tag&value=bulktest')).body, 'items'));
       assert.deepEqual(back.map((n) => at(n, 'name')).sort(), ['bulk-1', 'bulk-2']);
+      const score = Number(at(first, 'properties', 'score'));
+      const byNumber = arr(at((await req(base, 'GET', `/api/knowledge/nodes?key=score&value=${score}&limit=1000`)).body, 'items'));
+      assert.ok(byNumber.length > 0, 'numeric JSON values compare as text on both dialects');
+      for (const n of byNumber) assert.equal(at(n, 'properties', 'score'), score);
       const bad = await req(base, 'GET', '/api/knowledge/nodes?key=a%27b');
       assert.equal(bad.status, 400);
     });
