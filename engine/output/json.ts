@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { Sample, SampleSink, Tags } from '../contracts.ts';
 import type { MetricRegistry, SubmetricInfo } from '../metrics/index.ts';
+import type { ThresholdJsonConfig } from '../thresholds/index.ts';
 
 export interface JsonOutputOptions {
   /** Output file; a name ending in `.gz` is gzip-compressed; `-` or '' writes to `stdout` (as k6). */
@@ -19,13 +20,16 @@ export interface JsonOutputOptions {
   /** Where `-` writes (default process.stdout); never closed by close(). */
   readonly stdout?: NodeJS.WritableStream;
   readonly registry: MetricRegistry;
-  /** Threshold sources per metric key (ThresholdSet.sourcesByKey()); only plain metric names are listed. */
-  readonly thresholds?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Thresholds per metric key: ThresholdSet.jsonConfigByKey() (exact k6 lines, objects for
+   * abortOnFail) or sourcesByKey(). Only plain metric names are looked up.
+   */
+  readonly thresholds?: Readonly<Record<string, readonly (string | ThresholdJsonConfig)[]>>;
   /** Submetrics of a metric (Aggregator.submetricsOf), listed in the Metric line. */
   readonly submetrics?: (metric: string) => readonly SubmetricInfo[];
   /** Bytes buffered before a write (default 256 KiB). */
   readonly bufferBytes?: number;
-  /** Max ms between flushes while samples arrive (default 1000). */
+  /** Max ms between flushes while samples arrive (default 200, as k6). */
   readonly flushIntervalMs?: number;
 }
 
@@ -174,7 +178,7 @@ export class JsonOutput implements SampleSink {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#flush();
-      }, this.#opts.flushIntervalMs ?? 1000);
+      }, this.#opts.flushIntervalMs ?? 200);
       this.#timer.unref();
     }
   }

@@ -15,6 +15,7 @@ export {
 export {
   THRESHOLD_EVAL_INTERVAL_MS,
   ThresholdSet,
+  goDurationString,
   parseK6Duration,
   parseThresholds,
   thresholdMetricKeys,
@@ -22,6 +23,7 @@ export {
   thresholdsCrossedMessage,
   type ThresholdDefinition,
   type ThresholdEvaluation,
+  type ThresholdJsonConfig,
   type ThresholdOutcome,
   type ThresholdsByKey,
 } from './set.ts';

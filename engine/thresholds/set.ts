@@ -63,6 +63,28 @@ export function parseK6Duration(text: string): number | undefined {
   return m[1] === '-' ? -total : total;
 }
 
+/** A threshold as k6 serialises it when abortOnFail is set. */
+export interface ThresholdJsonConfig {
+  readonly threshold: string;
+  readonly abortOnFail: boolean;
+  readonly delayAbortEval: string | null;
+}
+
+/** Go's time.Duration.String() for a duration in ms (`1s`, `1m30s`, `1.5ms`, `0s`). */
+export function goDurationString(ms: number): string {
+  const ns = Math.round(ms * 1e6);
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  const abs = Math.abs(ns);
+  if (abs < 1e3) return `${sign}${abs}ns`;
+  if (abs < 1e6) return `${sign}${String(abs / 1e3)}µs`;
+  if (abs < 1e9) return `${sign}${String(abs / 1e6)}ms`;
+  const h = Math.floor(abs / 3.6e12);
+  const m = Math.floor((abs % 3.6e12) / 6e10);
+  const sec = (abs % 6e10) / 1e9;
+  return `${sign}${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${String(sec)}s`;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -92,6 +114,22 @@ export class ThresholdSet {
   sourcesByKey(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [k, defs] of Object.entries(this.byKey)) out[k] = defs.map((d) => d.source);
+    return out;
+  }
+
+  /**
+   * Thresholds per metric key as k6 writes them in `--out json` Metric lines: the source string,
+   * or `{threshold, abortOnFail, delayAbortEval}` when abortOnFail is set (k6's MarshalJSON).
+   */
+  jsonConfigByKey(): Record<string, (string | ThresholdJsonConfig)[]> {
+    const out: Record<string, (string | ThresholdJsonConfig)[]> = {};
+    for (const [k, defs] of Object.entries(this.byKey)) {
+      out[k] = defs.map((d) =>
+        d.abortOnFail
+          ? { threshold: d.source, abortOnFail: true, delayAbortEval: d.delayAbortEvalMs === undefined ? null : goDurationString(d.delayAbortEvalMs) }
+          : d.source,
+      );
+    }
     return out;
   }
 

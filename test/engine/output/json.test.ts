@@ -105,6 +105,19 @@ void describe('JsonOutput', () => {
     assert.equal(stdout.writableEnded, false);
   });
 
+  void it('writes abortOnFail thresholds in Metric lines as k6 does', async () => {
+    const registry = new MetricRegistry();
+    const { set } = parseThresholds({ http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '1s' }] }, registry);
+    const file = path.join(dir, 'abort.json');
+    const out = new JsonOutput({ path: file, registry, thresholds: set.jsonConfigByKey() });
+    out.add([{ metric: 'http_req_failed', time: 0, value: 1, tags: {} }]);
+    await out.close();
+    assert.equal(
+      readFileSync(file, 'utf8').split('\n')[0],
+      '{"type":"Metric","data":{"name":"http_req_failed","type":"rate","contains":"default","thresholds":[{"threshold":"rate<0.1","abortOnFail":true,"delayAbortEval":"1s"}],"submetrics":null},"metric":"http_req_failed"}',
+    );
+  });
+
   void it('formats RFC 3339 times with nanosecond digits, trailing zeros dropped', () => {
     const t = Date.UTC(2026, 10, 23, 15, 58, 14);
     assert.equal(formatRfc3339Nano(t), '2026-11-23T15:58:14Z');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricRegistry } from '../../../engine/metrics/index.ts';
-import { parseGoFloat, parseK6Duration, parseThresholdExpression, parseThresholds, thresholdMetricKeys } from '../../../engine/thresholds/index.ts';
+import { goDurationString, parseGoFloat, parseK6Duration, parseThresholdExpression, parseThresholds, thresholdMetricKeys } from '../../../engine/thresholds/index.ts';
 import { readReference } from '../metrics/k6-fixture.ts';
 
 void describe('threshold expressions', () => {
@@ -193,5 +193,23 @@ void describe('thresholdMetricKeys (--no-thresholds still tracks submetrics)', (
       ['http_req_duration{scenario:a}', 'vus'],
     );
     assert.deepEqual(thresholdMetricKeys(undefined, registry), []);
+  });
+});
+
+void describe('thresholds as k6 writes them in --out json Metric lines', () => {
+  void it('keeps plain sources and writes abortOnFail thresholds as objects with a Go duration', () => {
+    const { set } = parseThresholds({
+      http_req_failed: ['rate<0.5', { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '90s' }, { threshold: 'rate<0.2', abortOnFail: true }],
+      checks: [{ threshold: 'rate>0.9', abortOnFail: false, delayAbortEval: '1s' }],
+    });
+    assert.deepEqual(set.jsonConfigByKey(), {
+      http_req_failed: ['rate<0.5', { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '1m30s' }, { threshold: 'rate<0.2', abortOnFail: true, delayAbortEval: null }],
+      checks: ['rate>0.9'],
+    });
+  });
+
+  void it("formats durations like Go's time.Duration.String", () => {
+    const cases: [number, string][] = [[0, '0s'], [1000, '1s'], [1500, '1.5s'], [90_000, '1m30s'], [3_600_000, '1h0m0s'], [250, '250ms'], [0.5, '500µs'], [0.000001, '1ns'], [-2000, '-2s']];
+    for (const [ms, want] of cases) assert.equal(goDurationString(ms), want, String(ms));
   });
 });
