@@ -92,7 +92,7 @@ export class TestRun {
       dropped: this.sum('dropped'),
       scenarios: this.plan.scenarios.map(({ config }) => {
         const stats = this.stats.get(config.name) ?? newScenarioStats();
-        const p = scenarioProgress(config, this.plan.tuple, stats, now);
+        const p = scenarioProgress(config, this.plan.tuple, stats, Number.isNaN(stats.endedAt) ? now : stats.endedAt);
         return { name: config.name, executor: config.executor, status: stats.status, fraction: p.fraction, right: p.right, stats: { ...stats } };
       }),
     };
@@ -157,6 +157,7 @@ export class TestRun {
         stats.status = 'interrupted';
         this.rt.warn?.(`scenario ${config.name} stopped with an error: ${err instanceof Error ? err.message : String(err)}`);
       }
+      stats.endedAt = clock.now();
     });
     await Promise.all(runs);
     done.abort();

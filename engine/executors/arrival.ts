@@ -119,6 +119,5 @@ export async function runArrivalRate(
     if (pending === undefined) rt.pool.release(vu);
     else releaseWhenSettled(rt, vu, pending);
   }
-  rt.stats.heldVUs = 0;
   rt.stats.status = rt.signal.aborted ? 'interrupted' : 'done';
 }

@@ -352,8 +352,40 @@ export function releaseWhenSettled(rt: ExecutorRuntime, vu: VirtualUser, settled
   void settled.then(() => rt.pool.release(vu));
 }
 
-/** Progress column helper: `1.0s/4s` (k6 rounds the spent part to 100 ms). */
+/**
+ * k6's pb.GetFixedLengthDuration: `d` rounded to 100 ms with as many fields as `max` needs,
+ * so the column keeps its width ("1.0s" for max < 10s, "00.0s" for < 1m, "0m00.0s", ...).
+ */
+export function fixedLengthDuration(d: number, max: number): string {
+  const abs = Math.abs(d);
+  const m = Math.round(Math.max(Math.abs(max), abs) / 100) * 100;
+  let u = Math.round(abs / 100);
+  const tenths = u % 10;
+  u = Math.floor(u / 10);
+  const secs = u % 60;
+  const mins = Math.floor(u / 60) % 60;
+  const hours = Math.floor(u / 3600);
+  if (m < 10_000) return `${secs % 10}.${tenths}s`;
+  const ss = `${String(secs).padStart(2, '0')}.${tenths}s`;
+  if (m < 60_000) return ss;
+  if (m < 600_000) return `${mins % 10}m${ss}`;
+  const mm = `${String(mins).padStart(2, '0')}m${ss}`;
+  if (m < 3_600_000) return mm;
+  return `${hours}h${mm}`;
+}
+
+/** `spent/total` like k6's duration column: the total as Go prints it. */
 export function spentOf(spent: number, total: number): string {
-  const clamped = Math.max(0, Math.min(spent, total));
-  return `${(Math.round(clamped / 100) / 10).toFixed(1)}s/${formatDuration(total)}`;
+  return `${fixedLengthDuration(Math.max(0, spent), total)}/${formatDuration(total)}`;
+}
+
+/** k6's GetFixedLengthIntFormat: zero-padded to the width of `max`. */
+export function padInt(n: number, max: number): string {
+  return String(n).padStart(String(Math.max(0, max)).length, '0');
+}
+
+/** k6's GetFixedLengthFloatFormat(max, 2). */
+export function padRate(rate: number, max: number): string {
+  const width = 1 + (max >= 10 ? Math.floor(Math.log10(max)) : 0) + 3;
+  return rate.toFixed(2).padStart(width, '0');
 }

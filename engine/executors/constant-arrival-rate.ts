@@ -7,7 +7,7 @@
 import type { ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration } from '../options/duration.ts';
 import { runArrivalRate } from './arrival.ts';
-import { FieldReader, baseInfo, issue, minDurationIssue, readBase, spentOf, validateBase } from './common.ts';
+import { FieldReader, baseInfo, issue, minDurationIssue, padInt, padRate, readBase, spentOf, validateBase } from './common.ts';
 import type { ConstantArrivalRateConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';
 
 export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: ConstantArrivalRateConfig; issues: ReturnType<FieldReader['finish']> } {
@@ -120,10 +120,12 @@ export async function run(cfg: ConstantArrivalRateConfig, rt: ExecutorRuntime): 
 
 export function progress(cfg: ConstantArrivalRateConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  return {
-    fraction: Math.min(1, spent / cfg.duration),
-    right: [`${stats.activeVUs}/${stats.heldVUs} VUs`, spentOf(spent, cfg.duration), `${ratePerSecond(cfg, tuple).toFixed(2)} iters/s`],
-  };
+  const max = scale(tuple, cfg.maxVUs);
+  const rate = ratePerSecond(cfg, tuple);
+  const right = [`${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`, formatDuration(cfg.duration), `${padRate(rate, rate)} iters/s`];
+  if (spent > cfg.duration) return { fraction: 1, right };
+  right[1] = spentOf(spent, cfg.duration);
+  return { fraction: Math.min(1, spent / cfg.duration), right };
 }
 
 export const constantArrivalRate = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<ConstantArrivalRateConfig>;

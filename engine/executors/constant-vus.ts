@@ -66,10 +66,9 @@ export async function run(cfg: ConstantVUsConfig, rt: ExecutorRuntime): Promise<
 
 export function progress(cfg: ConstantVUsConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  return {
-    fraction: Math.min(1, spent / cfg.duration),
-    right: [`${scaledVUs(cfg, tuple)} VUs`, spentOf(spent, cfg.duration)],
-  };
+  const vus = `${scaledVUs(cfg, tuple)} VUs`;
+  if (spent > cfg.duration) return { fraction: 1, right: [vus, formatDuration(cfg.duration)] };
+  return { fraction: spent / cfg.duration, right: [vus, spentOf(spent, cfg.duration)] };
 }
 
 export const constantVUs = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<ConstantVUsConfig>;

@@ -4,7 +4,7 @@ import type { ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration } from '../options/duration.ts';
 import {
   FieldReader, IterationCounter, MIN_DURATION, ScenarioWindow, baseInfo, droppedSample, issue, positiveVUs,
-  readBase, runIteration, spentOf, validateBase,
+  padInt, readBase, runIteration, spentOf, validateBase,
 } from './common.ts';
 import { runLoopingVUs } from './loops.ts';
 import { DEFAULT_MAX_DURATION } from './shared-iterations.ts';
@@ -87,10 +87,10 @@ export function progress(cfg: PerVUIterationsConfig, tuple: ExecutionTuple, stat
   const vus = scaledVUs(cfg, tuple);
   const total = vus * cfg.iterations;
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  return {
-    fraction: total === 0 ? 1 : stats.completed / total,
-    right: [`${vus} VUs`, spentOf(spent, cfg.maxDuration), `${stats.completed}/${total} iters, ${cfg.iterations} per VU`],
-  };
+  const right = [`${vus} VUs`, formatDuration(cfg.maxDuration), `${padInt(stats.completed, total)}/${total} iters, ${cfg.iterations} per VU`];
+  if (spent > cfg.maxDuration) return { fraction: 1, right };
+  right[1] = spentOf(spent, cfg.maxDuration);
+  return { fraction: total === 0 ? 1 : stats.completed / total, right };
 }
 
 export const perVuIterations = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<PerVUIterationsConfig>;

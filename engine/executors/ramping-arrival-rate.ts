@@ -7,7 +7,7 @@
 import type { ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration } from '../options/duration.ts';
 import { runArrivalRate } from './arrival.ts';
-import { FieldReader, baseInfo, issue, readBase, spentOf, stagesMaxTarget, sumStagesDuration, validateBase, validateStages } from './common.ts';
+import { FieldReader, baseInfo, issue, padInt, padRate, readBase, spentOf, stagesMaxTarget, sumStagesDuration, validateBase, validateStages } from './common.ts';
 import { iterationTuple, maxVUsRange, validateArrivalVUs } from './constant-arrival-rate.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingArrivalRateConfig } from './types.ts';
 
@@ -106,13 +106,15 @@ export async function run(cfg: RampingArrivalRateConfig, rt: ExecutorRuntime): P
   });
 }
 
-export function progress(cfg: RampingArrivalRateConfig, _tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(cfg: RampingArrivalRateConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
   const total = sumStagesDuration(cfg.stages);
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  return {
-    fraction: total <= 0 ? 1 : Math.min(1, spent / total),
-    right: [`${stats.activeVUs}/${stats.heldVUs} VUs`, spentOf(spent, total), `${stats.currentRate.toFixed(2)} iters/s`],
-  };
+  const max = scale(tuple, cfg.maxVUs);
+  const maxRate = ((stagesMaxTarget(cfg.startRate, cfg.stages) * 1000) / cfg.timeUnit) * tuple.segment.floatLength();
+  const right = [`${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`, formatDuration(total), `${padRate(stats.currentRate, maxRate)} iters/s`];
+  if (spent > total) return { fraction: 1, right };
+  right[1] = spentOf(spent, total);
+  return { fraction: total <= 0 ? 1 : Math.min(1, spent / total), right };
 }
 
 export const rampingArrivalRate = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<RampingArrivalRateConfig>;

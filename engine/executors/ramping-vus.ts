@@ -12,8 +12,8 @@ import type { VirtualUser } from '../contracts.ts';
 import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration } from '../options/duration.ts';
 import {
-  FieldReader, IterationCounter, ScenarioWindow, baseInfo, issue, readBase, releaseWhenSettled, runIteration,
-  sleepUntil, spentOf, stagesMaxTarget, sumStagesDuration, validateBase, validateStages,
+  FieldReader, IterationCounter, ScenarioWindow, baseInfo, fixedLengthDuration, issue, padInt, readBase, releaseWhenSettled,
+  runIteration, sleepUntil, stagesMaxTarget, sumStagesDuration, validateBase, validateStages,
 } from './common.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingVUsConfig } from './types.ts';
 
@@ -269,10 +269,9 @@ export function progress(cfg: RampingVUsConfig, tuple: ExecutionTuple, stats: Ex
   const regular = sumStagesDuration(cfg.stages);
   const max = requirements(cfg, tuple).reduce((m, s) => Math.max(m, s.plannedVUs), 0);
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  return {
-    fraction: regular <= 0 ? 1 : Math.min(1, spent / regular),
-    right: [`${stats.activeVUs}/${max} VUs`, spentOf(spent, regular)],
-  };
+  const vus = `${padInt(stats.activeVUs, max)}/${max} VUs`;
+  if (spent > regular) return { fraction: 1, right: [vus, formatDuration(regular)] };
+  return { fraction: regular <= 0 ? 1 : spent / regular, right: [vus, `${fixedLengthDuration(spent, regular)}/${fixedLengthDuration(regular, regular)}`] };
 }
 
 export const rampingVUs = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<RampingVUsConfig>;

@@ -4,7 +4,7 @@ import type { ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration } from '../options/duration.ts';
 import {
   FieldReader, IterationCounter, MIN_DURATION, ScenarioWindow, baseInfo, droppedSample, issue, positiveVUs,
-  readBase, runIteration, spentOf, validateBase,
+  padInt, readBase, runIteration, spentOf, validateBase,
 } from './common.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, SharedIterationsConfig } from './types.ts';
@@ -104,7 +104,7 @@ export function progress(cfg: SharedIterationsConfig, tuple: ExecutionTuple, sta
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   return {
     fraction: total === 0 ? 1 : stats.completed / total,
-    right: [`${scaledVUs(cfg, tuple)} VUs`, spentOf(spent, cfg.maxDuration), `${stats.completed}/${total} shared iters`],
+    right: [`${scaledVUs(cfg, tuple)} VUs`, spentOf(spent, cfg.maxDuration), `${padInt(stats.completed, total)}/${total} shared iters`],
   };
 }
 

@@ -98,9 +98,11 @@ export interface ScenarioStats {
   status: 'waiting' | 'running' | 'stopping' | 'done' | 'interrupted';
   /** Clock.now() when the scenario started (NaN while waiting). */
   startedAt: number;
+  /** Clock.now() when its run ended (NaN until then); progress freezes there, like k6's bars. */
+  endedAt: number;
   /** VUs counted in the `vus` gauge right now (k6's currently active VUs). */
   activeVUs: number;
-  /** VUs this scenario holds (initialised, arrival-rate pool included). */
+  /** VUs this scenario holds; for arrival rates all VUs it activated (k6's "running/active VUs" column keeps them). */
   heldVUs: number;
   completed: number;
   interrupted: number;
@@ -115,6 +117,7 @@ export function newScenarioStats(): ScenarioStats {
   return {
     status: 'waiting',
     startedAt: Number.NaN,
+    endedAt: Number.NaN,
     activeVUs: 0,
     heldVUs: 0,
     completed: 0,

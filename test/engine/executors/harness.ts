@@ -1,6 +1,6 @@
 /** Runs options through resolveOptions → planTest → TestRun on a fake clock and fake VUs. */
 import assert from 'node:assert/strict';
-import { planTest, TestRun, type TestResult } from '../../../engine/execution/index.ts';
+import { planTest, TestRun, type TestProgress, type TestResult } from '../../../engine/execution/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
 import { FakeClock, FakePool, SampleLog, type Script } from './fakes.ts';
 
@@ -11,6 +11,7 @@ export interface Harness {
   run: TestRun;
   result: TestResult;
   probes: Map<number, number>;
+  progress: Map<number, TestProgress>;
   started: Map<string, number>;
   warnings: string[];
 }
@@ -18,7 +19,7 @@ export interface Harness {
 export async function runTest(
   scriptOptions: unknown,
   script: Script,
-  opts: { overrides?: OptionOverrides; abortAt?: number; probeAt?: number[]; initMs?: number } = {},
+  opts: { overrides?: OptionOverrides; abortAt?: number; probeAt?: number[]; progressAt?: number[]; initMs?: number } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
   const { options, issues } = resolveOptions(scriptOptions, opts.overrides ?? {});
@@ -46,6 +47,13 @@ export async function runTest(
       () => undefined,
     );
   }
+  const progress = new Map<number, TestProgress>();
+  for (const at of opts.progressAt ?? []) {
+    void clock.sleep(at, stop.signal).then(
+      () => progress.set(at, run.progress()),
+      () => undefined,
+    );
+  }
   if (opts.abortAt !== undefined) {
     void clock.sleep(opts.abortAt, stop.signal).then(
       () => ctl.abort(new Error('test aborted')),
@@ -54,7 +62,7 @@ export async function runTest(
   }
   const result = await clock.run(run.run());
   stop.abort();
-  return { clock, pool, samples, run, result, probes, started, warnings };
+  return { clock, pool, samples, run, result, probes, progress, started, warnings };
 }
 
 export const fixed = (ms: number): Script => () => ms;

@@ -164,3 +164,28 @@ void test('aborting the test interrupts running iterations at once and drops not
   assert.equal(h.samples.of('dropped_iterations').length, 0);
   assert.deepEqual(h.run.progress().scenarios.map((s) => s.status), ['interrupted', 'interrupted']);
 });
+
+void test('progress columns match k6\'s progress bars for the fixture scenarios', async () => {
+  const fixture = {
+    scenarios: {
+      api: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '4s', preAllocatedVUs: 4, maxVUs: 8, exec: 'api' },
+      ws: { executor: 'per-vu-iterations', vus: 2, iterations: 2, exec: 'ws', startTime: '1s', maxDuration: '10s' },
+      ramp: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '2s', target: 3 }, { duration: '2s', target: 0 }], exec: 'slow', gracefulRampDown: '1s' },
+    },
+  };
+  const h = await runTest(fixture, (_vu, _n, ctx) => (ctx.scenario.name === 'ramp' ? 300 : 5), { progressAt: [990] });
+  const cols = (p: ReturnType<typeof h.run.progress> | undefined): Record<string, [string, number, readonly string[]]> =>
+    Object.fromEntries((p?.scenarios ?? []).map((s) => [s.name, [s.status, Math.round(s.fraction * 100), s.right]]));
+  // fixture.stdout.txt, first progress block: "api [ 25% ] 0/4 VUs 1.0s/4s 20.00 iters/s", "ramp [ 25% ] 1/3 VUs 1.0s/4.0s", "ws waiting".
+  const early = cols(h.progress.get(990));
+  assert.deepEqual(early.api, ['running', 25, ['0/4 VUs', '1.0s/4s', '20.00 iters/s']]);
+  assert.deepEqual(early.ramp, ['running', 25, ['1/3 VUs', '1.0s/4.0s']]);
+  assert.equal(early.ws?.[0], 'waiting');
+  // Final block: "api ✓ [ 100% ] 0/4 VUs 4s 20.00 iters/s", "ramp ✓ [ 100% ] 0/3 VUs 4s", "ws ✓ [ 100% ] 2 VUs 00.0s/10s 4/4 iters, 2 per VU".
+  const end = cols(h.run.progress());
+  assert.deepEqual(end.api, ['done', 100, ['0/4 VUs', '4s', '20.00 iters/s']]);
+  assert.deepEqual(end.ramp, ['done', 100, ['0/3 VUs', '4s']]);
+  assert.deepEqual(end.ws, ['done', 100, ['2 VUs', '00.0s/10s', '4/4 iters, 2 per VU']]);
+  const p = h.run.progress();
+  assert.equal(p.completed, 81 + 4 + h.pool.log.filter((r) => r.scenario === 'ramp').length);
+});
