@@ -11,7 +11,7 @@ import * as report from '../../src/report/index.ts';
 import * as slackSink from '../../src/slack-sink/index.ts';
 import * as target from '../../target/index.ts';
 import type { EngineModule, ReportModule, SlackSinkModule, TargetModule } from '../../src/run/adapters.ts';
-import { cleanEnv, errorLines, makeProject, readJson, runCli, scenarioSource } from './helpers.ts';
+import { cleanEnv, collect, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -62,4 +62,32 @@ void test('a flag the embedded engine does not support: exit 104, the flag named
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0] ?? '', /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/);
   assert.deepEqual(project.runDirs().filter((d) => d.includes('unsupported-')), [], 'no run folder');
+});
+
+void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.json and a report marked interrupted', async () => {
+  const scenario = project.write(
+    'longrun.ts',
+    "import http from 'k6/http';\nimport { sleep } from 'k6';\nexport const options = { vus: 1, duration: '60s' };\nexport default async function (): Promise<void> {\n  await http.asyncRequest('GET', `${__ENV.BASE_URL ?? ''}/health`);\n  await sleep(0.2);\n}\n",
+  );
+  const child = spawnCli([scenario], { cwd: project.dir, env: cleanEnv(project) });
+  const done = collect(child);
+  const deadline = Date.now() + 90_000;
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  while (!/target bundled platform/.test(stderr) || !project.runDirs().some((d) => d.includes('longrun-') && existsSync(join(d, 'out.json.gz')))) {
+    if (Date.now() > deadline) throw new Error(`the run never started:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 105, r.stderr);
+  assert.match(r.stdout, /results: .*exit code 105 \(interrupted\)/);
+  const runDir = project.runDirs().find((d) => d.includes('longrun-'));
+  assert.ok(runDir !== undefined);
+  const manifest = readJson(join(runDir, 'run.json')) as { interrupted: boolean; exitCode: number; report: { files: string[] } };
+  assert.equal(manifest.interrupted, true);
+  assert.equal(manifest.exitCode, 105);
+  assert.ok(manifest.report.files.includes('report.html'));
+  assert.ok(existsSync(join(runDir, 'summary-export.json')));
 });

@@ -125,4 +125,19 @@ void describe('k6 path', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fake.calls().length, 1);
   });
+
+  void it('starts the bundled platform when BASE_URL is unset and gives k6 its URL', async () => {
+    const { fake, project } = setup({ exitCode: 0, hitBaseUrl: true });
+    const scenario = project.write('bundledtarget.ts', scenarioSource());
+    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, {}, fake.dir) });
+    assert.equal(r.code, 0, r.stderr);
+    const url = fake.calls()[0]?.env.BASE_URL ?? '';
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(r.stderr, new RegExp(`target bundled platform at ${url.replace(/\./g, '\\.')}`));
+    const [runDir] = project.runDirs();
+    assert.ok(runDir !== undefined);
+    const manifest = readJson(join(runDir, 'run.json')) as { target: { kind: string }; env: { names: string[] } };
+    assert.equal(manifest.target.kind, 'bundled');
+    assert.ok(manifest.env.names.includes('BASE_URL'));
+  });
 });
