@@ -53,6 +53,10 @@ export const DIMENSIONS: readonly string[] = [
 export const MAX_BUCKETS = 720;
 export const MAX_TAGSETS = 20000;
 const RAW_CACHE_LIMIT = 50000;
+const B_METRIC = Buffer.from('{"metric":"', 'latin1');
+const B_HEAD = Buffer.from(',"type":"Point","data":{"time":"', 'latin1');
+const B_VALUE = Buffer.from(',"value":', 'latin1');
+const B_TAGS = Buffer.from(',"tags":', 'latin1');
 
 export class RunAccumulator {
   readonly metrics = new Map<string, MetricDef>();
@@ -91,7 +95,11 @@ export class RunAccumulator {
           grew = true;
         }
     // Tags already projected without the new key: cached raw strings must be re-projected.
-    if (grew) this.rawCache = new Map();
+    if (grew) {
+      this.rawCache = new Map();
+      this.lastRawId = -1;
+      this.lastTagsId = -1;
+    }
   }
 
   private tagsetOf(tags: Readonly<Record<string, unknown>> | null): number {
@@ -119,38 +127,59 @@ export class RunAccumulator {
     return id;
   }
 
+  private lastBucketStart = NaN;
+  private lastBucket: Map<string, Agg> | undefined;
+  private lastRaw = '';
+  private lastRawId = -1;
+
   private tagsetOfRaw(raw: string): number {
+    // k6 writes the ~9 samples of one request back to back with the same tags: compare before hashing.
+    if (raw === this.lastRaw && this.lastRawId >= 0) return this.lastRawId;
     let id = this.rawCache.get(raw);
-    if (id !== undefined) return id;
-    const parsed: unknown = raw === 'null' ? null : JSON.parse(raw);
-    id = this.tagsetOf(parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null);
-    if (this.rawCache.size >= RAW_CACHE_LIMIT) this.rawCache = new Map();
-    this.rawCache.set(raw, id);
+    if (id !== undefined) {
+      this.lastRaw = raw;
+      this.lastRawId = id;
+      return id;
+    }
+    id = this.tagsetOfRawMiss(raw);
+    this.lastRaw = raw;
+    this.lastRawId = id;
     return id;
   }
 
-  private parseTime(ts: string): number {
-    // RFC 3339 with nanoseconds, as Go writes time.Time: 2026-11-23T15:58:14.169230497Z or ...+01:00
-    if (ts.length < 20 || ts.charCodeAt(10) !== 84 /* T */) return Date.parse(ts);
-    let j = 19;
+  private tagsetOfRawMiss(raw: string): number {
+    let id = this.rawCache.get(raw);
+    if (id !== undefined) return id;
+    const parsed: unknown = raw === 'null' ? null : JSON.parse(utf8(raw));
+    id = this.tagsetOf(parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null);
+    if (this.rawCache.size >= RAW_CACHE_LIMIT) this.rawCache = new Map();
+    // A fresh copy: a slice would keep the whole 1 MB read chunk it came from alive.
+    this.rawCache.set(Buffer.from(raw, 'latin1').toString('latin1'), id);
+    return id;
+  }
+
+  /** Parses `l.slice(from, to)`, an RFC 3339 time with nanoseconds as Go writes it (…T15:58:14.169230497Z or …+01:00). */
+  private parseTime(l: string, from: number, to: number): number {
+    if (to - from < 20 || l.charCodeAt(from + 10) !== 84 /* T */) return Date.parse(l.slice(from, to));
+    let j = from + 19;
     let frac = 0;
-    if (ts.charCodeAt(19) === 46 /* . */) {
-      j = 20;
+    if (l.charCodeAt(j) === 46 /* . */) {
+      j++;
       let scale = 0.1;
-      for (;;) {
-        const c = ts.charCodeAt(j);
-        if (c < 48 || c > 57 || Number.isNaN(c)) break;
+      while (j < to) {
+        const c = l.charCodeAt(j);
+        if (c < 48 || c > 57) break;
         frac += (c - 48) * scale;
         scale /= 10;
         j++;
       }
     }
-    const prefix = ts.slice(0, 19);
-    const tz = ts.slice(j);
-    if (prefix !== this.lastSecPrefix || tz !== this.lastSecTz) {
-      this.lastSecBase = Date.parse(prefix + tz);
-      this.lastSecPrefix = prefix;
-      this.lastSecTz = tz;
+    const prefix = this.lastSecPrefix;
+    const tz = this.lastSecTz;
+    if (!(prefix.length === 19 && l.startsWith(prefix, from) && to - j === tz.length && l.startsWith(tz, j))) {
+      this.lastSecPrefix = l.slice(from, from + 19);
+      this.lastSecTz = l.slice(j, to);
+      this.lastSecBase = Date.parse(this.lastSecPrefix + this.lastSecTz);
     }
     return this.lastSecBase + frac * 1000;
   }
@@ -159,13 +188,15 @@ export class RunAccumulator {
     let def = this.metrics.get(metric);
     if (!def) {
       // A Point before its Metric line (a later segment, or a cut head): assume a trend; k6 always declares first.
-      def = { name: metric, type: 'trend', contains: 'default', thresholds: [], submetrics: [] };
-      this.metrics.set(metric, def);
+      const name = utf8(metric);
+      def = { name, type: 'trend', contains: 'default', thresholds: [], submetrics: [] };
+      this.metrics.set(name, def);
     }
-    let perTag = this.totals.get(metric);
+    // Keys are def.name (interned), never the sliced `metric`, which would pin its read chunk.
+    let perTag = this.totals.get(def.name);
     if (!perTag) {
       perTag = new Map();
-      this.totals.set(metric, perTag);
+      this.totals.set(def.name, perTag);
     }
     let a = perTag.get(tagset);
     if (!a) {
@@ -176,24 +207,26 @@ export class RunAccumulator {
     if (time < this.firstTime) this.firstTime = time;
     if (time > this.lastTime) this.lastTime = time;
     const start = Math.floor(time / this.bucketMs) * this.bucketMs;
-    let bucket = this.buckets.get(start);
+    let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
     if (!bucket) {
       bucket = new Map();
       this.buckets.set(start, bucket);
       if (this.buckets.size > MAX_BUCKETS) this.coarsen();
       bucket = this.bucketFor(time);
     }
-    let b = bucket.get(metric);
+    this.lastBucketStart = Math.floor(time / this.bucketMs) * this.bucketMs;
+    this.lastBucket = bucket;
+    let b = bucket.get(def.name);
     if (!b) {
       b = newAgg(def.type);
-      bucket.set(metric, b);
+      bucket.set(def.name, b);
     }
     addSample(b, value, time);
   }
 
   private bucketFor(time: number): Map<string, Agg> {
     const start = Math.floor(time / this.bucketMs) * this.bucketMs;
-    let bucket = this.buckets.get(start);
+    let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
     if (!bucket) {
       bucket = new Map();
       this.buckets.set(start, bucket);
@@ -203,6 +236,8 @@ export class RunAccumulator {
 
   /** Doubles the bucket width until the series fits MAX_BUCKETS again. */
   private coarsen(): void {
+    this.lastBucketStart = NaN;
+    this.lastBucket = undefined;
     while (this.buckets.size > MAX_BUCKETS) {
       this.bucketMs *= 2;
       const next = new Map<number, Map<string, Agg>>();
@@ -223,6 +258,110 @@ export class RunAccumulator {
     }
   }
 
+  private lastPrefix = Buffer.alloc(19);
+  private lastPrefixOk = false;
+  private lastTz = Buffer.alloc(0);
+  private lastBase = 0;
+  private lastTags = Buffer.alloc(0);
+  private lastTagsId = -1;
+
+  /**
+   * Fast path on the raw bytes of one line, for k6's fixed layout
+   * {"metric":"NAME","type":"Point","data":{"time":"T","value":V,"tags":{...}}}: no line string is
+   * made; the time prefix and the tags are compared with the previous line's bytes before anything
+   * is decoded. Returns false when the line is not in that layout (the string path takes it then).
+   */
+  private lineBytes(buf: Buffer, s: number, e: number, info: FileInfo): boolean {
+    // Short fixed parts are compared in JS: a native Buffer call costs more than the bytes it checks.
+    if (e - s < 64 || !bytesAt(buf, s, B_METRIC)) return false;
+    let nameEnd = s + B_METRIC.length;
+    while (nameEnd < e && buf[nameEnd] !== 34) nameEnd++;
+    const tStart = nameEnd + 1 + B_HEAD.length;
+    if (tStart >= e || !bytesAt(buf, nameEnd + 1, B_HEAD)) return false;
+    let tEnd = tStart;
+    while (tEnd < e && buf[tEnd] !== 34) tEnd++;
+    if (tEnd >= e || tEnd - tStart < 20 || buf[tStart + 10] !== 84) return false;
+    const vStart = tEnd + 1 + B_VALUE.length;
+    if (!bytesAt(buf, tEnd + 1, B_VALUE)) return false;
+    if (buf[e - 1] !== 125 || buf[e - 2] !== 125 || buf[e - 3] !== 125) return false;
+    // time: seconds prefix cached by bytes, fraction parsed here
+    let j = tStart + 19;
+    let frac = 0;
+    if (buf[j] === 46) {
+      j++;
+      let scale = 0.1;
+      for (;;) {
+        const c = buf[j] ?? 0;
+        if (c < 48 || c > 57) break;
+        frac += (c - 48) * scale;
+        scale /= 10;
+        j++;
+      }
+    }
+    const tzLen = tEnd - j;
+    if (!(this.lastPrefixOk && bytesAt(buf, tStart, this.lastPrefix) && tzLen === this.lastTz.length && bytesAt(buf, j, this.lastTz))) {
+      const base = Date.parse(latin1(buf, tStart, tStart + 19) + latin1(buf, j, tEnd));
+      if (Number.isNaN(base)) return false;
+      buf.copy(this.lastPrefix, 0, tStart, tStart + 19);
+      this.lastTz = Buffer.from(buf.subarray(j, tEnd));
+      this.lastBase = base;
+      this.lastPrefixOk = true;
+    }
+    const time = this.lastBase + frac * 1000;
+    // value: plain integers parsed here, anything else by Number() (exact, like JSON.parse)
+    let i = vStart;
+    const neg = buf[i] === 45;
+    if (neg) i++;
+    let int = 0;
+    const digitsFrom = i;
+    for (;;) {
+      const c = buf[i] ?? 0;
+      if (c < 48 || c > 57) break;
+      int = int * 10 + (c - 48);
+      i++;
+    }
+    let value: number;
+    let vEnd: number;
+    if (buf[i] === 44 && i > digitsFrom && i - digitsFrom <= 15) {
+      value = neg ? -int : int;
+      vEnd = i;
+    } else {
+      vEnd = i;
+      while (vEnd < e && buf[vEnd] !== 44) vEnd++;
+      if (vEnd >= e) return false;
+      value = Number(latin1(buf, vStart, vEnd));
+      if (Number.isNaN(value)) return false;
+    }
+    const tagsStart = vEnd + B_TAGS.length;
+    if (!bytesAt(buf, vEnd, B_TAGS)) return false;
+    const tagsEnd = e - 2;
+    // k6 tags hold string values only: the first "}" closes them. Anything after it (a "metadata"
+    // object, or a "}" inside a tag value) goes to the string path.
+    if (buf[tagsStart] === 123) {
+      let close = tagsStart + 1;
+      while (close < e && buf[close] !== 125) close++;
+      if (close + 1 !== tagsEnd) return false;
+    }
+    const tLen = tagsEnd - tagsStart;
+    let tagset: number;
+    if (this.lastTagsId >= 0 && tLen === this.lastTags.length && buf.compare(this.lastTags, 0, tLen, tagsStart, tagsEnd) === 0) tagset = this.lastTagsId;
+    else {
+      try {
+        tagset = this.tagsetOfRaw(latin1(buf, tagsStart, tagsEnd));
+      } catch {
+        return false;
+      }
+      this.lastTags = Buffer.from(buf.subarray(tagsStart, tagsEnd));
+      this.lastTagsId = tagset;
+    }
+    info.lines++;
+    this.point(latin1(buf, s + B_METRIC.length, nameEnd), time, value, tagset);
+    info.points++;
+    if (time < info.firstTime) info.firstTime = time;
+    if (time > info.lastTime) info.lastTime = time;
+    return true;
+  }
+
   /** One line of k6 JSON output. Returns false when the line is not valid k6 JSON. */
   line(l: string, info: FileInfo): boolean {
     info.lines++;
@@ -241,7 +380,7 @@ export class RunAccumulator {
             const md = l.lastIndexOf('},"metadata":{');
             if (md > vEnd) tagsEnd = md + 1;
             const value = Number(l.slice(vStart, vEnd));
-            const time = this.parseTime(l.slice(tStart, tEnd));
+            const time = this.parseTime(l, tStart, tEnd);
             if (!Number.isNaN(value) && !Number.isNaN(time)) {
               try {
                 const tagset = this.tagsetOfRaw(l.slice(vEnd + 8, tagsEnd));
@@ -264,7 +403,7 @@ export class RunAccumulator {
   private slowLine(l: string, info: FileInfo): boolean {
     let o: unknown;
     try {
-      o = JSON.parse(l);
+      o = JSON.parse(utf8(l));
     } catch {
       return false;
     }
@@ -294,7 +433,7 @@ export class RunAccumulator {
       return true;
     }
     if (rec.type === 'Point' && typeof rec.metric === 'string') {
-      const time = typeof data.time === 'string' ? this.parseTime(data.time) : NaN;
+      const time = typeof data.time === 'string' ? this.parseTime(data.time, 0, data.time.length) : NaN;
       const value = typeof data.value === 'number' ? data.value : NaN;
       if (Number.isNaN(time) || Number.isNaN(value)) return false;
       const tags = typeof data.tags === 'object' ? (data.tags as Record<string, unknown> | null) : null;
@@ -320,22 +459,33 @@ export class RunAccumulator {
     if (size === 0) return info;
     const gz = await isGzip(path);
     const src = createReadStream(path, { highWaterMark: 1 << 20 });
-    const stream = gz ? src.pipe(createGunzip()) : src;
-    stream.setEncoding('utf8');
-    let rest = '';
-    const streamDone = new Promise<void>((resolve) => {
-      stream.on('data', (chunk: string) => {
-        let text = rest.length > 0 ? rest + chunk : chunk;
-        let start = 0;
-        for (;;) {
-          const nl = text.indexOf('\n', start);
-          if (nl < 0) break;
-          if (nl > start && !this.line(text.slice(start, nl), info)) info.badLines++;
-          start = nl + 1;
+    const stream = gz ? src.pipe(createGunzip({ chunkSize: 1 << 18 })) : src;
+    // Lines are cut from the raw bytes and decoded as latin1 (a byte-for-byte copy, much faster than
+    // UTF-8 decoding); the few places that may hold non-ASCII text (tags, slow path) re-decode as UTF-8.
+    let rest: Buffer | undefined;
+    const eat = (chunk: Buffer): void => {
+      let start = 0;
+      if (rest) {
+        const nl = chunk.indexOf(10);
+        if (nl < 0) {
+          rest = Buffer.concat([rest, chunk]);
+          return;
         }
-        rest = start === 0 ? text : text.slice(start);
-        text = '';
-      });
+        const joined = Buffer.concat([rest, chunk.subarray(0, nl)]);
+        rest = undefined;
+        if (joined.length > 0 && !this.lineBytes(joined, 0, joined.length, info) && !this.line(latin1(joined, 0, joined.length), info)) info.badLines++;
+        start = nl + 1;
+      }
+      for (;;) {
+        const nl = chunk.indexOf(10, start);
+        if (nl < 0) break;
+        if (nl > start && !this.lineBytes(chunk, start, nl, info) && !this.line(latin1(chunk, start, nl), info)) info.badLines++;
+        start = nl + 1;
+      }
+      if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
+    };
+    await new Promise<void>((resolve) => {
+      stream.on('data', eat);
       stream.on('end', () => resolve());
       stream.on('error', () => {
         // A cut gzip stream (killed run): keep what was decoded.
@@ -344,13 +494,33 @@ export class RunAccumulator {
         resolve();
       });
     });
-    await streamDone;
-    if (rest.length > 0) {
+    if (rest && rest.length > 0) {
       // Last line without a newline: complete JSON is accepted, anything else is a cut line.
-      if (!this.line(rest, info)) info.truncated = true;
+      if (!this.line(latin1(rest, 0, rest.length), info)) info.truncated = true;
     }
     return info;
   }
+}
+
+/** Node's Buffer#latin1Slice (a byte-for-byte copy into a one-byte string), not in @types/node. */
+interface Latin1Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+function bytesAt(buf: Buffer, at: number, want: Uint8Array): boolean {
+  const n = want.length;
+  if (at + n > buf.length) return false;
+  for (let k = 0; k < n; k++) if (buf[at + k] !== want[k]) return false;
+  return true;
+}
+
+function latin1(b: Buffer, start: number, end: number): string {
+  return (b as unknown as Latin1Buffer).latin1Slice(start, end);
+}
+
+/** Lines are read as latin1 (one char per byte); this turns such a string back into proper UTF-8 text. */
+function utf8(latin1: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
 }
 
 async function isGzip(path: string): Promise<boolean> {
