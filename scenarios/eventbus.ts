@@ -110,12 +110,19 @@ export async function subscribe(d: Data): Promise<void> {
   for (const s of early) observe(tracker, s, undefined, Date.now(), d.run);
   const endAt = d.startedAt + publishEndS * 1000;
   while (Date.now() < endAt) await delay(Math.min(1000, endAt - Date.now()));
-  // Drain: wait until every published message arrived, or the drain timeout.
+  // Drain: publishes still in flight may land after the schedule ends. Done when the topic's published
+  // count has stood still for a second and every message up to it arrived, or at the drain timeout.
   const drainEnd = Date.now() + DRAIN_S * 1000;
   let last = (await topicStats())?.published ?? tracker.highest() ?? 0;
-  while (Date.now() < drainEnd && tracker.missing(last) > 0) {
+  let stillSince = Date.now();
+  while (Date.now() < drainEnd) {
     await delay(250);
-    last = (await topicStats())?.published ?? last;
+    const now = (await topicStats())?.published ?? last;
+    if (now !== last) {
+      last = now;
+      stillSince = Date.now();
+    }
+    if (tracker.missing(last) === 0 && Date.now() - stillSince >= 1000) break;
   }
   session.ws.close();
   const c = tracker.counts(last);

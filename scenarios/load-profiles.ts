@@ -15,12 +15,13 @@
  *   LOAD          light (default) | medium | heavy | stress
  *   SIZE          smoke (default: rates ÷ 10, stages of 5 s) | full (stages of minutes)
  *   RATE_SCALE    multiplies every rate (e.g. 2 for a bigger system)
+ *   STAGE_DURATION  length of every stage (overrides the size's default)
  *   PROFILE       mvp (default) | production — the thresholds
  */
 import { check } from 'k6';
 import exec from 'k6/execution';
 import type { Stage } from 'k6/options';
-import { bySize, num, oneOf, size, target } from '../lib/config.ts';
+import { bySize, duration, num, oneOf, optional, size, target } from '../lib/config.ts';
 import { get, json, ok, type Res } from '../lib/http.ts';
 import { arrField, strField } from '../lib/json.ts';
 import { rampingArrival, type ScriptOptions } from '../lib/scenario.ts';
@@ -34,6 +35,7 @@ type Load = (typeof LOADS)[number];
 const LOAD: Load = oneOf(env, 'LOAD', LOADS, 'light');
 const SCALE = num(env, 'RATE_SCALE', 1, { min: 0.01 });
 const profile = selectProfile(env);
+const STAGE = optional(env, 'STAGE_DURATION') !== undefined ? duration(env, 'STAGE_DURATION', '5s') : undefined;
 
 /** Full-size shapes: [target rate per second, stage length]. Smoke divides rates by 10 and uses 5 s stages. */
 const SHAPES: Readonly<Record<Load, readonly (readonly [number, string])[]>> = {
@@ -63,7 +65,7 @@ const SHAPES: Readonly<Record<Load, readonly (readonly [number, string])[]>> = {
 
 const stages: Stage[] = SHAPES[LOAD].map(([rate, dur]) => ({
   target: Math.max(0, Math.round(bySize(sz, { smoke: Math.max(rate > 0 ? 2 : 0, rate / 10), full: rate }) * SCALE)),
-  duration: bySize(sz, { smoke: '5s', full: dur }),
+  duration: STAGE ?? bySize(sz, { smoke: '5s', full: dur }),
 }));
 const peak = Math.max(...stages.map((s) => s.target));
 const ENDPOINTS: readonly ApiEndpoint[] = ['health', 'agents_list', 'agent_status'];

@@ -3,7 +3,7 @@
  * (`http_req_duration{endpoint:health}`), so reports break the verdict down by endpoint, mode and class.
  * `PROFILE` picks the profile (`mvp` by default, `production` for the design's targets).
  */
-import { oneOf, type Env } from '../lib/config.ts';
+import { num, oneOf, type Env } from '../lib/config.ts';
 import { M } from '../lib/metric-names.ts';
 import {
   PROFILE_NAMES,
@@ -19,8 +19,37 @@ export * from './targets.ts';
 /** k6 thresholds: metric (or sub-metric) → expressions. */
 export type ThresholdMap = Record<string, string[]>;
 
+/**
+ * The profile named by `PROFILE` (default `mvp`), with every latency objective multiplied by
+ * `LATENCY_SCALE` (default 1; e.g. 3 on a slow, shared load generator for a trial run, never for sign-off).
+ */
 export function selectProfile(env: Env): Profile {
-  return PROFILES[oneOf(env, 'PROFILE', PROFILE_NAMES, 'mvp')];
+  const p = PROFILES[oneOf(env, 'PROFILE', PROFILE_NAMES, 'mvp')];
+  const f = num(env, 'LATENCY_SCALE', 1, { min: 0.01, max: 100 });
+  return f === 1 ? p : scaleLatency(p, f);
+}
+
+function times<K extends string | number>(r: Readonly<Record<K, number>>, f: number): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of Object.keys(r) as K[]) out[k] = r[k] * f;
+  return out;
+}
+
+/** The profile with every latency objective × f (and the tokens/s floor ÷ f); rates and counts unchanged. */
+export function scaleLatency(p: Profile, f: number): Profile {
+  return {
+    ...p,
+    description: `${p.description} (latency objectives x${f})`,
+    api: { ...p.api, p95Ms: times(p.api.p95Ms, f) },
+    websocket: { ...p.websocket, messageP95Ms: p.websocket.messageP95Ms * f, connectP95Ms: p.websocket.connectP95Ms * f },
+    slack: { ...p.slack, simpleP95Ms: p.slack.simpleP95Ms * f, complexP95Ms: p.slack.complexP95Ms * f },
+    eventbus: { ...p.eventbus, deliveryP95Ms: p.eventbus.deliveryP95Ms * f },
+    db: { ...p.db, p95Ms: times(p.db.p95Ms, f) },
+    llm: { ...p.llm, ttftP95Ms: p.llm.ttftP95Ms * f, totalP95Ms: p.llm.totalP95Ms * f, minTokensPerSecondMedian: p.llm.minTokensPerSecondMedian / f },
+    agents: { ...p.agents, allHealthyMs: times(p.agents.allHealthyMs, f) },
+    tasks: { ...p.tasks, latencyP95Ms: times(p.tasks.latencyP95Ms, f) },
+    soak: { ...p.soak, p95Ms: p.soak.p95Ms * f },
+  };
 }
 
 const ms = (n: number): string => String(Math.round(n));
@@ -29,7 +58,9 @@ export function apiThresholds(p: Profile, endpoints: readonly ApiEndpoint[]): Th
   const t: ThresholdMap = { http_req_failed: [`rate<${p.api.maxErrorRate}`] };
   for (const e of endpoints) {
     const p95 = p.api.p95Ms[e];
-    t[`http_req_duration{endpoint:${e}}`] = [`p(95)<${ms(p95)}`, `p(99)<${ms(p95 * p.api.p99Factor)}`];
+    const exprs = [`p(95)<${ms(p95)}`];
+    if (p.api.p99Factor > 0) exprs.push(`p(99)<${ms(p95 * p.api.p99Factor)}`);
+    t[`http_req_duration{endpoint:${e}}`] = exprs;
   }
   return t;
 }

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../lib/config.ts';
+import {
+  API_ENDPOINT_P95_MS,
+  PROFILES,
+  agentThresholds,
+  allHealthyObjectiveMs,
+  apiThresholds,
+  eventbusThresholds,
+  mergeThresholds,
+  production,
+  selectProfile,
+  taskThresholds,
+} from '../../thresholds/index.ts';
+
+void test('the per-endpoint API profile holds the design targets', () => {
+  assert.deepEqual(API_ENDPOINT_P95_MS, { health: 50, agents_list: 100, agent_status: 50, agent_logs: 200, agent_start: 500 });
+  assert.equal(production.websocket.messageP95Ms, 100);
+  assert.equal(production.eventbus.maxLost, 0, 'zero loss');
+  assert.equal(PROFILES.mvp.eventbus.maxLost, 0, 'zero loss in mvp too');
+});
+
+void test('PROFILE selects; unknown names are refused with the variable named; LATENCY_SCALE scales latency only', () => {
+  assert.equal(selectProfile({}).name, 'mvp');
+  assert.equal(selectProfile({ PROFILE: 'production' }).name, 'production');
+  assert.throws(() => selectProfile({ PROFILE: 'prod' }), (e) => e instanceof ConfigError && e.code === 'config-invalid' && e.variable === 'PROFILE');
+  const scaled = selectProfile({ PROFILE: 'production', LATENCY_SCALE: '3' });
+  assert.equal(scaled.api.p95Ms.health, 150);
+  assert.equal(scaled.eventbus.deliveryP95Ms, 300);
+  assert.equal(scaled.eventbus.maxLost, 0, 'loss objective unchanged');
+  assert.equal(scaled.api.maxErrorRate, production.api.maxErrorRate, 'error objective unchanged');
+  assert.throws(() => selectProfile({ LATENCY_SCALE: 'x' }), ConfigError);
+});
+
+void test('thresholds are keyed by tagged sub-metrics in k6 syntax', () => {
+  assert.deepEqual(apiThresholds(production, ['health', 'agent_start']), {
+    http_req_failed: ['rate<0.01'],
+    'http_req_duration{endpoint:health}': ['p(95)<50', 'p(99)<100'],
+    'http_req_duration{endpoint:agent_start}': ['p(95)<500', 'p(99)<1000'],
+  });
+  assert.deepEqual(apiThresholds(PROFILES.mvp, ['health'])['http_req_duration{endpoint:health}'], ['p(95)<100'], 'mvp has no P99 bar');
+  assert.deepEqual(eventbusThresholds(production).bus_messages_lost, ['count<=0']);
+  assert.deepEqual(taskThresholds(production, ['autonomous'], { autonomous: 9.9 })['task_completed{mode:autonomous}'], ['count>=9']);
+  assert.deepEqual(agentThresholds(production, [20, 25])['agents_all_healthy_time{agents:25}'], ['max<7000']);
+});
+
+void test('agent objectives: exact N, else the next larger N listed, else the largest', () => {
+  assert.equal(allHealthyObjectiveMs(production, 20), 5000);
+  assert.equal(allHealthyObjectiveMs(production, 21), 7000);
+  assert.equal(allHealthyObjectiveMs(production, 3), 3000);
+  assert.equal(allHealthyObjectiveMs(production, 100), 7000);
+});
+
+void test('mergeThresholds concatenates expressions per metric', () => {
+  assert.deepEqual(mergeThresholds({ a: ['x'] }, { a: ['y'], b: ['z'] }), { a: ['x', 'y'], b: ['z'] });
+});
