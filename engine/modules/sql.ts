@@ -132,7 +132,7 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
    */
   const track = <T>(call: string, p: Promise<T>): Promise<T> => {
     if (engine !== undefined) return awaitable(engine, call, p);
-    if (ctx.stage() === 'iteration') ctx.trackPending(p.catch(() => undefined));
+    if (ctx.stage() !== 'init') ctx.trackPending(p.catch(() => undefined));
     return p;
   };
   const safely = <T>(call: string, fn: () => Promise<T>): Promise<T> => {

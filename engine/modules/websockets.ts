@@ -265,15 +265,14 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
         this.#closed(err, code, reason.toString(), code !== 1006);
       });
 
-      if (stage === 'iteration') {
-        ctx.trackPending(new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; }));
-        const signal = ctx.iterationSignal();
-        if (signal !== undefined) {
-          if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
-          else {
-            this.#signal = signal;
-            openSockets(signal).add(this);
-          }
+      // The iteration (or setup/teardown) stays open until this socket has closed.
+      ctx.trackPending(new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; }));
+      const signal = ctx.iterationSignal();
+      if (signal !== undefined) {
+        if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
+        else {
+          this.#signal = signal;
+          openSockets(signal).add(this);
         }
       }
     }
