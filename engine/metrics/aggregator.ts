@@ -56,12 +56,14 @@ export interface AggregatorSnapshot {
 }
 
 interface SubState extends MetricState {
+  sink: Sink;
   readonly submetric: SubmetricInfo;
   readonly tagKeys: readonly string[];
   readonly tagValues: readonly string[];
 }
 
 interface ParentState extends MetricState {
+  sink: Sink;
   subs: SubState[];
 }
 
@@ -261,6 +263,24 @@ export class Aggregator implements SampleSink {
       checks: this.#checkOrder.map((c) => [c.group, c.name, c.passes, c.fails] as const),
       groups: [...this.#groups],
     };
+  }
+
+  /**
+   * Snapshot of everything added since the previous drain, then empty sinks and zeroed check
+   * counts (declarations, groups and observed flags stay). For shipping a worker's data to the
+   * main thread periodically: merging every drain equals one aggregator seeing every sample.
+   */
+  drain(): AggregatorSnapshot {
+    const snap = this.snapshot();
+    for (const m of this.#metrics.values()) {
+      m.sink = createSink(m.type);
+      for (const s of m.subs) s.sink = createSink(s.type);
+    }
+    for (const c of this.#checkOrder) {
+      c.passes = 0;
+      c.fails = 0;
+    }
+    return snap;
   }
 
   /** Folds another aggregator's snapshot in; the result equals having added both sample streams here. */

@@ -201,6 +201,30 @@ void describe('Aggregator snapshot/merge', () => {
     );
   });
 
+  void it('periodic drain() snapshots merged in the main thread equal one aggregator (property)', () => {
+    fc.assert(
+      fc.property(fc.array(sampleArb, { maxLength: 200 }), fc.array(fc.nat({ max: 199 }), { maxLength: 5 }), (samples, cuts) => {
+        const mk = (): Aggregator => {
+          const r = new MetricRegistry();
+          r.define('my_trend', 'trend');
+          return new Aggregator(r, { submetrics: ['http_req_duration{scenario:a}'] });
+        };
+        const one = mk();
+        one.add(samples);
+        const worker = mk();
+        const main = mk();
+        let from = 0;
+        for (const cut of [...cuts].sort((a, b) => a - b).concat(samples.length)) {
+          worker.add(samples.slice(from, Math.max(from, cut)));
+          from = Math.max(from, cut);
+          main.merge(structuredClone(worker.drain()));
+        }
+        assert.deepEqual(normalise(main.snapshot()), normalise(one.snapshot()));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   void it('merge declares custom metrics the worker defined and rejects conflicting ones', () => {
     const w = new MetricRegistry();
     w.define('worker_only', 'rate');
