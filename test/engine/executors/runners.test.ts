@@ -189,3 +189,16 @@ void test('progress columns match k6\'s progress bars for the fixture scenarios'
   const p = h.run.progress();
   assert.equal(p.completed, 81 + 4 + h.pool.log.filter((r) => r.scenario === 'ramp').length);
 });
+
+void test('iterations carry the scenario name, executor, exec, env, tags and a live progress', async () => {
+  const seen: { name: string; executor: string; exec: string; env: unknown; tags: unknown; progress: number }[] = [];
+  await runTest(
+    { scenarios: { api: { executor: 'shared-iterations', vus: 1, iterations: 4, exec: 'hit', env: { A: '1' }, tags: { suite: 'api' } } } },
+    (_vu, _n, ctx) => {
+      seen.push({ name: ctx.scenario.name, executor: ctx.scenario.executor, exec: ctx.scenario.exec, env: ctx.scenario.env, tags: ctx.scenario.tags, progress: ctx.scenario.progress() });
+      return 10;
+    },
+  );
+  assert.deepEqual(seen.map((s) => s.progress), [0, 0.25, 0.5, 0.75]);
+  assert.deepEqual(seen[0], { name: 'api', executor: 'shared-iterations', exec: 'hit', env: { A: '1' }, tags: { suite: 'api' }, progress: 0 });
+});
