@@ -75,7 +75,7 @@ export function delay(ms: number): Promise<void> {
   });
 }
 
-/** Resolves when `done()` turns true (checked on every call of the returned `poke`) or after `ms`. */
+/** A wait that ends early when `finish()` is called (`done` → true) or after `ms` (`done` → false). */
 export function waitUntil(ms: number): { readonly done: Promise<boolean>; readonly finish: () => void } {
   let finish: () => void = () => undefined;
   const done = new Promise<boolean>((resolve) => {
