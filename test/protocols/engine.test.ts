@@ -85,6 +85,14 @@ void describe('protocol modules through the embedded engine', { timeout: 120_000
     assert.deepEqual(checks.filter((p) => p.data.value !== 1).map((p) => p.data.tags?.check), [], 'every check passed');
   });
 
+  void it('a forgotten await on db.exec is reported with the fix, and the write still completes within the iteration', async () => {
+    const { code, output } = await run('sql-forgot-await.js', { DB: join(dir, 'notes.db') }, dir);
+    assert.equal(code, 0, output);
+    assert.match(output, /notes=2/);
+    assert.match(output, /db\.exec\(\.\.\.\) returns a promise/);
+    assert.match(output, /add await/);
+  });
+
   void it('an iteration interrupted at the end of its scenario closes the sockets it left open (the run ends)', async () => {
     const { code, output, points } = await run('ws-interrupt.js', { WS_URL: wsUrl }, dir);
     assert.equal(code, 0, output);
