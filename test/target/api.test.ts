@@ -59,6 +59,18 @@ void describe('routes without storage differences', () => {
     }
   });
 
+  void it('WebSocket upgrade on an unknown path is refused with 404', async () => {
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(wsUrl(base, '/ws/nope'));
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); });
+      ws.once('error', reject);
+      ws.once('open', () => { reject(new Error('opened')); });
+    });
+    assert.equal(status, 404);
+    ws.terminate();
+  });
+
   void it('bus WebSocket with an unknown topic closes with 1008', async () => {
     const c = await wsConnect(wsUrl(base, '/ws/bus?topic=nope'));
     const code = await new Promise<number>((resolve) => c.ws.once('close', (n) => { resolve(n); }));
@@ -106,6 +118,10 @@ void describe('routes without storage differences', () => {
       assert.ok(Number(at(snap, 'memory', 'rss')) > 0);
       const r = await req(base, 'POST', '/api/tasks', { mode: 'autonomous' });
       const ev = await mon.next((m) => m.type === 'task' && m.id === at(r.body, 'id') && m.status === 'completed');
+      const spawned = await req(base, 'POST', '/api/agents', { count: 1 });
+      const agentId = at(spawned.body, 'agents', 0, 'id');
+      await mon.next((m) => m.type === 'agent' && m.id === agentId && m.status === 'starting');
+      await mon.next((m) => m.type === 'agent' && m.id === agentId && m.status === 'healthy');
       assert.equal(typeof ev.seq, 'number');
       assert.equal(typeof ev.serverTime, 'number');
       const periodic = await mon.next((m) => m.type === 'snapshot');
@@ -163,6 +179,7 @@ void describe('routes without storage differences', () => {
     assert.equal(at(meta, 'name'), 'a.bin');
     const got = await req(base, 'GET', `/api/artifacts/${String(at(meta, 'id'))}`);
     assert.deepEqual(got.body, meta);
+    assert.equal(at((await req(base, 'GET', '/api/artifacts/art_nope')).body, 'code'), 'ARTIFACT_NOT_FOUND');
 
     const big = await fetch(`${base}/api/artifacts`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(70_000, 1) });
     assert.equal(big.status, 413);

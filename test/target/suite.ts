@@ -71,12 +71,17 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
       assert.equal(at(stop.body, 'status'), 'stopped');
       assert.equal(at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status'), 'stopped');
       const s = await req(base, 'POST', `/agents/${id}/start`);
+      assert.equal((await req(base, 'GET', `/api/agents/${id}/status`)).status, 200);
       assert.equal(s.status, 202);
       assert.equal(at(s.body, 'status'), 'starting');
       await waitFor('restarted agent healthy', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
       const again = await req(base, 'POST', `/api/agents/${id}/start`);
       assert.equal(again.status, 200);
       assert.equal(at(again.body, 'status'), 'healthy');
+      const apiStop = await req(base, 'POST', `/api/agents/${id}/stop`);
+      assert.equal(at(apiStop.body, 'status'), 'stopped');
+      assert.equal((await req(base, 'POST', `/api/agents/${id}/start`)).status, 202);
+      await waitFor('agent healthy again', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
       const missing = await req(base, 'POST', '/agents/agt_nope/start');
       assert.equal(missing.status, 404);
       assert.equal(at(missing.body, 'code'), 'AGENT_NOT_FOUND');
