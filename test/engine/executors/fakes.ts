@@ -75,7 +75,7 @@ export interface IterationRecord {
   iterationInTest: number;
 }
 
-/** How long iteration `n` (0-based, per VU) of VU `vu` takes, in fake ms. */
+/** How long iteration `n` (0-based, per VU) of VU `vu` takes, in fake ms; negative = |ms| and deaf to the abort signal. */
 export type Script = (vu: number, n: number, ctx: IterationContext) => number;
 
 export class FakeVU implements VirtualUser {
@@ -98,8 +98,8 @@ export class FakeVU implements VirtualUser {
     this.log.push(rec);
     const ms = this.script(this.idInInstance, this.n++, ctx);
     try {
-      await this.clock.sleep(ms, ctx.signal);
-      rec.result = 'completed';
+      await this.clock.sleep(Math.abs(ms), ms < 0 ? undefined : ctx.signal);
+      rec.result = ctx.signal.aborted ? 'interrupted' : 'completed';
     } catch {
       rec.result = 'interrupted';
     }

@@ -202,3 +202,12 @@ void test('iterations carry the scenario name, executor, exec, env, tags and a l
   assert.deepEqual(seen.map((s) => s.progress), [0, 0.25, 0.5, 0.75]);
   assert.deepEqual(seen[0], { name: 'api', executor: 'shared-iterations', exec: 'hit', env: { A: '1' }, tags: { suite: 'api' }, progress: 0 });
 });
+
+void test('an iteration that ignores its abort signal is counted interrupted; its VU goes back only when it ends', async () => {
+  const h = await runTest({ scenarios: { c: { executor: 'constant-vus', vus: 1, duration: '1s', gracefulStop: '0s' } } }, fixed(-5000));
+  assert.equal(h.result.duration, 1000, 'the run does not wait for the deaf iteration');
+  assert.equal(h.result.interrupted, 1);
+  assert.equal(h.pool.released, 0, 'still running, not released');
+  await h.clock.run(h.clock.sleep(5000));
+  assert.equal(h.pool.released, 1, 'released once it ended');
+});
