@@ -10,7 +10,10 @@ export class Awaitable<T> extends Promise<T> implements AwaitCheck {
   }
   awaited = false;
   call = '';
-  site = '';
+  siteThunk: (() => string) | undefined;
+  get site(): string {
+    return this.siteThunk?.() ?? '';
+  }
   override then<A = T, B = never>(
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -29,7 +32,7 @@ export function awaitable<T, P extends Awaitable<T> = Awaitable<T>>(
   const p = new ctor((a, b) => { res = a; rej = b; });
   void work.then(res, rej);
   p.call = call;
-  p.site = ctx.stage() === 'iteration' ? ctx.callSite(2) : '';
+  if (ctx.stage() === 'iteration') p.siteThunk = ctx.captureSite();
   // Never an unhandled rejection: a rejection the script ignores is reported at iteration end.
   void Promise.prototype.then.call(p, undefined, () => undefined);
   ctx.trackPending(work);

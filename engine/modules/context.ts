@@ -21,6 +21,8 @@ export interface EngineModuleContext extends ModuleContext {
   discardResponseBodies(): boolean;
   /** Where the script called us from, mapped to its sources: `file:///x.ts:12:5`, or '' if unknown. */
   callSite(depth?: number): string;
+  /** Captures where the script called us from now; the thunk formats it only when needed. */
+  captureSite(): () => string;
   /** State shared by every VU of this engine instance (SharedArray, open() cache). */
   readonly shared: Map<string, unknown>;
   /** Script directory, for open() with a relative path. */

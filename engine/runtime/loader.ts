@@ -39,6 +39,8 @@ export interface CompiledScript {
   scriptFrames(error: unknown): string[];
   /** `file:///x.ts:12:5` of the innermost frame of this script on the current stack, or ''. */
   callSite(): string;
+  /** Captures the stack now (cheap: frames are formatted only when the thunk is called). */
+  captureSite(): () => string;
 }
 
 type WrappedFn = (
@@ -118,6 +120,25 @@ export async function loadScript(path: string): Promise<CompiledScript> {
       return `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
     });
 
+  const capture = (): { stack?: string } => {
+    const holder: { stack?: string } = {};
+    const limit = Error.stackTraceLimit;
+    // http.get → start → awaitable → captureSite → here: the script's frame is within 8.
+    Error.stackTraceLimit = 8;
+    Error.captureStackTrace(holder);
+    Error.stackTraceLimit = limit;
+    return holder;
+  };
+  const siteOf = (holder: { stack?: string }): string => {
+    for (const line of (holder.stack ?? '').split('\n')) {
+      if (!line.includes(url)) continue;
+      const m = /:(\d+):(\d+)\)?$/.exec(line);
+      if (m === null) continue;
+      const p = mapPosition(Number(m[1]), Number(m[2]));
+      return `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
+    }
+    return '';
+  };
   return {
     path: abs,
     instantiate(g: ScriptGlobals): ScriptInstance {
@@ -130,20 +151,12 @@ export async function loadScript(path: string): Promise<CompiledScript> {
     },
     mapStack,
     callSite(): string {
-      const holder: { stack?: string } = {};
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 12;
-      Error.captureStackTrace(holder);
-      Error.stackTraceLimit = limit;
-      for (const line of (holder.stack ?? '').split('\n')) {
-        const i = line.indexOf(url);
-        if (i === -1) continue;
-        const m = /:(\d+):(\d+)\)?$/.exec(line);
-        if (m === null) continue;
-        const p = mapPosition(Number(m[1]), Number(m[2]));
-        return `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
-      }
-      return '';
+      return siteOf(capture());
+    },
+    captureSite(): () => string {
+      const holder = capture();
+      let site: string | undefined;
+      return () => (site ??= siteOf(holder));
     },
     scriptFrames(error: unknown): string[] {
       const stack = error instanceof Error ? error.stack ?? '' : '';

@@ -3,6 +3,7 @@
  * any VU starts) → remaining VUs → setup() → scenarios → teardown() → summary / handleSummary →
  * outputs flushed → exit code. Thresholds are evaluated every 2 s and once at the end.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
@@ -98,6 +99,8 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   }
   const scriptPath = isAbsolute(o.script) ? o.script : resolve(o.cwd, o.script);
   const stopCtl = new AbortController();
+  // Every running iteration listens to the stop signal: thousands of VUs are normal here.
+  setMaxListeners(0, stopCtl.signal);
   let externalStop = false;
   const onExternal = (): void => { externalStop = true; stopCtl.abort(new Error('external stop')); };
   if (o.signal !== undefined) {

@@ -104,6 +104,7 @@ export class Vu implements VirtualUser {
       countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),
+      captureSite: () => host.script.captureSite(),
       shared: host.shared,
       scriptDir: resolve(host.script.path, '..'),
       instanceStats: () => host.instanceStats(),
@@ -220,11 +221,17 @@ export class Vu implements VirtualUser {
   }
 
   async #drain(signal: AbortSignal | undefined): Promise<void> {
-    while (this.#pending.size > 0) {
-      if (signal?.aborted === true) return;
-      const all = Promise.all(this.#pending);
-      if (signal === undefined) await all;
-      else await Promise.race([all, new Promise<void>((r) => { signal.addEventListener('abort', () => { r(); }, { once: true }); })]);
+    if (signal === undefined) {
+      while (this.#pending.size > 0) await Promise.all(this.#pending);
+      return;
+    }
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<void>((r) => { onAbort = r; });
+    if (onAbort !== undefined) signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (this.#pending.size > 0 && !signal.aborted) await Promise.race([Promise.all(this.#pending), aborted]);
+    } finally {
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     }
   }
 

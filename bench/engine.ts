@@ -1,0 +1,174 @@
+/**
+ * `npm run bench:engine`: the embedded engine side by side with autocannon and wrk against the same
+ * trivial loopback endpoint (a separate Node.js process), then memory per sleeping VU and RSS
+ * growth at full rate. Every load generator is its own process; CPU time is read from /proc.
+ *
+ * Env: BENCH_SECONDS (default 10) per throughput run; BENCH_RATE (default 3000) for the
+ * constant-arrival-rate run; BENCH_IDLE_VUS (default 1000); BENCH_SOAK_SECONDS (default 60; 600 for
+ * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RATE = Number(process.env.BENCH_RATE ?? 3000);
+const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const CLK_TCK = 100;
+const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
+
+interface Measured { requests: number; seconds: number; cpuSeconds: number; peakRssMb: number }
+
+/** utime+stime (s) and RSS (MB) of a live process, from /proc. */
+function procStats(pid: number): { cpu: number; rssMb: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    return { cpu, rssMb: rss?.[1] === undefined ? 0 : Number(rss[1]) / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command, polling its CPU/RSS every 100 ms; `at` samples RSS at given seconds. */
+async function measure(cmd: string, args: readonly string[], at: readonly number[] = []): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssAt: number[]; code: number }> {
+  const started = performance.now();
+  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+  child.stderr.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+  let cpu = 0;
+  let peak = 0;
+  const rssAt: number[] = at.map(() => Number.NaN);
+  const timer = setInterval(() => {
+    if (child.pid === undefined) return;
+    const s = procStats(child.pid);
+    if (s === undefined) return;
+    cpu = s.cpu;
+    peak = Math.max(peak, s.rssMb);
+    const elapsed = (performance.now() - started) / 1000;
+    at.forEach((t, i) => { if (Number.isNaN(rssAt[i]) && elapsed >= t) rssAt[i] = s.rssMb; });
+  }, 100);
+  const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
+  clearInterval(timer);
+  return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssAt, code };
+}
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const file = join(dir, 'server.mjs');
+  writeFileSync(file, `import { createServer } from 'node:http';
+const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }); res.end('ok'); });
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => { process.stdout.write('http://127.0.0.1:' + s.address().port + '\\n'); });
+`);
+  const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((r) => child.stdout.once('data', (c: Buffer) => { r(c.toString('utf8').trim()); }));
+  return { url, child };
+}
+
+function script(name: string, body: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, body);
+  return file;
+}
+
+/** CPU-seconds an engine process spends starting and stopping (tsx, script load), subtracted from runs. */
+let engineStartupCpu = 0;
+
+async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = []): Promise<Measured & { rssAt: number[] }> {
+  const exportFile = join(dir, `${String(Date.now())}-summary.json`);
+  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
+  if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
+  const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
+  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - engineStartupCpu), peakRssMb: r.peakRssMb, rssAt: r.rssAt };
+}
+
+async function autocannon(url: string): Promise<Measured> {
+  const r = await measure(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', '50', '-d', String(SECONDS), '-j', url]);
+  const j = JSON.parse(r.out) as { requests: { total: number } };
+  return { requests: j.requests.total, seconds: SECONDS, cpuSeconds: r.cpu, peakRssMb: r.peakRssMb };
+}
+
+async function wrk(url: string): Promise<Measured | undefined> {
+  try {
+    const r = await measure('wrk', ['-t', '1', '-c', '50', '-d', `${String(SECONDS)}s`, url]);
+    const m = /(\d+) requests in/.exec(r.out);
+    return { requests: Number(m?.[1] ?? 0), seconds: SECONDS, cpuSeconds: r.cpu, peakRssMb: r.peakRssMb };
+  } catch {
+    return undefined; // wrk not installed (Debian package `wrk`)
+  }
+}
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const { url, child: server } = await startServer();
+  const vus50 = script('vus50.js', `import http from 'k6/http';
+export const options = { vus: 50, duration: '${String(SECONDS)}s' };
+export default async function () { await http.get(__ENV.URL); }
+`);
+  const car = script('car.js', `import http from 'k6/http';
+export const options = { scenarios: { car: { executor: 'constant-arrival-rate', rate: ${String(RATE)}, timeUnit: '1s', duration: '${String(SECONDS)}s', preAllocatedVUs: 50, maxVUs: 200 } } };
+export default async function () { await http.get(__ENV.URL); }
+`);
+  const idle = script('idle.js', `import http from 'k6/http';
+import { sleep } from 'k6';
+export const options = { vus: Number(__ENV.VUS), duration: '8s' };
+export default async function () { await sleep(60); }
+`);
+  const empty = script('empty.js', `export const options = { vus: 1, iterations: 1 };
+export default async function () {}
+`);
+  engineStartupCpu = (await engineRun(empty, url)).cpuSeconds;
+  console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
+  console.log(`engine CPU excludes ${fmt(engineStartupCpu, 2)} CPU-s of process start-up (tsx + script load), measured with an empty script`);
+  const rows: [string, Measured | undefined][] = [];
+  rows.push(['engine constant-vus 50', await engineRun(vus50, url)]);
+  rows.push([`engine constant-arrival-rate ${String(RATE)}/s`, await engineRun(car, url)]);
+  rows.push(['autocannon -c 50', await autocannon(url)]);
+  rows.push(['wrk -t1 -c 50', await wrk(url)]);
+  console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, m] of rows) {
+    if (m === undefined) { console.log(`| ${name} | (not installed) | | |`); continue; }
+    console.log(`| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`);
+  }
+  const eng = rows[0]?.[1];
+  const ac = rows[2]?.[1];
+  const wk = rows[3]?.[1];
+  if (eng !== undefined && ac !== undefined) {
+    const perCpu = (m: Measured): number => m.requests / Math.max(0.01, m.cpuSeconds);
+    console.log(`\nengine/autocannon: requests/s ${fmt(eng.requests / ac.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(ac), 2)}x`);
+    if (wk !== undefined) console.log(`engine/wrk: requests/s ${fmt(eng.requests / wk.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(wk), 2)}x`);
+  }
+
+  // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU.
+  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', 'VUS=1', idle], [6]);
+  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', `VUS=${String(IDLE_VUS)}`, idle], [6]);
+  const r1 = one.rssAt[0] ?? Number.NaN;
+  const rn = many.rssAt[0] ?? Number.NaN;
+  console.log(`\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`);
+
+  // RSS growth at full rate (constant-vus 50).
+  const soak = script('soak.js', `import http from 'k6/http';
+export const options = { vus: 50, duration: '${String(SOAK_SECONDS)}s' };
+export default async function () { await http.get(__ENV.URL); }
+`);
+  const early = Math.max(5, SOAK_SECONDS / 10);
+  const late = SOAK_SECONDS - 2;
+  const s = await engineRun(soak, url, [], [early, late]);
+  const [a = Number.NaN, b = Number.NaN] = s.rssAt;
+  console.log(`RSS at full rate: ${fmt(a, 1)} MB at ${fmt(early)} s vs ${fmt(b, 1)} MB at ${fmt(late)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`);
+  server.kill();
+}
+
+await main();
