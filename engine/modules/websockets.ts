@@ -266,7 +266,9 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       });
 
       // The iteration (or setup/teardown) stays open until this socket has closed.
-      ctx.trackPending(new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; }));
+      const pending = new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; });
+      pending.catch(() => undefined); // the failure is logged; never an unhandled rejection
+      ctx.trackPending(pending);
       const signal = ctx.iterationSignal();
       if (signal !== undefined) {
         if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
