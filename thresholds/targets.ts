@@ -83,9 +83,12 @@ export interface TaskTargets {
   readonly maxErrorRate: number;
 }
 
-/** Soak budget: read by the soak analysis of the report, not a k6 threshold. */
+/**
+ * Soak budget: read by the soak analysis of the report, not a k6 threshold. Field names match the report's
+ * `SoakBudget` (src/report/types.ts), so `selectProfile(env).soak` can be passed to it as is.
+ */
 export interface SoakBudget {
-  readonly memoryGrowthMbPerHour: number;
+  readonly memoryGrowthMBPerHour: number;
   readonly latencyDriftMsPerHour: number;
   /** Growth of the error rate per hour (absolute, 0..1). */
   readonly errorRateDriftPerHour: number;
@@ -137,7 +140,7 @@ export const production: Profile = {
     latencyP95Ms: { collaborative: 5000, autonomous: 2000, continuous: 5000, scheduled: 5000 },
     maxErrorRate: 0.01,
   },
-  soak: { memoryGrowthMbPerHour: 10, latencyDriftMsPerHour: 5, errorRateDriftPerHour: 0.001, maxErrorRate: 0.01, p95Ms: 200 },
+  soak: { memoryGrowthMBPerHour: 10, latencyDriftMsPerHour: 5, errorRateDriftPerHour: 0.001, maxErrorRate: 0.01, p95Ms: 200 },
 };
 
 function scale(r: Readonly<Record<string, number>>, f: number): Record<string, number> {
@@ -159,7 +162,7 @@ export const mvp: Profile = {
     latencyP95Ms: { collaborative: 10_000, autonomous: 5000, continuous: 10_000, scheduled: 10_000 },
     maxErrorRate: 0.05,
   },
-  soak: { memoryGrowthMbPerHour: 50, latencyDriftMsPerHour: 20, errorRateDriftPerHour: 0.005, maxErrorRate: 0.05, p95Ms: 500 },
+  soak: { memoryGrowthMBPerHour: 50, latencyDriftMsPerHour: 20, errorRateDriftPerHour: 0.005, maxErrorRate: 0.05, p95Ms: 500 },
 };
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = { mvp, production };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../lib/config.ts';
+import type { SoakBudget as ReportSoakBudget } from '../../src/report/types.ts';
 import {
   API_ENDPOINT_P95_MS,
   PROFILES,
@@ -54,4 +55,10 @@ void test('agent objectives: exact N, else the next larger N listed, else the la
 
 void test('mergeThresholds concatenates expressions per metric', () => {
   assert.deepEqual(mergeThresholds({ a: ['x'] }, { a: ['y'], b: ['z'] }), { a: ['x', 'y'], b: ['z'] });
+});
+
+void test('the soak budget is the report soak analysis budget type (passed to it as is)', () => {
+  const budget: ReportSoakBudget = production.soak;
+  assert.equal(budget.memoryGrowthMBPerHour, 10);
+  assert.equal(PROFILES.mvp.soak.latencyDriftMsPerHour, 20);
 });
