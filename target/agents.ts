@@ -88,6 +88,11 @@ export class AgentManager {
     r.timer = setTimeout(() => {
       r.timer = null;
       if (this.closed || r.agent.status !== 'starting') return;
+      const rate = this.knobs().agentStartFailureRate;
+      if (rate > 0 && Math.random() < rate) {
+        this.set(r, 'failed', Date.now());
+        return;
+      }
       r.memory = this.memoryBytes > 0 ? Buffer.alloc(this.memoryBytes, 0x5a) : null;
       this.set(r, 'healthy', Date.now());
       r.sub = this.bus.subscribe('task_submissions', (m) => this.run(r, m), { group: 'agents' });

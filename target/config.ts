@@ -24,6 +24,7 @@ export interface Knobs {
   llmSlowdown: number;
   agentStartDelayMs: number;
   agentStartJitterMs: number;
+  agentStartFailureRate: number;
   taskFailureRate: number;
 }
 
@@ -43,6 +44,7 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   llmSlowdown: 1,
   agentStartDelayMs: 250,
   agentStartJitterMs: 0,
+  agentStartFailureRate: 0,
   taskFailureRate: 0,
 });
 
@@ -65,6 +67,7 @@ export const NUMBER_KNOBS: Readonly<Record<NumberKnob, NumberRule>> = {
   llmSlowdown: { env: 'FAULT_LLM_SLOWDOWN', min: 1, max: 1000, integer: false },
   agentStartDelayMs: { env: 'AGENT_START_DELAY_MS', min: 0, max: MAX_MS, integer: false },
   agentStartJitterMs: { env: 'AGENT_START_JITTER_MS', min: 0, max: MAX_MS, integer: false },
+  agentStartFailureRate: { env: 'FAULT_AGENT_START_FAILURE_RATE', min: 0, max: 1, integer: false },
   taskFailureRate: { env: 'FAULT_TASK_FAILURE_RATE', min: 0, max: 1, integer: false },
 };
 

@@ -20,7 +20,7 @@ void describe('knobs from env', () => {
       FAULT_ROUTE_ERROR_RATE: 'POST /api/tasks=0.5',
       FAULT_LEAK_BYTES_PER_REQUEST: '1024', FAULT_BUS_DROP_RATE: '0.01', FAULT_BUS_DUPLICATE_RATE: '0.02',
       FAULT_SLACK_REPLY_DELAY_MS: '100', LLM_TTFT_MS: '80', LLM_TOKENS_PER_SECOND: '30', FAULT_LLM_SLOWDOWN: '2',
-      AGENT_START_DELAY_MS: '900', AGENT_START_JITTER_MS: '100', FAULT_TASK_FAILURE_RATE: '0.05',
+      AGENT_START_DELAY_MS: '900', AGENT_START_JITTER_MS: '100', FAULT_AGENT_START_FAILURE_RATE: '0.3', FAULT_TASK_FAILURE_RATE: '0.05',
     });
     assert.deepEqual(k, {
       latencyMs: 5, latencyJitterMs: 2,
@@ -28,7 +28,7 @@ void describe('knobs from env', () => {
       errorRate: 0.1, routeErrorRate: { 'POST /api/tasks': 0.5 },
       leakBytesPerRequest: 1024, slowConsumerMs: 7, busDropRate: 0.01, busDuplicateRate: 0.02,
       slackReplyDelayMs: 100, llmTtftMs: 80, llmTokensPerSecond: 30, llmSlowdown: 2,
-      agentStartDelayMs: 900, agentStartJitterMs: 100, taskFailureRate: 0.05,
+      agentStartDelayMs: 900, agentStartJitterMs: 100, agentStartFailureRate: 0.3, taskFailureRate: 0.05,
     });
     assert.deepEqual(knobsFromEnv({}), DEFAULT_KNOBS);
   });

@@ -199,6 +199,21 @@ void describe('fault knobs', () => {
     await req(base, 'DELETE', '/admin/faults');
   });
 
+  void it('agentStartFailureRate makes start-up end failed; a retry can succeed', async () => {
+    await knobs(base, { agentStartFailureRate: 1 });
+    const r = await req(base, 'POST', '/api/agents', { count: 2 });
+    const ids = arr(at(r.body, 'agents')).map((a) => String(at(a, 'id')));
+    for (const id of ids) {
+      await waitFor(`agent ${id} failed`, async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'failed' ? true : undefined);
+    }
+    const text = String((await req(base, 'GET', '/metrics')).body);
+    assert.ok(Number(metric(text, 'agents{state="failed"}')) >= 2);
+    await req(base, 'DELETE', '/admin/faults');
+    const id = ids[0] ?? '';
+    assert.equal((await req(base, 'POST', `/agents/${id}/start`)).status, 202);
+    await waitFor('retried agent healthy', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
+  });
+
   void it('taskFailureRate fails tasks and publishes failed results', async () => {
     const run = async (): Promise<unknown> => {
       const r = await req(base, 'POST', '/api/tasks', { mode: 'autonomous' });
