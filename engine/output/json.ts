@@ -147,27 +147,31 @@ export class JsonOutput implements SampleSink {
   add(samples: readonly Sample[]): void {
     if (this.#closed) return;
     let pending = this.#pending;
+    let lastTime = NaN;
+    let timeText = '';
     for (const s of samples) {
       let prefix = this.#metricPrefix.get(s.metric);
       if (prefix === undefined) {
+        if (!this.#declared.has(s.metric)) {
+          this.#declared.add(s.metric);
+          pending += this.#metricLine(s.metric);
+        }
         prefix = `{"metric":${goJsonString(s.metric)},"type":"Point","data":{"time":"`;
         this.#metricPrefix.set(s.metric, prefix);
       }
-      if (!this.#declared.has(s.metric)) {
-        this.#declared.add(s.metric);
-        pending += this.#metricLine(s.metric);
+      // Tags text with the line's end, serialised once per tags object.
+      let tail = this.#tagsCache.get(s.tags);
+      if (tail === undefined) {
+        tail = ',"tags":' + sortedStringMapJson(s.tags);
+        this.#tagsCache.set(s.tags, tail);
       }
-      let tags = this.#tagsCache.get(s.tags);
-      if (tags === undefined) {
-        tags = sortedStringMapJson(s.tags);
-        this.#tagsCache.set(s.tags, tags);
+      if (s.time !== lastTime) {
+        lastTime = s.time;
+        timeText = formatRfc3339Nano(s.time);
       }
-      let line = prefix + formatRfc3339Nano(s.time) + '","value":' + goJsonNumber(s.value) + ',"tags":' + tags;
       const md = s.metadata;
-      if (md !== undefined) {
-        if (hasKeys(md)) line += ',"metadata":' + sortedStringMapJson(md);
-      }
-      pending += line + '}}\n';
+      const end = md !== undefined && hasKeys(md) ? ',"metadata":' + sortedStringMapJson(md) + '}}\n' : '}}\n';
+      pending += prefix + timeText + '","value":' + goJsonNumber(s.value) + tail + end;
       if (pending.length >= this.#limit) {
         this.#write(pending);
         pending = '';
