@@ -114,7 +114,7 @@ void describe('fault knobs', () => {
       const off = topic((await req(base, 'GET', '/api/bus/stats')).body, 'agent_results');
       assert.equal(at(off, 'depth'), 0, 'off: no backlog');
       await sub.next((m) => at(m, 'payload') === 4);
-      await knobs(base, { slowConsumerMs: 200 });
+      await knobs(base, { slowConsumerMs: 500 });
       for (let i = 5; i < 10; i++) await req(base, 'POST', '/api/bus/agent_results', { payload: i });
       await new Promise((r) => setTimeout(r, 50));
       const on = topic((await req(base, 'GET', '/api/bus/stats')).body, 'agent_results');
@@ -167,8 +167,9 @@ void describe('fault knobs', () => {
       while (!(await reader.read()).done) { /* drain */ }
       return { first, total: performance.now() - t0 };
     };
-    const off = await ttft();
-    assert.ok(off.first < 300 && off.total < 300, `off: ${JSON.stringify(off)}`);
+    const offs = [await ttft(), await ttft(), await ttft()];
+    const off = { first: Math.min(...offs.map((o) => o.first)), total: Math.min(...offs.map((o) => o.total)) };
+    assert.ok(off.first < 350 && off.total < 400, `off: ${JSON.stringify(off)}`);
     await knobs(base, { llmSlowdown: 40 }); // ttft 10 ms → 400 ms
     assert.ok((await ttft()).first >= 400, 'slowdown stretches TTFT');
     await knobs(base, { llmSlowdown: 1, llmTtftMs: 350 });
@@ -180,22 +181,22 @@ void describe('fault knobs', () => {
   });
 
   void it('agentStartDelayMs slows agent start-up', async () => {
-    const spawnOne = async (): Promise<{ id: string; statusAt100: unknown }> => {
+    const spawnOne = async (): Promise<{ id: string; statusSoon: unknown }> => {
       const r = await req(base, 'POST', '/api/agents', { count: 1 });
       const id = String(at(r.body, 'agents', 0, 'id'));
-      await new Promise((res) => setTimeout(res, 100));
-      return { id, statusAt100: at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') };
+      await new Promise((res) => setTimeout(res, 300));
+      return { id, statusSoon: at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') };
     };
     const fast = await spawnOne();
-    assert.equal(fast.statusAt100, 'healthy', 'off: healthy within 100 ms (delay 20 ms)');
-    await knobs(base, { agentStartDelayMs: 600 });
+    assert.equal(fast.statusSoon, 'healthy', 'off: healthy within 300 ms (delay 20 ms)');
+    await knobs(base, { agentStartDelayMs: 1200 });
     const slow = await spawnOne();
-    assert.equal(slow.statusAt100, 'starting', 'on: still starting');
+    assert.equal(slow.statusSoon, 'starting', 'on: still starting');
     const s = await waitFor('slow agent healthy', async () => {
       const st = await req(base, 'GET', `/api/agents/${slow.id}/status`);
       return at(st.body, 'status') === 'healthy' ? st.body : undefined;
     });
-    assert.ok(Number(at(s, 'healthyAt')) - Number(at(s, 'startedAt')) >= 595);
+    assert.ok(Number(at(s, 'healthyAt')) - Number(at(s, 'startedAt')) >= 1195);
     await req(base, 'DELETE', '/admin/faults');
   });
 
@@ -258,9 +259,9 @@ void describe('fault knobs', () => {
         const at0 = await waitFor(`reply ${id}`, () => arrivals.get(id));
         return at0 - t0;
       };
-      assert.ok(await send('EvFast') < 600, 'off: prompt reply');
-      assert.equal((await req(t2.url, 'PUT', '/admin/faults', { slackReplyDelayMs: 600 })).status, 200);
-      assert.ok(await send('EvSlow') >= 600, 'on: reply delayed');
+      assert.ok(await send('EvFast') < 1500, 'off: prompt reply');
+      assert.equal((await req(t2.url, 'PUT', '/admin/faults', { slackReplyDelayMs: 1500 })).status, 200);
+      assert.ok(await send('EvSlow') >= 1500, 'on: reply delayed');
     } finally {
       await t2.close();
       await new Promise((r) => sink.close(r));
