@@ -151,16 +151,16 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
     constructor(db: DriverDatabase) { this.#db = db; }
 
     exec(query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely('db.exec(...)', async () => new Result(await this.#db.exec(queryText('exec', query), args)));
+      return safely('db.exec(...)', async () => new Result(await this.#db.exec(queryText('exec', query), args, undefined, ctx.iterationSignal())));
     }
     query(query: unknown, ...args: unknown[]): Promise<Row[]> {
-      return safely('db.query(...)', () => this.#db.query(queryText('query', query), args));
+      return safely('db.query(...)', () => this.#db.query(queryText('query', query), args, undefined, ctx.iterationSignal()));
     }
     execWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely('db.execWithTimeout(...)', async () => new Result(await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout))));
+      return safely('db.execWithTimeout(...)', async () => new Result(await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout), ctx.iterationSignal())));
     }
     queryWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Row[]> {
-      return safely('db.queryWithTimeout(...)', () => this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout)));
+      return safely('db.queryWithTimeout(...)', () => this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout), ctx.iterationSignal()));
     }
     close(): Promise<void> {
       opened.delete(this.#db);

@@ -259,6 +259,25 @@ void describe('k6/x/sql with postgres', { timeout: 120_000 }, () => {
     await db.close();
   });
 
+  void it('an interrupted iteration cancels its running statement ("context canceled"), as xk6-sql does with the VU context', async () => {
+    const ctx = createTestContext();
+    const { sql, postgres } = sqlFor(ctx);
+    const db = sql.open(postgres, `${server.url}?application_name=agentload_cancel_test`);
+    const running = db.query('SELECT pg_sleep(30)');
+    await new Promise((res) => setTimeout(res, 200));
+    ctx.abort.abort();
+    await assert.rejects(running, (e: unknown) => hasCode('sql-canceled')(e) && (e as Error).message === 'context canceled');
+    let sleeping = -1;
+    for (let i = 0; i < 50; i++) {
+      const r = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'agentload_cancel_test' AND state = 'active'");
+      sleeping = r.rows[0]?.n ?? -1;
+      if (sleeping === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(sleeping, 0, 'the statement no longer runs on the server');
+    await db.close();
+  });
+
   void it('max_open_conns bounds the connections a database opens', async () => {
     const { sql, postgres } = sqlFor(createTestContext());
     const db = sql.open(postgres, `${server.url}?application_name=agentload_pool_test`, { max_open_conns: 2 });

@@ -92,14 +92,14 @@ export class PostgresDatabase implements DriverDatabase {
     this.#pool.on('error', () => undefined);
   }
 
-  async exec(query: string, args: readonly unknown[], timeoutMs?: number): Promise<ExecOutcome> {
-    const res = await this.#run(query, args, timeoutMs);
+  async exec(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<ExecOutcome> {
+    const res = await this.#run(query, args, timeoutMs, signal);
     const last = Array.isArray(res) ? res[res.length - 1] : res;
     return { rowsAffected: last?.rowCount ?? 0, lastInsertId: undefined };
   }
 
-  async query(query: string, args: readonly unknown[], timeoutMs?: number): Promise<Row[]> {
-    const res = await this.#run(query, args, timeoutMs);
+  async query(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<Row[]> {
+    const res = await this.#run(query, args, timeoutMs, signal);
     const last = Array.isArray(res) ? res[res.length - 1] : res;
     return (last?.rows ?? []) as Row[];
   }
@@ -110,61 +110,41 @@ export class PostgresDatabase implements DriverDatabase {
     await this.#pool.end();
   }
 
-  async #run(query: string, args: readonly unknown[], timeoutMs?: number): Promise<pg.QueryResult | pg.QueryResult[]> {
+  async #run(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<pg.QueryResult | pg.QueryResult[]> {
     if (this.#closed) throw new SqlError('sql-closed', 'sql: database is closed: do not use a database after db.close()');
     if (timeoutMs !== undefined && timeoutMs <= 0) throw new SqlError('sql-timeout', DEADLINE_EXCEEDED);
-    const started = Date.now();
-    let client: PgPoolClient;
+    if (signal?.aborted === true) throw new SqlError('sql-canceled', CONTEXT_CANCELED);
+    const stop = stopper(timeoutMs, signal);
     try {
-      client = await this.#connect(timeoutMs);
-    } catch (e) {
-      throw driverError(e);
-    }
-    const values = args.length === 0 ? undefined : args.map(toPgValue);
-    const work = client.query(query, values) as Promise<pg.QueryResult | pg.QueryResult[]>;
-    let destroy = false;
-    try {
-      if (timeoutMs === undefined) return await work;
-      const left = Math.max(0, timeoutMs - (Date.now() - started));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED)); }, left);
-      });
+      let client: PgPoolClient;
+      const connecting = this.#pool.connect() as Promise<PgPoolClient>;
       try {
-        return await Promise.race([work, deadline]);
+        client = await Promise.race([connecting, stop.promise]);
       } catch (e) {
-        if (e instanceof SqlError && e.code === 'sql-timeout') {
+        connecting.then((c) => { c.release(); }, () => undefined);
+        throw driverError(e);
+      }
+      const values = args.length === 0 ? undefined : args.map(toPgValue);
+      const work = client.query(query, values) as Promise<pg.QueryResult | pg.QueryResult[]>;
+      let destroy = false;
+      try {
+        return await Promise.race([work, stop.promise]);
+      } catch (e) {
+        if (e instanceof SqlError && (e.code === 'sql-timeout' || e.code === 'sql-canceled')) {
+          // Past the deadline or the iteration is over: stop the statement on the server, drop the connection.
           destroy = true;
           work.catch(() => undefined);
           this.#cancel(client.processID);
+          throw e;
         }
-        throw e;
+        if (isConnectionError(e)) destroy = true;
+        throw driverError(e);
       } finally {
-        clearTimeout(timer);
+        const keep = !destroy && this.#pool.idleCount < this.#maxIdle;
+        client.release(keep ? undefined : true);
       }
-    } catch (e) {
-      if (!(e instanceof SqlError) && isConnectionError(e)) destroy = true;
-      throw driverError(e);
     } finally {
-      const keep = !destroy && this.#pool.idleCount < this.#maxIdle;
-      client.release(keep ? undefined : true);
-    }
-  }
-
-  async #connect(timeoutMs?: number): Promise<PgPoolClient> {
-    if (timeoutMs === undefined) return this.#pool.connect();
-    const pending = this.#pool.connect();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED)); }, timeoutMs);
-    });
-    try {
-      return await Promise.race([pending, deadline]);
-    } catch (e) {
-      pending.then((c) => { c.release(); }, () => undefined);
-      throw e;
-    } finally {
-      clearTimeout(timer);
+      stop.dispose();
     }
   }
 
@@ -173,6 +153,30 @@ export class PostgresDatabase implements DriverDatabase {
     if (typeof pid !== 'number' || this.#closed) return;
     this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
   }
+}
+
+/** Go's `context.Canceled` text: the VU's context ended (iteration interrupted) while the call ran. */
+const CONTEXT_CANCELED = 'context canceled';
+
+/** One promise that rejects at the deadline (`sql-timeout`) or when the signal aborts (`sql-canceled`). */
+function stopper(timeoutMs: number | undefined, signal: AbortSignal | undefined): { promise: Promise<never>; dispose: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    if (timeoutMs !== undefined) timer = setTimeout(() => { reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED)); }, timeoutMs);
+    if (signal !== undefined) {
+      onAbort = () => { reject(new SqlError('sql-canceled', CONTEXT_CANCELED)); };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  promise.catch(() => undefined);
+  return {
+    promise,
+    dispose: () => {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function isConnectionError(e: unknown): boolean {

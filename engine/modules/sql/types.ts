@@ -21,8 +21,11 @@ export interface PoolOptions {
 }
 
 export interface DriverDatabase {
-  /** `timeoutMs` undefined = no deadline. Rejects with SqlError. */
-  exec(query: string, args: readonly unknown[], timeoutMs?: number): Promise<ExecOutcome>;
-  query(query: string, args: readonly unknown[], timeoutMs?: number): Promise<Row[]>;
+  /**
+   * `timeoutMs` undefined = no deadline; `signal` = the running iteration's, aborting cancels the call
+   * where the driver can (xk6-sql runs queries in the VU's context). Rejects with SqlError.
+   */
+  exec(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<ExecOutcome>;
+  query(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<Row[]>;
   close(): Promise<void>;
 }
