@@ -48,7 +48,8 @@ function verdictsByMetric(agg: Aggregator, ev: ThresholdEvaluation | undefined):
     const name = agg.resolve(key)?.name ?? key;
     const rec = out.get(name) ?? {};
     for (const [source, o] of Object.entries(perSource)) rec[source] = { ok: o.ok };
-    out.set(name, rec);
+    // k6 lists `thresholds` only for metrics that have at least one.
+    if (Object.keys(rec).length > 0) out.set(name, rec);
   }
   return out;
 }

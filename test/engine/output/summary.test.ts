@@ -73,6 +73,19 @@ void describe('buildSummaryData (handleSummary data)', () => {
   });
 });
 
+void describe('buildSummaryData thresholds', () => {
+  void it('omits `thresholds` for a metric with an empty threshold list, keeps it observed', () => {
+    const registry = new MetricRegistry();
+    const { set } = parseThresholds({ http_req_duration: [], http_reqs: ['count>0'] }, registry);
+    const agg = new Aggregator(registry, { submetrics: set.keys() });
+    const ev = set.evaluate(agg, 1000);
+    const data = buildSummaryData({ aggregator: agg, thresholds: ev, state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 1000 } });
+    assert.deepEqual(Object.keys(data.metrics).sort(), ['http_req_duration', 'http_reqs']);
+    assert.equal(data.metrics.http_req_duration?.thresholds, undefined);
+    assert.deepEqual(data.metrics.http_reqs?.thresholds, { 'count>0': { ok: true } });
+  });
+});
+
 type ExportFile = { metrics: Record<string, Record<string, unknown>>; root_group: unknown };
 
 void describe('buildSummaryExport (--summary-export)', () => {
