@@ -43,7 +43,7 @@ async function readEntry(root: string, dir: string): Promise<HistoryEntry | unde
   if (v.kind !== 'agentload-verdict') return undefined;
   return {
     dir,
-    scenario: typeof v.run?.scenario === 'string' ? v.run.scenario : dir.replace(/-\d[\dT:.-]*Z?$/, ''),
+    scenario: typeof v.run?.scenario === 'string' ? v.run.scenario : dir.replace(/-\d{8}-\d{6}(-\d+)?$|-\d[\dT:.-]*Z?$/, ''),
     startedAt: typeof v.run?.startedAt === 'string' ? v.run.startedAt : '',
     verdict: typeof v.verdict === 'string' ? v.verdict : '?',
     exitCode: num(v.exitCode) ?? -1,

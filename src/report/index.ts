@@ -47,7 +47,7 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
     if (d !== undefined) side.testRunDurationMs = Math.max(side.testRunDurationMs ?? 0, d);
   }
   if (files.runJson) side.meta = runMetaOf(await readJson(files.runJson));
-  if (side.meta.scenario === undefined) side.meta.scenario = basename(files.dir).replace(/-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
+  if (side.meta.scenario === undefined) side.meta.scenario = basename(files.dir).replace(/-\d{8}-\d{6}(-\d+)?$|-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
   return buildModel(acc, side);
 }
 
@@ -106,7 +106,7 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
     reasons.push(`${n} figure(s) more than ${comparison.warnPct} % worse than the baseline`);
   }
   const k6Code = model.meta.exitCode;
-  if (k6Code !== undefined && k6Code !== 0 && k6Code !== EXIT.thresholds) {
+  if (k6Code !== undefined && k6Code >= 97 && k6Code <= 110 && k6Code !== EXIT.thresholds) {
     verdict = 'fail';
     if (exitCode === EXIT.ok) exitCode = k6Code;
     reasons.push(`the run itself ended with exit code ${k6Code}`);

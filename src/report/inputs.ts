@@ -100,21 +100,31 @@ export function testRunDurationOf(doc: unknown): number | undefined {
   return typeof d === 'number' ? d : undefined;
 }
 
-/** Run manifest fields shown in reports. `args` and env names are left out: they may carry secrets. */
+/**
+ * Run manifest fields shown in reports. Accepts the run command's manifest (`agentload.run/1`:
+ * scenario {name}, toolkit {version}, git {sha}, engineExitCode) and the flat shape (scenario,
+ * toolkitVersion, gitSha, exitCode). `args` and env names are left out: they may carry secrets.
+ */
 export function runMetaOf(doc: unknown): RunMeta {
   const o = obj(doc) ?? {};
   const meta: RunMeta = {};
-  if (typeof o.scenario === 'string') meta.scenario = o.scenario;
+  const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+  const scenario = str(o.scenario) ?? str(obj(o.scenario)?.name);
+  if (scenario !== undefined) meta.scenario = scenario;
   const eng = obj(o.engine);
   if (eng) {
     meta.engine = {};
     if (typeof eng.name === 'string') meta.engine.name = eng.name;
     if (typeof eng.version === 'string') meta.engine.version = eng.version;
   }
-  if (typeof o.toolkitVersion === 'string') meta.toolkitVersion = o.toolkitVersion;
-  if (typeof o.gitSha === 'string') meta.gitSha = o.gitSha;
+  const tv = str(o.toolkitVersion) ?? str(obj(o.toolkit)?.version);
+  if (tv !== undefined) meta.toolkitVersion = tv;
+  const sha = str(o.gitSha) ?? str(obj(o.git)?.sha);
+  if (sha !== undefined) meta.gitSha = sha;
   if (typeof o.startedAt === 'string') meta.startedAt = o.startedAt;
   if (typeof o.endedAt === 'string') meta.endedAt = o.endedAt;
-  if (typeof o.exitCode === 'number') meta.exitCode = o.exitCode;
+  // The engine's own code; `exitCode` of a manifest may already hold an earlier report's verdict.
+  const code = typeof o.engineExitCode === 'number' ? o.engineExitCode : o.exitCode;
+  if (typeof code === 'number') meta.exitCode = code;
   return meta;
 }

@@ -180,3 +180,23 @@ void test('a missing run gives input-not-found', async () => {
   writeFileSync(join(empty, 'out.json'), '');
   await assert.rejects(loadRun(empty), { code: 'input-empty' });
 });
+
+void test("the run command's manifest (agentload.run/1) feeds the report; an earlier verdict's exit code is not taken for the engine's", async () => {
+  const dir = runDir();
+  const manifest = { schema: 'agentload.run/1', scenario: { name: 'api-smoke', path: 'scenarios/api-smoke.ts' }, engine: { kind: 'k6', name: 'k6', version: 'v0.49.0' }, toolkit: { name: 'agentload', version: '0.1.0' }, git: { sha: '0123456789abcdef' }, startedAt: '2026-11-23T15:58:14Z', endedAt: '2026-11-23T15:58:18Z', engineExitCode: 99, exitCode: 4 };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(manifest));
+  const model = await loadRun(dir);
+  assert.equal(model.meta.scenario, 'api-smoke');
+  assert.equal(model.meta.gitSha, '0123456789abcdef');
+  assert.equal(model.meta.toolkitVersion, '0.1.0');
+  assert.equal(model.meta.exitCode, 99);
+  const res = await buildReport({ runDir: dir, historyDir: false });
+  assert.equal(res.exitCode, 99);
+  // A run that k6 ended with another of its codes (107: script error) fails with that code.
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...manifest, engineExitCode: 107 }));
+  const { decideVerdict } = await import('../../src/report/index.ts');
+  const m107 = await loadRun(dir);
+  const v = decideVerdict({ ...m107, thresholds: m107.thresholds.map((t) => ({ ...t, ok: true })) }, undefined, undefined);
+  assert.equal(v.exitCode, 107);
+  assert.equal(v.verdict, 'fail');
+});
