@@ -74,7 +74,7 @@ void describe('npm run target', () => {
     const p = run({});
     await waitFor('URL line', () => (p.out().includes('listening on') ? true : undefined), 30_000);
     p.child.kill('SIGINT');
-    assert.equal(await p.exit, 0);
+    assert.equal(await p.exit, 0, `exit after SIGINT; output: ${p.out()}; signal ${String(p.child.signalCode)}`);
 
     const bad = run({ FAULT_ERROR_RATE: '2' });
     assert.equal(await bad.exit, 1);
