@@ -23,6 +23,7 @@ import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
 import { realClock } from './clock.ts';
 import { Vu, type VuHost } from './vu.ts';
+import { chooseWorkers, runWorkers } from './workers.ts';
 
 export interface RunEngineOptions {
   /** Path to a bundled k6 script (ESM, `k6/*` imports external). */
@@ -233,6 +234,12 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
     logIssues(logger, issues);
     return EXIT_CODES.invalidConfig;
   }
+  const choice = chooseWorkers(flags.values.workers ?? o.env.AGENTLOAD_WORKERS, plan);
+  if (choice.issue !== undefined) {
+    logger.log('error', choice.issue);
+    return EXIT_CODES.invalidConfig;
+  }
+  const workers = choice.workers;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
@@ -260,20 +267,25 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
   let exitCode: number = EXIT_CODES.ok;
   let finalEval: ThresholdEvaluation | undefined;
   const verdict = { thresholdAbort: false };
-  const t0 = clock.now();
+  let t0 = clock.now();
   inst.started = t0;
 
   // setup(): once, its JSON result handed to every VU.
   let dataText: string | undefined;
-  try {
-    const data = await inst.lifecycleVu.callLifecycle('setup', 'setup');
-    dataText = data === undefined ? undefined : JSON.stringify(data);
-    inst.dataText = dataText;
-  } catch (e) {
-    logger.log('error', `setup() failed: ${script.scriptFrames(e).length > 0 ? formatErr(script, e) : toError(e).message}`, { source: 'stacktrace' });
-    await closeAll(inst, json);
-    return EXIT_CODES.scriptException;
-  }
+  const setup = async (): Promise<boolean> => {
+    // The test run starts here (workers, if any, are initialised by now).
+    t0 = clock.now();
+    inst.started = t0;
+    try {
+      const data = await inst.lifecycleVu.callLifecycle('setup', 'setup');
+      dataText = data === undefined ? undefined : JSON.stringify(data);
+      inst.dataText = dataText;
+      return true;
+    } catch (e) {
+      logger.log('error', `setup() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
+      return false;
+    }
+  };
 
   const evaluate = (final: boolean): void => {
     if (noThresholds || thresholds.isEmpty()) return;
@@ -285,23 +297,60 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
       stopCtl.abort(new Error('thresholds crossed'));
     }
   };
-  const evalTimer = setInterval(() => { evaluate(false); }, THRESHOLD_EVAL_INTERVAL_MS);
-  evalTimer.unref();
+  // Thresholds every 2 s on the injected clock while the scenarios run.
+  const evalDone = new AbortController();
+  const evalLoop = (async (): Promise<void> => {
+    for (;;) {
+      try {
+        await clock.sleep(THRESHOLD_EVAL_INTERVAL_MS, evalDone.signal);
+      } catch {
+        return;
+      }
+      evaluate(false);
+    }
+  })();
+  const stopEval = async (): Promise<void> => { evalDone.abort(); await evalLoop; };
 
-  try {
-    inst.pool.setMax(plan.maxVUs);
-    inst.pool.grow(plan.preAllocatedVUs);
-  } catch (e) {
-    clearInterval(evalTimer);
-    await closeAll(inst, json);
-    throw e;
+  if (workers > 1) {
+    const r = await runWorkers({
+      workers, script: scriptPath, args: o.args, env: settings.env, plan, logger, stderr: o.stderr, signal: stopCtl.signal,
+      forwardSamples: json !== undefined,
+      dataText: () => dataText,
+      runSetup: setup,
+      onSnapshot: (snap) => { aggregator.merge(snap); },
+      onSamples: (samples) => { json?.add(samples); },
+      onGauges: (vus, vusMax) => {
+        const time = clock.wallNow();
+        inst.fan.add([{ metric: 'vus', time, value: vus, tags: {} }, { metric: 'vus_max', time, value: vusMax, tags: {} }]);
+      },
+      onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
+    });
+    if (!r.ok) {
+      await stopEval();
+      await closeAll(inst, json);
+      return r.code;
+    }
+  } else {
+    if (!(await setup())) {
+      await stopEval();
+      await closeAll(inst, json);
+      return EXIT_CODES.scriptException;
+    }
+    try {
+      inst.pool.setMax(plan.maxVUs);
+      inst.pool.grow(plan.preAllocatedVUs);
+    } catch (e) {
+      await stopEval();
+      await closeAll(inst, json);
+      throw e;
+    }
+    await plan.run({
+      clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
+      logger, scenarioStats: inst.scenarioStats,
+      ...((o.stderrIsTTY ?? false) && !quiet ? { progress: o.stderr } : {}),
+    });
   }
-  await plan.run({
-    clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
-    logger, scenarioStats: inst.scenarioStats,
-    ...((o.stderrIsTTY ?? false) && !quiet ? { progress: o.stderr } : {}),
-  });
-  clearInterval(evalTimer);
+  await stopEval();
 
   // teardown(data): also after an abort.
   try {

@@ -1,0 +1,72 @@
+/** A worker thread of the engine: runs one execution segment of the test and reports to the main thread. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Writable } from 'node:stream';
+import type { Sample } from '../contracts.ts';
+import { Aggregator } from '../metrics/index.ts';
+import { parseThresholds } from '../thresholds/index.ts';
+import { EngineError, toError } from './errors.ts';
+import { parseRunFlags } from './flags.ts';
+import { loadScript } from './loader.ts';
+import { Logger } from './logger.ts';
+import { planTest } from './plan.ts';
+import { createInstance } from './run.ts';
+import { realClock } from './clock.ts';
+import type { MainMessage, WorkerInit, WorkerMessage } from './workers.ts';
+
+function requirePort(): NonNullable<typeof parentPort> {
+  if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
+  return parentPort;
+}
+const port = requirePort();
+const init = workerData as WorkerInit;
+const post = (m: WorkerMessage): void => { port.postMessage(m); };
+
+const logStream = new Writable({ write(chunk: Buffer | string, _e, cb) { post({ t: 'log', text: typeof chunk === 'string' ? chunk : chunk.toString('utf8') }); cb(); } });
+const logger = new Logger(logStream);
+
+async function main(): Promise<void> {
+  const flags = parseRunFlags(init.args);
+  const script = await loadScript(init.script);
+  const stopCtl = new AbortController();
+  let dataText: string | undefined;
+  const inst = createInstance({
+    script, clock: realClock, env: { ...init.env }, logger, idOffset: init.idOffset,
+    discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
+    onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },
+  });
+  const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, { segment: init.segment, sequence: init.sequence });
+  const thresholds = plan.resolved.noThresholds ? undefined : parseThresholds(plan.options.thresholds, inst.registry).set;
+  inst.options = plan.options;
+  inst.runTags = plan.resolved.tags;
+  const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [] });
+  inst.fan.sinks.push(agg);
+  let batch: Sample[] = [];
+  const flush = (): void => { if (batch.length > 0) { post({ t: 'samples', samples: batch }); batch = []; } };
+  if (init.forwardSamples) inst.fan.sinks.push({ add: (s) => { for (const x of s) batch.push(x); if (batch.length >= 2000) flush(); } });
+  inst.pool.setMax(plan.maxVUs);
+  inst.pool.grow(plan.preAllocatedVUs);
+  const started = new Promise<void>((resolve) => {
+    port.on('message', (m: MainMessage) => {
+      if (m.t === 'start') { dataText = m.dataText; resolve(); } else stopCtl.abort(new Error('stopped by the main thread'));
+    });
+  });
+  post({ t: 'ready', maxVUs: plan.maxVUs });
+  await started;
+  inst.dataText = dataText;
+  for (const vu of inst.pool.all) if (dataText !== undefined) vu.setData(JSON.parse(dataText));
+  inst.started = realClock.now();
+  const timer = setInterval(() => {
+    flush();
+    post({ t: 'snap', snap: agg.drain(), vus: inst.pool.active, vusMax: inst.pool.initialized });
+  }, 1000);
+  await plan.run({ clock: realClock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags, logger, scenarioStats: inst.scenarioStats, noGauges: true });
+  clearInterval(timer);
+  flush();
+  await inst.pool.close();
+  post({ t: 'done', snap: agg.drain() });
+}
+
+main().catch((e: unknown) => {
+  const code = e instanceof EngineError ? e.exitCode : 103;
+  post({ t: 'failed', code, message: e instanceof EngineError ? e.message : `worker error: ${toError(e).stack ?? toError(e).message}` });
+});
