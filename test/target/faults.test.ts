@@ -65,6 +65,15 @@ void describe('fault knobs', () => {
     assert.ok(await minMs(base, 'GET', `/api/agents/${id}/status`) < 300, 'reset: fast again');
   });
 
+  void it('latencyJitterMs spreads the added delay over 0..jitter', async () => {
+    await knobs(base, { latencyMs: 50, latencyJitterMs: 400 });
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) ms.push((await req(base, 'GET', '/health')).ms);
+    await req(base, 'DELETE', '/admin/faults');
+    assert.ok(Math.min(...ms) >= 50, 'the fixed part always applies');
+    assert.ok(Math.max(...ms) - Math.min(...ms) >= 100, `delays vary: ${ms.map(Math.round).join(', ')}`);
+  });
+
   void it('errorRate answers 503 FAULT_INJECTED at the set rate; routeErrorRate per route', async () => {
     const count503 = async (n: number, path = '/health'): Promise<number> => {
       let k = 0;
