@@ -21,7 +21,7 @@ export interface ArrivalOptions {
   readonly rate: number;
   readonly duration: string;
   readonly startTime?: string;
-  /** VUs initialised before the start (default: enough for 1 s of work at the rate, at least 2). */
+  /** VUs initialised before the start (default: enough for 250 ms per iteration at the rate, at least 2). */
   readonly preAllocatedVUs?: number;
   readonly maxVUs?: number;
   readonly tags?: Readonly<Record<string, string>>;
@@ -30,7 +30,7 @@ export interface ArrivalOptions {
 
 /** constant-arrival-rate: requests start on schedule however slow the answers, so latency cannot hide. */
 export function arrival(o: ArrivalOptions): ConstantArrivalRateScenario {
-  const pre = o.preAllocatedVUs ?? Math.max(2, Math.ceil(o.rate));
+  const pre = o.preAllocatedVUs ?? Math.max(2, Math.ceil(o.rate / 4));
   const s: ConstantArrivalRateScenario = {
     executor: 'constant-arrival-rate',
     exec: o.exec,
@@ -38,7 +38,8 @@ export function arrival(o: ArrivalOptions): ConstantArrivalRateScenario {
     timeUnit: '1s',
     duration: o.duration,
     preAllocatedVUs: pre,
-    maxVUs: Math.max(pre, o.maxVUs ?? pre * 4),
+    // Room for 2 s per iteration before iterations are dropped (`dropped_iterations`).
+    maxVUs: Math.max(pre, o.maxVUs ?? Math.max(pre * 4, Math.ceil(o.rate * 2))),
     gracefulStop: o.gracefulStop ?? '10s',
   };
   if (o.rate < 1) {
