@@ -53,6 +53,7 @@ export const DIMENSIONS: readonly string[] = [
 export const MAX_BUCKETS = 720;
 export const MAX_TAGSETS = 20000;
 const RAW_CACHE_LIMIT = 50000;
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const B_METRIC = Buffer.from('{"metric":"', 'latin1');
 const B_HEAD = Buffer.from(',"type":"Point","data":{"time":"', 'latin1');
 const B_VALUE = Buffer.from(',"value":', 'latin1');
@@ -265,6 +266,23 @@ export class RunAccumulator {
   private lastTags = Buffer.alloc(0);
   private lastTagsId = -1;
 
+  private readonly names = new Map<number, { bytes: Buffer; name: string }[]>();
+
+  /** The metric name at buf[from, to), from a small cache keyed by a hash of its bytes (no string made on a hit). */
+  private nameAt(buf: Buffer, from: number, to: number): string {
+    let h = 2166136261;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ (buf[i] ?? 0), 16777619);
+    h = (h ^ (to - from)) >>> 0;
+    const list = this.names.get(h);
+    if (list)
+      for (const c of list) if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) return c.name;
+    const name = utf8(latin1(buf, from, to));
+    const entry = { bytes: Buffer.from(buf.subarray(from, to)), name };
+    if (list) list.push(entry);
+    else if (this.names.size < 10000) this.names.set(h, [entry]);
+    return name;
+  }
+
   /**
    * Fast path on the raw bytes of one line, for k6's fixed layout
    * {"metric":"NAME","type":"Point","data":{"time":"T","value":V,"tags":{...}}}: no line string is
@@ -308,22 +326,37 @@ export class RunAccumulator {
       this.lastPrefixOk = true;
     }
     const time = this.lastBase + frac * 1000;
-    // value: plain integers parsed here, anything else by Number() (exact, like JSON.parse)
+    // value: up to 15 significant digits without exponent → mantissa / 10^k, which is exactly the
+    // correctly rounded double (both operands exact, one rounding), i.e. what Number() gives.
     let i = vStart;
     const neg = buf[i] === 45;
     if (neg) i++;
-    let int = 0;
-    const digitsFrom = i;
+    let mant = 0;
+    let digits = 0;
+    let k = 0;
     for (;;) {
       const c = buf[i] ?? 0;
       if (c < 48 || c > 57) break;
-      int = int * 10 + (c - 48);
+      mant = mant * 10 + (c - 48);
+      digits++;
       i++;
+    }
+    if (buf[i] === 46) {
+      i++;
+      for (;;) {
+        const c = buf[i] ?? 0;
+        if (c < 48 || c > 57) break;
+        mant = mant * 10 + (c - 48);
+        digits++;
+        k++;
+        i++;
+      }
     }
     let value: number;
     let vEnd: number;
-    if (buf[i] === 44 && i > digitsFrom && i - digitsFrom <= 15) {
-      value = neg ? -int : int;
+    if (buf[i] === 44 && digits > 0 && digits <= 15) {
+      const q = mant / (POW10[k] ?? 1);
+      value = neg ? -q : q;
       vEnd = i;
     } else {
       vEnd = i;
@@ -355,7 +388,7 @@ export class RunAccumulator {
       this.lastTagsId = tagset;
     }
     info.lines++;
-    this.point(latin1(buf, s + B_METRIC.length, nameEnd), time, value, tagset);
+    this.point(this.nameAt(buf, s + B_METRIC.length, nameEnd), time, value, tagset);
     info.points++;
     if (time < info.firstTime) info.firstTime = time;
     if (time > info.lastTime) info.lastTime = time;

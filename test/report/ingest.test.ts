@@ -44,3 +44,29 @@ void test('memory stays bounded: the time series coarsens past MAX_BUCKETS and t
   assert.equal(acc.tagsets.length, 1, 'per-iteration tags (vu, iter) do not create tag sets');
   assert.equal(mergedAgg(acc, 'http_req_duration')?.n, MAX_BUCKETS * 3);
 });
+
+void test('the byte-level number parser gives exactly what Number() gives', async () => {
+  const fc = (await import('fast-check')).default;
+  const d = tmp();
+  const f = join(d, 'out.json');
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.double({ min: -1e7, max: 1e7, noNaN: true }), fc.integer({ min: 0, max: 12 })), { minLength: 1, maxLength: 50 }),
+      async (vals) => {
+        const texts = vals.map(([v, k]) => (k === 12 ? JSON.stringify(v) : v.toFixed(k)));
+        const start = Date.UTC(2026, 0, 1);
+        const lines = [metricLine('m', 'trend'), ...texts.map((t, i) => `{"metric":"m","type":"Point","data":{"time":"${new Date(start + i).toISOString()}","value":${t},"tags":{"name":"a"}}}`)];
+        writeFileSync(f, lines.join('\n') + '\n');
+        const acc = await ingestFiles([f]);
+        const a = mergedAgg(acc, 'm');
+        const nums = texts.map(Number);
+        assert.equal(a?.n, nums.length);
+        // === on purpose: -0 and 0 are the same figure here (max(-0, 0) depends on order).
+        assert.ok(a.min === Math.min(...nums), `min ${a.min} vs ${Math.min(...nums)}`);
+        assert.ok(a.max === Math.max(...nums), `max ${a.max} vs ${Math.max(...nums)}`);
+        assert.ok(a.sum === nums.reduce((x, y) => x + y, 0), `sum ${a.sum}`);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
