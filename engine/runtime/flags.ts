@@ -31,7 +31,7 @@ export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'summary-trend-stats', kind: 'string', value: 'STATS', description: 'trend stats in the summary, e.g. avg,min,med,max,p(90),p(95)' },
   { name: 'summary-time-unit', kind: 'string', value: 'UNIT', description: 'fixed time unit in the summary: s, ms or us' },
   { name: 'no-thresholds', kind: 'boolean', description: 'do not evaluate thresholds' },
-  { name: 'no-summary', kind: 'boolean', description: 'do not print the end-of-test summary (handleSummary still runs)' },
+  { name: 'no-summary', kind: 'boolean', description: 'no end-of-test summary (also skips handleSummary, as k6)' },
   { name: 'quiet', short: 'q', kind: 'boolean', description: 'no progress line' },
   { name: 'execution-segment', kind: 'string', value: 'SEGMENT', description: 'run only this segment of the test, e.g. 0:1/2' },
   { name: 'execution-segment-sequence', kind: 'string', value: 'SEQUENCE', description: 'the full segment sequence, e.g. 0,1/3,2/3,1' },
