@@ -20,14 +20,16 @@
  *   DB_BULK_ROWS   rows per bulk insert, default 50
  *   SIZE           smoke (default: 10 queries/s per class, bulk 2/s, 15 s) | full (100/s, bulk 10/s, 5 min)
  *   RATE, BULK_RATE, DURATION
+ *   DB_RAMP_TO     when set, simple selects ramp from RATE to this rate over DURATION (ramping-arrival-rate):
+ *                  the pool exhaustion point is where their latency climbs and `dropped_iterations` appear
  *   PROFILE        mvp (default) | production
  */
 import exec from 'k6/execution';
-import { bool, bySize, duration, int, oneOf, required, size } from '../lib/config.ts';
+import { bool, bySize, duration, int, oneOf, optional, required, size } from '../lib/config.ts';
 import { errorMessage } from '../lib/k6.ts';
 import { dbMetrics } from '../lib/metrics.ts';
 import { openDb, type Database, type Row } from '../lib/sql.ts';
-import { arrival, type ScriptOptions } from '../lib/scenario.ts';
+import { arrival, rampingArrival, type ScriptOptions } from '../lib/scenario.ts';
 import { QUERY_CLASSES, dbThresholds, selectProfile, type QueryClass } from '../thresholds/index.ts';
 
 const env = __ENV;
@@ -41,10 +43,21 @@ const RATE = int(env, 'RATE', bySize(sz, { smoke: 10, full: 100 }), { min: 1 });
 const BULK_RATE = int(env, 'BULK_RATE', bySize(sz, { smoke: 2, full: 10 }), { min: 1 });
 const DURATION = duration(env, 'DURATION', bySize(sz, { smoke: '15s', full: '5m' }));
 const pg = DRIVER === 'postgres';
+const RAMP_TO = optional(env, 'DB_RAMP_TO') !== undefined ? int(env, 'DB_RAMP_TO', RATE, { min: 1 }) : undefined;
 
 export const options: ScriptOptions = {
   scenarios: {
-    simple_select: arrival({ exec: 'simpleSelect', rate: RATE, duration: DURATION, tags: { query_class: 'simple_select' } }),
+    simple_select:
+      RAMP_TO === undefined
+        ? arrival({ exec: 'simpleSelect', rate: RATE, duration: DURATION, tags: { query_class: 'simple_select' } })
+        : rampingArrival({
+            exec: 'simpleSelect',
+            startRate: RATE,
+            stages: [{ target: RAMP_TO, duration: DURATION }],
+            preAllocatedVUs: Math.max(2, Math.ceil(RATE / 4)),
+            maxVUs: Math.max(10, RAMP_TO * 2),
+            tags: { query_class: 'simple_select' },
+          }),
     join: arrival({ exec: 'join', rate: RATE, duration: DURATION, tags: { query_class: 'join' } }),
     json_query: arrival({ exec: 'jsonQuery', rate: RATE, duration: DURATION, tags: { query_class: 'json_query' } }),
     bulk_insert: arrival({ exec: 'bulkInsert', rate: BULK_RATE, duration: DURATION, tags: { query_class: 'bulk_insert' } }),
