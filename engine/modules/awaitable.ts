@@ -11,6 +11,8 @@ export class Awaitable<T> extends Promise<T> implements AwaitCheck {
   awaited = false;
   call = '';
   siteThunk: (() => string) | undefined;
+  /** Set when a warning about this promise was already given (e.g. `.status` read from it). */
+  warned = false;
   get site(): string {
     return this.siteThunk?.() ?? '';
   }
@@ -32,7 +34,7 @@ export function awaitable<T, P extends Awaitable<T> = Awaitable<T>>(
   const p = new ctor((a, b) => { res = a; rej = b; });
   void work.then(res, rej);
   p.call = call;
-  if (ctx.stage() === 'iteration') p.siteThunk = ctx.captureSite();
+  if (ctx.wantSites() && ctx.stage() === 'iteration') p.siteThunk = ctx.captureSite();
   // Never an unhandled rejection: a rejection the script ignores is reported at iteration end.
   void Promise.prototype.then.call(p, undefined, () => undefined);
   ctx.trackPending(work);

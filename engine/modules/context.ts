@@ -23,6 +23,8 @@ export interface EngineModuleContext extends ModuleContext {
   callSite(depth?: number): string;
   /** Captures where the script called us from now; the thunk formats it only when needed. */
   captureSite(): () => string;
+  /** Whether promises should capture their call site (on once a forgotten await was seen: zero cost before). */
+  wantSites(): boolean;
   /** State shared by every VU of this engine instance (SharedArray, open() cache). */
   readonly shared: Map<string, unknown>;
   /** Script directory, for open() with a relative path. */
@@ -43,6 +45,8 @@ export interface AwaitCheck {
   readonly awaited: boolean;
   /** e.g. `http.get(...)`, `sleep(...)`. */
   readonly call: string;
-  /** Call site captured when the promise was made. */
+  /** Call site captured when the promise was made ('' when not captured). */
   readonly site: string;
+  /** True when a warning about it was already given. */
+  readonly warned: boolean;
 }

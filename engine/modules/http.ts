@@ -97,21 +97,28 @@ export class Response {
   remote_ip = '';
   remote_port = 0;
   timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
-  request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> };
+  readonly #req: { method: string; url: string; headers: Record<string, string>; body: Buffer | undefined };
+  #request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> } | undefined;
   #json: unknown;
   #parsed = false;
-  constructor(method: string, url: string, headers: Record<string, string[]>, body: string) {
+  constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined) {
     this.url = url;
-    this.request = { method, url, headers, body, cookies: {} };
+    this.#req = { method, url, headers, body };
+  }
+  /** The request as sent (built on first access: most scripts never read it). */
+  get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> } {
+    const r = this.#req;
+    this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: {} };
+    return this.#request;
   }
   json(selector?: string): unknown {
     if (!this.#parsed) {
       const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
-      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.request.method} ${this.url}: the body was discarded (responseType none); set responseType: 'text'`);
+      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.#req.method} ${this.url}: the body was discarded (responseType none); set responseType: 'text'`);
       try {
         this.#json = JSON.parse(text);
       } catch (e) {
-        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.request.method} ${this.url} as JSON: ${(e as Error).message}`);
+        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.#req.method} ${this.url} as JSON: ${(e as Error).message}`);
       }
       this.#parsed = true;
     }
@@ -275,7 +282,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       } catch (e) {
         throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(currentUrl)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
       }
-      const res = new Response(currentMethod, url.href, Object.fromEntries(Object.entries(headers).map(([k, v]) => [canonical(k), [v]])), currentBody?.toString('utf8') ?? '');
+      const res = new Response(currentMethod, url.href, headers, currentBody);
       const t0 = now();
       const connsBefore = newConns.length;
       const ex = await new Promise<Exchange>((resolve) => {
@@ -390,9 +397,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   const warnedFields = (call: string, promise: ResponsePromise & { warn?: (f: string) => void }): void => {
     promise.warn = (field: string): void => {
       const where = ctx.callSite(3);
-      // Keyed by the call's site, so the end-of-iteration check does not report the same call again.
-      const key = promise.site !== '' ? promise.site : where !== '' ? where : call;
-      ctx.warnOnce(`forgot-await:${key}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
+      // Keyed by where the field was read; the end-of-iteration check skips this promise.
+      promise.warned = true;
+      ctx.warnOnce(`forgot-await-field:${where !== '' ? where : call}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
     };
   };
 

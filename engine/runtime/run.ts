@@ -13,6 +13,7 @@ import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
 import { MODULES } from '../modules/index.ts';
+import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
 import { EngineError, EXIT_CODES, toError } from './errors.ts';
@@ -189,6 +190,7 @@ export function createInstance(args: {
       if (st.aborted === undefined) st.aborted = { reason };
       args.onAbort(reason);
     },
+    awaitSites: { wanted: false, unreported: new Set<string>() },
     failTest: (reason) => {
       if (st.failed === undefined) {
         st.failed = reason;
@@ -360,6 +362,7 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
     exitCode = EXIT_CODES.scriptException;
   }
   evaluate(true);
+  for (const call of inst.host.awaitSites.unreported) logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
   const durationMs = clock.now() - t0;
 
   const summaryData: SummaryData = buildSummaryData({

@@ -36,6 +36,8 @@ export interface VuHost {
   instanceStats(): InstanceStats;
   abortTest(reason: string): void;
   failTest(reason: string): void;
+  /** Forgotten-await bookkeeping shared by the VUs. */
+  readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
 }
 
 const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
@@ -105,6 +107,7 @@ export class Vu implements VirtualUser {
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),
       captureSite: () => host.script.captureSite(),
+      wantSites: () => host.awaitSites.wanted,
       shared: host.shared,
       scriptDir: resolve(host.script.path, '..'),
       instanceStats: () => host.instanceStats(),
@@ -239,9 +242,19 @@ export class Vu implements VirtualUser {
     const list = this.#awaitables;
     if (list.length === 0) return;
     this.#awaitables = [];
+    const sites = this.#host.awaitSites;
     for (const p of list) {
-      if (p.awaited) continue;
-      this.#host.logger.warnOnce(`forgot-await:${p.site === '' ? p.call : p.site}`, forgotAwaitMessage(p.call, p.site, 'its result was never awaited'));
+      if (p.awaited || p.warned) continue;
+      const site = p.site;
+      if (site === '') {
+        // Sites are captured only once a forgotten await was seen (zero cost for correct scripts):
+        // report it with its location from the next call on, or at the end of the run.
+        sites.wanted = true;
+        sites.unreported.add(p.call);
+        continue;
+      }
+      sites.unreported.delete(p.call);
+      this.#host.logger.warnOnce(`forgot-await:${site}`, forgotAwaitMessage(p.call, site, 'its result was never awaited'));
     }
   }
 
