@@ -59,7 +59,7 @@ td.wrap{white-space:normal;word-break:break-all;text-align:left}
 .chart{border:1px solid var(--line);border-radius:6px;padding:6px;min-width:0;break-inside:avoid}.chart h3{margin:2px 4px 6px}
 code{background:var(--card);padding:0 4px;border-radius:4px}
 @media (max-width:600px){main{padding:6px}th,td{padding:3px 5px;font-size:13px}.banner .v{font-size:20px}}
-@media print{.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}main{max-width:none}.chart,table,tr{break-inside:avoid}h2{break-after:avoid}th{position:static}body{font-size:12px}}
+@media print{.tw{overflow:visible}th,td{padding:2px 4px;white-space:normal;font-size:11px}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}main{max-width:none}.chart,table,tr{break-inside:avoid}h2{break-after:avoid}th{position:static}body{font-size:12px}}
 `;
 
 // Runs in the page: draws charts from the inlined data. Kept dependency-free except uPlot.

@@ -368,17 +368,18 @@ export class RunAccumulator {
     const tagsStart = vEnd + B_TAGS.length;
     if (!bytesAt(buf, vEnd, B_TAGS)) return false;
     const tagsEnd = e - 2;
-    // k6 tags hold string values only: the first "}" closes them. Anything after it (a "metadata"
-    // object, or a "}" inside a tag value) goes to the string path.
-    if (buf[tagsStart] === 123) {
-      let close = tagsStart + 1;
-      while (close < e && buf[close] !== 125) close++;
-      if (close + 1 !== tagsEnd) return false;
-    }
     const tLen = tagsEnd - tagsStart;
     let tagset: number;
     if (this.lastTagsId >= 0 && tLen === this.lastTags.length && buf.compare(this.lastTags, 0, tLen, tagsStart, tagsEnd) === 0) tagset = this.lastTagsId;
     else {
+      // k6 tags hold string values only: the first "}" closes them. Anything after it (a "metadata"
+      // object, or a "}" inside a tag value) goes to the string path. (Same bytes as the previous
+      // line passed this check already.)
+      if (buf[tagsStart] === 123) {
+        let close = tagsStart + 1;
+        while (close < e && buf[close] !== 125) close++;
+        if (close + 1 !== tagsEnd) return false;
+      }
       try {
         tagset = this.tagsetOfRaw(latin1(buf, tagsStart, tagsEnd));
       } catch {
