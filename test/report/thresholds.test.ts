@@ -44,3 +44,28 @@ void test('an aggregation the metric type does not have is reported, not passed'
   assert.equal(row.ok, false);
   assert.match(row.problem ?? '', /not an aggregation of trend/);
 });
+
+void test('an interrupted run whose thresholds pass is a warning (exit 0), marked in every output', async () => {
+  const { buildReport } = await import('../../src/report/index.ts');
+  const { readFileSync } = await import('node:fs');
+  const d = tmp();
+  writeFileSync(join(d, 'out.json'), httpRun({ n: 50, latency: () => 5, thresholds: ['p(95)<100'] }));
+  const res = await buildReport({ runDir: d, interrupted: true, historyDir: false });
+  assert.equal(res.verdict, 'warn');
+  assert.equal(res.exitCode, 0);
+  assert.match(readFileSync(join(d, 'report.html'), 'utf8'), /The run was interrupted/);
+  assert.match(readFileSync(join(d, 'summary.md'), 'utf8'), /interrupted/);
+  const plain = await buildReport({ runDir: d, historyDir: false });
+  assert.equal(plain.verdict, 'pass');
+});
+
+void test('k6 verdicts from several segment summary exports combine (a threshold is ok only if ok everywhere)', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'out.json'), httpRun({ n: 20, latency: () => 5 }));
+  writeFileSync(join(d, 'summary-export.0.json'), JSON.stringify({ metrics: { http_req_duration: { thresholds: { 'p(95)<100': false } } } }));
+  writeFileSync(join(d, 'summary-export.1.json'), JSON.stringify({ metrics: { http_req_duration: { thresholds: { 'p(95)<100': true } } } }));
+  const row = (await loadRun(d)).thresholds.find((t) => t.expression === 'p(95)<100');
+  assert.ok(row);
+  assert.equal(row.k6Ok, false, 'crossed in one segment');
+  assert.equal(row.ok, true, 'but not on the merged data');
+});
