@@ -47,3 +47,9 @@ void test('in a run: SharedArray + open() shared and frozen, pending timers keep
   assert.equal(m.timer_fired?.count, 2, 'each VU\'s timer fired before its iteration ended');
   assert.match(run.stderr, /group\(\\"async group\\"\): async functions are not supported \(k6 rejects them too\)/);
 });
+
+void test('a forgotten await in a one-iteration run is still reported once (at the end of the run)', async () => {
+  const run = await runScript('forgot-await-once.js', ['-q', '--no-summary'], {});
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((run.stderr.match(/add await: `await sleep\(0\.01\)`/g) ?? []).length, 1, run.stderr);
+});
