@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPostgres } from './postgres.ts';
 
-test('startPostgres gives a real server that answers queries and stops cleanly', async () => {
+void test('startPostgres gives a real server that answers queries and stops cleanly', async () => {
   const server = await startPostgres();
   try {
     const client = new pg.Client({ connectionString: server.url });

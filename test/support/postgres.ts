@@ -95,9 +95,12 @@ export async function startPostgres(database = 'agentload_test'): Promise<Postgr
         if (pid !== undefined) process.kill(pid, 'SIGINT'); // fast shutdown
         else proc.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+        const outcome = await Promise.race([
+          exited.then(() => 'exited' as const),
+          new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 10_000); }),
+        ]);
         clearTimeout(timer);
-        if (proc.exitCode === null) {
+        if (outcome === 'timeout') {
           if (pid !== undefined) process.kill(pid, 'SIGKILL');
           proc.kill('SIGKILL');
         }
