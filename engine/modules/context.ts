@@ -34,6 +34,11 @@ export interface EngineModuleContext extends ModuleContext {
   iterationInScenario(): number;
   /** Iteration number of this VU across scenarios (`exec.vu.iterationInInstance`). */
   iterationInVu(): number;
+  /**
+   * Fails the running iteration with `error` (an exception in an event handler, as k6 does): the
+   * iteration ends once its pending work settles, the error is logged like a thrown one.
+   */
+  failIteration(error: unknown): void;
   /** `exec.test.fail()`: the run continues, the exit code becomes 110. */
   failTest(reason: string): void;
   /** Registers a promise the script should have awaited; checked when the iteration ends. */

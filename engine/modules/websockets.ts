@@ -22,6 +22,11 @@ interface ByteCounter { countBytes(sent: number, received: number): void }
 function byteCounter(ctx: ModuleContext): ByteCounter | undefined {
   return 'countBytes' in ctx && typeof ctx.countBytes === 'function' ? (ctx as ModuleContext & ByteCounter) : undefined;
 }
+/** The embedded runtime's extra context method: fail the running iteration with an event handler's exception. */
+interface IterationFailer { failIteration(error: unknown): void }
+function iterationFailer(ctx: ModuleContext): IterationFailer | undefined {
+  return 'failIteration' in ctx && typeof ctx.failIteration === 'function' ? (ctx as ModuleContext & IterationFailer) : undefined;
+}
 
 /** The runtime calls a module's `Symbol.for('agentload.close')` export when the VU is closed. */
 const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
@@ -468,7 +473,11 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       if (this.#failure === undefined) {
         const err = toError(e);
         this.#failure = err;
-        ctx.log('error', `WebSocket ${this.url} event handler threw: ${err.stack ?? err.message}`);
+        // Under the engine the iteration fails with the error and the runtime logs it (with source
+        // mapping) once; elsewhere (a bare ModuleContext) it is logged here.
+        const failer = ctx.stage() === 'iteration' ? iterationFailer(ctx) : undefined;
+        if (failer !== undefined) failer.failIteration(err);
+        else ctx.log('error', `WebSocket ${this.url} event handler threw: ${err.stack ?? err.message}`);
       }
       if (this.#readyState !== CLOSED) {
         this.#ws.terminate();

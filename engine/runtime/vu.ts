@@ -60,6 +60,8 @@ export class Vu implements VirtualUser {
   #tags: Tags | undefined;
   readonly #vuTags: Record<string, string>;
   readonly #pending = new Set<Promise<unknown>>();
+  /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
+  #failure: { readonly error: unknown } | undefined;
   #awaitables: AwaitCheck[] = [];
   #sent = 0;
   #received = 0;
@@ -114,6 +116,7 @@ export class Vu implements VirtualUser {
       iterationInScenario: () => this.#currentScenarioIter,
       iterationInVu: () => this.#iterInVu,
       failTest: (reason: string) => { host.failTest(reason); },
+      failIteration: (error: unknown) => { if (this.#stage === 'iteration') this.#failure ??= { error }; },
       trackAwaitable: (p: AwaitCheck) => { this.#awaitables.push(p); },
     };
   }
@@ -295,6 +298,8 @@ export class Vu implements VirtualUser {
       const r = (fn as (d: unknown) => unknown)(this.#data);
       if (isThenable(r)) await r;
       if (this.#pending.size > 0) await this.#drain(it.signal);
+      const failure = this.#failure;
+      if (failure !== undefined) throw failure.error;
       result = it.signal.aborted ? { kind: 'interrupted' } : { kind: 'completed' };
     } catch (e) {
       if (e instanceof TestAbortedError) {
@@ -307,6 +312,7 @@ export class Vu implements VirtualUser {
         result = { kind: 'failed', error: e };
       }
     }
+    this.#failure = undefined;
     this.#reportForgottenAwaits();
     this.#iterInVu++;
     this.#group = '';

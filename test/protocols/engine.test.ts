@@ -93,6 +93,16 @@ void describe('protocol modules through the embedded engine', { timeout: 120_000
     assert.match(output, /add await/);
   });
 
+  void it('an event handler that throws fails its iteration: logged once as a script exception, the run goes on', async () => {
+    const { code, output, points } = await run('ws-handler-throws.js', { WS_URL: wsUrl }, dir);
+    assert.equal(code, 0, output);
+    const logged = output.split('\n').filter((l) => l.includes('boom in onmessage'));
+    assert.equal(logged.length, 2, `one error line per failed iteration:\n${output}`);
+    assert.ok(logged.every((l) => /level=error/.test(l) && /source=stacktrace/.test(l)), `logged as a script exception:\n${logged.join('\n')}`);
+    assert.equal(points.filter((p) => p.metric === 'iterations').length, 2, 'both iterations ended (failed, not interrupted)');
+    assert.equal(points.filter((p) => p.metric === 'ws_sessions').length, 2);
+  });
+
   void it('an iteration interrupted at the end of its scenario closes the sockets it left open (the run ends)', async () => {
     const { code, output, points } = await run('ws-interrupt.js', { WS_URL: wsUrl }, dir);
     assert.equal(code, 0, output);
