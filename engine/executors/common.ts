@@ -7,6 +7,7 @@
 import type { Issue, IterationContext, Sample, VirtualUser } from '../contracts.ts';
 import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration, parseDuration } from '../options/duration.ts';
+import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
 import type { ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
 
 export const DEFAULT_GRACEFUL_STOP = 30_000;
@@ -306,6 +307,81 @@ export interface IterationOutcome {
 }
 
 /**
+ * One iteration's interruption: a flag set when the scenario's stop signal aborts while the
+ * iteration runs. The iteration's AbortSignal is built only when something asks for it (most
+ * iterations never do: the engine's modules use add/delete), so an iteration costs no
+ * AbortController and no listener on the shared stop signal.
+ */
+class Interruption implements IterationInterruption {
+  aborted = false;
+  reason: unknown = undefined;
+  #ctl: AbortController | undefined;
+  #hooks: Set<Interruptible> | undefined;
+  /** Wakes runIteration's wait (set while it waits). */
+  wake: (() => void) | undefined;
+
+  get signal(): AbortSignal {
+    let ctl = this.#ctl;
+    if (ctl === undefined) {
+      ctl = new AbortController();
+      if (this.aborted) ctl.abort(this.reason);
+      this.#ctl = ctl;
+    }
+    return ctl.signal;
+  }
+
+  add(h: Interruptible): void {
+    (this.#hooks ??= new Set()).add(h);
+  }
+
+  delete(h: Interruptible): void {
+    this.#hooks?.delete(h);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#ctl?.abort(reason);
+    const hooks = this.#hooks;
+    if (hooks !== undefined) {
+      this.#hooks = undefined;
+      for (const h of hooks) h.interrupt(reason);
+    }
+    this.wake?.();
+  }
+}
+
+/** Running iterations per stop signal; one 'abort' listener per signal interrupts them all. */
+const runningBySignal = new WeakMap<AbortSignal, Set<Interruption>>();
+
+function runningOn(stop: AbortSignal): Set<Interruption> {
+  let set = runningBySignal.get(stop);
+  if (set === undefined) {
+    const running = new Set<Interruption>();
+    set = running;
+    runningBySignal.set(stop, running);
+    stop.addEventListener('abort', () => {
+      for (const it of running) it.abort(stop.reason);
+      running.clear();
+    }, { once: true });
+  }
+  return set;
+}
+
+/** The `scenario` part of iteration contexts, one object per scenario run (keyed by its progress function). */
+const scenarioInfos = new WeakMap<() => number, IterationContext['scenario']>();
+
+function scenarioInfo(cfg: ScenarioConfig, progress: () => number, startedAt: number): IterationContext['scenario'] {
+  let info = scenarioInfos.get(progress);
+  if (info === undefined || info.startTime !== startedAt || info.name !== cfg.name) {
+    info = { name: cfg.name, executor: cfg.executor, exec: cfg.exec, tags: cfg.tags, env: cfg.env, startTime: startedAt, progress };
+    scenarioInfos.set(progress, info);
+  }
+  return info;
+}
+
+/**
  * Runs one iteration on `vu`. Interrupted (not counted as complete) when `stop` aborts before
  * the iteration ends; failed iterations count as complete, like k6.
  */
@@ -318,16 +394,17 @@ export async function runIteration(
   progress: () => number,
   startedAt: number,
 ): Promise<IterationOutcome> {
-  const ctl = new AbortController();
-  const onStop = (): void => ctl.abort(stop.reason);
-  if (stop.aborted) ctl.abort(stop.reason);
-  else stop.addEventListener('abort', onStop, { once: true });
+  const intr = new Interruption();
+  const running = runningOn(stop);
+  if (stop.aborted) intr.abort(stop.reason);
+  else running.add(intr);
   const [iterationInInstance, iterationInTest] = counter.next();
-  const ctx: IterationContext = {
-    scenario: { name: cfg.name, executor: cfg.executor, exec: cfg.exec, tags: cfg.tags, env: cfg.env, startTime: startedAt, progress },
+  const ctx: EngineIterationContext = {
+    scenario: scenarioInfo(cfg, progress, startedAt),
     iterationInInstance,
     iterationInTest,
-    signal: ctl.signal,
+    get signal() { return intr.signal; },
+    interruption: intr,
   };
   let run: Promise<unknown>;
   try {
@@ -339,9 +416,15 @@ export async function runIteration(
     () => undefined,
     () => undefined,
   );
-  await Promise.race([settled, aborted(ctl.signal)]);
-  stop.removeEventListener('abort', onStop);
-  const interrupted = ctl.signal.aborted;
+  if (!intr.aborted) {
+    await new Promise<void>((resolve) => {
+      intr.wake = resolve;
+      void settled.then(resolve);
+    });
+  }
+  intr.wake = undefined;
+  running.delete(intr);
+  const interrupted = intr.aborted;
   if (interrupted) rt.stats.interrupted++;
   else rt.stats.completed++;
   return { interrupted, settled };

@@ -2,7 +2,28 @@
  * What the embedded engine's own modules get beyond contracts.ts ModuleContext. The runtime
  * implements it for every VU; protocol modules written against ModuleContext work unchanged.
  */
-import type { ModuleContext } from '../contracts.ts';
+import type { IterationContext, ModuleContext } from '../contracts.ts';
+
+/** Something in flight that the running iteration's interruption must stop (an HTTP exchange). */
+export interface Interruptible {
+  interrupt(reason: unknown): void;
+}
+
+/**
+ * The running iteration's interruption, cheaper than listening on its AbortSignal: a flag plus
+ * the set of in-flight work to stop. Interrupted exactly when the iteration's signal aborts.
+ */
+export interface IterationInterruption {
+  readonly aborted: boolean;
+  /** `h.interrupt(reason)` is called once if the iteration is interrupted while `h` is registered. */
+  add(h: Interruptible): void;
+  delete(h: Interruptible): void;
+}
+
+/** An IterationContext from the engine's executors: `interruption` mirrors `signal` without building it. */
+export interface EngineIterationContext extends IterationContext {
+  readonly interruption?: IterationInterruption;
+}
 
 /** Per-instance numbers for `exec.instance`. */
 export interface InstanceStats {
@@ -43,6 +64,8 @@ export interface EngineModuleContext extends ModuleContext {
   failTest(reason: string): void;
   /** Registers a promise the script should have awaited; checked when the iteration ends. */
   trackAwaitable(p: AwaitCheck): void;
+  /** The running iteration's interruption (undefined outside iterations), see IterationInterruption. */
+  iterationInterruption(): IterationInterruption | undefined;
 }
 
 /** A promise that knows whether the script awaited it (called `then`). */

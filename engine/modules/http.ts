@@ -10,7 +10,7 @@ import { Agent, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, forgotAwaitMessage } from './awaitable.ts';
-import type { EngineModuleContext } from './context.ts';
+import type { EngineModuleContext, Interruptible, IterationInterruption } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ModuleUsageError } from './k6.ts';
 
@@ -148,15 +148,29 @@ for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_cod
 
 interface ConnInfo { connecting: number; tls: number; end: number }
 
-/** One request on undici's handler API, measured. */
-class Exchange implements Dispatcher.DispatchHandler {
+function interruptedError(): Error {
+  return Object.assign(new Error('request interrupted'), { code: 'interrupted' });
+}
+
+function timeOut(ex: Exchange): void {
+  ex.abort(Object.assign(new Error('request timeout'), { code: 'request-timeout' }));
+}
+
+/** One request on undici's handler API, measured; settles `resolve` once with itself. */
+class Exchange implements Dispatcher.DispatchHandler, Interruptible {
   tConnect = 0; tSent = 0; tFirst = 0; tHeaders = 0; tEnd = 0;
   status = 0; statusText = ''; rawHeaders: Buffer[] = [];
   chunks: Buffer[] = []; received = 0;
   abortFn: ((e: Error) => void) | undefined;
   pendingAbort: Error | undefined;
   error: Error | undefined;
-  constructor(readonly now: () => number, readonly keepBody: boolean, readonly done: (err?: Error) => void) {}
+  timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(
+    readonly now: () => number,
+    readonly keepBody: boolean,
+    readonly resolve: (ex: Exchange) => void,
+    readonly intr: IterationInterruption | undefined,
+  ) {}
   onConnect(abort: (err?: Error) => void): void {
     this.tConnect = this.now();
     this.abortFn = abort;
@@ -177,9 +191,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.keepBody) this.chunks.push(chunk);
     return true;
   }
-  onComplete(): void { this.tEnd = this.now(); this.done(); }
+  onComplete(): void { this.tEnd = this.now(); this.done(undefined); }
   onError(err: Error): void { this.fail(err); }
   fail(err: Error): void { this.tEnd = this.now(); this.done(err); }
+  done(err: Error | undefined): void {
+    clearTimeout(this.timer);
+    this.intr?.delete(this);
+    this.error = err;
+    this.resolve(this);
+  }
+  interrupt(): void { this.abort(interruptedError()); }
   abort(err: Error): void {
     if (this.abortFn !== undefined) this.abortFn(err);
     else this.pendingAbort = err;
@@ -272,7 +293,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     let currentUrl = urlText;
     let currentMethod = method;
     let currentBody = payload;
-    const signal = ctx.iterationSignal();
+    const intr = ctx.iterationInterruption();
 
     for (;;) {
       let url: URL;
@@ -286,17 +307,11 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       const t0 = now();
       const connsBefore = newConns.length;
       const ex = await new Promise<Exchange>((resolve) => {
-        const onAbort = (): void => { exch.abort(Object.assign(new Error('request interrupted'), { code: 'interrupted' })); };
-        const exch: Exchange = new Exchange(now, responseType !== 'none', (e) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          exch.error = e;
-          resolve(exch);
-        });
-        const timer = setTimeout(() => { exch.abort(Object.assign(new Error('request timeout'), { code: 'request-timeout' })); }, timeout);
-        if (signal !== undefined) {
-          if (signal.aborted) { onAbort(); }
-          signal.addEventListener('abort', onAbort, { once: true });
+        const exch: Exchange = new Exchange(now, responseType !== 'none', resolve, intr);
+        exch.timer = setTimeout(timeOut, timeout, exch);
+        if (intr !== undefined) {
+          if (intr.aborted) exch.interrupt();
+          else intr.add(exch);
         }
         try {
           agent.dispatch({

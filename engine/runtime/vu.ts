@@ -9,7 +9,7 @@ import type { Options } from 'k6/options';
 import type {
   Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
 } from '../contracts.ts';
-import type { AwaitCheck, EngineModuleContext, InstanceStats } from '../modules/context.ts';
+import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceStats, Interruptible, IterationInterruption } from '../modules/context.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
 import { formatScriptException, type CompiledScript, type ScriptInstance } from './loader.ts';
@@ -46,6 +46,25 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
+/** An IterationInterruption over a plain AbortSignal (iterations not started by the engine's executors). */
+function interruptionOf(signal: AbortSignal): IterationInterruption {
+  const listeners = new Map<Interruptible, () => void>();
+  return {
+    get aborted() { return signal.aborted; },
+    add(h) {
+      const l = (): void => { listeners.delete(h); h.interrupt(signal.reason); };
+      listeners.set(h, l);
+      signal.addEventListener('abort', l, { once: true });
+    },
+    delete(h) {
+      const l = listeners.get(h);
+      if (l === undefined) return;
+      listeners.delete(h);
+      signal.removeEventListener('abort', l);
+    },
+  };
+}
+
 function formatArgs(args: unknown[]): string {
   return args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
 }
@@ -56,6 +75,7 @@ export class Vu implements VirtualUser {
   readonly #host: VuHost;
   #stage: Stage = 'init';
   #iteration: IterationContext | undefined;
+  #interruption: IterationInterruption | undefined;
   #group = '';
   #tags: Tags | undefined;
   readonly #vuTags: Record<string, string>;
@@ -92,6 +112,7 @@ export class Vu implements VirtualUser {
       emit: (samples: readonly Sample[]) => { host.sink.add(samples); },
       currentTags: () => this.#currentTags(),
       iterationSignal: () => this.#iteration?.signal,
+      iterationInterruption: () => this.#interruption,
       trackPending: (work: Promise<unknown>) => { this.#track(work); },
       clock,
       env: this.#env,
@@ -209,6 +230,7 @@ export class Vu implements VirtualUser {
     if (typeof fn !== 'function') return undefined;
     this.#stage = stage;
     this.#iteration = undefined;
+    this.#interruption = undefined;
     this.#group = '';
     this.#tags = undefined;
     try {
@@ -277,6 +299,8 @@ export class Vu implements VirtualUser {
     const fn = inst?.exports[it.scenario.exec];
     this.#stage = 'iteration';
     this.#iteration = it;
+    const intr = (it as EngineIterationContext).interruption ?? interruptionOf(it.signal);
+    this.#interruption = intr;
     this.#group = '';
     this.#tags = undefined;
     const sc = it.scenario.name;
@@ -300,12 +324,12 @@ export class Vu implements VirtualUser {
       if (this.#pending.size > 0) await this.#drain(it.signal);
       const failure = this.#failure;
       if (failure !== undefined) throw failure.error;
-      result = it.signal.aborted ? { kind: 'interrupted' } : { kind: 'completed' };
+      result = intr.aborted ? { kind: 'interrupted' } : { kind: 'completed' };
     } catch (e) {
       if (e instanceof TestAbortedError) {
         host.abortTest(e.reason);
         result = { kind: 'interrupted' };
-      } else if (it.signal.aborted) {
+      } else if (intr.aborted) {
         result = { kind: 'interrupted' };
       } else {
         host.logger.log('error', formatScriptException(host.script, e), { executor: it.scenario.executor, scenario: sc, source: 'stacktrace' });
@@ -327,6 +351,7 @@ export class Vu implements VirtualUser {
       ]);
     }
     this.#iteration = undefined;
+    this.#interruption = undefined;
     this.#tags = undefined;
     return result;
   }
