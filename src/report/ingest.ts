@@ -58,6 +58,9 @@ const B_METRIC = Buffer.from('{"metric":"', 'latin1');
 const B_HEAD = Buffer.from(',"type":"Point","data":{"time":"', 'latin1');
 const B_VALUE = Buffer.from(',"value":', 'latin1');
 const B_TAGS = Buffer.from(',"tags":', 'latin1');
+const B_HEAD_LEN = B_HEAD.length;
+const B_VALUE_LEN = B_VALUE.length;
+const B_TAGS_LEN = B_TAGS.length;
 
 export class RunAccumulator {
   readonly metrics = new Map<string, MetricDef>();
@@ -100,6 +103,9 @@ export class RunAccumulator {
       this.rawCache = new Map();
       this.lastRawId = -1;
       this.lastTagsId = -1;
+      this.tagBytes = new Map();
+      this.tagBytesSize = 0;
+      this.prevTagsLen = -1;
     }
   }
 
@@ -272,7 +278,12 @@ export class RunAccumulator {
   private nameAt(buf: Buffer, from: number, to: number): string {
     let h = 2166136261;
     for (let i = from; i < to; i++) h = Math.imul(h ^ (buf[i] ?? 0), 16777619);
-    h = (h ^ (to - from)) >>> 0;
+    return this.nameHashed(buf, from, to, h);
+  }
+
+  /** nameAt with the FNV-1a hash of the bytes already computed (by a scan that found `to`). */
+  private nameHashed(buf: Buffer, from: number, to: number, hash: number): string {
+    const h = (hash ^ (to - from)) >>> 0;
     const list = this.names.get(h);
     if (list)
       for (const c of list) if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) return c.name;
@@ -281,6 +292,175 @@ export class RunAccumulator {
     if (list) list.push(entry);
     else if (this.names.size < 10000) this.names.set(h, [entry]);
     return name;
+  }
+
+  /** Raw tag bytes (a fresh copy) → tag set id, keyed by FNV-1a hash of the bytes ^ length. */
+  private tagBytes = new Map<number, { bytes: Buffer; id: number }[]>();
+  private tagBytesSize = 0;
+  /** The previous fast-path line's tag bytes: prevTags[0, prevTagsLen). */
+  private prevTags = Buffer.alloc(512);
+  private prevTagsLen = -1;
+  private prevTagsId = -1;
+
+  /**
+   * The fastest path, for lines that are in k6's fixed layout AND share the time's second (and zone)
+   * with the line before: one pass over the bytes from `s`, without looking for the newline first
+   * (the line must end `}}\n` right after the tags, which proves where it ends). Tags are compared
+   * with the previous line's bytes, then looked up by a hash of their bytes: no string is made
+   * unless a tag set is new. Returns the start of the next line, or -1 when this line is not for
+   * this path (then lineBytes/line take it, exactly as before).
+   */
+  private fastLine(buf: Buffer, s: number, lim: number, info: FileInfo): number {
+    // lim: the chunk's last newline. Reads stay at or before it (a read past a typed array's end
+    // would deoptimise this function): every fixed compare and scan below stops at the line's own
+    // newline at the latest, and the one read at a computed offset is checked against lim.
+    if (!this.lastPrefixOk || s + 64 > lim) return -1;
+    for (let k = 0; k < 11; k++) if (buf[s + k] !== B_METRIC[k]) return -1;
+    // metric name: find its end and hash it in one pass (an escape goes to the other paths)
+    let i = s + 11;
+    let h = 2166136261;
+    for (;;) {
+      const c = buf[i] ?? 10;
+      if (c === 34) break;
+      if (c === 92 || c === 10) return -1;
+      h = Math.imul(h ^ c, 16777619);
+      i++;
+    }
+    const nameEnd = i;
+    i++;
+    for (let k = 0; k < B_HEAD_LEN; k++) if (buf[i + k] !== B_HEAD[k]) return -1;
+    i += B_HEAD_LEN;
+    // time: same second as the previous line (bytes), then the fraction, then the same zone
+    const pre = this.lastPrefix;
+    for (let k = 0; k < 19; k++) if (buf[i + k] !== pre[k]) return -1;
+    i += 19;
+    let frac = 0;
+    if (buf[i] === 46) {
+      i++;
+      let scale = 0.1;
+      for (;;) {
+        const c = buf[i] ?? 0;
+        if (c < 48 || c > 57) break;
+        frac += (c - 48) * scale;
+        scale /= 10;
+        i++;
+      }
+    }
+    const tz = this.lastTz;
+    const tzLen = tz.length;
+    for (let k = 0; k < tzLen; k++) if (buf[i + k] !== tz[k]) return -1;
+    i += tzLen;
+    if (buf[i] !== 34) return -1;
+    i++;
+    for (let k = 0; k < B_VALUE_LEN; k++) if (buf[i + k] !== B_VALUE[k]) return -1;
+    i += B_VALUE_LEN;
+    // value: the plain ≤ 15-digit form exactly as in lineBytes; longer or exponent forms by Number()
+    const vStart = i;
+    const neg = buf[i] === 45;
+    if (neg) i++;
+    let mant = 0;
+    let digits = 0;
+    let dec = 0;
+    for (;;) {
+      const c = buf[i] ?? 0;
+      if (c < 48 || c > 57) break;
+      mant = mant * 10 + (c - 48);
+      digits++;
+      i++;
+    }
+    if (buf[i] === 46) {
+      i++;
+      for (;;) {
+        const c = buf[i] ?? 0;
+        if (c < 48 || c > 57) break;
+        mant = mant * 10 + (c - 48);
+        digits++;
+        dec++;
+        i++;
+      }
+    }
+    let value: number;
+    if (buf[i] === 44 && digits > 0 && digits <= 15) {
+      const q = mant / (POW10[dec] ?? 1);
+      value = neg ? -q : q;
+    } else {
+      while (buf[i] !== 44 && buf[i] !== 10) i++;
+      value = Number(latin1(buf, vStart, i));
+      if (Number.isNaN(value) || i === vStart) return -1;
+    }
+    for (let k = 0; k < B_TAGS_LEN; k++) if (buf[i + k] !== B_TAGS[k]) return -1;
+    const tagsStart = i + B_TAGS_LEN;
+    // tags: the previous line's bytes followed by `}}\n` (the line ends right there) ...
+    let tagset: number;
+    let next: number;
+    const pl = this.prevTagsLen;
+    const pt = this.prevTags;
+    let same = pl >= 0 && tagsStart + pl + 2 <= lim && buf[tagsStart + pl] === 125 && buf[tagsStart + pl + 1] === 125 && buf[tagsStart + pl + 2] === 10;
+    if (same) {
+      for (let k = 0; k < pl; k++)
+        if (buf[tagsStart + k] !== pt[k]) {
+          same = false;
+          break;
+        }
+    }
+    if (same) {
+      tagset = this.prevTagsId;
+      next = tagsStart + pl + 3;
+    } else {
+      // ... or up to the first "}" (k6 tag values are strings; a "}" inside one, or a "metadata"
+      // object after the tags, fails the `}}\n` check and goes to the other paths)
+      let j = tagsStart;
+      let th = 2166136261;
+      for (;;) {
+        const c = buf[j] ?? 10;
+        if (c === 125) break;
+        if (c === 10) return -1;
+        th = Math.imul(th ^ c, 16777619);
+        j++;
+      }
+      j++; // past the "}" that closes the tags (or the "null}" form's first "}")
+      if (buf[tagsStart] === 110 /* n */) j--; // tags:null → `null` then `}}\n`
+      if (buf[j] !== 125 || buf[j + 1] !== 125 || buf[j + 2] !== 10) return -1;
+      const len = j - tagsStart;
+      const key = (Math.imul(th, 16777619) ^ len) >>> 0;
+      const list = this.tagBytes.get(key);
+      let hit = -1;
+      if (list)
+        for (const c of list)
+          if (c.bytes.length === len && buf.compare(c.bytes, 0, len, tagsStart, j) === 0) {
+            hit = c.id;
+            break;
+          }
+      if (hit < 0) {
+        try {
+          hit = this.tagsetOfRaw(latin1(buf, tagsStart, j));
+        } catch {
+          return -1;
+        }
+        if (this.tagBytesSize >= RAW_CACHE_LIMIT) {
+          this.tagBytes = new Map();
+          this.tagBytesSize = 0;
+        }
+        const entry = { bytes: Buffer.from(buf.subarray(tagsStart, j)), id: hit };
+        const l2 = this.tagBytes.get(key);
+        if (l2) l2.push(entry);
+        else this.tagBytes.set(key, [entry]);
+        this.tagBytesSize++;
+      }
+      tagset = hit;
+      if (len > this.prevTags.length) this.prevTags = Buffer.alloc(Math.max(len, this.prevTags.length * 2));
+      buf.copy(this.prevTags, 0, tagsStart, j);
+      this.prevTagsLen = len;
+      this.prevTagsId = hit;
+      next = j + 3;
+    }
+    const time = this.lastBase + frac * 1000;
+    info.lines++;
+    this.point(this.nameHashed(buf, s + 11, nameEnd, h), time, value, tagset);
+    info.points++;
+    if (time < info.firstTime) info.firstTime = time;
+    if (time > info.lastTime) info.lastTime = time;
+    return next;
   }
 
   /**
@@ -510,7 +690,13 @@ export class RunAccumulator {
         if (joined.length > 0 && !this.lineBytes(joined, 0, joined.length, info) && !this.line(latin1(joined, 0, joined.length), info)) info.badLines++;
         start = nl + 1;
       }
+      const lim = chunk.lastIndexOf(10);
       for (;;) {
+        const next = this.fastLine(chunk, start, lim, info);
+        if (next >= 0) {
+          start = next;
+          continue;
+        }
         const nl = chunk.indexOf(10, start);
         if (nl < 0) break;
         if (nl > start && !this.lineBytes(chunk, start, nl, info) && !this.line(latin1(chunk, start, nl), info)) info.badLines++;
