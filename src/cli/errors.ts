@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'k6-failed-to-start'
   | 'cloud-needs-target'
   | 'engine-missing'
-  | 'target-failed';
+  | 'target-failed'
+  | 'invalid-soak-budget';
 
 export class AgentloadError extends Error {
   readonly code: ErrorCode;

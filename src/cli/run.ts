@@ -20,6 +20,7 @@ import { loadEngine, loadReport, loadSlackSink, loadTarget, type EngineModule, t
 import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { soakBudgetFor } from '../run/soak-budget.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -133,6 +134,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
 
   // 1. Where the load goes: refuse before anything else happens.
   checkTargetHosts(env);
+  const soakBudget = soakBudgetFor(name, env);
   if (parsed.options.cloud && (env.BASE_URL ?? '') === '') {
     throw new AgentloadError(
       'cloud-needs-target',
@@ -336,6 +338,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         runDir,
         ...(parsed.options.baseline !== undefined ? { baseline: resolve(io.cwd, parsed.options.baseline) } : {}),
         interrupted: state.interrupted,
+        ...(soakBudget !== undefined ? { profile: soakBudget } : {}),
       });
       report = { verdict: built.verdict, exitCode: built.exitCode, files: built.files.map((f) => relative(runDir, resolve(runDir, f))) };
       if (engineExitCode === EXIT_CODES.ok) exitCode = built.exitCode;

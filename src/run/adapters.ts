@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import type { SoakBudget } from '../report/types.ts';
 
 export interface EngineRunInput {
   readonly script: string;
@@ -59,7 +60,7 @@ export interface ReportResult {
 }
 
 export interface ReportModule {
-  readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean }) => Promise<ReportResult>;
+  readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
 }
 
 export interface SlackSink {
