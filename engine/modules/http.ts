@@ -65,6 +65,34 @@ function canonical(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 }
 
+/** Bounded memo: a Map that starts over when it holds `max` entries (hot keys come back at once). */
+class Memo<V> {
+  readonly #map = new Map<string, V>();
+  constructor(readonly max: number) {}
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+  set(key: string, value: V): V {
+    if (this.#map.size >= this.max) this.#map.clear();
+    this.#map.set(key, value);
+    return value;
+  }
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+/** Response header name as received (latin1) → canonical name, shared by every VU. */
+const headerNames = new Memo<string>(1024);
+
+function canonicalHeader(raw: Buffer | undefined): string {
+  const text = raw === undefined ? '' : raw.toString('latin1');
+  return headerNames.get(text) ?? headerNames.set(text, canonical(text.toLowerCase()));
+}
+
+/** What a request needs of its URL, parsed once per distinct URL text. */
+interface ParsedUrl { readonly href: string; readonly origin: string; readonly path: string; readonly url: URL }
+
 function parseDuration(v: string | number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v === 'number') return v;
@@ -249,6 +277,33 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     if (sent !== 0 || received !== 0) ctx.countBytes(sent, received);
   };
 
+  const urls = new Memo<ParsedUrl>(256);
+  // Request tags, shared by the requests that have the same ones (keyed below), per base tags object.
+  const tagSets = new Memo<Tags>(256);
+  let tagBase: Tags | undefined;
+  function requestTags(base: Tags, res: Response, method: string, urlTag: string, name: string, expected: boolean | undefined, extra: Record<string, string> | undefined): Tags {
+    const cacheable = extra === undefined;
+    let key = '';
+    if (cacheable) {
+      if (base !== tagBase) { tagSets.clear(); tagBase = base; }
+      key = `${String(res.status)}\u0000${method}\u0000${urlTag}\u0000${name}\u0000${res.error}\u0000${String(res.error_code)}\u0000${String(expected)}`;
+      const hit = tagSets.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const tags: Record<string, string> = { ...base };
+    tags.proto = res.status === 0 ? '' : 'HTTP/1.1';
+    tags.status = String(res.status);
+    tags.method = method;
+    tags.url = urlTag;
+    tags.name = name;
+    if (res.error !== '') tags.error = res.error;
+    if (res.error_code !== 0) tags.error_code = String(res.error_code);
+    if (expected !== undefined) tags.expected_response = String(expected);
+    if (extra !== undefined) Object.assign(tags, extra);
+    const t = Object.freeze(tags);
+    return cacheable ? tagSets.set(key, t) : t;
+  }
+
   let responseCallback: ResponseCallback | null = expectedStatuses({ min: 200, max: 399 });
   const userAgent = (): string => {
     const ua = ctx.options().userAgent;
@@ -296,13 +351,18 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const intr = ctx.iterationInterruption();
 
     for (;;) {
-      let url: URL;
-      try {
-        url = new URL(currentUrl);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${url.protocol.replace(':', '')}"`);
-      } catch (e) {
-        throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(currentUrl)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+      let parsed = urls.get(currentUrl);
+      if (parsed === undefined) {
+        let u: URL;
+        try {
+          u = new URL(currentUrl);
+          if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${u.protocol.replace(':', '')}"`);
+        } catch (e) {
+          throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(currentUrl)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+        }
+        parsed = urls.set(currentUrl, { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u });
       }
+      const url = parsed;
       const res = new Response(currentMethod, url.href, headers, currentBody);
       const t0 = now();
       const connsBefore = newConns.length;
@@ -315,7 +375,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         }
         try {
           agent.dispatch({
-            origin: url.origin, path: url.pathname + url.search, method: currentMethod,
+            origin: url.origin, path: url.path, method: currentMethod,
             headers, body: currentBody ?? null, headersTimeout: 0, bodyTimeout: 0,
           }, exch);
         } catch (e) {
@@ -350,7 +410,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         res.status = ex.status;
         res.status_text = `${ex.status} ${ex.statusText}`;
         for (let i = 0; i + 1 < ex.rawHeaders.length; i += 2) {
-          const k = canonical((ex.rawHeaders[i] ?? '').toString('latin1').toLowerCase());
+          const k = canonicalHeader(ex.rawHeaders[i]);
           const v = (ex.rawHeaders[i + 1] ?? '').toString('latin1');
           const prev = res.headers[k];
           res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
@@ -362,21 +422,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         if (ex.status >= 400) res.error_code = 1000 + ex.status;
       }
       // Samples.
-      const tags: Record<string, string> = { ...ctx.currentTags() };
-      tags.proto = res.status === 0 ? '' : 'HTTP/1.1';
-      tags.status = String(res.status);
-      tags.method = currentMethod;
-      tags.url = url.href === `${url.origin}/` && !urlText.endsWith('/') ? urlText : url.href;
-      tags.name = nameFromUrlObj ?? tags.url;
-      if (res.error !== '') tags.error = res.error;
-      if (res.error_code !== 0) tags.error_code = String(res.error_code);
-      let expected: boolean | undefined;
-      if (cb !== null) {
-        expected = cb.__expected(res.status);
-        tags.expected_response = String(expected);
-      }
-      if (p.tags !== undefined) Object.assign(tags, p.tags);
-      const frozen: Tags = tags;
+      const urlTag = url.href === `${url.origin}/` && !urlText.endsWith('/') ? urlText : url.href;
+      const expected = cb === null ? undefined : cb.__expected(res.status);
+      const frozen = requestTags(ctx.currentTags(), res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
       const time = clock.wallNow();
       const samples: Sample[] = [
         { metric: METRICS.reqs, time, value: 1, tags: frozen },
@@ -398,7 +446,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
           return res;
         }
         redirectsLeft--;
-        currentUrl = new URL(location, url).href;
+        currentUrl = new URL(location, url.url).href;
         if (res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST')) {
           currentMethod = 'GET';
           currentBody = undefined;

@@ -78,6 +78,9 @@ export class Vu implements VirtualUser {
   #interruption: IterationInterruption | undefined;
   #group = '';
   #tags: Tags | undefined;
+  /** What #tags was last built from: rebuilt only when one of these changed. */
+  #tagsMemo: { run: Tags; scenario: IterationContext['scenario'] | undefined; group: string; version: number; tags: Tags } | undefined;
+  #vuTagsVersion = 0;
   readonly #vuTags: Record<string, string>;
   readonly #pending = new Set<Promise<unknown>>();
   /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
@@ -101,7 +104,7 @@ export class Vu implements VirtualUser {
     this.idInTest = idInTest;
     this.idInInstance = idInInstance;
     this.#env = { ...host.env };
-    const invalidate = (): void => { this.#tags = undefined; };
+    const invalidate = (): void => { this.#tags = undefined; this.#vuTagsVersion++; };
     this.#vuTags = new Proxy<Record<string, string>>({}, {
       set: (t, k, v) => { Reflect.set(t, k, String(v)); invalidate(); return true; },
       deleteProperty: (t, k) => { Reflect.deleteProperty(t, k); invalidate(); return true; },
@@ -149,16 +152,25 @@ export class Vu implements VirtualUser {
   #currentTags(): Tags {
     let t = this.#tags;
     if (t !== undefined) return t;
+    const run = this.#host.runTags();
     const it = this.#iteration;
-    const tags: Record<string, string> = { ...this.#host.runTags() };
-    if (it !== undefined) {
-      Object.assign(tags, it.scenario.tags);
-      tags.scenario = it.scenario.name;
+    const scenario = it?.scenario;
+    const group = this.#group;
+    const memo = this.#tagsMemo;
+    if (memo !== undefined && memo.run === run && memo.scenario === scenario && memo.group === group && memo.version === this.#vuTagsVersion) {
+      this.#tags = memo.tags;
+      return memo.tags;
+    }
+    const tags: Record<string, string> = { ...run };
+    if (scenario !== undefined) {
+      Object.assign(tags, scenario.tags);
+      tags.scenario = scenario.name;
     }
     Object.assign(tags, this.#vuTags);
-    tags.group = this.#group;
+    tags.group = group;
     t = Object.freeze(tags);
     this.#tags = t;
+    this.#tagsMemo = { run, scenario, group, version: this.#vuTagsVersion, tags: t };
     return t;
   }
 
