@@ -21,6 +21,7 @@ import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames,
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
+import { bundledTargetEnv } from '../run/target-env.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -258,13 +259,18 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         env.SLACK_SIGNING_SECRET = randomBytes(24).toString('hex');
         setByToolkit.push('SLACK_SIGNING_SECRET');
       }
+      // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
+      const targetEnv = bundledTargetEnv(env);
       if (name === 'db' && (env.DB_DSN ?? '') === '') {
         scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
         env.DB_DSN = join(scratchDir, 'db.sqlite');
         setByToolkit.push('DB_DSN');
+        // The platform keeps its data in the same SQLite file, so the scenario queries its seeded knowledge graph.
+        if ((env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' && targetEnv.DATABASE_URL === undefined && targetEnv.SQLITE_PATH === undefined) {
+          targetEnv.SQLITE_PATH = env.DB_DSN;
+        }
       }
       const targetModule = await loadTarget(io.root);
-      const targetEnv: Record<string, string> = { ...env };
       if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
       try {
         target = await targetModule.startTarget({ host: '127.0.0.1', port: 0, env: targetEnv });
