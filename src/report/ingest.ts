@@ -61,6 +61,9 @@ const B_TAGS = Buffer.from(',"tags":', 'latin1');
 const B_HEAD_LEN = B_HEAD.length;
 const B_VALUE_LEN = B_VALUE.length;
 const B_TAGS_LEN = B_TAGS.length;
+/** B_HEAD as little-endian 32-bit words (its length is a multiple of 4), compared 4 bytes at a time. */
+const HEAD32 = Array.from({ length: B_HEAD_LEN >> 2 }, (_, k) => B_HEAD.readInt32LE(k * 4));
+if (B_HEAD_LEN % 4 !== 0) throw new Error('B_HEAD length must be a multiple of 4');
 
 export class RunAccumulator {
   readonly metrics = new Map<string, MetricDef>();
@@ -266,6 +269,7 @@ export class RunAccumulator {
   }
 
   private lastPrefix = Buffer.alloc(19);
+  private readonly lastPrefixView = viewOf(this.lastPrefix);
   private lastPrefixOk = false;
   private lastTz = Buffer.alloc(0);
   private lastBase = 0;
@@ -299,6 +303,7 @@ export class RunAccumulator {
   private tagBytesSize = 0;
   /** The previous fast-path line's tag bytes: prevTags[0, prevTagsLen). */
   private prevTags = Buffer.alloc(512);
+  private prevTagsView = viewOf(this.prevTags);
   private prevTagsLen = -1;
   private prevTagsId = -1;
 
@@ -310,7 +315,7 @@ export class RunAccumulator {
    * unless a tag set is new. Returns the start of the next line, or -1 when this line is not for
    * this path (then lineBytes/line take it, exactly as before).
    */
-  private fastLine(buf: Buffer, s: number, lim: number, info: FileInfo): number {
+  private fastLine(buf: Buffer, dv: DataView, s: number, lim: number, info: FileInfo): number {
     // lim: the chunk's last newline. Reads stay at or before it (a read past a typed array's end
     // would deoptimise this function): every fixed compare and scan below stops at the line's own
     // newline at the latest, and the one read at a computed offset is checked against lim.
@@ -328,11 +333,15 @@ export class RunAccumulator {
     }
     const nameEnd = i;
     i++;
-    for (let k = 0; k < B_HEAD_LEN; k++) if (buf[i + k] !== B_HEAD[k]) return -1;
+    // 4 bytes at a time through `dv` (a view on buf): word reads are checked against lim first
+    if (i + B_HEAD_LEN + 20 > lim) return -1;
+    for (let k = 0; k < HEAD32.length; k++) if (dv.getInt32(i + 4 * k, true) !== HEAD32[k]) return -1;
     i += B_HEAD_LEN;
     // time: same second as the previous line (bytes), then the fraction, then the same zone
     const pre = this.lastPrefix;
-    for (let k = 0; k < 19; k++) if (buf[i + k] !== pre[k]) return -1;
+    const pv = this.lastPrefixView;
+    if (dv.getInt32(i, true) !== pv.getInt32(0, true) || dv.getInt32(i + 4, true) !== pv.getInt32(4, true) || dv.getInt32(i + 8, true) !== pv.getInt32(8, true) || dv.getInt32(i + 12, true) !== pv.getInt32(12, true)) return -1;
+    if (buf[i + 16] !== pre[16] || buf[i + 17] !== pre[17] || buf[i + 18] !== pre[18]) return -1;
     i += 19;
     let frac = 0;
     if (buf[i] === 46) {
@@ -397,11 +406,19 @@ export class RunAccumulator {
     const pt = this.prevTags;
     let same = pl >= 0 && tagsStart + pl + 2 <= lim && buf[tagsStart + pl] === 125 && buf[tagsStart + pl + 1] === 125 && buf[tagsStart + pl + 2] === 10;
     if (same) {
-      for (let k = 0; k < pl; k++)
-        if (buf[tagsStart + k] !== pt[k]) {
+      const pv = this.prevTagsView;
+      let k = 0;
+      for (; k + 4 <= pl; k += 4)
+        if (dv.getInt32(tagsStart + k, true) !== pv.getInt32(k, true)) {
           same = false;
           break;
         }
+      if (same)
+        for (; k < pl; k++)
+          if (buf[tagsStart + k] !== pt[k]) {
+            same = false;
+            break;
+          }
     }
     if (same) {
       tagset = this.prevTagsId;
@@ -448,7 +465,10 @@ export class RunAccumulator {
         this.tagBytesSize++;
       }
       tagset = hit;
-      if (len > this.prevTags.length) this.prevTags = Buffer.alloc(Math.max(len, this.prevTags.length * 2));
+      if (len > this.prevTags.length) {
+        this.prevTags = Buffer.alloc(Math.max(len, this.prevTags.length * 2));
+        this.prevTagsView = viewOf(this.prevTags);
+      }
       buf.copy(this.prevTags, 0, tagsStart, j);
       this.prevTagsLen = len;
       this.prevTagsId = hit;
@@ -687,12 +707,13 @@ export class RunAccumulator {
         const joined = Buffer.concat([rest, chunk.subarray(0, nl + 1)]);
         const e = joined.length - 1;
         rest = undefined;
-        if (e > 0 && this.fastLine(joined, 0, e, info) < 0 && !this.lineBytes(joined, 0, e, info) && !this.line(latin1(joined, 0, e), info)) info.badLines++;
+        if (e > 0 && this.fastLine(joined, viewOf(joined), 0, e, info) < 0 && !this.lineBytes(joined, 0, e, info) && !this.line(latin1(joined, 0, e), info)) info.badLines++;
         start = nl + 1;
       }
       const lim = chunk.lastIndexOf(10);
+      const dv = viewOf(chunk);
       for (;;) {
-        const next = this.fastLine(chunk, start, lim, info);
+        const next = this.fastLine(chunk, dv, start, lim, info);
         if (next >= 0) {
           start = next;
           continue;
@@ -762,6 +783,10 @@ async function readPlain(path: string, eat: (chunk: Buffer) => void, info: FileI
 interface Latin1Buffer {
   latin1Slice(start: number, end: number): string;
 }
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
 function bytesAt(buf: Buffer, at: number, want: Uint8Array): boolean {
   const n = want.length;
   if (at + n > buf.length) return false;
