@@ -246,6 +246,7 @@ export class RunAccumulator {
 
   /** Doubles the bucket width until the series fits MAX_BUCKETS again. */
   private coarsen(): void {
+    this.bucketGen++;
     this.lastBucketStart = NaN;
     this.lastBucket = undefined;
     while (this.buckets.size > MAX_BUCKETS) {
@@ -276,13 +277,89 @@ export class RunAccumulator {
   private lastTags = Buffer.alloc(0);
   private lastTagsId = -1;
 
-  private readonly names = new Map<number, { bytes: Buffer; name: string }[]>();
+  private readonly names = new Map<number, { bytes: Buffer; name: string; slot?: MetricSlot }[]>();
+  /** Per-metric shortcuts for the byte fast path: the metric's totals map, an array by tag set id, its current time bucket aggregate. */
+  private readonly slots = new Map<string, MetricSlot>();
+  /** Bumped whenever `buckets` is rebuilt (coarsen), so cached bucket aggregates are re-fetched. */
+  private bucketGen = 0;
 
   /** The metric name at buf[from, to), from a small cache keyed by a hash of its bytes (no string made on a hit). */
   private nameAt(buf: Buffer, from: number, to: number): string {
     let h = 2166136261;
     for (let i = from; i < to; i++) h = Math.imul(h ^ (buf[i] ?? 0), 16777619);
     return this.nameHashed(buf, from, to, h);
+  }
+
+  /** The slot of the metric named by buf[from, to) (FNV-1a `hash` of those bytes given), cached on its name entry. */
+  private slotAt(buf: Buffer, from: number, to: number, hash: number): MetricSlot {
+    const h = (hash ^ (to - from)) >>> 0;
+    const list = this.names.get(h);
+    if (list)
+      for (const c of list)
+        if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) {
+          c.slot ??= this.slotOf(c.name);
+          return c.slot;
+        }
+    return this.slotOf(this.nameHashed(buf, from, to, hash));
+  }
+
+  private slotOf(metric: string): MetricSlot {
+    let def = this.metrics.get(metric);
+    if (!def) {
+      def = { name: metric, type: 'trend', contains: 'default', thresholds: [], submetrics: [] };
+      this.metrics.set(metric, def);
+    }
+    let slot = this.slots.get(def.name);
+    if (slot) return slot;
+    let perTag = this.totals.get(def.name);
+    if (!perTag) {
+      perTag = new Map();
+      this.totals.set(def.name, perTag);
+    }
+    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined };
+    this.slots.set(def.name, slot);
+    return slot;
+  }
+
+  /** point() for the byte fast path: the same aggregates, reached through the metric's slot. */
+  private pointSlot(slot: MetricSlot, time: number, value: number, tagset: number): void {
+    const byTag = slot.byTag;
+    let a = byTag[tagset];
+    if (a === undefined) {
+      a = slot.perTag.get(tagset);
+      if (!a) {
+        a = newAgg(slot.def.type);
+        slot.perTag.set(tagset, a);
+      }
+      while (byTag.length <= tagset) byTag.push(undefined);
+      byTag[tagset] = a;
+    }
+    addSample(a, value, time);
+    if (time < this.firstTime) this.firstTime = time;
+    if (time > this.lastTime) this.lastTime = time;
+    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
+    let b = slot.bucketAgg;
+    if (b === undefined || start !== slot.bucketStart || slot.bucketGen !== this.bucketGen) {
+      const name = slot.def.name;
+      let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
+      if (!bucket) {
+        bucket = new Map();
+        this.buckets.set(start, bucket);
+        if (this.buckets.size > MAX_BUCKETS) this.coarsen();
+        bucket = this.bucketFor(time);
+      }
+      this.lastBucketStart = Math.floor(time / this.bucketMs) * this.bucketMs;
+      this.lastBucket = bucket;
+      b = bucket.get(name);
+      if (!b) {
+        b = newAgg(slot.def.type);
+        bucket.set(name, b);
+      }
+      slot.bucketAgg = b;
+      slot.bucketStart = this.lastBucketStart;
+      slot.bucketGen = this.bucketGen;
+    }
+    addSample(b, value, time);
   }
 
   /** nameAt with the FNV-1a hash of the bytes already computed (by a scan that found `to`). */
@@ -476,7 +553,7 @@ export class RunAccumulator {
     }
     const time = this.lastBase + frac * 1000;
     info.lines++;
-    this.point(this.nameHashed(buf, s + 11, nameEnd, h), time, value, tagset);
+    this.pointSlot(this.slotAt(buf, s + 11, nameEnd, h), time, value, tagset);
     info.points++;
     if (time < info.firstTime) info.firstTime = time;
     if (time > info.lastTime) info.lastTime = time;
@@ -777,6 +854,17 @@ async function readPlain(path: string, eat: (chunk: Buffer) => void, info: FileI
   } finally {
     await fh.close();
   }
+}
+
+interface MetricSlot {
+  readonly def: MetricDef;
+  readonly perTag: Map<number, Agg>;
+  /** The same aggregates as perTag, by tag set id (dense, no hashing). */
+  readonly byTag: (Agg | undefined)[];
+  /** The bucket aggregate last used, valid while bucketStart and bucketGen still hold. */
+  bucketStart: number;
+  bucketGen: number;
+  bucketAgg: Agg | undefined;
 }
 
 /** Node's Buffer#latin1Slice (a byte-for-byte copy into a one-byte string), not in @types/node. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingestFiles, RunAccumulator, type FileInfo } from '../../src/report/ingest.ts';
+import { ingestFiles, MAX_BUCKETS, RunAccumulator, type FileInfo } from '../../src/report/ingest.ts';
 import { metricLine, tmp } from './helpers.ts';
 
 // Byte-level fast paths (no newline search, tags compared by bytes, time second cached) must give
@@ -87,5 +87,22 @@ void test('byte fast paths across read-chunk boundaries (a 3 MB file) give the s
     // a long tag value now and then, so lines straddle the 1 MB chunk edges at varied offsets
     if (rnd(5) === 0) lines.push(`{"metric":"http_reqs","type":"Point","data":{"time":"${TIMES[0] ?? ''}","value":1,"tags":{"name":"${'x'.repeat(rnd(400))}"}}}`);
   }
+  await check(lines);
+});
+
+void test('byte fast paths keep the time series right while it coarsens (several samples per second, past MAX_BUCKETS)', async () => {
+  const lines = header();
+  const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+  for (let s = 0; s < MAX_BUCKETS * 3 + 7; s++)
+    for (let k = 0; k < 3; k++) {
+      // the third metric lags 1.5 s behind (k6 output is only roughly in time order)
+      const iso = new Date(start + s * 1000 + k * 300 - (k === 2 ? 1500 : 0)).toISOString().replace('Z', '123Z');
+      lines.push(`{"metric":"${METRICS[k] ?? ''}","type":"Point","data":{"time":"${iso}","value":${(s % 17) + k},"tags":${TAGS[(s + k) % 3] ?? ''}}}`);
+    }
+  const d = tmp();
+  const f = join(d, 'out.json');
+  writeFileSync(f, lines.join('\n') + '\n');
+  const acc = await ingestFiles([f]);
+  assert.ok(acc.bucketMs > 1000, `bucketMs ${acc.bucketMs}`);
   await check(lines);
 });
