@@ -352,6 +352,19 @@ class Interruption implements IterationInterruption {
   }
 }
 
+/** The context of one iteration; its AbortSignal is built on first access. */
+class Iteration implements EngineIterationContext {
+  constructor(
+    readonly scenario: IterationContext['scenario'],
+    readonly iterationInInstance: number,
+    readonly iterationInTest: number,
+    readonly interruption: Interruption,
+  ) {}
+  get signal(): AbortSignal {
+    return this.interruption.signal;
+  }
+}
+
 /** Running iterations per stop signal; one 'abort' listener per signal interrupts them all. */
 const runningBySignal = new WeakMap<AbortSignal, Set<Interruption>>();
 
@@ -399,13 +412,7 @@ export async function runIteration(
   if (stop.aborted) intr.abort(stop.reason);
   else running.add(intr);
   const [iterationInInstance, iterationInTest] = counter.next();
-  const ctx: EngineIterationContext = {
-    scenario: scenarioInfo(cfg, progress, startedAt),
-    iterationInInstance,
-    iterationInTest,
-    get signal() { return intr.signal; },
-    interruption: intr,
-  };
+  const ctx = new Iteration(scenarioInfo(cfg, progress, startedAt), iterationInInstance, iterationInTest, intr);
   let run: Promise<unknown>;
   try {
     run = vu.runIteration(ctx);

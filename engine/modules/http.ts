@@ -164,11 +164,14 @@ export class Response {
 }
 
 /** The promise http.* returns: touching response fields on it (a forgotten await) warns once per call site. */
-export class ResponsePromise extends Awaitable<Response> {}
+export class ResponsePromise extends Awaitable<Response> {
+  /** Set by the http module that made it (one function per VU, not one per request). */
+  warnField: ((p: ResponsePromise, field: string) => void) | undefined;
+}
 for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_code', 'url', 'json', 'status_text', 'cookies', 'request'] as const) {
   void Object.defineProperty(ResponsePromise.prototype, field, {
-    get(this: ResponsePromise & { warn?: (field: string) => void }) {
-      this.warn?.(field);
+    get(this: ResponsePromise) {
+      this.warnField?.(this, field);
       return undefined;
     },
   });
@@ -305,10 +308,6 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   }
 
   let responseCallback: ResponseCallback | null = expectedStatuses({ min: 200, max: 399 });
-  const userAgent = (): string => {
-    const ua = ctx.options().userAgent;
-    return typeof ua === 'string' ? ua : DEFAULT_USER_AGENT;
-  };
 
   function expectedStatuses(...specs: (number | { min: number; max: number })[]): ResponseCallback {
     const ranges = specs.map((s) => {
@@ -337,14 +336,15 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const urlText = typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String((urlIn).url) : String(urlIn);
     const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
     const p = params ?? {};
-    const headers: Record<string, string> = { 'User-Agent': userAgent() };
+    const opts = ctx.options();
+    const headers: Record<string, string> = { 'User-Agent': typeof opts.userAgent === 'string' ? opts.userAgent : DEFAULT_USER_AGENT };
     if (p.headers !== undefined) for (const [k, v] of Object.entries(p.headers)) headers[k] = String(v);
     const payload = encodeBody(body, headers);
     const timeout = parseDuration(p.timeout, 60_000);
     const discard = ctx.discardResponseBodies();
     const responseType = p.responseType ?? (discard ? 'none' : 'text');
     const cb = p.responseCallback === undefined ? responseCallback : p.responseCallback;
-    let redirectsLeft = p.redirects ?? (typeof ctx.options().maxRedirects === 'number' ? ctx.options().maxRedirects ?? 10 : 10);
+    let redirectsLeft = p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10);
     let currentUrl = urlText;
     let currentMethod = method;
     let currentBody = payload;
@@ -457,13 +457,12 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     }
   }
 
-  const warnedFields = (call: string, promise: ResponsePromise & { warn?: (f: string) => void }): void => {
-    promise.warn = (field: string): void => {
-      const where = ctx.callSite(3);
-      // Keyed by where the field was read; the end-of-iteration check skips this promise.
-      promise.warned = true;
-      ctx.warnOnce(`forgot-await-field:${where !== '' ? where : call}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
-    };
+  const warnField = (promise: ResponsePromise, field: string): void => {
+    const where = ctx.callSite(3);
+    const call = promise.call;
+    // Keyed by where the field was read; the end-of-iteration check skips this promise.
+    promise.warned = true;
+    ctx.warnOnce(`forgot-await-field:${where !== '' ? where : call}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
   };
 
   function start(call: string, method: string, url: unknown, body: Body, params: HttpParams | undefined): ResponsePromise {
@@ -471,7 +470,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       throw new ModuleUsageError('http-in-init', `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`);
     }
     const p = awaitable<Response, ResponsePromise>(ctx, call, doRequest(method, url, body, params), ResponsePromise);
-    warnedFields(call, p);
+    p.warnField = warnField;
     return p;
   }
 
