@@ -37,6 +37,29 @@ export function addSample(a: Agg, value: number, time: number): void {
   a.sketch?.add(value);
 }
 
+/** addSample on two aggregates of one metric (totals and time bucket): the sketch bin is worked out once. */
+export function addSampleTwice(a: Agg, b: Agg, value: number, time: number): void {
+  addStats(a, value, time);
+  addStats(b, value, time);
+  if (a.sketch && b.sketch) a.sketch.addTwin(b.sketch, value);
+  else {
+    a.sketch?.add(value);
+    b.sketch?.add(value);
+  }
+}
+
+function addStats(a: Agg, value: number, time: number): void {
+  a.n++;
+  a.sum += value;
+  if (value < a.min) a.min = value;
+  if (value > a.max) a.max = value;
+  if (value !== 0) a.nonzero++;
+  if (time >= a.lastTime) {
+    a.last = value;
+    a.lastTime = time;
+  }
+}
+
 export function mergeAgg(into: Agg, from: Agg): void {
   into.n += from.n;
   into.sum += from.sum;

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { MetricType, ValueType } from '../../engine/contracts.ts';
-import { addSample, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import { addSample, addSampleTwice, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import { ReportError, toError } from './errors.ts';
 
 export interface SubmetricDef {
@@ -61,6 +61,16 @@ const B_TAGS = Buffer.from(',"tags":', 'latin1');
 const B_HEAD_LEN = B_HEAD.length;
 const B_VALUE_LEN = B_VALUE.length;
 const B_TAGS_LEN = B_TAGS.length;
+/** 0.1, 0.1/10, 0.1/10/10, ...: exactly the scales the time-fraction loops reach by dividing. */
+const FRAC_SCALES = (() => {
+  const t = new Float64Array(24);
+  let scale = 0.1;
+  for (let d = 0; d < t.length; d++) {
+    t[d] = scale;
+    scale /= 10;
+  }
+  return t;
+})();
 /** B_HEAD as little-endian 32-bit words (its length is a multiple of 4), compared 4 bytes at a time. */
 const HEAD32 = Array.from({ length: B_HEAD_LEN >> 2 }, (_, k) => B_HEAD.readInt32LE(k * 4));
 if (B_HEAD_LEN % 4 !== 0) throw new Error('B_HEAD length must be a multiple of 4');
@@ -334,7 +344,6 @@ export class RunAccumulator {
       while (byTag.length <= tagset) byTag.push(undefined);
       byTag[tagset] = a;
     }
-    addSample(a, value, time);
     if (time < this.firstTime) this.firstTime = time;
     if (time > this.lastTime) this.lastTime = time;
     const start = Math.floor(time / this.bucketMs) * this.bucketMs;
@@ -359,7 +368,7 @@ export class RunAccumulator {
       slot.bucketStart = this.lastBucketStart;
       slot.bucketGen = this.bucketGen;
     }
-    addSample(b, value, time);
+    addSampleTwice(a, b, value, time);
   }
 
   /** nameAt with the FNV-1a hash of the bytes already computed (by a scan that found `to`). */
@@ -423,12 +432,12 @@ export class RunAccumulator {
     let frac = 0;
     if (buf[i] === 46) {
       i++;
-      let scale = 0.1;
-      for (;;) {
+      // the same sum as the other paths (digit × 0.1, × 0.1/10, ...), the scales from a table
+      for (let d = 0; ; d++) {
         const c = buf[i] ?? 0;
         if (c < 48 || c > 57) break;
-        frac += (c - 48) * scale;
-        scale /= 10;
+        if (d >= FRAC_SCALES.length) return -1;
+        frac += (c - 48) * (FRAC_SCALES[d] ?? 0);
         i++;
       }
     }

@@ -110,6 +110,30 @@ export class QuantileSketch {
     else this.zeros++;
   }
 
+  /** add(v) on this sketch and on `twin`, with the bin index worked out once (the same bins as two add calls). */
+  addTwin(twin: QuantileSketch, v: number): void {
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    twin.count++;
+    twin.sum += v;
+    if (v < twin.min) twin.min = v;
+    if (v > twin.max) twin.max = v;
+    if (v > MIN_TRACKED) {
+      const i = Math.ceil(Math.log(v) / LN_GAMMA);
+      this.pos.add(i, 1);
+      twin.pos.add(i, 1);
+    } else if (v < -MIN_TRACKED) {
+      const i = Math.ceil(Math.log(-v) / LN_GAMMA);
+      this.neg.add(i, 1);
+      twin.neg.add(i, 1);
+    } else {
+      this.zeros++;
+      twin.zeros++;
+    }
+  }
+
   merge(o: QuantileSketch): void {
     if (o.count === 0) return;
     this.count += o.count;

@@ -44,7 +44,7 @@ function summary(acc: RunAccumulator): unknown {
   const totals: Record<string, string[]> = {};
   for (const [m, per] of acc.totals)
     totals[m] = [...per].map(([id, a]) => `${JSON.stringify(acc.tagsets[id])} n=${a.n} sum=${a.sum} min=${a.min} max=${a.max} nz=${a.nonzero} last=${a.last}@${a.lastTime} ${JSON.stringify(a.sketch?.toJSON())}`).sort();
-  const buckets = [...acc.buckets].map(([s, ms]) => `${s}:${[...ms].map(([m, a]) => `${m}=${a.n}/${a.sum}`).sort().join(',')}`).sort();
+  const buckets = [...acc.buckets].map(([s, ms]) => `${s}:${[...ms].map(([m, a]) => `${m}=${a.n}/${a.sum}/${JSON.stringify(a.sketch?.toJSON())}`).sort().join(',')}`).sort();
   const f = acc.files[0];
   return { totals, buckets, first: acc.firstTime, last: acc.lastTime, tagsets: acc.tagsets.length, points: f?.points, bad: f?.badLines, fileFirst: f?.firstTime, fileLast: f?.lastTime };
 }
