@@ -16,12 +16,13 @@ import { typecheckScenario } from '../bundle/typecheck.ts';
 import { findK6, k6Version, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
-import { loadEngine, loadReport, loadSlackSink, loadTarget, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
+import { loadEngine, loadReport, loadSlackSink, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
+import { startTargetProcess } from '../run/target-process.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -270,10 +271,15 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
           targetEnv.SQLITE_PATH = env.DB_DSN;
         }
       }
-      const targetModule = await loadTarget(io.root);
       if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
       try {
-        target = await targetModule.startTarget({ host: '127.0.0.1', port: 0, env: targetEnv });
+        // Its own process: the platform does not share the load generator's event loop, and its
+        // /metrics (RSS for the soak leak verdict) measure the platform alone.
+        target = await startTargetProcess({
+          root: io.root,
+          env: targetEnv,
+          onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
+        });
       } catch (err: unknown) {
         throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
       }
