@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chooseWorkers } from '../engine/runtime/workers.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
@@ -81,15 +82,20 @@ function script(name: string, body: string): string {
   return file;
 }
 
-/** CPU-seconds an engine process spends starting and stopping (tsx, script load), subtracted from runs. */
-let engineStartupCpu = 0;
+/** CPU-seconds an engine process spends starting and stopping (tsx, script load), by worker count; subtracted from runs. */
+const engineStartupCpu = new Map<number, number>();
 
-async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = []): Promise<Measured & { rssAt: number[] }> {
+/** Worker threads the engine picks by itself (auto) for a script with `maxVUs`. */
+function autoWorkers(maxVUs: number): number {
+  return chooseWorkers(process.env.AGENTLOAD_WORKERS, { maxVUs }).workers;
+}
+
+async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = [], workers = 1): Promise<Measured & { rssAt: number[] }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
   const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
-  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - engineStartupCpu), peakRssMb: r.peakRssMb, rssAt: r.rssAt };
+  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssAt: r.rssAt };
 }
 
 async function autocannon(url: string): Promise<Measured> {
@@ -128,12 +134,13 @@ export default async function () { await sleep(60); }
   const empty = script('empty.js', `export const options = { vus: 1, iterations: 1 };
 export default async function () {}
 `);
-  engineStartupCpu = (await engineRun(empty, url)).cpuSeconds;
+  const carWorkers = autoWorkers(200);
+  for (const w of new Set([1, carWorkers])) engineStartupCpu.set(w, (await engineRun(empty, url, ['--workers', String(w)])).cpuSeconds);
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
-  console.log(`engine CPU excludes ${fmt(engineStartupCpu, 2)} CPU-s of process start-up (tsx + script load), measured with an empty script`);
+  console.log(`engine CPU excludes process start-up (tsx + script load), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${String(w)} worker${w === 1 ? '' : 's'}`).join(', ')}`);
   const rows: [string, Measured | undefined][] = [];
   rows.push(['engine constant-vus 50', await engineRun(vus50, url)]);
-  rows.push([`engine constant-arrival-rate ${String(RATE)}/s`, await engineRun(car, url)]);
+  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${String(carWorkers)} worker${carWorkers === 1 ? '' : 's'}, auto)`, await engineRun(car, url, [], [], carWorkers)]);
   rows.push(['autocannon -c 50', await autocannon(url)]);
   rows.push(['wrk -t1 -c 50', await wrk(url)]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');

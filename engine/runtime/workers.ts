@@ -69,7 +69,7 @@ export interface RunWorkersArgs {
   onAbort(reason: string): void;
 }
 
-/** Loader flags (--import tsx) the workers need to load TypeScript like the main thread. */
+/** Loader flags (--import tsx) the workers need to load TypeScript like the main thread, and --cpu-prof*. */
 function loaderArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
@@ -80,6 +80,10 @@ function loaderArgv(): string[] {
       i++;
     } else if (/^--(import|require|loader|experimental-loader)=/.test(a)) {
       out.push(a);
+    } else if (a === '--cpu-prof' || a.startsWith('--cpu-prof-')) {
+      // Profiling a run (`node --cpu-prof`) profiles its workers too.
+      out.push(a);
+      if (!a.includes('=') && a !== '--cpu-prof' && argv[i + 1] !== undefined) out.push(argv[++i] ?? '');
     }
   }
   return out;
