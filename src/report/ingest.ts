@@ -385,10 +385,10 @@ export class RunAccumulator {
   }
 
   /** Raw tag bytes (a fresh copy) → tag set id, keyed by FNV-1a hash of the bytes ^ length. */
-  private tagBytes = new Map<number, { bytes: Buffer; id: number }[]>();
+  private tagBytes = new Map<number, TagEntry[]>();
   private tagBytesSize = 0;
   /** The previous fast-path line's tag bytes: prevTags[0, prevTagsLen). */
-  private prevTags = Buffer.alloc(512);
+  private prevTags: Buffer = Buffer.alloc(0);
   private prevTagsView = viewOf(this.prevTags);
   private prevTagsLen = -1;
   private prevTagsId = -1;
@@ -527,16 +527,17 @@ export class RunAccumulator {
       const len = j - tagsStart;
       const key = (Math.imul(th, 16777619) ^ len) >>> 0;
       const list = this.tagBytes.get(key);
-      let hit = -1;
+      let entry: TagEntry | undefined;
       if (list)
         for (const c of list)
           if (c.bytes.length === len && buf.compare(c.bytes, 0, len, tagsStart, j) === 0) {
-            hit = c.id;
+            entry = c;
             break;
           }
-      if (hit < 0) {
+      if (!entry) {
+        let id: number;
         try {
-          hit = this.tagsetOfRaw(latin1(buf, tagsStart, j));
+          id = this.tagsetOfRaw(latin1(buf, tagsStart, j));
         } catch {
           return -1;
         }
@@ -544,20 +545,19 @@ export class RunAccumulator {
           this.tagBytes = new Map();
           this.tagBytesSize = 0;
         }
-        const entry = { bytes: Buffer.from(buf.subarray(tagsStart, j)), id: hit };
+        const bytes = Buffer.from(buf.subarray(tagsStart, j));
+        entry = { bytes, view: viewOf(bytes), id };
         const l2 = this.tagBytes.get(key);
         if (l2) l2.push(entry);
         else this.tagBytes.set(key, [entry]);
         this.tagBytesSize++;
       }
-      tagset = hit;
-      if (len > this.prevTags.length) {
-        this.prevTags = Buffer.alloc(Math.max(len, this.prevTags.length * 2));
-        this.prevTagsView = viewOf(this.prevTags);
-      }
-      buf.copy(this.prevTags, 0, tagsStart, j);
+      tagset = entry.id;
+      // the entry's own (immutable) copy becomes "the previous tags": nothing is copied per line
+      this.prevTags = entry.bytes;
+      this.prevTagsView = entry.view;
       this.prevTagsLen = len;
-      this.prevTagsId = hit;
+      this.prevTagsId = entry.id;
       next = j + 3;
     }
     const time = this.lastBase + frac * 1000;
@@ -863,6 +863,13 @@ async function readPlain(path: string, eat: (chunk: Buffer) => void, info: FileI
   } finally {
     await fh.close();
   }
+}
+
+interface TagEntry {
+  /** A fresh copy of the raw tag bytes (never a slice of a read buffer, which is reused). */
+  readonly bytes: Buffer;
+  readonly view: DataView;
+  readonly id: number;
 }
 
 interface MetricSlot {
