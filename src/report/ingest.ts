@@ -290,6 +290,9 @@ export class RunAccumulator {
   private readonly names = new Map<number, { bytes: Buffer; name: string; slot?: MetricSlot }[]>();
   /** Per-metric shortcuts for the byte fast path: the metric's totals map, an array by tag set id, its current time bucket aggregate. */
   private readonly slots = new Map<string, MetricSlot>();
+  /** The slot of the previous fast-path line, and the guess for this line's metric (what followed it last time). */
+  private prevSlot: MetricSlot | undefined;
+  private predSlot: MetricSlot | undefined;
   /** Bumped whenever `buckets` is rebuilt (coarsen), so cached bucket aggregates are re-fetched. */
   private bucketGen = 0;
 
@@ -307,13 +310,14 @@ export class RunAccumulator {
     if (list)
       for (const c of list)
         if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) {
-          c.slot ??= this.slotOf(c.name);
+          c.slot ??= this.slotOf(c.name, c.bytes);
           return c.slot;
         }
-    return this.slotOf(this.nameHashed(buf, from, to, hash));
+    return this.slotOf(this.nameHashed(buf, from, to, hash), Buffer.from(buf.subarray(from, to)));
   }
 
-  private slotOf(metric: string): MetricSlot {
+  /** `nameBytes`: the raw bytes (a copy) that name the metric in the fast path, for the next-metric guess. */
+  private slotOf(metric: string, nameBytes: Buffer): MetricSlot {
     let def = this.metrics.get(metric);
     if (!def) {
       def = { name: metric, type: 'trend', contains: 'default', thresholds: [], submetrics: [] };
@@ -326,7 +330,7 @@ export class RunAccumulator {
       perTag = new Map();
       this.totals.set(def.name, perTag);
     }
-    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined };
+    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined, nameBytes, next: undefined };
     this.slots.set(def.name, slot);
     return slot;
   }
@@ -407,16 +411,33 @@ export class RunAccumulator {
     // newline at the latest, and the one read at a computed offset is checked against lim.
     if (!this.lastPrefixOk || s + 64 > lim) return -1;
     for (let k = 0; k < 11; k++) if (buf[s + k] !== B_METRIC[k]) return -1;
-    // metric name: find its end and hash it in one pass (an escape goes to the other paths)
+    // metric name: first the one that followed the previous line's metric last time (k6 writes a
+    // request's metrics in a fixed order), compared by bytes; else find its end and hash it in one
+    // pass (an escape goes to the other paths)
     let i = s + 11;
     let h = 2166136261;
-    for (;;) {
-      const c = buf[i] ?? 10;
-      if (c === 34) break;
-      if (c === 92 || c === 10) return -1;
-      h = Math.imul(h ^ c, 16777619);
-      i++;
+    let slot: MetricSlot | undefined;
+    const pred = this.predSlot;
+    if (pred !== undefined) {
+      const nb = pred.nameBytes;
+      const nl = nb.length;
+      if (i + nl < lim && buf[i + nl] === 34) {
+        let k = 0;
+        while (k < nl && buf[i + k] === nb[k]) k++;
+        if (k === nl) {
+          slot = pred;
+          i += nl;
+        }
+      }
     }
+    if (slot === undefined)
+      for (;;) {
+        const c = buf[i] ?? 10;
+        if (c === 34) break;
+        if (c === 92 || c === 10) return -1;
+        h = Math.imul(h ^ c, 16777619);
+        i++;
+      }
     const nameEnd = i;
     i++;
     // 4 bytes at a time through `dv` (a view on buf): word reads are checked against lim first
@@ -562,7 +583,11 @@ export class RunAccumulator {
     }
     const time = this.lastBase + frac * 1000;
     info.lines++;
-    this.pointSlot(this.slotAt(buf, s + 11, nameEnd, h), time, value, tagset);
+    slot ??= this.slotAt(buf, s + 11, nameEnd, h);
+    if (this.prevSlot !== undefined) this.prevSlot.next = slot;
+    this.prevSlot = slot;
+    this.predSlot = slot.next;
+    this.pointSlot(slot, time, value, tagset);
     info.points++;
     if (time < info.firstTime) info.firstTime = time;
     if (time > info.lastTime) info.lastTime = time;
@@ -881,6 +906,10 @@ interface MetricSlot {
   bucketStart: number;
   bucketGen: number;
   bucketAgg: Agg | undefined;
+  /** Raw name bytes as they appear in lines (no escapes: those lines take the other paths). */
+  readonly nameBytes: Buffer;
+  /** The metric of the fast-path line that last followed one of this metric: the next line's first guess. */
+  next: MetricSlot | undefined;
 }
 
 /** Node's Buffer#latin1Slice (a byte-for-byte copy into a one-byte string), not in @types/node. */

@@ -21,14 +21,15 @@ const TAGS = [
 ];
 const VALUES = ['1', '0', '-0', '12.5', '0.012345678901234567', '123456789.123456789', '1.5e2', '-2.25E-3', '7e+1', '-3'];
 const TIMES = ['2026-01-01T12:00:00.123456789Z', '2026-01-01T12:00:00.5Z', '2026-01-01T12:00:00Z', '2026-01-01T12:00:01.000000001Z', '2026-01-01T13:00:00.25+01:00', '2026-01-01T12:00:02.999Z'];
-const METRICS = ['http_req_duration', 'http_reqs', 'checks', 'm.x'];
+// 'http_req' is a prefix of two others, 'café' is UTF-8: the next-metric guess compares bytes up to the closing quote
+const METRICS = ['http_req_duration', 'http_reqs', 'checks', 'm.x', 'http_req', 'caf\u00e9'];
 
 function line(m: number, t: number, v: number, g: number): string {
   return `{"metric":"${METRICS[m] ?? ''}","type":"Point","data":{"time":"${TIMES[t] ?? ''}","value":${VALUES[v] ?? ''},"tags":${TAGS[g] ?? ''}}}`;
 }
 
 function header(): string[] {
-  return [metricLine('http_req_duration', 'trend'), metricLine('http_reqs', 'counter'), metricLine('checks', 'rate'), metricLine('m.x', 'gauge')];
+  return [metricLine('http_req_duration', 'trend'), metricLine('http_reqs', 'counter'), metricLine('checks', 'rate'), metricLine('m.x', 'gauge'), metricLine('http_req', 'counter'), metricLine('caf\u00e9', 'trend')];
 }
 
 /** The reference: every line through the public string path (fast string parse or JSON.parse), which takes lines as read from the file: latin1-decoded bytes. */
