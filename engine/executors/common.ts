@@ -8,7 +8,7 @@ import type { Issue, IterationContext, Sample, VirtualUser } from '../contracts.
 import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
 import { formatDuration, parseDuration } from '../options/duration.ts';
 import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
-import type { ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
+import type { BaseConfig, ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
 
 export const DEFAULT_GRACEFUL_STOP = 30_000;
 /** k6's minDuration: the shortest duration/maxDuration allowed (stages may be 0). */
@@ -139,15 +139,8 @@ export function readStage(s: unknown, path: string, issues: Issue[]): StageConfi
   return { duration, target };
 }
 
-export interface BaseFields {
-  readonly name: string;
-  readonly startTime: number;
-  readonly gracefulStop: number;
-  readonly exec: string;
-  readonly execSet: boolean;
-  readonly env: Readonly<Record<string, string>>;
-  readonly tags: Readonly<Record<string, string>>;
-}
+/** What `readBase` reads: the fields every scenario config has. */
+export type BaseFields = BaseConfig;
 
 export function readBase(name: string, r: FieldReader): BaseFields {
   const exec = r.string('exec');

@@ -16,7 +16,8 @@ export interface StageConfig {
   readonly target: number;
 }
 
-interface BaseConfig {
+/** Fields every scenario has (k6's BaseConfig). */
+export interface BaseConfig {
   /** Scenario name (the key in `options.scenarios`). */
   readonly name: string;
   readonly startTime: number;
