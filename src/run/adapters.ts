@@ -1,9 +1,10 @@
 /**
  * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`), the
- * reference platform (`target/index.ts`), the report pipeline (`src/report/index.ts`) and the Slack reply
- * sink (`src/slack-sink/index.ts`). Loaded lazily (a k6-binary run never loads the embedded engine) and
- * checked at the boundary, so a missing export is one clear line, not a stack trace.
- * test/cli/adapters.test.ts checks at compile time that the real modules satisfy these interfaces.
+ * report pipeline (`src/report/index.ts`) and the Slack reply sink (`src/slack-sink/index.ts`); the
+ * reference platform runs as a process of its own (`target-process.ts`), seen as a `StartedTarget`.
+ * Loaded lazily (a k6-binary run never loads the embedded engine) and checked at the boundary, so a
+ * missing export is one clear line, not a stack trace.
+ * test/cli/embedded.test.ts checks at compile time that the real modules satisfy these interfaces.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,14 +46,6 @@ export interface StartedTarget {
   close(): Promise<void>;
 }
 
-export interface TargetModule {
-  readonly startTarget: (opts: {
-    host?: string;
-    port?: number;
-    env?: Readonly<Record<string, string | undefined>>;
-  }) => Promise<StartedTarget>;
-}
-
 export interface ReportResult {
   readonly verdict: string;
   readonly exitCode: number;
@@ -91,10 +84,6 @@ async function load(root: string, rel: string, what: string, exports: readonly s
 export async function loadEngine(root: string): Promise<EngineModule> {
   const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
   return mod as unknown as EngineModule;
-}
-
-export async function loadTarget(root: string): Promise<TargetModule> {
-  return (await load(root, 'target/index.ts', 'the reference platform', ['startTarget'])) as unknown as TargetModule;
 }
 
 export async function loadReport(root: string): Promise<ReportModule> {

@@ -9,16 +9,15 @@ import { after, test } from 'node:test';
 import * as engine from '../../engine/index.ts';
 import * as report from '../../src/report/index.ts';
 import * as slackSink from '../../src/slack-sink/index.ts';
-import * as target from '../../target/index.ts';
-import type { EngineModule, ReportModule, SlackSinkModule, TargetModule } from '../../src/run/adapters.ts';
+import type { EngineModule, ReportModule, SlackSinkModule } from '../../src/run/adapters.ts';
 import { cleanEnv, collect, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
 
-void test('the real engine, target, report and Slack sink modules satisfy the run command adapters', () => {
+void test('the real engine, report and Slack sink modules satisfy the run command adapters (the platform runs as its own process)', () => {
   // Compile-time checks: this file does not type-check if a module drifts from what the run command calls.
-  const modules: [EngineModule, TargetModule, ReportModule, SlackSinkModule] = [engine, target, report, slackSink];
+  const modules: [EngineModule, ReportModule, SlackSinkModule] = [engine, report, slackSink];
   assert.equal(typeof modules[0].runEngine, 'function');
   assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'out'), 'the engine takes --out');
   assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'summary-export'), 'the engine takes --summary-export');
