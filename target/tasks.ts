@@ -135,8 +135,8 @@ export class TaskEngine {
     t.startedAt = Date.now();
     t.agentIds = [agent.agent.id];
     this.move(t, 'running');
-    await this.store.updateTask(t);
     await this.store.addTaskLog(t.id, 'started', { agentId: agent.agent.id });
+    await this.store.updateTask(t);
 
     let output: unknown;
     if (t.mode === 'collaborative') {
@@ -171,8 +171,9 @@ export class TaskEngine {
     }
     agent.tasksCompleted += 1;
     this.move(t, failed ? 'failed' : 'completed');
-    await this.store.updateTask(t);
+    // Log first: whoever reads the task as finished must also find its final log entry.
     await this.store.addTaskLog(t.id, t.status, { agentIds: t.agentIds, error: t.error });
+    await this.store.updateTask(t);
     await this.store.addLog(agent.agent.id, failed ? 'error' : 'info', `task ${t.id} (${t.mode}) ${t.status}`);
     await this.bus.publish('agent_results', {
       taskId: t.id, mode: t.mode, status: t.status, agentIds: t.agentIds, output: t.result, error: t.error, final: true,
