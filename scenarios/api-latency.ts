@@ -21,6 +21,7 @@ import exec from 'k6/execution';
 import { bySize, duration, int, list, size, target } from '../lib/config.ts';
 import { get, json, ok, request, type Res } from '../lib/http.ts';
 import { arrField, strField } from '../lib/json.ts';
+import { sleep } from '../lib/k6.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
 import { API_ENDPOINTS, apiThresholds, selectProfile, type ApiEndpoint } from '../thresholds/index.ts';
 
@@ -55,18 +56,24 @@ interface Data {
   readonly agentIds: string[];
 }
 
+/** Tries this many times: an erroring system is what this scenario measures, so one failed call must not end the run. */
+const SETUP_ATTEMPTS = 5;
+
 export async function setup(): Promise<Data> {
-  const list0 = await get(`${baseUrl}/api/agents?limit=50`, { endpoint: 'setup', name: '/api/agents' });
-  let ids = arrField(json(list0), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
-  if (ids.length === 0) {
-    const made = await request('POST', `${baseUrl}/api/agents`, JSON.stringify({ count: 3, namePrefix: 'api-latency' }), {
-      endpoint: 'setup',
-      name: '/api/agents',
-    });
-    ids = arrField(json(made), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+  for (let attempt = 1; attempt <= SETUP_ATTEMPTS; attempt++) {
+    const list0 = await get(`${baseUrl}/api/agents?limit=50`, { endpoint: 'setup', name: '/api/agents' });
+    let ids = arrField(json(list0), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+    if (ids.length === 0) {
+      const made = await request('POST', `${baseUrl}/api/agents`, JSON.stringify({ count: 3, namePrefix: 'api-latency' }), {
+        endpoint: 'setup',
+        name: '/api/agents',
+      });
+      ids = arrField(json(made), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+    }
+    if (ids.length > 0) return { agentIds: ids };
+    if (attempt < SETUP_ATTEMPTS) await sleep(0.2 * attempt);
   }
-  if (ids.length === 0) throw new Error(`no agents at ${baseUrl}/api/agents and none could be spawned: check the system is up`);
-  return { agentIds: ids };
+  throw new Error(`no agents at ${baseUrl}/api/agents and none could be spawned after ${SETUP_ATTEMPTS} tries: check the system is up`);
 }
 
 function agentId(d: Data): string {
