@@ -16,7 +16,7 @@ import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
-import { EngineError, EXIT_CODES, toError } from './errors.ts';
+import { EngineError, EXIT_CODES, LifecycleTimeoutError, toError, type LifecyclePlace } from './errors.ts';
 import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
 import { loadScript, type CompiledScript } from './loader.ts';
 import { Logger } from './logger.ts';
@@ -130,7 +130,7 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
       return e.exitCode;
     }
     logger.log('error', `engine error: ${toError(e).stack ?? toError(e).message}`);
-    return 103;
+    return EXIT_CODES.genericEngine;
   } finally {
     if (handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
     o.signal?.removeEventListener('abort', onExternal);
@@ -157,7 +157,9 @@ export interface InstanceState {
 
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
 export function createInstance(args: {
-  script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger; idOffset: number;
+  script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger;
+  /** `exec.vu.idInTest`/`idInInstance` of the n-th VU this instance initialises (default n; workers number across threads). */
+  vuId?: (n: number) => number;
   discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
 }): InstanceState {
   const registry = new MetricRegistry();
@@ -199,7 +201,8 @@ export function createInstance(args: {
     },
   };
   const pool = new VuPool((idInInstance) => {
-    const vu = new Vu(host, args.idOffset + idInInstance, idInInstance);
+    const id = args.vuId?.(idInInstance) ?? idInInstance;
+    const vu = new Vu(host, id, id);
     vu.init();
     if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
     return vu;
@@ -216,7 +219,7 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
   const script = await loadScript(scriptPath);
   let abortReason: string | undefined;
   const inst = createInstance({
-    script, clock, env: settings.env, logger, idOffset: 0,
+    script, clock, env: settings.env, logger,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
   });
@@ -266,25 +269,41 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
     o.stdout.write('\n');
   }
 
-  let exitCode: number = EXIT_CODES.ok;
   let finalEval: ThresholdEvaluation | undefined;
   const verdict = { thresholdAbort: false };
   let t0 = clock.now();
   inst.started = t0;
+  /**
+   * The error k6's execution scheduler would return (setup or teardown failed or ran out of time):
+   * the run still evaluates thresholds, writes the summary and flushes outputs, then exits with its code
+   * unless the test was aborted (signal, exec.test.abort, abortOnFail), which wins as in k6.
+   */
+  let runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
+  const timeoutFailure = (e: LifecycleTimeoutError): { code: number; logAtEnd: () => void } => ({
+    code: e.exitCode,
+    logAtEnd: () => { logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint }); },
+  });
 
-  // setup(): once, its JSON result handed to every VU.
+  // setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it.
   let dataText: string | undefined;
+  const life = { setupCalled: false, setupDone: false };
   const setup = async (): Promise<boolean> => {
+    life.setupCalled = true;
     // The test run starts here (workers, if any, are initialised by now).
     t0 = clock.now();
     inst.started = t0;
     try {
-      const data = await inst.lifecycleVu.callLifecycle('setup', 'setup');
+      const data = await callTimed(inst.lifecycleVu, clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
       dataText = data === undefined ? undefined : JSON.stringify(data);
       inst.dataText = dataText;
+      life.setupDone = true;
       return true;
     } catch (e) {
-      logger.log('error', `setup() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
+      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
+      else if (!stopCtl.signal.aborted) {
+        logger.log('error', `setup() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
+        runError = { code: EXIT_CODES.scriptException };
+      }
       return false;
     }
   };
@@ -327,17 +346,13 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
       },
       onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
     });
-    if (!r.ok) {
+    // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
+    if (!r.ok && (!life.setupCalled || life.setupDone)) {
       await stopEval();
       await closeAll(inst, json);
       return r.code;
     }
-  } else {
-    if (!(await setup())) {
-      await stopEval();
-      await closeAll(inst, json);
-      return EXIT_CODES.scriptException;
-    }
+  } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
       inst.pool.grow(plan.preAllocatedVUs);
@@ -354,12 +369,17 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
   }
   await stopEval();
 
-  // teardown(data): also after an abort.
-  try {
-    await inst.lifecycleVu.callLifecycle('teardown', 'teardown', dataText === undefined ? undefined : JSON.parse(dataText));
-  } catch (e) {
-    logger.log('error', `teardown() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
-    exitCode = EXIT_CODES.scriptException;
+  // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6).
+  if (life.setupDone) {
+    try {
+      await callTimed(inst.lifecycleVu, clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
+    } catch (e) {
+      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
+      else {
+        logger.log('error', `teardown() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
+        runError = { code: EXIT_CODES.scriptException };
+      }
+    }
   }
   evaluate(true);
   for (const call of inst.host.awaitSites.unreported) logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
@@ -377,21 +397,52 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
   });
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
-  if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger);
+  if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
   await closeAll(inst, json);
 
+  // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
   if (wasExternal()) return EXIT_CODES.externalAbort;
   if (abortReason !== undefined) {
     logger.log('error', `test run aborted by script${abortReason === '' ? '' : `: ${abortReason}`}`);
     return EXIT_CODES.scriptAborted;
   }
   if (verdict.thresholdAbort) return EXIT_CODES.thresholdsFailed;
+  if (runError !== undefined) {
+    runError.logAtEnd?.();
+    return runError.code;
+  }
   if (finalEval !== undefined && !finalEval.ok) {
     logger.log('error', thresholdsCrossedMessage(finalEval.crossed));
     return EXIT_CODES.thresholdsFailed;
   }
-  if (inst.failed !== undefined) return 110;
-  return exitCode;
+  if (inst.failed !== undefined) return EXIT_CODES.markedAsFailed;
+  return EXIT_CODES.ok;
+}
+
+/**
+ * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is
+ * interrupted and LifecycleTimeoutError is thrown at once (a function that never settles cannot hold
+ * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
+ */
+export async function callTimed(
+  vu: Vu, clock: Clock, place: LifecyclePlace, timeoutMs: number, arg?: unknown, stop?: AbortSignal,
+): Promise<unknown> {
+  if (typeof vu.exports[place] !== 'function') return undefined;
+  const limit = new AbortController();
+  const timerDone = new AbortController();
+  const signal = stop === undefined ? limit.signal : AbortSignal.any([limit.signal, stop]);
+  try {
+    return await new Promise<unknown>((resolve, reject) => {
+      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
+      clock.sleep(timeoutMs, timerDone.signal).then(() => {
+        const e = new LifecycleTimeoutError(place, timeoutMs);
+        reject(e);
+        limit.abort(e);
+      }, () => undefined);
+    });
+  } finally {
+    timerDone.abort();
+  }
 }
 
 function formatErr(script: CompiledScript, e: unknown): string {
@@ -406,11 +457,13 @@ function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uin
   writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
 }
 
-async function writeSummary(o: RunEngineOptions, inst: InstanceState, script: CompiledScript, data: SummaryData, logger: Logger): Promise<void> {
+async function writeSummary(
+  o: RunEngineOptions, inst: InstanceState, script: CompiledScript, data: SummaryData, logger: Logger, clock: Clock, timeoutMs: number,
+): Promise<void> {
   const defaultText = (): string => `${textSummary(data, { indent: ' ', enableColors: false })}\n`;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
     try {
-      const result = await inst.lifecycleVu.callLifecycle('handleSummary', 'summary', JSON.parse(JSON.stringify(data)));
+      const result = await callTimed(inst.lifecycleVu, clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
       if (typeof result !== 'object' || result === null) return;
       for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
         const content = typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
@@ -420,6 +473,11 @@ async function writeSummary(o: RunEngineOptions, inst: InstanceState, script: Co
       }
       return;
     } catch (e) {
+      if (e instanceof LifecycleTimeoutError) {
+        // k6: no summary at all, one error line; the exit code is not affected.
+        logger.log('error', 'failed to handle the end-of-test summary', { error: e.message });
+        return;
+      }
       logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, { source: 'stacktrace' });
     }
   }

@@ -98,6 +98,8 @@ export class Vu implements VirtualUser {
   readonly ctx: EngineModuleContext;
   /** setup() data as JSON text; parsed fresh for every iteration's call like k6 does per VU. */
   #data: unknown;
+  /** Aborted when the running lifecycle function (setup, teardown, handleSummary) runs out of time. */
+  #lifecycleSignal: AbortSignal | undefined;
 
   constructor(host: VuHost, idInTest: number, idInInstance: number) {
     this.#host = host;
@@ -114,7 +116,7 @@ export class Vu implements VirtualUser {
       vu: { idInTest, idInInstance },
       emit: (samples: readonly Sample[]) => { host.sink.add(samples); },
       currentTags: () => this.#currentTags(),
-      iterationSignal: () => this.#iteration?.signal,
+      iterationSignal: () => this.#iteration?.signal ?? this.#lifecycleSignal,
       iterationInterruption: () => this.#interruption,
       trackPending: (work: Promise<unknown>) => { this.#track(work); },
       clock,
@@ -236,22 +238,29 @@ export class Vu implements VirtualUser {
     }
   }
 
-  /** Runs an exported lifecycle function (setup, teardown, handleSummary) outside iterations. */
-  async callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: Stage, arg?: unknown): Promise<unknown> {
+  /**
+   * Runs an exported lifecycle function (setup, teardown, handleSummary) outside iterations. When
+   * `signal` aborts (its time limit), the function's sleeps, timers and requests are interrupted like
+   * an iteration's (k6 interrupts the runtime).
+   */
+  async callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: Stage, arg?: unknown, signal?: AbortSignal): Promise<unknown> {
     const fn = this.exports[name];
     if (typeof fn !== 'function') return undefined;
     this.#stage = stage;
     this.#iteration = undefined;
-    this.#interruption = undefined;
+    this.#interruption = signal === undefined ? undefined : interruptionOf(signal);
+    this.#lifecycleSignal = signal;
     this.#group = '';
     this.#tags = undefined;
     try {
       let result = (fn as (a?: unknown) => unknown)(arg);
       if (isThenable(result)) result = await result;
-      await this.#drain(undefined);
+      await this.#drain(signal);
       this.#reportForgottenAwaits();
       return result;
     } finally {
+      this.#lifecycleSignal = undefined;
+      this.#interruption = undefined;
       if (this.#sent !== 0 || this.#received !== 0) this.#emitBytes(this.#currentTags(), this.#host.clock.wallNow());
     }
   }

@@ -1,0 +1,149 @@
+/**
+ * setupTimeout / teardownTimeout / handleSummary's limit, as k6 enforces them (k6's js/runner.go and
+ * errext/exitcodes): `setup() execution timed out after N seconds` with the option as hint, exit 100 for
+ * setup and 101 for teardown; after a failed setup no iteration and no teardown run, but the summary
+ * does; a timed-out handleSummary prints no summary and leaves the exit code alone.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { runEngine } from '../../engine/index.ts';
+import { EXIT_CODES, LifecycleTimeoutError, goWholeNumber } from '../../engine/runtime/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentload-lifecycle-'));
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    cb();
+  }
+}
+
+interface Outcome { code: number; stdout: string; stderr: string }
+
+let n = 0;
+async function run(source: string, args: readonly string[] = []): Promise<Outcome> {
+  const script = join(dir, `s${String(n++)}.js`);
+  writeFileSync(script, source);
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runEngine({ script, args: ['--quiet', ...args], env: {}, cwd: dir, stdout, stderr, handleSignals: false });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A script whose setup and teardown sleep SETUP_S / TEARDOWN_S seconds (async, like the engine's sleep). */
+function script(o: { setupTimeout: string; teardownTimeout: string; setup: string; teardown: string; extraOptions?: string; handleSummary?: string }): string {
+  return `import { sleep } from 'k6';
+export const options = { vus: 1, iterations: 1, setupTimeout: '${o.setupTimeout}', teardownTimeout: '${o.teardownTimeout}'${o.extraOptions ?? ''} };
+export async function setup() { console.log('setup started'); ${o.setup}; console.log('setup finished'); return { v: 1 }; }
+export default function (data) { console.log('iteration ran with ' + JSON.stringify(data)); }
+export async function teardown(data) { console.log('teardown started ' + JSON.stringify(data)); ${o.teardown}; console.log('teardown finished'); }
+export ${o.handleSummary ?? `function handleSummary() { return { stdout: 'handleSummary ran\\n' }; }`}
+`;
+}
+
+const SETUP_HINT = 'hint="You can increase the time limit via the setupTimeout option"';
+const TEARDOWN_HINT = 'hint="You can increase the time limit via the teardownTimeout option"';
+
+void test('k6\'s message formats the limit in whole seconds as Go\'s %.f does (halves to even)', () => {
+  assert.equal(goWholeNumber(0.2), '0');
+  assert.equal(goWholeNumber(0.5), '0');
+  assert.equal(goWholeNumber(1.5), '2');
+  assert.equal(goWholeNumber(2.5), '2');
+  assert.equal(goWholeNumber(2.6), '3');
+  assert.equal(goWholeNumber(60), '60');
+  const e = new LifecycleTimeoutError('setup', 60_000);
+  assert.equal(e.message, 'setup() execution timed out after 60 seconds');
+  assert.equal(e.exitCode, 100);
+  assert.equal(e.code, 'setup-timeout');
+  assert.equal(new LifecycleTimeoutError('teardown', 1500).message, 'teardown() execution timed out after 2 seconds');
+  assert.equal(new LifecycleTimeoutError('teardown', 1500).exitCode, 101);
+  assert.equal(new LifecycleTimeoutError('handleSummary', 120_000).exitCode, EXIT_CODES.genericTimeout);
+});
+
+void test('setup() past setupTimeout: exit 100 with k6\'s message and hint; no iteration, no teardown; the summary still runs', async () => {
+  const r = await run(script({ setupTimeout: '200ms', teardownTimeout: '5s', setup: 'await sleep(2)', teardown: '' }));
+  assert.equal(r.code, EXIT_CODES.setupTimeout, r.stderr);
+  assert.match(r.stderr, new RegExp(`level=error msg="setup\\(\\) execution timed out after 0 seconds" ${SETUP_HINT}`));
+  assert.match(r.stderr, /setup started/);
+  assert.doesNotMatch(r.stderr, /setup finished/, 'the sleep was interrupted, setup() did not go on');
+  assert.doesNotMatch(r.stderr, /iteration ran/);
+  assert.doesNotMatch(r.stderr, /teardown started/, 'k6 runs no teardown after a failed setup');
+  assert.match(r.stdout, /handleSummary ran/);
+});
+
+void test('the twin whose setup() ends in time exits 0 and runs the iteration and teardown with its data', async () => {
+  const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: 'await sleep(0.05)', teardown: 'await sleep(0.05)' }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /setup finished/);
+  assert.match(r.stderr, /iteration ran with \{\\"v\\":1\}/);
+  assert.match(r.stderr, /teardown finished/);
+  assert.doesNotMatch(r.stderr, /timed out/);
+  assert.match(r.stdout, /handleSummary ran/);
+});
+
+void test('a setup() that never settles is still cut at setupTimeout (exit 100)', async () => {
+  const r = await run(script({ setupTimeout: '200ms', teardownTimeout: '5s', setup: 'await new Promise(() => {})', teardown: '' }));
+  assert.equal(r.code, EXIT_CODES.setupTimeout, r.stderr);
+  assert.match(r.stderr, /setup\(\) execution timed out/);
+});
+
+void test('teardown() past teardownTimeout: exit 101 with k6\'s message and hint, after the iteration; the summary still runs', async () => {
+  const r = await run(script({ setupTimeout: '5s', teardownTimeout: '200ms', setup: '', teardown: 'await sleep(2)' }));
+  assert.equal(r.code, EXIT_CODES.teardownTimeout, r.stderr);
+  assert.match(r.stderr, new RegExp(`level=error msg="teardown\\(\\) execution timed out after 0 seconds" ${TEARDOWN_HINT}`));
+  assert.match(r.stderr, /iteration ran/);
+  assert.match(r.stderr, /teardown started/);
+  assert.doesNotMatch(r.stderr, /teardown finished/);
+  assert.match(r.stdout, /handleSummary ran/);
+});
+
+void test('the twin whose teardown() ends in time exits 0', async () => {
+  const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: 'await sleep(0.05)' }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /teardown finished/);
+});
+
+void test('a teardown timeout wins over crossed thresholds, as k6\'s run error does (101, no "crossed" error line)', async () => {
+  const src = script({ setupTimeout: '5s', teardownTimeout: '200ms', setup: '', teardown: 'await sleep(2)', extraOptions: ", thresholds: { iterations: ['count<1'] }" });
+  const r = await run(src);
+  assert.equal(r.code, EXIT_CODES.teardownTimeout, r.stderr);
+  assert.doesNotMatch(r.stderr, /have been crossed/);
+  // Without the timeout the same thresholds decide the exit code.
+  const twin = await run(src.replace("teardownTimeout: '200ms'", "teardownTimeout: '5s'").replace('await sleep(2)', ''));
+  assert.equal(twin.code, EXIT_CODES.thresholdsFailed, twin.stderr);
+  assert.match(twin.stderr, /thresholds on metrics 'iterations' have been crossed/);
+});
+
+void test('an exception in setup() exits 107 without iterations or teardown, and the summary still runs (k6)', async () => {
+  const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: "throw new Error('no token')", teardown: '' }));
+  assert.equal(r.code, EXIT_CODES.scriptException, r.stderr);
+  assert.match(r.stderr, /setup\(\) failed: Error: no token/);
+  assert.doesNotMatch(r.stderr, /iteration ran|teardown started/);
+  assert.match(r.stdout, /handleSummary ran/);
+});
+
+void test('handleSummary() past its limit: one error line, no summary at all, the exit code untouched', async () => {
+  const r = await run(script({
+    setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: '', extraOptions: ", handleSummaryTimeout: '200ms'",
+    handleSummary: "async function handleSummary() { await sleep(2); return { stdout: 'late summary\\n' }; }",
+  }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) execution timed out after 0 seconds"/);
+  assert.doesNotMatch(r.stdout, /late summary|iterations\.{3,}/);
+});
+
+void test('a handleSummary() that throws falls back to the default summary (k6), exit 0', async () => {
+  const r = await run(script({
+    setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: '',
+    handleSummary: "function handleSummary() { throw new Error('bad summary'); }",
+  }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Error: bad summary/);
+  assert.match(r.stdout, /iterations\.{3,}/);
+});
