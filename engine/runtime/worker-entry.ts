@@ -11,7 +11,7 @@ import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
-import type { MainMessage, WorkerInit, WorkerMessage } from './workers.ts';
+import { workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -29,8 +29,19 @@ async function main(): Promise<void> {
   const script = await loadScript(init.script);
   const stopCtl = new AbortController();
   let dataText: string | undefined;
+  let resolveIds!: (first: number) => void;
+  const ids = new Promise<number>((r) => { resolveIds = r; });
+  let resolveStart!: () => void;
+  const started = new Promise<void>((r) => { resolveStart = r; });
+  port.on('message', (m: MainMessage) => {
+    if (m.t === 'ids') resolveIds(m.first);
+    else if (m.t === 'start') { dataText = m.dataText; resolveStart(); } else stopCtl.abort(new Error('stopped by the main thread'));
+  });
+  const counter = new Int32Array(init.vuIds);
+  let planned = 0;
+  let first = 1;
   const inst = createInstance({
-    script, clock: realClock, env: { ...init.env }, logger, idOffset: init.idOffset,
+    script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },
   });
@@ -43,13 +54,11 @@ async function main(): Promise<void> {
   let batch: Sample[] = [];
   const flush = (): void => { if (batch.length > 0) { post({ t: 'samples', samples: batch }); batch = []; } };
   if (init.forwardSamples) inst.fan.sinks.push({ add: (s) => { for (const x of s) batch.push(x); if (batch.length >= 2000) flush(); } });
+  planned = plan.preAllocatedVUs;
+  post({ t: 'planned', preAllocatedVUs: planned });
+  first = await ids;
   inst.pool.setMax(plan.maxVUs);
   inst.pool.grow(plan.preAllocatedVUs);
-  const started = new Promise<void>((resolve) => {
-    port.on('message', (m: MainMessage) => {
-      if (m.t === 'start') { dataText = m.dataText; resolve(); } else stopCtl.abort(new Error('stopped by the main thread'));
-    });
-  });
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;

@@ -7,8 +7,14 @@
  * Worker rule (auto): one worker below 200 max VUs (a single thread keeps up there and stays in
  * process), otherwise min(cores, floor(maxVUs / 100)). `--workers N` or AGENTLOAD_WORKERS=N forces N.
  */
-import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import type { Sample } from '../contracts.ts';
 import { splitForWorkers } from '../execution/segments.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
@@ -29,6 +35,145 @@ export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'max
   return { workers: Math.max(1, Math.min(cores, Math.floor(plan.maxVUs / VUS_PER_WORKER))) };
 }
 
+/**
+ * How worker threads load the engine. Loading the TypeScript sources through tsx in every worker
+ * recompiles them there (about 1 CPU-second per worker); instead the worker entry is bundled once
+ * by esbuild into one CommonJS file, cached under the package's node_modules/.cache/agentload (or
+ * the temp dir when that is not writable) and named by the hash of its inputs. Packages stay
+ * outside the bundle, required by absolute path, so the cached file works from either place.
+ * The cache is checked by hashing the input files the last build listed (a few ms); any edit to
+ * one of them, an esbuild upgrade or a moved package rebuilds it. AGENTLOAD_WORKER_BUNDLE=0 (or a
+ * failed build) falls back to tsx in each worker.
+ */
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
+const WORKER_BOOT_TSX = new URL('./worker-boot.mjs', import.meta.url);
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Bump when the bundling recipe below changes, so old cached bundles are not reused. */
+const BUNDLE_RECIPE = 1;
+
+interface BundleManifest { readonly key: string; readonly inputs: readonly string[]; readonly externals: readonly string[] }
+
+/** How the workers of this process start: the cached bundle, or tsx with the reason why not. */
+export type WorkerBoot =
+  | { readonly kind: 'bundle'; readonly file: string; readonly built: boolean }
+  | { readonly kind: 'tsx'; readonly reason: string };
+
+function cacheDirs(): string[] {
+  const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+  return [join(PACKAGE_ROOT, 'node_modules', '.cache', 'agentload'), join(tmpdir(), `agentload-cache-${uid}`)];
+}
+
+/** Hash of the recipe, the esbuild version and every input's path and bytes; undefined when an input is gone. */
+function inputsKey(inputs: readonly string[]): string | undefined {
+  const h = createHash('sha256');
+  h.update(`${String(BUNDLE_RECIPE)}\0${esbuildVersion}\0`);
+  for (const file of inputs) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      return undefined;
+    }
+    h.update(file).update('\0').update(bytes).update('\0');
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+function readManifest(path: string): BundleManifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as Partial<BundleManifest>;
+    if (typeof m.key !== 'string' || !Array.isArray(m.inputs) || !Array.isArray(m.externals)) return undefined;
+    return { key: m.key, inputs: m.inputs, externals: m.externals };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `text` to `path` through a temp file and a rename, so concurrent runs never read half a file. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${String(process.pid)}.${String(Math.random()).slice(2, 8)}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/**
+ * The esbuild plugin of the worker bundle: bare imports stay external, rewritten to the absolute
+ * path `require` finds from the importing file; `import.meta.url` of each source becomes that
+ * source's own URL (CommonJS has no import.meta, and the bundle lives elsewhere).
+ */
+function workerBundlePlugin(externals: Set<string>): Plugin {
+  return {
+    name: 'agentload-worker',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return { path: args.path, external: true };
+        const file = createRequire(args.importer).resolve(args.path);
+        externals.add(file);
+        return { path: file, external: true };
+      });
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Where and what to bundle: the entry file, the root its input paths are relative to, cache directories in order. */
+export interface BundleTarget { readonly entry: string; readonly root: string; readonly dirs: readonly string[] }
+
+async function buildWorkerBundle(t: BundleTarget, dir: string, manifestPath: string): Promise<string> {
+  const externals = new Set<string>();
+  const result = await build({
+    entryPoints: [t.entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    absWorkingDir: t.root, write: false, metafile: true, logLevel: 'silent', plugins: [workerBundlePlugin(externals)],
+  });
+  const meta = result.warnings.find((w) => w.id === 'empty-import-meta');
+  if (meta !== undefined) throw new Error(`${meta.location?.file ?? '?'}:${String(meta.location?.line ?? 0)} uses import.meta beyond import.meta.url`);
+  const text = result.outputFiles[0]?.text;
+  if (text === undefined) throw new Error('esbuild produced no output');
+  const inputs = Object.keys(result.metafile.inputs).map((f) => join(t.root, f)).sort();
+  const key = inputsKey(inputs);
+  if (key === undefined) throw new Error('an input of the worker bundle vanished while building');
+  const file = join(dir, `worker-${key}.cjs`);
+  writeAtomic(file, text);
+  writeAtomic(manifestPath, JSON.stringify({ key, inputs, externals: [...externals].sort() } satisfies BundleManifest));
+  return file;
+}
+
+/**
+ * The cached bundle of `t.entry` (`built` false when reused), building it in the first writable
+ * directory; `tsx` with the reason when none works or esbuild fails.
+ */
+export async function resolveWorkerBundle(t: BundleTarget): Promise<WorkerBoot> {
+  const manifestName = `worker-manifest-${createHash('sha256').update(t.entry).digest('hex').slice(0, 12)}.json`;
+  let reason = 'no cache directory';
+  for (const dir of t.dirs) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      const manifestPath = join(dir, manifestName);
+      const m = readManifest(manifestPath);
+      if (m !== undefined && inputsKey(m.inputs) === m.key && m.externals.every((f) => existsSync(f))) {
+        const file = join(dir, `worker-${m.key}.cjs`);
+        if (existsSync(file)) return { kind: 'bundle', file, built: false };
+      }
+      return { kind: 'bundle', file: await buildWorkerBundle(t, dir, manifestPath), built: true };
+    } catch (e: unknown) {
+      reason = `worker bundle in ${dir}: ${e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)}`;
+    }
+  }
+  return { kind: 'tsx', reason };
+}
+
+let bootCache: Promise<WorkerBoot> | undefined;
+
+/** How this process's workers start (the engine's worker bundle, resolved once per process). */
+export function workerBoot(env: Readonly<Record<string, string | undefined>> = process.env): Promise<WorkerBoot> {
+  if (env.AGENTLOAD_WORKER_BUNDLE === '0') return Promise.resolve({ kind: 'tsx', reason: 'AGENTLOAD_WORKER_BUNDLE=0' });
+  bootCache ??= resolveWorkerBundle({ entry: WORKER_ENTRY, root: PACKAGE_ROOT, dirs: cacheDirs() });
+  return bootCache;
+}
+
 /** What a worker gets at start. */
 export interface WorkerInit {
   readonly script: string;
@@ -36,11 +181,17 @@ export interface WorkerInit {
   readonly env: Readonly<Record<string, string>>;
   readonly segment: string;
   readonly sequence: string;
-  readonly idOffset: number;
+  /**
+   * VU ids across workers (k6's single-instance view: 1..N, unique): Int32 [0] = the last id given
+   * out. Planned VUs take the block the main thread assigns (`ids` message); VUs initialised
+   * mid-test (arrival-rate growth) take the next id from this counter.
+   */
+  readonly vuIds: SharedArrayBuffer;
   readonly forwardSamples: boolean;
 }
 
 export type WorkerMessage =
+  | { readonly t: 'planned'; readonly preAllocatedVUs: number }
   | { readonly t: 'ready'; readonly maxVUs: number }
   | { readonly t: 'failed'; readonly code: number; readonly message: string }
   | { readonly t: 'snap'; readonly snap: AggregatorSnapshot; readonly vus: number; readonly vusMax: number }
@@ -49,7 +200,29 @@ export type WorkerMessage =
   | { readonly t: 'abort'; readonly reason: string }
   | { readonly t: 'done'; readonly snap: AggregatorSnapshot };
 
-export type MainMessage = { readonly t: 'start'; readonly dataText: string | undefined } | { readonly t: 'stop' };
+export type MainMessage =
+  | { readonly t: 'ids'; readonly first: number }
+  | { readonly t: 'start'; readonly dataText: string | undefined }
+  | { readonly t: 'stop' };
+
+/**
+ * The id of a worker's `local`-th VU (1-based): its planned VUs are `first`, `first + 1`, ...;
+ * the ones after them take the next id from the shared counter. Pure apart from that counter.
+ */
+export function workerVuId(local: number, planned: number, first: number, counter: Int32Array): number {
+  return local <= planned ? first + local - 1 : Atomics.add(counter, 0, 1) + 1;
+}
+
+/** First id of each worker's planned block: 1 + the planned VUs of the workers before it. */
+export function plannedIdBlocks(planned: readonly number[]): number[] {
+  const out: number[] = [];
+  let next = 1;
+  for (const n of planned) {
+    out.push(next);
+    next += n;
+  }
+  return out;
+}
 
 export interface RunWorkersArgs {
   readonly workers: number;
@@ -69,17 +242,17 @@ export interface RunWorkersArgs {
   onAbort(reason: string): void;
 }
 
-/** Loader flags (--import tsx) the workers need to load TypeScript like the main thread, and --cpu-prof*. */
-function loaderArgv(): string[] {
+/** Loader flags (--import tsx) the workers need to load TypeScript like the main thread (not with the bundle), and --cpu-prof*. */
+function workerArgv(loaders: boolean): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if ((a === '--import' || a === '--require' || a === '--loader' || a === '--experimental-loader') && argv[i + 1] !== undefined) {
-      out.push(a, argv[i + 1] ?? '');
+      if (loaders) out.push(a, argv[i + 1] ?? '');
       i++;
     } else if (/^--(import|require|loader|experimental-loader)=/.test(a)) {
-      out.push(a);
+      if (loaders) out.push(a);
     } else if (a === '--cpu-prof' || a.startsWith('--cpu-prof-')) {
       // Profiling a run (`node --cpu-prof`) profiles its workers too.
       out.push(a);
@@ -92,24 +265,32 @@ function loaderArgv(): string[] {
 /** Runs the test on `workers` threads. Resolves false when a worker failed before the start (exit code in `failure`). */
 export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok: false; code: number }> {
   const split = splitForWorkers(a.workers, a.plan.tuple);
+  const boot = await workerBoot(a.env);
+  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0') a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
+  const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : WORKER_BOOT_TSX;
+  const execArgv = workerArgv(boot.kind === 'tsx');
   const perWorkerMax: number[] = [];
   const workers: Worker[] = [];
   const gauges = new Map<number, { vus: number; vusMax: number }>();
-  let offset = 0;
+  const vuIds = new SharedArrayBuffer(4);
+  const planned: Promise<number>[] = [];
   const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
   const dones: Promise<void>[] = [];
   split.segments.forEach((segment, i) => {
-    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, idOffset: offset, forwardSamples: a.forwardSamples };
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: init, execArgv: loaderArgv(), stdout: false, stderr: false });
+    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples };
+    const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
     workers.push(w);
+    let plannedResolve!: (n: number) => void;
+    planned.push(new Promise((r) => { plannedResolve = r; }));
     let readyResolve!: (v: { ok: true } | { ok: false; code: number }) => void;
     readies.push(new Promise((r) => { readyResolve = r; }));
     let doneResolve!: () => void;
     dones.push(new Promise((r) => { doneResolve = r; }));
     w.on('message', (m: WorkerMessage) => {
       switch (m.t) {
+        case 'planned': plannedResolve(m.preAllocatedVUs); break;
         case 'ready': perWorkerMax[i] = m.maxVUs; readyResolve({ ok: true }); break;
-        case 'failed': a.logger.log('error', m.message); readyResolve({ ok: false, code: m.code }); doneResolve(); break;
+        case 'failed': a.logger.log('error', m.message); plannedResolve(0); readyResolve({ ok: false, code: m.code }); doneResolve(); break;
         case 'snap':
           a.onSnapshot(m.snap);
           gauges.set(i, { vus: m.vus, vusMax: m.vusMax });
@@ -120,10 +301,14 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
         case 'done': a.onSnapshot(m.snap); doneResolve(); break;
       }
     });
-    w.on('error', (e) => { a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`); readyResolve({ ok: false, code: 103 }); doneResolve(); });
-    w.on('exit', () => { readyResolve({ ok: false, code: 103 }); doneResolve(); });
-    offset += 1_000_000;
+    w.on('error', (e) => { a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`); plannedResolve(0); readyResolve({ ok: false, code: 103 }); doneResolve(); });
+    w.on('exit', () => { plannedResolve(0); readyResolve({ ok: false, code: 103 }); doneResolve(); });
   });
+  // Planned VU ids in worker order, then the shared counter for VUs initialised mid-test.
+  const plannedCounts = await Promise.all(planned);
+  const firsts = plannedIdBlocks(plannedCounts);
+  Atomics.store(new Int32Array(vuIds), 0, plannedCounts.reduce((x, y) => x + y, 0));
+  workers.forEach((w, i) => { w.postMessage({ t: 'ids', first: firsts[i] ?? 1 } satisfies MainMessage); });
   const ready = await Promise.all(readies);
   const failed = ready.find((r): r is { ok: false; code: number } => !r.ok);
   if (failed !== undefined) {
