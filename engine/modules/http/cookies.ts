@@ -1,0 +1,523 @@
+/**
+ * k6's cookie handling for `k6/http`: per-VU cookie jars, `params.cookies`, `Response.cookies`.
+ *
+ * k6 stores cookies in Go's `net/http/cookiejar` (no public-suffix list) and parses `Set-Cookie` with
+ * `net/http`; this module reproduces those semantics on tough-cookie's synchronous in-memory store
+ * (tough-cookie does the domain/path matching, ordering and storage; the Go-specific parsing and
+ * delete rules are here).
+ *
+ * API (called by engine/modules/http.ts):
+ *   new VuCookieJar()                         the script-facing `http.CookieJar`; also each VU's own jar
+ *     .cookiesForURL(url) → { name: [values] }   (cookies a request to `url` would send, in sending order)
+ *     .set(url, name, value, [{ domain, path, expires, max_age, secure, http_only }]) → true
+ *     .clear(url) / .delete(url, name) → undefined
+ *   cookieHeaderFor(jar, url, params.cookies, userCookieHeader) → Cookie header value to send, or undefined
+ *   storeResponseCookies(jar, requestUrl, setCookieLines)      after every response, redirects included
+ *   responseCookies(url, setCookieLines) → Response.cookies       (final response only)
+ *   requestCookies(cookieHeader) → Response.request.cookies
+ *   jarForRequest(params.jar, vuJar) → the jar a request uses (validates params.jar)
+ *
+ * k6 facts reproduced (grafana/k6 js/modules/k6/http, lib/netext/httpext):
+ * - Cookie header = the user's own Cookie header, then `params.cookies` (object order), then the jar's
+ *   cookies for the URL (longest path first, then oldest) minus names marked `replace: true`; joined
+ *   with "; ". Values are sanitised like Go's `Request.AddCookie` (bytes outside 0x20-0x7e and `"`, `;`,
+ *   `\` dropped; a value with a space or comma is double-quoted).
+ * - Only http and https URLs get or store cookies; Secure cookies are sent to https only; HttpOnly
+ *   cookies are sent (no browser rules, no SameSite, no __Host-/__Secure- prefix checks, no public-suffix
+ *   list: `Domain=` must only domain-match the host).
+ * - Max-Age > 0 sets an absolute expiry at store time; Max-Age <= 0, or Expires not in the future,
+ *   deletes the stored cookie with the same domain, path and name.
+ * - clear(url) and delete(url, name) delete, like k6's jar, the cookies stored under the URL's host and
+ *   the URL's default path (the directory of its path: "/cookies" → "/", "/a/b" → "/a").
+ * - Response.cookies fields come from the raw attributes: `domain`/`path` as written ("" when absent),
+ *   `max_age` 0 when absent and -1 for "Max-Age <= 0", `expires` in ms since the epoch computed like Go's
+ *   `Expires.UnixNano() / 1e6` (so a cookie without a parseable Expires reports -6795364578871, as k6 does).
+ */
+import { Cookie, CookieJar, MemoryCookieStore, PrefixSecurityEnum, canonicalDomain, defaultPath, domainMatch } from 'tough-cookie';
+import { ModuleUsageError } from '../k6.ts';
+
+/** What k6 reports as `expires` for a cookie without (a parseable) Expires: Go's zero time, UnixNano()/1e6. */
+export const K6_NO_EXPIRES = -6795364578871;
+
+export interface ResponseCookie {
+  name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number;
+}
+export interface RequestCookie { name: string; value: string; replace: boolean }
+export type RequestCookiesParam = Record<string, string | { value: string; replace?: boolean }>;
+
+/** A Set-Cookie line as Go's net/http reads it. maxAge: 0 = absent, -1 = "<= 0", else seconds. expiresSec: undefined = none. */
+interface GoCookie {
+  name: string; value: string; domain: string; path: string; secure: boolean; httpOnly: boolean; maxAge: number;
+  expiresSec: number | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The jar
+
+interface JarState { tough: CookieJar | undefined; store: MemoryCookieStore | undefined; hasCookies: boolean }
+
+let stateOf: (jar: VuCookieJar) => JarState;
+
+/**
+ * A k6 cookie jar. Scripts see only cookiesForURL/set/clear/delete; the tough-cookie jar is created on the
+ * first stored cookie, and `hasCookies` lets a request skip the jar entirely while it is empty.
+ * JSON.stringify gives {} (as k6's jar returned from setup()).
+ */
+export class VuCookieJar {
+  readonly #s: JarState = { tough: undefined, store: undefined, hasCookies: false };
+
+  static {
+    stateOf = (jar) => jar.#s;
+  }
+
+  /** Cookies a request to `url` would send: { name: [value, ...] } in sending order. */
+  cookiesForURL(url: unknown): Record<string, string[]> {
+    const u = parseUrl('cookiesForURL', url);
+    const out: Record<string, string[]> = {};
+    for (const c of jarCookies(this, u)) {
+      const list = getOwn(out, c.key);
+      if (list === undefined) defineKey(out, c.key, [c.value]);
+      else list.push(c.value);
+    }
+    return out;
+  }
+
+  /** Stores a cookie as if `url` had answered with it. Returns true (as k6), also when the jar ignores it (domain mismatch). */
+  set(url: unknown, name: unknown, value: unknown, options?: unknown): boolean {
+    const u = parseUrl('set', url);
+    if (typeof name !== 'string' || name === '') {
+      throw new ModuleUsageError('invalid-cookie-name', `CookieJar.set(url, name, value): name must be a non-empty string, got ${show(name)}`);
+    }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new ModuleUsageError('invalid-cookie-value', `CookieJar.set(url, "${name}", value): value must be a string, got ${show(value)}`);
+    }
+    const cookie: GoCookie = { name, value: String(value), domain: '', path: '', secure: false, httpOnly: false, maxAge: 0, expiresSec: undefined };
+    if (options !== undefined && options !== null) applySetOptions(cookie, options);
+    storeCookie(this, u, cookie);
+    return true;
+  }
+
+  /** Deletes the cookies this URL would get that are stored under its host and default path (k6's rule). */
+  clear(url: unknown): void {
+    const u = parseUrl('clear', url);
+    const names = new Set(jarCookies(this, u).map((c) => c.key));
+    for (const name of names) removeAt(this, u, name);
+    refreshHasCookies(this);
+  }
+
+  /** Deletes the cookie `name` stored under the URL's host and default path (k6's rule). */
+  delete(url: unknown, name: unknown): void {
+    const u = parseUrl('delete', url);
+    if (typeof name !== 'string' || name === '') {
+      throw new ModuleUsageError('invalid-cookie-name', `CookieJar.delete(url, name): name must be a non-empty string, got ${show(name)}`);
+    }
+    removeAt(this, u, name);
+    refreshHasCookies(this);
+  }
+}
+
+/** Creates a jar (the engine's `new http.CookieJar()` and each VU's own jar). */
+export function createCookieJar(): VuCookieJar {
+  return new VuCookieJar();
+}
+
+/**
+ * The jar a request uses: `params.jar` when given (must be a CookieJar), else the VU's jar.
+ * (k6 ignores a params.jar that is not a jar; here it is an error so the mistake is seen.)
+ */
+export function jarForRequest(paramsJar: unknown, vuJar: VuCookieJar | undefined): VuCookieJar | undefined {
+  if (paramsJar === undefined || paramsJar === null) return vuJar;
+  if (paramsJar instanceof VuCookieJar) return paramsJar;
+  throw new ModuleUsageError('invalid-cookie-jar', `params.jar must be a cookie jar from http.cookieJar() or new http.CookieJar(), got ${show(paramsJar)}`);
+}
+
+function toughOf(jar: VuCookieJar): { tough: CookieJar; store: MemoryCookieStore } {
+  const s = stateOf(jar);
+  if (s.tough === undefined || s.store === undefined) {
+    s.store = new MemoryCookieStore();
+    // Go's cookiejar.New(nil): no public-suffix list, Secure only over https, no cookie-prefix rules.
+    s.tough = new CookieJar(s.store, {
+      rejectPublicSuffixes: false, allowSecureOnLocal: false, enforceSecureOriginOnStorage: false,
+      prefixSecurity: PrefixSecurityEnum.DISABLED, looseMode: false, allowSpecialUseDomain: true,
+    });
+  }
+  return { tough: s.tough, store: s.store };
+}
+
+function isHttp(u: URL): boolean {
+  return u.protocol === 'http:' || u.protocol === 'https:';
+}
+
+function jarCookies(jar: VuCookieJar, u: URL): Cookie[] {
+  const s = stateOf(jar);
+  if (!s.hasCookies || s.tough === undefined || !isHttp(u)) return [];
+  return s.tough.getCookiesSync(u, { sort: true });
+}
+
+function hostOf(u: URL): string {
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return canonicalDomain(host) ?? host;
+}
+
+function defaultPathOf(u: URL): string {
+  let p = u.pathname;
+  try {
+    p = decodeURI(p);
+  } catch {
+    // keep the encoded path (as tough-cookie does)
+  }
+  return defaultPath(p);
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** Go cookiejar's newEntry + setCookies for one cookie. */
+function storeCookie(jar: VuCookieJar, u: URL, c: GoCookie): void {
+  if (!isHttp(u)) return;
+  const host = hostOf(u);
+  const path = c.path.startsWith('/') ? c.path : defaultPathOf(u);
+  let domain = host;
+  let hostOnly = true;
+  if (c.domain !== '') {
+    let d = c.domain.startsWith('.') ? c.domain.slice(1) : c.domain;
+    if (d === '' || d.startsWith('.') || d.endsWith('.')) return; // malformed: ignored, as Go's jar
+    d = canonicalDomain(d) ?? d.toLowerCase();
+    if (IPV4.test(host) || host.includes(':')) {
+      if (d !== host) return; // an IP host only accepts its own address, as a host cookie
+    } else {
+      if (!domainMatch(host, d, false)) return; // another site's domain: ignored
+      domain = d;
+      hostOnly = false;
+    }
+  }
+  const now = Date.now();
+  let expires: Date | 'Infinity' = 'Infinity';
+  if (c.maxAge < 0) {
+    removeStored(jar, domain, path, c.name);
+    return;
+  }
+  if (c.maxAge > 0) expires = new Date(now + c.maxAge * 1000);
+  else if (c.expiresSec !== undefined) {
+    const ms = c.expiresSec * 1000;
+    if (ms <= now) {
+      removeStored(jar, domain, path, c.name);
+      return;
+    }
+    expires = new Date(ms);
+  }
+  const { tough } = toughOf(jar);
+  const cookie = new Cookie({ key: c.name, value: c.value, domain, path, hostOnly, expires, secure: c.secure, httpOnly: c.httpOnly });
+  tough.setCookieSync(cookie, u, { ignoreError: true });
+  stateOf(jar).hasCookies = true;
+}
+
+function removeStored(jar: VuCookieJar, domain: string, path: string, name: string): void {
+  const s = stateOf(jar);
+  if (s.store === undefined) return;
+  void s.store.removeCookie(domain, path, name);
+}
+
+/** k6's delete: a Max-Age=-1 cookie for `url` → removes id host;defaultPath;name. */
+function removeAt(jar: VuCookieJar, u: URL, name: string): void {
+  if (!isHttp(u)) return;
+  removeStored(jar, hostOf(u), defaultPathOf(u), name);
+}
+
+function refreshHasCookies(jar: VuCookieJar): void {
+  const s = stateOf(jar);
+  if (s.store === undefined) return;
+  let any = false;
+  s.store.getAllCookies((err, cookies) => {
+    any = err === null && cookies !== undefined && cookies.length > 0;
+  });
+  s.hasCookies = any;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/**
+ * The Cookie header to send to `url`, or undefined when there is none. `userCookieHeader` is the
+ * Cookie header from params.headers (first hop only: on a redirect k6 rebuilds the header from the jar and
+ * params.cookies alone). Costs nothing while the jar is empty and the request has no cookies.
+ */
+export function cookieHeaderFor(jar: VuCookieJar | undefined, url: URL, requestCookies: unknown, userCookieHeader: string | undefined): string | undefined {
+  const fromJar = jar !== undefined && stateOf(jar).hasCookies;
+  if (!fromJar && (requestCookies === undefined || requestCookies === null)) return userCookieHeader;
+  let header = userCookieHeader ?? '';
+  let replaced: Set<string> | undefined;
+  if (requestCookies !== undefined && requestCookies !== null) {
+    if (typeof requestCookies !== 'object' || Array.isArray(requestCookies)) {
+      throw new ModuleUsageError('invalid-cookies', `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${show(requestCookies)}`);
+    }
+    for (const [name, raw] of Object.entries(requestCookies as Record<string, unknown>)) {
+      if (raw === undefined || raw === null) continue;
+      let value: string;
+      if (typeof raw === 'object') {
+        const o = raw as Record<string, unknown>;
+        for (const key of Object.keys(o)) {
+          if (key !== 'value' && key !== 'replace') {
+            throw new ModuleUsageError('invalid-cookies', `params.cookies.${name}: unknown key "${key}"; use { value: 'v', replace: true }`);
+          }
+        }
+        value = o.value === undefined || o.value === null ? '' : scalar(`params.cookies.${name}.value`, o.value);
+        if (o.replace === true) (replaced ??= new Set()).add(name);
+      } else {
+        value = scalar(`params.cookies.${name}`, raw);
+      }
+      header = appendCookie(header, name, value);
+    }
+  }
+  if (fromJar) {
+    for (const c of jarCookies(jar, url)) {
+      if (replaced?.has(c.key) === true) continue;
+      header = appendCookie(header, c.key, c.value);
+    }
+  }
+  return header === '' ? userCookieHeader : header;
+}
+
+/** Stores the Set-Cookie lines of a response (a redirect or the final one) against the URL that was requested. */
+export function storeResponseCookies(jar: VuCookieJar | undefined, url: URL, setCookie: readonly string[]): void {
+  if (jar === undefined || setCookie.length === 0) return;
+  for (const line of setCookie) {
+    const c = parseSetCookie(line);
+    if (c !== undefined) storeCookie(jar, url, c);
+  }
+}
+
+/** `Response.cookies`: { name: [cookie, ...] } from the final response's Set-Cookie lines (the URL does not change the result). */
+export function responseCookies(_url: URL, setCookie: readonly string[]): Record<string, ResponseCookie[]> {
+  const out: Record<string, ResponseCookie[]> = {};
+  for (const line of setCookie) {
+    const c = parseSetCookie(line);
+    if (c === undefined) continue;
+    const rc: ResponseCookie = {
+      name: c.name, value: c.value, domain: c.domain, path: c.path, http_only: c.httpOnly, secure: c.secure,
+      max_age: c.maxAge, expires: goUnixMillis(c.expiresSec),
+    };
+    const list = getOwn(out, c.name);
+    if (list === undefined) defineKey(out, c.name, [rc]);
+    else list.push(rc);
+  }
+  return out;
+}
+
+/** `Response.request.cookies`: the cookies of the Cookie header that was sent, { name: [{ name, value, replace: false }] }. */
+export function requestCookies(cookieHeader: string | undefined): Record<string, RequestCookie[]> {
+  const out: Record<string, RequestCookie[]> = {};
+  if (cookieHeader === undefined || cookieHeader === '') return out;
+  for (const part of cookieHeader.split(';')) {
+    const p = part.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    const name = (eq < 0 ? p : p.slice(0, eq)).trim();
+    if (!isToken(name)) continue;
+    const value = parseCookieValue(eq < 0 ? '' : p.slice(eq + 1), true);
+    if (value === undefined) continue;
+    const list = getOwn(out, name);
+    const rc: RequestCookie = { name, value, replace: false };
+    if (list === undefined) defineKey(out, name, [rc]);
+    else list.push(rc);
+  }
+  return out;
+}
+
+function appendCookie(header: string, name: string, value: string): string {
+  const pair = `${name.replace(/[\r\n]/g, '-')}=${sanitizeValue(value)}`;
+  return header === '' ? pair : `${header}; ${pair}`;
+}
+
+/** Go's sanitizeCookieValue: drop invalid bytes, quote a value containing a space or a comma. */
+function sanitizeValue(v: string): string {
+  let out = v;
+  for (let i = 0; i < v.length; i++) {
+    if (!validValueCode(v.charCodeAt(i))) {
+      out = Array.from(v).filter((ch) => ch.length === 1 && validValueCode(ch.charCodeAt(0))).join('');
+      break;
+    }
+  }
+  return out.includes(' ') || out.includes(',') ? `"${out}"` : out;
+}
+
+function validValueCode(b: number): boolean {
+  return b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x3b && b !== 0x5c;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Set-Cookie parsing, as Go's net/http readSetCookies
+
+function trimAscii(s: string): string {
+  return s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function isToken(s: string): boolean {
+  return TOKEN.test(s);
+}
+
+function parseCookieValue(raw: string, allowQuotes: boolean): string | undefined {
+  let v = raw;
+  if (allowQuotes && v.length > 1 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
+  for (let i = 0; i < v.length; i++) if (!validValueCode(v.charCodeAt(i))) return undefined;
+  return v;
+}
+
+/** One Set-Cookie line → cookie, or undefined when Go would drop it (no "=", invalid name or value). */
+export function parseSetCookie(line: string): GoCookie | undefined {
+  const parts = trimAscii(line).split(';');
+  const first = trimAscii(parts[0] ?? '');
+  const eq = first.indexOf('=');
+  if (eq < 0) return undefined;
+  const name = trimAscii(first.slice(0, eq));
+  if (!isToken(name)) return undefined;
+  const value = parseCookieValue(first.slice(eq + 1), true);
+  if (value === undefined) return undefined;
+  const c: GoCookie = { name, value, domain: '', path: '', secure: false, httpOnly: false, maxAge: 0, expiresSec: undefined };
+  for (let i = 1; i < parts.length; i++) {
+    const part = trimAscii(parts[i] ?? '');
+    if (part === '') continue;
+    const aeq = part.indexOf('=');
+    const attr = (aeq < 0 ? part : part.slice(0, aeq)).toLowerCase();
+    const val = parseCookieValue(aeq < 0 ? '' : part.slice(aeq + 1), false);
+    if (val === undefined) continue;
+    switch (attr) {
+      case 'secure': c.secure = true; break;
+      case 'httponly': c.httpOnly = true; break;
+      case 'domain': c.domain = val; break;
+      case 'path': c.path = val; break;
+      case 'max-age': {
+        if (!/^[+-]?\d+$/.test(val)) break;
+        const secs = Number(val);
+        if (secs !== 0 && val.startsWith('0')) break;
+        c.maxAge = secs <= 0 ? -1 : secs;
+        break;
+      }
+      case 'expires':
+        c.expiresSec = parseGoCookieDate(val);
+        break;
+      default:
+        break;
+    }
+  }
+  return c;
+}
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+// Go's time.RFC1123 "Mon, 02 Jan 2006 15:04:05 MST" and net/http's "Mon, 02-Jan-2006 15:04:05 MST".
+// The zone: GMT with an optional hour offset, or an abbreviation (3-5 capitals) that Go reads as UTC.
+const COOKIE_DATE = /^([A-Za-z]{3}), (\d{2})([ -])([A-Za-z]{3})\3(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) (?:GMT([+-]\d{1,2})|[A-Z]{3,5})$/;
+
+/**
+ * Seconds since the epoch, or undefined when Go's parser would reject the date (then the cookie has no
+ * expiry). `dashes` also accepts "Mon, 02-Jan-2006 15:04:05 MST" (Set-Cookie does, CookieJar.set does not).
+ */
+export function parseGoCookieDate(s: string, dashes = true): number | undefined {
+  const m = COOKIE_DATE.exec(s);
+  if (m === null) return undefined;
+  const [, wd, dd, sep, mon, yyyy, hh, mi, ss, gmtOffset] = m;
+  if (sep === '-' && !dashes) return undefined;
+  if (wd === undefined || !DAYS.includes(wd.toLowerCase())) return undefined;
+  const month = MONTHS.indexOf((mon ?? '').toLowerCase());
+  const year = Number(yyyy), day = Number(dd), hour = Number(hh), min = Number(mi), sec = Number(ss);
+  if (month < 0 || hour > 23 || min > 59 || sec > 59 || day < 1) return undefined;
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  if (d.getUTCMonth() !== month) return undefined; // day out of range for the month
+  const offsetHours = gmtOffset === undefined ? 0 : Number(gmtOffset);
+  if (offsetHours < -23 || offsetHours > 23) return undefined;
+  return Math.floor(d.getTime() / 1000) + hour * 3600 + min * 60 + sec - offsetHours * 3600;
+}
+
+const GO_ZERO_TIME_SEC = -62135596800n; // 0001-01-01T00:00:00Z
+
+/** Go's `t.UnixNano() / 1e6` for a whole-second time (int64 wrap-around included, as k6 reports it). */
+function goUnixMillis(sec: number | undefined): number {
+  const s = sec === undefined ? GO_ZERO_TIME_SEC : BigInt(sec);
+  return Number(BigInt.asIntN(64, s * 1_000_000_000n) / 1_000_000n);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Script arguments
+
+function parseUrl(method: string, url: unknown): URL {
+  if (url instanceof URL) return url;
+  if (typeof url === 'string' || (typeof url === 'object' && url !== null && typeof (url as { url?: unknown }).url === 'string')) {
+    const s = typeof url === 'string' ? url : (url as { url: string }).url;
+    try {
+      return new URL(s);
+    } catch {
+      throw new ModuleUsageError('invalid-cookie-url', `CookieJar.${method}: url must be an absolute URL like "https://example.com/", got ${JSON.stringify(s)}`);
+    }
+  }
+  throw new ModuleUsageError('invalid-cookie-url', `CookieJar.${method}: url must be a string like "https://example.com/", got ${show(url)}`);
+}
+
+const SET_OPTIONS = ['domain', 'path', 'expires', 'max_age', 'secure', 'http_only'];
+
+function applySetOptions(c: GoCookie, options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set options must be an object like { domain, path, expires, max_age, secure, http_only }, got ${show(options)}`);
+  }
+  for (const [key, v] of Object.entries(options as Record<string, unknown>)) {
+    switch (key.toLowerCase()) {
+      case 'domain': c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v); break;
+      case 'path': c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v); break;
+      case 'secure': c.secure = Boolean(v); break;
+      case 'http_only': c.httpOnly = Boolean(v); break;
+      case 'max_age': {
+        const n = Number(v ?? 0);
+        if (!Number.isFinite(n)) {
+          throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set option max_age must be a number of seconds, got ${show(v)}`);
+        }
+        c.maxAge = Math.trunc(n);
+        break;
+      }
+      case 'expires': {
+        const s = v === undefined || v === null ? '' : scalar('CookieJar.set option expires', v);
+        if (s === '') { c.expiresSec = undefined; break; }
+        const sec = parseGoCookieDate(s, false); // time.Parse(time.RFC1123, s), as k6
+        if (sec === undefined) {
+          throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set option expires must be an RFC 1123 date like "Mon, 02 Jan 2006 15:04:05 GMT" (new Date(ms).toUTCString()), got ${JSON.stringify(s)}`);
+        }
+        c.expiresSec = sec;
+        break;
+      }
+      default:
+        throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set: unknown option "${key}"; the options are ${SET_OPTIONS.join(', ')}`);
+    }
+  }
+}
+
+
+function scalar(what: string, v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  throw new ModuleUsageError('invalid-cookies', `${what} must be a string, got ${show(v)}`);
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') {
+    const proto: unknown = Object.getPrototypeOf(v);
+    const ctor = typeof proto === 'object' && proto !== null && 'constructor' in proto && typeof proto.constructor === 'function' ? proto.constructor.name : '';
+    return ctor === '' || ctor === 'Object' ? 'an object' : `a ${ctor}`;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  return typeof v;
+}
+
+function getOwn<T>(out: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(out, key) ? out[key] : undefined;
+}
+
+/** Sets out[key] without ever touching the prototype (a cookie may be named "__proto__"). */
+function defineKey<T>(out: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
