@@ -11,8 +11,9 @@ import type {
 } from '../contracts.ts';
 import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceStats, Interruptible, IterationInterruption } from '../modules/context.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
+import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
-import { formatScriptException, type CompiledScript, type ScriptInstance } from './loader.ts';
+import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './loader.ts';
 import type { Logger } from './logger.ts';
 
 export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -95,7 +96,9 @@ export class Vu implements VirtualUser {
   #envScenario = '';
   readonly #moduleCache = new Map<string, Record<string, unknown>>();
   #instance: ScriptInstance | undefined;
-  readonly ctx: EngineModuleContext;
+  readonly ctx: EngineModuleContext & RandomHost;
+  /** This VU's Math.random source (k6's randomSeed seeds one VU's runtime). */
+  readonly #random = new VuRandom();
   /** setup() data as JSON text; parsed fresh for every iteration's call like k6 does per VU. */
   #data: unknown;
   /** Aborted when the running lifecycle function (setup, teardown, handleSummary) runs out of time. */
@@ -144,6 +147,7 @@ export class Vu implements VirtualUser {
       failTest: (reason: string) => { host.failTest(reason); },
       failIteration: (error: unknown) => { if (this.#stage === 'iteration') this.#failure ??= { error }; },
       trackAwaitable: (p: AwaitCheck) => { this.#awaitables.push(p); },
+      random: this.#random,
     };
   }
 
@@ -224,7 +228,7 @@ export class Vu implements VirtualUser {
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
     const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
     try {
-      this.#instance = this.#host.script.instantiate({
+      this.#instance = runAsVu(this.#random, (g: ScriptGlobals) => this.#host.script.instantiate(g), {
         require: (s) => this.#require(s),
         env: this.#env,
         vuId: this.idInTest,
@@ -232,6 +236,7 @@ export class Vu implements VirtualUser {
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,
       });
+      this.#random.markInitDone();
     } catch (e) {
       if (e instanceof EngineError) throw e;
       throw new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
@@ -252,8 +257,10 @@ export class Vu implements VirtualUser {
     this.#lifecycleSignal = signal;
     this.#group = '';
     this.#tags = undefined;
+    // k6 runs each lifecycle function in a fresh VU: Math.random starts where init code left it.
+    this.#random.restoreInit();
     try {
-      let result = (fn as (a?: unknown) => unknown)(arg);
+      let result = runAsVu(this.#random, fn as (a?: unknown) => unknown, arg);
       if (isThenable(result)) result = await result;
       await this.#drain(signal);
       this.#reportForgottenAwaits();
@@ -340,7 +347,7 @@ export class Vu implements VirtualUser {
       if (typeof fn !== 'function') {
         throw new Error(`function '${it.scenario.exec}' not found in exports of ${host.script.path}`);
       }
-      const r = (fn as (d: unknown) => unknown)(this.#data);
+      const r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
       if (isThenable(r)) await r;
       if (this.#pending.size > 0) await this.#drain(it.signal);
       const failure = this.#failure;
