@@ -119,6 +119,26 @@ void describe('the jar: matching and storage (Go cookiejar rules)', () => {
     assert.deepEqual(jar.cookiesForURL(u.href), { n: ['2', '3'] });
   });
 
+  void test('a replaced cookie keeps its place (creation order); each change shows in the next Cookie header', () => {
+    const jar = new VuCookieJar();
+    const u = url('http://h.test/a?q=1');
+    storeResponseCookies(jar, u, ['a=1; Path=/', 'b=2; Path=/']);
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'a=1; b=2');
+    storeResponseCookies(jar, u, ['a=3; Path=/']);
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'a=3; b=2', 'new value, same place');
+    storeResponseCookies(jar, u, ['a=3; Path=/; Secure']);
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'b=2', 'now Secure: not sent over http');
+    storeResponseCookies(jar, u, ['c=4; Path=/a']);
+    assert.equal(cookieHeaderFor(jar, url('http://h.test/a?q=2'), undefined, undefined), 'c=4; b=2', 'another query string, same path');
+    assert.equal(cookieHeaderFor(jar, url('http://h.test/b?q=1'), undefined, undefined), 'b=2', 'another path');
+    jar.delete('http://h.test/', 'b');
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'c=4');
+    storeResponseCookies(jar, u, ['c=5; Path=/a; Max-Age=3600']);
+    storeResponseCookies(jar, u, ['c=5; Path=/a; Max-Age=1']);
+    storeResponseCookies(jar, u, [`c=5; Path=/a; Expires=${httpDate(Date.now() - 1000)}`]);
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), undefined, 'expired by the server');
+  });
+
   void test('Max-Age<=0 and a past Expires delete the stored cookie; a future Expires keeps it; invalid cookies are ignored', () => {
     const jar = new VuCookieJar();
     const u = url('http://h.test/');
@@ -132,10 +152,12 @@ void describe('the jar: matching and storage (Go cookiejar rules)', () => {
     assert.deepEqual(jar.cookiesForURL(u.href), { d: ['4b'] }, 'Max-Age wins over Expires');
   });
 
-  void test('a cookie expires on time (Max-Age is counted from when it was stored, not from the last use)', async () => {
+  void test('a cookie expires on time (Max-Age counts from when it was stored, not from the last use; a shorter new Max-Age wins)', async () => {
     const jar = new VuCookieJar();
     const u = url('http://h.test/');
-    storeResponseCookies(jar, u, ['short=1; Max-Age=1', 'long=2; Max-Age=3600']);
+    storeResponseCookies(jar, u, ['short=1; Max-Age=3600', 'long=2; Max-Age=3600']);
+    assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'short=1; long=2');
+    storeResponseCookies(jar, u, ['short=1; Max-Age=1']);
     assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'short=1; long=2');
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'short=1; long=2');

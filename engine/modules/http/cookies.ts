@@ -54,7 +54,16 @@ interface GoCookie {
 // ---------------------------------------------------------------------------------------------------
 // The jar
 
-interface JarState { tough: CookieJar | undefined; store: MemoryCookieStore | undefined; hasCookies: boolean }
+/** The jar's cookies for one URL key as Cookie header pairs, valid until the jar changes or one of them expires. */
+interface SendEntry { names: string[]; pairs: string[]; joined: string; validUntil: number }
+
+interface JarState {
+  tough: CookieJar | undefined; store: MemoryCookieStore | undefined; hasCookies: boolean;
+  /** Cookies to send per scheme+host+path, dropped whenever the jar changes (bounded: SEND_CACHE_MAX keys). */
+  send: Map<string, SendEntry>;
+}
+
+const SEND_CACHE_MAX = 64;
 
 let stateOf: (jar: VuCookieJar) => JarState;
 
@@ -64,7 +73,7 @@ let stateOf: (jar: VuCookieJar) => JarState;
  * JSON.stringify gives {} (as k6's jar returned from setup()).
  */
 export class VuCookieJar {
-  readonly #s: JarState = { tough: undefined, store: undefined, hasCookies: false };
+  readonly #s: JarState = { tough: undefined, store: undefined, hasCookies: false, send: new Map() };
 
   static {
     stateOf = (jar) => jar.#s;
@@ -154,9 +163,17 @@ function jarCookies(jar: VuCookieJar, u: URL): Cookie[] {
   return s.tough.getCookiesSync(u, { sort: true });
 }
 
+let lastHost = '';
+let lastCanonical = '';
+
+/** The URL host as the store keys it (tough-cookie's canonical form; IPv6 without brackets). Memoised: a run talks to few hosts. */
 function hostOf(u: URL): string {
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return canonicalDomain(host) ?? host;
+  const hostname = u.hostname;
+  if (hostname === lastHost) return lastCanonical;
+  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  lastCanonical = canonicalDomain(host) ?? host;
+  lastHost = hostname;
+  return lastCanonical;
 }
 
 function defaultPathOf(u: URL): string {
@@ -205,16 +222,40 @@ function storeCookie(jar: VuCookieJar, u: URL, c: GoCookie): void {
     }
     expires = new Date(ms);
   }
-  const { tough } = toughOf(jar);
-  const cookie = new Cookie({ key: c.name, value: c.value, domain, path, hostOnly, expires, secure: c.secure, httpOnly: c.httpOnly });
-  tough.setCookieSync(cookie, u, { ignoreError: true });
-  stateOf(jar).hasCookies = true;
+  // Validated above as Go's jar does, so the cookie goes straight into the store (tough-cookie's setCookie
+  // would re-derive the same domain and path at several times the cost). A replaced cookie is updated in
+  // place: it keeps its creation time and index, which order the Cookie header.
+  const { store } = toughOf(jar);
+  const s = stateOf(jar);
+  let old: Cookie | undefined;
+  store.findCookie(domain, path, c.name, (err, found) => {
+    if (err === null && found) old = found;
+  });
+  if (old !== undefined) {
+    const changed = old.value !== c.value || old.secure !== c.secure || old.httpOnly !== c.httpOnly || old.hostOnly !== hostOnly;
+    const sooner = (expires === 'Infinity' ? Infinity : expires.getTime()) < (old.expiryTime() ?? Infinity);
+    old.value = c.value;
+    old.secure = c.secure;
+    old.httpOnly = c.httpOnly;
+    old.hostOnly = hostOnly;
+    old.expires = expires;
+    old.maxAge = null;
+    // Only a new value/flag or an earlier expiry makes the cached Cookie headers wrong (a later expiry
+    // merely ends their validity early), so a server that refreshes a cookie on every response keeps the cache.
+    if (changed || sooner) s.send.clear();
+    return;
+  }
+  const created = new Date(now);
+  void store.putCookie(new Cookie({ key: c.name, value: c.value, domain, path, hostOnly, expires, secure: c.secure, httpOnly: c.httpOnly, creation: created, lastAccessed: created }));
+  s.hasCookies = true;
+  s.send.clear();
 }
 
 function removeStored(jar: VuCookieJar, domain: string, path: string, name: string): void {
   const s = stateOf(jar);
   if (s.store === undefined) return;
   void s.store.removeCookie(domain, path, name);
+  s.send.clear();
 }
 
 /** k6's delete: a Max-Age=-1 cookie for `url` → removes id host;defaultPath;name. */
@@ -269,12 +310,43 @@ export function cookieHeaderFor(jar: VuCookieJar | undefined, url: URL, requestC
     }
   }
   if (fromJar) {
-    for (const c of jarCookies(jar, url)) {
-      if (replaced?.has(c.key) === true) continue;
-      header = appendCookie(header, c.key, c.value);
+    const sent = sendEntry(jar, url);
+    if (replaced === undefined) {
+      if (sent.joined !== '') header = header === '' ? sent.joined : `${header}; ${sent.joined}`;
+    } else {
+      for (let i = 0; i < sent.names.length; i++) {
+        if (replaced.has(sent.names[i] ?? '')) continue;
+        const pair = sent.pairs[i] ?? '';
+        header = header === '' ? pair : `${header}; ${pair}`;
+      }
     }
   }
   return header === '' ? userCookieHeader : header;
+}
+
+/** The jar's cookies for `url`, from the cache while the jar is unchanged and none of them has expired. */
+function sendEntry(jar: VuCookieJar, url: URL): SendEntry {
+  const s = stateOf(jar);
+  const href = url.href;
+  const q = href.indexOf('?');
+  const h = href.indexOf('#');
+  const cut = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  const key = cut < 0 ? href : href.slice(0, cut);
+  const hit = s.send.get(key);
+  if (hit !== undefined && (hit.validUntil === Infinity || Date.now() < hit.validUntil)) return hit;
+  const names: string[] = [];
+  const pairs: string[] = [];
+  let validUntil = Infinity;
+  for (const c of jarCookies(jar, url)) {
+    names.push(c.key);
+    pairs.push(appendCookie('', c.key, c.value));
+    const exp = c.expiryTime();
+    if (exp !== undefined && exp < validUntil) validUntil = exp;
+  }
+  const entry: SendEntry = { names, pairs, joined: pairs.join('; '), validUntil };
+  if (s.send.size >= SEND_CACHE_MAX) s.send.clear();
+  s.send.set(key, entry);
+  return entry;
 }
 
 /** Stores the Set-Cookie lines of a response (a redirect or the final one) against the URL that was requested. */
@@ -347,8 +419,16 @@ function validValueCode(b: number): boolean {
 // ---------------------------------------------------------------------------------------------------
 // Set-Cookie parsing, as Go's net/http readSetCookies
 
+function isAsciiSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
 function trimAscii(s: string): string {
-  return s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && isAsciiSpace(s.charCodeAt(a))) a++;
+  while (b > a && isAsciiSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
