@@ -1,17 +1,16 @@
 /**
- * `k6/http` on undici. Each VU has its own connection pool (like k6's per-VU transport). Every
- * request returns a promise (async first); the timing breakdown comes from undici's handler
- * callbacks: blocked = until the request got a connection (includes connecting), sending = until
+ * `k6/http` on the engine's own HTTP/1.1 client (`http/client.ts`). Each VU has its own connection
+ * pool (like k6's per-VU transport). Every request returns a promise (async first); the timing
+ * breakdown: blocked = until the request got a connection (includes connecting), sending = until
  * the request was written, waiting = until the first response byte, receiving = until the end.
  * A failing target is measured as an error sample (status 0, k6's error_code), never a crash.
  */
-import type { Socket } from 'node:net';
-import { Agent, buildConnector } from 'undici';
-import type { Dispatcher } from 'undici';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, forgotAwaitMessage } from './awaitable.ts';
-import type { EngineModuleContext, Interruptible, IterationInterruption } from './context.ts';
+import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
+import { ConnectionPool, type Exchange } from './http/client.ts';
 import { ModuleUsageError } from './k6.ts';
 
 export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
@@ -39,7 +38,7 @@ const METRICS = {
   failed: 'http_req_failed',
 } as const;
 
-/** k6 error codes (lib/netext/httpext/error_codes.go) for what undici/Node report. */
+/** k6 error codes (lib/netext/httpext/error_codes.go) for what Node's sockets and our client report. */
 export function errorCodeOf(err: unknown): { code: number; message: string } {
   const e = err as { code?: string; message?: string; cause?: unknown; name?: string };
   const inner = (e.cause ?? e) as { code?: string; message?: string; address?: string; port?: number };
@@ -47,9 +46,9 @@ export function errorCodeOf(err: unknown): { code: number; message: string } {
   const addr = inner.address !== undefined ? `${inner.address}:${String(inner.port ?? '')}` : '';
   switch (code) {
     case 'ECONNREFUSED': return { code: 1212, message: `dial tcp ${addr}: connect: connection refused` };
-    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': return { code: 1211, message: `dial tcp ${addr}: i/o timeout` };
+    case 'ETIMEDOUT': return { code: 1211, message: `dial tcp ${addr}: i/o timeout` };
     case 'ENOTFOUND': case 'EAI_AGAIN': return { code: 1101, message: `lookup: no such host` };
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': return { code: 1220, message: 'read: connection reset by peer' };
+    case 'ECONNRESET': return { code: 1220, message: 'read: connection reset by peer' };
     case 'EPIPE': return { code: 1201, message: 'write: broken pipe' };
     case 'EHOSTUNREACH': case 'ENETUNREACH': return { code: 1210, message: `dial tcp ${addr}: connect: ${String(inner.message)}` };
     case 'request-timeout': return { code: 1050, message: 'request timeout' };
@@ -82,16 +81,61 @@ class Memo<V> {
   }
 }
 
-/** Response header name as received (latin1) → canonical name, shared by every VU. */
+/** Response header name as received → canonical name, shared by every VU. */
 const headerNames = new Memo<string>(1024);
 
-function canonicalHeader(raw: Buffer | undefined): string {
-  const text = raw === undefined ? '' : raw.toString('latin1');
+function canonicalHeader(text: string): string {
   return headerNames.get(text) ?? headerNames.set(text, canonical(text.toLowerCase()));
 }
 
+/** k6's timing breakdown of one exchange (ms). */
+function timingsOf(ex: Exchange): Timings {
+  const tConn = ex.tConn || ex.tEnd;
+  const tSent = ex.tSent || tConn;
+  const tFirst = ex.tFirst || ex.tEnd;
+  const t: Timings = {
+    blocked: Math.max(0, tConn - ex.t0),
+    connecting: ex.newConn?.connecting ?? 0,
+    tls_handshaking: ex.newConn?.tls ?? 0,
+    sending: Math.max(0, tSent - tConn),
+    waiting: Math.max(0, tFirst - tSent),
+    receiving: Math.max(0, ex.tEnd - tFirst),
+    duration: 0,
+  };
+  if (ex.status === 0) { t.sending = 0; t.waiting = 0; t.receiving = 0; }
+  t.duration = t.sending + t.waiting + t.receiving;
+  return t;
+}
+
 /** What a request needs of its URL, parsed once per distinct URL text. */
-interface ParsedUrl { readonly href: string; readonly origin: string; readonly path: string; readonly url: URL }
+interface ParsedUrl {
+  readonly href: string; readonly origin: string; readonly path: string; readonly url: URL;
+  readonly tls: boolean; readonly hostname: string; readonly port: number; readonly host: string;
+}
+
+function parseUrl(text: string, method: string): ParsedUrl {
+  let u: URL;
+  try {
+    u = new URL(text);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${u.protocol.replace(':', '')}"`);
+  } catch (e) {
+    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(text)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+  }
+  const tls = u.protocol === 'https:';
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), host: u.host };
+}
+
+/** Decodes a body sent with Content-Encoding gzip, deflate or br (k6 decompresses these too). */
+function decode(buf: Buffer, encoding: string): Buffer {
+  switch (encoding.trim().toLowerCase()) {
+    case 'gzip': case 'x-gzip': return gunzipSync(buf);
+    case 'deflate':
+      try { return inflateSync(buf); } catch { return inflateRawSync(buf); }
+    case 'br': return brotliDecompressSync(buf);
+    default: return buf;
+  }
+}
 
 function parseDuration(v: string | number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -177,108 +221,11 @@ for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_cod
   });
 }
 
-interface ConnInfo { connecting: number; tls: number; end: number }
-
-function interruptedError(): Error {
-  return Object.assign(new Error('request interrupted'), { code: 'interrupted' });
-}
-
-function timeOut(ex: Exchange): void {
-  ex.abort(Object.assign(new Error('request timeout'), { code: 'request-timeout' }));
-}
-
-/** One request on undici's handler API, measured; settles `resolve` once with itself. */
-class Exchange implements Dispatcher.DispatchHandler, Interruptible {
-  tConnect = 0; tSent = 0; tFirst = 0; tHeaders = 0; tEnd = 0;
-  status = 0; statusText = ''; rawHeaders: Buffer[] = [];
-  chunks: Buffer[] = []; received = 0;
-  abortFn: ((e: Error) => void) | undefined;
-  pendingAbort: Error | undefined;
-  error: Error | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(
-    readonly now: () => number,
-    readonly keepBody: boolean,
-    readonly resolve: (ex: Exchange) => void,
-    readonly intr: IterationInterruption | undefined,
-  ) {}
-  onConnect(abort: (err?: Error) => void): void {
-    this.tConnect = this.now();
-    this.abortFn = abort;
-    if (this.pendingAbort !== undefined) abort(this.pendingAbort);
-  }
-  onRequestSent(): void { this.tSent = this.now(); }
-  onResponseStarted(): void { this.tFirst = this.now(); }
-  onHeaders(status: number, headers: Buffer[], _resume: () => void, statusText: string): boolean {
-    if (status < 200) return true; // 1xx informational
-    this.tHeaders = this.now();
-    this.status = status;
-    this.statusText = statusText;
-    this.rawHeaders = headers;
-    return true;
-  }
-  onData(chunk: Buffer): boolean {
-    this.received += chunk.length;
-    if (this.keepBody) this.chunks.push(chunk);
-    return true;
-  }
-  onComplete(): void { this.tEnd = this.now(); this.done(undefined); }
-  onError(err: Error): void { this.fail(err); }
-  fail(err: Error): void { this.tEnd = this.now(); this.done(err); }
-  done(err: Error | undefined): void {
-    clearTimeout(this.timer);
-    this.intr?.delete(this);
-    this.error = err;
-    this.resolve(this);
-  }
-  interrupt(): void { this.abort(interruptedError()); }
-  abort(err: Error): void {
-    if (this.abortFn !== undefined) this.abortFn(err);
-    else this.pendingAbort = err;
-  }
-}
-
 export function createHttpModule(ctx: EngineModuleContext): Record<string, unknown> {
   const clock = ctx.clock;
   const now = (): number => clock.now();
-  // Per-VU connections; bytes counted on the sockets, connect/TLS time recorded per new socket.
-  const sockets = new Map<Socket, { w: number; r: number }>();
-  const newConns: ConnInfo[] = [];
-  let closedSent = 0;
-  let closedReceived = 0;
-  const baseConnect = buildConnector({ rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
-  const agent = new Agent({
-    keepAliveTimeout: 60_000,
-    connect: (opts, cb) => {
-      const t0 = now();
-      let tTcp = 0;
-      const s = baseConnect(opts, (err, socket) => {
-        if (err !== null) { cb(err, null); return; }
-        const end = now();
-        const tcp = tTcp === 0 ? end : tTcp;
-        newConns.push({ connecting: tcp - t0, tls: opts.protocol === 'https:' ? end - tcp : 0, end });
-        const sock = socket;
-        sockets.set(sock, { w: 0, r: 0 });
-        sock.once('close', () => {
-          const seen = sockets.get(sock);
-          if (seen !== undefined) { closedSent += sock.bytesWritten - seen.w; closedReceived += sock.bytesRead - seen.r; }
-          sockets.delete(sock);
-        });
-        cb(null, socket);
-      }) as unknown as Socket | undefined;
-      s?.once('connect', () => { tTcp = now(); });
-    },
-  });
-  const collectBytes = (): void => {
-    let sent = closedSent;
-    let received = closedReceived;
-    closedSent = 0; closedReceived = 0;
-    for (const [s, seen] of sockets) {
-      sent += s.bytesWritten - seen.w; received += s.bytesRead - seen.r;
-      seen.w = s.bytesWritten; seen.r = s.bytesRead;
-    }
-    if (sent !== 0 || received !== 0) ctx.countBytes(sent, received);
-  };
+  // Per-VU connections, like k6's per-VU transport.
+  const pool = new ConnectionPool({ now, rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
 
   const urls = new Memo<ParsedUrl>(256);
   // Request tags, shared by the requests that have the same ones (keyed below), per base tags object.
@@ -289,12 +236,12 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     let key = '';
     if (cacheable) {
       if (base !== tagBase) { tagSets.clear(); tagBase = base; }
-      key = `${String(res.status)}\u0000${method}\u0000${urlTag}\u0000${name}\u0000${res.error}\u0000${String(res.error_code)}\u0000${String(expected)}`;
+      key = `${String(res.status)}\u0000${res.proto}\u0000${method}\u0000${urlTag}\u0000${name}\u0000${res.error}\u0000${String(res.error_code)}\u0000${String(expected)}`;
       const hit = tagSets.get(key);
       if (hit !== undefined) return hit;
     }
     const tags: Record<string, string> = { ...base };
-    tags.proto = res.status === 0 ? '' : 'HTTP/1.1';
+    tags.proto = res.status === 0 ? '' : res.proto;
     tags.status = String(res.status);
     tags.method = method;
     tags.url = urlTag;
@@ -338,7 +285,15 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const p = params ?? {};
     const opts = ctx.options();
     const headers: Record<string, string> = { 'User-Agent': typeof opts.userAgent === 'string' ? opts.userAgent : DEFAULT_USER_AGENT };
-    if (p.headers !== undefined) for (const [k, v] of Object.entries(p.headers)) headers[k] = String(v);
+    let hostOverride: string | undefined;
+    if (p.headers !== undefined) {
+      for (const k in p.headers) {
+        const v = String(p.headers[k]);
+        const lower = k.length === 4 || k.length === 14 ? k.toLowerCase() : '';
+        if (lower === 'host') hostOverride = v; // Go sends it as the Host line
+        else if (lower !== 'content-length') headers[k] = v; // the client writes the body's real length
+      }
+    }
     const payload = encodeBody(body, headers);
     const timeout = parseDuration(p.timeout, 60_000);
     const discard = ctx.discardResponseBodies();
@@ -351,56 +306,18 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const intr = ctx.iterationInterruption();
 
     for (;;) {
-      let parsed = urls.get(currentUrl);
-      if (parsed === undefined) {
-        let u: URL;
-        try {
-          u = new URL(currentUrl);
-          if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${u.protocol.replace(':', '')}"`);
-        } catch (e) {
-          throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(currentUrl)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
-        }
-        parsed = urls.set(currentUrl, { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u });
-      }
-      const url = parsed;
+      const url = urls.get(currentUrl) ?? urls.set(currentUrl, parseUrl(currentUrl, method));
       const res = new Response(currentMethod, url.href, headers, currentBody);
-      const t0 = now();
-      const connsBefore = newConns.length;
-      const ex = await new Promise<Exchange>((resolve) => {
-        const exch: Exchange = new Exchange(now, responseType !== 'none', resolve, intr);
-        exch.timer = setTimeout(timeOut, timeout, exch);
-        if (intr !== undefined) {
-          if (intr.aborted) exch.interrupt();
-          else intr.add(exch);
-        }
-        try {
-          agent.dispatch({
-            origin: url.origin, path: url.path, method: currentMethod,
-            headers, body: currentBody ?? null, headersTimeout: 0, bodyTimeout: 0,
-          }, exch);
-        } catch (e) {
-          exch.fail(e as Error);
-        }
-      });
-      collectBytes();
-      // Timing breakdown.
-      const conn = newConns.length > connsBefore ? newConns.splice(connsBefore, 1)[0] : undefined;
-      const tConnect = ex.tConnect || ex.tEnd;
-      const tSent = ex.tSent || tConnect;
-      const tFirst = ex.tFirst || ex.tHeaders || ex.tEnd;
-      const t: Timings = {
-        blocked: Math.max(0, tConnect - t0),
-        connecting: conn?.connecting ?? 0,
-        tls_handshaking: conn?.tls ?? 0,
-        sending: Math.max(0, tSent - tConnect),
-        waiting: Math.max(0, tFirst - tSent),
-        receiving: Math.max(0, ex.tEnd - tFirst),
-        duration: 0,
-      };
-      if (ex.status === 0) { t.sending = 0; t.waiting = 0; t.receiving = 0; }
-      t.duration = t.sending + t.waiting + t.receiving;
+      const ex = await pool.request({
+        method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
+        headers, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
+      }, intr);
+      ctx.countBytes(ex.sent, ex.received);
+      const t = timingsOf(ex);
       res.timings = t;
-      const sampleErr: (Error & { code?: string }) | undefined = ex.error;
+      res.remote_ip = ex.remoteAddress;
+      res.remote_port = ex.remotePort;
+      const sampleErr = ex.error;
       if (sampleErr?.code === 'interrupted') throw sampleErr;
       if (sampleErr !== undefined) {
         const ec = errorCodeOf(sampleErr);
@@ -408,15 +325,26 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         res.error_code = ec.code;
       } else {
         res.status = ex.status;
-        res.status_text = `${ex.status} ${ex.statusText}`;
-        for (let i = 0; i + 1 < ex.rawHeaders.length; i += 2) {
-          const k = canonicalHeader(ex.rawHeaders[i]);
-          const v = (ex.rawHeaders[i + 1] ?? '').toString('latin1');
+        res.status_text = `${String(ex.status)} ${ex.statusText}`;
+        if (ex.versionMinor !== 1 || ex.versionMajor !== 1) res.proto = `HTTP/${String(ex.versionMajor)}.${String(ex.versionMinor)}`;
+        const raw = ex.rawHeaders;
+        for (let i = 0; i + 1 < raw.length; i += 2) {
+          const k = canonicalHeader(raw[i] ?? '');
+          const v = raw[i + 1] ?? '';
           const prev = res.headers[k];
           res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
         }
         if (responseType !== 'none') {
-          const buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
+          let buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
+          const encoding = res.headers['Content-Encoding'];
+          if (encoding !== undefined && buf.length > 0) {
+            try {
+              buf = decode(buf, encoding);
+            } catch (e) {
+              res.error = `error decompressing the ${encoding} response body: ${(e as Error).message}`;
+              res.error_code = 1000;
+            }
+          }
           res.body = responseType === 'binary' ? toArrayBuffer(buf) : buf.toString('utf8');
         }
         if (ex.status >= 400) res.error_code = 1000 + ex.status;
@@ -507,6 +435,6 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       return { url, name };
     },
     /** Closes this VU's connections (called by the runtime when the VU is discarded). */
-    [Symbol.for('agentload.close')]: () => agent.close(),
+    [Symbol.for('agentload.close')]: () => { pool.close(); },
   };
 }

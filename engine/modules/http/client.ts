@@ -1,0 +1,312 @@
+/**
+ * The HTTP/1.1 client under `k6/http`: keep-alive connections on `node:net`/`node:tls`, responses
+ * parsed by http-parser-js. One `ConnectionPool` per VU (k6 gives each VU its own transport).
+ *
+ * Why not undici: a load generator's cost per request is the client's cost. Measured on this
+ * project's 2-core machine (docs/engine.md), undici's dispatch path cost about 2.5x the CPU per
+ * request of a plain socket + parser, and the engine could not reach half of autocannon's
+ * requests per CPU-second on it. This client does only what k6's transport does for HTTP/1.1:
+ * reuse idle connections (last in, first out), open a new one when none is idle, time every
+ * phase, retry once on a fresh connection when a reused one was closed under a replayable request
+ * (Go's net/http rule), and never throw: every failure is a result with an error.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { HTTPParser } from 'http-parser-js';
+import type { Interruptible, IterationInterruption } from '../context.ts';
+
+export interface ClientRequest {
+  readonly method: string;
+  readonly tls: boolean;
+  /** Host name or IP address to connect to (no brackets around IPv6). */
+  readonly hostname: string;
+  readonly port: number;
+  /** The Host header value (`host` or `host:port`). */
+  readonly host: string;
+  /** Path and query, e.g. `/a?b=1`. */
+  readonly path: string;
+  /** Request headers as given (name → value), sent in this order after Host. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | undefined;
+  readonly timeoutMs: number;
+  /** Keep the response body (false: count its bytes only). */
+  readonly keepBody: boolean;
+}
+
+/** A new connection's set-up times (ms). */
+export interface ConnTimes { readonly connecting: number; readonly tls: number }
+
+/** What one request ended with; times are `now()` readings, 0 when the phase was not reached. */
+export class Exchange implements Interruptible {
+  tConn = 0; tSent = 0; tFirst = 0; tEnd = 0;
+  status = 0; statusText = ''; versionMinor = 1; versionMajor = 1;
+  /** Response header names and values, alternating, as received. */
+  rawHeaders: readonly string[] = [];
+  chunks: Buffer[] = [];
+  sent = 0; received = 0;
+  error: (Error & { code?: string }) | undefined;
+  /** Set when this request opened the connection it ran on. */
+  newConn: ConnTimes | undefined;
+  remoteAddress = ''; remotePort = 0;
+  conn: Conn | undefined;
+  retried = false;
+  keepAlive = true;
+  settled = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(
+    readonly pool: ConnectionPool,
+    readonly req: ClientRequest,
+    readonly t0: number,
+    readonly resolve: (ex: Exchange) => void,
+    readonly intr: IterationInterruption | undefined,
+  ) {}
+  interrupt(): void {
+    this.pool.fail(this, Object.assign(new Error('request interrupted'), { code: 'interrupted' }));
+  }
+}
+
+function onTimeout(ex: Exchange): void {
+  ex.pool.fail(ex, Object.assign(new Error('request timeout'), { code: 'request-timeout' }));
+}
+
+/** Methods Go's transport may send again on a fresh connection (net/http isReplayable). */
+const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** An idle connection older than this is closed instead of reused (k6's transport: 90 s in Go's default, 60 s is safe for common servers). */
+const IDLE_TIMEOUT_MS = 60_000;
+
+/** One connection: a socket, its parser, and the exchange it carries (at most one: no pipelining). */
+class Conn {
+  readonly parser = new HTTPParser(HTTPParser.RESPONSE);
+  ex: Exchange | undefined;
+  /** True once an exchange finished on it (a failure on a reused connection may be retried). */
+  reused = false;
+  closed = false;
+  idleSince = 0;
+  /** Response to a HEAD request: no body follows the headers. */
+  head = false;
+  constructor(readonly pool: ConnectionPool, readonly key: string, readonly socket: Socket) {
+    const p = this.parser;
+    p[HTTPParser.kOnHeadersComplete] = (info) => {
+      const ex = this.ex;
+      if (ex === undefined || info.statusCode < 200 && info.statusCode !== 101) return 0; // 1xx: the real response follows
+      ex.status = info.statusCode;
+      ex.statusText = info.statusMessage;
+      ex.rawHeaders = info.headers;
+      ex.versionMajor = info.versionMajor;
+      ex.versionMinor = info.versionMinor;
+      ex.keepAlive = info.shouldKeepAlive;
+      return this.head ? 1 : 0;
+    };
+    p[HTTPParser.kOnHeaders] = (headers) => {
+      // Trailers (or headers split over packets in the parser's slow path) arrive here.
+      const ex = this.ex;
+      if (ex !== undefined && ex.status === 0) ex.rawHeaders = [...ex.rawHeaders, ...headers];
+    };
+    p[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      const ex = this.ex;
+      if (ex?.req.keepBody === true) ex.chunks.push(chunk.subarray(offset, offset + length));
+    };
+    p[HTTPParser.kOnMessageComplete] = () => {
+      const ex = this.ex;
+      if (ex === undefined || ex.status === 0) return; // end of a 1xx message
+      this.pool.complete(this, ex);
+    };
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    socket.on('error', (err: Error) => { this.onClose(err); });
+    socket.on('close', () => { this.onClose(undefined); });
+    socket.on('end', () => { this.onEnd(); });
+  }
+
+  onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === undefined) { this.destroy(); return; } // bytes on an idle connection: not HTTP we understand
+    if (ex.tFirst === 0) ex.tFirst = this.pool.now();
+    ex.received += chunk.length;
+    const r = this.parser.execute(chunk);
+    if (r instanceof Error && this.ex === ex) {
+      this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
+    }
+  }
+
+  /** The server closed its side: a read-until-close body ends here. */
+  onEnd(): void {
+    const ex = this.ex;
+    if (ex !== undefined && ex.status !== 0) this.parser.finish();
+    this.destroy();
+  }
+
+  onClose(err: Error | undefined): void {
+    if (!this.closed) { this.closed = true; this.pool.forget(this); }
+    const ex = this.ex;
+    if (ex === undefined) return;
+    this.ex = undefined;
+    const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
+    if (replay) { ex.retried = true; ex.conn = undefined; this.pool.start(ex); return; }
+    this.pool.fail(ex, err ?? Object.assign(new Error('connection closed before the response ended'), { code: 'ECONNRESET' }));
+  }
+
+  destroy(): void {
+    if (!this.closed) { this.closed = true; this.pool.forget(this); }
+    this.socket.destroy();
+  }
+}
+
+export interface PoolOptions {
+  readonly now: () => number;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** Keep-alive connections of one VU, keyed by scheme, host and port. */
+export class ConnectionPool {
+  readonly now: () => number;
+  readonly #rejectUnauthorized: boolean;
+  readonly #idle = new Map<string, Conn[]>();
+  readonly #all = new Set<Conn>();
+
+  constructor(opts: PoolOptions) {
+    this.now = opts.now;
+    this.#rejectUnauthorized = opts.rejectUnauthorized;
+  }
+
+  /** Sends one request; the promise always resolves (a failure is `ex.error`). */
+  request(req: ClientRequest, intr: IterationInterruption | undefined): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => {
+      const ex = new Exchange(this, req, this.now(), resolve, intr);
+      ex.timer = setTimeout(onTimeout, req.timeoutMs, ex);
+      if (intr !== undefined) {
+        if (intr.aborted) { ex.interrupt(); return; }
+        intr.add(ex);
+      }
+      this.start(ex);
+    });
+  }
+
+  /** Puts `ex` on an idle connection, or opens one. */
+  start(ex: Exchange): void {
+    const key = `${ex.req.tls ? 'https' : 'http'}://${ex.req.hostname}:${String(ex.req.port)}`;
+    const idle = this.#idle.get(key);
+    const t = this.now();
+    while (idle !== undefined && idle.length > 0) {
+      const conn = idle.pop();
+      if (conn === undefined || conn.closed) continue;
+      if (t - conn.idleSince > IDLE_TIMEOUT_MS) { conn.destroy(); continue; }
+      this.send(conn, ex);
+      return;
+    }
+    this.open(key, ex);
+  }
+
+  open(key: string, ex: Exchange): void {
+    const { req } = ex;
+    const t0 = this.now();
+    let tTcp = 0;
+    let socket: Socket;
+    try {
+      socket = req.tls
+        ? tlsConnect({ host: req.hostname, port: req.port, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] })
+        : netConnect({ host: req.hostname, port: req.port });
+    } catch (e) {
+      this.fail(ex, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.unref(); // in-flight requests keep the process alive through their timeout timer
+    const conn = new Conn(this, key, socket);
+    this.#all.add(conn);
+    conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
+    ex.conn = conn;
+    const ready = (): void => {
+      const end = this.now();
+      const tcp = tTcp === 0 ? end : tTcp;
+      ex.newConn = { connecting: tcp - t0, tls: req.tls ? end - tcp : 0 };
+      if (ex.settled) return;
+      this.send(conn, ex);
+    };
+    socket.once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
+    if (req.tls) socket.once('secureConnect', ready);
+  }
+
+  send(conn: Conn, ex: Exchange): void {
+    const { req } = ex;
+    conn.ex = ex;
+    ex.conn = conn;
+    conn.head = req.method === 'HEAD';
+    ex.tConn = this.now();
+    ex.remoteAddress = conn.socket.remoteAddress ?? '';
+    ex.remotePort = conn.socket.remotePort ?? 0;
+    let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${req.host}\r\n`;
+    for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
+    const body = req.body;
+    if (body !== undefined) head += `Content-Length: ${String(body.length)}\r\n\r\n`;
+    else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') head += 'Content-Length: 0\r\n\r\n';
+    else head += '\r\n';
+    const s = conn.socket;
+    if (body === undefined || body.length === 0) {
+      ex.sent = Buffer.byteLength(head, 'latin1');
+      s.write(head, 'latin1');
+    } else {
+      const headBuf = Buffer.from(head, 'latin1');
+      ex.sent = headBuf.length + body.length;
+      s.write(Buffer.concat([headBuf, body], ex.sent));
+    }
+    // A small write leaves the socket at once; a large one is sent when its bytes are flushed.
+    if (s.writableLength === 0) ex.tSent = this.now();
+    else s.write('', () => { if (ex.tSent === 0) ex.tSent = this.now(); });
+  }
+
+  complete(conn: Conn, ex: Exchange): void {
+    ex.tEnd = this.now();
+    conn.ex = undefined;
+    const reusable = ex.keepAlive && !conn.closed && ex.status !== 101 && !closeRequested(ex.req.headers);
+    if (reusable) {
+      conn.reused = true;
+      conn.idleSince = ex.tEnd;
+      let idle = this.#idle.get(conn.key);
+      if (idle === undefined) { idle = []; this.#idle.set(conn.key, idle); }
+      idle.push(conn);
+    } else {
+      conn.destroy();
+    }
+    this.settle(ex);
+  }
+
+  fail(ex: Exchange, err: Error): void {
+    if (ex.settled) return;
+    ex.error = err;
+    ex.tEnd = this.now();
+    const conn = ex.conn;
+    if (conn?.ex === ex) { conn.ex = undefined; conn.destroy(); }
+    this.settle(ex);
+  }
+
+  settle(ex: Exchange): void {
+    if (ex.settled) return;
+    ex.settled = true;
+    clearTimeout(ex.timer);
+    ex.intr?.delete(ex);
+    ex.resolve(ex);
+  }
+
+  /** Drops a closed connection from the idle lists. */
+  forget(conn: Conn): void {
+    this.#all.delete(conn);
+    const idle = this.#idle.get(conn.key);
+    if (idle === undefined) return;
+    const i = idle.indexOf(conn);
+    if (i !== -1) idle.splice(i, 1);
+  }
+
+  /** Closes every connection (the VU is discarded); in-flight requests fail. */
+  close(): void {
+    for (const conn of [...this.#all]) conn.destroy();
+    this.#idle.clear();
+  }
+}
+
+function closeRequested(headers: Readonly<Record<string, string>>): boolean {
+  for (const name in headers) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') return headers[name]?.toLowerCase() === 'close';
+  }
+  return false;
+}

@@ -1,0 +1,102 @@
+/**
+ * `k6/http` on the engine's client, inside a real run: bodies decoded from gzip, the Host header
+ * override, remote address, https with insecureSkipTLSVerify, and data_sent/data_received equal
+ * to the bytes the server saw on its sockets.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { runEngine } from '../../../engine/index.ts';
+import { tempDir } from '../conformance/run-helpers.ts';
+
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void { this.text += chunk.toString('utf8'); cb(); }
+}
+
+const SCRIPT = `import http from 'k6/http';
+export const options = { vus: 1, iterations: 1, insecureSkipTLSVerify: true };
+export default async function () {
+  const out = {};
+  const g = await http.get(__ENV.BASE + '/gzip');
+  out.gzip = [g.body, g.headers['Content-Encoding']];
+  const h = await http.get(__ENV.BASE + '/host', { headers: { Host: 'example.test' } });
+  out.host = h.body;
+  out.remote = [h.remote_ip, h.remote_port, h.proto];
+  const p = await http.post(__ENV.BASE + '/len', 'abc', { headers: { 'Content-Length': '999' } });
+  out.len = p.body;
+  if (__ENV.TLS) {
+    const s = await http.get(__ENV.TLS + '/');
+    out.tls = [s.status, s.body, s.timings.tls_handshaking > 0, s.error_code];
+  }
+  await http.post(__ENV.BASE + '/report', JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
+}
+`;
+
+void test('k6/http in a run: gzip bodies, Host override, https, and byte counts equal to the server\'s', async () => {
+  const dir = tempDir();
+  let report: Record<string, unknown> = {};
+  const reported = (): Record<string, unknown> => report;
+  const sockets = new Set<Socket>();
+  const server = createServer((rq, rs) => {
+    let body = '';
+    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('end', () => {
+      if (rq.url === '/gzip') {
+        const z = gzipSync(Buffer.from('decoded by k6/http'));
+        rs.writeHead(200, { 'content-encoding': 'gzip', 'content-length': z.length }).end(z);
+      } else if (rq.url === '/host') rs.end(rq.headers.host);
+      else if (rq.url === '/len') rs.end(String(body.length));
+      else { report = JSON.parse(body) as Record<string, unknown>; rs.end('ok'); }
+    });
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); });
+  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('secure'); });
+  await new Promise<void>((r) => { tls.listen(0, '127.0.0.1', r); });
+  const port = (server.address() as AddressInfo).port;
+  const script = join(dir, 'http.js');
+  writeFileSync(script, SCRIPT);
+  const run = async (env: Record<string, string>): Promise<Record<string, { count: number }>> => {
+    const stderr = new Sink();
+    const code = await runEngine({
+      script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false,
+      args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')], env,
+    });
+    assert.equal(code, 0, stderr.text);
+    return (JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { metrics: Record<string, { count: number }> }).metrics;
+  };
+  const base = `http://127.0.0.1:${String(port)}`;
+  try {
+    const m = await run({ BASE: base });
+    assert.deepEqual(report, {
+      gzip: ['decoded by k6/http', 'gzip'],
+      host: 'example.test',
+      remote: ['127.0.0.1', port, 'HTTP/1.1'],
+      len: '3',
+    });
+    assert.equal(m.http_reqs?.count, 4);
+    let read = 0;
+    let written = 0;
+    for (const s of sockets) { read += s.bytesRead; written += s.bytesWritten; }
+    assert.equal(m.data_sent?.count, read, 'data_sent equals the bytes the server read');
+    assert.equal(m.data_received?.count, written, 'data_received equals the bytes the server wrote');
+
+    const withTls = await run({ BASE: base, TLS: `https://localhost:${String((tls.address() as AddressInfo).port)}` });
+    assert.deepEqual(reported().tls, [200, 'secure', true, 0], 'https with insecureSkipTLSVerify: a self-signed certificate is accepted');
+    assert.ok((withTls.data_received?.count ?? 0) > m.data_received.count, 'the https request\'s bytes are counted');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    tls.closeAllConnections();
+    tls.close();
+  }
+});
