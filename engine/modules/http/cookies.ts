@@ -7,11 +7,13 @@
  * delete rules are here).
  *
  * API (called by engine/modules/http.ts):
- *   new VuCookieJar()                         the script-facing `http.CookieJar`; also each VU's own jar
+ *   new VuCookieJar() / createCookieJar()     the script-facing `http.CookieJar`; also each VU's own jar
  *     .cookiesForURL(url) → { name: [values] }   (cookies a request to `url` would send, in sending order)
  *     .set(url, name, value, [{ domain, path, expires, max_age, secure, http_only }]) → true
  *     .clear(url) / .delete(url, name) → undefined
  *   cookieHeaderFor(jar, url, params.cookies, userCookieHeader) → Cookie header value to send, or undefined
+ *     (~10 ns while the jar is empty and there are no params.cookies; the jar's pairs are cached per
+ *     scheme+host+path until the jar changes or one of them expires)
  *   storeResponseCookies(jar, requestUrl, setCookieLines)      after every response, redirects included
  *   responseCookies(url, setCookieLines) → Response.cookies       (final response only)
  *   requestCookies(cookieHeader) → Response.request.cookies
@@ -46,7 +48,7 @@ export interface RequestCookie { name: string; value: string; replace: boolean }
 export type RequestCookiesParam = Record<string, string | { value: string; replace?: boolean }>;
 
 /** A Set-Cookie line as Go's net/http reads it. maxAge: 0 = absent, -1 = "<= 0", else seconds. expiresSec: undefined = none. */
-interface GoCookie {
+export interface GoCookie {
   name: string; value: string; domain: string; path: string; secure: boolean; httpOnly: boolean; maxAge: number;
   expiresSec: number | undefined;
 }
