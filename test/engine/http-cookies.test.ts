@@ -7,7 +7,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
-  K6_NO_EXPIRES, VuCookieJar, cookieHeaderFor, jarForRequest, parseGoCookieDate, requestCookies, responseCookies, storeResponseCookies,
+  K6_NO_EXPIRES, VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, parseGoCookieDate, requestCookies, responseCookies, storeResponseCookies,
 } from '../../engine/modules/http/cookies.ts';
 
 const code = (c: string) => (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === c;
@@ -249,6 +249,17 @@ void describe('CookieJar methods (what scripts call)', () => {
     assert.deepEqual(jar.cookiesForURL('http://other.test/'), { keep: ['1'] });
     jar.clear('http://other.test/');
     assert.equal(cookieHeaderFor(jar, url('http://other.test/'), undefined, 'u=1'), 'u=1');
+  });
+
+  void test('jarForIteration: every iteration starts with an empty VU jar unless noCookiesReset', () => {
+    const first = jarForIteration(undefined, undefined);
+    first.set('http://h.test/', 'a', '1');
+    const second = jarForIteration(first, false);
+    assert.notEqual(second, first);
+    assert.deepEqual(second.cookiesForURL('http://h.test/'), {});
+    assert.equal(jarForIteration(first, true), first);
+    assert.deepEqual(jarForIteration(first, true).cookiesForURL('http://h.test/'), { a: ['1'] });
+    assert.notEqual(jarForIteration(undefined, true), undefined);
   });
 
   void test('jarForRequest: params.jar selects a jar; anything else is a usage error', () => {

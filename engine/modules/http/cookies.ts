@@ -18,6 +18,7 @@
  *   responseCookies(url, setCookieLines) → Response.cookies       (final response only)
  *   requestCookies(cookieHeader) → Response.request.cookies
  *   jarForRequest(params.jar, vuJar) → the jar a request uses (validates params.jar)
+ *   jarForIteration(previousVuJar, options.noCookiesReset) → the VU jar for the next iteration (k6: a fresh one each time)
  *
  * k6 facts reproduced (grafana/k6 js/modules/k6/http, lib/netext/httpext):
  * - Cookie header = the user's own Cookie header, then `params.cookies` (object order), then the jar's
@@ -130,6 +131,14 @@ export class VuCookieJar {
 /** Creates a jar (the engine's `new http.CookieJar()` and each VU's own jar). */
 export function createCookieJar(): VuCookieJar {
   return new VuCookieJar();
+}
+
+/**
+ * The VU jar for the next iteration (or setup/teardown call): k6 starts every one with an empty jar
+ * unless `options.noCookiesReset` is true, which keeps the VU's jar across iterations.
+ */
+export function jarForIteration(previous: VuCookieJar | undefined, noCookiesReset: boolean | undefined): VuCookieJar {
+  return noCookiesReset === true && previous !== undefined ? previous : new VuCookieJar();
 }
 
 /**
