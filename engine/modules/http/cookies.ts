@@ -300,7 +300,8 @@ export function cookieHeaderFor(jar: VuCookieJar | undefined, url: URL, requestC
   let replaced: Set<string> | undefined;
   if (requestCookies !== undefined && requestCookies !== null) {
     if (typeof requestCookies !== 'object' || Array.isArray(requestCookies)) {
-      throw new ModuleUsageError('invalid-cookies', `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${show(requestCookies)}`);
+      const got = typeof requestCookies === 'string' ? 'a string (a whole Cookie header belongs in params.headers.Cookie)' : show(requestCookies);
+      throw new ModuleUsageError('invalid-cookies', `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${got}`);
     }
     for (const [name, raw] of Object.entries(requestCookies as Record<string, unknown>)) {
       if (raw === undefined || raw === null) continue;
@@ -553,8 +554,8 @@ function applySetOptions(c: GoCookie, options: unknown): void {
   }
   for (const [key, v] of Object.entries(options as Record<string, unknown>)) {
     switch (key.toLowerCase()) {
-      case 'domain': c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v); break;
-      case 'path': c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v); break;
+      case 'domain': c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v, 'invalid-cookie-options'); break;
+      case 'path': c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v, 'invalid-cookie-options'); break;
       case 'secure': c.secure = Boolean(v); break;
       case 'http_only': c.httpOnly = Boolean(v); break;
       case 'max_age': {
@@ -566,7 +567,7 @@ function applySetOptions(c: GoCookie, options: unknown): void {
         break;
       }
       case 'expires': {
-        const s = v === undefined || v === null ? '' : scalar('CookieJar.set option expires', v);
+        const s = v === undefined || v === null ? '' : scalar('CookieJar.set option expires', v, 'invalid-cookie-options');
         if (s === '') { c.expiresSec = undefined; break; }
         const sec = parseGoCookieDate(s, false); // time.Parse(time.RFC1123, s), as k6
         if (sec === undefined) {
@@ -582,10 +583,11 @@ function applySetOptions(c: GoCookie, options: unknown): void {
 }
 
 
-function scalar(what: string, v: unknown): string {
+/** A string, number or boolean as a string; anything else is a usage error (the message names the type, never a value). */
+function scalar(what: string, v: unknown, code = 'invalid-cookies'): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  throw new ModuleUsageError('invalid-cookies', `${what} must be a string, got ${show(v)}`);
+  throw new ModuleUsageError(code, `${what} must be a string, got ${show(v)}`);
 }
 
 function show(v: unknown): string {
