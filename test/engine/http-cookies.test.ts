@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   K6_NO_EXPIRES, VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, parseGoCookieDate, requestCookies, responseCookies, storeResponseCookies,
 } from '../../engine/modules/http/cookies.ts';
@@ -319,6 +320,13 @@ void describe('Response.cookies and Response.request.cookies', () => {
     assert.equal(parseGoCookieDate('Sun, 31 Feb 1994 08:49:37 GMT'), undefined);
     assert.equal(parseGoCookieDate('Sunday, 06-Nov-94 08:49:37 GMT'), undefined);
     assert.equal(parseGoCookieDate('Sun, 06 Nov 1994 24:00:00 GMT'), undefined);
+  });
+
+  void test('dates: any toUTCString() date from 1970 to 9999 parses to its second (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799 }), (sec) => {
+      assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString()), sec);
+      assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString().replace(/ (\w{3}) (\d{4}) /, '-$1-$2 ')), sec);
+    }), { numRuns: 500 });
   });
 
   void test('request.cookies parses the Cookie header that was sent', () => {
