@@ -13,6 +13,8 @@ export class Awaitable<T> extends Promise<T> implements AwaitCheck {
   siteThunk: (() => string) | undefined;
   /** Set when a warning about this promise was already given (e.g. `.status` read from it). */
   warned = false;
+  /** True while the VU's pending-work tracker attaches to it: that `then` is not the script's await. */
+  tracking = false;
   get site(): string {
     return this.siteThunk?.() ?? '';
   }
@@ -20,26 +22,40 @@ export class Awaitable<T> extends Promise<T> implements AwaitCheck {
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    this.awaited = true;
+    if (!this.tracking) this.awaited = true;
     return super.then(onfulfilled, onrejected);
   }
 }
 
-/** Creates an Awaitable settled by `work`, tracked by the VU (keeps the iteration open, checked at its end). */
-export function awaitable<T, P extends Awaitable<T> = Awaitable<T>>(
-  ctx: EngineModuleContext, call: string, work: Promise<T>, ctor: new (ex: (res: (v: T) => void, rej: (e: unknown) => void) => void) => P = Awaitable as never,
-): P {
-  let res!: (v: T) => void;
-  let rej!: (e: unknown) => void;
-  const p = new ctor((a, b) => { res = a; rej = b; });
-  void work.then(res, rej);
+type AwaitableCtor<T, P> = new (ex: (res: (v: T) => void, rej: (e: unknown) => void) => void) => P;
+
+/**
+ * An Awaitable the caller settles itself (`settle`/`fail`), tracked by the VU: it keeps the
+ * iteration open and is checked at its end. One promise per call, no promise chained to it.
+ */
+export function deferredAwaitable<T, P extends Awaitable<T> = Awaitable<T>>(
+  ctx: EngineModuleContext, call: string, ctor: AwaitableCtor<T, P> = Awaitable as never,
+): { promise: P; settle: (v: T) => void; fail: (e: unknown) => void } {
+  let settle!: (v: T) => void;
+  let fail!: (e: unknown) => void;
+  const p = new ctor((a, b) => { settle = a; fail = b; });
   p.call = call;
   if (ctx.wantSites() && ctx.stage() === 'iteration') p.siteThunk = ctx.captureSite();
-  // Never an unhandled rejection: a rejection the script ignores is reported at iteration end.
-  void Promise.prototype.then.call(p, undefined, () => undefined);
-  ctx.trackPending(work);
+  // The tracker handles a rejection too: never an unhandled one; the script's is reported at iteration end.
+  p.tracking = true;
+  ctx.trackPending(p);
+  p.tracking = false;
   ctx.trackAwaitable(p);
-  return p;
+  return { promise: p, settle, fail };
+}
+
+/** Creates an Awaitable settled by `work`, tracked by the VU (keeps the iteration open, checked at its end). */
+export function awaitable<T, P extends Awaitable<T> = Awaitable<T>>(
+  ctx: EngineModuleContext, call: string, work: Promise<T>, ctor: AwaitableCtor<T, P> = Awaitable as never,
+): P {
+  const d = deferredAwaitable<T, P>(ctx, call, ctor);
+  void work.then(d.settle, d.fail);
+  return d.promise;
 }
 
 export function forgotAwaitMessage(call: string, where: string, detail: string): string {

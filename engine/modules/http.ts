@@ -7,7 +7,7 @@
  */
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Sample, Tags } from '../contracts.ts';
-import { Awaitable, awaitable, forgotAwaitMessage } from './awaitable.ts';
+import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ConnectionPool, type Exchange } from './http/client.ts';
@@ -278,7 +278,11 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     return Buffer.from(String(body), 'utf8');
   }
 
-  async function doRequest(methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined): Promise<Response> {
+  /**
+   * One request with its redirect hops; `done` gets the final response, `fail` an exception for the
+   * script (bad arguments, an interrupted iteration). Callbacks, not async: no promise per hop.
+   */
+  function doRequest(methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
     const method = methodIn.toUpperCase();
     const urlText = typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String((urlIn).url) : String(urlIn);
     const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
@@ -299,91 +303,110 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const discard = ctx.discardResponseBodies();
     const responseType = p.responseType ?? (discard ? 'none' : 'text');
     const cb = p.responseCallback === undefined ? responseCallback : p.responseCallback;
-    let redirectsLeft = p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10);
-    let currentUrl = urlText;
-    let currentMethod = method;
-    let currentBody = payload;
     const intr = ctx.iterationInterruption();
+    const baseTags = ctx.currentTags();
 
-    for (;;) {
+    const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number): void => {
       const url = urls.get(currentUrl) ?? urls.set(currentUrl, parseUrl(currentUrl, method));
-      const res = new Response(currentMethod, url.href, headers, currentBody);
-      const ex = await pool.request({
+      pool.request({
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
         headers, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
-      }, intr);
-      ctx.countBytes(ex.sent, ex.received);
-      const t = timingsOf(ex);
-      res.timings = t;
-      res.remote_ip = ex.remoteAddress;
-      res.remote_port = ex.remotePort;
-      const sampleErr = ex.error;
-      if (sampleErr?.code === 'interrupted') throw sampleErr;
-      if (sampleErr !== undefined) {
-        const ec = errorCodeOf(sampleErr);
-        res.error = ec.message;
-        res.error_code = ec.code;
-      } else {
-        res.status = ex.status;
-        res.status_text = `${String(ex.status)} ${ex.statusText}`;
-        if (ex.versionMinor !== 1 || ex.versionMajor !== 1) res.proto = `HTTP/${String(ex.versionMajor)}.${String(ex.versionMinor)}`;
-        const raw = ex.rawHeaders;
-        for (let i = 0; i + 1 < raw.length; i += 2) {
-          const k = canonicalHeader(raw[i] ?? '');
-          const v = raw[i + 1] ?? '';
-          const prev = res.headers[k];
-          res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
-        }
-        if (responseType !== 'none') {
-          let buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
-          const encoding = res.headers['Content-Encoding'];
-          if (encoding !== undefined && buf.length > 0) {
-            try {
-              buf = decode(buf, encoding);
-            } catch (e) {
-              res.error = `error decompressing the ${encoding} response body: ${(e as Error).message}`;
-              res.error_code = 1000;
+      }, intr, (ex) => {
+        try {
+          const res = responseOf(ex, currentMethod, url.href, headers, currentBody, responseType);
+          // Samples.
+          const urlTag = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
+          const expected = cb === null ? undefined : cb.__expected(res.status);
+          const frozen = requestTags(baseTags, res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
+          emitSamples(res.timings, frozen, expected);
+          // Redirects: each hop is its own request in the metrics, like k6.
+          const location = res.headers.Location;
+          if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
+            if (redirectsLeft <= 0) {
+              ctx.log('warn', `Stopped after ${String(p.redirects ?? 10)} redirects and returned the redirection; pass redirects: N in the params to follow more`);
+              done(res);
+              return;
             }
+            const see = res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST');
+            hop(new URL(location, url.url).href, see ? 'GET' : currentMethod, see ? undefined : currentBody, redirectsLeft - 1);
+            return;
           }
-          res.body = responseType === 'binary' ? toArrayBuffer(buf) : buf.toString('utf8');
+          done(res);
+        } catch (e) {
+          fail(e);
         }
-        if (ex.status >= 400) res.error_code = 1000 + ex.status;
-      }
-      // Samples.
-      const urlTag = url.href === `${url.origin}/` && !urlText.endsWith('/') ? urlText : url.href;
-      const expected = cb === null ? undefined : cb.__expected(res.status);
-      const frozen = requestTags(ctx.currentTags(), res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
-      const time = clock.wallNow();
-      const samples: Sample[] = [
-        { metric: METRICS.reqs, time, value: 1, tags: frozen },
-        { metric: METRICS.duration, time, value: t.duration, tags: frozen },
-        { metric: METRICS.blocked, time, value: t.blocked, tags: frozen },
-        { metric: METRICS.connecting, time, value: t.connecting, tags: frozen },
-        { metric: METRICS.tls, time, value: t.tls_handshaking, tags: frozen },
-        { metric: METRICS.sending, time, value: t.sending, tags: frozen },
-        { metric: METRICS.waiting, time, value: t.waiting, tags: frozen },
-        { metric: METRICS.receiving, time, value: t.receiving, tags: frozen },
-      ];
-      if (expected !== undefined) samples.push({ metric: METRICS.failed, time, value: expected ? 0 : 1, tags: frozen });
-      ctx.emit(samples);
-      // Redirects: each hop is its own request in the metrics, like k6.
-      const location = res.headers.Location;
-      if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
-        if (redirectsLeft <= 0) {
-          ctx.log('warn', `Stopped after ${String(p.redirects ?? 10)} redirects and returned the redirection; pass redirects: N in the params to follow more`);
-          return res;
-        }
-        redirectsLeft--;
-        currentUrl = new URL(location, url.url).href;
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST')) {
-          currentMethod = 'GET';
-          currentBody = undefined;
-        }
-        continue;
-      }
+      });
+    };
+    hop(urlText, method, payload, p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10));
+  }
+
+  /** The script's Response for a finished exchange (throws when the iteration was interrupted). */
+  function responseOf(ex: Exchange, method: string, href: string, headers: Record<string, string>, body: Buffer | undefined, responseType: string): Response {
+    ctx.countBytes(ex.sent, ex.received);
+    const res = new Response(method, href, headers, body);
+    res.timings = timingsOf(ex);
+    res.remote_ip = ex.remoteAddress;
+    res.remote_port = ex.remotePort;
+    const sampleErr = ex.error;
+    if (sampleErr?.code === 'interrupted') throw sampleErr;
+    if (sampleErr !== undefined) {
+      const ec = errorCodeOf(sampleErr);
+      res.error = ec.message;
+      res.error_code = ec.code;
       return res;
     }
+    res.status = ex.status;
+    res.status_text = `${String(ex.status)} ${ex.statusText}`;
+    if (ex.versionMinor !== 1 || ex.versionMajor !== 1) res.proto = `HTTP/${String(ex.versionMajor)}.${String(ex.versionMinor)}`;
+    const raw = ex.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = canonicalHeader(raw[i] ?? '');
+      const v = raw[i + 1] ?? '';
+      const prev = res.headers[k];
+      res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
+    }
+    if (responseType !== 'none') {
+      let buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
+      const encoding = res.headers['Content-Encoding'];
+      if (encoding !== undefined && buf.length > 0) {
+        try {
+          buf = decode(buf, encoding);
+        } catch (e) {
+          res.error = `error decompressing the ${encoding} response body: ${(e as Error).message}`;
+          res.error_code = 1000;
+        }
+      }
+      res.body = responseType === 'binary' ? toArrayBuffer(buf) : buf.toString('utf8');
+    }
+    if (ex.status >= 400) res.error_code = 1000 + ex.status;
+    return res;
   }
+
+  function emitSamples(t: Timings, tags: Tags, expected: boolean | undefined): void {
+    const time = clock.wallNow();
+    const samples: Sample[] = [
+      { metric: METRICS.reqs, time, value: 1, tags },
+      { metric: METRICS.duration, time, value: t.duration, tags },
+      { metric: METRICS.blocked, time, value: t.blocked, tags },
+      { metric: METRICS.connecting, time, value: t.connecting, tags },
+      { metric: METRICS.tls, time, value: t.tls_handshaking, tags },
+      { metric: METRICS.sending, time, value: t.sending, tags },
+      { metric: METRICS.waiting, time, value: t.waiting, tags },
+      { metric: METRICS.receiving, time, value: t.receiving, tags },
+    ];
+    if (expected !== undefined) samples.push({ metric: METRICS.failed, time, value: expected ? 0 : 1, tags });
+    ctx.emit(samples);
+  }
+
+  /** doRequest as a promise (http.batch). */
+  const requestPromise = (method: string, url: unknown, body: Body, params: HttpParams | undefined): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
+      try {
+        doRequest(method, url, body, params, resolve, reject);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
 
   const warnField = (promise: ResponsePromise, field: string): void => {
     const where = ctx.callSite(3);
@@ -397,17 +420,22 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     if (ctx.stage() === 'init') {
       throw new ModuleUsageError('http-in-init', `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`);
     }
-    const p = awaitable<Response, ResponsePromise>(ctx, call, doRequest(method, url, body, params), ResponsePromise);
-    p.warnField = warnField;
-    return p;
+    const d = deferredAwaitable<Response, ResponsePromise>(ctx, call, ResponsePromise);
+    d.promise.warnField = warnField;
+    try {
+      doRequest(method, url, body, params, d.settle, d.fail);
+    } catch (e) {
+      d.fail(e);
+    }
+    return d.promise;
   }
 
   type BatchItem = string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
   function batch(requests: BatchItem[] | Record<string, BatchItem>): Awaitable<Response[] | Record<string, Response>> {
     const one = (r: BatchItem): Promise<Response> => {
-      if (typeof r === 'string') return doRequest('GET', r, null, undefined);
-      if (Array.isArray(r)) return doRequest(r[0], r[1], r[2] ?? null, r[3]);
-      return doRequest(r.method ?? 'GET', r.url, r.body ?? null, r.params);
+      if (typeof r === 'string') return requestPromise('GET', r, null, undefined);
+      if (Array.isArray(r)) return requestPromise(r[0], r[1], r[2] ?? null, r[3]);
+      return requestPromise(r.method ?? 'GET', r.url, r.body ?? null, r.params);
     };
     const work: Promise<Response[] | Record<string, Response>> = Array.isArray(requests)
       ? Promise.all(requests.map(one))

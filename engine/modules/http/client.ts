@@ -169,17 +169,20 @@ export class ConnectionPool {
     this.#rejectUnauthorized = opts.rejectUnauthorized;
   }
 
-  /** Sends one request; the promise always resolves (a failure is `ex.error`). */
-  request(req: ClientRequest, intr: IterationInterruption | undefined): Promise<Exchange> {
-    return new Promise<Exchange>((resolve) => {
-      const ex = new Exchange(this, req, this.now(), resolve, intr);
-      ex.timer = setTimeout(onTimeout, req.timeoutMs, ex);
-      if (intr !== undefined) {
-        if (intr.aborted) { ex.interrupt(); return; }
-        intr.add(ex);
-      }
-      this.start(ex);
-    });
+  /** Sends one request; `done` is called once with the outcome (a failure is `ex.error`). */
+  request(req: ClientRequest, intr: IterationInterruption | undefined, done: (ex: Exchange) => void): void {
+    const ex = new Exchange(this, req, this.now(), done, intr);
+    ex.timer = setTimeout(onTimeout, req.timeoutMs, ex);
+    if (intr !== undefined) {
+      if (intr.aborted) { ex.interrupt(); return; }
+      intr.add(ex);
+    }
+    this.start(ex);
+  }
+
+  /** `request` as a promise. */
+  requestAsync(req: ClientRequest, intr: IterationInterruption | undefined): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => { this.request(req, intr, resolve); });
   }
 
   /** Puts `ex` on an idle connection, or opens one. */

@@ -32,6 +32,9 @@ export default async function () {
   out.remote = [h.remote_ip, h.remote_port, h.proto];
   const p = await http.post(__ENV.BASE + '/len', 'abc', { headers: { 'Content-Length': '999' } });
   out.len = p.body;
+  const r = await http.post(__ENV.BASE + '/see-other', 'x');
+  out.redirected = [r.status, r.url, r.body];
+  out.stopped = (await http.get(__ENV.BASE + '/see-other', { redirects: 0 })).status;
   if (__ENV.TLS) {
     const s = await http.get(__ENV.TLS + '/');
     out.tls = [s.status, s.body, s.timings.tls_handshaking > 0, s.error_code];
@@ -40,7 +43,7 @@ export default async function () {
 }
 `;
 
-void test('k6/http in a run: gzip bodies, Host override, https, and byte counts equal to the server\'s', async () => {
+void test('k6/http in a run: gzip bodies, Host override, https, redirects, and byte counts equal to the server\'s', async () => {
   const dir = tempDir();
   let report: Record<string, unknown> = {};
   const reported = (): Record<string, unknown> => report;
@@ -54,6 +57,8 @@ void test('k6/http in a run: gzip bodies, Host override, https, and byte counts 
         rs.writeHead(200, { 'content-encoding': 'gzip', 'content-length': z.length }).end(z);
       } else if (rq.url === '/host') rs.end(rq.headers.host);
       else if (rq.url === '/len') rs.end(String(body.length));
+      else if (rq.url === '/see-other') rs.writeHead(303, { location: '/landed' }).end();
+      else if (rq.url === '/landed') rs.end(`${rq.method ?? ''} landed`);
       else { report = JSON.parse(body) as Record<string, unknown>; rs.end('ok'); }
     });
   });
@@ -82,8 +87,10 @@ void test('k6/http in a run: gzip bodies, Host override, https, and byte counts 
       host: 'example.test',
       remote: ['127.0.0.1', port, 'HTTP/1.1'],
       len: '3',
+      redirected: [200, `${base}/landed`, 'GET landed'],
+      stopped: 303,
     });
-    assert.equal(m.http_reqs?.count, 4);
+    assert.equal(m.http_reqs?.count, 7, 'each redirect hop is a request');
     let read = 0;
     let written = 0;
     for (const s of sockets) { read += s.bytesRead; written += s.bytesWritten; }
