@@ -4,9 +4,10 @@
  *
  * Order of use (runtime): resolveOptions → planTest(options.scenarios, options.tuple) →
  * initialise plan.maxPlannedVUs VUs → describeTest(plan) for the header → setup() →
- * new TestRun(plan, rt).run() → teardown → summary.
+ * new TestRun(plan, rt).run() → teardown → summary. ProgressDisplay draws k6's live bars on a TTY.
  */
 
 export * from './segments.ts';
 export * from './plan.ts';
 export * from './scheduler.ts';
+export * from './progress.ts';

@@ -55,6 +55,29 @@ export interface TestResult {
   readonly aborted: boolean;
 }
 
+/**
+ * Progress of a test from its scenarios' live stats (`stats[i]` belongs to `plan.scenarios[i]`; missing
+ * ones have not started): what TestRun.progress() and the live display read.
+ */
+export function snapshotProgress(
+  plan: TestPlan, stats: readonly (ScenarioStats | undefined)[], now: number, startedAt: number, vusMax: number,
+): TestProgress {
+  let vus = 0;
+  let completed = 0;
+  let interrupted = 0;
+  let dropped = 0;
+  const scenarios = plan.scenarios.map(({ config }, i) => {
+    const st = stats[i] ?? newScenarioStats();
+    vus += st.activeVUs;
+    completed += st.completed;
+    interrupted += st.interrupted;
+    dropped += st.dropped;
+    const p = scenarioProgress(config, plan.tuple, st, Number.isNaN(st.endedAt) ? now : st.endedAt);
+    return { name: config.name, executor: config.executor, status: st.status, fraction: p.fraction, right: p.right, stats: { ...st } };
+  });
+  return { elapsed: Number.isNaN(startedAt) ? 0 : now - startedAt, vus, vusMax, completed, interrupted, dropped, scenarios };
+}
+
 /** One run of a planned test. Create, read `progress()` whenever, `await run()` once. */
 export class TestRun {
   readonly stats = new Map<string, ScenarioStats>();
@@ -82,20 +105,7 @@ export class TestRun {
   }
 
   progress(): TestProgress {
-    const now = this.rt.clock.now();
-    return {
-      elapsed: Number.isNaN(this.startedAt) ? 0 : now - this.startedAt,
-      vus: this.vus(),
-      vusMax: this.vusMax(),
-      completed: this.sum('completed'),
-      interrupted: this.sum('interrupted'),
-      dropped: this.sum('dropped'),
-      scenarios: this.plan.scenarios.map(({ config }) => {
-        const stats = this.stats.get(config.name) ?? newScenarioStats();
-        const p = scenarioProgress(config, this.plan.tuple, stats, Number.isNaN(stats.endedAt) ? now : stats.endedAt);
-        return { name: config.name, executor: config.executor, status: stats.status, fraction: p.fraction, right: p.right, stats: { ...stats } };
-      }),
-    };
+    return snapshotProgress(this.plan, this.plan.scenarios.map(({ config }) => this.stats.get(config.name)), this.rt.clock.now(), this.startedAt, this.vusMax());
   }
 
   private gaugeSamples(): Sample[] {

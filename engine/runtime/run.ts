@@ -4,11 +4,13 @@
  * outputs flushed → exit code. Thresholds are evaluated every 2 s and once at the end.
  */
 import { setMaxListeners } from 'node:events';
+import { Writable } from 'node:stream';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
 import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
 import { Aggregator, MetricRegistry } from '../metrics/index.ts';
+import { ProgressDisplay, planTest as planExecution, snapshotProgress } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
@@ -86,8 +88,11 @@ function logIssues(logger: Logger, issues: readonly (Issue | FlagIssue)[]): void
 }
 
 export async function runEngine(o: RunEngineOptions): Promise<number> {
-  const logger = new Logger(o.stderr);
   const flags = parseRunFlags(o.args);
+  // On a TTY the live progress bars share stderr with the log: log lines go above the bars (k6).
+  const screen: Screen = {};
+  const bars = (o.stderrIsTTY ?? false) && !flags.booleans.has('quiet');
+  const logger = new Logger(bars ? logStream(o.stderr, screen) : o.stderr);
   if (flags.booleans.has('help')) {
     o.stdout.write(runHelp());
     return EXIT_CODES.ok;
@@ -123,7 +128,7 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   const handleSignals = o.handleSignals ?? true;
   if (handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
   try {
-    return await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop);
+    return await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop, screen);
   } catch (e) {
     if (e instanceof EngineError) {
       logger.log('error', e.message);
@@ -213,7 +218,9 @@ export function createInstance(args: {
   return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu'>>(st, { registry, fan, host, pool, lifecycleVu });
 }
 
-async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath: string, logger: Logger, stopCtl: AbortController, wasExternal: () => boolean): Promise<number> {
+async function runLoaded(
+  o: RunEngineOptions, settings: RunSettings, scriptPath: string, logger: Logger, stopCtl: AbortController, wasExternal: () => boolean, screen: Screen,
+): Promise<number> {
   const { flags } = settings;
   const clock = o.clock ?? realClock;
   const script = await loadScript(scriptPath);
@@ -361,11 +368,16 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
       await closeAll(inst, json);
       throw e;
     }
-    await plan.run({
-      clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
-      logger, scenarioStats: inst.scenarioStats,
-      ...((o.stderrIsTTY ?? false) && !quiet ? { progress: o.stderr } : {}),
-    });
+    screen.display = startProgress(o, plan, inst, clock, quiet);
+    try {
+      await plan.run({
+        clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
+        logger, scenarioStats: inst.scenarioStats,
+      });
+    } finally {
+      screen.display?.stop();
+      screen.display = undefined;
+    }
   }
   await stopEval();
 
@@ -417,6 +429,41 @@ async function runLoaded(o: RunEngineOptions, settings: RunSettings, scriptPath:
   }
   if (inst.failed !== undefined) return EXIT_CODES.markedAsFailed;
   return EXIT_CODES.ok;
+}
+
+/** The live progress display while scenarios run (stderr on a TTY). */
+interface Screen { display?: ProgressDisplay | undefined }
+
+/** The log's stream while bars may be on screen: each line lands above them (k6's PersistentText). */
+function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.WritableStream {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _enc, cb): void {
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      stderr.write(screen.display?.persist(text) ?? text);
+      cb();
+    },
+  });
+}
+
+/** k6's per-scenario progress bars on a TTY stderr (never when not a TTY or with --quiet). */
+function startProgress(o: RunEngineOptions, plan: TestPlan, inst: InstanceState, clock: Clock, quiet: boolean): ProgressDisplay | undefined {
+  const execPlan = planExecution(plan.scenarios, plan.tuple);
+  const stderr = o.stderr as NodeJS.WritableStream & { readonly columns?: number };
+  const display = ProgressDisplay.create({
+    quiet,
+    out: {
+      write: (text: string) => stderr.write(text),
+      isTTY: o.stderrIsTTY ?? false,
+      get columns() { return stderr.columns; },
+    },
+    source: () => snapshotProgress(execPlan, inst.scenarioStats, clock.now(), inst.started, inst.pool.initialized),
+    scenarioNames: execPlan.scenarios.map((sc) => sc.config.name),
+    maxPossibleVUs: execPlan.maxPossibleVUs,
+    maxDurationMs: execPlan.maxDuration,
+  });
+  display?.start();
+  return display;
 }
 
 /**
