@@ -11,6 +11,10 @@ import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './a
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ConnectionPool, type Exchange } from './http/client.ts';
+import {
+  VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, requestCookies, responseCookies, storeResponseCookies,
+  type RequestCookie, type ResponseCookie,
+} from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
 
 export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
@@ -24,6 +28,10 @@ export interface HttpParams {
   responseType?: 'text' | 'binary' | 'none';
   redirects?: number;
   responseCallback?: ResponseCallback | null;
+  /** Request-local cookies: { name: 'v' } or { name: { value: 'v', replace: true } }. */
+  cookies?: unknown;
+  /** The cookie jar for this request (default: the VU's). */
+  jar?: unknown;
 }
 
 interface ResponseCallback { readonly __expected: (status: number) => boolean }
@@ -163,14 +171,14 @@ export class Response {
   url: string;
   body: string | ArrayBuffer | null = null;
   headers: Record<string, string> = {};
-  cookies: Record<string, unknown[]> = {};
+  cookies: Record<string, ResponseCookie[]> = {};
   error = '';
   error_code = 0;
   remote_ip = '';
   remote_port = 0;
   timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
   readonly #req: { method: string; url: string; headers: Record<string, string>; body: Buffer | undefined };
-  #request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> } | undefined;
+  #request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } | undefined;
   #json: unknown;
   #parsed = false;
   constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined) {
@@ -178,9 +186,9 @@ export class Response {
     this.#req = { method, url, headers, body };
   }
   /** The request as sent (built on first access: most scripts never read it). */
-  get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown[]> } {
+  get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } {
     const r = this.#req;
-    this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: {} };
+    this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: requestCookies(r.headers.Cookie) };
     return this.#request;
   }
   json(selector?: string): unknown {
@@ -226,6 +234,21 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   const now = (): number => clock.now();
   // Per-VU connections, like k6's per-VU transport.
   const pool = new ConnectionPool({ now, rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
+
+  // The VU's cookie jar: k6 starts each iteration (and setup/teardown) with an empty one unless noCookiesReset.
+  let vuJar: VuCookieJar | undefined;
+  let jarStage = '';
+  let jarIter = -1;
+  const currentJar = (): VuCookieJar => {
+    const stage = ctx.stage();
+    const iter = ctx.iterationInVu();
+    if (vuJar === undefined || stage !== jarStage || iter !== jarIter) {
+      vuJar = jarForIteration(vuJar, ctx.options().noCookiesReset === true);
+      jarStage = stage;
+      jarIter = iter;
+    }
+    return vuJar;
+  };
 
   const urls = new Memo<ParsedUrl>(256);
   // Request tags, shared by the requests that have the same ones (keyed below), per base tags object.
@@ -290,14 +313,17 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const opts = ctx.options();
     const headers: Record<string, string> = { 'User-Agent': typeof opts.userAgent === 'string' ? opts.userAgent : DEFAULT_USER_AGENT };
     let hostOverride: string | undefined;
+    let userCookie: string | undefined;
     if (p.headers !== undefined) {
       for (const k in p.headers) {
         const v = String(p.headers[k]);
-        const lower = k.length === 4 || k.length === 14 ? k.toLowerCase() : '';
+        const lower = k.length === 4 || k.length === 6 || k.length === 14 ? k.toLowerCase() : '';
         if (lower === 'host') hostOverride = v; // Go sends it as the Host line
+        else if (lower === 'cookie') userCookie = v; // merged with params.cookies and the jar below
         else if (lower !== 'content-length') headers[k] = v; // the client writes the body's real length
       }
     }
+    const jar = jarForRequest(p.jar, currentJar());
     const payload = encodeBody(body, headers);
     const timeout = parseDuration(p.timeout, 60_000);
     const discard = ctx.discardResponseBodies();
@@ -306,14 +332,22 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const intr = ctx.iterationInterruption();
     const baseTags = ctx.currentTags();
 
-    const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number): void => {
+    const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number, first: boolean): void => {
       const url = urls.get(currentUrl) ?? urls.set(currentUrl, parseUrl(currentUrl, method));
+      // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
+      const cookie = cookieHeaderFor(jar, url.url, p.cookies, first ? userCookie : undefined);
+      const hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
       pool.request({
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
-        headers, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
+        headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
       }, intr, (ex) => {
         try {
-          const res = responseOf(ex, currentMethod, url.href, headers, currentBody, responseType);
+          const res = responseOf(ex, currentMethod, url.href, hopHeaders, currentBody, responseType);
+          const setCookie = setCookieLines(ex);
+          if (setCookie !== undefined) {
+            storeResponseCookies(jar, url.url, setCookie);
+            res.cookies = responseCookies(url.url, setCookie);
+          }
           // Samples.
           const urlTag = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
           const expected = cb === null ? undefined : cb.__expected(res.status);
@@ -328,7 +362,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
               return;
             }
             const see = res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST');
-            hop(new URL(location, url.url).href, see ? 'GET' : currentMethod, see ? undefined : currentBody, redirectsLeft - 1);
+            hop(new URL(location, url.url).href, see ? 'GET' : currentMethod, see ? undefined : currentBody, redirectsLeft - 1, false);
             return;
           }
           done(res);
@@ -337,7 +371,19 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         }
       });
     };
-    hop(urlText, method, payload, p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10));
+    hop(urlText, method, payload, p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10), true);
+  }
+
+  /** The response's Set-Cookie lines, one per header (undefined when none: the common case costs no array). */
+  function setCookieLines(ex: Exchange): string[] | undefined {
+    if (ex.error !== undefined) return undefined;
+    let lines: string[] | undefined;
+    const raw = ex.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i] ?? '';
+      if (name.length === 10 && name.toLowerCase() === 'set-cookie') (lines ??= []).push(raw[i + 1] ?? '');
+    }
+    return lines;
   }
 
   /** The script's Response for a finished exchange (throws when the iteration was interrupted). */
@@ -456,6 +502,11 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     batch,
     expectedStatuses,
     setResponseCallback: (cb: ResponseCallback | null) => { responseCallback = cb; },
+    CookieJar: VuCookieJar,
+    cookieJar: () => {
+      if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
+      return currentJar();
+    },
     url: (strings: TemplateStringsArray, ...values: unknown[]) => {
       let url = '';
       let name = '';

@@ -107,3 +107,70 @@ void test('k6/http in a run: gzip bodies, Host override, https, redirects, and b
     tls.close();
   }
 });
+
+const COOKIE_SCRIPT = `import http from 'k6/http';
+import exec from 'k6/execution';
+export const options = { vus: 1, iterations: 2, noCookiesReset: __ENV.KEEP === '1' };
+export default async function () {
+  const out = { iter: exec.vu.iterationInInstance };
+  out.before = (await http.get(__ENV.BASE + '/whoami')).body;
+  const login = await http.get(__ENV.BASE + '/login');
+  out.login = [login.url, login.body];
+  const jar = http.cookieJar();
+  out.jar = jar.cookiesForURL(__ENV.BASE + '/');
+  const withParams = await http.get(__ENV.BASE + '/whoami', { cookies: { extra: '1', session: { value: 'override', replace: true } } });
+  out.params = withParams.body;
+  const own = new http.CookieJar();
+  own.set(__ENV.BASE, 'mine', 'x');
+  out.ownJar = (await http.get(__ENV.BASE + '/whoami', { jar: own })).body;
+  const set = await http.get(__ENV.BASE + '/set');
+  out.resCookies = set.cookies.flavour && set.cookies.flavour.map((c) => [c.value, c.path, c.http_only, c.max_age]);
+  await http.post(__ENV.BASE + '/report', JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
+}
+`;
+
+void test('k6/http cookies in a run: a login redirect sets the VU jar, params.cookies and jars, reset per iteration unless noCookiesReset', async () => {
+  const dir = tempDir();
+  const reports: Record<string, unknown>[] = [];
+  const server = createServer((rq, rs) => {
+    let body = '';
+    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('end', () => {
+      if (rq.url === '/login') rs.writeHead(302, { location: '/home', 'set-cookie': 'session=abc; Path=/; HttpOnly' }).end();
+      else if (rq.url === '/home') rs.end(`home ${rq.headers.cookie ?? '(none)'}`);
+      else if (rq.url === '/whoami') rs.end(rq.headers.cookie ?? '(none)');
+      else if (rq.url === '/set') rs.writeHead(200, { 'set-cookie': ['flavour=oat; Path=/x; HttpOnly; Max-Age=60', 'flavour=rye; Path=/'] }).end();
+      else { reports.push(JSON.parse(body) as Record<string, unknown>); rs.end('ok'); }
+    });
+  });
+  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  const base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  const script = join(dir, 'cookies.js');
+  writeFileSync(script, COOKIE_SCRIPT);
+  const run = async (keep: boolean): Promise<void> => {
+    const stderr = new Sink();
+    const code = await runEngine({ script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: base, KEEP: keep ? '1' : '0' } });
+    assert.equal(code, 0, stderr.text);
+  };
+  try {
+    await run(false);
+    assert.equal(reports.length, 2);
+    const [first, second] = reports;
+    assert.deepEqual(first, {
+      iter: 0,
+      before: '(none)',
+      login: [`${base}/home`, 'home session=abc'],
+      jar: { session: ['abc'] },
+      params: 'extra=1; session=override',
+      ownJar: 'mine=x',
+      resCookies: [['oat', '/x', true, 60], ['rye', '/', false, 0]],
+    });
+    assert.equal(second?.before, '(none)', 'a new iteration starts with an empty jar');
+    reports.length = 0;
+    await run(true);
+    assert.equal(reports[1]?.before, 'session=abc; flavour=rye', 'noCookiesReset keeps the jar across iterations');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
