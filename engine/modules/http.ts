@@ -134,6 +134,16 @@ function parseUrl(text: string, method: string): ParsedUrl {
   return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), host: u.host };
 }
 
+/** The host a batch request counts against for batchPerHost ('' when the URL is invalid: the request reports it). */
+function hostOf(url: unknown): string {
+  const text = typeof url === 'object' && url !== null && 'url' in url ? String(url.url) : String(url);
+  try {
+    return new URL(text).host;
+  } catch {
+    return '';
+  }
+}
+
 /** Decodes a body sent with Content-Encoding gzip, deflate or br (k6 decompresses these too). */
 function decode(buf: Buffer, encoding: string): Buffer {
   switch (encoding.trim().toLowerCase()) {
@@ -477,15 +487,55 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   }
 
   type BatchItem = string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
+  /**
+   * k6's http.batch: every request runs in parallel, but at most `options.batch` (default 20) at once
+   * and at most `options.batchPerHost` (default 6) per host; 0 lifts a limit. Results keep the
+   * input's shape (array or object); the first thrown error (e.g. a bad URL) rejects the batch.
+   */
   function batch(requests: BatchItem[] | Record<string, BatchItem>): Awaitable<Response[] | Record<string, Response>> {
-    const one = (r: BatchItem): Promise<Response> => {
-      if (typeof r === 'string') return requestPromise('GET', r, null, undefined);
-      if (Array.isArray(r)) return requestPromise(r[0], r[1], r[2] ?? null, r[3]);
-      return requestPromise(r.method ?? 'GET', r.url, r.body ?? null, r.params);
-    };
-    const work: Promise<Response[] | Record<string, Response>> = Array.isArray(requests)
-      ? Promise.all(requests.map(one))
-      : Promise.all(Object.entries(requests).map(async ([k, r]) => [k, await one(r)] as const)).then((e) => Object.fromEntries(e));
+    const entries: [string, BatchItem][] = Array.isArray(requests) ? requests.map((r, i) => [String(i), r]) : Object.entries(requests);
+    const opts = ctx.options();
+    const total = typeof opts.batch === 'number' ? opts.batch : 20;
+    const perHost = typeof opts.batchPerHost === 'number' ? opts.batchPerHost : 6;
+    const work = new Promise<Response[] | Record<string, Response>>((resolve, reject) => {
+      const results: Response[] = [];
+      const queue = entries.map(([, r], i) => {
+        const [method, url, body, params] = typeof r === 'string' ? ['GET', r, null, undefined] as const
+          : Array.isArray(r) ? [r[0], r[1], r[2] ?? null, r[3]] as const : [r.method ?? 'GET', r.url, r.body ?? null, r.params] as const;
+        return { i, method, url, body, params, host: hostOf(url) };
+      });
+      const active = new Map<string, number>();
+      let running = 0;
+      let finished = 0;
+      let failed = false;
+      const finish = (): void => {
+        if (Array.isArray(requests)) resolve(results);
+        else resolve(Object.fromEntries(entries.map(([k], i) => [k, results[i] as Response])));
+      };
+      const pump = (): void => {
+        for (let q = 0; q < queue.length && (total <= 0 || running < total);) {
+          const item = queue[q];
+          if (item === undefined) break;
+          const onHost = active.get(item.host) ?? 0;
+          if (perHost > 0 && onHost >= perHost) { q++; continue; }
+          queue.splice(q, 1);
+          running++;
+          active.set(item.host, onHost + 1);
+          requestPromise(item.method, item.url, item.body, item.params).then((res) => {
+            results[item.i] = res;
+            running--;
+            active.set(item.host, (active.get(item.host) ?? 1) - 1);
+            if (++finished === entries.length) finish();
+            else if (!failed) pump();
+          }, (e: unknown) => {
+            failed = true;
+            reject(e instanceof Error ? e : new Error(String(e)));
+          });
+        }
+      };
+      if (entries.length === 0) finish();
+      else pump();
+    });
     return awaitable(ctx, 'http.batch(...)', work);
   }
 

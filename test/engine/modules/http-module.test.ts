@@ -174,3 +174,69 @@ void test('k6/http cookies in a run: a login redirect sets the VU jar, params.co
     server.close();
   }
 });
+
+const BATCH_SCRIPT = `import http from 'k6/http';
+export const options = { vus: 1, iterations: 1, batch: Number(__ENV.BATCH), batchPerHost: Number(__ENV.PER_HOST) };
+export default async function () {
+  const reqs = [];
+  for (let i = 0; i < 10; i++) reqs.push(__ENV.A + '/hold?' + i);
+  for (let i = 0; i < 10; i++) reqs.push(['GET', __ENV.B + '/hold?' + i]);
+  const list = await http.batch(reqs);
+  const named = await http.batch({ one: __ENV.A + '/hold?x', two: { method: 'GET', url: __ENV.B + '/hold?y' } });
+  await http.post(__ENV.A + '/report', JSON.stringify({ list: list.map((r) => r.body), named: [named.one.body, named.two.body] }));
+}
+`;
+
+void test('http.batch keeps the input shape and runs at most batch in total and batchPerHost per host at once', async () => {
+  const dir = tempDir();
+  let report: { list: string[]; named: string[] } | undefined;
+  let now = 0;
+  let peak = 0;
+  const perHost = new Map<string, number>();
+  let peakPerHost = 0;
+  const server = createServer((rq, rs) => {
+    let body = '';
+    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('end', () => {
+      if (rq.url === '/report') { report = JSON.parse(body) as typeof report; rs.end('ok'); return; }
+      const host = rq.headers.host ?? '';
+      now++;
+      perHost.set(host, (perHost.get(host) ?? 0) + 1);
+      peak = Math.max(peak, now);
+      peakPerHost = Math.max(peakPerHost, perHost.get(host) ?? 0);
+      setTimeout(() => {
+        now--;
+        perHost.set(host, (perHost.get(host) ?? 1) - 1);
+        rs.end(rq.url?.slice('/hold?'.length));
+      }, 60);
+    });
+  });
+  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  const port = String((server.address() as AddressInfo).port);
+  const script = join(dir, 'batch.js');
+  writeFileSync(script, BATCH_SCRIPT);
+  const run = async (batch: number, perHostLimit: number): Promise<void> => {
+    peak = 0; peakPerHost = 0; report = undefined;
+    const stderr = new Sink();
+    const code = await runEngine({
+      script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'],
+      env: { A: `http://127.0.0.1:${port}`, B: `http://localhost:${port}`, BATCH: String(batch), PER_HOST: String(perHostLimit) },
+    });
+    assert.equal(code, 0, stderr.text);
+  };
+  try {
+    await run(20, 6);
+    const digits = Array.from({ length: 10 }, (_, i) => String(i));
+    assert.deepEqual(report, { list: [...digits, ...digits], named: ['x', 'y'] });
+    assert.equal(peakPerHost, 6, 'k6\'s default batchPerHost');
+    assert.equal(peak, 12, 'two hosts, six each');
+    await run(3, 0);
+    assert.equal(peak, 3, 'batch caps the total');
+    await run(0, 2);
+    assert.equal(peakPerHost, 2);
+    assert.equal(peak, 4);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
