@@ -67,8 +67,14 @@ export interface ResolvedOptions {
   readonly executionSegmentSequence: ExecutionSegmentSequence;
   /** This instance's segment in its filled sequence: what every scaling uses. */
   readonly tuple: ExecutionTuple;
+  /** ms; `setupTimeout` option or K6_SETUP_TIMEOUT, 60 s by default (exit 100 when exceeded). */
   readonly setupTimeout: number;
+  /** ms; `teardownTimeout` option or K6_TEARDOWN_TIMEOUT, 60 s by default (exit 101 when exceeded). */
   readonly teardownTimeout: number;
+  /** k6's `noSetup` / K6_NO_SETUP: setup() is not called, iterations get `undefined`. */
+  readonly noSetup: boolean;
+  /** k6's `noTeardown` / K6_NO_TEARDOWN: teardown() is not called. */
+  readonly noTeardown: boolean;
   readonly handleSummaryTimeout: number;
   /** Non-fatal notes k6 logs as warnings (e.g. an ignored `vus`). */
   readonly warnings: readonly string[];
@@ -273,7 +279,14 @@ function parseScenarios(raw: Record<string, unknown>, issues: Issue[], exports: 
   return out.sort((a, b) => a.startTime - b.startTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function timeoutOption(v: unknown, path: string, def: number, issues: Issue[]): number {
+function timeoutOption(v: unknown, path: string, def: number, issues: Issue[], envName?: string, envValue?: string): number {
+  // k6's tiers: the K6_* variable (envconfig) overrides the script's value.
+  if (envName !== undefined && envValue !== undefined && envValue !== '') {
+    const r = parseDuration(envValue);
+    if (r.ok) return r.ms;
+    issues.push(issue('invalid-duration', envName, `${envName} must be a duration like "60s", got ${JSON.stringify(envValue)}`));
+    return def;
+  }
   if (!present(v)) return def;
   const r = parseDuration(v);
   if (!r.ok) {
@@ -375,8 +388,10 @@ export function resolveOptions(
     executionSegment: segment,
     executionSegmentSequence: sequence,
     tuple,
-    setupTimeout: timeoutOption(script.setupTimeout, 'setupTimeout', 60_000, issues),
-    teardownTimeout: timeoutOption(script.teardownTimeout, 'teardownTimeout', 60_000, issues),
+    setupTimeout: timeoutOption(script.setupTimeout, 'setupTimeout', 60_000, issues, 'K6_SETUP_TIMEOUT', vars.K6_SETUP_TIMEOUT),
+    teardownTimeout: timeoutOption(script.teardownTimeout, 'teardownTimeout', 60_000, issues, 'K6_TEARDOWN_TIMEOUT', vars.K6_TEARDOWN_TIMEOUT),
+    noSetup: boolEnv(vars, 'K6_NO_SETUP') ?? (script.noSetup === true),
+    noTeardown: boolEnv(vars, 'K6_NO_TEARDOWN') ?? (script.noTeardown === true),
     handleSummaryTimeout: timeoutOption(script.handleSummaryTimeout, 'handleSummaryTimeout', 120_000, issues),
     warnings,
   };

@@ -300,7 +300,7 @@ async function runLoaded(
     t0 = clock.now();
     inst.started = t0;
     try {
-      const data = await callTimed(inst.lifecycleVu, clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
+      const data = plan.resolved.noSetup ? undefined : await callTimed(inst.lifecycleVu, clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
       dataText = data === undefined ? undefined : JSON.stringify(data);
       inst.dataText = dataText;
       life.setupDone = true;
@@ -381,8 +381,8 @@ async function runLoaded(
   }
   await stopEval();
 
-  // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6).
-  if (life.setupDone) {
+  // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown.
+  if (life.setupDone && !plan.resolved.noTeardown) {
     try {
       await callTimed(inst.lifecycleVu, clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
     } catch (e) {
@@ -407,6 +407,11 @@ async function runLoaded(
     },
     state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
   });
+  // k6 warns after a run that ended without error but without a single full iteration.
+  const endedCleanly = !wasExternal() && abortReason === undefined && !verdict.thresholdAbort && runError === undefined;
+  if (endedCleanly && summaryData.metrics.iterations === undefined) {
+    logger.log('warn', 'No script iterations fully finished, consider making the test duration longer');
+  }
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);

@@ -1,0 +1,85 @@
+/**
+ * Lifecycle options k6 reads beside the script (lib/options.go envconfig): K6_SETUP_TIMEOUT and
+ * K6_TEARDOWN_TIMEOUT override the script's limits, `noSetup`/`noTeardown` (and K6_NO_SETUP /
+ * K6_NO_TEARDOWN) skip those functions; and k6's warning after a run without one full iteration.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { runEngine } from '../../engine/index.ts';
+import { EXIT_CODES } from '../../engine/runtime/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentload-lifecycle-opts-'));
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    cb();
+  }
+}
+
+let n = 0;
+async function run(source: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  const script = join(dir, `s${String(n++)}.js`);
+  writeFileSync(script, source);
+  const stderr = new Capture();
+  const code = await runEngine({ script, args: ['--quiet', '--no-summary'], env, cwd: dir, stdout: new Capture(), stderr, handleSignals: false });
+  return { code, stderr: stderr.text };
+}
+
+const SLOW = (options: string): string => `import { sleep } from 'k6';
+export const options = { vus: 1, iterations: 1, ${options} };
+export async function setup() { console.log('setup ran'); await sleep(Number(__ENV.SETUP_S || 0)); return { from: 'setup' }; }
+export default function (data) { console.log('iteration got ' + JSON.stringify(data)); }
+export async function teardown() { console.log('teardown ran'); await sleep(Number(__ENV.TEARDOWN_S || 0)); }
+`;
+
+void test('K6_SETUP_TIMEOUT overrides the script\'s setupTimeout (exit 100); without it the script\'s limit holds', async () => {
+  const src = SLOW("setupTimeout: '30s'");
+  const r = await run(src, { SETUP_S: '2', K6_SETUP_TIMEOUT: '200ms' });
+  assert.equal(r.code, EXIT_CODES.setupTimeout, r.stderr);
+  assert.match(r.stderr, /setup\(\) execution timed out after 0 seconds/);
+  const twin = await run(src, { SETUP_S: '0.05' });
+  assert.equal(twin.code, 0, twin.stderr);
+});
+
+void test('K6_TEARDOWN_TIMEOUT overrides the script\'s teardownTimeout (exit 101)', async () => {
+  const r = await run(SLOW("teardownTimeout: '30s'"), { TEARDOWN_S: '2', K6_TEARDOWN_TIMEOUT: '200ms' });
+  assert.equal(r.code, EXIT_CODES.teardownTimeout, r.stderr);
+  assert.match(r.stderr, /teardown\(\) execution timed out after 0 seconds/);
+});
+
+void test('an invalid K6_SETUP_TIMEOUT is a config error (104) naming the variable', async () => {
+  const r = await run(SLOW(''), { K6_SETUP_TIMEOUT: 'soon' });
+  assert.equal(r.code, EXIT_CODES.invalidConfig, r.stderr);
+  assert.match(r.stderr, /K6_SETUP_TIMEOUT must be a duration like \\"60s\\", got \\"soon\\"/);
+  assert.doesNotMatch(r.stderr, /setup ran/);
+});
+
+void test('noSetup skips setup() (iterations get undefined), K6_NO_TEARDOWN skips teardown()', async () => {
+  const r = await run(SLOW('noSetup: true'), { K6_NO_TEARDOWN: 'true' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /setup ran|teardown ran/);
+  assert.match(r.stderr, /iteration got undefined/);
+  const twin = await run(SLOW(''));
+  assert.match(twin.stderr, /setup ran/);
+  assert.match(twin.stderr, /iteration got \{\\"from\\":\\"setup\\"\}/);
+  assert.match(twin.stderr, /teardown ran/);
+});
+
+void test('a run without one full iteration ends with k6\'s warning; a run with one does not', async () => {
+  const none = await run(`import { sleep } from 'k6';
+export const options = { scenarios: { s: { executor: 'constant-vus', vus: 1, duration: '1s', gracefulStop: '0s' } } };
+export default async function () { await sleep(5); }
+`);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stderr, /level=warning msg="No script iterations fully finished, consider making the test duration longer"/);
+  const one = await run(SLOW(''));
+  assert.equal(one.code, 0, one.stderr);
+  assert.doesNotMatch(one.stderr, /No script iterations/);
+});
