@@ -18,7 +18,7 @@ import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
-import { EngineError, EXIT_CODES, LifecycleTimeoutError, toError, type LifecyclePlace } from './errors.ts';
+import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError, type LifecyclePlace } from './errors.ts';
 import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
 import { loadScript, type CompiledScript } from './loader.ts';
 import { Logger } from './logger.ts';
@@ -307,6 +307,7 @@ async function runLoaded(
       return true;
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
+      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
       else if (!stopCtl.signal.aborted) {
         logger.log('error', `setup() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
         runError = { code: EXIT_CODES.scriptException };
@@ -387,6 +388,7 @@ async function runLoaded(
       await callTimed(inst.lifecycleVu, clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
+      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
       else {
         logger.log('error', `teardown() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
         runError = { code: EXIT_CODES.scriptException };
@@ -420,7 +422,8 @@ async function runLoaded(
   // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
   if (wasExternal()) return EXIT_CODES.externalAbort;
   if (abortReason !== undefined) {
-    logger.log('error', `test run aborted by script${abortReason === '' ? '' : `: ${abortReason}`}`);
+    // k6's errext.InterruptError text: "test aborted", or "test aborted: <the script's reason>".
+    logger.log('error', `test aborted${abortReason === '' ? '' : `: ${abortReason}`}`);
     return EXIT_CODES.scriptAborted;
   }
   if (verdict.thresholdAbort) return EXIT_CODES.thresholdsFailed;

@@ -1,0 +1,72 @@
+/**
+ * `exec.test.abort()` as k6 handles it (errext.InterruptError, exitcodes.ScriptAborted): exit 108 with
+ * k6's text `test aborted: <reason>`; from an iteration teardown and the summary still run; from setup()
+ * nothing else of the test runs (k6 returns before teardown) but the summary does.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { runEngine } from '../../engine/index.ts';
+import { EXIT_CODES } from '../../engine/runtime/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentload-abort-'));
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    cb();
+  }
+}
+
+let n = 0;
+async function run(source: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const script = join(dir, `s${String(n++)}.js`);
+  writeFileSync(script, source);
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runEngine({ script, args: ['--quiet'], env, cwd: dir, stdout, stderr, handleSignals: false });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const SCRIPT = `import exec from 'k6/execution';
+export const options = { vus: 1, iterations: 5 };
+export function setup() { console.log('setup ran'); if (__ENV.WHERE === 'setup') exec.test.abort(__ENV.REASON); }
+export default function () { console.log('iteration ' + __ITER); if (__ENV.WHERE === 'iteration' && __ITER === 1) exec.test.abort(__ENV.REASON); }
+export function teardown() { console.log('teardown ran'); if (__ENV.WHERE === 'teardown') exec.test.abort(__ENV.REASON); }
+export function handleSummary() { return { stdout: 'summary ran\\n' }; }
+`;
+
+void test('abort in an iteration: exit 108, k6\'s "test aborted: reason", no further iterations, teardown and summary run', async () => {
+  const r = await run(SCRIPT, { WHERE: 'iteration', REASON: 'no data' });
+  assert.equal(r.code, EXIT_CODES.scriptAborted, r.stderr);
+  assert.match(r.stderr, /level=error msg="test aborted: no data"/);
+  assert.doesNotMatch(r.stderr, /iteration 2/);
+  assert.match(r.stderr, /teardown ran/);
+  assert.match(r.stdout, /summary ran/);
+});
+
+void test('abort without a reason says "test aborted"', async () => {
+  const r = await run(SCRIPT.replace('exec.test.abort(__ENV.REASON); }\nexport function teardown', 'exec.test.abort(); }\nexport function teardown'), { WHERE: 'iteration' });
+  assert.equal(r.code, EXIT_CODES.scriptAborted, r.stderr);
+  assert.match(r.stderr, /level=error msg="test aborted"\n/);
+});
+
+void test('abort in setup(): exit 108 (not a script exception), no iteration, no teardown, the summary runs', async () => {
+  const r = await run(SCRIPT, { WHERE: 'setup', REASON: 'target down' });
+  assert.equal(r.code, EXIT_CODES.scriptAborted, r.stderr);
+  assert.match(r.stderr, /level=error msg="test aborted: target down"/);
+  assert.doesNotMatch(r.stderr, /setup\(\) failed|iteration \d|teardown ran/);
+  assert.match(r.stdout, /summary ran/);
+});
+
+void test('abort in teardown(): exit 108, not 107', async () => {
+  const r = await run(SCRIPT, { WHERE: 'teardown', REASON: 'cleanup failed' });
+  assert.equal(r.code, EXIT_CODES.scriptAborted, r.stderr);
+  assert.match(r.stderr, /level=error msg="test aborted: cleanup failed"/);
+  assert.doesNotMatch(r.stderr, /teardown\(\) failed/);
+});
