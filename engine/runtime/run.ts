@@ -115,9 +115,11 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
     else o.signal.addEventListener('abort', onExternal, { once: true });
   }
   let signals = 0;
+  let firstSignal: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
+      firstSignal = sig;
       logger.log('info', `Received ${sig}, stopping the test gracefully (teardown, summary, outputs); send it again to stop at once`);
       onExternal();
     } else {
@@ -128,7 +130,12 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   const handleSignals = o.handleSignals ?? true;
   if (handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
   try {
-    return await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop, screen);
+    const code = await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop, screen);
+    if (code === EXIT_CODES.externalAbort && firstSignal !== undefined) {
+      // k6's last line after a graceful stop by signal (Go's names: interrupt, terminated).
+      logger.log('error', `test run was aborted because k6 received a '${firstSignal === 'SIGINT' ? 'interrupt' : 'terminated'}' signal`);
+    }
+    return code;
   } catch (e) {
     if (e instanceof EngineError) {
       logger.log('error', e.message);

@@ -70,3 +70,36 @@ void test('abort in teardown(): exit 108, not 107', async () => {
   assert.match(r.stderr, /level=error msg="test aborted: cleanup failed"/);
   assert.doesNotMatch(r.stderr, /teardown\(\) failed/);
 });
+
+/** Runs the real CLI, signals it once the run has started, returns exit code and stderr. */
+async function signalled(sig: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL, fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const script = join(dir, `sig-${sig}.js`);
+  writeFileSync(script, `import { sleep } from 'k6';
+export const options = { vus: 1, duration: '30s' };
+export default async function () { await sleep(0.05); }
+export function teardown() { console.log('teardown ran'); }
+`);
+  const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href, join(root, 'engine/cli.ts'), 'run', '--no-summary', script], {
+    cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  child.stdout.on('data', (c: Buffer) => { if (c.toString('utf8').includes('* default:')) setTimeout(() => child.kill(sig), 300); });
+  // Bounded: the run would end by itself after 30 s; a stuck child is killed.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => { r(c); }));
+  clearTimeout(guard);
+  return { code, stderr };
+}
+
+void test('a graceful stop by signal ends with k6\'s last line naming the signal as Go does (exit 105)', async () => {
+  for (const [sig, name] of [['SIGTERM', 'terminated'], ['SIGINT', 'interrupt']] as const) {
+    const r = await signalled(sig);
+    assert.equal(r.code, EXIT_CODES.externalAbort, r.stderr);
+    assert.match(r.stderr, /teardown ran/);
+    assert.match(r.stderr, new RegExp(`level=error msg="test run was aborted because k6 received a '${name}' signal"`));
+  }
+});
