@@ -10,7 +10,7 @@ import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
-import { ConnectionPool, type Exchange } from './http/client.ts';
+import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from './http/client.ts';
 import {
   VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, requestCookies, responseCookies, storeResponseCookies,
   type RequestCookie, type ResponseCookie,
@@ -119,6 +119,15 @@ function timingsOf(ex: Exchange): Timings {
 interface ParsedUrl {
   readonly href: string; readonly origin: string; readonly path: string; readonly url: URL;
   readonly tls: boolean; readonly hostname: string; readonly port: number; readonly host: string;
+  /** Request heads by method, for requests with the VU's default headers and no body (see doRequest). */
+  readonly heads: Map<string, string>;
+  /** The tags of the last request to this URL, reused while everything they depend on is the same. */
+  lastTags: TagCacheEntry | undefined;
+}
+
+interface TagCacheEntry {
+  readonly base: Tags; readonly status: number; readonly proto: string; readonly method: string; readonly urlTag: string;
+  readonly name: string; readonly error: string; readonly errorCode: number; readonly expected: boolean | undefined; readonly tags: Tags;
 }
 
 function parseUrl(text: string, method: string): ParsedUrl {
@@ -131,7 +140,12 @@ function parseUrl(text: string, method: string): ParsedUrl {
   }
   const tls = u.protocol === 'https:';
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), host: u.host };
+  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), host: u.host, heads: new Map(), lastTags: undefined };
+}
+
+/** A plain object body: sent as a form, which adds a Content-Type header. */
+function isFormBody(body: Body): boolean {
+  return typeof body === 'object' && body !== null && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body);
 }
 
 /** The host a batch request counts against for batchPerHost ('' when the URL is invalid: the request reports it). */
@@ -243,6 +257,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   const clock = ctx.clock;
   const now = (): number => clock.now();
   // Per-VU connections, like k6's per-VU transport.
+  let defaultHeaders: Readonly<Record<string, string>> = Object.freeze({ 'User-Agent': DEFAULT_USER_AGENT });
   const pool = new ConnectionPool({ now, rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
 
   // The VU's cookie jar: k6 starts each iteration (and setup/teardown) with an empty one unless noCookiesReset.
@@ -261,17 +276,12 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   };
 
   const urls = new Memo<ParsedUrl>(256);
-  // Request tags, shared by the requests that have the same ones (keyed below), per base tags object.
-  const tagSets = new Memo<Tags>(256);
-  let tagBase: Tags | undefined;
-  function requestTags(base: Tags, res: Response, method: string, urlTag: string, name: string, expected: boolean | undefined, extra: Record<string, string> | undefined): Tags {
-    const cacheable = extra === undefined;
-    let key = '';
-    if (cacheable) {
-      if (base !== tagBase) { tagSets.clear(); tagBase = base; }
-      key = `${String(res.status)}\u0000${res.proto}\u0000${method}\u0000${urlTag}\u0000${name}\u0000${res.error}\u0000${String(res.error_code)}\u0000${String(expected)}`;
-      const hit = tagSets.get(key);
-      if (hit !== undefined) return hit;
+  /** Request tags; a request with the same inputs as the last one to its URL shares that one's frozen object. */
+  function requestTags(url: ParsedUrl, base: Tags, res: Response, method: string, urlTag: string, name: string, expected: boolean | undefined, extra: Record<string, string> | undefined): Tags {
+    const last = url.lastTags;
+    if (extra === undefined && last !== undefined && last.base === base && last.status === res.status && last.proto === res.proto && last.method === method
+      && last.urlTag === urlTag && last.name === name && last.error === res.error && last.errorCode === res.error_code && last.expected === expected) {
+      return last.tags;
     }
     const tags: Record<string, string> = { ...base };
     tags.proto = res.status === 0 ? '' : res.proto;
@@ -284,7 +294,10 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     if (expected !== undefined) tags.expected_response = String(expected);
     if (extra !== undefined) Object.assign(tags, extra);
     const t = Object.freeze(tags);
-    return cacheable ? tagSets.set(key, t) : t;
+    if (extra === undefined) {
+      url.lastTags = { base, status: res.status, proto: res.proto, method, urlTag, name, error: res.error, errorCode: res.error_code, expected, tags: t };
+    }
+    return t;
   }
 
   let responseCallback: ResponseCallback | null = expectedStatuses({ min: 200, max: 399 });
@@ -321,7 +334,13 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
     const p = params ?? {};
     const opts = ctx.options();
-    const headers: Record<string, string> = { 'User-Agent': typeof opts.userAgent === 'string' ? opts.userAgent : DEFAULT_USER_AGENT };
+    const ua = typeof opts.userAgent === 'string' ? opts.userAgent : DEFAULT_USER_AGENT;
+    if (defaultHeaders['User-Agent'] !== ua) {
+      defaultHeaders = Object.freeze({ 'User-Agent': ua });
+      urls.clear(); // cached request heads carry the old User-Agent
+    }
+    // Shared (frozen) while the request adds nothing to it: the common case allocates no headers.
+    const headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
     let hostOverride: string | undefined;
     let userCookie: string | undefined;
     if (p.headers !== undefined) {
@@ -347,10 +366,16 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
       const cookie = cookieHeaderFor(jar, url.url, p.cookies, first ? userCookie : undefined);
       const hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
-      pool.request({
+      const req: ClientRequest = {
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
         headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
-      }, intr, (ex) => {
+      };
+      if (hopHeaders === defaultHeaders && currentBody === undefined && hostOverride === undefined) {
+        const cached = url.heads.get(currentMethod);
+        if (cached !== undefined) req.head = cached;
+        else if (url.heads.size < 16) url.heads.set(currentMethod, req.head = requestHead(req));
+      }
+      pool.request(req, intr, (ex) => {
         try {
           const res = responseOf(ex, currentMethod, url.href, hopHeaders, currentBody, responseType);
           const setCookie = setCookieLines(ex);
@@ -361,7 +386,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
           // Samples.
           const urlTag = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
           const expected = cb === null ? undefined : cb.__expected(res.status);
-          const frozen = requestTags(baseTags, res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
+          const frozen = requestTags(url, baseTags, res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
           emitSamples(res.timings, frozen, expected);
           // Redirects: each hop is its own request in the metrics, like k6.
           const location = res.headers.Location;

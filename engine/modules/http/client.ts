@@ -31,6 +31,17 @@ export interface ClientRequest {
   readonly timeoutMs: number;
   /** Keep the response body (false: count its bytes only). */
   readonly keepBody: boolean;
+  /** The request head as `requestHead(this)` writes it, when the caller cached it. */
+  head?: string;
+}
+
+/** The request line and headers (with the blank line) for `req`. */
+export function requestHead(req: ClientRequest): string {
+  let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${req.host}\r\n`;
+  for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
+  if (req.body !== undefined) return `${head}Content-Length: ${String(req.body.length)}\r\n\r\n`;
+  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') return `${head}Content-Length: 0\r\n\r\n`;
+  return `${head}\r\n`;
 }
 
 /** A new connection's set-up times (ms). */
@@ -238,12 +249,8 @@ export class ConnectionPool {
     ex.tConn = this.now();
     ex.remoteAddress = conn.socket.remoteAddress ?? '';
     ex.remotePort = conn.socket.remotePort ?? 0;
-    let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${req.host}\r\n`;
-    for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
+    const head = req.head ?? requestHead(req);
     const body = req.body;
-    if (body !== undefined) head += `Content-Length: ${String(body.length)}\r\n\r\n`;
-    else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') head += 'Content-Length: 0\r\n\r\n';
-    else head += '\r\n';
     const s = conn.socket;
     if (body === undefined || body.length === 0) {
       ex.sent = Buffer.byteLength(head, 'latin1');
