@@ -280,7 +280,6 @@ async function runLoaded(
       scenariosLine: plan.scenariosLine,
       scenarioLines: plan.scenarioLines,
     }));
-    o.stdout.write('\n');
   }
 
   let finalEval: ThresholdEvaluation | undefined;
@@ -519,21 +518,18 @@ function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uin
   writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
 }
 
+/**
+ * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
+ * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
+ * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
+ */
 async function writeSummary(
   o: RunEngineOptions, inst: InstanceState, script: CompiledScript, data: SummaryData, logger: Logger, clock: Clock, timeoutMs: number,
 ): Promise<void> {
-  const defaultText = (): string => `${textSummary(data, { indent: ' ', enableColors: false })}\n`;
+  let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
     try {
-      const result = await callTimed(inst.lifecycleVu, clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
-      if (typeof result !== 'object' || result === null) return;
-      for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
-        const content = typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
-        if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-        else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-        else writeOut(o.cwd, key, content);
-      }
-      return;
+      result = await callTimed(inst.lifecycleVu, clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) {
         // k6: no summary at all, one error line; the exit code is not affected.
@@ -541,9 +537,22 @@ async function writeSummary(
         return;
       }
       logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, { source: 'stacktrace' });
+      result = undefined;
     }
   }
-  o.stdout.write(defaultText());
+  if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
+    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
+  }
+  if (typeof result !== 'object' || result === null) {
+    logger.log('error', 'failed to handle the end-of-test summary', { error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }` });
+    return;
+  }
+  for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
+    const content = typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
+    if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+    else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+    else writeOut(o.cwd, key, content);
+  }
 }
 
 async function closeAll(inst: InstanceState, json: JsonOutput | undefined): Promise<void> {

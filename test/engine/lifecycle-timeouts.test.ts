@@ -147,3 +147,36 @@ void test('a handleSummary() that throws falls back to the default summary (k6),
   assert.match(r.stderr, /Error: bad summary/);
   assert.match(r.stdout, /iterations\.{3,}/);
 });
+
+const PLAIN = (handleSummary: string): string => `export const options = { vus: 1, iterations: 1 };
+export default function () {}
+${handleSummary}
+`;
+
+void test('a handleSummary() returning nothing gets k6\'s default summary (the wrapper\'s `if (!result)`); a non-object is an error', async () => {
+  const none = await run(PLAIN('export function handleSummary() { console.log("summary called"); }'));
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stderr, /summary called/);
+  assert.match(none.stdout, /iterations\.{3,}/);
+  const text = await run(PLAIN("export function handleSummary() { return 'just a string'; }"));
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) should return a map with string keys, got string/);
+  assert.doesNotMatch(text.stdout, /just a string|iterations\.{3,}/);
+});
+
+void test('stdout is framed like k6\'s: header, one blank line, summary, two newlines after the last metric line', async () => {
+  const script = join(dir, 'framing.js');
+  writeFileSync(script, PLAIN(''));
+  const stdout = new Capture();
+  const code = await runEngine({ script, args: [], env: {}, cwd: dir, stdout, stderr: new Capture(), handleSignals: false });
+  assert.equal(code, 0);
+  // k6: the header ends with a blank line; the default summary is "\n" + text + "\n\n".
+  assert.match(stdout.text, /gracefulStop: 30s\)\n\n\n {5}data_received/);
+  assert.match(stdout.text, /iterations\.+: 1 +[\d.]+\/s\n\n$/);
+  const hs = await run(PLAIN("export function handleSummary() { return { stdout: 'mine\\n' }; }"), []);
+  assert.equal(hs.stdout, 'mine\n', '--quiet: only what handleSummary returned');
+  const withHeader = new Capture();
+  writeFileSync(script, PLAIN("export function handleSummary() { return { stdout: 'mine\\n' }; }"));
+  await runEngine({ script, args: [], env: {}, cwd: dir, stdout: withHeader, stderr: new Capture(), handleSignals: false });
+  assert.match(withHeader.text, /gracefulStop: 30s\)\n\nmine\n$/, 'handleSummary output follows the header after one blank line, as in the reference');
+});
