@@ -5,6 +5,7 @@
  * the request was written, waiting = until the first response byte, receiving = until the end.
  * A failing target is measured as an error sample (status 0, k6's error_code), never a crash.
  */
+import { randomBytes } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './awaitable.ts';
@@ -239,6 +240,26 @@ export class Response {
   }
 }
 
+/** `http.file(data, filename?, contentType?)`: a file part of a multipart/form-data body. */
+export class FileData {
+  readonly data: string | ArrayBuffer;
+  readonly filename: string;
+  readonly content_type: string;
+  constructor(data: unknown, filename: unknown, contentType: unknown) {
+    if (typeof data === 'string' || data instanceof ArrayBuffer) this.data = data;
+    else if (ArrayBuffer.isView(data)) this.data = toArrayBuffer(toBuffer(data));
+    else if (Array.isArray(data) && data.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) this.data = toArrayBuffer(Buffer.from(data as number[]));
+    else throw new ModuleUsageError('invalid-file-data', `http.file(data): data must be a string, an ArrayBuffer or an array of bytes, got ${typeof data}`);
+    if (filename !== undefined && filename !== null && typeof filename !== 'string') throw new ModuleUsageError('invalid-file-data', `http.file(data, filename): filename must be a string, got ${typeof filename}`);
+    if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') throw new ModuleUsageError('invalid-file-data', `http.file(data, filename, contentType): contentType must be a string, got ${typeof contentType}`);
+    this.filename = filename ?? '';
+    this.content_type = contentType === undefined || contentType === null || contentType === '' ? 'application/octet-stream' : contentType;
+  }
+  bytes(): Buffer {
+    return typeof this.data === 'string' ? Buffer.from(this.data, 'utf8') : Buffer.from(this.data);
+  }
+}
+
 /** The promise http.* returns: touching response fields on it (a forgotten await) warns once per call site. */
 export class ResponsePromise extends Awaitable<Response> {
   /** Set by the http module that made it (one function per VU, not one per request). */
@@ -316,9 +337,27 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     if (typeof body === 'string') return Buffer.from(body, 'utf8');
     if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return toBuffer(body);
     if (typeof body === 'object') {
+      const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
+      if (Object.values(body).some((v) => v instanceof FileData)) {
+        // Any http.file() value makes it a multipart/form-data upload (k6's rule).
+        const boundary = randomBytes(30).toString('hex');
+        const parts: Buffer[] = [];
+        for (const [k, v] of Object.entries(body)) {
+          const name = k.replace(/["\\\r\n]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+          if (v instanceof FileData) {
+            const filename = (v.filename === '' ? k : v.filename).replace(/["\\\r\n]/g, '_');
+            parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`, 'utf8'), v.bytes(), Buffer.from('\r\n'));
+          } else {
+            parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(v)}\r\n`, 'utf8'));
+          }
+        }
+        parts.push(Buffer.from(`--${boundary}--\r\n`));
+        if (!hasType) headers['Content-Type'] = `multipart/form-data; boundary=${boundary}`;
+        return Buffer.concat(parts);
+      }
       const form = new URLSearchParams();
       for (const [k, v] of Object.entries(body)) form.append(k, String(v));
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      if (!hasType) headers['Content-Type'] = 'application/x-www-form-urlencoded';
       return Buffer.from(form.toString(), 'utf8');
     }
     return Buffer.from(String(body), 'utf8');
@@ -578,6 +617,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     expectedStatuses,
     setResponseCallback: (cb: ResponseCallback | null) => { responseCallback = cb; },
     CookieJar: VuCookieJar,
+    file: (data: unknown, filename?: unknown, contentType?: unknown) => new FileData(data, filename, contentType),
     cookieJar: () => {
       if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
       return currentJar();

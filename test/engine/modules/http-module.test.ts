@@ -240,3 +240,58 @@ void test('http.batch keeps the input shape and runs at most batch in total and 
     server.close();
   }
 });
+
+const UPLOAD_SCRIPT = `import http from 'k6/http';
+export const options = { vus: 1, iterations: 1 };
+export default async function () {
+  const bytes = new Uint8Array([0, 1, 2, 250, 255]).buffer;
+  const res = await http.post(__ENV.BASE + '/upload', {
+    field: 'plain value',
+    doc: http.file('hello "file"', 'notes.txt', 'text/plain'),
+    blob: http.file(bytes, 'b.bin'),
+  });
+  if (res.status !== 200) throw new Error('upload failed: ' + res.status + ' ' + res.body);
+  let refused = '';
+  try { http.file({ not: 'bytes' }); } catch (e) { refused = String(e.message); }
+  await http.post(__ENV.BASE + '/report', JSON.stringify({ upload: res.json(), refused }));
+}
+`;
+
+void test('http.file() bodies go out as multipart/form-data that a real parser reads back', async () => {
+  const dir = tempDir();
+  let report: { upload: unknown; refused: string } | undefined;
+  const server = createServer((rq, rs) => {
+    const chunks: Buffer[] = [];
+    rq.on('data', (c: Buffer) => { chunks.push(c); });
+    rq.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (rq.url === '/report') { report = JSON.parse(body.toString('utf8')) as typeof report; rs.end('ok'); return; }
+      // undici's multipart parser (Node's fetch Response) reads the upload; fine for a test server.
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
+      void new globalThis.Response(body, { headers: { 'content-type': rq.headers['content-type'] ?? '' } }).formData().then(async (form) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of form.entries()) {
+          out[k] = typeof v === 'string' ? v : { name: v.name, type: v.type, bytes: [...new Uint8Array(await v.arrayBuffer())] };
+        }
+        rs.end(JSON.stringify(out));
+      }, (e: unknown) => { rs.writeHead(400).end(String(e)); });
+    });
+  });
+  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  const script = join(dir, 'upload.js');
+  writeFileSync(script, UPLOAD_SCRIPT);
+  try {
+    const stderr = new Sink();
+    const code = await runEngine({ script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}` } });
+    assert.equal(code, 0, stderr.text);
+    assert.deepEqual(report?.upload, {
+      field: 'plain value',
+      doc: { name: 'notes.txt', type: 'text/plain', bytes: [...Buffer.from('hello "file"')] },
+      blob: { name: 'b.bin', type: 'application/octet-stream', bytes: [0, 1, 2, 250, 255] },
+    });
+    assert.match(report.refused, /http\.file\(data\): data must be a string, an ArrayBuffer or an array of bytes/);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
