@@ -138,7 +138,7 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
     return code;
   } catch (e) {
     if (e instanceof EngineError) {
-      logger.log('error', e.message);
+      logger.log('error', e.message, e.code === 'init-exception' ? { hint: 'script exception' } : {});
       return e.exitCode;
     }
     logger.log('error', `engine error: ${toError(e).stack ?? toError(e).message}`);
@@ -296,6 +296,11 @@ async function runLoaded(
     code: e.exitCode,
     logAtEnd: () => { logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint }); },
   });
+  // k6's scriptException: its stack as the message and hint="script exception", as the run's last line.
+  const scriptFailure = (e: unknown): { code: number; logAtEnd: () => void } => ({
+    code: EXIT_CODES.scriptException,
+    logAtEnd: () => { logger.log('error', formatErr(script, e), { hint: 'script exception' }); },
+  });
 
   // setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it.
   let dataText: string | undefined;
@@ -315,8 +320,7 @@ async function runLoaded(
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
       else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
       else if (!stopCtl.signal.aborted) {
-        logger.log('error', `setup() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
-        runError = { code: EXIT_CODES.scriptException };
+        runError = scriptFailure(e);
       }
       return false;
     }
@@ -396,8 +400,7 @@ async function runLoaded(
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
       else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
       else {
-        logger.log('error', `teardown() failed: ${formatErr(script, e)}`, { source: 'stacktrace' });
-        runError = { code: EXIT_CODES.scriptException };
+        runError = scriptFailure(e);
       }
     }
   }

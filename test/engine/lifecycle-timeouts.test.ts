@@ -123,7 +123,8 @@ void test('a teardown timeout wins over crossed thresholds, as k6\'s run error d
 void test('an exception in setup() exits 107 without iterations or teardown, and the summary still runs (k6)', async () => {
   const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: "throw new Error('no token')", teardown: '' }));
   assert.equal(r.code, EXIT_CODES.scriptException, r.stderr);
-  assert.match(r.stderr, /setup\(\) failed: Error: no token/);
+  // k6's last line for a script exception: the stack as msg, hint="script exception".
+  assert.match(r.stderr, /level=error msg="Error: no token\\n\\tat setup \(file:\/\/\/[^"]+\)\\n" hint="script exception"/);
   assert.doesNotMatch(r.stderr, /iteration ran|teardown started/);
   assert.match(r.stdout, /handleSummary ran/);
 });
@@ -179,4 +180,14 @@ void test('stdout is framed like k6\'s: header, one blank line, summary, two new
   writeFileSync(script, PLAIN("export function handleSummary() { return { stdout: 'mine\\n' }; }"));
   await runEngine({ script, args: [], env: {}, cwd: dir, stdout: withHeader, stderr: new Capture(), handleSignals: false });
   assert.match(withHeader.text, /gracefulStop: 30s\)\n\nmine\n$/, 'handleSummary output follows the header after one blank line, as in the reference');
+});
+
+void test('an exception in teardown() or in init code ends with k6\'s script-exception line (107)', async () => {
+  const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: "throw new Error('cleanup broke')" }));
+  assert.equal(r.code, EXIT_CODES.scriptException, r.stderr);
+  assert.match(r.stderr, /level=error msg="Error: cleanup broke\\n\\tat teardown \(file:[^"]+\)\\n" hint="script exception"/);
+  assert.match(r.stdout, /handleSummary ran/);
+  const init = await run("throw new Error('bad init');\nexport default function () {}\n");
+  assert.equal(init.code, EXIT_CODES.scriptException, init.stderr);
+  assert.match(init.stderr, /level=error msg="Error: bad init[^"]*" hint="script exception"/);
 });
