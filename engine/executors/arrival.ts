@@ -1,15 +1,23 @@
 /**
  * The runner shared by the arrival-rate executors: start one iteration at each planned offset
  * on a free VU; when none is free, count a `dropped_iterations` and (if maxVUs allows) init one
- * more VU in the background, one at a time, like k6.
+ * more VU in the background, one at a time, like k6. One timer wake-up starts every iteration
+ * due by then (not one timer per start), and the most recently freed VU goes first.
  */
 
 import type { VirtualUser } from '../contracts.ts';
 import type { ExecutionTuple } from '../execution/segments.ts';
 import {
-  IterationCounter, ScenarioWindow, droppedSample, releaseWhenSettled, runIteration, sleepUntil, type IterationOutcome,
+  IterationCounter, ScenarioWindow, executorTags, releaseWhenSettled, runIteration, sleepUntil, type IterationOutcome,
 } from './common.ts';
 import type { ConstantArrivalRateConfig, ExecutorRuntime, RampingArrivalRateConfig } from './types.ts';
+
+/**
+ * The shortest time between two wake-ups of the arrival loop (ms): iterations due in between
+ * start together, never early and at most this late. Node's timers fire no sooner than 1 ms
+ * anyway, so 1 ms costs no accuracy; docs/engine-scheduling.md has the CPU figures.
+ */
+export const ARRIVAL_WAKE_MS = 1;
 
 export interface ArrivalPlan {
   /** Regular duration in ms (no new iterations after it). */
@@ -71,26 +79,16 @@ export async function runArrivalRate(
       });
     });
   };
-
-  let prev = 0;
-  for (const offset of plan.offsets) {
-    if (offset > plan.duration) break;
-    if (!(await sleepUntil(rt, win.start + offset, win.hard))) break;
-    rt.stats.currentRate = offset > prev ? 1000 / (offset - prev) : rt.stats.currentRate;
-    prev = offset;
-    const vu = idle.shift();
-    if (vu !== undefined) {
-      start(vu);
-      continue;
-    }
+  const dropTags = executorTags(rt, cfg);
+  const drop = (): void => {
     rt.stats.dropped++;
-    rt.emit([droppedSample(rt, cfg, 1)]);
+    rt.emit([{ metric: 'dropped_iterations', time: rt.clock.wallNow(), value: 1, tags: dropTags }]);
     if (remainingUnplanned <= 0) {
       if (!warned) {
         rt.warn?.(`Insufficient VUs, reached ${plan.maxVUs} active VUs and cannot initialize more`);
         warned = true;
       }
-      continue;
+      return;
     }
     if (initializing === undefined) {
       remainingUnplanned--;
@@ -106,6 +104,35 @@ export async function runArrivalRate(
         },
       );
     }
+  };
+
+  // One wake-up starts every iteration that is due by then; wake-ups are at least
+  // ARRIVAL_WAKE_MS apart, so a high rate costs one timer per ARRIVAL_WAKE_MS, not one per start.
+  const offsets = plan.offsets[Symbol.iterator]();
+  let next = offsets.next();
+  let prev = 0;
+  // A function, not a property read, so the check is redone after every start (an iteration may stop the test).
+  const stopped = (): boolean => win.hard.aborted;
+  while (next.done !== true && next.value <= plan.duration && !stopped()) {
+    const now = rt.clock.now() - win.start;
+    while (next.done !== true && next.value <= now && next.value <= plan.duration && !stopped()) {
+      const offset = next.value;
+      rt.stats.currentRate = offset > prev ? 1000 / (offset - prev) : rt.stats.currentRate;
+      prev = offset;
+      // The most recently freed VU first: it has warm connections, and fewer VUs stay busy.
+      const vu = idle.pop();
+      next = offsets.next();
+      if (vu !== undefined) {
+        start(vu);
+        continue;
+      }
+      drop();
+      // A VU initialised just now (the engine's pool does it synchronously) joins before the
+      // next due start: yield the microtasks its acquire() needs, without waiting on real init.
+      if (initializing !== undefined) await Promise.resolve();
+    }
+    if (next.done === true || next.value > plan.duration) break;
+    if (!(await sleepUntil(rt, win.start + now + Math.max(next.value - now, ARRIVAL_WAKE_MS), win.hard))) break;
   }
   rt.stats.status = 'stopping';
   while (running.size > 0) await Promise.all([...running]);
