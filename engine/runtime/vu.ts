@@ -255,7 +255,8 @@ export class Vu implements VirtualUser {
     this.#iteration = undefined;
     this.#interruption = signal === undefined ? undefined : interruptionOf(signal);
     this.#lifecycleSignal = signal;
-    this.#group = '';
+    // k6's runPart runs setup/teardown in the group "::setup" / "::teardown" (their samples' group tag).
+    this.#group = name === 'handleSummary' ? '' : `::${name}`;
     this.#tags = undefined;
     // k6 runs each lifecycle function in a fresh VU: Math.random starts where init code left it.
     this.#random.restoreInit();

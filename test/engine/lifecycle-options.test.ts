@@ -83,3 +83,36 @@ export default async function () { await sleep(5); }
   assert.equal(one.code, 0, one.stderr);
   assert.doesNotMatch(one.stderr, /No script iterations/);
 });
+
+void test('samples from setup() and teardown() carry k6\'s group tags ::setup / ::teardown; iterations stay in the root group', async () => {
+  const { createServer } = await import('node:http');
+  const { readFileSync } = await import('node:fs');
+  const server = createServer((_req, res) => { res.end('ok'); });
+  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  const addr = server.address();
+  const url = `http://127.0.0.1:${String(typeof addr === 'object' && addr !== null ? addr.port : 0)}/`;
+  try {
+    const out = join(dir, 'groups.json');
+    const script = join(dir, 'groups.js');
+    writeFileSync(script, `import http from 'k6/http';
+import { check } from 'k6';
+export const options = { vus: 1, iterations: 1 };
+export async function setup() { check(await http.get(__ENV.URL + 'setup'), { 'setup ok': (r) => r.status === 200 }); }
+export default async function () { await http.get(__ENV.URL + 'iteration'); }
+export async function teardown() { await http.get(__ENV.URL + 'teardown'); }
+`);
+    const code = await runEngine({ script, args: ['--quiet', '--no-summary', '--out', `json=${out}`], env: { URL: url }, cwd: dir, stdout: new Capture(), stderr: new Capture(), handleSignals: false });
+    assert.equal(code, 0);
+    const points = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; metric: string; data: { tags?: Record<string, string> } })
+      .filter((p) => p.type === 'Point');
+    const groupOf = (metric: string, urlEnd: string): string | undefined =>
+      points.find((p) => p.metric === metric && (p.data.tags?.url ?? '').endsWith(urlEnd))?.data.tags?.group;
+    assert.equal(groupOf('http_req_duration', '/setup'), '::setup');
+    assert.equal(groupOf('http_req_duration', '/teardown'), '::teardown');
+    assert.equal(groupOf('http_req_duration', '/iteration'), '');
+    assert.equal(points.find((p) => p.metric === 'checks')?.data.tags?.group, '::setup');
+    assert.equal(points.find((p) => p.metric === 'data_sent' && p.data.tags?.group === '::setup') !== undefined, true);
+  } finally {
+    await new Promise<void>((r) => { server.close(() => { r(); }); });
+  }
+});
