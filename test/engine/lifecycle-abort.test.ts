@@ -103,3 +103,24 @@ void test('a graceful stop by signal ends with k6\'s last line naming the signal
     assert.match(r.stderr, new RegExp(`level=error msg="test run was aborted because k6 received a '${name}' signal"`));
   }
 });
+
+void test('a stop from outside during setup() interrupts it (k6 runs setup under the run context): 105, no iteration, no teardown', async () => {
+  const script = join(dir, 'stop-in-setup.js');
+  writeFileSync(script, `import { sleep } from 'k6';
+export const options = { vus: 1, iterations: 1, setupTimeout: '60s' };
+export async function setup() { console.log('setup started'); await sleep(30); console.log('setup finished'); }
+export default function () { console.log('iteration ran'); }
+export function teardown() { console.log('teardown ran'); }
+`);
+  const stderr = new Capture();
+  const stdout = new Capture();
+  const ctl = new AbortController();
+  // Stop as soon as setup() has started.
+  const poll = setInterval(() => { if (stderr.text.includes('setup started')) ctl.abort(); }, 20);
+  const code = await runEngine({ script, args: ['--quiet'], env: {}, cwd: dir, stdout, stderr, handleSignals: false, signal: ctl.signal });
+  clearInterval(poll);
+  assert.equal(code, EXIT_CODES.externalAbort, stderr.text);
+  assert.doesNotMatch(stderr.text, /setup finished|iteration ran|teardown ran/);
+  // The summary still runs: with no metric at all k6's text summary is empty, framed "\n" + "" + "\n\n".
+  assert.equal(stdout.text, '\n\n\n');
+});
