@@ -9,10 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chooseWorkers } from '../engine/runtime/workers.ts';
+import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
@@ -82,17 +82,24 @@ function script(name: string, body: string): string {
   return file;
 }
 
-/** CPU-seconds an engine process spends starting and stopping (tsx, script load), by worker count; subtracted from runs. */
+/**
+ * CPU-seconds an engine process spends starting and stopping (tsx, script load, worker threads
+ * with their bundle and one VU each), by worker count; subtracted from runs. The least of two
+ * runs of an empty script, so a first-run worker bundle build is not counted.
+ */
 const engineStartupCpu = new Map<number, number>();
 
-/** Worker threads the engine picks by itself (auto) for a script with `maxVUs`. */
-function autoWorkers(maxVUs: number): number {
-  return chooseWorkers(process.env.AGENTLOAD_WORKERS, { maxVUs }).workers;
+/** Worker threads the engine picks by itself (auto rule) for a load; each run passes it as --workers so the subtraction matches. */
+function workersFor(load: GeneratorLoad): number {
+  const forced = Number(process.env.AGENTLOAD_WORKERS);
+  return Number.isInteger(forced) && forced > 0 ? forced : autoWorkers(load, availableParallelism());
 }
+
+const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
 async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = [], workers = 1): Promise<Measured & { rssAt: number[] }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
+  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
   return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssAt: r.rssAt };
@@ -134,15 +141,21 @@ export default async function () { await sleep(60); }
   const empty = script('empty.js', `export const options = { vus: 1, iterations: 1 };
 export default async function () {}
 `);
-  const carWorkers = autoWorkers(200);
-  for (const w of new Set([1, carWorkers])) engineStartupCpu.set(w, (await engineRun(empty, url, ['--workers', String(w)])).cpuSeconds);
+  const vusWorkers = workersFor({ closedVUs: 50, peakRate: 0 });
+  const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
+  for (const w of new Set([1, vusWorkers, carWorkers])) {
+    const a = await engineRun(empty, url, [], [], w);
+    const b = await engineRun(empty, url, [], [], w);
+    engineStartupCpu.set(w, Math.min(a.cpuSeconds, b.cpuSeconds));
+  }
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
-  console.log(`engine CPU excludes process start-up (tsx + script load), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${String(w)} worker${w === 1 ? '' : 's'}`).join(', ')}`);
+  console.log(`engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`);
   const rows: [string, Measured | undefined][] = [];
-  rows.push(['engine constant-vus 50', await engineRun(vus50, url)]);
-  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${String(carWorkers)} worker${carWorkers === 1 ? '' : 's'}, auto)`, await engineRun(car, url, [], [], carWorkers)]);
+  rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, [], [], vusWorkers)]);
+  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, await engineRun(car, url, [], [], carWorkers)]);
   rows.push(['autocannon -c 50', await autocannon(url)]);
   rows.push(['wrk -t1 -c 50', await wrk(url)]);
+  if (vusWorkers !== 1) rows.push(['engine constant-vus 50 (1 thread, --workers 1)', await engineRun(vus50, url, [], [], 1)]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
   console.log('|---|---:|---:|---:|');
   for (const [name, m] of rows) {
@@ -158,14 +171,14 @@ export default async function () {}
     if (wk !== undefined) console.log(`engine/wrk: requests/s ${fmt(eng.requests / wk.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(wk), 2)}x`);
   }
 
-  // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU.
-  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', 'VUS=1', idle], [6]);
-  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', `VUS=${String(IDLE_VUS)}`, idle], [6]);
+  // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU, both in one thread.
+  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', 'VUS=1', idle], [6]);
+  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', `VUS=${String(IDLE_VUS)}`, idle], [6]);
   const r1 = one.rssAt[0] ?? Number.NaN;
   const rn = many.rssAt[0] ?? Number.NaN;
   console.log(`\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`);
 
-  // RSS growth at full rate (constant-vus 50).
+  // RSS growth at full rate (constant-vus 50, one thread).
   const soak = script('soak.js', `import http from 'k6/http';
 export const options = { vus: 50, duration: '${String(SOAK_SECONDS)}s' };
 export default async function () { await http.get(__ENV.URL); }

@@ -4,8 +4,11 @@
  * main thread, where thresholds are evaluated) and, with --out json, their samples in batches.
  * setup(), teardown() and handleSummary() run once, in the main thread.
  *
- * Worker rule (auto): one worker below 200 max VUs (a single thread keeps up there and stays in
- * process), otherwise min(cores, floor(maxVUs / 100)). `--workers N` or AGENTLOAD_WORKERS=N forces N.
+ * Worker rule (auto, `autoWorkers`): what the test asks of the load generator decides, measured
+ * on 2 cores shared with the target (docs/engine-scheduling.md, "Worker threads"): one worker per
+ * RATE_PER_WORKER iterations/s of arrival-rate scenarios, and for VU-driven scenarios one worker
+ * per VUS_PER_WORKER VUs once they reach 2 × VUS_PER_WORKER; at most one per core, one thread
+ * (in process, no worker start-up) when both give 1. `--workers N` or AGENTLOAD_WORKERS=N forces N.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -17,22 +20,48 @@ import { Worker } from 'node:worker_threads';
 import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import type { Sample } from '../contracts.ts';
 import { splitForWorkers } from '../execution/segments.ts';
+import type { ScenarioConfig } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';
 import type { TestPlan } from './plan.ts';
 
-export const AUTO_WORKERS_MIN_VUS = 200;
-export const VUS_PER_WORKER = 100;
+/** VU-driven scenarios: VUs one worker takes on (a thread is saturated by about 50 VUs that loop without think time). */
+export const VUS_PER_WORKER = 25;
+/** Arrival-rate scenarios: iterations/s one worker takes on (about half of what one thread reaches). */
+export const RATE_PER_WORKER = 4000;
+
+/** What a test asks of the load generator: VUs of VU-driven scenarios, peak iterations/s of arrival-rate ones (summed over scenarios). */
+export interface GeneratorLoad { readonly closedVUs: number; readonly peakRate: number }
+
+export function loadOf(scenarios: readonly ScenarioConfig[]): GeneratorLoad {
+  let closedVUs = 0;
+  let peakRate = 0;
+  for (const s of scenarios) {
+    switch (s.executor) {
+      case 'shared-iterations': case 'per-vu-iterations': case 'constant-vus': closedVUs += s.vus; break;
+      case 'ramping-vus': closedVUs += s.stages.reduce((m, st) => Math.max(m, st.target), s.startVUs); break;
+      case 'constant-arrival-rate': peakRate += (s.rate * 1000) / s.timeUnit; break;
+      case 'ramping-arrival-rate': peakRate += (s.stages.reduce((m, st) => Math.max(m, st.target), s.startRate) * 1000) / s.timeUnit; break;
+    }
+  }
+  return { closedVUs, peakRate };
+}
+
+/** The auto rule: workers for a load on `cores` cores (1 = run in process). */
+export function autoWorkers(load: GeneratorLoad, cores: number): number {
+  const byVUs = load.closedVUs >= 2 * VUS_PER_WORKER ? Math.floor(load.closedVUs / VUS_PER_WORKER) : 1;
+  const byRate = Math.ceil(load.peakRate / RATE_PER_WORKER);
+  return Math.max(1, Math.min(cores, Math.max(byVUs, byRate)));
+}
 
 /** How many workers to use; an issue message when the flag/variable is malformed. */
-export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'maxVUs'>, cores = availableParallelism()): { workers: number; issue?: string } {
+export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'scenarios'>, cores = availableParallelism()): { workers: number; issue?: string } {
   if (raw !== undefined && raw !== '' && raw !== 'auto') {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1) return { workers: 1, issue: `--workers / AGENTLOAD_WORKERS must be a positive whole number or "auto", got "${raw}"` };
     return { workers: n };
   }
-  if (plan.maxVUs < AUTO_WORKERS_MIN_VUS) return { workers: 1 };
-  return { workers: Math.max(1, Math.min(cores, Math.floor(plan.maxVUs / VUS_PER_WORKER))) };
+  return { workers: autoWorkers(loadOf(plan.scenarios), cores) };
 }
 
 /**

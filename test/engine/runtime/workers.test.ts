@@ -3,18 +3,28 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { parseRunFlags } from '../../../engine/runtime/flags.ts';
+import { planTest, type TestPlan } from '../../../engine/runtime/plan.ts';
 import { chooseWorkers } from '../../../engine/runtime/workers.ts';
 import { startReferenceServer, type ReferenceServer } from '../../support/reference-server.ts';
 import { REFERENCE, runScript, tempDir } from '../conformance/run-helpers.ts';
 
-void test('auto: one worker below 200 max VUs, then one per 100 VUs up to the core count; explicit N wins', () => {
-  assert.deepEqual(chooseWorkers(undefined, { maxVUs: 13 }, 8), { workers: 1 });
-  assert.deepEqual(chooseWorkers('auto', { maxVUs: 199 }, 8), { workers: 1 });
-  assert.deepEqual(chooseWorkers(undefined, { maxVUs: 450 }, 8), { workers: 4 });
-  assert.deepEqual(chooseWorkers(undefined, { maxVUs: 5000 }, 2), { workers: 2 });
-  assert.deepEqual(chooseWorkers('3', { maxVUs: 1 }, 2), { workers: 3 });
-  assert.match(chooseWorkers('zero', { maxVUs: 1 }, 2).issue ?? '', /positive whole number or "auto", got "zero"/);
-  assert.match(chooseWorkers('0', { maxVUs: 1 }, 2).issue ?? '', /got "0"/);
+const plan = (options: unknown): Pick<TestPlan, 'scenarios'> => planTest(options, parseRunFlags([]), {}, { default: () => undefined });
+
+void test('auto: VU-driven tests get one worker per 25 VUs from 50 VUs, arrival rates one per 4000 iterations/s, at most one per core', () => {
+  assert.deepEqual(chooseWorkers(undefined, plan({ vus: 49, duration: '10s' }), 8), { workers: 1 });
+  assert.deepEqual(chooseWorkers('auto', plan({ vus: 50, duration: '10s' }), 8), { workers: 2 });
+  assert.deepEqual(chooseWorkers(undefined, plan({ vus: 110, duration: '10s' }), 8), { workers: 4 });
+  assert.deepEqual(chooseWorkers(undefined, plan({ stages: [{ duration: '5s', target: 5000 }] }), 2), { workers: 2 });
+  const car = (rate: number, timeUnit = '1s'): unknown => ({ scenarios: { a: { executor: 'constant-arrival-rate', rate, timeUnit, duration: '10s', preAllocatedVUs: 50, maxVUs: 200 } } });
+  assert.deepEqual(chooseWorkers(undefined, plan(car(2000)), 8), { workers: 1 }, 'maxVUs of arrival rates do not count as VU-driven');
+  assert.deepEqual(chooseWorkers(undefined, plan(car(4001)), 8), { workers: 2 });
+  assert.deepEqual(chooseWorkers(undefined, plan(car(600, '100ms')), 8), { workers: 2 }, '6000/s');
+  assert.deepEqual(chooseWorkers(undefined, plan({ scenarios: { r: { executor: 'ramping-arrival-rate', startRate: 100, preAllocatedVUs: 10, stages: [{ duration: '5s', target: 9000 }, { duration: '5s', target: 0 }] } } }), 8), { workers: 3 });
+  assert.deepEqual(chooseWorkers(undefined, plan(car(100000)), 2), { workers: 2 });
+  assert.deepEqual(chooseWorkers('3', plan({ vus: 1, duration: '1s' }), 2), { workers: 3 });
+  assert.match(chooseWorkers('zero', plan({}), 2).issue ?? '', /positive whole number or "auto", got "zero"/);
+  assert.match(chooseWorkers('0', plan({}), 2).issue ?? '', /got "0"/);
 });
 
 let server: ReferenceServer;
