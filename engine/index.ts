@@ -1,8 +1,8 @@
 /**
  * The embedded k6-compatible engine: `runEngine` runs a bundled k6 script like `k6 run` and
- * resolves to k6's exit code (0, 99, 104, 105, 107, 108; 110 after exec.test.fail()).
+ * resolves to k6's exit code (0, 99, 100/101 setup/teardown timeout, 104, 105, 107, 108; 110 after exec.test.fail()).
  */
 export { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
 export { runEngine, type RunEngineOptions } from './runtime/run.ts';
 export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKind, type ParsedRunFlags } from './runtime/flags.ts';
-export { EXIT_CODES, EngineError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
+export { EXIT_CODES, EngineError, LifecycleTimeoutError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
