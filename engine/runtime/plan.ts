@@ -22,8 +22,6 @@ export interface PlanRuntime {
   readonly logger: Logger;
   /** Live stats of every started scenario (exec.instance, progress, workers). */
   readonly scenarioStats: ScenarioStats[];
-  /** Where to draw the live progress line (a TTY stderr), if anywhere. */
-  readonly progress?: NodeJS.WritableStream;
   /** Skip the vus/vus_max gauges (workers report counts to the main thread instead). */
   readonly noGauges?: boolean;
 }
@@ -135,17 +133,5 @@ async function drive(plan: ExecutionPlan, rt: PlanRuntime): Promise<void> {
     warn: (m) => { rt.logger.warnOnce(m, m); },
   });
   for (const st of run.stats.values()) rt.scenarioStats.push(st);
-  const timer = rt.progress === undefined ? undefined : setInterval(() => {
-    const p = run.progress();
-    rt.progress?.write(`\r\x1b[Krunning (${(p.elapsed / 1000).toFixed(1)}s), ${String(p.vus).padStart(2, '0')}/${String(p.vusMax).padStart(2, '0')} VUs, ${String(p.completed)} complete and ${String(p.interrupted)} interrupted iterations`);
-  }, 1000);
-  timer?.unref();
-  try {
-    await run.run();
-  } finally {
-    if (timer !== undefined) {
-      clearInterval(timer);
-      rt.progress?.write('\n');
-    }
-  }
+  await run.run();
 }
