@@ -55,13 +55,14 @@ export function autoWorkers(load: GeneratorLoad, cores: number): number {
 }
 
 /** How many workers to use; an issue message when the flag/variable is malformed. */
-export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'scenarios'>, cores = availableParallelism()): { workers: number; issue?: string } {
+export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'scenarios' | 'maxVUs'>, cores = availableParallelism()): { workers: number; issue?: string } {
   if (raw !== undefined && raw !== '' && raw !== 'auto') {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1) return { workers: 1, issue: `--workers / AGENTLOAD_WORKERS must be a positive whole number or "auto", got "${raw}"` };
     return { workers: n };
   }
-  return { workers: autoWorkers(loadOf(plan.scenarios), cores) };
+  // Never more workers than VUs: a worker without VUs would only cost its start-up.
+  return { workers: Math.max(1, Math.min(plan.maxVUs, autoWorkers(loadOf(plan.scenarios), cores))) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { chooseWorkers } from '../../../engine/runtime/workers.ts';
 import { startReferenceServer, type ReferenceServer } from '../../support/reference-server.ts';
 import { REFERENCE, runScript, tempDir } from '../conformance/run-helpers.ts';
 
-const plan = (options: unknown): Pick<TestPlan, 'scenarios'> => planTest(options, parseRunFlags([]), {}, { default: () => undefined });
+const plan = (options: unknown): Pick<TestPlan, 'scenarios' | 'maxVUs'> => planTest(options, parseRunFlags([]), {}, { default: () => undefined });
 
 void test('auto: VU-driven tests get one worker per 25 VUs from 50 VUs, arrival rates one per 4000 iterations/s, at most one per core', () => {
   assert.deepEqual(chooseWorkers(undefined, plan({ vus: 49, duration: '10s' }), 8), { workers: 1 });
@@ -22,6 +22,8 @@ void test('auto: VU-driven tests get one worker per 25 VUs from 50 VUs, arrival 
   assert.deepEqual(chooseWorkers(undefined, plan(car(600, '100ms')), 8), { workers: 2 }, '6000/s');
   assert.deepEqual(chooseWorkers(undefined, plan({ scenarios: { r: { executor: 'ramping-arrival-rate', startRate: 100, preAllocatedVUs: 10, stages: [{ duration: '5s', target: 9000 }, { duration: '5s', target: 0 }] } } }), 8), { workers: 3 });
   assert.deepEqual(chooseWorkers(undefined, plan(car(100000)), 2), { workers: 2 });
+  const tiny = { scenarios: { a: { executor: 'constant-arrival-rate', rate: 9000, duration: '10s', preAllocatedVUs: 1, maxVUs: 2 } } };
+  assert.deepEqual(chooseWorkers(undefined, plan(tiny), 8), { workers: 2 }, 'never more workers than VUs');
   assert.deepEqual(chooseWorkers('3', plan({ vus: 1, duration: '1s' }), 2), { workers: 3 });
   assert.match(chooseWorkers('zero', plan({}), 2).issue ?? '', /positive whole number or "auto", got "zero"/);
   assert.match(chooseWorkers('0', plan({}), 2).issue ?? '', /got "0"/);
