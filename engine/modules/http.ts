@@ -17,6 +17,7 @@ import {
   type RequestCookie, type ResponseCookie,
 } from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
+import { responseHtml, type Selection } from './html.ts';
 
 export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
 
@@ -235,8 +236,8 @@ export class Response {
     }
     return cur;
   }
-  html(): never {
-    throw new ModuleUsageError('unsupported-html', 'Response.html() is not supported by the embedded engine; parse res.body yourself or run with the k6 binary');
+  html(selector?: string): Selection {
+    return responseHtml(this.body, this.url, selector);
   }
 }
 

@@ -4,6 +4,7 @@ import { createCryptoModule } from './crypto.ts';
 import { createDataModule } from './data.ts';
 import { createEncodingModule } from './encoding.ts';
 import { createExecutionModule } from './execution.ts';
+import { createHtmlModule } from './html.ts';
 import { createHttpModule } from './http.ts';
 import { createK6Module } from './k6.ts';
 import { createMetricsModule } from './metrics.ts';
@@ -16,6 +17,7 @@ export type EngineModuleFactory = (ctx: EngineModuleContext) => Record<string, u
 export const MODULES: Readonly<Record<string, EngineModuleFactory>> = {
   k6: createK6Module,
   'k6/http': createHttpModule,
+  'k6/html': createHtmlModule,
   'k6/metrics': createMetricsModule,
   'k6/execution': createExecutionModule,
   'k6/data': createDataModule,

@@ -1,0 +1,847 @@
+/**
+ * `k6/html`: `parseHTML(src)` → Selection, and the Selection behind `Response.html()`, with k6's
+ * semantics (k6 wraps goquery): a jQuery-like read-only Selection whose callbacks get
+ * `(index, Element)` in each() and `(index, Selection)` in map()/filter()/is()/not(); an Element
+ * whose members are methods (`el.nodeName()`, `el.textContent()`), as k6 exposes them.
+ *
+ * Parsing is HTML5 (parse5, like Go's x/net/html: implicit html/head/body), selection is cheerio.
+ * Both are loaded on the first parse only, so scripts that never parse HTML pay nothing.
+ */
+import { createRequire } from 'node:module';
+import type * as CheerioSlim from 'cheerio/slim';
+import type { Cheerio, CheerioAPI } from 'cheerio/slim';
+import type { AnyNode, Element as DomElement } from 'domhandler';
+import type * as Parse5 from 'parse5';
+import type * as Parse5Adapter from 'parse5-htmlparser2-tree-adapter';
+import { ModuleUsageError } from './k6.ts';
+
+interface Libs {
+  readonly load: typeof CheerioSlim.load;
+  readonly parse: typeof Parse5.parse;
+  readonly serialize: typeof Parse5.serialize;
+  readonly adapter: typeof Parse5Adapter.adapter;
+}
+
+let libs: Libs | undefined;
+function lib(): Libs {
+  if (libs === undefined) {
+    const req = createRequire(import.meta.url);
+    const cheerio = req('cheerio/slim') as typeof CheerioSlim;
+    const parse5 = req('parse5') as typeof Parse5;
+    const adapter = req('parse5-htmlparser2-tree-adapter') as typeof Parse5Adapter;
+    libs = { load: cheerio.load, parse: parse5.parse, serialize: parse5.serialize, adapter: adapter.adapter };
+  }
+  return libs;
+}
+
+type Nodes = Cheerio<AnyNode>;
+
+const XHTML_NS = 'http://www.w3.org/1999/xhtml';
+/** Base for splitting a relative href into path, query and fragment (never shown). */
+const RELATIVE_BASE = 'http://relative.invalid';
+
+/** The node's kind as a plain string ('tag', 'text', 'comment', 'root', 'directive', ...). */
+function kind(n: AnyNode): string {
+  return n.type;
+}
+
+function isElement(n: AnyNode): n is DomElement {
+  const k = kind(n);
+  return k === 'tag' || k === 'script' || k === 'style';
+}
+
+/** goquery.NodeName: the tag for elements (lower case in HTML), `#text`, `#comment`, `#document`; '' for nothing. */
+function nodeName(n: AnyNode | undefined): string {
+  if (n === undefined) return '';
+  if (isElement(n)) return n.name;
+  switch (kind(n)) {
+    case 'text': return '#text';
+    case 'comment': return '#comment';
+    case 'root': return '#document';
+    case 'directive': return (n as { name: string }).name.replace(/^!/, '').toLowerCase() === 'doctype' ? 'html' : (n as { name: string }).name;
+    default: return '';
+  }
+}
+
+/** k6's node type numbers (DOM's): element 1, text 3, comment 8, document 9, doctype 10. */
+function nodeType(n: AnyNode): number | undefined {
+  if (isElement(n)) return 1;
+  switch (kind(n)) {
+    case 'text': return 3;
+    case 'comment': return 8;
+    case 'root': return 9;
+    case 'directive': return 10;
+    default: return undefined;
+  }
+}
+
+function attrOf(n: AnyNode | undefined, name: string): string | undefined {
+  if (n === undefined || !isElement(n)) return undefined;
+  return Object.prototype.hasOwnProperty.call(n.attribs, name) ? n.attribs[name] : undefined;
+}
+
+// golint's initialisms, which k6's snaker turns into upper case in data() keys (data-user-id → userID).
+const INITIALISMS = new Set(['ACL', 'API', 'ASCII', 'CPU', 'CSS', 'DNS', 'EOF', 'GUID', 'HTML', 'HTTP', 'HTTPS', 'ID', 'IP', 'JSON', 'LHS', 'QPS', 'RAM', 'RHS', 'RPC', 'SLA', 'SMTP', 'SQL', 'SSH', 'TCP', 'TLS', 'TTL', 'UDP', 'UI', 'UID', 'UUID', 'URI', 'URL', 'UTF8', 'VM', 'XML', 'XMPP', 'XSRF', 'XSS']);
+
+/** `num-a` → `numA`, `user-id` → `userID` (k6's attrToProperty). */
+function attrToProperty(s: string): string {
+  const i = s.indexOf('-');
+  if (i === -1) return s;
+  const rest = s.slice(i + 1).split(/[-_]/).filter((w) => w !== '').map((w) => {
+    const up = w.toUpperCase();
+    return INITIALISMS.has(up) ? up : up.slice(0, 1) + w.slice(1);
+  });
+  return s.slice(0, i) + rest.join('');
+}
+
+/** `testB` → `test-b`, `userID` → `user-id` (k6's propertyToAttr). */
+function propertyToAttr(s: string): string {
+  return s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
+}
+
+/** k6's data attribute conversion: JSON for `{`/`[`, booleans, numbers that round-trip, '' / null / undefined → undefined. */
+function dataValue(v: string): unknown {
+  if (v === '' || v === 'null' || v === 'undefined') return undefined;
+  if (v.startsWith('{') || v.startsWith('[')) {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  }
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (v === 'NaN') return NaN;
+  const n = Number(v);
+  return v.trim() === v && Number.isFinite(n) && String(n) === v ? n : v;
+}
+
+/** Go's url.QueryEscape: unreserved kept, space as '+', the rest %XX. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+}
+
+function invalidSelector(method: string, v: unknown): ModuleUsageError {
+  const shown = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return new ModuleUsageError('html-invalid-selector', `Selection.${method}(): cannot use a ${shown} as a selector; pass a CSS selector string, a Selection or an Element`);
+}
+
+function notAFunction(method: string, what: string, v: unknown): ModuleUsageError {
+  return new ModuleUsageError('html-invalid-argument', `Selection.${method}(): the argument must be ${what}, got ${v === null ? 'null' : typeof v}`);
+}
+
+/** A read-only set of nodes of one parsed document (k6's Selection). */
+export class Selection {
+  /** @internal */ readonly _$: CheerioAPI;
+  /** @internal */ readonly _sel: Nodes;
+  /** @internal the response URL relative hrefs resolve against ('' for parseHTML). */
+  readonly _url: string;
+
+  constructor($: CheerioAPI, sel: Nodes, url: string) {
+    this._$ = $;
+    this._sel = sel;
+    this._url = url;
+  }
+
+  #wrap(sel: Nodes): Selection {
+    return new Selection(this._$, sel, this._url);
+  }
+
+  #one(i: number): Selection {
+    return this.#wrap(this._sel.eq(i));
+  }
+
+  /** Runs a selector-taking cheerio call; an unparsable selector matches nothing, as in goquery. */
+  #safe(f: () => Nodes): Selection {
+    try {
+      return this.#wrap(f());
+    } catch (e) {
+      if (e instanceof ModuleUsageError) throw e;
+      return this.#wrap(this._sel.slice(0, 0));
+    }
+  }
+
+  /** string / Selection / Element argument → what cheerio accepts, or a clear error. */
+  #target(method: string, v: unknown): string | Nodes | AnyNode {
+    if (typeof v === 'string') return v;
+    if (v instanceof Selection) return v._sel;
+    if (v instanceof HtmlElement) return v._node;
+    throw invalidSelector(method, v);
+  }
+
+  #matcher(fn: (i: number, s: Selection) => unknown): (i: number, el: AnyNode) => boolean {
+    return (i: number, el: AnyNode): boolean => Boolean(fn(i, this.#wrap(this._$(el))));
+  }
+
+  /** `until` of nextUntil/prevUntil/parentsUntil: a selector, a Selection, or null/undefined for "to the end". */
+  #until(method: string, until: unknown): string | Nodes | undefined {
+    if (until === null || until === undefined) return undefined;
+    if (typeof until === 'string') return until === '' ? undefined : until;
+    if (until instanceof Selection) return until._sel;
+    throw invalidSelector(method, until);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Selection';
+  }
+
+  size(): number {
+    return this._sel.length;
+  }
+
+  add(arg: unknown): Selection {
+    const t = this.#target('add', arg);
+    return this.#safe(() => this._sel.add(typeof t === 'string' ? this._$(t) : t));
+  }
+
+  find(arg: unknown): Selection {
+    const t = this.#target('find', arg);
+    return this.#safe(() => this._sel.find(t as string));
+  }
+
+  closest(arg: unknown): Selection {
+    const t = this.#target('closest', arg);
+    return this.#safe(() => this._sel.closest(t as string));
+  }
+
+  has(arg: unknown): Selection {
+    const t = this.#target('has', arg);
+    return this.#safe(() => this._sel.has(t as string));
+  }
+
+  not(arg: unknown): Selection {
+    if (typeof arg === 'function') return this.#wrap(this._sel.not(this.#matcher(arg as (i: number, s: Selection) => unknown)));
+    const t = this.#target('not', arg);
+    return this.#safe(() => this._sel.not(t));
+  }
+
+  filter(arg: unknown): Selection {
+    if (typeof arg === 'string') return this.#safe(() => this._sel.filter(arg));
+    if (arg instanceof Selection) return this.#wrap(this._sel.filter(arg._sel));
+    if (typeof arg !== 'function') throw notAFunction('filter', 'a function, a selector or a selection', arg);
+    return this.#wrap(this._sel.filter(this.#matcher(arg as (i: number, s: Selection) => unknown)));
+  }
+
+  is(arg: unknown): boolean {
+    if (typeof arg === 'string') {
+      try {
+        return this._sel.is(arg);
+      } catch {
+        return false;
+      }
+    }
+    if (arg instanceof Selection) return this._sel.is(arg._sel);
+    if (typeof arg !== 'function') throw notAFunction('is', 'a function, a selector or a selection', arg);
+    return this._sel.is(this.#matcher(arg as (i: number, s: Selection) => unknown));
+  }
+
+  next(sel?: string): Selection {
+    return this.#safe(() => this._sel.next(sel));
+  }
+
+  nextAll(sel?: string): Selection {
+    return this.#safe(() => this._sel.nextAll(sel));
+  }
+
+  prev(sel?: string): Selection {
+    return this.#safe(() => this._sel.prev(sel));
+  }
+
+  prevAll(sel?: string): Selection {
+    return this.#safe(() => this._sel.prevAll(sel));
+  }
+
+  parent(sel?: string): Selection {
+    return this.#safe(() => this._sel.parent(sel));
+  }
+
+  parents(sel?: string): Selection {
+    return this.#safe(() => this._sel.parents(sel));
+  }
+
+  siblings(sel?: string): Selection {
+    return this.#safe(() => this._sel.siblings(sel));
+  }
+
+  children(sel?: string): Selection {
+    return this.#safe(() => this._sel.children(sel));
+  }
+
+  nextUntil(until?: unknown, filter?: string): Selection {
+    const u = this.#until('nextUntil', until);
+    return this.#safe(() => this._sel.nextUntil(u as string, filter));
+  }
+
+  prevUntil(until?: unknown, filter?: string): Selection {
+    const u = this.#until('prevUntil', until);
+    return this.#safe(() => this._sel.prevUntil(u as string, filter));
+  }
+
+  parentsUntil(until?: unknown, filter?: string): Selection {
+    const u = this.#until('parentsUntil', until);
+    return this.#safe(() => this._sel.parentsUntil(u as string, filter));
+  }
+
+  contents(): Selection {
+    return this.#wrap(this._sel.contents());
+  }
+
+  end(): Selection {
+    return this.#wrap(this._sel.end());
+  }
+
+  eq(i: unknown): Selection {
+    return this.#one(Math.trunc(Number(i)));
+  }
+
+  first(): Selection {
+    return this.#wrap(this._sel.first());
+  }
+
+  last(): Selection {
+    return this.#wrap(this._sel.last());
+  }
+
+  slice(start: unknown, end?: unknown): Selection {
+    return this.#wrap(this._sel.slice(Math.trunc(Number(start)), end === undefined ? undefined : Math.trunc(Number(end))));
+  }
+
+  /** The combined text of every node (goquery Text). */
+  text(): string {
+    return this._sel.text();
+  }
+
+  /** The inner HTML of the first node; '' for an empty selection. */
+  html(): string {
+    const n = this._sel[0];
+    if (n === undefined || !('children' in n)) return '';
+    const { serialize, adapter } = lib();
+    return serialize(n, { treeAdapter: adapter });
+  }
+
+  /** The attribute of the first element, else `def` (undefined when not given). */
+  attr(name: unknown, def?: unknown): unknown {
+    const v = attrOf(this._sel[0], String(name));
+    return v === undefined ? def : v;
+  }
+
+  val(): unknown {
+    const n = this._sel[0];
+    switch (nodeName(n)) {
+      case 'input': {
+        const v = attrOf(n, 'value');
+        if (v !== undefined) return v;
+        const type = attrOf(n, 'type');
+        return type === 'radio' || type === 'checkbox' ? 'on' : '';
+      }
+      case 'button': return attrOf(n, 'value') ?? '';
+      case 'textarea': return this.html();
+      case 'option': return valueOrHtml(this);
+      case 'select': {
+        const selected = this.first().find('option[selected]');
+        if (attrOf(n, 'multiple') !== undefined) return selected.toArray().map(valueOrHtml);
+        return valueOrHtml(selected);
+      }
+      default: return undefined;
+    }
+  }
+
+  /** `data()`: every data-* attribute of the first element by camelCase key; `data(key)`: one, converted like k6. */
+  data(key?: unknown): unknown {
+    const n = this._sel[0];
+    if (n === undefined || !isElement(n) || Object.keys(n.attribs).length === 0) return undefined;
+    if (key !== undefined) {
+      const v = attrOf(n, `data-${propertyToAttr(typeof key === 'string' ? key : JSON.stringify(key))}`);
+      return v === undefined ? undefined : dataValue(v);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(n.attribs)) {
+      if (k.startsWith('data-') && k.length > 5) out[attrToProperty(k.slice(5))] = dataValue(v);
+    }
+    return out;
+  }
+
+  /** Calls `fn(index, Element)` for each node; returns this selection. */
+  each(fn: unknown): this {
+    if (typeof fn !== 'function') throw notAFunction('each', 'a function', fn);
+    const f = fn as (i: number, e: HtmlElement) => unknown;
+    for (let i = 0; i < this._sel.length; i++) {
+      const el = this.get(i);
+      try {
+        f(i, el as HtmlElement);
+      } catch (e) {
+        const err = new Error(`the function passed to each() failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw err;
+      }
+    }
+    return this;
+  }
+
+  /**
+   * `fn(index, Selection)` for each node, the results in an array. As in k6, a callback that throws
+   * leaves its value out instead of failing the call.
+   */
+  map(fn: unknown): unknown[] {
+    if (typeof fn !== 'function') throw notAFunction('map', 'a function', fn);
+    const f = fn as (i: number, s: Selection) => unknown;
+    const out: unknown[] = [];
+    for (let i = 0; i < this._sel.length; i++) {
+      try {
+        out.push(f(i, this.#one(i)));
+      } catch {
+        // k6 drops the value of a failing callback.
+      }
+    }
+    return out;
+  }
+
+  /** `get()`: every node as an Element; `get(i)` one (negative counts from the end), undefined out of range. */
+  get(i?: unknown): HtmlElement | HtmlElement[] | undefined {
+    if (i === undefined) return this._sel.toArray().map((n) => elementFor(n, this.#wrap(this._$(n))));
+    const len = this._sel.length;
+    const k = Math.trunc(Number(i));
+    if (!(k < len && k > -len)) return undefined;
+    const n = this._sel[k < 0 ? len + k : k];
+    return n === undefined ? undefined : elementFor(n, this.#one(k));
+  }
+
+  /** One Selection per node. */
+  toArray(): Selection[] {
+    const out: Selection[] = [];
+    for (let i = 0; i < this._sel.length; i++) out.push(this.#one(i));
+    return out;
+  }
+
+  index(arg?: unknown): number {
+    if (arg === undefined) return this._sel.index();
+    if (typeof arg === 'string') {
+      try {
+        return this._$(arg).index(this._sel);
+      } catch {
+        return -1;
+      }
+    }
+    if (arg instanceof Selection) return this._sel.index(arg._sel);
+    if (arg instanceof HtmlElement) return this._sel.index(arg._node);
+    return -1;
+  }
+
+  /** The submittable form fields as `[{ name, value }]`, by k6's rules. */
+  serializeArray(): { name: string; value: unknown }[] {
+    const submittable = 'input,select,textarea,keygen';
+    const fields = this._sel.is('form') ? this._sel.find(submittable) : this._sel.filter(submittable);
+    const out: { name: string; value: unknown }[] = [];
+    for (const n of fields.toArray()) {
+      const name = attrOf(n, 'name') ?? '';
+      const type = attrOf(n, 'type') ?? '';
+      const checked = attrOf(n, 'checked') ?? '';
+      if (name === '' || attrOf(n, 'disabled') === 'disabled') continue;
+      if (['submit', 'button', 'reset', 'image', 'file'].includes(type)) continue;
+      if ((type === 'checkbox' || type === 'radio') && checked !== 'checked') continue;
+      out.push({ name, value: this.#wrap(this._$(n)).val() });
+    }
+    return out;
+  }
+
+  serializeObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { name, value } of this.serializeArray()) out[name] = value;
+    return out;
+  }
+
+  /** The form fields URL-encoded like Go's url.Values.Encode (keys sorted, last value of a name wins). */
+  serialize(): string {
+    const values = new Map<string, string[]>();
+    for (const { name, value } of this.serializeArray()) {
+      if (typeof value === 'string') values.set(name, [value]);
+      else if (Array.isArray(value)) values.set(name, value.map(String));
+    }
+    const parts: string[] = [];
+    for (const k of [...values.keys()].sort()) {
+      for (const v of values.get(k) ?? []) parts.push(`${queryEscape(k)}=${queryEscape(v)}`);
+    }
+    return parts.join('&');
+  }
+}
+
+function valueOrHtml(s: Selection): string {
+  const v = s.attr('value');
+  return typeof v === 'string' ? v : s.html();
+}
+
+/** An attribute as k6's `attributes()`/`getAttributeNode()` give it. */
+export interface HtmlAttribute {
+  readonly owner_element: HtmlElement;
+  readonly name: string;
+  readonly value: string;
+  prefix(): string;
+  namespaceURI(): string;
+  localName(): string;
+}
+
+function namespaceForPrefix(prefix: string): string {
+  if (prefix === 'svg') return 'http://www.w3.org/2000/svg';
+  if (prefix === 'math') return 'http://www.w3.org/1998/Math/MathML';
+  return XHTML_NS;
+}
+
+/** One node, DOM-like; every member is a method, as k6 exposes Go methods. */
+export class HtmlElement {
+  /** @internal */ readonly _node: AnyNode;
+  /** @internal a Selection of exactly this node. */
+  readonly _sel: Selection;
+
+  constructor(node: AnyNode, sel: Selection) {
+    this._node = node;
+    this._sel = sel;
+  }
+
+  #el(n: AnyNode | null | undefined): HtmlElement | undefined {
+    if (n === null || n === undefined) return undefined;
+    return elementFor(n, new Selection(this._sel._$, this._sel._$(n), this._sel._url));
+  }
+
+  #list(s: Selection): HtmlElement[] {
+    const out: HtmlElement[] = [];
+    for (let i = 0; i < s.size(); i++) out.push(s.get(i) as HtmlElement);
+    return out;
+  }
+
+  #attr(name: string): string {
+    return attrOf(this._node, name) ?? '';
+  }
+
+  /** The attribute resolved against the response URL (as k6 does for href/src/action); raw without a URL. */
+  protected attrAsUrl(name: string): string {
+    const v = attrOf(this._node, name);
+    if (this._sel._url === '') return v ?? '';
+    if (v === undefined) return '';
+    try {
+      return new URL(v, this._sel._url).href;
+    } catch {
+      return '';
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Element';
+  }
+
+  nodeName(): string {
+    return nodeName(this._node);
+  }
+
+  nodeType(): number | undefined {
+    return nodeType(this._node);
+  }
+
+  nodeValue(): string | undefined {
+    const k = kind(this._node);
+    return k === 'text' || k === 'comment' ? this._sel.text() : undefined;
+  }
+
+  id(): string {
+    return this.#attr('id');
+  }
+
+  textContent(): string {
+    return this._sel.text();
+  }
+
+  innerHTML(): string {
+    return this._sel.html();
+  }
+
+  getAttribute(name: unknown): string | undefined {
+    return attrOf(this._node, String(name));
+  }
+
+  getAttributeNode(name: unknown): HtmlAttribute | undefined {
+    const v = attrOf(this._node, String(name));
+    return v === undefined ? undefined : this.#attribute(String(name), v);
+  }
+
+  hasAttribute(name: unknown): boolean {
+    return attrOf(this._node, String(name)) !== undefined;
+  }
+
+  hasAttributes(): boolean {
+    return isElement(this._node) && Object.keys(this._node.attribs).length > 0;
+  }
+
+  attributes(): Record<string, HtmlAttribute> {
+    const out: Record<string, HtmlAttribute> = {};
+    if (isElement(this._node)) for (const [k, v] of Object.entries(this._node.attribs)) out[k] = this.#attribute(k, v);
+    return out;
+  }
+
+  #attribute(name: string, value: string): HtmlAttribute {
+    const prefixes = (this._node as { 'x-attribsPrefix'?: Record<string, string | undefined> })['x-attribsPrefix'];
+    const prefix = prefixes?.[name] ?? '';
+    return { owner_element: this, name, value, prefix: () => prefix, namespaceURI: () => namespaceForPrefix(prefix), localName: () => name };
+  }
+
+  hasChildNodes(): boolean {
+    return 'children' in this._node && this._node.children.length > 0;
+  }
+
+  childNodes(): HtmlElement[] {
+    return this.#list(this._sel.contents());
+  }
+
+  children(): HtmlElement[] {
+    return this.#list(this._sel.children());
+  }
+
+  childElementCount(): number {
+    return this._sel.children().size();
+  }
+
+  firstChild(): HtmlElement | undefined {
+    return 'children' in this._node ? this.#el(this._node.children[0]) : undefined;
+  }
+
+  lastChild(): HtmlElement | undefined {
+    return 'children' in this._node ? this.#el(this._node.children[this._node.children.length - 1]) : undefined;
+  }
+
+  firstElementChild(): HtmlElement | undefined {
+    return this._sel.children().get(0) as HtmlElement | undefined;
+  }
+
+  lastElementChild(): HtmlElement | undefined {
+    return this._sel.children().get(-1) as HtmlElement | undefined;
+  }
+
+  previousSibling(): HtmlElement | undefined {
+    return this.#el(this._node.prev);
+  }
+
+  nextSibling(): HtmlElement | undefined {
+    return this.#el(this._node.next);
+  }
+
+  previousElementSibling(): HtmlElement | undefined {
+    return this._sel.prev().get(0) as HtmlElement | undefined;
+  }
+
+  nextElementSibling(): HtmlElement | undefined {
+    return this._sel.next().get(0) as HtmlElement | undefined;
+  }
+
+  parentNode(): HtmlElement | undefined {
+    return this.#el(this._node.parent);
+  }
+
+  parentElement(): HtmlElement | undefined {
+    return this._sel.parent().get(0) as HtmlElement | undefined;
+  }
+
+  ownerDocument(): HtmlElement | undefined {
+    let n: AnyNode | null = this._node;
+    while (n !== null && kind(n) !== 'root') n = n.parent;
+    return this.#el(n);
+  }
+
+  classList(): string[] {
+    const c = attrOf(this._node, 'class');
+    return c === undefined ? [] : c.split(/\s+/).filter((w) => w !== '');
+  }
+
+  className(): string | undefined {
+    return attrOf(this._node, 'class');
+  }
+
+  lang(): string | undefined {
+    return attrOf(this._node, 'lang');
+  }
+
+  namespaceURI(): string {
+    return isElement(this._node) && typeof this._node.namespace === 'string' && this._node.namespace !== '' ? this._node.namespace : XHTML_NS;
+  }
+
+  isDefaultNamespace(): boolean {
+    return this.namespaceURI() === XHTML_NS;
+  }
+
+  /** `[object html.Node]` for elements, `[object #text]` and the like for other nodes (k6's). */
+  toString(): string {
+    return isElement(this._node) ? '[object html.Node]' : `[object ${nodeName(this._node)}]`;
+  }
+
+  isSameNode(other: unknown): boolean {
+    return other instanceof HtmlElement && other._node === this._node;
+  }
+
+  isEqualNode(other: unknown): boolean {
+    return other instanceof HtmlElement && other.innerHTML() === this.innerHTML();
+  }
+
+  contains(other: unknown): boolean {
+    if (!(other instanceof HtmlElement) || other._node === this._node) return false;
+    for (let n = other._node.parent; n !== null; n = n.parent) if (n === this._node) return true;
+    return false;
+  }
+
+  matches(selector: unknown): boolean {
+    return this._sel.is(String(selector));
+  }
+
+  getElementsByClassName(name: unknown): HtmlElement[] {
+    return this.#list(this._sel.find(`.${String(name)}`));
+  }
+
+  getElementsByTagName(name: unknown): HtmlElement[] {
+    return this.#list(this._sel.find(String(name)));
+  }
+
+  querySelector(selector: unknown): HtmlElement | undefined {
+    return this._sel.find(String(selector)).get(0) as HtmlElement | undefined;
+  }
+
+  querySelectorAll(selector: unknown): HtmlElement[] {
+    return this.#list(this._sel.find(String(selector)));
+  }
+}
+
+/** `<a>` and `<area>`: URL parts of href, resolved against the response URL when there is one. */
+export class HrefElement extends HtmlElement {
+  /** The href as a URL; a relative one (no response URL to resolve against) keeps only path, query and fragment. */
+  #url(): { u: URL; relative: boolean } | undefined {
+    const href = this.attrAsUrl('href');
+    if (href === '') return undefined;
+    try {
+      return { u: new URL(href), relative: false };
+    } catch {
+      try {
+        return { u: new URL(href, RELATIVE_BASE), relative: true };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  #abs(): URL | undefined {
+    const p = this.#url();
+    return p === undefined || p.relative ? undefined : p.u;
+  }
+
+  href(): string {
+    return this.attrAsUrl('href');
+  }
+
+  hash(): string {
+    return this.#url()?.u.hash ?? '';
+  }
+
+  host(): string {
+    return this.#abs()?.host ?? '';
+  }
+
+  hostname(): string {
+    return this.#abs()?.hostname ?? '';
+  }
+
+  port(): string {
+    return this.#abs()?.port ?? '';
+  }
+
+  pathname(): string {
+    return this.#url()?.u.pathname ?? '';
+  }
+
+  protocol(): string {
+    const p = this.#abs()?.protocol;
+    return p === undefined ? ':' : p.replace(/:$/, '');
+  }
+
+  search(): string {
+    return this.#url()?.u.search ?? '';
+  }
+
+  origin(): string {
+    const u = this.#abs();
+    return u === undefined || u.origin === 'null' ? '' : u.origin;
+  }
+
+  username(): string {
+    return this.#abs()?.username ?? '';
+  }
+
+  password(): string {
+    return this.#abs()?.password ?? '';
+  }
+
+  rel(): string {
+    return this.getAttribute('rel') ?? '';
+  }
+
+  relList(): string[] {
+    const r = this.getAttribute('rel');
+    return r === undefined || r === '' ? [] : r.split(' ');
+  }
+
+  target(): string {
+    return this.getAttribute('target') ?? '';
+  }
+
+  text(): string {
+    return this.textContent();
+  }
+}
+
+/** `<input>`, `<button>`, `<select>`, `<option>`, `<textarea>`: name(), value(), type(). */
+export class FormFieldElement extends HtmlElement {
+  name(): string {
+    return this.getAttribute('name') ?? '';
+  }
+
+  value(): unknown {
+    const n = this.nodeName();
+    if (n === 'option' || n === 'button') return valueOrHtml(this._sel);
+    if (n === 'select') {
+      const o = this._sel.find('option[selected]').first();
+      return o.size() === 0 ? '' : valueOrHtml(o);
+    }
+    return this._sel.val();
+  }
+
+  type(): string {
+    const n = this.nodeName();
+    if (n === 'select') return this.hasAttribute('multiple') ? 'select-multiple' : 'select';
+    if (n === 'textarea') return 'textarea';
+    return (this.getAttribute('type') ?? (n === 'button' ? 'submit' : 'text')).toLowerCase();
+  }
+}
+
+function elementFor(n: AnyNode, sel: Selection): HtmlElement {
+  const name = nodeName(n);
+  if (name === 'a' || name === 'area') return new HrefElement(n, sel);
+  if (name === 'input' || name === 'button' || name === 'select' || name === 'option' || name === 'textarea') return new FormFieldElement(n, sel);
+  return new HtmlElement(n, sel);
+}
+
+/** Parses a whole document (HTML5 rules) into a Selection of the document node. */
+export function parseHTML(src: unknown, url = ''): Selection {
+  if (typeof src !== 'string') {
+    const shown = src === null ? 'null' : src instanceof ArrayBuffer ? 'an ArrayBuffer' : typeof src;
+    throw new ModuleUsageError('html-invalid-source', `parseHTML() needs the HTML as a string, got ${shown}; pass res.body of a response with responseType 'text' (the default)`);
+  }
+  const { load, parse, adapter } = lib();
+  const doc = parse(src, { treeAdapter: adapter });
+  const $ = load(doc);
+  return new Selection($, $.root(), url);
+}
+
+/** `res.html(selector?)`: the body parsed, `.find(selector)` when given (k6's Response.html). */
+export function responseHtml(body: string | ArrayBuffer | null, url: string, selector?: string): Selection {
+  if (body === null) {
+    throw new ModuleUsageError('no-body', `cannot parse the HTML of the response from ${url}: the body is null (discarded with responseType 'none', or the request failed); set responseType: 'text'`);
+  }
+  const doc = parseHTML(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), url);
+  return selector === undefined ? doc : doc.find(selector);
+}
+
+export function createHtmlModule(): Record<string, unknown> {
+  return { parseHTML: (src: unknown) => parseHTML(src) };
+}
