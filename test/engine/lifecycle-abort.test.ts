@@ -7,31 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { EXIT_CODES } from '../../engine/runtime/errors.ts';
+import { Capture, runSource, type RunOutcome } from './conformance/run-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-abort-'));
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
-
-let n = 0;
-async function run(source: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const script = join(dir, `s${String(n++)}.js`);
-  writeFileSync(script, source);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runEngine({ script, args: ['--quiet'], env, cwd: dir, stdout, stderr, handleSignals: false });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const run = (source: string, env: Record<string, string> = {}): Promise<RunOutcome> => runSource(source, ['--quiet'], env);
 
 const SCRIPT = `import exec from 'k6/execution';
 export const options = { vus: 1, iterations: 5 };

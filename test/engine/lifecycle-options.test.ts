@@ -7,30 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { EXIT_CODES } from '../../engine/runtime/errors.ts';
+import { Capture, runSource, type RunOutcome } from './conformance/run-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-lifecycle-opts-'));
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
-
-let n = 0;
-async function run(source: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
-  const script = join(dir, `s${String(n++)}.js`);
-  writeFileSync(script, source);
-  const stderr = new Capture();
-  const code = await runEngine({ script, args: ['--quiet', '--no-summary'], env, cwd: dir, stdout: new Capture(), stderr, handleSignals: false });
-  return { code, stderr: stderr.text };
-}
+const run = (source: string, env: Record<string, string> = {}): Promise<RunOutcome> => runSource(source, ['--quiet', '--no-summary'], env);
 
 const SLOW = (options: string): string => `import { sleep } from 'k6';
 export const options = { vus: 1, iterations: 1, ${options} };

@@ -8,33 +8,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { EXIT_CODES, LifecycleTimeoutError, goWholeNumber } from '../../engine/runtime/errors.ts';
+import { Capture, runSource } from './conformance/run-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-lifecycle-'));
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
-
 interface Outcome { code: number; stdout: string; stderr: string }
 
-let n = 0;
-async function run(source: string, args: readonly string[] = []): Promise<Outcome> {
-  const script = join(dir, `s${String(n++)}.js`);
-  writeFileSync(script, source);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runEngine({ script, args: ['--quiet', ...args], env: {}, cwd: dir, stdout, stderr, handleSignals: false });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const run = (source: string, args: readonly string[] = []): Promise<Outcome> => runSource(source, ['--quiet', ...args]);
 
 /** A script whose setup and teardown sleep SETUP_S / TEARDOWN_S seconds (async, like the engine's sleep). */
 function script(o: { setupTimeout: string; teardownTimeout: string; setup: string; teardown: string; extraOptions?: string; handleSummary?: string }): string {

@@ -8,24 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { BAR_WIDTH, ProgressDisplay, leftWidth, renderProgress, type ScenarioProgress, type TestProgress } from '../../engine/execution/index.ts';
 import { newScenarioStats, type ScenarioStats } from '../../engine/executors/index.ts';
+import { Capture } from './conformance/run-helpers.ts';
 
 const REFERENCE = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/k6-reference');
 const dir = mkdtempSync(join(tmpdir(), 'agentload-progress-'));
 after(() => { rmSync(dir, { recursive: true, force: true }); });
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
 
 /** A stand-in terminal: a Writable that says it is a TTY and how wide it is. */
 class FakeTTY extends Capture {

@@ -5,24 +5,10 @@
  * alone, and setup()/teardown() start from the state after init code as k6's fresh lifecycle VUs do.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { after, test } from 'node:test';
-import { runEngine } from '../../engine/index.ts';
+import { test } from 'node:test';
 import { VuRandom } from '../../engine/modules/k6.ts';
+import { runSource } from './conformance/run-helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'agentload-seed-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
 
 interface Draw { vu: number; iter: number; a: number; b: number }
 interface Outcome { draws: Draw[]; setup: number | undefined; teardown: number | undefined; stderr: string }
@@ -62,22 +48,17 @@ function messages(stderr: string): string[] {
   return out;
 }
 
-let n = 0;
 async function run(source: string, env: Record<string, string>): Promise<Outcome> {
-  const script = join(dir, `s${String(n++)}.js`);
-  writeFileSync(script, source);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runEngine({ script, args: ['--quiet', '--no-summary'], env, cwd: dir, stdout, stderr, handleSignals: false });
-  assert.equal(code, 0, stderr.text);
-  const msgs = messages(stderr.text);
+  const { code, stderr } = await runSource(source, ['--quiet', '--no-summary'], env);
+  assert.equal(code, 0, stderr);
+  const msgs = messages(stderr);
   const draws = msgs.filter((m) => m.startsWith('DRAW ')).map((m) => JSON.parse(m.slice(5)) as Draw)
     .sort((x, y) => x.vu - y.vu || x.iter - y.iter);
   const one = (prefix: string): number | undefined => {
     const m = msgs.find((x) => x.startsWith(prefix));
     return m === undefined ? undefined : JSON.parse(m.slice(prefix.length)) as number;
   };
-  return { draws, setup: one('SETUP '), teardown: one('TEARDOWN '), stderr: stderr.text };
+  return { draws, setup: one('SETUP '), teardown: one('TEARDOWN '), stderr };
 }
 
 const ofVu = (o: Outcome, vu: number): number[] => o.draws.filter((d) => d.vu === vu).flatMap((d) => [d.a, d.b]);

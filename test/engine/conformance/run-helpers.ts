@@ -1,6 +1,6 @@
 /** Runs scripts through runEngine in-process (captured output) or through the real engine/cli.ts. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,7 +13,8 @@ export const REFERENCE = resolve(ROOT, '../shared/k6-reference');
 
 export interface RunOutcome { code: number; stdout: string; stderr: string }
 
-class Capture extends Writable {
+/** A Writable that keeps what was written (a run's stdout/stderr). */
+export class Capture extends Writable {
   text = '';
   override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
     this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
@@ -47,4 +48,18 @@ export async function runCli(script: string, args: readonly string[], env: Recor
   onStart?.(child);
   const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
   return { code, stdout, stderr };
+}
+
+let sourceDir: string | undefined;
+let sourceCount = 0;
+
+/** Writes `source` to a fresh script file and runs it through runEngine in-process, output captured. */
+export async function runSource(source: string, args: readonly string[], env: Record<string, string> = {}): Promise<RunOutcome> {
+  sourceDir ??= tempDir();
+  const script = join(sourceDir, `s${String(sourceCount++)}.js`);
+  writeFileSync(script, source);
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runEngine({ script, args, env, cwd: sourceDir, stdout, stderr, handleSignals: false });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }

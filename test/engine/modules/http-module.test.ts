@@ -10,16 +10,10 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runEngine } from '../../../engine/index.ts';
-import { tempDir } from '../conformance/run-helpers.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void { this.text += chunk.toString('utf8'); cb(); }
-}
+import { Capture, tempDir } from '../conformance/run-helpers.ts';
 
 const SCRIPT = `import http from 'k6/http';
 export const options = { vus: 1, iterations: 1, insecureSkipTLSVerify: true };
@@ -71,9 +65,9 @@ void test('k6/http in a run: gzip bodies, Host override, https, redirects, and b
   const script = join(dir, 'http.js');
   writeFileSync(script, SCRIPT);
   const run = async (env: Record<string, string>): Promise<Record<string, { count: number }>> => {
-    const stderr = new Sink();
+    const stderr = new Capture();
     const code = await runEngine({
-      script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false,
+      script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false,
       args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')], env,
     });
     assert.equal(code, 0, stderr.text);
@@ -148,8 +142,8 @@ void test('k6/http cookies in a run: a login redirect sets the VU jar, params.co
   const script = join(dir, 'cookies.js');
   writeFileSync(script, COOKIE_SCRIPT);
   const run = async (keep: boolean): Promise<void> => {
-    const stderr = new Sink();
-    const code = await runEngine({ script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: base, KEEP: keep ? '1' : '0' } });
+    const stderr = new Capture();
+    const code = await runEngine({ script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: base, KEEP: keep ? '1' : '0' } });
     assert.equal(code, 0, stderr.text);
   };
   try {
@@ -217,9 +211,9 @@ void test('http.batch keeps the input shape and runs at most batch in total and 
   writeFileSync(script, BATCH_SCRIPT);
   const run = async (batch: number, perHostLimit: number): Promise<void> => {
     peak = 0; peakPerHost = 0; report = undefined;
-    const stderr = new Sink();
+    const stderr = new Capture();
     const code = await runEngine({
-      script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'],
+      script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'],
       env: { A: `http://127.0.0.1:${port}`, B: `http://localhost:${port}`, BATCH: String(batch), PER_HOST: String(perHostLimit) },
     });
     assert.equal(code, 0, stderr.text);
@@ -281,8 +275,8 @@ void test('http.file() bodies go out as multipart/form-data that a real parser r
   const script = join(dir, 'upload.js');
   writeFileSync(script, UPLOAD_SCRIPT);
   try {
-    const stderr = new Sink();
-    const code = await runEngine({ script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}` } });
+    const stderr = new Capture();
+    const code = await runEngine({ script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}` } });
     assert.equal(code, 0, stderr.text);
     assert.deepEqual(report?.upload, {
       field: 'plain value',
