@@ -496,12 +496,12 @@ export class HtmlElement {
     this._sel = sel;
   }
 
-  #el(n: AnyNode | null | undefined): HtmlElement | undefined {
+  protected elemOf(n: AnyNode | null | undefined): HtmlElement | undefined {
     if (n === null || n === undefined) return undefined;
     return elementFor(n, new Selection(this._sel._$, this._sel._$(n), this._sel._url));
   }
 
-  #list(s: Selection): HtmlElement[] {
+  protected elems(s: Selection): HtmlElement[] {
     const out: HtmlElement[] = [];
     for (let i = 0; i < s.size(); i++) out.push(s.get(i) as HtmlElement);
     return out;
@@ -512,15 +512,31 @@ export class HtmlElement {
   }
 
   /** The attribute resolved against the response URL (as k6 does for href/src/action); raw without a URL. */
-  protected attrAsUrl(name: string): string {
+  protected attrAsUrl(name: string, def = ''): string {
     const v = attrOf(this._node, name);
     if (this._sel._url === '') return v ?? '';
-    if (v === undefined) return '';
+    if (v === undefined) return def;
     try {
       return new URL(v, this._sel._url).href;
     } catch {
-      return '';
+      return def;
     }
+  }
+
+  /** The first form around this node, else the form its `form` attribute names. */
+  protected ownerForm(): Selection | undefined {
+    const around = this._sel.closest('form');
+    if (around.size() > 0) return around;
+    const id = attrOf(this._node, 'form');
+    if (id === undefined || id === '') return undefined;
+    const byId = this.byId(id).first();
+    return byId.size() > 0 ? byId : undefined;
+  }
+
+  /** The elements of this document with the given id. */
+  protected byId(id: string, tag = ''): Selection {
+    const $ = this._sel._$;
+    return new Selection($, $.root().find(`${tag}[id="${id.replace(/["\\]/g, '\\$&')}"]`), this._sel._url);
   }
 
   get [Symbol.toStringTag](): string {
@@ -586,11 +602,11 @@ export class HtmlElement {
   }
 
   childNodes(): HtmlElement[] {
-    return this.#list(this._sel.contents());
+    return this.elems(this._sel.contents());
   }
 
   children(): HtmlElement[] {
-    return this.#list(this._sel.children());
+    return this.elems(this._sel.children());
   }
 
   childElementCount(): number {
@@ -598,11 +614,11 @@ export class HtmlElement {
   }
 
   firstChild(): HtmlElement | undefined {
-    return 'children' in this._node ? this.#el(this._node.children[0]) : undefined;
+    return 'children' in this._node ? this.elemOf(this._node.children[0]) : undefined;
   }
 
   lastChild(): HtmlElement | undefined {
-    return 'children' in this._node ? this.#el(this._node.children[this._node.children.length - 1]) : undefined;
+    return 'children' in this._node ? this.elemOf(this._node.children[this._node.children.length - 1]) : undefined;
   }
 
   firstElementChild(): HtmlElement | undefined {
@@ -614,11 +630,11 @@ export class HtmlElement {
   }
 
   previousSibling(): HtmlElement | undefined {
-    return this.#el(this._node.prev);
+    return this.elemOf(this._node.prev);
   }
 
   nextSibling(): HtmlElement | undefined {
-    return this.#el(this._node.next);
+    return this.elemOf(this._node.next);
   }
 
   previousElementSibling(): HtmlElement | undefined {
@@ -630,7 +646,7 @@ export class HtmlElement {
   }
 
   parentNode(): HtmlElement | undefined {
-    return this.#el(this._node.parent);
+    return this.elemOf(this._node.parent);
   }
 
   parentElement(): HtmlElement | undefined {
@@ -640,7 +656,7 @@ export class HtmlElement {
   ownerDocument(): HtmlElement | undefined {
     let n: AnyNode | null = this._node;
     while (n !== null && kind(n) !== 'root') n = n.parent;
-    return this.#el(n);
+    return this.elemOf(n);
   }
 
   classList(): string[] {
@@ -688,11 +704,11 @@ export class HtmlElement {
   }
 
   getElementsByClassName(name: unknown): HtmlElement[] {
-    return this.#list(this._sel.find(`.${String(name)}`));
+    return this.elems(this._sel.find(`.${String(name)}`));
   }
 
   getElementsByTagName(name: unknown): HtmlElement[] {
-    return this.#list(this._sel.find(String(name)));
+    return this.elems(this._sel.find(String(name)));
   }
 
   querySelector(selector: unknown): HtmlElement | undefined {
@@ -700,11 +716,11 @@ export class HtmlElement {
   }
 
   querySelectorAll(selector: unknown): HtmlElement[] {
-    return this.#list(this._sel.find(String(selector)));
+    return this.elems(this._sel.find(String(selector)));
   }
 }
 
-/** `<a>` and `<area>`: URL parts of href, resolved against the response URL when there is one. */
+/** `<a>`, `<area>`: URL parts of href, resolved against the response URL when there is one. */
 export class HrefElement extends HtmlElement {
   /** The href as a URL; a relative one (no response URL to resolve against) keeps only path, query and fragment. */
   #url(): { u: URL; relative: boolean } | undefined {
@@ -724,10 +740,6 @@ export class HrefElement extends HtmlElement {
   #abs(): URL | undefined {
     const p = this.#url();
     return p === undefined || p.relative ? undefined : p.u;
-  }
-
-  href(): string {
-    return this.attrAsUrl('href');
   }
 
   hash(): string {
@@ -750,6 +762,7 @@ export class HrefElement extends HtmlElement {
     return this.#url()?.u.pathname ?? '';
   }
 
+  /** The scheme without ':' (k6), ':' when there is none. */
   protocol(): string {
     const p = this.#abs()?.protocol;
     return p === undefined ? ':' : p.replace(/:$/, '');
@@ -772,53 +785,335 @@ export class HrefElement extends HtmlElement {
     return this.#abs()?.password ?? '';
   }
 
-  rel(): string {
-    return this.getAttribute('rel') ?? '';
-  }
-
   relList(): string[] {
-    const r = this.getAttribute('rel');
+    const r = attrOf(this._node, 'rel');
     return r === undefined || r === '' ? [] : r.split(' ');
-  }
-
-  target(): string {
-    return this.getAttribute('target') ?? '';
   }
 
   text(): string {
     return this.textContent();
   }
+
+  /** k6: an anchor's string form is its href. */
+  override toString(): string {
+    return this.attrAsUrl('href');
+  }
 }
 
-/** `<input>`, `<button>`, `<select>`, `<option>`, `<textarea>`: name(), value(), type(). */
+/** `<input>`, `<button>`, `<select>`, `<textarea>` and friends: the owning form and its submission settings. */
 export class FormFieldElement extends HtmlElement {
-  name(): string {
-    return this.getAttribute('name') ?? '';
+  form(): HtmlElement | undefined {
+    return this.ownerForm()?.get(0) as HtmlElement | undefined;
   }
 
-  value(): unknown {
-    const n = this.nodeName();
-    if (n === 'option' || n === 'button') return valueOrHtml(this._sel);
-    if (n === 'select') {
-      const o = this._sel.find('option[selected]').first();
-      return o.size() === 0 ? '' : valueOrHtml(o);
+  #formOrOwn(name: string): string | undefined {
+    const own = attrOf(this._node, `form${name}`);
+    if (own !== undefined) return own;
+    return this.ownerForm()?.attr(name) as string | undefined;
+  }
+
+  formAction(): string {
+    const action = this.#formOrOwn('action');
+    if (this._sel._url === '') return action ?? '';
+    if (action === undefined || action === '') return this._sel._url;
+    try {
+      return new URL(action, this._sel._url).href;
+    } catch {
+      return action;
     }
-    return this._sel.val();
+  }
+
+  formEnctype(): string {
+    const e = this.#formOrOwn('enctype');
+    return e === 'multipart/form-data' || e === 'text/plain' ? e : 'application/x-www-form-urlencoded';
+  }
+
+  formMethod(): string {
+    return this.#formOrOwn('method')?.toLowerCase() === 'post' ? 'post' : 'get';
+  }
+
+  formNoValidate(): boolean {
+    return this.#formOrOwn('novalidate') !== undefined;
+  }
+
+  formTarget(): string {
+    return this.#formOrOwn('target') ?? '';
+  }
+
+  name(): string {
+    return attrOf(this._node, 'name') ?? '';
+  }
+}
+
+export class ButtonElement extends FormFieldElement {
+  value(): string {
+    return valueOrHtml(this._sel);
+  }
+}
+
+export class SelectElement extends FormFieldElement {
+  length(): number {
+    return this._sel.find('option').size();
+  }
+
+  options(): HtmlElement[] {
+    return this.elems(this._sel.find('option'));
+  }
+
+  selectedIndex(): number {
+    const selected = this._sel.find('option[selected]');
+    return selected.size() === 0 ? -1 : this._sel.find('option').index(selected);
+  }
+
+  selectedOptions(): HtmlElement[] {
+    return this.elems(this._sel.find('option[selected]'));
+  }
+
+  size(): number {
+    return attrOf(this._node, 'multiple') === undefined ? 1 : 4;
   }
 
   type(): string {
-    const n = this.nodeName();
-    if (n === 'select') return this.hasAttribute('multiple') ? 'select-multiple' : 'select';
-    if (n === 'textarea') return 'textarea';
-    return (this.getAttribute('type') ?? (n === 'button' ? 'submit' : 'text')).toLowerCase();
+    return attrOf(this._node, 'multiple') === undefined ? 'select' : 'select-multiple';
+  }
+
+  value(): string {
+    const o = this._sel.find('option[selected]');
+    return o.size() === 0 ? '' : valueOrHtml(o.first());
   }
 }
 
+export class OptionElement extends HtmlElement {
+  disabled(): boolean {
+    if (attrOf(this._node, 'disabled') !== undefined) return true;
+    const group = this._sel.parents('optgroup');
+    return group.size() > 0 && group.attr('disabled') !== undefined;
+  }
+
+  form(): HtmlElement | undefined {
+    const around = this._sel.parents('form');
+    if (around.size() > 0) return around.get(0) as HtmlElement;
+    const id = this._sel.parents('select').attr('form');
+    if (typeof id !== 'string') return undefined;
+    return this.byId(id, 'form').get(0) as HtmlElement | undefined;
+  }
+
+  index(): number {
+    const holder = this._sel.parents('select,datalist');
+    return holder.size() === 0 ? 0 : holder.find('option').index(this._sel);
+  }
+
+  label(): string {
+    return attrOf(this._node, 'label') ?? this.textContent();
+  }
+
+  text(): string {
+    return this.textContent();
+  }
+
+  value(): string {
+    return valueOrHtml(this._sel);
+  }
+}
+
+export class TextAreaElement extends FormFieldElement {
+  length(): number {
+    return (attrOf(this._node, 'value') ?? '').length;
+  }
+}
+
+export class FormElement extends HtmlElement {
+  elements(): HtmlElement[] {
+    return this.elems(this._sel.find('input,select,button,textarea,fieldset'));
+  }
+
+  length(): number {
+    return this._sel.find('input,select,button,textarea,fieldset').size();
+  }
+
+  method(): string {
+    return attrOf(this._node, 'method') === 'post' ? 'post' : 'get';
+  }
+}
+
+export class LabelElement extends HtmlElement {
+  control(): HtmlElement | undefined {
+    const id = attrOf(this._node, 'for');
+    if (id === undefined) return undefined;
+    return this.byId(id).get(0) as HtmlElement | undefined;
+  }
+
+  form(): HtmlElement | undefined {
+    return this.ownerForm()?.get(0) as HtmlElement | undefined;
+  }
+}
+
+/** `<title>`, `<script>`: text() is the text content. */
+export class TextElement extends HtmlElement {
+  text(): string {
+    return this.textContent();
+  }
+}
+
+export class TableElement extends HtmlElement {
+  #child(name: string): HtmlElement | undefined {
+    return this._sel.children(name).get(0) as HtmlElement | undefined;
+  }
+
+  caption(): HtmlElement | undefined {
+    return this.#child('caption');
+  }
+
+  tHead(): HtmlElement | undefined {
+    return this.#child('thead');
+  }
+
+  tFoot(): HtmlElement | undefined {
+    return this.#child('tfoot');
+  }
+
+  rows(): HtmlElement[] {
+    return this.elems(this._sel.find('tr'));
+  }
+
+  tBodies(): HtmlElement[] {
+    return this.elems(this._sel.find('tbody'));
+  }
+}
+
+export class TableSectionElement extends HtmlElement {
+  rows(): HtmlElement[] {
+    return this.elems(this._sel.find('tr'));
+  }
+}
+
+export class TableRowElement extends HtmlElement {
+  cells(): HtmlElement[] {
+    return this.elems(this._sel.find('th,td'));
+  }
+
+  rowIndex(): number {
+    const table = this._sel.parents('table');
+    return table.size() === 0 ? -1 : table.find('tr').index(this._sel);
+  }
+
+  sectionRowIndex(): number {
+    const section = this._sel.parents('thead,tbody,tfoot');
+    return section.size() === 0 ? -1 : section.find('tr').index(this._sel);
+  }
+}
+
+export class TableCellElement extends HtmlElement {
+  cellIndex(): number {
+    const row = this._sel.parents('tr');
+    return row.size() === 0 ? -1 : row.find('th,td').index(this._sel);
+  }
+}
+
+/**
+ * k6's generated attribute accessors, as compact specs: `s:attr` string ('' when missing),
+ * `u:attr` URL resolved against the response URL, `b:attr` presence, `i:attr:def` integer,
+ * `e:attr:a|b:def` one of the values else def, `x:attr:a|b` one of the values else undefined,
+ * `c:value` a constant.
+ */
+type Spec = Readonly<Record<string, string>>;
+
+const REFERRER = 'e:referrerpolicy:no-referrer|no-referrer-when-downgrade|origin|origin-when-cross-origin|unsafe-url:';
+const CROSS_ORIGIN = 'x:crossorigin:anonymous|use-credentials';
+const HREF: Spec = { download: 's:download', referrerPolicy: REFERRER, rel: 's:rel', href: 'u:href', target: 's:target', type: 's:type', accessKey: 's:accesskey', hrefLang: 's:hreflang' };
+const MEDIA: Spec = { autoplay: 'b:autoplay', controls: 'b:controls', loop: 'b:loop', muted: 'b:muted', preload: 'e:preload:metadata|none:auto', src: 'u:src', crossOrigin: CROSS_ORIGIN, currentSrc: 's:src', defaultMuted: 'b:muted', mediaGroup: 's:mediagroup' };
+const INPUT_TYPES = 'button|checkbox|color|date|datetime-local|email|file|hidden|image|month|number|password|radio|range|reset|search|submit|tel|time|url|week';
+const TABLE_CELL: Spec = { colSpan: 'i:colspan:1', rowSpan: 'i:rowspan:1', headers: 's:headers' };
+
+/** Per tag: the class with the hand-written members, and the generated accessors. */
+const TAGS: Readonly<Record<string, readonly [typeof HtmlElement, Spec]>> = {
+  a: [HrefElement, HREF],
+  area: [HrefElement, HREF],
+  audio: [HtmlElement, MEDIA],
+  video: [HtmlElement, MEDIA],
+  base: [HtmlElement, { href: 'u:href:base', target: 's:target' }],
+  button: [ButtonElement, { accessKey: 's:accesskey', autofocus: 'b:autofocus', disabled: 'b:disabled', tabIndex: 'i:tabindex:0', type: 'e:type:button|menu|reset:submit' }],
+  data: [HtmlElement, { value: 's:value' }],
+  del: [HtmlElement, { cite: 's:cite', datetime: 's:datetime' }],
+  ins: [HtmlElement, { cite: 's:cite', datetime: 's:datetime' }],
+  embed: [HtmlElement, { height: 's:height', width: 's:width', src: 's:src', type: 's:type' }],
+  fieldset: [HtmlElement, { disabled: 'b:disabled', name: 's:name', type: 'c:fieldset' }],
+  form: [FormElement, { action: 'u:action', name: 's:name', target: 's:target', enctype: 'e:enctype:multipart/form-data|text/plain:application/x-www-form-urlencoded', encoding: 'e:enctype:multipart/form-data|text/plain:application/x-www-form-urlencoded', acceptCharset: 's:accept-charset', autocomplete: 'e:autocomplete:off:on', noValidate: 'b:novalidate' }],
+  iframe: [HtmlElement, { allowfullscreen: 'b:allowfullscreen', referrerPolicy: REFERRER, height: 's:height', width: 's:width', name: 's:name', src: 'u:src' }],
+  img: [HtmlElement, { currentSrc: 'u:src', sizes: 's:sizes', srcset: 's:srcset', alt: 's:alt', crossOrigin: CROSS_ORIGIN, height: 'i:height:0', width: 'i:width:0', isMap: 'b:ismap', name: 's:name', src: 'u:src', useMap: 's:usemap', referrerPolicy: REFERRER }],
+  input: [FormFieldElement, { tabIndex: 'i:tabindex:0', type: `e:type:${INPUT_TYPES}:text`, disabled: 'b:disabled', autofocus: 'b:autofocus', required: 'b:required', value: 's:value', checked: 'b:checked', defaultChecked: 'b:checked', alt: 's:alt', src: 'u:src', height: 's:height', width: 's:width', accept: 's:accept', autocomplete: 'e:autocomplete:off:on', maxLength: 'i:maxlength:-1', size: 'i:size:0', pattern: 's:pattern', placeholder: 's:placeholder', readonly: 'b:readonly', min: 's:min', max: 's:max', defaultValue: 's:value', dirName: 's:dirname', accessKey: 's:accesskey', multiple: 'b:multiple', step: 's:step' }],
+  label: [LabelElement, { htmlFor: 's:for' }],
+  legend: [HtmlElement, { accessKey: 's:accesskey' }],
+  li: [HtmlElement, { value: 'i:value:0', type: 'e:type:1|a|A|i|I|disc|square|circle:' }],
+  link: [HtmlElement, { crossOrigin: CROSS_ORIGIN, referrerPolicy: REFERRER, href: 'u:href', hreflang: 's:hreflang', media: 's:media', rel: 's:rel', target: 's:target', type: 's:type' }],
+  map: [HtmlElement, { name: 's:name' }],
+  meta: [HtmlElement, { content: 's:content', name: 's:name', httpEquiv: 'e:http-equiv:content-type|default-style|refresh:' }],
+  meter: [HtmlElement, { min: 'i:min:0', max: 'i:max:0', high: 'i:high:0', low: 'i:low:0', optimum: 'i:optimum:0' }],
+  object: [HtmlElement, { data: 'u:data', height: 's:height', name: 's:name', type: 's:type', tabIndex: 'i:tabindex:0', typeMustMatch: 'b:typemustmatch', useMap: 's:usemap', width: 's:width' }],
+  ol: [HtmlElement, { reversed: 'b:reversed', start: 'i:start:0', type: 'e:type:a|A|i|I:1' }],
+  optgroup: [HtmlElement, { disabled: 'b:disabled', label: 's:label' }],
+  option: [OptionElement, { defaultSelected: 'b:selected', selected: 'b:selected' }],
+  output: [HtmlElement, { htmlFor: 's:for', name: 's:name', type: 'c:output' }],
+  param: [HtmlElement, { name: 's:name', value: 's:value' }],
+  pre: [HtmlElement, { name: 's:name', value: 's:value' }],
+  q: [HtmlElement, { cite: 's:cite' }],
+  script: [TextElement, { crossOrigin: 's:crossorigin', type: 's:type', src: 'u:src', charset: 's:charset', async: 'b:async', defer: 'b:defer', noModule: 'b:nomodule' }],
+  select: [SelectElement, { autofocus: 'b:autofocus', disabled: 'b:disabled', multiple: 'b:multiple', required: 'b:required', tabIndex: 'i:tabindex:0' }],
+  source: [HtmlElement, { keySystem: 's:keysystem', media: 's:media', sizes: 's:sizes', src: 'u:src', srcset: 's:srcset', type: 's:type' }],
+  style: [HtmlElement, { media: 's:media' }],
+  table: [TableElement, { sortable: 'b:sortable' }],
+  thead: [TableSectionElement, {}],
+  tbody: [TableSectionElement, {}],
+  tfoot: [TableSectionElement, {}],
+  tr: [TableRowElement, {}],
+  td: [TableCellElement, TABLE_CELL],
+  th: [TableCellElement, { ...TABLE_CELL, abbr: 's:abbr', scope: 'e:scope:row|col|colgroup|rowgroup:', sorted: 'b:sorted' }],
+  textarea: [TextAreaElement, { type: 'c:textarea', value: 's:value', defaultValue: 's:value', placeholder: 's:placeholder', rows: 'i:rows:0', cols: 'i:cols:0', maxLength: 'i:maxlength:0', tabIndex: 'i:tabindex:0', accessKey: 's:accesskey', readOnly: 'b:readonly', required: 'b:required', autocomplete: 'e:autocomplete:off:on', autocapitalize: 'e:autocapitalize:none|off|characters|words:sentences', wrap: 'e:wrap:hard|off:soft' }],
+  time: [HtmlElement, { datetime: 's:datetime' }],
+  title: [TextElement, {}],
+  track: [HtmlElement, { kind: 'e:kind:captions|descriptions|chapters|metadata:subtitle', src: 'u:src', srclang: 's:srclang', label: 's:label', default: 'b:default' }],
+  ul: [HtmlElement, { type: 's:type' }],
+};
+
+/** Go's strconv.Atoi: an optional sign and decimal digits, nothing else. */
+function atoi(v: string | undefined, def: number): number {
+  return v !== undefined && /^[+-]?\d+$/.test(v) ? Number.parseInt(v, 10) : def;
+}
+
+type Accessor = (this: HtmlElement) => unknown;
+
+function accessor(spec: string): Accessor {
+  const [k = '', attr = '', a = '', b = ''] = spec.split(':');
+  const get = (e: HtmlElement): string | undefined => e.getAttribute(attr);
+  switch (k) {
+    case 's': return function (this: HtmlElement) { return get(this) ?? ''; };
+    case 'u': return function (this: HtmlElement) { return (this as unknown as { attrAsUrl(n: string, d: string): string }).attrAsUrl(attr, a === 'base' ? this._sel._url : ''); };
+    case 'b': return function (this: HtmlElement) { return get(this) !== undefined; };
+    case 'i': return function (this: HtmlElement) { return atoi(get(this), Number(a)); };
+    case 'e': {
+      const allowed = new Set(a.split('|'));
+      return function (this: HtmlElement) { const v = get(this) ?? ''; return allowed.has(v) ? v : b; };
+    }
+    case 'x': {
+      const allowed = new Set(a.split('|'));
+      return function (this: HtmlElement) { const v = get(this); return v !== undefined && allowed.has(v) ? v : undefined; };
+    }
+    case 'c': return () => attr;
+    default: throw new Error(`k6/html: bad accessor spec ${spec}`);
+  }
+}
+
+/** One subclass per tag: the hand-written class plus the generated accessors on its prototype. */
+const TAG_CLASSES = new Map<string, typeof HtmlElement>();
+for (const [tag, [base, spec]] of Object.entries(TAGS)) {
+  const cls = class extends base {};
+  for (const [name, s] of Object.entries(spec)) Object.defineProperty(cls.prototype, name, { value: accessor(s), writable: true, configurable: true });
+  TAG_CLASSES.set(tag, cls);
+}
+
 function elementFor(n: AnyNode, sel: Selection): HtmlElement {
-  const name = nodeName(n);
-  if (name === 'a' || name === 'area') return new HrefElement(n, sel);
-  if (name === 'input' || name === 'button' || name === 'select' || name === 'option' || name === 'textarea') return new FormFieldElement(n, sel);
-  return new HtmlElement(n, sel);
+  const cls = isElement(n) ? TAG_CLASSES.get(n.name) : undefined;
+  return cls === undefined ? new HtmlElement(n, sel) : new cls(n, sel);
 }
 
 /** Parses a whole document (HTML5 rules) into a Selection of the document node. */

@@ -66,6 +66,13 @@ function code(fn: () => unknown): string {
   assert.fail('expected a throw');
 }
 
+/** A generated accessor (defined per tag at load time, so not in the static types). */
+function call(e: HtmlElement, method: string): unknown {
+  const f = (e as unknown as Record<string, unknown>)[method];
+  assert.equal(typeof f, 'function', `${e.nodeName()} has ${method}()`);
+  return (f as (this: HtmlElement) => unknown).call(e);
+}
+
 function el(v: unknown): HtmlElement {
   assert.ok(v instanceof HtmlElement, `expected an Element, got ${String(v)}`);
   return v;
@@ -307,14 +314,93 @@ void test('anchors: href parts, resolved against the response URL by res.html()'
   const bare = parseHTML(page);
   const rel = bare.find('#rel').get(0);
   assert.ok(rel instanceof HrefElement);
-  assert.deepEqual([rel.href(), rel.pathname(), rel.search(), rel.hash(), rel.host(), rel.protocol(), rel.text()], ['/path/x?q=1#frag', '/path/x', '?q=1', '#frag', '', ':', 'r']);
+  assert.deepEqual([call(rel, 'href'), rel.pathname(), rel.search(), rel.hash(), rel.host(), rel.protocol(), rel.text()], ['/path/x?q=1#frag', '/path/x', '?q=1', '#frag', '', ':', 'r']);
   const abs = bare.find('#abs').get(0);
   assert.ok(abs instanceof HrefElement);
   assert.deepEqual([abs.hostname(), abs.port(), abs.username(), abs.password(), abs.protocol(), abs.origin()], ['example.com', '8443', 'user', 'pw', 'https', 'https://example.com:8443']);
   const fromRes = responseHtml(page, 'http://127.0.0.1:8080/base/page', '#rel').get(0);
   assert.ok(fromRes instanceof HrefElement);
-  assert.equal(fromRes.href(), 'http://127.0.0.1:8080/path/x?q=1#frag');
+  assert.equal(call(fromRes, 'href'), 'http://127.0.0.1:8080/path/x?q=1#frag');
   assert.equal(fromRes.host(), '127.0.0.1:8080');
+});
+
+void test('typed elements: k6\'s per-tag accessors (form fields, select/option, tables, img, meta)', () => {
+  const page = `<html><head><title>Home</title><meta name="description" content="agents"><meta http-equiv="bogus" content="x"></head><body>
+<form id="f" action="/submit" method="POST" enctype="text/plain">
+  <label for="u" id="lab">User</label>
+  <input id="u" name="user" type="email" value="a@b.c" required maxlength="20">
+  <input id="odd" type="weird">
+  <input id="cb" type="checkbox" name="cb" checked>
+  <button id="b1" name="go">Go</button><button id="b2" type="reset" value="r">R</button>
+  <select id="s" name="s"><optgroup disabled><option value="1">one</option></optgroup><option selected label="Two">two</option></select>
+  <textarea id="ta" rows="3" wrap="hard">text</textarea>
+</form>
+<input id="outside" form="f" name="o">
+<table id="t"><caption>Cap</caption><thead><tr><th scope="col" colspan="2">H</th></tr></thead><tbody><tr><td>1</td><td rowspan="x">2</td></tr></tbody></table>
+<img id="i" src="/img.png" width="10" height="abc" alt="pic">
+</body></html>`;
+  const doc = responseHtml(page, 'http://127.0.0.1:9/dir/page');
+  const one = (sel: string): HtmlElement => el(doc.find(sel).get(0));
+  const cases: [string, unknown, unknown][] = [
+    ['title text', call(one('title'), 'text'), 'Home'],
+    ['meta content', call(one('meta'), 'content'), 'agents'],
+    ['meta httpEquiv not allowed', call(el(doc.find('meta').get(1)), 'httpEquiv'), ''],
+    ['form action resolved', call(one('form'), 'action'), 'http://127.0.0.1:9/submit'],
+    ['form method lower-case post only', call(one('form'), 'method'), 'get'],
+    ['form enctype', call(one('form'), 'enctype'), 'text/plain'],
+    ['form autocomplete default', call(one('form'), 'autocomplete'), 'on'],
+    ['form length', call(one('form'), 'length'), 7],
+    ['form elements', (call(one('form'), 'elements') as HtmlElement[]).length, 7],
+    ['input type', call(one('#u'), 'type'), 'email'],
+    ['input unknown type', call(one('#odd'), 'type'), 'text'],
+    ['input value', call(one('#u'), 'value'), 'a@b.c'],
+    ['input value missing', call(one('#odd'), 'value'), ''],
+    ['input required', call(one('#u'), 'required'), true],
+    ['input maxLength', call(one('#u'), 'maxLength'), 20],
+    ['input maxLength default', call(one('#odd'), 'maxLength'), -1],
+    ['input checked', call(one('#cb'), 'checked'), true],
+    ['input name', call(one('#u'), 'name'), 'user'],
+    ['input form', (call(one('#u'), 'form') as HtmlElement).id(), 'f'],
+    ['input form by attribute', (call(one('#outside'), 'form') as HtmlElement).id(), 'f'],
+    ['input formMethod', call(one('#u'), 'formMethod'), 'post'],
+    ['input formAction', call(one('#u'), 'formAction'), 'http://127.0.0.1:9/submit'],
+    ['button type default', call(one('#b1'), 'type'), 'submit'],
+    ['button value from HTML', call(one('#b1'), 'value'), 'Go'],
+    ['button value attr', call(one('#b2'), 'value'), 'r'],
+    ['label control', (call(one('#lab'), 'control') as HtmlElement).id(), 'u'],
+    ['label htmlFor', call(one('#lab'), 'htmlFor'), 'u'],
+    ['select type', call(one('#s'), 'type'), 'select'],
+    ['select value', call(one('#s'), 'value'), 'two'],
+    ['select length', call(one('#s'), 'length'), 2],
+    ['select selectedIndex', call(one('#s'), 'selectedIndex'), 1],
+    ['select options', (call(one('#s'), 'options') as HtmlElement[]).map((o) => call(o, 'value')), ['1', 'two']],
+    ['option disabled by optgroup', call(one('option'), 'disabled'), true],
+    ['option index', call(el(doc.find('option').get(1)), 'index'), 1],
+    ['option label', call(el(doc.find('option').get(1)), 'label'), 'Two'],
+    ['option selected', call(el(doc.find('option').get(1)), 'selected'), true],
+    ['textarea type', call(one('#ta'), 'type'), 'textarea'],
+    ['textarea rows', call(one('#ta'), 'rows'), 3],
+    ['textarea wrap', call(one('#ta'), 'wrap'), 'hard'],
+    ['textarea autocapitalize default', call(one('#ta'), 'autocapitalize'), 'sentences'],
+    ['table caption', (call(one('table'), 'caption') as HtmlElement).textContent(), 'Cap'],
+    ['table rows', (call(one('table'), 'rows') as HtmlElement[]).length, 2],
+    ['table tBodies', (call(one('table'), 'tBodies') as HtmlElement[]).length, 1],
+    ['row cells', (call(el(doc.find('tr').get(1)), 'cells') as HtmlElement[]).length, 2],
+    ['row rowIndex', call(el(doc.find('tr').get(1)), 'rowIndex'), 1],
+    ['row sectionRowIndex', call(el(doc.find('tr').get(1)), 'sectionRowIndex'), 0],
+    ['th colSpan', call(one('th'), 'colSpan'), 2],
+    ['th scope', call(one('th'), 'scope'), 'col'],
+    ['td rowSpan not a number', call(el(doc.find('td').get(1)), 'rowSpan'), 1],
+    ['td cellIndex', call(el(doc.find('td').get(1)), 'cellIndex'), 1],
+    ['img src resolved', call(one('#i'), 'src'), 'http://127.0.0.1:9/img.png'],
+    ['img width', call(one('#i'), 'width'), 10],
+    ['img height not a number', call(one('#i'), 'height'), 0],
+    ['img alt', call(one('#i'), 'alt'), 'pic'],
+    ['img crossOrigin missing', call(one('#i'), 'crossOrigin'), undefined],
+    ['anchor-less div has no href', typeof (one('table') as unknown as Record<string, unknown>).href, 'undefined'],
+  ];
+  for (const [label, got, want] of cases) assert.deepEqual(got, want, label);
+  assert.equal(String(el(parseHTML('<a href="/x">x</a>').find('a').get(0))), '/x', 'an anchor\'s string form is its href (k6)');
 });
 
 void test('failures: empty selections, bad selectors, bad input, null bodies', () => {
