@@ -7,8 +7,9 @@
  * Worker rule (auto, `autoWorkers`): what the test asks of the load generator decides, measured
  * on 2 cores shared with the target (docs/engine-scheduling.md, "Worker threads"): one worker per
  * RATE_PER_WORKER iterations/s of arrival-rate scenarios, and for VU-driven scenarios one worker
- * per VUS_PER_WORKER VUs once they reach 2 × VUS_PER_WORKER; at most one per core, one thread
- * (in process, no worker start-up) when both give 1. `--workers N` or AGENTLOAD_WORKERS=N forces N.
+ * per VUS_PER_WORKER VUs once they reach 2 × VUS_PER_WORKER; at most cores − 1 and at most the
+ * test's VUs; one thread (in process, no worker start-up) when that gives 1. `--workers N` or
+ * AGENTLOAD_WORKERS=N forces N.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -47,11 +48,15 @@ export function loadOf(scenarios: readonly ScenarioConfig[]): GeneratorLoad {
   return { closedVUs, peakRate };
 }
 
-/** The auto rule: workers for a load on `cores` cores (1 = run in process). */
+/**
+ * The auto rule: workers for a load on `cores` cores (1 = run in process), at most cores − 1: one
+ * core stays for the main thread and a target on the same machine (agentload starts its bundled
+ * platform locally), which workers on every core starve into erratic results.
+ */
 export function autoWorkers(load: GeneratorLoad, cores: number): number {
   const byVUs = load.closedVUs >= 2 * VUS_PER_WORKER ? Math.floor(load.closedVUs / VUS_PER_WORKER) : 1;
   const byRate = Math.ceil(load.peakRate / RATE_PER_WORKER);
-  return Math.max(1, Math.min(cores, Math.max(byVUs, byRate)));
+  return Math.max(1, Math.min(cores - 1, Math.max(byVUs, byRate)));
 }
 
 /** How many workers to use; an issue message when the flag/variable is malformed. */

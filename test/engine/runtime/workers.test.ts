@@ -11,17 +11,18 @@ import { REFERENCE, runScript, tempDir } from '../conformance/run-helpers.ts';
 
 const plan = (options: unknown): Pick<TestPlan, 'scenarios' | 'maxVUs'> => planTest(options, parseRunFlags([]), {}, { default: () => undefined });
 
-void test('auto: VU-driven tests get one worker per 25 VUs from 50 VUs, arrival rates one per 4000 iterations/s, at most one per core', () => {
+void test('auto: one worker per 25 VU-driven VUs from 50, one per 4000 arrival iterations/s, at most cores - 1 and the VUs', () => {
   assert.deepEqual(chooseWorkers(undefined, plan({ vus: 49, duration: '10s' }), 8), { workers: 1 });
   assert.deepEqual(chooseWorkers('auto', plan({ vus: 50, duration: '10s' }), 8), { workers: 2 });
   assert.deepEqual(chooseWorkers(undefined, plan({ vus: 110, duration: '10s' }), 8), { workers: 4 });
-  assert.deepEqual(chooseWorkers(undefined, plan({ stages: [{ duration: '5s', target: 5000 }] }), 2), { workers: 2 });
+  assert.deepEqual(chooseWorkers(undefined, plan({ stages: [{ duration: '5s', target: 5000 }] }), 8), { workers: 7 }, 'one core left');
+  assert.deepEqual(chooseWorkers(undefined, plan({ stages: [{ duration: '5s', target: 5000 }] }), 2), { workers: 1 }, '2 cores: in process');
   const car = (rate: number, timeUnit = '1s'): unknown => ({ scenarios: { a: { executor: 'constant-arrival-rate', rate, timeUnit, duration: '10s', preAllocatedVUs: 50, maxVUs: 200 } } });
   assert.deepEqual(chooseWorkers(undefined, plan(car(2000)), 8), { workers: 1 }, 'maxVUs of arrival rates do not count as VU-driven');
   assert.deepEqual(chooseWorkers(undefined, plan(car(4001)), 8), { workers: 2 });
   assert.deepEqual(chooseWorkers(undefined, plan(car(600, '100ms')), 8), { workers: 2 }, '6000/s');
   assert.deepEqual(chooseWorkers(undefined, plan({ scenarios: { r: { executor: 'ramping-arrival-rate', startRate: 100, preAllocatedVUs: 10, stages: [{ duration: '5s', target: 9000 }, { duration: '5s', target: 0 }] } } }), 8), { workers: 3 });
-  assert.deepEqual(chooseWorkers(undefined, plan(car(100000)), 2), { workers: 2 });
+  assert.deepEqual(chooseWorkers(undefined, plan(car(100000)), 4), { workers: 3 });
   const tiny = { scenarios: { a: { executor: 'constant-arrival-rate', rate: 9000, duration: '10s', preAllocatedVUs: 1, maxVUs: 2 } } };
   assert.deepEqual(chooseWorkers(undefined, plan(tiny), 8), { workers: 2 }, 'never more workers than VUs');
   assert.deepEqual(chooseWorkers('3', plan({ vus: 1, duration: '1s' }), 2), { workers: 3 });
