@@ -533,6 +533,15 @@ export class HtmlElement {
     return byId.size() > 0 ? byId : undefined;
   }
 
+  /** The labels around this node plus those `for` its id (k6's elemLabels). */
+  protected labelsOf(): HtmlElement[] {
+    const around = this._sel.closest('label');
+    const id = attrOf(this._node, 'id');
+    if (id === undefined || id === '') return this.elems(around);
+    const forId = new Selection(this._sel._$, this._sel._$.root().find(`label[for="${id.replace(/["\\]/g, '\\$&')}"]`), this._sel._url);
+    return this.elems(forId.size() === 0 ? around : around.add(forId));
+  }
+
   /** The elements of this document with the given id. */
   protected byId(id: string, tag = ''): Selection {
     const $ = this._sel._$;
@@ -843,6 +852,20 @@ export class FormFieldElement extends HtmlElement {
   name(): string {
     return attrOf(this._node, 'name') ?? '';
   }
+
+  labels(): HtmlElement[] {
+    return this.labelsOf();
+  }
+}
+
+export class InputElement extends FormFieldElement {
+  /** The `<datalist>` named by `list`, for the input types that can have one. */
+  list(): HtmlElement | undefined {
+    const id = attrOf(this._node, 'list');
+    if (id === undefined || id === '') return undefined;
+    if (['hidden', 'checkbox', 'radio', 'file', 'button'].includes(attrOf(this._node, 'type') ?? '')) return undefined;
+    return this.byId(id, 'datalist').get(0) as HtmlElement | undefined;
+  }
 }
 
 export class ButtonElement extends FormFieldElement {
@@ -1010,6 +1033,106 @@ export class TableCellElement extends HtmlElement {
   }
 }
 
+/** `<fieldset>`, `<keygen>`, `<legend>`, `<object>`, `<meter>`, `<output>`, `<progress>`: the owning form and labels. */
+export class FormOwnedElement extends HtmlElement {
+  form(): HtmlElement | undefined {
+    return this.ownerForm()?.get(0) as HtmlElement | undefined;
+  }
+
+  labels(): HtmlElement[] {
+    return this.labelsOf();
+  }
+}
+
+export class FieldSetElement extends FormOwnedElement {
+  elements(): HtmlElement[] {
+    return this.elems(this._sel.find('input,select,button,textarea'));
+  }
+
+  validity(): undefined {
+    return undefined;
+  }
+}
+
+export class OutputElement extends FormOwnedElement {
+  value(): string {
+    return this.textContent();
+  }
+
+  defaultValue(): string {
+    return this.textContent();
+  }
+}
+
+export class ProgressElement extends FormOwnedElement {
+  max(): number {
+    const m = Number.parseFloat(attrOf(this._node, 'max') ?? '');
+    return Number.isNaN(m) || m < 0 ? 1 : m;
+  }
+
+  #progress(def: number): number {
+    const raw = attrOf(this._node, 'value');
+    if (raw === undefined) return def;
+    const v = Number.parseFloat(raw);
+    return Number.isNaN(v) || v < 0 ? def : v / this.max();
+  }
+
+  value(): number {
+    return this.#progress(0);
+  }
+
+  position(): number {
+    return this.#progress(-1);
+  }
+}
+
+export class DataListElement extends HtmlElement {
+  options(): HtmlElement[] {
+    return this.elems(this._sel.find('option'));
+  }
+}
+
+export class MapElement extends HtmlElement {
+  areas(): HtmlElement[] {
+    return this.elems(this._sel.find('area'));
+  }
+
+  images(): HtmlElement[] {
+    const name = attrOf(this._node, 'id');
+    if (name === undefined) return [];
+    const n = name.replace(/["\\]/g, '\\$&');
+    return this.elems(new Selection(this._sel._$, this._sel._$.root().find(`img[usemap="#${n}"],object[usemap="#${n}"]`), this._sel._url));
+  }
+}
+
+export class MediaElement extends HtmlElement {
+  textTracks(): HtmlElement[] {
+    return this.elems(this._sel.find('track'));
+  }
+}
+
+export class LinkElement extends HtmlElement {
+  relList(): string[] {
+    const r = attrOf(this._node, 'rel');
+    return r === undefined || r === '' ? [] : r.split(' ');
+  }
+}
+
+export class StyleElement extends HtmlElement {
+  type(): string {
+    const t = attrOf(this._node, 'type');
+    return t === undefined || t === '' ? 'text/css' : t;
+  }
+}
+
+export class TableColElement extends HtmlElement {
+  span(): number {
+    const v = attrOf(this._node, 'span');
+    const n = v !== undefined && /^[+-]?\d+$/.test(v) ? Number.parseInt(v, 10) : 1;
+    return n < 1 ? 1 : n;
+  }
+}
+
 /**
  * k6's generated attribute accessors, as compact specs: `s:attr` string ('' when missing),
  * `u:attr` URL resolved against the response URL, `b:attr` presence, `i:attr:def` integer,
@@ -1029,38 +1152,43 @@ const TABLE_CELL: Spec = { colSpan: 'i:colspan:1', rowSpan: 'i:rowspan:1', heade
 const TAGS: Readonly<Record<string, readonly [typeof HtmlElement, Spec]>> = {
   a: [HrefElement, HREF],
   area: [HrefElement, HREF],
-  audio: [HtmlElement, MEDIA],
-  video: [HtmlElement, MEDIA],
+  audio: [MediaElement, MEDIA],
+  video: [MediaElement, MEDIA],
   base: [HtmlElement, { href: 'u:href:base', target: 's:target' }],
   button: [ButtonElement, { accessKey: 's:accesskey', autofocus: 'b:autofocus', disabled: 'b:disabled', tabIndex: 'i:tabindex:0', type: 'e:type:button|menu|reset:submit' }],
+  canvas: [HtmlElement, { width: 'i:width:150', height: 'i:height:150' }],
+  col: [TableColElement, {}],
   data: [HtmlElement, { value: 's:value' }],
+  datalist: [DataListElement, {}],
+  keygen: [FormOwnedElement, { autofocus: 'b:autofocus', challenge: 's:challenge', disabled: 'b:disabled', keytype: 'e:keytype:DSA|EC:RSA', name: 's:name', type: 'c:keygen' }],
+  progress: [ProgressElement, {}],
   del: [HtmlElement, { cite: 's:cite', datetime: 's:datetime' }],
   ins: [HtmlElement, { cite: 's:cite', datetime: 's:datetime' }],
   embed: [HtmlElement, { height: 's:height', width: 's:width', src: 's:src', type: 's:type' }],
-  fieldset: [HtmlElement, { disabled: 'b:disabled', name: 's:name', type: 'c:fieldset' }],
+  fieldset: [FieldSetElement, { disabled: 'b:disabled', name: 's:name', type: 'c:fieldset' }],
   form: [FormElement, { action: 'u:action', name: 's:name', target: 's:target', enctype: 'e:enctype:multipart/form-data|text/plain:application/x-www-form-urlencoded', encoding: 'e:enctype:multipart/form-data|text/plain:application/x-www-form-urlencoded', acceptCharset: 's:accept-charset', autocomplete: 'e:autocomplete:off:on', noValidate: 'b:novalidate' }],
   iframe: [HtmlElement, { allowfullscreen: 'b:allowfullscreen', referrerPolicy: REFERRER, height: 's:height', width: 's:width', name: 's:name', src: 'u:src' }],
   img: [HtmlElement, { currentSrc: 'u:src', sizes: 's:sizes', srcset: 's:srcset', alt: 's:alt', crossOrigin: CROSS_ORIGIN, height: 'i:height:0', width: 'i:width:0', isMap: 'b:ismap', name: 's:name', src: 'u:src', useMap: 's:usemap', referrerPolicy: REFERRER }],
-  input: [FormFieldElement, { tabIndex: 'i:tabindex:0', type: `e:type:${INPUT_TYPES}:text`, disabled: 'b:disabled', autofocus: 'b:autofocus', required: 'b:required', value: 's:value', checked: 'b:checked', defaultChecked: 'b:checked', alt: 's:alt', src: 'u:src', height: 's:height', width: 's:width', accept: 's:accept', autocomplete: 'e:autocomplete:off:on', maxLength: 'i:maxlength:-1', size: 'i:size:0', pattern: 's:pattern', placeholder: 's:placeholder', readonly: 'b:readonly', min: 's:min', max: 's:max', defaultValue: 's:value', dirName: 's:dirname', accessKey: 's:accesskey', multiple: 'b:multiple', step: 's:step' }],
+  input: [InputElement, { tabIndex: 'i:tabindex:0', type: `e:type:${INPUT_TYPES}:text`, disabled: 'b:disabled', autofocus: 'b:autofocus', required: 'b:required', value: 's:value', checked: 'b:checked', defaultChecked: 'b:checked', alt: 's:alt', src: 'u:src', height: 's:height', width: 's:width', accept: 's:accept', autocomplete: 'e:autocomplete:off:on', maxLength: 'i:maxlength:-1', size: 'i:size:0', pattern: 's:pattern', placeholder: 's:placeholder', readonly: 'b:readonly', min: 's:min', max: 's:max', defaultValue: 's:value', dirName: 's:dirname', accessKey: 's:accesskey', multiple: 'b:multiple', step: 's:step' }],
   label: [LabelElement, { htmlFor: 's:for' }],
-  legend: [HtmlElement, { accessKey: 's:accesskey' }],
+  legend: [FormOwnedElement, { accessKey: 's:accesskey' }],
   li: [HtmlElement, { value: 'i:value:0', type: 'e:type:1|a|A|i|I|disc|square|circle:' }],
-  link: [HtmlElement, { crossOrigin: CROSS_ORIGIN, referrerPolicy: REFERRER, href: 'u:href', hreflang: 's:hreflang', media: 's:media', rel: 's:rel', target: 's:target', type: 's:type' }],
-  map: [HtmlElement, { name: 's:name' }],
+  link: [LinkElement, { crossOrigin: CROSS_ORIGIN, referrerPolicy: REFERRER, href: 'u:href', hreflang: 's:hreflang', media: 's:media', rel: 's:rel', target: 's:target', type: 's:type' }],
+  map: [MapElement, { name: 's:name' }],
   meta: [HtmlElement, { content: 's:content', name: 's:name', httpEquiv: 'e:http-equiv:content-type|default-style|refresh:' }],
-  meter: [HtmlElement, { min: 'i:min:0', max: 'i:max:0', high: 'i:high:0', low: 'i:low:0', optimum: 'i:optimum:0' }],
-  object: [HtmlElement, { data: 'u:data', height: 's:height', name: 's:name', type: 's:type', tabIndex: 'i:tabindex:0', typeMustMatch: 'b:typemustmatch', useMap: 's:usemap', width: 's:width' }],
+  meter: [FormOwnedElement, { min: 'i:min:0', max: 'i:max:0', high: 'i:high:0', low: 'i:low:0', optimum: 'i:optimum:0' }],
+  object: [FormOwnedElement, { data: 'u:data', height: 's:height', name: 's:name', type: 's:type', tabIndex: 'i:tabindex:0', typeMustMatch: 'b:typemustmatch', useMap: 's:usemap', width: 's:width' }],
   ol: [HtmlElement, { reversed: 'b:reversed', start: 'i:start:0', type: 'e:type:a|A|i|I:1' }],
   optgroup: [HtmlElement, { disabled: 'b:disabled', label: 's:label' }],
   option: [OptionElement, { defaultSelected: 'b:selected', selected: 'b:selected' }],
-  output: [HtmlElement, { htmlFor: 's:for', name: 's:name', type: 'c:output' }],
+  output: [OutputElement, { htmlFor: 's:for', name: 's:name', type: 'c:output' }],
   param: [HtmlElement, { name: 's:name', value: 's:value' }],
   pre: [HtmlElement, { name: 's:name', value: 's:value' }],
   q: [HtmlElement, { cite: 's:cite' }],
   script: [TextElement, { crossOrigin: 's:crossorigin', type: 's:type', src: 'u:src', charset: 's:charset', async: 'b:async', defer: 'b:defer', noModule: 'b:nomodule' }],
   select: [SelectElement, { autofocus: 'b:autofocus', disabled: 'b:disabled', multiple: 'b:multiple', required: 'b:required', tabIndex: 'i:tabindex:0' }],
   source: [HtmlElement, { keySystem: 's:keysystem', media: 's:media', sizes: 's:sizes', src: 'u:src', srcset: 's:srcset', type: 's:type' }],
-  style: [HtmlElement, { media: 's:media' }],
+  style: [StyleElement, { media: 's:media' }],
   table: [TableElement, { sortable: 'b:sortable' }],
   thead: [TableSectionElement, {}],
   tbody: [TableSectionElement, {}],

@@ -401,6 +401,22 @@ void test('typed elements: k6\'s per-tag accessors (form fields, select/option, 
   ];
   for (const [label, got, want] of cases) assert.deepEqual(got, want, label);
   assert.equal(String(el(parseHTML('<a href="/x">x</a>').find('a').get(0))), '/x', 'an anchor\'s string form is its href (k6)');
+  const more = parseHTML(`<label id="wrap">W <input id="in" list="dl" name="n"></label><label for="in">For</label><datalist id="dl"><option value="v1"></option></datalist>
+<progress id="p" value="5" max="10"></progress><progress id="p2"></progress><canvas></canvas><style></style><colgroup><col span="0"></colgroup><fieldset><input><select></select></fieldset>`);
+  const moreOne = (sel: string): HtmlElement => el(more.find(sel).get(0));
+  const extra: [string, unknown, unknown][] = [
+    ['labels: wrapping and for=id', (call(moreOne('#in'), 'labels') as HtmlElement[]).map((l) => l.textContent().trim()), ['W', 'For']],
+    ['input list', (call(moreOne('#in'), 'list') as HtmlElement).id(), 'dl'],
+    ['datalist options', (call(moreOne('datalist'), 'options') as HtmlElement[]).length, 1],
+    ['progress value', call(moreOne('#p'), 'value'), 0.5],
+    ['progress position without value', call(moreOne('#p2'), 'position'), -1],
+    ['progress max default', call(moreOne('#p2'), 'max'), 1],
+    ['canvas width default', call(moreOne('canvas'), 'width'), 150],
+    ['style type default', call(moreOne('style'), 'type'), 'text/css'],
+    ['fieldset elements', (call(moreOne('fieldset'), 'elements') as HtmlElement[]).length, 2],
+    ['fieldset type', call(moreOne('fieldset'), 'type'), 'fieldset'],
+  ];
+  for (const [label, got, want] of extra) assert.deepEqual(got, want, label);
 });
 
 void test('failures: empty selections, bad selectors, bad input, null bodies', () => {
