@@ -161,19 +161,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   if (engine.kind === 'embedded') checkEmbeddedFlags(parsed.k6Args, engine.module);
   say(io, `engine ${engineLabel(engine)}`);
 
-  // 4. Bundle.
-  const aliasWebsockets = engine.kind === 'k6' && needsWebsocketsAlias(engine.binary.version);
-  const bundle: BundleResult = await bundleScenario(scenarioPath, {
-    root: io.root,
-    cwd: io.cwd,
-    ...((env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? { outDir: resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') } : {}),
-    target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
-    aliasWebsockets,
-    ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
-  });
-  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : ''));
-
-  // 5. Run folder.
+  // 4. Run folder, then the bundle: by default it is written into the run folder, so concurrent runs
+  // of one scenario never share a file and each run keeps the exact script it ran.
   const startedAt = new Date();
   const reportsDir = resolve(io.cwd, parsed.options.reportsDir ?? 'reports');
   const runDir = createRunDir(reportsDir, name, startedAt);
@@ -183,6 +172,23 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     summaryExport: join(runDir, RUN_FILES.summaryExport),
     handleSummaryData: join(runDir, RUN_FILES.handleSummaryData),
   };
+  const aliasWebsockets = engine.kind === 'k6' && needsWebsocketsAlias(engine.binary.version);
+  let bundle: BundleResult;
+  try {
+    bundle = await bundleScenario(scenarioPath, {
+      root: io.root,
+      cwd: io.cwd,
+      outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : runDir,
+      target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
+      aliasWebsockets,
+      ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
+    });
+  } catch (err: unknown) {
+    rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run folder behind
+    throw err;
+  }
+  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : ''));
+
   const cloud = parsed.options.cloud;
   const args = k6Args({
     bundle: bundle.outfile,

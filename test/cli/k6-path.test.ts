@@ -140,4 +140,21 @@ void describe('k6 path', () => {
     assert.equal(manifest.target.kind, 'bundled');
     assert.ok(manifest.env.names.includes('BASE_URL'));
   });
+
+  void it('without AGENTLOAD_BUILD_DIR the bundle goes into the run folder; a bundle over budget leaves no run folder', async () => {
+    const { fake, project } = setup({ exitCode: 0 });
+    const scenario = project.write('inrun.ts', scenarioSource());
+    const env = cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir);
+    delete env.AGENTLOAD_BUILD_DIR;
+    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env });
+    assert.equal(r.code, 0, r.stderr);
+    const [runDir] = project.runDirs();
+    assert.ok(runDir !== undefined);
+    assert.equal(fake.calls()[0]?.args[1], join(runDir, 'inrun.js'), 'k6 ran the bundle kept with the run');
+    assert.ok(existsSync(join(runDir, 'inrun.js')) && existsSync(join(runDir, 'inrun.js.map')));
+    assert.ok(!existsSync(project.build), 'nothing written to build/');
+    const over = await runCli([scenario, '--bundle-budget', '0.1'], { cwd: project.dir, env });
+    assert.equal(over.code, 120, over.stderr);
+    assert.equal(project.runDirs().length, 1, 'the refused run left no folder');
+  });
 });
