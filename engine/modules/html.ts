@@ -130,17 +130,21 @@ function notAFunction(method: string, what: string, v: unknown): ModuleUsageErro
   return new ModuleUsageError('html-invalid-argument', `Selection.${method}(): the argument must be ${what}, got ${v === null ? 'null' : typeof v}`);
 }
 
+/** Defines read-only, non-enumerable own properties. */
+function hidden(target: object, props: Record<string, unknown>): void {
+  for (const [k, value] of Object.entries(props)) Object.defineProperty(target, k, { value, enumerable: false, writable: false, configurable: false });
+}
+
 /** A read-only set of nodes of one parsed document (k6's Selection). */
 export class Selection {
-  /** @internal */ readonly _$: CheerioAPI;
-  /** @internal */ readonly _sel: Nodes;
+  // Internals are non-enumerable: console.log(sel) and JSON.stringify(sel) stay small ({}), as in k6.
+  /** @internal */ declare readonly _$: CheerioAPI;
+  /** @internal */ declare readonly _sel: Nodes;
   /** @internal the response URL relative hrefs resolve against ('' for parseHTML). */
-  readonly _url: string;
+  declare readonly _url: string;
 
   constructor($: CheerioAPI, sel: Nodes, url: string) {
-    this._$ = $;
-    this._sel = sel;
-    this._url = url;
+    hidden(this, { _$: $, _sel: sel, _url: url });
   }
 
   #wrap(sel: Nodes): Selection {
@@ -487,13 +491,12 @@ function namespaceForPrefix(prefix: string): string {
 
 /** One node, DOM-like; every member is a method, as k6 exposes Go methods. */
 export class HtmlElement {
-  /** @internal */ readonly _node: AnyNode;
+  /** @internal */ declare readonly _node: AnyNode;
   /** @internal a Selection of exactly this node. */
-  readonly _sel: Selection;
+  declare readonly _sel: Selection;
 
   constructor(node: AnyNode, sel: Selection) {
-    this._node = node;
-    this._sel = sel;
+    hidden(this, { _node: node, _sel: sel });
   }
 
   protected elemOf(n: AnyNode | null | undefined): HtmlElement | undefined {
@@ -1235,6 +1238,7 @@ function accessor(spec: string): Accessor {
 const TAG_CLASSES = new Map<string, typeof HtmlElement>();
 for (const [tag, [base, spec]] of Object.entries(TAGS)) {
   const cls = class extends base {};
+  Object.defineProperty(cls, 'name', { value: base.name });
   for (const [name, s] of Object.entries(spec)) Object.defineProperty(cls.prototype, name, { value: accessor(s), writable: true, configurable: true });
   TAG_CLASSES.set(tag, cls);
 }

@@ -87,6 +87,8 @@ void test('k6/html is registered and parseHTML returns a Selection of the docume
   assert.ok(doc instanceof Selection);
   assert.equal(doc.size(), 1);
   assert.equal(el(doc.get(0)).nodeName(), '#document');
+  assert.equal(JSON.stringify(doc), '{}', 'no parser internals leak into JSON (or console.log)');
+  assert.equal(JSON.stringify(doc.get(0)), '{}');
 });
 
 void test('Selection traversal: the counts and values of k6\'s own tests', () => {
