@@ -130,6 +130,12 @@ function notAFunction(method: string, what: string, v: unknown): ModuleUsageErro
   return new ModuleUsageError('html-invalid-argument', `Selection.${method}(): the argument must be ${what}, got ${v === null ? 'null' : typeof v}`);
 }
 
+/** A script number argument as k6's Go int: NaN/undefined → 0, fractions cut. */
+function toInt(v: unknown): number {
+  const n = Math.trunc(Number(v));
+  return Number.isFinite(n) ? n : Number.isNaN(n) ? 0 : n;
+}
+
 /** Defines read-only, non-enumerable own properties. */
 function hidden(target: object, props: Record<string, unknown>): void {
   for (const [k, value] of Object.entries(props)) Object.defineProperty(target, k, { value, enumerable: false, writable: false, configurable: false });
@@ -295,7 +301,7 @@ export class Selection {
   }
 
   eq(i: unknown): Selection {
-    return this.#one(Math.trunc(Number(i)));
+    return this.#one(toInt(i));
   }
 
   first(): Selection {
@@ -307,7 +313,7 @@ export class Selection {
   }
 
   slice(start: unknown, end?: unknown): Selection {
-    return this.#wrap(this._sel.slice(Math.trunc(Number(start)), end === undefined ? undefined : Math.trunc(Number(end))));
+    return this.#wrap(this._sel.slice(toInt(start), end === undefined ? undefined : toInt(end)));
   }
 
   /** The combined text of every node (goquery Text). */
@@ -403,7 +409,7 @@ export class Selection {
   get(i?: unknown): HtmlElement | HtmlElement[] | undefined {
     if (i === undefined) return this._sel.toArray().map((n) => elementFor(n, this.#wrap(this._$(n))));
     const len = this._sel.length;
-    const k = Math.trunc(Number(i));
+    const k = toInt(i);
     if (!(k < len && k > -len)) return undefined;
     const n = this._sel[k < 0 ? len + k : k];
     return n === undefined ? undefined : elementFor(n, this.#one(k));

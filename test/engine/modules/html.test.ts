@@ -114,6 +114,7 @@ void test('Selection traversal: the counts and values of k6\'s own tests', () =>
     ['end', body.children().filter('p').end().size(), 5],
     ['eq', body.children().eq(3).attr('id'), 'form1'],
     ['eq negative', body.children().eq(-1).text(), 'This is the footer.'],
+    ['eq of a non-number is eq(0)', body.children().eq(undefined).attr('id'), 'top'],
     ['first', body.children().first().attr('id'), 'top'],
     ['last', body.children().last().text(), 'This is the footer.'],
     ['has selector', body.children().has('input').size(), 1],
