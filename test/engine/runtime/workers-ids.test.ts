@@ -4,13 +4,11 @@
  * an arrival-rate scenario initialises mid-test in either worker.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { runEngine } from '../../../engine/index.ts';
 import { plannedIdBlocks, workerVuId } from '../../../engine/runtime/workers.ts';
+import { runSource, tempDir } from '../conformance/run-helpers.ts';
 
 // 5 VUs × 2 iterations, plus an arrival rate that needs far more than its 4 max VUs (1 planned),
 // so 3 VUs are initialised mid-test: 6 planned + 3 unplanned = ids 1..9.
@@ -30,27 +28,12 @@ export async function car() { record('car'); await sleep(0.6); }
 `;
 const EXPECTED_VUS = 9;
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    cb();
-  }
-}
-
 interface Seen { id: number; inst: number; local: number; sc: string }
 
 async function idsSeen(workers: string, env: Record<string, string> = {}): Promise<Seen[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'agentload-workers-ids-'));
-  const script = join(dir, 'ids.js');
-  writeFileSync(script, SCRIPT);
-  const out = join(dir, 'out.json');
-  const stderr = new Capture();
-  const code = await runEngine({
-    script, args: ['-q', '--no-summary', '--workers', workers, '--out', `json=${out}`], env, cwd: dir,
-    stdout: new Capture(), stderr, handleSignals: false,
-  });
-  assert.equal(code, 0, stderr.text);
+  const out = join(tempDir(), 'out.json');
+  const run = await runSource(SCRIPT, ['-q', '--no-summary', '--workers', workers, '--out', `json=${out}`], env);
+  assert.equal(run.code, 0, run.stderr);
   return readFileSync(out, 'utf8').split('\n')
     .filter((l) => l.includes('"metric":"vu_seen","type":"Point"'))
     .map((l) => {
