@@ -40,7 +40,7 @@ function procStats(pid: number): { cpu: number; rssMb: number } | undefined {
 }
 
 /** Runs a command, polling its CPU/RSS every 100 ms; `at` samples RSS at given seconds. */
-async function measure(cmd: string, args: readonly string[], at: readonly number[] = []): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssAt: number[]; code: number }> {
+async function measure(cmd: string, args: readonly string[], at: readonly number[] = []): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssAt: number[]; rssSeries: [number, number][]; code: number }> {
   const started = performance.now();
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -50,6 +50,8 @@ async function measure(cmd: string, args: readonly string[], at: readonly number
   let cpu = 0;
   let peak = 0;
   const rssAt: number[] = at.map(() => Number.NaN);
+  /** [seconds since start, RSS MB], every poll. */
+  const rssSeries: [number, number][] = [];
   const timer = setInterval(() => {
     if (child.pid === undefined) return;
     const s = procStats(child.pid);
@@ -58,10 +60,11 @@ async function measure(cmd: string, args: readonly string[], at: readonly number
     peak = Math.max(peak, s.rssMb);
     const elapsed = (performance.now() - started) / 1000;
     at.forEach((t, i) => { if (Number.isNaN(rssAt[i]) && elapsed >= t) rssAt[i] = s.rssMb; });
+    rssSeries.push([elapsed, s.rssMb]);
   }, 100);
   const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
   clearInterval(timer);
-  return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssAt, code };
+  return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssAt, rssSeries, code };
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -97,12 +100,12 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = [], workers = 1): Promise<Measured & { rssAt: number[] }> {
+async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = [], workers = 1): Promise<Measured & { rssAt: number[]; rssSeries: [number, number][] }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
   const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
-  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssAt: r.rssAt };
+  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssAt: r.rssAt, rssSeries: r.rssSeries };
 }
 
 async function autocannon(url: string): Promise<Measured> {
@@ -185,11 +188,18 @@ export default async function () {}
 export const options = { vus: 50, duration: '${String(SOAK_SECONDS)}s' };
 export default async function () { await http.get(__ENV.URL); }
 `);
-  const early = Math.max(5, SOAK_SECONDS / 10);
-  const late = SOAK_SECONDS - 2;
-  const s = await engineRun(soak, url, [], [early, late]);
-  const [a = Number.NaN, b = Number.NaN] = s.rssAt;
-  console.log(`RSS at full rate: ${fmt(a, 1)} MB at ${fmt(early)} s vs ${fmt(b, 1)} MB at ${fmt(late)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`);
+  // RSS saw-tooths with the garbage collector, so a single reading can land on a peak or a trough:
+  // compare the median of every 100 ms reading in the first and the last window (minute 1 vs minute 10
+  // for a 600 s run).
+  const w = Math.max(5, SOAK_SECONDS / 10);
+  const s = await engineRun(soak, url, ['--workers', '1']);
+  const median = (from: number, to: number): number => {
+    const v = s.rssSeries.filter(([t]) => t >= from && t < to).map(([, mb]) => mb).sort((x, y) => x - y);
+    return v[Math.floor(v.length / 2)] ?? Number.NaN;
+  };
+  const a = median(w, 2 * w);
+  const b = median(SOAK_SECONDS - w, SOAK_SECONDS);
+  console.log(`RSS at full rate (median of 100 ms readings): ${fmt(a, 1)} MB in ${fmt(w)}–${fmt(2 * w)} s vs ${fmt(b, 1)} MB in ${fmt(SOAK_SECONDS - w)}–${fmt(SOAK_SECONDS)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`);
   server.kill();
 }
 

@@ -266,7 +266,7 @@ export class ResponsePromise extends Awaitable<Response> {
   /** Set by the http module that made it (one function per VU, not one per request). */
   warnField: ((p: ResponsePromise, field: string) => void) | undefined;
 }
-for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_code', 'url', 'json', 'status_text', 'cookies', 'request'] as const) {
+for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_code', 'url', 'json', 'html', 'status_text', 'cookies', 'request', 'proto', 'remote_ip', 'remote_port'] as const) {
   void Object.defineProperty(ResponsePromise.prototype, field, {
     get(this: ResponsePromise) {
       this.warnField?.(this, field);
