@@ -289,6 +289,7 @@ export class TrendSink {
       this.#neg.add(bucketIndex(-value), 1);
     } else if (value === 0) {
       this.#zeros++;
+      value = 0; // -0 counts as 0 (JSON, and so a merged snapshot, cannot carry -0)
     } else {
       return; // NaN
     }

@@ -100,6 +100,13 @@ void describe('TrendSink percentiles', () => {
 });
 
 void describe('TrendSink merge', () => {
+  void it('-0 counts as 0, so a merge through JSON equals one sink (fast-check counterexample [-0, 0] | [0])', () => {
+    const whole = fill([-0, 0, 0]);
+    const a = fill([-0, 0]);
+    a.merge(JSON.parse(JSON.stringify(fill([0]).snapshot())) as TrendSnapshot);
+    assert.ok(Object.is(whole.min, 0) && Object.is(whole.max, 0), 'no -0 kept as min/max');
+    assert.deepEqual(a.snapshot(), whole.snapshot());
+  });
   void it('merge(a, b) equals recording all samples in one sink (property, via JSON)', () => {
     fc.assert(
       fc.property(values, fc.nat(), quantiles, (xs, cutSeed, qs) => {
