@@ -150,14 +150,9 @@ function isFormBody(body: Body): boolean {
   return typeof body === 'object' && body !== null && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body);
 }
 
-/** The host a batch request counts against for batchPerHost ('' when the URL is invalid: the request reports it). */
-function hostOf(url: unknown): string {
-  const text = typeof url === 'object' && url !== null && 'url' in url ? String(url.url) : String(url);
-  try {
-    return new URL(text).host;
-  } catch {
-    return '';
-  }
+/** The URL text of a request's url argument: a string, or an `http.url` template result `{ url, name }`. */
+function urlTextOf(urlIn: unknown): string {
+  return typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String(urlIn.url) : String(urlIn);
 }
 
 /** Decodes a body sent with Content-Encoding gzip, deflate or br (k6 decompresses these too). */
@@ -298,6 +293,15 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   };
 
   const urls = new Memo<ParsedUrl>(256);
+  const parsed = (text: string, method: string): ParsedUrl => urls.get(text) ?? urls.set(text, parseUrl(text, method));
+  /** The host a batch request counts against for batchPerHost ('' when the URL is invalid: the request reports it). */
+  const hostOf = (urlIn: unknown): string => {
+    try {
+      return parsed(urlTextOf(urlIn), 'GET').host;
+    } catch {
+      return '';
+    }
+  };
   /** Request tags; a request with the same inputs as the last one to its URL shares that one's frozen object. */
   function requestTags(url: ParsedUrl, base: Tags, res: Response, method: string, urlTag: string, name: string, expected: boolean | undefined, extra: Record<string, string> | undefined): Tags {
     const last = url.lastTags;
@@ -366,11 +370,20 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
 
   /**
    * One request with its redirect hops; `done` gets the final response, `fail` an exception for the
-   * script (bad arguments, an interrupted iteration). Callbacks, not async: no promise per hop.
+   * script (bad arguments, an interrupted iteration), also one thrown while preparing the request.
+   * Callbacks, not async: no promise per hop.
    */
+  function request(methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
+    try {
+      doRequest(methodIn, urlIn, body, params, done, fail);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
   function doRequest(methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
     const method = methodIn.toUpperCase();
-    const urlText = typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String((urlIn).url) : String(urlIn);
+    const urlText = urlTextOf(urlIn);
     const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
     const p = params ?? {};
     const opts = ctx.options();
@@ -402,7 +415,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const baseTags = ctx.currentTags();
 
     const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number, first: boolean): void => {
-      const url = urls.get(currentUrl) ?? urls.set(currentUrl, parseUrl(currentUrl, method));
+      const url = parsed(currentUrl, method);
       // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
       const cookie = cookieHeaderFor(jar, url.url, p.cookies, first ? userCookie : undefined);
       const hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
@@ -519,15 +532,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     ctx.emit(samples);
   }
 
-  /** doRequest as a promise (http.batch). */
+  /** request() as a promise (http.batch). */
   const requestPromise = (method: string, url: unknown, body: Body, params: HttpParams | undefined): Promise<Response> =>
-    new Promise<Response>((resolve, reject) => {
-      try {
-        doRequest(method, url, body, params, resolve, reject);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+    new Promise<Response>((resolve, reject) => { request(method, url, body, params, resolve, reject); });
 
   const warnField = (promise: ResponsePromise, field: string): void => {
     const where = ctx.callSite(3);
@@ -543,11 +550,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     }
     const d = deferredAwaitable<Response, ResponsePromise>(ctx, call, ResponsePromise);
     d.promise.warnField = warnField;
-    try {
-      doRequest(method, url, body, params, d.settle, d.fail);
-    } catch (e) {
-      d.fail(e);
-    }
+    request(method, url, body, params, d.settle, d.fail);
     return d.promise;
   }
 
