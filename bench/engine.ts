@@ -40,7 +40,7 @@ function procStats(pid: number): { cpu: number; rssMb: number } | undefined {
 }
 
 /** Runs a command, polling its CPU/RSS every 100 ms; `at` samples RSS at given seconds. */
-async function measure(cmd: string, args: readonly string[], at: readonly number[] = []): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssAt: number[]; rssSeries: [number, number][]; code: number }> {
+async function measure(cmd: string, args: readonly string[]): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssSeries: [number, number][]; code: number }> {
   const started = performance.now();
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -49,7 +49,6 @@ async function measure(cmd: string, args: readonly string[], at: readonly number
   child.stderr.on('data', (c: Buffer) => { err += c.toString('utf8'); });
   let cpu = 0;
   let peak = 0;
-  const rssAt: number[] = at.map(() => Number.NaN);
   /** [seconds since start, RSS MB], every poll. */
   const rssSeries: [number, number][] = [];
   const timer = setInterval(() => {
@@ -59,12 +58,16 @@ async function measure(cmd: string, args: readonly string[], at: readonly number
     cpu = s.cpu;
     peak = Math.max(peak, s.rssMb);
     const elapsed = (performance.now() - started) / 1000;
-    at.forEach((t, i) => { if (Number.isNaN(rssAt[i]) && elapsed >= t) rssAt[i] = s.rssMb; });
     rssSeries.push([elapsed, s.rssMb]);
   }, 100);
   const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
   clearInterval(timer);
-  return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssAt, rssSeries, code };
+  return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssSeries, code };
+}
+
+/** The first RSS reading at or after `seconds` into the run (NaN if the run ended before). */
+function rssAtSecond(series: readonly [number, number][], seconds: number): number {
+  return series.find(([t]) => t >= seconds)?.[1] ?? Number.NaN;
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -100,12 +103,12 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-async function engineRun(file: string, url: string, extra: readonly string[] = [], at: readonly number[] = [], workers = 1): Promise<Measured & { rssAt: number[]; rssSeries: [number, number][] }> {
+async function engineRun(file: string, url: string, workers = 1): Promise<Measured & { rssSeries: [number, number][] }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, ...extra, file], at);
+  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
-  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssAt: r.rssAt, rssSeries: r.rssSeries };
+  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssSeries: r.rssSeries };
 }
 
 async function autocannon(url: string): Promise<Measured> {
@@ -149,18 +152,18 @@ export default async function () {}
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
   const altWorkers = vusWorkers === 1 ? Math.min(2, availableParallelism()) : 1;
   for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) {
-    const a = await engineRun(empty, url, [], [], w);
-    const b = await engineRun(empty, url, [], [], w);
+    const a = await engineRun(empty, url, w);
+    const b = await engineRun(empty, url, w);
     engineStartupCpu.set(w, Math.min(a.cpuSeconds, b.cpuSeconds));
   }
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
   console.log(`engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`);
   const rows: [string, Measured | undefined][] = [];
-  rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, [], [], vusWorkers)]);
-  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, await engineRun(car, url, [], [], carWorkers)]);
+  rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
+  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, await engineRun(car, url, carWorkers)]);
   rows.push(['autocannon -c 50', await autocannon(url)]);
   rows.push(['wrk -t1 -c 50', await wrk(url)]);
-  if (altWorkers !== vusWorkers) rows.push([`engine constant-vus 50 (${plural(altWorkers)}, --workers ${String(altWorkers)})`, await engineRun(vus50, url, [], [], altWorkers)]);
+  if (altWorkers !== vusWorkers) rows.push([`engine constant-vus 50 (${plural(altWorkers)}, --workers ${String(altWorkers)})`, await engineRun(vus50, url, altWorkers)]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
   console.log('|---|---:|---:|---:|');
   for (const [name, m] of rows) {
@@ -177,10 +180,10 @@ export default async function () {}
   }
 
   // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU, both in one thread.
-  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', 'VUS=1', idle], [6]);
-  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', `VUS=${String(IDLE_VUS)}`, idle], [6]);
-  const r1 = one.rssAt[0] ?? Number.NaN;
-  const rn = many.rssAt[0] ?? Number.NaN;
+  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', 'VUS=1', idle]);
+  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', `VUS=${String(IDLE_VUS)}`, idle]);
+  const r1 = rssAtSecond(one.rssSeries, 6);
+  const rn = rssAtSecond(many.rssSeries, 6);
   console.log(`\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`);
 
   // RSS growth at full rate (constant-vus 50, one thread).
@@ -192,7 +195,7 @@ export default async function () { await http.get(__ENV.URL); }
   // compare the median of every 100 ms reading in the first and the last window (minute 1 vs minute 10
   // for a 600 s run).
   const w = Math.max(5, SOAK_SECONDS / 10);
-  const s = await engineRun(soak, url, ['--workers', '1']);
+  const s = await engineRun(soak, url);
   const median = (from: number, to: number): number => {
     const v = s.rssSeries.filter(([t]) => t >= from && t < to).map(([, mb]) => mb).sort((x, y) => x - y);
     return v[Math.floor(v.length / 2)] ?? Number.NaN;
