@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Clock, ModuleContext } from '../engine/contracts.ts';
 import { createSqlDriverModule, createSqlModule } from '../engine/modules/sql.ts';
+import { benchModuleContext } from './module-context.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 
 const SECONDS = Number(process.env.SQL_BENCH_SECONDS ?? 1.5);
@@ -25,34 +25,6 @@ interface Db {
   exec(q: string, ...args: unknown[]): Promise<unknown>;
   query(q: string, ...args: unknown[]): Promise<unknown[]>;
   close(): Promise<void>;
-}
-
-const clock: Clock = {
-  now: () => performance.now(),
-  wallNow: () => performance.timeOrigin + performance.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
-
-function benchContext(): ModuleContext {
-  return {
-    vu: { idInTest: 1, idInInstance: 1 },
-    emit: () => undefined,
-    currentTags: () => ({ scenario: 'bench', group: '' }),
-    iterationSignal: () => undefined,
-    trackPending: () => undefined,
-    clock,
-    env: {},
-    stage: () => 'iteration',
-    iteration: () => undefined,
-    options: () => ({}),
-    vuTags: {},
-    groupPath: () => '',
-    setGroupPath: () => undefined,
-    defineMetric: (name, type, contains) => ({ name, type, contains }),
-    abortTest: (reason?: string): never => { throw new Error(reason ?? 'abort'); },
-    warnOnce: () => undefined,
-    log: () => undefined,
-  };
 }
 
 /** Runs `op` with `inFlight` concurrent loops for SECONDS; returns operations per second. */
@@ -96,7 +68,7 @@ async function sqliteBench(dir: string): Promise<void> {
   const ins = raw.prepare('INSERT INTO items (name, score) VALUES (?, ?)');
   raw.transaction(() => { for (let i = 0; i < ROWS; i++) ins.run(`item-${i}`, i / 10); })();
 
-  const ctx = benchContext();
+  const ctx = benchModuleContext();
   const sql = createSqlModule(ctx).default as { open(d: unknown, dsn: string): Db };
   const db = sql.open(createSqlDriverModule('sqlite3')(ctx).default, file);
 
@@ -118,7 +90,7 @@ async function postgresBench(url: string): Promise<void> {
   await pool.query('CREATE TABLE bench_items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, score REAL)');
   await pool.query(`INSERT INTO bench_items (name, score) SELECT 'item-' || g, g / 10.0 FROM generate_series(1, ${ROWS}) g`);
 
-  const ctx = benchContext();
+  const ctx = benchModuleContext();
   const sql = createSqlModule(ctx).default as { open(d: unknown, dsn: string, o?: unknown): Db };
   const db = sql.open(createSqlDriverModule('postgres')(ctx).default, url, { max_open_conns: 8, max_idle_conns: 8 });
 

@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createWebSocketsModule } from '../engine/modules/websockets.ts';
-import type { Clock, ModuleContext, Sample } from '../engine/contracts.ts';
+import { benchModuleContext } from './module-context.ts';
 
 const CONNS = Number(process.env.WS_BENCH_CONNS ?? 10_000);
 const ROUNDS = Number(process.env.WS_BENCH_ROUNDS ?? 10);
@@ -80,34 +80,12 @@ class Server {
   stop(): void { this.#proc.kill('SIGKILL'); }
 }
 
-const clock: Clock = {
-  now: () => performance.now(),
-  wallNow: () => performance.timeOrigin + performance.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
-
 /** A VU context that counts samples per metric (what an aggregator would receive) without keeping them. */
-function countingContext(counts: Map<string, number>): ModuleContext {
-  const tags = { scenario: 'bench', group: '' };
-  return {
-    vu: { idInTest: 1, idInInstance: 1 },
-    emit: (samples: readonly Sample[]) => { for (const s of samples) counts.set(s.metric, (counts.get(s.metric) ?? 0) + 1); },
-    currentTags: () => tags,
-    iterationSignal: () => undefined,
-    trackPending: () => undefined,
-    clock,
-    env: {},
-    stage: () => 'iteration',
-    iteration: () => undefined,
-    options: () => ({}),
-    vuTags: {},
-    groupPath: () => '',
-    setGroupPath: () => undefined,
-    defineMetric: (name, type, contains) => ({ name, type, contains }),
-    abortTest: (reason?: string): never => { throw new Error(reason ?? 'abort'); },
-    warnOnce: (_k, m) => { process.stderr.write(`warn: ${m}\n`); },
+function countingContext(counts: Map<string, number>): ReturnType<typeof benchModuleContext> {
+  return benchModuleContext({
+    emit: (samples) => { for (const s of samples) counts.set(s.metric, (counts.get(s.metric) ?? 0) + 1); },
     log: (level, m) => { process.stderr.write(`${level}: ${m}\n`); },
-  };
+  });
 }
 
 interface Sock { readyState: number; onopen: (() => void) | null; onmessage: (() => void) | null; onerror: ((e: { error?: string }) => void) | null; close(): void }
