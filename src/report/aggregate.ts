@@ -25,15 +25,7 @@ export function newAgg(type: MetricType): Agg {
 }
 
 export function addSample(a: Agg, value: number, time: number): void {
-  a.n++;
-  a.sum += value;
-  if (value < a.min) a.min = value;
-  if (value > a.max) a.max = value;
-  if (value !== 0) a.nonzero++;
-  if (time >= a.lastTime) {
-    a.last = value;
-    a.lastTime = time;
-  }
+  addStats(a, value, time);
   a.sketch?.add(value);
 }
 
