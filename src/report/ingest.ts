@@ -472,34 +472,9 @@ export class RunAccumulator {
     i += B_VALUE_LEN;
     // value: the plain ≤ 15-digit form exactly as in lineBytes; longer or exponent forms by Number()
     const vStart = i;
-    const neg = buf[i] === 45;
-    if (neg) i++;
-    let mant = 0;
-    let digits = 0;
-    let dec = 0;
-    for (;;) {
-      const c = buf[i] ?? 0;
-      if (c < 48 || c > 57) break;
-      mant = mant * 10 + (c - 48);
-      digits++;
-      i++;
-    }
-    if (buf[i] === 46) {
-      i++;
-      for (;;) {
-        const c = buf[i] ?? 0;
-        if (c < 48 || c > 57) break;
-        mant = mant * 10 + (c - 48);
-        digits++;
-        dec++;
-        i++;
-      }
-    }
-    let value: number;
-    if (buf[i] === 44 && digits > 0 && digits <= 15) {
-      const q = mant / (POW10[dec] ?? 1);
-      value = neg ? -q : q;
-    } else {
+    let value = plainDecimal(buf, i, scan);
+    i = scan.end;
+    if (Number.isNaN(value)) {
       while (buf[i] !== 44 && buf[i] !== 10) i++;
       value = Number(latin1(buf, vStart, i));
       if (Number.isNaN(value) || i === vStart) return -1;
@@ -637,40 +612,10 @@ export class RunAccumulator {
       this.lastPrefixOk = true;
     }
     const time = this.lastBase + frac * 1000;
-    // value: up to 15 significant digits without exponent → mantissa / 10^k, which is exactly the
-    // correctly rounded double (both operands exact, one rounding), i.e. what Number() gives.
-    let i = vStart;
-    const neg = buf[i] === 45;
-    if (neg) i++;
-    let mant = 0;
-    let digits = 0;
-    let k = 0;
-    for (;;) {
-      const c = buf[i] ?? 0;
-      if (c < 48 || c > 57) break;
-      mant = mant * 10 + (c - 48);
-      digits++;
-      i++;
-    }
-    if (buf[i] === 46) {
-      i++;
-      for (;;) {
-        const c = buf[i] ?? 0;
-        if (c < 48 || c > 57) break;
-        mant = mant * 10 + (c - 48);
-        digits++;
-        k++;
-        i++;
-      }
-    }
-    let value: number;
-    let vEnd: number;
-    if (buf[i] === 44 && digits > 0 && digits <= 15) {
-      const q = mant / (POW10[k] ?? 1);
-      value = neg ? -q : q;
-      vEnd = i;
-    } else {
-      vEnd = i;
+    // value: the plain form by plainDecimal, anything longer (or an exponent) by Number()
+    let value = plainDecimal(buf, vStart, scan);
+    let vEnd = scan.end;
+    if (Number.isNaN(value)) {
       while (vEnd < e && buf[vEnd] !== 44) vEnd++;
       if (vEnd >= e) return false;
       value = Number(latin1(buf, vStart, vEnd));
@@ -918,6 +863,46 @@ interface Latin1Buffer {
 }
 function viewOf(b: Buffer): DataView {
   return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
+/** Where plainDecimal stopped reading (reused: no allocation per value). */
+const scan = { end: 0 };
+
+/**
+ * A JSON number at `start` in its plain form (`-12.345`, up to 15 significant digits, no exponent)
+ * followed by `,`: mantissa / 10^k, which is exactly the correctly rounded double (both operands
+ * exact, one rounding), i.e. what Number() gives. NaN for any other form; `scan.end` is where the
+ * digits stopped.
+ */
+function plainDecimal(buf: Buffer, start: number, out: { end: number }): number {
+  let i = start;
+  const neg = buf[i] === 45;
+  if (neg) i++;
+  let mant = 0;
+  let digits = 0;
+  let k = 0;
+  for (;;) {
+    const c = buf[i] ?? 0;
+    if (c < 48 || c > 57) break;
+    mant = mant * 10 + (c - 48);
+    digits++;
+    i++;
+  }
+  if (buf[i] === 46) {
+    i++;
+    for (;;) {
+      const c = buf[i] ?? 0;
+      if (c < 48 || c > 57) break;
+      mant = mant * 10 + (c - 48);
+      digits++;
+      k++;
+      i++;
+    }
+  }
+  out.end = i;
+  if (buf[i] !== 44 || digits === 0 || digits > 15) return Number.NaN;
+  const q = mant / (POW10[k] ?? 1);
+  return neg ? -q : q;
 }
 
 function bytesAt(buf: Buffer, at: number, want: Uint8Array): boolean {
