@@ -17,9 +17,8 @@ after(() => project.cleanup());
 const UNREACHABLE_PG = 'postgres://agentload:hunter2-secret@127.0.0.1:1/theirs';
 
 void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL and unrelated variables do not; TARGET_DATABASE_URL is renamed', () => {
-  const out = bundledTargetEnv({
-    DATABASE_URL: 'postgres://u:p@db.example.com/prod',
-    TARGET_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/target',
+  /** Variables the platform reads: each reaches it unchanged. */
+  const platformSettings = {
     FAULT_LEAK_BYTES_PER_REQUEST: '1024',
     FAULT_ROUTE_LATENCY: '/health=10',
     TARGET_FAULTS: '{"latencyMs":5}',
@@ -28,6 +27,10 @@ void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL a
     SLACK_SIGNING_SECRET: 's3cret',
     SEED_AGENTS: '3',
     SQLITE_PATH: '/tmp/x.sqlite',
+  };
+  /** The user's own settings, the scenario's and the shell's: none of them may reach the platform. */
+  const notForThePlatform = {
+    DATABASE_URL: 'postgres://u:p@db.example.com/prod',
     LLM_API_KEY: 'sk-not-for-the-target',
     DB_DSN: '/tmp/scenario.sqlite',
     BASE_URL: 'http://127.0.0.1:9',
@@ -36,18 +39,14 @@ void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL a
     AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
     FAULT_ERROR_RATE: '',
     EMPTY: undefined,
-  });
-  assert.deepEqual(out, {
-    DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/target',
-    FAULT_LEAK_BYTES_PER_REQUEST: '1024',
-    FAULT_ROUTE_LATENCY: '/health=10',
-    TARGET_FAULTS: '{"latencyMs":5}',
-    LLM_TTFT_MS: '10',
-    AGENT_START_DELAY_MS: '0',
-    SLACK_SIGNING_SECRET: 's3cret',
-    SEED_AGENTS: '3',
-    SQLITE_PATH: '/tmp/x.sqlite',
-  });
+  };
+  const targetDb = 'postgres://u:p@127.0.0.1:5432/target';
+  const out = bundledTargetEnv({ ...notForThePlatform, ...platformSettings, TARGET_DATABASE_URL: targetDb });
+  assert.deepEqual(out, { ...platformSettings, DATABASE_URL: targetDb });
+  for (const name of Object.keys(notForThePlatform)) {
+    if (name !== 'DATABASE_URL') assert.ok(!(name in out), `${name} is not passed`);
+  }
+  assert.equal('TARGET_DATABASE_URL' in out, false, 'passed under its platform name only');
   assert.deepEqual(bundledTargetEnv({ DATABASE_URL: UNREACHABLE_PG }), {}, 'DATABASE_URL alone gives the platform nothing');
 });
 

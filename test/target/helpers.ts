@@ -61,7 +61,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
 export interface WsClient {
   ws: WebSocket;
   messages: Array<Record<string, unknown>>;
+  /** The next message after the last one returned that matches; messages passed over are consumed. */
   next(pred?: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Any message received so far or later that matches, in whatever order they came; consumes nothing. */
+  find(pred: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -78,23 +81,34 @@ export async function wsConnect(url: string): Promise<WsClient> {
     ws.once('open', () => { resolve(); });
     ws.once('error', reject);
   });
+  /** Waits for a message until the deadline; `scan` looks at what has arrived and returns a match or undefined. */
+  async function waitUntil(scan: () => Record<string, unknown> | undefined, timeoutMs: number): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = scan();
+      if (m !== undefined) return m;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching WebSocket message within ${timeoutMs} ms on ${url}; got ${JSON.stringify(messages.slice(-3))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, left);
+        function done(): void { clearTimeout(t); waiters.delete(done); resolve(); }
+        waiters.add(done);
+      });
+    }
+  }
   return {
     ws, messages,
-    async next(pred = () => true, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
+    next(pred = () => true, timeoutMs = 5000) {
+      return waitUntil(() => {
         while (cursor < messages.length) {
           const m = messages[cursor++];
           if (m !== undefined && pred(m)) return m;
         }
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no matching WebSocket message within ${timeoutMs} ms on ${url}; got ${JSON.stringify(messages.slice(-3))}`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, left);
-          function done(): void { clearTimeout(t); waiters.delete(done); resolve(); }
-          waiters.add(done);
-        });
-      }
+        return undefined;
+      }, timeoutMs);
+    },
+    find(pred, timeoutMs = 5000) {
+      return waitUntil(() => messages.find(pred), timeoutMs);
     },
     close() {
       return new Promise<void>((resolve) => {
