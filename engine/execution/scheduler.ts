@@ -56,6 +56,40 @@ export interface TestResult {
 }
 
 /**
+ * One scenario's stats over the threads that run parts of it (--workers): counts and VUs add up, it
+ * started when its first part started and ended when its last part ended. It is running while any
+ * part runs or stops, or while some parts are done and others still wait; waiting while all wait;
+ * interrupted when all parts ended and one was interrupted. No parts: not started.
+ */
+export function mergeScenarioStats(parts: readonly Readonly<ScenarioStats>[]): ScenarioStats {
+  const out = newScenarioStats();
+  if (parts.length === 0) return out;
+  let startedAt = Number.POSITIVE_INFINITY;
+  let endedAt = Number.NEGATIVE_INFINITY;
+  const statuses = new Set<ScenarioStats['status']>();
+  for (const p of parts) {
+    statuses.add(p.status);
+    if (!Number.isNaN(p.startedAt)) startedAt = Math.min(startedAt, p.startedAt);
+    endedAt = Number.isNaN(p.endedAt) || Number.isNaN(endedAt) ? Number.NaN : Math.max(endedAt, p.endedAt);
+    out.activeVUs += p.activeVUs;
+    out.heldVUs += p.heldVUs;
+    out.completed += p.completed;
+    out.interrupted += p.interrupted;
+    out.dropped += p.dropped;
+    out.unplannedInits += p.unplannedInits;
+    out.currentRate += p.currentRate;
+  }
+  out.startedAt = startedAt === Number.POSITIVE_INFINITY ? Number.NaN : startedAt;
+  out.endedAt = endedAt;
+  const all = (s: ScenarioStats['status']): boolean => statuses.size === 1 && statuses.has(s);
+  if (statuses.has('running') || statuses.has('stopping')) out.status = statuses.has('running') ? 'running' : 'stopping';
+  else if (all('waiting')) out.status = 'waiting';
+  else if (statuses.has('waiting')) out.status = 'running';
+  else out.status = statuses.has('interrupted') ? 'interrupted' : 'done';
+  return out;
+}
+
+/**
  * Progress of a test from its scenarios' live stats (`stats[i]` belongs to `plan.scenarios[i]`; missing
  * ones have not started): what TestRun.progress() and the live display read.
  */

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
 import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
 import { Aggregator, MetricRegistry } from '../metrics/index.ts';
-import { ProgressDisplay, planTest as planExecution, snapshotProgress } from '../execution/index.ts';
+import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
@@ -26,7 +26,7 @@ import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
 import { realClock } from './clock.ts';
 import { Vu, type VuHost } from './vu.ts';
-import { chooseWorkers, runWorkers } from './workers.ts';
+import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from './workers.ts';
 
 export interface RunEngineOptions {
   /** Path to a bundled k6 script (ESM, `k6/*` imports external). */
@@ -351,9 +351,21 @@ async function runLoaded(
   const stopEval = async (): Promise<void> => { evalDone.abort(); await evalLoop; };
 
   if (workers > 1) {
+    // Each worker's latest progress; the bars show the scenarios' sums over the workers.
+    const reports = new Map<number, { scenarios: readonly ScenarioReport[]; vusMax: number }>();
+    const merged = (names: readonly string[]): ProgressSource => {
+      const all = [...reports.values()];
+      return {
+        stats: names.map((name) => mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock))))),
+        vusMax: all.reduce((n, r) => n + r.vusMax, 0),
+      };
+    };
     const r = await runWorkers({
       workers, script: scriptPath, args: o.args, env: settings.env, plan, logger, stderr: o.stderr, signal: stopCtl.signal,
       forwardSamples: json !== undefined,
+      progress: showsProgress(o, quiet),
+      onProgress: (i, scenarios, vusMax) => { reports.set(i, { scenarios, vusMax }); },
+      onStart: () => { screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
       dataText: () => dataText,
       runSetup: setup,
       onSnapshot: (snap) => { aggregator.merge(snap); },
@@ -364,6 +376,8 @@ async function runLoaded(
       },
       onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
     });
+    screen.display?.stop();
+    screen.display = undefined;
     // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
     if (!r.ok && (!life.setupCalled || life.setupDone)) {
       await stopEval();
@@ -379,7 +393,7 @@ async function runLoaded(
       await closeAll(inst, json);
       throw e;
     }
-    screen.display = startProgress(o, plan, inst, clock, quiet);
+    screen.display = startProgress(o, plan, clock, quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
     try {
       await plan.run({
         clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
@@ -463,9 +477,18 @@ function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.Writab
   });
 }
 
+/** Whether the run draws progress bars: k6 draws them on a TTY stderr, never with --quiet. */
+const showsProgress = (o: RunEngineOptions, quiet: boolean): boolean => !quiet && o.stderrIsTTY === true;
+
+/** What the bars show: `stats[i]` belongs to the i-th scenario of the execution plan (`names[i]`), and the initialised VUs. */
+interface ProgressSource { readonly stats: readonly ScenarioStats[]; readonly vusMax: number }
+
 /** k6's per-scenario progress bars on a TTY stderr (never when not a TTY or with --quiet). */
-function startProgress(o: RunEngineOptions, plan: TestPlan, inst: InstanceState, clock: Clock, quiet: boolean): ProgressDisplay | undefined {
+function startProgress(
+  o: RunEngineOptions, plan: TestPlan, clock: Clock, quiet: boolean, inst: InstanceState, source: (names: readonly string[]) => ProgressSource,
+): ProgressDisplay | undefined {
   const execPlan = planExecution(plan.scenarios, plan.tuple);
+  const names = execPlan.scenarios.map((sc) => sc.config.name);
   const stderr = o.stderr as NodeJS.WritableStream & { readonly columns?: number };
   const display = ProgressDisplay.create({
     quiet,
@@ -474,8 +497,11 @@ function startProgress(o: RunEngineOptions, plan: TestPlan, inst: InstanceState,
       isTTY: o.stderrIsTTY ?? false,
       get columns() { return stderr.columns; },
     },
-    source: () => snapshotProgress(execPlan, inst.scenarioStats, clock.now(), inst.started, inst.pool.initialized),
-    scenarioNames: execPlan.scenarios.map((sc) => sc.config.name),
+    source: () => {
+      const now = source(names);
+      return snapshotProgress(execPlan, now.stats, clock.now(), inst.started, now.vusMax);
+    },
+    scenarioNames: names,
     maxPossibleVUs: execPlan.maxPossibleVUs,
     maxDurationMs: execPlan.maxDuration,
   });

@@ -11,7 +11,8 @@ import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
-import { workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
+import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
+import { planTest as planExecution } from '../execution/index.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -68,11 +69,16 @@ async function main(): Promise<void> {
     flush();
     post({ t: 'snap', snap: agg.drain(), vus: inst.pool.active, vusMax: inst.pool.initialized });
   }, 1000);
+  // inst.scenarioStats[i] belongs to the i-th scenario of the execution plan (the order the run fills it in).
+  const names = planExecution(plan.scenarios, plan.tuple).scenarios.map((s) => s.config.name);
+  const progress = (): ReturnType<typeof reportScenarios> => reportScenarios(names, inst.scenarioStats, realClock);
+  const progressTimer = init.progress ? setInterval(() => { post({ t: 'progress', scenarios: progress(), vusMax: inst.pool.initialized }); }, PROGRESS_INTERVAL_MS) : undefined;
   await plan.run({ clock: realClock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags, logger, scenarioStats: inst.scenarioStats, noGauges: true });
   clearInterval(timer);
+  clearInterval(progressTimer);
   flush();
   await inst.pool.close();
-  post({ t: 'done', snap: agg.drain() });
+  post({ t: 'done', snap: agg.drain(), scenarios: progress(), vusMax: inst.pool.initialized });
 }
 
 main().catch((e: unknown) => {

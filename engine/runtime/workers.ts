@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build, version as esbuildVersion, type Plugin } from 'esbuild';
-import type { Sample } from '../contracts.ts';
+import type { Clock, Sample } from '../contracts.ts';
 import { splitForWorkers } from '../execution/segments.ts';
-import type { ScenarioConfig } from '../executors/types.ts';
+import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';
 import type { TestPlan } from './plan.ts';
@@ -223,6 +223,34 @@ export interface WorkerInit {
    */
   readonly vuIds: SharedArrayBuffer;
   readonly forwardSamples: boolean;
+  /** Report scenario progress every PROGRESS_INTERVAL_MS (the main thread draws k6's bars). */
+  readonly progress: boolean;
+}
+
+/** How often workers report scenario progress while the main thread draws bars (its redraw is every 100 ms). */
+export const PROGRESS_INTERVAL_MS = 200;
+
+/**
+ * A worker's progress in one scenario. Times are wall-clock ms: each thread's monotonic clock has
+ * its own origin, so `startedAt`/`endedAt` cross between threads as wall time.
+ */
+export interface ScenarioReport { readonly name: string; readonly stats: ScenarioStats }
+
+/** This thread's scenario stats (`stats[i]` belongs to `names[i]`) as reports, times moved to wall time. */
+export function reportScenarios(names: readonly string[], stats: readonly ScenarioStats[], clock: Clock): ScenarioReport[] {
+  const shift = clock.wallNow() - clock.now();
+  const out: ScenarioReport[] = [];
+  names.forEach((name, i) => {
+    const st = stats[i];
+    if (st !== undefined) out.push({ name, stats: { ...st, startedAt: st.startedAt + shift, endedAt: st.endedAt + shift } });
+  });
+  return out;
+}
+
+/** A report's stats with times back on this thread's monotonic clock. */
+export function fromReport(r: ScenarioReport, clock: Clock): ScenarioStats {
+  const shift = clock.now() - clock.wallNow();
+  return { ...r.stats, startedAt: r.stats.startedAt + shift, endedAt: r.stats.endedAt + shift };
 }
 
 export type WorkerMessage =
@@ -230,10 +258,11 @@ export type WorkerMessage =
   | { readonly t: 'ready'; readonly maxVUs: number }
   | { readonly t: 'failed'; readonly code: number; readonly message: string }
   | { readonly t: 'snap'; readonly snap: AggregatorSnapshot; readonly vus: number; readonly vusMax: number }
+  | { readonly t: 'progress'; readonly scenarios: readonly ScenarioReport[]; readonly vusMax: number }
   | { readonly t: 'samples'; readonly samples: readonly Sample[] }
   | { readonly t: 'log'; readonly text: string }
   | { readonly t: 'abort'; readonly reason: string }
-  | { readonly t: 'done'; readonly snap: AggregatorSnapshot };
+  | { readonly t: 'done'; readonly snap: AggregatorSnapshot; readonly scenarios: readonly ScenarioReport[]; readonly vusMax: number };
 
 export type MainMessage =
   | { readonly t: 'ids'; readonly first: number }
@@ -271,10 +300,16 @@ export interface RunWorkersArgs {
   readonly stderr: NodeJS.WritableStream;
   readonly signal: AbortSignal;
   readonly forwardSamples: boolean;
+  /** Whether workers report progress (`onProgress`); their final progress comes with `done` either way. */
+  readonly progress: boolean;
   onSnapshot(snap: AggregatorSnapshot): void;
   onSamples(samples: readonly Sample[]): void;
   onGauges(vus: number, vusMax: number): void;
   onAbort(reason: string): void;
+  /** Worker `worker`'s latest scenario progress and initialised VUs. */
+  onProgress(worker: number, scenarios: readonly ScenarioReport[], vusMax: number): void;
+  /** setup() is done and the workers are told to start. */
+  onStart(): void;
 }
 
 /** Loader flags (--import tsx) the workers need to load TypeScript like the main thread (not with the bundle), and --cpu-prof*. */
@@ -312,7 +347,7 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
   const dones: Promise<void>[] = [];
   split.segments.forEach((segment, i) => {
-    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples };
+    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress };
     const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
     workers.push(w);
     let plannedResolve!: (n: number) => void;
@@ -330,10 +365,11 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
           a.onSnapshot(m.snap);
           gauges.set(i, { vus: m.vus, vusMax: m.vusMax });
           break;
+        case 'progress': a.onProgress(i, m.scenarios, m.vusMax); break;
         case 'samples': a.onSamples(m.samples); break;
         case 'log': a.stderr.write(m.text); break;
         case 'abort': a.onAbort(m.reason); break;
-        case 'done': a.onSnapshot(m.snap); doneResolve(); break;
+        case 'done': a.onSnapshot(m.snap); a.onProgress(i, m.scenarios, m.vusMax); doneResolve(); break;
       }
     });
     w.on('error', (e) => { a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`); plannedResolve(0); readyResolve({ ok: false, code: 103 }); doneResolve(); });
@@ -358,6 +394,7 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   a.signal.addEventListener('abort', stop, { once: true });
   const dataText = a.dataText();
   for (const w of workers) w.postMessage({ t: 'start', dataText } satisfies MainMessage);
+  a.onStart();
   const gaugeTimer = setInterval(() => {
     let vus = 0;
     let vusMax = 0;

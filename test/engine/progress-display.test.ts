@@ -136,9 +136,9 @@ export async function slow() { await sleep(0.2); }
 export async function logs() { await sleep(0.3); console.log('between the frames'); }
 `;
 
-async function runWith(stderrIsTTY: boolean, extra: string[] = []): Promise<string> {
+async function runWith(stderrIsTTY: boolean, extra: string[] = [], source = SCRIPT): Promise<string> {
   const script = join(dir, 'two.js');
-  writeFileSync(script, SCRIPT);
+  writeFileSync(script, source);
   const stderr = new FakeTTY(120);
   const code = await runEngine({
     script, args: ['--no-summary', ...extra], env: {}, cwd: dir, stdout: new Capture(), stderr, stderrIsTTY, handleSignals: false,
@@ -162,4 +162,23 @@ void test('runEngine on a TTY stderr: bars per scenario redrawn in place, the fi
 void test('runEngine when stderr is not a TTY, or with --quiet: no progress at all', async () => {
   assert.doesNotMatch(await runWith(false), /running \(|\x1b\[/);
   assert.doesNotMatch(await runWith(true, ['--quiet']), /running \(|\x1b\[/);
+});
+
+/** Two VUs per scenario, so each of two workers runs one VU of each: the bars must add both up. */
+const SPLIT_SCRIPT = `import { sleep } from 'k6';
+export const options = { scenarios: {
+  shared: { executor: 'shared-iterations', vus: 2, iterations: 6, exec: 'work' },
+  each: { executor: 'per-vu-iterations', vus: 2, iterations: 2, exec: 'work' },
+} };
+export async function work() { await sleep(0.15); }
+`;
+
+void test('runEngine --workers 2 on a TTY: the bars show each scenario summed over the workers, redrawn, and a final frame', async () => {
+  const text = await runWith(true, ['--workers', '2'], SPLIT_SCRIPT);
+  assert.match(text, /\x1b\[4A/, 'redrawn in place while the workers run');
+  const finalFrame = text.slice(text.lastIndexOf('\x1b[K\nrunning ('));
+  assert.match(finalFrame, /running \(\d\dm\d\d\.\ds\), 0\/4 VUs, 10 complete and 0 interrupted iterations/);
+  assert.match(finalFrame, new RegExp(`\\nshared ✓ \\[${'='.repeat(38)}\\] 2 VUs +00m0\\d\\.\\ds/10m0s +6/6 shared iters`));
+  assert.match(finalFrame, new RegExp(`\\neach   ✓ \\[${'='.repeat(38)}\\] 2 VUs +00m0\\d\\.\\ds/10m0s +4/4 iters, 2 per VU`));
+  assert.doesNotMatch(finalFrame, /\x1b\[\d+A/);
 });
