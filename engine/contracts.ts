@@ -85,9 +85,9 @@ export interface IterationContext {
 
 /** An initialised VU (its init code has run). Owned by the runtime, driven by executors. */
 export interface VirtualUser {
-  /** 1-based id across the whole test (segment-aware), `exec.vu.idInTest` and `__VU`. */
+  /** 1-based id across the whole test (segment-aware), `exec.vu.idInTest`. */
   readonly idInTest: number;
-  /** 1-based id in this engine instance, `exec.vu.idInInstance`. */
+  /** 1-based id in this engine instance, `exec.vu.idInInstance` and `__VU` (k6's local id). */
   readonly idInInstance: number;
   /** Runs the scenario's exec function once, emits `iterations`/`iteration_duration` unless interrupted. */
   runIteration(ctx: IterationContext): Promise<IterationResult>;

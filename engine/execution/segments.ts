@@ -454,6 +454,22 @@ export class SegmentedIndex {
 }
 
 /**
+ * `exec.vu.idInTest` of this instance's VUs (k6's GetUniqueVUIdentifiers): the n-th VU an instance
+ * running `tuple`'s segment initialises (`idInInstance` n, also `__VU`) takes the n-th id of that
+ * segment's stripe of the whole test, so the instances of one segment sequence number their VUs
+ * without gaps or overlaps (halves: 1, 3, 5, ... and 2, 4, 6, ...). The whole test maps n to n.
+ */
+export function vuIdsInTest(tuple: ExecutionTuple): (idInInstance: number) => number {
+  if (tuple.segment.isFull()) return (n) => n;
+  const index = new SegmentedIndex(tuple);
+  const ids: number[] = [];
+  return (n) => {
+    while (ids.length < n) ids.push(index.next()[1]);
+    return ids[n - 1] ?? n;
+  };
+}
+
+/**
  * The segments that spread one run over up to `n` worker threads (each worker runs one
  * segment; start `segments.length` workers). For a whole-test run this is k6's own split of
  * (0,1] into n equal parts, so the workers together do exactly what one k6 instance does.

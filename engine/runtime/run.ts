@@ -10,7 +10,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
 import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
 import { Aggregator, MetricRegistry } from '../metrics/index.ts';
-import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress } from '../execution/index.ts';
+import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress, vuIdsInTest } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
@@ -170,8 +170,10 @@ export interface InstanceState {
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
 export function createInstance(args: {
   script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger;
-  /** `exec.vu.idInTest`/`idInInstance` of the n-th VU this instance initialises (default n; workers number across threads). */
+  /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
   vuId?: (n: number) => number;
+  /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
+  idInTest?: (idInInstance: number) => number;
   discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
 }): InstanceState {
   const registry = new MetricRegistry();
@@ -214,7 +216,7 @@ export function createInstance(args: {
   };
   const pool = new VuPool((idInInstance) => {
     const id = args.vuId?.(idInInstance) ?? idInInstance;
-    const vu = new Vu(host, id, id);
+    const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
     vu.init();
     if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
     return vu;
@@ -232,8 +234,10 @@ async function runLoaded(
   const clock = o.clock ?? realClock;
   const script = await loadScript(scriptPath);
   let abortReason: string | undefined;
+  // VUs are initialised after planning, so the test's segment is known by the time one asks.
+  let idsInTest = (idInInstance: number): number => idInInstance;
   const inst = createInstance({
-    script, clock, env: settings.env, logger,
+    script, clock, env: settings.env, logger, idInTest: (n) => idsInTest(n),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
   });
@@ -241,6 +245,7 @@ async function runLoaded(
 
   // Options and thresholds: every problem at once, exit 104 before any VU starts.
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
+  idsInTest = vuIdsInTest(plan.tuple);
   const issues: (Issue | FlagIssue)[] = [...plan.issues];
   const noThresholds = plan.resolved.noThresholds;
   let thresholds = new ThresholdSet({});

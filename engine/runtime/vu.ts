@@ -231,7 +231,7 @@ export class Vu implements VirtualUser {
       this.#instance = runAsVu(this.#random, (g: ScriptGlobals) => this.#host.script.instantiate(g), {
         require: (s) => this.#require(s),
         env: this.#env,
-        vuId: this.idInTest,
+        vuId: this.idInInstance,
         open: (p, m) => this.#open(p, m),
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,

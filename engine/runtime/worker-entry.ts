@@ -12,7 +12,7 @@ import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
-import { planTest as planExecution } from '../execution/index.ts';
+import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -41,12 +41,15 @@ async function main(): Promise<void> {
   const counter = new Int32Array(init.vuIds);
   let planned = 0;
   let first = 1;
+  let idsInTest: ((idInInstance: number) => number) | undefined;
   const inst = createInstance({
     script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
+    idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },
   });
   const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, { segment: init.segment, sequence: init.sequence });
+  if (init.userSegment) idsInTest = vuIdsInTest(plan.tuple);
   const thresholds = plan.resolved.noThresholds ? undefined : parseThresholds(plan.options.thresholds, inst.registry).set;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;

@@ -223,6 +223,11 @@ export interface WorkerInit {
    */
   readonly vuIds: SharedArrayBuffer;
   readonly forwardSamples: boolean;
+  /**
+   * The worker runs the user's --execution-segment (then it is the only worker): `idInTest` follows
+   * that segment's stripe (vuIdsInTest). Otherwise the workers split the whole test and idInTest = idInInstance.
+   */
+  readonly userSegment: boolean;
   /** Report scenario progress every PROGRESS_INTERVAL_MS (the main thread draws k6's bars). */
   readonly progress: boolean;
 }
@@ -347,7 +352,7 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
   const dones: Promise<void>[] = [];
   split.segments.forEach((segment, i) => {
-    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress };
+    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress, userSegment: !a.plan.tuple.segment.isFull() };
     const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
     workers.push(w);
     let plannedResolve!: (n: number) => void;
