@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import type * as CheerioSlim from 'cheerio/slim';
 import type { Cheerio, CheerioAPI } from 'cheerio/slim';
-import type { AnyNode, Element as DomElement } from 'domhandler';
+import type { AnyNode, Comment, Document, Element as DomElement, ProcessingInstruction, Text } from 'domhandler';
 import type * as Parse5 from 'parse5';
 import type * as Parse5Adapter from 'parse5-htmlparser2-tree-adapter';
 import { ModuleUsageError } from './k6.ts';
@@ -18,7 +18,6 @@ import { ModuleUsageError } from './k6.ts';
 interface Libs {
   readonly load: typeof CheerioSlim.load;
   readonly parse: typeof Parse5.parse;
-  readonly serialize: typeof Parse5.serialize;
   readonly adapter: typeof Parse5Adapter.adapter;
 }
 
@@ -29,7 +28,7 @@ function lib(): Libs {
     const cheerio = req('cheerio/slim') as typeof CheerioSlim;
     const parse5 = req('parse5') as typeof Parse5;
     const adapter = req('parse5-htmlparser2-tree-adapter') as typeof Parse5Adapter;
-    libs = { load: cheerio.load, parse: parse5.parse, serialize: parse5.serialize, adapter: adapter.adapter };
+    libs = { load: cheerio.load, parse: parse5.parse, adapter: adapter.adapter };
   }
   return libs;
 }
@@ -48,6 +47,59 @@ function kind(n: AnyNode): string {
 function isElement(n: AnyNode): n is DomElement {
   const k = kind(n);
   return k === 'tag' || k === 'script' || k === 'style';
+}
+
+/** Go's html.escape: the characters it replaces in text and attribute values, and with what. */
+const GO_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\r': '&#13;' };
+const goEscape = (s: string): string => s.replace(/[&'<>"\r]/g, (c) => GO_ESCAPES[c] ?? c);
+/** Go's escapeComment: every `&`, and a `>` at the start or after `!` or `-` (where it would end the comment). */
+const goEscapeComment = (s: string): string => s.replace(/&|(^|(?<=[!-]))>/g, (c) => (c === '&' ? '&amp;' : '&gt;'));
+/** x/net/html's voidElements: rendered `<br/>`, never with children. */
+const GO_VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+/** Elements whose text children Go writes unescaped (childTextNodesAreLiteral, noscript included). */
+const GO_LITERAL_TEXT = new Set(['iframe', 'noembed', 'noframes', 'noscript', 'plaintext', 'script', 'style', 'xmp']);
+
+/** Go's writeQuoted for doctype identifiers: double quotes unless the value has one. */
+const goQuoted = (s: string): string => (s.includes('"') ? `'${s}'` : `"${s}"`);
+
+/**
+ * One node as Go's html.Render (x/net/html render1) writes it, so `html()` equals k6's: `<br/>`,
+ * attributes always double-quoted, `&'<>"\r` escaped as `&amp; &#39; &lt; &gt; &#34; &#13;` (no
+ * `&nbsp;`), script/style text literal, a newline kept after `<pre>`, `<listing>`, `<textarea>`.
+ */
+function renderGo(n: AnyNode): string {
+  switch (kind(n)) {
+    case 'text': return goEscape((n as Text).data);
+    case 'comment': return `<!--${goEscapeComment((n as Comment).data)}-->`;
+    case 'root': {
+      let out = '';
+      for (const c of (n as Document).children) out += renderGo(c);
+      return out;
+    }
+    case 'directive': {
+      const d = n as ProcessingInstruction & Partial<Record<'x-name' | 'x-publicId' | 'x-systemId', string | null>>;
+      const pub = d['x-publicId'] ?? '';
+      const sys = d['x-systemId'] ?? '';
+      const ids = pub !== '' ? ` PUBLIC ${goQuoted(pub)}${sys !== '' ? ` ${goQuoted(sys)}` : ''}` : sys !== '' ? ` SYSTEM ${goQuoted(sys)}` : '';
+      return `<!DOCTYPE ${d['x-name'] ?? ''}${ids}>`;
+    }
+    default: break;
+  }
+  if (!isElement(n)) return '';
+  const prefixes = (n as DomElement & { 'x-attribsPrefix'?: Record<string, string | undefined> })['x-attribsPrefix'];
+  let out = `<${n.name}`;
+  for (const [key, value] of Object.entries(n.attribs)) {
+    const prefix = prefixes?.[key];
+    out += ` ${prefix === undefined || prefix === '' ? '' : `${prefix}:`}${key}="${goEscape(value)}"`;
+  }
+  if (GO_VOID.has(n.name)) return `${out}/>`;
+  out += '>';
+  const first = n.children[0];
+  if (first !== undefined && kind(first) === 'text' && (first as Text).data.startsWith('\n')
+    && (n.name === 'pre' || n.name === 'listing' || n.name === 'textarea')) out += '\n';
+  const literal = n.namespace === XHTML_NS && GO_LITERAL_TEXT.has(n.name);
+  for (const c of n.children) out += literal && kind(c) === 'text' ? (c as Text).data : renderGo(c);
+  return `${out}</${n.name}>`;
 }
 
 /** goquery.NodeName: the tag for elements (lower case in HTML), `#text`, `#comment`, `#document`; '' for nothing. */
@@ -321,12 +373,13 @@ export class Selection {
     return this._sel.text();
   }
 
-  /** The inner HTML of the first node; '' for an empty selection. */
+  /** The inner HTML of the first node, rendered as Go's html.Render does (goquery's Html()); '' for an empty selection. */
   html(): string {
     const n = this._sel[0];
     if (n === undefined || !('children' in n)) return '';
-    const { serialize, adapter } = lib();
-    return serialize(n, { treeAdapter: adapter });
+    let out = '';
+    for (const c of n.children) out += renderGo(c);
+    return out;
   }
 
   /** The attribute of the first element, else `def` (undefined when not given). */

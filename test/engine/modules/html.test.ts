@@ -515,3 +515,21 @@ void test('in a run: res.html() and parseHTML() in a script, findings posted bac
     server.close();
   }
 });
+
+void test('html() renders like Go\'s html.Render (goquery Html()): void elements, quoting, escapes, literal script text', () => {
+  const inner = (src: string, sel = 'body'): string => parseHTML(src).find(sel).html();
+  const cases: [string, string, string][] = [
+    // x/net/html's own render test document, parsed instead of built by hand.
+    ['render test', `<p id="A" foo='abc"def'>2<b empty>3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br>6<!--comm-->`,
+      '<p id="A" foo="abc&#34;def">2<b empty="">3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br/>6<!--comm-->'],
+    ['text escapes, no &nbsp;', '<p>don\'t "quote" a&amp;b &lt;x&gt;\u00a0.</p>', '<p>don&#39;t &#34;quote&#34; a&amp;b &lt;x&gt;\u00a0.</p>'],
+    ['void with attributes', '<img src="a.png" alt="it\'s"><hr><input value="<&>">', '<img src="a.png" alt="it&#39;s"/><hr/><input value="&lt;&amp;&gt;"/>'],
+    ['script and style text literal', '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>', '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>'],
+    ['a leading newline in pre survives', '<pre>\n\nx</pre><textarea>\n\ny</textarea>', '<pre>\n\nx</pre><textarea>\n\ny</textarea>'],
+    ['foreign attributes keep their prefix', '<svg><use xlink:href="#a"></use></svg>', '<svg><use xlink:href="#a"></use></svg>'],
+    ['comments escape & and a > after - or !', '<p>y</p><!--a&b c>d a->b--><!--->x-->', '<p>y</p><!--a&amp;b c>d a-&gt;b--><!---->x--&gt;'],
+  ];
+  for (const [name, src, want] of cases) assert.equal(inner(src), want, name);
+  assert.equal(parseHTML('<!DOCTYPE html><p>x</p>').html(), '<!DOCTYPE html><html><head></head><body><p>x</p></body></html>', 'the document');
+  assert.equal(parseHTML('<p>a<br>b</p>').find('p').html(), 'a<br/>b');
+});
