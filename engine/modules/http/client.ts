@@ -96,7 +96,13 @@ class Conn {
   idleSince = 0;
   /** Response to a HEAD request: no body follows the headers. */
   head = false;
-  constructor(readonly pool: ConnectionPool, readonly key: string, readonly socket: Socket) {
+  /** TLS: the TCP socket's byte counters when the last exchange settled (the next one counts from there). */
+  rawRead = 0; rawWritten = 0;
+  /**
+   * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
+   * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
+   */
+  constructor(readonly pool: ConnectionPool, readonly key: string, readonly socket: Socket, readonly raw?: Socket) {
     const p = this.parser;
     p[HTTPParser.kOnHeadersComplete] = (info) => {
       const ex = this.ex;
@@ -216,17 +222,25 @@ export class ConnectionPool {
     const t0 = this.now();
     let tTcp = 0;
     let socket: Socket;
+    let raw: Socket | undefined;
     try {
-      socket = req.tls
-        ? tlsConnect({ host: req.hostname, port: req.port, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] })
-        : netConnect({ host: req.hostname, port: req.port });
+      if (req.tls) {
+        // TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket).
+        raw = netConnect({ host: req.hostname, port: req.port });
+        socket = tlsConnect({ socket: raw, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] });
+      } else {
+        socket = netConnect({ host: req.hostname, port: req.port });
+      }
     } catch (e) {
+      raw?.destroy();
       this.fail(ex, e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    socket.setNoDelay(true);
-    socket.unref(); // in-flight requests keep the process alive through their timeout timer
-    const conn = new Conn(this, key, socket);
+    for (const s of raw === undefined ? [socket] : [socket, raw]) {
+      s.setNoDelay(true);
+      s.unref(); // in-flight requests keep the process alive through their timeout timer
+    }
+    const conn = new Conn(this, key, socket, raw);
     this.#all.add(conn);
     conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
     ex.conn = conn;
@@ -237,7 +251,7 @@ export class ConnectionPool {
       if (ex.settled) return;
       this.send(conn, ex);
     };
-    socket.once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
+    (raw ?? socket).once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
     if (req.tls) socket.once('secureConnect', ready);
   }
 
@@ -293,6 +307,14 @@ export class ConnectionPool {
   settle(ex: Exchange): void {
     if (ex.settled) return;
     ex.settled = true;
+    const raw = ex.conn?.raw;
+    if (raw !== undefined && ex.conn !== undefined) {
+      // On TLS the wire bytes since the previous exchange: the handshake goes to the connection's first request.
+      ex.sent = raw.bytesWritten - ex.conn.rawWritten;
+      ex.received = raw.bytesRead - ex.conn.rawRead;
+      ex.conn.rawWritten = raw.bytesWritten;
+      ex.conn.rawRead = raw.bytesRead;
+    }
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);
     ex.resolve(ex);

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { ConnectionPool, type ClientRequest, type Exchange } from '../../../engine/modules/http/client.ts';
+import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/client.ts';
 import { tempDir } from '../conformance/run-helpers.ts';
 
 const now = (): number => performance.now();
@@ -241,16 +241,28 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
   const tlsServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('secure'); });
   const tlsPort = await listen(tlsServer);
   const insecure = new ConnectionPool({ now, rejectUnauthorized: false });
-  const ok = await insecure.requestAsync(req(tlsPort, '/', { tls: true, hostname: 'localhost', host: `localhost:${String(tlsPort)}` }), undefined);
-  assert.equal(ok.error, undefined);
-  assert.equal(bodyOf(ok), 'secure');
-  assert.ok((ok.newConn?.tls ?? 0) > 0, 'TLS handshake time recorded');
   const strict = new ConnectionPool({ now, rejectUnauthorized: true });
-  const refused = await strict.requestAsync(req(tlsPort, '/', { tls: true, hostname: 'localhost', host: `localhost:${String(tlsPort)}` }), undefined);
-  assert.equal(refused.status, 0);
-  assert.match(refused.error?.code ?? '', /SELF_SIGNED|CERT/);
-  insecure.close();
-  strict.close();
-  tlsServer.closeAllConnections();
-  tlsServer.close();
+  const tlsReq = (): ClientRequest => req(tlsPort, '/', { tls: true, hostname: 'localhost', host: `localhost:${String(tlsPort)}` });
+  try {
+    const ok = await insecure.requestAsync(tlsReq(), undefined);
+    assert.equal(ok.error, undefined);
+    assert.equal(bodyOf(ok), 'secure');
+    assert.ok((ok.newConn?.tls ?? 0) > 0, 'TLS handshake time recorded');
+    // Bytes on the wire as k6 counts them: TLS records, and the handshake (certificate included) on the first request.
+    const certBytes = readFileSync(join(dir, 'cert.pem')).length * 3 / 4 - 100;
+    assert.ok(ok.received > certBytes, `received ${String(ok.received)} includes the certificate (~${String(Math.round(certBytes))} bytes DER)`);
+    const again = await insecure.requestAsync(tlsReq(), undefined);
+    assert.equal(again.newConn, undefined, 'the connection is reused');
+    const plainHead = Buffer.byteLength(requestHead(tlsReq()), 'latin1');
+    assert.ok(again.sent > plainHead, `sent ${String(again.sent)} > ${String(plainHead)} plaintext bytes: TLS framing counted`);
+    assert.ok(again.sent < ok.sent && again.received < ok.received, 'no handshake on the reused connection');
+    const refused = await strict.requestAsync(tlsReq(), undefined);
+    assert.equal(refused.status, 0);
+    assert.match(refused.error?.code ?? '', /SELF_SIGNED|CERT/);
+  } finally {
+    insecure.close();
+    strict.close();
+    tlsServer.closeAllConnections();
+    tlsServer.close();
+  }
 });
