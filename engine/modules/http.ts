@@ -12,6 +12,7 @@ import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './a
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from './http/client.ts';
+import { proxyFromEnv, type ProxyChoice } from './http/proxy.ts';
 import {
   VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, requestCookies, responseCookies, storeResponseCookies,
   type RequestCookie, type ResponseCookie,
@@ -121,6 +122,8 @@ function timingsOf(ex: Exchange): Timings {
 interface ParsedUrl {
   readonly href: string; readonly origin: string; readonly path: string; readonly url: URL;
   readonly tls: boolean; readonly hostname: string; readonly port: number; readonly host: string;
+  /** The forward proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY (proxy.ts), or the error a bad proxy variable gives. */
+  readonly proxy: ProxyChoice;
   /** Request heads by method, for requests with the VU's default headers and no body (see doRequest). */
   readonly heads: Map<string, string>;
   /** The tags of the last request to this URL, reused while everything they depend on is the same. */
@@ -132,7 +135,7 @@ interface TagCacheEntry {
   readonly name: string; readonly error: string; readonly errorCode: number; readonly expected: boolean | undefined; readonly tags: Tags;
 }
 
-function parseUrl(text: string, method: string): ParsedUrl {
+function parseUrl(text: string, method: string, proxyFor: ReturnType<typeof proxyFromEnv>): ParsedUrl {
   let u: URL;
   try {
     u = new URL(text);
@@ -142,7 +145,8 @@ function parseUrl(text: string, method: string): ParsedUrl {
   }
   const tls = u.protocol === 'https:';
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), host: u.host, heads: new Map(), lastTags: undefined };
+  const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
+  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port, host: u.host, proxy: proxyFor(tls, hostname, port), heads: new Map(), lastTags: undefined };
 }
 
 /** A plain object body: sent as a form, which adds a Content-Type header. */
@@ -293,7 +297,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   };
 
   const urls = new Memo<ParsedUrl>(256);
-  const parsed = (text: string, method: string): ParsedUrl => urls.get(text) ?? urls.set(text, parseUrl(text, method));
+  // k6 (Go's ProxyFromEnvironment) takes proxies from the process environment, not from -e variables.
+  const proxyFor = proxyFromEnv(process.env);
+  const parsed = (text: string, method: string): ParsedUrl => urls.get(text) ?? urls.set(text, parseUrl(text, method, proxyFor));
   /** The host a batch request counts against for batchPerHost ('' when the URL is invalid: the request reports it). */
   const hostOf = (urlIn: unknown): string => {
     try {
@@ -421,7 +427,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       const hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
       const req: ClientRequest = {
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
-        headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none',
+        headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none', proxy: url.proxy,
       };
       if (hopHeaders === defaultHeaders && currentBody === undefined && hostOverride === undefined) {
         const cached = url.heads.get(currentMethod);

@@ -14,6 +14,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
 import type { Interruptible, IterationInterruption } from '../context.ts';
+import { ProxyConfigError, type ProxyChoice, type ProxyTarget } from './proxy.ts';
 
 export interface ClientRequest {
   readonly method: string;
@@ -31,13 +32,28 @@ export interface ClientRequest {
   readonly timeoutMs: number;
   /** Keep the response body (false: count its bytes only). */
   readonly keepBody: boolean;
+  /** The forward proxy it goes through (proxy.ts); none: a direct connection; an error: a proxy variable it cannot use (the request fails). */
+  readonly proxy?: ProxyChoice;
   /** The request head as `requestHead(this)` writes it, when the caller cached it. */
   head?: string;
 }
 
+/** The proxy a request is sent through (a ProxyConfigError never gets as far as a connection). */
+const proxyOf = (req: ClientRequest): ProxyTarget | undefined => (req.proxy instanceof ProxyConfigError ? undefined : req.proxy);
+
+/** `host:port` of the target (IPv6 in brackets), the authority of a CONNECT or an absolute-form URL. */
+function authority(req: ClientRequest, defaultPort: number): string {
+  const host = req.hostname.includes(':') ? `[${req.hostname}]` : req.hostname;
+  return req.port === defaultPort ? host : `${host}:${String(req.port)}`;
+}
+
 /** The request line and headers (with the blank line) for `req`. */
 export function requestHead(req: ClientRequest): string {
-  let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${req.host}\r\n`;
+  // Through a proxy, plain http asks for the absolute URL (and shows the proxy its credentials); https goes through a CONNECT tunnel.
+  const proxy = req.tls ? undefined : proxyOf(req);
+  const target = proxy === undefined ? req.path : `http://${authority(req, 80)}${req.path}`;
+  let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.host}\r\n`;
+  if (proxy?.authorization !== undefined) head += `Proxy-Authorization: ${proxy.authorization}\r\n`;
   for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
   if (req.body !== undefined) return `${head}Content-Length: ${String(req.body.length)}\r\n\r\n`;
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') return `${head}Content-Length: 0\r\n\r\n`;
@@ -63,6 +79,8 @@ export class Exchange implements Interruptible {
   retried = false;
   keepAlive = true;
   settled = false;
+  /** The socket of a connection still being set up (a proxy tunnel), destroyed if the request fails first. */
+  dialing: Socket | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   constructor(
     readonly pool: ConnectionPool,
@@ -204,7 +222,12 @@ export class ConnectionPool {
 
   /** Puts `ex` on an idle connection, or opens one. */
   start(ex: Exchange): void {
-    const key = `${ex.req.tls ? 'https' : 'http'}://${ex.req.hostname}:${String(ex.req.port)}`;
+    const { req } = ex;
+    if (req.proxy instanceof ProxyConfigError) { this.fail(ex, req.proxy); return; }
+    const proxy = req.proxy;
+    const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
+    // Go's connectMethodKey: plain http through a proxy shares the proxy's connections whatever the target.
+    const key = proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
     const idle = this.#idle.get(key);
     const t = this.now();
     while (idle !== undefined && idle.length > 0) {
@@ -219,27 +242,72 @@ export class ConnectionPool {
 
   open(key: string, ex: Exchange): void {
     const { req } = ex;
+    const proxy = proxyOf(req);
     const t0 = this.now();
-    let tTcp = 0;
-    let socket: Socket;
-    let raw: Socket | undefined;
+    let tcp: Socket;
     try {
-      if (req.tls) {
-        // TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket).
-        raw = netConnect({ host: req.hostname, port: req.port });
-        socket = tlsConnect({ socket: raw, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] });
-      } else {
-        socket = netConnect({ host: req.hostname, port: req.port });
-      }
+      tcp = netConnect(proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port });
     } catch (e) {
-      raw?.destroy();
       this.fail(ex, e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    for (const s of raw === undefined ? [socket] : [socket, raw]) {
-      s.setNoDelay(true);
-      s.unref(); // in-flight requests keep the process alive through their timeout timer
-    }
+    tcp.setNoDelay(true);
+    tcp.unref(); // in-flight requests keep the process alive through their timeout timer
+    if (!req.tls) { this.attach(key, ex, tcp, undefined, t0); return; }
+    if (proxy === undefined) { this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0); return; }
+    // https through a proxy: CONNECT host:port, then TLS inside the tunnel.
+    ex.dialing = tcp;
+    let tTcp = 0;
+    let head = '';
+    const cleanup = (): void => { tcp.off('data', onData); tcp.off('error', onError); tcp.off('close', onClose); };
+    const onError = (err: Error): void => { cleanup(); this.fail(ex, err); };
+    const onClose = (): void => { cleanup(); this.fail(ex, Object.assign(new Error('proxy closed the connection before answering CONNECT'), { code: 'ECONNRESET' })); };
+    const onData = (chunk: Buffer): void => {
+      ex.received += chunk.length;
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > 16_384) onError(Object.assign(new Error('proxy CONNECT response head too large'), { code: 'proxy-connect' }));
+        return;
+      }
+      cleanup();
+      const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r]*))?/.exec(head);
+      if (status?.[1] !== '200') {
+        this.fail(ex, Object.assign(new Error(`proxy CONNECT: ${status === null ? 'malformed response' : `${status[1] ?? ''} ${status[2] ?? ''}`.trim()}`), { code: 'proxy-connect' }));
+        return;
+      }
+      if (ex.settled) return;
+      ex.dialing = undefined;
+      this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0, tTcp, this.now());
+    };
+    tcp.once('connect', () => {
+      tTcp = this.now();
+      const target = authority(req, -1);
+      const auth = proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
+      const connect = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`;
+      ex.sent += Buffer.byteLength(connect, 'latin1');
+      tcp.write(connect, 'latin1');
+    });
+    tcp.on('data', onData);
+    tcp.on('error', onError);
+    tcp.on('close', onClose);
+  }
+
+  /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
+  tlsOver(tcp: Socket, req: ClientRequest): Socket {
+    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] });
+    tls.setNoDelay(true);
+    tls.unref();
+    return tls;
+  }
+
+  /**
+   * A new connection for `ex` on `socket` (`raw`: the TCP socket under TLS). Set-up times: TCP
+   * connect from `t0` (at `tcpDone` if already connected), TLS from the TCP connect or the tunnel (`tunnelDone`).
+   */
+  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, tcpDone = 0, tunnelDone = 0): void {
+    const { req } = ex;
+    let tTcp = tcpDone;
     const conn = new Conn(this, key, socket, raw);
     this.#all.add(conn);
     conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
@@ -247,11 +315,11 @@ export class ConnectionPool {
     const ready = (): void => {
       const end = this.now();
       const tcp = tTcp === 0 ? end : tTcp;
-      ex.newConn = { connecting: tcp - t0, tls: req.tls ? end - tcp : 0 };
+      ex.newConn = { connecting: tcp - t0, tls: req.tls ? end - (tunnelDone === 0 ? tcp : tunnelDone) : 0 };
       if (ex.settled) return;
       this.send(conn, ex);
     };
-    (raw ?? socket).once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
+    if (tcpDone === 0) (raw ?? socket).once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
     if (req.tls) socket.once('secureConnect', ready);
   }
 
@@ -297,6 +365,8 @@ export class ConnectionPool {
 
   fail(ex: Exchange, err: Error): void {
     if (ex.settled) return;
+    ex.dialing?.destroy();
+    ex.dialing = undefined;
     ex.error = err;
     ex.tEnd = this.now();
     const conn = ex.conn;
