@@ -117,7 +117,9 @@ export default async function () {
 `;
 
 async function runWithProxy(credentials: string): Promise<{ lines: Map<string, string>; text: string; code: number }> {
-  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY };
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+  // The machine's own NO_PROXY (or no_proxy, read when NO_PROXY is empty) must not exempt the test's hosts.
+  process.env.NO_PROXY = 'unrelated.invalid';
   process.env.HTTP_PROXY = `http://${credentials}127.0.0.1:${String(ports.proxy)}`;
   // Without credentials HTTPS_PROXY has no scheme: Go reads `host:port` as http://host:port.
   process.env.HTTPS_PROXY = credentials === '' ? `127.0.0.1:${String(ports.proxy)}` : `http://${credentials}127.0.0.1:${String(ports.proxy)}`;
