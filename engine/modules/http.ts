@@ -12,6 +12,7 @@ import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './a
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from './http/client.ts';
+import { digestAuthorization, maskCredentials, parseDigestChallenge } from './http/digest.ts';
 import { proxyFromEnv, type ProxyChoice } from './http/proxy.ts';
 import {
   VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, requestCookies, responseCookies, storeResponseCookies,
@@ -35,6 +36,8 @@ export interface HttpParams {
   cookies?: unknown;
   /** The cookie jar for this request (default: the VU's). */
   jar?: unknown;
+  /** With credentials in the URL: 'basic' (also the default) or 'digest' (k6's NTLM is not supported). Scripts may pass anything. */
+  auth?: unknown;
 }
 
 interface ResponseCallback { readonly __expected: (status: number) => boolean }
@@ -399,7 +402,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       urls.clear(); // cached request heads carry the old User-Agent
     }
     // Shared (frozen) while the request adds nothing to it: the common case allocates no headers.
-    const headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
+    let headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
     let hostOverride: string | undefined;
     let userCookie: string | undefined;
     if (p.headers !== undefined) {
@@ -411,6 +414,17 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         else if (lower !== 'content-length') headers[k] = v; // the client writes the body's real length
       }
     }
+    // Credentials in the URL: Basic unless the headers carry an Authorization (Go's client), or k6's digest exchange.
+    const auth = p.auth === undefined ? undefined : typeof p.auth === 'string' ? p.auth.toLowerCase() : JSON.stringify(p.auth);
+    if (auth !== undefined && auth !== 'basic' && auth !== 'digest') {
+      throw new ModuleUsageError('unsupported-auth', `k6/http: params.auth "${auth}" is not supported by the embedded engine; use "basic" or "digest" (NTLM needs the k6 binary)`);
+    }
+    const firstUrl = parsed(urlText, method).url;
+    const user = firstUrl.username === '' && firstUrl.password === '' ? undefined : { name: decodeURIComponent(firstUrl.username), password: decodeURIComponent(firstUrl.password) };
+    let digestPending = auth === 'digest' && user !== undefined;
+    if (user !== undefined && !digestPending && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
+      headers = { ...headers, Authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}` };
+    }
     const jar = jarForRequest(p.jar, currentJar());
     const payload = encodeBody(body, headers);
     const timeout = parseDuration(p.timeout, 60_000);
@@ -420,11 +434,12 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const intr = ctx.iterationInterruption();
     const baseTags = ctx.currentTags();
 
-    const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number, first: boolean): void => {
+    const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number, first: boolean, authorization?: string): void => {
       const url = parsed(currentUrl, method);
       // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
       const cookie = cookieHeaderFor(jar, url.url, p.cookies, first ? userCookie : undefined);
-      const hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
+      let hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
+      if (authorization !== undefined) hopHeaders = { ...hopHeaders, Authorization: authorization };
       const req: ClientRequest = {
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
         headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none', proxy: url.proxy,
@@ -443,10 +458,22 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
             res.cookies = responseCookies(url.url, setCookie);
           }
           // Samples.
-          const urlTag = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
-          const expected = cb === null ? undefined : cb.__expected(res.status);
+          const shownUrl = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
+          const urlTag = url.url.username === '' && url.url.password === '' ? shownUrl : maskCredentials(shownUrl);
+          // k6's digest: the unauthenticated first request is expected to get its 401.
+          const digestProbe = digestPending;
+          digestPending = false;
+          const expected = cb === null ? undefined : digestProbe ? res.status === 401 : cb.__expected(res.status);
           const frozen = requestTags(url, baseTags, res, currentMethod, urlTag, nameFromUrlObj ?? urlTag, expected, p.tags);
           emitSamples(res.timings, frozen, expected);
+          if (digestProbe && res.status === 401 && user !== undefined) {
+            const challenge = parseDigestChallenge(res.headers['Www-Authenticate']);
+            const answer = challenge === undefined ? undefined : digestAuthorization(challenge, { method: currentMethod, uri: url.path, username: user.name, password: user.password, body: currentBody });
+            if (answer !== undefined) {
+              hop(currentUrl, currentMethod, currentBody, redirectsLeft, first, answer);
+              return;
+            }
+          }
           // Redirects: each hop is its own request in the metrics, like k6.
           const location = res.headers.Location;
           if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
