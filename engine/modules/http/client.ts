@@ -79,8 +79,12 @@ export class Exchange implements Interruptible {
   retried = false;
   keepAlive = true;
   settled = false;
-  /** The socket of a connection still being set up (a proxy tunnel), destroyed if the request fails first. */
+  /** The TCP socket of an https connection still being set up, destroyed if the request fails first. */
   dialing: Socket | undefined;
+  /** The TCP socket of this request's https connection, for the byte count when it failed before the connection was up. */
+  dialingRaw: Socket | undefined;
+  /** TLS bytes of an attempt on a reused connection that died (the request was sent again). */
+  carried = { sent: 0, received: 0 };
   timer: ReturnType<typeof setTimeout> | undefined;
   constructor(
     readonly pool: ConnectionPool,
@@ -177,7 +181,15 @@ class Conn {
     if (ex === undefined) return;
     this.ex = undefined;
     const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
-    if (replay) { ex.retried = true; ex.conn = undefined; this.pool.start(ex); return; }
+    if (replay) {
+      if (this.raw !== undefined) {
+        ex.carried = { sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten, received: ex.carried.received + this.raw.bytesRead - this.rawRead };
+      }
+      ex.retried = true;
+      ex.conn = undefined;
+      this.pool.start(ex);
+      return;
+    }
     this.pool.fail(ex, err ?? Object.assign(new Error('connection closed before the response ended'), { code: 'ECONNRESET' }));
   }
 
@@ -198,6 +210,8 @@ export class ConnectionPool {
   readonly #rejectUnauthorized: boolean;
   readonly #idle = new Map<string, Conn[]>();
   readonly #all = new Set<Conn>();
+  /** TCP sockets of https connections still being set up (connecting, or waiting for a proxy's CONNECT answer). */
+  readonly #dialing = new Set<Socket>();
 
   constructor(opts: PoolOptions) {
     this.now = opts.now;
@@ -254,40 +268,52 @@ export class ConnectionPool {
     tcp.setNoDelay(true);
     tcp.unref(); // in-flight requests keep the process alive through their timeout timer
     if (!req.tls) { this.attach(key, ex, tcp, undefined, t0); return; }
-    if (proxy === undefined) { this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0); return; }
-    // https through a proxy: CONNECT host:port, then TLS inside the tunnel.
+    // TLS is wrapped around the socket only once it is connected: while connecting, Node may swap the
+    // socket's handle (Happy Eyeballs tries each address of a dual-stack host), and TLS bound to the
+    // old handle crashes the process. Until then the pool owns the socket as `dialing`.
     ex.dialing = tcp;
+    ex.dialingRaw = tcp;
+    this.#dialing.add(tcp);
     let tTcp = 0;
     let head = '';
-    const cleanup = (): void => { tcp.off('data', onData); tcp.off('error', onError); tcp.off('close', onClose); };
-    const onError = (err: Error): void => { cleanup(); this.fail(ex, err); };
-    const onClose = (): void => { cleanup(); this.fail(ex, Object.assign(new Error('proxy closed the connection before answering CONNECT'), { code: 'ECONNRESET' })); };
+    const cleanup = (): void => {
+      tcp.off('connect', onConnect); tcp.off('data', onData); tcp.off('error', onError); tcp.off('close', onClose);
+      this.#dialing.delete(tcp);
+      if (ex.dialing === tcp) ex.dialing = undefined;
+    };
+    const onError = (err: Error): void => { cleanup(); tcp.destroy(); this.fail(ex, err); };
+    const onClose = (): void => {
+      cleanup();
+      this.fail(ex, Object.assign(new Error(proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT'), { code: 'ECONNRESET' }));
+    };
+    const secure = (tunnelDone: number): void => {
+      cleanup();
+      if (ex.settled) { tcp.destroy(); return; }
+      this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0, tTcp, tunnelDone);
+    };
+    // https through a proxy: CONNECT host:port first, then TLS inside the tunnel.
     const onData = (chunk: Buffer): void => {
-      ex.received += chunk.length;
       head += chunk.toString('latin1');
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) {
         if (head.length > 16_384) onError(Object.assign(new Error('proxy CONNECT response head too large'), { code: 'proxy-connect' }));
         return;
       }
-      cleanup();
       const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r]*))?/.exec(head);
       if (status?.[1] !== '200') {
-        this.fail(ex, Object.assign(new Error(`proxy CONNECT: ${status === null ? 'malformed response' : `${status[1] ?? ''} ${status[2] ?? ''}`.trim()}`), { code: 'proxy-connect' }));
+        onError(Object.assign(new Error(`proxy CONNECT: ${status === null ? 'malformed response' : `${status[1] ?? ''} ${status[2] ?? ''}`.trim()}`), { code: 'proxy-connect' }));
         return;
       }
-      if (ex.settled) return;
-      ex.dialing = undefined;
-      this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0, tTcp, this.now());
+      secure(this.now());
     };
-    tcp.once('connect', () => {
+    const onConnect = (): void => {
       tTcp = this.now();
+      if (proxy === undefined) { secure(0); return; }
       const target = authority(req, -1);
       const auth = proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
-      const connect = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`;
-      ex.sent += Buffer.byteLength(connect, 'latin1');
-      tcp.write(connect, 'latin1');
-    });
+      tcp.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`, 'latin1');
+    };
+    tcp.once('connect', onConnect);
     tcp.on('data', onData);
     tcp.on('error', onError);
     tcp.on('close', onClose);
@@ -365,8 +391,11 @@ export class ConnectionPool {
 
   fail(ex: Exchange, err: Error): void {
     if (ex.settled) return;
-    ex.dialing?.destroy();
-    ex.dialing = undefined;
+    if (ex.dialing !== undefined) {
+      ex.dialing.destroy();
+      this.#dialing.delete(ex.dialing);
+      ex.dialing = undefined;
+    }
     ex.error = err;
     ex.tEnd = this.now();
     const conn = ex.conn;
@@ -377,13 +406,14 @@ export class ConnectionPool {
   settle(ex: Exchange): void {
     if (ex.settled) return;
     ex.settled = true;
-    const raw = ex.conn?.raw;
-    if (raw !== undefined && ex.conn !== undefined) {
-      // On TLS the wire bytes since the previous exchange: the handshake goes to the connection's first request.
-      ex.sent = raw.bytesWritten - ex.conn.rawWritten;
-      ex.received = raw.bytesRead - ex.conn.rawRead;
-      ex.conn.rawWritten = raw.bytesWritten;
-      ex.conn.rawRead = raw.bytesRead;
+    const conn = ex.conn;
+    const raw = conn?.raw ?? ex.dialingRaw;
+    if (raw !== undefined) {
+      // On TLS the wire bytes since the previous exchange (the handshake and any CONNECT go to the
+      // connection's first request), plus what an attempt on a connection that died wrote and read.
+      ex.sent = ex.carried.sent + raw.bytesWritten - (conn?.rawWritten ?? 0);
+      ex.received = ex.carried.received + raw.bytesRead - (conn?.rawRead ?? 0);
+      if (conn !== undefined) { conn.rawWritten = raw.bytesWritten; conn.rawRead = raw.bytesRead; }
     }
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);
@@ -401,6 +431,8 @@ export class ConnectionPool {
 
   /** Closes every connection (the VU is discarded); in-flight requests fail. */
   close(): void {
+    for (const s of [...this.#dialing]) s.destroy();
+    this.#dialing.clear();
     for (const conn of [...this.#all]) conn.destroy();
     this.#idle.clear();
   }

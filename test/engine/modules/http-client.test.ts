@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import dns from 'node:dns';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -262,6 +263,34 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
   } finally {
     insecure.close();
     strict.close();
+    tlsServer.closeAllConnections();
+    tlsServer.close();
+  }
+});
+
+void test('https to a host whose first address refuses: TLS starts on the address that answered (no crash, Happy Eyeballs)', async () => {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=dual.agentload.test'], { stdio: 'ignore' });
+  const tlsServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('second address'); });
+  const tlsPort = await listen(tlsServer); // on 127.0.0.1 only: 127.0.0.2 refuses
+  const realLookup = dns.lookup;
+  // A dual-stack-like answer: Node tries 127.0.0.2 first, fails, and swaps the socket's handle for 127.0.0.1.
+  const fake = (hostname: string, options: unknown, cb: (...a: unknown[]) => void): void => {
+    if (hostname !== 'dual.agentload.test') { (realLookup as (...a: unknown[]) => void)(hostname, options, cb); return; }
+    const all = [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }];
+    if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true) cb(null, all);
+    else cb(null, '127.0.0.2', 4);
+  };
+  Object.assign(dns, { lookup: fake });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const r = await pool.requestAsync(req(tlsPort, '/', { tls: true, hostname: 'dual.agentload.test', host: `dual.agentload.test:${String(tlsPort)}` }), undefined);
+    assert.equal(r.error, undefined);
+    assert.equal(bodyOf(r), 'second address');
+    assert.equal(r.remoteAddress, '127.0.0.1');
+  } finally {
+    Object.assign(dns, { lookup: realLookup });
+    pool.close();
     tlsServer.closeAllConnections();
     tlsServer.close();
   }
