@@ -144,12 +144,36 @@ function parseUrl(text: string, method: string, proxyFor: ReturnType<typeof prox
     u = new URL(text);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${u.protocol.replace(':', '')}"`);
   } catch (e) {
-    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(text)} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
   }
   const tls = u.protocol === 'https:';
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
   return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port, host: u.host, proxy: proxyFor(tls, hostname, port), heads: new Map(), lastTags: undefined };
+}
+
+/** Go's isDomainOrSubdomain: `sub` is `parent` or one of its subdomains (never for IPv6 literals). */
+function isDomainOrSubdomain(sub: string, parent: string): boolean {
+  if (sub === parent) return true;
+  if (sub.includes(':') || sub.includes('[')) return false;
+  return sub.endsWith(`.${parent}`);
+}
+
+/** Decoded user and password of a URL with credentials (undefined without); a bad %-escape is an invalid URL. */
+function credentialsOf(u: URL, text: string, method: string): { readonly name: string; readonly password: string } | undefined {
+  if (u.username === '' && u.password === '') return undefined;
+  try {
+    return { name: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  } catch {
+    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: bad %-escape in its credentials`);
+  }
+}
+
+/** A copy of `headers` without any Authorization header, whatever its case. */
+function withoutAuthorization(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in headers) if (k.length !== 13 || k.toLowerCase() !== 'authorization') out[k] = headers[k] ?? '';
+  return out;
 }
 
 /** A plain object body: sent as a form, which adds a Content-Type header. */
@@ -222,11 +246,11 @@ export class Response {
   json(selector?: string): unknown {
     if (!this.#parsed) {
       const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
-      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.#req.method} ${this.url}: the body was discarded (responseType none); set responseType: 'text'`);
+      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.#req.method} ${maskCredentials(this.url)}: the body was discarded (responseType none); set responseType: 'text'`);
       try {
         this.#json = JSON.parse(text);
       } catch (e) {
-        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.#req.method} ${this.url} as JSON: ${(e as Error).message}`);
+        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.#req.method} ${maskCredentials(this.url)} as JSON: ${(e as Error).message}`);
       }
       this.#parsed = true;
     }
@@ -402,7 +426,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       urls.clear(); // cached request heads carry the old User-Agent
     }
     // Shared (frozen) while the request adds nothing to it: the common case allocates no headers.
-    let headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
+    const headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
     let hostOverride: string | undefined;
     let userCookie: string | undefined;
     if (p.headers !== undefined) {
@@ -414,17 +438,18 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         else if (lower !== 'content-length') headers[k] = v; // the client writes the body's real length
       }
     }
-    // Credentials in the URL: Basic unless the headers carry an Authorization (Go's client), or k6's digest exchange.
+    // Credentials in the URL (Go's client): Basic on each hop whose URL has them, unless the request has
+    // its own Authorization; with auth: 'digest', k6's exchange instead. An Authorization leaves for good
+    // at a redirect to another domain (Go's shouldCopyHeaderOnRedirect, sticky as since Go 1.23.5).
     const auth = p.auth === undefined ? undefined : typeof p.auth === 'string' ? p.auth.toLowerCase() : JSON.stringify(p.auth);
     if (auth !== undefined && auth !== 'basic' && auth !== 'digest') {
       throw new ModuleUsageError('unsupported-auth', `k6/http: params.auth "${auth}" is not supported by the embedded engine; use "basic" or "digest" (NTLM needs the k6 binary)`);
     }
     const firstUrl = parsed(urlText, method).url;
-    const user = firstUrl.username === '' && firstUrl.password === '' ? undefined : { name: decodeURIComponent(firstUrl.username), password: decodeURIComponent(firstUrl.password) };
+    const user = credentialsOf(firstUrl, urlText, method);
     let digestPending = auth === 'digest' && user !== undefined;
-    if (user !== undefined && !digestPending && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
-      headers = { ...headers, Authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}` };
-    }
+    const ownAuthorization = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+    let crossedDomain = false;
     const jar = jarForRequest(p.jar, currentJar());
     const payload = encodeBody(body, headers);
     const timeout = parseDuration(p.timeout, 60_000);
@@ -439,7 +464,14 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
       const cookie = cookieHeaderFor(jar, url.url, p.cookies, first ? userCookie : undefined);
       let hopHeaders = cookie === undefined ? headers : { ...headers, Cookie: cookie };
-      if (authorization !== undefined) hopHeaders = { ...hopHeaders, Authorization: authorization };
+      if (!first && !crossedDomain && !isDomainOrSubdomain(url.url.hostname, firstUrl.hostname)) crossedDomain = true;
+      const hopUser = first ? user : credentialsOf(url.url, currentUrl, method);
+      const basic = hopUser === undefined || digestPending || (ownAuthorization && !crossedDomain) ? undefined : `Basic ${Buffer.from(`${hopUser.name}:${hopUser.password}`).toString('base64')}`;
+      const hopAuthorization = authorization ?? basic;
+      if (hopAuthorization !== undefined || (ownAuthorization && crossedDomain)) {
+        hopHeaders = withoutAuthorization(hopHeaders);
+        if (hopAuthorization !== undefined) hopHeaders.Authorization = hopAuthorization;
+      }
       const req: ClientRequest = {
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
         headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none', proxy: url.proxy,
@@ -458,7 +490,8 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
             res.cookies = responseCookies(url.url, setCookie);
           }
           // Samples.
-          const shownUrl = url.href === `${url.origin}/` && !currentUrl.endsWith('/') ? currentUrl : url.href;
+          const bareOrigin = url.url.pathname === '/' && url.url.search === '' && url.url.hash === '';
+          const shownUrl = bareOrigin && !currentUrl.endsWith('/') ? currentUrl : url.href;
           const urlTag = url.url.username === '' && url.url.password === '' ? shownUrl : maskCredentials(shownUrl);
           // k6's digest: the unauthenticated first request is expected to get its 401.
           const digestProbe = digestPending;
@@ -663,7 +696,8 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       let url = '';
       let name = '';
       strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
-      return { url, name };
+      // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
+      return { url, name: maskCredentials(name) };
     },
     /** Closes this VU's connections (called by the runtime when the VU is discarded). */
     [Symbol.for('agentload.close')]: () => { pool.close(); },

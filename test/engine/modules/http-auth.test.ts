@@ -57,21 +57,30 @@ const httpAuth = createRequire(import.meta.url)('http-auth') as HttpAuth;
 const PASSWORD = 'pa:ss@w0rd';
 let basic: Server;
 let digest: Server;
-const ports = { basic: 0, digest: 0 };
+let echo: Server;
+const ports = { basic: 0, digest: 0, echo: 0 };
+/** The Authorization header of every request the digest server got, in order. */
+const digestSaw: (string | undefined)[] = [];
 const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, '127.0.0.1', () => { r((s.address() as AddressInfo).port); }); });
 
 before(async () => {
   basic = createServer((rq: IncomingMessage, rs: ServerResponse) => {
+    // Redirects: relative (same host, the URL keeps its credentials) and to another domain (localhost).
+    if (rq.url === '/hop-same') { rs.writeHead(302, { Location: '/basic' }).end(); return; }
+    if (rq.url === '/hop-away') { rs.writeHead(302, { Location: `http://localhost:${String(ports.echo)}/echo` }).end(); return; }
     const ok = rq.headers.authorization === `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`;
     rs.writeHead(ok ? 200 : 401).end(ok ? 'basic ok' : `got ${rq.headers.authorization ?? 'none'}`);
   });
   const realm = 'agentload';
   const check = httpAuth.digest({ realm }, (user, cb) => { cb(createHash('md5').update(`${user}:${realm}:${PASSWORD}`).digest('hex')); });
-  digest = createServer(check.check((rq, rs) => { rs.end(`welcome ${(rq as IncomingMessage & { user?: string }).user ?? ''}`); }));
+  const guarded = check.check((rq, rs) => { rs.end(`welcome ${(rq as IncomingMessage & { user?: string }).user ?? ''}`); });
+  digest = createServer((rq, rs) => { digestSaw.push(rq.headers.authorization); guarded(rq, rs); });
+  echo = createServer((rq, rs) => { rs.end(`auth ${rq.headers.authorization ?? 'none'}`); });
   ports.basic = await listen(basic);
   ports.digest = await listen(digest);
+  ports.echo = await new Promise((r) => { echo.listen(0, 'localhost', () => { r((echo.address() as AddressInfo).port); }); });
 });
-after(() => { for (const s of [basic, digest]) { s.closeAllConnections(); s.close(); } });
+after(() => { for (const s of [basic, digest, echo]) { s.closeAllConnections(); s.close(); } });
 
 const SCRIPT = `import http from 'k6/http';
 export const options = { iterations: 1 };
@@ -81,6 +90,11 @@ export default async function () {
   show('basic', await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.BASIC + '/basic'));
   show('digest', await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.DIGEST + '/digest?q=1', { auth: 'digest' }));
   show('wrong', await http.get('http://alice:nope@127.0.0.1:' + __ENV.DIGEST + '/digest', { auth: 'digest' }));
+  show('same', await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.BASIC + '/hop-same'));
+  show('away', await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.BASIC + '/hop-away'));
+  show('ownaway', await http.get('http://127.0.0.1:' + __ENV.BASIC + '/hop-away', { headers: { authorization: 'Bearer own-token' } }));
+  show('template', await http.get(http.url\`http://alice:\${pw}@127.0.0.1:\${__ENV.BASIC}/basic\`));
+  try { (await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.BASIC + '/basic')).json(); } catch (e) { console.log('json ' + e.message); }
   try { await http.get('http://alice:' + pw + '@127.0.0.1:' + __ENV.BASIC + '/ntlm', { auth: 'ntlm' }); } catch (e) { console.log('ntlm ' + e.message); }
 }
 `;
@@ -93,18 +107,34 @@ void test('in a run: Basic from the URL, k6\'s digest exchange against a real di
   assert.equal(said.get('basic'), '200 [basic ok]');
   assert.equal(said.get('digest'), '200 [welcome alice]');
   assert.equal(said.get('wrong')?.startsWith('401 '), true);
+  assert.deepEqual(digestSaw.map((a) => (a === undefined ? 'none' : a.split(' ')[0])), ['none', 'Digest', 'none', 'Digest'], 'each digest probe goes out without credentials');
+  assert.equal(said.get('same'), '200 [basic ok]', 'a relative redirect keeps the credentials of the URL');
+  assert.equal(said.get('away'), '200 [auth none]', 'URL credentials are not sent to another domain');
+  assert.equal(said.get('ownaway'), '200 [auth none]', 'nor is an Authorization header of the script');
+  assert.equal(said.get('template'), '200 [basic ok]');
+  assert.match(said.get('json') ?? '', /cannot parse the response of GET http:\/\/\*\*\*\*:\*\*\*\*@127\.0\.0\.1:\d+\/basic as JSON/);
   assert.match(run.stderr, /msg="ntlm k6\/http: params\.auth \\"ntlm\\" is not supported by the embedded engine; use \\"basic\\" or \\"digest\\"/);
   const json = readFileSync(out, 'utf8');
   const reqs = json.split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"'))
     .map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags);
+  const basicUrl = `http://****:****@127.0.0.1:${String(ports.basic)}`;
   assert.deepEqual(reqs.map((t) => [t.url, t.status, t.expected_response]), [
-    [`http://****:****@127.0.0.1:${String(ports.basic)}/basic`, '200', 'true'],
+    [`${basicUrl}/basic`, '200', 'true'],
     [`http://****:****@127.0.0.1:${String(ports.digest)}/digest?q=1`, '401', 'true'], // the probe: its 401 is expected
     [`http://****:****@127.0.0.1:${String(ports.digest)}/digest?q=1`, '200', 'true'],
     [`http://****:****@127.0.0.1:${String(ports.digest)}/digest`, '401', 'true'],
     [`http://****:****@127.0.0.1:${String(ports.digest)}/digest`, '401', 'false'], // the answer was refused
+    [`${basicUrl}/hop-same`, '302', 'true'],
+    [`${basicUrl}/basic`, '200', 'true'],
+    [`${basicUrl}/hop-away`, '302', 'true'],
+    [`http://localhost:${String(ports.echo)}/echo`, '200', 'true'],
+    [`http://127.0.0.1:${String(ports.basic)}/hop-away`, '302', 'true'],
+    [`http://localhost:${String(ports.echo)}/echo`, '200', 'true'],
+    [`${basicUrl}/basic`, '200', 'true'], // http.url
+    [`${basicUrl}/basic`, '200', 'true'],
   ]);
-  assert.ok(reqs.every((t) => t.name === t.url), 'name is the masked URL too');
+  assert.equal(reqs[11]?.name, 'http://****:****@127.0.0.1:${}/basic', 'an http.url name keeps its placeholders, credentials masked');
+  assert.ok(reqs.every((t, i) => i === 11 || t.name === t.url), 'name is the masked URL too');
   const pwInUrl = encodeURIComponent(PASSWORD);
   for (const text of [json, run.stdout, run.stderr]) {
     assert.ok(!text.includes(PASSWORD) && !text.includes(pwInUrl), 'the password appears nowhere');
