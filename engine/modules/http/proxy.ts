@@ -43,19 +43,23 @@ function firstSet(env: Readonly<Record<string, string | undefined>>, ...names: s
   return '';
 }
 
-/** Go's parseProxy: a value without a scheme (`proxy:3128`) is taken as http://. */
+/**
+ * Go's parseProxy: a value without a scheme (`proxy:3128`) is taken as http://. A value that does not
+ * parse is ignored (Go's config.init keeps no proxy then: requests go direct).
+ */
 function parseProxy(raw: string, variable: string): ProxyChoice {
   let u: URL;
+  let authorization: string | undefined;
   try {
     u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+    if (u.hostname === '') return undefined;
+    authorization = u.username === '' && u.password === '' ? undefined : `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   } catch {
-    return new ProxyConfigError(`${variable} is not a valid proxy URL`);
+    return undefined;
   }
   if (u.protocol !== 'http:') return new ProxyConfigError(`${variable}: the embedded engine supports http:// proxies only, got ${u.protocol}//`);
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? 80 : Number(u.port);
-  const user = decodeURIComponent(u.username);
-  const authorization = u.username === '' && u.password === '' ? undefined : `Basic ${Buffer.from(`${user}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   return { hostname, port, authorization, key: `http://${u.host}` };
 }
 
@@ -68,8 +72,10 @@ function parseNoProxy(raw: string): Matchers {
     if (p === '') continue;
     if (p === '*') return { all: true, ips, ipPorts: [], domains: [] };
     const cidr = /^(.+)\/(\d{1,3})$/.exec(p);
-    if (cidr?.[1] !== undefined && isIP(cidr[1]) !== 0) {
-      ips.addSubnet(cidr[1], Number(cidr[2]), isIP(cidr[1]) === 6 ? 'ipv6' : 'ipv4');
+    const cidrFamily = cidr?.[1] === undefined ? 0 : isIP(cidr[1]);
+    // A prefix longer than the address is not a CIDR for Go either (the entry then counts as a name).
+    if (cidr?.[1] !== undefined && cidrFamily !== 0 && Number(cidr[2]) <= (cidrFamily === 6 ? 128 : 32)) {
+      ips.addSubnet(cidr[1], Number(cidr[2]), cidrFamily === 6 ? 'ipv6' : 'ipv4');
       continue;
     }
     // host:port, [v6]:port, or a bare host (a bare IPv6 address has colons but no port).
@@ -91,7 +97,8 @@ function parseNoProxy(raw: string): Matchers {
   return { all: false, ips, ipPorts, domains };
 }
 
-const isLoopback = (ip: string): boolean => (isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1');
+/** Go's IP.IsLoopback: 127/8, ::1, and 127/8 mapped into IPv6 (::ffff:127.x.x.x). */
+const isLoopback = (ip: string): boolean => (isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^::ffff:127\./i.test(ip) || /^::ffff:7f[0-9a-f]{2}:/i.test(ip));
 
 /**
  * The proxy choice for URLs from this environment (read once, as Go's ProxyFromEnvironment does):
@@ -105,9 +112,13 @@ export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>):
   const httpProxy = httpRaw === '' ? undefined : parseProxy(httpRaw, 'HTTP_PROXY');
   const httpsProxy = httpsRaw === '' ? undefined : parseProxy(httpsRaw, 'HTTPS_PROXY');
   const no = parseNoProxy(firstSet(env, 'NO_PROXY', 'no_proxy'));
+  // Go's CGI rule: under a web server (REQUEST_METHOD set) HTTP_PROXY may come from a client's Proxy header.
+  const cgi = (env.REQUEST_METHOD ?? '') !== '';
   return (tls, hostname, port) => {
     const proxy = tls ? httpsProxy : httpProxy;
-    if (proxy === undefined || no.all) return undefined;
+    if (proxy === undefined) return undefined;
+    if (!tls && cgi) return new ProxyConfigError('refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy');
+    if (no.all) return undefined;
     const host = hostname.toLowerCase();
     if (host === 'localhost') return undefined;
     const portText = String(port);

@@ -55,6 +55,14 @@ void test('proxyFromEnv: scheme picks the variable; NO_PROXY, localhost and loop
   assert.ok(secret !== undefined && !(secret instanceof ProxyConfigError));
   assert.equal(secret.authorization, `Basic ${Buffer.from('me:s3cr@t').toString('base64')}`);
   assert.doesNotMatch(secret.key, /s3cr/, 'credentials stay out of the pool key');
+  // Go's edges: a value that does not parse is ignored (direct), a prefix too long is no CIDR, mapped loopback, CGI.
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://[bad' })(false, 'a.dev', 80)), 'direct');
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://me:%zz@p.dev:1' })(false, 'a.dev', 80)), 'direct', 'a bad %-escape in credentials');
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', NO_PROXY: '10.0.0.0/33' })(false, '10.0.0.1', 80)), 'http://p:1', 'no CIDR, no crash');
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1' })(false, '::ffff:127.0.0.1', 80)), 'direct');
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1' })(false, '::ffff:7f00:1', 80)), 'direct', 'as WHATWG URL writes it');
+  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(false, '127.0.0.1', 80)), 'error: refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy');
+  assert.equal(key(proxyFromEnv({ HTTPS_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(true, 'a.dev', 443)), 'http://p:1', 'the CGI rule is for HTTP_PROXY only');
   const socks = proxyFromEnv({ HTTPS_PROXY: 'socks5://me:pw@p.dev:1080' })(true, 'a.dev', 443);
   assert.ok(socks instanceof ProxyConfigError);
   assert.match(socks.message, /HTTPS_PROXY: the embedded engine supports http:\/\/ proxies only, got socks5:/);
@@ -67,6 +75,7 @@ let tlsOrigin: Server;
 /** A forward proxy that asks for `proxyuser:proxy-s3cret` and maps `*.agentload.test` to the origins. */
 let proxy: Server;
 const seen: { line: string; auth: string | undefined }[] = [];
+let proxyConnections = 0;
 const AUTH = `Basic ${Buffer.from('proxyuser:proxy-s3cret').toString('base64')}`;
 
 const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, '127.0.0.1', () => { r((s.address() as AddressInfo).port); }); });
@@ -99,6 +108,7 @@ before(async () => {
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
   });
+  proxy.on('connection', () => { proxyConnections++; });
   ports = { origin: await listen(origin), tls: await listen(tlsOrigin), proxy: await listen(proxy) };
 });
 
@@ -111,6 +121,7 @@ export const options = { iterations: 1, insecureSkipTLSVerify: true };
 export default async function () {
   const show = (name, r) => console.log(name + ' ' + r.status + ' [' + r.body + '] ' + r.error + ' ' + r.error_code);
   show('plain', await http.get('http://plain.agentload.test:' + __ENV.ORIGIN + '/a?b=1'));
+  show('plain2', await http.get('http://other.agentload.test:' + __ENV.ORIGIN + '/z'));
   show('tls', await http.get('https://secure.agentload.test:' + __ENV.TLS + '/b'));
   show('direct', await http.get('http://127.0.0.1:' + __ENV.ORIGIN + '/c'));
 }
@@ -134,15 +145,19 @@ async function runWithProxy(credentials: string): Promise<{ lines: Map<string, s
 
 void test('through a real proxy: http:// as an absolute-form request, https:// through CONNECT, loopback direct; credentials sent, never shown', async () => {
   seen.length = 0;
+  proxyConnections = 0;
   const r = await runWithProxy('proxyuser:proxy-s3cret@');
   assert.equal(r.code, 0, r.text);
   assert.equal(r.lines.get('plain'), `200 [plain plain.agentload.test:${String(ports.origin)} /a?b=1]  0`);
+  assert.equal(r.lines.get('plain2'), `200 [plain other.agentload.test:${String(ports.origin)} /z]  0`);
   assert.equal(r.lines.get('tls'), `200 [tls secure.agentload.test:${String(ports.tls)} /b]  0`);
   assert.equal(r.lines.get('direct'), `200 [plain 127.0.0.1:${String(ports.origin)} /c]  0`);
   assert.deepEqual(seen.map((x) => x.line), [
     `GET http://plain.agentload.test:${String(ports.origin)}/a?b=1`,
+    `GET http://other.agentload.test:${String(ports.origin)}/z`,
     `CONNECT secure.agentload.test:${String(ports.tls)}`,
-  ], 'the proxy saw the two non-loopback requests, and not the loopback one');
+  ], 'the proxy saw the non-loopback requests, and not the loopback one');
+  assert.equal(proxyConnections, 2, 'plain http to two targets shared one proxy connection (Go\'s connectMethodKey), the tunnel had its own');
   assert.ok(seen.every((x) => x.auth === AUTH), 'Basic credentials from the proxy URL');
   assert.doesNotMatch(r.text, /proxy-s3cret/);
 });
