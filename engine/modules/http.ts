@@ -306,7 +306,21 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   const now = (): number => clock.now();
   // Per-VU connections, like k6's per-VU transport.
   let defaultHeaders: Readonly<Record<string, string>> = Object.freeze({ 'User-Agent': DEFAULT_USER_AGENT });
-  const pool = new ConnectionPool({ now, rejectUnauthorized: ctx.options().insecureSkipTLSVerify !== true });
+  // Options are read when needed: VU 0 (setup/teardown) loads this module before the options are known.
+  const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true });
+  // noVUConnectionReuse: connections are not kept from one iteration (or setup/teardown) to the next.
+  let connStage = '';
+  let connIter = -1;
+  const connectionsFor = (): ConnectionPool => {
+    const stage = ctx.stage();
+    const iter = ctx.iterationInVu();
+    if (stage !== connStage || iter !== connIter) {
+      if (ctx.options().noVUConnectionReuse === true) pool.closeIdle();
+      connStage = stage;
+      connIter = iter;
+    }
+    return pool;
+  };
 
   // The VU's cookie jar: k6 starts each iteration (and setup/teardown) with an empty one unless noCookiesReset.
   let vuJar: VuCookieJar | undefined;
@@ -475,13 +489,14 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       const req: ClientRequest = {
         method: currentMethod, tls: url.tls, hostname: url.hostname, port: url.port, host: hostOverride ?? url.host, path: url.path,
         headers: hopHeaders, body: currentBody, timeoutMs: timeout, keepBody: responseType !== 'none', proxy: url.proxy,
+        close: opts.noConnectionReuse === true,
       };
       if (hopHeaders === defaultHeaders && currentBody === undefined && hostOverride === undefined) {
         const cached = url.heads.get(currentMethod);
         if (cached !== undefined) req.head = cached;
         else if (url.heads.size < 16) url.heads.set(currentMethod, req.head = requestHead(req));
       }
-      pool.request(req, intr, (ex) => {
+      connectionsFor().request(req, intr, (ex) => {
         try {
           const res = responseOf(ex, currentMethod, url.href, hopHeaders, currentBody, responseType);
           const setCookie = setCookieLines(ex);

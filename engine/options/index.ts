@@ -33,6 +33,9 @@ export interface OptionOverrides {
   readonly summaryTrendStats?: readonly string[];
   readonly summaryTimeUnit?: string;
   readonly discardResponseBodies?: boolean;
+  readonly insecureSkipTLSVerify?: boolean;
+  readonly noConnectionReuse?: boolean;
+  readonly noVUConnectionReuse?: boolean;
   readonly quiet?: boolean;
   readonly summaryExport?: string;
   readonly out?: readonly string[];
@@ -357,6 +360,10 @@ export function resolveOptions(
   const noSummary = overrides.noSummary ?? boolEnv(vars, 'K6_NO_SUMMARY') ?? false;
   const discardResponseBodies =
     overrides.discardResponseBodies ?? boolEnv(vars, 'K6_DISCARD_RESPONSE_BODIES') ?? (script.discardResponseBodies === true);
+  // Connection options k6/http reads from exec's options (flag > K6_* > script).
+  const insecureSkipTLSVerify = overrides.insecureSkipTLSVerify ?? boolEnv(vars, 'K6_INSECURE_SKIP_TLS_VERIFY') ?? (script.insecureSkipTLSVerify === true);
+  const noConnectionReuse = overrides.noConnectionReuse ?? boolEnv(vars, 'K6_NO_CONNECTION_REUSE') ?? (script.noConnectionReuse === true);
+  const noVUConnectionReuse = overrides.noVUConnectionReuse ?? boolEnv(vars, 'K6_NO_VU_CONNECTION_REUSE') ?? (script.noVUConnectionReuse === true);
 
   const k6: Options = {
     ...(script as Options),
@@ -364,6 +371,9 @@ export function resolveOptions(
     tags: { ...tags },
     summaryTrendStats: [...summaryTrendStats],
     discardResponseBodies,
+    insecureSkipTLSVerify,
+    noConnectionReuse,
+    noVUConnectionReuse,
   };
   delete k6.vus;
   delete k6.duration;

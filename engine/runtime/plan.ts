@@ -86,6 +86,9 @@ function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverr
   if (flags.booleans.has('no-thresholds')) o.noThresholds = true;
   if (flags.booleans.has('no-summary')) o.noSummary = true;
   if (flags.booleans.has('discard-response-bodies')) o.discardResponseBodies = true;
+  if (flags.booleans.has('insecure-skip-tls-verify')) o.insecureSkipTLSVerify = true;
+  if (flags.booleans.has('no-connection-reuse')) o.noConnectionReuse = true;
+  if (flags.booleans.has('no-vu-connection-reuse')) o.noVUConnectionReuse = true;
   if (flags.booleans.has('quiet')) o.quiet = true;
   const ts = v['summary-trend-stats'];
   if (ts !== undefined) o.summaryTrendStats = ts.split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -32,6 +32,8 @@ export interface ClientRequest {
   readonly timeoutMs: number;
   /** Keep the response body (false: count its bytes only). */
   readonly keepBody: boolean;
+  /** Close the connection after this request (k6's noConnectionReuse: Go sends `Connection: close`). */
+  readonly close?: boolean;
   /** The forward proxy it goes through (proxy.ts); none: a direct connection; an error: a proxy variable it cannot use (the request fails). */
   readonly proxy?: ProxyChoice;
   /** The request head as `requestHead(this)` writes it, when the caller cached it. */
@@ -54,6 +56,7 @@ export function requestHead(req: ClientRequest): string {
   const target = proxy === undefined ? req.path : `http://${authority(req, 80)}${req.path}`;
   let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.host}\r\n`;
   if (proxy?.authorization !== undefined) head += `Proxy-Authorization: ${proxy.authorization}\r\n`;
+  if (req.close === true && !hasHeader(req.headers, 'connection')) head += 'Connection: close\r\n';
   for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
   if (req.body !== undefined) return `${head}Content-Length: ${String(req.body.length)}\r\n\r\n`;
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') return `${head}Content-Length: 0\r\n\r\n`;
@@ -201,13 +204,14 @@ class Conn {
 
 export interface PoolOptions {
   readonly now: () => number;
-  readonly rejectUnauthorized: boolean;
+  /** Verify TLS certificates; a function is asked at each new connection (options may be known only later). */
+  readonly rejectUnauthorized: boolean | (() => boolean);
 }
 
 /** Keep-alive connections of one VU, keyed by scheme, host and port. */
 export class ConnectionPool {
   readonly now: () => number;
-  readonly #rejectUnauthorized: boolean;
+  readonly #rejectUnauthorized: boolean | (() => boolean);
   readonly #idle = new Map<string, Conn[]>();
   readonly #all = new Set<Conn>();
   /** TCP sockets of https connections still being set up (connecting, or waiting for a proxy's CONNECT answer). */
@@ -321,7 +325,8 @@ export class ConnectionPool {
 
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
   tlsOver(tcp: Socket, req: ClientRequest): Socket {
-    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: this.#rejectUnauthorized, ALPNProtocols: ['http/1.1'] });
+    const reject = this.#rejectUnauthorized;
+    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: ['http/1.1'] });
     tls.setNoDelay(true);
     tls.unref();
     return tls;
@@ -376,7 +381,7 @@ export class ConnectionPool {
   complete(conn: Conn, ex: Exchange): void {
     ex.tEnd = this.now();
     conn.ex = undefined;
-    const reusable = ex.keepAlive && !conn.closed && ex.status !== 101 && !closeRequested(ex.req.headers);
+    const reusable = ex.keepAlive && !conn.closed && ex.status !== 101 && ex.req.close !== true && !closeRequested(ex.req.headers);
     if (reusable) {
       conn.reused = true;
       conn.idleSince = ex.tEnd;
@@ -430,12 +435,23 @@ export class ConnectionPool {
   }
 
   /** Closes every connection (the VU is discarded); in-flight requests fail. */
+  /** Closes the connections no request is using (k6's noVUConnectionReuse, at each new iteration). */
+  closeIdle(): void {
+    for (const list of this.#idle.values()) for (const conn of list) conn.destroy();
+    this.#idle.clear();
+  }
+
   close(): void {
     for (const s of [...this.#dialing]) s.destroy();
     this.#dialing.clear();
     for (const conn of [...this.#all]) conn.destroy();
     this.#idle.clear();
   }
+}
+
+function hasHeader(headers: Readonly<Record<string, string>>, lower: string): boolean {
+  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return true;
+  return false;
 }
 
 function closeRequested(headers: Readonly<Record<string, string>>): boolean {
