@@ -14,6 +14,10 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
 import type { Interruptible, IterationInterruption } from '../context.ts';
+import { STATUS_CODES } from 'node:http';
+import type { ClientHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { H2Session } from './h2.ts';
 import { ProxyConfigError, type ProxyChoice, type ProxyTarget } from './proxy.ts';
 
 export interface ClientRequest {
@@ -79,6 +83,9 @@ export class Exchange implements Interruptible {
   newConn: ConnTimes | undefined;
   remoteAddress = ''; remotePort = 0;
   conn: Conn | undefined;
+  /** The HTTP/2 session and stream it runs on (https when the server chose h2). */
+  h2: H2Session | undefined;
+  stream: ClientHttp2Stream | undefined;
   retried = false;
   keepAlive = true;
   settled = false;
@@ -216,6 +223,8 @@ export class ConnectionPool {
   readonly #all = new Set<Conn>();
   /** TCP sockets of https connections still being set up (connecting, or waiting for a proxy's CONNECT answer). */
   readonly #dialing = new Set<Socket>();
+  /** HTTP/2 sessions by pool key: one per origin, shared by concurrent requests. */
+  readonly #h2 = new Map<string, H2Session>();
 
   constructor(opts: PoolOptions) {
     this.now = opts.now;
@@ -246,8 +255,10 @@ export class ConnectionPool {
     const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
     // Go's connectMethodKey: plain http through a proxy shares the proxy's connections whatever the target.
     const key = proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
-    const idle = this.#idle.get(key);
     const t = this.now();
+    const h2 = this.#h2.get(key);
+    if (h2?.usable(t, IDLE_TIMEOUT_MS) === true) { h2.send(ex); return; }
+    const idle = this.#idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const conn = idle.pop();
       if (conn === undefined || conn.closed) continue;
@@ -293,7 +304,22 @@ export class ConnectionPool {
     const secure = (tunnelDone: number): void => {
       cleanup();
       if (ex.settled) { tcp.destroy(); return; }
-      this.attach(key, ex, this.tlsOver(tcp, req), tcp, t0, tTcp, tunnelDone);
+      const tls = this.tlsOver(tcp, req);
+      ex.dialing = tls;
+      this.#dialing.add(tls);
+      const done = (): void => { tls.off('secureConnect', onSecure); tls.off('error', onTlsError); this.#dialing.delete(tls); if (ex.dialing === tls) ex.dialing = undefined; };
+      const onTlsError = (err: Error): void => { done(); tls.destroy(); this.fail(ex, err); };
+      const onSecure = (): void => {
+        done();
+        const end = this.now();
+        const times = { connecting: tTcp - t0, tls: end - (tunnelDone === 0 ? tTcp : tunnelDone) };
+        if (ex.settled) { tls.destroy(); return; }
+        // The server chose by ALPN: HTTP/2 (k6's transport offers h2 first), else HTTP/1.1.
+        if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
+        else this.attach(key, ex, tls, tcp, t0, times);
+      };
+      tls.once('secureConnect', onSecure);
+      tls.on('error', onTlsError);
     };
     // https through a proxy: CONNECT host:port first, then TLS inside the tunnel.
     const onData = (chunk: Buffer): void => {
@@ -324,34 +350,46 @@ export class ConnectionPool {
   }
 
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
-  tlsOver(tcp: Socket, req: ClientRequest): Socket {
+  tlsOver(tcp: Socket, req: ClientRequest): TLSSocket {
     const reject = this.#rejectUnauthorized;
-    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: ['http/1.1'] });
+    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: ['h2', 'http/1.1'] });
     tls.setNoDelay(true);
     tls.unref();
     return tls;
   }
 
   /**
-   * A new connection for `ex` on `socket` (`raw`: the TCP socket under TLS). Set-up times: TCP
-   * connect from `t0` (at `tcpDone` if already connected), TLS from the TCP connect or the tunnel (`tunnelDone`).
+   * A new HTTP/1.1 connection for `ex` on `socket` (`raw`: the TCP socket under TLS): plain http waits
+   * for the TCP connect (timed from `t0`); https comes connected, with its set-up `times`.
    */
-  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, tcpDone = 0, tunnelDone = 0): void {
-    const { req } = ex;
-    let tTcp = tcpDone;
+  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, times?: ConnTimes): void {
     const conn = new Conn(this, key, socket, raw);
     this.#all.add(conn);
     conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
     ex.conn = conn;
-    const ready = (): void => {
-      const end = this.now();
-      const tcp = tTcp === 0 ? end : tTcp;
-      ex.newConn = { connecting: tcp - t0, tls: req.tls ? end - (tunnelDone === 0 ? tcp : tunnelDone) : 0 };
-      if (ex.settled) return;
+    if (times !== undefined) {
+      ex.newConn = times;
       this.send(conn, ex);
-    };
-    if (tcpDone === 0) (raw ?? socket).once('connect', () => { tTcp = this.now(); if (!req.tls) ready(); });
-    if (req.tls) socket.once('secureConnect', ready);
+      return;
+    }
+    socket.once('connect', () => {
+      ex.newConn = { connecting: this.now() - t0, tls: 0 };
+      if (!ex.settled) this.send(conn, ex);
+    });
+  }
+
+  /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */
+  attachH2(key: string, ex: Exchange, tls: TLSSocket, raw: Socket, times: ConnTimes): void {
+    const session = new H2Session(this, key, tls, raw, `https://${authority(ex.req, 443)}`);
+    ex.newConn = times;
+    const existing = this.#h2.get(key);
+    if (existing === undefined || existing.closed) this.#h2.set(key, session);
+    else session.retire();
+    session.send(ex);
+  }
+
+  forgetH2(s: H2Session): void {
+    if (this.#h2.get(s.key) === s) this.#h2.delete(s.key);
   }
 
   send(conn: Conn, ex: Exchange): void {
@@ -405,21 +443,24 @@ export class ConnectionPool {
     ex.tEnd = this.now();
     const conn = ex.conn;
     if (conn?.ex === ex) { conn.ex = undefined; conn.destroy(); }
+    ex.h2?.cancel(ex);
     this.settle(ex);
   }
 
   settle(ex: Exchange): void {
     if (ex.settled) return;
     ex.settled = true;
-    const conn = ex.conn;
-    const raw = conn?.raw ?? ex.dialingRaw;
+    const link = ex.conn ?? ex.h2;
+    const raw = link?.raw ?? ex.dialingRaw;
     if (raw !== undefined) {
-      // On TLS the wire bytes since the previous exchange (the handshake and any CONNECT go to the
-      // connection's first request), plus what an attempt on a connection that died wrote and read.
-      ex.sent = ex.carried.sent + raw.bytesWritten - (conn?.rawWritten ?? 0);
-      ex.received = ex.carried.received + raw.bytesRead - (conn?.rawRead ?? 0);
-      if (conn !== undefined) { conn.rawWritten = raw.bytesWritten; conn.rawRead = raw.bytesRead; }
+      // On TLS the wire bytes since the previous exchange on the connection (the handshake and any
+      // CONNECT go to its first request; HTTP/2 streams running at once share them out by end time),
+      // plus what an attempt on a connection that died wrote and read.
+      ex.sent = ex.carried.sent + raw.bytesWritten - (link?.rawWritten ?? 0);
+      ex.received = ex.carried.received + raw.bytesRead - (link?.rawRead ?? 0);
+      if (link !== undefined) { link.rawWritten = raw.bytesWritten; link.rawRead = raw.bytesRead; }
     }
+    if (ex.versionMajor === 2 && ex.status !== 0) ex.statusText = STATUS_CODES[ex.status] ?? '';
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);
     ex.resolve(ex);
@@ -439,11 +480,14 @@ export class ConnectionPool {
   closeIdle(): void {
     for (const list of this.#idle.values()) for (const conn of list) conn.destroy();
     this.#idle.clear();
+    for (const s of [...this.#h2.values()]) if (s.streams.size === 0) s.close();
   }
 
   close(): void {
     for (const s of [...this.#dialing]) s.destroy();
     this.#dialing.clear();
+    for (const s of [...this.#h2.values()]) s.close();
+    this.#h2.clear();
     for (const conn of [...this.#all]) conn.destroy();
     this.#idle.clear();
   }

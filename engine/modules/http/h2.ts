@@ -1,0 +1,137 @@
+/**
+ * HTTP/2 for https, as k6 speaks it (Go's transport with http2.ConfigureTransport): offered by ALPN,
+ * used when the server picks `h2`, one session per VU and origin, its streams multiplexed (an
+ * `http.batch` to one host shares the connection). Built on `node:http2` over the TLS socket the
+ * pool opened, so timings and wire byte counts come from the same place as for HTTP/1.1.
+ */
+import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { ClientRequest, Exchange } from './client.ts';
+
+/** What an HTTP/2 session needs of the pool. */
+export interface H2Host {
+  now(): number;
+  fail(ex: Exchange, err: Error): void;
+  settle(ex: Exchange): void;
+  forgetH2(s: H2Session): void;
+}
+
+/** Connection-specific headers HTTP/2 forbids (RFC 9113 8.2.2); Go's transport leaves them out too. */
+const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
+
+export class H2Session {
+  readonly streams = new Set<Exchange>();
+  closed = false;
+  idleSince = 0;
+  /** The TCP socket's counters when the last exchange settled (as Conn's, for data_sent/data_received). */
+  rawRead = 0;
+  rawWritten = 0;
+  readonly session: ClientHttp2Session;
+
+  constructor(readonly host: H2Host, readonly key: string, readonly socket: Socket, readonly raw: Socket, origin: string) {
+    this.session = h2connect(origin, { createConnection: () => socket });
+    this.session.unref();
+    this.session.on('error', () => { /* reaches the streams, which fail their exchanges */ });
+    this.session.on('goaway', () => { this.retire(); });
+    this.session.on('close', () => {
+      this.retire();
+      for (const ex of [...this.streams]) host.fail(ex, Object.assign(new Error('HTTP/2 connection closed before the response ended'), { code: 'ECONNRESET' }));
+    });
+  }
+
+  /** No new streams: gone from the pool (running streams may still finish). */
+  retire(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.forgetH2(this);
+  }
+
+  usable(now: number, idleTimeoutMs: number): boolean {
+    if (this.closed || this.session.destroyed || this.session.closed) return false;
+    if (this.streams.size === 0 && now - this.idleSince > idleTimeoutMs) { this.close(); return false; }
+    return true;
+  }
+
+  close(): void {
+    this.retire();
+    if (!this.session.destroyed) this.session.destroy();
+  }
+
+  /** Sends `ex` as a new stream. */
+  send(ex: Exchange): void {
+    const { req } = ex;
+    const host = this.host;
+    this.streams.add(ex);
+    ex.h2 = this;
+    ex.tConn = host.now();
+    ex.remoteAddress = this.socket.remoteAddress ?? '';
+    ex.remotePort = this.socket.remotePort ?? 0;
+    const body = req.body;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.session.request(headersOf(req), { endStream: body === undefined || body.length === 0 });
+    } catch (e) {
+      host.fail(ex, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    ex.stream = stream;
+    if (body !== undefined && body.length > 0) stream.end(body);
+    ex.tSent = host.now();
+    stream.on('response', (headers: IncomingHttpHeaders) => {
+      if (ex.tFirst === 0) ex.tFirst = host.now();
+      ex.status = Number(headers[':status']);
+      ex.versionMajor = 2;
+      ex.versionMinor = 0;
+      ex.rawHeaders = flatten(headers);
+    });
+    stream.on('data', (chunk: Buffer) => { if (req.keepBody) ex.chunks.push(chunk); });
+    stream.on('end', () => {
+      if (ex.settled) return;
+      ex.tEnd = host.now();
+      this.done(ex);
+      // noConnectionReuse, or a session that lost the race to be the origin's: closed once unused.
+      if (req.close === true || (this.closed && this.streams.size === 0)) this.close();
+      host.settle(ex);
+    });
+    stream.on('error', (err: Error) => { host.fail(ex, err); });
+    stream.on('close', () => {
+      if (!ex.settled) host.fail(ex, Object.assign(new Error(`HTTP/2 stream closed (code ${String(stream.rstCode)}) before the response ended`), { code: 'ECONNRESET' }));
+    });
+    stream.resume();
+  }
+
+  /** The exchange no longer uses a stream here. */
+  done(ex: Exchange): void {
+    this.streams.delete(ex);
+    if (this.streams.size === 0) this.idleSince = this.host.now();
+  }
+
+  /** A failed or interrupted exchange: its stream is cancelled, the session lives on. */
+  cancel(ex: Exchange): void {
+    this.done(ex);
+    const stream = ex.stream;
+    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    if (this.closed && this.streams.size === 0) this.close();
+  }
+}
+
+function headersOf(req: ClientRequest): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':method': req.method, ':path': req.path, ':scheme': 'https', ':authority': req.host };
+  for (const name in req.headers) {
+    const lower = name.toLowerCase();
+    if (!DROPPED.has(lower)) out[lower] = req.headers[name];
+  }
+  if (req.body !== undefined) out['content-length'] = String(req.body.length);
+  return out;
+}
+
+/** Response headers as alternating names and values (pseudo-headers left out), like HTTP/1.1's raw headers. */
+function flatten(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  return out;
+}

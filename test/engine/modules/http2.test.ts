@@ -1,0 +1,111 @@
+/**
+ * HTTP/2 over TLS, as k6 negotiates it (ALPN, h2 first): against a real node:http2 server, the
+ * client runs requests as streams of one session per origin (reused, multiplexed, a timed-out
+ * stream cancelled without losing the session), and k6/http reports `proto: HTTP/2.0` with bodies,
+ * gzip, cookies, posts and batches working as on HTTP/1.1.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { ConnectionPool, type ClientRequest } from '../../../engine/modules/http/client.ts';
+import { runSource, tempDir } from '../conformance/run-helpers.ts';
+
+let server: Http2SecureServer;
+let port = 0;
+let sessions = 0;
+
+function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
+  const url = rq.url;
+  if (url === '/never') return; // never answers: the client's timeout cancels the stream
+  if (url === '/echo') {
+    const parts: Buffer[] = [];
+    rq.on('data', (c: Buffer) => parts.push(c));
+    rq.on('end', () => { rs.end(`${rq.method} ${String(Buffer.concat(parts).length)} bytes, content-length ${rq.headers['content-length'] ?? 'none'}`); });
+    return;
+  }
+  if (url === '/gzip') { rs.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(gzipSync('unzipped over h2')); return; }
+  if (url === '/cookies') { rs.writeHead(200, { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] }).end('cookies'); return; }
+  if (url === '/seen-cookies') { rs.end(`cookie ${rq.headers.cookie ?? 'none'}`); return; }
+  rs.writeHead(200, { 'x-served-as': rq.httpVersion }).end(`hello ${rq.httpVersion} ${url}`);
+}
+
+before(async () => {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  server = createSecureServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), allowHTTP1: true }, handle);
+  server.on('session', () => { sessions++; });
+  port = await new Promise((r) => { server.listen(0, '127.0.0.1', () => { r((server.address() as AddressInfo).port); }); });
+});
+after(() => { server.close(); });
+
+const now = (): number => performance.now();
+const req = (path: string, extra: Partial<ClientRequest> = {}): ClientRequest => ({
+  method: 'GET', tls: true, hostname: '127.0.0.1', port, host: `127.0.0.1:${String(port)}`, path, headers: { 'User-Agent': 'test' }, body: undefined, timeoutMs: 5000, keepBody: true, ...extra,
+});
+const text = (ex: { chunks: Buffer[] }): string => Buffer.concat(ex.chunks).toString('utf8');
+
+void test('client: h2 chosen by ALPN, one session reused and multiplexed; a timed-out stream is cancelled, the session lives on', async () => {
+  sessions = 0;
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const first = await pool.requestAsync(req('/a'), undefined);
+    assert.equal(first.error, undefined);
+    assert.equal(first.versionMajor, 2);
+    assert.equal(first.status, 200);
+    assert.equal(text(first), 'hello 2.0 /a');
+    assert.ok(first.newConn !== undefined && first.newConn.tls > 0, 'the first request opened the connection and shook hands');
+    assert.ok(first.tSent >= first.tConn && first.tFirst >= first.tSent && first.tEnd >= first.tFirst, 'phases in order');
+    assert.ok(first.received > 500, 'wire bytes include the handshake');
+    const again = await pool.requestAsync(req('/b'), undefined);
+    assert.equal(again.newConn, undefined, 'same session');
+    const many = await Promise.all([1, 2, 3, 4].map((i) => pool.requestAsync(req(`/m${String(i)}`), undefined)));
+    assert.deepEqual(many.map((m) => [m.status, text(m), m.newConn === undefined]), [1, 2, 3, 4].map((i) => [200, `hello 2.0 /m${String(i)}`, true]));
+    const post = await pool.requestAsync(req('/echo', { method: 'POST', body: Buffer.from('x'.repeat(3000)) }), undefined);
+    assert.equal(text(post), 'POST 3000 bytes, content-length 3000');
+    const stuck = await pool.requestAsync(req('/never', { timeoutMs: 200 }), undefined);
+    assert.equal(stuck.error?.code, 'request-timeout');
+    const after = await pool.requestAsync(req('/c'), undefined);
+    assert.equal(after.status, 200);
+    assert.equal(after.newConn, undefined, 'the session survived the cancelled stream');
+    assert.equal(sessions, 1, 'one HTTP/2 session for everything');
+  } finally {
+    pool.close();
+  }
+});
+
+const SCRIPT = `import http from 'k6/http';
+import { check } from 'k6';
+export const options = { iterations: 1, insecureSkipTLSVerify: true };
+export default async function () {
+  const base = 'https://127.0.0.1:' + __ENV.PORT;
+  const r = await http.get(base + '/page');
+  console.log('get ' + r.proto + ' ' + r.status_text + ' ' + r.headers['X-Served-As'] + ' [' + r.body + ']');
+  console.log('gzip [' + (await http.get(base + '/gzip')).body + ']');
+  const c = await http.get(base + '/cookies');
+  console.log('cookies ' + Object.keys(c.cookies).sort().join(',') + ' [' + (await http.get(base + '/seen-cookies')).body + ']');
+  console.log('post [' + (await http.post(base + '/echo', { a: '1', b: '2' })).body + ']');
+  const batch = await http.batch([base + '/1', base + '/2', base + '/3']);
+  console.log('batch ' + batch.map((b) => b.proto + ':' + b.status).join(' '));
+}
+`;
+
+void test('k6/http over h2: proto HTTP/2.0, Go\'s status text, canonical headers, gzip, cookies, form posts, batch; proto tag in the samples', async () => {
+  const out = join(tempDir(), 'out.json');
+  const run = await runSource(SCRIPT, ['-q', '--no-summary', '--out', `json=${out}`, '-e', `PORT=${String(port)}`]);
+  assert.equal(run.code, 0, run.stderr);
+  const said = new Map([...run.stderr.matchAll(/msg="(\w+) ([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  assert.equal(said.get('get'), 'HTTP/2.0 200 OK 2.0 [hello 2.0 /page]');
+  assert.equal(said.get('gzip'), '[unzipped over h2]');
+  assert.equal(said.get('cookies'), 'a,b [cookie a=1; b=2]');
+  assert.equal(said.get('post'), '[POST 7 bytes, content-length 7]');
+  assert.equal(said.get('batch'), 'HTTP/2.0:200 HTTP/2.0:200 HTTP/2.0:200');
+  const protos = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"'))
+    .map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags.proto);
+  assert.equal(protos.length, 8);
+  assert.ok(protos.every((p) => p === 'HTTP/2.0'), protos.join(','));
+});
