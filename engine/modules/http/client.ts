@@ -225,6 +225,8 @@ export class ConnectionPool {
   readonly #dialing = new Set<Socket>();
   /** HTTP/2 sessions by pool key: one per origin, shared by concurrent requests. */
   readonly #h2 = new Map<string, H2Session>();
+  /** Every live HTTP/2 session, also those no longer taking requests (GOAWAY, single-use, race losers). */
+  readonly #h2All = new Set<H2Session>();
 
   constructor(opts: PoolOptions) {
     this.now = opts.now;
@@ -307,8 +309,13 @@ export class ConnectionPool {
       const tls = this.tlsOver(tcp, req);
       ex.dialing = tls;
       this.#dialing.add(tls);
-      const done = (): void => { tls.off('secureConnect', onSecure); tls.off('error', onTlsError); this.#dialing.delete(tls); if (ex.dialing === tls) ex.dialing = undefined; };
+      const done = (): void => {
+        tls.off('secureConnect', onSecure); tls.off('error', onTlsError); tls.off('close', onTlsClose);
+        this.#dialing.delete(tls);
+        if (ex.dialing === tls) ex.dialing = undefined;
+      };
       const onTlsError = (err: Error): void => { done(); tls.destroy(); this.fail(ex, err); };
+      const onTlsClose = (): void => { done(); this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' })); };
       const onSecure = (): void => {
         done();
         const end = this.now();
@@ -320,6 +327,7 @@ export class ConnectionPool {
       };
       tls.once('secureConnect', onSecure);
       tls.on('error', onTlsError);
+      tls.on('close', onTlsClose);
     };
     // https through a proxy: CONNECT host:port first, then TLS inside the tunnel.
     const onData = (chunk: Buffer): void => {
@@ -381,15 +389,18 @@ export class ConnectionPool {
   /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */
   attachH2(key: string, ex: Exchange, tls: TLSSocket, raw: Socket, times: ConnTimes): void {
     const session = new H2Session(this, key, tls, raw, `https://${authority(ex.req, 443)}`);
+    this.#h2All.add(session);
     ex.newConn = times;
     const existing = this.#h2.get(key);
-    if (existing === undefined || existing.closed) this.#h2.set(key, session);
+    // Not shared: a session for noConnectionReuse (Go's singleUse), or one that lost the race to an origin's live session.
+    if (ex.req.close !== true && existing?.usable(this.now(), IDLE_TIMEOUT_MS) !== true) this.#h2.set(key, session);
     else session.retire();
     session.send(ex);
   }
 
-  forgetH2(s: H2Session): void {
+  forgetH2(s: H2Session, gone: boolean): void {
     if (this.#h2.get(s.key) === s) this.#h2.delete(s.key);
+    if (gone) this.#h2All.delete(s);
   }
 
   send(conn: Conn, ex: Exchange): void {
@@ -460,7 +471,7 @@ export class ConnectionPool {
       ex.received = ex.carried.received + raw.bytesRead - (link?.rawRead ?? 0);
       if (link !== undefined) { link.rawWritten = raw.bytesWritten; link.rawRead = raw.bytesRead; }
     }
-    if (ex.versionMajor === 2 && ex.status !== 0) ex.statusText = STATUS_CODES[ex.status] ?? '';
+    if (ex.versionMajor === 2 && ex.status !== 0) ex.statusText = goStatusText(ex.status);
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);
     ex.resolve(ex);
@@ -475,23 +486,30 @@ export class ConnectionPool {
     if (i !== -1) idle.splice(i, 1);
   }
 
-  /** Closes every connection (the VU is discarded); in-flight requests fail. */
   /** Closes the connections no request is using (k6's noVUConnectionReuse, at each new iteration). */
   closeIdle(): void {
     for (const list of this.#idle.values()) for (const conn of list) conn.destroy();
     this.#idle.clear();
-    for (const s of [...this.#h2.values()]) if (s.streams.size === 0) s.close();
+    for (const s of [...this.#h2All]) if (s.streams.size === 0) s.close();
   }
 
+  /** Closes every connection (the VU is discarded); in-flight requests fail. */
   close(): void {
     for (const s of [...this.#dialing]) s.destroy();
     this.#dialing.clear();
-    for (const s of [...this.#h2.values()]) s.close();
+    for (const s of [...this.#h2All]) s.close();
+    this.#h2All.clear();
     this.#h2.clear();
     for (const conn of [...this.#all]) conn.destroy();
     this.#idle.clear();
   }
 }
+
+/** Where Go's http.StatusText differs from Node's STATUS_CODES (HTTP/2 has no reason phrase: Go makes one). */
+const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
+  413: 'Request Entity Too Large', 414: 'Request URI Too Long', 416: 'Requested Range Not Satisfiable', 418: "I'm a teapot", 509: '',
+};
+const goStatusText = (status: number): string => GO_STATUS_TEXT[status] ?? STATUS_CODES[status] ?? '';
 
 function hasHeader(headers: Readonly<Record<string, string>>, lower: string): boolean {
   for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return true;

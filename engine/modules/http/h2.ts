@@ -13,7 +13,8 @@ export interface H2Host {
   now(): number;
   fail(ex: Exchange, err: Error): void;
   settle(ex: Exchange): void;
-  forgetH2(s: H2Session): void;
+  /** `s` takes no new requests; `gone`: it is closed for good. */
+  forgetH2(s: H2Session, gone: boolean): void;
 }
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 8.2.2); Go's transport leaves them out too. */
@@ -29,13 +30,17 @@ export class H2Session {
   readonly session: ClientHttp2Session;
 
   constructor(readonly host: H2Host, readonly key: string, readonly socket: Socket, readonly raw: Socket, origin: string) {
-    this.session = h2connect(origin, { createConnection: () => socket });
+    // Go's flow-control windows (4 MiB per stream, 1 GiB per connection), not Node's 64 KiB: a
+    // download is not held to a window per round trip.
+    this.session = h2connect(origin, { createConnection: () => socket, settings: { initialWindowSize: 4 * 1024 * 1024 }, maxSessionMemory: 64 });
+    this.session.once('connect', () => { if (!this.session.destroyed) this.session.setLocalWindowSize(1024 * 1024 * 1024); });
     this.session.unref();
     this.session.on('error', () => { /* reaches the streams, which fail their exchanges */ });
     this.session.on('goaway', () => { this.retire(); });
     this.session.on('close', () => {
       this.retire();
-      for (const ex of [...this.streams]) host.fail(ex, Object.assign(new Error('HTTP/2 connection closed before the response ended'), { code: 'ECONNRESET' }));
+      host.forgetH2(this, true);
+      this.failStreams('HTTP/2 connection closed before the response ended');
     });
   }
 
@@ -43,7 +48,11 @@ export class H2Session {
   retire(): void {
     if (this.closed) return;
     this.closed = true;
-    this.host.forgetH2(this);
+    this.host.forgetH2(this, false);
+  }
+
+  failStreams(message: string): void {
+    for (const ex of [...this.streams]) this.host.fail(ex, Object.assign(new Error(message), { code: 'ECONNRESET' }));
   }
 
   usable(now: number, idleTimeoutMs: number): boolean {
@@ -54,6 +63,7 @@ export class H2Session {
 
   close(): void {
     this.retire();
+    this.failStreams('HTTP/2 connection closed before the response ended');
     if (!this.session.destroyed) this.session.destroy();
   }
 
@@ -75,8 +85,9 @@ export class H2Session {
       return;
     }
     ex.stream = stream;
-    if (body !== undefined && body.length > 0) stream.end(body);
-    ex.tSent = host.now();
+    // Sent once the body is handed to the session (the end callback), as HTTP/1.1's write callback.
+    if (body !== undefined && body.length > 0) stream.end(body, () => { if (ex.tSent === 0) ex.tSent = host.now(); });
+    else ex.tSent = host.now();
     stream.on('response', (headers: IncomingHttpHeaders) => {
       if (ex.tFirst === 0) ex.tFirst = host.now();
       ex.status = Number(headers[':status']);
@@ -87,6 +98,13 @@ export class H2Session {
     stream.on('data', (chunk: Buffer) => { if (req.keepBody) ex.chunks.push(chunk); });
     stream.on('end', () => {
       if (ex.settled) return;
+      // Node also ends the readable side when the stream is reset or the session dies before END_STREAM:
+      // that is no response (Go reports a stream error), not a complete one.
+      const rst = (stream as { rstCode?: number }).rstCode; // undefined while the stream is open
+      if (ex.status === 0 || (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) || this.session.destroyed) {
+        host.fail(ex, Object.assign(new Error(`HTTP/2 stream ended before a complete response (code ${String(rst ?? 0)})`), { code: 'ECONNRESET' }));
+        return;
+      }
       ex.tEnd = host.now();
       this.done(ex);
       // noConnectionReuse, or a session that lost the race to be the origin's: closed once unused.

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -22,6 +22,12 @@ let sessions = 0;
 function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   const url = rq.url;
   if (url === '/never') return; // never answers: the client's timeout cancels the stream
+  if (url === '/slow') { setTimeout(() => { rs.end('slow'); }, 300); return; }
+  if (url === '/slower') { setTimeout(() => { if (!rs.stream.destroyed) rs.end('slower'); }, 1500); return; }
+  // Half a response, then the whole session goes away.
+  if (url === '/cut') { rs.writeHead(200); rs.write('partial'); setTimeout(() => { rs.stream.session?.destroy(); }, 30); return; }
+  // The stream is reset (NO_ERROR) before any response.
+  if (url === '/reset') { rs.stream.close(constants.NGHTTP2_NO_ERROR); return; }
   if (url === '/echo') {
     const parts: Buffer[] = [];
     rq.on('data', (c: Buffer) => parts.push(c));
@@ -108,4 +114,58 @@ void test('k6/http over h2: proto HTTP/2.0, Go\'s status text, canonical headers
     .map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags.proto);
   assert.equal(protos.length, 8);
   assert.ok(protos.every((p) => p === 'HTTP/2.0'), protos.join(','));
+});
+
+void test('client: a response cut short by the session dying, or a stream reset before any response, is an error, never a success', async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const cut = await pool.requestAsync(req('/cut'), undefined);
+    assert.ok(cut.error !== undefined, `cut short: error expected, got status ${String(cut.status)} body ${text(cut)}`);
+    const reset = await pool.requestAsync(req('/reset'), undefined);
+    assert.ok(reset.error !== undefined, 'reset before the response: error expected');
+    assert.equal(reset.status, 0);
+  } finally {
+    pool.close();
+  }
+});
+
+void test('client: noConnectionReuse sessions are never shared (Go\'s singleUse): two overlapping requests, two sessions, both answered', async () => {
+  sessions = 0;
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const a = pool.requestAsync(req('/slow', { close: true }), undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const b = await pool.requestAsync(req('/a', { close: true }), undefined);
+    const first = await a;
+    assert.deepEqual([first.status, text(first), b.status, text(b)], [200, 'slow', 200, 'hello 2.0 /a']);
+    assert.equal(sessions, 2);
+  } finally {
+    pool.close();
+  }
+});
+
+void test('client: closing the pool fails at once what is in flight: streams of every session (race losers too) and TLS handshakes', async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  const racing = Promise.all([1, 2, 3].map(() => pool.requestAsync(req('/slower'), undefined)));
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = now();
+  pool.close();
+  const results = await racing;
+  assert.ok(results.every((r) => r.error !== undefined && r.status === 0), results.map((r) => `${String(r.status)} ${r.error?.message ?? ''}`).join('; '));
+  assert.ok(now() - t0 < 1000, 'failed at the close, not at the 1.5 s answer');
+  // A server that accepts TCP but never speaks TLS: the handshake hangs until the pool closes.
+  const silent = createNetServer(() => { /* never answers */ });
+  const silentPort: number = await new Promise((r) => { silent.listen(0, '127.0.0.1', () => { r((silent.address() as AddressInfo).port); }); });
+  const pool2 = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const hanging = pool2.requestAsync(req('/', { port: silentPort, host: `127.0.0.1:${String(silentPort)}`, timeoutMs: 10_000 }), undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const t1 = now();
+    pool2.close();
+    const r = await hanging;
+    assert.notEqual(r.error?.code, 'request-timeout');
+    assert.ok(r.error !== undefined && now() - t1 < 1000, 'the handshake in flight fails at the close');
+  } finally {
+    silent.close();
+  }
 });
