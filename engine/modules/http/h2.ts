@@ -13,6 +13,8 @@ export interface H2Host {
   now(): number;
   fail(ex: Exchange, err: Error): void;
   settle(ex: Exchange): void;
+  /** Sends `ex` again from the start (a refused stream). */
+  start(ex: Exchange): void;
   /** `s` takes no new requests; `gone`: it is closed for good. */
   forgetH2(s: H2Session, gone: boolean): void;
 }
@@ -96,13 +98,28 @@ export class H2Session {
       ex.rawHeaders = flatten(headers);
     });
     stream.on('data', (chunk: Buffer) => { if (req.keepBody) ex.chunks.push(chunk); });
+    const rstCode = (): number | undefined => (stream as { rstCode?: number }).rstCode; // undefined while the stream is open
+    /** The stream ended without a whole response: an error, or (refused, nothing received) sent once more, as Go's transport does. */
+    const lost = (err: Error): void => {
+      if (ex.settled || ex.stream !== stream) return;
+      if (rstCode() === constants.NGHTTP2_REFUSED_STREAM && !ex.retried && ex.status === 0) {
+        ex.retried = true;
+        this.done(ex);
+        ex.h2 = undefined;
+        ex.stream = undefined;
+        ex.chunks = [];
+        host.start(ex);
+        return;
+      }
+      host.fail(ex, err);
+    };
     stream.on('end', () => {
       if (ex.settled) return;
       // Node also ends the readable side when the stream is reset or the session dies before END_STREAM:
       // that is no response (Go reports a stream error), not a complete one.
-      const rst = (stream as { rstCode?: number }).rstCode; // undefined while the stream is open
+      const rst = rstCode();
       if (ex.status === 0 || (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) || this.session.destroyed) {
-        host.fail(ex, Object.assign(new Error(`HTTP/2 stream ended before a complete response (code ${String(rst ?? 0)})`), { code: 'ECONNRESET' }));
+        lost(Object.assign(new Error(`HTTP/2 stream ended before a complete response (code ${String(rst ?? 0)})`), { code: 'ECONNRESET' }));
         return;
       }
       ex.tEnd = host.now();
@@ -111,9 +128,9 @@ export class H2Session {
       if (req.close === true || (this.closed && this.streams.size === 0)) this.close();
       host.settle(ex);
     });
-    stream.on('error', (err: Error) => { host.fail(ex, err); });
+    stream.on('error', lost);
     stream.on('close', () => {
-      if (!ex.settled) host.fail(ex, Object.assign(new Error(`HTTP/2 stream closed (code ${String(stream.rstCode)}) before the response ended`), { code: 'ECONNRESET' }));
+      lost(Object.assign(new Error(`HTTP/2 stream closed (code ${String(rstCode() ?? 0)}) before the response ended`), { code: 'ECONNRESET' }));
     });
     stream.resume();
   }

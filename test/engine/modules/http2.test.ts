@@ -18,6 +18,7 @@ import { runSource, tempDir } from '../conformance/run-helpers.ts';
 let server: Http2SecureServer;
 let port = 0;
 let sessions = 0;
+let refusals = 0;
 
 function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   const url = rq.url;
@@ -28,6 +29,13 @@ function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   if (url === '/cut') { rs.writeHead(200); rs.write('partial'); setTimeout(() => { rs.stream.session?.destroy(); }, 30); return; }
   // The stream is reset (NO_ERROR) before any response.
   if (url === '/reset') { rs.stream.close(constants.NGHTTP2_NO_ERROR); return; }
+  // Refused (the server did not process it) the first time: Go's transport sends it again.
+  if (url === '/refuse-once') {
+    refusals++;
+    if (refusals === 1) rs.stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    else rs.end(`answered after ${String(refusals - 1)} refusal`);
+    return;
+  }
   if (url === '/echo') {
     const parts: Buffer[] = [];
     rq.on('data', (c: Buffer) => parts.push(c));
@@ -116,7 +124,7 @@ void test('k6/http over h2: proto HTTP/2.0, Go\'s status text, canonical headers
   assert.ok(protos.every((p) => p === 'HTTP/2.0'), protos.join(','));
 });
 
-void test('client: a response cut short by the session dying, or a stream reset before any response, is an error, never a success', async () => {
+void test('client: a response cut short by the session dying, or a stream reset before any response, is an error, never a success; a refused stream is retried', async () => {
   const pool = new ConnectionPool({ now, rejectUnauthorized: false });
   try {
     const cut = await pool.requestAsync(req('/cut'), undefined);
@@ -124,6 +132,10 @@ void test('client: a response cut short by the session dying, or a stream reset 
     const reset = await pool.requestAsync(req('/reset'), undefined);
     assert.ok(reset.error !== undefined, 'reset before the response: error expected');
     assert.equal(reset.status, 0);
+    refusals = 0;
+    const refused = await pool.requestAsync(req('/refuse-once', { method: 'POST', body: Buffer.from('again') }), undefined);
+    assert.equal(refused.error, undefined);
+    assert.equal(text(refused), 'answered after 1 refusal', 'a refused stream is sent once more');
   } finally {
     pool.close();
   }
