@@ -307,7 +307,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   // Per-VU connections, like k6's per-VU transport.
   let defaultHeaders: Readonly<Record<string, string>> = Object.freeze({ 'User-Agent': DEFAULT_USER_AGENT });
   // Options are read when needed: VU 0 (setup/teardown) loads this module before the options are known.
-  const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true });
+  // HTTP/2 is offered on https unless GODEBUG=http2client=0, the switch Go (and so k6) honours.
+  const http2 = !/(^|,)\s*http2client=0\s*(,|$)/.test(process.env.GODEBUG ?? '');
+  const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true, http2 });
   // noVUConnectionReuse: connections are not kept from one iteration (or setup/teardown) to the next.
   let connStage = '';
   let connIter = -1;

@@ -213,12 +213,15 @@ export interface PoolOptions {
   readonly now: () => number;
   /** Verify TLS certificates; a function is asked at each new connection (options may be known only later). */
   readonly rejectUnauthorized: boolean | (() => boolean);
+  /** Offer HTTP/2 by ALPN on https (default true; k6 users turn it off with GODEBUG=http2client=0). */
+  readonly http2?: boolean;
 }
 
 /** Keep-alive connections of one VU, keyed by scheme, host and port. */
 export class ConnectionPool {
   readonly now: () => number;
   readonly #rejectUnauthorized: boolean | (() => boolean);
+  readonly #alpn: readonly string[];
   readonly #idle = new Map<string, Conn[]>();
   readonly #all = new Set<Conn>();
   /** TCP sockets of https connections still being set up (connecting, or waiting for a proxy's CONNECT answer). */
@@ -231,6 +234,7 @@ export class ConnectionPool {
   constructor(opts: PoolOptions) {
     this.now = opts.now;
     this.#rejectUnauthorized = opts.rejectUnauthorized;
+    this.#alpn = opts.http2 === false ? ['http/1.1'] : ['h2', 'http/1.1'];
   }
 
   /** Sends one request; `done` is called once with the outcome (a failure is `ex.error`). */
@@ -360,7 +364,7 @@ export class ConnectionPool {
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
   tlsOver(tcp: Socket, req: ClientRequest): TLSSocket {
     const reject = this.#rejectUnauthorized;
-    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: ['h2', 'http/1.1'] });
+    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: [...this.#alpn] });
     tls.setNoDelay(true);
     tls.unref();
     return tls;

@@ -181,3 +181,22 @@ void test('client: closing the pool fails at once what is in flight: streams of 
     silent.close();
   }
 });
+
+void test('GODEBUG=http2client=0 (Go\'s switch, which k6 users set) keeps https on HTTP/1.1; the pool option does the same', async () => {
+  const saved = process.env.GODEBUG;
+  process.env.GODEBUG = 'madvdontneed=1,http2client=0';
+  try {
+    const run = await runSource(SCRIPT, ['-q', '--no-summary', '-e', `PORT=${String(port)}`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /msg="get HTTP\/1\.1 200 OK 1\.1 \[hello 1\.1 \/page\]"/);
+  } finally {
+    if (saved === undefined) Reflect.deleteProperty(process.env, 'GODEBUG'); else process.env.GODEBUG = saved;
+  }
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false, http2: false });
+  try {
+    const r = await pool.requestAsync(req('/x'), undefined);
+    assert.deepEqual([r.versionMajor, text(r)], [1, 'hello 1.1 /x']);
+  } finally {
+    pool.close();
+  }
+});
