@@ -11,7 +11,7 @@ import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
 import { toArrayBuffer, toBuffer } from './crypto.ts';
-import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from './http/client.ts';
+import { ConnectionPool, headerValue, requestHead, type ClientRequest, type Exchange } from './http/client.ts';
 import { digestAuthorization, maskCredentials, parseDigestChallenge } from './http/digest.ts';
 import { proxyFromEnv, type ProxyChoice } from './http/proxy.ts';
 import {
@@ -310,21 +310,9 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   // HTTP/2 is offered on https unless GODEBUG=http2client=0, the switch Go (and so k6) honours.
   const http2 = !/(^|,)\s*http2client=0\s*(,|$)/.test(process.env.GODEBUG ?? '');
   const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true, http2 });
-  // noVUConnectionReuse: connections are not kept from one iteration (or setup/teardown) to the next.
-  let connStage = '';
-  let connIter = -1;
-  const connectionsFor = (): ConnectionPool => {
-    const stage = ctx.stage();
-    const iter = ctx.iterationInVu();
-    if (stage !== connStage || iter !== connIter) {
-      if (ctx.options().noVUConnectionReuse === true) pool.closeIdle();
-      connStage = stage;
-      connIter = iter;
-    }
-    return pool;
-  };
 
-  // The VU's cookie jar: k6 starts each iteration (and setup/teardown) with an empty one unless noCookiesReset.
+  // The VU's cookie jar, asked for by every request: at its first use in an iteration (or setup/teardown)
+  // k6 starts with an empty jar unless noCookiesReset, and with no idle connection under noVUConnectionReuse.
   let vuJar: VuCookieJar | undefined;
   let jarStage = '';
   let jarIter = -1;
@@ -333,6 +321,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const iter = ctx.iterationInVu();
     if (vuJar === undefined || stage !== jarStage || iter !== jarIter) {
       vuJar = jarForIteration(vuJar, ctx.options().noCookiesReset === true);
+      if (ctx.options().noVUConnectionReuse === true) pool.closeIdle();
       jarStage = stage;
       jarIter = iter;
     }
@@ -464,7 +453,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const firstUrl = parsed(urlText, method).url;
     const user = credentialsOf(firstUrl, urlText, method);
     let digestPending = auth === 'digest' && user !== undefined;
-    const ownAuthorization = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+    const ownAuthorization = headerValue(headers, 'authorization') !== undefined;
     let crossedDomain = false;
     const jar = jarForRequest(p.jar, currentJar());
     const payload = encodeBody(body, headers);
@@ -498,7 +487,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         if (cached !== undefined) req.head = cached;
         else if (url.heads.size < 16) url.heads.set(currentMethod, req.head = requestHead(req));
       }
-      connectionsFor().request(req, intr, (ex) => {
+      pool.request(req, intr, (ex) => {
         try {
           const res = responseOf(ex, currentMethod, url.href, hopHeaders, currentBody, responseType);
           const setCookie = setCookieLines(ex);

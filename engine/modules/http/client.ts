@@ -14,7 +14,6 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
 import type { Interruptible, IterationInterruption } from '../context.ts';
-import { STATUS_CODES } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { H2Session } from './h2.ts';
@@ -60,7 +59,7 @@ export function requestHead(req: ClientRequest): string {
   const target = proxy === undefined ? req.path : `http://${authority(req, 80)}${req.path}`;
   let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.host}\r\n`;
   if (proxy?.authorization !== undefined) head += `Proxy-Authorization: ${proxy.authorization}\r\n`;
-  if (req.close === true && !hasHeader(req.headers, 'connection')) head += 'Connection: close\r\n';
+  if (req.close === true && headerValue(req.headers, 'connection') === undefined) head += 'Connection: close\r\n';
   for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
   if (req.body !== undefined) return `${head}Content-Length: ${String(req.body.length)}\r\n\r\n`;
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') return `${head}Content-Length: 0\r\n\r\n`;
@@ -475,7 +474,6 @@ export class ConnectionPool {
       ex.received = ex.carried.received + raw.bytesRead - (link?.rawRead ?? 0);
       if (link !== undefined) { link.rawWritten = raw.bytesWritten; link.rawRead = raw.bytesRead; }
     }
-    if (ex.versionMajor === 2 && ex.status !== 0) ex.statusText = goStatusText(ex.status);
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);
     ex.resolve(ex);
@@ -509,20 +507,12 @@ export class ConnectionPool {
   }
 }
 
-/** Where Go's http.StatusText differs from Node's STATUS_CODES (HTTP/2 has no reason phrase: Go makes one). */
-const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
-  413: 'Request Entity Too Large', 414: 'Request URI Too Long', 416: 'Requested Range Not Satisfiable', 418: "I'm a teapot", 509: '',
-};
-const goStatusText = (status: number): string => GO_STATUS_TEXT[status] ?? STATUS_CODES[status] ?? '';
-
-function hasHeader(headers: Readonly<Record<string, string>>, lower: string): boolean {
-  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return true;
-  return false;
+/** The value of the header named `lower` (lower case) whatever its case in `headers`; undefined when absent. */
+export function headerValue(headers: Readonly<Record<string, string>>, lower: string): string | undefined {
+  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return headers[name];
+  return undefined;
 }
 
 function closeRequested(headers: Readonly<Record<string, string>>): boolean {
-  for (const name in headers) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') return headers[name]?.toLowerCase() === 'close';
-  }
-  return false;
+  return headerValue(headers, 'connection')?.toLowerCase() === 'close';
 }

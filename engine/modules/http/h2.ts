@@ -4,6 +4,7 @@
  * `http.batch` to one host shares the connection). Built on `node:http2` over the TLS socket the
  * pool opened, so timings and wire byte counts come from the same place as for HTTP/1.1.
  */
+import { STATUS_CODES } from 'node:http';
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { ClientRequest, Exchange } from './client.ts';
@@ -93,6 +94,7 @@ export class H2Session {
     stream.on('response', (headers: IncomingHttpHeaders) => {
       if (ex.tFirst === 0) ex.tFirst = host.now();
       ex.status = Number(headers[':status']);
+      ex.statusText = goStatusText(ex.status); // HTTP/2 has no reason phrase: Go makes one
       ex.versionMajor = 2;
       ex.versionMinor = 0;
       ex.rawHeaders = flatten(headers);
@@ -149,6 +151,12 @@ export class H2Session {
     if (this.closed && this.streams.size === 0) this.close();
   }
 }
+
+/** Where Go's http.StatusText differs from Node's STATUS_CODES. */
+const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
+  413: 'Request Entity Too Large', 414: 'Request URI Too Long', 416: 'Requested Range Not Satisfiable', 418: "I'm a teapot", 509: '',
+};
+const goStatusText = (status: number): string => GO_STATUS_TEXT[status] ?? STATUS_CODES[status] ?? '';
 
 function headersOf(req: ClientRequest): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':method': req.method, ':path': req.path, ':scheme': 'https', ':authority': req.host };
