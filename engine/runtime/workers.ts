@@ -241,21 +241,23 @@ export const PROGRESS_INTERVAL_MS = 200;
  */
 export interface ScenarioReport { readonly name: string; readonly stats: ScenarioStats }
 
+/** `st` with its start and end moved by `shift` ms (NaN, not yet, stays NaN). */
+const shifted = (st: ScenarioStats, shift: number): ScenarioStats => ({ ...st, startedAt: st.startedAt + shift, endedAt: st.endedAt + shift });
+
 /** This thread's scenario stats (`stats[i]` belongs to `names[i]`) as reports, times moved to wall time. */
 export function reportScenarios(names: readonly string[], stats: readonly ScenarioStats[], clock: Clock): ScenarioReport[] {
-  const shift = clock.wallNow() - clock.now();
+  const toWall = clock.wallNow() - clock.now();
   const out: ScenarioReport[] = [];
   names.forEach((name, i) => {
     const st = stats[i];
-    if (st !== undefined) out.push({ name, stats: { ...st, startedAt: st.startedAt + shift, endedAt: st.endedAt + shift } });
+    if (st !== undefined) out.push({ name, stats: shifted(st, toWall) });
   });
   return out;
 }
 
 /** A report's stats with times back on this thread's monotonic clock. */
 export function fromReport(r: ScenarioReport, clock: Clock): ScenarioStats {
-  const shift = clock.now() - clock.wallNow();
-  return { ...r.stats, startedAt: r.stats.startedAt + shift, endedAt: r.stats.endedAt + shift };
+  return shifted(r.stats, clock.now() - clock.wallNow());
 }
 
 export type WorkerMessage =
