@@ -1,6 +1,6 @@
 /** Runs scripts through runEngine in-process (captured output) or through the real engine/cli.ts. */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -24,6 +24,13 @@ export class Capture extends Writable {
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'agentload-engine-'));
+}
+
+/** A fresh self-signed certificate for `commonName` and its key (PEM), made by openssl, for test TLS servers. */
+export function selfSignedCert(commonName = 'localhost'): { key: Buffer; cert: Buffer } {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${commonName}`], { stdio: 'ignore' });
+  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
 export async function runScript(script: string, args: readonly string[], env: Record<string, string>, signal?: AbortSignal): Promise<RunOutcome> {

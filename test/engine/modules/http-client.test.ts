@@ -4,17 +4,14 @@
  * (a response cut short, a keep-alive connection closed under a request, garbage).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import dns from 'node:dns';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/client.ts';
-import { tempDir } from '../conformance/run-helpers.ts';
+import { selfSignedCert } from '../conformance/run-helpers.ts';
 
 const now = (): number => performance.now();
 
@@ -237,9 +234,8 @@ void test('read-until-close bodies, cut-short responses, malformed responses and
 });
 
 void test('https: the TLS handshake is timed; a self-signed certificate fails unless verification is off', async () => {
-  const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  const tlsServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('secure'); });
+  const tlsCert = selfSignedCert();
+  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
   const tlsPort = await listen(tlsServer);
   const insecure = new ConnectionPool({ now, rejectUnauthorized: false });
   const strict = new ConnectionPool({ now, rejectUnauthorized: true });
@@ -250,7 +246,7 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
     assert.equal(bodyOf(ok), 'secure');
     assert.ok((ok.newConn?.tls ?? 0) > 0, 'TLS handshake time recorded');
     // Bytes on the wire as k6 counts them: TLS records, and the handshake (certificate included) on the first request.
-    const certBytes = readFileSync(join(dir, 'cert.pem')).length * 3 / 4 - 100;
+    const certBytes = tlsCert.cert.length * 3 / 4 - 100;
     assert.ok(ok.received > certBytes, `received ${String(ok.received)} includes the certificate (~${String(Math.round(certBytes))} bytes DER)`);
     const again = await insecure.requestAsync(tlsReq(), undefined);
     assert.equal(again.newConn, undefined, 'the connection is reused');
@@ -269,9 +265,8 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
 });
 
 void test('https to a host whose first address refuses: TLS starts on the address that answered (no crash, Happy Eyeballs)', async () => {
-  const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=dual.agentload.test'], { stdio: 'ignore' });
-  const tlsServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('second address'); });
+  const tlsCert = selfSignedCert('dual.agentload.test');
+  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('second address'); });
   const tlsPort = await listen(tlsServer); // on 127.0.0.1 only: 127.0.0.2 refuses
   const realLookup = dns.lookup;
   // A dual-stack-like answer: Node tries 127.0.0.2 first, fails, and swaps the socket's handle for 127.0.0.1.

@@ -5,14 +5,11 @@
  * options are known); each as a script option and as its `k6 run` flag.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runSource, tempDir } from '../conformance/run-helpers.ts';
+import { runSource, selfSignedCert } from '../conformance/run-helpers.ts';
 
 let plain: Server;
 let secure: Server;
@@ -24,9 +21,8 @@ const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, 
 before(async () => {
   plain = createServer((rq, rs) => { if (rq.headers.connection === 'close') closeHeaders++; rs.end('ok'); });
   plain.on('connection', () => { connections++; });
-  const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  secure = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('secure'); });
+  const tlsCert = selfSignedCert();
+  secure = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
   ports.plain = await listen(plain);
   ports.secure = await listen(secure);
 });

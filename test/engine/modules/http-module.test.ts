@@ -4,7 +4,6 @@
  * to the bytes the server saw on its sockets.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runEngine } from '../../../engine/index.ts';
-import { Capture, tempDir } from '../conformance/run-helpers.ts';
+import { Capture, tempDir, selfSignedCert } from '../conformance/run-helpers.ts';
 
 const SCRIPT = `import http from 'k6/http';
 export const options = { vus: 1, iterations: 1, insecureSkipTLSVerify: true };
@@ -58,8 +57,8 @@ void test('k6/http in a run: gzip bodies, Host override, https, redirects, and b
   });
   server.on('connection', (s: Socket) => { sockets.add(s); });
   await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_rq, rs) => { rs.end('secure'); });
+  const tlsCert = selfSignedCert();
+  const tls = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
   await new Promise<void>((r) => { tls.listen(0, '127.0.0.1', r); });
   const port = (server.address() as AddressInfo).port;
   const script = join(dir, 'http.js');

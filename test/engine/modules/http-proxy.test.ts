@@ -5,15 +5,12 @@
  * resolves itself (`*.agentload.test` names only the proxy knows).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ProxyConfigError, proxyFromEnv, type ProxyChoice } from '../../../engine/modules/http/proxy.ts';
-import { runSource, tempDir } from '../conformance/run-helpers.ts';
+import { runSource, selfSignedCert } from '../conformance/run-helpers.ts';
 
 const key = (c: ProxyChoice): string => (c === undefined ? 'direct' : c instanceof ProxyConfigError ? `error: ${c.message}` : c.key);
 
@@ -82,11 +79,10 @@ const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, 
 let ports = { origin: 0, tls: 0, proxy: 0 };
 
 before(async () => {
-  const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=secure.agentload.test'], { stdio: 'ignore' });
+  const tlsCert = selfSignedCert('secure.agentload.test');
   const answer = (scheme: string) => (rq: IncomingMessage, rs: ServerResponse): void => { rs.end(`${scheme} ${rq.headers.host ?? ''} ${rq.url ?? ''}`); };
   origin = createServer(answer('plain'));
-  tlsOrigin = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, answer('tls'));
+  tlsOrigin = createHttpsServer(tlsCert, answer('tls'));
   proxy = createServer((rq, rs) => {
     seen.push({ line: `${rq.method ?? ''} ${rq.url ?? ''}`, auth: rq.headers['proxy-authorization'] });
     if (rq.headers['proxy-authorization'] !== AUTH) { rs.writeHead(407, { 'Proxy-Authenticate': 'Basic' }).end(); return; }

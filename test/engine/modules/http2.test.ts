@@ -5,7 +5,6 @@
  * gzip, cookies, posts and batches working as on HTTP/1.1.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConnectionPool, type ClientRequest } from '../../../engine/modules/http/client.ts';
-import { runSource, tempDir } from '../conformance/run-helpers.ts';
+import { runSource, tempDir, selfSignedCert } from '../conformance/run-helpers.ts';
 
 let server: Http2SecureServer;
 let port = 0;
@@ -49,9 +48,8 @@ function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
 }
 
 before(async () => {
-  const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  server = createSecureServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), allowHTTP1: true }, handle);
+  const tlsCert = selfSignedCert();
+  server = createSecureServer({ ...tlsCert, allowHTTP1: true }, handle);
   server.on('session', () => { sessions++; });
   port = await new Promise((r) => { server.listen(0, '127.0.0.1', () => { r((server.address() as AddressInfo).port); }); });
 });
