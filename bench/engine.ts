@@ -6,8 +6,10 @@
  * Env: BENCH_SECONDS (default 10) per throughput run; BENCH_RATE (default 3000) for the
  * constant-arrival-rate run; BENCH_IDLE_VUS (default 1000); BENCH_SOAK_SECONDS (default 60; 600 for
  * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
+ * Also the engine over https, HTTP/1.1 and HTTP/2 (ALPN), against servers in the same process, and
+ * the iterations the arrival-rate run dropped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +26,9 @@ const CLK_TCK = 100;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured { requests: number; seconds: number; cpuSeconds: number; peakRssMb: number }
+
+/** The endpoint over plain http, and over https speaking only HTTP/1.1 or offering HTTP/2. */
+interface Targets { readonly url: string; readonly https1: string; readonly https2: string }
 
 /** utime+stime (s) and RSS (MB) of a live process, from /proc. */
 function procStats(pid: number): { cpu: number; rssMb: number } | undefined {
@@ -70,16 +75,29 @@ function rssAtSecond(series: readonly [number, number][], seconds: number): numb
   return series.find(([t]) => t >= seconds)?.[1] ?? Number.NaN;
 }
 
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(): Promise<Targets & { child: ChildProcess }> {
   const file = join(dir, 'server.mjs');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   writeFileSync(file, `import { createServer } from 'node:http';
-const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }); res.end('ok'); });
-s.keepAliveTimeout = 60000;
-s.listen(0, '127.0.0.1', () => { process.stdout.write('http://127.0.0.1:' + s.address().port + '\\n'); });
+import { createServer as createHttps } from 'node:https';
+import { createSecureServer } from 'node:http2';
+import { readFileSync } from 'node:fs';
+const ok = (req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }); res.end('ok'); };
+const tls = { key: readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: readFileSync(${JSON.stringify(join(dir, 'cert.pem'))}) };
+const servers = { url: createServer(ok), https1: createHttps(tls, ok), https2: createSecureServer(tls, ok) };
+servers.url.keepAliveTimeout = 60000;
+servers.https1.keepAliveTimeout = 60000;
+const out = {};
+for (const [name, s] of Object.entries(servers)) {
+  s.listen(0, '127.0.0.1', () => {
+    out[name] = (name === 'url' ? 'http' : 'https') + '://127.0.0.1:' + s.address().port + '/';
+    if (Object.keys(out).length === 3) process.stdout.write(JSON.stringify(out) + '\\n');
+  });
+}
 `);
   const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((r) => child.stdout.once('data', (c: Buffer) => { r(c.toString('utf8').trim()); }));
-  return { url, child };
+  const targets = await new Promise<Targets>((r) => child.stdout.once('data', (c: Buffer) => { r(JSON.parse(c.toString('utf8')) as Targets); }));
+  return { ...targets, child };
 }
 
 function script(name: string, body: string): string {
@@ -103,12 +121,15 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-async function engineRun(file: string, url: string, workers = 1): Promise<Measured & { rssSeries: [number, number][] }> {
+async function engineRun(file: string, url: string, workers = 1): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
   const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
-  return { requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssSeries: r.rssSeries };
+  return {
+    requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssSeries: r.rssSeries,
+    dropped: s.metrics.dropped_iterations?.count ?? 0, iterations: s.metrics.iterations?.count ?? 0,
+  };
 }
 
 async function autocannon(url: string): Promise<Measured> {
@@ -130,9 +151,9 @@ async function wrk(url: string): Promise<Measured | undefined> {
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
-  const { url, child: server } = await startServer();
+  const { url, https1, https2, child: server } = await startServer();
   const vus50 = script('vus50.js', `import http from 'k6/http';
-export const options = { vus: 50, duration: '${String(SECONDS)}s' };
+export const options = { vus: 50, duration: '${String(SECONDS)}s', insecureSkipTLSVerify: true };
 export default async function () { await http.get(__ENV.URL); }
 `);
   const car = script('car.js', `import http from 'k6/http';
@@ -160,16 +181,21 @@ export default async function () {}
   console.log(`engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`);
   const rows: [string, Measured | undefined][] = [];
   rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
-  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, await engineRun(car, url, carWorkers)]);
+  const carRun = await engineRun(car, url, carWorkers);
+  rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, carRun]);
   rows.push(['autocannon -c 50', await autocannon(url)]);
   rows.push(['wrk -t1 -c 50', await wrk(url)]);
   if (altWorkers !== vusWorkers) rows.push([`engine constant-vus 50 (${plural(altWorkers)}, --workers ${String(altWorkers)})`, await engineRun(vus50, url, altWorkers)]);
+  // The same load over https: a server speaking only HTTP/1.1, and one whose ALPN picks HTTP/2.
+  rows.push([`engine constant-vus 50, https HTTP/1.1 (${plural(vusWorkers)})`, await engineRun(vus50, https1, vusWorkers)]);
+  rows.push([`engine constant-vus 50, https HTTP/2 (${plural(vusWorkers)})`, await engineRun(vus50, https2, vusWorkers)]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
   console.log('|---|---:|---:|---:|');
   for (const [name, m] of rows) {
     if (m === undefined) { console.log(`| ${name} | (not installed) | | |`); continue; }
     console.log(`| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`);
   }
+  console.log(`\narrival rate: ${fmt(carRun.dropped)} dropped of ${fmt(carRun.iterations + carRun.dropped)} iterations`);
   const eng = rows[0]?.[1];
   const ac = rows[2]?.[1];
   const wk = rows[3]?.[1];
