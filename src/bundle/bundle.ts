@@ -57,15 +57,16 @@ const fakerPerLocale: esbuild.Plugin = {
   },
 };
 
-function formatMessage(m: esbuild.Message, cwd: string): string {
+/** `file:line:col text`; esbuild gives locations relative to its working folder (the toolkit root, see common()). */
+function formatMessage(m: esbuild.Message, root: string, cwd: string): string {
   if (m.location === null) return m.text;
-  const file = shownPath(cwd, resolve(cwd, m.location.file));
+  const file = shownPath(cwd, resolve(root, m.location.file));
   return `${file}:${m.location.line}:${m.location.column + 1} ${m.text}`;
 }
 
-function bundleError(err: unknown, cwd: string, scenario: string): AgentloadError {
+function bundleError(err: unknown, root: string, cwd: string, scenario: string): AgentloadError {
   const failure = err as Partial<esbuild.BuildFailure>;
-  const lines = Array.isArray(failure.errors) ? failure.errors.map((m) => formatMessage(m, cwd)) : [String(err)];
+  const lines = Array.isArray(failure.errors) ? failure.errors.map((m) => formatMessage(m, root, cwd)) : [String(err)];
   return new AgentloadError(
     'bundle-error',
     EXIT_CODES.scriptException,
@@ -76,6 +77,8 @@ function bundleError(err: unknown, cwd: string, scenario: string): AgentloadErro
 
 function common(opts: BundleOptions, target: string): esbuild.BuildOptions {
   return {
+    // Message locations are relative to this folder: fixed, so they never depend on the process's cwd.
+    absWorkingDir: opts.root,
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -97,7 +100,7 @@ async function scenarioExports(scenario: string, opts: BundleOptions, target: st
     const out = Object.values(r.metafile.outputs).find((o) => o.entryPoint !== undefined);
     return out?.exports ?? [];
   } catch (err: unknown) {
-    throw bundleError(err, cwd, scenario);
+    throw bundleError(err, opts.root, cwd, scenario);
   }
 }
 
@@ -129,7 +132,7 @@ export async function bundleScenario(file: string, opts: BundleOptions): Promise
       banner: { js: `// ${name}: bundled by agentload from ${relative(opts.root, scenario) || scenario}; do not edit.` },
     });
   } catch (err: unknown) {
-    throw bundleError(err, cwd, file);
+    throw bundleError(err, opts.root, cwd, file);
   }
   const bytes = statSync(outfile).size;
   const shown = shownPath(cwd, outfile);

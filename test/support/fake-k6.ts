@@ -32,7 +32,7 @@ export interface FakeK6 {
   cleanup(): void;
 }
 
-/** Real k6 v0.49 outputs (from shared/k6-reference: fixture.out.json gzipped, summary export, handleSummary data). */
+/** Real k6 v0.49 outputs (from test/fixtures/k6-reference: fixture.out.json gzipped, summary export, handleSummary data). */
 export const K6_FIXTURES = new URL('../cli/fixtures/k6-v0.49/', import.meta.url).pathname;
 
 /** Env values the fake records (names chosen by the tests). */
