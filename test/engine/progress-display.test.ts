@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { BAR_WIDTH, ProgressDisplay, leftWidth, renderProgress, type ScenarioProgress, type TestProgress } from '../../engine/execution/index.ts';
