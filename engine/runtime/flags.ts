@@ -152,11 +152,11 @@ export function parseKeyValues(flag: string, entries: readonly string[], issues:
   return out;
 }
 
-/** `--help` text generated from the table. */
-export function runHelp(): string {
+/** `--help` text generated from the table; `program` is how the CLI was invoked (`agentload k6` for the drop-in). */
+export function runHelp(program = 'agentload-engine'): string {
   const rows = SUPPORTED_RUN_FLAGS.map((f) => {
     const left = `${f.short === undefined ? '    ' : `-${f.short}, `}--${f.name}${f.value === undefined ? '' : ` ${f.value}`}`;
     return `  ${left.padEnd(44)} ${f.description}`;
   });
-  return `Usage: agentload-engine run [flags] SCRIPT\n\nRuns a bundled k6 script on the embedded engine.\n\nFlags:\n${rows.join('\n')}\n`;
+  return `Usage: ${program} run [flags] SCRIPT\n\nRuns a k6 script on the embedded engine.\n\nFlags:\n${rows.join('\n')}\n`;
 }

@@ -16,6 +16,7 @@ export interface RunOptions {
   baseline: string | undefined;
   reportsDir: string | undefined;
   report: boolean;
+  typecheck: boolean;
   help: boolean;
 }
 
@@ -84,6 +85,13 @@ export const TOOLKIT_FLAGS = [
     description: 'where run folders are written (default: reports)',
   },
   {
+    name: '--typecheck',
+    key: 'typecheck',
+    kind: 'boolean',
+    sets: true,
+    description: 'type-check a JavaScript script too (its JSDoc types); TypeScript scenarios are always checked',
+  },
+  {
     name: '--no-report',
     key: 'report',
     kind: 'boolean',
@@ -110,6 +118,7 @@ function defaults(env: Readonly<Record<string, string | undefined>>): RunOptions
     baseline: undefined,
     reportsDir: undefined,
     report: true,
+    typecheck: false,
     help: false,
   };
   for (const spec of TOOLKIT_FLAGS as readonly FlagSpec[]) {
@@ -221,10 +230,11 @@ export function helpText(invocation = 'npm run k6 --'): string {
   });
   const width = Math.max(...rows.map((r) => r.left.length)) + 2;
   return [
-    `Usage: ${invocation} scenarios/<name>.ts [toolkit flags] [k6 run flags]`,
+    `Usage: ${invocation} scenarios/<name>.ts|script.js [toolkit flags] [k6 run flags]`,
     '',
-    'Type-checks and bundles the scenario, picks an engine, starts the bundled target platform when no',
-    'BASE_URL is set, runs the test, writes reports/<scenario>-<timestamp>/ and exits with the engine\'s code.',
+    'Type-checks (TypeScript always, JavaScript with --typecheck) and bundles the scenario, picks an engine,',
+    'starts the bundled target platform when no BASE_URL is set, runs the test, writes',
+    'reports/<scenario>-<timestamp>/ and exits with the engine\'s code.',
     '',
     'Toolkit flags:',
     ...rows.map((r) => `  ${r.left.padEnd(width)}${r.right}`),

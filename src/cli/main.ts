@@ -1,12 +1,13 @@
 /**
  * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
- * binary (agentloadMain: run | build | help | version). They set the exit code; errors print one line.
+ * binary (agentloadMain: run | build | k6 | help | version). They set the exit code; errors print one line.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
+import { k6DropinCommand } from './k6-dropin.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
@@ -75,6 +76,7 @@ export function agentloadHelp(): string {
     'Usage:',
     '  agentload run scenarios/<name>.ts [toolkit flags] [k6 run flags]   same as npm run k6 -- ...',
     '  agentload build [scenarios/<name>.ts ...]                          same as npm run build -- ...',
+    '  agentload k6 run|inspect|version [k6 flags] script.js              k6 drop-in on the embedded engine (agentload k6 help)',
     '  agentload report | compare | target [...]                          same as npm run report|compare|target -- ...',
     '  agentload version',
     '',
@@ -90,6 +92,8 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return runMain(rest, io);
     case 'build':
       return buildMain(rest, io);
+    case 'k6':
+      return guarded(() => k6DropinCommand(rest, io), io);
     case 'version':
     case '--version':
       io.stdout.write(`agentload ${toolkitVersion(io.root)}\n`);
@@ -102,7 +106,7 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return EXIT_CODES.ok;
     default:
       return printError(
-        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, report, compare, target or version (agentload help)`),
+        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, k6, report, compare, target or version (agentload help)`),
         io,
       );
   }

@@ -13,7 +13,8 @@ import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
-import { findK6, k6Version, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
+import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
+import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
 import { loadEngine, loadReport, loadSlackSink, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
@@ -50,7 +51,7 @@ function say(io: CliIO, line: string): void {
 function availableScenarios(cwd: string): string {
   const dir = join(cwd, 'scenarios');
   if (!existsSync(dir)) return '';
-  const names = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+  const names = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).map((f) => f.replace(/\.(ts|js)$/, ''));
   return names.length === 0 ? '' : ` (scenarios here: ${names.sort().join(', ')})`;
 }
 
@@ -92,7 +93,14 @@ async function chooseEngine(parsed: ParsedRun, env: Readonly<Record<string, stri
     }
     return { kind: 'embedded', module: await loadEngine(io.root) };
   }
-  return { kind: 'k6', binary: await k6Version(bin, env) };
+  const binary = await k6Version(bin, env);
+  checkK6Floor(binary);
+  return { kind: 'k6', binary };
+}
+
+/** TypeScript is always type-checked; JavaScript (a plain k6 script) only with --typecheck (JSDoc types). */
+function isTypeScript(file: string): boolean {
+  return /\.(ts|mts|cts|tsx)$/.test(file);
 }
 
 /** Refuses (104) the first flag the embedded engine does not support, naming it and listing the supported ones. */
@@ -145,8 +153,9 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     );
   }
 
-  // 2. Types.
-  const diagnostics = typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd });
+  // 2. Types (TypeScript always; a JavaScript script only with --typecheck, its JSDoc checked).
+  const javascript = !isTypeScript(scenarioPath);
+  const diagnostics = javascript && !parsed.options.typecheck ? [] : typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd, javascript });
   if (diagnostics.length > 0) {
     throw new AgentloadError(
       'type-error',
@@ -172,7 +181,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     summaryExport: join(runDir, RUN_FILES.summaryExport),
     handleSummaryData: join(runDir, RUN_FILES.handleSummaryData),
   };
-  const aliasWebsockets = engine.kind === 'k6' && needsWebsocketsAlias(engine.binary.version);
+  const aliases = engine.kind === 'k6' ? moduleAliasesFor(engine.binary.version) : {};
   let bundle: BundleResult;
   try {
     bundle = await bundleScenario(scenarioPath, {
@@ -180,14 +189,24 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       cwd: io.cwd,
       outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : runDir,
       target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
-      aliasWebsockets,
+      aliases,
       ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
     });
   } catch (err: unknown) {
     rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run folder behind
     throw err;
   }
-  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : ''));
+  const aliased = Object.entries(aliases).filter(([, to]) => bundle.imports.includes(to));
+  say(io, bundle.sizeLine + (aliased.length > 0 ? ` (${aliased.map(([from, to]) => `${from} → ${to}`).join(', ')})` : ''));
+  // 5. A k6 binary must have every k6/x/* extension the bundle imports (k6 v1 would try to download one).
+  if (engine.kind === 'k6' && !parsed.options.cloud) {
+    try {
+      checkExtensions(bundle.imports, engine.binary, relative(io.cwd, scenarioPath) || scenarioPath);
+    } catch (err: unknown) {
+      rmSync(runDir, { recursive: true, force: true }); // nothing ran
+      throw err;
+    }
+  }
 
   const cloud = parsed.options.cloud;
   const args = k6Args({
@@ -220,7 +239,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     return {
       schema: 'agentload.run/1',
       scenario: { name, path: relative(io.cwd, scenarioPath) || scenarioPath },
-      bundle: { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: aliasWebsockets },
+      bundle: { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: 'k6/websockets' in aliases, moduleAliases: Object.fromEntries(aliased) },
       engine:
         engine.kind === 'k6'
           ? { kind: 'k6', name: 'k6', version: engine.binary.version, path: engine.binary.path, command: cloud ? 'k6 cloud run' : 'k6 run' }

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 export interface RunManifest {
   readonly schema: 'agentload.run/1';
   readonly scenario: { readonly name: string; readonly path: string };
-  readonly bundle: { readonly path: string; readonly bytes: number; readonly target: string; readonly websocketsAlias: boolean };
+  readonly bundle: {
+    readonly path: string;
+    readonly bytes: number;
+    readonly target: string;
+    readonly websocketsAlias: boolean;
+    /** Module names rewritten for an older k6 that the bundle uses (`k6/timers` → `k6/experimental/timers`). */
+    readonly moduleAliases: Readonly<Record<string, string>>;
+  };
   readonly engine: {
     readonly kind: 'k6' | 'embedded';
     readonly name: string;
