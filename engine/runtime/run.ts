@@ -388,7 +388,7 @@ async function runLoaded(
       onSamples: (samples) => { json?.add(samples); extra.add(samples); },
       onGauges: (vus, vusMax) => {
         const time = clock.wallNow();
-        inst.fan.add([{ metric: 'vus', time, value: vus, tags: {} }, { metric: 'vus_max', time, value: vusMax, tags: {} }]);
+        inst.fan.add([{ metric: 'vus', time, value: vus, tags: inst.runTags }, { metric: 'vus_max', time, value: vusMax, tags: inst.runTags }]);
       },
       onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
     });

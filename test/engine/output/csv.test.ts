@@ -84,6 +84,17 @@ void test('on worker threads too: every sample of every worker reaches the CSV, 
   assert.deepEqual(rows.map((l) => l.split(',')[0]).sort(), points.map((l) => (JSON.parse(l) as Point).metric).sort());
 });
 
+void test('the vus and vus_max gauges carry the run tags, as in k6 (one thread and workers)', async () => {
+  for (const workers of ['1', '2']) {
+    const r = await run(['-q', '--workers', workers, '--vus', '2', '--duration', workers === '1' ? '1200ms' : '2500ms', '--tag', 'testid=t1', '--out', `json=g${workers}.json`]);
+    assert.equal(r.code, 0, r.stderr);
+    const gauges = readFileSync(join(dir, `g${workers}.json`), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Point)
+      .filter((p) => p.type === 'Point' && (p.metric === 'vus' || p.metric === 'vus_max'));
+    assert.ok(gauges.length >= 2, `workers ${workers}: gauges sampled`);
+    for (const g of gauges) assert.deepEqual(g.data.tags, { testid: 't1' }, `workers ${workers}: ${g.metric}`);
+  }
+});
+
 void test('gzip for .gz, timeFormat and fileName from the argument, the time format from K6_CSV_TIME_FORMAT', async () => {
   const gz = await run(['-q', '--out', 'csv=out.csv.gz'], { K6_CSV_TIME_FORMAT: 'rfc3339' });
   assert.equal(gz.code, 0, gz.stderr);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { runEngine } from '../../../engine/index.ts';
 import { encodeWriteRequest, prometheusRwConfig, trendStatSuffix } from '../../../engine/output/prometheus-rw.ts';
 import snappy from 'snappyjs';
-import { Capture, tempDir } from '../conformance/run-helpers.ts';
+import { Capture, ROOT, tempDir } from '../conformance/run-helpers.ts';
 import { startPrometheus, type PrometheusServer } from '../../support/prometheus.ts';
 import { downUrl, startReferenceServer, type ReferenceServer } from '../../support/reference-server.ts';
 
@@ -49,10 +49,10 @@ after(async () => {
   await Promise.all([prom.stop(), server.close()]);
 });
 
-async function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], env: Record<string, string>, file = script): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runEngine({ script, args, env: { BASE_URL: server.url, ...env }, cwd: dir, stdout, stderr, handleSignals: false });
+  const code = await runEngine({ script: file, args, env: { BASE_URL: server.url, ...env }, cwd: dir, stdout, stderr, handleSignals: false });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -117,6 +117,29 @@ void test('K6_PROMETHEUS_RW_STALE_MARKERS: at the end every series is marked sta
   const r2 = await run(['-q', '--out', 'experimental-prometheus-rw', '--tag', 'run=fresh'], { K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl });
   assert.equal(r2.code, 0, r2.stderr);
   assert.equal(await one('k6_rw_jobs_total{run="fresh"}'), 24, 'without markers the last value stays visible');
+});
+
+void test('the Grafana dashboard in docs/: every panel query finds data for a run tagged with its testid', async () => {
+  const dash = join(dir, 'dash.js');
+  writeFileSync(dash, `import http from 'k6/http';
+import { check, sleep } from 'k6';
+export const options = { vus: 2, duration: '1500ms' };
+export default async function () {
+  const res = await http.asyncRequest('GET', __ENV.BASE_URL + '/health');
+  check(res, { 'is 200': (r) => r.status === 200 });
+  await sleep(0.1);
+}
+`);
+  const r = await run(['-q', '--out', 'experimental-prometheus-rw', '--tag', 'testid=dash'], { K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl, K6_PROMETHEUS_RW_PUSH_INTERVAL: '250ms' }, dash);
+  assert.equal(r.code, 0, r.stderr);
+  const dashboard = JSON.parse(readFileSync(join(ROOT, 'docs/grafana/k6-prometheus-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
+  assert.ok(exprs.length >= 12);
+  for (const { title, expr } of exprs) {
+    const q = expr.replace(/\$testid/g, 'dash').replace(/\$__rate_interval/g, '1m');
+    const res = await prom.query(q);
+    assert.ok(res.length > 0 && res.every((x) => Number.isFinite(x.value)), `${title}: ${q} returned ${JSON.stringify(res)}`);
+  }
 });
 
 void test('a receiver that is down: one error line per failed push, the run itself passes', async () => {
