@@ -44,7 +44,8 @@ export function findK6(env: Readonly<Record<string, string | undefined>>, cwd: s
   return findOnPath('k6', env.PATH);
 }
 
-function findOnPath(name: string, pathVar: string | undefined): string | undefined {
+/** The first executable `name` in the PATH folders, or undefined. */
+export function findOnPath(name: string, pathVar: string | undefined): string | undefined {
   for (const dir of (pathVar ?? '').split(delimiter)) {
     if (dir === '') continue;
     const p = join(dir, name);
