@@ -8,12 +8,10 @@
  * the name ends in `.gz`, `-` for stdout. Quoting as Go's encoding/csv. Differences from k6: the times
  * are UTC, and `extra_tags`/`metadata` keys are sorted (k6 writes them in map order).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip, type Gzip } from 'node:zlib';
 import type { Issue, Sample, SampleSink } from '../contracts.ts';
 import { parseDuration } from '../options/index.ts';
 import { formatRfc3339Nano } from './json.ts';
+import { OutputFile } from './output-file.ts';
 
 /** Every k6 system tag (metrics.SystemTagValues). */
 export const SYSTEM_TAGS = [
@@ -110,13 +108,10 @@ export class CsvOutput implements SampleSink {
   readonly columns: readonly string[];
   readonly #ignored: ReadonlySet<string>;
   readonly #timeFormat: CsvTimeFormat;
-  readonly #file: WriteStream | undefined;
-  readonly #gzip: Gzip | undefined;
-  readonly #stdout: NodeJS.WritableStream | undefined;
+  readonly #out: OutputFile;
   readonly #timer: NodeJS.Timeout;
   #pending = '';
   #closed = false;
-  #error: Error | undefined;
 
   constructor(o: CsvOutputOptions) {
     const enabled = new Set(o.systemTags ?? DEFAULT_SYSTEM_TAGS);
@@ -125,18 +120,7 @@ export class CsvOutput implements SampleSink {
     this.#timeFormat = o.config.timeFormat;
     const toStdout = o.config.fileName === '' || o.config.fileName === '-';
     this.description = `csv (${toStdout ? 'stdout' : o.config.fileName})`;
-    if (toStdout) {
-      this.#stdout = o.stdout;
-      this.#file = undefined;
-      this.#gzip = undefined;
-    } else {
-      this.#stdout = undefined;
-      this.#file = createWriteStream(o.path);
-      this.#file.on('error', (e) => { this.#error ??= e; });
-      this.#gzip = o.path.endsWith('.gz') ? createGzip() : undefined;
-      this.#gzip?.on('error', (e) => { this.#error ??= e; });
-      this.#gzip?.pipe(this.#file);
-    }
+    this.#out = new OutputFile(toStdout ? '-' : o.path, o.stdout);
     this.#pending = `${['metric_name', 'timestamp', 'metric_value', ...this.columns, 'extra_tags', 'metadata'].join(',')}\n`;
     this.#flush();
     this.#timer = setInterval(() => { this.#flush(); }, o.config.saveIntervalMs);
@@ -163,9 +147,7 @@ export class CsvOutput implements SampleSink {
     if (this.#pending === '') return;
     const chunk = this.#pending;
     this.#pending = '';
-    if (this.#gzip !== undefined) this.#gzip.write(chunk);
-    else if (this.#file !== undefined) this.#file.write(chunk);
-    else this.#stdout?.write(chunk);
+    this.#out.write(chunk);
   }
 
   async close(): Promise<void> {
@@ -173,15 +155,6 @@ export class CsvOutput implements SampleSink {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#flush();
-    if (this.#file === undefined) return;
-    const finished = once(this.#file, 'close');
-    if (this.#gzip !== undefined) this.#gzip.end();
-    else this.#file.end();
-    try {
-      await finished;
-    } catch (e) {
-      this.#error ??= e instanceof Error ? e : new Error(String(e));
-    }
-    if (this.#error !== undefined) throw new Error(`--out csv: writing ${this.description} failed: ${this.#error.message}; check the path is writable`);
+    await this.#out.close('--out csv');
   }
 }

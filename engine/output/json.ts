@@ -7,12 +7,10 @@
  * string concatenation (tags serialised once per tags object) and written in batches.
  */
 
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip, type Gzip } from 'node:zlib';
 import type { Sample, SampleSink, Tags } from '../contracts.ts';
 import type { MetricRegistry, SubmetricInfo } from '../metrics/index.ts';
 import type { ThresholdJsonConfig } from '../thresholds/index.ts';
+import { OutputFile } from './output-file.ts';
 
 export interface JsonOutputOptions {
   /** Output file; a name ending in `.gz` is gzip-compressed; `-` or '' writes to `stdout` (as k6). */
@@ -94,9 +92,7 @@ export function formatRfc3339Nano(timeMs: number): string {
 export class JsonOutput implements SampleSink {
   readonly path: string;
   readonly #opts: JsonOutputOptions;
-  readonly #file: WriteStream | undefined;
-  readonly #stdout: NodeJS.WritableStream | undefined;
-  readonly #gzip: Gzip | undefined;
+  readonly #out: OutputFile;
   readonly #declared = new Set<string>();
   readonly #metricPrefix = new Map<string, string>();
   readonly #tagsCache = new WeakMap<Tags, string>();
@@ -104,28 +100,12 @@ export class JsonOutput implements SampleSink {
   readonly #limit: number;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #error: Error | undefined;
 
   constructor(opts: JsonOutputOptions) {
     this.path = opts.path;
     this.#opts = opts;
     this.#limit = opts.bufferBytes ?? 64 * 1024;
-    if (opts.path === '' || opts.path === '-') {
-      this.#file = undefined;
-      this.#stdout = opts.stdout ?? process.stdout;
-      this.#gzip = undefined;
-      return;
-    }
-    this.#stdout = undefined;
-    this.#file = createWriteStream(opts.path);
-    this.#file.on('error', (err) => (this.#error ??= err));
-    if (opts.path.endsWith('.gz')) {
-      this.#gzip = createGzip();
-      this.#gzip.on('error', (err) => (this.#error ??= err));
-      this.#gzip.pipe(this.#file);
-    } else {
-      this.#gzip = undefined;
-    }
+    this.#out = new OutputFile(opts.path, opts.stdout);
   }
 
   #metricLine(name: string): string {
@@ -195,9 +175,7 @@ export class JsonOutput implements SampleSink {
   }
 
   #write(chunk: string): void {
-    if (this.#gzip !== undefined) this.#gzip.write(chunk);
-    else if (this.#file !== undefined) this.#file.write(chunk);
-    else this.#stdout?.write(chunk);
+    this.#out.write(chunk);
   }
 
   /** Flushes everything and closes the file; rejects if writing failed. */
@@ -207,17 +185,6 @@ export class JsonOutput implements SampleSink {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flush();
-    if (this.#file === undefined) return;
-    const finished = once(this.#file, 'close');
-    if (this.#gzip !== undefined) this.#gzip.end();
-    else this.#file.end();
-    try {
-      await finished;
-    } catch (err: unknown) {
-      this.#error ??= err instanceof Error ? err : new Error(String(err));
-    }
-    if (this.#error !== undefined) {
-      throw new Error(`--out json: writing ${this.path} failed: ${this.#error.message}; check the path is writable`, { cause: this.#error });
-    }
+    await this.#out.close('--out json');
   }
 }
