@@ -1,5 +1,5 @@
 /**
- * k6-operator on one machine: N embedded-engine processes (`agentload k6 run`), each with the
+ * k6-operator on one machine: N embedded-engine processes (`agentload k6 run`, one after another), each with the
  * `--execution-segment` k6-operator would give its runner, write their outputs into one folder each (as
  * runners do on the shared claim); `npm run report -- <folder>` merges them. The merged counts equal a
  * single-process run's exactly, and the thresholds are evaluated on the merged data: a threshold every
@@ -60,6 +60,13 @@ function runner(dir: string, threshold: string, segment?: string): Promise<CliRe
     '--out', `json=${join(dir, 'out.json.gz')}`, '--summary-export', join(dir, 'summary-export.json'), script], { ITERATIONS_THRESHOLD: threshold });
 }
 
+/** Runs one after another (the machine has few cores and other tests run beside this one). */
+async function inTurn<T>(jobs: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const job of jobs) out.push(await job());
+  return out;
+}
+
 function report(dir: string): Promise<CliResult> {
   return node(['--import', TSX, join(ROOT, 'scripts/report.mjs'), dir, '--no-history'], {});
 }
@@ -79,10 +86,8 @@ function counts(exportFile: string): Record<string, number> {
 void test('three segment runners merged: the same counts as one process, thresholds judged on the merged data (k6 judges each runner alone)', async () => {
   const single = join(project.dir, 'single');
   const merged = join(project.dir, 'runners');
-  const [one, ...thirds] = await Promise.all([
-    runner(single, 'count>=40'),
-    ...SEGMENTS.map((seg, i) => runner(join(merged, `agentload-merge-${String(i + 1)}-abcde`), 'count>=40', seg)),
-  ]);
+  const one = await runner(single, 'count>=40');
+  const thirds = await inTurn(SEGMENTS.map((seg, i) => () => runner(join(merged, `agentload-merge-${String(i + 1)}-abcde`), 'count>=40', seg)));
   assert.equal(one.code, 0, one.stderr);
   // Alone, each runner has a third of the iterations and k6 fails the threshold: what k6-operator would report.
   for (const t of thirds) {
@@ -113,7 +118,7 @@ void test('three segment runners merged: the same counts as one process, thresho
 
 void test('a threshold every runner passes alone fails on the merged data: exit 99', async () => {
   const merged = join(project.dir, 'runners-2');
-  const thirds = await Promise.all(SEGMENTS.map((seg, i) => runner(join(merged, `r${String(i)}`), 'count<=20', seg)));
+  const thirds = await inTurn(SEGMENTS.map((seg, i) => () => runner(join(merged, `r${String(i)}`), 'count<=20', seg)));
   for (const t of thirds) assert.equal(t.code, 0, `alone, 15 <= 20 passes\n${t.stderr}`);
   const rm = await report(merged);
   assert.equal(rm.code, 99, rm.stdout + rm.stderr);
