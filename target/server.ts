@@ -9,6 +9,7 @@ import { openDb, type Db } from './db/db.ts';
 import { TargetError, sleep, toError } from './errors.ts';
 import { MODEL_ID, completionId, parseChat, parseGenerate, pace, tokens } from './llm.ts';
 import { TargetMetrics } from './metrics.ts';
+import { readFeatureConfig, registerFeatures } from './plugins.ts';
 import { SlackBridge, verifySlackRequest } from './slack.ts';
 import { Store, NODE_KINDS } from './store.ts';
 import { TaskEngine, parseTaskRequest } from './tasks.ts';
@@ -54,6 +55,7 @@ type Params = Record<string, string>;
 
 export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const config = readConfig(o.env);
+  const featureConfig = readFeatureConfig(o.env);
   const initialKnobs: Readonly<Knobs> = config.knobs;
   let knobs: Knobs = { ...initialKnobs };
   const getKnobs = (): Knobs => knobs;
@@ -414,6 +416,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     return a;
   });
 
+  await registerFeatures({ app, db, env: o.env, knobs: getKnobs, registry: metrics.registry, logError }, featureConfig);
   await app.ready();
   hub = new WsHub(app.server, bus, snapshot, config.monitorIntervalMs);
   await agents.load();
