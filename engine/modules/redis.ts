@@ -28,12 +28,16 @@ const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
 
 type Reply = string | number | null | Reply[] | Buffer;
 /** A RESP2 client (replies as flat arrays, integers and strings, as go-redis sees them). */
-function newClient(settings: ClientSettings) {
+function newClient(settings: ClientSettings, connected: () => boolean) {
   return createClient({
     url: settings.url,
     RESP: 2,
     ...(settings.clientName !== undefined ? { name: settings.clientName } : {}),
-    socket: { connectTimeout: 10_000, reconnectStrategy: (retries: number) => (retries > 5 ? false : Math.min(100 * 2 ** retries, 2000)) },
+    // The first connection gives up after a few tries (the command rejects); an established one reconnects.
+    socket: {
+      connectTimeout: 10_000,
+      reconnectStrategy: (retries: number, cause: Error) => (!connected() && retries >= 2 ? cause : Math.min(100 * 2 ** retries, 2000)),
+    },
   });
 }
 type RedisClient = ReturnType<typeof newClient>;
@@ -157,14 +161,16 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
       if (ctx.stage() === 'init') return Promise.reject(new ModuleUsageError('redis-init-context', 'connecting to a redis server in the init context is not supported'));
       if (this.#client !== undefined) return Promise.resolve(this.#client);
       this.#connecting ??= (async () => {
-        const c = newClient(this.#settings);
+        let up = false;
+        const c = newClient(this.#settings, () => up);
         // Errors reach the command that failed; an idle connection's error must not crash the engine.
         c.on('error', () => undefined);
         try {
           await c.connect();
+          up = true;
         } catch (e) {
           this.#connecting = undefined;
-          await c.destroy();
+          c.destroy();
           throw e;
         }
         clients.add(c);
@@ -184,7 +190,7 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
       }
       const work = (async () => {
         const c = await this.#connect();
-        const reply = (await c.sendCommand(wire)) as Reply;
+        const reply: Reply = await c.sendCommand<Reply>(wire);
         engine?.countBytes(respRequestBytes(wire), respReplyBytes(reply));
         return shape(reply);
       })();

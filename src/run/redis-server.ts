@@ -52,11 +52,22 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** `sh -c WATCHDOG name PARENT_PID cmd args...`: runs cmd, ends it on TERM/INT or when PARENT_PID is gone. */
+const WATCHDOG = [
+  'parent=$1; shift',
+  '"$@" & child=$!',
+  "trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT HUP",
+  'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5 & wait $!; done',
+  'kill -TERM $child 2>/dev/null; wait $child',
+].join('\n');
+
 export async function startRedisServer(o: { startTimeoutMs?: number; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RedisServer> {
   const bin = redisServerBinary(o.env);
   const dir = mkdtempSync(join(tmpdir(), 'agentload-redis-'));
   const port = await freePort();
-  const proc = spawn(bin, [
+  // Under a small shell watchdog: the server stops when we stop it, and also when this process dies without
+  // stopping it (SIGKILL included), within half a second.
+  const proc = spawn('/bin/sh', ['-c', WATCHDOG, 'agentload-redis-watchdog', String(process.pid), bin,
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
     '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,8 +1,9 @@
 /**
  * Agent state: saved in the database (SQLite or PostgreSQL), cached in Redis when `REDIS_URL` is set
- * (cache-aside on reads, write-through on saves). Every answer says what happened in `x-cache`
+ * (cache-aside: a read that misses loads the row and fills the cache; a save deletes the cached copy, so the
+ * next read of that agent misses once and reloads it). Every answer says what happened in `x-cache`
  * (`hit`, `miss`, `bypass`, `error`, `off`) and how long each part took in `server-timing`
- * (`cache` = the Redis GET, `db` = the database read or write, `fill` = the Redis SET), so a load script can
+ * (`cache` = the Redis GET, `db` = the database read or write, `fill` = the Redis SET, `evict` = the Redis DEL), so a load script can
  * gate hit rate, Redis latency and fallback latency without reaching into the platform.
  *
  *   GET /api/agents/:id/state  → {id, state, version, updatedAt}     404 STATE_NOT_FOUND
@@ -78,17 +79,26 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
   const writes = new Counter({ name: 'agent_state_writes_total', help: 'Agent-state saves by result', labelNames: ['result'], registers });
   for (const r of ['hit', 'miss', 'bypass', 'error', 'off']) requests.inc({ result: r }, 0);
 
+  // Start-up gives up after a few tries (a wrong REDIS_URL is one clear line); once connected it reconnects
+  // for as long as it takes, reads falling back to the database meanwhile.
+  let connected = false;
   const client = cfg.redisUrl === undefined ? undefined : createClient({
     url: cfg.redisUrl,
-    socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+    // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries: number, cause: Error) => (!connected && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2000)),
+    },
   });
   if (client !== undefined) {
     // A Redis that goes away must not crash the platform: reads fall back to the database meanwhile.
     client.on('error', (e: unknown) => { d.logError(e); });
     try {
       await client.connect();
+      connected = true;
     } catch (e) {
-      await client.destroy();
+      client.destroy();
       throw new TargetError(400, 'CONFIG_INVALID', `REDIS_URL: cannot connect to Redis (${toError(e).message}): start redis-server or unset REDIS_URL`);
     }
     d.app.addHook('onClose', async () => { if (client.isOpen) await client.close(); });
@@ -117,7 +127,7 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
           const hit = text === null ? undefined : parseStored(text);
           if (hit !== undefined) {
             requests.inc({ result: 'hit' });
-            return reply.header('x-cache', 'hit').header('server-timing', serverTiming({ cache: cacheMs })).send(hit);
+            return await reply.header('x-cache', 'hit').header('server-timing', serverTiming({ cache: cacheMs })).send(hit);
           }
           result = 'miss';
         } catch (e) {
@@ -170,19 +180,17 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
     const dbMs = ms(t0);
     opDuration.observe({ op: 'db_write' }, dbMs / 1000);
     writes.inc({ result: 'saved' });
-    let fillMs: number | undefined;
+    let evictMs: number | undefined;
     if (client !== undefined) {
       const t1 = performance.now();
       try {
-        await client.sendCommand(['SET', key(id), JSON.stringify(row), 'EX', String(cfg.ttlSeconds)]);
-        fillMs = ms(t1);
-        opDuration.observe({ op: 'redis_set' }, fillMs / 1000);
+        await client.sendCommand(['DEL', key(id)]);
+        evictMs = ms(t1);
+        opDuration.observe({ op: 'redis_del' }, evictMs / 1000);
       } catch (e) {
-        // The cached copy may now be stale: drop it so the next read goes to the database.
         d.logError(e);
-        await client.sendCommand(['DEL', key(id)]).catch(() => undefined);
       }
     }
-    return reply.header('server-timing', serverTiming({ db: dbMs, fill: fillMs })).send({ id, version: row.version, updatedAt: row.updatedAt });
+    return reply.header('server-timing', serverTiming({ db: dbMs, evict: evictMs })).send({ id, version: row.version, updatedAt: row.updatedAt });
   });
 }
