@@ -6,6 +6,7 @@
 import { readCacheConfig, registerAgentState, type CacheConfig } from './cache/agent-state.ts';
 import type { Env } from './config.ts';
 import type { FeatureDeps } from './features.ts';
+import { registerScheduler } from './scheduler/scheduler.ts';
 
 export interface FeatureConfig {
   readonly cache: CacheConfig;
@@ -17,4 +18,5 @@ export function readFeatureConfig(env: Env): FeatureConfig {
 
 export async function registerFeatures(d: FeatureDeps, cfg: FeatureConfig): Promise<void> {
   await registerAgentState(d, cfg.cache);
+  registerScheduler(d);
 }
