@@ -213,6 +213,7 @@ export function knobsFromEnv(env: Env): Knobs {
 export interface TargetConfig {
   databaseUrl: string | undefined;
   dbPoolMax: number;
+  dbPoolTimeoutMs: number;
   sqlitePath: string;
   seed: number;
   seedAgents: number;
@@ -255,6 +256,7 @@ export function readConfig(env: Env): TargetConfig {
   return {
     databaseUrl,
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 1000),
+    dbPoolTimeoutMs: intVar(env, 'DB_POOL_TIMEOUT_MS', 10_000, 1, MAX_MS),
     sqlitePath: nonEmpty(env.SQLITE_PATH) ?? ':memory:',
     seed: intVar(env, 'SEED', 42, 0, 2 ** 31 - 1),
     seedAgents: intVar(env, 'SEED_AGENTS', 5, 0, 10_000),

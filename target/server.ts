@@ -71,7 +71,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   });
   const logError = (e: unknown): void => { app.log.error({ err: toError(e).message }, 'background error'); };
 
-  const db = await openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolMax: config.dbPoolMax });
+  const db = await openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolMax: config.dbPoolMax, poolTimeoutMs: config.dbPoolTimeoutMs });
   const store = new Store(db);
   await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
 
