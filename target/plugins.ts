@@ -6,6 +6,8 @@
 import { readCacheConfig, registerAgentState, type CacheConfig } from './cache/agent-state.ts';
 import type { Env } from './config.ts';
 import type { FeatureDeps } from './features.ts';
+import { registerJobs } from './jobs/jobs.ts';
+import { registerUploads } from './jobs/uploads.ts';
 import { registerScheduler } from './scheduler/scheduler.ts';
 
 export interface FeatureConfig {
@@ -19,4 +21,6 @@ export function readFeatureConfig(env: Env): FeatureConfig {
 export async function registerFeatures(d: FeatureDeps, cfg: FeatureConfig): Promise<void> {
   await registerAgentState(d, cfg.cache);
   registerScheduler(d);
+  registerJobs(d);
+  registerUploads(d);
 }
