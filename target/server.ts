@@ -7,7 +7,7 @@ import { InProcessBus, TOPICS, isTopic, type BusAdapter, type BusMessage } from 
 import { mergeKnobs, readConfig, type Env, type Knobs, type TargetConfig } from './config.ts';
 import { openDb, type Db } from './db/db.ts';
 import { TargetError, sleep, toError } from './errors.ts';
-import { MODEL_ID, completionId, parseChat, parseGenerate, pace, tokens } from './llm.ts';
+import { MODEL_ID, ModelServer, completionId, parseChat, parseGenerate, rateLimitBody, tokens } from './llm.ts';
 import { TargetMetrics } from './metrics.ts';
 import { readFeatureConfig, registerFeatures } from './plugins.ts';
 import { SlackBridge, verifySlackRequest } from './slack.ts';
@@ -274,16 +274,22 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   // ---- LLM simulator ----
   app.get('/v1/models', () => ({ object: 'list', data: [{ id: MODEL_ID, object: 'model', owned_by: 'agentload' }] }));
+  const models = new ModelServer(Number(o.env.LLM_MODEL_KEEP_ALIVE_MS ?? 300_000) || 300_000);
+  const limited = (reply: FastifyReply, waitMs: number): FastifyReply =>
+    reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))).header('retry-after-ms', String(Math.round(waitMs))).send(rateLimitBody(waitMs));
   app.post('/v1/chat/completions', async (req, reply) => {
     const r = parseChat(req.body);
-    const p = pace(knobs);
+    const wait = models.rateLimited(knobs);
+    if (wait !== undefined) return limited(reply, wait);
+    const { pace: p, release } = await models.begin(knobs, r.model);
     const id = completionId();
     const created = Math.floor(Date.now() / 1000);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); });
+    reply.raw.on('close', () => { ac.abort(); release(); });
     if (!r.stream) {
       let content = '';
       for await (const t of tokens(r.maxTokens, p, ac.signal)) content += t;
+      release();
       return {
         id, object: 'chat.completion', created, model: r.model,
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'length' }],
@@ -305,16 +311,22 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   });
   app.post('/api/generate', async (req, reply) => {
     const r = parseGenerate(req.body);
-    const p = pace(knobs);
+    if (r.unload) {
+      models.unload(r.model);
+      return { model: r.model, created_at: new Date().toISOString(), response: '', done: true, done_reason: 'unload' };
+    }
+    const wait = models.rateLimited(knobs);
+    if (wait !== undefined) return limited(reply, wait);
     const t0 = process.hrtime.bigint();
+    const { pace: p, release, loadMs } = await models.begin(knobs, r.model);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); });
+    reply.raw.on('close', () => { ac.abort(); release(); });
     let firstAt = 0n;
     const final = (): Record<string, unknown> => {
       const total = Number(process.hrtime.bigint() - t0);
       return {
         model: r.model, created_at: new Date().toISOString(), done: true, done_reason: 'length',
-        total_duration: total, prompt_eval_count: r.promptTokens, eval_count: r.maxTokens,
+        total_duration: total, load_duration: Math.round(loadMs * 1e6), prompt_eval_count: r.promptTokens, eval_count: r.maxTokens,
         eval_duration: firstAt === 0n ? 0 : Number(process.hrtime.bigint() - firstAt),
       };
     };

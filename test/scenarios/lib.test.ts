@@ -177,3 +177,10 @@ void test('Server-Timing header parsed into milliseconds per entry', async () =>
   assert.deepEqual(parseServerTiming('cache;dur=0.412, db;desc="pg";dur=3.1, fill'), { cache: 0.412, db: 3.1 });
   assert.deepEqual(parseServerTiming(undefined), {});
 });
+
+void test('Ollama NDJSON stream: tokens, done and the final counters', async () => {
+  const { parseNdjson } = await import('../../lib/sse.ts');
+  const body = '{"response":"a ","done":false}\n{"response":"b ","done":false}\n{"done":true,"eval_count":2,"eval_duration":5000000,"load_duration":7}\n';
+  assert.deepEqual(parseNdjson(body), { tokens: 2, done: true, evalCount: 2, evalDurationNs: 5_000_000, loadDurationNs: 7 });
+  assert.equal(parseNdjson('{"response":"a","done":false}\n').done, false);
+});
