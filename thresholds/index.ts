@@ -36,7 +36,7 @@ function times<K extends string | number>(r: Readonly<Record<K, number>>, f: num
   return out;
 }
 
-/** The profile with every latency objective × f (and the tokens/s floor ÷ f); rates and counts unchanged. */
+/** The profile with every latency objective × f (and the tokens/s and upload MB/s floors ÷ f); rates and counts unchanged. */
 export function scaleLatency(p: Profile, f: number): Profile {
   return {
     ...p,
@@ -56,6 +56,7 @@ export function scaleLatency(p: Profile, f: number): Profile {
     cache: { ...p.cache, redisP95Ms: p.cache.redisP95Ms * f, fallbackP95Ms: p.cache.fallbackP95Ms * f },
     scheduler: { ...p.scheduler, driftP95Ms: p.scheduler.driftP95Ms * f },
     stateStore: { ...p.stateStore, writeP95Ms: p.stateStore.writeP95Ms * f },
+    jobs: { ...p.jobs, minUploadMBps: times(p.jobs.minUploadMBps, 1 / f) },
   };
 }
 
