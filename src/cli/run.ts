@@ -21,6 +21,7 @@ import { loadEngine, loadReport, loadSlackSink, type EngineModule, type SlackSin
 import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { startScenarioServices, type StartedServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startTargetProcess } from '../run/target-process.ts';
@@ -201,7 +202,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   // 5. A k6 binary must have every k6/x/* extension the bundle imports (k6 v1 would try to download one).
   if (engine.kind === 'k6' && !parsed.options.cloud) {
     try {
-      checkExtensions(bundle.imports, engine.binary, relative(io.cwd, scenarioPath) || scenarioPath);
+      const fetched = checkExtensions(bundle.imports, engine.binary, relative(io.cwd, scenarioPath) || scenarioPath, env);
+      if (fetched.length > 0) say(io, `k6 will fetch ${fetched.join(', ')} itself (K6_AUTO_EXTENSION_RESOLUTION=true): this needs network access`);
     } catch (err: unknown) {
       rmSync(runDir, { recursive: true, force: true }); // nothing ran
       throw err;
@@ -228,6 +230,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const redact = (text: string): string => makeRedactor(env)(text);
   let scratchDir: string | undefined;
   let target: StartedTarget | undefined;
+  let services: StartedServices | undefined;
   let sink: SlackSink | undefined;
   let targetKind: RunManifest['target']['kind'] = 'external';
   const state = { interrupted: false };
@@ -298,6 +301,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       }
       if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
       try {
+        services = await startScenarioServices(name, env);
+      } catch (err: unknown) {
+        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`);
+      }
+      Object.assign(targetEnv, services.targetEnv);
+      for (const [k, v] of Object.entries(services.scriptEnv)) { env[k] = v; setByToolkit.push(k); }
+      for (const line of services.notes) say(io, line);
+      try {
         // Its own process: the platform does not share the load generator's event loop, and its
         // /metrics (RSS for the soak leak verdict) measure the platform alone.
         target = await startTargetProcess({
@@ -356,6 +367,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   } finally {
     unregister?.();
     await target?.close().catch(() => undefined);
+    await services?.stop().catch(() => undefined);
     await sink?.close().catch(() => undefined);
     if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
   }

@@ -41,9 +41,17 @@ void test('k6/websockets → k6/experimental/websockets below v1.6.0 only', () =
   assert.equal(moduleAliasesFor('2.0.0')['k6/websockets'], undefined);
 });
 
-void test('every alias row has its own test above, and an unrecognised version gets no alias', () => {
-  assert.deepEqual(MODULE_ALIASES.map((a) => a.module).sort(), ['k6/timers', 'k6/websockets']);
-  assert.deepEqual(moduleAliasesFor(undefined), {});
+void test('k6/experimental/redis → k6/x/redis from v2.0.0 on (and for an unrecognised version, taken as current)', () => {
+  assert.equal(moduleAliasesFor('1.9.9')['k6/experimental/redis'], undefined);
+  assert.equal(moduleAliasesFor('0.49.0')['k6/experimental/redis'], undefined);
+  assert.equal(moduleAliasesFor('2.0.0')['k6/experimental/redis'], 'k6/x/redis');
+  assert.equal(moduleAliasesFor('2.3.1')['k6/experimental/redis'], 'k6/x/redis');
+});
+
+void test('every alias row has its own test above; an unrecognised version gets only the rows for newer binaries', () => {
+  assert.deepEqual(MODULE_ALIASES.map((a) => a.module).sort(), ['k6/experimental/redis', 'k6/timers', 'k6/websockets']);
+  assert.deepEqual(moduleAliasesFor(undefined), { 'k6/experimental/redis': 'k6/x/redis' });
+  assert.deepEqual(moduleAliasesFor('1.7.0'), {});
 });
 
 const XK6_OUTPUT = [
@@ -80,6 +88,9 @@ void test('extension pre-flight: a missing k6/x module is refused in one line wi
   assert.throws(() => { checkExtensions(['k6/x/sql'], binary('1.2.3'), 'db.js'); }, /db\.js imports k6\/x\/sql, which \/opt\/k6 \(k6 v1\.2\.3\) was not built with \(it lists no JavaScript extensions\)/);
   assert.doesNotThrow(() => { checkExtensions(['k6', 'k6/x/sql', 'k6/x/sql/driver/postgres'], binary('1.2.3', XK6_OUTPUT), 'db.js'); });
   assert.doesNotThrow(() => { checkExtensions(['k6', 'k6/http'], binary('1.2.3'), 'api.js'); });
+  // K6_AUTO_EXTENSION_RESOLUTION=true: k6 may fetch them; the missing ones come back for a notice.
+  assert.deepEqual(checkExtensions(['k6/x/redis'], binary('2.0.0'), 'cache.js', { K6_AUTO_EXTENSION_RESOLUTION: 'true' }), ['k6/x/redis']);
+  assert.throws(() => { checkExtensions(['k6/x/redis'], binary('2.0.0'), 'cache.js', { K6_AUTO_EXTENSION_RESOLUTION: 'false' }); }, /xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis/);
 });
 
 void test('xk6 build line: known modules by their Go module, an unknown one named as a placeholder', () => {

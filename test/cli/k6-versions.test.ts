@@ -105,6 +105,21 @@ void describe('k6/x extension pre-flight', () => {
     assert.match(r.stderr, /^agentload: sqldriver\.js imports k6\/x\/sql\/driver\/sqlite3, which .* \(it has k6\/x\/sql\): build/m);
   });
 
+  void it('k6 v2: k6/experimental/redis becomes the k6/x/redis extension, refused without it; K6_AUTO_EXTENSION_RESOLUTION=true lets k6 fetch it', async () => {
+    const { fake, project, env } = setup({ version: '2.0.0' });
+    const script = project.write('cachev2.js', "import redis from 'k6/experimental/redis';\nconst client = new redis.Client(__ENV.REDIS_URL);\nexport default async function () { await client.get('k'); }\n");
+    const refused = await runCli([script], { cwd: project.dir, env });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /^agentload: cachev2\.js imports k6\/x\/redis, which .* \(k6 v2\.0\.0\) was not built with .*`xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis`/m);
+    assert.equal(fake.calls().length, 0);
+    const fetched = await runCli([script, '--no-report'], { cwd: project.dir, env: { ...env, K6_AUTO_EXTENSION_RESOLUTION: 'true' } });
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.match(fetched.stderr, /\(k6\/experimental\/redis → k6\/x\/redis\)/);
+    assert.match(fetched.stderr, /^agentload: k6 will fetch k6\/x\/redis itself \(K6_AUTO_EXTENSION_RESOLUTION=true\): this needs network access$/m);
+    assert.match(readFileSync(join(project.build, 'cachev2.js'), 'utf8'), /from "k6\/x\/redis"/);
+    assert.equal(fake.calls().length, 1);
+  });
+
   void it('a k6 built with both extensions runs the script', async () => {
     const { fake, project, env } = setup({ version: '1.2.3', extensions: ['k6/x/sql', 'k6/x/sql/driver/sqlite3'] });
     const script = project.write('sqlok.js', SQL_SCRIPT);
