@@ -112,7 +112,7 @@ void test('version: the engine and the k6/x modules it provides, in k6\'s Extens
   const r = await k6(['version']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^agentload-engine v\d+\.\d+\.\d+ \(k6-compatible embedded engine; node v\d+/);
-  assert.deepEqual(parseK6Extensions(r.stdout).map((e) => e.name), ['k6/x/sql', 'k6/x/sql/driver/postgres', 'k6/x/sql/driver/sqlite3']);
+  assert.deepEqual(parseK6Extensions(r.stdout).map((e) => e.name), ['k6/x/redis', 'k6/x/sql', 'k6/x/sql/driver/postgres', 'k6/x/sql/driver/sqlite3']);
 });
 
 void test('inspect: the script\'s options as JSON; --execution-requirements adds totalDuration and maxVUs', async () => {
