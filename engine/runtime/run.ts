@@ -168,14 +168,14 @@ export interface InstanceState {
 }
 
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
-export function createInstance(args: {
+export async function createInstance(args: {
   script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger;
   /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
   vuId?: (n: number) => number;
   /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
   idInTest?: (idInInstance: number) => number;
   discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
-}): InstanceState {
+}): Promise<InstanceState> {
   const registry = new MetricRegistry();
   const fan = new FanOut();
   const shared = new Map<string, unknown>();
@@ -214,16 +214,16 @@ export function createInstance(args: {
       }
     },
   };
-  const pool = new VuPool((idInInstance) => {
+  const pool = new VuPool(async (idInInstance) => {
     const id = args.vuId?.(idInInstance) ?? idInInstance;
     const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
-    vu.init();
+    await vu.init();
     if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
     return vu;
   }, Number.MAX_SAFE_INTEGER);
   poolRef.pool = pool;
   const lifecycleVu = new Vu(host, 0, 0);
-  lifecycleVu.init();
+  await lifecycleVu.init();
   return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu'>>(st, { registry, fan, host, pool, lifecycleVu });
 }
 
@@ -236,7 +236,7 @@ async function runLoaded(
   let abortReason: string | undefined;
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
-  const inst = createInstance({
+  const inst = await createInstance({
     script, clock, env: settings.env, logger, idInTest: (n) => idsInTest(n),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
@@ -392,7 +392,7 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      inst.pool.grow(plan.preAllocatedVUs);
+      await inst.pool.grow(plan.preAllocatedVUs);
     } catch (e) {
       await stopEval();
       await closeAll(inst, json);

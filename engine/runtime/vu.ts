@@ -13,7 +13,7 @@ import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceS
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
-import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './loader.ts';
+import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './compile.ts';
 import type { Logger } from './logger.ts';
 
 export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -222,8 +222,11 @@ export class Vu implements VirtualUser {
     return buf.toString('utf8');
   }
 
-  /** Runs the init code. Script exceptions become EngineError 107 with the mapped stack. */
-  init(): void {
+  /**
+   * Runs the init code. Script exceptions become EngineError 107 with the mapped stack. A script with
+   * top-level await returns a promise: its init code is done when it settles.
+   */
+  init(): void | Promise<void> {
     this.#stage = 'init';
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
     const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
@@ -236,11 +239,20 @@ export class Vu implements VirtualUser {
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,
       });
-      this.#random.markInitDone();
     } catch (e) {
-      if (e instanceof EngineError) throw e;
-      throw new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
+      throw this.#initError(e);
     }
+    const ready = this.#instance.ready;
+    if (ready === undefined) {
+      this.#random.markInitDone();
+      return undefined;
+    }
+    return ready.then(() => { this.#random.markInitDone(); }, (e: unknown) => { throw this.#initError(e); });
+  }
+
+  #initError(e: unknown): EngineError {
+    if (e instanceof EngineError) return e;
+    return new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
   }
 
   /**

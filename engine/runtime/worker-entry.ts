@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   let planned = 0;
   let first = 1;
   let idsInTest: ((idInInstance: number) => number) | undefined;
-  const inst = createInstance({
+  const inst = await createInstance({
     script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
     idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   post({ t: 'planned', preAllocatedVUs: planned });
   first = await ids;
   inst.pool.setMax(plan.maxVUs);
-  inst.pool.grow(plan.preAllocatedVUs);
+  await inst.pool.grow(plan.preAllocatedVUs);
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;
