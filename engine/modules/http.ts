@@ -20,6 +20,7 @@ import {
 } from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
 import { responseHtml, type Selection } from './html.ts';
+import { gjsonGet } from './http/gjson.ts';
 
 export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
 
@@ -216,6 +217,22 @@ function parseDuration(v: string | number | undefined, fallback: number): number
   return total;
 }
 
+/** A Response as plain data (see Response.wire). */
+export interface ResponseWire {
+  status: number; status_text: string; proto: string; url: string; body: string | ArrayBuffer | null; headers: Record<string, string>;
+  cookies: Record<string, ResponseCookie[]>; error: string; error_code: number; remote_ip: string; remote_port: number; timings: Timings;
+  req: { method: string; url: string; headers: Record<string, string>; body: Uint8Array | undefined };
+}
+
+/** `http.url\`...\``: the URL, and the template with `${}` placeholders as its name (credentials masked). */
+export function urlTemplate(strings: TemplateStringsArray, ...values: unknown[]): { url: string; name: string } {
+  let url = '';
+  let name = '';
+  strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
+  // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
+  return { url, name: maskCredentials(name) };
+}
+
 export class Response {
   status = 0;
   status_text = '';
@@ -243,6 +260,21 @@ export class Response {
     this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: requestCookies(r.headers.Cookie) };
     return this.#request;
   }
+  /** Everything the script can read, as plain data (the synchronous VU mode sends it to the VU thread). */
+  wire(): ResponseWire {
+    const r = this.#req;
+    return {
+      status: this.status, status_text: this.status_text, proto: this.proto, url: this.url, body: this.body, headers: this.headers,
+      cookies: this.cookies, error: this.error, error_code: this.error_code, remote_ip: this.remote_ip, remote_port: this.remote_port,
+      timings: this.timings, req: { method: r.method, url: r.url, headers: r.headers, body: r.body === undefined ? undefined : new Uint8Array(r.body) },
+    };
+  }
+  /** The Response `wire()` described (the same methods, the same request). */
+  static fromWire(w: ResponseWire): Response {
+    const res = new Response(w.req.method, w.req.url, w.req.headers, w.req.body === undefined ? undefined : Buffer.from(w.req.body));
+    Object.assign(res, { status: w.status, status_text: w.status_text, proto: w.proto, url: w.url, body: w.body, headers: w.headers, cookies: w.cookies, error: w.error, error_code: w.error_code, remote_ip: w.remote_ip, remote_port: w.remote_port, timings: w.timings });
+    return res;
+  }
   json(selector?: string): unknown {
     if (!this.#parsed) {
       const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
@@ -255,12 +287,8 @@ export class Response {
       this.#parsed = true;
     }
     if (selector === undefined || selector === '') return this.#json;
-    let cur: unknown = this.#json;
-    for (const part of selector.split('.')) {
-      if (typeof cur !== 'object' || cur === null) return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
-    return cur;
+    // k6 answers selectors with GJSON (http/gjson.ts): no match is undefined.
+    return gjsonGet(this.#json, selector);
   }
   html(selector?: string): Selection {
     return responseHtml(this.body, this.url, selector);
@@ -698,13 +726,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
       return currentJar();
     },
-    url: (strings: TemplateStringsArray, ...values: unknown[]) => {
-      let url = '';
-      let name = '';
-      strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
-      // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
-      return { url, name: maskCredentials(name) };
-    },
+    url: urlTemplate,
     /** Closes this VU's connections (called by the runtime when the VU is discarded). */
     [Symbol.for('agentload.close')]: () => { pool.close(); },
   };

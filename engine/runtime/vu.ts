@@ -39,6 +39,8 @@ export interface VuHost {
   failTest(reason: string): void;
   /** Forgotten-await bookkeeping shared by the VUs. */
   readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
+  /** Every metric defined so far (VU threads of the synchronous mode start with them). */
+  readonly registry?: () => readonly MetricDefinition[];
 }
 
 const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;

@@ -13,6 +13,7 @@ import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
+import { chooseVuMode } from '../sync/mode.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, { segment: init.segment, sequence: init.sequence });
   if (init.userSegment) idsInTest = vuIdsInTest(plan.tuple);
   const thresholds = plan.resolved.noThresholds ? undefined : parseThresholds(plan.options.thresholds, inst.registry).set;
+  inst.vuMode = chooseVuMode({ flag: flags.values['vu-mode'], env: init.env.AGENTLOAD_VU_MODE, exported: inst.lifecycleVu.exports.agentload, reasons: script.syncReasons }).mode;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [] });
