@@ -20,6 +20,7 @@
 import WS from 'ws';
 import type { Sample, Tags } from '../contracts.ts';
 import { awaitable, type Awaitable } from './awaitable.ts';
+import { DEFAULT_USER_AGENT } from './http.ts';
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
 
@@ -239,11 +240,8 @@ export class WsSession {
 
 function userAgentOf(ctx: EngineModuleContext): string {
   const ua = ctx.options().userAgent;
-  return typeof ua === 'string' ? ua : K6_USER_AGENT;
+  return typeof ua === 'string' ? ua : DEFAULT_USER_AGENT;
 }
-
-/** k6's default User-Agent (k6/<version> (https://k6.io/)), shared with k6/http. */
-export const K6_USER_AGENT = 'k6/1.2.3 (https://k6.io/)';
 
 function headersOf(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

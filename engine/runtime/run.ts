@@ -469,6 +469,8 @@ async function runLoaded(
     },
     state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
   });
+  // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
+  if (dataText !== undefined) summaryData.setup_data = JSON.parse(dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
   const endedCleanly = !wasExternal() && abortReason === undefined && !verdict.thresholdAbort && runError === undefined;
   if (endedCleanly && summaryData.metrics.iterations === undefined) {

@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { inspect } from 'node:util';
 import type { Options } from 'k6/options';
 import type {
   Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
@@ -68,8 +67,33 @@ function interruptionOf(signal: AbortSignal): IterationInterruption {
   };
 }
 
+/** Go's json.Marshal escaping of a compacted JSON text: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
+function goJsonEscape(text: string): string {
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * k6's console value text (js/console.go valueString): a function is `[object Function]`, an Error its
+ * `String()`, an object or array its JSON (Go-escaped), anything else its string form; an object that
+ * JSON cannot encode (a cycle) falls back to its string form.
+ */
+export function consoleText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (typeof a === 'function') return '[object Function]';
+  if (a instanceof Error) return String(a);
+  if (typeof a === 'object' && a !== null) {
+    try {
+      const json = JSON.stringify(a) as string | undefined;
+      return json === undefined ? String(a) : goJsonEscape(json);
+    } catch {
+      return String(a as object);
+    }
+  }
+  return String(a);
+}
+
 function formatArgs(args: unknown[]): string {
-  return args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
+  return args.map(consoleText).join(' ');
 }
 
 export class Vu implements VirtualUser {
@@ -371,7 +395,8 @@ export class Vu implements VirtualUser {
     } catch (e) {
       if (e instanceof TestAbortedError) {
         host.abortTest(e.reason);
-        result = { kind: 'interrupted' };
+        // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
+        result = { kind: 'failed', error: e };
       } else if (intr.aborted) {
         result = { kind: 'interrupted' };
       } else {
