@@ -84,9 +84,9 @@ export function consoleText(a: unknown): string {
   if (typeof a === 'object' && a !== null) {
     try {
       const json = JSON.stringify(a) as string | undefined;
-      return json === undefined ? String(a) : goJsonEscape(json);
+      return json === undefined ? Object.prototype.toString.call(a) : goJsonEscape(json);
     } catch {
-      return String(a as object);
+      return Object.prototype.toString.call(a);
     }
   }
   return String(a);
