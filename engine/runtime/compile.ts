@@ -5,7 +5,7 @@
  * VU mode compile the text the main thread prepared.
  */
 import { SourceMap } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { toError } from './errors.ts';
@@ -102,6 +102,8 @@ export function compileScript(src: ScriptSource): CompiledScript {
   // Stack positions are 1-based; the prologue and prefix share the first line (they shift its columns only).
   const mapPosition = (line: number, column: number): Position => mapBundlePosition(line, line === 1 ? column - firstLineShift : column);
   const where = (p: Position): string => `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
+  // esbuild names an anonymous `export default function` after the file (`exception_default`); k6 shows no name.
+  const synthesizedDefault = `${basename(abs).replace(/\.[^.]*$/, '').replace(/[^\w$]/g, '_')}_default`;
   const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const framePattern = new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g');
   const mapStack = (stack: string): string =>
@@ -155,7 +157,7 @@ export function compileScript(src: ScriptSource): CompiledScript {
         const m = /^\s*at (?:(.*?) \()?(.*):(\d+):(\d+)\)?$/.exec(line);
         if (m === null) continue;
         const p = mapPosition(Number(m[3]), Number(m[4]));
-        const fnName = m[1] === undefined || m[1] === '' ? '' : `${m[1]} `;
+        const fnName = m[1] === undefined || m[1] === '' || m[1] === synthesizedDefault ? '' : `${m[1]} `;
         frames.push(`\tat ${fnName}${fnName === '' ? '' : '('}${where(p)}${fnName === '' ? '' : ')'}`);
       }
       return frames;
