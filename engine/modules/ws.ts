@@ -277,7 +277,8 @@ export abstract class WsSocketBase {
   protected dispatch(e: WsEvent): void {
     switch (e.type) {
       case 'message': case 'binaryMessage': this.fire(e.type, e.data); break;
-      case 'error': this.fire('error', new Error(e.error)); break;
+      // k6 hands the handler the Go error: an object whose error() method gives the message.
+      case 'error': { const message = e.error; this.fire('error', { error: () => message, toString: () => message }); break; }
       case 'close': this.fire('close', e.code); break;
       default: this.fire(e.type);
     }
