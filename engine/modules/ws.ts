@@ -229,8 +229,8 @@ export class WsSession {
 
   /** Adds the bytes the connection moved since the last count to the VU's data_sent/data_received. */
   countBytes(): void {
-    const sock = (this.#ws as unknown as { _socket?: { bytesWritten?: number; bytesRead?: number } } | undefined)?._socket;
-    if (sock === undefined) return;
+    const sock = (this.#ws as unknown as { _socket?: { bytesWritten?: number; bytesRead?: number } | null } | undefined)?._socket;
+    if (sock === undefined || sock === null) return;
     const sent = sock.bytesWritten ?? 0;
     const received = sock.bytesRead ?? 0;
     this.#ctx.countBytes(sent - this.#bytesCounted.sent, received - this.#bytesCounted.received);

@@ -120,7 +120,7 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
   const wss = new WebSocketServer({ server, path: '/ws' });
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
-      const text = data.toString();
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : '';
       if (!isBinary && text === 'close') { ws.close(1000); return; }
       if (!isBinary && text === 'ping-me') { ws.ping('srv'); return; }
       ws.send(data, { binary: isBinary });

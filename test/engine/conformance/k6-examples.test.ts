@@ -98,8 +98,10 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     assert.deepEqual(checks(o), { passes: 4, fails: 0 });
     const tree = o.summary.root_group;
     assert.deepEqual(tree.groups.map((g) => g.name), ['front page']);
-    assert.deepEqual(tree.groups[0]?.groups.map((g) => g.name), ['assets']);
-    assert.deepEqual(tree.groups[0]?.checks.map((c) => [c.name, c.passes]), [['front page is 200', 4]]);
+    const frontGroup = tree.groups[0];
+    assert.ok(frontGroup !== undefined);
+    assert.deepEqual(frontGroup.groups.map((g) => g.name), ['assets']);
+    assert.deepEqual(frontGroup.checks.map((c) => [c.name, c.passes]), [['front page is 200', 4]]);
     const byGroup = (metric: string, group: string): Point[] => o.points.filter((p) => p.type === 'Point' && p.metric === metric && p.data.tags?.group === group);
     assert.equal(byGroup('http_reqs', '::front page').length, 4);
     assert.equal(byGroup('http_reqs', '::front page::assets').length, 8);
