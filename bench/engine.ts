@@ -69,8 +69,11 @@ async function measure(cmd: string, args: readonly string[]): Promise<{ out: str
     const elapsed = (performance.now() - started) / 1000;
     rssSeries.push([elapsed, s.rssMb]);
   }, 100);
-  const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
-  clearInterval(timer);
+  // A command that is not installed (e.g. wrk) rejects instead of crashing the bench; wrk() reports it.
+  const code = await new Promise<number>((r, reject) => {
+    child.on('error', (e) => { clearInterval(timer); reject(e); });
+    child.on('close', (c) => { r(c ?? -1); });
+  }).finally(() => { clearInterval(timer); });
   return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssSeries, code };
 }
 
