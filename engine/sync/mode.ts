@@ -28,8 +28,8 @@ const MODES = new Set(['auto', 'sync', 'async']);
  * Measured on this project's 2-core machine (`npm run bench:engine`, docs/engine-sync.md): a VU thread
  * costs about this much RSS once initialised with a small script, and about this much CPU to start.
  */
-export const SYNC_VU_RSS_MB = 10;
-export const SYNC_VU_START_MS = 80;
+export const SYNC_VU_RSS_MB = 14;
+export const SYNC_VU_START_MS = 180;
 
 /** The sync VUs this machine can hold: three quarters of its memory at SYNC_VU_RSS_MB each. */
 export function syncVuCapacity(totalBytes = totalmem()): number {
