@@ -18,7 +18,7 @@ const CORPUS = join(ROOT, 'test/fixtures/k6-examples');
 interface Outcome { code: number; stdout: string; stderr: string; summary: Summary; points: Point[] }
 interface Group { name: string; groups: Group[]; checks: { name: string; passes: number; fails: number }[] }
 interface Summary { metrics: Record<string, { values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>; root_group: Group }
-interface Point { type: string; metric: string; data: { tags?: Record<string, string>; value?: number } }
+interface Point { type: string; metric: string; data: { tags?: Record<string, string>; value?: number; time?: string } }
 
 let server: ExamplesServer;
 before(async () => { server = await startExamplesServer(); });
@@ -178,7 +178,7 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     const o = await run('abort.js');
     assert.equal(o.code, 108, o.stderr);
     assert.match(o.stderr, /test aborted: service returned 503/);
-    assert.ok(Date.now() - started < 8000, 'stops long before its 10 s duration');
+    assert.ok(Date.now() - started < 25_000, 'stops long before its 30 s duration');
     assert.equal(count(o, 'iterations'), 1);
     assert.equal(count(o, 'iteration_duration'), 1);
   });
@@ -189,13 +189,17 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     assert.deepEqual(checks(o), { passes: 8, fails: 0 });
   });
 
-  void test('stages.js: ramping VUs stop starting iterations after the last stage (2 s, not 2 s + gracefulRampDown 30 s)', async () => {
-    const started = Date.now();
+  void test('stages.js: ramping VUs start no iteration after the last stage (2 s), not for another gracefulRampDown (30 s)', async () => {
     const o = await run('stages.js');
-    const took = Date.now() - started;
     assert.equal(o.code, 0, o.stderr);
-    assert.ok(took < 8000, `took ${String(took)} ms`);
     assert.ok(count(o, 'iterations') > 3);
+    // When each iteration started: its end (the sample's time) minus its duration.
+    const starts = o.points.filter((p) => p.type === 'Point' && p.metric === 'iteration_duration')
+      .map((p) => Date.parse(p.data.time ?? '') - (p.data.value ?? 0));
+    const first = Math.min(...starts);
+    const last = Math.max(...starts);
+    // 2 s of stages; the timer that ends them may fire late on a loaded machine, hence the second of slack.
+    assert.ok(last - first <= 3000, `an iteration started ${String(last - first)} ms into a 2 s ramp`);
   });
 
   void test('typescript.ts: a .ts script with a .ts import runs directly, types stripped', async () => {

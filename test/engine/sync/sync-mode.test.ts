@@ -109,7 +109,7 @@ export function spin() { http.get(\`\${__ENV.BASE_URL}/get\`); for (;;) { /* nev
 `, ['-q', '--summary-export', join(dir, 's.json')], { BASE_URL: server.url });
   const took = Date.now() - started;
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(took < 10_000, `took ${String(took)} ms: a 30 s sleep and an endless loop must not hold the run`);
+  assert.ok(took < 25_000, `took ${String(took)} ms: a 30 s sleep and an endless loop must not hold the run`);
   const m = exportOf(join(dir, 's.json'));
   assert.equal(m.http_reqs?.count, 2);
   assert.equal(m.iterations, undefined, 'both iterations were interrupted: not counted');
@@ -184,16 +184,16 @@ void test('an empty iteration body under ramping VUs ends with its stages (it ne
 export default function () {}`, ['-q'], {});
   const took = Date.now() - started;
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(took < 6000, `took ${String(took)} ms`);
+  assert.ok(took < 20_000, `took ${String(took)} ms (the old engine never ended)`);
 });
 
 void test('an iteration that throws before any wait, with an abortOnFail threshold, stops early with 99', async () => {
   const started = Date.now();
   const r = await runSource(`import { check } from 'k6';
-export const options = { vus: 2, duration: '20s', thresholds: { checks: [{ threshold: 'rate>0.9', abortOnFail: true }] } };
+export const options = { vus: 2, duration: '40s', thresholds: { checks: [{ threshold: 'rate>0.9', abortOnFail: true }] } };
 export default function () { check(null, { never: () => false }); throw new Error('fails at once'); }`, ['-q'], {});
   assert.equal(r.code, 99, r.stderr.slice(-2000));
-  assert.ok(Date.now() - started < 12_000);
+  assert.ok(Date.now() - started < 30_000, 'stopped by abortOnFail long before its 40 s duration');
   assert.match(r.stderr, /at least one has abortOnFail enabled/);
 });
 
