@@ -200,6 +200,11 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     const last = Math.max(...starts);
     // 2 s of stages; the timer that ends them may fire late on a loaded machine, hence the second of slack.
     assert.ok(last - first <= 3000, `an iteration started ${String(last - first)} ms into a 2 s ramp`);
+    // And the scenario ends with its last VU: the engine's samples (vus every second) stop soon after the
+    // ramp, where the old engine went on for the whole gracefulRampDown (about 32 s).
+    const times = o.points.filter((p) => p.type === 'Point').map((p) => Date.parse(p.data.time ?? ''));
+    const span = Math.max(...times) - Math.min(...times);
+    assert.ok(span < 15_000, `samples span ${String(span)} ms`);
   });
 
   void test('typescript.ts: a .ts script with a .ts import runs directly, types stripped', async () => {
