@@ -10,6 +10,7 @@ import { createHtmlModule } from './html.ts';
 import { createHttpModule } from './http.ts';
 import { createK6Module } from './k6.ts';
 import { createMetricsModule } from './metrics.ts';
+import { createRedisModule } from './redis.ts';
 import { createSqlDriverModule, createSqlModule } from './sql.ts';
 import { createTimersModule } from './timers.ts';
 import { createWebSocketsModule } from './websockets.ts';
@@ -32,6 +33,8 @@ export const MODULES: Readonly<Record<string, EngineModuleFactory>> = {
   'k6/ws': createWsModule,
   'k6/experimental/fs': createFsModule,
   'k6/experimental/csv': createCsvModule,
+  'k6/experimental/redis': createRedisModule,
+  'k6/x/redis': createRedisModule,
   'k6/x/sql': createSqlModule,
   'k6/x/sql/driver/postgres': createSqlDriverModule('postgres'),
   'k6/x/sql/driver/sqlite3': createSqlDriverModule('sqlite3'),
