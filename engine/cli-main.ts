@@ -1,8 +1,9 @@
 /**
  * The embedded engine's k6-like command line: `run [flags] SCRIPT`, `inspect [flags] SCRIPT`, `version`,
  * `help`. Used by engine/cli.ts (`agentload-engine`, tests and benchmarks) and by the drop-in
- * `agentload k6 ...` (src/cli/k6-dropin.ts), which names itself and prepares the script (bundling its
- * local imports) through the options. Returns the exit code; never exits the process.
+ * `agentload k6 ...` (src/cli/k6-dropin.ts), which names itself and checks the script through the options.
+ * The script is loaded as `k6 run` reads it (engine/runtime/loader.ts: `.js` or `.ts`, local imports
+ * followed, VU mode chosen from its calls). Returns the exit code; never exits the process.
  */
 import { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
 import { runEngine } from './runtime/run.ts';
@@ -19,19 +20,13 @@ export interface EngineCliIO {
   readonly stderrIsTTY: boolean;
 }
 
-/** A script ready for the engine, and what to remove once the engine is done with it. */
-export interface PreparedScript {
-  readonly file: string;
-  cleanup(): void;
-}
-
 export interface EngineCliOptions {
   /** How the CLI is invoked, for usage lines (default `agentload-engine`). */
   readonly program?: string;
   /** What `version` prints (default `agentload-engine vX`). */
   readonly versionText?: () => string;
-  /** Turns the script argument into the file the engine loads (default: the file as given). */
-  readonly prepareScript?: (script: string) => Promise<PreparedScript>;
+  /** Checks the script argument and gives the file the engine loads (default: the file as given). */
+  readonly resolveScript?: (script: string) => string;
 }
 
 export async function engineCliMain(argv: readonly string[], io: EngineCliIO, options: EngineCliOptions = {}): Promise<number> {
@@ -63,22 +58,14 @@ export async function engineCliMain(argv: readonly string[], io: EngineCliIO, op
   const args = [...rest.slice(0, scriptIndex), ...rest.slice(scriptIndex + 1)];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
-  const prepared = options.prepareScript === undefined ? { file: script, cleanup: () => undefined } : await options.prepareScript(script);
-  // A second Ctrl+C ends the process at once (runEngine exits 105): the prepared files still go.
-  const onExit = (): void => { prepared.cleanup(); };
-  process.on('exit', onExit);
-  try {
-    if (command === 'inspect') {
-      return await inspectScript({ script: prepared.file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr });
-    }
-    return await runEngine({
-      script: prepared.file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr,
-      stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY,
-    });
-  } finally {
-    process.off('exit', onExit);
-    prepared.cleanup();
+  const file = options.resolveScript === undefined ? script : options.resolveScript(script);
+  if (command === 'inspect') {
+    return inspectScript({ script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr });
   }
+  return runEngine({
+    script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr,
+    stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY,
+  });
 }
 
 function commandsHelp(program: string): string {

@@ -5,7 +5,7 @@
 export { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
 export { runEngine, type RunEngineOptions } from './runtime/run.ts';
 export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKind, type ParsedRunFlags } from './runtime/flags.ts';
-export { engineCliMain, type EngineCliIO, type EngineCliOptions, type PreparedScript } from './cli-main.ts';
+export { engineCliMain, type EngineCliIO, type EngineCliOptions } from './cli-main.ts';
 export { inspectScript, type InspectOptions } from './runtime/inspect.ts';
 export { EXIT_CODES, EngineError, LifecycleTimeoutError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
 

@@ -38,7 +38,7 @@ export async function inspectScript(o: InspectOptions): Promise<number> {
   }
   try {
     const script = await loadScript(isAbsolute(o.script) ? o.script : resolve(o.cwd, o.script));
-    const inst = createInstance({
+    const inst = await createInstance({
       script, clock: realClock, env: settings.env, logger,
       discardResponseBodies: () => false,
       onAbort: () => undefined,
@@ -61,6 +61,7 @@ export async function inspectScript(o: InspectOptions): Promise<number> {
     } finally {
       await inst.pool.close();
       await inst.lifecycleVu.close();
+      await inst.closeLifecycle();
     }
   } catch (e) {
     if (e instanceof EngineError) {

@@ -2,17 +2,16 @@
  * `agentload k6 run|inspect|version ...`: the embedded engine as a drop-in for the k6 command, so a CI job
  * without k6 runs existing k6 scripts unchanged (`npx agentload k6 run script.js` where it said
  * `k6 run script.js`). The command line is the engine's own (engine/cli-main.ts); this adds the toolkit's
- * checks and the script preparation: a plain k6 JavaScript file with only `k6/*` imports runs as it is;
- * one with local imports (or TypeScript) is bundled first, next to the script so that `open()` paths
- * relative to it keep working, and the bundle is removed afterwards. No run folder, no report: outputs are
- * what the k6 flags ask for (`--out json=...`, `--summary-export`), exactly as with k6.
+ * checks (the script exists, load goes only to allowed hosts). The engine loads the script as `k6 run`
+ * does (engine/runtime/loader.ts: `.js` or `.ts`, local imports followed, `open()` relative to the script)
+ * and picks the VU mode from its calls: a k6-style script with synchronous `http.get` and `sleep` runs in
+ * the synchronous VU mode (engine/sync/). No run folder, no report: outputs are what the k6 flags ask for
+ * (`--out json=...`, `--summary-export`), exactly as with k6.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import * as esbuild from 'esbuild';
-import { common } from '../bundle/bundle.ts';
-import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
+import { resolve } from 'node:path';
+import { AgentloadError, EXIT_CODES } from './errors.ts';
 import type { CliIO } from './run.ts';
 import { checkTargetHosts } from '../run/allowlist.ts';
 import { loadEngineCli, type EngineCliModule } from '../run/adapters.ts';
@@ -27,38 +26,13 @@ export function dropinVersionText(engine: Pick<EngineCliModule, 'ENGINE_NAME' | 
   return `${head}Extensions:\n${extensions.map((m) => `  agentload/engine v${engine.ENGINE_VERSION}, ${m} [js]\n`).join('')}`;
 }
 
-/** True when the engine can load the file as it is: JavaScript importing nothing but `k6` modules. */
-async function runsAsIs(file: string, root: string): Promise<boolean> {
-  if (!['.js', '.mjs', '.cjs'].includes(extname(file))) return false;
-  try {
-    const r = await esbuild.build({ ...common({ root }, 'esnext'), entryPoints: [file], write: false, metafile: true, outdir: dirname(file) });
-    return Object.keys(r.metafile.inputs).length === 1;
-  } catch {
-    return true; // let the engine report the script's own syntax error with its position
-  }
-}
-
-/** The script the engine loads: the file itself, or a bundle of it written beside it (removed by cleanup). */
-export async function prepareDropinScript(script: string, io: Pick<CliIO, 'cwd' | 'root'>): Promise<{ file: string; cleanup(): void }> {
-  const file = resolve(io.cwd, script);
+/** The script argument as a path the engine loads; a missing file is refused here (exit 2) like every toolkit command's. */
+export function resolveDropinScript(script: string, cwd: string): string {
+  const file = resolve(cwd, script);
   if (!existsSync(file)) {
     throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `script not found: ${script}: check the path (${DROPIN_PROGRAM} run [flags] SCRIPT)`);
   }
-  if (await runsAsIs(file, io.root)) return { file, cleanup: () => undefined };
-  const outfile = join(dirname(file), `.${basename(file, extname(file))}.agentload-${String(process.pid)}.js`);
-  const cleanup = (): void => {
-    rmSync(outfile, { force: true });
-    rmSync(`${outfile}.map`, { force: true });
-  };
-  try {
-    await esbuild.build({ ...common({ root: io.root }, 'esnext'), entryPoints: [file], outfile, sourcemap: 'linked', write: true });
-  } catch (err: unknown) {
-    cleanup();
-    const first = (err as Partial<esbuild.BuildFailure>).errors?.[0];
-    const where = first?.location === null || first?.location === undefined ? script : `${script}:${String(first.location.line)}:${String(first.location.column + 1)}`;
-    throw new AgentloadError('bundle-error', EXIT_CODES.scriptException, `cannot bundle ${where}: ${first?.text ?? toError(err).message}`);
-  }
-  return { file: outfile, cleanup };
+  return file;
 }
 
 /** The k6 commands the drop-in has (the rest need the k6 binary). */
@@ -79,6 +53,6 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
   return engine.engineCliMain(
     argv,
     { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
-    { program: DROPIN_PROGRAM, versionText: () => dropinVersionText(engine), prepareScript: (script) => prepareDropinScript(script, io) },
+    { program: DROPIN_PROGRAM, versionText: () => dropinVersionText(engine), resolveScript: (script) => resolveDropinScript(script, io.cwd) },
   );
 }

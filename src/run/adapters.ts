@@ -51,7 +51,7 @@ export interface EngineCliModule {
     options: {
       readonly program?: string;
       readonly versionText?: () => string;
-      readonly prepareScript?: (script: string) => Promise<{ readonly file: string; cleanup(): void }>;
+      readonly resolveScript?: (script: string) => string;
     },
   ) => Promise<number>;
   readonly ENGINE_NAME: string;

@@ -1,9 +1,10 @@
 /**
  * `agentload k6 ...`, the drop-in for the k6 command on the embedded engine, through the real binary
  * (bin/agentload.mjs): plain k6 scripts in the style of k6's documentation run unchanged against a real
- * loopback server and give k6's metric set; thresholds decide the exit code (99); local imports, `open()`
- * next to the script and TypeScript work (the temporary bundle is removed); `version`, `inspect` and the
- * help; one-line refusals.
+ * loopback server and give k6's metric set (a synchronous k6-style script in the engine's sync VU mode);
+ * thresholds decide the exit code (99); local imports, `open()` next to the script and TypeScript work
+ * through the engine's script loader (nothing is written beside the script); `version`, `inspect` and
+ * the help; one-line refusals.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -52,6 +53,18 @@ void test('the expected metric set is k6\'s own: every name is declared in the o
   for (const m of [...HTTP_METRICS, 'checks', 'vus', 'vus_max']) assert.ok(declared.has(m), `k6 declares ${m}`);
 });
 
+void test('a k6-style synchronous script (http.get in a group, check, sleep) runs unchanged in the sync VU mode: k6 metric set, every request reached the server', async () => {
+  const before = server.hits.get('/health') ?? 0;
+  const r = await k6(['run', '--summary-export', 'sync.json', join(DOCS, 'http-get.js')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /vu mode: sync \(auto: http\.get\(\.\.\.\) not awaited at \S*http-get\.js:\d+:\d+/);
+  assert.deepEqual(exported(join(project.dir, 'sync.json')), [...HTTP_METRICS, 'checks', 'group_duration'].sort());
+  assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'one request per iteration, 6 iterations');
+  const data = JSON.parse(readFileSync(join(project.dir, 'sync.json'), 'utf8')) as { root_group: { groups: Record<string, { checks: Partial<Record<string, { passes: number; fails: number }>> }> } };
+  const checkResult = data.root_group.groups.health?.checks['is status 200'];
+  assert.deepEqual([checkResult?.passes, checkResult?.fails], [6, 0], 'every check passed');
+});
+
 void test('a docs-style http.asyncRequest script runs unchanged: k6 metric set, every request reached the server, exit 0', async () => {
   const before = server.hits.get('/health') ?? 0;
   const r = await k6(['run', '--iterations', '3', '--summary-export', 'async.json', '--out', 'json=async.out.json', join(DOCS, 'async-request.js')]);
@@ -81,7 +94,7 @@ void test('k6/timers in a docs-style script', async () => {
   assert.ok(data.metrics.iteration_duration.min >= 10, 'each iteration waited its 10 ms timeout');
 });
 
-void test('a TypeScript script with a local import and open() beside it runs; the temporary bundle is removed', async () => {
+void test('a TypeScript script with a local import and open() beside it runs; nothing is written beside it', async () => {
   const dir = join(project.dir, 'tsproj');
   mkdirSync(dir);
   writeFileSync(join(dir, 'paths.ts'), "export const healthPath: string = '/health';\n");

@@ -1,7 +1,8 @@
 /**
  * Plain k6 JavaScript through the toolkit (`npm run k6 -- script.js`): no TypeScript error about a JavaScript
  * file, the same bundle, run folder and report as a scenario; type-checked only with --typecheck, which then
- * checks the script's JSDoc types (exit 107 before anything is sent).
+ * checks the script's JSDoc types (exit 107 before anything is sent); a synchronous k6 script runs on the embedded
+ * engine's sync VU mode.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -60,4 +61,20 @@ void test('JavaScript is not type-checked by default; --typecheck checks its JSD
   assert.equal(checked.code, 107, checked.stderr);
   assert.deepEqual(errorLines(checked.stderr), ["jsdoc.js:8:56 Argument of type 'string' is not assignable to parameter of type 'number'."]);
   assert.equal((server.hits.get('/health') ?? 0) - before, 1, 'the checked run sent nothing');
+});
+
+void test('a synchronous k6 script (http.get, group, check, sleep) runs through npm run k6 on the engine\'s sync VU mode: every request sent, checks passed', async () => {
+  const env = cleanEnv(project, { BASE_URL: server.url });
+  const before = server.hits.get('/health') ?? 0;
+  const known = new Set(project.runDirs());
+  const r = await runCli([join(DOCS, 'http-get.js'), '--engine', 'node', '--no-report'], { cwd: project.dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /vu mode: sync \(auto: http\.get\(\.\.\.\) not awaited at /);
+  assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'one request per iteration, 6 iterations');
+  const runDir = project.runDirs().find((d) => !known.has(d));
+  assert.ok(runDir !== undefined);
+  const data = readJson(join(runDir, 'summary-export.json')) as { metrics: { checks: { passes: number; fails: number }; group_duration?: unknown } };
+  assert.equal(data.metrics.checks.passes, 6);
+  assert.equal(data.metrics.checks.fails, 0);
+  assert.ok(data.metrics.group_duration !== undefined, 'the group was timed');
 });
