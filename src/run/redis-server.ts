@@ -27,6 +27,7 @@ export function redisServerBinary(env: Readonly<Record<string, string | undefine
   return bin;
 }
 
+/** A free TCP port on 127.0.0.1 (bound once and released): for redis-server here, and for the servers tests start. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
