@@ -14,6 +14,7 @@ import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
 import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './loader.ts';
+import type { HostPolicy } from '../net/host-policy.ts';
 import type { Logger } from './logger.ts';
 
 export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -37,6 +38,8 @@ export interface VuHost {
   instanceStats(): InstanceStats;
   abortTest(reason: string): void;
   failTest(reason: string): void;
+  /** Where load may go (undefined: anywhere, for callers that are not the toolkit's run command). */
+  readonly hostPolicy?: HostPolicy | undefined;
   /** Forgotten-await bookkeeping shared by the VUs. */
   readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
 }
@@ -134,6 +137,11 @@ export class Vu implements VirtualUser {
       abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
       warnOnce: (key, message) => { host.logger.warnOnce(key, message); },
       log: (level, message) => { host.logger.log(level, message, { source: 'console' }); },
+      connectRefusal: (hostname) => {
+        const why = host.hostPolicy?.refusal(hostname);
+        if (why !== undefined) host.logger.warnOnce(`host-not-allowed:${hostname}`, why);
+        return why;
+      },
       countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),

@@ -11,6 +11,7 @@ import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
+import { HostPolicy } from '../net/host-policy.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
 
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   let first = 1;
   let idsInTest: ((idInInstance: number) => number) | undefined;
   const inst = createInstance({
-    script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
+    script, clock: realClock, env: { ...init.env }, logger, hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts), vuId: (local) => workerVuId(local, planned, first, counter),
     idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },

@@ -3,6 +3,7 @@
 export type ReportErrorCode =
   | 'input-not-found'
   | 'input-empty'
+  | 'input-not-k6'
   | 'input-unreadable'
   | 'bad-threshold'
   | 'bad-baseline'

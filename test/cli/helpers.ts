@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** tsx's loader as a URL, so the CLI can start from any folder. */
 export const TSX = import.meta.resolve('tsx');
+/** Preloaded first, as `npm run k6` does: a signal while Node loads the toolkit exits 105. */
+export const STOP_EARLY = new URL('../../scripts/stop-early.mjs', import.meta.url).href;
 
 export interface CliResult {
   readonly code: number | null;
@@ -74,7 +76,7 @@ export function cleanEnv(project: Project, extra: Record<string, string> = {}, p
 }
 
 export function spawnCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
+  return spawn(process.execPath, ['--import', STOP_EARLY, '--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@
  * would request BASE_URL/health if it were ever started.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -69,7 +70,9 @@ void test('a type error: file:line:col message, exit 107, no request reaches the
   assert.deepEqual(errorLines(r.stderr), ["typo.ts:2:7 Type 'string' is not assignable to type 'number'."]);
   assert.equal(requests - before, 0, 'no request reached the server');
   assert.equal(fake.calls().length, calls, 'k6 was never started');
-  assert.deepEqual(project.runDirs().filter((d) => d.includes('typo-')), [], 'no run folder');
+  const dirs = project.runDirs().filter((d) => d.includes('typo-'));
+  assert.equal(dirs.length, 1, 'one run folder, for run.json and a failing junit.xml');
+  assert.deepEqual(readdirSync(dirs[0] ?? '').sort(), ['junit.xml', 'run.json'], 'nothing was bundled or run');
 });
 
 void test('a scenario calling a k6 API wrongly is a type error too (k6 types are checked)', async () => {
