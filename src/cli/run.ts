@@ -336,7 +336,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (code !== EXIT_CODES.ok) {
         io.stderr.write(kept.text);
         engineExitCode = code;
-        throw new AgentloadError('invalid-options', code, `the scenario's options are not valid (see above; exit code ${String(code)}): nothing was started or sent`);
+        throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
       }
     }
 
