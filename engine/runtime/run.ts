@@ -24,6 +24,7 @@ import { loadScript, type CompiledScript } from './loader.ts';
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
+import { initVUs } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
 import { Vu, type VuHost } from './vu.ts';
@@ -413,7 +414,7 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      inst.pool.grow(plan.preAllocatedVUs);
+      await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal });
     } catch (e) {
       await stopEval();
       await closeAll(inst, json);
