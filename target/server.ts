@@ -116,7 +116,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
       done(new TargetError(400, 'BODY_TOO_DEEP', `JSON body nests deeper than ${String(MAX_JSON_DEPTH)} levels: flatten it`), undefined);
       return;
     }
-    defaultJson(req, text, done);
+    void defaultJson(req, text, done);
   });
   const logError = (e: unknown): void => { app.log.error({ err: toError(e).message }, 'background error'); };
 

@@ -15,7 +15,8 @@ const MB = 2 ** 20;
 
 /** Runs `fn` while counting the bytes Buffer.concat produces. */
 async function concatBytes(fn: () => Promise<void>): Promise<number> {
-  const original = Buffer.concat;
+  const restore = Buffer.concat; // eslint-disable-line @typescript-eslint/unbound-method -- put back as it was
+  const original = Buffer.concat.bind(Buffer);
   let bytes = 0;
   Buffer.concat = ((list: readonly Uint8Array[], totalLength?: number): Buffer => {
     const out = original(list, totalLength);
@@ -25,7 +26,7 @@ async function concatBytes(fn: () => Promise<void>): Promise<number> {
   try {
     await fn();
   } finally {
-    Buffer.concat = original;
+    Buffer.concat = restore;
   }
   return bytes;
 }
