@@ -5,7 +5,6 @@ export type ReportErrorCode =
   | 'input-empty'
   | 'input-not-k6'
   | 'input-unreadable'
-  | 'bad-threshold'
   | 'bad-baseline'
   | 'bad-argument';
 
