@@ -7,28 +7,22 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkTargets, k6BlockedRanges, TARGET_VARS } from '../../src/run/allowlist.ts';
 import { envView } from '../../src/run/env.ts';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, errorLines, makeProject, readJson, runCli, scenarioSource, type Project } from './helpers.ts';
+import { cleanEnv, countingServer, errorLines, makeProject, readJson, runCli, scenarioSource, type CountingServer, type Project } from './helpers.ts';
 
-let server: Server;
-let requests = 0;
+let server: CountingServer;
 let port = 0;
 let fake: FakeK6;
 let project: Project;
 
 before(async () => {
-  server = createServer((_req, res) => {
-    requests++;
-    res.end('{"status":"ok"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  server = await countingServer();
+  port = server.port;
   fake = makeFakeK6({ hitBaseUrl: true });
   project = makeProject();
 });
@@ -36,7 +30,7 @@ before(async () => {
 after(async () => {
   fake.cleanup();
   project.cleanup();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 const view = (values: Record<string, string>, args: readonly string[] = [], dotenv: Record<string, string> = {}): ReturnType<typeof envView> =>
@@ -129,7 +123,7 @@ void test('k6BlockedRanges: everything but loopback and the listed addresses; no
 void test('-e BASE_URL (and --env=, -e for WS_URL, LLM_URL, METRICS_URL) to a host not allowed: 104, nothing started', async () => {
   const scenario = project.write('flagged.ts', scenarioSource());
   const calls = fake.calls().length;
-  const before = requests;
+  const before = server.requests();
   for (const [args, re] of [
     [['-e', `BASE_URL=http://0.0.0.0:${String(port)}`], /^agentload: BASE_URL \(from -e flag\) host "0\.0\.0\.0" is not loopback/],
     [[`--env=WS_URL=ws://0.0.0.0:${String(port)}`], /^agentload: WS_URL \(from -e flag\) host "0\.0\.0\.0"/],
@@ -142,7 +136,7 @@ void test('-e BASE_URL (and --env=, -e for WS_URL, LLM_URL, METRICS_URL) to a ho
     assert.match(r.stderr, re);
   }
   assert.equal(fake.calls().length, calls, 'k6 was never started');
-  assert.equal(requests - before, 0, 'nothing reached the server behind 0.0.0.0');
+  assert.equal(server.requests() - before, 0, 'nothing reached the server behind 0.0.0.0');
 });
 
 void test('.env, DB_DSN forms and SLACK_SINK_URL are checked too', async () => {
@@ -168,13 +162,13 @@ void test('.env, DB_DSN forms and SLACK_SINK_URL are checked too', async () => {
 void test('run.json records where the load went: a BASE_URL given with -e is the target (no bundled platform), host only', async () => {
   const scenario = project.write('external.ts', scenarioSource());
   const calls = fake.calls().length;
-  const before = requests;
+  const before = server.requests();
   const r = await runCli([scenario, '--no-report', '-e', `BASE_URL=http://user:pw@127.0.0.1:${String(port)}/base?token=abc`], { cwd: project.dir, env: cleanEnv(project, {}, fake.dir) });
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /bundled platform/, 'no platform was started');
   assert.equal(fake.calls().length, calls + 1);
   assert.equal(fake.calls().at(-1)?.env.BASE_URL, null, 'the toolkit set no BASE_URL of its own');
-  assert.equal(requests - before, 0, 'the stand-in k6 sends to the environment BASE_URL only; the -e one reaches the script');
+  assert.equal(server.requests() - before, 0, 'the stand-in k6 sends to the environment BASE_URL only; the -e one reaches the script');
   const runDir = project.runDirs().find((d) => d.includes('external-'));
   assert.ok(runDir !== undefined);
   const manifest = readJson(join(runDir, 'run.json')) as { target: { kind: string; url: string; hosts: { variable: string; source: string; host: string }[] } };
