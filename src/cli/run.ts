@@ -197,7 +197,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
           setByToolkit,
         }),
       },
-      target: { kind: targetKind, url: urlOrigin(view.values.BASE_URL ?? env.BASE_URL ?? ''), hosts: targets },
+      target: { kind: targetKind, url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? view.values.BASE_URL ?? '' : env.BASE_URL ?? ''), hosts: targets },
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       durationMs: endedAt.getTime() - startedAt.getTime(),
@@ -386,6 +386,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       const k6Env = { ...env };
       if (blocked !== undefined) k6Env.K6_BLACKLIST_IPS = [env.K6_BLACKLIST_IPS ?? '', ...blocked].filter((r) => r !== '').join(',');
       k6Process = await startK6({ bin: chosen.binary.path, args, env: k6Env, cwd: io.cwd, group: children });
+      if (stop.signal.aborted) k6Process.interrupt(); // a signal that came while k6 was being spawned
       engineExitCode = await k6Process.exitCode;
     } else {
       engineExitCode = await chosen.module.runEngine({
