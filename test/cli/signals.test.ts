@@ -44,6 +44,16 @@ function withMarker(marker: string): number[] {
   return out;
 }
 
+/** CPU time `pid` has used so far, ms (/proc/PID/stat utime + stime, in 100 Hz ticks); 0 when it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -83,11 +93,14 @@ void test('the run is SIGKILLed: the bundled platform and the Slack reply sink s
   await until('no process of the run to be left', () => withMarker(seed).length === 0, 15_000);
 });
 
-void test('SIGINT in the first second, SIGTERM while the platform starts: exit 105, nothing left running', async () => {
+void test('SIGINT while Node loads the toolkit, SIGTERM while the platform starts: exit 105, nothing left running', async () => {
   const scenario = project.write('early.ts', LONG);
   const first = spawnCli([scenario], { cwd: project.dir, env: cleanEnv(project, { SEED: marker() }) });
   const firstDone = collect(first);
-  await new Promise((r) => setTimeout(r, 300));
+  // Once Node itself is up (about 150 ms of CPU: it is then loading tsx, before the toolkit and long before
+  // the run command starts): CPU time, not wall time, so a busy machine does not move the moment.
+  const deadline = Date.now() + 30_000;
+  while (cpuMs(first.pid ?? 0) < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   first.kill('SIGINT');
   const r1 = await firstDone;
   assert.equal(r1.code, 105, `exit code (stderr: ${r1.stderr})`);
