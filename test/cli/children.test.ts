@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -47,14 +47,10 @@ async function gone(pids: readonly number[], withinMs: number): Promise<number[]
   return left;
 }
 
-/** `ps -o pgid=` of a pid. */
-function pgidOf(pid: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ps = spawn('ps', ['-o', 'pgid=', '-p', String(pid)]);
-    let out = '';
-    ps.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    ps.on('close', () => { const n = Number(out.trim()); if (Number.isInteger(n) && n > 0) resolve(n); else reject(new Error(`no pgid for ${String(pid)}`)); });
-  });
+/** The process group of a pid (/proc/PID/stat, the field after the parent pid). */
+function pgidOf(pid: number): number {
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return Number(fields[2]);
 }
 
 void test('stopAll: three children (two Node scripts, one command) in groups of their own, reaped with their own children', async () => {
@@ -66,8 +62,8 @@ void test('stopAll: three children (two Node scripts, one command) in groups of 
   const pids = [a.pid, Number(a.ready?.[2]), b.pid, Number(b.ready?.[2]), c.pid];
   assert.ok(pids.every((p) => Number.isInteger(p) && p > 0 && alive(p)), `all running: ${pids.join(' ')}`);
   assert.equal(group.size, 3);
-  for (const child of [a, b, c]) assert.equal(await pgidOf(child.pid), child.pid, `${child.name} leads its own process group (a terminal Ctrl+C does not reach it)`);
-  assert.notEqual(await pgidOf(a.pid), await pgidOf(process.pid));
+  for (const child of [a, b, c]) assert.equal(pgidOf(child.pid), child.pid, `${child.name} leads its own process group (a terminal Ctrl+C does not reach it)`);
+  assert.notEqual(pgidOf(a.pid), pgidOf(process.pid));
   await group.stopAll();
   assert.deepEqual(await gone(pids, 5000), [], 'every child and grandchild is gone');
   assert.equal(group.size, 0);
