@@ -17,14 +17,15 @@ import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
-import { findK6, k6Version, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
+import { findK6, k6Version, needsRedisAlias, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
-import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, redactUrl, urlOrigin, type TargetHost } from '../run/allowlist.ts';
+import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, redactUrl, urlHost, urlOrigin, type TargetHost } from '../run/allowlist.ts';
 import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { ChildGroup } from '../run/children.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { startScenarioServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startSlackSinkProcess } from '../run/sink-process.ts';
@@ -280,16 +281,18 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       handleSummaryData: join(dir, RUN_FILES.handleSummaryData),
     };
     aliasWebsockets = chosen.kind === 'k6' && needsWebsocketsAlias(chosen.binary.version);
+    const aliasRedis = chosen.kind === 'k6' && needsRedisAlias(chosen.binary.version);
     const built = await bundleScenario(scenarioPath, {
       root: io.root,
       cwd: io.cwd,
       outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : dir,
       target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
       aliasWebsockets,
+      aliasRedis,
       ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
     });
     bundle = built;
-    say(io, built.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : ''));
+    say(io, built.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
     checkpoint();
 
     args = k6Args({
@@ -347,7 +350,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`); });
       env.SLACK_SINK_URL = sink.url;
       setByToolkit.push('SLACK_SINK_URL');
-      targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: new URL(sink.url).host });
+      targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
       say(io, `Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
       if (bundledPlatform && (env.SLACK_API_URL ?? '') === '') sinkApiUrl = sink.apiUrl;
     }
@@ -359,6 +362,17 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
       }
       if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
+      // What the platform needs beside it (a redis-server for `cache`), children of the run as well.
+      const services = await startScenarioServices(name, env, { group: children, abort: stop.signal })
+        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`); });
+      Object.assign(targetEnv, services.targetEnv);
+      for (const [k, v] of Object.entries(services.scriptEnv)) {
+        env[k] = v;
+        setByToolkit.push(k);
+        const host = urlHost(v);
+        if (host !== undefined) targets.push({ variable: k, source: 'set by agentload', host });
+      }
+      for (const line of services.notes) say(io, line);
       // Its own process: the platform does not share the load generator's event loop, and its
       // /metrics (RSS for the soak leak verdict) measure the platform alone.
       const target: StartedTarget = await startTargetProcess({
@@ -371,7 +385,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
-      targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: new URL(target.url).host });
+      targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);

@@ -27,6 +27,8 @@ export const TARGET_URL_VARS = [
   'LLM_BASE_URL',
   'METRICS_URL',
   'AMQP_URL',
+  'REDIS_URL',
+  'TARGET_REDIS_URL',
 ] as const;
 
 /**
@@ -169,6 +171,16 @@ export function checkTargetHosts(env: Readonly<Record<string, string | undefined
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) values[k] = v;
   return checkTargets({ values, sources: {} });
+}
+
+/** A URL's `host:port` only, for run.json. */
+export function urlHost(raw: string): string | undefined {
+  try {
+    const host = new URL(raw).host;
+    return host === '' ? undefined : host;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A URL's origin only (`http://host:port`), for run.json: no path, query, fragment or credentials. */

@@ -57,4 +57,12 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX knowledge_edges_dst ON knowledge_edges (dst)',
     ],
   },
+  {
+    version: 3,
+    name: 'agent state (saved by agents, cached in Redis when REDIS_URL is set)',
+    up: (d) => [
+      `CREATE TABLE agent_state (
+        agent_id TEXT PRIMARY KEY, state ${d.json} NOT NULL, version BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+    ],
+  },
 ];

@@ -215,3 +215,22 @@ export default async function () {
     assert.equal(tcpConnections, 0, `${dsn}: no connection`);
   }
 });
+
+void test('k6/experimental/redis: a refused host rejects the command before any connection', async () => {
+  const source = `import redis from 'k6/experimental/redis';
+const client = new redis.Client('redis://0.0.0.0:' + __ENV.TCP);
+export const options = { iterations: 1 };
+export default async function () {
+  try { await client.get('k'); } catch (e) { console.log('redis ' + String(e.message === undefined ? e : e.message)); }
+}
+`;
+  tcpConnections = 0;
+  const control = await run(source, undefined);
+  assert.equal(control.code, 0, control.err);
+  assert.ok(tcpConnections >= 1, 'control: without the allowlist the client connects');
+  tcpConnections = 0;
+  const r = await run(source, []);
+  assert.equal(r.code, 0, r.err);
+  assert.match(logged(r.err).get('redis') ?? '', /^redis: hostname \(0\.0\.0\.0\) is not allowed/);
+  assert.equal(tcpConnections, 0, 'no connection');
+});
