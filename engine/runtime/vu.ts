@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { inspect } from 'node:util';
 import type { Options } from 'k6/options';
 import type {
   Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
@@ -13,7 +12,7 @@ import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceS
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
-import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './loader.ts';
+import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './compile.ts';
 import type { HostPolicy } from '../net/host-policy.ts';
 import type { Logger } from './logger.ts';
 
@@ -42,6 +41,17 @@ export interface VuHost {
   readonly hostPolicy?: HostPolicy | undefined;
   /** Forgotten-await bookkeeping shared by the VUs. */
   readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
+  /** Every metric defined so far (VU threads of the synchronous mode start with them). */
+  readonly registry?: () => readonly MetricDefinition[];
+}
+
+/** ModuleContext.connectRefusal for the VUs of `host`: the run's host allowlist, one warning per refused host. */
+export function connectRefusalOf(host: Pick<VuHost, 'hostPolicy' | 'logger'>): (hostname: string) => string | undefined {
+  return (hostname) => {
+    const why = host.hostPolicy?.refusal(hostname);
+    if (why !== undefined) host.logger.warnOnce(`host-not-allowed:${hostname}`, why);
+    return why;
+  };
 }
 
 const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
@@ -69,8 +79,33 @@ function interruptionOf(signal: AbortSignal): IterationInterruption {
   };
 }
 
+/** Go's json.Marshal escaping of a compacted JSON text: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
+function goJsonEscape(text: string): string {
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * k6's console value text (js/console.go valueString): a function is `[object Function]`, an Error its
+ * `String()`, an object or array its JSON (Go-escaped), anything else its string form; an object that
+ * JSON cannot encode (a cycle) falls back to its string form.
+ */
+export function consoleText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (typeof a === 'function') return '[object Function]';
+  if (a instanceof Error) return String(a);
+  if (typeof a === 'object' && a !== null) {
+    try {
+      const json = JSON.stringify(a) as string | undefined;
+      return json === undefined ? Object.prototype.toString.call(a) : goJsonEscape(json);
+    } catch {
+      return Object.prototype.toString.call(a);
+    }
+  }
+  return String(a);
+}
+
 function formatArgs(args: unknown[]): string {
-  return args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
+  return args.map(consoleText).join(' ');
 }
 
 export class Vu implements VirtualUser {
@@ -137,11 +172,7 @@ export class Vu implements VirtualUser {
       abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
       warnOnce: (key, message) => { host.logger.warnOnce(key, message); },
       log: (level, message) => { host.logger.log(level, message, { source: 'console' }); },
-      connectRefusal: (hostname) => {
-        const why = host.hostPolicy?.refusal(hostname);
-        if (why !== undefined) host.logger.warnOnce(`host-not-allowed:${hostname}`, why);
-        return why;
-      },
+      connectRefusal: connectRefusalOf(host),
       countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),
@@ -230,8 +261,11 @@ export class Vu implements VirtualUser {
     return buf.toString('utf8');
   }
 
-  /** Runs the init code. Script exceptions become EngineError 107 with the mapped stack. */
-  init(): void {
+  /**
+   * Runs the init code. Script exceptions become EngineError 107 with the mapped stack. A script with
+   * top-level await returns a promise: its init code is done when it settles.
+   */
+  init(): void | Promise<void> {
     this.#stage = 'init';
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
     const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
@@ -244,11 +278,20 @@ export class Vu implements VirtualUser {
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,
       });
-      this.#random.markInitDone();
     } catch (e) {
-      if (e instanceof EngineError) throw e;
-      throw new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
+      throw this.#initError(e);
     }
+    const ready = this.#instance.ready;
+    if (ready === undefined) {
+      this.#random.markInitDone();
+      return undefined;
+    }
+    return ready.then(() => { this.#random.markInitDone(); }, (e: unknown) => { throw this.#initError(e); });
+  }
+
+  #initError(e: unknown): EngineError {
+    if (e instanceof EngineError) return e;
+    return new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
   }
 
   /**
@@ -365,7 +408,8 @@ export class Vu implements VirtualUser {
     } catch (e) {
       if (e instanceof TestAbortedError) {
         host.abortTest(e.reason);
-        result = { kind: 'interrupted' };
+        // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
+        result = { kind: 'failed', error: e };
       } else if (intr.aborted) {
         result = { kind: 'interrupted' };
       } else {
