@@ -11,7 +11,7 @@ import { freemem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { EngineError, EXIT_CODES } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { VuPool } from './pool.ts';
+import { GROW_PARALLEL, type VuPool } from './pool.ts';
 
 /** VUs measured before the projection (all of them when the test asks for fewer). */
 export const MEASURED_VUS = 20;
@@ -74,7 +74,7 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
   const start = now();
   const measured = Math.min(requested, MEASURED_VUS);
   const before = heap.used();
-  pool.grow(measured);
+  await pool.grow(measured);
   const perVU = measured === 0 ? 0 : Math.max(0, (heap.used() - before) / measured);
   const warning = fitWarning(requested, measured, perVU, { used: heap.used(), limit: heap.limit, free: heap.free });
   if (warning !== undefined) o.logger.log('warn', warning);
@@ -85,7 +85,8 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
       o.logger.log('warn', `initialised ${String(pool.initialized)} of ${String(requested)} VUs when the run was stopped`);
       return pool.initialized;
     }
-    pool.grow(pool.initialized + 1);
+    // A few at a time: VUs of the synchronous mode start their threads in parallel.
+    await pool.grow(Math.min(requested, pool.initialized + GROW_PARALLEL));
     const used = heap.used();
     if (used > HEAP_STOP_SHARE * heap.limit) {
       throw new EngineError(
