@@ -71,13 +71,13 @@ after(async () => {
 });
 
 let scripts = 0;
-async function run(source: string, allowedHosts: readonly string[] | undefined): Promise<{ code: number; out: string; err: string }> {
+async function run(source: string, allowedHosts: readonly string[] | undefined, extra: readonly string[] = []): Promise<{ code: number; out: string; err: string }> {
   const script = join(dir, `s${String(scripts++)}.js`);
   writeFileSync(script, source);
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runEngine({
-    script, args: ['-q', '--no-summary', '-e', `ORIGIN=${String(ports.origin)}`, '-e', `TCP=${String(ports.tcp)}`, '-e', `WS=${String(ports.ws)}`],
+    script, args: ['-q', '--no-summary', '-e', `ORIGIN=${String(ports.origin)}`, '-e', `TCP=${String(ports.tcp)}`, '-e', `WS=${String(ports.ws)}`, ...extra],
     env: {}, cwd: dir, stdout, stderr, handleSignals: false, ...(allowedHosts === undefined ? {} : { allowedHosts }),
   });
   return { code, out: stdout.text, err: stderr.text };
@@ -173,13 +173,14 @@ export default function () {
 }
 `;
 
-void test('WebSockets: a refused host fires error then close and never connects', async () => {
+for (const mode of ['async', 'sync']) {
+void test(`WebSockets (${mode} VU mode): a refused host fires error then close and never connects`, async () => {
   wsConnections = 0;
-  const control = await run(WS, undefined);
+  const control = await run(WS, undefined, ['--vu-mode', mode]);
   assert.equal(control.code, 0, control.err);
   assert.equal(wsConnections, 2, 'control: both sockets connect without the allowlist');
   wsConnections = 0;
-  const r = await run(WS, []);
+  const r = await run(WS, [], ['--vu-mode', mode]);
   assert.equal(r.code, 0, r.err);
   assert.equal(wsConnections, 1, 'only the loopback socket connected');
   const lines = logged(r.err);
@@ -188,8 +189,53 @@ void test('WebSockets: a refused host fires error then close and never connects'
   assert.equal(lines.get('closed127001'), '3');
   assert.equal(lines.has('error127001'), false);
 });
+}
 
-void test('k6/x/sql: a postgres DSN naming a refused host fails at sql.open, in every DSN form, before any connection', async () => {
+/** k6/ws as k6 scripts use it (blocking: the sync VU mode) and awaited (the async mode). */
+const K6_WS = (awaited: boolean): string => `import ws from 'k6/ws';
+export const options = { iterations: 1 };
+export default ${awaited ? 'async ' : ''}function () {
+  for (const host of ['127.0.0.1', '0.0.0.0']) {
+    const res = ${awaited ? 'await ' : ''}ws.connect('ws://' + host + ':' + __ENV.WS + '/', null, (socket) => { socket.on('open', () => { socket.close(); }); });
+    console.log('ws' + host.replace(/\\./g, '') + ' ' + res.status + ' ' + (res.error || '-'));
+  }
+}
+`;
+
+for (const awaited of [true, false]) {
+  void test(`k6/ws (${awaited ? 'async' : 'sync'} VU mode): connect() to a refused host answers with the refusal and never dials`, async () => {
+    wsConnections = 0;
+    const control = await run(K6_WS(awaited), undefined);
+    assert.equal(control.code, 0, control.err);
+    assert.equal(wsConnections, 2, `control: both connect without the allowlist\n${control.err}`);
+    wsConnections = 0;
+    const r = await run(K6_WS(awaited), []);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(wsConnections, 1, `only the loopback socket connected\n${r.err}`);
+    const lines = logged(r.err);
+    assert.equal(lines.get('ws127001'), '101 -');
+    assert.match(lines.get('ws0000') ?? '', /^0 hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/);
+    assert.equal((r.err.match(/level=warning msg="hostname \(0\.0\.0\.0\) is not allowed/g) ?? []).length, 1, `one warning for the host:\n${r.err}`);
+  });
+}
+
+void test('k6/http (sync VU mode): requests a VU thread makes are checked on the engine thread, redirect hops included', async () => {
+  const source = HTTP.replace('export default async function', 'export default function').replaceAll('await ', '');
+  seen.length = 0;
+  const control = await run(source, undefined, ['--vu-mode', 'sync']);
+  assert.equal(control.code, 0, control.err);
+  assert.equal(seen.length, 5, 'control: without the allowlist every request arrives');
+  seen.length = 0;
+  const r = await run(source, [], ['--vu-mode', 'sync']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(seen.map((x) => x.split(' ')[1]), ['/a', '/hop'], 'only the loopback requests arrived');
+  const lines = logged(r.err);
+  assert.match(lines.get('blocked') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/b hostname \(0\.0\.0\.0\) is not allowed/);
+  assert.match(lines.get('redirect') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/after-hop /);
+});
+
+for (const mode of ['async', 'sync']) {
+void test(`k6/x/sql (${mode} VU mode): a postgres DSN naming a refused host fails at sql.open, in every DSN form, before any connection`, async () => {
   const forms = [
     `postgres://u@0.0.0.0:' + __ENV.TCP + '/db`,
     `postgres://u@127.0.0.1:' + __ENV.TCP + '/db?host=0.0.0.0`,
@@ -197,24 +243,26 @@ void test('k6/x/sql: a postgres DSN naming a refused host fails at sql.open, in 
   ];
   const source = (dsn: string): string => `import sql from 'k6/x/sql';
 import driver from 'k6/x/sql/driver/postgres';
-const db = sql.open(driver, '${dsn}');
+// Opened by the VUs, not the init-only VU 0: in the sync mode the VU threads make this connection themselves.
+const db = __VU === 0 ? null : sql.open(driver, '${dsn}');
 export const options = { iterations: 1 };
 export default async function () {
   try { await db.query('SELECT 1'); } catch (e) { console.log('query failed'); }
 }
 `;
   tcpConnections = 0;
-  const control = await run(source(forms[0] ?? ''), undefined);
+  const control = await run(source(forms[0] ?? ''), undefined, ['--vu-mode', mode]);
   assert.equal(control.code, 0, control.err);
   assert.ok(tcpConnections >= 1, 'control: without the allowlist pg connects');
   for (const dsn of forms) {
     tcpConnections = 0;
-    const r = await run(source(dsn), []);
+    const r = await run(source(dsn), [], ['--vu-mode', mode]);
     assert.equal(r.code, 107, `${dsn}: ${r.err}`);
     assert.match(r.err, /sql\.open: hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/, dsn);
     assert.equal(tcpConnections, 0, `${dsn}: no connection`);
   }
 });
+}
 
 void test('k6/experimental/redis: a refused host rejects the command before any connection', async () => {
   const source = `import redis from 'k6/experimental/redis';
