@@ -26,7 +26,7 @@ import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type Vu
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
-import { initVUs } from './vu-init.ts';
+import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
 import { Vu, type VuHost } from './vu.ts';
@@ -446,7 +446,7 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal });
+      await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
     } catch (e) {
       await stopEval();
       await closeAll(inst, json);

@@ -6,8 +6,10 @@
  *   Ctrl+C keep working while thousands of VUs start (a stop ends the init early);
  * - past 80 % of the heap limit the init stops with a clear error (exit 104) instead of a crash;
  * - a long init, a cut-short one and the measured size are logged: initialised vs requested VUs.
+ * VUs of the synchronous mode are threads with heaps of their own: for them the process's resident memory
+ * is measured against the machine's (`realRss`), not the engine thread's heap.
  */
-import { freemem } from 'node:os';
+import { freemem, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { EngineError, EXIT_CODES } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -36,9 +38,13 @@ export interface HeapView {
   readonly limit: number;
   /** Memory the machine has free, bytes. */
   readonly free: number;
+  /** What `used` measures: V8's heap of this thread (default), or the process's resident memory, threads included. */
+  readonly kind?: 'heap' | 'rss';
 }
 
 export const realHeap = (): HeapView => ({ used: () => getHeapStatistics().used_heap_size, limit: getHeapStatistics().heap_size_limit, free: freemem() });
+/** For VUs on threads of their own (the synchronous mode): resident memory against the machine's. */
+export const realRss = (): HeapView => ({ used: () => process.memoryUsage.rss(), limit: totalmem(), free: freemem(), kind: 'rss' });
 
 export function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GB`;
@@ -47,13 +53,14 @@ export function formatBytes(n: number): string {
 }
 
 /** The warning for `requested` VUs at `perVU` bytes each, or undefined when they fit. Pure. */
-export function fitWarning(requested: number, measured: number, perVU: number, heap: { used: number; limit: number; free: number }): string | undefined {
+export function fitWarning(requested: number, measured: number, perVU: number, heap: { used: number; limit: number; free: number; kind?: 'heap' | 'rss' | undefined }): string | undefined {
   const more = perVU * (requested - measured);
   const projected = heap.used + more;
   const overHeap = projected > HEAP_WARN_SHARE * heap.limit;
   const overMachine = more > heap.free;
   if (!overHeap && !overMachine) return undefined;
-  const room = overHeap ? `this engine process can hold about ${formatBytes(heap.limit)}` : `the machine has about ${formatBytes(heap.free)} free`;
+  const room = !overHeap ? `the machine has about ${formatBytes(heap.free)} free`
+    : heap.kind === 'rss' ? `the machine has about ${formatBytes(heap.limit)}` : `this engine process can hold about ${formatBytes(heap.limit)}`;
   return `${String(requested)} VUs need about ${formatBytes(projected)} of memory (${formatBytes(perVU)} per VU, measured on the first ${String(measured)}) and ${room}: ` +
     'the run will stop or stall before they are all initialised; lower the VU count, or split the test over machines with --execution-segment';
 }
@@ -76,7 +83,7 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
   const before = heap.used();
   await pool.grow(measured);
   const perVU = measured === 0 ? 0 : Math.max(0, (heap.used() - before) / measured);
-  const warning = fitWarning(requested, measured, perVU, { used: heap.used(), limit: heap.limit, free: heap.free });
+  const warning = fitWarning(requested, measured, perVU, { used: heap.used(), limit: heap.limit, free: heap.free, kind: heap.kind });
   if (warning !== undefined) o.logger.log('warn', warning);
   let sliceStart = now();
   let lastReport = start;
@@ -92,7 +99,8 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
       throw new EngineError(
         'out-of-memory',
         EXIT_CODES.invalidConfig,
-        `stopped initialising VUs at ${String(pool.initialized)} of ${String(requested)}: the heap holds ${formatBytes(used)} of its ${formatBytes(heap.limit)} limit ` +
+        `stopped initialising VUs at ${String(pool.initialized)} of ${String(requested)}: ` +
+          (heap.kind === 'rss' ? `the process and its VU threads hold ${formatBytes(used)} of the machine's ${formatBytes(heap.limit)} ` : `the heap holds ${formatBytes(used)} of its ${formatBytes(heap.limit)} limit `) +
           `(about ${formatBytes(perVU)} per VU); lower the VU count, or split the test over machines with --execution-segment`,
       );
     }

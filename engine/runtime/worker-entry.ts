@@ -11,7 +11,7 @@ import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
-import { initVUs } from './vu-init.ts';
+import { initVUs, realRss } from './vu-init.ts';
 import { HostPolicy } from '../net/host-policy.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   post({ t: 'planned', preAllocatedVUs: planned });
   first = await ids;
   inst.pool.setMax(plan.maxVUs);
-  await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal });
+  await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;

@@ -96,3 +96,19 @@ export default function () { if (keep.length === 0) throw new Error('never'); }
   assert.match(stderr, /level=warning msg="2000 VUs need about [\d.]+ GB of memory \([\d.]+ (MB|kB) per VU, measured on the first 20\) and this engine process can hold about/);
   assert.match(stderr, /stopped initialising VUs at \d+ of 2000: the heap holds/);
 });
+
+void test('sync VU mode: the threads\' memory is measured (resident, not the engine\'s heap) and too many VUs are announced before the run', async () => {
+  const script = join(dir, 'sync.js');
+  writeFileSync(script, `import { sleep } from 'k6';\nexport default function () { sleep(0.01); }\n`);
+  const stop = new AbortController();
+  const stderr = new Capture();
+  // 100,000 VU threads cannot fit in any machine this runs on; the run is stopped as soon as it says so (or after 30 s).
+  const watch = setInterval(() => { if (/VUs need about/.test(stderr.text)) stop.abort(new Error('seen')); }, 50);
+  const limit = setTimeout(() => { stop.abort(new Error('time limit')); }, 30_000);
+  const code = await runEngine({ script, args: ['--vus', '100000', '--duration', '1s', '--vu-mode', 'sync', '-q', '--no-summary'], env: {}, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, signal: stop.signal });
+  clearInterval(watch);
+  clearTimeout(limit);
+  assert.equal(code, 105, stderr.text);
+  assert.match(stderr.text, /level=warning msg="100000 VUs need about [\d.]+ (GB|MB) of memory \([\d.]+ (MB|kB) per VU, measured on the first 20\) and the machine has about [\d.]+ GB/);
+  assert.match(stderr.text, /initialised \d+ of 100000 VUs when the run was stopped/);
+});
