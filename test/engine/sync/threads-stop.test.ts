@@ -16,15 +16,20 @@ let scripts = 0;
 
 const osThreads = (): number => readdirSync('/proc/self/task').length;
 
-async function run(source: string, stopAfterMs?: number): Promise<{ code: number; err: string; during: number }> {
+async function run(source: string, stopAtThreads?: number): Promise<{ code: number; err: string; during: number }> {
   const script = join(dir, `s${String(scripts++)}.js`);
   writeFileSync(script, source);
   const stderr = new Capture();
   const ctl = new AbortController();
   let during = 0;
-  const timer = stopAfterMs === undefined ? undefined : setTimeout(() => { during = osThreads(); ctl.abort(); }, stopAfterMs);
+  // Stopped once `stopAtThreads` OS threads run (the VU threads are up, however slowly the machine starts them), or after 60 s.
+  const started = Date.now();
+  const timer = stopAtThreads === undefined ? undefined : setInterval(() => {
+    const n = osThreads();
+    if (n >= stopAtThreads || Date.now() - started > 60_000) { during = n; clearInterval(timer); ctl.abort(); }
+  }, 50);
   const code = await runEngine({ script, args: ['-q', '--no-summary', '--vu-mode', 'sync'], env: {}, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, signal: ctl.signal });
-  clearTimeout(timer);
+  clearInterval(timer);
   return { code, err: stderr.text, during };
 }
 
@@ -49,7 +54,7 @@ export const options = { scenarios: {
 } };
 export function sleepy() { sleep(30); }
 export function spin() { for (;;) { /* never yields */ } }
-`, 3000);
+`, baseline + 4);
   assert.equal(stopped.code, 105, stopped.err);
   assert.ok(stopped.during >= baseline + 4, `4 VU threads ran while the test did (${String(stopped.during)} threads, baseline ${String(baseline)})`);
   assert.equal(await settledThreads(baseline), baseline, 'a stopped run leaves no VU thread');
