@@ -50,7 +50,9 @@ void test('timed-out requests record the time until the client gave up; a hangin
   assert.ok(hang, r.stderr);
   assert.equal(hang.status, '0');
   assert.equal(hang.code, '1050', 'request timeout');
-  assert.ok(hang.t.waiting >= 550, `waiting until the timeout: ${JSON.stringify(hang.t)}`);
+  // The timeout covers the whole request: on a loaded machine connecting takes part of it.
+  assert.ok(hang.t.blocked + hang.t.connecting + hang.t.sending + hang.t.waiting >= 550, `waiting until the timeout: ${JSON.stringify(hang.t)}`);
+  assert.ok(hang.t.waiting > 0, 'the time after sending counts as waiting');
   assert.equal(hang.t.receiving, 0);
   assert.ok(Math.abs(hang.t.duration - (hang.t.sending + hang.t.waiting + hang.t.receiving)) < 1e-9);
 
