@@ -10,6 +10,7 @@ import { runEngine } from './runtime/run.ts';
 import { inspectScript, EXECUTION_REQUIREMENTS_FLAG } from './runtime/inspect.ts';
 import { SUPPORTED_RUN_FLAGS, runHelp } from './runtime/flags.ts';
 import { EXIT_CODES } from './runtime/errors.ts';
+import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from './net/host-policy.ts';
 
 export interface EngineCliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -27,6 +28,11 @@ export interface EngineCliOptions {
   readonly versionText?: () => string;
   /** Checks the script argument and gives the file the engine loads (default: the file as given). */
   readonly resolveScript?: (script: string) => string;
+  /**
+   * Called at once before `run` starts the engine, which installs its own SIGINT/SIGTERM handling in the
+   * same tick (first: graceful stop; second: at once): a caller holding signals until then lets go here.
+   */
+  readonly beforeRun?: () => void;
 }
 
 export async function engineCliMain(argv: readonly string[], io: EngineCliIO, options: EngineCliOptions = {}): Promise<number> {
@@ -59,11 +65,15 @@ export async function engineCliMain(argv: readonly string[], io: EngineCliIO, op
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
   const file = options.resolveScript === undefined ? script : options.resolveScript(script);
+  // Like the toolkit's run command, the engine's CLI sends load only to loopback and AGENTLOAD_ALLOWED_HOSTS:
+  // every connection a module makes (init code included) is checked where it is made.
+  const allowedHosts = parseAllowedHosts(env[ALLOWED_HOSTS_VAR]);
   if (command === 'inspect') {
-    return inspectScript({ script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr });
+    return inspectScript({ script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, allowedHosts });
   }
+  options.beforeRun?.();
   return runEngine({
-    script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr,
+    script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, allowedHosts,
     stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY,
   });
 }

@@ -4,7 +4,8 @@
  * before the first Point of each metric, then
  *   {"metric":..,"type":"Point","data":{"time":"<RFC 3339, ns>","value":..,"tags":{sorted},"metadata":{..}}}
  * (`metadata` only when the sample has some). Gzip when FILE ends in `.gz`. Lines are built by
- * string concatenation (tags serialised once per tags object) and written in batches.
+ * string concatenation (tags serialised once per tags object) and written in batches; the gzip stream is
+ * sync-flushed at least every second, so a killed run loses at most its last second of samples.
  */
 
 import type { Sample, SampleSink, Tags } from '../contracts.ts';
@@ -29,6 +30,12 @@ export interface JsonOutputOptions {
   readonly bufferBytes?: number;
   /** Max ms between flushes while samples arrive (default 200, as k6). */
   readonly flushIntervalMs?: number;
+  /**
+   * Gzip only: max ms between a write and the compressor's sync flush to the file (default 800). zlib keeps
+   * compressed output in its own buffer until that fills, so without it a killed run lost its last many
+   * seconds; with it, a sample reaches the file within a second (flushIntervalMs + this).
+   */
+  readonly gzipSyncMs?: number;
 }
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;
@@ -105,7 +112,7 @@ export class JsonOutput implements SampleSink {
     this.path = opts.path;
     this.#opts = opts;
     this.#limit = opts.bufferBytes ?? 64 * 1024;
-    this.#out = new OutputFile(opts.path, opts.stdout);
+    this.#out = new OutputFile(opts.path, opts.stdout, opts.gzipSyncMs);
   }
 
   #metricLine(name: string): string {

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { formatDuration } from '../options/index.ts';
+import { HostPolicy } from '../net/host-policy.ts';
 import { EngineError, EXIT_CODES, toError } from './errors.ts';
 import { parseRunFlags } from './flags.ts';
 import { loadScript } from './loader.ts';
@@ -22,6 +23,8 @@ export interface InspectOptions {
   readonly cwd: string;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Where init code may connect besides loopback (as runEngine's allowedHosts; undefined: no check). */
+  readonly allowedHosts?: readonly string[] | undefined;
 }
 
 export const EXECUTION_REQUIREMENTS_FLAG = '--execution-requirements';
@@ -40,6 +43,7 @@ export async function inspectScript(o: InspectOptions): Promise<number> {
     const script = await loadScript(isAbsolute(o.script) ? o.script : resolve(o.cwd, o.script));
     const inst = await createInstance({
       script, clock: realClock, env: settings.env, logger,
+      hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
       discardResponseBodies: () => false,
       onAbort: () => undefined,
     });

@@ -47,12 +47,28 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
       `${DROPIN_PROGRAM} runs run, inspect and version on the embedded engine, not "${command}": k6 cloud, archive and the other commands need the k6 binary`,
     );
   }
-  // Load goes only where the user points it, as for every run of the toolkit.
-  if (command === 'run') checkTargetHosts(io.env);
-  const engine = await loadEngineCli(io.root);
-  return engine.engineCliMain(
-    argv,
-    { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
-    { program: DROPIN_PROGRAM, versionText: () => dropinVersionText(engine), resolveScript: (script) => resolveDropinScript(script, io.cwd) },
-  );
+  // Load goes only where the user points it, as for every run of the toolkit: every target variable as the
+  // script will see it (-e flags over the environment) before anything starts, then every connection the
+  // engine makes (engine/cli-main.ts passes AGENTLOAD_ALLOWED_HOSTS to the engine's host policy).
+  if (command === 'run') checkTargetHosts(io.env, argv.slice(1));
+  // Signals: while the engine loads, one stops at once (105: nothing has run); from the run's start the
+  // engine's own handling takes over (first: graceful stop with teardown, summary and outputs; second: at once).
+  let unregister = io.onSignal?.((signal) => {
+    io.stderr.write(`${DROPIN_PROGRAM}: ${signal} while starting: nothing was run\n`);
+    io.forceExit?.(EXIT_CODES.externalAbort);
+  });
+  const release = (): void => {
+    unregister?.();
+    unregister = undefined;
+  };
+  try {
+    const engine = await loadEngineCli(io.root);
+    return await engine.engineCliMain(
+      argv,
+      { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
+      { program: DROPIN_PROGRAM, versionText: () => dropinVersionText(engine), resolveScript: (script) => resolveDropinScript(script, io.cwd), beforeRun: release },
+    );
+  } finally {
+    release();
+  }
 }

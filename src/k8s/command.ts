@@ -17,8 +17,8 @@ import { flagHelpRows, parseFlagTable, type FlagSpec } from '../cli/flag-table.t
 import type { CliIO } from '../cli/run.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
-import { checkTargetHosts } from '../run/allowlist.ts';
-import { documentedNames, envFlagNames, loadEnv, looksSecret } from '../run/env.ts';
+import { checkTargets } from '../run/allowlist.ts';
+import { documentedNames, envFlagNames, envView, loadEnv, looksSecret } from '../run/env.ts';
 import {
   buildManifests, CONFIGMAP_MAX_BYTES, DEFAULT_RUNNER_IMAGE, manifestsYaml, resourceName, secretName, validateManifest, type EnvEntry,
 } from './manifest.ts';
@@ -139,11 +139,14 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   const name = scenarioName(scenario);
   checkArgs(passThrough, name);
-  const { env } = loadEnv(io.cwd, io.env);
+  const loaded = loadEnv(io.cwd, io.env);
+  const { env } = loaded;
+  // The variables as the runners' script will see them: -e flags over the environment over .env.
+  const view = envView(loaded, io.env, passThrough);
 
   // Where the load goes: the runners run in the cluster, so they need a BASE_URL they can reach.
-  checkTargetHosts(env);
-  if ((env.BASE_URL ?? '') === '') {
+  checkTargets(view);
+  if ((view.values.BASE_URL ?? '') === '') {
     throw new AgentloadError(
       'cloud-needs-target',
       EXIT_CODES.invalidConfig,

@@ -4,11 +4,13 @@
  * loopback server and give k6's metric set (a synchronous k6-style script in the engine's sync VU mode);
  * thresholds decide the exit code (99); local imports, `open()` next to the script and TypeScript work
  * through the engine's script loader (nothing is written beside the script); `version`, `inspect` and
- * the help; one-line refusals.
+ * the help; one-line refusals. Safety as for every run: a target given by `-e` is checked before the run, a
+ * URL the script builds is refused by the engine's host policy where it connects, and Ctrl+C stops the run
+ * gracefully (teardown, summary export, exit 105) instead of the toolkit's start-up stop.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseK6Extensions } from '../../src/k6/binary.ts';
@@ -167,4 +169,62 @@ void test('refusals are one line: a k6 command the drop-in lacks (2), a missing 
   assert.equal(far.code, 104);
   assert.equal(errorLines(far.stderr).length, 1, far.stderr);
   assert.match(far.stderr, /^agentload: .*BASE_URL.*prod\.example\.com.*AGENTLOAD_ALLOWED_HOSTS/);
+});
+
+void test('allowlist: a target given by -e is refused before the run (104); a host the script builds is refused where it connects (1112), allowed when listed', async () => {
+  const far = await k6(['run', '-e', 'BASE_URL=https://prod.example.com', join(DOCS, 'async-request.js')]);
+  assert.equal(far.code, 104, far.stderr);
+  assert.equal(errorLines(far.stderr).length, 1, far.stderr);
+  assert.match(far.stderr, /^agentload: BASE_URL \(from -e flag\) host "prod\.example\.com" is not loopback/);
+  // 0.0.0.0 reaches the loopback server when allowed, so only the engine's check can make the request fail.
+  const script = join(project.dir, 'built-host.js');
+  writeFileSync(script, `import http from 'k6/http';
+export const options = { vus: 1, iterations: 1 };
+export default function () {
+  const r = http.get(\`http://0.0.0.0:\${new URL(__ENV.BASE_URL).port}/health\`);
+  console.log(\`built host: \${r.status} \${r.error_code}\`);
+}
+`);
+  const refused = await k6(['run', '-q', '--no-summary', script]);
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.match(refused.stderr, /built host: 0 1112/);
+  const allowed = await k6(['run', '-q', '--no-summary', script], { AGENTLOAD_ALLOWED_HOSTS: '0.0.0.0' });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stderr, /built host: 200 0/);
+});
+
+void test('Ctrl+C during a run stops it gracefully as k6 does: teardown runs, the summary export is written, exit 105', async () => {
+  const script = join(project.dir, 'ctrlc.js');
+  writeFileSync(script, `import http from 'k6/http';
+import { sleep } from 'k6';
+export const options = { vus: 1, duration: '60s' };
+export default function () {
+  http.get(\`\${__ENV.BASE_URL}/health\`);
+  console.log('iteration done');
+  sleep(0.2);
+}
+export function teardown() { console.log('teardown ran'); }
+`);
+  const summary = join(project.dir, 'ctrlc-summary.json');
+  // A terminal sends Ctrl+C to its whole foreground process group: the run leads a group of its own here.
+  const child = spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), 'k6', 'run', '--summary-export', summary, script], {
+    cwd: project.dir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', BASE_URL: server.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = collect(child);
+  const deadline = Date.now() + 120_000;
+  while (!stderr.includes('iteration done')) {
+    if (Date.now() > deadline || child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(-(child.pid ?? 0), 'SIGINT');
+  const r = await done;
+  assert.equal(r.code, 105, r.stderr);
+  assert.match(r.stderr, /stopping the test gracefully/);
+  assert.match(r.stderr, /teardown ran/);
+  assert.ok(existsSync(summary), 'the summary export was written');
 });

@@ -1,10 +1,10 @@
 /**
  * Before a k6 binary runs anything: the version floor, module names by version, and the `k6/x/*` extension
  * pre-flight, each against a stand-in k6 on PATH that reports a version and extensions. Every refusal is one
- * line with exit 2, k6 is never started and no run folder is left behind.
+ * line with exit 2, k6 is never started, and the run folder holds only run.json and a failing junit.xml.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
@@ -18,6 +18,16 @@ function setup(opts: Parameters<typeof makeFakeK6>[0] = {}): { fake: FakeK6; pro
   const project = makeProject();
   cleanups.push(() => { fake.cleanup(); }, () => { project.cleanup(); });
   return { fake, project, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) };
+}
+
+/** Nothing ran: the run folder holds run.json (with the exit code) and a junit.xml that fails, nothing else. */
+function assertRefusedRun(project: Project, code: number): void {
+  const dirs = project.runDirs();
+  assert.equal(dirs.length, 1, 'one run folder');
+  const dir = dirs[0] ?? '';
+  assert.deepEqual(readdirSync(dir).sort(), ['junit.xml', 'run.json']);
+  assert.equal((readJson(join(dir, 'run.json')) as { exitCode: number }).exitCode, code);
+  assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), new RegExp(`failures="1"[\\s\\S]*<failure message="exit code ${String(code)}: `));
 }
 
 /** A plain k6 JavaScript script using the SQL extension (JS: no type check, like most k6 users' scripts). */
@@ -39,7 +49,7 @@ void describe('k6 version floor', () => {
       `agentload: k6 v0.48.0 (${fake.bin}) is older than v0.49.0, the oldest k6 agentload supports: install a newer k6 (or point K6_BIN at one), or run on the embedded engine with --engine node`,
     ]);
     assert.equal(fake.calls().length, 0);
-    assert.deepEqual(project.runDirs(), []);
+    assertRefusedRun(project, 2);
   });
 
   void it('runs on k6 v0.49.0, the floor', async () => {
@@ -94,7 +104,7 @@ void describe('k6/x extension pre-flight', () => {
       `agentload: sqlcheck.js imports k6/x/sql, k6/x/sql/driver/sqlite3, which ${fake.bin} (k6 v1.2.3) was not built with (it lists no JavaScript extensions): build a k6 with \`xk6 build v1.2.3 --with github.com/grafana/xk6-sql --with github.com/grafana/xk6-sql-driver-sqlite3\` and set K6_BIN to it, or run on the embedded engine with --engine node`,
     ]);
     assert.equal(fake.calls().length, 0, 'k6 was never started');
-    assert.deepEqual(project.runDirs(), [], 'no run folder left');
+    assertRefusedRun(project, 2);
   });
 
   void it('a k6 with only the SQL module: the missing driver alone is named', async () => {
