@@ -41,7 +41,10 @@ export type ErrorCode =
   | 'cloud-needs-target'
   | 'engine-missing'
   | 'target-failed'
-  | 'invalid-soak-budget';
+  | 'invalid-soak-budget'
+  | 'invalid-fault-plan'
+  | 'fault-unavailable'
+  | 'amqp-unreachable';
 
 export class AgentloadError extends Error {
   readonly code: ErrorCode;

@@ -23,6 +23,8 @@ import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startTargetProcess } from '../run/target-process.ts';
+import { startFaultLab } from '../faults/launch.ts';
+import { checkAmqpUrl, faultLabFor } from '../faults/preflight.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -137,6 +139,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   // 1. Where the load goes: refuse before anything else happens.
   checkTargetHosts(env);
   const soakBudget = soakBudgetFor(name, env);
+  // Fault scenarios (and clusters): the plan fits and every fault in it can be applied here.
+  const lab = faultLabFor(name, env);
   if (parsed.options.cloud && (env.BASE_URL ?? '') === '') {
     throw new AgentloadError(
       'cloud-needs-target',
@@ -155,6 +159,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       diagnostics.slice(1).map((d) => d.text),
     );
   }
+
+  await checkAmqpUrl(env);
 
   // 3. Engine, and the flags it accepts.
   const engine = await chooseEngine(parsed, env, io);
@@ -281,11 +287,13 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       try {
         // Its own process: the platform does not share the load generator's event loop, and its
         // /metrics (RSS for the soak leak verdict) measure the platform alone.
-        target = await startTargetProcess({
-          root: io.root,
-          env: targetEnv,
-          onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
-        });
+        const onStderr = (line: string): void => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); };
+        target = lab === undefined
+          ? await startTargetProcess({ root: io.root, env: targetEnv, onStderr })
+          : await startFaultLab({
+            plan: lab, root: io.root, env, platformEnv: targetEnv, faultLog: join(runDir, RUN_FILES.faults),
+            say: (line) => { say(io, redact(line)); }, onPlatformLine: onStderr,
+          });
       } catch (err: unknown) {
         throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
       }
@@ -295,6 +303,19 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(env.BASE_URL ?? '')}`);
+      if (lab !== undefined) {
+        target = await startFaultLab({
+          plan: lab, root: io.root, env, platformEnv: {}, faultLog: join(runDir, RUN_FILES.faults),
+          say: (line) => { say(io, redact(line)); }, onPlatformLine: () => undefined,
+        }).catch((err: unknown) => {
+          throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the fault controller: ${redact(toError(err).message)}`);
+        });
+      }
+    }
+    if (target !== undefined && 'faultsUrl' in target && typeof target.faultsUrl === 'string') {
+      env.FAULTS_URL = target.faultsUrl;
+      setByToolkit.push('FAULTS_URL');
+      say(io, `fault controller at ${target.faultsUrl} (faults are logged to ${shownRunDir}/${RUN_FILES.faults})`);
     }
 
     // 7. Run, with Ctrl+C forwarded.

@@ -5,6 +5,7 @@
 
 import type { MetricType } from '../../engine/contracts.ts';
 import { aggValue, cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
 import { aggregationAllowed, compare, parseMetricKey, parseThreshold } from './thresholds.ts';
@@ -133,6 +134,8 @@ export interface RunModel {
   errors: ErrorRow[];
   panels: Panel[];
   series: SeriesSet;
+  /** Faults applied during the run (faults.jsonl), in time order; empty for runs without any. */
+  faults: FaultRow[];
 }
 
 export interface SideInputs {
@@ -142,6 +145,7 @@ export interface SideInputs {
   testRunDurationMs?: number;
   meta: RunMeta;
   interrupted: boolean;
+  faults?: FaultRow[];
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -428,5 +432,6 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     errors: errorRows(acc),
     panels: panels(acc),
     series: seriesOf(acc),
+    faults: side.faults ?? [],
   };
 }

@@ -18,6 +18,8 @@ export const TARGET_URL_VARS = [
   'DATABASE_URL',
   'DB_DSN',
   'AMQP_URL',
+  'TARGET_AMQP_URL',
+  'FAULTS_URL',
 ] as const;
 
 export const ALLOWED_HOSTS_VAR = 'AGENTLOAD_ALLOWED_HOSTS';

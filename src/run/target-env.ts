@@ -27,6 +27,18 @@ export const TARGET_ENV_NAMES: readonly string[] = [
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',
   'SLACK_API_URL',
+  'AMQP_NAMESPACE',
+  'AMQP_DELIVERY',
+  'AMQP_PREFETCH',
+  'AMQP_HEARTBEAT_S',
+  'AMQP_CONFIRM_TIMEOUT_MS',
+  'AMQP_CONNECT_TIMEOUT_MS',
+  'BUS_DELIVERY_LOG',
+  'TARGET_INSTANCES',
+  'TARGET_WORKERS',
+  'TARGET_HEALTH_INTERVAL_MS',
+  'TARGET_BALANCER_HEALTH',
+  'TARGET_RESTART',
 ];
 
 /** Prefixes of variables passed unchanged (the fault knobs). */
@@ -35,6 +47,7 @@ export const TARGET_ENV_PREFIXES: readonly string[] = ['FAULT_'];
 /** Renamed on the way in: toolkit variable → the platform's name for it. */
 export const TARGET_ENV_RENAMED: Readonly<Record<string, string>> = {
   TARGET_DATABASE_URL: 'DATABASE_URL',
+  TARGET_AMQP_URL: 'AMQP_URL',
 };
 
 /**

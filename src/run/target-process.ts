@@ -34,10 +34,12 @@ export function startTargetProcess(o: TargetProcessOptions): Promise<StartedTarg
     // up the user's .env (a DATABASE_URL there is meant for their own system).
     DOTENV_CONFIG_PATH: '/dev/null',
   });
+  // The IPC channel is how the platform knows we are alive: it shuts down when the channel closes, so it
+  // never outlives this process (scripts/target.mjs).
   const child = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'scripts', 'target.mjs')], {
     cwd: o.root,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // A run command that dies must not leave the platform behind.
   const killOnExit = (): void => { child.kill('SIGKILL'); };
@@ -45,8 +47,8 @@ export function startTargetProcess(o: TargetProcessOptions): Promise<StartedTarg
 
   const stderrTail: string[] = [];
   let stderrBuf = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
     stderrBuf += chunk;
     let nl = stderrBuf.indexOf('\n');
     while (nl >= 0) {
@@ -87,8 +89,8 @@ export function startTargetProcess(o: TargetProcessOptions): Promise<StartedTarg
     const timer = setTimeout(() => { fail(`no URL within ${String((o.startTimeoutMs ?? 30_000) / 1000)} s`); }, o.startTimeoutMs ?? 30_000);
     child.on('error', (e) => { fail(e.message); });
     child.once('exit', (code, signal) => { fail(`it exited (${signal ?? `code ${String(code)}`}) before listening`); });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
       if (settled) return; // keep draining the pipe; the platform's log is not shown
       stdoutBuf += chunk;
       const m = LISTENING.exec(stdoutBuf);
