@@ -89,31 +89,41 @@ export interface FaultTimeline {
   readonly plan: readonly PlannedFault[];
 }
 
-function timeline(env: Env, defaults: { smoke: string; full: string }, dur: { smoke: string; full: string }, leadS: number): FaultTimeline {
+/** A default fault at `frac` of the loaded phase (whole seconds from the start of the test). */
+function at(action: FaultAction, leadS: number, loadS: number, frac: number, durationS = 0): PlannedFault {
+  return { action, atS: Math.round(leadS + frac * loadS), durationS, mode: 'blackhole' };
+}
+
+function timeline(env: Env, dur: { smoke: string; full: string }, defaults: (leadS: number, loadS: number) => PlannedFault[]): FaultTimeline {
   const sz = size(env);
+  const leadS = int(env, 'LEAD', 2, { min: 0 });
   const loadS = durationMs(duration(env, 'DURATION', bySize(sz, dur))) / 1000;
-  const plan = parseFaultPlan(env.FAULTS ?? bySize(sz, defaults));
+  const given = env.FAULTS;
+  const plan = given !== undefined && given.trim() !== '' ? parseFaultPlan(given) : defaults(leadS, loadS);
   checkPlanFits(plan, leadS + loadS);
   return { leadS, loadS, plan };
 }
 
 /**
- * `bus-durability`: steady publishing with one of each bus fault, spaced so a slow broker restart (10-30 s
- * on a busy machine) is over before the publishers stop.
+ * `bus-durability`: steady publishing with one of each bus fault, spread over the publishing phase so a
+ * slow broker restart (10-30 s on a busy machine) is over before the publishers stop. Smoke (46 s):
+ * consumer-crash@8s, partition@14s:4s, publisher-crash@22s, broker-restart@28s.
  */
 export function busDurabilityTimeline(env: Env): FaultTimeline {
-  return timeline(env, {
-    smoke: 'consumer-crash@6s,partition@12s:4s,publisher-crash@20s,broker-restart@26s',
-    full: 'consumer-crash@1m,partition@2m30s:30s,publisher-crash@4m30s,broker-restart@6m',
-  }, { smoke: '46s', full: '10m' }, int(env, 'LEAD', 2, { min: 0 }));
+  return timeline(env, { smoke: '46s', full: '10m' }, (leadS, loadS) => [
+    at('consumer-crash', leadS, loadS, 0.13),
+    at('partition', leadS, loadS, 0.26, Math.min(30, Math.max(4, Math.round(0.09 * loadS)))),
+    at('publisher-crash', leadS, loadS, 0.43),
+    at('broker-restart', leadS, loadS, 0.56),
+  ]);
 }
 
-/** `failover`: steady traffic over N instances, one killed, one added. */
+/** `failover`: steady traffic over N instances; one killed at 40 % of it, one added at 60 %. */
 export function failoverTimeline(env: Env): FaultTimeline {
-  return timeline(env, {
-    smoke: 'instance-kill@14s,instance-add@20s',
-    full: 'instance-kill@2m,instance-add@3m',
-  }, { smoke: '30s', full: '5m' }, int(env, 'LEAD', 2, { min: 0 }));
+  return timeline(env, { smoke: '30s', full: '5m' }, (leadS, loadS) => [
+    at('instance-kill', leadS, loadS, 0.4),
+    at('instance-add', leadS, loadS, 0.6),
+  ]);
 }
 
 /** The plan of a scenario run by name (the run command's view), or undefined for scenarios without one. */
@@ -122,4 +132,15 @@ export function scenarioFaultTimeline(name: string, env: Env): FaultTimeline | u
   if (name === 'failover') return failoverTimeline(env);
   if ((env.FAULTS ?? '').trim() !== '') return { leadS: 0, loadS: Number.POSITIVE_INFINITY, plan: parseFaultPlan(env.FAULTS ?? '') };
   return undefined;
+}
+
+/**
+ * Relative deviation of the busiest or idlest instance from an even share: max over instances of
+ * |share − 1/N| × N (0 = perfectly even; 0.1 = one instance got 10 % more or less than its share).
+ */
+export function shareDeviation(counts: readonly number[]): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (counts.length === 0 || total === 0) return 0;
+  const even = 1 / counts.length;
+  return Math.max(...counts.map((c) => Math.abs(c / total - even) / even));
 }

@@ -22,6 +22,12 @@ export interface AppliedFault {
   readonly detail: unknown;
 }
 
+/** What a scenario's probe found: recovered after `ms` (from the fault's start), or not within its window. */
+export interface Recovery {
+  readonly recovered: boolean;
+  readonly ms: number;
+}
+
 /** Waits (async) until the epoch ms `t`. */
 export async function until(t: number): Promise<void> {
   const wait = t - Date.now();
@@ -44,14 +50,14 @@ export async function checkFaultController(faultsUrl: string, plan: readonly Pla
 
 /**
  * Applies every fault of `plan` at its time after `startedAt` (never earlier; later when the previous
- * fault's recovery took longer), records `fault_actions`, `fault_action_failed` and `fault_recovery_time`
- * (tagged with the action), and posts each recovery to the controller for the report.
+ * fault's recovery took longer), records `fault_actions`, `fault_action_failed`, `fault_recovery_time`
+ * and `fault_unrecovered` (tagged with the action), and posts each recovery to the controller for the report.
  */
 export async function runFaultPlan(
   faultsUrl: string,
   plan: readonly PlannedFault[],
   startedAt: number,
-  measure: (f: AppliedFault) => Promise<number>,
+  measure: (f: AppliedFault) => Promise<Recovery>,
   m: FaultMetrics,
 ): Promise<void> {
   for (const f of plan) {
@@ -73,9 +79,17 @@ export async function runFaultPlan(
       appliedAt: numField(body, 'appliedAt') ?? Date.now(),
       detail: field(body, 'detail'),
     };
-    const recoveryMs = Math.max(0, await measure(fault));
+    const rec = await measure(fault);
+    const recoveryMs = Math.max(0, rec.ms);
+    const when = `fault ${fault.id} ${f.action} at +${((fault.at - startedAt) / 1000).toFixed(1)}s`;
+    if (!rec.recovered) {
+      m.unrecovered.add(1, tags);
+      console.error(`${when}: not recovered ${(recoveryMs / 1000).toFixed(1)} s later`);
+      continue;
+    }
+    m.unrecovered.add(0, tags);
     m.recovery.add(recoveryMs, tags);
-    console.log(`fault ${fault.id} ${f.action} at +${((fault.at - startedAt) / 1000).toFixed(1)}s: recovered after ${(recoveryMs / 1000).toFixed(1)} s`);
+    console.log(`${when}: recovered after ${(recoveryMs / 1000).toFixed(1)} s`);
     await postJson(`${faultsUrl}/faults/${fault.id}/recovery`, { recoveryMs }, { endpoint: 'faults', name: '/faults/:id/recovery' });
   }
 }
@@ -100,15 +114,4 @@ export async function clusterView(faultsUrl: string): Promise<InstanceView[] | u
     state: strField(x, 'state') ?? '',
     requests: numField(x, 'requests') ?? 0,
   }));
-}
-
-/**
- * Relative deviation of the busiest or idlest instance from an even share: max over instances of
- * |share − 1/N| × N (0 = perfectly even; 0.1 = one instance got 10 % more or less than its share).
- */
-export function shareDeviation(counts: readonly number[]): number {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (counts.length === 0 || total === 0) return 0;
-  const even = 1 / counts.length;
-  return Math.max(...counts.map((c) => Math.abs(c / total - even) / even));
 }

@@ -38,6 +38,7 @@ export const M = {
   faultRecoveryTime: 'fault_recovery_time',
   faultActions: 'fault_actions',
   faultActionFailed: 'fault_action_failed',
+  faultUnrecovered: 'fault_unrecovered',
   failoverShareDeviation: 'failover_share_deviation',
   failoverScaleUpTime: 'failover_scale_up_time',
   failoverTasksAccepted: 'failover_tasks_accepted',

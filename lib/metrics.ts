@@ -65,6 +65,7 @@ export function durabilityMetrics() {
 export function faultMetrics() {
   return {
     recovery: new Trend(M.faultRecoveryTime, true),
+    unrecovered: new Counter(M.faultUnrecovered),
     actions: new Counter(M.faultActions),
     failed: new Rate(M.faultActionFailed),
   };

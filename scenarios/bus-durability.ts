@@ -28,8 +28,8 @@
  *   SIZE          smoke (default: 20 msgs/s for 46 s) | full (200 msgs/s for 10 min)
  *   RATE          messages/s over all publishers (20 / 200); PUBLISHERS (4 / 20)
  *   DURATION      publishing phase; LEAD seconds before it (2)
- *   FAULTS        the plan, e.g. consumer-crash@6s,partition@12s:4s,publisher-crash@20s,broker-restart@26s
- *                 (defaults by SIZE in lib/fault-plan.ts; `none` for a baseline run)
+ *   FAULTS        the plan (lib/fault-plan.ts); default one of each spread over DURATION — smoke:
+ *                 consumer-crash@8s,partition@14s:4s,publisher-crash@22s,broker-restart@28s; `none` = no faults
  *   BUS_TOPIC     agent_results; RETRY_FOR publish retries per message (60s); DRAIN_TIMEOUT (30 s);
  *   RECOVERY_TIMEOUT seconds a fault may take to recover before it is recorded as that long (90)
  *   PROFILE       mvp (default: duplicates <= 5 %) | production (<= 1 %)
@@ -38,7 +38,7 @@ import { check } from 'k6';
 import { bySize, duration, durationMs, int, optional, size, str, target } from '../lib/config.ts';
 import { runId } from '../lib/correlation.ts';
 import { busDurabilityTimeline } from '../lib/fault-plan.ts';
-import { checkFaultController, runFaultPlan, until, type AppliedFault } from '../lib/faults.ts';
+import { checkFaultController, runFaultPlan, until, type AppliedFault, type Recovery } from '../lib/faults.ts';
 import { get, json, ok, postJson } from '../lib/http.ts';
 import { arrField, field, numField, strField } from '../lib/json.ts';
 import { sleep } from '../lib/k6.ts';
@@ -203,17 +203,16 @@ export async function publish(d: Data): Promise<void> {
  * Fault start → first delivery of a message published once the fault was in effect (a message published
  * while a broker is still stopping would say nothing about recovery).
  */
-async function firstDeliveryAfter(f: AppliedFault): Promise<number> {
+async function firstDeliveryAfter(f: AppliedFault): Promise<Recovery> {
   const deadline = f.at + RECOVERY_S * 1000;
   while (Date.now() < deadline) {
     const r = await get(`${baseUrl}/api/bus/deliveries?topic=${encodeURIComponent(TOPIC)}&publishedAfter=${f.appliedAt}&limit=1`, { endpoint: 'bus_deliveries', name: '/api/bus/deliveries' });
     const first = ok(r) ? arrField(json(r), 'items')[0] : undefined;
     const at = numField(first, 'deliveredAt');
-    if (at !== undefined) return at - f.at;
+    if (at !== undefined) return { recovered: true, ms: at - f.at };
     await sleep(0.25);
   }
-  console.error(`fault ${f.id} ${f.action}: no delivery within ${RECOVERY_S}s`);
-  return Date.now() - f.at;
+  return { recovered: false, ms: Date.now() - f.at };
 }
 
 export async function faults(d: Data): Promise<void> {

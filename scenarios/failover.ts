@@ -20,15 +20,15 @@
  * Variables:
  *   SIZE          smoke (default: 20 req/s for 30 s, kill at 14 s, add at 20 s) | full (100 req/s for 5 min)
  *   RATE          traffic requests/s (20 / 100); DURATION (30s / 5m); LEAD (2)
- *   FAULTS        the plan (defaults by SIZE in lib/fault-plan.ts)
+ *   FAULTS        the plan (lib/fault-plan.ts); default instance-kill at 40 % of DURATION, instance-add at 60 %
  *   TASK_SUBMITTERS VUs submitting tasks (2 / 4), TASK_RATE tasks/s each (2), TASK_TIMEOUT seconds (30)
  *   BURST_WINDOW  seconds after a kill that count as the burst (5)
  *   PROFILE       mvp (default: burst <= 25 % errors, then <= 5 %) | production (10 %, then 1 %)
  */
 import { check } from 'k6';
 import { bySize, int, num, optional, size, target } from '../lib/config.ts';
-import { failoverTimeline } from '../lib/fault-plan.ts';
-import { checkFaultController, clusterView, runFaultPlan, shareDeviation, until, type AppliedFault } from '../lib/faults.ts';
+import { failoverTimeline, shareDeviation } from '../lib/fault-plan.ts';
+import { checkFaultController, clusterView, runFaultPlan, until, type AppliedFault, type Recovery } from '../lib/faults.ts';
 import { get, json, ok, postJson } from '../lib/http.ts';
 import { field, numField, strField } from '../lib/json.ts';
 import { sleep } from '../lib/k6.ts';
@@ -154,8 +154,15 @@ export async function observe(d: Data): Promise<void> {
   console.log(`failover: requests per instance over ${shareToS - shareFromS}s: ${shown.join(', ')} (largest deviation from an even share ${(dev * 100).toFixed(1)} %)`);
 }
 
-/** instance-add: time to healthy. instance-kill (and others): time until requests succeed again. */
-async function measure(d: Data, f: AppliedFault): Promise<number> {
+/** Probes in a row that must succeed for the platform to count as recovered. */
+const RECOVERED_STREAK = 20;
+
+/**
+ * instance-add: time to healthy (and it must take traffic). instance-kill (and others): probes through the
+ * balancer every 100 ms until RECOVERED_STREAK succeed in a row; recovered at the first of them. Not
+ * recovered when the traffic phase ends first.
+ */
+async function measure(d: Data, f: AppliedFault): Promise<Recovery> {
   if (f.action === 'instance-add') {
     const healthyAt = numField(f.detail, 'healthyAt') ?? Date.now();
     const ms = Math.max(0, healthyAt - f.at);
@@ -171,18 +178,25 @@ async function measure(d: Data, f: AppliedFault): Promise<number> {
       }
       await sleep(0.2);
     }
-    return ms;
-  }
-  // Probe through the balancer for the burst window: recovered after the last failure seen.
-  let lastFailure = 0;
-  const end = f.at + BURST_S * 1000;
-  while (Date.now() < end) {
-    const r = await get(`${baseUrl}/health`, { endpoint: 'probe', name: '/health', phase: phase(d) });
-    if (!ok(r)) lastFailure = Date.now();
-    await sleep(0.1);
+    return { recovered: true, ms };
   }
   if (field(f.detail, 'instance') !== undefined) console.log(`failover: ${String(field(f.detail, 'instance'))} killed`);
-  return lastFailure === 0 ? 0 : lastFailure - f.at;
+  const end = d.startedAt + loadEndS * 1000;
+  let streak = 0;
+  let streakFrom = 0;
+  while (Date.now() < end) {
+    const t = Date.now();
+    const r = await get(`${baseUrl}/health`, { endpoint: 'probe', name: '/health', phase: phase(d) });
+    if (ok(r)) {
+      if (streak === 0) streakFrom = t;
+      streak += 1;
+      if (streak >= RECOVERED_STREAK) return { recovered: true, ms: Math.max(0, streakFrom - f.at) };
+    } else {
+      streak = 0;
+    }
+    await sleep(0.1);
+  }
+  return { recovered: false, ms: Date.now() - f.at };
 }
 
 export async function faults(d: Data): Promise<void> {

@@ -101,6 +101,7 @@ export function durabilityThresholds(p: Profile): ThresholdMap {
     [M.busDuplicateRate]: [`rate<=${p.durability.maxDuplicateRate}`],
     [M.busPublishAbandoned]: [`count<=${p.durability.maxAbandonedPublishes}`],
     [M.faultRecoveryTime]: [`max<${ms(p.durability.maxRecoveryMs)}`],
+    [M.faultUnrecovered]: ['count==0'],
     [M.faultActionFailed]: ['rate==0'],
   };
 }
@@ -115,6 +116,7 @@ export function failoverThresholds(p: Profile): ThresholdMap {
     'http_req_failed{phase:burst}': [`rate<=${f.maxBurstErrorRate}`],
     'http_req_failed{phase:recovered}': [`rate<=${f.maxRecoveredErrorRate}`],
     [M.faultRecoveryTime]: [`max<${ms(f.maxRecoveryMs)}`],
+    [M.faultUnrecovered]: ['count==0'],
     [M.faultActionFailed]: ['rate==0'],
   };
 }
