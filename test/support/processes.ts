@@ -4,6 +4,35 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** A process as seen at one moment: its pid and start time (so a reused pid is not mistaken for it). */
+export interface ProcessId {
+  readonly pid: number;
+  readonly start: string;
+  readonly command: string;
+}
+
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `root` now, with its identity. */
+export function snapshot(root: number): ProcessId[] {
+  return descendants(root).flatMap((pid) => {
+    const start = startOf(pid);
+    return start === undefined ? [] : [{ pid, start, command: commandOf(pid) }];
+  });
+}
+
+/** Those of `ids` still running (same pid and start time, not a zombie). */
+export function survivors(ids: readonly ProcessId[]): ProcessId[] {
+  return ids.filter((p) => alive(p.pid) && startOf(p.pid) === p.start);
+}
+
 /** True while `pid` exists (a zombie counts as gone). */
 export function alive(pid: number): boolean {
   try {
