@@ -22,6 +22,8 @@ export const SCENARIOS = [
   'tasks',
   'soak',
   'load-profiles',
+  'bus-durability',
+  'failover',
 ] as const;
 
 interface ImportRef {
