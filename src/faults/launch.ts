@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { StartedTarget } from '../run/adapters.ts';
+import { endChild } from '../run/processes.ts';
 import type { availability } from './actions.ts';
 import type { LabPlan } from './lab.ts';
 
@@ -46,18 +47,8 @@ export function startFaultLab(o: LaunchOptions): Promise<LabHandle> {
     for (const line of c.split('\n')) if (line.trim() !== '') { errTail.push(line); if (errTail.length > 5) errTail.shift(); }
   });
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
-  const close = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.connected) child.disconnect(); // the lab shuts everything down and exits
-    else child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      exited.then(() => 'exited' as const),
-      new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 70_000); }),
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') child.kill('SIGKILL');
-  };
+  // Closing the IPC channel is the lab's cue to shut everything down and exit.
+  const close = (): Promise<void> => endChild(child, exited, () => { if (child.connected) child.disconnect(); else child.kill('SIGTERM'); }, 70_000);
   return new Promise<LabHandle>((resolve, reject) => {
     let settled = false;
     const fail = (why: string): void => {

@@ -11,10 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
+import { freePort } from '../run/processes.ts';
 import { spawnKept, type KeptProcess } from '../run/kept-process.ts';
 
 export interface BrokerOptions {
@@ -60,19 +61,6 @@ export function findRabbitmqServer(): string {
     }
   }
   throw new BrokerError(`rabbitmq-server not found under ${RABBITMQ_BASE}: install Debian's package (apt-get install -y rabbitmq-server), or set TARGET_AMQP_URL to a broker of your own`);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => { resolve(port); });
-    });
-  });
 }
 
 function tcpOpen(port: number): Promise<boolean> {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { StartedTarget } from './adapters.ts';
+import { endChild } from './processes.ts';
 
 export interface TargetProcessOptions {
   /** Toolkit root: where `scripts/target.mjs` and `node_modules/tsx` are. */
@@ -64,15 +65,7 @@ export function startTargetProcess(o: TargetProcessOptions): Promise<StartedTarg
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
   const close = async (): Promise<void> => {
     process.removeListener('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      exited.then(() => 'exited' as const),
-      new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 10_000); }),
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') child.kill('SIGKILL');
+    await endChild(child, exited, () => { child.kill('SIGTERM'); }, 10_000);
   };
 
   return new Promise<StartedTarget>((resolve, reject) => {

@@ -26,9 +26,8 @@ import type { SequenceSource } from './sequence.ts';
 
 export type AmqpDelivery = 'at-least-once' | 'at-most-once';
 
-export interface AmqpBusOptions {
-  /** `amqp://user:pass@host:port/vhost`; never logged (redact it). */
-  readonly url: string;
+/** The bus's settings from the platform's variables (target/bus/select.ts). */
+export interface AmqpSettings {
   /** Prefix of the exchange and queue names. */
   readonly namespace: string;
   readonly delivery: AmqpDelivery;
@@ -40,6 +39,11 @@ export interface AmqpBusOptions {
   readonly confirmTimeoutMs: number;
   /** How long a publish waits for a connection while the broker is unreachable. */
   readonly connectTimeoutMs: number;
+}
+
+export interface AmqpBusOptions extends AmqpSettings {
+  /** `amqp://user:pass@host:port/vhost`; never logged (redact it). */
+  readonly url: string;
   readonly faults: () => BusFaults;
   readonly sequence: SequenceSource;
   readonly onError: (e: unknown, m?: BusMessage) => void;

@@ -6,18 +6,12 @@ import { InProcessBus, TOPICS, isTopic, type BusAdapter, type BusFaults, type Bu
 import { intVar, nonEmpty, redactUrl, type Env } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { TargetError } from '../errors.ts';
-import { AmqpBus, type AmqpDelivery } from './amqp.ts';
+import { AmqpBus, type AmqpDelivery, type AmqpSettings } from './amqp.ts';
 import { dbSequence } from './sequence.ts';
 
-export interface BusConfig {
+export interface BusConfig extends AmqpSettings {
   /** Unset: the in-process bus. */
   readonly amqpUrl: string | undefined;
-  readonly namespace: string;
-  readonly delivery: AmqpDelivery;
-  readonly prefetch: number;
-  readonly heartbeatS: number;
-  readonly confirmTimeoutMs: number;
-  readonly connectTimeoutMs: number;
   /** Topics whose deliveries are recorded in `bus_deliveries` (BUS_DELIVERY_LOG). */
   readonly deliveryLog: readonly Topic[];
 }
@@ -77,13 +71,8 @@ export async function createBus(cfg: BusConfig, deps: BusDeps): Promise<BusAdapt
     return new InProcessBus(deps.faults, (e, m) => { deps.onError(e, m); });
   }
   return AmqpBus.connect({
+    ...cfg,
     url: cfg.amqpUrl,
-    namespace: cfg.namespace,
-    delivery: cfg.delivery,
-    prefetch: cfg.prefetch,
-    heartbeatS: cfg.heartbeatS,
-    confirmTimeoutMs: cfg.confirmTimeoutMs,
-    connectTimeoutMs: cfg.connectTimeoutMs,
     faults: deps.faults,
     sequence: dbSequence(deps.db),
     onError: deps.onError,
