@@ -201,11 +201,18 @@ export async function publish(d: Data): Promise<void> {
 
 /**
  * Fault start → first delivery of a message published once the fault was in effect (a message published
- * while a broker is still stopping would say nothing about recovery).
+ * while a broker is still stopping would say nothing about recovery). Besides the publishers' traffic, a
+ * probe message (key `<run>:probe`) goes out every 2 s, so a fault that lands after the publishers are done
+ * (late on a slow machine) is still measured.
  */
-async function firstDeliveryAfter(f: AppliedFault): Promise<Recovery> {
+async function firstDeliveryAfter(run: string, f: AppliedFault): Promise<Recovery> {
   const deadline = f.at + RECOVERY_S * 1000;
+  let nextProbe = 0;
   while (Date.now() < deadline) {
+    if (Date.now() >= nextProbe) {
+      nextProbe = Date.now() + 2000;
+      await postJson(`${baseUrl}/api/bus/${TOPIC}`, { key: `${run}:probe`, payload: { run, probe: f.id, sentAt: Date.now() } }, { endpoint: 'bus_probe', name: '/api/bus/:topic' }, { timeout: '15s' });
+    }
     const r = await get(`${baseUrl}/api/bus/deliveries?topic=${encodeURIComponent(TOPIC)}&publishedAfter=${f.appliedAt}&limit=1`, { endpoint: 'bus_deliveries', name: '/api/bus/deliveries' });
     const first = ok(r) ? arrField(json(r), 'items')[0] : undefined;
     const at = numField(first, 'deliveredAt');
@@ -217,5 +224,5 @@ async function firstDeliveryAfter(f: AppliedFault): Promise<Recovery> {
 
 export async function faults(d: Data): Promise<void> {
   if (FAULTS_URL === undefined) return;
-  await runFaultPlan(FAULTS_URL, timeline.plan, d.startedAt, firstDeliveryAfter, fm);
+  await runFaultPlan(FAULTS_URL, timeline.plan, d.startedAt, (f) => firstDeliveryAfter(d.run, f), fm);
 }

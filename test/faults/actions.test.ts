@@ -1,7 +1,8 @@
 /**
  * Every fault action against real processes: a real RabbitMQ broker (test/support/rabbitmq.ts), the
  * partition proxy in front of it, the platform as 2 API instances and a consumer worker behind the
- * balancer, and the fault controller's HTTP API. Each test proves the fault really happened (connections
+ * balancer sharing a real PostgreSQL (test/support/postgres.ts; the scenario tests cover the shared SQLite
+ * file), and the fault controller's HTTP API. Each test proves the fault really happened (connections
  * refused, a process gone, bytes dropped) and that the platform came back.
  */
 import assert from 'node:assert/strict';
@@ -15,11 +16,13 @@ import { startCluster, type RunningCluster } from '../../target/cluster/index.ts
 import { FaultController } from '../../src/faults/controller.ts';
 import { labPlan, viaProxy } from '../../src/faults/lab.ts';
 import { PartitionProxy } from '../../src/faults/tcp-proxy.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startBroker, type Broker } from '../support/rabbitmq.ts';
 import { alive } from '../support/processes.ts';
 import { TEST_ENV, arr, at, req, waitFor } from '../target/helpers.ts';
 
 let broker: Broker;
+let pg: PostgresServer;
 let proxy: PartitionProxy;
 let cluster: RunningCluster;
 let controller: FaultController;
@@ -102,13 +105,13 @@ async function publishOk(): Promise<void> {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agentload-faults-'));
-  broker = await startBroker();
+  [broker, pg] = await Promise.all([startBroker(), startPostgres('agentload_faults')]);
   proxy = new PartitionProxy({ host: '127.0.0.1', port: broker.port });
   await proxy.listen();
   cluster = await startCluster({
     cfg: { instances: 2, workers: 1, healthIntervalMs: 200, balancerHealth: true, restart: true },
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, SEED_AGENTS: '1',
+      PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, SEED_AGENTS: '1', DATABASE_URL: pg.url,
       AMQP_URL: viaProxy(broker.url, proxy.port), AMQP_HEARTBEAT_S: '2', AMQP_CONNECT_TIMEOUT_MS: '3000', BUS_DELIVERY_LOG: 'agent_results',
     },
     onLine: () => undefined,
@@ -126,6 +129,7 @@ after(async () => {
   await cluster.close();
   await proxy.close();
   await broker.close();
+  await pg.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -235,6 +239,7 @@ void describe('fault actions on real processes', () => {
     for (let i = 0; i < 12; i++) {
       const r = await req(cluster.url, 'GET', '/health');
       assert.equal(r.status, 200);
+      assert.equal(at(r.body, 'db'), 'postgres', 'every instance on the shared PostgreSQL');
       answered.add(r.headers.get('x-agentload-node') ?? '?');
     }
     assert.ok(!answered.has(id), `served by ${[...answered].join(', ')}`);

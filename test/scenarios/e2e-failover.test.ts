@@ -45,7 +45,7 @@ void test('failover twin: without health checks the balancer keeps failing a sha
 
 void test('Ctrl+C stops the run gracefully (105, interrupted) and every process it started', async () => {
   const r = await watchFaultRun('failover', {
-    env: { ...SHORT, FAULTS: 'none' },
+    env: { ...SHORT, FAULTS: 'none', TARGET_INSTANCES: '2', TARGET_WORKERS: '0' },
     onReady: (pid) => { setTimeout(() => { process.kill(pid, 'SIGINT'); }, 4000); },
     graceMs: 5000,
   });

@@ -49,7 +49,7 @@ export async function watchFaultRun(name: string, o: WatchOptions = {}): Promise
   }, 250);
   let result: Awaited<ReturnType<typeof collect>>;
   try {
-    result = await collect(child, o.timeoutMs ?? 300_000);
+    result = await collect(child, o.timeoutMs ?? 480_000);
   } finally {
     clearInterval(watcher);
   }
