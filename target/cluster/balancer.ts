@@ -132,11 +132,11 @@ export class Balancer {
         delete headers['transfer-encoding'];
         headers['content-length'] = String(body.length);
       }
+      let clientGone = false;
       const out = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
         up.pipe(res);
-        up.on('end', () => { done(); });
-        up.on('error', (e) => { res.destroy(); done(toError(e)); });
+        up.on('error', () => { res.destroy(); });
       });
       let connected = false;
       out.on('socket', (s: Socket) => {
@@ -149,13 +149,20 @@ export class Balancer {
           done(new RefusedError(toError(e).message));
           return;
         }
+        if (clientGone) return; // the client left; the instance is not to blame
         b.proxyErrors += 1;
         this.sup.markDown(b);
         if (!res.headersSent) sendJson(res, 502, { error: `instance ${b.id} failed: ${toError(e).message}`, code: 'BAD_GATEWAY' });
         else res.destroy();
+      });
+      // The exchange is over when our response to the client is (sent or cut).
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          clientGone = !res.headersSent || !res.writableEnded;
+          out.destroy();
+        }
         done();
       });
-      res.on('close', () => { if (!res.writableFinished) out.destroy(); });
       if (body !== undefined) out.end(body);
       else req.pipe(out);
     });
