@@ -141,6 +141,13 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const soakBudget = soakBudgetFor(name, env);
   // Fault scenarios (and clusters): the plan fits and every fault in it can be applied here.
   const lab = faultLabFor(name, env);
+  if (lab !== undefined && parsed.options.cloud) {
+    throw new AgentloadError(
+      'fault-unavailable',
+      EXIT_CODES.invalidConfig,
+      `--cloud cannot run ${name}: its faults are applied by a fault controller on this machine, which Grafana Cloud cannot reach: run it locally (drop --cloud)`,
+    );
+  }
   if (parsed.options.cloud && (env.BASE_URL ?? '') === '') {
     throw new AgentloadError(
       'cloud-needs-target',

@@ -1,16 +1,16 @@
 /**
  * Bad input to fault scenarios is refused before anything starts — one line, exit 104, no broker, no
  * platform, nothing left running: an unknown fault action, a fault after the test ends, a broker URL that
- * does not answer (its password never shown), a broker we did not start asked to restart, and your own
- * system asked to lose an instance without a command to do it.
+ * does not answer (its password never shown), a broker we did not start asked to restart, your own
+ * system asked to lose an instance without a command to do it, and a fault scenario sent to the cloud.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeRun, watchFaultRun } from '../scenarios/fault-run.ts';
 import { errorLines } from './helpers.ts';
 
-async function refused(name: string, env: Record<string, string>): Promise<string[]> {
-  const r = await watchFaultRun(name, { env, timeoutMs: 60_000 });
+async function refused(name: string, env: Record<string, string>, args: readonly string[] = []): Promise<string[]> {
+  const r = await watchFaultRun(name, { env, args, timeoutMs: 60_000 });
   try {
     assert.equal(r.code, 104, describeRun(r));
     assert.deepEqual(r.seen.filter((p) => /beam\.smp|target\.mjs|faults\/main\.ts/.test(p.command)), [], 'nothing was started');
@@ -50,4 +50,10 @@ void test('your own system cannot lose or gain an instance without a command for
   const lines = await refused('failover', { BASE_URL: 'http://127.0.0.1:9' });
   assert.match(lines[0] ?? '', /^agentload: fault instance-kill cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_INSTANCE_KILL_CMD to /);
   assert.match(lines[1] ?? '', /^ {2}fault instance-add cannot be applied: .*AGENTLOAD_FAULT_INSTANCE_ADD_CMD/);
+});
+
+void test('--cloud cannot run a fault scenario: the controller is on this machine', async () => {
+  assert.deepEqual(await refused('bus-durability', {}, ['--cloud']), [
+    'agentload: --cloud cannot run bus-durability: its faults are applied by a fault controller on this machine, which Grafana Cloud cannot reach: run it locally (drop --cloud)',
+  ]);
 });

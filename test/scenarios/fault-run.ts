@@ -22,6 +22,8 @@ export interface WatchedRun {
 
 export interface WatchOptions {
   readonly env?: Readonly<Record<string, string>>;
+  /** Flags after the scenario. */
+  readonly args?: readonly string[];
   readonly timeoutMs?: number;
   /** Called once the fault controller is up (its line is on stderr), with the run's pid. */
   readonly onReady?: (pid: number) => void;
@@ -31,7 +33,7 @@ export interface WatchOptions {
 
 export async function watchFaultRun(name: string, o: WatchOptions = {}): Promise<WatchedRun> {
   const project = makeProject();
-  const child = spawnCli([join(ROOT, 'scenarios', `${name}.ts`)], { cwd: project.dir, env: cleanEnv(project, { ...(o.env ?? {}) }) });
+  const child = spawnCli([join(ROOT, 'scenarios', `${name}.ts`), ...(o.args ?? [])], { cwd: project.dir, env: cleanEnv(project, { ...(o.env ?? {}) }) });
   const pid = child.pid ?? 0;
   const seen = new Map<string, ProcessId>();
   let ready = false;
