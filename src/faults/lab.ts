@@ -17,9 +17,15 @@ import { FaultController } from './controller.ts';
 import { PartitionProxy } from './tcp-proxy.ts';
 
 /** Scenarios that need the lab, and the cluster they get by default (TARGET_INSTANCES/TARGET_WORKERS override). */
-export const FAULT_SCENARIOS: Readonly<Record<string, { instances: { smoke: number; full: number }; workers: { smoke: number; full: number }; deliveryLog: boolean }>> = {
-  'bus-durability': { instances: { smoke: 2, full: 3 }, workers: { smoke: 2, full: 2 }, deliveryLog: true },
-  failover: { instances: { smoke: 3, full: 4 }, workers: { smoke: 1, full: 2 }, deliveryLog: false },
+export const FAULT_SCENARIOS: Readonly<Record<string, {
+  instances: { smoke: number; full: number };
+  workers: { smoke: number; full: number };
+  deliveryLog: boolean;
+  /** It reads per-instance request counts (`GET /cluster` of the controller). */
+  clusterView: boolean;
+}>> = {
+  'bus-durability': { instances: { smoke: 2, full: 3 }, workers: { smoke: 2, full: 2 }, deliveryLog: true, clusterView: false },
+  failover: { instances: { smoke: 3, full: 4 }, workers: { smoke: 1, full: 2 }, deliveryLog: false, clusterView: true },
 };
 
 export interface LabPlan {
@@ -64,9 +70,14 @@ export function labPlan(name: string, env: Env): LabPlan | undefined {
   };
 }
 
-/** The one-line refusals for `actions` under `plan` (empty: all can be applied). */
-export function labRefusals(plan: LabPlan, actions: Iterable<FaultAction>): string[] {
-  return refusals(actions, plan.setup);
+/** The one-line refusals for `actions` under `plan` (empty: all can be applied), and a missing view of the instances. */
+export function labRefusals(name: string, plan: LabPlan, actions: Iterable<FaultAction>): string[] {
+  const out = refusals(actions, plan.setup);
+  const stats = plan.setup.env.AGENTLOAD_CLUSTER_STATS_CMD;
+  if (FAULT_SCENARIOS[name]?.clusterView === true && plan.setup.instances === 0 && (stats === undefined || stats.trim() === '')) {
+    out.push(`${name} reads each instance's request count, and agentload has no view of your instances (${plan.setup.clusterElsewhere}): set AGENTLOAD_CLUSTER_STATS_CMD to a command printing {"instances":[{"id","role","state","requests"}]}`);
+  }
+  return out;
 }
 
 export interface LabOptions {

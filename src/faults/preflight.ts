@@ -22,7 +22,7 @@ export function faultLabFor(name: string, env: Readonly<Record<string, string | 
     throw e;
   }
   if (plan === undefined) return undefined;
-  const lines = labRefusals(plan, actions as Parameters<typeof labRefusals>[1]);
+  const lines = labRefusals(name, plan, actions as Parameters<typeof labRefusals>[2]);
   const first = lines[0];
   if (first !== undefined) throw new AgentloadError('fault-unavailable', EXIT_CODES.invalidConfig, first, lines.slice(1));
   return plan;

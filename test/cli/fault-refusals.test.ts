@@ -50,6 +50,7 @@ void test('your own system cannot lose or gain an instance without a command for
   const lines = await refused('failover', { BASE_URL: 'http://127.0.0.1:9' });
   assert.match(lines[0] ?? '', /^agentload: fault instance-kill cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_INSTANCE_KILL_CMD to /);
   assert.match(lines[1] ?? '', /^ {2}fault instance-add cannot be applied: .*AGENTLOAD_FAULT_INSTANCE_ADD_CMD/);
+  assert.match(lines[2] ?? '', /^ {2}failover reads each instance's request count, .*: set AGENTLOAD_CLUSTER_STATS_CMD to /);
 });
 
 void test('--cloud cannot run a fault scenario: the controller is on this machine', async () => {
