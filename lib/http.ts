@@ -60,3 +60,10 @@ export function json(r: Res): unknown {
 export function ok(r: Res): boolean {
   return r.status >= 200 && r.status < 300;
 }
+
+/** A response header by name, whatever its case (k6 canonicalises names: `X-Cache`, `Server-Timing`). */
+export function header(r: Res, name: string): string | undefined {
+  const want = name.toLowerCase();
+  for (const [k, v] of Object.entries(r.headers)) if (k.toLowerCase() === want) return v;
+  return undefined;
+}

@@ -40,8 +40,9 @@ export function busMetrics() {
     lost: new Counter(M.busLost),
     duplicated: new Counter(M.busDuplicated),
     outOfOrder: new Counter(M.busOutOfOrder),
-    queueDepth: new Gauge(M.busQueueDepth),
-    consumerLag: new Gauge(M.busConsumerLag, true),
+    // Trends, not Gauges: a Gauge threshold reads only the last value; the maximum during the burst is what counts.
+    queueDepth: new Trend(M.busQueueDepth),
+    consumerLag: new Trend(M.busConsumerLag, true),
     publishFailed: new Rate(M.busPublishFailed),
   };
 }
@@ -92,6 +93,11 @@ export function llmMetrics() {
     total: new Trend(M.llmTotalTime, true),
     tokens: new Counter(M.llmTokens),
     failed: new Rate(M.llmFailed),
+    modelLoad: new Trend(M.llmModelLoad, true),
+    degradation: new Trend(M.llmDegradation),
+    retries: new Counter(M.llmRetries),
+    rateLimited: new Counter(M.llmRateLimited),
+    retryOverhead: new Trend(M.llmRetryOverhead, true),
   };
 }
 
@@ -100,6 +106,7 @@ export function agentMetrics() {
     allHealthy: new Trend(M.agentsAllHealthy, true),
     spawnFailed: new Rate(M.agentsSpawnFailed),
     memory: new Trend(M.agentMemory),
+    linearity: new Trend(M.agentMemoryLinearity),
   };
 }
 
@@ -114,5 +121,54 @@ export function monitorMetrics() {
     eventLoopLag: new Gauge(M.targetEventLoopLag, true),
     queueDepth: new Gauge(M.targetQueueDepth),
     scrapeFailed: new Rate(M.monitorScrapeFailed),
+  };
+}
+
+export function cacheMetrics() {
+  return {
+    hit: new Rate(M.cacheHit),
+    redis: new Trend(M.cacheRedisDuration, true),
+    fallback: new Trend(M.cacheFallbackDuration, true),
+    redisDirect: new Trend(M.redisCommandDuration, true),
+    failed: new Rate(M.cacheReadFailed),
+  };
+}
+
+export function schedulerMetrics() {
+  return {
+    drift: new Trend(M.scheduleDrift, true),
+    runs: new Counter(M.scheduleRuns),
+    missed: new Counter(M.scheduleMissed),
+    duplicated: new Counter(M.scheduleDuplicated),
+    failed: new Rate(M.scheduleFailed),
+  };
+}
+
+export function stateStoreMetrics() {
+  return {
+    write: new Trend(M.stateWriteDuration, true),
+    failed: new Rate(M.stateWriteFailed),
+    poolWaiting: new Trend(M.dbPoolWaiting),
+    poolErrors: new Counter(M.dbPoolErrors),
+    exhaustionVus: new Gauge(M.dbPoolExhaustionVus),
+  };
+}
+
+export function jobMetrics() {
+  return {
+    ready: new Trend(M.jobReady, true),
+    phase: new Trend(M.jobPhase, true),
+    total: new Trend(M.jobTotal, true),
+    succeeded: new Rate(M.jobSucceeded),
+    completed: new Counter(M.jobCompleted),
+  };
+}
+
+export function artifactMetrics() {
+  return {
+    mbps: new Trend(M.artifactMBps),
+    duration: new Trend(M.artifactDuration, true),
+    failed: new Rate(M.artifactFailed),
+    oversizeRejected: new Rate(M.artifactOversizeRejected),
   };
 }

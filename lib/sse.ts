@@ -33,3 +33,33 @@ export function parseSse(body: string): SseCompletion {
   }
   return { tokens, text, done, finishReason };
 }
+
+/** Ollama's streaming `/api/generate` body (NDJSON), read whole. Durations in ns, as Ollama reports them. */
+export interface OllamaCompletion {
+  readonly tokens: number;
+  readonly done: boolean;
+  readonly evalCount: number | undefined;
+  readonly evalDurationNs: number | undefined;
+  readonly loadDurationNs: number | undefined;
+}
+
+export function parseNdjson(body: string): OllamaCompletion {
+  let tokens = 0;
+  let done = false;
+  let last: unknown;
+  for (const raw of body.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const v = parseJson(line);
+    if (v === undefined) continue;
+    if (field(v, 'done') === true) {
+      done = true;
+      last = v;
+    } else if ((strField(v, 'response') ?? '') !== '') tokens++;
+  }
+  const n = (k: string): number | undefined => {
+    const x = field(last, k);
+    return typeof x === 'number' ? x : undefined;
+  };
+  return { tokens, done, evalCount: n('eval_count'), evalDurationNs: n('eval_duration'), loadDurationNs: n('load_duration') };
+}

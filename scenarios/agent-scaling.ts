@@ -4,8 +4,11 @@
  * Proves: time from the spawn request until every new agent reports healthy, per N
  * (`agents_all_healthy_time{agents:N}`; design: 20 agents < 5 s, 30 < 7 s), spawn failures
  * (`agents_spawn_failed`), and memory per agent (`agent_memory_bytes`: the platform's RSS growth from
- * `/metrics` divided by N, tagged `source:rss`, and each agent's own `memoryBytes`, tagged `source:status`).
- * Each batch is stopped again before the next, so batches do not add up.
+ * `/metrics` divided by N, tagged `source:rss`, and each agent's own `memoryBytes`, tagged `source:status`;
+ * seed: < 50 MB, production < 30 MB), and that memory grows linearly in N (`agent_memory_linearity`: per-agent
+ * RSS growth of the largest batch ÷ that of the smallest, each taken as at least the profile's floor of 1 MiB
+ * so that noise on small growth is not judged; 1 = linear). Each batch is stopped again before the next, so
+ * batches do not add up.
  *
  * Needs from the system: `POST /api/agents {"count","namePrefix"}` → `{"agents":[{id}]}`,
  * `GET /api/agents/:id/status` → `{"status":"healthy", "healthyAt", "memoryBytes"}`, `POST /agents/:id/stop`,
@@ -41,10 +44,11 @@ const COUNTS = list(env, 'AGENT_COUNTS', bySize(sz, { smoke: ['5', '10'], full: 
 });
 const HEALTH_TIMEOUT_S = int(env, 'HEALTH_TIMEOUT', 30, { min: 1 });
 const POLL_MS = int(env, 'POLL_MS', 100, { min: 10 });
+const profile = selectProfile(env);
 
 export const options: ScriptOptions = {
   scenarios: { scaling: once('scale', 1, secs(COUNTS.length * (HEALTH_TIMEOUT_S + 10) + 30)) },
-  thresholds: agentThresholds(selectProfile(env), COUNTS),
+  thresholds: agentThresholds(profile, COUNTS),
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(95)'],
 };
 
@@ -67,7 +71,8 @@ async function status(id: string, n: number): Promise<Status> {
   return { healthy: strField(b, 'status') === 'healthy', healthyAt: numField(b, 'healthyAt'), memoryBytes: numField(b, 'memoryBytes') };
 }
 
-async function batch(n: number): Promise<void> {
+/** Per-agent RSS growth of a batch, bytes, or undefined when /metrics gave no RSS. */
+async function batch(n: number): Promise<number | undefined> {
   const tags = { agents: String(n) };
   const before = await rss();
   const t0 = Date.now();
@@ -77,7 +82,7 @@ async function batch(n: number): Promise<void> {
   m.spawnFailed.add(!spawned, tags);
   if (!spawned) {
     console.error(`spawning ${n} agents failed: HTTP ${r.status}, got ${ids.length} ids`);
-    return;
+    return undefined;
   }
   const pending = new Set(ids);
   const memory = new Map<string, number>();
@@ -99,10 +104,24 @@ async function batch(n: number): Promise<void> {
   check(pending.size, { [`all ${n} agents healthy within ${HEALTH_TIMEOUT_S}s`]: (p) => p === 0 });
   for (const b of memory.values()) m.memory.add(b, { ...tags, source: 'status' });
   const after = await rss();
-  if (before !== undefined && after !== undefined) m.memory.add(Math.max(0, (after - before) / n), { ...tags, source: 'rss' });
+  const perAgent = before !== undefined && after !== undefined ? Math.max(0, (after - before) / n) : undefined;
+  if (perAgent !== undefined) m.memory.add(perAgent, { ...tags, source: 'rss' });
   await Promise.all(ids.map((id) => request('POST', `${baseUrl}/agents/${id}/stop`, null, { endpoint: 'agent_stop', name: '/agents/:id/stop' })));
+  return perAgent;
 }
 
 export async function scale(): Promise<void> {
-  for (const n of COUNTS) await batch(n);
+  const perAgent = new Map<number, number>();
+  for (const n of COUNTS) {
+    const b = await batch(n);
+    if (b !== undefined) perAgent.set(n, b);
+  }
+  const ns = [...perAgent.keys()].sort((a, b) => a - b);
+  const small = ns[0];
+  const large = ns[ns.length - 1];
+  if (small === undefined || large === undefined || small === large) return;
+  const floor = profile.agents.linearityFloorBytes;
+  const ratio = Math.max(perAgent.get(large) ?? 0, floor) / Math.max(perAgent.get(small) ?? 0, floor);
+  m.linearity.add(ratio, { agents: `${small}-${large}` });
+  if (ratio > 1) console.log(`memory per agent: ${Math.round((perAgent.get(small) ?? 0) / 1024)} KiB at ${small} agents, ${Math.round((perAgent.get(large) ?? 0) / 1024)} KiB at ${large} (x${ratio.toFixed(2)})`);
 }

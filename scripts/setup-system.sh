@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages agentload's tests need, if missing: PostgreSQL server binaries (test
-# databases), Chromium (the HTML report is checked in a real browser) and RabbitMQ (the bus and fault
-# tests start private brokers from its binaries; the machine's own service is never used). Idempotent and
-# quiet: does nothing when all are present. Needs root (or sudo) only when something must be installed.
+# databases), Chromium (the HTML report is checked in a real browser), redis-server (the platform's
+# agent-state cache) and RabbitMQ (the bus and fault tests start private brokers from its binaries; the
+# machine's own service is never used). Idempotent and quiet: does nothing when all are present. Needs
+# root (or sudo) only when something must be installed.
 set -euo pipefail
 
 missing=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
+if [ ! -x "${REDIS_SERVER:-/usr/bin/redis-server}" ]; then missing+=(redis-server); fi
 if ! ls /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
 [ "${#missing[@]}" -eq 0 ] && exit 0
 

@@ -93,7 +93,10 @@ export class AgentManager {
         this.set(r, 'failed', Date.now());
         return;
       }
-      r.memory = this.memoryBytes > 0 ? Buffer.alloc(this.memoryBytes, 0x5a) : null;
+      // Knob agentMemoryGrowthBytes: each agent also holds that much per agent already running (memory
+      // superlinear in N, as a platform that shares state badly would).
+      const bytes = this.memoryBytes + this.knobs().agentMemoryGrowthBytes * this.healthy().length;
+      r.memory = bytes > 0 ? Buffer.alloc(bytes, 0x5a) : null;
       this.set(r, 'healthy', Date.now());
       r.sub = this.bus.subscribe('task_submissions', (m) => this.run(r, m), { group: 'agents' });
     }, delay);

@@ -26,6 +26,15 @@ export interface Knobs {
   agentStartJitterMs: number;
   agentStartFailureRate: number;
   taskFailureRate: number;
+  agentMemoryGrowthBytes: number;
+  cacheBypassRate: number;
+  schedulerDriftMs: number;
+  jobProvisionSlowdown: number;
+  jobFailureRate: number;
+  llmRateLimitRate: number;
+  llmRetryAfterMs: number;
+  llmModelLoadMs: number;
+  llmConcurrencySlowdown: number;
 }
 
 export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
@@ -46,6 +55,15 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   agentStartJitterMs: 0,
   agentStartFailureRate: 0,
   taskFailureRate: 0,
+  agentMemoryGrowthBytes: 0,
+  cacheBypassRate: 0,
+  schedulerDriftMs: 0,
+  jobProvisionSlowdown: 1,
+  jobFailureRate: 0,
+  llmRateLimitRate: 0,
+  llmRetryAfterMs: 1000,
+  llmModelLoadMs: 0,
+  llmConcurrencySlowdown: 0,
 });
 
 type NumberKnob = Exclude<keyof Knobs, 'routeLatency' | 'routeErrorRate'>;
@@ -69,6 +87,15 @@ export const NUMBER_KNOBS: Readonly<Record<NumberKnob, NumberRule>> = {
   agentStartJitterMs: { env: 'AGENT_START_JITTER_MS', min: 0, max: MAX_MS, integer: false },
   agentStartFailureRate: { env: 'FAULT_AGENT_START_FAILURE_RATE', min: 0, max: 1, integer: false },
   taskFailureRate: { env: 'FAULT_TASK_FAILURE_RATE', min: 0, max: 1, integer: false },
+  agentMemoryGrowthBytes: { env: 'FAULT_AGENT_MEMORY_GROWTH_BYTES', min: 0, max: 64 * 1024 * 1024, integer: true },
+  cacheBypassRate: { env: 'FAULT_CACHE_BYPASS_RATE', min: 0, max: 1, integer: false },
+  schedulerDriftMs: { env: 'FAULT_SCHEDULER_DRIFT_MS', min: 0, max: MAX_MS, integer: false },
+  jobProvisionSlowdown: { env: 'FAULT_JOB_PROVISION_SLOWDOWN', min: 1, max: 1000, integer: false },
+  jobFailureRate: { env: 'FAULT_JOB_FAILURE_RATE', min: 0, max: 1, integer: false },
+  llmRateLimitRate: { env: 'FAULT_LLM_RATE_LIMIT_RATE', min: 0, max: 1, integer: false },
+  llmRetryAfterMs: { env: 'LLM_RETRY_AFTER_MS', min: 0, max: MAX_MS, integer: false },
+  llmModelLoadMs: { env: 'LLM_MODEL_LOAD_MS', min: 0, max: MAX_MS, integer: false },
+  llmConcurrencySlowdown: { env: 'FAULT_LLM_CONCURRENCY_SLOWDOWN', min: 0, max: 100, integer: false },
 };
 
 const ROUTE_KEY = /^(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?\/\S*$/;
@@ -186,6 +213,7 @@ export function knobsFromEnv(env: Env): Knobs {
 export interface TargetConfig {
   databaseUrl: string | undefined;
   dbPoolMax: number;
+  dbPoolTimeoutMs: number;
   sqlitePath: string;
   seed: number;
   seedAgents: number;
@@ -228,6 +256,7 @@ export function readConfig(env: Env): TargetConfig {
   return {
     databaseUrl,
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 1000),
+    dbPoolTimeoutMs: intVar(env, 'DB_POOL_TIMEOUT_MS', 10_000, 1, MAX_MS),
     sqlitePath: nonEmpty(env.SQLITE_PATH) ?? ':memory:',
     seed: intVar(env, 'SEED', 42, 0, 2 ** 31 - 1),
     seedAgents: intVar(env, 'SEED_AGENTS', 5, 0, 10_000),

@@ -63,7 +63,14 @@ export function parseChat(body: unknown): ChatRequest {
   };
 }
 
-export interface GenerateRequest { model: string; stream: boolean; maxTokens: number; promptTokens: number }
+export interface GenerateRequest {
+  model: string;
+  stream: boolean;
+  maxTokens: number;
+  promptTokens: number;
+  /** Ollama's unload request: `keep_alive: 0` with an empty prompt. */
+  unload: boolean;
+}
 
 export function parseGenerate(body: unknown): GenerateRequest {
   if (!isRecord(body) || typeof body.prompt !== 'string') {
@@ -75,9 +82,68 @@ export function parseGenerate(body: unknown): GenerateRequest {
     stream: body.stream !== false,
     maxTokens: maxTokens(opts.num_predict, 'options.num_predict'),
     promptTokens: countTokens(body.prompt),
+    unload: body.prompt === '' && (body.keep_alive === 0 || body.keep_alive === '0' || body.keep_alive === '0s'),
   };
 }
 
 export function completionId(): string {
   return `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+}
+
+/**
+ * What a model server does besides pacing tokens: refuses some requests with 429 and a Retry-After (knob
+ * `llmRateLimitRate`, wait `llmRetryAfterMs`), loads a model on its first use and after it was unloaded or idle
+ * for LLM_MODEL_KEEP_ALIVE_MS (knob `llmModelLoadMs`; concurrent first requests share one load), and slows every
+ * stream down as more run at once (knob `llmConcurrencySlowdown`: pace × (1 + factor × (streams − 1))).
+ */
+export class ModelServer {
+  private inFlight = 0;
+  private readonly loadedAt = new Map<string, number>();
+  private readonly loading = new Map<string, Promise<void>>();
+
+  constructor(private readonly keepAliveMs: number) {}
+
+  /** A 429 answer's wait, or undefined when the request may go on. */
+  rateLimited(k: Pick<Knobs, 'llmRateLimitRate' | 'llmRetryAfterMs'>): number | undefined {
+    return k.llmRateLimitRate > 0 && Math.random() < k.llmRateLimitRate ? k.llmRetryAfterMs : undefined;
+  }
+
+  unload(model: string): void {
+    this.loadedAt.delete(model);
+  }
+
+  /** Loads `model` if needed (ms spent), counts the stream in, and returns its pace and a release. */
+  async begin(k: Knobs, model: string): Promise<{ loadMs: number; pace: Pace; release: () => void }> {
+    const t0 = performance.now();
+    const last = this.loadedAt.get(model);
+    if (k.llmModelLoadMs > 0 && (last === undefined || Date.now() - last > this.keepAliveMs)) {
+      let p = this.loading.get(model);
+      if (p === undefined) {
+        p = sleep(k.llmModelLoadMs).then(() => { this.loadedAt.set(model, Date.now()); this.loading.delete(model); });
+        this.loading.set(model, p);
+      }
+      await p;
+    }
+    this.loadedAt.set(model, Date.now());
+    const loadMs = performance.now() - t0;
+    this.inFlight += 1;
+    const base = pace(k);
+    const f = 1 + k.llmConcurrencySlowdown * (this.inFlight - 1);
+    let released = false;
+    return {
+      loadMs,
+      pace: { ttftMs: base.ttftMs * f, intervalMs: base.intervalMs * f },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inFlight -= 1;
+        this.loadedAt.set(model, Date.now());
+      },
+    };
+  }
+}
+
+/** OpenAI's 429 body. */
+export function rateLimitBody(waitMs: number): Record<string, unknown> {
+  return { error: { message: `Rate limit reached: retry after ${Math.ceil(waitMs)} ms (knob llmRateLimitRate)`, type: 'rate_limit_error', code: 'rate_limit_exceeded' } };
 }

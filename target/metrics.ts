@@ -47,6 +47,10 @@ export class TargetMetrics {
       name: 'db_pool_connections', help: 'Database pool connections by state (total, idle, waiting)', labelNames: ['state'], registers,
       collect() { const p = src.pool(); this.set({ state: 'total' }, p.total); this.set({ state: 'idle' }, p.idle); this.set({ state: 'waiting' }, p.waiting); },
     });
+    new Gauge({
+      name: 'db_pool_errors_total', help: 'Database operations that got no pooled connection within DB_POOL_TIMEOUT_MS', registers,
+      collect() { this.set(src.pool().errors); },
+    });
     new Gauge({ name: 'db_queries_total', help: 'Database statements run', labelNames: ['dialect'], registers, collect() { this.set({ dialect: src.dialect }, src.queries()); } });
     new Gauge({ name: 'target_leaked_bytes', help: 'Bytes retained by the memory-leak fault knob', registers, collect() { this.set(src.leakedBytes()); } });
     new Gauge({ name: 'ws_clients', help: 'Open WebSocket clients by endpoint', labelNames: ['endpoint'], registers, collect() { for (const [k, v] of Object.entries(src.wsClients())) this.set({ endpoint: k }, v); } });

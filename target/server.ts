@@ -11,8 +11,9 @@ import { readNodeConfig, runsWorkerConsumers } from './cluster/node.ts';
 import { mergeKnobs, readConfig, type Env, type Knobs, type TargetConfig } from './config.ts';
 import { openDb, type Db } from './db/db.ts';
 import { TargetError, sleep, toError } from './errors.ts';
-import { MODEL_ID, completionId, parseChat, parseGenerate, pace, tokens } from './llm.ts';
+import { MODEL_ID, ModelServer, completionId, parseChat, parseGenerate, rateLimitBody, tokens } from './llm.ts';
 import { TargetMetrics } from './metrics.ts';
+import { readFeatureConfig, registerFeatures } from './plugins.ts';
 import { SlackBridge, verifySlackRequest } from './slack.ts';
 import { Store, NODE_KINDS } from './store.ts';
 import { TaskEngine, parseTaskRequest } from './tasks.ts';
@@ -58,6 +59,7 @@ type Params = Record<string, string>;
 
 export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const config = readConfig(o.env);
+  const featureConfig = readFeatureConfig(o.env);
   const busConfig = readBusConfig(o.env);
   const node = readNodeConfig(o.env);
   const initialKnobs: Readonly<Knobs> = config.knobs;
@@ -75,7 +77,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   });
   const logError = (e: unknown): void => { app.log.error({ err: toError(e).message }, 'background error'); };
 
-  const db = await openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolMax: config.dbPoolMax });
+  const db = await openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolMax: config.dbPoolMax, poolTimeoutMs: config.dbPoolTimeoutMs });
   const store = new Store(db);
   await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
 
@@ -291,16 +293,22 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   // ---- LLM simulator ----
   app.get('/v1/models', () => ({ object: 'list', data: [{ id: MODEL_ID, object: 'model', owned_by: 'agentload' }] }));
+  const models = new ModelServer(Number(o.env.LLM_MODEL_KEEP_ALIVE_MS ?? 300_000) || 300_000);
+  const limited = (reply: FastifyReply, waitMs: number): FastifyReply =>
+    reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))).header('retry-after-ms', String(Math.round(waitMs))).send(rateLimitBody(waitMs));
   app.post('/v1/chat/completions', async (req, reply) => {
     const r = parseChat(req.body);
-    const p = pace(knobs);
+    const wait = models.rateLimited(knobs);
+    if (wait !== undefined) return limited(reply, wait);
+    const { pace: p, release } = await models.begin(knobs, r.model);
     const id = completionId();
     const created = Math.floor(Date.now() / 1000);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); });
+    reply.raw.on('close', () => { ac.abort(); release(); });
     if (!r.stream) {
       let content = '';
       for await (const t of tokens(r.maxTokens, p, ac.signal)) content += t;
+      release();
       return {
         id, object: 'chat.completion', created, model: r.model,
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'length' }],
@@ -322,16 +330,22 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   });
   app.post('/api/generate', async (req, reply) => {
     const r = parseGenerate(req.body);
-    const p = pace(knobs);
+    if (r.unload) {
+      models.unload(r.model);
+      return { model: r.model, created_at: new Date().toISOString(), response: '', done: true, done_reason: 'unload' };
+    }
+    const wait = models.rateLimited(knobs);
+    if (wait !== undefined) return limited(reply, wait);
     const t0 = process.hrtime.bigint();
+    const { pace: p, release, loadMs } = await models.begin(knobs, r.model);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); });
+    reply.raw.on('close', () => { ac.abort(); release(); });
     let firstAt = 0n;
     const final = (): Record<string, unknown> => {
       const total = Number(process.hrtime.bigint() - t0);
       return {
         model: r.model, created_at: new Date().toISOString(), done: true, done_reason: 'length',
-        total_duration: total, prompt_eval_count: r.promptTokens, eval_count: r.maxTokens,
+        total_duration: total, load_duration: Math.round(loadMs * 1e6), prompt_eval_count: r.promptTokens, eval_count: r.maxTokens,
         eval_duration: firstAt === 0n ? 0 : Number(process.hrtime.bigint() - firstAt),
       };
     };
@@ -433,6 +447,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     return a;
   });
 
+  await registerFeatures({ app, db, env: o.env, knobs: getKnobs, registry: metrics.registry, logError }, featureConfig);
   await app.ready();
   hub = new WsHub(app.server, bus, snapshot, config.monitorIntervalMs);
   await agents.load();

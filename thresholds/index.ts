@@ -9,6 +9,7 @@ import {
   PROFILE_NAMES,
   PROFILES,
   type ApiEndpoint,
+  type ArtifactSize,
   type Profile,
   type QueryClass,
   type TaskMode,
@@ -35,7 +36,7 @@ function times<K extends string | number>(r: Readonly<Record<K, number>>, f: num
   return out;
 }
 
-/** The profile with every latency objective × f (and the tokens/s floor ÷ f); rates and counts unchanged. */
+/** The profile with every latency objective × f (and the tokens/s and upload MB/s floors ÷ f); rates and counts unchanged. */
 export function scaleLatency(p: Profile, f: number): Profile {
   return {
     ...p,
@@ -45,10 +46,17 @@ export function scaleLatency(p: Profile, f: number): Profile {
     slack: { ...p.slack, simpleP95Ms: p.slack.simpleP95Ms * f, complexP95Ms: p.slack.complexP95Ms * f },
     eventbus: { ...p.eventbus, deliveryP95Ms: p.eventbus.deliveryP95Ms * f },
     db: { ...p.db, p95Ms: times(p.db.p95Ms, f) },
-    llm: { ...p.llm, ttftP95Ms: p.llm.ttftP95Ms * f, totalP95Ms: p.llm.totalP95Ms * f, minTokensPerSecondMedian: p.llm.minTokensPerSecondMedian / f },
+    llm: {
+      ...p.llm, ttftP95Ms: p.llm.ttftP95Ms * f, localTtftP95Ms: p.llm.localTtftP95Ms * f, totalP95Ms: p.llm.totalP95Ms * f,
+      minTokensPerSecondMedian: p.llm.minTokensPerSecondMedian / f, maxModelLoadMs: p.llm.maxModelLoadMs * f, retryOverheadP95Ms: p.llm.retryOverheadP95Ms * f,
+    },
     agents: { ...p.agents, allHealthyMs: times(p.agents.allHealthyMs, f) },
     tasks: { ...p.tasks, latencyP95Ms: times(p.tasks.latencyP95Ms, f) },
     soak: { ...p.soak, p95Ms: p.soak.p95Ms * f },
+    cache: { ...p.cache, redisP95Ms: p.cache.redisP95Ms * f, fallbackP95Ms: p.cache.fallbackP95Ms * f },
+    scheduler: { ...p.scheduler, driftP95Ms: p.scheduler.driftP95Ms * f },
+    stateStore: { ...p.stateStore, writeP95Ms: p.stateStore.writeP95Ms * f },
+    jobs: { ...p.jobs, minUploadMBps: times(p.jobs.minUploadMBps, 1 / f) },
   };
 }
 
@@ -89,7 +97,8 @@ export function eventbusThresholds(p: Profile): ThresholdMap {
     [M.busDeliveryLatency]: [`p(95)<${ms(p.eventbus.deliveryP95Ms)}`],
     [M.busLost]: [`count<=${p.eventbus.maxLost}`],
     [M.busDuplicated]: [`count<=${p.eventbus.maxDuplicates}`],
-    [M.busQueueDepth]: [`value<=${p.eventbus.maxQueueDepth}`],
+    [M.busQueueDepth]: [`max<=${p.eventbus.maxQueueDepth}`],
+    [M.busConsumerLag]: [`max<=${ms(p.eventbus.maxConsumerLagMs)}`],
     [M.busPublishFailed]: [`rate<=${p.eventbus.maxPublishErrorRate}`],
   };
 }
@@ -127,13 +136,82 @@ export function dbThresholds(p: Profile, classes: readonly QueryClass[]): Thresh
   return t;
 }
 
-export function llmThresholds(p: Profile): ThresholdMap {
-  return {
-    [M.llmTtft]: [`p(95)<${ms(p.llm.ttftP95Ms)}`],
+/** LLM provider profiles: hosted (OpenAI-compatible API) or local (Ollama, with model load times). */
+export const LLM_PROVIDERS = ['hosted', 'local'] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+
+export function llmThresholds(p: Profile, provider: LlmProvider = 'hosted', o: { degradation?: boolean; retries?: boolean } = {}): ThresholdMap {
+  const t: ThresholdMap = {
+    [M.llmTtft]: [`p(95)<${ms(provider === 'local' ? p.llm.localTtftP95Ms : p.llm.ttftP95Ms)}`],
     [M.llmTokensPerSecond]: [`med>${p.llm.minTokensPerSecondMedian}`],
     [M.llmTotalTime]: [`p(95)<${ms(p.llm.totalP95Ms)}`],
     [M.llmFailed]: [`rate<${p.llm.maxErrorRate}`],
   };
+  if (provider === 'local') t[M.llmModelLoad] = [`max<${ms(p.llm.maxModelLoadMs)}`];
+  if (o.degradation === true) t[M.llmDegradation] = [`med<${p.llm.maxDegradation}`];
+  if (o.retries === true) t[M.llmRetryOverhead] = [`p(95)<${ms(p.llm.retryOverheadP95Ms)}`];
+  return t;
+}
+
+export function cacheThresholds(p: Profile, o: { direct: boolean }): ThresholdMap {
+  const t: ThresholdMap = {
+    [M.cacheHit]: [`rate>${p.cache.minHitRate}`],
+    [M.cacheRedisDuration]: [`p(95)<${p.cache.redisP95Ms}`],
+    [M.cacheFallbackDuration]: [`p(95)<${p.cache.fallbackP95Ms}`],
+    [M.cacheReadFailed]: ['rate<0.01'],
+  };
+  if (o.direct) t[M.redisCommandDuration] = [`p(95)<${p.cache.redisP95Ms}`];
+  return t;
+}
+
+export function schedulerThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.scheduleDrift]: [`p(95)<${ms(p.scheduler.driftP95Ms)}`],
+    [M.scheduleMissed]: [`count<=${p.scheduler.maxMissed}`],
+    [M.scheduleDuplicated]: [`count<=${p.scheduler.maxDuplicates}`],
+    [M.scheduleFailed]: ['rate<0.01'],
+    // Some runs must have been seen at all: a scheduler that never fires is not "zero missed".
+    [M.scheduleRuns]: ['count>0'],
+  };
+}
+
+export function stateStoreThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.stateWriteDuration]: [`p(95)<${ms(p.stateStore.writeP95Ms)}`],
+    [M.stateWriteFailed]: [`rate<${p.stateStore.maxErrorRate}`],
+    [M.dbPoolWaiting]: [`max<=${p.stateStore.maxPoolWaiting}`],
+    [M.dbPoolErrors]: [`count<=${p.stateStore.maxPoolErrors}`],
+  };
+}
+
+/** Provisioning gates (seed 001), with every time × `timeScale` (the smoke size's documented factor). */
+export function provisioningThresholds(p: Profile, timeScale: number): ThresholdMap {
+  const j = p.jobs;
+  return {
+    [M.jobReady]: [`med<=${ms(j.readyMedianMaxMs * timeScale)}`, `p(95)<${ms(j.readyP95Ms * timeScale)}`, `p(99)<${ms(j.readyP99Ms * timeScale)}`],
+    [M.jobSucceeded]: [`rate>=${j.minSuccessRate}`],
+  };
+}
+
+/**
+ * The concurrency sweep: per level, jobs completed ≥ the expected range's floor (jobs/h per slot × slots ×
+ * level length, the level length in real hours = measured seconds ÷ timeScale / 3600) and the success rate.
+ */
+export function jobSweepThresholds(p: Profile, levels: readonly number[], levelSeconds: number, timeScale: number): ThresholdMap {
+  const t: ThresholdMap = {};
+  for (const c of levels) {
+    const expected = Math.floor(p.jobs.minJobsPerHourPerSlot * c * (levelSeconds / timeScale / 3600));
+    t[`${M.jobCompleted}{concurrency:${c}}`] = [`count>=${Math.max(1, expected)}`];
+    t[`${M.jobSucceeded}{concurrency:${c}}`] = [`rate>=${p.jobs.minSuccessRate}`];
+  }
+  return t;
+}
+
+export function artifactThresholds(p: Profile, sizes: readonly ArtifactSize[], oversize: boolean): ThresholdMap {
+  const t: ThresholdMap = { [M.artifactFailed]: ['rate<0.01'] };
+  for (const s of sizes) t[`${M.artifactMBps}{size:${s}}`] = [`med>${p.jobs.minUploadMBps[s]}`];
+  if (oversize) t[M.artifactOversizeRejected] = ['rate>0.99'];
+  return t;
 }
 
 /** Objective for N agents: the entry for N, else the next larger listed count, else the largest. */
@@ -151,6 +229,7 @@ export function agentThresholds(p: Profile, counts: readonly number[]): Threshol
     [M.agentsSpawnFailed]: [`rate<${p.agents.maxErrorRate}`],
     [M.agentMemory]: [`max<${p.agents.maxMemoryPerAgentBytes}`],
   };
+  if (new Set(counts).size > 1) t[M.agentMemoryLinearity] = [`max<${p.agents.maxMemoryLinearity}`];
   for (const n of counts) t[`${M.agentsAllHealthy}{agents:${n}}`] = [`max<${ms(allHealthyObjectiveMs(p, n))}`];
   return t;
 }

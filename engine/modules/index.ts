@@ -8,6 +8,7 @@ import { createHtmlModule } from './html.ts';
 import { createHttpModule } from './http.ts';
 import { createK6Module } from './k6.ts';
 import { createMetricsModule } from './metrics.ts';
+import { createRedisModule } from './redis.ts';
 import { createSqlDriverModule, createSqlModule } from './sql.ts';
 import { createTimersModule } from './timers.ts';
 import { createWebSocketsModule } from './websockets.ts';
@@ -26,6 +27,8 @@ export const MODULES: Readonly<Record<string, EngineModuleFactory>> = {
   'k6/timers': createTimersModule,
   'k6/websockets': createWebSocketsModule,
   'k6/experimental/websockets': createWebSocketsModule,
+  'k6/experimental/redis': createRedisModule,
+  'k6/x/redis': createRedisModule,
   'k6/x/sql': createSqlModule,
   'k6/x/sql/driver/postgres': createSqlDriverModule('postgres'),
   'k6/x/sql/driver/sqlite3': createSqlDriverModule('sqlite3'),

@@ -25,6 +25,8 @@ export interface BundleOptions {
   readonly target?: string;
   /** Rewrite `k6/websockets` imports to `k6/experimental/websockets` (k6 binaries before v1.6.0). */
   readonly aliasWebsockets?: boolean;
+  /** Rewrite `k6/experimental/redis` imports to `k6/x/redis` (k6 v2.0 and later, where the built-in module is gone). */
+  readonly aliasRedis?: boolean;
   /** Fail when the bundle is larger than this many kilobytes. */
   readonly budgetKb?: number;
   /** Paths in messages are relative to this folder (default: process.cwd()). */
@@ -86,7 +88,14 @@ function common(opts: BundleOptions, target: string): esbuild.BuildOptions {
     nodePaths: [join(opts.root, 'node_modules')],
     logLevel: 'silent',
     plugins: [fakerPerLocale],
-    ...(opts.aliasWebsockets === true ? { alias: { 'k6/websockets': 'k6/experimental/websockets' } } : {}),
+    ...(opts.aliasWebsockets === true || opts.aliasRedis === true
+      ? {
+          alias: {
+            ...(opts.aliasWebsockets === true ? { 'k6/websockets': 'k6/experimental/websockets' } : {}),
+            ...(opts.aliasRedis === true ? { 'k6/experimental/redis': 'k6/x/redis' } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -7,6 +7,11 @@
 
 /** Environment variable (seen by the script as `__ENV`) naming where the handleSummary data goes. */
 export const HANDLE_SUMMARY_PATH_ENV = 'AGENTLOAD_HANDLE_SUMMARY_PATH';
+/**
+ * A scenario without its own handleSummary may export `summaryExtras(data)`: an object like handleSummary's
+ * (`stdout` text is appended to the default summary, other keys are files written beside it).
+ */
+export const SUMMARY_EXTRAS_EXPORT = 'summaryExtras';
 /** `1` when the default text summary may use ANSI colours. */
 export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
 
@@ -25,6 +30,7 @@ export function entrySource(input: EntryInput): string {
   if (input.exports.includes('default')) lines.push(`export { default } from ${spec};`);
   const hasUserSummary = input.exports.includes('handleSummary');
   if (hasUserSummary) lines.push(`import { handleSummary as __agentloadUserSummary } from ${spec};`);
+  else if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) lines.push(`import { ${SUMMARY_EXTRAS_EXPORT} as __agentloadExtras } from ${spec};`);
   if (input.textSummaryModule !== undefined) {
     lines.push(`import { textSummary as __agentloadTextSummary } from ${JSON.stringify(input.textSummaryModule)};`);
   }
@@ -50,8 +56,18 @@ export function entrySource(input: EntryInput): string {
     lines.push(
       `  var colors = __ENV[${JSON.stringify(SUMMARY_COLORS_ENV)}] === '1';`,
       "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors });",
-      "  return __agentloadWithData({ stdout: '\\n' + text + '\\n\\n' }, data);",
+      "  var out = { stdout: '\\n' + text + '\\n\\n' };",
     );
+    if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) {
+      // The scenario adds to the default summary: text after it, and files of its own (tables, charts).
+      lines.push(
+        `  var extra = __agentloadExtras(data);`,
+        "  if (extra !== null && typeof extra === 'object') {",
+        "    for (var e in extra) { if (e === 'stdout') { out.stdout += extra[e]; } else { out[e] = extra[e]; } }",
+        '  }',
+      );
+    }
+    lines.push('  return __agentloadWithData(out, data);');
   } else {
     lines.push('  return __agentloadWithData({}, data);');
   }

@@ -13,13 +13,14 @@ import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
-import { findK6, k6Version, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
+import { findK6, k6Version, needsRedisAlias, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
 import { loadEngine, loadReport, loadSlackSink, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { startScenarioServices, type StartedServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startTargetProcess } from '../run/target-process.ts';
@@ -186,6 +187,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     handleSummaryData: join(runDir, RUN_FILES.handleSummaryData),
   };
   const aliasWebsockets = engine.kind === 'k6' && needsWebsocketsAlias(engine.binary.version);
+  const aliasRedis = engine.kind === 'k6' && needsRedisAlias(engine.binary.version);
   let bundle: BundleResult;
   try {
     bundle = await bundleScenario(scenarioPath, {
@@ -194,13 +196,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : runDir,
       target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
       aliasWebsockets,
+      aliasRedis,
       ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
     });
   } catch (err: unknown) {
     rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run folder behind
     throw err;
   }
-  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : ''));
+  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
 
   const cloud = parsed.options.cloud;
   const args = k6Args({
@@ -222,6 +225,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const redact = (text: string): string => makeRedactor(env)(text);
   let scratchDir: string | undefined;
   let target: StartedTarget | undefined;
+  let services: StartedServices | undefined;
   let sink: SlackSink | undefined;
   let targetKind: RunManifest['target']['kind'] = 'external';
   const state = { interrupted: false };
@@ -291,6 +295,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         }
       }
       if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
+      try {
+        services = await startScenarioServices(name, env);
+      } catch (err: unknown) {
+        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`);
+      }
+      Object.assign(targetEnv, services.targetEnv);
+      for (const [k, v] of Object.entries(services.scriptEnv)) { env[k] = v; setByToolkit.push(k); }
+      for (const line of services.notes) say(io, line);
       try {
         // Its own process: the platform does not share the load generator's event loop, and its
         // /metrics (RSS for the soak leak verdict) measure the platform alone.
@@ -365,6 +377,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   } finally {
     unregister?.();
     await target?.close().catch(() => undefined);
+    await services?.stop().catch(() => undefined);
     await sink?.close().catch(() => undefined);
     if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
   }

@@ -21,6 +21,12 @@ export interface K6Binary {
  */
 export const STABLE_WEBSOCKETS_VERSION = '1.6.0';
 
+/**
+ * The first k6 release without the built-in `k6/experimental/redis` (v2.0.0, grafana/k6#5776 after the
+ * deprecation in #5237): the same API is the `k6/x/redis` extension, which k6 v2 resolves automatically.
+ */
+export const REDIS_EXTENSION_VERSION = '2.0.0';
+
 function isExecutable(p: string): boolean {
   try {
     if (!statSync(p).isFile()) return false;
@@ -76,6 +82,11 @@ export function compareVersions(a: string, b: string): number {
 /** True when the binary predates the stable `k6/websockets` module. Unknown versions are assumed current. */
 export function needsWebsocketsAlias(version: string | undefined): boolean {
   return version !== undefined && compareVersions(version, STABLE_WEBSOCKETS_VERSION) < 0;
+}
+
+/** True when the binary no longer has `k6/experimental/redis` (v2.0.0 and later). Unknown versions are assumed current. */
+export function needsRedisAlias(version: string | undefined): boolean {
+  return version === undefined || compareVersions(version, REDIS_EXTENSION_VERSION) >= 0;
 }
 
 export async function k6Version(bin: string, env: NodeJS.ProcessEnv): Promise<K6Binary> {

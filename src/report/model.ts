@@ -63,6 +63,8 @@ export interface MetricRow {
   contains: string;
   /** counter: count, rate; gauge: value, min, max; rate: rate, passes, fails; trend: TrendStats. */
   values: Record<string, number>;
+  /** Samples behind the values (a counter's count is their sum). */
+  samples?: number;
 }
 
 export interface CheckRow {
@@ -411,7 +413,7 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
   for (const def of acc.metrics.values()) {
     const a = mergedAgg(acc, def.name);
     if (!a) continue;
-    metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec) });
+    metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec), samples: a.n });
   }
   return {
     meta: {

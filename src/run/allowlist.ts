@@ -18,6 +18,8 @@ export const TARGET_URL_VARS = [
   'DATABASE_URL',
   'DB_DSN',
   'AMQP_URL',
+  'REDIS_URL',
+  'TARGET_REDIS_URL',
   'TARGET_AMQP_URL',
   'FAULTS_URL',
 ] as const;

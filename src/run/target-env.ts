@@ -27,6 +27,17 @@ export const TARGET_ENV_NAMES: readonly string[] = [
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',
   'SLACK_API_URL',
+  'CACHE_TTL_S',
+  'CACHE_KEY_PREFIX',
+  'LLM_RETRY_AFTER_MS',
+  'LLM_MODEL_LOAD_MS',
+  'LLM_MODEL_KEEP_ALIVE_MS',
+  'JOB_CONCURRENCY',
+  'JOB_PROVISION_TIMEOUT_MS',
+  'JOB_QUEUE_MAX',
+  'ARTIFACT_UPLOAD_MAX_BYTES',
+  'SCHEDULE_HISTORY',
+  'DB_POOL_TIMEOUT_MS',
   'AMQP_NAMESPACE',
   'AMQP_DELIVERY',
   'AMQP_PREFETCH',
@@ -47,6 +58,7 @@ export const TARGET_ENV_PREFIXES: readonly string[] = ['FAULT_'];
 /** Renamed on the way in: toolkit variable → the platform's name for it. */
 export const TARGET_ENV_RENAMED: Readonly<Record<string, string>> = {
   TARGET_DATABASE_URL: 'DATABASE_URL',
+  TARGET_REDIS_URL: 'REDIS_URL',
   TARGET_AMQP_URL: 'AMQP_URL',
 };
 

@@ -9,7 +9,13 @@ import { DIALECTS, MIGRATIONS, type Dialect, type DialectName } from './migratio
 export type Param = string | number | null;
 export type Row = Record<string, unknown>;
 
-export interface PoolStats { total: number; idle: number; waiting: number }
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  /** Operations that got no connection within the pool's acquire timeout, since start. */
+  errors: number;
+}
 
 export interface Queryable {
   all(sql: string, params?: readonly Param[]): Promise<Row[]>;
@@ -88,7 +94,7 @@ class SqliteDb implements Db {
   }
 
   pool(): PoolStats {
-    return { total: 1, idle: this.inTx ? 0 : 1, waiting: 0 };
+    return { total: 1, idle: this.inTx ? 0 : 1, waiting: 0, errors: 0 };
   }
 
   queries(): number { return this.count; }
@@ -103,23 +109,32 @@ class SqliteDb implements Db {
 class PostgresDb implements Db {
   readonly dialect = DIALECTS.postgres;
   private count = 0;
+  private poolErrors = 0;
   private readonly p: pg.Pool;
 
-  constructor(url: string, max: number) {
-    this.p = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
+  constructor(url: string, max: number, acquireTimeoutMs: number) {
+    this.p = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: acquireTimeoutMs });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
     this.p.on('error', () => undefined);
+  }
+
+  /** pg's pool rejects with this message when no connection frees up within connectionTimeoutMillis. */
+  private counted<T>(p: Promise<T>): Promise<T> {
+    return p.catch((e: unknown) => {
+      if (e instanceof Error && /timeout exceeded when trying to connect/i.test(e.message)) this.poolErrors += 1;
+      throw e;
+    });
   }
 
   private wrap(c: pg.Pool | pg.PoolClient): Queryable {
     return {
       all: async (sql, params = []) => {
         this.count += 1;
-        return (await c.query(toPg(sql), [...params])).rows as Row[];
+        return (await this.counted(c.query(toPg(sql), [...params]))).rows as Row[];
       },
       run: async (sql, params = []) => {
         this.count += 1;
-        return (await c.query(toPg(sql), [...params])).rowCount ?? 0;
+        return (await this.counted(c.query(toPg(sql), [...params]))).rowCount ?? 0;
       },
     };
   }
@@ -128,7 +143,7 @@ class PostgresDb implements Db {
   run(sql: string, params: readonly Param[] = []): Promise<number> { return this.wrap(this.p).run(sql, params); }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    const c = await this.p.connect();
+    const c = await this.counted(this.p.connect());
     try {
       await c.query('BEGIN');
       const out = await fn(this.wrap(c));
@@ -147,7 +162,7 @@ class PostgresDb implements Db {
   }
 
   pool(): PoolStats {
-    return { total: this.p.totalCount, idle: this.p.idleCount, waiting: this.p.waitingCount };
+    return { total: this.p.totalCount, idle: this.p.idleCount, waiting: this.p.waitingCount, errors: this.poolErrors };
   }
 
   queries(): number { return this.count; }
@@ -155,10 +170,16 @@ class PostgresDb implements Db {
   close(): Promise<void> { return this.p.end(); }
 }
 
-export interface OpenOptions { databaseUrl?: string | undefined; sqlitePath: string; poolMax: number }
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  sqlitePath: string;
+  poolMax: number;
+  /** How long an operation waits for a pooled connection before it fails (PostgreSQL), default 10 s. */
+  poolTimeoutMs?: number;
+}
 
 export async function openDb(o: OpenOptions): Promise<Db> {
-  const db: Db = o.databaseUrl !== undefined ? new PostgresDb(o.databaseUrl, o.poolMax) : new SqliteDb(o.sqlitePath);
+  const db: Db = o.databaseUrl !== undefined ? new PostgresDb(o.databaseUrl, o.poolMax, o.poolTimeoutMs ?? 10_000) : new SqliteDb(o.sqlitePath);
   try {
     await migrate(db);
   } catch (e) {

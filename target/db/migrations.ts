@@ -59,6 +59,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'agent state (saved by agents, cached in Redis when REDIS_URL is set)',
+    up: (d) => [
+      `CREATE TABLE agent_state (
+        agent_id TEXT PRIMARY KEY, state ${d.json} NOT NULL, version BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    version: 4,
     name: 'bus sequences and delivery log',
     up: (d) => [
       'CREATE TABLE bus_sequences (topic TEXT PRIMARY KEY, seq BIGINT NOT NULL)',

@@ -22,6 +22,12 @@ export const SCENARIOS = [
   'tasks',
   'soak',
   'load-profiles',
+  'cache',
+  'scheduler',
+  'state-store',
+  'provisioning',
+  'jobs',
+  'artifacts',
   'bus-durability',
   'failover',
 ] as const;

@@ -162,3 +162,25 @@ void test('correlation ids are unique per vu/iteration and Slack ts values look 
   assert.match(slackTs(1_700_000_000_123, 3, 4), /^1700000000\.\d{6}$/);
   assert.notEqual(slackTs(0, 1, 1), slackTs(0, 1, 2));
 });
+
+void test('schedule tally: expected instants per kind, missed and duplicated runs counted', async () => {
+  const { expectedInstants, tallyRuns } = await import('../../lib/schedule.ts');
+  assert.deepEqual(expectedInstants({ kind: 'interval', createdAt: 1000 }, 4500, 1000, 2), [2000, 3000, 4000]);
+  assert.deepEqual(expectedInstants({ kind: 'cron', createdAt: 10_500 }, 16_000, 1000, 2), [12_000, 14_000, 16_000]);
+  const seen = new Map([[2000, 1], [4000, 3]]);
+  assert.deepEqual(tallyRuns([2000, 3000, 4000], seen), { missed: 1, duplicated: 2 });
+  assert.deepEqual(tallyRuns([2000, 4000], new Map([[2000, 1], [4000, 1]])), { missed: 0, duplicated: 0 });
+});
+
+void test('Server-Timing header parsed into milliseconds per entry', async () => {
+  const { parseServerTiming } = await import('../../lib/server-timing.ts');
+  assert.deepEqual(parseServerTiming('cache;dur=0.412, db;desc="pg";dur=3.1, fill'), { cache: 0.412, db: 3.1 });
+  assert.deepEqual(parseServerTiming(undefined), {});
+});
+
+void test('Ollama NDJSON stream: tokens, done and the final counters', async () => {
+  const { parseNdjson } = await import('../../lib/sse.ts');
+  const body = '{"response":"a ","done":false}\n{"response":"b ","done":false}\n{"done":true,"eval_count":2,"eval_duration":5000000,"load_duration":7}\n';
+  assert.deepEqual(parseNdjson(body), { tokens: 2, done: true, evalCount: 2, evalDurationNs: 5_000_000, loadDurationNs: 7 });
+  assert.equal(parseNdjson('{"response":"a","done":false}\n').done, false);
+});

@@ -62,3 +62,24 @@ void test('the soak budget is the report soak analysis budget type (passed to it
   assert.equal(budget.memoryGrowthMBPerHour, 10);
   assert.equal(PROFILES.mvp.soak.latencyDriftMsPerHour, 20);
 });
+
+void test('issue 12 targets: cache, scheduler, state store, jobs (scaled by the time factor), LLM per provider, per-agent memory', async () => {
+  const t = await import('../../thresholds/index.ts');
+  assert.deepEqual(t.cacheThresholds(production, { direct: true }), {
+    cache_hit: ['rate>0.95'], cache_redis_duration: ['p(95)<5'], cache_fallback_duration: ['p(95)<50'], cache_read_failed: ['rate<0.01'], redis_command_duration: ['p(95)<5'],
+  });
+  assert.deepEqual(t.cacheThresholds(PROFILES.mvp, { direct: false }).cache_hit, ['rate>0.9']);
+  assert.deepEqual(t.schedulerThresholds(production).schedule_start_drift, ['p(95)<1000']);
+  assert.deepEqual(t.stateStoreThresholds(production).state_write_duration, ['p(95)<100']);
+  assert.deepEqual(t.stateStoreThresholds(production).db_pool_errors, ['count<=0']);
+  assert.deepEqual(t.provisioningThresholds(production, 1).job_ready_time, ['med<=27000', 'p(95)<37000', 'p(99)<63000']);
+  assert.deepEqual(t.provisioningThresholds(production, 0.02).job_ready_time, ['med<=540', 'p(95)<740', 'p(99)<1260']);
+  // 45 jobs/h per slot × 4 slots × 0.5 h of platform time (36 s at × 0.02).
+  assert.deepEqual(t.jobSweepThresholds(production, [4], 36, 0.02)['job_completed{concurrency:4}'], ['count>=90']);
+  assert.deepEqual(t.llmThresholds(production, 'local').llm_ttft, ['p(95)<500']);
+  assert.deepEqual(t.llmThresholds(production, 'hosted').llm_ttft, ['p(95)<1000']);
+  assert.deepEqual(t.llmThresholds(production).llm_failed, ['rate<0.001'], 'seed: < 0.1 % after retries');
+  assert.equal(production.agents.maxMemoryPerAgentBytes, 30 * 1024 * 1024);
+  assert.equal(PROFILES.mvp.agents.maxMemoryPerAgentBytes, 50 * 1024 * 1024);
+  assert.deepEqual(eventbusThresholds(production).bus_queue_depth, ['max<=1000'], 'a Trend: the maximum, not the last value');
+});

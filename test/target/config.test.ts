@@ -21,6 +21,9 @@ void describe('knobs from env', () => {
       FAULT_LEAK_BYTES_PER_REQUEST: '1024', FAULT_BUS_DROP_RATE: '0.01', FAULT_BUS_DUPLICATE_RATE: '0.02',
       FAULT_SLACK_REPLY_DELAY_MS: '100', LLM_TTFT_MS: '80', LLM_TOKENS_PER_SECOND: '30', FAULT_LLM_SLOWDOWN: '2',
       AGENT_START_DELAY_MS: '900', AGENT_START_JITTER_MS: '100', FAULT_AGENT_START_FAILURE_RATE: '0.3', FAULT_TASK_FAILURE_RATE: '0.05',
+      FAULT_AGENT_MEMORY_GROWTH_BYTES: '4096', FAULT_CACHE_BYPASS_RATE: '0.25', FAULT_SCHEDULER_DRIFT_MS: '1500',
+      FAULT_JOB_PROVISION_SLOWDOWN: '3', FAULT_JOB_FAILURE_RATE: '0.1', FAULT_LLM_RATE_LIMIT_RATE: '0.2', LLM_RETRY_AFTER_MS: '250',
+      LLM_MODEL_LOAD_MS: '2000', FAULT_LLM_CONCURRENCY_SLOWDOWN: '0.5',
     });
     assert.deepEqual(k, {
       latencyMs: 5, latencyJitterMs: 2,
@@ -29,6 +32,8 @@ void describe('knobs from env', () => {
       leakBytesPerRequest: 1024, slowConsumerMs: 7, busDropRate: 0.01, busDuplicateRate: 0.02,
       slackReplyDelayMs: 100, llmTtftMs: 80, llmTokensPerSecond: 30, llmSlowdown: 2,
       agentStartDelayMs: 900, agentStartJitterMs: 100, agentStartFailureRate: 0.3, taskFailureRate: 0.05,
+      agentMemoryGrowthBytes: 4096, cacheBypassRate: 0.25, schedulerDriftMs: 1500, jobProvisionSlowdown: 3, jobFailureRate: 0.1,
+      llmRateLimitRate: 0.2, llmRetryAfterMs: 250, llmModelLoadMs: 2000, llmConcurrencySlowdown: 0.5,
     });
     assert.deepEqual(knobsFromEnv({}), DEFAULT_KNOBS);
   });

@@ -33,4 +33,24 @@ void describe('PostgreSQL', () => {
       await t.close();
     }
   });
+
+  void it('an operation that gets no pooled connection within DB_POOL_TIMEOUT_MS fails and is counted (db_pool_errors_total)', async () => {
+    const warm = await openDb({ databaseUrl: pg.url, sqlitePath: ':memory:', poolMax: 1, poolTimeoutMs: 5000 });
+    await warm.close(); // migrations done: the next pool only has to connect
+    const db = await openDb({ databaseUrl: pg.url, sqlitePath: ':memory:', poolMax: 1, poolTimeoutMs: 300 });
+    try {
+      assert.equal(db.pool().errors, 0);
+      const holder = db.tx(async (q) => { await q.all('SELECT pg_sleep(1)'); });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(db.pool().waiting, 0);
+      const starved = db.all('SELECT 1 AS one');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(db.pool().waiting, 1, 'the second operation waits for the only connection');
+      await assert.rejects(starved, /timeout exceeded when trying to connect/);
+      assert.equal(db.pool().errors, 1);
+      await holder;
+    } finally {
+      await db.close();
+    }
+  });
 });
