@@ -61,6 +61,7 @@ export class TaskEngine {
   private readonly plans = new Map<string, Plan>();
   private readonly counts: Record<TaskStatus, number> = { queued: 0, running: 0, completed: 0, failed: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private readonly finishedListeners: Array<(t: Task) => void> = [];
 
   constructor(
@@ -112,10 +113,16 @@ export class TaskEngine {
     const taskId = typeof p.taskId === 'string' ? p.taskId : undefined;
     const runAt = typeof p.runAt === 'number' ? p.runAt : Date.now();
     if (taskId === undefined) return;
+    this.later(Math.max(0, runAt - Date.now()), { taskId, mode: 'scheduled', plan: p.plan }, taskId);
+  }
+
+  /** Publishes on `task_submissions` after `ms`; a broker that is away (RabbitMQ) gets it again every second. */
+  private later(ms: number, payload: Record<string, unknown>, key: string): void {
+    if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.bus.publish('task_submissions', { taskId, mode: 'scheduled', plan: p.plan }, taskId);
-    }, Math.max(0, runAt - Date.now()));
+      this.bus.publish('task_submissions', payload, key).catch(() => { this.later(1000, payload, key); });
+    }, ms);
     this.timers.add(timer);
   }
 
@@ -204,6 +211,7 @@ export class TaskEngine {
   }
 
   close(): void {
+    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
