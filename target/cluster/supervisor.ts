@@ -284,7 +284,8 @@ export class Supervisor {
     const detail: Record<string, unknown> = {};
     if (o.when === 'mid-message') {
       try {
-        const res = await fetch(`${n.url ?? ''}/admin/bus/hold?timeoutMs=3000`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+        // Up to 10 s for a message to arrive (a worker that is still reconnecting to its broker has none).
+        const res = await fetch(`${n.url ?? ''}/admin/bus/hold?timeoutMs=10000`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
         const body = (await res.json()) as Record<string, unknown>;
         if (res.ok) detail.held = body.held;
         else detail.nothingHeld = body.error ?? res.status;

@@ -4,6 +4,8 @@
  * balancer sharing a real PostgreSQL (test/support/postgres.ts; the scenario tests cover the shared SQLite
  * file), and the fault controller's HTTP API. Each test proves the fault really happened (connections
  * refused, a process gone, bytes dropped) and that the platform came back.
+ *
+ * @heavy — starts RabbitMQ brokers and clusters of processes: runs after the other files (scripts/test.mjs).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -183,7 +185,13 @@ void describe('fault actions on real processes', () => {
   void it('consumer-crash: the worker dies holding a message, is restarted, and the message is delivered again', async () => {
     const before = await node('worker-1');
     assert.ok(before.pid !== null);
+    const since = Date.now();
     const p = pump(2);
+    // The worker consumes again (after the broker faults above it may still be reconnecting).
+    await waitFor('the worker records deliveries', async () => {
+      const r = await req(cluster.url, 'GET', `/api/bus/deliveries?topic=agent_results&publishedAfter=${since}&limit=1`);
+      return arr(at(r.body, 'items')).length > 0 ? true : undefined;
+    }, 60_000, 200);
     const f = await fault({ action: 'consumer-crash' });
     const held = at(f, 'detail', 'held', 'id');
     assert.equal(typeof held, 'string', `killed mid-message: ${JSON.stringify(at(f, 'detail'))}`);

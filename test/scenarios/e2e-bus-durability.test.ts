@@ -5,6 +5,8 @@
  * fault log and the report's faults table; and leaves no process behind. The unsafe twin (a bus without
  * confirms or acks) loses messages under the same plan and fails with exit 99 on bus_messages_lost; a run
  * killed with kill -9 takes every process it started with it.
+ *
+ * @heavy — starts RabbitMQ brokers and clusters of processes: runs after the other files (scripts/test.mjs).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -7,6 +7,8 @@
  *
  * failover's faults never touch the broker, so the runs share one (TARGET_AMQP_URL, each in its own
  * namespace): the broker a run starts itself is covered by e2e-bus-durability.test.ts.
+ *
+ * @heavy — starts RabbitMQ brokers and clusters of processes: runs after the other files (scripts/test.mjs).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * file, test/support/rabbitmq.ts): publish/subscribe, consumer groups, order per key, groups declared
  * before their consumers; then what only a broker gives: redelivery of unacknowledged messages and
  * nothing lost across a broker restart, a kill -9 and publishes made while it was down.
+ *
+ * @heavy — starts RabbitMQ brokers and clusters of processes: runs after the other files (scripts/test.mjs).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
