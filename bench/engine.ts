@@ -4,7 +4,8 @@
  * growth at full rate. Every load generator is its own process; CPU time is read from /proc.
  *
  * Env: BENCH_SECONDS (default 10) per throughput run; BENCH_RATE (default 3000) for the
- * constant-arrival-rate run; BENCH_IDLE_VUS (default 1000); BENCH_SOAK_SECONDS (default 60; 600 for
+ * constant-arrival-rate run; BENCH_IDLE_VUS (default 1000); BENCH_SYNC_IDLE_VUS (default 100) and
+ * BENCH_SYNC_IDLE_SECONDS (20) for the sync VU mode's memory per VU; BENCH_SOAK_SECONDS (default 60; 600 for
  * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
  * Also the engine over https, HTTP/1.1 and HTTP/2 (ALPN), against servers in the same process, and
  * the iterations the arrival-rate run dropped.
@@ -21,6 +22,9 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).hre
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 3000);
 const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
+/** Sleeping VUs of the sync VU mode's memory row (a thread each) and how long that run lasts (all must be up before its last second). */
+const SYNC_IDLE_VUS = Number(process.env.BENCH_SYNC_IDLE_VUS ?? 100);
+const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const CLK_TCK = 100;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
@@ -65,8 +69,11 @@ async function measure(cmd: string, args: readonly string[]): Promise<{ out: str
     const elapsed = (performance.now() - started) / 1000;
     rssSeries.push([elapsed, s.rssMb]);
   }, 100);
-  const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
-  clearInterval(timer);
+  // A command that is not installed (e.g. wrk) rejects instead of crashing the bench; wrk() reports it.
+  const code = await new Promise<number>((r, reject) => {
+    child.on('error', (e) => { clearInterval(timer); reject(e); });
+    child.on('close', (c) => { r(c ?? -1); });
+  }).finally(() => { clearInterval(timer); });
   return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssSeries, code };
 }
 
@@ -168,6 +175,20 @@ export default async function () { await sleep(60); }
   const empty = script('empty.js', `export const options = { vus: 1, iterations: 1 };
 export default async function () {}
 `);
+  // k6-style scripts: the same loads written synchronously, which the engine runs in its sync VU mode.
+  const vus50sync = script('vus50-sync.js', `import http from 'k6/http';
+export const options = { vus: 50, duration: '${String(SECONDS)}s' };
+export default function () { http.get(__ENV.URL); }
+`);
+  const syncOnce = script('once-sync.js', `import http from 'k6/http';
+export const options = { vus: 50, iterations: 50 };
+export default function () { http.get(__ENV.URL); }
+`);
+  const idleSync = script('idle-sync.js', `import http from 'k6/http';
+import { sleep } from 'k6';
+export const options = { vus: Number(__ENV.VUS), duration: '${String(SYNC_IDLE_SECONDS)}s' };
+export default function () { sleep(60); }
+`);
   const vusWorkers = workersFor({ closedVUs: 50, peakRate: 0 });
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
@@ -189,6 +210,11 @@ export default async function () {}
   // The same load over https: a server speaking only HTTP/1.1, and one whose ALPN picks HTTP/2.
   rows.push([`engine constant-vus 50, https HTTP/1.1 (${plural(vusWorkers)})`, await engineRun(vus50, https1, vusWorkers)]);
   rows.push([`engine constant-vus 50, https HTTP/2 (${plural(vusWorkers)})`, await engineRun(vus50, https2, vusWorkers)]);
+  // The synchronous VU mode (a VU per thread, k6-style script): its start-up is the 50 threads, so it is measured with them.
+  // Its 50 VU threads' start-up, measured with 50 one-request iterations, is subtracted like the process start-up.
+  const syncStart = await engineRun(syncOnce, url, vusWorkers);
+  const syncRun = await engineRun(vus50sync, url, vusWorkers);
+  rows.push([`engine constant-vus 50, sync VU mode (k6-style \`http.get\`, ${plural(vusWorkers)})`, { ...syncRun, cpuSeconds: Math.max(0, syncRun.cpuSeconds - syncStart.cpuSeconds) }]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
   console.log('|---|---:|---:|---:|');
   for (const [name, m] of rows) {
@@ -211,6 +237,14 @@ export default async function () {}
   const r1 = rssAtSecond(one.rssSeries, 6);
   const rn = rssAtSecond(many.rssSeries, 6);
   console.log(`\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`);
+
+  // The sync VU mode: RSS and CPU per VU thread (SYNC_IDLE_VUS sleeping VUs vs 1): peak RSS, reached once every thread is up.
+  const syncOne = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', 'VUS=1', idleSync]);
+  const syncMany = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', `VUS=${String(SYNC_IDLE_VUS)}`, idleSync]);
+  const s1 = syncOne.peakRssMb;
+  const sn = syncMany.peakRssMb;
+  console.log(`sync VU mode, per sleeping VU: RSS ${fmt(s1, 1)} MB at 1 VU, ${fmt(sn, 1)} MB at ${String(SYNC_IDLE_VUS)} VUs → ${fmt((sn - s1) / (SYNC_IDLE_VUS - 1), 2)} MB per VU; start-up ${fmt(((syncMany.cpu - syncOne.cpu) * 1000) / (SYNC_IDLE_VUS - 1))} ms of CPU per VU (engine/sync/mode.ts SYNC_VU_RSS_MB, SYNC_VU_START_MS)`);
+  console.log('k6 (published, not measured here: no k6 binary on this machine): about 2.7-3 MB per VU for small scripts (grafana/k6#1543), 30,000-40,000 VUs per instance (k6 docs, "Running large tests")');
 
   // RSS growth at full rate (constant-vus 50, one thread).
   const soak = script('soak.js', `import http from 'k6/http';

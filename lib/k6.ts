@@ -7,8 +7,8 @@ import { sleep as k6Sleep } from 'k6';
 
 /** Sleeps `seconds` (k6 `sleep`), as a promise on both engines. */
 export async function sleep(seconds: number): Promise<void> {
-  const r = k6Sleep(seconds) as unknown as Promise<void> | undefined;
-  await r;
+  // Awaited where it is called: the embedded engine then keeps scripts built from this in its async VU mode.
+  await (k6Sleep(seconds) as unknown as Promise<void> | undefined);
 }
 
 /** Wall-clock milliseconds (`Date.now()`), for latency from timestamps the target stamps. */

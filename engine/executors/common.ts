@@ -427,7 +427,23 @@ export async function runIteration(
   const interrupted = intr.aborted;
   if (interrupted) rt.stats.interrupted++;
   else rt.stats.completed++;
+  const turn = yieldIfBusy();
+  if (turn !== undefined) await turn;
   return { interrupted, settled };
+}
+
+/**
+ * Iterations that never wait on I/O or a timer settle in microtasks only, and a VU loop of them would
+ * never let a timer fire: the scenario's end, the threshold evaluation and signals would starve. The
+ * loops give the event loop a turn (setImmediate) at least every YIELD_EVERY_MS of such work.
+ */
+export const YIELD_EVERY_MS = 5;
+let lastYield = performance.now();
+
+function yieldIfBusy(): Promise<void> | undefined {
+  const now = performance.now();
+  if (now - lastYield < YIELD_EVERY_MS) return undefined;
+  return new Promise<void>((resolve) => { setImmediate(() => { lastYield = performance.now(); resolve(); }); });
 }
 
 /** Returns the VU to the pool once its iteration promise has settled. */

@@ -249,18 +249,26 @@ export async function run(cfg: RampingVUsConfig, rt: ExecutorRuntime): Promise<v
     }
   }
   rt.stats.status = 'stopping';
-  for (; j < graceful.length && !stopped; j++) {
-    const g = graceful[j];
-    if (g === undefined) break;
-    if (!(await sleepUntil(rt, win.start + g.offset, rt.signal))) stopped = true;
-    else onAllowed(g);
-  }
-  for (const h of handles) h.hardStop();
+  // k6 (runRemainingGracefulSteps): the remaining graceful steps run beside the wait for the VUs, and the
+  // executor ends as soon as every VU has finished its last iteration, not when the steps run out.
+  const gracefulDone = new AbortController();
+  const remaining = (async (): Promise<void> => {
+    for (; j < graceful.length && !stopped; j++) {
+      const g = graceful[j];
+      if (g === undefined) break;
+      if (!(await sleepUntil(rt, win.start + g.offset, AbortSignal.any([rt.signal, gracefulDone.signal])))) return;
+      onAllowed(g);
+    }
+    for (const h of handles) h.hardStop();
+  })();
   for (;;) {
     const pending = handles.flatMap((h) => (h.loop === undefined ? [] : [h.loop]));
     if (pending.length === 0) break;
     await Promise.all(pending);
   }
+  gracefulDone.abort();
+  await remaining;
+  for (const h of handles) h.hardStop();
   win.dispose();
   rt.stats.status = rt.signal.aborted ? 'interrupted' : 'done';
 }

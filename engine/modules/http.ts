@@ -6,7 +6,8 @@
  * A failing target is measured as an error sample (status 0, k6's error_code), never a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
 import type { Sample, Tags } from '../contracts.ts';
 import { Awaitable, awaitable, deferredAwaitable, forgotAwaitMessage } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
@@ -20,8 +21,14 @@ import {
 } from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
 import { responseHtml, type Selection } from './html.ts';
+import { gjsonGet } from './http/gjson.ts';
 
-export const DEFAULT_USER_AGENT = 'agentload-engine (k6-compatible; https://k6.io/)';
+/**
+ * k6's default User-Agent, `k6/<version> (https://k6.io/)`, for the k6 release the engine is compared
+ * with (v1.2.3): the same header bytes, so `data_sent` matches k6's. Scripts set their own with
+ * `options.userAgent`.
+ */
+export const DEFAULT_USER_AGENT = 'k6/1.2.3 (https://k6.io/)';
 
 type Body = string | ArrayBuffer | ArrayBufferView | Record<string, unknown> | null | undefined;
 
@@ -38,6 +45,8 @@ export interface HttpParams {
   jar?: unknown;
   /** With credentials in the URL: 'basic' (also the default) or 'digest' (k6's NTLM is not supported). Scripts may pass anything. */
   auth?: unknown;
+  /** Compress the body: 'gzip', 'deflate', 'br' or a comma-separated list (k6's `compression`). */
+  compression?: unknown;
 }
 
 interface ResponseCallback { readonly __expected: (status: number) => boolean }
@@ -186,15 +195,38 @@ function urlTextOf(urlIn: unknown): string {
   return typeof urlIn === 'object' && urlIn !== null && 'url' in urlIn ? String(urlIn.url) : String(urlIn);
 }
 
-/** Decodes a body sent with Content-Encoding gzip, deflate or br (k6 decompresses these too). */
+/** Decodes a body sent with Content-Encoding gzip, deflate, br or zstd, a list undone last first (as k6). */
 function decode(buf: Buffer, encoding: string): Buffer {
-  switch (encoding.trim().toLowerCase()) {
-    case 'gzip': case 'x-gzip': return gunzipSync(buf);
-    case 'deflate':
-      try { return inflateSync(buf); } catch { return inflateRawSync(buf); }
-    case 'br': return brotliDecompressSync(buf);
-    default: return buf;
+  let out = buf;
+  for (const coding of encoding.split(',').reverse()) {
+    switch (coding.trim().toLowerCase()) {
+      case 'gzip': case 'x-gzip': out = gunzipSync(out); break;
+      case 'deflate':
+        try { out = inflateSync(out); } catch { out = inflateRawSync(out); }
+        break;
+      case 'br': out = brotliDecompressSync(out); break;
+      // Node 20 has no zstd: fzstd decodes it (k6's Go client does too).
+      case 'zstd': { const z = zstdDecompress(out); out = Buffer.from(z.buffer, z.byteOffset, z.byteLength); break; }
+      default: break;
+    }
   }
+  return out;
+}
+
+/** k6's `compression` param: the body compressed by each algorithm in order, Content-Encoding set to the list. */
+function compressBody(body: Buffer, compression: unknown): { body: Buffer; encoding: string } {
+  const algos = String(compression).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  let out = body;
+  for (const a of algos) {
+    switch (a) {
+      case 'gzip': out = gzipSync(out); break;
+      case 'deflate': out = deflateSync(out); break;
+      case 'br': out = brotliCompressSync(out); break;
+      default:
+        throw new ModuleUsageError('invalid-compression', `k6/http: unknown compression algorithm ${JSON.stringify(a)}; use gzip, deflate or br (or a list like "gzip, br")`);
+    }
+  }
+  return { body: out, encoding: algos.join(', ') };
 }
 
 function parseDuration(v: string | number | undefined, fallback: number): number {
@@ -214,6 +246,22 @@ function parseDuration(v: string | number | undefined, fallback: number): number
     throw new ModuleUsageError('invalid-timeout', `k6/http: timeout must be a duration like "30s" or milliseconds, got ${JSON.stringify(v)}`);
   }
   return total;
+}
+
+/** A Response as plain data (see Response.wire). */
+export interface ResponseWire {
+  status: number; status_text: string; proto: string; url: string; body: string | ArrayBuffer | null; headers: Record<string, string>;
+  cookies: Record<string, ResponseCookie[]>; error: string; error_code: number; remote_ip: string; remote_port: number; timings: Timings;
+  req: { method: string; url: string; headers: Record<string, string>; body: Uint8Array | undefined };
+}
+
+/** `http.url\`...\``: the URL, and the template with `${}` placeholders as its name (credentials masked). */
+export function urlTemplate(strings: TemplateStringsArray, ...values: unknown[]): { url: string; name: string } {
+  let url = '';
+  let name = '';
+  strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
+  // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
+  return { url, name: maskCredentials(name) };
 }
 
 export class Response {
@@ -243,6 +291,21 @@ export class Response {
     this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: requestCookies(r.headers.Cookie) };
     return this.#request;
   }
+  /** Everything the script can read, as plain data (the synchronous VU mode sends it to the VU thread). */
+  wire(): ResponseWire {
+    const r = this.#req;
+    return {
+      status: this.status, status_text: this.status_text, proto: this.proto, url: this.url, body: this.body, headers: this.headers,
+      cookies: this.cookies, error: this.error, error_code: this.error_code, remote_ip: this.remote_ip, remote_port: this.remote_port,
+      timings: this.timings, req: { method: r.method, url: r.url, headers: r.headers, body: r.body === undefined ? undefined : new Uint8Array(r.body) },
+    };
+  }
+  /** The Response `wire()` described (the same methods, the same request). */
+  static fromWire(w: ResponseWire): Response {
+    const res = new Response(w.req.method, w.req.url, w.req.headers, w.req.body === undefined ? undefined : Buffer.from(w.req.body));
+    Object.assign(res, { status: w.status, status_text: w.status_text, proto: w.proto, url: w.url, body: w.body, headers: w.headers, cookies: w.cookies, error: w.error, error_code: w.error_code, remote_ip: w.remote_ip, remote_port: w.remote_port, timings: w.timings });
+    return res;
+  }
   json(selector?: string): unknown {
     if (!this.#parsed) {
       const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
@@ -255,12 +318,8 @@ export class Response {
       this.#parsed = true;
     }
     if (selector === undefined || selector === '') return this.#json;
-    let cur: unknown = this.#json;
-    for (const part of selector.split('.')) {
-      if (typeof cur !== 'object' || cur === null) return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
-    return cur;
+    // k6 answers selectors with GJSON (http/gjson.ts): no match is undefined.
+    return gjsonGet(this.#json, selector);
   }
   html(selector?: string): Selection {
     return responseHtml(this.body, this.url, selector);
@@ -431,7 +490,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       urls.clear(); // cached request heads carry the old User-Agent
     }
     // Shared (frozen) while the request adds nothing to it: the common case allocates no headers.
-    const headers: Record<string, string> = p.headers === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
+    const headers: Record<string, string> = p.headers === undefined && p.compression === undefined && !isFormBody(body) ? defaultHeaders : { ...defaultHeaders };
     let hostOverride: string | undefined;
     let userCookie: string | undefined;
     if (p.headers !== undefined) {
@@ -456,7 +515,12 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const ownAuthorization = headerValue(headers, 'authorization') !== undefined;
     let crossedDomain = false;
     const jar = jarForRequest(p.jar, currentJar());
-    const payload = encodeBody(body, headers);
+    let payload = encodeBody(body, headers);
+    if (p.compression !== undefined && p.compression !== null && p.compression !== '' && payload !== undefined) {
+      const c = compressBody(payload, p.compression);
+      payload = c.body;
+      headers['Content-Encoding'] = c.encoding;
+    }
     const timeout = parseDuration(p.timeout, 60_000);
     const discard = ctx.discardResponseBodies();
     const responseType = p.responseType ?? (discard ? 'none' : 'text');
@@ -464,6 +528,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
     const intr = ctx.iterationInterruption();
     const baseTags = ctx.currentTags();
 
+    const maxRedirects = p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10);
     const hop = (currentUrl: string, currentMethod: string, currentBody: Buffer | undefined, redirectsLeft: number, first: boolean, authorization?: string): void => {
       const url = parsed(currentUrl, method);
       // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
@@ -517,7 +582,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
           const location = res.headers.Location;
           if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
             if (redirectsLeft <= 0) {
-              ctx.log('warn', `Stopped after ${String(p.redirects ?? 10)} redirects and returned the redirection; pass redirects: N in the params to follow more`);
+              ctx.log('warn', `Stopped after ${String(maxRedirects)} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`);
               done(res);
               return;
             }
@@ -531,7 +596,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
         }
       });
     };
-    hop(urlText, method, payload, p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10), true);
+    hop(urlText, method, payload, maxRedirects, true);
   }
 
   /** The response's Set-Cookie lines, one per header (undefined when none: the common case costs no array). */
@@ -698,13 +763,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
       if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
       return currentJar();
     },
-    url: (strings: TemplateStringsArray, ...values: unknown[]) => {
-      let url = '';
-      let name = '';
-      strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
-      // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
-      return { url, name: maskCredentials(name) };
-    },
+    url: urlTemplate,
     /** Closes this VU's connections (called by the runtime when the VU is discarded). */
     [Symbol.for('agentload.close')]: () => { pool.close(); },
   };

@@ -1,9 +1,11 @@
 /** The module table: what `require('k6/...')` returns inside a script, one instance per VU. */
 import type { EngineModuleContext } from './context.ts';
 import { createCryptoModule } from './crypto.ts';
+import { createCsvModule } from './csv.ts';
 import { createDataModule } from './data.ts';
 import { createEncodingModule } from './encoding.ts';
 import { createExecutionModule } from './execution.ts';
+import { createFsModule } from './fs.ts';
 import { createHtmlModule } from './html.ts';
 import { createHttpModule } from './http.ts';
 import { createK6Module } from './k6.ts';
@@ -12,6 +14,7 @@ import { createRedisModule } from './redis.ts';
 import { createSqlDriverModule, createSqlModule } from './sql.ts';
 import { createTimersModule } from './timers.ts';
 import { createWebSocketsModule } from './websockets.ts';
+import { createWsModule } from './ws.ts';
 
 export type EngineModuleFactory = (ctx: EngineModuleContext) => Record<string, unknown>;
 
@@ -27,6 +30,9 @@ export const MODULES: Readonly<Record<string, EngineModuleFactory>> = {
   'k6/timers': createTimersModule,
   'k6/websockets': createWebSocketsModule,
   'k6/experimental/websockets': createWebSocketsModule,
+  'k6/ws': createWsModule,
+  'k6/experimental/fs': createFsModule,
+  'k6/experimental/csv': createCsvModule,
   'k6/experimental/redis': createRedisModule,
   'k6/x/redis': createRedisModule,
   'k6/x/sql': createSqlModule,

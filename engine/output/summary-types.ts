@@ -34,5 +34,7 @@ export interface SummaryData {
   root_group: SummaryGroup;
   options: { summaryTrendStats: string[]; summaryTimeUnit: string; noColor: boolean };
   state: { isStdOutTTY: boolean; isStdErrTTY: boolean; testRunDurationMs: number };
+  /** What setup() returned (k6 adds it when setup() returned something). */
+  setup_data?: unknown;
 }
 

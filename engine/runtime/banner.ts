@@ -18,6 +18,8 @@ export interface HeaderInput {
   readonly scenariosLine: string;
   /** `api: 20.00 iterations/s for 4s (...)`, sorted by name */
   readonly scenarioLines: readonly string[];
+  /** The synchronous VU mode's line (agentload extension), when that mode runs. */
+  readonly vuMode?: string;
 }
 
 export function formatHeader(h: HeaderInput): string {
@@ -25,6 +27,7 @@ export function formatHeader(h: HeaderInput): string {
     `     execution: local`,
     `        script: ${h.script}`,
     `        output: ${h.output}`,
+    ...(h.vuMode === undefined ? [] : [`       vu mode: ${h.vuMode}`]),
     '',
     `     scenarios: ${h.scenariosLine}`,
     ...h.scenarioLines.map((l) => `              * ${l}`),

@@ -41,6 +41,7 @@ export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'no-vu-connection-reuse', kind: 'boolean', description: 'no connection kept from one iteration to the next (option noVUConnectionReuse)' },
   { name: 'no-color', kind: 'boolean', description: 'accepted for compatibility; output is never colored' },
   { name: 'workers', kind: 'string', value: 'N', description: 'worker threads (agentload extension; also AGENTLOAD_WORKERS); default auto' },
+  { name: 'vu-mode', kind: 'string', value: 'MODE', description: 'auto, sync or async: how VUs run blocking calls (agentload extension; also AGENTLOAD_VU_MODE); default auto' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 

@@ -1,57 +1,72 @@
 /**
  * The VU pool executors draw from: pre-allocated VUs are initialised before the test starts;
  * arrival-rate executors may grow it up to the instance's maximum mid-test (`allowInit`).
+ * VUs are made asynchronously: a script with top-level await, or a VU on its own thread (the
+ * synchronous VU mode), is ready only once its init code has run.
  */
 import type { Sample, SampleSink, VirtualUser, VUPool } from '../contracts.ts';
-import type { Vu } from './vu.ts';
 
-export class VuPool implements VUPool {
-  readonly #idle: VirtualUser[] = [];
-  readonly #all: Vu[] = [];
-  readonly #make: (idInInstance: number) => Vu;
+/** What the pool holds: a VU it can hand setup() data to and close. */
+export interface PooledVu extends VirtualUser {
+  setData(data: unknown): void;
+  close(): Promise<void>;
+}
+
+/** VUs initialised at once by grow(): thread VUs start in parallel, a few at a time (each costs a thread start). */
+const GROW_PARALLEL = 8;
+
+export class VuPool<V extends PooledVu = PooledVu> implements VUPool {
+  readonly #idle: V[] = [];
+  readonly #all: V[] = [];
+  readonly #make: (idInInstance: number) => V | Promise<V>;
   #max: number;
   #active = 0;
-  constructor(make: (idInInstance: number) => Vu, max: number) {
+  /** Ids handed out (a VU being made already has its id). */
+  #made = 0;
+  constructor(make: (idInInstance: number) => V | Promise<V>, max: number) {
     this.#make = make;
     this.#max = max;
   }
   get initialized(): number { return this.#all.length; }
   get active(): number { return this.#active; }
   get max(): number { return this.#max; }
-  get all(): readonly Vu[] { return this.#all; }
+  get all(): readonly V[] { return this.#all; }
   setMax(max: number): void { this.#max = max; }
 
+  async #fresh(): Promise<V> {
+    const vu = await this.#make(++this.#made);
+    this.#all.push(vu);
+    return vu;
+  }
+
   /** Initialises VUs until `n` exist (init code runs once per VU). */
-  grow(n: number): void {
-    while (this.#all.length < n) {
-      const vu = this.#make(this.#all.length + 1);
-      this.#all.push(vu);
-      this.#idle.push(vu);
+  async grow(n: number): Promise<void> {
+    while (this.#made < n) {
+      const batch: Promise<V>[] = [];
+      while (this.#made < n && batch.length < GROW_PARALLEL) batch.push(this.#fresh());
+      const settled = await Promise.allSettled(batch);
+      for (const s of settled) if (s.status === 'fulfilled') this.#idle.push(s.value);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     }
   }
 
-  acquire(opts?: { readonly allowInit?: boolean }): Promise<VirtualUser | undefined> {
-    let vu: VirtualUser | undefined;
-    if (opts?.allowInit === true) {
+  async acquire(opts?: { readonly allowInit?: boolean }): Promise<VirtualUser | undefined> {
+    let vu: V | undefined;
+    if (opts?.allowInit === true && this.#made < this.#max) {
       // Unplanned VUs are initialised fresh (k6's GetUnplannedVU), so arrival-rate growth never
       // takes the VUs planned for other scenarios; an idle one is used only at the maximum.
-      if (this.#all.length < this.#max) {
-        const fresh = this.#make(this.#all.length + 1);
-        this.#all.push(fresh);
-        vu = fresh;
-      } else {
-        vu = this.#idle.shift();
-      }
+      vu = await this.#fresh();
     } else {
       vu = this.#idle.shift();
     }
     if (vu !== undefined) this.#active++;
-    return Promise.resolve(vu);
+    return vu;
   }
 
   release(vu: VirtualUser): void {
     this.#active--;
-    this.#idle.push(vu);
+    this.#idle.push(vu as V);
   }
 
   /** `vus` and `vus_max` gauges, as k6 emits them every second. */

@@ -20,7 +20,9 @@ import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
 import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError, type LifecyclePlace } from './errors.ts';
 import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
-import { loadScript, type CompiledScript } from './loader.ts';
+import { loadScript, type CompiledScript, type LoadedScript } from './loader.ts';
+import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
+import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
@@ -149,13 +151,25 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   }
 }
 
+/** Runs setup(), teardown() and handleSummary(): a Vu here, or a ThreadVu (synchronous VU mode). */
+export interface LifecycleRunner {
+  readonly exports: Readonly<Record<string, unknown>>;
+  callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: 'setup' | 'teardown' | 'summary', arg?: unknown, signal?: AbortSignal): Promise<unknown>;
+}
+
 /** State shared by the VUs of this engine instance. */
 export interface InstanceState {
   readonly registry: MetricRegistry;
   readonly fan: FanOut;
   readonly host: VuHost;
-  readonly pool: VuPool;
+  readonly pool: VuPool<Vu | ThreadVu>;
+  closeLifecycle(): Promise<void>;
+  /** VU 0 on this thread: its init code gives the options and exports. */
   readonly lifecycleVu: Vu;
+  /** How VUs run (engine/sync/mode.ts); set after the options are known, before any other VU exists. */
+  vuMode: VuMode;
+  /** Who runs setup(), teardown() and handleSummary(): VU 0 here, or (sync mode) VU 0 on its own thread. */
+  lifecycle(): Promise<LifecycleRunner>;
   options: Options;
   runTags: Tags;
   aborted: { reason: string } | undefined;
@@ -168,19 +182,19 @@ export interface InstanceState {
 }
 
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
-export function createInstance(args: {
-  script: CompiledScript; clock: Clock; env: Record<string, string>; logger: Logger;
+export async function createInstance(args: {
+  script: LoadedScript; clock: Clock; env: Record<string, string>; logger: Logger;
   /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
   vuId?: (n: number) => number;
   /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
   idInTest?: (idInInstance: number) => number;
   discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
-}): InstanceState {
+}): Promise<InstanceState> {
   const registry = new MetricRegistry();
   const fan = new FanOut();
   const shared = new Map<string, unknown>();
-  const st: Partial<InstanceState> & Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText'> = {
-    options: {}, runTags: {}, aborted: undefined, failed: undefined, started: Number.NaN, scenarioStats: [], dataText: undefined,
+  const st: Partial<InstanceState> & Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText' | 'vuMode'> = {
+    options: {}, runTags: {}, aborted: undefined, failed: undefined, started: Number.NaN, scenarioStats: [], dataText: undefined, vuMode: 'async',
   };
   const poolRef: { pool?: VuPool } = {};
   const host: VuHost = {
@@ -207,6 +221,7 @@ export function createInstance(args: {
       args.onAbort(reason);
     },
     awaitSites: { wanted: false, unreported: new Set<string>() },
+    registry: () => registry.all(),
     failTest: (reason) => {
       if (st.failed === undefined) {
         st.failed = reason;
@@ -214,17 +229,27 @@ export function createInstance(args: {
       }
     },
   };
-  const pool = new VuPool((idInInstance) => {
+  let threads: ThreadVuShared | undefined;
+  const threadShared = (): ThreadVuShared => (threads ??= { script: args.script, host, sharedArrays: packSharedArrays(shared), exports: () => lifecycleVu.exports });
+  const pool = new VuPool<Vu | ThreadVu>(async (idInInstance) => {
     const id = args.vuId?.(idInInstance) ?? idInInstance;
+    if (st.vuMode === 'sync') return ThreadVu.create(threadShared(), args.idInTest?.(id) ?? id, id, st.dataText);
     const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
-    vu.init();
+    await vu.init();
     if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
     return vu;
   }, Number.MAX_SAFE_INTEGER);
   poolRef.pool = pool;
   const lifecycleVu = new Vu(host, 0, 0);
-  lifecycleVu.init();
-  return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu'>>(st, { registry, fan, host, pool, lifecycleVu });
+  await lifecycleVu.init();
+  let lifecycleThread: Promise<ThreadVu> | undefined;
+  const lifecycle = (): Promise<LifecycleRunner> => {
+    if (st.vuMode !== 'sync') return Promise.resolve(lifecycleVu);
+    lifecycleThread ??= ThreadVu.create(threadShared(), 0, 0, undefined);
+    return lifecycleThread;
+  };
+  const closeLifecycle = async (): Promise<void> => { if (lifecycleThread !== undefined) await (await lifecycleThread).close(); };
+  return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>>(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
 }
 
 async function runLoaded(
@@ -236,7 +261,7 @@ async function runLoaded(
   let abortReason: string | undefined;
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
-  const inst = createInstance({
+  const inst = await createInstance({
     script, clock, env: settings.env, logger, idInTest: (n) => idsInTest(n),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
@@ -264,6 +289,12 @@ async function runLoaded(
     return EXIT_CODES.invalidConfig;
   }
   const workers = choice.workers;
+  const mode = chooseVuMode({ flag: flags.values['vu-mode'], env: o.env.AGENTLOAD_VU_MODE, exported: inst.lifecycleVu.exports.agentload, reasons: script.syncReasons });
+  if (mode.issue !== undefined) {
+    logger.log('error', mode.issue);
+    return EXIT_CODES.invalidConfig;
+  }
+  inst.vuMode = mode.mode;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
@@ -284,6 +315,7 @@ async function runLoaded(
       output: settings.jsonOut === undefined ? '-' : `json (${relative(o.cwd, settings.jsonOut)})`,
       scenariosLine: plan.scenariosLine,
       scenarioLines: plan.scenarioLines,
+      ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
     }));
   }
 
@@ -316,7 +348,7 @@ async function runLoaded(
     t0 = clock.now();
     inst.started = t0;
     try {
-      const data = plan.resolved.noSetup ? undefined : await callTimed(inst.lifecycleVu, clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
+      const data = plan.resolved.noSetup ? undefined : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
       dataText = data === undefined ? undefined : JSON.stringify(data);
       inst.dataText = dataText;
       life.setupDone = true;
@@ -392,7 +424,7 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      inst.pool.grow(plan.preAllocatedVUs);
+      await inst.pool.grow(plan.preAllocatedVUs);
     } catch (e) {
       await stopEval();
       await closeAll(inst, json);
@@ -414,7 +446,7 @@ async function runLoaded(
   // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown.
   if (life.setupDone && !plan.resolved.noTeardown) {
     try {
-      await callTimed(inst.lifecycleVu, clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
+      await callTimed(await inst.lifecycle(), clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
       else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
@@ -437,6 +469,8 @@ async function runLoaded(
     },
     state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
   });
+  // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
+  if (dataText !== undefined) summaryData.setup_data = JSON.parse(dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
   const endedCleanly = !wasExternal() && abortReason === undefined && !verdict.thresholdAbort && runError === undefined;
   if (endedCleanly && summaryData.metrics.iterations === undefined) {
@@ -465,6 +499,13 @@ async function runLoaded(
   }
   if (inst.failed !== undefined) return EXIT_CODES.markedAsFailed;
   return EXIT_CODES.ok;
+}
+
+/** The run header's line for the synchronous VU mode: why, what it costs, how far this machine goes. */
+function syncModeLine(why: string, maxVUs: number): string {
+  const capacity = syncVuCapacity();
+  const over = maxVUs > capacity ? `; this test wants ${String(maxVUs)}, more than fit: expect swapping or an out-of-memory stop` : '';
+  return `sync (${why}): one thread per VU, about ${String(SYNC_VU_RSS_MB)} MB and ${String(SYNC_VU_START_MS)} ms of CPU to start each; this machine holds about ${String(capacity)} such VUs${over}`;
 }
 
 /** The live progress display while scenarios run (stderr on a TTY). */
@@ -520,7 +561,7 @@ function startProgress(
  * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
  */
 export async function callTimed(
-  vu: Vu, clock: Clock, place: LifecyclePlace, timeoutMs: number, arg?: unknown, stop?: AbortSignal,
+  vu: LifecycleRunner, clock: Clock, place: LifecyclePlace, timeoutMs: number, arg?: unknown, stop?: AbortSignal,
 ): Promise<unknown> {
   if (typeof vu.exports[place] !== 'function') return undefined;
   const limit = new AbortController();
@@ -563,7 +604,7 @@ async function writeSummary(
   let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
     try {
-      result = await callTimed(inst.lifecycleVu, clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
+      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) {
         // k6: no summary at all, one error line; the exit code is not affected.
@@ -592,5 +633,6 @@ async function writeSummary(
 async function closeAll(inst: InstanceState, json: JsonOutput | undefined): Promise<void> {
   await inst.pool.close();
   await inst.lifecycleVu.close();
+  await inst.closeLifecycle();
   if (json !== undefined) await json.close();
 }

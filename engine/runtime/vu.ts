@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { inspect } from 'node:util';
 import type { Options } from 'k6/options';
 import type {
   Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
@@ -13,7 +12,7 @@ import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceS
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
-import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './loader.ts';
+import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './compile.ts';
 import type { Logger } from './logger.ts';
 
 export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -39,6 +38,8 @@ export interface VuHost {
   failTest(reason: string): void;
   /** Forgotten-await bookkeeping shared by the VUs. */
   readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
+  /** Every metric defined so far (VU threads of the synchronous mode start with them). */
+  readonly registry?: () => readonly MetricDefinition[];
 }
 
 const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
@@ -66,8 +67,33 @@ function interruptionOf(signal: AbortSignal): IterationInterruption {
   };
 }
 
+/** Go's json.Marshal escaping of a compacted JSON text: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
+function goJsonEscape(text: string): string {
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * k6's console value text (js/console.go valueString): a function is `[object Function]`, an Error its
+ * `String()`, an object or array its JSON (Go-escaped), anything else its string form; an object that
+ * JSON cannot encode (a cycle) falls back to its string form.
+ */
+export function consoleText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (typeof a === 'function') return '[object Function]';
+  if (a instanceof Error) return String(a);
+  if (typeof a === 'object' && a !== null) {
+    try {
+      const json = JSON.stringify(a) as string | undefined;
+      return json === undefined ? Object.prototype.toString.call(a) : goJsonEscape(json);
+    } catch {
+      return Object.prototype.toString.call(a);
+    }
+  }
+  return String(a);
+}
+
 function formatArgs(args: unknown[]): string {
-  return args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
+  return args.map(consoleText).join(' ');
 }
 
 export class Vu implements VirtualUser {
@@ -222,8 +248,11 @@ export class Vu implements VirtualUser {
     return buf.toString('utf8');
   }
 
-  /** Runs the init code. Script exceptions become EngineError 107 with the mapped stack. */
-  init(): void {
+  /**
+   * Runs the init code. Script exceptions become EngineError 107 with the mapped stack. A script with
+   * top-level await returns a promise: its init code is done when it settles.
+   */
+  init(): void | Promise<void> {
     this.#stage = 'init';
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
     const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
@@ -236,11 +265,20 @@ export class Vu implements VirtualUser {
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,
       });
-      this.#random.markInitDone();
     } catch (e) {
-      if (e instanceof EngineError) throw e;
-      throw new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
+      throw this.#initError(e);
     }
+    const ready = this.#instance.ready;
+    if (ready === undefined) {
+      this.#random.markInitDone();
+      return undefined;
+    }
+    return ready.then(() => { this.#random.markInitDone(); }, (e: unknown) => { throw this.#initError(e); });
+  }
+
+  #initError(e: unknown): EngineError {
+    if (e instanceof EngineError) return e;
+    return new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
   }
 
   /**
@@ -357,7 +395,8 @@ export class Vu implements VirtualUser {
     } catch (e) {
       if (e instanceof TestAbortedError) {
         host.abortTest(e.reason);
-        result = { kind: 'interrupted' };
+        // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
+        result = { kind: 'failed', error: e };
       } else if (intr.aborted) {
         result = { kind: 'interrupted' };
       } else {

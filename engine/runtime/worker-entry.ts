@@ -13,6 +13,7 @@ import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
+import { chooseVuMode } from '../sync/mode.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   let planned = 0;
   let first = 1;
   let idsInTest: ((idInInstance: number) => number) | undefined;
-  const inst = createInstance({
+  const inst = await createInstance({
     script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
     idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, { segment: init.segment, sequence: init.sequence });
   if (init.userSegment) idsInTest = vuIdsInTest(plan.tuple);
   const thresholds = plan.resolved.noThresholds ? undefined : parseThresholds(plan.options.thresholds, inst.registry).set;
+  inst.vuMode = chooseVuMode({ flag: flags.values['vu-mode'], env: init.env.AGENTLOAD_VU_MODE, exported: inst.lifecycleVu.exports.agentload, reasons: script.syncReasons }).mode;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [] });
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
   post({ t: 'planned', preAllocatedVUs: planned });
   first = await ids;
   inst.pool.setMax(plan.maxVUs);
-  inst.pool.grow(plan.preAllocatedVUs);
+  await inst.pool.grow(plan.preAllocatedVUs);
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;

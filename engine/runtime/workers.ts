@@ -201,6 +201,18 @@ export async function resolveWorkerBundle(t: BundleTarget): Promise<WorkerBoot> 
 }
 
 let bootCache: Promise<WorkerBoot> | undefined;
+const entryBoots = new Map<string, Promise<WorkerBoot>>();
+
+/** How threads running `entry` (a TypeScript file of the engine) start: its cached bundle, or tsx (resolved once per process). */
+export function entryBoot(entry: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<WorkerBoot> {
+  if (env.AGENTLOAD_WORKER_BUNDLE === '0') return Promise.resolve({ kind: 'tsx', reason: 'AGENTLOAD_WORKER_BUNDLE=0' });
+  let boot = entryBoots.get(entry);
+  if (boot === undefined) {
+    boot = resolveWorkerBundle({ entry, root: PACKAGE_ROOT, dirs: cacheDirs() });
+    entryBoots.set(entry, boot);
+  }
+  return boot;
+}
 
 /** How this process's workers start (the engine's worker bundle, resolved once per process). */
 export function workerBoot(env: Readonly<Record<string, string | undefined>> = process.env): Promise<WorkerBoot> {
@@ -320,7 +332,7 @@ export interface RunWorkersArgs {
 }
 
 /** Loader flags (--import tsx) the workers need to load TypeScript like the main thread (not with the bundle), and --cpu-prof*. */
-function workerArgv(loaders: boolean): string[] {
+export function workerArgv(loaders: boolean): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {

@@ -107,6 +107,20 @@ void test('every scenario bundles to a k6 script that imports only k6 modules an
   }
 });
 
+void test('every scenario is async-first: the embedded engine runs it in its async VU mode (no blocking call left unawaited)', async () => {
+  const { loadScript } = await import('../../engine/runtime/loader.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'agentload-bundles-'));
+  try {
+    for (const name of [...SCENARIOS, 'smoke']) {
+      const b = await bundleOne(name, dir);
+      const loaded = await loadScript(b.outfile);
+      assert.deepEqual(loaded.syncReasons.map((r) => `${r.call} at ${r.site}`), [], `${name}: these calls would put its VUs on threads (docs/engine-sync.md)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 void test('scenarios, lib and thresholds type-check with k6 types only (tsconfig.k6.json)', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', join(ROOT, 'tsconfig.k6.json')], {
     cwd: ROOT,
