@@ -186,6 +186,34 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
     }
   });
 
+  void it('queue depth, consumers and lag come from the broker: a process that published nothing sees the backlog', async () => {
+    const namespace = `depth${randomBytes(3).toString('hex')}`;
+    const publisher = await amqpBus(need(broker, 'broker'), need(db, 'db'), { namespace });
+    const observer = await amqpBus(need(broker, 'broker'), need(db, 'db'), { namespace });
+    try {
+      publisher.declareGroup('agent_results', 'backlog');
+      observer.declareGroup('agent_results', 'backlog');
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 7; i++) await publisher.publish('agent_results', { i });
+      const seen = await waitFor('the observer sees 7 waiting', () => {
+        const s = observer.stats().find((t) => t.topic === 'agent_results');
+        return s !== undefined && s.depth === 7 ? s : undefined;
+      }, 10_000);
+      assert.equal(seen.published, 0, 'the observer published nothing itself');
+      await waitFor('lag grows while nobody consumes', () => ((observer.stats().find((t) => t.topic === 'agent_results')?.lagMs ?? 0) > 0 ? true : undefined), 10_000);
+      const c = collector();
+      publisher.subscribe('agent_results', c.handler, { group: 'backlog' });
+      await waitFor('7 delivered', () => (c.got.length === 7 ? true : undefined));
+      await waitFor('the observer sees the queue drained and its consumer', () => {
+        const s = observer.stats().find((t) => t.topic === 'agent_results');
+        return s !== undefined && s.depth === 0 && s.consumers === 1 && s.lagMs === 0 ? true : undefined;
+      }, 10_000);
+    } finally {
+      await observer.close();
+      await publisher.close();
+    }
+  });
+
   void it('survives a broker restart and a kill -9: queued, in-flight and later messages all arrive', async () => {
     const b = need(broker, 'broker');
     const namespace = `restart${randomBytes(3).toString('hex')}`;
