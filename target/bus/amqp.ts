@@ -149,6 +149,10 @@ export class AmqpBus implements BusAdapter {
         initialMaxRetries: 3,
         waitForConnect: false,
         setup: async (model: ChannelModel) => {
+          // amqplib listens for this connection's errors only once setup is done: a broker that goes away
+          // meanwhile (a restart, a partition) would otherwise end the process with an unhandled 'error'
+          // event. The close that follows fails the setup, and recovery tries again.
+          model.on('error', () => undefined);
           if (holder.bus !== undefined) await holder.bus.setup(model);
         },
       },

@@ -98,6 +98,9 @@ async function over(id: unknown, timeoutMs = 120_000): Promise<void> {
   }, timeoutMs, 100);
 }
 
+/** The platform processes' last error lines and the supervisor's notes (restarts), for failure messages. */
+const platformLines: string[] = [];
+
 async function publishOk(): Promise<void> {
   await waitFor('a publish through the platform succeeds', async () => {
     const r = await req(cluster.url, 'POST', '/api/bus/agent_results', { payload: { probe: true } });
@@ -116,7 +119,7 @@ before(async () => {
       PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, SEED_AGENTS: '1', DATABASE_URL: pg.url,
       AMQP_URL: viaProxy(broker.url, proxy.port), AMQP_HEARTBEAT_S: '2', AMQP_CONNECT_TIMEOUT_MS: '3000', BUS_DELIVERY_LOG: 'agent_results',
     },
-    onLine: () => undefined,
+    onLine: (id, line) => { platformLines.push(`[${id}] ${line}`); if (platformLines.length > 100) platformLines.shift(); },
   });
   const plan = labPlan('bus-durability', {});
   assert.ok(plan !== undefined);
@@ -183,8 +186,11 @@ void describe('fault actions on real processes', () => {
   });
 
   void it('consumer-crash: the worker dies holding a message, is restarted, and the message is delivered again', async () => {
-    const before = await node('worker-1');
-    assert.ok(before.pid !== null);
+    // After the broker faults above, a worker may be restarting: wait until it runs.
+    const before = await waitFor('worker-1 running', async () => {
+      const n = await node('worker-1');
+      return n.pid !== null && n.state === 'healthy' ? n : undefined;
+    }, 60_000, 200).catch((e: unknown) => { throw new Error(`${String(e)}; platform said:\n${platformLines.join('\n')}`); });
     const since = Date.now();
     const p = pump(2);
     // The worker consumes again (after the broker faults above it may still be reconnecting).
