@@ -189,7 +189,7 @@ void describe('fault actions on real processes', () => {
     // After the broker faults above, a worker may be restarting: wait until it runs.
     const before = await waitFor('worker-1 running', async () => {
       const n = await node('worker-1');
-      return n.pid !== null && n.state === 'healthy' ? n : undefined;
+      return n.pid !== null && n.state === 'healthy' ? { ...n, pid: n.pid } : undefined;
     }, 60_000, 200).catch((e: unknown) => { throw new Error(`${String(e)}; platform said:\n${platformLines.join('\n')}`); });
     const since = Date.now();
     const p = pump(2);
