@@ -8,12 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { InProcessBus, type BusAdapter, type BusMessage } from '../../target/bus.ts';
 import { AmqpBus, type AmqpDelivery } from '../../target/bus/amqp.ts';
 import { dbSequence } from '../../target/bus/sequence.ts';
 import { DEFAULT_KNOBS } from '../../target/config.ts';
 import { openDb, type Db } from '../../target/db/db.ts';
+import { viaProxy } from '../../src/faults/lab.ts';
 import { startBroker, type Broker } from '../support/rabbitmq.ts';
 import { waitFor } from './helpers.ts';
 
@@ -32,9 +34,9 @@ function collector(): { got: BusMessage[]; handler: (m: BusMessage) => void } {
   return { got, handler: (m) => { got.push(m); } };
 }
 
-async function amqpBus(broker: Broker, db: Db, o: { namespace?: string; delivery?: AmqpDelivery; errors?: unknown[] } = {}): Promise<AmqpBus> {
+async function amqpBus(broker: Broker, db: Db, o: { namespace?: string; delivery?: AmqpDelivery; errors?: unknown[]; url?: string } = {}): Promise<AmqpBus> {
   return AmqpBus.connect({
-    url: broker.url,
+    url: o.url ?? broker.url,
     namespace: o.namespace ?? `t${randomBytes(4).toString('hex')}`,
     delivery: o.delivery ?? 'at-least-once',
     prefetch: 8,
@@ -45,6 +47,59 @@ async function amqpBus(broker: Broker, db: Db, o: { namespace?: string; delivery
     sequence: dbSequence(db),
     onError: (e) => { o.errors?.push(e); },
   }, broker.url);
+}
+
+/**
+ * A loopback TCP proxy to the broker that drops the `dropNth` connection (1-based) at the client's first
+ * frame on a channel: right after the AMQP handshake, while the bus is setting the connection up.
+ */
+async function setupDropper(brokerPort: number, dropNth: number): Promise<{ port: number; connections: () => number; dropped: () => number; cutAll: () => void; close: () => Promise<void> }> {
+  let connections = 0;
+  let dropped = 0;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    connections += 1;
+    const sabotage = connections === dropNth;
+    const upstream = createConnection({ host: '127.0.0.1', port: brokerPort });
+    for (const sock of [client, upstream]) {
+      open.add(sock);
+      sock.on('error', () => undefined);
+      sock.on('close', () => { open.delete(sock); client.destroy(); upstream.destroy(); });
+    }
+    upstream.on('data', (d: Buffer) => { client.write(d); });
+    let buf = Buffer.alloc(0);
+    let headerSeen = false;
+    client.on('data', (d: Buffer) => {
+      if (!sabotage) { upstream.write(d); return; }
+      buf = Buffer.concat([buf, d]);
+      let forward = 0;
+      if (!headerSeen && buf.length >= 8) { headerSeen = true; forward = 8; }
+      // AMQP frames: type (1), channel (2), size (4), payload, 0xCE.
+      while (headerSeen && buf.length >= forward + 7) {
+        const channel = buf.readUInt16BE(forward + 1);
+        const size = buf.readUInt32BE(forward + 3);
+        if (channel !== 0) {
+          dropped += 1;
+          upstream.write(buf.subarray(0, forward));
+          client.destroy();
+          return;
+        }
+        if (buf.length < forward + 8 + size) break;
+        forward += 8 + size;
+      }
+      upstream.write(buf.subarray(0, forward));
+      buf = buf.subarray(forward);
+    });
+  });
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr !== null ? addr.port : 0,
+    connections: () => connections,
+    dropped: () => dropped,
+    cutAll: () => { for (const sock of open) sock.destroy(); },
+    close: () => new Promise<void>((resolve) => { for (const sock of open) sock.destroy(); server.close(() => { resolve(); }); }),
+  };
 }
 
 function contract(label: string, make: () => Factory): void {
@@ -211,6 +266,24 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
     } finally {
       await observer.close();
       await publisher.close();
+    }
+  });
+
+  void it('a connection that drops while the bus sets it up is retried, not fatal to the process', async () => {
+    const b = need(broker, 'broker');
+    // The first reconnection (connection 2) is dropped during its setup; the next one goes through.
+    const dropper = await setupDropper(b.port, 2);
+    const bus = await amqpBus(b, need(db, 'db'), { url: viaProxy(b.url, dropper.port) });
+    try {
+      await bus.publish('agent_results', { before: true });
+      dropper.cutAll();
+      await waitFor('connected again through a third connection', () => (dropper.connections() >= 3 && bus.connected() ? true : undefined), 30_000);
+      assert.equal(dropper.dropped(), 1, 'the second connection was dropped during its setup');
+      const m = await bus.publish('agent_results', { after: true });
+      assert.match(m.id, /^msg_/);
+    } finally {
+      await bus.close();
+      await dropper.close();
     }
   });
 
