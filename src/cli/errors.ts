@@ -44,7 +44,9 @@ export type ErrorCode =
   | 'invalid-soak-budget'
   | 'invalid-fault-plan'
   | 'fault-unavailable'
-  | 'amqp-unreachable';
+  | 'amqp-unreachable'
+  | 'invalid-options'
+  | 'interrupted';
 
 export class AgentloadError extends Error {
   readonly code: ErrorCode;

@@ -1,12 +1,13 @@
 /**
- * The run command's side of the failure lab: starts src/faults/main.ts as its own process (own process
- * group, IPC channel), waits for it to be ready and hands back the URLs. The lab ends when `close()` is
- * called or when this process ends, however it ends (it watches the IPC channel).
+ * The run command's side of the failure lab: starts src/faults/main.ts as a child of the run
+ * (src/run/children.ts: its own process group, stopped when the run ends however it ends), waits for
+ * it to be ready and hands back the URLs. The lab reports on its stdout, one line each:
+ * `say <text>` (progress), `platform <text>` (a platform process's error output) and, once everything is
+ * up, `ready <json>`; `close()` (SIGTERM) shuts the lab down with everything it started.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { StartedTarget } from '../run/adapters.ts';
-import { endChild } from '../run/processes.ts';
+import { ChildGroup } from '../run/children.ts';
 import type { availability } from './actions.ts';
 import type { LabPlan } from './lab.ts';
 
@@ -27,60 +28,53 @@ export interface LaunchOptions {
   readonly faultLog: string;
   readonly say: (line: string) => void;
   readonly onPlatformLine: (line: string) => void;
+  /** The run's children (the lab is stopped with them); a group of its own when not given. */
+  readonly group?: ChildGroup;
+  /** Stops the lab while it is starting (Ctrl+C). */
+  readonly abort?: AbortSignal;
   readonly startTimeoutMs?: number;
 }
 
-export function startFaultLab(o: LaunchOptions): Promise<LabHandle> {
+/** The line main.ts prints once the lab is up. */
+const READY = /^ready (\{.*\})$/;
+
+export async function startFaultLab(o: LaunchOptions): Promise<LabHandle> {
   // The lab reads the fault commands from its own environment (`env` below), not from the JSON request.
   const setup: Record<string, unknown> = { ...o.plan.setup };
   delete setup.env;
   const request = { plan: { ...o.plan, setup }, root: o.root, platformEnv: o.platformEnv, faultLog: o.faultLog };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'src', 'faults', 'main.ts')], {
+  const group = o.group ?? new ChildGroup();
+  const child = await group.start({
+    name: 'the failure lab',
+    node: true,
+    command: join(o.root, 'src', 'faults', 'main.ts'),
+    args: [],
     cwd: o.root,
-    env: { ...o.env, AGENTLOAD_LAB: JSON.stringify(request) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    detached: true,
-  });
-  const errTail: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (c: string) => {
-    for (const line of c.split('\n')) if (line.trim() !== '') { errTail.push(line); if (errTail.length > 5) errTail.shift(); }
-  });
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
-  // Closing the IPC channel is the lab's cue to shut everything down and exit.
-  const close = (): Promise<void> => endChild(child, exited, () => { if (child.connected) child.disconnect(); else child.kill('SIGTERM'); }, 70_000);
-  return new Promise<LabHandle>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void close();
-      reject(new Error(why));
-    };
-    const timer = setTimeout(() => { fail(`not ready within ${(o.startTimeoutMs ?? 240_000) / 1000} s`); }, o.startTimeoutMs ?? 240_000);
-    child.on('error', (e) => { fail(e.message); });
-    child.once('exit', (code, signal) => {
-      fail(`it exited (${signal ?? `code ${String(code)}`}) before it was ready${errTail.length > 0 ? `: ${errTail.join(' | ')}` : ''}`);
-    });
-    child.on('message', (msg: unknown) => {
-      const m = msg as { type?: unknown; line?: unknown; message?: unknown; faultsUrl?: unknown; baseUrl?: unknown; actions?: unknown };
-      if (m.type === 'say' && typeof m.line === 'string') o.say(m.line);
-      else if (m.type === 'platform' && typeof m.line === 'string') o.onPlatformLine(m.line);
-      else if (m.type === 'error') fail(String(m.message));
-      else if (m.type === 'ready' && typeof m.faultsUrl === 'string' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        const url = typeof m.baseUrl === 'string' ? m.baseUrl : '';
-        resolve({
-          url,
-          port: url === '' ? 0 : Number(new URL(url).port),
-          faultsUrl: m.faultsUrl,
-          bundled: url !== '',
-          actions: m.actions as LabHandle['actions'],
-          close,
-        });
-      }
-    });
-  });
+    // When the run is gone the lab gets SIGTERM and this long to stop its platform and broker before its
+    // group is killed (the broker's keeper, in that group, needs its own few seconds to stop the broker).
+    env: { ...o.env, AGENTLOAD_LAB: JSON.stringify(request), AGENTLOAD_CHILD_GRACE_MS: '30000' },
+    ready: READY,
+    startTimeoutMs: o.startTimeoutMs ?? 240_000,
+    // The lab stops its broker and platform processes in order; a broker takes a while to stop.
+    stopTimeoutMs: 70_000,
+    onStdout: (line) => {
+      if (line.startsWith('say ')) o.say(line.slice(4));
+      else if (line.startsWith('platform ')) o.onPlatformLine(line.slice(9));
+    },
+  }, o.abort);
+  const ready = JSON.parse(child.ready?.[1] ?? '{}') as { faultsUrl?: unknown; baseUrl?: unknown; actions?: unknown };
+  if (typeof ready.faultsUrl !== 'string') {
+    await child.stop();
+    throw new Error('the failure lab said it was ready without a fault controller URL');
+  }
+  const url = typeof ready.baseUrl === 'string' ? ready.baseUrl : '';
+  return {
+    url,
+    port: url === '' ? 0 : Number(new URL(url).port),
+    pid: child.pid,
+    faultsUrl: ready.faultsUrl,
+    bundled: url !== '',
+    actions: ready.actions as LabHandle['actions'],
+    close: () => child.stop(),
+  };
 }

@@ -1,9 +1,10 @@
 /**
- * The failure lab as a process of its own (started by the run command with an IPC channel, in its own
- * process group so a terminal Ctrl+C reaches only the load generator): `startLab()` with the plan from
- * `AGENTLOAD_LAB` (JSON), then `{type:'ready', faultsUrl, baseUrl, actions}` over IPC, progress as
- * `{type:'say', line}` and platform errors as `{type:'platform', line}`. It shuts everything down when the
- * IPC channel closes (the run ended, however it ended) or on SIGTERM/SIGINT.
+ * The failure lab as a process of its own, a child of the run (src/faults/launch.ts starts it through
+ * src/run/children.ts: its own process group, stopped with the run however the run ends): `startLab()`
+ * with the plan from `AGENTLOAD_LAB` (JSON), then one line on stdout `ready {"faultsUrl","baseUrl","actions"}`,
+ * progress as `say <text>` and platform errors as `platform <text>`; a failure to start is its last line
+ * on stderr (exit 1). It shuts everything it started down on SIGTERM/SIGINT, and when the run is gone
+ * (child-preload.ts sends it SIGTERM).
  */
 import { startLab, type LabPlan, type RunningLab } from './lab.ts';
 
@@ -14,13 +15,13 @@ interface LabRequest {
   faultLog?: string;
 }
 
-function send(msg: Record<string, unknown>): void {
-  try { if (process.connected) process.send?.(msg); } catch { /* parent gone */ }
+function out(kind: 'say' | 'platform' | 'ready', text: string): void {
+  process.stdout.write(`${kind} ${text.replace(/\n/g, ' ')}\n`);
 }
 
 const raw = process.env.AGENTLOAD_LAB;
-if (raw === undefined || typeof process.send !== 'function') {
-  console.error('src/faults/main.ts is started by the run command (npm run k6), with AGENTLOAD_LAB and an IPC channel');
+if (raw === undefined) {
+  console.error('src/faults/main.ts is started by the run command (npm run k6), with AGENTLOAD_LAB');
   process.exit(2);
 }
 const req = JSON.parse(raw) as LabRequest;
@@ -35,12 +36,8 @@ const stop = (): void => {
   force.unref();
   void (lab?.close() ?? Promise.resolve()).finally(() => { process.exit(0); });
 };
-process.on('disconnect', stop);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-// Ends with its parent even if the IPC channel somehow stays open.
-const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) stop(); }, 1000).unref();
 
 try {
   lab = await startLab({
@@ -48,13 +45,12 @@ try {
     root: req.root,
     platformEnv: req.platformEnv,
     ...(req.faultLog !== undefined ? { faultLog: req.faultLog } : {}),
-    say: (line) => { send({ type: 'say', line }); },
-    onPlatformLine: (line) => { send({ type: 'platform', line }); },
+    say: (line) => { out('say', line); },
+    onPlatformLine: (line) => { out('platform', line); },
   });
   if (state.stopping) await lab.close();
-  else send({ type: 'ready', faultsUrl: lab.faultsUrl, baseUrl: lab.baseUrl ?? null, actions: lab.actions });
+  else out('ready', JSON.stringify({ faultsUrl: lab.faultsUrl, baseUrl: lab.baseUrl ?? null, actions: lab.actions }));
 } catch (e) {
-  send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  process.disconnect();
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
 }

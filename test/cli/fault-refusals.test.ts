@@ -1,10 +1,13 @@
 /**
  * Bad input to fault scenarios is refused before anything starts — one line, exit 104, no broker, no
- * platform, nothing left running: an unknown fault action, a fault after the test ends, a broker URL that
- * does not answer (its password never shown), a broker we did not start asked to restart, your own
- * system asked to lose an instance without a command to do it, and a fault scenario sent to the cloud.
+ * platform, nothing left running, a run folder with only run.json and a failing junit.xml: an unknown
+ * fault action, a fault after the test ends, a broker URL that does not answer (its password never
+ * shown), a broker we did not start asked to restart, your own system asked to lose an instance without
+ * a command to do it, and a fault scenario sent to the cloud.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { describeRun, watchFaultRun } from '../scenarios/fault-run.ts';
 import { errorLines } from './helpers.ts';
@@ -15,7 +18,11 @@ async function refused(name: string, env: Record<string, string>, args: readonly
     assert.equal(r.code, 104, describeRun(r));
     assert.deepEqual(r.seen.filter((p) => /beam\.smp|target\.mjs|faults\/main\.ts/.test(p.command)), [], 'nothing was started');
     assert.deepEqual(r.left, []);
-    assert.deepEqual(r.project.runDirs(), [], 'no run folder');
+    // As every refusal once the scenario is known: a run folder with run.json and a failing junit.xml only.
+    const dirs = r.project.runDirs();
+    assert.equal(dirs.length, 1, 'one run folder, for run.json and a failing junit.xml');
+    assert.deepEqual(readdirSync(dirs[0] ?? '').sort(), ['junit.xml', 'run.json'], 'nothing was bundled or run');
+    assert.equal((JSON.parse(readFileSync(join(dirs[0] ?? '', 'run.json'), 'utf8')) as { exitCode: number }).exitCode, 104);
     return errorLines(r.stderr);
   } finally {
     r.project.cleanup();

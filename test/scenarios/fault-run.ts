@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, collect, makeProject, spawnCli, ROOT, type Project } from '../cli/helpers.ts';
-import { snapshot, survivors, type ProcessId } from '../support/processes.ts';
+import { survivors, watchStep, type ProcessId } from '../support/processes.ts';
 
 export interface WatchedRun {
   readonly code: number | null;
@@ -42,13 +42,11 @@ export async function watchFaultRun(name: string, o: WatchOptions = {}): Promise
     err += d.toString();
     if (!ready && err.includes('agentload: fault controller at')) {
       ready = true;
-      for (const p of snapshot(pid)) seen.set(`${p.pid}:${p.start}`, p);
+      watchStep(seen, pid);
       o.onReady?.(pid);
     }
   });
-  const watcher = setInterval(() => {
-    for (const p of snapshot(pid)) seen.set(`${p.pid}:${p.start}`, p);
-  }, 250);
+  const watcher = setInterval(() => { watchStep(seen, pid); }, 250);
   let result: Awaited<ReturnType<typeof collect>>;
   try {
     result = await collect(child, o.timeoutMs ?? 480_000);

@@ -28,6 +28,20 @@ export function snapshot(root: number): ProcessId[] {
   });
 }
 
+/**
+ * Adds what `snapshot(root)` sees now to `seen` (keyed by pid and start time). A process keeps the last
+ * command line it was seen with that is not empty: a process that has exited but is not yet reaped (a
+ * zombie, common on a loaded machine while a run shuts down) reads as an empty command line, and must
+ * not lose the one it ran with.
+ */
+export function watchStep(seen: Map<string, ProcessId>, root: number): void {
+  for (const p of snapshot(root)) {
+    const key = `${p.pid}:${p.start}`;
+    const before = seen.get(key);
+    seen.set(key, p.command === '' && before !== undefined ? before : p);
+  }
+}
+
 /** Those of `ids` still running (same pid and start time, not a zombie). */
 export function survivors(ids: readonly ProcessId[]): ProcessId[] {
   return ids.filter((p) => alive(p.pid) && startOf(p.pid) === p.start);
