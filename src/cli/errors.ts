@@ -44,6 +44,9 @@ export type ErrorCode =
   | 'engine-missing'
   | 'target-failed'
   | 'invalid-soak-budget'
+  | 'invalid-fault-plan'
+  | 'fault-unavailable'
+  | 'amqp-unreachable'
   | 'invalid-options'
   | 'interrupted';
 

@@ -31,6 +31,9 @@ import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startSlackSinkProcess } from '../run/sink-process.ts';
 import { startTargetProcess } from '../run/target-process.ts';
+import { startFaultLab, type LabHandle } from '../faults/launch.ts';
+import type { LabPlan } from '../faults/lab.ts';
+import { checkAmqpUrl, faultLabFor } from '../faults/preflight.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -253,10 +256,21 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   };
 
   let soakBudget: ReturnType<typeof soakBudgetFor>;
+  let lab: LabPlan | undefined;
+  let labHandle: LabHandle | undefined;
   try {
     // 1. Where the load goes, wherever each target variable comes from: refuse before anything else happens.
     targets = checkTargets(view);
     soakBudget = soakBudgetFor(name, env);
+    // Fault scenarios (and clusters): the plan fits and every fault in it can be applied here.
+    lab = faultLabFor(name, { ...env, ...view.values });
+    if (lab !== undefined && cloud) {
+      throw new AgentloadError(
+        'fault-unavailable',
+        EXIT_CODES.invalidConfig,
+        `--cloud cannot run ${name}: its faults are applied by a fault controller on this machine, which Grafana Cloud cannot reach: run it locally (drop --cloud)`,
+      );
+    }
     if (cloud && (view.values.BASE_URL ?? '') === '') {
       throw new AgentloadError(
         'cloud-needs-target',
@@ -271,6 +285,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     if (diagnostics.length > 0) {
       throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
     }
+    checkpoint();
+    await checkAmqpUrl({ ...env, ...view.values });
     checkpoint();
 
     // 3. Engine, and the flags it accepts.
@@ -344,6 +360,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       const placeholders: Record<string, string> = {};
       if (bundledPlatform) placeholders.BASE_URL = VALIDATION_URL;
       if (slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
+      if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
       const code = await chosen.module.runEngine({
         script: built.outfile, args: args.slice(2), env: { ...env, ...placeholders }, cwd: io.cwd, stdout: new Kept(), stderr: kept,
         handleSignals: false, validateOnly: true, signal: stop.signal, allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
@@ -388,13 +405,17 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       for (const line of services.notes) say(io, line);
       // Its own process: the platform does not share the load generator's event loop, and its
       // /metrics (RSS for the soak leak verdict) measure the platform alone.
-      const target: StartedTarget = await startTargetProcess({
-        root: io.root,
-        env: targetEnv,
-        group: children,
-        abort: stop.signal,
-        onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
-      }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
+      // A fault scenario (or a cluster): the failure lab starts the broker, the platform's processes and the
+      // fault controller (src/faults/launch.ts), itself one child of the run.
+      const onStderr = (line: string): void => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); };
+      const started = lab === undefined
+        ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: stop.signal, onStderr })
+        : startFaultLab({
+          plan: lab, root: io.root, env, platformEnv: targetEnv, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
+          say: (line) => { say(io, redact(line)); }, onPlatformLine: onStderr,
+        }).then((h) => { labHandle = h; return h; });
+      const target: StartedTarget = await started
+        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
@@ -402,6 +423,19 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);
+      if (lab !== undefined) {
+        // Your own system: only the fault controller (and your fault commands) run here.
+        labHandle = await startFaultLab({
+          plan: lab, root: io.root, env, platformEnv: {}, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
+          say: (line) => { say(io, redact(line)); }, onPlatformLine: () => undefined,
+        }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the fault controller: ${redact(toError(err).message)}`); });
+      }
+    }
+    if (labHandle !== undefined) {
+      env.FAULTS_URL = labHandle.faultsUrl;
+      setByToolkit.push('FAULTS_URL');
+      targets.push({ variable: 'FAULTS_URL', source: 'set by agentload', host: urlHost(labHandle.faultsUrl) ?? labHandle.faultsUrl });
+      say(io, `fault controller at ${labHandle.faultsUrl} (faults are logged to ${relative(io.cwd, dir) || dir}/${RUN_FILES.faults})`);
     }
     checkpoint();
 

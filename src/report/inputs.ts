@@ -13,6 +13,8 @@ export interface RunFiles {
   handleSummaries: string[];
   runJson?: string;
   verdictJson?: string;
+  /** The fault controller's log (fault scenarios). */
+  faults?: string;
 }
 
 const OUTPUT_RE = /^out(\..+)?\.json(\.gz)?$/;
@@ -84,6 +86,7 @@ export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
   }
   if (names.includes('run.json')) files.runJson = join(runDirOrFile, 'run.json');
   if (names.includes('verdict.json')) files.verdictJson = join(runDirOrFile, 'verdict.json');
+  if (names.includes('faults.jsonl')) files.faults = join(runDirOrFile, 'faults.jsonl');
   return files;
 }
 

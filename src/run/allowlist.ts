@@ -29,6 +29,8 @@ export const TARGET_URL_VARS = [
   'AMQP_URL',
   'REDIS_URL',
   'TARGET_REDIS_URL',
+  'TARGET_AMQP_URL',
+  'FAULTS_URL',
 ] as const;
 
 /**

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/run/redis-server.ts';
+import { freePort } from '../../src/run/processes.ts';
 
 export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:PORT/DB` */

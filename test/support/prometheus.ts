@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/run/redis-server.ts';
+import { freePort } from '../../src/run/processes.ts';
 
 export interface PromSample {
   readonly metric: Readonly<Record<string, string>>;
