@@ -15,6 +15,7 @@
 import { Blob as NodeBlob } from 'node:buffer';
 import { Socket as NetSocket, type Socket } from 'node:net';
 import WS from 'ws';
+import { CodedError, toError } from '../../shared/errors.ts';
 import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
 
 /** The embedded runtime's extra context method (engine/modules/context.ts): bytes for the iteration's data_sent/data_received. */
@@ -32,12 +33,10 @@ function iterationFailer(ctx: ModuleContext): IterationFailer | undefined {
 const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
 
 /** Errors this module throws into scripts; tests branch on `code`. */
-export class WebSocketError extends Error {
-  readonly code: string;
+export class WebSocketError extends CodedError {
   constructor(code: string, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'WebSocketError';
-    this.code = code;
   }
 }
 
@@ -90,10 +89,6 @@ export function parseWebSocketUrl(raw: unknown): URL {
     throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} has a fragment "${url.hash}": remove it`);
   }
   return url;
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 function stringRecord(value: unknown, what: string): Record<string, string> {

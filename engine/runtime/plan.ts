@@ -5,7 +5,7 @@
  */
 import type { Options, Stage } from 'k6/options';
 import type { Clock, Issue, Sample, Tags } from '../contracts.ts';
-import type { ExecutionTuple } from '../execution/segments.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 import { TestRun, describeTest, planTest as planScenarios, type TestPlan as ExecutionPlan } from '../execution/index.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import { parseStagesFlag, resolveOptions, type OptionOverrides, type ResolvedOptions } from '../options/index.ts';

@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import type { Clock, Sample } from '../contracts.ts';
-import { splitForWorkers } from '../execution/segments.ts';
+import { splitForWorkers } from '../units/segments.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';

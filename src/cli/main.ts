@@ -4,11 +4,11 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
+import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
-import { k8sCommand } from '../k8s/command.ts';
+import { k8sCommand } from './k8s-command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
