@@ -1,12 +1,13 @@
 /** `k6`: check, group, sleep, fail, randomSeed. sleep() returns a promise (async first). */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { CodedError } from '../../shared/errors.ts';
 import type { Sample } from '../contracts.ts';
 import { Awaitable, awaitable } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
 
-export class ModuleUsageError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+export class ModuleUsageError extends CodedError {
+  constructor(code: string, message: string) {
+    super(code, message);
     this.name = 'Error';
   }
 }

@@ -16,7 +16,7 @@ import { formatDuration, parseDuration } from '../units/duration.ts';
 export { formatDuration, parseDuration } from '../units/duration.ts';
 export type { DurationResult } from '../units/duration.ts';
 
-/** The CLI flags that change options (E3 parses argv into this; values already typed). */
+/** The CLI flags that change options (the runtime parses argv into this: engine/runtime/flags.ts; values already typed). */
 export interface OptionOverrides {
   readonly vus?: number;
   readonly duration?: string;

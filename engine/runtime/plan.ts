@@ -1,5 +1,5 @@
 /**
- * From script options + flags to a runnable test plan (E2's resolveOptions and executors): the
+ * From script options + flags to a runnable test plan (engine/options resolveOptions and engine/executors): the
  * header lines, how many VUs to pre-allocate and at most, and the driver that runs every
  * scenario at its startTime against one VU pool, emitting `vus`/`vus_max` every second.
  */

@@ -1,6 +1,6 @@
 /**
  * All cores: the test's VUs spread over worker threads, each running one execution segment of the
- * test (E2's splitForWorkers). Workers ship drained aggregates every second (merged exactly in the
+ * test (engine/units/segments.ts splitForWorkers). Workers ship drained aggregates every second (merged exactly in the
  * main thread, where thresholds are evaluated) and, with --out json, their samples in batches.
  * setup(), teardown() and handleSummary() run once, in the main thread.
  *
