@@ -21,7 +21,7 @@ import {
 } from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
 import { HOST_NOT_ALLOWED_ERROR_CODE } from '../net/host-policy.ts';
-import { responseHtml, type Selection } from './html.ts';
+import { responseHtml, type Selection } from './html/index.ts';
 import { gjsonGet } from './http/gjson.ts';
 
 /**
