@@ -15,25 +15,53 @@ import { ModuleUsageError } from './k6.ts';
 import type { BatchItem } from './http/batch.ts';
 import { expectedStatuses, FileData, urlTemplate, type Body, type HttpParams, type ResponseCallback } from './http/request.ts';
 import { VuHttp } from './http/vu.ts';
+import type { K6Module } from './k6-types.ts';
 
 export { DEFAULT_USER_AGENT, FileData, urlTemplate, type HttpParams } from './http/request.ts';
 export { errorCodeOf, Response, ResponsePromise, type ResponseWire, type Timings } from './http/response.ts';
 
+/**
+ * k6's TLS version and OCSP constants (the embedded client neither pins TLS versions nor checks OCSP),
+ * and FileData, which @types/k6 declares as a class but k6 does not export (http.file() makes one).
+ */
+type HttpMissing =
+  | 'FileData'
+  | 'SSL_3_0' | 'TLS_1_0' | 'TLS_1_1' | 'TLS_1_2' | 'TLS_1_3' | 'OCSP_STATUS_GOOD' | 'OCSP_STATUS_REVOKED' | 'OCSP_STATUS_SERVER_FAILED'
+  | 'OCSP_STATUS_UNKNOWN' | 'OCSP_REASON_AA_COMPROMISE' | 'OCSP_REASON_AFFILIATION_CHANGED' | 'OCSP_REASON_CA_COMPROMISE'
+  | 'OCSP_REASON_CERTIFICATE_HOLD' | 'OCSP_REASON_CESSATION_OF_OPERATION' | 'OCSP_REASON_KEY_COMPROMISE' | 'OCSP_REASON_PRIVILEGE_WITHDRAWN'
+  | 'OCSP_REASON_REMOVE_FROM_CRL' | 'OCSP_REASON_SUPERSEDED' | 'OCSP_REASON_UNSPECIFIED';
+
 export function createHttpModule(ctx: EngineModuleContext): Record<string, unknown> {
   const vu = new VuHttp(ctx);
+  return httpModule(ctx, vu);
+}
+
+type K6Http = typeof import('k6/http');
+type K6Params = Parameters<K6Http['get']>[1];
+
+/**
+ * k6's params as the engine reads them: the same fields; a responseCallback is what expectedStatuses()
+ * returned (k6 declares it opaque). Scripts are untyped JavaScript, so every field is checked where it is used.
+ */
+function paramsOf(params: K6Params | HttpParams): HttpParams | null | undefined {
+  return params as HttpParams | null | undefined;
+}
+
+function httpModule(ctx: EngineModuleContext, vu: VuHttp): K6Module<K6Http, HttpMissing> {
   return {
-    request: (method: string, url: unknown, body?: Body, params?: HttpParams) => vu.start('http.request(...)', method, url, body, params),
-    asyncRequest: (method: string, url: unknown, body?: Body, params?: HttpParams) => vu.start('http.asyncRequest(...)', method, url, body, params),
-    get: (url: unknown, params?: HttpParams) => vu.start('http.get(...)', 'GET', url, null, params),
-    head: (url: unknown, params?: HttpParams) => vu.start('http.head(...)', 'HEAD', url, null, params),
-    post: (url: unknown, body?: Body, params?: HttpParams) => vu.start('http.post(...)', 'POST', url, body, params),
-    put: (url: unknown, body?: Body, params?: HttpParams) => vu.start('http.put(...)', 'PUT', url, body, params),
-    patch: (url: unknown, body?: Body, params?: HttpParams) => vu.start('http.patch(...)', 'PATCH', url, body, params),
-    del: (url: unknown, body?: Body, params?: HttpParams) => vu.start('http.del(...)', 'DELETE', url, body, params),
-    options: (url: unknown, body?: Body, params?: HttpParams) => vu.start('http.options(...)', 'OPTIONS', url, body, params),
-    batch: (requests: BatchItem[] | Record<string, BatchItem>) => vu.batch(requests),
+    request: (method: string, url: unknown, body?: Body, params?: K6Params) => vu.start('http.request(...)', method, url, body, paramsOf(params)),
+    asyncRequest: (method: string, url: unknown, body?: Body, params?: K6Params) => vu.start('http.asyncRequest(...)', method, url, body, paramsOf(params)),
+    get: (url: unknown, params?: K6Params) => vu.start('http.get(...)', 'GET', url, null, paramsOf(params)),
+    head: (url: unknown, params?: K6Params) => vu.start('http.head(...)', 'HEAD', url, null, paramsOf(params)),
+    post: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.post(...)', 'POST', url, body, paramsOf(params)),
+    put: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.put(...)', 'PUT', url, body, paramsOf(params)),
+    patch: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.patch(...)', 'PATCH', url, body, paramsOf(params)),
+    del: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.del(...)', 'DELETE', url, body, paramsOf(params)),
+    options: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.options(...)', 'OPTIONS', url, body, paramsOf(params)),
+    // k6's batch items are the same shapes (a string, [method, url, body, params], { method, url, body, params }).
+    batch: (requests: Parameters<K6Http['batch']>[0]) => vu.batch(requests as BatchItem[] | Record<string, BatchItem>),
     expectedStatuses,
-    setResponseCallback: (cb: ResponseCallback | null) => { vu.responseCallback = cb; },
+    setResponseCallback: (cb: Parameters<K6Http['setResponseCallback']>[0] | ResponseCallback | null) => { vu.responseCallback = cb as ResponseCallback | null; },
     CookieJar: VuCookieJar,
     file: (data: unknown, filename?: unknown, contentType?: unknown) => new FileData(data, filename, contentType),
     cookieJar: () => {

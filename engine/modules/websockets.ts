@@ -19,6 +19,7 @@ import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts
 import {
   binaryPayload, byteCounter, byteLength, isBlob, iterationFailer, refusedSocket, toArrayBuffer, toBuffer, type ByteCounter,
 } from './websockets/frames.ts';
+import type { K6Module } from './k6-types.ts';
 
 /** The runtime calls a module's `Symbol.for('agentload.close')` export when the VU is closed. */
 const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
@@ -548,5 +549,5 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
     }
   }
   const closeAll = (): void => { vu.terminateAll(); };
-  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll };
+  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll } satisfies K6Module<typeof import('k6/websockets')>;
 };

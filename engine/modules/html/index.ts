@@ -17,6 +17,7 @@ import type * as Parse5 from 'parse5';
 import type * as Parse5Adapter from 'parse5-htmlparser2-tree-adapter';
 import { ModuleUsageError } from '../k6.ts';
 import { Selection } from './selection.ts';
+import type { K6Module } from '../k6-types.ts';
 
 export { Selection } from './selection.ts';
 export { HtmlElement, type HtmlAttribute } from './element.ts';
@@ -61,6 +62,7 @@ export function responseHtml(body: string | ArrayBuffer | null, url: string, sel
   return selector === undefined ? doc : doc.find(selector);
 }
 
+/** `NodeType`, an enum in @types/k6, is not exported (nodeType() returns the numbers). */
 export function createHtmlModule(): Record<string, unknown> {
-  return { parseHTML: (src: unknown) => parseHTML(src) };
+  return { parseHTML: (src: unknown) => parseHTML(src) } satisfies K6Module<typeof import('k6/html'), 'NodeType'>;
 }

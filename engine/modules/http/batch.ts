@@ -13,7 +13,7 @@ export interface BatchLimits {
 }
 
 interface Queued {
-  readonly i: number; readonly method: string; readonly url: unknown; readonly body: Body; readonly params: HttpParams | undefined;
+  readonly i: number; readonly method: string; readonly url: unknown; readonly body: Body; readonly params: HttpParams | null | undefined;
   readonly host: string;
 }
 
@@ -29,7 +29,7 @@ export function runBatch<R>(
   requests: BatchItem[] | Record<string, BatchItem>,
   limits: BatchLimits,
   hostOf: (url: unknown) => string,
-  send: (method: string, url: unknown, body: Body, params: HttpParams | undefined) => Promise<R>,
+  send: (method: string, url: unknown, body: Body, params: HttpParams | null | undefined) => Promise<R>,
 ): Promise<R[] | Record<string, R>> {
   const entries: [string, BatchItem][] = Array.isArray(requests) ? requests.map((r, i) => [String(i), r]) : Object.entries(requests);
   const { total, perHost } = limits;

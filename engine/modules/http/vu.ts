@@ -127,7 +127,7 @@ export class VuHttp {
   }
 
   /** `http.get(...)` and friends: the request started, its promise returned. */
-  start(call: string, method: string, url: unknown, body: Body, params: HttpParams | undefined): ResponsePromise {
+  start(call: string, method: string, url: unknown, body: Body, params: HttpParams | null | undefined): ResponsePromise {
     if (this.#ctx.stage() === 'init') {
       throw new ModuleUsageError('http-in-init', `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`);
     }
@@ -150,7 +150,7 @@ export class VuHttp {
   batch(requests: BatchItem[] | Record<string, BatchItem>): Awaitable<Response[] | Record<string, Response>> {
     const opts = this.#ctx.options();
     const limits = { total: typeof opts.batch === 'number' ? opts.batch : 20, perHost: typeof opts.batchPerHost === 'number' ? opts.batchPerHost : 6 };
-    const send = (method: string, url: unknown, body: Body, params: HttpParams | undefined): Promise<Response> =>
+    const send = (method: string, url: unknown, body: Body, params: HttpParams | null | undefined): Promise<Response> =>
       new Promise<Response>((resolve, reject) => { this.request(method, url, body, params, resolve, reject); });
     return awaitable(this.#ctx, 'http.batch(...)', runBatch(requests, limits, (url) => this.#hostOf(url), send));
   }
@@ -159,7 +159,7 @@ export class VuHttp {
    * One request with its redirect hops; `done` gets the final response, `fail` an exception for the
    * script (bad arguments, an interrupted iteration), also one thrown while preparing the request.
    */
-  request(method: string, urlIn: unknown, body: Body, params: HttpParams | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
+  request(method: string, urlIn: unknown, body: Body, params: HttpParams | null | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
     try {
       const { plan, urlText, payload } = this.#prepare(method, urlIn, body, params, done, fail);
       this.#hop(plan, urlText, plan.method, payload, plan.maxRedirects, true);
@@ -180,7 +180,7 @@ export class VuHttp {
 
   /** What every hop of the request shares: headers, credentials, jar, body, timeout, tags. */
   #prepare(
-    methodIn: string, urlIn: unknown, body: Body, params: HttpParams | undefined, done: (res: Response) => void, fail: (err: unknown) => void,
+    methodIn: string, urlIn: unknown, body: Body, params: HttpParams | null | undefined, done: (res: Response) => void, fail: (err: unknown) => void,
   ): { plan: RequestPlan; urlText: string; payload: Buffer | undefined } {
     const ctx = this.#ctx;
     const method = methodIn.toUpperCase();
