@@ -23,6 +23,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CodedError } from '../../shared/errors.ts';
 
 export interface SlackSinkOptions {
   /** Listen address (default 127.0.0.1). */
@@ -88,13 +89,14 @@ interface Expectation {
 const MAX_BODY = 1024 * 1024;
 const MAX_WAIT_MS = 120_000;
 
-class SinkError extends Error {
+class SinkError extends CodedError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
+    this.name = 'Error';
   }
 }
 

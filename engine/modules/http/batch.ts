@@ -4,6 +4,7 @@
  * failure (e.g. a bad URL) rejects the batch.
  */
 import type { Body, HttpParams } from './request.ts';
+import { toError } from '../../../shared/errors.ts';
 
 export type BatchItem = string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
 
@@ -61,7 +62,7 @@ export function runBatch<R>(
           else if (!failed) pump();
         }, (e: unknown) => {
           failed = true;
-          reject(e instanceof Error ? e : new Error(String(e)));
+          reject(toError(e));
         });
       }
     };
