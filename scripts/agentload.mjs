@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `agentload <command>` inside Node with tsx loaded (bin/agentload.mjs starts this).
-import { agentloadMain } from '../src/cli/main.ts';
+// `agentload <command>` (bin/agentload.mjs starts this), loaded pre-built (scripts/prebuilt.mjs).
+import { loadPrebuilt } from './prebuilt.mjs';
 
+const { agentloadMain } = await loadPrebuilt('src/cli/main.ts');
 process.exitCode = await agentloadMain(process.argv.slice(2));

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // npm run target: starts the reference agent platform and prints its URL.
 // Variables: HOST (127.0.0.1), PORT (0 = free port), TARGET_LOG (info|debug), and every
-// knob/config variable in docs/target.md. Reads .env. SIGINT/SIGTERM shut it down gracefully (exit 0).
+// knob/config variable in docs/target.md. Reads .env. The platform is loaded pre-built (scripts/prebuilt.mjs). SIGINT/SIGTERM shut it down gracefully (exit 0).
 import 'dotenv/config';
-import { startTarget } from '../target/index.ts';
+import { loadPrebuilt } from './prebuilt.mjs';
+
+/** @type {typeof import('../target/index.ts').startTarget} */
+const startTarget = (await loadPrebuilt('target/index.ts')).startTarget;
 
 const port = Number(process.env.PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -2,14 +2,15 @@
  * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`), the
  * report pipeline (`src/report/index.ts`) and the Slack reply sink (`src/slack-sink/index.ts`); the
  * reference platform runs as a process of its own (`target-process.ts`), seen as a `StartedTarget`.
- * Loaded lazily (a k6-binary run never loads the embedded engine) and checked at the boundary, so a
+ * Loaded lazily (a k6-binary run never loads the embedded engine), pre-built (engine/runtime/prebuilt.ts:
+ * a cached esbuild bundle, no TypeScript compiled at run time) and checked at the boundary, so a
  * missing export is one clear line, not a stack trace.
  * test/cli/embedded.test.ts checks at compile time that the real modules satisfy these interfaces.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
+import { loadPrebuilt } from '../../engine/runtime/prebuilt.ts';
 import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
 import type { SoakBudget } from '../report/types.ts';
 
@@ -25,6 +26,8 @@ export interface EngineRunInput {
   readonly stderrIsTTY?: boolean;
   /** The run command handles Ctrl+C itself (it aborts `signal`), so it passes false. */
   readonly handleSignals?: boolean;
+  /** Called as each start-up phase of the engine ends (`--verbose`). */
+  readonly onPhase?: (phase: string) => void;
 }
 
 export interface EngineFlagSpec {
@@ -73,7 +76,7 @@ async function load(root: string, rel: string, what: string, exports: readonly s
   if (!existsSync(path)) {
     throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`);
   }
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const mod = await loadPrebuilt(path, (reason) => { process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`); });
   const missing = exports.filter((e) => mod[e] === undefined);
   if (missing.length > 0) {
     throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} (${rel}) does not export ${missing.join(', ')}`);

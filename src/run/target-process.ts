@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { StartedTarget } from './adapters.ts';
 
 export interface TargetProcessOptions {
-  /** Toolkit root: where `scripts/target.mjs` and `node_modules/tsx` are. */
+  /** Toolkit root: where `scripts/target.mjs` is. */
   readonly root: string;
   /** The platform's own variables (see `bundledTargetEnv`): nothing else from the shell reaches it. */
   readonly env: Readonly<Record<string, string>>;
@@ -34,7 +34,8 @@ export function startTargetProcess(o: TargetProcessOptions): Promise<StartedTarg
     // up the user's .env (a DATABASE_URL there is meant for their own system).
     DOTENV_CONFIG_PATH: '/dev/null',
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'scripts', 'target.mjs')], {
+  // scripts/target.mjs loads the platform pre-built: no TypeScript compiled in the child.
+  const child = spawn(process.execPath, [join(o.root, 'scripts', 'target.mjs')], {
     cwd: o.root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,10 @@
-/** Spawning the real run command (`node --import tsx scripts/k6.mjs ...`) in a clean temp project folder. */
+/** Spawning the real run command (`node scripts/k6.mjs ...`, as `npm run k6` does) in a clean temp project folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-/** tsx's loader as a URL, so the CLI can start from any folder. */
-export const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number | null;
@@ -74,7 +72,7 @@ export function cleanEnv(project: Project, extra: Record<string, string> = {}, p
 }
 
 export function spawnCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
+  return spawn(process.execPath, [join(ROOT, 'scripts/k6.mjs'), ...args], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
