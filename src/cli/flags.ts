@@ -16,6 +16,7 @@ export interface RunOptions {
   baseline: string | undefined;
   reportsDir: string | undefined;
   report: boolean;
+  verbose: boolean;
   help: boolean;
 }
 
@@ -90,6 +91,13 @@ export const TOOLKIT_FLAGS = [
     sets: false,
     description: 'skip post-processing (the raw outputs and run.json are still written)',
   },
+  {
+    name: '--verbose',
+    key: 'verbose',
+    kind: 'boolean',
+    sets: true,
+    description: "print each start-up phase's time on stderr (a k6 binary also gets its own --verbose)",
+  },
   { name: '--help', short: '-h', key: 'help', kind: 'boolean', sets: true, description: 'show this help' },
 ] as const satisfies readonly FlagSpec[];
 
@@ -110,6 +118,7 @@ function defaults(env: Readonly<Record<string, string | undefined>>): RunOptions
     baseline: undefined,
     reportsDir: undefined,
     report: true,
+    verbose: false,
     help: false,
   };
   for (const spec of TOOLKIT_FLAGS as readonly FlagSpec[]) {

@@ -10,9 +10,10 @@ import { join, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
+import { fmtMs, Phases } from './phases.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
-import { typecheckScenario } from '../bundle/typecheck.ts';
+import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version, needsRedisAlias, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
@@ -130,6 +131,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout.write(`${helpText()}\n`);
     return EXIT_CODES.ok;
   }
+  const phases = new Phases(parsed.options.verbose ? (line) => { io.stderr.write(`${line}\n`); } : undefined);
   const scenarioPath = resolveScenario(parsed, io.cwd);
   const name = scenarioName(scenarioPath);
   const loaded = loadEnv(io.cwd, io.env);
@@ -146,8 +148,16 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     );
   }
 
-  // 2. Types.
-  const diagnostics = typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd });
+  phases.mark('arguments, environment and target hosts checked');
+
+  // 2. Types: cached per scenario content, else checked in a child process (its memory is gone before the
+  // load starts) while the engine loads; a type error still comes before any engine problem.
+  // The two overlap, so --verbose gives each one's own end as well as the phase's length.
+  const checking = typecheckCached([scenarioPath], { root: io.root, cwd: io.cwd, env: io.env }).then((r) => ({ ...r, at: phases.since() }));
+  const choosing = chooseEngine(parsed, env, io).then((e) => ({ engine: e, at: phases.since() }));
+  choosing.catch(() => undefined); // reported below, after the types
+  const checked = await checking;
+  const diagnostics = checked.diagnostics;
   if (diagnostics.length > 0) {
     throw new AgentloadError(
       'type-error',
@@ -158,7 +168,12 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
 
   // 3. Engine, and the flags it accepts.
-  const engine = await chooseEngine(parsed, env, io);
+  const chosen = await choosing;
+  const engine = chosen.engine;
+  phases.mark(
+    'type check and engine load, side by side',
+    `type check ${checked.cached ? 'cached (the scenario and its imports are unchanged)' : 'run in a child process'}, done at +${fmtMs(checked.at)} ms; engine chosen and loaded at +${fmtMs(chosen.at)} ms`,
+  );
   if (engine.kind === 'embedded') checkEmbeddedFlags(parsed.k6Args, engine.module);
   say(io, `engine ${engineLabel(engine)}`);
 
@@ -190,6 +205,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run folder behind
     throw err;
   }
+  phases.mark('scenario bundled');
   say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
 
   const cloud = parsed.options.cloud;
@@ -197,7 +213,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     bundle: bundle.outfile,
     outJson: cloud ? undefined : files.outJson,
     summaryExport: cloud ? undefined : files.summaryExport,
-    userArgs: parsed.k6Args,
+    // k6's own --verbose (debug logs) still reaches a k6 binary.
+    userArgs: engine.kind === 'k6' && parsed.options.verbose ? [...parsed.k6Args, '--verbose'] : parsed.k6Args,
     cloud,
   });
   const setByToolkit: string[] = [];
@@ -304,6 +321,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
+      phases.mark('bundled platform started');
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(env.BASE_URL ?? '')}`);
@@ -341,6 +359,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         stdoutIsTTY: io.stdoutIsTTY,
         stderrIsTTY: io.stderrIsTTY,
         handleSignals: false,
+        ...(phases.enabled ? { onPhase: (phase: string) => { phases.mark(`engine: ${phase}`); } } : {}),
       });
     }
   } catch (err: unknown) {
