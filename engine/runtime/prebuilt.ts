@@ -97,7 +97,7 @@ function readManifest(path: string): BundleManifest | undefined {
 }
 
 /** Writes `text` to `path` through a temp file and a rename, so concurrent runs never read half a file. */
-function writeAtomic(path: string, text: string): void {
+export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${String(process.pid)}.${String(Math.random()).slice(2, 8)}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -94,13 +94,6 @@ export function validEntry(req: Pick<CheckRequest, 'files' | 'root' | 'cwd'>, en
   if (entry === undefined) return undefined;
   if (entry.missing.some((f) => existsSync(f))) return undefined;
   return checkKey(req, entry.inputs, readOrUndefined) === entry.key ? entry.diagnostics : undefined;
-}
-
-/** Writes `text` through a temp file and a rename (concurrent runs never read half an entry). */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${String(process.pid)}.${String(Math.random()).slice(2, 8)}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** The cache entry path for a request, in the first cache directory that can be created. */

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkKey, inPackage, keyInputs, readOrUndefined, writeAtomic, type CheckEntry, type CheckRequest } from './typecheck-cache.ts';
+import { writeAtomic } from '../../engine/runtime/prebuilt.ts';
+import { checkKey, inPackage, keyInputs, readOrUndefined, type CheckEntry, type CheckRequest } from './typecheck-cache.ts';
 import { typecheckIncremental, type CheckReads } from './typecheck.ts';
 
 function main(): void {
