@@ -1,20 +1,35 @@
 #!/usr/bin/env node
-// The `agentload` command (npx agentload run scenarios/<name>.ts ...). Runs in this process: the toolkit's
-// TypeScript is loaded pre-built (scripts/prebuilt.mjs), so no loader and no second Node process are needed.
+// The `agentload` command (npx agentload run scenarios/<name>.ts ...). The toolkit is TypeScript run through
+// tsx, so this re-runs Node with `--import tsx` (worker threads inherit it) and passes the exit code back.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
 const delegated = { report: 'scripts/report.mjs', compare: 'scripts/compare.mjs', target: 'scripts/target.mjs' };
-let script = root + 'scripts/agentload.mjs';
+let args;
 if (command !== undefined && command in delegated) {
-  script = root + delegated[command];
+  const script = root + delegated[command];
   if (!existsSync(script)) {
     console.error(`agentload: ${command} is not available in this install (${delegated[command]} missing)`);
     process.exit(2);
   }
-  // The delegated script reads its own arguments from process.argv, as when npm runs it.
-  process.argv = [process.argv[0] ?? process.execPath, script, ...rest];
+  args = [script, ...rest];
+} else {
+  args = [root + 'scripts/agentload.mjs', ...process.argv.slice(2)];
 }
-await import(pathToFileURL(script).href);
+// The child watches this process (src/run/child-preload.ts): if this wrapper is killed, the run still stops
+// (gracefully: SIGTERM, then its own children) instead of running on without anyone waiting for it.
+const preload = ['--import', import.meta.resolve('../scripts/stop-early.mjs'), '--import', import.meta.resolve('tsx'), '--import', import.meta.resolve('../src/run/child-preload.ts')];
+const child = spawn(process.execPath, [...preload, ...args], {
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  cwd: process.cwd(),
+  env: { ...process.env, AGENTLOAD_PARENT_PID: String(process.pid), AGENTLOAD_CHILD_GRACE_MS: '120000' },
+});
+child.channel?.unref();
+// The child handles Ctrl+C itself (it is in our process group); stay alive until it is done.
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { if (s === 'SIGTERM') child.kill('SIGTERM'); });
+child.on('close', (code, signal) => {
+  process.exitCode = code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 105 : 1);
+});

@@ -153,7 +153,7 @@ export function renderHtml(r: FullReport): string {
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
-    t.problem !== undefined ? h(t.problem) : fmtNum(t.observed, 4),
+    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : fmtNum(t.observed, 4),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
   const endpointRows = m.endpoints.map((e) => {

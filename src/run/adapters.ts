@@ -1,7 +1,7 @@
 /**
- * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`), the
- * report pipeline (`src/report/index.ts`) and the Slack reply sink (`src/slack-sink/index.ts`); the
- * reference platform runs as a process of its own (`target-process.ts`), seen as a `StartedTarget`.
+ * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`) and the
+ * report pipeline (`src/report/index.ts`); the reference platform and the Slack reply sink run as
+ * processes of their own (`target-process.ts`, `sink-process.ts`), seen as a `StartedTarget` and a `SlackSink`.
  * Loaded lazily (a k6-binary run never loads the embedded engine), pre-built (engine/runtime/prebuilt.ts:
  * a cached esbuild bundle, no TypeScript compiled at run time) and checked at the boundary, so a
  * missing export is one clear line, not a stack trace.
@@ -28,6 +28,10 @@ export interface EngineRunInput {
   readonly handleSignals?: boolean;
   /** Called as each start-up phase of the engine ends (`--verbose`). */
   readonly onPhase?: (phase: string) => void;
+  /** Hosts besides loopback load may go to; every connection the engine makes is checked (engine/net/host-policy.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** Load the script and check its options and thresholds only (exit 104 on a problem, 0 when valid); run nothing. */
+  readonly validateOnly?: boolean;
 }
 
 export interface EngineFlagSpec {
@@ -46,6 +50,8 @@ export interface EngineModule {
 export interface StartedTarget {
   readonly url: string;
   readonly port: number;
+  /** The platform process (its own process group). */
+  readonly pid: number;
   close(): Promise<void>;
 }
 
@@ -57,8 +63,11 @@ export interface ReportResult {
 
 export interface ReportModule {
   readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  /** A run that ended without outputs to report on (refused, type error, invalid options): a junit.xml that fails. */
+  readonly writeRunFailure: (opts: { runDir: string; scenario: string; exitCode: number; reason: string }) => Promise<string>;
 }
 
+/** The Slack reply sink of a run (sink-process.ts). */
 export interface SlackSink {
   /** Base URL the load script reads matches from (`SLACK_SINK_URL`). */
   readonly url: string;
@@ -67,9 +76,6 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
-export interface SlackSinkModule {
-  readonly startSlackSink: (opts?: { host?: string; port?: number }) => Promise<SlackSink>;
-}
 
 async function load(root: string, rel: string, what: string, exports: readonly string[]): Promise<Record<string, unknown>> {
   const path = join(root, rel);
@@ -90,10 +96,5 @@ export async function loadEngine(root: string): Promise<EngineModule> {
 }
 
 export async function loadReport(root: string): Promise<ReportModule> {
-  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport'])) as unknown as ReportModule;
-}
-
-export async function loadSlackSink(root: string): Promise<SlackSinkModule | undefined> {
-  if (!existsSync(join(root, 'src/slack-sink/index.ts'))) return undefined;
-  return (await load(root, 'src/slack-sink/index.ts', 'the Slack reply sink', ['startSlackSink'])) as unknown as SlackSinkModule;
+  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport', 'writeRunFailure'])) as unknown as ReportModule;
 }
