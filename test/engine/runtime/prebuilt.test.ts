@@ -93,3 +93,11 @@ void test('a package left outside the bundle counts by its package.json: upgradi
   assert.equal(upgraded.kind === 'bundle' && upgraded.built, true);
   assert.notEqual(bundleFile(upgraded), bundleFile(first));
 });
+
+void test('every entry point the scripts load bundles (a module using import.meta beyond .url would send it through tsx)', async () => {
+  const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
+  for (const rel of ['src/cli/main.ts', 'src/report/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts']) {
+    const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
+    assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
+  }
+});
