@@ -193,8 +193,27 @@ export function prebuilt(entry: string, env: Readonly<Record<string, string | un
   return p;
 }
 
-/** True when this process can import TypeScript (tsx's loader hooks are registered). */
-let tsxReady = false;
+/** Resolves once this process can import TypeScript (tsx's loader hooks registered, here or by `--import tsx`). */
+let tsxReady: Promise<void> | undefined;
+
+/**
+ * Registers tsx's loader hooks unless the process has them. Tested on this module's own URL with a query
+ * (a fresh module instance, without side effects), never on the entry: Node keeps a failed import's error
+ * for its URL, so an entry tried before tsx was registered would fail the same way after.
+ */
+function ensureTsx(): Promise<void> {
+  tsxReady ??= (async () => {
+    try {
+      await import(`${import.meta.url}?tsx-probe`);
+      return;
+    } catch (e: unknown) {
+      if ((e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    }
+    // Importing tsx's main entry registers its loader hooks (what `node --import tsx` does).
+    await import(pathToFileURL(requireHere.resolve('tsx')).href);
+  })();
+  return tsxReady;
+}
 
 /**
  * Loads `entry`'s module: its bundle, or (AGENTLOAD_PREBUILT=0, a failed build: `onFallback` gets the
@@ -204,14 +223,6 @@ export async function loadPrebuilt(entry: string, onFallback?: (reason: string) 
   const boot = await prebuilt(entry);
   if (boot.kind === 'bundle') return requireHere(boot.file) as Record<string, unknown>;
   if (process.env.AGENTLOAD_PREBUILT !== '0') onFallback?.(boot.reason);
-  const url = pathToFileURL(entry).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (e: unknown) {
-    if (tsxReady || (e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-  }
-  // Importing tsx's main entry registers its loader hooks (what `node --import tsx` does).
-  await import(pathToFileURL(requireHere.resolve('tsx')).href);
-  tsxReady = true;
-  return (await import(url)) as Record<string, unknown>;
+  await ensureTsx();
+  return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
 }

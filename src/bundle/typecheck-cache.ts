@@ -30,6 +30,8 @@ export interface CheckRequest {
   readonly files: readonly string[];
   readonly root: string;
   readonly cwd: string;
+  /** The files are JavaScript: checked with their JSDoc types (allowJs, checkJs). */
+  readonly javascript: boolean;
   /** The cache entry to write (JSON) and the incremental state next to it. */
   readonly entry: string;
 }
@@ -60,9 +62,9 @@ export function keyInputs(read: Iterable<string>): string[] {
 }
 
 /** Hash of the recipe, the request and every input's path and bytes (`text` gives a file's bytes; undefined: gone). */
-export function checkKey(req: Pick<CheckRequest, 'files' | 'root' | 'cwd'>, inputs: readonly string[], text: (file: string) => string | Buffer | undefined): string | undefined {
+export function checkKey(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, inputs: readonly string[], text: (file: string) => string | Buffer | undefined): string | undefined {
   const h = createHash('sha256');
-  h.update(`${String(CHECK_RECIPE)}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}\0`);
+  h.update(`${String(CHECK_RECIPE)}\0${req.javascript ? 'js' : 'ts'}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}\0`);
   for (const f of inputs) {
     const bytes = text(f);
     if (bytes === undefined) return undefined;
@@ -90,15 +92,15 @@ function readEntry(path: string): CheckEntry | undefined {
 }
 
 /** The entry's diagnostics when it is still valid for the files as they are now. */
-export function validEntry(req: Pick<CheckRequest, 'files' | 'root' | 'cwd'>, entry: CheckEntry | undefined): readonly TypeDiagnostic[] | undefined {
+export function validEntry(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, entry: CheckEntry | undefined): readonly TypeDiagnostic[] | undefined {
   if (entry === undefined) return undefined;
   if (entry.missing.some((f) => existsSync(f))) return undefined;
   return checkKey(req, entry.inputs, readOrUndefined) === entry.key ? entry.diagnostics : undefined;
 }
 
 /** The cache entry path for a request, in the first cache directory that can be created. */
-function entryPath(files: readonly string[], root: string, cwd: string, env: Readonly<Record<string, string | undefined>>): string {
-  const id = createHash('sha256').update(`${root}\0${cwd}\0${files.join('\0')}`).digest('hex').slice(0, 16);
+function entryPath(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, env: Readonly<Record<string, string | undefined>>): string {
+  const id = createHash('sha256').update(`${req.javascript ? 'js' : 'ts'}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}`).digest('hex').slice(0, 16);
   let last: unknown;
   for (const dir of cacheDirs(env)) {
     try {
@@ -136,10 +138,13 @@ async function runChild(req: CheckRequest, env: Readonly<Record<string, string |
  * Type-checks `files` (absolute paths) as `typecheckScenarios` does: from the cache when nothing it
  * depends on changed, else in a child process that records the result for the next run.
  */
-export async function typecheckCached(files: readonly string[], opts: { readonly root: string; readonly cwd: string; readonly env?: Readonly<Record<string, string | undefined>> }): Promise<CheckOutcome> {
+export async function typecheckCached(
+  files: readonly string[],
+  opts: { readonly root: string; readonly cwd: string; readonly javascript?: boolean; readonly env?: Readonly<Record<string, string | undefined>> },
+): Promise<CheckOutcome> {
   const env = opts.env ?? process.env;
-  const req: CheckRequest = { files: files.map((f) => resolve(f)), root: opts.root, cwd: opts.cwd, entry: '' };
-  const path = entryPath(req.files, req.root, req.cwd, env);
+  const req: CheckRequest = { files: files.map((f) => resolve(f)), root: opts.root, cwd: opts.cwd, javascript: opts.javascript === true, entry: '' };
+  const path = entryPath(req, env);
   const hit = validEntry(req, readEntry(path));
   if (hit !== undefined) return { diagnostics: hit, cached: true };
   return { diagnostics: await runChild({ ...req, entry: path }, env), cached: false };

@@ -14,7 +14,7 @@ function main(): void {
   const reads: CheckReads = { read: new Map(), missing: new Set() };
   const config = join(req.root, 'tsconfig.k6.json');
   reads.read.set(config, readFileSync(config, 'utf8'));
-  const diagnostics = typecheckIncremental(req.files, { root: req.root, cwd: req.cwd, buildInfo: `${req.entry.replace(/\.json$/, '')}.tsbuildinfo`, reads });
+  const diagnostics = typecheckIncremental(req.files, { root: req.root, cwd: req.cwd, javascript: req.javascript, buildInfo: `${req.entry.replace(/\.json$/, '')}.tsbuildinfo`, reads });
   // The key is made of the files' bytes now (package files: their package.json), and is only written when
   // those are what the check read: a file edited while it ran leaves no entry (the next run checks again).
   const inputs = keyInputs(reads.read.keys());

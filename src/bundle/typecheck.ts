@@ -27,6 +27,8 @@ export interface TypecheckOptions {
   readonly root: string;
   /** Paths in messages are shown relative to this folder. */
   readonly cwd: string;
+  /** The file is JavaScript: check it with its JSDoc types (allowJs, checkJs). */
+  readonly javascript?: boolean;
 }
 
 function loadCompilerOptions(root: string): ts.CompilerOptions {
@@ -56,8 +58,13 @@ export function typecheckScenario(file: string, opts: TypecheckOptions): TypeDia
 /** Type-checks several scenarios in one program (faster than one program each). */
 export function typecheckScenarios(files: readonly string[], opts: TypecheckOptions): TypeDiagnostic[] {
   if (cached?.root !== opts.root) cached = { root: opts.root, options: loadCompilerOptions(opts.root) };
-  const program = ts.createProgram({ rootNames: rootNames(files, opts.root), options: cached.options });
+  const program = ts.createProgram({ rootNames: rootNames(files, opts.root), options: withJavascript(cached.options, opts) });
   return toDiagnostics(ts.getPreEmitDiagnostics(program), opts.cwd);
+}
+
+/** JavaScript scripts are checked with their JSDoc types. */
+function withJavascript(options: ts.CompilerOptions, opts: TypecheckOptions): ts.CompilerOptions {
+  return opts.javascript === true ? { ...options, allowJs: true, checkJs: true } : options;
 }
 
 function rootNames(files: readonly string[], root: string): string[] {
@@ -76,7 +83,7 @@ export interface CheckReads {
  * the check read (the cache key of typecheck-cache.ts is made of exactly those bytes).
  */
 export function typecheckIncremental(files: readonly string[], opts: TypecheckOptions & { readonly buildInfo: string; readonly reads: CheckReads }): TypeDiagnostic[] {
-  const options: ts.CompilerOptions = { ...loadCompilerOptions(opts.root), incremental: true, tsBuildInfoFile: opts.buildInfo };
+  const options: ts.CompilerOptions = { ...withJavascript(loadCompilerOptions(opts.root), opts), incremental: true, tsBuildInfoFile: opts.buildInfo };
   const host = ts.createIncrementalCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const fileExists = host.fileExists.bind(host);

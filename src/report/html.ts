@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
+import { faultMarks, faultsSectionHtml } from './faults.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
 
 const require = createRequire(import.meta.url);
@@ -69,6 +70,19 @@ const CLIENT = String.raw`
   var S = D.series, T = S.t;
   var COLORS = ['#0969da','#cf222e','#1a7f37','#9a6700','#8250df','#bf3989','#1b7c83','#57606a'];
   var charts = [];
+  var MARKS = D.faults || [];
+  // Every fault as a dashed vertical line with its label, on every time chart.
+  function faultMarks(){ return { hooks: { draw: [function(u){
+    var ctx = u.ctx, r = window.devicePixelRatio || 1, n = 0;
+    ctx.save(); ctx.strokeStyle = '#9a6700'; ctx.fillStyle = '#9a6700'; ctx.lineWidth = r; ctx.setLineDash([4 * r, 3 * r]); ctx.font = (10 * r) + 'px sans-serif';
+    MARKS.forEach(function(f, i){
+      var x = u.valToPos(f.t, 'x', true);
+      if (!(x >= u.bbox.left && x <= u.bbox.left + u.bbox.width)) return;
+      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      ctx.fillText(f.label, x + 3 * r, u.bbox.top + (11 + (i % 3) * 11) * r); n++;
+    });
+    ctx.restore(); u.root.setAttribute('data-fault-marks', String(n));
+  }] } }; }
   function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
   function add(container, title, series, opts){
     series = series.filter(function(s){ return s.values; });
@@ -83,7 +97,8 @@ const CLIENT = String.raw`
       scales: { x: { time: true } },
       legend: { live: true },
       axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
-      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, dash: s.dash, spanGaps: !!s.span, points: { show: false } }; }))
+      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, dash: s.dash, spanGaps: !!s.span, points: { show: false } }; })),
+      plugins: MARKS.length ? [faultMarks()] : []
     };
     var u = new uPlot(o, data, el); charts.push([u, el]);
   }
@@ -205,7 +220,7 @@ export function renderHtml(r: FullReport): string {
     cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows, 2)}</section>`;
   }
 
-  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null };
+  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, faults: faultMarks(m.faults) };
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -219,6 +234,7 @@ ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
+${faultsSectionHtml(m.faults, m.meta.firstTime)}
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}

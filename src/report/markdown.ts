@@ -1,6 +1,7 @@
 /** summary.md: short, for CI job summaries and PR comments. */
 
 import type { FullReport } from './report-types.ts';
+import { faultsMarkdown } from './faults.ts';
 import { fmtMs, fmtNum, fmtPct, mdCell, mdCode } from './format.ts';
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
@@ -30,6 +31,7 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
     if (m.endpoints.length > maxRows) out.push(`| … ${m.endpoints.length - maxRows} more | | | | | |`);
     out.push('');
   }
+  out.push(...faultsMarkdown(m.faults, m.meta.firstTime));
   if (r.comparison) {
     const bad = r.comparison.rows.filter((x) => x.status === 'fail' || x.status === 'warn');
     const better = r.comparison.rows.filter((x) => x.status === 'improved').length;

@@ -5,6 +5,7 @@
 
 import type { MetricType } from '../../engine/contracts.ts';
 import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
@@ -141,6 +142,8 @@ export interface RunModel {
   errors: ErrorRow[];
   panels: Panel[];
   series: SeriesSet;
+  /** Faults applied during the run (faults.jsonl), in time order; empty for runs without any. */
+  faults: FaultRow[];
 }
 
 export interface SideInputs {
@@ -150,6 +153,7 @@ export interface SideInputs {
   testRunDurationMs?: number;
   meta: RunMeta;
   interrupted: boolean;
+  faults?: FaultRow[];
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -491,5 +495,6 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     errors: errorRows(acc),
     panels: panels(acc),
     series: seriesOf(acc),
+    faults: side.faults ?? [],
   };
 }

@@ -66,6 +66,18 @@ void test('end to end: bundled platform, embedded engine, outputs, run.json and 
   assert.match(lastLine, /^results: verdict pass, exit code 0: .*reports\/e2e-\d{8}-\d{6}\//);
 });
 
+void test('AGENTLOAD_PREBUILT=0: the same run from the TypeScript sources through tsx (command, type check, engine, platform, report), registered on demand', async () => {
+  const scenario = project.write('from-sources.ts', scenarioSource());
+  const r = await runCli([scenario, '--iterations', '2'], { cwd: project.dir, env: cleanEnv(project, { AGENTLOAD_PREBUILT: '0' }) });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /ERR_UNKNOWN_FILE_EXTENSION|through tsx \(slower start\)/, 'tsx is asked for, not a fallback to warn about');
+  const runDir = project.runDirs().find((d) => d.includes('from-sources-'));
+  assert.ok(runDir !== undefined);
+  const summary = readJson(join(runDir, 'summary-export.json')) as { metrics: Record<string, { count?: number }> };
+  assert.equal(summary.metrics.http_reqs?.count, 2, 'two requests reached the platform');
+  assert.equal((readJson(join(runDir, 'run.json')) as { report: { verdict: string } }).report.verdict, 'pass');
+});
+
 void test('a flag the embedded engine does not support: exit 104, the flag named, nothing run', async () => {
   const scenario = project.write('unsupported.ts', scenarioSource());
   const r = await runCli([scenario, '--engine', 'node', '--vus', '1', '--http-debug'], {

@@ -96,7 +96,7 @@ void test('a package left outside the bundle counts by its package.json: upgradi
 
 void test('every entry point the scripts load bundles (a module using import.meta beyond .url would send it through tsx)', async () => {
   const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
-  for (const rel of ['src/cli/main.ts', 'src/report/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts']) {
+  for (const rel of ['src/cli/main.ts', 'src/report/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts', 'src/ci/gate.ts']) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
   }
