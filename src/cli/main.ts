@@ -34,14 +34,17 @@ export function processIO(): CliIO {
     },
     onSignal(handler) {
       const on = (s: NodeJS.Signals): void => handler(s);
-      // The run command handles signals from its first step on: the start-up handler steps aside.
+      // The run command handles signals from its first step on: the start-up handler steps aside, after this
+      // one is in. The other order loses a signal that came while the toolkit loaded (pre-built, that is one
+      // long synchronous step): with no listener left for a moment, Node drops its signal watcher and the
+      // signal waiting in it, and the run went on as if it had never been stopped.
+      process.on('SIGINT', on);
+      process.on('SIGTERM', on);
       const early = stopEarlyHandler();
       if (early !== undefined) {
         process.off('SIGINT', early);
         process.off('SIGTERM', early);
       }
-      process.on('SIGINT', on);
-      process.on('SIGTERM', on);
       return () => {
         process.off('SIGINT', on);
         process.off('SIGTERM', on);
