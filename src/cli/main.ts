@@ -8,7 +8,6 @@ import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
-import { k8sCommand } from '../k8s/command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
@@ -86,7 +85,8 @@ export async function buildMain(argv: readonly string[], io: CliIO = processIO()
 }
 
 export async function k8sMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  return guarded(() => k8sCommand(argv, io), io);
+  // Loaded on use: its manifest schema and YAML writer (ajv, yaml: about 16 MB) are not needed by a run.
+  return guarded(async () => (await import('../k8s/command.ts')).k8sCommand(argv, io), io);
 }
 
 export function agentloadHelp(): string {
