@@ -4,7 +4,7 @@
  * input esbuild cannot bundle for CommonJS falls back (next directory, then tsx with the reason).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -100,4 +100,14 @@ void test('every entry point the scripts load bundles (a module using import.met
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
   }
+});
+
+void test('the command bundles never require the TypeScript compiler (the type check runs in its own process)', async () => {
+  const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
+  for (const rel of ['src/cli/main.ts', 'engine/cli.ts', 'src/report/cli.ts']) {
+    const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
+    assert.doesNotMatch(readFileSync(bundleFile(b), 'utf8'), /node_modules\/typescript\//, `${rel} leaves typescript outside its bundle and requires it`);
+  }
+  const child = await prebuilt(join(PACKAGE_ROOT, 'src/bundle/typecheck-child.ts'), {});
+  assert.match(readFileSync(bundleFile(child), 'utf8'), /node_modules\/typescript\//, 'control: the check child does require it');
 });
