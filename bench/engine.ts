@@ -16,6 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
+import { procStats } from './proc.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
@@ -26,27 +27,12 @@ const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
 const SYNC_IDLE_VUS = Number(process.env.BENCH_SYNC_IDLE_VUS ?? 100);
 const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
-const CLK_TCK = 100;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured { requests: number; seconds: number; cpuSeconds: number; peakRssMb: number }
 
 /** The endpoint over plain http, and over https speaking only HTTP/1.1 or offering HTTP/2. */
 interface Targets { readonly url: string; readonly https1: string; readonly https2: string }
-
-/** utime+stime (s) and RSS (MB) of a live process, from /proc. */
-function procStats(pid: number): { cpu: number; rssMb: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { cpu, rssMb: rss?.[1] === undefined ? 0 : Number(rss[1]) / 1024 };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Runs a command, polling its CPU/RSS every 100 ms; `at` samples RSS at given seconds. */
 async function measure(cmd: string, args: readonly string[]): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssSeries: [number, number][]; code: number }> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `agentload <command>` inside Node with tsx loaded (bin/agentload.mjs starts this).
+// `agentload <command>` (bin/agentload.mjs starts this), loaded pre-built (scripts/prebuilt.mjs).
 import './stop-early.mjs';
+import { loadPrebuilt } from './prebuilt.mjs';
 
-const { agentloadMain } = await import('../src/cli/main.ts');
+const { agentloadMain } = await loadPrebuilt('src/cli/main.ts');
 process.exitCode = await agentloadMain(process.argv.slice(2));

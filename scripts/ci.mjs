@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run ci -- <scenario>... [--baseline-dir DIR] [--reports-dir DIR] [--annotations auto|github|gitlab|none]
-//               [--codequality FILE] [-- <flags for every run>]          (run with: node --import tsx)
+//               [--codequality FILE] [-- <flags for every run>]
 //
 // The CI gate, written with zx: runs each scenario the way `npm run k6` does (against BASE_URL, or the
 // bundled platform), compares it with its baseline (<baseline-dir>/<name>.json when there is one), prints
@@ -9,7 +9,10 @@
 // worst exit code of the runs (src/ci/gate.ts: 0 < 3 regression < 4 soak < 99 thresholds < anything else).
 import { parseArgs } from 'node:util';
 import { $, fs, path } from 'zx';
-import { annotationLines, ciSummary, codeQuality, detectCi, runDirFromOutput, worstExitCode } from '../src/ci/gate.ts';
+import { loadPrebuilt } from './prebuilt.mjs';
+
+// The gate's decisions and the run command both load pre-built (scripts/prebuilt.mjs): no TypeScript is compiled at start.
+const { annotationLines, ciSummary, codeQuality, detectCi, runDirFromOutput, worstExitCode } = await loadPrebuilt('src/ci/gate.ts');
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const USAGE = 'usage: npm run ci -- <scenario>... [--baseline-dir DIR] [--reports-dir DIR] [--annotations auto|github|gitlab|none] [--codequality FILE] [-- <k6 run flags>]';
@@ -51,7 +54,6 @@ for (const s of scenarios) if (!fs.existsSync(s)) fail(`scenario file not found:
 
 const reportsDir = path.resolve(opts['reports-dir']);
 const baselineDir = path.resolve(opts['baseline-dir']);
-const tsx = import.meta.resolve('tsx');
 const results = [];
 const summaries = new Map();
 
@@ -61,7 +63,7 @@ for (const file of scenarios) {
   const baseline = fs.existsSync(baselineFile) ? baselineFile : undefined;
   process.stderr.write(`\nci: ${name}: ${baseline === undefined ? `no baseline (${path.relative(process.cwd(), baselineFile)}), thresholds only` : `baseline ${path.relative(process.cwd(), baseline)}`}\n`);
   const args = [file, '--reports-dir', reportsDir, ...(baseline === undefined ? [] : ['--baseline', baseline]), ...runFlags];
-  const run = await $({ nothrow: true, verbose: true, env: { ...process.env, AGENTLOAD_REPORTS_DIR: reportsDir } })`${process.execPath} --import ${tsx} ${path.join(ROOT, 'scripts/k6.mjs')} ${args}`;
+  const run = await $({ nothrow: true, verbose: true, env: { ...process.env, AGENTLOAD_REPORTS_DIR: reportsDir } })`${process.execPath} ${path.join(ROOT, 'scripts/k6.mjs')} ${args}`;
   const exitCode = run.exitCode ?? 1;
   const shown = runDirFromOutput(run.stdout);
   const runDir = shown === undefined ? undefined : path.resolve(shown);

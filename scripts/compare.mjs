@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run compare -- <run> --baseline <run or file> [--save-baseline NAME]   (run with: node --import tsx)
+// npm run compare -- <run> --baseline <run or file> [--save-baseline NAME]
 // Exit 3 when the run is more than 10 % worse than the baseline (docs/reports.md).
-import { compareMain } from '../src/report/cli.ts';
+import { loadPrebuilt } from './prebuilt.mjs';
 
+const { compareMain } = await loadPrebuilt('src/report/cli.ts');
 process.exitCode = await compareMain(process.argv.slice(2));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run report -- <run dir | k6 JSON output(s)> [--baseline X] [--out DIR] [soak budget flags]   (run with: node --import tsx)
+// npm run report -- <run dir | k6 JSON output(s)> [--baseline X] [--out DIR] [soak budget flags]
 // Regenerates report.html, junit.xml, summary.md, verdict.json (and reports/index.html) from k6 outputs.
-import { reportMain } from '../src/report/cli.ts';
+import { loadPrebuilt } from './prebuilt.mjs';
 
+const { reportMain } = await loadPrebuilt('src/report/cli.ts');
 process.exitCode = await reportMain(process.argv.slice(2));

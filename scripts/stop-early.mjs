@@ -1,6 +1,6 @@
 // A Ctrl+C or SIGTERM while Node is still loading the toolkit (tsx, TypeScript: about a second) stops at
 // once with k6's code for an external stop (105): nothing has started yet. `npm run k6` and the agentload
-// binary preload this before tsx (`node --import ./scripts/stop-early.mjs --import tsx ...`); the entry
+// binary preload this first (`node --import ./scripts/stop-early.mjs scripts/k6.mjs`; the binary's child also before tsx); the entry
 // scripts import it too. The run command takes signals over from its first step (processIO in
 // src/cli/main.ts removes these handlers, found through the global symbol below).
 const KEY = Symbol.for('agentload.stopEarly');

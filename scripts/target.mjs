@@ -5,9 +5,12 @@
 // With TARGET_INSTANCES > 1 or TARGET_WORKERS > 0 it starts the platform as several processes behind a
 // loopback balancer and prints the balancer's URL. Started with an IPC channel (by the run command or the
 // cluster supervisor), it also shuts down when that channel closes: it never outlives its parent.
+// The platform is loaded pre-built (scripts/prebuilt.mjs): no TypeScript is compiled at start.
 import 'dotenv/config';
-import { startTarget } from '../target/index.ts';
-import { readClusterConfig, startCluster } from '../target/cluster/index.ts';
+import { loadPrebuilt } from './prebuilt.mjs';
+
+/** @type {typeof import('../target/index.ts')} */
+const { startTarget, readClusterConfig, startCluster } = await loadPrebuilt('target/index.ts');
 
 const port = Number(process.env.PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

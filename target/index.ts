@@ -38,6 +38,7 @@ export async function startTarget(o: TargetOptions = {}): Promise<RunningTarget>
 }
 
 export { TargetError } from './errors.ts';
+export { readClusterConfig, startCluster, type ClusterConfig, type RunningCluster } from './cluster/index.ts';
 export { slackSignature, verifySlackRequest } from './slack.ts';
 export { TOPICS, type Topic, type BusMessage, type BusAdapter, type TopicStats } from './bus.ts';
 export { DEFAULT_KNOBS, type Knobs } from './config.ts';

@@ -51,6 +51,8 @@ export interface RunEngineOptions {
   clock?: Clock;
   /** Listen to SIGINT/SIGTERM while running (default true): first = graceful stop, second = exit 105 at once. */
   handleSignals?: boolean;
+  /** Called as each start-up phase ends (the run command's `--verbose`): script loaded, init code run, setup, VUs, scenarios started. */
+  onPhase?: (phase: string) => void;
   /**
    * Where load may go besides loopback (AGENTLOAD_ALLOWED_HOSTS patterns). Given: every connection a
    * module makes is checked first, and a refused one fails with k6's blocked-hostname error (1112) and
@@ -276,7 +278,9 @@ async function runLoaded(
 ): Promise<number> {
   const { flags } = settings;
   const clock = o.clock ?? realClock;
+  const phase = o.onPhase ?? ((): void => undefined);
   const script = await loadScript(scriptPath);
+  phase('script loaded and compiled');
   let abortReason: string | undefined;
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
@@ -287,6 +291,7 @@ async function runLoaded(
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
+  phase('init code run (VU 0: options)');
 
   // Options and thresholds: every problem at once, exit 104 before any VU starts.
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
@@ -380,11 +385,13 @@ async function runLoaded(
     // The test run starts here (workers, if any, are initialised by now).
     t0 = clock.now();
     inst.started = t0;
+    phase('ready to start (setup() starts)');
     try {
       const data = plan.resolved.noSetup ? undefined : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
       dataText = data === undefined ? undefined : JSON.stringify(data);
       inst.dataText = dataText;
       life.setupDone = true;
+      phase('setup() done');
       return true;
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
@@ -435,7 +442,7 @@ async function runLoaded(
       forwardSamples: json !== undefined || !extra.isEmpty, allowedHosts: o.allowedHosts,
       progress: showsProgress(o, quiet),
       onProgress: (i, scenarios, vusMax) => { reports.set(i, { scenarios, vusMax }); },
-      onStart: () => { screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
+      onStart: () => { phase('workers started the scenarios'); screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
       dataText: () => dataText,
       runSetup: setup,
       onSnapshot: (snap) => { aggregator.merge(snap); },
@@ -463,7 +470,9 @@ async function runLoaded(
       await closeAll(inst, json, extra);
       throw e;
     }
+    phase(`${String(plan.preAllocatedVUs)} VUs initialised`);
     screen.display = startProgress(o, plan, clock, quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
+    phase('scenarios started');
     try {
       await plan.run({
         clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,

@@ -11,20 +11,16 @@
  * test's VUs; one thread (in process, no worker start-up) when that gives 1. `--workers N` or
  * AGENTLOAD_WORKERS=N forces N.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import type { Clock, Sample } from '../contracts.ts';
 import { splitForWorkers } from '../units/segments.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';
 import type { TestPlan } from './plan.ts';
+import { prebuilt, type Prebuilt } from './prebuilt.ts';
 
 /** VU-driven scenarios: VUs one worker takes on (a thread is saturated by about 50 VUs that loop without think time). */
 export const VUS_PER_WORKER = 25;
@@ -71,154 +67,26 @@ export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'sce
 }
 
 /**
- * How worker threads load the engine. Loading the TypeScript sources through tsx in every worker
- * recompiles them there (about 1 CPU-second per worker); instead the worker entry is bundled once
- * by esbuild into one CommonJS file, cached under the package's node_modules/.cache/agentload (or
- * the temp dir when that is not writable) and named by the hash of its inputs. Packages stay
- * outside the bundle, required by absolute path, so the cached file works from either place.
- * The cache is checked by hashing the input files the last build listed (a few ms); any edit to
- * one of them, an esbuild upgrade or a moved package rebuilds it. AGENTLOAD_WORKER_BUNDLE=0 (or a
- * failed build) falls back to tsx in each worker.
+ * How worker threads load the engine: from the cached esbuild bundle of worker-entry.ts
+ * (prebuilt.ts; loading the TypeScript sources through tsx in every worker recompiles them there,
+ * about 1 CPU-second per worker). AGENTLOAD_WORKER_BUNDLE=0 or AGENTLOAD_PREBUILT=0 (or a failed
+ * build) falls back to tsx in each worker.
  */
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 const WORKER_BOOT_TSX = new URL('./worker-boot.mjs', import.meta.url);
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Bump when the bundling recipe below changes, so old cached bundles are not reused. */
-const BUNDLE_RECIPE = 1;
-
-interface BundleManifest { readonly key: string; readonly inputs: readonly string[]; readonly externals: readonly string[] }
 
 /** How the workers of this process start: the cached bundle, or tsx with the reason why not. */
-export type WorkerBoot =
-  | { readonly kind: 'bundle'; readonly file: string; readonly built: boolean }
-  | { readonly kind: 'tsx'; readonly reason: string };
-
-function cacheDirs(): string[] {
-  const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
-  return [join(PACKAGE_ROOT, 'node_modules', '.cache', 'agentload'), join(tmpdir(), `agentload-cache-${uid}`)];
-}
-
-/** Hash of the recipe, the esbuild version and every input's path and bytes; undefined when an input is gone. */
-function inputsKey(inputs: readonly string[]): string | undefined {
-  const h = createHash('sha256');
-  h.update(`${String(BUNDLE_RECIPE)}\0${esbuildVersion}\0`);
-  for (const file of inputs) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      return undefined;
-    }
-    h.update(file).update('\0').update(bytes).update('\0');
-  }
-  return h.digest('hex').slice(0, 24);
-}
-
-function readManifest(path: string): BundleManifest | undefined {
-  try {
-    const m = JSON.parse(readFileSync(path, 'utf8')) as Partial<BundleManifest>;
-    if (typeof m.key !== 'string' || !Array.isArray(m.inputs) || !Array.isArray(m.externals)) return undefined;
-    return { key: m.key, inputs: m.inputs, externals: m.externals };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writes `text` to `path` through a temp file and a rename, so concurrent runs never read half a file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${String(process.pid)}.${String(Math.random()).slice(2, 8)}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-/**
- * The esbuild plugin of the worker bundle: bare imports stay external, rewritten to the absolute
- * path `require` finds from the importing file; `import.meta.url` of each source becomes that
- * source's own URL (CommonJS has no import.meta, and the bundle lives elsewhere).
- */
-function workerBundlePlugin(externals: Set<string>): Plugin {
-  return {
-    name: 'agentload-worker',
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return { path: args.path, external: true };
-        const file = createRequire(args.importer).resolve(args.path);
-        externals.add(file);
-        return { path: file, external: true };
-      });
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
-      });
-    },
-  };
-}
-
-/** Where and what to bundle: the entry file, the root its input paths are relative to, cache directories in order. */
-export interface BundleTarget { readonly entry: string; readonly root: string; readonly dirs: readonly string[] }
-
-async function buildWorkerBundle(t: BundleTarget, dir: string, manifestPath: string): Promise<string> {
-  const externals = new Set<string>();
-  const result = await build({
-    entryPoints: [t.entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
-    absWorkingDir: t.root, write: false, metafile: true, logLevel: 'silent', plugins: [workerBundlePlugin(externals)],
-  });
-  const meta = result.warnings.find((w) => w.id === 'empty-import-meta');
-  if (meta !== undefined) throw new Error(`${meta.location?.file ?? '?'}:${String(meta.location?.line ?? 0)} uses import.meta beyond import.meta.url`);
-  const text = result.outputFiles[0]?.text;
-  if (text === undefined) throw new Error('esbuild produced no output');
-  const inputs = Object.keys(result.metafile.inputs).map((f) => join(t.root, f)).sort();
-  const key = inputsKey(inputs);
-  if (key === undefined) throw new Error('an input of the worker bundle vanished while building');
-  const file = join(dir, `worker-${key}.cjs`);
-  writeAtomic(file, text);
-  writeAtomic(manifestPath, JSON.stringify({ key, inputs, externals: [...externals].sort() } satisfies BundleManifest));
-  return file;
-}
-
-/**
- * The cached bundle of `t.entry` (`built` false when reused), building it in the first writable
- * directory; `tsx` with the reason when none works or esbuild fails.
- */
-export async function resolveWorkerBundle(t: BundleTarget): Promise<WorkerBoot> {
-  const manifestName = `worker-manifest-${createHash('sha256').update(t.entry).digest('hex').slice(0, 12)}.json`;
-  let reason = 'no cache directory';
-  for (const dir of t.dirs) {
-    try {
-      mkdirSync(dir, { recursive: true });
-      const manifestPath = join(dir, manifestName);
-      const m = readManifest(manifestPath);
-      if (m !== undefined && inputsKey(m.inputs) === m.key && m.externals.every((f) => existsSync(f))) {
-        const file = join(dir, `worker-${m.key}.cjs`);
-        if (existsSync(file)) return { kind: 'bundle', file, built: false };
-      }
-      return { kind: 'bundle', file: await buildWorkerBundle(t, dir, manifestPath), built: true };
-    } catch (e: unknown) {
-      reason = `worker bundle in ${dir}: ${e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)}`;
-    }
-  }
-  return { kind: 'tsx', reason };
-}
-
-let bootCache: Promise<WorkerBoot> | undefined;
-const entryBoots = new Map<string, Promise<WorkerBoot>>();
+export type WorkerBoot = Prebuilt;
 
 /** How threads running `entry` (a TypeScript file of the engine) start: its cached bundle, or tsx (resolved once per process). */
 export function entryBoot(entry: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<WorkerBoot> {
   if (env.AGENTLOAD_WORKER_BUNDLE === '0') return Promise.resolve({ kind: 'tsx', reason: 'AGENTLOAD_WORKER_BUNDLE=0' });
-  let boot = entryBoots.get(entry);
-  if (boot === undefined) {
-    boot = resolveWorkerBundle({ entry, root: PACKAGE_ROOT, dirs: cacheDirs() });
-    entryBoots.set(entry, boot);
-  }
-  return boot;
+  return prebuilt(entry, env);
 }
 
 /** How this process's workers start (the engine's worker bundle, resolved once per process). */
 export function workerBoot(env: Readonly<Record<string, string | undefined>> = process.env): Promise<WorkerBoot> {
-  if (env.AGENTLOAD_WORKER_BUNDLE === '0') return Promise.resolve({ kind: 'tsx', reason: 'AGENTLOAD_WORKER_BUNDLE=0' });
-  bootCache ??= resolveWorkerBundle({ entry: WORKER_ENTRY, root: PACKAGE_ROOT, dirs: cacheDirs() });
-  return bootCache;
+  return entryBoot(WORKER_ENTRY, env);
 }
 
 /** What a worker gets at start. */
@@ -358,7 +226,7 @@ export function workerArgv(loaders: boolean): string[] {
 export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok: false; code: number }> {
   const split = splitForWorkers(a.workers, a.plan.tuple);
   const boot = await workerBoot(a.env);
-  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0') a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
+  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0' && a.env.AGENTLOAD_PREBUILT !== '0') a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
   const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : WORKER_BOOT_TSX;
   const execArgv = workerArgv(boot.kind === 'tsx');
   const perWorkerMax: number[] = [];

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET } from '../bundle/bundle.ts';
-import { typecheckScenarios } from '../bundle/typecheck.ts';
+import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import type { CliIO } from './run.ts';
 
 export function buildHelp(): string {
@@ -52,7 +52,7 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
       throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `scenario file not found: ${f}: check the path`);
     }
   }
-  const diagnostics = typecheckScenarios(files.map((f) => resolve(io.cwd, f)), { root: io.root, cwd: io.cwd });
+  const { diagnostics } = await typecheckCached(files.map((f) => resolve(io.cwd, f)), { root: io.root, cwd: io.cwd, env: io.env });
   const unique = [...new Set(diagnostics.map((d) => d.text))];
   if (unique.length > 0) {
     throw new AgentloadError('type-error', EXIT_CODES.scriptException, unique[0] ?? 'type error', unique.slice(1));

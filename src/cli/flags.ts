@@ -17,6 +17,7 @@ export interface RunOptions {
   reportsDir: string | undefined;
   report: boolean;
   typecheck: boolean;
+  verbose: boolean;
   help: boolean;
 }
 
@@ -82,6 +83,13 @@ export const TOOLKIT_FLAGS = [
     sets: false,
     description: 'skip post-processing (the raw outputs and run.json are still written)',
   },
+  {
+    name: '--verbose',
+    key: 'verbose',
+    kind: 'boolean',
+    sets: true,
+    description: "print each start-up phase's time on stderr (a k6 binary also gets its own --verbose)",
+  },
   { name: '--help', short: '-h', key: 'help', kind: 'boolean', sets: true, description: 'show this help' },
 ] as const satisfies readonly FlagSpec<keyof RunOptions>[];
 
@@ -102,6 +110,7 @@ const DEFAULTS: RunOptions = {
   reportsDir: undefined,
   report: true,
   typecheck: false,
+  verbose: false,
   help: false,
 };
 

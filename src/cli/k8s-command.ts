@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '../bundle/bundle.ts';
-import { typecheckScenario } from '../bundle/typecheck.ts';
+import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 import type { CliIO } from './run.ts';
@@ -155,7 +155,8 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
 
   const javascript = !/\.(ts|mts|cts|tsx)$/.test(scenario);
-  const diagnostics = javascript && !options.typecheck ? [] : typecheckScenario(scenario, { root: io.root, cwd: io.cwd, javascript });
+  // As the run command checks: cached per scenario content, else in a child process (TypeScript is not loaded here).
+  const diagnostics = javascript && !options.typecheck ? [] : (await typecheckCached([scenario], { root: io.root, cwd: io.cwd, javascript, env: io.env })).diagnostics;
   if (diagnostics.length > 0) {
     throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
   }

@@ -8,7 +8,6 @@ import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
-import { k8sCommand } from './k8s-command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
@@ -34,14 +33,17 @@ export function processIO(): CliIO {
     },
     onSignal(handler) {
       const on = (s: NodeJS.Signals): void => handler(s);
-      // The run command handles signals from its first step on: the start-up handler steps aside.
+      // The run command handles signals from its first step on: the start-up handler steps aside, after this
+      // one is in. The other order loses a signal that came while the toolkit loaded (pre-built, that is one
+      // long synchronous step): with no listener left for a moment, Node drops its signal watcher and the
+      // signal waiting in it, and the run went on as if it had never been stopped.
+      process.on('SIGINT', on);
+      process.on('SIGTERM', on);
       const early = stopEarlyHandler();
       if (early !== undefined) {
         process.off('SIGINT', early);
         process.off('SIGTERM', early);
       }
-      process.on('SIGINT', on);
-      process.on('SIGTERM', on);
       return () => {
         process.off('SIGINT', on);
         process.off('SIGTERM', on);
@@ -83,7 +85,8 @@ export async function buildMain(argv: readonly string[], io: CliIO = processIO()
 }
 
 export async function k8sMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  return guarded(() => k8sCommand(argv, io), io);
+  // Loaded on use: its manifest schema and YAML writer (ajv, yaml: about 16 MB) are not needed by a run.
+  return guarded(async () => (await import('./k8s-command.ts')).k8sCommand(argv, io), io);
 }
 
 export function agentloadHelp(): string {

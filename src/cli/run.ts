@@ -14,9 +14,10 @@ import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
+import { fmtMs, Phases } from './phases.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
-import { typecheckScenario } from '../bundle/typecheck.ts';
+import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
@@ -159,6 +160,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout.write(`${helpText()}\n`);
     return EXIT_CODES.ok;
   }
+  const phases = new Phases(parsed.options.verbose ? (line) => { io.stderr.write(`${line}\n`); } : undefined);
   const scenarioPath = resolveScenario(parsed, io.cwd);
   const name = scenarioName(scenarioPath);
   const loaded = loadEnv(io.cwd, io.env);
@@ -279,9 +281,20 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       );
     }
 
-    // 2. Types (TypeScript always; a JavaScript script only with --typecheck, its JSDoc checked).
+    phases.mark('arguments, environment and target hosts checked');
+
+    // 2. Types (TypeScript always; a JavaScript script only with --typecheck, its JSDoc checked): cached per
+    // scenario content, else checked in a child process (its memory is gone before the load starts) while the
+    // engine loads; a type error still comes before any engine problem. The two overlap, so --verbose gives
+    // each one's own end as well as the phase's length.
     const javascript = !isTypeScript(scenarioPath);
-    const diagnostics = javascript && !parsed.options.typecheck ? [] : typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd, javascript });
+    const skipped = javascript && !parsed.options.typecheck;
+    const checking = (skipped ? Promise.resolve<CheckOutcome | undefined>(undefined) : typecheckCached([scenarioPath], { root: io.root, cwd: io.cwd, javascript, env: io.env }))
+      .then((r) => ({ outcome: r, at: phases.since() }));
+    const choosing = chooseEngine(parsed, env, io).then((e) => ({ engine: e, at: phases.since() }));
+    choosing.catch(() => undefined); // reported below, after the types
+    const checked = await checking;
+    const diagnostics = checked.outcome?.diagnostics ?? [];
     if (diagnostics.length > 0) {
       throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
     }
@@ -290,7 +303,12 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     checkpoint();
 
     // 3. Engine, and the flags it accepts.
-    const chosen = await chooseEngine(parsed, env, io);
+    const loadedEngine = await choosing;
+    const chosen = loadedEngine.engine;
+    phases.mark(
+      'type check and engine load, side by side',
+      `type check ${checked.outcome === undefined ? 'skipped (a JavaScript script without --typecheck)' : checked.outcome.cached ? 'cached (the scenario and its imports are unchanged)' : 'run in a child process'}, done at +${fmtMs(checked.at)} ms; engine chosen and loaded at +${fmtMs(loadedEngine.at)} ms`,
+    );
     engine = chosen;
     if (chosen.kind === 'embedded') checkEmbeddedFlags(parsed.k6Args, chosen.module);
     say(io, `engine ${engineLabel(chosen)}`);
@@ -315,6 +333,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
     });
     bundle = built;
+    phases.mark('scenario bundled');
     const aliased = Object.entries(aliases).filter(([, to]) => built.imports.includes(to));
     say(io, built.sizeLine + (aliased.length > 0 ? ` (${aliased.map(([from, to]) => `${from} → ${to}`).join(', ')})` : ''));
     // A k6 binary must have every k6/x/* extension the bundle imports (k6 v1 would try to download one).
@@ -328,7 +347,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       bundle: built.outfile,
       outJson: cloud ? undefined : files.outJson,
       summaryExport: cloud ? undefined : files.summaryExport,
-      userArgs: parsed.k6Args,
+      // k6's own --verbose (debug logs) still reaches a k6 binary.
+      userArgs: chosen.kind === 'k6' && parsed.options.verbose ? [...parsed.k6Args, '--verbose'] : parsed.k6Args,
       cloud,
     });
     if (!cloud) {
@@ -371,6 +391,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         engineExitCode = code;
         throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
       }
+      phases.mark('options and thresholds checked');
     }
 
     // 6. Children: the Slack reply sink and the bundled platform, each in a process of its own.
@@ -420,6 +441,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
       targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
+      phases.mark('bundled platform started');
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);
@@ -462,6 +484,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         stderrIsTTY: io.stderrIsTTY,
         handleSignals: false,
         allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
+        ...(phases.enabled ? { onPhase: (phase: string) => { phases.mark(`engine: ${phase}`); } } : {}),
       });
     }
   } catch (err: unknown) {

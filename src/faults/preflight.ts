@@ -7,7 +7,6 @@ import { ConfigError } from '../../lib/config.ts';
 import { scenarioFaultTimeline } from '../../lib/fault-plan.ts';
 import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { redactUrl } from '../run/allowlist.ts';
-import { probeAmqp } from '../rabbitmq/probe.ts';
 import { labPlan, labRefusals, type LabPlan } from './lab.ts';
 
 /** The lab the run needs (undefined: none); throws AgentloadError 104 for a bad or impossible plan. */
@@ -33,6 +32,8 @@ export async function checkAmqpUrl(env: Readonly<Record<string, string | undefin
   const url = env.TARGET_AMQP_URL;
   if (url === undefined || url.trim() === '') return;
   try {
+    // Loaded only here: amqplib is not needed by runs without a broker of their own.
+    const { probeAmqp } = await import('../rabbitmq/probe.ts');
     await probeAmqp(url);
   } catch (e) {
     throw new AgentloadError(

@@ -2,10 +2,15 @@
  * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`) and the
  * report pipeline (`src/report/index.ts`); the reference platform and the Slack reply sink run as
  * processes of their own (`target-process.ts`, `sink-process.ts`), seen as a `StartedTarget` and a `SlackSink`.
- * Loaded lazily by typed dynamic imports (a k6-binary run never loads the embedded engine): tsc checks that
- * the real modules satisfy these interfaces, and a missing module is one clear line, not a stack trace.
+ * Loaded lazily (a k6-binary run never loads the embedded engine), pre-built (engine/runtime/prebuilt.ts:
+ * a cached esbuild bundle, no TypeScript compiled at run time) and checked at the boundary, so a
+ * missing export is one clear line, not a stack trace.
+ * Each loader is typed with the real module's type, so tsc checks that it satisfies these interfaces.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { loadPrebuilt, PACKAGE_ROOT } from '../../engine/runtime/prebuilt.ts';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { SoakBudget } from '../report/types.ts';
 
@@ -21,6 +26,8 @@ export interface EngineRunInput {
   readonly stderrIsTTY?: boolean;
   /** The run command handles Ctrl+C itself (it aborts `signal`), so it passes false. */
   readonly handleSignals?: boolean;
+  /** Called as each start-up phase of the engine ends (`--verbose`). */
+  readonly onPhase?: (phase: string) => void;
   /** Hosts besides loopback load may go to; every connection the engine makes is checked (engine/net/host-policy.ts). */
   readonly allowedHosts?: readonly string[];
   /** Load the script and check its options and thresholds only (exit 104 on a problem, 0 when valid); run nothing. */
@@ -89,22 +96,36 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
-/** A part of the toolkit that is not installed (a partial copy): one line that says the fix, not a stack. */
-function missing(what: string, rel: string, e: unknown): never {
-  if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`, [e.message]);
+/**
+ * Loads a module of the toolkit pre-built (engine/runtime/prebuilt.ts), or says in one line that it is not
+ * installed (a partial copy) or lacks an export. `M` is the module's own type (`typeof import(...)` below, a
+ * type-only edge tsc and the boundary check see); the exports named are checked at run time, and each loader
+ * returns the real module's type where an adapter interface is expected, so tsc checks that it satisfies it.
+ */
+async function load<M>(rel: string, what: string, exports: readonly (keyof M & string)[]): Promise<M> {
+  const path = join(PACKAGE_ROOT, rel);
+  if (!existsSync(path)) {
+    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`);
   }
-  throw e;
+  const mod = await loadPrebuilt(path, (reason) => { process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`); });
+  const absent = exports.filter((e) => mod[e] === undefined);
+  if (absent.length > 0) {
+    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} (${rel}) does not export ${absent.join(', ')}`);
+  }
+  return mod as M;
 }
 
+type EngineIndex = typeof import('../../engine/index.ts');
+type ReportIndex = typeof import('../report/index.ts');
+
 export async function loadEngine(): Promise<EngineModule> {
-  return await import('../../engine/index.ts').catch((e: unknown) => missing('the embedded engine', 'engine/index.ts', e));
+  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
 }
 
 export async function loadEngineCli(): Promise<EngineCliModule> {
-  return await import('../../engine/index.ts').catch((e: unknown) => missing('the embedded engine', 'engine/index.ts', e));
+  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', ['engineCliMain', 'ENGINE_NAME', 'ENGINE_VERSION', 'ENGINE_MODULE_NAMES']);
 }
 
 export async function loadReport(): Promise<ReportModule> {
-  return await import('../report/index.ts').catch((e: unknown) => missing('the report pipeline', 'src/report/index.ts', e));
+  return await load<ReportIndex>('src/report/index.ts', 'the report pipeline', ['buildReport', 'writeRunFailure']);
 }

@@ -20,12 +20,15 @@
  * docs/safety.md lists these rules and the tests that hold them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PARENT_PID_VAR } from './parent-watch.ts';
 
-const TSX = import.meta.resolve('tsx');
-const PRELOAD = import.meta.resolve('./child-preload.ts');
-const GUARD = fileURLToPath(import.meta.resolve('./child-guard.ts'));
+// Resolved from import.meta.url only (not import.meta.resolve), so this module also loads pre-built
+// (engine/runtime/prebuilt.ts); tsx's package exports one file, which require finds too.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const PRELOAD = new URL('./child-preload.ts', import.meta.url).href;
+const GUARD = fileURLToPath(new URL('./child-guard.ts', import.meta.url));
 
 /** Process plumbing a child needs besides the variables its spec gives it. */
 export const SYSTEM_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;

@@ -149,7 +149,7 @@ export class Supervisor {
     // Its own process group: a terminal Ctrl+C reaches the supervisor only, which stops its processes in
     // order (rather than seeing them all exit at once and restarting them); the IPC channel still ends them
     // with the supervisor.
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const child = spawn(process.execPath, [ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     n.child = child;
     n.pid = child.pid ?? null;
     n.url = null;

@@ -25,6 +25,15 @@ void test('agentload run: same flow as npm run k6, k6 exit code 99 passed back t
   assert.deepEqual([args[0], args[1], ...args.slice(-2)], ['run', join(project.build, 'viabin.js'), '--vus', '1']);
 });
 
+void test('agentload run --verbose: phase times on stderr, and k6 gets its own --verbose', async () => {
+  const scenario = project.write('verbose.ts', scenarioSource());
+  const r = await agentload(['run', scenario, '--no-report', '--verbose'], cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
+  assert.equal(r.code, 99, r.stderr);
+  assert.match(r.stderr, /agentload: \[phase\] scenario bundled: \d+ ms, at \d+ ms/);
+  const args = fake.calls().at(-1)?.args ?? [];
+  assert.equal(args.at(-1), '--verbose');
+});
+
 void test('agentload version, and an unknown command in one line (exit 2)', async () => {
   const v = await agentload(['version'], cleanEnv(project));
   assert.equal(v.code, 0);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cleanEnv, collect, makeProject, ROOT, scenarioSource, TSX } from './helpers.ts';
+import { cleanEnv, collect, makeProject, ROOT, scenarioSource } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -14,7 +14,7 @@ project.write('scenarios/beta.ts', scenarioSource());
 
 async function build(args: string[], env: Record<string, string> = {}): ReturnType<typeof collect> {
   return collect(
-    spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts/build.mjs'), ...args], {
+    spawn(process.execPath, [join(ROOT, 'scripts/build.mjs'), ...args], {
       cwd: project.dir,
       env: cleanEnv(project, env),
       stdio: ['ignore', 'pipe', 'pipe'],

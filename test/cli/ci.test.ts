@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { annotationLines, runDirFromOutput, worstExitCode, type ScenarioResult } from '../../src/ci/gate.ts';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
-import { collect, makeProject, ROOT, TSX, type CliResult } from './helpers.ts';
+import { collect, makeProject, ROOT, type CliResult } from './helpers.ts';
 
 const project = makeProject();
 let server: ReferenceServer;
@@ -30,7 +30,7 @@ const slow = project.write('slow.ts', scenario('/slow', '50'));
 const baselines = join(project.dir, 'baselines');
 
 function node(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return collect(spawn(process.execPath, ['--import', TSX, ...args], {
+  return collect(spawn(process.execPath, args, { // as package.json starts it: no tsx (the scripts load pre-built)
     cwd: project.dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', BASE_URL: server.url, AGENTLOAD_BASELINES_DIR: baselines, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

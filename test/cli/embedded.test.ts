@@ -24,8 +24,25 @@ void test('the real engine and report modules satisfy the run command adapters (
 
 void test('end to end: bundled platform, embedded engine, outputs, run.json and the report; results printed last', async () => {
   const scenario = project.write('e2e.ts', scenarioSource());
-  const r = await runCli([scenario, '--iterations', '3'], { cwd: project.dir, env: cleanEnv(project) });
+  const r = await runCli([scenario, '--iterations', '3', '--verbose'], { cwd: project.dir, env: cleanEnv(project) });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  // --verbose: each start-up phase's time, in order, up to the scenarios' start.
+  const phases = r.stderr.split('\n').filter((l) => l.startsWith('agentload: [phase] ')).map((l) => l.replace(/: \d+ ms.*$| at \d+ ms$/, ''));
+  assert.deepEqual(phases, [
+    'agentload: [phase] node and the run command loaded',
+    'agentload: [phase] arguments, environment and target hosts checked',
+    'agentload: [phase] type check and engine load, side by side',
+    'agentload: [phase] scenario bundled',
+    'agentload: [phase] options and thresholds checked',
+    'agentload: [phase] bundled platform started',
+    'agentload: [phase] engine: script loaded and compiled',
+    'agentload: [phase] engine: init code run (VU 0: options)',
+    'agentload: [phase] engine: ready to start (setup() starts)',
+    'agentload: [phase] engine: setup() done',
+    'agentload: [phase] engine: 1 VUs initialised',
+    'agentload: [phase] engine: scenarios started',
+  ]);
+  assert.match(r.stderr, /\[phase\] type check and engine load, side by side: \d+ ms \(type check (cached \(the scenario and its imports are unchanged\)|run in a child process), done at \+\d+ ms; engine chosen and loaded at \+\d+ ms\), at \d+ ms\n/);
   assert.match(r.stderr, /agentload: engine embedded \(/);
   assert.match(r.stderr, /agentload: target bundled platform at http:\/\/127\.0\.0\.1:\d+/);
   const runDir = project.runDirs().find((d) => d.includes('e2e-'));
@@ -49,6 +66,18 @@ void test('end to end: bundled platform, embedded engine, outputs, run.json and 
   assert.match(lastLine, /^results: verdict pass, exit code 0: .*reports\/e2e-\d{8}-\d{6}\//);
 });
 
+void test('AGENTLOAD_PREBUILT=0: the same run from the TypeScript sources through tsx (command, type check, engine, platform, report), registered on demand', async () => {
+  const scenario = project.write('from-sources.ts', scenarioSource());
+  const r = await runCli([scenario, '--iterations', '2'], { cwd: project.dir, env: cleanEnv(project, { AGENTLOAD_PREBUILT: '0' }) });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /ERR_UNKNOWN_FILE_EXTENSION|through tsx \(slower start\)/, 'tsx is asked for, not a fallback to warn about');
+  const runDir = project.runDirs().find((d) => d.includes('from-sources-'));
+  assert.ok(runDir !== undefined);
+  const summary = readJson(join(runDir, 'summary-export.json')) as { metrics: Record<string, { count?: number }> };
+  assert.equal(summary.metrics.http_reqs?.count, 2, 'two requests reached the platform');
+  assert.equal((readJson(join(runDir, 'run.json')) as { report: { verdict: string } }).report.verdict, 'pass');
+});
+
 void test('a flag the embedded engine does not support: exit 104, the flag named, nothing run', async () => {
   const scenario = project.write('unsupported.ts', scenarioSource());
   const r = await runCli([scenario, '--engine', 'node', '--vus', '1', '--http-debug'], {
@@ -56,6 +85,7 @@ void test('a flag the embedded engine does not support: exit 104, the flag named
     env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }),
   });
   assert.equal(r.code, 104);
+  assert.doesNotMatch(r.stderr, /\[phase\]/, 'phase times only with --verbose');
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0] ?? '', /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/);

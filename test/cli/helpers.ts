@@ -1,4 +1,4 @@
-/** Spawning the real run command (`node --import tsx scripts/k6.mjs ...`) in a clean temp project folder. */
+/** Spawning the real run command (`node scripts/k6.mjs ...`, as `npm run k6` does) in a clean temp project folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-/** tsx's loader as a URL, so the CLI can start from any folder. */
+/** tsx's loader as a URL, for tests that run TypeScript drivers of their own. */
 export const TSX = import.meta.resolve('tsx');
 /** Preloaded first, as `npm run k6` does: a signal while Node loads the toolkit exits 105. */
 export const STOP_EARLY = new URL('../../scripts/stop-early.mjs', import.meta.url).href;
@@ -78,7 +78,7 @@ export function cleanEnv(project: Project, extra: Record<string, string> = {}, p
 }
 
 export function spawnCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', STOP_EARLY, '--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
+  return spawn(process.execPath, ['--import', STOP_EARLY, join(ROOT, 'scripts/k6.mjs'), ...args], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { collect, makeProject, ROOT, TSX, type CliResult } from '../cli/helpers.ts';
+import { collect, makeProject, ROOT, type CliResult } from '../cli/helpers.ts';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
 
 const SCRIPT = `import http from 'k6/http';
@@ -68,7 +68,7 @@ async function inTurn<T>(jobs: readonly (() => Promise<T>)[]): Promise<T[]> {
 }
 
 function report(dir: string): Promise<CliResult> {
-  return node(['--import', TSX, join(ROOT, 'scripts/report.mjs'), dir, '--no-history'], {});
+  return node([join(ROOT, 'scripts/report.mjs'), dir, '--no-history'], {});
 }
 
 interface Verdict { verdict: string; exitCode: number; thresholds: { metric: string; expression: string; ok: boolean; observed: number | null; k6Ok?: boolean }[] }

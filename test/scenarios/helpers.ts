@@ -59,7 +59,7 @@ export interface TargetProcess {
  * engine do not share one event loop and the measured latency is the platform's.
  */
 export async function startTargetProcess(env: Readonly<Record<string, string>>): Promise<TargetProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'target.mjs')], {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'target.mjs')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

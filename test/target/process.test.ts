@@ -19,7 +19,7 @@ const TOKEN = 'xoxb-proc-token-SHOULD-NOT-LEAK';
 function run(env: Record<string, string>, viaNpm = false): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const script = pkg.scripts.target ?? '';
-  assert.equal(script, 'node --import tsx scripts/target.mjs');
+  assert.equal(script, 'node scripts/target.mjs');
   const [cmd, args] = viaNpm ? ['npm', ['run', '--silent', 'target']] : [process.execPath, script.split(' ').slice(1)];
   // Own process group, so a test can signal npm and the server below it together, as a terminal's Ctrl+C does.
   const child = spawn(cmd, args, {
