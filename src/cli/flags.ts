@@ -14,6 +14,7 @@ export interface RunOptions {
   bundleTarget: string | undefined;
   bundleBudgetKb: number | undefined;
   baseline: string | undefined;
+  saveBaseline: string | undefined;
   reportsDir: string | undefined;
   report: boolean;
   help: boolean;
@@ -71,9 +72,16 @@ export const TOOLKIT_FLAGS = [
     name: '--baseline',
     key: 'baseline',
     kind: 'string',
-    placeholder: 'path',
+    placeholder: 'name|path',
     env: 'AGENTLOAD_BASELINE',
-    description: 'compare the run with this baseline (a run folder or its summary) in the report',
+    description: 'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression',
+  },
+  {
+    name: '--save-baseline',
+    key: 'saveBaseline',
+    kind: 'string',
+    placeholder: 'name',
+    description: 'add this run to the saved baseline NAME (reports/baselines/NAME.json, the median of its last 5 runs) after the report',
   },
   {
     name: '--reports-dir',
@@ -108,6 +116,7 @@ function defaults(env: Readonly<Record<string, string | undefined>>): RunOptions
     bundleTarget: undefined,
     bundleBudgetKb: undefined,
     baseline: undefined,
+    saveBaseline: undefined,
     reportsDir: undefined,
     report: true,
     help: false,

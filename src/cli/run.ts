@@ -362,17 +362,28 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   let exitCode = engineExitCode;
   let report: RunManifest['report'] = null;
+  let reasons: readonly string[] = [];
   if (parsed.options.report) {
     try {
       const reportModule = await loadReport(io.root);
+      const baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(reportsDir, 'baselines');
+      const baseline = parsed.options.baseline;
       const built = await reportModule.buildReport({
         runDir,
-        ...(parsed.options.baseline !== undefined ? { baseline: resolve(io.cwd, parsed.options.baseline) } : {}),
+        baselinesDir,
+        // A saved baseline's name (`main`) is looked up in baselinesDir; anything else is a path.
+        ...(baseline !== undefined ? { baseline: /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(baseline) && !existsSync(resolve(io.cwd, baseline)) ? baseline : resolve(io.cwd, baseline) } : {}),
         interrupted: state.interrupted,
         ...(soakBudget !== undefined ? { profile: soakBudget } : {}),
       });
       report = { verdict: built.verdict, exitCode: built.exitCode, files: built.files.map((f) => relative(runDir, resolve(runDir, f))) };
+      reasons = built.reasons;
       if (engineExitCode === EXIT_CODES.ok) exitCode = built.exitCode;
+      if (parsed.options.saveBaseline !== undefined) {
+        const saved = await reportModule.saveBaseline(runDir, parsed.options.saveBaseline, baselinesDir);
+        const how = saved.replaced !== undefined ? `, replacing one of scenario ${saved.replaced}` : saved.runs > 1 ? `, now the median of ${saved.runs} runs` : '';
+        say(io, `baseline "${parsed.options.saveBaseline}" saved to ${relative(io.cwd, saved.path) || saved.path}${how}`);
+      }
     } catch (err: unknown) {
       report = { error: redact(toError(err).message) };
       say(io, `report not built: ${redact(toError(err).message.split('\n')[0] ?? '')}`);
@@ -383,7 +394,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   io.stdout.write(
     `\nresults:${verdict} exit code ${exitCode}${state.interrupted ? ' (interrupted)' : ''}: ${shownRunDir}/` +
       (report !== null && 'files' in report && report.files.includes('report.html') ? ` (open ${shownRunDir}/report.html)` : '') +
-      '\n',
+      '\n' +
+      reasons.map((r) => `  ${r}\n`).join(''),
   );
   return exitCode;
 }

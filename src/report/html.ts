@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { describeRow, figureLabel, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
@@ -198,11 +199,17 @@ export function renderHtml(r: FullReport): string {
   if (r.comparison) {
     const c = r.comparison;
     const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
-    const order = { fail: 0, warn: 1, improved: 2, ok: 3, guarded: 4, new: 5, missing: 6 } as const;
-    const rows = [...c.rows]
-      .sort((a, b) => order[a.status] - order[b.status])
-      .map((x) => [h(x.key), h(x.stat), fmtNum(x.baseline, 4), fmtNum(x.current, 4), x.change === null ? '–' : `${x.change > 0 ? '+' : ''}${fmtPct(x.change, 1)}`, `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`]);
-    cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows, 2)}</section>`;
+        const rows = worstFirst(c.rows).map((x) => [
+      h(figureLabel(x)),
+      fmtNum(x.baseline, 4),
+      fmtNum(x.current, 4),
+      x.change === null ? '–' : h(describeRow(x).replace(/^.* \(/, '(')),
+      x.p === undefined ? '–' : x.p.toPrecision(2),
+      `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
+    ]);
+    const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
+    cmp = `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (latency p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), and the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test); warns over ${c.warnPct} %. Sub-timings, p50, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
+`;
   }
 
   const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null };

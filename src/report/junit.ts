@@ -1,5 +1,6 @@
 /** junit.xml: one testcase per threshold, per endpoint SLO, per soak budget and per baseline figure. */
 
+import { describeRow } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import type { EndpointRow, ThresholdRow } from './model.ts';
 import { parseMetricKey } from './thresholds.ts';
@@ -83,10 +84,10 @@ export function renderJUnit(r: FullReport): string {
   }
   if (r.comparison) {
     const cc: Case[] = r.comparison.rows
-      .filter((x) => x.stat !== '')
+      .filter((x) => x.stat !== '' && x.status !== 'info')
       .map((x) => {
         const c: Case = { classname: 'baseline', name: `${x.key} ${x.stat}`, props: { baseline: fmtNum(x.baseline, 4), current: fmtNum(x.current, 4), change: fmtPct(x.change, 1) } };
-        if (x.status === 'fail') c.failure = { message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} %)`, body: `${x.key} ${x.stat}: ${fmtNum(x.baseline, 4)} → ${fmtNum(x.current, 4)}` };
+        if (x.status === 'fail') c.failure = { message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} % when significant)`, body: describeRow(x) + (x.p !== undefined ? ` p=${x.p.toPrecision(2)}` : '') };
         if (x.status === 'guarded') c.skipped = x.note ?? 'too few samples';
         return c;
       });

@@ -1,5 +1,6 @@
 /** summary.md: short, for CI job summaries and PR comments. */
 
+import { describeRow, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { fmtMs, fmtNum, fmtPct, mdCell, mdCode } from './format.ts';
 
@@ -31,12 +32,18 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
     out.push('');
   }
   if (r.comparison) {
-    const bad = r.comparison.rows.filter((x) => x.status === 'fail' || x.status === 'warn');
-    const better = r.comparison.rows.filter((x) => x.status === 'improved').length;
-    out.push(`**Baseline** (${mdCell(r.comparison.baselineSource)}): ${r.comparison.verdict}, ${bad.length} worse, ${better} improved.`);
+    const rows = worstFirst(r.comparison.rows);
+    const bad = rows.filter((x) => x.status === 'fail' || x.status === 'warn');
+    const better = rows.filter((x) => x.status === 'improved');
+    const runs = r.comparison.baselineRuns > 1 ? `, median of ${r.comparison.baselineRuns} runs` : '';
+    out.push(`**Baseline** (${mdCell(r.comparison.baselineSource)}${runs}): ${r.comparison.verdict}, ${bad.length} worse, ${better.length} improved.`);
     if (bad.length > 0) {
-      out.push('', '| | figure | baseline | now | change |', '|---|---|---:|---:|---:|');
-      for (const x of bad.slice(0, maxRows)) out.push(`| ${x.status === 'fail' ? '❌' : '⚠️'} | ${mdCell(`${x.key} ${x.stat}`)} | ${fmtNum(x.baseline, 3)} | ${fmtNum(x.current, 3)} | +${fmtPct(x.change, 1)} |`);
+      out.push('');
+      for (const x of bad.slice(0, maxRows)) out.push(`- ${x.status === 'fail' ? '❌' : '⚠️'} ${mdCell(describeRow(x))}`);
+    }
+    if (better.length > 0) {
+      out.push('', 'Improved:');
+      for (const x of better.slice(0, maxRows)) out.push(`- ${mdCell(describeRow(x))}`);
     }
     out.push('');
   }

@@ -7,6 +7,7 @@ import type { MetricType } from '../../engine/contracts.ts';
 import { aggValue, cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
+import { MIN_WINDOW_SAMPLES } from './stats.ts';
 import { aggregationAllowed, compare, parseMetricKey, parseThreshold } from './thresholds.ts';
 
 export interface RunMeta {
@@ -88,6 +89,22 @@ export interface SeriesSet {
   metrics: Record<string, Record<string, (number | null)[]>>;
 }
 
+/** Per-endpoint latency over time, aligned with SeriesSet.t (null where the endpoint had no request). */
+export interface EndpointSeries {
+  p50: (number | null)[];
+  p95: (number | null)[];
+  p99: (number | null)[];
+  count: (number | null)[];
+}
+
+/**
+ * The run's time windows per figure, for the baseline gate's rank test: figure key (as in the
+ * baseline snapshot: `metric NAME`, `endpoint KEY`) → stat → one value per window. Trend windows
+ * merge consecutive buckets until they hold MIN_WINDOW_SAMPLES samples; counter windows are the
+ * per-second rate of each whole bucket (the first and last, partly covered, are left out).
+ */
+export type WindowSet = Record<string, Record<string, number[]>>;
+
 export interface PanelRule {
   id: string;
   title: string;
@@ -135,6 +152,9 @@ export interface RunModel {
   errors: ErrorRow[];
   panels: Panel[];
   series: SeriesSet;
+  /** Per-endpoint (EndpointRow.key) latency over time. */
+  endpointSeries: Record<string, EndpointSeries>;
+  windows: WindowSet;
 }
 
 export interface SideInputs {
@@ -245,12 +265,17 @@ function evaluateThresholds(acc: RunAccumulator, side: SideInputs, durationSec: 
   return rows;
 }
 
+/** The endpoint row a request's tags belong to: method and URL name. */
+export function endpointKeyOf(tags: Record<string, string>): string {
+  return `${tags.method ?? ''} ${tags.name ?? ''}`;
+}
+
 function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
   const dur = acc.totals.get('http_req_duration');
   const failed = acc.totals.get('http_req_failed');
   if (!dur) return [];
   const groups = new Map<string, { method: string; name: string; endpoint?: string; d: Agg; f: Agg }>();
-  const keyOf = (tags: Record<string, string>): string => `${tags.method ?? ''} ${tags.name ?? ''}`;
+  const keyOf = endpointKeyOf;
   for (const [id, a] of dur) {
     const tags = acc.tagsets[id] ?? {};
     const key = keyOf(tags);
@@ -381,6 +406,99 @@ function seriesOf(acc: RunAccumulator): SeriesSet {
   return { t, bucketSec, metrics };
 }
 
+/** Trend stats kept per window (the gate judges p95 and p99; the rest is shown). */
+export const WINDOW_TREND_STATS = ['p50', 'p95', 'p99'] as const;
+
+/** Rounds to 4 significant digits: window values are compared by rank, and baseline files stay small. */
+function r4(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(4)) : 0;
+}
+
+/** Windows of consecutive bucket aggregates, each closed once it holds MIN_WINDOW_SAMPLES samples; a short tail joins the window before. */
+export function trendWindows(aggs: readonly (Agg | undefined)[]): Record<string, number[]> {
+  const wins: Agg[] = [];
+  let cur: Agg | undefined;
+  for (const a of aggs) {
+    if (!a || a.n === 0) continue;
+    cur ??= newAgg('trend');
+    mergeAgg(cur, a);
+    if (cur.n >= MIN_WINDOW_SAMPLES) {
+      wins.push(cur);
+      cur = undefined;
+    }
+  }
+  if (cur) {
+    const last = wins[wins.length - 1];
+    if (last) mergeAgg(last, cur);
+    else wins.push(cur);
+  }
+  const out: Record<string, number[]> = {};
+  for (const stat of WINDOW_TREND_STATS) out[stat] = wins.map((w) => r4(trendStats(w)[stat]));
+  return out;
+}
+
+function windowsOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags: Record<string, string>) => string): WindowSet {
+  const out: WindowSet = {};
+  const starts = series.t.map((t) => Math.round(t * 1000));
+  for (const def of acc.metrics.values()) {
+    if (def.type === 'trend') {
+      const w = trendWindows(starts.map((s) => acc.buckets.get(s)?.get(def.name)));
+      if ((w.p95?.length ?? 0) > 0) out[`metric ${def.name}`] = w;
+    } else if (def.type === 'counter' && starts.length > 2) {
+      const rates = starts.slice(1, -1).map((s) => r4((acc.buckets.get(s)?.get(def.name)?.sum ?? 0) / series.bucketSec));
+      out[`metric ${def.name}`] = { rate: rates };
+    }
+  }
+  const perEndpoint = new Map<string, (Agg | undefined)[]>();
+  starts.forEach((s, i) => {
+    const bucket = acc.tagBuckets.get(s);
+    if (!bucket) return;
+    for (const [id, a] of bucket) {
+      const key = endpointKeyOf(acc.tagsets[id] ?? {});
+      let list = perEndpoint.get(key);
+      if (!list) {
+        list = new Array<Agg | undefined>(starts.length).fill(undefined);
+        perEndpoint.set(key, list);
+      }
+      const into = list[i] ?? newAgg('trend');
+      mergeAgg(into, a);
+      list[i] = into;
+    }
+  });
+  for (const [key, list] of perEndpoint) out[`endpoint ${key}`] = trendWindows(list);
+  return out;
+}
+
+/** Per-endpoint latency per bucket (p50, p95, p99, count), aligned with the series' buckets. */
+function endpointSeriesOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags: Record<string, string>) => string): Record<string, EndpointSeries> {
+  const out: Record<string, EndpointSeries> = {};
+  series.t.forEach((t, i) => {
+    const bucket = acc.tagBuckets.get(Math.round(t * 1000));
+    if (!bucket) return;
+    const merged = new Map<string, Agg>();
+    for (const [id, a] of bucket) {
+      const key = endpointKeyOf(acc.tagsets[id] ?? {});
+      const into = merged.get(key) ?? newAgg('trend');
+      mergeAgg(into, a);
+      merged.set(key, into);
+    }
+    for (const [key, a] of merged) {
+      let e = out[key];
+      if (!e) {
+        const empty = (): (number | null)[] => new Array<number | null>(series.t.length).fill(null);
+        e = { p50: empty(), p95: empty(), p99: empty(), count: empty() };
+        out[key] = e;
+      }
+      const st = trendStats(a);
+      e.p50[i] = st.p50;
+      e.p95[i] = st.p95;
+      e.p99[i] = st.p99;
+      e.count[i] = st.count;
+    }
+  });
+  return out;
+}
+
 function panels(acc: RunAccumulator): Panel[] {
   const out = new Map<string, Panel>();
   const custom: string[] = [];
@@ -411,6 +529,7 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     if (!a) continue;
     metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec), samples: a.n });
   }
+  const series = seriesOf(acc);
   return {
     meta: {
       ...side.meta,
@@ -429,6 +548,8 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     checks: checkRows(acc),
     errors: errorRows(acc),
     panels: panels(acc),
-    series: seriesOf(acc),
+    series,
+    endpointSeries: endpointSeriesOf(acc, series, endpointKeyOf),
+    windows: windowsOf(acc, series, endpointKeyOf),
   };
 }

@@ -50,10 +50,12 @@ export interface ReportResult {
   readonly verdict: string;
   readonly exitCode: number;
   readonly files: readonly string[];
+  readonly reasons: readonly string[];
 }
 
 export interface ReportModule {
-  readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  readonly buildReport: (opts: { runDir: string; baseline?: string; baselinesDir?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  readonly saveBaseline: (run: string, name: string, baselinesDir?: string) => Promise<{ path: string; runs: number; replaced?: string }>;
 }
 
 export interface SlackSink {
@@ -87,7 +89,7 @@ export async function loadEngine(root: string): Promise<EngineModule> {
 }
 
 export async function loadReport(root: string): Promise<ReportModule> {
-  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport'])) as unknown as ReportModule;
+  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport', 'saveBaseline'])) as unknown as ReportModule;
 }
 
 export async function loadSlackSink(root: string): Promise<SlackSinkModule | undefined> {

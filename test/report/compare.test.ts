@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { buildReport } from '../../src/report/index.ts';
 import { httpRun, ROOT, tmp } from './helpers.ts';
 
-/** A run dir with `n` requests whose latencies are scaled by `scale`. */
+/** A run dir with `n` requests over `n / 20` seconds (each second the same 20 latencies) scaled by `scale`. */
 function run(dir: string, scale: number, n = 400): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'out.json'), httpRun({ n, latency: (i) => (20 + (i % 50)) * scale }));
+  writeFileSync(join(dir, 'out.json'), httpRun({ n, spacingMs: 50, latency: (i) => (20 + (i % 20)) * scale }));
   return dir;
 }
 
@@ -24,7 +24,9 @@ void test('compare: 20 % slower fails with exit 3, 7 % warns, identical passes',
   const slow = cli('compare', [run(join(d, 'slow'), 1.2), '--baseline', base]);
   assert.equal(slow.code, 3, slow.out + slow.err);
   assert.match(slow.out, /FAIL/);
-  assert.match(slow.out, /fail\s+endpoint GET http:\/\/127\.0\.0\.1:1\/api\/agents p95/);
+  // Regressions worst first, with units, the absolute and the relative change.
+  assert.match(slow.out, /regressions:\n {2}\S.* p99 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+20 %\)/);
+  assert.match(slow.out, /GET http:\/\/127\.0\.0\.1:1\/api\/agents p95 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+20 %\) {2}p=/);
   const warn = cli('compare', [run(join(d, 'warn'), 1.07), '--baseline', base]);
   assert.equal(warn.code, 0, warn.out + warn.err);
   assert.match(warn.out, /WARN/);
@@ -67,14 +69,14 @@ void test('compare: counters are compared by rate and gauges by last and highest
   assert.equal(worseDirection('target_rss_bytes', 'gauge'), 'up');
   const snap = (entries: Record<string, import('../../src/report/compare.ts').BaselineEntry>) => ({ kind: 'agentload-baseline' as const, version: 1 as const, createdAt: '', source: 's', entries });
   const base = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value' },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value' },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 50, p50: 50, p95: 60, p99: 70 }, worse: 'down', unit: 'value' },
+    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value', gated: ['rate'] },
+    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
+    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 50, p50: 50, p95: 60, p99: 70 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'] },
   });
   const worse = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 80 }, worse: 'down', unit: 'value' },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 150 }, worse: 'up', unit: 'value' },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 40, p50: 40, p95: 48, p99: 56 }, worse: 'down', unit: 'value' },
+    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 80 }, worse: 'down', unit: 'value', gated: ['rate'] },
+    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 150 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
+    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 40, p50: 40, p95: 48, p99: 56 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'] },
   });
   const c = compareSnapshots(worse, base);
   const status = (key: string, stat: string): string | undefined => c.rows.find((r) => r.key === key && r.stat === stat)?.status;
