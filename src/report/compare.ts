@@ -69,7 +69,7 @@ export interface ComparisonRow {
   delta?: number;
   unit?: BaselineEntry['unit'];
   kind?: BaselineEntry['kind'];
-  /** One-sided p-value that the change in the worse direction is noise (absent: no test possible). */
+  /** One-sided p-value that a change this large in its direction is noise, Holm-adjusted over the run's tested figures (absent: no test possible). */
   p?: number;
   status: ChangeStatus;
   note?: string;
@@ -239,31 +239,48 @@ function significance(b: BaselineEntry, c: BaselineEntry, stat: string, worse: b
   return up ? rankTestGreater(cw, bw)?.p : rankTestGreater(cw.map((v) => -v), bw.map((v) => -v))?.p;
 }
 
-function judge(b: BaselineEntry, c: BaselineEntry, stat: string, change: number, delta: number, o: Required<CompareOptions>): Judged {
+/** Without a significance test, only a change this many times the fail (warn) percentage counts. */
+export const UNTESTED_FACTOR = 3;
+
+/**
+ * Judges one gated stat. `p`: its Holm-adjusted p-value (undefined: no test possible, e.g. fewer than
+ * MIN_WINDOWS windows or a baseline saved without windows). An untested figure cannot be told from
+ * noise, so it warns and never fails, and only beyond UNTESTED_FACTOR × the percentage (widened by
+ * √(minSamples / n) when samples are few); gauges, one value per run with no windows, fail beyond it.
+ */
+function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number, p: number | undefined, o: Required<CompareOptions>): Judged {
   const n = Math.min(b.count, c.count);
   if (n === 0) return { status: 'guarded', note: 'no samples: not judged' };
   const floor = c.unit === 'ms' ? o.floorMs : c.unit === 'ratio' ? o.floorRatio : 0;
   const overFloor = Math.abs(delta) > floor;
   const worse = change > 0;
-  const p = significance(b, c, stat, worse);
-  if (p === undefined) {
-    // No test possible: the percentage alone, its band widened when samples are few.
-    const widen = n >= o.minSamples ? 1 : Math.sqrt(o.minSamples / n);
-    const few = widen > 1 ? `few samples (${n}): judged against ${Math.round(o.failPct * widen)} % (fail) / ${Math.round(o.warnPct * widen)} % (warn)` : 'too few windows for a significance test: percentage only';
-    if (!overFloor) return { status: 'ok', note: few };
-    if (change * 100 > o.failPct * widen) return { status: 'fail', note: few };
-    if (change * 100 > o.warnPct * widen) return { status: 'warn', note: few };
-    if (change * 100 < -o.warnPct * widen) return { status: 'improved', note: few };
-    return widen > 1 ? { status: 'ok', note: few } : { status: 'ok' };
-  }
-  const real = p < o.alpha;
   const big = Math.abs(change) * 100;
-  if (!overFloor) return big > o.warnPct ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit})` } : { status: 'ok', p };
-  if (!real) return big > o.warnPct ? { status: 'ok', p, note: `not significant (p = ${p.toPrecision(2)})` } : { status: 'ok', p };
+  if (p === undefined) {
+    const widen = UNTESTED_FACTOR * (n >= o.minSamples ? 1 : Math.sqrt(o.minSamples / n));
+    const canFail = c.kind === 'gauge';
+    const note = `no significance test (${c.kind === 'gauge' ? 'one value per run' : `too few time windows${n < o.minSamples ? ` and samples: ${n}` : ''}`}): ${canFail ? `judged against ${Math.round(o.failPct * widen)} % (fail) / ${Math.round(o.warnPct * widen)} % (warn)` : `warns beyond ${Math.round(o.failPct * widen)} %, never fails`}`;
+    if (!overFloor || big <= (canFail ? o.warnPct : o.failPct) * widen) return big > o.warnPct ? { status: 'ok', note } : { status: 'ok' };
+    if (!worse) return { status: 'improved', note };
+    return { status: canFail && big > o.failPct * widen ? 'fail' : 'warn', note };
+  }
+  if (!overFloor) return big > o.warnPct ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit === 'ratio' ? 'of 1' : c.unit})` } : { status: 'ok', p };
+  if (p >= o.alpha) return big > o.warnPct ? { status: 'ok', p, note: `not significant (p = ${p.toPrecision(2)})` } : { status: 'ok', p };
   if (worse && big > o.failPct) return { status: 'fail', p };
   if (worse && big > o.warnPct) return { status: 'warn', p };
   if (!worse && big > o.warnPct) return { status: 'improved', p };
   return { status: 'ok', p };
+}
+
+/** Holm's step-down adjustment: the run's verdict, over all its tested figures, keeps a false-fail chance of at most α. */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+  const out = new Array<number>(ps.length).fill(1);
+  let running = 0;
+  order.forEach(({ p, i }, k) => {
+    running = Math.max(running, Math.min(1, (ps.length - k) * p));
+    out[i] = running;
+  });
+  return out;
 }
 
 /** Rows that fail or warn, worst first (by relative change); then the rest in key order. */
@@ -282,6 +299,7 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
     floorRatio: opts.floorRatio ?? COMPARE_DEFAULTS.floorRatio,
   };
   const rows: ComparisonRow[] = [];
+  const pending: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; p: number | undefined }[] = [];
   const keys = new Set([...Object.keys(baseline.entries), ...Object.keys(current.entries)]);
   for (const key of [...keys].sort()) {
     const b = baseline.entries[key];
@@ -300,15 +318,21 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       const raw = denom === 0 ? 0 : (cv - bv) / denom;
       const change = c.worse === 'up' ? raw : -raw;
       const row: ComparisonRow = { key, stat, baseline: bv, current: cv, change, delta: cv - bv, unit: c.unit, kind: c.kind, status: 'info' };
-      const gated = (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));
-      if (gated) {
-        const j = judge(b, c, stat, change, cv - bv, o);
-        row.status = j.status;
-        if (j.p !== undefined) row.p = j.p;
-        if (j.note !== undefined) row.note = j.note;
-      }
+      // p99 is judged only with 100 samples a side: below that it is the run's few slowest requests.
+      const enough = stat !== 'p99' || Math.min(b.count, c.count) >= 100;
+      const gated = enough && (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));
       rows.push(row);
+      if (gated) pending.push({ row, b, c, p: significance(b, c, stat, change > 0) });
     }
+  }
+  const tested = pending.filter((x) => x.p !== undefined);
+  const adjusted = holmAdjust(tested.map((x) => x.p ?? 1));
+  tested.forEach((x, i) => (x.p = adjusted[i]));
+  for (const x of pending) {
+    const j = judge(x.b, x.c, x.row.change ?? 0, x.row.delta ?? 0, x.p, o);
+    x.row.status = j.status;
+    if (j.p !== undefined) x.row.p = j.p;
+    if (j.note !== undefined) x.row.note = j.note;
   }
   const verdict = rows.some((r) => r.status === 'fail') ? 'fail' : rows.some((r) => r.status === 'warn') ? 'warn' : 'pass';
   return { baselineSource: baseline.source, baselineRuns: baseline.runs ?? 1, verdict, rows, ...o };
