@@ -166,6 +166,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   // of one scenario never share a file and each run keeps the exact script it ran.
   const startedAt = new Date();
   const reportsDir = resolve(io.cwd, parsed.options.reportsDir ?? 'reports');
+  const baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(reportsDir, 'baselines');
+  const baseline = baselineArg(parsed.options.baseline, io.cwd, baselinesDir);
   const runDir = createRunDir(reportsDir, name, startedAt);
   const shownRunDir = relative(io.cwd, runDir) || runDir;
   const files = {
@@ -366,13 +368,10 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   if (parsed.options.report) {
     try {
       const reportModule = await loadReport(io.root);
-      const baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(reportsDir, 'baselines');
-      const baseline = parsed.options.baseline;
       const built = await reportModule.buildReport({
         runDir,
         baselinesDir,
-        // A saved baseline's name (`main`) is looked up in baselinesDir; anything else is a path.
-        ...(baseline !== undefined ? { baseline: /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(baseline) && !existsSync(resolve(io.cwd, baseline)) ? baseline : resolve(io.cwd, baseline) } : {}),
+        ...(baseline !== undefined ? { baseline } : {}),
         interrupted: state.interrupted,
         ...(soakBudget !== undefined ? { profile: soakBudget } : {}),
       });
@@ -398,4 +397,20 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       reasons.map((r) => `  ${r}\n`).join(''),
   );
   return exitCode;
+}
+
+/**
+ * --baseline as the report takes it, checked before the run: a saved baseline's name (`main`, looked up
+ * as baselinesDir/main.json) stays a name, anything else is a path that must exist.
+ */
+function baselineArg(given: string | undefined, cwd: string, baselinesDir: string): string | undefined {
+  if (given === undefined) return undefined;
+  const path = resolve(cwd, given);
+  if (existsSync(path)) return path;
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given) && existsSync(join(baselinesDir, `${given}.json`))) return given;
+  throw new AgentloadError(
+    'usage',
+    EXIT_CODES.usage,
+    `--baseline ${given}: no such run folder or file, and no saved baseline ${relative(cwd, join(baselinesDir, `${given}.json`))}; save one first with --save-baseline ${/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given) ? given : 'NAME'}`,
+  );
 }

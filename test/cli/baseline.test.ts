@@ -62,8 +62,11 @@ void test('run command: --save-baseline NAME then --baseline NAME: unchanged pas
     const tail = slow.stdout.slice(slow.stdout.lastIndexOf('results:'));
     assert.match(tail, /^results: verdict fail, exit code 3/);
     assert.match(tail, /figure\(s\) worse than the baseline \(> 10 %, p < 0\.01\): \S.* p95 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+\d+ %\)/);
+    const runs = project.runDirs().length;
     const missing = await runCli([scenario, '--engine', 'node', '--baseline', 'nope'], { cwd: project.dir, env });
-    assert.match(missing.stdout + missing.stderr, /baseline "nope" is not a run folder, a file or a saved baseline/);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--baseline nope: no such run folder or file, and no saved baseline reports\/baselines\/nope\.json; save one first with --save-baseline nope/);
+    assert.equal(project.runDirs().length, runs, 'nothing ran');
   } finally {
     await target.close();
     project.cleanup();
