@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { describeRow, figureLabel, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
+import { compare, parseMetricKey, parseThreshold, type Operator } from './thresholds.ts';
+import type { ThresholdRow } from './model.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +31,21 @@ function inlineJson(x: unknown): string {
 }
 
 /** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
+/** The run's `http_req_failed` rate limits without tag filters (`rate<0.01`), as an endpoint's error budget. */
+function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; value: number }[] {
+  const out: { op: Operator; value: number }[] = [];
+  for (const r of rows) {
+    try {
+      const key = parseMetricKey(r.metric);
+      const e = parseThreshold(r.expression);
+      if (key.metric === 'http_req_failed' && Object.keys(key.tags).length === 0 && e.aggregation === 'rate') out.push({ op: e.op, value: e.value });
+    } catch {
+      // a threshold that does not parse is shown in the thresholds table with its problem
+    }
+  }
+  return out;
+}
+
 function table(head: readonly string[], rows: readonly string[][], left = 1): string {
   if (rows.length === 0) return '<p class="muted">none</p>';
   const cell = (tag: string, c: string, i: number): string => `<${tag}${i < left ? ' class="l"' : ''}>${c}</${tag}>`;
@@ -157,11 +174,16 @@ export function renderHtml(r: FullReport): string {
     t.problem !== undefined ? h(t.problem) : fmtNum(t.observed, 4),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
+  const errorLimits = overallErrorLimits(m.thresholds);
   const endpointRows = m.endpoints.map((e) => {
     const slos = thresholdsOfEndpoint(m.thresholds, e);
-    const ok = slos.every((t) => t.ok);
+    // The badge judges errors too: the run's own error-rate limits (http_req_failed without tags) hold per endpoint.
+    const errorsOk = e.phase !== undefined || errorLimits.every((t) => compare(e.errorRate, t.op, t.value));
+    const judged = slos.length > 0 || (e.phase === undefined && errorLimits.length > 0);
+    const ok = slos.every((t) => t.ok) && errorsOk;
+    const label = ok ? 'SLO ok' : !errorsOk && slos.every((t) => t.ok) ? `SLO fail: ${fmtPct(e.errorRate)} errors` : 'SLO fail';
     return [
-      `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${slos.length > 0 ? ` ${badge(ok, ok ? 'SLO ok' : 'SLO fail')}` : ''}`,
+      `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.phase !== undefined ? ` <span class="muted">[${e.phase}]</span>` : ''}${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${judged ? ` ${badge(ok, label)}` : ''}`,
       String(e.count),
       fmtNum(e.rps),
       e.errorRate > 0 ? `<b style="color:var(--bad)">${fmtPct(e.errorRate)}</b>` : fmtPct(e.errorRate),

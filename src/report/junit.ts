@@ -16,6 +16,8 @@ interface Case {
 
 /** Thresholds whose submetric filter names this endpoint (by `name`, `url` or `endpoint` tag). */
 export function thresholdsOfEndpoint(rows: readonly ThresholdRow[], e: EndpointRow): ThresholdRow[] {
+  // setup()/teardown() requests are not the load an endpoint objective is about.
+  if (e.phase !== undefined) return [];
   const fullName = e.key.slice(e.method.length + 1);
   return rows.filter((r) => {
     let tags: Record<string, string>;

@@ -52,6 +52,8 @@ export interface EndpointRow extends TrendStats {
   name: string;
   /** The user's `endpoint` tag when there is one. */
   endpoint?: string;
+  /** Requests made in setup() or teardown(): a row of their own, apart from the load's. */
+  phase?: 'setup' | 'teardown';
   rps: number;
   errors: number;
   errorRate: number;
@@ -265,16 +267,22 @@ function evaluateThresholds(acc: RunAccumulator, side: SideInputs, durationSec: 
   return rows;
 }
 
-/** The endpoint row a request's tags belong to: method and URL name. */
+/** `setup`/`teardown` for requests k6 made in those lifecycle functions (their group tag is `::setup` / `::teardown`). */
+export function phaseOf(tags: Record<string, string>): 'setup' | 'teardown' | undefined {
+  return tags.group === '::setup' ? 'setup' : tags.group === '::teardown' ? 'teardown' : undefined;
+}
+
+/** The endpoint row a request's tags belong to: method and URL name, and ` [setup]`/` [teardown]` for those requests (rows apart). */
 export function endpointKeyOf(tags: Record<string, string>): string {
-  return `${tags.method ?? ''} ${tags.name ?? ''}`;
+  const phase = phaseOf(tags);
+  return `${tags.method ?? ''} ${tags.name ?? ''}${phase !== undefined ? ` [${phase}]` : ''}`;
 }
 
 function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
   const dur = acc.totals.get('http_req_duration');
   const failed = acc.totals.get('http_req_failed');
   if (!dur) return [];
-  const groups = new Map<string, { method: string; name: string; endpoint?: string; d: Agg; f: Agg }>();
+  const groups = new Map<string, { method: string; name: string; endpoint?: string; phase?: 'setup' | 'teardown'; d: Agg; f: Agg }>();
   const keyOf = endpointKeyOf;
   for (const [id, a] of dur) {
     const tags = acc.tagsets[id] ?? {};
@@ -283,6 +291,8 @@ function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
     if (!g) {
       g = { method: tags.method ?? '', name: tags.name ?? '', d: newAgg('trend'), f: newAgg('rate') };
       if (tags.endpoint !== undefined) g.endpoint = tags.endpoint;
+      const phase = phaseOf(tags);
+      if (phase !== undefined) g.phase = phase;
       groups.set(key, g);
     }
     mergeAgg(g.d, a);
@@ -304,6 +314,7 @@ function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
       errorRate: g.f.n === 0 ? 0 : g.f.nonzero / g.f.n,
     };
     if (g.endpoint !== undefined) row.endpoint = g.endpoint;
+    if (g.phase !== undefined) row.phase = g.phase;
     rows.push(row);
   }
   return rows.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
@@ -339,7 +350,8 @@ function errorRows(acc: RunAccumulator): ErrorRow[] {
     const errorCode = tags.error_code ?? '';
     const failed = errorCode !== '' || status === '0' || Number(status) >= 400 || tags.expected_response === 'false';
     if (!failed) continue;
-    const endpoint = `${tags.method ?? ''} ${shortName(tags.name ?? '')}`.trim();
+    const phase = phaseOf(tags);
+    const endpoint = `${tags.method ?? ''} ${shortName(tags.name ?? '')}${phase !== undefined ? ` [${phase}]` : ''}`.trim();
     const k = `${status}\u0000${errorCode}\u0000${endpoint}`;
     const r = m.get(k) ?? { status, errorCode, endpoint, count: 0 };
     r.count += a.sum;
