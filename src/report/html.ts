@@ -10,7 +10,7 @@ import { describeRow, figureLabel, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { compare, parseMetricKey, parseThreshold, type Operator } from './thresholds.ts';
-import type { ThresholdRow } from './model.ts';
+import type { EndpointSeries, ThresholdRow } from './model.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +31,54 @@ function inlineJson(x: unknown): string {
 }
 
 /** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
+/** The most endpoints drawn as charts of their own (the busiest first). */
+const MAX_ENDPOINT_CHARTS = 12;
+
+interface ChartLine {
+  label: string;
+  value: number;
+  kind: 'threshold' | 'baseline';
+}
+
+/** Latency limits of `http_req_duration` threshold rows (percentiles, avg, med, max) as lines. */
+function thresholdLines(rows: readonly ThresholdRow[]): ChartLine[] {
+  const out: ChartLine[] = [];
+  for (const t of rows) {
+    try {
+      if (parseMetricKey(t.metric).metric !== 'http_req_duration') continue;
+      const e = parseThreshold(t.expression);
+      if (e.quantile !== undefined || e.aggregation === 'avg' || e.aggregation === 'med' || e.aggregation === 'max') out.push({ label: t.expression, value: e.value, kind: 'threshold' });
+    } catch {
+      // shown with its problem in the thresholds table
+    }
+  }
+  return out;
+}
+
+/** The baseline's p95 and p99 of a comparison figure (`metric http_req_duration`, `endpoint GET /x`) as lines. */
+function baselineLines(r: FullReport, key: string): ChartLine[] {
+  const rows = r.comparison?.rows.filter((x) => x.key === key && (x.stat === 'p95' || x.stat === 'p99') && x.baseline !== null) ?? [];
+  return rows.map((x) => ({ label: `baseline ${x.stat}`, value: x.baseline ?? 0, kind: 'baseline' as const }));
+}
+
+/** Chart data beyond the series: threshold and baseline lines, per-endpoint latency. */
+function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: string; series: EndpointSeries; lines: ChartLine[] }[] } {
+  const m = r.model;
+  const overall = m.thresholds.filter((t) => t.metric === 'http_req_duration');
+  return {
+    lines: [...thresholdLines(overall), ...baselineLines(r, 'metric http_req_duration')],
+    endpoints: m.endpoints
+      .filter((e) => e.phase === undefined)
+      .slice(0, MAX_ENDPOINT_CHARTS)
+      .flatMap((e) => {
+        const series = m.endpointSeries[e.key];
+        if (!series) return [];
+        const label = `${e.method} ${e.name}${e.endpoint !== undefined ? ` [${e.endpoint}]` : ''}`;
+        return [{ label, series, lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)] }];
+      }),
+  };
+}
+
 /** The run's `http_req_failed` rate limits without tag filters (`rate<0.01`), as an endpoint's error budget. */
 function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; value: number }[] {
   const out: { op: Operator; value: number }[] = [];
@@ -95,26 +143,36 @@ const CLIENT = String.raw`
     var hd = document.createElement('h3'); hd.textContent = title; box.appendChild(hd);
     var el = document.createElement('div'); box.appendChild(el);
     container.appendChild(box);
-    var data = [T].concat(series.map(function(s){ return s.values; }));
+    var xs = T, vals = series.map(function(s){ return s.values; });
+    // One bucket: draw it as a short flat segment with its point shown (uPlot cannot scale one x value).
+    var one = T.length === 1;
+    if (one) { xs = [T[0], T[0] + S.bucketSec]; vals = vals.map(function(v){ return [v[0], v[0]]; }); }
+    var data = [xs].concat(vals);
     var o = {
       width: Math.max(260, el.clientWidth || 500), height: 220,
       scales: { x: { time: true } },
       legend: { live: true },
       axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
-      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, dash: s.dash, spanGaps: !!s.span, points: { show: false } }; }))
+      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line, points: { show: one && !s.line } }; }))
     };
     var u = new uPlot(o, data, el); charts.push([u, el]);
   }
+  /** A horizontal line across the chart: a threshold (red, dashed) or the baseline (grey, dotted). */
+  function hline(l){ return { label: l.label, values: T.map(function(){ return l.value; }), color: l.kind === 'threshold' ? '#cf222e' : '#57606a', dash: l.kind === 'threshold' ? [6,4] : [2,3], line: true }; }
   function bySec(arr){ return arr && arr.map(function(v){ return v == null ? null : v / S.bucketSec; }); }
   var main = document.getElementById('charts-main');
   add(main, 'HTTP latency percentiles (ms)', [
     { label: 'p50', values: col('http_req_duration','p50') }, { label: 'p90', values: col('http_req_duration','p90') },
-    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }], { unit: 'ms' });
+    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }].concat(D.lines.map(hline)), { unit: 'ms' });
   add(main, 'Requests and errors per second', [
     { label: 'requests/s', values: col('http_reqs','rate') }, { label: 'failed/s', values: bySec(col('http_req_failed','passes')), color: '#cf222e' }], { unit: '/s' });
   add(main, 'Virtual users', [{ label: 'vus', values: col('vus','value'), span: true }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs' });
   add(main, 'Checks per bucket', [{ label: 'passed', values: col('checks','passes'), color: '#1a7f37' }, { label: 'failed', values: col('checks','fails'), color: '#cf222e' }], { unit: 'checks' });
   add(main, 'Iterations per second', [{ label: 'iterations/s', values: col('iterations','rate') }], { unit: '/s' });
+  var ec = document.getElementById('charts-endpoints');
+  D.endpoints.forEach(function(e){
+    add(ec, e.label + ' (ms)', [{ label: 'p50', values: e.series.p50 }, { label: 'p95', values: e.series.p95 }, { label: 'p99', values: e.series.p99 }].concat(e.lines.map(hline)), { unit: 'ms' });
+  });
   D.panels.forEach(function(p){
     var c = document.getElementById('panel-' + p.id); if (!c) return;
     p.metrics.forEach(function(name){
@@ -234,7 +292,7 @@ export function renderHtml(r: FullReport): string {
 `;
   }
 
-  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null };
+  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, ...chartLines(r) };
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -248,6 +306,7 @@ ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
+<section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s; dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}

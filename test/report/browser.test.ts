@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { buildReport } from '../../src/report/index.ts';
-import { FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
+import { FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, httpRun, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 let browser: Browser;
@@ -20,6 +20,15 @@ const INKED_PIXELS = `[...document.querySelectorAll('canvas')].map((c) => {
   const px = ctx.getImageData(0, 0, c.width, c.height).data;
   let n = 0;
   for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+  return n;
+})`;
+/** Pixels per canvas in the first series' colour (#0969da): the axes and labels are grey, so this is the data drawn. */
+const SERIES_PIXELS = `[...document.querySelectorAll('canvas')].map((c) => {
+  const ctx = c.getContext('2d');
+  if (!ctx || c.width === 0 || c.height === 0) return 0;
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i + 2] > 150 && px[i] < 90 && px[i + 1] > 60 && px[i + 1] < 150) n++;
   return n;
 })`;
 const PAGE_OVERFLOW = 'document.documentElement.scrollWidth - window.innerWidth';
@@ -134,4 +143,70 @@ void test('junit.xml is well-formed XML (parsed back by the browser) and escapes
   assert.ok(broken > 0);
   // summary.md keeps the table intact: names with pipes would not split cells.
   assert.match(readFileSync(join(d, 'summary.md'), 'utf8'), /\| ❌ \| `http_req_duration\{name:/);
+});
+
+/** Opens a report.html; returns the page's console errors, the chart count and the inked pixels per canvas. */
+async function openReport(dir: string): Promise<{ errors: string[]; inked: number[]; series: number[]; text: (sel: string) => Promise<string>; close: () => Promise<void> }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href);
+  await page.waitForFunction(CHARTS_READY);
+  const inked = await page.evaluate<number[]>(INKED_PIXELS);
+  const series = await page.evaluate<number[]>(SERIES_PIXELS);
+  return { errors, inked, series, text: async (sel) => (await page.locator(sel).allTextContents()).join(' '), close: () => page.close() };
+}
+
+void test('report.html: latency per endpoint, threshold lines and the baseline drawn on the charts', async () => {
+  const d = tmp();
+  const write = (name: string, scale: number): string => {
+    const dir = join(d, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 400, spacingMs: 50, thresholds: ['p(95)<60'], latency: (i) => (20 + (i % 20)) * scale }));
+    return dir;
+  };
+  const base = write('base', 1);
+  const cur = write('cur', 1.3);
+  await buildReport({ runDir: cur, baseline: base, historyDir: false });
+  const r = await openReport(cur);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    const endpointCharts = await r.text('#charts-endpoints .chart h3');
+    assert.match(endpointCharts, /GET \/api\/agents \(ms\)/, 'a latency chart per endpoint');
+    assert.match(await r.text('#charts-endpoints .u-legend'), /baseline p95.*baseline p99/s, 'the baseline overlaid on the endpoint chart');
+    const main = await r.text('#charts-main .chart:first-child .u-legend');
+    assert.match(main, /p\(95\)<60/, 'the threshold drawn as a line on the latency chart');
+    assert.match(main, /baseline p95/);
+  } finally {
+    await r.close();
+  }
+  // Without a baseline there is no baseline line.
+  const alone = write('alone', 1);
+  await buildReport({ runDir: alone, historyDir: false });
+  const a = await openReport(alone);
+  try {
+    assert.doesNotMatch(await a.text('.u-legend'), /baseline/);
+  } finally {
+    await a.close();
+  }
+});
+
+void test('report.html: a run whose samples all fall in one second still draws its charts', async () => {
+  const dir = join(tmp(), 'one-second');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'out.json'), httpRun({ n: 5, spacingMs: 10, latency: (i) => 10 + i }));
+  await buildReport({ runDir: dir, historyDir: false });
+  const r = await openReport(dir);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.length >= 2, `${r.inked.length} canvases`);
+    // uPlot draws axes even when it cannot scale one x value: count the first series' own colour.
+    assert.ok(r.series.every((n) => n > 20), `every chart draws its first series: ${r.series.join(',')} pixels`);
+  } finally {
+    await r.close();
+  }
 });
