@@ -262,6 +262,8 @@ export function renderHtml(r: FullReport): string {
     })
     .join('');
 
+  // On a soak run the soak analysis is the answer: it goes near the top, under the banner.
+  const soakRun = /^soak([-_]|$)/.test(m.meta.scenario ?? '');
   let soak = '';
   if (r.soak) {
     const rows = r.soak.signals.map((s) => [
@@ -269,10 +271,10 @@ export function renderHtml(r: FullReport): string {
       s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
       s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
       s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
-      s.budget === undefined ? '<span class="b muted">info</span>' : badge(!s.breached, s.breached ? 'breached' : 'within'),
+      s.verdict === 'breached' || s.verdict === 'within' ? badge(s.verdict === 'within', s.verdict) : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
       s.fit ? `${s.fit.points} pts, r² ${s.fit.r2.toFixed(2)}` : h(s.note),
     ]);
-    soak = `<section><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
+    soak = `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
   }
 
   let cmp = '';
@@ -303,6 +305,7 @@ export function renderHtml(r: FullReport): string {
 <div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
 ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
 <div class="meta">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+${soakRun ? soak : ''}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
@@ -310,7 +313,7 @@ ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}
-${soak}
+${soakRun ? '' : soak}
 ${cmp}
 <section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 3)}</section>
 <p class="muted">Generated ${h(r.generatedAt)} by agentload from k6 output.</p>
