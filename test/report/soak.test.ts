@@ -97,8 +97,9 @@ void test('soak verdicts: a 20 s run is "too short to judge" (never a green "wit
   const memory = (r: ReturnType<typeof analyseSoak>): { verdict: string; note: string } | undefined => r?.signals.find((s) => s.id === 'memory');
   // 20 s, slightly growing but under the budget: was a green "within" for a slope extrapolated from 20 s.
   const short = memory(analyseSoak(series(20, 30, 0.01), { memoryGrowthMBPerHour: 50 }));
-  assert.equal(short?.verdict, 'too short');
-  assert.match(short?.note ?? '', /run too short to judge/);
+  assert.ok(short);
+  assert.equal(short.verdict, 'too short');
+  assert.match(short.note, /run too short to judge/);
   // 20 s over the budget but drowned in noise: not significant (and not a breach).
   const noisy = memory(analyseSoak(series(20, 200, 40), { memoryGrowthMBPerHour: 50 }));
   assert.equal(noisy?.verdict, 'not significant');
