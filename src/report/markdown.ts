@@ -27,7 +27,7 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
   if (m.endpoints.length > 0) {
     out.push('| endpoint | count | err % | p50 | p95 | p99 |', '|---|---:|---:|---:|---:|---:|');
     for (const e of m.endpoints.slice(0, maxRows))
-      out.push(`| ${mdCell(`${e.method} ${e.name}`)} | ${e.count} | ${fmtPct(e.errorRate)} | ${fmtMs(e.p50)} | ${fmtMs(e.p95)} | ${fmtMs(e.p99)} |`);
+      out.push(`| ${mdCell(`${e.method} ${e.name}${e.phase !== undefined ? ` [${e.phase}]` : ''}`)} | ${e.count} | ${fmtPct(e.errorRate)} | ${fmtMs(e.p50)} | ${fmtMs(e.p95)} | ${fmtMs(e.p99)} |`);
     if (m.endpoints.length > maxRows) out.push(`| … ${m.endpoints.length - maxRows} more | | | | | |`);
     out.push('');
   }

@@ -149,7 +149,7 @@ export function analyseSoak(series: SeriesSet, budget: SoakBudget | undefined): 
           note += ` over the budget of ${fmt(s.budget)} ${s.unit}/h but not significant (the interval includes no growth)`;
         } else if (span < MIN_JUDGE_SEC) {
           verdict = 'too short';
-          note += `: run too short to judge (fit over ${fmt(span)} s; "within the budget" needs ${MIN_JUDGE_SEC} s after warm-up)`;
+          note += `: run too short to judge (fit over ${fmt(span)} s; calling the budget met needs ${MIN_JUDGE_SEC} s after warm-up)`;
         } else {
           verdict = 'within';
           note += ` within the budget of ${fmt(s.budget)} ${s.unit}/h`;
