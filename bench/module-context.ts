@@ -31,5 +31,6 @@ export function benchModuleContext(opts: { emit?: (samples: readonly Sample[]) =
     abortTest: (reason?: string): never => { throw new Error(reason ?? 'abort'); },
     warnOnce: (_key, message) => { log('warn', message); },
     log: (level, message) => { log(level, message); },
+    connectRefusal: () => undefined,
   };
 }

@@ -19,7 +19,15 @@ if (command !== undefined && command in delegated) {
 } else {
   args = [root + 'scripts/agentload.mjs', ...process.argv.slice(2)];
 }
-const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ...args], { stdio: 'inherit', cwd: process.cwd() });
+// The child watches this process (src/run/child-preload.ts): if this wrapper is killed, the run still stops
+// (gracefully: SIGTERM, then its own children) instead of running on without anyone waiting for it.
+const preload = ['--import', import.meta.resolve('../scripts/stop-early.mjs'), '--import', import.meta.resolve('tsx'), '--import', import.meta.resolve('../src/run/child-preload.ts')];
+const child = spawn(process.execPath, [...preload, ...args], {
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  cwd: process.cwd(),
+  env: { ...process.env, AGENTLOAD_PARENT_PID: String(process.pid), AGENTLOAD_CHILD_GRACE_MS: '120000' },
+});
+child.channel?.unref();
 // The child handles Ctrl+C itself (it is in our process group); stay alive until it is done.
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { if (s === 'SIGTERM') child.kill('SIGTERM'); });
 child.on('close', (code, signal) => {

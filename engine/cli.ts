@@ -4,6 +4,7 @@
  */
 import process from 'node:process';
 import { ENGINE_NAME, ENGINE_VERSION, SUPPORTED_RUN_FLAGS, runEngine, runHelp } from './index.ts';
+import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from './net/host-policy.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,6 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return runEngine({
     script, args, env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr,
+    // Like the toolkit's run command, the engine's CLI sends load only to loopback and AGENTLOAD_ALLOWED_HOSTS.
+    allowedHosts: parseAllowedHosts(env[ALLOWED_HOSTS_VAR]),
     stdoutIsTTY: process.stdout.isTTY, stderrIsTTY: process.stderr.isTTY,
   });
 }

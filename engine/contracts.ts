@@ -132,6 +132,12 @@ export interface ModuleContext {
   warnOnce(key: string, message: string): void;
   /** Script logging (console.*), with k6's level prefixes. */
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * Why load may not go to `hostname` (the run's host allowlist, engine/net/host-policy.ts), or
+   * undefined when it may. Every module that opens connections asks before it connects, and fails that
+   * connection with the reason instead; the first refusal of each host is also logged as one warning.
+   */
+  connectRefusal(hostname: string): string | undefined;
 }
 
 /** A k6 module implementation: called once per VU with that VU's context; returns the module's exports. */

@@ -6,3 +6,4 @@ export { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
 export { runEngine, type RunEngineOptions } from './runtime/run.ts';
 export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKind, type ParsedRunFlags } from './runtime/flags.ts';
 export { EXIT_CODES, EngineError, LifecycleTimeoutError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
+export { ALLOWED_HOSTS_VAR, HostPolicy, HOST_NOT_ALLOWED_ERROR_CODE, canonicalHost, hostAllowed, isLoopbackHost, parseAllowedHosts } from './net/host-policy.ts';

@@ -29,6 +29,37 @@ export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (LOOPBACK.has(address) || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
+/** A Host header naming loopback: localhost, 127.x.x.x or [::1], with or without a port. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  const h = name.toLowerCase();
+  return h === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '[::1]';
+}
+
+/** Deepest JSON nesting the platform parses (a body nested thousands deep would exhaust the parser's stack). */
+export const MAX_JSON_DEPTH = 64;
+
+/** How deep `text` nests arrays and objects (brackets inside strings do not count); stops counting past the limit. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      depth++;
+      if (depth > max) max = depth;
+      if (max > MAX_JSON_DEPTH) return max;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
 /** Routes the fault knobs never touch. */
 function exempt(url: string): boolean {
   return url.startsWith('/admin/') || url === '/metrics';
@@ -68,6 +99,26 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     },
     forceCloseConnections: true,
     bodyLimit: 4 * 1024 * 1024,
+    // Errors Fastify raises before routing (a malformed URL, an over-long path parameter) in the platform's
+    // own {error, code} shape, without echoing the URL back.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(tooLong ? 414 : 400).send(tooLong
+        ? { error: 'a path parameter is longer than 100 characters: shorten it', code: 'URI_TOO_LONG' }
+        : { error: 'the URL is malformed (a %-escape is not valid): encode the path properly', code: 'BAD_URL' });
+    },
+  });
+  // Bodies are JSON only (plus the Slack and artifact routes' own parsers below): a text/plain or form POST,
+  // which a browser sends cross-site without a CORS preflight, gets 415 instead of reaching a route.
+  app.removeContentTypeParser('text/plain');
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      done(new TargetError(400, 'BODY_TOO_DEEP', `JSON body nests deeper than ${String(MAX_JSON_DEPTH)} levels: flatten it`), undefined);
+      return;
+    }
+    void defaultJson(req, text, done);
   });
   const logError = (e: unknown): void => { app.log.error({ err: toError(e).message }, 'background error'); };
 
@@ -135,11 +186,14 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     await Promise.resolve();
   });
 
-  app.setErrorHandler(async (err: unknown, _req, reply) => {
+  app.setErrorHandler(async (err: unknown, _req: FastifyRequest, reply) => {
     if (err instanceof TargetError) return reply.code(err.statusCode).send({ error: err.message, code: err.code });
     const e = toError(err) as Error & { statusCode?: number; code?: string };
     const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
     if (status >= 500) app.log.error({ err: e.message }, 'request failed');
+    if (status === 415) {
+      return reply.code(415).send({ error: `send the body as application/json (got ${JSON.stringify(_req.headers['content-type'] ?? 'no content-type')})`, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
     const code = status === 413 ? 'BODY_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : e.message, code });
   });
@@ -158,6 +212,11 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const adminOnly = async (req: FastifyRequest): Promise<void> => {
     if (!isLoopback(req.socket.remoteAddress)) {
       throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', `admin routes answer loopback clients only, not ${req.socket.remoteAddress ?? 'unknown'}`);
+    }
+    // A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) reaches a loopback socket
+    // too, but its requests carry that site's name in Host: only loopback names are taken.
+    if (!isLoopbackHostHeader(req.headers.host)) {
+      throw new TargetError(403, 'ADMIN_HOST_NOT_LOOPBACK', 'admin routes answer requests addressed to localhost, 127.0.0.1 or [::1] only: use http://127.0.0.1:PORT/admin/...');
     }
     await Promise.resolve();
   };

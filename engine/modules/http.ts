@@ -20,6 +20,7 @@ import {
   type RequestCookie, type ResponseCookie,
 } from './http/cookies.ts';
 import { ModuleUsageError } from './k6.ts';
+import { HOST_NOT_ALLOWED_ERROR_CODE } from '../net/host-policy.ts';
 import { responseHtml, type Selection } from './html.ts';
 import { gjsonGet } from './http/gjson.ts';
 
@@ -75,6 +76,7 @@ export function errorCodeOf(err: unknown): { code: number; message: string } {
     case 'EPIPE': return { code: 1201, message: 'write: broken pipe' };
     case 'EHOSTUNREACH': case 'ENETUNREACH': return { code: 1210, message: `dial tcp ${addr}: connect: ${String(inner.message)}` };
     case 'request-timeout': return { code: 1050, message: 'request timeout' };
+    case 'host-not-allowed': return { code: HOST_NOT_ALLOWED_ERROR_CODE, message: e.message ?? 'hostname is not allowed' };
     case 'invalid-url': return { code: 1020, message: e.message ?? 'invalid URL' };
     default:
       if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL')) return { code: 1300, message: `tls: ${String(inner.message)}` };
@@ -111,21 +113,23 @@ function canonicalHeader(text: string): string {
   return headerNames.get(text) ?? headerNames.set(text, canonical(text.toLowerCase()));
 }
 
-/** k6's timing breakdown of one exchange (ms). */
+/**
+ * k6's timing breakdown of one exchange (ms), as its tracer computes it (lib/netext/httpext/tracer.go,
+ * Tracer.Done): blocked until a connection was obtained (0 when none was); sending until the request was
+ * written; waiting from then until the first response byte, or, when none came (a timeout, a reset), until
+ * the request gave up, so a server that hangs shows its hang in http_req_duration; receiving from the first
+ * byte to the end. Phases never reached are 0.
+ */
 function timingsOf(ex: Exchange): Timings {
-  const tConn = ex.tConn || ex.tEnd;
-  const tSent = ex.tSent || tConn;
-  const tFirst = ex.tFirst || ex.tEnd;
   const t: Timings = {
-    blocked: Math.max(0, tConn - ex.t0),
+    blocked: ex.tConn > 0 ? Math.max(0, ex.tConn - ex.t0) : 0,
     connecting: ex.newConn?.connecting ?? 0,
     tls_handshaking: ex.newConn?.tls ?? 0,
-    sending: Math.max(0, tSent - tConn),
-    waiting: Math.max(0, tFirst - tSent),
-    receiving: Math.max(0, ex.tEnd - tFirst),
+    sending: ex.tSent > 0 && ex.tConn > 0 ? Math.max(0, ex.tSent - ex.tConn) : 0,
+    waiting: ex.tSent > 0 ? Math.max(0, (ex.tFirst > 0 ? ex.tFirst : ex.tEnd) - ex.tSent) : 0,
+    receiving: ex.tFirst > 0 ? Math.max(0, ex.tEnd - ex.tFirst) : 0,
     duration: 0,
   };
-  if (ex.status === 0) { t.sending = 0; t.waiting = 0; t.receiving = 0; }
   t.duration = t.sending + t.waiting + t.receiving;
   return t;
 }
@@ -368,7 +372,7 @@ export function createHttpModule(ctx: EngineModuleContext): Record<string, unkno
   // Options are read when needed: VU 0 (setup/teardown) loads this module before the options are known.
   // HTTP/2 is offered on https unless GODEBUG=http2client=0, the switch Go (and so k6) honours.
   const http2 = !/(^|,)\s*http2client=0\s*(,|$)/.test(process.env.GODEBUG ?? '');
-  const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true, http2 });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: () => ctx.options().insecureSkipTLSVerify !== true, http2, refuse: (host) => ctx.connectRefusal(host) });
 
   // The VU's cookie jar, asked for by every request: at its first use in an iteration (or setup/teardown)
   // k6 starts with an empty jar unless noCookiesReset, and with no idle connection under noVUConnectionReuse.

@@ -92,6 +92,16 @@ export function clientSettings(arg: unknown): ClientSettings {
   return { url: `${tls ? 'rediss' : 'redis'}://${auth}${h}:${port}/${db}`, tls, ...(name !== undefined ? { clientName: name } : {}) };
 }
 
+/** The host a `redis[s]://` URL connects to (go-redis's default: localhost). */
+export function redisHost(url: string): string {
+  try {
+    const h = new URL(url).hostname;
+    return h === '' ? 'localhost' : h;
+  } catch {
+    return 'localhost';
+  }
+}
+
 /** Bytes of a command in RESP (what goes on the wire). */
 export function respRequestBytes(args: readonly string[]): number {
   let n = `*${args.length}\r\n`.length;
@@ -160,6 +170,9 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
     #connect(): Promise<RedisClient> {
       if (ctx.stage() === 'init') return Promise.reject(new ModuleUsageError('redis-init-context', 'connecting to a redis server in the init context is not supported'));
       if (this.#client !== undefined) return Promise.resolve(this.#client);
+      // The run's host allowlist, before a connection is made (engine/net/host-policy.ts).
+      const refused = ctx.connectRefusal(redisHost(this.#settings.url));
+      if (refused !== undefined) return Promise.reject(new ModuleUsageError('redis-host-not-allowed', `redis: ${refused}`));
       this.#connecting ??= (async () => {
         let up = false;
         const c = newClient(this.#settings, () => up);

@@ -16,6 +16,7 @@
 import type { ModuleContext, ModuleFactory } from '../contracts.ts';
 import { awaitable } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
+import { postgresDsnHosts } from './sql/dsn.ts';
 import { SqlError, parseGoDuration } from './sql/errors.ts';
 import { PostgresDatabase } from './sql/postgres.ts';
 import { SqliteDatabase } from './sql/sqlite.ts';
@@ -174,9 +175,21 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
       throw new SqlError('sql-bad-dsn', `sql.open: the data source name must be a string, got ${typeof dsn}`);
     }
     const opts = parsePoolOptions(options);
+    if (name === 'postgres') refuseHosts(dsn);
     const db: DriverDatabase = name === 'postgres' ? new PostgresDatabase(dsn, opts) : new SqliteDatabase(dsn);
     opened.add(db);
     return new Database(db);
+  }
+
+  /** The run's host allowlist, before the pool may connect: every host the DSN names (or pg's PGHOST/localhost default). */
+  function refuseHosts(dsn: string): void {
+    const where = postgresDsnHosts(dsn, process.env);
+    if (!where.ok) return; // the driver reports the malformed DSN in its own words
+    for (const host of where.hosts) {
+      if (host.startsWith('/')) continue; // a Unix socket: this machine
+      const why = ctx.connectRefusal(host);
+      if (why !== undefined) throw new SqlError('sql-host-not-allowed', `sql.open: ${why}`);
+    }
   }
 
   /** Called by the runtime when the VU is done: closes the pools the script left open. */

@@ -13,7 +13,7 @@
  * Additions over k6 (harmless on k6 scripts): close events carry `code`, `reason` and `wasClean`.
  */
 import { Blob as NodeBlob } from 'node:buffer';
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import WS from 'ws';
 import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
 
@@ -159,6 +159,13 @@ export type WebSocketClass = new (url: unknown, protocols?: unknown, params?: un
 /** How long an interrupted iteration waits for a close handshake before dropping the TCP connection. */
 const INTERRUPT_CLOSE_GRACE_MS = 1000;
 
+/** A socket that never connects: it fails with `reason` on the next tick, so `ws` reports it as a connection error. */
+function refusedSocket(reason: string): Socket {
+  const socket = new NetSocket();
+  process.nextTick(() => { socket.destroy(Object.assign(new Error(reason), { code: 'host-not-allowed' })); });
+  return socket;
+}
+
 export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
   const counter = byteCounter(ctx);
   /** Every socket of this VU that is not closed yet. */
@@ -242,11 +249,14 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       this.#startWall = ctx.clock.wallNow();
       this.#startMono = ctx.clock.now();
 
+      // The run's host allowlist: a refused host fails like a connection that could not be made (error, then close).
+      const refused = ctx.connectRefusal(parsed.hostname);
       this.#ws = new WS(this.url, subprotocols, {
         headers: p.headers,
         perMessageDeflate: p.compression,
         handshakeTimeout: 60_000,
         followRedirects: false,
+        ...(refused === undefined ? {} : { createConnection: () => refusedSocket(refused) }),
       });
       this.#ws.on('upgrade', (res) => { this.#socket = res.socket; });
       this.#ws.on('unexpected-response', (_req, res) => {

@@ -106,6 +106,20 @@ export class WsSession {
     const headers: Record<string, string> = { 'User-Agent': userAgentOf(ctx), ...params.headers };
     const response: WsResponse = { url, status: 0, headers: {}, body: '', error: '' };
     return new Promise((resolve) => {
+      // The run's host allowlist (engine/net/host-policy.ts): a refused host fails like a dial that failed.
+      let refused: string | undefined;
+      try {
+        refused = ctx.connectRefusal(new URL(url).hostname);
+      } catch {
+        refused = undefined; // not a URL: the constructor below says so
+      }
+      if (refused !== undefined) {
+        response.error = refused;
+        s.#connected('', '');
+        s.#end();
+        resolve({ session: undefined, response });
+        return;
+      }
       let ws: WS;
       try {
         ws = new WS(url, { headers, perMessageDeflate: params.compression, handshakeTimeout: 60_000, followRedirects: false });

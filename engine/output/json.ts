@@ -4,7 +4,8 @@
  * before the first Point of each metric, then
  *   {"metric":..,"type":"Point","data":{"time":"<RFC 3339, ns>","value":..,"tags":{sorted},"metadata":{..}}}
  * (`metadata` only when the sample has some). Gzip when FILE ends in `.gz`. Lines are built by
- * string concatenation (tags serialised once per tags object) and written in batches.
+ * string concatenation (tags serialised once per tags object) and written in batches; the gzip stream is
+ * sync-flushed at least every second, so a killed run loses at most its last second of samples.
  */
 
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -31,6 +32,12 @@ export interface JsonOutputOptions {
   readonly bufferBytes?: number;
   /** Max ms between flushes while samples arrive (default 200, as k6). */
   readonly flushIntervalMs?: number;
+  /**
+   * Gzip only: max ms between a write and the compressor's sync flush to the file (default 800). zlib keeps
+   * compressed output in its own buffer until that fills, so without it a killed run lost its last many
+   * seconds; with it, a sample reaches the file within a second (flushIntervalMs + this).
+   */
+  readonly gzipSyncMs?: number;
 }
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;
@@ -103,6 +110,7 @@ export class JsonOutput implements SampleSink {
   #pending = '';
   readonly #limit: number;
   #timer: NodeJS.Timeout | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #error: Error | undefined;
 
@@ -195,8 +203,18 @@ export class JsonOutput implements SampleSink {
   }
 
   #write(chunk: string): void {
-    if (this.#gzip !== undefined) this.#gzip.write(chunk);
-    else if (this.#file !== undefined) this.#file.write(chunk);
+    const gzip = this.#gzip;
+    if (gzip !== undefined) {
+      gzip.write(chunk);
+      // What the compressor holds reaches the file within gzipSyncMs (a Z_SYNC_FLUSH ends a complete deflate block).
+      if (this.#syncTimer === undefined) {
+        this.#syncTimer = setTimeout(() => {
+          this.#syncTimer = undefined;
+          if (!this.#closed) gzip.flush();
+        }, this.#opts.gzipSyncMs ?? 800);
+        this.#syncTimer.unref();
+      }
+    } else if (this.#file !== undefined) this.#file.write(chunk);
     else this.#stdout?.write(chunk);
   }
 
@@ -206,6 +224,8 @@ export class JsonOutput implements SampleSink {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     this.#flush();
     if (this.#file === undefined) return;
     const finished = once(this.#file, 'close');

@@ -32,7 +32,8 @@ export type EngineErrorCode =
   | 'test-aborted'
   | 'setup-timeout'
   | 'teardown-timeout'
-  | 'summary-timeout';
+  | 'summary-timeout'
+  | 'out-of-memory';
 
 /** An error that ends the run with a k6 exit code. `message` is one line a user can act on. */
 export class EngineError extends Error {

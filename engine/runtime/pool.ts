@@ -13,7 +13,7 @@ export interface PooledVu extends VirtualUser {
 }
 
 /** VUs initialised at once by grow(): thread VUs start in parallel, a few at a time (each costs a thread start). */
-const GROW_PARALLEL = 8;
+export const GROW_PARALLEL = 8;
 
 export class VuPool<V extends PooledVu = PooledVu> implements VUPool {
   readonly #idle: V[] = [];

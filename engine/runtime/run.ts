@@ -26,7 +26,9 @@ import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type Vu
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
 import { VuPool } from './pool.ts';
+import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
+import { HostPolicy } from '../net/host-policy.ts';
 import { Vu, type VuHost } from './vu.ts';
 import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from './workers.ts';
 
@@ -48,6 +50,18 @@ export interface RunEngineOptions {
   clock?: Clock;
   /** Listen to SIGINT/SIGTERM while running (default true): first = graceful stop, second = exit 105 at once. */
   handleSignals?: boolean;
+  /**
+   * Where load may go besides loopback (AGENTLOAD_ALLOWED_HOSTS patterns). Given: every connection a
+   * module makes is checked first, and a refused one fails with k6's blocked-hostname error (1112) and
+   * one warning per host. Undefined: no check (the engine as a plain k6 stand-in).
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Only check: load the script, run its init code once, validate options and thresholds (exit 104 with
+   * every issue) and return 0 without starting VUs, setup() or outputs. The run command calls this before
+   * it starts the bundled platform, so an invalid configuration starts nothing.
+   */
+  validateOnly?: boolean;
 }
 
 /** A sink that fans samples out; `target` can be set after init. */
@@ -184,6 +198,8 @@ export interface InstanceState {
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
 export async function createInstance(args: {
   script: LoadedScript; clock: Clock; env: Record<string, string>; logger: Logger;
+  /** The run's host allowlist (undefined: no check). */
+  hostPolicy?: HostPolicy | undefined;
   /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
   vuId?: (n: number) => number;
   /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
@@ -220,6 +236,7 @@ export async function createInstance(args: {
       if (st.aborted === undefined) st.aborted = { reason };
       args.onAbort(reason);
     },
+    hostPolicy: args.hostPolicy,
     awaitSites: { wanted: false, unreported: new Set<string>() },
     registry: () => registry.all(),
     failTest: (reason) => {
@@ -263,6 +280,7 @@ async function runLoaded(
   let idsInTest = (idInInstance: number): number => idInInstance;
   const inst = await createInstance({
     script, clock, env: settings.env, logger, idInTest: (n) => idsInTest(n),
+    hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
   });
@@ -295,6 +313,10 @@ async function runLoaded(
     return EXIT_CODES.invalidConfig;
   }
   inst.vuMode = mode.mode;
+  if (o.validateOnly === true) {
+    await inst.lifecycleVu.close();
+    return EXIT_CODES.ok;
+  }
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
@@ -399,7 +421,7 @@ async function runLoaded(
     };
     const r = await runWorkers({
       workers, script: scriptPath, args: o.args, env: settings.env, plan, logger, stderr: o.stderr, signal: stopCtl.signal,
-      forwardSamples: json !== undefined,
+      forwardSamples: json !== undefined, allowedHosts: o.allowedHosts,
       progress: showsProgress(o, quiet),
       onProgress: (i, scenarios, vusMax) => { reports.set(i, { scenarios, vusMax }); },
       onStart: () => { screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
@@ -424,7 +446,7 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      await inst.pool.grow(plan.preAllocatedVUs);
+      await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
     } catch (e) {
       await stopEval();
       await closeAll(inst, json);

@@ -13,6 +13,7 @@ import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
 import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './compile.ts';
+import type { HostPolicy } from '../net/host-policy.ts';
 import type { Logger } from './logger.ts';
 
 export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
@@ -36,10 +37,21 @@ export interface VuHost {
   instanceStats(): InstanceStats;
   abortTest(reason: string): void;
   failTest(reason: string): void;
+  /** Where load may go (undefined: anywhere, for callers that are not the toolkit's run command). */
+  readonly hostPolicy?: HostPolicy | undefined;
   /** Forgotten-await bookkeeping shared by the VUs. */
   readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
   /** Every metric defined so far (VU threads of the synchronous mode start with them). */
   readonly registry?: () => readonly MetricDefinition[];
+}
+
+/** ModuleContext.connectRefusal for the VUs of `host`: the run's host allowlist, one warning per refused host. */
+export function connectRefusalOf(host: Pick<VuHost, 'hostPolicy' | 'logger'>): (hostname: string) => string | undefined {
+  return (hostname) => {
+    const why = host.hostPolicy?.refusal(hostname);
+    if (why !== undefined) host.logger.warnOnce(`host-not-allowed:${hostname}`, why);
+    return why;
+  };
 }
 
 const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
@@ -160,6 +172,7 @@ export class Vu implements VirtualUser {
       abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
       warnOnce: (key, message) => { host.logger.warnOnce(key, message); },
       log: (level, message) => { host.logger.log(level, message, { source: 'console' }); },
+      connectRefusal: connectRefusalOf(host),
       countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),

@@ -11,6 +11,8 @@ import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { createInstance } from './run.ts';
 import { realClock } from './clock.ts';
+import { initVUs, realRss } from './vu-init.ts';
+import { HostPolicy } from '../net/host-policy.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
 import { chooseVuMode } from '../sync/mode.ts';
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   let first = 1;
   let idsInTest: ((idInInstance: number) => number) | undefined;
   const inst = await createInstance({
-    script, clock: realClock, env: { ...init.env }, logger, vuId: (local) => workerVuId(local, planned, first, counter),
+    script, clock: realClock, env: { ...init.env }, logger, hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts), vuId: (local) => workerVuId(local, planned, first, counter),
     idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   post({ t: 'planned', preAllocatedVUs: planned });
   first = await ids;
   inst.pool.setMax(plan.maxVUs);
-  await inst.pool.grow(plan.preAllocatedVUs);
+  await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;

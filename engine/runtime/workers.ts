@@ -242,6 +242,8 @@ export interface WorkerInit {
   readonly userSegment: boolean;
   /** Report scenario progress every PROGRESS_INTERVAL_MS (the main thread draws k6's bars). */
   readonly progress: boolean;
+  /** The run's host allowlist (undefined: no host check), see engine/net/host-policy.ts. */
+  readonly allowedHosts: readonly string[] | undefined;
 }
 
 /** How often workers report scenario progress while the main thread draws bars (its redraw is every 100 ms). */
@@ -321,6 +323,7 @@ export interface RunWorkersArgs {
   readonly forwardSamples: boolean;
   /** Whether workers report progress (`onProgress`); their final progress comes with `done` either way. */
   readonly progress: boolean;
+  readonly allowedHosts: readonly string[] | undefined;
   onSnapshot(snap: AggregatorSnapshot): void;
   onSamples(samples: readonly Sample[]): void;
   onGauges(vus: number, vusMax: number): void;
@@ -366,7 +369,7 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
   const dones: Promise<void>[] = [];
   split.segments.forEach((segment, i) => {
-    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress, userSegment: !a.plan.tuple.segment.isFull() };
+    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress, userSegment: !a.plan.tuple.segment.isFull(), allowedHosts: a.allowedHosts };
     const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
     workers.push(w);
     let plannedResolve!: (n: number) => void;

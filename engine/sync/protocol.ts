@@ -43,6 +43,8 @@ export interface ThreadInit {
   readonly metrics: readonly { readonly name: string; readonly type: MetricType; readonly contains: ValueType }[];
   /** setup() data as JSON text (undefined before setup, or without one). */
   readonly dataText: string | undefined;
+  /** The run's host allowlist (engine/net/host-policy.ts) for the connections the thread makes itself (k6/websockets, k6/x/sql); undefined: no check. */
+  readonly allowedHosts: readonly string[] | undefined;
 }
 
 /** The iteration a thread runs (IterationContext without functions; startTime as wall-clock ms). */

@@ -4,7 +4,7 @@
  * k6/ws sessions — runs here, on this thread's event loop, with the engine's own modules. The thread
  * blocks while its call runs, as a k6 VU blocks on Go's I/O.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname } from 'node:path';
 import type { IterationContext, IterationResult, Tags } from '../contracts.ts';
@@ -14,7 +14,7 @@ import { WsSession, type WsEvent } from '../modules/ws.ts';
 import { EngineError, EXIT_CODES, TestAbortedError } from '../runtime/errors.ts';
 import type { LoadedScript } from '../runtime/loader.ts';
 import type { PooledVu } from '../runtime/pool.ts';
-import type { VuHost } from '../runtime/vu.ts';
+import { connectRefusalOf, type VuHost } from '../runtime/vu.ts';
 import { entryBoot, workerArgv } from '../runtime/workers.ts';
 import { CTL_WORDS, INTERRUPT, REPLY, toWireError, type CallReply, type CallState, type HostMessage, type SharedArrayData, type ThreadInit, type ThreadMessage, type WireError } from './protocol.ts';
 
@@ -131,7 +131,7 @@ export class ThreadVu implements PooledVu {
     const init: ThreadInit = {
       source: script.source, imports: script.imports, idInTest: this.idInTest, idInInstance: this.idInInstance,
       env: host.env, options: host.options(), runTags: host.runTags(), ctl, calls: port2, shared: sharedArrays,
-      metrics: host.registry?.() ?? [], dataText: this.#dataText,
+      metrics: host.registry?.() ?? [], dataText: this.#dataText, allowedHosts: host.hostPolicy?.allowed,
     };
     const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : VU_THREAD_TSX;
     this.#worker = new Worker(entry, { workerData: init, transferList: [port2], execArgv: workerArgv(boot.kind === 'tsx'), stdout: false, stderr: false });
@@ -139,7 +139,12 @@ export class ThreadVu implements PooledVu {
     port1.on('message', (m: ThreadMessage) => { this.#onMessage(m); });
     const ready = new Promise<void>((resolve, reject) => { this.#ready = { resolve, reject }; });
     this.#worker.on('error', (e) => { this.#ready?.reject(new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread failed: ${e.message}`)); this.#died(); });
-    this.#worker.on('exit', () => { this.#ready?.reject(new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread ended during init`)); this.#died(); });
+    this.#worker.on('exit', () => {
+      // What the thread said before it ended (an initFailed with its exit code) may still wait on the port.
+      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) this.#onMessage(m.message as ThreadMessage);
+      this.#ready?.reject(new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread ended during init`));
+      this.#died();
+    });
     await ready;
     this.#ready = undefined;
   }
@@ -187,6 +192,7 @@ export class ThreadVu implements PooledVu {
       iterationInVu: () => st.iterInVu,
       failTest: (r) => { host.failTest(r); },
       failIteration: () => undefined,
+      connectRefusal: connectRefusalOf(host),
     };
   }
 

@@ -15,6 +15,7 @@ import { realClock } from '../runtime/clock.ts';
 import { Vu, type VuHost } from '../runtime/vu.ts';
 import { toWireError, type HostMessage, type ThreadInit, type ThreadIteration } from './protocol.ts';
 import { ThreadIo } from './thread-io.ts';
+import { HostPolicy } from '../net/host-policy.ts';
 import { threadModules } from './thread-modules.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     abortTest: (reason) => { io.post({ t: 'abort', reason }); },
     failTest: (reason) => { io.post({ t: 'fail', reason }); },
     awaitSites: { wanted: false, unreported: new Set<string>() },
+    hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts),
   };
   const vu = new Vu(host, init.idInTest, init.idInInstance);
   /** Aborted when the running iteration or lifecycle call is interrupted. */

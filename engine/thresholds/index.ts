@@ -27,3 +27,4 @@ export {
   type ThresholdOutcome,
   type ThresholdsByKey,
 } from './set.ts';
+export { checkThreshold, judgeThreshold, observedValue, unsupportedMethodMessage, type MetricAggregate } from './judge.ts';

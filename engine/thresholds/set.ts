@@ -11,7 +11,8 @@
 
 import type { Issue, MetricType } from '../contracts.ts';
 import { parseMetricKey, type Aggregator, type MetricRegistry, type MetricState } from '../metrics/index.ts';
-import { compare, parseThresholdExpression, sinkKey, supportedMethods, supportedMethodsText, type ThresholdExpression } from './expression.ts';
+import { parseThresholdExpression, supportedMethods, type ThresholdExpression } from './expression.ts';
+import { judgeThreshold, unsupportedMethodMessage, type MetricAggregate } from './judge.ts';
 
 /** k6 evaluates thresholds every 2 seconds during the run. */
 export const THRESHOLD_EVAL_INTERVAL_MS = 2000;
@@ -179,16 +180,16 @@ export class ThresholdSet {
       const perKey: Record<string, ThresholdOutcome> = {};
       results[key] = perKey;
       const st = agg.resolve(key);
-      if (st === undefined || st.sink.isEmpty()) {
-        for (const d of defs) perKey[d.source] = { source: d.source, ok: true, observed: undefined };
+      // No samples: k6 does not evaluate the metric's thresholds (they pass).
+      const aggregate = st === undefined || st.sink.isEmpty() ? undefined : aggregateOf(st);
+      if (st === undefined || aggregate === undefined) {
+        for (const d of defs) perKey[d.source] = { source: d.source, ...judgeThreshold(d.expr, undefined, elapsedMs) };
         continue;
       }
-      const values = aggregatedValues(st, defs, elapsedMs);
       let failed = false;
       let abort = this.#abortFlags.get(key) ?? false;
       for (const d of defs) {
-        const observed = values.get(sinkKey(d.expr));
-        const ok = observed !== undefined && compare(observed, d.expr.operator, d.expr.value);
+        const { ok, observed } = judgeThreshold(d.expr, aggregate, elapsedMs);
         perKey[d.source] = { source: d.source, ok, observed };
         if (ok) continue;
         failed = true;
@@ -214,42 +215,18 @@ export class ThresholdSet {
 }
 
 function unsupported(key: string, d: ThresholdDefinition, type: MetricType): Issue {
-  return {
-    code: 'unsupported-aggregation',
-    path: `thresholds.${key}`,
-    message:
-      `invalid threshold ${JSON.stringify(d.source)} applied on metric ${key}; reason: unsupported aggregation method ${d.expr.method} on metric of type ${type}. ` +
-      `supported aggregation methods for this metric are: ${supportedMethodsText(type)}`,
-  };
+  return { code: 'unsupported-aggregation', path: `thresholds.${key}`, message: unsupportedMethodMessage(key, d.source, d.expr.method, type) };
 }
 
-function aggregatedValues(st: MetricState, defs: readonly ThresholdDefinition[], elapsedMs: number): Map<string, number> {
-  const out = new Map<string, number>();
+/** A sink as the shared threshold judge sees it (judge.ts): the same figures the report computes from its aggregates. */
+function aggregateOf(st: MetricState): MetricAggregate {
   const sink = st.sink;
   switch (sink.type) {
-    case 'counter':
-      out.set('count', sink.count);
-      out.set('rate', sink.count / (elapsedMs / 1000));
-      break;
-    case 'gauge':
-      out.set('value', sink.value);
-      break;
-    case 'rate':
-      out.set('rate', sink.trues / sink.total);
-      break;
-    case 'trend': {
-      out.set('min', sink.min);
-      out.set('max', sink.max);
-      out.set('avg', sink.avg);
-      const ps = defs.filter((d) => d.expr.method === 'p');
-      const qs = [0.5, ...ps.map((d) => (d.expr.percentile ?? 0) / 100)];
-      const vals = sink.percentiles(qs);
-      out.set('med', vals[0] ?? 0);
-      ps.forEach((d, i) => out.set(sinkKey(d.expr), vals[i + 1] ?? 0));
-      break;
-    }
+    case 'counter': return { type: 'counter', count: sink.count };
+    case 'gauge': return { type: 'gauge', value: sink.value };
+    case 'rate': return { type: 'rate', trues: sink.trues, total: sink.total };
+    case 'trend': return { type: 'trend', avg: sink.avg, min: sink.min, max: sink.max, percentile: (p) => sink.percentiles([p / 100])[0] ?? 0 };
   }
-  return out;
 }
 
 /**

@@ -41,7 +41,9 @@ export type ErrorCode =
   | 'cloud-needs-target'
   | 'engine-missing'
   | 'target-failed'
-  | 'invalid-soak-budget';
+  | 'invalid-soak-budget'
+  | 'invalid-options'
+  | 'interrupted';
 
 export class AgentloadError extends Error {
   readonly code: ErrorCode;

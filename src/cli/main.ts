@@ -12,6 +12,12 @@ import { toolkitVersion } from '../run/manifest.ts';
 
 export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The handler scripts/stop-early.mjs installs while Node loads the toolkit (exit 105 at once: nothing has started). */
+function stopEarlyHandler(): ((signal: NodeJS.Signals) => void) | undefined {
+  const handler: unknown = (globalThis as Record<symbol, unknown>)[Symbol.for('agentload.stopEarly')];
+  return typeof handler === 'function' ? (handler as (signal: NodeJS.Signals) => void) : undefined;
+}
+
 export function processIO(): CliIO {
   return {
     stdout: process.stdout,
@@ -26,6 +32,12 @@ export function processIO(): CliIO {
     },
     onSignal(handler) {
       const on = (s: NodeJS.Signals): void => handler(s);
+      // The run command handles signals from its first step on: the start-up handler steps aside.
+      const early = stopEarlyHandler();
+      if (early !== undefined) {
+        process.off('SIGINT', early);
+        process.off('SIGTERM', early);
+      }
       process.on('SIGINT', on);
       process.on('SIGTERM', on);
       return () => {

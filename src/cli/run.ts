@@ -1,13 +1,17 @@
 /**
  * `npm run k6 -- scenarios/<name>.ts [flags]`: parse → check target hosts → type-check → choose the engine →
- * bundle → run folder → start the bundled platform (when no BASE_URL) → run → run.json → report → exit code.
- * Nothing is sent anywhere before every check has passed.
+ * run folder → bundle → check the script's options (embedded engine) → start the bundled platform (when no
+ * BASE_URL) → run → run.json → report → exit code. Nothing is sent and nothing is started before every check
+ * has passed. Ctrl+C / SIGTERM are handled from the start: while starting, the run stops (105) without
+ * running anything; while running, the engine stops gracefully first and the run's children (platform,
+ * Slack sink, k6) after it. Every exit after the scenario is known leaves a run folder with run.json and a
+ * junit.xml that fails when the run failed.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
@@ -15,14 +19,16 @@ import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts'
 import { typecheckScenario } from '../bundle/typecheck.ts';
 import { findK6, k6Version, needsRedisAlias, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
-import { checkTargetHosts, redactUrl } from '../run/allowlist.ts';
-import { loadEngine, loadReport, loadSlackSink, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
-import { documentedNames, envFlagNames, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
+import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, redactUrl, urlHost, urlOrigin, type TargetHost } from '../run/allowlist.ts';
+import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
+import { ChildGroup } from '../run/children.ts';
+import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
-import { startScenarioServices, type StartedServices } from '../run/services.ts';
+import { startScenarioServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
+import { startSlackSinkProcess } from '../run/sink-process.ts';
 import { startTargetProcess } from '../run/target-process.ts';
 
 export interface CliIO {
@@ -34,7 +40,7 @@ export interface CliIO {
   readonly stderrIsTTY: boolean;
   /** Toolkit root (package.json, tsconfig.k6.json, engine/, target/). */
   readonly root: string;
-  /** Registers Ctrl+C / SIGTERM handling for the run; returns the unregister function. */
+  /** Registers Ctrl+C / SIGTERM handling for the run (from its first step on); returns the unregister function. */
   readonly onSignal?: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** Ends the process at once (second Ctrl+C on the embedded engine). */
   readonly forceExit?: (code: number) => void;
@@ -124,6 +130,18 @@ function engineLabel(engine: Engine): string {
     : `embedded (${engine.module.ENGINE_NAME} ${engine.module.ENGINE_VERSION})`;
 }
 
+/** Placeholders for what the run sets once its children are up, so the options check sees a complete environment. */
+const VALIDATION_URL = 'http://127.0.0.1:1';
+
+/** A Writable that keeps what the options check printed (shown only when it failed). */
+class Kept extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    cb();
+  }
+}
+
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const parsed = parseRunArgs(argv, io.env);
   if (parsed.options.help) {
@@ -134,103 +152,41 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const name = scenarioName(scenarioPath);
   const loaded = loadEnv(io.cwd, io.env);
   const env: Record<string, string> = { ...loaded.env };
-
-  // 1. Where the load goes: refuse before anything else happens.
-  checkTargetHosts(env);
-  const soakBudget = soakBudgetFor(name, env);
-  if (parsed.options.cloud && (env.BASE_URL ?? '') === '') {
-    throw new AgentloadError(
-      'cloud-needs-target',
-      EXIT_CODES.invalidConfig,
-      '--cloud runs in Grafana Cloud, which cannot reach a platform started on this machine: set BASE_URL to a public system (and list its host in AGENTLOAD_ALLOWED_HOSTS)',
-    );
-  }
-
-  // 2. Types.
-  const diagnostics = typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd });
-  if (diagnostics.length > 0) {
-    throw new AgentloadError(
-      'type-error',
-      EXIT_CODES.scriptException,
-      diagnostics[0]?.text ?? 'type error',
-      diagnostics.slice(1).map((d) => d.text),
-    );
-  }
-
-  // 3. Engine, and the flags it accepts.
-  const engine = await chooseEngine(parsed, env, io);
-  if (engine.kind === 'embedded') checkEmbeddedFlags(parsed.k6Args, engine.module);
-  say(io, `engine ${engineLabel(engine)}`);
-
-  // 4. Run folder, then the bundle: by default it is written into the run folder, so concurrent runs
-  // of one scenario never share a file and each run keeps the exact script it ran.
+  // The variables as the script will see them: -e flags over the environment over .env.
+  const view = envView(loaded, io.env, parsed.k6Args);
   const startedAt = new Date();
   const reportsDir = resolve(io.cwd, parsed.options.reportsDir ?? 'reports');
   const baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(reportsDir, 'baselines');
   const baseline = baselineArg(parsed.options.baseline, io.cwd, baselinesDir);
-  const runDir = createRunDir(reportsDir, name, startedAt);
-  const shownRunDir = relative(io.cwd, runDir) || runDir;
-  const files = {
-    outJson: join(runDir, RUN_FILES.outJson),
-    summaryExport: join(runDir, RUN_FILES.summaryExport),
-    handleSummaryData: join(runDir, RUN_FILES.handleSummaryData),
-  };
-  const aliasWebsockets = engine.kind === 'k6' && needsWebsocketsAlias(engine.binary.version);
-  const aliasRedis = engine.kind === 'k6' && needsRedisAlias(engine.binary.version);
-  let bundle: BundleResult;
-  try {
-    bundle = await bundleScenario(scenarioPath, {
-      root: io.root,
-      cwd: io.cwd,
-      outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : runDir,
-      target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
-      aliasWebsockets,
-      aliasRedis,
-      ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
-    });
-  } catch (err: unknown) {
-    rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run folder behind
-    throw err;
-  }
-  say(io, bundle.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
-
   const cloud = parsed.options.cloud;
-  const args = k6Args({
-    bundle: bundle.outfile,
-    outJson: cloud ? undefined : files.outJson,
-    summaryExport: cloud ? undefined : files.summaryExport,
-    userArgs: parsed.k6Args,
-    cloud,
-  });
+  const children = new ChildGroup();
+  const stop = new AbortController();
+  const state = { interrupted: false, signal: undefined as NodeJS.Signals | undefined, running: false };
   const setByToolkit: string[] = [];
-  if (!cloud) {
-    env[HANDLE_SUMMARY_PATH_ENV] = files.handleSummaryData;
-    setByToolkit.push(HANDLE_SUMMARY_PATH_ENV);
-  }
-  const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
-  env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
-  setByToolkit.push(SUMMARY_COLORS_ENV);
-
-  const redact = (text: string): string => makeRedactor(env)(text);
-  let scratchDir: string | undefined;
-  let target: StartedTarget | undefined;
-  let services: StartedServices | undefined;
-  let sink: SlackSink | undefined;
+  let targets: TargetHost[] = [];
+  let runDir: string | undefined;
+  let bundle: BundleResult | undefined;
+  let engine: Engine | undefined;
+  let args: string[] = [];
+  let aliasWebsockets = false;
   let targetKind: RunManifest['target']['kind'] = 'external';
-  const state = { interrupted: false };
   let engineExitCode: number = EXIT_CODES.ok;
-  let unregister: (() => void) | undefined;
+  let k6Process: K6Process | undefined;
+  let scratchDir: string | undefined;
+  const redact = (text: string): string => makeRedactor(env)(text);
 
   const manifest = (exitCode: number, report: RunManifest['report']): RunManifest => {
     const endedAt = new Date();
     return {
       schema: 'agentload.run/1',
       scenario: { name, path: relative(io.cwd, scenarioPath) || scenarioPath },
-      bundle: { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: aliasWebsockets },
+      bundle: bundle === undefined ? null : { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: aliasWebsockets },
       engine:
-        engine.kind === 'k6'
-          ? { kind: 'k6', name: 'k6', version: engine.binary.version, path: engine.binary.path, command: cloud ? 'k6 cloud run' : 'k6 run' }
-          : { kind: 'embedded', name: engine.module.ENGINE_NAME, version: engine.module.ENGINE_VERSION, path: undefined, command: 'run' },
+        engine === undefined
+          ? null
+          : engine.kind === 'k6'
+            ? { kind: 'k6', name: 'k6', version: engine.binary.version, path: engine.binary.path, command: cloud ? 'k6 cloud run' : 'k6 run' }
+            : { kind: 'embedded', name: engine.module.ENGINE_NAME, version: engine.module.ENGINE_VERSION, path: undefined, command: 'run' },
       toolkit: { name: 'agentload', version: toolkitVersion(io.root) },
       git: ((sha) => (sha === undefined ? null : { sha }))(gitSha(io.root)),
       args: redactArgs(argv, redact),
@@ -244,7 +200,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
           setByToolkit,
         }),
       },
-      target: { kind: targetKind, url: env.BASE_URL === undefined ? undefined : redactUrl(env.BASE_URL) },
+      target: { kind: targetKind, url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? view.values.BASE_URL ?? '' : env.BASE_URL ?? ''), hosts: targets },
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       durationMs: endedAt.getTime() - startedAt.getTime(),
@@ -255,109 +211,231 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     };
   };
 
-  try {
-    // 6. Target (and, for Slack scenarios, the Slack reply sink the bot posts to).
-    if (name.startsWith('slack') && (env.SLACK_SINK_URL ?? '') === '') {
-      const sinkModule = await loadSlackSink(io.root);
-      if (sinkModule !== undefined) {
-        sink = await sinkModule.startSlackSink({ host: '127.0.0.1', port: 0 });
-        env.SLACK_SINK_URL = sink.url;
-        setByToolkit.push('SLACK_SINK_URL');
-        say(io, `Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
-      }
+  /** run.json and a failing junit.xml for a run that ended without outputs to report on. */
+  const recordFailure = async (exitCode: number, reason: string): Promise<void> => {
+    runDir ??= createRunDir(reportsDir, name, startedAt);
+    writeManifest(runDir, manifest(exitCode, { error: redact(reason) }));
+    if (!parsed.options.report) return;
+    try {
+      await (await loadReport(io.root)).writeRunFailure({ runDir, scenario: name, exitCode, reason: redact(reason) });
+    } catch (err: unknown) {
+      say(io, `junit.xml not written: ${redact(toError(err).message)}`);
     }
-    if ((env.BASE_URL ?? '') === '') {
+  };
+
+  // Ctrl+C / SIGTERM from the first step: while starting, stop before anything runs (105); while running,
+  // forward once (the engine stops gracefully, then the run's children); a second one stops at once.
+  const unregister = io.onSignal?.((signal) => {
+    k6Process?.interrupt();
+    if (!state.interrupted) {
+      state.interrupted = true;
+      state.signal = signal;
+      say(io, state.running
+        ? `${signal}: stopping the run gracefully (outputs and a partial report are still written; press again to stop at once)`
+        : `${signal}: stopping before the run starts (nothing is sent)`);
+      stop.abort(new Error(`interrupted by ${signal}`));
+      return;
+    }
+    if (k6Process !== undefined) return;
+    say(io, `${signal} again: stopping at once`);
+    if (runDir !== undefined) writeManifest(runDir, manifest(EXIT_CODES.externalAbort, null));
+    io.forceExit?.(EXIT_CODES.externalAbort);
+  });
+  const checkpoint = (): void => {
+    if (!stop.signal.aborted) return;
+    throw new AgentloadError('interrupted', EXIT_CODES.externalAbort, `stopped by ${state.signal ?? 'a signal'} before the run started: nothing was sent`);
+  };
+
+  let soakBudget: ReturnType<typeof soakBudgetFor>;
+  try {
+    // 1. Where the load goes, wherever each target variable comes from: refuse before anything else happens.
+    targets = checkTargets(view);
+    soakBudget = soakBudgetFor(name, env);
+    if (cloud && (view.values.BASE_URL ?? '') === '') {
+      throw new AgentloadError(
+        'cloud-needs-target',
+        EXIT_CODES.invalidConfig,
+        '--cloud runs in Grafana Cloud, which cannot reach a platform started on this machine: set BASE_URL to a public system (and list its host in AGENTLOAD_ALLOWED_HOSTS)',
+      );
+    }
+
+    // 2. Types.
+    const diagnostics = typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd });
+    if (diagnostics.length > 0) {
+      throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
+    }
+    checkpoint();
+
+    // 3. Engine, and the flags it accepts.
+    const chosen = await chooseEngine(parsed, env, io);
+    engine = chosen;
+    if (chosen.kind === 'embedded') checkEmbeddedFlags(parsed.k6Args, chosen.module);
+    say(io, `engine ${engineLabel(chosen)}`);
+    checkpoint();
+
+    // 4. Run folder, then the bundle: by default it is written into the run folder, so concurrent runs
+    // of one scenario never share a file and each run keeps the exact script it ran.
+    const dir = createRunDir(reportsDir, name, startedAt);
+    runDir = dir;
+    const files = {
+      outJson: join(dir, RUN_FILES.outJson),
+      summaryExport: join(dir, RUN_FILES.summaryExport),
+      handleSummaryData: join(dir, RUN_FILES.handleSummaryData),
+    };
+    aliasWebsockets = chosen.kind === 'k6' && needsWebsocketsAlias(chosen.binary.version);
+    const aliasRedis = chosen.kind === 'k6' && needsRedisAlias(chosen.binary.version);
+    const built = await bundleScenario(scenarioPath, {
+      root: io.root,
+      cwd: io.cwd,
+      outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : dir,
+      target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
+      aliasWebsockets,
+      aliasRedis,
+      ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
+    });
+    bundle = built;
+    say(io, built.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
+    checkpoint();
+
+    args = k6Args({
+      bundle: built.outfile,
+      outJson: cloud ? undefined : files.outJson,
+      summaryExport: cloud ? undefined : files.summaryExport,
+      userArgs: parsed.k6Args,
+      cloud,
+    });
+    if (!cloud) {
+      env[HANDLE_SUMMARY_PATH_ENV] = files.handleSummaryData;
+      setByToolkit.push(HANDLE_SUMMARY_PATH_ENV);
+    }
+    const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
+    env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
+    setByToolkit.push(SUMMARY_COLORS_ENV);
+
+    const bundledPlatform = (view.values.BASE_URL ?? '') === '';
+    const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
+    if (bundledPlatform) {
       // Defaults that make every scenario run against the bundled platform out of the box.
       if ((env.SLACK_SIGNING_SECRET ?? '') === '') {
         env.SLACK_SIGNING_SECRET = randomBytes(24).toString('hex');
         setByToolkit.push('SLACK_SIGNING_SECRET');
       }
-      // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
-      const targetEnv = bundledTargetEnv(env);
-      if (name === 'db' && (env.DB_DSN ?? '') === '') {
+      if (name === 'db' && (view.values.DB_DSN ?? '') === '') {
         scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
         env.DB_DSN = join(scratchDir, 'db.sqlite');
         setByToolkit.push('DB_DSN');
-        // The platform keeps its data in the same SQLite file, so the scenario queries its seeded knowledge graph.
-        if ((env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' && targetEnv.DATABASE_URL === undefined && targetEnv.SQLITE_PATH === undefined) {
-          targetEnv.SQLITE_PATH = env.DB_DSN;
-        }
       }
-      if (sink !== undefined && (env.SLACK_API_URL ?? '') === '') targetEnv.SLACK_API_URL = sink.apiUrl;
-      try {
-        services = await startScenarioServices(name, env);
-      } catch (err: unknown) {
-        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`);
+    }
+
+    // 5. The script's options and thresholds, before anything is started (the k6 binary checks its own once it runs).
+    if (chosen.kind === 'embedded') {
+      const kept = new Kept();
+      const placeholders: Record<string, string> = {};
+      if (bundledPlatform) placeholders.BASE_URL = VALIDATION_URL;
+      if (slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
+      const code = await chosen.module.runEngine({
+        script: built.outfile, args: args.slice(2), env: { ...env, ...placeholders }, cwd: io.cwd, stdout: new Kept(), stderr: kept,
+        handleSignals: false, validateOnly: true, signal: stop.signal, allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
+      });
+      checkpoint();
+      if (code !== EXIT_CODES.ok) {
+        io.stderr.write(kept.text);
+        engineExitCode = code;
+        throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
       }
+    }
+
+    // 6. Children: the Slack reply sink and the bundled platform, each in a process of its own.
+    let sinkApiUrl: string | undefined;
+    if (slackSink) {
+      const sink: SlackSink = await startSlackSinkProcess({ root: io.root, group: children, abort: stop.signal, onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`); } })
+        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`); });
+      env.SLACK_SINK_URL = sink.url;
+      setByToolkit.push('SLACK_SINK_URL');
+      targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
+      say(io, `Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
+      if (bundledPlatform && (env.SLACK_API_URL ?? '') === '') sinkApiUrl = sink.apiUrl;
+    }
+    if (bundledPlatform) {
+      // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
+      const targetEnv = bundledTargetEnv(env);
+      // The platform keeps its data in the scenario's SQLite file, so the scenario queries its seeded knowledge graph.
+      if (setByToolkit.includes('DB_DSN') && (env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' && targetEnv.DATABASE_URL === undefined && targetEnv.SQLITE_PATH === undefined) {
+        targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
+      }
+      if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
+      // What the platform needs beside it (a redis-server for `cache`), children of the run as well.
+      const services = await startScenarioServices(name, env, { group: children, abort: stop.signal })
+        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`); });
       Object.assign(targetEnv, services.targetEnv);
-      for (const [k, v] of Object.entries(services.scriptEnv)) { env[k] = v; setByToolkit.push(k); }
-      for (const line of services.notes) say(io, line);
-      try {
-        // Its own process: the platform does not share the load generator's event loop, and its
-        // /metrics (RSS for the soak leak verdict) measure the platform alone.
-        target = await startTargetProcess({
-          root: io.root,
-          env: targetEnv,
-          onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
-        });
-      } catch (err: unknown) {
-        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
+      for (const [k, v] of Object.entries(services.scriptEnv)) {
+        env[k] = v;
+        setByToolkit.push(k);
+        const host = urlHost(v);
+        if (host !== undefined) targets.push({ variable: k, source: 'set by agentload', host });
       }
+      for (const line of services.notes) say(io, line);
+      // Its own process: the platform does not share the load generator's event loop, and its
+      // /metrics (RSS for the soak leak verdict) measure the platform alone.
+      const target: StartedTarget = await startTargetProcess({
+        root: io.root,
+        env: targetEnv,
+        group: children,
+        abort: stop.signal,
+        onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
+      }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
+      targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
-      say(io, `target ${redactUrl(env.BASE_URL ?? '')}`);
+      say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);
     }
+    checkpoint();
 
     // 7. Run, with Ctrl+C forwarded.
-    const controller = new AbortController();
-    let k6Process: K6Process | undefined;
-    unregister = io.onSignal?.((signal) => {
-      k6Process?.interrupt();
-      if (!state.interrupted) {
-        state.interrupted = true;
-        say(io, `${signal}: stopping the run gracefully (outputs and a partial report are still written; press again to stop at once)`);
-        controller.abort(new Error(`interrupted by ${signal}`));
-        return;
-      }
-      if (engine.kind === 'k6') return;
-      // Second Ctrl+C on the embedded engine: stop at once, still leaving run.json behind.
-      say(io, `${signal} again: stopping at once`);
-      writeManifest(runDir, manifest(EXIT_CODES.externalAbort, null));
-      io.forceExit?.(EXIT_CODES.externalAbort);
-    });
-    if (engine.kind === 'k6') {
-      k6Process = startK6({ bin: engine.binary.path, args, env, cwd: io.cwd });
+    state.running = true;
+    if (chosen.kind === 'k6') {
+      // k6 enforces the allowlist itself too when it can be said as IP ranges (loopback and listed addresses).
+      const blocked = k6BlockedRanges(view.values[ALLOWED_HOSTS_VAR]);
+      const k6Env = { ...env };
+      if (blocked !== undefined) k6Env.K6_BLACKLIST_IPS = [env.K6_BLACKLIST_IPS ?? '', ...blocked].filter((r) => r !== '').join(',');
+      k6Process = await startK6({ bin: chosen.binary.path, args, env: k6Env, cwd: io.cwd, group: children });
+      if (stop.signal.aborted) k6Process.interrupt(); // a signal that came while k6 was being spawned
       engineExitCode = await k6Process.exitCode;
     } else {
-      engineExitCode = await engine.module.runEngine({
-        script: bundle.outfile,
+      engineExitCode = await chosen.module.runEngine({
+        script: built.outfile,
         args: args.slice(2),
         env,
         cwd: io.cwd,
         stdout: io.stdout,
         stderr: io.stderr,
-        signal: controller.signal,
+        signal: stop.signal,
         stdoutIsTTY: io.stdoutIsTTY,
         stderrIsTTY: io.stderrIsTTY,
         handleSignals: false,
+        allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
       });
     }
   } catch (err: unknown) {
-    writeManifest(runDir, manifest(err instanceof AgentloadError ? err.exitCode : 1, null));
+    await children.stopAll();
+    const code = err instanceof AgentloadError ? err.exitCode : 1;
+    await recordFailure(code, toError(err).message.split('\n')[0] ?? '');
+    unregister?.();
     throw err;
   } finally {
-    unregister?.();
-    await target?.close().catch(() => undefined);
-    await services?.stop().catch(() => undefined);
-    await sink?.close().catch(() => undefined);
+    // The platform (and the other children) stop after the engine, so teardown still reached them.
+    await children.stopAll();
     if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
   }
+  unregister?.();
+  const dir = runDir;
+  const shownRunDir = relative(io.cwd, dir) || dir;
 
   // 8. run.json, then the report.
-  writeManifest(runDir, manifest(engineExitCode, null));
+  writeManifest(dir, manifest(engineExitCode, null));
   if (cloud) {
     io.stdout.write(`results: Grafana Cloud k6 (the test URL is printed above); run manifest in ${shownRunDir}/run.json\n`);
     return engineExitCode;
@@ -369,26 +447,35 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     try {
       const reportModule = await loadReport(io.root);
       const built = await reportModule.buildReport({
-        runDir,
+        runDir: dir,
         baselinesDir,
         ...(baseline !== undefined ? { baseline } : {}),
         interrupted: state.interrupted,
         ...(soakBudget !== undefined ? { profile: soakBudget } : {}),
       });
-      report = { verdict: built.verdict, exitCode: built.exitCode, files: built.files.map((f) => relative(runDir, resolve(runDir, f))) };
+      report = { verdict: built.verdict, exitCode: built.exitCode, files: built.files.map((f) => relative(dir, resolve(dir, f))) };
       reasons = built.reasons;
       if (engineExitCode === EXIT_CODES.ok) exitCode = built.exitCode;
       if (parsed.options.saveBaseline !== undefined) {
-        const saved = await reportModule.saveBaseline(runDir, parsed.options.saveBaseline, baselinesDir);
+        const saved = await reportModule.saveBaseline(dir, parsed.options.saveBaseline, baselinesDir);
         const how = saved.replaced !== undefined ? `, replacing one of scenario ${saved.replaced}` : saved.runs > 1 ? `, now the median of ${saved.runs} runs` : '';
         say(io, `baseline "${parsed.options.saveBaseline}" saved to ${relative(io.cwd, saved.path) || saved.path}${how}`);
       }
     } catch (err: unknown) {
+      const why = toError(err).message.split('\n')[0] ?? '';
       report = { error: redact(toError(err).message) };
-      say(io, `report not built: ${redact(toError(err).message.split('\n')[0] ?? '')}`);
+      if (engineExitCode === EXIT_CODES.ok) say(io, `report not built: ${redact(why)}`);
+      // No report: the run still leaves a junit.xml that fails when the run failed.
+      if (engineExitCode !== EXIT_CODES.ok) {
+        try {
+          await (await loadReport(io.root)).writeRunFailure({ runDir: dir, scenario: name, exitCode: engineExitCode, reason: `the run ended with exit code ${String(engineExitCode)} before it wrote outputs to report on` });
+        } catch {
+          // reported above
+        }
+      }
     }
   }
-  writeManifest(runDir, manifest(exitCode, report));
+  writeManifest(dir, manifest(exitCode, report));
   const verdict = report !== null && 'verdict' in report ? ` verdict ${report.verdict},` : '';
   io.stdout.write(
     `\nresults:${verdict} exit code ${exitCode}${state.interrupted ? ' (interrupted)' : ''}: ${shownRunDir}/` +

@@ -2,8 +2,8 @@
  * The k6 binary path: build the argument list and run it. User flags go to `k6 run` verbatim, after the
  * bundle and the toolkit's own outputs; the exit code comes back unchanged.
  */
-import { spawn } from 'node:child_process';
 import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import type { Child, ChildGroup } from '../run/children.ts';
 
 export interface K6ArgsInput {
   readonly bundle: string;
@@ -26,8 +26,10 @@ export function k6Args(input: K6ArgsInput): string[] {
 export interface RunK6Input {
   readonly bin: string;
   readonly args: readonly string[];
-  readonly env: NodeJS.ProcessEnv;
+  readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+  /** The run's children: k6 is one of them, so it dies with the run (children.ts). */
+  readonly group: ChildGroup;
 }
 
 export interface K6Process {
@@ -38,29 +40,25 @@ export interface K6Process {
 }
 
 /**
- * Starts k6 with the terminal attached. k6 runs in its own process group so a Ctrl+C reaches it exactly once
- * (forwarded by the run command): two SIGINTs would make k6 stop at once and skip its summary.
+ * Starts k6 with the terminal attached, as a child of the run (children.ts: under the guard that stops
+ * it when the run is gone, SIGKILL included). It runs in a process group of its own, so a Ctrl+C reaches
+ * it exactly once (forwarded by the run command): two SIGINTs would make k6 stop at once and skip its summary.
  */
-export function startK6(input: RunK6Input): K6Process {
-  const child = spawn(input.bin, input.args, { cwd: input.cwd, env: input.env, stdio: 'inherit', detached: true });
-  const killOnExit = (): void => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  };
-  process.on('exit', killOnExit);
-  const exitCode = new Promise<number>((resolvePromise, reject) => {
-    child.on('error', (err) => {
-      process.off('exit', killOnExit);
-      reject(new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin}: ${err.message}`));
-    });
-    child.on('close', (code, sig) => {
-      process.off('exit', killOnExit);
-      if (code !== null) resolvePromise(code);
-      else resolvePromise(sig === 'SIGINT' || sig === 'SIGTERM' ? EXIT_CODES.externalAbort : 1);
-    });
+export async function startK6(input: RunK6Input): Promise<K6Process> {
+  let child: Child;
+  try {
+    child = await input.group.start({ name: 'k6', command: input.bin, args: input.args, cwd: input.cwd, env: input.env, stdio: 'inherit' });
+  } catch (err: unknown) {
+    throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const exitCode = child.exited.then(({ code, signal }) => {
+    if (code === 127) throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin} (see the line above)`);
+    if (code !== null) return code;
+    return signal === 'SIGINT' || signal === 'SIGTERM' ? EXIT_CODES.externalAbort : 1;
   });
   return {
     interrupt() {
-      if (child.exitCode === null) child.kill('SIGINT');
+      child.signal('SIGINT');
     },
     exitCode,
   };

@@ -100,27 +100,3 @@ export function aggFromJSON(j: AggJSON): Agg {
   if (j.sketch) a.sketch = QuantileSketch.fromJSON(j.sketch);
   return a;
 }
-
-/** k6's aggregation of a metric, by name: count, rate, value, min, max, avg, med, p(N). */
-export function aggValue(type: MetricType, a: Agg, aggregation: string, durationSec: number, quantile?: number): number {
-  if (quantile !== undefined) return a.sketch?.quantile(quantile) ?? 0;
-  switch (aggregation) {
-    case 'count':
-      return a.sum;
-    case 'rate':
-      if (type === 'counter') return durationSec > 0 ? a.sum / durationSec : 0;
-      return a.n === 0 ? 0 : a.nonzero / a.n;
-    case 'value':
-      return a.last;
-    case 'min':
-      return a.n === 0 ? 0 : a.min;
-    case 'max':
-      return a.n === 0 ? 0 : a.max;
-    case 'avg':
-      return a.n === 0 ? 0 : a.sum / a.n;
-    case 'med':
-      return a.sketch?.quantile(0.5) ?? 0;
-    default:
-      return NaN;
-  }
-}

@@ -3,8 +3,8 @@
 export type ReportErrorCode =
   | 'input-not-found'
   | 'input-empty'
+  | 'input-not-k6'
   | 'input-unreadable'
-  | 'bad-threshold'
   | 'bad-baseline'
   | 'bad-argument';
 

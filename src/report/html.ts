@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { describeRow, figureLabel, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
-import { compare, parseMetricKey, parseThreshold, type Operator } from './thresholds.ts';
+import { parseMetricKey } from '../../engine/metrics/submetric.ts';
+import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
 import type { EndpointSeries, ThresholdRow } from './model.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
 
@@ -44,13 +45,10 @@ interface ChartLine {
 function thresholdLines(rows: readonly ThresholdRow[]): ChartLine[] {
   const out: ChartLine[] = [];
   for (const t of rows) {
-    try {
-      if (parseMetricKey(t.metric).metric !== 'http_req_duration') continue;
-      const e = parseThreshold(t.expression);
-      if (e.quantile !== undefined || e.aggregation === 'avg' || e.aggregation === 'med' || e.aggregation === 'max') out.push({ label: t.expression, value: e.value, kind: 'threshold' });
-    } catch {
-      // shown with its problem in the thresholds table
-    }
+    const key = parseMetricKey(t.metric);
+    const e = parseThresholdExpression(t.expression);
+    if (!key.ok || !e.ok || key.key.parent !== 'http_req_duration') continue;
+    if (['p', 'avg', 'med', 'max'].includes(e.expr.method)) out.push({ label: t.expression, value: e.expr.value, kind: 'threshold' });
   }
   return out;
 }
@@ -83,13 +81,9 @@ function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: st
 function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; value: number }[] {
   const out: { op: Operator; value: number }[] = [];
   for (const r of rows) {
-    try {
-      const key = parseMetricKey(r.metric);
-      const e = parseThreshold(r.expression);
-      if (key.metric === 'http_req_failed' && Object.keys(key.tags).length === 0 && e.aggregation === 'rate') out.push({ op: e.op, value: e.value });
-    } catch {
-      // a threshold that does not parse is shown in the thresholds table with its problem
-    }
+    const key = parseMetricKey(r.metric);
+    const e = parseThresholdExpression(r.expression);
+    if (key.ok && e.ok && key.key.parent === 'http_req_failed' && key.key.submetric === undefined && e.expr.method === 'rate') out.push({ op: e.expr.operator, value: e.expr.value });
   }
   return out;
 }
@@ -229,7 +223,7 @@ export function renderHtml(r: FullReport): string {
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
-    t.problem !== undefined ? h(t.problem) : fmtNum(t.observed, 4),
+    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : fmtNum(t.observed, 4),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
   const errorLimits = overallErrorLimits(m.thresholds);

@@ -13,8 +13,8 @@ import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
 import { renderHtml } from './html.ts';
 import { ingestFiles } from './ingest.ts';
-import { findRunFiles, isDir, k6ThresholdsOf, readJson, runMetaOf, testRunDurationOf } from './inputs.ts';
-import { renderJUnit } from './junit.ts';
+import { findRunFiles, isDir, isRunFolder, k6ThresholdsOf, readJson, runMetaOf, testRunDurationOf } from './inputs.ts';
+import { renderJUnit, renderRunFailureJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { buildModel, type RunModel, type SideInputs } from './model.ts';
 import { EXIT, type FullReport, type VerdictInfo } from './report-types.ts';
@@ -46,6 +46,8 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
   const acc = await ingestFiles(outputs);
   if (acc.files.every((f) => f.lines === 0))
     throw new ReportError('input-empty', `k6 JSON output ${outputs.join(', ')} is empty; the run wrote no samples (did it start?)`);
+  if (acc.metrics.size === 0 && acc.files.every((f) => f.points === 0))
+    throw new ReportError('input-not-k6', `${outputs.join(', ')} is not k6 JSON output (no line of it is a k6 Metric or Point): pass a run folder or a file written by k6 --out json=FILE`);
   const side: SideInputs = { k6Thresholds: new Map(), meta: {}, interrupted: o.interrupted ?? false };
   for (const p of files.summaryExports) k6ThresholdsOf(await readJson(p), 'summary-export', side.k6Thresholds);
   for (const p of files.handleSummaries) {
@@ -124,6 +126,16 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
     verdict = 'fail';
     exitCode = EXIT.thresholds;
     reasons.push(`${failed.length} threshold(s) crossed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`);
+  }
+  const work = model.meta.work;
+  if (work.httpRequests > 0 && work.httpResponses === 0) {
+    verdict = 'fail';
+    if (exitCode === EXIT.ok) exitCode = EXIT.noData;
+    reasons.push(`none of the ${String(work.httpRequests)} HTTP request(s) got a response: the target did not answer (see errors by code)`);
+  } else if (work.httpRequests === 0 && work.iterations === 0 && work.wsMessagesReceived === 0) {
+    verdict = 'fail';
+    if (exitCode === EXIT.ok) exitCode = EXIT.noData;
+    reasons.push('the run measured nothing: no iteration completed, no request was sent, no message was received');
   }
   if (soak?.breached) {
     verdict = 'fail';
@@ -204,7 +216,7 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
   const full: FullReport = { model, verdict, generatedAt: now().toISOString() };
   if (soak) full.soak = soak;
   if (comparison) full.comparison = comparison;
-  const outDir = o.outDir ?? ((await isDir(o.runDir)) ? o.runDir : dirname(o.runDir));
+  const outDir = o.outDir ?? (await defaultOutDir(o.runDir));
   await mkdir(outDir, { recursive: true });
   const files = [
     [REPORT_FILES.html, renderHtml(full)],
@@ -224,6 +236,29 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
     written.push(hist.indexFile);
   }
   return { verdict: verdict.verdict, exitCode: verdict.exitCode, files: written, reasons: verdict.reasons };
+}
+
+/**
+ * Where report files go without `outDir`: the run folder itself, or, for a single k6 JSON file, its folder
+ * when that is a run folder (it holds run.json or a k6 output named out*.json[.gz]); anywhere else the
+ * caller must say where (`--out`), so a report never overwrites files outside a run folder.
+ */
+async function defaultOutDir(runDirOrFile: string): Promise<string> {
+  if (await isDir(runDirOrFile)) return runDirOrFile;
+  const dir = dirname(runDirOrFile);
+  if (await isRunFolder(dir)) return dir;
+  throw new ReportError('bad-argument', `${dirname(runDirOrFile) === '.' ? 'this folder' : dir} is not a run folder (no run.json, no out.json[.gz]): pass --out DIR to say where the report files for ${basename(runDirOrFile)} go`);
+}
+
+/**
+ * A run that ended before it wrote outputs to report on (a refused target, a type error, invalid options,
+ * a stop while starting): a junit.xml with one failing testcase, so a pipeline sees the failure. Returns its path.
+ */
+export async function writeRunFailure(o: { runDir: string; scenario: string; exitCode: number; reason: string }): Promise<string> {
+  await mkdir(o.runDir, { recursive: true });
+  const p = join(o.runDir, REPORT_FILES.junit);
+  await writeFile(p, renderRunFailureJUnit(o.scenario, o.exitCode, o.reason));
+  return p;
 }
 
 export interface SavedBaselineInfo {

@@ -787,19 +787,21 @@ export class RunAccumulator {
     const gz = await isGzip(path);
     // Lines are cut from the raw bytes and decoded as latin1 (a byte-for-byte copy, much faster than
     // UTF-8 decoding); the few places that may hold non-ASCII text (tags, slow path) re-decode as UTF-8.
-    let rest: Buffer | undefined;
+    // The start of a line that continues in the next chunk, in pieces: joined once, when its end arrives,
+    // so a long line costs its length, not its length squared.
+    let rest: Buffer[] = [];
     const eat = (chunk: Buffer): void => {
       let start = 0;
-      if (rest) {
+      if (rest.length > 0) {
         const nl = chunk.indexOf(10);
         if (nl < 0) {
-          rest = Buffer.concat([rest, chunk]);
+          rest.push(Buffer.from(chunk)); // a copy: the read buffer is reused
           return;
         }
         // with its newline, so the fast path can take it (its reads stop at the newline)
-        const joined = Buffer.concat([rest, chunk.subarray(0, nl + 1)]);
+        const joined = Buffer.concat([...rest, chunk.subarray(0, nl + 1)]);
         const e = joined.length - 1;
-        rest = undefined;
+        rest = [];
         if (e > 0 && this.fastLine(joined, viewOf(joined), 0, e, info) < 0 && !this.lineBytes(joined, 0, e, info) && !this.line(latin1(joined, 0, e), info)) info.badLines++;
         start = nl + 1;
       }
@@ -816,13 +818,14 @@ export class RunAccumulator {
         if (nl > start && !this.lineBytes(chunk, start, nl, info) && !this.line(latin1(chunk, start, nl), info)) info.badLines++;
         start = nl + 1;
       }
-      if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
+      if (start < chunk.length) rest = [Buffer.from(chunk.subarray(start))];
     };
     if (gz) await this.readGzip(path, eat, info);
     else await readPlain(path, eat, info);
-    if (rest && rest.length > 0) {
+    if (rest.length > 0) {
       // Last line without a newline: complete JSON is accepted, anything else is a cut line.
-      if (!this.line(latin1(rest, 0, rest.length), info)) info.truncated = true;
+      const last = Buffer.concat(rest);
+      if (!this.line(latin1(last, 0, last.length), info)) info.truncated = true;
     }
     return info;
   }

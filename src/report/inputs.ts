@@ -27,6 +27,15 @@ export async function isDir(p: string): Promise<boolean> {
   }
 }
 
+/** A folder a run wrote: it holds run.json or a k6 output named out*.json[.gz]. */
+export async function isRunFolder(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).some((n) => n === 'run.json' || OUTPUT_RE.test(n));
+  } catch {
+    return false;
+  }
+}
+
 export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
   if (!(await isDir(runDirOrFile))) {
     try {

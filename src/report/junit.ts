@@ -3,13 +3,13 @@
 import { describeRow } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import type { EndpointRow, ThresholdRow } from './model.ts';
-import { parseMetricKey } from './thresholds.ts';
+import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { escapeXml, fmtMs, fmtNum, fmtPct } from './format.ts';
 
 interface Case {
   classname: string;
   name: string;
-  failure?: { message: string; body: string };
+  failure?: { message: string; body: string; type?: string };
   skipped?: string;
   props?: Record<string, string>;
 }
@@ -20,12 +20,9 @@ export function thresholdsOfEndpoint(rows: readonly ThresholdRow[], e: EndpointR
   if (e.phase !== undefined) return [];
   const fullName = e.key.slice(e.method.length + 1);
   return rows.filter((r) => {
-    let tags: Record<string, string>;
-    try {
-      tags = parseMetricKey(r.metric).tags;
-    } catch {
-      return false;
-    }
+    const parsed = parseMetricKey(r.metric);
+    if (!parsed.ok) return false;
+    const tags = parsed.key.submetric?.tags ?? {};
     if (tags.name === undefined && tags.endpoint === undefined && tags.url === undefined) return false;
     if (tags.name !== undefined && tags.name !== fullName) return false;
     if (tags.url !== undefined && tags.url !== fullName) return false;
@@ -45,7 +42,7 @@ function suite(name: string, cases: readonly Case[]): string {
             .map(([k, v]) => `<property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`)
             .join('')}</properties>`
         : '';
-      const fail = c.failure ? `\n      <failure message="${escapeXml(c.failure.message)}" type="threshold">${escapeXml(c.failure.body)}</failure>` : '';
+      const fail = c.failure ? `\n      <failure message="${escapeXml(c.failure.message)}" type="${escapeXml(c.failure.type ?? 'threshold')}">${escapeXml(c.failure.body)}</failure>` : '';
       const skip = c.skipped !== undefined ? `\n      <skipped message="${escapeXml(c.skipped)}"/>` : '';
       return `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}" time="0">${props}${fail}${skip}\n    </testcase>`;
     })
@@ -53,11 +50,35 @@ function suite(name: string, cases: readonly Case[]): string {
   return `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}">\n${body}\n  </testsuite>`;
 }
 
+/** The `run` suite: one testcase for the run as a whole, failing whenever the verdict is fail (whatever the reason). */
+function runCase(scenario: string, exitCode: number, failed: boolean, reasons: readonly string[]): Case {
+  const c: Case = { classname: 'run', name: `${scenario === '' ? 'run' : scenario}: verdict`, props: { exitCode: String(exitCode) } };
+  if (failed) {
+    const message = reasons.length > 0 ? reasons.join('; ') : `the run failed with exit code ${String(exitCode)}`;
+    c.failure = { message, body: reasons.join('\n') || message, type: 'run' };
+  }
+  return c;
+}
+
+function document(name: string, suites: readonly string[]): string {
+  const all = suites.join('\n');
+  const tests = (all.match(/<testcase /g) ?? []).length;
+  const failures = (all.match(/<failure /g) ?? []).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXml(`agentload ${name}`.trim())}" tests="${tests}" failures="${failures}" errors="0">\n${all}\n</testsuites>\n`;
+}
+
+/** junit.xml for a run that ended before it had outputs to report on: one failing `run` testcase. */
+export function renderRunFailureJUnit(scenario: string, exitCode: number, reason: string): string {
+  return document(scenario, [suite('run', [runCase(scenario, exitCode, true, [`exit code ${String(exitCode)}: ${reason}`])])]);
+}
+
 export function renderJUnit(r: FullReport): string {
-  const suites: string[] = [];
+  const scenario = r.model.meta.scenario ?? '';
+  const suites: string[] = [suite('run', [runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail', r.verdict.reasons)])];
   const th: Case[] = r.model.thresholds.map((t) => {
     const c: Case = { classname: `thresholds.${t.metric}`, name: `${t.metric}: ${t.expression}`, props: { observed: fmtNum(t.observed, 4) } };
     if (t.problem !== undefined) c.failure = { message: t.problem, body: t.problem };
+    else if (t.noData === true) c.skipped = 'no data: the metric has no samples, so k6 does not evaluate its thresholds';
     else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${fmtNum(t.observed, 4)}`, body: `${t.metric} ${t.aggregation} = ${fmtNum(t.observed, 4)}, threshold ${t.expression}` };
     return c;
   });
@@ -95,8 +116,5 @@ export function renderJUnit(r: FullReport): string {
       });
     suites.push(suite('baseline', cc));
   }
-  const all = suites.join('\n');
-  const tests = (all.match(/<testcase /g) ?? []).length;
-  const failures = (all.match(/<failure /g) ?? []).length;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXml(`agentload ${r.model.meta.scenario ?? ''}`.trim())}" tests="${tests}" failures="${failures}" errors="0">\n${all}\n</testsuites>\n`;
+  return document(scenario, suites);
 }

@@ -20,7 +20,7 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
   if (m.thresholds.length > 0) {
     const rows = [...m.thresholds].sort((a, b) => Number(a.ok) - Number(b.ok)).slice(0, maxRows);
     out.push('| | metric | threshold | observed |', '|---|---|---|---|');
-    for (const t of rows) out.push(`| ${t.ok ? '✅' : '❌'} | ${mdCode(t.metric)} | ${mdCode(t.expression)} | ${t.problem !== undefined ? mdCell(t.problem) : fmtNum(t.observed, 3)} |`);
+    for (const t of rows) out.push(`| ${t.ok ? '✅' : '❌'} | ${mdCode(t.metric)} | ${mdCode(t.expression)} | ${t.problem !== undefined ? mdCell(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : fmtNum(t.observed, 3)} |`);
     if (m.thresholds.length > rows.length) out.push(`| | … ${m.thresholds.length - rows.length} more | | |`);
     out.push('');
   }

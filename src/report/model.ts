@@ -4,11 +4,13 @@
  */
 
 import type { MetricType } from '../../engine/contracts.ts';
-import { aggValue, cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
 import { MIN_WINDOW_SAMPLES } from './stats.ts';
-import { aggregationAllowed, compare, parseMetricKey, parseThreshold } from './thresholds.ts';
+import { parseMetricKey } from '../../engine/metrics/submetric.ts';
+import { checkThreshold, judgeThreshold, type MetricAggregate } from '../../engine/thresholds/judge.ts';
+import { parseThresholdExpression, sinkKey } from '../../engine/thresholds/expression.ts';
 
 export interface RunMeta {
   scenario?: string;
@@ -31,8 +33,10 @@ export interface ThresholdRow {
   aggregation: string;
   /** k6's own verdict, from summary-export/handleSummary data, when those exist. */
   k6Ok?: boolean;
-  /** Set when the expression cannot be evaluated (bad syntax, unknown metric). */
+  /** Set when k6 would refuse the threshold (bad syntax, a method the metric type does not offer). */
   problem?: string;
+  /** The metric had no samples: k6 does not evaluate its thresholds, and they pass. */
+  noData?: boolean;
 }
 
 export interface TrendStats {
@@ -146,6 +150,8 @@ export interface RunModel {
     lastTime: number;
     cardinalityCapped: boolean;
     percentileRelativeError: number;
+    /** What the run got done: HTTP requests sent and answered (status other than 0), iterations completed, WebSocket messages received. */
+    work: RunWork;
   };
   thresholds: ThresholdRow[];
   endpoints: EndpointRow[];
@@ -240,31 +246,62 @@ function evaluateThresholds(acc: RunAccumulator, side: SideInputs, durationSec: 
   const rows: ThresholdRow[] = [];
   for (const [key, exprs] of keys) {
     for (const source of exprs) {
-      const row: ThresholdRow = { metric: key, expression: source, ok: false, observed: null, aggregation: '' };
+      const row = evaluateThreshold(acc, key, source, durationSec);
       const k6 = side.k6Thresholds.get(key)?.get(source);
       if (k6 !== undefined) row.k6Ok = k6;
-      try {
-        const e = parseThreshold(source);
-        row.aggregation = e.aggregation;
-        const { metric, tags } = parseMetricKey(key);
-        const def = acc.metrics.get(metric);
-        if (!def) {
-          row.problem = `no samples of metric "${metric}" in the output`;
-        } else if (!aggregationAllowed(def.type, e)) {
-          row.problem = `${e.aggregation} is not an aggregation of ${def.type} metrics`;
-        } else {
-          const a = mergedAgg(acc, metric, tags) ?? newAgg(def.type);
-          const observed = aggValue(def.type, a, e.aggregation, durationSec, e.quantile);
-          row.observed = observed;
-          row.ok = compare(observed, e.op, e.value);
-        }
-      } catch (err) {
-        row.problem = err instanceof Error ? err.message : String(err);
-      }
       rows.push(row);
     }
   }
   return rows;
+}
+
+/** A merged aggregate as the shared threshold judge sees it (engine/thresholds/judge.ts). */
+function aggregateOf(type: MetricType, a: Agg): MetricAggregate {
+  switch (type) {
+    case 'counter': return { type, count: a.sum };
+    case 'gauge': return { type, value: a.last };
+    case 'rate': return { type, trues: a.nonzero, total: a.n };
+    case 'trend': return { type, avg: a.sum / a.n, min: a.min, max: a.max, percentile: (p) => a.sketch?.quantile(p / 100) ?? 0 };
+  }
+}
+
+/**
+ * One threshold on the run's merged data, with k6's grammar and semantics (the engine's own, see
+ * engine/thresholds/judge.ts): a metric without samples is not evaluated and passes (`noData`); an
+ * expression k6 refuses, or a method the metric's type does not offer, fails with k6's reason.
+ */
+export function evaluateThreshold(acc: RunAccumulator, key: string, source: string, durationSec: number): ThresholdRow {
+  const row: ThresholdRow = { metric: key, expression: source, ok: false, observed: null, aggregation: '' };
+  const parsedKey = parseMetricKey(key);
+  if (!parsedKey.ok) {
+    row.problem = parsedKey.message;
+    return row;
+  }
+  const parsed = parseThresholdExpression(source);
+  if (!parsed.ok) {
+    row.problem = parsed.message;
+    return row;
+  }
+  row.aggregation = sinkKey(parsed.expr);
+  const metric = parsedKey.key.parent;
+  const def = acc.metrics.get(metric);
+  if (!def) {
+    // No line of this metric in the output: k6 had no samples of it, so it did not evaluate it either.
+    row.ok = true;
+    row.noData = true;
+    return row;
+  }
+  const checked = checkThreshold(key, source, def.type);
+  if (!checked.ok) {
+    row.problem = checked.message;
+    return row;
+  }
+  const a = mergedAgg(acc, metric, parsedKey.key.submetric?.tags ?? {});
+  const verdict = judgeThreshold(checked.expr, a === undefined || a.n === 0 ? undefined : aggregateOf(def.type, a), durationSec * 1000);
+  row.ok = verdict.ok;
+  row.observed = verdict.observed ?? null;
+  if (verdict.observed === undefined) row.noData = true;
+  return row;
 }
 
 /** `setup`/`teardown` for requests k6 made in those lifecycle functions (their group tag is `::setup` / `::teardown`). */
@@ -531,6 +568,29 @@ function panels(acc: RunAccumulator): Panel[] {
   return list;
 }
 
+export interface RunWork {
+  httpRequests: number;
+  httpResponses: number;
+  iterations: number;
+  wsMessagesReceived: number;
+}
+
+function sumOf(acc: RunAccumulator, metric: string): number {
+  let n = 0;
+  for (const a of acc.totals.get(metric)?.values() ?? []) n += a.sum;
+  return n;
+}
+
+/** Requests, answers (a response with a status), iterations and WebSocket messages in the output. */
+function workOf(acc: RunAccumulator): RunWork {
+  let httpResponses = 0;
+  for (const [id, a] of acc.totals.get('http_reqs') ?? []) {
+    const status = acc.tagsets[id]?.status;
+    if (status !== undefined && status !== '' && status !== '0') httpResponses += a.sum;
+  }
+  return { httpRequests: sumOf(acc, 'http_reqs'), httpResponses, iterations: sumOf(acc, 'iterations'), wsMessagesReceived: sumOf(acc, 'ws_msgs_received') };
+}
+
 export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
   const hasData = acc.firstTime <= acc.lastTime;
   const sampleSpan = hasData ? (acc.lastTime - acc.firstTime) / 1000 : 0;
@@ -553,6 +613,7 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
       lastTime: hasData ? acc.lastTime : 0,
       cardinalityCapped: acc.cardinalityCapped,
       percentileRelativeError: RELATIVE_ERROR,
+      work: workOf(acc),
     },
     thresholds: evaluateThresholds(acc, side, durationSec),
     endpoints: endpointRows(acc, durationSec),

@@ -14,6 +14,8 @@ export const EXIT = {
   regression: 3,
   /** Soak budget breached (memory growth, latency or error drift). */
   soak: 4,
+  /** The run measured nothing: no HTTP request got a response, or nothing at all was done (no iteration, no request, no message). */
+  noData: 5,
   /** k6's own code for crossed thresholds (ThresholdsHaveFailed). */
   thresholds: 99,
 } as const;

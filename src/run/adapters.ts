@@ -1,7 +1,7 @@
 /**
- * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`), the
- * report pipeline (`src/report/index.ts`) and the Slack reply sink (`src/slack-sink/index.ts`); the
- * reference platform runs as a process of its own (`target-process.ts`), seen as a `StartedTarget`.
+ * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`) and the
+ * report pipeline (`src/report/index.ts`); the reference platform and the Slack reply sink run as
+ * processes of their own (`target-process.ts`, `sink-process.ts`), seen as a `StartedTarget` and a `SlackSink`.
  * Loaded lazily (a k6-binary run never loads the embedded engine) and checked at the boundary, so a
  * missing export is one clear line, not a stack trace.
  * test/cli/embedded.test.ts checks at compile time that the real modules satisfy these interfaces.
@@ -25,6 +25,10 @@ export interface EngineRunInput {
   readonly stderrIsTTY?: boolean;
   /** The run command handles Ctrl+C itself (it aborts `signal`), so it passes false. */
   readonly handleSignals?: boolean;
+  /** Hosts besides loopback load may go to; every connection the engine makes is checked (engine/net/host-policy.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** Load the script and check its options and thresholds only (exit 104 on a problem, 0 when valid); run nothing. */
+  readonly validateOnly?: boolean;
 }
 
 export interface EngineFlagSpec {
@@ -43,6 +47,8 @@ export interface EngineModule {
 export interface StartedTarget {
   readonly url: string;
   readonly port: number;
+  /** The platform process (its own process group). */
+  readonly pid: number;
   close(): Promise<void>;
 }
 
@@ -56,8 +62,11 @@ export interface ReportResult {
 export interface ReportModule {
   readonly buildReport: (opts: { runDir: string; baseline?: string; baselinesDir?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
   readonly saveBaseline: (run: string, name: string, baselinesDir?: string) => Promise<{ path: string; runs: number; replaced?: string }>;
+  /** A run that ended without outputs to report on (refused, type error, invalid options): a junit.xml that fails. */
+  readonly writeRunFailure: (opts: { runDir: string; scenario: string; exitCode: number; reason: string }) => Promise<string>;
 }
 
+/** The Slack reply sink of a run (sink-process.ts). */
 export interface SlackSink {
   /** Base URL the load script reads matches from (`SLACK_SINK_URL`). */
   readonly url: string;
@@ -66,9 +75,6 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
-export interface SlackSinkModule {
-  readonly startSlackSink: (opts?: { host?: string; port?: number }) => Promise<SlackSink>;
-}
 
 async function load(root: string, rel: string, what: string, exports: readonly string[]): Promise<Record<string, unknown>> {
   const path = join(root, rel);
@@ -89,10 +95,5 @@ export async function loadEngine(root: string): Promise<EngineModule> {
 }
 
 export async function loadReport(root: string): Promise<ReportModule> {
-  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport', 'saveBaseline'])) as unknown as ReportModule;
-}
-
-export async function loadSlackSink(root: string): Promise<SlackSinkModule | undefined> {
-  if (!existsSync(join(root, 'src/slack-sink/index.ts'))) return undefined;
-  return (await load(root, 'src/slack-sink/index.ts', 'the Slack reply sink', ['startSlackSink'])) as unknown as SlackSinkModule;
+  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport', 'saveBaseline', 'writeRunFailure'])) as unknown as ReportModule;
 }

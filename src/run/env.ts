@@ -24,6 +24,38 @@ export function loadEnv(cwd: string, processEnv: Readonly<Record<string, string 
   return { env, dotenvNames: Object.keys(fromFile), dotenvPath: existsSync(path) ? path : undefined };
 }
 
+/** Where a variable's value came from, as the script sees it: `-e`/`--env` flags win over the environment, which wins over `.env`. */
+export type EnvSource = 'environment' | '.env' | '-e flag';
+
+/** Variables as the script will see them in `__ENV`, each with its source. */
+export interface EnvView {
+  readonly values: Readonly<Record<string, string>>;
+  readonly sources: Readonly<Record<string, EnvSource>>;
+}
+
+/**
+ * The run's variables as the script sees them: the loaded environment (process over `.env`) with every
+ * `-e NAME=value` / `-eNAME=value` / `--env NAME=value` / `--env=NAME=value` flag of the k6 arguments on top
+ * (the last one wins, as in k6).
+ */
+export function envView(loaded: LoadedEnv, processEnv: Readonly<Record<string, string | undefined>>, k6Args: readonly string[]): EnvView {
+  const values: Record<string, string> = { ...loaded.env };
+  const sources: Record<string, EnvSource> = {};
+  for (const name of Object.keys(values)) sources[name] = processEnv[name] !== undefined ? 'environment' : '.env';
+  for (let i = 0; i < k6Args.length; i++) {
+    const flag = envFlagValue(k6Args, i);
+    if (flag === undefined) continue;
+    const eq = flag.value.indexOf('=');
+    const name = eq < 0 ? flag.value : flag.value.slice(0, eq);
+    if (name !== '') {
+      values[name] = eq < 0 ? '' : flag.value.slice(eq + 1);
+      sources[name] = '-e flag';
+    }
+    if (flag.separate) i++;
+  }
+  return { values, sources };
+}
+
 /** Variable names documented in `.env.example` (lines like `NAME=` or `# NAME=`). */
 export function documentedNames(root: string): string[] {
   const path = join(root, '.env.example');

@@ -5,18 +5,21 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TargetHost } from './allowlist.ts';
 
 export interface RunManifest {
   readonly schema: 'agentload.run/1';
   readonly scenario: { readonly name: string; readonly path: string };
-  readonly bundle: { readonly path: string; readonly bytes: number; readonly target: string; readonly websocketsAlias: boolean };
+  /** Null when the run ended before its bundle was built (refused, type error). */
+  readonly bundle: { readonly path: string; readonly bytes: number; readonly target: string; readonly websocketsAlias: boolean } | null;
+  /** Null when the run ended before an engine was chosen. */
   readonly engine: {
     readonly kind: 'k6' | 'embedded';
     readonly name: string;
     readonly version: string | undefined;
     readonly path: string | undefined;
     readonly command: string;
-  };
+  } | null;
   readonly toolkit: { readonly name: string; readonly version: string };
   readonly git: { readonly sha: string } | null;
   /** User arguments (toolkit flags and k6 flags) as given, secrets masked. */
@@ -24,7 +27,12 @@ export interface RunManifest {
   /** The full engine argument list, secrets masked. */
   readonly engineArgs: readonly string[];
   readonly env: { readonly names: readonly string[] };
-  readonly target: { readonly kind: 'bundled' | 'external' | 'none'; readonly url: string | undefined };
+  /**
+   * Where the load went: `url` is BASE_URL's origin (scheme, host, port) as the script saw it, `hosts` every
+   * target variable's host and where the variable came from (environment, .env, -e flag, set by agentload).
+   * Hosts only: never a path, query or credentials.
+   */
+  readonly target: { readonly kind: 'bundled' | 'external' | 'none'; readonly url: string | undefined; readonly hosts: readonly TargetHost[] };
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;

@@ -2,15 +2,15 @@
  * A throw-away redis-server on 127.0.0.1: a free port, a temporary folder as its working directory, no
  * persistence (no RDB, no AOF), protected mode on. Used by the run command (the bundled platform of the
  * `cache` scenario, when no TARGET_REDIS_URL is given) and by the tests. `stop()` shuts it down and removes
- * the folder; the process is also killed if the Node process exits first.
+ * the folder; started through ChildGroup, it also stops when the Node process that started it is gone.
  *
  * Needs Debian's `redis-server` (scripts/setup-system.sh installs it): `REDIS_SERVER` names another binary.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChildGroup, SYSTEM_ENV, type Child } from './children.ts';
 
 export interface RedisServer {
   /** `redis://127.0.0.1:PORT` */
@@ -52,55 +52,46 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** `sh -c WATCHDOG name PARENT_PID cmd args...`: runs cmd, ends it on TERM/INT or when PARENT_PID is gone. */
-const WATCHDOG = [
-  'parent=$1; shift',
-  '"$@" & child=$!',
-  "trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT HUP",
-  'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5 & wait $!; done',
-  'kill -TERM $child 2>/dev/null; wait $child',
-].join('\n');
-
-export async function startRedisServer(o: { startTimeoutMs?: number; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RedisServer> {
+export async function startRedisServer(o: { startTimeoutMs?: number; env?: Readonly<Record<string, string | undefined>>; group?: ChildGroup; abort?: AbortSignal } = {}): Promise<RedisServer> {
   const bin = redisServerBinary(o.env);
   const dir = mkdtempSync(join(tmpdir(), 'agentload-redis-'));
   const port = await freePort();
-  // Under a small shell watchdog: the server stops when we stop it, and also when this process dies without
-  // stopping it (SIGKILL included), within half a second.
-  const proc = spawn('/bin/sh', ['-c', WATCHDOG, 'agentload-redis-watchdog', String(process.pid), bin,
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A child of the run (children.ts): it stops when we stop it, and also when this process dies without
+  // stopping it (SIGKILL included); in a process group of its own, so a terminal's Ctrl+C does not reach it.
   let log = '';
-  const keep = (d: Buffer): void => { log = (log + d.toString('utf8')).slice(-2000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const killOnExit = (): void => { proc.kill('SIGKILL'); };
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((r) => { proc.once('exit', () => { r(); }); });
-
+  const keep = (line: string): void => { log = `${log}${line}\n`.slice(-2000); };
+  const env: Record<string, string> = {};
+  for (const name of SYSTEM_ENV) {
+    const v = process.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  let child: Child;
+  try {
+    child = await (o.group ?? new ChildGroup()).start({
+      name: 'redis-server',
+      command: bin,
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'],
+      cwd: dir,
+      env,
+      onStdout: keep,
+      onStderr: keep,
+      stopTimeoutMs: 5000,
+    }, o.abort);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const life = { gone: false };
+  void child.exited.then(() => { life.gone = true; });
   const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        exited.then(() => 'exited' as const),
-        new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 5000); }),
-      ]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        proc.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await child.stop();
     rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (o.startTimeoutMs ?? 15_000);
   for (;;) {
     if (await ping(port)) break;
-    if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
+    if (life.gone || o.abort?.aborted === true || Date.now() > deadline) {
       await stop();
       throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${log.trim().split('\n').slice(-3).join(' | ')}`);
     }

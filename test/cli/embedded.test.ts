@@ -3,21 +3,20 @@
  * embedded engine's refusal of a flag it does not support (104, before anything runs).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as engine from '../../engine/index.ts';
 import * as report from '../../src/report/index.ts';
-import * as slackSink from '../../src/slack-sink/index.ts';
-import type { EngineModule, ReportModule, SlackSinkModule } from '../../src/run/adapters.ts';
+import type { EngineModule, ReportModule } from '../../src/run/adapters.ts';
 import { cleanEnv, collect, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
 
-void test('the real engine, report and Slack sink modules satisfy the run command adapters (the platform runs as its own process)', () => {
+void test('the real engine and report modules satisfy the run command adapters (the platform and the Slack sink run as processes of their own)', () => {
   // Compile-time checks: this file does not type-check if a module drifts from what the run command calls.
-  const modules: [EngineModule, ReportModule, SlackSinkModule] = [engine, report, slackSink];
+  const modules: [EngineModule, ReportModule] = [engine, report];
   assert.equal(typeof modules[0].runEngine, 'function');
   assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'out'), 'the engine takes --out');
   assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'summary-export'), 'the engine takes --summary-export');
@@ -60,7 +59,10 @@ void test('a flag the embedded engine does not support: exit 104, the flag named
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0] ?? '', /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/);
-  assert.deepEqual(project.runDirs().filter((d) => d.includes('unsupported-')), [], 'no run folder');
+  const dirs = project.runDirs().filter((d) => d.includes('unsupported-'));
+  assert.equal(dirs.length, 1, 'a run folder for the failed run');
+  assert.deepEqual(readdirSync(dirs[0] ?? '').sort(), ['junit.xml', 'run.json'], 'nothing ran: no bundle, no outputs');
+  assert.match(readFileSync(join(dirs[0] ?? '', 'junit.xml'), 'utf8'), /failures="1"[\s\S]*<failure message="exit code 104: flag --http-debug is not supported/);
 });
 
 void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.json and a report marked interrupted', async () => {

@@ -1,5 +1,7 @@
 /** Spawning the real run command (`node --import tsx scripts/k6.mjs ...`) in a clean temp project folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,8 @@ import { join } from 'node:path';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** tsx's loader as a URL, so the CLI can start from any folder. */
 export const TSX = import.meta.resolve('tsx');
+/** Preloaded first, as `npm run k6` does: a signal while Node loads the toolkit exits 105. */
+export const STOP_EARLY = new URL('../../scripts/stop-early.mjs', import.meta.url).href;
 
 export interface CliResult {
   readonly code: number | null;
@@ -74,7 +78,7 @@ export function cleanEnv(project: Project, extra: Record<string, string> = {}, p
 }
 
 export function spawnCli(args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
+  return spawn(process.execPath, ['--import', STOP_EARLY, '--import', TSX, join(ROOT, 'scripts/k6.mjs'), ...args], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,4 +126,28 @@ export default async function (): Promise<void> {
   check(res, { 'status is 200': (r) => r.status === 200 });
 }
 `;
+}
+
+/** A loopback HTTP server that answers every request with `{"status":"ok"}` and counts them. */
+export interface CountingServer {
+  readonly port: number;
+  readonly url: string;
+  requests(): number;
+  close(): Promise<void>;
+}
+
+export async function countingServer(): Promise<CountingServer> {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.end('{"status":"ok"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${String(port)}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
+  };
 }

@@ -141,7 +141,7 @@ void describe('k6 path', () => {
     assert.ok(manifest.env.names.includes('BASE_URL'));
   });
 
-  void it('without AGENTLOAD_BUILD_DIR the bundle goes into the run folder; a bundle over budget leaves no run folder', async () => {
+  void it('without AGENTLOAD_BUILD_DIR the bundle goes into the run folder; a bundle over budget leaves run.json and a failing junit.xml', async () => {
     const { fake, project } = setup({ exitCode: 0 });
     const scenario = project.write('inrun.ts', scenarioSource());
     const env = cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir);
@@ -155,6 +155,9 @@ void describe('k6 path', () => {
     assert.ok(!existsSync(project.build), 'nothing written to build/');
     const over = await runCli([scenario, '--bundle-budget', '0.1'], { cwd: project.dir, env });
     assert.equal(over.code, 120, over.stderr);
-    assert.equal(project.runDirs().length, 1, 'the refused run left no folder');
+    const refused = project.runDirs().filter((d) => d !== runDir);
+    assert.equal(refused.length, 1, 'the refused run has a folder of its own');
+    assert.match(readFileSync(join(refused[0] ?? '', 'junit.xml'), 'utf8'), /<failure message="exit code 120: /);
+    assert.equal((readJson(join(refused[0] ?? '', 'run.json')) as { exitCode: number }).exitCode, 120);
   });
 });

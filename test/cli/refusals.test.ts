@@ -5,25 +5,19 @@
  * would request BASE_URL/health if it were ever started.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, errorLines, makeProject, runCli, scenarioSource, type Project } from './helpers.ts';
+import { cleanEnv, countingServer, errorLines, makeProject, runCli, scenarioSource, type CountingServer, type Project } from './helpers.ts';
 
-let server: Server;
-let requests = 0;
+let server: CountingServer;
 let baseUrl = '';
 let fake: FakeK6;
 let project: Project;
 
 before(async () => {
-  server = createServer((_req, res) => {
-    requests++;
-    res.end('{"status":"ok"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await countingServer();
+  baseUrl = server.url;
   fake = makeFakeK6({ hitBaseUrl: true });
   project = makeProject();
 });
@@ -31,15 +25,15 @@ before(async () => {
 after(async () => {
   fake.cleanup();
   project.cleanup();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 void test('control: a valid scenario reaches the test server (so "no request" below means something)', async () => {
-  const before = requests;
+  const before = server.requests();
   const scenario = project.write('control.ts', scenarioSource());
   const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: baseUrl }, fake.dir) });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(requests - before, 1);
+  assert.equal(server.requests() - before, 1);
 });
 
 void test('a missing scenario file: one line naming it, exit 2, k6 never started', async () => {
@@ -58,7 +52,7 @@ void test('no scenario at all: one line with the usage', async () => {
 });
 
 void test('a type error: file:line:col message, exit 107, no request reaches the server', async () => {
-  const before = requests;
+  const before = server.requests();
   const calls = fake.calls().length;
   const scenario = project.write(
     'typo.ts',
@@ -67,9 +61,11 @@ void test('a type error: file:line:col message, exit 107, no request reaches the
   const r = await runCli([scenario], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: baseUrl }, fake.dir) });
   assert.equal(r.code, 107);
   assert.deepEqual(errorLines(r.stderr), ["typo.ts:2:7 Type 'string' is not assignable to type 'number'."]);
-  assert.equal(requests - before, 0, 'no request reached the server');
+  assert.equal(server.requests() - before, 0, 'no request reached the server');
   assert.equal(fake.calls().length, calls, 'k6 was never started');
-  assert.deepEqual(project.runDirs().filter((d) => d.includes('typo-')), [], 'no run folder');
+  const dirs = project.runDirs().filter((d) => d.includes('typo-'));
+  assert.equal(dirs.length, 1, 'one run folder, for run.json and a failing junit.xml');
+  assert.deepEqual(readdirSync(dirs[0] ?? '').sort(), ['junit.xml', 'run.json'], 'nothing was bundled or run');
 });
 
 void test('a scenario calling a k6 API wrongly is a type error too (k6 types are checked)', async () => {

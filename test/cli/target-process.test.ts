@@ -26,6 +26,6 @@ void test('startTargetProcess: a separate process serving /health and /metrics, 
 void test('startTargetProcess: a platform that cannot start rejects with its own error line', async () => {
   await assert.rejects(
     startTargetProcess({ root: ROOT, env: { DATABASE_URL: 'postgres://u:pw@127.0.0.1:1/none' }, startTimeoutMs: 60_000 }),
-    (e: unknown) => e instanceof Error && /before listening/.test(e.message) && /target failed to start/.test(e.message),
+    (e: unknown) => e instanceof Error && /before it was ready/.test(e.message) && /target failed to start/.test(e.message),
   );
 });

@@ -3,6 +3,7 @@
  * pending work like an iteration does, real clock, an abortable iteration signal.
  */
 import type { Clock, MetricDefinition, MetricType, ModuleContext, Sample, Tags, ValueType } from '../../engine/contracts.ts';
+import type { HostPolicy } from '../../engine/net/host-policy.ts';
 
 export const realClock: Clock = {
   now: () => performance.now(),
@@ -23,7 +24,8 @@ export interface TestContext extends ModuleContext {
   setStage(stage: ReturnType<ModuleContext['stage']>): void;
 }
 
-export function createTestContext(tags: Tags = { scenario: 'default', group: '' }): TestContext {
+/** `policy`: the run's host allowlist (none: every host may be reached, as outside the run command). */
+export function createTestContext(tags: Tags = { scenario: 'default', group: '' }, policy?: HostPolicy): TestContext {
   const samples: Sample[] = [];
   const logs: string[] = [];
   const pending = new Set<Promise<unknown>>();
@@ -59,5 +61,10 @@ export function createTestContext(tags: Tags = { scenario: 'default', group: '' 
     abortTest: (reason?: string): never => { throw new Error(`test aborted: ${reason ?? ''}`); },
     warnOnce: (_key, message) => { logs.push(`warn: ${message}`); },
     log: (level, message) => { logs.push(`${level}: ${message}`); },
+    connectRefusal: (hostname) => {
+      const why = policy?.refusal(hostname);
+      if (why !== undefined) logs.push(`warn: ${why}`);
+      return why;
+    },
   };
 }

@@ -214,6 +214,11 @@ export interface PoolOptions {
   readonly rejectUnauthorized: boolean | (() => boolean);
   /** Offer HTTP/2 by ALPN on https (default true; k6 users turn it off with GODEBUG=http2client=0). */
   readonly http2?: boolean;
+  /**
+   * Why the request's target host may not be reached (the run's host allowlist), else undefined. Asked
+   * for every request, redirect hops included; through a proxy it is the target that is asked about.
+   */
+  readonly refuse?: (hostname: string) => string | undefined;
 }
 
 /** Keep-alive connections of one VU, keyed by scheme, host and port. */
@@ -221,6 +226,7 @@ export class ConnectionPool {
   readonly now: () => number;
   readonly #rejectUnauthorized: boolean | (() => boolean);
   readonly #alpn: readonly string[];
+  readonly #refuse: ((hostname: string) => string | undefined) | undefined;
   readonly #idle = new Map<string, Conn[]>();
   readonly #all = new Set<Conn>();
   /** TCP sockets of https connections still being set up (connecting, or waiting for a proxy's CONNECT answer). */
@@ -234,6 +240,7 @@ export class ConnectionPool {
     this.now = opts.now;
     this.#rejectUnauthorized = opts.rejectUnauthorized;
     this.#alpn = opts.http2 === false ? ['http/1.1'] : ['h2', 'http/1.1'];
+    this.#refuse = opts.refuse;
   }
 
   /** Sends one request; `done` is called once with the outcome (a failure is `ex.error`). */
@@ -255,6 +262,8 @@ export class ConnectionPool {
   /** Puts `ex` on an idle connection, or opens one. */
   start(ex: Exchange): void {
     const { req } = ex;
+    const refused = this.#refuse?.(req.hostname);
+    if (refused !== undefined) { this.fail(ex, Object.assign(new Error(refused), { code: 'host-not-allowed' })); return; }
     if (req.proxy instanceof ProxyConfigError) { this.fail(ex, req.proxy); return; }
     const proxy = req.proxy;
     const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;

@@ -6,6 +6,7 @@
  * that connection and rejects with "context deadline exceeded", as Go's context deadline does.
  */
 import pg from 'pg';
+import { keyValuePairs } from './dsn.ts';
 import { DEADLINE_EXCEEDED, SqlError, driverError, maskDsn } from './errors.ts';
 import type { DriverDatabase, ExecOutcome, PoolOptions, Row } from './types.ts';
 
@@ -37,17 +38,10 @@ export function parsePostgresDsn(dsn: string): pg.ClientConfig {
     return { connectionString: text };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw bad(`scheme ${text.slice(0, text.indexOf(':'))}`);
+  const kv = keyValuePairs(text);
+  if ('badAt' in kv) throw bad(`cannot read "key=value" at position ${String(kv.badAt)}`);
   const cfg: pg.ClientConfig = {};
-  const re = /\s*([a-zA-Z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/y;
-  let pos = 0;
-  while (pos < text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    if (m === null) throw bad(`cannot read "key=value" at position ${pos}`);
-    pos = re.lastIndex;
-    const key = m[1] ?? '';
-    let value = m[2] ?? '';
-    if (value.startsWith("'")) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+  for (const { key, value } of kv.pairs) {
     switch (key) {
       case 'host': cfg.host = value; break;
       case 'port': {
