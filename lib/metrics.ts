@@ -47,6 +47,41 @@ export function busMetrics() {
   };
 }
 
+/** bus-durability: what publishers were told was accepted against what the consumers recorded. */
+export function durabilityMetrics() {
+  return {
+    latency: new Trend(M.busDeliveryLatency, true),
+    published: new Counter(M.busPublished),
+    delivered: new Counter(M.busDelivered),
+    lost: new Counter(M.busLost),
+    duplicated: new Counter(M.busDuplicated),
+    duplicateRate: new Rate(M.busDuplicateRate),
+    outOfOrder: new Counter(M.busOutOfOrder),
+    retries: new Counter(M.busPublishRetries),
+    abandoned: new Counter(M.busPublishAbandoned),
+  };
+}
+
+/** Fault scenarios: every fault applied, failed, and how long the platform took to recover. */
+export function faultMetrics() {
+  return {
+    recovery: new Trend(M.faultRecoveryTime, true),
+    unrecovered: new Counter(M.faultUnrecovered),
+    actions: new Counter(M.faultActions),
+    failed: new Rate(M.faultActionFailed),
+  };
+}
+
+export function failoverMetrics() {
+  return {
+    shareDeviation: new Trend(M.failoverShareDeviation),
+    scaleUp: new Trend(M.failoverScaleUpTime, true),
+    accepted: new Counter(M.failoverTasksAccepted),
+    completed: new Counter(M.failoverTasksCompleted),
+    lost: new Counter(M.failoverTasksLost),
+  };
+}
+
 export function dbMetrics() {
   return { duration: new Trend(M.dbQueryDuration, true), failed: new Rate(M.dbQueryFailed) };
 }

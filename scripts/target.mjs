@@ -2,8 +2,12 @@
 // npm run target: starts the reference agent platform and prints its URL.
 // Variables: HOST (127.0.0.1), PORT (0 = free port), TARGET_LOG (info|debug), and every
 // knob/config variable in docs/target.md. Reads .env. SIGINT/SIGTERM shut it down gracefully (exit 0).
+// With TARGET_INSTANCES > 1 or TARGET_WORKERS > 0 it starts the platform as several processes behind a
+// loopback balancer and prints the balancer's URL. Started with an IPC channel (by the run command or the
+// cluster supervisor), it also shuts down when that channel closes: it never outlives its parent.
 import 'dotenv/config';
 import { startTarget } from '../target/index.ts';
+import { readClusterConfig, startCluster } from '../target/cluster/index.ts';
 
 const port = Number(process.env.PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -22,7 +26,11 @@ function shutdown() {
   const force = setTimeout(() => { console.error('agentload target: shutdown timed out after 10s'); process.exit(1); }, 10_000);
   force.unref();
   target.close().then(
-    () => { console.log('agentload target: stopped'); process.exitCode = 0; },
+    () => {
+      console.log('agentload target: stopped');
+      process.exitCode = 0;
+      if (process.connected) process.disconnect(); // an open IPC channel would keep the process alive
+    },
     (e) => { console.error(`agentload target: shutdown failed: ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 1; },
   );
 }
@@ -35,9 +43,22 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     shutdown();
   });
 }
+if (typeof process.send === 'function') {
+  process.on('disconnect', () => {
+    if (stopSignal !== undefined) return;
+    stopSignal = 'parent gone';
+    if (target === undefined) process.exit(1); // still starting: nothing to close gracefully yet
+    shutdown();
+  });
+}
 
 try {
-  target = await startTarget({ host: process.env.HOST || '127.0.0.1', port, env: process.env, logger: Boolean(process.env.TARGET_LOG) });
+  const cluster = readClusterConfig(process.env);
+  const host = process.env.HOST || '127.0.0.1';
+  target = cluster === undefined
+    ? await startTarget({ host, port, env: process.env, logger: Boolean(process.env.TARGET_LOG) })
+    : await startCluster({ cfg: cluster, env: process.env, host, port });
+  if (cluster !== undefined) console.log(`agentload target: cluster of ${cluster.instances} API instance(s) and ${cluster.workers} consumer worker(s) behind a balancer`);
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e));
   console.error(`target failed to start: ${err.message}${'code' in err ? ` (${String(err.code)})` : ''}`);

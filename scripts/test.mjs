@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test file (test/**/*.test.ts) with node's test runner and tsx.
 // Usage: npm test [-- <file or folder filter>...]
-import { readdirSync, statSync } from 'node:fs';
+// Files marked `@heavy` in their header comment run after the others (see below).
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -29,11 +30,21 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-// --test-force-exit: a file whose failed assertion left a server or socket open still ends (it would
-// otherwise keep its process, and the whole run, waiting forever); the failure is reported as usual.
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-process.exit(r.status ?? 1);
+// Files whose header comment says `@heavy` (they start RabbitMQ brokers and clusters of processes) run in
+// a second phase, among themselves: their CPU bursts would otherwise skew the timing of the files that
+// measure latency next to them.
+const heavy = files.filter((f) => readFileSync(join(root, f), 'utf8').slice(0, 4096).includes('@heavy'));
+const phases = [files.filter((f) => !heavy.includes(f)), heavy].filter((p) => p.length > 0);
+let status = 0;
+for (const phase of phases) {
+  if (phases.length > 1) console.log(`\n# ${phase === heavy ? 'heavy files (brokers, clusters of processes)' : 'test files'}: ${phase.length}\n`);
+  // --test-force-exit: a file whose failed assertion left a server or socket open still ends (it would
+  // otherwise keep its process, and the whole run, waiting forever); the failure is reported as usual.
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...phase],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if ((r.status ?? 1) !== 0) status = r.status ?? 1;
+}
+process.exit(status);

@@ -25,6 +25,8 @@ export interface BusMessage {
   readonly publishedAt: number;
   readonly key: string | null;
   readonly payload: unknown;
+  /** Set by a broker-backed bus on a message delivered again (after a lost connection or a crashed consumer). */
+  readonly redelivered?: boolean;
 }
 
 export interface TopicStats {
@@ -51,6 +53,10 @@ export interface BusAdapter {
   declareGroup(topic: Topic, group: string): void;
   stats(): TopicStats[];
   close(): Promise<void>;
+  /** Broker-backed buses (target/bus/amqp.ts): messages handed to handlers and not finished yet. */
+  inflight?(): number;
+  /** Broker-backed buses: keep the next handled message unacknowledged, for a crash test (target/bus/amqp.ts). */
+  hold?(timeoutMs: number): Promise<BusMessage | undefined>;
 }
 
 /** The fault knobs the bus reads on every publish and delivery. */

@@ -230,7 +230,7 @@ export interface TargetConfig {
   knobs: Knobs;
 }
 
-function intVar(env: Env, name: string, def: number, min: number, max: number): number {
+export function intVar(env: Env, name: string, def: number, min: number, max: number): number {
   const v = env[name];
   if (v === undefined || v.trim() === '') return def;
   const n = Number(v);
@@ -240,7 +240,7 @@ function intVar(env: Env, name: string, def: number, min: number, max: number): 
   return n;
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
+export function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
 }
 

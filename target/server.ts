@@ -3,7 +3,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentManager } from './agents.ts';
-import { InProcessBus, TOPICS, isTopic, type BusAdapter, type BusMessage } from './bus.ts';
+import { TOPICS, isTopic, type BusAdapter, type BusMessage } from './bus.ts';
+import { DeliveryLog } from './bus/delivery-log.ts';
+import { registerBusRoutes } from './bus/routes.ts';
+import { createBus, readBusConfig } from './bus/select.ts';
+import { readNodeConfig, runsWorkerConsumers } from './cluster/node.ts';
 import { mergeKnobs, readConfig, type Env, type Knobs, type TargetConfig } from './config.ts';
 import { openDb, type Db } from './db/db.ts';
 import { TargetError, sleep, toError } from './errors.ts';
@@ -87,6 +91,8 @@ type Params = Record<string, string>;
 export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const config = readConfig(o.env);
   const featureConfig = readFeatureConfig(o.env);
+  const busConfig = readBusConfig(o.env);
+  const node = readNodeConfig(o.env);
   const initialKnobs: Readonly<Knobs> = config.knobs;
   let knobs: Knobs = { ...initialKnobs };
   const getKnobs = (): Knobs => knobs;
@@ -126,7 +132,19 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const store = new Store(db);
   await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
 
-  const bus: BusAdapter = new InProcessBus(getKnobs, (e, m: BusMessage) => { app.log.error({ err: toError(e).message, topic: m.topic, seq: m.seq }, 'bus consumer failed'); });
+  let bus: BusAdapter;
+  try {
+    bus = await createBus(busConfig, {
+      faults: getKnobs, db,
+      onError: (e, m?: BusMessage) => { app.log.error({ err: toError(e).message, topic: m?.topic, seq: m?.seq }, 'bus consumer failed'); },
+      onState: (state, detail) => { app.log.warn({ state, detail }, 'RabbitMQ bus connection'); },
+    });
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  const deliveryLog = new DeliveryLog(db, bus, busConfig.deliveryLog, node.id);
+  deliveryLog.start(runsWorkerConsumers(node.role));
   // eslint-disable-next-line prefer-const -- assigned once the server exists; closures above read it
   let hub: WsHub | undefined;
   const leak: Buffer[] = [];
@@ -202,7 +220,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   // ---- health, metrics, admin ----
   app.get('/health', () => {
     const c = agents.counts();
-    return { status: 'ok', uptimeMs: Date.now() - startedAt, db: db.dialect.name, agents: { healthy: c.healthy, total: Object.values(c).reduce((a, b) => a + b, 0) } };
+    return { status: 'ok', uptimeMs: Date.now() - startedAt, db: db.dialect.name, agents: { healthy: c.healthy, total: Object.values(c).reduce((a, b) => a + b, 0) }, node };
   });
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.registry.metrics();
@@ -230,6 +248,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     knobs = { ...initialKnobs };
     return knobs;
   });
+  registerBusRoutes(app, { bus, log: deliveryLog, node, busKind: busConfig.amqpUrl === undefined ? 'in-process' : 'rabbitmq', adminOnly });
   app.post('/admin/leak/release', { onRequest: adminOnly }, () => {
     const releasedBytes = leakedBytes;
     leak.length = 0;
@@ -502,6 +521,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
         await hub.close();
         await slack.close();
         await app.close();
+        deliveryLog.close();
         await bus.close();
         await sleep(5); // let in-flight handlers of this tick see the bus closed before the DB goes
         await db.close();

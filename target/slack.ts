@@ -52,6 +52,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 const optStr = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
+function contextOf(input: unknown): SlackEventContext | undefined {
+  if (!isRecord(input) || input.source !== 'slack') return undefined;
+  const eventId = optStr(input.eventId);
+  const correlationId = optStr(input.correlationId);
+  if (eventId === null || correlationId === null) return undefined;
+  return {
+    eventId, correlationId, channel: optStr(input.channel) ?? 'C0000000000', threadTs: optStr(input.threadTs),
+    text: typeof input.text === 'string' ? input.text : '', user: optStr(input.user),
+  };
+}
+
 export interface SlackConfig { apiUrl: string | undefined; botToken: string }
 
 export class SlackBridge {
@@ -117,13 +128,15 @@ export class SlackBridge {
     const complex = /complex/i.test(ctx.text);
     const t = await this.tasks.submit({
       mode: complex ? 'collaborative' : 'autonomous',
-      input: { source: 'slack', text: ctx.text, user: ctx.user, channel: ctx.channel, correlationId: ctx.correlationId },
+      input: { source: 'slack', text: ctx.text, user: ctx.user, channel: ctx.channel, correlationId: ctx.correlationId, eventId: ctx.eventId, threadTs: ctx.threadTs },
     });
     this.pending.set(t.id, ctx);
   }
 
   private finished(t: Task): void {
-    const ctx = this.pending.get(t.id);
+    // In a cluster the task may have run in another process than the one that took the event: the
+    // context travels in the task's input.
+    const ctx = this.pending.get(t.id) ?? contextOf(t.input);
     if (ctx === undefined) return;
     this.pending.delete(t.id);
     const p = this.reply(ctx, t).catch(this.onError).finally(() => this.inflight.delete(p));

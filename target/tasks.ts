@@ -23,6 +23,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The plan a bus message carries, so any process (API instance or worker) can run the task. */
+function planOf(v: unknown): Plan | undefined {
+  if (!isRecord(v)) return undefined;
+  const { iterations, agents, delayMs } = v;
+  return typeof iterations === 'number' && typeof agents === 'number' && typeof delayMs === 'number' ? { iterations, agents, delayMs } : undefined;
+}
+
 function intField(body: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const v = body[key];
   if (v === undefined) return undefined;
@@ -54,6 +61,7 @@ export class TaskEngine {
   private readonly plans = new Map<string, Plan>();
   private readonly counts: Record<TaskStatus, number> = { queued: 0, running: 0, completed: 0, failed: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private readonly finishedListeners: Array<(t: Task) => void> = [];
 
   constructor(
@@ -93,9 +101,9 @@ export class TaskEngine {
     this.counts.queued += 1;
     this.onChange(t);
     if (t.mode === 'scheduled') {
-      await this.bus.publish('scheduled_tasks', { taskId: t.id, mode: t.mode, runAt: t.createdAt + plan.delayMs }, t.id);
+      await this.bus.publish('scheduled_tasks', { taskId: t.id, mode: t.mode, runAt: t.createdAt + plan.delayMs, plan }, t.id);
     } else {
-      await this.bus.publish('task_submissions', { taskId: t.id, mode: t.mode }, t.id);
+      await this.bus.publish('task_submissions', { taskId: t.id, mode: t.mode, plan }, t.id);
     }
     return t;
   }
@@ -105,15 +113,22 @@ export class TaskEngine {
     const taskId = typeof p.taskId === 'string' ? p.taskId : undefined;
     const runAt = typeof p.runAt === 'number' ? p.runAt : Date.now();
     if (taskId === undefined) return;
+    this.later(Math.max(0, runAt - Date.now()), { taskId, mode: 'scheduled', plan: p.plan }, taskId);
+  }
+
+  /** Publishes on `task_submissions` after `ms`; a broker that is away (RabbitMQ) gets it again every second. */
+  private later(ms: number, payload: Record<string, unknown>, key: string): void {
+    if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.bus.publish('task_submissions', { taskId, mode: 'scheduled' }, taskId);
-    }, Math.max(0, runAt - Date.now()));
+      this.bus.publish('task_submissions', payload, key).catch(() => { this.later(1000, payload, key); });
+    }, ms);
     this.timers.add(timer);
   }
 
   private move(t: Task, to: TaskStatus): void {
-    this.counts[t.status] -= 1;
+    // Per process: in a cluster another process may have counted the task as queued.
+    this.counts[t.status] = Math.max(0, this.counts[t.status] - 1);
     this.counts[to] += 1;
     t.status = to;
     this.onChange(t);
@@ -124,11 +139,17 @@ export class TaskEngine {
     const p = isRecord(m.payload) ? m.payload : {};
     const taskId = typeof p.taskId === 'string' ? p.taskId : undefined;
     if (taskId === undefined) return;
-    const plan = this.plans.get(taskId);
-    if (plan === undefined) return; // unknown, or already taken (a duplicated message)
+    const plan = this.plans.get(taskId) ?? planOf(p.plan);
+    if (plan === undefined) return; // unknown
     this.plans.delete(taskId);
     const t = await this.store.getTask(taskId);
-    if (t?.status !== 'queued') return;
+    if (t === undefined) return;
+    // Claimed once across processes; a task whose process died while running it comes back redelivered.
+    const claimed = t.status === 'queued'
+      && await this.store.db.run("UPDATE tasks SET status = 'running' WHERE id = ? AND status = 'queued'", [t.id]) === 1;
+    const takenOver = !claimed && t.status === 'running' && m.redelivered === true;
+    if (!claimed && !takenOver) return; // already taken (a duplicated message) or finished
+    if (takenOver) await this.store.addTaskLog(t.id, 'redelivered', { agentId: agent.agent.id });
 
     const k = this.knobs();
     const work = this.defaults.workMs;
@@ -190,6 +211,7 @@ export class TaskEngine {
   }
 
   close(): void {
+    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

@@ -103,6 +103,33 @@ export function eventbusThresholds(p: Profile): ThresholdMap {
   };
 }
 
+/** bus-durability: zero loss, tolerated duplicates, recovery after every fault, no publish left failing. */
+export function durabilityThresholds(p: Profile): ThresholdMap {
+  return {
+    [M.busLost]: [`count<=${p.durability.maxLost}`],
+    [M.busDuplicateRate]: [`rate<=${p.durability.maxDuplicateRate}`],
+    [M.busPublishAbandoned]: [`count<=${p.durability.maxAbandonedPublishes}`],
+    [M.faultRecoveryTime]: [`max<${ms(p.durability.maxRecoveryMs)}`],
+    [M.faultUnrecovered]: ['count==0'],
+    [M.faultActionFailed]: ['rate==0'],
+  };
+}
+
+/** failover: even share, no task lost, bounded error burst after a kill, recovered after it, fast scale-up. */
+export function failoverThresholds(p: Profile): ThresholdMap {
+  const f = p.failover;
+  return {
+    [M.failoverShareDeviation]: [`max<=${f.maxShareDeviation}`],
+    [M.failoverScaleUpTime]: [`max<${ms(f.maxScaleUpMs)}`],
+    [M.failoverTasksLost]: [`count<=${f.maxLostTasks}`],
+    'http_req_failed{phase:burst}': [`rate<=${f.maxBurstErrorRate}`],
+    'http_req_failed{phase:recovered}': [`rate<=${f.maxRecoveredErrorRate}`],
+    [M.faultRecoveryTime]: [`max<${ms(f.maxRecoveryMs)}`],
+    [M.faultUnrecovered]: ['count==0'],
+    [M.faultActionFailed]: ['rate==0'],
+  };
+}
+
 export function dbThresholds(p: Profile, classes: readonly QueryClass[]): ThresholdMap {
   const t: ThresholdMap = { [M.dbQueryFailed]: [`rate<${p.db.maxErrorRate}`] };
   for (const c of classes) t[`${M.dbQueryDuration}{query_class:${c}}`] = [`p(95)<${ms(p.db.p95Ms[c])}`];

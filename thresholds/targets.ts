@@ -56,6 +56,34 @@ export interface EventBusTargets {
   readonly maxPublishErrorRate: number;
 }
 
+/** bus-durability: what survives consumer crashes, partitions, publisher crashes and broker restarts. */
+export interface DurabilityTargets {
+  /** Messages a publisher was told were accepted that no consumer ever got (the design: zero). */
+  readonly maxLost: number;
+  /** Share of deliveries that were duplicates: at-least-once may deliver twice, this is how much is tolerated. */
+  readonly maxDuplicateRate: number;
+  /** Longest time from a fault to the first delivery of a message published after it, ms (design: 60 s). */
+  readonly maxRecoveryMs: number;
+  /** Publishes still failing after every retry ("no publish error left unretried"). */
+  readonly maxAbandonedPublishes: number;
+}
+
+/** failover: work spread across instances, one killed, one added. */
+export interface FailoverTargets {
+  /** Largest relative deviation of an instance's share of requests from an even share (design: ±10 %). */
+  readonly maxShareDeviation: number;
+  /** Time from adding an instance to it being healthy, ms (design: < 30 s). */
+  readonly maxScaleUpMs: number;
+  /** Accepted tasks that never finished. */
+  readonly maxLostTasks: number;
+  /** Error rate in the window right after an instance is killed. */
+  readonly maxBurstErrorRate: number;
+  /** Error rate after that window: recovered. */
+  readonly maxRecoveredErrorRate: number;
+  /** Longest recovery after a fault, ms. */
+  readonly maxRecoveryMs: number;
+}
+
 export interface DbTargets {
   readonly p95Ms: Readonly<Record<QueryClass, number>>;
   readonly maxErrorRate: number;
@@ -165,6 +193,8 @@ export interface Profile {
   readonly websocket: WebSocketTargets;
   readonly slack: SlackTargets;
   readonly eventbus: EventBusTargets;
+  readonly durability: DurabilityTargets;
+  readonly failover: FailoverTargets;
   readonly db: DbTargets;
   readonly llm: LlmTargets;
   readonly agents: AgentTargets;
@@ -198,6 +228,8 @@ export const production: Profile = {
   websocket: { messageP95Ms: WS_MESSAGE_P95_MS, connectP95Ms: 100, maxMissedRate: 0, maxDuplicates: 0 },
   slack: { simpleP95Ms: 3000, complexP95Ms: 10_000, maxMissingRate: 0.01 },
   eventbus: { deliveryP95Ms: 100, maxLost: 0, maxDuplicates: 0, maxQueueDepth: 1000, maxConsumerLagMs: 1000, maxPublishErrorRate: 0.001 },
+  durability: { maxLost: 0, maxDuplicateRate: 0.01, maxRecoveryMs: 60_000, maxAbandonedPublishes: 0 },
+  failover: { maxShareDeviation: 0.1, maxScaleUpMs: 30_000, maxLostTasks: 0, maxBurstErrorRate: 0.1, maxRecoveredErrorRate: 0.01, maxRecoveryMs: 60_000 },
   db: { p95Ms: { simple_select: 20, join: 50, bulk_insert: 200, json_query: 100 }, maxErrorRate: 0.01 },
   llm: {
     ttftP95Ms: 1000, localTtftP95Ms: 500, minTokensPerSecondMedian: 20, totalP95Ms: 10_000, maxErrorRate: 0.001,
@@ -234,6 +266,8 @@ export const mvp: Profile = {
   websocket: { messageP95Ms: 2 * WS_MESSAGE_P95_MS, connectP95Ms: 300, maxMissedRate: 0, maxDuplicates: 0 },
   slack: { simpleP95Ms: 3000, complexP95Ms: 10_000, maxMissingRate: 0.05 },
   eventbus: { deliveryP95Ms: 200, maxLost: 0, maxDuplicates: 0, maxQueueDepth: 5000, maxConsumerLagMs: 5000, maxPublishErrorRate: 0.01 },
+  durability: { maxLost: 0, maxDuplicateRate: 0.05, maxRecoveryMs: 60_000, maxAbandonedPublishes: 0 },
+  failover: { maxShareDeviation: 0.1, maxScaleUpMs: 30_000, maxLostTasks: 0, maxBurstErrorRate: 0.25, maxRecoveredErrorRate: 0.05, maxRecoveryMs: 60_000 },
   db: { p95Ms: { simple_select: 50, join: 100, bulk_insert: 500, json_query: 200 }, maxErrorRate: 0.05 },
   llm: {
     ttftP95Ms: 2000, localTtftP95Ms: 1000, minTokensPerSecondMedian: 10, totalP95Ms: 20_000, maxErrorRate: 0.01,

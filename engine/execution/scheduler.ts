@@ -144,9 +144,11 @@ export class TestRun {
 
   private gaugeSamples(): Sample[] {
     const time = this.rt.clock.wallNow();
+    // k6 tags the VU gauges with the run's tags (--tag, options.tags), as every other sample.
+    const tags = this.rt.runTags ?? {};
     return [
-      { metric: 'vus', time, value: this.vus(), tags: {} },
-      { metric: 'vus_max', time, value: this.vusMax(), tags: {} },
+      { metric: 'vus', time, value: this.vus(), tags },
+      { metric: 'vus_max', time, value: this.vusMax(), tags },
     ];
   }
 

@@ -8,12 +8,10 @@
  * sync-flushed at least every second, so a killed run loses at most its last second of samples.
  */
 
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip, type Gzip } from 'node:zlib';
 import type { Sample, SampleSink, Tags } from '../contracts.ts';
 import type { MetricRegistry, SubmetricInfo } from '../metrics/index.ts';
 import type { ThresholdJsonConfig } from '../thresholds/index.ts';
+import { OutputFile } from './output-file.ts';
 
 export interface JsonOutputOptions {
   /** Output file; a name ending in `.gz` is gzip-compressed; `-` or '' writes to `stdout` (as k6). */
@@ -101,39 +99,20 @@ export function formatRfc3339Nano(timeMs: number): string {
 export class JsonOutput implements SampleSink {
   readonly path: string;
   readonly #opts: JsonOutputOptions;
-  readonly #file: WriteStream | undefined;
-  readonly #stdout: NodeJS.WritableStream | undefined;
-  readonly #gzip: Gzip | undefined;
+  readonly #out: OutputFile;
   readonly #declared = new Set<string>();
   readonly #metricPrefix = new Map<string, string>();
   readonly #tagsCache = new WeakMap<Tags, string>();
   #pending = '';
   readonly #limit: number;
   #timer: NodeJS.Timeout | undefined;
-  #syncTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  #error: Error | undefined;
 
   constructor(opts: JsonOutputOptions) {
     this.path = opts.path;
     this.#opts = opts;
     this.#limit = opts.bufferBytes ?? 64 * 1024;
-    if (opts.path === '' || opts.path === '-') {
-      this.#file = undefined;
-      this.#stdout = opts.stdout ?? process.stdout;
-      this.#gzip = undefined;
-      return;
-    }
-    this.#stdout = undefined;
-    this.#file = createWriteStream(opts.path);
-    this.#file.on('error', (err) => (this.#error ??= err));
-    if (opts.path.endsWith('.gz')) {
-      this.#gzip = createGzip();
-      this.#gzip.on('error', (err) => (this.#error ??= err));
-      this.#gzip.pipe(this.#file);
-    } else {
-      this.#gzip = undefined;
-    }
+    this.#out = new OutputFile(opts.path, opts.stdout, opts.gzipSyncMs);
   }
 
   #metricLine(name: string): string {
@@ -203,19 +182,7 @@ export class JsonOutput implements SampleSink {
   }
 
   #write(chunk: string): void {
-    const gzip = this.#gzip;
-    if (gzip !== undefined) {
-      gzip.write(chunk);
-      // What the compressor holds reaches the file within gzipSyncMs (a Z_SYNC_FLUSH ends a complete deflate block).
-      if (this.#syncTimer === undefined) {
-        this.#syncTimer = setTimeout(() => {
-          this.#syncTimer = undefined;
-          if (!this.#closed) gzip.flush();
-        }, this.#opts.gzipSyncMs ?? 800);
-        this.#syncTimer.unref();
-      }
-    } else if (this.#file !== undefined) this.#file.write(chunk);
-    else this.#stdout?.write(chunk);
+    this.#out.write(chunk);
   }
 
   /** Flushes everything and closes the file; rejects if writing failed. */
@@ -224,20 +191,7 @@ export class JsonOutput implements SampleSink {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
-    this.#syncTimer = undefined;
     this.#flush();
-    if (this.#file === undefined) return;
-    const finished = once(this.#file, 'close');
-    if (this.#gzip !== undefined) this.#gzip.end();
-    else this.#file.end();
-    try {
-      await finished;
-    } catch (err: unknown) {
-      this.#error ??= err instanceof Error ? err : new Error(String(err));
-    }
-    if (this.#error !== undefined) {
-      throw new Error(`--out json: writing ${this.path} failed: ${this.#error.message}; check the path is writable`, { cause: this.#error });
-    }
+    await this.#out.close('--out json');
   }
 }

@@ -26,7 +26,7 @@ export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'include-system-env-vars', kind: 'boolean', description: 'pass the system environment to __ENV (default true)' },
   { name: 'no-include-system-env-vars', kind: 'boolean', description: 'do not pass the system environment to __ENV' },
   { name: 'tag', kind: 'list', value: 'KEY=VALUE', description: 'add a tag to every sample (repeatable)' },
-  { name: 'out', short: 'o', kind: 'list', value: 'json=FILE', description: 'write every sample as JSON lines to FILE (gzip when FILE ends in .gz)' },
+  { name: 'out', short: 'o', kind: 'list', value: 'NAME=ARG', description: 'send every sample to an output (repeatable): json=FILE (JSON lines, .gz gzipped), csv=FILE, experimental-prometheus-rw (K6_PROMETHEUS_RW_* variables)' },
   { name: 'summary-export', kind: 'string', value: 'FILE', description: 'write the end-of-test summary as JSON to FILE' },
   { name: 'summary-trend-stats', kind: 'string', value: 'STATS', description: 'trend stats in the summary, e.g. avg,min,med,max,p(90),p(95)' },
   { name: 'summary-time-unit', kind: 'string', value: 'UNIT', description: 'fixed time unit in the summary: s, ms or us' },
@@ -153,11 +153,11 @@ export function parseKeyValues(flag: string, entries: readonly string[], issues:
   return out;
 }
 
-/** `--help` text generated from the table. */
-export function runHelp(): string {
+/** `--help` text generated from the table; `program` is how the CLI was invoked (`agentload k6` for the drop-in). */
+export function runHelp(program = 'agentload-engine'): string {
   const rows = SUPPORTED_RUN_FLAGS.map((f) => {
     const left = `${f.short === undefined ? '    ' : `-${f.short}, `}--${f.name}${f.value === undefined ? '' : ` ${f.value}`}`;
     return `  ${left.padEnd(44)} ${f.description}`;
   });
-  return `Usage: agentload-engine run [flags] SCRIPT\n\nRuns a bundled k6 script on the embedded engine.\n\nFlags:\n${rows.join('\n')}\n`;
+  return `Usage: ${program} run [flags] SCRIPT\n\nRuns a k6 script on the embedded engine.\n\nFlags:\n${rows.join('\n')}\n`;
 }

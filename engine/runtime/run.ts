@@ -13,6 +13,7 @@ import { Aggregator, MetricRegistry } from '../metrics/index.ts';
 import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress, vuIdsInTest } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
+import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
 import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
 import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
@@ -78,6 +79,8 @@ export interface RunSettings {
   readonly env: Record<string, string>;
   readonly tags: Record<string, string>;
   readonly jsonOut: string | undefined;
+  /** `--out csv`, `--out experimental-prometheus-rw` (engine/output/outputs.ts). */
+  readonly outputs: readonly OutputRequest[];
   readonly issues: FlagIssue[];
 }
 
@@ -88,15 +91,14 @@ export function settingsFromFlags(flags: ParsedRunFlags, systemEnv: Readonly<Rec
   Object.assign(env, parseKeyValues('env', flags.lists.env ?? [], issues));
   const tags = parseKeyValues('tag', flags.lists.tag ?? [], issues);
   let jsonOut: string | undefined;
-  for (const o of flags.lists.out ?? []) {
-    const m = /^json=(.+)$/.exec(o);
-    if (m?.[1] === undefined) {
-      issues.push({ code: 'invalid-flag-value', path: '--out', message: `output "${o}" is not supported by the embedded engine; use --out json=FILE (or FILE.gz)` });
-      continue;
-    }
-    jsonOut = isAbsolute(m[1]) ? m[1] : resolve(cwd, m[1]);
+  // Outputs read their settings (K6_CSV_*, K6_PROMETHEUS_RW_*) from the system environment, as k6 does.
+  const parsedOut = parseOutputs(flags.lists.out ?? [], systemEnv);
+  for (const i of parsedOut.issues) issues.push({ code: 'invalid-flag-value', path: i.path, message: i.message });
+  for (const r of parsedOut.requests) {
+    if (r.kind !== 'json') continue;
+    jsonOut = r.arg === '' || r.arg === '-' ? '-' : isAbsolute(r.arg) ? r.arg : resolve(cwd, r.arg);
   }
-  return { flags, env, tags, jsonOut, issues };
+  return { flags, env, tags, jsonOut, outputs: parsedOut.requests.filter((r) => r.kind !== 'json'), issues };
 }
 
 function logIssues(logger: Logger, issues: readonly (Issue | FlagIssue)[]): void {
@@ -326,15 +328,24 @@ async function runLoaded(
   inst.fan.sinks.push(aggregator);
   let json: JsonOutput | undefined;
   if (settings.jsonOut !== undefined) {
-    mkdirSync(dirname(settings.jsonOut), { recursive: true });
-    json = new JsonOutput({ path: settings.jsonOut, registry: inst.registry, thresholds: thresholds.sourcesByKey(), submetrics: (m) => aggregator.submetricsOf(m) });
+    if (settings.jsonOut !== '-') mkdirSync(dirname(settings.jsonOut), { recursive: true });
+    json = new JsonOutput({ path: settings.jsonOut, stdout: o.stdout, registry: inst.registry, thresholds: thresholds.sourcesByKey(), submetrics: (m) => aggregator.submetricsOf(m) });
     inst.fan.sinks.push(json);
   }
+  const systemTags = plan.options.systemTags;
+  const extra = new OutputSet(settings.outputs, {
+    cwd: o.cwd, stdout: o.stdout, systemTags: Array.isArray(systemTags) ? systemTags : undefined,
+    metric: (name) => inst.registry.get(name), logError: (m) => { logger.log('error', m); },
+  });
+  if (!extra.isEmpty) inst.fan.sinks.push(extra);
   const quiet = flags.booleans.has('quiet');
   if (!quiet) {
     o.stdout.write(formatHeader({
       script: relative(o.cwd, scriptPath) || scriptPath,
-      output: settings.jsonOut === undefined ? '-' : `json (${relative(o.cwd, settings.jsonOut)})`,
+      output: [
+        ...(settings.jsonOut === undefined ? [] : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
+        ...extra.outputs.map((x) => x.description),
+      ].join(', ') || '-',
       scenariosLine: plan.scenariosLine,
       scenarioLines: plan.scenarioLines,
       ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
@@ -421,17 +432,17 @@ async function runLoaded(
     };
     const r = await runWorkers({
       workers, script: scriptPath, args: o.args, env: settings.env, plan, logger, stderr: o.stderr, signal: stopCtl.signal,
-      forwardSamples: json !== undefined, allowedHosts: o.allowedHosts,
+      forwardSamples: json !== undefined || !extra.isEmpty, allowedHosts: o.allowedHosts,
       progress: showsProgress(o, quiet),
       onProgress: (i, scenarios, vusMax) => { reports.set(i, { scenarios, vusMax }); },
       onStart: () => { screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
       dataText: () => dataText,
       runSetup: setup,
       onSnapshot: (snap) => { aggregator.merge(snap); },
-      onSamples: (samples) => { json?.add(samples); },
+      onSamples: (samples) => { json?.add(samples); extra.add(samples); },
       onGauges: (vus, vusMax) => {
         const time = clock.wallNow();
-        inst.fan.add([{ metric: 'vus', time, value: vus, tags: {} }, { metric: 'vus_max', time, value: vusMax, tags: {} }]);
+        inst.fan.add([{ metric: 'vus', time, value: vus, tags: inst.runTags }, { metric: 'vus_max', time, value: vusMax, tags: inst.runTags }]);
       },
       onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
     });
@@ -440,7 +451,7 @@ async function runLoaded(
     // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
     if (!r.ok && (!life.setupCalled || life.setupDone)) {
       await stopEval();
-      await closeAll(inst, json);
+      await closeAll(inst, json, extra);
       return r.code;
     }
   } else if (await setup()) {
@@ -449,7 +460,7 @@ async function runLoaded(
       await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
     } catch (e) {
       await stopEval();
-      await closeAll(inst, json);
+      await closeAll(inst, json, extra);
       throw e;
     }
     screen.display = startProgress(o, plan, clock, quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
@@ -501,7 +512,7 @@ async function runLoaded(
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
-  await closeAll(inst, json);
+  await closeAll(inst, json, extra);
 
   // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
   if (wasExternal()) return EXIT_CODES.externalAbort;
@@ -652,9 +663,13 @@ async function writeSummary(
   }
 }
 
-async function closeAll(inst: InstanceState, json: JsonOutput | undefined): Promise<void> {
+async function closeAll(inst: InstanceState, json: JsonOutput | undefined, extra: OutputSet): Promise<void> {
   await inst.pool.close();
   await inst.lifecycleVu.close();
   await inst.closeLifecycle();
-  if (json !== undefined) await json.close();
+  try {
+    if (json !== undefined) await json.close();
+  } finally {
+    await extra.close();
+  }
 }

@@ -23,10 +23,8 @@ export interface BundleOptions {
   readonly outDir?: string;
   /** esbuild target, e.g. `es2017` (default) or `es2020`. */
   readonly target?: string;
-  /** Rewrite `k6/websockets` imports to `k6/experimental/websockets` (k6 binaries before v1.6.0). */
-  readonly aliasWebsockets?: boolean;
-  /** Rewrite `k6/experimental/redis` imports to `k6/x/redis` (k6 v2.0 and later, where the built-in module is gone). */
-  readonly aliasRedis?: boolean;
+  /** Module names rewritten in the bundle, e.g. `{ 'k6/timers': 'k6/experimental/timers' }` for older k6 (src/k6/compat.ts). */
+  readonly aliases?: Readonly<Record<string, string>>;
   /** Fail when the bundle is larger than this many kilobytes. */
   readonly budgetKb?: number;
   /** Paths in messages are relative to this folder (default: process.cwd()). */
@@ -41,6 +39,8 @@ export interface BundleResult {
   readonly target: string;
   /** `bundle build/x.js 12.3 KB (es2017)`. */
   readonly sizeLine: string;
+  /** The modules the bundle leaves to the engine (`k6`, `k6/http`, `k6/x/sql`, `https://...`), after aliases, sorted. */
+  readonly imports: readonly string[];
 }
 
 const EXTERNAL = ['k6', 'k6/*', 'https://*', 'http://*'];
@@ -59,15 +59,16 @@ const fakerPerLocale: esbuild.Plugin = {
   },
 };
 
-function formatMessage(m: esbuild.Message, cwd: string): string {
+/** `file:line:col text`; esbuild gives locations relative to its working folder (the toolkit root, see common()). */
+function formatMessage(m: esbuild.Message, root: string, cwd: string): string {
   if (m.location === null) return m.text;
-  const file = shownPath(cwd, resolve(cwd, m.location.file));
+  const file = shownPath(cwd, resolve(root, m.location.file));
   return `${file}:${m.location.line}:${m.location.column + 1} ${m.text}`;
 }
 
-function bundleError(err: unknown, cwd: string, scenario: string): AgentloadError {
+function bundleError(err: unknown, root: string, cwd: string, scenario: string): AgentloadError {
   const failure = err as Partial<esbuild.BuildFailure>;
-  const lines = Array.isArray(failure.errors) ? failure.errors.map((m) => formatMessage(m, cwd)) : [String(err)];
+  const lines = Array.isArray(failure.errors) ? failure.errors.map((m) => formatMessage(m, root, cwd)) : [String(err)];
   return new AgentloadError(
     'bundle-error',
     EXIT_CODES.scriptException,
@@ -76,8 +77,11 @@ function bundleError(err: unknown, cwd: string, scenario: string): AgentloadErro
   );
 }
 
-function common(opts: BundleOptions, target: string): esbuild.BuildOptions {
+/** esbuild settings every bundle shares (k6 modules and remote URLs external, faker per locale, aliases). */
+export function common(opts: BundleOptions, target: string): esbuild.BuildOptions {
   return {
+    // Message locations are relative to this folder: fixed, so they never depend on the process's cwd.
+    absWorkingDir: opts.root,
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -88,14 +92,7 @@ function common(opts: BundleOptions, target: string): esbuild.BuildOptions {
     nodePaths: [join(opts.root, 'node_modules')],
     logLevel: 'silent',
     plugins: [fakerPerLocale],
-    ...(opts.aliasWebsockets === true || opts.aliasRedis === true
-      ? {
-          alias: {
-            ...(opts.aliasWebsockets === true ? { 'k6/websockets': 'k6/experimental/websockets' } : {}),
-            ...(opts.aliasRedis === true ? { 'k6/experimental/redis': 'k6/x/redis' } : {}),
-          },
-        }
-      : {}),
+    ...(opts.aliases !== undefined && Object.keys(opts.aliases).length > 0 ? { alias: { ...opts.aliases } } : {}),
   };
 }
 
@@ -106,8 +103,15 @@ async function scenarioExports(scenario: string, opts: BundleOptions, target: st
     const out = Object.values(r.metafile.outputs).find((o) => o.entryPoint !== undefined);
     return out?.exports ?? [];
   } catch (err: unknown) {
-    throw bundleError(err, cwd, scenario);
+    throw bundleError(err, opts.root, cwd, scenario);
   }
+}
+
+/** The external modules a build's outputs import, sorted and unique. */
+function externalImports(meta: esbuild.Metafile): string[] {
+  const found = new Set<string>();
+  for (const out of Object.values(meta.outputs)) for (const i of out.imports) if (i.external === true) found.add(i.path);
+  return [...found].sort();
 }
 
 export function scenarioName(file: string): string {
@@ -128,17 +132,20 @@ export async function bundleScenario(file: string, opts: BundleOptions): Promise
     exports,
     textSummaryModule: existsSync(summaryModule) ? summaryModule : undefined,
   });
+  let imports: string[];
   try {
-    await esbuild.build({
+    const built = await esbuild.build({
       ...common(opts, target),
       stdin: { contents, resolveDir: opts.root, sourcefile: `agentload-entry:${name}.js`, loader: 'js' },
       outfile,
       sourcemap: 'linked',
       write: true,
+      metafile: true,
       banner: { js: `// ${name}: bundled by agentload from ${relative(opts.root, scenario) || scenario}; do not edit.` },
     });
+    imports = externalImports(built.metafile);
   } catch (err: unknown) {
-    throw bundleError(err, cwd, file);
+    throw bundleError(err, opts.root, cwd, file);
   }
   const bytes = statSync(outfile).size;
   const shown = shownPath(cwd, outfile);
@@ -150,5 +157,5 @@ export async function bundleScenario(file: string, opts: BundleOptions): Promise
       `${sizeLine} is over the budget of ${opts.budgetKb} KB: drop unused imports (faker per locale) or raise AGENTLOAD_BUNDLE_BUDGET_KB`,
     );
   }
-  return { name, scenario, outfile, bytes, target, sizeLine };
+  return { name, scenario, outfile, bytes, target, sizeLine, imports };
 }

@@ -25,6 +25,8 @@ export interface TypecheckOptions {
   readonly root: string;
   /** Paths in messages are shown relative to this folder. */
   readonly cwd: string;
+  /** The file is JavaScript: check it with its JSDoc types (allowJs, checkJs). */
+  readonly javascript?: boolean;
 }
 
 function loadCompilerOptions(root: string): ts.CompilerOptions {
@@ -55,7 +57,8 @@ export function typecheckScenario(file: string, opts: TypecheckOptions): TypeDia
 export function typecheckScenarios(files: readonly string[], opts: TypecheckOptions): TypeDiagnostic[] {
   if (cached?.root !== opts.root) cached = { root: opts.root, options: loadCompilerOptions(opts.root) };
   const globals = join(opts.root, 'src', 'bundle', 'k6-globals.d.ts');
-  const program = ts.createProgram({ rootNames: [...files.map((f) => resolve(f)), globals], options: cached.options });
+  const options = opts.javascript === true ? { ...cached.options, allowJs: true, checkJs: true } : cached.options;
+  const program = ts.createProgram({ rootNames: [...files.map((f) => resolve(f)), globals], options });
   const diagnostics = ts.getPreEmitDiagnostics(program);
   return diagnostics
     .filter((d) => d.category === ts.DiagnosticCategory.Error)

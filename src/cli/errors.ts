@@ -7,7 +7,7 @@
 /** Exit codes. k6's own codes (0, 99, 104, 105, 107, 108) pass through unchanged from the engine. */
 export const EXIT_CODES = {
   ok: 0,
-  /** Bad command line: unknown toolkit flag value, missing scenario file, nothing to run. */
+  /** Bad command line: unknown toolkit flag value, missing scenario file, nothing to run; no usable k6 where one is required (none, older than the supported floor, or without an extension the script imports). */
   usage: 2,
   /** k6: thresholds crossed. */
   thresholdsFailed: 99,
@@ -38,10 +38,15 @@ export type ErrorCode =
   | 'invalid-url'
   | 'k6-not-found'
   | 'k6-failed-to-start'
+  | 'k6-too-old'
+  | 'k6-extension-missing'
   | 'cloud-needs-target'
   | 'engine-missing'
   | 'target-failed'
   | 'invalid-soak-budget'
+  | 'invalid-fault-plan'
+  | 'fault-unavailable'
+  | 'amqp-unreachable'
   | 'invalid-options'
   | 'interrupted';
 

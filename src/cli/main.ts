@@ -1,12 +1,14 @@
 /**
  * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
- * binary (agentloadMain: run | build | help | version). They set the exit code; errors print one line.
+ * binary (agentloadMain: run | build | k6 | k8s | help | version). They set the exit code; errors print one line.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
+import { k6DropinCommand } from './k6-dropin.ts';
+import { k8sCommand } from '../k8s/command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
@@ -80,6 +82,10 @@ export async function buildMain(argv: readonly string[], io: CliIO = processIO()
   return guarded(() => buildCommand(argv, io), io);
 }
 
+export async function k8sMain(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  return guarded(() => k8sCommand(argv, io), io);
+}
+
 export function agentloadHelp(): string {
   return [
     'agentload — load tests for AI-agent platforms (TypeScript scenarios → k6 scripts → k6 or the embedded engine)',
@@ -87,6 +93,8 @@ export function agentloadHelp(): string {
     'Usage:',
     '  agentload run scenarios/<name>.ts [toolkit flags] [k6 run flags]   same as npm run k6 -- ...',
     '  agentload build [scenarios/<name>.ts ...]                          same as npm run build -- ...',
+    '  agentload k6 run|inspect|version [k6 flags] script.js              k6 drop-in on the embedded engine (agentload k6 help)',
+    '  agentload k8s scenarios/<name>.ts --parallelism N [flags]          k6-operator TestRun manifest (agentload k8s --help)',
     '  agentload report | compare | target [...]                          same as npm run report|compare|target -- ...',
     '  agentload version',
     '',
@@ -102,6 +110,10 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return runMain(rest, io);
     case 'build':
       return buildMain(rest, io);
+    case 'k6':
+      return guarded(() => k6DropinCommand(rest, io), io);
+    case 'k8s':
+      return k8sMain(rest, io);
     case 'version':
     case '--version':
       io.stdout.write(`agentload ${toolkitVersion(io.root)}\n`);
@@ -114,7 +126,7 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return EXIT_CODES.ok;
     default:
       return printError(
-        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, report, compare, target or version (agentload help)`),
+        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, k6, k8s, report, compare, target or version (agentload help)`),
         io,
       );
   }

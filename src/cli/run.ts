@@ -17,7 +17,8 @@ import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
-import { findK6, k6Version, needsRedisAlias, needsWebsocketsAlias, type K6Binary } from '../k6/binary.ts';
+import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
+import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, redactUrl, urlHost, urlOrigin, type TargetHost } from '../run/allowlist.ts';
 import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
@@ -30,6 +31,9 @@ import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startSlackSinkProcess } from '../run/sink-process.ts';
 import { startTargetProcess } from '../run/target-process.ts';
+import { startFaultLab, type LabHandle } from '../faults/launch.ts';
+import type { LabPlan } from '../faults/lab.ts';
+import { checkAmqpUrl, faultLabFor } from '../faults/preflight.ts';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -57,7 +61,7 @@ function say(io: CliIO, line: string): void {
 function availableScenarios(cwd: string): string {
   const dir = join(cwd, 'scenarios');
   if (!existsSync(dir)) return '';
-  const names = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+  const names = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).map((f) => f.replace(/\.(ts|js)$/, ''));
   return names.length === 0 ? '' : ` (scenarios here: ${names.sort().join(', ')})`;
 }
 
@@ -99,7 +103,14 @@ async function chooseEngine(parsed: ParsedRun, env: Readonly<Record<string, stri
     }
     return { kind: 'embedded', module: await loadEngine(io.root) };
   }
-  return { kind: 'k6', binary: await k6Version(bin, env) };
+  const binary = await k6Version(bin, env);
+  checkK6Floor(binary);
+  return { kind: 'k6', binary };
+}
+
+/** TypeScript is always type-checked; JavaScript (a plain k6 script) only with --typecheck (JSDoc types). */
+function isTypeScript(file: string): boolean {
+  return /\.(ts|mts|cts|tsx)$/.test(file);
 }
 
 /** Refuses (104) the first flag the embedded engine does not support, naming it and listing the supported ones. */
@@ -168,7 +179,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   let bundle: BundleResult | undefined;
   let engine: Engine | undefined;
   let args: string[] = [];
-  let aliasWebsockets = false;
+  let aliases: Readonly<Record<string, string>> = {};
   let targetKind: RunManifest['target']['kind'] = 'external';
   let engineExitCode: number = EXIT_CODES.ok;
   let k6Process: K6Process | undefined;
@@ -180,7 +191,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     return {
       schema: 'agentload.run/1',
       scenario: { name, path: relative(io.cwd, scenarioPath) || scenarioPath },
-      bundle: bundle === undefined ? null : { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: aliasWebsockets },
+      bundle: bundle === undefined ? null : { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: 'k6/websockets' in aliases, moduleAliases: Object.fromEntries(Object.entries(aliases).filter(([, to]) => bundle?.imports.includes(to))) },
       engine:
         engine === undefined
           ? null
@@ -247,10 +258,21 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   };
 
   let soakBudget: ReturnType<typeof soakBudgetFor>;
+  let lab: LabPlan | undefined;
+  let labHandle: LabHandle | undefined;
   try {
     // 1. Where the load goes, wherever each target variable comes from: refuse before anything else happens.
     targets = checkTargets(view);
     soakBudget = soakBudgetFor(name, env);
+    // Fault scenarios (and clusters): the plan fits and every fault in it can be applied here.
+    lab = faultLabFor(name, { ...env, ...view.values });
+    if (lab !== undefined && cloud) {
+      throw new AgentloadError(
+        'fault-unavailable',
+        EXIT_CODES.invalidConfig,
+        `--cloud cannot run ${name}: its faults are applied by a fault controller on this machine, which Grafana Cloud cannot reach: run it locally (drop --cloud)`,
+      );
+    }
     if (cloud && (view.values.BASE_URL ?? '') === '') {
       throw new AgentloadError(
         'cloud-needs-target',
@@ -259,11 +281,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       );
     }
 
-    // 2. Types.
-    const diagnostics = typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd });
+    // 2. Types (TypeScript always; a JavaScript script only with --typecheck, its JSDoc checked).
+    const javascript = !isTypeScript(scenarioPath);
+    const diagnostics = javascript && !parsed.options.typecheck ? [] : typecheckScenario(scenarioPath, { root: io.root, cwd: io.cwd, javascript });
     if (diagnostics.length > 0) {
       throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
     }
+    checkpoint();
+    await checkAmqpUrl({ ...env, ...view.values });
     checkpoint();
 
     // 3. Engine, and the flags it accepts.
@@ -282,19 +307,23 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       summaryExport: join(dir, RUN_FILES.summaryExport),
       handleSummaryData: join(dir, RUN_FILES.handleSummaryData),
     };
-    aliasWebsockets = chosen.kind === 'k6' && needsWebsocketsAlias(chosen.binary.version);
-    const aliasRedis = chosen.kind === 'k6' && needsRedisAlias(chosen.binary.version);
+    aliases = chosen.kind === 'k6' ? moduleAliasesFor(chosen.binary.version) : {};
     const built = await bundleScenario(scenarioPath, {
       root: io.root,
       cwd: io.cwd,
       outDir: (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : dir,
       target: parsed.options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
-      aliasWebsockets,
-      aliasRedis,
+      aliases,
       ...(parsed.options.bundleBudgetKb !== undefined ? { budgetKb: parsed.options.bundleBudgetKb } : {}),
     });
     bundle = built;
-    say(io, built.sizeLine + (aliasWebsockets ? ' (k6/websockets → k6/experimental/websockets)' : '') + (aliasRedis ? ' (k6/experimental/redis → k6/x/redis)' : ''));
+    const aliased = Object.entries(aliases).filter(([, to]) => built.imports.includes(to));
+    say(io, built.sizeLine + (aliased.length > 0 ? ` (${aliased.map(([from, to]) => `${from} → ${to}`).join(', ')})` : ''));
+    // A k6 binary must have every k6/x/* extension the bundle imports (k6 v1 would try to download one).
+    if (chosen.kind === 'k6' && !cloud) {
+      const fetched = checkExtensions(built.imports, chosen.binary, relative(io.cwd, scenarioPath) || scenarioPath, env);
+      if (fetched.length > 0) say(io, `k6 will fetch ${fetched.join(', ')} itself (K6_AUTO_EXTENSION_RESOLUTION=true): this needs network access`);
+    }
     checkpoint();
 
     args = k6Args({
@@ -333,6 +362,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       const placeholders: Record<string, string> = {};
       if (bundledPlatform) placeholders.BASE_URL = VALIDATION_URL;
       if (slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
+      if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
       const code = await chosen.module.runEngine({
         script: built.outfile, args: args.slice(2), env: { ...env, ...placeholders }, cwd: io.cwd, stdout: new Kept(), stderr: kept,
         handleSignals: false, validateOnly: true, signal: stop.signal, allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
@@ -377,13 +407,17 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       for (const line of services.notes) say(io, line);
       // Its own process: the platform does not share the load generator's event loop, and its
       // /metrics (RSS for the soak leak verdict) measure the platform alone.
-      const target: StartedTarget = await startTargetProcess({
-        root: io.root,
-        env: targetEnv,
-        group: children,
-        abort: stop.signal,
-        onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); },
-      }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
+      // A fault scenario (or a cluster): the failure lab starts the broker, the platform's processes and the
+      // fault controller (src/faults/launch.ts), itself one child of the run.
+      const onStderr = (line: string): void => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); };
+      const started = lab === undefined
+        ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: stop.signal, onStderr })
+        : startFaultLab({
+          plan: lab, root: io.root, env, platformEnv: targetEnv, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
+          say: (line) => { say(io, redact(line)); }, onPlatformLine: onStderr,
+        }).then((h) => { labHandle = h; return h; });
+      const target: StartedTarget = await started
+        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
@@ -391,6 +425,19 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
     } else {
       say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);
+      if (lab !== undefined) {
+        // Your own system: only the fault controller (and your fault commands) run here.
+        labHandle = await startFaultLab({
+          plan: lab, root: io.root, env, platformEnv: {}, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
+          say: (line) => { say(io, redact(line)); }, onPlatformLine: () => undefined,
+        }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the fault controller: ${redact(toError(err).message)}`); });
+      }
+    }
+    if (labHandle !== undefined) {
+      env.FAULTS_URL = labHandle.faultsUrl;
+      setByToolkit.push('FAULTS_URL');
+      targets.push({ variable: 'FAULTS_URL', source: 'set by agentload', host: urlHost(labHandle.faultsUrl) ?? labHandle.faultsUrl });
+      say(io, `fault controller at ${labHandle.faultsUrl} (faults are logged to ${relative(io.cwd, dir) || dir}/${RUN_FILES.faults})`);
     }
     checkpoint();
 

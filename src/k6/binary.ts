@@ -1,6 +1,6 @@
 /**
- * Finding the k6 binary and its version. `K6_BIN` wins; else the first `k6` on PATH.
- * The version decides whether `k6/websockets` must be aliased to `k6/experimental/websockets`.
+ * Finding the k6 binary, its version and its extensions (`k6 version`). `K6_BIN` wins; else the first `k6`
+ * on PATH. What the version and extensions allow is decided in compat.ts.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -13,19 +13,9 @@ export interface K6Binary {
   readonly version: string | undefined;
   /** What `k6 version` printed (first line). */
   readonly versionLine: string;
+  /** The extensions `k6 version` lists (none for a stock k6). */
+  readonly extensions: readonly K6Extension[];
 }
-
-/**
- * The first k6 release with the stable `k6/websockets` module (v1.6.0, grafana/k6#5579/#5586: the module
- * graduated from `k6/experimental/websockets` with the same API). Older binaries only know the experimental path.
- */
-export const STABLE_WEBSOCKETS_VERSION = '1.6.0';
-
-/**
- * The first k6 release without the built-in `k6/experimental/redis` (v2.0.0, grafana/k6#5776 after the
- * deprecation in #5237): the same API is the `k6/x/redis` extension, which k6 v2 resolves automatically.
- */
-export const REDIS_EXTENSION_VERSION = '2.0.0';
 
 function isExecutable(p: string): boolean {
   try {
@@ -54,7 +44,8 @@ export function findK6(env: Readonly<Record<string, string | undefined>>, cwd: s
   return findOnPath('k6', env.PATH);
 }
 
-function findOnPath(name: string, pathVar: string | undefined): string | undefined {
+/** The first executable `name` in the PATH folders, or undefined. */
+export function findOnPath(name: string, pathVar: string | undefined): string | undefined {
   for (const dir of (pathVar ?? '').split(delimiter)) {
     if (dir === '') continue;
     const p = join(dir, name);
@@ -69,6 +60,36 @@ export function parseK6Version(output: string): string | undefined {
   return m === null ? undefined : `${m[1] ?? '0'}.${m[2] ?? '0'}.${m[3] ?? '0'}`;
 }
 
+/** One line of `k6 version`'s extension list: `  github.com/grafana/xk6-sql v1.0.4, k6/x/sql [js]`. */
+export interface K6Extension {
+  /** Go module path. */
+  readonly path: string;
+  readonly version: string;
+  /** What scripts import (`k6/x/sql`) or the output's name. */
+  readonly name: string;
+  /** `js`, `output`, `secret-source`. */
+  readonly type: string;
+}
+
+const EXTENSION_LINE = /^\s+(\S+)\s+(\S*),\s+(\S+)\s+\[([\w-]+)\]\s*$/;
+
+/** The extensions `k6 version` lists after its `Extensions:` line (none for a stock k6). */
+export function parseK6Extensions(versionOutput: string): K6Extension[] {
+  const lines = versionOutput.split('\n');
+  const start = lines.findIndex((l) => l.trim() === 'Extensions:');
+  if (start === -1) return [];
+  const out: K6Extension[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = EXTENSION_LINE.exec(line);
+    if (m === null) {
+      if (line.trim() === '') continue;
+      break;
+    }
+    out.push({ path: m[1] ?? '', version: m[2] ?? '', name: m[3] ?? '', type: m[4] ?? '' });
+  }
+  return out;
+}
+
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -77,16 +98,6 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   return 0;
-}
-
-/** True when the binary predates the stable `k6/websockets` module. Unknown versions are assumed current. */
-export function needsWebsocketsAlias(version: string | undefined): boolean {
-  return version !== undefined && compareVersions(version, STABLE_WEBSOCKETS_VERSION) < 0;
-}
-
-/** True when the binary no longer has `k6/experimental/redis` (v2.0.0 and later). Unknown versions are assumed current. */
-export function needsRedisAlias(version: string | undefined): boolean {
-  return version === undefined || compareVersions(version, REDIS_EXTENSION_VERSION) >= 0;
 }
 
 export async function k6Version(bin: string, env: NodeJS.ProcessEnv): Promise<K6Binary> {
@@ -103,7 +114,7 @@ export async function k6Version(bin: string, env: NodeJS.ProcessEnv): Promise<K6
         return;
       }
       const versionLine = stdout.split('\n')[0]?.trim() ?? '';
-      resolvePromise({ path: bin, version: parseK6Version(versionLine), versionLine });
+      resolvePromise({ path: bin, version: parseK6Version(versionLine), versionLine, extensions: parseK6Extensions(stdout) });
     });
   });
 }

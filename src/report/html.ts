@@ -12,6 +12,7 @@ import { thresholdsOfEndpoint } from './junit.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
 import type { EndpointSeries, ThresholdRow } from './model.ts';
+import { faultMarks, faultsSectionHtml } from './faults.ts';
 import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
 
 const require = createRequire(import.meta.url);
@@ -129,6 +130,19 @@ const CLIENT = String.raw`
   var S = D.series, T = S.t;
   var COLORS = ['#0969da','#cf222e','#1a7f37','#9a6700','#8250df','#bf3989','#1b7c83','#57606a'];
   var charts = [];
+  var MARKS = D.faults || [];
+  // Every fault as a dashed vertical line with its label, on every time chart.
+  function faultMarks(){ return { hooks: { draw: [function(u){
+    var ctx = u.ctx, r = window.devicePixelRatio || 1, n = 0;
+    ctx.save(); ctx.strokeStyle = '#9a6700'; ctx.fillStyle = '#9a6700'; ctx.lineWidth = r; ctx.setLineDash([4 * r, 3 * r]); ctx.font = (10 * r) + 'px sans-serif';
+    MARKS.forEach(function(f, i){
+      var x = u.valToPos(f.t, 'x', true);
+      if (!(x >= u.bbox.left && x <= u.bbox.left + u.bbox.width)) return;
+      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      ctx.fillText(f.label, x + 3 * r, u.bbox.top + (11 + (i % 3) * 11) * r); n++;
+    });
+    ctx.restore(); u.root.setAttribute('data-fault-marks', String(n));
+  }] } }; }
   function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
   function add(container, title, series, opts){
     series = series.filter(function(s){ return s.values; });
@@ -147,7 +161,8 @@ const CLIENT = String.raw`
       scales: { x: { time: true } },
       legend: { live: true },
       axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
-      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line, points: { show: one && !s.line } }; }))
+      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line, points: { show: one && !s.line } }; })),
+      plugins: MARKS.length ? [faultMarks()] : []
     };
     var u = new uPlot(o, data, el); charts.push([u, el]);
   }
@@ -288,7 +303,7 @@ export function renderHtml(r: FullReport): string {
 `;
   }
 
-  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, ...chartLines(r) };
+  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, ...chartLines(r), faults: faultMarks(m.faults) };
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -303,6 +318,7 @@ ${soakRun ? soak : ''}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
+${faultsSectionHtml(m.faults, m.meta.firstTime)}
 <section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s; dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { combineSnapshots, compareSnapshots, describeRow, isSnapshot, snapshotOf, sourceName, worstFirst, type BaselineSnapshot, type Comparison } from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
+import { readFaultLog } from './faults.ts';
 import { renderHtml } from './html.ts';
 import { ingestFiles } from './ingest.ts';
 import { findRunFiles, isDir, isRunFolder, k6ThresholdsOf, readJson, runMetaOf, testRunDurationOf } from './inputs.ts';
@@ -57,6 +58,7 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
     if (d !== undefined) side.testRunDurationMs = Math.max(side.testRunDurationMs ?? 0, d);
   }
   if (files.runJson) side.meta = runMetaOf(await readJson(files.runJson));
+  if (files.faults) side.faults = await readFaultLog(files.faults);
   if (side.meta.scenario === undefined) side.meta.scenario = basename(files.dir).replace(/-\d{8}-\d{6}(-\d+)?$|-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
   return buildModel(acc, side);
 }
@@ -197,6 +199,7 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
     endpoints: m.endpoints,
     checks: m.checks,
     soak: r.soak ?? null,
+    faults: m.faults,
     comparison: r.comparison
       ? { baselineSource: r.comparison.baselineSource, baselineRuns: r.comparison.baselineRuns, verdict: r.comparison.verdict, rows: worstFirst(r.comparison.rows).filter((x) => x.status !== 'ok' && x.status !== 'info') }
       : null,

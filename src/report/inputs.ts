@@ -13,6 +13,8 @@ export interface RunFiles {
   handleSummaries: string[];
   runJson?: string;
   verdictJson?: string;
+  /** The fault controller's log (fault scenarios). */
+  faults?: string;
 }
 
 const OUTPUT_RE = /^out(\..+)?\.json(\.gz)?$/;
@@ -25,6 +27,17 @@ export async function isDir(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The k6 outputs among one folder's file names (out.json preferred over out.json.gz of the same run). */
+function outputsIn(dir: string, names: readonly string[]): Pick<RunFiles, 'outputs' | 'summaryExports' | 'handleSummaries'> {
+  let outputs = names.filter((n) => OUTPUT_RE.test(n)).map((n) => join(dir, n));
+  if (outputs.includes(join(dir, 'out.json')) && outputs.includes(join(dir, 'out.json.gz'))) outputs = outputs.filter((p) => basename(p) !== 'out.json.gz');
+  return {
+    outputs,
+    summaryExports: names.filter((n) => SUMMARY_RE.test(n)).map((n) => join(dir, n)),
+    handleSummaries: names.filter((n) => HANDLE_RE.test(n)).map((n) => join(dir, n)),
+  };
 }
 
 /** A folder a run wrote: it holds run.json or a k6 output named out*.json[.gz]. */
@@ -46,17 +59,34 @@ export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
     return { dir: dirname(runDirOrFile), outputs: [runDirOrFile], summaryExports: [], handleSummaries: [] };
   }
   const names = (await readdir(runDirOrFile)).sort();
-  const files: RunFiles = {
-    dir: runDirOrFile,
-    outputs: names.filter((n) => OUTPUT_RE.test(n)).map((n) => join(runDirOrFile, n)),
-    summaryExports: names.filter((n) => SUMMARY_RE.test(n)).map((n) => join(runDirOrFile, n)),
-    handleSummaries: names.filter((n) => HANDLE_RE.test(n)).map((n) => join(runDirOrFile, n)),
-  };
-  // out.json and out.json.gz of the same run: prefer the compressed one only if the plain one is absent.
-  if (files.outputs.includes(join(runDirOrFile, 'out.json')) && files.outputs.includes(join(runDirOrFile, 'out.json.gz')))
-    files.outputs = files.outputs.filter((p) => basename(p) !== 'out.json.gz');
+  const files: RunFiles = { dir: runDirOrFile, ...outputsIn(runDirOrFile, names) };
+  if (files.outputs.length === 0) {
+    // A folder of runners' folders (k6-operator runners writing <pod name>/out.json.gz to a shared
+    // volume, or N local segment runs): every runner's outputs, merged into one report.
+    const runs: string[] = [];
+    let runnerOutputs = 0;
+    for (const sub of names) {
+      const dir = join(runDirOrFile, sub);
+      if (!(await isDir(dir))) continue;
+      const subNames = (await readdir(dir)).sort();
+      // A folder with its own run.json is a separate run (reports/ holds many), never a runner of this one.
+      if (subNames.includes('run.json')) {
+        runs.push(sub);
+        continue;
+      }
+      const found = outputsIn(dir, subNames);
+      runnerOutputs += found.outputs.length;
+      files.outputs.push(...found.outputs);
+      files.summaryExports.push(...found.summaryExports);
+      files.handleSummaries.push(...found.handleSummaries);
+    }
+    if (runnerOutputs === 0 && runs.length > 0) {
+      throw new ReportError('input-not-found', `${runDirOrFile} holds separate runs (${runs.slice(0, 3).join(', ')}${runs.length > 3 ? ', ...' : ''}), not one run's runners: pass one run folder, e.g. ${join(runDirOrFile, runs[0] ?? '')}`);
+    }
+  }
   if (names.includes('run.json')) files.runJson = join(runDirOrFile, 'run.json');
   if (names.includes('verdict.json')) files.verdictJson = join(runDirOrFile, 'verdict.json');
+  if (names.includes('faults.jsonl')) files.faults = join(runDirOrFile, 'faults.jsonl');
   return files;
 }
 

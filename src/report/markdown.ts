@@ -2,6 +2,7 @@
 
 import { describeRow, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
+import { faultsMarkdown } from './faults.ts';
 import { fmtMs, fmtNum, fmtPct, mdCell, mdCode } from './format.ts';
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
@@ -31,6 +32,7 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
     if (m.endpoints.length > maxRows) out.push(`| … ${m.endpoints.length - maxRows} more | | | | | |`);
     out.push('');
   }
+  out.push(...faultsMarkdown(m.faults, m.meta.firstTime));
   if (r.comparison) {
     const rows = worstFirst(r.comparison.rows);
     const bad = rows.filter((x) => x.status === 'fail' || x.status === 'warn');

@@ -5,6 +5,7 @@
 
 import type { MetricType } from '../../engine/contracts.ts';
 import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
 import { MIN_WINDOW_SAMPLES } from './stats.ts';
@@ -163,6 +164,8 @@ export interface RunModel {
   /** Per-endpoint (EndpointRow.key) latency over time. */
   endpointSeries: Record<string, EndpointSeries>;
   windows: WindowSet;
+  /** Faults applied during the run (faults.jsonl), in time order; empty for runs without any. */
+  faults: FaultRow[];
 }
 
 export interface SideInputs {
@@ -172,6 +175,7 @@ export interface SideInputs {
   testRunDurationMs?: number;
   meta: RunMeta;
   interrupted: boolean;
+  faults?: FaultRow[];
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -624,5 +628,6 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     series,
     endpointSeries: endpointSeriesOf(acc, series, endpointKeyOf),
     windows: windowsOf(acc, series, endpointKeyOf),
+    faults: side.faults ?? [],
   };
 }

@@ -44,6 +44,26 @@ export interface EngineModule {
   readonly SUPPORTED_RUN_FLAGS: readonly EngineFlagSpec[];
 }
 
+/** The engine's k6-like command line (engine/cli-main.ts), for `agentload k6 ...`. */
+export interface EngineCliModule {
+  readonly engineCliMain: (
+    argv: readonly string[],
+    io: {
+      readonly stdout: Writable; readonly stderr: Writable; readonly env: Readonly<Record<string, string | undefined>>;
+      readonly cwd: string; readonly stdoutIsTTY: boolean; readonly stderrIsTTY: boolean;
+    },
+    options: {
+      readonly program?: string;
+      readonly versionText?: () => string;
+      readonly resolveScript?: (script: string) => string;
+      readonly beforeRun?: () => void;
+    },
+  ) => Promise<number>;
+  readonly ENGINE_NAME: string;
+  readonly ENGINE_VERSION: string;
+  readonly ENGINE_MODULE_NAMES: readonly string[];
+}
+
 export interface StartedTarget {
   readonly url: string;
   readonly port: number;
@@ -92,6 +112,11 @@ async function load(root: string, rel: string, what: string, exports: readonly s
 export async function loadEngine(root: string): Promise<EngineModule> {
   const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
   return mod as unknown as EngineModule;
+}
+
+export async function loadEngineCli(root: string): Promise<EngineCliModule> {
+  const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['engineCliMain', 'ENGINE_NAME', 'ENGINE_VERSION', 'ENGINE_MODULE_NAMES']);
+  return mod as unknown as EngineCliModule;
 }
 
 export async function loadReport(root: string): Promise<ReportModule> {

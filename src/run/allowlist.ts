@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
 import { ALLOWED_HOSTS_VAR, canonicalHost, hostAllowed, isLoopbackHost, parseAllowedHosts } from '../../engine/net/host-policy.ts';
 import { isPostgresDsn, postgresDsnHosts } from '../../engine/modules/sql/dsn.ts';
-import type { EnvSource, EnvView } from './env.ts';
+import { envView, type EnvSource, type EnvView } from './env.ts';
 
 export { ALLOWED_HOSTS_VAR, hostAllowed, isLoopbackHost, parseAllowedHosts };
 
@@ -29,6 +29,8 @@ export const TARGET_URL_VARS = [
   'AMQP_URL',
   'REDIS_URL',
   'TARGET_REDIS_URL',
+  'TARGET_AMQP_URL',
+  'FAULTS_URL',
 ] as const;
 
 /**
@@ -40,6 +42,12 @@ export const TARGET_DSN_VARS = ['DB_DSN', 'DATABASE_URL', 'TARGET_DATABASE_URL']
 
 /** k6's DNS overrides (`hosts` option from the environment): a loopback name may be sent elsewhere by it. */
 export const K6_HOSTS_VAR = 'K6_HOSTS';
+
+/**
+ * URL variables that say where results go, not where load goes (k6's Prometheus remote-write receiver):
+ * not checked, like the HTTP proxy, they are infrastructure the user configured.
+ */
+export const OUTPUT_URL_VARS: readonly string[] = ['K6_PROMETHEUS_RW_SERVER_URL'];
 
 /** Every variable the pre-flight check reads. */
 export const TARGET_VARS: readonly string[] = [...TARGET_URL_VARS, ...TARGET_DSN_VARS, K6_HOSTS_VAR];
@@ -166,11 +174,14 @@ export function checkTargets(view: EnvView): TargetHost[] {
   return out;
 }
 
-/** `checkTargets` on a plain environment (every value taken as coming from the environment). */
-export function checkTargetHosts(env: Readonly<Record<string, string | undefined>>): TargetHost[] {
+/**
+ * `checkTargets` on a plain environment (no `.env`) with the `-e`/`--env` flags among `k6Args` on top, as
+ * the script will see them (the drop-in `agentload k6 run`).
+ */
+export function checkTargetHosts(env: Readonly<Record<string, string | undefined>>, k6Args: readonly string[] = []): TargetHost[] {
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) values[k] = v;
-  return checkTargets({ values, sources: {} });
+  return checkTargets(envView({ env: values, dotenvNames: [], dotenvPath: undefined }, env, k6Args));
 }
 
 /** A URL's `host:port` only, for run.json. */

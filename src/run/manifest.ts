@@ -11,7 +11,14 @@ export interface RunManifest {
   readonly schema: 'agentload.run/1';
   readonly scenario: { readonly name: string; readonly path: string };
   /** Null when the run ended before its bundle was built (refused, type error). */
-  readonly bundle: { readonly path: string; readonly bytes: number; readonly target: string; readonly websocketsAlias: boolean } | null;
+  readonly bundle: {
+    readonly path: string;
+    readonly bytes: number;
+    readonly target: string;
+    readonly websocketsAlias: boolean;
+    /** Module names rewritten for an older k6 that the bundle uses (`k6/timers` → `k6/experimental/timers`). */
+    readonly moduleAliases: Readonly<Record<string, string>>;
+  } | null;
   /** Null when the run ended before an engine was chosen. */
   readonly engine: {
     readonly kind: 'k6' | 'embedded';

@@ -7,9 +7,10 @@
  * Needs Debian's `redis-server` (scripts/setup-system.sh installs it): `REDIS_SERVER` names another binary.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './processes.ts';
 import { ChildGroup, SYSTEM_ENV, type Child } from './children.ts';
 
 export interface RedisServer {
@@ -27,18 +28,6 @@ export function redisServerBinary(env: Readonly<Record<string, string | undefine
   return bin;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => { resolve(port); });
-    });
-  });
-}
 
 /** Sends PING over a raw socket; true on `+PONG`. */
 function ping(port: number): Promise<boolean> {

@@ -7,6 +7,8 @@ export const RUN_FILES = {
   summaryExport: 'summary-export.json',
   handleSummaryData: 'handle-summary-data.json',
   manifest: 'run.json',
+  /** The fault controller's log (fault scenarios): one JSON line per fault, end and recovery. */
+  faults: 'faults.jsonl',
 } as const;
 
 export function timestamp(d: Date): string {

@@ -38,6 +38,18 @@ export const TARGET_ENV_NAMES: readonly string[] = [
   'ARTIFACT_UPLOAD_MAX_BYTES',
   'SCHEDULE_HISTORY',
   'DB_POOL_TIMEOUT_MS',
+  'AMQP_NAMESPACE',
+  'AMQP_DELIVERY',
+  'AMQP_PREFETCH',
+  'AMQP_HEARTBEAT_S',
+  'AMQP_CONFIRM_TIMEOUT_MS',
+  'AMQP_CONNECT_TIMEOUT_MS',
+  'BUS_DELIVERY_LOG',
+  'TARGET_INSTANCES',
+  'TARGET_WORKERS',
+  'TARGET_HEALTH_INTERVAL_MS',
+  'TARGET_BALANCER_HEALTH',
+  'TARGET_RESTART',
 ];
 
 /** Prefixes of variables passed unchanged (the fault knobs). */
@@ -47,6 +59,7 @@ export const TARGET_ENV_PREFIXES: readonly string[] = ['FAULT_'];
 export const TARGET_ENV_RENAMED: Readonly<Record<string, string>> = {
   TARGET_DATABASE_URL: 'DATABASE_URL',
   TARGET_REDIS_URL: 'REDIS_URL',
+  TARGET_AMQP_URL: 'AMQP_URL',
 };
 
 /**

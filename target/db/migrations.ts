@@ -65,4 +65,16 @@ export const MIGRATIONS: readonly Migration[] = [
         agent_id TEXT PRIMARY KEY, state ${d.json} NOT NULL, version BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    name: 'bus sequences and delivery log',
+    up: (d) => [
+      'CREATE TABLE bus_sequences (topic TEXT PRIMARY KEY, seq BIGINT NOT NULL)',
+      `CREATE TABLE bus_deliveries (
+        id ${d.serialPk}, msg_id TEXT NOT NULL, topic TEXT NOT NULL, seq BIGINT NOT NULL, msg_key TEXT,
+        published_at BIGINT NOT NULL, delivered_at BIGINT NOT NULL, redelivered INTEGER NOT NULL, consumer TEXT NOT NULL, payload ${d.json})`,
+      'CREATE INDEX bus_deliveries_key ON bus_deliveries (msg_key, id)',
+      'CREATE INDEX bus_deliveries_published ON bus_deliveries (topic, published_at, id)',
+    ],
+  },
 ];

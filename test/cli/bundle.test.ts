@@ -5,7 +5,7 @@
  * into Node and their handleSummary called for real.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -129,5 +129,22 @@ void test('environment values are never inlined into a bundle', async () => {
     assert.match(text, /__ENV\.AGENTLOAD_TEST_SECRET/);
   } finally {
     delete process.env.AGENTLOAD_TEST_SECRET;
+  }
+});
+
+void test('bundle errors name the file relative to the project wherever the project and the toolkit sit (deep folders too)', async () => {
+  // esbuild reports locations relative to its working folder; resolving them against another folder only
+  // worked by accident for some depths (a clone under /tmp got absolute paths like /agentload-bundle-x/...).
+  const deep = join(dir, 'a', 'b', 'c', 'd', 'e', 'f');
+  mkdirSync(deep, { recursive: true });
+  const scenario = join(deep, 'deepfaker.ts');
+  writeFileSync(scenario, "import { faker } from '@faker-js/faker';\nexport default function (): void { console.log(faker.person.firstName()); }\n");
+  for (const cwd of [deep, dir]) {
+    await assert.rejects(bundleScenario(scenario, { root: ROOT, outDir: join(dir, 'build'), cwd }), (err: unknown) => {
+      assert.ok(err instanceof AgentloadError);
+      const shown = cwd === deep ? 'deepfaker.ts' : 'a/b/c/d/e/f/deepfaker.ts';
+      assert.ok(err.message.startsWith(`${shown}:1:`), `message names ${shown}: ${err.message}`);
+      return true;
+    });
   }
 });

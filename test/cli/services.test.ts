@@ -33,7 +33,9 @@ const REDIS_LINE = /agentload: redis-server for the bundled platform at redis:\/
 const small = { DURATION: '2s', RATE: '10', WRITE_RATE: '1', REDIS_RATE: '5', KEYS: '5', LATENCY_SCALE: '20' };
 
 void test('cache with no variables: the run starts its own redis-server, the script times it directly, and it is gone after the run', async () => {
-  const r = await runCli([join(ROOT, 'scenarios/cache.ts'), '--no-report'], { cwd: project.dir, env: cleanEnv(project, small) });
+  // --no-thresholds: this test is about the server's lifecycle; the scenario's latency targets are not met on a
+  // loaded machine (a Redis GET p95 over 100 ms while the suite runs), and that is not what is checked here.
+  const r = await runCli([join(ROOT, 'scenarios/cache.ts'), '--no-report', '--no-thresholds'], { cwd: project.dir, env: cleanEnv(project, small) });
   const m = REDIS_LINE.exec(r.stderr);
   assert.ok(m?.[1] !== undefined, r.stderr);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);

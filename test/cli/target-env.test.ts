@@ -27,6 +27,10 @@ void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL a
     SLACK_SIGNING_SECRET: 's3cret',
     SEED_AGENTS: '3',
     SQLITE_PATH: '/tmp/x.sqlite',
+    AMQP_DELIVERY: 'at-most-once',
+    BUS_DELIVERY_LOG: '*',
+    TARGET_INSTANCES: '3',
+    TARGET_BALANCER_HEALTH: 'off',
   };
   /** The user's own settings, the scenario's and the shell's: none of them may reach the platform. */
   const notForThePlatform = {
@@ -41,12 +45,14 @@ void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL a
     EMPTY: undefined,
   };
   const targetDb = 'postgres://u:p@127.0.0.1:5432/target';
-  const out = bundledTargetEnv({ ...notForThePlatform, ...platformSettings, TARGET_DATABASE_URL: targetDb });
-  assert.deepEqual(out, { ...platformSettings, DATABASE_URL: targetDb });
+  const targetAmqp = 'amqp://u:p@127.0.0.1:5673';
+  const out = bundledTargetEnv({ ...notForThePlatform, ...platformSettings, TARGET_DATABASE_URL: targetDb, TARGET_AMQP_URL: targetAmqp });
+  assert.deepEqual(out, { ...platformSettings, DATABASE_URL: targetDb, AMQP_URL: targetAmqp });
   for (const name of Object.keys(notForThePlatform)) {
-    if (name !== 'DATABASE_URL') assert.ok(!(name in out), `${name} is not passed`);
+    if (name !== 'DATABASE_URL' && name !== 'AMQP_URL') assert.ok(!(name in out), `${name} is not passed`);
   }
   assert.equal('TARGET_DATABASE_URL' in out, false, 'passed under its platform name only');
+  assert.equal(bundledTargetEnv({ AMQP_URL: 'amqp://127.0.0.1:1' }).AMQP_URL, undefined, 'an AMQP_URL meant for your system does not reach it');
   assert.deepEqual(bundledTargetEnv({ DATABASE_URL: UNREACHABLE_PG }), {}, 'DATABASE_URL alone gives the platform nothing');
 });
 

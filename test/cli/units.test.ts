@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { helpText, parseRunArgs, TOOLKIT_FLAGS } from '../../src/cli/flags.ts';
 import { AgentloadError } from '../../src/cli/errors.ts';
 import { checkTargetHosts, hostAllowed, isLoopbackHost, parseAllowedHosts } from '../../src/run/allowlist.ts';
-import { needsWebsocketsAlias, parseK6Version } from '../../src/k6/binary.ts';
+import { parseK6Version } from '../../src/k6/binary.ts';
 import { k6Args } from '../../src/k6/run.ts';
 import { envFlagNames, makeRedactor, redactArgs } from '../../src/run/env.ts';
 
@@ -63,15 +63,10 @@ void test('allowlist: loopback by name, listed hosts and wildcards, everything e
   assert.doesNotThrow(() => checkTargetHosts({ BASE_URL: 'http://10.1.2.3', AGENTLOAD_ALLOWED_HOSTS: '10.1.2.3' }));
 });
 
-void test('k6 versions: parsed from `k6 version`, alias below v1.6.0 only', () => {
+void test('k6 versions: parsed from `k6 version`', () => {
   assert.equal(parseK6Version('k6 v0.49.0 (go1.21.6, linux/amd64)'), '0.49.0');
   assert.equal(parseK6Version('k6 v1.6.0 (commit/abc, go1.24.1, linux/amd64)'), '1.6.0');
   assert.equal(parseK6Version('something else'), undefined);
-  assert.equal(needsWebsocketsAlias('0.49.0'), true);
-  assert.equal(needsWebsocketsAlias('1.5.9'), true);
-  assert.equal(needsWebsocketsAlias('1.6.0'), false);
-  assert.equal(needsWebsocketsAlias('2.0.0'), false);
-  assert.equal(needsWebsocketsAlias(undefined), false);
 });
 
 void test('k6 argument list: run/cloud run, bundle, outputs, then user flags', () => {

@@ -1,21 +1,20 @@
 /* eslint-disable no-control-regex -- ANSI escape sequences are what these tests check */
 /**
  * k6's live progress: a run line and one bar per scenario (cmd/ui.go renderMultipleBars, ui/pb),
- * checked against the frames k6 v0.49 recorded in ../shared/k6-reference (its non-TTY rendering),
+ * checked against the frames k6 v0.49 recorded in test/fixtures/k6-reference (its non-TTY rendering),
  * redrawn in place on a TTY (erase to end of line, cursor up), and silent when not a TTY or --quiet.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
 import { BAR_WIDTH, ProgressDisplay, leftWidth, renderProgress, type ScenarioProgress, type TestProgress } from '../../engine/execution/index.ts';
 import { newScenarioStats, type ScenarioStats } from '../../engine/executors/index.ts';
 import { Capture } from './conformance/run-helpers.ts';
+import { k6ReferenceFile } from '../support/k6-reference.ts';
 
-const REFERENCE = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/k6-reference');
 const dir = mkdtempSync(join(tmpdir(), 'agentload-progress-'));
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
@@ -49,7 +48,7 @@ const FRAMES: TestProgress[] = [
 
 /** The reference's progress blocks: a blank line, `running (...)`, one line per scenario. */
 function referenceBlocks(): string[] {
-  const lines = readFileSync(join(REFERENCE, 'fixture-default-summary.stdout.txt'), 'utf8').split('\n');
+  const lines = readFileSync(k6ReferenceFile('fixture-default-summary.stdout.txt'), 'utf8').split('\n');
   const blocks: string[] = [];
   lines.forEach((l, i) => {
     if (l.startsWith('running (')) blocks.push(`\n${lines.slice(i, i + 4).join('\n')}\n`);

@@ -3,8 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { K6_REFERENCE_DIR } from '../support/k6-reference.ts';
 
-export const REF = new URL('../../../shared/k6-reference/', import.meta.url).pathname;
+export const REF = K6_REFERENCE_DIR;
 export const FIXTURE_OUT = join(REF, 'fixture.out.json');
 export const FIXTURE_SUMMARY = join(REF, 'fixture.summary-export.json');
 export const FIXTURE_HANDLE = join(REF, 'fixture.handle-summary-data.json');

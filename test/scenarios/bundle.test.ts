@@ -28,6 +28,8 @@ export const SCENARIOS = [
   'provisioning',
   'jobs',
   'artifacts',
+  'bus-durability',
+  'failover',
 ] as const;
 
 interface ImportRef {
@@ -126,4 +128,17 @@ void test('scenarios, lib and thresholds type-check with k6 types only (tsconfig
   });
   const own = r.stdout.split('\n').filter((l) => /^(scenarios|lib|thresholds)\//.test(l));
   assert.deepEqual(own, [], 'no type errors in scenarios/, lib/, thresholds/');
+});
+
+void test('the failure scenarios use only modules k6 v0.49 already has (no k6/timers, which arrived in v0.50; no websockets)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentload-bundles-'));
+  try {
+    for (const name of ['bus-durability', 'failover']) {
+      const refs = await importsOf((await bundleOne(name, dir)).outfile);
+      const modules = [...new Set(refs.map((r) => r.path))].sort();
+      assert.deepEqual(modules.filter((m) => !['k6', 'k6/http', 'k6/metrics'].includes(m)), [], `${name}: ${modules.join(', ')}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,7 @@
 /**
  * A stand-in `k6` executable for CLI tests: a small Node script written into a temp folder (put it first on
- * PATH, or point K6_BIN at it). It answers `k6 version` with the chosen version, records every other call's
+ * PATH, or point K6_BIN at it). It answers `k6 version` with the chosen version and extensions (k6's format:
+ * `Extensions:` then `  <go module> <version>, <name> [js]` per line), records every other call's
  * arguments (and a few env values) as one JSON line, writes the outputs it was asked for from the real k6
  * v0.49 reference files (so the report pipeline has real k6 output to read), and exits with the chosen code.
  * With `waitForSignal`, it waits for SIGINT (as k6 does during a test), records it and exits 105.
@@ -15,6 +16,8 @@ export interface FakeK6Options {
   readonly waitForSignal?: boolean;
   /** Sends one `GET ${'$'}{BASE_URL}/health` before exiting (to prove a test's request counter works). */
   readonly hitBaseUrl?: boolean;
+  /** JavaScript extensions `k6 version` lists, e.g. `k6/x/sql` (default none: a stock k6). */
+  readonly extensions?: readonly string[];
 }
 
 export interface FakeK6Call {
@@ -32,11 +35,19 @@ export interface FakeK6 {
   cleanup(): void;
 }
 
-/** Real k6 v0.49 outputs (from shared/k6-reference: fixture.out.json gzipped, summary export, handleSummary data). */
+/** Real k6 v0.49 outputs (from test/fixtures/k6-reference: fixture.out.json gzipped, summary export, handleSummary data). */
 export const K6_FIXTURES = new URL('../cli/fixtures/k6-v0.49/', import.meta.url).pathname;
 
 /** Env values the fake records (names chosen by the tests). */
 const RECORDED_ENV = ['BASE_URL', 'AGENTLOAD_HANDLE_SUMMARY_PATH', 'FAKE_SECRET_TOKEN', 'SLACK_BOT_TOKEN', 'FROM_DOTENV', 'K6_BLACKLIST_IPS'];
+
+/** What the stand-in prints for `k6 version`. */
+function versionText(opts: FakeK6Options): string {
+  const head = `k6 v${opts.version ?? '0.49.0'} (go1.21.6, linux/amd64)\n`;
+  const exts = opts.extensions ?? [];
+  if (exts.length === 0) return head;
+  return `${head}Extensions:\n${exts.map((name) => `  github.com/example/xk6-${name.replace(/\//g, '-')} v0.1.0, ${name} [js]\n`).join('')}`;
+}
 
 export function makeFakeK6(opts: FakeK6Options = {}): FakeK6 {
   const dir = mkdtempSync(join(tmpdir(), 'agentload-fake-k6-'));
@@ -50,7 +61,7 @@ const path = require('path');
 const REF = ${JSON.stringify(K6_FIXTURES)};
 const args = process.argv.slice(2);
 if (args[0] === 'version') {
-  process.stdout.write('k6 v${opts.version ?? '0.49.0'} (go1.21.6, linux/amd64)\\n');
+  process.stdout.write(${JSON.stringify(versionText(opts))});
   process.exit(0);
 }
 const env = {};

@@ -7,9 +7,9 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/run/processes.ts';
 
 export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:PORT/DB` */
@@ -30,19 +30,6 @@ function findBinDir(): string {
   throw new Error(
     `PostgreSQL server binaries not found under ${base}: install Debian's package (apt-get install -y postgresql)`,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => { resolve(port); });
-    });
-  });
 }
 
 export async function startPostgres(database = 'agentload_test'): Promise<PostgresServer> {

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DEFAULT_KNOBS, knobsFromEnv, mergeKnobs, readConfig, redactUrl } from '../../target/config.ts';
 import { TargetError } from '../../target/errors.ts';
+import { readClusterConfig } from '../../target/cluster/config.ts';
 import { isLoopback } from '../../target/server.ts';
 import { slackSignature, verifySlackRequest } from '../../target/slack.ts';
 
@@ -94,5 +95,30 @@ void describe('Slack v0 signature', () => {
     assert.equal(code(() => { verifySlackRequest(secret, headers, body, 1531420618 + 301); }), 'SLACK_TIMESTAMP_STALE');
     assert.equal(code(() => { verifySlackRequest(secret, { ...headers, 'x-slack-request-timestamp': '1531420618.5' }, body, 1531420618); }), 'SLACK_TIMESTAMP_STALE');
     assert.equal(code(() => { verifySlackRequest(secret, {}, body, 1531420618); }), 'SLACK_SIGNATURE_MISSING');
+  });
+});
+
+void describe('the platform as several processes (TARGET_INSTANCES, TARGET_WORKERS)', () => {
+  const amqp = { AMQP_URL: 'amqp://127.0.0.1:5673' };
+  void it('one instance and no worker is the single process of old; more is a cluster with its settings', () => {
+    assert.equal(readClusterConfig({}), undefined);
+    assert.equal(readClusterConfig({ TARGET_INSTANCES: '1', TARGET_WORKERS: '0' }), undefined);
+    assert.deepEqual(readClusterConfig({ ...amqp, TARGET_INSTANCES: '3', TARGET_WORKERS: '2' }), {
+      instances: 3, workers: 2, healthIntervalMs: 500, balancerHealth: true, restart: true,
+    });
+    const c = readClusterConfig({ ...amqp, TARGET_WORKERS: '1', TARGET_BALANCER_HEALTH: 'off', TARGET_RESTART: 'never', TARGET_HEALTH_INTERVAL_MS: '200' });
+    assert.deepEqual(c, { instances: 1, workers: 1, healthIntervalMs: 200, balancerHealth: false, restart: false });
+  });
+  void it('refuses, naming the variable: no shared bus, an in-memory database, bad counts and switches', () => {
+    const msg = (fn: () => unknown): string => {
+      try { fn(); } catch (e) { return e instanceof TargetError ? `${e.code}: ${e.message}` : String(e); }
+      return 'no error';
+    };
+    assert.match(msg(() => readClusterConfig({ TARGET_INSTANCES: '2' })), /^CONFIG_INVALID: TARGET_INSTANCES\/TARGET_WORKERS need a bus the processes share: set AMQP_URL/);
+    assert.match(msg(() => readClusterConfig({ ...amqp, TARGET_INSTANCES: '2', SQLITE_PATH: ':memory:' })), /SQLITE_PATH=:memory: cannot be shared/);
+    assert.match(msg(() => readClusterConfig({ ...amqp, TARGET_INSTANCES: '0' })), /^CONFIG_INVALID: .*TARGET_INSTANCES/);
+    assert.match(msg(() => readClusterConfig({ ...amqp, TARGET_WORKERS: 'two' })), /^CONFIG_INVALID: .*TARGET_WORKERS/);
+    assert.match(msg(() => readClusterConfig({ ...amqp, TARGET_INSTANCES: '2', TARGET_BALANCER_HEALTH: 'maybe' })), /^CONFIG_INVALID: TARGET_BALANCER_HEALTH must be on or off, got "maybe"/);
+    assert.match(msg(() => readClusterConfig({ ...amqp, TARGET_INSTANCES: '2', TARGET_RESTART: 'always' })), /^CONFIG_INVALID: TARGET_RESTART must be on-failure or never/);
   });
 });

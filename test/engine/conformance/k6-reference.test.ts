@@ -1,7 +1,7 @@
 /**
  * The ported k6 reference scripts (test/fixtures/k6-ported) run on the embedded engine against a
  * loopback server like the one the reference was recorded against; their outputs are compared
- * with ../shared/k6-reference: metric set and types, HTTP tag keys, threshold verdicts, exit codes,
+ * with test/fixtures/k6-reference: metric set and types, HTTP tag keys, threshold verdicts, exit codes,
  * summary export / handleSummary keys, per-segment iteration counts.
  */
 import assert from 'node:assert/strict';

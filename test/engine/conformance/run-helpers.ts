@@ -9,7 +9,7 @@ import { runEngine } from '../../../engine/index.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const PORTED = join(ROOT, 'test/fixtures/k6-ported');
-export const REFERENCE = resolve(ROOT, '../shared/k6-reference');
+export { K6_REFERENCE_DIR as REFERENCE } from '../../support/k6-reference.ts';
 
 export interface RunOutcome { code: number; stdout: string; stderr: string }
 

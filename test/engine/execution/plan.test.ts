@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describeScenario, describeTest, fullExecutionRequirements, planTest } from '../../../engine/execution/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
+import { k6ReferenceFile } from '../../support/k6-reference.ts';
 
-const stdout = readFileSync(new URL('../../../../shared/k6-reference/fixture.stdout.txt', import.meta.url), 'utf8');
+const stdout = readFileSync(k6ReferenceFile('fixture.stdout.txt'), 'utf8');
 
 const FIXTURE = {
   scenarios: {

@@ -7,8 +7,7 @@ import { planTest, describeTest } from '../../../engine/execution/index.ts';
 import { constantArrivalOffsets, sharedIterationsShare } from '../../../engine/executors/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
 import { runTest, fixed } from '../executors/harness.ts';
-
-const REF = new URL('../../../../shared/k6-reference/', import.meta.url);
+import { k6ReferenceFile } from '../../support/k6-reference.ts';
 
 // segments.js's options (the script itself is k6 JS; its options object is copied verbatim).
 const SCRIPT = {
@@ -34,7 +33,7 @@ const REFS: Ref[] = [
 ];
 
 function reference(file: string): { iterations: number; vusMax: number } {
-  const data = JSON.parse(readFileSync(new URL(file, REF), 'utf8')) as { metrics: Record<string, Record<string, number>> };
+  const data = JSON.parse(readFileSync(k6ReferenceFile(file), 'utf8')) as { metrics: Record<string, Record<string, number>> };
   return { iterations: data.metrics.iterations?.count ?? Number.NaN, vusMax: data.metrics.vus_max?.max ?? Number.NaN };
 }
 

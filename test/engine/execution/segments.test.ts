@@ -1,5 +1,5 @@
 // Execution segments: parsing, k6's striping and scaling, and the per-segment split of the
-// reference run (shared/k6-reference/segments.*.summary-export.json).
+// reference run (test/fixtures/k6-reference/segments.*.summary-export.json).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,14 +1,11 @@
-/** Loads the recorded k6 reference run (../shared/k6-reference) for the data-side tests. */
+/** Loads the recorded k6 reference run (test/fixtures/k6-reference) for the data-side tests. */
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import type { Sample } from '../../../engine/contracts.ts';
-
-export const REFERENCE_DIR = process.env.K6_REFERENCE_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/k6-reference');
+import { k6ReferenceFile } from '../../support/k6-reference.ts';
 
 export function referencePath(name: string): string {
-  return path.join(REFERENCE_DIR, name);
+  return k6ReferenceFile(name);
 }
 
 export function readReference(name: string): string {

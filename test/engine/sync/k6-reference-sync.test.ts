@@ -1,5 +1,5 @@
 /**
- * The k6 reference scripts exactly as k6 v0.49 ran them (../shared/k6-reference/*.js: synchronous
+ * The k6 reference scripts exactly as k6 v0.49 ran them (test/fixtures/k6-reference/*.js: synchronous
  * `http.get`, `group()` around requests, `sleep()`), run unchanged on the embedded engine — which
  * picks its synchronous VU mode for them — and compared with what k6 recorded: metric set and types,
  * HTTP tag keys, the group and check tree, threshold verdicts, exit codes.
