@@ -13,8 +13,8 @@
  * than the absolute floor (floorMs for times, floorRatio for ratios), and statistically real (one-sided
  * p < alpha: a rank test on its windows, or a two-proportion test for ratios). warnPct likewise warns.
  * A figure with too few windows for a test (fewer than MIN_WINDOWS a side, or an old baseline without
- * windows) is judged by the percentage alone with the band widened by √(minSamples / n) when it has
- * fewer than minSamples samples; only a figure with no samples is "guarded". "Worse" has a direction
+ * windows) is judged by the percentages alone, UNTESTED_FACTOR times wider and widened again by
+ * √(minSamples / n) when it has fewer than minSamples samples; only a figure with no samples is "guarded". "Worse" has a direction
  * per metric (`worseDirection`): latency, errors, loss, lag and memory are worse when higher;
  * throughput, hit and success rates and completed counts are worse when lower. Relative changes are
  * taken against max(baseline, 1 ms) for times and max(baseline, 0.05) for ratios.
@@ -245,8 +245,9 @@ export const UNTESTED_FACTOR = 3;
 /**
  * Judges one gated stat. `p`: its Holm-adjusted p-value (undefined: no test possible, e.g. fewer than
  * MIN_WINDOWS windows or a baseline saved without windows). An untested figure cannot be told from
- * noise, so it warns and never fails, and only beyond UNTESTED_FACTOR × the percentage (widened by
- * √(minSamples / n) when samples are few); gauges, one value per run with no windows, fail beyond it.
+ * noise by a test, so it is judged against UNTESTED_FACTOR × the percentages (widened by
+ * √(minSamples / n) when samples are few): jitter stays within that band, a change many times the
+ * limit (a short run that got 10× slower) still fails.
  */
 function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number, p: number | undefined, o: Required<CompareOptions>): Judged {
   const n = Math.min(b.count, c.count);
@@ -257,11 +258,10 @@ function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number
   const big = Math.abs(change) * 100;
   if (p === undefined) {
     const widen = UNTESTED_FACTOR * (n >= o.minSamples ? 1 : Math.sqrt(o.minSamples / n));
-    const canFail = c.kind === 'gauge';
-    const note = `no significance test (${c.kind === 'gauge' ? 'one value per run' : `too few time windows${n < o.minSamples ? ` and samples: ${n}` : ''}`}): ${canFail ? `judged against ${Math.round(o.failPct * widen)} % (fail) / ${Math.round(o.warnPct * widen)} % (warn)` : `warns beyond ${Math.round(o.failPct * widen)} %, never fails`}`;
-    if (!overFloor || big <= (canFail ? o.warnPct : o.failPct) * widen) return big > o.warnPct ? { status: 'ok', note } : { status: 'ok' };
+    const note = `no significance test (${c.kind === 'gauge' ? 'one value per run' : `too few time windows${n < o.minSamples ? ` and samples: ${n}` : ''}`}): judged against ${Math.round(o.failPct * widen)} % (fail) / ${Math.round(o.warnPct * widen)} % (warn)`;
+    if (!overFloor || big <= o.warnPct * widen) return big > o.warnPct ? { status: 'ok', note } : { status: 'ok' };
     if (!worse) return { status: 'improved', note };
-    return { status: canFail && big > o.failPct * widen ? 'fail' : 'warn', note };
+    return { status: big > o.failPct * widen ? 'fail' : 'warn', note };
   }
   if (!overFloor) return big > o.warnPct ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit === 'ratio' ? 'of 1' : c.unit})` } : { status: 'ok', p };
   if (p >= o.alpha) return big > o.warnPct ? { status: 'ok', p, note: `not significant (p = ${p.toPrecision(2)})` } : { status: 'ok', p };

@@ -40,15 +40,19 @@ void test('compare: 20 % slower fails with exit 3, 7 % warns, identical passes',
   assert.ok(c.rows.some((r) => r.status === 'improved'));
 });
 
-void test('compare: figures too few for a significance test warn beyond a wider band (3 × the percentage, × √(minSamples/n)) and never fail', () => {
+void test('compare: figures too few for a significance test are judged against a wider band (3 × the percentages, × √(minSamples/n))', () => {
   const d = tmp();
   const base = run(join(d, 'base'), 1, 10);
-  // 10 samples in one second against 30: warn beyond 3 × 10 % × √3 ≈ 52 %. A 2× slowdown warns; 12 % does not.
+  // 10 samples in one second against 30: warn beyond 3 × 5 % × √3 ≈ 26 %, fail beyond 3 × 10 % × √3 ≈ 52 %.
+  // A 2× slowdown fails even untested; 40 % warns; 12 % does not.
   const slow = cli('compare', [run(join(d, 'slow'), 2, 10), '--baseline', base, '--json']);
-  assert.equal(slow.code, 0, slow.err);
+  assert.equal(slow.code, 3, slow.err);
   const c = JSON.parse(slow.out) as { verdict: string; rows: { status: string; stat: string; note?: string }[] };
-  assert.equal(c.verdict, 'warn');
-  assert.ok(c.rows.some((x) => x.status === 'warn' && /no significance test \(too few time windows and samples: 10\): warns beyond 52 %, never fails/.test(x.note ?? '')), slow.out);
+  assert.equal(c.verdict, 'fail');
+  assert.ok(c.rows.some((x) => x.status === 'fail' && /no significance test \(too few time windows and samples: 10\): judged against 52 % \(fail\) \/ 26 % \(warn\)/.test(x.note ?? '')), slow.out);
+  const some = cli('compare', [run(join(d, 'some'), 1.4, 10), '--baseline', base, '--json']);
+  assert.equal(some.code, 0, some.out);
+  assert.equal((JSON.parse(some.out) as { verdict: string }).verdict, 'warn');
   const mild = cli('compare', [run(join(d, 'mild'), 1.12, 10), '--baseline', base, '--json']);
   assert.equal(mild.code, 0, mild.out);
   assert.equal((JSON.parse(mild.out) as { verdict: string }).verdict, 'pass');
