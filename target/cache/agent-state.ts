@@ -14,10 +14,10 @@
  */
 import { createClient } from '@redis/client';
 import { Counter, Histogram } from 'prom-client';
-import type { Env } from '../config.ts';
+import { intVar, type Env } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
 import { TargetError, toError } from '../errors.ts';
-import { intEnv, isRecord, serverTiming, type FeatureDeps, type Params } from '../features.ts';
+import { isRecord, serverTiming, type FeatureDeps, type Params } from '../features.ts';
 
 export interface CacheConfig {
   /** `redis://host:port[/db]`; undefined = no cache (every read goes to the database). */
@@ -35,7 +35,7 @@ export function readCacheConfig(env: Env): CacheConfig {
   const prefix = env.CACHE_KEY_PREFIX?.trim();
   return {
     redisUrl,
-    ttlSeconds: intEnv(env, 'CACHE_TTL_S', 300, 1, 30 * 24 * 3600),
+    ttlSeconds: intVar(env, 'CACHE_TTL_S', 300, 1, 30 * 24 * 3600),
     keyPrefix: prefix === undefined || prefix === '' ? 'agentload:agent-state:' : prefix,
   };
 }

@@ -18,7 +18,8 @@
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TargetError, sleep } from '../errors.ts';
-import { intEnv, isRecord, type FeatureDeps, type Params } from '../features.ts';
+import { intVar } from '../config.ts';
+import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 
 export type JobStatus = 'queued' | 'provisioning' | 'starting' | 'running' | 'uploading' | 'done' | 'failed';
 const STATES: readonly JobStatus[] = ['queued', 'provisioning', 'starting', 'running', 'uploading', 'done', 'failed'];
@@ -73,9 +74,9 @@ function view(j: Job): Record<string, unknown> {
 }
 
 export function registerJobs(d: FeatureDeps): void {
-  const limit = intEnv(d.env, 'JOB_CONCURRENCY', 10, 1, 10_000);
-  const queueMax = intEnv(d.env, 'JOB_QUEUE_MAX', 10_000, 0, 1_000_000);
-  const provisionTimeoutMs = intEnv(d.env, 'JOB_PROVISION_TIMEOUT_MS', 120_000, 1, 3_600_000);
+  const limit = intVar(d.env, 'JOB_CONCURRENCY', 10, 1, 10_000);
+  const queueMax = intVar(d.env, 'JOB_QUEUE_MAX', 10_000, 0, 1_000_000);
+  const provisionTimeoutMs = intVar(d.env, 'JOB_PROVISION_TIMEOUT_MS', 120_000, 1, 3_600_000);
   const registers = [d.registry];
   const jobs = new Map<string, Job>();
   const waiting: Job[] = [];

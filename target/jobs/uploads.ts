@@ -14,7 +14,8 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Counter } from 'prom-client';
 import { TargetError } from '../errors.ts';
-import { intEnv, isRecord, type FeatureDeps, type Params } from '../features.ts';
+import { intVar } from '../config.ts';
+import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 
 const MAX_PART_BYTES = 64 * 1024 * 1024;
 
@@ -31,7 +32,7 @@ interface Upload {
 }
 
 export function registerUploads(d: FeatureDeps): void {
-  const max = intEnv(d.env, 'ARTIFACT_UPLOAD_MAX_BYTES', 256 * 1024 * 1024, 1, 2 ** 40);
+  const max = intVar(d.env, 'ARTIFACT_UPLOAD_MAX_BYTES', 256 * 1024 * 1024, 1, 2 ** 40);
   const registers = [d.registry];
   const bytesTotal = new Counter({ name: 'artifact_upload_bytes_total', help: 'Artifact bytes received in upload parts', registers });
   const uploadsTotal = new Counter({ name: 'artifact_uploads_total', help: 'Artifact uploads by result (completed, rejected)', labelNames: ['result'], registers });

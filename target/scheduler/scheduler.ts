@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TargetError, sleep } from '../errors.ts';
-import { intEnv, isRecord, type FeatureDeps, type Params } from '../features.ts';
+import { intVar } from '../config.ts';
+import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 
 export interface Run { seq: number; scheduledAt: number; startedAt: number; finishedAt: number | null; driftMs: number }
 
@@ -61,7 +62,7 @@ function parseBody(body: unknown): Pick<Schedule, 'name' | 'kind' | 'everyMs' | 
 }
 
 export function registerScheduler(d: FeatureDeps): void {
-  const history = intEnv(d.env, 'SCHEDULE_HISTORY', 100_000, 10, 10_000_000);
+  const history = intVar(d.env, 'SCHEDULE_HISTORY', 100_000, 10, 10_000_000);
   const registers = [d.registry];
   const runsTotal = new Counter({ name: 'schedule_runs_total', help: 'Scheduled runs started, by schedule kind', labelNames: ['kind'], registers });
   const drift = new Histogram({
