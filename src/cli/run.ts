@@ -24,7 +24,7 @@ import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, re
 import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { ChildGroup } from '../run/children.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
-import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
+import { gitSha, recordedSettings, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
 import { startScenarioServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
@@ -211,6 +211,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
           setByToolkit,
         }),
       },
+      settings: recordedSettings(view.values),
       target: { kind: targetKind, url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? view.values.BASE_URL ?? '' : env.BASE_URL ?? ''), hosts: targets },
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),

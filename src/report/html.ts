@@ -11,9 +11,9 @@ import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
-import type { EndpointSeries, ThresholdRow } from './model.ts';
+import { describeValues, runHeader, valueKindOf, type Distribution, type EndpointSeries, type ThresholdRow } from './model.ts';
 import { faultMarks, faultsSectionHtml } from './faults.ts';
-import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
+import { escapeHtml as h, fmtInt, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 
 const require = createRequire(import.meta.url);
 let uplotCache: { js: string; css: string } | undefined;
@@ -61,7 +61,7 @@ function baselineLines(r: FullReport, key: string): ChartLine[] {
 }
 
 /** Chart data beyond the series: threshold and baseline lines, per-endpoint latency. */
-function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: string; series: EndpointSeries; lines: ChartLine[] }[] } {
+function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: string; series: EndpointSeries; dist: Distribution | null; lines: ChartLine[] }[] } {
   const m = r.model;
   const overall = m.thresholds.filter((t) => t.metric === 'http_req_duration');
   return {
@@ -73,7 +73,7 @@ function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: st
         const series = m.endpointSeries[e.key];
         if (!series) return [];
         const label = `${e.method} ${e.name}${e.endpoint !== undefined ? ` [${e.endpoint}]` : ''}`;
-        return [{ label, series, lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)] }];
+        return [{ label, series, dist: m.distributions[e.key] ?? null, lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)] }];
       }),
   };
 }
@@ -144,43 +144,82 @@ const CLIENT = String.raw`
     ctx.restore(); u.root.setAttribute('data-fault-marks', String(n));
   }] } }; }
   function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
+  // opts.x: { values, label, ticks } for a chart whose x axis is not time (a distribution, a scatter);
+  // opts.scatter: points only, no lines.
   function add(container, title, series, opts){
+    opts = opts || {};
+    var X = opts.x ? opts.x.values : T;
     series = series.filter(function(s){ return s.values; });
-    if (!series.length || !T.length) return;
+    if (!series.length || !X.length) return;
     var box = document.createElement('div'); box.className = 'chart';
+    if (opts.kind) box.setAttribute('data-kind', opts.kind);
     var hd = document.createElement('h3'); hd.textContent = title; box.appendChild(hd);
     var el = document.createElement('div'); box.appendChild(el);
     container.appendChild(box);
-    var xs = T, vals = series.map(function(s){ return s.values; });
-    // One bucket: draw it as a short flat segment with its point shown (uPlot cannot scale one x value).
-    var one = T.length === 1;
-    if (one) { xs = [T[0], T[0] + S.bucketSec]; vals = vals.map(function(v){ return [v[0], v[0]]; }); }
+    var xs = X, vals = series.map(function(s){ return s.values; });
+    // One x value: draw it as a short flat segment with its point shown (uPlot cannot scale one x value).
+    var one = X.length === 1;
+    if (one) { xs = [X[0], X[0] + (opts.x ? Math.max(1, Math.abs(X[0]) * 0.1) : S.bucketSec)]; vals = vals.map(function(v){ return [v[0], v[0]]; }); }
     var data = [xs].concat(vals);
+    var xAxis = opts.x ? { label: opts.x.label, values: opts.x.ticks ? function(u, ticks){ return ticks.map(opts.x.ticks); } : undefined } : {};
     var o = {
       width: Math.max(260, el.clientWidth || 500), height: 220,
-      scales: { x: { time: true } },
+      scales: { x: { time: !opts.x } },
       legend: { live: true },
-      axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
-      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line, points: { show: one && !s.line } }; })),
-      plugins: MARKS.length ? [faultMarks()] : []
+      axes: [xAxis, { label: opts.unit || '', size: 60 }],
+      series: [{ label: opts.x ? opts.x.label : 'time' }].concat(series.map(function(s, i){ return {
+        label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line,
+        paths: opts.scatter && !s.line ? function(){ return null; } : undefined,
+        points: opts.scatter && !s.line ? { show: true, size: 5, fill: s.color || COLORS[i % COLORS.length] } : { show: one && !s.line } }; })),
+      plugins: MARKS.length && !opts.x ? [faultMarks()] : []
     };
     var u = new uPlot(o, data, el); charts.push([u, el]);
   }
   /** A horizontal line across the chart: a threshold (red, dashed) or the baseline (grey, dotted). */
-  function hline(l){ return { label: l.label, values: T.map(function(){ return l.value; }), color: l.kind === 'threshold' ? '#cf222e' : '#57606a', dash: l.kind === 'threshold' ? [6,4] : [2,3], line: true }; }
+  function hline(l, xs){ return { label: l.label, values: (xs || T).map(function(){ return l.value; }), color: l.kind === 'threshold' ? '#cf222e' : '#57606a', dash: l.kind === 'threshold' ? [6,4] : [2,3], line: true }; }
+  // A percentile p (0..1) on a tail-stretching axis: x = -log10(1 - p), so p50, p90, p99, p99.9 are evenly apart.
+  var P_MAX = 0.999;
+  function px(p){ return -Math.log(1 - Math.min(p, P_MAX)) / Math.LN10; }
+  function pLabel(x){ var p = (1 - Math.pow(10, -x)) * 100; return 'p' + (p >= 99.5 ? p.toFixed(1) : p.toFixed(0)); }
+  // Average busy VUs per bucket (Little's law: iterations' time in the bucket / its length): right for
+  // arrival-rate runs, where the once-a-second vus gauge mostly catches VUs between iterations.
+  function busyVUs(){
+    var avg = col('iteration_duration','avg'), n = col('iteration_duration','count');
+    if (!avg || !n) return null;
+    return avg.map(function(a, i){ return a == null || n[i] == null ? null : a * n[i] / (S.bucketSec * 1000); });
+  }
+  // Pairs (requests/s, p95) per bucket, in order of the rate: the system's latency as the load rises.
+  function rateVsLatency(){
+    var rate = col('http_reqs','rate'), p95 = col('http_req_duration','p95'), p50 = col('http_req_duration','p50');
+    if (!rate || !p95) return null;
+    var pts = [];
+    rate.forEach(function(r, i){ if (r != null && p95[i] != null) pts.push([r, p95[i], p50 ? p50[i] : null]); });
+    pts.sort(function(a, b){ return a[0] - b[0]; });
+    return pts.length ? pts : null;
+  }
   function bySec(arr){ return arr && arr.map(function(v){ return v == null ? null : v / S.bucketSec; }); }
   var main = document.getElementById('charts-main');
   add(main, 'HTTP latency percentiles (ms)', [
     { label: 'p50', values: col('http_req_duration','p50') }, { label: 'p90', values: col('http_req_duration','p90') },
-    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }].concat(D.lines.map(hline)), { unit: 'ms' });
+    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }].concat(D.lines.map(function(l){ return hline(l); })), { unit: 'ms' });
   add(main, 'Requests and errors per second', [
     { label: 'requests/s', values: col('http_reqs','rate') }, { label: 'failed/s', values: bySec(col('http_req_failed','passes')), color: '#cf222e' }], { unit: '/s' });
-  add(main, 'Virtual users', [{ label: 'vus', values: col('vus','value'), span: true }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs' });
+  add(main, 'Virtual users', [{ label: 'vus (sampled)', values: col('vus','value'), span: true }, { label: 'busy VUs (avg)', values: busyVUs(), span: true, color: '#8250df' }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs', kind: 'vus' });
+  var rl = rateVsLatency();
+  if (rl) add(main, 'Latency against request rate (per ' + S.bucketSec + ' s)', [
+    { label: 'p95 (ms)', values: rl.map(function(x){ return x[1]; }) }, { label: 'p50 (ms)', values: rl.map(function(x){ return x[2]; }) }],
+    { unit: 'ms', scatter: true, kind: 'rate-latency', x: { values: rl.map(function(x){ return x[0]; }), label: 'requests/s' } });
   add(main, 'Checks per bucket', [{ label: 'passed', values: col('checks','passes'), color: '#1a7f37' }, { label: 'failed', values: col('checks','fails'), color: '#cf222e' }], { unit: 'checks' });
   add(main, 'Iterations per second', [{ label: 'iterations/s', values: col('iterations','rate') }], { unit: '/s' });
   var ec = document.getElementById('charts-endpoints');
   D.endpoints.forEach(function(e){
-    add(ec, e.label + ' (ms)', [{ label: 'p50', values: e.series.p50 }, { label: 'p95', values: e.series.p95 }, { label: 'p99', values: e.series.p99 }].concat(e.lines.map(hline)), { unit: 'ms' });
+    add(ec, e.label + ' (ms)', [{ label: 'p50', values: e.series.p50 }, { label: 'p95', values: e.series.p95 }, { label: 'p99', values: e.series.p99 }].concat(e.lines.map(function(l){ return hline(l); })), { unit: 'ms', kind: 'endpoint-time' });
+    if (e.dist) {
+      var keep = e.dist.p.map(function(p, i){ return p <= P_MAX ? i : -1; }).filter(function(i){ return i >= 0; });
+      var xs = keep.map(function(i){ return px(e.dist.p[i]); });
+      add(ec, e.label + ': latency distribution (ms)', [{ label: 'latency', values: keep.map(function(i){ return e.dist.ms[i]; }) }].concat(e.lines.map(function(l){ return hline(l, xs); })),
+        { unit: 'ms', kind: 'endpoint-distribution', x: { values: xs, label: 'percentile', ticks: pLabel } });
+    }
   });
   D.panels.forEach(function(p){
     var c = document.getElementById('panel-' + p.id); if (!c) return;
@@ -227,6 +266,7 @@ export function renderHtml(r: FullReport): string {
 
   const metaCells: [string, string][] = [
     ['scenario', m.meta.scenario ?? '–'],
+    ...runHeader(m),
     ['started', started],
     ['duration', `${fmtNum(m.meta.durationSec, 1)} s`],
     ['engine', m.meta.engine ? `${m.meta.engine.name ?? ''} ${m.meta.engine.version ?? ''}` : '–'],
@@ -238,7 +278,7 @@ export function renderHtml(r: FullReport): string {
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
-    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : fmtNum(t.observed, 4),
+    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : h(fmtValue(valueKindOf(m.metrics, t.metric), t.aggregation, t.observed)),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
   const errorLimits = overallErrorLimits(m.thresholds);
@@ -251,8 +291,8 @@ export function renderHtml(r: FullReport): string {
     const label = ok ? 'SLO ok' : !errorsOk && slos.every((t) => t.ok) ? `SLO fail: ${fmtPct(e.errorRate)} errors` : 'SLO fail';
     return [
       `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.phase !== undefined ? ` <span class="muted">[${e.phase}]</span>` : ''}${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${judged ? ` ${badge(ok, label)}` : ''}`,
-      String(e.count),
-      fmtNum(e.rps),
+      fmtInt(e.count),
+      `${fmtNum(e.rps)}/s`,
       e.errorRate > 0 ? `<b style="color:var(--bad)">${fmtPct(e.errorRate)}</b>` : fmtPct(e.errorRate),
       fmtMs(e.avg), fmtMs(e.p50), fmtMs(e.p90), fmtMs(e.p95), fmtMs(e.p99), fmtMs(e.max),
     ];
@@ -262,11 +302,11 @@ export function renderHtml(r: FullReport): string {
     return [h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`), badge(c.fails === 0, c.fails === 0 ? 'all pass' : `${c.fails} failed`), String(c.passes), String(c.fails), fmtPct(total === 0 ? 0 : c.passes / total)];
   });
   const errorRows = m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]);
-  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
 
   const panels = m.panels
     .map((p) => {
-      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
       return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows, 3)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
     })
     .join('');
@@ -313,13 +353,13 @@ export function renderHtml(r: FullReport): string {
 <h1>${h(title)}</h1>
 <div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
 ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
-<div class="meta">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+<div class="meta" id="run-header">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
 ${soakRun ? soak : ''}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
 ${faultsSectionHtml(m.faults, m.meta.firstTime)}
-<section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s; dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
+<section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">Per endpoint: p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s, and the run's latency distribution (the latency at each percentile, tail stretched: p50, p90, p99, p99.9 evenly apart); dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}

@@ -152,11 +152,17 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
     if (verdict === 'pass') verdict = 'warn';
     reasons.push(regressionReason(comparison, 'warn'));
   }
+  // The run's own exit code is the command's (the run command exits with the engine's code whenever it is not
+  // 0): a run that ended with 107 says 107 here too, even when its thresholds also failed.
   const k6Code = model.meta.exitCode;
   if (k6Code !== undefined && k6Code >= 97 && k6Code <= 110 && k6Code !== EXIT.thresholds) {
     verdict = 'fail';
-    if (exitCode === EXIT.ok) exitCode = k6Code;
+    exitCode = k6Code;
     reasons.push(`the run itself ended with exit code ${k6Code}`);
+  } else if (k6Code === EXIT.thresholds && exitCode === EXIT.ok) {
+    verdict = 'fail';
+    exitCode = k6Code;
+    reasons.push('the engine judged its thresholds crossed (exit code 99)');
   }
   if (model.meta.truncated) {
     if (verdict === 'pass') verdict = 'warn';
@@ -185,6 +191,8 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
     run: {
       scenario: m.meta.scenario,
       engine: m.meta.engine,
+      target: m.meta.targetHost ?? null,
+      settings: m.meta.settings ?? {},
       toolkitVersion: m.meta.toolkitVersion,
       gitSha: m.meta.gitSha,
       startedAt: m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : undefined),

@@ -2,9 +2,9 @@
 
 import { describeRow } from './compare.ts';
 import type { FullReport } from './report-types.ts';
-import type { EndpointRow, ThresholdRow } from './model.ts';
+import { valueKindOf, type EndpointRow, type ThresholdRow } from './model.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
-import { escapeXml, fmtMs, fmtNum, fmtPct } from './format.ts';
+import { escapeXml, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 
 interface Case {
   classname: string;
@@ -72,6 +72,11 @@ export function renderRunFailureJUnit(scenario: string, exitCode: number, reason
   return document(scenario, [suite('run', [runCase(scenario, exitCode, true, [`exit code ${String(exitCode)}: ${reason}`])])]);
 }
 
+/** A threshold's observed value with its unit (`120.5 ms`, `2.00 %`, `1500`). */
+function observed(r: FullReport, t: ThresholdRow): string {
+  return fmtValue(valueKindOf(r.model.metrics, t.metric), t.aggregation, t.observed);
+}
+
 export function renderJUnit(r: FullReport): string {
   const scenario = r.model.meta.scenario ?? '';
   const suites: string[] = [suite('run', [runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail', r.verdict.reasons)])];
@@ -79,7 +84,7 @@ export function renderJUnit(r: FullReport): string {
     const c: Case = { classname: `thresholds.${t.metric}`, name: `${t.metric}: ${t.expression}`, props: { observed: fmtNum(t.observed, 4) } };
     if (t.problem !== undefined) c.failure = { message: t.problem, body: t.problem };
     else if (t.noData === true) c.skipped = 'no data: the metric has no samples, so k6 does not evaluate its thresholds';
-    else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${fmtNum(t.observed, 4)}`, body: `${t.metric} ${t.aggregation} = ${fmtNum(t.observed, 4)}, threshold ${t.expression}` };
+    else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${observed(r, t)}`, body: `${t.metric} ${t.aggregation} = ${observed(r, t)}, threshold ${t.expression}` };
     return c;
   });
   suites.push(suite('thresholds', th));
@@ -90,10 +95,10 @@ export function renderJUnit(r: FullReport): string {
     const c: Case = {
       classname: 'endpoints',
       name: label,
-      props: { count: String(e.count), p95: fmtMs(e.p95), p99: fmtMs(e.p99), errorRate: fmtPct(e.errorRate), slos: own.map((t) => t.expression).join(', ') },
+      props: { count: String(Math.round(e.count)), p95: fmtMs(e.p95), p99: fmtMs(e.p99), errorRate: fmtPct(e.errorRate), slos: own.map((t) => t.expression).join(', ') },
     };
     if (failed.length > 0)
-      c.failure = { message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${fmtNum(t.observed, 4)})`).join(', ')}`, body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n') };
+      c.failure = { message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${observed(r, t)})`).join(', ')}`, body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n') };
     return c;
   });
   if (ep.length > 0) suites.push(suite('endpoints', ep));

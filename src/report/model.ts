@@ -8,6 +8,7 @@ import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
+import { fmtValue, type ValueKind } from './format.ts';
 import { MIN_WINDOW_SAMPLES } from './stats.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { checkThreshold, judgeThreshold, type MetricAggregate } from '../../engine/thresholds/judge.ts';
@@ -18,7 +19,14 @@ export interface RunMeta {
   engine?: { name?: string; version?: string };
   toolkitVersion?: string;
   gitSha?: string;
+  /** The user's arguments to the run command (secrets masked), k6 flags among them. */
   args?: string[];
+  /** The target's host (and port) only: never a path, query or credentials. */
+  targetHost?: string;
+  /** `bundled` when agentload started the platform, `external` for BASE_URL. */
+  targetKind?: string;
+  /** SIZE and PROFILE when the run set them (run.json `settings`). */
+  settings?: Record<string, string>;
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
@@ -163,6 +171,8 @@ export interface RunModel {
   series: SeriesSet;
   /** Per-endpoint (EndpointRow.key) latency over time. */
   endpointSeries: Record<string, EndpointSeries>;
+  /** Per-endpoint (EndpointRow.key) latency distribution: the percentile curve of the whole run. */
+  distributions: Record<string, Distribution>;
   windows: WindowSet;
   /** Faults applied during the run (faults.jsonl), in time order; empty for runs without any. */
   faults: FaultRow[];
@@ -176,6 +186,61 @@ export interface SideInputs {
   meta: RunMeta;
   interrupted: boolean;
   faults?: FaultRow[];
+}
+
+/**
+ * Arguments as the report may show them: `-e NAME=value` / `--env NAME=value` keep the name only (values may be
+ * secrets; the run command masks them in run.json already, this holds for any run.json), URL credentials dropped.
+ */
+export function maskArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let envNext = false;
+  for (const a of args) {
+    const m = /^(-e|--env=?)(.*)$/.exec(a);
+    let v = a;
+    if (envNext) v = a.replace(/=.*$/s, '=***');
+    else if (m && (m[2] ?? '') !== '') v = `${m[1] ?? ''}${(m[2] ?? '').replace(/=.*$/s, '=***')}`;
+    envNext = m !== null && (m[2] ?? '') === '';
+    out.push(v.replace(/\/\/[^/@\s]*@/g, '//'));
+  }
+  return out;
+}
+
+/**
+ * The run's header: where the load went (host only), size and profile, how much load (VUs, request and
+ * iteration rates) and the flags given to the run. `[label, value]` pairs, in the order shown.
+ */
+export function runHeader(m: RunModel): [string, string][] {
+  const value = (name: string, stat: string): number | undefined => m.metrics.find((x) => x.name === name)?.values[stat];
+  const out: [string, string][] = [];
+  const host = m.meta.targetHost;
+  out.push(['target', host !== undefined ? `${host}${m.meta.targetKind === 'bundled' ? ' (bundled platform)' : ''}` : '–']);
+  out.push(['size', m.meta.settings?.SIZE ?? 'default']);
+  out.push(['profile', m.meta.settings?.PROFILE ?? 'default']);
+  const vusMax = value('vus_max', 'max');
+  const vus = value('vus', 'max');
+  const reqRate = value('http_reqs', 'rate');
+  const iterRate = value('iterations', 'rate');
+  const load: string[] = [];
+  if (vusMax !== undefined || vus !== undefined) load.push(`${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vus ?? 0)} active / ${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vusMax ?? vus ?? 0)} max VUs`);
+  if (reqRate !== undefined) load.push(`${fmtValue({ type: 'counter', contains: 'default' }, 'rate', reqRate).replace('/s', ' req/s')}`);
+  if (iterRate !== undefined) load.push(`${fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s')}`);
+  out.push(['load', load.length > 0 ? load.join(', ') : '–']);
+  const flags = maskArgs(m.meta.args ?? []).filter((a, i, all) => !(i === all.findIndex((x) => !x.startsWith('-')) && /\.(ts|mts|js|mjs)$/.test(a)));
+  out.push(['flags', flags.length > 0 ? flags.join(' ') : 'none']);
+  return out;
+}
+
+/** A threshold's metric key (`http_req_duration{endpoint:x}`) → what its metric holds, for units (format.ts fmtValue). */
+export function valueKindOf(metrics: readonly MetricRow[], key: string): ValueKind {
+  const parent = key.split('{')[0] ?? key;
+  const m = metrics.find((x) => x.name === parent);
+  return m ? { type: m.type, contains: m.contains } : { type: 'gauge', contains: 'default' };
+}
+
+/** `name=value` pairs of a metric row, each with its unit. */
+export function describeValues(x: MetricRow): string {
+  return Object.entries(x.values).map(([k, v]) => `${k}=${fmtValue(x, k, v)}`).join('  ');
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -319,7 +384,22 @@ export function endpointKeyOf(tags: Record<string, string>): string {
   return `${tags.method ?? ''} ${tags.name ?? ''}${phase !== undefined ? ` [${phase}]` : ''}`;
 }
 
-function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
+/** Percentiles (0..1) at which each endpoint's latency distribution is drawn: dense in the tail. */
+export const DISTRIBUTION_POINTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999, 1] as const;
+
+/** An endpoint's latency at DISTRIBUTION_POINTS (ms; the first is its min, the last its max). */
+export interface Distribution {
+  p: number[];
+  ms: number[];
+}
+
+function distributionOf(a: Agg): Distribution {
+  const p = [...DISTRIBUTION_POINTS];
+  const ms = p.map((q) => (q === 0 ? a.min : q === 1 ? a.max : a.sketch?.quantile(q) ?? 0)).map((v) => Number(v.toPrecision(4)));
+  return { p, ms };
+}
+
+function endpointRows(acc: RunAccumulator, durationSec: number, distributions: Record<string, Distribution> = {}): EndpointRow[] {
   const dur = acc.totals.get('http_req_duration');
   const failed = acc.totals.get('http_req_failed');
   if (!dur) return [];
@@ -356,6 +436,7 @@ function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
     };
     if (g.endpoint !== undefined) row.endpoint = g.endpoint;
     if (g.phase !== undefined) row.phase = g.phase;
+    if (g.d.n > 0) distributions[key] = distributionOf(g.d);
     rows.push(row);
   }
   return rows.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
@@ -606,6 +687,8 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec), samples: a.n });
   }
   const series = seriesOf(acc);
+  const distributions: Record<string, Distribution> = {};
+  const endpoints = endpointRows(acc, durationSec, distributions);
   return {
     meta: {
       ...side.meta,
@@ -620,13 +703,14 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
       work: workOf(acc),
     },
     thresholds: evaluateThresholds(acc, side, durationSec),
-    endpoints: endpointRows(acc, durationSec),
+    endpoints,
     metrics,
     checks: checkRows(acc),
     errors: errorRows(acc),
     panels: panels(acc),
     series,
     endpointSeries: endpointSeriesOf(acc, series, endpointKeyOf),
+    distributions,
     windows: windowsOf(acc, series, endpointKeyOf),
     faults: side.faults ?? [],
   };

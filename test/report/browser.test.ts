@@ -210,3 +210,72 @@ void test('report.html: a run whose samples all fall in one second still draws i
     await r.close();
   }
 });
+
+/**
+ * An arrival-rate run of 20 s over two endpoints: the vus gauge (sampled once a second) reads 0 between
+ * iterations, the iterations themselves keep ~2 VUs busy; data and rate metrics for units.
+ */
+function arrivalRateRun(dir: string): void {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const lines = [
+    metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend', 'time', ['p(95)<30']), metricLine('http_req_failed', 'rate', 'default', ['rate<0.05']),
+    metricLine('iterations', 'counter'), metricLine('iteration_duration', 'trend'), metricLine('vus', 'gauge'), metricLine('vus_max', 'gauge'), metricLine('data_received', 'counter', 'data'),
+  ];
+  for (let i = 0; i < 400; i++) {
+    const t = start + i * 50;
+    const name = i % 2 === 0 ? 'http://127.0.0.1:1/api/agents' : 'http://127.0.0.1:1/health';
+    const tags = { method: 'GET', name, scenario: 'api', status: '200', expected_response: 'true', group: '', endpoint: i % 2 === 0 ? 'agents' : 'health' };
+    const ms = (i % 2 === 0 ? 20 : 5) + (i % 10) + Math.floor(i / 40);
+    lines.push(pointLine('http_reqs', t, 1, tags), pointLine('http_req_duration', t, ms, tags), pointLine('http_req_failed', t, 0, tags), pointLine('data_received', t, 1234, tags));
+    lines.push(pointLine('iterations', t, 1, { scenario: 'api', group: '' }), pointLine('iteration_duration', t, 100, { scenario: 'api', group: '' }));
+  }
+  for (let s = 0; s < 20; s++) lines.push(pointLine('vus', start + s * 1000, 0, {}), pointLine('vus_max', start + s * 1000, 10, {}));
+  writeFileSync(join(dir, 'out.json'), lines.join('\n') + '\n');
+  // k6 lists a tagged threshold in its summary export (false: not crossed).
+  writeFileSync(join(dir, 'summary-export.json'), JSON.stringify({ metrics: { 'http_req_duration{endpoint:agents}': { thresholds: { 'p(99)<45': false } } } }));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({
+    schema: 'agentload.run/1', scenario: { name: 'api-latency' }, engineExitCode: 0, exitCode: 0,
+    args: ['scenarios/api-latency.ts', '--vus', '2', '-e', 'TOKEN=secret-value', '--summary-mode', 'full'],
+    settings: { SIZE: 'full', PROFILE: 'production' },
+    target: { kind: 'external', url: 'http://staging.example:8080', hosts: [] },
+  }));
+}
+
+void test('report.html: a header (host, size, profile, load, flags), units on observed values, a latency distribution per endpoint, latency against rate, busy VUs of an arrival-rate run', async () => {
+  const dir = join(tmp(), 'arrival');
+  mkdirSync(dir);
+  arrivalRateRun(dir);
+  await buildReport({ runDir: dir, historyDir: false });
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(!html.includes('secret-value'), 'flag values of -e are masked');
+  const r = await openReport(dir);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    const header = await r.text('#run-header');
+    assert.match(header, /targetstaging\.example:8080/);
+    assert.match(header, /sizefull/);
+    assert.match(header, /profileproduction/);
+    assert.match(header, /load0 active \/ 10 max VUs, 20\.\d\d req\/s, 20\.\d\d iterations\/s/);
+    assert.match(header, /flags--vus 2 -e TOKEN=\*\*\* --summary-mode full/);
+    // Units on every observed value, counts as integers.
+    const thresholds = await r.text('section:has(> h2:text("Thresholds")) td');
+    assert.match(thresholds, /\d+\.\d\d ms/, 'a latency threshold observed in ms');
+    assert.match(thresholds, /0\.00 %/, 'a rate threshold observed as a percentage');
+    const metrics = await r.text('section:has(> h2:text("All metrics")) td');
+    assert.match(metrics, /http_reqs.*count=400 {2}rate=20\.\d\d\/s/s);
+    assert.match(metrics, /data_received.*count=493\.6 kB/s);
+    assert.doesNotMatch(metrics, /count=400\.000/);
+    // One latency distribution per endpoint, with the endpoint's thresholds; latency against request rate.
+    const dists = await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"] h3');
+    assert.match(dists, /GET \/api\/agents \[agents\]: latency distribution/);
+    assert.match(dists, /GET \/health \[health\]: latency distribution/);
+    assert.match(await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"]:has(h3:text("agents")) .u-legend'), /p\(99\)<45/, "the endpoint's threshold drawn on its distribution");
+    assert.match(await r.text('#charts-main .chart[data-kind="rate-latency"] h3'), /Latency against request rate/);
+    // Busy VUs: 20 iterations/s × 100 ms = 2 VUs on average, where the sampled gauge reads 0.
+    const vus = await r.text('#charts-main .chart[data-kind="vus"] .u-legend');
+    assert.match(vus, /busy VUs \(avg\)/);
+  } finally {
+    await r.close();
+  }
+});
