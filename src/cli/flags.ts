@@ -8,8 +8,12 @@ import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 export const ENGINE_CHOICES = ['auto', 'k6', 'node'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
+export const SUMMARY_MODE_CHOICES = ['compact', 'full', 'legacy'] as const;
+export type SummaryModeChoice = (typeof SUMMARY_MODE_CHOICES)[number];
+
 export interface RunOptions {
   engine: EngineChoice;
+  summaryMode: SummaryModeChoice;
   cloud: boolean;
   bundleTarget: string | undefined;
   bundleBudgetKb: number | undefined;
@@ -29,6 +33,14 @@ export const TOOLKIT_FLAGS = [
     values: ENGINE_CHOICES,
     env: 'AGENTLOAD_ENGINE',
     description: 'which engine runs the bundle: auto = K6_BIN or a k6 on PATH, else the embedded engine',
+  },
+  {
+    name: '--summary-mode',
+    key: 'summaryMode',
+    kind: 'enum',
+    values: SUMMARY_MODE_CHOICES,
+    env: 'K6_SUMMARY_MODE',
+    description: "the end-of-test summary as k6 v1 prints it: compact (thresholds with their values, checks, metrics by category), full (every metric, checks per group) or legacy (k6 before v1); works with every engine and k6 version",
   },
   {
     name: '--cloud',
@@ -103,6 +115,7 @@ export interface ParsedRun {
 
 const DEFAULTS: RunOptions = {
   engine: 'auto',
+  summaryMode: 'compact',
   cloud: false,
   bundleTarget: undefined,
   bundleBudgetKb: undefined,

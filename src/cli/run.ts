@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
-import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
+import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
 import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -341,6 +341,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
     env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
     setByToolkit.push(SUMMARY_COLORS_ENV);
+    env[SUMMARY_MODE_ENV] = parsed.options.summaryMode;
+    setByToolkit.push(SUMMARY_MODE_ENV);
 
     const bundledPlatform = (view.values.BASE_URL ?? '') === '';
     const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
