@@ -21,7 +21,7 @@ export interface TextSummaryOptions {
   /** Trend columns; defaults to data.options.summaryTrendStats. */
   readonly summaryTrendStats?: readonly string[] | null;
   /** k6 v1's `--summary-mode`: `compact` (k6 v1's default), `full` or `legacy` (the pre-v1 layout). Default `legacy`. */
-  readonly summaryMode?: SummaryMode | string | null;
+  readonly summaryMode?: string | null;
 }
 
 export type SummaryMode = 'compact' | 'full' | 'legacy';
@@ -240,7 +240,8 @@ function metricLines(data: SummaryData, indentBase: string, stats: readonly stri
     const ind = nameIndent(name);
     const shown = displayName(name);
     const dots = decorate('.'.repeat(Math.max(0, nameMax - strWidth(shown) - strWidth(ind) + 3)) + ':', FAINT);
-    out.push(`${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
+    // k6 v1 marks thresholds in their own section, not beside the metric.
+    out.push(modern ? `${indent}${ind}${shown}${dots} ${dataText(name)}` : `${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
   }
   return out;
 }
@@ -350,7 +351,7 @@ function modernSummary(data: SummaryData, indent: string, stats: readonly string
     const metrics = byCategory.get(title);
     if (metrics === undefined) continue;
     out.push(`${body}${title}`);
-    out.push(...metricLines({ ...data, metrics }, indent + ' ', stats, timeUnit, decorate, true).map((l) => l.replace(/^(\s*)[✓✗ ] /u, '$1').replace(/\x1b\[3[12]m[✓✗ ]\x1b\[0m /u, '')));
+    out.push(...metricLines({ ...data, metrics }, indent + ' ', stats, timeUnit, decorate, true));
     out.push('');
   }
   while (out.length > 0 && out[out.length - 1] === '') out.pop();

@@ -26,6 +26,7 @@ import { ChildGroup } from '../run/children.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
 import { gitSha, recordedSettings, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { ReadableLog, readableLogLine } from '../run/log-lines.ts';
 import { startScenarioServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
@@ -372,7 +373,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       });
       checkpoint();
       if (code !== EXIT_CODES.ok) {
-        io.stderr.write(kept.text);
+        io.stderr.write(kept.text.split('\n').map((l) => readableLogLine(l, Date.now())).join('\n'));
         engineExitCode = code;
         throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
       }
@@ -455,19 +456,21 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (stop.signal.aborted) k6Process.interrupt(); // a signal that came while k6 was being spawned
       engineExitCode = await k6Process.exitCode;
     } else {
+      // The engine's log lines as people read them (k6's terminal layout, stack frames on lines of their own).
+      const engineStderr = new ReadableLog(io.stderr);
       engineExitCode = await chosen.module.runEngine({
         script: built.outfile,
         args: args.slice(2),
         env,
         cwd: io.cwd,
         stdout: io.stdout,
-        stderr: io.stderr,
+        stderr: engineStderr,
         signal: stop.signal,
         stdoutIsTTY: io.stdoutIsTTY,
         stderrIsTTY: io.stderrIsTTY,
         handleSignals: false,
         allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
-      });
+      }).finally(() => new Promise<void>((res) => { engineStderr.end(res); }));
     }
   } catch (err: unknown) {
     await children.stopAll();
@@ -514,7 +517,10 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     } catch (err: unknown) {
       const why = toError(err).message.split('\n')[0] ?? '';
       report = { error: redact(toError(err).message) };
-      if (engineExitCode === EXIT_CODES.ok) say(io, `report not built: ${redact(why)}`);
+      // A run that recorded nothing has no report to build: say so, not how to make k6 write outputs (the run command always asks for them).
+      const code = (err as { code?: unknown }).code;
+      const nothing = code === 'input-not-found' || code === 'input-empty';
+      if (engineExitCode === EXIT_CODES.ok) say(io, nothing ? 'no report: the run recorded no samples (no iteration ran: check the scenario\'s options, e.g. its iterations and duration)' : `report not built: ${redact(why)}`);
       // No report: the run still leaves a junit.xml that fails when the run failed.
       if (engineExitCode !== EXIT_CODES.ok) {
         try {

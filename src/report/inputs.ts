@@ -160,7 +160,7 @@ export function runMetaOf(doc: unknown): RunMeta {
   if (tv !== undefined) meta.toolkitVersion = tv;
   const sha = str(o.gitSha) ?? str(obj(o.git)?.sha);
   if (sha !== undefined) meta.gitSha = sha;
-  if (Array.isArray(o.args) && o.args.every((a) => typeof a === 'string')) meta.args = o.args as string[];
+  if (Array.isArray(o.args) && o.args.every((a) => typeof a === 'string')) meta.args = o.args;
   const target = obj(o.target);
   const url = str(target?.url);
   if (url !== undefined && url !== '') {

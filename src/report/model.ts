@@ -223,8 +223,8 @@ export function runHeader(m: RunModel): [string, string][] {
   const iterRate = value('iterations', 'rate');
   const load: string[] = [];
   if (vusMax !== undefined || vus !== undefined) load.push(`${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vus ?? 0)} active / ${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vusMax ?? vus ?? 0)} max VUs`);
-  if (reqRate !== undefined) load.push(`${fmtValue({ type: 'counter', contains: 'default' }, 'rate', reqRate).replace('/s', ' req/s')}`);
-  if (iterRate !== undefined) load.push(`${fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s')}`);
+  if (reqRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', reqRate).replace('/s', ' req/s'));
+  if (iterRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s'));
   out.push(['load', load.length > 0 ? load.join(', ') : '–']);
   const flags = maskArgs(m.meta.args ?? []).filter((a, i, all) => !(i === all.findIndex((x) => !x.startsWith('-')) && /\.(ts|mts|js|mjs)$/.test(a)));
   out.push(['flags', flags.length > 0 ? flags.join(' ') : 'none']);

@@ -169,7 +169,7 @@ void test('runEngine on a TTY stderr: bars per scenario redrawn in place, the fi
 void test('runEngine when stderr is not a TTY (CI logs): plain status blocks, no escape codes, a final one; with --quiet: no progress at all', async () => {
   const text = await runWith(false);
   assert.doesNotMatch(text, /\x1b\[/, 'no cursor movement or colour in a log');
-  assert.match(text, /\nrunning \(\d\dm\d\d\.\ds\), \d\/2 VUs, 3 complete and 0 interrupted iterations\nfirst  ✓ \[/, 'the final status: the run line and one line per scenario');
+  assert.match(text, /\nrunning \(\d\dm\d\d\.\ds\), \d\/2 VUs, 3 complete and 0 interrupted iterations\nfirst {2}✓ \[/, 'the final status: the run line and one line per scenario');
   assert.doesNotMatch(await runWith(true, ['--quiet']), /running \(|\x1b\[/);
 });
 
