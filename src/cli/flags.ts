@@ -146,11 +146,13 @@ export function parseRunArgs(argv: readonly string[], env: Readonly<Record<strin
 /** `--help` text, generated from TOOLKIT_FLAGS. */
 export function helpText(invocation = 'npm run k6 --'): string {
   return [
-    `Usage: ${invocation} scenarios/<name>.ts|script.js [toolkit flags] [k6 run flags]`,
+    `Usage: ${invocation} <name>|scenarios/<name>.ts|script.js [toolkit flags] [k6 run flags]`,
     '',
     'Type-checks (TypeScript always, JavaScript with --typecheck) and bundles the scenario, picks an engine,',
     'starts the bundled target platform when no BASE_URL is set, runs the test, writes',
     'reports/<scenario>-<timestamp>/ and exits with the engine\'s code.',
+    '',
+    'The scenario is a path, or a name of scenarios/ (npm run k6 -- api-latency runs scenarios/api-latency.ts).',
     '',
     'Toolkit flags:',
     ...flagHelpRows(TOOLKIT_FLAGS),

@@ -2,7 +2,8 @@
  * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
  * binary (agentloadMain: run | build | k6 | k8s | help | version). They set the exit code; errors print one line.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { buildCommand } from './build.ts';
@@ -86,19 +87,53 @@ export async function k8sMain(argv: readonly string[], io: CliIO = processIO()):
   return guarded(() => k8sCommand(argv, io), io);
 }
 
-export function agentloadHelp(): string {
+/** Scenario names under `<root>/scenarios` (what `agentload run NAME` accepts). */
+function scenarioNames(root: string): string[] {
+  const dir = join(root, 'scenarios');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+}
+
+/** What each exit code means, for every command (the run's, the report's and the toolkit's own). */
+const EXIT_CODE_HELP: readonly [number, string][] = [
+  [0, 'passed (or warned: a figure a little worse than the baseline, an interrupted run)'],
+  [1, 'internal error'],
+  [2, 'bad command line or input: unknown flag value, no such scenario or baseline, no usable k6'],
+  [3, 'regression: worse than the baseline (--baseline), significantly'],
+  [4, 'soak budget breached (memory growth, latency or error drift)'],
+  [5, 'the run measured nothing: no request got an answer, nothing was done'],
+  [EXIT_CODES.thresholdsFailed, 'thresholds crossed (k6)'],
+  [EXIT_CODES.invalidConfig, 'invalid options, an unsupported flag or a target host that is not allowed (k6)'],
+  [EXIT_CODES.externalAbort, 'stopped by Ctrl+C / SIGTERM (k6)'],
+  [EXIT_CODES.scriptException, 'script exception, type error or bundling error (k6)'],
+  [EXIT_CODES.scriptAborted, 'the script called test.abort() (k6)'],
+  [EXIT_CODES.bundleOverBudget, 'the bundle is over its size budget (--bundle-budget)'],
+];
+
+export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
+  const scenarios = scenarioNames(root);
   return [
     'agentload — load tests for AI-agent platforms (TypeScript scenarios → k6 scripts → k6 or the embedded engine)',
     '',
-    'Usage:',
-    '  agentload run scenarios/<name>.ts [toolkit flags] [k6 run flags]   same as npm run k6 -- ...',
-    '  agentload build [scenarios/<name>.ts ...]                          same as npm run build -- ...',
-    '  agentload k6 run|inspect|version [k6 flags] script.js              k6 drop-in on the embedded engine (agentload k6 help)',
-    '  agentload k8s scenarios/<name>.ts --parallelism N [flags]          k6-operator TestRun manifest (agentload k8s --help)',
-    '  agentload report | compare | target [...]                          same as npm run report|compare|target -- ...',
-    '  agentload version',
+    'Usage: agentload <command> [arguments]',
     '',
-    helpText('agentload run'),
+    'Commands:',
+    '  run <scenario> [toolkit flags] [k6 run flags]   run a scenario (a name from the list below or a path): same as npm run k6 -- ...',
+    '  build [scenarios/<name>.ts ...]                 bundle scenarios into k6 scripts: same as npm run build -- ...',
+    '  k6 run|inspect|version [k6 flags] script.js     k6 drop-in on the embedded engine (agentload k6 help)',
+    '  k8s scenarios/<name>.ts --parallelism N         k6-operator TestRun manifest (agentload k8s --help)',
+    '  report <run folder> [flags]                     rebuild a run\'s report (agentload report --help)',
+    '  compare <run folder> --baseline NAME [flags]    compare a run with a baseline (agentload compare --help)',
+    '  target [--help]                                 start the bundled reference platform',
+    '  version                                         print the toolkit version',
+    '',
+    `Scenarios: ${scenarios.length > 0 ? scenarios.join(', ') : '(none in this install)'}`,
+    '',
+    'Exit codes:',
+    ...EXIT_CODE_HELP.map(([code, what]) => `  ${String(code).padStart(3)}  ${what}`),
+    '',
+    // The run command's own help, without its Usage line (printed once, above).
+    ...helpText('agentload run').split('\n').filter((l) => !l.startsWith('Usage:')).slice(1),
   ].join('\n');
 }
 
@@ -122,7 +157,7 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
     case 'help':
     case '--help':
     case '-h':
-      io.stdout.write(`${agentloadHelp()}\n`);
+      io.stdout.write(`${agentloadHelp(io.root)}\n`);
       return EXIT_CODES.ok;
     default:
       return printError(

@@ -74,7 +74,12 @@ function resolveScenario(parsed: ParsedRun, cwd: string): string {
       `no scenario given: npm run k6 -- scenarios/<name>.ts${availableScenarios(cwd)}`,
     );
   }
-  const path = resolve(cwd, parsed.scenario);
+  let path = resolve(cwd, parsed.scenario);
+  // A bare name (`api-latency`) is scenarios/<name>.ts (or .js) of the current folder.
+  if (!existsSync(path) && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(parsed.scenario)) {
+    const named = ['.ts', '.js'].map((ext) => join(cwd, 'scenarios', `${parsed.scenario ?? ''}${ext}`)).find((p) => existsSync(p));
+    if (named !== undefined) path = named;
+  }
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new AgentloadError(
       'scenario-not-found',
