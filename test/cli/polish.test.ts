@@ -85,3 +85,20 @@ void test('scenarios/soak.ts reads DURATION and RATE like the other scenarios (S
     await server.close();
   }
 });
+
+void test("api-latency's setup against a system that answers 404: the error names the request, the status and the shape expected", async () => {
+  const server = createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end('{"error":"not found"}');
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  try {
+    const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    const r = await runCli([join(ROOT, 'scenarios/api-latency.ts'), '--engine', 'node', '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: url }) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /GET \/api\/agents → 404 \(expected 200 with \{"items": \[\{"id": \.\.\.\}\]\}\); POST \/api\/agents → 404 \(expected 201 with \{"agents"/, r.stderr);
+    assert.doesNotMatch(r.stderr, /check the system is up/);
+  } finally {
+    await new Promise<void>((res) => server.close(() => { res(); }));
+  }
+});
