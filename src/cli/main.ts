@@ -9,6 +9,7 @@ import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
+import { newCommand } from './new.ts';
 import { k8sCommand } from '../k8s/command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
@@ -125,6 +126,7 @@ export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
     '  report <run folder> [flags]                     rebuild a run\'s report (agentload report --help)',
     '  compare <run folder> --baseline NAME [flags]    compare a run with a baseline (agentload compare --help)',
     '  target [--help]                                 start the bundled reference platform',
+    '  new <name>                                      scaffold scenarios/<name>.ts (header, config, tags, thresholds)',
     '  version                                         print the toolkit version',
     '',
     `Scenarios: ${scenarios.length > 0 ? scenarios.join(', ') : '(none in this install)'}`,
@@ -149,6 +151,8 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return guarded(() => k6DropinCommand(rest, io), io);
     case 'k8s':
       return k8sMain(rest, io);
+    case 'new':
+      return guarded(() => Promise.resolve(newCommand(rest, io)), io);
     case 'version':
     case '--version':
       io.stdout.write(`agentload ${toolkitVersion(io.root)}\n`);
@@ -161,7 +165,7 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return EXIT_CODES.ok;
     default:
       return printError(
-        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, k6, k8s, report, compare, target or version (agentload help)`),
+        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, new, k6, k8s, report, compare, target or version (agentload help)`),
         io,
       );
   }

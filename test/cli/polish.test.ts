@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ void test('agentload --help: "Usage" once, every command, the scenarios of this 
   const r = await collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), '--help'], { cwd: project.dir, env: cleanEnv(project), stdio: ['ignore', 'pipe', 'pipe'] }));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.match(/Usage/g)?.length, 1, r.stdout);
-  for (const command of ['run', 'build', 'k6', 'k8s', 'report', 'compare', 'target', 'version']) assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+  for (const command of ['run', 'build', 'new', 'k6', 'k8s', 'report', 'compare', 'target', 'version']) assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
   assert.match(r.stdout, /^Scenarios: .*\bapi-latency\b.*\bsmoke\b/m);
   for (const code of [0, 2, 3, 4, 5, 99, 104, 105, 107, 108, 120]) assert.match(r.stdout, new RegExp(`^ +${String(code)}  \\S`, 'm'), `exit code ${String(code)}`);
   assert.match(r.stdout, /--summary-mode/, 'the run flags too');
@@ -101,4 +101,32 @@ void test("api-latency's setup against a system that answers 404: the error name
   } finally {
     await new Promise<void>((res) => server.close(() => { res(); }));
   }
+});
+
+void test('agentload new <name> writes a scenario that type-checks and runs as written (header, lib/config, endpoint tags, profile thresholds); a bad or taken name is one line, exit 2', async () => {
+  const dir = join(project.dir, 'scaffold');
+  mkdirSync(dir);
+  // The new scenario imports ../lib and ../thresholds as the others do.
+  for (const d of ['lib', 'thresholds']) symlinkSync(join(ROOT, d), join(dir, d));
+  const bin = (args: string[], env: Record<string, string> = cleanEnv(project)): ReturnType<typeof collect> =>
+    collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const made = await bin(['new', 'agent-probe']);
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /^wrote scenarios\/agent-probe\.ts: .* npm run k6 -- agent-probe$/m);
+  const text = readFileSync(join(dir, 'scenarios', 'agent-probe.ts'), 'utf8');
+  for (const part of [/^ \* agent-probe — /m, /^ \* Variables:$/m, /from '\.\.\/lib\/config\.ts'/, /endpoint: 'health'/, /selectProfile\(env\)/, /export async function agentProbe\(\)/]) assert.match(text, part);
+  const server = await countingServer();
+  try {
+    const r = await bin(['run', 'agent-probe', '--engine', 'node', '--no-report', '-e', 'DURATION=2s'], cleanEnv(project, { BASE_URL: server.url }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(server.requests() >= 5, `${String(server.requests())} requests`);
+  } finally {
+    await server.close();
+  }
+  const again = await bin(['new', 'agent-probe']);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /scenarios\/agent-probe\.ts exists already/);
+  const bad = await bin(['new', 'Bad Name']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /scenario name "Bad Name" must be lower-case/);
 });
