@@ -22,6 +22,7 @@ export interface RunOptions {
   reportsDir: string | undefined;
   report: boolean;
   typecheck: boolean;
+  open: boolean;
   help: boolean;
 }
 
@@ -96,6 +97,13 @@ export const TOOLKIT_FLAGS = [
     description: 'type-check a JavaScript script too (its JSDoc types); TypeScript scenarios are always checked',
   },
   {
+    name: '--open',
+    key: 'open',
+    kind: 'boolean',
+    sets: true,
+    description: 'open report.html when the run is done (with $BROWSER, else xdg-open / open / start)',
+  },
+  {
     name: '--no-report',
     key: 'report',
     kind: 'boolean',
@@ -124,6 +132,7 @@ const DEFAULTS: RunOptions = {
   reportsDir: undefined,
   report: true,
   typecheck: false,
+  open: false,
   help: false,
 };
 

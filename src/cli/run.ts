@@ -7,6 +7,7 @@
  * Slack sink, k6) after it. Every exit after the scenario is known leaves a run folder with run.json and a
  * junit.xml that fails when the run failed.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -537,6 +538,11 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     }
   }
   writeManifest(dir, manifest(exitCode, report));
+  if (parsed.options.open) {
+    const html = join(dir, 'report.html');
+    if (existsSync(html)) openInBrowser(html, env, (line) => { say(io, line); });
+    else say(io, '--open: no report.html to open (the report was not built)');
+  }
   const verdict = report !== null && 'verdict' in report ? ` verdict ${report.verdict},` : '';
   io.stdout.write(
     `\nresults:${verdict} exit code ${exitCode}${state.interrupted ? ' (interrupted)' : ''}: ${shownRunDir}/` +
@@ -545,6 +551,22 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       reasons.map((r) => `  ${r}\n`).join(''),
   );
   return exitCode;
+}
+
+/**
+ * Opens a file in the user's browser without waiting for it: $BROWSER when set (as xdg-utils read it), else
+ * the platform's opener. A failure to start it is one line, never a failed run.
+ */
+function openInBrowser(file: string, env: Readonly<Record<string, string>>, say: (line: string) => void): void {
+  const browser = (env.BROWSER ?? process.env.BROWSER ?? '').split(':')[0] ?? '';
+  const [cmd, ...args] = browser !== '' ? [browser, file] : process.platform === 'darwin' ? ['open', file] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', file] : ['xdg-open', file];
+  try {
+    const child = spawn(cmd ?? 'xdg-open', args, { detached: true, stdio: 'ignore' });
+    child.on('error', (e) => { say(`--open: cannot start ${cmd ?? ''} (${e.message}): open ${file} yourself, or set BROWSER`); });
+    child.unref();
+  } catch (e: unknown) {
+    say(`--open: cannot start ${cmd ?? ''} (${toError(e).message}): open ${file} yourself, or set BROWSER`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -129,4 +129,21 @@ void test('agentload new <name> writes a scenario that type-checks and runs as w
   const bad = await bin(['new', 'Bad Name']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /scenario name "Bad Name" must be lower-case/);
+});
+
+void test('--open opens report.html with $BROWSER when the run is done', async () => {
+  const server = await countingServer();
+  const opened = join(project.dir, 'opened.txt');
+  const browser = project.write('fake-browser.sh', `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+  chmodSync(browser, 0o755);
+  try {
+    const scenario = project.write('opened.ts', scenarioSource());
+    const r = await runCli([scenario, '--engine', 'node', '--open'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: server.url, BROWSER: browser }) });
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 50 && !existsSync(opened); i++) await new Promise((res) => setTimeout(res, 100));
+    const runDir = project.runDirs().filter((d) => d.includes('opened-')).at(-1) ?? assert.fail('a run folder');
+    assert.equal(readFileSync(opened, 'utf8'), join(runDir, 'report.html'));
+  } finally {
+    await server.close();
+  }
 });
