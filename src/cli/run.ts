@@ -559,13 +559,15 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
  */
 function openInBrowser(file: string, env: Readonly<Record<string, string>>, say: (line: string) => void): void {
   const browser = (env.BROWSER ?? process.env.BROWSER ?? '').split(':')[0] ?? '';
-  const [cmd, ...args] = browser !== '' ? [browser, file] : process.platform === 'darwin' ? ['open', file] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', file] : ['xdg-open', file];
+  const opener: readonly [string, ...string[]] = browser !== '' ? [browser, file] : process.platform === 'darwin' ? ['open', file] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', file] : ['xdg-open', file];
+  const [cmd, ...args] = opener;
+  const failed = (why: string): void => { say(`--open: cannot start ${cmd} (${why}): open ${file} yourself, or set BROWSER`); };
   try {
-    const child = spawn(cmd ?? 'xdg-open', args, { detached: true, stdio: 'ignore' });
-    child.on('error', (e) => { say(`--open: cannot start ${cmd ?? ''} (${e.message}): open ${file} yourself, or set BROWSER`); });
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.on('error', (e) => { failed(e.message); });
     child.unref();
   } catch (e: unknown) {
-    say(`--open: cannot start ${cmd ?? ''} (${toError(e).message}): open ${file} yourself, or set BROWSER`);
+    failed(toError(e).message);
   }
 }
 
