@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // src/bundle/k6-globals.d.ts belongs to the load-script settings (tsconfig.k6.json), which the project service does not see.
-  { ignores: ['node_modules/', 'build/', 'reports/', 'test-artifacts/', '**/*.js', '**/*.mjs', 'src/bundle/k6-globals.d.ts'] },
+  { ignores: ['node_modules/', 'build/', 'reports/', 'test-artifacts/', '**/*.js', '**/*.mjs', '**/*.cjs', 'src/bundle/k6-globals.d.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -13,7 +13,7 @@ if (command !== undefined && command in delegated) {
   const script = root + delegated[command];
   if (!existsSync(script)) {
     console.error(`agentload: ${command} is not available in this install (${delegated[command]} missing)`);
-    process.exit(2);
+    process.exit(2); // EXIT_CODES.usage (shared/exit-codes.ts: this file runs before tsx, so it cannot import it)
   }
   args = [script, ...rest];
 } else {
@@ -31,5 +31,6 @@ child.channel?.unref();
 // The child handles Ctrl+C itself (it is in our process group); stay alive until it is done.
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { if (s === 'SIGTERM') child.kill('SIGTERM'); });
 child.on('close', (code, signal) => {
+  // 105: EXIT_CODES.externalAbort (shared/exit-codes.ts; test/static/exit-codes.test.ts checks these literals)
   process.exitCode = code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 105 : 1);
 });

@@ -4,6 +4,7 @@
  * mid-run so output flushes. The commands are in cli-main.ts.
  */
 import process from 'node:process';
+import { EXIT_CODES } from '../shared/exit-codes.ts';
 import { engineCliMain } from './cli-main.ts';
 
 engineCliMain(process.argv.slice(2), {
@@ -11,5 +12,5 @@ engineCliMain(process.argv.slice(2), {
   stdoutIsTTY: process.stdout.isTTY, stderrIsTTY: process.stderr.isTTY,
 }).then(
   (code) => { process.exitCode = code; },
-  (e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`); process.exitCode = 103; },
+  (e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`); process.exitCode = EXIT_CODES.genericEngine; },
 );

@@ -6,18 +6,20 @@
  * before any traffic is sent.
  */
 
+import { CodedError } from '../shared/errors.ts';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export type ConfigErrorCode = 'config-missing' | 'config-invalid';
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
   constructor(
-    readonly code: ConfigErrorCode,
+    code: ConfigErrorCode,
     readonly variable: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

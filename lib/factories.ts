@@ -3,7 +3,7 @@
  * Seed per VU (`seedFactories(__VU)`) for repeatable data.
  */
 import { faker } from '@faker-js/faker/locale/en';
-import type { TaskMode } from '../thresholds/targets.ts';
+import type { TaskMode } from './task-modes.ts';
 
 export function seedFactories(seed: number): void {
   faker.seed(seed);

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knobs } from './config.ts';
-import { sleep } from './errors.ts';
+import { sleep } from './sleep.ts';
 
 export const TOPICS = ['slack_events', 'task_submissions', 'agent_results', 'scheduled_tasks'] as const;
 export type Topic = (typeof TOPICS)[number];

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knobs } from './config.ts';
-import { TargetError, sleep } from './errors.ts';
+import { TargetError } from './errors.ts';
+import { sleep } from './sleep.ts';
 
 const WORDS = ['agent', 'plan', 'task', 'result', 'search', 'memory', 'tool', 'answer', 'context', 'step', 'graph', 'event',
   'queue', 'reply', 'model', 'token', 'check', 'review', 'draft', 'summary'];

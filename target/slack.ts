@@ -5,7 +5,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { BusAdapter, BusMessage } from './bus.ts';
 import type { Knobs } from './config.ts';
-import { TargetError, sleep } from './errors.ts';
+import { TargetError } from './errors.ts';
+import { sleep } from './sleep.ts';
 import type { Task } from './store.ts';
 import type { TaskEngine } from './tasks.ts';
 

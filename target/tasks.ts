@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { AgentManager, AgentRuntime } from './agents.ts';
 import type { BusAdapter, BusMessage } from './bus.ts';
 import type { Knobs } from './config.ts';
-import { TargetError, sleep } from './errors.ts';
+import { TargetError } from './errors.ts';
+import { sleep } from './sleep.ts';
 import { TASK_MODES, TASK_STATES, type Store, type Task, type TaskMode, type TaskStatus } from './store.ts';
 
 export interface TaskRequest {

@@ -6,13 +6,14 @@
  * (added latency, errors, loss) still fail it. Select with `PROFILE=production`.
  */
 
+import type { TaskMode } from '../lib/task-modes.ts';
+
 /** The API endpoints with their own latency objective (the `endpoint` tag on requests). */
 export const API_ENDPOINTS = ['health', 'agents_list', 'agent_status', 'agent_logs', 'agent_start'] as const;
 export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
 
-/** Task execution modes of the platform (the `mode` tag). */
-export const TASK_MODES = ['collaborative', 'autonomous', 'continuous', 'scheduled'] as const;
-export type TaskMode = (typeof TASK_MODES)[number];
+/** Task execution modes of the platform (the `mode` tag), defined beside the task factories. */
+export { TASK_MODES, type TaskMode } from '../lib/task-modes.ts';
 
 /** Database query classes (the `query_class` tag). */
 export const QUERY_CLASSES = ['simple_select', 'join', 'bulk_insert', 'json_query'] as const;

@@ -7,7 +7,7 @@
  * new TestRun(plan, rt).run() → teardown → summary. ProgressDisplay draws k6's live bars on a TTY.
  */
 
-export * from './segments.ts';
+export * from '../units/segments.ts';
 export * from './plan.ts';
 export * from './scheduler.ts';
 export * from './progress.ts';

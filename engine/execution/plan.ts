@@ -7,8 +7,8 @@
 
 import { describeScenarioConfig, scenarioHasWork, scenarioRequirements } from '../executors/index.ts';
 import type { ExecutionStep, ScenarioConfig } from '../executors/types.ts';
-import { formatDuration } from '../options/duration.ts';
-import type { ExecutionTuple } from './segments.ts';
+import { formatDuration } from '../units/duration.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 
 export interface PlannedScenario {
   readonly config: ScenarioConfig;

@@ -6,7 +6,7 @@
  */
 
 import type { VirtualUser } from '../contracts.ts';
-import type { ExecutionTuple } from '../execution/segments.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 import {
   IterationCounter, ScenarioWindow, executorTags, releaseWhenSettled, runIteration, sleepUntil, type IterationOutcome,
 } from './common.ts';

@@ -5,8 +5,8 @@
  */
 
 import type { Issue, IterationContext, Sample, VirtualUser } from '../contracts.ts';
-import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration, parseDuration } from '../options/duration.ts';
+import { SegmentedIndex, type ExecutionTuple } from '../units/segments.ts';
+import { formatDuration, parseDuration } from '../units/duration.ts';
 import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
 import type { BaseConfig, ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
 

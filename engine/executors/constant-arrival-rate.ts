@@ -4,8 +4,8 @@
  * i it owns in the tuple re-segmented on maxVUs (k6's striping), so segments interleave.
  */
 
-import type { ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration } from '../options/duration.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
+import { formatDuration } from '../units/duration.ts';
 import { runArrivalRate } from './arrival.ts';
 import { FieldReader, baseInfo, issue, minDurationIssue, padInt, padRate, readBase, spentOf, validateBase } from './common.ts';
 import type { ConstantArrivalRateConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';

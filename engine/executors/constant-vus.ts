@@ -1,7 +1,7 @@
 /** k6's constant-vus executor: a fixed number of VUs loop for a fixed duration. */
 
-import type { ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration } from '../options/duration.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
+import { formatDuration } from '../units/duration.ts';
 import {
   FieldReader, IterationCounter, ScenarioWindow, baseInfo, minDurationIssue, positiveVUs, readBase,
   runIteration, spentOf, validateBase,

@@ -10,7 +10,7 @@ import { rampingArrivalRate } from './ramping-arrival-rate.ts';
 import { rampingVUs } from './ramping-vus.ts';
 import { sharedIterations } from './shared-iterations.ts';
 import type { ConfigOf, ExecutionStep, ExecutorModule, ExecutorName, ExecutorRuntime, ScenarioConfig, ScenarioStats } from './types.ts';
-import type { ExecutionTuple } from '../execution/segments.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 import type { Issue } from '../contracts.ts';
 
 export const executors = {

@@ -1,7 +1,7 @@
 /** k6's per-vu-iterations executor: each VU runs exactly `iterations` iterations. */
 
-import type { ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration } from '../options/duration.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
+import { formatDuration } from '../units/duration.ts';
 import {
   FieldReader, IterationCounter, MIN_DURATION, ScenarioWindow, baseInfo, droppedSample, issue, positiveVUs,
   padInt, readBase, runIteration, spentOf, validateBase,

@@ -4,8 +4,8 @@
  * reaches i (closed form per stage), walking only the indexes this segment owns.
  */
 
-import type { ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration } from '../options/duration.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
+import { formatDuration } from '../units/duration.ts';
 import { runArrivalRate } from './arrival.ts';
 import { FieldReader, baseInfo, issue, padInt, padRate, readBase, spentOf, stagesMaxTarget, sumStagesDuration, validateBase, validateStages } from './common.ts';
 import { iterationTuple, maxVUsRange, validateArrivalVUs } from './constant-arrival-rate.ts';

@@ -9,8 +9,8 @@
  */
 
 import type { VirtualUser } from '../contracts.ts';
-import { SegmentedIndex, type ExecutionTuple } from '../execution/segments.ts';
-import { formatDuration } from '../options/duration.ts';
+import { SegmentedIndex, type ExecutionTuple } from '../units/segments.ts';
+import { formatDuration } from '../units/duration.ts';
 import {
   FieldReader, IterationCounter, ScenarioWindow, baseInfo, fixedLengthDuration, issue, padInt, readBase, releaseWhenSettled,
   runIteration, sleepUntil, stagesMaxTarget, sumStagesDuration, validateBase, validateStages,

@@ -6,7 +6,7 @@
 
 import type { Scenario } from 'k6/options';
 import type { Clock, Issue, Sample, Tags, VUPool } from '../contracts.ts';
-import type { ExecutionTuple } from '../execution/segments.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 
 export type ExecutorName = Scenario['executor'];
 

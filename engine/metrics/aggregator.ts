@@ -5,6 +5,7 @@
  * `snapshot()` is plain JSON; `merge(snapshot)` folds a worker's aggregate in exactly.
  */
 
+import { CodedError } from '../../shared/errors.ts';
 import type { MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType } from '../contracts.ts';
 import type { MetricRegistry } from './registry.ts';
 import { createSink, mergeSink, type Sink, type SinkSnapshot } from './sinks.ts';
@@ -67,12 +68,10 @@ interface ParentState extends MetricState {
   subs: SubState[];
 }
 
-export class AggregatorError extends Error {
-  readonly code: 'unknown-metric' | 'invalid-submetric';
+export class AggregatorError extends CodedError<'unknown-metric' | 'invalid-submetric'> {
   constructor(code: 'unknown-metric' | 'invalid-submetric', message: string) {
-    super(message);
+    super(code, message);
     this.name = 'AggregatorError';
-    this.code = code;
   }
 }
 

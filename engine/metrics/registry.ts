@@ -3,6 +3,7 @@
  * plus custom metrics (`k6/metrics`) with k6's name rule and conflict errors.
  */
 
+import { CodedError } from '../../shared/errors.ts';
 import type { MetricDefinition, MetricType, ValueType } from '../contracts.ts';
 
 /** k6's built-in metrics (k6 v0.49 `metrics/builtin.go`), in k6's declaration order. */
@@ -39,12 +40,10 @@ const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]{1,128}$/;
 
 export type MetricErrorCode = 'invalid-metric-name' | 'metric-type-conflict' | 'metric-contains-conflict' | 'invalid-metric-type';
 
-export class MetricError extends Error {
-  readonly code: MetricErrorCode;
+export class MetricError extends CodedError<MetricErrorCode> {
   constructor(code: MetricErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'MetricError';
-    this.code = code;
   }
 }
 

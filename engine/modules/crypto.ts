@@ -1,6 +1,7 @@
 /** `k6/crypto`: hashes, HMAC, randomBytes, createHash/createHMAC, with k6's output encodings. */
 import { createHash as nodeHash, createHmac as nodeHmac, randomBytes as nodeRandom, getHashes } from 'node:crypto';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 type Input = string | ArrayBuffer | ArrayBufferView;
 
@@ -58,5 +59,5 @@ export function createCryptoModule(): Record<string, unknown> {
       const self = { update(x: Input) { h.update(toBuffer(x)); return self; }, digest: (enc?: string) => encode(h.digest(), enc) };
       return self;
     },
-  };
+  } satisfies K6Module<typeof import('k6/crypto')>;
 }

@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import type { EngineModuleContext } from './context.ts';
 import { File } from './fs.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 interface CsvOptions { delimiter: string; asObjects: boolean; skipFirstLine: boolean; fromLine: number | undefined; toLine: number | undefined }
 
@@ -81,5 +82,5 @@ export function createCsvModule(ctx: EngineModuleContext): Record<string, unknow
       return Promise.resolve({ done: false, value });
     }
   }
-  return { parse: parseFile, Parser };
+  return { parse: parseFile, Parser } satisfies K6Module<typeof import('k6/experimental/csv')>;
 }

@@ -1,6 +1,7 @@
 /** `k6/data`: SharedArray, built once per engine instance from init code and shared read-only by every VU. */
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null) {
@@ -24,5 +25,6 @@ export function createDataModule(ctx: EngineModuleContext): Record<string, unkno
     ctx.shared.set(key, copy);
     return copy;
   }
-  return { SharedArray };
+  // A function scripts call with `new` (returning the frozen copy), as k6's SharedArray constructor behaves.
+  return { SharedArray: SharedArray as unknown as new (name: string, make: () => unknown[]) => readonly unknown[] } satisfies K6Module<typeof import('k6/data')>;
 }

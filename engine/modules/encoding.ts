@@ -1,6 +1,7 @@
 /** `k6/encoding`: b64encode/b64decode with k6's std, rawstd, url and rawurl alphabets. */
 import { toArrayBuffer, toBuffer } from './crypto.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 type Variant = 'std' | 'rawstd' | 'url' | 'rawurl';
 
@@ -27,5 +28,5 @@ export function b64decode(input: string, enc?: string, format?: string): string 
 }
 
 export function createEncodingModule(): Record<string, unknown> {
-  return { b64encode, b64decode };
+  return { b64encode, b64decode } satisfies K6Module<typeof import('k6/encoding')>;
 }

@@ -1,6 +1,7 @@
 /** `k6/execution`: vu, scenario, instance, test (abort → exit 108, fail → exit 110, options). */
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 export function createExecutionModule(ctx: EngineModuleContext): Record<string, unknown> {
   const iteration = (what: string): NonNullable<ReturnType<EngineModuleContext['iteration']>> => {
@@ -39,7 +40,7 @@ export function createExecutionModule(ctx: EngineModuleContext): Record<string, 
   const test = {
     abort(reason?: string): never { return ctx.abortTest(reason); },
     fail(reason?: string): void { ctx.failTest(reason ?? ''); },
-    get options(): unknown { return ctx.options(); },
+    get options(): ReturnType<EngineModuleContext['options']> { return ctx.options(); },
   };
-  return { vu, scenario, instance, test };
+  return { vu, scenario, instance, test } satisfies K6Module<typeof import('k6/execution')>;
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 export const SeekMode = Object.freeze({ Start: 0, Current: 1, End: 2 });
 
@@ -68,5 +69,5 @@ export function createFsModule(ctx: EngineModuleContext): Record<string, unknown
     }
     return Promise.resolve(new File(file, data));
   }
-  return { open, SeekMode, File };
+  return { open, SeekMode, File } satisfies K6Module<typeof import('k6/experimental/fs')>;
 }

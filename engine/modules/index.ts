@@ -6,7 +6,7 @@ import { createDataModule } from './data.ts';
 import { createEncodingModule } from './encoding.ts';
 import { createExecutionModule } from './execution.ts';
 import { createFsModule } from './fs.ts';
-import { createHtmlModule } from './html.ts';
+import { createHtmlModule } from './html/index.ts';
 import { createHttpModule } from './http.ts';
 import { createK6Module } from './k6.ts';
 import { createMetricsModule } from './metrics.ts';

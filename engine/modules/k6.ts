@@ -1,12 +1,14 @@
 /** `k6`: check, group, sleep, fail, randomSeed. sleep() returns a promise (async first). */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { CodedError } from '../../shared/errors.ts';
 import type { Sample } from '../contracts.ts';
 import { Awaitable, awaitable } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
+import type { K6Module } from './k6-types.ts';
 
-export class ModuleUsageError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+export class ModuleUsageError extends CodedError {
+  constructor(code: string, message: string) {
+    super(code, message);
     this.name = 'Error';
   }
 }
@@ -137,7 +139,7 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
   const checksDef = ctx.defineMetric('checks', 'rate', 'default');
   const groupDef = ctx.defineMetric('group_duration', 'trend', 'time');
 
-  function check(value: unknown, sets: unknown, tags?: Record<string, string>): boolean {
+  function check(value: unknown, sets: unknown, tags?: object): boolean {
     if (typeof sets !== 'object' || sets === null) {
       throw new ModuleUsageError('invalid-check', `check() needs an object of named checks, got ${typeof sets}; write check(res, { 'status is 200': (r) => r.status === 200 })`);
     }
@@ -205,5 +207,5 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
     if (randomStore.getStore() !== ownRandom) randomStore.enterWith(ownRandom);
   }
 
-  return { check, group, sleep, fail, randomSeed };
+  return { check, group, sleep, fail, randomSeed } satisfies K6Module<typeof import('k6')>;
 }

@@ -2,6 +2,7 @@
 import type { MetricType, ValueType } from '../contracts.ts';
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 export function createMetricsModule(ctx: EngineModuleContext): Record<string, unknown> {
   function make(type: MetricType, label: string): new (name: string, isTime?: boolean) => { name: string; add(v: unknown, tags?: Record<string, string>): boolean } {
@@ -29,5 +30,5 @@ export function createMetricsModule(ctx: EngineModuleContext): Record<string, un
       }
     };
   }
-  return { Counter: make('counter', 'Counter'), Gauge: make('gauge', 'Gauge'), Rate: make('rate', 'Rate'), Trend: make('trend', 'Trend') };
+  return { Counter: make('counter', 'Counter'), Gauge: make('gauge', 'Gauge'), Rate: make('rate', 'Rate'), Trend: make('trend', 'Trend') } satisfies K6Module<typeof import('k6/metrics')>;
 }

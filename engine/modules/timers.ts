@@ -3,6 +3,7 @@
  * (k6: an iteration ends when its event loop is empty) and are cleared when it is interrupted.
  */
 import type { EngineModuleContext } from './context.ts';
+import type { K6Module } from './k6-types.ts';
 
 interface Timer { handle: NodeJS.Timeout; done: () => void; interval: boolean }
 
@@ -48,5 +49,5 @@ export function createTimersModule(ctx: EngineModuleContext): Record<string, unk
     setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => schedule(true, fn, ms, args),
     clearTimeout: clear,
     clearInterval: clear,
-  };
+  } satisfies K6Module<typeof import('k6/timers')>;
 }

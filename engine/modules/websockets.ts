@@ -13,31 +13,23 @@
  * Additions over k6 (harmless on k6 scripts): close events carry `code`, `reason` and `wasClean`.
  */
 import { Blob as NodeBlob } from 'node:buffer';
-import { Socket as NetSocket, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import WS from 'ws';
+import { CodedError, toError } from '../../shared/errors.ts';
 import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
-
-/** The embedded runtime's extra context method (engine/modules/context.ts): bytes for the iteration's data_sent/data_received. */
-interface ByteCounter { countBytes(sent: number, received: number): void }
-function byteCounter(ctx: ModuleContext): ByteCounter | undefined {
-  return 'countBytes' in ctx && typeof ctx.countBytes === 'function' ? (ctx as ModuleContext & ByteCounter) : undefined;
-}
-/** The embedded runtime's extra context method: fail the running iteration with an event handler's exception. */
-interface IterationFailer { failIteration(error: unknown): void }
-function iterationFailer(ctx: ModuleContext): IterationFailer | undefined {
-  return 'failIteration' in ctx && typeof ctx.failIteration === 'function' ? (ctx as ModuleContext & IterationFailer) : undefined;
-}
+import {
+  binaryPayload, byteCounter, byteLength, isBlob, iterationFailer, refusedSocket, toArrayBuffer, toBuffer, type ByteCounter,
+} from './websockets/frames.ts';
+import type { K6Module } from './k6-types.ts';
 
 /** The runtime calls a module's `Symbol.for('agentload.close')` export when the VU is closed. */
 const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
 
 /** Errors this module throws into scripts; tests branch on `code`. */
-export class WebSocketError extends Error {
-  readonly code: string;
+export class WebSocketError extends CodedError {
   constructor(code: string, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'WebSocketError';
-    this.code = code;
   }
 }
 
@@ -92,10 +84,6 @@ export function parseWebSocketUrl(raw: unknown): URL {
   return url;
 }
 
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
 function stringRecord(value: unknown, what: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object') {
@@ -126,432 +114,435 @@ function parseProtocols(raw: unknown): string[] {
   throw new WebSocketError('ws-bad-protocols', `WebSocket protocols must be a string or an array of strings, got ${typeof raw}`);
 }
 
-function isBlob(v: unknown): v is NodeBlob {
-  return v instanceof NodeBlob || (typeof Blob !== 'undefined' && v instanceof Blob);
-}
-
-/** Bytes of a send() payload; strings go as text frames. Blobs are read asynchronously (see `send`). */
-function binaryPayload(data: unknown): Buffer | undefined {
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return undefined;
-}
-
-function byteLength(data: WS.RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-function toBuffer(data: WS.RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
-}
-
-function toArrayBuffer(b: Buffer): ArrayBuffer {
-  const out = new ArrayBuffer(b.length);
-  new Uint8Array(out).set(b);
-  return out;
-}
-
 /** The `WebSocket` constructor type the module exports (one class per VU, bound to its context). */
 export type WebSocketClass = new (url: unknown, protocols?: unknown, params?: unknown) => object;
 
 /** How long an interrupted iteration waits for a close handshake before dropping the TCP connection. */
 const INTERRUPT_CLOSE_GRACE_MS = 1000;
 
-/** A socket that never connects: it fails with `reason` on the next tick, so `ws` reports it as a connection error. */
-function refusedSocket(reason: string): Socket {
-  const socket = new NetSocket();
-  process.nextTick(() => { socket.destroy(Object.assign(new Error(reason), { code: 'host-not-allowed' })); });
-  return socket;
-}
+/** A k6 WebSocket of one VU (each VU's module subclasses it, bound to the VU). */
+class VuWebSocket {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  readonly CONNECTING = CONNECTING;
+  readonly OPEN = OPEN;
+  readonly CLOSING = CLOSING;
+  readonly CLOSED = CLOSED;
 
-export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
-  const counter = byteCounter(ctx);
-  /** Every socket of this VU that is not closed yet. */
-  const live = new Set<WebSocket>();
-  /** Open sockets per iteration signal, closed together when the iteration is interrupted. */
-  const byIteration = new WeakMap<AbortSignal, Set<WebSocket>>();
-  const openSockets = (signal: AbortSignal): Set<WebSocket> => {
-    let set = byIteration.get(signal);
-    if (set === undefined) {
-      const created = new Set<WebSocket>();
-      set = created;
-      byIteration.set(signal, created);
-      signal.addEventListener('abort', () => { WebSocket.interruptAll(created); }, { once: true });
-    }
-    return set;
-  };
+  readonly url: string;
+  readonly #vu: VuSockets;
+  readonly #ctx: ModuleContext;
+  #readyState: ReadyState = CONNECTING;
+  #binaryType: 'blob' | 'arraybuffer' = 'blob';
+  #protocol = '';
+  #extensions = '';
+  #bufferedAmount = 0;
+  readonly #ws: WS;
+  readonly #listeners = new Map<EventType, Listener[]>();
+  readonly #on = new Map<EventType, Listener>();
+  #tags: Tags;
+  readonly #iterTags: Tags;
+  readonly #startWall: number;
+  readonly #startMono: number;
+  #socket: Socket | undefined;
+  #closeRequested = false;
+  /** Whether ws_sessions/ws_connecting were emitted for this attempt. */
+  #reported = false;
+  #opened = false;
+  #pingCounter = 0;
+  readonly #pings = new Map<string, number>();
+  #sendChain: Promise<void> | undefined;
+  #settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  #failure: unknown;
+  #interruptTimer: NodeJS.Timeout | undefined;
+  #signal: AbortSignal | undefined;
 
-  class WebSocket {
-    static readonly CONNECTING = CONNECTING;
-    static readonly OPEN = OPEN;
-    static readonly CLOSING = CLOSING;
-    static readonly CLOSED = CLOSED;
-    readonly CONNECTING = CONNECTING;
-    readonly OPEN = OPEN;
-    readonly CLOSING = CLOSING;
-    readonly CLOSED = CLOSED;
+  /** Called once per iteration signal for all of that iteration's open sockets (one listener, not one per socket). */
+  static interruptAll(sockets: Iterable<VuWebSocket>): void {
+    for (const s of [...sockets]) s.#interrupt();
+  }
 
-    readonly url: string;
-    #readyState: ReadyState = CONNECTING;
-    #binaryType: 'blob' | 'arraybuffer' = 'blob';
-    #protocol = '';
-    #extensions = '';
-    #bufferedAmount = 0;
-    readonly #ws: WS;
-    readonly #listeners = new Map<EventType, Listener[]>();
-    readonly #on = new Map<EventType, Listener>();
-    #tags: Tags;
-    readonly #iterTags: Tags;
-    readonly #startWall: number;
-    readonly #startMono: number;
-    #socket: Socket | undefined;
-    #closeRequested = false;
-    /** Whether ws_sessions/ws_connecting were emitted for this attempt. */
-    #reported = false;
-    #opened = false;
-    #pingCounter = 0;
-    readonly #pings = new Map<string, number>();
-    #sendChain: Promise<void> | undefined;
-    #settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-    #failure: unknown;
-    #interruptTimer: NodeJS.Timeout | undefined;
-    #signal: AbortSignal | undefined;
-
-    /** Called once per iteration signal for all of that iteration's open sockets (one listener, not one per socket). */
-    static interruptAll(sockets: Iterable<WebSocket>): void {
-      for (const s of [...sockets]) s.#interrupt();
-    }
-
-    /** Drops every socket at once (VU closed). */
-    static terminateAll(sockets: Iterable<WebSocket>): void {
-      for (const s of [...sockets]) {
-        s.#closeRequested = true;
-        s.#ws.terminate();
-      }
-    }
-
-    constructor(url: unknown, protocols?: unknown, params?: unknown) {
-      const stage = ctx.stage();
-      if (stage === 'init') {
-        throw new WebSocketError('ws-in-init', 'new WebSocket() was called in init code: open sockets inside the default function, setup() or teardown()');
-      }
-      const parsed = parseWebSocketUrl(url);
-      const p = parseParams(params);
-      const subprotocols = parseProtocols(protocols);
-      this.url = parsed.href;
-      this.#iterTags = ctx.currentTags();
-      const tags: Record<string, string> = { ...this.#iterTags, ...p.tags };
-      tags.url = tags.name ?? this.url;
-      this.#tags = tags;
-      live.add(this);
-      this.#startWall = ctx.clock.wallNow();
-      this.#startMono = ctx.clock.now();
-
-      // The run's host allowlist: a refused host fails like a connection that could not be made (error, then close).
-      const refused = ctx.connectRefusal(parsed.hostname);
-      this.#ws = new WS(this.url, subprotocols, {
-        headers: p.headers,
-        perMessageDeflate: p.compression,
-        handshakeTimeout: 60_000,
-        followRedirects: false,
-        ...(refused === undefined ? {} : { createConnection: () => refusedSocket(refused) }),
-      });
-      this.#ws.on('upgrade', (res) => { this.#socket = res.socket; });
-      this.#ws.on('unexpected-response', (_req, res) => {
-        this.#socket = res.socket;
-        this.#connected(false, String(res.statusCode));
-        res.resume();
-        this.#closed(new Error(`websocket: bad handshake (HTTP ${res.statusCode})`), 1006, '', false);
-        this.#ws.terminate();
-      });
-      this.#ws.on('open', () => { this.#onOpen(); });
-      this.#ws.on('message', (data, isBinary) => { this.#onMessage(data, isBinary); });
-      this.#ws.on('ping', () => { this.#dispatch(this.#event('ping')); });
-      this.#ws.on('pong', (data) => { this.#onPong(data); });
-      this.#ws.on('error', (err) => {
-        if (!this.#reported) this.#connected(false, '');
-        this.#closed(err, 1006, '', false);
-      });
-      this.#ws.on('close', (code, reason) => {
-        const clean = code === 1000 || code === 1001;
-        const err = this.#closeRequested || clean ? undefined : new Error(`websocket: close ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`);
-        this.#closed(err, code, reason.toString(), code !== 1006);
-      });
-
-      // The iteration (or setup/teardown) stays open until this socket has closed.
-      const pending = new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; });
-      pending.catch(() => undefined); // the failure is logged; never an unhandled rejection
-      ctx.trackPending(pending);
-      const signal = ctx.iterationSignal();
-      if (signal !== undefined) {
-        if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
-        else {
-          this.#signal = signal;
-          openSockets(signal).add(this);
-        }
-      }
-    }
-
-    get readyState(): ReadyState { return this.#readyState; }
-    get bufferedAmount(): number { return this.#bufferedAmount; }
-    get protocol(): string { return this.#protocol; }
-    get extensions(): string { return this.#extensions; }
-    get binaryType(): string { return this.#binaryType; }
-    set binaryType(v: string) {
-      if (v !== 'blob' && v !== 'arraybuffer') {
-        throw new WebSocketError('ws-bad-binary-type', `unknown binaryType ${JSON.stringify(v)}: the supported ones are "blob" and "arraybuffer"`);
-      }
-      this.#binaryType = v;
-    }
-
-    get onopen(): Listener | null { return this.#on.get('open') ?? null; }
-    set onopen(f: unknown) { this.#setOn('open', f); }
-    get onmessage(): Listener | null { return this.#on.get('message') ?? null; }
-    set onmessage(f: unknown) { this.#setOn('message', f); }
-    get onerror(): Listener | null { return this.#on.get('error') ?? null; }
-    set onerror(f: unknown) { this.#setOn('error', f); }
-    get onclose(): Listener | null { return this.#on.get('close') ?? null; }
-    set onclose(f: unknown) { this.#setOn('close', f); }
-    get onping(): Listener | null { return this.#on.get('ping') ?? null; }
-    set onping(f: unknown) { this.#setOn('ping', f); }
-    get onpong(): Listener | null { return this.#on.get('pong') ?? null; }
-    set onpong(f: unknown) { this.#setOn('pong', f); }
-
-    addEventListener(type: string, handler: unknown): void {
-      if (typeof handler !== 'function') {
-        throw new WebSocketError('ws-bad-handler', `handler for event type ${JSON.stringify(type)} isn't a callable function`);
-      }
-      if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-        ctx.log('warn', `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`);
-        return;
-      }
-      const t = type as EventType;
-      const list = this.#listeners.get(t) ?? [];
-      list.push(handler as Listener);
-      this.#listeners.set(t, list);
-    }
-
-    send(data: unknown): void {
-      this.#assertOpen('send');
-      if (typeof data === 'string') {
-        this.#write(data, Buffer.byteLength(data), false);
-        return;
-      }
-      const bin = binaryPayload(data);
-      if (bin !== undefined) {
-        this.#write(bin, bin.length, true);
-        return;
-      }
-      if (isBlob(data)) {
-        const blob = data;
-        this.#bufferedAmount += blob.size;
-        const previous = this.#sendChain ?? Promise.resolve();
-        const next = previous.then(async () => {
-          const buf = Buffer.from(await blob.arrayBuffer());
-          this.#bufferedAmount -= blob.size;
-          if (this.#readyState === OPEN) this.#write(buf, buf.length, true);
-        });
-        this.#sendChain = next.catch((e: unknown) => { this.#fail(e); });
-        return;
-      }
-      throw new WebSocketError('ws-bad-send', `unsupported send type ${data === null ? 'null' : typeof data}: send a string, an ArrayBuffer, a typed array/DataView or a Blob`);
-    }
-
-    ping(): void {
-      this.#assertOpen('ping');
-      const id = String(this.#pingCounter++);
-      this.#pings.set(id, ctx.clock.now());
-      this.#ws.ping(id);
-    }
-
-    close(code?: number, reason?: string): void {
-      if (this.#readyState === CLOSED || this.#readyState === CLOSING) return;
-      const c = code === undefined || code === 0 ? 1000 : code;
-      if (c !== 1000 && (c < 3000 || c > 4999)) {
-        throw new WebSocketError('ws-bad-close-code', `WebSocket close code ${c} is not allowed: use 1000 or a code from 3000 to 4999`);
-      }
-      const r = reason ?? '';
-      if (Buffer.byteLength(r) > 123) {
-        throw new WebSocketError('ws-bad-close-reason', `WebSocket close reason is ${Buffer.byteLength(r)} bytes: keep it at most 123 bytes`);
-      }
-      this.#closeRequested = true;
-      if (this.#readyState === CONNECTING) {
-        this.#readyState = CLOSING;
-        this.#ws.terminate();
-        return;
-      }
-      this.#readyState = CLOSING;
-      this.#ws.close(c, r);
-    }
-
-    #setOn(type: EventType, f: unknown): void {
-      if (f === null || f === undefined) {
-        this.#on.delete(type);
-        return;
-      }
-      if (typeof f !== 'function') {
-        throw new WebSocketError('ws-bad-handler', `a value for 'on${type}' should be callable, got ${typeof f}`);
-      }
-      this.#on.set(type, f as Listener);
-    }
-
-    #assertOpen(what: string): void {
-      if (this.#readyState !== OPEN) {
-        const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState] ?? String(this.#readyState);
-        throw new WebSocketError('ws-invalid-state', `InvalidStateError: WebSocket.${what}() called while the socket is ${state}: wait for the open event and do not use a closed socket`);
-      }
-    }
-
-    #write(data: string | Buffer, size: number, binary: boolean): void {
-      this.#bufferedAmount += size;
-      this.#ws.send(data, { binary }, (err) => {
-        this.#bufferedAmount -= size;
-        if (!(err instanceof Error)) this.#emit('ws_msgs_sent', 1);
-      });
-    }
-
-    #event(type: EventType, extra?: Partial<WebSocketEvent>): WebSocketEvent {
-      return { type, target: this, timestamp: ctx.clock.wallNow(), ...extra };
-    }
-
-    #emit(metric: string, value: number, time = ctx.clock.wallNow()): void {
-      ctx.emit([{ metric, time, value, tags: this.#tags }]);
-    }
-
-    #connected(ok: boolean, status: string): void {
-      if (this.#reported) return;
-      this.#reported = true;
-      this.#tags = Object.freeze({ ...this.#tags, status, subproto: ok ? this.#ws.protocol : '' });
-      const samples: Sample[] = [
-        { metric: 'ws_sessions', time: this.#startWall, value: 1, tags: this.#tags },
-        { metric: 'ws_connecting', time: this.#startWall, value: ctx.clock.now() - this.#startMono, tags: this.#tags },
-      ];
-      ctx.emit(samples);
-    }
-
-    #onOpen(): void {
-      this.#connected(true, '101');
-      this.#protocol = this.#ws.protocol;
-      this.#extensions = this.#ws.extensions;
-      if (this.#readyState !== CONNECTING) return;
-      this.#opened = true;
-      this.#readyState = OPEN;
-      this.#dispatch(this.#event('open'));
-    }
-
-    #onMessage(data: WS.RawData, isBinary: boolean): void {
-      if (this.#readyState !== OPEN) return;
-      this.#emit('ws_msgs_received', 1);
-      let payload: unknown;
-      if (!isBinary) payload = toBuffer(data).toString('utf8');
-      else if (this.#binaryType === 'arraybuffer') payload = toArrayBuffer(toBuffer(data));
-      else payload = new NodeBlob([toBuffer(data)]);
-      this.#dispatch(this.#event('message', { data: payload, origin: this.url }));
-    }
-
-    #onPong(data: Buffer): void {
-      const id = data.toString();
-      const sent = this.#pings.get(id);
-      if (sent !== undefined) {
-        this.#pings.delete(id);
-        this.#emit('ws_ping', ctx.clock.now() - sent);
-      } else if (byteLength(data) > 0) {
-        ctx.warnOnce(`ws-unknown-pong:${this.url}`, `received pong for unknown ping ID ${JSON.stringify(id)} on ${this.url}`);
-      }
-      this.#dispatch(this.#event('pong'));
-    }
-
-    /** Calls `on<type>` then the added listeners; a throwing (or rejecting) listener closes the socket and fails the iteration. */
-    #dispatch(ev: WebSocketEvent): boolean {
-      const on = this.#on.get(ev.type);
-      const all = on === undefined ? (this.#listeners.get(ev.type) ?? []) : [on, ...(this.#listeners.get(ev.type) ?? [])];
-      for (const fn of all) {
-        try {
-          const r = fn.call(undefined, ev);
-          if (r instanceof Promise) r.catch((e: unknown) => { this.#fail(e); });
-        } catch (e) {
-          this.#fail(e);
-          return false;
-        }
-      }
-      return true;
-    }
-
-    #fail(e: unknown): void {
-      if (this.#failure === undefined) {
-        const err = toError(e);
-        this.#failure = err;
-        // Under the engine the iteration fails with the error and the runtime logs it (with source
-        // mapping) once; elsewhere (a bare ModuleContext) it is logged here.
-        const failer = ctx.stage() === 'iteration' ? iterationFailer(ctx) : undefined;
-        if (failer !== undefined) failer.failIteration(err);
-        else ctx.log('error', `WebSocket ${this.url} event handler threw: ${err.stack ?? err.message}`);
-      }
-      if (this.#readyState !== CLOSED) {
-        this.#ws.terminate();
-        this.#closed(undefined, 1006, '', false);
-      } else {
-        this.#finish();
-      }
-    }
-
-    #interrupt(): void {
-      if (this.#readyState === CLOSED) return;
-      if (this.#readyState === CONNECTING) {
-        this.#closeRequested = true;
-        this.#ws.terminate();
-        return;
-      }
-      if (this.#readyState === OPEN) this.close(1000, '');
-      this.#interruptTimer = setTimeout(() => { this.#ws.terminate(); }, INTERRUPT_CLOSE_GRACE_MS);
-      this.#interruptTimer.unref();
-    }
-
-    #closed(err: Error | undefined, code: number, reason: string, wasClean: boolean): void {
-      if (this.#readyState === CLOSED) return;
-      this.#readyState = CLOSED;
-      live.delete(this);
-      if (this.#signal !== undefined) byIteration.get(this.#signal)?.delete(this);
-      if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
-      if (this.#opened) this.#emit('ws_session_duration', ctx.clock.now() - this.#startMono);
-      else if (!this.#reported && !this.#closeRequested) this.#connected(false, '');
-      this.#emitTraffic();
-      if (err !== undefined && !(!this.#opened && this.#closeRequested)) {
-        if (!this.#dispatch(this.#event('error', { error: err.message }))) return;
-      }
-      this.#dispatch(this.#event('close', { code, reason, wasClean }));
-      this.#finish();
-    }
-
-    #emitTraffic(): void {
-      const s = this.#socket;
-      if (s === undefined) return;
-      if (counter !== undefined && ctx.stage() !== 'init') {
-        counter.countBytes(s.bytesWritten, s.bytesRead);
-        return;
-      }
-      const time = ctx.clock.wallNow();
-      ctx.emit([
-        { metric: 'data_sent', time, value: s.bytesWritten, tags: this.#iterTags },
-        { metric: 'data_received', time, value: s.bytesRead, tags: this.#iterTags },
-      ]);
-    }
-
-    #finish(): void {
-      const settle = this.#settle;
-      if (settle === undefined) return;
-      this.#settle = undefined;
-      const done = (): void => {
-        if (this.#failure !== undefined) settle.reject(this.#failure);
-        else settle.resolve();
-      };
-      if (this.#sendChain !== undefined) void this.#sendChain.then(done);
-      else done();
+  /** Drops every socket at once (VU closed). */
+  static terminateAll(sockets: Iterable<VuWebSocket>): void {
+    for (const s of [...sockets]) {
+      s.#closeRequested = true;
+      s.#ws.terminate();
     }
   }
 
-  const closeAll = (): void => { WebSocket.terminateAll(live); };
-  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll };
+  constructor(vu: VuSockets, url: unknown, protocols?: unknown, params?: unknown) {
+    this.#vu = vu;
+    this.#ctx = vu.ctx;
+    const stage = this.#ctx.stage();
+    if (stage === 'init') {
+      throw new WebSocketError('ws-in-init', 'new WebSocket() was called in init code: open sockets inside the default function, setup() or teardown()');
+    }
+    const parsed = parseWebSocketUrl(url);
+    const p = parseParams(params);
+    const subprotocols = parseProtocols(protocols);
+    this.url = parsed.href;
+    this.#iterTags = this.#ctx.currentTags();
+    const tags: Record<string, string> = { ...this.#iterTags, ...p.tags };
+    tags.url = tags.name ?? this.url;
+    this.#tags = tags;
+    vu.live.add(this);
+    this.#startWall = this.#ctx.clock.wallNow();
+    this.#startMono = this.#ctx.clock.now();
+    this.#ws = this.#connect(parsed, subprotocols, p);
+    this.#listen();
+    this.#holdIteration();
+  }
+
+  /** The `ws` client; the run's host allowlist makes a refused host fail like a connection that could not be made (error, then close). */
+  #connect(parsed: URL, subprotocols: string[], p: ReturnType<typeof parseParams>): WS {
+    const refused = this.#ctx.connectRefusal(parsed.hostname);
+    return new WS(this.url, subprotocols, {
+      headers: p.headers,
+      perMessageDeflate: p.compression,
+      handshakeTimeout: 60_000,
+      followRedirects: false,
+      ...(refused === undefined ? {} : { createConnection: () => refusedSocket(refused) }),
+    });
+  }
+
+  /** The `ws` events, turned into k6's events and metrics. */
+  #listen(): void {
+    this.#ws.on('upgrade', (res) => { this.#socket = res.socket; });
+    this.#ws.on('unexpected-response', (_req, res) => {
+      this.#socket = res.socket;
+      this.#connected(false, String(res.statusCode));
+      res.resume();
+      this.#closed(new Error(`websocket: bad handshake (HTTP ${res.statusCode})`), 1006, '', false);
+      this.#ws.terminate();
+    });
+    this.#ws.on('open', () => { this.#onOpen(); });
+    this.#ws.on('message', (data, isBinary) => { this.#onMessage(data, isBinary); });
+    this.#ws.on('ping', () => { this.#dispatch(this.#event('ping')); });
+    this.#ws.on('pong', (data) => { this.#onPong(data); });
+    this.#ws.on('error', (err) => {
+      if (!this.#reported) this.#connected(false, '');
+      this.#closed(err, 1006, '', false);
+    });
+    this.#ws.on('close', (code, reason) => {
+      const clean = code === 1000 || code === 1001;
+      const err = this.#closeRequested || clean ? undefined : new Error(`websocket: close ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`);
+      this.#closed(err, code, reason.toString(), code !== 1006);
+    });
+  }
+
+  /** The iteration (or setup/teardown) stays open until this socket has closed; an interrupted one closes it. */
+  #holdIteration(): void {
+    const pending = new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; });
+    pending.catch(() => undefined); // the failure is logged; never an unhandled rejection
+    this.#ctx.trackPending(pending);
+    const signal = this.#ctx.iterationSignal();
+    if (signal !== undefined) {
+      if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
+      else {
+        this.#signal = signal;
+        this.#vu.openSockets(signal).add(this);
+      }
+    }
+  }
+
+  get readyState(): ReadyState { return this.#readyState; }
+  get bufferedAmount(): number { return this.#bufferedAmount; }
+  get protocol(): string { return this.#protocol; }
+  get extensions(): string { return this.#extensions; }
+  get binaryType(): string { return this.#binaryType; }
+  set binaryType(v: string) {
+    if (v !== 'blob' && v !== 'arraybuffer') {
+      throw new WebSocketError('ws-bad-binary-type', `unknown binaryType ${JSON.stringify(v)}: the supported ones are "blob" and "arraybuffer"`);
+    }
+    this.#binaryType = v;
+  }
+
+  get onopen(): Listener | null { return this.#on.get('open') ?? null; }
+  set onopen(f: unknown) { this.#setOn('open', f); }
+  get onmessage(): Listener | null { return this.#on.get('message') ?? null; }
+  set onmessage(f: unknown) { this.#setOn('message', f); }
+  get onerror(): Listener | null { return this.#on.get('error') ?? null; }
+  set onerror(f: unknown) { this.#setOn('error', f); }
+  get onclose(): Listener | null { return this.#on.get('close') ?? null; }
+  set onclose(f: unknown) { this.#setOn('close', f); }
+  get onping(): Listener | null { return this.#on.get('ping') ?? null; }
+  set onping(f: unknown) { this.#setOn('ping', f); }
+  get onpong(): Listener | null { return this.#on.get('pong') ?? null; }
+  set onpong(f: unknown) { this.#setOn('pong', f); }
+
+  addEventListener(type: string, handler: unknown): void {
+    if (typeof handler !== 'function') {
+      throw new WebSocketError('ws-bad-handler', `handler for event type ${JSON.stringify(type)} isn't a callable function`);
+    }
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      this.#ctx.log('warn', `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`);
+      return;
+    }
+    const t = type as EventType;
+    const list = this.#listeners.get(t) ?? [];
+    list.push(handler as Listener);
+    this.#listeners.set(t, list);
+  }
+
+  send(data: unknown): void {
+    this.#assertOpen('send');
+    if (typeof data === 'string') {
+      this.#write(data, Buffer.byteLength(data), false);
+      return;
+    }
+    const bin = binaryPayload(data);
+    if (bin !== undefined) {
+      this.#write(bin, bin.length, true);
+      return;
+    }
+    if (isBlob(data)) {
+      const blob = data;
+      this.#bufferedAmount += blob.size;
+      const previous = this.#sendChain ?? Promise.resolve();
+      const next = previous.then(async () => {
+        const buf = Buffer.from(await blob.arrayBuffer());
+        this.#bufferedAmount -= blob.size;
+        if (this.#readyState === OPEN) this.#write(buf, buf.length, true);
+      });
+      this.#sendChain = next.catch((e: unknown) => { this.#fail(e); });
+      return;
+    }
+    throw new WebSocketError('ws-bad-send', `unsupported send type ${data === null ? 'null' : typeof data}: send a string, an ArrayBuffer, a typed array/DataView or a Blob`);
+  }
+
+  ping(): void {
+    this.#assertOpen('ping');
+    const id = String(this.#pingCounter++);
+    this.#pings.set(id, this.#ctx.clock.now());
+    this.#ws.ping(id);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.#readyState === CLOSED || this.#readyState === CLOSING) return;
+    const c = code === undefined || code === 0 ? 1000 : code;
+    if (c !== 1000 && (c < 3000 || c > 4999)) {
+      throw new WebSocketError('ws-bad-close-code', `WebSocket close code ${c} is not allowed: use 1000 or a code from 3000 to 4999`);
+    }
+    const r = reason ?? '';
+    if (Buffer.byteLength(r) > 123) {
+      throw new WebSocketError('ws-bad-close-reason', `WebSocket close reason is ${Buffer.byteLength(r)} bytes: keep it at most 123 bytes`);
+    }
+    this.#closeRequested = true;
+    if (this.#readyState === CONNECTING) {
+      this.#readyState = CLOSING;
+      this.#ws.terminate();
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#ws.close(c, r);
+  }
+
+  #setOn(type: EventType, f: unknown): void {
+    if (f === null || f === undefined) {
+      this.#on.delete(type);
+      return;
+    }
+    if (typeof f !== 'function') {
+      throw new WebSocketError('ws-bad-handler', `a value for 'on${type}' should be callable, got ${typeof f}`);
+    }
+    this.#on.set(type, f as Listener);
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#readyState !== OPEN) {
+      const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState] ?? String(this.#readyState);
+      throw new WebSocketError('ws-invalid-state', `InvalidStateError: WebSocket.${what}() called while the socket is ${state}: wait for the open event and do not use a closed socket`);
+    }
+  }
+
+  #write(data: string | Buffer, size: number, binary: boolean): void {
+    this.#bufferedAmount += size;
+    this.#ws.send(data, { binary }, (err) => {
+      this.#bufferedAmount -= size;
+      if (!(err instanceof Error)) this.#emit('ws_msgs_sent', 1);
+    });
+  }
+
+  #event(type: EventType, extra?: Partial<WebSocketEvent>): WebSocketEvent {
+    return { type, target: this, timestamp: this.#ctx.clock.wallNow(), ...extra };
+  }
+
+  #emit(metric: string, value: number, time = this.#ctx.clock.wallNow()): void {
+    this.#ctx.emit([{ metric, time, value, tags: this.#tags }]);
+  }
+
+  #connected(ok: boolean, status: string): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    this.#tags = Object.freeze({ ...this.#tags, status, subproto: ok ? this.#ws.protocol : '' });
+    const samples: Sample[] = [
+      { metric: 'ws_sessions', time: this.#startWall, value: 1, tags: this.#tags },
+      { metric: 'ws_connecting', time: this.#startWall, value: this.#ctx.clock.now() - this.#startMono, tags: this.#tags },
+    ];
+    this.#ctx.emit(samples);
+  }
+
+  #onOpen(): void {
+    this.#connected(true, '101');
+    this.#protocol = this.#ws.protocol;
+    this.#extensions = this.#ws.extensions;
+    if (this.#readyState !== CONNECTING) return;
+    this.#opened = true;
+    this.#readyState = OPEN;
+    this.#dispatch(this.#event('open'));
+  }
+
+  #onMessage(data: WS.RawData, isBinary: boolean): void {
+    if (this.#readyState !== OPEN) return;
+    this.#emit('ws_msgs_received', 1);
+    let payload: unknown;
+    if (!isBinary) payload = toBuffer(data).toString('utf8');
+    else if (this.#binaryType === 'arraybuffer') payload = toArrayBuffer(toBuffer(data));
+    else payload = new NodeBlob([toBuffer(data)]);
+    this.#dispatch(this.#event('message', { data: payload, origin: this.url }));
+  }
+
+  #onPong(data: Buffer): void {
+    const id = data.toString();
+    const sent = this.#pings.get(id);
+    if (sent !== undefined) {
+      this.#pings.delete(id);
+      this.#emit('ws_ping', this.#ctx.clock.now() - sent);
+    } else if (byteLength(data) > 0) {
+      this.#ctx.warnOnce(`ws-unknown-pong:${this.url}`, `received pong for unknown ping ID ${JSON.stringify(id)} on ${this.url}`);
+    }
+    this.#dispatch(this.#event('pong'));
+  }
+
+  /** Calls `on<type>` then the added listeners; a throwing (or rejecting) listener closes the socket and fails the iteration. */
+  #dispatch(ev: WebSocketEvent): boolean {
+    const on = this.#on.get(ev.type);
+    const all = on === undefined ? (this.#listeners.get(ev.type) ?? []) : [on, ...(this.#listeners.get(ev.type) ?? [])];
+    for (const fn of all) {
+      try {
+        const r = fn.call(undefined, ev);
+        if (r instanceof Promise) r.catch((e: unknown) => { this.#fail(e); });
+      } catch (e) {
+        this.#fail(e);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #fail(e: unknown): void {
+    if (this.#failure === undefined) {
+      const err = toError(e);
+      this.#failure = err;
+      // Under the engine the iteration fails with the error and the runtime logs it (with source
+      // mapping) once; elsewhere (a bare ModuleContext) it is logged here.
+      const failer = this.#ctx.stage() === 'iteration' ? iterationFailer(this.#ctx) : undefined;
+      if (failer !== undefined) failer.failIteration(err);
+      else this.#ctx.log('error', `WebSocket ${this.url} event handler threw: ${err.stack ?? err.message}`);
+    }
+    if (this.#readyState !== CLOSED) {
+      this.#ws.terminate();
+      this.#closed(undefined, 1006, '', false);
+    } else {
+      this.#finish();
+    }
+  }
+
+  #interrupt(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#closeRequested = true;
+      this.#ws.terminate();
+      return;
+    }
+    if (this.#readyState === OPEN) this.close(1000, '');
+    this.#interruptTimer = setTimeout(() => { this.#ws.terminate(); }, INTERRUPT_CLOSE_GRACE_MS);
+    this.#interruptTimer.unref();
+  }
+
+  #closed(err: Error | undefined, code: number, reason: string, wasClean: boolean): void {
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSED;
+    this.#vu.live.delete(this);
+    if (this.#signal !== undefined) this.#vu.byIteration.get(this.#signal)?.delete(this);
+    if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
+    if (this.#opened) this.#emit('ws_session_duration', this.#ctx.clock.now() - this.#startMono);
+    else if (!this.#reported && !this.#closeRequested) this.#connected(false, '');
+    this.#emitTraffic();
+    if (err !== undefined && !(!this.#opened && this.#closeRequested)) {
+      if (!this.#dispatch(this.#event('error', { error: err.message }))) return;
+    }
+    this.#dispatch(this.#event('close', { code, reason, wasClean }));
+    this.#finish();
+  }
+
+  #emitTraffic(): void {
+    const s = this.#socket;
+    if (s === undefined) return;
+    if (this.#vu.counter !== undefined && this.#ctx.stage() !== 'init') {
+      this.#vu.counter.countBytes(s.bytesWritten, s.bytesRead);
+      return;
+    }
+    const time = this.#ctx.clock.wallNow();
+    this.#ctx.emit([
+      { metric: 'data_sent', time, value: s.bytesWritten, tags: this.#iterTags },
+      { metric: 'data_received', time, value: s.bytesRead, tags: this.#iterTags },
+    ]);
+  }
+
+  #finish(): void {
+    const settle = this.#settle;
+    if (settle === undefined) return;
+    this.#settle = undefined;
+    const done = (): void => {
+      if (this.#failure !== undefined) settle.reject(this.#failure);
+      else settle.resolve();
+    };
+    if (this.#sendChain !== undefined) void this.#sendChain.then(done);
+    else done();
+  }
+}
+
+
+/** One VU's sockets: those not closed yet, and those open per iteration (closed together when it is interrupted). */
+class VuSockets {
+  readonly counter: ByteCounter | undefined;
+  /** Every socket of this VU that is not closed yet. */
+  readonly live = new Set<VuWebSocket>();
+  /** Open sockets per iteration signal, closed together when the iteration is interrupted. */
+  readonly byIteration = new WeakMap<AbortSignal, Set<VuWebSocket>>();
+
+  constructor(readonly ctx: ModuleContext) {
+    this.counter = byteCounter(ctx);
+  }
+
+  openSockets(signal: AbortSignal): Set<VuWebSocket> {
+    let set = this.byIteration.get(signal);
+    if (set === undefined) {
+      const created = new Set<VuWebSocket>();
+      set = created;
+      this.byIteration.set(signal, created);
+      signal.addEventListener('abort', () => { VuWebSocket.interruptAll(created); }, { once: true });
+    }
+    return set;
+  }
+
+  /** Drops every socket at once (VU closed). */
+  terminateAll(): void {
+    VuWebSocket.terminateAll(this.live);
+  }
+}
+
+/** The module for one VU: its own `WebSocket` class, bound to the VU's context. */
+export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
+  const vu = new VuSockets(ctx);
+  class WebSocket extends VuWebSocket {
+    constructor(url: unknown, protocols?: unknown, params?: unknown) {
+      super(vu, url, protocols, params);
+    }
+  }
+  const closeAll = (): void => { vu.terminateAll(); };
+  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll } satisfies K6Module<typeof import('k6/websockets')>;
 };

@@ -23,6 +23,7 @@ import { awaitable, type Awaitable } from './awaitable.ts';
 import { DEFAULT_USER_AGENT } from './http.ts';
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
+import type { K6Module } from './k6-types.ts';
 
 /** What connect() returns (k6's HTTPResponse of the handshake). */
 export interface WsResponse { url: string; status: number; headers: Record<string, string>; body: string; error: string }
@@ -415,5 +416,5 @@ export function createWsModule(ctx: EngineModuleContext): Record<string, unknown
     });
     return awaitable(ctx, 'ws.connect(...)', work);
   }
-  return { connect };
+  return { connect } satisfies K6Module<typeof import('k6/ws')>;
 }

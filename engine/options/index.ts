@@ -7,16 +7,16 @@
 
 import type { Options, Stage } from 'k6/options';
 import type { Issue } from '../contracts.ts';
-import { ExecutionSegment, ExecutionTuple, parseSegmentSequence, type ExecutionSegmentSequence } from '../execution/segments.ts';
+import { ExecutionSegment, ExecutionTuple, parseSegmentSequence, type ExecutionSegmentSequence } from '../units/segments.ts';
 import { isExecutorName, parseScenario, validateScenario, EXECUTOR_NAMES } from '../executors/index.ts';
 import type { ScenarioConfig } from '../executors/types.ts';
 import { issue } from '../executors/common.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from '../units/duration.ts';
 
-export { formatDuration, parseDuration } from './duration.ts';
-export type { DurationResult } from './duration.ts';
+export { formatDuration, parseDuration } from '../units/duration.ts';
+export type { DurationResult } from '../units/duration.ts';
 
-/** The CLI flags that change options (E3 parses argv into this; values already typed). */
+/** The CLI flags that change options (the runtime parses argv into this: engine/runtime/flags.ts; values already typed). */
 export interface OptionOverrides {
   readonly vus?: number;
   readonly duration?: string;

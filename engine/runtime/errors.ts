@@ -1,24 +1,9 @@
-/** k6's exit codes (the ones the embedded engine produces) and the engine's error type. */
+/** The engine's error types; k6's exit codes are in the one table (shared/exit-codes.ts). */
 
-export const EXIT_CODES = {
-  ok: 0,
-  thresholdsFailed: 99,
-  /** k6's exitcodes.SetupTimeout: setup() ran longer than `setupTimeout`. */
-  setupTimeout: 100,
-  /** k6's exitcodes.TeardownTimeout: teardown() ran longer than `teardownTimeout`. */
-  teardownTimeout: 101,
-  /** k6's exitcodes.GenericTimeout (a timeout elsewhere than setup/teardown). */
-  genericTimeout: 102,
-  genericEngine: 103,
-  invalidConfig: 104,
-  externalAbort: 105,
-  scriptException: 107,
-  scriptAborted: 108,
-  /** `exec.test.fail()`: the run went on, then failed. */
-  markedAsFailed: 110,
-} as const;
+import { CodedError, toError } from '../../shared/errors.ts';
+import { EXIT_CODES, type ExitCode } from '../../shared/exit-codes.ts';
 
-export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+export { EXIT_CODES, toError, type ExitCode };
 
 export type EngineErrorCode =
   | 'invalid-config'
@@ -36,22 +21,19 @@ export type EngineErrorCode =
   | 'out-of-memory';
 
 /** An error that ends the run with a k6 exit code. `message` is one line a user can act on. */
-export class EngineError extends Error {
-  readonly code: EngineErrorCode;
+export class EngineError extends CodedError<EngineErrorCode> {
   readonly exitCode: ExitCode;
   constructor(code: EngineErrorCode, exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'EngineError';
-    this.code = code;
     this.exitCode = exitCode;
   }
 }
 
 /** Thrown by `exec.test.abort()`; unwinds the iteration and stops the test with exit 108. */
-export class TestAbortedError extends Error {
-  readonly code = 'test-aborted';
+export class TestAbortedError extends CodedError<'test-aborted'> {
   constructor(readonly reason: string) {
-    super(reason === '' ? 'test aborted' : `test aborted: ${reason}`);
+    super('test-aborted', reason === '' ? 'test aborted' : `test aborted: ${reason}`);
     this.name = 'TestAbortedError';
   }
 }
@@ -84,19 +66,4 @@ export class LifecycleTimeoutError extends EngineError {
     this.timeoutMs = timeoutMs;
     this.hint = place === 'handleSummary' ? '' : `You can increase the time limit via the ${place}Timeout option`;
   }
-}
-
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  if (typeof value === 'object' && value !== null && 'message' in value && typeof value.message === 'string') {
-    const e = new Error(value.message);
-    if ('stack' in value && typeof value.stack === 'string') e.stack = value.stack;
-    return e;
-  }
-  return new Error(typeof value === 'string' ? value : stringify(value));
-}
-
-function stringify(value: unknown): string {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return String(value);
-  return JSON.stringify(value);
 }

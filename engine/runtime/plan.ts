@@ -1,11 +1,11 @@
 /**
- * From script options + flags to a runnable test plan (E2's resolveOptions and executors): the
+ * From script options + flags to a runnable test plan (engine/options resolveOptions and engine/executors): the
  * header lines, how many VUs to pre-allocate and at most, and the driver that runs every
  * scenario at its startTime against one VU pool, emitting `vus`/`vus_max` every second.
  */
 import type { Options, Stage } from 'k6/options';
 import type { Clock, Issue, Sample, Tags } from '../contracts.ts';
-import type { ExecutionTuple } from '../execution/segments.ts';
+import type { ExecutionTuple } from '../units/segments.ts';
 import { TestRun, describeTest, planTest as planScenarios, type TestPlan as ExecutionPlan } from '../execution/index.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import { parseStagesFlag, resolveOptions, type OptionOverrides, type ResolvedOptions } from '../options/index.ts';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { Sample } from '../contracts.ts';
 import { Aggregator } from '../metrics/index.ts';
 import { parseThresholds } from '../thresholds/index.ts';
-import { EngineError, toError } from './errors.ts';
+import { EngineError, EXIT_CODES, toError } from './errors.ts';
 import { parseRunFlags } from './flags.ts';
 import { loadScript } from './loader.ts';
 import { Logger } from './logger.ts';
@@ -89,6 +89,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  const code = e instanceof EngineError ? e.exitCode : 103;
+  const code = e instanceof EngineError ? e.exitCode : EXIT_CODES.genericEngine;
   post({ t: 'failed', code, message: e instanceof EngineError ? e.message : `worker error: ${toError(e).stack ?? toError(e).message}` });
 });

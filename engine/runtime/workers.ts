@@ -1,6 +1,6 @@
 /**
  * All cores: the test's VUs spread over worker threads, each running one execution segment of the
- * test (E2's splitForWorkers). Workers ship drained aggregates every second (merged exactly in the
+ * test (engine/units/segments.ts splitForWorkers). Workers ship drained aggregates every second (merged exactly in the
  * main thread, where thresholds are evaluated) and, with --out json, their samples in batches.
  * setup(), teardown() and handleSummary() run once, in the main thread.
  *
@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build, version as esbuildVersion, type Plugin } from 'esbuild';
 import type { Clock, Sample } from '../contracts.ts';
-import { splitForWorkers } from '../execution/segments.ts';
+import { splitForWorkers } from '../units/segments.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';

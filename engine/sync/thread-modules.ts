@@ -11,7 +11,7 @@ import { createDataModule } from '../modules/data.ts';
 import { createEncodingModule } from '../modules/encoding.ts';
 import { createExecutionModule } from '../modules/execution.ts';
 import { createFsModule } from '../modules/fs.ts';
-import { createHtmlModule } from '../modules/html.ts';
+import { createHtmlModule } from '../modules/html/index.ts';
 import { FileData, Response, urlTemplate, type ResponseWire } from '../modules/http.ts';
 import { createK6Module, ModuleUsageError } from '../modules/k6.ts';
 import { createMetricsModule } from '../modules/metrics.ts';

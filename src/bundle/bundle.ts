@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { entrySource } from './entry.ts';
 
 export const DEFAULT_BUNDLE_TARGET = 'es2017';

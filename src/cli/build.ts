@@ -1,7 +1,7 @@
 /** `npm run build [-- scenarios/x.ts ...]`: type-check and bundle every scenario (or the ones given), one size line each. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AgentloadError, EXIT_CODES } from './errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET } from '../bundle/bundle.ts';
 import { typecheckScenarios } from '../bundle/typecheck.ts';
 import type { CliIO } from './run.ts';

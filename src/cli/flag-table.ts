@@ -4,7 +4,7 @@
  * takes the table's flags out of argv (in any order), keeps the positionals, and passes every other flag
  * through verbatim (with its value) for k6. The `--help` rows come from the same table.
  */
-import { AgentloadError, EXIT_CODES } from './errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { flagTakesSeparateValue } from '../k6/flags.ts';
 
 export type FlagKind = 'boolean' | 'string' | 'number' | 'integer' | 'enum';

@@ -2,7 +2,7 @@
  * The toolkit's own flags for `npm run k6` / `agentload run`: one typed table that the parser reads and
  * `--help` is generated from. Every other argument is passed to the engine verbatim as a `k6 run` flag.
  */
-import { AgentloadError, EXIT_CODES } from './errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 
 export const ENGINE_CHOICES = ['auto', 'k6', 'node'] as const;

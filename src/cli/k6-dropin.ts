@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { resolve } from 'node:path';
-import { AgentloadError, EXIT_CODES } from './errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { CliIO } from './run.ts';
 import { checkTargetHosts } from '../run/allowlist.ts';
 import { loadEngineCli, type EngineCliModule } from '../run/adapters.ts';
@@ -62,7 +62,7 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
     unregister = undefined;
   };
   try {
-    const engine = await loadEngineCli(io.root);
+    const engine = await loadEngineCli();
     return await engine.engineCliMain(
       argv,
       { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },

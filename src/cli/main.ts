@@ -5,12 +5,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
+import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
 import { newCommand } from './new.ts';
-import { k8sCommand } from '../k8s/command.ts';
+import { k8sCommand } from './k8s-command.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 

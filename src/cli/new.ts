@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { AgentloadError, EXIT_CODES } from './errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { CliIO } from './run.ts';
 
 const NAME = /^[a-z][a-z0-9-]*$/;

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { AgentloadError, EXIT_CODES, toError } from './errors.ts';
+import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
 import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
@@ -97,7 +97,7 @@ async function chooseEngine(parsed: ParsedRun, env: Readonly<Record<string, stri
     if (cloud) {
       throw new AgentloadError('usage', EXIT_CODES.usage, '--cloud needs the k6 binary, not --engine node: install k6 (or set K6_BIN) and drop --engine node');
     }
-    return { kind: 'embedded', module: await loadEngine(io.root) };
+    return { kind: 'embedded', module: await loadEngine() };
   }
   const bin = findK6(env, io.cwd);
   if (bin === undefined) {
@@ -108,7 +108,7 @@ async function chooseEngine(parsed: ParsedRun, env: Readonly<Record<string, stri
         `${cloud ? '--cloud' : '--engine k6'} needs a k6 binary: none on PATH and K6_BIN is not set (install k6, or set K6_BIN=/path/to/k6)`,
       );
     }
-    return { kind: 'embedded', module: await loadEngine(io.root) };
+    return { kind: 'embedded', module: await loadEngine() };
   }
   const binary = await k6Version(bin, env);
   checkK6Floor(binary);
@@ -236,7 +236,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     writeManifest(runDir, manifest(exitCode, { error: redact(reason) }));
     if (!parsed.options.report) return;
     try {
-      await (await loadReport(io.root)).writeRunFailure({ runDir, scenario: name, exitCode, reason: redact(reason) });
+      await (await loadReport()).writeRunFailure({ runDir, scenario: name, exitCode, reason: redact(reason) });
     } catch (err: unknown) {
       say(io, `junit.xml not written: ${redact(toError(err).message)}`);
     }
@@ -504,7 +504,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   let reasons: readonly string[] = [];
   if (parsed.options.report) {
     try {
-      const reportModule = await loadReport(io.root);
+      const reportModule = await loadReport();
       const built = await reportModule.buildReport({
         runDir: dir,
         baselinesDir,
@@ -530,7 +530,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       // No report: the run still leaves a junit.xml that fails when the run failed.
       if (engineExitCode !== EXIT_CODES.ok) {
         try {
-          await (await loadReport(io.root)).writeRunFailure({ runDir: dir, scenario: name, exitCode: engineExitCode, reason: `the run ended with exit code ${String(engineExitCode)} before it wrote outputs to report on` });
+          await (await loadReport()).writeRunFailure({ runDir: dir, scenario: name, exitCode: engineExitCode, reason: `the run ended with exit code ${String(engineExitCode)} before it wrote outputs to report on` });
         } catch {
           // reported above
         }

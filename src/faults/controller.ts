@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CodedError } from '../../shared/errors.ts';
 import { isFaultAction, PARTITION_MODES, type FaultAction, type PartitionMode } from '../../lib/fault-plan.ts';
 import type { Broker } from '../rabbitmq/broker.ts';
 import { availability, backendFor, type FaultSetup } from './actions.ts';
@@ -53,9 +54,9 @@ export interface ControllerOptions {
   readonly t0?: number;
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
+class HttpError extends CodedError {
+  constructor(readonly status: number, code: string, message: string) {
+    super(code, message);
   }
 }
 

@@ -6,6 +6,7 @@
  * on stderr (exit 1). It shuts everything it started down on SIGTERM/SIGINT, and when the run is gone
  * (child-preload.ts sends it SIGTERM).
  */
+import { EXIT_CODES } from '../../shared/exit-codes.ts';
 import { startLab, type LabPlan, type RunningLab } from './lab.ts';
 
 interface LabRequest {
@@ -22,7 +23,7 @@ function out(kind: 'say' | 'platform' | 'ready', text: string): void {
 const raw = process.env.AGENTLOAD_LAB;
 if (raw === undefined) {
   console.error('src/faults/main.ts is started by the run command (npm run k6), with AGENTLOAD_LAB');
-  process.exit(2);
+  process.exit(EXIT_CODES.usage);
 }
 const req = JSON.parse(raw) as LabRequest;
 delete process.env.AGENTLOAD_LAB;

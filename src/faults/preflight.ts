@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../lib/config.ts';
 import { scenarioFaultTimeline } from '../../lib/fault-plan.ts';
-import { AgentloadError, EXIT_CODES, toError } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { redactUrl } from '../run/allowlist.ts';
 import { probeAmqp } from '../rabbitmq/probe.ts';
 import { labPlan, labRefusals, type LabPlan } from './lab.ts';

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 
 export interface K6Binary {
   readonly path: string;

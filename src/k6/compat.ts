@@ -4,7 +4,7 @@
  * needs against the ones `k6 version` lists. Pure functions of their inputs; refusals are one-line
  * AgentloadErrors (exit 2).
  */
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { compareVersions, type K6Binary } from './binary.ts';
 
 /**

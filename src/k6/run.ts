@@ -2,7 +2,7 @@
  * The k6 binary path: build the argument list and run it. User flags go to `k6 run` verbatim, after the
  * bundle and the toolkit's own outputs; the exit code comes back unchanged.
  */
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { Child, ChildGroup } from '../run/children.ts';
 
 export interface K6ArgsInput {

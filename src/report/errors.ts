@@ -1,5 +1,9 @@
 /** Errors of the report pipeline: one line, a stable `code`, the value and the fix. */
 
+import { CodedError } from '../../shared/errors.ts';
+
+export { toError } from '../../shared/errors.ts';
+
 export type ReportErrorCode =
   | 'input-not-found'
   | 'input-empty'
@@ -8,15 +12,9 @@ export type ReportErrorCode =
   | 'bad-baseline'
   | 'bad-argument';
 
-export class ReportError extends Error {
-  readonly code: ReportErrorCode;
+export class ReportError extends CodedError<ReportErrorCode> {
   constructor(code: ReportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'ReportError';
-    this.code = code;
   }
-}
-
-export function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }

@@ -4,20 +4,21 @@ import type { Comparison } from './compare.ts';
 import type { RunModel } from './model.ts';
 import type { SoakResult } from './soak.ts';
 import type { Verdict } from './types.ts';
+import { EXIT_CODES } from '../../shared/exit-codes.ts';
 
-/** Toolkit exit codes of the report pipeline (docs/reports.md has the table). */
+/** The exit codes the report pipeline gives (docs/reports.md has the table), from the one table. */
 export const EXIT = {
-  ok: 0,
+  ok: EXIT_CODES.ok,
   /** Bad input or usage: nothing to report on. */
-  usage: 2,
+  usage: EXIT_CODES.usage,
   /** Worse than the baseline by more than the fail percentage. */
-  regression: 3,
+  regression: EXIT_CODES.regression,
   /** Soak budget breached (memory growth, latency or error drift). */
-  soak: 4,
+  soak: EXIT_CODES.soak,
   /** The run measured nothing: no HTTP request got a response, or nothing at all was done (no iteration, no request, no message). */
-  noData: 5,
+  noData: EXIT_CODES.noData,
   /** k6's own code for crossed thresholds (ThresholdsHaveFailed). */
-  thresholds: 99,
+  thresholds: EXIT_CODES.thresholdsFailed,
 } as const;
 
 export interface VerdictInfo {

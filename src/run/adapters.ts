@@ -2,15 +2,11 @@
  * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`) and the
  * report pipeline (`src/report/index.ts`); the reference platform and the Slack reply sink run as
  * processes of their own (`target-process.ts`, `sink-process.ts`), seen as a `StartedTarget` and a `SlackSink`.
- * Loaded lazily (a k6-binary run never loads the embedded engine) and checked at the boundary, so a
- * missing export is one clear line, not a stack trace.
- * test/cli/embedded.test.ts checks at compile time that the real modules satisfy these interfaces.
+ * Loaded lazily by typed dynamic imports (a k6-binary run never loads the embedded engine): tsc checks that
+ * the real modules satisfy these interfaces, and a missing module is one clear line, not a stack trace.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { SoakBudget } from '../report/types.ts';
 
 export interface EngineRunInput {
@@ -95,30 +91,22 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
-
-async function load(root: string, rel: string, what: string, exports: readonly string[]): Promise<Record<string, unknown>> {
-  const path = join(root, rel);
-  if (!existsSync(path)) {
-    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`);
+/** A part of the toolkit that is not installed (a partial copy): one line that says the fix, not a stack. */
+function missing(what: string, rel: string, e: unknown): never {
+  if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`, [e.message]);
   }
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  const missing = exports.filter((e) => mod[e] === undefined);
-  if (missing.length > 0) {
-    throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} (${rel}) does not export ${missing.join(', ')}`);
-  }
-  return mod;
+  throw e;
 }
 
-export async function loadEngine(root: string): Promise<EngineModule> {
-  const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
-  return mod as unknown as EngineModule;
+export async function loadEngine(): Promise<EngineModule> {
+  return await import('../../engine/index.ts').catch((e: unknown) => missing('the embedded engine', 'engine/index.ts', e));
 }
 
-export async function loadEngineCli(root: string): Promise<EngineCliModule> {
-  const mod = await load(root, 'engine/index.ts', 'the embedded engine', ['engineCliMain', 'ENGINE_NAME', 'ENGINE_VERSION', 'ENGINE_MODULE_NAMES']);
-  return mod as unknown as EngineCliModule;
+export async function loadEngineCli(): Promise<EngineCliModule> {
+  return await import('../../engine/index.ts').catch((e: unknown) => missing('the embedded engine', 'engine/index.ts', e));
 }
 
-export async function loadReport(root: string): Promise<ReportModule> {
-  return (await load(root, 'src/report/index.ts', 'the report pipeline', ['buildReport', 'saveBaseline', 'writeRunFailure'])) as unknown as ReportModule;
+export async function loadReport(): Promise<ReportModule> {
+  return await import('../report/index.ts').catch((e: unknown) => missing('the report pipeline', 'src/report/index.ts', e));
 }

@@ -9,7 +9,7 @@
  * again while the embedded engine runs; for a k6 binary, `k6BlockedRanges` gives k6 an IP block list.
  */
 import { isIP } from 'node:net';
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { ALLOWED_HOSTS_VAR, canonicalHost, hostAllowed, isLoopbackHost, parseAllowedHosts } from '../../engine/net/host-policy.ts';
 import { isPostgresDsn, postgresDsnHosts } from '../../engine/modules/sql/dsn.ts';
 import { envView, type EnvSource, type EnvView } from './env.ts';

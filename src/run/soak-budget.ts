@@ -3,7 +3,7 @@
  * `soak` budget (`PROFILE`, thresholds/targets.ts), with optional per-field overrides from the environment.
  * Other scenarios get none (their fits are shown, never judged: a minutes-long run says nothing per hour).
  */
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { ConfigError } from '../../lib/config.ts';
 import { selectProfile } from '../../thresholds/index.ts';
 import type { SoakBudget } from '../report/types.ts';

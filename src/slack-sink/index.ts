@@ -23,6 +23,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CodedError } from '../../shared/errors.ts';
 
 export interface SlackSinkOptions {
   /** Listen address (default 127.0.0.1). */
@@ -88,13 +89,14 @@ interface Expectation {
 const MAX_BODY = 1024 * 1024;
 const MAX_WAIT_MS = 120_000;
 
-class SinkError extends Error {
+class SinkError extends CodedError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
+    this.name = 'Error';
   }
 }
 
@@ -166,171 +168,224 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-export async function startSlackSink(o: SlackSinkOptions = {}): Promise<SlackSink> {
-  const now = o.now ?? Date.now;
-  const lateDefault = o.lateAfterMs ?? 30_000;
-  const maxTracked = o.maxTracked ?? 100_000;
-  const byId = new Map<string, Expectation>();
-  const byKey = new Map<string, Expectation>();
-  let received = 0;
-  let matched = 0;
-  let unmatched = 0;
-  let late = 0;
-  let duplicates = 0;
-  let expected = 0;
-  let givenUp = 0;
-  let tsCounter = 0;
+/**
+ * The expectations and the replies matched to them: registered by correlation id (and alias keys),
+ * matched by a reply's correlation id or thread, counted for `/stats`.
+ */
+class ExpectationBook {
+  readonly #now: () => number;
+  readonly #lateDefault: number;
+  readonly #maxTracked: number;
+  readonly #byId = new Map<string, Expectation>();
+  readonly #byKey = new Map<string, Expectation>();
+  #received = 0;
+  #matched = 0;
+  #unmatched = 0;
+  #late = 0;
+  #duplicates = 0;
+  #expected = 0;
+  #givenUp = 0;
+  #tsCounter = 0;
 
-  function forget(e: Expectation): void {
-    byId.delete(e.correlationId);
-    for (const k of e.keys) if (byKey.get(k) === e) byKey.delete(k);
+  constructor(o: SlackSinkOptions) {
+    this.#now = o.now ?? Date.now;
+    this.#lateDefault = o.lateAfterMs ?? 30_000;
+    this.#maxTracked = o.maxTracked ?? 100_000;
   }
 
-  function register(body: Record<string, unknown>): Expectation {
+  get(id: string): Expectation | undefined {
+    return this.#byId.get(id);
+  }
+
+  #forget(e: Expectation): void {
+    this.#byId.delete(e.correlationId);
+    for (const k of e.keys) if (this.#byKey.get(k) === e) this.#byKey.delete(k);
+  }
+
+  /** `POST /expect`: a new expectation; the oldest are forgotten past maxTracked. */
+  register(body: Record<string, unknown>): Expectation {
     const id = body.correlationId;
     if (typeof id !== 'string' || id === '') {
       throw new SinkError(400, 'SINK_BAD_EXPECT', 'POST /expect needs {"correlationId": "<non-empty string>"}');
     }
-    if (byId.has(id)) throw new SinkError(409, 'SINK_DUPLICATE_CORRELATION', `correlation id ${id} is already registered`);
+    if (this.#byId.has(id)) throw new SinkError(409, 'SINK_DUPLICATE_CORRELATION', `correlation id ${id} is already registered`);
     const aliases = Array.isArray(body.keys) ? body.keys.filter((k): k is string => typeof k === 'string' && k !== '') : [];
-    const lateAfter = typeof body.lateAfterMs === 'number' && body.lateAfterMs > 0 ? body.lateAfterMs : lateDefault;
-    const e: Expectation = { correlationId: id, keys: aliases, registeredAt: now(), lateAfterMs: lateAfter, givenUp: false, waiters: [] };
-    byId.set(id, e);
-    for (const k of aliases) byKey.set(k, e);
-    expected++;
-    while (byId.size > maxTracked) {
-      const oldest = byId.values().next().value;
+    const lateAfter = typeof body.lateAfterMs === 'number' && body.lateAfterMs > 0 ? body.lateAfterMs : this.#lateDefault;
+    const e: Expectation = { correlationId: id, keys: aliases, registeredAt: this.#now(), lateAfterMs: lateAfter, givenUp: false, waiters: [] };
+    this.#byId.set(id, e);
+    for (const k of aliases) this.#byKey.set(k, e);
+    this.#expected++;
+    while (this.#byId.size > this.#maxTracked) {
+      const oldest = this.#byId.values().next().value;
       if (oldest === undefined) break;
-      forget(oldest);
+      this.#forget(oldest);
     }
     return e;
   }
 
-  function receive(body: Record<string, unknown>): Record<string, unknown> {
+  /** The expectation a reply answers: by its correlation id (or alias), else by its thread. */
+  #expectationOf(correlationId: string | null, threadTs: string | null): Expectation | undefined {
+    return (correlationId !== null ? (this.#byId.get(correlationId) ?? this.#byKey.get(correlationId)) : undefined) ??
+      (threadTs !== null ? (this.#byKey.get(threadTs) ?? this.#byId.get(threadTs)) : undefined);
+  }
+
+  /** `chat.postMessage`: the reply matched (first match only, late or not) and Slack's answer. */
+  receive(body: Record<string, unknown>): Record<string, unknown> {
     const channel = typeof body.channel === 'string' ? body.channel : '';
     if (channel === '') return { ok: false, error: 'channel_not_found' };
-    received++;
+    this.#received++;
     const text = typeof body.text === 'string' ? body.text : '';
     const threadTs = typeof body.thread_ts === 'string' ? body.thread_ts : null;
     const correlationId = replyCorrelationId(body);
     const reply: SlackReply = { channel, text, threadTs, correlationId };
-    const e =
-      (correlationId !== null ? (byId.get(correlationId) ?? byKey.get(correlationId)) : undefined) ??
-      (threadTs !== null ? (byKey.get(threadTs) ?? byId.get(threadTs)) : undefined);
-    const at = now();
-    if (e === undefined) unmatched++;
-    else if (e.match !== undefined) duplicates++;
-    else {
-      const isLate = e.givenUp || at - e.registeredAt > e.lateAfterMs;
-      e.match = { receivedAt: at, late: isLate, reply };
-      matched++;
-      if (isLate) late++;
-      const ws = e.waiters;
-      e.waiters = [];
-      for (const w of ws) w(e);
-    }
-    tsCounter++;
-    const ts = `${Math.floor(at / 1000)}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+    const e = this.#expectationOf(correlationId, threadTs);
+    const at = this.#now();
+    if (e === undefined) this.#unmatched++;
+    else if (e.match !== undefined) this.#duplicates++;
+    else this.#match(e, at, reply);
+    this.#tsCounter++;
+    const ts = `${Math.floor(at / 1000)}.${String(this.#tsCounter % 1_000_000).padStart(6, '0')}`;
     return { ok: true, channel, ts, message: { type: 'message', text, ts, ...(threadTs !== null ? { thread_ts: threadTs } : {}) } };
   }
 
-  function matchBody(e: Expectation): Record<string, unknown> {
-    if (e.match === undefined) return { matched: false, correlationId: e.correlationId, registeredAt: e.registeredAt };
+  #match(e: Expectation, at: number, reply: SlackReply): void {
+    const isLate = e.givenUp || at - e.registeredAt > e.lateAfterMs;
+    e.match = { receivedAt: at, late: isLate, reply };
+    this.#matched++;
+    if (isLate) this.#late++;
+    const ws = e.waiters;
+    e.waiters = [];
+    for (const w of ws) w(e);
+  }
+
+  /** A waiter timed out before the reply: the expectation counts as given up (once). */
+  giveUp(e: Expectation): void {
+    if (e.match === undefined && !e.givenUp) {
+      e.givenUp = true;
+      this.#givenUp++;
+    }
+  }
+
+  stats(): SlackSinkStats {
+    let pending = 0;
+    for (const e of this.#byId.values()) if (e.match === undefined) pending++;
     return {
-      matched: true,
-      correlationId: e.correlationId,
-      registeredAt: e.registeredAt,
-      receivedAt: e.match.receivedAt,
-      latencyMs: e.match.receivedAt - e.registeredAt,
-      late: e.match.late,
-      reply: e.match.reply,
+      received: this.#received, matched: this.#matched, unmatched: this.#unmatched, late: this.#late, duplicates: this.#duplicates, pending,
+      expected: this.#expected, givenUp: this.#givenUp,
     };
   }
 
-  function stats(): SlackSinkStats {
-    let pending = 0;
-    for (const e of byId.values()) if (e.match === undefined) pending++;
-    return { received, matched, unmatched, late, duplicates, pending, expected, givenUp };
+  /** Answers every waiting request with its expectation as it stands. */
+  wakeAll(): void {
+    for (const e of this.#byId.values()) for (const w of e.waiters) w(e);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sink');
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    if (method === 'POST' && (path === '/api/chat.postMessage' || path === '/chat.postMessage')) {
-      const body = parseSlackBody(req.headers['content-type'], await readBody(req));
-      if (o.token !== undefined) {
-        const auth = req.headers.authorization ?? '';
-        const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof body.token === 'string' ? body.token : '';
-        if (given !== o.token) {
-          send(res, 200, { ok: false, error: 'invalid_auth' });
-          return;
-        }
-      }
-      send(res, 200, receive(body));
-      return;
-    }
-    if (method === 'POST' && path === '/expect') {
-      const e = register(parseSlackBody('application/json', await readBody(req)));
-      send(res, 200, { ok: true, correlationId: e.correlationId, registeredAt: e.registeredAt });
-      return;
-    }
-    const m = /^\/matches\/([^/]+)$/.exec(path);
-    if (method === 'GET' && m?.[1] !== undefined) {
-      const id = decodeURIComponent(m[1]);
-      const e = byId.get(id);
-      if (e === undefined) throw new SinkError(404, 'SINK_UNKNOWN_CORRELATION', `correlation id ${id} was never registered: POST /expect first`);
-      if (e.match !== undefined) {
-        send(res, 200, matchBody(e));
-        return;
-      }
-      const t = Number(url.searchParams.get('timeoutMs') ?? '10000');
-      const timeoutMs = Number.isFinite(t) ? Math.min(Math.max(t, 0), MAX_WAIT_MS) : 10_000;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          e.waiters = e.waiters.filter((w) => w !== waiter);
-          if (e.match === undefined && !e.givenUp) {
-            e.givenUp = true;
-            givenUp++;
-          }
-          send(res, 200, matchBody(e));
-          resolve();
-        }, timeoutMs);
-        const waiter = (x: Expectation): void => {
-          clearTimeout(timer);
-          send(res, 200, matchBody(x));
-          resolve();
-        };
-        e.waiters.push(waiter);
-        res.on('close', () => {
-          clearTimeout(timer);
-          e.waiters = e.waiters.filter((w) => w !== waiter);
-          resolve();
-        });
-      });
-      return;
-    }
-    if (method === 'GET' && path === '/stats') {
-      send(res, 200, stats());
-      return;
-    }
-    if (method === 'POST' && path === '/reset') {
-      for (const e of byId.values()) for (const w of e.waiters) w(e);
-      byId.clear();
-      byKey.clear();
-      received = matched = unmatched = late = duplicates = expected = givenUp = 0;
-      send(res, 200, { ok: true });
-      return;
-    }
-    if (method === 'GET' && path === '/health') {
-      send(res, 200, { status: 'ok' });
-      return;
-    }
-    throw new SinkError(404, 'SINK_NOT_FOUND', `no route ${method} ${path}: see src/slack-sink/index.ts for the routes`);
+  /** `POST /reset`: waiters answered, everything forgotten, counters zeroed. */
+  reset(): void {
+    this.wakeAll();
+    this.#byId.clear();
+    this.#byKey.clear();
+    this.#received = this.#matched = this.#unmatched = this.#late = this.#duplicates = this.#expected = this.#givenUp = 0;
   }
+}
 
+function matchBody(e: Expectation): Record<string, unknown> {
+  if (e.match === undefined) return { matched: false, correlationId: e.correlationId, registeredAt: e.registeredAt };
+  return {
+    matched: true,
+    correlationId: e.correlationId,
+    registeredAt: e.registeredAt,
+    receivedAt: e.match.receivedAt,
+    latencyMs: e.match.receivedAt - e.registeredAt,
+    late: e.match.late,
+    reply: e.match.reply,
+  };
+}
+
+/** `chat.postMessage` (with or without `/api`): the token checked when the sink has one, then the reply received. */
+async function postMessage(book: ExpectationBook, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = parseSlackBody(req.headers['content-type'], await readBody(req));
+  if (token !== undefined) {
+    const auth = req.headers.authorization ?? '';
+    const given = auth.startsWith('Bearer ') ? auth.slice(7) : typeof body.token === 'string' ? body.token : '';
+    if (given !== token) {
+      send(res, 200, { ok: false, error: 'invalid_auth' });
+      return;
+    }
+  }
+  send(res, 200, book.receive(body));
+}
+
+/** `GET /matches/:id?timeoutMs=`: the match, waiting for it up to the timeout (then given up). */
+async function waitForMatch(book: ExpectationBook, id: string, url: URL, res: ServerResponse): Promise<void> {
+  const e = book.get(id);
+  if (e === undefined) throw new SinkError(404, 'SINK_UNKNOWN_CORRELATION', `correlation id ${id} was never registered: POST /expect first`);
+  if (e.match !== undefined) {
+    send(res, 200, matchBody(e));
+    return;
+  }
+  const t = Number(url.searchParams.get('timeoutMs') ?? '10000');
+  const timeoutMs = Number.isFinite(t) ? Math.min(Math.max(t, 0), MAX_WAIT_MS) : 10_000;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      e.waiters = e.waiters.filter((w) => w !== waiter);
+      book.giveUp(e);
+      send(res, 200, matchBody(e));
+      resolve();
+    }, timeoutMs);
+    const waiter = (x: Expectation): void => {
+      clearTimeout(timer);
+      send(res, 200, matchBody(x));
+      resolve();
+    };
+    e.waiters.push(waiter);
+    res.on('close', () => {
+      clearTimeout(timer);
+      e.waiters = e.waiters.filter((w) => w !== waiter);
+      resolve();
+    });
+  });
+}
+
+/** One request to the sink, by route. */
+async function handle(book: ExpectationBook, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sink');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (method === 'POST' && (path === '/api/chat.postMessage' || path === '/chat.postMessage')) {
+    await postMessage(book, token, req, res);
+    return;
+  }
+  if (method === 'POST' && path === '/expect') {
+    const e = book.register(parseSlackBody('application/json', await readBody(req)));
+    send(res, 200, { ok: true, correlationId: e.correlationId, registeredAt: e.registeredAt });
+    return;
+  }
+  const m = /^\/matches\/([^/]+)$/.exec(path);
+  if (method === 'GET' && m?.[1] !== undefined) {
+    await waitForMatch(book, decodeURIComponent(m[1]), url, res);
+    return;
+  }
+  if (method === 'GET' && path === '/stats') {
+    send(res, 200, book.stats());
+    return;
+  }
+  if (method === 'POST' && path === '/reset') {
+    book.reset();
+    send(res, 200, { ok: true });
+    return;
+  }
+  if (method === 'GET' && path === '/health') {
+    send(res, 200, { status: 'ok' });
+    return;
+  }
+  throw new SinkError(404, 'SINK_NOT_FOUND', `no route ${method} ${path}: see src/slack-sink/index.ts for the routes`);
+}
+
+export async function startSlackSink(o: SlackSinkOptions = {}): Promise<SlackSink> {
+  const book = new ExpectationBook(o);
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(book, o.token, req, res).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof SinkError) send(res, err.status, { ok: false, error: err.message, code: err.code });
       else send(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err), code: 'SINK_INTERNAL' });
@@ -351,10 +406,10 @@ export async function startSlackSink(o: SlackSinkOptions = {}): Promise<SlackSin
     url,
     apiUrl: `${url}/api`,
     port: addr.port,
-    stats,
+    stats: () => book.stats(),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const e of byId.values()) for (const w of e.waiters) w(e);
+        book.wakeAll();
         server.closeAllConnections();
         server.close(() => {
           resolve();

@@ -5,12 +5,13 @@
  *   node --import tsx src/slack-sink/main.ts        # HOST=127.0.0.1 PORT=0 (free port) by default
  *   SLACK_SINK_PORT=9999 SLACK_SINK_TOKEN=xoxb-... node --import tsx src/slack-sink/main.ts
  */
+import { EXIT_CODES } from '../../shared/exit-codes.ts';
 import { startSlackSink } from './index.ts';
 
 const port = Number(process.env.SLACK_SINK_PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`SLACK_SINK_PORT must be a port number 0..65535, got ${JSON.stringify(process.env.SLACK_SINK_PORT)}`);
-  process.exit(104);
+  process.exit(EXIT_CODES.invalidConfig);
 }
 const late = Number(process.env.SLACK_SINK_LATE_MS ?? '30000');
 const token = process.env.SLACK_SINK_TOKEN;
@@ -27,7 +28,7 @@ const stop = (): void => {
   const s = sink.stats();
   console.log(`slack sink: ${JSON.stringify(s)}`);
   void sink.close().then(() => {
-    process.exitCode = 0;
+    process.exitCode = EXIT_CODES.ok;
   });
 };
 process.once('SIGINT', stop);

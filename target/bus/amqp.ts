@@ -21,7 +21,9 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import { TOPICS, isTopic, type BusAdapter, type BusFaults, type BusHandler, type BusMessage, type Subscription, type Topic, type TopicStats } from '../bus.ts';
-import { TargetError, sleep, toError } from '../errors.ts';
+import { TargetError } from '../errors.ts';
+import { sleep } from '../sleep.ts';
+import { toError } from '../../shared/errors.ts';
 import type { SequenceSource } from './sequence.ts';
 
 export type AmqpDelivery = 'at-least-once' | 'at-most-once';

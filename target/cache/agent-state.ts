@@ -16,7 +16,8 @@ import { createClient } from '@redis/client';
 import { Counter, Histogram } from 'prom-client';
 import { intVar, type Env } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
-import { TargetError, toError } from '../errors.ts';
+import { TargetError } from '../errors.ts';
+import { toError } from '../../shared/errors.ts';
 import { isRecord, serverTiming, type FeatureDeps, type Params } from '../features.ts';
 
 export interface CacheConfig {

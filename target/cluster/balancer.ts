@@ -10,7 +10,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TargetError, toError } from '../errors.ts';
+import { TargetError } from '../errors.ts';
+import { toError } from '../../shared/errors.ts';
 import type { Supervisor } from './supervisor.ts';
 
 /** Bodies up to this size are buffered, so a refused connection can be retried on another instance. */

@@ -9,7 +9,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sleep, TargetError, toError } from '../errors.ts';
+import { TargetError } from '../errors.ts';
+import { sleep } from '../sleep.ts';
+import { toError } from '../../shared/errors.ts';
 import type { ClusterConfig } from './config.ts';
 
 export type ClusterRole = 'api' | 'worker';

@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { TargetError, sleep } from '../errors.ts';
+import { TargetError } from '../errors.ts';
+import { sleep } from '../sleep.ts';
 import { intVar } from '../config.ts';
 import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 

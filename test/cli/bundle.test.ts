@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { bundleScenario } from '../../src/bundle/bundle.ts';
-import { AgentloadError } from '../../src/cli/errors.ts';
+import { AgentloadError } from '../../src/errors.ts';
 import { K6_FIXTURES } from '../support/fake-k6.ts';
 import { ROOT } from './helpers.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentloadError } from '../../src/cli/errors.ts';
+import { AgentloadError } from '../../src/errors.ts';
 import { parseK6Extensions, type K6Binary } from '../../src/k6/binary.ts';
 import { checkExtensions, checkK6Floor, MIN_K6_VERSION, MODULE_ALIASES, moduleAliasesFor, xk6BuildCommand } from '../../src/k6/compat.ts';
 

@@ -1,7 +1,7 @@
 /** The soak budget the run command hands to the report: the profile's, per-field overrides, soak scenarios only. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentloadError } from '../../src/cli/errors.ts';
+import { AgentloadError } from '../../src/errors.ts';
 import { isSoakScenario, soakBudgetFor } from '../../src/run/soak-budget.ts';
 import { mvp, production } from '../../thresholds/index.ts';
 

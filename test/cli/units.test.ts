@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { helpText, parseRunArgs, TOOLKIT_FLAGS } from '../../src/cli/flags.ts';
-import { AgentloadError } from '../../src/cli/errors.ts';
+import { AgentloadError } from '../../src/errors.ts';
 import { checkTargetHosts, hostAllowed, isLoopbackHost, parseAllowedHosts } from '../../src/run/allowlist.ts';
 import { parseK6Version } from '../../src/k6/binary.ts';
 import { k6Args } from '../../src/k6/run.ts';

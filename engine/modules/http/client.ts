@@ -18,6 +18,7 @@ import type { ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { H2Session } from './h2.ts';
 import { ProxyConfigError, type ProxyChoice, type ProxyTarget } from './proxy.ts';
+import { toError } from '../../../shared/errors.ts';
 
 export interface ClientRequest {
   readonly method: string;
@@ -291,7 +292,7 @@ export class ConnectionPool {
     try {
       tcp = netConnect(proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port });
     } catch (e) {
-      this.fail(ex, e instanceof Error ? e : new Error(String(e)));
+      this.fail(ex, toError(e));
       return;
     }
     tcp.setNoDelay(true);

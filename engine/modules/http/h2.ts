@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { ClientRequest, Exchange } from './client.ts';
+import { toError } from '../../../shared/errors.ts';
 
 /** What an HTTP/2 session needs of the pool. */
 export interface H2Host {
@@ -84,7 +85,7 @@ export class H2Session {
     try {
       stream = this.session.request(headersOf(req), { endStream: body === undefined || body.length === 0 });
     } catch (e) {
-      host.fail(ex, e instanceof Error ? e : new Error(String(e)));
+      host.fail(ex, toError(e));
       return;
     }
     ex.stream = stream;

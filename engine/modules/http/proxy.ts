@@ -9,6 +9,7 @@
  * `.example.com` and `*.example.com` only subdomains.
  */
 import { BlockList, isIP } from 'node:net';
+import { CodedError } from '../../../shared/errors.ts';
 
 /** A forward proxy (http:// only: CONNECT for https targets, absolute-form requests for http ones). */
 export interface ProxyTarget {
@@ -21,8 +22,11 @@ export interface ProxyTarget {
 }
 
 /** A proxy variable the engine cannot use: the request fails with this message (never showing credentials). */
-export class ProxyConfigError extends Error {
-  readonly code = 'proxy-config';
+export class ProxyConfigError extends CodedError<'proxy-config'> {
+  constructor(message: string) {
+    super('proxy-config', message);
+    this.name = 'Error';
+  }
 }
 
 export type ProxyChoice = ProxyTarget | ProxyConfigError | undefined;

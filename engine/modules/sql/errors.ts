@@ -1,22 +1,18 @@
+import { CodedError, toError } from '../../../shared/errors.ts';
+
 /** Errors `k6/x/sql` throws into scripts. Tests branch on `code`; `message` carries the driver's own text. */
-export class SqlError extends Error {
-  readonly code: string;
+export class SqlError extends CodedError {
   /** PostgreSQL SQLSTATE (e.g. `42601`) or SQLite result code (e.g. `SQLITE_ERROR`) when the driver gave one. */
   readonly driverCode: string | undefined;
   constructor(code: string, message: string, driverCode?: string) {
-    super(message);
+    super(code, message);
     this.name = 'SqlError';
-    this.code = code;
     this.driverCode = driverCode;
   }
 }
 
 /** Go's `context.DeadlineExceeded` text, which xk6-sql's *WithTimeout calls report. */
 export const DEADLINE_EXCEEDED = 'context deadline exceeded';
-
-export function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
 
 /** Wraps a driver error as `SqlError` code `sql-error`, keeping the driver's message and code. */
 export function driverError(e: unknown): SqlError {

@@ -1,7 +1,7 @@
 // Arrival-rate planning: start offsets (k6's ticker period and `cal`), and how segments share them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExecutionSegment, ExecutionTuple, parseSegmentSequence } from '../../../engine/execution/segments.ts';
+import { ExecutionSegment, ExecutionTuple, parseSegmentSequence } from '../../../engine/units/segments.ts';
 import { arrivalOffsets as constantOffsets, constantArrivalRate } from '../../../engine/executors/constant-arrival-rate.ts';
 import { arrivalOffsets as rampingOffsets, rampingArrivalRate } from '../../../engine/executors/ramping-arrival-rate.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Test doubles for the scheduling tests: a fake clock that jumps to the next timer once the
  * process is idle, and VUs whose iterations take scripted (fake) time. The VUs stand in for
- * E3's runtime VUs, which users never touch directly; iteration semantics are what is tested.
+ * the runtime's VUs, which users never touch directly; iteration semantics are what is tested.
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import type { Clock, IterationContext, IterationResult, Sample, VirtualUser, VUPool } from '../../../engine/contracts.ts';

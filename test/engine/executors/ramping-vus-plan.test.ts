@@ -2,7 +2,7 @@
 // (lib/executor/ramping_vus_test.go), full test and split into segments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExecutionSegment, ExecutionTuple, parseSegmentSequence } from '../../../engine/execution/segments.ts';
+import { ExecutionSegment, ExecutionTuple, parseSegmentSequence } from '../../../engine/units/segments.ts';
 import { rampingVUs, rawExecutionSteps } from '../../../engine/executors/ramping-vus.ts';
 import type { ExecutionStep, RampingVUsConfig } from '../../../engine/executors/types.ts';
 

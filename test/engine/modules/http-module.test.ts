@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runEngine } from '../../../engine/index.ts';
 import { Capture, tempDir, selfSignedCert } from '../conformance/run-helpers.ts';
@@ -36,10 +36,9 @@ export default async function () {
 }
 `;
 
-void test('k6/http in a run: gzip bodies, Host override, https, redirects, and byte counts equal to the server\'s', async () => {
+void describe('k6/http in a run (one run without and one with https)', () => {
   const dir = tempDir();
   let report: Record<string, unknown> = {};
-  const reported = (): Record<string, unknown> => report;
   const sockets = new Set<Socket>();
   const server = createServer((rq, rs) => {
     let body = '';
@@ -56,11 +55,7 @@ void test('k6/http in a run: gzip bodies, Host override, https, redirects, and b
     });
   });
   server.on('connection', (s: Socket) => { sockets.add(s); });
-  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
-  const tlsCert = selfSignedCert();
-  const tls = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
-  await new Promise<void>((r) => { tls.listen(0, '127.0.0.1', r); });
-  const port = (server.address() as AddressInfo).port;
+  const tls = createHttpsServer(selfSignedCert(), (_rq, rs) => { rs.end('secure'); });
   const script = join(dir, 'http.js');
   writeFileSync(script, SCRIPT);
   const run = async (env: Record<string, string>): Promise<Record<string, { count: number }>> => {
@@ -72,33 +67,61 @@ void test('k6/http in a run: gzip bodies, Host override, https, redirects, and b
     assert.equal(code, 0, stderr.text);
     return (JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { metrics: Record<string, { count: number }> }).metrics;
   };
-  const base = `http://127.0.0.1:${String(port)}`;
-  try {
-    const m = await run({ BASE: base });
-    assert.deepEqual(report, {
-      gzip: ['decoded by k6/http', 'gzip'],
-      host: 'example.test',
-      remote: ['127.0.0.1', port, 'HTTP/1.1'],
-      len: '3',
-      redirected: [200, `${base}/landed`, 'GET landed'],
-      stopped: 303,
-    });
-    assert.equal(m.http_reqs?.count, 7, 'each redirect hop is a request');
-    let read = 0;
-    let written = 0;
-    for (const s of sockets) { read += s.bytesRead; written += s.bytesWritten; }
-    assert.equal(m.data_sent?.count, read, 'data_sent equals the bytes the server read');
-    assert.equal(m.data_received?.count, written, 'data_received equals the bytes the server wrote');
+  let port = 0;
+  let base = '';
+  let plain: Record<string, unknown> = {};
+  let m: Record<string, { count: number }> = {};
+  let serverRead = 0;
+  let serverWritten = 0;
+  let secure: Record<string, unknown> = {};
+  let withTls: Record<string, { count: number }> = {};
 
-    const withTls = await run({ BASE: base, TLS: `https://localhost:${String((tls.address() as AddressInfo).port)}` });
-    assert.deepEqual(reported().tls, [200, 'secure', true, 0], 'https with insecureSkipTLSVerify: a self-signed certificate is accepted');
-    assert.ok((withTls.data_received?.count ?? 0) > m.data_received.count, 'the https request\'s bytes are counted');
-  } finally {
+  before(async () => {
+    await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+    await new Promise<void>((r) => { tls.listen(0, '127.0.0.1', r); });
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${String(port)}`;
+    m = await run({ BASE: base });
+    plain = report;
+    for (const s of sockets) { serverRead += s.bytesRead; serverWritten += s.bytesWritten; }
+    withTls = await run({ BASE: base, TLS: `https://localhost:${String((tls.address() as AddressInfo).port)}` });
+    secure = report;
+  });
+  after(() => {
     server.closeAllConnections();
     server.close();
     tls.closeAllConnections();
     tls.close();
-  }
+  });
+
+  void test('a gzip body is decoded, its Content-Encoding kept', () => {
+    assert.deepEqual(plain.gzip, ['decoded by k6/http', 'gzip']);
+  });
+  void test('a Host header overrides the Host line', () => {
+    assert.equal(plain.host, 'example.test');
+  });
+  void test('the response has the remote address and protocol', () => {
+    assert.deepEqual(plain.remote, ['127.0.0.1', port, 'HTTP/1.1']);
+  });
+  void test('a Content-Length header is replaced by the body\'s real length', () => {
+    assert.equal(plain.len, '3');
+  });
+  void test('a 303 is followed as GET; redirects: 0 returns the redirection', () => {
+    assert.deepEqual(plain.redirected, [200, `${base}/landed`, 'GET landed']);
+    assert.equal(plain.stopped, 303);
+    assert.deepEqual(Object.keys(plain).sort(), ['gzip', 'host', 'len', 'redirected', 'remote', 'stopped'], 'nothing else reported (no https in the first run)');
+  });
+  void test('each redirect hop is a request', () => {
+    assert.equal(m.http_reqs?.count, 7, 'each redirect hop is a request');
+  });
+  void test('data_sent and data_received equal the bytes the server read and wrote', () => {
+    assert.equal(m.data_sent?.count, serverRead, 'data_sent equals the bytes the server read');
+    assert.equal(m.data_received?.count, serverWritten, 'data_received equals the bytes the server wrote');
+  });
+  void test('https with insecureSkipTLSVerify: a self-signed certificate is accepted, its bytes counted', () => {
+    assert.deepEqual(secure.tls, [200, 'secure', true, 0], 'https with insecureSkipTLSVerify: a self-signed certificate is accepted');
+    assert.ok((withTls.data_received?.count ?? 0) > (m.data_received?.count ?? 0), 'the https request\'s bytes are counted');
+  });
 });
 
 const COOKIE_SCRIPT = `import http from 'k6/http';

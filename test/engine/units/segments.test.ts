@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   ExecutionSegment, ExecutionTuple, Rat, SegmentedIndex, parseSegmentSequence, splitForWorkers, type ExecutionSegmentSequence,
-} from '../../../engine/execution/segments.ts';
+} from '../../../engine/units/segments.ts';
 
 function seg(text: string): ExecutionSegment {
   const r = ExecutionSegment.parse(text);

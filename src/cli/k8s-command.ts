@@ -12,16 +12,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '../bundle/bundle.ts';
 import { typecheckScenario } from '../bundle/typecheck.ts';
-import { AgentloadError, EXIT_CODES } from '../cli/errors.ts';
-import { flagHelpRows, parseFlagTable, type FlagSpec } from '../cli/flag-table.ts';
-import type { CliIO } from '../cli/run.ts';
+import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
+import type { CliIO } from './run.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
 import { checkTargets } from '../run/allowlist.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, looksSecret } from '../run/env.ts';
 import {
   buildManifests, CONFIGMAP_MAX_BYTES, DEFAULT_RUNNER_IMAGE, manifestsYaml, resourceName, secretName, validateManifest, type EnvEntry,
-} from './manifest.ts';
+} from '../k8s/manifest.ts';
 
 export interface K8sOptions {
   parallelism: number | undefined;

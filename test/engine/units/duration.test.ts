@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatDuration, parseDuration } from '../../../engine/options/duration.ts';
+import { formatDuration, parseDuration } from '../../../engine/units/duration.ts';
 
 void test('parses Go durations, k6 day units, bare numbers as milliseconds', () => {
   const cases: [unknown, number][] = [

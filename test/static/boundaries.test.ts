@@ -1,0 +1,120 @@
+/**
+ * The dependency rules of docs/architecture.md, as `npm run boundaries` (dependency-cruiser with
+ * .dependency-cruiser.cjs) checks them: the repository passes, and a fixture tree with one deliberate
+ * violation per rule fails, each violation reported by the rule that states it (and nothing else reported,
+ * so an allowed edge stays allowed).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
+const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+/** The folders `npm run boundaries` cruises (package.json). */
+const FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'thresholds', 'scripts', 'bin', 'bench'];
+
+interface Violation {
+  readonly from: string;
+  readonly to: string;
+  readonly rule: { readonly name: string };
+}
+
+/** Every violation, from dependency-cruiser's JSON report. */
+function violations(cwd: string, folders: readonly string[]): readonly Violation[] {
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  assert.ok(r.stdout.startsWith('{'), `depcruise printed JSON (stderr: ${r.stderr})`);
+  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+/** The check as `npm run boundaries` runs it (its exit code is the number of errors). */
+function check(cwd: string, folders: readonly string[]): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+/** One deliberate violation per rule: the file that breaks it, its import, and the rule expected to report it. */
+const CASES: readonly { readonly name: string; readonly file: string; readonly imports: string; readonly rule: string }[] = [
+  { name: 'a lib/ helper importing a Node builtin', file: 'lib/uses-fs.ts', imports: 'node:fs', rule: 'in-script-no-node-builtin' },
+  { name: 'the bundled text summary importing a Node builtin', file: 'engine/output/text-summary.ts', imports: 'node:path', rule: 'in-script-no-node-builtin' },
+  { name: 'a scenario importing the engine', file: 'scenarios/uses-engine.ts', imports: '../engine/runtime/vu.ts', rule: 'in-script-no-node-side-module' },
+  { name: 'a threshold profile importing the toolkit', file: 'thresholds/uses-src.ts', imports: '../src/run/env.ts', rule: 'in-script-no-node-side-module' },
+  { name: 'the engine importing the toolkit', file: 'engine/runtime/uses-src.ts', imports: '../../src/run/env.ts', rule: 'engine-not-to-src-or-target' },
+  { name: 'the engine importing the platform', file: 'engine/modules/uses-target.ts', imports: '../../target/errors.ts', rule: 'engine-not-to-src-or-target' },
+  { name: 'the platform importing the engine', file: 'target/uses-engine.ts', imports: '../engine/contracts.ts', rule: 'target-not-to-engine-or-src' },
+  { name: 'the platform importing the toolkit', file: 'target/uses-src.ts', imports: '../src/run/env.ts', rule: 'target-not-to-engine-or-src' },
+  { name: 'the report importing the engine runtime', file: 'src/report/uses-runtime.ts', imports: '../../engine/runtime/vu.ts', rule: 'report-reads-k6-formats-only' },
+  { name: 'the report importing the run command', file: 'src/report/uses-run.ts', imports: '../run/env.ts', rule: 'report-reads-k6-formats-only' },
+  { name: 'a lower toolkit part importing src/cli', file: 'src/run/uses-cli.ts', imports: '../cli/errors.ts', rule: 'lower-src-not-to-cli' },
+  { name: 'a folder cycle engine/execution ⇄ engine/executors', file: 'engine/executors/uses-execution.ts', imports: '../execution/plan.ts', rule: 'no-folder-cycles' },
+  { name: 'a folder cycle through engine/runtime (runtime → modules → runtime)', file: 'engine/modules/uses-runtime.ts', imports: '../runtime/vu.ts', rule: 'no-folder-cycles' },
+];
+
+/** Edges the rules allow: the report reading the shared k6 types, the one known cycle engine/runtime ⇄ engine/sync. */
+const ALLOWED: readonly { readonly file: string; readonly imports: string }[] = [
+  { file: 'src/report/reads-contracts.ts', imports: '../../engine/contracts.ts' },
+  { file: 'src/report/reads-judge.ts', imports: '../../engine/thresholds/judge.ts' },
+  { file: 'src/report/reads-shared.ts', imports: '../../shared/exit-codes.ts' },
+  { file: 'engine/execution/plan.ts', imports: '../executors/index.ts' },
+  { file: 'engine/runtime/vu.ts', imports: '../sync/mode.ts' },
+  { file: 'engine/runtime/run.ts', imports: '../modules/index.ts' },
+  { file: 'engine/sync/mode.ts', imports: '../runtime/loader.ts' },
+  { file: 'lib/uses-shared.ts', imports: '../shared/errors.ts' },
+  { file: 'src/cli/run.ts', imports: '../run/env.ts' },
+];
+
+const fixture = mkdtempSync(join(tmpdir(), 'agentload-boundaries-'));
+after(() => rmSync(fixture, { recursive: true, force: true }));
+
+function write(rel: string, text: string): void {
+  const path = join(fixture, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+const sources = new Map<string, string[]>();
+for (const { file, imports } of [...CASES, ...ALLOWED]) {
+  sources.set(file, [...(sources.get(file) ?? []), `export * from '${imports}';`]);
+  if (!imports.startsWith('node:')) {
+    const target = join(dirname(file), imports);
+    if (!sources.has(target)) sources.set(target, []);
+  }
+}
+for (const [file, lines] of sources) write(file, `${lines.join('\n')}\nexport const here = ${JSON.stringify(file)};\n`);
+write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }));
+
+const FIXTURE_FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'thresholds'];
+const onFixture = { violations: violations(fixture, FIXTURE_FOLDERS) };
+
+void test('the repository keeps every dependency rule (npm run boundaries passes)', () => {
+  assert.deepEqual(violations(ROOT, FOLDERS).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`), []);
+  const r = check(ROOT, FOLDERS);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /no dependency violations found/);
+});
+
+void test('the check fails (non-zero exit) on a tree with violations', () => {
+  const r = check(fixture, FIXTURE_FOLDERS);
+  assert.notEqual(r.status, 0, r.output);
+  assert.match(r.output, /x \d+ dependency violations \(\d+ errors/);
+  assert.ok(onFixture.violations.length >= CASES.length, `${String(onFixture.violations.length)} violations for ${String(CASES.length)} cases`);
+});
+
+for (const c of CASES) {
+  void test(`a violation is reported by its rule: ${c.name} (${c.rule})`, () => {
+    const found = onFixture.violations.filter((v) => v.rule.name === c.rule && (v.from === c.file || v.from === dirname(c.file)));
+    assert.ok(found.length > 0, `${c.rule} reports ${c.file} → ${c.imports}; reported: ${JSON.stringify(onFixture.violations.map((v) => [v.rule.name, v.from, v.to]))}`);
+  });
+}
+
+void test('allowed edges are not reported: the report on shared k6 types, engine/runtime ⇄ engine/sync, lib on shared/', () => {
+  for (const { file } of ALLOWED) {
+    const own = onFixture.violations.filter((v) => v.from === file);
+    assert.deepEqual(own.map((v) => v.rule.name), [], file);
+  }
+  const syncCycle = onFixture.violations.filter((v) => /^engine\/(sync|runtime)$/.test(v.from) && /^engine\/(sync|runtime)$/.test(v.to));
+  assert.deepEqual(syncCycle, []);
+});
