@@ -107,7 +107,7 @@ void test('agentload new <name> writes a scenario that type-checks and runs as w
   const dir = join(project.dir, 'scaffold');
   mkdirSync(dir);
   // The new scenario imports ../lib and ../thresholds as the others do.
-  for (const d of ['lib', 'thresholds']) symlinkSync(join(ROOT, d), join(dir, d));
+  for (const d of ['lib', 'thresholds', 'shared']) symlinkSync(join(ROOT, d), join(dir, d));
   const bin = (args: string[], env: Record<string, string> = cleanEnv(project)): ReturnType<typeof collect> =>
     collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const made = await bin(['new', 'agent-probe']);
