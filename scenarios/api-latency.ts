@@ -59,21 +59,29 @@ interface Data {
 /** Tries this many times: an erroring system is what this scenario measures, so one failed call must not end the run. */
 const SETUP_ATTEMPTS = 5;
 
+/** `GET /api/agents → 404 (expected 200 with {"items": [{"id": …}]})`: what the last answer was and what was expected. */
+function answer(method: string, path: string, status: number, expected: string): string {
+  return `${method} ${path} → ${status === 0 ? 'no answer (connection failed)' : String(status)} (expected ${expected})`;
+}
+
 export async function setup(): Promise<Data> {
+  let last = '';
   for (let attempt = 1; attempt <= SETUP_ATTEMPTS; attempt++) {
     const list0 = await get(`${baseUrl}/api/agents?limit=50`, { endpoint: 'setup', name: '/api/agents' });
     let ids = arrField(json(list0), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+    last = answer('GET', '/api/agents', list0.status, '200 with {"items": [{"id": ...}]}');
     if (ids.length === 0) {
       const made = await request('POST', `${baseUrl}/api/agents`, JSON.stringify({ count: 3, namePrefix: 'api-latency' }), {
         endpoint: 'setup',
         name: '/api/agents',
       });
       ids = arrField(json(made), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+      last = `${last}; ${answer('POST', '/api/agents', made.status, '201 with {"agents": [{"id": ...}]}')}`;
     }
     if (ids.length > 0) return { agentIds: ids };
     if (attempt < SETUP_ATTEMPTS) await sleep(0.2 * attempt);
   }
-  throw new Error(`no agents at ${baseUrl}/api/agents and none could be spawned after ${SETUP_ATTEMPTS} tries: check the system is up`);
+  throw new Error(`setup found no agents at ${baseUrl} after ${SETUP_ATTEMPTS} tries: ${last}; is BASE_URL the agent platform's API?`);
 }
 
 function agentId(d: Data): string {

@@ -6,6 +6,7 @@
 import http from 'k6/http';
 import { check } from 'k6';
 import type { Options } from 'k6/options';
+import { target } from '../lib/config.ts';
 
 export const options: Options = {
   vus: 1,
@@ -13,7 +14,8 @@ export const options: Options = {
   thresholds: { http_req_failed: ['rate<0.5'] },
 };
 
-const baseUrl = __ENV.BASE_URL ?? 'http://127.0.0.1:3000';
+// BASE_URL checked and without a trailing slash (lib/config): `http://host/` gives /health, not //health.
+const { baseUrl } = target(__ENV);
 
 export default async function (): Promise<void> {
   const res = await http.asyncRequest('GET', `${baseUrl}/health`, null, { tags: { endpoint: 'health' } });

@@ -15,8 +15,8 @@
  * Variables:
  *   BASE_URL, METRICS_URL (default BASE_URL/metrics)
  *   SIZE              smoke (default: 20 s at 10 req/s, scrape every 2 s) | full (8 h at 50 req/s, every 30 s)
- *   SOAK_DURATION     e.g. 8h
- *   SOAK_RATE         requests per second (set it to ~80 % of the capacity load-profiles found)
+ *   DURATION          e.g. 8h (SOAK_DURATION, its older name, is read too)
+ *   RATE              requests per second (set it to ~80 % of the capacity load-profiles found; SOAK_RATE too)
  *   MONITOR_PERIOD    scrape period in seconds
  *   METRIC_RSS        default process_resident_memory_bytes
  *   METRIC_HEAP       default nodejs_heap_size_used_bytes
@@ -37,8 +37,9 @@ import { selectProfile, soakThresholds } from '../thresholds/index.ts';
 const env = __ENV;
 const sz = size(env);
 const { baseUrl } = target(env);
-const DURATION = duration(env, 'SOAK_DURATION', bySize(sz, { smoke: '20s', full: '8h' }));
-const RATE = int(env, 'SOAK_RATE', bySize(sz, { smoke: 10, full: 50 }), { min: 1 });
+// DURATION and RATE, as in every other scenario; SOAK_DURATION / SOAK_RATE (older names) when those are not set.
+const DURATION = duration(env, env.DURATION !== undefined ? 'DURATION' : 'SOAK_DURATION', bySize(sz, { smoke: '20s', full: '8h' }));
+const RATE = int(env, env.RATE !== undefined ? 'RATE' : 'SOAK_RATE', bySize(sz, { smoke: 10, full: 50 }), { min: 1 });
 const PERIOD_S = int(env, 'MONITOR_PERIOD', bySize(sz, { smoke: 2, full: 30 }), { min: 1 });
 const METRICS_URL = str(env, 'METRICS_URL', `${baseUrl}/metrics`);
 const METRIC_RSS = str(env, 'METRIC_RSS', 'process_resident_memory_bytes');

@@ -12,6 +12,27 @@ import { loadPrebuilt } from './prebuilt.mjs';
 /** @type {typeof import('../target/index.ts')} */
 const { startTarget, readClusterConfig, startCluster } = await loadPrebuilt('target/index.ts');
 
+const HELP = `Usage: npm run target [-- --help]   (or: agentload target)
+
+Starts the bundled reference agent platform on a loopback port and prints its URL; Ctrl+C stops it (exit 0).
+It takes no arguments: it is configured by variables (also read from .env):
+  HOST              address to listen on (default 127.0.0.1)
+  PORT              port (default 0: a free port)
+  TARGET_LOG        set to log each request
+  TARGET_INSTANCES  API instances behind a loopback balancer (default 1)
+  TARGET_WORKERS    consumer worker processes (default 0)
+  and every knob and fault variable in docs/target.md (FAULT_LATENCY_MS, FAULT_ERROR_RATE, ...).
+Exit codes: 0 stopped by Ctrl+C/SIGTERM, 1 failed to start or to stop, 2 bad argument or variable.`;
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (argv.length > 0) {
+  console.error(`agentload target: unexpected argument ${JSON.stringify(argv[0])}: the platform is configured by variables (HOST, PORT, ...), not flags; see npm run target -- --help`);
+  process.exit(2);
+}
+
 const port = Number(process.env.PORT ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be an integer in 0..65535, got ${JSON.stringify(process.env.PORT)}`);

@@ -4,7 +4,7 @@
 // Files marked `@heavy` in their header comment run after the others (see below).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -36,15 +36,30 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const heavy = files.filter((f) => readFileSync(join(root, f), 'utf8').slice(0, 4096).includes('@heavy'));
 const phases = [files.filter((f) => !heavy.includes(f)), heavy].filter((p) => p.length > 0);
 let status = 0;
+const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
 for (const phase of phases) {
   if (phases.length > 1) console.log(`\n# ${phase === heavy ? 'heavy files (brokers, clusters of processes)' : 'test files'}: ${phase.length}\n`);
   // --test-force-exit: a file whose failed assertion left a server or socket open still ends (it would
   // otherwise keep its process, and the whole run, waiting forever); the failure is reported as usual.
-  const r = spawnSync(
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...phase],
-    { cwd: root, stdio: 'inherit' },
+    { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] },
   );
-  if ((r.status ?? 1) !== 0) status = r.status ?? 1;
+  // The output passes through as it comes; its last lines (the runner's counts) are kept for the total.
+  let tail = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-8192);
+  });
+  const code = await new Promise((resolve) => { child.on('close', (c) => { resolve(c ?? 1); }); });
+  for (const key of Object.keys(totals)) {
+    const m = new RegExp(`^ℹ ${key} (\\d+)$`, 'm').exec(tail);
+    if (m) totals[key] += Number(m[1]);
+  }
+  if (code !== 0) status = code;
+}
+if (phases.length > 1) {
+  console.log(`\n# all phases: ${totals.pass} passed, ${totals.fail} failed, ${totals.cancelled} cancelled, ${totals.skipped} skipped`);
 }
 process.exit(status);

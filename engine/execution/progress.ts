@@ -136,6 +136,9 @@ export interface ProgressDisplayOptions {
  * and leaves it on screen. Log lines written through `logWriter()` appear above the bars (k6's
  * PersistentText): each is followed by the last frame again.
  */
+/** How often the status is printed when the output is not a terminal (plain lines, no redraw). */
+export const NON_TTY_INTERVAL_MS = 5000;
+
 export class ProgressDisplay {
   readonly #o: ProgressDisplayOptions;
   readonly #maxLeft: number;
@@ -150,18 +153,23 @@ export class ProgressDisplay {
     this.#maxLeft = leftWidth(o.scenarioNames);
   }
 
-  /** A display for `out`, or undefined when it must stay silent (not a TTY, or quiet). */
+  /**
+   * A display for `out`, or undefined when it must stay silent (quiet). On a TTY the bars are redrawn in
+   * place every 100 ms; elsewhere (CI logs, a file) the same frame is printed as plain lines every
+   * NON_TTY_INTERVAL_MS, so a long run is never silent until its end.
+   */
   static create(o: ProgressDisplayOptions & { readonly quiet?: boolean }): ProgressDisplay | undefined {
-    if (o.quiet === true || o.out.isTTY !== true) return undefined;
-    return new ProgressDisplay(o);
+    if (o.quiet === true) return undefined;
+    return new ProgressDisplay(o.out.isTTY === true || o.intervalMs !== undefined ? o : { ...o, intervalMs: NON_TTY_INTERVAL_MS });
   }
 
   /** Renders the next frame (k6 narrows the bars by how much the last frame overflowed the terminal). */
   frame(goBack: boolean): string {
     const termWidth = this.#o.out.columns ?? DEFAULT_TERM_WIDTH;
     this.#barWidth = clamp(this.#barWidth + this.#widthDelta, MIN_BAR_WIDTH, BAR_WIDTH);
+    const tty = this.#o.out.isTTY === true;
     const f = renderProgress(this.#o.source(), {
-      tty: true, goBack, maxLeft: this.#maxLeft, termWidth, barWidth: this.#barWidth,
+      tty, goBack: goBack && tty, maxLeft: this.#maxLeft, termWidth, barWidth: this.#barWidth,
       maxPossibleVUs: this.#o.maxPossibleVUs, maxDurationMs: this.#o.maxDurationMs,
     });
     this.#widthDelta = termWidth - f.longestLine - TERM_PADDING;
@@ -195,7 +203,7 @@ export class ProgressDisplay {
    * end of each line, followed by the last frame again so the bars stay below the logs.
    */
   persist(text: string): string {
-    if (this.#last === '' || this.#stopped) return text;
+    if (this.#last === '' || this.#stopped || this.#o.out.isTTY !== true) return text;
     return `${text.replaceAll('\n', '\x1b[0K\n')}${this.#last}`;
   }
 }

@@ -1,7 +1,10 @@
 /**
- * k6's end-of-test text summary (k6 v0.49 layout), rendered from the handleSummary `data` object:
- * checks per group (✓ / ✗ with a ↳ pass-rate line), then one line per metric sorted by name with
- * submetrics under their parent, dot leaders, ✓/✗ threshold marks and human units.
+ * k6's end-of-test text summary, rendered from the handleSummary `data` object, in k6 v1's three modes
+ * (`--summary-mode`): `legacy` is the pre-v1 layout (checks per group with ✓ / ✗ and a ↳ pass-rate line,
+ * then one line per metric sorted by name with submetrics under their parent, dot leaders, ✓/✗ threshold
+ * marks and human units); `compact` (k6 v1's default) shows the thresholds with the values they were judged
+ * on (`✓ 'p(95)<100' p(95)=4.16ms`), the checks as totals, then the metrics by category (HTTP, EXECUTION,
+ * NETWORK, protocols, CUSTOM) without HTTP sub-timings; `full` adds every metric and the checks per group.
  *
  * NO Node APIs and no runtime imports here: this file is also bundled into k6 scripts.
  */
@@ -17,7 +20,12 @@ export interface TextSummaryOptions {
   readonly summaryTimeUnit?: string | null;
   /** Trend columns; defaults to data.options.summaryTrendStats. */
   readonly summaryTrendStats?: readonly string[] | null;
+  /** k6 v1's `--summary-mode`: `compact` (k6 v1's default), `full` or `legacy` (the pre-v1 layout). Default `legacy`. */
+  readonly summaryMode?: string | null;
 }
+
+export type SummaryMode = 'compact' | 'full' | 'legacy';
+export const SUMMARY_MODES: readonly SummaryMode[] = ['compact', 'full', 'legacy'];
 
 const GROUP_MARK = '█';
 const DETAILS_MARK = '↳';
@@ -145,7 +153,7 @@ export function humanizeValue(val: number, metric: Pick<SummaryMetric, 'type' | 
   }
 }
 
-function nonTrendColumns(m: SummaryMetric, timeUnit: string | null | undefined): string[] {
+function nonTrendColumns(m: SummaryMetric, timeUnit: string | null | undefined, modern = false): string[] {
   const v = (k: string): number => m.values[k] ?? 0;
   switch (m.type) {
     case 'counter':
@@ -153,6 +161,8 @@ function nonTrendColumns(m: SummaryMetric, timeUnit: string | null | undefined):
     case 'gauge':
       return [humanizeValue(v('value'), m, timeUnit), `min=${humanizeValue(v('min'), m, timeUnit)}`, `max=${humanizeValue(v('max'), m, timeUnit)}`];
     case 'rate':
+      // k6 v1 (compact, full): `3.29% 9 out of 273`; before v1: `3.29% ✓ 9 ✗ 264`.
+      if (modern) return [humanizeValue(v('rate'), m, timeUnit), `${v('passes')} out of ${v('passes') + v('fails')}`];
       return [humanizeValue(v('rate'), m, timeUnit), `${OK_MARK} ${v('passes')}`, `${FAIL_MARK} ${v('fails')}`];
     default:
       return ['[no data]'];
@@ -168,7 +178,7 @@ export function compareMetricNames(a: string, b: string): number {
   return a.slice(pa.length).localeCompare(b.slice(pb.length));
 }
 
-function metricLines(data: SummaryData, indentBase: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate): string[] {
+function metricLines(data: SummaryData, indentBase: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate, modern = false): string[] {
   const indent = indentBase + '  ';
   const names: string[] = [];
   let nameMax = 0;
@@ -191,7 +201,7 @@ function metricLines(data: SummaryData, indentBase: string, stats: readonly stri
       trendCols.set(name, cols);
       continue;
     }
-    const cols = nonTrendColumns(m, timeUnit);
+    const cols = nonTrendColumns(m, timeUnit, modern);
     const first = cols[0] ?? '';
     firstCol.set(name, first);
     firstMax = Math.max(firstMax, strWidth(first));
@@ -230,7 +240,8 @@ function metricLines(data: SummaryData, indentBase: string, stats: readonly stri
     const ind = nameIndent(name);
     const shown = displayName(name);
     const dots = decorate('.'.repeat(Math.max(0, nameMax - strWidth(shown) - strWidth(ind) + 3)) + ':', FAINT);
-    out.push(`${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
+    // k6 v1 marks thresholds in their own section, not beside the metric.
+    out.push(modern ? `${indent}${ind}${shown}${dots} ${dataText(name)}` : `${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
   }
   return out;
 }
@@ -242,5 +253,111 @@ export function textSummary(data: SummaryData, options: TextSummaryOptions = {})
   const timeUnit = options.summaryTimeUnit !== undefined ? options.summaryTimeUnit : data.options.summaryTimeUnit;
   const stats = options.summaryTrendStats ?? data.options.summaryTrendStats;
   const decorate = enableColors ? ansi : plain;
+  const mode = options.summaryMode === 'compact' || options.summaryMode === 'full' ? options.summaryMode : 'legacy';
+  if (mode !== 'legacy') return modernSummary(data, indent, stats, timeUnit, decorate, mode);
   return [...groupLines(indent + '    ', data.root_group, decorate), ...metricLines(data, indent, stats, timeUnit, decorate)].join('\n');
+}
+
+/** The aggregation a threshold expression is judged on (`p(95)`, `rate`, `avg` …), as k6 names it in values. */
+function thresholdStat(expression: string): string | undefined {
+  const m = /^\s*(p\(\d+(?:\.\d+)?\)|avg|min|max|med|count|rate|value)\s*(?:<=|>=|<|>|===|==|!=)/.exec(expression);
+  return m?.[1];
+}
+
+/** HTTP sub-timings and other figures k6 v1 leaves out of the compact summary (shown in full). */
+const COMPACT_HIDDEN = new Set([
+  'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'group_duration',
+]);
+
+/** k6 v1's metric categories, in its order; a metric goes to the first whose test matches, else CUSTOM. */
+const CATEGORIES: readonly { readonly title: string; readonly test: (name: string) => boolean }[] = [
+  { title: 'HTTP', test: (n) => n.startsWith('http_') },
+  { title: 'EXECUTION', test: (n) => ['iterations', 'iteration_duration', 'vus', 'vus_max', 'dropped_iterations', 'group_duration'].includes(n) },
+  { title: 'NETWORK', test: (n) => n === 'data_sent' || n === 'data_received' },
+  { title: 'WEBSOCKET', test: (n) => n.startsWith('ws_') },
+  { title: 'GRPC', test: (n) => n.startsWith('grpc_') },
+  { title: 'BROWSER', test: (n) => n.startsWith('browser_') },
+];
+
+function modernSummary(data: SummaryData, indent: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate, mode: 'compact' | 'full'): string {
+  const head = (title: string): string => `${indent} ${GROUP_MARK} ${title} \n`;
+  const body = indent + '   ';
+  const out: string[] = [];
+  // Thresholds, each with the value it was judged on.
+  const withThresholds = Object.keys(data.metrics).filter((n) => data.metrics[n]?.thresholds !== undefined).sort(compareMetricNames);
+  if (withThresholds.length > 0) {
+    out.push(head('THRESHOLDS'));
+    for (const name of withThresholds) {
+      const m = data.metrics[name];
+      if (m === undefined) continue;
+      out.push(`${body}${name}`);
+      for (const [expr, t] of Object.entries(m.thresholds ?? {})) {
+        const stat = thresholdStat(expr);
+        const raw = stat !== undefined ? m.values[stat] : undefined;
+        const value = (x: number): string => (stat === 'count' ? fixedNoZeros(x, 6) : stat === 'rate' && m.type === 'counter' ? `${fixedNoZeros(x, 6)}/s` : humanizeValue(x, m, timeUnit));
+        const shown = raw === undefined || stat === undefined ? '' : ` ${stat}=${value(raw)}`;
+        out.push(decorate(`${body}${t.ok ? OK_MARK : FAIL_MARK} '${expr}'${shown}`, t.ok ? GREEN : RED));
+      }
+      out.push('');
+    }
+    out.push('');
+  }
+  out.push(head('TOTAL RESULTS'));
+  // Checks as totals, then each check (per group in full mode).
+  const all: SummaryCheck[] = [];
+  const collect = (g: SummaryGroup): void => {
+    all.push(...g.checks);
+    g.groups.forEach(collect);
+  };
+  collect(data.root_group);
+  const shownMetrics: Record<string, SummaryMetric> = {};
+  for (const [name, m] of Object.entries(data.metrics)) {
+    if (name === 'checks' || name.startsWith('checks{')) continue;
+    const parent = name.split('{', 1)[0] ?? name;
+    if (mode === 'compact' && COMPACT_HIDDEN.has(parent)) continue;
+    shownMetrics[name] = m;
+  }
+  if (all.length > 0) {
+    const passes = all.reduce((n, c) => n + c.passes, 0);
+    const fails = all.reduce((n, c) => n + c.fails, 0);
+    const total = passes + fails;
+    const secs = data.state.testRunDurationMs / 1000;
+    const pct = (x: number): string => `${(Math.trunc((total === 0 ? 0 : x / total) * 10000) / 100).toFixed(2)}%`;
+    const rows: [string, string][] = [
+      ['checks_total', `${total} ${fixedNoZeros(secs > 0 ? total / secs : 0, 6)}/s`],
+      ['checks_succeeded', `${pct(passes)} ${passes} out of ${total}`],
+      ['checks_failed', `${pct(fails)} ${fails} out of ${total}`],
+    ];
+    const width = Math.max(...metricNamesWidth(shownMetrics), ...rows.map(([n]) => n.length));
+    for (const [n, v] of rows) out.push(`${body}${n}${decorate('.'.repeat(width - n.length + 3) + ':', FAINT)} ${decorate(v, CYAN)}`);
+    out.push('');
+    if (mode === 'full') out.push(...groupLines(body, data.root_group, decorate));
+    else {
+      for (const c of all) out.push(checkLines(body, c, decorate));
+      out.push('');
+    }
+  }
+  // Metrics by category, each category laid out like the legacy list (dot leaders, aligned columns).
+  const byCategory = new Map<string, Record<string, SummaryMetric>>();
+  for (const [name, m] of Object.entries(shownMetrics)) {
+    const parent = name.split('{', 1)[0] ?? name;
+    const title = CATEGORIES.find((c) => c.test(parent))?.title ?? 'CUSTOM';
+    const into = byCategory.get(title) ?? {};
+    into[name] = m;
+    byCategory.set(title, into);
+  }
+  const order = ['CUSTOM', ...CATEGORIES.map((c) => c.title)];
+  for (const title of order) {
+    const metrics = byCategory.get(title);
+    if (metrics === undefined) continue;
+    out.push(`${body}${title}`);
+    out.push(...metricLines({ ...data, metrics }, indent + ' ', stats, timeUnit, decorate, true));
+    out.push('');
+  }
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out.join('\n');
+}
+
+function metricNamesWidth(metrics: Record<string, SummaryMetric>): number[] {
+  return Object.keys(metrics).map((n) => strWidth(nameIndent(n) + displayName(n)));
 }

@@ -565,13 +565,13 @@ function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.Writab
   });
 }
 
-/** Whether the run draws progress bars: k6 draws them on a TTY stderr, never with --quiet. */
-const showsProgress = (o: RunEngineOptions, quiet: boolean): boolean => !quiet && o.stderrIsTTY === true;
+/** Workers report their progress whenever a status is shown: redrawn bars on a TTY, plain status lines elsewhere. */
+const showsProgress = (_o: RunEngineOptions, quiet: boolean): boolean => !quiet;
 
 /** What the bars show: `stats[i]` belongs to the i-th scenario of the execution plan (`names[i]`), and the initialised VUs. */
 interface ProgressSource { readonly stats: readonly ScenarioStats[]; readonly vusMax: number }
 
-/** k6's per-scenario progress bars on a TTY stderr (never when not a TTY or with --quiet). */
+/** k6's per-scenario progress: bars redrawn on a TTY stderr, a plain status block every few seconds elsewhere (never with --quiet). */
 function startProgress(
   o: RunEngineOptions, plan: TestPlan, clock: Clock, quiet: boolean, inst: InstanceState, source: (names: readonly string[]) => ProgressSource,
 ): ProgressDisplay | undefined {

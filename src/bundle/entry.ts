@@ -12,6 +12,8 @@ export const HANDLE_SUMMARY_PATH_ENV = 'AGENTLOAD_HANDLE_SUMMARY_PATH';
  * (`stdout` text is appended to the default summary, other keys are files written beside it).
  */
 export const SUMMARY_EXTRAS_EXPORT = 'summaryExtras';
+/** The end-of-test summary's mode (`compact`, `full`, `legacy`; the run command's --summary-mode). */
+export const SUMMARY_MODE_ENV = 'AGENTLOAD_SUMMARY_MODE';
 /** `1` when the default text summary may use ANSI colours. */
 export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
 
@@ -55,7 +57,8 @@ export function entrySource(input: EntryInput): string {
   } else if (input.textSummaryModule !== undefined) {
     lines.push(
       `  var colors = __ENV[${JSON.stringify(SUMMARY_COLORS_ENV)}] === '1';`,
-      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors });",
+      `  var mode = __ENV[${JSON.stringify(SUMMARY_MODE_ENV)}] || 'legacy';`,
+      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors, summaryMode: mode });",
       "  var out = { stdout: '\\n' + text + '\\n\\n' };",
     );
     if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) {

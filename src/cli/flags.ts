@@ -8,16 +8,22 @@ import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 export const ENGINE_CHOICES = ['auto', 'k6', 'node'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
+export const SUMMARY_MODE_CHOICES = ['compact', 'full', 'legacy'] as const;
+export type SummaryModeChoice = (typeof SUMMARY_MODE_CHOICES)[number];
+
 export interface RunOptions {
   engine: EngineChoice;
+  summaryMode: SummaryModeChoice;
   cloud: boolean;
   bundleTarget: string | undefined;
   bundleBudgetKb: number | undefined;
   baseline: string | undefined;
+  saveBaseline: string | undefined;
   reportsDir: string | undefined;
   report: boolean;
   typecheck: boolean;
   verbose: boolean;
+  open: boolean;
   help: boolean;
 }
 
@@ -29,6 +35,14 @@ export const TOOLKIT_FLAGS = [
     values: ENGINE_CHOICES,
     env: 'AGENTLOAD_ENGINE',
     description: 'which engine runs the bundle: auto = K6_BIN or a k6 on PATH, else the embedded engine',
+  },
+  {
+    name: '--summary-mode',
+    key: 'summaryMode',
+    kind: 'enum',
+    values: SUMMARY_MODE_CHOICES,
+    env: 'K6_SUMMARY_MODE',
+    description: "the end-of-test summary as k6 v1 prints it: compact (thresholds with their values, checks, metrics by category), full (every metric, checks per group) or legacy (k6 before v1); works with every engine and k6 version",
   },
   {
     name: '--cloud',
@@ -57,9 +71,16 @@ export const TOOLKIT_FLAGS = [
     name: '--baseline',
     key: 'baseline',
     kind: 'string',
-    placeholder: 'path',
+    placeholder: 'name|path',
     env: 'AGENTLOAD_BASELINE',
-    description: 'compare the run with this baseline (a run folder or its summary) in the report',
+    description: 'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression',
+  },
+  {
+    name: '--save-baseline',
+    key: 'saveBaseline',
+    kind: 'string',
+    placeholder: 'name',
+    description: 'add this run to the saved baseline NAME (reports/baselines/NAME.json, the median of its last 5 runs) after the report',
   },
   {
     name: '--reports-dir',
@@ -75,6 +96,13 @@ export const TOOLKIT_FLAGS = [
     kind: 'boolean',
     sets: true,
     description: 'type-check a JavaScript script too (its JSDoc types); TypeScript scenarios are always checked',
+  },
+  {
+    name: '--open',
+    key: 'open',
+    kind: 'boolean',
+    sets: true,
+    description: 'open report.html when the run is done (with $BROWSER, else xdg-open / open / start)',
   },
   {
     name: '--no-report',
@@ -103,14 +131,17 @@ export interface ParsedRun {
 
 const DEFAULTS: RunOptions = {
   engine: 'auto',
+  summaryMode: 'compact',
   cloud: false,
   bundleTarget: undefined,
   bundleBudgetKb: undefined,
   baseline: undefined,
+  saveBaseline: undefined,
   reportsDir: undefined,
   report: true,
   typecheck: false,
   verbose: false,
+  open: false,
   help: false,
 };
 
@@ -133,11 +164,13 @@ export function parseRunArgs(argv: readonly string[], env: Readonly<Record<strin
 /** `--help` text, generated from TOOLKIT_FLAGS. */
 export function helpText(invocation = 'npm run k6 --'): string {
   return [
-    `Usage: ${invocation} scenarios/<name>.ts|script.js [toolkit flags] [k6 run flags]`,
+    `Usage: ${invocation} <name>|scenarios/<name>.ts|script.js [toolkit flags] [k6 run flags]`,
     '',
     'Type-checks (TypeScript always, JavaScript with --typecheck) and bundles the scenario, picks an engine,',
     'starts the bundled target platform when no BASE_URL is set, runs the test, writes',
     'reports/<scenario>-<timestamp>/ and exits with the engine\'s code.',
+    '',
+    'The scenario is a path, or a name of scenarios/ (npm run k6 -- api-latency runs scenarios/api-latency.ts).',
     '',
     'Toolkit flags:',
     ...flagHelpRows(TOOLKIT_FLAGS),

@@ -2,12 +2,15 @@
  * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
  * binary (agentloadMain: run | build | k6 | k8s | help | version). They set the exit code; errors print one line.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
+import { EXIT_CODE_MEANINGS } from '../../shared/exit-codes.ts';
 import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
+import { newCommand } from './new.ts';
 import { runCommand, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
@@ -89,19 +92,39 @@ export async function k8sMain(argv: readonly string[], io: CliIO = processIO()):
   return guarded(async () => (await import('./k8s-command.ts')).k8sCommand(argv, io), io);
 }
 
-export function agentloadHelp(): string {
+/** Scenario names under `<root>/scenarios` (what `agentload run NAME` accepts). */
+function scenarioNames(root: string): string[] {
+  const dir = join(root, 'scenarios');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+}
+
+
+export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
+  const scenarios = scenarioNames(root);
   return [
     'agentload — load tests for AI-agent platforms (TypeScript scenarios → k6 scripts → k6 or the embedded engine)',
     '',
-    'Usage:',
-    '  agentload run scenarios/<name>.ts [toolkit flags] [k6 run flags]   same as npm run k6 -- ...',
-    '  agentload build [scenarios/<name>.ts ...]                          same as npm run build -- ...',
-    '  agentload k6 run|inspect|version [k6 flags] script.js              k6 drop-in on the embedded engine (agentload k6 help)',
-    '  agentload k8s scenarios/<name>.ts --parallelism N [flags]          k6-operator TestRun manifest (agentload k8s --help)',
-    '  agentload report | compare | target [...]                          same as npm run report|compare|target -- ...',
-    '  agentload version',
+    'Usage: agentload <command> [arguments]',
     '',
-    helpText('agentload run'),
+    'Commands:',
+    '  run <scenario> [toolkit flags] [k6 run flags]   run a scenario (a name from the list below or a path): same as npm run k6 -- ...',
+    '  build [scenarios/<name>.ts ...]                 bundle scenarios into k6 scripts: same as npm run build -- ...',
+    '  k6 run|inspect|version [k6 flags] script.js     k6 drop-in on the embedded engine (agentload k6 help)',
+    '  k8s scenarios/<name>.ts --parallelism N         k6-operator TestRun manifest (agentload k8s --help)',
+    '  report <run folder> [flags]                     rebuild a run\'s report (agentload report --help)',
+    '  compare <run folder> --baseline NAME [flags]    compare a run with a baseline (agentload compare --help)',
+    '  target [--help]                                 start the bundled reference platform',
+    '  new <name>                                      scaffold scenarios/<name>.ts (header, config, tags, thresholds)',
+    '  version                                         print the toolkit version',
+    '',
+    `Scenarios: ${scenarios.length > 0 ? scenarios.join(', ') : '(none in this install)'}`,
+    '',
+    'Exit codes:',
+    ...Object.entries(EXIT_CODES).map(([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_CODE_MEANINGS[name as keyof typeof EXIT_CODES].replaceAll('`', '')}`),
+    '',
+    // The run command's own help, without its Usage line (printed once, above).
+    ...helpText('agentload run').split('\n').filter((l) => !l.startsWith('Usage:')).slice(1),
   ].join('\n');
 }
 
@@ -117,6 +140,8 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return guarded(() => k6DropinCommand(rest, io), io);
     case 'k8s':
       return k8sMain(rest, io);
+    case 'new':
+      return guarded(() => Promise.resolve(newCommand(rest, io)), io);
     case 'version':
     case '--version':
       io.stdout.write(`agentload ${toolkitVersion(io.root)}\n`);
@@ -125,11 +150,11 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
     case 'help':
     case '--help':
     case '-h':
-      io.stdout.write(`${agentloadHelp()}\n`);
+      io.stdout.write(`${agentloadHelp(io.root)}\n`);
       return EXIT_CODES.ok;
     default:
       return printError(
-        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, k6, k8s, report, compare, target or version (agentload help)`),
+        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, new, k6, k8s, report, compare, target or version (agentload help)`),
         io,
       );
   }

@@ -7,6 +7,7 @@
  * Slack sink, k6) after it. Every exit after the scenario is known leaves a run folder with run.json and a
  * junit.xml that fails when the run failed.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { fmtMs, Phases } from './phases.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
-import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV } from '../bundle/entry.ts';
+import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -25,8 +26,9 @@ import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, re
 import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { ChildGroup } from '../run/children.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
-import { gitSha, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
+import { gitSha, recordedSettings, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
+import { ReadableLog, readableLogLine } from '../run/log-lines.ts';
 import { startScenarioServices } from '../run/services.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
@@ -74,7 +76,12 @@ function resolveScenario(parsed: ParsedRun, cwd: string): string {
       `no scenario given: npm run k6 -- scenarios/<name>.ts${availableScenarios(cwd)}`,
     );
   }
-  const path = resolve(cwd, parsed.scenario);
+  let path = resolve(cwd, parsed.scenario);
+  // A bare name (`api-latency`) is scenarios/<name>.ts (or .js) of the current folder.
+  if (!existsSync(path) && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(parsed.scenario)) {
+    const named = ['.ts', '.js'].map((ext) => join(cwd, 'scenarios', `${parsed.scenario ?? ''}${ext}`)).find((p) => existsSync(p));
+    if (named !== undefined) path = named;
+  }
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new AgentloadError(
       'scenario-not-found',
@@ -169,6 +176,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const view = envView(loaded, io.env, parsed.k6Args);
   const startedAt = new Date();
   const reportsDir = resolve(io.cwd, parsed.options.reportsDir ?? 'reports');
+  const baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(reportsDir, 'baselines');
+  const baseline = baselineArg(parsed.options.baseline, io.cwd, baselinesDir);
   const cloud = parsed.options.cloud;
   const children = new ChildGroup();
   const stop = new AbortController();
@@ -211,6 +220,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
           setByToolkit,
         }),
       },
+      settings: recordedSettings(view.values),
       target: { kind: targetKind, url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? view.values.BASE_URL ?? '' : env.BASE_URL ?? ''), hosts: targets },
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
@@ -358,6 +368,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
     env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
     setByToolkit.push(SUMMARY_COLORS_ENV);
+    env[SUMMARY_MODE_ENV] = parsed.options.summaryMode;
+    setByToolkit.push(SUMMARY_MODE_ENV);
 
     const bundledPlatform = (view.values.BASE_URL ?? '') === '';
     const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
@@ -387,7 +399,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       });
       checkpoint();
       if (code !== EXIT_CODES.ok) {
-        io.stderr.write(kept.text);
+        io.stderr.write(kept.text.split('\n').map((l) => readableLogLine(l, Date.now())).join('\n'));
         engineExitCode = code;
         throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
       }
@@ -472,20 +484,22 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (stop.signal.aborted) k6Process.interrupt(); // a signal that came while k6 was being spawned
       engineExitCode = await k6Process.exitCode;
     } else {
+      // The engine's log lines as people read them (k6's terminal layout, stack frames on lines of their own).
+      const engineStderr = new ReadableLog(io.stderr);
       engineExitCode = await chosen.module.runEngine({
         script: built.outfile,
         args: args.slice(2),
         env,
         cwd: io.cwd,
         stdout: io.stdout,
-        stderr: io.stderr,
+        stderr: engineStderr,
         signal: stop.signal,
         stdoutIsTTY: io.stdoutIsTTY,
         stderrIsTTY: io.stderrIsTTY,
         handleSignals: false,
         allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
         ...(phases.enabled ? { onPhase: (phase: string) => { phases.mark(`engine: ${phase}`); } } : {}),
-      });
+      }).finally(() => new Promise<void>((res) => { engineStderr.end(res); }));
     }
   } catch (err: unknown) {
     await children.stopAll();
@@ -510,21 +524,32 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   let exitCode = engineExitCode;
   let report: RunManifest['report'] = null;
+  let reasons: readonly string[] = [];
   if (parsed.options.report) {
     try {
       const reportModule = await loadReport();
       const built = await reportModule.buildReport({
         runDir: dir,
-        ...(parsed.options.baseline !== undefined ? { baseline: resolve(io.cwd, parsed.options.baseline) } : {}),
+        baselinesDir,
+        ...(baseline !== undefined ? { baseline } : {}),
         interrupted: state.interrupted,
         ...(soakBudget !== undefined ? { profile: soakBudget } : {}),
       });
       report = { verdict: built.verdict, exitCode: built.exitCode, files: built.files.map((f) => relative(dir, resolve(dir, f))) };
+      reasons = built.reasons;
       if (engineExitCode === EXIT_CODES.ok) exitCode = built.exitCode;
+      if (parsed.options.saveBaseline !== undefined) {
+        const saved = await reportModule.saveBaseline(dir, parsed.options.saveBaseline, baselinesDir);
+        const how = saved.replaced !== undefined ? `, replacing one of scenario ${saved.replaced}` : saved.runs > 1 ? `, now the median of ${saved.runs} runs` : '';
+        say(io, `baseline "${parsed.options.saveBaseline}" saved to ${relative(io.cwd, saved.path) || saved.path}${how}`);
+      }
     } catch (err: unknown) {
       const why = toError(err).message.split('\n')[0] ?? '';
       report = { error: redact(toError(err).message) };
-      if (engineExitCode === EXIT_CODES.ok) say(io, `report not built: ${redact(why)}`);
+      // A run that recorded nothing has no report to build: say so, not how to make k6 write outputs (the run command always asks for them).
+      const code = (err as { code?: unknown }).code;
+      const nothing = code === 'input-not-found' || code === 'input-empty';
+      if (engineExitCode === EXIT_CODES.ok) say(io, nothing ? 'no report: the run recorded no samples (no iteration ran: check the scenario\'s options, e.g. its iterations and duration)' : `report not built: ${redact(why)}`);
       // No report: the run still leaves a junit.xml that fails when the run failed.
       if (engineExitCode !== EXIT_CODES.ok) {
         try {
@@ -536,11 +561,51 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     }
   }
   writeManifest(dir, manifest(exitCode, report));
+  if (parsed.options.open) {
+    const html = join(dir, 'report.html');
+    if (existsSync(html)) openInBrowser(html, env, (line) => { say(io, line); });
+    else say(io, '--open: no report.html to open (the report was not built)');
+  }
   const verdict = report !== null && 'verdict' in report ? ` verdict ${report.verdict},` : '';
   io.stdout.write(
     `\nresults:${verdict} exit code ${exitCode}${state.interrupted ? ' (interrupted)' : ''}: ${shownRunDir}/` +
       (report !== null && 'files' in report && report.files.includes('report.html') ? ` (open ${shownRunDir}/report.html)` : '') +
-      '\n',
+      '\n' +
+      reasons.map((r) => `  ${r}\n`).join(''),
   );
   return exitCode;
+}
+
+/**
+ * Opens a file in the user's browser without waiting for it: $BROWSER when set (as xdg-utils read it), else
+ * the platform's opener. A failure to start it is one line, never a failed run.
+ */
+function openInBrowser(file: string, env: Readonly<Record<string, string>>, say: (line: string) => void): void {
+  const browser = (env.BROWSER ?? process.env.BROWSER ?? '').split(':')[0] ?? '';
+  const opener: readonly [string, ...string[]] = browser !== '' ? [browser, file] : process.platform === 'darwin' ? ['open', file] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', file] : ['xdg-open', file];
+  const [cmd, ...args] = opener;
+  const failed = (why: string): void => { say(`--open: cannot start ${cmd} (${why}): open ${file} yourself, or set BROWSER`); };
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.on('error', (e) => { failed(e.message); });
+    child.unref();
+  } catch (e: unknown) {
+    failed(toError(e).message);
+  }
+}
+
+/**
+ * --baseline as the report takes it, checked before the run: a saved baseline's name (`main`, looked up
+ * as baselinesDir/main.json) stays a name, anything else is a path that must exist.
+ */
+function baselineArg(given: string | undefined, cwd: string, baselinesDir: string): string | undefined {
+  if (given === undefined) return undefined;
+  const path = resolve(cwd, given);
+  if (existsSync(path)) return path;
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given) && existsSync(join(baselinesDir, `${given}.json`))) return given;
+  throw new AgentloadError(
+    'usage',
+    EXIT_CODES.usage,
+    `--baseline ${given}: no such run folder or file, and no saved baseline ${relative(cwd, join(baselinesDir, `${given}.json`))}; save one first with --save-baseline ${/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given) ? given : 'NAME'}`,
+  );
 }

@@ -1,15 +1,13 @@
 /** `npm run report` and `npm run compare`: argument parsing and output; the work is in index.ts. */
 
 import { parseArgs } from 'node:util';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildReport, compareSnapshots, EXIT, loadBaseline, saveBaseline } from './index.ts';
+import { dirname } from 'node:path';
+import { BASELINE_KEEP_RUNS, BASELINES_DIR, buildReport, compareSnapshots, EXIT, loadBaseline, saveBaseline } from './index.ts';
+import { COMPARE_DEFAULTS, describeRow, worstFirst, type Comparison } from './compare.ts';
 import { ReportError, toError } from './errors.ts';
-import { fmtNum, fmtPct } from './format.ts';
 import type { SoakBudget } from './types.ts';
 
-/** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */
-export const BASELINES_DIR = process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
+export { BASELINES_DIR } from './index.ts';
 
 interface Io {
   out: (line: string) => void;
@@ -37,7 +35,7 @@ function fail(e: unknown, io: Io, what: string): number {
 
 export const REPORT_USAGE = `usage: npm run report -- <run dir | k6 JSON output> [more segment outputs...] [options]
   --out DIR                   write the report files here (default: the run dir)
-  --baseline RUN|FILE         compare with a run dir, a saved baseline or a k6 JSON output
+  --baseline NAME|RUN|FILE    compare with a saved baseline (NAME: reports/baselines/NAME.json), a run dir or a k6 JSON output
   --interrupted               mark the run as interrupted
   --memory-mb-per-hour N      soak budget: memory growth (MB/h)
   --latency-ms-per-hour N     soak budget: p95 latency drift (ms/h)
@@ -101,13 +99,37 @@ export async function reportMain(argv: readonly string[], io: Io = stdio): Promi
   }
 }
 
-export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON output> [--baseline RUN|FILE] [--save-baseline NAME] [options]
-  --baseline RUN|FILE   a run dir, a saved baseline (reports/baselines/NAME.json) or a k6 JSON output
-  --save-baseline NAME  save this run as reports/baselines/NAME.json
-  --fail-pct N          worse by more than N % fails (default 10)
-  --warn-pct N          worse by more than N % warns (default 5)
-  --min-samples N       figures with fewer samples are not judged (default 30)
-  --json                print the comparison as JSON`;
+export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON output> [--baseline NAME|RUN|FILE] [--save-baseline NAME] [options]
+  --baseline NAME|RUN|FILE  a saved baseline (NAME: reports/baselines/NAME.json), a run dir or a k6 JSON output
+  --save-baseline NAME      add this run to reports/baselines/NAME.json (the median of its last ${BASELINE_KEEP_RUNS} runs)
+  --keep-runs N             runs a saved baseline combines (default ${BASELINE_KEEP_RUNS})
+  --fail-pct N              worse by more than N % fails (default ${COMPARE_DEFAULTS.failPct}) ...
+  --warn-pct N              ... or warns (default ${COMPARE_DEFAULTS.warnPct}) ...
+  --alpha P                 ... when also significant at this level (one-sided; default ${COMPARE_DEFAULTS.alpha}) ...
+  --floor-ms N              ... and more than N ms (times; default ${COMPARE_DEFAULTS.floorMs}) ...
+  --floor-ratio R           ... or R (ratios such as error rates; default ${COMPARE_DEFAULTS.floorRatio})
+  --min-samples N           figures with fewer samples and no significance test get a widened band (default ${COMPARE_DEFAULTS.minSamples})
+  --json                    print the comparison as JSON`;
+
+/** The comparison as text: verdict, the regressions worst first, improvements apart, each with units and changes. */
+export function comparisonLines(c: Comparison): string[] {
+  const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
+  const out = [`baseline ${c.baselineSource}${runs}: ${c.verdict.toUpperCase()} (fails when > ${c.failPct} % worse, > ${c.floorMs} ms / ${c.floorRatio * 100} pp and significant at p < ${c.alpha}; warns > ${c.warnPct} %)`];
+  const rows = worstFirst(c.rows);
+  const section = (title: string, status: string): void => {
+    const list = rows.filter((r) => r.status === status);
+    if (list.length === 0) return;
+    out.push(`${title}:`);
+    for (const r of list) out.push(`  ${describeRow(r)}${r.p !== undefined ? `  p=${r.p.toPrecision(2)}` : ''}${r.note !== undefined ? `  (${r.note})` : ''}`);
+  };
+  section('regressions', 'fail');
+  section('warnings', 'warn');
+  section('improvements', 'improved');
+  const noise = rows.filter((r) => r.status === 'ok' && r.note !== undefined && /not significant|floor/.test(r.note)).length;
+  const info = rows.filter((r) => r.status === 'info').length;
+  out.push(`${rows.filter((r) => r.status === 'ok').length} judged figures within the gate${noise > 0 ? ` (${noise} changed by more than ${c.warnPct} % but not significantly or within the floor)` : ''}; ${info} figures shown for information only (sub-timings, p50/avg, metrics without thresholds)`);
+  return out;
+}
 
 export async function compareMain(argv: readonly string[], io: Io = stdio, baselinesDir = BASELINES_DIR): Promise<number> {
   try {
@@ -117,8 +139,12 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
       options: {
         baseline: { type: 'string' },
         'save-baseline': { type: 'string' },
+        'keep-runs': { type: 'string' },
         'fail-pct': { type: 'string' },
         'warn-pct': { type: 'string' },
+        alpha: { type: 'string' },
+        'floor-ms': { type: 'string' },
+        'floor-ratio': { type: 'string' },
         'min-samples': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -133,23 +159,25 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
       throw new ReportError('bad-argument', `give a run and --baseline or --save-baseline\n${COMPARE_USAGE}`);
     let code: number = EXIT.ok;
     if (v.baseline !== undefined) {
-      const failPct = num('fail-pct', v['fail-pct']);
-      const warnPct = num('warn-pct', v['warn-pct']);
-      const minSamples = num('min-samples', v['min-samples']);
-      const c = compareSnapshots(await loadBaseline(run), await loadBaseline(v.baseline), {
-        ...(failPct !== undefined ? { failPct } : {}),
-        ...(warnPct !== undefined ? { warnPct } : {}),
-        ...(minSamples !== undefined ? { minSamples } : {}),
-      });
+      const opts = {
+        failPct: num('fail-pct', v['fail-pct']),
+        warnPct: num('warn-pct', v['warn-pct']),
+        alpha: num('alpha', v.alpha),
+        floorMs: num('floor-ms', v['floor-ms']),
+        floorRatio: num('floor-ratio', v['floor-ratio']),
+        minSamples: num('min-samples', v['min-samples']),
+      };
+      const c = compareSnapshots(await loadBaseline(run, baselinesDir), await loadBaseline(v.baseline, baselinesDir), opts);
       if (v.json === true) io.out(JSON.stringify(c, null, 2));
-      else {
-        io.out(`baseline ${c.baselineSource}: ${c.verdict.toUpperCase()} (fail > ${c.failPct} % worse, warn > ${c.warnPct} %, + = worse)`);
-        for (const r of c.rows.filter((x) => x.status !== 'ok' && x.status !== 'new' && x.status !== 'missing'))
-          io.out(`  ${r.status.padEnd(8)} ${`${r.key} ${r.stat}`.padEnd(60)} ${fmtNum(r.baseline, 4).padStart(10)} → ${fmtNum(r.current, 4).padEnd(10)} ${r.change === null ? '' : `${r.change > 0 ? '+' : ''}${fmtPct(r.change, 1)}`}${r.note !== undefined ? `  (${r.note})` : ''}`);
-      }
+      else for (const line of comparisonLines(c)) io.out(line);
       if (c.verdict === 'fail') code = EXIT.regression;
     }
-    if (v['save-baseline'] !== undefined) io.out(`saved ${await saveBaseline(run, v['save-baseline'], baselinesDir)}`);
+    if (v['save-baseline'] !== undefined) {
+      const keep = num('keep-runs', v['keep-runs']);
+      const saved = await saveBaseline(run, v['save-baseline'], baselinesDir, keep);
+      const how = saved.replaced !== undefined ? ` (replaced a baseline of scenario ${saved.replaced})` : saved.runs > 1 ? ` (now the median of ${saved.runs} runs)` : '';
+      (v.json === true ? io.err : io.out)(`saved ${saved.path}${how}`);
+    }
     return code;
   } catch (e) {
     return fail(e, io, 'compare');

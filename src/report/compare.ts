@@ -1,18 +1,31 @@
 /**
- * Baseline comparison. A snapshot keeps the figures a later run is judged against (per metric and
- * per endpoint: trends' percentiles, rates, counters' per-second rates, gauges' last and highest values);
- * comparing flags > failPct worse as fail, > warnPct worse as warn, and notes improvements. "Worse" has a
- * direction per metric (`worseDirection`): latency, errors, loss, lag and memory are worse when higher;
- * throughput (per second / per hour, MB/s, tokens/s), hit and success rates and completed counts are worse
- * when lower. Few samples: a figure backed by fewer than minSamples samples on either side is judged with
- * its band widened by √(minSamples / n) (the noise of a mean grows as 1/√n), e.g. 1 sample against 30:
- * fail beyond 10 % × 5.5 = 55 %; only a figure with no samples is "guarded". Relative changes are taken
- * against max(baseline, floor) (1 ms for times, 0.05 for rates) so tiny baselines do not turn noise into huge
- * percentages.
+ * Baseline comparison: the regression gate. A snapshot keeps the figures a later run is judged against
+ * (per metric and per endpoint: trends' percentiles, rates, counters' per-second rates, gauges' last and
+ * highest values) and, for the figures the gate judges, the run's time windows (see stats.ts).
+ *
+ * Which figures are judged ("gated"): http_req_duration p95/p99 overall and per endpoint, error rates
+ * (http_req_failed overall and per endpoint), throughput (http_reqs per second), and every metric a
+ * threshold names (trends by p95/p99, rates by rate, counters by rate, gauges by value and max). All
+ * other figures (sub-timings such as http_req_sending, p50/avg, custom metrics without thresholds) are
+ * shown for information and never fail.
+ *
+ * A gated figure fails only when it is all three: more than failPct worse (relative), worse by more
+ * than the absolute floor (floorMs for times, floorRatio for ratios), and statistically real (one-sided
+ * p < alpha: a rank test on its windows, or a two-proportion test for ratios). warnPct likewise warns.
+ * A figure with too few windows for a test (fewer than MIN_WINDOWS a side, or an old baseline without
+ * windows) is judged by the percentages alone, UNTESTED_FACTOR times wider and widened again by
+ * √(minSamples / n) when it has fewer than minSamples samples; only a figure with no samples is "guarded". "Worse" has a direction
+ * per metric (`worseDirection`): latency, errors, loss, lag and memory are worse when higher;
+ * throughput, hit and success rates and completed counts are worse when lower. Relative changes are
+ * taken against max(baseline, 1 ms) for times and max(baseline, 0.05) for ratios.
+ *
+ * A saved baseline may combine several runs (`combineSnapshots`): each figure is the median of the
+ * runs', and the windows of all runs are pooled, so run-to-run noise is part of what "normal" means.
  */
 
 import type { MetricType } from '../../engine/contracts.ts';
 import type { RunModel, TrendStats } from './model.ts';
+import { medianOf, proportionTestGreater, rankTestGreater } from './stats.ts';
 
 export interface BaselineEntry {
   kind: 'trend' | 'rate' | 'counter' | 'gauge';
@@ -23,19 +36,27 @@ export interface BaselineEntry {
   /** 'up' when a higher value is worse (latency, error rates), 'down' when lower is worse (throughput, hit rates). */
   worse: 'up' | 'down';
   unit: 'ms' | 'ratio' | 'value';
+  /** Stats the gate judges (absent or empty: shown for information only). */
+  gated?: string[];
+  /** Rates: samples that were non-zero (errors), for the proportion test. */
+  events?: number;
+  /** Gated stats' values per time window of the run (pooled over runs in a combined baseline). */
+  windows?: Record<string, number[]>;
 }
 
 export interface BaselineSnapshot {
   kind: 'agentload-baseline';
-  version: 1;
+  version: 1 | 2;
   scenario?: string;
   createdAt: string;
-  /** Where it came from (a run dir or file). */
+  /** Where it came from: the run folder's or file's name (never an absolute path). */
   source: string;
   entries: Record<string, BaselineEntry>;
+  /** A combined baseline: how many runs its figures are the median of. */
+  runs?: number;
 }
 
-export type ChangeStatus = 'fail' | 'warn' | 'ok' | 'improved' | 'guarded' | 'new' | 'missing';
+export type ChangeStatus = 'fail' | 'warn' | 'ok' | 'improved' | 'info' | 'guarded' | 'new' | 'missing';
 
 export interface ComparisonRow {
   key: string;
@@ -44,30 +65,53 @@ export interface ComparisonRow {
   current: number | null;
   /** Relative change in the worse direction (0.12 = 12 % worse; negative = better). */
   change: number | null;
+  /** current − baseline, in the figure's unit. */
+  delta?: number;
+  unit?: BaselineEntry['unit'];
+  kind?: BaselineEntry['kind'];
+  /** One-sided p-value that a change this large in its direction is noise, Holm-adjusted over the run's tested figures (absent: no test possible). */
+  p?: number;
   status: ChangeStatus;
   note?: string;
 }
 
 export interface Comparison {
   baselineSource: string;
+  /** Runs the baseline combines (1 for a single run). */
+  baselineRuns: number;
   verdict: 'pass' | 'warn' | 'fail';
   rows: ComparisonRow[];
   failPct: number;
   warnPct: number;
   minSamples: number;
+  alpha: number;
+  floorMs: number;
+  floorRatio: number;
 }
 
 export interface CompareOptions {
   failPct?: number;
   warnPct?: number;
   minSamples?: number;
+  /** Significance level of the one-sided tests (default 0.01). */
+  alpha?: number;
+  /** Smallest change in ms that can count for times (default 0.5). */
+  floorMs?: number;
+  /** Smallest change that can count for ratios such as error rates (default 0.005: half a percentage point). */
+  floorRatio?: number;
 }
+
+export const COMPARE_DEFAULTS = { failPct: 10, warnPct: 5, minSamples: 30, alpha: 0.01, floorMs: 0.5, floorRatio: 0.005 } as const;
 
 /** Names of figures that are worse when higher, whatever their type. */
 const HIGHER_IS_WORSE = /fail|error|drop|timeout|lost|loss|dup|miss|unmatched|late|retr|rate_limited|reject|evict|waiting|lag|depth|leak|drift|degradation/i;
 /** Names of figures that are worse when lower (throughput and success). */
 const LOWER_IS_WORSE = /per_second|per_hour|throughput|mbps|tokens|hit|success|succeeded|completed|accepted|http_reqs|iterations|received|published|checks/i;
 const TREND_STATS = ['p50', 'p95', 'p99', 'avg'] as const;
+/** The trend stats the gate judges. */
+const GATED_TREND_STATS = ['p95', 'p99'];
+/** Metrics judged even without a threshold: latency, errors, throughput. */
+const ALWAYS_GATED = new Set(['http_req_duration', 'http_req_failed', 'http_reqs']);
 
 /** Which way a metric gets worse: by name first, else by type (trends and gauges up, rates and counters down). */
 export function worseDirection(name: string, type: MetricType): BaselineEntry['worse'] {
@@ -80,44 +124,65 @@ function trendEntry(s: TrendStats, unit: BaselineEntry['unit'], worse: BaselineE
   return { kind: 'trend', count: s.count, values: { avg: s.avg, p50: s.p50, p90: s.p90, p95: s.p95, p99: s.p99, max: s.max }, worse, unit };
 }
 
+/** Marks an entry gated on `stats`, with the run's windows of those stats when it has them. */
+function gate(e: BaselineEntry, stats: readonly string[], windows: Record<string, number[]> | undefined): BaselineEntry {
+  e.gated = [...stats];
+  const w: Record<string, number[]> = {};
+  for (const st of stats) {
+    const v = windows?.[st];
+    if (v !== undefined) w[st] = v;
+  }
+  if (Object.keys(w).length > 0) e.windows = w;
+  return e;
+}
+
+/** The name a run is known by in a baseline: its folder's or file's name, never an absolute path. */
+export function sourceName(path: string): string {
+  const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] ?? path;
+}
+
 /** The figures of a run that later runs are compared with. */
 export function snapshotOf(model: RunModel, source: string, now: Date = new Date()): BaselineSnapshot {
   const entries: Record<string, BaselineEntry> = {};
+  const withThresholds = new Set(model.thresholds.map((t) => t.metric.replace(/\{.*$/, '')));
+  const win = (key: string): Record<string, number[]> | undefined => model.windows[key];
   for (const m of model.metrics) {
     const type: MetricType = m.type;
+    const key = `metric ${m.name}`;
+    const gated = ALWAYS_GATED.has(m.name) || withThresholds.has(m.name);
     if (type === 'trend') {
       const v = m.values;
-      entries[`metric ${m.name}`] = trendEntry(
+      const e = trendEntry(
         { count: v.count ?? 0, avg: v.avg ?? 0, min: v.min ?? 0, p50: v.p50 ?? 0, p90: v.p90 ?? 0, p95: v.p95 ?? 0, p99: v.p99 ?? 0, max: v.max ?? 0 },
         m.contains === 'time' ? 'ms' : 'value',
         worseDirection(m.name, type),
       );
+      entries[key] = gated ? gate(e, GATED_TREND_STATS, win(key)) : e;
     } else if (type === 'rate') {
       const passes = m.values.passes ?? 0;
       const fails = m.values.fails ?? 0;
-      entries[`metric ${m.name}`] = {
-        kind: 'rate',
-        count: passes + fails,
-        values: { rate: m.values.rate ?? 0 },
-        worse: worseDirection(m.name, type),
-        unit: 'ratio',
-      };
+      const e: BaselineEntry = { kind: 'rate', count: passes + fails, events: passes, values: { rate: m.values.rate ?? 0 }, worse: worseDirection(m.name, type), unit: 'ratio' };
+      entries[key] = gated ? gate(e, ['rate'], undefined) : e;
     } else if (m.name === 'vus' || m.name === 'vus_max') {
       // The load's shape, not a result.
     } else if (type === 'counter') {
-      entries[`metric ${m.name}`] = { kind: 'counter', count: m.samples ?? m.values.count ?? 0, values: { rate: m.values.rate ?? 0 }, worse: worseDirection(m.name, type), unit: 'value' };
+      const e: BaselineEntry = { kind: 'counter', count: m.samples ?? m.values.count ?? 0, values: { rate: m.values.rate ?? 0 }, worse: worseDirection(m.name, type), unit: 'value' };
+      entries[key] = gated ? gate(e, ['rate'], win(key)) : e;
     } else {
-      entries[`metric ${m.name}`] = {
+      const e: BaselineEntry = {
         kind: 'gauge', count: m.samples ?? 1, values: { value: m.values.value ?? 0, max: m.values.max ?? 0 }, worse: worseDirection(m.name, type),
         unit: m.contains === 'time' ? 'ms' : 'value',
       };
+      entries[key] = gated ? gate(e, ['value', 'max'], undefined) : e;
     }
   }
   for (const e of model.endpoints) {
-    entries[`endpoint ${e.key}`] = trendEntry(e, 'ms');
-    entries[`endpoint ${e.key} errors`] = { kind: 'rate', count: e.count, values: { rate: e.errorRate }, worse: 'up', unit: 'ratio' };
+    entries[`endpoint ${e.key}`] = gate(trendEntry(e, 'ms'), GATED_TREND_STATS, win(`endpoint ${e.key}`));
+    const failed = gate({ kind: 'rate', count: e.count, events: e.errors, values: { rate: e.errorRate }, worse: 'up', unit: 'ratio' }, ['rate'], undefined);
+    entries[`endpoint ${e.key} errors`] = failed;
   }
-  const snap: BaselineSnapshot = { kind: 'agentload-baseline', version: 1, createdAt: now.toISOString(), source, entries };
+  const snap: BaselineSnapshot = { kind: 'agentload-baseline', version: 2, createdAt: now.toISOString(), source: sourceName(source), entries };
   if (model.meta.scenario !== undefined) snap.scenario = model.meta.scenario;
   return snap;
 }
@@ -126,11 +191,115 @@ export function isSnapshot(x: unknown): x is BaselineSnapshot {
   return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'agentload-baseline' && typeof (x as { entries?: unknown }).entries === 'object';
 }
 
-export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSnapshot, o: CompareOptions = {}): Comparison {
-  const failPct = o.failPct ?? 10;
-  const warnPct = o.warnPct ?? 5;
-  const minSamples = o.minSamples ?? 30;
+/**
+ * One baseline from several runs' snapshots (oldest first): each figure is the median of the runs that
+ * have it, counts and error events are summed, windows pooled. Figures only in older runs are left out.
+ */
+export function combineSnapshots(snaps: readonly BaselineSnapshot[]): BaselineSnapshot {
+  const latest = snaps[snaps.length - 1];
+  if (latest === undefined) throw new Error('combineSnapshots needs at least one snapshot');
+  if (snaps.length === 1) return latest;
+  const entries: Record<string, BaselineEntry> = {};
+  for (const [key, last] of Object.entries(latest.entries)) {
+    const same = snaps.map((s) => s.entries[key]).filter((e): e is BaselineEntry => e !== undefined && e.kind === last.kind);
+    const values: Record<string, number> = {};
+    for (const stat of Object.keys(last.values)) values[stat] = medianOf(same.flatMap((e) => (e.values[stat] === undefined ? [] : [e.values[stat]])));
+    const e: BaselineEntry = { ...last, count: same.reduce((n, x) => n + x.count, 0), values };
+    if (last.events !== undefined) e.events = same.reduce((n, x) => n + (x.events ?? 0), 0);
+    if (last.windows !== undefined) {
+      const w: Record<string, number[]> = {};
+      for (const stat of Object.keys(last.windows)) w[stat] = same.flatMap((x) => x.windows?.[stat] ?? []);
+      e.windows = w;
+    }
+    entries[key] = e;
+  }
+  return { ...latest, entries, runs: snaps.length };
+}
+
+interface Judged {
+  status: ChangeStatus;
+  p?: number;
+  note?: string;
+}
+
+/** The significance test of one gated stat: p that the worse-direction change is noise (undefined: no test possible). */
+function significance(b: BaselineEntry, c: BaselineEntry, stat: string, worse: boolean): number | undefined {
+  if (c.kind === 'rate') {
+    if (b.events === undefined || c.events === undefined) return undefined;
+    // "Worse" for a rate that is worse when lower (hit rates) is its complement growing.
+    const up = (c.worse === 'up') === worse;
+    const x1 = up ? c.events : c.count - c.events;
+    const x2 = up ? b.events : b.count - b.events;
+    return proportionTestGreater(x1, c.count, x2, b.count);
+  }
+  const cw = c.windows?.[stat];
+  const bw = b.windows?.[stat];
+  if (cw === undefined || bw === undefined) return undefined;
+  const up = (c.worse === 'up') === worse;
+  return up ? rankTestGreater(cw, bw)?.p : rankTestGreater(cw.map((v) => -v), bw.map((v) => -v))?.p;
+}
+
+/** Without a significance test, only a change this many times the fail (warn) percentage counts. */
+export const UNTESTED_FACTOR = 3;
+
+/**
+ * Judges one gated stat. `p`: its Holm-adjusted p-value (undefined: no test possible, e.g. fewer than
+ * MIN_WINDOWS windows or a baseline saved without windows). An untested figure cannot be told from
+ * noise by a test, so it is judged against UNTESTED_FACTOR × the percentages (widened by
+ * √(minSamples / n) when samples are few): jitter stays within that band, a change many times the
+ * limit (a short run that got 10× slower) still fails.
+ */
+function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number, p: number | undefined, o: Required<CompareOptions>): Judged {
+  const n = Math.min(b.count, c.count);
+  if (n === 0) return { status: 'guarded', note: 'no samples: not judged' };
+  const floor = c.unit === 'ms' ? o.floorMs : c.unit === 'ratio' ? o.floorRatio : 0;
+  const overFloor = Math.abs(delta) > floor;
+  const worse = change > 0;
+  const big = Math.abs(change) * 100;
+  if (p === undefined) {
+    const widen = UNTESTED_FACTOR * (n >= o.minSamples ? 1 : Math.sqrt(o.minSamples / n));
+    const note = `no significance test (${c.kind === 'gauge' ? 'one value per run' : `too few time windows${n < o.minSamples ? ` and samples: ${n}` : ''}`}): judged against ${Math.round(o.failPct * widen)} % (fail) / ${Math.round(o.warnPct * widen)} % (warn)`;
+    if (!overFloor || big <= o.warnPct * widen) return big > o.warnPct ? { status: 'ok', note } : { status: 'ok' };
+    if (!worse) return { status: 'improved', note };
+    return { status: big > o.failPct * widen ? 'fail' : 'warn', note };
+  }
+  if (!overFloor) return big > o.warnPct ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit === 'ratio' ? 'of 1' : c.unit})` } : { status: 'ok', p };
+  if (p >= o.alpha) return big > o.warnPct ? { status: 'ok', p, note: `not significant (p = ${p.toPrecision(2)})` } : { status: 'ok', p };
+  if (worse && big > o.failPct) return { status: 'fail', p };
+  if (worse && big > o.warnPct) return { status: 'warn', p };
+  if (!worse && big > o.warnPct) return { status: 'improved', p };
+  return { status: 'ok', p };
+}
+
+/** Holm's step-down adjustment: the run's verdict, over all its tested figures, keeps a false-fail chance of at most α. */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+  const out = new Array<number>(ps.length).fill(1);
+  let running = 0;
+  order.forEach(({ p, i }, k) => {
+    running = Math.max(running, Math.min(1, (ps.length - k) * p));
+    out[i] = running;
+  });
+  return out;
+}
+
+/** Rows that fail or warn, worst first (by relative change); then the rest in key order. */
+export function worstFirst(rows: readonly ComparisonRow[]): ComparisonRow[] {
+  const rank: Record<ChangeStatus, number> = { fail: 0, warn: 1, improved: 2, ok: 3, info: 4, guarded: 5, new: 6, missing: 7 };
+  return [...rows].sort((a, b) => rank[a.status] - rank[b.status] || (a.status === 'improved' ? (a.change ?? 0) - (b.change ?? 0) : (b.change ?? 0) - (a.change ?? 0)));
+}
+
+export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSnapshot, opts: CompareOptions = {}): Comparison {
+  const o: Required<CompareOptions> = {
+    failPct: opts.failPct ?? COMPARE_DEFAULTS.failPct,
+    warnPct: opts.warnPct ?? COMPARE_DEFAULTS.warnPct,
+    minSamples: opts.minSamples ?? COMPARE_DEFAULTS.minSamples,
+    alpha: opts.alpha ?? COMPARE_DEFAULTS.alpha,
+    floorMs: opts.floorMs ?? COMPARE_DEFAULTS.floorMs,
+    floorRatio: opts.floorRatio ?? COMPARE_DEFAULTS.floorRatio,
+  };
   const rows: ComparisonRow[] = [];
+  const pending: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; p: number | undefined }[] = [];
   const keys = new Set([...Object.keys(baseline.entries), ...Object.keys(current.entries)]);
   for (const key of [...keys].sort()) {
     const b = baseline.entries[key];
@@ -139,7 +308,7 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       rows.push({ key, stat: '', baseline: null, current: null, change: null, status: b ? 'missing' : 'new', note: b ? 'not in this run' : 'not in the baseline' });
       continue;
     }
-    const stats = c.kind === 'trend' ? TREND_STATS.filter((s) => s !== 'p99' || Math.min(b.count, c.count) >= 100) : c.kind === 'gauge' ? (['value', 'max'] as const) : (['rate'] as const);
+    const stats = c.kind === 'trend' ? TREND_STATS : c.kind === 'gauge' ? (['value', 'max'] as const) : (['rate'] as const);
     for (const stat of stats) {
       const bv = b.values[stat];
       const cv = c.values[stat];
@@ -148,22 +317,49 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       const denom = Math.max(Math.abs(bv), floor);
       const raw = denom === 0 ? 0 : (cv - bv) / denom;
       const change = c.worse === 'up' ? raw : -raw;
-      const row: ComparisonRow = { key, stat, baseline: bv, current: cv, change, status: 'ok' };
-      const n = Math.min(b.count, c.count);
-      // Few samples: the same rule with a band widened by √(minSamples / n); no samples: not judged.
-      const widen = n >= minSamples ? 1 : n > 0 ? Math.sqrt(minSamples / n) : Number.POSITIVE_INFINITY;
-      if (!Number.isFinite(widen)) {
-        row.status = 'guarded';
-        row.note = 'no samples: not judged';
-      } else {
-        if (widen > 1) row.note = `few samples (${n}): judged against ${Math.round(failPct * widen)} % (fail) / ${Math.round(warnPct * widen)} % (warn)`;
-        if (change * 100 > failPct * widen) row.status = 'fail';
-        else if (change * 100 > warnPct * widen) row.status = 'warn';
-        else if (change * 100 < -warnPct * widen) row.status = 'improved';
-      }
+      const row: ComparisonRow = { key, stat, baseline: bv, current: cv, change, delta: cv - bv, unit: c.unit, kind: c.kind, status: 'info' };
+      // p99 is judged only with 100 samples a side: below that it is the run's few slowest requests.
+      const enough = stat !== 'p99' || Math.min(b.count, c.count) >= 100;
+      const gated = enough && (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));
       rows.push(row);
+      if (gated) pending.push({ row, b, c, p: significance(b, c, stat, change > 0) });
     }
   }
+  const tested = pending.filter((x) => x.p !== undefined);
+  const adjusted = holmAdjust(tested.map((x) => x.p ?? 1));
+  tested.forEach((x, i) => (x.p = adjusted[i]));
+  for (const x of pending) {
+    const j = judge(x.b, x.c, x.row.change ?? 0, x.row.delta ?? 0, x.p, o);
+    x.row.status = j.status;
+    if (j.p !== undefined) x.row.p = j.p;
+    if (j.note !== undefined) x.row.note = j.note;
+  }
   const verdict = rows.some((r) => r.status === 'fail') ? 'fail' : rows.some((r) => r.status === 'warn') ? 'warn' : 'pass';
-  return { baselineSource: baseline.source, verdict, rows, failPct, warnPct, minSamples };
+  return { baselineSource: baseline.source, baselineRuns: baseline.runs ?? 1, verdict, rows, ...o };
+}
+
+/** `GET /api/agents p95` from a row's key and stat. */
+export function figureLabel(r: Pick<ComparisonRow, 'key' | 'stat'>): string {
+  const name = r.key.replace(/^(metric|endpoint) /, '');
+  return r.stat === '' ? name : `${name} ${r.stat}`;
+}
+
+/** A value in its unit: ms, % for ratios, /s for counters' rates. */
+function fmtIn(v: number, unit: ComparisonRow['unit'], kind: ComparisonRow['kind'], withUnit = true): string {
+  if (unit === 'ratio') return `${(v * 100).toFixed(v !== 0 && Math.abs(v) < 0.001 ? 3 : 2)}${withUnit ? ' %' : ''}`;
+  const n = v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
+  if (!withUnit) return n;
+  return unit === 'ms' ? `${n} ms` : kind === 'counter' ? `${n}/s` : n;
+}
+
+/** `agent_status p95 3.76 → 5.90 ms (+2.14 ms, +57 %)`: the figure, both values with units, the absolute and relative change. */
+export function describeRow(r: ComparisonRow): string {
+  if (r.baseline === null || r.current === null) return `${figureLabel(r)}: ${r.note ?? r.status}`;
+  const { unit, kind } = r;
+  const delta = r.delta ?? r.current - r.baseline;
+  const sign = delta > 0 ? '+' : delta < 0 ? '−' : '±';
+  const abs = unit === 'ratio' ? `${sign}${(Math.abs(delta) * 100).toFixed(2)} pp` : `${sign}${fmtIn(Math.abs(delta), unit, kind)}`;
+  const relative = r.baseline === 0 ? undefined : Math.abs(delta / r.baseline) * 100;
+  const rel = relative === undefined ? '' : `, ${sign}${relative.toFixed(relative < 10 ? 1 : 0)} %`;
+  return `${figureLabel(r)} ${fmtIn(r.baseline, unit, kind, unit === 'ratio' || unit === 'value')} → ${fmtIn(r.current, unit, kind)} (${abs}${rel})`;
 }

@@ -13,6 +13,8 @@ export const DEFAULT_RETENTION_DAYS = 90;
 export interface HistoryEntry {
   dir: string;
   scenario: string;
+  /** The target's host (verdict.json run.target); '' when unknown (older runs). */
+  target: string;
   startedAt: string;
   verdict: string;
   exitCode: number;
@@ -39,11 +41,12 @@ async function readEntry(root: string, dir: string): Promise<HistoryEntry | unde
     return undefined;
   }
   if (typeof doc !== 'object' || doc === null) return undefined;
-  const v = doc as { kind?: unknown; verdict?: unknown; exitCode?: unknown; run?: { scenario?: unknown; startedAt?: unknown }; headline?: Record<string, unknown> };
+  const v = doc as { kind?: unknown; verdict?: unknown; exitCode?: unknown; run?: { scenario?: unknown; startedAt?: unknown; target?: unknown }; headline?: Record<string, unknown> };
   if (v.kind !== 'agentload-verdict') return undefined;
   return {
     dir,
     scenario: typeof v.run?.scenario === 'string' ? v.run.scenario : dir.replace(/-\d{8}-\d{6}(-\d+)?$|-\d[\dT:.-]*Z?$/, ''),
+    target: typeof v.run?.target === 'string' ? v.run.target : '',
     startedAt: typeof v.run?.startedAt === 'string' ? v.run.startedAt : '',
     verdict: typeof v.verdict === 'string' ? v.verdict : '?',
     exitCode: num(v.exitCode) ?? -1,
@@ -85,22 +88,28 @@ export async function updateHistory(root: string, o: { retentionDays?: number; n
     entries.push(e);
   }
   entries.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  // One trend per scenario and target: runs against another system are not the same series.
   const byScenario = new Map<string, HistoryEntry[]>();
-  for (const e of entries) byScenario.set(e.scenario, [...(byScenario.get(e.scenario) ?? []), e]);
+  for (const e of entries) {
+    const key = `${e.scenario}\u0000${e.target}`;
+    byScenario.set(key, [...(byScenario.get(key) ?? []), e]);
+  }
   const sections = [...byScenario.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([scenario, runs]) => {
+    .map(([, runs]) => {
+      const scenario = runs[0]?.scenario ?? '';
+      const target = runs[0]?.target ?? '';
       const rows = [...runs]
         .reverse()
-        .map((e) => `<tr><td><a href="${encodeURIComponent(e.dir)}/report.html">${h(e.startedAt || e.dir)}</a></td><td><span class="b ${e.verdict}">${h(e.verdict)}</span></td><td>${e.exitCode}</td><td>${fmtMs(e.p95)}</td><td>${fmtPct(e.errorRate)}</td><td>${e.rps === null ? '–' : e.rps.toFixed(1)}</td></tr>`)
+        .map((e) => `<tr><td><a href="${encodeURIComponent(e.dir)}/report.html">${h(e.startedAt || e.dir)}</a></td><td class="t">${h(e.target || '–')}</td><td><span class="b ${e.verdict}">${h(e.verdict)}</span></td><td>${e.exitCode}</td><td>${fmtMs(e.p95)}</td><td>${fmtPct(e.errorRate)}</td><td>${e.rps === null ? '–' : e.rps.toFixed(1)}</td></tr>`)
         .join('');
-      return `<section><h2>${h(scenario)} <small>${runs.length} run(s)</small></h2>
+      return `<section data-scenario="${h(scenario)}" data-target="${h(target)}"><h2>${h(scenario)} <small>${target !== '' ? `on ${h(target)}, ` : ''}${runs.length} run(s)</small></h2>
 <div class="spark"><span>p95 ${sparkline(runs.map((r) => r.p95))}</span><span>errors ${sparkline(runs.map((r) => r.errorRate))}</span><span>req/s ${sparkline(runs.map((r) => r.rps))}</span></div>
-<div class="tw"><table><thead><tr><th>run</th><th>verdict</th><th>exit</th><th>p95</th><th>errors</th><th>req/s</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+<div class="tw"><table><thead><tr><th>run</th><th class="t">target</th><th>verdict</th><th>exit</th><th>p95</th><th>errors</th><th>req/s</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
     })
     .join('\n');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>agentload runs</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:0}main{max-width:1000px;margin:0 auto;padding:12px}table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #d8dde3;text-align:right;white-space:nowrap}th:first-child,td:first-child{text-align:left}.tw{overflow-x:auto}.spark{display:flex;flex-wrap:wrap;gap:16px;margin:6px 0}.b{padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}.b.pass{background:#1a7f37}.b.fail{background:#cf222e}.b.warn{background:#9a6700}small{color:#5b6470;font-weight:400}</style></head>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:0}main{max-width:1000px;margin:0 auto;padding:12px}table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #d8dde3;text-align:right;white-space:nowrap}th:first-child,td:first-child,.t{text-align:left}.tw{overflow-x:auto}.spark{display:flex;flex-wrap:wrap;gap:16px;margin:6px 0}.b{padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}.b.pass{background:#1a7f37}.b.fail{background:#cf222e}.b.warn{background:#9a6700}small{color:#5b6470;font-weight:400}</style></head>
 <body><main><h1>agentload runs</h1><p>${entries.length} run(s) kept (retention ${days} days).</p>
 ${sections || '<p>No runs yet.</p>'}
 </main></body></html>

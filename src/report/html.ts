@@ -6,10 +6,14 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { describeRow, figureLabel, worstFirst } from './compare.ts';
 import type { FullReport } from './report-types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
+import { parseMetricKey } from '../../engine/metrics/submetric.ts';
+import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
+import { describeValues, runHeader, valueKindOf, type Distribution, type EndpointSeries, type ThresholdRow } from './model.ts';
 import { faultMarks, faultsSectionHtml } from './faults.ts';
-import { escapeHtml as h, fmtMs, fmtNum, fmtPct } from './format.ts';
+import { escapeHtml as h, fmtInt, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 
 const require = createRequire(import.meta.url);
 let uplotCache: { js: string; css: string } | undefined;
@@ -29,6 +33,62 @@ function inlineJson(x: unknown): string {
 }
 
 /** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
+/** The most endpoints drawn as charts of their own (the busiest first). */
+const MAX_ENDPOINT_CHARTS = 12;
+
+interface ChartLine {
+  label: string;
+  value: number;
+  kind: 'threshold' | 'baseline';
+}
+
+/** Latency limits of `http_req_duration` threshold rows (percentiles, avg, med, max) as lines. */
+function thresholdLines(rows: readonly ThresholdRow[]): ChartLine[] {
+  const out: ChartLine[] = [];
+  for (const t of rows) {
+    const key = parseMetricKey(t.metric);
+    const e = parseThresholdExpression(t.expression);
+    if (!key.ok || !e.ok || key.key.parent !== 'http_req_duration') continue;
+    if (['p', 'avg', 'med', 'max'].includes(e.expr.method)) out.push({ label: t.expression, value: e.expr.value, kind: 'threshold' });
+  }
+  return out;
+}
+
+/** The baseline's p95 and p99 of a comparison figure (`metric http_req_duration`, `endpoint GET /x`) as lines. */
+function baselineLines(r: FullReport, key: string): ChartLine[] {
+  const rows = r.comparison?.rows.filter((x) => x.key === key && (x.stat === 'p95' || x.stat === 'p99') && x.baseline !== null) ?? [];
+  return rows.map((x) => ({ label: `baseline ${x.stat}`, value: x.baseline ?? 0, kind: 'baseline' as const }));
+}
+
+/** Chart data beyond the series: threshold and baseline lines, per-endpoint latency. */
+function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: string; series: EndpointSeries; dist: Distribution | null; lines: ChartLine[] }[] } {
+  const m = r.model;
+  const overall = m.thresholds.filter((t) => t.metric === 'http_req_duration');
+  return {
+    lines: [...thresholdLines(overall), ...baselineLines(r, 'metric http_req_duration')],
+    endpoints: m.endpoints
+      .filter((e) => e.phase === undefined)
+      .slice(0, MAX_ENDPOINT_CHARTS)
+      .flatMap((e) => {
+        const series = m.endpointSeries[e.key];
+        if (!series) return [];
+        const label = `${e.method} ${e.name}${e.endpoint !== undefined ? ` [${e.endpoint}]` : ''}`;
+        return [{ label, series, dist: m.distributions[e.key] ?? null, lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)] }];
+      }),
+  };
+}
+
+/** The run's `http_req_failed` rate limits without tag filters (`rate<0.01`), as an endpoint's error budget. */
+function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; value: number }[] {
+  const out: { op: Operator; value: number }[] = [];
+  for (const r of rows) {
+    const key = parseMetricKey(r.metric);
+    const e = parseThresholdExpression(r.expression);
+    if (key.ok && e.ok && key.key.parent === 'http_req_failed' && key.key.submetric === undefined && e.expr.method === 'rate') out.push({ op: e.expr.operator, value: e.expr.value });
+  }
+  return out;
+}
+
 function table(head: readonly string[], rows: readonly string[][], left = 1): string {
   if (rows.length === 0) return '<p class="muted">none</p>';
   const cell = (tag: string, c: string, i: number): string => `<${tag}${i < left ? ' class="l"' : ''}>${c}</${tag}>`;
@@ -84,34 +144,83 @@ const CLIENT = String.raw`
     ctx.restore(); u.root.setAttribute('data-fault-marks', String(n));
   }] } }; }
   function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
+  // opts.x: { values, label, ticks } for a chart whose x axis is not time (a distribution, a scatter);
+  // opts.scatter: points only, no lines.
   function add(container, title, series, opts){
+    opts = opts || {};
+    var X = opts.x ? opts.x.values : T;
     series = series.filter(function(s){ return s.values; });
-    if (!series.length || !T.length) return;
+    if (!series.length || !X.length) return;
     var box = document.createElement('div'); box.className = 'chart';
+    if (opts.kind) box.setAttribute('data-kind', opts.kind);
     var hd = document.createElement('h3'); hd.textContent = title; box.appendChild(hd);
     var el = document.createElement('div'); box.appendChild(el);
     container.appendChild(box);
-    var data = [T].concat(series.map(function(s){ return s.values; }));
+    var xs = X, vals = series.map(function(s){ return s.values; });
+    // One x value: draw it as a short flat segment with its point shown (uPlot cannot scale one x value).
+    var one = X.length === 1;
+    if (one) { xs = [X[0], X[0] + (opts.x ? Math.max(1, Math.abs(X[0]) * 0.1) : S.bucketSec)]; vals = vals.map(function(v){ return [v[0], v[0]]; }); }
+    var data = [xs].concat(vals);
+    var xAxis = opts.x ? { label: opts.x.label, values: opts.x.ticks ? function(u, ticks){ return ticks.map(opts.x.ticks); } : undefined } : {};
     var o = {
       width: Math.max(260, el.clientWidth || 500), height: 220,
-      scales: { x: { time: true } },
+      scales: { x: { time: !opts.x } },
       legend: { live: true },
-      axes: [{}, { label: (opts && opts.unit) || '', size: 60 }],
-      series: [{}].concat(series.map(function(s, i){ return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, dash: s.dash, spanGaps: !!s.span, points: { show: false } }; })),
-      plugins: MARKS.length ? [faultMarks()] : []
+      axes: [xAxis, { label: opts.unit || '', size: 60 }],
+      series: [{ label: opts.x ? opts.x.label : 'time' }].concat(series.map(function(s, i){ return {
+        label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line,
+        paths: opts.scatter && !s.line ? function(){ return null; } : undefined,
+        points: opts.scatter && !s.line ? { show: true, size: 5, fill: s.color || COLORS[i % COLORS.length] } : { show: one && !s.line } }; })),
+      plugins: MARKS.length && !opts.x ? [faultMarks()] : []
     };
     var u = new uPlot(o, data, el); charts.push([u, el]);
+  }
+  /** A horizontal line across the chart: a threshold (red, dashed) or the baseline (grey, dotted). */
+  function hline(l, xs){ return { label: l.label, values: (xs || T).map(function(){ return l.value; }), color: l.kind === 'threshold' ? '#cf222e' : '#57606a', dash: l.kind === 'threshold' ? [6,4] : [2,3], line: true }; }
+  // A percentile p (0..1) on a tail-stretching axis: x = -log10(1 - p), so p50, p90, p99, p99.9 are evenly apart.
+  var P_MAX = 0.999;
+  function px(p){ return -Math.log(1 - Math.min(p, P_MAX)) / Math.LN10; }
+  function pLabel(x){ var p = (1 - Math.pow(10, -x)) * 100; return 'p' + (p >= 99.5 ? p.toFixed(1) : p.toFixed(0)); }
+  // Average busy VUs per bucket (Little's law: iterations' time in the bucket / its length): right for
+  // arrival-rate runs, where the once-a-second vus gauge mostly catches VUs between iterations.
+  function busyVUs(){
+    var avg = col('iteration_duration','avg'), n = col('iteration_duration','count');
+    if (!avg || !n) return null;
+    return avg.map(function(a, i){ return a == null || n[i] == null ? null : a * n[i] / (S.bucketSec * 1000); });
+  }
+  // Pairs (requests/s, p95) per bucket, in order of the rate: the system's latency as the load rises.
+  function rateVsLatency(){
+    var rate = col('http_reqs','rate'), p95 = col('http_req_duration','p95'), p50 = col('http_req_duration','p50');
+    if (!rate || !p95) return null;
+    var pts = [];
+    rate.forEach(function(r, i){ if (r != null && p95[i] != null) pts.push([r, p95[i], p50 ? p50[i] : null]); });
+    pts.sort(function(a, b){ return a[0] - b[0]; });
+    return pts.length ? pts : null;
   }
   function bySec(arr){ return arr && arr.map(function(v){ return v == null ? null : v / S.bucketSec; }); }
   var main = document.getElementById('charts-main');
   add(main, 'HTTP latency percentiles (ms)', [
     { label: 'p50', values: col('http_req_duration','p50') }, { label: 'p90', values: col('http_req_duration','p90') },
-    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }], { unit: 'ms' });
+    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }].concat(D.lines.map(function(l){ return hline(l); })), { unit: 'ms' });
   add(main, 'Requests and errors per second', [
     { label: 'requests/s', values: col('http_reqs','rate') }, { label: 'failed/s', values: bySec(col('http_req_failed','passes')), color: '#cf222e' }], { unit: '/s' });
-  add(main, 'Virtual users', [{ label: 'vus', values: col('vus','value'), span: true }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs' });
+  add(main, 'Virtual users', [{ label: 'vus (sampled)', values: col('vus','value'), span: true }, { label: 'busy VUs (avg)', values: busyVUs(), span: true, color: '#8250df' }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs', kind: 'vus' });
+  var rl = rateVsLatency();
+  if (rl) add(main, 'Latency against request rate (per ' + S.bucketSec + ' s)', [
+    { label: 'p95 (ms)', values: rl.map(function(x){ return x[1]; }) }, { label: 'p50 (ms)', values: rl.map(function(x){ return x[2]; }) }],
+    { unit: 'ms', scatter: true, kind: 'rate-latency', x: { values: rl.map(function(x){ return x[0]; }), label: 'requests/s' } });
   add(main, 'Checks per bucket', [{ label: 'passed', values: col('checks','passes'), color: '#1a7f37' }, { label: 'failed', values: col('checks','fails'), color: '#cf222e' }], { unit: 'checks' });
   add(main, 'Iterations per second', [{ label: 'iterations/s', values: col('iterations','rate') }], { unit: '/s' });
+  var ec = document.getElementById('charts-endpoints');
+  D.endpoints.forEach(function(e){
+    add(ec, e.label + ' (ms)', [{ label: 'p50', values: e.series.p50 }, { label: 'p95', values: e.series.p95 }, { label: 'p99', values: e.series.p99 }].concat(e.lines.map(function(l){ return hline(l); })), { unit: 'ms', kind: 'endpoint-time' });
+    if (e.dist) {
+      var keep = e.dist.p.map(function(p, i){ return p <= P_MAX ? i : -1; }).filter(function(i){ return i >= 0; });
+      var xs = keep.map(function(i){ return px(e.dist.p[i]); });
+      add(ec, e.label + ': latency distribution (ms)', [{ label: 'latency', values: keep.map(function(i){ return e.dist.ms[i]; }) }].concat(e.lines.map(function(l){ return hline(l, xs); })),
+        { unit: 'ms', kind: 'endpoint-distribution', x: { values: xs, label: 'percentile', ticks: pLabel } });
+    }
+  });
   D.panels.forEach(function(p){
     var c = document.getElementById('panel-' + p.id); if (!c) return;
     p.metrics.forEach(function(name){
@@ -157,6 +266,7 @@ export function renderHtml(r: FullReport): string {
 
   const metaCells: [string, string][] = [
     ['scenario', m.meta.scenario ?? '–'],
+    ...runHeader(m),
     ['started', started],
     ['duration', `${fmtNum(m.meta.durationSec, 1)} s`],
     ['engine', m.meta.engine ? `${m.meta.engine.name ?? ''} ${m.meta.engine.version ?? ''}` : '–'],
@@ -168,16 +278,21 @@ export function renderHtml(r: FullReport): string {
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
-    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : fmtNum(t.observed, 4),
+    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : h(fmtValue(valueKindOf(m.metrics, t.metric), t.aggregation, t.observed)),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
+  const errorLimits = overallErrorLimits(m.thresholds);
   const endpointRows = m.endpoints.map((e) => {
     const slos = thresholdsOfEndpoint(m.thresholds, e);
-    const ok = slos.every((t) => t.ok);
+    // The badge judges errors too: the run's own error-rate limits (http_req_failed without tags) hold per endpoint.
+    const errorsOk = e.phase !== undefined || errorLimits.every((t) => compare(e.errorRate, t.op, t.value));
+    const judged = slos.length > 0 || (e.phase === undefined && errorLimits.length > 0);
+    const ok = slos.every((t) => t.ok) && errorsOk;
+    const label = ok ? 'SLO ok' : !errorsOk && slos.every((t) => t.ok) ? `SLO fail: ${fmtPct(e.errorRate)} errors` : 'SLO fail';
     return [
-      `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${slos.length > 0 ? ` ${badge(ok, ok ? 'SLO ok' : 'SLO fail')}` : ''}`,
-      String(e.count),
-      fmtNum(e.rps),
+      `<span title="${h(e.key)}">${h(`${e.method} ${e.name}`)}</span>${e.phase !== undefined ? ` <span class="muted">[${e.phase}]</span>` : ''}${e.endpoint !== undefined ? ` <span class="muted">[${h(e.endpoint)}]</span>` : ''}${judged ? ` ${badge(ok, label)}` : ''}`,
+      fmtInt(e.count),
+      `${fmtNum(e.rps)}/s`,
       e.errorRate > 0 ? `<b style="color:var(--bad)">${fmtPct(e.errorRate)}</b>` : fmtPct(e.errorRate),
       fmtMs(e.avg), fmtMs(e.p50), fmtMs(e.p90), fmtMs(e.p95), fmtMs(e.p99), fmtMs(e.max),
     ];
@@ -187,15 +302,17 @@ export function renderHtml(r: FullReport): string {
     return [h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`), badge(c.fails === 0, c.fails === 0 ? 'all pass' : `${c.fails} failed`), String(c.passes), String(c.fails), fmtPct(total === 0 ? 0 : c.passes / total)];
   });
   const errorRows = m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]);
-  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
 
   const panels = m.panels
     .map((p) => {
-      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(Object.entries(x.values).map(([k, val]) => `${k}=${fmtNum(val, 3)}`).join('  '))]);
+      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
       return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows, 3)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
     })
     .join('');
 
+  // On a soak run the soak analysis is the answer: it goes near the top, under the banner.
+  const soakRun = /^soak([-_]|$)/.test(m.meta.scenario ?? '');
   let soak = '';
   if (r.soak) {
     const rows = r.soak.signals.map((s) => [
@@ -203,24 +320,30 @@ export function renderHtml(r: FullReport): string {
       s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
       s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
       s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
-      s.budget === undefined ? '<span class="b muted">info</span>' : badge(!s.breached, s.breached ? 'breached' : 'within'),
+      s.verdict === 'breached' || s.verdict === 'within' ? badge(s.verdict === 'within', s.verdict) : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
       s.fit ? `${s.fit.points} pts, r² ${s.fit.r2.toFixed(2)}` : h(s.note),
     ]);
-    soak = `<section><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
+    soak = `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
   }
 
   let cmp = '';
   if (r.comparison) {
     const c = r.comparison;
     const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
-    const order = { fail: 0, warn: 1, improved: 2, ok: 3, guarded: 4, new: 5, missing: 6 } as const;
-    const rows = [...c.rows]
-      .sort((a, b) => order[a.status] - order[b.status])
-      .map((x) => [h(x.key), h(x.stat), fmtNum(x.baseline, 4), fmtNum(x.current, 4), x.change === null ? '–' : `${x.change > 0 ? '+' : ''}${fmtPct(x.change, 1)}`, `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`]);
-    cmp = `<section><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>: <b>${c.verdict}</b> (fail &gt; ${c.failPct} % worse, warn &gt; ${c.warnPct} %, figures with fewer than ${c.minSamples} samples are not judged; + means worse).</p>${table(['figure', 'stat', 'baseline', 'now', 'change', 'status'], rows, 2)}</section>`;
+        const rows = worstFirst(c.rows).map((x) => [
+      h(figureLabel(x)),
+      fmtNum(x.baseline, 4),
+      fmtNum(x.current, 4),
+      x.change === null ? '–' : h(describeRow(x).replace(/^.* \(/, '(')),
+      x.p === undefined ? '–' : x.p.toPrecision(2),
+      `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
+    ]);
+    const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
+    cmp = `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (latency p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), and the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test); warns over ${c.warnPct} %. Sub-timings, p50, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
+`;
   }
 
-  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, faults: faultMarks(m.faults) };
+  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, ...chartLines(r), faults: faultMarks(m.faults) };
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -230,15 +353,17 @@ export function renderHtml(r: FullReport): string {
 <h1>${h(title)}</h1>
 <div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
 ${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
-<div class="meta">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+<div class="meta" id="run-header">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+${soakRun ? soak : ''}
 <section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
 <section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
 ${faultsSectionHtml(m.faults, m.meta.firstTime)}
+<section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">Per endpoint: p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s, and the run's latency distribution (the latency at each percentile, tail stretched: p50, p90, p99, p99.9 evenly apart); dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
 <section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
 <section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
 ${panels}
-${soak}
+${soakRun ? '' : soak}
 ${cmp}
 <section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 3)}</section>
 <p class="muted">Generated ${h(r.generatedAt)} by agentload from k6 output.</p>

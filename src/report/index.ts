@@ -4,9 +4,11 @@
  * comparison, and writes report.html, junit.xml, summary.md and verdict.json.
  */
 
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { compareSnapshots, isSnapshot, snapshotOf, type BaselineSnapshot, type Comparison } from './compare.ts';
+import { fileURLToPath } from 'node:url';
+import { combineSnapshots, compareSnapshots, describeRow, isSnapshot, snapshotOf, sourceName, worstFirst, type BaselineSnapshot, type Comparison } from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
 import { readFaultLog } from './faults.ts';
@@ -25,8 +27,14 @@ export type { FullReport, VerdictInfo } from './report-types.ts';
 export type { BaselineSnapshot, Comparison } from './compare.ts';
 export { EXIT } from './report-types.ts';
 export { ReportError } from './errors.ts';
-export { compareSnapshots, snapshotOf } from './compare.ts';
+export { combineSnapshots, compareSnapshots, describeRow, snapshotOf, worstFirst } from './compare.ts';
 export { updateHistory } from './history.ts';
+
+/** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */
+export const BASELINES_DIR = process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
+/** A saved baseline combines the last this-many runs saved under its name (the median of each figure, windows pooled). */
+export const BASELINE_KEEP_RUNS = 5;
+const BASELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', markdown: 'summary.md', verdict: 'verdict.json' } as const;
 
@@ -55,8 +63,17 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
   return buildModel(acc, side);
 }
 
-/** A baseline snapshot from a saved baseline file, a run dir (its verdict.json) or a k6 JSON output. */
-export async function loadBaseline(path: string): Promise<BaselineSnapshot> {
+/**
+ * A baseline snapshot from a saved baseline's name (`main` → BASELINES_DIR/main.json), a saved baseline
+ * file, a run dir (its verdict.json) or a k6 JSON output.
+ */
+export async function loadBaseline(path: string, baselinesDir: string = BASELINES_DIR): Promise<BaselineSnapshot> {
+  if (!existsSync(path) && BASELINE_NAME.test(path) && !path.endsWith('.json')) {
+    const saved = join(baselinesDir, `${path}.json`);
+    if (!existsSync(saved))
+      throw new ReportError('bad-baseline', `baseline "${path}" is not a run folder, a file or a saved baseline (no ${saved}); save one with npm run compare -- <run> --save-baseline ${path}`);
+    path = saved;
+  }
   if (!(await isDir(path)) && path.endsWith('.json')) {
     let doc: unknown;
     try {
@@ -64,7 +81,7 @@ export async function loadBaseline(path: string): Promise<BaselineSnapshot> {
     } catch {
       doc = undefined; // a k6 JSON-lines output is not one JSON document: ingest it below
     }
-    if (isSnapshot(doc)) return doc;
+    if (isSnapshot(doc)) return withoutHistory(doc);
     const embedded = (doc as { baseline?: unknown } | undefined)?.baseline;
     if (isSnapshot(embedded)) return embedded;
   }
@@ -72,7 +89,7 @@ export async function loadBaseline(path: string): Promise<BaselineSnapshot> {
     const files = await findRunFiles(path);
     if (files.verdictJson) {
       const doc = (await readJson(files.verdictJson)) as { baseline?: unknown };
-      if (isSnapshot(doc.baseline)) return doc.baseline;
+      if (isSnapshot(doc.baseline)) return { ...doc.baseline, source: sourceName(doc.baseline.source) };
     }
   }
   try {
@@ -82,6 +99,24 @@ export async function loadBaseline(path: string): Promise<BaselineSnapshot> {
       throw new ReportError('bad-baseline', `baseline ${path} is neither a saved baseline, a run folder nor a k6 JSON output; save one with npm run compare -- <run> --save-baseline NAME`, { cause: e });
     throw e;
   }
+}
+
+/** A saved baseline file: the combined snapshot plus the runs it combines (`history`, oldest first). */
+type SavedBaseline = BaselineSnapshot & { name?: string; history?: BaselineSnapshot[] };
+
+function withoutHistory(doc: SavedBaseline): BaselineSnapshot {
+  const snap: SavedBaseline = { ...doc };
+  delete snap.history;
+  return snap;
+}
+
+/** `2 figure(s) worse than the baseline (> 10 %, p < 0.01): agent_status p95 3.76 → 5.90 ms (+2.14 ms, +57 %); …`, worst first. */
+function regressionReason(c: Comparison, status: 'fail' | 'warn'): string {
+  const rows = worstFirst(c.rows).filter((r) => r.status === status);
+  const shown = rows.slice(0, 5).map(describeRow).join('; ');
+  const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
+  const pct = status === 'fail' ? c.failPct : c.warnPct;
+  return `${rows.length} figure(s) worse than the baseline (> ${pct} %, p < ${c.alpha}): ${shown}${more}`;
 }
 
 export function decideVerdict(model: RunModel, soak: SoakResult | undefined, comparison: Comparison | undefined): VerdictInfo {
@@ -112,18 +147,22 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
   if (comparison?.verdict === 'fail') {
     verdict = 'fail';
     if (exitCode === EXIT.ok) exitCode = EXIT.regression;
-    const n = comparison.rows.filter((r) => r.status === 'fail').length;
-    reasons.push(`${n} figure(s) more than ${comparison.failPct} % worse than the baseline`);
+    reasons.push(regressionReason(comparison, 'fail'));
   } else if (comparison?.verdict === 'warn') {
     if (verdict === 'pass') verdict = 'warn';
-    const n = comparison.rows.filter((r) => r.status === 'warn').length;
-    reasons.push(`${n} figure(s) more than ${comparison.warnPct} % worse than the baseline`);
+    reasons.push(regressionReason(comparison, 'warn'));
   }
+  // The run's own exit code is the command's (the run command exits with the engine's code whenever it is not
+  // 0): a run that ended with 107 says 107 here too, even when its thresholds also failed.
   const k6Code = model.meta.exitCode;
   if (k6Code !== undefined && k6Code >= 97 && k6Code <= 110 && k6Code !== EXIT.thresholds) {
     verdict = 'fail';
-    if (exitCode === EXIT.ok) exitCode = k6Code;
+    exitCode = k6Code;
     reasons.push(`the run itself ended with exit code ${k6Code}`);
+  } else if (k6Code === EXIT.thresholds && exitCode === EXIT.ok) {
+    verdict = 'fail';
+    exitCode = k6Code;
+    reasons.push('the engine judged its thresholds crossed (exit code 99)');
   }
   if (model.meta.truncated) {
     if (verdict === 'pass') verdict = 'warn';
@@ -152,6 +191,8 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
     run: {
       scenario: m.meta.scenario,
       engine: m.meta.engine,
+      target: m.meta.targetHost ?? null,
+      settings: m.meta.settings ?? {},
       toolkitVersion: m.meta.toolkitVersion,
       gitSha: m.meta.gitSha,
       startedAt: m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : undefined),
@@ -167,7 +208,9 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
     checks: m.checks,
     soak: r.soak ?? null,
     faults: m.faults,
-    comparison: r.comparison ? { baselineSource: r.comparison.baselineSource, verdict: r.comparison.verdict, rows: r.comparison.rows.filter((x) => x.status !== 'ok') } : null,
+    comparison: r.comparison
+      ? { baselineSource: r.comparison.baselineSource, baselineRuns: r.comparison.baselineRuns, verdict: r.comparison.verdict, rows: worstFirst(r.comparison.rows).filter((x) => x.status !== 'ok' && x.status !== 'info') }
+      : null,
     percentileRelativeError: m.meta.percentileRelativeError,
     baseline,
   };
@@ -179,7 +222,7 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
   const model = await loadRun(o.runDir, { ...(o.inputs ? { inputs: o.inputs } : {}), interrupted: o.interrupted ?? false });
   const soak = analyseSoak(model.series, o.profile);
   const current = snapshotOf(model, o.runDir, now());
-  const comparison = o.baseline !== undefined ? compareSnapshots(current, await loadBaseline(o.baseline), o.compare ?? {}) : undefined;
+  const comparison = o.baseline !== undefined ? compareSnapshots(current, await loadBaseline(o.baseline, o.baselinesDir), o.compare ?? {}) : undefined;
   const verdict = decideVerdict(model, soak, comparison);
   const full: FullReport = { model, verdict, generatedAt: now().toISOString() };
   if (soak) full.soak = soak;
@@ -203,7 +246,7 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
     const hist = await updateHistory(historyDir, { ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}), now: now() });
     written.push(hist.indexFile);
   }
-  return { verdict: verdict.verdict, exitCode: verdict.exitCode, files: written };
+  return { verdict: verdict.verdict, exitCode: verdict.exitCode, files: written, reasons: verdict.reasons };
 }
 
 /**
@@ -229,13 +272,37 @@ export async function writeRunFailure(o: { runDir: string; scenario: string; exi
   return p;
 }
 
-/** Saves a run's snapshot as reports/baselines/NAME.json (NAME: letters, digits, . _ -). */
-export async function saveBaseline(run: string, name: string, baselinesDir: string): Promise<string> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+export interface SavedBaselineInfo {
+  path: string;
+  /** Runs the saved baseline now combines. */
+  runs: number;
+  /** Set when an older file for another scenario was replaced instead of added to. */
+  replaced?: string;
+}
+
+/**
+ * Saves a run's snapshot under reports/baselines/NAME.json (NAME: letters, digits, . _ -). A file of the
+ * same scenario already there gains the run: the baseline becomes the median of its last `keep` runs.
+ */
+export async function saveBaseline(run: string, name: string, baselinesDir: string = BASELINES_DIR, keep: number = BASELINE_KEEP_RUNS): Promise<SavedBaselineInfo> {
+  if (!BASELINE_NAME.test(name))
     throw new ReportError('bad-argument', `baseline name "${name}" may hold only letters, digits, ".", "_" and "-"; pick a name like "api-mvp"`);
-  const snap = await loadBaseline(run);
+  if (!Number.isInteger(keep) || keep < 1) throw new ReportError('bad-argument', `--keep-runs must be a whole number ≥ 1, got ${keep}`);
+  const snap = await loadBaseline(run, baselinesDir);
   await mkdir(baselinesDir, { recursive: true });
   const p = join(baselinesDir, `${name}.json`);
-  await writeFile(p, JSON.stringify({ ...snap, name }, null, 2) + '\n');
-  return p;
+  let history: BaselineSnapshot[] = [];
+  let replaced: string | undefined;
+  if (existsSync(p)) {
+    const old = (await readJson(p)) as SavedBaseline;
+    if (isSnapshot(old)) {
+      if (old.scenario !== snap.scenario) replaced = old.scenario ?? 'unknown';
+      else history = old.history ?? [withoutHistory(old)];
+    }
+  }
+  history = [...history, withoutHistory(snap)].slice(-keep);
+  const combined = combineSnapshots(history);
+  const doc: SavedBaseline = { ...combined, name, history };
+  await writeFile(p, JSON.stringify(doc) + '\n');
+  return { path: p, runs: history.length, ...(replaced !== undefined ? { replaced } : {}) };
 }

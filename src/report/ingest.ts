@@ -51,6 +51,8 @@ export const DIMENSIONS: readonly string[] = [
 ];
 
 export const MAX_BUCKETS = 720;
+/** The one metric that also keeps a time series per tag set: per-endpoint latency over time (charts, the baseline gate). */
+export const TAG_SERIES_METRIC = 'http_req_duration';
 export const MAX_TAGSETS = 20000;
 const RAW_CACHE_LIMIT = 50000;
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
@@ -83,6 +85,8 @@ export class RunAccumulator {
   readonly totals = new Map<string, Map<number, Agg>>();
   /** bucket start (ms since epoch) → metric → aggregate. */
   buckets = new Map<number, Map<string, Agg>>();
+  /** bucket start (ms since epoch, same width as `buckets`) → tag set id → aggregate of TAG_SERIES_METRIC: per-endpoint time series. */
+  tagBuckets = new Map<number, Map<number, Agg>>();
   bucketMs = 1000;
   firstTime = Infinity;
   lastTime = -Infinity;
@@ -242,6 +246,7 @@ export class RunAccumulator {
       bucket.set(def.name, b);
     }
     addSample(b, value, time);
+    if (def.name === TAG_SERIES_METRIC) this.tagPoint(time, value, tagset);
   }
 
   private bucketFor(time: number): Map<string, Agg> {
@@ -277,6 +282,21 @@ export class RunAccumulator {
       }
       this.buckets = next;
     }
+    const tagNext = new Map<number, Map<number, Agg>>();
+    for (const [start, perTag] of this.tagBuckets) {
+      const s = Math.floor(start / this.bucketMs) * this.bucketMs;
+      const into = tagNext.get(s);
+      if (!into) {
+        tagNext.set(s, perTag);
+        continue;
+      }
+      for (const [id, a] of perTag) {
+        const t = into.get(id);
+        if (t) mergeAgg(t, a);
+        else into.set(id, a);
+      }
+    }
+    this.tagBuckets = tagNext;
   }
 
   private lastPrefix = Buffer.alloc(19);
@@ -330,7 +350,7 @@ export class RunAccumulator {
       perTag = new Map();
       this.totals.set(def.name, perTag);
     }
-    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined, nameBytes, next: undefined };
+    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined, nameBytes, next: undefined, tagSeries: def.name === TAG_SERIES_METRIC };
     this.slots.set(def.name, slot);
     return slot;
   }
@@ -373,6 +393,23 @@ export class RunAccumulator {
       slot.bucketGen = this.bucketGen;
     }
     addSampleTwice(a, b, value, time);
+    if (slot.tagSeries) this.tagPoint(time, value, tagset);
+  }
+
+  /** Adds a sample to the per-tag-set time series (TAG_SERIES_METRIC only). */
+  private tagPoint(time: number, value: number, tagset: number): void {
+    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
+    let bucket = this.tagBuckets.get(start);
+    if (!bucket) {
+      bucket = new Map();
+      this.tagBuckets.set(start, bucket);
+    }
+    let a = bucket.get(tagset);
+    if (!a) {
+      a = newAgg('trend');
+      bucket.set(tagset, a);
+    }
+    addSample(a, value, time);
   }
 
   /** nameAt with the FNV-1a hash of the bytes already computed (by a scan that found `to`). */
@@ -858,6 +895,8 @@ interface MetricSlot {
   readonly nameBytes: Buffer;
   /** The metric of the fast-path line that last followed one of this metric: the next line's first guess. */
   next: MetricSlot | undefined;
+  /** Whether the metric also keeps a time series per tag set (TAG_SERIES_METRIC). */
+  readonly tagSeries: boolean;
 }
 
 /** Node's Buffer#latin1Slice (a byte-for-byte copy into a one-byte string), not in @types/node. */

@@ -160,6 +160,19 @@ export function runMetaOf(doc: unknown): RunMeta {
   if (tv !== undefined) meta.toolkitVersion = tv;
   const sha = str(o.gitSha) ?? str(obj(o.git)?.sha);
   if (sha !== undefined) meta.gitSha = sha;
+  if (Array.isArray(o.args) && o.args.every((a) => typeof a === 'string')) meta.args = o.args;
+  const target = obj(o.target);
+  const url = str(target?.url);
+  if (url !== undefined && url !== '') {
+    try {
+      meta.targetHost = new URL(url).host;
+    } catch {
+      // not a URL: no host to show
+    }
+  }
+  if (typeof target?.kind === 'string') meta.targetKind = target.kind;
+  const settings = obj(o.settings);
+  if (settings) meta.settings = Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => typeof e[1] === 'string'));
   if (typeof o.startedAt === 'string') meta.startedAt = o.startedAt;
   if (typeof o.endedAt === 'string') meta.endedAt = o.endedAt;
   // The engine's own code; `exitCode` of a manifest may already hold an earlier report's verdict.

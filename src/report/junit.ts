@@ -1,9 +1,10 @@
 /** junit.xml: one testcase per threshold, per endpoint SLO, per soak budget and per baseline figure. */
 
+import { describeRow } from './compare.ts';
 import type { FullReport } from './report-types.ts';
-import type { EndpointRow, ThresholdRow } from './model.ts';
+import { valueKindOf, type EndpointRow, type ThresholdRow } from './model.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
-import { escapeXml, fmtMs, fmtNum, fmtPct } from './format.ts';
+import { escapeXml, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 
 interface Case {
   classname: string;
@@ -15,6 +16,8 @@ interface Case {
 
 /** Thresholds whose submetric filter names this endpoint (by `name`, `url` or `endpoint` tag). */
 export function thresholdsOfEndpoint(rows: readonly ThresholdRow[], e: EndpointRow): ThresholdRow[] {
+  // setup()/teardown() requests are not the load an endpoint objective is about.
+  if (e.phase !== undefined) return [];
   const fullName = e.key.slice(e.method.length + 1);
   return rows.filter((r) => {
     const parsed = parseMetricKey(r.metric);
@@ -69,6 +72,11 @@ export function renderRunFailureJUnit(scenario: string, exitCode: number, reason
   return document(scenario, [suite('run', [runCase(scenario, exitCode, true, [`exit code ${String(exitCode)}: ${reason}`])])]);
 }
 
+/** A threshold's observed value with its unit (`120.5 ms`, `2.00 %`, `1500`). */
+function observed(r: FullReport, t: ThresholdRow): string {
+  return fmtValue(valueKindOf(r.model.metrics, t.metric), t.aggregation, t.observed);
+}
+
 export function renderJUnit(r: FullReport): string {
   const scenario = r.model.meta.scenario ?? '';
   const suites: string[] = [suite('run', [runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail', r.verdict.reasons)])];
@@ -76,7 +84,7 @@ export function renderJUnit(r: FullReport): string {
     const c: Case = { classname: `thresholds.${t.metric}`, name: `${t.metric}: ${t.expression}`, props: { observed: fmtNum(t.observed, 4) } };
     if (t.problem !== undefined) c.failure = { message: t.problem, body: t.problem };
     else if (t.noData === true) c.skipped = 'no data: the metric has no samples, so k6 does not evaluate its thresholds';
-    else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${fmtNum(t.observed, 4)}`, body: `${t.metric} ${t.aggregation} = ${fmtNum(t.observed, 4)}, threshold ${t.expression}` };
+    else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${observed(r, t)}`, body: `${t.metric} ${t.aggregation} = ${observed(r, t)}, threshold ${t.expression}` };
     return c;
   });
   suites.push(suite('thresholds', th));
@@ -87,10 +95,10 @@ export function renderJUnit(r: FullReport): string {
     const c: Case = {
       classname: 'endpoints',
       name: label,
-      props: { count: String(e.count), p95: fmtMs(e.p95), p99: fmtMs(e.p99), errorRate: fmtPct(e.errorRate), slos: own.map((t) => t.expression).join(', ') },
+      props: { count: String(Math.round(e.count)), p95: fmtMs(e.p95), p99: fmtMs(e.p99), errorRate: fmtPct(e.errorRate), slos: own.map((t) => t.expression).join(', ') },
     };
     if (failed.length > 0)
-      c.failure = { message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${fmtNum(t.observed, 4)})`).join(', ')}`, body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n') };
+      c.failure = { message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${observed(r, t)})`).join(', ')}`, body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n') };
     return c;
   });
   if (ep.length > 0) suites.push(suite('endpoints', ep));
@@ -104,10 +112,10 @@ export function renderJUnit(r: FullReport): string {
   }
   if (r.comparison) {
     const cc: Case[] = r.comparison.rows
-      .filter((x) => x.stat !== '')
+      .filter((x) => x.stat !== '' && x.status !== 'info')
       .map((x) => {
         const c: Case = { classname: 'baseline', name: `${x.key} ${x.stat}`, props: { baseline: fmtNum(x.baseline, 4), current: fmtNum(x.current, 4), change: fmtPct(x.change, 1) } };
-        if (x.status === 'fail') c.failure = { message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} %)`, body: `${x.key} ${x.stat}: ${fmtNum(x.baseline, 4)} → ${fmtNum(x.current, 4)}` };
+        if (x.status === 'fail') c.failure = { message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} % when significant)`, body: describeRow(x) + (x.p !== undefined ? ` p=${x.p.toPrecision(2)}` : '') };
         if (x.status === 'guarded') c.skipped = x.note ?? 'too few samples';
         return c;
       });

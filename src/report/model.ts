@@ -8,6 +8,8 @@ import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { RELATIVE_ERROR } from './sketch.ts';
+import { fmtValue, type ValueKind } from './format.ts';
+import { MIN_WINDOW_SAMPLES } from './stats.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { checkThreshold, judgeThreshold, type MetricAggregate } from '../../engine/thresholds/judge.ts';
 import { parseThresholdExpression, sinkKey } from '../../engine/thresholds/expression.ts';
@@ -17,7 +19,14 @@ export interface RunMeta {
   engine?: { name?: string; version?: string };
   toolkitVersion?: string;
   gitSha?: string;
+  /** The user's arguments to the run command (secrets masked), k6 flags among them. */
   args?: string[];
+  /** The target's host (and port) only: never a path, query or credentials. */
+  targetHost?: string;
+  /** `bundled` when agentload started the platform, `external` for BASE_URL. */
+  targetKind?: string;
+  /** SIZE and PROFILE when the run set them (run.json `settings`). */
+  settings?: Record<string, string>;
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
@@ -56,6 +65,8 @@ export interface EndpointRow extends TrendStats {
   name: string;
   /** The user's `endpoint` tag when there is one. */
   endpoint?: string;
+  /** Requests made in setup() or teardown(): a row of their own, apart from the load's. */
+  phase?: 'setup' | 'teardown';
   rps: number;
   errors: number;
   errorRate: number;
@@ -92,6 +103,22 @@ export interface SeriesSet {
   /** metric → field → values per bucket (null where the bucket has no sample). */
   metrics: Record<string, Record<string, (number | null)[]>>;
 }
+
+/** Per-endpoint latency over time, aligned with SeriesSet.t (null where the endpoint had no request). */
+export interface EndpointSeries {
+  p50: (number | null)[];
+  p95: (number | null)[];
+  p99: (number | null)[];
+  count: (number | null)[];
+}
+
+/**
+ * The run's time windows per figure, for the baseline gate's rank test: figure key (as in the
+ * baseline snapshot: `metric NAME`, `endpoint KEY`) → stat → one value per window. Trend windows
+ * merge consecutive buckets until they hold MIN_WINDOW_SAMPLES samples; counter windows are the
+ * per-second rate of each whole bucket (the first and last, partly covered, are left out).
+ */
+export type WindowSet = Record<string, Record<string, number[]>>;
 
 export interface PanelRule {
   id: string;
@@ -142,6 +169,11 @@ export interface RunModel {
   errors: ErrorRow[];
   panels: Panel[];
   series: SeriesSet;
+  /** Per-endpoint (EndpointRow.key) latency over time. */
+  endpointSeries: Record<string, EndpointSeries>;
+  /** Per-endpoint (EndpointRow.key) latency distribution: the percentile curve of the whole run. */
+  distributions: Record<string, Distribution>;
+  windows: WindowSet;
   /** Faults applied during the run (faults.jsonl), in time order; empty for runs without any. */
   faults: FaultRow[];
 }
@@ -154,6 +186,61 @@ export interface SideInputs {
   meta: RunMeta;
   interrupted: boolean;
   faults?: FaultRow[];
+}
+
+/**
+ * Arguments as the report may show them: `-e NAME=value` / `--env NAME=value` keep the name only (values may be
+ * secrets; the run command masks them in run.json already, this holds for any run.json), URL credentials dropped.
+ */
+export function maskArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let envNext = false;
+  for (const a of args) {
+    const m = /^(-e|--env=?)(.*)$/.exec(a);
+    let v = a;
+    if (envNext) v = a.replace(/=.*$/s, '=***');
+    else if (m && (m[2] ?? '') !== '') v = `${m[1] ?? ''}${(m[2] ?? '').replace(/=.*$/s, '=***')}`;
+    envNext = m !== null && (m[2] ?? '') === '';
+    out.push(v.replace(/\/\/[^/@\s]*@/g, '//'));
+  }
+  return out;
+}
+
+/**
+ * The run's header: where the load went (host only), size and profile, how much load (VUs, request and
+ * iteration rates) and the flags given to the run. `[label, value]` pairs, in the order shown.
+ */
+export function runHeader(m: RunModel): [string, string][] {
+  const value = (name: string, stat: string): number | undefined => m.metrics.find((x) => x.name === name)?.values[stat];
+  const out: [string, string][] = [];
+  const host = m.meta.targetHost;
+  out.push(['target', host !== undefined ? `${host}${m.meta.targetKind === 'bundled' ? ' (bundled platform)' : ''}` : '–']);
+  out.push(['size', m.meta.settings?.SIZE ?? 'default']);
+  out.push(['profile', m.meta.settings?.PROFILE ?? 'default']);
+  const vusMax = value('vus_max', 'max');
+  const vus = value('vus', 'max');
+  const reqRate = value('http_reqs', 'rate');
+  const iterRate = value('iterations', 'rate');
+  const load: string[] = [];
+  if (vusMax !== undefined || vus !== undefined) load.push(`${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vus ?? 0)} active / ${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vusMax ?? vus ?? 0)} max VUs`);
+  if (reqRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', reqRate).replace('/s', ' req/s'));
+  if (iterRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s'));
+  out.push(['load', load.length > 0 ? load.join(', ') : '–']);
+  const flags = maskArgs(m.meta.args ?? []).filter((a, i, all) => !(i === all.findIndex((x) => !x.startsWith('-')) && /\.(ts|mts|js|mjs)$/.test(a)));
+  out.push(['flags', flags.length > 0 ? flags.join(' ') : 'none']);
+  return out;
+}
+
+/** A threshold's metric key (`http_req_duration{endpoint:x}`) → what its metric holds, for units (format.ts fmtValue). */
+export function valueKindOf(metrics: readonly MetricRow[], key: string): ValueKind {
+  const parent = key.split('{')[0] ?? key;
+  const m = metrics.find((x) => x.name === parent);
+  return m ? { type: m.type, contains: m.contains } : { type: 'gauge', contains: 'default' };
+}
+
+/** `name=value` pairs of a metric row, each with its unit. */
+export function describeValues(x: MetricRow): string {
+  return Object.entries(x.values).map(([k, v]) => `${k}=${fmtValue(x, k, v)}`).join('  ');
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -286,12 +373,38 @@ export function evaluateThreshold(acc: RunAccumulator, key: string, source: stri
   return row;
 }
 
-function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
+/** `setup`/`teardown` for requests k6 made in those lifecycle functions (their group tag is `::setup` / `::teardown`). */
+export function phaseOf(tags: Record<string, string>): 'setup' | 'teardown' | undefined {
+  return tags.group === '::setup' ? 'setup' : tags.group === '::teardown' ? 'teardown' : undefined;
+}
+
+/** The endpoint row a request's tags belong to: method and URL name, and ` [setup]`/` [teardown]` for those requests (rows apart). */
+export function endpointKeyOf(tags: Record<string, string>): string {
+  const phase = phaseOf(tags);
+  return `${tags.method ?? ''} ${tags.name ?? ''}${phase !== undefined ? ` [${phase}]` : ''}`;
+}
+
+/** Percentiles (0..1) at which each endpoint's latency distribution is drawn: dense in the tail. */
+export const DISTRIBUTION_POINTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999, 1] as const;
+
+/** An endpoint's latency at DISTRIBUTION_POINTS (ms; the first is its min, the last its max). */
+export interface Distribution {
+  p: number[];
+  ms: number[];
+}
+
+function distributionOf(a: Agg): Distribution {
+  const p = [...DISTRIBUTION_POINTS];
+  const ms = p.map((q) => (q === 0 ? a.min : q === 1 ? a.max : a.sketch?.quantile(q) ?? 0)).map((v) => Number(v.toPrecision(4)));
+  return { p, ms };
+}
+
+function endpointRows(acc: RunAccumulator, durationSec: number, distributions: Record<string, Distribution> = {}): EndpointRow[] {
   const dur = acc.totals.get('http_req_duration');
   const failed = acc.totals.get('http_req_failed');
   if (!dur) return [];
-  const groups = new Map<string, { method: string; name: string; endpoint?: string; d: Agg; f: Agg }>();
-  const keyOf = (tags: Record<string, string>): string => `${tags.method ?? ''} ${tags.name ?? ''}`;
+  const groups = new Map<string, { method: string; name: string; endpoint?: string; phase?: 'setup' | 'teardown'; d: Agg; f: Agg }>();
+  const keyOf = endpointKeyOf;
   for (const [id, a] of dur) {
     const tags = acc.tagsets[id] ?? {};
     const key = keyOf(tags);
@@ -299,6 +412,8 @@ function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
     if (!g) {
       g = { method: tags.method ?? '', name: tags.name ?? '', d: newAgg('trend'), f: newAgg('rate') };
       if (tags.endpoint !== undefined) g.endpoint = tags.endpoint;
+      const phase = phaseOf(tags);
+      if (phase !== undefined) g.phase = phase;
       groups.set(key, g);
     }
     mergeAgg(g.d, a);
@@ -320,6 +435,8 @@ function endpointRows(acc: RunAccumulator, durationSec: number): EndpointRow[] {
       errorRate: g.f.n === 0 ? 0 : g.f.nonzero / g.f.n,
     };
     if (g.endpoint !== undefined) row.endpoint = g.endpoint;
+    if (g.phase !== undefined) row.phase = g.phase;
+    if (g.d.n > 0) distributions[key] = distributionOf(g.d);
     rows.push(row);
   }
   return rows.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
@@ -355,7 +472,8 @@ function errorRows(acc: RunAccumulator): ErrorRow[] {
     const errorCode = tags.error_code ?? '';
     const failed = errorCode !== '' || status === '0' || Number(status) >= 400 || tags.expected_response === 'false';
     if (!failed) continue;
-    const endpoint = `${tags.method ?? ''} ${shortName(tags.name ?? '')}`.trim();
+    const phase = phaseOf(tags);
+    const endpoint = `${tags.method ?? ''} ${shortName(tags.name ?? '')}${phase !== undefined ? ` [${phase}]` : ''}`.trim();
     const k = `${status}\u0000${errorCode}\u0000${endpoint}`;
     const r = m.get(k) ?? { status, errorCode, endpoint, count: 0 };
     r.count += a.sum;
@@ -422,6 +540,99 @@ function seriesOf(acc: RunAccumulator): SeriesSet {
   return { t, bucketSec, metrics };
 }
 
+/** Trend stats kept per window (the gate judges p95 and p99; the rest is shown). */
+export const WINDOW_TREND_STATS = ['p50', 'p95', 'p99'] as const;
+
+/** Rounds to 4 significant digits: window values are compared by rank, and baseline files stay small. */
+function r4(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(4)) : 0;
+}
+
+/** Windows of consecutive bucket aggregates, each closed once it holds MIN_WINDOW_SAMPLES samples; a short tail joins the window before. */
+export function trendWindows(aggs: readonly (Agg | undefined)[]): Record<string, number[]> {
+  const wins: Agg[] = [];
+  let cur: Agg | undefined;
+  for (const a of aggs) {
+    if (!a || a.n === 0) continue;
+    cur ??= newAgg('trend');
+    mergeAgg(cur, a);
+    if (cur.n >= MIN_WINDOW_SAMPLES) {
+      wins.push(cur);
+      cur = undefined;
+    }
+  }
+  if (cur) {
+    const last = wins[wins.length - 1];
+    if (last) mergeAgg(last, cur);
+    else wins.push(cur);
+  }
+  const out: Record<string, number[]> = {};
+  for (const stat of WINDOW_TREND_STATS) out[stat] = wins.map((w) => r4(trendStats(w)[stat]));
+  return out;
+}
+
+function windowsOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags: Record<string, string>) => string): WindowSet {
+  const out: WindowSet = {};
+  const starts = series.t.map((t) => Math.round(t * 1000));
+  for (const def of acc.metrics.values()) {
+    if (def.type === 'trend') {
+      const w = trendWindows(starts.map((s) => acc.buckets.get(s)?.get(def.name)));
+      if ((w.p95?.length ?? 0) > 0) out[`metric ${def.name}`] = w;
+    } else if (def.type === 'counter' && starts.length > 2) {
+      const rates = starts.slice(1, -1).map((s) => r4((acc.buckets.get(s)?.get(def.name)?.sum ?? 0) / series.bucketSec));
+      out[`metric ${def.name}`] = { rate: rates };
+    }
+  }
+  const perEndpoint = new Map<string, (Agg | undefined)[]>();
+  starts.forEach((s, i) => {
+    const bucket = acc.tagBuckets.get(s);
+    if (!bucket) return;
+    for (const [id, a] of bucket) {
+      const key = endpointKeyOf(acc.tagsets[id] ?? {});
+      let list = perEndpoint.get(key);
+      if (!list) {
+        list = new Array<Agg | undefined>(starts.length).fill(undefined);
+        perEndpoint.set(key, list);
+      }
+      const into = list[i] ?? newAgg('trend');
+      mergeAgg(into, a);
+      list[i] = into;
+    }
+  });
+  for (const [key, list] of perEndpoint) out[`endpoint ${key}`] = trendWindows(list);
+  return out;
+}
+
+/** Per-endpoint latency per bucket (p50, p95, p99, count), aligned with the series' buckets. */
+function endpointSeriesOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags: Record<string, string>) => string): Record<string, EndpointSeries> {
+  const out: Record<string, EndpointSeries> = {};
+  series.t.forEach((t, i) => {
+    const bucket = acc.tagBuckets.get(Math.round(t * 1000));
+    if (!bucket) return;
+    const merged = new Map<string, Agg>();
+    for (const [id, a] of bucket) {
+      const key = endpointKeyOf(acc.tagsets[id] ?? {});
+      const into = merged.get(key) ?? newAgg('trend');
+      mergeAgg(into, a);
+      merged.set(key, into);
+    }
+    for (const [key, a] of merged) {
+      let e = out[key];
+      if (!e) {
+        const empty = (): (number | null)[] => new Array<number | null>(series.t.length).fill(null);
+        e = { p50: empty(), p95: empty(), p99: empty(), count: empty() };
+        out[key] = e;
+      }
+      const st = trendStats(a);
+      e.p50[i] = st.p50;
+      e.p95[i] = st.p95;
+      e.p99[i] = st.p99;
+      e.count[i] = st.count;
+    }
+  });
+  return out;
+}
+
 function panels(acc: RunAccumulator): Panel[] {
   const out = new Map<string, Panel>();
   const custom: string[] = [];
@@ -475,6 +686,9 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
     if (!a) continue;
     metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec), samples: a.n });
   }
+  const series = seriesOf(acc);
+  const distributions: Record<string, Distribution> = {};
+  const endpoints = endpointRows(acc, durationSec, distributions);
   return {
     meta: {
       ...side.meta,
@@ -489,12 +703,15 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
       work: workOf(acc),
     },
     thresholds: evaluateThresholds(acc, side, durationSec),
-    endpoints: endpointRows(acc, durationSec),
+    endpoints,
     metrics,
     checks: checkRows(acc),
     errors: errorRows(acc),
     panels: panels(acc),
-    series: seriesOf(acc),
+    series,
+    endpointSeries: endpointSeriesOf(acc, series, endpointKeyOf),
+    distributions,
+    windows: windowsOf(acc, series, endpointKeyOf),
     faults: side.faults ?? [],
   };
 }

@@ -36,8 +36,17 @@ export interface SoakSignal {
   fit: Fit | null;
   budget?: number;
   breached: boolean;
+  /**
+   * breached: over the budget and significant; within: under it over a fit long enough to say so;
+   * not significant: over the budget but the interval includes no growth; too short: the fit spans less
+   * than MIN_JUDGE_SEC (a short run can prove a leak, never its absence); no budget: shown only.
+   */
+  verdict: 'breached' | 'within' | 'not significant' | 'too short' | 'no budget';
   note: string;
 }
+
+/** A soak signal is called "within" its budget only from a fit this long (seconds after warm-up). */
+export const MIN_JUDGE_SEC = 600;
 
 export interface SoakResult {
   warmupSec: number;
@@ -120,20 +129,34 @@ export function analyseSoak(series: SeriesSet, budget: SoakBudget | undefined): 
   const warmupSec = (last - first) * warmupFraction;
   const from = first + warmupSec;
   const signals: SoakSignal[] = [];
-  const judge = (s: Omit<SoakSignal, 'breached' | 'note'>): void => {
+  const span = last - from;
+  const judge = (s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'>): void => {
     let breached = false;
     let note: string;
-    if (!s.fit) note = `too few points after warm-up (need ${MIN_FIT_POINTS})`;
+    let verdict: SoakSignal['verdict'] = s.budget === undefined ? 'no budget' : 'too short';
+    if (!s.fit) note = `too few points after warm-up (need ${MIN_FIT_POINTS}): run too short to judge`;
     else {
       const f = s.fit;
       const sig = f.ciLow > 0;
       note = `${fmt(f.slopePerHour)} ${s.unit}/h (95 % CI ${fmt(f.ciLow)} … ${fmt(f.ciHigh)})`;
       if (s.budget !== undefined) {
         breached = f.slopePerHour > s.budget && sig;
-        note += breached ? ` exceeds the budget of ${fmt(s.budget)} ${s.unit}/h` : ` within the budget of ${fmt(s.budget)} ${s.unit}/h`;
+        if (breached) {
+          verdict = 'breached';
+          note += ` exceeds the budget of ${fmt(s.budget)} ${s.unit}/h`;
+        } else if (f.slopePerHour > s.budget) {
+          verdict = 'not significant';
+          note += ` over the budget of ${fmt(s.budget)} ${s.unit}/h but not significant (the interval includes no growth)`;
+        } else if (span < MIN_JUDGE_SEC) {
+          verdict = 'too short';
+          note += `: run too short to judge (fit over ${fmt(span)} s; calling the budget met needs ${MIN_JUDGE_SEC} s after warm-up)`;
+        } else {
+          verdict = 'within';
+          note += ` within the budget of ${fmt(s.budget)} ${s.unit}/h`;
+        }
       }
     }
-    signals.push({ ...s, breached, note });
+    signals.push({ ...s, breached, verdict, note });
   };
   const fitOf = (metric: string, field: string, scale: number): Fit | null => {
     const { xs, ys } = points(series, metric, field, from, scale);
@@ -142,17 +165,17 @@ export function analyseSoak(series: SeriesSet, budget: SoakBudget | undefined): 
   for (const m of memoryNames) {
     if (!series.metrics[m]) continue;
     const mb = m.endsWith('_bytes') ? 1 / 1048576 : 1;
-    const s: Omit<SoakSignal, 'breached' | 'note'> = { id: 'memory', metric: m, field: 'avg', unit: mb === 1 ? 'units' : 'MB', fit: fitOf(m, 'avg', mb) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'memory', metric: m, field: 'avg', unit: mb === 1 ? 'units' : 'MB', fit: fitOf(m, 'avg', mb) };
     if (budget?.memoryGrowthMBPerHour !== undefined) s.budget = budget.memoryGrowthMBPerHour;
     judge(s);
   }
   if (series.metrics.http_req_duration) {
-    const s: Omit<SoakSignal, 'breached' | 'note'> = { id: 'latency', metric: 'http_req_duration', field: 'p95', unit: 'ms', fit: fitOf('http_req_duration', 'p95', 1) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'latency', metric: 'http_req_duration', field: 'p95', unit: 'ms', fit: fitOf('http_req_duration', 'p95', 1) };
     if (budget?.latencyDriftMsPerHour !== undefined) s.budget = budget.latencyDriftMsPerHour;
     judge(s);
   }
   if (series.metrics.http_req_failed) {
-    const s: Omit<SoakSignal, 'breached' | 'note'> = { id: 'errors', metric: 'http_req_failed', field: 'rate', unit: 'error rate', fit: fitOf('http_req_failed', 'rate', 1) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'errors', metric: 'http_req_failed', field: 'rate', unit: 'error rate', fit: fitOf('http_req_failed', 'rate', 1) };
     if (budget?.errorRateDriftPerHour !== undefined) s.budget = budget.errorRateDriftPerHour;
     judge(s);
   }

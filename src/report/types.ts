@@ -1,5 +1,7 @@
 /** Public types of the report pipeline (src/report). Inputs are k6 formats only. */
 
+import type { CompareOptions } from './compare.ts';
+
 /** Soak budget from a threshold profile: a breach gives the soak exit code. */
 export interface SoakBudget {
   /** Allowed growth of the target's memory gauge, MB per hour (upper confidence bound is compared). */
@@ -25,8 +27,10 @@ export interface BuildReportOptions {
    * (outputs are then written beside it).
    */
   runDir: string;
-  /** Baseline: a run dir, a saved baseline JSON (reports/baselines/NAME.json) or a k6 JSON output. */
+  /** Baseline: a saved baseline's name (`main`), a run dir, a saved baseline JSON (reports/baselines/NAME.json) or a k6 JSON output. */
   baseline?: string;
+  /** Where saved baselines live (default reports/baselines of this checkout, or AGENTLOAD_BASELINES_DIR). */
+  baselinesDir?: string;
   /** The run was stopped early (Ctrl+C/SIGTERM): the report is marked interrupted. */
   interrupted?: boolean;
   /** Soak budget; when given, soak analysis gives a leak verdict against it. */
@@ -39,8 +43,8 @@ export interface BuildReportOptions {
   historyDir?: string | false;
   /** History retention in days (default 90, or AGENTLOAD_REPORT_RETENTION_DAYS). */
   retentionDays?: number;
-  /** Baseline comparison thresholds (percent) and noise guard. */
-  compare?: { failPct?: number; warnPct?: number; minSamples?: number };
+  /** The regression gate's settings (percentages, significance level, absolute floors; src/report/compare.ts). */
+  compare?: CompareOptions;
   /** Injected clock for generatedAt/retention (tests). */
   now?: () => Date;
 }
@@ -53,4 +57,6 @@ export interface ReportResult {
   exitCode: number;
   /** Absolute paths of the files written. */
   files: string[];
+  /** Why the verdict is what it is, one line per reason, worst first (regressions with their figures). */
+  reasons: string[];
 }

@@ -79,10 +79,12 @@ export interface ReportResult {
   readonly verdict: string;
   readonly exitCode: number;
   readonly files: readonly string[];
+  readonly reasons: readonly string[];
 }
 
 export interface ReportModule {
-  readonly buildReport: (opts: { runDir: string; baseline?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  readonly buildReport: (opts: { runDir: string; baseline?: string; baselinesDir?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  readonly saveBaseline: (run: string, name: string, baselinesDir?: string) => Promise<{ path: string; runs: number; replaced?: string }>;
   /** A run that ended without outputs to report on (refused, type error, invalid options): a junit.xml that fails. */
   readonly writeRunFailure: (opts: { runDir: string; scenario: string; exitCode: number; reason: string }) => Promise<string>;
 }

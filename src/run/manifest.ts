@@ -40,6 +40,11 @@ export interface RunManifest {
    * Hosts only: never a path, query or credentials.
    */
   readonly target: { readonly kind: 'bundled' | 'external' | 'none'; readonly url: string | undefined; readonly hosts: readonly TargetHost[] };
+  /**
+   * The run's size and profile as the script saw them (SIZE, PROFILE; only when set, never other values):
+   * shown in the report's header. Every other variable is recorded by name only (`env.names`).
+   */
+  readonly settings: Readonly<Record<string, string>>;
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;
@@ -49,6 +54,19 @@ export interface RunManifest {
   readonly exitCode: number;
   readonly interrupted: boolean;
   readonly report: { readonly verdict: string; readonly exitCode: number; readonly files: readonly string[] } | { readonly error: string } | null;
+}
+
+/** Variables whose values run.json keeps (plain words that say how big and how strict the run was, never secrets). */
+export const RECORDED_SETTINGS = ['SIZE', 'PROFILE'] as const;
+
+/** The recorded settings that are set (and short plain words: anything else is not a size or profile). */
+export function recordedSettings(values: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of RECORDED_SETTINGS) {
+    const v = values[name]?.trim();
+    if (v !== undefined && /^[A-Za-z0-9._-]{1,32}$/.test(v)) out[name] = v;
+  }
+  return out;
 }
 
 /** Writes atomically (temp file + rename), so a killed run never leaves half a run.json. */

@@ -40,5 +40,5 @@ void test('agentload version, and an unknown command in one line (exit 2)', asyn
   assert.match(v.stdout, /^agentload \d+\.\d+\.\d+\n$/);
   const bad = await agentload(['launch'], cleanEnv(project));
   assert.equal(bad.code, 2);
-  assert.deepEqual(errorLines(bad.stderr), ['agentload: unknown command "launch": use run, build, k6, k8s, report, compare, target or version (agentload help)']);
+  assert.deepEqual(errorLines(bad.stderr), ['agentload: unknown command "launch": use run, build, new, k6, k8s, report, compare, target or version (agentload help)']);
 });

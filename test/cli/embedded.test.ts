@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import * as engine from '../../engine/index.ts';
 import * as report from '../../src/report/index.ts';
 import type { EngineModule, ReportModule } from '../../src/run/adapters.ts';
-import { cleanEnv, collect, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
+import { cleanEnv, collect, countingServer, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -121,4 +121,42 @@ void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.
   assert.equal(manifest.exitCode, 105);
   assert.ok(manifest.report.files.includes('report.html'));
   assert.ok(existsSync(join(runDir, 'summary-export.json')));
+});
+
+void test("--summary-mode: k6 v1's compact summary by default (thresholds with the values judged), full with every metric, legacy as before v1; SIZE and PROFILE recorded for the report's header", async () => {
+  const server = await countingServer();
+  try {
+    const scenario = project.write('modes.ts', `import http from 'k6/http';
+import { check } from 'k6';
+export const options = { vus: 1, iterations: 3, thresholds: { http_req_duration: ['p(95)<5000'], http_req_failed: ['rate<0.5'] } };
+export default async function (): Promise<void> {
+  const res = await http.asyncRequest('GET', \`\${__ENV.BASE_URL ?? ''}/health\`);
+  check(res, { 'status is 200': (r) => r.status === 200 });
+}
+`);
+    const env = cleanEnv(project, { BASE_URL: server.url });
+    const compact = await runCli([scenario, '--engine', 'node', '-e', 'SIZE=full', '-e', 'PROFILE=production'], { cwd: project.dir, env });
+    assert.equal(compact.code, 0, `${compact.stdout}\n${compact.stderr}`);
+    assert.match(compact.stdout, /█ THRESHOLDS/);
+    assert.match(compact.stdout, /✓ 'p\(95\)<5000' p\(95\)=[\d.]+(µs|ms|s)/);
+    assert.match(compact.stdout, /✓ 'rate<0\.5' rate=0\.00%/);
+    assert.match(compact.stdout, /checks_succeeded\.+: 100\.00% 3 out of 3/);
+    assert.match(compact.stdout, /HTTP\n/);
+    assert.doesNotMatch(compact.stdout, /http_req_blocked/, 'compact leaves out the HTTP sub-timings');
+    const runDir = project.runDirs().filter((d) => d.includes('modes-')).sort().at(-1) ?? '';
+    const manifest = readJson(join(runDir, 'run.json')) as { settings: Record<string, string> };
+    assert.deepEqual(manifest.settings, { SIZE: 'full', PROFILE: 'production' });
+    const full = await runCli([scenario, '--engine', 'node', '--summary-mode', 'full', '--no-report'], { cwd: project.dir, env });
+    assert.equal(full.code, 0, full.stderr);
+    assert.match(full.stdout, /█ TOTAL RESULTS[\s\S]*http_req_blocked/);
+    const legacy = await runCli([scenario, '--engine', 'node', '--summary-mode', 'legacy', '--no-report'], { cwd: project.dir, env });
+    assert.equal(legacy.code, 0, legacy.stderr);
+    assert.doesNotMatch(legacy.stdout, /█ THRESHOLDS/);
+    assert.match(legacy.stdout, /✓ http_req_duration\.+: avg=/);
+    const bad = await runCli([scenario, '--summary-mode', 'short'], { cwd: project.dir, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--summary-mode/);
+  } finally {
+    await server.close();
+  }
 });

@@ -114,5 +114,7 @@ void test(`soak leak verdict (explicit budget ${MEMORY_BUDGET_MB_PER_HOUR} MB/h,
   }
   assert.ok(!r.verdict.reasons.some((x) => x.startsWith('soak budget breached')), why);
   assert.doesNotMatch(r.summaryMd, /exceeds the budget/);
-  assert.match(r.summaryMd, /target_rss_bytes[^\n]*within the budget of 2000 MB\/h/);
+  // 40 s cannot show the absence of a leak: the signal says so instead of a green "within".
+  assert.match(r.summaryMd, /target_rss_bytes[^\n]*run too short to judge/);
+  assert.doesNotMatch(r.summaryMd, /within the budget of/);
 });

@@ -118,10 +118,18 @@ void test('the display draws one line per scenario on a fake TTY, narrows the ba
   assert.equal(display.persist('log line\n'), 'log line\n', 'after stop() logs pass through untouched');
 });
 
-void test('nothing is drawn when the stream is not a TTY, or with --quiet', () => {
+void test('a stream that is not a TTY gets plain status blocks (no escape codes, logs untouched); --quiet gets nothing', () => {
   const source = (): TestProgress => FRAMES[0] ?? assert.fail('frame');
-  const common = { source, scenarioNames: ['api'], maxPossibleVUs: 13, maxDurationMs: 41_000 };
-  assert.equal(ProgressDisplay.create({ ...common, out: new Capture() }), undefined);
+  const common = { source, scenarioNames: ['api', 'ramp', 'ws'], maxPossibleVUs: 13, maxDurationMs: 41_000 };
+  const log = new Capture();
+  const plain = ProgressDisplay.create({ ...common, out: log }) ?? assert.fail('a display for a log too');
+  plain.draw();
+  plain.draw();
+  assert.equal(plain.persist('log line\n'), 'log line\n', 'a log line is not followed by a redraw');
+  plain.stop();
+  assert.doesNotMatch(log.text, /\x1b/);
+  assert.equal(log.text.match(/^running \(01\.0s\), 01\/09 VUs, 21 complete and 0 interrupted iterations$/gm)?.length, 3, log.text);
+  assert.match(log.text, /^api {4}\[[=>-]+\] 0\/4 VUs/m);
   assert.equal(ProgressDisplay.create({ ...common, out: new FakeTTY(80), quiet: true }), undefined);
   assert.notEqual(ProgressDisplay.create({ ...common, out: new FakeTTY(80) }), undefined);
 });
@@ -158,8 +166,10 @@ void test('runEngine on a TTY stderr: bars per scenario redrawn in place, the fi
   assert.match(text, /msg="between the frames" source=console\x1b\[0K\n\x1b\[K\nrunning \(/, 'the log line is followed by the bars again');
 });
 
-void test('runEngine when stderr is not a TTY, or with --quiet: no progress at all', async () => {
-  assert.doesNotMatch(await runWith(false), /running \(|\x1b\[/);
+void test('runEngine when stderr is not a TTY (CI logs): plain status blocks, no escape codes, a final one; with --quiet: no progress at all', async () => {
+  const text = await runWith(false);
+  assert.doesNotMatch(text, /\x1b\[/, 'no cursor movement or colour in a log');
+  assert.match(text, /\nrunning \(\d\dm\d\d\.\ds\), \d\/2 VUs, 3 complete and 0 interrupted iterations\nfirst {2}✓ \[/, 'the final status: the run line and one line per scenario');
   assert.doesNotMatch(await runWith(true, ['--quiet']), /running \(|\x1b\[/);
 });
 

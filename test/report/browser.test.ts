@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { buildReport } from '../../src/report/index.ts';
-import { FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
+import { FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, httpRun, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 let browser: Browser;
@@ -20,6 +20,15 @@ const INKED_PIXELS = `[...document.querySelectorAll('canvas')].map((c) => {
   const px = ctx.getImageData(0, 0, c.width, c.height).data;
   let n = 0;
   for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+  return n;
+})`;
+/** Pixels per canvas in the first series' colour (#0969da): the axes and labels are grey, so this is the data drawn. */
+const SERIES_PIXELS = `[...document.querySelectorAll('canvas')].map((c) => {
+  const ctx = c.getContext('2d');
+  if (!ctx || c.width === 0 || c.height === 0) return 0;
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i + 2] > 150 && px[i] < 90 && px[i + 1] > 60 && px[i + 1] < 150) n++;
   return n;
 })`;
 const PAGE_OVERFLOW = 'document.documentElement.scrollWidth - window.innerWidth';
@@ -134,4 +143,139 @@ void test('junit.xml is well-formed XML (parsed back by the browser) and escapes
   assert.ok(broken > 0);
   // summary.md keeps the table intact: names with pipes would not split cells.
   assert.match(readFileSync(join(d, 'summary.md'), 'utf8'), /\| ❌ \| `http_req_duration\{name:/);
+});
+
+/** Opens a report.html; returns the page's console errors, the chart count and the inked pixels per canvas. */
+async function openReport(dir: string): Promise<{ errors: string[]; inked: number[]; series: number[]; text: (sel: string) => Promise<string>; close: () => Promise<void> }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href);
+  await page.waitForFunction(CHARTS_READY);
+  const inked = await page.evaluate<number[]>(INKED_PIXELS);
+  const series = await page.evaluate<number[]>(SERIES_PIXELS);
+  return { errors, inked, series, text: async (sel) => (await page.locator(sel).allTextContents()).join(' '), close: () => page.close() };
+}
+
+void test('report.html: latency per endpoint, threshold lines and the baseline drawn on the charts', async () => {
+  const d = tmp();
+  const write = (name: string, scale: number): string => {
+    const dir = join(d, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 400, spacingMs: 50, thresholds: ['p(95)<60'], latency: (i) => (20 + (i % 20)) * scale }));
+    return dir;
+  };
+  const base = write('base', 1);
+  const cur = write('cur', 1.3);
+  await buildReport({ runDir: cur, baseline: base, historyDir: false });
+  const r = await openReport(cur);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    const endpointCharts = await r.text('#charts-endpoints .chart h3');
+    assert.match(endpointCharts, /GET \/api\/agents \(ms\)/, 'a latency chart per endpoint');
+    assert.match(await r.text('#charts-endpoints .u-legend'), /baseline p95.*baseline p99/s, 'the baseline overlaid on the endpoint chart');
+    const main = await r.text('#charts-main .chart:first-child .u-legend');
+    assert.match(main, /p\(95\)<60/, 'the threshold drawn as a line on the latency chart');
+    assert.match(main, /baseline p95/);
+  } finally {
+    await r.close();
+  }
+  // Without a baseline there is no baseline line.
+  const alone = write('alone', 1);
+  await buildReport({ runDir: alone, historyDir: false });
+  const a = await openReport(alone);
+  try {
+    assert.doesNotMatch(await a.text('.u-legend'), /baseline/);
+  } finally {
+    await a.close();
+  }
+});
+
+void test('report.html: a run whose samples all fall in one second still draws its charts', async () => {
+  const dir = join(tmp(), 'one-second');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'out.json'), httpRun({ n: 5, spacingMs: 10, latency: (i) => 10 + i }));
+  await buildReport({ runDir: dir, historyDir: false });
+  const r = await openReport(dir);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.length >= 2, `${r.inked.length} canvases`);
+    // uPlot draws axes even when it cannot scale one x value: count the first series' own colour.
+    assert.ok(r.series.every((n) => n > 20), `every chart draws its first series: ${r.series.join(',')} pixels`);
+  } finally {
+    await r.close();
+  }
+});
+
+/**
+ * An arrival-rate run of 20 s over two endpoints: the vus gauge (sampled once a second) reads 0 between
+ * iterations, the iterations themselves keep ~2 VUs busy; data and rate metrics for units.
+ */
+function arrivalRateRun(dir: string): void {
+  const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const lines = [
+    metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend', 'time', ['p(95)<30']), metricLine('http_req_failed', 'rate', 'default', ['rate<0.05']),
+    metricLine('iterations', 'counter'), metricLine('iteration_duration', 'trend'), metricLine('vus', 'gauge'), metricLine('vus_max', 'gauge'), metricLine('data_received', 'counter', 'data'),
+  ];
+  for (let i = 0; i < 400; i++) {
+    const t = start + i * 50;
+    const name = i % 2 === 0 ? 'http://127.0.0.1:1/api/agents' : 'http://127.0.0.1:1/health';
+    const tags = { method: 'GET', name, scenario: 'api', status: '200', expected_response: 'true', group: '', endpoint: i % 2 === 0 ? 'agents' : 'health' };
+    const ms = (i % 2 === 0 ? 20 : 5) + (i % 10) + Math.floor(i / 40);
+    lines.push(pointLine('http_reqs', t, 1, tags), pointLine('http_req_duration', t, ms, tags), pointLine('http_req_failed', t, 0, tags), pointLine('data_received', t, 1234, tags));
+    lines.push(pointLine('iterations', t, 1, { scenario: 'api', group: '' }), pointLine('iteration_duration', t, 100, { scenario: 'api', group: '' }));
+  }
+  for (let s = 0; s < 20; s++) lines.push(pointLine('vus', start + s * 1000, 0, {}), pointLine('vus_max', start + s * 1000, 10, {}));
+  writeFileSync(join(dir, 'out.json'), lines.join('\n') + '\n');
+  // k6 lists a tagged threshold in its summary export (false: not crossed).
+  writeFileSync(join(dir, 'summary-export.json'), JSON.stringify({ metrics: { 'http_req_duration{endpoint:agents}': { thresholds: { 'p(99)<45': false } } } }));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({
+    schema: 'agentload.run/1', scenario: { name: 'api-latency' }, engineExitCode: 0, exitCode: 0,
+    args: ['scenarios/api-latency.ts', '--vus', '2', '-e', 'TOKEN=secret-value', '--summary-mode', 'full'],
+    settings: { SIZE: 'full', PROFILE: 'production' },
+    target: { kind: 'external', url: 'http://staging.example:8080', hosts: [] },
+  }));
+}
+
+void test('report.html: a header (host, size, profile, load, flags), units on observed values, a latency distribution per endpoint, latency against rate, busy VUs of an arrival-rate run', async () => {
+  const dir = join(tmp(), 'arrival');
+  mkdirSync(dir);
+  arrivalRateRun(dir);
+  await buildReport({ runDir: dir, historyDir: false });
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(!html.includes('secret-value'), 'flag values of -e are masked');
+  const r = await openReport(dir);
+  try {
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    const header = await r.text('#run-header');
+    assert.match(header, /targetstaging\.example:8080/);
+    assert.match(header, /sizefull/);
+    assert.match(header, /profileproduction/);
+    assert.match(header, /load0 active \/ 10 max VUs, 20\.\d\d req\/s, 20\.\d\d iterations\/s/);
+    assert.match(header, /flags--vus 2 -e TOKEN=\*\*\* --summary-mode full/);
+    // Units on every observed value, counts as integers.
+    const thresholds = await r.text('section:has(> h2:text("Thresholds")) td');
+    assert.match(thresholds, /\d+\.\d\d ms/, 'a latency threshold observed in ms');
+    assert.match(thresholds, /0\.00 %/, 'a rate threshold observed as a percentage');
+    const metrics = await r.text('section:has(> h2:text("All metrics")) td');
+    assert.match(metrics, /http_reqs.*count=400 {2}rate=20\.\d\d\/s/s);
+    assert.match(metrics, /data_received.*count=493\.6 kB/s);
+    assert.doesNotMatch(metrics, /count=400\.000/);
+    // One latency distribution per endpoint, with the endpoint's thresholds; latency against request rate.
+    const dists = await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"] h3');
+    assert.match(dists, /GET \/api\/agents \[agents\]: latency distribution/);
+    assert.match(dists, /GET \/health \[health\]: latency distribution/);
+    assert.match(await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"]:has(h3:text("agents")) .u-legend'), /p\(99\)<45/, "the endpoint's threshold drawn on its distribution");
+    assert.match(await r.text('#charts-main .chart[data-kind="rate-latency"] h3'), /Latency against request rate/);
+    // Busy VUs: 20 iterations/s × 100 ms = 2 VUs on average, where the sampled gauge reads 0.
+    const vus = await r.text('#charts-main .chart[data-kind="vus"] .u-legend');
+    assert.match(vus, /busy VUs \(avg\)/);
+  } finally {
+    await r.close();
+  }
 });

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { buildReport } from '../../src/report/index.ts';
 import { httpRun, ROOT, tmp } from './helpers.ts';
 
-/** A run dir with `n` requests whose latencies are scaled by `scale`. */
+/** A run dir with `n` requests over `n / 20` seconds (each second the same 20 latencies) scaled by `scale`. */
 function run(dir: string, scale: number, n = 400): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'out.json'), httpRun({ n, latency: (i) => (20 + (i % 50)) * scale }));
+  writeFileSync(join(dir, 'out.json'), httpRun({ n, spacingMs: 50, latency: (i) => (20 + (i % 20)) * scale }));
   return dir;
 }
 
@@ -24,7 +24,9 @@ void test('compare: 20 % slower fails with exit 3, 7 % warns, identical passes',
   const slow = cli('compare', [run(join(d, 'slow'), 1.2), '--baseline', base]);
   assert.equal(slow.code, 3, slow.out + slow.err);
   assert.match(slow.out, /FAIL/);
-  assert.match(slow.out, /fail\s+endpoint GET http:\/\/127\.0\.0\.1:1\/api\/agents p95/);
+  // Regressions worst first, with units, the absolute and the relative change.
+  assert.match(slow.out, /regressions:\n {2}\S.* p99 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+20 %\)/);
+  assert.match(slow.out, /GET http:\/\/127\.0\.0\.1:1\/api\/agents p95 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+20 %\) {2}p=/);
   const warn = cli('compare', [run(join(d, 'warn'), 1.07), '--baseline', base]);
   assert.equal(warn.code, 0, warn.out + warn.err);
   assert.match(warn.out, /WARN/);
@@ -38,19 +40,24 @@ void test('compare: 20 % slower fails with exit 3, 7 % warns, identical passes',
   assert.ok(c.rows.some((r) => r.status === 'improved'));
 });
 
-void test('compare: few samples are judged by their own rule (band widened by √(minSamples/n)), not waved through', () => {
+void test('compare: figures too few for a significance test are judged against a wider band (3 × the percentages, × √(minSamples/n))', () => {
   const d = tmp();
   const base = run(join(d, 'base'), 1, 10);
-  // 10 samples against 30: fail beyond 10 % × √3 ≈ 17 %. A 2× slowdown fails; 12 % does not.
+  // 10 samples in one second against 30: warn beyond 3 × 5 % × √3 ≈ 26 %, fail beyond 3 × 10 % × √3 ≈ 52 %.
+  // A 2× slowdown fails even untested; 40 % warns; 12 % does not.
   const slow = cli('compare', [run(join(d, 'slow'), 2, 10), '--baseline', base, '--json']);
   assert.equal(slow.code, 3, slow.err);
   const c = JSON.parse(slow.out) as { verdict: string; rows: { status: string; stat: string; note?: string }[] };
   assert.equal(c.verdict, 'fail');
-  assert.ok(c.rows.some((x) => x.status === 'fail' && /few samples \(10\): judged against 17 %/.test(x.note ?? '')), slow.out);
+  assert.ok(c.rows.some((x) => x.status === 'fail' && /no significance test \(too few time windows and samples: 10\): judged against 52 % \(fail\) \/ 26 % \(warn\)/.test(x.note ?? '')), slow.out);
+  const some = cli('compare', [run(join(d, 'some'), 1.4, 10), '--baseline', base, '--json']);
+  assert.equal(some.code, 0, some.out);
+  assert.equal((JSON.parse(some.out) as { verdict: string }).verdict, 'warn');
   const mild = cli('compare', [run(join(d, 'mild'), 1.12, 10), '--baseline', base, '--json']);
   assert.equal(mild.code, 0, mild.out);
-  // The same 12 % with enough samples fails: the widened band is what kept it a warning.
-  const big = cli('compare', [run(join(d, 'mild2'), 1.12, 60), '--baseline', run(join(d, 'base2'), 1, 60)]);
+  assert.equal((JSON.parse(mild.out) as { verdict: string }).verdict, 'pass');
+  // The same 12 % over 10 seconds (10 windows a side) is significant and fails: the wide band is what kept it quiet.
+  const big = cli('compare', [run(join(d, 'mild2'), 1.12, 200), '--baseline', run(join(d, 'base2'), 1, 200)]);
   assert.equal(big.code, 3);
 });
 
@@ -67,19 +74,19 @@ void test('compare: counters are compared by rate and gauges by last and highest
   assert.equal(worseDirection('target_rss_bytes', 'gauge'), 'up');
   const snap = (entries: Record<string, import('../../src/report/compare.ts').BaselineEntry>) => ({ kind: 'agentload-baseline' as const, version: 1 as const, createdAt: '', source: 's', entries });
   const base = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value' },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value' },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 50, p50: 50, p95: 60, p99: 70 }, worse: 'down', unit: 'value' },
+    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: [99, 101, 100, 98, 102, 100] } },
+    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
+    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 50, p50: 50, p95: 60, p99: 70 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'], windows: { p50: [49, 50, 51, 50, 50, 49], p95: [59, 60, 61, 60, 60, 59] } },
   });
   const worse = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 80 }, worse: 'down', unit: 'value' },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 150 }, worse: 'up', unit: 'value' },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 40, p50: 40, p95: 48, p99: 56 }, worse: 'down', unit: 'value' },
+    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 80 }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: [79, 81, 80, 78, 82, 80] } },
+    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 160 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
+    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 40, p50: 40, p95: 48, p99: 56 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'], windows: { p50: [39, 40, 41, 40, 40, 39], p95: [47, 48, 49, 48, 48, 47] } },
   });
   const c = compareSnapshots(worse, base);
   const status = (key: string, stat: string): string | undefined => c.rows.find((r) => r.key === key && r.stat === stat)?.status;
   assert.equal(status('metric http_reqs', 'rate'), 'fail', 'throughput 20 % down');
-  assert.equal(status('metric target_rss_bytes', 'max'), 'fail', 'peak memory 25 % up');
+  assert.equal(status('metric target_rss_bytes', 'max'), 'fail', 'peak memory 33 % up (a gauge has no windows: judged against 3 × 10 %)');
   assert.equal(status('metric target_rss_bytes', 'value'), 'ok');
   assert.equal(status('metric llm_tokens_per_second', 'p50'), 'fail', 'tokens/s 20 % down is worse, not better');
   const better = compareSnapshots(base, worse);

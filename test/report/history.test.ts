@@ -40,3 +40,26 @@ void test('history: index.html lists runs per scenario with sparklines; runs pas
   await buildReport({ runDir: kept, now: () => now, retentionDays: 365 });
   assert.ok(existsSync(kept));
 });
+
+void test('history: a target column, one trend per scenario and target (runs against two systems are not mixed)', async () => {
+  const reports = join(tmp(), 'reports');
+  const now = new Date('2026-06-01T00:00:00Z');
+  const runOn = (name: string, startedAt: string, url: string): string => {
+    const dir = join(reports, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: (i) => 10 + (i % 7) }));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ scenario: { name: 'api' }, startedAt, engineExitCode: 0, exitCode: 0, target: { kind: 'external', url } }));
+    return dir;
+  };
+  await buildReport({ runDir: runOn('api-1', '2026-05-30T00:00:00Z', 'http://staging.example:8080'), now: () => now });
+  await buildReport({ runDir: runOn('api-2', '2026-05-30T01:00:00Z', 'http://user:pw@prod.example/api?x=1'), now: () => now });
+  await buildReport({ runDir: runOn('api-3', '2026-05-30T02:00:00Z', 'http://staging.example:8080'), now: () => now });
+  const html = readFileSync(join(reports, 'index.html'), 'utf8');
+  assert.match(html, /<th class="t">target<\/th>/);
+  assert.match(html, /<section data-scenario="api" data-target="prod.example"><h2>api <small>on prod.example, 1 run\(s\)/);
+  assert.match(html, /<section data-scenario="api" data-target="staging.example:8080"><h2>api <small>on staging.example:8080, 2 run\(s\)/);
+  assert.match(html, /<td class="t">staging.example:8080<\/td>/);
+  assert.doesNotMatch(html, /pw|\/api\?x/, 'host only: no credentials, path or query');
+  const verdict = JSON.parse(readFileSync(join(reports, 'api-2', 'verdict.json'), 'utf8')) as { run: { target: string } };
+  assert.equal(verdict.run.target, 'prod.example');
+});

@@ -81,3 +81,30 @@ void test('gauge names are configurable; without a budget the fits are shown but
   const info = await buildReport({ runDir: soakRun(120), historyDir: false });
   assert.equal(info.exitCode, 0);
 });
+
+void test('soak verdicts: a 20 s run is "too short to judge" (never a green "within"), a slope over budget without significance is "not significant", 20 min flat is "within"', async () => {
+  const { analyseSoak } = await import('../../src/report/soak.ts');
+  const series = (seconds: number, mbPerHour: number, noiseMb: number): { t: number[]; bucketSec: number; metrics: Record<string, Record<string, (number | null)[]>> } => {
+    const rnd = noise(7);
+    const t: number[] = [];
+    const avg: (number | null)[] = [];
+    for (let s = 0; s <= seconds; s++) {
+      t.push(1_700_000_000 + s);
+      avg.push((300 + (mbPerHour * s) / 3600 + noiseMb * rnd()) * 1048576);
+    }
+    return { t, bucketSec: 1, metrics: { target_rss_bytes: { avg, value: avg } } };
+  };
+  const memory = (r: ReturnType<typeof analyseSoak>): { verdict: string; note: string } | undefined => r?.signals.find((s) => s.id === 'memory');
+  // 20 s, slightly growing but under the budget: was a green "within" for a slope extrapolated from 20 s.
+  const short = memory(analyseSoak(series(20, 30, 0.01), { memoryGrowthMBPerHour: 50 }));
+  assert.ok(short);
+  assert.equal(short.verdict, 'too short');
+  assert.match(short.note, /run too short to judge/);
+  // 20 s over the budget but drowned in noise: not significant (and not a breach).
+  const noisy = memory(analyseSoak(series(20, 200, 40), { memoryGrowthMBPerHour: 50 }));
+  assert.equal(noisy?.verdict, 'not significant');
+  // A strong leak is caught even on a short run.
+  assert.equal(memory(analyseSoak(series(40, 5000, 0.01), { memoryGrowthMBPerHour: 50 }))?.verdict, 'breached');
+  // Long and flat: within.
+  assert.equal(memory(analyseSoak(series(1200, 0, 2), { memoryGrowthMBPerHour: 50 }))?.verdict, 'within');
+});

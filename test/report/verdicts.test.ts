@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { reportMain } from '../../src/report/cli.ts';
@@ -101,4 +101,26 @@ void test('junit.xml fails when the run failed: stopped from outside (105), abor
   writeFileSync(join(passed, 'out.json'), httpRun({ n: 20, latency: () => 5, thresholds: ['p(95)<100'] }));
   await buildReport({ runDir: passed, historyDir: false });
   assert.match(readFileSync(join(passed, 'junit.xml'), 'utf8'), /failures="0"/, 'a passing run has no failure');
+});
+
+void test("the run's own exit code is the one summary.md, verdict.json, report.html and index.html show (107 with crossed thresholds too)", async () => {
+  const reports = join(tmp(), 'reports');
+  const d = join(reports, 'api-20260101-120000');
+  mkdirSync(d, { recursive: true });
+  // Thresholds crossed (p95 ≈ 95 ms > 10) and the engine ended with 107 (a script exception): the run command exits 107.
+  writeFileSync(join(d, 'out.json'), httpRun({ n: 50, latency: (i) => 50 + i, thresholds: ['p(95)<10'] }));
+  writeFileSync(join(d, 'run.json'), JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, startedAt: '2026-01-01T12:00:00.000Z', engineExitCode: 107, exitCode: 107 }));
+  const r = await buildReport({ runDir: d, historyDir: reports, now: () => new Date('2026-01-01T12:05:00Z') });
+  assert.deepEqual([r.verdict, r.exitCode], ['fail', 107]);
+  const verdict = JSON.parse(readFileSync(join(d, 'verdict.json'), 'utf8')) as { exitCode: number; reasons: string[] };
+  assert.equal(verdict.exitCode, 107);
+  assert.ok(verdict.reasons.some((x) => /threshold\(s\) crossed/.test(x)) && verdict.reasons.some((x) => /exit code 107/.test(x)), verdict.reasons.join('; '));
+  assert.match(readFileSync(join(d, 'summary.md'), 'utf8'), /FAIL \(exit 107\)/);
+  assert.match(readFileSync(join(d, 'report.html'), 'utf8'), /<span>exit code 107<\/span>/);
+  assert.match(readFileSync(join(reports, 'index.html'), 'utf8'), /<td>107<\/td>/);
+  // The engine judged its thresholds crossed (99) where the report's percentiles did not: the run exited 99, so does the report.
+  const e = tmp();
+  writeFileSync(join(e, 'out.json'), httpRun({ n: 50, latency: () => 5, thresholds: ['p(95)<100'] }));
+  writeFileSync(join(e, 'run.json'), JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, engineExitCode: 99, exitCode: 99 }));
+  assert.equal((await buildReport({ runDir: e, historyDir: false })).exitCode, 99);
 });
