@@ -2,8 +2,7 @@
  * Entry points: `npm run k6 -- ...` (runMain), `npm run build -- ...` (buildMain) and the `agentload`
  * binary (agentloadMain: run | build | k6 | k8s | help | version). They set the exit code; errors print one line.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { EXIT_CODE_MEANINGS } from '../../shared/exit-codes.ts';
@@ -11,7 +10,7 @@ import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
 import { newCommand } from './new.ts';
-import { runCommand, type CliIO } from './run.ts';
+import { runCommand, scenarioNames, type CliIO } from './run.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
 export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -91,14 +90,6 @@ export async function k8sMain(argv: readonly string[], io: CliIO = processIO()):
   // Loaded on use: its manifest schema and YAML writer (ajv, yaml: about 16 MB) are not needed by a run.
   return guarded(async () => (await import('./k8s-command.ts')).k8sCommand(argv, io), io);
 }
-
-/** Scenario names under `<root>/scenarios` (what `agentload run NAME` accepts). */
-function scenarioNames(root: string): string[] {
-  const dir = join(root, 'scenarios');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
-}
-
 
 export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
   const scenarios = scenarioNames(root);

@@ -61,11 +61,16 @@ function say(io: CliIO, line: string): void {
   io.stderr.write(`agentload: ${line}\n`);
 }
 
+/** The scenario names under `<dir>/scenarios`, sorted: what a bare name (`npm run k6 -- api-latency`) resolves to. */
+export function scenarioNames(dir: string): string[] {
+  const scenarios = join(dir, 'scenarios');
+  if (!existsSync(scenarios)) return [];
+  return readdirSync(scenarios).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.(ts|js)$/, '')).sort();
+}
+
 function availableScenarios(cwd: string): string {
-  const dir = join(cwd, 'scenarios');
-  if (!existsSync(dir)) return '';
-  const names = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).map((f) => f.replace(/\.(ts|js)$/, ''));
-  return names.length === 0 ? '' : ` (scenarios here: ${names.sort().join(', ')})`;
+  const names = scenarioNames(cwd);
+  return names.length === 0 ? '' : ` (scenarios here: ${names.join(', ')})`;
 }
 
 function resolveScenario(parsed: ParsedRun, cwd: string): string {
