@@ -12,26 +12,22 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkTargets, k6BlockedRanges, OUTPUT_URL_VARS, TARGET_VARS } from '../../src/run/allowlist.ts';
 import { envView } from '../../src/run/env.ts';
-import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, countingServer, errorLines, makeProject, readJson, runCli, scenarioSource, type CountingServer, type Project } from './helpers.ts';
+import type { FakeK6 } from '../support/fake-k6.ts';
+import { cleanEnv, errorLines, readJson, runCli, scenarioSource, refusalBench, type CountingServer, type Project, type RefusalBench } from './helpers.ts';
 
 let server: CountingServer;
 let port = 0;
 let fake: FakeK6;
 let project: Project;
+let bench: RefusalBench;
 
 before(async () => {
-  server = await countingServer();
+  bench = await refusalBench();
+  ({ server, fake, project } = bench);
   port = server.port;
-  fake = makeFakeK6({ hitBaseUrl: true });
-  project = makeProject();
 });
 
-after(async () => {
-  fake.cleanup();
-  project.cleanup();
-  await server.close();
-});
+after(() => bench.close());
 
 const view = (values: Record<string, string>, args: readonly string[] = [], dotenv: Record<string, string> = {}): ReturnType<typeof envView> =>
   envView({ env: { ...dotenv, ...values }, dotenvNames: Object.keys(dotenv), dotenvPath: undefined }, values, args);

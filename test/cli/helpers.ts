@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** tsx's loader as a URL, for tests that run TypeScript drivers of their own. */
@@ -149,5 +150,32 @@ export async function countingServer(): Promise<CountingServer> {
     url: `http://127.0.0.1:${String(port)}`,
     requests: () => requests,
     close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
+  };
+}
+
+/**
+ * What the refusal tests share: a counting server (so "no request was sent" can be checked), a stand-in k6
+ * on PATH that requests BASE_URL as a real script would, and a project folder; `close` removes all three.
+ */
+export interface RefusalBench {
+  readonly server: CountingServer;
+  readonly fake: FakeK6;
+  readonly project: Project;
+  close(): Promise<void>;
+}
+
+export async function refusalBench(): Promise<RefusalBench> {
+  const server = await countingServer();
+  const fake = makeFakeK6({ hitBaseUrl: true });
+  const project = makeProject();
+  return {
+    server,
+    fake,
+    project,
+    close: async () => {
+      fake.cleanup();
+      project.cleanup();
+      await server.close();
+    },
   };
 }

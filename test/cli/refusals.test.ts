@@ -8,25 +8,21 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, countingServer, errorLines, makeProject, runCli, scenarioSource, type CountingServer, type Project } from './helpers.ts';
+import { cleanEnv, errorLines, runCli, scenarioSource, refusalBench, type CountingServer, type Project, type RefusalBench } from './helpers.ts';
 
 let server: CountingServer;
 let baseUrl = '';
 let fake: FakeK6;
 let project: Project;
+let bench: RefusalBench;
 
 before(async () => {
-  server = await countingServer();
+  bench = await refusalBench();
+  ({ server, fake, project } = bench);
   baseUrl = server.url;
-  fake = makeFakeK6({ hitBaseUrl: true });
-  project = makeProject();
 });
 
-after(async () => {
-  fake.cleanup();
-  project.cleanup();
-  await server.close();
-});
+after(() => bench.close());
 
 void test('control: a valid scenario reaches the test server (so "no request" below means something)', async () => {
   const before = server.requests();
