@@ -4,7 +4,7 @@
  */
 
 /** Code bundled into k6 scripts: no Node API, no Node-side module. */
-const IN_SCRIPT = '^(scenarios|lib|thresholds|shared)/|^engine/output/(text-summary|summary-types)[.]ts$';
+const IN_SCRIPT = '^(scenarios|lib|objectives|shared)/|^engine/output/(text-summary|summary-types)[.]ts$';
 /** Node-free modules both sides share: the engine's k6 formats, threshold grammar and verdict, the shared folder. */
 const SHARED_WITH_REPORT = [
   '^shared/',
@@ -23,7 +23,7 @@ module.exports = {
     {
       name: 'in-script-no-node-builtin',
       severity: 'error',
-      comment: 'Code that runs inside a load script (scenarios/, lib/, thresholds/, the bundled text summary) uses no Node API.',
+      comment: 'Code that runs inside a load script (scenarios/, lib/, objectives/, the bundled text summary) uses no Node API.',
       from: { path: IN_SCRIPT },
       to: { dependencyTypes: ['core'] },
     },
@@ -51,9 +51,9 @@ module.exports = {
     {
       name: 'report-reads-k6-formats-only',
       severity: 'error',
-      comment: 'src/report reads k6 file formats through the shared Node-free types only, so it works the same for the real k6 binary.',
-      from: { path: '^src/report/' },
-      to: { path: '^(engine|src|target|lib|thresholds)/', pathNot: ['^src/report/', ...SHARED_WITH_REPORT] },
+      comment: 'src/reporting reads k6 file formats through the shared Node-free types only, so it works the same for the real k6 binary.',
+      from: { path: '^src/reporting/' },
+      to: { path: '^(engine|src|target|lib|thresholds)/', pathNot: ['^src/reporting/', ...SHARED_WITH_REPORT] },
     },
     {
       name: 'lower-src-not-to-cli',

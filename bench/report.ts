@@ -25,8 +25,8 @@ function peakRssMB(): number {
 /** Child mode: ingest one file, print figures as JSON. */
 async function childIngest(file: string, full: boolean): Promise<void> {
   // Modules are loaded (and compiled by tsx) before the clock starts: the figures are ingest, not start-up.
-  const { buildReport } = await import('../src/report/index.ts');
-  const { ingestFiles } = await import('../src/report/ingest.ts');
+  const { buildReport } = await import('../src/reporting/index.ts');
+  const { ingestFiles } = await import('../src/reporting/ingest.ts');
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let lines = 0;

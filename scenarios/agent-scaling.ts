@@ -30,7 +30,7 @@ import { arrField, numField, strField } from '../lib/json.ts';
 import { agentMetrics } from '../lib/metrics.ts';
 import { parsePrometheus, promValue } from '../lib/prom.ts';
 import { once, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { agentThresholds, selectProfile } from '../thresholds/index.ts';
+import { agentThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -23,7 +23,7 @@ import { get, json, ok, request, type Res } from '../lib/http.ts';
 import { arrField, strField } from '../lib/json.ts';
 import { sleep } from '../lib/k6.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
-import { API_ENDPOINTS, apiThresholds, selectProfile, type ApiEndpoint } from '../thresholds/index.ts';
+import { API_ENDPOINTS, apiThresholds, selectProfile, type ApiEndpoint } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

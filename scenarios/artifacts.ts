@@ -27,7 +27,7 @@ import { json, ok, postJson, request } from '../lib/http.ts';
 import { numField, strField } from '../lib/json.ts';
 import { artifactMetrics } from '../lib/metrics.ts';
 import { once, type ScriptOptions } from '../lib/scenario.ts';
-import { ARTIFACT_SIZES, artifactThresholds, selectProfile, type ArtifactSize } from '../thresholds/index.ts';
+import { ARTIFACT_SIZES, artifactThresholds, selectProfile, type ArtifactSize } from '../objectives/index.ts';
 import http from 'k6/http';
 
 const env = __ENV;

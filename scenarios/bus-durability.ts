@@ -44,7 +44,7 @@ import { arrField, field, numField, strField } from '../lib/json.ts';
 import { sleep } from '../lib/k6.ts';
 import { durabilityMetrics, faultMetrics } from '../lib/metrics.ts';
 import { once, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { durabilityThresholds, selectProfile } from '../thresholds/index.ts';
+import { durabilityThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

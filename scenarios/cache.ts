@@ -31,7 +31,7 @@ import { get, header, ok, request } from '../lib/http.ts';
 import { parseServerTiming } from '../lib/server-timing.ts';
 import { cacheMetrics } from '../lib/metrics.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
-import { cacheThresholds, selectProfile } from '../thresholds/index.ts';
+import { cacheThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -30,7 +30,7 @@ import { errorMessage } from '../lib/k6.ts';
 import { dbMetrics } from '../lib/metrics.ts';
 import { openDb, type Database, type Row } from '../lib/sql.ts';
 import { arrival, rampingArrival, type ScriptOptions } from '../lib/scenario.ts';
-import { QUERY_CLASSES, dbThresholds, selectProfile, type QueryClass } from '../thresholds/index.ts';
+import { QUERY_CLASSES, dbThresholds, selectProfile, type QueryClass } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

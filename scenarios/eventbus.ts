@@ -35,7 +35,7 @@ import { busMetrics } from '../lib/metrics.ts';
 import { arrival, once, secs, type ScriptOptions } from '../lib/scenario.ts';
 import { SequenceTracker } from '../lib/sequence.ts';
 import { connect, delay } from '../lib/ws.ts';
-import { eventbusThresholds, selectProfile } from '../thresholds/index.ts';
+import { eventbusThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

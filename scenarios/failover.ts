@@ -34,7 +34,7 @@ import { field, numField, strField } from '../lib/json.ts';
 import { sleep } from '../lib/k6.ts';
 import { failoverMetrics, faultMetrics } from '../lib/metrics.ts';
 import { arrival, once, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { failoverThresholds, selectProfile } from '../thresholds/index.ts';
+import { failoverThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -27,7 +27,7 @@ import { bySize, duration, durationMs, int, list, num, size, target } from '../l
 import { runJob } from '../lib/jobs.ts';
 import { jobMetrics, M } from '../lib/metrics.ts';
 import { secs, type ScriptOptions } from '../lib/scenario.ts';
-import { jobSweepThresholds, selectProfile } from '../thresholds/index.ts';
+import { jobSweepThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -43,7 +43,7 @@ import { sleep } from '../lib/k6.ts';
 import { llmMetrics } from '../lib/metrics.ts';
 import type { ScriptOptions } from '../lib/scenario.ts';
 import { parseNdjson, parseSse } from '../lib/sse.ts';
-import { LLM_PROVIDERS, llmThresholds, selectProfile } from '../thresholds/index.ts';
+import { LLM_PROVIDERS, llmThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

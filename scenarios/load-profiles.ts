@@ -33,7 +33,7 @@ import { get, json, ok, postJson, request, type Res } from '../lib/http.ts';
 import { sleep } from '../lib/k6.ts';
 import { arrField, strField } from '../lib/json.ts';
 import { arrival, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { apiThresholds, selectProfile, type ApiEndpoint, type ThresholdMap } from '../thresholds/index.ts';
+import { apiThresholds, selectProfile, type ApiEndpoint, type ThresholdMap } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

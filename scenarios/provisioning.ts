@@ -26,7 +26,7 @@ import { bySize, int, num, size, target } from '../lib/config.ts';
 import { runJob } from '../lib/jobs.ts';
 import { jobMetrics } from '../lib/metrics.ts';
 import { secs, type ScriptOptions } from '../lib/scenario.ts';
-import { provisioningThresholds, selectProfile } from '../thresholds/index.ts';
+import { provisioningThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

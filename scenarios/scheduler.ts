@@ -31,7 +31,7 @@ import { arrField, numField, strField } from '../lib/json.ts';
 import { schedulerMetrics } from '../lib/metrics.ts';
 import { expectedInstants, tallyRuns } from '../lib/schedule.ts';
 import { once, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { schedulerThresholds, selectProfile } from '../thresholds/index.ts';
+import { schedulerThresholds, selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

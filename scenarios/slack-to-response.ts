@@ -36,7 +36,7 @@ import { boolField, numField } from '../lib/json.ts';
 import { slackMetrics } from '../lib/metrics.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
 import { appMention, signedHeaders } from '../lib/slack.ts';
-import { selectProfile, slackThresholds } from '../thresholds/index.ts';
+import { selectProfile, slackThresholds } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -6,7 +6,7 @@
  * (`http_req_duration{scenario:traffic}`, `http_req_failed{scenario:traffic}`), and records for the soak
  * analysis the gauges `target_rss_bytes`, `target_heap_used_bytes`, `target_event_loop_lag_ms` and
  * `target_queue_depth` every MONITOR_PERIOD (the report fits MB/h, ms/h and the leak verdict against the
- * profile's soak budget, thresholds/targets.ts `soak`).
+ * profile's soak budget, objectives/targets.ts `soak`).
  *
  * Needs from the system: the agents API (`/health`, `/api/agents`, `/api/agents/:id/status`,
  * `/api/agents/:id/logs`), `POST /api/tasks`, `POST /api/bus/:topic`, and Prometheus `/metrics` with
@@ -32,7 +32,7 @@ import { arrField, strField } from '../lib/json.ts';
 import { monitorMetrics } from '../lib/metrics.ts';
 import { parsePrometheus, promValue } from '../lib/prom.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
-import { selectProfile, soakThresholds } from '../thresholds/index.ts';
+import { selectProfile, soakThresholds } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

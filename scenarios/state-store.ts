@@ -35,7 +35,7 @@ import { strField } from '../lib/json.ts';
 import { stateStoreMetrics } from '../lib/metrics.ts';
 import { parsePrometheus, promValue } from '../lib/prom.ts';
 import { arrival, once, secs, type ScriptOptions } from '../lib/scenario.ts';
-import { selectProfile, stateStoreThresholds } from '../thresholds/index.ts';
+import { selectProfile, stateStoreThresholds } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -29,7 +29,7 @@ import { get, json, ok, postJson } from '../lib/http.ts';
 import { numField, strField } from '../lib/json.ts';
 import { taskMetrics } from '../lib/metrics.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
-import { TASK_MODES, selectProfile, taskThresholds, type TaskMode } from '../thresholds/index.ts';
+import { TASK_MODES, selectProfile, taskThresholds, type TaskMode } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

@@ -32,7 +32,7 @@ import { wsFanoutMetrics } from '../lib/metrics.ts';
 import { once, secs, type ScriptOptions } from '../lib/scenario.ts';
 import { SequenceTracker } from '../lib/sequence.ts';
 import { connect, waitUntil } from '../lib/ws.ts';
-import { selectProfile, websocketThresholds } from '../thresholds/index.ts';
+import { selectProfile, websocketThresholds } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

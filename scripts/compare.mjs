@@ -3,5 +3,5 @@
 // Exit 3 when the run is more than 10 % worse than the baseline (docs/reports.md).
 import { loadPrebuilt } from './prebuilt.mjs';
 
-const { compareMain } = await loadPrebuilt('src/report/cli.ts');
+const { compareMain } = await loadPrebuilt('src/reporting/cli.ts');
 process.exitCode = await compareMain(process.argv.slice(2));

@@ -3,5 +3,5 @@
 // Regenerates report.html, junit.xml, summary.md, verdict.json (and reports/index.html) from k6 outputs.
 import { loadPrebuilt } from './prebuilt.mjs';
 
-const { reportMain } = await loadPrebuilt('src/report/cli.ts');
+const { reportMain } = await loadPrebuilt('src/reporting/cli.ts');
 process.exitCode = await reportMain(process.argv.slice(2));

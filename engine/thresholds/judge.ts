@@ -1,6 +1,6 @@
 /**
  * One threshold verdict for both sides: the engine's ThresholdSet (on its metric sinks, while and after a
- * run) and the report (src/report/model.ts, on the aggregates it streams out of a k6 JSON output) parse with
+ * run) and the report (src/reporting/model.ts, on the aggregates it streams out of a k6 JSON output) parse with
  * the same grammar (expression.ts), accept the same aggregation methods per metric type, compute each method
  * the same way from what their aggregates hold, skip a metric without samples as k6 does, and compare with
  * the same operators. Node-free: types and pure functions only.

@@ -1,7 +1,7 @@
 /**
  * `agentload new <name>`: scaffolds scenarios/<name>.ts with what every scenario here has: the header (what it
  * proves, what it needs, its variables), typed configuration from lib/config (SIZE, RATE, DURATION), requests
- * tagged with their endpoint, thresholds from the profile (thresholds/), async-first code. It runs as written
+ * tagged with their endpoint, thresholds from the profile (objectives/), async-first code. It runs as written
  * (`npm run k6 -- <name>`) against the bundled platform's /health.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ import { check } from 'k6';
 import { bySize, duration, int, size, target } from '../lib/config.ts';
 import { get, ok } from '../lib/http.ts';
 import { arrival, type ScriptOptions } from '../lib/scenario.ts';
-import { selectProfile } from '../thresholds/index.ts';
+import { selectProfile } from '../objectives/index.ts';
 
 const env = __ENV;
 const sz = size(env);

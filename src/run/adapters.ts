@@ -1,6 +1,6 @@
 /**
  * The run command's view of the parts other modules own: the embedded engine (`engine/index.ts`) and the
- * report pipeline (`src/report/index.ts`); the reference platform and the Slack reply sink run as
+ * report pipeline (`src/reporting/index.ts`); the reference platform and the Slack reply sink run as
  * processes of their own (`target-process.ts`, `sink-process.ts`), seen as a `StartedTarget` and a `SlackSink`.
  * Loaded lazily (a k6-binary run never loads the embedded engine), pre-built (engine/runtime/prebuilt.ts:
  * a cached esbuild bundle, no TypeScript compiled at run time) and checked at the boundary, so a
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { loadPrebuilt, PACKAGE_ROOT } from '../../engine/runtime/prebuilt.ts';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
-import type { SoakBudget } from '../report/types.ts';
+import type { SoakBudget } from '../reporting/types.ts';
 
 export interface EngineRunInput {
   readonly script: string;
@@ -118,7 +118,7 @@ async function load<M>(rel: string, what: string, exports: readonly (keyof M & s
 }
 
 type EngineIndex = typeof import('../../engine/index.ts');
-type ReportIndex = typeof import('../report/index.ts');
+type ReportIndex = typeof import('../reporting/index.ts');
 
 export async function loadEngine(): Promise<EngineModule> {
   return await load<EngineIndex>('engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
@@ -129,5 +129,5 @@ export async function loadEngineCli(): Promise<EngineCliModule> {
 }
 
 export async function loadReport(): Promise<ReportModule> {
-  return await load<ReportIndex>('src/report/index.ts', 'the report pipeline', ['buildReport', 'writeRunFailure']);
+  return await load<ReportIndex>('src/reporting/index.ts', 'the report pipeline', ['buildReport', 'writeRunFailure']);
 }

@@ -1,12 +1,12 @@
 /**
  * The soak budget the run command hands to the report for soak scenarios: the threshold profile's
- * `soak` budget (`PROFILE`, thresholds/targets.ts), with optional per-field overrides from the environment.
+ * `soak` budget (`PROFILE`, objectives/targets.ts), with optional per-field overrides from the environment.
  * Other scenarios get none (their fits are shown, never judged: a minutes-long run says nothing per hour).
  */
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { ConfigError } from '../../lib/config.ts';
-import { selectProfile } from '../../thresholds/index.ts';
-import type { SoakBudget } from '../report/types.ts';
+import { selectProfile } from '../../objectives/index.ts';
+import type { SoakBudget } from '../reporting/types.ts';
 
 /** Override variables → budget field. A number replaces the profile's value; `none` leaves that signal unjudged. */
 export const SOAK_BUDGET_ENV = {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as engine from '../../engine/index.ts';
-import * as report from '../../src/report/index.ts';
+import * as report from '../../src/reporting/index.ts';
 import type { EngineModule, ReportModule } from '../../src/run/adapters.ts';
 import { cleanEnv, collect, countingServer, errorLines, makeProject, readJson, runCli, scenarioSource, spawnCli } from './helpers.ts';
 

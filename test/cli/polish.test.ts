@@ -106,8 +106,8 @@ void test("api-latency's setup against a system that answers 404: the error name
 void test('agentload new <name> writes a scenario that type-checks and runs as written (header, lib/config, endpoint tags, profile thresholds); a bad or taken name is one line, exit 2', async () => {
   const dir = join(project.dir, 'scaffold');
   mkdirSync(dir);
-  // The new scenario imports ../lib and ../thresholds as the others do.
-  for (const d of ['lib', 'thresholds', 'shared']) symlinkSync(join(ROOT, d), join(dir, d));
+  // The new scenario imports ../lib and ../objectives as the others do.
+  for (const d of ['lib', 'objectives', 'shared']) symlinkSync(join(ROOT, d), join(dir, d));
   const bin = (args: string[], env: Record<string, string> = cleanEnv(project)): ReturnType<typeof collect> =>
     collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const made = await bin(['new', 'agent-probe']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AgentloadError } from '../../src/errors.ts';
 import { isSoakScenario, soakBudgetFor } from '../../src/run/soak-budget.ts';
-import { mvp, production } from '../../thresholds/index.ts';
+import { mvp, production } from '../../objectives/index.ts';
 
 void test('soak scenarios get the profile\'s soak budget (PROFILE picks it); other scenarios get none', () => {
   assert.deepEqual(soakBudgetFor('soak', {}), {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../lib/config.ts';
-import type { SoakBudget as ReportSoakBudget } from '../../src/report/types.ts';
+import type { SoakBudget as ReportSoakBudget } from '../../src/reporting/types.ts';
 import {
   API_ENDPOINT_P95_MS,
   PROFILES,
@@ -13,7 +13,7 @@ import {
   production,
   selectProfile,
   taskThresholds,
-} from '../../thresholds/index.ts';
+} from '../../objectives/index.ts';
 
 void test('the per-endpoint API profile holds the design targets', () => {
   assert.deepEqual(API_ENDPOINT_P95_MS, { health: 50, agents_list: 100, agent_status: 50, agent_logs: 200, agent_start: 500 });
@@ -64,7 +64,7 @@ void test('the soak budget is the report soak analysis budget type (passed to it
 });
 
 void test('issue 12 targets: cache, scheduler, state store, jobs (scaled by the time factor), LLM per provider, per-agent memory', async () => {
-  const t = await import('../../thresholds/index.ts');
+  const t = await import('../../objectives/index.ts');
   assert.deepEqual(t.cacheThresholds(production, { direct: true }), {
     cache_hit: ['rate>0.95'], cache_redis_duration: ['p(95)<5'], cache_fallback_duration: ['p(95)<50'], cache_read_failed: ['rate<0.01'], redis_command_duration: ['p(95)<5'],
   });

@@ -15,7 +15,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 /** The folders `npm run boundaries` cruises (package.json). */
-const FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'thresholds', 'scripts', 'bin', 'bench'];
+const FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'objectives', 'scripts', 'bin', 'bench'];
 
 interface Violation {
   readonly from: string;
@@ -41,13 +41,13 @@ const CASES: readonly { readonly name: string; readonly file: string; readonly i
   { name: 'a lib/ helper importing a Node builtin', file: 'lib/uses-fs.ts', imports: 'node:fs', rule: 'in-script-no-node-builtin' },
   { name: 'the bundled text summary importing a Node builtin', file: 'engine/output/text-summary.ts', imports: 'node:path', rule: 'in-script-no-node-builtin' },
   { name: 'a scenario importing the engine', file: 'scenarios/uses-engine.ts', imports: '../engine/runtime/vu.ts', rule: 'in-script-no-node-side-module' },
-  { name: 'a threshold profile importing the toolkit', file: 'thresholds/uses-src.ts', imports: '../src/run/env.ts', rule: 'in-script-no-node-side-module' },
+  { name: 'a threshold profile importing the toolkit', file: 'objectives/uses-src.ts', imports: '../src/run/env.ts', rule: 'in-script-no-node-side-module' },
   { name: 'the engine importing the toolkit', file: 'engine/runtime/uses-src.ts', imports: '../../src/run/env.ts', rule: 'engine-not-to-src-or-target' },
   { name: 'the engine importing the platform', file: 'engine/modules/uses-target.ts', imports: '../../target/errors.ts', rule: 'engine-not-to-src-or-target' },
   { name: 'the platform importing the engine', file: 'target/uses-engine.ts', imports: '../engine/contracts.ts', rule: 'target-not-to-engine-or-src' },
   { name: 'the platform importing the toolkit', file: 'target/uses-src.ts', imports: '../src/run/env.ts', rule: 'target-not-to-engine-or-src' },
-  { name: 'the report importing the engine runtime', file: 'src/report/uses-runtime.ts', imports: '../../engine/runtime/vu.ts', rule: 'report-reads-k6-formats-only' },
-  { name: 'the report importing the run command', file: 'src/report/uses-run.ts', imports: '../run/env.ts', rule: 'report-reads-k6-formats-only' },
+  { name: 'the report importing the engine runtime', file: 'src/reporting/uses-runtime.ts', imports: '../../engine/runtime/vu.ts', rule: 'report-reads-k6-formats-only' },
+  { name: 'the report importing the run command', file: 'src/reporting/uses-run.ts', imports: '../run/env.ts', rule: 'report-reads-k6-formats-only' },
   { name: 'a lower toolkit part importing src/cli', file: 'src/run/uses-cli.ts', imports: '../cli/errors.ts', rule: 'lower-src-not-to-cli' },
   { name: 'a folder cycle engine/execution ⇄ engine/executors', file: 'engine/executors/uses-execution.ts', imports: '../execution/plan.ts', rule: 'no-folder-cycles' },
   { name: 'a folder cycle through engine/runtime (runtime → modules → runtime)', file: 'engine/modules/uses-runtime.ts', imports: '../runtime/vu.ts', rule: 'no-folder-cycles' },
@@ -55,9 +55,9 @@ const CASES: readonly { readonly name: string; readonly file: string; readonly i
 
 /** Edges the rules allow: the report reading the shared k6 types, the one known cycle engine/runtime ⇄ engine/sync. */
 const ALLOWED: readonly { readonly file: string; readonly imports: string }[] = [
-  { file: 'src/report/reads-contracts.ts', imports: '../../engine/contracts.ts' },
-  { file: 'src/report/reads-judge.ts', imports: '../../engine/thresholds/judge.ts' },
-  { file: 'src/report/reads-shared.ts', imports: '../../shared/exit-codes.ts' },
+  { file: 'src/reporting/reads-contracts.ts', imports: '../../engine/contracts.ts' },
+  { file: 'src/reporting/reads-judge.ts', imports: '../../engine/thresholds/judge.ts' },
+  { file: 'src/reporting/reads-shared.ts', imports: '../../shared/exit-codes.ts' },
   { file: 'engine/execution/plan.ts', imports: '../executors/index.ts' },
   { file: 'engine/runtime/vu.ts', imports: '../sync/mode.ts' },
   { file: 'engine/runtime/run.ts', imports: '../modules/index.ts' },
@@ -86,7 +86,7 @@ for (const { file, imports } of [...CASES, ...ALLOWED]) {
 for (const [file, lines] of sources) write(file, `${lines.join('\n')}\nexport const here = ${JSON.stringify(file)};\n`);
 write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }));
 
-const FIXTURE_FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'thresholds'];
+const FIXTURE_FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'objectives'];
 const onFixture = { violations: violations(fixture, FIXTURE_FOLDERS) };
 
 void test('the repository keeps every dependency rule (npm run boundaries passes)', () => {

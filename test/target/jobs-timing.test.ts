@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROVISIONING_PHASES, START_MS } from '../../target/jobs/jobs.ts';
-import { PROFILES } from '../../thresholds/targets.ts';
+import { PROFILES } from '../../objectives/targets.ts';
 
 /** Random sources that push a draw to its slowest: the top of a uniform, and a normal draw 7 σ out (u → 0, angle 0). */
 const extremes: ReadonlyArray<() => () => number> = [

@@ -96,7 +96,7 @@ void test('a package left outside the bundle counts by its package.json: upgradi
 
 void test('every entry point the scripts load bundles (a module using import.meta beyond .url would send it through tsx)', async () => {
   const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
-  for (const rel of ['src/cli/main.ts', 'src/report/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts', 'src/ci/gate.ts']) {
+  for (const rel of ['src/cli/main.ts', 'src/reporting/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts', 'src/ci/gate.ts']) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
   }
@@ -104,7 +104,7 @@ void test('every entry point the scripts load bundles (a module using import.met
 
 void test('the command bundles never require the TypeScript compiler (the type check runs in its own process)', async () => {
   const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
-  for (const rel of ['src/cli/main.ts', 'engine/cli.ts', 'src/report/cli.ts']) {
+  for (const rel of ['src/cli/main.ts', 'engine/cli.ts', 'src/reporting/cli.ts']) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.doesNotMatch(readFileSync(bundleFile(b), 'utf8'), /node_modules\/typescript\//, `${rel} leaves typescript outside its bundle and requires it`);
   }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { parseFaultLog } from '../../src/report/faults.ts';
-import { buildReport } from '../../src/report/index.ts';
+import { parseFaultLog } from '../../src/reporting/faults.ts';
+import { buildReport } from '../../src/reporting/index.ts';
 import { httpRun, tmp } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);

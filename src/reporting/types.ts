@@ -1,4 +1,4 @@
-/** Public types of the report pipeline (src/report). Inputs are k6 formats only. */
+/** Public types of the report pipeline (src/reporting). Inputs are k6 formats only. */
 
 import type { CompareOptions } from './compare.ts';
 
@@ -43,7 +43,7 @@ export interface BuildReportOptions {
   historyDir?: string | false;
   /** History retention in days (default 90, or AGENTLOAD_REPORT_RETENTION_DAYS). */
   retentionDays?: number;
-  /** The regression gate's settings (percentages, significance level, absolute floors; src/report/compare.ts). */
+  /** The regression gate's settings (percentages, significance level, absolute floors; src/reporting/compare.ts). */
   compare?: CompareOptions;
   /** Injected clock for generatedAt/retention (tests). */
   now?: () => Date;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { QuantileSketch, RELATIVE_ERROR } from '../../src/report/sketch.ts';
+import { QuantileSketch, RELATIVE_ERROR } from '../../src/reporting/sketch.ts';
 import { exactQuantile } from './helpers.ts';
 
 const value = fc.oneof(

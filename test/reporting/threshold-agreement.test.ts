@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import type { MetricType, Sample, ValueType } from '../../engine/contracts.ts';
 import { Aggregator, MetricRegistry } from '../../engine/metrics/index.ts';
 import { parseThresholds } from '../../engine/thresholds/index.ts';
-import { ingestFiles } from '../../src/report/ingest.ts';
-import { buildModel, type ThresholdRow } from '../../src/report/model.ts';
+import { ingestFiles } from '../../src/reporting/ingest.ts';
+import { buildModel, type ThresholdRow } from '../../src/reporting/model.ts';
 import { REFERENCE } from '../engine/conformance/run-helpers.ts';
 
 const OUT = join(REFERENCE, 'fixture.out.json');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport } from '../../src/report/index.ts';
+import { buildReport } from '../../src/reporting/index.ts';
 import { httpRun, ROOT, tmp } from './helpers.ts';
 
 /** A run dir with `n` requests over `n / 20` seconds (each second the same 20 latencies) scaled by `scale`. */
@@ -62,7 +62,7 @@ void test('compare: figures too few for a significance test are judged against a
 });
 
 void test('compare: counters are compared by rate and gauges by last and highest value, each in its own direction', async () => {
-  const { compareSnapshots, worseDirection } = await import('../../src/report/compare.ts');
+  const { compareSnapshots, worseDirection } = await import('../../src/reporting/compare.ts');
   assert.equal(worseDirection('http_req_duration', 'trend'), 'up');
   assert.equal(worseDirection('llm_tokens_per_second', 'trend'), 'down');
   assert.equal(worseDirection('artifact_upload_mbps', 'trend'), 'down');
@@ -72,7 +72,7 @@ void test('compare: counters are compared by rate and gauges by last and highest
   assert.equal(worseDirection('dropped_iterations', 'counter'), 'up');
   assert.equal(worseDirection('bus_messages_lost', 'counter'), 'up');
   assert.equal(worseDirection('target_rss_bytes', 'gauge'), 'up');
-  const snap = (entries: Record<string, import('../../src/report/compare.ts').BaselineEntry>) => ({ kind: 'agentload-baseline' as const, version: 1 as const, createdAt: '', source: 's', entries });
+  const snap = (entries: Record<string, import('../../src/reporting/compare.ts').BaselineEntry>) => ({ kind: 'agentload-baseline' as const, version: 1 as const, createdAt: '', source: 's', entries });
   const base = snap({
     'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: [99, 101, 100, 98, 102, 100] } },
     'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },

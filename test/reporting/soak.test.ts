@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport } from '../../src/report/index.ts';
-import { linearFit } from '../../src/report/soak.ts';
+import { buildReport } from '../../src/reporting/index.ts';
+import { linearFit } from '../../src/reporting/soak.ts';
 import { metricLine, pointLine, tmp } from './helpers.ts';
 
 /** Deterministic noise in [-1, 1]. */
@@ -83,7 +83,7 @@ void test('gauge names are configurable; without a budget the fits are shown but
 });
 
 void test('soak verdicts: a 20 s run is "too short to judge" (never a green "within"), a slope over budget without significance is "not significant", 20 min flat is "within"', async () => {
-  const { analyseSoak } = await import('../../src/report/soak.ts');
+  const { analyseSoak } = await import('../../src/reporting/soak.ts');
   const series = (seconds: number, mbPerHour: number, noiseMb: number): { t: number[]; bucketSec: number; metrics: Record<string, Record<string, (number | null)[]>> } => {
     const rnd = noise(7);
     const t: number[] = [];

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { reportMain } from '../../src/report/cli.ts';
-import { buildReport } from '../../src/report/index.ts';
+import { reportMain } from '../../src/reporting/cli.ts';
+import { buildReport } from '../../src/reporting/index.ts';
 import { httpRun, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
 
 function io(): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } {

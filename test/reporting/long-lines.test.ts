@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { ingestFiles } from '../../src/report/ingest.ts';
+import { ingestFiles } from '../../src/reporting/ingest.ts';
 import { tmp } from './helpers.ts';
 
 const MB = 2 ** 20;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport } from '../../src/report/index.ts';
+import { buildReport } from '../../src/reporting/index.ts';
 import { httpRun, tmp } from './helpers.ts';
 
 function run(reports: string, name: string, startedAt: string, scale: number): string {

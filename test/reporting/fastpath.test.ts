@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingestFiles, MAX_BUCKETS, RunAccumulator, type FileInfo } from '../../src/report/ingest.ts';
+import { ingestFiles, MAX_BUCKETS, RunAccumulator, type FileInfo } from '../../src/reporting/ingest.ts';
 import { metricLine, tmp } from './helpers.ts';
 
 // Byte-level fast paths (no newline search, tags compared by bytes, time second cached) must give

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { buildReport, loadRun } from '../../src/report/index.ts';
-import { ingestFiles } from '../../src/report/ingest.ts';
-import { mergedAgg } from '../../src/report/model.ts';
-import { RELATIVE_ERROR } from '../../src/report/sketch.ts';
+import { buildReport, loadRun } from '../../src/reporting/index.ts';
+import { ingestFiles } from '../../src/reporting/ingest.ts';
+import { mergedAgg } from '../../src/reporting/model.ts';
+import { RELATIVE_ERROR } from '../../src/reporting/sketch.ts';
 import { exactQuantile, FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, tmp } from './helpers.ts';
 
 interface ExportMetric {
@@ -194,7 +194,7 @@ void test("the run command's manifest (agentload.run/1) feeds the report; an ear
   assert.equal(res.exitCode, 99);
   // A run that k6 ended with another of its codes (107: script error) fails with that code.
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...manifest, engineExitCode: 107 }));
-  const { decideVerdict } = await import('../../src/report/index.ts');
+  const { decideVerdict } = await import('../../src/reporting/index.ts');
   const m107 = await loadRun(dir);
   const v = decideVerdict({ ...m107, thresholds: m107.thresholds.map((t) => ({ ...t, ok: true })) }, undefined, undefined);
   assert.equal(v.exitCode, 107);

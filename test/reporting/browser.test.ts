@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { buildReport } from '../../src/report/index.ts';
+import { buildReport } from '../../src/reporting/index.ts';
 import { FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, httpRun, metricLine, pointLine, ROOT, tmp } from './helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');

@@ -176,7 +176,7 @@ export interface TaskTargets {
 
 /**
  * Soak budget: read by the soak analysis of the report, not a k6 threshold. Field names match the report's
- * `SoakBudget` (src/report/types.ts), so `selectProfile(env).soak` can be passed to it as is.
+ * `SoakBudget` (src/reporting/types.ts), so `selectProfile(env).soak` can be passed to it as is.
  */
 export interface SoakBudget {
   readonly memoryGrowthMBPerHour: number;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, loadRun } from '../../src/report/index.ts';
+import { buildReport, loadRun } from '../../src/reporting/index.ts';
 import { metricLine, pointLine, tmp } from './helpers.ts';
 
 /** 30 load requests to GET /api/agents (every `errEvery`-th failing) and 2 made by setup() to the same URL. */

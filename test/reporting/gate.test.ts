@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combineSnapshots, compareSnapshots, describeRow, holmAdjust, type BaselineEntry, type BaselineSnapshot } from '../../src/report/compare.ts';
-import { proportionTestGreater, rankTestGreater } from '../../src/report/stats.ts';
-import { trendWindows } from '../../src/report/model.ts';
-import { addSample, newAgg, type Agg } from '../../src/report/aggregate.ts';
+import { combineSnapshots, compareSnapshots, describeRow, holmAdjust, type BaselineEntry, type BaselineSnapshot } from '../../src/reporting/compare.ts';
+import { proportionTestGreater, rankTestGreater } from '../../src/reporting/stats.ts';
+import { trendWindows } from '../../src/reporting/model.ts';
+import { addSample, newAgg, type Agg } from '../../src/reporting/aggregate.ts';
 
 /** A seeded generator (mulberry32) so every run of this file sees the same numbers. */
 function rng(seed: number): () => number {

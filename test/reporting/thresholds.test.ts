@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRun } from '../../src/report/index.ts';
+import { loadRun } from '../../src/reporting/index.ts';
 import { httpRun, tmp } from './helpers.ts';
 
 void test('thresholds are evaluated on the data, pass and fail both', async () => {
@@ -28,7 +28,7 @@ void test('an aggregation the metric type does not have is reported, not passed'
 });
 
 void test('an interrupted run whose thresholds pass is a warning (exit 0), marked in every output', async () => {
-  const { buildReport } = await import('../../src/report/index.ts');
+  const { buildReport } = await import('../../src/reporting/index.ts');
   const { readFileSync } = await import('node:fs');
   const d = tmp();
   writeFileSync(join(d, 'out.json'), httpRun({ n: 50, latency: () => 5, thresholds: ['p(95)<100'] }));
