@@ -74,7 +74,7 @@ module.exports = {
       name: 'no-folder-cycles-but-sync-runtime',
       severity: 'error',
       comment:
-        'The one known folder cycle, engine/runtime ⇄ engine/sync (the sync VU threads run the runtime\'s Vu; the runtime starts them): ' +
+        "The one known folder cycle, engine/runtime ⇄ engine/sync (the sync VU threads run the runtime's Vu; the runtime starts them): " +
         'any other cycle through either folder is an error.',
       scope: 'folder',
       from: { path: SYNC_RUNTIME },

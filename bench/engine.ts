@@ -29,19 +29,35 @@ const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
-interface Measured { requests: number; seconds: number; cpuSeconds: number; peakRssMb: number }
+interface Measured {
+  requests: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
 
 /** The endpoint over plain http, and over https speaking only HTTP/1.1 or offering HTTP/2. */
-interface Targets { readonly url: string; readonly https1: string; readonly https2: string }
+interface Targets {
+  readonly url: string;
+  readonly https1: string;
+  readonly https2: string;
+}
 
 /** Runs a command, polling its CPU/RSS every 100 ms; `at` samples RSS at given seconds. */
-async function measure(cmd: string, args: readonly string[]): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssSeries: [number, number][]; code: number }> {
+async function measure(
+  cmd: string,
+  args: readonly string[],
+): Promise<{ out: string; err: string; cpu: number; peakRssMb: number; seconds: number; rssSeries: [number, number][]; code: number }> {
   const started = performance.now();
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
-  child.stderr.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString('utf8');
+  });
   let cpu = 0;
   let peak = 0;
   /** [seconds since start, RSS MB], every poll. */
@@ -57,9 +73,16 @@ async function measure(cmd: string, args: readonly string[]): Promise<{ out: str
   }, 100);
   // A command that is not installed (e.g. wrk) rejects instead of crashing the bench; wrk() reports it.
   const code = await new Promise<number>((r, reject) => {
-    child.on('error', (e) => { clearInterval(timer); reject(e); });
-    child.on('close', (c) => { r(c ?? -1); });
-  }).finally(() => { clearInterval(timer); });
+    child.on('error', (e) => {
+      clearInterval(timer);
+      reject(e);
+    });
+    child.on('close', (c) => {
+      r(c ?? -1);
+    });
+  }).finally(() => {
+    clearInterval(timer);
+  });
   return { out, err, cpu, peakRssMb: peak, seconds: (performance.now() - started) / 1000, rssSeries, code };
 }
 
@@ -70,8 +93,28 @@ function rssAtSecond(series: readonly [number, number][], seconds: number): numb
 
 async function startServer(): Promise<Targets & { child: ChildProcess }> {
   const file = join(dir, 'server.mjs');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  writeFileSync(file, `import { createServer } from 'node:http';
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(
+    file,
+    `import { createServer } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { createSecureServer } from 'node:http2';
 import { readFileSync } from 'node:fs';
@@ -87,9 +130,14 @@ for (const [name, s] of Object.entries(servers)) {
     if (Object.keys(out).length === 3) process.stdout.write(JSON.stringify(out) + '\\n');
   });
 }
-`);
+`,
+  );
   const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const targets = await new Promise<Targets>((r) => child.stdout.once('data', (c: Buffer) => { r(JSON.parse(c.toString('utf8')) as Targets); }));
+  const targets = await new Promise<Targets>((r) =>
+    child.stdout.once('data', (c: Buffer) => {
+      r(JSON.parse(c.toString('utf8')) as Targets);
+    }),
+  );
   return { ...targets, child };
 }
 
@@ -114,19 +162,50 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-async function engineRun(file: string, url: string, workers = 1): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
+async function engineRun(
+  file: string,
+  url: string,
+  workers = 1,
+): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
+  const r = await measure(process.execPath, [
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    '--workers',
+    String(workers),
+    '--summary-export',
+    exportFile,
+    '-e',
+    `URL=${url}`,
+    file,
+  ]);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
   return {
-    requests: s.metrics.http_reqs?.count ?? 0, seconds: SECONDS, cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)), peakRssMb: r.peakRssMb, rssSeries: r.rssSeries,
-    dropped: s.metrics.dropped_iterations?.count ?? 0, iterations: s.metrics.iterations?.count ?? 0,
+    requests: s.metrics.http_reqs?.count ?? 0,
+    seconds: SECONDS,
+    cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)),
+    peakRssMb: r.peakRssMb,
+    rssSeries: r.rssSeries,
+    dropped: s.metrics.dropped_iterations?.count ?? 0,
+    iterations: s.metrics.iterations?.count ?? 0,
   };
 }
 
 async function autocannon(url: string): Promise<Measured> {
-  const r = await measure(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', '50', '-d', String(SECONDS), '-j', url]);
+  const r = await measure(process.execPath, [
+    join(ROOT, 'node_modules/autocannon/autocannon.js'),
+    '-c',
+    '50',
+    '-d',
+    String(SECONDS),
+    '-j',
+    url,
+  ]);
   const j = JSON.parse(r.out) as { requests: { total: number } };
   return { requests: j.requests.total, seconds: SECONDS, cpuSeconds: r.cpu, peakRssMb: r.peakRssMb };
 }
@@ -145,36 +224,57 @@ const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFra
 
 async function main(): Promise<void> {
   const { url, https1, https2, child: server } = await startServer();
-  const vus50 = script('vus50.js', `import http from 'k6/http';
+  const vus50 = script(
+    'vus50.js',
+    `import http from 'k6/http';
 export const options = { vus: 50, duration: '${String(SECONDS)}s', insecureSkipTLSVerify: true };
 export default async function () { await http.get(__ENV.URL); }
-`);
-  const car = script('car.js', `import http from 'k6/http';
+`,
+  );
+  const car = script(
+    'car.js',
+    `import http from 'k6/http';
 export const options = { scenarios: { car: { executor: 'constant-arrival-rate', rate: ${String(RATE)}, timeUnit: '1s', duration: '${String(SECONDS)}s', preAllocatedVUs: 50, maxVUs: 200 } } };
 export default async function () { await http.get(__ENV.URL); }
-`);
-  const idle = script('idle.js', `import http from 'k6/http';
+`,
+  );
+  const idle = script(
+    'idle.js',
+    `import http from 'k6/http';
 import { sleep } from 'k6';
 export const options = { vus: Number(__ENV.VUS), duration: '8s' };
 export default async function () { await sleep(60); }
-`);
-  const empty = script('empty.js', `export const options = { vus: 1, iterations: 1 };
+`,
+  );
+  const empty = script(
+    'empty.js',
+    `export const options = { vus: 1, iterations: 1 };
 export default async function () {}
-`);
+`,
+  );
   // k6-style scripts: the same loads written synchronously, which the engine runs in its sync VU mode.
-  const vus50sync = script('vus50-sync.js', `import http from 'k6/http';
+  const vus50sync = script(
+    'vus50-sync.js',
+    `import http from 'k6/http';
 export const options = { vus: 50, duration: '${String(SECONDS)}s' };
 export default function () { http.get(__ENV.URL); }
-`);
-  const syncOnce = script('once-sync.js', `import http from 'k6/http';
+`,
+  );
+  const syncOnce = script(
+    'once-sync.js',
+    `import http from 'k6/http';
 export const options = { vus: 50, iterations: 50 };
 export default function () { http.get(__ENV.URL); }
-`);
-  const idleSync = script('idle-sync.js', `import http from 'k6/http';
+`,
+  );
+  const idleSync = script(
+    'idle-sync.js',
+    `import http from 'k6/http';
 import { sleep } from 'k6';
 export const options = { vus: Number(__ENV.VUS), duration: '${String(SYNC_IDLE_SECONDS)}s' };
 export default function () { sleep(60); }
-`);
+`,
+  );
   const vusWorkers = workersFor({ closedVUs: 50, peakRate: 0 });
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
@@ -185,14 +285,17 @@ export default function () { sleep(60); }
     engineStartupCpu.set(w, Math.min(a.cpuSeconds, b.cpuSeconds));
   }
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
-  console.log(`engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`);
+  console.log(
+    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`,
+  );
   const rows: [string, Measured | undefined][] = [];
   rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
   const carRun = await engineRun(car, url, carWorkers);
   rows.push([`engine constant-arrival-rate ${String(RATE)}/s (${plural(carWorkers)}, auto)`, carRun]);
   rows.push(['autocannon -c 50', await autocannon(url)]);
   rows.push(['wrk -t1 -c 50', await wrk(url)]);
-  if (altWorkers !== vusWorkers) rows.push([`engine constant-vus 50 (${plural(altWorkers)}, --workers ${String(altWorkers)})`, await engineRun(vus50, url, altWorkers)]);
+  if (altWorkers !== vusWorkers)
+    rows.push([`engine constant-vus 50 (${plural(altWorkers)}, --workers ${String(altWorkers)})`, await engineRun(vus50, url, altWorkers)]);
   // The same load over https: a server speaking only HTTP/1.1, and one whose ALPN picks HTTP/2.
   rows.push([`engine constant-vus 50, https HTTP/1.1 (${plural(vusWorkers)})`, await engineRun(vus50, https1, vusWorkers)]);
   rows.push([`engine constant-vus 50, https HTTP/2 (${plural(vusWorkers)})`, await engineRun(vus50, https2, vusWorkers)]);
@@ -200,12 +303,20 @@ export default function () { sleep(60); }
   // Its 50 VU threads' start-up, measured with 50 one-request iterations, is subtracted like the process start-up.
   const syncStart = await engineRun(syncOnce, url, vusWorkers);
   const syncRun = await engineRun(vus50sync, url, vusWorkers);
-  rows.push([`engine constant-vus 50, sync VU mode (k6-style \`http.get\`, ${plural(vusWorkers)})`, { ...syncRun, cpuSeconds: Math.max(0, syncRun.cpuSeconds - syncStart.cpuSeconds) }]);
+  rows.push([
+    `engine constant-vus 50, sync VU mode (k6-style \`http.get\`, ${plural(vusWorkers)})`,
+    { ...syncRun, cpuSeconds: Math.max(0, syncRun.cpuSeconds - syncStart.cpuSeconds) },
+  ]);
   console.log('\n| load generator | requests/s | CPU-seconds per 10k requests | peak RSS MB |');
   console.log('|---|---:|---:|---:|');
   for (const [name, m] of rows) {
-    if (m === undefined) { console.log(`| ${name} | (not installed) | | |`); continue; }
-    console.log(`| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`);
+    if (m === undefined) {
+      console.log(`| ${name} | (not installed) | | |`);
+      continue;
+    }
+    console.log(
+      `| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`,
+    );
   }
   console.log(`\narrival rate: ${fmt(carRun.dropped)} dropped of ${fmt(carRun.iterations + carRun.dropped)} iterations`);
   const eng = rows[0]?.[1];
@@ -213,42 +324,105 @@ export default function () { sleep(60); }
   const wk = rows[3]?.[1];
   if (eng !== undefined && ac !== undefined) {
     const perCpu = (m: Measured): number => m.requests / Math.max(0.01, m.cpuSeconds);
-    console.log(`\nengine/autocannon: requests/s ${fmt(eng.requests / ac.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(ac), 2)}x`);
-    if (wk !== undefined) console.log(`engine/wrk: requests/s ${fmt(eng.requests / wk.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(wk), 2)}x`);
+    console.log(
+      `\nengine/autocannon: requests/s ${fmt(eng.requests / ac.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(ac), 2)}x`,
+    );
+    if (wk !== undefined)
+      console.log(
+        `engine/wrk: requests/s ${fmt(eng.requests / wk.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(wk), 2)}x`,
+      );
   }
 
   // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU, both in one thread.
-  const one = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', 'VUS=1', idle]);
-  const many = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '--workers', '1', '-e', `VUS=${String(IDLE_VUS)}`, idle]);
+  const one = await measure(process.execPath, [
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    '--workers',
+    '1',
+    '-e',
+    'VUS=1',
+    idle,
+  ]);
+  const many = await measure(process.execPath, [
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    '--workers',
+    '1',
+    '-e',
+    `VUS=${String(IDLE_VUS)}`,
+    idle,
+  ]);
   const r1 = rssAtSecond(one.rssSeries, 6);
   const rn = rssAtSecond(many.rssSeries, 6);
-  console.log(`\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`);
+  console.log(
+    `\nmemory per sleeping VU: RSS ${fmt(r1, 1)} MB at 1 VU, ${fmt(rn, 1)} MB at ${String(IDLE_VUS)} VUs → ${fmt(((rn - r1) * 1024) / (IDLE_VUS - 1), 1)} KB per VU`,
+  );
 
   // The sync VU mode: RSS and CPU per VU thread (SYNC_IDLE_VUS sleeping VUs vs 1): peak RSS, reached once every thread is up.
-  const syncOne = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', 'VUS=1', idleSync]);
-  const syncMany = await measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', '-e', `VUS=${String(SYNC_IDLE_VUS)}`, idleSync]);
+  const syncOne = await measure(process.execPath, [
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    '-e',
+    'VUS=1',
+    idleSync,
+  ]);
+  const syncMany = await measure(process.execPath, [
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    '-e',
+    `VUS=${String(SYNC_IDLE_VUS)}`,
+    idleSync,
+  ]);
   const s1 = syncOne.peakRssMb;
   const sn = syncMany.peakRssMb;
-  console.log(`sync VU mode, per sleeping VU: RSS ${fmt(s1, 1)} MB at 1 VU, ${fmt(sn, 1)} MB at ${String(SYNC_IDLE_VUS)} VUs → ${fmt((sn - s1) / (SYNC_IDLE_VUS - 1), 2)} MB per VU; start-up ${fmt(((syncMany.cpu - syncOne.cpu) * 1000) / (SYNC_IDLE_VUS - 1))} ms of CPU per VU (engine/sync/mode.ts SYNC_VU_RSS_MB, SYNC_VU_START_MS)`);
-  console.log('k6 (published, not measured here: no k6 binary on this machine): about 2.7-3 MB per VU for small scripts (grafana/k6#1543), 30,000-40,000 VUs per instance (k6 docs, "Running large tests")');
+  console.log(
+    `sync VU mode, per sleeping VU: RSS ${fmt(s1, 1)} MB at 1 VU, ${fmt(sn, 1)} MB at ${String(SYNC_IDLE_VUS)} VUs → ${fmt((sn - s1) / (SYNC_IDLE_VUS - 1), 2)} MB per VU; start-up ${fmt(((syncMany.cpu - syncOne.cpu) * 1000) / (SYNC_IDLE_VUS - 1))} ms of CPU per VU (engine/sync/mode.ts SYNC_VU_RSS_MB, SYNC_VU_START_MS)`,
+  );
+  console.log(
+    'k6 (published, not measured here: no k6 binary on this machine): about 2.7-3 MB per VU for small scripts (grafana/k6#1543), 30,000-40,000 VUs per instance (k6 docs, "Running large tests")',
+  );
 
   // RSS growth at full rate (constant-vus 50, one thread).
-  const soak = script('soak.js', `import http from 'k6/http';
+  const soak = script(
+    'soak.js',
+    `import http from 'k6/http';
 export const options = { vus: 50, duration: '${String(SOAK_SECONDS)}s' };
 export default async function () { await http.get(__ENV.URL); }
-`);
+`,
+  );
   // RSS saw-tooths with the garbage collector, so a single reading can land on a peak or a trough:
   // compare the median of every 100 ms reading in the first and the last window (minute 1 vs minute 10
   // for a 600 s run).
   const w = Math.max(5, SOAK_SECONDS / 10);
   const s = await engineRun(soak, url);
   const median = (from: number, to: number): number => {
-    const v = s.rssSeries.filter(([t]) => t >= from && t < to).map(([, mb]) => mb).sort((x, y) => x - y);
+    const v = s.rssSeries
+      .filter(([t]) => t >= from && t < to)
+      .map(([, mb]) => mb)
+      .sort((x, y) => x - y);
     return v[Math.floor(v.length / 2)] ?? Number.NaN;
   };
   const a = median(w, 2 * w);
   const b = median(SOAK_SECONDS - w, SOAK_SECONDS);
-  console.log(`RSS at full rate (median of 100 ms readings): ${fmt(a, 1)} MB in ${fmt(w)}–${fmt(2 * w)} s vs ${fmt(b, 1)} MB in ${fmt(SOAK_SECONDS - w)}–${fmt(SOAK_SECONDS)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`);
+  console.log(
+    `RSS at full rate (median of 100 ms readings): ${fmt(a, 1)} MB in ${fmt(w)}–${fmt(2 * w)} s vs ${fmt(b, 1)} MB in ${fmt(SOAK_SECONDS - w)}–${fmt(SOAK_SECONDS)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`,
+  );
   server.kill();
 }
 

@@ -42,11 +42,14 @@ function count(name: string, raw: string): number {
 const baselineRuns = Math.max(1, count('baseline-runs', v['baseline-runs']));
 const reruns = count('reruns', v.reruns);
 const perSlowdown = count('runs-per-slowdown', v['runs-per-slowdown']);
-const slowdowns = v.slowdowns.split(',').filter(Boolean).map((s) => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--slowdowns takes percentages like 15,10,5, got "${s}"`);
-  return n;
-});
+const slowdowns = v.slowdowns
+  .split(',')
+  .filter(Boolean)
+  .map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--slowdowns takes percentages like 15,10,5, got "${s}"`);
+    return n;
+  });
 const work = mkdtempSync(join(tmpdir(), 'agentload-bench-gate-'));
 const reportsDir = join(work, 'reports');
 const NAME = 'gate';
@@ -65,7 +68,12 @@ async function runOnce(flags: string[], env: Record<string, string>): Promise<Ru
   const t0 = performance.now();
   const before = new Set(safeList(reportsDir));
   const args = ['--import', 'tsx', join(ROOT, 'scripts/k6.mjs'), v.scenario, '--reports-dir', reportsDir, '--engine', 'node', ...flags];
-  const childEnv: Record<string, string | undefined> = { ...process.env, SIZE: v.size, AGENTLOAD_BASELINES_DIR: join(reportsDir, 'baselines'), ...env };
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    SIZE: v.size,
+    AGENTLOAD_BASELINES_DIR: join(reportsDir, 'baselines'),
+    ...env,
+  };
   if (v.duration !== undefined) childEnv.DURATION = v.duration;
   const code = await new Promise<number | null>((res) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'ignore'] });
@@ -77,7 +85,11 @@ async function runOnce(flags: string[], env: Record<string, string>): Promise<Ru
   let reasons: string[] = [];
   if (dir !== undefined) {
     try {
-      const doc = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as { headline?: { p95?: number | null }; reasons?: string[]; comparison?: { verdict?: string } | null };
+      const doc = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
+        headline?: { p95?: number | null };
+        reasons?: string[];
+        comparison?: { verdict?: string } | null;
+      };
       p95 = doc.headline?.p95 ?? null;
       gate = doc.comparison?.verdict ?? null;
       reasons = doc.reasons ?? [];
@@ -107,13 +119,16 @@ const say = (line: string): void => void process.stdout.write(line + '\n');
 const fmt = (r: RunResult): string =>
   `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
 
-say(`bench:gate ${v.scenario} SIZE=${v.size}${v.duration !== undefined ? ` DURATION=${v.duration}` : ''}: ${baselineRuns} baseline runs, ${reruns} reruns, slowdowns ${slowdowns.join('/')} % × ${perSlowdown}`);
+say(
+  `bench:gate ${v.scenario} SIZE=${v.size}${v.duration !== undefined ? ` DURATION=${v.duration}` : ''}: ${baselineRuns} baseline runs, ${reruns} reruns, slowdowns ${slowdowns.join('/')} % × ${perSlowdown}`,
+);
 const baseP95: number[] = [];
 for (let i = 0; i < baselineRuns; i++) {
   const r = await runOnce(['--save-baseline', NAME], {});
   say(`baseline ${i + 1}/${baselineRuns}: ${fmt(r)}`);
   // 99 (a threshold crossed on a loaded machine) still saves the baseline: the gate compares figures, not thresholds.
-  if (r.code !== 0 && r.code !== 99) throw new Error(`baseline run ${i + 1} exited ${String(r.code)}: the baseline must come from runs that completed`);
+  if (r.code !== 0 && r.code !== 99)
+    throw new Error(`baseline run ${i + 1} exited ${String(r.code)}: the baseline must come from runs that completed`);
   if (r.p95 !== null) baseP95.push(r.p95);
 }
 const level = median(baseP95);

@@ -10,7 +10,9 @@ export const benchClock: Clock = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
-export function benchModuleContext(opts: { emit?: (samples: readonly Sample[]) => void; log?: (level: string, message: string) => void } = {}): ModuleContext {
+export function benchModuleContext(
+  opts: { emit?: (samples: readonly Sample[]) => void; log?: (level: string, message: string) => void } = {},
+): ModuleContext {
   const tags = { scenario: 'bench', group: '' };
   const log = opts.log ?? ((): void => undefined);
   return {
@@ -28,9 +30,15 @@ export function benchModuleContext(opts: { emit?: (samples: readonly Sample[]) =
     groupPath: () => '',
     setGroupPath: () => undefined,
     defineMetric: (name, type, contains) => ({ name, type, contains }),
-    abortTest: (reason?: string): never => { throw new Error(reason ?? 'abort'); },
-    warnOnce: (_key, message) => { log('warn', message); },
-    log: (level, message) => { log(level, message); },
+    abortTest: (reason?: string): never => {
+      throw new Error(reason ?? 'abort');
+    },
+    warnOnce: (_key, message) => {
+      log('warn', message);
+    },
+    log: (level, message) => {
+      log(level, message);
+    },
     connectRefusal: () => undefined,
   };
 }

@@ -51,10 +51,24 @@ const ENDPOINTS = [
   { method: 'POST', path: '/api/agents/7/start', endpoint: 'start', base: 80 },
   { method: 'GET', path: '/api/tasks?limit=20', endpoint: 'tasks', base: 25 },
 ];
-const HTTP_METRICS = ['http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed'];
+const HTTP_METRICS = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+];
 
 function metricLine(name: string, type: string, contains: string): string {
-  return JSON.stringify({ type: 'Metric', data: { name, type, contains, thresholds: name === 'http_req_duration' ? ['p(95)<500'] : [], submetrics: null }, metric: name });
+  return JSON.stringify({
+    type: 'Metric',
+    data: { name, type, contains, thresholds: name === 'http_req_duration' ? ['p(95)<500'] : [], submetrics: null },
+    metric: name,
+  });
 }
 
 /** Writes `total` lines shaped like k6 v0.49 output: 9 HTTP lines per request, checks, data, iterations, vus. */
@@ -62,7 +76,13 @@ async function generate(path: string, total: number): Promise<void> {
   const out = createWriteStream(path, { highWaterMark: 1 << 22 });
   const write = (s: string): Promise<void> => (out.write(s) ? Promise.resolve() : new Promise((r) => out.once('drain', () => r())));
   const defs = [
-    ...HTTP_METRICS.map((m) => metricLine(m, m === 'http_reqs' ? 'counter' : m === 'http_req_failed' ? 'rate' : 'trend', m === 'http_reqs' || m === 'http_req_failed' ? 'default' : 'time')),
+    ...HTTP_METRICS.map((m) =>
+      metricLine(
+        m,
+        m === 'http_reqs' ? 'counter' : m === 'http_req_failed' ? 'rate' : 'trend',
+        m === 'http_reqs' || m === 'http_req_failed' ? 'default' : 'time',
+      ),
+    ),
     metricLine('checks', 'rate', 'default'),
     metricLine('data_sent', 'counter', 'data'),
     metricLine('data_received', 'counter', 'data'),
@@ -138,7 +158,10 @@ interface Figures {
 }
 
 function runChild(file: string, full = false): Figures {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, full ? '--child-full' : '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, full ? '--child-full' : '--child', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`ingest child failed (exit ${String(r.status)}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Figures;
 }
@@ -173,7 +196,9 @@ async function main(): Promise<void> {
   try {
     let t0 = performance.now();
     await generate(big, total);
-    console.log(`generated ${total.toLocaleString('en')} lines, ${(statSync(big).size / 1048576).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s (${big})`);
+    console.log(
+      `generated ${total.toLocaleString('en')} lines, ${(statSync(big).size / 1048576).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s (${big})`,
+    );
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'small'));
     await generate(small, Math.floor(total / 5));
@@ -186,11 +211,16 @@ async function main(): Promise<void> {
     const ingSmall = runChild(small);
     const ingGz = runChild(gz);
     const full = runChild(big, true);
-    const rate = (lines: number, ms: number): string => `${((lines / ms) * 1000 / 1e6).toFixed(2)} M/s`;
+    const rate = (lines: number, ms: number): string => `${(((lines / ms) * 1000) / 1e6).toFixed(2)} M/s`;
     const row = (what: string, x: { ms: number; cpuMs: number; lines: number; peakRssMB?: number }): string =>
       `| ${what} | ${x.lines.toLocaleString('en')} | ${(x.ms / 1000).toFixed(2)} s | ${rate(x.lines, x.ms)} | ${(x.cpuMs / 1000).toFixed(2)} s | ${rate(x.lines, x.cpuMs)} | ${x.peakRssMB === undefined ? '–' : `${x.peakRssMB.toFixed(0)} MB`} |`;
     console.log('');
-    console.log(`load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (wall times suffer from other load; CPU times less)`);
+    console.log(
+      `load average ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${(await import('node:os')).cpus().length} cores (wall times suffer from other load; CPU times less)`,
+    );
     console.log(`| measurement | lines | wall | lines/s (wall) | CPU | lines/s (CPU) | peak RSS |`);
     console.log(`|---|---:|---:|---:|---:|---:|---:|`);
     console.log(row('wc -l', wc));
@@ -199,8 +229,12 @@ async function main(): Promise<void> {
     console.log(row('ingest, 1/5 gzipped', ingGz));
     console.log(row('full report (ingest + all files)', full));
     console.log('');
-    console.log(`ingest / wc -l: wall ${(ing.ms / wc.ms).toFixed(1)}×, CPU ${(ing.cpuMs / Math.max(1, wc.cpuMs)).toFixed(1)}×; peak RSS ${ingSmall.peakRssMB.toFixed(0)} MB at ${ingSmall.lines.toLocaleString('en')} lines vs ${ing.peakRssMB.toFixed(0)} MB at ${ing.lines.toLocaleString('en')} lines (ratio ${(ing.peakRssMB / ingSmall.peakRssMB).toFixed(2)})`);
-    console.log(`aims: ≥ 1 M lines/s ${(ing.lines / ing.ms) * 1000 >= 1e6 ? 'met' : 'NOT met'} (wall), ${(ing.lines / ing.cpuMs) * 1000 >= 1e6 ? 'met' : 'NOT met'} (per CPU-second); peak RSS < 300 MB ${ing.peakRssMB < 300 ? 'met' : 'NOT met'}`);
+    console.log(
+      `ingest / wc -l: wall ${(ing.ms / wc.ms).toFixed(1)}×, CPU ${(ing.cpuMs / Math.max(1, wc.cpuMs)).toFixed(1)}×; peak RSS ${ingSmall.peakRssMB.toFixed(0)} MB at ${ingSmall.lines.toLocaleString('en')} lines vs ${ing.peakRssMB.toFixed(0)} MB at ${ing.lines.toLocaleString('en')} lines (ratio ${(ing.peakRssMB / ingSmall.peakRssMB).toFixed(2)})`,
+    );
+    console.log(
+      `aims: ≥ 1 M lines/s ${(ing.lines / ing.ms) * 1000 >= 1e6 ? 'met' : 'NOT met'} (wall), ${(ing.lines / ing.cpuMs) * 1000 >= 1e6 ? 'met' : 'NOT met'} (per CPU-second); peak RSS < 300 MB ${ing.peakRssMB < 300 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);

@@ -22,7 +22,12 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const RATE = Number(process.env.SOAK_RATE ?? 2000);
 const VUS = Number(process.env.SOAK_VUS ?? 50);
 const WARMUP = Math.min(Number(process.env.SOAK_WARMUP_MINUTES ?? 5), MINUTES / 2);
-for (const [name, v] of [['SOAK_MINUTES', MINUTES], ['SOAK_RATE', RATE], ['SOAK_VUS', VUS], ['SOAK_WARMUP_MINUTES', WARMUP]] as const) {
+for (const [name, v] of [
+  ['SOAK_MINUTES', MINUTES],
+  ['SOAK_RATE', RATE],
+  ['SOAK_VUS', VUS],
+  ['SOAK_WARMUP_MINUTES', WARMUP],
+] as const) {
   if (!Number.isFinite(v) || v <= 0) {
     console.error(`bench:soak: ${name} must be a positive number, got "${String(process.env[name])}"`);
     process.exit(2);
@@ -41,23 +46,43 @@ function k6Binary(): string | undefined {
 /** The endpoint: its own process, 2 bytes per answer. */
 async function startServer(): Promise<{ url: string; stop: () => void }> {
   const file = join(dir, 'server.mjs');
-  writeFileSync(file, `import { createServer } from 'node:http';
+  writeFileSync(
+    file,
+    `import { createServer } from 'node:http';
 const s = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }); res.end('ok'); });
 s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => { process.stdout.write('http://127.0.0.1:' + s.address().port + '/\\n'); });
-`);
+`,
+  );
   const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((r) => child.stdout.once('data', (c: Buffer) => { r(c.toString('utf8').trim()); }));
-  return { url, stop: () => { child.kill('SIGTERM'); } };
+  const url = await new Promise<string>((r) =>
+    child.stdout.once('data', (c: Buffer) => {
+      r(c.toString('utf8').trim());
+    }),
+  );
+  return {
+    url,
+    stop: () => {
+      child.kill('SIGTERM');
+    },
+  };
 }
 
-interface Soak { readonly perMinute: number[]; readonly requests: number; readonly dropped: number; readonly code: number; readonly err: string }
+interface Soak {
+  readonly perMinute: number[];
+  readonly requests: number;
+  readonly dropped: number;
+  readonly code: number;
+  readonly err: string;
+}
 
 /** Runs `cmd` (a k6-compatible `run`), reading its RSS every second; one median per minute. */
 async function soak(cmd: string, args: readonly string[], exportFile: string): Promise<Soak> {
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr.on('data', (c: Buffer) => { err = (err + c.toString('utf8')).slice(-4000); });
+  child.stderr.on('data', (c: Buffer) => {
+    err = (err + c.toString('utf8')).slice(-4000);
+  });
   const readings: number[][] = [];
   const started = performance.now();
   const timer = setInterval(() => {
@@ -66,7 +91,13 @@ async function soak(cmd: string, args: readonly string[], exportFile: string): P
     const minute = Math.floor((performance.now() - started) / 60_000);
     (readings[minute] ??= []).push(s.rssMb);
   }, 1000);
-  const code = await new Promise<number>((r) => child.once('close', (c) => { r(c ?? -1); })).finally(() => { clearInterval(timer); });
+  const code = await new Promise<number>((r) =>
+    child.once('close', (c) => {
+      r(c ?? -1);
+    }),
+  ).finally(() => {
+    clearInterval(timer);
+  });
   const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
   // Whole minutes only: the last partial minute is the run's end (summary, shutdown).
   const perMinute = readings.slice(0, MINUTES).map((xs) => median(xs));
@@ -100,21 +131,44 @@ function report(name: string, s: Soak): void {
 const server = await startServer();
 try {
   const script = join(dir, 'soak.js');
-  writeFileSync(script, `import http from 'k6/http';
+  writeFileSync(
+    script,
+    `import http from 'k6/http';
 export const options = {
   scenarios: { soak: { executor: 'constant-arrival-rate', rate: ${String(RATE)}, timeUnit: '1s', duration: '${String(MINUTES)}m', preAllocatedVUs: ${String(VUS)}, maxVUs: ${String(VUS * 4)} } },
 };
 export default async function () { await http.get(__ENV.URL); }
-`);
+`,
+  );
   console.log(`bench:soak: ${String(RATE)} requests/s for ${String(MINUTES)} min against ${server.url} (warm-up ${String(WARMUP)} min)`);
   const engineExport = join(dir, 'engine-summary.json');
-  report('engine', await soak(process.execPath, [join(ROOT, 'scripts', 'engine.mjs'), 'run', '-q', '--no-summary', '--summary-export', engineExport, '-e', `URL=${server.url}`, script], engineExport));
+  report(
+    'engine',
+    await soak(
+      process.execPath,
+      [
+        join(ROOT, 'scripts', 'engine.mjs'),
+        'run',
+        '-q',
+        '--no-summary',
+        '--summary-export',
+        engineExport,
+        '-e',
+        `URL=${server.url}`,
+        script,
+      ],
+      engineExport,
+    ),
+  );
   const k6 = k6Binary();
   if (k6 === undefined) {
     console.log('k6: no k6 binary (K6_BIN or k6 on PATH): engine only');
   } else {
     const k6Export = join(dir, 'k6-summary.json');
-    report(`k6 (${k6})`, await soak(k6, ['run', '-q', '--no-summary', '--summary-export', k6Export, '-e', `URL=${server.url}`, script], k6Export));
+    report(
+      `k6 (${k6})`,
+      await soak(k6, ['run', '-q', '--no-summary', '--summary-export', k6Export, '-e', `URL=${server.url}`, script], k6Export),
+    );
   }
 } finally {
   server.stop();

@@ -44,7 +44,12 @@ async function measure(op: (i: number) => Promise<unknown> | undefined, inFlight
 }
 
 /** Raw and module alternately, twice each (warm-up and machine noise hit both), best of each. */
-async function compare(label: string, rawOp: (i: number) => Promise<unknown> | undefined, modOp: (i: number) => Promise<unknown> | undefined, inFlight = 1): Promise<void> {
+async function compare(
+  label: string,
+  rawOp: (i: number) => Promise<unknown> | undefined,
+  modOp: (i: number) => Promise<unknown> | undefined,
+  inFlight = 1,
+): Promise<void> {
   let raw = 0;
   let mod = 0;
   for (let round = 0; round < 2; round++) {
@@ -66,7 +71,9 @@ async function sqliteBench(dir: string): Promise<void> {
   raw.pragma('journal_mode = WAL');
   raw.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL)');
   const ins = raw.prepare('INSERT INTO items (name, score) VALUES (?, ?)');
-  raw.transaction(() => { for (let i = 0; i < ROWS; i++) ins.run(`item-${i}`, i / 10); })();
+  raw.transaction(() => {
+    for (let i = 0; i < ROWS; i++) ins.run(`item-${i}`, i / 10);
+  })();
 
   const ctx = benchModuleContext();
   const sql = createSqlModule(ctx).default as { open(d: unknown, dsn: string): Db };
@@ -74,11 +81,32 @@ async function sqliteBench(dir: string): Promise<void> {
 
   const select = 'SELECT id, name, score FROM items WHERE id = ?';
   const rawSelect = raw.prepare(select);
-  await compare('sqlite3 SELECT by id (prepared once)', (i) => { rawSelect.all((i % ROWS) + 1); return undefined; }, (i) => db.query(select, (i % ROWS) + 1));
-  await compare('sqlite3 SELECT by id (prepare per call)', (i) => { raw.prepare(select).all((i % ROWS) + 1); return undefined; }, (i) => db.query(select, (i % ROWS) + 1));
+  await compare(
+    'sqlite3 SELECT by id (prepared once)',
+    (i) => {
+      rawSelect.all((i % ROWS) + 1);
+      return undefined;
+    },
+    (i) => db.query(select, (i % ROWS) + 1),
+  );
+  await compare(
+    'sqlite3 SELECT by id (prepare per call)',
+    (i) => {
+      raw.prepare(select).all((i % ROWS) + 1);
+      return undefined;
+    },
+    (i) => db.query(select, (i % ROWS) + 1),
+  );
   const insert = 'INSERT INTO items (name, score) VALUES (?, ?)';
   const rawInsert = raw.prepare(insert);
-  await compare('sqlite3 INSERT one row', (i) => { rawInsert.run(`n${i}`, i); return undefined; }, (i) => db.exec(insert, `n${i}`, i));
+  await compare(
+    'sqlite3 INSERT one row',
+    (i) => {
+      rawInsert.run(`n${i}`, i);
+      return undefined;
+    },
+    (i) => db.exec(insert, `n${i}`, i),
+  );
   await db.close();
   raw.close();
 }
@@ -96,10 +124,20 @@ async function postgresBench(url: string): Promise<void> {
 
   const select = 'SELECT id, name, score FROM bench_items WHERE id = $1';
   for (const inFlight of [1, 8]) {
-    await compare(`postgres SELECT by id, ${inFlight} in flight`, (i) => pool.query(select, [(i % ROWS) + 1]), (i) => db.query(select, (i % ROWS) + 1), inFlight);
+    await compare(
+      `postgres SELECT by id, ${inFlight} in flight`,
+      (i) => pool.query(select, [(i % ROWS) + 1]),
+      (i) => db.query(select, (i % ROWS) + 1),
+      inFlight,
+    );
   }
   const insert = 'INSERT INTO bench_items (name, score) VALUES ($1, $2)';
-  await compare('postgres INSERT one row, 8 in flight', (i) => pool.query(insert, [`n${i}`, i]), (i) => db.exec(insert, `n${i}`, i), 8);
+  await compare(
+    'postgres INSERT one row, 8 in flight',
+    (i) => pool.query(insert, [`n${i}`, i]),
+    (i) => db.exec(insert, `n${i}`, i),
+    8,
+  );
   await pool.query('DROP TABLE bench_items');
   await db.close();
   await pool.end();
@@ -123,7 +161,9 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`bench:sql  node ${process.version}, ${SECONDS} s per measurement, raw/module alternated twice (best kept), same process\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `bench:sql  node ${process.version}, ${SECONDS} s per measurement, raw/module alternated twice (best kept), same process\n${rows.join('\n')}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -27,15 +27,19 @@ let onFirst: (() => void) | undefined;
 const server = createServer((req, res) => {
   onFirst?.();
   onFirst = undefined;
-  const body = req.url === '/api/agents' || req.url?.startsWith('/api/agents?') === true
-    ? JSON.stringify({ items: [{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }] })
-    : '{"ok":true}';
+  const body =
+    req.url === '/api/agents' || req.url?.startsWith('/api/agents?') === true
+      ? JSON.stringify({ items: [{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }] })
+      : '{"ok":true}';
   res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const baseUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
 
-interface Round { readonly firstMs: number; readonly rssMb: number }
+interface Round {
+  readonly firstMs: number;
+  readonly rssMb: number;
+}
 
 /** One run of `root`'s k6 script; resolves once it has exited. */
 async function round(root: string, cacheDir: string | undefined): Promise<Round> {
@@ -48,19 +52,36 @@ async function round(root: string, cacheDir: string | undefined): Promise<Round>
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      ...process.env, BASE_URL: baseUrl, RATE: '5', DURATION: '30s', AGENTLOAD_REPORTS_DIR: reports, AGENTLOAD_BUILD_DIR: join(reports, 'build'),
+      ...process.env,
+      BASE_URL: baseUrl,
+      RATE: '5',
+      DURATION: '30s',
+      AGENTLOAD_REPORTS_DIR: reports,
+      AGENTLOAD_BUILD_DIR: join(reports, 'build'),
       ...(cacheDir === undefined ? {} : { AGENTLOAD_CACHE_DIR: cacheDir }),
     },
   });
   let err = '';
-  child.stderr.on('data', (c: Buffer) => { err += c.toString('utf8'); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { r(code); }));
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      r(code);
+    }),
+  );
   const first = await Promise.race([
-    new Promise<number>((r) => { onFirst = () => { r(performance.now() - started); }; }),
-    exited.then((code) => { throw new Error(`${root}: the run ended (exit ${String(code)}) before any request: ${err.trim().split('\n').slice(-3).join(' ')}`); }),
+    new Promise<number>((r) => {
+      onFirst = () => {
+        r(performance.now() - started);
+      };
+    }),
+    exited.then((code) => {
+      throw new Error(`${root}: the run ended (exit ${String(code)}) before any request: ${err.trim().split('\n').slice(-3).join(' ')}`);
+    }),
   ]);
   await new Promise((r) => setTimeout(r, 1000));
-  const rss = child.pid === undefined ? 0 : procStats(child.pid)?.rssMb ?? 0;
+  const rss = child.pid === undefined ? 0 : (procStats(child.pid)?.rssMb ?? 0);
   child.kill('SIGINT');
   const hard = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
@@ -96,7 +117,9 @@ for (const v of variants) {
   const c = cold.get(v.name);
   console.log(
     `  ${v.name.padEnd(14)} median ${median(rs.map((r) => r.firstMs)).toFixed(0)} ms (min ${Math.min(...rs.map((r) => r.firstMs)).toFixed(0)}, max ${Math.max(...rs.map((r) => r.firstMs)).toFixed(0)}),` +
-      ` RSS 1 s after ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB` + (c === undefined ? '' : `; cold caches ${c.firstMs.toFixed(0)} ms`) + `  [${v.root}]`,
+      ` RSS 1 s after ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB` +
+      (c === undefined ? '' : `; cold caches ${c.firstMs.toFixed(0)} ms`) +
+      `  [${v.root}]`,
   );
 }
 if (BASE !== undefined) {

@@ -74,39 +74,68 @@ class Server {
     });
   }
   next(prefix: string): Promise<string> {
-    return new Promise((resolve) => { this.#waiters.push({ prefix, resolve }); });
+    return new Promise((resolve) => {
+      this.#waiters.push({ prefix, resolve });
+    });
   }
-  send(cmd: string): void { this.#proc.stdin.write(`${cmd}\n`); }
-  stop(): void { this.#proc.kill('SIGKILL'); }
+  send(cmd: string): void {
+    this.#proc.stdin.write(`${cmd}\n`);
+  }
+  stop(): void {
+    this.#proc.kill('SIGKILL');
+  }
 }
 
 /** A VU context that counts samples per metric (what an aggregator would receive) without keeping them. */
 function countingContext(counts: Map<string, number>): ReturnType<typeof benchModuleContext> {
   return benchModuleContext({
-    emit: (samples) => { for (const s of samples) counts.set(s.metric, (counts.get(s.metric) ?? 0) + 1); },
-    log: (level, m) => { process.stderr.write(`${level}: ${m}\n`); },
+    emit: (samples) => {
+      for (const s of samples) counts.set(s.metric, (counts.get(s.metric) ?? 0) + 1);
+    },
+    log: (level, m) => {
+      process.stderr.write(`${level}: ${m}\n`);
+    },
   });
 }
 
-interface Sock { readyState: number; onopen: (() => void) | null; onmessage: (() => void) | null; onerror: ((e: { error?: string }) => void) | null; close(): void }
+interface Sock {
+  readyState: number;
+  onopen: (() => void) | null;
+  onmessage: (() => void) | null;
+  onerror: ((e: { error?: string }) => void) | null;
+  close(): void;
+}
 type SockClass = new (url: string) => Sock;
 
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
-  if (g) { g(); g(); }
+  if (g) {
+    g();
+    g();
+  }
 }
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 
 async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_r, reject) => { timer = setTimeout(() => { reject(new Error(`${what} did not finish within ${PHASE_TIMEOUT_MS / 1000}s`)); }, PHASE_TIMEOUT_MS); });
-  try { return await Promise.race([p, t]); } finally { clearTimeout(timer); }
+  const t = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what} did not finish within ${PHASE_TIMEOUT_MS / 1000}s`));
+    }, PHASE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function main(): Promise<void> {
   const limit = fdLimit();
   if (limit < CONNS + 64) {
-    process.stderr.write(`bench:ws: the open-file limit is ${limit}, too low for ${CONNS} connections: raise it (ulimit -Hn ${FDS} as root) or set WS_BENCH_CONNS lower\n`);
+    process.stderr.write(
+      `bench:ws: the open-file limit is ${limit}, too low for ${CONNS} connections: raise it (ulimit -Hn ${FDS} as root) or set WS_BENCH_CONNS lower\n`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -124,22 +153,33 @@ async function main(): Promise<void> {
   let onAllReceived: (() => void) | undefined;
   let target = Number.POSITIVE_INFINITY;
   const t0 = performance.now();
-  await withTimeout('connecting', (async () => {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < CONNS) {
-        next++;
-        await new Promise<void>((resolve) => {
-          const s = new WebSocket(url);
-          s.onopen = () => { resolve(); };
-          s.onerror = (e) => { failed++; if (failed <= 3) process.stderr.write(`connect error: ${e.error ?? ''}\n`); resolve(); };
-          s.onmessage = () => { if (++received >= target) onAllReceived?.(); };
-          sockets.push(s);
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, CONNS) }, () => worker()));
-  })());
+  await withTimeout(
+    'connecting',
+    (async () => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < CONNS) {
+          next++;
+          await new Promise<void>((resolve) => {
+            const s = new WebSocket(url);
+            s.onopen = () => {
+              resolve();
+            };
+            s.onerror = (e) => {
+              failed++;
+              if (failed <= 3) process.stderr.write(`connect error: ${e.error ?? ''}\n`);
+              resolve();
+            };
+            s.onmessage = () => {
+              if (++received >= target) onAllReceived?.();
+            };
+            sockets.push(s);
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, CONNS) }, () => worker()));
+    })(),
+  );
   const connectMs = performance.now() - t0;
   server.send('count');
   const serverCount = Number((await server.next('count')).split(' ')[1]);
@@ -149,7 +189,9 @@ async function main(): Promise<void> {
 
   // Broadcast: every round sends one message to every connection.
   target = open * ROUNDS;
-  const done = new Promise<void>((resolve) => { onAllReceived = resolve; });
+  const done = new Promise<void>((resolve) => {
+    onAllReceived = resolve;
+  });
   const t1 = performance.now();
   server.send(`broadcast ${ROUNDS} 64`);
   await withTimeout('broadcast', done);
@@ -157,7 +199,12 @@ async function main(): Promise<void> {
 
   const t2 = performance.now();
   for (const s of sockets) s.close();
-  await withTimeout('closing', (async () => { while (sockets.some((s) => s.readyState !== 3)) await new Promise((r) => setTimeout(r, 50)); })());
+  await withTimeout(
+    'closing',
+    (async () => {
+      while (sockets.some((s) => s.readyState !== 3)) await new Promise((r) => setTimeout(r, 50));
+    })(),
+  );
   const closeMs = performance.now() - t2;
   server.stop();
 
@@ -176,8 +223,12 @@ async function main(): Promise<void> {
 }
 
 if (!reexec()) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:ws failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  }).finally(() => { setTimeout(() => process.exit(), 100).unref(); });
+  main()
+    .catch((e: unknown) => {
+      process.stderr.write(`bench:ws failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      setTimeout(() => process.exit(), 100).unref();
+    });
 }

@@ -21,7 +21,14 @@ if (command !== undefined && command in delegated) {
 }
 // The child watches this process (src/run/child-preload.ts): if this wrapper is killed, the run still stops
 // (gracefully: SIGTERM, then its own children) instead of running on without anyone waiting for it.
-const preload = ['--import', import.meta.resolve('../scripts/stop-early.mjs'), '--import', import.meta.resolve('tsx'), '--import', import.meta.resolve('../src/run/child-preload.ts')];
+const preload = [
+  '--import',
+  import.meta.resolve('../scripts/stop-early.mjs'),
+  '--import',
+  import.meta.resolve('tsx'),
+  '--import',
+  import.meta.resolve('../src/run/child-preload.ts'),
+];
 const child = spawn(process.execPath, [...preload, ...args], {
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   cwd: process.cwd(),
@@ -29,7 +36,10 @@ const child = spawn(process.execPath, [...preload, ...args], {
 });
 child.channel?.unref();
 // The child handles Ctrl+C itself (it is in our process group); stay alive until it is done.
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { if (s === 'SIGTERM') child.kill('SIGTERM'); });
+for (const s of ['SIGINT', 'SIGTERM'])
+  process.on(s, () => {
+    if (s === 'SIGTERM') child.kill('SIGTERM');
+  });
 child.on('close', (code, signal) => {
   // 105: EXIT_CODES.externalAbort (shared/exit-codes.ts; test/static/exit-codes.test.ts checks these literals)
   process.exitCode = code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 105 : 1);

@@ -73,8 +73,15 @@ export async function engineCliMain(argv: readonly string[], io: EngineCliIO, op
   }
   options.beforeRun?.();
   return runEngine({
-    script: file, args, env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, allowedHosts,
-    stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY,
+    script: file,
+    args,
+    env,
+    cwd: io.cwd,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    allowedHosts,
+    stdoutIsTTY: io.stdoutIsTTY,
+    stderrIsTTY: io.stderrIsTTY,
   });
 }
 
@@ -117,7 +124,10 @@ export function findScript(args: readonly string[]): number {
 
 const BOOLEAN_FLAGS = new Set([
   EXECUTION_REQUIREMENTS_FLAG,
-  ...SUPPORTED_RUN_FLAGS.filter((f) => f.kind === 'boolean').flatMap((f) => [`--${f.name}`, ...(f.short === undefined ? [] : [`-${f.short}`])]),
+  ...SUPPORTED_RUN_FLAGS.filter((f) => f.kind === 'boolean').flatMap((f) => [
+    `--${f.name}`,
+    ...(f.short === undefined ? [] : [`-${f.short}`]),
+  ]),
 ]);
 function takesValue(flag: string): boolean {
   return !BOOLEAN_FLAGS.has(flag);

@@ -8,9 +8,18 @@ import { EXIT_CODES } from '../shared/exit-codes.ts';
 import { engineCliMain } from './cli-main.ts';
 
 engineCliMain(process.argv.slice(2), {
-  stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(),
-  stdoutIsTTY: process.stdout.isTTY, stderrIsTTY: process.stderr.isTTY,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  stdoutIsTTY: process.stdout.isTTY,
+  stderrIsTTY: process.stderr.isTTY,
 }).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => { process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`); process.exitCode = EXIT_CODES.genericEngine; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT_CODES.genericEngine;
+  },
 );

@@ -57,9 +57,7 @@ export interface Issue {
 
 /** How an iteration ended. Interrupted iterations are not counted in `iterations`. */
 export type IterationResult =
-  | { readonly kind: 'completed' }
-  | { readonly kind: 'failed'; readonly error: unknown }
-  | { readonly kind: 'interrupted' };
+  { readonly kind: 'completed' } | { readonly kind: 'failed'; readonly error: unknown } | { readonly kind: 'interrupted' };
 
 /** What an executor knows about the iteration it asks a VU to run (feeds `k6/execution`). */
 export interface IterationContext {

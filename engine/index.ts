@@ -8,7 +8,15 @@ export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKi
 export { engineCliMain, type EngineCliIO, type EngineCliOptions } from './cli-main.ts';
 export { inspectScript, type InspectOptions } from './runtime/inspect.ts';
 export { EXIT_CODES, EngineError, LifecycleTimeoutError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
-export { ALLOWED_HOSTS_VAR, HostPolicy, HOST_NOT_ALLOWED_ERROR_CODE, canonicalHost, hostAllowed, isLoopbackHost, parseAllowedHosts } from './net/host-policy.ts';
+export {
+  ALLOWED_HOSTS_VAR,
+  HostPolicy,
+  HOST_NOT_ALLOWED_ERROR_CODE,
+  canonicalHost,
+  hostAllowed,
+  isLoopbackHost,
+  parseAllowedHosts,
+} from './net/host-policy.ts';
 
 import { MODULES } from './modules/index.ts';
 /** The `k6/*` modules the engine provides (what a script may import). */

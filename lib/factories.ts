@@ -10,7 +10,11 @@ export function seedFactories(seed: number): void {
 }
 
 const SIMPLE_ASKS = ['what is the status of', 'summarise', 'give me the owner of', 'list the open tasks for'] as const;
-const COMPLEX_ASKS = ['plan a complex migration of', 'draft a complex incident review for', 'compare in depth the complex options for'] as const;
+const COMPLEX_ASKS = [
+  'plan a complex migration of',
+  'draft a complex incident review for',
+  'compare in depth the complex options for',
+] as const;
 
 /** Text of a Slack mention: `complex` requests make the reference platform run a collaborative task. */
 export function slackRequestText(complexity: 'simple' | 'complex'): string {

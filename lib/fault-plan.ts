@@ -43,27 +43,58 @@ const ITEM = /^([a-z-]+)@([0-9.hms]+)(?::([0-9.hms]+))?(?:\/([a-z]+))?$/;
 export function parseFaultPlan(text: string, variable = 'FAULTS'): PlannedFault[] {
   const t = text.trim();
   if (t === '' || t === 'none') return [];
-  return t.split(',').map((raw) => raw.trim()).filter((s) => s !== '').map((item) => {
-    const m = ITEM.exec(item);
-    if (m === null) {
-      throw new ConfigError('config-invalid', variable, `${variable} item ${JSON.stringify(item)} must look like action@time[:duration][/mode], e.g. partition@30s:5s/cut`);
-    }
-    const [, action = '', at = '', dur, mode] = m;
-    if (!isFaultAction(action)) {
-      throw new ConfigError('config-invalid', variable, `${variable} names unknown fault action ${JSON.stringify(action)}: use ${FAULT_ACTIONS.join(', ')}`);
-    }
-    const atMs = parseDuration(at);
-    if (atMs === undefined) throw new ConfigError('config-invalid', variable, `${variable} item ${JSON.stringify(item)}: time ${JSON.stringify(at)} is not a duration like "30s"`);
-    const durMs = dur === undefined ? 0 : parseDuration(dur);
-    if (durMs === undefined) throw new ConfigError('config-invalid', variable, `${variable} item ${JSON.stringify(item)}: duration ${JSON.stringify(dur)} is not a duration like "5s"`);
-    if (action === 'partition' && durMs <= 0) {
-      throw new ConfigError('config-invalid', variable, `${variable} item ${JSON.stringify(item)}: a partition needs a duration, e.g. partition@30s:5s`);
-    }
-    if (mode !== undefined && (action !== 'partition' || !(PARTITION_MODES as readonly string[]).includes(mode))) {
-      throw new ConfigError('config-invalid', variable, `${variable} item ${JSON.stringify(item)}: /${mode} is only for partitions (blackhole or cut)`);
-    }
-    return { action, atS: atMs / 1000, durationS: durMs / 1000, mode: (mode ?? 'blackhole') as PartitionMode };
-  }).sort((a, b) => a.atS - b.atS);
+  return t
+    .split(',')
+    .map((raw) => raw.trim())
+    .filter((s) => s !== '')
+    .map((item) => {
+      const m = ITEM.exec(item);
+      if (m === null) {
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} item ${JSON.stringify(item)} must look like action@time[:duration][/mode], e.g. partition@30s:5s/cut`,
+        );
+      }
+      const [, action = '', at = '', dur, mode] = m;
+      if (!isFaultAction(action)) {
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} names unknown fault action ${JSON.stringify(action)}: use ${FAULT_ACTIONS.join(', ')}`,
+        );
+      }
+      const atMs = parseDuration(at);
+      if (atMs === undefined)
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} item ${JSON.stringify(item)}: time ${JSON.stringify(at)} is not a duration like "30s"`,
+        );
+      const durMs = dur === undefined ? 0 : parseDuration(dur);
+      if (durMs === undefined)
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} item ${JSON.stringify(item)}: duration ${JSON.stringify(dur)} is not a duration like "5s"`,
+        );
+      if (action === 'partition' && durMs <= 0) {
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} item ${JSON.stringify(item)}: a partition needs a duration, e.g. partition@30s:5s`,
+        );
+      }
+      if (mode !== undefined && (action !== 'partition' || !(PARTITION_MODES as readonly string[]).includes(mode))) {
+        throw new ConfigError(
+          'config-invalid',
+          variable,
+          `${variable} item ${JSON.stringify(item)}: /${mode} is only for partitions (blackhole or cut)`,
+        );
+      }
+      return { action, atS: atMs / 1000, durationS: durMs / 1000, mode: (mode ?? 'blackhole') as PartitionMode };
+    })
+    .sort((a, b) => a.atS - b.atS);
 }
 
 /** Every fault must start, and a partition end, while the test still runs: else a one-line ConfigError. */
@@ -94,7 +125,11 @@ function at(action: FaultAction, leadS: number, loadS: number, frac: number, dur
   return { action, atS: Math.round(leadS + frac * loadS), durationS, mode: 'blackhole' };
 }
 
-function timeline(env: Env, dur: { smoke: string; full: string }, defaults: (leadS: number, loadS: number) => PlannedFault[]): FaultTimeline {
+function timeline(
+  env: Env,
+  dur: { smoke: string; full: string },
+  defaults: (leadS: number, loadS: number) => PlannedFault[],
+): FaultTimeline {
   const sz = size(env);
   const leadS = int(env, 'LEAD', 2, { min: 0 });
   const loadS = durationMs(duration(env, 'DURATION', bySize(sz, dur))) / 1000;

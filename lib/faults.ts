@@ -40,11 +40,15 @@ export async function until(t: number): Promise<void> {
  */
 export async function checkFaultController(faultsUrl: string, plan: readonly PlannedFault[]): Promise<void> {
   const r = await get(`${faultsUrl}/health`, { endpoint: 'faults', name: '/health' }, { timeout: '10s' });
-  if (!ok(r)) throw new Error(`the fault controller at FAULTS_URL=${faultsUrl} does not answer (status ${r.status}): run through npm run k6, which starts it`);
+  if (!ok(r))
+    throw new Error(
+      `the fault controller at FAULTS_URL=${faultsUrl} does not answer (status ${r.status}): run through npm run k6, which starts it`,
+    );
   const actions = field(json(r), 'actions');
   for (const f of plan) {
     const a = field(actions, f.action);
-    if (field(a, 'available') !== true) throw new Error(strField(a, 'how') ?? `fault ${f.action} cannot be applied by the controller at ${faultsUrl}`);
+    if (field(a, 'available') !== true)
+      throw new Error(strField(a, 'how') ?? `fault ${f.action} cannot be applied by the controller at ${faultsUrl}`);
   }
 }
 
@@ -63,7 +67,12 @@ export async function runFaultPlan(
   for (const f of plan) {
     await until(startedAt + f.atS * 1000);
     const tags = { action: f.action };
-    const r = await postJson(`${faultsUrl}/faults`, { action: f.action, durationMs: Math.round(f.durationS * 1000), mode: f.mode }, { endpoint: 'faults', name: '/faults', action: f.action }, { timeout: '180s' });
+    const r = await postJson(
+      `${faultsUrl}/faults`,
+      { action: f.action, durationMs: Math.round(f.durationS * 1000), mode: f.mode },
+      { endpoint: 'faults', name: '/faults', action: f.action },
+      { timeout: '180s' },
+    );
     const body = json(r);
     const applied = check(r, { 'fault applied': ok });
     m.failed.add(!applied, tags);

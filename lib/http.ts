@@ -28,13 +28,7 @@ function cleanTags(tags: RequestTags): Record<string, string> {
   return out;
 }
 
-export async function request(
-  method: string,
-  url: string,
-  body: string | null,
-  tags: RequestTags,
-  o: RequestOptions = {},
-): Promise<Res> {
+export async function request(method: string, url: string, body: string | null, tags: RequestTags, o: RequestOptions = {}): Promise<Res> {
   const params: Params = {
     headers: { ...(body !== null ? { 'Content-Type': 'application/json' } : {}), ...(o.headers ?? {}) },
     tags: cleanTags(tags),

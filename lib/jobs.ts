@@ -32,10 +32,23 @@ const FINAL = ['done', 'failed'];
 const READY = ['running', 'uploading', 'done'];
 
 /** Submits a job and polls it every `pollMs` until it is ready (`until: 'ready'`) or finished, or `timeoutMs` passes. */
-export async function runJob(baseUrl: string, spec: JobSpec, o: { until: 'ready' | 'finished'; pollMs: number; timeoutMs: number; tags: Record<string, string> }): Promise<JobOutcome> {
+export async function runJob(
+  baseUrl: string,
+  spec: JobSpec,
+  o: { until: 'ready' | 'finished'; pollMs: number; timeoutMs: number; tags: Record<string, string> },
+): Promise<JobOutcome> {
   const r = await postJson(`${baseUrl}/api/jobs`, spec, { endpoint: 'job_submit', name: '/api/jobs', ...o.tags });
   const id = strField(json(r), 'id');
-  if (!ok(r) || id === undefined) return { submitted: false, status: `http ${r.status}`, createdAt: undefined, readyAt: undefined, finishedAt: undefined, phases: [], error: undefined };
+  if (!ok(r) || id === undefined)
+    return {
+      submitted: false,
+      status: `http ${r.status}`,
+      createdAt: undefined,
+      readyAt: undefined,
+      finishedAt: undefined,
+      phases: [],
+      error: undefined,
+    };
   const deadline = Date.now() + o.timeoutMs;
   let last: unknown = json(r);
   for (;;) {

@@ -43,11 +43,7 @@ export function parsePrometheus(text: string): PromSample[] {
 }
 
 /** Sum of the samples named `name` whose labels include `match`; undefined when none match. */
-export function promValue(
-  samples: readonly PromSample[],
-  name: string,
-  match: Readonly<Record<string, string>> = {},
-): number | undefined {
+export function promValue(samples: readonly PromSample[], name: string, match: Readonly<Record<string, string>> = {}): number | undefined {
   let sum: number | undefined;
   for (const s of samples) {
     if (s.name !== name) continue;

@@ -70,12 +70,7 @@ export function signatureWith(hmac: HmacSha256Hex, secret: string, timestampSec:
 }
 
 /** Request headers of a signed Slack event delivery. */
-export function signedHeadersWith(
-  hmac: HmacSha256Hex,
-  secret: string,
-  timestampSec: number,
-  rawBody: string,
-): Record<string, string> {
+export function signedHeadersWith(hmac: HmacSha256Hex, secret: string, timestampSec: number, rawBody: string): Record<string, string> {
   const ts = String(Math.floor(timestampSec));
   return {
     'Content-Type': 'application/json',

@@ -5,15 +5,7 @@
  */
 import { num, oneOf, type Env } from '../lib/config.ts';
 import { M } from '../lib/metric-names.ts';
-import {
-  PROFILE_NAMES,
-  PROFILES,
-  type ApiEndpoint,
-  type ArtifactSize,
-  type Profile,
-  type QueryClass,
-  type TaskMode,
-} from './targets.ts';
+import { PROFILE_NAMES, PROFILES, type ApiEndpoint, type ArtifactSize, type Profile, type QueryClass, type TaskMode } from './targets.ts';
 
 export * from './targets.ts';
 
@@ -47,8 +39,13 @@ export function scaleLatency(p: Profile, f: number): Profile {
     eventbus: { ...p.eventbus, deliveryP95Ms: p.eventbus.deliveryP95Ms * f },
     db: { ...p.db, p95Ms: times(p.db.p95Ms, f) },
     llm: {
-      ...p.llm, ttftP95Ms: p.llm.ttftP95Ms * f, localTtftP95Ms: p.llm.localTtftP95Ms * f, totalP95Ms: p.llm.totalP95Ms * f,
-      minTokensPerSecondMedian: p.llm.minTokensPerSecondMedian / f, maxModelLoadMs: p.llm.maxModelLoadMs * f, retryOverheadP95Ms: p.llm.retryOverheadP95Ms * f,
+      ...p.llm,
+      ttftP95Ms: p.llm.ttftP95Ms * f,
+      localTtftP95Ms: p.llm.localTtftP95Ms * f,
+      totalP95Ms: p.llm.totalP95Ms * f,
+      minTokensPerSecondMedian: p.llm.minTokensPerSecondMedian / f,
+      maxModelLoadMs: p.llm.maxModelLoadMs * f,
+      retryOverheadP95Ms: p.llm.retryOverheadP95Ms * f,
     },
     agents: { ...p.agents, allHealthyMs: times(p.agents.allHealthyMs, f) },
     tasks: { ...p.tasks, latencyP95Ms: times(p.tasks.latencyP95Ms, f) },
@@ -140,7 +137,11 @@ export function dbThresholds(p: Profile, classes: readonly QueryClass[]): Thresh
 export const LLM_PROVIDERS = ['hosted', 'local'] as const;
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
 
-export function llmThresholds(p: Profile, provider: LlmProvider = 'hosted', o: { degradation?: boolean; retries?: boolean } = {}): ThresholdMap {
+export function llmThresholds(
+  p: Profile,
+  provider: LlmProvider = 'hosted',
+  o: { degradation?: boolean; retries?: boolean } = {},
+): ThresholdMap {
   const t: ThresholdMap = {
     [M.llmTtft]: [`p(95)<${ms(provider === 'local' ? p.llm.localTtftP95Ms : p.llm.ttftP95Ms)}`],
     [M.llmTokensPerSecond]: [`med>${p.llm.minTokensPerSecondMedian}`],
@@ -188,7 +189,11 @@ export function stateStoreThresholds(p: Profile): ThresholdMap {
 export function provisioningThresholds(p: Profile, timeScale: number): ThresholdMap {
   const j = p.jobs;
   return {
-    [M.jobReady]: [`med<=${ms(j.readyMedianMaxMs * timeScale)}`, `p(95)<${ms(j.readyP95Ms * timeScale)}`, `p(99)<${ms(j.readyP99Ms * timeScale)}`],
+    [M.jobReady]: [
+      `med<=${ms(j.readyMedianMaxMs * timeScale)}`,
+      `p(95)<${ms(j.readyP95Ms * timeScale)}`,
+      `p(99)<${ms(j.readyP99Ms * timeScale)}`,
+    ],
     [M.jobSucceeded]: [`rate>=${j.minSuccessRate}`],
   };
 }

@@ -39,7 +39,8 @@ const METRICS_URL = str(env, 'METRICS_URL', `${baseUrl}/metrics`);
 const METRIC_RSS = str(env, 'METRIC_RSS', 'process_resident_memory_bytes');
 const COUNTS = list(env, 'AGENT_COUNTS', bySize(sz, { smoke: ['5', '10'], full: ['5', '10', '20', '30'] })).map((s) => {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error(`AGENT_COUNTS must list integers 1..500, got "${s}": e.g. AGENT_COUNTS=5,20,30`);
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw new Error(`AGENT_COUNTS must list integers 1..500, got "${s}": e.g. AGENT_COUNTS=5,20,30`);
   return n;
 });
 const HEALTH_TIMEOUT_S = int(env, 'HEALTH_TIMEOUT', 30, { min: 1 });
@@ -66,7 +67,11 @@ interface Status {
 }
 
 async function status(id: string, n: number): Promise<Status> {
-  const r = await get(`${baseUrl}/api/agents/${id}/status`, { endpoint: 'agent_status', name: '/api/agents/:id/status', agents: String(n) });
+  const r = await get(`${baseUrl}/api/agents/${id}/status`, {
+    endpoint: 'agent_status',
+    name: '/api/agents/:id/status',
+    agents: String(n),
+  });
   const b = json(r);
   return { healthy: strField(b, 'status') === 'healthy', healthyAt: numField(b, 'healthyAt'), memoryBytes: numField(b, 'memoryBytes') };
 }
@@ -76,8 +81,14 @@ async function batch(n: number): Promise<number | undefined> {
   const tags = { agents: String(n) };
   const before = await rss();
   const t0 = Date.now();
-  const r = await postJson(`${baseUrl}/api/agents`, { count: n, namePrefix: `scale-${n}` }, { endpoint: 'agents_spawn', name: '/api/agents', agents: String(n) });
-  const ids = arrField(json(r), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+  const r = await postJson(
+    `${baseUrl}/api/agents`,
+    { count: n, namePrefix: `scale-${n}` },
+    { endpoint: 'agents_spawn', name: '/api/agents', agents: String(n) },
+  );
+  const ids = arrField(json(r), 'agents')
+    .map((a) => strField(a, 'id'))
+    .filter((x): x is string => x !== undefined);
   const spawned = check(r, { 'agents spawned': ok }) && ids.length === n;
   m.spawnFailed.add(!spawned, tags);
   if (!spawned) {
@@ -106,7 +117,9 @@ async function batch(n: number): Promise<number | undefined> {
   const after = await rss();
   const perAgent = before !== undefined && after !== undefined ? Math.max(0, (after - before) / n) : undefined;
   if (perAgent !== undefined) m.memory.add(perAgent, { ...tags, source: 'rss' });
-  await Promise.all(ids.map((id) => request('POST', `${baseUrl}/agents/${id}/stop`, null, { endpoint: 'agent_stop', name: '/agents/:id/stop' })));
+  await Promise.all(
+    ids.map((id) => request('POST', `${baseUrl}/agents/${id}/stop`, null, { endpoint: 'agent_stop', name: '/agents/:id/stop' })),
+  );
   return perAgent;
 }
 
@@ -123,5 +136,8 @@ export async function scale(): Promise<void> {
   const floor = profile.agents.linearityFloorBytes;
   const ratio = Math.max(perAgent.get(large) ?? 0, floor) / Math.max(perAgent.get(small) ?? 0, floor);
   m.linearity.add(ratio, { agents: `${small}-${large}` });
-  if (ratio > 1) console.log(`memory per agent: ${Math.round((perAgent.get(small) ?? 0) / 1024)} KiB at ${small} agents, ${Math.round((perAgent.get(large) ?? 0) / 1024)} KiB at ${large} (x${ratio.toFixed(2)})`);
+  if (ratio > 1)
+    console.log(
+      `memory per agent: ${Math.round((perAgent.get(small) ?? 0) / 1024)} KiB at ${small} agents, ${Math.round((perAgent.get(large) ?? 0) / 1024)} KiB at ${large} (x${ratio.toFixed(2)})`,
+    );
 }

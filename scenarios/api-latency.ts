@@ -68,14 +68,18 @@ export async function setup(): Promise<Data> {
   let last = '';
   for (let attempt = 1; attempt <= SETUP_ATTEMPTS; attempt++) {
     const list0 = await get(`${baseUrl}/api/agents?limit=50`, { endpoint: 'setup', name: '/api/agents' });
-    let ids = arrField(json(list0), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+    let ids = arrField(json(list0), 'items')
+      .map((a) => strField(a, 'id'))
+      .filter((x): x is string => x !== undefined);
     last = answer('GET', '/api/agents', list0.status, '200 with {"items": [{"id": ...}]}');
     if (ids.length === 0) {
       const made = await request('POST', `${baseUrl}/api/agents`, JSON.stringify({ count: 3, namePrefix: 'api-latency' }), {
         endpoint: 'setup',
         name: '/api/agents',
       });
-      ids = arrField(json(made), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+      ids = arrField(json(made), 'agents')
+        .map((a) => strField(a, 'id'))
+        .filter((x): x is string => x !== undefined);
       last = `${last}; ${answer('POST', '/api/agents', made.status, '201 with {"agents": [{"id": ...}]}')}`;
     }
     if (ids.length > 0) return { agentIds: ids };

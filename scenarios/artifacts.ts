@@ -67,7 +67,11 @@ function bytesOf(s: ArtifactSize): number {
 /** Uploads `total` bytes in parts; returns the seconds it took, or undefined when it failed. */
 async function upload(name: string, total: number, tags: Record<string, string>): Promise<number | undefined> {
   const t0 = Date.now();
-  const start = await postJson(`${baseUrl}/api/artifacts/uploads`, { name, bytes: total }, { endpoint: 'artifact_start', name: '/api/artifacts/uploads', ...tags });
+  const start = await postJson(
+    `${baseUrl}/api/artifacts/uploads`,
+    { name, bytes: total },
+    { endpoint: 'artifact_start', name: '/api/artifacts/uploads', ...tags },
+  );
   const id = strField(json(start), 'uploadId');
   if (!check(start, { 'upload started': ok }) || id === undefined) return undefined;
   let sent = 0;
@@ -83,7 +87,11 @@ async function upload(name: string, total: number, tags: Record<string, string>)
     if (!check(r, { 'part accepted': ok })) return undefined;
     sent += len;
   }
-  const done = await postJson(`${baseUrl}/api/artifacts/uploads/${id}/complete`, {}, { endpoint: 'artifact_complete', name: '/api/artifacts/uploads/:id/complete', ...tags });
+  const done = await postJson(
+    `${baseUrl}/api/artifacts/uploads/${id}/complete`,
+    {},
+    { endpoint: 'artifact_complete', name: '/api/artifacts/uploads/:id/complete', ...tags },
+  );
   const good = check(done, { 'upload complete': ok, 'all bytes arrived': () => numField(json(done), 'bytes') === total });
   return good ? (Date.now() - t0) / 1000 : undefined;
 }
@@ -100,7 +108,12 @@ export async function uploads(): Promise<void> {
     }
   }
   if (OVERSIZE) {
-    const r = await request('POST', `${baseUrl}/api/artifacts/uploads`, JSON.stringify({ name: 'agentload-oversize', bytes: LIMIT_BYTES + 1 }), { endpoint: 'artifact_start', name: '/api/artifacts/uploads', size: 'oversize' });
+    const r = await request(
+      'POST',
+      `${baseUrl}/api/artifacts/uploads`,
+      JSON.stringify({ name: 'agentload-oversize', bytes: LIMIT_BYTES + 1 }),
+      { endpoint: 'artifact_start', name: '/api/artifacts/uploads', size: 'oversize' },
+    );
     const refused = r.status === 413;
     check(r, { 'an artifact over 256 MB is refused (413)': () => refused });
     m.oversizeRejected.add(refused);

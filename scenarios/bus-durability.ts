@@ -62,7 +62,9 @@ const perVuCount = Math.max(1, Math.floor(perVu * timeline.loadS));
 const loadEndS = timeline.leadS + timeline.loadS;
 
 if (timeline.plan.length > 0 && FAULTS_URL === undefined) {
-  throw new Error('FAULTS_URL is not set: run through `npm run k6 -- scenarios/bus-durability.ts` (it starts the fault controller), or set FAULTS=none');
+  throw new Error(
+    'FAULTS_URL is not set: run through `npm run k6 -- scenarios/bus-durability.ts` (it starts the fault controller), or set FAULTS=none',
+  );
 }
 
 export const options: ScriptOptions = {
@@ -85,7 +87,9 @@ interface Data {
 export async function setup(): Promise<Data> {
   const r = await get(`${baseUrl}/api/bus/deliveries?limit=1`, { endpoint: 'bus_deliveries', name: '/api/bus/deliveries' });
   if (!ok(r)) {
-    throw new Error(`the platform has no delivery log (GET /api/bus/deliveries answered ${r.status}: ${strField(json(r), 'error') ?? ''}): start it with BUS_DELIVERY_LOG=${TOPIC}`);
+    throw new Error(
+      `the platform has no delivery log (GET /api/bus/deliveries answered ${r.status}: ${strField(json(r), 'error') ?? ''}): start it with BUS_DELIVERY_LOG=${TOPIC}`,
+    );
   }
   if (FAULTS_URL !== undefined) await checkFaultController(FAULTS_URL, timeline.plan);
   return { run: runId('dur'), startedAt: Date.now() };
@@ -114,7 +118,10 @@ function deliveryLog(key: string): () => Promise<Delivery[]> {
   let after = 0;
   return async () => {
     for (;;) {
-      const r = await get(`${baseUrl}/api/bus/deliveries?key=${encodeURIComponent(key)}&after=${after}&limit=1000`, { endpoint: 'bus_deliveries', name: '/api/bus/deliveries' });
+      const r = await get(`${baseUrl}/api/bus/deliveries?key=${encodeURIComponent(key)}&after=${after}&limit=1000`, {
+        endpoint: 'bus_deliveries',
+        name: '/api/bus/deliveries',
+      });
       if (!ok(r)) return log;
       const body = json(r);
       for (const x of arrField(body, 'items')) {
@@ -133,7 +140,12 @@ function deliveryLog(key: string): () => Promise<Delivery[]> {
 async function publishOne(run: string, key: string, n: number, giveUpAt: number): Promise<number | undefined> {
   for (let attempt = 0; ; attempt++) {
     const sentAt = Date.now();
-    const r = await postJson(`${baseUrl}/api/bus/${TOPIC}`, { key, payload: { run, n, sentAt, attempt } }, { endpoint: 'bus_publish', name: '/api/bus/:topic' }, { timeout: '30s' });
+    const r = await postJson(
+      `${baseUrl}/api/bus/${TOPIC}`,
+      { key, payload: { run, n, sentAt, attempt } },
+      { endpoint: 'bus_publish', name: '/api/bus/:topic' },
+      { timeout: '30s' },
+    );
     if (ok(r)) return sentAt;
     if (Date.now() >= giveUpAt) return undefined;
     m.retries.add(1);
@@ -195,7 +207,9 @@ export async function publish(d: Data): Promise<void> {
   m.outOfOrder.add(outOfOrder);
   check(lost, { 'every accepted message delivered': (l) => l.length === 0 });
   if (lost.length > 0) {
-    console.warn(`publisher ${__VU}: ${lost.length} of ${accepted.size} accepted messages never reached a consumer (numbers ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''})`);
+    console.warn(
+      `publisher ${__VU}: ${lost.length} of ${accepted.size} accepted messages never reached a consumer (numbers ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''})`,
+    );
   }
 }
 
@@ -211,9 +225,17 @@ async function firstDeliveryAfter(run: string, f: AppliedFault): Promise<Recover
   while (Date.now() < deadline) {
     if (Date.now() >= nextProbe) {
       nextProbe = Date.now() + 2000;
-      await postJson(`${baseUrl}/api/bus/${TOPIC}`, { key: `${run}:probe`, payload: { run, probe: f.id, sentAt: Date.now() } }, { endpoint: 'bus_probe', name: '/api/bus/:topic' }, { timeout: '15s' });
+      await postJson(
+        `${baseUrl}/api/bus/${TOPIC}`,
+        { key: `${run}:probe`, payload: { run, probe: f.id, sentAt: Date.now() } },
+        { endpoint: 'bus_probe', name: '/api/bus/:topic' },
+        { timeout: '15s' },
+      );
     }
-    const r = await get(`${baseUrl}/api/bus/deliveries?topic=${encodeURIComponent(TOPIC)}&publishedAfter=${f.appliedAt}&limit=1`, { endpoint: 'bus_deliveries', name: '/api/bus/deliveries' });
+    const r = await get(`${baseUrl}/api/bus/deliveries?topic=${encodeURIComponent(TOPIC)}&publishedAfter=${f.appliedAt}&limit=1`, {
+      endpoint: 'bus_deliveries',
+      name: '/api/bus/deliveries',
+    });
     const first = ok(r) ? arrField(json(r), 'items')[0] : undefined;
     const at = numField(first, 'deliveredAt');
     if (at !== undefined) return { recovered: true, ms: at - f.at };

@@ -50,7 +50,8 @@ const scenarios: ScriptOptions['scenarios'] = {
   reads: arrival({ exec: 'read', rate: RATE, duration: DURATION, tags: { op: 'read' } }),
 };
 if (WRITE_RATE > 0) scenarios.saves = arrival({ exec: 'saveState', rate: WRITE_RATE, duration: DURATION, tags: { op: 'save' } });
-if (REDIS_URL !== undefined) scenarios.redis = arrival({ exec: 'redisGet', rate: REDIS_RATE, duration: DURATION, tags: { op: 'redis_get' } });
+if (REDIS_URL !== undefined)
+  scenarios.redis = arrival({ exec: 'redisGet', rate: REDIS_RATE, duration: DURATION, tags: { op: 'redis_get' } });
 
 export const options: ScriptOptions = {
   scenarios,
@@ -72,7 +73,10 @@ function stateOf(i: number): { state: Record<string, unknown> } {
 
 async function save(i: number): Promise<boolean> {
   const id = agentKey(i);
-  const r = await request('PUT', `${baseUrl}/api/agents/${id}/state`, JSON.stringify(stateOf(i)), { endpoint: 'agent_state_save', name: '/api/agents/:id/state' });
+  const r = await request('PUT', `${baseUrl}/api/agents/${id}/state`, JSON.stringify(stateOf(i)), {
+    endpoint: 'agent_state_save',
+    name: '/api/agents/:id/state',
+  });
   return check(r, { 'state saved': ok });
 }
 
@@ -93,7 +97,8 @@ export async function setup(): Promise<void> {
   // Every agent saves its state once, then is read once: those first reads miss and fill the cache (their
   // fallback time counts; they are not part of the hit rate, which is about the steady state).
   for (let i = 0; i < KEYS; i++) {
-    if (!(await save(i))) throw new Error(`saving agent state failed at ${baseUrl}/api/agents/${agentKey(i)}/state: is this the right BASE_URL?`);
+    if (!(await save(i)))
+      throw new Error(`saving agent state failed at ${baseUrl}/api/agents/${agentKey(i)}/state: is this the right BASE_URL?`);
   }
   for (let i = 0; i < KEYS; i++) await readOnce(i, false);
   if (client !== undefined) {

@@ -97,7 +97,9 @@ async function prepare(): Promise<void> {
   await db.exec(
     `CREATE TABLE IF NOT EXISTS knowledge_nodes (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, properties ${JSON_TYPE} NOT NULL, created_at BIGINT NOT NULL)`,
   );
-  await db.exec('CREATE TABLE IF NOT EXISTS knowledge_edges (src TEXT NOT NULL, dst TEXT NOT NULL, relation TEXT NOT NULL, PRIMARY KEY (src, dst, relation))');
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS knowledge_edges (src TEXT NOT NULL, dst TEXT NOT NULL, relation TEXT NOT NULL, PRIMARY KEY (src, dst, relation))',
+  );
   const rows: Row[] = await db.query('SELECT COUNT(*) AS n FROM knowledge_nodes');
   if (Number(rows[0]?.n ?? 0) > 0) return;
   const n = 200;
@@ -143,7 +145,10 @@ export async function simpleSelect(d: Data): Promise<void> {
 export async function join(d: Data): Promise<void> {
   const id = pickId(d);
   await timed('join', async () =>
-    db.query(`SELECT e.relation, n.id, n.name, n.properties FROM knowledge_edges e JOIN knowledge_nodes n ON n.id = e.dst WHERE e.src = ${ph(1)}`, id),
+    db.query(
+      `SELECT e.relation, n.id, n.name, n.properties FROM knowledge_edges e JOIN knowledge_nodes n ON n.id = e.dst WHERE e.src = ${ph(1)}`,
+      id,
+    ),
   );
 }
 
@@ -162,7 +167,9 @@ export async function bulkInsert(): Promise<void> {
     values.push(`(${ph(b + 1)}, ${ph(b + 2)}, ${ph(b + 3)}, ${ph(b + 4)}, ${ph(b + 5)})`);
     args.push(`${prefix}_${i}`, 'agentload-bulk', `bulk ${i}`, JSON.stringify({ tag: 'bulk', i }), Date.now());
   }
-  await timed('bulk_insert', async () => db.exec(`INSERT INTO knowledge_nodes (id, kind, name, properties, created_at) VALUES ${values.join(', ')}`, ...args));
+  await timed('bulk_insert', async () =>
+    db.exec(`INSERT INTO knowledge_nodes (id, kind, name, properties, created_at) VALUES ${values.join(', ')}`, ...args),
+  );
 }
 
 export async function teardown(): Promise<void> {

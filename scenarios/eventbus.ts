@@ -44,7 +44,8 @@ const { baseUrl, wsUrl } = target(env);
 const MIX = list(env, 'BUS_TOPICS', ['agent_results=100', 'task_submissions=50', 'slack_events=50', 'scheduled_tasks=10']).map((e) => {
   const [topic, w] = e.split('=');
   const weight = Number(w ?? '1');
-  if (topic === undefined || topic === '' || !Number.isFinite(weight) || weight <= 0) throw new Error(`BUS_TOPICS must list topic=weight pairs like agent_results=100,slack_events=50, got "${e}"`);
+  if (topic === undefined || topic === '' || !Number.isFinite(weight) || weight <= 0)
+    throw new Error(`BUS_TOPICS must list topic=weight pairs like agent_results=100,slack_events=50, got "${e}"`);
   return { topic, weight };
 });
 const WEIGHTS = MIX.reduce((a, x) => a + x.weight, 0);
@@ -66,9 +67,21 @@ const scenarios: ScriptOptions['scenarios'] = {
 };
 for (const { topic, weight } of MIX) {
   const share = weight / WEIGHTS;
-  scenarios[`sustained_${topic}`] = arrival({ exec: 'publish', rate: RATE * share, duration: DURATION, startTime: secs(LEAD_S), tags: { phase: 'sustained', topic } });
+  scenarios[`sustained_${topic}`] = arrival({
+    exec: 'publish',
+    rate: RATE * share,
+    duration: DURATION,
+    startTime: secs(LEAD_S),
+    tags: { phase: 'sustained', topic },
+  });
   if (BURST_RATE > 0) {
-    scenarios[`burst_${topic}`] = arrival({ exec: 'publish', rate: BURST_RATE * share, duration: BURST_DURATION, startTime: secs(LEAD_S + sustainedS), tags: { phase: 'burst', topic } });
+    scenarios[`burst_${topic}`] = arrival({
+      exec: 'publish',
+      rate: BURST_RATE * share,
+      duration: BURST_DURATION,
+      startTime: secs(LEAD_S + sustainedS),
+      tags: { phase: 'burst', topic },
+    });
   }
 }
 
@@ -160,7 +173,8 @@ export async function subscribe(d: Data): Promise<void> {
     const upTo = last.get(t) ?? 0;
     const c = tracker.counts(upTo);
     m.lost.add(c.lost, { topic: t });
-    if (c.lost > 0) console.warn(`subscriber ${__VU}: ${c.lost} of ${upTo - (joined.get(t)?.published ?? 0)} messages on ${t} never arrived`);
+    if (c.lost > 0)
+      console.warn(`subscriber ${__VU}: ${c.lost} of ${upTo - (joined.get(t)?.published ?? 0)} messages on ${t} never arrived`);
   }
 }
 
@@ -179,7 +193,11 @@ function observe(t: SequenceTracker, seq: number, payload: unknown, at: number, 
 export async function publish(d: Data): Promise<void> {
   const sentAt = Date.now();
   const topic = exec.scenario.name.replace(/^(sustained|burst)_/, '');
-  const r = await postJson(`${baseUrl}/api/bus/${topic}`, { payload: { run: d.run, sentAt, source: 'agentload' } }, { endpoint: 'bus_publish', name: '/api/bus/:topic', topic });
+  const r = await postJson(
+    `${baseUrl}/api/bus/${topic}`,
+    { payload: { run: d.run, sentAt, source: 'agentload' } },
+    { endpoint: 'bus_publish', name: '/api/bus/:topic', topic },
+  );
   const good = check(r, { 'publish accepted': ok });
   m.publishFailed.add(!good);
   if (good) m.published.add(1);

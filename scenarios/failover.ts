@@ -50,10 +50,12 @@ const loadEndS = timeline.leadS + timeline.loadS;
 const killAtS = timeline.plan.find((f) => f.action === 'instance-kill')?.atS;
 /** The steady window the share is measured over: from a second after the start to a second before the first fault. */
 const shareFromS = timeline.leadS + 1;
-const shareToS = Math.min(loadEndS, (timeline.plan[0]?.atS ?? loadEndS)) - 1;
+const shareToS = Math.min(loadEndS, timeline.plan[0]?.atS ?? loadEndS) - 1;
 
 if (FAULTS_URL === undefined) {
-  throw new Error('FAULTS_URL is not set: run through `npm run k6 -- scenarios/failover.ts` (it starts the instances and the fault controller)');
+  throw new Error(
+    'FAULTS_URL is not set: run through `npm run k6 -- scenarios/failover.ts` (it starts the instances and the fault controller)',
+  );
 }
 const faultsUrl = FAULTS_URL;
 
@@ -77,7 +79,8 @@ interface Data {
 
 export async function setup(): Promise<Data> {
   await checkFaultController(faultsUrl, timeline.plan);
-  if ((await clusterView(faultsUrl)) === undefined) throw new Error(`the fault controller at ${faultsUrl} has no view of the platform's instances (GET /cluster): see docs/faults.md`);
+  if ((await clusterView(faultsUrl)) === undefined)
+    throw new Error(`the fault controller at ${faultsUrl} has no view of the platform's instances (GET /cluster): see docs/faults.md`);
   return { startedAt: Date.now() };
 }
 
@@ -90,9 +93,10 @@ function phase(d: Data): string {
 
 export async function traffic(d: Data): Promise<void> {
   const tags = { phase: phase(d) };
-  const r = __ITER % 2 === 0
-    ? await get(`${baseUrl}/health`, { endpoint: 'health', name: '/health', ...tags })
-    : await get(`${baseUrl}/api/agents?limit=5`, { endpoint: 'agents_list', name: '/api/agents', ...tags });
+  const r =
+    __ITER % 2 === 0
+      ? await get(`${baseUrl}/health`, { endpoint: 'health', name: '/health', ...tags })
+      : await get(`${baseUrl}/api/agents?limit=5`, { endpoint: 'agents_list', name: '/api/agents', ...tags });
   check(r, { 'request served': ok });
 }
 
@@ -102,7 +106,11 @@ export async function submit(d: Data): Promise<void> {
   const accepted: string[] = [];
   for (let i = 0; i < count; i++) {
     await until(start + (i * 1000) / TASK_RATE);
-    const r = await postJson(`${baseUrl}/api/tasks`, { mode: 'autonomous', input: { vu: __VU, i } }, { endpoint: 'task_submit', name: '/api/tasks', phase: phase(d) });
+    const r = await postJson(
+      `${baseUrl}/api/tasks`,
+      { mode: 'autonomous', input: { vu: __VU, i } },
+      { endpoint: 'task_submit', name: '/api/tasks', phase: phase(d) },
+    );
     const id = r.status === 202 ? strField(json(r), 'id') : undefined;
     if (id !== undefined) accepted.push(id);
   }
@@ -123,7 +131,10 @@ export async function submit(d: Data): Promise<void> {
   }
   m.lost.add(pending.size);
   check(pending, { 'every accepted task finished': (p) => p.size === 0 });
-  if (pending.size > 0) console.warn(`submitter ${__VU}: ${pending.size} of ${accepted.length} accepted tasks never finished (e.g. ${[...pending].slice(0, 3).join(', ')})`);
+  if (pending.size > 0)
+    console.warn(
+      `submitter ${__VU}: ${pending.size} of ${accepted.length} accepted tasks never finished (e.g. ${[...pending].slice(0, 3).join(', ')})`,
+    );
 }
 
 function apiCounts(view: readonly { id: string; role: string; requests: number }[]): Map<string, number> {
@@ -132,7 +143,9 @@ function apiCounts(view: readonly { id: string; role: string; requests: number }
 
 export async function observe(d: Data): Promise<void> {
   if (shareToS - shareFromS < 2) {
-    console.warn(`failover: the steady window (${shareFromS}s..${shareToS}s) is too short to measure the share; move the first fault later`);
+    console.warn(
+      `failover: the steady window (${shareFromS}s..${shareToS}s) is too short to measure the share; move the first fault later`,
+    );
     return;
   }
   await until(d.startedAt + shareFromS * 1000);
@@ -151,7 +164,9 @@ export async function observe(d: Data): Promise<void> {
   }
   const dev = shareDeviation(counts);
   m.shareDeviation.add(dev);
-  console.log(`failover: requests per instance over ${shareToS - shareFromS}s: ${shown.join(', ')} (largest deviation from an even share ${(dev * 100).toFixed(1)} %)`);
+  console.log(
+    `failover: requests per instance over ${shareToS - shareFromS}s: ${shown.join(', ')} (largest deviation from an even share ${(dev * 100).toFixed(1)} %)`,
+  );
 }
 
 /** Probes in a row that must succeed for the platform to count as recovered. */

@@ -33,11 +33,13 @@ const env = __ENV;
 const sz = size(env);
 const { baseUrl } = target(env);
 const profile = selectProfile(env);
-const LEVELS = list(env, 'LEVELS', bySize(sz, { smoke: ['1', '2', '4'], full: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'] })).map((s) => {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`LEVELS must list integers 1..1000, got "${s}": e.g. LEVELS=1,2,5,10`);
-  return n;
-});
+const LEVELS = list(env, 'LEVELS', bySize(sz, { smoke: ['1', '2', '4'], full: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'] })).map(
+  (s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`LEVELS must list integers 1..1000, got "${s}": e.g. LEVELS=1,2,5,10`);
+    return n;
+  },
+);
 const LEVEL_DURATION = duration(env, 'LEVEL_DURATION', bySize(sz, { smoke: '4s', full: '10m' }));
 const SCALE = num(env, 'JOB_TIME_SCALE', bySize(sz, { smoke: 0.02, full: 1 }), { min: 0.001, max: 1 });
 const WORK_MS = int(env, 'WORK_MS', 30_000, { min: 0 });
@@ -51,8 +53,13 @@ const GAP_S = Math.ceil(JOB_TIMEOUT_MS / 1000) + 1;
 const scenarios: ScriptOptions['scenarios'] = {};
 LEVELS.forEach((c, i) => {
   scenarios[`c${c}`] = {
-    executor: 'constant-vus', exec: 'job', vus: c, duration: LEVEL_DURATION,
-    startTime: secs(i * (levelS + GAP_S)), gracefulStop: secs(GAP_S), tags: { concurrency: String(c) },
+    executor: 'constant-vus',
+    exec: 'job',
+    vus: c,
+    duration: LEVEL_DURATION,
+    startTime: secs(i * (levelS + GAP_S)),
+    gracefulStop: secs(GAP_S),
+    tags: { concurrency: String(c) },
   };
 });
 
@@ -65,9 +72,16 @@ export const options: ScriptOptions = {
 const m = jobMetrics();
 
 export async function job(): Promise<void> {
-  const j = await runJob(baseUrl, { name: 'agentload-sweep', workMs: WORK_MS, artifactBytes: ARTIFACT_MB * 1024 * 1024, timeScale: SCALE }, {
-    until: 'finished', pollMs: Math.max(20, 1000 * SCALE * 5), timeoutMs: JOB_TIMEOUT_MS, tags: {},
-  });
+  const j = await runJob(
+    baseUrl,
+    { name: 'agentload-sweep', workMs: WORK_MS, artifactBytes: ARTIFACT_MB * 1024 * 1024, timeScale: SCALE },
+    {
+      until: 'finished',
+      pollMs: Math.max(20, 1000 * SCALE * 5),
+      timeoutMs: JOB_TIMEOUT_MS,
+      tags: {},
+    },
+  );
   const good = j.status === 'done';
   check(j, { 'job done': () => good });
   m.succeeded.add(good);
@@ -75,7 +89,13 @@ export async function job(): Promise<void> {
   if (good && j.finishedAt !== undefined && j.createdAt !== undefined) m.total.add(j.finishedAt - j.createdAt);
 }
 
-interface SweepRow { readonly concurrency: number; readonly jobs: number; readonly jobsPerHour: number; readonly success: number | undefined; readonly floor: number }
+interface SweepRow {
+  readonly concurrency: number;
+  readonly jobs: number;
+  readonly jobsPerHour: number;
+  readonly success: number | undefined;
+  readonly floor: number;
+}
 
 type SummaryMetrics = Record<string, { values?: Record<string, number> } | undefined>;
 
@@ -107,9 +127,13 @@ export function sweepSvg(rows: readonly SweepRow[]): string {
   ];
   rows.forEach((r, i) => {
     const x = pad + i * bw;
-    parts.push(`<rect x="${(x + bw * 0.15).toFixed(1)}" y="${y(r.jobsPerHour).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${(h - pad - y(r.jobsPerHour)).toFixed(1)}" fill="${r.jobsPerHour >= r.floor ? '#3b82f6' : '#dc2626'}"/>`);
+    parts.push(
+      `<rect x="${(x + bw * 0.15).toFixed(1)}" y="${y(r.jobsPerHour).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${(h - pad - y(r.jobsPerHour)).toFixed(1)}" fill="${r.jobsPerHour >= r.floor ? '#3b82f6' : '#dc2626'}"/>`,
+    );
     parts.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${h - pad + 16}" text-anchor="middle">${r.concurrency}</text>`);
-    parts.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(y(r.jobsPerHour) - 4).toFixed(1)}" text-anchor="middle">${Math.round(r.jobsPerHour)}</text>`);
+    parts.push(
+      `<text x="${(x + bw / 2).toFixed(1)}" y="${(y(r.jobsPerHour) - 4).toFixed(1)}" text-anchor="middle">${Math.round(r.jobsPerHour)}</text>`,
+    );
   });
   const pts = rows.map((r, i) => `${(pad + i * bw + bw / 2).toFixed(1)},${y(r.floor).toFixed(1)}`).join(' ');
   parts.push(`<polyline points="${pts}" fill="none" stroke="#f59e0b" stroke-width="2" stroke-dasharray="6 4"/>`, '</svg>');
@@ -119,10 +143,16 @@ export function sweepSvg(rows: readonly SweepRow[]): string {
 export function summaryExtras(data: { metrics: SummaryMetrics }): Record<string, string> {
   const rows = sweepRows(data.metrics);
   const lines = ['| concurrency | jobs done | jobs/h (real time) | expected ≥ | success |', '|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.concurrency} | ${r.jobs} | ${Math.round(r.jobsPerHour)} | ${Math.round(r.floor)} | ${pct(r.success)} |`);
+  for (const r of rows)
+    lines.push(`| ${r.concurrency} | ${r.jobs} | ${Math.round(r.jobsPerHour)} | ${Math.round(r.floor)} | ${pct(r.success)} |`);
   const md = `# jobs: concurrency sweep\n\nLevel length ${LEVEL_DURATION} at time scale ${SCALE} (${Math.round(levelS / SCALE)} s of platform time per level).\n\n${lines.join('\n')}\n\n![jobs per hour](jobs-sweep.svg)\n`;
   const widest = Math.max(1, ...rows.map((r) => r.jobsPerHour));
-  const text = rows.map((r) => `   c=${String(r.concurrency).padStart(2)} ${'#'.repeat(Math.round((r.jobsPerHour / widest) * 40)).padEnd(40)} ${Math.round(r.jobsPerHour)} jobs/h, ${pct(r.success)} ok`).join('\n');
+  const text = rows
+    .map(
+      (r) =>
+        `   c=${String(r.concurrency).padStart(2)} ${'#'.repeat(Math.round((r.jobsPerHour / widest) * 40)).padEnd(40)} ${Math.round(r.jobsPerHour)} jobs/h, ${pct(r.success)} ok`,
+    )
+    .join('\n');
   const out: Record<string, string> = { stdout: `     concurrency sweep (jobs/h, real time):\n${text}\n\n` };
   const at = __ENV.AGENTLOAD_HANDLE_SUMMARY_PATH;
   if (at !== undefined && at !== '') {

@@ -79,10 +79,22 @@ async function send(maxTokens: number, kind: string): Promise<Res> {
   const tags = { endpoint: 'llm_chat', kind, provider: PROVIDER };
   if (PROVIDER === 'local') {
     const body = JSON.stringify({ model: MODEL, prompt: chatPrompt().content, stream: true, options: { num_predict: maxTokens } });
-    return request('POST', `${BASE}/api/generate`, body, { ...tags, endpoint: 'llm_generate', name: '/api/generate' }, { headers: headers(), timeout: '120s' });
+    return request(
+      'POST',
+      `${BASE}/api/generate`,
+      body,
+      { ...tags, endpoint: 'llm_generate', name: '/api/generate' },
+      { headers: headers(), timeout: '120s' },
+    );
   }
   const body = JSON.stringify({ model: MODEL, stream: true, max_tokens: maxTokens, messages: [chatPrompt()] });
-  return request('POST', `${BASE}/v1/chat/completions`, body, { ...tags, name: '/v1/chat/completions' }, { headers: headers(), timeout: '120s' });
+  return request(
+    'POST',
+    `${BASE}/v1/chat/completions`,
+    body,
+    { ...tags, name: '/v1/chat/completions' },
+    { headers: headers(), timeout: '120s' },
+  );
 }
 
 /** How long a 429/503 asks us to wait, ms: `retry-after-ms`, else `Retry-After` seconds, else a back-off. */
@@ -130,8 +142,18 @@ function measure(res: Res, probeTtft: number | undefined): Measured {
   const good2xx = res.status >= 200 && res.status < 300;
   if (PROVIDER === 'local') {
     const p = parseNdjson(body);
-    const tps = p.evalCount !== undefined && p.evalDurationNs !== undefined && p.evalDurationNs > 0 ? p.evalCount / (p.evalDurationNs / 1e9) : undefined;
-    return { ok: good2xx && p.done, ttft: probeTtft ?? res.timings.waiting, tokensPerSecond: tps, total: res.timings.duration, tokens: p.tokens, loadMs: p.loadDurationNs !== undefined ? p.loadDurationNs / 1e6 : undefined };
+    const tps =
+      p.evalCount !== undefined && p.evalDurationNs !== undefined && p.evalDurationNs > 0
+        ? p.evalCount / (p.evalDurationNs / 1e9)
+        : undefined;
+    return {
+      ok: good2xx && p.done,
+      ttft: probeTtft ?? res.timings.waiting,
+      tokensPerSecond: tps,
+      total: res.timings.duration,
+      tokens: p.tokens,
+      loadMs: p.loadDurationNs !== undefined ? p.loadDurationNs / 1e6 : undefined,
+    };
   }
   const p = parseSse(body);
   const ttft = probeTtft ?? res.timings.waiting;
@@ -165,7 +187,13 @@ interface Baseline {
 export async function setup(): Promise<Baseline> {
   if (PROVIDER === 'local') {
     // Cold start: unload the model, then one request pays the load (Ollama's load_duration).
-    await request('POST', `${BASE}/api/generate`, JSON.stringify({ model: MODEL, prompt: '', keep_alive: 0 }), { endpoint: 'llm_unload', name: '/api/generate', provider: PROVIDER }, { headers: headers(), timeout: '60s' });
+    await request(
+      'POST',
+      `${BASE}/api/generate`,
+      JSON.stringify({ model: MODEL, prompt: '', keep_alive: 0 }),
+      { endpoint: 'llm_unload', name: '/api/generate', provider: PROVIDER },
+      { headers: headers(), timeout: '60s' },
+    );
     const cold = await one('cold');
     if (cold.m.loadMs !== undefined) m.modelLoad.add(cold.m.loadMs, { provider: PROVIDER });
     else m.modelLoad.add(cold.m.ttft, { provider: PROVIDER, source: 'ttft' });

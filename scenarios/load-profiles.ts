@@ -48,15 +48,45 @@ const STAGE = optional(env, 'STAGE_DURATION') !== undefined ? duration(env, 'STA
 
 /** The seed's tiers at full size: agents running and users active; steps are [users, length]. */
 export const TIERS: Readonly<Record<Load, { readonly agents: number; readonly steps: readonly (readonly [number, string])[] }>> = {
-  light: { agents: 5, steps: [[5, '1m'], [10, '3m']] },
-  medium: { agents: 20, steps: [[25, '2m'], [50, '5m']] },
-  heavy: { agents: 50, steps: [[50, '2m'], [100, '10m']] },
-  stress: { agents: 50, steps: [[100, '2m'], [200, '2m'], [300, '2m'], [400, '2m']] },
+  light: {
+    agents: 5,
+    steps: [
+      [5, '1m'],
+      [10, '3m'],
+    ],
+  },
+  medium: {
+    agents: 20,
+    steps: [
+      [25, '2m'],
+      [50, '5m'],
+    ],
+  },
+  heavy: {
+    agents: 50,
+    steps: [
+      [50, '2m'],
+      [100, '10m'],
+    ],
+  },
+  stress: {
+    agents: 50,
+    steps: [
+      [100, '2m'],
+      [200, '2m'],
+      [300, '2m'],
+      [400, '2m'],
+    ],
+  },
 };
 
 const tier = TIERS[LOAD];
 const AGENTS = Math.max(1, Math.round(bySize(sz, { smoke: tier.agents / 5, full: tier.agents })));
-interface Step { readonly users: number; readonly rate: number; readonly seconds: number }
+interface Step {
+  readonly users: number;
+  readonly rate: number;
+  readonly seconds: number;
+}
 const STEPS: Step[] = tier.steps.map(([users, dur]) => {
   const u = Math.max(1, Math.round(bySize(sz, { smoke: users / 10, full: users }) * SCALE));
   return { users: u, rate: u / THINK_S, seconds: durationMs(STAGE ?? bySize(sz, { smoke: '5s', full: dur })) / 1000 };
@@ -65,7 +95,8 @@ const ENDPOINTS: readonly ApiEndpoint[] = ['health', 'agents_list', 'agent_statu
 const planned = STEPS.reduce((a, s) => a + s.rate * s.seconds, 0);
 
 function thresholds(): ThresholdMap {
-  if (LOAD !== 'stress') return { ...apiThresholds(profile, ENDPOINTS), dropped_iterations: [`count<=${Math.max(2, Math.floor(planned * 0.01))}`] };
+  if (LOAD !== 'stress')
+    return { ...apiThresholds(profile, ENDPOINTS), dropped_iterations: [`count<=${Math.max(2, Math.floor(planned * 0.01))}`] };
   const t: ThresholdMap = { http_req_failed: ['rate<0.1'], dropped_iterations: [`count<=${Math.max(2, Math.floor(planned * 0.1))}`] };
   for (const e of ENDPOINTS) t[`http_req_duration{endpoint:${e}}`] = [`p(95)<${Math.round(profile.api.p95Ms[e] * 5)}`];
   // Per step, so the summary can tell where the knee is (and each step must still degrade gracefully).
@@ -80,7 +111,12 @@ const scenarios: ScriptOptions['scenarios'] = {};
 let at = 0;
 STEPS.forEach((s, i) => {
   scenarios[`${LOAD}_${i + 1}`] = arrival({
-    exec: 'user', rate: s.rate, duration: secs(s.seconds), startTime: secs(at), preAllocatedVUs: Math.max(1, Math.ceil(s.users / 4)), maxVUs: s.users,
+    exec: 'user',
+    rate: s.rate,
+    duration: secs(s.seconds),
+    startTime: secs(at),
+    preAllocatedVUs: Math.max(1, Math.ceil(s.users / 4)),
+    maxVUs: s.users,
     tags: { load: LOAD, step: String(i + 1), users: String(s.users) },
   });
   at += s.seconds;
@@ -100,12 +136,22 @@ interface Data {
 
 export async function setup(): Promise<Data> {
   const r = await get(`${baseUrl}/api/agents?limit=500&status=healthy`, { endpoint: 'setup', name: '/api/agents' });
-  const have = arrField(json(r), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined);
+  const have = arrField(json(r), 'items')
+    .map((a) => strField(a, 'id'))
+    .filter((x): x is string => x !== undefined);
   const spawned: string[] = [];
   const need = AGENTS - have.length;
   if (need > 0) {
-    const s = await postJson(`${baseUrl}/api/agents`, { count: need, namePrefix: `load-${LOAD}` }, { endpoint: 'setup', name: '/api/agents' });
-    spawned.push(...arrField(json(s), 'agents').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined));
+    const s = await postJson(
+      `${baseUrl}/api/agents`,
+      { count: need, namePrefix: `load-${LOAD}` },
+      { endpoint: 'setup', name: '/api/agents' },
+    );
+    spawned.push(
+      ...arrField(json(s), 'agents')
+        .map((a) => strField(a, 'id'))
+        .filter((x): x is string => x !== undefined),
+    );
     // Wait (bounded) for the tier's agents to be healthy before users arrive.
     const deadline = Date.now() + 30_000;
     for (const id of spawned) {
@@ -138,7 +184,9 @@ export async function user(d: Data): Promise<void> {
 }
 
 export async function teardown(d: Data): Promise<void> {
-  await Promise.all(d.spawned.map((id) => request('POST', `${baseUrl}/agents/${id}/stop`, null, { endpoint: 'teardown', name: '/agents/:id/stop' })));
+  await Promise.all(
+    d.spawned.map((id) => request('POST', `${baseUrl}/agents/${id}/stop`, null, { endpoint: 'teardown', name: '/agents/:id/stop' })),
+  );
 }
 
 type SummaryMetrics = Record<string, { values?: Record<string, number> } | undefined>;
@@ -149,7 +197,8 @@ export function knee(metrics: SummaryMetrics): { step: number; why: string } | u
   for (let i = 1; i <= STEPS.length; i++) {
     const p95 = metrics[`http_req_duration{step:${i}}`]?.values?.['p(95)'];
     const err = metrics[`http_req_failed{step:${i}}`]?.values?.rate;
-    if (err !== undefined && err > profile.api.maxErrorRate) return { step: i, why: `errors ${(err * 100).toFixed(1)} % > ${profile.api.maxErrorRate * 100} %` };
+    if (err !== undefined && err > profile.api.maxErrorRate)
+      return { step: i, why: `errors ${(err * 100).toFixed(1)} % > ${profile.api.maxErrorRate * 100} %` };
     if (p95 !== undefined && p95 > p95Objective) return { step: i, why: `P95 ${p95.toFixed(0)} ms > ${p95Objective} ms` };
   }
   return undefined;
@@ -158,8 +207,9 @@ export function knee(metrics: SummaryMetrics): { step: number; why: string } | u
 export function summaryExtras(data: { metrics: SummaryMetrics }): Record<string, string> {
   if (LOAD !== 'stress') return {};
   const k = knee(data.metrics);
-  const line = k === undefined
-    ? `no breaking point up to ${STEPS[STEPS.length - 1]?.users ?? 0} users (${AGENTS} agents): every step met the normal objectives`
-    : `breaking point: step ${k.step}, ${STEPS[k.step - 1]?.users ?? 0} users (${AGENTS} agents, ${(STEPS[k.step - 1]?.rate ?? 0).toFixed(0)} req/s): ${k.why}`;
+  const line =
+    k === undefined
+      ? `no breaking point up to ${STEPS[STEPS.length - 1]?.users ?? 0} users (${AGENTS} agents): every step met the normal objectives`
+      : `breaking point: step ${k.step}, ${STEPS[k.step - 1]?.users ?? 0} users (${AGENTS} agents, ${(STEPS[k.step - 1]?.rate ?? 0).toFixed(0)} req/s): ${k.why}`;
   return { stdout: `     ${line}\n\n` };
 }

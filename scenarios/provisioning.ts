@@ -40,7 +40,13 @@ const TIMEOUT_MS = 3 * profile.jobs.readyP99Ms * SCALE + 5000;
 
 export const options: ScriptOptions = {
   scenarios: {
-    spawn: { executor: 'shared-iterations', exec: 'spawn', vus: Math.min(PARALLEL, JOBS), iterations: JOBS, maxDuration: secs((JOBS / PARALLEL + 2) * (TIMEOUT_MS / 1000) + 30) },
+    spawn: {
+      executor: 'shared-iterations',
+      exec: 'spawn',
+      vus: Math.min(PARALLEL, JOBS),
+      iterations: JOBS,
+      maxDuration: secs((JOBS / PARALLEL + 2) * (TIMEOUT_MS / 1000) + 30),
+    },
   },
   thresholds: provisioningThresholds(profile, SCALE),
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
@@ -49,9 +55,16 @@ export const options: ScriptOptions = {
 const m = jobMetrics();
 
 export async function spawn(): Promise<void> {
-  const j = await runJob(baseUrl, { name: 'agentload-provisioning', workMs: 0, artifactBytes: 0, timeScale: SCALE }, {
-    until: 'ready', pollMs: Math.max(20, 250 * SCALE * 4), timeoutMs: TIMEOUT_MS, tags: {},
-  });
+  const j = await runJob(
+    baseUrl,
+    { name: 'agentload-provisioning', workMs: 0, artifactBytes: 0, timeScale: SCALE },
+    {
+      until: 'ready',
+      pollMs: Math.max(20, 250 * SCALE * 4),
+      timeoutMs: TIMEOUT_MS,
+      tags: {},
+    },
+  );
   const { readyAt, createdAt } = j;
   const ready = readyAt !== undefined && createdAt !== undefined;
   check(j, { 'job accepted': (x) => x.submitted, 'job got ready': () => ready });

@@ -41,7 +41,10 @@ const INTERVALS = int(env, 'INTERVALS', bySize(sz, { smoke: 2, full: 10 }), { mi
 const CRONS = int(env, 'CRONS', bySize(sz, { smoke: 2, full: 10 }), { min: 0, max: 1000 });
 const EVERY_MS = int(env, 'EVERY_MS', bySize(sz, { smoke: 1000, full: 10_000 }), { min: 10 });
 const CRON_EVERY_S = int(env, 'CRON_EVERY_S', bySize(sz, { smoke: 2, full: 30 }), { min: 1, max: 60 });
-if (60 % CRON_EVERY_S !== 0) throw new Error(`CRON_EVERY_S must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), got ${CRON_EVERY_S}: the script checks */N second schedules`);
+if (60 % CRON_EVERY_S !== 0)
+  throw new Error(
+    `CRON_EVERY_S must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), got ${CRON_EVERY_S}: the script checks */N second schedules`,
+  );
 const WORK_MS = int(env, 'WORK_MS', 200, { min: 0 });
 const DURATION = duration(env, 'DURATION', bySize(sz, { smoke: '10s', full: '4h' }));
 const POLL_S = int(env, 'POLL_S', bySize(sz, { smoke: 1, full: 10 }), { min: 1 });
@@ -70,7 +73,11 @@ export async function setup(): Promise<Registered[]> {
   for (let i = 0; i < total; i++) {
     const kind = i < INTERVALS ? 'interval' : 'cron';
     const body = kind === 'interval' ? { everyMs: EVERY_MS } : { cron: `*/${CRON_EVERY_S} * * * * *` };
-    const r = await postJson(`${baseUrl}/api/schedules`, { ...body, name: `agentload-${kind}-${i}`, workMs: WORK_MS }, { endpoint: 'schedule_create', name: '/api/schedules', kind });
+    const r = await postJson(
+      `${baseUrl}/api/schedules`,
+      { ...body, name: `agentload-${kind}-${i}`, workMs: WORK_MS },
+      { endpoint: 'schedule_create', name: '/api/schedules', kind },
+    );
     const id = strField(json(r), 'id');
     const createdAt = numField(json(r), 'createdAt');
     const good = check(r, { 'schedule registered': ok }) && id !== undefined && createdAt !== undefined;
@@ -89,7 +96,11 @@ export async function watch(all: Registered[]): Promise<void> {
   const endAt = s.createdAt + watchMs;
   const poll = async (): Promise<void> => {
     for (;;) {
-      const r = await get(`${baseUrl}/api/schedules/${s.id}/runs?after=${after}&limit=1000`, { endpoint: 'schedule_runs', name: '/api/schedules/:id/runs', kind: s.kind });
+      const r = await get(`${baseUrl}/api/schedules/${s.id}/runs?after=${after}&limit=1000`, {
+        endpoint: 'schedule_runs',
+        name: '/api/schedules/:id/runs',
+        kind: s.kind,
+      });
       if (!ok(r)) return;
       const items = arrField(json(r), 'items');
       for (const run of items) {

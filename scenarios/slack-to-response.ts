@@ -41,7 +41,15 @@ import { selectProfile, slackThresholds } from '../objectives/index.ts';
 const env = __ENV;
 const sz = size(env);
 const { baseUrl } = target(env);
-const SINK = httpUrl(env, 'SLACK_SINK_URL', required(env, 'SLACK_SINK_URL', 'start the sink (`node --import tsx src/slack-sink/main.ts`) or run through `npm run k6`, which starts it'));
+const SINK = httpUrl(
+  env,
+  'SLACK_SINK_URL',
+  required(
+    env,
+    'SLACK_SINK_URL',
+    'start the sink (`node --import tsx src/slack-sink/main.ts`) or run through `npm run k6`, which starts it',
+  ),
+);
 const SECRET_HINT = "set it to the bot's signing secret (for the bundled platform, its SLACK_SIGNING_SECRET)";
 const EVENTS_PATH = str(env, 'SLACK_EVENTS_PATH', '/slack/events');
 const RATE = num(env, 'RATE', bySize(sz, { smoke: 2, full: 10 }), { min: 0.1 });
@@ -59,7 +67,14 @@ const vus = Math.ceil(RATE * (REPLY_TIMEOUT_S + 2)) + 2;
 
 export const options: ScriptOptions = {
   scenarios: {
-    events: arrival({ exec: 'event', rate: RATE, duration: DURATION, preAllocatedVUs: Math.min(vus, 50), maxVUs: vus, gracefulStop: secs(REPLY_TIMEOUT_S + 5) }),
+    events: arrival({
+      exec: 'event',
+      rate: RATE,
+      duration: DURATION,
+      preAllocatedVUs: Math.min(vus, 50),
+      maxVUs: vus,
+      gracefulStop: secs(REPLY_TIMEOUT_S + 5),
+    }),
   },
   thresholds: slackThresholds(selectProfile(env)),
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
@@ -81,19 +96,41 @@ export async function event(): Promise<void> {
   const complexity = Math.random() < COMPLEX_SHARE ? 'complex' : 'simple';
   const id = correlationId('corr', vu, iter);
   const ts = slackTs(Date.now(), vu, iter);
-  const expect = await postJson(`${SINK}/expect`, { correlationId: id, keys: [ts], lateAfterMs: REPLY_TIMEOUT_S * 1000 }, { endpoint: 'sink_expect', name: '/expect' });
+  const expect = await postJson(
+    `${SINK}/expect`,
+    { correlationId: id, keys: [ts], lateAfterMs: REPLY_TIMEOUT_S * 1000 },
+    { endpoint: 'sink_expect', name: '/expect' },
+  );
   if (!ok(expect)) {
     console.error(`slack sink at ${SINK} refused /expect (${expect.status}): is SLACK_SINK_URL right?`);
     return;
   }
   const body = JSON.stringify(
-    appMention({ correlationId: id, text: slackRequestText(complexity), channel: CHANNEL, user: USER, botUserId: BOT, ts, eventTimeSec: Math.floor(Date.now() / 1000) }),
+    appMention({
+      correlationId: id,
+      text: slackRequestText(complexity),
+      channel: CHANNEL,
+      user: USER,
+      botUserId: BOT,
+      ts,
+      eventTimeSec: Math.floor(Date.now() / 1000),
+    }),
   );
-  const sent = await request('POST', `${baseUrl}${EVENTS_PATH}`, body, { endpoint: 'slack_events', name: EVENTS_PATH, complexity }, { headers: signedHeaders(secret, body) });
+  const sent = await request(
+    'POST',
+    `${baseUrl}${EVENTS_PATH}`,
+    body,
+    { endpoint: 'slack_events', name: EVENTS_PATH, complexity },
+    { headers: signedHeaders(secret, body) },
+  );
   const accepted = check(sent, { 'slack event accepted (2xx)': ok });
   m.accepted.add(accepted, { complexity });
   if (!accepted) return;
-  const match = await get(`${SINK}/matches/${encodeURIComponent(id)}?timeoutMs=${REPLY_TIMEOUT_S * 1000}`, { endpoint: 'sink_match', name: '/matches/:id' }, { timeout: secs(REPLY_TIMEOUT_S + 10) });
+  const match = await get(
+    `${SINK}/matches/${encodeURIComponent(id)}?timeoutMs=${REPLY_TIMEOUT_S * 1000}`,
+    { endpoint: 'sink_match', name: '/matches/:id' },
+    { timeout: secs(REPLY_TIMEOUT_S + 10) },
+  );
   const mj = json(match);
   const latency = numField(mj, 'latencyMs');
   if (boolField(mj, 'matched') === true && latency !== undefined) {

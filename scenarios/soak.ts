@@ -64,7 +64,11 @@ interface Data {
 
 export async function setup(): Promise<Data> {
   const r = await get(`${baseUrl}/api/agents?limit=20`, { endpoint: 'setup', name: '/api/agents' });
-  return { agentIds: arrField(json(r), 'items').map((a) => strField(a, 'id')).filter((x): x is string => x !== undefined) };
+  return {
+    agentIds: arrField(json(r), 'items')
+      .map((a) => strField(a, 'id'))
+      .filter((x): x is string => x !== undefined),
+  };
 }
 
 /** The traffic mix, by weight: reads dominate, some writes. */
@@ -106,10 +110,18 @@ export async function traffic(d: Data): Promise<void> {
       r = await get(`${baseUrl}/api/agents/${id}/logs?limit=20`, { endpoint: 'agent_logs', name: '/api/agents/:id/logs' });
       break;
     case 'task_submit':
-      r = await postJson(`${baseUrl}/api/tasks`, { mode: 'autonomous', input: { soak: i } }, { endpoint: 'task_submit', name: '/api/tasks' });
+      r = await postJson(
+        `${baseUrl}/api/tasks`,
+        { mode: 'autonomous', input: { soak: i } },
+        { endpoint: 'task_submit', name: '/api/tasks' },
+      );
       break;
     case 'bus_publish':
-      r = await postJson(`${baseUrl}/api/bus/agent_results`, { payload: { soak: i, sentAt: Date.now() } }, { endpoint: 'bus_publish', name: '/api/bus/:topic' });
+      r = await postJson(
+        `${baseUrl}/api/bus/agent_results`,
+        { payload: { soak: i, sentAt: Date.now() } },
+        { endpoint: 'bus_publish', name: '/api/bus/:topic' },
+      );
       break;
   }
   check(r, { [`${what} ok`]: ok });

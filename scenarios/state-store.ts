@@ -78,14 +78,22 @@ const m = stateStoreMetrics();
 export async function setup(): Promise<void> {
   const h = await get(`${baseUrl}/health`, { endpoint: 'health', name: '/health' });
   if (strField(json(h), 'db') === 'sqlite') {
-    console.warn('state-store: the platform runs on SQLite (one connection, nothing waits): pool figures need PostgreSQL (TARGET_DATABASE_URL for the bundled platform)');
+    console.warn(
+      'state-store: the platform runs on SQLite (one connection, nothing waits): pool figures need PostgreSQL (TARGET_DATABASE_URL for the bundled platform)',
+    );
   }
 }
 
 async function saveOnce(i: number): Promise<void> {
   const id = `state-agent-${i % KEYS}`;
   const body = JSON.stringify({ state: { step: i, plan: ['observe', 'think', 'act'], memory: `notes ${i}`, at: Date.now() } });
-  const r = await request('PUT', `${baseUrl}/api/agents/${id}/state`, body, { endpoint: 'agent_state_save', name: '/api/agents/:id/state' }, { timeout: '30s' });
+  const r = await request(
+    'PUT',
+    `${baseUrl}/api/agents/${id}/state`,
+    body,
+    { endpoint: 'agent_state_save', name: '/api/agents/:id/state' },
+    { timeout: '30s' },
+  );
   const good = check(r, { 'state saved': ok });
   m.failed.add(!good);
   if (good) m.write.add(r.timings.duration);
@@ -99,7 +107,10 @@ export async function saveLoop(): Promise<void> {
   await saveOnce(exec.scenario.iterationInTest + 1_000_000);
 }
 
-interface PoolReading { waiting: number | undefined; errors: number | undefined }
+interface PoolReading {
+  waiting: number | undefined;
+  errors: number | undefined;
+}
 
 async function scrape(): Promise<PoolReading> {
   const r = await get(METRICS_URL, { endpoint: 'metrics', name: '/metrics' });
@@ -130,5 +141,6 @@ export async function monitor(): Promise<void> {
     await sleep(MONITOR_MS / 1000);
   }
   m.poolErrors.add(0);
-  if (first.waiting === undefined) console.warn(`state-store: ${METRICS_URL} has no ${METRIC_POOL_WAITING}{state="waiting"}: pool waits not measured`);
+  if (first.waiting === undefined)
+    console.warn(`state-store: ${METRICS_URL} has no ${METRIC_POOL_WAITING}{state="waiting"}: pool waits not measured`);
 }

@@ -55,7 +55,15 @@ const expected: Partial<Record<TaskMode, number>> = {};
 for (const mode of MODES) {
   const rate = rateOf(mode);
   // Each iteration waits for its task, so VUs ≈ rate × task time.
-  scenarios[mode] = arrival({ exec: mode, rate, duration: DURATION, preAllocatedVUs: Math.ceil(rate * 3), maxVUs: Math.ceil(rate * (TIMEOUT_S + 2)), gracefulStop: `${TIMEOUT_S + 5}s`, tags: { mode } });
+  scenarios[mode] = arrival({
+    exec: mode,
+    rate,
+    duration: DURATION,
+    preAllocatedVUs: Math.ceil(rate * 3),
+    maxVUs: Math.ceil(rate * (TIMEOUT_S + 2)),
+    gracefulStop: `${TIMEOUT_S + 5}s`,
+    tags: { mode },
+  });
   expected[mode] = 0.9 * rate * (durationMs(DURATION) / 1000);
 }
 
@@ -70,7 +78,11 @@ seedFactories(__VU);
 
 async function run(mode: TaskMode): Promise<void> {
   const tags = { mode };
-  const submitted = await postJson(`${baseUrl}/api/tasks`, taskRequest(mode, { delayMs: SCHEDULED_DELAY_MS, iterations: 3 }), { endpoint: 'task_submit', name: '/api/tasks', mode });
+  const submitted = await postJson(`${baseUrl}/api/tasks`, taskRequest(mode, { delayMs: SCHEDULED_DELAY_MS, iterations: 3 }), {
+    endpoint: 'task_submit',
+    name: '/api/tasks',
+    mode,
+  });
   const id = strField(json(submitted), 'id');
   if (!check(submitted, { 'task accepted': ok }) || id === undefined) {
     m.failed.add(true, tags);

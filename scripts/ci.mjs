@@ -15,7 +15,8 @@ import { loadPrebuilt } from './prebuilt.mjs';
 const { annotationLines, ciSummary, codeQuality, detectCi, runDirFromOutput, worstExitCode } = await loadPrebuilt('src/ci/gate.ts');
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const USAGE = 'usage: npm run ci -- <scenario>... [--baseline-dir DIR] [--reports-dir DIR] [--annotations auto|github|gitlab|none] [--codequality FILE] [-- <k6 run flags>]';
+const USAGE =
+  'usage: npm run ci -- <scenario>... [--baseline-dir DIR] [--reports-dir DIR] [--annotations auto|github|gitlab|none] [--codequality FILE] [-- <k6 run flags>]';
 
 function fail(message) {
   process.stderr.write(`ci: ${message}\n`);
@@ -61,9 +62,15 @@ for (const file of scenarios) {
   const name = path.basename(file).replace(/\.(ts|js|mts|mjs)$/, '');
   const baselineFile = path.join(baselineDir, `${name}.json`);
   const baseline = fs.existsSync(baselineFile) ? baselineFile : undefined;
-  process.stderr.write(`\nci: ${name}: ${baseline === undefined ? `no baseline (${path.relative(process.cwd(), baselineFile)}), thresholds only` : `baseline ${path.relative(process.cwd(), baseline)}`}\n`);
+  process.stderr.write(
+    `\nci: ${name}: ${baseline === undefined ? `no baseline (${path.relative(process.cwd(), baselineFile)}), thresholds only` : `baseline ${path.relative(process.cwd(), baseline)}`}\n`,
+  );
   const args = [file, '--reports-dir', reportsDir, ...(baseline === undefined ? [] : ['--baseline', baseline]), ...runFlags];
-  const run = await $({ nothrow: true, verbose: true, env: { ...process.env, AGENTLOAD_REPORTS_DIR: reportsDir } })`${process.execPath} ${path.join(ROOT, 'scripts/k6.mjs')} ${args}`;
+  const run = await $({
+    nothrow: true,
+    verbose: true,
+    env: { ...process.env, AGENTLOAD_REPORTS_DIR: reportsDir },
+  })`${process.execPath} ${path.join(ROOT, 'scripts/k6.mjs')} ${args}`;
   const exitCode = run.exitCode ?? 1;
   const shown = runDirFromOutput(run.stdout);
   const runDir = shown === undefined ? undefined : path.resolve(shown);
@@ -71,7 +78,14 @@ for (const file of scenarios) {
   const verdict = verdictFile !== undefined && fs.existsSync(verdictFile) ? JSON.parse(fs.readFileSync(verdictFile, 'utf8')) : undefined;
   const summaryFile = runDir === undefined ? undefined : path.join(runDir, 'summary.md');
   if (summaryFile !== undefined && fs.existsSync(summaryFile)) summaries.set(name, fs.readFileSync(summaryFile, 'utf8'));
-  const result = { name, file, exitCode, runDir: runDir === undefined ? undefined : path.relative(process.cwd(), runDir) || runDir, verdict, baseline: baseline === undefined ? undefined : path.relative(process.cwd(), baseline) };
+  const result = {
+    name,
+    file,
+    exitCode,
+    runDir: runDir === undefined ? undefined : path.relative(process.cwd(), runDir) || runDir,
+    verdict,
+    baseline: baseline === undefined ? undefined : path.relative(process.cwd(), baseline),
+  };
   results.push(result);
   for (const line of annotationLines(kind, result)) process.stdout.write(`${line}\n`);
 }
@@ -82,5 +96,7 @@ fs.mkdirSync(reportsDir, { recursive: true });
 fs.writeFileSync(path.join(reportsDir, 'ci-summary.md'), markdown);
 if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
 if (kind === 'gitlab') fs.writeFileSync(path.resolve(opts.codequality), `${JSON.stringify(codeQuality(results), null, 2)}\n`);
-process.stdout.write(`\nci: ${results.map((r) => `${r.name} ${r.verdict?.verdict ?? 'no report'} (exit ${r.exitCode})`).join(', ')}: exit ${worst}\n`);
+process.stdout.write(
+  `\nci: ${results.map((r) => `${r.name} ${r.verdict?.verdict ?? 'no report'} (exit ${r.exitCode})`).join(', ')}: exit ${worst}\n`,
+);
 process.exitCode = worst;

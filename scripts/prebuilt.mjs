@@ -18,7 +18,11 @@ async function builder() {
   const esbuildVersion = JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')).version;
   const key = createHash('sha256').update(`${esbuildVersion}\0${SOURCE}\0${source}`).digest('hex').slice(0, 24);
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
-  const dirs = [process.env.AGENTLOAD_CACHE_DIR, join(ROOT, 'node_modules', '.cache', 'agentload'), join(tmpdir(), `agentload-cache-${uid}`)];
+  const dirs = [
+    process.env.AGENTLOAD_CACHE_DIR,
+    join(ROOT, 'node_modules', '.cache', 'agentload'),
+    join(tmpdir(), `agentload-cache-${uid}`),
+  ];
   let failure;
   for (const dir of dirs) {
     if (dir === undefined || dir === '') continue;
@@ -26,7 +30,12 @@ async function builder() {
     try {
       if (!existsSync(file)) {
         const { transform } = require('esbuild');
-        const out = await transform(source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(SOURCE).href)), { loader: 'ts', format: 'cjs', platform: 'node', target: 'node20' });
+        const out = await transform(source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(SOURCE).href)), {
+          loader: 'ts',
+          format: 'cjs',
+          platform: 'node',
+          target: 'node20',
+        });
         mkdirSync(dir, { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, out.code);
@@ -37,7 +46,9 @@ async function builder() {
       failure = e;
     }
   }
-  throw new Error(`cannot compile ${SOURCE} into any cache directory (${dirs.filter(Boolean).join(', ')}): ${failure instanceof Error ? failure.message : String(failure)}`);
+  throw new Error(
+    `cannot compile ${SOURCE} into any cache directory (${dirs.filter(Boolean).join(', ')}): ${failure instanceof Error ? failure.message : String(failure)}`,
+  );
 }
 
 let loaded;
@@ -46,5 +57,7 @@ let loaded;
 export async function loadPrebuilt(rel) {
   loaded ??= builder();
   const b = await loaded;
-  return b.loadPrebuilt(join(ROOT, rel), (reason) => { process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`); });
+  return b.loadPrebuilt(join(ROOT, rel), (reason) => {
+    process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`);
+  });
 }

@@ -29,7 +29,9 @@ if (argv.includes('--help') || argv.includes('-h')) {
   process.exit(0);
 }
 if (argv.length > 0) {
-  console.error(`agentload target: unexpected argument ${JSON.stringify(argv[0])}: the platform is configured by variables (HOST, PORT, ...), not flags; see npm run target -- --help`);
+  console.error(
+    `agentload target: unexpected argument ${JSON.stringify(argv[0])}: the platform is configured by variables (HOST, PORT, ...), not flags; see npm run target -- --help`,
+  );
   process.exit(2);
 }
 
@@ -47,7 +49,10 @@ let stopSignal;
 function shutdown() {
   if (target === undefined) return; // still starting: shut down as soon as it is up
   console.log(`agentload target: ${stopSignal}, shutting down`);
-  const force = setTimeout(() => { console.error('agentload target: shutdown timed out after 10s'); process.exit(1); }, 10_000);
+  const force = setTimeout(() => {
+    console.error('agentload target: shutdown timed out after 10s');
+    process.exit(1);
+  }, 10_000);
   force.unref();
   target.close().then(
     () => {
@@ -55,7 +60,10 @@ function shutdown() {
       process.exitCode = 0;
       if (process.connected) process.disconnect(); // an open IPC channel would keep the process alive
     },
-    (e) => { console.error(`agentload target: shutdown failed: ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 1; },
+    (e) => {
+      console.error(`agentload target: shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    },
   );
 }
 
@@ -79,10 +87,14 @@ if (typeof process.send === 'function') {
 try {
   const cluster = readClusterConfig(process.env);
   const host = process.env.HOST || '127.0.0.1';
-  target = cluster === undefined
-    ? await startTarget({ host, port, env: process.env, logger: Boolean(process.env.TARGET_LOG) })
-    : await startCluster({ cfg: cluster, env: process.env, host, port });
-  if (cluster !== undefined) console.log(`agentload target: cluster of ${cluster.instances} API instance(s) and ${cluster.workers} consumer worker(s) behind a balancer`);
+  target =
+    cluster === undefined
+      ? await startTarget({ host, port, env: process.env, logger: Boolean(process.env.TARGET_LOG) })
+      : await startCluster({ cfg: cluster, env: process.env, host, port });
+  if (cluster !== undefined)
+    console.log(
+      `agentload target: cluster of ${cluster.instances} API instance(s) and ${cluster.workers} consumer worker(s) behind a balancer`,
+    );
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e));
   console.error(`target failed to start: ${err.message}${'code' in err ? ` (${String(err.code)})` : ''}`);

@@ -38,7 +38,8 @@ const phases = [files.filter((f) => !heavy.includes(f)), heavy].filter((p) => p.
 let status = 0;
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
 for (const phase of phases) {
-  if (phases.length > 1) console.log(`\n# ${phase === heavy ? 'heavy files (brokers, clusters of processes)' : 'test files'}: ${phase.length}\n`);
+  if (phases.length > 1)
+    console.log(`\n# ${phase === heavy ? 'heavy files (brokers, clusters of processes)' : 'test files'}: ${phase.length}\n`);
   // --test-force-exit: a file whose failed assertion left a server or socket open still ends (it would
   // otherwise keep its process, and the whole run, waiting forever); the failure is reported as usual.
   const child = spawn(
@@ -52,7 +53,11 @@ for (const phase of phases) {
     process.stdout.write(chunk);
     tail = (tail + chunk.toString('utf8')).slice(-8192);
   });
-  const code = await new Promise((resolve) => { child.on('close', (c) => { resolve(c ?? 1); }); });
+  const code = await new Promise((resolve) => {
+    child.on('close', (c) => {
+      resolve(c ?? 1);
+    });
+  });
   for (const key of Object.keys(totals)) {
     const m = new RegExp(`^ℹ ${key} (\\d+)$`, 'm').exec(tail);
     if (m) totals[key] += Number(m[1]);

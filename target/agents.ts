@@ -55,7 +55,8 @@ export class AgentManager {
   async spawn(count: number, role: string | undefined, namePrefix: string | undefined): Promise<Agent[]> {
     const base = this.agents.size;
     const created = Array.from({ length: count }, (_, i) =>
-      newAgent(`${namePrefix ?? 'agent'}-${base + i + 1}`, role ?? ROLES[(base + i) % ROLES.length] ?? 'researcher'));
+      newAgent(`${namePrefix ?? 'agent'}-${base + i + 1}`, role ?? ROLES[(base + i) % ROLES.length] ?? 'researcher'),
+    );
     await this.store.insertAgents(created);
     for (const a of created) this.agents.set(a.id, { agent: a, busy: false, tasksCompleted: 0, memory: null, timer: null, sub: null });
     for (const a of created) await this.start(a.id);
@@ -64,18 +65,23 @@ export class AgentManager {
 
   private get(id: string): AgentRuntime {
     const r = this.agents.get(id);
-    if (r === undefined) throw new TargetError(404, 'AGENT_NOT_FOUND', `agent ${JSON.stringify(id)} does not exist: list agents with GET /api/agents`);
+    if (r === undefined)
+      throw new TargetError(404, 'AGENT_NOT_FOUND', `agent ${JSON.stringify(id)} does not exist: list agents with GET /api/agents`);
     return r;
   }
 
   private set(r: AgentRuntime, status: AgentStatus, now: number): void {
     r.agent.status = status;
-    if (status === 'starting') { r.agent.startedAt = now; r.agent.healthyAt = null; }
+    if (status === 'starting') {
+      r.agent.startedAt = now;
+      r.agent.healthyAt = null;
+    }
     if (status === 'healthy') r.agent.healthyAt = now;
     this.onChange(r.agent);
-    this.store.updateAgentState(r.agent).then(
-      () => this.store.addLog(r.agent.id, 'info', `agent ${status}`),
-    ).catch(this.onError);
+    this.store
+      .updateAgentState(r.agent)
+      .then(() => this.store.addLog(r.agent.id, 'info', `agent ${status}`))
+      .catch(this.onError);
   }
 
   /** Starts a stopped or failed agent; returns its status after the call. */
@@ -132,13 +138,21 @@ export class AgentManager {
     const r = this.get(id);
     const a = r.agent;
     return {
-      id: a.id, name: a.name, status: a.status, startedAt: a.startedAt, healthyAt: a.healthyAt,
+      id: a.id,
+      name: a.name,
+      status: a.status,
+      startedAt: a.startedAt,
+      healthyAt: a.healthyAt,
       uptimeMs: a.status === 'healthy' && a.healthyAt !== null ? Date.now() - a.healthyAt : 0,
-      busy: r.busy, tasksCompleted: r.tasksCompleted, memoryBytes: r.memory?.length ?? 0,
+      busy: r.busy,
+      tasksCompleted: r.tasksCompleted,
+      memoryBytes: r.memory?.length ?? 0,
     };
   }
 
-  has(id: string): boolean { return this.agents.has(id); }
+  has(id: string): boolean {
+    return this.agents.has(id);
+  }
 
   healthy(): AgentRuntime[] {
     return [...this.agents.values()].filter((r) => r.agent.status === 'healthy');

@@ -44,7 +44,9 @@ export interface TopicStats {
 
 export type BusHandler = (m: BusMessage) => void | Promise<void>;
 
-export interface Subscription { close(): void }
+export interface Subscription {
+  close(): void;
+}
 
 export interface BusAdapter {
   publish(topic: Topic, payload: unknown, key?: string | null): Promise<BusMessage>;
@@ -62,7 +64,11 @@ export interface BusAdapter {
 /** The fault knobs the bus reads on every publish and delivery. */
 export type BusFaults = Pick<Knobs, 'slowConsumerMs' | 'busDropRate' | 'busDuplicateRate'>;
 
-interface Consumer { handler: BusHandler; busy: boolean; closed: boolean }
+interface Consumer {
+  handler: BusHandler;
+  busy: boolean;
+  closed: boolean;
+}
 
 interface Group {
   name: string;
@@ -209,8 +215,14 @@ export class InProcessBus implements BusAdapter {
         consumers += g.consumers.length;
       }
       return {
-        topic, published: s.published, delivered: s.delivered, dropped: s.dropped, duplicated: s.duplicated,
-        depth, lagMs: oldest === Infinity ? 0 : Math.max(0, now - oldest), consumers,
+        topic,
+        published: s.published,
+        delivered: s.delivered,
+        dropped: s.dropped,
+        duplicated: s.duplicated,
+        depth,
+        lagMs: oldest === Infinity ? 0 : Math.max(0, now - oldest),
+        consumers,
       };
     });
   }

@@ -6,7 +6,10 @@ import { TargetError } from './errors.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export interface RouteLatency { ms: number; jitterMs: number }
+export interface RouteLatency {
+  ms: number;
+  jitterMs: number;
+}
 
 export interface Knobs {
   latencyMs: number;
@@ -68,7 +71,12 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
 
 type NumberKnob = Exclude<keyof Knobs, 'routeLatency' | 'routeErrorRate'>;
 
-interface NumberRule { env: string; min: number; max: number; integer: boolean }
+interface NumberRule {
+  env: string;
+  min: number;
+  max: number;
+  integer: boolean;
+}
 const MAX_MS = 3_600_000;
 /** Every numeric knob: its env variable and allowed range. */
 export const NUMBER_KNOBS: Readonly<Record<NumberKnob, NumberRule>> = {
@@ -107,13 +115,16 @@ function invalid(message: string): TargetError {
 function checkNumber(name: string, value: unknown, rule: NumberRule): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < rule.min || n > rule.max || (rule.integer && !Number.isInteger(n))) {
-    throw invalid(`knob ${name} must be a${rule.integer ? 'n integer' : ' number'} in ${rule.min}..${rule.max}, got ${JSON.stringify(value)}`);
+    throw invalid(
+      `knob ${name} must be a${rule.integer ? 'n integer' : ' number'} in ${rule.min}..${rule.max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
 
 function checkRouteKey(name: string, key: string): string {
-  if (!ROUTE_KEY.test(key)) throw invalid(`knob ${name} has route key ${JSON.stringify(key)}: use "METHOD /path" or "/path", e.g. "GET /api/agents"`);
+  if (!ROUTE_KEY.test(key))
+    throw invalid(`knob ${name} has route key ${JSON.stringify(key)}: use "METHOD /path" or "/path", e.g. "GET /api/agents"`);
   return key;
 }
 
@@ -132,7 +143,10 @@ export function mergeKnobs(base: Readonly<Knobs>, patch: unknown): Knobs {
   for (const [key, value] of Object.entries(patch)) {
     try {
       if (key === 'routeLatency') {
-        if (!isRecord(value)) throw invalid(`knob routeLatency must be an object like {"GET /api/agents":{"ms":200,"jitterMs":50}}, got ${JSON.stringify(value)}`);
+        if (!isRecord(value))
+          throw invalid(
+            `knob routeLatency must be an object like {"GET /api/agents":{"ms":200,"jitterMs":50}}, got ${JSON.stringify(value)}`,
+          );
         const next: Record<string, RouteLatency> = {};
         for (const [route, v] of Object.entries(value)) {
           checkRouteKey('routeLatency', route);
@@ -147,7 +161,8 @@ export function mergeKnobs(base: Readonly<Knobs>, patch: unknown): Knobs {
         }
         out.routeLatency = next;
       } else if (key === 'routeErrorRate') {
-        if (!isRecord(value)) throw invalid(`knob routeErrorRate must be an object like {"POST /api/tasks":0.5}, got ${JSON.stringify(value)}`);
+        if (!isRecord(value))
+          throw invalid(`knob routeErrorRate must be an object like {"POST /api/tasks":0.5}, got ${JSON.stringify(value)}`);
         const next: Record<string, number> = {};
         for (const [route, v] of Object.entries(value)) {
           next[checkRouteKey('routeErrorRate', route)] = checkNumber(`routeErrorRate["${route}"]`, v, NUMBER_KNOBS.errorRate);
@@ -169,11 +184,15 @@ export function mergeKnobs(base: Readonly<Knobs>, patch: unknown): Knobs {
 
 /** `GET /api/agents=200:50,/health=10` → routeLatency; `POST /api/tasks=0.5` → routeErrorRate. */
 function parseRouteList(name: string, text: string): Array<[string, string]> {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
-    const eq = entry.lastIndexOf('=');
-    if (eq <= 0) throw invalid(`${name} entry ${JSON.stringify(entry)} must look like "GET /api/agents=200:50"`);
-    return [entry.slice(0, eq).trim(), entry.slice(eq + 1).trim()];
-  });
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((entry) => {
+      const eq = entry.lastIndexOf('=');
+      if (eq <= 0) throw invalid(`${name} entry ${JSON.stringify(entry)} must look like "GET /api/agents=200:50"`);
+      return [entry.slice(0, eq).trim(), entry.slice(eq + 1).trim()];
+    });
 }
 
 export function knobsFromEnv(env: Env): Knobs {
@@ -181,7 +200,11 @@ export function knobsFromEnv(env: Env): Knobs {
   const json = env.TARGET_FAULTS;
   if (json !== undefined && json.trim() !== '') {
     let parsed: unknown;
-    try { parsed = JSON.parse(json); } catch { throw invalid(`TARGET_FAULTS must be a JSON object of knobs, got ${JSON.stringify(json)}`); }
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw invalid(`TARGET_FAULTS must be a JSON object of knobs, got ${JSON.stringify(json)}`);
+    }
     knobs = mergeKnobs(knobs, parsed);
   }
   const patch: Record<string, unknown> = {};
@@ -191,10 +214,12 @@ export function knobsFromEnv(env: Env): Knobs {
   }
   const rl = env.FAULT_ROUTE_LATENCY;
   if (rl !== undefined && rl.trim() !== '') {
-    patch.routeLatency = Object.fromEntries(parseRouteList('FAULT_ROUTE_LATENCY', rl).map(([route, v]) => {
-      const [ms, jitter] = v.split(':');
-      return [route, { ms: ms ?? '', jitterMs: jitter ?? 0 }];
-    }));
+    patch.routeLatency = Object.fromEntries(
+      parseRouteList('FAULT_ROUTE_LATENCY', rl).map(([route, v]) => {
+        const [ms, jitter] = v.split(':');
+        return [route, { ms: ms ?? '', jitterMs: jitter ?? 0 }];
+      }),
+    );
   }
   const re = env.FAULT_ROUTE_ERROR_RATE;
   if (re !== undefined && re.trim() !== '') {
@@ -247,7 +272,11 @@ export function nonEmpty(v: string | undefined): string | undefined {
 export function readConfig(env: Env): TargetConfig {
   const slackApiUrl = nonEmpty(env.SLACK_API_URL)?.replace(/\/+$/, '');
   if (slackApiUrl !== undefined && !/^https?:\/\//.test(slackApiUrl)) {
-    throw new TargetError(400, 'CONFIG_INVALID', `SLACK_API_URL must be an http(s) URL like http://127.0.0.1:9999/api, got ${JSON.stringify(slackApiUrl)}`);
+    throw new TargetError(
+      400,
+      'CONFIG_INVALID',
+      `SLACK_API_URL must be an http(s) URL like http://127.0.0.1:9999/api, got ${JSON.stringify(slackApiUrl)}`,
+    );
   }
   const databaseUrl = nonEmpty(env.DATABASE_URL);
   if (databaseUrl !== undefined && !/^postgres(?:ql)?:\/\//.test(databaseUrl)) {

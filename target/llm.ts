@@ -7,12 +7,35 @@ import type { Knobs } from './config.ts';
 import { TargetError } from './errors.ts';
 import { sleep } from './sleep.ts';
 
-const WORDS = ['agent', 'plan', 'task', 'result', 'search', 'memory', 'tool', 'answer', 'context', 'step', 'graph', 'event',
-  'queue', 'reply', 'model', 'token', 'check', 'review', 'draft', 'summary'];
+const WORDS = [
+  'agent',
+  'plan',
+  'task',
+  'result',
+  'search',
+  'memory',
+  'tool',
+  'answer',
+  'context',
+  'step',
+  'graph',
+  'event',
+  'queue',
+  'reply',
+  'model',
+  'token',
+  'check',
+  'review',
+  'draft',
+  'summary',
+];
 
 export const MODEL_ID = 'agentload-sim';
 
-export interface Pace { ttftMs: number; intervalMs: number }
+export interface Pace {
+  ttftMs: number;
+  intervalMs: number;
+}
 
 export function pace(k: Pick<Knobs, 'llmTtftMs' | 'llmTokensPerSecond' | 'llmSlowdown'>): Pace {
   return { ttftMs: k.llmTtftMs * k.llmSlowdown, intervalMs: (1000 / k.llmTokensPerSecond) * k.llmSlowdown };
@@ -49,7 +72,12 @@ function maxTokens(v: unknown, field: string): number {
   return v;
 }
 
-export interface ChatRequest { model: string; stream: boolean; maxTokens: number; promptTokens: number }
+export interface ChatRequest {
+  model: string;
+  stream: boolean;
+  maxTokens: number;
+  promptTokens: number;
+}
 
 export function parseChat(body: unknown): ChatRequest {
   if (!isRecord(body) || !Array.isArray(body.messages)) {
@@ -120,7 +148,10 @@ export class ModelServer {
     if (k.llmModelLoadMs > 0 && (last === undefined || Date.now() - last > this.keepAliveMs)) {
       let p = this.loading.get(model);
       if (p === undefined) {
-        p = sleep(k.llmModelLoadMs).then(() => { this.loadedAt.set(model, Date.now()); this.loading.delete(model); });
+        p = sleep(k.llmModelLoadMs).then(() => {
+          this.loadedAt.set(model, Date.now());
+          this.loading.delete(model);
+        });
         this.loading.set(model, p);
       }
       await p;
@@ -146,5 +177,11 @@ export class ModelServer {
 
 /** OpenAI's 429 body. */
 export function rateLimitBody(waitMs: number): Record<string, unknown> {
-  return { error: { message: `Rate limit reached: retry after ${Math.ceil(waitMs)} ms (knob llmRateLimitRate)`, type: 'rate_limit_error', code: 'rate_limit_exceeded' } };
+  return {
+    error: {
+      message: `Rate limit reached: retry after ${Math.ceil(waitMs)} ms (knob llmRateLimitRate)`,
+      type: 'rate_limit_error',
+      code: 'rate_limit_exceeded',
+    },
+  };
 }

@@ -34,7 +34,10 @@ import { WsHub } from './ws.ts';
 
 export { isLoopback, isLoopbackHostHeader } from './routes/deps.ts';
 
-export interface PlatformOptions { env: Env; logger: boolean | Record<string, unknown> }
+export interface PlatformOptions {
+  env: Env;
+  logger: boolean | Record<string, unknown>;
+}
 
 export interface Platform {
   app: FastifyInstance;
@@ -54,7 +57,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
@@ -68,26 +72,42 @@ export function jsonDepth(text: string): number {
 
 /** The route groups, each registered as its own Fastify plugin (an encapsulated scope under the root's hooks). */
 const ROUTE_PLUGINS: readonly ((app: FastifyInstance, d: PlatformDeps) => Promise<void>)[] = [
-  healthRoutes, adminRoutes, agentRoutes, taskRoutes, busRoutes, slackRoutes, llmRoutes, knowledgeRoutes, artifactRoutes,
+  healthRoutes,
+  adminRoutes,
+  agentRoutes,
+  taskRoutes,
+  busRoutes,
+  slackRoutes,
+  llmRoutes,
+  knowledgeRoutes,
+  artifactRoutes,
 ];
 
 /** Fastify with the platform's logger, limits, pre-routing errors, and JSON-only bodies of bounded depth. */
 function createApp(o: PlatformOptions): FastifyInstance {
   const app = Fastify({
-    logger: o.logger === false ? false : {
-      level: o.env.TARGET_LOG !== undefined && /^(trace|debug|info|warn|error|fatal)$/.test(o.env.TARGET_LOG) ? o.env.TARGET_LOG : 'info',
-      ...(o.logger === true ? {} : o.logger),
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-slack-signature"]'], censor: '***' },
-    },
+    logger:
+      o.logger === false
+        ? false
+        : {
+            level:
+              o.env.TARGET_LOG !== undefined && /^(trace|debug|info|warn|error|fatal)$/.test(o.env.TARGET_LOG) ? o.env.TARGET_LOG : 'info',
+            ...(o.logger === true ? {} : o.logger),
+            redact: { paths: ['req.headers.authorization', 'req.headers["x-slack-signature"]'], censor: '***' },
+          },
     forceCloseConnections: true,
     bodyLimit: 4 * 1024 * 1024,
     // Errors Fastify raises before routing (a malformed URL, an over-long path parameter) in the platform's
     // own {error, code} shape, without echoing the URL back.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void reply.code(tooLong ? 414 : 400).send(tooLong
-        ? { error: 'a path parameter is longer than 100 characters: shorten it', code: 'URI_TOO_LONG' }
-        : { error: 'the URL is malformed (a %-escape is not valid): encode the path properly', code: 'BAD_URL' });
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send(
+          tooLong
+            ? { error: 'a path parameter is longer than 100 characters: shorten it', code: 'URI_TOO_LONG' }
+            : { error: 'the URL is malformed (a %-escape is not valid): encode the path properly', code: 'BAD_URL' },
+        );
     },
   });
   // Bodies are JSON only (plus the Slack and artifact routes' own parsers): a text/plain or form POST,
@@ -113,12 +133,17 @@ function installErrorHandlers(app: FastifyInstance): void {
     const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
     if (status >= 500) app.log.error({ err: e.message }, 'request failed');
     if (status === 415) {
-      return reply.code(415).send({ error: `send the body as application/json (got ${JSON.stringify(_req.headers['content-type'] ?? 'no content-type')})`, code: 'UNSUPPORTED_MEDIA_TYPE' });
+      return reply.code(415).send({
+        error: `send the body as application/json (got ${JSON.stringify(_req.headers['content-type'] ?? 'no content-type')})`,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
     }
     const code = status === 413 ? 'BODY_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : e.message, code });
   });
-  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}: see docs/target.md`, code: 'NOT_FOUND' }));
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}: see docs/target.md`, code: 'NOT_FOUND' }),
+  );
 }
 
 /** The fault knobs, starting from (and reset to) `initial`. */
@@ -126,7 +151,9 @@ function knobsCell(initial: Readonly<Knobs>): KnobsCell {
   let knobs: Knobs = { ...initial };
   return {
     get: () => knobs,
-    set: (k) => { knobs = k; },
+    set: (k) => {
+      knobs = k;
+    },
     reset: () => (knobs = { ...initial }),
   };
 }
@@ -135,9 +162,14 @@ function knobsCell(initial: Readonly<Knobs>): KnobsCell {
 async function openBus(busConfig: BusConfig, knobs: KnobsCell, db: Db, app: FastifyInstance): Promise<BusAdapter> {
   try {
     return await createBus(busConfig, {
-      faults: knobs.get, db,
-      onError: (e, m?: BusMessage) => { app.log.error({ err: toError(e).message, topic: m?.topic, seq: m?.seq }, 'bus consumer failed'); },
-      onState: (state, detail) => { app.log.warn({ state, detail }, 'RabbitMQ bus connection'); },
+      faults: knobs.get,
+      db,
+      onError: (e, m?: BusMessage) => {
+        app.log.error({ err: toError(e).message, topic: m?.topic, seq: m?.seq }, 'bus consumer failed');
+      },
+      onState: (state, detail) => {
+        app.log.warn({ state, detail }, 'RabbitMQ bus connection');
+      },
     });
   } catch (e) {
     await db.close().catch(() => undefined);
@@ -152,9 +184,16 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const node = readNodeConfig(o.env);
   const knobs = knobsCell(config.knobs);
   const app = createApp(o);
-  const logError = (e: unknown): void => { app.log.error({ err: toError(e).message }, 'background error'); };
+  const logError = (e: unknown): void => {
+    app.log.error({ err: toError(e).message }, 'background error');
+  };
 
-  const db = await openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolMax: config.dbPoolMax, poolTimeoutMs: config.dbPoolTimeoutMs });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    poolMax: config.dbPoolMax,
+    poolTimeoutMs: config.dbPoolTimeoutMs,
+  });
   const store = new Store(db);
   await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
   const bus = await openBus(busConfig, knobs, db, app);
@@ -166,12 +205,24 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   // eslint-disable-next-line prefer-const -- assigned after the task engine that needs it
   let agents: AgentManager;
-  const tasks = new TaskEngine(store, bus, () => agents, knobs.get,
+  const tasks = new TaskEngine(
+    store,
+    bus,
+    () => agents,
+    knobs.get,
     { workMs: config.taskWorkMs, collaborativeAgents: config.collaborativeAgents, continuousIterations: config.continuousIterations },
-    (t) => hub?.monitorSend({ type: 'task', id: t.id, status: t.status, mode: t.mode }));
+    (t) => hub?.monitorSend({ type: 'task', id: t.id, status: t.status, mode: t.mode }),
+  );
   await tasks.init();
-  agents = new AgentManager(store, bus, knobs.get, config.agentMemoryBytes, (a, m) => tasks.handle(a, m),
-    (a) => hub?.monitorSend({ type: 'agent', id: a.id, status: a.status }), logError);
+  agents = new AgentManager(
+    store,
+    bus,
+    knobs.get,
+    config.agentMemoryBytes,
+    (a, m) => tasks.handle(a, m),
+    (a) => hub?.monitorSend({ type: 'agent', id: a.id, status: a.status }),
+    logError,
+  );
 
   const metrics = new TargetMetrics({
     bus: () => bus.stats(),
@@ -183,8 +234,14 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     leakedBytes: () => leak.bytes,
     wsClients: () => hub?.clients() ?? { broadcast: 0, bus: 0, monitor: 0 },
   });
-  const slack = new SlackBridge({ apiUrl: config.slackApiUrl, botToken: config.slackBotToken }, bus, tasks, knobs.get,
-    (r) => metrics.slackReplies.inc({ result: r }), logError);
+  const slack = new SlackBridge(
+    { apiUrl: config.slackApiUrl, botToken: config.slackBotToken },
+    bus,
+    tasks,
+    knobs.get,
+    (r) => metrics.slackReplies.inc({ result: r }),
+    logError,
+  );
 
   const startedAt = Date.now();
   const snapshot = (): Record<string, unknown> => {
@@ -194,13 +251,31 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   const busKind = busConfig.amqpUrl === undefined ? 'in-process' : 'rabbitmq';
   const deps: PlatformDeps = {
-    env: o.env, config, db, store, bus, deliveryLog, node, busKind, agents, tasks, metrics, slack, knobs, leak, hub: () => hub, startedAt,
+    env: o.env,
+    config,
+    db,
+    store,
+    bus,
+    deliveryLog,
+    node,
+    busKind,
+    agents,
+    tasks,
+    metrics,
+    slack,
+    knobs,
+    leak,
+    hub: () => hub,
+    startedAt,
   };
   installFaultHooks(app, deps);
   installErrorHandlers(app);
   // The bus routes add the x-agentload-node header to every response: on the root, not in a plugin's scope.
   registerBusRoutes(app, { bus, log: deliveryLog, node, busKind, adminOnly });
-  for (const routes of ROUTE_PLUGINS) await app.register(async (scope) => { await routes(scope, deps); });
+  for (const routes of ROUTE_PLUGINS)
+    await app.register(async (scope) => {
+      await routes(scope, deps);
+    });
 
   await registerFeatures({ app, db, env: o.env, knobs: knobs.get, registry: metrics.registry, logError }, featureConfig);
   await app.ready();
@@ -209,7 +284,9 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
 
   let closing: Promise<void> | undefined;
   return {
-    app, config, db,
+    app,
+    config,
+    db,
     close() {
       closing ??= (async () => {
         agents.close();

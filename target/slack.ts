@@ -26,16 +26,28 @@ export function verifySlackRequest(
   const sig = headers['x-slack-signature'];
   const ts = headers['x-slack-request-timestamp'];
   if (typeof sig !== 'string' || typeof ts !== 'string' || sig === '' || ts === '') {
-    throw new TargetError(401, 'SLACK_SIGNATURE_MISSING', 'Slack request lacks X-Slack-Signature or X-Slack-Request-Timestamp: sign it with the v0 scheme');
+    throw new TargetError(
+      401,
+      'SLACK_SIGNATURE_MISSING',
+      'Slack request lacks X-Slack-Signature or X-Slack-Request-Timestamp: sign it with the v0 scheme',
+    );
   }
   const t = Number(ts);
   if (!/^\d+$/.test(ts) || Math.abs(nowSeconds - t) > SLACK_WINDOW_SECONDS) {
-    throw new TargetError(401, 'SLACK_TIMESTAMP_STALE', `Slack request timestamp ${JSON.stringify(ts)} is more than ${SLACK_WINDOW_SECONDS}s from the server clock (${nowSeconds}): sign with the current time`);
+    throw new TargetError(
+      401,
+      'SLACK_TIMESTAMP_STALE',
+      `Slack request timestamp ${JSON.stringify(ts)} is more than ${SLACK_WINDOW_SECONDS}s from the server clock (${nowSeconds}): sign with the current time`,
+    );
   }
   const expected = Buffer.from(slackSignature(secret, ts, rawBody));
   const got = Buffer.from(sig);
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-    throw new TargetError(401, 'SLACK_SIGNATURE_INVALID', 'Slack request signature does not match: sign "v0:{timestamp}:{raw body}" with SLACK_SIGNING_SECRET');
+    throw new TargetError(
+      401,
+      'SLACK_SIGNATURE_INVALID',
+      'Slack request signature does not match: sign "v0:{timestamp}:{raw body}" with SLACK_SIGNING_SECRET',
+    );
   }
 }
 
@@ -59,12 +71,19 @@ function contextOf(input: unknown): SlackEventContext | undefined {
   const correlationId = optStr(input.correlationId);
   if (eventId === null || correlationId === null) return undefined;
   return {
-    eventId, correlationId, channel: optStr(input.channel) ?? 'C0000000000', threadTs: optStr(input.threadTs),
-    text: typeof input.text === 'string' ? input.text : '', user: optStr(input.user),
+    eventId,
+    correlationId,
+    channel: optStr(input.channel) ?? 'C0000000000',
+    threadTs: optStr(input.threadTs),
+    text: typeof input.text === 'string' ? input.text : '',
+    user: optStr(input.user),
   };
 }
 
-export interface SlackConfig { apiUrl: string | undefined; botToken: string }
+export interface SlackConfig {
+  apiUrl: string | undefined;
+  botToken: string;
+}
 
 export class SlackBridge {
   private readonly seen = new Set<string>();
@@ -82,20 +101,24 @@ export class SlackBridge {
     private readonly onError: (e: unknown) => void,
   ) {
     bus.subscribe('slack_events', (m) => this.consume(m), { group: 'slack' });
-    tasks.onFinished((t) => { this.finished(t); });
+    tasks.onFinished((t) => {
+      this.finished(t);
+    });
   }
 
   /** Handles a verified Events API body; returns the HTTP response body. */
   async receive(body: unknown): Promise<Record<string, unknown>> {
     if (!isRecord(body)) throw new TargetError(400, 'SLACK_BAD_REQUEST', 'Slack request body must be a JSON object');
     if (body.type === 'url_verification') {
-      if (typeof body.challenge !== 'string') throw new TargetError(400, 'SLACK_BAD_REQUEST', 'url_verification needs a string "challenge"');
+      if (typeof body.challenge !== 'string')
+        throw new TargetError(400, 'SLACK_BAD_REQUEST', 'url_verification needs a string "challenge"');
       return { challenge: body.challenge };
     }
     if (body.type !== 'event_callback') return { ok: true, ignored: 'type' };
     const eventId = optStr(body.event_id);
     const ev = body.event;
-    if (eventId === null || !isRecord(ev)) throw new TargetError(400, 'SLACK_BAD_REQUEST', 'event_callback needs "event_id" and an "event" object');
+    if (eventId === null || !isRecord(ev))
+      throw new TargetError(400, 'SLACK_BAD_REQUEST', 'event_callback needs "event_id" and an "event" object');
     if (this.seen.has(eventId)) return { ok: true, duplicate: true };
     this.remember(eventId);
     const type = ev.type;
@@ -129,7 +152,15 @@ export class SlackBridge {
     const complex = /complex/i.test(ctx.text);
     const t = await this.tasks.submit({
       mode: complex ? 'collaborative' : 'autonomous',
-      input: { source: 'slack', text: ctx.text, user: ctx.user, channel: ctx.channel, correlationId: ctx.correlationId, eventId: ctx.eventId, threadTs: ctx.threadTs },
+      input: {
+        source: 'slack',
+        text: ctx.text,
+        user: ctx.user,
+        channel: ctx.channel,
+        correlationId: ctx.correlationId,
+        eventId: ctx.eventId,
+        threadTs: ctx.threadTs,
+      },
     });
     this.pending.set(t.id, ctx);
   }
@@ -140,7 +171,9 @@ export class SlackBridge {
     const ctx = this.pending.get(t.id) ?? contextOf(t.input);
     if (ctx === undefined) return;
     this.pending.delete(t.id);
-    const p = this.reply(ctx, t).catch(this.onError).finally(() => this.inflight.delete(p));
+    const p = this.reply(ctx, t)
+      .catch(this.onError)
+      .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
 
@@ -151,7 +184,8 @@ export class SlackBridge {
       this.count('skipped');
       return;
     }
-    const answer = t.status === 'completed' ? `Done (${t.mode}, ${t.agentIds.length} agent(s)).` : `Sorry, that failed: ${t.error ?? 'unknown error'}.`;
+    const answer =
+      t.status === 'completed' ? `Done (${t.mode}, ${t.agentIds.length} agent(s)).` : `Sorry, that failed: ${t.error ?? 'unknown error'}.`;
     const body = {
       channel: ctx.channel,
       ...(ctx.threadTs !== null ? { thread_ts: ctx.threadTs } : {}),
@@ -182,7 +216,9 @@ export class SlackBridge {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inflight]),
-      new Promise((r) => { timer = setTimeout(r, 2000); }),
+      new Promise((r) => {
+        timer = setTimeout(r, 2000);
+      }),
     ]);
     clearTimeout(timer);
   }

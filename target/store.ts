@@ -35,9 +35,24 @@ export interface Task {
   completedAt: number | null;
 }
 
-export interface LogEntry { id: number; at: number; level: string; message: string }
-export interface TaskLogEntry { at: number; event: string; detail: unknown }
-export interface KnowledgeNode { id: string; kind: string; name: string; properties: unknown; createdAt: number }
+export interface LogEntry {
+  id: number;
+  at: number;
+  level: string;
+  message: string;
+}
+export interface TaskLogEntry {
+  at: number;
+  event: string;
+  detail: unknown;
+}
+export interface KnowledgeNode {
+  id: string;
+  kind: string;
+  name: string;
+  properties: unknown;
+  createdAt: number;
+}
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -46,8 +61,14 @@ const json = (v: unknown): string => JSON.stringify(v ?? null);
 
 function toAgent(r: Row): Agent {
   return {
-    id: str(r.id), name: str(r.name), role: str(r.role), model: str(r.model), status: str(r.status) as AgentStatus,
-    createdAt: num(r.created_at), startedAt: numOrNull(r.started_at), healthyAt: numOrNull(r.healthy_at),
+    id: str(r.id),
+    name: str(r.name),
+    role: str(r.role),
+    model: str(r.model),
+    status: str(r.status) as AgentStatus,
+    createdAt: num(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    healthyAt: numOrNull(r.healthy_at),
     properties: readJson(r.properties),
   };
 }
@@ -55,11 +76,16 @@ function toAgent(r: Row): Agent {
 function toTask(r: Row): Task {
   const ids = readJson(r.agent_ids);
   return {
-    id: str(r.id), mode: str(r.mode) as TaskMode, status: str(r.status) as TaskStatus,
-    input: readJson(r.input), result: readJson(r.result),
+    id: str(r.id),
+    mode: str(r.mode) as TaskMode,
+    status: str(r.status) as TaskStatus,
+    input: readJson(r.input),
+    result: readJson(r.result),
     agentIds: Array.isArray(ids) ? ids.map(String) : [],
     error: r.error === null || r.error === undefined ? null : str(r.error),
-    createdAt: num(r.created_at), startedAt: numOrNull(r.started_at), completedAt: numOrNull(r.completed_at),
+    createdAt: num(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    completedAt: numOrNull(r.completed_at),
   };
 }
 
@@ -73,9 +99,18 @@ const MODELS = ['agentload-sim', 'gpt-sim-mini', 'llama-sim-8b'] as const;
 
 export function newAgent(name: string, role: string): Agent {
   return {
-    id: `agt_${randomUUID()}`, name, role, model: faker.helpers.arrayElement(MODELS), status: 'stopped',
-    createdAt: Date.now(), startedAt: null, healthyAt: null,
-    properties: { skills: faker.helpers.arrayElements(['search', 'summarise', 'plan', 'code', 'review', 'translate'], 2), team: faker.company.name() },
+    id: `agt_${randomUUID()}`,
+    name,
+    role,
+    model: faker.helpers.arrayElement(MODELS),
+    status: 'stopped',
+    createdAt: Date.now(),
+    startedAt: null,
+    healthyAt: null,
+    properties: {
+      skills: faker.helpers.arrayElements(['search', 'summarise', 'plan', 'code', 'review', 'translate'], 2),
+      team: faker.company.name(),
+    },
   };
 }
 
@@ -83,19 +118,31 @@ export class Store {
   constructor(readonly db: Db) {}
 
   async insertAgents(agents: readonly Agent[]): Promise<void> {
-    await this.db.tx((q) => insertMany(q, 'agents',
-      ['id', 'name', 'role', 'model', 'status', 'created_at', 'started_at', 'healthy_at', 'properties'],
-      agents.map((a) => [a.id, a.name, a.role, a.model, a.status, a.createdAt, a.startedAt, a.healthyAt, json(a.properties)])));
+    await this.db.tx((q) =>
+      insertMany(
+        q,
+        'agents',
+        ['id', 'name', 'role', 'model', 'status', 'created_at', 'started_at', 'healthy_at', 'properties'],
+        agents.map((a) => [a.id, a.name, a.role, a.model, a.status, a.createdAt, a.startedAt, a.healthyAt, json(a.properties)]),
+      ),
+    );
   }
 
   async updateAgentState(a: Pick<Agent, 'id' | 'status' | 'startedAt' | 'healthyAt'>): Promise<void> {
-    await this.db.run('UPDATE agents SET status = ?, started_at = ?, healthy_at = ? WHERE id = ?', [a.status, a.startedAt, a.healthyAt, a.id]);
+    await this.db.run('UPDATE agents SET status = ?, started_at = ?, healthy_at = ? WHERE id = ?', [
+      a.status,
+      a.startedAt,
+      a.healthyAt,
+      a.id,
+    ]);
   }
 
   async listAgents(o: { limit: number; offset: number; status?: string | undefined }): Promise<{ items: Agent[]; total: number }> {
     const where = o.status !== undefined ? 'WHERE status = ?' : '';
     const p: Param[] = o.status !== undefined ? [o.status] : [];
-    const items = (await this.db.all(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`, [...p, o.limit, o.offset])).map(toAgent);
+    const items = (
+      await this.db.all(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`, [...p, o.limit, o.offset])
+    ).map(toAgent);
     const total = num((await this.db.all(`SELECT COUNT(*) AS n FROM agents ${where}`, p))[0]?.n ?? 0);
     return { items, total };
   }
@@ -110,9 +157,14 @@ export class Store {
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
   async pageLogs(agentId: string, limit: number, cursor: number | undefined): Promise<{ items: LogEntry[]; nextCursor: number | null }> {
-    const rows = cursor === undefined
-      ? await this.db.all('SELECT id, at, level, message FROM logs WHERE agent_id = ? ORDER BY id DESC LIMIT ?', [agentId, limit + 1])
-      : await this.db.all('SELECT id, at, level, message FROM logs WHERE agent_id = ? AND id < ? ORDER BY id DESC LIMIT ?', [agentId, cursor, limit + 1]);
+    const rows =
+      cursor === undefined
+        ? await this.db.all('SELECT id, at, level, message FROM logs WHERE agent_id = ? ORDER BY id DESC LIMIT ?', [agentId, limit + 1])
+        : await this.db.all('SELECT id, at, level, message FROM logs WHERE agent_id = ? AND id < ? ORDER BY id DESC LIMIT ?', [
+            agentId,
+            cursor,
+            limit + 1,
+          ]);
     const items = rows.slice(0, limit).map((r) => ({ id: num(r.id), at: num(r.at), level: str(r.level), message: str(r.message) }));
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last !== undefined ? last.id : null };
@@ -121,12 +173,20 @@ export class Store {
   async insertTask(t: Task): Promise<void> {
     await this.db.run(
       'INSERT INTO tasks (id, mode, status, input, result, agent_ids, error, created_at, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [t.id, t.mode, t.status, json(t.input), null, json(t.agentIds), null, t.createdAt, null, null]);
+      [t.id, t.mode, t.status, json(t.input), null, json(t.agentIds), null, t.createdAt, null, null],
+    );
   }
 
   async updateTask(t: Task): Promise<void> {
-    await this.db.run('UPDATE tasks SET status = ?, result = ?, agent_ids = ?, error = ?, started_at = ?, completed_at = ? WHERE id = ?',
-      [t.status, t.result === null || t.result === undefined ? null : json(t.result), json(t.agentIds), t.error, t.startedAt, t.completedAt, t.id]);
+    await this.db.run('UPDATE tasks SET status = ?, result = ?, agent_ids = ?, error = ?, started_at = ?, completed_at = ? WHERE id = ?', [
+      t.status,
+      t.result === null || t.result === undefined ? null : json(t.result),
+      json(t.agentIds),
+      t.error,
+      t.startedAt,
+      t.completedAt,
+      t.id,
+    ]);
   }
 
   async getTask(id: string): Promise<Task | undefined> {
@@ -137,8 +197,14 @@ export class Store {
   async listTasks(o: { status?: string | undefined; mode?: string | undefined; limit: number }): Promise<Task[]> {
     const conds: string[] = [];
     const p: Param[] = [];
-    if (o.status !== undefined) { conds.push('status = ?'); p.push(o.status); }
-    if (o.mode !== undefined) { conds.push('mode = ?'); p.push(o.mode); }
+    if (o.status !== undefined) {
+      conds.push('status = ?');
+      p.push(o.status);
+    }
+    if (o.mode !== undefined) {
+      conds.push('mode = ?');
+      p.push(o.mode);
+    }
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     return (await this.db.all(`SELECT * FROM tasks ${where} ORDER BY created_at DESC, id LIMIT ?`, [...p, o.limit])).map(toTask);
   }
@@ -153,8 +219,11 @@ export class Store {
   }
 
   async taskLog(taskId: string): Promise<TaskLogEntry[]> {
-    return (await this.db.all('SELECT at, event, detail FROM task_log WHERE task_id = ? ORDER BY id', [taskId]))
-      .map((r) => ({ at: num(r.at), event: str(r.event), detail: readJson(r.detail) }));
+    return (await this.db.all('SELECT at, event, detail FROM task_log WHERE task_id = ? ORDER BY id', [taskId])).map((r) => ({
+      at: num(r.at),
+      event: str(r.event),
+      detail: readJson(r.detail),
+    }));
   }
 
   async getNode(id: string): Promise<KnowledgeNode | undefined> {
@@ -162,13 +231,23 @@ export class Store {
     return r === undefined ? undefined : toNode(r);
   }
 
-  async findNodes(o: { kind?: string | undefined; key?: string | undefined; value?: string | undefined; limit: number }): Promise<KnowledgeNode[]> {
+  async findNodes(o: {
+    kind?: string | undefined;
+    key?: string | undefined;
+    value?: string | undefined;
+    limit: number;
+  }): Promise<KnowledgeNode[]> {
     const conds: string[] = [];
     const p: Param[] = [];
-    if (o.kind !== undefined) { conds.push('kind = ?'); p.push(o.kind); }
+    if (o.kind !== undefined) {
+      conds.push('kind = ?');
+      p.push(o.kind);
+    }
     if (o.key !== undefined) {
-      if (o.value !== undefined) { conds.push(`${this.db.jsonText('properties', o.key)} = ?`); p.push(o.value); }
-      else conds.push(`${this.db.jsonText('properties', o.key)} IS NOT NULL`);
+      if (o.value !== undefined) {
+        conds.push(`${this.db.jsonText('properties', o.key)} = ?`);
+        p.push(o.value);
+      } else conds.push(`${this.db.jsonText('properties', o.key)} IS NOT NULL`);
     }
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     return (await this.db.all(`SELECT * FROM knowledge_nodes ${where} ORDER BY id LIMIT ?`, [...p, o.limit])).map(toNode);
@@ -177,7 +256,9 @@ export class Store {
   async neighbors(id: string): Promise<Array<{ relation: string; node: KnowledgeNode }>> {
     const rows = await this.db.all(
       `SELECT e.relation AS relation, n.* FROM knowledge_edges e JOIN knowledge_nodes n ON n.id = e.dst
-       WHERE e.src = ? ORDER BY e.relation, n.id`, [id]);
+       WHERE e.src = ? ORDER BY e.relation, n.id`,
+      [id],
+    );
     return rows.map((r) => ({ relation: str(r.relation), node: toNode(r) }));
   }
 
@@ -193,13 +274,23 @@ export class Store {
     const existing = num((await this.db.all('SELECT COUNT(*) AS n FROM agents'))[0]?.n ?? 0);
     if (existing > 0) return false;
     faker.seed(o.seed);
-    const agents = Array.from({ length: o.agents }, (_, i) => newAgent(`${faker.person.firstName()}-${i + 1}`, ROLES[i % ROLES.length] ?? 'researcher'));
+    const agents = Array.from({ length: o.agents }, (_, i) =>
+      newAgent(`${faker.person.firstName()}-${i + 1}`, ROLES[i % ROLES.length] ?? 'researcher'),
+    );
     const nodes = Array.from({ length: o.knowledgeNodes }, (_, i) => {
       const kind = NODE_KINDS[i % NODE_KINDS.length] ?? 'concept';
-      return [`kn_seed_${String(i).padStart(6, '0')}`, kind, faker.lorem.words(2), json({
-        owner: faker.person.fullName(), tag: faker.helpers.arrayElement(['alpha', 'beta', 'gamma', 'delta']),
-        score: faker.number.int({ min: 0, max: 100 }), city: faker.location.city(),
-      }), Date.now()] as const;
+      return [
+        `kn_seed_${String(i).padStart(6, '0')}`,
+        kind,
+        faker.lorem.words(2),
+        json({
+          owner: faker.person.fullName(),
+          tag: faker.helpers.arrayElement(['alpha', 'beta', 'gamma', 'delta']),
+          score: faker.number.int({ min: 0, max: 100 }),
+          city: faker.location.city(),
+        }),
+        Date.now(),
+      ] as const;
     });
     const edges = new Map<string, readonly [string, string, string]>();
     for (let i = 0; i < nodes.length && nodes.length > 1; i++) {

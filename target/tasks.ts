@@ -18,7 +18,11 @@ export interface TaskRequest {
   agents?: number | undefined;
 }
 
-interface Plan { iterations: number; agents: number; delayMs: number }
+interface Plan {
+  iterations: number;
+  agents: number;
+  delayMs: number;
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,7 +32,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function planOf(v: unknown): Plan | undefined {
   if (!isRecord(v)) return undefined;
   const { iterations, agents, delayMs } = v;
-  return typeof iterations === 'number' && typeof agents === 'number' && typeof delayMs === 'number' ? { iterations, agents, delayMs } : undefined;
+  return typeof iterations === 'number' && typeof agents === 'number' && typeof delayMs === 'number'
+    ? { iterations, agents, delayMs }
+    : undefined;
 }
 
 function intField(body: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
@@ -42,7 +48,8 @@ function intField(body: Record<string, unknown>, key: string, min: number, max: 
 
 /** Validates a `POST /api/tasks` body. */
 export function parseTaskRequest(body: unknown): TaskRequest {
-  if (!isRecord(body)) throw new TargetError(400, 'TASK_INVALID', `task body must be a JSON object like {"mode":"autonomous"}, got ${JSON.stringify(body)}`);
+  if (!isRecord(body))
+    throw new TargetError(400, 'TASK_INVALID', `task body must be a JSON object like {"mode":"autonomous"}, got ${JSON.stringify(body)}`);
   const mode = body.mode;
   if (typeof mode !== 'string' || !(TASK_MODES as readonly string[]).includes(mode)) {
     throw new TargetError(400, 'TASK_INVALID', `task mode must be one of ${TASK_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
@@ -56,7 +63,11 @@ export function parseTaskRequest(body: unknown): TaskRequest {
   };
 }
 
-export interface TaskDefaults { workMs: number; collaborativeAgents: number; continuousIterations: number }
+export interface TaskDefaults {
+  workMs: number;
+  collaborativeAgents: number;
+  continuousIterations: number;
+}
 
 export class TaskEngine {
   private readonly plans = new Map<string, Plan>();
@@ -74,7 +85,13 @@ export class TaskEngine {
     private readonly onChange: (t: Task) => void,
   ) {
     this.bus.declareGroup('task_submissions', 'agents');
-    this.bus.subscribe('scheduled_tasks', (m) => { this.schedule(m); }, { group: 'scheduler' });
+    this.bus.subscribe(
+      'scheduled_tasks',
+      (m) => {
+        this.schedule(m);
+      },
+      { group: 'scheduler' },
+    );
   }
 
   async init(): Promise<void> {
@@ -82,14 +99,26 @@ export class TaskEngine {
     for (const s of TASK_STATES) this.counts[s] = c[s] ?? 0;
   }
 
-  onFinished(fn: (t: Task) => void): void { this.finishedListeners.push(fn); }
+  onFinished(fn: (t: Task) => void): void {
+    this.finishedListeners.push(fn);
+  }
 
-  stateCounts(): Record<TaskStatus, number> { return { ...this.counts }; }
+  stateCounts(): Record<TaskStatus, number> {
+    return { ...this.counts };
+  }
 
   async submit(req: TaskRequest): Promise<Task> {
     const t: Task = {
-      id: `tsk_${randomUUID()}`, mode: req.mode, status: 'queued', input: req.input, result: null, agentIds: [], error: null,
-      createdAt: Date.now(), startedAt: null, completedAt: null,
+      id: `tsk_${randomUUID()}`,
+      mode: req.mode,
+      status: 'queued',
+      input: req.input,
+      result: null,
+      agentIds: [],
+      error: null,
+      createdAt: Date.now(),
+      startedAt: null,
+      completedAt: null,
     };
     const plan: Plan = {
       iterations: req.iterations ?? this.defaults.continuousIterations,
@@ -122,7 +151,9 @@ export class TaskEngine {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.bus.publish('task_submissions', payload, key).catch(() => { this.later(1000, payload, key); });
+      this.bus.publish('task_submissions', payload, key).catch(() => {
+        this.later(1000, payload, key);
+      });
     }, ms);
     this.timers.add(timer);
   }
@@ -146,8 +177,9 @@ export class TaskEngine {
     const t = await this.store.getTask(taskId);
     if (t === undefined) return;
     // Claimed once across processes; a task whose process died while running it comes back redelivered.
-    const claimed = t.status === 'queued'
-      && await this.store.db.run("UPDATE tasks SET status = 'running' WHERE id = ? AND status = 'queued'", [t.id]) === 1;
+    const claimed =
+      t.status === 'queued' &&
+      (await this.store.db.run("UPDATE tasks SET status = 'running' WHERE id = ? AND status = 'queued'", [t.id])) === 1;
     const takenOver = !claimed && t.status === 'running' && m.redelivered === true;
     if (!claimed && !takenOver) return; // already taken (a duplicated message) or finished
     if (takenOver) await this.store.addTaskLog(t.id, 'redelivered', { agentId: agent.agent.id });
@@ -162,12 +194,17 @@ export class TaskEngine {
 
     let output: unknown;
     if (t.mode === 'collaborative') {
-      const helpers = this.agents().healthy().filter((a) => a !== agent).slice(0, Math.max(0, plan.agents - 1));
+      const helpers = this.agents()
+        .healthy()
+        .filter((a) => a !== agent)
+        .slice(0, Math.max(0, plan.agents - 1));
       t.agentIds = [agent.agent.id, ...helpers.map((h) => h.agent.id)];
-      const parts = await Promise.all(t.agentIds.map(async (id, i) => {
-        await sleep(work);
-        return `part ${i + 1} by ${id}`;
-      }));
+      const parts = await Promise.all(
+        t.agentIds.map(async (id, i) => {
+          await sleep(work);
+          return `part ${i + 1} by ${id}`;
+        }),
+      );
       await sleep(work); // the coordinator merges the parts
       output = { summary: `merged ${parts.length} contributions`, parts };
     } else if (t.mode === 'continuous') {
@@ -197,16 +234,27 @@ export class TaskEngine {
     await this.store.addTaskLog(t.id, t.status, { agentIds: t.agentIds, error: t.error });
     await this.store.updateTask(t);
     await this.store.addLog(agent.agent.id, failed ? 'error' : 'info', `task ${t.id} (${t.mode}) ${t.status}`);
-    await this.bus.publish('agent_results', {
-      taskId: t.id, mode: t.mode, status: t.status, agentIds: t.agentIds, output: t.result, error: t.error, final: true,
-      durationMs: t.completedAt - t.createdAt,
-    }, t.id);
+    await this.bus.publish(
+      'agent_results',
+      {
+        taskId: t.id,
+        mode: t.mode,
+        status: t.status,
+        agentIds: t.agentIds,
+        output: t.result,
+        error: t.error,
+        final: true,
+        durationMs: t.completedAt - t.createdAt,
+      },
+      t.id,
+    );
     for (const fn of this.finishedListeners) fn(t);
   }
 
   async view(id: string): Promise<Task & { durationMs: number | null; log: unknown[] }> {
     const t = await this.store.getTask(id);
-    if (t === undefined) throw new TargetError(404, 'TASK_NOT_FOUND', `task ${JSON.stringify(id)} does not exist: create one with POST /api/tasks`);
+    if (t === undefined)
+      throw new TargetError(404, 'TASK_NOT_FOUND', `task ${JSON.stringify(id)} does not exist: create one with POST /api/tasks`);
     const log = await this.store.taskLog(id);
     return { ...t, durationMs: t.completedAt === null ? null : t.completedAt - t.createdAt, log };
   }

@@ -9,7 +9,11 @@ import { TOPICS, isTopic, type BusAdapter, type Subscription, type Topic } from 
 
 export type Endpoint = 'broadcast' | 'bus' | 'monitor';
 
-export interface BroadcastResult { seq: number; serverTime: number; recipients: number }
+export interface BroadcastResult {
+  seq: number;
+  serverTime: number;
+  recipients: number;
+}
 
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -26,7 +30,9 @@ export class WsHub {
     private readonly snapshot: () => Record<string, unknown>,
     monitorIntervalMs: number,
   ) {
-    this.onUpgrade = (req, socket, head) => { this.upgrade(req, socket, head); };
+    this.onUpgrade = (req, socket, head) => {
+      this.upgrade(req, socket, head);
+    };
     server.on('upgrade', this.onUpgrade);
     this.timer = setInterval(() => {
       if (this.monitors.size > 0) this.monitorSend({ type: 'snapshot', ...this.snapshot() });
@@ -66,14 +72,29 @@ export class WsHub {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let msg: unknown;
-      try { msg = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8')); } catch {
-        ws.send(JSON.stringify({ type: 'error', code: 'WS_BAD_JSON', error: 'messages must be JSON text like {"type":"broadcast","payload":...}' }));
+      try {
+        msg = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8'));
+      } catch {
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'WS_BAD_JSON',
+            error: 'messages must be JSON text like {"type":"broadcast","payload":...}',
+          }),
+        );
         return;
       }
       const m = typeof msg === 'object' && msg !== null ? (msg as Record<string, unknown>) : {};
       if (m.type === 'broadcast') this.broadcast(name, m.payload ?? null);
       else if (m.type === 'ping') ws.send(JSON.stringify({ type: 'pong', id: m.id ?? null, serverTime: Date.now() }));
-      else ws.send(JSON.stringify({ type: 'error', code: 'WS_UNKNOWN_TYPE', error: `unknown message type ${JSON.stringify(m.type)}: use broadcast or ping` }));
+      else
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'WS_UNKNOWN_TYPE',
+            error: `unknown message type ${JSON.stringify(m.type)}: use broadcast or ping`,
+          }),
+        );
     });
   }
 
@@ -101,10 +122,23 @@ export class WsHub {
     }
     const chosen: readonly Topic[] = topics.length > 0 ? (topics as Topic[]) : TOPICS;
     this.busClients.add(ws);
-    const subs: Subscription[] = chosen.map((topic) => this.bus.subscribe(topic, (m) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ type: 'message', topic: m.topic, id: m.id, seq: m.seq, publishedAt: m.publishedAt, deliveredAt: Date.now(), key: m.key, payload: m.payload }));
-    }));
+    const subs: Subscription[] = chosen.map((topic) =>
+      this.bus.subscribe(topic, (m) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.send(
+          JSON.stringify({
+            type: 'message',
+            topic: m.topic,
+            id: m.id,
+            seq: m.seq,
+            publishedAt: m.publishedAt,
+            deliveredAt: Date.now(),
+            key: m.key,
+            payload: m.payload,
+          }),
+        );
+      }),
+    );
     ws.on('error', () => undefined);
     ws.on('close', () => {
       this.busClients.delete(ws);
@@ -140,8 +174,13 @@ export class WsHub {
     // Close frames first (1001 going away), then cut whoever has not answered within 500 ms.
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
     return new Promise((resolve) => {
-      const cut = setTimeout(() => { for (const ws of this.wss.clients) ws.terminate(); }, 500);
-      this.wss.close(() => { clearTimeout(cut); resolve(); });
+      const cut = setTimeout(() => {
+        for (const ws of this.wss.clients) ws.terminate();
+      }, 500);
+      this.wss.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
     });
   }
 }

@@ -62,7 +62,8 @@ export function fullExecutionRequirements(configs: readonly ScenarioConfig[], tu
 }
 
 export const maxPlannedVUs = (steps: readonly ExecutionStep[]): number => steps.reduce((m, s) => Math.max(m, s.plannedVUs), 0);
-export const maxPossibleVUs = (steps: readonly ExecutionStep[]): number => steps.reduce((m, s) => Math.max(m, s.plannedVUs + s.maxUnplannedVUs), 0);
+export const maxPossibleVUs = (steps: readonly ExecutionStep[]): number =>
+  steps.reduce((m, s) => Math.max(m, s.plannedVUs + s.maxUnplannedVUs), 0);
 /** k6's GetEndOffset: the last step's offset, and whether it ends at 0 VUs. */
 export function endOffset(steps: readonly ExecutionStep[]): { offset: number; final: boolean } {
   const last = steps[steps.length - 1];
@@ -76,7 +77,11 @@ export function planTest(configs: readonly ScenarioConfig[], tuple: ExecutionTup
   const steps = fullExecutionRequirements(withWork, tuple);
   return {
     tuple,
-    scenarios: withWork.map((config) => ({ config, steps: scenarioRequirements(config, tuple), description: describeScenarioConfig(config, tuple) })),
+    scenarios: withWork.map((config) => ({
+      config,
+      steps: scenarioRequirements(config, tuple),
+      description: describeScenarioConfig(config, tuple),
+    })),
     skipped,
     steps,
     maxPlannedVUs: maxPlannedVUs(steps),

@@ -65,8 +65,10 @@ function percent(fraction: number): string {
 
 /** `running (01.0s), 01/09 VUs, 21 complete and 0 interrupted iterations` (k6's getRunStats). */
 export function runLine(p: TestProgress, maxPossibleVUs: number, maxDurationMs: number): string {
-  return `running (${fixedLengthDuration(p.elapsed, maxDurationMs)}), ${padInt(p.vus, maxPossibleVUs)}/${padInt(p.vusMax, maxPossibleVUs)} VUs, `
-    + `${String(p.completed)} complete and ${String(p.interrupted)} interrupted iterations`;
+  return (
+    `running (${fixedLengthDuration(p.elapsed, maxDurationMs)}), ${padInt(p.vus, maxPossibleVUs)}/${padInt(p.vusMax, maxPossibleVUs)} VUs, ` +
+    `${String(p.completed)} complete and ${String(p.interrupted)} interrupted iterations`
+  );
 }
 
 /** k6's maxLeft: the longest left text (scenario names and the run bar's "Init"), at most 30. */
@@ -169,8 +171,13 @@ export class ProgressDisplay {
     this.#barWidth = clamp(this.#barWidth + this.#widthDelta, MIN_BAR_WIDTH, BAR_WIDTH);
     const tty = this.#o.out.isTTY === true;
     const f = renderProgress(this.#o.source(), {
-      tty, goBack: goBack && tty, maxLeft: this.#maxLeft, termWidth, barWidth: this.#barWidth,
-      maxPossibleVUs: this.#o.maxPossibleVUs, maxDurationMs: this.#o.maxDurationMs,
+      tty,
+      goBack: goBack && tty,
+      maxLeft: this.#maxLeft,
+      termWidth,
+      barWidth: this.#barWidth,
+      maxPossibleVUs: this.#o.maxPossibleVUs,
+      maxDurationMs: this.#o.maxDurationMs,
     });
     this.#widthDelta = termWidth - f.longestLine - TERM_PADDING;
     this.#last = f.text;
@@ -184,7 +191,9 @@ export class ProgressDisplay {
 
   start(): void {
     if (this.#timer !== undefined || this.#stopped) return;
-    this.#timer = setInterval(() => { this.draw(); }, this.#o.intervalMs ?? 100);
+    this.#timer = setInterval(() => {
+      this.draw();
+    }, this.#o.intervalMs ?? 100);
     this.#timer.unref();
   }
 

@@ -94,7 +94,11 @@ export function mergeScenarioStats(parts: readonly Readonly<ScenarioStats>[]): S
  * ones have not started): what TestRun.progress() and the live display read.
  */
 export function snapshotProgress(
-  plan: TestPlan, stats: readonly (ScenarioStats | undefined)[], now: number, startedAt: number, vusMax: number,
+  plan: TestPlan,
+  stats: readonly (ScenarioStats | undefined)[],
+  now: number,
+  startedAt: number,
+  vusMax: number,
 ): TestProgress {
   let vus = 0;
   let completed = 0;
@@ -139,7 +143,13 @@ export class TestRun {
   }
 
   progress(): TestProgress {
-    return snapshotProgress(this.plan, this.plan.scenarios.map(({ config }) => this.stats.get(config.name)), this.rt.clock.now(), this.startedAt, this.vusMax());
+    return snapshotProgress(
+      this.plan,
+      this.plan.scenarios.map(({ config }) => this.stats.get(config.name)),
+      this.rt.clock.now(),
+      this.startedAt,
+      this.vusMax(),
+    );
   }
 
   private gaugeSamples(): Sample[] {

@@ -8,7 +8,13 @@
 import type { VirtualUser } from '../contracts.ts';
 import type { ExecutionTuple } from '../units/segments.ts';
 import {
-  IterationCounter, ScenarioWindow, executorTags, releaseWhenSettled, runIteration, sleepUntil, type IterationOutcome,
+  IterationCounter,
+  ScenarioWindow,
+  executorTags,
+  releaseWhenSettled,
+  runIteration,
+  sleepUntil,
+  type IterationOutcome,
 } from './common.ts';
 import type { ConstantArrivalRateConfig, ExecutorRuntime, RampingArrivalRateConfig } from './types.ts';
 

@@ -108,7 +108,9 @@ export class FieldReader {
   finish(): Issue[] {
     for (const key of Object.keys(this.raw)) {
       if (!this.known.has(key)) {
-        this.issues.push(issue('unknown-field', this.at(key), `\`${this.at(key)}\` is not an option of this executor; remove it or fix its spelling`));
+        this.issues.push(
+          issue('unknown-field', this.at(key), `\`${this.at(key)}\` is not an option of this executor; remove it or fix its spelling`),
+        );
       }
     }
     return this.issues;
@@ -127,14 +129,18 @@ export function readStage(s: unknown, path: string, issues: Issue[]): StageConfi
   if (rec.duration !== undefined && rec.duration !== null) {
     const r = parseDuration(rec.duration);
     if (r.ok) duration = r.ms;
-    else issues.push(issue('invalid-duration', `${path}.duration`, `\`${path}.duration\` must be a duration like "30s", got ${show(rec.duration)}`));
+    else
+      issues.push(
+        issue('invalid-duration', `${path}.duration`, `\`${path}.duration\` must be a duration like "30s", got ${show(rec.duration)}`),
+      );
   }
   if (rec.target !== undefined && rec.target !== null) {
     if (typeof rec.target === 'number' && Number.isInteger(rec.target)) target = rec.target;
     else issues.push(issue('invalid-type', `${path}.target`, `\`${path}.target\` must be a whole number, got ${show(rec.target)}`));
   }
   for (const k of Object.keys(rec)) {
-    if (k !== 'duration' && k !== 'target') issues.push(issue('unknown-field', `${path}.${k}`, `\`${path}.${k}\` is not a stage field; stages have only duration and target`));
+    if (k !== 'duration' && k !== 'target')
+      issues.push(issue('unknown-field', `${path}.${k}`, `\`${path}.${k}\` is not a stage field; stages have only duration and target`));
   }
   return { duration, target };
 }
@@ -160,11 +166,22 @@ export function validateBase(cfg: ScenarioConfig, path: string): Issue[] {
   const out: Issue[] = [];
   if (cfg.name === '') out.push(issue('invalid-scenario-name', path, `scenario name can't be empty`));
   else if (!SCENARIO_NAME.test(cfg.name)) {
-    out.push(issue('invalid-scenario-name', path, `scenario name ${JSON.stringify(cfg.name)} may contain only numbers, latin letters, underscores, and dashes`));
+    out.push(
+      issue(
+        'invalid-scenario-name',
+        path,
+        `scenario name ${JSON.stringify(cfg.name)} may contain only numbers, latin letters, underscores, and dashes`,
+      ),
+    );
   }
-  if (cfg.execSet && cfg.exec === '') out.push(issue('out-of-range', `${path}.exec`, '`exec` cannot be empty; name an exported function or omit it for "default"'));
-  if (cfg.startTime < 0) out.push(issue('out-of-range', `${path}.startTime`, `the startTime can't be negative, got ${formatDuration(cfg.startTime)}`));
-  if (cfg.gracefulStop < 0) out.push(issue('out-of-range', `${path}.gracefulStop`, `the gracefulStop timeout can't be negative, got ${formatDuration(cfg.gracefulStop)}`));
+  if (cfg.execSet && cfg.exec === '')
+    out.push(issue('out-of-range', `${path}.exec`, '`exec` cannot be empty; name an exported function or omit it for "default"'));
+  if (cfg.startTime < 0)
+    out.push(issue('out-of-range', `${path}.startTime`, `the startTime can't be negative, got ${formatDuration(cfg.startTime)}`));
+  if (cfg.gracefulStop < 0)
+    out.push(
+      issue('out-of-range', `${path}.gracefulStop`, `the gracefulStop timeout can't be negative, got ${formatDuration(cfg.gracefulStop)}`),
+    );
   return out;
 }
 
@@ -190,7 +207,8 @@ export function stagesMaxTarget(start: number, stages: readonly StageConfig[]): 
 
 /** k6's validateStages. */
 export function validateStages(stages: readonly StageConfig[], path: string): Issue[] {
-  if (stages.length === 0) return [issue('no-stages', `${path}.stages`, 'at least one stage has to be specified, e.g. [{ duration: "30s", target: 10 }]')];
+  if (stages.length === 0)
+    return [issue('no-stages', `${path}.stages`, 'at least one stage has to be specified, e.g. [{ duration: "30s", target: 10 }]')];
   const out: Issue[] = [];
   stages.forEach((s, i) => {
     const p = `${path}.stages[${i}]`;
@@ -367,10 +385,14 @@ function runningOn(stop: AbortSignal): Set<Interruption> {
     const running = new Set<Interruption>();
     set = running;
     runningBySignal.set(stop, running);
-    stop.addEventListener('abort', () => {
-      for (const it of running) it.abort(stop.reason);
-      running.clear();
-    }, { once: true });
+    stop.addEventListener(
+      'abort',
+      () => {
+        for (const it of running) it.abort(stop.reason);
+        running.clear();
+      },
+      { once: true },
+    );
   }
   return set;
 }
@@ -443,7 +465,12 @@ let lastYield = performance.now();
 function yieldIfBusy(): Promise<void> | undefined {
   const now = performance.now();
   if (now - lastYield < YIELD_EVERY_MS) return undefined;
-  return new Promise<void>((resolve) => { setImmediate(() => { lastYield = performance.now(); resolve(); }); });
+  return new Promise<void>((resolve) => {
+    setImmediate(() => {
+      lastYield = performance.now();
+      resolve();
+    });
+  });
 }
 
 /** Returns the VU to the pool once its iteration promise has settled. */

@@ -10,7 +10,11 @@ import { runArrivalRate } from './arrival.ts';
 import { FieldReader, baseInfo, issue, minDurationIssue, padInt, padRate, readBase, spentOf, validateBase } from './common.ts';
 import type { ConstantArrivalRateConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: ConstantArrivalRateConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: ConstantArrivalRateConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const base = readBase(name, r);
   const pre = r.int('preAllocatedVUs', Number.NaN);
@@ -30,21 +34,33 @@ export function parse(name: string, raw: Readonly<Record<string, unknown>>, path
 export function validateArrivalVUs(cfg: { preAllocatedVUs: number; maxVUs: number }, path: string): ReturnType<typeof validateBase> {
   const out: ReturnType<typeof validateBase> = [];
   if (Number.isNaN(cfg.preAllocatedVUs)) {
-    out.push(issue('missing-field', `${path}.preAllocatedVUs`, 'the number of preAllocatedVUs isn\'t specified; set it, e.g. preAllocatedVUs: 10'));
+    out.push(
+      issue('missing-field', `${path}.preAllocatedVUs`, "the number of preAllocatedVUs isn't specified; set it, e.g. preAllocatedVUs: 10"),
+    );
   } else if (cfg.preAllocatedVUs < 0) {
-    out.push(issue('out-of-range', `${path}.preAllocatedVUs`, `the number of preAllocatedVUs can't be negative, got ${cfg.preAllocatedVUs}`));
+    out.push(
+      issue('out-of-range', `${path}.preAllocatedVUs`, `the number of preAllocatedVUs can't be negative, got ${cfg.preAllocatedVUs}`),
+    );
   }
   if (cfg.maxVUs < cfg.preAllocatedVUs) {
-    out.push(issue('max-vus-below-preallocated', `${path}.maxVUs`, `maxVUs (${cfg.maxVUs}) can't be less than preAllocatedVUs (${cfg.preAllocatedVUs})`));
+    out.push(
+      issue(
+        'max-vus-below-preallocated',
+        `${path}.maxVUs`,
+        `maxVUs (${cfg.maxVUs}) can't be less than preAllocatedVUs (${cfg.preAllocatedVUs})`,
+      ),
+    );
   }
   return out;
 }
 
 export function validate(cfg: ConstantArrivalRateConfig, path: string): ReturnType<typeof validateBase> {
   const out = validateBase(cfg, path);
-  if (Number.isNaN(cfg.rate)) out.push(issue('missing-field', `${path}.rate`, 'the iteration rate isn\'t specified; set rate, e.g. rate: 10'));
+  if (Number.isNaN(cfg.rate))
+    out.push(issue('missing-field', `${path}.rate`, "the iteration rate isn't specified; set rate, e.g. rate: 10"));
   else if (cfg.rate <= 0) out.push(issue('out-of-range', `${path}.rate`, `the iteration rate must be more than 0, got ${cfg.rate}`));
-  if (!(cfg.timeUnit > 0)) out.push(issue('out-of-range', `${path}.timeUnit`, `the timeUnit must be more than 0, got ${formatDuration(cfg.timeUnit)}`));
+  if (!(cfg.timeUnit > 0))
+    out.push(issue('out-of-range', `${path}.timeUnit`, `the timeUnit must be more than 0, got ${formatDuration(cfg.timeUnit)}`));
   return [...out, ...minDurationIssue(cfg.duration, 'duration', path), ...validateArrivalVUs(cfg, path)];
 }
 
@@ -118,14 +134,31 @@ export async function run(cfg: ConstantArrivalRateConfig, rt: ExecutorRuntime): 
   });
 }
 
-export function progress(cfg: ConstantArrivalRateConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: ConstantArrivalRateConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   const max = scale(tuple, cfg.maxVUs);
   const rate = ratePerSecond(cfg, tuple);
-  const right = [`${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`, formatDuration(cfg.duration), `${padRate(rate, rate)} iters/s`];
+  const right = [
+    `${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`,
+    formatDuration(cfg.duration),
+    `${padRate(rate, rate)} iters/s`,
+  ];
   if (spent > cfg.duration) return { fraction: 1, right };
   right[1] = spentOf(spent, cfg.duration);
   return { fraction: Math.min(1, spent / cfg.duration), right };
 }
 
-export const constantArrivalRate = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<ConstantArrivalRateConfig>;
+export const constantArrivalRate = {
+  parse,
+  validate,
+  requirements,
+  describe,
+  hasWork,
+  progress,
+  run,
+} satisfies ExecutorModule<ConstantArrivalRateConfig>;

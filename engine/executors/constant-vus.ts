@@ -3,13 +3,25 @@
 import type { ExecutionTuple } from '../units/segments.ts';
 import { formatDuration } from '../units/duration.ts';
 import {
-  FieldReader, IterationCounter, ScenarioWindow, baseInfo, minDurationIssue, positiveVUs, readBase,
-  runIteration, spentOf, validateBase,
+  FieldReader,
+  IterationCounter,
+  ScenarioWindow,
+  baseInfo,
+  minDurationIssue,
+  positiveVUs,
+  readBase,
+  runIteration,
+  spentOf,
+  validateBase,
 } from './common.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ConstantVUsConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: ConstantVUsConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: ConstantVUsConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const config: ConstantVUsConfig = {
     ...readBase(name, r),
@@ -64,7 +76,12 @@ export async function run(cfg: ConstantVUsConfig, rt: ExecutorRuntime): Promise<
   rt.stats.status = rt.signal.aborted ? 'interrupted' : 'done';
 }
 
-export function progress(cfg: ConstantVUsConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: ConstantVUsConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   const vus = `${scaledVUs(cfg, tuple)} VUs`;
   if (spent > cfg.duration) return { fraction: 1, right: [vus, formatDuration(cfg.duration)] };

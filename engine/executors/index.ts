@@ -33,7 +33,12 @@ export function moduleOf<C extends ScenarioConfig>(cfg: C): ExecutorModule<C> {
   return executors[cfg.executor] as unknown as ExecutorModule<C>;
 }
 
-export function parseScenario(name: string, executor: ExecutorName, raw: Readonly<Record<string, unknown>>, path: string): { config: ScenarioConfig; issues: Issue[] } {
+export function parseScenario(
+  name: string,
+  executor: ExecutorName,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: ScenarioConfig; issues: Issue[] } {
   return executors[executor].parse(name, raw, path);
 }
 
@@ -42,8 +47,12 @@ export const scenarioRequirements = (cfg: ScenarioConfig, tuple: ExecutionTuple)
 export const describeScenarioConfig = (cfg: ScenarioConfig, tuple: ExecutionTuple): string => moduleOf(cfg).describe(cfg, tuple);
 export const scenarioHasWork = (cfg: ScenarioConfig, tuple: ExecutionTuple): boolean => moduleOf(cfg).hasWork(cfg, tuple);
 export const runScenario = (cfg: ScenarioConfig, rt: ExecutorRuntime): Promise<void> => moduleOf(cfg).run(cfg, rt);
-export const scenarioProgress = (cfg: ScenarioConfig, tuple: ExecutionTuple, stats: ScenarioStats, now: number): { fraction: number; right: string[] } =>
-  moduleOf(cfg).progress(cfg, tuple, stats, now);
+export const scenarioProgress = (
+  cfg: ScenarioConfig,
+  tuple: ExecutionTuple,
+  stats: ScenarioStats,
+  now: number,
+): { fraction: number; right: string[] } => moduleOf(cfg).progress(cfg, tuple, stats, now);
 
 export type * from './types.ts';
 export { newScenarioStats } from './types.ts';

@@ -3,14 +3,29 @@
 import type { ExecutionTuple } from '../units/segments.ts';
 import { formatDuration } from '../units/duration.ts';
 import {
-  FieldReader, IterationCounter, MIN_DURATION, ScenarioWindow, baseInfo, droppedSample, issue, positiveVUs,
-  padInt, readBase, runIteration, spentOf, validateBase,
+  FieldReader,
+  IterationCounter,
+  MIN_DURATION,
+  ScenarioWindow,
+  baseInfo,
+  droppedSample,
+  issue,
+  positiveVUs,
+  padInt,
+  readBase,
+  runIteration,
+  spentOf,
+  validateBase,
 } from './common.ts';
 import { runLoopingVUs } from './loops.ts';
 import { DEFAULT_MAX_DURATION } from './shared-iterations.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, PerVUIterationsConfig } from './types.ts';
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: PerVUIterationsConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: PerVUIterationsConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const config: PerVUIterationsConfig = {
     ...readBase(name, r),
@@ -24,9 +39,12 @@ export function parse(name: string, raw: Readonly<Record<string, unknown>>, path
 
 export function validate(cfg: PerVUIterationsConfig, path: string): ReturnType<typeof validateBase> {
   const out = [...validateBase(cfg, path), ...positiveVUs(cfg.vus, path)];
-  if (cfg.iterations <= 0) out.push(issue('out-of-range', `${path}.iterations`, `the number of iterations must be more than 0, got ${cfg.iterations}`));
+  if (cfg.iterations <= 0)
+    out.push(issue('out-of-range', `${path}.iterations`, `the number of iterations must be more than 0, got ${cfg.iterations}`));
   if (cfg.maxDuration < MIN_DURATION) {
-    out.push(issue('out-of-range', `${path}.maxDuration`, `the maxDuration must be at least 1s, but is ${formatDuration(cfg.maxDuration)}`));
+    out.push(
+      issue('out-of-range', `${path}.maxDuration`, `the maxDuration must be at least 1s, but is ${formatDuration(cfg.maxDuration)}`),
+    );
   }
   return out;
 }
@@ -83,14 +101,31 @@ export async function run(cfg: PerVUIterationsConfig, rt: ExecutorRuntime): Prom
   rt.stats.status = rt.signal.aborted || rt.stats.completed < total ? 'interrupted' : 'done';
 }
 
-export function progress(cfg: PerVUIterationsConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: PerVUIterationsConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const vus = scaledVUs(cfg, tuple);
   const total = vus * cfg.iterations;
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
-  const right = [`${vus} VUs`, formatDuration(cfg.maxDuration), `${padInt(stats.completed, total)}/${total} iters, ${cfg.iterations} per VU`];
+  const right = [
+    `${vus} VUs`,
+    formatDuration(cfg.maxDuration),
+    `${padInt(stats.completed, total)}/${total} iters, ${cfg.iterations} per VU`,
+  ];
   if (spent > cfg.maxDuration) return { fraction: 1, right };
   right[1] = spentOf(spent, cfg.maxDuration);
   return { fraction: total === 0 ? 1 : stats.completed / total, right };
 }
 
-export const perVuIterations = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<PerVUIterationsConfig>;
+export const perVuIterations = {
+  parse,
+  validate,
+  requirements,
+  describe,
+  hasWork,
+  progress,
+  run,
+} satisfies ExecutorModule<PerVUIterationsConfig>;

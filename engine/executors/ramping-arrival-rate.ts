@@ -7,11 +7,27 @@
 import type { ExecutionTuple } from '../units/segments.ts';
 import { formatDuration } from '../units/duration.ts';
 import { runArrivalRate } from './arrival.ts';
-import { FieldReader, baseInfo, issue, padInt, padRate, readBase, spentOf, stagesMaxTarget, sumStagesDuration, validateBase, validateStages } from './common.ts';
+import {
+  FieldReader,
+  baseInfo,
+  issue,
+  padInt,
+  padRate,
+  readBase,
+  spentOf,
+  stagesMaxTarget,
+  sumStagesDuration,
+  validateBase,
+  validateStages,
+} from './common.ts';
 import { iterationTuple, maxVUsRange, validateArrivalVUs } from './constant-arrival-rate.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingArrivalRateConfig } from './types.ts';
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: RampingArrivalRateConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: RampingArrivalRateConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const base = readBase(name, r);
   const pre = r.int('preAllocatedVUs', Number.NaN);
@@ -29,8 +45,10 @@ export function parse(name: string, raw: Readonly<Record<string, unknown>>, path
 
 export function validate(cfg: RampingArrivalRateConfig, path: string): ReturnType<typeof validateBase> {
   const out = validateBase(cfg, path);
-  if (cfg.startRate < 0) out.push(issue('out-of-range', `${path}.startRate`, `the startRate value can't be negative, got ${cfg.startRate}`));
-  if (!(cfg.timeUnit > 0)) out.push(issue('out-of-range', `${path}.timeUnit`, `the timeUnit must be more than 0, got ${formatDuration(cfg.timeUnit)}`));
+  if (cfg.startRate < 0)
+    out.push(issue('out-of-range', `${path}.startRate`, `the startRate value can't be negative, got ${cfg.startRate}`));
+  if (!(cfg.timeUnit > 0))
+    out.push(issue('out-of-range', `${path}.timeUnit`, `the timeUnit must be more than 0, got ${formatDuration(cfg.timeUnit)}`));
   return [...out, ...validateStages(cfg.stages, path), ...validateArrivalVUs(cfg, path)];
 }
 
@@ -106,15 +124,32 @@ export async function run(cfg: RampingArrivalRateConfig, rt: ExecutorRuntime): P
   });
 }
 
-export function progress(cfg: RampingArrivalRateConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: RampingArrivalRateConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const total = sumStagesDuration(cfg.stages);
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   const max = scale(tuple, cfg.maxVUs);
   const maxRate = ((stagesMaxTarget(cfg.startRate, cfg.stages) * 1000) / cfg.timeUnit) * tuple.segment.floatLength();
-  const right = [`${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`, formatDuration(total), `${padRate(stats.currentRate, maxRate)} iters/s`];
+  const right = [
+    `${padInt(stats.activeVUs, max)}/${padInt(stats.heldVUs, max)} VUs`,
+    formatDuration(total),
+    `${padRate(stats.currentRate, maxRate)} iters/s`,
+  ];
   if (spent > total) return { fraction: 1, right };
   right[1] = spentOf(spent, total);
   return { fraction: total <= 0 ? 1 : Math.min(1, spent / total), right };
 }
 
-export const rampingArrivalRate = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<RampingArrivalRateConfig>;
+export const rampingArrivalRate = {
+  parse,
+  validate,
+  requirements,
+  describe,
+  hasWork,
+  progress,
+  run,
+} satisfies ExecutorModule<RampingArrivalRateConfig>;

@@ -12,14 +12,31 @@ import type { VirtualUser } from '../contracts.ts';
 import { SegmentedIndex, type ExecutionTuple } from '../units/segments.ts';
 import { formatDuration } from '../units/duration.ts';
 import {
-  FieldReader, IterationCounter, ScenarioWindow, baseInfo, fixedLengthDuration, issue, padInt, readBase, releaseWhenSettled,
-  runIteration, sleepUntil, stagesMaxTarget, sumStagesDuration, validateBase, validateStages,
+  FieldReader,
+  IterationCounter,
+  ScenarioWindow,
+  baseInfo,
+  fixedLengthDuration,
+  issue,
+  padInt,
+  readBase,
+  releaseWhenSettled,
+  runIteration,
+  sleepUntil,
+  stagesMaxTarget,
+  sumStagesDuration,
+  validateBase,
+  validateStages,
 } from './common.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingVUsConfig } from './types.ts';
 
 export const DEFAULT_GRACEFUL_RAMP_DOWN = 30_000;
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: RampingVUsConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: RampingVUsConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const config: RampingVUsConfig = {
     ...readBase(name, r),
@@ -33,12 +50,19 @@ export function parse(name: string, raw: Readonly<Record<string, unknown>>, path
 
 export function validate(cfg: RampingVUsConfig, path: string): ReturnType<typeof validateBase> {
   const out = validateBase(cfg, path);
-  if (cfg.startVUs < 0) out.push(issue('out-of-range', `${path}.startVUs`, `the number of start VUs can't be negative, got ${cfg.startVUs}`));
+  if (cfg.startVUs < 0)
+    out.push(issue('out-of-range', `${path}.startVUs`, `the number of start VUs can't be negative, got ${cfg.startVUs}`));
   if (stagesMaxTarget(cfg.startVUs, cfg.stages) <= 0) {
-    out.push(issue('no-vus', `${path}.stages`, 'either startVUs or one of the stages\' target values must be greater than 0'));
+    out.push(issue('no-vus', `${path}.stages`, "either startVUs or one of the stages' target values must be greater than 0"));
   }
   if (cfg.gracefulRampDown < 0) {
-    out.push(issue('out-of-range', `${path}.gracefulRampDown`, `the gracefulRampDown can't be negative, got ${formatDuration(cfg.gracefulRampDown)}`));
+    out.push(
+      issue(
+        'out-of-range',
+        `${path}.gracefulRampDown`,
+        `the gracefulRampDown can't be negative, got ${formatDuration(cfg.gracefulRampDown)}`,
+      ),
+    );
   }
   return [...out, ...validateStages(cfg.stages, path)];
 }
@@ -273,14 +297,21 @@ export async function run(cfg: RampingVUsConfig, rt: ExecutorRuntime): Promise<v
   rt.stats.status = rt.signal.aborted ? 'interrupted' : 'done';
 }
 
-export function progress(cfg: RampingVUsConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: RampingVUsConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const regular = sumStagesDuration(cfg.stages);
   const max = requirements(cfg, tuple).reduce((m, s) => Math.max(m, s.plannedVUs), 0);
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   const vus = `${padInt(stats.activeVUs, max)}/${max} VUs`;
   if (spent > regular) return { fraction: 1, right: [vus, formatDuration(regular)] };
-  return { fraction: regular <= 0 ? 1 : spent / regular, right: [vus, `${fixedLengthDuration(spent, regular)}/${fixedLengthDuration(regular, regular)}`] };
+  return {
+    fraction: regular <= 0 ? 1 : spent / regular,
+    right: [vus, `${fixedLengthDuration(spent, regular)}/${fixedLengthDuration(regular, regular)}`],
+  };
 }
 
 export const rampingVUs = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<RampingVUsConfig>;
-

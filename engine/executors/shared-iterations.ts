@@ -3,15 +3,30 @@
 import type { ExecutionTuple } from '../units/segments.ts';
 import { formatDuration } from '../units/duration.ts';
 import {
-  FieldReader, IterationCounter, MIN_DURATION, ScenarioWindow, baseInfo, droppedSample, issue, positiveVUs,
-  padInt, readBase, runIteration, spentOf, validateBase,
+  FieldReader,
+  IterationCounter,
+  MIN_DURATION,
+  ScenarioWindow,
+  baseInfo,
+  droppedSample,
+  issue,
+  positiveVUs,
+  padInt,
+  readBase,
+  runIteration,
+  spentOf,
+  validateBase,
 } from './common.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, SharedIterationsConfig } from './types.ts';
 
 export const DEFAULT_MAX_DURATION = 10 * 60_000;
 
-export function parse(name: string, raw: Readonly<Record<string, unknown>>, path: string): { config: SharedIterationsConfig; issues: ReturnType<FieldReader['finish']> } {
+export function parse(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: string,
+): { config: SharedIterationsConfig; issues: ReturnType<FieldReader['finish']> } {
   const r = new FieldReader(raw, path);
   const config: SharedIterationsConfig = {
     ...readBase(name, r),
@@ -26,10 +41,18 @@ export function parse(name: string, raw: Readonly<Record<string, unknown>>, path
 export function validate(cfg: SharedIterationsConfig, path: string): ReturnType<typeof validateBase> {
   const out = [...validateBase(cfg, path), ...positiveVUs(cfg.vus, path)];
   if (cfg.iterations < cfg.vus) {
-    out.push(issue('iterations-below-vus', `${path}.iterations`, `the number of iterations (${cfg.iterations}) can't be less than the number of VUs (${cfg.vus})`));
+    out.push(
+      issue(
+        'iterations-below-vus',
+        `${path}.iterations`,
+        `the number of iterations (${cfg.iterations}) can't be less than the number of VUs (${cfg.vus})`,
+      ),
+    );
   }
   if (cfg.maxDuration < MIN_DURATION) {
-    out.push(issue('out-of-range', `${path}.maxDuration`, `the maxDuration must be at least 1s, but is ${formatDuration(cfg.maxDuration)}`));
+    out.push(
+      issue('out-of-range', `${path}.maxDuration`, `the maxDuration must be at least 1s, but is ${formatDuration(cfg.maxDuration)}`),
+    );
   }
   return out;
 }
@@ -99,7 +122,12 @@ export async function run(cfg: SharedIterationsConfig, rt: ExecutorRuntime): Pro
   rt.stats.status = rt.signal.aborted || rt.stats.completed < total ? 'interrupted' : 'done';
 }
 
-export function progress(cfg: SharedIterationsConfig, tuple: ExecutionTuple, stats: ExecutorRuntime['stats'], now: number): { fraction: number; right: string[] } {
+export function progress(
+  cfg: SharedIterationsConfig,
+  tuple: ExecutionTuple,
+  stats: ExecutorRuntime['stats'],
+  now: number,
+): { fraction: number; right: string[] } {
   const total = scaledIterations(cfg, tuple);
   const spent = Number.isNaN(stats.startedAt) ? 0 : now - stats.startedAt;
   return {
@@ -108,4 +136,12 @@ export function progress(cfg: SharedIterationsConfig, tuple: ExecutionTuple, sta
   };
 }
 
-export const sharedIterations = { parse, validate, requirements, describe, hasWork, progress, run } satisfies ExecutorModule<SharedIterationsConfig>;
+export const sharedIterations = {
+  parse,
+  validate,
+  requirements,
+  describe,
+  hasWork,
+  progress,
+  run,
+} satisfies ExecutorModule<SharedIterationsConfig>;

@@ -99,7 +99,10 @@ export class Aggregator implements SampleSink {
     if (st !== undefined) return st;
     const def = this.registry.get(name);
     if (def === undefined) {
-      throw new AggregatorError('unknown-metric', `sample for metric '${name}' which is not defined; define it in the MetricRegistry first`);
+      throw new AggregatorError(
+        'unknown-metric',
+        `sample for metric '${name}' which is not defined; define it in the MetricRegistry first`,
+      );
     }
     st = { name, type: def.type, contains: def.contains, sink: createSink(def.type), observed: false, subs: [] };
     this.#metrics.set(name, st);
@@ -117,7 +120,12 @@ export class Aggregator implements SampleSink {
     const sm = parsed.key.submetric;
     if (sm === undefined) return parent;
     for (const s of parent.subs) if (sameTags(s.submetric.tags, sm.tags)) return s;
-    const info: SubmetricInfo = Object.freeze({ name: sm.name, suffix: sm.suffix, tags: Object.freeze({ ...sm.tags }), parent: parent.name });
+    const info: SubmetricInfo = Object.freeze({
+      name: sm.name,
+      suffix: sm.suffix,
+      tags: Object.freeze({ ...sm.tags }),
+      parent: parent.name,
+    });
     const st: SubState = {
       name: sm.name,
       type: parent.type,

@@ -1,5 +1,13 @@
 /** Public API of engine/metrics: registry, sinks (bounded-memory trends), aggregation. */
-export { BUILTIN_METRICS, MetricError, MetricRegistry, isMetricType, isValidMetricName, isValueType, type MetricErrorCode } from './registry.ts';
+export {
+  BUILTIN_METRICS,
+  MetricError,
+  MetricRegistry,
+  isMetricType,
+  isValidMetricName,
+  isValueType,
+  type MetricErrorCode,
+} from './registry.ts';
 export {
   CounterSink,
   GaugeSink,

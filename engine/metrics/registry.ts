@@ -82,7 +82,10 @@ export class MetricRegistry {
       );
     }
     if (!isMetricType(type)) {
-      throw new MetricError('invalid-metric-type', `metric '${name}' has invalid type ${JSON.stringify(type)}; use counter, gauge, rate or trend`);
+      throw new MetricError(
+        'invalid-metric-type',
+        `metric '${name}' has invalid type ${JSON.stringify(type)}; use counter, gauge, rate or trend`,
+      );
     }
     const old = this.#metrics.get(name);
     if (old === undefined) {

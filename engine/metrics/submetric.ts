@@ -53,7 +53,13 @@ export function parseMetricKey(key: string): ParseMetricKeyResult {
     const colon = kv.indexOf(':');
     const rawKey = colon === -1 ? kv : kv.slice(0, colon);
     const k = rawKey.trim().replace(TRIM_QUOTES, '');
-    tags[k] = colon === -1 ? '' : kv.slice(colon + 1).trim().replace(TRIM_QUOTES, '');
+    tags[k] =
+      colon === -1
+        ? ''
+        : kv
+            .slice(colon + 1)
+            .trim()
+            .replace(TRIM_QUOTES, '');
   }
   return { ok: true, key: { parent, submetric: { name: `${parent}{${suffix}}`, suffix, tags } } };
 }

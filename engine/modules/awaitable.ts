@@ -34,11 +34,16 @@ type AwaitableCtor<T, P> = new (ex: (res: (v: T) => void, rej: (e: unknown) => v
  * iteration open and is checked at its end. One promise per call, no promise chained to it.
  */
 export function deferredAwaitable<T, P extends Awaitable<T> = Awaitable<T>>(
-  ctx: EngineModuleContext, call: string, ctor: AwaitableCtor<T, P> = Awaitable as never,
+  ctx: EngineModuleContext,
+  call: string,
+  ctor: AwaitableCtor<T, P> = Awaitable as never,
 ): { promise: P; settle: (v: T) => void; fail: (e: unknown) => void } {
   let settle!: (v: T) => void;
   let fail!: (e: unknown) => void;
-  const p = new ctor((a, b) => { settle = a; fail = b; });
+  const p = new ctor((a, b) => {
+    settle = a;
+    fail = b;
+  });
   p.call = call;
   if (ctx.wantSites() && ctx.stage() === 'iteration') p.siteThunk = ctx.captureSite();
   // The tracker handles a rejection too: never an unhandled one; the script's is reported at iteration end.
@@ -51,7 +56,10 @@ export function deferredAwaitable<T, P extends Awaitable<T> = Awaitable<T>>(
 
 /** Creates an Awaitable settled by `work`, tracked by the VU (keeps the iteration open, checked at its end). */
 export function awaitable<T, P extends Awaitable<T> = Awaitable<T>>(
-  ctx: EngineModuleContext, call: string, work: Promise<T>, ctor: AwaitableCtor<T, P> = Awaitable as never,
+  ctx: EngineModuleContext,
+  call: string,
+  work: Promise<T>,
+  ctor: AwaitableCtor<T, P> = Awaitable as never,
 ): P {
   const d = deferredAwaitable<T, P>(ctx, call, ctor);
   void work.then(d.settle, d.fail);

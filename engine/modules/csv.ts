@@ -12,7 +12,13 @@ import { File } from './fs.ts';
 import { ModuleUsageError } from './k6.ts';
 import type { K6Module } from './k6-types.ts';
 
-interface CsvOptions { delimiter: string; asObjects: boolean; skipFirstLine: boolean; fromLine: number | undefined; toLine: number | undefined }
+interface CsvOptions {
+  delimiter: string;
+  asObjects: boolean;
+  skipFirstLine: boolean;
+  fromLine: number | undefined;
+  toLine: number | undefined;
+}
 
 function readOptions(raw: unknown): CsvOptions {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -20,22 +26,39 @@ function readOptions(raw: unknown): CsvOptions {
     const v = o[k];
     if (v === undefined || v === null) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new ModuleUsageError('csv-bad-options', `csv options.${k} must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ModuleUsageError('csv-bad-options', `csv options.${k} must be a whole number >= 0, got ${JSON.stringify(v)}`);
     return n;
   };
   const delimiter = o.delimiter === undefined ? ',' : typeof o.delimiter === 'string' ? o.delimiter : JSON.stringify(o.delimiter);
-  if (delimiter.length !== 1) throw new ModuleUsageError('csv-bad-options', `csv options.delimiter must be one character, got ${JSON.stringify(o.delimiter)}`);
-  return { delimiter, asObjects: o.asObjects === true, skipFirstLine: o.skipFirstLine === true, fromLine: line('fromLine'), toLine: line('toLine') };
+  if (delimiter.length !== 1)
+    throw new ModuleUsageError('csv-bad-options', `csv options.delimiter must be one character, got ${JSON.stringify(o.delimiter)}`);
+  return {
+    delimiter,
+    asObjects: o.asObjects === true,
+    skipFirstLine: o.skipFirstLine === true,
+    fromLine: line('fromLine'),
+    toLine: line('toLine'),
+  };
 }
 
 function fileOf(file: unknown, what: string): File {
-  if (!(file instanceof File)) throw new ModuleUsageError('csv-bad-file', `${what}: the first argument must be a file from k6/experimental/fs open(), e.g. const file = await open('data.csv')`);
+  if (!(file instanceof File))
+    throw new ModuleUsageError(
+      'csv-bad-file',
+      `${what}: the first argument must be a file from k6/experimental/fs open(), e.g. const file = await open('data.csv')`,
+    );
   return file;
 }
 
 /** Every record the options select, as arrays of strings or objects keyed by the header. */
 function records(file: File, opts: CsvOptions): (string[] | Record<string, string>)[] {
-  const rows: string[][] = parse(Buffer.from(file.bytes()), { delimiter: opts.delimiter, relax_column_count: true, skip_empty_lines: true, bom: true });
+  const rows: string[][] = parse(Buffer.from(file.bytes()), {
+    delimiter: opts.delimiter,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    bom: true,
+  });
   let header: string[] | undefined;
   let start = opts.fromLine ?? 0;
   if (opts.asObjects) {

@@ -13,18 +13,26 @@ function deepFreeze<T>(v: T): T {
 
 export function createDataModule(ctx: EngineModuleContext): Record<string, unknown> {
   function SharedArray(name: unknown, make: () => unknown): readonly unknown[] {
-    if (typeof name !== 'string' || name === '') throw new ModuleUsageError('shared-array-name', `SharedArray needs a non-empty name, got ${JSON.stringify(name)}`);
-    if (ctx.stage() !== 'init') throw new ModuleUsageError('shared-array-outside-init', `new SharedArray("${name}") must be created in the init context, not in ${ctx.stage()} code`);
+    if (typeof name !== 'string' || name === '')
+      throw new ModuleUsageError('shared-array-name', `SharedArray needs a non-empty name, got ${JSON.stringify(name)}`);
+    if (ctx.stage() !== 'init')
+      throw new ModuleUsageError(
+        'shared-array-outside-init',
+        `new SharedArray("${name}") must be created in the init context, not in ${ctx.stage()} code`,
+      );
     const key = `k6/data:${name}`;
     const existing = ctx.shared.get(key);
     if (existing !== undefined) return existing as readonly unknown[];
     const value = make();
-    if (!Array.isArray(value)) throw new ModuleUsageError('shared-array-not-array', `SharedArray "${name}": the function must return an array, got ${typeof value}`);
+    if (!Array.isArray(value))
+      throw new ModuleUsageError('shared-array-not-array', `SharedArray "${name}": the function must return an array, got ${typeof value}`);
     // JSON round-trip like k6: functions and prototypes are dropped, the copy is frozen.
     const copy = deepFreeze(JSON.parse(JSON.stringify(value)) as unknown[]);
     ctx.shared.set(key, copy);
     return copy;
   }
   // A function scripts call with `new` (returning the frozen copy), as k6's SharedArray constructor behaves.
-  return { SharedArray: SharedArray as unknown as new (name: string, make: () => unknown[]) => readonly unknown[] } satisfies K6Module<typeof import('k6/data')>;
+  return { SharedArray: SharedArray as unknown as new (name: string, make: () => unknown[]) => readonly unknown[] } satisfies K6Module<
+    typeof import('k6/data')
+  >;
 }

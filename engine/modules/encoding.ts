@@ -7,7 +7,7 @@ type Variant = 'std' | 'rawstd' | 'url' | 'rawurl';
 
 function variant(v: string | undefined): Variant {
   const x = v ?? 'std';
-  if (x === '' ) return 'std';
+  if (x === '') return 'std';
   if (x === 'std' || x === 'rawstd' || x === 'url' || x === 'rawurl') return x;
   throw new ModuleUsageError('unknown-encoding', `k6/encoding: unsupported base64 variant "${x}"; use std, rawstd, url or rawurl`);
 }

@@ -29,7 +29,10 @@ export class File {
     return Promise.resolve({ name: basename(this.path), size: this.#data.byteLength });
   }
   read(buffer: unknown): Promise<number | null> {
-    if (!(buffer instanceof Uint8Array)) return Promise.reject(new ModuleUsageError('fs-bad-buffer', 'file.read(buffer): buffer must be a Uint8Array, e.g. new Uint8Array(size)'));
+    if (!(buffer instanceof Uint8Array))
+      return Promise.reject(
+        new ModuleUsageError('fs-bad-buffer', 'file.read(buffer): buffer must be a Uint8Array, e.g. new Uint8Array(size)'),
+      );
     if (this.#offset >= this.#data.byteLength) return Promise.resolve(null);
     const n = Math.min(buffer.byteLength, this.#data.byteLength - this.#offset);
     buffer.set(this.#data.subarray(this.#offset, this.#offset + n));
@@ -43,10 +46,26 @@ export class File {
   }
   seek(offset: unknown, whence: unknown = SeekMode.Start): Promise<number> {
     const off = Number(offset);
-    const base = whence === SeekMode.Current ? this.#offset : whence === SeekMode.End ? this.#data.byteLength : whence === SeekMode.Start ? 0 : Number.NaN;
-    if (Number.isNaN(base)) return Promise.reject(new ModuleUsageError('fs-bad-whence', `file.seek(offset, whence): whence must be SeekMode.Start, SeekMode.Current or SeekMode.End, got ${String(whence)}`));
+    const base =
+      whence === SeekMode.Current
+        ? this.#offset
+        : whence === SeekMode.End
+          ? this.#data.byteLength
+          : whence === SeekMode.Start
+            ? 0
+            : Number.NaN;
+    if (Number.isNaN(base))
+      return Promise.reject(
+        new ModuleUsageError(
+          'fs-bad-whence',
+          `file.seek(offset, whence): whence must be SeekMode.Start, SeekMode.Current or SeekMode.End, got ${String(whence)}`,
+        ),
+      );
     const to = base + off;
-    if (!Number.isInteger(off) || to < 0) return Promise.reject(new ModuleUsageError('fs-bad-offset', `file.seek(${String(offset)}): the resulting offset must be a whole number >= 0`));
+    if (!Number.isInteger(off) || to < 0)
+      return Promise.reject(
+        new ModuleUsageError('fs-bad-offset', `file.seek(${String(offset)}): the resulting offset must be a whole number >= 0`),
+      );
     this.#offset = to;
     return Promise.resolve(to);
   }
@@ -54,8 +73,17 @@ export class File {
 
 export function createFsModule(ctx: EngineModuleContext): Record<string, unknown> {
   function open(path: unknown): Promise<File> {
-    if (ctx.stage() !== 'init') return Promise.reject(new ModuleUsageError('fs-outside-init', `open(${JSON.stringify(path)}) from k6/experimental/fs is only available in the init context (top level of the script)`));
-    if (typeof path !== 'string' || path === '') return Promise.reject(new ModuleUsageError('fs-bad-path', `open(path): path must be a non-empty string, got ${JSON.stringify(path)}`));
+    if (ctx.stage() !== 'init')
+      return Promise.reject(
+        new ModuleUsageError(
+          'fs-outside-init',
+          `open(${JSON.stringify(path)}) from k6/experimental/fs is only available in the init context (top level of the script)`,
+        ),
+      );
+    if (typeof path !== 'string' || path === '')
+      return Promise.reject(
+        new ModuleUsageError('fs-bad-path', `open(path): path must be a non-empty string, got ${JSON.stringify(path)}`),
+      );
     const file = isAbsolute(path) ? path : resolve(ctx.scriptDir, path);
     const key = `k6/experimental/fs:${file}`;
     let data = ctx.shared.get(key) as Uint8Array | undefined;
@@ -63,7 +91,9 @@ export function createFsModule(ctx: EngineModuleContext): Record<string, unknown
       try {
         data = new Uint8Array(readFileSync(file));
       } catch (e) {
-        return Promise.reject(new ModuleUsageError('fs-open-failed', `open(${JSON.stringify(path)}): cannot read ${file}: ${(e as Error).message}`));
+        return Promise.reject(
+          new ModuleUsageError('fs-open-failed', `open(${JSON.stringify(path)}): cannot read ${file}: ${(e as Error).message}`),
+        );
       }
       ctx.shared.set(key, data);
     }

@@ -26,10 +26,25 @@ export { errorCodeOf, Response, ResponsePromise, type ResponseWire, type Timings
  */
 type HttpMissing =
   | 'FileData'
-  | 'SSL_3_0' | 'TLS_1_0' | 'TLS_1_1' | 'TLS_1_2' | 'TLS_1_3' | 'OCSP_STATUS_GOOD' | 'OCSP_STATUS_REVOKED' | 'OCSP_STATUS_SERVER_FAILED'
-  | 'OCSP_STATUS_UNKNOWN' | 'OCSP_REASON_AA_COMPROMISE' | 'OCSP_REASON_AFFILIATION_CHANGED' | 'OCSP_REASON_CA_COMPROMISE'
-  | 'OCSP_REASON_CERTIFICATE_HOLD' | 'OCSP_REASON_CESSATION_OF_OPERATION' | 'OCSP_REASON_KEY_COMPROMISE' | 'OCSP_REASON_PRIVILEGE_WITHDRAWN'
-  | 'OCSP_REASON_REMOVE_FROM_CRL' | 'OCSP_REASON_SUPERSEDED' | 'OCSP_REASON_UNSPECIFIED';
+  | 'SSL_3_0'
+  | 'TLS_1_0'
+  | 'TLS_1_1'
+  | 'TLS_1_2'
+  | 'TLS_1_3'
+  | 'OCSP_STATUS_GOOD'
+  | 'OCSP_STATUS_REVOKED'
+  | 'OCSP_STATUS_SERVER_FAILED'
+  | 'OCSP_STATUS_UNKNOWN'
+  | 'OCSP_REASON_AA_COMPROMISE'
+  | 'OCSP_REASON_AFFILIATION_CHANGED'
+  | 'OCSP_REASON_CA_COMPROMISE'
+  | 'OCSP_REASON_CERTIFICATE_HOLD'
+  | 'OCSP_REASON_CESSATION_OF_OPERATION'
+  | 'OCSP_REASON_KEY_COMPROMISE'
+  | 'OCSP_REASON_PRIVILEGE_WITHDRAWN'
+  | 'OCSP_REASON_REMOVE_FROM_CRL'
+  | 'OCSP_REASON_SUPERSEDED'
+  | 'OCSP_REASON_UNSPECIFIED';
 
 export function createHttpModule(ctx: EngineModuleContext): Record<string, unknown> {
   const vu = new VuHttp(ctx);
@@ -49,8 +64,10 @@ function paramsOf(params: K6Params | HttpParams): HttpParams | null | undefined 
 
 function httpModule(ctx: EngineModuleContext, vu: VuHttp): K6Module<K6Http, HttpMissing> {
   return {
-    request: (method: string, url: unknown, body?: Body, params?: K6Params) => vu.start('http.request(...)', method, url, body, paramsOf(params)),
-    asyncRequest: (method: string, url: unknown, body?: Body, params?: K6Params) => vu.start('http.asyncRequest(...)', method, url, body, paramsOf(params)),
+    request: (method: string, url: unknown, body?: Body, params?: K6Params) =>
+      vu.start('http.request(...)', method, url, body, paramsOf(params)),
+    asyncRequest: (method: string, url: unknown, body?: Body, params?: K6Params) =>
+      vu.start('http.asyncRequest(...)', method, url, body, paramsOf(params)),
     get: (url: unknown, params?: K6Params) => vu.start('http.get(...)', 'GET', url, null, paramsOf(params)),
     head: (url: unknown, params?: K6Params) => vu.start('http.head(...)', 'HEAD', url, null, paramsOf(params)),
     post: (url: unknown, body?: Body, params?: K6Params) => vu.start('http.post(...)', 'POST', url, body, paramsOf(params)),
@@ -61,15 +78,23 @@ function httpModule(ctx: EngineModuleContext, vu: VuHttp): K6Module<K6Http, Http
     // k6's batch items are the same shapes (a string, [method, url, body, params], { method, url, body, params }).
     batch: (requests: Parameters<K6Http['batch']>[0]) => vu.batch(requests as BatchItem[] | Record<string, BatchItem>),
     expectedStatuses,
-    setResponseCallback: (cb: Parameters<K6Http['setResponseCallback']>[0] | ResponseCallback | null) => { vu.responseCallback = cb as ResponseCallback | null; },
+    setResponseCallback: (cb: Parameters<K6Http['setResponseCallback']>[0] | ResponseCallback | null) => {
+      vu.responseCallback = cb as ResponseCallback | null;
+    },
     CookieJar: VuCookieJar,
     file: (data: unknown, filename?: unknown, contentType?: unknown) => new FileData(data, filename, contentType),
     cookieJar: () => {
-      if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
+      if (ctx.stage() === 'init')
+        throw new ModuleUsageError(
+          'cookie-jar-in-init',
+          'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)',
+        );
       return vu.currentJar();
     },
     url: urlTemplate,
     /** Closes this VU's connections (called by the runtime when the VU is discarded). */
-    [Symbol.for('agentload.close')]: () => { vu.close(); },
+    [Symbol.for('agentload.close')]: () => {
+      vu.close();
+    },
   };
 }

@@ -16,9 +16,12 @@ type RuntimeExports<M> = {
   [K in keyof M]: M[K] extends abstract new (...args: never) => unknown ? (M[K] extends new (...args: never) => unknown ? K : never) : K;
 }[keyof M];
 
-type K6Export<T> =
-  T extends abstract new (...args: never) => unknown ? abstract new (...args: never) => unknown
-    : T extends (...args: infer A) => unknown ? (...args: A) => unknown
-      : T extends number ? number // an enum member is matched by value, not by enum type
-        : T extends object ? { readonly [P in keyof T]: K6Export<T[P]> }
-          : T;
+type K6Export<T> = T extends abstract new (...args: never) => unknown
+  ? abstract new (...args: never) => unknown
+  : T extends (...args: infer A) => unknown
+    ? (...args: A) => unknown
+    : T extends number
+      ? number // an enum member is matched by value, not by enum type
+      : T extends object
+        ? { readonly [P in keyof T]: K6Export<T[P]> }
+        : T;

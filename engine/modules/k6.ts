@@ -141,7 +141,10 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
 
   function check(value: unknown, sets: unknown, tags?: object): boolean {
     if (typeof sets !== 'object' || sets === null) {
-      throw new ModuleUsageError('invalid-check', `check() needs an object of named checks, got ${typeof sets}; write check(res, { 'status is 200': (r) => r.status === 200 })`);
+      throw new ModuleUsageError(
+        'invalid-check',
+        `check() needs an object of named checks, got ${typeof sets}; write check(res, { 'status is 200': (r) => r.status === 200 })`,
+      );
     }
     let all = true;
     const base = ctx.currentTags();
@@ -149,16 +152,27 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
     const samples: Sample[] = [];
     for (const [name, cond] of Object.entries(sets as Record<string, unknown>)) {
       if (isAsyncFunction(cond)) {
-        throw new ModuleUsageError('async-check', `check "${name}": async callbacks are not supported (k6 rejects them too); await the value first, then check it synchronously: const r = await http.get(url); check(r, { ... })`);
+        throw new ModuleUsageError(
+          'async-check',
+          `check "${name}": async callbacks are not supported (k6 rejects them too); await the value first, then check it synchronously: const r = await http.get(url); check(r, { ... })`,
+        );
       }
       let ok: unknown = cond;
       if (typeof cond === 'function') ok = (cond as (v: unknown) => unknown)(value);
       if (isThenable(ok)) {
-        throw new ModuleUsageError('async-check', `check "${name}" returned a promise: callbacks must be synchronous (k6 rejects async checks too); await the value first, then check it`);
+        throw new ModuleUsageError(
+          'async-check',
+          `check "${name}" returned a promise: callbacks must be synchronous (k6 rejects async checks too); await the value first, then check it`,
+        );
       }
       const pass = Boolean(ok);
       if (!pass) all = false;
-      samples.push({ metric: checksDef.name, time, value: pass ? 1 : 0, tags: tags === undefined ? { ...base, check: name } : { ...base, ...tags, check: name } });
+      samples.push({
+        metric: checksDef.name,
+        time,
+        value: pass ? 1 : 0,
+        tags: tags === undefined ? { ...base, check: name } : { ...base, ...tags, check: name },
+      });
     }
     ctx.emit(samples);
     return all;
@@ -169,7 +183,10 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
       throw new ModuleUsageError('invalid-group', `group name must be a non-empty string without "::", got ${JSON.stringify(name)}`);
     }
     if (isAsyncFunction(fn)) {
-      throw new ModuleUsageError('async-group', `group("${name}"): async functions are not supported (k6 rejects them too); await the calls outside the group, or call group() with a synchronous function`);
+      throw new ModuleUsageError(
+        'async-group',
+        `group("${name}"): async functions are not supported (k6 rejects them too); await the calls outside the group, or call group() with a synchronous function`,
+      );
     }
     const parent = ctx.groupPath();
     const path = `${parent}::${name}`;
@@ -179,7 +196,10 @@ export function createK6Module(ctx: EngineModuleContext): Record<string, unknown
     try {
       result = fn();
       if (isThenable(result)) {
-        throw new ModuleUsageError('async-group', `group("${name}") callback returned a promise: group() needs a synchronous function (k6 rejects async ones too); await the calls outside the group`);
+        throw new ModuleUsageError(
+          'async-group',
+          `group("${name}") callback returned a promise: group() needs a synchronous function (k6 rejects async ones too); await the calls outside the group`,
+        );
       }
     } finally {
       const tags = ctx.currentTags();

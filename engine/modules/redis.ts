@@ -58,7 +58,8 @@ export interface ClientSettings {
 }
 
 function str(v: unknown, what: string): string {
-  if (typeof v !== 'string') throw new ModuleUsageError('redis-bad-options', `new redis.Client(): ${what} must be a string, got ${typeof v}`);
+  if (typeof v !== 'string')
+    throw new ModuleUsageError('redis-bad-options', `new redis.Client(): ${what} must be a string, got ${typeof v}`);
   return v;
 }
 
@@ -66,27 +67,42 @@ function str(v: unknown, what: string): string {
 export function clientSettings(arg: unknown): ClientSettings {
   if (typeof arg === 'string') {
     if (!/^rediss?:\/\/[^\s]*$/.test(arg)) {
-      throw new ModuleUsageError('redis-bad-url', `new redis.Client(): the URL must look like redis[s]://[[username][:password]@][host][:port][/db-number], got ${JSON.stringify(arg.replace(/:[^:@/]*@/, ':***@'))}`);
+      throw new ModuleUsageError(
+        'redis-bad-url',
+        `new redis.Client(): the URL must look like redis[s]://[[username][:password]@][host][:port][/db-number], got ${JSON.stringify(arg.replace(/:[^:@/]*@/, ':***@'))}`,
+      );
     }
     return { url: arg, tls: arg.startsWith('rediss:') };
   }
-  if (!isRecord(arg)) throw new ModuleUsageError('redis-bad-options', `new redis.Client() takes a redis:// URL or an options object like { socket: { host: 'localhost', port: 6379 } }, got ${typeof arg}`);
+  if (!isRecord(arg))
+    throw new ModuleUsageError(
+      'redis-bad-options',
+      `new redis.Client() takes a redis:// URL or an options object like { socket: { host: 'localhost', port: 6379 } }, got ${typeof arg}`,
+    );
   for (const k of ['cluster', 'masterName', 'sentinelUsername', 'sentinelPassword']) {
-    if (k in arg) throw new ModuleUsageError('redis-unsupported', `new redis.Client(): option "${k}" (cluster / sentinel) is not supported by the embedded engine: connect to one node with a URL or { socket: { host, port } }, or run on k6`);
+    if (k in arg)
+      throw new ModuleUsageError(
+        'redis-unsupported',
+        `new redis.Client(): option "${k}" (cluster / sentinel) is not supported by the embedded engine: connect to one node with a URL or { socket: { host, port } }, or run on k6`,
+      );
   }
   const socket = isRecord(arg.socket) ? arg.socket : undefined;
   if (socket === undefined) throw new ModuleUsageError('redis-bad-options', 'new redis.Client(): options need socket: { host, port }');
   const host = str(socket.host ?? 'localhost', 'socket.host');
   const port = socket.port ?? 6379;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ModuleUsageError('redis-bad-options', `new redis.Client(): socket.port must be an integer in 1..65535, got ${JSON.stringify(port)}`);
+    throw new ModuleUsageError(
+      'redis-bad-options',
+      `new redis.Client(): socket.port must be an integer in 1..65535, got ${JSON.stringify(port)}`,
+    );
   }
   const tls = socket.tls !== undefined && socket.tls !== null;
   const user = arg.username === undefined ? '' : encodeURIComponent(str(arg.username, 'username'));
   const pass = arg.password === undefined ? '' : encodeURIComponent(str(arg.password, 'password'));
   const auth = user !== '' || pass !== '' ? `${user}${pass !== '' ? `:${pass}` : ''}@` : '';
   const db = arg.database ?? 0;
-  if (typeof db !== 'number' || !Number.isInteger(db) || db < 0) throw new ModuleUsageError('redis-bad-options', `new redis.Client(): database must be an integer >= 0, got ${JSON.stringify(db)}`);
+  if (typeof db !== 'number' || !Number.isInteger(db) || db < 0)
+    throw new ModuleUsageError('redis-bad-options', `new redis.Client(): database must be an integer >= 0, got ${JSON.stringify(db)}`);
   const h = host.includes(':') ? `[${host}]` : host;
   const name = arg.clientName === undefined ? undefined : str(arg.clientName, 'clientName');
   return { url: `${tls ? 'rediss' : 'redis'}://${auth}${h}:${port}/${db}`, tls, ...(name !== undefined ? { clientName: name } : {}) };
@@ -131,7 +147,10 @@ class RedisNil extends Error {
 function arg(v: unknown, index: number): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  throw new ModuleUsageError('redis-bad-type', `unsupported type provided for argument at index ${index}, supported types are string, number, and boolean`);
+  throw new ModuleUsageError(
+    'redis-bad-type',
+    `unsupported type provided for argument at index ${index}, supported types are string, number, and boolean`,
+  );
 }
 
 const asString = (r: Reply): string => (Buffer.isBuffer(r) ? r.toString('utf8') : String(r));
@@ -168,7 +187,10 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
     }
 
     #connect(): Promise<RedisClient> {
-      if (ctx.stage() === 'init') return Promise.reject(new ModuleUsageError('redis-init-context', 'connecting to a redis server in the init context is not supported'));
+      if (ctx.stage() === 'init')
+        return Promise.reject(
+          new ModuleUsageError('redis-init-context', 'connecting to a redis server in the init context is not supported'),
+        );
       if (this.#client !== undefined) return Promise.resolve(this.#client);
       // The run's host allowlist, before a connection is made (engine/net/host-policy.ts).
       const refused = ctx.connectRefusal(redisHost(this.#settings.url));
@@ -216,62 +238,155 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
       const args = exp > 0 ? [key, value, 'EX', Math.trunc(exp)] : [key, value];
       return this.#run('set', args, 0, asString, ['SET']);
     }
-    get(key: unknown): Promise<string> { return this.#run('get', [key], 0, nonNil, ['GET']); }
-    getSet(key: unknown, value: unknown): Promise<string> { return this.#run('getSet', [key, value], 0, nonNil, ['GETSET']); }
-    del(...keys: unknown[]): Promise<number> { return this.#run('del', keys.flat(), 0, asNumber, ['DEL']); }
-    getDel(key: unknown): Promise<string> { return this.#run('getDel', [key], 0, nonNil, ['GETDEL']); }
-    exists(...keys: unknown[]): Promise<number> { return this.#run('exists', keys.flat(), 0, asNumber, ['EXISTS']); }
-    incr(key: unknown): Promise<number> { return this.#run('incr', [key], 0, asNumber, ['INCR']); }
-    incrBy(key: unknown, n: unknown): Promise<number> { return this.#run('incrBy', [key, n], 0, asNumber, ['INCRBY']); }
-    decr(key: unknown): Promise<number> { return this.#run('decr', [key], 0, asNumber, ['DECR']); }
-    decrBy(key: unknown, n: unknown): Promise<number> { return this.#run('decrBy', [key, n], 0, asNumber, ['DECRBY']); }
-    randomKey(): Promise<string> { return this.#run('randomKey', [], 0, nonNil, ['RANDOMKEY']); }
+    get(key: unknown): Promise<string> {
+      return this.#run('get', [key], 0, nonNil, ['GET']);
+    }
+    getSet(key: unknown, value: unknown): Promise<string> {
+      return this.#run('getSet', [key, value], 0, nonNil, ['GETSET']);
+    }
+    del(...keys: unknown[]): Promise<number> {
+      return this.#run('del', keys.flat(), 0, asNumber, ['DEL']);
+    }
+    getDel(key: unknown): Promise<string> {
+      return this.#run('getDel', [key], 0, nonNil, ['GETDEL']);
+    }
+    exists(...keys: unknown[]): Promise<number> {
+      return this.#run('exists', keys.flat(), 0, asNumber, ['EXISTS']);
+    }
+    incr(key: unknown): Promise<number> {
+      return this.#run('incr', [key], 0, asNumber, ['INCR']);
+    }
+    incrBy(key: unknown, n: unknown): Promise<number> {
+      return this.#run('incrBy', [key, n], 0, asNumber, ['INCRBY']);
+    }
+    decr(key: unknown): Promise<number> {
+      return this.#run('decr', [key], 0, asNumber, ['DECR']);
+    }
+    decrBy(key: unknown, n: unknown): Promise<number> {
+      return this.#run('decrBy', [key, n], 0, asNumber, ['DECRBY']);
+    }
+    randomKey(): Promise<string> {
+      return this.#run('randomKey', [], 0, nonNil, ['RANDOMKEY']);
+    }
     mget(...keys: unknown[]): Promise<(string | null)[]> {
       return this.#run('mget', keys.flat(), 0, (r) => (Array.isArray(r) ? r.map((x) => (x === null ? null : asString(x))) : []), ['MGET']);
     }
-    expire(key: unknown, seconds: unknown): Promise<boolean> { return this.#run('expire', [key, seconds], 0, asBool, ['EXPIRE']); }
+    expire(key: unknown, seconds: unknown): Promise<boolean> {
+      return this.#run('expire', [key, seconds], 0, asBool, ['EXPIRE']);
+    }
     ttl(key: unknown): Promise<number> {
-      return this.#run('ttl', [key], 0, (r) => { const n = asNumber(r); return n < 0 ? n / 1e9 : n; }, ['TTL']);
+      return this.#run(
+        'ttl',
+        [key],
+        0,
+        (r) => {
+          const n = asNumber(r);
+          return n < 0 ? n / 1e9 : n;
+        },
+        ['TTL'],
+      );
     }
-    persist(key: unknown): Promise<boolean> { return this.#run('persist', [key], 0, asBool, ['PERSIST']); }
+    persist(key: unknown): Promise<boolean> {
+      return this.#run('persist', [key], 0, asBool, ['PERSIST']);
+    }
     // lists
-    lpush(key: unknown, ...values: unknown[]): Promise<number> { return this.#run('lpush', [key, ...values.flat()], 0, asNumber, ['LPUSH']); }
-    rpush(key: unknown, ...values: unknown[]): Promise<number> { return this.#run('rpush', [key, ...values.flat()], 0, asNumber, ['RPUSH']); }
-    lpop(key: unknown): Promise<string> { return this.#run('lpop', [key], 0, nonNil, ['LPOP']); }
-    rpop(key: unknown): Promise<string> { return this.#run('rpop', [key], 0, nonNil, ['RPOP']); }
-    lrange(key: unknown, start: unknown, stop: unknown): Promise<string[]> { return this.#run('lrange', [key, start, stop], 0, asStrings, ['LRANGE']); }
-    lindex(key: unknown, index: unknown): Promise<string> { return this.#run('lindex', [key, index], 0, nonNil, ['LINDEX']); }
-    lset(key: unknown, index: unknown, element: unknown): Promise<string> { return this.#run('lset', [key, index, element], 0, asString, ['LSET']); }
-    lrem(key: unknown, count: unknown, value: unknown): Promise<number> { return this.#run('lrem', [key, count, value], 0, asNumber, ['LREM']); }
-    llen(key: unknown): Promise<number> { return this.#run('llen', [key], 0, asNumber, ['LLEN']); }
-    // hashes
-    hset(key: unknown, field: unknown, value: unknown): Promise<number> { return this.#run('hset', [key, field, value], 0, asNumber, ['HSET']); }
-    hsetnx(key: unknown, field: unknown, value: unknown): Promise<boolean> { return this.#run('hsetnx', [key, field, value], 0, asBool, ['HSETNX']); }
-    hget(key: unknown, field: unknown): Promise<string> { return this.#run('hget', [key, field], 0, nonNil, ['HGET']); }
-    hdel(key: unknown, ...fields: unknown[]): Promise<number> { return this.#run('hdel', [key, ...fields.flat()], 0, asNumber, ['HDEL']); }
-    hgetall(key: unknown): Promise<Record<string, string>> {
-      return this.#run('hgetall', [key], 0, (r) => {
-        const flat = asStrings(r);
-        const out: Record<string, string> = {};
-        for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] ?? ''] = flat[i + 1] ?? '';
-        return out;
-      }, ['HGETALL']);
+    lpush(key: unknown, ...values: unknown[]): Promise<number> {
+      return this.#run('lpush', [key, ...values.flat()], 0, asNumber, ['LPUSH']);
     }
-    hkeys(key: unknown): Promise<string[]> { return this.#run('hkeys', [key], 0, asStrings, ['HKEYS']); }
-    hvals(key: unknown): Promise<string[]> { return this.#run('hvals', [key], 0, asStrings, ['HVALS']); }
-    hlen(key: unknown): Promise<number> { return this.#run('hlen', [key], 0, asNumber, ['HLEN']); }
-    hincrby(key: unknown, field: unknown, n: unknown): Promise<number> { return this.#run('hincrby', [key, field, n], 0, asNumber, ['HINCRBY']); }
+    rpush(key: unknown, ...values: unknown[]): Promise<number> {
+      return this.#run('rpush', [key, ...values.flat()], 0, asNumber, ['RPUSH']);
+    }
+    lpop(key: unknown): Promise<string> {
+      return this.#run('lpop', [key], 0, nonNil, ['LPOP']);
+    }
+    rpop(key: unknown): Promise<string> {
+      return this.#run('rpop', [key], 0, nonNil, ['RPOP']);
+    }
+    lrange(key: unknown, start: unknown, stop: unknown): Promise<string[]> {
+      return this.#run('lrange', [key, start, stop], 0, asStrings, ['LRANGE']);
+    }
+    lindex(key: unknown, index: unknown): Promise<string> {
+      return this.#run('lindex', [key, index], 0, nonNil, ['LINDEX']);
+    }
+    lset(key: unknown, index: unknown, element: unknown): Promise<string> {
+      return this.#run('lset', [key, index, element], 0, asString, ['LSET']);
+    }
+    lrem(key: unknown, count: unknown, value: unknown): Promise<number> {
+      return this.#run('lrem', [key, count, value], 0, asNumber, ['LREM']);
+    }
+    llen(key: unknown): Promise<number> {
+      return this.#run('llen', [key], 0, asNumber, ['LLEN']);
+    }
+    // hashes
+    hset(key: unknown, field: unknown, value: unknown): Promise<number> {
+      return this.#run('hset', [key, field, value], 0, asNumber, ['HSET']);
+    }
+    hsetnx(key: unknown, field: unknown, value: unknown): Promise<boolean> {
+      return this.#run('hsetnx', [key, field, value], 0, asBool, ['HSETNX']);
+    }
+    hget(key: unknown, field: unknown): Promise<string> {
+      return this.#run('hget', [key, field], 0, nonNil, ['HGET']);
+    }
+    hdel(key: unknown, ...fields: unknown[]): Promise<number> {
+      return this.#run('hdel', [key, ...fields.flat()], 0, asNumber, ['HDEL']);
+    }
+    hgetall(key: unknown): Promise<Record<string, string>> {
+      return this.#run(
+        'hgetall',
+        [key],
+        0,
+        (r) => {
+          const flat = asStrings(r);
+          const out: Record<string, string> = {};
+          for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] ?? ''] = flat[i + 1] ?? '';
+          return out;
+        },
+        ['HGETALL'],
+      );
+    }
+    hkeys(key: unknown): Promise<string[]> {
+      return this.#run('hkeys', [key], 0, asStrings, ['HKEYS']);
+    }
+    hvals(key: unknown): Promise<string[]> {
+      return this.#run('hvals', [key], 0, asStrings, ['HVALS']);
+    }
+    hlen(key: unknown): Promise<number> {
+      return this.#run('hlen', [key], 0, asNumber, ['HLEN']);
+    }
+    hincrby(key: unknown, field: unknown, n: unknown): Promise<number> {
+      return this.#run('hincrby', [key, field, n], 0, asNumber, ['HINCRBY']);
+    }
     // sets
-    sadd(key: unknown, ...members: unknown[]): Promise<number> { return this.#run('sadd', [key, ...members.flat()], 0, asNumber, ['SADD']); }
-    srem(key: unknown, ...members: unknown[]): Promise<number> { return this.#run('srem', [key, ...members.flat()], 0, asNumber, ['SREM']); }
-    sismember(key: unknown, member: unknown): Promise<boolean> { return this.#run('sismember', [key, member], 0, asBool, ['SISMEMBER']); }
-    smembers(key: unknown): Promise<string[]> { return this.#run('smembers', [key], 0, asStrings, ['SMEMBERS']); }
-    srandmember(key: unknown): Promise<string> { return this.#run('srandmember', [key], 0, nonNil, ['SRANDMEMBER']); }
-    spop(key: unknown): Promise<string> { return this.#run('spop', [key], 0, nonNil, ['SPOP']); }
+    sadd(key: unknown, ...members: unknown[]): Promise<number> {
+      return this.#run('sadd', [key, ...members.flat()], 0, asNumber, ['SADD']);
+    }
+    srem(key: unknown, ...members: unknown[]): Promise<number> {
+      return this.#run('srem', [key, ...members.flat()], 0, asNumber, ['SREM']);
+    }
+    sismember(key: unknown, member: unknown): Promise<boolean> {
+      return this.#run('sismember', [key, member], 0, asBool, ['SISMEMBER']);
+    }
+    smembers(key: unknown): Promise<string[]> {
+      return this.#run('smembers', [key], 0, asStrings, ['SMEMBERS']);
+    }
+    srandmember(key: unknown): Promise<string> {
+      return this.#run('srandmember', [key], 0, nonNil, ['SRANDMEMBER']);
+    }
+    spop(key: unknown): Promise<string> {
+      return this.#run('spop', [key], 0, nonNil, ['SPOP']);
+    }
     // anything else
     sendCommand(command: unknown, ...args: unknown[]): Promise<unknown> {
       if (typeof command !== 'string' || command === '') {
-        return track('client.sendCommand(...)', Promise.reject(new ModuleUsageError('redis-bad-command', `client.sendCommand(command, ...args): command must be a Redis command name like "ECHO", got ${JSON.stringify(command)}`)));
+        return track(
+          'client.sendCommand(...)',
+          Promise.reject(
+            new ModuleUsageError(
+              'redis-bad-command',
+              `client.sendCommand(command, ...args): command must be a Redis command name like "ECHO", got ${JSON.stringify(command)}`,
+            ),
+          ),
+        );
       }
       return this.#run('sendCommand', [command, ...args], 0, plain);
     }
@@ -280,7 +395,11 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
   const closeAll = async (): Promise<void> => {
     const all = [...clients];
     clients.clear();
-    await Promise.all(all.map(async (c) => { if (c.isOpen) await c.close().catch(() => c.destroy()); }));
+    await Promise.all(
+      all.map(async (c) => {
+        if (c.isOpen) await c.close().catch(() => c.destroy());
+      }),
+    );
   };
 
   return { Client, default: { Client }, [MODULE_CLOSE]: closeAll };

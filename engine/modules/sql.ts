@@ -53,20 +53,30 @@ function driverOf(value: unknown): SqlDriverName {
   else if (Object.prototype.toString.call(value) === '[object Symbol]') sym = Symbol.prototype.valueOf.call(value);
   if (sym === undefined) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value;
-    throw new SqlError('sql-bad-driver', `sql.open: unsupported database: invalid driver parameter type (${shown}): import the driver, e.g. \`import driver from "k6/x/sql/driver/postgres"\`, and pass it as the first argument`);
+    throw new SqlError(
+      'sql-bad-driver',
+      `sql.open: unsupported database: invalid driver parameter type (${shown}): import the driver, e.g. \`import driver from "k6/x/sql/driver/postgres"\`, and pass it as the first argument`,
+    );
   }
   for (const [name, s] of Object.entries(DRIVER_SYMBOLS) as [SqlDriverName, symbol][]) {
     if (s === sym) return name;
   }
-  throw new SqlError('sql-bad-driver', `sql.open: unsupported database: ${sym.description ?? 'unknown symbol'}: use k6/x/sql/driver/postgres or k6/x/sql/driver/sqlite3`);
+  throw new SqlError(
+    'sql-bad-driver',
+    `sql.open: unsupported database: ${sym.description ?? 'unknown symbol'}: use k6/x/sql/driver/postgres or k6/x/sql/driver/sqlite3`,
+  );
 }
 
 const OPTION_KEYS = ['conn_max_idle_time', 'conn_max_lifetime', 'max_idle_conns', 'max_open_conns'] as const;
 
 /** Validates xk6-sql's `open()` options; every problem is reported in one error. */
 export function parsePoolOptions(raw: unknown): PoolOptions {
-  const opts: { connMaxIdleTime: number; connMaxLifetime: number; maxIdleConns: number; maxOpenConns: number } =
-    { connMaxIdleTime: 0, connMaxLifetime: 0, maxIdleConns: 2, maxOpenConns: 0 };
+  const opts: { connMaxIdleTime: number; connMaxLifetime: number; maxIdleConns: number; maxOpenConns: number } = {
+    connMaxIdleTime: 0,
+    connMaxLifetime: 0,
+    maxIdleConns: 2,
+    maxOpenConns: 0,
+  };
   if (raw === undefined || raw === null) return opts;
   if (typeof raw !== 'object') {
     throw new SqlError('sql-bad-options', `sql.open options must be an object like { max_open_conns: 10 }, got ${typeof raw}`);
@@ -98,20 +108,30 @@ export function parsePoolOptions(raw: unknown): PoolOptions {
 /** `Result` of exec(): the methods xk6-sql exposes (Go's sql.Result). */
 export class Result {
   readonly #outcome: ExecOutcome;
-  constructor(outcome: ExecOutcome) { this.#outcome = outcome; }
+  constructor(outcome: ExecOutcome) {
+    this.#outcome = outcome;
+  }
   lastInsertId(): number {
     if (this.#outcome.lastInsertId === undefined) {
-      throw new SqlError('sql-unsupported', 'LastInsertId is not supported by this driver: on postgres use INSERT ... RETURNING id with db.query()');
+      throw new SqlError(
+        'sql-unsupported',
+        'LastInsertId is not supported by this driver: on postgres use INSERT ... RETURNING id with db.query()',
+      );
     }
     return this.#outcome.lastInsertId;
   }
-  rowsAffected(): number { return this.#outcome.rowsAffected; }
+  rowsAffected(): number {
+    return this.#outcome.rowsAffected;
+  }
 }
 
 function timeoutOf(method: string, value: unknown): number {
   const ms = typeof value === 'string' ? parseGoDuration(value) : undefined;
   if (ms === undefined) {
-    throw new SqlError('sql-bad-timeout', `db.${method}: timeout must be a duration string like "500ms" or "2s" as the first argument, got ${JSON.stringify(value)}`);
+    throw new SqlError(
+      'sql-bad-timeout',
+      `db.${method}: timeout must be a duration string like "500ms" or "2s" as the first argument, got ${JSON.stringify(value)}`,
+    );
   }
   return ms;
 }
@@ -149,19 +169,32 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
   /** Database handle returned by `sql.open`: a pool of connections, one per VU that opened it. */
   class Database {
     readonly #db: DriverDatabase;
-    constructor(db: DriverDatabase) { this.#db = db; }
+    constructor(db: DriverDatabase) {
+      this.#db = db;
+    }
 
     exec(query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely('db.exec(...)', async () => new Result(await this.#db.exec(queryText('exec', query), args, undefined, ctx.iterationSignal())));
+      return safely(
+        'db.exec(...)',
+        async () => new Result(await this.#db.exec(queryText('exec', query), args, undefined, ctx.iterationSignal())),
+      );
     }
     query(query: unknown, ...args: unknown[]): Promise<Row[]> {
       return safely('db.query(...)', () => this.#db.query(queryText('query', query), args, undefined, ctx.iterationSignal()));
     }
     execWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Result> {
-      return safely('db.execWithTimeout(...)', async () => new Result(await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout), ctx.iterationSignal())));
+      return safely(
+        'db.execWithTimeout(...)',
+        async () =>
+          new Result(
+            await this.#db.exec(queryText('execWithTimeout', query), args, timeoutOf('execWithTimeout', timeout), ctx.iterationSignal()),
+          ),
+      );
     }
     queryWithTimeout(timeout: unknown, query: unknown, ...args: unknown[]): Promise<Row[]> {
-      return safely('db.queryWithTimeout(...)', () => this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout), ctx.iterationSignal()));
+      return safely('db.queryWithTimeout(...)', () =>
+        this.#db.query(queryText('queryWithTimeout', query), args, timeoutOf('queryWithTimeout', timeout), ctx.iterationSignal()),
+      );
     }
     close(): Promise<void> {
       opened.delete(this.#db);

@@ -18,7 +18,15 @@ import WS from 'ws';
 import { CodedError, toError } from '../../shared/errors.ts';
 import type { ModuleContext, ModuleFactory, Sample, Tags } from '../contracts.ts';
 import {
-  binaryPayload, byteCounter, byteLength, isBlob, iterationFailer, refusedSocket, toArrayBuffer, toBuffer, type ByteCounter,
+  binaryPayload,
+  byteCounter,
+  byteLength,
+  isBlob,
+  iterationFailer,
+  refusedSocket,
+  toArrayBuffer,
+  toBuffer,
+  type ByteCounter,
 } from './websockets/frames.ts';
 import type { K6Module } from './k6-types.ts';
 
@@ -73,10 +81,16 @@ export function parseWebSocketUrl(raw: unknown): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} is not a valid URL: use a full URL like "ws://127.0.0.1:8080/ws"`);
+    throw new WebSocketError(
+      'ws-bad-url',
+      `WebSocket url ${JSON.stringify(text)} is not a valid URL: use a full URL like "ws://127.0.0.1:8080/ws"`,
+    );
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} has scheme "${url.protocol.slice(0, -1)}": use ws:// or wss://`);
+    throw new WebSocketError(
+      'ws-bad-url',
+      `WebSocket url ${JSON.stringify(text)} has scheme "${url.protocol.slice(0, -1)}": use ws:// or wss://`,
+    );
   }
   if (url.hash !== '') {
     throw new WebSocketError('ws-bad-url', `WebSocket url ${JSON.stringify(text)} has a fragment "${url.hash}": remove it`);
@@ -102,7 +116,10 @@ function parseParams(raw: unknown): { headers: Record<string, string>; tags: Rec
   const p = raw as Record<string, unknown>;
   const compression = p.compression;
   if (compression !== undefined && compression !== null && compression !== '' && compression !== 'deflate') {
-    throw new WebSocketError('ws-bad-params', `WebSocket params.compression ${JSON.stringify(compression)} is not supported: use "deflate" or leave it unset`);
+    throw new WebSocketError(
+      'ws-bad-params',
+      `WebSocket params.compression ${JSON.stringify(compression)} is not supported: use "deflate" or leave it unset`,
+    );
   }
   return { headers: stringRecord(p.headers, 'headers'), tags: stringRecord(p.tags, 'tags'), compression: compression === 'deflate' };
 }
@@ -177,7 +194,10 @@ class VuWebSocket {
     this.#ctx = vu.ctx;
     const stage = this.#ctx.stage();
     if (stage === 'init') {
-      throw new WebSocketError('ws-in-init', 'new WebSocket() was called in init code: open sockets inside the default function, setup() or teardown()');
+      throw new WebSocketError(
+        'ws-in-init',
+        'new WebSocket() was called in init code: open sockets inside the default function, setup() or teardown()',
+      );
     }
     const parsed = parseWebSocketUrl(url);
     const p = parseParams(params);
@@ -209,7 +229,9 @@ class VuWebSocket {
 
   /** The `ws` events, turned into k6's events and metrics. */
   #listen(): void {
-    this.#ws.on('upgrade', (res) => { this.#socket = res.socket; });
+    this.#ws.on('upgrade', (res) => {
+      this.#socket = res.socket;
+    });
     this.#ws.on('unexpected-response', (_req, res) => {
       this.#socket = res.socket;
       this.#connected(false, String(res.statusCode));
@@ -217,29 +239,45 @@ class VuWebSocket {
       this.#closed(new Error(`websocket: bad handshake (HTTP ${res.statusCode})`), 1006, '', false);
       this.#ws.terminate();
     });
-    this.#ws.on('open', () => { this.#onOpen(); });
-    this.#ws.on('message', (data, isBinary) => { this.#onMessage(data, isBinary); });
-    this.#ws.on('ping', () => { this.#dispatch(this.#event('ping')); });
-    this.#ws.on('pong', (data) => { this.#onPong(data); });
+    this.#ws.on('open', () => {
+      this.#onOpen();
+    });
+    this.#ws.on('message', (data, isBinary) => {
+      this.#onMessage(data, isBinary);
+    });
+    this.#ws.on('ping', () => {
+      this.#dispatch(this.#event('ping'));
+    });
+    this.#ws.on('pong', (data) => {
+      this.#onPong(data);
+    });
     this.#ws.on('error', (err) => {
       if (!this.#reported) this.#connected(false, '');
       this.#closed(err, 1006, '', false);
     });
     this.#ws.on('close', (code, reason) => {
       const clean = code === 1000 || code === 1001;
-      const err = this.#closeRequested || clean ? undefined : new Error(`websocket: close ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`);
+      const err =
+        this.#closeRequested || clean
+          ? undefined
+          : new Error(`websocket: close ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`);
       this.#closed(err, code, reason.toString(), code !== 1006);
     });
   }
 
   /** The iteration (or setup/teardown) stays open until this socket has closed; an interrupted one closes it. */
   #holdIteration(): void {
-    const pending = new Promise<void>((resolve, reject) => { this.#settle = { resolve, reject }; });
+    const pending = new Promise<void>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
     pending.catch(() => undefined); // the failure is logged; never an unhandled rejection
     this.#ctx.trackPending(pending);
     const signal = this.#ctx.iterationSignal();
     if (signal !== undefined) {
-      if (signal.aborted) queueMicrotask(() => { this.#interrupt(); });
+      if (signal.aborted)
+        queueMicrotask(() => {
+          this.#interrupt();
+        });
       else {
         this.#signal = signal;
         this.#vu.openSockets(signal).add(this);
@@ -247,37 +285,77 @@ class VuWebSocket {
     }
   }
 
-  get readyState(): ReadyState { return this.#readyState; }
-  get bufferedAmount(): number { return this.#bufferedAmount; }
-  get protocol(): string { return this.#protocol; }
-  get extensions(): string { return this.#extensions; }
-  get binaryType(): string { return this.#binaryType; }
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+  get bufferedAmount(): number {
+    return this.#bufferedAmount;
+  }
+  get protocol(): string {
+    return this.#protocol;
+  }
+  get extensions(): string {
+    return this.#extensions;
+  }
+  get binaryType(): string {
+    return this.#binaryType;
+  }
   set binaryType(v: string) {
     if (v !== 'blob' && v !== 'arraybuffer') {
-      throw new WebSocketError('ws-bad-binary-type', `unknown binaryType ${JSON.stringify(v)}: the supported ones are "blob" and "arraybuffer"`);
+      throw new WebSocketError(
+        'ws-bad-binary-type',
+        `unknown binaryType ${JSON.stringify(v)}: the supported ones are "blob" and "arraybuffer"`,
+      );
     }
     this.#binaryType = v;
   }
 
-  get onopen(): Listener | null { return this.#on.get('open') ?? null; }
-  set onopen(f: unknown) { this.#setOn('open', f); }
-  get onmessage(): Listener | null { return this.#on.get('message') ?? null; }
-  set onmessage(f: unknown) { this.#setOn('message', f); }
-  get onerror(): Listener | null { return this.#on.get('error') ?? null; }
-  set onerror(f: unknown) { this.#setOn('error', f); }
-  get onclose(): Listener | null { return this.#on.get('close') ?? null; }
-  set onclose(f: unknown) { this.#setOn('close', f); }
-  get onping(): Listener | null { return this.#on.get('ping') ?? null; }
-  set onping(f: unknown) { this.#setOn('ping', f); }
-  get onpong(): Listener | null { return this.#on.get('pong') ?? null; }
-  set onpong(f: unknown) { this.#setOn('pong', f); }
+  get onopen(): Listener | null {
+    return this.#on.get('open') ?? null;
+  }
+  set onopen(f: unknown) {
+    this.#setOn('open', f);
+  }
+  get onmessage(): Listener | null {
+    return this.#on.get('message') ?? null;
+  }
+  set onmessage(f: unknown) {
+    this.#setOn('message', f);
+  }
+  get onerror(): Listener | null {
+    return this.#on.get('error') ?? null;
+  }
+  set onerror(f: unknown) {
+    this.#setOn('error', f);
+  }
+  get onclose(): Listener | null {
+    return this.#on.get('close') ?? null;
+  }
+  set onclose(f: unknown) {
+    this.#setOn('close', f);
+  }
+  get onping(): Listener | null {
+    return this.#on.get('ping') ?? null;
+  }
+  set onping(f: unknown) {
+    this.#setOn('ping', f);
+  }
+  get onpong(): Listener | null {
+    return this.#on.get('pong') ?? null;
+  }
+  set onpong(f: unknown) {
+    this.#setOn('pong', f);
+  }
 
   addEventListener(type: string, handler: unknown): void {
     if (typeof handler !== 'function') {
       throw new WebSocketError('ws-bad-handler', `handler for event type ${JSON.stringify(type)} isn't a callable function`);
     }
     if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-      this.#ctx.log('warn', `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`);
+      this.#ctx.log(
+        'warn',
+        `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`,
+      );
       return;
     }
     const t = type as EventType;
@@ -306,10 +384,15 @@ class VuWebSocket {
         this.#bufferedAmount -= blob.size;
         if (this.#readyState === OPEN) this.#write(buf, buf.length, true);
       });
-      this.#sendChain = next.catch((e: unknown) => { this.#fail(e); });
+      this.#sendChain = next.catch((e: unknown) => {
+        this.#fail(e);
+      });
       return;
     }
-    throw new WebSocketError('ws-bad-send', `unsupported send type ${data === null ? 'null' : typeof data}: send a string, an ArrayBuffer, a typed array/DataView or a Blob`);
+    throw new WebSocketError(
+      'ws-bad-send',
+      `unsupported send type ${data === null ? 'null' : typeof data}: send a string, an ArrayBuffer, a typed array/DataView or a Blob`,
+    );
   }
 
   ping(): void {
@@ -353,7 +436,10 @@ class VuWebSocket {
   #assertOpen(what: string): void {
     if (this.#readyState !== OPEN) {
       const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState] ?? String(this.#readyState);
-      throw new WebSocketError('ws-invalid-state', `InvalidStateError: WebSocket.${what}() called while the socket is ${state}: wait for the open event and do not use a closed socket`);
+      throw new WebSocketError(
+        'ws-invalid-state',
+        `InvalidStateError: WebSocket.${what}() called while the socket is ${state}: wait for the open event and do not use a closed socket`,
+      );
     }
   }
 
@@ -423,7 +509,10 @@ class VuWebSocket {
     for (const fn of all) {
       try {
         const r = fn.call(undefined, ev);
-        if (r instanceof Promise) r.catch((e: unknown) => { this.#fail(e); });
+        if (r instanceof Promise)
+          r.catch((e: unknown) => {
+            this.#fail(e);
+          });
       } catch (e) {
         this.#fail(e);
         return false;
@@ -458,7 +547,9 @@ class VuWebSocket {
       return;
     }
     if (this.#readyState === OPEN) this.close(1000, '');
-    this.#interruptTimer = setTimeout(() => { this.#ws.terminate(); }, INTERRUPT_CLOSE_GRACE_MS);
+    this.#interruptTimer = setTimeout(() => {
+      this.#ws.terminate();
+    }, INTERRUPT_CLOSE_GRACE_MS);
     this.#interruptTimer.unref();
   }
 
@@ -505,7 +596,6 @@ class VuWebSocket {
   }
 }
 
-
 /** One VU's sockets: those not closed yet, and those open per iteration (closed together when it is interrupted). */
 class VuSockets {
   readonly counter: ByteCounter | undefined;
@@ -524,7 +614,13 @@ class VuSockets {
       const created = new Set<VuWebSocket>();
       set = created;
       this.byIteration.set(signal, created);
-      signal.addEventListener('abort', () => { VuWebSocket.interruptAll(created); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          VuWebSocket.interruptAll(created);
+        },
+        { once: true },
+      );
     }
     return set;
   }
@@ -543,6 +639,10 @@ export const createWebSocketsModule: ModuleFactory = (ctx: ModuleContext) => {
       super(vu, url, protocols, params);
     }
   }
-  const closeAll = (): void => { vu.terminateAll(); };
-  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll } satisfies K6Module<typeof import('k6/websockets')>;
+  const closeAll = (): void => {
+    vu.terminateAll();
+  };
+  return { WebSocket, Blob: NodeBlob, default: { WebSocket, Blob: NodeBlob }, [MODULE_CLOSE]: closeAll } satisfies K6Module<
+    typeof import('k6/websockets')
+  >;
 };

@@ -26,7 +26,13 @@ import { ModuleUsageError } from './k6.ts';
 import type { K6Module } from './k6-types.ts';
 
 /** What connect() returns (k6's HTTPResponse of the handshake). */
-export interface WsResponse { url: string; status: number; headers: Record<string, string>; body: string; error: string }
+export interface WsResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  error: string;
+}
 
 export type WsEvent =
   | { readonly type: 'message'; readonly data: string }
@@ -35,23 +41,36 @@ export type WsEvent =
   | { readonly type: 'error'; readonly error: string }
   | { readonly type: 'close'; readonly code: number };
 
-export interface WsConnectParams { headers: Record<string, string>; tags: Record<string, string>; compression: boolean }
+export interface WsConnectParams {
+  headers: Record<string, string>;
+  tags: Record<string, string>;
+  compression: boolean;
+}
 
 /** k6's parseConnectArgs: params headers, tags, compression ('deflate' only); `jar` is accepted. */
 export function parseConnectParams(raw: unknown): WsConnectParams {
   const out: WsConnectParams = { headers: {}, tags: {}, compression: false };
   if (raw === undefined || raw === null) return out;
-  if (typeof raw !== 'object') throw new ModuleUsageError('ws-bad-params', `ws.connect(url, params, fn): params must be an object like { headers, tags }, got ${typeof raw}`);
+  if (typeof raw !== 'object')
+    throw new ModuleUsageError(
+      'ws-bad-params',
+      `ws.connect(url, params, fn): params must be an object like { headers, tags }, got ${typeof raw}`,
+    );
   const p = raw as Record<string, unknown>;
   for (const key of ['headers', 'tags'] as const) {
     const v = p[key];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'object') throw new ModuleUsageError('ws-bad-params', `ws.connect(): params.${key} must be an object, got ${typeof v}`);
+    if (typeof v !== 'object')
+      throw new ModuleUsageError('ws-bad-params', `ws.connect(): params.${key} must be an object, got ${typeof v}`);
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[key][k] = String(x);
   }
   const c = typeof p.compression === 'string' ? p.compression.trim() : p.compression;
   if (c !== undefined && c !== null && c !== '') {
-    if (c !== 'deflate') throw new ModuleUsageError('ws-bad-params', `unsupported compression algorithm '${typeof c === 'string' ? c : JSON.stringify(c)}', supported algorithm is 'deflate'`);
+    if (c !== 'deflate')
+      throw new ModuleUsageError(
+        'ws-bad-params',
+        `unsupported compression algorithm '${typeof c === 'string' ? c : JSON.stringify(c)}', supported algorithm is 'deflate'`,
+      );
     out.compression = true;
   }
   return out;
@@ -60,7 +79,11 @@ export function parseConnectParams(raw: unknown): WsConnectParams {
 /** k6's socket.setTimeout/setInterval argument check: ms > 0. */
 export function timerDelay(kind: 'setTimeout' | 'setInterval', ms: unknown): number {
   const d = Number(ms);
-  if (!(d > 0)) throw new ModuleUsageError('ws-bad-timer', `${kind} requires a >0 timeout parameter, received ${Number.isNaN(d) ? 'NaN' : d.toFixed(2)}`);
+  if (!(d > 0))
+    throw new ModuleUsageError(
+      'ws-bad-timer',
+      `${kind} requires a >0 timeout parameter, received ${Number.isNaN(d) ? 'NaN' : d.toFixed(2)}`,
+    );
   return d;
 }
 
@@ -99,8 +122,16 @@ export class WsSession {
   }
 
   /** Dials `url`; resolves with the session (undefined when the dial failed) and the handshake response. */
-  static open(ctx: EngineModuleContext, urlIn: unknown, params: WsConnectParams): Promise<{ session: WsSession | undefined; response: WsResponse }> {
-    if (ctx.stage() === 'init') throw new ModuleUsageError('ws-in-init', 'using websockets in the init context is not supported; call ws.connect() in the default function, setup() or teardown()');
+  static open(
+    ctx: EngineModuleContext,
+    urlIn: unknown,
+    params: WsConnectParams,
+  ): Promise<{ session: WsSession | undefined; response: WsResponse }> {
+    if (ctx.stage() === 'init')
+      throw new ModuleUsageError(
+        'ws-in-init',
+        'using websockets in the init context is not supported; call ws.connect() in the default function, setup() or teardown()',
+      );
     const url = String(urlIn);
     const tags: Record<string, string> = { ...ctx.currentTags(), ...params.tags, url };
     const s = new WsSession(ctx, tags);
@@ -146,14 +177,21 @@ export class WsSession {
         response.headers = headersOf(res.headers);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => { response.body = Buffer.concat(chunks).toString('utf8'); fail('websocket: bad handshake', res.statusCode ?? 0); });
-        res.on('error', () => { fail('websocket: bad handshake', res.statusCode ?? 0); });
+        res.on('end', () => {
+          response.body = Buffer.concat(chunks).toString('utf8');
+          fail('websocket: bad handshake', res.statusCode ?? 0);
+        });
+        res.on('error', () => {
+          fail('websocket: bad handshake', res.statusCode ?? 0);
+        });
       });
       ws.on('upgrade', (res) => {
         response.status = res.statusCode ?? 101;
         response.headers = headersOf(res.headers);
       });
-      ws.once('error', (err) => { fail(dialError(err, url), response.status); });
+      ws.once('error', (err) => {
+        fail(dialError(err, url), response.status);
+      });
       ws.once('open', () => {
         ws.removeAllListeners('error');
         s.#connected(String(response.status), ws.protocol);
@@ -179,13 +217,17 @@ export class WsSession {
       const buf = rawToBuffer(data);
       this.onEvent(isBinary ? { type: 'binaryMessage', data: toArrayBuffer(buf) } : { type: 'message', data: buf.toString('utf8') });
     });
-    ws.on('ping', () => { this.onEvent({ type: 'ping' }); });
+    ws.on('ping', () => {
+      this.onEvent({ type: 'ping' });
+    });
     ws.on('pong', (data) => {
       const sent = this.#pings.get(data.toString('utf8'));
       if (sent !== undefined) this.#emit('ws_ping', this.#ctx.clock.now() - sent);
       this.onEvent({ type: 'pong' });
     });
-    ws.on('error', (err) => { this.onEvent({ type: 'error', error: err.message }); });
+    ws.on('error', (err) => {
+      this.onEvent({ type: 'error', error: err.message });
+    });
     ws.on('close', (code) => {
       // k6 closes a connection the server closed with the server's code (1006 when it just went away: 1001).
       if (!this.#ended) this.onEvent({ type: 'close', code: code === 1005 || code === 1006 ? 1001 : code });
@@ -229,7 +271,9 @@ export class WsSession {
         ws.terminate();
       }
       // k6 drops the connection right after the close frame; give the frame a moment to leave.
-      setTimeout(() => { ws.terminate(); }, 200).unref();
+      setTimeout(() => {
+        ws.terminate();
+      }, 200).unref();
     }
     this.#end();
   }
@@ -238,7 +282,9 @@ export class WsSession {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#ctx.emit([{ metric: 'ws_session_duration', time: this.#startWall, value: this.#ctx.clock.now() - this.#startMono, tags: this.#tags }]);
+    this.#ctx.emit([
+      { metric: 'ws_session_duration', time: this.#startWall, value: this.#ctx.clock.now() - this.#startMono, tags: this.#tags },
+    ]);
     this.countBytes();
   }
 
@@ -291,11 +337,21 @@ export abstract class WsSocketBase {
   }
   protected dispatch(e: WsEvent): void {
     switch (e.type) {
-      case 'message': case 'binaryMessage': this.fire(e.type, e.data); break;
+      case 'message':
+      case 'binaryMessage':
+        this.fire(e.type, e.data);
+        break;
       // k6 hands the handler the Go error: an object whose error() method gives the message.
-      case 'error': { const message = e.error; this.fire('error', { error: () => message, toString: () => message }); break; }
-      case 'close': this.fire('close', e.code); break;
-      default: this.fire(e.type);
+      case 'error': {
+        const message = e.error;
+        this.fire('error', { error: () => message, toString: () => message });
+        break;
+      }
+      case 'close':
+        this.fire('close', e.code);
+        break;
+      default:
+        this.fire(e.type);
     }
   }
   abstract send(message: unknown): void;
@@ -309,7 +365,10 @@ export abstract class WsSocketBase {
 /** k6's SendBinary argument check: an ArrayBuffer. */
 export function binaryArg(message: unknown): ArrayBuffer {
   if (message instanceof ArrayBuffer) return message;
-  const kind = message === null || message === undefined ? String(message) : (message as { constructor?: { name?: string } }).constructor?.name ?? typeof message;
+  const kind =
+    message === null || message === undefined
+      ? String(message)
+      : ((message as { constructor?: { name?: string } }).constructor?.name ?? typeof message);
   throw new ModuleUsageError('ws-bad-binary', `expected ArrayBuffer as argument, received: ${kind}`);
 }
 
@@ -360,25 +419,48 @@ class AsyncSocket extends WsSocketBase {
     this.#done();
   }
   start(): void {
-    this.#guard(() => { this.fire('open'); });
+    this.#guard(() => {
+      this.fire('open');
+    });
   }
-  send(message: unknown): void { this.#session.send(String(message)); }
-  sendBinary(message: unknown): void { this.#session.send(binaryArg(message)); }
-  ping(): void { this.#session.ping(); }
-  close(code?: unknown): void { this.#finish(closeCode(code)); }
+  send(message: unknown): void {
+    this.#session.send(String(message));
+  }
+  sendBinary(message: unknown): void {
+    this.#session.send(binaryArg(message));
+  }
+  ping(): void {
+    this.#session.ping();
+  }
+  close(code?: unknown): void {
+    this.#finish(closeCode(code));
+  }
   setTimeout(fn: unknown, ms: unknown): void {
     const d = timerDelay('setTimeout', ms);
     if (typeof fn !== 'function') return;
-    const t = setTimeout(() => { this.#timers.delete(t); if (!this.#closed) this.#guard(() => { (fn as Handler)(); }); }, d);
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#closed)
+        this.#guard(() => {
+          (fn as Handler)();
+        });
+    }, d);
     this.#timers.add(t);
   }
   setInterval(fn: unknown, ms: unknown): void {
     const d = timerDelay('setInterval', ms);
     if (typeof fn !== 'function') return;
-    const t = setInterval(() => { if (!this.#closed) this.#guard(() => { (fn as Handler)(); }); }, d);
+    const t = setInterval(() => {
+      if (!this.#closed)
+        this.#guard(() => {
+          (fn as Handler)();
+        });
+    }, d);
     this.#timers.add(t);
   }
-  interrupt(): void { this.#finish(1001); }
+  interrupt(): void {
+    this.#finish(1001);
+  }
 }
 
 /** `k6/ws` in the async VU mode: connect() returns a promise of the response, settled when the socket closes. */
@@ -393,7 +475,9 @@ export function createWsModule(ctx: EngineModuleContext): Record<string, unknown
       return new Promise<WsResponse>((resolve, reject) => {
         const signal = ctx.iterationSignal();
         const ref: { socket?: AsyncSocket } = {};
-        const onAbort = (): void => { ref.socket?.interrupt(); };
+        const onAbort = (): void => {
+          ref.socket?.interrupt();
+        };
         const socket = new AsyncSocket(session, (err?: unknown) => {
           signal?.removeEventListener('abort', onAbort);
           if (err === undefined) resolve(response);
@@ -401,7 +485,10 @@ export function createWsModule(ctx: EngineModuleContext): Record<string, unknown
         });
         ref.socket = socket;
         if (signal !== undefined) {
-          if (signal.aborted) { socket.interrupt(); return; }
+          if (signal.aborted) {
+            socket.interrupt();
+            return;
+          }
           signal.addEventListener('abort', onAbort, { once: true });
         }
         try {

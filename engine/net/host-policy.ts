@@ -19,7 +19,11 @@ export const HOST_NOT_ALLOWED_ERROR_CODE = 1112;
  * host parsing turns `127.1`, `0x7f.0.0.1` and `2130706433` into `127.0.0.1`, as the resolver would).
  */
 export function canonicalHost(hostname: string): string {
-  const h = hostname.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = hostname
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (h === '' || h.includes(':') || isIP(h) !== 0) return h;
   try {
     return new URL(`http://${h}/`).hostname;
@@ -34,7 +38,12 @@ export function isLoopbackHost(hostname: string): boolean {
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   if (isIP(h) === 6) {
-    return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^(::|0:0:0:0:0:)ffff:127\./.test(h) || /^(::|0:0:0:0:0:)ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h);
+    return (
+      h === '::1' ||
+      h === '0:0:0:0:0:0:0:1' ||
+      /^(::|0:0:0:0:0:)ffff:127\./.test(h) ||
+      /^(::|0:0:0:0:0:)ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h)
+    );
   }
   return false;
 }

@@ -171,7 +171,13 @@ export function validateTrendStats(stats: readonly string[], path = 'summaryTren
     const m = TREND_STAT.exec(s);
     const pct = m?.[2] === undefined ? undefined : Number(m[2]);
     if (m === null || (pct !== undefined && pct > 100)) {
-      out.push(issue('invalid-trend-stat', path, `summary trend stat ${JSON.stringify(s)} is unknown; use avg, min, med, max, count or p(N) with 0 <= N <= 100`));
+      out.push(
+        issue(
+          'invalid-trend-stat',
+          path,
+          `summary trend stat ${JSON.stringify(s)} is unknown; use avg, min, med, max, count or p(N) with 0 <= N <= 100`,
+        ),
+      );
     }
   }
   return out;
@@ -204,7 +210,8 @@ function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Reco
   let stages: unknown[] | undefined;
   if (present(t.stages)) {
     if (Array.isArray(t.stages)) stages = t.stages as unknown[];
-    else issues.push(issue('invalid-type', 'stages', `\`stages\` must be an array of { duration, target }, got ${JSON.stringify(t.stages)}`));
+    else
+      issues.push(issue('invalid-type', 'stages', `\`stages\` must be an array of { duration, target }, got ${JSON.stringify(t.stages)}`));
   }
   const scenariosSet = present(t.scenarios);
   const vusField = vus === undefined ? {} : { vus };
@@ -213,8 +220,10 @@ function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Reco
     return undefined;
   };
   if (present(t.iterations)) {
-    if (stages !== undefined && stages.length > 0) return conflict('using multiple execution config shortcuts (`iterations` and `stages`) simultaneously is not allowed');
-    if (scenariosSet) return conflict('using an execution configuration shortcut (`iterations`) and `scenarios` simultaneously is not allowed');
+    if (stages !== undefined && stages.length > 0)
+      return conflict('using multiple execution config shortcuts (`iterations` and `stages`) simultaneously is not allowed');
+    if (scenariosSet)
+      return conflict('using an execution configuration shortcut (`iterations`) and `scenarios` simultaneously is not allowed');
     return {
       [DEFAULT_SCENARIO_NAME]: {
         executor: 'shared-iterations',
@@ -225,10 +234,18 @@ function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Reco
     };
   }
   if (present(t.duration)) {
-    if (stages !== undefined && stages.length > 0) return conflict('using multiple execution config shortcuts (`duration` and `stages`) simultaneously is not allowed');
-    if (scenariosSet) return conflict('using an execution configuration shortcut (`duration`) and `scenarios` simultaneously is not allowed');
+    if (stages !== undefined && stages.length > 0)
+      return conflict('using multiple execution config shortcuts (`duration` and `stages`) simultaneously is not allowed');
+    if (scenariosSet)
+      return conflict('using an execution configuration shortcut (`duration`) and `scenarios` simultaneously is not allowed');
     if (duration !== undefined && duration <= 0) {
-      issues.push(issue('out-of-range', 'duration', `\`duration\` should be more than 0, got ${formatDuration(duration)}; for a fixed number of iterations use \`iterations\``));
+      issues.push(
+        issue(
+          'out-of-range',
+          'duration',
+          `\`duration\` should be more than 0, got ${formatDuration(duration)}; for a fixed number of iterations use \`iterations\``,
+        ),
+      );
       return undefined;
     }
     return { [DEFAULT_SCENARIO_NAME]: { executor: 'constant-vus', ...vusField, ...(duration === undefined ? {} : { duration }) } };
@@ -240,14 +257,18 @@ function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Reco
   }
   if (scenariosSet) {
     if (!isRecord(t.scenarios)) {
-      issues.push(issue('invalid-type', 'scenarios', `\`scenarios\` must be an object of named scenarios, got ${JSON.stringify(t.scenarios)}`));
+      issues.push(
+        issue('invalid-type', 'scenarios', `\`scenarios\` must be an object of named scenarios, got ${JSON.stringify(t.scenarios)}`),
+      );
       return undefined;
     }
     if (Object.keys(t.scenarios).length > 0) return t.scenarios;
     warnings.push('`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU');
   }
   if (vus !== undefined && vus !== 1) {
-    warnings.push(`the \`vus=${vus}\` option will be ignored, it only works in conjunction with \`iterations\`, \`duration\`, or \`stages\``);
+    warnings.push(
+      `the \`vus=${vus}\` option will be ignored, it only works in conjunction with \`iterations\`, \`duration\`, or \`stages\``,
+    );
   }
   if (stages?.length === 0) warnings.push('`stages` was explicitly set to an empty value, running the script with 1 iteration in 1 VU');
   return { [DEFAULT_SCENARIO_NAME]: { executor: 'per-vu-iterations' } };
@@ -263,11 +284,19 @@ function parseScenarios(raw: Record<string, unknown>, issues: Issue[], exports: 
     }
     const executor = value.executor;
     if (!present(executor) || executor === '') {
-      issues.push(issue('missing-field', `${path}.executor`, `scenario ${name} doesn't have an executor; set one of ${EXECUTOR_NAMES.join(', ')}`));
+      issues.push(
+        issue('missing-field', `${path}.executor`, `scenario ${name} doesn't have an executor; set one of ${EXECUTOR_NAMES.join(', ')}`),
+      );
       continue;
     }
     if (!isExecutorName(executor)) {
-      issues.push(issue('unknown-executor', `${path}.executor`, `unknown executor ${JSON.stringify(executor)} in scenario ${name}; use one of ${EXECUTOR_NAMES.join(', ')}`));
+      issues.push(
+        issue(
+          'unknown-executor',
+          `${path}.executor`,
+          `unknown executor ${JSON.stringify(executor)} in scenario ${name}; use one of ${EXECUTOR_NAMES.join(', ')}`,
+        ),
+      );
       continue;
     }
     const parsed = parseScenario(name, executor, value, path);
@@ -275,7 +304,13 @@ function parseScenarios(raw: Record<string, unknown>, issues: Issue[], exports: 
     const parsedPaths = new Set(parsed.issues.map((i) => i.path));
     issues.push(...parsed.issues, ...validateScenario(parsed.config, path).filter((i) => !parsedPaths.has(i.path)));
     if (exports !== undefined && !exports.has(parsed.config.exec)) {
-      issues.push(issue('exec-not-found', `${path}.exec`, `executor ${name}: function '${parsed.config.exec}' not found in exports; export it from the script or fix \`exec\``));
+      issues.push(
+        issue(
+          'exec-not-found',
+          `${path}.exec`,
+          `executor ${name}: function '${parsed.config.exec}' not found in exports; export it from the script or fix \`exec\``,
+        ),
+      );
     }
     out.push(parsed.config);
   }
@@ -313,57 +348,107 @@ export function resolveOptions(
   const vars = env.vars ?? {};
   let script: Record<string, unknown> = {};
   if (isRecord(scriptOptions)) script = scriptOptions;
-  else if (present(scriptOptions)) issues.push(issue('invalid-type', 'options', `\`options\` must be an object, got ${JSON.stringify(scriptOptions)}`));
+  else if (present(scriptOptions))
+    issues.push(issue('invalid-type', 'options', `\`options\` must be an object, got ${JSON.stringify(scriptOptions)}`));
 
-  const scriptTier: ExecTier = { vus: script.vus, duration: script.duration, iterations: script.iterations, stages: script.stages, scenarios: script.scenarios };
-  const cliTier: ExecTier = { vus: overrides.vus, duration: overrides.duration, iterations: overrides.iterations, stages: overrides.stages };
+  const scriptTier: ExecTier = {
+    vus: script.vus,
+    duration: script.duration,
+    iterations: script.iterations,
+    stages: script.stages,
+    scenarios: script.scenarios,
+  };
+  const cliTier: ExecTier = {
+    vus: overrides.vus,
+    duration: overrides.duration,
+    iterations: overrides.iterations,
+    stages: overrides.stages,
+  };
   const exec = applyTier(applyTier(scriptTier, envTier(vars, issues)), cliTier);
   const rawScenarios = deriveScenarios(exec, issues, warnings) ?? {};
   const scenarios = parseScenarios(rawScenarios, issues, env.exports);
 
   // Execution segment and sequence.
-  const segText = overrides.executionSegment ?? vars.K6_EXECUTION_SEGMENT ?? (typeof script.executionSegment === 'string' ? script.executionSegment : undefined);
-  const seqText = overrides.executionSegmentSequence ?? vars.K6_EXECUTION_SEGMENT_SEQUENCE ?? (typeof script.executionSegmentSequence === 'string' ? script.executionSegmentSequence : undefined);
+  const segText =
+    overrides.executionSegment ??
+    vars.K6_EXECUTION_SEGMENT ??
+    (typeof script.executionSegment === 'string' ? script.executionSegment : undefined);
+  const seqText =
+    overrides.executionSegmentSequence ??
+    vars.K6_EXECUTION_SEGMENT_SEQUENCE ??
+    (typeof script.executionSegmentSequence === 'string' ? script.executionSegmentSequence : undefined);
   let segment = ExecutionSegment.full();
   if (segText !== undefined) {
     const r = ExecutionSegment.parse(segText);
     if (r.ok) segment = r.value;
-    else issues.push(issue('invalid-segment', 'executionSegment', `--execution-segment ${JSON.stringify(segText)}: ${r.message}; use e.g. 0:1/2, 1/3:2/3 or 50%:100%`));
+    else
+      issues.push(
+        issue(
+          'invalid-segment',
+          'executionSegment',
+          `--execution-segment ${JSON.stringify(segText)}: ${r.message}; use e.g. 0:1/2, 1/3:2/3 or 50%:100%`,
+        ),
+      );
   }
   let sequence: ExecutionSegmentSequence = [];
   if (seqText !== undefined) {
     const r = parseSegmentSequence(seqText);
     if (r.ok) sequence = r.value;
-    else issues.push(issue('invalid-segment-sequence', 'executionSegmentSequence', `--execution-segment-sequence ${JSON.stringify(seqText)}: ${r.message}; use e.g. 0,1/3,2/3,1`));
+    else
+      issues.push(
+        issue(
+          'invalid-segment-sequence',
+          'executionSegmentSequence',
+          `--execution-segment-sequence ${JSON.stringify(seqText)}: ${r.message}; use e.g. 0,1/3,2/3,1`,
+        ),
+      );
   }
   if (sequence.length > 0 && !sequence.some((s) => s.equals(segment))) {
-    issues.push(issue('segment-not-in-sequence', 'executionSegment', `provided segment ${segment.toString()} can't be found in sequence ${seqText ?? ''}; pick one of its segments`));
+    issues.push(
+      issue(
+        'segment-not-in-sequence',
+        'executionSegment',
+        `provided segment ${segment.toString()} can't be found in sequence ${seqText ?? ''}; pick one of its segments`,
+      ),
+    );
   }
   const tupleResult = ExecutionTuple.create(segment, sequence.length > 0 && sequence.some((s) => s.equals(segment)) ? sequence : undefined);
   const tuple = tupleResult.ok ? tupleResult.value : ExecutionTuple.full();
 
   // Summary and misc options.
   const trendFromEnv = vars.K6_SUMMARY_TREND_STATS?.split(',');
-  const scriptTrend = Array.isArray(script.summaryTrendStats) ? script.summaryTrendStats.filter((s): s is string => typeof s === 'string') : undefined;
+  const scriptTrend = Array.isArray(script.summaryTrendStats)
+    ? script.summaryTrendStats.filter((s): s is string => typeof s === 'string')
+    : undefined;
   const summaryTrendStats = overrides.summaryTrendStats ?? trendFromEnv ?? scriptTrend ?? DEFAULT_SUMMARY_TREND_STATS;
   issues.push(...validateTrendStats(summaryTrendStats));
-  const unitRaw = overrides.summaryTimeUnit ?? vars.K6_SUMMARY_TIME_UNIT ?? (typeof script.summaryTimeUnit === 'string' ? script.summaryTimeUnit : undefined);
+  const unitRaw =
+    overrides.summaryTimeUnit ??
+    vars.K6_SUMMARY_TIME_UNIT ??
+    (typeof script.summaryTimeUnit === 'string' ? script.summaryTimeUnit : undefined);
   let summaryTimeUnit: SummaryTimeUnit | undefined;
   if (unitRaw !== undefined && unitRaw !== '') {
     if (unitRaw === 's' || unitRaw === 'ms' || unitRaw === 'us') summaryTimeUnit = unitRaw;
-    else issues.push(issue('invalid-time-unit', 'summaryTimeUnit', `summary time unit ${JSON.stringify(unitRaw)} is invalid; use s, ms or us`));
+    else
+      issues.push(
+        issue('invalid-time-unit', 'summaryTimeUnit', `summary time unit ${JSON.stringify(unitRaw)} is invalid; use s, ms or us`),
+      );
   }
-  const scriptTags = isRecord(script.tags) ? Object.fromEntries(Object.entries(script.tags).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  const scriptTags = isRecord(script.tags)
+    ? Object.fromEntries(Object.entries(script.tags).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    : {};
   const tags = overrides.tags ?? scriptTags;
   const thresholds = (isRecord(script.thresholds) ? script.thresholds : {}) as NonNullable<Options['thresholds']>;
   const noThresholds = overrides.noThresholds ?? boolEnv(vars, 'K6_NO_THRESHOLDS') ?? false;
   const noSummary = overrides.noSummary ?? boolEnv(vars, 'K6_NO_SUMMARY') ?? false;
   const discardResponseBodies =
-    overrides.discardResponseBodies ?? boolEnv(vars, 'K6_DISCARD_RESPONSE_BODIES') ?? (script.discardResponseBodies === true);
+    overrides.discardResponseBodies ?? boolEnv(vars, 'K6_DISCARD_RESPONSE_BODIES') ?? script.discardResponseBodies === true;
   // Connection options k6/http reads from exec's options (flag > K6_* > script).
-  const insecureSkipTLSVerify = overrides.insecureSkipTLSVerify ?? boolEnv(vars, 'K6_INSECURE_SKIP_TLS_VERIFY') ?? (script.insecureSkipTLSVerify === true);
-  const noConnectionReuse = overrides.noConnectionReuse ?? boolEnv(vars, 'K6_NO_CONNECTION_REUSE') ?? (script.noConnectionReuse === true);
-  const noVUConnectionReuse = overrides.noVUConnectionReuse ?? boolEnv(vars, 'K6_NO_VU_CONNECTION_REUSE') ?? (script.noVUConnectionReuse === true);
+  const insecureSkipTLSVerify =
+    overrides.insecureSkipTLSVerify ?? boolEnv(vars, 'K6_INSECURE_SKIP_TLS_VERIFY') ?? script.insecureSkipTLSVerify === true;
+  const noConnectionReuse = overrides.noConnectionReuse ?? boolEnv(vars, 'K6_NO_CONNECTION_REUSE') ?? script.noConnectionReuse === true;
+  const noVUConnectionReuse =
+    overrides.noVUConnectionReuse ?? boolEnv(vars, 'K6_NO_VU_CONNECTION_REUSE') ?? script.noVUConnectionReuse === true;
 
   const k6: Options = {
     ...(script as Options),
@@ -399,9 +484,16 @@ export function resolveOptions(
     executionSegmentSequence: sequence,
     tuple,
     setupTimeout: timeoutOption(script.setupTimeout, 'setupTimeout', 60_000, issues, 'K6_SETUP_TIMEOUT', vars.K6_SETUP_TIMEOUT),
-    teardownTimeout: timeoutOption(script.teardownTimeout, 'teardownTimeout', 60_000, issues, 'K6_TEARDOWN_TIMEOUT', vars.K6_TEARDOWN_TIMEOUT),
-    noSetup: boolEnv(vars, 'K6_NO_SETUP') ?? (script.noSetup === true),
-    noTeardown: boolEnv(vars, 'K6_NO_TEARDOWN') ?? (script.noTeardown === true),
+    teardownTimeout: timeoutOption(
+      script.teardownTimeout,
+      'teardownTimeout',
+      60_000,
+      issues,
+      'K6_TEARDOWN_TIMEOUT',
+      vars.K6_TEARDOWN_TIMEOUT,
+    ),
+    noSetup: boolEnv(vars, 'K6_NO_SETUP') ?? script.noSetup === true,
+    noTeardown: boolEnv(vars, 'K6_NO_TEARDOWN') ?? script.noTeardown === true,
     handleSummaryTimeout: timeoutOption(script.handleSummaryTimeout, 'handleSummaryTimeout', 120_000, issues),
     warnings,
   };

@@ -15,13 +15,41 @@ import { OutputFile } from './output-file.ts';
 
 /** Every k6 system tag (metrics.SystemTagValues). */
 export const SYSTEM_TAGS = [
-  'proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code',
-  'tls_version', 'scenario', 'service', 'expected_response', 'vu', 'iter', 'ip', 'ocsp_status',
+  'proto',
+  'subproto',
+  'status',
+  'method',
+  'url',
+  'name',
+  'group',
+  'check',
+  'error',
+  'error_code',
+  'tls_version',
+  'scenario',
+  'service',
+  'expected_response',
+  'vu',
+  'iter',
+  'ip',
+  'ocsp_status',
 ] as const;
 /** k6's default `systemTags` (lib.DefaultSystemTagSet). */
 export const DEFAULT_SYSTEM_TAGS = [
-  'proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code',
-  'tls_version', 'scenario', 'service', 'expected_response',
+  'proto',
+  'subproto',
+  'status',
+  'method',
+  'url',
+  'name',
+  'group',
+  'check',
+  'error',
+  'error_code',
+  'tls_version',
+  'scenario',
+  'service',
+  'expected_response',
 ] as const;
 /** System tags that are metadata, never columns (metrics.NonIndexableSystemTags). */
 const NON_INDEXABLE = new Set(['vu', 'iter']);
@@ -52,18 +80,38 @@ export function csvConfig(arg: string, env: Readonly<Record<string, string>>): {
       if (key === 'fileName' || key === 'file_name') raw.fileName = value;
       else if (key === 'saveInterval' || key === 'save_interval') raw.saveInterval = value;
       else if (key === 'timeFormat') raw.timeFormat = value;
-      else issues.push({ code: 'invalid-output-config', path: '--out csv', message: `unknown key "${key}" in --out csv=${arg}; use a file name, or fileName=..., saveInterval=..., timeFormat=...` });
+      else
+        issues.push({
+          code: 'invalid-output-config',
+          path: '--out csv',
+          message: `unknown key "${key}" in --out csv=${arg}; use a file name, or fileName=..., saveInterval=..., timeFormat=...`,
+        });
     }
   }
   const interval = parseDuration(raw.saveInterval);
   if (!interval.ok || interval.ms <= 0) {
-    issues.push({ code: 'invalid-output-config', path: 'saveInterval', message: `csv saveInterval must be a positive duration like "1s", got "${raw.saveInterval}"` });
+    issues.push({
+      code: 'invalid-output-config',
+      path: 'saveInterval',
+      message: `csv saveInterval must be a positive duration like "1s", got "${raw.saveInterval}"`,
+    });
   }
   const timeFormat = CSV_TIME_FORMATS.find((f) => f === raw.timeFormat);
   if (timeFormat === undefined) {
-    issues.push({ code: 'invalid-output-config', path: 'timeFormat', message: `csv timeFormat must be one of ${CSV_TIME_FORMATS.join(', ')}, got "${raw.timeFormat}"` });
+    issues.push({
+      code: 'invalid-output-config',
+      path: 'timeFormat',
+      message: `csv timeFormat must be one of ${CSV_TIME_FORMATS.join(', ')}, got "${raw.timeFormat}"`,
+    });
   }
-  return { config: { fileName: raw.fileName, saveIntervalMs: interval.ok && interval.ms > 0 ? interval.ms : 1000, timeFormat: timeFormat ?? 'unix' }, issues };
+  return {
+    config: {
+      fileName: raw.fileName,
+      saveIntervalMs: interval.ok && interval.ms > 0 ? interval.ms : 1000,
+      timeFormat: timeFormat ?? 'unix',
+    },
+    issues,
+  };
 }
 
 /** Go encoding/csv: quote a field that holds a comma, a quote, CR or LF, starts with a space, or is `\.`. */
@@ -84,12 +132,18 @@ export function goFloat(v: number): string {
 
 export function csvTime(ms: number, format: CsvTimeFormat): string {
   switch (format) {
-    case 'unix': return String(Math.floor(ms / 1000));
-    case 'unix_milli': return String(Math.floor(ms));
-    case 'unix_micro': return String(Math.floor(ms * 1000));
-    case 'unix_nano': return (BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms - Math.floor(ms)) * 1e6))).toString();
-    case 'rfc3339': return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
-    case 'rfc3339_nano': return formatRfc3339Nano(ms);
+    case 'unix':
+      return String(Math.floor(ms / 1000));
+    case 'unix_milli':
+      return String(Math.floor(ms));
+    case 'unix_micro':
+      return String(Math.floor(ms * 1000));
+    case 'unix_nano':
+      return (BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms - Math.floor(ms)) * 1e6))).toString();
+    case 'rfc3339':
+      return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+    case 'rfc3339_nano':
+      return formatRfc3339Nano(ms);
   }
 }
 
@@ -123,12 +177,18 @@ export class CsvOutput implements SampleSink {
     this.#out = new OutputFile(toStdout ? '-' : o.path, o.stdout);
     this.#pending = `${['metric_name', 'timestamp', 'metric_value', ...this.columns, 'extra_tags', 'metadata'].join(',')}\n`;
     this.#flush();
-    this.#timer = setInterval(() => { this.#flush(); }, o.config.saveIntervalMs);
+    this.#timer = setInterval(() => {
+      this.#flush();
+    }, o.config.saveIntervalMs);
     this.#timer.unref();
   }
 
   #pairs(entries: readonly (readonly [string, string])[]): string {
-    return entries.filter(([k]) => !this.columns.includes(k) && !this.#ignored.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
+    return entries
+      .filter(([k]) => !this.columns.includes(k) && !this.#ignored.has(k))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
   }
 
   add(samples: readonly Sample[]): void {

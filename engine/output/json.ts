@@ -39,7 +39,13 @@ export interface JsonOutputOptions {
 }
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
 
 /** A JSON string literal escaped as Go's encoding/json does (HTML characters as \u00XX). */
 export function goJsonString(s: string): string {
@@ -126,7 +132,11 @@ export class JsonOutput implements SampleSink {
     const sm =
       subs.length === 0
         ? 'null'
-        : '[' + subs.map((s) => `{"name":${goJsonString(s.name)},"suffix":${goJsonString(s.suffix)},"tags":${sortedStringMapJson(s.tags)}}`).join(',') + ']';
+        : '[' +
+          subs
+            .map((s) => `{"name":${goJsonString(s.name)},"suffix":${goJsonString(s.suffix)},"tags":${sortedStringMapJson(s.tags)}}`)
+            .join(',') +
+          ']';
     const n = goJsonString(name);
     return `{"type":"Metric","data":{"name":${n},"type":"${type}","contains":"${contains}","thresholds":${thr},"submetrics":${sm}},"metric":${n}}\n`;
   }

@@ -18,7 +18,10 @@ export type OutputRequest =
   | { readonly kind: typeof PROMETHEUS_RW_OUTPUT; readonly config: PrometheusRwConfig };
 
 /** `--out NAME[=ARG]` → the output and its settings; unknown names and bad settings are issues. */
-export function parseOutputs(values: readonly string[], env: Readonly<Record<string, string>>): { requests: OutputRequest[]; issues: Issue[] } {
+export function parseOutputs(
+  values: readonly string[],
+  env: Readonly<Record<string, string>>,
+): { requests: OutputRequest[]; issues: Issue[] } {
   const requests: OutputRequest[] = [];
   const issues: Issue[] = [];
   for (const v of values) {
@@ -69,7 +72,14 @@ export class OutputSet implements SampleSink {
     for (const r of requests) {
       if (r.kind === 'csv') {
         const path = isAbsolute(r.config.fileName) ? r.config.fileName : resolve(ctx.cwd, r.config.fileName);
-        outputs.push(new CsvOutput({ config: r.config, path, stdout: ctx.stdout, ...(ctx.systemTags === undefined ? {} : { systemTags: ctx.systemTags }) }));
+        outputs.push(
+          new CsvOutput({
+            config: r.config,
+            path,
+            stdout: ctx.stdout,
+            ...(ctx.systemTags === undefined ? {} : { systemTags: ctx.systemTags }),
+          }),
+        );
       } else if (r.kind === PROMETHEUS_RW_OUTPUT) {
         outputs.push(new PrometheusRwOutput({ config: r.config, metric: ctx.metric, onError: ctx.logError }));
       }

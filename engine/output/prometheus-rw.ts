@@ -64,32 +64,58 @@ export function prometheusRwConfig(env: Readonly<Record<string, string>>): { con
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    issues.push({ code: 'invalid-output-config', path: `${ENV}SERVER_URL`, message: `${ENV}SERVER_URL must be an http(s) URL like http://localhost:9090/api/v1/write, got "${url}"` });
+    issues.push({
+      code: 'invalid-output-config',
+      path: `${ENV}SERVER_URL`,
+      message: `${ENV}SERVER_URL must be an http(s) URL like http://localhost:9090/api/v1/write, got "${url}"`,
+    });
   }
   const intervalRaw = env[`${ENV}PUSH_INTERVAL`] ?? DEFAULTS.pushInterval;
   const interval = parseDuration(intervalRaw);
   let pushIntervalMs = 5000;
   if (!interval.ok || interval.ms <= 0) {
-    issues.push({ code: 'invalid-output-config', path: `${ENV}PUSH_INTERVAL`, message: `${ENV}PUSH_INTERVAL must be a positive duration like "5s", got "${intervalRaw}"` });
+    issues.push({
+      code: 'invalid-output-config',
+      path: `${ENV}PUSH_INTERVAL`,
+      message: `${ENV}PUSH_INTERVAL must be a positive duration like "5s", got "${intervalRaw}"`,
+    });
   } else {
     pushIntervalMs = interval.ms;
   }
   const statsRaw = env[`${ENV}TREND_STATS`];
-  const trendStats = statsRaw === undefined ? [...DEFAULTS.trendStats] : statsRaw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const trendStats =
+    statsRaw === undefined
+      ? [...DEFAULTS.trendStats]
+      : statsRaw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   for (const s of trendStats) {
     if (s !== 'sum' && parseTrendStat(s) === undefined) {
-      issues.push({ code: 'invalid-output-config', path: `${ENV}TREND_STATS`, message: `${ENV}TREND_STATS: "${s}" is not a trend stat; use avg, min, med, max, count, sum or p(N), e.g. "p(95),p(99),max"` });
+      issues.push({
+        code: 'invalid-output-config',
+        path: `${ENV}TREND_STATS`,
+        message: `${ENV}TREND_STATS: "${s}" is not a trend stat; use avg, min, med, max, count, sum or p(N), e.g. "p(95),p(99),max"`,
+      });
     }
   }
   if (envBool(env, `${ENV}TREND_AS_NATIVE_HISTOGRAM`, issues) === true) {
-    issues.push({ code: 'unsupported-output-config', path: `${ENV}TREND_AS_NATIVE_HISTOGRAM`, message: `${ENV}TREND_AS_NATIVE_HISTOGRAM is not supported by the embedded engine: unset it (trends are sent as the ${ENV}TREND_STATS gauges), or run with the k6 binary` });
+    issues.push({
+      code: 'unsupported-output-config',
+      path: `${ENV}TREND_AS_NATIVE_HISTOGRAM`,
+      message: `${ENV}TREND_AS_NATIVE_HISTOGRAM is not supported by the embedded engine: unset it (trends are sent as the ${ENV}TREND_STATS gauges), or run with the k6 binary`,
+    });
   }
   const headers: Record<string, string> = {};
   for (const pair of (env[`${ENV}HTTP_HEADERS`] ?? '').split(',')) {
     if (pair.trim() === '') continue;
     const colon = pair.indexOf(':');
     if (colon <= 0) {
-      issues.push({ code: 'invalid-output-config', path: `${ENV}HTTP_HEADERS`, message: `${ENV}HTTP_HEADERS must be "name:value,name2:value2", got "${pair}"` });
+      issues.push({
+        code: 'invalid-output-config',
+        path: `${ENV}HTTP_HEADERS`,
+        message: `${ENV}HTTP_HEADERS must be "name:value,name2:value2", got "${pair}"`,
+      });
       continue;
     }
     headers[pair.slice(0, colon).trim()] = pair.slice(colon + 1).trim();
@@ -116,7 +142,9 @@ const WRITE_REQUEST = protobuf.Root.fromJSON({
     prometheus: {
       nested: {
         WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
-        TimeSeries: { fields: { labels: { rule: 'repeated', type: 'Label', id: 1 }, samples: { rule: 'repeated', type: 'Sample', id: 2 } } },
+        TimeSeries: {
+          fields: { labels: { rule: 'repeated', type: 'Label', id: 1 }, samples: { rule: 'repeated', type: 'Sample', id: 2 } },
+        },
         Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
         Sample: { fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } } },
       },
@@ -124,8 +152,14 @@ const WRITE_REQUEST = protobuf.Root.fromJSON({
   },
 }).lookupType('prometheus.WriteRequest');
 
-export interface RwLabel { readonly name: string; readonly value: string }
-export interface RwSeries { readonly labels: readonly RwLabel[]; readonly samples: readonly { readonly value: number; readonly timestamp: number }[] }
+export interface RwLabel {
+  readonly name: string;
+  readonly value: string;
+}
+export interface RwSeries {
+  readonly labels: readonly RwLabel[];
+  readonly samples: readonly { readonly value: number; readonly timestamp: number }[];
+}
 
 /** A WriteRequest, protobuf-encoded and snappy-compressed (block format), as remote write sends it. */
 export function encodeWriteRequest(series: readonly RwSeries[]): Uint8Array {
@@ -164,7 +198,9 @@ export class PrometheusRwOutput implements SampleSink {
   constructor(o: PrometheusRwOutputOptions) {
     this.#o = o;
     this.description = `Prometheus remote write (${o.config.url})`;
-    this.#timer = setInterval(() => { void this.#push(); }, o.config.pushIntervalMs);
+    this.#timer = setInterval(() => {
+      void this.#push();
+    }, o.config.pushIntervalMs);
     this.#timer.unref();
   }
 
@@ -176,7 +212,9 @@ export class PrometheusRwOutput implements SampleSink {
       const time = Math.floor(s.time);
       if (st === undefined) {
         const def = this.#o.metric(s.metric) ?? { name: s.metric, type: 'counter', contains: 'default' };
-        const labels = Object.entries(s.tags).filter(([k, v]) => k !== '' && v !== '').map(([name, value]) => ({ name, value }));
+        const labels = Object.entries(s.tags)
+          .filter(([k, v]) => k !== '' && v !== '')
+          .map(([name, value]) => ({ name, value }));
         st = { def, labels, sink: createSink(def.type), latest: time };
         this.#series.set(key, st);
         this.#dirty.add(st);
@@ -208,7 +246,9 @@ export class PrometheusRwOutput implements SampleSink {
         return [one(`${base}_rate`, sink.rate)];
       case 'trend': {
         const unit = st.def.contains === 'time' ? 1000 : 1;
-        return this.#o.config.trendStats.map((stat) => one(`${base}_${trendStatSuffix(stat)}`, (stat === 'sum' ? sink.sum : sink.stat(stat) ?? 0) / unit));
+        return this.#o.config.trendStats.map((stat) =>
+          one(`${base}_${trendStatSuffix(stat)}`, (stat === 'sum' ? sink.sum : (sink.stat(stat) ?? 0)) / unit),
+        );
       }
     }
   }
@@ -229,7 +269,9 @@ export class PrometheusRwOutput implements SampleSink {
       try {
         await this.#send(encodeWriteRequest(series));
       } catch (e) {
-        this.#o.onError(`Prometheus remote write: failed to send ${String(series.length)} time series to ${this.#o.config.url}: ${e instanceof Error ? e.message : String(e)}`);
+        this.#o.onError(
+          `Prometheus remote write: failed to send ${String(series.length)} time series to ${this.#o.config.url}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     });
     return this.#chain;
@@ -251,17 +293,22 @@ export class PrometheusRwOutput implements SampleSink {
       const done = (res: IncomingMessage): void => {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (d: string) => { if (text.length < 512) text += d; });
+        res.on('data', (d: string) => {
+          if (text.length < 512) text += d;
+        });
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve();
           else reject(new Error(`HTTP ${String(status)}${text.trim() === '' ? '' : `: ${text.trim().split('\n')[0] ?? ''}`}`));
         });
       };
-      const req = url.protocol === 'https:'
-        ? httpsRequest(url, { method: 'POST', headers, timeout: TIMEOUT_MS, rejectUnauthorized: !c.insecureSkipTLSVerify }, done)
-        : httpRequest(url, { method: 'POST', headers, timeout: TIMEOUT_MS }, done);
-      req.on('timeout', () => { req.destroy(new Error(`no answer within ${String(TIMEOUT_MS / 1000)}s`)); });
+      const req =
+        url.protocol === 'https:'
+          ? httpsRequest(url, { method: 'POST', headers, timeout: TIMEOUT_MS, rejectUnauthorized: !c.insecureSkipTLSVerify }, done)
+          : httpRequest(url, { method: 'POST', headers, timeout: TIMEOUT_MS }, done);
+      req.on('timeout', () => {
+        req.destroy(new Error(`no answer within ${String(TIMEOUT_MS / 1000)}s`));
+      });
       req.on('error', reject);
       req.end(body);
     });

@@ -37,4 +37,3 @@ export interface SummaryData {
   /** What setup() returned (k6 adds it when setup() returned something). */
   setup_data?: unknown;
 }
-

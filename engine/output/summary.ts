@@ -90,7 +90,11 @@ export function buildSummaryData(input: SummaryInput): SummaryData {
   return {
     metrics,
     root_group: buildGroupTree(input.aggregator),
-    options: { summaryTrendStats: trendStats, summaryTimeUnit: input.options?.summaryTimeUnit ?? '', noColor: input.options?.noColor ?? false },
+    options: {
+      summaryTrendStats: trendStats,
+      summaryTimeUnit: input.options?.summaryTimeUnit ?? '',
+      noColor: input.options?.noColor ?? false,
+    },
     state: { isStdOutTTY: input.state.isStdOutTTY, isStdErrTTY: input.state.isStdErrTTY, testRunDurationMs: duration },
   };
 }

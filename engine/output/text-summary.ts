@@ -73,7 +73,10 @@ export function strWidth(s: string): number {
 function checkLines(indent: string, c: SummaryCheck, decorate: Decorate): string {
   if (c.fails === 0) return decorate(`${indent}${OK_MARK} ${c.name}`, GREEN);
   const pct = Math.floor((100 * c.passes) / (c.passes + c.fails));
-  return decorate(`${indent}${FAIL_MARK} ${c.name}\n${indent} ${DETAILS_MARK}  ${pct}% — ${OK_MARK} ${c.passes} / ${FAIL_MARK} ${c.fails}`, RED);
+  return decorate(
+    `${indent}${FAIL_MARK} ${c.name}\n${indent} ${DETAILS_MARK}  ${pct}% — ${OK_MARK} ${c.passes} / ${FAIL_MARK} ${c.fails}`,
+    RED,
+  );
 }
 
 function groupLines(indent: string, g: SummaryGroup, decorate: Decorate): string[] {
@@ -135,7 +138,10 @@ const TIME_UNITS: Readonly<Record<string, { unit: string; coef: number }>> = {
 };
 
 function humanizeDuration(ms: number, timeUnit: string | null | undefined): string {
-  const u = typeof timeUnit === 'string' && timeUnit !== '' && Object.prototype.hasOwnProperty.call(TIME_UNITS, timeUnit) ? TIME_UNITS[timeUnit] : undefined;
+  const u =
+    typeof timeUnit === 'string' && timeUnit !== '' && Object.prototype.hasOwnProperty.call(TIME_UNITS, timeUnit)
+      ? TIME_UNITS[timeUnit]
+      : undefined;
   if (u !== undefined) return `${(ms * u.coef).toFixed(2)}${u.unit}`;
   return humanizeAutoDuration(ms);
 }
@@ -159,7 +165,11 @@ function nonTrendColumns(m: SummaryMetric, timeUnit: string | null | undefined, 
     case 'counter':
       return [humanizeValue(v('count'), m, timeUnit), `${humanizeValue(v('rate'), m, timeUnit)}/s`];
     case 'gauge':
-      return [humanizeValue(v('value'), m, timeUnit), `min=${humanizeValue(v('min'), m, timeUnit)}`, `max=${humanizeValue(v('max'), m, timeUnit)}`];
+      return [
+        humanizeValue(v('value'), m, timeUnit),
+        `min=${humanizeValue(v('min'), m, timeUnit)}`,
+        `max=${humanizeValue(v('max'), m, timeUnit)}`,
+      ];
     case 'rate':
       // k6 v1 (compact, full): `3.29% 9 out of 273`; before v1: `3.29% ✓ 9 ✗ 264`.
       if (modern) return [humanizeValue(v('rate'), m, timeUnit), `${v('passes')} out of ${v('passes') + v('fails')}`];
@@ -178,7 +188,14 @@ export function compareMetricNames(a: string, b: string): number {
   return a.slice(pa.length).localeCompare(b.slice(pb.length));
 }
 
-function metricLines(data: SummaryData, indentBase: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate, modern = false): string[] {
+function metricLines(
+  data: SummaryData,
+  indentBase: string,
+  stats: readonly string[],
+  timeUnit: string | null | undefined,
+  decorate: Decorate,
+  modern = false,
+): string[] {
   const indent = indentBase + '  ';
   const names: string[] = [];
   let nameMax = 0;
@@ -214,7 +231,9 @@ function metricLines(data: SummaryData, indentBase: string, stats: readonly stri
   const dataText = (name: string): string => {
     const cols = trendCols.get(name);
     if (cols !== undefined) {
-      return cols.map((c, i) => `${stats[i] ?? ''}=${decorate(c, CYAN)}${' '.repeat(Math.max(0, (trendMax[i] ?? 0) - strWidth(c)))}`).join(' ');
+      return cols
+        .map((c, i) => `${stats[i] ?? ''}=${decorate(c, CYAN)}${' '.repeat(Math.max(0, (trendMax[i] ?? 0) - strWidth(c)))}`)
+        .join(' ');
     }
     const first = firstCol.get(name) ?? '';
     let text = decorate(first, CYAN) + ' '.repeat(Math.max(0, firstMax - strWidth(first)));
@@ -241,7 +260,9 @@ function metricLines(data: SummaryData, indentBase: string, stats: readonly stri
     const shown = displayName(name);
     const dots = decorate('.'.repeat(Math.max(0, nameMax - strWidth(shown) - strWidth(ind) + 3)) + ':', FAINT);
     // k6 v1 marks thresholds in their own section, not beside the metric.
-    out.push(modern ? `${indent}${ind}${shown}${dots} ${dataText(name)}` : `${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`);
+    out.push(
+      modern ? `${indent}${ind}${shown}${dots} ${dataText(name)}` : `${indent}${ind}${color(mark)} ${shown}${dots} ${dataText(name)}`,
+    );
   }
   return out;
 }
@@ -266,25 +287,43 @@ function thresholdStat(expression: string): string | undefined {
 
 /** HTTP sub-timings and other figures k6 v1 leaves out of the compact summary (shown in full). */
 const COMPACT_HIDDEN = new Set([
-  'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'group_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'group_duration',
 ]);
 
 /** k6 v1's metric categories, in its order; a metric goes to the first whose test matches, else CUSTOM. */
 const CATEGORIES: readonly { readonly title: string; readonly test: (name: string) => boolean }[] = [
   { title: 'HTTP', test: (n) => n.startsWith('http_') },
-  { title: 'EXECUTION', test: (n) => ['iterations', 'iteration_duration', 'vus', 'vus_max', 'dropped_iterations', 'group_duration'].includes(n) },
+  {
+    title: 'EXECUTION',
+    test: (n) => ['iterations', 'iteration_duration', 'vus', 'vus_max', 'dropped_iterations', 'group_duration'].includes(n),
+  },
   { title: 'NETWORK', test: (n) => n === 'data_sent' || n === 'data_received' },
   { title: 'WEBSOCKET', test: (n) => n.startsWith('ws_') },
   { title: 'GRPC', test: (n) => n.startsWith('grpc_') },
   { title: 'BROWSER', test: (n) => n.startsWith('browser_') },
 ];
 
-function modernSummary(data: SummaryData, indent: string, stats: readonly string[], timeUnit: string | null | undefined, decorate: Decorate, mode: 'compact' | 'full'): string {
+function modernSummary(
+  data: SummaryData,
+  indent: string,
+  stats: readonly string[],
+  timeUnit: string | null | undefined,
+  decorate: Decorate,
+  mode: 'compact' | 'full',
+): string {
   const head = (title: string): string => `${indent} ${GROUP_MARK} ${title} \n`;
   const body = indent + '   ';
   const out: string[] = [];
   // Thresholds, each with the value it was judged on.
-  const withThresholds = Object.keys(data.metrics).filter((n) => data.metrics[n]?.thresholds !== undefined).sort(compareMetricNames);
+  const withThresholds = Object.keys(data.metrics)
+    .filter((n) => data.metrics[n]?.thresholds !== undefined)
+    .sort(compareMetricNames);
   if (withThresholds.length > 0) {
     out.push(head('THRESHOLDS'));
     for (const name of withThresholds) {
@@ -294,7 +333,12 @@ function modernSummary(data: SummaryData, indent: string, stats: readonly string
       for (const [expr, t] of Object.entries(m.thresholds ?? {})) {
         const stat = thresholdStat(expr);
         const raw = stat !== undefined ? m.values[stat] : undefined;
-        const value = (x: number): string => (stat === 'count' ? fixedNoZeros(x, 6) : stat === 'rate' && m.type === 'counter' ? `${fixedNoZeros(x, 6)}/s` : humanizeValue(x, m, timeUnit));
+        const value = (x: number): string =>
+          stat === 'count'
+            ? fixedNoZeros(x, 6)
+            : stat === 'rate' && m.type === 'counter'
+              ? `${fixedNoZeros(x, 6)}/s`
+              : humanizeValue(x, m, timeUnit);
         const shown = raw === undefined || stat === undefined ? '' : ` ${stat}=${value(raw)}`;
         out.push(decorate(`${body}${t.ok ? OK_MARK : FAIL_MARK} '${expr}'${shown}`, t.ok ? GREEN : RED));
       }

@@ -1,14 +1,15 @@
 /** k6's start-of-run banner and header (execution, script, output, scenarios). */
 
-export const BANNER = [
-  '',
-  '          /\\      |‾‾| /‾‾/   /‾‾/   ',
-  '     /\\  /  \\     |  |/  /   /  /    ',
-  '    /  \\/    \\    |     (   /   ‾‾\\  ',
-  '   /          \\   |  |\\  \\ |  (‾)  | ',
-  '  / __________ \\  |__| \\__\\ \\_____/ .io',
-  '',
-].join('\n') + '\n';
+export const BANNER =
+  [
+    '',
+    '          /\\      |‾‾| /‾‾/   /‾‾/   ',
+    '     /\\  /  \\     |  |/  /   /  /    ',
+    '    /  \\/    \\    |     (   /   ‾‾\\  ',
+    '   /          \\   |  |\\  \\ |  (‾)  | ',
+    '  / __________ \\  |__| \\__\\ \\_____/ .io',
+    '',
+  ].join('\n') + '\n';
 
 export interface HeaderInput {
   readonly script: string;

@@ -58,14 +58,23 @@ export interface CompiledScript {
 }
 
 type WrappedFn = (
-  require: ScriptGlobals['require'], module: { exports: Record<string, unknown> }, exports: Record<string, unknown>,
-  __ENV: Record<string, string>, __VU: number, open: ScriptGlobals['open'], console: ScriptGlobals['console'],
-  setTimeout: unknown, clearTimeout: unknown, setInterval: unknown, clearInterval: unknown,
+  require: ScriptGlobals['require'],
+  module: { exports: Record<string, unknown> },
+  exports: Record<string, unknown>,
+  __ENV: Record<string, string>,
+  __VU: number,
+  open: ScriptGlobals['open'],
+  console: ScriptGlobals['console'],
+  setTimeout: unknown,
+  clearTimeout: unknown,
+  setInterval: unknown,
+  clearInterval: unknown,
   __agentload: { setIter?: (n: number) => void },
   __agentload_getters: (fns: Record<string, () => unknown>) => PropertyDescriptorMap,
 ) => unknown;
 
-const PROLOGUE = '(function (require, module, exports, __ENV, __VU, open, console, setTimeout, clearTimeout, setInterval, clearInterval, __agentload, __agentload_getters) { var __ITER = 0; __agentload.setIter = function (n) { __ITER = n; }; ';
+const PROLOGUE =
+  '(function (require, module, exports, __ENV, __VU, open, console, setTimeout, clearTimeout, setInterval, clearInterval, __agentload, __agentload_getters) { var __ITER = 0; __agentload.setIter = function (n) { __ITER = n; }; ';
 const EPILOGUE = '\n})';
 
 /** Export getters as property descriptors (enumerable, like an ES module namespace). */
@@ -75,7 +84,12 @@ function getters(fns: Record<string, () => unknown>): PropertyDescriptorMap {
   return out;
 }
 
-interface Position { file: string; line: number; column: number; name?: string }
+interface Position {
+  file: string;
+  line: number;
+  column: number;
+  name?: string;
+}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -92,8 +106,14 @@ export function compileScript(src: ScriptSource): CompiledScript {
 
   /** A 1-based position of the bundle text (the map's generated side) in the original sources. */
   const mapBundlePosition = (line: number, col: number): Position => {
-    const e = map.findEntry(line - 1, Math.max(0, col - 1)) as { originalSource?: string; originalLine?: number; originalColumn?: number; name?: string };
-    if (e.originalSource === undefined || e.originalLine === undefined || e.originalColumn === undefined) return { file: abs, line, column: col };
+    const e = map.findEntry(line - 1, Math.max(0, col - 1)) as {
+      originalSource?: string;
+      originalLine?: number;
+      originalColumn?: number;
+      name?: string;
+    };
+    if (e.originalSource === undefined || e.originalLine === undefined || e.originalColumn === undefined)
+      return { file: abs, line, column: col };
     let file = e.originalSource;
     if (file.startsWith('file://')) file = fileURLToPath(file);
     else file = resolve(dirname(abs), file);
@@ -103,7 +123,9 @@ export function compileScript(src: ScriptSource): CompiledScript {
   const mapPosition = (line: number, column: number): Position => mapBundlePosition(line, line === 1 ? column - firstLineShift : column);
   const where = (p: Position): string => `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
   // esbuild names an anonymous `export default function` after the file (`exception_default`); k6 shows no name.
-  const synthesizedDefault = `${basename(abs).replace(/\.[^.]*$/, '').replace(/[^\w$]/g, '_')}_default`;
+  const synthesizedDefault = `${basename(abs)
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^\w$]/g, '_')}_default`;
   const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const framePattern = new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g');
   const mapStack = (stack: string): string =>
@@ -133,8 +155,21 @@ export function compileScript(src: ScriptSource): CompiledScript {
     instantiate(g: ScriptGlobals): ScriptInstance {
       const module = { exports: {} as Record<string, unknown> };
       const hook: { setIter?: (n: number) => void } = {};
-      const out = fn(g.require, module, module.exports, g.env, g.vuId, g.open, g.console,
-        g.timers.setTimeout, g.timers.clearTimeout, g.timers.setInterval, g.timers.clearInterval, hook, getters);
+      const out = fn(
+        g.require,
+        module,
+        module.exports,
+        g.env,
+        g.vuId,
+        g.open,
+        g.console,
+        g.timers.setTimeout,
+        g.timers.clearTimeout,
+        g.timers.setInterval,
+        g.timers.clearInterval,
+        hook,
+        getters,
+      );
       const setIter = hook.setIter ?? ((): void => undefined);
       if (isThenable(out)) return { exports: module.exports, setIter, ready: Promise.resolve(out).then(() => undefined) };
       return { exports: module.exports, setIter };
@@ -150,7 +185,7 @@ export function compileScript(src: ScriptSource): CompiledScript {
       return () => (site ??= siteOf(holder));
     },
     scriptFrames(error: unknown): string[] {
-      const stack = error instanceof Error ? error.stack ?? '' : '';
+      const stack = error instanceof Error ? (error.stack ?? '') : '';
       const frames: string[] = [];
       for (const line of stack.split('\n')) {
         if (!line.includes(url)) continue;

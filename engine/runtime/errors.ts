@@ -59,7 +59,8 @@ export class LifecycleTimeoutError extends EngineError {
   readonly hint: string;
   constructor(place: LifecyclePlace, timeoutMs: number) {
     const code: EngineErrorCode = place === 'setup' ? 'setup-timeout' : place === 'teardown' ? 'teardown-timeout' : 'summary-timeout';
-    const exit: ExitCode = place === 'setup' ? EXIT_CODES.setupTimeout : place === 'teardown' ? EXIT_CODES.teardownTimeout : EXIT_CODES.genericTimeout;
+    const exit: ExitCode =
+      place === 'setup' ? EXIT_CODES.setupTimeout : place === 'teardown' ? EXIT_CODES.teardownTimeout : EXIT_CODES.genericTimeout;
     super(code, exit, `${place}() execution timed out after ${goWholeNumber(timeoutMs / 1000)} seconds`);
     this.name = 'LifecycleTimeoutError';
     this.place = place;

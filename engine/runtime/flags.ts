@@ -18,17 +18,41 @@ export interface FlagSpec {
 }
 
 export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
-  { name: 'vus', short: 'u', kind: 'string', value: 'N', description: 'number of virtual users (shortcut for a constant-vus / shared-iterations scenario)' },
+  {
+    name: 'vus',
+    short: 'u',
+    kind: 'string',
+    value: 'N',
+    description: 'number of virtual users (shortcut for a constant-vus / shared-iterations scenario)',
+  },
   { name: 'duration', short: 'd', kind: 'string', value: 'DURATION', description: 'test duration, e.g. 30s, 5m' },
   { name: 'iterations', short: 'i', kind: 'string', value: 'N', description: 'total iterations shared among the VUs' },
-  { name: 'stage', short: 's', kind: 'list', value: 'DURATION:TARGET', description: 'ramping stage, repeatable or comma-separated, e.g. 30s:10' },
+  {
+    name: 'stage',
+    short: 's',
+    kind: 'list',
+    value: 'DURATION:TARGET',
+    description: 'ramping stage, repeatable or comma-separated, e.g. 30s:10',
+  },
   { name: 'env', short: 'e', kind: 'list', value: 'KEY=VALUE', description: 'add an environment variable to __ENV (repeatable)' },
   { name: 'include-system-env-vars', kind: 'boolean', description: 'pass the system environment to __ENV (default true)' },
   { name: 'no-include-system-env-vars', kind: 'boolean', description: 'do not pass the system environment to __ENV' },
   { name: 'tag', kind: 'list', value: 'KEY=VALUE', description: 'add a tag to every sample (repeatable)' },
-  { name: 'out', short: 'o', kind: 'list', value: 'NAME=ARG', description: 'send every sample to an output (repeatable): json=FILE (JSON lines, .gz gzipped), csv=FILE, experimental-prometheus-rw (K6_PROMETHEUS_RW_* variables)' },
+  {
+    name: 'out',
+    short: 'o',
+    kind: 'list',
+    value: 'NAME=ARG',
+    description:
+      'send every sample to an output (repeatable): json=FILE (JSON lines, .gz gzipped), csv=FILE, experimental-prometheus-rw (K6_PROMETHEUS_RW_* variables)',
+  },
   { name: 'summary-export', kind: 'string', value: 'FILE', description: 'write the end-of-test summary as JSON to FILE' },
-  { name: 'summary-trend-stats', kind: 'string', value: 'STATS', description: 'trend stats in the summary, e.g. avg,min,med,max,p(90),p(95)' },
+  {
+    name: 'summary-trend-stats',
+    kind: 'string',
+    value: 'STATS',
+    description: 'trend stats in the summary, e.g. avg,min,med,max,p(90),p(95)',
+  },
   { name: 'summary-time-unit', kind: 'string', value: 'UNIT', description: 'fixed time unit in the summary: s, ms or us' },
   { name: 'no-thresholds', kind: 'boolean', description: 'do not evaluate thresholds' },
   { name: 'no-summary', kind: 'boolean', description: 'no end-of-test summary (also skips handleSummary, as k6)' },
@@ -38,10 +62,24 @@ export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'discard-response-bodies', kind: 'boolean', description: 'do not keep response bodies (responseType none)' },
   { name: 'insecure-skip-tls-verify', kind: 'boolean', description: 'do not verify TLS certificates (option insecureSkipTLSVerify)' },
   { name: 'no-connection-reuse', kind: 'boolean', description: 'a new connection for every request (option noConnectionReuse)' },
-  { name: 'no-vu-connection-reuse', kind: 'boolean', description: 'no connection kept from one iteration to the next (option noVUConnectionReuse)' },
+  {
+    name: 'no-vu-connection-reuse',
+    kind: 'boolean',
+    description: 'no connection kept from one iteration to the next (option noVUConnectionReuse)',
+  },
   { name: 'no-color', kind: 'boolean', description: 'accepted for compatibility; output is never colored' },
-  { name: 'workers', kind: 'string', value: 'N', description: 'worker threads (agentload extension; also AGENTLOAD_WORKERS); default auto' },
-  { name: 'vu-mode', kind: 'string', value: 'MODE', description: 'auto, sync or async: how VUs run blocking calls (agentload extension; also AGENTLOAD_VU_MODE); default auto' },
+  {
+    name: 'workers',
+    kind: 'string',
+    value: 'N',
+    description: 'worker threads (agentload extension; also AGENTLOAD_WORKERS); default auto',
+  },
+  {
+    name: 'vu-mode',
+    kind: 'string',
+    value: 'MODE',
+    description: 'auto, sync or async: how VUs run blocking calls (agentload extension; also AGENTLOAD_VU_MODE); default auto',
+  },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -80,8 +118,14 @@ export function parseRunFlags(argv: readonly string[]): ParsedRunFlags {
   const issues: FlagIssue[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === '--') { positionals.push(...argv.slice(i + 1)); break; }
-    if (!arg.startsWith('-') || arg === '-') { positionals.push(arg); continue; }
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
     let spec: FlagSpec | undefined;
     let inline: string | undefined;
     let shown: string;
@@ -98,7 +142,11 @@ export function parseRunFlags(argv: readonly string[]): ParsedRunFlags {
       shown = `-${letter}`;
     }
     if (spec === undefined) {
-      issues.push({ code: 'unsupported-flag', path: shown, message: `flag ${shown} is not supported by the embedded engine; use one of: ${supportedList()} (or run with the k6 binary)` });
+      issues.push({
+        code: 'unsupported-flag',
+        path: shown,
+        message: `flag ${shown} is not supported by the embedded engine; use one of: ${supportedList()} (or run with the k6 binary)`,
+      });
       // Skip a separate value that obviously belongs to the unknown flag.
       const next = argv[i + 1];
       if (inline === undefined && next !== undefined && !next.startsWith('-') && i + 2 < argv.length) i++;
@@ -106,7 +154,11 @@ export function parseRunFlags(argv: readonly string[]): ParsedRunFlags {
     }
     if (spec.kind === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') {
-        issues.push({ code: 'invalid-flag-value', path: `--${spec.name}`, message: `flag --${spec.name} takes no value, got "${inline}"; write --${spec.name} alone` });
+        issues.push({
+          code: 'invalid-flag-value',
+          path: `--${spec.name}`,
+          message: `flag --${spec.name} takes no value, got "${inline}"; write --${spec.name} alone`,
+        });
       } else if (inline !== 'false') {
         booleans.add(spec.name);
       }
@@ -116,7 +168,11 @@ export function parseRunFlags(argv: readonly string[]): ParsedRunFlags {
     if (value === undefined) {
       const next = argv[i + 1];
       if (next === undefined) {
-        issues.push({ code: 'missing-flag-value', path: `--${spec.name}`, message: `flag --${spec.name} needs a value (${spec.value ?? 'VALUE'}), e.g. --${spec.name} ${example(spec)}` });
+        issues.push({
+          code: 'missing-flag-value',
+          path: `--${spec.name}`,
+          message: `flag --${spec.name} needs a value (${spec.value ?? 'VALUE'}), e.g. --${spec.name} ${example(spec)}`,
+        });
         continue;
       }
       value = next;
@@ -130,12 +186,21 @@ export function parseRunFlags(argv: readonly string[]): ParsedRunFlags {
 
 function example(spec: FlagSpec): string {
   switch (spec.name) {
-    case 'vus': case 'iterations': case 'workers': return '10';
-    case 'duration': return '30s';
-    case 'stage': return '30s:10';
-    case 'env': case 'tag': return 'KEY=VALUE';
-    case 'out': return 'json=results.json.gz';
-    default: return spec.value ?? 'VALUE';
+    case 'vus':
+    case 'iterations':
+    case 'workers':
+      return '10';
+    case 'duration':
+      return '30s';
+    case 'stage':
+      return '30s:10';
+    case 'env':
+    case 'tag':
+      return 'KEY=VALUE';
+    case 'out':
+      return 'json=results.json.gz';
+    default:
+      return spec.value ?? 'VALUE';
   }
 }
 
@@ -145,7 +210,11 @@ export function parseKeyValues(flag: string, entries: readonly string[], issues:
   for (const e of entries) {
     const eq = e.indexOf('=');
     if (eq <= 0) {
-      issues.push({ code: 'invalid-flag-value', path: `--${flag}`, message: `flag --${flag} needs KEY=VALUE, got "${e}"; write e.g. --${flag} NAME=value` });
+      issues.push({
+        code: 'invalid-flag-value',
+        path: `--${flag}`,
+        message: `flag --${flag} needs KEY=VALUE, got "${e}"; write e.g. --${flag} NAME=value`,
+      });
       continue;
     }
     out[e.slice(0, eq)] = e.slice(eq + 1);

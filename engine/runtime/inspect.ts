@@ -42,7 +42,10 @@ export async function inspectScript(o: InspectOptions): Promise<number> {
   try {
     const script = await loadScript(isAbsolute(o.script) ? o.script : resolve(o.cwd, o.script));
     const inst = await createInstance({
-      script, clock: realClock, env: settings.env, logger,
+      script,
+      clock: realClock,
+      env: settings.env,
+      logger,
       hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
       discardResponseBodies: () => false,
       onAbort: () => undefined,

@@ -16,7 +16,10 @@ import { analyseModule, type BlockingUse } from './script-analysis.ts';
 export { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance, type ScriptSource } from './compile.ts';
 
 /** A blocking call not awaited, where the user wrote it. */
-export interface SyncReason { readonly call: string; readonly site: string }
+export interface SyncReason {
+  readonly call: string;
+  readonly site: string;
+}
 
 export interface LoadedScript extends CompiledScript {
   /** `k6/...` (and other non-relative) modules the script imports. */
@@ -39,9 +42,21 @@ async function bundle(abs: string): Promise<{ code: string; map: string }> {
   const dir = dirname(abs);
   try {
     const out = await build({
-      entryPoints: [abs], bundle: true, format: 'esm', platform: 'neutral', target: 'esnext', write: false,
-      sourcemap: 'external', sourcesContent: false, outfile: resolve(dir, `${basename(abs)}.agentload.js`), absWorkingDir: dir,
-      logLevel: 'silent', plugins: [externals], mainFields: ['module', 'main'], charset: 'utf8', legalComments: 'none',
+      entryPoints: [abs],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'esnext',
+      write: false,
+      sourcemap: 'external',
+      sourcesContent: false,
+      outfile: resolve(dir, `${basename(abs)}.agentload.js`),
+      absWorkingDir: dir,
+      logLevel: 'silent',
+      plugins: [externals],
+      mainFields: ['module', 'main'],
+      charset: 'utf8',
+      legalComments: 'none',
       loader: { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.json': 'json' },
     });
     const mapFile = out.outputFiles.find((f) => f.path.endsWith('.map'));
@@ -53,7 +68,11 @@ async function bundle(abs: string): Promise<{ code: string; map: string }> {
     const err = e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] };
     const first = err.errors?.[0];
     const where = first?.location ? `${resolve(dir, first.location.file)}:${first.location.line}:${first.location.column}` : abs;
-    throw new EngineError('script-load-failed', EXIT_CODES.scriptException, `cannot parse script ${where}: ${first?.text ?? toError(e).message}`);
+    throw new EngineError(
+      'script-load-failed',
+      EXIT_CODES.scriptException,
+      `cannot parse script ${where}: ${first?.text ?? toError(e).message}`,
+    );
   }
 }
 
@@ -63,7 +82,11 @@ export async function loadScript(path: string): Promise<LoadedScript> {
   try {
     readFileSync(abs);
   } catch (e) {
-    throw new EngineError('script-load-failed', EXIT_CODES.scriptException, `cannot read script ${abs}: ${toError(e).message}; check the path`);
+    throw new EngineError(
+      'script-load-failed',
+      EXIT_CODES.scriptException,
+      `cannot read script ${abs}: ${toError(e).message}; check the path`,
+    );
   }
   const { code, map } = await bundle(abs);
   let analysis: ReturnType<typeof analyseModule>;

@@ -16,7 +16,10 @@ export function formatLogLine(level: LogLevel, msg: string, fields: Readonly<Rec
 
 export class Logger {
   readonly #warned = new Set<string>();
-  constructor(readonly out: NodeJS.WritableStream, readonly verbose = false) {}
+  constructor(
+    readonly out: NodeJS.WritableStream,
+    readonly verbose = false,
+  ) {}
   log(level: LogLevel, msg: string, fields?: Readonly<Record<string, string>>): void {
     if (level === 'debug' && !this.verbose) return;
     this.out.write(formatLogLine(level, msg, fields));

@@ -45,7 +45,11 @@ export interface TestPlan {
   run(rt: PlanRuntime): Promise<void>;
 }
 
-function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverride?: { segment: string; sequence: string }): OptionOverrides {
+function overridesFromFlags(
+  flags: ParsedRunFlags,
+  issues: Issue[],
+  segmentOverride?: { segment: string; sequence: string },
+): OptionOverrides {
   const v = flags.values;
   const o: { -readonly [K in keyof OptionOverrides]: OptionOverrides[K] } = {};
   const int = (name: string): number | undefined => {
@@ -53,7 +57,11 @@ function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverr
     if (raw === undefined) return undefined;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0) {
-      issues.push({ code: 'invalid-flag-value', path: `--${name}`, message: `flag --${name} must be a whole number, got "${raw}"; e.g. --${name} 10` });
+      issues.push({
+        code: 'invalid-flag-value',
+        path: `--${name}`,
+        message: `flag --${name} must be a whole number, got "${raw}"; e.g. --${name} 10`,
+      });
       return undefined;
     }
     return n;
@@ -76,7 +84,10 @@ function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverr
   const tagEntries = flags.lists.tag ?? [];
   if (tagEntries.length > 0) {
     const tags: Record<string, string> = {};
-    for (const e of tagEntries) { const i = e.indexOf('='); if (i > 0) tags[e.slice(0, i)] = e.slice(i + 1); }
+    for (const e of tagEntries) {
+      const i = e.indexOf('=');
+      if (i > 0) tags[e.slice(0, i)] = e.slice(i + 1);
+    }
     o.tags = tags;
   }
   const seg = segmentOverride?.segment ?? v['execution-segment'];
@@ -91,14 +102,21 @@ function overridesFromFlags(flags: ParsedRunFlags, issues: Issue[], segmentOverr
   if (flags.booleans.has('no-vu-connection-reuse')) o.noVUConnectionReuse = true;
   if (flags.booleans.has('quiet')) o.quiet = true;
   const ts = v['summary-trend-stats'];
-  if (ts !== undefined) o.summaryTrendStats = ts.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ts !== undefined)
+    o.summaryTrendStats = ts
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   if (v['summary-time-unit'] !== undefined) o.summaryTimeUnit = v['summary-time-unit'];
   if (v['summary-export'] !== undefined) o.summaryExport = v['summary-export'];
   return o;
 }
 
 export function planTest(
-  scriptOptions: unknown, flags: ParsedRunFlags, env: Readonly<Record<string, string>>, exports: Readonly<Record<string, unknown>>,
+  scriptOptions: unknown,
+  flags: ParsedRunFlags,
+  env: Readonly<Record<string, string>>,
+  exports: Readonly<Record<string, unknown>>,
   segmentOverride?: { segment: string; sequence: string },
 ): TestPlan {
   const issues: Issue[] = [];
@@ -129,11 +147,22 @@ export function planTest(
 async function drive(plan: ExecutionPlan, rt: PlanRuntime): Promise<void> {
   const { clock, pool } = rt;
   const run = new TestRun(plan, {
-    clock, pool, signal: rt.signal,
-    emit: rt.noGauges === true ? (s) => { rt.emit(s.filter((x) => x.metric !== 'vus' && x.metric !== 'vus_max')); } : (s) => { rt.emit(s); },
+    clock,
+    pool,
+    signal: rt.signal,
+    emit:
+      rt.noGauges === true
+        ? (s) => {
+            rt.emit(s.filter((x) => x.metric !== 'vus' && x.metric !== 'vus_max'));
+          }
+        : (s) => {
+            rt.emit(s);
+          },
     runTags: rt.runTags,
     initializedVUs: () => pool.initialized,
-    warn: (m) => { rt.logger.warnOnce(m, m); },
+    warn: (m) => {
+      rt.logger.warnOnce(m, m);
+    },
   });
   for (const st of run.stats.values()) rt.scenarioStats.push(st);
   await run.run();

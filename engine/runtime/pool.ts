@@ -27,11 +27,21 @@ export class VuPool<V extends PooledVu = PooledVu> implements VUPool {
     this.#make = make;
     this.#max = max;
   }
-  get initialized(): number { return this.#all.length; }
-  get active(): number { return this.#active; }
-  get max(): number { return this.#max; }
-  get all(): readonly V[] { return this.#all; }
-  setMax(max: number): void { this.#max = max; }
+  get initialized(): number {
+    return this.#all.length;
+  }
+  get active(): number {
+    return this.#active;
+  }
+  get max(): number {
+    return this.#max;
+  }
+  get all(): readonly V[] {
+    return this.#all;
+  }
+  setMax(max: number): void {
+    this.#max = max;
+  }
 
   async #fresh(): Promise<V> {
     const vu = await this.#make(++this.#made);

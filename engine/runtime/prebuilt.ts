@@ -45,11 +45,14 @@ interface BundleManifest {
 
 /** How an entry point is loaded: its cached bundle (`built` when this call built it), or tsx with the reason why not. */
 export type Prebuilt =
-  | { readonly kind: 'bundle'; readonly file: string; readonly built: boolean }
-  | { readonly kind: 'tsx'; readonly reason: string };
+  { readonly kind: 'bundle'; readonly file: string; readonly built: boolean } | { readonly kind: 'tsx'; readonly reason: string };
 
 /** Where and what to bundle: the entry file, the root its input paths are relative to, cache directories in order. */
-export interface BundleTarget { readonly entry: string; readonly root: string; readonly dirs: readonly string[] }
+export interface BundleTarget {
+  readonly entry: string;
+  readonly root: string;
+  readonly dirs: readonly string[];
+}
 
 /** Cache directories, first usable wins: AGENTLOAD_CACHE_DIR, the package's node_modules/.cache, the temp dir. */
 export function cacheDirs(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
@@ -62,7 +65,8 @@ export function cacheDirs(env: Readonly<Record<string, string | undefined>> = pr
   ];
 }
 
-const esbuildVersion = (): string => (JSON.parse(readFileSync(requireHere.resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
+const esbuildVersion = (): string =>
+  (JSON.parse(readFileSync(requireHere.resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
 
 /** The package.json of the package a resolved file belongs to (the last node_modules/<name> or node_modules/@scope/<name> on its path). */
 export function packageJsonOf(file: string): string | undefined {
@@ -89,7 +93,8 @@ function filesKey(entry: string, files: readonly string[]): string | undefined {
 function readManifest(path: string): BundleManifest | undefined {
   try {
     const m = JSON.parse(readFileSync(path, 'utf8')) as Partial<BundleManifest>;
-    if (typeof m.key !== 'string' || !Array.isArray(m.inputs) || !Array.isArray(m.externals) || !Array.isArray(m.packages)) return undefined;
+    if (typeof m.key !== 'string' || !Array.isArray(m.inputs) || !Array.isArray(m.externals) || !Array.isArray(m.packages))
+      return undefined;
     return { key: m.key, inputs: m.inputs, externals: m.externals, packages: m.packages };
   } catch {
     return undefined;
@@ -134,14 +139,25 @@ async function buildBundle(t: BundleTarget, dir: string, manifestPath: string): 
   const { build } = requireHere('esbuild') as typeof import('esbuild');
   const externals = new Set<string>();
   const result = await build({
-    entryPoints: [t.entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
-    absWorkingDir: t.root, write: false, metafile: true, logLevel: 'silent', plugins: [bundlePlugin(externals)],
+    entryPoints: [t.entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    absWorkingDir: t.root,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [bundlePlugin(externals)],
   });
   const meta = result.warnings.find((w) => w.id === 'empty-import-meta');
-  if (meta !== undefined) throw new Error(`${meta.location?.file ?? '?'}:${String(meta.location?.line ?? 0)} uses import.meta beyond its url`);
+  if (meta !== undefined)
+    throw new Error(`${meta.location?.file ?? '?'}:${String(meta.location?.line ?? 0)} uses import.meta beyond its url`);
   const text = result.outputFiles[0]?.text;
   if (text === undefined) throw new Error('esbuild produced no output');
-  const inputs = Object.keys(result.metafile.inputs).map((f) => join(t.root, f)).sort();
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((f) => join(t.root, f))
+    .sort();
   const packages = [...new Set([...externals].map(packageJsonOf).filter((p): p is string => p !== undefined))].sort();
   const key = filesKey(t.entry, [...inputs, ...packages]);
   if (key === undefined) throw new Error('an input of the bundle vanished while building');
@@ -174,7 +190,7 @@ export async function resolveBundle(t: BundleTarget): Promise<Prebuilt> {
       }
       return { kind: 'bundle', file: await buildBundle(t, dir, manifestPath), built: true };
     } catch (e: unknown) {
-      reason = `bundle of ${bundleName(t.entry)} in ${dir}: ${e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)}`;
+      reason = `bundle of ${bundleName(t.entry)} in ${dir}: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`;
     }
   }
   return { kind: 'tsx', reason };

@@ -14,7 +14,14 @@ import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapsho
 import type { ScenarioStats } from '../executors/types.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
-import { ThresholdSet, THRESHOLD_EVAL_INTERVAL_MS, parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdEvaluation } from '../thresholds/index.ts';
+import {
+  ThresholdSet,
+  THRESHOLD_EVAL_INTERVAL_MS,
+  parseThresholds,
+  thresholdsAbortMessage,
+  thresholdsCrossedMessage,
+  type ThresholdEvaluation,
+} from '../thresholds/index.ts';
 import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import type { InstanceStats } from '../modules/context.ts';
@@ -129,7 +136,10 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   // Every running iteration listens to the stop signal: thousands of VUs are normal here.
   setMaxListeners(0, stopCtl.signal);
   let externalStop = false;
-  const onExternal = (): void => { externalStop = true; stopCtl.abort(new Error('external stop')); };
+  const onExternal = (): void => {
+    externalStop = true;
+    stopCtl.abort(new Error('external stop'));
+  };
   if (o.signal !== undefined) {
     if (o.signal.aborted) onExternal();
     else o.signal.addEventListener('abort', onExternal, { once: true });
@@ -148,7 +158,10 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
     }
   };
   const handleSignals = o.handleSignals ?? true;
-  if (handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+  if (handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
     const code = await runLoaded(o, settings, scriptPath, logger, stopCtl, () => externalStop, screen);
     if (code === EXIT_CODES.externalAbort && firstSignal !== undefined) {
@@ -164,7 +177,10 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
     logger.log('error', `engine error: ${toError(e).stack ?? toError(e).message}`);
     return EXIT_CODES.genericEngine;
   } finally {
-    if (handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+    if (handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     o.signal?.removeEventListener('abort', onExternal);
   }
 }
@@ -172,7 +188,12 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
 /** Runs setup(), teardown() and handleSummary(): a Vu here, or a ThreadVu (synchronous VU mode). */
 export interface LifecycleRunner {
   readonly exports: Readonly<Record<string, unknown>>;
-  callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: 'setup' | 'teardown' | 'summary', arg?: unknown, signal?: AbortSignal): Promise<unknown>;
+  callLifecycle(
+    name: 'setup' | 'teardown' | 'handleSummary',
+    stage: 'setup' | 'teardown' | 'summary',
+    arg?: unknown,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
 }
 
 /** State shared by the VUs of this engine instance. */
@@ -201,20 +222,32 @@ export interface InstanceState {
 
 /** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
 export async function createInstance(args: {
-  script: LoadedScript; clock: Clock; env: Record<string, string>; logger: Logger;
+  script: LoadedScript;
+  clock: Clock;
+  env: Record<string, string>;
+  logger: Logger;
   /** The run's host allowlist (undefined: no check). */
   hostPolicy?: HostPolicy | undefined;
   /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
   vuId?: (n: number) => number;
   /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
   idInTest?: (idInInstance: number) => number;
-  discardResponseBodies: () => boolean; onAbort: (reason: string) => void;
+  discardResponseBodies: () => boolean;
+  onAbort: (reason: string) => void;
 }): Promise<InstanceState> {
   const registry = new MetricRegistry();
   const fan = new FanOut();
   const shared = new Map<string, unknown>();
-  const st: Partial<InstanceState> & Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText' | 'vuMode'> = {
-    options: {}, runTags: {}, aborted: undefined, failed: undefined, started: Number.NaN, scenarioStats: [], dataText: undefined, vuMode: 'async',
+  const st: Partial<InstanceState> &
+    Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText' | 'vuMode'> = {
+    options: {},
+    runTags: {},
+    aborted: undefined,
+    failed: undefined,
+    started: Number.NaN,
+    scenarioStats: [],
+    dataText: undefined,
+    vuMode: 'async',
   };
   const poolRef: { pool?: VuPool } = {};
   const host: VuHost = {
@@ -251,7 +284,8 @@ export async function createInstance(args: {
     },
   };
   let threads: ThreadVuShared | undefined;
-  const threadShared = (): ThreadVuShared => (threads ??= { script: args.script, host, sharedArrays: packSharedArrays(shared), exports: () => lifecycleVu.exports });
+  const threadShared = (): ThreadVuShared =>
+    (threads ??= { script: args.script, host, sharedArrays: packSharedArrays(shared), exports: () => lifecycleVu.exports });
   const pool = new VuPool<Vu | ThreadVu>(async (idInInstance) => {
     const id = args.vuId?.(idInInstance) ?? idInInstance;
     if (st.vuMode === 'sync') return ThreadVu.create(threadShared(), args.idInTest?.(id) ?? id, id, st.dataText);
@@ -269,12 +303,23 @@ export async function createInstance(args: {
     lifecycleThread ??= ThreadVu.create(threadShared(), 0, 0, undefined);
     return lifecycleThread;
   };
-  const closeLifecycle = async (): Promise<void> => { if (lifecycleThread !== undefined) await (await lifecycleThread).close(); };
-  return Object.assign<typeof st, Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>>(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
+  const closeLifecycle = async (): Promise<void> => {
+    if (lifecycleThread !== undefined) await (await lifecycleThread).close();
+  };
+  return Object.assign<
+    typeof st,
+    Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>
+  >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
 }
 
 async function runLoaded(
-  o: RunEngineOptions, settings: RunSettings, scriptPath: string, logger: Logger, stopCtl: AbortController, wasExternal: () => boolean, screen: Screen,
+  o: RunEngineOptions,
+  settings: RunSettings,
+  scriptPath: string,
+  logger: Logger,
+  stopCtl: AbortController,
+  wasExternal: () => boolean,
+  screen: Screen,
 ): Promise<number> {
   const { flags } = settings;
   const clock = o.clock ?? realClock;
@@ -285,10 +330,17 @@ async function runLoaded(
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
   const inst = await createInstance({
-    script, clock, env: settings.env, logger, idInTest: (n) => idsInTest(n),
+    script,
+    clock,
+    env: settings.env,
+    logger,
+    idInTest: (n) => idsInTest(n),
     hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
-    onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
+    onAbort: (reason) => {
+      abortReason ??= reason;
+      stopCtl.abort(new Error('test aborted'));
+    },
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
@@ -314,7 +366,12 @@ async function runLoaded(
     return EXIT_CODES.invalidConfig;
   }
   const workers = choice.workers;
-  const mode = chooseVuMode({ flag: flags.values['vu-mode'], env: o.env.AGENTLOAD_VU_MODE, exported: inst.lifecycleVu.exports.agentload, reasons: script.syncReasons });
+  const mode = chooseVuMode({
+    flag: flags.values['vu-mode'],
+    env: o.env.AGENTLOAD_VU_MODE,
+    exported: inst.lifecycleVu.exports.agentload,
+    reasons: script.syncReasons,
+  });
   if (mode.issue !== undefined) {
     logger.log('error', mode.issue);
     return EXIT_CODES.invalidConfig;
@@ -334,27 +391,43 @@ async function runLoaded(
   let json: JsonOutput | undefined;
   if (settings.jsonOut !== undefined) {
     if (settings.jsonOut !== '-') mkdirSync(dirname(settings.jsonOut), { recursive: true });
-    json = new JsonOutput({ path: settings.jsonOut, stdout: o.stdout, registry: inst.registry, thresholds: thresholds.sourcesByKey(), submetrics: (m) => aggregator.submetricsOf(m) });
+    json = new JsonOutput({
+      path: settings.jsonOut,
+      stdout: o.stdout,
+      registry: inst.registry,
+      thresholds: thresholds.sourcesByKey(),
+      submetrics: (m) => aggregator.submetricsOf(m),
+    });
     inst.fan.sinks.push(json);
   }
   const systemTags = plan.options.systemTags;
   const extra = new OutputSet(settings.outputs, {
-    cwd: o.cwd, stdout: o.stdout, systemTags: Array.isArray(systemTags) ? systemTags : undefined,
-    metric: (name) => inst.registry.get(name), logError: (m) => { logger.log('error', m); },
+    cwd: o.cwd,
+    stdout: o.stdout,
+    systemTags: Array.isArray(systemTags) ? systemTags : undefined,
+    metric: (name) => inst.registry.get(name),
+    logError: (m) => {
+      logger.log('error', m);
+    },
   });
   if (!extra.isEmpty) inst.fan.sinks.push(extra);
   const quiet = flags.booleans.has('quiet');
   if (!quiet) {
-    o.stdout.write(formatHeader({
-      script: relative(o.cwd, scriptPath) || scriptPath,
-      output: [
-        ...(settings.jsonOut === undefined ? [] : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
-        ...extra.outputs.map((x) => x.description),
-      ].join(', ') || '-',
-      scenariosLine: plan.scenariosLine,
-      scenarioLines: plan.scenarioLines,
-      ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
-    }));
+    o.stdout.write(
+      formatHeader({
+        script: relative(o.cwd, scriptPath) || scriptPath,
+        output:
+          [
+            ...(settings.jsonOut === undefined
+              ? []
+              : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
+            ...extra.outputs.map((x) => x.description),
+          ].join(', ') || '-',
+        scenariosLine: plan.scenariosLine,
+        scenarioLines: plan.scenarioLines,
+        ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
+      }),
+    );
   }
 
   let finalEval: ThresholdEvaluation | undefined;
@@ -369,12 +442,16 @@ async function runLoaded(
   let runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
   const timeoutFailure = (e: LifecycleTimeoutError): { code: number; logAtEnd: () => void } => ({
     code: e.exitCode,
-    logAtEnd: () => { logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint }); },
+    logAtEnd: () => {
+      logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint });
+    },
   });
   // k6's scriptException: its stack as the message and hint="script exception", as the run's last line.
   const scriptFailure = (e: unknown): { code: number; logAtEnd: () => void } => ({
     code: EXIT_CODES.scriptException,
-    logAtEnd: () => { logger.log('error', formatErr(script, e), { hint: 'script exception' }); },
+    logAtEnd: () => {
+      logger.log('error', formatErr(script, e), { hint: 'script exception' });
+    },
   });
 
   // setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it.
@@ -387,7 +464,9 @@ async function runLoaded(
     inst.started = t0;
     phase('ready to start (setup() starts)');
     try {
-      const data = plan.resolved.noSetup ? undefined : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
+      const data = plan.resolved.noSetup
+        ? undefined
+        : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
       dataText = data === undefined ? undefined : JSON.stringify(data);
       inst.dataText = dataText;
       life.setupDone = true;
@@ -425,7 +504,10 @@ async function runLoaded(
       evaluate(false);
     }
   })();
-  const stopEval = async (): Promise<void> => { evalDone.abort(); await evalLoop; };
+  const stopEval = async (): Promise<void> => {
+    evalDone.abort();
+    await evalLoop;
+  };
 
   if (workers > 1) {
     // Each worker's latest progress; the bars show the scenarios' sums over the workers.
@@ -433,25 +515,51 @@ async function runLoaded(
     const merged = (names: readonly string[]): ProgressSource => {
       const all = [...reports.values()];
       return {
-        stats: names.map((name) => mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock))))),
+        stats: names.map((name) =>
+          mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock)))),
+        ),
         vusMax: all.reduce((n, r) => n + r.vusMax, 0),
       };
     };
     const r = await runWorkers({
-      workers, script: scriptPath, args: o.args, env: settings.env, plan, logger, stderr: o.stderr, signal: stopCtl.signal,
-      forwardSamples: json !== undefined || !extra.isEmpty, allowedHosts: o.allowedHosts,
+      workers,
+      script: scriptPath,
+      args: o.args,
+      env: settings.env,
+      plan,
+      logger,
+      stderr: o.stderr,
+      signal: stopCtl.signal,
+      forwardSamples: json !== undefined || !extra.isEmpty,
+      allowedHosts: o.allowedHosts,
       progress: showsProgress(o, quiet),
-      onProgress: (i, scenarios, vusMax) => { reports.set(i, { scenarios, vusMax }); },
-      onStart: () => { phase('workers started the scenarios'); screen.display = startProgress(o, plan, clock, quiet, inst, merged); },
+      onProgress: (i, scenarios, vusMax) => {
+        reports.set(i, { scenarios, vusMax });
+      },
+      onStart: () => {
+        phase('workers started the scenarios');
+        screen.display = startProgress(o, plan, clock, quiet, inst, merged);
+      },
       dataText: () => dataText,
       runSetup: setup,
-      onSnapshot: (snap) => { aggregator.merge(snap); },
-      onSamples: (samples) => { json?.add(samples); extra.add(samples); },
+      onSnapshot: (snap) => {
+        aggregator.merge(snap);
+      },
+      onSamples: (samples) => {
+        json?.add(samples);
+        extra.add(samples);
+      },
       onGauges: (vus, vusMax) => {
         const time = clock.wallNow();
-        inst.fan.add([{ metric: 'vus', time, value: vus, tags: inst.runTags }, { metric: 'vus_max', time, value: vusMax, tags: inst.runTags }]);
+        inst.fan.add([
+          { metric: 'vus', time, value: vus, tags: inst.runTags },
+          { metric: 'vus_max', time, value: vusMax, tags: inst.runTags },
+        ]);
       },
-      onAbort: (reason) => { abortReason ??= reason; stopCtl.abort(new Error('test aborted')); },
+      onAbort: (reason) => {
+        abortReason ??= reason;
+        stopCtl.abort(new Error('test aborted'));
+      },
     });
     screen.display?.stop();
     screen.display = undefined;
@@ -464,7 +572,11 @@ async function runLoaded(
   } else if (await setup()) {
     try {
       inst.pool.setMax(plan.maxVUs);
-      await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
+      await initVUs(inst.pool, plan.preAllocatedVUs, {
+        logger,
+        signal: stopCtl.signal,
+        ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
+      });
     } catch (e) {
       await stopEval();
       await closeAll(inst, json, extra);
@@ -475,8 +587,15 @@ async function runLoaded(
     phase('scenarios started');
     try {
       await plan.run({
-        clock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags,
-        logger, scenarioStats: inst.scenarioStats,
+        clock,
+        pool: inst.pool,
+        signal: stopCtl.signal,
+        emit: (s) => {
+          inst.fan.add(s);
+        },
+        runTags: inst.runTags,
+        logger,
+        scenarioStats: inst.scenarioStats,
       });
     } finally {
       screen.display?.stop();
@@ -488,7 +607,13 @@ async function runLoaded(
   // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown.
   if (life.setupDone && !plan.resolved.noTeardown) {
     try {
-      await callTimed(await inst.lifecycle(), clock, 'teardown', plan.resolved.teardownTimeout, dataText === undefined ? undefined : JSON.parse(dataText));
+      await callTimed(
+        await inst.lifecycle(),
+        clock,
+        'teardown',
+        plan.resolved.teardownTimeout,
+        dataText === undefined ? undefined : JSON.parse(dataText),
+      );
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
       else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
@@ -498,7 +623,8 @@ async function runLoaded(
     }
   }
   evaluate(true);
-  for (const call of inst.host.awaitSites.unreported) logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
+  for (const call of inst.host.awaitSites.unreported)
+    logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
   const durationMs = clock.now() - t0;
 
   const summaryData: SummaryData = buildSummaryData({
@@ -551,7 +677,9 @@ function syncModeLine(why: string, maxVUs: number): string {
 }
 
 /** The live progress display while scenarios run (stderr on a TTY). */
-interface Screen { display?: ProgressDisplay | undefined }
+interface Screen {
+  display?: ProgressDisplay | undefined;
+}
 
 /** The log's stream while bars may be on screen: each line lands above them (k6's PersistentText). */
 function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.WritableStream {
@@ -569,11 +697,19 @@ function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.Writab
 const showsProgress = (_o: RunEngineOptions, quiet: boolean): boolean => !quiet;
 
 /** What the bars show: `stats[i]` belongs to the i-th scenario of the execution plan (`names[i]`), and the initialised VUs. */
-interface ProgressSource { readonly stats: readonly ScenarioStats[]; readonly vusMax: number }
+interface ProgressSource {
+  readonly stats: readonly ScenarioStats[];
+  readonly vusMax: number;
+}
 
 /** k6's per-scenario progress: bars redrawn on a TTY stderr, a plain status block every few seconds elsewhere (never with --quiet). */
 function startProgress(
-  o: RunEngineOptions, plan: TestPlan, clock: Clock, quiet: boolean, inst: InstanceState, source: (names: readonly string[]) => ProgressSource,
+  o: RunEngineOptions,
+  plan: TestPlan,
+  clock: Clock,
+  quiet: boolean,
+  inst: InstanceState,
+  source: (names: readonly string[]) => ProgressSource,
 ): ProgressDisplay | undefined {
   const execPlan = planExecution(plan.scenarios, plan.tuple);
   const names = execPlan.scenarios.map((sc) => sc.config.name);
@@ -583,7 +719,9 @@ function startProgress(
     out: {
       write: (text: string) => stderr.write(text),
       isTTY: o.stderrIsTTY ?? false,
-      get columns() { return stderr.columns; },
+      get columns() {
+        return stderr.columns;
+      },
     },
     source: () => {
       const now = source(names);
@@ -603,7 +741,12 @@ function startProgress(
  * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
  */
 export async function callTimed(
-  vu: LifecycleRunner, clock: Clock, place: LifecyclePlace, timeoutMs: number, arg?: unknown, stop?: AbortSignal,
+  vu: LifecycleRunner,
+  clock: Clock,
+  place: LifecyclePlace,
+  timeoutMs: number,
+  arg?: unknown,
+  stop?: AbortSignal,
 ): Promise<unknown> {
   if (typeof vu.exports[place] !== 'function') return undefined;
   const limit = new AbortController();
@@ -612,11 +755,14 @@ export async function callTimed(
   try {
     return await new Promise<unknown>((resolve, reject) => {
       vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
-      clock.sleep(timeoutMs, timerDone.signal).then(() => {
-        const e = new LifecycleTimeoutError(place, timeoutMs);
-        reject(e);
-        limit.abort(e);
-      }, () => undefined);
+      clock.sleep(timeoutMs, timerDone.signal).then(
+        () => {
+          const e = new LifecycleTimeoutError(place, timeoutMs);
+          reject(e);
+          limit.abort(e);
+        },
+        () => undefined,
+      );
     });
   } finally {
     timerDone.abort();
@@ -641,7 +787,13 @@ function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uin
  * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
  */
 async function writeSummary(
-  o: RunEngineOptions, inst: InstanceState, script: CompiledScript, data: SummaryData, logger: Logger, clock: Clock, timeoutMs: number,
+  o: RunEngineOptions,
+  inst: InstanceState,
+  script: CompiledScript,
+  data: SummaryData,
+  logger: Logger,
+  clock: Clock,
+  timeoutMs: number,
 ): Promise<void> {
   let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
@@ -653,7 +805,9 @@ async function writeSummary(
         logger.log('error', 'failed to handle the end-of-test summary', { error: e.message });
         return;
       }
-      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, { source: 'stacktrace' });
+      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, {
+        source: 'stacktrace',
+      });
       result = undefined;
     }
   }
@@ -661,11 +815,14 @@ async function writeSummary(
     result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
   }
   if (typeof result !== 'object' || result === null) {
-    logger.log('error', 'failed to handle the end-of-test summary', { error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }` });
+    logger.log('error', 'failed to handle the end-of-test summary', {
+      error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }`,
+    });
     return;
   }
   for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
-    const content = typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
+    const content =
+      typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
     if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
     else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
     else writeOut(o.cwd, key, content);

@@ -41,7 +41,10 @@ export interface ScriptAnalysis {
   readonly body: string;
 }
 
-interface Pos { readonly start: number; readonly end: number }
+interface Pos {
+  readonly start: number;
+  readonly end: number;
+}
 type AnyNode = AcornNode & Record<string, unknown>;
 
 /** `text` with its newlines kept and everything else dropped (keeps line numbers when code is replaced). */
@@ -52,7 +55,11 @@ function newlinesOf(text: string): string {
 const isNode = (v: unknown): v is AnyNode => typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 
 /** A binding name's reference: `http` in `http.get`, `sleep` in `sleep(1)`. */
-interface Binding { readonly module: string; readonly kind: 'namespace' | 'named'; readonly imported: string }
+interface Binding {
+  readonly module: string;
+  readonly kind: 'namespace' | 'named';
+  readonly imported: string;
+}
 
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
@@ -172,7 +179,11 @@ export function analyseModule(code: string): ScriptAnalysis {
     } else if (stmt.type === 'ExportAllDeclaration') {
       const source = String((stmt.source as { value: unknown }).value);
       if (!imports.includes(source)) imports.push(source);
-      edits.push({ start: pos.start, end: pos.end, text: `__agentload_exportAll(require(${JSON.stringify(source)}));${newlinesOf(original)}` });
+      edits.push({
+        start: pos.start,
+        end: pos.end,
+        text: `__agentload_exportAll(require(${JSON.stringify(source)}));${newlinesOf(original)}`,
+      });
     }
   }
   const tla = hasTopLevelAwait(program);
@@ -188,8 +199,9 @@ export function analyseModule(code: string): ScriptAnalysis {
   body += code.slice(at);
   // Exports are defined up front as getters (function declarations are hoisted; `const`s read before their
   // line throw as they would in a module), so the runtime finds them even while top-level awaits run.
-  const prologue = `Object.defineProperties(exports, __agentload_getters({${exportGetters.join(', ')}}));`
-    + ' function __agentload_exportAll(m) { for (var k in m) if (k !== "default" && !(k in exports)) Object.defineProperty(exports, k, { enumerable: true, get: function () { return m[k]; } }); }';
+  const prologue =
+    `Object.defineProperties(exports, __agentload_getters({${exportGetters.join(', ')}}));` +
+    ' function __agentload_exportAll(m) { for (var k in m) if (k !== "default" && !(k in exports)) Object.defineProperty(exports, k, { enumerable: true, get: function () { return m[k]; } }); }';
   return {
     imports,
     topLevelAwait: tla,
@@ -202,12 +214,24 @@ export function analyseModule(code: string): ScriptAnalysis {
 
 function collectPatternNames(p: AnyNode, out: string[]): void {
   switch (p.type) {
-    case 'Identifier': out.push(String(p.name)); break;
-    case 'ObjectPattern': for (const prop of p.properties as AnyNode[]) collectPatternNames((prop.type === 'RestElement' ? prop.argument : prop.value) as AnyNode, out); break;
-    case 'ArrayPattern': for (const el of p.elements as (AnyNode | null)[]) if (el !== null) collectPatternNames(el, out); break;
-    case 'AssignmentPattern': collectPatternNames(p.left as AnyNode, out); break;
-    case 'RestElement': collectPatternNames(p.argument as AnyNode, out); break;
-    default: break;
+    case 'Identifier':
+      out.push(String(p.name));
+      break;
+    case 'ObjectPattern':
+      for (const prop of p.properties as AnyNode[])
+        collectPatternNames((prop.type === 'RestElement' ? prop.argument : prop.value) as AnyNode, out);
+      break;
+    case 'ArrayPattern':
+      for (const el of p.elements as (AnyNode | null)[]) if (el !== null) collectPatternNames(el, out);
+      break;
+    case 'AssignmentPattern':
+      collectPatternNames(p.left as AnyNode, out);
+      break;
+    case 'RestElement':
+      collectPatternNames(p.argument as AnyNode, out);
+      break;
+    default:
+      break;
   }
 }
 
@@ -245,8 +269,12 @@ function findBlockingUses(program: Program, code: string, bindings: ReadonlyMap<
       if (b === undefined || b.kind !== 'named') return;
       const parent = (anc as AnyNode[])[anc.length - 2];
       // Not a reference: a property key (`{ sleep: 1 }`, `x.sleep`).
-      if (parent !== undefined && ((parent.type === 'MemberExpression' && parent.property === node && parent.computed !== true)
-        || (parent.type === 'Property' && parent.key === node && parent.shorthand !== true))) return;
+      if (
+        parent !== undefined &&
+        ((parent.type === 'MemberExpression' && parent.property === node && parent.computed !== true) ||
+          (parent.type === 'Property' && parent.key === node && parent.shorthand !== true))
+      )
+        return;
       const name = blocking(b, undefined);
       if (name !== undefined) report(node, anc as AnyNode[], name);
     },

@@ -42,7 +42,11 @@ export interface HeapView {
   readonly kind?: 'heap' | 'rss';
 }
 
-export const realHeap = (): HeapView => ({ used: () => getHeapStatistics().used_heap_size, limit: getHeapStatistics().heap_size_limit, free: freemem() });
+export const realHeap = (): HeapView => ({
+  used: () => getHeapStatistics().used_heap_size,
+  limit: getHeapStatistics().heap_size_limit,
+  free: freemem(),
+});
 /** For VUs on threads of their own (the synchronous mode): resident memory against the machine's. */
 export const realRss = (): HeapView => ({ used: () => process.memoryUsage.rss(), limit: totalmem(), free: freemem(), kind: 'rss' });
 
@@ -53,16 +57,26 @@ export function formatBytes(n: number): string {
 }
 
 /** The warning for `requested` VUs at `perVU` bytes each, or undefined when they fit. Pure. */
-export function fitWarning(requested: number, measured: number, perVU: number, heap: { used: number; limit: number; free: number; kind?: 'heap' | 'rss' | undefined }): string | undefined {
+export function fitWarning(
+  requested: number,
+  measured: number,
+  perVU: number,
+  heap: { used: number; limit: number; free: number; kind?: 'heap' | 'rss' | undefined },
+): string | undefined {
   const more = perVU * (requested - measured);
   const projected = heap.used + more;
   const overHeap = projected > HEAP_WARN_SHARE * heap.limit;
   const overMachine = more > heap.free;
   if (!overHeap && !overMachine) return undefined;
-  const room = !overHeap ? `the machine has about ${formatBytes(heap.free)} free`
-    : heap.kind === 'rss' ? `the machine has about ${formatBytes(heap.limit)}` : `this engine process can hold about ${formatBytes(heap.limit)}`;
-  return `${String(requested)} VUs need about ${formatBytes(projected)} of memory (${formatBytes(perVU)} per VU, measured on the first ${String(measured)}) and ${room}: ` +
-    'the run will stop or stall before they are all initialised; lower the VU count, or split the test over machines with --execution-segment';
+  const room = !overHeap
+    ? `the machine has about ${formatBytes(heap.free)} free`
+    : heap.kind === 'rss'
+      ? `the machine has about ${formatBytes(heap.limit)}`
+      : `this engine process can hold about ${formatBytes(heap.limit)}`;
+  return (
+    `${String(requested)} VUs need about ${formatBytes(projected)} of memory (${formatBytes(perVU)} per VU, measured on the first ${String(measured)}) and ${room}: ` +
+    'the run will stop or stall before they are all initialised; lower the VU count, or split the test over machines with --execution-segment'
+  );
 }
 
 export interface InitOptions {
@@ -100,7 +114,9 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
         'out-of-memory',
         EXIT_CODES.invalidConfig,
         `stopped initialising VUs at ${String(pool.initialized)} of ${String(requested)}: ` +
-          (heap.kind === 'rss' ? `the process and its VU threads hold ${formatBytes(used)} of the machine's ${formatBytes(heap.limit)} ` : `the heap holds ${formatBytes(used)} of its ${formatBytes(heap.limit)} limit `) +
+          (heap.kind === 'rss'
+            ? `the process and its VU threads hold ${formatBytes(used)} of the machine's ${formatBytes(heap.limit)} `
+            : `the heap holds ${formatBytes(used)} of its ${formatBytes(heap.limit)} limit `) +
           `(about ${formatBytes(perVU)} per VU); lower the VU count, or split the test over machines with --execution-segment`,
       );
     }
@@ -110,12 +126,17 @@ export async function initVUs(pool: VuPool, requested: number, o: InitOptions): 
       o.logger.log('info', `initialising VUs: ${String(pool.initialized)} of ${String(requested)}`);
       lastReport = t;
     }
-    await new Promise<void>((resolve) => { setImmediate(resolve); });
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
     sliceStart = now();
   }
   const took = now() - start;
   if (took >= REPORT_AFTER_MS) {
-    o.logger.log('info', `initialised ${String(pool.initialized)} of ${String(requested)} VUs in ${(took / 1000).toFixed(1)} s (about ${formatBytes(perVU)} each)`);
+    o.logger.log(
+      'info',
+      `initialised ${String(pool.initialized)} of ${String(requested)} VUs in ${(took / 1000).toFixed(1)} s (about ${formatBytes(perVU)} each)`,
+    );
   }
   return pool.initialized;
 }

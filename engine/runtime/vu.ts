@@ -6,9 +6,25 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Options } from 'k6/options';
 import type {
-  Clock, IterationContext, IterationResult, MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType, VirtualUser,
+  Clock,
+  IterationContext,
+  IterationResult,
+  MetricDefinition,
+  MetricType,
+  Sample,
+  SampleSink,
+  Tags,
+  ValueType,
+  VirtualUser,
 } from '../contracts.ts';
-import type { AwaitCheck, EngineIterationContext, EngineModuleContext, InstanceStats, Interruptible, IterationInterruption } from '../modules/context.ts';
+import type {
+  AwaitCheck,
+  EngineIterationContext,
+  EngineModuleContext,
+  InstanceStats,
+  Interruptible,
+  IterationInterruption,
+} from '../modules/context.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
@@ -54,7 +70,12 @@ export function connectRefusalOf(host: Pick<VuHost, 'hostPolicy' | 'logger'>): (
   };
 }
 
-const ITER_END_METRICS = { sent: 'data_sent', received: 'data_received', duration: 'iteration_duration', iterations: 'iterations' } as const;
+const ITER_END_METRICS = {
+  sent: 'data_sent',
+  received: 'data_received',
+  duration: 'iteration_duration',
+  iterations: 'iterations',
+} as const;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -64,9 +85,14 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 function interruptionOf(signal: AbortSignal): IterationInterruption {
   const listeners = new Map<Interruptible, () => void>();
   return {
-    get aborted() { return signal.aborted; },
+    get aborted() {
+      return signal.aborted;
+    },
     add(h) {
-      const l = (): void => { listeners.delete(h); h.interrupt(signal.reason); };
+      const l = (): void => {
+        listeners.delete(h);
+        h.interrupt(signal.reason);
+      };
       listeners.set(h, l);
       signal.addEventListener('abort', l, { once: true });
     },
@@ -147,19 +173,37 @@ export class Vu implements VirtualUser {
     this.idInTest = idInTest;
     this.idInInstance = idInInstance;
     this.#env = { ...host.env };
-    const invalidate = (): void => { this.#tags = undefined; this.#vuTagsVersion++; };
-    this.#vuTags = new Proxy<Record<string, string>>({}, {
-      set: (t, k, v) => { Reflect.set(t, k, String(v)); invalidate(); return true; },
-      deleteProperty: (t, k) => { Reflect.deleteProperty(t, k); invalidate(); return true; },
-    });
+    const invalidate = (): void => {
+      this.#tags = undefined;
+      this.#vuTagsVersion++;
+    };
+    this.#vuTags = new Proxy<Record<string, string>>(
+      {},
+      {
+        set: (t, k, v) => {
+          Reflect.set(t, k, String(v));
+          invalidate();
+          return true;
+        },
+        deleteProperty: (t, k) => {
+          Reflect.deleteProperty(t, k);
+          invalidate();
+          return true;
+        },
+      },
+    );
     const clock = host.clock;
     this.ctx = {
       vu: { idInTest, idInInstance },
-      emit: (samples: readonly Sample[]) => { host.sink.add(samples); },
+      emit: (samples: readonly Sample[]) => {
+        host.sink.add(samples);
+      },
       currentTags: () => this.#currentTags(),
       iterationSignal: () => this.#iteration?.signal ?? this.#lifecycleSignal,
       iterationInterruption: () => this.#interruption,
-      trackPending: (work: Promise<unknown>) => { this.#track(work); },
+      trackPending: (work: Promise<unknown>) => {
+        this.#track(work);
+      },
       clock,
       env: this.#env,
       stage: () => this.#stage,
@@ -167,13 +211,25 @@ export class Vu implements VirtualUser {
       options: () => host.options(),
       vuTags: this.#vuTags,
       groupPath: () => this.#group,
-      setGroupPath: (path: string) => { this.#group = path; this.#tags = undefined; },
+      setGroupPath: (path: string) => {
+        this.#group = path;
+        this.#tags = undefined;
+      },
       defineMetric: (name, type, contains) => host.defineMetric(name, type, contains),
-      abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
-      warnOnce: (key, message) => { host.logger.warnOnce(key, message); },
-      log: (level, message) => { host.logger.log(level, message, { source: 'console' }); },
+      abortTest: (reason?: string): never => {
+        throw new TestAbortedError(reason ?? '');
+      },
+      warnOnce: (key, message) => {
+        host.logger.warnOnce(key, message);
+      },
+      log: (level, message) => {
+        host.logger.log(level, message, { source: 'console' });
+      },
       connectRefusal: connectRefusalOf(host),
-      countBytes: (sent, received) => { this.#sent += sent; this.#received += received; },
+      countBytes: (sent, received) => {
+        this.#sent += sent;
+        this.#received += received;
+      },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => host.script.callSite(),
       captureSite: () => host.script.captureSite(),
@@ -183,9 +239,15 @@ export class Vu implements VirtualUser {
       instanceStats: () => host.instanceStats(),
       iterationInScenario: () => this.#currentScenarioIter,
       iterationInVu: () => this.#iterInVu,
-      failTest: (reason: string) => { host.failTest(reason); },
-      failIteration: (error: unknown) => { if (this.#stage === 'iteration') this.#failure ??= { error }; },
-      trackAwaitable: (p: AwaitCheck) => { this.#awaitables.push(p); },
+      failTest: (reason: string) => {
+        host.failTest(reason);
+      },
+      failIteration: (error: unknown) => {
+        if (this.#stage === 'iteration') this.#failure ??= { error };
+      },
+      trackAwaitable: (p: AwaitCheck) => {
+        this.#awaitables.push(p);
+      },
       random: this.#random,
     };
   }
@@ -202,7 +264,13 @@ export class Vu implements VirtualUser {
     const scenario = it?.scenario;
     const group = this.#group;
     const memo = this.#tagsMemo;
-    if (memo !== undefined && memo.run === run && memo.scenario === scenario && memo.group === group && memo.version === this.#vuTagsVersion) {
+    if (
+      memo !== undefined &&
+      memo.run === run &&
+      memo.scenario === scenario &&
+      memo.group === group &&
+      memo.version === this.#vuTagsVersion
+    ) {
       this.#tags = memo.tags;
       return memo.tags;
     }
@@ -220,7 +288,14 @@ export class Vu implements VirtualUser {
   }
 
   #track(work: Promise<unknown>): void {
-    const p = work.then(() => { this.#pending.delete(p); }, () => { this.#pending.delete(p); });
+    const p = work.then(
+      () => {
+        this.#pending.delete(p);
+      },
+      () => {
+        this.#pending.delete(p);
+      },
+    );
     this.#pending.add(p);
   }
 
@@ -230,8 +305,11 @@ export class Vu implements VirtualUser {
     const factory = this.#host.modules[specifier];
     if (factory === undefined) {
       const known = Object.keys(this.#host.modules).join(', ');
-      throw new EngineError('unknown-module', EXIT_CODES.scriptException,
-        `unknown module "${specifier}" imported by ${this.#host.script.path}; the embedded engine provides ${known} (bundle other imports into the script, or run with the k6 binary)`);
+      throw new EngineError(
+        'unknown-module',
+        EXIT_CODES.scriptException,
+        `unknown module "${specifier}" imported by ${this.#host.script.path}; the embedded engine provides ${known} (bundle other imports into the script, or run with the k6 binary)`,
+      );
     }
     const mod = factory(this.ctx);
     this.#moduleCache.set(specifier, mod);
@@ -240,7 +318,11 @@ export class Vu implements VirtualUser {
 
   #open(path: string, mode?: string): string | ArrayBuffer {
     if (this.#stage !== 'init') {
-      throw new EngineError('open-outside-init', EXIT_CODES.scriptException, `open("${path}") is only available in the init context (top level of the script), not in ${this.#stage} code; read the file at the top level`);
+      throw new EngineError(
+        'open-outside-init',
+        EXIT_CODES.scriptException,
+        `open("${path}") is only available in the init context (top level of the script), not in ${this.#stage} code; read the file at the top level`,
+      );
     }
     const file = isAbsolute(path) ? path : resolve(this.ctx.scriptDir, path);
     const key = `open:${file}`;
@@ -267,7 +349,11 @@ export class Vu implements VirtualUser {
    */
   init(): void | Promise<void> {
     this.#stage = 'init';
-    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => { this.#host.logger.log(level, formatArgs(args), { source: 'console' }); };
+    const log =
+      (level: 'debug' | 'info' | 'warn' | 'error') =>
+      (...args: unknown[]) => {
+        this.#host.logger.log(level, formatArgs(args), { source: 'console' });
+      };
     const timers = this.#require('k6/timers') as Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>;
     try {
       this.#instance = runAsVu(this.#random, (g: ScriptGlobals) => this.#host.script.instantiate(g), {
@@ -286,7 +372,14 @@ export class Vu implements VirtualUser {
       this.#random.markInitDone();
       return undefined;
     }
-    return ready.then(() => { this.#random.markInitDone(); }, (e: unknown) => { throw this.#initError(e); });
+    return ready.then(
+      () => {
+        this.#random.markInitDone();
+      },
+      (e: unknown) => {
+        throw this.#initError(e);
+      },
+    );
   }
 
   #initError(e: unknown): EngineError {
@@ -334,7 +427,9 @@ export class Vu implements VirtualUser {
       return;
     }
     let onAbort: (() => void) | undefined;
-    const aborted = new Promise<void>((r) => { onAbort = r; });
+    const aborted = new Promise<void>((r) => {
+      onAbort = r;
+    });
     if (onAbort !== undefined) signal.addEventListener('abort', onAbort, { once: true });
     try {
       while (this.#pending.size > 0 && !signal.aborted) await Promise.race([Promise.all(this.#pending), aborted]);
@@ -413,7 +508,11 @@ export class Vu implements VirtualUser {
       } else if (intr.aborted) {
         result = { kind: 'interrupted' };
       } else {
-        host.logger.log('error', formatScriptException(host.script, e), { executor: it.scenario.executor, scenario: sc, source: 'stacktrace' });
+        host.logger.log('error', formatScriptException(host.script, e), {
+          executor: it.scenario.executor,
+          scenario: sc,
+          source: 'stacktrace',
+        });
         result = { kind: 'failed', error: e };
       }
     }

@@ -23,9 +23,16 @@ function requirePort(): NonNullable<typeof parentPort> {
 }
 const port = requirePort();
 const init = workerData as WorkerInit;
-const post = (m: WorkerMessage): void => { port.postMessage(m); };
+const post = (m: WorkerMessage): void => {
+  port.postMessage(m);
+};
 
-const logStream = new Writable({ write(chunk: Buffer | string, _e, cb) { post({ t: 'log', text: typeof chunk === 'string' ? chunk : chunk.toString('utf8') }); cb(); } });
+const logStream = new Writable({
+  write(chunk: Buffer | string, _e, cb) {
+    post({ t: 'log', text: typeof chunk === 'string' ? chunk : chunk.toString('utf8') });
+    cb();
+  },
+});
 const logger = new Logger(logStream);
 
 async function main(): Promise<void> {
@@ -34,39 +41,77 @@ async function main(): Promise<void> {
   const stopCtl = new AbortController();
   let dataText: string | undefined;
   let resolveIds!: (first: number) => void;
-  const ids = new Promise<number>((r) => { resolveIds = r; });
+  const ids = new Promise<number>((r) => {
+    resolveIds = r;
+  });
   let resolveStart!: () => void;
-  const started = new Promise<void>((r) => { resolveStart = r; });
+  const started = new Promise<void>((r) => {
+    resolveStart = r;
+  });
   port.on('message', (m: MainMessage) => {
     if (m.t === 'ids') resolveIds(m.first);
-    else if (m.t === 'start') { dataText = m.dataText; resolveStart(); } else stopCtl.abort(new Error('stopped by the main thread'));
+    else if (m.t === 'start') {
+      dataText = m.dataText;
+      resolveStart();
+    } else stopCtl.abort(new Error('stopped by the main thread'));
   });
   const counter = new Int32Array(init.vuIds);
   let planned = 0;
   let first = 1;
   let idsInTest: ((idInInstance: number) => number) | undefined;
   const inst = await createInstance({
-    script, clock: realClock, env: { ...init.env }, logger, hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts), vuId: (local) => workerVuId(local, planned, first, counter),
+    script,
+    clock: realClock,
+    env: { ...init.env },
+    logger,
+    hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts),
+    vuId: (local) => workerVuId(local, planned, first, counter),
     idInTest: (n) => idsInTest?.(n) ?? n,
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
-    onAbort: (reason) => { post({ t: 'abort', reason }); stopCtl.abort(new Error('test aborted')); },
+    onAbort: (reason) => {
+      post({ t: 'abort', reason });
+      stopCtl.abort(new Error('test aborted'));
+    },
   });
-  const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, { segment: init.segment, sequence: init.sequence });
+  const plan = planTest(inst.lifecycleVu.exports.options, flags, init.env, inst.lifecycleVu.exports, {
+    segment: init.segment,
+    sequence: init.sequence,
+  });
   if (init.userSegment) idsInTest = vuIdsInTest(plan.tuple);
   const thresholds = plan.resolved.noThresholds ? undefined : parseThresholds(plan.options.thresholds, inst.registry).set;
-  inst.vuMode = chooseVuMode({ flag: flags.values['vu-mode'], env: init.env.AGENTLOAD_VU_MODE, exported: inst.lifecycleVu.exports.agentload, reasons: script.syncReasons }).mode;
+  inst.vuMode = chooseVuMode({
+    flag: flags.values['vu-mode'],
+    env: init.env.AGENTLOAD_VU_MODE,
+    exported: inst.lifecycleVu.exports.agentload,
+    reasons: script.syncReasons,
+  }).mode;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [] });
   inst.fan.sinks.push(agg);
   let batch: Sample[] = [];
-  const flush = (): void => { if (batch.length > 0) { post({ t: 'samples', samples: batch }); batch = []; } };
-  if (init.forwardSamples) inst.fan.sinks.push({ add: (s) => { for (const x of s) batch.push(x); if (batch.length >= 2000) flush(); } });
+  const flush = (): void => {
+    if (batch.length > 0) {
+      post({ t: 'samples', samples: batch });
+      batch = [];
+    }
+  };
+  if (init.forwardSamples)
+    inst.fan.sinks.push({
+      add: (s) => {
+        for (const x of s) batch.push(x);
+        if (batch.length >= 2000) flush();
+      },
+    });
   planned = plan.preAllocatedVUs;
   post({ t: 'planned', preAllocatedVUs: planned });
   first = await ids;
   inst.pool.setMax(plan.maxVUs);
-  await initVUs(inst.pool, plan.preAllocatedVUs, { logger, signal: stopCtl.signal, ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}) });
+  await initVUs(inst.pool, plan.preAllocatedVUs, {
+    logger,
+    signal: stopCtl.signal,
+    ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
+  });
   post({ t: 'ready', maxVUs: plan.maxVUs });
   await started;
   inst.dataText = dataText;
@@ -79,8 +124,23 @@ async function main(): Promise<void> {
   // inst.scenarioStats[i] belongs to the i-th scenario of the execution plan (the order the run fills it in).
   const names = planExecution(plan.scenarios, plan.tuple).scenarios.map((s) => s.config.name);
   const progress = (): ReturnType<typeof reportScenarios> => reportScenarios(names, inst.scenarioStats, realClock);
-  const progressTimer = init.progress ? setInterval(() => { post({ t: 'progress', scenarios: progress(), vusMax: inst.pool.initialized }); }, PROGRESS_INTERVAL_MS) : undefined;
-  await plan.run({ clock: realClock, pool: inst.pool, signal: stopCtl.signal, emit: (s) => { inst.fan.add(s); }, runTags: inst.runTags, logger, scenarioStats: inst.scenarioStats, noGauges: true });
+  const progressTimer = init.progress
+    ? setInterval(() => {
+        post({ t: 'progress', scenarios: progress(), vusMax: inst.pool.initialized });
+      }, PROGRESS_INTERVAL_MS)
+    : undefined;
+  await plan.run({
+    clock: realClock,
+    pool: inst.pool,
+    signal: stopCtl.signal,
+    emit: (s) => {
+      inst.fan.add(s);
+    },
+    runTags: inst.runTags,
+    logger,
+    scenarioStats: inst.scenarioStats,
+    noGauges: true,
+  });
   clearInterval(timer);
   clearInterval(progressTimer);
   flush();

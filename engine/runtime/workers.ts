@@ -28,17 +28,30 @@ export const VUS_PER_WORKER = 25;
 export const RATE_PER_WORKER = 4000;
 
 /** What a test asks of the load generator: VUs of VU-driven scenarios, peak iterations/s of arrival-rate ones (summed over scenarios). */
-export interface GeneratorLoad { readonly closedVUs: number; readonly peakRate: number }
+export interface GeneratorLoad {
+  readonly closedVUs: number;
+  readonly peakRate: number;
+}
 
 export function loadOf(scenarios: readonly ScenarioConfig[]): GeneratorLoad {
   let closedVUs = 0;
   let peakRate = 0;
   for (const s of scenarios) {
     switch (s.executor) {
-      case 'shared-iterations': case 'per-vu-iterations': case 'constant-vus': closedVUs += s.vus; break;
-      case 'ramping-vus': closedVUs += s.stages.reduce((m, st) => Math.max(m, st.target), s.startVUs); break;
-      case 'constant-arrival-rate': peakRate += (s.rate * 1000) / s.timeUnit; break;
-      case 'ramping-arrival-rate': peakRate += (s.stages.reduce((m, st) => Math.max(m, st.target), s.startRate) * 1000) / s.timeUnit; break;
+      case 'shared-iterations':
+      case 'per-vu-iterations':
+      case 'constant-vus':
+        closedVUs += s.vus;
+        break;
+      case 'ramping-vus':
+        closedVUs += s.stages.reduce((m, st) => Math.max(m, st.target), s.startVUs);
+        break;
+      case 'constant-arrival-rate':
+        peakRate += (s.rate * 1000) / s.timeUnit;
+        break;
+      case 'ramping-arrival-rate':
+        peakRate += (s.stages.reduce((m, st) => Math.max(m, st.target), s.startRate) * 1000) / s.timeUnit;
+        break;
     }
   }
   return { closedVUs, peakRate };
@@ -56,10 +69,15 @@ export function autoWorkers(load: GeneratorLoad, cores: number): number {
 }
 
 /** How many workers to use; an issue message when the flag/variable is malformed. */
-export function chooseWorkers(raw: string | undefined, plan: Pick<TestPlan, 'scenarios' | 'maxVUs'>, cores = availableParallelism()): { workers: number; issue?: string } {
+export function chooseWorkers(
+  raw: string | undefined,
+  plan: Pick<TestPlan, 'scenarios' | 'maxVUs'>,
+  cores = availableParallelism(),
+): { workers: number; issue?: string } {
   if (raw !== undefined && raw !== '' && raw !== 'auto') {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) return { workers: 1, issue: `--workers / AGENTLOAD_WORKERS must be a positive whole number or "auto", got "${raw}"` };
+    if (!Number.isInteger(n) || n < 1)
+      return { workers: 1, issue: `--workers / AGENTLOAD_WORKERS must be a positive whole number or "auto", got "${raw}"` };
     return { workers: n };
   }
   // Never more workers than VUs: a worker without VUs would only cost its start-up.
@@ -121,10 +139,17 @@ export const PROGRESS_INTERVAL_MS = 200;
  * A worker's progress in one scenario. Times are wall-clock ms: each thread's monotonic clock has
  * its own origin, so `startedAt`/`endedAt` cross between threads as wall time.
  */
-export interface ScenarioReport { readonly name: string; readonly stats: ScenarioStats }
+export interface ScenarioReport {
+  readonly name: string;
+  readonly stats: ScenarioStats;
+}
 
 /** `st` with its start and end moved by `shift` ms (NaN, not yet, stays NaN). */
-const shifted = (st: ScenarioStats, shift: number): ScenarioStats => ({ ...st, startedAt: st.startedAt + shift, endedAt: st.endedAt + shift });
+const shifted = (st: ScenarioStats, shift: number): ScenarioStats => ({
+  ...st,
+  startedAt: st.startedAt + shift,
+  endedAt: st.endedAt + shift,
+});
 
 /** This thread's scenario stats (`stats[i]` belongs to `names[i]`) as reports, times moved to wall time. */
 export function reportScenarios(names: readonly string[], stats: readonly ScenarioStats[], clock: Clock): ScenarioReport[] {
@@ -154,9 +179,7 @@ export type WorkerMessage =
   | { readonly t: 'done'; readonly snap: AggregatorSnapshot; readonly scenarios: readonly ScenarioReport[]; readonly vusMax: number };
 
 export type MainMessage =
-  | { readonly t: 'ids'; readonly first: number }
-  | { readonly t: 'start'; readonly dataText: string | undefined }
-  | { readonly t: 'stop' };
+  { readonly t: 'ids'; readonly first: number } | { readonly t: 'start'; readonly dataText: string | undefined } | { readonly t: 'stop' };
 
 /**
  * The id of a worker's `local`-th VU (1-based): its planned VUs are `first`, `first + 1`, ...;
@@ -226,7 +249,8 @@ export function workerArgv(loaders: boolean): string[] {
 export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok: false; code: number }> {
   const split = splitForWorkers(a.workers, a.plan.tuple);
   const boot = await workerBoot(a.env);
-  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0' && a.env.AGENTLOAD_PREBUILT !== '0') a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
+  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0' && a.env.AGENTLOAD_PREBUILT !== '0')
+    a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
   const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : WORKER_BOOT_TSX;
   const execArgv = workerArgv(boot.kind === 'tsx');
   const perWorkerMax: number[] = [];
@@ -237,39 +261,99 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
   const dones: Promise<void>[] = [];
   split.segments.forEach((segment, i) => {
-    const init: WorkerInit = { script: a.script, args: a.args, env: a.env, segment, sequence: split.sequence, vuIds, forwardSamples: a.forwardSamples, progress: a.progress, userSegment: !a.plan.tuple.segment.isFull(), allowedHosts: a.allowedHosts };
+    const init: WorkerInit = {
+      script: a.script,
+      args: a.args,
+      env: a.env,
+      segment,
+      sequence: split.sequence,
+      vuIds,
+      forwardSamples: a.forwardSamples,
+      progress: a.progress,
+      userSegment: !a.plan.tuple.segment.isFull(),
+      allowedHosts: a.allowedHosts,
+    };
     const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
     workers.push(w);
     let plannedResolve!: (n: number) => void;
-    planned.push(new Promise((r) => { plannedResolve = r; }));
+    planned.push(
+      new Promise((r) => {
+        plannedResolve = r;
+      }),
+    );
     let readyResolve!: (v: { ok: true } | { ok: false; code: number }) => void;
-    readies.push(new Promise((r) => { readyResolve = r; }));
+    readies.push(
+      new Promise((r) => {
+        readyResolve = r;
+      }),
+    );
     let doneResolve!: () => void;
-    dones.push(new Promise((r) => { doneResolve = r; }));
+    dones.push(
+      new Promise((r) => {
+        doneResolve = r;
+      }),
+    );
     w.on('message', (m: WorkerMessage) => {
       switch (m.t) {
-        case 'planned': plannedResolve(m.preAllocatedVUs); break;
-        case 'ready': perWorkerMax[i] = m.maxVUs; readyResolve({ ok: true }); break;
-        case 'failed': a.logger.log('error', m.message); plannedResolve(0); readyResolve({ ok: false, code: m.code }); doneResolve(); break;
+        case 'planned':
+          plannedResolve(m.preAllocatedVUs);
+          break;
+        case 'ready':
+          perWorkerMax[i] = m.maxVUs;
+          readyResolve({ ok: true });
+          break;
+        case 'failed':
+          a.logger.log('error', m.message);
+          plannedResolve(0);
+          readyResolve({ ok: false, code: m.code });
+          doneResolve();
+          break;
         case 'snap':
           a.onSnapshot(m.snap);
           gauges.set(i, { vus: m.vus, vusMax: m.vusMax });
           break;
-        case 'progress': a.onProgress(i, m.scenarios, m.vusMax); break;
-        case 'samples': a.onSamples(m.samples); break;
-        case 'log': a.stderr.write(m.text); break;
-        case 'abort': a.onAbort(m.reason); break;
-        case 'done': a.onSnapshot(m.snap); a.onProgress(i, m.scenarios, m.vusMax); doneResolve(); break;
+        case 'progress':
+          a.onProgress(i, m.scenarios, m.vusMax);
+          break;
+        case 'samples':
+          a.onSamples(m.samples);
+          break;
+        case 'log':
+          a.stderr.write(m.text);
+          break;
+        case 'abort':
+          a.onAbort(m.reason);
+          break;
+        case 'done':
+          a.onSnapshot(m.snap);
+          a.onProgress(i, m.scenarios, m.vusMax);
+          doneResolve();
+          break;
       }
     });
-    w.on('error', (e) => { a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`); plannedResolve(0); readyResolve({ ok: false, code: 103 }); doneResolve(); });
-    w.on('exit', () => { plannedResolve(0); readyResolve({ ok: false, code: 103 }); doneResolve(); });
+    w.on('error', (e) => {
+      a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`);
+      plannedResolve(0);
+      readyResolve({ ok: false, code: 103 });
+      doneResolve();
+    });
+    w.on('exit', () => {
+      plannedResolve(0);
+      readyResolve({ ok: false, code: 103 });
+      doneResolve();
+    });
   });
   // Planned VU ids in worker order, then the shared counter for VUs initialised mid-test.
   const plannedCounts = await Promise.all(planned);
   const firsts = plannedIdBlocks(plannedCounts);
-  Atomics.store(new Int32Array(vuIds), 0, plannedCounts.reduce((x, y) => x + y, 0));
-  workers.forEach((w, i) => { w.postMessage({ t: 'ids', first: firsts[i] ?? 1 } satisfies MainMessage); });
+  Atomics.store(
+    new Int32Array(vuIds),
+    0,
+    plannedCounts.reduce((x, y) => x + y, 0),
+  );
+  workers.forEach((w, i) => {
+    w.postMessage({ t: 'ids', first: firsts[i] ?? 1 } satisfies MainMessage);
+  });
   const ready = await Promise.all(readies);
   const failed = ready.find((r): r is { ok: false; code: number } => !r.ok);
   if (failed !== undefined) {
@@ -280,7 +364,9 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
     await Promise.all(workers.map((w) => w.terminate()));
     return { ok: false, code: 107 };
   }
-  const stop = (): void => { for (const w of workers) w.postMessage({ t: 'stop' } satisfies MainMessage); };
+  const stop = (): void => {
+    for (const w of workers) w.postMessage({ t: 'stop' } satisfies MainMessage);
+  };
   a.signal.addEventListener('abort', stop, { once: true });
   const dataText = a.dataText();
   for (const w of workers) w.postMessage({ t: 'start', dataText } satisfies MainMessage);
@@ -288,7 +374,10 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
   const gaugeTimer = setInterval(() => {
     let vus = 0;
     let vusMax = 0;
-    for (const g of gauges.values()) { vus += g.vus; vusMax += g.vusMax; }
+    for (const g of gauges.values()) {
+      vus += g.vus;
+      vusMax += g.vusMax;
+    }
     if (gauges.size > 0) a.onGauges(vus, vusMax);
   }, 1000);
   await Promise.all(dones);

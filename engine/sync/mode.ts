@@ -36,13 +36,21 @@ export function syncVuCapacity(totalBytes = totalmem()): number {
   return Math.floor((totalBytes * 0.75) / (SYNC_VU_RSS_MB * 1024 * 1024));
 }
 
-export function chooseVuMode(a: { flag?: string | undefined; env?: string | undefined; exported?: unknown; reasons: readonly SyncReason[] }): VuModeChoice {
+export function chooseVuMode(a: {
+  flag?: string | undefined;
+  env?: string | undefined;
+  exported?: unknown;
+  reasons: readonly SyncReason[];
+}): VuModeChoice {
   const pick = (raw: string, from: string): VuModeChoice | undefined => {
     if (!MODES.has(raw)) return { mode: 'async', why: '', issue: `${from} must be auto, sync or async, got "${raw}"` };
     if (raw === 'auto') return undefined;
     return { mode: raw as VuMode, why: from };
   };
-  for (const [raw, from] of [[a.flag, '--vu-mode'], [a.env, 'AGENTLOAD_VU_MODE']] as const) {
+  for (const [raw, from] of [
+    [a.flag, '--vu-mode'],
+    [a.env, 'AGENTLOAD_VU_MODE'],
+  ] as const) {
     if (raw === undefined || raw === '') continue;
     const c = pick(raw, from);
     if (c !== undefined) return c;
@@ -50,7 +58,7 @@ export function chooseVuMode(a: { flag?: string | undefined; env?: string | unde
   }
   const exported = (a.exported as { vuMode?: unknown } | undefined)?.vuMode;
   if (exported !== undefined) {
-    const c = pick(typeof exported === 'string' ? exported : JSON.stringify(exported), 'the script\'s agentload.vuMode');
+    const c = pick(typeof exported === 'string' ? exported : JSON.stringify(exported), "the script's agentload.vuMode");
     if (c !== undefined) return c;
   }
   const first = a.reasons[0];

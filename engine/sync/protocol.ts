@@ -49,7 +49,14 @@ export interface ThreadInit {
 
 /** The iteration a thread runs (IterationContext without functions; startTime as wall-clock ms). */
 export interface ThreadIteration {
-  readonly scenario: { readonly name: string; readonly executor: string; readonly exec: string; readonly tags: Tags; readonly env: Readonly<Record<string, string>>; readonly startWall: number };
+  readonly scenario: {
+    readonly name: string;
+    readonly executor: string;
+    readonly exec: string;
+    readonly tags: Tags;
+    readonly env: Readonly<Record<string, string>>;
+    readonly startWall: number;
+  };
   readonly iterationInInstance: number;
   readonly iterationInTest: number;
 }
@@ -57,7 +64,12 @@ export interface ThreadIteration {
 /** Host → thread, on the worker channel. */
 export type HostMessage =
   | { readonly t: 'iter'; readonly it: ThreadIteration }
-  | { readonly t: 'life'; readonly name: 'setup' | 'teardown' | 'handleSummary'; readonly stage: 'setup' | 'teardown' | 'summary'; readonly argText: string | undefined }
+  | {
+      readonly t: 'life';
+      readonly name: 'setup' | 'teardown' | 'handleSummary';
+      readonly stage: 'setup' | 'teardown' | 'summary';
+      readonly argText: string | undefined;
+    }
   | { readonly t: 'data'; readonly text: string | undefined }
   | { readonly t: 'interrupt' }
   | { readonly t: 'async'; readonly id: number; readonly ok: boolean; readonly value: unknown };
@@ -73,7 +85,14 @@ export interface CallState {
 /** Thread → host, on the call port. `call` expects an answer; the rest do not. */
 export type ThreadMessage =
   | { readonly t: 'call'; readonly op: string; readonly args: unknown; readonly state: CallState; readonly samples?: readonly Sample[] }
-  | { readonly t: 'asyncCall'; readonly id: number; readonly op: string; readonly args: unknown; readonly state: CallState; readonly samples?: readonly Sample[] }
+  | {
+      readonly t: 'asyncCall';
+      readonly id: number;
+      readonly op: string;
+      readonly args: unknown;
+      readonly state: CallState;
+      readonly samples?: readonly Sample[];
+    }
   | { readonly t: 'samples'; readonly samples: readonly Sample[] }
   | { readonly t: 'log'; readonly text: string }
   | { readonly t: 'warnOnce'; readonly key: string; readonly message: string }
@@ -82,19 +101,43 @@ export type ThreadMessage =
   | { readonly t: 'fail'; readonly reason: string }
   | { readonly t: 'ready' }
   | { readonly t: 'initFailed'; readonly code: number; readonly message: string }
-  | { readonly t: 'iterDone'; readonly kind: 'completed' | 'failed' | 'interrupted'; readonly error?: string; readonly samples?: readonly Sample[] }
-  | { readonly t: 'lifeDone'; readonly ok: boolean; readonly value?: unknown; readonly error?: WireError; readonly samples?: readonly Sample[] };
+  | {
+      readonly t: 'iterDone';
+      readonly kind: 'completed' | 'failed' | 'interrupted';
+      readonly error?: string;
+      readonly samples?: readonly Sample[];
+    }
+  | {
+      readonly t: 'lifeDone';
+      readonly ok: boolean;
+      readonly value?: unknown;
+      readonly error?: WireError;
+      readonly samples?: readonly Sample[];
+    };
 
 /** An error crossing threads: enough to rethrow it with the same name, message and code. */
-export interface WireError { readonly name: string; readonly message: string; readonly code?: string; readonly stack?: string; readonly kind?: 'interrupted' | 'aborted' | 'timeout' }
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+  readonly kind?: 'interrupted' | 'aborted' | 'timeout';
+}
 
 /** The answer to a `call`. */
-export type CallReply = { readonly ok: true; readonly value: unknown; readonly bytes?: readonly [number, number] } | { readonly ok: false; readonly error: WireError; readonly bytes?: readonly [number, number] };
+export type CallReply =
+  | { readonly ok: true; readonly value: unknown; readonly bytes?: readonly [number, number] }
+  | { readonly ok: false; readonly error: WireError; readonly bytes?: readonly [number, number] };
 
 export function toWireError(e: unknown): WireError {
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
-    return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}), ...(e.stack === undefined ? {} : { stack: e.stack }) };
+    return {
+      name: e.name,
+      message: e.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(e.stack === undefined ? {} : { stack: e.stack }),
+    };
   }
   return { name: 'Error', message: String(e) };
 }

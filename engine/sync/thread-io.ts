@@ -92,7 +92,13 @@ export class ThreadIo {
     const ctl = this.#ctl;
     Atomics.store(ctl, REPLY, 0);
     const samples = this.takeSamples();
-    this.#port.postMessage({ t: 'call', op, args, state: this.#state(), ...(samples === undefined ? {} : { samples }) } satisfies ThreadMessage);
+    this.#port.postMessage({
+      t: 'call',
+      op,
+      args,
+      state: this.#state(),
+      ...(samples === undefined ? {} : { samples }),
+    } satisfies ThreadMessage);
     let got = receiveMessageOnPort(this.#port);
     while (got === undefined) {
       Atomics.wait(ctl, REPLY, 0, 1000);
@@ -112,8 +118,17 @@ export class ThreadIo {
   callAsync(op: string, args: unknown): Promise<unknown> {
     const id = this.#nextAsync++;
     const samples = this.takeSamples();
-    const p = new Promise<unknown>((resolve, reject) => { this.#async.set(id, { resolve, reject }); });
-    this.#port.postMessage({ t: 'asyncCall', id, op, args, state: this.#state(), ...(samples === undefined ? {} : { samples }) } satisfies ThreadMessage);
+    const p = new Promise<unknown>((resolve, reject) => {
+      this.#async.set(id, { resolve, reject });
+    });
+    this.#port.postMessage({
+      t: 'asyncCall',
+      id,
+      op,
+      args,
+      state: this.#state(),
+      ...(samples === undefined ? {} : { samples }),
+    } satisfies ThreadMessage);
     return p;
   }
 

@@ -24,13 +24,20 @@ import { InterruptedError, type ThreadIo } from './thread-io.ts';
 type Factory = (ctx: EngineModuleContext) => Record<string, unknown>;
 
 /** Markers for values a structured clone would lose (class instances): the host turns them back. */
-export interface WireFile { readonly __agentloadFile: { readonly data: string | ArrayBuffer; readonly filename: string; readonly content_type: string } }
-export interface WireJar { readonly __agentloadJar: number }
-export interface WireExpected { readonly __agentloadExpected: readonly unknown[] }
+export interface WireFile {
+  readonly __agentloadFile: { readonly data: string | ArrayBuffer; readonly filename: string; readonly content_type: string };
+}
+export interface WireJar {
+  readonly __agentloadJar: number;
+}
+export interface WireExpected {
+  readonly __agentloadExpected: readonly unknown[];
+}
 
 /** A params/body value as it crosses to the host. */
 export function toWire(v: unknown): unknown {
-  if (v instanceof FileData) return { __agentloadFile: { data: v.data, filename: v.filename, content_type: v.content_type } } satisfies WireFile;
+  if (v instanceof FileData)
+    return { __agentloadFile: { data: v.data, filename: v.filename, content_type: v.content_type } } satisfies WireFile;
   if (v instanceof ThreadJar) return { __agentloadJar: v.id } satisfies WireJar;
   if (v instanceof ExpectedStatuses) return { __agentloadExpected: v.specs } satisfies WireExpected;
   if (v === null || typeof v !== 'object' || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return v;
@@ -46,11 +53,22 @@ class ExpectedStatuses {
 
 /** `http.cookieJar()` / `new http.CookieJar()` in a VU thread: the jar lives on the host; id 0 is the VU's own. */
 class ThreadJar {
-  constructor(readonly id: number, readonly io: ThreadIo) {}
-  cookiesForURL(url: unknown): unknown { return this.io.call('jar', { id: this.id, op: 'cookiesForURL', args: [url] }); }
-  set(...args: unknown[]): unknown { return this.io.call('jar', { id: this.id, op: 'set', args: toWire(args) }); }
-  clear(url: unknown): unknown { return this.io.call('jar', { id: this.id, op: 'clear', args: [url] }); }
-  delete(url: unknown, name: unknown): unknown { return this.io.call('jar', { id: this.id, op: 'delete', args: [url, name] }); }
+  constructor(
+    readonly id: number,
+    readonly io: ThreadIo,
+  ) {}
+  cookiesForURL(url: unknown): unknown {
+    return this.io.call('jar', { id: this.id, op: 'cookiesForURL', args: [url] });
+  }
+  set(...args: unknown[]): unknown {
+    return this.io.call('jar', { id: this.id, op: 'set', args: toWire(args) });
+  }
+  clear(url: unknown): unknown {
+    return this.io.call('jar', { id: this.id, op: 'clear', args: [url] });
+  }
+  delete(url: unknown, name: unknown): unknown {
+    return this.io.call('jar', { id: this.id, op: 'delete', args: [url, name] });
+  }
 }
 
 function reviveResponses(v: unknown): unknown {
@@ -64,7 +82,8 @@ function createBlockingHttp(ctx: EngineModuleContext, io: ThreadIo): Record<stri
   return {
     request: (method: unknown, url: unknown, body?: unknown, params?: unknown) => request(String(method), url, body ?? null, params),
     asyncRequest: (method: unknown, url: unknown, body?: unknown, params?: unknown) => {
-      const p = io.callAsync('http.request', { method: String(method), url: toWire(url), body: toWire(body ?? null), params: toWire(params) })
+      const p = io
+        .callAsync('http.request', { method: String(method), url: toWire(url), body: toWire(body ?? null), params: toWire(params) })
         .then((w) => Response.fromWire(w as ResponseWire));
       ctx.trackPending(p);
       return p;
@@ -81,12 +100,20 @@ function createBlockingHttp(ctx: EngineModuleContext, io: ThreadIo): Record<stri
       io.call('http.expectedStatuses', specs);
       return new ExpectedStatuses(specs);
     },
-    setResponseCallback: (cb: unknown) => { io.call('http.setResponseCallback', toWire(cb)); },
+    setResponseCallback: (cb: unknown) => {
+      io.call('http.setResponseCallback', toWire(cb));
+    },
     CookieJar: class extends ThreadJar {
-      constructor() { super(io.call('jar.new', null) as number, io); }
+      constructor() {
+        super(io.call('jar.new', null) as number, io);
+      }
     },
     cookieJar: () => {
-      if (ctx.stage() === 'init') throw new ModuleUsageError('cookie-jar-in-init', 'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)');
+      if (ctx.stage() === 'init')
+        throw new ModuleUsageError(
+          'cookie-jar-in-init',
+          'http.cookieJar(): making cookie jars in the init context is not supported; call it in setup() or the default function (new http.CookieJar() works anywhere)',
+        );
       return new ThreadJar(0, io);
     },
     file: (data: unknown, filename?: unknown, contentType?: unknown) => new FileData(data, filename, contentType),
@@ -105,9 +132,15 @@ class ThreadSocket extends WsSocketBase {
     this.#io = io;
     this.#sid = sid;
   }
-  send(message: unknown): void { this.#io.call('ws.send', { sid: this.#sid, data: String(message) }); }
-  sendBinary(message: unknown): void { this.#io.call('ws.send', { sid: this.#sid, data: binaryArg(message) }); }
-  ping(): void { this.#io.call('ws.ping', { sid: this.#sid }); }
+  send(message: unknown): void {
+    this.#io.call('ws.send', { sid: this.#sid, data: String(message) });
+  }
+  sendBinary(message: unknown): void {
+    this.#io.call('ws.send', { sid: this.#sid, data: binaryArg(message) });
+  }
+  ping(): void {
+    this.#io.call('ws.ping', { sid: this.#sid });
+  }
   close(code?: unknown): void {
     if (this.closed) return;
     this.closed = true;
@@ -162,7 +195,11 @@ function createBlockingWs(ctx: EngineModuleContext, io: ThreadIo): Record<string
     if (args.length === 0 || args.length > 2) throw new ModuleUsageError('ws-bad-args', 'invalid number of arguments to ws.connect');
     const [paramsIn, fn] = args.length === 2 ? [args[0], args[1]] : [undefined, args[0]];
     if (typeof fn !== 'function') throw new ModuleUsageError('ws-bad-args', 'last argument to ws.connect must be a function');
-    if (ctx.stage() === 'init') throw new ModuleUsageError('ws-in-init', 'using websockets in the init context is not supported; call ws.connect() in the default function, setup() or teardown()');
+    if (ctx.stage() === 'init')
+      throw new ModuleUsageError(
+        'ws-in-init',
+        'using websockets in the init context is not supported; call ws.connect() in the default function, setup() or teardown()',
+      );
     const params = parseConnectParams(paramsIn);
     const { sid, response } = io.call('ws.open', { url: String(url), params }) as { sid: number | undefined; response: WsResponse };
     if (sid === undefined) return response;
@@ -218,7 +255,11 @@ function createThreadDataModule(shared: ReadonlyMap<string, SharedArrayData>): F
     function SharedArray(name: unknown, make: () => unknown): readonly unknown[] {
       const d = typeof name === 'string' ? shared.get(name) : undefined;
       if (d === undefined) return local.SharedArray(name, make);
-      if (ctx.stage() !== 'init') throw new ModuleUsageError('shared-array-outside-init', `new SharedArray("${String(name)}") must be created in the init context, not in ${ctx.stage()} code`);
+      if (ctx.stage() !== 'init')
+        throw new ModuleUsageError(
+          'shared-array-outside-init',
+          `new SharedArray("${String(name)}") must be created in the init context, not in ${ctx.stage()} code`,
+        );
       const key = `k6/data:${String(name)}`;
       const view = (ctx.shared.get(key) as readonly unknown[] | undefined) ?? sharedArrayView(d);
       ctx.shared.set(key, view);
@@ -229,9 +270,18 @@ function createThreadDataModule(shared: ReadonlyMap<string, SharedArrayData>): F
 }
 
 /** The module table of one VU thread; `k6/x/sql` is loaded only by scripts that import it. */
-export async function threadModules(io: ThreadIo, imports: readonly string[], shared: readonly SharedArrayData[]): Promise<Record<string, Factory>> {
+export async function threadModules(
+  io: ThreadIo,
+  imports: readonly string[],
+  shared: readonly SharedArrayData[],
+): Promise<Record<string, Factory>> {
   const table: Record<string, Factory> = {
-    k6: (ctx) => ({ ...createK6Module(ctx), sleep: (seconds: unknown) => { io.sleep(Math.max(0, Number(seconds) * 1000)); } }),
+    k6: (ctx) => ({
+      ...createK6Module(ctx),
+      sleep: (seconds: unknown) => {
+        io.sleep(Math.max(0, Number(seconds) * 1000));
+      },
+    }),
     'k6/http': (ctx) => createBlockingHttp(ctx, io),
     'k6/ws': (ctx) => createBlockingWs(ctx, io),
     'k6/html': createHtmlModule,

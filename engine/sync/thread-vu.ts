@@ -16,7 +16,19 @@ import type { LoadedScript } from '../runtime/loader.ts';
 import type { PooledVu } from '../runtime/pool.ts';
 import { connectRefusalOf, type VuHost } from '../runtime/vu.ts';
 import { entryBoot, workerArgv } from '../runtime/workers.ts';
-import { CTL_WORDS, INTERRUPT, REPLY, toWireError, type CallReply, type CallState, type HostMessage, type SharedArrayData, type ThreadInit, type ThreadMessage, type WireError } from './protocol.ts';
+import {
+  CTL_WORDS,
+  INTERRUPT,
+  REPLY,
+  toWireError,
+  type CallReply,
+  type CallState,
+  type HostMessage,
+  type SharedArrayData,
+  type ThreadInit,
+  type ThreadMessage,
+  type WireError,
+} from './protocol.ts';
 
 const VU_THREAD = fileURLToPath(new URL('./vu-thread.ts', import.meta.url));
 const VU_THREAD_TSX = new URL('./vu-thread-boot.mjs', import.meta.url);
@@ -37,21 +49,29 @@ export function packSharedArrays(shared: ReadonlyMap<string, unknown>): SharedAr
   const encoder = new TextEncoder();
   for (const [key, value] of shared) {
     if (!key.startsWith('k6/data:') || !Array.isArray(value)) continue;
-    const parts = value.map((v: unknown) => encoder.encode(JSON.stringify(v) as string | undefined ?? 'null'));
+    const parts = value.map((v: unknown) => encoder.encode((JSON.stringify(v) as string | undefined) ?? 'null'));
     const total = parts.reduce((n, p) => n + p.byteLength, 0);
     const bytes = new SharedArrayBuffer(total);
     const offsets = new SharedArrayBuffer((parts.length + 1) * 8);
     const b = new Uint8Array(bytes);
     const o = new Float64Array(offsets);
     let at = 0;
-    parts.forEach((p, i) => { o[i] = at; b.set(p, at); at += p.byteLength; });
+    parts.forEach((p, i) => {
+      o[i] = at;
+      b.set(p, at);
+      at += p.byteLength;
+    });
     o[parts.length] = at;
     out.push({ name: key.slice('k6/data:'.length), bytes, offsets });
   }
   return out;
 }
 
-interface WsState { readonly session: WsSession; readonly queue: WsEvent[]; wake: (() => void) | undefined }
+interface WsState {
+  readonly session: WsSession;
+  readonly queue: WsEvent[];
+  wake: (() => void) | undefined;
+}
 
 function fromWire(v: unknown, http: Record<string, unknown>, jars: Map<number, unknown>): unknown {
   if (v === null || typeof v !== 'object' || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return v;
@@ -75,9 +95,23 @@ function fromWire(v: unknown, http: Record<string, unknown>, jars: Map<number, u
 function interruptionOf(signal: AbortSignal): IterationInterruption {
   const hooks = new Map<Interruptible, () => void>();
   return {
-    get aborted() { return signal.aborted; },
-    add(h) { const l = (): void => { h.interrupt(signal.reason); }; hooks.set(h, l); signal.addEventListener('abort', l, { once: true }); },
-    delete(h) { const l = hooks.get(h); if (l !== undefined) { hooks.delete(h); signal.removeEventListener('abort', l); } },
+    get aborted() {
+      return signal.aborted;
+    },
+    add(h) {
+      const l = (): void => {
+        h.interrupt(signal.reason);
+      };
+      hooks.set(h, l);
+      signal.addEventListener('abort', l, { once: true });
+    },
+    delete(h) {
+      const l = hooks.get(h);
+      if (l !== undefined) {
+        hooks.delete(h);
+        signal.removeEventListener('abort', l);
+      }
+    },
   };
 }
 
@@ -129,20 +163,48 @@ export class ThreadVu implements PooledVu {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     const init: ThreadInit = {
-      source: script.source, imports: script.imports, idInTest: this.idInTest, idInInstance: this.idInInstance,
-      env: host.env, options: host.options(), runTags: host.runTags(), ctl, calls: port2, shared: sharedArrays,
-      metrics: host.registry?.() ?? [], dataText: this.#dataText, allowedHosts: host.hostPolicy?.allowed,
+      source: script.source,
+      imports: script.imports,
+      idInTest: this.idInTest,
+      idInInstance: this.idInInstance,
+      env: host.env,
+      options: host.options(),
+      runTags: host.runTags(),
+      ctl,
+      calls: port2,
+      shared: sharedArrays,
+      metrics: host.registry?.() ?? [],
+      dataText: this.#dataText,
+      allowedHosts: host.hostPolicy?.allowed,
     };
     const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : VU_THREAD_TSX;
-    this.#worker = new Worker(entry, { workerData: init, transferList: [port2], execArgv: workerArgv(boot.kind === 'tsx'), stdout: false, stderr: false });
+    this.#worker = new Worker(entry, {
+      workerData: init,
+      transferList: [port2],
+      execArgv: workerArgv(boot.kind === 'tsx'),
+      stdout: false,
+      stderr: false,
+    });
     this.#dead = false;
-    port1.on('message', (m: ThreadMessage) => { this.#onMessage(m); });
-    const ready = new Promise<void>((resolve, reject) => { this.#ready = { resolve, reject }; });
-    this.#worker.on('error', (e) => { this.#ready?.reject(new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread failed: ${e.message}`)); this.#died(); });
+    port1.on('message', (m: ThreadMessage) => {
+      this.#onMessage(m);
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    this.#worker.on('error', (e) => {
+      this.#ready?.reject(
+        new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread failed: ${e.message}`),
+      );
+      this.#died();
+    });
     this.#worker.on('exit', () => {
       // What the thread said before it ended (an initFailed with its exit code) may still wait on the port.
-      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) this.#onMessage(m.message as ThreadMessage);
-      this.#ready?.reject(new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread ended during init`));
+      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1))
+        this.#onMessage(m.message as ThreadMessage);
+      this.#ready?.reject(
+        new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread ended during init`),
+      );
       this.#died();
     });
     await ready;
@@ -162,7 +224,9 @@ export class ThreadVu implements PooledVu {
     const st = this.#state;
     return {
       vu: { idInTest: this.idInTest, idInInstance: this.idInInstance },
-      emit: (s) => { host.sink.add(s); },
+      emit: (s) => {
+        host.sink.add(s);
+      },
       currentTags: () => st.tags,
       iterationSignal: () => this.#iteration?.signal,
       iterationInterruption: () => this.#interruption,
@@ -177,10 +241,19 @@ export class ThreadVu implements PooledVu {
       groupPath: () => st.tags.group ?? '',
       setGroupPath: () => undefined,
       defineMetric: (n, t, c) => host.defineMetric(n, t, c),
-      abortTest: (reason?: string): never => { throw new TestAbortedError(reason ?? ''); },
-      warnOnce: (k, m) => { host.logger.warnOnce(k, m); },
-      log: (level, m) => { host.logger.log(level, m, { source: 'console' }); },
-      countBytes: (sent, received) => { st.sent += sent; st.received += received; },
+      abortTest: (reason?: string): never => {
+        throw new TestAbortedError(reason ?? '');
+      },
+      warnOnce: (k, m) => {
+        host.logger.warnOnce(k, m);
+      },
+      log: (level, m) => {
+        host.logger.log(level, m, { source: 'console' });
+      },
+      countBytes: (sent, received) => {
+        st.sent += sent;
+        st.received += received;
+      },
       discardResponseBodies: () => host.discardResponseBodies(),
       callSite: () => '',
       captureSite: () => () => '',
@@ -190,7 +263,9 @@ export class ThreadVu implements PooledVu {
       instanceStats: () => host.instanceStats(),
       iterationInScenario: () => 0,
       iterationInVu: () => st.iterInVu,
-      failTest: (r) => { host.failTest(r); },
+      failTest: (r) => {
+        host.failTest(r);
+      },
       failIteration: () => undefined,
       connectRefusal: connectRefusalOf(host),
     };
@@ -208,7 +283,8 @@ export class ThreadVu implements PooledVu {
   #onMessage(m: ThreadMessage): void {
     const host = this.#shared.host;
     switch (m.t) {
-      case 'call': case 'asyncCall': {
+      case 'call':
+      case 'asyncCall': {
         if (m.samples !== undefined) host.sink.add(m.samples);
         this.#state.stage = m.state.stage;
         this.#state.iterInVu = m.state.iterInVu;
@@ -224,26 +300,57 @@ export class ThreadVu implements PooledVu {
           }
         };
         this.#handle(m.op, m.args).then(
-          (value) => { const bytes = this.#takeBytes(); done(bytes === undefined ? { ok: true, value } : { ok: true, value, bytes }); },
+          (value) => {
+            const bytes = this.#takeBytes();
+            done(bytes === undefined ? { ok: true, value } : { ok: true, value, bytes });
+          },
           (e: unknown) => {
             const bytes = this.#takeBytes();
-            const error: WireError = (e as { code?: unknown }).code === 'interrupted' || this.#interruption?.aborted === true ? { ...toWireError(e), kind: 'interrupted' } : toWireError(e);
+            const error: WireError =
+              (e as { code?: unknown }).code === 'interrupted' || this.#interruption?.aborted === true
+                ? { ...toWireError(e), kind: 'interrupted' }
+                : toWireError(e);
             done(bytes === undefined ? { ok: false, error } : { ok: false, error, bytes });
           },
         );
         break;
       }
-      case 'samples': host.sink.add(m.samples); break;
-      case 'log': host.logger.out.write(m.text); break;
-      case 'warnOnce': host.logger.warnOnce(m.key, m.message); break;
-      case 'define':
-        try { host.defineMetric(m.name, m.type, m.contains); } catch { /* the thread's own registry reported it */ }
+      case 'samples':
+        host.sink.add(m.samples);
         break;
-      case 'abort': host.abortTest(m.reason); break;
-      case 'fail': host.failTest(m.reason); break;
-      case 'ready': this.#ready?.resolve(); break;
-      case 'initFailed': this.#ready?.reject(new EngineError('init-exception', m.code === EXIT_CODES.scriptException ? EXIT_CODES.scriptException : EXIT_CODES.genericEngine, m.message)); break;
-      case 'iterDone': case 'lifeDone': {
+      case 'log':
+        host.logger.out.write(m.text);
+        break;
+      case 'warnOnce':
+        host.logger.warnOnce(m.key, m.message);
+        break;
+      case 'define':
+        try {
+          host.defineMetric(m.name, m.type, m.contains);
+        } catch {
+          /* the thread's own registry reported it */
+        }
+        break;
+      case 'abort':
+        host.abortTest(m.reason);
+        break;
+      case 'fail':
+        host.failTest(m.reason);
+        break;
+      case 'ready':
+        this.#ready?.resolve();
+        break;
+      case 'initFailed':
+        this.#ready?.reject(
+          new EngineError(
+            'init-exception',
+            m.code === EXIT_CODES.scriptException ? EXIT_CODES.scriptException : EXIT_CODES.genericEngine,
+            m.message,
+          ),
+        );
+        break;
+      case 'iterDone':
+      case 'lifeDone': {
         if (m.samples !== undefined) host.sink.add(m.samples);
         const p = this.#pending;
         this.#pending = undefined;
@@ -258,38 +365,60 @@ export class ThreadVu implements PooledVu {
     const a = args as Record<string, unknown>;
     switch (op) {
       case 'http.request': {
-        const res = await (http.request as (m: unknown, u: unknown, b: unknown, p: unknown) => Promise<Response>)(a.method, a.url, fromWire(a.body, http, this.#jars), fromWire(a.params, http, this.#jars));
+        const res = await (http.request as (m: unknown, u: unknown, b: unknown, p: unknown) => Promise<Response>)(
+          a.method,
+          a.url,
+          fromWire(a.body, http, this.#jars),
+          fromWire(a.params, http, this.#jars),
+        );
         return res.wire();
       }
       case 'http.batch': {
         const out = await (http.batch as (r: unknown) => Promise<Response[] | Record<string, Response>>)(fromWire(args, http, this.#jars));
         return Array.isArray(out) ? out.map((r) => r.wire()) : Object.fromEntries(Object.entries(out).map(([k, r]) => [k, r.wire()]));
       }
-      case 'http.expectedStatuses': (http.expectedStatuses as (...s: unknown[]) => unknown)(...(args as unknown[])); return null;
-      case 'http.setResponseCallback': (http.setResponseCallback as (cb: unknown) => void)(fromWire(args, http, this.#jars)); return null;
+      case 'http.expectedStatuses':
+        (http.expectedStatuses as (...s: unknown[]) => unknown)(...(args as unknown[]));
+        return null;
+      case 'http.setResponseCallback':
+        (http.setResponseCallback as (cb: unknown) => void)(fromWire(args, http, this.#jars));
+        return null;
       case 'jar.new': {
         const id = this.#nextJar++;
         this.#jars.set(id, new (http.CookieJar as new () => unknown)());
         return id;
       }
       case 'jar': {
-        const jar = (a.id === 0 ? (http.cookieJar as () => unknown)() : this.#jars.get(Number(a.id))) as Record<string, (...x: unknown[]) => unknown> | undefined;
+        const jar = (a.id === 0 ? (http.cookieJar as () => unknown)() : this.#jars.get(Number(a.id))) as
+          Record<string, (...x: unknown[]) => unknown> | undefined;
         const fn = jar?.[String(a.op)];
         if (jar === undefined || typeof fn !== 'function') throw new Error(`unknown cookie jar operation ${String(a.op)}`);
         return fn.apply(jar, fromWire(a.args, http, this.#jars) as unknown[]);
       }
-      case 'stats': return this.#shared.host.instanceStats();
-      case 'progress': return this.#iteration?.scenario.progress() ?? 0;
-      case 'ws.open': return this.#wsOpen(String(a.url), a.params as Parameters<typeof WsSession.open>[2]);
-      case 'ws.send': this.#wsOf(a.sid).session.send(a.data as string | ArrayBuffer); return null;
-      case 'ws.ping': this.#wsOf(a.sid).session.ping(); return null;
+      case 'stats':
+        return this.#shared.host.instanceStats();
+      case 'progress':
+        return this.#iteration?.scenario.progress() ?? 0;
+      case 'ws.open':
+        return this.#wsOpen(String(a.url), a.params as Parameters<typeof WsSession.open>[2]);
+      case 'ws.send':
+        this.#wsOf(a.sid).session.send(a.data as string | ArrayBuffer);
+        return null;
+      case 'ws.ping':
+        this.#wsOf(a.sid).session.ping();
+        return null;
       case 'ws.close': {
         const w = this.#ws.get(Number(a.sid));
-        if (w !== undefined) { this.#ws.delete(Number(a.sid)); w.session.close(Number(a.code)); }
+        if (w !== undefined) {
+          this.#ws.delete(Number(a.sid));
+          w.session.close(Number(a.code));
+        }
         return null;
       }
-      case 'ws.next': return this.#wsNext(this.#wsOf(a.sid), Number(a.waitMs));
-      default: throw new Error(`unknown VU thread call ${op}`);
+      case 'ws.next':
+        return this.#wsNext(this.#wsOf(a.sid), Number(a.waitMs));
+      default:
+        throw new Error(`unknown VU thread call ${op}`);
     }
   }
 
@@ -304,7 +433,10 @@ export class ThreadVu implements PooledVu {
     if (session === undefined) return { sid: undefined, response };
     const sid = this.#nextWs++;
     const st: WsState = { session, queue: [], wake: undefined };
-    session.onEvent = (e) => { st.queue.push(e); st.wake?.(); };
+    session.onEvent = (e) => {
+      st.queue.push(e);
+      st.wake?.();
+    };
     this.#ws.set(sid, st);
     return { sid, response };
   }
@@ -315,10 +447,21 @@ export class ThreadVu implements PooledVu {
     if (st.queue.length === 0 && !interrupted()) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, waitMs);
-        const hook: Interruptible = { interrupt: () => { done(); } };
+        const hook: Interruptible = {
+          interrupt: () => {
+            done();
+          },
+        };
         this.#interruption?.add(hook);
-        function done(): void { clearTimeout(t); st.wake = undefined; resolve(); }
-        st.wake = () => { this.#interruption?.delete(hook); done(); };
+        function done(): void {
+          clearTimeout(t);
+          st.wake = undefined;
+          resolve();
+        }
+        st.wake = () => {
+          this.#interruption?.delete(hook);
+          done();
+        };
       });
     }
     st.session.countBytes();
@@ -350,7 +493,9 @@ export class ThreadVu implements PooledVu {
 
   /** Waits for the thread's answer to a started iteration or lifecycle call. */
   #await(): Promise<ThreadMessage> {
-    return new Promise((resolve) => { this.#pending = { resolve }; });
+    return new Promise((resolve) => {
+      this.#pending = { resolve };
+    });
   }
 
   async runIteration(it: IterationContext): Promise<IterationResult> {
@@ -360,13 +505,25 @@ export class ThreadVu implements PooledVu {
     this.#interruption = intr;
     this.#state.stage = 'iteration';
     Atomics.store(this.#ctl, INTERRUPT, 0);
-    const hook: Interruptible = { interrupt: () => { this.#interrupt(); } };
+    const hook: Interruptible = {
+      interrupt: () => {
+        this.#interrupt();
+      },
+    };
     const done = this.#await();
     this.#post({
       t: 'iter',
       it: {
-        scenario: { name: it.scenario.name, executor: it.scenario.executor, exec: it.scenario.exec, tags: it.scenario.tags, env: it.scenario.env, startWall: this.#shared.host.clock.wallNow() - (this.#shared.host.clock.now() - it.scenario.startTime) },
-        iterationInInstance: it.iterationInInstance, iterationInTest: it.iterationInTest,
+        scenario: {
+          name: it.scenario.name,
+          executor: it.scenario.executor,
+          exec: it.scenario.exec,
+          tags: it.scenario.tags,
+          env: it.scenario.env,
+          startWall: this.#shared.host.clock.wallNow() - (this.#shared.host.clock.now() - it.scenario.startTime),
+        },
+        iterationInInstance: it.iterationInInstance,
+        iterationInTest: it.iterationInTest,
       },
     });
     if (intr.aborted) this.#interrupt();
@@ -381,12 +538,19 @@ export class ThreadVu implements PooledVu {
   }
 
   /** Runs setup/teardown/handleSummary on the thread; `signal` interrupts it (its time limit, a stop). */
-  async callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: 'setup' | 'teardown' | 'summary', arg?: unknown, signal?: AbortSignal): Promise<unknown> {
+  async callLifecycle(
+    name: 'setup' | 'teardown' | 'handleSummary',
+    stage: 'setup' | 'teardown' | 'summary',
+    arg?: unknown,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     await this.#restartIfDead();
     this.#interruption = signal === undefined ? undefined : interruptionOf(signal);
     this.#state.stage = stage;
     Atomics.store(this.#ctl, INTERRUPT, 0);
-    const onAbort = (): void => { this.#interrupt(); };
+    const onAbort = (): void => {
+      this.#interrupt();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = this.#await();
     this.#post({ t: 'life', name, stage, argText: arg === undefined ? undefined : JSON.stringify(arg) });

@@ -34,7 +34,14 @@ class ThreadLogger extends Logger {
 }
 
 async function main(): Promise<void> {
-  const logger = new ThreadLogger(new Writable({ write(chunk: Buffer | string, _e, cb) { io.post({ t: 'log', text: typeof chunk === 'string' ? chunk : chunk.toString('utf8') }); cb(); } }));
+  const logger = new ThreadLogger(
+    new Writable({
+      write(chunk: Buffer | string, _e, cb) {
+        io.post({ t: 'log', text: typeof chunk === 'string' ? chunk : chunk.toString('utf8') });
+        cb();
+      },
+    }),
+  );
   const registry = new MetricRegistry();
   for (const m of init.metrics) registry.define(m.name, m.type, m.contains);
   const script = compileScript(init.source);
@@ -43,7 +50,11 @@ async function main(): Promise<void> {
   const host: VuHost = {
     script,
     modules,
-    sink: { add: (samples) => { io.addSamples(samples); } },
+    sink: {
+      add: (samples) => {
+        io.addSamples(samples);
+      },
+    },
     clock: realClock,
     env: init.env,
     logger,
@@ -58,8 +69,12 @@ async function main(): Promise<void> {
       return d;
     },
     instanceStats: () => io.call('stats', null) as ReturnType<VuHost['instanceStats']>,
-    abortTest: (reason) => { io.post({ t: 'abort', reason }); },
-    failTest: (reason) => { io.post({ t: 'fail', reason }); },
+    abortTest: (reason) => {
+      io.post({ t: 'abort', reason });
+    },
+    failTest: (reason) => {
+      io.post({ t: 'fail', reason });
+    },
     awaitSites: { wanted: false, unreported: new Set<string>() },
     hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts),
   };
@@ -68,8 +83,12 @@ async function main(): Promise<void> {
   let current: AbortController | undefined;
   io.ctx = {
     state: () => ({ stage: vu.ctx.stage(), iterInVu: vu.ctx.iterationInVu(), tags: vu.ctx.currentTags() }),
-    countBytes: (sent, received) => { vu.ctx.countBytes(sent, received); },
-    onInterrupted: () => { current?.abort(new Error('interrupted')); },
+    countBytes: (sent, received) => {
+      vu.ctx.countBytes(sent, received);
+    },
+    onInterrupted: () => {
+      current?.abort(new Error('interrupted'));
+    },
   };
   if (init.dataText !== undefined) vu.setData(JSON.parse(init.dataText));
   try {
@@ -84,9 +103,15 @@ async function main(): Promise<void> {
   io.post({ t: 'ready' });
 
   const interruption: IterationInterruption = {
-    get aborted() { return io.interrupted; },
-    add() { /* in-flight work is on the host, which interrupts it */ },
-    delete() { /* see add */ },
+    get aborted() {
+      return io.interrupted;
+    },
+    add() {
+      /* in-flight work is on the host, which interrupts it */
+    },
+    delete() {
+      /* see add */
+    },
   };
   const scenarios = new Map<string, IterationContext['scenario']>();
   const scenarioOf = (s: ThreadIteration['scenario']): IterationContext['scenario'] => {
@@ -94,7 +119,11 @@ async function main(): Promise<void> {
     let info = scenarios.get(key);
     if (info === undefined) {
       info = {
-        name: s.name, executor: s.executor, exec: s.exec, tags: s.tags, env: s.env,
+        name: s.name,
+        executor: s.executor,
+        exec: s.exec,
+        tags: s.tags,
+        env: s.env,
         // The host's monotonic start as this thread's monotonic time (each thread's clock has its own origin).
         startTime: s.startWall - (realClock.wallNow() - realClock.now()),
         progress: () => io.call('progress', null) as number,
@@ -109,7 +138,13 @@ async function main(): Promise<void> {
       case 'iter': {
         const ctl = new AbortController();
         current = ctl;
-        const it = { scenario: scenarioOf(m.it.scenario), iterationInInstance: m.it.iterationInInstance, iterationInTest: m.it.iterationInTest, signal: ctl.signal, interruption };
+        const it = {
+          scenario: scenarioOf(m.it.scenario),
+          iterationInInstance: m.it.iterationInInstance,
+          iterationInTest: m.it.iterationInTest,
+          signal: ctl.signal,
+          interruption,
+        };
         void vu.runIteration(it).then((r) => {
           current = undefined;
           io.post({ t: 'iterDone', kind: r.kind, ...(r.kind === 'failed' ? { error: toError(r.error).message } : {}), ...samplesField() });
@@ -119,18 +154,26 @@ async function main(): Promise<void> {
       case 'life': {
         const ctl = new AbortController();
         current = ctl;
-        vu.callLifecycle(m.name, m.stage, m.argText === undefined ? undefined : JSON.parse(m.argText), ctl.signal).then((value) => {
-          current = undefined;
-          try {
-            io.post({ t: 'lifeDone', ok: true, value, ...samplesField() });
-          } catch (e) {
-            io.post({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
-          }
-        }, (e: unknown) => {
-          current = undefined;
-          const error = e instanceof TestAbortedError ? { ...toWireError(e), kind: 'aborted' as const, message: e.reason } : io.interrupted ? { ...toWireError(e), kind: 'interrupted' as const } : toWireError(e);
-          io.post({ t: 'lifeDone', ok: false, error, ...samplesField() });
-        });
+        vu.callLifecycle(m.name, m.stage, m.argText === undefined ? undefined : JSON.parse(m.argText), ctl.signal).then(
+          (value) => {
+            current = undefined;
+            try {
+              io.post({ t: 'lifeDone', ok: true, value, ...samplesField() });
+            } catch (e) {
+              io.post({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
+            }
+          },
+          (e: unknown) => {
+            current = undefined;
+            const error =
+              e instanceof TestAbortedError
+                ? { ...toWireError(e), kind: 'aborted' as const, message: e.reason }
+                : io.interrupted
+                  ? { ...toWireError(e), kind: 'interrupted' as const }
+                  : toWireError(e);
+            io.post({ t: 'lifeDone', ok: false, error, ...samplesField() });
+          },
+        );
         break;
       }
       case 'data':

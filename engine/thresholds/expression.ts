@@ -86,7 +86,8 @@ export function goQuote(s: string): string {
   return JSON.stringify(s);
 }
 
-export type ParseExpressionResult = { readonly ok: true; readonly expr: ThresholdExpression } | { readonly ok: false; readonly message: string };
+export type ParseExpressionResult =
+  { readonly ok: true; readonly expr: ThresholdExpression } | { readonly ok: false; readonly message: string };
 
 /** Parses one threshold expression such as `p(95)<500`; errors carry k6's exact wording. */
 export function parseThresholdExpression(input: string): ParseExpressionResult {
@@ -137,7 +138,8 @@ export function parseThresholdExpression(input: string): ParseExpressionResult {
     // "expresion's" (sic) is k6's wording.
     return { ok: false, message: `failed parsing threshold expresion's ${goQuote(input)} right hand side; reason: ${v.reason}` };
   }
-  const expr: ThresholdExpression = percentile === undefined ? { method, operator, value: v.value } : { method, percentile, operator, value: v.value };
+  const expr: ThresholdExpression =
+    percentile === undefined ? { method, operator, value: v.value } : { method, percentile, operator, value: v.value };
   return { ok: true, expr };
 }
 

@@ -31,10 +31,15 @@ export function unsupportedMethodMessage(key: string, source: string, method: st
 }
 
 /** Parses `source` and checks its method against the metric type: the expression, or k6's message why not. */
-export function checkThreshold(key: string, source: string, type: MetricType): { readonly ok: true; readonly expr: ThresholdExpression } | { readonly ok: false; readonly message: string } {
+export function checkThreshold(
+  key: string,
+  source: string,
+  type: MetricType,
+): { readonly ok: true; readonly expr: ThresholdExpression } | { readonly ok: false; readonly message: string } {
   const parsed = parseThresholdExpression(source);
   if (!parsed.ok) return parsed;
-  if (!supportedMethods(type).includes(parsed.expr.method)) return { ok: false, message: unsupportedMethodMessage(key, source, parsed.expr.method, type) };
+  if (!supportedMethods(type).includes(parsed.expr.method))
+    return { ok: false, message: unsupportedMethodMessage(key, source, parsed.expr.method, type) };
   return parsed;
 }
 
@@ -53,12 +58,18 @@ export function observedValue(expr: ThresholdExpression, agg: MetricAggregate, e
       return expr.method === 'rate' ? agg.trues / agg.total : undefined;
     case 'trend':
       switch (expr.method) {
-        case 'avg': return agg.avg;
-        case 'min': return agg.min;
-        case 'max': return agg.max;
-        case 'med': return agg.percentile(50);
-        case 'p': return agg.percentile(expr.percentile ?? 0);
-        default: return undefined;
+        case 'avg':
+          return agg.avg;
+        case 'min':
+          return agg.min;
+        case 'max':
+          return agg.max;
+        case 'med':
+          return agg.percentile(50);
+        case 'p':
+          return agg.percentile(expr.percentile ?? 0);
+        default:
+          return undefined;
       }
   }
 }
@@ -67,7 +78,11 @@ export function observedValue(expr: ThresholdExpression, agg: MetricAggregate, e
  * k6's verdict on one threshold: a metric without samples (`agg` undefined) is not evaluated and passes;
  * otherwise the observed value must satisfy the comparison.
  */
-export function judgeThreshold(expr: ThresholdExpression, agg: MetricAggregate | undefined, elapsedMs: number): { readonly ok: boolean; readonly observed: number | undefined } {
+export function judgeThreshold(
+  expr: ThresholdExpression,
+  agg: MetricAggregate | undefined,
+  elapsedMs: number,
+): { readonly ok: boolean; readonly observed: number | undefined } {
   if (agg === undefined) return { ok: true, observed: undefined };
   const observed = observedValue(expr, agg, elapsedMs);
   return { ok: observed !== undefined && compare(observed, expr.operator, expr.value), observed };

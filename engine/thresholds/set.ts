@@ -49,7 +49,17 @@ export interface ThresholdEvaluation {
 
 export type ThresholdsByKey = Readonly<Record<string, readonly ThresholdDefinition[]>>;
 
-const GO_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const GO_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** k6's extended Go duration (`1m30s`, `500ms`, `1.5h`, `2d`, `0`) in ms, or undefined. */
 export function parseK6Duration(text: string): number | undefined {
@@ -127,7 +137,11 @@ export class ThresholdSet {
     for (const [k, defs] of Object.entries(this.byKey)) {
       out[k] = defs.map((d) =>
         d.abortOnFail
-          ? { threshold: d.source, abortOnFail: true, delayAbortEval: d.delayAbortEvalMs === undefined ? null : goDurationString(d.delayAbortEvalMs) }
+          ? {
+              threshold: d.source,
+              abortOnFail: true,
+              delayAbortEval: d.delayAbortEvalMs === undefined ? null : goDurationString(d.delayAbortEvalMs),
+            }
           : d.source,
       );
     }
@@ -215,17 +229,25 @@ export class ThresholdSet {
 }
 
 function unsupported(key: string, d: ThresholdDefinition, type: MetricType): Issue {
-  return { code: 'unsupported-aggregation', path: `thresholds.${key}`, message: unsupportedMethodMessage(key, d.source, d.expr.method, type) };
+  return {
+    code: 'unsupported-aggregation',
+    path: `thresholds.${key}`,
+    message: unsupportedMethodMessage(key, d.source, d.expr.method, type),
+  };
 }
 
 /** A sink as the shared threshold judge sees it (judge.ts): the same figures the report computes from its aggregates. */
 function aggregateOf(st: MetricState): MetricAggregate {
   const sink = st.sink;
   switch (sink.type) {
-    case 'counter': return { type: 'counter', count: sink.count };
-    case 'gauge': return { type: 'gauge', value: sink.value };
-    case 'rate': return { type: 'rate', trues: sink.trues, total: sink.total };
-    case 'trend': return { type: 'trend', avg: sink.avg, min: sink.min, max: sink.max, percentile: (p) => sink.percentiles([p / 100])[0] ?? 0 };
+    case 'counter':
+      return { type: 'counter', count: sink.count };
+    case 'gauge':
+      return { type: 'gauge', value: sink.value };
+    case 'rate':
+      return { type: 'rate', trues: sink.trues, total: sink.total };
+    case 'trend':
+      return { type: 'trend', avg: sink.avg, min: sink.min, max: sink.max, percentile: (p) => sink.percentiles([p / 100])[0] ?? 0 };
   }
 }
 
@@ -250,7 +272,11 @@ export function parseThresholds(raw: unknown, registry?: MetricRegistry): { set:
     const path = `thresholds.${key}`;
     const parsedKey = parseMetricKey(key);
     if (!parsedKey.ok) {
-      issues.push({ code: 'invalid-metric-key', path, message: `unable to validate threshold expressions; reason: ${parsedKey.message}; write it as metric{tag:value}` });
+      issues.push({
+        code: 'invalid-metric-key',
+        path,
+        message: `unable to validate threshold expressions; reason: ${parsedKey.message}; write it as metric{tag:value}`,
+      });
     }
     if (!Array.isArray(value)) {
       issues.push({
@@ -280,7 +306,11 @@ export function parseThresholds(raw: unknown, registry?: MetricRegistry): { set:
         source = item.threshold;
         for (const k of Object.keys(item)) {
           if (!KNOWN_FIELDS.has(k)) {
-            issues.push({ code: 'unknown-threshold-field', path: `${itemPath}.${k}`, message: `unknown threshold field '${k}'; use threshold, abortOnFail or delayAbortEval` });
+            issues.push({
+              code: 'unknown-threshold-field',
+              path: `${itemPath}.${k}`,
+              message: `unknown threshold field '${k}'; use threshold, abortOnFail or delayAbortEval`,
+            });
           }
         }
         if (item.abortOnFail !== undefined) {
@@ -295,7 +325,8 @@ export function parseThresholds(raw: unknown, registry?: MetricRegistry): { set:
         }
         const delay = item.delayAbortEval;
         if (delay !== undefined && delay !== null) {
-          const ms = typeof delay === 'number' && Number.isFinite(delay) ? delay : typeof delay === 'string' ? parseK6Duration(delay) : undefined;
+          const ms =
+            typeof delay === 'number' && Number.isFinite(delay) ? delay : typeof delay === 'string' ? parseK6Duration(delay) : undefined;
           if (ms === undefined) {
             issues.push({
               code: 'invalid-threshold-config',

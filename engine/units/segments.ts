@@ -477,7 +477,10 @@ export function vuIdsInTest(tuple: ExecutionTuple): (idInInstance: number) => nu
  * would change k6's striping (shares could differ by 1 from k6's), so it stays one segment:
  * one worker, exact counts.
  */
-export function splitForWorkers(n: number, tuple: ExecutionTuple = ExecutionTuple.full()): {
+export function splitForWorkers(
+  n: number,
+  tuple: ExecutionTuple = ExecutionTuple.full(),
+): {
   readonly sequence: string;
   readonly segments: readonly string[];
 } {

@@ -32,7 +32,8 @@ export function entrySource(input: EntryInput): string {
   if (input.exports.includes('default')) lines.push(`export { default } from ${spec};`);
   const hasUserSummary = input.exports.includes('handleSummary');
   if (hasUserSummary) lines.push(`import { handleSummary as __agentloadUserSummary } from ${spec};`);
-  else if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) lines.push(`import { ${SUMMARY_EXTRAS_EXPORT} as __agentloadExtras } from ${spec};`);
+  else if (input.exports.includes(SUMMARY_EXTRAS_EXPORT))
+    lines.push(`import { ${SUMMARY_EXTRAS_EXPORT} as __agentloadExtras } from ${spec};`);
   if (input.textSummaryModule !== undefined) {
     lines.push(`import { textSummary as __agentloadTextSummary } from ${JSON.stringify(input.textSummaryModule)};`);
   }

@@ -57,12 +57,16 @@ export const inPackage = (file: string): boolean => /[\\/]node_modules[\\/]/.tes
 /** The files a key covers for a check that read `read` (paths): sources as they are, package files by their package.json. */
 export function keyInputs(read: Iterable<string>): string[] {
   const out = new Set<string>();
-  for (const f of read) out.add(inPackage(f) ? packageJsonOf(f) ?? f : f);
+  for (const f of read) out.add(inPackage(f) ? (packageJsonOf(f) ?? f) : f);
   return [...out].sort();
 }
 
 /** Hash of the recipe, the request and every input's path and bytes (`text` gives a file's bytes; undefined: gone). */
-export function checkKey(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, inputs: readonly string[], text: (file: string) => string | Buffer | undefined): string | undefined {
+export function checkKey(
+  req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>,
+  inputs: readonly string[],
+  text: (file: string) => string | Buffer | undefined,
+): string | undefined {
   const h = createHash('sha256');
   h.update(`${String(CHECK_RECIPE)}\0${req.javascript ? 'js' : 'ts'}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}\0`);
   for (const f of inputs) {
@@ -84,7 +88,8 @@ export const readOrUndefined = (f: string): Buffer | undefined => {
 function readEntry(path: string): CheckEntry | undefined {
   try {
     const e = JSON.parse(readFileSync(path, 'utf8')) as Partial<CheckEntry>;
-    if (typeof e.key !== 'string' || !Array.isArray(e.inputs) || !Array.isArray(e.missing) || !Array.isArray(e.diagnostics)) return undefined;
+    if (typeof e.key !== 'string' || !Array.isArray(e.inputs) || !Array.isArray(e.missing) || !Array.isArray(e.diagnostics))
+      return undefined;
     return { key: e.key, inputs: e.inputs, missing: e.missing, diagnostics: e.diagnostics };
   } catch {
     return undefined;
@@ -92,15 +97,24 @@ function readEntry(path: string): CheckEntry | undefined {
 }
 
 /** The entry's diagnostics when it is still valid for the files as they are now. */
-export function validEntry(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, entry: CheckEntry | undefined): readonly TypeDiagnostic[] | undefined {
+export function validEntry(
+  req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>,
+  entry: CheckEntry | undefined,
+): readonly TypeDiagnostic[] | undefined {
   if (entry === undefined) return undefined;
   if (entry.missing.some((f) => existsSync(f))) return undefined;
   return checkKey(req, entry.inputs, readOrUndefined) === entry.key ? entry.diagnostics : undefined;
 }
 
 /** The cache entry path for a request, in the first cache directory that can be created. */
-function entryPath(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>, env: Readonly<Record<string, string | undefined>>): string {
-  const id = createHash('sha256').update(`${req.javascript ? 'js' : 'ts'}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}`).digest('hex').slice(0, 16);
+function entryPath(
+  req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascript'>,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const id = createHash('sha256')
+    .update(`${req.javascript ? 'js' : 'ts'}\0${req.root}\0${req.cwd}\0${req.files.join('\0')}`)
+    .digest('hex')
+    .slice(0, 16);
   let last: unknown;
   for (const dir of cacheDirs(env)) {
     try {
@@ -117,14 +131,19 @@ function entryPath(req: Pick<CheckRequest, 'files' | 'root' | 'cwd' | 'javascrip
 /** Runs the child (the request on stdin, the diagnostics as JSON on stdout); rejects with its stderr when it fails. */
 async function runChild(req: CheckRequest, env: Readonly<Record<string, string | undefined>>): Promise<TypeDiagnostic[]> {
   const boot = await prebuilt(CHILD_ENTRY, env);
-  const args = boot.kind === 'bundle' ? [boot.file] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, CHILD_ENTRY];
+  const args =
+    boot.kind === 'bundle' ? [boot.file] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, CHILD_ENTRY];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => { stdout += c; });
+  child.stdout.on('data', (c: string) => {
+    stdout += c;
+  });
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => { stderr += c; });
+  child.stderr.on('data', (c: string) => {
+    stderr += c;
+  });
   child.stdin.end(JSON.stringify(req));
   const code = await new Promise<number | null>((r, reject) => {
     child.once('error', reject);
@@ -140,10 +159,21 @@ async function runChild(req: CheckRequest, env: Readonly<Record<string, string |
  */
 export async function typecheckCached(
   files: readonly string[],
-  opts: { readonly root: string; readonly cwd: string; readonly javascript?: boolean; readonly env?: Readonly<Record<string, string | undefined>> },
+  opts: {
+    readonly root: string;
+    readonly cwd: string;
+    readonly javascript?: boolean;
+    readonly env?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<CheckOutcome> {
   const env = opts.env ?? process.env;
-  const req: CheckRequest = { files: files.map((f) => resolve(f)), root: opts.root, cwd: opts.cwd, javascript: opts.javascript === true, entry: '' };
+  const req: CheckRequest = {
+    files: files.map((f) => resolve(f)),
+    root: opts.root,
+    cwd: opts.cwd,
+    javascript: opts.javascript === true,
+    entry: '',
+  };
   const path = entryPath(req, env);
   const hit = validEntry(req, readEntry(path));
   if (hit !== undefined) return { diagnostics: hit, cached: true };

@@ -82,8 +82,15 @@ export interface CheckReads {
  * .tsbuildinfo: files whose text did not change are not checked again), recording in `reads` what
  * the check read (the cache key of typecheck-cache.ts is made of exactly those bytes).
  */
-export function typecheckIncremental(files: readonly string[], opts: TypecheckOptions & { readonly buildInfo: string; readonly reads: CheckReads }): TypeDiagnostic[] {
-  const options: ts.CompilerOptions = { ...withJavascript(loadCompilerOptions(opts.root), opts), incremental: true, tsBuildInfoFile: opts.buildInfo };
+export function typecheckIncremental(
+  files: readonly string[],
+  opts: TypecheckOptions & { readonly buildInfo: string; readonly reads: CheckReads },
+): TypeDiagnostic[] {
+  const options: ts.CompilerOptions = {
+    ...withJavascript(loadCompilerOptions(opts.root), opts),
+    incremental: true,
+    tsBuildInfoFile: opts.buildInfo,
+  };
   const host = ts.createIncrementalCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const fileExists = host.fileExists.bind(host);
@@ -99,8 +106,11 @@ export function typecheckIncremental(files: readonly string[], opts: TypecheckOp
   };
   const program = ts.createIncrementalProgram({ rootNames: rootNames(files, opts.root), options, host });
   const diagnostics = [
-    ...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics(),
-    ...program.getGlobalDiagnostics(), ...program.getSemanticDiagnostics(),
+    ...program.getConfigFileParsingDiagnostics(),
+    ...program.getOptionsDiagnostics(),
+    ...program.getSyntacticDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...program.getSemanticDiagnostics(),
   ];
   program.emit(); // with noEmit, writes only the .tsbuildinfo
   return toDiagnostics(diagnostics, opts.cwd);

@@ -22,11 +22,16 @@ export function detectCi(env: Readonly<Record<string, string | undefined>>): CiK
  */
 export function severity(code: number): number {
   switch (code) {
-    case 0: return 0;
-    case 3: return 1;
-    case 4: return 2;
-    case 99: return 3;
-    default: return 4;
+    case 0:
+      return 0;
+    case 3:
+      return 1;
+    case 4:
+      return 2;
+    case 99:
+      return 3;
+    default:
+      return 4;
   }
 }
 
@@ -41,7 +46,10 @@ export function worstExitCode(codes: readonly number[]): number {
 
 /** The run folder from the run command's last line: `results: verdict pass, exit code 0: reports/x-20260101-000000/ (open ...)`. */
 export function runDirFromOutput(stdout: string): string | undefined {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith('results:'));
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('results:'));
   const m = line === undefined ? null : /: (\S+)\/(?: \(open .*\))?\s*$/.exec(line);
   return m?.[1];
 }
@@ -51,8 +59,18 @@ export interface VerdictDoc {
   readonly verdict: 'pass' | 'warn' | 'fail';
   readonly exitCode: number;
   readonly reasons: readonly string[];
-  readonly thresholds: readonly { readonly metric: string; readonly expression: string; readonly ok: boolean; readonly observed: number | null; readonly problem?: string }[];
-  readonly comparison: { readonly baselineSource: string; readonly verdict: string; readonly rows: readonly { readonly key: string; readonly stat: string; readonly status: string; readonly change: number | null }[] } | null;
+  readonly thresholds: readonly {
+    readonly metric: string;
+    readonly expression: string;
+    readonly ok: boolean;
+    readonly observed: number | null;
+    readonly problem?: string;
+  }[];
+  readonly comparison: {
+    readonly baselineSource: string;
+    readonly verdict: string;
+    readonly rows: readonly { readonly key: string; readonly stat: string; readonly status: string; readonly change: number | null }[];
+  } | null;
 }
 
 export interface ScenarioResult {
@@ -82,7 +100,13 @@ export function findings(r: ScenarioResult): Finding[] {
   const out: Finding[] = [];
   const v = r.verdict;
   if (v === undefined) {
-    if (r.exitCode !== 0) out.push({ level: 'error', title: `${r.name}: run failed`, message: `the run ended with exit code ${String(r.exitCode)} and left no report (see the log above)`, key: `${r.name}:run` });
+    if (r.exitCode !== 0)
+      out.push({
+        level: 'error',
+        title: `${r.name}: run failed`,
+        message: `the run ended with exit code ${String(r.exitCode)} and left no report (see the log above)`,
+        key: `${r.name}:run`,
+      });
     return out;
   }
   for (const t of v.thresholds.filter((x) => !x.ok)) {
@@ -98,7 +122,10 @@ export function findings(r: ScenarioResult): Finding[] {
   for (const status of ['fail', 'warn'] as const) {
     const rows = (v.comparison?.rows ?? []).filter((x) => x.status === status).sort((a, b) => (b.change ?? 0) - (a.change ?? 0));
     if (rows.length === 0) continue;
-    const worst = rows.slice(0, 3).map((x) => `${x.key} ${x.stat} ${x.change === null ? '?' : `+${(x.change * 100).toFixed(1)} %`}`).join(', ');
+    const worst = rows
+      .slice(0, 3)
+      .map((x) => `${x.key} ${x.stat} ${x.change === null ? '?' : `+${(x.change * 100).toFixed(1)} %`}`)
+      .join(', ');
     out.push({
       level: status === 'fail' ? 'error' : 'warning',
       title: `${r.name}: ${status === 'fail' ? 'regression' : 'slower than the baseline'}`,
@@ -108,10 +135,20 @@ export function findings(r: ScenarioResult): Finding[] {
   }
   const explained = out.length > 0;
   if (!explained && v.exitCode !== 0) {
-    out.push({ level: 'error', title: `${r.name}: ${v.verdict}`, message: v.reasons.join('; ') || `exit code ${String(v.exitCode)}`, key: `${r.name}:verdict` });
+    out.push({
+      level: 'error',
+      title: `${r.name}: ${v.verdict}`,
+      message: v.reasons.join('; ') || `exit code ${String(v.exitCode)}`,
+      key: `${r.name}:verdict`,
+    });
   }
   if (r.exitCode !== 0 && r.exitCode !== v.exitCode && !out.some((f) => f.level === 'error')) {
-    out.push({ level: 'error', title: `${r.name}: run failed`, message: `the run ended with exit code ${String(r.exitCode)}`, key: `${r.name}:run` });
+    out.push({
+      level: 'error',
+      title: `${r.name}: run failed`,
+      message: `the run ended with exit code ${String(r.exitCode)}`,
+      key: `${r.name}:run`,
+    });
   }
   return out;
 }
@@ -136,18 +173,22 @@ export function annotationLines(kind: CiKind, r: ScenarioResult, list: readonly 
 
 /** GitLab Code Quality report entries (artifacts:reports:codequality), shown in merge requests. */
 export function codeQuality(results: readonly ScenarioResult[]): Record<string, unknown>[] {
-  return results.flatMap((r) => findings(r).map((f) => ({
-    description: `${f.title}: ${f.message}`,
-    check_name: f.key.split(':').slice(1, 2).join('') || 'agentload',
-    fingerprint: createHash('sha256').update(f.key).digest('hex').slice(0, 32),
-    severity: f.level === 'error' ? 'major' : 'minor',
-    location: { path: r.file, lines: { begin: 1 } },
-  })));
+  return results.flatMap((r) =>
+    findings(r).map((f) => ({
+      description: `${f.title}: ${f.message}`,
+      check_name: f.key.split(':').slice(1, 2).join('') || 'agentload',
+      fingerprint: createHash('sha256').update(f.key).digest('hex').slice(0, 32),
+      severity: f.level === 'error' ? 'major' : 'minor',
+      location: { path: r.file, lines: { begin: 1 } },
+    })),
+  );
 }
 
 /** The gate's own Markdown: one row per scenario, then each scenario's summary.md. */
 export function ciSummary(results: readonly ScenarioResult[], summaries: ReadonlyMap<string, string>, worst: number): string {
-  const rows = results.map((r) => `| ${r.name} | ${r.verdict?.verdict ?? 'no report'} | ${String(r.exitCode)} | ${r.baseline ?? '–'} | ${r.runDir ?? '–'} |`);
+  const rows = results.map(
+    (r) => `| ${r.name} | ${r.verdict?.verdict ?? 'no report'} | ${String(r.exitCode)} | ${r.baseline ?? '–'} | ${r.runDir ?? '–'} |`,
+  );
   const parts = [
     `# agentload CI gate: exit ${String(worst)}`,
     '',

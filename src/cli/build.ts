@@ -26,7 +26,8 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
       io.stdout.write(`${buildHelp()}\n`);
       return EXIT_CODES.ok;
     }
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     if (flag === '--bundle-target' || flag === '--bundle-budget') {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '') {
@@ -40,11 +41,21 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
     files.push(a);
   }
   if (budget !== undefined && (!Number.isFinite(budget) || budget <= 0)) {
-    throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `bundle budget must be a positive number of KB, got ${String(budgetRaw ?? budget)}`);
+    throw new AgentloadError(
+      'invalid-flag-value',
+      EXIT_CODES.usage,
+      `bundle budget must be a positive number of KB, got ${String(budgetRaw ?? budget)}`,
+    );
   }
   if (files.length === 0) {
     const dir = join(io.cwd, 'scenarios');
-    if (existsSync(dir)) files.push(...readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((f) => join('scenarios', f)));
+    if (existsSync(dir))
+      files.push(
+        ...readdirSync(dir)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+          .map((f) => join('scenarios', f)),
+      );
   }
   if (files.length === 0) throw new AgentloadError('missing-scenario', EXIT_CODES.usage, 'no scenarios to build: add scenarios/<name>.ts');
   for (const f of files) {
@@ -52,7 +63,10 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
       throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `scenario file not found: ${f}: check the path`);
     }
   }
-  const { diagnostics } = await typecheckCached(files.map((f) => resolve(io.cwd, f)), { root: io.root, cwd: io.cwd, env: io.env });
+  const { diagnostics } = await typecheckCached(
+    files.map((f) => resolve(io.cwd, f)),
+    { root: io.root, cwd: io.cwd, env: io.env },
+  );
   const unique = [...new Set(diagnostics.map((d) => d.text))];
   if (unique.length > 0) {
     throw new AgentloadError('type-error', EXIT_CODES.scriptException, unique[0] ?? 'type error', unique.slice(1));

@@ -36,7 +36,11 @@ function assign(opts: Record<string, unknown>, spec: FlagSpec, raw: string, show
   switch (spec.kind) {
     case 'enum': {
       if (!(spec.values ?? []).includes(raw)) {
-        throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `${shown}: ${spec.name} must be one of ${(spec.values ?? []).join(', ')}, got "${raw}"`);
+        throw new AgentloadError(
+          'invalid-flag-value',
+          EXIT_CODES.usage,
+          `${shown}: ${spec.name} must be one of ${(spec.values ?? []).join(', ')}, got "${raw}"`,
+        );
       }
       opts[spec.key] = raw;
       return;
@@ -46,7 +50,11 @@ function assign(opts: Record<string, unknown>, spec: FlagSpec, raw: string, show
       const n = Number(raw);
       const whole = spec.kind === 'integer';
       if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) {
-        throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `${shown}: ${spec.name} must be a positive ${whole ? 'whole number' : 'number'}, got "${raw}"`);
+        throw new AgentloadError(
+          'invalid-flag-value',
+          EXIT_CODES.usage,
+          `${shown}: ${spec.name} must be a positive ${whole ? 'whole number' : 'number'}, got "${raw}"`,
+        );
       }
       opts[spec.key] = n;
       return;

@@ -42,7 +42,8 @@ export const TOOLKIT_FLAGS = [
     kind: 'enum',
     values: SUMMARY_MODE_CHOICES,
     env: 'K6_SUMMARY_MODE',
-    description: "the end-of-test summary as k6 v1 prints it: compact (thresholds with their values, checks, metrics by category), full (every metric, checks per group) or legacy (k6 before v1); works with every engine and k6 version",
+    description:
+      'the end-of-test summary as k6 v1 prints it: compact (thresholds with their values, checks, metrics by category), full (every metric, checks per group) or legacy (k6 before v1); works with every engine and k6 version',
   },
   {
     name: '--cloud',
@@ -73,7 +74,8 @@ export const TOOLKIT_FLAGS = [
     kind: 'string',
     placeholder: 'name|path',
     env: 'AGENTLOAD_BASELINE',
-    description: 'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression',
+    description:
+      'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression',
   },
   {
     name: '--save-baseline',
@@ -168,7 +170,7 @@ export function helpText(invocation = 'npm run k6 --'): string {
     '',
     'Type-checks (TypeScript always, JavaScript with --typecheck) and bundles the scenario, picks an engine,',
     'starts the bundled target platform when no BASE_URL is set, runs the test, writes',
-    'reports/<scenario>-<timestamp>/ and exits with the engine\'s code.',
+    "reports/<scenario>-<timestamp>/ and exits with the engine's code.",
     '',
     'The scenario is a path, or a name of scenarios/ (npm run k6 -- api-latency runs scenarios/api-latency.ts).',
     '',

@@ -30,7 +30,11 @@ export function dropinVersionText(engine: Pick<EngineCliModule, 'ENGINE_NAME' | 
 export function resolveDropinScript(script: string, cwd: string): string {
   const file = resolve(cwd, script);
   if (!existsSync(file)) {
-    throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `script not found: ${script}: check the path (${DROPIN_PROGRAM} run [flags] SCRIPT)`);
+    throw new AgentloadError(
+      'scenario-not-found',
+      EXIT_CODES.usage,
+      `script not found: ${script}: check the path (${DROPIN_PROGRAM} run [flags] SCRIPT)`,
+    );
   }
   return file;
 }
@@ -66,7 +70,12 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
     return await engine.engineCliMain(
       argv,
       { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
-      { program: DROPIN_PROGRAM, versionText: () => dropinVersionText(engine), resolveScript: (script) => resolveDropinScript(script, io.cwd), beforeRun: release },
+      {
+        program: DROPIN_PROGRAM,
+        versionText: () => dropinVersionText(engine),
+        resolveScript: (script) => resolveDropinScript(script, io.cwd),
+        beforeRun: release,
+      },
     );
   } finally {
     release();

@@ -20,7 +20,14 @@ import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compa
 import { checkTargets } from '../run/allowlist.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, looksSecret } from '../run/env.ts';
 import {
-  buildManifests, CONFIGMAP_MAX_BYTES, DEFAULT_RUNNER_IMAGE, manifestsYaml, resourceName, secretName, validateManifest, type EnvEntry,
+  buildManifests,
+  CONFIGMAP_MAX_BYTES,
+  DEFAULT_RUNNER_IMAGE,
+  manifestsYaml,
+  resourceName,
+  secretName,
+  validateManifest,
+  type EnvEntry,
 } from '../k8s/manifest.ts';
 
 export interface K8sOptions {
@@ -39,23 +46,95 @@ export interface K8sOptions {
 }
 
 export const K8S_FLAGS = [
-  { name: '--parallelism', key: 'parallelism', kind: 'integer', placeholder: 'N', description: 'runner pods; k6-operator gives each an equal --execution-segment (required)' },
-  { name: '--namespace', key: 'namespace', kind: 'string', placeholder: 'ns', description: 'namespace of the ConfigMap and TestRun (default: kubectl\'s current one)' },
-  { name: '--runner-image', key: 'runnerImage', kind: 'string', placeholder: 'image', env: 'AGENTLOAD_K8S_RUNNER_IMAGE', description: `k6 image of the runners (default ${DEFAULT_RUNNER_IMAGE}; an xk6 build for k6/x/* extensions)` },
-  { name: '--runner-cpu', key: 'runnerCpu', kind: 'string', placeholder: 'cpu', description: 'CPU request and limit per runner (default 1)' },
-  { name: '--runner-memory', key: 'runnerMemory', kind: 'string', placeholder: 'memory', description: 'memory request and limit per runner (default 1Gi)' },
-  { name: '--results-claim', key: 'resultsClaim', kind: 'string', placeholder: 'pvc', description: 'a ReadWriteMany PersistentVolumeClaim; each runner writes its outputs to <pod name>/ on it' },
+  {
+    name: '--parallelism',
+    key: 'parallelism',
+    kind: 'integer',
+    placeholder: 'N',
+    description: 'runner pods; k6-operator gives each an equal --execution-segment (required)',
+  },
+  {
+    name: '--namespace',
+    key: 'namespace',
+    kind: 'string',
+    placeholder: 'ns',
+    description: "namespace of the ConfigMap and TestRun (default: kubectl's current one)",
+  },
+  {
+    name: '--runner-image',
+    key: 'runnerImage',
+    kind: 'string',
+    placeholder: 'image',
+    env: 'AGENTLOAD_K8S_RUNNER_IMAGE',
+    description: `k6 image of the runners (default ${DEFAULT_RUNNER_IMAGE}; an xk6 build for k6/x/* extensions)`,
+  },
+  {
+    name: '--runner-cpu',
+    key: 'runnerCpu',
+    kind: 'string',
+    placeholder: 'cpu',
+    description: 'CPU request and limit per runner (default 1)',
+  },
+  {
+    name: '--runner-memory',
+    key: 'runnerMemory',
+    kind: 'string',
+    placeholder: 'memory',
+    description: 'memory request and limit per runner (default 1Gi)',
+  },
+  {
+    name: '--results-claim',
+    key: 'resultsClaim',
+    kind: 'string',
+    placeholder: 'pvc',
+    description: 'a ReadWriteMany PersistentVolumeClaim; each runner writes its outputs to <pod name>/ on it',
+  },
   { name: '--separate', key: 'separate', kind: 'boolean', sets: true, description: 'one runner per node (k6-operator separate: true)' },
-  { name: '--manifest', key: 'manifest', kind: 'string', placeholder: 'file', description: 'where the YAML goes (default build/k8s/<name>.yaml, or $AGENTLOAD_BUILD_DIR/k8s/)' },
-  { name: '--bundle-target', key: 'bundleTarget', kind: 'string', placeholder: 'es2017', env: 'AGENTLOAD_BUNDLE_TARGET', description: 'JavaScript syntax level of the bundle' },
-  { name: '--typecheck', key: 'typecheck', kind: 'boolean', sets: true, description: 'type-check a JavaScript script too (TypeScript always is)' },
-  { name: '--apply', key: 'apply', kind: 'boolean', sets: true, description: 'kubectl apply -f the manifest (when kubectl is on PATH; else the command is printed)' },
+  {
+    name: '--manifest',
+    key: 'manifest',
+    kind: 'string',
+    placeholder: 'file',
+    description: 'where the YAML goes (default build/k8s/<name>.yaml, or $AGENTLOAD_BUILD_DIR/k8s/)',
+  },
+  {
+    name: '--bundle-target',
+    key: 'bundleTarget',
+    kind: 'string',
+    placeholder: 'es2017',
+    env: 'AGENTLOAD_BUNDLE_TARGET',
+    description: 'JavaScript syntax level of the bundle',
+  },
+  {
+    name: '--typecheck',
+    key: 'typecheck',
+    kind: 'boolean',
+    sets: true,
+    description: 'type-check a JavaScript script too (TypeScript always is)',
+  },
+  {
+    name: '--apply',
+    key: 'apply',
+    kind: 'boolean',
+    sets: true,
+    description: 'kubectl apply -f the manifest (when kubectl is on PATH; else the command is printed)',
+  },
   { name: '--help', short: '-h', key: 'help', kind: 'boolean', sets: true, description: 'show this help' },
 ] as const satisfies readonly FlagSpec<keyof K8sOptions>[];
 
 const DEFAULTS: K8sOptions = {
-  parallelism: undefined, namespace: undefined, runnerImage: DEFAULT_RUNNER_IMAGE, runnerCpu: '1', runnerMemory: '1Gi',
-  resultsClaim: undefined, separate: false, manifest: undefined, bundleTarget: undefined, typecheck: false, apply: false, help: false,
+  parallelism: undefined,
+  namespace: undefined,
+  runnerImage: DEFAULT_RUNNER_IMAGE,
+  runnerCpu: '1',
+  runnerMemory: '1Gi',
+  resultsClaim: undefined,
+  separate: false,
+  manifest: undefined,
+  bundleTarget: undefined,
+  typecheck: false,
+  apply: false,
+  help: false,
 };
 
 export function k8sHelp(): string {
@@ -64,13 +143,13 @@ export function k8sHelp(): string {
     '',
     'Writes a ConfigMap (the bundle) and a k6-operator TestRun (k6.io/v1alpha1) that runs it on N runner pods,',
     'with the same k6 arguments as a local run. The runners must reach BASE_URL (allowlisted as for any run).',
-    'Collect the runners\' outputs from the results claim into one folder, then: npm run report -- <folder>',
+    "Collect the runners' outputs from the results claim into one folder, then: npm run report -- <folder>",
     '(thresholds are evaluated on the merged data; k6-operator only evaluates them per runner).',
     '',
     'Flags:',
     ...flagHelpRows(K8S_FLAGS),
     '',
-    'Every other flag goes to k6 run in the TestRun\'s arguments (no spaces inside a value: k6-operator splits on them).',
+    "Every other flag goes to k6 run in the TestRun's arguments (no spaces inside a value: k6-operator splits on them).",
   ].join('\n');
 }
 
@@ -96,11 +175,19 @@ export function runnerEnv(env: Readonly<Record<string, string>>, documented: rea
 function checkArgs(args: readonly string[], scenario: string): void {
   const secretFlag = envFlagNames(args).find(looksSecret);
   if (secretFlag !== undefined) {
-    throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `-e ${secretFlag}=... would put a secret into the TestRun's arguments: set ${secretFlag} in the environment instead (it goes to the Kubernetes Secret ${secretName(scenario)} by reference)`);
+    throw new AgentloadError(
+      'invalid-flag-value',
+      EXIT_CODES.usage,
+      `-e ${secretFlag}=... would put a secret into the TestRun's arguments: set ${secretFlag} in the environment instead (it goes to the Kubernetes Secret ${secretName(scenario)} by reference)`,
+    );
   }
   const spaced = args.find((a) => /\s/.test(a));
   if (spaced !== undefined) {
-    throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `k6 argument "${spaced}" contains a space, which k6-operator's arguments line cannot carry (it splits on spaces): drop the space or set the value through an environment variable`);
+    throw new AgentloadError(
+      'invalid-flag-value',
+      EXIT_CODES.usage,
+      `k6 argument "${spaced}" contains a space, which k6-operator's arguments line cannot carry (it splits on spaces): drop the space or set the value through an environment variable`,
+    );
   }
 }
 
@@ -111,8 +198,12 @@ async function kubectlApply(kubectl: string, file: string, io: CliIO): Promise<n
     const child = spawn(kubectl, ['apply', '-f', file], { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => io.stdout.write(d));
     child.stderr.on('data', (d: Buffer) => io.stderr.write(d));
-    child.on('error', (e) => { reject(new AgentloadError('usage', EXIT_CODES.usage, `cannot start ${kubectl}: ${e.message}`)); });
-    child.on('close', (code) => { resolvePromise(code ?? 1); });
+    child.on('error', (e) => {
+      reject(new AgentloadError('usage', EXIT_CODES.usage, `cannot start ${kubectl}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      resolvePromise(code ?? 1);
+    });
   });
 }
 
@@ -122,20 +213,34 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout.write(`${k8sHelp()}\n`);
     return EXIT_CODES.ok;
   }
-  const say = (line: string): void => { io.stderr.write(`agentload: ${line}\n`); };
+  const say = (line: string): void => {
+    io.stderr.write(`agentload: ${line}\n`);
+  };
   const given = positionals[0];
   if (given === undefined || positionals.length > 1) {
-    throw new AgentloadError('missing-scenario', EXIT_CODES.usage, `give one scenario: agentload k8s scenarios/<name>.ts --parallelism N${positionals.length > 1 ? ` (got ${positionals.join(' ')})` : ''}`);
+    throw new AgentloadError(
+      'missing-scenario',
+      EXIT_CODES.usage,
+      `give one scenario: agentload k8s scenarios/<name>.ts --parallelism N${positionals.length > 1 ? ` (got ${positionals.join(' ')})` : ''}`,
+    );
   }
   const scenario = resolve(io.cwd, given);
   if (!existsSync(scenario) || !statSync(scenario).isFile()) {
     throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `scenario file not found: ${given}: check the path`);
   }
   if (options.parallelism === undefined) {
-    throw new AgentloadError('missing-flag-value', EXIT_CODES.usage, '--parallelism is required: agentload k8s <scenario> --parallelism N (the number of runner pods)');
+    throw new AgentloadError(
+      'missing-flag-value',
+      EXIT_CODES.usage,
+      '--parallelism is required: agentload k8s <scenario> --parallelism N (the number of runner pods)',
+    );
   }
   if (options.namespace !== undefined && !DNS_LABEL.test(options.namespace)) {
-    throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `--namespace ${options.namespace} is not a Kubernetes namespace name: lower-case letters, digits and '-', e.g. load-tests`);
+    throw new AgentloadError(
+      'invalid-flag-value',
+      EXIT_CODES.usage,
+      `--namespace ${options.namespace} is not a Kubernetes namespace name: lower-case letters, digits and '-', e.g. load-tests`,
+    );
   }
   const name = scenarioName(scenario);
   checkArgs(passThrough, name);
@@ -156,9 +261,17 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
 
   const javascript = !/\.(ts|mts|cts|tsx)$/.test(scenario);
   // As the run command checks: cached per scenario content, else in a child process (TypeScript is not loaded here).
-  const diagnostics = javascript && !options.typecheck ? [] : (await typecheckCached([scenario], { root: io.root, cwd: io.cwd, javascript, env: io.env })).diagnostics;
+  const diagnostics =
+    javascript && !options.typecheck
+      ? []
+      : (await typecheckCached([scenario], { root: io.root, cwd: io.cwd, javascript, env: io.env })).diagnostics;
   if (diagnostics.length > 0) {
-    throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
+    throw new AgentloadError(
+      'type-error',
+      EXIT_CODES.scriptException,
+      diagnostics[0]?.text ?? 'type error',
+      diagnostics.slice(1).map((d) => d.text),
+    );
   }
 
   // Module names for the runner image's k6 version (`grafana/k6:1.2.3` → 1.2.3; `latest` is taken as current).
@@ -168,7 +281,13 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
   let bundleText: string;
   let imports: readonly string[];
   try {
-    const bundle = await bundleScenario(scenario, { root: io.root, cwd: io.cwd, outDir: scratch, target: options.bundleTarget ?? DEFAULT_BUNDLE_TARGET, aliases });
+    const bundle = await bundleScenario(scenario, {
+      root: io.root,
+      cwd: io.cwd,
+      outDir: scratch,
+      target: options.bundleTarget ?? DEFAULT_BUNDLE_TARGET,
+      aliases,
+    });
     // The ConfigMap holds the script alone: drop the pointer to a source map the runners will not have.
     bundleText = readFileSync(bundle.outfile, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
     imports = bundle.imports;
@@ -185,33 +304,62 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
   const bundleBytes = Buffer.byteLength(bundleText);
   if (bundleBytes > CONFIGMAP_MAX_BYTES - 16 * 1024) {
-    throw new AgentloadError('bundle-over-budget', EXIT_CODES.bundleOverBudget, `the bundle of ${given} is ${(bundleBytes / 1024).toFixed(0)} KB, too big for a ConfigMap (1 MiB): drop unused imports (faker per locale), or put it on a volume and use script.volumeClaim`);
+    throw new AgentloadError(
+      'bundle-over-budget',
+      EXIT_CODES.bundleOverBudget,
+      `the bundle of ${given} is ${(bundleBytes / 1024).toFixed(0)} KB, too big for a ConfigMap (1 MiB): drop unused imports (faker per locale), or put it on a volume and use script.volumeClaim`,
+    );
   }
 
   const { plain, secret } = runnerEnv(env, documentedNames(io.root));
   const manifests = buildManifests({
-    scenario: name, bundle: bundleText, parallelism: options.parallelism, namespace: options.namespace,
-    runnerImage: options.runnerImage, runnerCpu: options.runnerCpu, runnerMemory: options.runnerMemory,
-    separate: options.separate, resultsClaim: options.resultsClaim, k6Args: passThrough, env: plain, secretEnv: secret,
+    scenario: name,
+    bundle: bundleText,
+    parallelism: options.parallelism,
+    namespace: options.namespace,
+    runnerImage: options.runnerImage,
+    runnerCpu: options.runnerCpu,
+    runnerMemory: options.runnerMemory,
+    separate: options.separate,
+    resultsClaim: options.resultsClaim,
+    k6Args: passThrough,
+    env: plain,
+    secretEnv: secret,
   });
   for (const doc of [manifests.configMap, manifests.testRun]) {
     const problems = validateManifest(doc);
     if (problems.length > 0) {
-      throw new AgentloadError('invalid-flag-value', EXIT_CODES.usage, `the ${String((doc as { kind?: unknown }).kind)} manifest does not match k6-operator's schema: ${problems.join('; ')}: check --runner-cpu/--runner-memory/--results-claim`);
+      throw new AgentloadError(
+        'invalid-flag-value',
+        EXIT_CODES.usage,
+        `the ${String((doc as { kind?: unknown }).kind)} manifest does not match k6-operator's schema: ${problems.join('; ')}: check --runner-cpu/--runner-memory/--results-claim`,
+      );
     }
   }
   const buildDir = (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : join(io.root, 'build');
   const file = options.manifest !== undefined ? resolve(io.cwd, options.manifest) : join(buildDir, 'k8s', `${name}.yaml`);
   mkdirSync(dirname(file), { recursive: true });
   const shown = shownPath(io.cwd, file);
-  writeFileSync(file, manifestsYaml(manifests, `agentload k8s ${relative(io.cwd, scenario) || scenario}: k6-operator TestRun (k6.io/v1alpha1) and its script. Generated; do not edit.\nApply: kubectl apply -f ${shown}`));
-  say(`wrote ${shown}: ConfigMap ${resourceName(name)} (bundle ${(bundleBytes / 1024).toFixed(1)} KB), TestRun ${resourceName(name)} (parallelism ${String(options.parallelism)}, ${options.runnerImage})`);
+  writeFileSync(
+    file,
+    manifestsYaml(
+      manifests,
+      `agentload k8s ${relative(io.cwd, scenario) || scenario}: k6-operator TestRun (k6.io/v1alpha1) and its script. Generated; do not edit.\nApply: kubectl apply -f ${shown}`,
+    ),
+  );
+  say(
+    `wrote ${shown}: ConfigMap ${resourceName(name)} (bundle ${(bundleBytes / 1024).toFixed(1)} KB), TestRun ${resourceName(name)} (parallelism ${String(options.parallelism)}, ${options.runnerImage})`,
+  );
   const ns = options.namespace === undefined ? '' : ` -n ${options.namespace}`;
   if (secret.length > 0) {
-    say(`secret variables go by reference: create them first: kubectl create secret generic ${secretName(name)}${ns} ${secret.map((s) => `--from-literal=${s}="$${s}"`).join(' ')}`);
+    say(
+      `secret variables go by reference: create them first: kubectl create secret generic ${secretName(name)}${ns} ${secret.map((s) => `--from-literal=${s}="$${s}"`).join(' ')}`,
+    );
   }
   if (options.resultsClaim === undefined && !passThrough.some((a) => a === '--out' || a.startsWith('--out=') || a === '-o')) {
-    say('the runners\' outputs stay in their pods: pass --results-claim <ReadWriteMany PVC> to collect them for npm run report, or send them with --out experimental-prometheus-rw');
+    say(
+      "the runners' outputs stay in their pods: pass --results-claim <ReadWriteMany PVC> to collect them for npm run report, or send them with --out experimental-prometheus-rw",
+    );
   }
   if (!options.apply) {
     io.stdout.write(`apply with: kubectl apply -f ${shown}\n`);

@@ -103,7 +103,7 @@ export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
     '  build [scenarios/<name>.ts ...]                 bundle scenarios into k6 scripts: same as npm run build -- ...',
     '  k6 run|inspect|version [k6 flags] script.js     k6 drop-in on the embedded engine (agentload k6 help)',
     '  k8s scenarios/<name>.ts --parallelism N         k6-operator TestRun manifest (agentload k8s --help)',
-    '  report <run folder> [flags]                     rebuild a run\'s report (agentload report --help)',
+    "  report <run folder> [flags]                     rebuild a run's report (agentload report --help)",
     '  compare <run folder> --baseline NAME [flags]    compare a run with a baseline (agentload compare --help)',
     '  target [--help]                                 start the bundled reference platform',
     '  new <name>                                      scaffold scenarios/<name>.ts (header, config, tags, thresholds)',
@@ -112,10 +112,15 @@ export function agentloadHelp(root: string = TOOLKIT_ROOT): string {
     `Scenarios: ${scenarios.length > 0 ? scenarios.join(', ') : '(none in this install)'}`,
     '',
     'Exit codes:',
-    ...Object.entries(EXIT_CODES).map(([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_CODE_MEANINGS[name as keyof typeof EXIT_CODES].replaceAll('`', '')}`),
+    ...Object.entries(EXIT_CODES).map(
+      ([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_CODE_MEANINGS[name as keyof typeof EXIT_CODES].replaceAll('`', '')}`,
+    ),
     '',
     // The run command's own help, without its Usage line (printed once, above).
-    ...helpText('agentload run').split('\n').filter((l) => !l.startsWith('Usage:')).slice(1),
+    ...helpText('agentload run')
+      .split('\n')
+      .filter((l) => !l.startsWith('Usage:'))
+      .slice(1),
   ].join('\n');
 }
 
@@ -145,7 +150,11 @@ export async function agentloadMain(argv: readonly string[], io: CliIO = process
       return EXIT_CODES.ok;
     default:
       return printError(
-        new AgentloadError('unknown-command', EXIT_CODES.usage, `unknown command "${command}": use run, build, new, k6, k8s, report, compare, target or version (agentload help)`),
+        new AgentloadError(
+          'unknown-command',
+          EXIT_CODES.usage,
+          `unknown command "${command}": use run, build, new, k6, k8s, report, compare, target or version (agentload help)`,
+        ),
         io,
       );
   }

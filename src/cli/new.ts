@@ -60,14 +60,22 @@ export async function ${exec}(): Promise<void> {
 export function newCommand(argv: readonly string[], io: CliIO): number {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
-    io.stdout.write('Usage: agentload new <name>   writes scenarios/<name>.ts (a runnable scenario with the header, config, tags and thresholds the others use)\n');
+    io.stdout.write(
+      'Usage: agentload new <name>   writes scenarios/<name>.ts (a runnable scenario with the header, config, tags and thresholds the others use)\n',
+    );
     return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
   }
   if (rest.length > 0) throw new AgentloadError('usage', EXIT_CODES.usage, `agentload new takes one name, got ${argv.join(' ')}`);
-  if (!NAME.test(name)) throw new AgentloadError('usage', EXIT_CODES.usage, `scenario name "${name}" must be lower-case letters, digits and "-", starting with a letter (e.g. agent-search)`);
+  if (!NAME.test(name))
+    throw new AgentloadError(
+      'usage',
+      EXIT_CODES.usage,
+      `scenario name "${name}" must be lower-case letters, digits and "-", starting with a letter (e.g. agent-search)`,
+    );
   const dir = join(io.cwd, 'scenarios');
   const file = join(dir, `${name}.ts`);
-  if (existsSync(file)) throw new AgentloadError('usage', EXIT_CODES.usage, `${relative(io.cwd, file)} exists already: pick another name or edit it`);
+  if (existsSync(file))
+    throw new AgentloadError('usage', EXIT_CODES.usage, `${relative(io.cwd, file)} exists already: pick another name or edit it`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, scenarioTemplate(name), { flag: 'wx' });
   io.stdout.write(`wrote ${relative(io.cwd, file)}: fill in its header's TODOs, then run it with npm run k6 -- ${name}\n`);

@@ -22,7 +22,16 @@ import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts
 import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
 import { k6Args, startK6, type K6Process } from '../k6/run.ts';
-import { ALLOWED_HOSTS_VAR, checkTargets, k6BlockedRanges, parseAllowedHosts, redactUrl, urlHost, urlOrigin, type TargetHost } from '../run/allowlist.ts';
+import {
+  ALLOWED_HOSTS_VAR,
+  checkTargets,
+  k6BlockedRanges,
+  parseAllowedHosts,
+  redactUrl,
+  urlHost,
+  urlOrigin,
+  type TargetHost,
+} from '../run/allowlist.ts';
 import { loadEngine, loadReport, type EngineModule, type SlackSink, type StartedTarget } from '../run/adapters.ts';
 import { ChildGroup } from '../run/children.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, makeRedactor, recordedEnvNames, redactArgs } from '../run/env.ts';
@@ -53,9 +62,7 @@ export interface CliIO {
   readonly forceExit?: (code: number) => void;
 }
 
-type Engine =
-  | { readonly kind: 'k6'; readonly binary: K6Binary }
-  | { readonly kind: 'embedded'; readonly module: EngineModule };
+type Engine = { readonly kind: 'k6'; readonly binary: K6Binary } | { readonly kind: 'embedded'; readonly module: EngineModule };
 
 function say(io: CliIO, line: string): void {
   io.stderr.write(`agentload: ${line}\n`);
@@ -65,7 +72,10 @@ function say(io: CliIO, line: string): void {
 export function scenarioNames(dir: string): string[] {
   const scenarios = join(dir, 'scenarios');
   if (!existsSync(scenarios)) return [];
-  return readdirSync(scenarios).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.(ts|js)$/, '')).sort();
+  return readdirSync(scenarios)
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .map((f) => f.replace(/\.(ts|js)$/, ''))
+    .sort();
 }
 
 function availableScenarios(cwd: string): string {
@@ -101,7 +111,11 @@ async function chooseEngine(parsed: ParsedRun, env: Readonly<Record<string, stri
   const { engine, cloud } = parsed.options;
   if (engine === 'node') {
     if (cloud) {
-      throw new AgentloadError('usage', EXIT_CODES.usage, '--cloud needs the k6 binary, not --engine node: install k6 (or set K6_BIN) and drop --engine node');
+      throw new AgentloadError(
+        'usage',
+        EXIT_CODES.usage,
+        '--cloud needs the k6 binary, not --engine node: install k6 (or set K6_BIN) and drop --engine node',
+      );
     }
     return { kind: 'embedded', module: await loadEngine() };
   }
@@ -134,7 +148,7 @@ export function checkEmbeddedFlags(args: readonly string[], engine: EngineModule
     const arg = args[i] ?? '';
     if (!arg.startsWith('-') || arg === '-') continue;
     const long = arg.startsWith('--');
-    const name = long ? arg.slice(2).split('=')[0] ?? '' : arg.slice(1, 2);
+    const name = long ? (arg.slice(2).split('=')[0] ?? '') : arg.slice(1, 2);
     const spec = specs.find((f) => (long ? f.name === name : f.short === name));
     if (spec === undefined) {
       throw new AgentloadError(
@@ -172,7 +186,13 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.stdout.write(`${helpText()}\n`);
     return EXIT_CODES.ok;
   }
-  const phases = new Phases(parsed.options.verbose ? (line) => { io.stderr.write(`${line}\n`); } : undefined);
+  const phases = new Phases(
+    parsed.options.verbose
+      ? (line) => {
+          io.stderr.write(`${line}\n`);
+        }
+      : undefined,
+  );
   const scenarioPath = resolveScenario(parsed, io.cwd);
   const name = scenarioName(scenarioPath);
   const loaded = loadEnv(io.cwd, io.env);
@@ -205,12 +225,27 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     return {
       schema: 'agentload.run/1',
       scenario: { name, path: relative(io.cwd, scenarioPath) || scenarioPath },
-      bundle: bundle === undefined ? null : { path: relative(io.cwd, bundle.outfile), bytes: bundle.bytes, target: bundle.target, websocketsAlias: 'k6/websockets' in aliases, moduleAliases: Object.fromEntries(Object.entries(aliases).filter(([, to]) => bundle?.imports.includes(to))) },
+      bundle:
+        bundle === undefined
+          ? null
+          : {
+              path: relative(io.cwd, bundle.outfile),
+              bytes: bundle.bytes,
+              target: bundle.target,
+              websocketsAlias: 'k6/websockets' in aliases,
+              moduleAliases: Object.fromEntries(Object.entries(aliases).filter(([, to]) => bundle?.imports.includes(to))),
+            },
       engine:
         engine === undefined
           ? null
           : engine.kind === 'k6'
-            ? { kind: 'k6', name: 'k6', version: engine.binary.version, path: engine.binary.path, command: cloud ? 'k6 cloud run' : 'k6 run' }
+            ? {
+                kind: 'k6',
+                name: 'k6',
+                version: engine.binary.version,
+                path: engine.binary.path,
+                command: cloud ? 'k6 cloud run' : 'k6 run',
+              }
             : { kind: 'embedded', name: engine.module.ENGINE_NAME, version: engine.module.ENGINE_VERSION, path: undefined, command: 'run' },
       toolkit: { name: 'agentload', version: toolkitVersion(io.root) },
       git: ((sha) => (sha === undefined ? null : { sha }))(gitSha(io.root)),
@@ -226,7 +261,11 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         }),
       },
       settings: recordedSettings(view.values),
-      target: { kind: targetKind, url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? view.values.BASE_URL ?? '' : env.BASE_URL ?? ''), hosts: targets },
+      target: {
+        kind: targetKind,
+        url: urlOrigin((view.values.BASE_URL ?? '') !== '' ? (view.values.BASE_URL ?? '') : (env.BASE_URL ?? '')),
+        hosts: targets,
+      },
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       durationMs: endedAt.getTime() - startedAt.getTime(),
@@ -256,9 +295,12 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     if (!state.interrupted) {
       state.interrupted = true;
       state.signal = signal;
-      say(io, state.running
-        ? `${signal}: stopping the run gracefully (outputs and a partial report are still written; press again to stop at once)`
-        : `${signal}: stopping before the run starts (nothing is sent)`);
+      say(
+        io,
+        state.running
+          ? `${signal}: stopping the run gracefully (outputs and a partial report are still written; press again to stop at once)`
+          : `${signal}: stopping before the run starts (nothing is sent)`,
+      );
       stop.abort(new Error(`interrupted by ${signal}`));
       return;
     }
@@ -269,7 +311,11 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   });
   const checkpoint = (): void => {
     if (!stop.signal.aborted) return;
-    throw new AgentloadError('interrupted', EXIT_CODES.externalAbort, `stopped by ${state.signal ?? 'a signal'} before the run started: nothing was sent`);
+    throw new AgentloadError(
+      'interrupted',
+      EXIT_CODES.externalAbort,
+      `stopped by ${state.signal ?? 'a signal'} before the run started: nothing was sent`,
+    );
   };
 
   let soakBudget: ReturnType<typeof soakBudgetFor>;
@@ -304,14 +350,22 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     // each one's own end as well as the phase's length.
     const javascript = !isTypeScript(scenarioPath);
     const skipped = javascript && !parsed.options.typecheck;
-    const checking = (skipped ? Promise.resolve<CheckOutcome | undefined>(undefined) : typecheckCached([scenarioPath], { root: io.root, cwd: io.cwd, javascript, env: io.env }))
-      .then((r) => ({ outcome: r, at: phases.since() }));
+    const checking = (
+      skipped
+        ? Promise.resolve<CheckOutcome | undefined>(undefined)
+        : typecheckCached([scenarioPath], { root: io.root, cwd: io.cwd, javascript, env: io.env })
+    ).then((r) => ({ outcome: r, at: phases.since() }));
     const choosing = chooseEngine(parsed, env, io).then((e) => ({ engine: e, at: phases.since() }));
     choosing.catch(() => undefined); // reported below, after the types
     const checked = await checking;
     const diagnostics = checked.outcome?.diagnostics ?? [];
     if (diagnostics.length > 0) {
-      throw new AgentloadError('type-error', EXIT_CODES.scriptException, diagnostics[0]?.text ?? 'type error', diagnostics.slice(1).map((d) => d.text));
+      throw new AgentloadError(
+        'type-error',
+        EXIT_CODES.scriptException,
+        diagnostics[0]?.text ?? 'type error',
+        diagnostics.slice(1).map((d) => d.text),
+      );
     }
     checkpoint();
     await checkAmqpUrl({ ...env, ...view.values });
@@ -354,7 +408,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     // A k6 binary must have every k6/x/* extension the bundle imports (k6 v1 would try to download one).
     if (chosen.kind === 'k6' && !cloud) {
       const fetched = checkExtensions(built.imports, chosen.binary, relative(io.cwd, scenarioPath) || scenarioPath, env);
-      if (fetched.length > 0) say(io, `k6 will fetch ${fetched.join(', ')} itself (K6_AUTO_EXTENSION_RESOLUTION=true): this needs network access`);
+      if (fetched.length > 0)
+        say(io, `k6 will fetch ${fetched.join(', ')} itself (K6_AUTO_EXTENSION_RESOLUTION=true): this needs network access`);
     }
     checkpoint();
 
@@ -399,14 +454,31 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
       if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
       const code = await chosen.module.runEngine({
-        script: built.outfile, args: args.slice(2), env: { ...env, ...placeholders }, cwd: io.cwd, stdout: new Kept(), stderr: kept,
-        handleSignals: false, validateOnly: true, signal: stop.signal, allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
+        script: built.outfile,
+        args: args.slice(2),
+        env: { ...env, ...placeholders },
+        cwd: io.cwd,
+        stdout: new Kept(),
+        stderr: kept,
+        handleSignals: false,
+        validateOnly: true,
+        signal: stop.signal,
+        allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
       });
       checkpoint();
       if (code !== EXIT_CODES.ok) {
-        io.stderr.write(kept.text.split('\n').map((l) => readableLogLine(l, Date.now())).join('\n'));
+        io.stderr.write(
+          kept.text
+            .split('\n')
+            .map((l) => readableLogLine(l, Date.now()))
+            .join('\n'),
+        );
         engineExitCode = code;
-        throw new AgentloadError('invalid-options', code, `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`);
+        throw new AgentloadError(
+          'invalid-options',
+          code,
+          `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`,
+        );
       }
       phases.mark('options and thresholds checked');
     }
@@ -414,8 +486,17 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     // 6. Children: the Slack reply sink and the bundled platform, each in a process of its own.
     let sinkApiUrl: string | undefined;
     if (slackSink) {
-      const sink: SlackSink = await startSlackSinkProcess({ root: io.root, group: children, abort: stop.signal, onStderr: (line) => { if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`); } })
-        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`); });
+      const sink: SlackSink = await startSlackSinkProcess({
+        root: io.root,
+        group: children,
+        abort: stop.signal,
+        onStderr: (line) => {
+          if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`);
+        },
+      }).catch((err: unknown) => {
+        checkpoint();
+        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`);
+      });
       env.SLACK_SINK_URL = sink.url;
       setByToolkit.push('SLACK_SINK_URL');
       targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
@@ -426,13 +507,24 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
       const targetEnv = bundledTargetEnv(env);
       // The platform keeps its data in the scenario's SQLite file, so the scenario queries its seeded knowledge graph.
-      if (setByToolkit.includes('DB_DSN') && (env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' && targetEnv.DATABASE_URL === undefined && targetEnv.SQLITE_PATH === undefined) {
+      if (
+        setByToolkit.includes('DB_DSN') &&
+        (env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' &&
+        targetEnv.DATABASE_URL === undefined &&
+        targetEnv.SQLITE_PATH === undefined
+      ) {
         targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
       }
       if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
       // What the platform needs beside it (a redis-server for `cache`), children of the run as well.
-      const services = await startScenarioServices(name, env, { group: children, abort: stop.signal })
-        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start what the bundled platform needs: ${redact(toError(err).message)}`); });
+      const services = await startScenarioServices(name, env, { group: children, abort: stop.signal }).catch((err: unknown) => {
+        checkpoint();
+        throw new AgentloadError(
+          'target-failed',
+          EXIT_CODES.usage,
+          `cannot start what the bundled platform needs: ${redact(toError(err).message)}`,
+        );
+      });
       Object.assign(targetEnv, services.targetEnv);
       for (const [k, v] of Object.entries(services.scriptEnv)) {
         env[k] = v;
@@ -445,15 +537,32 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       // /metrics (RSS for the soak leak verdict) measure the platform alone.
       // A fault scenario (or a cluster): the failure lab starts the broker, the platform's processes and the
       // fault controller (src/faults/launch.ts), itself one child of the run.
-      const onStderr = (line: string): void => { if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`); };
-      const started = lab === undefined
-        ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: stop.signal, onStderr })
-        : startFaultLab({
-          plan: lab, root: io.root, env, platformEnv: targetEnv, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
-          say: (line) => { say(io, redact(line)); }, onPlatformLine: onStderr,
-        }).then((h) => { labHandle = h; return h; });
-      const target: StartedTarget = await started
-        .catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`); });
+      const onStderr = (line: string): void => {
+        if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`);
+      };
+      const started =
+        lab === undefined
+          ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: stop.signal, onStderr })
+          : startFaultLab({
+              plan: lab,
+              root: io.root,
+              env,
+              platformEnv: targetEnv,
+              faultLog: join(dir, RUN_FILES.faults),
+              group: children,
+              abort: stop.signal,
+              say: (line) => {
+                say(io, redact(line));
+              },
+              onPlatformLine: onStderr,
+            }).then((h) => {
+              labHandle = h;
+              return h;
+            });
+      const target: StartedTarget = await started.catch((err: unknown) => {
+        checkpoint();
+        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
+      });
       env.BASE_URL = target.url;
       setByToolkit.push('BASE_URL');
       targetKind = 'bundled';
@@ -465,9 +574,21 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (lab !== undefined) {
         // Your own system: only the fault controller (and your fault commands) run here.
         labHandle = await startFaultLab({
-          plan: lab, root: io.root, env, platformEnv: {}, faultLog: join(dir, RUN_FILES.faults), group: children, abort: stop.signal,
-          say: (line) => { say(io, redact(line)); }, onPlatformLine: () => undefined,
-        }).catch((err: unknown) => { checkpoint(); throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the fault controller: ${redact(toError(err).message)}`); });
+          plan: lab,
+          root: io.root,
+          env,
+          platformEnv: {},
+          faultLog: join(dir, RUN_FILES.faults),
+          group: children,
+          abort: stop.signal,
+          say: (line) => {
+            say(io, redact(line));
+          },
+          onPlatformLine: () => undefined,
+        }).catch((err: unknown) => {
+          checkpoint();
+          throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the fault controller: ${redact(toError(err).message)}`);
+        });
       }
     }
     if (labHandle !== undefined) {
@@ -491,20 +612,33 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     } else {
       // The engine's log lines as people read them (k6's terminal layout, stack frames on lines of their own).
       const engineStderr = new ReadableLog(io.stderr);
-      engineExitCode = await chosen.module.runEngine({
-        script: built.outfile,
-        args: args.slice(2),
-        env,
-        cwd: io.cwd,
-        stdout: io.stdout,
-        stderr: engineStderr,
-        signal: stop.signal,
-        stdoutIsTTY: io.stdoutIsTTY,
-        stderrIsTTY: io.stderrIsTTY,
-        handleSignals: false,
-        allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
-        ...(phases.enabled ? { onPhase: (phase: string) => { phases.mark(`engine: ${phase}`); } } : {}),
-      }).finally(() => new Promise<void>((res) => { engineStderr.end(res); }));
+      engineExitCode = await chosen.module
+        .runEngine({
+          script: built.outfile,
+          args: args.slice(2),
+          env,
+          cwd: io.cwd,
+          stdout: io.stdout,
+          stderr: engineStderr,
+          signal: stop.signal,
+          stdoutIsTTY: io.stdoutIsTTY,
+          stderrIsTTY: io.stderrIsTTY,
+          handleSignals: false,
+          allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
+          ...(phases.enabled
+            ? {
+                onPhase: (phase: string) => {
+                  phases.mark(`engine: ${phase}`);
+                },
+              }
+            : {}),
+        })
+        .finally(
+          () =>
+            new Promise<void>((res) => {
+              engineStderr.end(res);
+            }),
+        );
     }
   } catch (err: unknown) {
     await children.stopAll();
@@ -545,7 +679,12 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       if (engineExitCode === EXIT_CODES.ok) exitCode = built.exitCode;
       if (parsed.options.saveBaseline !== undefined) {
         const saved = await reportModule.saveBaseline(dir, parsed.options.saveBaseline, baselinesDir);
-        const how = saved.replaced !== undefined ? `, replacing one of scenario ${saved.replaced}` : saved.runs > 1 ? `, now the median of ${saved.runs} runs` : '';
+        const how =
+          saved.replaced !== undefined
+            ? `, replacing one of scenario ${saved.replaced}`
+            : saved.runs > 1
+              ? `, now the median of ${saved.runs} runs`
+              : '';
         say(io, `baseline "${parsed.options.saveBaseline}" saved to ${relative(io.cwd, saved.path) || saved.path}${how}`);
       }
     } catch (err: unknown) {
@@ -554,11 +693,24 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       // A run that recorded nothing has no report to build: say so, not how to make k6 write outputs (the run command always asks for them).
       const code = (err as { code?: unknown }).code;
       const nothing = code === 'input-not-found' || code === 'input-empty';
-      if (engineExitCode === EXIT_CODES.ok) say(io, nothing ? 'no report: the run recorded no samples (no iteration ran: check the scenario\'s options, e.g. its iterations and duration)' : `report not built: ${redact(why)}`);
+      if (engineExitCode === EXIT_CODES.ok)
+        say(
+          io,
+          nothing
+            ? "no report: the run recorded no samples (no iteration ran: check the scenario's options, e.g. its iterations and duration)"
+            : `report not built: ${redact(why)}`,
+        );
       // No report: the run still leaves a junit.xml that fails when the run failed.
       if (engineExitCode !== EXIT_CODES.ok) {
         try {
-          await (await loadReport()).writeRunFailure({ runDir: dir, scenario: name, exitCode: engineExitCode, reason: `the run ended with exit code ${String(engineExitCode)} before it wrote outputs to report on` });
+          await (
+            await loadReport()
+          ).writeRunFailure({
+            runDir: dir,
+            scenario: name,
+            exitCode: engineExitCode,
+            reason: `the run ended with exit code ${String(engineExitCode)} before it wrote outputs to report on`,
+          });
         } catch {
           // reported above
         }
@@ -568,7 +720,10 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   writeManifest(dir, manifest(exitCode, report));
   if (parsed.options.open) {
     const html = join(dir, 'report.html');
-    if (existsSync(html)) openInBrowser(html, env, (line) => { say(io, line); });
+    if (existsSync(html))
+      openInBrowser(html, env, (line) => {
+        say(io, line);
+      });
     else say(io, '--open: no report.html to open (the report was not built)');
   }
   const verdict = report !== null && 'verdict' in report ? ` verdict ${report.verdict},` : '';
@@ -587,12 +742,23 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
  */
 function openInBrowser(file: string, env: Readonly<Record<string, string>>, say: (line: string) => void): void {
   const browser = (env.BROWSER ?? process.env.BROWSER ?? '').split(':')[0] ?? '';
-  const opener: readonly [string, ...string[]] = browser !== '' ? [browser, file] : process.platform === 'darwin' ? ['open', file] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', file] : ['xdg-open', file];
+  const opener: readonly [string, ...string[]] =
+    browser !== ''
+      ? [browser, file]
+      : process.platform === 'darwin'
+        ? ['open', file]
+        : process.platform === 'win32'
+          ? ['cmd', '/c', 'start', '', file]
+          : ['xdg-open', file];
   const [cmd, ...args] = opener;
-  const failed = (why: string): void => { say(`--open: cannot start ${cmd} (${why}): open ${file} yourself, or set BROWSER`); };
+  const failed = (why: string): void => {
+    say(`--open: cannot start ${cmd} (${why}): open ${file} yourself, or set BROWSER`);
+  };
   try {
     const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-    child.on('error', (e) => { failed(e.message); });
+    child.on('error', (e) => {
+      failed(e.message);
+    });
     child.unref();
   } catch (e: unknown) {
     failed(toError(e).message);

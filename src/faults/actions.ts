@@ -55,7 +55,9 @@ function builtin(action: FaultAction, s: FaultSetup): string | undefined {
       return s.instances > 0 ? undefined : `the platform's processes are not agentload's (${s.clusterElsewhere})`;
     case 'instance-kill':
       if (s.instances === 0) return `the platform's processes are not agentload's (${s.clusterElsewhere})`;
-      return s.instances > 1 ? undefined : 'the bundled platform has one API instance, and killing it leaves none (set TARGET_INSTANCES=2 or more)';
+      return s.instances > 1
+        ? undefined
+        : 'the bundled platform has one API instance, and killing it leaves none (set TARGET_INSTANCES=2 or more)';
     case 'instance-add':
       return s.instances > 0 ? undefined : `the platform's processes are not agentload's (${s.clusterElsewhere})`;
   }
@@ -85,7 +87,10 @@ export function availability(s: FaultSetup): Record<FaultAction, { available: bo
   const out = {} as Record<FaultAction, { available: boolean; how: string }>;
   for (const a of FAULT_ACTIONS) {
     const b = backendFor(a, s);
-    out[a] = b.kind === 'none' ? { available: false, how: b.why } : { available: true, how: b.kind === 'command' ? `command (${b.variable})` : 'built in' };
+    out[a] =
+      b.kind === 'none'
+        ? { available: false, how: b.why }
+        : { available: true, how: b.kind === 'command' ? `command (${b.variable})` : 'built in' };
   }
   return out;
 }

@@ -55,7 +55,11 @@ export interface ControllerOptions {
 }
 
 class HttpError extends CodedError {
-  constructor(readonly status: number, code: string, message: string) {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
     super(code, message);
   }
 }
@@ -75,8 +79,13 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (size === 0) return {};
   let v: unknown;
-  try { v = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw new HttpError(400, 'FAULT_INVALID', 'request body must be JSON like {"action":"partition","durationMs":5000}'); }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'FAULT_INVALID', 'request body must be a JSON object');
+  try {
+    v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'FAULT_INVALID', 'request body must be JSON like {"action":"partition","durationMs":5000}');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new HttpError(400, 'FAULT_INVALID', 'request body must be a JSON object');
   return v as Record<string, unknown>;
 }
 
@@ -88,18 +97,36 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface ClusterNode { id: string; role: string; state: string; pid: number | null; restarts: number; healthyAt: number | null; requests: number }
+interface ClusterNode {
+  id: string;
+  role: string;
+  state: string;
+  pid: number | null;
+  restarts: number;
+  healthyAt: number | null;
+  requests: number;
+}
 
 function runCommand(command: string, env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const add = (c: Buffer): void => { output = (output + c.toString('utf8')).slice(-4000); };
+    const add = (c: Buffer): void => {
+      output = (output + c.toString('utf8')).slice(-4000);
+    };
     child.stdout.on('data', add);
     child.stderr.on('data', add);
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
-    child.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, output: e.message }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: -1, output: e.message });
+    });
   });
 }
 
@@ -114,7 +141,9 @@ export class FaultController {
 
   constructor(private readonly o: ControllerOptions) {
     this.t0 = o.t0 ?? Date.now();
-    this.server = createServer((req, res) => { void this.route(req, res); });
+    this.server = createServer((req, res) => {
+      void this.route(req, res);
+    });
   }
 
   listen(): Promise<string> {
@@ -133,7 +162,11 @@ export class FaultController {
 
   private log(entry: Record<string, unknown>): void {
     if (this.o.logPath === undefined) return;
-    try { appendFileSync(this.o.logPath, `${JSON.stringify(entry)}\n`); } catch { /* the run folder went away */ }
+    try {
+      appendFileSync(this.o.logPath, `${JSON.stringify(entry)}\n`);
+    } catch {
+      /* the run folder went away */
+    }
   }
 
   private rel(t: number): string {
@@ -142,15 +175,31 @@ export class FaultController {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'LOOPBACK_ONLY', 'the fault controller answers loopback clients only');
+      if (!isLoopback(req.socket.remoteAddress))
+        throw new HttpError(403, 'LOOPBACK_ONLY', 'the fault controller answers loopback clients only');
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const method = req.method ?? 'GET';
-      if (method === 'GET' && path === '/health') { send(res, 200, { ok: true, actions: availability(this.o.setup) }); return; }
-      if (method === 'GET' && path === '/faults') { send(res, 200, { faults: this.records }); return; }
-      if (method === 'GET' && path === '/cluster') { send(res, 200, await this.cluster()); return; }
-      if (method === 'POST' && path === '/faults') { send(res, 200, await this.apply(await readJson(req))); return; }
+      if (method === 'GET' && path === '/health') {
+        send(res, 200, { ok: true, actions: availability(this.o.setup) });
+        return;
+      }
+      if (method === 'GET' && path === '/faults') {
+        send(res, 200, { faults: this.records });
+        return;
+      }
+      if (method === 'GET' && path === '/cluster') {
+        send(res, 200, await this.cluster());
+        return;
+      }
+      if (method === 'POST' && path === '/faults') {
+        send(res, 200, await this.apply(await readJson(req)));
+        return;
+      }
       const rec = /^\/faults\/([^/]+)\/recovery$/.exec(path);
-      if (method === 'POST' && rec?.[1] !== undefined) { send(res, 200, this.recovery(rec[1], await readJson(req))); return; }
+      if (method === 'POST' && rec?.[1] !== undefined) {
+        send(res, 200, this.recovery(rec[1], await readJson(req)));
+        return;
+      }
       throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}: see docs/faults.md`);
     } catch (e) {
       if (e instanceof HttpError) send(res, e.status, { error: e.message, code: e.code });
@@ -162,7 +211,8 @@ export class FaultController {
     const r = this.records.find((x) => x.id === id);
     if (r === undefined) throw new HttpError(404, 'FAULT_UNKNOWN', `no fault ${JSON.stringify(id)}: see GET /faults`);
     const ms = body.recoveryMs;
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new HttpError(400, 'FAULT_INVALID', `recoveryMs must be a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new HttpError(400, 'FAULT_INVALID', `recoveryMs must be a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
     r.recoveryMs = ms;
     this.log({ kind: 'recovery', id, recoveryMs: ms, at: Date.now() });
     this.o.say?.(`fault ${r.id} ${r.action}: recovered ${(ms / 1000).toFixed(1)} s after it started`);
@@ -174,7 +224,11 @@ export class FaultController {
     const action = body.action;
     if (typeof action !== 'string' || !isFaultAction(action)) {
       this.log({ kind: 'refused', action, at: Date.now(), error: 'unknown action' });
-      throw new HttpError(400, 'FAULT_UNKNOWN', `unknown fault action ${JSON.stringify(action)}: use broker-restart, broker-kill, consumer-crash, publisher-crash, partition, instance-kill, instance-add`);
+      throw new HttpError(
+        400,
+        'FAULT_UNKNOWN',
+        `unknown fault action ${JSON.stringify(action)}: use broker-restart, broker-kill, consumer-crash, publisher-crash, partition, instance-kill, instance-add`,
+      );
     }
     const durationMs = body.durationMs ?? 0;
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0 || durationMs > 3_600_000) {
@@ -191,14 +245,22 @@ export class FaultController {
       throw new HttpError(409, 'FAULT_UNAVAILABLE', backend.why);
     }
     const record: FaultRecord = {
-      id: `f${this.records.length + 1}`, action, params: action === 'partition' ? { durationMs, mode: mode as PartitionMode } : { durationMs },
-      at: 0, appliedAt: null, endedAt: null, ok: false, detail: {},
+      id: `f${this.records.length + 1}`,
+      action,
+      params: action === 'partition' ? { durationMs, mode: mode as PartitionMode } : { durationMs },
+      at: 0,
+      appliedAt: null,
+      endedAt: null,
+      ok: false,
+      detail: {},
     };
     this.records.push(record);
     // One fault at a time: `inEffect` settles when this one is in effect (or failed); the queue moves on
     // when it is over.
     let effect: { resolve: () => void; reject: (e: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
-    const inEffect = new Promise<void>((resolve, reject) => { effect = { resolve, reject }; });
+    const inEffect = new Promise<void>((resolve, reject) => {
+      effect = { resolve, reject };
+    });
     const run = this.queue.then(async () => {
       try {
         if (this.closed) throw new Error('the fault controller is shutting down');
@@ -208,7 +270,9 @@ export class FaultController {
         record.appliedAt ??= Date.now();
         record.ok = true;
         this.log({ kind: 'fault', ...record });
-        this.o.say?.(`fault ${record.id} ${action}${durationMs > 0 ? ` (${durationMs} ms${action === 'partition' ? `, ${mode}` : ''})` : ''} applied at ${this.rel(record.at)}`);
+        this.o.say?.(
+          `fault ${record.id} ${action}${durationMs > 0 ? ` (${durationMs} ms${action === 'partition' ? `, ${mode}` : ''})` : ''} applied at ${this.rel(record.at)}`,
+        );
         effect.resolve();
         try {
           await steps.over;
@@ -217,7 +281,9 @@ export class FaultController {
         }
         record.endedAt ??= Date.now();
         this.log({ kind: 'end', id: record.id, endedAt: record.endedAt, detail: record.detail });
-        this.o.say?.(`fault ${record.id} ${action} over at ${this.rel(record.endedAt)}${typeof record.detail.endError === 'string' ? ` (${record.detail.endError})` : ''}`);
+        this.o.say?.(
+          `fault ${record.id} ${action} over at ${this.rel(record.endedAt)}${typeof record.detail.endError === 'string' ? ` (${record.detail.endError})` : ''}`,
+        );
       } catch (e) {
         effect.reject(e);
       }
@@ -235,11 +301,15 @@ export class FaultController {
   }
 
   private viaCommand(r: FaultRecord, command: string): { applied: Promise<void>; over: Promise<void> } {
-    const run = runCommand(command, {
-      FAULT_ACTION: r.action,
-      FAULT_DURATION_MS: String(r.params.durationMs),
-      FAULT_MODE: r.params.mode ?? '',
-    }, Math.max(120_000, r.params.durationMs + 60_000)).then(({ code, output }) => {
+    const run = runCommand(
+      command,
+      {
+        FAULT_ACTION: r.action,
+        FAULT_DURATION_MS: String(r.params.durationMs),
+        FAULT_MODE: r.params.mode ?? '',
+      },
+      Math.max(120_000, r.params.durationMs + 60_000),
+    ).then(({ code, output }) => {
       r.detail.command = { exitCode: code, output: output.trim().split('\n').slice(-3).join(' | ') };
       if (code !== 0) throw new Error(`the command exited with ${String(code)}: ${output.trim().split('\n').slice(-1)[0] ?? ''}`);
     });
@@ -266,7 +336,9 @@ export class FaultController {
         const p = this.need(this.o.proxy, 'proxy');
         const before = { ...p.counts };
         let healed: () => void = () => undefined;
-        const over = new Promise<void>((resolve) => { healed = resolve; });
+        const over = new Promise<void>((resolve) => {
+          healed = resolve;
+        });
         p.partition(mode, down, () => {
           r.detail.bytesDropped = p.counts.bytesDropped - before.bytesDropped;
           r.detail.refused = p.counts.refused - before.refused;
@@ -281,10 +353,16 @@ export class FaultController {
         const crash = r.action !== 'instance-kill';
         const applied = this.pick(role).then(async (n) => {
           const res = await this.admin(`/admin/cluster/instances/${encodeURIComponent(n.id)}/kill`, {
-            signal: 'SIGKILL', restart: crash, when: r.action === 'consumer-crash' ? 'mid-message' : r.action === 'publisher-crash' ? 'in-flight' : 'now',
+            signal: 'SIGKILL',
+            restart: crash,
+            when: r.action === 'consumer-crash' ? 'mid-message' : r.action === 'publisher-crash' ? 'in-flight' : 'now',
           });
           r.appliedAt = typeof res.at === 'number' ? res.at : Date.now();
-          r.detail = { instance: n.id, pid: res.pid, ...(typeof res.detail === 'object' && res.detail !== null ? res.detail as Record<string, unknown> : {}) };
+          r.detail = {
+            instance: n.id,
+            pid: res.pid,
+            ...(typeof res.detail === 'object' && res.detail !== null ? (res.detail as Record<string, unknown>) : {}),
+          };
           return n.id;
         });
         const over = applied.then(async (id) => {
@@ -321,7 +399,10 @@ export class FaultController {
   private async admin(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const base = this.need(this.o.clusterUrl, 'cluster');
     const res = await fetch(`${base}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(120_000),
     });
     const out = (await res.json()) as Record<string, unknown>;
     if (!res.ok) throw new Error(typeof out.error === 'string' ? out.error : `cluster admin answered ${res.status}`);
@@ -349,10 +430,22 @@ export class FaultController {
     if (command !== undefined && command.trim() !== '') {
       const { code, output } = await runCommand(command, {}, 30_000);
       if (code !== 0) throw new HttpError(500, 'FAULT_FAILED', `AGENTLOAD_CLUSTER_STATS_CMD exited with ${String(code)}`);
-      try { return JSON.parse(output) as Record<string, unknown>; } catch { throw new HttpError(500, 'FAULT_FAILED', 'AGENTLOAD_CLUSTER_STATS_CMD must print JSON {"instances":[{"id","role","state","requests"}]}'); }
+      try {
+        return JSON.parse(output) as Record<string, unknown>;
+      } catch {
+        throw new HttpError(
+          500,
+          'FAULT_FAILED',
+          'AGENTLOAD_CLUSTER_STATS_CMD must print JSON {"instances":[{"id","role","state","requests"}]}',
+        );
+      }
     }
     if (this.o.clusterUrl === undefined) {
-      throw new HttpError(501, 'CLUSTER_VIEW_UNAVAILABLE', 'no view of the platform\'s processes: run the bundled platform as a cluster, or set AGENTLOAD_CLUSTER_STATS_CMD to a command printing {"instances":[{"id","role","state","requests"}]}');
+      throw new HttpError(
+        501,
+        'CLUSTER_VIEW_UNAVAILABLE',
+        'no view of the platform\'s processes: run the bundled platform as a cluster, or set AGENTLOAD_CLUSTER_STATS_CMD to a command printing {"instances":[{"id","role","state","requests"}]}',
+      );
     }
     return { instances: await this.nodes() };
   }
@@ -362,7 +455,9 @@ export class FaultController {
     this.o.proxy?.heal();
     await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
-      this.server.close(() => { resolve(); });
+      this.server.close(() => {
+        resolve();
+      });
     });
   }
 }

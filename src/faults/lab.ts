@@ -17,13 +17,18 @@ import { FaultController } from './controller.ts';
 import { PartitionProxy } from './tcp-proxy.ts';
 
 /** Scenarios that need the lab, and the cluster they get by default (TARGET_INSTANCES/TARGET_WORKERS override). */
-export const FAULT_SCENARIOS: Readonly<Record<string, {
-  instances: { smoke: number; full: number };
-  workers: { smoke: number; full: number };
-  deliveryLog: boolean;
-  /** It reads per-instance request counts (`GET /cluster` of the controller). */
-  clusterView: boolean;
-}>> = {
+export const FAULT_SCENARIOS: Readonly<
+  Record<
+    string,
+    {
+      instances: { smoke: number; full: number };
+      workers: { smoke: number; full: number };
+      deliveryLog: boolean;
+      /** It reads per-instance request counts (`GET /cluster` of the controller). */
+      clusterView: boolean;
+    }
+  >
+> = {
   'bus-durability': { instances: { smoke: 2, full: 3 }, workers: { smoke: 2, full: 2 }, deliveryLog: true, clusterView: false },
   failover: { instances: { smoke: 3, full: 4 }, workers: { smoke: 1, full: 2 }, deliveryLog: false, clusterView: true },
 };
@@ -64,7 +69,9 @@ export function labPlan(name: string, env: Env): LabPlan | undefined {
       proxy: !own,
       instances: cluster ? instances : 0,
       workers: cluster ? workers : 0,
-      clusterElsewhere: own ? 'BASE_URL points at your own system' : 'the bundled platform runs as one process: set TARGET_INSTANCES=2 or TARGET_WORKERS=1',
+      clusterElsewhere: own
+        ? 'BASE_URL points at your own system'
+        : 'the bundled platform runs as one process: set TARGET_INSTANCES=2 or TARGET_WORKERS=1',
       env,
     },
   };
@@ -75,7 +82,9 @@ export function labRefusals(name: string, plan: LabPlan, actions: Iterable<Fault
   const out = refusals(actions, plan.setup);
   const stats = plan.setup.env.AGENTLOAD_CLUSTER_STATS_CMD;
   if (FAULT_SCENARIOS[name]?.clusterView === true && plan.setup.instances === 0 && (stats === undefined || stats.trim() === '')) {
-    out.push(`${name} reads each instance's request count, and agentload has no view of your instances (${plan.setup.clusterElsewhere}): set AGENTLOAD_CLUSTER_STATS_CMD to a command printing {"instances":[{"id","role","state","requests"}]}`);
+    out.push(
+      `${name} reads each instance's request count, and agentload has no view of your instances (${plan.setup.clusterElsewhere}): set AGENTLOAD_CLUSTER_STATS_CMD to a command printing {"instances":[{"id","role","state","requests"}]}`,
+    );
   }
   return out;
 }
@@ -145,8 +154,15 @@ export async function startLab(o: LabOptions): Promise<RunningLab> {
         TARGET_WORKERS: String(p.workers),
       };
       if (p.deliveryLog && env.BUS_DELIVERY_LOG === undefined) env.BUS_DELIVERY_LOG = '*';
-      o.say(`starting the bundled platform: ${p.instances} API instance(s), ${p.workers} consumer worker(s), RabbitMQ bus through a partition proxy`);
-      const t = await startTargetProcess({ root: o.root, env, ...(o.onPlatformLine !== undefined ? { onStderr: o.onPlatformLine } : {}), startTimeoutMs: 120_000 });
+      o.say(
+        `starting the bundled platform: ${p.instances} API instance(s), ${p.workers} consumer worker(s), RabbitMQ bus through a partition proxy`,
+      );
+      const t = await startTargetProcess({
+        root: o.root,
+        env,
+        ...(o.onPlatformLine !== undefined ? { onStderr: o.onPlatformLine } : {}),
+        startTimeoutMs: 120_000,
+      });
       target = t;
       stack.push(() => t.close());
     }

@@ -44,24 +44,27 @@ export async function startFaultLab(o: LaunchOptions): Promise<LabHandle> {
   delete setup.env;
   const request = { plan: { ...o.plan, setup }, root: o.root, platformEnv: o.platformEnv, faultLog: o.faultLog };
   const group = o.group ?? new ChildGroup();
-  const child = await group.start({
-    name: 'the failure lab',
-    node: true,
-    command: join(o.root, 'src', 'faults', 'main.ts'),
-    args: [],
-    cwd: o.root,
-    // When the run is gone the lab gets SIGTERM and this long to stop its platform and broker before its
-    // group is killed (the broker's keeper, in that group, needs its own few seconds to stop the broker).
-    env: { ...o.env, AGENTLOAD_LAB: JSON.stringify(request), AGENTLOAD_CHILD_GRACE_MS: '30000' },
-    ready: READY,
-    startTimeoutMs: o.startTimeoutMs ?? 240_000,
-    // The lab stops its broker and platform processes in order; a broker takes a while to stop.
-    stopTimeoutMs: 70_000,
-    onStdout: (line) => {
-      if (line.startsWith('say ')) o.say(line.slice(4));
-      else if (line.startsWith('platform ')) o.onPlatformLine(line.slice(9));
+  const child = await group.start(
+    {
+      name: 'the failure lab',
+      node: true,
+      command: join(o.root, 'src', 'faults', 'main.ts'),
+      args: [],
+      cwd: o.root,
+      // When the run is gone the lab gets SIGTERM and this long to stop its platform and broker before its
+      // group is killed (the broker's keeper, in that group, needs its own few seconds to stop the broker).
+      env: { ...o.env, AGENTLOAD_LAB: JSON.stringify(request), AGENTLOAD_CHILD_GRACE_MS: '30000' },
+      ready: READY,
+      startTimeoutMs: o.startTimeoutMs ?? 240_000,
+      // The lab stops its broker and platform processes in order; a broker takes a while to stop.
+      stopTimeoutMs: 70_000,
+      onStdout: (line) => {
+        if (line.startsWith('say ')) o.say(line.slice(4));
+        else if (line.startsWith('platform ')) o.onPlatformLine(line.slice(9));
+      },
     },
-  }, o.abort);
+    o.abort,
+  );
   const ready = JSON.parse(child.ready?.[1] ?? '{}') as { faultsUrl?: unknown; baseUrl?: unknown; actions?: unknown };
   if (typeof ready.faultsUrl !== 'string') {
     await child.stop();

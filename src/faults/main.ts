@@ -33,9 +33,13 @@ const state = { stopping: false };
 const stop = (): void => {
   if (state.stopping) return;
   state.stopping = true;
-  const force = setTimeout(() => { process.exit(1); }, 60_000);
+  const force = setTimeout(() => {
+    process.exit(1);
+  }, 60_000);
   force.unref();
-  void (lab?.close() ?? Promise.resolve()).finally(() => { process.exit(0); });
+  void (lab?.close() ?? Promise.resolve()).finally(() => {
+    process.exit(0);
+  });
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
@@ -46,8 +50,12 @@ try {
     root: req.root,
     platformEnv: req.platformEnv,
     ...(req.faultLog !== undefined ? { faultLog: req.faultLog } : {}),
-    say: (line) => { out('say', line); },
-    onPlatformLine: (line) => { out('platform', line); },
+    say: (line) => {
+      out('say', line);
+    },
+    onPlatformLine: (line) => {
+      out('platform', line);
+    },
   });
   if (state.stopping) await lab.close();
   else out('ready', JSON.stringify({ faultsUrl: lab.faultsUrl, baseUrl: lab.baseUrl ?? null, actions: lab.actions }));

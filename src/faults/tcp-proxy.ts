@@ -20,7 +20,11 @@ export interface ProxyCounts {
   refused: number;
 }
 
-interface Pair { client: Socket; upstream: Socket; blackholed: boolean }
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  blackholed: boolean;
+}
 
 export class PartitionProxy {
   private readonly server: Server;
@@ -31,7 +35,9 @@ export class PartitionProxy {
   port = 0;
 
   constructor(private readonly upstream: { host: string; port: number }) {
-    this.server = createServer((client) => { this.accept(client); });
+    this.server = createServer((client) => {
+      this.accept(client);
+    });
   }
 
   listen(): Promise<number> {
@@ -69,7 +75,9 @@ export class PartitionProxy {
         this.counts.bytesForwarded += chunk.length;
         if (!to.write(chunk)) {
           from.pause();
-          to.once('drain', () => { from.resume(); });
+          to.once('drain', () => {
+            from.resume();
+          });
         }
       });
     };
@@ -125,6 +133,10 @@ export class PartitionProxy {
       p.client.destroy();
       p.upstream.destroy();
     }
-    return new Promise((resolve) => { this.server.close(() => { resolve(); }); });
+    return new Promise((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
   }
 }

@@ -56,9 +56,11 @@ export const MODULE_ALIASES: readonly ModuleAlias[] = [
 export function moduleAliasesFor(version: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of MODULE_ALIASES) {
-    const covered = version === undefined
-      ? a.from !== undefined
-      : (a.below !== undefined && compareVersions(version, a.below) < 0) || (a.from !== undefined && compareVersions(version, a.from) >= 0);
+    const covered =
+      version === undefined
+        ? a.from !== undefined
+        : (a.below !== undefined && compareVersions(version, a.below) < 0) ||
+          (a.from !== undefined && compareVersions(version, a.from) >= 0);
     if (covered) out[a.module] = a.alias;
   }
   return out;
@@ -103,7 +105,10 @@ export const AUTO_EXTENSION_RESOLUTION_ENV = 'K6_AUTO_EXTENSION_RESOLUTION';
  * k6 may fetch them (a machine with network): then the missing ones are returned for a notice instead.
  */
 export function checkExtensions(
-  bundleImports: readonly string[], binary: K6Binary, script: string, env: Readonly<Record<string, string | undefined>> = {},
+  bundleImports: readonly string[],
+  binary: K6Binary,
+  script: string,
+  env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
   const wanted = extensionImports(bundleImports);
   const have = new Set(binary.extensions.filter((e) => e.type === 'js').map((e) => e.name));

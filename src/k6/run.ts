@@ -49,7 +49,11 @@ export async function startK6(input: RunK6Input): Promise<K6Process> {
   try {
     child = await input.group.start({ name: 'k6', command: input.bin, args: input.args, cwd: input.cwd, env: input.env, stdio: 'inherit' });
   } catch (err: unknown) {
-    throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AgentloadError(
+      'k6-failed-to-start',
+      EXIT_CODES.usage,
+      `cannot start ${input.bin}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const exitCode = child.exited.then(({ code, signal }) => {
     if (code === 127) throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin} (see the line above)`);

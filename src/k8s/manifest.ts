@@ -47,7 +47,11 @@ export interface ManifestInput {
 
 /** A DNS-1123 name from a scenario name: `agentload-<name>`. */
 export function resourceName(scenario: string): string {
-  const slug = scenario.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const slug = scenario
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return `agentload-${slug === '' ? 'test' : slug}`;
 }
 
@@ -61,7 +65,10 @@ export function scriptFile(scenario: string): string {
 
 /** The `arguments` line: the toolkit's outputs (with a results claim), then the user's flags. */
 export function testRunArguments(input: Pick<ManifestInput, 'resultsClaim' | 'k6Args'>): string {
-  const outputs = input.resultsClaim === undefined ? [] : ['--out', `json=${RESULTS_DIR}/out.json.gz`, `--summary-export=${RESULTS_DIR}/summary-export.json`];
+  const outputs =
+    input.resultsClaim === undefined
+      ? []
+      : ['--out', `json=${RESULTS_DIR}/out.json.gz`, `--summary-export=${RESULTS_DIR}/summary-export.json`];
   return [...outputs, ...input.k6Args].join(' ');
 }
 
@@ -120,7 +127,10 @@ export function buildManifests(input: ManifestInput): Manifests {
 /** The manifests as one multi-document YAML file (ConfigMap first: the TestRun needs it). */
 export function manifestsYaml(m: Manifests, header: string): string {
   const docs = [m.configMap, m.testRun].map((d) => stringify(d, { lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false }));
-  return `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n---\n${docs.join('---\n')}`;
+  return `${header
+    .split('\n')
+    .map((l) => `# ${l}`)
+    .join('\n')}\n---\n${docs.join('---\n')}`;
 }
 
 const SCHEMA_ID = 'https://agentload.local/schemas/k6-operator-testrun.json';
@@ -144,9 +154,14 @@ function schemaValidators(): Readonly<Record<string, ValidateFunction>> {
 function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(root)' : e.instancePath;
   const params = e.params as { additionalProperty?: unknown; allowedValues?: unknown; allowedValue?: unknown };
-  const extra = e.keyword === 'additionalProperties' ? `: "${String(params.additionalProperty)}"`
-    : e.keyword === 'enum' ? ` ${JSON.stringify(params.allowedValues)}`
-      : e.keyword === 'const' ? ` ${JSON.stringify(params.allowedValue)}` : '';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? `: "${String(params.additionalProperty)}"`
+      : e.keyword === 'enum'
+        ? ` ${JSON.stringify(params.allowedValues)}`
+        : e.keyword === 'const'
+          ? ` ${JSON.stringify(params.allowedValue)}`
+          : '';
   return `${where} ${e.message ?? e.keyword}${extra}`;
 }
 

@@ -54,20 +54,30 @@ const RABBITMQ_BASE = '/usr/lib/rabbitmq/lib';
 /** The rabbitmq-server start script (the Debian wrapper in /usr/sbin would `su` to the rabbitmq user). */
 export function findRabbitmqServer(): string {
   if (existsSync(RABBITMQ_BASE)) {
-    const versions = readdirSync(RABBITMQ_BASE).filter((d) => d.startsWith('rabbitmq_server-')).sort().reverse();
+    const versions = readdirSync(RABBITMQ_BASE)
+      .filter((d) => d.startsWith('rabbitmq_server-'))
+      .sort()
+      .reverse();
     for (const v of versions) {
       const p = join(RABBITMQ_BASE, v, 'sbin', 'rabbitmq-server');
       if (existsSync(p)) return p;
     }
   }
-  throw new BrokerError(`rabbitmq-server not found under ${RABBITMQ_BASE}: install Debian's package (apt-get install -y rabbitmq-server), or set TARGET_AMQP_URL to a broker of your own`);
+  throw new BrokerError(
+    `rabbitmq-server not found under ${RABBITMQ_BASE}: install Debian's package (apt-get install -y rabbitmq-server), or set TARGET_AMQP_URL to a broker of your own`,
+  );
 }
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => { resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -88,14 +98,17 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
   }
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
   const node = `agentload-${randomBytes(4).toString('hex')}@localhost`;
-  writeFileSync(join(dir, 'rabbitmq.conf'), [
-    `listeners.tcp.default = 127.0.0.1:${port}`,
-    'log.console = true',
-    'log.console.level = warning',
-    'log.file = false',
-    'disk_free_limit.absolute = 10MB',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.default = 127.0.0.1:${port}`,
+      'log.console = true',
+      'log.console.level = warning',
+      'log.file = false',
+      'disk_free_limit.absolute = 10MB',
+      '',
+    ].join('\n'),
+  );
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
   const tail: string[] = [];
@@ -137,12 +150,16 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
     const timeoutMs = o.startTimeoutMs ?? 90_000;
     const deadline = Date.now() + timeoutMs;
     const state = { exited: false };
-    void p.exited.then(() => { state.exited = true; });
+    void p.exited.then(() => {
+      state.exited = true;
+    });
     for (;;) {
       if (state.exited) throw new BrokerError(`RabbitMQ exited while starting on 127.0.0.1:${port}: ${tail.slice(-3).join(' | ')}`);
       if (Date.now() > deadline) {
         p.signal('SIGKILL');
-        throw new BrokerError(`RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`);
+        throw new BrokerError(
+          `RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`,
+        );
       }
       if (await tcpOpen(port)) {
         try {
@@ -163,7 +180,9 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
       const p = await spawnKept(script, [], { env, cwd: dir, onLine });
       proc = p;
       await waitReady(p);
-    })().finally(() => { starting = undefined; });
+    })().finally(() => {
+      starting = undefined;
+    });
     return starting;
   };
 
@@ -175,7 +194,11 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       p.exited.then(() => 'exited' as const),
-      new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 30_000); }),
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => {
+          r('timeout');
+        }, 30_000);
+      }),
     ]);
     clearTimeout(timer);
     if (outcome === 'timeout') {

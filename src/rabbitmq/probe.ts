@@ -8,7 +8,11 @@ export async function probeAmqp(url: string, timeoutMs = 5000): Promise<void> {
   try {
     const c = await Promise.race([
       attempt,
-      new Promise<never>((_r, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${timeoutMs} ms`)); }, timeoutMs + 500); }),
+      new Promise<never>((_r, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no answer within ${timeoutMs} ms`));
+        }, timeoutMs + 500);
+      }),
     ]);
     await c.close();
   } finally {

@@ -79,7 +79,13 @@ export async function reportMain(argv: readonly string[], io: Io = stdio): Promi
     if (lat !== undefined) profile.latencyDriftMsPerHour = lat;
     if (errs !== undefined) profile.errorRateDriftPerHour = errs;
     if (warm !== undefined) profile.warmupFraction = warm;
-    if (v['memory-gauges'] !== undefined) profile.gauges = { memory: v['memory-gauges'].split(',').map((s) => s.trim()).filter(Boolean) };
+    if (v['memory-gauges'] !== undefined)
+      profile.gauges = {
+        memory: v['memory-gauges']
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
     const retention = num('retention-days', v['retention-days']);
     const res = await buildReport({
       runDir: positionals.length > 1 ? (v.out ?? dirname(first)) : first,
@@ -114,20 +120,25 @@ export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON outpu
 /** The comparison as text: verdict, the regressions worst first, improvements apart, each with units and changes. */
 export function comparisonLines(c: Comparison): string[] {
   const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
-  const out = [`baseline ${c.baselineSource}${runs}: ${c.verdict.toUpperCase()} (fails when > ${c.failPct} % worse, > ${c.floorMs} ms / ${c.floorRatio * 100} pp and significant at p < ${c.alpha}; warns > ${c.warnPct} %)`];
+  const out = [
+    `baseline ${c.baselineSource}${runs}: ${c.verdict.toUpperCase()} (fails when > ${c.failPct} % worse, > ${c.floorMs} ms / ${c.floorRatio * 100} pp and significant at p < ${c.alpha}; warns > ${c.warnPct} %)`,
+  ];
   const rows = worstFirst(c.rows);
   const section = (title: string, status: string): void => {
     const list = rows.filter((r) => r.status === status);
     if (list.length === 0) return;
     out.push(`${title}:`);
-    for (const r of list) out.push(`  ${describeRow(r)}${r.p !== undefined ? `  p=${r.p.toPrecision(2)}` : ''}${r.note !== undefined ? `  (${r.note})` : ''}`);
+    for (const r of list)
+      out.push(`  ${describeRow(r)}${r.p !== undefined ? `  p=${r.p.toPrecision(2)}` : ''}${r.note !== undefined ? `  (${r.note})` : ''}`);
   };
   section('regressions', 'fail');
   section('warnings', 'warn');
   section('improvements', 'improved');
   const noise = rows.filter((r) => r.status === 'ok' && r.note !== undefined && /not significant|floor/.test(r.note)).length;
   const info = rows.filter((r) => r.status === 'info').length;
-  out.push(`${rows.filter((r) => r.status === 'ok').length} judged figures within the gate${noise > 0 ? ` (${noise} changed by more than ${c.warnPct} % but not significantly or within the floor)` : ''}; ${info} figures shown for information only (sub-timings, p50/avg, metrics without thresholds)`);
+  out.push(
+    `${rows.filter((r) => r.status === 'ok').length} judged figures within the gate${noise > 0 ? ` (${noise} changed by more than ${c.warnPct} % but not significantly or within the floor)` : ''}; ${info} figures shown for information only (sub-timings, p50/avg, metrics without thresholds)`,
+  );
   return out;
 }
 
@@ -175,7 +186,12 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
     if (v['save-baseline'] !== undefined) {
       const keep = num('keep-runs', v['keep-runs']);
       const saved = await saveBaseline(run, v['save-baseline'], baselinesDir, keep);
-      const how = saved.replaced !== undefined ? ` (replaced a baseline of scenario ${saved.replaced})` : saved.runs > 1 ? ` (now the median of ${saved.runs} runs)` : '';
+      const how =
+        saved.replaced !== undefined
+          ? ` (replaced a baseline of scenario ${saved.replaced})`
+          : saved.runs > 1
+            ? ` (now the median of ${saved.runs} runs)`
+            : '';
       (v.json === true ? io.err : io.out)(`saved ${saved.path}${how}`);
     }
     return code;

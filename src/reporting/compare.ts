@@ -104,9 +104,11 @@ export interface CompareOptions {
 export const COMPARE_DEFAULTS = { failPct: 10, warnPct: 5, minSamples: 30, alpha: 0.01, floorMs: 0.5, floorRatio: 0.005 } as const;
 
 /** Names of figures that are worse when higher, whatever their type. */
-const HIGHER_IS_WORSE = /fail|error|drop|timeout|lost|loss|dup|miss|unmatched|late|retr|rate_limited|reject|evict|waiting|lag|depth|leak|drift|degradation/i;
+const HIGHER_IS_WORSE =
+  /fail|error|drop|timeout|lost|loss|dup|miss|unmatched|late|retr|rate_limited|reject|evict|waiting|lag|depth|leak|drift|degradation/i;
 /** Names of figures that are worse when lower (throughput and success). */
-const LOWER_IS_WORSE = /per_second|per_hour|throughput|mbps|tokens|hit|success|succeeded|completed|accepted|http_reqs|iterations|received|published|checks/i;
+const LOWER_IS_WORSE =
+  /per_second|per_hour|throughput|mbps|tokens|hit|success|succeeded|completed|accepted|http_reqs|iterations|received|published|checks/i;
 const TREND_STATS = ['p50', 'p95', 'p99', 'avg'] as const;
 /** The trend stats the gate judges. */
 const GATED_TREND_STATS = ['p95', 'p99'];
@@ -154,7 +156,16 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
     if (type === 'trend') {
       const v = m.values;
       const e = trendEntry(
-        { count: v.count ?? 0, avg: v.avg ?? 0, min: v.min ?? 0, p50: v.p50 ?? 0, p90: v.p90 ?? 0, p95: v.p95 ?? 0, p99: v.p99 ?? 0, max: v.max ?? 0 },
+        {
+          count: v.count ?? 0,
+          avg: v.avg ?? 0,
+          min: v.min ?? 0,
+          p50: v.p50 ?? 0,
+          p90: v.p90 ?? 0,
+          p95: v.p95 ?? 0,
+          p99: v.p99 ?? 0,
+          max: v.max ?? 0,
+        },
         m.contains === 'time' ? 'ms' : 'value',
         worseDirection(m.name, type),
       );
@@ -162,16 +173,32 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
     } else if (type === 'rate') {
       const passes = m.values.passes ?? 0;
       const fails = m.values.fails ?? 0;
-      const e: BaselineEntry = { kind: 'rate', count: passes + fails, events: passes, values: { rate: m.values.rate ?? 0 }, worse: worseDirection(m.name, type), unit: 'ratio' };
+      const e: BaselineEntry = {
+        kind: 'rate',
+        count: passes + fails,
+        events: passes,
+        values: { rate: m.values.rate ?? 0 },
+        worse: worseDirection(m.name, type),
+        unit: 'ratio',
+      };
       entries[key] = gated ? gate(e, ['rate'], undefined) : e;
     } else if (m.name === 'vus' || m.name === 'vus_max') {
       // The load's shape, not a result.
     } else if (type === 'counter') {
-      const e: BaselineEntry = { kind: 'counter', count: m.samples ?? m.values.count ?? 0, values: { rate: m.values.rate ?? 0 }, worse: worseDirection(m.name, type), unit: 'value' };
+      const e: BaselineEntry = {
+        kind: 'counter',
+        count: m.samples ?? m.values.count ?? 0,
+        values: { rate: m.values.rate ?? 0 },
+        worse: worseDirection(m.name, type),
+        unit: 'value',
+      };
       entries[key] = gated ? gate(e, ['rate'], win(key)) : e;
     } else {
       const e: BaselineEntry = {
-        kind: 'gauge', count: m.samples ?? 1, values: { value: m.values.value ?? 0, max: m.values.max ?? 0 }, worse: worseDirection(m.name, type),
+        kind: 'gauge',
+        count: m.samples ?? 1,
+        values: { value: m.values.value ?? 0, max: m.values.max ?? 0 },
+        worse: worseDirection(m.name, type),
         unit: m.contains === 'time' ? 'ms' : 'value',
       };
       entries[key] = gated ? gate(e, ['value', 'max'], undefined) : e;
@@ -179,16 +206,31 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
   }
   for (const e of model.endpoints) {
     entries[`endpoint ${e.key}`] = gate(trendEntry(e, 'ms'), GATED_TREND_STATS, win(`endpoint ${e.key}`));
-    const failed = gate({ kind: 'rate', count: e.count, events: e.errors, values: { rate: e.errorRate }, worse: 'up', unit: 'ratio' }, ['rate'], undefined);
+    const failed = gate(
+      { kind: 'rate', count: e.count, events: e.errors, values: { rate: e.errorRate }, worse: 'up', unit: 'ratio' },
+      ['rate'],
+      undefined,
+    );
     entries[`endpoint ${e.key} errors`] = failed;
   }
-  const snap: BaselineSnapshot = { kind: 'agentload-baseline', version: 2, createdAt: now.toISOString(), source: sourceName(source), entries };
+  const snap: BaselineSnapshot = {
+    kind: 'agentload-baseline',
+    version: 2,
+    createdAt: now.toISOString(),
+    source: sourceName(source),
+    entries,
+  };
   if (model.meta.scenario !== undefined) snap.scenario = model.meta.scenario;
   return snap;
 }
 
 export function isSnapshot(x: unknown): x is BaselineSnapshot {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'agentload-baseline' && typeof (x as { entries?: unknown }).entries === 'object';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    (x as { kind?: unknown }).kind === 'agentload-baseline' &&
+    typeof (x as { entries?: unknown }).entries === 'object'
+  );
 }
 
 /**
@@ -203,7 +245,8 @@ export function combineSnapshots(snaps: readonly BaselineSnapshot[]): BaselineSn
   for (const [key, last] of Object.entries(latest.entries)) {
     const same = snaps.map((s) => s.entries[key]).filter((e): e is BaselineEntry => e !== undefined && e.kind === last.kind);
     const values: Record<string, number> = {};
-    for (const stat of Object.keys(last.values)) values[stat] = medianOf(same.flatMap((e) => (e.values[stat] === undefined ? [] : [e.values[stat]])));
+    for (const stat of Object.keys(last.values))
+      values[stat] = medianOf(same.flatMap((e) => (e.values[stat] === undefined ? [] : [e.values[stat]])));
     const e: BaselineEntry = { ...last, count: same.reduce((n, x) => n + x.count, 0), values };
     if (last.events !== undefined) e.events = same.reduce((n, x) => n + (x.events ?? 0), 0);
     if (last.windows !== undefined) {
@@ -236,7 +279,12 @@ function significance(b: BaselineEntry, c: BaselineEntry, stat: string, worse: b
   const bw = b.windows?.[stat];
   if (cw === undefined || bw === undefined) return undefined;
   const up = (c.worse === 'up') === worse;
-  return up ? rankTestGreater(cw, bw)?.p : rankTestGreater(cw.map((v) => -v), bw.map((v) => -v))?.p;
+  return up
+    ? rankTestGreater(cw, bw)?.p
+    : rankTestGreater(
+        cw.map((v) => -v),
+        bw.map((v) => -v),
+      )?.p;
 }
 
 /** Without a significance test, only a change this many times the fail (warn) percentage counts. */
@@ -249,7 +297,14 @@ export const UNTESTED_FACTOR = 3;
  * √(minSamples / n) when samples are few): jitter stays within that band, a change many times the
  * limit (a short run that got 10× slower) still fails.
  */
-function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number, p: number | undefined, o: Required<CompareOptions>): Judged {
+function judge(
+  b: BaselineEntry,
+  c: BaselineEntry,
+  change: number,
+  delta: number,
+  p: number | undefined,
+  o: Required<CompareOptions>,
+): Judged {
   const n = Math.min(b.count, c.count);
   if (n === 0) return { status: 'guarded', note: 'no samples: not judged' };
   const floor = c.unit === 'ms' ? o.floorMs : c.unit === 'ratio' ? o.floorRatio : 0;
@@ -263,7 +318,10 @@ function judge(b: BaselineEntry, c: BaselineEntry, change: number, delta: number
     if (!worse) return { status: 'improved', note };
     return { status: big > o.failPct * widen ? 'fail' : 'warn', note };
   }
-  if (!overFloor) return big > o.warnPct ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit === 'ratio' ? 'of 1' : c.unit})` } : { status: 'ok', p };
+  if (!overFloor)
+    return big > o.warnPct
+      ? { status: 'ok', p, note: `within the absolute floor (${floor} ${c.unit === 'ratio' ? 'of 1' : c.unit})` }
+      : { status: 'ok', p };
   if (p >= o.alpha) return big > o.warnPct ? { status: 'ok', p, note: `not significant (p = ${p.toPrecision(2)})` } : { status: 'ok', p };
   if (worse && big > o.failPct) return { status: 'fail', p };
   if (worse && big > o.warnPct) return { status: 'warn', p };
@@ -286,7 +344,10 @@ export function holmAdjust(ps: readonly number[]): number[] {
 /** Rows that fail or warn, worst first (by relative change); then the rest in key order. */
 export function worstFirst(rows: readonly ComparisonRow[]): ComparisonRow[] {
   const rank: Record<ChangeStatus, number> = { fail: 0, warn: 1, improved: 2, ok: 3, info: 4, guarded: 5, new: 6, missing: 7 };
-  return [...rows].sort((a, b) => rank[a.status] - rank[b.status] || (a.status === 'improved' ? (a.change ?? 0) - (b.change ?? 0) : (b.change ?? 0) - (a.change ?? 0)));
+  return [...rows].sort(
+    (a, b) =>
+      rank[a.status] - rank[b.status] || (a.status === 'improved' ? (a.change ?? 0) - (b.change ?? 0) : (b.change ?? 0) - (a.change ?? 0)),
+  );
 }
 
 export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSnapshot, opts: CompareOptions = {}): Comparison {
@@ -305,7 +366,15 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
     const b = baseline.entries[key];
     const c = current.entries[key];
     if (!b || !c) {
-      rows.push({ key, stat: '', baseline: null, current: null, change: null, status: b ? 'missing' : 'new', note: b ? 'not in this run' : 'not in the baseline' });
+      rows.push({
+        key,
+        stat: '',
+        baseline: null,
+        current: null,
+        change: null,
+        status: b ? 'missing' : 'new',
+        note: b ? 'not in this run' : 'not in the baseline',
+      });
       continue;
     }
     const stats = c.kind === 'trend' ? TREND_STATS : c.kind === 'gauge' ? (['value', 'max'] as const) : (['rate'] as const);
@@ -317,7 +386,17 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       const denom = Math.max(Math.abs(bv), floor);
       const raw = denom === 0 ? 0 : (cv - bv) / denom;
       const change = c.worse === 'up' ? raw : -raw;
-      const row: ComparisonRow = { key, stat, baseline: bv, current: cv, change, delta: cv - bv, unit: c.unit, kind: c.kind, status: 'info' };
+      const row: ComparisonRow = {
+        key,
+        stat,
+        baseline: bv,
+        current: cv,
+        change,
+        delta: cv - bv,
+        unit: c.unit,
+        kind: c.kind,
+        status: 'info',
+      };
       // p99 is judged only with 100 samples a side: below that it is the run's few slowest requests.
       const enough = stat !== 'p99' || Math.min(b.count, c.count) >= 100;
       const gated = enough && (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));

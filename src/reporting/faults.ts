@@ -54,14 +54,24 @@ export function parseFaultLog(text: string): FaultRow[] {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     let e: Record<string, unknown> | undefined;
-    try { e = obj(JSON.parse(line)); } catch { continue; }
+    try {
+      e = obj(JSON.parse(line));
+    } catch {
+      continue;
+    }
     if (e === undefined) continue;
     const id = str(e.id);
     const kind = e.kind;
     if (kind === 'fault' && id !== null) {
       rows.set(id, {
-        id, action: str(e.action) ?? '?', at: num(e.at) ?? 0, appliedAt: num(e.appliedAt), endedAt: num(e.endedAt),
-        recoveryMs: num(e.recoveryMs) ?? null, note: noteOf(obj(e.params), obj(e.detail)), error: null,
+        id,
+        action: str(e.action) ?? '?',
+        at: num(e.at) ?? 0,
+        appliedAt: num(e.appliedAt),
+        endedAt: num(e.endedAt),
+        recoveryMs: num(e.recoveryMs) ?? null,
+        note: noteOf(obj(e.params), obj(e.detail)),
+        error: null,
       });
     } else if (kind === 'end' && id !== null) {
       const r = rows.get(id);
@@ -75,8 +85,14 @@ export function parseFaultLog(text: string): FaultRow[] {
       if (r !== undefined) r.recoveryMs = num(e.recoveryMs);
     } else if (kind === 'failed' || kind === 'refused') {
       extra.push({
-        id: id ?? '–', action: str(e.action) ?? '?', at: num(e.at) ?? 0, appliedAt: null, endedAt: null, recoveryMs: null,
-        note: '', error: str(e.error) ?? kind,
+        id: id ?? '–',
+        action: str(e.action) ?? '?',
+        at: num(e.at) ?? 0,
+        appliedAt: null,
+        endedAt: null,
+        recoveryMs: null,
+        note: '',
+        error: str(e.error) ?? kind,
       });
       if (id !== null) rows.delete(id);
     }
@@ -95,14 +111,22 @@ function rel(t: number | null, t0: number): string {
 /** The "Faults" section of report.html; `t0` = the run's first sample (epoch ms) for relative times. */
 export function faultsSectionHtml(rows: readonly FaultRow[], t0: number): string {
   if (rows.length === 0) return '';
-  const body = rows.map((r) => `<tr><td class="l">${h(r.id)}</td><td class="l">${h(r.action)}</td><td>${rel(r.at, t0)}</td><td class="l">${h(new Date(r.at).toISOString())}</td><td>${r.endedAt === null ? '–' : fmtMs(r.endedAt - r.at)}</td><td>${r.recoveryMs === null ? '–' : fmtMs(r.recoveryMs)}</td><td class="l wrap">${r.error !== null ? `<b style="color:var(--bad)">${h(r.error)}</b>` : h(r.note)}</td></tr>`).join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td class="l">${h(r.id)}</td><td class="l">${h(r.action)}</td><td>${rel(r.at, t0)}</td><td class="l">${h(new Date(r.at).toISOString())}</td><td>${r.endedAt === null ? '–' : fmtMs(r.endedAt - r.at)}</td><td>${r.recoveryMs === null ? '–' : fmtMs(r.recoveryMs)}</td><td class="l wrap">${r.error !== null ? `<b style="color:var(--bad)">${h(r.error)}</b>` : h(r.note)}</td></tr>`,
+    )
+    .join('');
   return `<section><h2>Faults</h2><p class="muted">Applied by the fault controller and marked on every chart above. Recovery: from the fault's start to the first delivery (or success) after it, as the scenario measured it.</p><div class="tw"><table id="faults"><thead><tr><th class="l">id</th><th class="l">action</th><th>at</th><th class="l">time (UTC)</th><th>lasted</th><th>recovery</th><th class="l">detail</th></tr></thead><tbody>${body}</tbody></table></div></section>`;
 }
 
 export function faultsMarkdown(rows: readonly FaultRow[], t0: number): string[] {
   if (rows.length === 0) return [];
   const out = ['**Faults**', '', '| action | at | recovery | detail |', '|---|---:|---:|---|'];
-  for (const r of rows) out.push(`| ${mdCell(r.action)} | ${rel(r.at, t0)} | ${r.recoveryMs === null ? '–' : fmtMs(r.recoveryMs)} | ${mdCell(r.error ?? r.note)} |`);
+  for (const r of rows)
+    out.push(
+      `| ${mdCell(r.action)} | ${rel(r.at, t0)} | ${r.recoveryMs === null ? '–' : fmtMs(r.recoveryMs)} | ${mdCell(r.error ?? r.note)} |`,
+    );
   out.push('');
   return out;
 }

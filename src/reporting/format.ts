@@ -43,7 +43,13 @@ export interface ValueKind {
  */
 export function fmtValue(kind: ValueKind, stat: string, v: number | null | undefined): string {
   const scalar = (x: number | null | undefined): string =>
-    kind.contains === 'time' ? fmtMs(x) : kind.contains === 'data' ? fmtBytes(x) : x !== null && x !== undefined && Number.isInteger(x) ? fmtInt(x) : fmtNum(x, 3);
+    kind.contains === 'time'
+      ? fmtMs(x)
+      : kind.contains === 'data'
+        ? fmtBytes(x)
+        : x !== null && x !== undefined && Number.isInteger(x)
+          ? fmtInt(x)
+          : fmtNum(x, 3);
   switch (kind.type) {
     case 'counter':
       if (stat === 'rate') return kind.contains === 'data' ? `${fmtBytes(v)}/s` : `${fmtNum(v)}/s`;

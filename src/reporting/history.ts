@@ -41,7 +41,13 @@ async function readEntry(root: string, dir: string): Promise<HistoryEntry | unde
     return undefined;
   }
   if (typeof doc !== 'object' || doc === null) return undefined;
-  const v = doc as { kind?: unknown; verdict?: unknown; exitCode?: unknown; run?: { scenario?: unknown; startedAt?: unknown; target?: unknown }; headline?: Record<string, unknown> };
+  const v = doc as {
+    kind?: unknown;
+    verdict?: unknown;
+    exitCode?: unknown;
+    run?: { scenario?: unknown; startedAt?: unknown; target?: unknown };
+    headline?: Record<string, unknown>;
+  };
   if (v.kind !== 'agentload-verdict') return undefined;
   return {
     dir,
@@ -63,7 +69,12 @@ function sparkline(values: readonly (number | null)[], w = 120, hgt = 24): strin
   const lo = Math.min(...ys);
   const hi = Math.max(...ys);
   const n = values.length - 1;
-  const path = pts.map(([i, y]) => `${((i / n) * (w - 2) + 1).toFixed(1)},${(hi === lo ? hgt / 2 : hgt - 2 - ((y - lo) / (hi - lo)) * (hgt - 4)).toFixed(1)}`).join(' ');
+  const path = pts
+    .map(
+      ([i, y]) =>
+        `${((i / n) * (w - 2) + 1).toFixed(1)},${(hi === lo ? hgt / 2 : hgt - 2 - ((y - lo) / (hi - lo)) * (hgt - 4)).toFixed(1)}`,
+    )
+    .join(' ');
   return `<svg width="${w}" height="${hgt}" viewBox="0 0 ${w} ${hgt}" role="img"><polyline fill="none" stroke="#0969da" stroke-width="1.5" points="${path}"/></svg>`;
 }
 
@@ -101,7 +112,10 @@ export async function updateHistory(root: string, o: { retentionDays?: number; n
       const target = runs[0]?.target ?? '';
       const rows = [...runs]
         .reverse()
-        .map((e) => `<tr><td><a href="${encodeURIComponent(e.dir)}/report.html">${h(e.startedAt || e.dir)}</a></td><td class="t">${h(e.target || '–')}</td><td><span class="b ${e.verdict}">${h(e.verdict)}</span></td><td>${e.exitCode}</td><td>${fmtMs(e.p95)}</td><td>${fmtPct(e.errorRate)}</td><td>${e.rps === null ? '–' : e.rps.toFixed(1)}</td></tr>`)
+        .map(
+          (e) =>
+            `<tr><td><a href="${encodeURIComponent(e.dir)}/report.html">${h(e.startedAt || e.dir)}</a></td><td class="t">${h(e.target || '–')}</td><td><span class="b ${e.verdict}">${h(e.verdict)}</span></td><td>${e.exitCode}</td><td>${fmtMs(e.p95)}</td><td>${fmtPct(e.errorRate)}</td><td>${e.rps === null ? '–' : e.rps.toFixed(1)}</td></tr>`,
+        )
         .join('');
       return `<section data-scenario="${h(scenario)}" data-target="${h(target)}"><h2>${h(scenario)} <small>${target !== '' ? `on ${h(target)}, ` : ''}${runs.length} run(s)</small></h2>
 <div class="spark"><span>p95 ${sparkline(runs.map((r) => r.p95))}</span><span>errors ${sparkline(runs.map((r) => r.errorRate))}</span><span>req/s ${sparkline(runs.map((r) => r.rps))}</span></div>

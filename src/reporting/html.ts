@@ -29,7 +29,10 @@ function uplot(): { js: string; css: string } {
 
 /** JSON safe inside <script>: no "</script", no U+2028/9 surprises. */
 function inlineJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(x)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
@@ -61,7 +64,10 @@ function baselineLines(r: FullReport, key: string): ChartLine[] {
 }
 
 /** Chart data beyond the series: threshold and baseline lines, per-endpoint latency. */
-function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: string; series: EndpointSeries; dist: Distribution | null; lines: ChartLine[] }[] } {
+function chartLines(r: FullReport): {
+  lines: ChartLine[];
+  endpoints: { label: string; series: EndpointSeries; dist: Distribution | null; lines: ChartLine[] }[];
+} {
   const m = r.model;
   const overall = m.thresholds.filter((t) => t.metric === 'http_req_duration');
   return {
@@ -73,7 +79,14 @@ function chartLines(r: FullReport): { lines: ChartLine[]; endpoints: { label: st
         const series = m.endpointSeries[e.key];
         if (!series) return [];
         const label = `${e.method} ${e.name}${e.endpoint !== undefined ? ` [${e.endpoint}]` : ''}`;
-        return [{ label, series, dist: m.distributions[e.key] ?? null, lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)] }];
+        return [
+          {
+            label,
+            series,
+            dist: m.distributions[e.key] ?? null,
+            lines: [...thresholdLines(thresholdsOfEndpoint(m.thresholds, e)), ...baselineLines(r, `endpoint ${e.key}`)],
+          },
+        ];
       }),
   };
 }
@@ -84,7 +97,8 @@ function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; valu
   for (const r of rows) {
     const key = parseMetricKey(r.metric);
     const e = parseThresholdExpression(r.expression);
-    if (key.ok && e.ok && key.key.parent === 'http_req_failed' && key.key.submetric === undefined && e.expr.method === 'rate') out.push({ op: e.expr.operator, value: e.expr.value });
+    if (key.ok && e.ok && key.key.parent === 'http_req_failed' && key.key.submetric === undefined && e.expr.method === 'rate')
+      out.push({ op: e.expr.operator, value: e.expr.value });
   }
   return out;
 }
@@ -262,7 +276,9 @@ export function renderHtml(r: FullReport): string {
   if (bad > 0) notes.push(`${bad} line(s) were not k6 JSON and were skipped.`);
   const disagree = m.thresholds.filter((t) => t.k6Ok !== undefined && t.k6Ok !== t.ok);
   if (disagree.length > 0 && m.meta.files.length === 1)
-    notes.push(`k6 judged ${disagree.length} threshold(s) differently (percentiles here are within ${m.meta.percentileRelativeError * 100} %): ${disagree.map((t) => `${t.metric} ${t.expression}`).join(', ')}.`);
+    notes.push(
+      `k6 judged ${disagree.length} threshold(s) differently (percentiles here are within ${m.meta.percentileRelativeError * 100} %): ${disagree.map((t) => `${t.metric} ${t.expression}`).join(', ')}.`,
+    );
 
   const metaCells: [string, string][] = [
     ['scenario', m.meta.scenario ?? '–'],
@@ -278,7 +294,11 @@ export function renderHtml(r: FullReport): string {
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
-    t.problem !== undefined ? h(t.problem) : t.noData === true ? 'no data (not evaluated, as in k6)' : h(fmtValue(valueKindOf(m.metrics, t.metric), t.aggregation, t.observed)),
+    t.problem !== undefined
+      ? h(t.problem)
+      : t.noData === true
+        ? 'no data (not evaluated, as in k6)'
+        : h(fmtValue(valueKindOf(m.metrics, t.metric), t.aggregation, t.observed)),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
   const errorLimits = overallErrorLimits(m.thresholds);
@@ -294,19 +314,32 @@ export function renderHtml(r: FullReport): string {
       fmtInt(e.count),
       `${fmtNum(e.rps)}/s`,
       e.errorRate > 0 ? `<b style="color:var(--bad)">${fmtPct(e.errorRate)}</b>` : fmtPct(e.errorRate),
-      fmtMs(e.avg), fmtMs(e.p50), fmtMs(e.p90), fmtMs(e.p95), fmtMs(e.p99), fmtMs(e.max),
+      fmtMs(e.avg),
+      fmtMs(e.p50),
+      fmtMs(e.p90),
+      fmtMs(e.p95),
+      fmtMs(e.p99),
+      fmtMs(e.max),
     ];
   });
   const checkRows = m.checks.map((c) => {
     const total = c.passes + c.fails;
-    return [h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`), badge(c.fails === 0, c.fails === 0 ? 'all pass' : `${c.fails} failed`), String(c.passes), String(c.fails), fmtPct(total === 0 ? 0 : c.passes / total)];
+    return [
+      h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`),
+      badge(c.fails === 0, c.fails === 0 ? 'all pass' : `${c.fails} failed`),
+      String(c.passes),
+      String(c.fails),
+      fmtPct(total === 0 ? 0 : c.passes / total),
+    ];
   });
   const errorRows = m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]);
   const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
 
   const panels = m.panels
     .map((p) => {
-      const rows = m.metrics.filter((x) => p.metrics.includes(x.name)).map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
+      const rows = m.metrics
+        .filter((x) => p.metrics.includes(x.name))
+        .map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
       return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows, 3)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
     })
     .join('');
@@ -320,7 +353,9 @@ export function renderHtml(r: FullReport): string {
       s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
       s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
       s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
-      s.verdict === 'breached' || s.verdict === 'within' ? badge(s.verdict === 'within', s.verdict) : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
+      s.verdict === 'breached' || s.verdict === 'within'
+        ? badge(s.verdict === 'within', s.verdict)
+        : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
       s.fit ? `${s.fit.points} pts, r² ${s.fit.r2.toFixed(2)}` : h(s.note),
     ]);
     soak = `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
@@ -330,7 +365,7 @@ export function renderHtml(r: FullReport): string {
   if (r.comparison) {
     const c = r.comparison;
     const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
-        const rows = worstFirst(c.rows).map((x) => [
+    const rows = worstFirst(c.rows).map((x) => [
       h(figureLabel(x)),
       fmtNum(x.baseline, 4),
       fmtNum(x.current, 4),
@@ -343,7 +378,13 @@ export function renderHtml(r: FullReport): string {
 `;
   }
 
-  const data = { series: m.series, panels: m.panels, soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null, ...chartLines(r), faults: faultMarks(m.faults) };
+  const data = {
+    series: m.series,
+    panels: m.panels,
+    soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null,
+    ...chartLines(r),
+    faults: faultMarks(m.faults),
+  };
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

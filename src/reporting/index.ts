@@ -8,7 +8,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { combineSnapshots, compareSnapshots, describeRow, isSnapshot, snapshotOf, sourceName, worstFirst, type BaselineSnapshot, type Comparison } from './compare.ts';
+import {
+  combineSnapshots,
+  compareSnapshots,
+  describeRow,
+  isSnapshot,
+  snapshotOf,
+  sourceName,
+  worstFirst,
+  type BaselineSnapshot,
+  type Comparison,
+} from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
 import { readFaultLog } from './faults.ts';
@@ -31,7 +41,8 @@ export { combineSnapshots, compareSnapshots, describeRow, snapshotOf, worstFirst
 export { updateHistory } from './history.ts';
 
 /** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */
-export const BASELINES_DIR = process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
+export const BASELINES_DIR =
+  process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
 /** A saved baseline combines the last this-many runs saved under its name (the median of each figure, windows pooled). */
 export const BASELINE_KEEP_RUNS = 5;
 const BASELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -43,12 +54,18 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
   const files = await findRunFiles(runDirOrFile);
   const outputs = o.inputs && o.inputs.length > 0 ? [...o.inputs] : files.outputs;
   if (outputs.length === 0)
-    throw new ReportError('input-not-found', `no k6 JSON output (out.json or out.json.gz) in ${runDirOrFile}; run k6 with --out json=${join(runDirOrFile, 'out.json.gz')}`);
+    throw new ReportError(
+      'input-not-found',
+      `no k6 JSON output (out.json or out.json.gz) in ${runDirOrFile}; run k6 with --out json=${join(runDirOrFile, 'out.json.gz')}`,
+    );
   const acc = await ingestFiles(outputs);
   if (acc.files.every((f) => f.lines === 0))
     throw new ReportError('input-empty', `k6 JSON output ${outputs.join(', ')} is empty; the run wrote no samples (did it start?)`);
   if (acc.metrics.size === 0 && acc.files.every((f) => f.points === 0))
-    throw new ReportError('input-not-k6', `${outputs.join(', ')} is not k6 JSON output (no line of it is a k6 Metric or Point): pass a run folder or a file written by k6 --out json=FILE`);
+    throw new ReportError(
+      'input-not-k6',
+      `${outputs.join(', ')} is not k6 JSON output (no line of it is a k6 Metric or Point): pass a run folder or a file written by k6 --out json=FILE`,
+    );
   const side: SideInputs = { k6Thresholds: new Map(), meta: {}, interrupted: o.interrupted ?? false };
   for (const p of files.summaryExports) k6ThresholdsOf(await readJson(p), 'summary-export', side.k6Thresholds);
   for (const p of files.handleSummaries) {
@@ -59,7 +76,8 @@ export async function loadRun(runDirOrFile: string, o: { inputs?: readonly strin
   }
   if (files.runJson) side.meta = runMetaOf(await readJson(files.runJson));
   if (files.faults) side.faults = await readFaultLog(files.faults);
-  if (side.meta.scenario === undefined) side.meta.scenario = basename(files.dir).replace(/-\d{8}-\d{6}(-\d+)?$|-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
+  if (side.meta.scenario === undefined)
+    side.meta.scenario = basename(files.dir).replace(/-\d{8}-\d{6}(-\d+)?$|-\d{4}-?\d\d-?\d\dT[\d\-:.]+Z?$/, '');
   return buildModel(acc, side);
 }
 
@@ -71,7 +89,10 @@ export async function loadBaseline(path: string, baselinesDir: string = BASELINE
   if (!existsSync(path) && BASELINE_NAME.test(path) && !path.endsWith('.json')) {
     const saved = join(baselinesDir, `${path}.json`);
     if (!existsSync(saved))
-      throw new ReportError('bad-baseline', `baseline "${path}" is not a run folder, a file or a saved baseline (no ${saved}); save one with npm run compare -- <run> --save-baseline ${path}`);
+      throw new ReportError(
+        'bad-baseline',
+        `baseline "${path}" is not a run folder, a file or a saved baseline (no ${saved}); save one with npm run compare -- <run> --save-baseline ${path}`,
+      );
     path = saved;
   }
   if (!(await isDir(path)) && path.endsWith('.json')) {
@@ -96,7 +117,11 @@ export async function loadBaseline(path: string, baselinesDir: string = BASELINE
     return snapshotOf(await loadRun(path), path);
   } catch (e) {
     if (e instanceof ReportError && (e.code === 'input-not-found' || e.code === 'input-empty'))
-      throw new ReportError('bad-baseline', `baseline ${path} is neither a saved baseline, a run folder nor a k6 JSON output; save one with npm run compare -- <run> --save-baseline NAME`, { cause: e });
+      throw new ReportError(
+        'bad-baseline',
+        `baseline ${path} is neither a saved baseline, a run folder nor a k6 JSON output; save one with npm run compare -- <run> --save-baseline NAME`,
+        { cause: e },
+      );
     throw e;
   }
 }
@@ -142,7 +167,12 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
   if (soak?.breached) {
     verdict = 'fail';
     if (exitCode === EXIT.ok) exitCode = EXIT.soak;
-    reasons.push(`soak budget breached: ${soak.signals.filter((s) => s.breached).map((s) => `${s.metric} ${s.note}`).join('; ')}`);
+    reasons.push(
+      `soak budget breached: ${soak.signals
+        .filter((s) => s.breached)
+        .map((s) => `${s.metric} ${s.note}`)
+        .join('; ')}`,
+    );
   }
   if (comparison?.verdict === 'fail') {
     verdict = 'fail';
@@ -209,7 +239,12 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
     soak: r.soak ?? null,
     faults: m.faults,
     comparison: r.comparison
-      ? { baselineSource: r.comparison.baselineSource, baselineRuns: r.comparison.baselineRuns, verdict: r.comparison.verdict, rows: worstFirst(r.comparison.rows).filter((x) => x.status !== 'ok' && x.status !== 'info') }
+      ? {
+          baselineSource: r.comparison.baselineSource,
+          baselineRuns: r.comparison.baselineRuns,
+          verdict: r.comparison.verdict,
+          rows: worstFirst(r.comparison.rows).filter((x) => x.status !== 'ok' && x.status !== 'info'),
+        }
       : null,
     percentileRelativeError: m.meta.percentileRelativeError,
     baseline,
@@ -222,7 +257,8 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
   const model = await loadRun(o.runDir, { ...(o.inputs ? { inputs: o.inputs } : {}), interrupted: o.interrupted ?? false });
   const soak = analyseSoak(model.series, o.profile);
   const current = snapshotOf(model, o.runDir, now());
-  const comparison = o.baseline !== undefined ? compareSnapshots(current, await loadBaseline(o.baseline, o.baselinesDir), o.compare ?? {}) : undefined;
+  const comparison =
+    o.baseline !== undefined ? compareSnapshots(current, await loadBaseline(o.baseline, o.baselinesDir), o.compare ?? {}) : undefined;
   const verdict = decideVerdict(model, soak, comparison);
   const full: FullReport = { model, verdict, generatedAt: now().toISOString() };
   if (soak) full.soak = soak;
@@ -243,7 +279,10 @@ export async function buildReport(o: BuildReportOptions): Promise<ReportResult> 
   }
   const historyDir = o.historyDir ?? (basename(dirname(resolve(outDir))) === 'reports' ? dirname(resolve(outDir)) : false);
   if (historyDir !== false) {
-    const hist = await updateHistory(historyDir, { ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}), now: now() });
+    const hist = await updateHistory(historyDir, {
+      ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}),
+      now: now(),
+    });
     written.push(hist.indexFile);
   }
   return { verdict: verdict.verdict, exitCode: verdict.exitCode, files: written, reasons: verdict.reasons };
@@ -258,7 +297,10 @@ async function defaultOutDir(runDirOrFile: string): Promise<string> {
   if (await isDir(runDirOrFile)) return runDirOrFile;
   const dir = dirname(runDirOrFile);
   if (await isRunFolder(dir)) return dir;
-  throw new ReportError('bad-argument', `${dirname(runDirOrFile) === '.' ? 'this folder' : dir} is not a run folder (no run.json, no out.json[.gz]): pass --out DIR to say where the report files for ${basename(runDirOrFile)} go`);
+  throw new ReportError(
+    'bad-argument',
+    `${dirname(runDirOrFile) === '.' ? 'this folder' : dir} is not a run folder (no run.json, no out.json[.gz]): pass --out DIR to say where the report files for ${basename(runDirOrFile)} go`,
+  );
 }
 
 /**
@@ -284,9 +326,17 @@ export interface SavedBaselineInfo {
  * Saves a run's snapshot under reports/baselines/NAME.json (NAME: letters, digits, . _ -). A file of the
  * same scenario already there gains the run: the baseline becomes the median of its last `keep` runs.
  */
-export async function saveBaseline(run: string, name: string, baselinesDir: string = BASELINES_DIR, keep: number = BASELINE_KEEP_RUNS): Promise<SavedBaselineInfo> {
+export async function saveBaseline(
+  run: string,
+  name: string,
+  baselinesDir: string = BASELINES_DIR,
+  keep: number = BASELINE_KEEP_RUNS,
+): Promise<SavedBaselineInfo> {
   if (!BASELINE_NAME.test(name))
-    throw new ReportError('bad-argument', `baseline name "${name}" may hold only letters, digits, ".", "_" and "-"; pick a name like "api-mvp"`);
+    throw new ReportError(
+      'bad-argument',
+      `baseline name "${name}" may hold only letters, digits, ".", "_" and "-"; pick a name like "api-mvp"`,
+    );
   if (!Number.isInteger(keep) || keep < 1) throw new ReportError('bad-argument', `--keep-runs must be a whole number ≥ 1, got ${keep}`);
   const snap = await loadBaseline(run, baselinesDir);
   await mkdir(baselinesDir, { recursive: true });

@@ -350,7 +350,17 @@ export class RunAccumulator {
       perTag = new Map();
       this.totals.set(def.name, perTag);
     }
-    slot = { def, perTag, byTag: [], bucketStart: NaN, bucketGen: -1, bucketAgg: undefined, nameBytes, next: undefined, tagSeries: def.name === TAG_SERIES_METRIC };
+    slot = {
+      def,
+      perTag,
+      byTag: [],
+      bucketStart: NaN,
+      bucketGen: -1,
+      bucketAgg: undefined,
+      nameBytes,
+      next: undefined,
+      tagSeries: def.name === TAG_SERIES_METRIC,
+    };
     this.slots.set(def.name, slot);
     return slot;
   }
@@ -416,8 +426,7 @@ export class RunAccumulator {
   private nameHashed(buf: Buffer, from: number, to: number, hash: number): string {
     const h = (hash ^ (to - from)) >>> 0;
     const list = this.names.get(h);
-    if (list)
-      for (const c of list) if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) return c.name;
+    if (list) for (const c of list) if (c.bytes.length === to - from && bytesAt(buf, from, c.bytes)) return c.name;
     const name = utf8(latin1(buf, from, to));
     const entry = { bytes: Buffer.from(buf.subarray(from, to)), name };
     if (list) list.push(entry);
@@ -484,7 +493,13 @@ export class RunAccumulator {
     // time: same second as the previous line (bytes), then the fraction, then the same zone
     const pre = this.lastPrefix;
     const pv = this.lastPrefixView;
-    if (dv.getInt32(i, true) !== pv.getInt32(0, true) || dv.getInt32(i + 4, true) !== pv.getInt32(4, true) || dv.getInt32(i + 8, true) !== pv.getInt32(8, true) || dv.getInt32(i + 12, true) !== pv.getInt32(12, true)) return -1;
+    if (
+      dv.getInt32(i, true) !== pv.getInt32(0, true) ||
+      dv.getInt32(i + 4, true) !== pv.getInt32(4, true) ||
+      dv.getInt32(i + 8, true) !== pv.getInt32(8, true) ||
+      dv.getInt32(i + 12, true) !== pv.getInt32(12, true)
+    )
+      return -1;
     if (buf[i + 16] !== pre[16] || buf[i + 17] !== pre[17] || buf[i + 18] !== pre[18]) return -1;
     i += 19;
     let frac = 0;
@@ -523,7 +538,12 @@ export class RunAccumulator {
     let next: number;
     const pl = this.prevTagsLen;
     const pt = this.prevTags;
-    let same = pl >= 0 && tagsStart + pl + 2 <= lim && buf[tagsStart + pl] === 125 && buf[tagsStart + pl + 1] === 125 && buf[tagsStart + pl + 2] === 10;
+    let same =
+      pl >= 0 &&
+      tagsStart + pl + 2 <= lim &&
+      buf[tagsStart + pl] === 125 &&
+      buf[tagsStart + pl + 1] === 125 &&
+      buf[tagsStart + pl + 2] === 10;
     if (same) {
       const pv = this.prevTagsView;
       let k = 0;
@@ -663,7 +683,8 @@ export class RunAccumulator {
     const tagsEnd = e - 2;
     const tLen = tagsEnd - tagsStart;
     let tagset: number;
-    if (this.lastTagsId >= 0 && tLen === this.lastTags.length && buf.compare(this.lastTags, 0, tLen, tagsStart, tagsEnd) === 0) tagset = this.lastTagsId;
+    if (this.lastTagsId >= 0 && tLen === this.lastTags.length && buf.compare(this.lastTags, 0, tLen, tagsStart, tagsEnd) === 0)
+      tagset = this.lastTagsId;
     else {
       // k6 tags hold string values only: the first "}" closes them. Anything after it (a "metadata"
       // object, or a "}" inside a tag value) goes to the string path. (Same bytes as the previous
@@ -780,7 +801,11 @@ export class RunAccumulator {
     try {
       size = (await stat(path)).size;
     } catch (e) {
-      throw new ReportError('input-not-found', `k6 JSON output ${path} cannot be read (${toError(e).message}); pass a run dir or a file written by k6 --out json`, { cause: e });
+      throw new ReportError(
+        'input-not-found',
+        `k6 JSON output ${path} cannot be read (${toError(e).message}); pass a run dir or a file written by k6 --out json`,
+        { cause: e },
+      );
     }
     this.files.push(info);
     if (size === 0) return info;
@@ -802,7 +827,13 @@ export class RunAccumulator {
         const joined = Buffer.concat([...rest, chunk.subarray(0, nl + 1)]);
         const e = joined.length - 1;
         rest = [];
-        if (e > 0 && this.fastLine(joined, viewOf(joined), 0, e, info) < 0 && !this.lineBytes(joined, 0, e, info) && !this.line(latin1(joined, 0, e), info)) info.badLines++;
+        if (
+          e > 0 &&
+          this.fastLine(joined, viewOf(joined), 0, e, info) < 0 &&
+          !this.lineBytes(joined, 0, e, info) &&
+          !this.line(latin1(joined, 0, e), info)
+        )
+          info.badLines++;
         start = nl + 1;
       }
       const lim = chunk.lastIndexOf(10);

@@ -32,7 +32,8 @@ export async function isDir(p: string): Promise<boolean> {
 /** The k6 outputs among one folder's file names (out.json preferred over out.json.gz of the same run). */
 function outputsIn(dir: string, names: readonly string[]): Pick<RunFiles, 'outputs' | 'summaryExports' | 'handleSummaries'> {
   let outputs = names.filter((n) => OUTPUT_RE.test(n)).map((n) => join(dir, n));
-  if (outputs.includes(join(dir, 'out.json')) && outputs.includes(join(dir, 'out.json.gz'))) outputs = outputs.filter((p) => basename(p) !== 'out.json.gz');
+  if (outputs.includes(join(dir, 'out.json')) && outputs.includes(join(dir, 'out.json.gz')))
+    outputs = outputs.filter((p) => basename(p) !== 'out.json.gz');
   return {
     outputs,
     summaryExports: names.filter((n) => SUMMARY_RE.test(n)).map((n) => join(dir, n)),
@@ -54,7 +55,11 @@ export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
     try {
       await stat(runDirOrFile);
     } catch (e) {
-      throw new ReportError('input-not-found', `run ${runDirOrFile} does not exist (${toError(e).message}); pass a reports/<run>/ folder or a k6 --out json file`, { cause: e });
+      throw new ReportError(
+        'input-not-found',
+        `run ${runDirOrFile} does not exist (${toError(e).message}); pass a reports/<run>/ folder or a k6 --out json file`,
+        { cause: e },
+      );
     }
     return { dir: dirname(runDirOrFile), outputs: [runDirOrFile], summaryExports: [], handleSummaries: [] };
   }
@@ -81,7 +86,10 @@ export async function findRunFiles(runDirOrFile: string): Promise<RunFiles> {
       files.handleSummaries.push(...found.handleSummaries);
     }
     if (runnerOutputs === 0 && runs.length > 0) {
-      throw new ReportError('input-not-found', `${runDirOrFile} holds separate runs (${runs.slice(0, 3).join(', ')}${runs.length > 3 ? ', ...' : ''}), not one run's runners: pass one run folder, e.g. ${join(runDirOrFile, runs[0] ?? '')}`);
+      throw new ReportError(
+        'input-not-found',
+        `${runDirOrFile} holds separate runs (${runs.slice(0, 3).join(', ')}${runs.length > 3 ? ', ...' : ''}), not one run's runners: pass one run folder, e.g. ${join(runDirOrFile, runs[0] ?? '')}`,
+      );
     }
   }
   if (names.includes('run.json')) files.runJson = join(runDirOrFile, 'run.json');
@@ -100,7 +108,11 @@ export async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ReportError('input-unreadable', `${path} is not valid JSON (${toError(e).message}); it should be written by k6 or agentload`, { cause: e });
+    throw new ReportError(
+      'input-unreadable',
+      `${path} is not valid JSON (${toError(e).message}); it should be written by k6 or agentload`,
+      { cause: e },
+    );
   }
 }
 

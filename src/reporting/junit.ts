@@ -42,7 +42,9 @@ function suite(name: string, cases: readonly Case[]): string {
             .map(([k, v]) => `<property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`)
             .join('')}</properties>`
         : '';
-      const fail = c.failure ? `\n      <failure message="${escapeXml(c.failure.message)}" type="${escapeXml(c.failure.type ?? 'threshold')}">${escapeXml(c.failure.body)}</failure>` : '';
+      const fail = c.failure
+        ? `\n      <failure message="${escapeXml(c.failure.message)}" type="${escapeXml(c.failure.type ?? 'threshold')}">${escapeXml(c.failure.body)}</failure>`
+        : '';
       const skip = c.skipped !== undefined ? `\n      <skipped message="${escapeXml(c.skipped)}"/>` : '';
       return `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}" time="0">${props}${fail}${skip}\n    </testcase>`;
     })
@@ -81,10 +83,18 @@ export function renderJUnit(r: FullReport): string {
   const scenario = r.model.meta.scenario ?? '';
   const suites: string[] = [suite('run', [runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail', r.verdict.reasons)])];
   const th: Case[] = r.model.thresholds.map((t) => {
-    const c: Case = { classname: `thresholds.${t.metric}`, name: `${t.metric}: ${t.expression}`, props: { observed: fmtNum(t.observed, 4) } };
+    const c: Case = {
+      classname: `thresholds.${t.metric}`,
+      name: `${t.metric}: ${t.expression}`,
+      props: { observed: fmtNum(t.observed, 4) },
+    };
     if (t.problem !== undefined) c.failure = { message: t.problem, body: t.problem };
     else if (t.noData === true) c.skipped = 'no data: the metric has no samples, so k6 does not evaluate its thresholds';
-    else if (!t.ok) c.failure = { message: `${t.expression} crossed: observed ${observed(r, t)}`, body: `${t.metric} ${t.aggregation} = ${observed(r, t)}, threshold ${t.expression}` };
+    else if (!t.ok)
+      c.failure = {
+        message: `${t.expression} crossed: observed ${observed(r, t)}`,
+        body: `${t.metric} ${t.aggregation} = ${observed(r, t)}, threshold ${t.expression}`,
+      };
     return c;
   });
   suites.push(suite('thresholds', th));
@@ -95,10 +105,19 @@ export function renderJUnit(r: FullReport): string {
     const c: Case = {
       classname: 'endpoints',
       name: label,
-      props: { count: String(Math.round(e.count)), p95: fmtMs(e.p95), p99: fmtMs(e.p99), errorRate: fmtPct(e.errorRate), slos: own.map((t) => t.expression).join(', ') },
+      props: {
+        count: String(Math.round(e.count)),
+        p95: fmtMs(e.p95),
+        p99: fmtMs(e.p99),
+        errorRate: fmtPct(e.errorRate),
+        slos: own.map((t) => t.expression).join(', '),
+      },
     };
     if (failed.length > 0)
-      c.failure = { message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${observed(r, t)})`).join(', ')}`, body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n') };
+      c.failure = {
+        message: `SLO crossed: ${failed.map((t) => `${t.expression} (observed ${observed(r, t)})`).join(', ')}`,
+        body: failed.map((t) => `${t.metric}: ${t.expression}`).join('\n'),
+      };
     return c;
   });
   if (ep.length > 0) suites.push(suite('endpoints', ep));
@@ -114,8 +133,16 @@ export function renderJUnit(r: FullReport): string {
     const cc: Case[] = r.comparison.rows
       .filter((x) => x.stat !== '' && x.status !== 'info')
       .map((x) => {
-        const c: Case = { classname: 'baseline', name: `${x.key} ${x.stat}`, props: { baseline: fmtNum(x.baseline, 4), current: fmtNum(x.current, 4), change: fmtPct(x.change, 1) } };
-        if (x.status === 'fail') c.failure = { message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} % when significant)`, body: describeRow(x) + (x.p !== undefined ? ` p=${x.p.toPrecision(2)}` : '') };
+        const c: Case = {
+          classname: 'baseline',
+          name: `${x.key} ${x.stat}`,
+          props: { baseline: fmtNum(x.baseline, 4), current: fmtNum(x.current, 4), change: fmtPct(x.change, 1) },
+        };
+        if (x.status === 'fail')
+          c.failure = {
+            message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} % when significant)`,
+            body: describeRow(x) + (x.p !== undefined ? ` p=${x.p.toPrecision(2)}` : ''),
+          };
         if (x.status === 'guarded') c.skipped = x.note ?? 'too few samples';
         return c;
       });

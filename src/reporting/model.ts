@@ -138,9 +138,24 @@ export const PANEL_RULES: readonly PanelRule[] = [
 ];
 
 export const BUILTIN_METRICS = new Set([
-  'http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking',
-  'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed', 'checks', 'data_sent',
-  'data_received', 'iteration_duration', 'iterations', 'group_duration', 'vus', 'vus_max', 'dropped_iterations',
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+  'checks',
+  'data_sent',
+  'data_received',
+  'iteration_duration',
+  'iterations',
+  'group_duration',
+  'vus',
+  'vus_max',
+  'dropped_iterations',
 ]);
 
 export interface Panel {
@@ -222,11 +237,17 @@ export function runHeader(m: RunModel): [string, string][] {
   const reqRate = value('http_reqs', 'rate');
   const iterRate = value('iterations', 'rate');
   const load: string[] = [];
-  if (vusMax !== undefined || vus !== undefined) load.push(`${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vus ?? 0)} active / ${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vusMax ?? vus ?? 0)} max VUs`);
+  if (vusMax !== undefined || vus !== undefined)
+    load.push(
+      `${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vus ?? 0)} active / ${fmtValue({ type: 'gauge', contains: 'default' }, 'max', vusMax ?? vus ?? 0)} max VUs`,
+    );
   if (reqRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', reqRate).replace('/s', ' req/s'));
-  if (iterRate !== undefined) load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s'));
+  if (iterRate !== undefined)
+    load.push(fmtValue({ type: 'counter', contains: 'default' }, 'rate', iterRate).replace('/s', ' iterations/s'));
   out.push(['load', load.length > 0 ? load.join(', ') : '–']);
-  const flags = maskArgs(m.meta.args ?? []).filter((a, i, all) => !(i === all.findIndex((x) => !x.startsWith('-')) && /\.(ts|mts|js|mjs)$/.test(a)));
+  const flags = maskArgs(m.meta.args ?? []).filter(
+    (a, i, all) => !(i === all.findIndex((x) => !x.startsWith('-')) && /\.(ts|mts|js|mjs)$/.test(a)),
+  );
   out.push(['flags', flags.length > 0 ? flags.join(' ') : 'none']);
   return out;
 }
@@ -240,7 +261,9 @@ export function valueKindOf(metrics: readonly MetricRow[], key: string): ValueKi
 
 /** `name=value` pairs of a metric row, each with its unit. */
 export function describeValues(x: MetricRow): string {
-  return Object.entries(x.values).map(([k, v]) => `${k}=${fmtValue(x, k, v)}`).join('  ');
+  return Object.entries(x.values)
+    .map(([k, v]) => `${k}=${fmtValue(x, k, v)}`)
+    .join('  ');
 }
 
 function matches(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
@@ -327,10 +350,14 @@ function evaluateThresholds(acc: RunAccumulator, side: SideInputs, durationSec: 
 /** A merged aggregate as the shared threshold judge sees it (engine/thresholds/judge.ts). */
 function aggregateOf(type: MetricType, a: Agg): MetricAggregate {
   switch (type) {
-    case 'counter': return { type, count: a.sum };
-    case 'gauge': return { type, value: a.last };
-    case 'rate': return { type, trues: a.nonzero, total: a.n };
-    case 'trend': return { type, avg: a.sum / a.n, min: a.min, max: a.max, percentile: (p) => a.sketch?.quantile(p / 100) ?? 0 };
+    case 'counter':
+      return { type, count: a.sum };
+    case 'gauge':
+      return { type, value: a.last };
+    case 'rate':
+      return { type, trues: a.nonzero, total: a.n };
+    case 'trend':
+      return { type, avg: a.sum / a.n, min: a.min, max: a.max, percentile: (p) => a.sketch?.quantile(p / 100) ?? 0 };
   }
 }
 
@@ -385,7 +412,9 @@ export function endpointKeyOf(tags: Record<string, string>): string {
 }
 
 /** Percentiles (0..1) at which each endpoint's latency distribution is drawn: dense in the tail. */
-export const DISTRIBUTION_POINTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999, 1] as const;
+export const DISTRIBUTION_POINTS = [
+  0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999, 1,
+] as const;
 
 /** An endpoint's latency at DISTRIBUTION_POINTS (ms; the first is its min, the last its max). */
 export interface Distribution {
@@ -395,7 +424,7 @@ export interface Distribution {
 
 function distributionOf(a: Agg): Distribution {
   const p = [...DISTRIBUTION_POINTS];
-  const ms = p.map((q) => (q === 0 ? a.min : q === 1 ? a.max : a.sketch?.quantile(q) ?? 0)).map((v) => Number(v.toPrecision(4)));
+  const ms = p.map((q) => (q === 0 ? a.min : q === 1 ? a.max : (a.sketch?.quantile(q) ?? 0))).map((v) => Number(v.toPrecision(4)));
   return { p, ms };
 }
 
@@ -479,7 +508,13 @@ function errorRows(acc: RunAccumulator): ErrorRow[] {
     r.count += a.sum;
     m.set(k, r);
   }
-  return [...m.values()].sort((a, b) => b.count - a.count || a.endpoint.localeCompare(b.endpoint) || a.status.localeCompare(b.status) || a.errorCode.localeCompare(b.errorCode));
+  return [...m.values()].sort(
+    (a, b) =>
+      b.count - a.count ||
+      a.endpoint.localeCompare(b.endpoint) ||
+      a.status.localeCompare(b.status) ||
+      a.errorCode.localeCompare(b.errorCode),
+  );
 }
 
 function seriesOf(acc: RunAccumulator): SeriesSet {
@@ -604,7 +639,11 @@ function windowsOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags:
 }
 
 /** Per-endpoint latency per bucket (p50, p95, p99, count), aligned with the series' buckets. */
-function endpointSeriesOf(acc: RunAccumulator, series: SeriesSet, endpointKeyOf: (tags: Record<string, string>) => string): Record<string, EndpointSeries> {
+function endpointSeriesOf(
+  acc: RunAccumulator,
+  series: SeriesSet,
+  endpointKeyOf: (tags: Record<string, string>) => string,
+): Record<string, EndpointSeries> {
   const out: Record<string, EndpointSeries> = {};
   series.t.forEach((t, i) => {
     const bucket = acc.tagBuckets.get(Math.round(t * 1000));
@@ -673,7 +712,12 @@ function workOf(acc: RunAccumulator): RunWork {
     const status = acc.tagsets[id]?.status;
     if (status !== undefined && status !== '' && status !== '0') httpResponses += a.sum;
   }
-  return { httpRequests: sumOf(acc, 'http_reqs'), httpResponses, iterations: sumOf(acc, 'iterations'), wsMessagesReceived: sumOf(acc, 'ws_msgs_received') };
+  return {
+    httpRequests: sumOf(acc, 'http_reqs'),
+    httpResponses,
+    iterations: sumOf(acc, 'iterations'),
+    wsMessagesReceived: sumOf(acc, 'ws_msgs_received'),
+  };
 }
 
 export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
@@ -684,7 +728,13 @@ export function buildModel(acc: RunAccumulator, side: SideInputs): RunModel {
   for (const def of acc.metrics.values()) {
     const a = mergedAgg(acc, def.name);
     if (!a) continue;
-    metrics.push({ name: def.name, type: def.type, contains: def.contains, values: metricValues(def.type, cloneAgg(a), durationSec), samples: a.n });
+    metrics.push({
+      name: def.name,
+      type: def.type,
+      contains: def.contains,
+      values: metricValues(def.type, cloneAgg(a), durationSec),
+      samples: a.n,
+    });
   }
   const series = seriesOf(acc);
   const distributions: Record<string, Distribution> = {};

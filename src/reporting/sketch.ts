@@ -180,7 +180,15 @@ export class QuantileSketch {
   }
 
   toJSON(): SketchJSON {
-    return { count: this.count, sum: this.sum, min: this.min, max: this.max, zeros: this.zeros, pos: this.pos.toJSON(), neg: this.neg.toJSON() };
+    return {
+      count: this.count,
+      sum: this.sum,
+      min: this.min,
+      max: this.max,
+      zeros: this.zeros,
+      pos: this.pos.toJSON(),
+      neg: this.neg.toJSON(),
+    };
   }
 
   static fromJSON(j: SketchJSON): QuantileSketch {

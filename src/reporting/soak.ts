@@ -57,7 +57,10 @@ export interface SoakResult {
 }
 
 // Two-sided 97.5 % t quantiles for small degrees of freedom; 1.96 beyond.
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 function tQuantile(df: number): number {
   return df >= 1 && df <= T975.length ? (T975[df - 1] ?? 1.96) : 1.96;
@@ -165,22 +168,41 @@ export function analyseSoak(series: SeriesSet, budget: SoakBudget | undefined): 
   for (const m of memoryNames) {
     if (!series.metrics[m]) continue;
     const mb = m.endsWith('_bytes') ? 1 / 1048576 : 1;
-    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'memory', metric: m, field: 'avg', unit: mb === 1 ? 'units' : 'MB', fit: fitOf(m, 'avg', mb) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = {
+      id: 'memory',
+      metric: m,
+      field: 'avg',
+      unit: mb === 1 ? 'units' : 'MB',
+      fit: fitOf(m, 'avg', mb),
+    };
     if (budget?.memoryGrowthMBPerHour !== undefined) s.budget = budget.memoryGrowthMBPerHour;
     judge(s);
   }
   if (series.metrics.http_req_duration) {
-    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'latency', metric: 'http_req_duration', field: 'p95', unit: 'ms', fit: fitOf('http_req_duration', 'p95', 1) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = {
+      id: 'latency',
+      metric: 'http_req_duration',
+      field: 'p95',
+      unit: 'ms',
+      fit: fitOf('http_req_duration', 'p95', 1),
+    };
     if (budget?.latencyDriftMsPerHour !== undefined) s.budget = budget.latencyDriftMsPerHour;
     judge(s);
   }
   if (series.metrics.http_req_failed) {
-    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = { id: 'errors', metric: 'http_req_failed', field: 'rate', unit: 'error rate', fit: fitOf('http_req_failed', 'rate', 1) };
+    const s: Omit<SoakSignal, 'breached' | 'note' | 'verdict'> = {
+      id: 'errors',
+      metric: 'http_req_failed',
+      field: 'rate',
+      unit: 'error rate',
+      fit: fitOf('http_req_failed', 'rate', 1),
+    };
     if (budget?.errorRateDriftPerHour !== undefined) s.budget = budget.errorRateDriftPerHour;
     judge(s);
   }
   if (series.metrics[lagName]) judge({ id: 'eventLoopLag', metric: lagName, field: 'avg', unit: 'ms', fit: fitOf(lagName, 'avg', 1) });
-  if (series.metrics[queueName]) judge({ id: 'queueDepth', metric: queueName, field: 'avg', unit: 'items', fit: fitOf(queueName, 'avg', 1) });
+  if (series.metrics[queueName])
+    judge({ id: 'queueDepth', metric: queueName, field: 'avg', unit: 'items', fit: fitOf(queueName, 'avg', 1) });
   return { warmupSec, fromSec: from, toSec: last, signals, breached: signals.some((s) => s.breached) };
 }
 

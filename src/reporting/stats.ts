@@ -30,7 +30,7 @@ function midranks(values: readonly number[]): { ranks: number[]; ties: number } 
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
   const ranks = new Array<number>(values.length).fill(0);
   let ties = 0;
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     let j = k;
     while (j + 1 < order.length && order[j + 1]?.v === order[k]?.v) j++;
     const rank = (k + j) / 2 + 1;

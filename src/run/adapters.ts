@@ -52,8 +52,12 @@ export interface EngineCliModule {
   readonly engineCliMain: (
     argv: readonly string[],
     io: {
-      readonly stdout: Writable; readonly stderr: Writable; readonly env: Readonly<Record<string, string | undefined>>;
-      readonly cwd: string; readonly stdoutIsTTY: boolean; readonly stderrIsTTY: boolean;
+      readonly stdout: Writable;
+      readonly stderr: Writable;
+      readonly env: Readonly<Record<string, string | undefined>>;
+      readonly cwd: string;
+      readonly stdoutIsTTY: boolean;
+      readonly stderrIsTTY: boolean;
     },
     options: {
       readonly program?: string;
@@ -83,7 +87,13 @@ export interface ReportResult {
 }
 
 export interface ReportModule {
-  readonly buildReport: (opts: { runDir: string; baseline?: string; baselinesDir?: string; interrupted?: boolean; profile?: SoakBudget }) => Promise<ReportResult>;
+  readonly buildReport: (opts: {
+    runDir: string;
+    baseline?: string;
+    baselinesDir?: string;
+    interrupted?: boolean;
+    profile?: SoakBudget;
+  }) => Promise<ReportResult>;
   readonly saveBaseline: (run: string, name: string, baselinesDir?: string) => Promise<{ path: string; runs: number; replaced?: string }>;
   /** A run that ended without outputs to report on (refused, type error, invalid options): a junit.xml that fails. */
   readonly writeRunFailure: (opts: { runDir: string; scenario: string; exitCode: number; reason: string }) => Promise<string>;
@@ -109,7 +119,9 @@ async function load<M>(rel: string, what: string, exports: readonly (keyof M & s
   if (!existsSync(path)) {
     throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} not found at ${rel}: reinstall agentload (npm ci)`);
   }
-  const mod = await loadPrebuilt(path, (reason) => { process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`); });
+  const mod = await loadPrebuilt(path, (reason) => {
+    process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`);
+  });
   const absent = exports.filter((e) => mod[e] === undefined);
   if (absent.length > 0) {
     throw new AgentloadError('engine-missing', EXIT_CODES.usage, `${what} (${rel}) does not export ${absent.join(', ')}`);
@@ -121,11 +133,21 @@ type EngineIndex = typeof import('../../engine/index.ts');
 type ReportIndex = typeof import('../reporting/index.ts');
 
 export async function loadEngine(): Promise<EngineModule> {
-  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', ['runEngine', 'ENGINE_NAME', 'ENGINE_VERSION', 'SUPPORTED_RUN_FLAGS']);
+  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', [
+    'runEngine',
+    'ENGINE_NAME',
+    'ENGINE_VERSION',
+    'SUPPORTED_RUN_FLAGS',
+  ]);
 }
 
 export async function loadEngineCli(): Promise<EngineCliModule> {
-  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', ['engineCliMain', 'ENGINE_NAME', 'ENGINE_VERSION', 'ENGINE_MODULE_NAMES']);
+  return await load<EngineIndex>('engine/index.ts', 'the embedded engine', [
+    'engineCliMain',
+    'ENGINE_NAME',
+    'ENGINE_VERSION',
+    'ENGINE_MODULE_NAMES',
+  ]);
 }
 
 export async function loadReport(): Promise<ReportModule> {

@@ -82,14 +82,21 @@ function urlReach(name: string, source: EnvSource, raw: string): Reach {
       `${name}${sourceNote(source)} is not a URL (got ${JSON.stringify(redactUrl(raw))}): use a full URL like http://127.0.0.1:3000`,
     );
   }
-  if (url.hostname === '') throw invalid(name, source, `a URL with a host (got ${JSON.stringify(redactUrl(raw))})`, 'write the host, e.g. http://127.0.0.1:3000');
+  if (url.hostname === '')
+    throw invalid(name, source, `a URL with a host (got ${JSON.stringify(redactUrl(raw))})`, 'write the host, e.g. http://127.0.0.1:3000');
   return { hosts: [{ hostname: url.hostname, port: url.port }] };
 }
 
 function dsnReach(name: string, source: EnvSource, raw: string, pgEnv: Readonly<Record<string, string | undefined>>): Reach {
   if (isPostgresDsn(raw)) {
     const where = postgresDsnHosts(raw, pgEnv);
-    if (!where.ok) throw invalid(name, source, `a PostgreSQL DSN pg can read (${where.reason})`, 'use postgres://user:password@host:5432/db or host=127.0.0.1 port=5432 dbname=db');
+    if (!where.ok)
+      throw invalid(
+        name,
+        source,
+        `a PostgreSQL DSN pg can read (${where.reason})`,
+        'use postgres://user:password@host:5432/db or host=127.0.0.1 port=5432 dbname=db',
+      );
     return { hosts: where.hosts.map((hostname) => ({ hostname, port: '' })) };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim())) {
@@ -117,7 +124,10 @@ function k6HostsReach(name: string, source: EnvSource, raw: string): Reach {
     }
     targets = typeof parsed === 'object' && parsed !== null ? Object.values(parsed as Record<string, unknown>).map(String) : [];
   } else {
-    targets = text.split(',').map((pair) => pair.slice(pair.indexOf(':') + 1)).filter((t) => t.trim() !== '');
+    targets = text
+      .split(',')
+      .map((pair) => pair.slice(pair.indexOf(':') + 1))
+      .filter((t) => t.trim() !== '');
   }
   return { hosts: targets.map((t) => splitHostPort(t.trim())) };
 }
@@ -128,7 +138,9 @@ function splitHostPort(text: string): { hostname: string; port: string } {
   if (bracket !== null) return { hostname: bracket[1] ?? '', port: bracket[2] ?? '' };
   if (isIP(text) === 6) return { hostname: text, port: '' };
   const colon = text.lastIndexOf(':');
-  return colon > 0 && /^\d+$/.test(text.slice(colon + 1)) ? { hostname: text.slice(0, colon), port: text.slice(colon + 1) } : { hostname: text, port: '' };
+  return colon > 0 && /^\d+$/.test(text.slice(colon + 1))
+    ? { hostname: text.slice(0, colon), port: text.slice(colon + 1) }
+    : { hostname: text, port: '' };
 }
 
 function shownHost(hostname: string, port: string): string {
@@ -221,7 +233,10 @@ export function redactUrl(raw: string): string {
 }
 
 /** `a.b.c.d/len` ranges as [first, last] integers (IPv4 as 32-bit, IPv6 as 128-bit), for the block list. */
-interface Range { readonly first: bigint; readonly last: bigint }
+interface Range {
+  readonly first: bigint;
+  readonly last: bigint;
+}
 
 function ipToBig(ip: string): bigint {
   if (isIP(ip) === 4) return ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);

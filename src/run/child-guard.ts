@@ -22,11 +22,15 @@ Reflect.deleteProperty(env, PARENT_PID_VAR); // the command's parent is this gua
 delete env.AGENTLOAD_CHILD_GRACE_MS;
 const child = spawn(command, args, { stdio: 'inherit', env });
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const forward = (signal: NodeJS.Signals): void => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); };
+const forward = (signal: NodeJS.Signals): void => {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+};
 for (const s of FORWARDED) process.on(s, forward);
 
 const stopWatching = watchParent(() => {
-  setTimeout(() => { signalOwnGroup('SIGKILL'); }, GRACE_MS).unref();
+  setTimeout(() => {
+    signalOwnGroup('SIGKILL');
+  }, GRACE_MS).unref();
   forward('SIGTERM');
 }, parentPid);
 

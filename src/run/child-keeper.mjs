@@ -24,24 +24,43 @@ let ending = false;
 
 function signalGroup(signal) {
   if (child.pid === undefined) return;
-  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 function send(msg) {
-  try { if (process.connected) process.send(msg); } catch { /* parent gone */ }
+  try {
+    if (process.connected) process.send(msg);
+  } catch {
+    /* parent gone */
+  }
 }
 
 function abandon() {
   if (ending) return;
   ending = true;
   signalGroup('SIGTERM');
-  const t = setTimeout(() => { signalGroup('SIGKILL'); process.exit(0); }, GRACE_MS);
+  const t = setTimeout(() => {
+    signalGroup('SIGKILL');
+    process.exit(0);
+  }, GRACE_MS);
   t.unref();
-  child.once('exit', () => { signalGroup('SIGKILL'); process.exit(0); });
+  child.once('exit', () => {
+    signalGroup('SIGKILL');
+    process.exit(0);
+  });
 }
 
-child.on('error', (e) => { send({ type: 'error', message: e.message }); process.exit(1); });
-child.on('spawn', () => { send({ type: 'spawned', pid: child.pid }); });
+child.on('error', (e) => {
+  send({ type: 'error', message: e.message });
+  process.exit(1);
+});
+child.on('spawn', () => {
+  send({ type: 'spawned', pid: child.pid });
+});
 child.on('exit', (code, signal) => {
   send({ type: 'exit', code, signal });
   signalGroup('SIGKILL'); // helpers the command left behind in its group
@@ -52,7 +71,11 @@ process.on('message', (msg) => {
 });
 process.on('disconnect', abandon);
 for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, abandon);
-setInterval(() => { if (process.ppid !== parent) abandon(); }, 500).unref();
+setInterval(() => {
+  if (process.ppid !== parent) abandon();
+}, 500).unref();
 // Keep the event loop alive while the child runs (the IPC channel is unref'd once connected).
 const alive = setInterval(() => undefined, 60_000);
-child.once('exit', () => { clearInterval(alive); });
+child.once('exit', () => {
+  clearInterval(alive);
+});

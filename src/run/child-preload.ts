@@ -17,8 +17,15 @@ Reflect.deleteProperty(process.env, GRACE_VAR);
 
 if (parent !== undefined) {
   watchParent(() => {
-    process.on('exit', () => { signalOwnGroup('SIGKILL'); }); // its own children too, once it is done
-    setTimeout(() => { signalOwnGroup('SIGKILL'); }, Number.isFinite(graceMs) ? graceMs : 5000).unref();
+    process.on('exit', () => {
+      signalOwnGroup('SIGKILL');
+    }); // its own children too, once it is done
+    setTimeout(
+      () => {
+        signalOwnGroup('SIGKILL');
+      },
+      Number.isFinite(graceMs) ? graceMs : 5000,
+    ).unref();
     signalOwnGroup('SIGTERM');
   }, Number(parent));
 }

@@ -56,7 +56,10 @@ export interface ChildSpec {
   readonly stopTimeoutMs?: number;
 }
 
-export interface ChildExit { readonly code: number | null; readonly signal: NodeJS.Signals | null }
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
 
 export interface Child {
   readonly name: string;
@@ -109,9 +112,10 @@ export class ChildGroup {
 
   start(spec: ChildSpec, abort?: AbortSignal): Promise<Child> {
     if (abort?.aborted === true) return Promise.reject(new Error(`not started: ${String(abort.reason)}`));
-    const argv = spec.node === true
-      ? ['--import', TSX, '--import', PRELOAD, spec.command, ...spec.args]
-      : ['--import', TSX, GUARD, spec.command, ...spec.args];
+    const argv =
+      spec.node === true
+        ? ['--import', TSX, '--import', PRELOAD, spec.command, ...spec.args]
+        : ['--import', TSX, GUARD, spec.command, ...spec.args];
     const piped = (spec.stdio ?? 'pipe') === 'pipe';
     const child = spawn(process.execPath, argv, {
       cwd: spec.cwd,
@@ -120,7 +124,11 @@ export class ChildGroup {
       detached: true,
     });
     child.channel?.unref(); // the channel only tells the child when this process is gone; it keeps nothing alive here
-    const exited = new Promise<ChildExit>((resolve) => { child.once('exit', (code, signal) => { resolve({ code, signal }); }); });
+    const exited = new Promise<ChildExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+      });
+    });
     let stopping: Promise<void> | undefined;
     const entry = {
       child,
@@ -132,7 +140,11 @@ export class ChildGroup {
             let timer: NodeJS.Timeout | undefined;
             const late = await Promise.race([
               exited.then(() => false),
-              new Promise<boolean>((r) => { timer = setTimeout(() => { r(true); }, spec.stopTimeoutMs ?? 10_000); }),
+              new Promise<boolean>((r) => {
+                timer = setTimeout(() => {
+                  r(true);
+                }, spec.stopTimeoutMs ?? 10_000);
+              }),
             ]);
             clearTimeout(timer);
             if (late) killGroup(pid, 'SIGKILL');
@@ -170,7 +182,9 @@ export class ChildGroup {
         pid: child.pid ?? -1,
         ready,
         exited,
-        signal: (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); },
+        signal: (signal) => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        },
         stop: entry.stop,
       });
       const fail = (why: string): void => {
@@ -189,10 +203,16 @@ export class ChildGroup {
         abort?.removeEventListener('abort', onAbort);
         resolve(made());
       };
-      const onAbort = (): void => { fail(`stopped while starting (${String(abort?.reason instanceof Error ? abort.reason.message : abort?.reason)})`); };
+      const onAbort = (): void => {
+        fail(`stopped while starting (${String(abort?.reason instanceof Error ? abort.reason.message : abort?.reason)})`);
+      };
       abort?.addEventListener('abort', onAbort, { once: true });
-      child.once('error', (e) => { fail(e.message); });
-      child.once('exit', (code, signal) => { fail(`it exited (${signal ?? `code ${String(code)}`}) before it was ready`); });
+      child.once('error', (e) => {
+        fail(e.message);
+      });
+      child.once('exit', (code, signal) => {
+        fail(`it exited (${signal ?? `code ${String(code)}`}) before it was ready`);
+      });
       if (piped) {
         lines(child.stdout, (line) => {
           spec.onStdout?.(line);
@@ -204,7 +224,10 @@ export class ChildGroup {
         });
       }
       if (spec.ready === undefined) child.once('spawn', succeed);
-      else timer = setTimeout(() => { fail(`not ready within ${String((spec.startTimeoutMs ?? 30_000) / 1000)} s`); }, spec.startTimeoutMs ?? 30_000);
+      else
+        timer = setTimeout(() => {
+          fail(`not ready within ${String((spec.startTimeoutMs ?? 30_000) / 1000)} s`);
+        }, spec.startTimeoutMs ?? 30_000);
     });
   }
 

@@ -61,7 +61,9 @@ export function spawnKept(cmd: string, args: readonly string[], o: KeptOptions):
         exit = { code: typeof m.code === 'number' ? m.code : null, signal: typeof m.signal === 'string' ? m.signal : null };
       }
     });
-    keeper.once('exit', () => { resolve(exit ?? { code: null, signal: 'keeper-exited' }); });
+    keeper.once('exit', () => {
+      resolve(exit ?? { code: null, signal: 'keeper-exited' });
+    });
   });
   return new Promise<KeptProcess>((resolve, reject) => {
     keeper.once('error', reject);
@@ -77,11 +79,17 @@ export function spawnKept(cmd: string, args: readonly string[], o: KeptOptions):
         signal: (signal) => {
           if (keeper.connected) keeper.send({ type: 'signal', signal });
           else {
-            try { process.kill(-pid, signal); } catch { /* gone */ }
+            try {
+              process.kill(-pid, signal);
+            } catch {
+              /* gone */
+            }
           }
         },
       });
     });
-    void exited.then((e) => { reject(new Error(`${cmd} exited before it started (${e.signal ?? `code ${String(e.code)}`})`)); });
+    void exited.then((e) => {
+      reject(new Error(`${cmd} exited before it started (${e.signal ?? `code ${String(e.code)}`})`));
+    });
   });
 }

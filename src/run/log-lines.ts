@@ -6,7 +6,15 @@
  */
 import { Writable } from 'node:stream';
 
-const LEVELS: Readonly<Record<string, string>> = { debug: 'DEBU', info: 'INFO', warning: 'WARN', warn: 'WARN', error: 'ERRO', fatal: 'FATA', panic: 'PANI' };
+const LEVELS: Readonly<Record<string, string>> = {
+  debug: 'DEBU',
+  info: 'INFO',
+  warning: 'WARN',
+  warn: 'WARN',
+  error: 'ERRO',
+  fatal: 'FATA',
+  panic: 'PANI',
+};
 
 /** One logfmt value: a bare word or a JSON-style quoted string (k6 quotes with Go's %q, which JSON reads). */
 function readValue(line: string, at: number): { value: string; end: number } | undefined {
@@ -58,7 +66,9 @@ export function readableLogLine(line: string, startedAt: number): string {
   const level = LEVELS[get('level')] ?? get('level').slice(0, 4).toUpperCase();
   const t = Date.parse(get('time'));
   const secs = Number.isFinite(t) ? Math.max(0, Math.round((t - startedAt) / 1000)) : 0;
-  const rest = fields.filter((f) => f.key !== 'time' && f.key !== 'level' && f.key !== 'msg').map((f) => `${f.key}=${/[\s"]/.test(f.value) ? JSON.stringify(f.value) : f.value}`);
+  const rest = fields
+    .filter((f) => f.key !== 'time' && f.key !== 'level' && f.key !== 'msg')
+    .map((f) => `${f.key}=${/[\s"]/.test(f.value) ? JSON.stringify(f.value) : f.value}`);
   const [first = '', ...more] = get('msg').replace(/\r\n/g, '\n').replace(/\s+$/, '').split('\n');
   const head = `${level}[${String(secs).padStart(4, '0')}] ${first}${rest.length > 0 ? `  ${rest.join(' ')}` : ''}`;
   return [head, ...more.map((l) => (l.startsWith('\t') || l.startsWith(' ') ? `    ${l.trimStart()}` : `    ${l}`))].join('\n');
@@ -71,7 +81,10 @@ export function readableLogLine(line: string, startedAt: number): string {
 export class ReadableLog extends Writable {
   #pending = '';
   readonly #startedAt: number;
-  constructor(readonly out: NodeJS.WritableStream & { readonly columns?: number }, startedAt = Date.now()) {
+  constructor(
+    readonly out: NodeJS.WritableStream & { readonly columns?: number },
+    startedAt = Date.now(),
+  ) {
     super();
     this.#startedAt = startedAt;
   }
@@ -96,7 +109,9 @@ export class ReadableLog extends Writable {
       cb();
       return;
     }
-    this.out.write(out, () => { cb(); });
+    this.out.write(out, () => {
+      cb();
+    });
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -104,7 +119,9 @@ export class ReadableLog extends Writable {
       cb();
       return;
     }
-    this.out.write(readableLogLine(this.#pending, this.#startedAt), () => { cb(); });
+    this.out.write(readableLogLine(this.#pending, this.#startedAt), () => {
+      cb();
+    });
     this.#pending = '';
   }
 }

@@ -39,7 +39,11 @@ export interface RunManifest {
    * target variable's host and where the variable came from (environment, .env, -e flag, set by agentload).
    * Hosts only: never a path, query or credentials.
    */
-  readonly target: { readonly kind: 'bundled' | 'external' | 'none'; readonly url: string | undefined; readonly hosts: readonly TargetHost[] };
+  readonly target: {
+    readonly kind: 'bundled' | 'external' | 'none';
+    readonly url: string | undefined;
+    readonly hosts: readonly TargetHost[];
+  };
   /**
    * The run's size and profile as the script saw them (SIZE, PROFILE; only when set, never other values):
    * shown in the report's header. Every other variable is recorded by name only (`env.names`).
@@ -53,7 +57,8 @@ export interface RunManifest {
   /** The command's exit code (the engine's, or a toolkit verdict's when the engine passed). */
   readonly exitCode: number;
   readonly interrupted: boolean;
-  readonly report: { readonly verdict: string; readonly exitCode: number; readonly files: readonly string[] } | { readonly error: string } | null;
+  readonly report:
+    { readonly verdict: string; readonly exitCode: number; readonly files: readonly string[] } | { readonly error: string } | null;
 }
 
 /** Variables whose values run.json keeps (plain words that say how big and how strict the run was, never secrets). */

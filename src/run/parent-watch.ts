@@ -24,7 +24,9 @@ export function watchParent(onGone: (reason: string) => void, parentPid = Number
     stop();
     onGone(reason);
   };
-  const onDisconnect = (): void => { fire('the IPC channel to the parent closed'); };
+  const onDisconnect = (): void => {
+    fire('the IPC channel to the parent closed');
+  };
   const channel = process.channel;
   if (channel !== undefined) {
     channel.unref();

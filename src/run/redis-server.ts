@@ -23,32 +23,48 @@ export interface RedisServer {
 export function redisServerBinary(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const bin = env.REDIS_SERVER ?? '/usr/bin/redis-server';
   if (!existsSync(bin)) {
-    throw new Error(`redis-server not found at ${bin}: install Debian's package (apt-get install -y redis-server), or set REDIS_SERVER=/path/to/redis-server`);
+    throw new Error(
+      `redis-server not found at ${bin}: install Debian's package (apt-get install -y redis-server), or set REDIS_SERVER=/path/to/redis-server`,
+    );
   }
   return bin;
 }
-
 
 /** Sends PING over a raw socket; true on `+PONG`. */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => { s.destroy(); resolve(ok); };
-    s.setTimeout(1000, () => { done(false); });
-    s.on('error', () => { done(false); });
-    s.on('connect', () => { s.write('PING\r\n'); });
-    s.on('data', (d: Buffer) => { done(d.toString('utf8').startsWith('+PONG')); });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => {
+      done(false);
+    });
+    s.on('error', () => {
+      done(false);
+    });
+    s.on('connect', () => {
+      s.write('PING\r\n');
+    });
+    s.on('data', (d: Buffer) => {
+      done(d.toString('utf8').startsWith('+PONG'));
+    });
   });
 }
 
-export async function startRedisServer(o: { startTimeoutMs?: number; env?: Readonly<Record<string, string | undefined>>; group?: ChildGroup; abort?: AbortSignal } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  o: { startTimeoutMs?: number; env?: Readonly<Record<string, string | undefined>>; group?: ChildGroup; abort?: AbortSignal } = {},
+): Promise<RedisServer> {
   const bin = redisServerBinary(o.env);
   const dir = mkdtempSync(join(tmpdir(), 'agentload-redis-'));
   const port = await freePort();
   // A child of the run (children.ts): it stops when we stop it, and also when this process dies without
   // stopping it (SIGKILL included); in a process group of its own, so a terminal's Ctrl+C does not reach it.
   let log = '';
-  const keep = (line: string): void => { log = `${log}${line}\n`.slice(-2000); };
+  const keep = (line: string): void => {
+    log = `${log}${line}\n`.slice(-2000);
+  };
   const env: Record<string, string> = {};
   for (const name of SYSTEM_ENV) {
     const v = process.env[name];
@@ -56,22 +72,44 @@ export async function startRedisServer(o: { startTimeoutMs?: number; env?: Reado
   }
   let child: Child;
   try {
-    child = await (o.group ?? new ChildGroup()).start({
-      name: 'redis-server',
-      command: bin,
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'],
-      cwd: dir,
-      env,
-      onStdout: keep,
-      onStderr: keep,
-      stopTimeoutMs: 5000,
-    }, o.abort);
+    child = await (o.group ?? new ChildGroup()).start(
+      {
+        name: 'redis-server',
+        command: bin,
+        args: [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--protected-mode',
+          'yes',
+          '--daemonize',
+          'no',
+          '--loglevel',
+          'warning',
+        ],
+        cwd: dir,
+        env,
+        onStdout: keep,
+        onStderr: keep,
+        stopTimeoutMs: 5000,
+      },
+      o.abort,
+    );
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const life = { gone: false };
-  void child.exited.then(() => { life.gone = true; });
+  void child.exited.then(() => {
+    life.gone = true;
+  });
   const stop = async (): Promise<void> => {
     await child.stop();
     rmSync(dir, { recursive: true, force: true });

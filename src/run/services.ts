@@ -32,11 +32,22 @@ export async function startScenarioServices(
   if (REDIS_SCENARIOS.includes(scenario)) {
     const given = env.TARGET_REDIS_URL ?? '';
     if (given === '') {
-      redis = await startRedisServer({ env, ...(o.group === undefined ? {} : { group: o.group }), ...(o.abort === undefined ? {} : { abort: o.abort }) });
+      redis = await startRedisServer({
+        env,
+        ...(o.group === undefined ? {} : { group: o.group }),
+        ...(o.abort === undefined ? {} : { abort: o.abort }),
+      });
       targetEnv.REDIS_URL = redis.url;
       notes.push(`redis-server for the bundled platform at ${redis.url} (set TARGET_REDIS_URL to use your own)`);
     }
-    if ((env.REDIS_URL ?? '') === '') scriptEnv.REDIS_URL = given !== '' ? given : redis?.url ?? '';
+    if ((env.REDIS_URL ?? '') === '') scriptEnv.REDIS_URL = given !== '' ? given : (redis?.url ?? '');
   }
-  return { targetEnv, scriptEnv, notes, stop: async () => { await redis?.stop(); } };
+  return {
+    targetEnv,
+    scriptEnv,
+    notes,
+    stop: async () => {
+      await redis?.stop();
+    },
+  };
 }

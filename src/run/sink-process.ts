@@ -24,16 +24,21 @@ export async function startSlackSinkProcess(o: SinkProcessOptions): Promise<Slac
     if (v !== undefined) env[name] = v;
   }
   let url = '';
-  const child = await (o.group ?? new ChildGroup()).start({
-    name: 'the Slack reply sink',
-    node: true,
-    command: join(o.root, 'src', 'slack-sink', 'main.ts'),
-    args: [],
-    cwd: o.root,
-    env,
-    onStdout: (line) => { url = LISTENING.exec(line)?.[1] ?? url; },
-    ready: API,
-    ...(o.onStderr === undefined ? {} : { onStderr: o.onStderr }),
-  }, o.abort);
+  const child = await (o.group ?? new ChildGroup()).start(
+    {
+      name: 'the Slack reply sink',
+      node: true,
+      command: join(o.root, 'src', 'slack-sink', 'main.ts'),
+      args: [],
+      cwd: o.root,
+      env,
+      onStdout: (line) => {
+        url = LISTENING.exec(line)?.[1] ?? url;
+      },
+      ready: API,
+      ...(o.onStderr === undefined ? {} : { onStderr: o.onStderr }),
+    },
+    o.abort,
+  );
   return { url, apiUrl: child.ready?.[1] ?? `${url}/api`, close: () => child.stop() };
 }

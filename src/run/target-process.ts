@@ -38,17 +38,20 @@ export async function startTargetProcess(o: TargetProcessOptions): Promise<Start
     DOTENV_CONFIG_PATH: '/dev/null',
   });
   const group = o.group ?? new ChildGroup();
-  const child = await group.start({
-    name: 'the bundled platform',
-    node: true,
-    command: join(o.root, 'scripts', 'target.mjs'),
-    args: [],
-    cwd: o.root,
-    env,
-    ready: LISTENING,
-    startTimeoutMs: o.startTimeoutMs ?? 30_000,
-    ...(o.onStderr === undefined ? {} : { onStderr: o.onStderr }),
-  }, o.abort);
+  const child = await group.start(
+    {
+      name: 'the bundled platform',
+      node: true,
+      command: join(o.root, 'scripts', 'target.mjs'),
+      args: [],
+      cwd: o.root,
+      env,
+      ready: LISTENING,
+      startTimeoutMs: o.startTimeoutMs ?? 30_000,
+      ...(o.onStderr === undefined ? {} : { onStderr: o.onStderr }),
+    },
+    o.abort,
+  );
   const url = child.ready?.[1] ?? '';
   return { url, port: Number(new URL(url).port), pid: child.pid, close: () => child.stop() };
 }

@@ -211,7 +211,14 @@ class ExpectationBook {
     if (this.#byId.has(id)) throw new SinkError(409, 'SINK_DUPLICATE_CORRELATION', `correlation id ${id} is already registered`);
     const aliases = Array.isArray(body.keys) ? body.keys.filter((k): k is string => typeof k === 'string' && k !== '') : [];
     const lateAfter = typeof body.lateAfterMs === 'number' && body.lateAfterMs > 0 ? body.lateAfterMs : this.#lateDefault;
-    const e: Expectation = { correlationId: id, keys: aliases, registeredAt: this.#now(), lateAfterMs: lateAfter, givenUp: false, waiters: [] };
+    const e: Expectation = {
+      correlationId: id,
+      keys: aliases,
+      registeredAt: this.#now(),
+      lateAfterMs: lateAfter,
+      givenUp: false,
+      waiters: [],
+    };
     this.#byId.set(id, e);
     for (const k of aliases) this.#byKey.set(k, e);
     this.#expected++;
@@ -225,8 +232,10 @@ class ExpectationBook {
 
   /** The expectation a reply answers: by its correlation id (or alias), else by its thread. */
   #expectationOf(correlationId: string | null, threadTs: string | null): Expectation | undefined {
-    return (correlationId !== null ? (this.#byId.get(correlationId) ?? this.#byKey.get(correlationId)) : undefined) ??
-      (threadTs !== null ? (this.#byKey.get(threadTs) ?? this.#byId.get(threadTs)) : undefined);
+    return (
+      (correlationId !== null ? (this.#byId.get(correlationId) ?? this.#byKey.get(correlationId)) : undefined) ??
+      (threadTs !== null ? (this.#byKey.get(threadTs) ?? this.#byId.get(threadTs)) : undefined)
+    );
   }
 
   /** `chat.postMessage`: the reply matched (first match only, late or not) and Slack's answer. */
@@ -270,8 +279,14 @@ class ExpectationBook {
     let pending = 0;
     for (const e of this.#byId.values()) if (e.match === undefined) pending++;
     return {
-      received: this.#received, matched: this.#matched, unmatched: this.#unmatched, late: this.#late, duplicates: this.#duplicates, pending,
-      expected: this.#expected, givenUp: this.#givenUp,
+      received: this.#received,
+      matched: this.#matched,
+      unmatched: this.#unmatched,
+      late: this.#late,
+      duplicates: this.#duplicates,
+      pending,
+      expected: this.#expected,
+      givenUp: this.#givenUp,
     };
   }
 
@@ -319,7 +334,8 @@ async function postMessage(book: ExpectationBook, token: string | undefined, req
 /** `GET /matches/:id?timeoutMs=`: the match, waiting for it up to the timeout (then given up). */
 async function waitForMatch(book: ExpectationBook, id: string, url: URL, res: ServerResponse): Promise<void> {
   const e = book.get(id);
-  if (e === undefined) throw new SinkError(404, 'SINK_UNKNOWN_CORRELATION', `correlation id ${id} was never registered: POST /expect first`);
+  if (e === undefined)
+    throw new SinkError(404, 'SINK_UNKNOWN_CORRELATION', `correlation id ${id} was never registered: POST /expect first`);
   if (e.match !== undefined) {
     send(res, 200, matchBody(e));
     return;

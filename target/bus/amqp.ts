@@ -20,7 +20,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { TOPICS, isTopic, type BusAdapter, type BusFaults, type BusHandler, type BusMessage, type Subscription, type Topic, type TopicStats } from '../bus.ts';
+import {
+  TOPICS,
+  isTopic,
+  type BusAdapter,
+  type BusFaults,
+  type BusHandler,
+  type BusMessage,
+  type Subscription,
+  type Topic,
+  type TopicStats,
+} from '../bus.ts';
 import { TargetError } from '../errors.ts';
 import { sleep } from '../sleep.ts';
 import { toError } from '../../shared/errors.ts';
@@ -75,12 +85,22 @@ interface Sub {
   busy: boolean;
 }
 
-interface Counts { published: number; delivered: number; dropped: number; duplicated: number }
+interface Counts {
+  published: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+}
 
-interface QueueView { depth: number; consumers: number }
+interface QueueView {
+  depth: number;
+  consumers: number;
+}
 
 /** What `hold()` waits for: the next delivery that finished its handler and is kept unacknowledged. */
-interface HoldRequest { resolve: (m: BusMessage) => void }
+interface HoldRequest {
+  resolve: (m: BusMessage) => void;
+}
 
 function envelope(m: BusMessage): Buffer {
   return Buffer.from(JSON.stringify({ id: m.id, topic: m.topic, seq: m.seq, publishedAt: m.publishedAt, key: m.key, payload: m.payload }));
@@ -88,13 +108,28 @@ function envelope(m: BusMessage): Buffer {
 
 function parseEnvelope(raw: ConsumeMessage): BusMessage | undefined {
   let v: unknown;
-  try { v = JSON.parse(raw.content.toString('utf8')); } catch { return undefined; }
+  try {
+    v = JSON.parse(raw.content.toString('utf8'));
+  } catch {
+    return undefined;
+  }
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (typeof o.id !== 'string' || typeof o.topic !== 'string' || !isTopic(o.topic) || typeof o.seq !== 'number' || typeof o.publishedAt !== 'number') return undefined;
+  if (
+    typeof o.id !== 'string' ||
+    typeof o.topic !== 'string' ||
+    !isTopic(o.topic) ||
+    typeof o.seq !== 'number' ||
+    typeof o.publishedAt !== 'number'
+  )
+    return undefined;
   return {
-    id: o.id, topic: o.topic, seq: o.seq, publishedAt: o.publishedAt,
-    key: typeof o.key === 'string' ? o.key : null, payload: o.payload ?? null,
+    id: o.id,
+    topic: o.topic,
+    seq: o.seq,
+    publishedAt: o.publishedAt,
+    key: typeof o.key === 'string' ? o.key : null,
+    payload: o.payload ?? null,
     redelivered: raw.fields.redelivered,
   };
 }
@@ -103,8 +138,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p,
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new BusUnavailableError(`${what} after ${ms} ms`)); }, ms); }),
-  ]).finally(() => { clearTimeout(timer); });
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new BusUnavailableError(`${what} after ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 export class AmqpBus implements BusAdapter {
@@ -129,7 +170,10 @@ export class AmqpBus implements BusAdapter {
   private poller: NodeJS.Timeout | undefined;
   private anon = 0;
 
-  private constructor(private readonly o: AmqpBusOptions, private readonly conn: RecoveringChannelModel) {
+  private constructor(
+    private readonly o: AmqpBusOptions,
+    private readonly conn: RecoveringChannelModel,
+  ) {
     this.exchange = `${o.namespace}.bus`;
     for (const t of TOPICS) this.counts.set(t, { published: 0, delivered: 0, dropped: 0, duplicated: 0 });
   }
@@ -162,15 +206,21 @@ export class AmqpBus implements BusAdapter {
     const b = new AmqpBus(o, conn);
     holder.bus = b;
     conn.on('error', () => undefined); // the close that follows is what matters; recovery reconnects
-    conn.on('disconnect', (e: Error) => { b.lost(e); });
-    conn.on('reconnect-failed', (e: Error) => { b.o.onError(new Error(`RabbitMQ bus gave up reconnecting: ${e.message}`)); });
+    conn.on('disconnect', (e: Error) => {
+      b.lost(e);
+    });
+    conn.on('reconnect-failed', (e: Error) => {
+      b.o.onError(new Error(`RabbitMQ bus gave up reconnecting: ${e.message}`));
+    });
     try {
       await conn.waitForConnect();
     } catch (e) {
       await conn.close().catch(() => undefined);
       throw new Error(`RabbitMQ at ${redactedUrl} does not answer (${toError(e).message}): start the broker or fix AMQP_URL`);
     }
-    b.poller = setInterval(() => { void b.poll(); }, 1000);
+    b.poller = setInterval(() => {
+      void b.poll();
+    }, 1000);
     b.poller.unref();
     return b;
   }
@@ -224,16 +274,20 @@ export class AmqpBus implements BusAdapter {
     const queue = await this.declareQueue(ch, s.topic, s.queue, s.group !== undefined);
     s.channel = ch;
     s.gen = gen;
-    await ch.consume(queue, (raw) => {
-      if (raw === null) return; // cancelled by the broker (queue deleted): the next connect re-consumes
-      const m = parseEnvelope(raw);
-      if (m === undefined) {
-        if (safe) ch.ack(raw); // not ours: drop it rather than loop on it
-        return;
-      }
-      s.pending.push({ m, raw, gen });
-      void this.drain(s);
-    }, { noAck: !safe });
+    await ch.consume(
+      queue,
+      (raw) => {
+        if (raw === null) return; // cancelled by the broker (queue deleted): the next connect re-consumes
+        const m = parseEnvelope(raw);
+        if (m === undefined) {
+          if (safe) ch.ack(raw); // not ours: drop it rather than loop on it
+          return;
+        }
+        s.pending.push({ m, raw, gen });
+        void this.drain(s);
+      },
+      { noAck: !safe },
+    );
   }
 
   private async drain(s: Sub): Promise<void> {
@@ -297,12 +351,18 @@ export class AmqpBus implements BusAdapter {
   private waitForConnection(deadline: number): Promise<void> {
     if (this.publishChannel !== undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(done);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new BusUnavailableError(`the RabbitMQ bus has no connection (waited ${this.o.connectTimeoutMs} ms)`));
-      }, Math.max(0, deadline - Date.now()));
-      const done = (): void => { clearTimeout(timer); resolve(); };
+      const timer = setTimeout(
+        () => {
+          const i = this.waiters.indexOf(done);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new BusUnavailableError(`the RabbitMQ bus has no connection (waited ${this.o.connectTimeoutMs} ms)`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
       this.waiters.push(done);
     });
   }
@@ -313,7 +373,9 @@ export class AmqpBus implements BusAdapter {
     const run = prev.then(fn, fn);
     const tail = run.catch(() => undefined);
     this.publishLocks.set(topic, tail);
-    void tail.then(() => { if (this.publishLocks.get(topic) === tail) this.publishLocks.delete(topic); });
+    void tail.then(() => {
+      if (this.publishLocks.get(topic) === tail) this.publishLocks.delete(topic);
+    });
     return run;
   }
 
@@ -344,16 +406,18 @@ export class AmqpBus implements BusAdapter {
       for (let i = 0; i < copies; i++) {
         if (safe) {
           const confirm = ch as ConfirmChannel;
-          sent.push(new Promise<void>((resolve, reject) => {
-            try {
-              confirm.publish(this.exchange, topic, body, opts, (err: unknown) => {
-                if (err === null || err === undefined) resolve();
-                else reject(new BusUnavailableError(`RabbitMQ did not confirm message ${msg.id}: ${toError(err).message}`));
-              });
-            } catch (e) {
-              reject(new BusUnavailableError(`cannot publish on the RabbitMQ bus: ${toError(e).message}`));
-            }
-          }));
+          sent.push(
+            new Promise<void>((resolve, reject) => {
+              try {
+                confirm.publish(this.exchange, topic, body, opts, (err: unknown) => {
+                  if (err === null || err === undefined) resolve();
+                  else reject(new BusUnavailableError(`RabbitMQ did not confirm message ${msg.id}: ${toError(err).message}`));
+                });
+              } catch (e) {
+                reject(new BusUnavailableError(`cannot publish on the RabbitMQ bus: ${toError(e).message}`));
+              }
+            }),
+          );
         } else {
           try {
             ch.publish(this.exchange, topic, body, opts);
@@ -374,7 +438,10 @@ export class AmqpBus implements BusAdapter {
     if (this.groups.has(queue)) return;
     this.groups.set(queue, { topic, queue });
     const ch = this.publishChannel;
-    if (ch !== undefined) this.declareQueue(ch, topic, queue, true).catch((e: unknown) => { this.o.onError(e); });
+    if (ch !== undefined)
+      this.declareQueue(ch, topic, queue, true).catch((e: unknown) => {
+        this.o.onError(e);
+      });
   }
 
   subscribe(topic: Topic, handler: BusHandler, opts: { group?: string } = {}): Subscription {
@@ -384,7 +451,10 @@ export class AmqpBus implements BusAdapter {
     const s: Sub = { topic, group, handler, queue, channel: undefined, gen: 0, closed: false, pending: [], busy: false };
     this.subs.add(s);
     const model = this.model;
-    if (model !== undefined) this.consume(model, s, this.gen).catch((e: unknown) => { this.o.onError(e); });
+    if (model !== undefined)
+      this.consume(model, s, this.gen).catch((e: unknown) => {
+        this.o.onError(e);
+      });
     return {
       close: () => {
         if (s.closed) return;
@@ -410,7 +480,12 @@ export class AmqpBus implements BusAdapter {
    */
   hold(timeoutMs: number): Promise<BusMessage | undefined> {
     return new Promise((resolve) => {
-      const req: HoldRequest = { resolve: (m) => { clearTimeout(timer); resolve(m); } };
+      const req: HoldRequest = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
       const timer = setTimeout(() => {
         this.holds = this.holds.filter((h) => h !== req);
         resolve(undefined);

@@ -59,17 +59,39 @@ export class DeliveryLog {
   private async record(m: BusMessage): Promise<void> {
     await this.db.run(
       'INSERT INTO bus_deliveries (msg_id, topic, seq, msg_key, published_at, delivered_at, redelivered, consumer, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [m.id, m.topic, m.seq, m.key, m.publishedAt, Date.now(), m.redelivered === true ? 1 : 0, this.consumer, JSON.stringify(m.payload ?? null)],
+      [
+        m.id,
+        m.topic,
+        m.seq,
+        m.key,
+        m.publishedAt,
+        Date.now(),
+        m.redelivered === true ? 1 : 0,
+        this.consumer,
+        JSON.stringify(m.payload ?? null),
+      ],
     );
   }
 
   async query(q: DeliveryQuery): Promise<{ items: Delivery[]; next: number | null }> {
     const conds: string[] = [];
     const p: Param[] = [];
-    if (q.key !== undefined) { conds.push('msg_key = ?'); p.push(q.key); }
-    if (q.topic !== undefined) { conds.push('topic = ?'); p.push(q.topic); }
-    if (q.publishedAfter !== undefined) { conds.push('published_at >= ?'); p.push(q.publishedAfter); }
-    if (q.after !== undefined) { conds.push('id > ?'); p.push(q.after); }
+    if (q.key !== undefined) {
+      conds.push('msg_key = ?');
+      p.push(q.key);
+    }
+    if (q.topic !== undefined) {
+      conds.push('topic = ?');
+      p.push(q.topic);
+    }
+    if (q.publishedAfter !== undefined) {
+      conds.push('published_at >= ?');
+      p.push(q.publishedAfter);
+    }
+    if (q.after !== undefined) {
+      conds.push('id > ?');
+      p.push(q.after);
+    }
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
     const rows = await this.db.all(`SELECT * FROM bus_deliveries ${where} ORDER BY id LIMIT ?`, [...p, q.limit + 1]);
     const items = rows.slice(0, q.limit).map((r): Delivery => ({

@@ -40,7 +40,11 @@ export function registerBusRoutes(app: FastifyInstance, d: BusRouteDeps): void {
 
   app.get('/api/bus/deliveries', async (req) => {
     if (d.log.topics.length === 0) {
-      throw new TargetError(409, 'DELIVERY_LOG_OFF', 'the delivery log is off: start the platform with BUS_DELIVERY_LOG=<topics> (or * for all)');
+      throw new TargetError(
+        409,
+        'DELIVERY_LOG_OFF',
+        'the delivery log is off: start the platform with BUS_DELIVERY_LOG=<topics> (or * for all)',
+      );
     }
     const q = req.query as Query;
     return d.log.query({
@@ -66,7 +70,8 @@ export function registerBusRoutes(app: FastifyInstance, d: BusRouteDeps): void {
     }
     const timeoutMs = intParam(req.query as Query, 'timeoutMs', 1, 60_000) ?? 3000;
     const m = await hold(timeoutMs);
-    if (m === undefined) throw new TargetError(408, 'BUS_NOTHING_TO_HOLD', `no message reached a consumer of node ${d.node.id} within ${timeoutMs} ms`);
+    if (m === undefined)
+      throw new TargetError(408, 'BUS_NOTHING_TO_HOLD', `no message reached a consumer of node ${d.node.id} within ${timeoutMs} ms`);
     return { held: { id: m.id, topic: m.topic, seq: m.seq, key: m.key, redelivered: m.redelivered === true } };
   });
 }

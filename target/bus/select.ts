@@ -38,7 +38,10 @@ export function readBusConfig(env: Env): BusConfig {
   const logText = nonEmpty(env.BUS_DELIVERY_LOG);
   let deliveryLog: Topic[] = [];
   if (logText !== undefined) {
-    const names = logText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const names = logText
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (names.includes('*')) deliveryLog = [...TOPICS];
     else {
       const bad = names.find((n) => !isTopic(n));
@@ -68,14 +71,19 @@ export interface BusDeps {
 /** The bus for `cfg`; a RabbitMQ bus is connected (or a clear error names the broker) before it returns. */
 export async function createBus(cfg: BusConfig, deps: BusDeps): Promise<BusAdapter> {
   if (cfg.amqpUrl === undefined) {
-    return new InProcessBus(deps.faults, (e, m) => { deps.onError(e, m); });
+    return new InProcessBus(deps.faults, (e, m) => {
+      deps.onError(e, m);
+    });
   }
-  return AmqpBus.connect({
-    ...cfg,
-    url: cfg.amqpUrl,
-    faults: deps.faults,
-    sequence: dbSequence(deps.db),
-    onError: deps.onError,
-    ...(deps.onState !== undefined ? { onState: deps.onState } : {}),
-  }, redactUrl(cfg.amqpUrl));
+  return AmqpBus.connect(
+    {
+      ...cfg,
+      url: cfg.amqpUrl,
+      faults: deps.faults,
+      sequence: dbSequence(deps.db),
+      onError: deps.onError,
+      ...(deps.onState !== undefined ? { onState: deps.onState } : {}),
+    },
+    redactUrl(cfg.amqpUrl),
+  );
 }

@@ -31,7 +31,11 @@ export function readCacheConfig(env: Env): CacheConfig {
   const url = env.REDIS_URL?.trim();
   const redisUrl = url === undefined || url === '' ? undefined : url;
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s/]+/.test(redisUrl)) {
-    throw new TargetError(400, 'CONFIG_INVALID', 'REDIS_URL must be a redis:// or rediss:// URL like redis://127.0.0.1:6379 (value not shown: it may hold a password)');
+    throw new TargetError(
+      400,
+      'CONFIG_INVALID',
+      'REDIS_URL must be a redis:// or rediss:// URL like redis://127.0.0.1:6379 (value not shown: it may hold a password)',
+    );
   }
   const prefix = env.CACHE_KEY_PREFIX?.trim();
   return {
@@ -47,11 +51,17 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 function agentId(req: { params: unknown }): string {
   const id = (req.params as Params).id ?? '';
-  if (!ID.test(id)) throw new TargetError(400, 'STATE_INVALID', `agent id must be 1..128 characters of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(id)}`);
+  if (!ID.test(id))
+    throw new TargetError(400, 'STATE_INVALID', `agent id must be 1..128 characters of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(id)}`);
   return id;
 }
 
-interface StateRow { id: string; state: unknown; version: number; updatedAt: number }
+interface StateRow {
+  id: string;
+  state: unknown;
+  version: number;
+  updatedAt: number;
+}
 
 function parseStored(text: string): StateRow | undefined {
   try {
@@ -59,22 +69,36 @@ function parseStored(text: string): StateRow | undefined {
     if (isRecord(v) && typeof v.id === 'string' && typeof v.version === 'number' && typeof v.updatedAt === 'number') {
       return { id: v.id, state: v.state, version: v.version, updatedAt: v.updatedAt };
     }
-  } catch { /* a foreign value under our key: treated as a miss */ }
+  } catch {
+    /* a foreign value under our key: treated as a miss */
+  }
   return undefined;
 }
 
 function readJsonColumn(v: unknown): unknown {
   if (typeof v !== 'string') return v ?? null;
-  try { return JSON.parse(v) as unknown; } catch { return v; }
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 const ms = (t0: number): number => performance.now() - t0;
 
 export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Promise<void> {
   const registers = [d.registry];
-  const requests = new Counter({ name: 'cache_requests_total', help: 'Agent-state reads by cache result (hit, miss, bypass, error, off)', labelNames: ['result'], registers });
+  const requests = new Counter({
+    name: 'cache_requests_total',
+    help: 'Agent-state reads by cache result (hit, miss, bypass, error, off)',
+    labelNames: ['result'],
+    registers,
+  });
   const opDuration = new Histogram({
-    name: 'cache_operation_duration_seconds', help: 'Agent-state cache and database operations', labelNames: ['op'], registers,
+    name: 'cache_operation_duration_seconds',
+    help: 'Agent-state cache and database operations',
+    labelNames: ['op'],
+    registers,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   });
   const writes = new Counter({ name: 'agent_state_writes_total', help: 'Agent-state saves by result', labelNames: ['result'], registers });
@@ -83,32 +107,45 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
   // Start-up gives up after a few tries (a wrong REDIS_URL is one clear line); once connected it reconnects
   // for as long as it takes, reads falling back to the database meanwhile.
   let connected = false;
-  const client = cfg.redisUrl === undefined ? undefined : createClient({
-    url: cfg.redisUrl,
-    // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries: number, cause: Error) => (!connected && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2000)),
-    },
-  });
+  const client =
+    cfg.redisUrl === undefined
+      ? undefined
+      : createClient({
+          url: cfg.redisUrl,
+          // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
+          disableOfflineQueue: true,
+          socket: {
+            connectTimeout: 5000,
+            reconnectStrategy: (retries: number, cause: Error) => (!connected && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2000)),
+          },
+        });
   if (client !== undefined) {
     // A Redis that goes away must not crash the platform: reads fall back to the database meanwhile.
-    client.on('error', (e: unknown) => { d.logError(e); });
+    client.on('error', (e: unknown) => {
+      d.logError(e);
+    });
     try {
       await client.connect();
       connected = true;
     } catch (e) {
       client.destroy();
-      throw new TargetError(400, 'CONFIG_INVALID', `REDIS_URL: cannot connect to Redis (${toError(e).message}): start redis-server or unset REDIS_URL`);
+      throw new TargetError(
+        400,
+        'CONFIG_INVALID',
+        `REDIS_URL: cannot connect to Redis (${toError(e).message}): start redis-server or unset REDIS_URL`,
+      );
     }
-    d.app.addHook('onClose', async () => { if (client.isOpen) await client.close(); });
+    d.app.addHook('onClose', async () => {
+      if (client.isOpen) await client.close();
+    });
   }
   const key = (id: string): string => `${cfg.keyPrefix}${id}`;
 
   async function readDb(q: Queryable, id: string): Promise<StateRow | undefined> {
     const r = (await q.all('SELECT agent_id, state, version, updated_at FROM agent_state WHERE agent_id = ?', [id]))[0];
-    return r === undefined ? undefined : { id, state: readJsonColumn(r.state), version: Number(r.version), updatedAt: Number(r.updated_at) };
+    return r === undefined
+      ? undefined
+      : { id, state: readJsonColumn(r.state), version: Number(r.version), updatedAt: Number(r.updated_at) };
   }
 
   d.app.get('/api/agents/:id/state', async (req, reply) => {
@@ -128,7 +165,10 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
           const hit = text === null ? undefined : parseStored(text);
           if (hit !== undefined) {
             requests.inc({ result: 'hit' });
-            return await reply.header('x-cache', 'hit').header('server-timing', serverTiming({ cache: cacheMs })).send(hit);
+            return await reply
+              .header('x-cache', 'hit')
+              .header('server-timing', serverTiming({ cache: cacheMs }))
+              .send(hit);
           }
           result = 'miss';
         } catch (e) {
@@ -143,7 +183,11 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
     opDuration.observe({ op: 'db_read' }, dbMs / 1000);
     requests.inc({ result });
     if (row === undefined) {
-      throw new TargetError(404, 'STATE_NOT_FOUND', `no state saved for agent ${JSON.stringify(id)}: save one with PUT /api/agents/:id/state`);
+      throw new TargetError(
+        404,
+        'STATE_NOT_FOUND',
+        `no state saved for agent ${JSON.stringify(id)}: save one with PUT /api/agents/:id/state`,
+      );
     }
     if (client !== undefined && result === 'miss') {
       const t2 = performance.now();
@@ -151,15 +195,21 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
         await client.sendCommand(['SET', key(id), JSON.stringify(row), 'EX', String(cfg.ttlSeconds)]);
         fillMs = ms(t2);
         opDuration.observe({ op: 'redis_set' }, fillMs / 1000);
-      } catch (e) { d.logError(e); }
+      } catch (e) {
+        d.logError(e);
+      }
     }
-    return reply.header('x-cache', result).header('server-timing', serverTiming({ cache: cacheMs, db: dbMs, fill: fillMs })).send(row);
+    return reply
+      .header('x-cache', result)
+      .header('server-timing', serverTiming({ cache: cacheMs, db: dbMs, fill: fillMs }))
+      .send(row);
   });
 
   d.app.put('/api/agents/:id/state', async (req, reply) => {
     const id = agentId(req);
     const b = req.body;
-    if (!isRecord(b) || !('state' in b)) throw new TargetError(400, 'STATE_INVALID', 'agent state body must be a JSON object like {"state": {...}}');
+    if (!isRecord(b) || !('state' in b))
+      throw new TargetError(400, 'STATE_INVALID', 'agent state body must be a JSON object like {"state": {...}}');
     const text = JSON.stringify(b.state ?? null);
     const now = Date.now();
     const t0 = performance.now();
@@ -168,10 +218,14 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
       // One transaction (a pooled connection on PostgreSQL, held from BEGIN to COMMIT). Concurrent saves of
       // one agent serialise on its row and each gets its own version.
       row = await d.db.tx(async (q) => {
-        const r = (await q.all(
-          `INSERT INTO agent_state (agent_id, state, version, updated_at) VALUES (?, ?, 1, ?)
+        const r = (
+          await q.all(
+            `INSERT INTO agent_state (agent_id, state, version, updated_at) VALUES (?, ?, 1, ?)
            ON CONFLICT (agent_id) DO UPDATE SET state = excluded.state, version = agent_state.version + 1, updated_at = excluded.updated_at
-           RETURNING version`, [id, text, now]))[0];
+           RETURNING version`,
+            [id, text, now],
+          )
+        )[0];
         return { id, state: b.state ?? null, version: Number(r?.version ?? 1), updatedAt: now };
       });
     } catch (e) {
@@ -192,6 +246,8 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
         d.logError(e);
       }
     }
-    return reply.header('server-timing', serverTiming({ db: dbMs, evict: evictMs })).send({ id, version: row.version, updatedAt: row.updatedAt });
+    return reply
+      .header('server-timing', serverTiming({ db: dbMs, evict: evictMs }))
+      .send({ id, version: row.version, updatedAt: row.updatedAt });
   });
 }

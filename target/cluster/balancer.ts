@@ -46,7 +46,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!over) resolve(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
@@ -61,8 +63,12 @@ export class Balancer {
   private next = 0;
 
   constructor(private readonly sup: Supervisor) {
-    this.server = createServer((req, res) => { void this.onRequest(req, res); });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.onUpgrade(req, socket, head); });
+    this.server = createServer((req, res) => {
+      void this.onRequest(req, res);
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.onUpgrade(req, socket, head);
+    });
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -87,7 +93,10 @@ export class Balancer {
       }
       await this.proxy(req, res);
     } catch (e) {
-      if (res.headersSent) { res.destroy(); return; }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       if (e instanceof TargetError) sendJson(res, e.statusCode, { error: e.message, code: e.code });
       else sendJson(res, 502, { error: `balancer: ${toError(e).message}`, code: 'BALANCER_ERROR' });
     }
@@ -99,7 +108,11 @@ export class Balancer {
     for (;;) {
       const b = this.pick(tried);
       if (b === undefined) {
-        throw new TargetError(503, 'NO_HEALTHY_INSTANCE', `no healthy API instance to take ${req.method ?? ''} ${req.url ?? ''} (tried ${tried.size})`);
+        throw new TargetError(
+          503,
+          'NO_HEALTHY_INSTANCE',
+          `no healthy API instance to take ${req.method ?? ''} ${req.url ?? ''} (tried ${tried.size})`,
+        );
       }
       tried.add(b.id);
       try {
@@ -108,7 +121,9 @@ export class Balancer {
       } catch (e) {
         // Without health checks the balancer is a static list: no retry either (TARGET_BALANCER_HEALTH=off).
         if (!(e instanceof RefusedError) || body === undefined || !this.sup.healthChecks()) {
-          throw e instanceof RefusedError ? new TargetError(502, 'BAD_GATEWAY', `instance ${b.id} refused the connection: ${e.message}`) : e;
+          throw e instanceof RefusedError
+            ? new TargetError(502, 'BAD_GATEWAY', `instance ${b.id} refused the connection: ${e.message}`)
+            : e;
         }
         this.sup.markDown(b); // refused: it is gone; try the next one
       }
@@ -137,12 +152,17 @@ export class Balancer {
       const out = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
         up.pipe(res);
-        up.on('error', () => { res.destroy(); });
+        up.on('error', () => {
+          res.destroy();
+        });
       });
       let connected = false;
       out.on('socket', (s: Socket) => {
         if (!s.connecting) connected = true;
-        else s.once('connect', () => { connected = true; });
+        else
+          s.once('connect', () => {
+            connected = true;
+          });
       });
       out.on('error', (e) => {
         if (!connected && isConnectError(e)) {
@@ -186,24 +206,35 @@ export class Balancer {
       up.pipe(socket);
       socket.pipe(up);
     });
-    up.on('error', () => { socket.destroy(); });
-    socket.on('error', () => { up.destroy(); });
-    socket.on('close', () => { up.destroy(); });
-    up.on('close', () => { socket.destroy(); });
+    up.on('error', () => {
+      socket.destroy();
+    });
+    socket.on('error', () => {
+      up.destroy();
+    });
+    socket.on('close', () => {
+      up.destroy();
+    });
+    up.on('close', () => {
+      socket.destroy();
+    });
   }
 
   private async broadcast(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!isLoopback(req.socket.remoteAddress)) throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', 'admin routes answer loopback clients only');
+    if (!isLoopback(req.socket.remoteAddress))
+      throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', 'admin routes answer loopback clients only');
     const body = (await readBody(req, RETRY_BODY_LIMIT)) ?? Buffer.alloc(0);
     const nodes = this.sup.live();
-    const answers = await Promise.all(nodes.map(async (n) => {
-      const r = await fetch(`${n.url ?? ''}${req.url ?? ''}`, {
-        method: req.method ?? 'GET',
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
-        ...(body.length > 0 ? { body } : {}),
-      });
-      return { status: r.status, text: await r.text() };
-    }));
+    const answers = await Promise.all(
+      nodes.map(async (n) => {
+        const r = await fetch(`${n.url ?? ''}${req.url ?? ''}`, {
+          method: req.method ?? 'GET',
+          headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+          ...(body.length > 0 ? { body } : {}),
+        });
+        return { status: r.status, text: await r.text() };
+      }),
+    );
     const first = answers.find((a) => a.status >= 400) ?? answers[0];
     if (first === undefined) throw new TargetError(503, 'NO_HEALTHY_INSTANCE', 'no process to send the change to');
     res.writeHead(first.status, { 'content-type': 'application/json; charset=utf-8' });
@@ -211,7 +242,8 @@ export class Balancer {
   }
 
   private async admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!isLoopback(req.socket.remoteAddress)) throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', 'admin routes answer loopback clients only');
+    if (!isLoopback(req.socket.remoteAddress))
+      throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', 'admin routes answer loopback clients only');
     const method = req.method ?? 'GET';
     if (method === 'GET' && path === '/admin/cluster') {
       sendJson(res, 200, { instances: this.sup.list() });
@@ -229,22 +261,30 @@ export class Balancer {
     }
     if (method === 'POST' && path === '/admin/cluster/instances') {
       const role = body.role ?? 'api';
-      if (role !== 'api' && role !== 'worker') throw new TargetError(400, 'CLUSTER_INVALID', `role must be api or worker, got ${JSON.stringify(role)}`);
+      if (role !== 'api' && role !== 'worker')
+        throw new TargetError(400, 'CLUSTER_INVALID', `role must be api or worker, got ${JSON.stringify(role)}`);
       sendJson(res, 201, await this.sup.add(role));
       return;
     }
     const kill = /^\/admin\/cluster\/instances\/([^/]+)\/kill$/.exec(path);
     if (method === 'POST' && kill?.[1] !== undefined) {
       const signal = body.signal ?? 'SIGKILL';
-      if (signal !== 'SIGKILL' && signal !== 'SIGTERM') throw new TargetError(400, 'CLUSTER_INVALID', `signal must be SIGKILL or SIGTERM, got ${JSON.stringify(signal)}`);
+      if (signal !== 'SIGKILL' && signal !== 'SIGTERM')
+        throw new TargetError(400, 'CLUSTER_INVALID', `signal must be SIGKILL or SIGTERM, got ${JSON.stringify(signal)}`);
       const when = body.when ?? 'now';
-      if (when !== 'now' && when !== 'mid-message' && when !== 'in-flight') throw new TargetError(400, 'CLUSTER_INVALID', `when must be now, mid-message or in-flight, got ${JSON.stringify(when)}`);
+      if (when !== 'now' && when !== 'mid-message' && when !== 'in-flight')
+        throw new TargetError(400, 'CLUSTER_INVALID', `when must be now, mid-message or in-flight, got ${JSON.stringify(when)}`);
       const restart = body.restart ?? false;
-      if (typeof restart !== 'boolean') throw new TargetError(400, 'CLUSTER_INVALID', `restart must be true or false, got ${JSON.stringify(restart)}`);
+      if (typeof restart !== 'boolean')
+        throw new TargetError(400, 'CLUSTER_INVALID', `restart must be true or false, got ${JSON.stringify(restart)}`);
       sendJson(res, 200, await this.sup.kill(decodeURIComponent(kill[1]), { signal, restart, when }));
       return;
     }
-    throw new TargetError(404, 'NOT_FOUND', `no admin route ${method} ${path}: GET /admin/cluster, POST /admin/cluster/instances, POST /admin/cluster/instances/:id/kill`);
+    throw new TargetError(
+      404,
+      'NOT_FOUND',
+      `no admin route ${method} ${path}: GET /admin/cluster, POST /admin/cluster/instances, POST /admin/cluster/instances/:id/kill`,
+    );
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -260,7 +300,9 @@ export class Balancer {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.closeAllConnections();
-      this.server.close(() => { resolve(); });
+      this.server.close(() => {
+        resolve();
+      });
     });
   }
 }

@@ -31,10 +31,18 @@ export function readClusterConfig(env: Env): ClusterConfig | undefined {
   const workers = intVar(env, 'TARGET_WORKERS', 0, 0, 64);
   if (instances === 1 && workers === 0) return undefined;
   if (nonEmpty(env.AMQP_URL) === undefined) {
-    throw new TargetError(400, 'CONFIG_INVALID', 'TARGET_INSTANCES/TARGET_WORKERS need a bus the processes share: set AMQP_URL to a RabbitMQ broker (npm run k6 starts one when TARGET_AMQP_URL is unset)');
+    throw new TargetError(
+      400,
+      'CONFIG_INVALID',
+      'TARGET_INSTANCES/TARGET_WORKERS need a bus the processes share: set AMQP_URL to a RabbitMQ broker (npm run k6 starts one when TARGET_AMQP_URL is unset)',
+    );
   }
   if (nonEmpty(env.DATABASE_URL) === undefined && nonEmpty(env.SQLITE_PATH) === ':memory:') {
-    throw new TargetError(400, 'CONFIG_INVALID', 'SQLITE_PATH=:memory: cannot be shared by several processes: use a file (or leave it unset for a temporary one) or DATABASE_URL');
+    throw new TargetError(
+      400,
+      'CONFIG_INVALID',
+      'SQLITE_PATH=:memory: cannot be shared by several processes: use a file (or leave it unset for a temporary one) or DATABASE_URL',
+    );
   }
   return {
     instances,

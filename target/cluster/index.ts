@@ -39,7 +39,15 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
     scratch = mkdtempSync(join(tmpdir(), 'agentload-cluster-'));
     env.SQLITE_PATH = join(scratch, 'platform.sqlite');
   }
-  const supervisor = new Supervisor({ cfg: o.cfg, env, onLine: o.onLine ?? ((id, line) => { process.stderr.write(`[${id}] ${line}\n`); }) });
+  const supervisor = new Supervisor({
+    cfg: o.cfg,
+    env,
+    onLine:
+      o.onLine ??
+      ((id, line) => {
+        process.stderr.write(`[${id}] ${line}\n`);
+      }),
+  });
   const balancer = new Balancer(supervisor);
   const cleanup = async (): Promise<void> => {
     await balancer.close();

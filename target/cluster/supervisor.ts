@@ -100,25 +100,40 @@ export class Supervisor {
     for (let i = 1; i < this.o.cfg.instances; i++) rest.push(this.add('api'));
     for (let i = 0; i < this.o.cfg.workers; i++) rest.push(this.add('worker'));
     await Promise.all(rest);
-    this.health = setInterval(() => { void this.checkAll(); }, this.o.cfg.healthIntervalMs);
+    this.health = setInterval(() => {
+      void this.checkAll();
+    }, this.o.cfg.healthIntervalMs);
     this.health.unref();
   }
 
   list(): NodeInfo[] {
     return [...this.nodes.values()].map((n) => ({
-      id: n.id, role: n.role, pid: n.pid, url: n.url, state: n.state, restarts: n.restarts, startedAt: n.startedAt,
-      healthyAt: n.healthyAt, requests: n.requests, inflight: n.inflight, proxyErrors: n.proxyErrors,
+      id: n.id,
+      role: n.role,
+      pid: n.pid,
+      url: n.url,
+      state: n.state,
+      restarts: n.restarts,
+      startedAt: n.startedAt,
+      healthyAt: n.healthyAt,
+      requests: n.requests,
+      inflight: n.inflight,
+      proxyErrors: n.proxyErrors,
     }));
   }
 
   /** The balancer's backends: healthy API instances, or every API instance ever started when health checks are off. */
   backends(): Node[] {
-    return [...this.nodes.values()].filter((n) => n.role === 'api' && n.url !== null && (!this.o.cfg.balancerHealth || n.state === 'healthy'));
+    return [...this.nodes.values()].filter(
+      (n) => n.role === 'api' && n.url !== null && (!this.o.cfg.balancerHealth || n.state === 'healthy'),
+    );
   }
 
   /** Every node with a URL (admin broadcasts). */
   live(): Node[] {
-    return [...this.nodes.values()].filter((n) => n.url !== null && n.child !== undefined && n.state !== 'stopped' && n.state !== 'crashed');
+    return [...this.nodes.values()].filter(
+      (n) => n.url !== null && n.child !== undefined && n.state !== 'stopped' && n.state !== 'crashed',
+    );
   }
 
   private isClosed(): boolean {
@@ -158,7 +173,11 @@ export class Supervisor {
     n.healthyAt = null;
     n.failures = 0;
     n.ending = undefined;
-    n.exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
+    n.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        resolve();
+      });
+    });
     let errBuf = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -171,11 +190,15 @@ export class Supervisor {
         nl = errBuf.indexOf('\n');
       }
     });
-    child.once('exit', (code, signal) => { this.exited(n, child, code, signal); });
+    child.once('exit', (code, signal) => {
+      this.exited(n, child, code, signal);
+    });
     return new Promise<void>((resolve, reject) => {
       let out = '';
       let done = false;
-      const timer = setTimeout(() => { finish(new Error(`${n.id} did not listen within ${(this.o.startTimeoutMs ?? 60_000) / 1000} s`)); }, this.o.startTimeoutMs ?? 60_000);
+      const timer = setTimeout(() => {
+        finish(new Error(`${n.id} did not listen within ${(this.o.startTimeoutMs ?? 60_000) / 1000} s`));
+      }, this.o.startTimeoutMs ?? 60_000);
       const finish = (e?: Error): void => {
         if (done) return;
         done = true;
@@ -183,7 +206,9 @@ export class Supervisor {
         if (e !== undefined) reject(e);
         else resolve();
       };
-      child.once('exit', (code, signal) => { finish(new Error(`${n.id} exited (${signal ?? `code ${String(code)}`}) before listening`)); });
+      child.once('exit', (code, signal) => {
+        finish(new Error(`${n.id} exited (${signal ?? `code ${String(code)}`}) before listening`));
+      });
       child.stdout?.setEncoding('utf8');
       child.stdout?.on('data', (chunk: string) => {
         if (done) return; // keep draining the pipe
@@ -259,16 +284,29 @@ export class Supervisor {
     if (this.closed) throw new TargetError(409, 'CLUSTER_CLOSED', 'the cluster is shutting down');
     this.counters[role] += 1;
     const n: Node = {
-      id: `${role}-${this.counters[role]}`, role, child: undefined, pid: null, url: null, state: 'starting', restarts: 0,
-      startedAt: Date.now(), healthyAt: null, requests: 0, inflight: 0, proxyErrors: 0, ending: undefined,
-      exited: Promise.resolve(), failures: 0,
+      id: `${role}-${this.counters[role]}`,
+      role,
+      child: undefined,
+      pid: null,
+      url: null,
+      state: 'starting',
+      restarts: 0,
+      startedAt: Date.now(),
+      healthyAt: null,
+      requests: 0,
+      inflight: 0,
+      proxyErrors: 0,
+      ending: undefined,
+      exited: Promise.resolve(),
+      failures: 0,
     };
     this.nodes.set(n.id, n);
     await this.spawnNode(n);
     const deadline = Date.now() + (this.o.startTimeoutMs ?? 60_000);
     const healthy = (): boolean => n.state === 'healthy';
     while (!healthy()) {
-      if (Date.now() > deadline || n.child === undefined) throw new TargetError(500, 'CLUSTER_START_FAILED', `${n.id} did not become healthy`);
+      if (Date.now() > deadline || n.child === undefined)
+        throw new TargetError(500, 'CLUSTER_START_FAILED', `${n.id} did not become healthy`);
       await this.check(n);
       if (!healthy()) await sleep(50);
     }
@@ -280,7 +318,8 @@ export class Supervisor {
   /** Ends a process: a crash (it is restarted) or a scale-down (it stays gone). */
   async kill(id: string, o: KillOptions): Promise<KillResult> {
     const n = this.nodes.get(id);
-    if (n === undefined) throw new TargetError(404, 'CLUSTER_NODE_UNKNOWN', `no process ${JSON.stringify(id)} in the cluster: see GET /admin/cluster`);
+    if (n === undefined)
+      throw new TargetError(404, 'CLUSTER_NODE_UNKNOWN', `no process ${JSON.stringify(id)} in the cluster: see GET /admin/cluster`);
     const child = n.child;
     if (child === undefined || n.pid === null) throw new TargetError(409, 'CLUSTER_NODE_DOWN', `${id} is not running (state ${n.state})`);
     const detail: Record<string, unknown> = {};
@@ -320,7 +359,9 @@ export class Supervisor {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(running.map((n) => n.exited)),
-      new Promise((r) => { timer = setTimeout(r, 10_000); }),
+      new Promise((r) => {
+        timer = setTimeout(r, 10_000);
+      }),
     ]);
     clearTimeout(timer);
     for (const n of running) n.child?.kill('SIGKILL');

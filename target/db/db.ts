@@ -97,14 +97,15 @@ class SqliteDb implements Db {
     return { total: 1, idle: this.inTx ? 0 : 1, waiting: 0, errors: 0 };
   }
 
-  queries(): number { return this.count; }
+  queries(): number {
+    return this.count;
+  }
 
   close(): Promise<void> {
     this.db.close();
     return Promise.resolve();
   }
 }
-
 
 class PostgresDb implements Db {
   readonly dialect = DIALECTS.postgres;
@@ -139,8 +140,12 @@ class PostgresDb implements Db {
     };
   }
 
-  all(sql: string, params: readonly Param[] = []): Promise<Row[]> { return this.wrap(this.p).all(sql, params); }
-  run(sql: string, params: readonly Param[] = []): Promise<number> { return this.wrap(this.p).run(sql, params); }
+  all(sql: string, params: readonly Param[] = []): Promise<Row[]> {
+    return this.wrap(this.p).all(sql, params);
+  }
+  run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return this.wrap(this.p).run(sql, params);
+  }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     const c = await this.counted(this.p.connect());
@@ -165,9 +170,13 @@ class PostgresDb implements Db {
     return { total: this.p.totalCount, idle: this.p.idleCount, waiting: this.p.waitingCount, errors: this.poolErrors };
   }
 
-  queries(): number { return this.count; }
+  queries(): number {
+    return this.count;
+  }
 
-  close(): Promise<void> { return this.p.end(); }
+  close(): Promise<void> {
+    return this.p.end();
+  }
 }
 
 export interface OpenOptions {
@@ -179,7 +188,8 @@ export interface OpenOptions {
 }
 
 export async function openDb(o: OpenOptions): Promise<Db> {
-  const db: Db = o.databaseUrl !== undefined ? new PostgresDb(o.databaseUrl, o.poolMax, o.poolTimeoutMs ?? 10_000) : new SqliteDb(o.sqlitePath);
+  const db: Db =
+    o.databaseUrl !== undefined ? new PostgresDb(o.databaseUrl, o.poolMax, o.poolTimeoutMs ?? 10_000) : new SqliteDb(o.sqlitePath);
   try {
     await migrate(db);
   } catch (e) {
@@ -191,7 +201,9 @@ export async function openDb(o: OpenOptions): Promise<Db> {
 
 /** Applies every migration not yet recorded in `schema_migrations`, each in its own transaction. */
 export async function migrate(db: Db): Promise<number[]> {
-  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  await db.run(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
   const done = new Set((await db.all('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
@@ -206,7 +218,12 @@ export async function migrate(db: Db): Promise<number[]> {
 }
 
 /** Multi-row INSERT in chunks (works on both dialects). */
-export async function insertMany(q: Queryable, table: string, columns: readonly string[], rows: ReadonlyArray<readonly Param[]>): Promise<void> {
+export async function insertMany(
+  q: Queryable,
+  table: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<readonly Param[]>,
+): Promise<void> {
   const chunk = Math.max(1, Math.floor(900 / columns.length));
   for (let i = 0; i < rows.length; i += chunk) {
     const part = rows.slice(i, i + chunk);
@@ -218,7 +235,11 @@ export async function insertMany(q: Queryable, table: string, columns: readonly 
 /** A JSON column value as read back: SQLite gives text, PostgreSQL a parsed value. */
 export function readJson(v: unknown): unknown {
   if (typeof v === 'string') {
-    try { return JSON.parse(v) as unknown; } catch { return v; }
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
   }
   return v ?? null;
 }

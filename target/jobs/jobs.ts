@@ -25,7 +25,12 @@ import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 export type JobStatus = 'queued' | 'provisioning' | 'starting' | 'running' | 'uploading' | 'done' | 'failed';
 const STATES: readonly JobStatus[] = ['queued', 'provisioning', 'starting', 'running', 'uploading', 'done', 'failed'];
 
-interface Phase { name: string; startedAt: number; endedAt: number | null; durationMs: number | null }
+interface Phase {
+  name: string;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+}
 
 interface Job {
   id: string;
@@ -75,8 +80,17 @@ function num(b: Record<string, unknown>, key: string, def: number, min: number, 
 
 function view(j: Job): Record<string, unknown> {
   return {
-    id: j.id, name: j.name, status: j.status, createdAt: j.createdAt, readyAt: j.readyAt, finishedAt: j.finishedAt,
-    phases: j.phases, error: j.error, workMs: j.workMs, artifactBytes: j.artifactBytes, timeScale: j.timeScale,
+    id: j.id,
+    name: j.name,
+    status: j.status,
+    createdAt: j.createdAt,
+    readyAt: j.readyAt,
+    finishedAt: j.finishedAt,
+    phases: j.phases,
+    error: j.error,
+    workMs: j.workMs,
+    artifactBytes: j.artifactBytes,
+    timeScale: j.timeScale,
   };
 }
 
@@ -91,12 +105,23 @@ export function registerJobs(d: FeatureDeps): void {
   let closed = false;
   const finishedOrder: string[] = [];
   const phaseHist = new Histogram({
-    name: 'job_phase_duration_seconds', help: 'Job provisioning phases and stages', labelNames: ['phase'], registers,
+    name: 'job_phase_duration_seconds',
+    help: 'Job provisioning phases and stages',
+    labelNames: ['phase'],
+    registers,
     buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120],
   });
-  const finished = new Counter({ name: 'jobs_finished_total', help: 'Jobs finished by result (done, failed)', labelNames: ['result'], registers });
+  const finished = new Counter({
+    name: 'jobs_finished_total',
+    help: 'Jobs finished by result (done, failed)',
+    labelNames: ['result'],
+    registers,
+  });
   new Gauge({
-    name: 'jobs', help: 'Jobs by state', labelNames: ['state'], registers,
+    name: 'jobs',
+    help: 'Jobs by state',
+    labelNames: ['state'],
+    registers,
     collect() {
       const c = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<JobStatus, number>;
       for (const j of jobs.values()) c[j.status] += 1;
@@ -135,7 +160,11 @@ export function registerJobs(d: FeatureDeps): void {
       const left = deadline - Date.now();
       if (ms > left) {
         await phase(j, name, Math.max(0, left));
-        finish(j, 'failed', `provisioning_timeout: ${name} did not finish within JOB_PROVISION_TIMEOUT_MS (${provisionTimeoutMs} ms × timeScale ${scale})`);
+        finish(
+          j,
+          'failed',
+          `provisioning_timeout: ${name} did not finish within JOB_PROVISION_TIMEOUT_MS (${provisionTimeoutMs} ms × timeScale ${scale})`,
+        );
         return;
       }
       await phase(j, name, ms);
@@ -160,18 +189,30 @@ export function registerJobs(d: FeatureDeps): void {
       const j = waiting.shift();
       if (j === undefined) break;
       active += 1;
-      run(j).catch((e: unknown) => { finish(j, 'failed', e instanceof Error ? e.message : String(e)); })
-        .finally(() => { active -= 1; pump(); });
+      run(j)
+        .catch((e: unknown) => {
+          finish(j, 'failed', e instanceof Error ? e.message : String(e));
+        })
+        .finally(() => {
+          active -= 1;
+          pump();
+        });
     }
   }
 
   d.app.post('/api/jobs', async (req, reply) => {
     const b = isRecord(req.body) ? req.body : {};
-    if (waiting.length >= queueMax) throw new TargetError(429, 'JOB_QUEUE_FULL', `${waiting.length} jobs are queued (JOB_QUEUE_MAX ${queueMax}): retry later`);
+    if (waiting.length >= queueMax)
+      throw new TargetError(429, 'JOB_QUEUE_FULL', `${waiting.length} jobs are queued (JOB_QUEUE_MAX ${queueMax}): retry later`);
     const j: Job = {
       id: `job_${randomUUID()}`,
       name: typeof b.name === 'string' ? b.name : 'job',
-      status: 'queued', createdAt: Date.now(), readyAt: null, finishedAt: null, phases: [], error: null,
+      status: 'queued',
+      createdAt: Date.now(),
+      readyAt: null,
+      finishedAt: null,
+      phases: [],
+      error: null,
       workMs: num(b, 'workMs', 30_000, 0, 24 * 3_600_000),
       artifactBytes: num(b, 'artifactBytes', 50 * 1024 * 1024, 0, 1024 ** 4),
       timeScale: num(b, 'timeScale', 1, 0.001, 1),
@@ -184,14 +225,22 @@ export function registerJobs(d: FeatureDeps): void {
   d.app.get('/api/jobs/stats', () => {
     let done = 0;
     let failed = 0;
-    for (const j of jobs.values()) { if (j.status === 'done') done += 1; else if (j.status === 'failed') failed += 1; }
+    for (const j of jobs.values()) {
+      if (j.status === 'done') done += 1;
+      else if (j.status === 'failed') failed += 1;
+    }
     return { active, queued: waiting.length, limit, done, failed };
   });
   d.app.get('/api/jobs/:id', (req) => {
     const id = (req.params as Params).id ?? '';
     const j = jobs.get(id);
-    if (j === undefined) throw new TargetError(404, 'JOB_NOT_FOUND', `job ${JSON.stringify(id)} does not exist: submit one with POST /api/jobs`);
+    if (j === undefined)
+      throw new TargetError(404, 'JOB_NOT_FOUND', `job ${JSON.stringify(id)} does not exist: submit one with POST /api/jobs`);
     return view(j);
   });
-  d.app.addHook('onClose', async () => { closed = true; waiting.length = 0; await Promise.resolve(); });
+  d.app.addHook('onClose', async () => {
+    closed = true;
+    waiting.length = 0;
+    await Promise.resolve();
+  });
 }

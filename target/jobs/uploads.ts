@@ -35,15 +35,29 @@ export function registerUploads(d: FeatureDeps): void {
   const max = intVar(d.env, 'ARTIFACT_UPLOAD_MAX_BYTES', 256 * 1024 * 1024, 1, 2 ** 40);
   const registers = [d.registry];
   const bytesTotal = new Counter({ name: 'artifact_upload_bytes_total', help: 'Artifact bytes received in upload parts', registers });
-  const uploadsTotal = new Counter({ name: 'artifact_uploads_total', help: 'Artifact uploads by result (completed, rejected)', labelNames: ['result'], registers });
+  const uploadsTotal = new Counter({
+    name: 'artifact_uploads_total',
+    help: 'Artifact uploads by result (completed, rejected)',
+    labelNames: ['result'],
+    registers,
+  });
   const uploads = new Map<string, Upload>();
   const tooLarge = (name: string, bytes: number): TargetError =>
-    new TargetError(413, 'ARTIFACT_TOO_LARGE', `artifact ${JSON.stringify(name)} is ${bytes} bytes, over the limit of ${max} (ARTIFACT_UPLOAD_MAX_BYTES)`);
+    new TargetError(
+      413,
+      'ARTIFACT_TOO_LARGE',
+      `artifact ${JSON.stringify(name)} is ${bytes} bytes, over the limit of ${max} (ARTIFACT_UPLOAD_MAX_BYTES)`,
+    );
 
   function get(req: { params: unknown }): Upload {
     const id = (req.params as Params).id ?? '';
     const u = uploads.get(id);
-    if (u === undefined) throw new TargetError(404, 'UPLOAD_NOT_FOUND', `upload ${JSON.stringify(id)} does not exist (or was completed or refused): start one with POST /api/artifacts/uploads`);
+    if (u === undefined)
+      throw new TargetError(
+        404,
+        'UPLOAD_NOT_FOUND',
+        `upload ${JSON.stringify(id)} does not exist (or was completed or refused): start one with POST /api/artifacts/uploads`,
+      );
     return u;
   }
 
@@ -52,15 +66,26 @@ export function registerUploads(d: FeatureDeps): void {
     const name = typeof b.name === 'string' && b.name !== '' ? b.name : `artifact-${Date.now()}`;
     const bytes = b.bytes;
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
-      throw new TargetError(400, 'UPLOAD_INVALID', `upload needs "bytes": the artifact's size as an integer >= 0, got ${JSON.stringify(bytes)}`);
+      throw new TargetError(
+        400,
+        'UPLOAD_INVALID',
+        `upload needs "bytes": the artifact's size as an integer >= 0, got ${JSON.stringify(bytes)}`,
+      );
     }
     if (bytes > max) {
       uploadsTotal.inc({ result: 'rejected' });
       throw tooLarge(name, bytes);
     }
     const u: Upload = {
-      id: `upl_${randomUUID()}`, name, jobId: typeof b.jobId === 'string' ? b.jobId : null, declared: bytes, received: 0, parts: 0,
-      hash: createHash('sha256'), startedAt: Date.now(), busy: false,
+      id: `upl_${randomUUID()}`,
+      name,
+      jobId: typeof b.jobId === 'string' ? b.jobId : null,
+      declared: bytes,
+      received: 0,
+      parts: 0,
+      hash: createHash('sha256'),
+      startedAt: Date.now(),
+      busy: false,
     };
     uploads.set(u.id, u);
     if (uploads.size > 10_000) {
@@ -73,26 +98,43 @@ export function registerUploads(d: FeatureDeps): void {
   d.app.post('/api/artifacts/uploads/:id/complete', async (req, reply) => {
     const u = get(req);
     if (u.received !== u.declared) {
-      throw new TargetError(400, 'UPLOAD_INCOMPLETE', `upload ${u.id} received ${u.received} of the ${u.declared} bytes declared: send the missing parts first`);
+      throw new TargetError(
+        400,
+        'UPLOAD_INCOMPLETE',
+        `upload ${u.id} received ${u.received} of the ${u.declared} bytes declared: send the missing parts first`,
+      );
     }
     uploads.delete(u.id);
     uploadsTotal.inc({ result: 'completed' });
     return reply.code(201).send({
-      id: `art_${randomUUID()}`, name: u.name, bytes: u.received, sha256: u.hash.digest('hex'), parts: u.parts, jobId: u.jobId, durationMs: Date.now() - u.startedAt,
+      id: `art_${randomUUID()}`,
+      name: u.name,
+      bytes: u.received,
+      sha256: u.hash.digest('hex'),
+      parts: u.parts,
+      jobId: u.jobId,
+      durationMs: Date.now() - u.startedAt,
     });
   });
 
   // Parts: raw bodies streamed as they arrive (no parser buffers them).
   d.app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, payload, next) => { next(null, payload); });
+    scope.addContentTypeParser('*', (_req, payload, next) => {
+      next(null, payload);
+    });
     scope.put('/api/artifacts/uploads/:id/parts/:n', async (req) => {
       const u = get(req);
       const n = Number((req.params as Params).n);
       if (!Number.isInteger(n) || n !== u.parts + 1) {
-        throw new TargetError(400, 'UPLOAD_PART_ORDER', `part ${JSON.stringify((req.params as Params).n)} of upload ${u.id}: send parts in order, next is ${u.parts + 1}`);
+        throw new TargetError(
+          400,
+          'UPLOAD_PART_ORDER',
+          `part ${JSON.stringify((req.params as Params).n)} of upload ${u.id}: send parts in order, next is ${u.parts + 1}`,
+        );
       }
-      if (u.busy) throw new TargetError(409, 'UPLOAD_BUSY', `upload ${u.id} is receiving part ${u.parts + 1} already: send parts one at a time`);
+      if (u.busy)
+        throw new TargetError(409, 'UPLOAD_BUSY', `upload ${u.id} is receiving part ${u.parts + 1} already: send parts one at a time`);
       u.busy = true;
       try {
         // A refused part is still read to its end (at most MAX_PART_BYTES more), so the client reads our answer.
@@ -105,9 +147,15 @@ export function registerUploads(d: FeatureDeps): void {
             if (bytes > 2 * MAX_PART_BYTES) break;
             continue;
           }
-          if (bytes > MAX_PART_BYTES) refusal = new TargetError(413, 'UPLOAD_PART_TOO_LARGE', `part ${n} of upload ${u.id} is over ${MAX_PART_BYTES} bytes: use smaller parts`);
+          if (bytes > MAX_PART_BYTES)
+            refusal = new TargetError(
+              413,
+              'UPLOAD_PART_TOO_LARGE',
+              `part ${n} of upload ${u.id} is over ${MAX_PART_BYTES} bytes: use smaller parts`,
+            );
           else if (u.received + bytes > max) refusal = tooLarge(u.name, u.received + bytes);
-          else if (u.received + bytes > u.declared) refusal = new TargetError(400, 'UPLOAD_OVER_DECLARED', `upload ${u.id} got more than the ${u.declared} bytes declared`);
+          else if (u.received + bytes > u.declared)
+            refusal = new TargetError(400, 'UPLOAD_OVER_DECLARED', `upload ${u.id} got more than the ${u.declared} bytes declared`);
           else u.hash.update(c);
         }
         if (refusal !== undefined) {

@@ -23,7 +23,8 @@ export async function agentRoutes(app: FastifyInstance, d: PlatformDeps): Promis
   app.get('/api/agents/:id/status', (req) => agents.status((req.params as Params).id ?? ''));
   app.get('/api/agents/:id/logs', async (req) => {
     const id = (req.params as Params).id ?? '';
-    if (!agents.has(id)) throw new TargetError(404, 'AGENT_NOT_FOUND', `agent ${JSON.stringify(id)} does not exist: list agents with GET /api/agents`);
+    if (!agents.has(id))
+      throw new TargetError(404, 'AGENT_NOT_FOUND', `agent ${JSON.stringify(id)} does not exist: list agents with GET /api/agents`);
     const q = req.query as Query;
     const cursor = q.cursor === undefined || q.cursor === '' ? undefined : queryInt(q, 'cursor', 0, 0, Number.MAX_SAFE_INTEGER);
     return store.pageLogs(id, queryInt(q, 'limit', 50, 1, 1000), cursor);

@@ -9,7 +9,9 @@ export async function artifactRoutes(app: FastifyInstance, d: PlatformDeps): Pro
   const artifacts = new Map<string, Record<string, unknown>>();
   // The body reaches the route as the raw stream, whatever its type.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, next) => { next(null, payload); });
+  app.addContentTypeParser('*', (_req, payload, next) => {
+    next(null, payload);
+  });
   app.post('/api/artifacts', async (req, reply) => {
     const limit = d.config.artifactMaxBytes;
     const name = (req.query as Query).name ?? `artifact-${Date.now()}`;
@@ -17,11 +19,17 @@ export async function artifactRoutes(app: FastifyInstance, d: PlatformDeps): Pro
     const declared = Number(req.headers['content-length'] ?? NaN);
     const stream = req.body as Readable;
     const tooLarge = (bytes: number): TargetError =>
-      new TargetError(413, 'ARTIFACT_TOO_LARGE', `artifact ${JSON.stringify(name)} is ${bytes}+ bytes, over the limit of ${limit} (ARTIFACT_MAX_BYTES)`);
+      new TargetError(
+        413,
+        'ARTIFACT_TOO_LARGE',
+        `artifact ${JSON.stringify(name)} is ${bytes}+ bytes, over the limit of ${limit} (ARTIFACT_MAX_BYTES)`,
+      );
     const drainCap = limit * 4 + 64 * 1024 * 1024;
     if (Number.isFinite(declared) && declared > limit) {
       // Read and discard a bounded rest, so the client reads our 413 instead of a reset.
-      if (declared <= drainCap) { await drain(stream); } else void reply.header('connection', 'close');
+      if (declared <= drainCap) {
+        await drain(stream);
+      } else void reply.header('connection', 'close');
       throw tooLarge(declared);
     }
     const hash = createHash('sha256');
@@ -32,7 +40,10 @@ export async function artifactRoutes(app: FastifyInstance, d: PlatformDeps): Pro
       bytes += b.length;
       if (bytes > limit) {
         over = true;
-        if (bytes > drainCap) { void reply.header('connection', 'close'); break; }
+        if (bytes > drainCap) {
+          void reply.header('connection', 'close');
+          break;
+        }
         continue;
       }
       hash.update(b);

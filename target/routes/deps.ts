@@ -29,7 +29,9 @@ export interface KnobsCell {
 export class Leak {
   readonly #buffers: Buffer[] = [];
   #bytes = 0;
-  get bytes(): number { return this.#bytes; }
+  get bytes(): number {
+    return this.#bytes;
+  }
   add(bytes: number): void {
     this.#buffers.push(Buffer.alloc(bytes, 0xa5));
     this.#bytes += bytes;
@@ -79,12 +81,20 @@ export function isLoopbackHostHeader(host: string | undefined): boolean {
 /** The guard of `/admin/*`: loopback clients addressing a loopback name only. */
 export async function adminOnly(req: FastifyRequest): Promise<void> {
   if (!isLoopback(req.socket.remoteAddress)) {
-    throw new TargetError(403, 'ADMIN_LOOPBACK_ONLY', `admin routes answer loopback clients only, not ${req.socket.remoteAddress ?? 'unknown'}`);
+    throw new TargetError(
+      403,
+      'ADMIN_LOOPBACK_ONLY',
+      `admin routes answer loopback clients only, not ${req.socket.remoteAddress ?? 'unknown'}`,
+    );
   }
   // A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) reaches a loopback socket
   // too, but its requests carry that site's name in Host: only loopback names are taken.
   if (!isLoopbackHostHeader(req.headers.host)) {
-    throw new TargetError(403, 'ADMIN_HOST_NOT_LOOPBACK', 'admin routes answer requests addressed to localhost, 127.0.0.1 or [::1] only: use http://127.0.0.1:PORT/admin/...');
+    throw new TargetError(
+      403,
+      'ADMIN_HOST_NOT_LOOPBACK',
+      'admin routes answer requests addressed to localhost, 127.0.0.1 or [::1] only: use http://127.0.0.1:PORT/admin/...',
+    );
   }
   await Promise.resolve();
 }
@@ -100,7 +110,8 @@ export function queryInt(q: Query, key: string, def: number, min: number, max: n
   const v = q[key];
   if (v === undefined || v === '') return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new TargetError(400, 'BAD_QUERY', `query parameter ${key} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new TargetError(400, 'BAD_QUERY', `query parameter ${key} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
   return n;
 }
 

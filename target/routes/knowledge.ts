@@ -17,7 +17,12 @@ export async function knowledgeRoutes(app: FastifyInstance, d: PlatformDeps): Pr
   app.get('/api/knowledge/nodes/:id', async (req) => {
     const id = (req.params as Params).id ?? '';
     const n = await store.getNode(id);
-    if (n === undefined) throw new TargetError(404, 'NODE_NOT_FOUND', `knowledge node ${JSON.stringify(id)} does not exist: list nodes with GET /api/knowledge/nodes`);
+    if (n === undefined)
+      throw new TargetError(
+        404,
+        'NODE_NOT_FOUND',
+        `knowledge node ${JSON.stringify(id)} does not exist: list nodes with GET /api/knowledge/nodes`,
+      );
     return n;
   });
   app.get('/api/knowledge/nodes/:id/neighbors', async (req) => ({ items: await store.neighbors((req.params as Params).id ?? '') }));
@@ -25,7 +30,11 @@ export async function knowledgeRoutes(app: FastifyInstance, d: PlatformDeps): Pr
     const b = isRecord(req.body) ? req.body : {};
     const nodes = b.nodes;
     if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > 1000) {
-      throw new TargetError(400, 'NODE_INVALID', `body must be {"nodes":[{"kind","name","properties"}]} with 1..1000 nodes, got ${Array.isArray(nodes) ? nodes.length : typeof nodes}`);
+      throw new TargetError(
+        400,
+        'NODE_INVALID',
+        `body must be {"nodes":[{"kind","name","properties"}]} with 1..1000 nodes, got ${Array.isArray(nodes) ? nodes.length : typeof nodes}`,
+      );
     }
     const parsed = nodes.map((n, i) => {
       if (!isRecord(n) || typeof n.name !== 'string') throw new TargetError(400, 'NODE_INVALID', `nodes[${i}] needs a string "name"`);

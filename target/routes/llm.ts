@@ -6,7 +6,11 @@ import { MODEL_ID, ModelServer, completionId, parseChat, parseGenerate, rateLimi
 import type { PlatformDeps } from './deps.ts';
 
 function limited(reply: FastifyReply, waitMs: number): FastifyReply {
-  return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))).header('retry-after-ms', String(Math.round(waitMs))).send(rateLimitBody(waitMs));
+  return reply
+    .code(429)
+    .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+    .header('retry-after-ms', String(Math.round(waitMs)))
+    .send(rateLimitBody(waitMs));
 }
 
 export async function llmRoutes(app: FastifyInstance, d: PlatformDeps): Promise<void> {
@@ -21,13 +25,19 @@ export async function llmRoutes(app: FastifyInstance, d: PlatformDeps): Promise<
     const id = completionId();
     const created = Math.floor(Date.now() / 1000);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); release(); });
+    reply.raw.on('close', () => {
+      ac.abort();
+      release();
+    });
     if (!r.stream) {
       let content = '';
       for await (const t of tokens(r.maxTokens, p, ac.signal)) content += t;
       release();
       return {
-        id, object: 'chat.completion', created, model: r.model,
+        id,
+        object: 'chat.completion',
+        created,
+        model: r.model,
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'length' }],
         usage: { prompt_tokens: r.promptTokens, completion_tokens: r.maxTokens, total_tokens: r.promptTokens + r.maxTokens },
       };
@@ -56,13 +66,22 @@ export async function llmRoutes(app: FastifyInstance, d: PlatformDeps): Promise<
     const t0 = process.hrtime.bigint();
     const { pace: p, release, loadMs } = await models.begin(knobs(), r.model);
     const ac = new AbortController();
-    reply.raw.on('close', () => { ac.abort(); release(); });
+    reply.raw.on('close', () => {
+      ac.abort();
+      release();
+    });
     let firstAt = 0n;
     const final = (): Record<string, unknown> => {
       const total = Number(process.hrtime.bigint() - t0);
       return {
-        model: r.model, created_at: new Date().toISOString(), done: true, done_reason: 'length',
-        total_duration: total, load_duration: Math.round(loadMs * 1e6), prompt_eval_count: r.promptTokens, eval_count: r.maxTokens,
+        model: r.model,
+        created_at: new Date().toISOString(),
+        done: true,
+        done_reason: 'length',
+        total_duration: total,
+        load_duration: Math.round(loadMs * 1e6),
+        prompt_eval_count: r.promptTokens,
+        eval_count: r.maxTokens,
         eval_duration: firstAt === 0n ? 0 : Number(process.hrtime.bigint() - firstAt),
       };
     };

@@ -20,7 +20,13 @@ import { sleep } from '../sleep.ts';
 import { intVar } from '../config.ts';
 import { isRecord, type FeatureDeps, type Params } from '../features.ts';
 
-export interface Run { seq: number; scheduledAt: number; startedAt: number; finishedAt: number | null; driftMs: number }
+export interface Run {
+  seq: number;
+  scheduledAt: number;
+  startedAt: number;
+  finishedAt: number | null;
+  driftMs: number;
+}
 
 interface Schedule {
   id: string;
@@ -37,13 +43,19 @@ interface Schedule {
 }
 
 function parseBody(body: unknown): Pick<Schedule, 'name' | 'kind' | 'everyMs' | 'cron' | 'workMs' | 'next'> {
-  if (!isRecord(body)) throw new TargetError(400, 'SCHEDULE_INVALID', 'schedule body must be a JSON object like {"everyMs": 1000} or {"cron": "*/5 * * * * *"}');
+  if (!isRecord(body))
+    throw new TargetError(
+      400,
+      'SCHEDULE_INVALID',
+      'schedule body must be a JSON object like {"everyMs": 1000} or {"cron": "*/5 * * * * *"}',
+    );
   const name = typeof body.name === 'string' && body.name !== '' ? body.name : `schedule-${Date.now()}`;
   const workMs = body.workMs ?? 0;
   if (typeof workMs !== 'number' || !Number.isFinite(workMs) || workMs < 0 || workMs > 3_600_000) {
     throw new TargetError(400, 'SCHEDULE_INVALID', `workMs must be a number of milliseconds in 0..3600000, got ${JSON.stringify(workMs)}`);
   }
-  if (body.everyMs !== undefined && body.cron !== undefined) throw new TargetError(400, 'SCHEDULE_INVALID', 'give either everyMs or cron, not both');
+  if (body.everyMs !== undefined && body.cron !== undefined)
+    throw new TargetError(400, 'SCHEDULE_INVALID', 'give either everyMs or cron, not both');
   if (body.everyMs !== undefined) {
     const every = body.everyMs;
     if (typeof every !== 'number' || !Number.isInteger(every) || every < 10 || every > 86_400_000) {
@@ -51,13 +63,18 @@ function parseBody(body: unknown): Pick<Schedule, 'name' | 'kind' | 'everyMs' | 
     }
     return { name, kind: 'interval', everyMs: every, cron: null, workMs, next: (after) => after + every };
   }
-  if (typeof body.cron !== 'string') throw new TargetError(400, 'SCHEDULE_INVALID', 'a schedule needs "everyMs" (interval) or "cron" (e.g. "0 */5 * * * *")');
+  if (typeof body.cron !== 'string')
+    throw new TargetError(400, 'SCHEDULE_INVALID', 'a schedule needs "everyMs" (interval) or "cron" (e.g. "0 */5 * * * *")');
   const tz = typeof body.timezone === 'string' ? body.timezone : undefined;
   let cron: Cron;
   try {
     cron = new Cron(body.cron, { paused: true, ...(tz !== undefined ? { timezone: tz } : {}) });
   } catch (e) {
-    throw new TargetError(400, 'SCHEDULE_INVALID', `cron ${JSON.stringify(body.cron)} is not valid (${e instanceof Error ? e.message : String(e)}): use 5 or 6 fields, e.g. "*/10 * * * * *"`);
+    throw new TargetError(
+      400,
+      'SCHEDULE_INVALID',
+      `cron ${JSON.stringify(body.cron)} is not valid (${e instanceof Error ? e.message : String(e)}): use 5 or 6 fields, e.g. "*/10 * * * * *"`,
+    );
   }
   return { name, kind: 'cron', everyMs: null, cron: body.cron, workMs, next: (after) => cron.nextRun(new Date(after))?.getTime() };
 }
@@ -65,13 +82,28 @@ function parseBody(body: unknown): Pick<Schedule, 'name' | 'kind' | 'everyMs' | 
 export function registerScheduler(d: FeatureDeps): void {
   const history = intVar(d.env, 'SCHEDULE_HISTORY', 100_000, 10, 10_000_000);
   const registers = [d.registry];
-  const runsTotal = new Counter({ name: 'schedule_runs_total', help: 'Scheduled runs started, by schedule kind', labelNames: ['kind'], registers });
+  const runsTotal = new Counter({
+    name: 'schedule_runs_total',
+    help: 'Scheduled runs started, by schedule kind',
+    labelNames: ['kind'],
+    registers,
+  });
   const drift = new Histogram({
-    name: 'schedule_start_drift_seconds', help: 'Start of a run minus the instant it was scheduled for', labelNames: ['kind'], registers,
+    name: 'schedule_start_drift_seconds',
+    help: 'Start of a run minus the instant it was scheduled for',
+    labelNames: ['kind'],
+    registers,
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
   const schedules = new Map<string, Schedule>();
-  new Gauge({ name: 'schedules', help: 'Registered schedules', registers, collect() { this.set(schedules.size); } });
+  new Gauge({
+    name: 'schedules',
+    help: 'Registered schedules',
+    registers,
+    collect() {
+      this.set(schedules.size);
+    },
+  });
   let closed = false;
 
   function arm(s: Schedule, after: number): void {
@@ -81,7 +113,12 @@ export function registerScheduler(d: FeatureDeps): void {
     while (at !== undefined && at <= now - 1) at = s.next(at);
     if (at === undefined || closed) return;
     const due = at;
-    s.timer = setTimeout(() => { fire(s, due); }, Math.max(0, due - Date.now()));
+    s.timer = setTimeout(
+      () => {
+        fire(s, due);
+      },
+      Math.max(0, due - Date.now()),
+    );
   }
 
   function fire(s: Schedule, scheduledAt: number): void {
@@ -105,7 +142,12 @@ export function registerScheduler(d: FeatureDeps): void {
   function get(req: { params: unknown }): Schedule {
     const id = (req.params as Params).id ?? '';
     const s = schedules.get(id);
-    if (s === undefined) throw new TargetError(404, 'SCHEDULE_NOT_FOUND', `schedule ${JSON.stringify(id)} does not exist: create one with POST /api/schedules`);
+    if (s === undefined)
+      throw new TargetError(
+        404,
+        'SCHEDULE_NOT_FOUND',
+        `schedule ${JSON.stringify(id)} does not exist: create one with POST /api/schedules`,
+      );
     return s;
   }
 
@@ -115,7 +157,16 @@ export function registerScheduler(d: FeatureDeps): void {
     const s: Schedule = { id: `sch_${randomUUID()}`, ...b, createdAt, runs: [], seq: 0, timer: null };
     schedules.set(s.id, s);
     arm(s, createdAt);
-    return reply.code(201).send({ id: s.id, name: s.name, kind: s.kind, everyMs: s.everyMs, cron: s.cron, workMs: s.workMs, createdAt, nextAt: s.next(createdAt) ?? null });
+    return reply.code(201).send({
+      id: s.id,
+      name: s.name,
+      kind: s.kind,
+      everyMs: s.everyMs,
+      cron: s.cron,
+      workMs: s.workMs,
+      createdAt,
+      nextAt: s.next(createdAt) ?? null,
+    });
   });
   d.app.get('/api/schedules/:id/runs', (req) => {
     const s = get(req);

@@ -14,7 +14,9 @@ import { typecheckCached } from '../../src/bundle/typecheck-cache.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'agentload-typecheck-cache-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 const env = { AGENTLOAD_CACHE_DIR: join(dir, 'cache') };
 
 const write = (file: string, text: string): string => {
@@ -23,12 +25,15 @@ const write = (file: string, text: string): string => {
   return p;
 };
 
-const scenario = write('s.ts', `import http from 'k6/http';
+const scenario = write(
+  's.ts',
+  `import http from 'k6/http';
 import { path } from './lib.ts';
 export default async function (): Promise<void> {
   await http.asyncRequest('GET', 'http://127.0.0.1:9' + path());
 }
-`);
+`,
+);
 write('lib.ts', `export const path = (): string => '/health';\n`);
 
 const check = (): ReturnType<typeof typecheckCached> => typecheckCached([scenario], { root: ROOT, cwd: dir, env });

@@ -14,12 +14,17 @@ after(() => {
 });
 
 async function agentload(args: string[], env: Record<string, string>): ReturnType<typeof collect> {
-  return collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), ...args], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return collect(
+    spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), ...args], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 void test('agentload run: same flow as npm run k6, k6 exit code 99 passed back through the binary', async () => {
   const scenario = project.write('viabin.ts', scenarioSource());
-  const r = await agentload(['run', scenario, '--no-report', '--vus', '1'], cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
+  const r = await agentload(
+    ['run', scenario, '--no-report', '--vus', '1'],
+    cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+  );
   assert.equal(r.code, 99, r.stderr);
   const args = fake.calls()[0]?.args ?? [];
   assert.deepEqual([args[0], args[1], ...args.slice(-2)], ['run', join(project.build, 'viabin.js'), '--vus', '1']);
@@ -40,5 +45,7 @@ void test('agentload version, and an unknown command in one line (exit 2)', asyn
   assert.match(v.stdout, /^agentload \d+\.\d+\.\d+\n$/);
   const bad = await agentload(['launch'], cleanEnv(project));
   assert.equal(bad.code, 2);
-  assert.deepEqual(errorLines(bad.stderr), ['agentload: unknown command "launch": use run, build, new, k6, k8s, report, compare, target or version (agentload help)']);
+  assert.deepEqual(errorLines(bad.stderr), [
+    'agentload: unknown command "launch": use run, build, new, k6, k8s, report, compare, target or version (agentload help)',
+  ]);
 });

@@ -13,7 +13,17 @@ import { after, before, test } from 'node:test';
 import { checkTargets, k6BlockedRanges, OUTPUT_URL_VARS, TARGET_VARS } from '../../src/run/allowlist.ts';
 import { envView } from '../../src/run/env.ts';
 import type { FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, errorLines, readJson, runCli, scenarioSource, refusalBench, type CountingServer, type Project, type RefusalBench } from './helpers.ts';
+import {
+  cleanEnv,
+  errorLines,
+  readJson,
+  runCli,
+  scenarioSource,
+  refusalBench,
+  type CountingServer,
+  type Project,
+  type RefusalBench,
+} from './helpers.ts';
 
 let server: CountingServer;
 let port = 0;
@@ -29,11 +39,19 @@ before(async () => {
 
 after(() => bench.close());
 
-const view = (values: Record<string, string>, args: readonly string[] = [], dotenv: Record<string, string> = {}): ReturnType<typeof envView> =>
+const view = (
+  values: Record<string, string>,
+  args: readonly string[] = [],
+  dotenv: Record<string, string> = {},
+): ReturnType<typeof envView> =>
   envView({ env: { ...dotenv, ...values }, dotenvNames: Object.keys(dotenv), dotenvPath: undefined }, values, args);
 
 void test('envView: every -e/--env form wins over the environment, which wins over .env; sources recorded', () => {
-  const v = view({ BASE_URL: 'http://127.0.0.1:1' }, ['-e', 'BASE_URL=http://a:1', '--env', 'WS_URL=ws://b', '--env=LLM_URL=http://c', '-eMETRICS_URL=http://d', '--vus', '2'], { DB_DSN: '/tmp/x.db' });
+  const v = view(
+    { BASE_URL: 'http://127.0.0.1:1' },
+    ['-e', 'BASE_URL=http://a:1', '--env', 'WS_URL=ws://b', '--env=LLM_URL=http://c', '-eMETRICS_URL=http://d', '--vus', '2'],
+    { DB_DSN: '/tmp/x.db' },
+  );
   assert.deepEqual(
     [v.values.BASE_URL, v.values.WS_URL, v.values.LLM_URL, v.values.METRICS_URL, v.values.DB_DSN],
     ['http://a:1', 'ws://b', 'http://c', 'http://d', '/tmp/x.db'],
@@ -52,14 +70,24 @@ void test('checkTargets: URLs, DSN forms, K6_HOSTS; refusals name the variable, 
     }
     return 'allowed';
   };
-  assert.equal(refused({}, ['-e', 'BASE_URL=http://0.0.0.0:9']), 'BASE_URL (from -e flag) host "0.0.0.0" is not loopback and not in AGENTLOAD_ALLOWED_HOSTS: to load-test it on purpose, set AGENTLOAD_ALLOWED_HOSTS=0.0.0.0');
+  assert.equal(
+    refused({}, ['-e', 'BASE_URL=http://0.0.0.0:9']),
+    'BASE_URL (from -e flag) host "0.0.0.0" is not loopback and not in AGENTLOAD_ALLOWED_HOSTS: to load-test it on purpose, set AGENTLOAD_ALLOWED_HOSTS=0.0.0.0',
+  );
   for (const name of ['WS_URL', 'LLM_URL', 'METRICS_URL', 'SLACK_SINK_URL', 'SLACK_API_URL', 'AMQP_URL']) {
-    assert.match(refused({}, [`--env=${name}=${name === 'WS_URL' ? 'ws' : name === 'AMQP_URL' ? 'amqp' : 'http'}://far.example.test`]), new RegExp(`^${name} \\(from -e flag\\) host "far\\.example\\.test"`));
+    assert.match(
+      refused({}, [`--env=${name}=${name === 'WS_URL' ? 'ws' : name === 'AMQP_URL' ? 'amqp' : 'http'}://far.example.test`]),
+      new RegExp(`^${name} \\(from -e flag\\) host "far\\.example\\.test"`),
+    );
   }
   // PostgreSQL DSNs as pg reads them: every host they may connect to.
   assert.match(refused({ DB_DSN: 'host=0.0.0.0 port=9 user=x dbname=y' }), /^DB_DSN host "0\.0\.0\.0"/);
   assert.match(refused({ DB_DSN: 'postgres://u:pw@127.0.0.1:5432/db?host=10.0.0.7' }), /^DB_DSN host "10\.0\.0\.7"/);
-  assert.match(refused({ DB_DSN: 'postgres://u:pw@/db', PGHOST: 'db.example.test' }), /^DB_DSN host "db\.example\.test"/, 'no host: pg takes PGHOST');
+  assert.match(
+    refused({ DB_DSN: 'postgres://u:pw@/db', PGHOST: 'db.example.test' }),
+    /^DB_DSN host "db\.example\.test"/,
+    'no host: pg takes PGHOST',
+  );
   assert.match(refused({ DATABASE_URL: 'user=x host=127.0.0.1,10.9.9.9' }), /^DATABASE_URL host "10\.9\.9\.9"/, 'a host list: each host');
   assert.match(refused({ TARGET_DATABASE_URL: 'postgresql://u@10.0.0.8/platform' }), /^TARGET_DATABASE_URL host "10\.0\.0\.8"/);
   assert.match(refused({ K6_HOSTS: 'api.local:10.2.3.4:8080' }), /^K6_HOSTS host "10\.2\.3\.4"/, "k6's DNS overrides");
@@ -82,10 +110,17 @@ void test('checkTargets: URLs, DSN forms, K6_HOSTS; refusals name the variable, 
 void test('every *_URL / *_DSN variable the scenarios, lib/ and .env.example use is a checked target', () => {
   const root = new URL('../../', import.meta.url).pathname;
   const names = new Set<string>();
-  const scan = (text: string): void => { for (const m of text.matchAll(/\b([A-Z][A-Z0-9_]*_(?:URL|DSN))\b/g)) names.add(m[1] ?? ''); };
-  for (const d of ['scenarios', 'lib']) for (const f of readdirSync(join(root, d))) if (f.endsWith('.ts')) scan(readFileSync(join(root, d, f), 'utf8'));
+  const scan = (text: string): void => {
+    for (const m of text.matchAll(/\b([A-Z][A-Z0-9_]*_(?:URL|DSN))\b/g)) names.add(m[1] ?? '');
+  };
+  for (const d of ['scenarios', 'lib'])
+    for (const f of readdirSync(join(root, d))) if (f.endsWith('.ts')) scan(readFileSync(join(root, d, f), 'utf8'));
   scan(readFileSync(join(root, '.env.example'), 'utf8'));
-  for (const name of names) assert.ok(TARGET_VARS.includes(name) || OUTPUT_URL_VARS.includes(name), `${name} is read by a scenario or documented but not checked by the allowlist`);
+  for (const name of names)
+    assert.ok(
+      TARGET_VARS.includes(name) || OUTPUT_URL_VARS.includes(name),
+      `${name} is read by a scenario or documented but not checked by the allowlist`,
+    );
 });
 
 void test('k6BlockedRanges: everything but loopback and the listed addresses; none for a listed name', () => {
@@ -108,7 +143,8 @@ void test('k6BlockedRanges: everything but loopback and the listed addresses; no
   const none = k6BlockedRanges(undefined);
   assert.ok(none !== undefined);
   for (const ip of ['127.0.0.1', '127.255.255.254', '::1']) assert.ok(!blocked(none, ip), `${ip} stays open`);
-  for (const ip of ['0.0.0.0', '10.0.0.1', '126.255.255.255', '128.0.0.0', '255.255.255.255', '::', '::2', 'fe80::1', '2001:db8::1']) assert.ok(blocked(none, ip), `${ip} is blocked`);
+  for (const ip of ['0.0.0.0', '10.0.0.1', '126.255.255.255', '128.0.0.0', '255.255.255.255', '::', '::2', 'fe80::1', '2001:db8::1'])
+    assert.ok(blocked(none, ip), `${ip} is blocked`);
   const some = k6BlockedRanges('10.0.0.7, 2001:db8::5');
   assert.ok(some !== undefined);
   for (const ip of ['10.0.0.7', '2001:db8::5', '127.0.0.1']) assert.ok(!blocked(some, ip), `${ip} stays open`);
@@ -137,7 +173,8 @@ void test('-e BASE_URL (and --env=, -e for WS_URL, LLM_URL, METRICS_URL) to a ho
 
 void test('.env, DB_DSN forms and SLACK_SINK_URL are checked too', async () => {
   const scenario = project.write('fromfile.ts', scenarioSource());
-  const env = (extra: Record<string, string>): Record<string, string> => cleanEnv(project, { BASE_URL: `http://127.0.0.1:${String(port)}`, ...extra }, fake.dir);
+  const env = (extra: Record<string, string>): Record<string, string> =>
+    cleanEnv(project, { BASE_URL: `http://127.0.0.1:${String(port)}`, ...extra }, fake.dir);
   project.write('.env', 'METRICS_URL=http://metrics.example.test/m\n');
   const dotenv = await runCli([scenario], { cwd: project.dir, env: env({}) });
   project.write('.env', '');
@@ -159,7 +196,10 @@ void test('run.json records where the load went: a BASE_URL given with -e is the
   const scenario = project.write('external.ts', scenarioSource());
   const calls = fake.calls().length;
   const before = server.requests();
-  const r = await runCli([scenario, '--no-report', '-e', `BASE_URL=http://user:pw@127.0.0.1:${String(port)}/base?token=abc`], { cwd: project.dir, env: cleanEnv(project, {}, fake.dir) });
+  const r = await runCli([scenario, '--no-report', '-e', `BASE_URL=http://user:pw@127.0.0.1:${String(port)}/base?token=abc`], {
+    cwd: project.dir,
+    env: cleanEnv(project, {}, fake.dir),
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /bundled platform/, 'no platform was started');
   assert.equal(fake.calls().length, calls + 1);
@@ -167,7 +207,9 @@ void test('run.json records where the load went: a BASE_URL given with -e is the
   assert.equal(server.requests() - before, 0, 'the stand-in k6 sends to the environment BASE_URL only; the -e one reaches the script');
   const runDir = project.runDirs().find((d) => d.includes('external-'));
   assert.ok(runDir !== undefined);
-  const manifest = readJson(join(runDir, 'run.json')) as { target: { kind: string; url: string; hosts: { variable: string; source: string; host: string }[] } };
+  const manifest = readJson(join(runDir, 'run.json')) as {
+    target: { kind: string; url: string; hosts: { variable: string; source: string; host: string }[] };
+  };
   assert.equal(manifest.target.kind, 'external');
   assert.equal(manifest.target.url, `http://127.0.0.1:${String(port)}`, 'origin only: no credentials, path or query');
   assert.deepEqual(manifest.target.hosts, [{ variable: 'BASE_URL', source: '-e flag', host: `127.0.0.1:${String(port)}` }]);
@@ -180,8 +222,14 @@ void test('a k6 binary gets K6_BLACKLIST_IPS: everything but loopback and listed
   const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: base }, fake.dir) });
   assert.equal(r.code, 0, r.stderr);
   const ranges = fake.calls().at(-1)?.env.K6_BLACKLIST_IPS ?? '';
-  assert.match(ranges, /^0\.0\.0\.0\/2,64\.0\.0\.0\/3,96\.0\.0\.0\/4,112\.0\.0\.0\/5,120\.0\.0\.0\/6,124\.0\.0\.0\/7,126\.0\.0\.0\/8,128\.0\.0\.0\/1,0:0:0:0:0:0:0:0\/128,0:0:0:0:0:0:0:2\/127,/);
-  const named = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: base, AGENTLOAD_ALLOWED_HOSTS: 'staging.example.test' }, fake.dir) });
+  assert.match(
+    ranges,
+    /^0\.0\.0\.0\/2,64\.0\.0\.0\/3,96\.0\.0\.0\/4,112\.0\.0\.0\/5,120\.0\.0\.0\/6,124\.0\.0\.0\/7,126\.0\.0\.0\/8,128\.0\.0\.0\/1,0:0:0:0:0:0:0:0\/128,0:0:0:0:0:0:0:2\/127,/,
+  );
+  const named = await runCli([scenario, '--no-report'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { BASE_URL: base, AGENTLOAD_ALLOWED_HOSTS: 'staging.example.test' }, fake.dir),
+  });
   assert.equal(named.code, 0, named.stderr);
   assert.equal(fake.calls().at(-1)?.env.K6_BLACKLIST_IPS, null);
 });

@@ -45,7 +45,10 @@ void test('run command: --save-baseline NAME then --baseline NAME: unchanged pas
     for (let i = 1; i <= 2; i++) {
       const saved = await runCli([scenario, '--engine', 'node', '--save-baseline', 'main'], { cwd: project.dir, env });
       assert.equal(saved.code, 0, saved.stdout + saved.stderr);
-      assert.match(saved.stdout + saved.stderr, new RegExp(`baseline "main" saved to reports/baselines/main\\.json${i === 2 ? ', now the median of 2 runs' : ''}`));
+      assert.match(
+        saved.stdout + saved.stderr,
+        new RegExp(`baseline "main" saved to reports/baselines/main\\.json${i === 2 ? ', now the median of 2 runs' : ''}`),
+      );
     }
     const file = join(project.reports, 'baselines', 'main.json');
     assert.ok(existsSync(file));
@@ -66,7 +69,10 @@ void test('run command: --save-baseline NAME then --baseline NAME: unchanged pas
     const runs = project.runDirs().length;
     const missing = await runCli([scenario, '--engine', 'node', '--baseline', 'nope'], { cwd: project.dir, env });
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--baseline nope: no such run folder or file, and no saved baseline reports\/baselines\/nope\.json; save one first with --save-baseline nope/);
+    assert.match(
+      missing.stderr,
+      /--baseline nope: no such run folder or file, and no saved baseline reports\/baselines\/nope\.json; save one first with --save-baseline nope/,
+    );
     assert.equal(project.runDirs().length, runs, 'nothing ran');
   } finally {
     await target.close();

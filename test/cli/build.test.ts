@@ -35,7 +35,13 @@ void test('bundles every scenario, one size line each', async () => {
 void test('a budget every bundle exceeds: each over-budget line printed, exit 120', async () => {
   const r = await build(['--bundle-budget', '0.1']);
   assert.equal(r.code, 120);
-  assert.equal(r.stdout.trim().split('\n').filter((l) => / is over the budget of 0\.1 KB/.test(l)).length, 2);
+  assert.equal(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => / is over the budget of 0\.1 KB/.test(l)).length,
+    2,
+  );
 });
 
 void test('a type error in one scenario stops the build with file:line:col (107)', async () => {

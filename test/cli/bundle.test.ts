@@ -26,7 +26,11 @@ interface Bundled {
   setup?: unknown;
 }
 
-async function build(name: string, source: string, opts: { target?: string; budgetKb?: number } = {}): Promise<{ file: string; text: string }> {
+async function build(
+  name: string,
+  source: string,
+  opts: { target?: string; budgetKb?: number } = {},
+): Promise<{ file: string; text: string }> {
   const scenario = join(dir, `${name}.ts`);
   writeFileSync(scenario, source);
   const r = await bundleScenario(scenario, { root: ROOT, outDir: join(dir, 'build'), cwd: dir, ...opts });
@@ -39,7 +43,10 @@ async function load(file: string, env: Record<string, string>): Promise<Bundled>
 }
 
 void test('no handleSummary in the scenario: default text summary on stdout, data saved at the run-folder path', async () => {
-  const { file } = await build('plain', 'export const options = { vus: 1 };\nexport default async function (): Promise<void> {}\nexport function setup(): number { return 1; }\n');
+  const { file } = await build(
+    'plain',
+    'export const options = { vus: 1 };\nexport default async function (): Promise<void> {}\nexport function setup(): number { return 1; }\n',
+  );
   const mod = await load(file, { AGENTLOAD_HANDLE_SUMMARY_PATH: '/run/handle-summary-data.json' });
   assert.deepEqual(mod.options, { vus: 1 });
   assert.equal(typeof mod.default, 'function');
@@ -64,7 +71,10 @@ void test("the scenario's own handleSummary is called, its files kept, and the d
 });
 
 void test('an async handleSummary works too; without the path variable nothing extra is written', async () => {
-  const { file } = await build('asyncsum', "export default function (): void {}\nexport async function handleSummary(): Promise<Record<string, string>> { return { stdout: 'A' }; }\n");
+  const { file } = await build(
+    'asyncsum',
+    "export default function (): void {}\nexport async function handleSummary(): Promise<Record<string, string>> { return { stdout: 'A' }; }\n",
+  );
   const mod = await load(file, {});
   assert.deepEqual(await mod.handleSummary(summaryData), { stdout: 'A' });
 });
@@ -97,16 +107,25 @@ void test('k6, k6/* and remote modules stay external', async () => {
 
 void test('whole-faker imports are refused with one line saying to import per locale (107)', async () => {
   await assert.rejects(
-    build('wholefaker', "import { faker } from '@faker-js/faker';\nexport default function (): void { console.log(faker.person.firstName()); }\n"),
+    build(
+      'wholefaker',
+      "import { faker } from '@faker-js/faker';\nexport default function (): void { console.log(faker.person.firstName()); }\n",
+    ),
     (err: unknown) => {
       assert.ok(err instanceof AgentloadError);
       assert.equal(err.code, 'bundle-error');
       assert.equal(err.exitCode, 107);
-      assert.match(err.message, /^wholefaker\.ts:1:\d+ import faker per locale, not whole: import \{ faker \} from '@faker-js\/faker\/locale\/en'$/);
+      assert.match(
+        err.message,
+        /^wholefaker\.ts:1:\d+ import faker per locale, not whole: import \{ faker \} from '@faker-js\/faker\/locale\/en'$/,
+      );
       return true;
     },
   );
-  const { text } = await build('localefaker', "import { faker } from '@faker-js/faker/locale/en';\nexport default function (): void { console.log(faker.person.firstName()); }\n");
+  const { text } = await build(
+    'localefaker',
+    "import { faker } from '@faker-js/faker/locale/en';\nexport default function (): void { console.log(faker.person.firstName()); }\n",
+  );
   assert.ok(text.length > 1000);
 });
 
@@ -138,7 +157,10 @@ void test('bundle errors name the file relative to the project wherever the proj
   const deep = join(dir, 'a', 'b', 'c', 'd', 'e', 'f');
   mkdirSync(deep, { recursive: true });
   const scenario = join(deep, 'deepfaker.ts');
-  writeFileSync(scenario, "import { faker } from '@faker-js/faker';\nexport default function (): void { console.log(faker.person.firstName()); }\n");
+  writeFileSync(
+    scenario,
+    "import { faker } from '@faker-js/faker';\nexport default function (): void { console.log(faker.person.firstName()); }\n",
+  );
   for (const cwd of [deep, dir]) {
     await assert.rejects(bundleScenario(scenario, { root: ROOT, outDir: join(dir, 'build'), cwd }), (err: unknown) => {
       assert.ok(err instanceof AgentloadError);

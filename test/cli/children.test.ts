@@ -16,15 +16,21 @@ import { TSX } from './helpers.ts';
 const dir = mkdtempSync(join(tmpdir(), 'agentload-children-'));
 /** A Node child that starts a grandchild (`sleep`), says so, and runs until stopped. */
 const NODE_CHILD = join(dir, 'child.mjs');
-writeFileSync(NODE_CHILD, `import { spawn } from 'node:child_process';
+writeFileSync(
+  NODE_CHILD,
+  `import { spawn } from 'node:child_process';
 const grandchild = spawn('sleep', ['300'], { stdio: 'ignore' });
 console.log('ready ' + process.pid + ' ' + grandchild.pid);
 setInterval(() => {}, 1000);
-`);
+`,
+);
 
 const env = (): Record<string, string> => {
   const out: Record<string, string> = {};
-  for (const n of SYSTEM_ENV) { const v = process.env[n]; if (v !== undefined) out[n] = v; }
+  for (const n of SYSTEM_ENV) {
+    const v = process.env[n];
+    if (v !== undefined) out[n] = v;
+  }
   return out;
 };
 
@@ -49,7 +55,9 @@ async function gone(pids: readonly number[], withinMs: number): Promise<number[]
 
 /** The process group of a pid (/proc/PID/stat, the field after the parent pid). */
 function pgidOf(pid: number): number {
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return Number(fields[2]);
 }
 
@@ -60,9 +68,13 @@ void test('stopAll: three children (two Node scripts, one command) in groups of 
   const b = await group.start({ name: 'b', node: true, command: NODE_CHILD, args: [], cwd: dir, env: env(), ready });
   const c = await group.start({ name: 'c', command: 'sleep', args: ['300'], cwd: dir, env: env() });
   const pids = [a.pid, Number(a.ready?.[2]), b.pid, Number(b.ready?.[2]), c.pid];
-  assert.ok(pids.every((p) => Number.isInteger(p) && p > 0 && alive(p)), `all running: ${pids.join(' ')}`);
+  assert.ok(
+    pids.every((p) => Number.isInteger(p) && p > 0 && alive(p)),
+    `all running: ${pids.join(' ')}`,
+  );
   assert.equal(group.size, 3);
-  for (const child of [a, b, c]) assert.equal(pgidOf(child.pid), child.pid, `${child.name} leads its own process group (a terminal Ctrl+C does not reach it)`);
+  for (const child of [a, b, c])
+    assert.equal(pgidOf(child.pid), child.pid, `${child.name} leads its own process group (a terminal Ctrl+C does not reach it)`);
   assert.notEqual(pgidOf(a.pid), pgidOf(process.pid));
   await group.stopAll();
   assert.deepEqual(await gone(pids, 5000), [], 'every child and grandchild is gone');
@@ -71,7 +83,9 @@ void test('stopAll: three children (two Node scripts, one command) in groups of 
 
 void test('the starting process is SIGKILLed: every child it started stops by itself (parent-death check)', async () => {
   const driver = join(dir, 'driver.mts');
-  writeFileSync(driver, `import { ChildGroup } from ${JSON.stringify(new URL('../../src/run/children.ts', import.meta.url).href)};
+  writeFileSync(
+    driver,
+    `import { ChildGroup } from ${JSON.stringify(new URL('../../src/run/children.ts', import.meta.url).href)};
 const group = new ChildGroup();
 const env = { PATH: process.env.PATH ?? '', AGENTLOAD_CHILD_GRACE_MS: '2000' };
 const ready = /^ready (\\d+) (\\d+)/;
@@ -80,16 +94,25 @@ const b = await group.start({ name: 'b', node: true, command: ${JSON.stringify(N
 const c = await group.start({ name: 'c', command: 'sleep', args: ['300'], cwd: ${JSON.stringify(dir)}, env });
 console.log('pids ' + [a.pid, a.ready?.[2], b.pid, b.ready?.[2], c.pid].join(' '));
 setInterval(() => {}, 1000);
-`);
+`,
+  );
   const proc = spawn(process.execPath, ['--import', TSX, driver], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   const pids = await new Promise<number[]>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => { reject(new Error(`driver did not start its children: ${out}`)); }, 60_000);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`driver exited (${String(code)}): ${out}`)); });
+    const timer = setTimeout(() => {
+      reject(new Error(`driver did not start its children: ${out}`));
+    }, 60_000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`driver exited (${String(code)}): ${out}`));
+    });
     proc.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /pids ([\d ]+)\n/.exec(out);
-      if (m !== null) { clearTimeout(timer); resolve((m[1] ?? '').trim().split(' ').map(Number)); }
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve((m[1] ?? '').trim().split(' ').map(Number));
+      }
     });
   });
   assert.equal(pids.length, 5);
@@ -110,7 +133,9 @@ void test('a child that cannot start rejects with its own words; a start aborted
   writeFileSync(slow, "setTimeout(() => console.log('ready'), 60000);\nsetInterval(() => {}, 1000);\n");
   const abort = new AbortController();
   const starting = group.start({ name: 's', node: true, command: slow, args: [], cwd: dir, env: env(), ready: /^ready/ }, abort.signal);
-  setTimeout(() => { abort.abort(new Error('SIGINT')); }, 500);
+  setTimeout(() => {
+    abort.abort(new Error('SIGINT'));
+  }, 500);
   await assert.rejects(starting, /stopped while starting/);
   await group.stopAll();
   assert.equal(group.size, 0);

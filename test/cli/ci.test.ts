@@ -16,8 +16,13 @@ import { collect, makeProject, ROOT, type CliResult } from './helpers.ts';
 
 const project = makeProject();
 let server: ReferenceServer;
-before(async () => { server = await startReferenceServer(); });
-after(async () => { await server.close(); project.cleanup(); });
+before(async () => {
+  server = await startReferenceServer();
+});
+after(async () => {
+  await server.close();
+  project.cleanup();
+});
 
 const scenario = (endpoint: string, p95: string): string => `import http from 'k6/http';
 export const options = { vus: 2, iterations: 40, thresholds: { http_req_duration: ['p(95)<${p95}'] } };
@@ -30,13 +35,25 @@ const slow = project.write('slow.ts', scenario('/slow', '50'));
 const baselines = join(project.dir, 'baselines');
 
 function node(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return collect(spawn(process.execPath, args, { // as package.json starts it: no tsx (the scripts load pre-built)
-    cwd: project.dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', BASE_URL: server.url, AGENTLOAD_BASELINES_DIR: baselines, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }), 300_000);
+  return collect(
+    spawn(process.execPath, args, {
+      // as package.json starts it: no tsx (the scripts load pre-built)
+      cwd: project.dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NO_COLOR: '1',
+        BASE_URL: server.url,
+        AGENTLOAD_BASELINES_DIR: baselines,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    300_000,
+  );
 }
-const ci = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => node([join(ROOT, 'scripts/ci.mjs'), ...args, '--', '--engine', 'node'], env);
+const ci = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+  node([join(ROOT, 'scripts/ci.mjs'), ...args, '--', '--engine', 'node'], env);
 
 void test('GitHub: baseline saved, then a regression (3) and a crossed threshold (99): annotations, step summary, worst exit 99', async () => {
   const first = await ci([fast, '--reports-dir', 'r1', '--annotations', 'none']);
@@ -52,15 +69,30 @@ void test('GitHub: baseline saved, then a regression (3) and a crossed threshold
   assert.equal(r.code, 99, r.stdout + r.stderr);
   const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::'));
   assert.equal(annotations.filter((l) => l.startsWith('::error')).length, 2, 'one error per scenario: the regression, the threshold');
-  assert.ok(annotations.some((l) => /^::error file=.*fast\.ts,title=fast%3A regression::\d+ figures past the fail limit against the baseline [^:]+: metric \w+ \w+ \+\d+\.\d %25, /.test(l)), annotations.join('\n'));
-  assert.ok(annotations.some((l) => /^::error file=.*slow\.ts,title=slow%3A threshold crossed::http_req_duration p\(95\)<50 crossed: observed \d+/.test(l)), annotations.join('\n'));
+  assert.ok(
+    annotations.some((l) =>
+      /^::error file=.*fast\.ts,title=fast%3A regression::\d+ figures past the fail limit against the baseline [^:]+: metric \w+ \w+ \+\d+\.\d %25, /.test(
+        l,
+      ),
+    ),
+    annotations.join('\n'),
+  );
+  assert.ok(
+    annotations.some((l) =>
+      /^::error file=.*slow\.ts,title=slow%3A threshold crossed::http_req_duration p\(95\)<50 crossed: observed \d+/.test(l),
+    ),
+    annotations.join('\n'),
+  );
   assert.match(r.stdout, /^ci: fast fail \(exit 3\), slow fail \(exit 99\): exit 99$/m);
   const md = readFileSync(summary, 'utf8');
   assert.match(md, /^# agentload CI gate: exit 99$/m);
   assert.match(md, /^\| fast \| fail \| 3 \| baselines\/fast\.json \| r2\//m);
   assert.match(md, /^\| slow \| fail \| 99 \| – \| r2\//m);
   for (const d of readdirSync(join(project.dir, 'r2')).filter((n) => !n.endsWith('.md'))) {
-    assert.ok(md.includes(readFileSync(join(project.dir, 'r2', d, 'summary.md'), 'utf8').trim()), `${d}'s summary.md is in the step summary`);
+    assert.ok(
+      md.includes(readFileSync(join(project.dir, 'r2', d, 'summary.md'), 'utf8').trim()),
+      `${d}'s summary.md is in the step summary`,
+    );
   }
   assert.equal(readFileSync(join(project.dir, 'r2', 'ci-summary.md'), 'utf8'), md);
 });
@@ -70,7 +102,12 @@ void test('GitLab: the regression alone exits 3, with a highlighted log line and
   assert.equal(r.code, 3, r.stdout + r.stderr);
   // eslint-disable-next-line no-control-regex -- the ANSI colour of GitLab log lines is what is checked
   assert.match(r.stdout, /^\u001b\[31;1mERROR: fast: regression: \d+ figures past the fail limit against the baseline [^:]+: metric /m);
-  const report = JSON.parse(readFileSync(join(project.dir, 'gl-code-quality-report.json'), 'utf8')) as { description: string; severity: string; location: { path: string }; fingerprint: string }[];
+  const report = JSON.parse(readFileSync(join(project.dir, 'gl-code-quality-report.json'), 'utf8')) as {
+    description: string;
+    severity: string;
+    location: { path: string };
+    fingerprint: string;
+  }[];
   assert.ok(report.length >= 1);
   assert.ok(report.every((i) => i.location.path === fast && /^[0-9a-f]{32}$/.test(i.fingerprint)));
   const regression = report.find((i) => i.severity === 'major');
@@ -97,13 +134,34 @@ void test('gate rules: worst code, the run folder from the results line, annotat
   assert.equal(worstExitCode([4, 99, 3]), 99);
   assert.equal(worstExitCode([99, 107]), 107);
   assert.equal(worstExitCode([105, 2]), 105);
-  assert.equal(runDirFromOutput('x\nresults: verdict pass, exit code 0: reports/api-20260101-000000/ (open reports/api-20260101-000000/report.html)\n'), 'reports/api-20260101-000000');
+  assert.equal(
+    runDirFromOutput(
+      'x\nresults: verdict pass, exit code 0: reports/api-20260101-000000/ (open reports/api-20260101-000000/report.html)\n',
+    ),
+    'reports/api-20260101-000000',
+  );
   assert.equal(runDirFromOutput('results: exit code 107: /tmp/r/x-1/\n'), '/tmp/r/x-1');
   const r: ScenarioResult = {
-    name: 'api', file: 'scenarios/a,b.ts', exitCode: 99, runDir: 'r', baseline: undefined,
-    verdict: { verdict: 'fail', exitCode: 99, reasons: [], comparison: null, thresholds: [{ metric: 'http_req_duration{name:x}', expression: 'p(95)<100', ok: false, observed: 123.4567 }] },
+    name: 'api',
+    file: 'scenarios/a,b.ts',
+    exitCode: 99,
+    runDir: 'r',
+    baseline: undefined,
+    verdict: {
+      verdict: 'fail',
+      exitCode: 99,
+      reasons: [],
+      comparison: null,
+      thresholds: [{ metric: 'http_req_duration{name:x}', expression: 'p(95)<100', ok: false, observed: 123.4567 }],
+    },
   };
-  assert.deepEqual(annotationLines('github', r), ['::error file=scenarios/a%2Cb.ts,title=api%3A threshold crossed::http_req_duration{name:x} p(95)<100 crossed: observed 123.457']);
-  assert.deepEqual(annotationLines('none', r), ['ERROR: api: threshold crossed: http_req_duration{name:x} p(95)<100 crossed: observed 123.457']);
-  assert.deepEqual(annotationLines('github', { ...r, exitCode: 107, verdict: undefined }), ['::error file=scenarios/a%2Cb.ts,title=api%3A run failed::the run ended with exit code 107 and left no report (see the log above)']);
+  assert.deepEqual(annotationLines('github', r), [
+    '::error file=scenarios/a%2Cb.ts,title=api%3A threshold crossed::http_req_duration{name:x} p(95)<100 crossed: observed 123.457',
+  ]);
+  assert.deepEqual(annotationLines('none', r), [
+    'ERROR: api: threshold crossed: http_req_duration{name:x} p(95)<100 crossed: observed 123.457',
+  ]);
+  assert.deepEqual(annotationLines('github', { ...r, exitCode: 107, verdict: undefined }), [
+    '::error file=scenarios/a%2Cb.ts,title=api%3A run failed::the run ended with exit code 107 and left no report (see the log above)',
+  ]);
 });

@@ -18,8 +18,14 @@ void test('the real engine and report modules satisfy the run command adapters (
   // Compile-time checks: this file does not type-check if a module drifts from what the run command calls.
   const modules: [EngineModule, ReportModule] = [engine, report];
   assert.equal(typeof modules[0].runEngine, 'function');
-  assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'out'), 'the engine takes --out');
-  assert.ok(modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'summary-export'), 'the engine takes --summary-export');
+  assert.ok(
+    modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'out'),
+    'the engine takes --out',
+  );
+  assert.ok(
+    modules[0].SUPPORTED_RUN_FLAGS.some((f) => f.name === 'summary-export'),
+    'the engine takes --summary-export',
+  );
 });
 
 void test('end to end: bundled platform, embedded engine, outputs, run.json and the report; results printed last', async () => {
@@ -27,7 +33,10 @@ void test('end to end: bundled platform, embedded engine, outputs, run.json and 
   const r = await runCli([scenario, '--iterations', '3', '--verbose'], { cwd: project.dir, env: cleanEnv(project) });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   // --verbose: each start-up phase's time, in order, up to the scenarios' start.
-  const phases = r.stderr.split('\n').filter((l) => l.startsWith('agentload: [phase] ')).map((l) => l.replace(/: \d+ ms.*$| at \d+ ms$/, ''));
+  const phases = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('agentload: [phase] '))
+    .map((l) => l.replace(/: \d+ ms.*$| at \d+ ms$/, ''));
   assert.deepEqual(phases, [
     'agentload: [phase] node and the run command loaded',
     'agentload: [phase] arguments, environment and target hosts checked',
@@ -42,7 +51,10 @@ void test('end to end: bundled platform, embedded engine, outputs, run.json and 
     'agentload: [phase] engine: 1 VUs initialised',
     'agentload: [phase] engine: scenarios started',
   ]);
-  assert.match(r.stderr, /\[phase\] type check and engine load, side by side: \d+ ms \(type check (cached \(the scenario and its imports are unchanged\)|run in a child process), done at \+\d+ ms; engine chosen and loaded at \+\d+ ms\), at \d+ ms\n/);
+  assert.match(
+    r.stderr,
+    /\[phase\] type check and engine load, side by side: \d+ ms \(type check (cached \(the scenario and its imports are unchanged\)|run in a child process), done at \+\d+ ms; engine chosen and loaded at \+\d+ ms\), at \d+ ms\n/,
+  );
   assert.match(r.stderr, /agentload: engine embedded \(/);
   assert.match(r.stderr, /agentload: target bundled platform at http:\/\/127\.0\.0\.1:\d+/);
   const runDir = project.runDirs().find((d) => d.includes('e2e-'));
@@ -70,7 +82,11 @@ void test('AGENTLOAD_PREBUILT=0: the same run from the TypeScript sources throug
   const scenario = project.write('from-sources.ts', scenarioSource());
   const r = await runCli([scenario, '--iterations', '2'], { cwd: project.dir, env: cleanEnv(project, { AGENTLOAD_PREBUILT: '0' }) });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /ERR_UNKNOWN_FILE_EXTENSION|through tsx \(slower start\)/, 'tsx is asked for, not a fallback to warn about');
+  assert.doesNotMatch(
+    r.stderr,
+    /ERR_UNKNOWN_FILE_EXTENSION|through tsx \(slower start\)/,
+    'tsx is asked for, not a fallback to warn about',
+  );
   const runDir = project.runDirs().find((d) => d.includes('from-sources-'));
   assert.ok(runDir !== undefined);
   const summary = readJson(join(runDir, 'summary-export.json')) as { metrics: Record<string, { count?: number }> };
@@ -88,11 +104,17 @@ void test('a flag the embedded engine does not support: exit 104, the flag named
   assert.doesNotMatch(r.stderr, /\[phase\]/, 'phase times only with --verbose');
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0] ?? '', /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/);
+  assert.match(
+    lines[0] ?? '',
+    /^agentload: flag --http-debug is not supported by the embedded engine \(supported: --vus, --duration, .*\): run with a k6 binary/,
+  );
   const dirs = project.runDirs().filter((d) => d.includes('unsupported-'));
   assert.equal(dirs.length, 1, 'a run folder for the failed run');
   assert.deepEqual(readdirSync(dirs[0] ?? '').sort(), ['junit.xml', 'run.json'], 'nothing ran: no bundle, no outputs');
-  assert.match(readFileSync(join(dirs[0] ?? '', 'junit.xml'), 'utf8'), /failures="1"[\s\S]*<failure message="exit code 104: flag --http-debug is not supported/);
+  assert.match(
+    readFileSync(join(dirs[0] ?? '', 'junit.xml'), 'utf8'),
+    /failures="1"[\s\S]*<failure message="exit code 104: flag --http-debug is not supported/,
+  );
 });
 
 void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.json and a report marked interrupted', async () => {
@@ -105,7 +127,10 @@ void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.
   const deadline = Date.now() + 90_000;
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  while (!/target bundled platform/.test(stderr) || !project.runDirs().some((d) => d.includes('longrun-') && existsSync(join(d, 'out.json.gz')))) {
+  while (
+    !/target bundled platform/.test(stderr) ||
+    !project.runDirs().some((d) => d.includes('longrun-') && existsSync(join(d, 'out.json.gz')))
+  ) {
     if (Date.now() > deadline) throw new Error(`the run never started:\n${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -126,14 +151,17 @@ void test('Ctrl+C on the embedded engine: graceful stop, exit 105, outputs, run.
 void test("--summary-mode: k6 v1's compact summary by default (thresholds with the values judged), full with every metric, legacy as before v1; SIZE and PROFILE recorded for the report's header", async () => {
   const server = await countingServer();
   try {
-    const scenario = project.write('modes.ts', `import http from 'k6/http';
+    const scenario = project.write(
+      'modes.ts',
+      `import http from 'k6/http';
 import { check } from 'k6';
 export const options = { vus: 1, iterations: 3, thresholds: { http_req_duration: ['p(95)<5000'], http_req_failed: ['rate<0.5'] } };
 export default async function (): Promise<void> {
   const res = await http.asyncRequest('GET', \`\${__ENV.BASE_URL ?? ''}/health\`);
   check(res, { 'status is 200': (r) => r.status === 200 });
 }
-`);
+`,
+    );
     const env = cleanEnv(project, { BASE_URL: server.url });
     const compact = await runCli([scenario, '--engine', 'node', '-e', 'SIZE=full', '-e', 'PROFILE=production'], { cwd: project.dir, env });
     assert.equal(compact.code, 0, `${compact.stdout}\n${compact.stderr}`);
@@ -143,7 +171,12 @@ export default async function (): Promise<void> {
     assert.match(compact.stdout, /checks_succeeded\.+: 100\.00% 3 out of 3/);
     assert.match(compact.stdout, /HTTP\n/);
     assert.doesNotMatch(compact.stdout, /http_req_blocked/, 'compact leaves out the HTTP sub-timings');
-    const runDir = project.runDirs().filter((d) => d.includes('modes-')).sort().at(-1) ?? '';
+    const runDir =
+      project
+        .runDirs()
+        .filter((d) => d.includes('modes-'))
+        .sort()
+        .at(-1) ?? '';
     const manifest = readJson(join(runDir, 'run.json')) as { settings: Record<string, string> };
     assert.deepEqual(manifest.settings, { SIZE: 'full', PROFILE: 'production' });
     const full = await runCli([scenario, '--engine', 'node', '--summary-mode', 'full', '--no-report'], { cwd: project.dir, env });

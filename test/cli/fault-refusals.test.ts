@@ -16,7 +16,11 @@ async function refused(name: string, env: Record<string, string>, args: readonly
   const r = await watchFaultRun(name, { env, args, timeoutMs: 60_000 });
   try {
     assert.equal(r.code, 104, describeRun(r));
-    assert.deepEqual(r.seen.filter((p) => /beam\.smp|target\.mjs|faults\/main\.ts/.test(p.command)), [], 'nothing was started');
+    assert.deepEqual(
+      r.seen.filter((p) => /beam\.smp|target\.mjs|faults\/main\.ts/.test(p.command)),
+      [],
+      'nothing was started',
+    );
     assert.deepEqual(r.left, []);
     // As every refusal once the scenario is known: a run folder with run.json and a failing junit.xml only.
     const dirs = r.project.runDirs();
@@ -44,18 +48,27 @@ void test('a fault after the test ends: one line with the fix', async () => {
 void test('a TARGET_AMQP_URL that does not answer: one line, credentials not shown', async () => {
   const lines = await refused('bus-durability', { TARGET_AMQP_URL: 'amqp://agent:s3cret-pw@127.0.0.1:1', FAULTS: 'consumer-crash@5s' });
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0] ?? '', /^agentload: TARGET_AMQP_URL amqp:\/\/\*\*\*@127\.0\.0\.1:1\/? does not answer \(.*ECONNREFUSED.*\): start that broker, fix the URL, or unset it to let agentload start one$/);
+  assert.match(
+    lines[0] ?? '',
+    /^agentload: TARGET_AMQP_URL amqp:\/\/\*\*\*@127\.0\.0\.1:1\/? does not answer \(.*ECONNREFUSED.*\): start that broker, fix the URL, or unset it to let agentload start one$/,
+  );
   assert.doesNotMatch(lines.join('\n'), /s3cret/);
 });
 
 void test('restarting a broker agentload did not start is refused, saying how to configure it', async () => {
   const lines = await refused('bus-durability', { TARGET_AMQP_URL: 'amqp://127.0.0.1:1' });
-  assert.equal(lines[0], 'agentload: fault broker-restart cannot be applied: agentload did not start the broker (TARGET_AMQP_URL is set): set AGENTLOAD_FAULT_BROKER_RESTART_CMD to a command that restarts your broker, e.g. "systemctl restart rabbitmq-server"');
+  assert.equal(
+    lines[0],
+    'agentload: fault broker-restart cannot be applied: agentload did not start the broker (TARGET_AMQP_URL is set): set AGENTLOAD_FAULT_BROKER_RESTART_CMD to a command that restarts your broker, e.g. "systemctl restart rabbitmq-server"',
+  );
 });
 
 void test('your own system cannot lose or gain an instance without a command for it', async () => {
   const lines = await refused('failover', { BASE_URL: 'http://127.0.0.1:9' });
-  assert.match(lines[0] ?? '', /^agentload: fault instance-kill cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_INSTANCE_KILL_CMD to /);
+  assert.match(
+    lines[0] ?? '',
+    /^agentload: fault instance-kill cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_INSTANCE_KILL_CMD to /,
+  );
   assert.match(lines[1] ?? '', /^ {2}fault instance-add cannot be applied: .*AGENTLOAD_FAULT_INSTANCE_ADD_CMD/);
   assert.match(lines[2] ?? '', /^ {2}failover reads each instance's request count, .*: set AGENTLOAD_CLUSTER_STATS_CMD to /);
 });

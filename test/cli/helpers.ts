@@ -45,7 +45,9 @@ export function makeProject(): Project {
     },
     runDirs() {
       try {
-        return readdirSync(reports).map((d) => join(reports, d)).sort();
+        return readdirSync(reports)
+          .map((d) => join(reports, d))
+          .sort();
       } catch {
         return [];
       }
@@ -149,7 +151,12 @@ export async function countingServer(): Promise<CountingServer> {
     port,
     url: `http://127.0.0.1:${String(port)}`,
     requests: () => requests,
-    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }
 

@@ -13,17 +13,32 @@ const project = makeProject();
 after(() => project.cleanup());
 
 const scenario = (name: string, options: string, initCode = ''): string =>
-  project.write(name, `import http from 'k6/http';
+  project.write(
+    name,
+    `import http from 'k6/http';
 ${initCode}
 export const options = ${options};
 export default async function (): Promise<void> {
   await http.asyncRequest('GET', \`\${__ENV.BASE_URL ?? ''}/health\`);
 }
-`);
+`,
+  );
 
 for (const c of [
-  { file: 'badthreshold.ts', options: "{ iterations: 1, thresholds: { http_req_duration: ['p(95)<<500'] } }", init: '', code: 104, engineLine: /^ERRO\[\d{4}\] failed parsing threshold expresion's "p\(95\)<<500" right hand side/m },
-  { file: 'badinit.ts', options: '{ iterations: 1 }', init: "if (__ENV.BASE_URL !== undefined) throw new Error('init refuses to go on');", code: 107, engineLine: /init refuses to go on/ },
+  {
+    file: 'badthreshold.ts',
+    options: "{ iterations: 1, thresholds: { http_req_duration: ['p(95)<<500'] } }",
+    init: '',
+    code: 104,
+    engineLine: /^ERRO\[\d{4}\] failed parsing threshold expresion's "p\(95\)<<500" right hand side/m,
+  },
+  {
+    file: 'badinit.ts',
+    options: '{ iterations: 1 }',
+    init: "if (__ENV.BASE_URL !== undefined) throw new Error('init refuses to go on');",
+    code: 107,
+    engineLine: /init refuses to go on/,
+  },
 ]) {
   void test(`exit ${String(c.code)} found before anything starts: no platform, the engine's own line, a failing junit.xml`, async () => {
     const r = await runCli([scenario(c.file, c.options, c.init), '--engine', 'node'], { cwd: project.dir, env: cleanEnv(project) });
@@ -31,11 +46,19 @@ for (const c of [
     assert.match(r.stderr, c.engineLine);
     assert.doesNotMatch(r.stderr, /target bundled platform/, 'the platform was never started');
     assert.doesNotMatch(r.stderr, /report not built|--out json/, 'no misleading hint');
-    assert.match(r.stderr, new RegExp(`agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was started or sent`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was started or sent`,
+      ),
+    );
     const dir = project.runDirs().find((d) => d.includes(c.file.replace('.ts', '-')));
     assert.ok(dir !== undefined);
     assert.ok(readdirSync(dir).includes('junit.xml'));
-    assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), new RegExp(`failures="1"[\\s\\S]*<failure message="exit code ${String(c.code)}: `));
+    assert.match(
+      readFileSync(join(dir, 'junit.xml'), 'utf8'),
+      new RegExp(`failures="1"[\\s\\S]*<failure message="exit code ${String(c.code)}: `),
+    );
     const manifest = readJson(join(dir, 'run.json')) as { exitCode: number; engineExitCode: number; target: { kind: string } };
     assert.deepEqual([manifest.exitCode, manifest.engineExitCode], [c.code, c.code]);
   });

@@ -15,16 +15,30 @@ function binary(version: string | undefined, versionOutput = ''): K6Binary {
 
 void test('the floor is v0.49.0: older binaries are refused in one line naming both fixes (exit 2); the floor itself and unknown versions pass', () => {
   assert.equal(MIN_K6_VERSION, '0.49.0');
-  assert.throws(() => { checkK6Floor(binary('0.48.0')); }, (err: unknown) => {
-    assert.ok(err instanceof AgentloadError);
-    assert.equal(err.code, 'k6-too-old');
-    assert.equal(err.exitCode, 2);
-    assert.equal(err.message, 'k6 v0.48.0 (/opt/k6) is older than v0.49.0, the oldest k6 agentload supports: install a newer k6 (or point K6_BIN at one), or run on the embedded engine with --engine node');
-    return true;
+  assert.throws(
+    () => {
+      checkK6Floor(binary('0.48.0'));
+    },
+    (err: unknown) => {
+      assert.ok(err instanceof AgentloadError);
+      assert.equal(err.code, 'k6-too-old');
+      assert.equal(err.exitCode, 2);
+      assert.equal(
+        err.message,
+        'k6 v0.48.0 (/opt/k6) is older than v0.49.0, the oldest k6 agentload supports: install a newer k6 (or point K6_BIN at one), or run on the embedded engine with --engine node',
+      );
+      return true;
+    },
+  );
+  assert.doesNotThrow(() => {
+    checkK6Floor(binary('0.49.0'));
   });
-  assert.doesNotThrow(() => { checkK6Floor(binary('0.49.0')); });
-  assert.doesNotThrow(() => { checkK6Floor(binary('1.2.3')); });
-  assert.doesNotThrow(() => { checkK6Floor(binary(undefined)); });
+  assert.doesNotThrow(() => {
+    checkK6Floor(binary('1.2.3'));
+  });
+  assert.doesNotThrow(() => {
+    checkK6Floor(binary(undefined));
+  });
 });
 
 void test('k6/timers → k6/experimental/timers below v0.50.0 only', () => {
@@ -74,23 +88,36 @@ void test('`k6 version` extension lines are parsed (none for a stock k6)', () =>
 
 void test('extension pre-flight: a missing k6/x module is refused in one line with the xk6 line and --engine node; present ones pass', () => {
   const imports = ['k6', 'k6/x/sql', 'k6/x/sql/driver/postgres', 'k6/x/sql/driver/sqlite3'];
-  assert.throws(() => { checkExtensions(imports, binary('1.2.3', XK6_OUTPUT), 'scenarios/db.ts'); }, (err: unknown) => {
-    assert.ok(err instanceof AgentloadError);
-    assert.equal(err.code, 'k6-extension-missing');
-    assert.equal(err.exitCode, 2);
-    assert.equal(
-      err.message,
-      'scenarios/db.ts imports k6/x/sql/driver/sqlite3, which /opt/k6 (k6 v1.2.3) was not built with (it has k6/x/sql, k6/x/sql/driver/postgres): build a k6 with `xk6 build v1.2.3 --with github.com/grafana/xk6-sql --with github.com/grafana/xk6-sql-driver-postgres --with github.com/grafana/xk6-sql-driver-sqlite3` and set K6_BIN to it, or run on the embedded engine with --engine node',
-    );
-    assert.ok(!err.message.includes('\n'));
-    return true;
+  assert.throws(
+    () => {
+      checkExtensions(imports, binary('1.2.3', XK6_OUTPUT), 'scenarios/db.ts');
+    },
+    (err: unknown) => {
+      assert.ok(err instanceof AgentloadError);
+      assert.equal(err.code, 'k6-extension-missing');
+      assert.equal(err.exitCode, 2);
+      assert.equal(
+        err.message,
+        'scenarios/db.ts imports k6/x/sql/driver/sqlite3, which /opt/k6 (k6 v1.2.3) was not built with (it has k6/x/sql, k6/x/sql/driver/postgres): build a k6 with `xk6 build v1.2.3 --with github.com/grafana/xk6-sql --with github.com/grafana/xk6-sql-driver-postgres --with github.com/grafana/xk6-sql-driver-sqlite3` and set K6_BIN to it, or run on the embedded engine with --engine node',
+      );
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    },
+  );
+  assert.throws(() => {
+    checkExtensions(['k6/x/sql'], binary('1.2.3'), 'db.js');
+  }, /db\.js imports k6\/x\/sql, which \/opt\/k6 \(k6 v1\.2\.3\) was not built with \(it lists no JavaScript extensions\)/);
+  assert.doesNotThrow(() => {
+    checkExtensions(['k6', 'k6/x/sql', 'k6/x/sql/driver/postgres'], binary('1.2.3', XK6_OUTPUT), 'db.js');
   });
-  assert.throws(() => { checkExtensions(['k6/x/sql'], binary('1.2.3'), 'db.js'); }, /db\.js imports k6\/x\/sql, which \/opt\/k6 \(k6 v1\.2\.3\) was not built with \(it lists no JavaScript extensions\)/);
-  assert.doesNotThrow(() => { checkExtensions(['k6', 'k6/x/sql', 'k6/x/sql/driver/postgres'], binary('1.2.3', XK6_OUTPUT), 'db.js'); });
-  assert.doesNotThrow(() => { checkExtensions(['k6', 'k6/http'], binary('1.2.3'), 'api.js'); });
+  assert.doesNotThrow(() => {
+    checkExtensions(['k6', 'k6/http'], binary('1.2.3'), 'api.js');
+  });
   // K6_AUTO_EXTENSION_RESOLUTION=true: k6 may fetch them; the missing ones come back for a notice.
   assert.deepEqual(checkExtensions(['k6/x/redis'], binary('2.0.0'), 'cache.js', { K6_AUTO_EXTENSION_RESOLUTION: 'true' }), ['k6/x/redis']);
-  assert.throws(() => { checkExtensions(['k6/x/redis'], binary('2.0.0'), 'cache.js', { K6_AUTO_EXTENSION_RESOLUTION: 'false' }); }, /xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis/);
+  assert.throws(() => {
+    checkExtensions(['k6/x/redis'], binary('2.0.0'), 'cache.js', { K6_AUTO_EXTENSION_RESOLUTION: 'false' });
+  }, /xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis/);
 });
 
 void test('xk6 build line: known modules by their Go module, an unknown one named as a placeholder', () => {

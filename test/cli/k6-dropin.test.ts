@@ -21,8 +21,13 @@ import { collect, errorLines, makeProject, ROOT, type CliResult } from './helper
 const DOCS = join(ROOT, 'test/fixtures/k6-docs');
 const project = makeProject();
 let server: ReferenceServer;
-before(async () => { server = await startReferenceServer(); });
-after(async () => { await server.close(); project.cleanup(); });
+before(async () => {
+  server = await startReferenceServer();
+});
+after(async () => {
+  await server.close();
+  project.cleanup();
+});
 
 async function k6(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), 'k6', ...args], {
@@ -44,14 +49,28 @@ function exported(file: string): string[] {
 
 /** k6's built-in metrics of a plain HTTP test (no checks, groups or WebSockets), without the VU gauges. */
 const HTTP_METRICS = [
-  'data_received', 'data_sent', 'http_req_blocked', 'http_req_connecting', 'http_req_duration', 'http_req_failed',
-  'http_req_receiving', 'http_req_sending', 'http_req_tls_handshaking', 'http_req_waiting', 'http_reqs',
-  'iteration_duration', 'iterations',
+  'data_received',
+  'data_sent',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_duration',
+  'http_req_failed',
+  'http_req_receiving',
+  'http_req_sending',
+  'http_req_tls_handshaking',
+  'http_req_waiting',
+  'http_reqs',
+  'iteration_duration',
+  'iterations',
 ];
 
-void test('the expected metric set is k6\'s own: every name is declared in the output real k6 v0.49 recorded', () => {
-  const declared = new Set(readFileSync(k6ReferenceFile('fixture.out.json'), 'utf8').split('\n')
-    .filter((l) => l.includes('"type":"Metric"')).map((l) => (JSON.parse(l) as { metric: string }).metric));
+void test("the expected metric set is k6's own: every name is declared in the output real k6 v0.49 recorded", () => {
+  const declared = new Set(
+    readFileSync(k6ReferenceFile('fixture.out.json'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"type":"Metric"'))
+      .map((l) => (JSON.parse(l) as { metric: string }).metric),
+  );
   for (const m of [...HTTP_METRICS, 'checks', 'vus', 'vus_max']) assert.ok(declared.has(m), `k6 declares ${m}`);
 });
 
@@ -62,25 +81,40 @@ void test('a k6-style synchronous script (http.get in a group, check, sleep) run
   assert.match(r.stdout, /vu mode: sync \(auto: http\.get\(\.\.\.\) not awaited at \S*http-get\.js:\d+:\d+/);
   assert.deepEqual(exported(join(project.dir, 'sync.json')), [...HTTP_METRICS, 'checks', 'group_duration'].sort());
   assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'one request per iteration, 6 iterations');
-  const data = JSON.parse(readFileSync(join(project.dir, 'sync.json'), 'utf8')) as { root_group: { groups: Record<string, { checks: Partial<Record<string, { passes: number; fails: number }>> }> } };
+  const data = JSON.parse(readFileSync(join(project.dir, 'sync.json'), 'utf8')) as {
+    root_group: { groups: Record<string, { checks: Partial<Record<string, { passes: number; fails: number }>> }> };
+  };
   const checkResult = data.root_group.groups.health?.checks['is status 200'];
   assert.deepEqual([checkResult?.passes, checkResult?.fails], [6, 0], 'every check passed');
 });
 
 void test('a docs-style http.asyncRequest script runs unchanged: k6 metric set, every request reached the server, exit 0', async () => {
   const before = server.hits.get('/health') ?? 0;
-  const r = await k6(['run', '--iterations', '3', '--summary-export', 'async.json', '--out', 'json=async.out.json', join(DOCS, 'async-request.js')]);
+  const r = await k6([
+    'run',
+    '--iterations',
+    '3',
+    '--summary-export',
+    'async.json',
+    '--out',
+    'json=async.out.json',
+    join(DOCS, 'async-request.js'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(exported(join(project.dir, 'async.json')), HTTP_METRICS);
   assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'two /health requests per iteration, 3 iterations');
   assert.match(r.stderr, /msg="status 200" source=console/);
   assert.match(r.stdout, /http_reqs\.+: 9 /);
-  const lines = readFileSync(join(project.dir, 'async.out.json'), 'utf8').split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"'));
+  const lines = readFileSync(join(project.dir, 'async.out.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"metric":"http_reqs","type":"Point"'));
   assert.equal(lines.length, 9, '--out json has one http_reqs point per request');
 });
 
 void test('checks and thresholds: pass (exit 0, checks in the metric set); a p(95) threshold a slow endpoint crosses fails with exit 99', async () => {
-  const ok = await k6(['run', '-q', '--summary-export', 'pass.json', join(DOCS, 'checks-thresholds.js')], { TARGET_URL: `${server.url}/health` });
+  const ok = await k6(['run', '-q', '--summary-export', 'pass.json', join(DOCS, 'checks-thresholds.js')], {
+    TARGET_URL: `${server.url}/health`,
+  });
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(exported(join(project.dir, 'pass.json')), [...HTTP_METRICS, 'checks'].sort());
   const slow = await k6(['run', '-q', join(DOCS, 'checks-thresholds.js')], { TARGET_URL: `${server.url}/slow`, P95_MS: '50' });
@@ -91,7 +125,9 @@ void test('checks and thresholds: pass (exit 0, checks in the metric set); a p(9
 void test('k6/timers in a docs-style script', async () => {
   const r = await k6(['run', '-q', '--summary-export', 'timers.json', join(DOCS, 'timers.js')]);
   assert.equal(r.code, 0, r.stderr);
-  const data = JSON.parse(readFileSync(join(project.dir, 'timers.json'), 'utf8')) as { metrics: { iterations: { count: number }; iteration_duration: { min: number } } };
+  const data = JSON.parse(readFileSync(join(project.dir, 'timers.json'), 'utf8')) as {
+    metrics: { iterations: { count: number }; iteration_duration: { min: number } };
+  };
   assert.equal(data.metrics.iterations.count, 2);
   assert.ok(data.metrics.iteration_duration.min >= 10, 'each iteration waited its 10 ms timeout');
 });
@@ -101,36 +137,44 @@ void test('a TypeScript script with a local import and open() beside it runs; no
   mkdirSync(dir);
   writeFileSync(join(dir, 'paths.ts'), "export const healthPath: string = '/health';\n");
   writeFileSync(join(dir, 'names.json'), '["a","b"]');
-  writeFileSync(join(dir, 'main.ts'), [
-    "import http from 'k6/http';",
-    "import { SharedArray } from 'k6/data';",
-    "import { healthPath } from './paths.ts';",
-    "const names = new SharedArray('names', () => JSON.parse(open('./names.json')) as string[]);",
-    'export const options = { iterations: 2 };',
-    'export default async function (): Promise<void> {',
-    "  const r = await http.asyncRequest('GET', `${__ENV.BASE_URL}${healthPath}?n=${names[1] ?? ''}`);",
-    "  if (r.status !== 200) throw new Error('unexpected status ' + String(r.status));",
-    '}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'main.ts'),
+    [
+      "import http from 'k6/http';",
+      "import { SharedArray } from 'k6/data';",
+      "import { healthPath } from './paths.ts';",
+      "const names = new SharedArray('names', () => JSON.parse(open('./names.json')) as string[]);",
+      'export const options = { iterations: 2 };',
+      'export default async function (): Promise<void> {',
+      "  const r = await http.asyncRequest('GET', `${__ENV.BASE_URL}${healthPath}?n=${names[1] ?? ''}`);",
+      "  if (r.status !== 200) throw new Error('unexpected status ' + String(r.status));",
+      '}',
+      '',
+    ].join('\n'),
+  );
   const before = readdirSync(dir).sort();
   const r = await k6(['run', '-q', '--summary-export', 'ts.json', 'tsproj/main.ts']);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /level=error/);
-  const data = JSON.parse(readFileSync(join(project.dir, 'ts.json'), 'utf8')) as { metrics: { http_reqs: { count: number }; iterations: { count: number } } };
+  const data = JSON.parse(readFileSync(join(project.dir, 'ts.json'), 'utf8')) as {
+    metrics: { http_reqs: { count: number }; iterations: { count: number } };
+  };
   assert.equal(data.metrics.http_reqs.count, 2);
   assert.equal(data.metrics.iterations.count, 2, 'no iteration threw');
   assert.deepEqual(readdirSync(dir).sort(), before, 'nothing left beside the script');
 });
 
-void test('version: the engine and the k6/x modules it provides, in k6\'s Extensions format', async () => {
+void test("version: the engine and the k6/x modules it provides, in k6's Extensions format", async () => {
   const r = await k6(['version']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^agentload-engine v\d+\.\d+\.\d+ \(k6-compatible embedded engine; node v\d+/);
-  assert.deepEqual(parseK6Extensions(r.stdout).map((e) => e.name), ['k6/x/redis', 'k6/x/sql', 'k6/x/sql/driver/postgres', 'k6/x/sql/driver/sqlite3']);
+  assert.deepEqual(
+    parseK6Extensions(r.stdout).map((e) => e.name),
+    ['k6/x/redis', 'k6/x/sql', 'k6/x/sql/driver/postgres', 'k6/x/sql/driver/sqlite3'],
+  );
 });
 
-void test('inspect: the script\'s options as JSON; --execution-requirements adds totalDuration and maxVUs', async () => {
+void test("inspect: the script's options as JSON; --execution-requirements adds totalDuration and maxVUs", async () => {
   cpSync(join(DOCS, 'checks-thresholds.js'), join(project.dir, 'inspected.js'));
   const plain = await k6(['inspect', 'inspected.js']);
   assert.equal(plain.code, 0, plain.stderr);
@@ -140,13 +184,17 @@ void test('inspect: the script\'s options as JSON; --execution-requirements adds
   assert.deepEqual(options.thresholds.http_req_duration, ['p(95)<2000']);
   const req = await k6(['inspect', '--execution-requirements', '--vus', '4', 'inspected.js']);
   assert.equal(req.code, 0, req.stderr);
-  const full = JSON.parse(req.stdout) as { totalDuration: string; maxVUs: number; scenarios: Record<string, { executor: string; vus: number }> };
+  const full = JSON.parse(req.stdout) as {
+    totalDuration: string;
+    maxVUs: number;
+    scenarios: Record<string, { executor: string; vus: number }>;
+  };
   assert.equal(full.maxVUs, 4, 'the --vus flag is consolidated over the script');
   assert.equal(full.totalDuration, '10m30s', 'shared-iterations: maxDuration 10m + gracefulStop 30s');
   assert.equal(full.scenarios.default?.executor, 'shared-iterations');
 });
 
-void test('help: agentload k6 lists its commands; run --help lists the engine\'s flags under its own name', async () => {
+void test("help: agentload k6 lists its commands; run --help lists the engine's flags under its own name", async () => {
   const h = await k6([]);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /^Usage: agentload k6 <command>/);
@@ -161,10 +209,14 @@ void test('help: agentload k6 lists its commands; run --help lists the engine\'s
 void test('refusals are one line: a k6 command the drop-in lacks (2), a missing script (2), a host not allowed (104)', async () => {
   const cloud = await k6(['cloud', 'run', 'x.js']);
   assert.equal(cloud.code, 2);
-  assert.deepEqual(errorLines(cloud.stderr), ['agentload: agentload k6 runs run, inspect and version on the embedded engine, not "cloud": k6 cloud, archive and the other commands need the k6 binary']);
+  assert.deepEqual(errorLines(cloud.stderr), [
+    'agentload: agentload k6 runs run, inspect and version on the embedded engine, not "cloud": k6 cloud, archive and the other commands need the k6 binary',
+  ]);
   const missing = await k6(['run', 'nothere.js']);
   assert.equal(missing.code, 2);
-  assert.deepEqual(errorLines(missing.stderr), ['agentload: script not found: nothere.js: check the path (agentload k6 run [flags] SCRIPT)']);
+  assert.deepEqual(errorLines(missing.stderr), [
+    'agentload: script not found: nothere.js: check the path (agentload k6 run [flags] SCRIPT)',
+  ]);
   const far = await k6(['run', join(DOCS, 'async-request.js')], { BASE_URL: 'https://prod.example.com' });
   assert.equal(far.code, 104);
   assert.equal(errorLines(far.stderr).length, 1, far.stderr);
@@ -178,13 +230,16 @@ void test('allowlist: a target given by -e is refused before the run (104); a ho
   assert.match(far.stderr, /^agentload: BASE_URL \(from -e flag\) host "prod\.example\.com" is not loopback/);
   // 0.0.0.0 reaches the loopback server when allowed, so only the engine's check can make the request fail.
   const script = join(project.dir, 'built-host.js');
-  writeFileSync(script, `import http from 'k6/http';
+  writeFileSync(
+    script,
+    `import http from 'k6/http';
 export const options = { vus: 1, iterations: 1 };
 export default function () {
   const r = http.get(\`http://0.0.0.0:\${new URL(__ENV.BASE_URL).port}/health\`);
   console.log(\`built host: \${r.status} \${r.error_code}\`);
 }
-`);
+`,
+  );
   const refused = await k6(['run', '-q', '--no-summary', script]);
   assert.equal(refused.code, 0, refused.stderr);
   assert.match(refused.stderr, /built host: 0 1112/);
@@ -195,7 +250,9 @@ export default function () {
 
 void test('Ctrl+C during a run stops it gracefully as k6 does: teardown runs, the summary export is written, exit 105', async () => {
   const script = join(project.dir, 'ctrlc.js');
-  writeFileSync(script, `import http from 'k6/http';
+  writeFileSync(
+    script,
+    `import http from 'k6/http';
 import { sleep } from 'k6';
 export const options = { vus: 1, duration: '60s' };
 export default function () {
@@ -204,7 +261,8 @@ export default function () {
   sleep(0.2);
 }
 export function teardown() { console.log('teardown ran'); }
-`);
+`,
+  );
   const summary = join(project.dir, 'ctrlc-summary.json');
   // A terminal sends Ctrl+C to its whole foreground process group: the run leads a group of its own here.
   const child = spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), 'k6', 'run', '--summary-export', summary, script], {
@@ -214,7 +272,9 @@ export function teardown() { console.log('teardown ran'); }
     detached: true,
   });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = collect(child);
   const deadline = Date.now() + 120_000;
   while (!stderr.includes('iteration done')) {

@@ -15,7 +15,10 @@ after(() => cleanups.forEach((c) => c()));
 function setup(opts: Parameters<typeof makeFakeK6>[0] = {}): { fake: FakeK6; project: Project } {
   const fake = makeFakeK6(opts);
   const project = makeProject();
-  cleanups.push(() => fake.cleanup(), () => project.cleanup());
+  cleanups.push(
+    () => fake.cleanup(),
+    () => project.cleanup(),
+  );
   return { fake, project };
 }
 
@@ -23,10 +26,10 @@ void describe('k6 path', () => {
   void it('passes run, the bundle, its outputs, then the user flags in order, and returns k6 exit code 99 unchanged', async () => {
     const { fake, project } = setup({ exitCode: 99 });
     const scenario = project.write('argcheck.ts', scenarioSource());
-    const r = await runCli(
-      [scenario, '--vus', '2', '-e', 'FOO=bar', '--no-report', '--tag=team=x', '--duration', '1s', '--http-debug'],
-      { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) },
-    );
+    const r = await runCli([scenario, '--vus', '2', '-e', 'FOO=bar', '--no-report', '--tag=team=x', '--duration', '1s', '--http-debug'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+    });
     assert.equal(r.code, 99, r.stderr);
     const calls = fake.calls();
     assert.equal(calls.length, 1, 'k6 run called once');
@@ -62,7 +65,10 @@ void describe('k6 path', () => {
   void it('returns exit code 0 when k6 passes, and the bundle is what k6 was given', async () => {
     const { fake, project } = setup({ exitCode: 0 });
     const scenario = project.write('passing.ts', scenarioSource());
-    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    const r = await runCli([scenario, '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+    });
     assert.equal(r.code, 0, r.stderr);
     const bundle = readFileSync(join(project.build, 'passing.js'), 'utf8');
     assert.match(bundle, /from "k6\/http"/, 'k6 modules stay external');
@@ -93,12 +99,17 @@ void describe('k6 path', () => {
     assert.match(r.stderr, /^agentload: --cloud .*BASE_URL/m);
   });
 
-  const wsScenario = scenarioSource("import { WebSocket } from 'k6/websockets';\nexport function ws(): void { new WebSocket('ws://127.0.0.1:9/ws').close(); }");
+  const wsScenario = scenarioSource(
+    "import { WebSocket } from 'k6/websockets';\nexport function ws(): void { new WebSocket('ws://127.0.0.1:9/ws').close(); }",
+  );
 
   void it('aliases k6/websockets to k6/experimental/websockets for k6 v0.49.0', async () => {
     const { fake, project } = setup({ version: '0.49.0' });
     const scenario = project.write('wsold.ts', wsScenario);
-    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    const r = await runCli([scenario, '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+    });
     assert.equal(r.code, 0, r.stderr);
     const bundle = readFileSync(join(project.build, 'wsold.js'), 'utf8');
     assert.match(bundle, /from "k6\/experimental\/websockets"/);
@@ -108,7 +119,10 @@ void describe('k6 path', () => {
   void it('keeps k6/websockets for k6 v1.6.0 and later', async () => {
     const { fake, project } = setup({ version: '1.6.0' });
     const scenario = project.write('wsnew.ts', wsScenario);
-    const r = await runCli([scenario, '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+    const r = await runCli([scenario, '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+    });
     assert.equal(r.code, 0, r.stderr);
     const bundle = readFileSync(join(project.build, 'wsnew.js'), 'utf8');
     assert.match(bundle, /from "k6\/websockets"/);

@@ -11,12 +11,23 @@ import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
 import { cleanEnv, errorLines, makeProject, readJson, runCli, scenarioSource, type Project } from './helpers.ts';
 
 const cleanups: (() => void)[] = [];
-after(() => { cleanups.forEach((c) => { c(); }); });
+after(() => {
+  cleanups.forEach((c) => {
+    c();
+  });
+});
 
 function setup(opts: Parameters<typeof makeFakeK6>[0] = {}): { fake: FakeK6; project: Project; env: Record<string, string> } {
   const fake = makeFakeK6(opts);
   const project = makeProject();
-  cleanups.push(() => { fake.cleanup(); }, () => { project.cleanup(); });
+  cleanups.push(
+    () => {
+      fake.cleanup();
+    },
+    () => {
+      project.cleanup();
+    },
+  );
   return { fake, project, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) };
 }
 
@@ -27,7 +38,10 @@ function assertRefusedRun(project: Project, code: number): void {
   const dir = dirs[0] ?? '';
   assert.deepEqual(readdirSync(dir).sort(), ['junit.xml', 'run.json']);
   assert.equal((readJson(join(dir, 'run.json')) as { exitCode: number }).exitCode, code);
-  assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), new RegExp(`failures="1"[\\s\\S]*<failure message="exit code ${String(code)}: `));
+  assert.match(
+    readFileSync(join(dir, 'junit.xml'), 'utf8'),
+    new RegExp(`failures="1"[\\s\\S]*<failure message="exit code ${String(code)}: `),
+  );
 }
 
 /** A plain k6 JavaScript script using the SQL extension (JS: no type check, like most k6 users' scripts). */
@@ -62,7 +76,9 @@ void describe('k6 version floor', () => {
 });
 
 void describe('module names by k6 version', () => {
-  const timers = scenarioSource("import { setTimeout } from 'k6/timers';\nexport function later(): void { setTimeout(() => undefined, 1); }");
+  const timers = scenarioSource(
+    "import { setTimeout } from 'k6/timers';\nexport function later(): void { setTimeout(() => undefined, 1); }",
+  );
 
   void it('k6/timers becomes k6/experimental/timers for k6 v0.49.0, said on the bundle line and kept in run.json', async () => {
     const { fake, project, env } = setup({ version: '0.49.0' });
@@ -117,15 +133,24 @@ void describe('k6/x extension pre-flight', () => {
 
   void it('k6 v2: k6/experimental/redis becomes the k6/x/redis extension, refused without it; K6_AUTO_EXTENSION_RESOLUTION=true lets k6 fetch it', async () => {
     const { fake, project, env } = setup({ version: '2.0.0' });
-    const script = project.write('cachev2.js', "import redis from 'k6/experimental/redis';\nconst client = new redis.Client(__ENV.REDIS_URL);\nexport default async function () { await client.get('k'); }\n");
+    const script = project.write(
+      'cachev2.js',
+      "import redis from 'k6/experimental/redis';\nconst client = new redis.Client(__ENV.REDIS_URL);\nexport default async function () { await client.get('k'); }\n",
+    );
     const refused = await runCli([script], { cwd: project.dir, env });
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /^agentload: cachev2\.js imports k6\/x\/redis, which .* \(k6 v2\.0\.0\) was not built with .*`xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis`/m);
+    assert.match(
+      refused.stderr,
+      /^agentload: cachev2\.js imports k6\/x\/redis, which .* \(k6 v2\.0\.0\) was not built with .*`xk6 build v2\.0\.0 --with github\.com\/grafana\/xk6-redis`/m,
+    );
     assert.equal(fake.calls().length, 0);
     const fetched = await runCli([script, '--no-report'], { cwd: project.dir, env: { ...env, K6_AUTO_EXTENSION_RESOLUTION: 'true' } });
     assert.equal(fetched.code, 0, fetched.stderr);
     assert.match(fetched.stderr, /\(k6\/experimental\/redis → k6\/x\/redis\)/);
-    assert.match(fetched.stderr, /^agentload: k6 will fetch k6\/x\/redis itself \(K6_AUTO_EXTENSION_RESOLUTION=true\): this needs network access$/m);
+    assert.match(
+      fetched.stderr,
+      /^agentload: k6 will fetch k6\/x\/redis itself \(K6_AUTO_EXTENSION_RESOLUTION=true\): this needs network access$/m,
+    );
     assert.match(readFileSync(join(project.build, 'cachev2.js'), 'utf8'), /from "k6\/x\/redis"/);
     assert.equal(fake.calls().length, 1);
   });

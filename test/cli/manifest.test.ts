@@ -19,9 +19,7 @@ after(() => {
 });
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 function text(file: string): string {
@@ -39,17 +37,14 @@ void test('run.json records env names, not values; no secret reaches any file in
   };
   project.write('.env', `FROM_DOTENV=plain-dotenv-value\nSLACK_SIGNING_SECRET=${secrets.dotenv}\n`);
   const scenario = project.write('secretive.ts', scenarioSource());
-  const r = await runCli(
-    [scenario, '-e', `API_TOKEN=${secrets.flag}`, '--out', `influxdb=http://user:${secrets.url}@127.0.0.1:8086/k6`],
-    {
-      cwd: project.dir,
-      env: cleanEnv(
-        project,
-        { BASE_URL: 'http://127.0.0.1:9', FAKE_SECRET_TOKEN: secrets.process, SLACK_BOT_TOKEN: secrets.documented },
-        fake.dir,
-      ),
-    },
-  );
+  const r = await runCli([scenario, '-e', `API_TOKEN=${secrets.flag}`, '--out', `influxdb=http://user:${secrets.url}@127.0.0.1:8086/k6`], {
+    cwd: project.dir,
+    env: cleanEnv(
+      project,
+      { BASE_URL: 'http://127.0.0.1:9', FAKE_SECRET_TOKEN: secrets.process, SLACK_BOT_TOKEN: secrets.documented },
+      fake.dir,
+    ),
+  });
   assert.equal(r.code, 99, r.stderr);
   const call = fake.calls().at(-1);
   assert.equal(call?.env.FAKE_SECRET_TOKEN, secrets.process, 'k6 sees the secret (it needs it)');

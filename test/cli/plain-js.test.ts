@@ -14,8 +14,13 @@ import { cleanEnv, errorLines, makeProject, readJson, ROOT, runCli } from './hel
 const DOCS = join(ROOT, 'test/fixtures/k6-docs');
 const project = makeProject();
 let server: ReferenceServer;
-before(async () => { server = await startReferenceServer(); });
-after(async () => { await server.close(); project.cleanup(); });
+before(async () => {
+  server = await startReferenceServer();
+});
+after(async () => {
+  await server.close();
+  project.cleanup();
+});
 
 void test('a docs-style k6 script (.js) runs through npm run k6: bundle, run folder, report; a crossed threshold gives 99 and a failing verdict', async () => {
   const env = cleanEnv(project, { BASE_URL: server.url, TARGET_URL: `${server.url}/health` });
@@ -26,12 +31,24 @@ void test('a docs-style k6 script (.js) runs through npm run k6: bundle, run fol
   const [runDir] = project.runDirs();
   assert.ok(runDir !== undefined);
   assert.match(runDir, /checks-thresholds-\d{8}-\d{6}$/);
-  for (const f of ['out.json.gz', 'summary-export.json', 'handle-summary-data.json', 'run.json', 'report.html', 'junit.xml', 'summary.md', 'verdict.json']) {
+  for (const f of [
+    'out.json.gz',
+    'summary-export.json',
+    'handle-summary-data.json',
+    'run.json',
+    'report.html',
+    'junit.xml',
+    'summary.md',
+    'verdict.json',
+  ]) {
     assert.ok(existsSync(join(runDir, f)), `${f} written`);
   }
   assert.equal((readJson(join(runDir, 'verdict.json')) as { verdict: string }).verdict, 'pass');
 
-  const slow = await runCli([join(DOCS, 'checks-thresholds.js'), '--engine', 'node'], { cwd: project.dir, env: { ...env, TARGET_URL: `${server.url}/slow`, P95_MS: '50' } });
+  const slow = await runCli([join(DOCS, 'checks-thresholds.js'), '--engine', 'node'], {
+    cwd: project.dir,
+    env: { ...env, TARGET_URL: `${server.url}/slow`, P95_MS: '50' },
+  });
   assert.equal(slow.code, 99, slow.stderr);
   const slowDir = project.runDirs().find((d) => d !== runDir);
   assert.ok(slowDir !== undefined);
@@ -59,11 +76,13 @@ void test('JavaScript is not type-checked by default; --typecheck checks its JSD
 
   const checked = await runCli([script, '--engine', 'node', '--typecheck'], { cwd: project.dir, env });
   assert.equal(checked.code, 107, checked.stderr);
-  assert.deepEqual(errorLines(checked.stderr), ["jsdoc.js:8:56 Argument of type 'string' is not assignable to parameter of type 'number'."]);
+  assert.deepEqual(errorLines(checked.stderr), [
+    "jsdoc.js:8:56 Argument of type 'string' is not assignable to parameter of type 'number'.",
+  ]);
   assert.equal((server.hits.get('/health') ?? 0) - before, 1, 'the checked run sent nothing');
 });
 
-void test('a synchronous k6 script (http.get, group, check, sleep) runs through npm run k6 on the engine\'s sync VU mode: every request sent, checks passed', async () => {
+void test("a synchronous k6 script (http.get, group, check, sleep) runs through npm run k6 on the engine's sync VU mode: every request sent, checks passed", async () => {
   const env = cleanEnv(project, { BASE_URL: server.url });
   const before = server.hits.get('/health') ?? 0;
   const known = new Set(project.runDirs());
@@ -73,7 +92,9 @@ void test('a synchronous k6 script (http.get, group, check, sleep) runs through 
   assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'one request per iteration, 6 iterations');
   const runDir = project.runDirs().find((d) => !known.has(d));
   assert.ok(runDir !== undefined);
-  const data = readJson(join(runDir, 'summary-export.json')) as { metrics: { checks: { passes: number; fails: number }; group_duration?: unknown } };
+  const data = readJson(join(runDir, 'summary-export.json')) as {
+    metrics: { checks: { passes: number; fails: number }; group_duration?: unknown };
+  };
   assert.equal(data.metrics.checks.passes, 6);
   assert.equal(data.metrics.checks.fails, 0);
   assert.ok(data.metrics.group_duration !== undefined, 'the group was timed');

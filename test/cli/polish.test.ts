@@ -18,19 +18,33 @@ const project = makeProject();
 after(() => project.cleanup());
 
 void test('agentload --help: "Usage" once, every command, the scenarios of this install and the exit codes', async () => {
-  const r = await collect(spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), '--help'], { cwd: project.dir, env: cleanEnv(project), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const r = await collect(
+    spawn(process.execPath, [join(ROOT, 'bin/agentload.mjs'), '--help'], {
+      cwd: project.dir,
+      env: cleanEnv(project),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.match(/Usage/g)?.length, 1, r.stdout);
-  for (const command of ['run', 'build', 'new', 'k6', 'k8s', 'report', 'compare', 'target', 'version']) assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+  for (const command of ['run', 'build', 'new', 'k6', 'k8s', 'report', 'compare', 'target', 'version'])
+    assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
   assert.match(r.stdout, /^Scenarios: .*\bapi-latency\b.*\bsmoke\b/m);
-  for (const code of [0, 2, 3, 4, 5, 99, 104, 105, 107, 108, 120]) assert.match(r.stdout, new RegExp(`^ +${String(code)}  \\S`, 'm'), `exit code ${String(code)}`);
+  for (const code of [0, 2, 3, 4, 5, 99, 104, 105, 107, 108, 120])
+    assert.match(r.stdout, new RegExp(`^ +${String(code)}  \\S`, 'm'), `exit code ${String(code)}`);
   assert.match(r.stdout, /--summary-mode/, 'the run flags too');
   assert.equal(agentloadHelp(ROOT), r.stdout.trimEnd());
 });
 
 void test('npm run target -- --help prints help and starts nothing; an argument it does not take is one line, exit 2', async () => {
   const run = (args: string[]): ReturnType<typeof collect> =>
-    collect(spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/target.mjs'), ...args], { cwd: ROOT, env: cleanEnv(project), stdio: ['ignore', 'pipe', 'pipe'] }));
+    collect(
+      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/target.mjs'), ...args], {
+        cwd: ROOT,
+        env: cleanEnv(project),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
   const help = await run(['--help']);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^Usage: npm run target/);
@@ -67,18 +81,28 @@ void test('scenarios/smoke.ts with BASE_URL ending in a slash asks for /health, 
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   try {
     const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/`;
-    const r = await runCli([join(ROOT, 'scenarios/smoke.ts'), '--engine', 'node', '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: url }) });
+    const r = await runCli([join(ROOT, 'scenarios/smoke.ts'), '--engine', 'node', '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: url }),
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(paths.length >= 3 && paths.every((p) => p === '/health'), paths.join(' '));
   } finally {
-    await new Promise<void>((res) => server.close(() => { res(); }));
+    await new Promise<void>((res) =>
+      server.close(() => {
+        res();
+      }),
+    );
   }
 });
 
 void test('scenarios/soak.ts reads DURATION and RATE like the other scenarios (SOAK_DURATION / SOAK_RATE still read when those are unset)', async () => {
   const server = await countingServer();
   try {
-    const r = await runCli([join(ROOT, 'scenarios/soak.ts'), '--engine', 'node', '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: server.url, DURATION: 'banana' }) });
+    const r = await runCli([join(ROOT, 'scenarios/soak.ts'), '--engine', 'node', '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: server.url, DURATION: 'banana' }),
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /DURATION must be a positive duration like "30s", "5m" or "8h", got "banana"/, 'DURATION is the one read');
   } finally {
@@ -94,12 +118,23 @@ void test("api-latency's setup against a system that answers 404: the error name
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   try {
     const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
-    const r = await runCli([join(ROOT, 'scenarios/api-latency.ts'), '--engine', 'node', '--no-report'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: url }) });
+    const r = await runCli([join(ROOT, 'scenarios/api-latency.ts'), '--engine', 'node', '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: url }),
+    });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /GET \/api\/agents → 404 \(expected 200 with \{"items": \[\{"id": \.\.\.\}\]\}\); POST \/api\/agents → 404 \(expected 201 with \{"agents"/, r.stderr);
+    assert.match(
+      r.stderr,
+      /GET \/api\/agents → 404 \(expected 200 with \{"items": \[\{"id": \.\.\.\}\]\}\); POST \/api\/agents → 404 \(expected 201 with \{"agents"/,
+      r.stderr,
+    );
     assert.doesNotMatch(r.stderr, /check the system is up/);
   } finally {
-    await new Promise<void>((res) => server.close(() => { res(); }));
+    await new Promise<void>((res) =>
+      server.close(() => {
+        res();
+      }),
+    );
   }
 });
 
@@ -114,10 +149,21 @@ void test('agentload new <name> writes a scenario that type-checks and runs as w
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.stdout, /^wrote scenarios\/agent-probe\.ts: .* npm run k6 -- agent-probe$/m);
   const text = readFileSync(join(dir, 'scenarios', 'agent-probe.ts'), 'utf8');
-  for (const part of [/^ \* agent-probe — /m, /^ \* Variables:$/m, /from '\.\.\/lib\/config\.ts'/, /endpoint: 'health'/, /selectProfile\(env\)/, /export async function agentProbe\(\)/]) assert.match(text, part);
+  for (const part of [
+    /^ \* agent-probe — /m,
+    /^ \* Variables:$/m,
+    /from '\.\.\/lib\/config\.ts'/,
+    /endpoint: 'health'/,
+    /selectProfile\(env\)/,
+    /export async function agentProbe\(\)/,
+  ])
+    assert.match(text, part);
   const server = await countingServer();
   try {
-    const r = await bin(['run', 'agent-probe', '--engine', 'node', '--no-report', '-e', 'DURATION=2s'], cleanEnv(project, { BASE_URL: server.url }));
+    const r = await bin(
+      ['run', 'agent-probe', '--engine', 'node', '--no-report', '-e', 'DURATION=2s'],
+      cleanEnv(project, { BASE_URL: server.url }),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.ok(server.requests() >= 5, `${String(server.requests())} requests`);
   } finally {
@@ -138,10 +184,17 @@ void test('--open opens report.html with $BROWSER when the run is done', async (
   chmodSync(browser, 0o755);
   try {
     const scenario = project.write('opened.ts', scenarioSource());
-    const r = await runCli([scenario, '--engine', 'node', '--open'], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: server.url, BROWSER: browser }) });
+    const r = await runCli([scenario, '--engine', 'node', '--open'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: server.url, BROWSER: browser }),
+    });
     assert.equal(r.code, 0, r.stderr);
     for (let i = 0; i < 50 && !existsSync(opened); i++) await new Promise((res) => setTimeout(res, 100));
-    const runDir = project.runDirs().filter((d) => d.includes('opened-')).at(-1) ?? assert.fail('a run folder');
+    const runDir =
+      project
+        .runDirs()
+        .filter((d) => d.includes('opened-'))
+        .at(-1) ?? assert.fail('a run folder');
     assert.equal(readFileSync(opened, 'utf8'), join(runDir, 'report.html'));
   } finally {
     await server.close();

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, errorLines, runCli, scenarioSource, refusalBench, type CountingServer, type Project, type RefusalBench } from './helpers.ts';
+import {
+  cleanEnv,
+  errorLines,
+  runCli,
+  scenarioSource,
+  refusalBench,
+  type CountingServer,
+  type Project,
+  type RefusalBench,
+} from './helpers.ts';
 
 let server: CountingServer;
 let baseUrl = '';
@@ -89,7 +98,11 @@ void test('WS_URL is checked as well', async () => {
   const scenario = project.write('remotews.ts', scenarioSource());
   const r = await runCli([scenario], {
     cwd: project.dir,
-    env: cleanEnv(project, { BASE_URL: baseUrl, WS_URL: 'wss://ws.example.test/hub', AGENTLOAD_ALLOWED_HOSTS: 'other.example.test' }, fake.dir),
+    env: cleanEnv(
+      project,
+      { BASE_URL: baseUrl, WS_URL: 'wss://ws.example.test/hub', AGENTLOAD_ALLOWED_HOSTS: 'other.example.test' },
+      fake.dir,
+    ),
   });
   assert.equal(r.code, 104);
   assert.match(r.stderr, /^agentload: WS_URL host "ws\.example\.test" is not loopback/);
@@ -101,7 +114,11 @@ void test('the same host is accepted once listed in AGENTLOAD_ALLOWED_HOSTS (the
     const scenario = project.write('listed.ts', scenarioSource());
     const r = await runCli([scenario, '--no-report'], {
       cwd: project.dir,
-      env: cleanEnv(project, { BASE_URL: 'http://loadtest.example.test:8080', AGENTLOAD_ALLOWED_HOSTS: 'other.test, loadtest.example.test' }, stillFake.dir),
+      env: cleanEnv(
+        project,
+        { BASE_URL: 'http://loadtest.example.test:8080', AGENTLOAD_ALLOWED_HOSTS: 'other.test, loadtest.example.test' },
+        stillFake.dir,
+      ),
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(stillFake.calls().length, 1);

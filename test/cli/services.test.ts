@@ -15,8 +15,13 @@ after(() => project.cleanup());
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => { resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -35,7 +40,10 @@ const small = { DURATION: '2s', RATE: '10', WRITE_RATE: '1', REDIS_RATE: '5', KE
 void test('cache with no variables: the run starts its own redis-server, the script times it directly, and it is gone after the run', async () => {
   // --no-thresholds: this test is about the server's lifecycle; the scenario's latency targets are not met on a
   // loaded machine (a Redis GET p95 over 100 ms while the suite runs), and that is not what is checked here.
-  const r = await runCli([join(ROOT, 'scenarios/cache.ts'), '--no-report', '--no-thresholds'], { cwd: project.dir, env: cleanEnv(project, small) });
+  const r = await runCli([join(ROOT, 'scenarios/cache.ts'), '--no-report', '--no-thresholds'], {
+    cwd: project.dir,
+    env: cleanEnv(project, small),
+  });
   const m = REDIS_LINE.exec(r.stderr);
   assert.ok(m?.[1] !== undefined, r.stderr);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -45,14 +53,22 @@ void test('cache with no variables: the run starts its own redis-server, the scr
 });
 
 void test('a run killed with SIGKILL does not leave its redis-server behind', async () => {
-  const child = spawnCli([join(ROOT, 'scenarios/cache.ts'), '--no-report'], { cwd: project.dir, env: cleanEnv(project, { ...small, DURATION: '30s' }) });
+  const child = spawnCli([join(ROOT, 'scenarios/cache.ts'), '--no-report'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { ...small, DURATION: '30s' }),
+  });
   let stderr = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`no redis-server line: ${stderr}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`no redis-server line: ${stderr}`));
+    }, 60_000);
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = REDIS_LINE.exec(stderr);
-      if (m?.[1] !== undefined) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     });
   });
   assert.ok(await portOpen(port), 'redis-server is up during the run');

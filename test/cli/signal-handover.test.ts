@@ -15,13 +15,19 @@ after(() => project.cleanup());
 
 void test('a signal that came before the run command took over reaches its handler', async () => {
   const main = new URL('../../src/cli/main.ts', import.meta.url).href;
-  const driver = project.write('handover.mjs', `const { processIO } = await import(${JSON.stringify(main)});
+  const driver = project.write(
+    'handover.mjs',
+    `const { processIO } = await import(${JSON.stringify(main)});
 // Sent and handed over in one synchronous step: the signal waits in Node's watcher until the loop turns.
 process.kill(process.pid, 'SIGINT');
 processIO().onSignal((s) => { console.log('run command got ' + s); process.exit(0); });
 setTimeout(() => { console.log('signal lost'); process.exit(1); }, 3000);
-`);
-  const r = await collect(spawn(process.execPath, ['--import', STOP_EARLY, '--import', TSX, driver], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+`,
+  );
+  const r = await collect(
+    spawn(process.execPath, ['--import', STOP_EARLY, '--import', TSX, driver], { cwd: project.dir, stdio: ['ignore', 'pipe', 'pipe'] }),
+    60_000,
+  );
   assert.equal(r.stdout.trim(), 'run command got SIGINT', r.stderr);
   assert.equal(r.code, 0);
 });

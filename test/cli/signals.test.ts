@@ -47,7 +47,9 @@ function withMarker(marker: string): number[] {
 /** CPU time `pid` has used so far, ms (/proc/PID/stat utime + stime, in 100 Hz ticks); 0 when it is gone. */
 function cpuMs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
@@ -57,8 +59,13 @@ function cpuMs(pid: number): number {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => { resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -78,9 +85,15 @@ void test('the run is SIGKILLed: the bundled platform and the Slack reply sink s
   const seed = marker();
   const child = spawnCli([scenario], { cwd: project.dir, env: cleanEnv(project, { SEED: seed }) });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = collect(child);
-  await until('the platform and the sink', () => /target bundled platform at http:\/\/127\.0\.0\.1:\d+/.test(stderr) && /Slack reply sink at/.test(stderr), 120_000);
+  await until(
+    'the platform and the sink',
+    () => /target bundled platform at http:\/\/127\.0\.0\.1:\d+/.test(stderr) && /Slack reply sink at/.test(stderr),
+    120_000,
+  );
   const platformPort = Number(/target bundled platform at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
   const sinkPort = Number(/Slack reply sink at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
   assert.ok(await listening(platformPort), 'control: the platform listens while the run runs');
@@ -110,7 +123,9 @@ void test('SIGINT while Node loads the toolkit, SIGTERM while the platform start
   const seed = marker();
   const second = spawnCli([scenario], { cwd: project.dir, env: cleanEnv(project, { SEED: seed }) });
   let stderr = '';
-  second.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  second.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const secondDone = collect(second);
   // Right after the bundle: the options check, then the platform's start (a second or more) follow.
   await until('the bundle', () => /agentload: bundle /.test(stderr), 120_000);
@@ -123,7 +138,10 @@ void test('SIGINT while Node loads the toolkit, SIGTERM while the platform start
   assert.ok(runDir !== undefined);
   const manifest = readJson(join(runDir, 'run.json')) as { exitCode: number; interrupted: boolean };
   assert.deepEqual([manifest.exitCode, manifest.interrupted], [105, true]);
-  assert.match(readFileSync(join(runDir, 'junit.xml'), 'utf8'), /<failure message="exit code 105: stopped by SIGTERM before the run started/);
+  assert.match(
+    readFileSync(join(runDir, 'junit.xml'), 'utf8'),
+    /<failure message="exit code 105: stopped by SIGTERM before the run started/,
+  );
 });
 
 void test('a terminal Ctrl+C reaches the run only: graceful stop, teardown still reaches the platform, which stops after it', async () => {
@@ -131,12 +149,22 @@ void test('a terminal Ctrl+C reaches the run only: graceful stop, teardown still
   const seed = marker();
   // A terminal sends Ctrl+C to its whole foreground process group: the run leads a group of its own here.
   const child = spawn(process.execPath, ['--import', STOP_EARLY, join(ROOT, 'scripts/k6.mjs'), scenario], {
-    cwd: project.dir, env: cleanEnv(project, { SEED: seed }), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    cwd: project.dir,
+    env: cleanEnv(project, { SEED: seed }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = collect(child);
-  await until('the run to be under way', () => /target bundled platform/.test(stderr) && project.runDirs().some((d) => d.includes('ctrlc-') && existsSync(join(d, 'out.json.gz'))), 120_000);
+  await until(
+    'the run to be under way',
+    () =>
+      /target bundled platform/.test(stderr) && project.runDirs().some((d) => d.includes('ctrlc-') && existsSync(join(d, 'out.json.gz'))),
+    120_000,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   process.kill(-(child.pid ?? 0), 'SIGINT');
   const r = await done;

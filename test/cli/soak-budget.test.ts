@@ -5,7 +5,7 @@ import { AgentloadError } from '../../src/errors.ts';
 import { isSoakScenario, soakBudgetFor } from '../../src/run/soak-budget.ts';
 import { mvp, production } from '../../objectives/index.ts';
 
-void test('soak scenarios get the profile\'s soak budget (PROFILE picks it); other scenarios get none', () => {
+void test("soak scenarios get the profile's soak budget (PROFILE picks it); other scenarios get none", () => {
   assert.deepEqual(soakBudgetFor('soak', {}), {
     memoryGrowthMBPerHour: mvp.soak.memoryGrowthMBPerHour,
     latencyDriftMsPerHour: mvp.soak.latencyDriftMsPerHour,

@@ -52,11 +52,15 @@ void test('bundledTargetEnv: knobs, Slack and seed settings pass; DATABASE_URL a
     if (name !== 'DATABASE_URL' && name !== 'AMQP_URL') assert.ok(!(name in out), `${name} is not passed`);
   }
   assert.equal('TARGET_DATABASE_URL' in out, false, 'passed under its platform name only');
-  assert.equal(bundledTargetEnv({ AMQP_URL: 'amqp://127.0.0.1:1' }).AMQP_URL, undefined, 'an AMQP_URL meant for your system does not reach it');
+  assert.equal(
+    bundledTargetEnv({ AMQP_URL: 'amqp://127.0.0.1:1' }).AMQP_URL,
+    undefined,
+    'an AMQP_URL meant for your system does not reach it',
+  );
   assert.deepEqual(bundledTargetEnv({ DATABASE_URL: UNREACHABLE_PG }), {}, 'DATABASE_URL alone gives the platform nothing');
 });
 
-void test('a DATABASE_URL meant for the user\'s system does not reach the bundled platform: the run passes on SQLite', async () => {
+void test("a DATABASE_URL meant for the user's system does not reach the bundled platform: the run passes on SQLite", async () => {
   const scenario = project.write('isolated.ts', scenarioSource());
   const r = await runCli([scenario], { cwd: project.dir, env: cleanEnv(project, { DATABASE_URL: UNREACHABLE_PG }) });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -95,7 +99,7 @@ export default async function (): Promise<void> {
 }
 `;
 
-void test('db scenario on the bundled platform: DB_DSN is the platform\'s own SQLite file, so the scenario sees its seeded data', async () => {
+void test("db scenario on the bundled platform: DB_DSN is the platform's own SQLite file, so the scenario sees its seeded data", async () => {
   const dir = join(project.dir, 'probe');
   mkdirSync(dir, { recursive: true });
   const scenario = project.write('probe/db.ts', DB_PROBE);

@@ -9,7 +9,19 @@ import { k6Args } from '../../src/k6/run.ts';
 import { envFlagNames, makeRedactor, redactArgs } from '../../src/run/env.ts';
 
 void test('parseRunArgs: scenario anywhere, toolkit flags taken out, k6 flags kept in order with their values', () => {
-  const p = parseRunArgs(['--vus', '10', 'scenarios/x.ts', '--engine=node', '-e', 'A=b', '--no-thresholds', '-u5', '--out', 'csv=x.csv', '--no-report']);
+  const p = parseRunArgs([
+    '--vus',
+    '10',
+    'scenarios/x.ts',
+    '--engine=node',
+    '-e',
+    'A=b',
+    '--no-thresholds',
+    '-u5',
+    '--out',
+    'csv=x.csv',
+    '--no-report',
+  ]);
   assert.equal(p.scenario, 'scenarios/x.ts');
   assert.equal(p.options.engine, 'node');
   assert.equal(p.options.report, false);
@@ -71,16 +83,52 @@ void test('k6 versions: parsed from `k6 version`', () => {
 
 void test('k6 argument list: run/cloud run, bundle, outputs, then user flags', () => {
   assert.deepEqual(k6Args({ bundle: 'b.js', outJson: 'o.gz', summaryExport: 's.json', userArgs: ['--vus', '2'], cloud: false }), [
-    'run', 'b.js', '--out', 'json=o.gz', '--summary-export=s.json', '--vus', '2',
+    'run',
+    'b.js',
+    '--out',
+    'json=o.gz',
+    '--summary-export=s.json',
+    '--vus',
+    '2',
   ]);
-  assert.deepEqual(k6Args({ bundle: 'b.js', outJson: undefined, summaryExport: undefined, userArgs: ['-q'], cloud: true }), ['cloud', 'run', 'b.js', '-q']);
+  assert.deepEqual(k6Args({ bundle: 'b.js', outJson: undefined, summaryExport: undefined, userArgs: ['-q'], cloud: true }), [
+    'cloud',
+    'run',
+    'b.js',
+    '-q',
+  ]);
 });
 
 void test('redaction: -e values, URL credentials and secret-named values are masked; names kept', () => {
   const redact = makeRedactor({ SLACK_SIGNING_SECRET: 'abcd1234secret', PLAIN: 'visible-value' });
   assert.deepEqual(
-    redactArgs(['-e', 'TOKEN=x1', '--env=K=v', '-eA=b', '--out', 'influxdb=http://u:pw@h:8086/db', '--tag', 'note=abcd1234secret', '--tag', 'x=visible-value'], redact),
-    ['-e', 'TOKEN=***', '--env=K=***', '-eA=***', '--out', 'influxdb=http://***@h:8086/db', '--tag', 'note=***', '--tag', 'x=visible-value'],
+    redactArgs(
+      [
+        '-e',
+        'TOKEN=x1',
+        '--env=K=v',
+        '-eA=b',
+        '--out',
+        'influxdb=http://u:pw@h:8086/db',
+        '--tag',
+        'note=abcd1234secret',
+        '--tag',
+        'x=visible-value',
+      ],
+      redact,
+    ),
+    [
+      '-e',
+      'TOKEN=***',
+      '--env=K=***',
+      '-eA=***',
+      '--out',
+      'influxdb=http://***@h:8086/db',
+      '--tag',
+      'note=***',
+      '--tag',
+      'x=visible-value',
+    ],
   );
   assert.deepEqual(envFlagNames(['-e', 'TOKEN=x1', '--env=K=v', '-eA=b', '--vus', '1']), ['TOKEN', 'K', 'A']);
 });

@@ -59,7 +59,10 @@ async function soakRun(label: string, leakBytes: number): Promise<SoakRun> {
   const cli = await collect(spawnCli([join(ROOT, 'scenarios/soak.ts'), '--engine', 'node'], { cwd: project.dir, env }), 150_000);
   const reports = join(project.reports, label);
   const folder = existsSync(reports) ? readdirSync(reports).find((d) => d.startsWith('soak-')) : undefined;
-  assert.ok(folder !== undefined && existsSync(join(reports, folder, 'verdict.json')), `no report for the ${label} run:\n${cli.stdout}\n${cli.stderr}`);
+  assert.ok(
+    folder !== undefined && existsSync(join(reports, folder, 'verdict.json')),
+    `no report for the ${label} run:\n${cli.stdout}\n${cli.stderr}`,
+  );
   const runDir = join(reports, folder);
   return {
     cli,
@@ -90,9 +93,14 @@ void test(`soak leak verdict (explicit budget ${MEMORY_BUDGET_MB_PER_HOUR} MB/h,
   // Only memory is judged: the verdict is the leak, nothing else.
   assert.deepEqual(
     r.verdict.soak.signals.filter((s) => s.breached).map((s) => s.id),
-    memorySignals(r.verdict).filter((s) => s.breached).map(() => 'memory'),
+    memorySignals(r.verdict)
+      .filter((s) => s.breached)
+      .map(() => 'memory'),
   );
-  assert.ok(r.verdict.reasons.some((x) => /^soak budget breached: .*target_rss_bytes .* exceeds the budget of 2000 MB\/h/.test(x)), why);
+  assert.ok(
+    r.verdict.reasons.some((x) => /^soak budget breached: .*target_rss_bytes .* exceeds the budget of 2000 MB\/h/.test(x)),
+    why,
+  );
   assert.match(r.summaryMd, /target_rss_bytes[^\n]*exceeds the budget of 2000 MB\/h/);
   assert.match(r.cli.stdout, /results: verdict fail, exit code 4/);
 });

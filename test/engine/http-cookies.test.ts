@@ -8,7 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  K6_NO_EXPIRES, VuCookieJar, cookieHeaderFor, jarForIteration, jarForRequest, parseGoCookieDate, requestCookies, responseCookies, storeResponseCookies,
+  K6_NO_EXPIRES,
+  VuCookieJar,
+  cookieHeaderFor,
+  jarForIteration,
+  jarForRequest,
+  parseGoCookieDate,
+  requestCookies,
+  responseCookies,
+  storeResponseCookies,
 } from '../../engine/modules/http/cookies.ts';
 
 const code = (c: string) => (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === c;
@@ -30,7 +38,11 @@ void describe('Cookie header', () => {
     storeResponseCookies(jar, u, ['root2=4; Path=/']);
     assert.equal(cookieHeaderFor(jar, u, { p: 'x', q: 7 }, 'user=0'), 'user=0; p=x; q=7; deep=2; mid=3; root=1; root2=4');
     assert.equal(cookieHeaderFor(jar, u, undefined, undefined), 'deep=2; mid=3; root=1; root2=4');
-    assert.equal(cookieHeaderFor(jar, u, undefined, ''), 'deep=2; mid=3; root=1; root2=4', 'an empty user header counts as none (Go Header.Get)');
+    assert.equal(
+      cookieHeaderFor(jar, u, undefined, ''),
+      'deep=2; mid=3; root=1; root2=4',
+      'an empty user header counts as none (Go Header.Get)',
+    );
   });
 
   void test('params.cookies without replace keeps the jar cookie of the same name; replace: true drops it', () => {
@@ -41,7 +53,11 @@ void describe('Cookie header', () => {
     assert.equal(cookieHeaderFor(jar, u, { sid: { value: 'mine' } }, undefined), 'sid=mine; sid=jar; other=o');
     assert.equal(cookieHeaderFor(jar, u, { sid: { value: 'mine', replace: true } }, undefined), 'sid=mine; other=o');
     assert.equal(cookieHeaderFor(jar, u, { sid: { value: 'mine', replace: false } }, undefined), 'sid=mine; sid=jar; other=o');
-    assert.equal(cookieHeaderFor(jar, u, { gone: null, skip: undefined }, undefined), 'sid=jar; other=o', 'null/undefined entries are skipped');
+    assert.equal(
+      cookieHeaderFor(jar, u, { gone: null, skip: undefined }, undefined),
+      'sid=jar; other=o',
+      'null/undefined entries are skipped',
+    );
     assert.deepEqual(jar.cookiesForURL('http://h.test/'), { sid: ['jar'], other: ['o'] }, 'params.cookies never enter the jar');
   });
 
@@ -53,15 +69,20 @@ void describe('Cookie header', () => {
 
   void test('values are sanitised like Go: invalid bytes dropped, a space or comma quotes the value', () => {
     const u = url('http://h.test/');
-    assert.equal(cookieHeaderFor(undefined, u, { a: 'hello world', b: 'x,y', c: 'q"u;o\\te', d: 'ünï', e: 'plain' }, undefined),
-      'a="hello world"; b="x,y"; c=quote; d=n; e=plain');
+    assert.equal(
+      cookieHeaderFor(undefined, u, { a: 'hello world', b: 'x,y', c: 'q"u;o\\te', d: 'ünï', e: 'plain' }, undefined),
+      'a="hello world"; b="x,y"; c=quote; d=n; e=plain',
+    );
     assert.equal(cookieHeaderFor(undefined, u, { 'bad\r\nname': 'v' }, undefined), 'bad--name=v');
   });
 
   void test('params.cookies that are not an object, or an entry with an unknown key, are usage errors', () => {
     const u = url('http://h.test/');
-    assert.throws(() => cookieHeaderFor(undefined, u, 'session=s3cret', undefined), (e: unknown) => code('invalid-cookies')(e) && !String(e).includes('s3cret'),
-      'the message does not echo what may be a session token');
+    assert.throws(
+      () => cookieHeaderFor(undefined, u, 'session=s3cret', undefined),
+      (e: unknown) => code('invalid-cookies')(e) && !String(e).includes('s3cret'),
+      'the message does not echo what may be a session token',
+    );
     assert.throws(() => cookieHeaderFor(undefined, u, [['a', '1']], undefined), code('invalid-cookies'));
     assert.throws(() => cookieHeaderFor(undefined, u, { a: { value: '1', replce: true } }, undefined), /unknown key "replce"/);
     assert.throws(() => cookieHeaderFor(undefined, u, { a: { value: {} } }, undefined), code('invalid-cookies'));
@@ -87,7 +108,11 @@ void describe('the jar: matching and storage (Go cookiejar rules)', () => {
   void test('Domain= shares a cookie with subdomains; a foreign or malformed Domain is ignored', () => {
     const jar = new VuCookieJar();
     storeResponseCookies(jar, url('http://www.shop.test/'), [
-      'wide=1; Domain=shop.test', 'dot=2; Domain=.SHOP.test', 'foreign=3; Domain=evil.test', 'sibling=4; Domain=api.shop.test', 'bad=5; Domain=..shop.test',
+      'wide=1; Domain=shop.test',
+      'dot=2; Domain=.SHOP.test',
+      'foreign=3; Domain=evil.test',
+      'sibling=4; Domain=api.shop.test',
+      'bad=5; Domain=..shop.test',
     ]);
     assert.deepEqual(jar.cookiesForURL('http://api.shop.test/'), { wide: ['1'], dot: ['2'] });
     assert.deepEqual(jar.cookiesForURL('http://shop.test/'), { wide: ['1'], dot: ['2'] });
@@ -146,8 +171,13 @@ void describe('the jar: matching and storage (Go cookiejar rules)', () => {
     const u = url('http://h.test/');
     storeResponseCookies(jar, u, ['a=1', 'b=2', 'c=3', 'd=4', 'e=5']);
     storeResponseCookies(jar, u, [
-      'a=x; Max-Age=0', 'b=x; Max-Age=-5', `c=x; Expires=${httpDate(Date.now() - 60_000)}`, `d=4b; Expires=${httpDate(Date.now() + 3_600_000)}`,
-      'noequals', 'sp ace=1', 'q=a"b',
+      'a=x; Max-Age=0',
+      'b=x; Max-Age=-5',
+      `c=x; Expires=${httpDate(Date.now() - 60_000)}`,
+      `d=4b; Expires=${httpDate(Date.now() + 3_600_000)}`,
+      'noequals',
+      'sp ace=1',
+      'q=a"b',
     ]);
     assert.deepEqual(jar.cookiesForURL(u.href), { d: ['4b'], e: ['5'] });
     storeResponseCookies(jar, u, ['e=6; Max-Age=0; Expires=' + httpDate(Date.now() + 3_600_000)]);
@@ -208,9 +238,16 @@ void describe('CookieJar methods (what scripts call)', () => {
     assert.throws(() => jar.set(42, 'a', '1'), code('invalid-cookie-url'));
     assert.throws(() => jar.set('http://h.test/', '', '1'), code('invalid-cookie-name'));
     assert.throws(() => jar.set('http://h.test/', 'a', undefined), code('invalid-cookie-value'));
-    assert.throws(() => jar.set('http://h.test/', 'a', '1', { httpOnly: true }), (e: unknown) => code('invalid-cookie-options')(e) && /unknown option "httpOnly"/.test(String(e)));
+    assert.throws(
+      () => jar.set('http://h.test/', 'a', '1', { httpOnly: true }),
+      (e: unknown) => code('invalid-cookie-options')(e) && /unknown option "httpOnly"/.test(String(e)),
+    );
     assert.throws(() => jar.set('http://h.test/', 'a', '1', { expires: '2030-01-01' }), code('invalid-cookie-options'));
-    assert.throws(() => jar.set('http://h.test/', 'a', '1', { expires: 'Mon, 02-Jan-2006 15:04:05 GMT' }), code('invalid-cookie-options'), 'RFC 1123 only');
+    assert.throws(
+      () => jar.set('http://h.test/', 'a', '1', { expires: 'Mon, 02-Jan-2006 15:04:05 GMT' }),
+      code('invalid-cookie-options'),
+      'RFC 1123 only',
+    );
     assert.throws(() => jar.set('http://h.test/', 'a', '1', 'path=/'), code('invalid-cookie-options'));
     assert.throws(() => jar.set('http://h.test/', 'a', '1', { domain: ['h.test'] }), code('invalid-cookie-options'));
     assert.deepEqual(jar.cookiesForURL('http://h.test/'), {}, 'nothing was stored by the failed calls');
@@ -244,7 +281,11 @@ void describe('CookieJar methods (what scripts call)', () => {
     storeResponseCookies(jar, url('http://h.test/cookies/set'), ['one=1; Path=/', 'two=2; Path=/', 'deep=3; Path=/x']);
     storeResponseCookies(jar, url('http://other.test/'), ['keep=1']);
     jar.clear('http://h.test/x/y');
-    assert.deepEqual(jar.cookiesForURL('http://h.test/x/y'), { one: ['1'], two: ['2'] }, 'directory /x: deep (Path=/x) removed, the Path=/ cookies stay');
+    assert.deepEqual(
+      jar.cookiesForURL('http://h.test/x/y'),
+      { one: ['1'], two: ['2'] },
+      'directory /x: deep (Path=/x) removed, the Path=/ cookies stay',
+    );
     jar.clear('http://h.test/cookies/set');
     assert.deepEqual(jar.cookiesForURL('http://h.test/x/y'), { one: ['1'], two: ['2'] }, 'directory /cookies: nothing stored there');
     jar.clear('http://h.test/');
@@ -271,7 +312,18 @@ void describe('CookieJar methods (what scripts call)', () => {
     assert.equal(jarForRequest(undefined, vu), vu);
     assert.equal(jarForRequest(null, vu), vu);
     assert.equal(jarForRequest(local, vu), local);
-    assert.throws(() => jarForRequest({ cookiesForURL() { return {}; } }, vu), code('invalid-cookie-jar'));
+    assert.throws(
+      () =>
+        jarForRequest(
+          {
+            cookiesForURL() {
+              return {};
+            },
+          },
+          vu,
+        ),
+      code('invalid-cookie-jar'),
+    );
   });
 });
 
@@ -282,7 +334,9 @@ void describe('Response.cookies and Response.request.cookies', () => {
       'a=2; Max-Age=60; Expires=Wed, 21-Oct-2015 07:28:00 GMT',
       'b="quoted"; max-age=007; expires=not a date',
       'c=3; Max-Age=-1; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-      'no equals sign', 'bad name=1', 'v=a"b',
+      'no equals sign',
+      'bad name=1',
+      'v=a"b',
     ]);
     assert.deepEqual(cookies, {
       a: [
@@ -323,15 +377,21 @@ void describe('Response.cookies and Response.request.cookies', () => {
   });
 
   void test('dates: any toUTCString() date from 1970 to 9999 parses to its second (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799 }), (sec) => {
-      assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString()), sec);
-      assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString().replace(/ (\w{3}) (\d{4}) /, '-$1-$2 ')), sec);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253402300799 }), (sec) => {
+        assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString()), sec);
+        assert.equal(parseGoCookieDate(new Date(sec * 1000).toUTCString().replace(/ (\w{3}) (\d{4}) /, '-$1-$2 ')), sec);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   void test('request.cookies parses the Cookie header that was sent', () => {
     assert.deepEqual(requestCookies('a=1; b="x y"; a=2; bad name=3'), {
-      a: [{ name: 'a', value: '1', replace: false }, { name: 'a', value: '2', replace: false }],
+      a: [
+        { name: 'a', value: '1', replace: false },
+        { name: 'a', value: '2', replace: false },
+      ],
       b: [{ name: 'b', value: 'x y', replace: false }],
     });
     assert.deepEqual(requestCookies(undefined), {});
@@ -341,10 +401,20 @@ void describe('Response.cookies and Response.request.cookies', () => {
 // ---------------------------------------------------------------------------------------------------
 // End to end: a real server, requests sent the way the http module sends them (redirects followed here).
 
-interface Sent { status: number; cookieSeen: string; setCookie: string[]; finalUrl: URL; hops: number }
+interface Sent {
+  status: number;
+  cookieSeen: string;
+  setCookie: string[];
+  finalUrl: URL;
+  hops: number;
+}
 
 /** One k6-style request: Cookie header per hop (user header on the first hop only), Set-Cookie stored per hop. */
-async function send(jar: VuCookieJar | undefined, target: string, params: { cookies?: unknown; cookieHeader?: string } = {}): Promise<Sent> {
+async function send(
+  jar: VuCookieJar | undefined,
+  target: string,
+  params: { cookies?: unknown; cookieHeader?: string } = {},
+): Promise<Sent> {
   let u = new URL(target);
   for (let hop = 0; ; hop++) {
     const cookie = cookieHeaderFor(jar, u, params.cookies, hop === 0 ? params.cookieHeader : undefined);
@@ -404,13 +474,21 @@ void describe('end to end over a local server', () => {
     const login = await send(jar, `${base}/login`);
     assert.equal(login.hops, 1);
     assert.equal(login.cookieSeen, 'session=abc', 'the redirect hop cookie is sent to /home; admin_only (Path=/admin) is not');
-    assert.deepEqual(responseCookies(login.finalUrl, login.setCookie), {
-      visited: [{ name: 'visited', value: 'yes', domain: '', path: '/', http_only: false, secure: false, max_age: 0, expires: K6_NO_EXPIRES }],
-    }, 'Response.cookies has the final response only');
+    assert.deepEqual(
+      responseCookies(login.finalUrl, login.setCookie),
+      {
+        visited: [
+          { name: 'visited', value: 'yes', domain: '', path: '/', http_only: false, secure: false, max_age: 0, expires: K6_NO_EXPIRES },
+        ],
+      },
+      'Response.cookies has the final response only',
+    );
     assert.equal((await send(jar, `${base}/echo`)).cookieSeen, 'session=abc; visited=yes');
     assert.equal((await send(jar, `${base}/admin/panel`)).cookieSeen, 'admin_only=1; session=abc; visited=yes');
-    assert.equal((await send(jar, `${base}/echo`, { cookies: { session: { value: 'forged', replace: true } }, cookieHeader: 'mine=1' })).cookieSeen,
-      'mine=1; session=forged; visited=yes');
+    assert.equal(
+      (await send(jar, `${base}/echo`, { cookies: { session: { value: 'forged', replace: true } }, cookieHeader: 'mine=1' })).cookieSeen,
+      'mine=1; session=forged; visited=yes',
+    );
     assert.equal((await send(jar, `${local}/echo`)).cookieSeen, '', 'cookies of 127.0.0.1 are not sent to localhost');
     await send(jar, `${base}/logout`);
     assert.equal((await send(jar, `${base}/admin/x`)).cookieSeen, 'admin_only=1');

@@ -13,7 +13,9 @@ import { EXIT_CODES } from '../../engine/runtime/errors.ts';
 import { Capture, runSource, type RunOutcome } from './conformance/run-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-abort-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const run = (source: string, env: Record<string, string> = {}): Promise<RunOutcome> => runSource(source, ['--quiet'], env);
 
@@ -35,7 +37,10 @@ void test('abort in an iteration: exit 108, k6\'s "test aborted: reason", no fur
 });
 
 void test('abort without a reason says "test aborted"', async () => {
-  const r = await run(SCRIPT.replace('exec.test.abort(__ENV.REASON); }\nexport function teardown', 'exec.test.abort(); }\nexport function teardown'), { WHERE: 'iteration' });
+  const r = await run(
+    SCRIPT.replace('exec.test.abort(__ENV.REASON); }\nexport function teardown', 'exec.test.abort(); }\nexport function teardown'),
+    { WHERE: 'iteration' },
+  );
   assert.equal(r.code, EXIT_CODES.scriptAborted, r.stderr);
   assert.match(r.stderr, /level=error msg="test aborted"\n/);
 });
@@ -61,26 +66,53 @@ async function signalled(sig: NodeJS.Signals): Promise<{ code: number | null; st
   const { pathToFileURL, fileURLToPath } = await import('node:url');
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const script = join(dir, `sig-${sig}.js`);
-  writeFileSync(script, `import { sleep } from 'k6';
+  writeFileSync(
+    script,
+    `import { sleep } from 'k6';
 export const options = { vus: 1, duration: '30s' };
 export default async function () { await sleep(0.05); }
 export function teardown() { console.log('teardown ran'); }
-`);
-  const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href, join(root, 'engine/cli.ts'), 'run', '--no-summary', script], {
-    cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+`,
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href,
+      join(root, 'engine/cli.ts'),
+      'run',
+      '--no-summary',
+      script,
+    ],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-  child.stdout.on('data', (c: Buffer) => { if (c.toString('utf8').includes('* default:')) setTimeout(() => child.kill(sig), 300); });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  child.stdout.on('data', (c: Buffer) => {
+    if (c.toString('utf8').includes('* default:')) setTimeout(() => child.kill(sig), 300);
+  });
   // Bounded: the run would end by itself after 30 s; a stuck child is killed.
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => { r(c); }));
+  const code = await new Promise<number | null>((r) =>
+    child.on('close', (c) => {
+      r(c);
+    }),
+  );
   clearTimeout(guard);
   return { code, stderr };
 }
 
-void test('a graceful stop by signal ends with k6\'s last line naming the signal as Go does (exit 105)', async () => {
-  for (const [sig, name] of [['SIGTERM', 'terminated'], ['SIGINT', 'interrupt']] as const) {
+void test("a graceful stop by signal ends with k6's last line naming the signal as Go does (exit 105)", async () => {
+  for (const [sig, name] of [
+    ['SIGTERM', 'terminated'],
+    ['SIGINT', 'interrupt'],
+  ] as const) {
     const r = await signalled(sig);
     assert.equal(r.code, EXIT_CODES.externalAbort, r.stderr);
     assert.match(r.stderr, /teardown ran/);
@@ -90,17 +122,22 @@ void test('a graceful stop by signal ends with k6\'s last line naming the signal
 
 void test('a stop from outside during setup() interrupts it (k6 runs setup under the run context): 105, no iteration, no teardown', async () => {
   const script = join(dir, 'stop-in-setup.js');
-  writeFileSync(script, `import { sleep } from 'k6';
+  writeFileSync(
+    script,
+    `import { sleep } from 'k6';
 export const options = { vus: 1, iterations: 1, setupTimeout: '60s' };
 export async function setup() { console.log('setup started'); await sleep(30); console.log('setup finished'); }
 export default function () { console.log('iteration ran'); }
 export function teardown() { console.log('teardown ran'); }
-`);
+`,
+  );
   const stderr = new Capture();
   const stdout = new Capture();
   const ctl = new AbortController();
   // Stop as soon as setup() has started.
-  const poll = setInterval(() => { if (stderr.text.includes('setup started')) ctl.abort(); }, 20);
+  const poll = setInterval(() => {
+    if (stderr.text.includes('setup started')) ctl.abort();
+  }, 20);
   const code = await runEngine({ script, args: ['--quiet'], env: {}, cwd: dir, stdout, stderr, handleSignals: false, signal: ctl.signal });
   clearInterval(poll);
   assert.equal(code, EXIT_CODES.externalAbort, stderr.text);

@@ -14,14 +14,27 @@ import { EXIT_CODES, LifecycleTimeoutError, goWholeNumber } from '../../engine/r
 import { Capture, runSource } from './conformance/run-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-lifecycle-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
-interface Outcome { code: number; stdout: string; stderr: string }
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 const run = (source: string, args: readonly string[] = []): Promise<Outcome> => runSource(source, ['--quiet', ...args]);
 
 /** A script whose setup and teardown sleep SETUP_S / TEARDOWN_S seconds (async, like the engine's sleep). */
-function script(o: { setupTimeout: string; teardownTimeout: string; setup: string; teardown: string; extraOptions?: string; handleSummary?: string }): string {
+function script(o: {
+  setupTimeout: string;
+  teardownTimeout: string;
+  setup: string;
+  teardown: string;
+  extraOptions?: string;
+  handleSummary?: string;
+}): string {
   return `import { sleep } from 'k6';
 export const options = { vus: 1, iterations: 1, setupTimeout: '${o.setupTimeout}', teardownTimeout: '${o.teardownTimeout}'${o.extraOptions ?? ''} };
 export async function setup() { console.log('setup started'); ${o.setup}; console.log('setup finished'); return { v: 1 }; }
@@ -34,7 +47,7 @@ export ${o.handleSummary ?? `function handleSummary() { return { stdout: 'handle
 const SETUP_HINT = 'hint="You can increase the time limit via the setupTimeout option"';
 const TEARDOWN_HINT = 'hint="You can increase the time limit via the teardownTimeout option"';
 
-void test('k6\'s message formats the limit in whole seconds as Go\'s %.f does (halves to even)', () => {
+void test("k6's message formats the limit in whole seconds as Go's %.f does (halves to even)", () => {
   assert.equal(goWholeNumber(0.2), '0');
   assert.equal(goWholeNumber(0.5), '0');
   assert.equal(goWholeNumber(1.5), '2');
@@ -50,7 +63,7 @@ void test('k6\'s message formats the limit in whole seconds as Go\'s %.f does (h
   assert.equal(new LifecycleTimeoutError('handleSummary', 120_000).exitCode, EXIT_CODES.genericTimeout);
 });
 
-void test('setup() past setupTimeout: exit 100 with k6\'s message and hint; no iteration, no teardown; the summary still runs', async () => {
+void test("setup() past setupTimeout: exit 100 with k6's message and hint; no iteration, no teardown; the summary still runs", async () => {
   const r = await run(script({ setupTimeout: '200ms', teardownTimeout: '5s', setup: 'await sleep(2)', teardown: '' }));
   assert.equal(r.code, EXIT_CODES.setupTimeout, r.stderr);
   assert.match(r.stderr, new RegExp(`level=error msg="setup\\(\\) execution timed out after 0 seconds" ${SETUP_HINT}`));
@@ -77,7 +90,7 @@ void test('a setup() that never settles is still cut at setupTimeout (exit 100)'
   assert.match(r.stderr, /setup\(\) execution timed out/);
 });
 
-void test('teardown() past teardownTimeout: exit 101 with k6\'s message and hint, after the iteration; the summary still runs', async () => {
+void test("teardown() past teardownTimeout: exit 101 with k6's message and hint, after the iteration; the summary still runs", async () => {
   const r = await run(script({ setupTimeout: '5s', teardownTimeout: '200ms', setup: '', teardown: 'await sleep(2)' }));
   assert.equal(r.code, EXIT_CODES.teardownTimeout, r.stderr);
   assert.match(r.stderr, new RegExp(`level=error msg="teardown\\(\\) execution timed out after 0 seconds" ${TEARDOWN_HINT}`));
@@ -94,7 +107,13 @@ void test('the twin whose teardown() ends in time exits 0', async () => {
 });
 
 void test('a teardown timeout wins over crossed thresholds, as k6\'s run error does (101, no "crossed" error line)', async () => {
-  const src = script({ setupTimeout: '5s', teardownTimeout: '200ms', setup: '', teardown: 'await sleep(2)', extraOptions: ", thresholds: { iterations: ['count<1'] }" });
+  const src = script({
+    setupTimeout: '5s',
+    teardownTimeout: '200ms',
+    setup: '',
+    teardown: 'await sleep(2)',
+    extraOptions: ", thresholds: { iterations: ['count<1'] }",
+  });
   const r = await run(src);
   assert.equal(r.code, EXIT_CODES.teardownTimeout, r.stderr);
   assert.doesNotMatch(r.stderr, /have been crossed/);
@@ -114,20 +133,34 @@ void test('an exception in setup() exits 107 without iterations or teardown, and
 });
 
 void test('handleSummary() past its limit: one error line, no summary at all, the exit code untouched', async () => {
-  const r = await run(script({
-    setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: '', extraOptions: ", handleSummaryTimeout: '200ms'",
-    handleSummary: "async function handleSummary() { await sleep(2); return { stdout: 'late summary\\n' }; }",
-  }));
+  const r = await run(
+    script({
+      setupTimeout: '5s',
+      teardownTimeout: '5s',
+      setup: '',
+      teardown: '',
+      extraOptions: ", handleSummaryTimeout: '200ms'",
+      handleSummary: "async function handleSummary() { await sleep(2); return { stdout: 'late summary\\n' }; }",
+    }),
+  );
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) execution timed out after 0 seconds"/);
+  assert.match(
+    r.stderr,
+    /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) execution timed out after 0 seconds"/,
+  );
   assert.doesNotMatch(r.stdout, /late summary|iterations\.{3,}/);
 });
 
 void test('a handleSummary() that throws falls back to the default summary (k6), exit 0', async () => {
-  const r = await run(script({
-    setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: '',
-    handleSummary: "function handleSummary() { throw new Error('bad summary'); }",
-  }));
+  const r = await run(
+    script({
+      setupTimeout: '5s',
+      teardownTimeout: '5s',
+      setup: '',
+      teardown: '',
+      handleSummary: "function handleSummary() { throw new Error('bad summary'); }",
+    }),
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /Error: bad summary/);
   assert.match(r.stdout, /iterations\.{3,}/);
@@ -138,18 +171,21 @@ export default function () {}
 ${handleSummary}
 `;
 
-void test('a handleSummary() returning nothing gets k6\'s default summary (the wrapper\'s `if (!result)`); a non-object is an error', async () => {
+void test("a handleSummary() returning nothing gets k6's default summary (the wrapper's `if (!result)`); a non-object is an error", async () => {
   const none = await run(PLAIN('export function handleSummary() { console.log("summary called"); }'));
   assert.equal(none.code, 0, none.stderr);
   assert.match(none.stderr, /summary called/);
   assert.match(none.stdout, /iterations\.{3,}/);
   const text = await run(PLAIN("export function handleSummary() { return 'just a string'; }"));
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stderr, /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) should return a map with string keys, got string/);
+  assert.match(
+    text.stderr,
+    /level=error msg="failed to handle the end-of-test summary" error="handleSummary\(\) should return a map with string keys, got string/,
+  );
   assert.doesNotMatch(text.stdout, /just a string|iterations\.{3,}/);
 });
 
-void test('stdout is framed like k6\'s: header, one blank line, summary, two newlines after the last metric line', async () => {
+void test("stdout is framed like k6's: header, one blank line, summary, two newlines after the last metric line", async () => {
   const script = join(dir, 'framing.js');
   writeFileSync(script, PLAIN(''));
   const stdout = new Capture();
@@ -163,10 +199,14 @@ void test('stdout is framed like k6\'s: header, one blank line, summary, two new
   const withHeader = new Capture();
   writeFileSync(script, PLAIN("export function handleSummary() { return { stdout: 'mine\\n' }; }"));
   await runEngine({ script, args: [], env: {}, cwd: dir, stdout: withHeader, stderr: new Capture(), handleSignals: false });
-  assert.match(withHeader.text, /gracefulStop: 30s\)\n\nmine\n$/, 'handleSummary output follows the header after one blank line, as in the reference');
+  assert.match(
+    withHeader.text,
+    /gracefulStop: 30s\)\n\nmine\n$/,
+    'handleSummary output follows the header after one blank line, as in the reference',
+  );
 });
 
-void test('an exception in teardown() or in init code ends with k6\'s script-exception line (107)', async () => {
+void test("an exception in teardown() or in init code ends with k6's script-exception line (107)", async () => {
   const r = await run(script({ setupTimeout: '5s', teardownTimeout: '5s', setup: '', teardown: "throw new Error('cleanup broke')" }));
   assert.equal(r.code, EXIT_CODES.scriptException, r.stderr);
   assert.match(r.stderr, /level=error msg="Error: cleanup broke\\n\\tat teardown \(file:[^"]+\)\\n" hint="script exception"/);

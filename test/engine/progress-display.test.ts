@@ -10,18 +10,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runEngine } from '../../engine/index.ts';
-import { BAR_WIDTH, ProgressDisplay, leftWidth, renderProgress, type ScenarioProgress, type TestProgress } from '../../engine/execution/index.ts';
+import {
+  BAR_WIDTH,
+  ProgressDisplay,
+  leftWidth,
+  renderProgress,
+  type ScenarioProgress,
+  type TestProgress,
+} from '../../engine/execution/index.ts';
 import { newScenarioStats, type ScenarioStats } from '../../engine/executors/index.ts';
 import { Capture } from './conformance/run-helpers.ts';
 import { k6ReferenceFile } from '../support/k6-reference.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentload-progress-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A stand-in terminal: a Writable that says it is a TTY and how wide it is. */
 class FakeTTY extends Capture {
   readonly isTTY = true;
-  constructor(readonly columns: number) { super(); }
+  constructor(readonly columns: number) {
+    super();
+  }
 }
 
 function scenario(name: string, status: ScenarioStats['status'], fraction: number, right: string[]): ScenarioProgress {
@@ -58,7 +69,7 @@ function referenceBlocks(): string[] {
 
 const base = { maxLeft: leftWidth(['api', 'ramp', 'ws']), termWidth: 80, maxPossibleVUs: 13, maxDurationMs: 41_000 };
 
-void test('the layout is k6\'s to the character: run line, names padded, status, bar, right columns aligned (reference frames)', () => {
+void test("the layout is k6's to the character: run line, names padded, status, bar, right columns aligned (reference frames)", () => {
   const ref = referenceBlocks();
   assert.ok(ref.length >= 2, 'the reference has progress blocks');
   // k6 renders its compact form (percentages) when not on a TTY: bar width 40 - 40, clamped to 8.
@@ -88,9 +99,14 @@ void test('on a TTY each frame erases to the end of every line and goes back up 
 void test('the display draws one line per scenario on a fake TTY, narrows the bars to the terminal, and ends with a final frame', () => {
   const out = new FakeTTY(60);
   let i = 0;
-  const display = ProgressDisplay.create({
-    out, source: () => FRAMES[Math.min(i++, 1)] ?? assert.fail('frame'), scenarioNames: ['api', 'ramp', 'ws'], maxPossibleVUs: 13, maxDurationMs: 41_000,
-  }) ?? assert.fail('a TTY gets a display');
+  const display =
+    ProgressDisplay.create({
+      out,
+      source: () => FRAMES[Math.min(i++, 1)] ?? assert.fail('frame'),
+      scenarioNames: ['api', 'ramp', 'ws'],
+      maxPossibleVUs: 13,
+      maxDurationMs: 41_000,
+    }) ?? assert.fail('a TTY gets a display');
   display.draw();
   display.draw();
   display.draw();
@@ -106,7 +122,13 @@ void test('the display draws one line per scenario on a fake TTY, narrows the ba
     assert.match(lines[3] ?? '', /^ws {3}[•✓] \[[=>-]+\] /);
   }
   // The first frame's bars are 40 wide; from the second on they shrink until the bar lines fit 60 columns.
-  const widest = (f: string): number => Math.max(...f.split('\x1b[K\n').filter((l) => !l.startsWith('running') && !l.startsWith('\r')).map((l) => l.length));
+  const widest = (f: string): number =>
+    Math.max(
+      ...f
+        .split('\x1b[K\n')
+        .filter((l) => !l.startsWith('running') && !l.startsWith('\r'))
+        .map((l) => l.length),
+    );
   assert.ok(widest(frames[0] ?? '') > 60);
   assert.ok(widest(frames[2] ?? '') <= 59, frames[2]);
   // Every line of the first frame is wider than 60 columns and wraps once: 5 lines + 4 wraps to go back over.
@@ -148,7 +170,14 @@ async function runWith(stderrIsTTY: boolean, extra: string[] = [], source = SCRI
   writeFileSync(script, source);
   const stderr = new FakeTTY(120);
   const code = await runEngine({
-    script, args: ['--no-summary', ...extra], env: {}, cwd: dir, stdout: new Capture(), stderr, stderrIsTTY, handleSignals: false,
+    script,
+    args: ['--no-summary', ...extra],
+    env: {},
+    cwd: dir,
+    stdout: new Capture(),
+    stderr,
+    stderrIsTTY,
+    handleSignals: false,
   });
   assert.equal(code, 0, stderr.text);
   return stderr.text;
@@ -169,7 +198,11 @@ void test('runEngine on a TTY stderr: bars per scenario redrawn in place, the fi
 void test('runEngine when stderr is not a TTY (CI logs): plain status blocks, no escape codes, a final one; with --quiet: no progress at all', async () => {
   const text = await runWith(false);
   assert.doesNotMatch(text, /\x1b\[/, 'no cursor movement or colour in a log');
-  assert.match(text, /\nrunning \(\d\dm\d\d\.\ds\), \d\/2 VUs, 3 complete and 0 interrupted iterations\nfirst {2}✓ \[/, 'the final status: the run line and one line per scenario');
+  assert.match(
+    text,
+    /\nrunning \(\d\dm\d\d\.\ds\), \d\/2 VUs, 3 complete and 0 interrupted iterations\nfirst {2}✓ \[/,
+    'the final status: the run line and one line per scenario',
+  );
   assert.doesNotMatch(await runWith(true, ['--quiet']), /running \(|\x1b\[/);
 });
 

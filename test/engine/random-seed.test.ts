@@ -9,9 +9,18 @@ import { test } from 'node:test';
 import { VuRandom } from '../../engine/modules/k6.ts';
 import { runSource } from './conformance/run-helpers.ts';
 
-
-interface Draw { vu: number; iter: number; a: number; b: number }
-interface Outcome { draws: Draw[]; setup: number | undefined; teardown: number | undefined; stderr: string }
+interface Draw {
+  vu: number;
+  iter: number;
+  a: number;
+  b: number;
+}
+interface Outcome {
+  draws: Draw[];
+  setup: number | undefined;
+  teardown: number | undefined;
+  stderr: string;
+}
 
 /** Seeds in init code (all VUs, or only ONLY_VU); each iteration draws, yields to the other VU, draws again. */
 const INIT_SEEDED = `import { randomSeed, sleep } from 'k6';
@@ -52,11 +61,13 @@ async function run(source: string, env: Record<string, string>): Promise<Outcome
   const { code, stderr } = await runSource(source, ['--quiet', '--no-summary'], env);
   assert.equal(code, 0, stderr);
   const msgs = messages(stderr);
-  const draws = msgs.filter((m) => m.startsWith('DRAW ')).map((m) => JSON.parse(m.slice(5)) as Draw)
+  const draws = msgs
+    .filter((m) => m.startsWith('DRAW '))
+    .map((m) => JSON.parse(m.slice(5)) as Draw)
     .sort((x, y) => x.vu - y.vu || x.iter - y.iter);
   const one = (prefix: string): number | undefined => {
     const m = msgs.find((x) => x.startsWith(prefix));
-    return m === undefined ? undefined : JSON.parse(m.slice(prefix.length)) as number;
+    return m === undefined ? undefined : (JSON.parse(m.slice(prefix.length)) as number);
   };
   return { draws, setup: one('SETUP '), teardown: one('TEARDOWN '), stderr };
 }
@@ -64,7 +75,11 @@ async function run(source: string, env: Record<string, string>): Promise<Outcome
 const ofVu = (o: Outcome, vu: number): number[] => o.draws.filter((d) => d.vu === vu).flatMap((d) => [d.a, d.b]);
 
 void test('the generator: one seed, one sequence in [0, 1); another seed, another sequence; int64 seeds are not cut to 32 bits', () => {
-  const seq = (seed: unknown): number[] => { const r = new VuRandom(); r.seed(seed); return Array.from({ length: 50 }, () => r.next() ?? Number.NaN); };
+  const seq = (seed: unknown): number[] => {
+    const r = new VuRandom();
+    r.seed(seed);
+    return Array.from({ length: 50 }, () => r.next() ?? Number.NaN);
+  };
   assert.deepEqual(seq(42), seq(42));
   assert.notDeepEqual(seq(42), seq(43));
   assert.notDeepEqual(seq(1), seq(2 ** 32 + 1));
@@ -76,7 +91,7 @@ void test('the generator: one seed, one sequence in [0, 1); another seed, anothe
   assert.equal(unseeded.next(), undefined, 'unseeded: the platform Math.random is used');
 });
 
-void test('randomSeed in init code: each VU\'s sequence is the same in two runs and the same for every VU; another seed differs', async () => {
+void test("randomSeed in init code: each VU's sequence is the same in two runs and the same for every VU; another seed differs", async () => {
   const first = await run(INIT_SEEDED, { SEED: '42' });
   const second = await run(INIT_SEEDED, { SEED: '42' });
   assert.equal(first.draws.length, 6, first.stderr);
@@ -88,14 +103,14 @@ void test('randomSeed in init code: each VU\'s sequence is the same in two runs 
   assert.notDeepEqual(ofVu(other, 1), ofVu(first, 1));
 });
 
-void test('setup() and teardown() start from the state after init code, like k6\'s fresh lifecycle VUs', async () => {
+void test("setup() and teardown() start from the state after init code, like k6's fresh lifecycle VUs", async () => {
   const r = await run(INIT_SEEDED, { SEED: '42' });
   assert.equal(typeof r.setup, 'number', r.stderr);
   assert.equal(r.setup, r.teardown);
-  assert.equal(r.setup, r.draws.find((d) => d.vu === 1 && d.iter === 0)?.a, 'a VU\'s first draw after init is setup()\'s first draw');
+  assert.equal(r.setup, r.draws.find((d) => d.vu === 1 && d.iter === 0)?.a, "a VU's first draw after init is setup()'s first draw");
 });
 
-void test('only the seeded VU is deterministic; the unseeded one and the engine\'s own Math.random are untouched', async () => {
+void test("only the seeded VU is deterministic; the unseeded one and the engine's own Math.random are untouched", async () => {
   const seededBoth = await run(INIT_SEEDED, { SEED: '42' });
   const a = await run(INIT_SEEDED, { SEED: '42', ONLY_VU: '1' });
   const b = await run(INIT_SEEDED, { SEED: '42', ONLY_VU: '1' });
@@ -104,7 +119,7 @@ void test('only the seeded VU is deterministic; the unseeded one and the engine\
   assert.notDeepEqual(ofVu(a, 2), ofVu(b, 2), 'VU 2 was never seeded: platform randomness');
   assert.notDeepEqual(ofVu(a, 2), ofVu(a, 1));
   const here = [Math.random(), Math.random()];
-  assert.ok(!ofVu(seededBoth, 1).includes(here[0] ?? -1), 'the test process\'s Math.random is not a VU\'s');
+  assert.ok(!ofVu(seededBoth, 1).includes(here[0] ?? -1), "the test process's Math.random is not a VU's");
   assert.notEqual(here[0], here[1]);
 });
 
@@ -117,5 +132,8 @@ void test('randomSeed inside an iteration: from that call on the draws are deter
   const pairs = new Set(first.draws.map((d) => `${String(d.a)},${String(d.b)}`));
   assert.equal(pairs.size, 1);
   const other = await run(ITERATION_SEEDED, { SEED: '10' });
-  assert.notDeepEqual(other.draws.map((d) => d.a), first.draws.map((d) => d.a));
+  assert.notDeepEqual(
+    other.draws.map((d) => d.a),
+    first.draws.map((d) => d.a),
+  );
 });

@@ -31,7 +31,13 @@ let controller: FaultController;
 let faultsUrl = '';
 let dir = '';
 
-interface Node { id: string; role: string; pid: number | null; state: string; restarts: number }
+interface Node {
+  id: string;
+  role: string;
+  pid: number | null;
+  state: string;
+  restarts: number;
+}
 
 async function nodes(): Promise<Node[]> {
   return arr(at((await req(cluster.url, 'GET', '/admin/cluster')).body, 'instances')) as Node[];
@@ -52,8 +58,10 @@ function pump(concurrency = 4): { stop: () => Promise<number[]> } {
     while (running) {
       try {
         const r = await fetch(`${cluster.url}/api/bus/agent_results`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ key: `pump-${i}`, payload: { n: n++ } }), signal: AbortSignal.timeout(15_000),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ key: `pump-${i}`, payload: { n: n++ } }),
+          signal: AbortSignal.timeout(15_000),
         });
         await r.arrayBuffer();
         statuses.push(r.status);
@@ -62,14 +70,25 @@ function pump(concurrency = 4): { stop: () => Promise<number[]> } {
       }
     }
   });
-  return { stop: async () => { running = false; await Promise.all(loops); return statuses; } };
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return statuses;
+    },
+  };
 }
 
 function tcpRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(false); });
-    s.once('error', (e: NodeJS.ErrnoException) => { resolve(e.code === 'ECONNREFUSED'); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      resolve(e.code === 'ECONNREFUSED');
+    });
   });
 }
 
@@ -78,10 +97,23 @@ function amqpHello(port: number, ms: number): Promise<Buffer> {
   return new Promise((resolve) => {
     const s = netConnect({ host: '127.0.0.1', port });
     const got: Buffer[] = [];
-    const timer = setTimeout(() => { s.destroy(); resolve(Buffer.concat(got)); }, ms);
-    s.on('connect', () => { s.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1])); });
-    s.on('data', (d: Buffer) => { got.push(d); clearTimeout(timer); s.destroy(); resolve(Buffer.concat(got)); });
-    s.on('error', () => { clearTimeout(timer); resolve(Buffer.concat(got)); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(Buffer.concat(got));
+    }, ms);
+    s.on('connect', () => {
+      s.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]));
+    });
+    s.on('data', (d: Buffer) => {
+      got.push(d);
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(got));
+    });
+    s.on('error', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(got));
+    });
   });
 }
 
@@ -92,20 +124,30 @@ async function fault(body: Record<string, unknown>): Promise<Record<string, unkn
 }
 
 async function over(id: unknown, timeoutMs = 120_000): Promise<void> {
-  await waitFor(`fault ${String(id)} over`, async () => {
-    const list = arr(at((await req(faultsUrl, 'GET', '/faults')).body, 'faults'));
-    return list.some((f) => at(f, 'id') === id && typeof at(f, 'endedAt') === 'number') ? true : undefined;
-  }, timeoutMs, 100);
+  await waitFor(
+    `fault ${String(id)} over`,
+    async () => {
+      const list = arr(at((await req(faultsUrl, 'GET', '/faults')).body, 'faults'));
+      return list.some((f) => at(f, 'id') === id && typeof at(f, 'endedAt') === 'number') ? true : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** The platform processes' last error lines and the supervisor's notes (restarts), for failure messages. */
 const platformLines: string[] = [];
 
 async function publishOk(): Promise<void> {
-  await waitFor('a publish through the platform succeeds', async () => {
-    const r = await req(cluster.url, 'POST', '/api/bus/agent_results', { payload: { probe: true } });
-    return r.status === 202 ? true : undefined;
-  }, 60_000, 200);
+  await waitFor(
+    'a publish through the platform succeeds',
+    async () => {
+      const r = await req(cluster.url, 'POST', '/api/bus/agent_results', { payload: { probe: true } });
+      return r.status === 202 ? true : undefined;
+    },
+    60_000,
+    200,
+  );
 }
 
 before(async () => {
@@ -116,15 +158,29 @@ before(async () => {
   cluster = await startCluster({
     cfg: { instances: 2, workers: 1, healthIntervalMs: 200, balancerHealth: true, restart: true },
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, SEED_AGENTS: '1', DATABASE_URL: pg.url,
-      AMQP_URL: viaProxy(broker.url, proxy.port), AMQP_HEARTBEAT_S: '2', AMQP_CONNECT_TIMEOUT_MS: '3000', BUS_DELIVERY_LOG: 'agent_results',
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...TEST_ENV,
+      SEED_AGENTS: '1',
+      DATABASE_URL: pg.url,
+      AMQP_URL: viaProxy(broker.url, proxy.port),
+      AMQP_HEARTBEAT_S: '2',
+      AMQP_CONNECT_TIMEOUT_MS: '3000',
+      BUS_DELIVERY_LOG: 'agent_results',
     },
-    onLine: (id, line) => { platformLines.push(`[${id}] ${line}`); if (platformLines.length > 100) platformLines.shift(); },
+    onLine: (id, line) => {
+      platformLines.push(`[${id}] ${line}`);
+      if (platformLines.length > 100) platformLines.shift();
+    },
   });
   const plan = labPlan('bus-durability', {});
   assert.ok(plan !== undefined);
   controller = new FaultController({
-    setup: { ...plan.setup, instances: 2, workers: 1 }, broker, proxy, clusterUrl: cluster.url, logPath: join(dir, 'faults.jsonl'),
+    setup: { ...plan.setup, instances: 2, workers: 1 },
+    broker,
+    proxy,
+    clusterUrl: cluster.url,
+    logPath: join(dir, 'faults.jsonl'),
   });
   faultsUrl = await controller.listen();
 });
@@ -187,17 +243,29 @@ void describe('fault actions on real processes', () => {
 
   void it('consumer-crash: the worker dies holding a message, is restarted, and the message is delivered again', async () => {
     // After the broker faults above, a worker may be restarting: wait until it runs.
-    const before = await waitFor('worker-1 running', async () => {
-      const n = await node('worker-1');
-      return n.pid !== null && n.state === 'healthy' ? { ...n, pid: n.pid } : undefined;
-    }, 60_000, 200).catch((e: unknown) => { throw new Error(`${String(e)}; platform said:\n${platformLines.join('\n')}`); });
+    const before = await waitFor(
+      'worker-1 running',
+      async () => {
+        const n = await node('worker-1');
+        return n.pid !== null && n.state === 'healthy' ? { ...n, pid: n.pid } : undefined;
+      },
+      60_000,
+      200,
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}; platform said:\n${platformLines.join('\n')}`);
+    });
     const since = Date.now();
     const p = pump(2);
     // The worker consumes again (after the broker faults above it may still be reconnecting).
-    await waitFor('the worker records deliveries', async () => {
-      const r = await req(cluster.url, 'GET', `/api/bus/deliveries?topic=agent_results&publishedAfter=${since}&limit=1`);
-      return arr(at(r.body, 'items')).length > 0 ? true : undefined;
-    }, 60_000, 200);
+    await waitFor(
+      'the worker records deliveries',
+      async () => {
+        const r = await req(cluster.url, 'GET', `/api/bus/deliveries?topic=agent_results&publishedAfter=${since}&limit=1`);
+        return arr(at(r.body, 'items')).length > 0 ? true : undefined;
+      },
+      60_000,
+      200,
+    );
     const f = await fault({ action: 'consumer-crash' });
     const held = at(f, 'detail', 'held', 'id');
     assert.equal(typeof held, 'string', `killed mid-message: ${JSON.stringify(at(f, 'detail'))}`);
@@ -218,10 +286,15 @@ void describe('fault actions on real processes', () => {
         after = next;
       }
     };
-    const log = await waitFor('the held message delivered again', async () => {
-      const rows = await rowsOfHeld();
-      return rows.some((x) => at(x, 'redelivered') === true) ? rows : undefined;
-    }, 30_000, 200).catch(async (e: unknown) => {
+    const log = await waitFor(
+      'the held message delivered again',
+      async () => {
+        const rows = await rowsOfHeld();
+        return rows.some((x) => at(x, 'redelivered') === true) ? rows : undefined;
+      },
+      30_000,
+      200,
+    ).catch(async (e: unknown) => {
       throw new Error(`${String(e)}: rows of ${String(held)}: ${JSON.stringify(await rowsOfHeld())}; fault ${JSON.stringify(f)}`);
     });
     assert.ok(log.length >= 2, 'recorded before the crash and again after it');
@@ -264,10 +337,15 @@ void describe('fault actions on real processes', () => {
     const id = String(at(f, 'detail', 'instance'));
     assert.match(id, /^api-\d+$/);
     assert.ok(Number(at(f, 'detail', 'healthyAt')) >= Number(at(f, 'at')));
-    await waitFor(`${id} serves a request`, async () => {
-      const r = await req(cluster.url, 'GET', '/health');
-      return r.headers.get('x-agentload-node') === id ? true : undefined;
-    }, 10_000, 10);
+    await waitFor(
+      `${id} serves a request`,
+      async () => {
+        const r = await req(cluster.url, 'GET', '/health');
+        return r.headers.get('x-agentload-node') === id ? true : undefined;
+      },
+      10_000,
+      10,
+    );
   });
 
   void it('unknown actions and faults this setup cannot apply are refused with one line; every action is in faults.jsonl', async () => {
@@ -282,14 +360,29 @@ void describe('fault actions on real processes', () => {
       const r = await req(url, 'POST', '/faults', { action: 'broker-restart' });
       assert.equal(r.status, 409);
       assert.equal(at(r.body, 'code'), 'FAULT_UNAVAILABLE');
-      assert.match(String(at(r.body, 'error')), /^fault broker-restart cannot be applied: agentload did not start the broker \(TARGET_AMQP_URL is set\): set AGENTLOAD_FAULT_BROKER_RESTART_CMD to /);
+      assert.match(
+        String(at(r.body, 'error')),
+        /^fault broker-restart cannot be applied: agentload did not start the broker \(TARGET_AMQP_URL is set\): set AGENTLOAD_FAULT_BROKER_RESTART_CMD to /,
+      );
       assert.doesNotMatch(String(at(r.body, 'error')), /\n/);
     } finally {
       await other.close();
     }
-    const lines = readFileSync(join(dir, 'faults.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(join(dir, 'faults.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const faults = lines.filter((l) => l.kind === 'fault').map((l) => l.action);
-    assert.deepEqual(faults, ['partition', 'partition', 'broker-restart', 'broker-kill', 'consumer-crash', 'publisher-crash', 'instance-kill', 'instance-add']);
+    assert.deepEqual(faults, [
+      'partition',
+      'partition',
+      'broker-restart',
+      'broker-kill',
+      'consumer-crash',
+      'publisher-crash',
+      'instance-kill',
+      'instance-add',
+    ]);
     assert.equal(lines.filter((l) => l.kind === 'end').length, 8);
     assert.ok(lines.some((l) => l.kind === 'refused' && l.action === 'explode'));
   });

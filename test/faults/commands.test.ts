@@ -56,17 +56,25 @@ void describe('faults through your own commands', () => {
     assert.equal(r.status, 200);
     const id = at(r.body, 'id');
     assert.equal(at(r.body, 'endedAt'), null, 'answered before the command ended');
-    await waitFor('the partition command ended', async () => {
-      const list = arr(at((await req(url, 'GET', '/faults')).body, 'faults'));
-      return list.some((f) => at(f, 'id') === id && typeof at(f, 'endedAt') === 'number') ? true : undefined;
-    }, 10_000, 50);
+    await waitFor(
+      'the partition command ended',
+      async () => {
+        const list = arr(at((await req(url, 'GET', '/faults')).body, 'faults'));
+        return list.some((f) => at(f, 'id') === id && typeof at(f, 'endedAt') === 'number') ? true : undefined;
+      },
+      10_000,
+      50,
+    );
     assert.equal(readFileSync(join(dir, 'partitioned'), 'utf8'), 'cut\n');
   });
 
   void it('an action without a command is refused; the instances come from the stats command', async () => {
     const refused = await req(url, 'POST', '/faults', { action: 'consumer-crash' });
     assert.equal(refused.status, 409);
-    assert.match(String(at(refused.body, 'error')), /^fault consumer-crash cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_CONSUMER_CRASH_CMD/);
+    assert.match(
+      String(at(refused.body, 'error')),
+      /^fault consumer-crash cannot be applied: the platform's processes are not agentload's \(BASE_URL points at your own system\): set AGENTLOAD_FAULT_CONSUMER_CRASH_CMD/,
+    );
     const view = await req(url, 'GET', '/cluster');
     assert.deepEqual(view.body, { instances: [{ id: 'web-1', role: 'api', state: 'healthy', requests: 7 }] });
   });

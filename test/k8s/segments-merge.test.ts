@@ -41,23 +41,42 @@ const SEGMENTS = ['0:1/3', '1/3:2/3', '2/3:1'];
 const project = makeProject();
 const script = project.write('merge.js', SCRIPT);
 let server: ReferenceServer;
-before(async () => { server = await startReferenceServer(); });
-after(async () => { await server.close(); project.cleanup(); });
+before(async () => {
+  server = await startReferenceServer();
+});
+after(async () => {
+  await server.close();
+  project.cleanup();
+});
 
 function node(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return collect(spawn(process.execPath, args, {
-    cwd: project.dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', BASE_URL: server.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  return collect(
+    spawn(process.execPath, args, {
+      cwd: project.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', BASE_URL: server.url, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /** One runner: `agentload k6 run` with the toolkit's outputs in `dir`. */
 function runner(dir: string, threshold: string, segment?: string): Promise<CliResult> {
   mkdirSync(dir, { recursive: true });
-  return node([join(ROOT, 'bin/agentload.mjs'), 'k6', 'run', '-q',
-    ...(segment === undefined ? [] : ['--execution-segment', segment, '--execution-segment-sequence', THIRDS]),
-    '--out', `json=${join(dir, 'out.json.gz')}`, '--summary-export', join(dir, 'summary-export.json'), script], { ITERATIONS_THRESHOLD: threshold });
+  return node(
+    [
+      join(ROOT, 'bin/agentload.mjs'),
+      'k6',
+      'run',
+      '-q',
+      ...(segment === undefined ? [] : ['--execution-segment', segment, '--execution-segment-sequence', THIRDS]),
+      '--out',
+      `json=${join(dir, 'out.json.gz')}`,
+      '--summary-export',
+      join(dir, 'summary-export.json'),
+      script,
+    ],
+    { ITERATIONS_THRESHOLD: threshold },
+  );
 }
 
 /** Runs one after another (the machine has few cores and other tests run beside this one). */
@@ -71,7 +90,11 @@ function report(dir: string): Promise<CliResult> {
   return node([join(ROOT, 'scripts/report.mjs'), dir, '--no-history'], {});
 }
 
-interface Verdict { verdict: string; exitCode: number; thresholds: { metric: string; expression: string; ok: boolean; observed: number | null; k6Ok?: boolean }[] }
+interface Verdict {
+  verdict: string;
+  exitCode: number;
+  thresholds: { metric: string; expression: string; ok: boolean; observed: number | null; k6Ok?: boolean }[];
+}
 function verdictOf(dir: string): Verdict {
   return JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as Verdict;
 }
@@ -80,14 +103,21 @@ function observed(v: Verdict, metric: string): number | null | undefined {
 }
 function counts(exportFile: string): Record<string, number> {
   const m = (JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number; passes?: number }> }).metrics;
-  return { iterations: m.iterations?.count ?? -1, http_reqs: m.http_reqs?.count ?? -1, merge_jobs: m.merge_jobs?.count ?? -1, checks: m.checks?.passes ?? -1 };
+  return {
+    iterations: m.iterations?.count ?? -1,
+    http_reqs: m.http_reqs?.count ?? -1,
+    merge_jobs: m.merge_jobs?.count ?? -1,
+    checks: m.checks?.passes ?? -1,
+  };
 }
 
 void test('three segment runners merged: the same counts as one process, thresholds judged on the merged data (k6 judges each runner alone)', async () => {
   const single = join(project.dir, 'single');
   const merged = join(project.dir, 'runners');
   const one = await runner(single, 'count>=40');
-  const thirds = await inTurn(SEGMENTS.map((seg, i) => () => runner(join(merged, `agentload-merge-${String(i + 1)}-abcde`), 'count>=40', seg)));
+  const thirds = await inTurn(
+    SEGMENTS.map((seg, i) => () => runner(join(merged, `agentload-merge-${String(i + 1)}-abcde`), 'count>=40', seg)),
+  );
   assert.equal(one.code, 0, one.stderr);
   // Alone, each runner has a third of the iterations and k6 fails the threshold: what k6-operator would report.
   for (const t of thirds) {
@@ -95,7 +125,11 @@ void test('three segment runners merged: the same counts as one process, thresho
     assert.match(t.stderr, /thresholds on metrics 'iterations' have been crossed/);
   }
   const perRunner = SEGMENTS.map((_s, i) => counts(join(merged, `agentload-merge-${String(i + 1)}-abcde`, 'summary-export.json')));
-  assert.deepEqual(perRunner.map((c) => c.iterations), [15, 15, 15], 'k6 striping: 10 shared + 5 per-VU iterations each');
+  assert.deepEqual(
+    perRunner.map((c) => c.iterations),
+    [15, 15, 15],
+    'k6 striping: 10 shared + 5 per-VU iterations each',
+  );
 
   const rs = await report(single);
   const rm = await report(merged);
@@ -113,7 +147,7 @@ void test('three segment runners merged: the same counts as one process, thresho
   const iter = vm.thresholds.find((t) => t.metric === 'iterations');
   assert.ok(iter !== undefined);
   assert.equal(iter.ok, true, 'ours: 45 >= 40 on the merged data');
-  assert.equal(iter.k6Ok, false, 'k6\'s own verdicts (per runner) are kept beside it');
+  assert.equal(iter.k6Ok, false, "k6's own verdicts (per runner) are kept beside it");
 });
 
 void test('a threshold every runner passes alone fails on the merged data: exit 99', async () => {
@@ -137,5 +171,8 @@ void test('a folder of separate runs (each with run.json) is not merged: one lin
   }
   const r = await report(runs);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^report: .*reports holds separate runs \(api-20260101-000000, api-20260102-000000\), not one run's runners: pass one run folder/m);
+  assert.match(
+    r.stderr,
+    /^report: .*reports holds separate runs \(api-20260101-000000, api-20260102-000000\), not one run's runners: pass one run folder/m,
+  );
 });

@@ -11,7 +11,14 @@ export const realClock: Clock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
     }),
 };
 
@@ -38,12 +45,17 @@ export function createTestContext(tags: Tags = { scenario: 'default', group: '' 
     logs,
     abort,
     vu: { idInTest: 1, idInInstance: 1 },
-    emit: (s) => { samples.push(...s); },
+    emit: (s) => {
+      samples.push(...s);
+    },
     currentTags: () => ({ ...tags, ...vuTags }),
     iterationSignal: () => (stage === 'iteration' ? abort.signal : undefined),
     trackPending: (work) => {
       pending.add(work);
-      work.then(() => pending.delete(work), () => pending.delete(work));
+      work.then(
+        () => pending.delete(work),
+        () => pending.delete(work),
+      );
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
@@ -51,16 +63,26 @@ export function createTestContext(tags: Tags = { scenario: 'default', group: '' 
     clock: realClock,
     env: {},
     stage: () => stage,
-    setStage: (s) => { stage = s; },
+    setStage: (s) => {
+      stage = s;
+    },
     iteration: () => undefined,
     options: () => ({}),
     vuTags,
     groupPath: () => group,
-    setGroupPath: (p) => { group = p; },
+    setGroupPath: (p) => {
+      group = p;
+    },
     defineMetric: (name: string, type: MetricType, contains: ValueType): MetricDefinition => ({ name, type, contains }),
-    abortTest: (reason?: string): never => { throw new Error(`test aborted: ${reason ?? ''}`); },
-    warnOnce: (_key, message) => { logs.push(`warn: ${message}`); },
-    log: (level, message) => { logs.push(`${level}: ${message}`); },
+    abortTest: (reason?: string): never => {
+      throw new Error(`test aborted: ${reason ?? ''}`);
+    },
+    warnOnce: (_key, message) => {
+      logs.push(`warn: ${message}`);
+    },
+    log: (level, message) => {
+      logs.push(`${level}: ${message}`);
+    },
     connectRefusal: (hostname) => {
       const why = policy?.refusal(hostname);
       if (why !== undefined) logs.push(`warn: ${why}`);

@@ -15,15 +15,55 @@ type ClientCtor = new (o: unknown) => Record<string, Fn>;
 
 /** Every method k6's Client documents (k6 v0.48+ `k6/experimental/redis`, grafana/xk6-redis). */
 const K6_METHODS = [
-  'set', 'get', 'getSet', 'del', 'getDel', 'exists', 'incr', 'incrBy', 'decr', 'decrBy', 'randomKey', 'mget', 'expire', 'ttl', 'persist',
-  'lpush', 'rpush', 'lpop', 'rpop', 'lrange', 'lindex', 'lset', 'lrem', 'llen',
-  'hset', 'hsetnx', 'hget', 'hdel', 'hgetall', 'hkeys', 'hvals', 'hlen', 'hincrby',
-  'sadd', 'srem', 'sismember', 'smembers', 'srandmember', 'spop', 'sendCommand',
+  'set',
+  'get',
+  'getSet',
+  'del',
+  'getDel',
+  'exists',
+  'incr',
+  'incrBy',
+  'decr',
+  'decrBy',
+  'randomKey',
+  'mget',
+  'expire',
+  'ttl',
+  'persist',
+  'lpush',
+  'rpush',
+  'lpop',
+  'rpop',
+  'lrange',
+  'lindex',
+  'lset',
+  'lrem',
+  'llen',
+  'hset',
+  'hsetnx',
+  'hget',
+  'hdel',
+  'hgetall',
+  'hkeys',
+  'hvals',
+  'hlen',
+  'hincrby',
+  'sadd',
+  'srem',
+  'sismember',
+  'smembers',
+  'srandmember',
+  'spop',
+  'sendCommand',
 ] as const;
 
 let server: RedisServer;
-before(async () => { server = await startRedis(); });
-after(async () => { await server.stop(); });
+before(async () => {
+  server = await startRedis();
+});
+after(async () => {
+  await server.stop();
+});
 
 function moduleFor(stage: 'init' | 'iteration' = 'iteration') {
   const ctx = createTestContext();
@@ -67,7 +107,7 @@ void describe('k6/experimental/redis', () => {
       assert.equal(await c.del?.('k1'), 0);
       assert.equal(await c.set?.('k2', true, 5), 'OK');
       assert.equal(await c.get?.('k2'), '1', 'booleans are sent as 1/0');
-      assert.ok((await c.ttl?.('k2')) as number > 0, 'expiration in seconds');
+      assert.ok(((await c.ttl?.('k2')) as number) > 0, 'expiration in seconds');
 
       assert.equal(await c.rpush?.('l', 'a', 'b', 'c'), 3);
       assert.equal(await c.lpush?.('l', 'z'), 4);
@@ -115,21 +155,31 @@ void describe('k6/experimental/redis', () => {
     await assert.rejects(c.get?.('k') ?? Promise.resolve(), /connecting to a redis server in the init context is not supported/);
     const it2 = moduleFor();
     const c2 = new it2.Client(server.url);
-    await assert.rejects(c2.set?.('k', { a: 1 }, 0) ?? Promise.resolve(), /unsupported type provided for argument at index 1, supported types are string, number, and boolean/);
+    await assert.rejects(
+      c2.set?.('k', { a: 1 }, 0) ?? Promise.resolve(),
+      /unsupported type provided for argument at index 1, supported types are string, number, and boolean/,
+    );
     await assert.rejects(c2.hset?.('k', 'f', [1]) ?? Promise.resolve(), /argument at index 2/);
     await it2.close();
   });
 
-  void it('takes a URL or k6\'s options object; cluster and sentinel are refused with one line', () => {
+  void it("takes a URL or k6's options object; cluster and sentinel are refused with one line", () => {
     assert.deepEqual(clientSettings('redis://127.0.0.1:6379'), { url: 'redis://127.0.0.1:6379', tls: false });
     assert.deepEqual(clientSettings({ socket: { host: '127.0.0.1', port: 7000 }, username: 'u', password: 'p w', database: 2 }), {
-      url: 'redis://u:p%20w@127.0.0.1:7000/2', tls: false,
+      url: 'redis://u:p%20w@127.0.0.1:7000/2',
+      tls: false,
     });
     assert.equal(clientSettings({ socket: { host: 'h', port: 1, tls: {} } }).url, 'rediss://h:1/0');
     assert.throws(() => clientSettings('http://x'), /redis\[s\]:\/\//);
     assert.throws(() => clientSettings({ socket: { host: 'h', port: 70000 } }), /socket.port must be an integer in 1..65535/);
-    assert.throws(() => clientSettings({ cluster: { nodes: [] }, socket: { host: 'h' } }), /cluster \/ sentinel\) is not supported by the embedded engine/);
-    assert.throws(() => clientSettings('redis://u:secret@h:1/0 x'), (e: Error) => !e.message.includes('secret'));
+    assert.throws(
+      () => clientSettings({ cluster: { nodes: [] }, socket: { host: 'h' } }),
+      /cluster \/ sentinel\) is not supported by the embedded engine/,
+    );
+    assert.throws(
+      () => clientSettings('redis://u:secret@h:1/0 x'),
+      (e: Error) => !e.message.includes('secret'),
+    );
   });
 
   void it('an options object connects like the URL does', async () => {

@@ -50,7 +50,15 @@ interface Parsed {
 before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 });
 after(async () => {
@@ -86,7 +94,10 @@ void test('report.html opens from disk: no console errors, no network, charts dr
   assert.ok(charts >= 5, `${charts} charts`);
   const inked = await page.evaluate<number[]>(INKED_PIXELS);
   assert.ok(inked.length >= 5, `${inked.length} canvases`);
-  assert.ok(inked.every((n) => n > 200), `every canvas has drawn pixels: ${inked.join(',')}`);
+  assert.ok(
+    inked.every((n) => n > 200),
+    `every canvas has drawn pixels: ${inked.join(',')}`,
+  );
   assert.equal(await page.textContent('.banner .v'), 'FAIL');
   assert.equal(await page.locator('section:has(h2:text("Thresholds")) tbody tr').count(), 14);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -114,13 +125,30 @@ void test('junit.xml is well-formed XML (parsed back by the browser) and escapes
   const d = tmp();
   const t0 = Date.UTC(2026, 0, 1);
   const name = `http://127.0.0.1:1/x?q=${NASTY}`;
-  const lines = [metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend', 'time', ['p(95)<1'], [{ name: `http_req_duration{name:${name}}`, suffix: `name:${name}`, tags: { name } }]), metricLine('checks', 'rate')];
+  const lines = [
+    metricLine('http_reqs', 'counter'),
+    metricLine(
+      'http_req_duration',
+      'trend',
+      'time',
+      ['p(95)<1'],
+      [{ name: `http_req_duration{name:${name}}`, suffix: `name:${name}`, tags: { name } }],
+    ),
+    metricLine('checks', 'rate'),
+  ];
   for (let i = 0; i < 40; i++) {
     const tags = { method: 'GET', name, status: '200', check: NASTY };
-    lines.push(pointLine('http_reqs', t0 + i, 1, tags), pointLine('http_req_duration', t0 + i, 5 + i, tags), pointLine('checks', t0 + i, i % 2, tags));
+    lines.push(
+      pointLine('http_reqs', t0 + i, 1, tags),
+      pointLine('http_req_duration', t0 + i, 5 + i, tags),
+      pointLine('checks', t0 + i, i % 2, tags),
+    );
   }
   writeFileSync(join(d, 'out.json'), lines.join('\n') + '\n');
-  writeFileSync(join(d, 'summary-export.json'), JSON.stringify({ metrics: { [`http_req_duration{name:${name}}`]: { thresholds: { 'p(95)<1': true } } } }));
+  writeFileSync(
+    join(d, 'summary-export.json'),
+    JSON.stringify({ metrics: { [`http_req_duration{name:${name}}`]: { thresholds: { 'p(95)<1': true } } } }),
+  );
   const res = await buildReport({ runDir: d, historyDir: false });
   assert.equal(res.exitCode, 99);
   const xml = readFileSync(join(d, 'junit.xml'), 'utf8');
@@ -146,7 +174,9 @@ void test('junit.xml is well-formed XML (parsed back by the browser) and escapes
 });
 
 /** Opens a report.html; returns the page's console errors, the chart count and the inked pixels per canvas. */
-async function openReport(dir: string): Promise<{ errors: string[]; inked: number[]; series: number[]; text: (sel: string) => Promise<string>; close: () => Promise<void> }> {
+async function openReport(
+  dir: string,
+): Promise<{ errors: string[]; inked: number[]; series: number[]; text: (sel: string) => Promise<string>; close: () => Promise<void> }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('console', (m) => {
@@ -165,7 +195,10 @@ void test('report.html: latency per endpoint, threshold lines and the baseline d
   const write = (name: string, scale: number): string => {
     const dir = join(d, name);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'out.json'), httpRun({ n: 400, spacingMs: 50, thresholds: ['p(95)<60'], latency: (i) => (20 + (i % 20)) * scale }));
+    writeFileSync(
+      join(dir, 'out.json'),
+      httpRun({ n: 400, spacingMs: 50, thresholds: ['p(95)<60'], latency: (i) => (20 + (i % 20)) * scale }),
+    );
     return dir;
   };
   const base = write('base', 1);
@@ -174,7 +207,10 @@ void test('report.html: latency per endpoint, threshold lines and the baseline d
   const r = await openReport(cur);
   try {
     assert.deepEqual(r.errors, []);
-    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    assert.ok(
+      r.inked.every((n) => n > 200),
+      `every canvas has drawn pixels: ${r.inked.join(',')}`,
+    );
     const endpointCharts = await r.text('#charts-endpoints .chart h3');
     assert.match(endpointCharts, /GET \/api\/agents \(ms\)/, 'a latency chart per endpoint');
     assert.match(await r.text('#charts-endpoints .u-legend'), /baseline p95.*baseline p99/s, 'the baseline overlaid on the endpoint chart');
@@ -205,7 +241,10 @@ void test('report.html: a run whose samples all fall in one second still draws i
     assert.deepEqual(r.errors, []);
     assert.ok(r.inked.length >= 2, `${r.inked.length} canvases`);
     // uPlot draws axes even when it cannot scale one x value: count the first series' own colour.
-    assert.ok(r.series.every((n) => n > 20), `every chart draws its first series: ${r.series.join(',')} pixels`);
+    assert.ok(
+      r.series.every((n) => n > 20),
+      `every chart draws its first series: ${r.series.join(',')} pixels`,
+    );
   } finally {
     await r.close();
   }
@@ -218,27 +257,58 @@ void test('report.html: a run whose samples all fall in one second still draws i
 function arrivalRateRun(dir: string): void {
   const start = Date.UTC(2026, 0, 1, 12, 0, 0);
   const lines = [
-    metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend', 'time', ['p(95)<30']), metricLine('http_req_failed', 'rate', 'default', ['rate<0.05']),
-    metricLine('iterations', 'counter'), metricLine('iteration_duration', 'trend'), metricLine('vus', 'gauge'), metricLine('vus_max', 'gauge'), metricLine('data_received', 'counter', 'data'),
+    metricLine('http_reqs', 'counter'),
+    metricLine('http_req_duration', 'trend', 'time', ['p(95)<30']),
+    metricLine('http_req_failed', 'rate', 'default', ['rate<0.05']),
+    metricLine('iterations', 'counter'),
+    metricLine('iteration_duration', 'trend'),
+    metricLine('vus', 'gauge'),
+    metricLine('vus_max', 'gauge'),
+    metricLine('data_received', 'counter', 'data'),
   ];
   for (let i = 0; i < 400; i++) {
     const t = start + i * 50;
     const name = i % 2 === 0 ? 'http://127.0.0.1:1/api/agents' : 'http://127.0.0.1:1/health';
-    const tags = { method: 'GET', name, scenario: 'api', status: '200', expected_response: 'true', group: '', endpoint: i % 2 === 0 ? 'agents' : 'health' };
+    const tags = {
+      method: 'GET',
+      name,
+      scenario: 'api',
+      status: '200',
+      expected_response: 'true',
+      group: '',
+      endpoint: i % 2 === 0 ? 'agents' : 'health',
+    };
     const ms = (i % 2 === 0 ? 20 : 5) + (i % 10) + Math.floor(i / 40);
-    lines.push(pointLine('http_reqs', t, 1, tags), pointLine('http_req_duration', t, ms, tags), pointLine('http_req_failed', t, 0, tags), pointLine('data_received', t, 1234, tags));
-    lines.push(pointLine('iterations', t, 1, { scenario: 'api', group: '' }), pointLine('iteration_duration', t, 100, { scenario: 'api', group: '' }));
+    lines.push(
+      pointLine('http_reqs', t, 1, tags),
+      pointLine('http_req_duration', t, ms, tags),
+      pointLine('http_req_failed', t, 0, tags),
+      pointLine('data_received', t, 1234, tags),
+    );
+    lines.push(
+      pointLine('iterations', t, 1, { scenario: 'api', group: '' }),
+      pointLine('iteration_duration', t, 100, { scenario: 'api', group: '' }),
+    );
   }
   for (let s = 0; s < 20; s++) lines.push(pointLine('vus', start + s * 1000, 0, {}), pointLine('vus_max', start + s * 1000, 10, {}));
   writeFileSync(join(dir, 'out.json'), lines.join('\n') + '\n');
   // k6 lists a tagged threshold in its summary export (false: not crossed).
-  writeFileSync(join(dir, 'summary-export.json'), JSON.stringify({ metrics: { 'http_req_duration{endpoint:agents}': { thresholds: { 'p(99)<45': false } } } }));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({
-    schema: 'agentload.run/1', scenario: { name: 'api-latency' }, engineExitCode: 0, exitCode: 0,
-    args: ['scenarios/api-latency.ts', '--vus', '2', '-e', 'TOKEN=secret-value', '--summary-mode', 'full'],
-    settings: { SIZE: 'full', PROFILE: 'production' },
-    target: { kind: 'external', url: 'http://staging.example:8080', hosts: [] },
-  }));
+  writeFileSync(
+    join(dir, 'summary-export.json'),
+    JSON.stringify({ metrics: { 'http_req_duration{endpoint:agents}': { thresholds: { 'p(99)<45': false } } } }),
+  );
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({
+      schema: 'agentload.run/1',
+      scenario: { name: 'api-latency' },
+      engineExitCode: 0,
+      exitCode: 0,
+      args: ['scenarios/api-latency.ts', '--vus', '2', '-e', 'TOKEN=secret-value', '--summary-mode', 'full'],
+      settings: { SIZE: 'full', PROFILE: 'production' },
+      target: { kind: 'external', url: 'http://staging.example:8080', hosts: [] },
+    }),
+  );
 }
 
 void test('report.html: a header (host, size, profile, load, flags), units on observed values, a latency distribution per endpoint, latency against rate, busy VUs of an arrival-rate run', async () => {
@@ -251,7 +321,10 @@ void test('report.html: a header (host, size, profile, load, flags), units on ob
   const r = await openReport(dir);
   try {
     assert.deepEqual(r.errors, []);
-    assert.ok(r.inked.every((n) => n > 200), `every canvas has drawn pixels: ${r.inked.join(',')}`);
+    assert.ok(
+      r.inked.every((n) => n > 200),
+      `every canvas has drawn pixels: ${r.inked.join(',')}`,
+    );
     const header = await r.text('#run-header');
     assert.match(header, /targetstaging\.example:8080/);
     assert.match(header, /sizefull/);
@@ -270,7 +343,11 @@ void test('report.html: a header (host, size, profile, load, flags), units on ob
     const dists = await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"] h3');
     assert.match(dists, /GET \/api\/agents \[agents\]: latency distribution/);
     assert.match(dists, /GET \/health \[health\]: latency distribution/);
-    assert.match(await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"]:has(h3:text("agents")) .u-legend'), /p\(99\)<45/, "the endpoint's threshold drawn on its distribution");
+    assert.match(
+      await r.text('#charts-endpoints .chart[data-kind="endpoint-distribution"]:has(h3:text("agents")) .u-legend'),
+      /p\(99\)<45/,
+      "the endpoint's threshold drawn on its distribution",
+    );
     assert.match(await r.text('#charts-main .chart[data-kind="rate-latency"] h3'), /Latency against request rate/);
     // Busy VUs: 20 iterations/s × 100 ms = 2 VUs on average, where the sampled gauge reads 0.
     const vus = await r.text('#charts-main .chart[data-kind="vus"] .u-legend');

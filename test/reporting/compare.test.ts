@@ -13,8 +13,16 @@ function run(dir: string, scale: number, n = 400): string {
   return dir;
 }
 
-function cli(script: 'compare' | 'report', args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, `scripts/${script}.mjs`), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+function cli(
+  script: 'compare' | 'report',
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, `scripts/${script}.mjs`), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -49,7 +57,14 @@ void test('compare: figures too few for a significance test are judged against a
   assert.equal(slow.code, 3, slow.err);
   const c = JSON.parse(slow.out) as { verdict: string; rows: { status: string; stat: string; note?: string }[] };
   assert.equal(c.verdict, 'fail');
-  assert.ok(c.rows.some((x) => x.status === 'fail' && /no significance test \(too few time windows and samples: 10\): judged against 52 % \(fail\) \/ 26 % \(warn\)/.test(x.note ?? '')), slow.out);
+  assert.ok(
+    c.rows.some(
+      (x) =>
+        x.status === 'fail' &&
+        /no significance test \(too few time windows and samples: 10\): judged against 52 % \(fail\) \/ 26 % \(warn\)/.test(x.note ?? ''),
+    ),
+    slow.out,
+  );
   const some = cli('compare', [run(join(d, 'some'), 1.4, 10), '--baseline', base, '--json']);
   assert.equal(some.code, 0, some.out);
   assert.equal((JSON.parse(some.out) as { verdict: string }).verdict, 'warn');
@@ -72,16 +87,68 @@ void test('compare: counters are compared by rate and gauges by last and highest
   assert.equal(worseDirection('dropped_iterations', 'counter'), 'up');
   assert.equal(worseDirection('bus_messages_lost', 'counter'), 'up');
   assert.equal(worseDirection('target_rss_bytes', 'gauge'), 'up');
-  const snap = (entries: Record<string, import('../../src/reporting/compare.ts').BaselineEntry>) => ({ kind: 'agentload-baseline' as const, version: 1 as const, createdAt: '', source: 's', entries });
+  const snap = (entries: Record<string, import('../../src/reporting/compare.ts').BaselineEntry>) => ({
+    kind: 'agentload-baseline' as const,
+    version: 1 as const,
+    createdAt: '',
+    source: 's',
+    entries,
+  });
   const base = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 100 }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: [99, 101, 100, 98, 102, 100] } },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 120 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 50, p50: 50, p95: 60, p99: 70 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'], windows: { p50: [49, 50, 51, 50, 50, 49], p95: [59, 60, 61, 60, 60, 59] } },
+    'metric http_reqs': {
+      kind: 'counter',
+      count: 500,
+      values: { rate: 100 },
+      worse: 'down',
+      unit: 'value',
+      gated: ['rate'],
+      windows: { rate: [99, 101, 100, 98, 102, 100] },
+    },
+    'metric target_rss_bytes': {
+      kind: 'gauge',
+      count: 60,
+      values: { value: 100, max: 120 },
+      worse: 'up',
+      unit: 'value',
+      gated: ['value', 'max'],
+    },
+    'metric llm_tokens_per_second': {
+      kind: 'trend',
+      count: 100,
+      values: { avg: 50, p50: 50, p95: 60, p99: 70 },
+      worse: 'down',
+      unit: 'value',
+      gated: ['p50', 'p95'],
+      windows: { p50: [49, 50, 51, 50, 50, 49], p95: [59, 60, 61, 60, 60, 59] },
+    },
   });
   const worse = snap({
-    'metric http_reqs': { kind: 'counter', count: 500, values: { rate: 80 }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: [79, 81, 80, 78, 82, 80] } },
-    'metric target_rss_bytes': { kind: 'gauge', count: 60, values: { value: 100, max: 160 }, worse: 'up', unit: 'value', gated: ['value', 'max'] },
-    'metric llm_tokens_per_second': { kind: 'trend', count: 100, values: { avg: 40, p50: 40, p95: 48, p99: 56 }, worse: 'down', unit: 'value', gated: ['p50', 'p95'], windows: { p50: [39, 40, 41, 40, 40, 39], p95: [47, 48, 49, 48, 48, 47] } },
+    'metric http_reqs': {
+      kind: 'counter',
+      count: 500,
+      values: { rate: 80 },
+      worse: 'down',
+      unit: 'value',
+      gated: ['rate'],
+      windows: { rate: [79, 81, 80, 78, 82, 80] },
+    },
+    'metric target_rss_bytes': {
+      kind: 'gauge',
+      count: 60,
+      values: { value: 100, max: 160 },
+      worse: 'up',
+      unit: 'value',
+      gated: ['value', 'max'],
+    },
+    'metric llm_tokens_per_second': {
+      kind: 'trend',
+      count: 100,
+      values: { avg: 40, p50: 40, p95: 48, p99: 56 },
+      worse: 'down',
+      unit: 'value',
+      gated: ['p50', 'p95'],
+      windows: { p50: [39, 40, 41, 40, 40, 39], p95: [47, 48, 49, 48, 48, 47] },
+    },
   });
   const c = compareSnapshots(worse, base);
   const status = (key: string, stat: string): string | undefined => c.rows.find((r) => r.key === key && r.stat === stat)?.status;

@@ -11,14 +11,29 @@ function runDir(errEvery: number): string {
   const dir = join(tmp(), 'api-latency');
   mkdirSync(dir, { recursive: true });
   const start = Date.UTC(2026, 0, 1, 12, 0, 0);
-  const lines = [metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend'), metricLine('http_req_failed', 'rate', 'default', ['rate<0.05'])];
+  const lines = [
+    metricLine('http_reqs', 'counter'),
+    metricLine('http_req_duration', 'trend'),
+    metricLine('http_req_failed', 'rate', 'default', ['rate<0.05']),
+  ];
   const point = (t: number, ms: number, failed: boolean, tags: Record<string, string>): void => {
-    const all = { method: 'GET', name: '/api/agents', status: failed ? '503' : '200', expected_response: failed ? 'false' : 'true', ...tags };
-    lines.push(pointLine('http_reqs', t, 1, all), pointLine('http_req_duration', t, ms, all), pointLine('http_req_failed', t, failed ? 1 : 0, all));
+    const all = {
+      method: 'GET',
+      name: '/api/agents',
+      status: failed ? '503' : '200',
+      expected_response: failed ? 'false' : 'true',
+      ...tags,
+    };
+    lines.push(
+      pointLine('http_reqs', t, 1, all),
+      pointLine('http_req_duration', t, ms, all),
+      pointLine('http_req_failed', t, failed ? 1 : 0, all),
+    );
   };
   point(start, 400, false, { group: '::setup', scenario: '' });
   point(start + 5, 420, false, { group: '::setup', scenario: '' });
-  for (let i = 0; i < 30; i++) point(start + 100 + i * 50, 5, i % errEvery === 0, { group: '', scenario: 'agents_list', endpoint: 'agents_list' });
+  for (let i = 0; i < 30; i++)
+    point(start + 100 + i * 50, 5, i % errEvery === 0, { group: '', scenario: 'agents_list', endpoint: 'agents_list' });
   writeFileSync(join(dir, 'out.json'), lines.join('\n') + '\n');
   return dir;
 }

@@ -58,7 +58,10 @@ void test('counts from the JSON output equal the summary export exactly', async 
     checked++;
   }
   assert.ok(checked >= 25, `checked ${checked} metrics`);
-  assert.equal(model.checks.reduce((n, c) => n + c.passes, 0), exported.checks?.passes);
+  assert.equal(
+    model.checks.reduce((n, c) => n + c.passes, 0),
+    exported.checks?.passes,
+  );
   assert.equal(model.checks.find((c) => c.name === 'slow under 50ms')?.fails, 21);
 });
 
@@ -83,10 +86,16 @@ void test(`percentiles are within ${RELATIVE_ERROR * 100} % of k6's (summary exp
   within(byName.get('http_req_duration')?.p99 ?? NaN, exactQuantile(values, 0.99), RELATIVE_ERROR, 'http_req_duration p(99)');
   const acc = await ingestFiles([FIXTURE_OUT]);
   const agg = mergedAgg(acc, 'http_req_duration');
-  for (const q of [0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999]) within(agg?.sketch?.quantile(q) ?? NaN, exactQuantile(values, q), RELATIVE_ERROR, `p(${q * 100})`);
+  for (const q of [0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999])
+    within(agg?.sketch?.quantile(q) ?? NaN, exactQuantile(values, q), RELATIVE_ERROR, `p(${q * 100})`);
   // Submetric percentiles (tag filter) too.
   const health = mergedAgg(acc, 'http_req_duration', { endpoint: 'health' });
-  within(health?.sketch?.quantile(0.95) ?? NaN, exported['http_req_duration{endpoint:health}']?.['p(95)'] ?? NaN, RELATIVE_ERROR, 'health p(95)');
+  within(
+    health?.sketch?.quantile(0.95) ?? NaN,
+    exported['http_req_duration{endpoint:health}']?.['p(95)'] ?? NaN,
+    RELATIVE_ERROR,
+    'health p(95)',
+  );
 });
 
 void test('threshold verdicts equal k6 (summary export: true = crossed)', async () => {
@@ -106,7 +115,13 @@ void test('threshold verdicts equal k6 (summary export: true = crossed)', async 
   // Thresholds declared on the Metric lines alone (no summary export) are evaluated as well.
   const bare = await loadRun(runDir({ summary: false, handle: false }));
   assert.equal(bare.thresholds.length, 11);
-  assert.deepEqual(bare.thresholds.filter((t) => !t.ok).map((t) => `${t.metric} ${t.expression}`).sort(), ['checks rate>0.9', 'fixture_ttft avg<1']);
+  assert.deepEqual(
+    bare.thresholds
+      .filter((t) => !t.ok)
+      .map((t) => `${t.metric} ${t.expression}`)
+      .sort(),
+    ['checks rate>0.9', 'fixture_ttft avg<1'],
+  );
 });
 
 void test('buildReport writes every file and exits 99 like k6 for crossed thresholds', async () => {
@@ -115,7 +130,12 @@ void test('buildReport writes every file and exits 99 like k6 for crossed thresh
   assert.equal(res.verdict, 'fail');
   assert.equal(res.exitCode, 99);
   assert.deepEqual(res.files.map((f) => f.slice(dir.length + 1)).sort(), ['junit.xml', 'report.html', 'summary.md', 'verdict.json']);
-  const v = JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as { kind: string; exitCode: number; thresholds: unknown[]; run: { truncated: boolean } };
+  const v = JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as {
+    kind: string;
+    exitCode: number;
+    thresholds: unknown[];
+    run: { truncated: boolean };
+  };
   assert.equal(v.kind, 'agentload-verdict');
   assert.equal(v.exitCode, 99);
   assert.equal(v.run.truncated, false);
@@ -134,7 +154,10 @@ void test('a truncated output (cut mid-line, killed run) still reports, marked t
   const model = await loadRun(join(d1, 'out.json'));
   assert.equal(model.meta.truncated, true);
   assert.equal(model.meta.files[0]?.lines, completeLines + 1);
-  const expected = cut.split('\n').slice(0, completeLines).filter((l) => l.startsWith('{"metric":"http_reqs","type":"Point"')).length;
+  const expected = cut
+    .split('\n')
+    .slice(0, completeLines)
+    .filter((l) => l.startsWith('{"metric":"http_reqs","type":"Point"')).length;
   assert.equal(model.metrics.find((m) => m.name === 'http_reqs')?.values.count, expected);
   // Gzip cut mid-stream too.
   const d2 = tmp();
@@ -163,8 +186,15 @@ void test('two halves (segments) merge into the same report as the whole, thresh
   const whole = await loadRun(FIXTURE_OUT);
   const merged = await loadRun(d);
   assert.equal(merged.meta.files.length, 2);
-  const strip = (m: typeof whole): unknown => ({ metrics: m.metrics, thresholds: m.thresholds, endpoints: m.endpoints, checks: m.checks, errors: m.errors });
-  const round = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(10)) : v)));
+  const strip = (m: typeof whole): unknown => ({
+    metrics: m.metrics,
+    thresholds: m.thresholds,
+    endpoints: m.endpoints,
+    checks: m.checks,
+    errors: m.errors,
+  });
+  const round = (x: unknown): unknown =>
+    JSON.parse(JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(10)) : v)));
   assert.deepEqual(round(strip(merged)), round(strip(whole)));
   // Order of segments does not matter.
   const reversed = await loadRun(d, { inputs: [b, a] });
@@ -183,7 +213,17 @@ void test('a missing run gives input-not-found', async () => {
 
 void test("the run command's manifest (agentload.run/1) feeds the report; an earlier verdict's exit code is not taken for the engine's", async () => {
   const dir = runDir();
-  const manifest = { schema: 'agentload.run/1', scenario: { name: 'api-smoke', path: 'scenarios/api-smoke.ts' }, engine: { kind: 'k6', name: 'k6', version: 'v0.49.0' }, toolkit: { name: 'agentload', version: '0.1.0' }, git: { sha: '0123456789abcdef' }, startedAt: '2026-11-23T15:58:14Z', endedAt: '2026-11-23T15:58:18Z', engineExitCode: 99, exitCode: 4 };
+  const manifest = {
+    schema: 'agentload.run/1',
+    scenario: { name: 'api-smoke', path: 'scenarios/api-smoke.ts' },
+    engine: { kind: 'k6', name: 'k6', version: 'v0.49.0' },
+    toolkit: { name: 'agentload', version: '0.1.0' },
+    git: { sha: '0123456789abcdef' },
+    startedAt: '2026-11-23T15:58:14Z',
+    endedAt: '2026-11-23T15:58:18Z',
+    engineExitCode: 99,
+    exitCode: 4,
+  };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(manifest));
   const model = await loadRun(dir);
   assert.equal(model.meta.scenario, 'api-smoke');

@@ -4,7 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combineSnapshots, compareSnapshots, describeRow, holmAdjust, type BaselineEntry, type BaselineSnapshot } from '../../src/reporting/compare.ts';
+import {
+  combineSnapshots,
+  compareSnapshots,
+  describeRow,
+  holmAdjust,
+  type BaselineEntry,
+  type BaselineSnapshot,
+} from '../../src/reporting/compare.ts';
 import { proportionTestGreater, rankTestGreater } from '../../src/reporting/stats.ts';
 import { trendWindows } from '../../src/reporting/model.ts';
 import { addSample, newAgg, type Agg } from '../../src/reporting/aggregate.ts';
@@ -40,14 +47,21 @@ function snapshot(p95: number[], extra: Record<string, BaselineEntry> = {}): Bas
     source: 'synthetic',
     entries: {
       'endpoint GET /api/agents/:id/status': {
-        kind: 'trend', count: p95.length * 20, values: { avg: median * 0.6, p50: median * 0.6, p95: median, p99: median * 1.2 }, worse: 'up', unit: 'ms', gated: ['p95'], windows: { p95 },
+        kind: 'trend',
+        count: p95.length * 20,
+        values: { avg: median * 0.6, p50: median * 0.6, p95: median, p99: median * 1.2 },
+        worse: 'up',
+        unit: 'ms',
+        gated: ['p95'],
+        windows: { p95 },
       },
       ...extra,
     },
   };
 }
 
-const statusOf = (c: ReturnType<typeof compareSnapshots>, key: string, stat: string): string | undefined => c.rows.find((r) => r.key === key && r.stat === stat)?.status;
+const statusOf = (c: ReturnType<typeof compareSnapshots>, key: string, stat: string): string | undefined =>
+  c.rows.find((r) => r.key === key && r.stat === stat)?.status;
 const STATUS = 'endpoint GET /api/agents/:id/status';
 
 void test('gate: equal distributions pass; 200 pairs of noisy equal runs give about 1 % significant "regressions"', () => {
@@ -68,7 +82,8 @@ void test('gate: equal distributions pass; 200 pairs of noisy equal runs give ab
 void test('gate: shifts of 20 % and 10 % in 30 low-noise windows fail; 5 % never fails', () => {
   const r = rng(2);
   const base = windows(r, 30, 10, 0.05);
-  const at = (shift: number): string | undefined => statusOf(compareSnapshots(snapshot(windows(r, 30, 10 * (1 + shift), 0.05)), snapshot(base)), STATUS, 'p95');
+  const at = (shift: number): string | undefined =>
+    statusOf(compareSnapshots(snapshot(windows(r, 30, 10 * (1 + shift), 0.05)), snapshot(base)), STATUS, 'p95');
   assert.equal(at(0.2), 'fail', '+20 %');
   // +10 % of the level is just past the fail line for the figure (its median moves by about 10 %); it must at least warn.
   assert.match(at(0.12) ?? '', /fail/, '+12 %');
@@ -133,8 +148,21 @@ void test('gate: rank test: too few windows gives no test; lower-is-worse figure
   assert.ok((rankTestGreater([1, 2, 3, 4, 5], [10, 11, 12, 13, 14])?.p ?? 0) > 0.99);
   assert.equal(rankTestGreater([3, 3, 3, 3, 3], [3, 3, 3, 3, 3])?.p, 1);
   const rate = (values: number[]): BaselineSnapshot => ({
-    kind: 'agentload-baseline', version: 2, createdAt: '', source: 's',
-    entries: { 'metric http_reqs': { kind: 'counter', count: 2000, values: { rate: values.reduce((a, b) => a + b) / values.length }, worse: 'down', unit: 'value', gated: ['rate'], windows: { rate: values } } },
+    kind: 'agentload-baseline',
+    version: 2,
+    createdAt: '',
+    source: 's',
+    entries: {
+      'metric http_reqs': {
+        kind: 'counter',
+        count: 2000,
+        values: { rate: values.reduce((a, b) => a + b) / values.length },
+        worse: 'down',
+        unit: 'value',
+        gated: ['rate'],
+        windows: { rate: values },
+      },
+    },
   });
   const r = rng(6);
   const base = Array.from({ length: 20 }, () => 100 + gauss(r));
@@ -177,16 +205,38 @@ void test('gate: windows close at 10 samples, never split a second, and a short 
   assert.ok((p95[1] ?? 0) > 3, 'the one-sample tail joined the last window');
 });
 
-void test('gate: Holm adjustment over the run\'s figures: one p of 0.004 among 5 is not significant at 0.01, 0.001 is', () => {
-  assert.deepEqual(holmAdjust([0.004, 0.5, 0.9, 0.2, 0.3]).map((p) => Number(p.toFixed(3))), [0.02, 1, 1, 0.8, 0.9]);
+void test("gate: Holm adjustment over the run's figures: one p of 0.004 among 5 is not significant at 0.01, 0.001 is", () => {
+  assert.deepEqual(
+    holmAdjust([0.004, 0.5, 0.9, 0.2, 0.3]).map((p) => Number(p.toFixed(3))),
+    [0.02, 1, 1, 0.8, 0.9],
+  );
   assert.ok((holmAdjust([0.001, 0.5, 0.9, 0.2, 0.3])[0] ?? 1) < 0.01);
   // Twenty noisy figures of one run, none changed: the run fails at most as often as α says (runs, not figures).
   const r = rng(7);
   let failedRuns = 0;
   for (let run = 0; run < 100; run++) {
     const entries = (level: number): Record<string, BaselineEntry> =>
-      Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`endpoint GET /e${k}`, { kind: 'trend', count: 400, values: { p95: level }, worse: 'up', unit: 'ms', gated: ['p95'], windows: { p95: windows(r, 20, 10, 0.3) } } satisfies BaselineEntry]));
-    const snap = (e: Record<string, BaselineEntry>): BaselineSnapshot => ({ kind: 'agentload-baseline', version: 2, createdAt: '', source: 's', entries: e });
+      Object.fromEntries(
+        Array.from({ length: 20 }, (_, k) => [
+          `endpoint GET /e${k}`,
+          {
+            kind: 'trend',
+            count: 400,
+            values: { p95: level },
+            worse: 'up',
+            unit: 'ms',
+            gated: ['p95'],
+            windows: { p95: windows(r, 20, 10, 0.3) },
+          } satisfies BaselineEntry,
+        ]),
+      );
+    const snap = (e: Record<string, BaselineEntry>): BaselineSnapshot => ({
+      kind: 'agentload-baseline',
+      version: 2,
+      createdAt: '',
+      source: 's',
+      entries: e,
+    });
     if (compareSnapshots(snap(entries(11.5)), snap(entries(10))).verdict === 'fail') failedRuns++;
   }
   assert.ok(failedRuns <= 3, `runs failed: ${failedRuns} of 100`);

@@ -32,7 +32,15 @@ export function pointLine(metric: string, timeMs: number, value: number, tags: R
 }
 
 /** A small HTTP run: `n` requests to one endpoint, latencies from `latency(i)`, every `errEvery`-th failing. */
-export function httpRun(o: { n: number; latency: (i: number) => number; start?: number; spacingMs?: number; errEvery?: number; name?: string; thresholds?: string[] }): string {
+export function httpRun(o: {
+  n: number;
+  latency: (i: number) => number;
+  start?: number;
+  spacingMs?: number;
+  errEvery?: number;
+  name?: string;
+  thresholds?: string[];
+}): string {
   const start = o.start ?? Date.UTC(2026, 0, 1, 12, 0, 0);
   const spacing = o.spacingMs ?? 10;
   const name = o.name ?? 'http://127.0.0.1:1/api/agents';
@@ -43,9 +51,20 @@ export function httpRun(o: { n: number; latency: (i: number) => number; start?: 
   ];
   for (let i = 0; i < o.n; i++) {
     const err = o.errEvery !== undefined && i % o.errEvery === 0;
-    const tags = { method: 'GET', name, scenario: 'default', status: err ? '500' : '200', expected_response: err ? 'false' : 'true', group: '' };
+    const tags = {
+      method: 'GET',
+      name,
+      scenario: 'default',
+      status: err ? '500' : '200',
+      expected_response: err ? 'false' : 'true',
+      group: '',
+    };
     const t = start + i * spacing;
-    lines.push(pointLine('http_reqs', t, 1, tags), pointLine('http_req_duration', t, o.latency(i), tags), pointLine('http_req_failed', t, err ? 1 : 0, tags));
+    lines.push(
+      pointLine('http_reqs', t, 1, tags),
+      pointLine('http_req_duration', t, o.latency(i), tags),
+      pointLine('http_req_failed', t, err ? 1 : 0, tags),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -9,7 +9,17 @@ function run(reports: string, name: string, startedAt: string, scale: number): s
   const dir = join(reports, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: (i) => (10 + (i % 7)) * scale }));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ scenario: 'api', engine: { name: 'embedded', version: '0.1.0' }, startedAt, endedAt: startedAt, exitCode: 0, args: ['-e', 'TOKEN=secret-value'] }));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({
+      scenario: 'api',
+      engine: { name: 'embedded', version: '0.1.0' },
+      startedAt,
+      endedAt: startedAt,
+      exitCode: 0,
+      args: ['-e', 'TOKEN=secret-value'],
+    }),
+  );
   return dir;
 }
 
@@ -34,7 +44,8 @@ void test('history: index.html lists runs per scenario with sparklines; runs pas
   assert.ok(existsSync(join(reports, 'baselines', 'keep.json')));
   assert.ok(existsSync(join(reports, 'not-a-run')));
   // Secrets in run.json args never reach the outputs.
-  for (const f of ['report.html', 'verdict.json', 'summary.md', 'junit.xml']) assert.ok(!readFileSync(join(last, f), 'utf8').includes('secret-value'), f);
+  for (const f of ['report.html', 'verdict.json', 'summary.md', 'junit.xml'])
+    assert.ok(!readFileSync(join(last, f), 'utf8').includes('secret-value'), f);
   // A longer retention keeps runs.
   const kept = run(reports, 'api-20260301T000000Z', '2026-03-01T00:00:00Z', 1);
   await buildReport({ runDir: kept, now: () => now, retentionDays: 365 });
@@ -48,7 +59,10 @@ void test('history: a target column, one trend per scenario and target (runs aga
     const dir = join(reports, name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: (i) => 10 + (i % 7) }));
-    writeFileSync(join(dir, 'run.json'), JSON.stringify({ scenario: { name: 'api' }, startedAt, engineExitCode: 0, exitCode: 0, target: { kind: 'external', url } }));
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify({ scenario: { name: 'api' }, startedAt, engineExitCode: 0, exitCode: 0, target: { kind: 'external', url } }),
+    );
     return dir;
   };
   await buildReport({ runDir: runOn('api-1', '2026-05-30T00:00:00Z', 'http://staging.example:8080'), now: () => now });

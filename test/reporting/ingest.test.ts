@@ -36,7 +36,8 @@ void test('memory stays bounded: the time series coarsens past MAX_BUCKETS and t
   const d = tmp();
   const start = Date.UTC(2026, 0, 1);
   const lines = [metricLine('http_req_duration', 'trend')];
-  for (let s = 0; s < MAX_BUCKETS * 3; s++) lines.push(pointLine('http_req_duration', start + s * 1000, s % 50, { name: 'a', vu: String(s), iter: String(s) }));
+  for (let s = 0; s < MAX_BUCKETS * 3; s++)
+    lines.push(pointLine('http_req_duration', start + s * 1000, s % 50, { name: 'a', vu: String(s), iter: String(s) }));
   writeFileSync(join(d, 'out.json'), lines.join('\n') + '\n');
   const acc = await ingestFiles([join(d, 'out.json')]);
   assert.ok(acc.buckets.size <= MAX_BUCKETS, `${acc.buckets.size} buckets`);
@@ -55,7 +56,13 @@ void test('the byte-level number parser gives exactly what Number() gives', asyn
       async (vals) => {
         const texts = vals.map(([v, k]) => (k === 12 ? JSON.stringify(v) : v.toFixed(k)));
         const start = Date.UTC(2026, 0, 1);
-        const lines = [metricLine('m', 'trend'), ...texts.map((t, i) => `{"metric":"m","type":"Point","data":{"time":"${new Date(start + i).toISOString()}","value":${t},"tags":{"name":"a"}}}`)];
+        const lines = [
+          metricLine('m', 'trend'),
+          ...texts.map(
+            (t, i) =>
+              `{"metric":"m","type":"Point","data":{"time":"${new Date(start + i).toISOString()}","value":${t},"tags":{"name":"a"}}}`,
+          ),
+        ];
         writeFileSync(f, lines.join('\n') + '\n');
         const acc = await ingestFiles([f]);
         const a = mergedAgg(acc, 'm');

@@ -34,8 +34,14 @@ async function concatBytes(fn: () => Promise<void>): Promise<number> {
 void test('a 48 MB line is joined once (plain and gzip), and read right', async () => {
   const d = tmp();
   const size = 48 * MB;
-  const point = '{"metric":"x","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":1,"tags":{"big":"' + 'y'.repeat(size) + '"}}}\n';
-  const text = '{"type":"Metric","data":{"name":"x","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"x"}\n' + point + 'not json ' + 'z'.repeat(size) + '\n';
+  const point =
+    '{"metric":"x","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":1,"tags":{"big":"' + 'y'.repeat(size) + '"}}}\n';
+  const text =
+    '{"type":"Metric","data":{"name":"x","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"x"}\n' +
+    point +
+    'not json ' +
+    'z'.repeat(size) +
+    '\n';
   const plain = join(d, 'out.json');
   writeFileSync(plain, text);
   const gz = join(d, 'out.json.gz');
@@ -46,6 +52,9 @@ void test('a 48 MB line is joined once (plain and gzip), and read right', async 
       info = (await ingestFiles([file])).files[0];
     });
     assert.deepEqual([info?.lines, info?.points, info?.badLines], [3, 1, 1], `${file}: the long point is read, the long garbage counted`);
-    assert.ok(copied < 3 * (2 * size), `${file}: Buffer.concat copied ${(copied / MB).toFixed(0)} MB for two ${String(size / MB)} MB lines`);
+    assert.ok(
+      copied < 3 * (2 * size),
+      `${file}: Buffer.concat copied ${(copied / MB).toFixed(0)} MB for two ${String(size / MB)} MB lines`,
+    );
   }
 });

@@ -25,7 +25,9 @@ void test('quantiles stay within the stated relative error of k6 interpolated pe
       // Interpolation between estimates of two order statistics: bound holds against each end.
       const lo = sorted[Math.floor(q * (sorted.length - 1))] ?? 0;
       const hi = sorted[Math.ceil(q * (sorted.length - 1))] ?? 0;
-      const ok = near(got, want) || (lo * hi < 0 && got >= Math.min(lo, hi) * (1 + RELATIVE_ERROR) - 1e-9 && got <= Math.max(lo, hi) * (1 + RELATIVE_ERROR) + 1e-9);
+      const ok =
+        near(got, want) ||
+        (lo * hi < 0 && got >= Math.min(lo, hi) * (1 + RELATIVE_ERROR) - 1e-9 && got <= Math.max(lo, hi) * (1 + RELATIVE_ERROR) + 1e-9);
       assert.ok(ok, `q=${q} got ${got}, exact ${want}`);
       assert.equal(s.count, xs.length);
       assert.equal(s.min, sorted[0]);
@@ -65,7 +67,15 @@ void test('the bound is real: a coarse estimate would be caught', () => {
   const s = new QuantileSketch();
   for (let i = 1; i <= 1000; i++) s.add(i);
   const p90 = s.quantile(0.9);
-  assert.ok(near(p90, exactQuantile(Array.from({ length: 1000 }, (_, i) => i + 1), 0.9)));
+  assert.ok(
+    near(
+      p90,
+      exactQuantile(
+        Array.from({ length: 1000 }, (_, i) => i + 1),
+        0.9,
+      ),
+    ),
+  );
   assert.ok(!near(p90 * (1 + 3 * RELATIVE_ERROR), 900.1), 'a value 1.5 % off is outside the bound');
   assert.equal(new QuantileSketch().quantile(0.5), 0);
 });

@@ -20,7 +20,12 @@ function soakRun(mbPerHour: number, msPerHour = 0, gauge = 'target_rss_bytes'): 
   const d = tmp();
   const start = Date.UTC(2026, 0, 1, 0, 0, 0);
   const rnd = noise(42);
-  const lines = [metricLine(gauge, 'gauge'), metricLine('http_req_duration', 'trend'), metricLine('http_req_failed', 'rate'), metricLine('http_reqs', 'counter')];
+  const lines = [
+    metricLine(gauge, 'gauge'),
+    metricLine('http_req_duration', 'trend'),
+    metricLine('http_req_failed', 'rate'),
+    metricLine('http_reqs', 'counter'),
+  ];
   for (let s = 0; s <= 7200; s += 10) {
     const warm = s < 600 ? 150 * (1 - s / 600) : 0; // warm-up: memory settles from high, must be skipped
     const rss = (300 + warm + (mbPerHour * s) / 3600 + 8 * rnd()) * 1048576;
@@ -28,7 +33,11 @@ function soakRun(mbPerHour: number, msPerHour = 0, gauge = 'target_rss_bytes'): 
     const tags = { scenario: 'soak', method: 'GET', name: 'http://127.0.0.1:1/health', status: '200' };
     for (let k = 0; k < 5; k++) {
       const t = start + s * 1000 + k * 2000;
-      lines.push(pointLine('http_req_duration', t, 20 + (msPerHour * s) / 3600 + 2 * rnd(), tags), pointLine('http_req_failed', t, 0, tags), pointLine('http_reqs', t, 1, tags));
+      lines.push(
+        pointLine('http_req_duration', t, 20 + (msPerHour * s) / 3600 + 2 * rnd(), tags),
+        pointLine('http_req_failed', t, 0, tags),
+        pointLine('http_reqs', t, 1, tags),
+      );
     }
   }
   writeFileSync(join(d, 'out.json'), lines.join('\n') + '\n');
@@ -40,7 +49,10 @@ const budget = { memoryGrowthMBPerHour: 50, latencyDriftMsPerHour: 10, errorRate
 void test('linear fit recovers a known slope with a confidence interval around it', () => {
   const xs = Array.from({ length: 100 }, (_, i) => i * 36);
   const rnd = noise(7);
-  const fit = linearFit(xs, xs.map((x) => 5 + (x * 30) / 3600 + rnd()));
+  const fit = linearFit(
+    xs,
+    xs.map((x) => 5 + (x * 30) / 3600 + rnd()),
+  );
   assert.ok(fit);
   assert.ok(Math.abs(fit.slopePerHour - 30) < 1, `slope ${fit.slopePerHour}`);
   assert.ok(fit.ciLow < 30 && fit.ciHigh > 30);
@@ -52,7 +64,9 @@ void test('a leaking target (120 MB/h) breaches a 50 MB/h budget: exit 4', async
   const res = await buildReport({ runDir: d, profile: budget, historyDir: false });
   assert.equal(res.exitCode, 4);
   assert.equal(res.verdict, 'fail');
-  const v = JSON.parse(readFileSync(join(d, 'verdict.json'), 'utf8')) as { soak: { signals: { id: string; breached: boolean; fit: { slopePerHour: number; ciLow: number; ciHigh: number } }[] } };
+  const v = JSON.parse(readFileSync(join(d, 'verdict.json'), 'utf8')) as {
+    soak: { signals: { id: string; breached: boolean; fit: { slopePerHour: number; ciLow: number; ciHigh: number } }[] };
+  };
   const mem = v.soak.signals.find((s) => s.id === 'memory');
   assert.ok(mem);
   assert.equal(mem.breached, true);
@@ -60,7 +74,10 @@ void test('a leaking target (120 MB/h) breaches a 50 MB/h budget: exit 4', async
   assert.ok(mem.fit.ciLow <= 120 && mem.fit.ciHigh >= 120);
   assert.equal(v.soak.signals.find((s) => s.id === 'latency')?.breached, false);
   assert.match(readFileSync(join(d, 'report.html'), 'utf8'), /Soak analysis/);
-  assert.match(readFileSync(join(d, 'junit.xml'), 'utf8'), /<testcase classname="soak" name="memory: target_rss_bytes" time="0">[\s\S]*?<failure/);
+  assert.match(
+    readFileSync(join(d, 'junit.xml'), 'utf8'),
+    /<testcase classname="soak" name="memory: target_rss_bytes" time="0">[\s\S]*?<failure/,
+  );
 });
 
 void test('a flat target stays quiet (warm-up spike skipped), and latency drift is judged on its own', async () => {
@@ -71,7 +88,10 @@ void test('a flat target stays quiet (warm-up spike skipped), and latency drift 
   const res = await buildReport({ runDir: drift, profile: budget, historyDir: false });
   assert.equal(res.exitCode, 4);
   const v = JSON.parse(readFileSync(join(drift, 'verdict.json'), 'utf8')) as { soak: { signals: { id: string; breached: boolean }[] } };
-  assert.deepEqual(v.soak.signals.filter((s) => s.breached).map((s) => s.id), ['latency']);
+  assert.deepEqual(
+    v.soak.signals.filter((s) => s.breached).map((s) => s.id),
+    ['latency'],
+  );
 });
 
 void test('gauge names are configurable; without a budget the fits are shown but never fail', async () => {
@@ -84,7 +104,11 @@ void test('gauge names are configurable; without a budget the fits are shown but
 
 void test('soak verdicts: a 20 s run is "too short to judge" (never a green "within"), a slope over budget without significance is "not significant", 20 min flat is "within"', async () => {
   const { analyseSoak } = await import('../../src/reporting/soak.ts');
-  const series = (seconds: number, mbPerHour: number, noiseMb: number): { t: number[]; bucketSec: number; metrics: Record<string, Record<string, (number | null)[]>> } => {
+  const series = (
+    seconds: number,
+    mbPerHour: number,
+    noiseMb: number,
+  ): { t: number[]; bucketSec: number; metrics: Record<string, Record<string, (number | null)[]>> } => {
     const rnd = noise(7);
     const t: number[] = [];
     const avg: (number | null)[] = [];
@@ -94,7 +118,8 @@ void test('soak verdicts: a 20 s run is "too short to judge" (never a green "wit
     }
     return { t, bucketSec: 1, metrics: { target_rss_bytes: { avg, value: avg } } };
   };
-  const memory = (r: ReturnType<typeof analyseSoak>): { verdict: string; note: string } | undefined => r?.signals.find((s) => s.id === 'memory');
+  const memory = (r: ReturnType<typeof analyseSoak>): { verdict: string; note: string } | undefined =>
+    r?.signals.find((s) => s.id === 'memory');
   // 20 s, slightly growing but under the budget: was a green "within" for a slope extrapolated from 20 s.
   const short = memory(analyseSoak(series(20, 30, 0.01), { memoryGrowthMBPerHour: 50 }));
   assert.ok(short);

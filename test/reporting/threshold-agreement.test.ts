@@ -17,14 +17,24 @@ import { REFERENCE } from '../engine/conformance/run-helpers.ts';
 
 const OUT = join(REFERENCE, 'fixture.out.json');
 
-interface MetricLine { type: 'Metric'; data: { name: string; type: MetricType; contains: ValueType; thresholds: (string | { threshold: string })[] } }
-interface PointLine { type: 'Point'; metric: string; data: { time: string; value: number; tags: Record<string, string> | null } }
+interface MetricLine {
+  type: 'Metric';
+  data: { name: string; type: MetricType; contains: ValueType; thresholds: (string | { threshold: string })[] };
+}
+interface PointLine {
+  type: 'Point';
+  metric: string;
+  data: { time: string; value: number; tags: Record<string, string> | null };
+}
 
 /** k6's verdicts from the reference run's --summary-export (there, `true` means crossed). */
 function k6Verdicts(): Map<string, boolean> {
-  const doc = JSON.parse(readFileSync(join(REFERENCE, 'fixture.summary-export.json'), 'utf8')) as { metrics: Record<string, { thresholds?: Record<string, boolean> }> };
+  const doc = JSON.parse(readFileSync(join(REFERENCE, 'fixture.summary-export.json'), 'utf8')) as {
+    metrics: Record<string, { thresholds?: Record<string, boolean> }>;
+  };
   const out = new Map<string, boolean>();
-  for (const [key, m] of Object.entries(doc.metrics)) for (const [source, crossed] of Object.entries(m.thresholds ?? {})) out.set(`${key} ${source}`, !crossed);
+  for (const [key, m] of Object.entries(doc.metrics))
+    for (const [source, crossed] of Object.entries(m.thresholds ?? {})) out.set(`${key} ${source}`, !crossed);
   return out;
 }
 
@@ -59,7 +69,10 @@ const EDGE_CASES: readonly (readonly [string, string])[] = [
 ];
 
 void test('engine and report give the same verdict on every reference threshold and every edge case', async () => {
-  const lines = readFileSync(OUT, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as MetricLine | PointLine);
+  const lines = readFileSync(OUT, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as MetricLine | PointLine);
   const registry = new MetricRegistry();
   const reference: [string, string][] = [];
   for (const l of lines) {
@@ -83,24 +96,35 @@ void test('engine and report give the same verdict on every reference threshold 
   const agg = new Aggregator(registry, { submetrics: set.keys() });
   set.attach(agg);
   const samples: Sample[] = [];
-  for (const l of lines) if (l.type === 'Point') samples.push({ metric: l.metric, time: Date.parse(l.data.time), value: l.data.value, tags: l.data.tags ?? {} });
+  for (const l of lines)
+    if (l.type === 'Point') samples.push({ metric: l.metric, time: Date.parse(l.data.time), value: l.data.value, tags: l.data.tags ?? {} });
   agg.add(samples);
-  const handleSummary = JSON.parse(readFileSync(join(REFERENCE, 'fixture.handle-summary-data.json'), 'utf8')) as { state: { testRunDurationMs: number } };
+  const handleSummary = JSON.parse(readFileSync(join(REFERENCE, 'fixture.handle-summary-data.json'), 'utf8')) as {
+    state: { testRunDurationMs: number };
+  };
   const durationMs = handleSummary.state.testRunDurationMs;
   const engine = set.evaluate(agg, durationMs);
   const refusedByEngine = (key: string, source: string): boolean =>
-    issues.some((i) => i.path.startsWith(`thresholds.${key}`) && (i.message.includes(JSON.stringify(source)) || i.path === `thresholds.${key}[${String(raw[key]?.indexOf(source) ?? -1)}]`));
+    issues.some(
+      (i) =>
+        i.path.startsWith(`thresholds.${key}`) &&
+        (i.message.includes(JSON.stringify(source)) || i.path === `thresholds.${key}[${String(raw[key]?.indexOf(source) ?? -1)}]`),
+    );
 
   // The report: the same output, evaluated after the run.
   const acc = await ingestFiles([OUT]);
   const k6Thresholds = new Map<string, Map<string, boolean>>();
   for (const [key, source] of all) {
     let m = k6Thresholds.get(key);
-    if (m === undefined) { m = new Map(); k6Thresholds.set(key, m); }
+    if (m === undefined) {
+      m = new Map();
+      k6Thresholds.set(key, m);
+    }
     m.set(source, true);
   }
   const model = buildModel(acc, { k6Thresholds, testRunDurationMs: durationMs, meta: {}, interrupted: false });
-  const row = (key: string, source: string): ThresholdRow | undefined => model.thresholds.find((r) => r.metric === key && r.expression === source);
+  const row = (key: string, source: string): ThresholdRow | undefined =>
+    model.thresholds.find((r) => r.metric === key && r.expression === source);
 
   let accepted = 0;
   let refused = 0;
@@ -108,14 +132,22 @@ void test('engine and report give the same verdict on every reference threshold 
     const r = row(key, source);
     assert.ok(r !== undefined, `the report has a row for ${key} ${source}`);
     const engineRefused = refusedByEngine(key, source);
-    assert.equal(r.problem !== undefined, engineRefused, `${key} ${source}: refused by the engine ${String(engineRefused)}, by the report ${String(r.problem !== undefined)} (${r.problem ?? ''})`);
+    assert.equal(
+      r.problem !== undefined,
+      engineRefused,
+      `${key} ${source}: refused by the engine ${String(engineRefused)}, by the report ${String(r.problem !== undefined)} (${r.problem ?? ''})`,
+    );
     if (engineRefused) {
       refused++;
       continue;
     }
     const verdict = engine.results[key]?.[source];
     assert.ok(verdict !== undefined, `${key} ${source} evaluated by the engine`);
-    assert.equal(r.ok, verdict.ok, `${key} ${source}: engine ${String(verdict.ok)} (observed ${String(verdict.observed)}), report ${String(r.ok)} (observed ${String(r.observed)})`);
+    assert.equal(
+      r.ok,
+      verdict.ok,
+      `${key} ${source}: engine ${String(verdict.ok)} (observed ${String(verdict.observed)}), report ${String(r.ok)} (observed ${String(r.observed)})`,
+    );
     const k6Ok = k6.get(`${key} ${source}`);
     if (k6Ok !== undefined) assert.equal(r.ok, k6Ok, `${key} ${source}: k6 said ${String(k6Ok)}`);
     accepted++;

@@ -22,11 +22,29 @@ function io(): { out: string[]; err: string[]; io: { out: (l: string) => void; e
 /** `n` requests that never got a response (status 0, k6's connection-refused code). */
 function refusedRun(n: number): string {
   const start = Date.UTC(2026, 0, 1, 12, 0, 0);
-  const lines = [metricLine('http_reqs', 'counter'), metricLine('http_req_duration', 'trend'), metricLine('http_req_failed', 'rate'), metricLine('iterations', 'counter')];
+  const lines = [
+    metricLine('http_reqs', 'counter'),
+    metricLine('http_req_duration', 'trend'),
+    metricLine('http_req_failed', 'rate'),
+    metricLine('iterations', 'counter'),
+  ];
   for (let i = 0; i < n; i++) {
-    const tags = { method: 'GET', name: 'http://127.0.0.1:9/health', scenario: 'default', status: '0', error_code: '1212', expected_response: 'false', group: '' };
+    const tags = {
+      method: 'GET',
+      name: 'http://127.0.0.1:9/health',
+      scenario: 'default',
+      status: '0',
+      error_code: '1212',
+      expected_response: 'false',
+      group: '',
+    };
     const t = start + i * 10;
-    lines.push(pointLine('http_reqs', t, 1, tags), pointLine('http_req_duration', t, 0, tags), pointLine('http_req_failed', t, 1, tags), pointLine('iterations', t, 1, { scenario: 'default', group: '' }));
+    lines.push(
+      pointLine('http_reqs', t, 1, tags),
+      pointLine('http_req_duration', t, 0, tags),
+      pointLine('http_req_failed', t, 1, tags),
+      pointLine('iterations', t, 1, { scenario: 'default', group: '' }),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -37,7 +55,10 @@ void test('no HTTP request got a response: fail, exit 5, the reason says so (als
   const r = await buildReport({ runDir: d, historyDir: false });
   assert.deepEqual([r.verdict, r.exitCode], ['fail', 5]);
   const verdict = JSON.parse(readFileSync(join(d, 'verdict.json'), 'utf8')) as { reasons: string[] };
-  assert.ok(verdict.reasons.some((x) => /none of the 40 HTTP request\(s\) got a response/.test(x)), verdict.reasons.join('; '));
+  assert.ok(
+    verdict.reasons.some((x) => /none of the 40 HTTP request\(s\) got a response/.test(x)),
+    verdict.reasons.join('; '),
+  );
   // The check can pass: answered requests (even 500s) are a measured run.
   const ok = tmp();
   writeFileSync(join(ok, 'out.json'), httpRun({ n: 40, latency: () => 5, errEvery: 2 }));
@@ -47,7 +68,10 @@ void test('no HTTP request got a response: fail, exit 5, the reason says so (als
 void test('a run that did nothing (no iteration, no request, no message): fail, exit 5', async () => {
   const d = tmp();
   const t = Date.UTC(2026, 0, 1, 12, 0, 0);
-  writeFileSync(join(d, 'out.json'), [metricLine('vus', 'gauge'), pointLine('vus', t, 1, {}), pointLine('vus', t + 1000, 1, {})].join('\n') + '\n');
+  writeFileSync(
+    join(d, 'out.json'),
+    [metricLine('vus', 'gauge'), pointLine('vus', t, 1, {}), pointLine('vus', t + 1000, 1, {})].join('\n') + '\n',
+  );
   const r = await buildReport({ runDir: d, historyDir: false });
   assert.deepEqual([r.verdict, r.exitCode], ['fail', 5]);
   assert.match(readFileSync(join(d, 'junit.xml'), 'utf8'), /<failure message="[^"]*the run measured nothing/);
@@ -90,12 +114,20 @@ void test('junit.xml fails when the run failed: stopped from outside (105), abor
   for (const code of [105, 108]) {
     const d = tmp();
     writeFileSync(join(d, 'out.json'), httpRun({ n: 20, latency: () => 5, thresholds: ['p(95)<100'] }));
-    writeFileSync(join(d, 'run.json'), JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, engineExitCode: code, exitCode: code }));
+    writeFileSync(
+      join(d, 'run.json'),
+      JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, engineExitCode: code, exitCode: code }),
+    );
     const r = await buildReport({ runDir: d, historyDir: false, interrupted: code === 105 });
     assert.equal(r.verdict, 'fail');
     const junit = readFileSync(join(d, 'junit.xml'), 'utf8');
     assert.match(junit, /<testsuites name="agentload api" tests="\d+" failures="1"/, junit);
-    assert.match(junit, new RegExp(`<testcase classname="run" name="api: verdict"[^>]*>[\\s\\S]*<failure message="the run itself ended with exit code ${String(code)}`));
+    assert.match(
+      junit,
+      new RegExp(
+        `<testcase classname="run" name="api: verdict"[^>]*>[\\s\\S]*<failure message="the run itself ended with exit code ${String(code)}`,
+      ),
+    );
   }
   const passed = tmp();
   writeFileSync(join(passed, 'out.json'), httpRun({ n: 20, latency: () => 5, thresholds: ['p(95)<100'] }));
@@ -109,18 +141,33 @@ void test("the run's own exit code is the one summary.md, verdict.json, report.h
   mkdirSync(d, { recursive: true });
   // Thresholds crossed (p95 ≈ 95 ms > 10) and the engine ended with 107 (a script exception): the run command exits 107.
   writeFileSync(join(d, 'out.json'), httpRun({ n: 50, latency: (i) => 50 + i, thresholds: ['p(95)<10'] }));
-  writeFileSync(join(d, 'run.json'), JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, startedAt: '2026-01-01T12:00:00.000Z', engineExitCode: 107, exitCode: 107 }));
+  writeFileSync(
+    join(d, 'run.json'),
+    JSON.stringify({
+      schema: 'agentload.run/1',
+      scenario: { name: 'api' },
+      startedAt: '2026-01-01T12:00:00.000Z',
+      engineExitCode: 107,
+      exitCode: 107,
+    }),
+  );
   const r = await buildReport({ runDir: d, historyDir: reports, now: () => new Date('2026-01-01T12:05:00Z') });
   assert.deepEqual([r.verdict, r.exitCode], ['fail', 107]);
   const verdict = JSON.parse(readFileSync(join(d, 'verdict.json'), 'utf8')) as { exitCode: number; reasons: string[] };
   assert.equal(verdict.exitCode, 107);
-  assert.ok(verdict.reasons.some((x) => /threshold\(s\) crossed/.test(x)) && verdict.reasons.some((x) => /exit code 107/.test(x)), verdict.reasons.join('; '));
+  assert.ok(
+    verdict.reasons.some((x) => /threshold\(s\) crossed/.test(x)) && verdict.reasons.some((x) => /exit code 107/.test(x)),
+    verdict.reasons.join('; '),
+  );
   assert.match(readFileSync(join(d, 'summary.md'), 'utf8'), /FAIL \(exit 107\)/);
   assert.match(readFileSync(join(d, 'report.html'), 'utf8'), /<span>exit code 107<\/span>/);
   assert.match(readFileSync(join(reports, 'index.html'), 'utf8'), /<td>107<\/td>/);
   // The engine judged its thresholds crossed (99) where the report's percentiles did not: the run exited 99, so does the report.
   const e = tmp();
   writeFileSync(join(e, 'out.json'), httpRun({ n: 50, latency: () => 5, thresholds: ['p(95)<100'] }));
-  writeFileSync(join(e, 'run.json'), JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, engineExitCode: 99, exitCode: 99 }));
+  writeFileSync(
+    join(e, 'run.json'),
+    JSON.stringify({ schema: 'agentload.run/1', scenario: { name: 'api' }, engineExitCode: 99, exitCode: 99 }),
+  );
   assert.equal((await buildReport({ runDir: e, historyDir: false })).exitCode, 99);
 });

@@ -72,7 +72,10 @@ void test('the import scanner flags Node built-ins and bare packages (so the che
   const dir = mkdtempSync(join(tmpdir(), 'agentload-scan-'));
   try {
     const f = join(dir, 'bad.js');
-    writeFileSync(f, "import fs from 'node:fs';\nimport http from 'k6/http';\nconst os = require('os');\nexport default () => [fs, http, os, import('path')];\n");
+    writeFileSync(
+      f,
+      "import fs from 'node:fs';\nimport http from 'k6/http';\nconst os = require('os');\nexport default () => [fs, http, os, import('path')];\n",
+    );
     const bad = foreignImports(await importsOf(f));
     assert.deepEqual(bad.sort(), ['dynamic-import path', 'import-statement node:fs', 'require-call os'].sort());
   } finally {
@@ -92,11 +95,17 @@ void test('every scenario bundles to a k6 script that imports only k6 modules an
       const b = await bundleOne(name, dir);
       const refs = await importsOf(b.outfile);
       assert.deepEqual(foreignImports(refs), [], `${name}: only k6 and k6/* imports`);
-      assert.ok(refs.some((r) => r.path === 'k6/metrics' || r.path === 'k6/http'), `${name}: imports k6 modules`);
+      assert.ok(
+        refs.some((r) => r.path === 'k6/metrics' || r.path === 'k6/http'),
+        `${name}: imports k6 modules`,
+      );
       const text = readFileSync(b.outfile, 'utf8');
       assert.ok(!text.includes(secret), `${name}: no value from the environment inlined`);
       assert.ok(!text.includes('agentload-dev-signing-secret'), `${name}: no default signing secret inlined`);
-      assert.ok(!/\?\.|\?\?/.test(text.replace(/\/\/.*$/gm, '').replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '')), `${name}: lowered to ES2017 (no ?. or ??)`);
+      assert.ok(
+        !/\?\.|\?\?/.test(text.replace(/\/\/.*$/gm, '').replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '')),
+        `${name}: lowered to ES2017 (no ?. or ??)`,
+      );
       // Faker only where payloads need it, and per locale (the bundler refuses the whole package).
       assert.ok(b.bytes < 600 * 1024, `${name}: bundle ${b.bytes} bytes under 600 KB`);
     }
@@ -114,7 +123,11 @@ void test('every scenario is async-first: the embedded engine runs it in its asy
     for (const name of [...SCENARIOS, 'smoke']) {
       const b = await bundleOne(name, dir);
       const loaded = await loadScript(b.outfile);
-      assert.deepEqual(loaded.syncReasons.map((r) => `${r.call} at ${r.site}`), [], `${name}: these calls would put its VUs on threads (docs/engine-sync.md)`);
+      assert.deepEqual(
+        loaded.syncReasons.map((r) => `${r.call} at ${r.site}`),
+        [],
+        `${name}: these calls would put its VUs on threads (docs/engine-sync.md)`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -122,10 +135,14 @@ void test('every scenario is async-first: the embedded engine runs it in its asy
 });
 
 void test('scenarios, lib and thresholds type-check with k6 types only (tsconfig.k6.json)', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', join(ROOT, 'tsconfig.k6.json')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', join(ROOT, 'tsconfig.k6.json')],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   const own = r.stdout.split('\n').filter((l) => /^(scenarios|lib|thresholds)\//.test(l));
   assert.deepEqual(own, [], 'no type errors in scenarios/, lib/, objectives/');
 });
@@ -136,7 +153,11 @@ void test('the failure scenarios use only modules k6 v0.49 already has (no k6/ti
     for (const name of ['bus-durability', 'failover']) {
       const refs = await importsOf((await bundleOne(name, dir)).outfile);
       const modules = [...new Set(refs.map((r) => r.path))].sort();
-      assert.deepEqual(modules.filter((m) => !['k6', 'k6/http', 'k6/metrics'].includes(m)), [], `${name}: ${modules.join(', ')}`);
+      assert.deepEqual(
+        modules.filter((m) => !['k6', 'k6/http', 'k6/metrics'].includes(m)),
+        [],
+        `${name}: ${modules.join(', ')}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,9 @@ void test('api-latency fails (99) on the health endpoint objective when /health 
 });
 
 void test('api-latency fails (99) on http_req_failed when 30 % of requests error', async () => {
-  const r = await runScenario('api-latency', { env: { ...short, ENDPOINTS: 'health,agents_list' }, targetEnv: { FAULT_ERROR_RATE: '0.3' } });
+  const r = await runScenario('api-latency', {
+    env: { ...short, ENDPOINTS: 'health,agents_list' },
+    targetEnv: { FAULT_ERROR_RATE: '0.3' },
+  });
   assertCrossed(r, 'http_req_failed');
 });

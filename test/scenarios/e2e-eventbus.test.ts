@@ -16,5 +16,8 @@ void test('eventbus fails (99) on bus_messages_duplicated when the bus duplicate
 });
 
 void test('eventbus fails (99) on the maximum consumer lag (a Trend, not the last value) when consumers take 300 ms per message', async () => {
-  assertCrossed(await runScenario('eventbus', { env: { ...short, DRAIN_TIMEOUT: '2' }, targetEnv: { FAULT_SLOW_CONSUMER_MS: '300' } }), 'bus_consumer_lag_ms');
+  assertCrossed(
+    await runScenario('eventbus', { env: { ...short, DRAIN_TIMEOUT: '2' }, targetEnv: { FAULT_SLOW_CONSUMER_MS: '300' } }),
+    'bus_consumer_lag_ms',
+  );
 });

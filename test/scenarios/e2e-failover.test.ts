@@ -18,8 +18,12 @@ import { startBroker, type Broker } from '../support/rabbitmq.ts';
 import { crossed, describeRun, faultLog, watchFaultRun } from './fault-run.ts';
 
 let broker: Broker | undefined;
-before(async () => { broker = await startBroker(); });
-after(async () => { await broker?.close(); });
+before(async () => {
+  broker = await startBroker();
+});
+after(async () => {
+  await broker?.close();
+});
 
 // 20 s of traffic: instance-kill@10s, instance-add@14s.
 let runs = 0;
@@ -35,8 +39,13 @@ void test('failover passes on the healthy platform: even share, no task lost, bo
     assert.deepEqual(crossed(r.runDir), []);
     assert.deepEqual(r.left, [], describeRun(r));
     const log = faultLog(r.runDir);
-    assert.deepEqual(log.filter((l) => l.kind === 'fault').map((l) => l.action), ['instance-kill', 'instance-add']);
-    const summary = JSON.parse(readFileSync(join(r.runDir ?? '', 'summary-export.json'), 'utf8')) as { metrics: Record<string, Record<string, number>> };
+    assert.deepEqual(
+      log.filter((l) => l.kind === 'fault').map((l) => l.action),
+      ['instance-kill', 'instance-add'],
+    );
+    const summary = JSON.parse(readFileSync(join(r.runDir ?? '', 'summary-export.json'), 'utf8')) as {
+      metrics: Record<string, Record<string, number>>;
+    };
     assert.ok((summary.metrics.failover_tasks_accepted?.count ?? 0) >= 40, 'tasks were accepted');
     assert.equal(summary.metrics.failover_tasks_lost?.count, 0);
     assert.ok((summary.metrics.failover_share_deviation?.max ?? 1) <= 0.1);
@@ -60,14 +69,21 @@ void test('failover twin: without health checks the balancer keeps failing a sha
 void test('Ctrl+C stops the run gracefully (105, interrupted) and every process it started', async () => {
   const r = await watchFaultRun('failover', {
     env: { ...short(), FAULTS: 'none', TARGET_INSTANCES: '2', TARGET_WORKERS: '0' },
-    onReady: (pid) => { setTimeout(() => { process.kill(pid, 'SIGINT'); }, 4000); },
+    onReady: (pid) => {
+      setTimeout(() => {
+        process.kill(pid, 'SIGINT');
+      }, 4000);
+    },
     graceMs: 5000,
   });
   try {
     assert.equal(r.code, 105, describeRun(r));
     const manifest = JSON.parse(readFileSync(join(r.runDir ?? '', 'run.json'), 'utf8')) as { interrupted: boolean };
     assert.equal(manifest.interrupted, true);
-    assert.ok(r.seen.some((p) => p.command.includes('scripts/target.mjs')), 'the platform was running');
+    assert.ok(
+      r.seen.some((p) => p.command.includes('scripts/target.mjs')),
+      'the platform was running',
+    );
     assert.deepEqual(r.left, [], describeRun(r));
   } finally {
     r.project.cleanup();

@@ -22,7 +22,9 @@ void test('provisioning fails (99) on job_ready_time when provisioning gets 3x s
 void test('jobs sweep passes at smoke size and writes its table and chart beside the run outputs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentload-sweep-'));
   try {
-    const r = await runHealthy('jobs', { env: { LEVELS: '1,3', LEVEL_DURATION: '3s', AGENTLOAD_HANDLE_SUMMARY_PATH: join(dir, 'handle-summary-data.json') } });
+    const r = await runHealthy('jobs', {
+      env: { LEVELS: '1,3', LEVEL_DURATION: '3s', AGENTLOAD_HANDLE_SUMMARY_PATH: join(dir, 'handle-summary-data.json') },
+    });
     assertPassed(r);
     assert.match(r.stdout, /concurrency sweep \(jobs\/h, real time\):\n\s+c= 1 #+\s+\d+ jobs\/h, 100\.0 % ok\n\s+c= 3 #+/);
     const md = readFileSync(join(dir, 'jobs-sweep.md'), 'utf8');
@@ -43,7 +45,9 @@ void test('jobs sweep fails (99) on the success rate when half the jobs fail', a
 void test('artifacts: 1, 10 and 256 MB uploads in 8 MB parts without holding an artifact in memory; over 256 MB is refused', async () => {
   let peak = 0;
   const base = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss - base); }, 50);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss - base);
+  }, 50);
   let r;
   try {
     r = await runHealthy('artifacts', { env: { SIZES: '1MB,10MB,256MB', REPEAT: '1' } });
@@ -57,6 +61,9 @@ void test('artifacts: 1, 10 and 256 MB uploads in 8 MB parts without holding an 
 });
 
 void test('artifacts fails (99) on the MB/s objective when every part waits 300 ms', async () => {
-  const r = await runScenario('artifacts', { env: { SIZES: '10MB', REPEAT: '1', PART_MB: '1', OVERSIZE: 'false' }, targetEnv: { FAULT_ROUTE_LATENCY: 'PUT /api/artifacts/uploads/:id/parts/:n=300' } });
+  const r = await runScenario('artifacts', {
+    env: { SIZES: '10MB', REPEAT: '1', PART_MB: '1', OVERSIZE: 'false' },
+    targetEnv: { FAULT_ROUTE_LATENCY: 'PUT /api/artifacts/uploads/:id/parts/:n=300' },
+  });
   assertCrossed(r, 'artifact_upload_mbps{size:10MB}');
 });

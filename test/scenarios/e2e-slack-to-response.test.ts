@@ -23,7 +23,10 @@ void test('slack-to-response fails (99) on the simple-request objective when Sla
 });
 
 void test('slack-to-response: a wrong signing secret is refused by the bot and fails on slack_event_accepted', async () => {
-  const r = await runScenario('slack-to-response', { env: { ...short, DURATION: '3s', SLACK_SIGNING_SECRET: 'not-the-secret' }, slackSink: true });
+  const r = await runScenario('slack-to-response', {
+    env: { ...short, DURATION: '3s', SLACK_SIGNING_SECRET: 'not-the-secret' },
+    slackSink: true,
+  });
   assertCrossed(r, 'slack_event_accepted');
   assert.ok(!r.stdout.includes('not-the-secret') && !r.stderr.includes('not-the-secret'), 'the secret is never printed');
 });

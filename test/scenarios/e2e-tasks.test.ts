@@ -6,6 +6,9 @@ void test('tasks passes at smoke size: every mode completes its tasks within the
 });
 
 void test('tasks fails (99) on task_failed when half the tasks fail', async () => {
-  const r = await runScenario('tasks', { env: { DURATION: '4s', MODES: 'autonomous,collaborative' }, targetEnv: { FAULT_TASK_FAILURE_RATE: '0.5' } });
+  const r = await runScenario('tasks', {
+    env: { DURATION: '4s', MODES: 'autonomous,collaborative' },
+    targetEnv: { FAULT_TASK_FAILURE_RATE: '0.5' },
+  });
   assertCrossed(r, 'task_failed');
 });

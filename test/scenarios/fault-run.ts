@@ -33,7 +33,10 @@ export interface WatchOptions {
 
 export async function watchFaultRun(name: string, o: WatchOptions = {}): Promise<WatchedRun> {
   const project = makeProject();
-  const child = spawnCli([join(ROOT, 'scenarios', `${name}.ts`), ...(o.args ?? [])], { cwd: project.dir, env: cleanEnv(project, { ...(o.env ?? {}) }) });
+  const child = spawnCli([join(ROOT, 'scenarios', `${name}.ts`), ...(o.args ?? [])], {
+    cwd: project.dir,
+    env: cleanEnv(project, { ...(o.env ?? {}) }),
+  });
   const pid = child.pid ?? 0;
   const seen = new Map<string, ProcessId>();
   let ready = false;
@@ -46,7 +49,9 @@ export async function watchFaultRun(name: string, o: WatchOptions = {}): Promise
       o.onReady?.(pid);
     }
   });
-  const watcher = setInterval(() => { watchStep(seen, pid); }, 250);
+  const watcher = setInterval(() => {
+    watchStep(seen, pid);
+  }, 250);
   let result: Awaited<ReturnType<typeof collect>>;
   try {
     result = await collect(child, o.timeoutMs ?? 480_000);
@@ -72,14 +77,19 @@ export function crossed(runDir: string | undefined): string[] {
   if (!existsSync(p)) return ['(no summary export)'];
   const doc = JSON.parse(readFileSync(p, 'utf8')) as { metrics: Record<string, { thresholds?: Record<string, boolean> }> };
   const out: string[] = [];
-  for (const [metric, v] of Object.entries(doc.metrics)) for (const [expr, failed] of Object.entries(v.thresholds ?? {})) if (failed) out.push(`${metric}: ${expr}`);
+  for (const [metric, v] of Object.entries(doc.metrics))
+    for (const [expr, failed] of Object.entries(v.thresholds ?? {})) if (failed) out.push(`${metric}: ${expr}`);
   return out;
 }
 
 /** The faults.jsonl lines of a run. */
 export function faultLog(runDir: string | undefined): Array<Record<string, unknown>> {
   if (runDir === undefined || !existsSync(join(runDir, 'faults.jsonl'))) return [];
-  return readFileSync(join(runDir, 'faults.jsonl'), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(join(runDir, 'faults.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function describeRun(r: WatchedRun): string {

@@ -33,7 +33,11 @@ const CONFIG_CASES: [string, () => unknown, unknown][] = [
   ['bool: yes', () => cfg.bool({ B: 'yes' }, 'B', false), true],
   ['bool: maybe is invalid', () => code(() => cfg.bool({ B: 'maybe' }, 'B', false)), 'config-invalid:B'],
   ['oneOf: case-insensitive', () => cfg.oneOf({ P: 'LIGHT' }, 'P', ['light', 'heavy'] as const, 'heavy'), 'light'],
-  ['oneOf: another value is invalid', () => code(() => cfg.oneOf({ P: 'huge' }, 'P', ['light', 'heavy'] as const, 'heavy')), 'config-invalid:P'],
+  [
+    'oneOf: another value is invalid',
+    () => code(() => cfg.oneOf({ P: 'huge' }, 'P', ['light', 'heavy'] as const, 'heavy')),
+    'config-invalid:P',
+  ],
   ['duration: k6 form kept', () => cfg.duration({ D: '8h' }, 'D', '1m'), '8h'],
   ['duration: words are invalid', () => code(() => cfg.duration({ D: '8 hours' }, 'D', '1m')), 'config-invalid:D'],
   ['required: missing', () => code(() => cfg.required({}, 'X', 'set it')), 'config-missing:X'],
@@ -54,7 +58,10 @@ const CONFIG_CASES: [string, () => unknown, unknown][] = [
 ];
 
 void describe('config readers: defaults, parsing and stable error codes', () => {
-  for (const [name, got, want] of CONFIG_CASES) void test(name, () => { assert.deepEqual(got(), want, name); });
+  for (const [name, got, want] of CONFIG_CASES)
+    void test(name, () => {
+      assert.deepEqual(got(), want, name);
+    });
 });
 
 void test('config: an error is one line naming the variable and the value', () => {
@@ -140,7 +147,10 @@ void describe('prometheus: parses samples with labels, skips comments, sums and 
     ['a +Inf bucket label', () => promValue(s, 'http_request_duration_seconds_bucket', { le: '+Inf' }), 9],
     ['the malformed line is skipped', () => s.length, 6],
   ];
-  for (const [name, got, want] of cases) void test(name, () => { assert.equal(got(), want, name); });
+  for (const [name, got, want] of cases)
+    void test(name, () => {
+      assert.equal(got(), want, name);
+    });
 });
 
 void test('slack: v0 signature equals the node:crypto HMAC of "v0:ts:body" (known vector)', () => {
@@ -162,7 +172,15 @@ void test('slack: v0 signature equals the node:crypto HMAC of "v0:ts:body" (know
 });
 
 void test('slack: app_mention payload carries the correlation id as client_msg_id and in the text', () => {
-  const e = appMention({ correlationId: 'corr-1-2-abc', text: 'summarise x', channel: 'C1', user: 'U1', botUserId: 'UBOT', ts: '1.000002', eventTimeSec: 1 });
+  const e = appMention({
+    correlationId: 'corr-1-2-abc',
+    text: 'summarise x',
+    channel: 'C1',
+    user: 'U1',
+    botUserId: 'UBOT',
+    ts: '1.000002',
+    eventTimeSec: 1,
+  });
   assert.equal(e.type, 'event_callback');
   assert.equal(e.event.client_msg_id, 'corr-1-2-abc');
   assert.match(e.event.text, /^<@UBOT> summarise x \[correlation_id=corr-1-2-abc\]$/);
@@ -191,9 +209,21 @@ void test('schedule tally: expected instants per kind', async () => {
 
 void test('schedule tally: missed and duplicated runs counted', async () => {
   const { tallyRuns } = await import('../../lib/schedule.ts');
-  const seen = new Map([[2000, 1], [4000, 3]]);
+  const seen = new Map([
+    [2000, 1],
+    [4000, 3],
+  ]);
   assert.deepEqual(tallyRuns([2000, 3000, 4000], seen), { missed: 1, duplicated: 2 });
-  assert.deepEqual(tallyRuns([2000, 4000], new Map([[2000, 1], [4000, 1]])), { missed: 0, duplicated: 0 });
+  assert.deepEqual(
+    tallyRuns(
+      [2000, 4000],
+      new Map([
+        [2000, 1],
+        [4000, 1],
+      ]),
+    ),
+    { missed: 0, duplicated: 0 },
+  );
 });
 
 void test('Server-Timing header parsed into milliseconds per entry', async () => {
@@ -204,7 +234,8 @@ void test('Server-Timing header parsed into milliseconds per entry', async () =>
 
 void test('Ollama NDJSON stream: tokens, done and the final counters', async () => {
   const { parseNdjson } = await import('../../lib/sse.ts');
-  const body = '{"response":"a ","done":false}\n{"response":"b ","done":false}\n{"done":true,"eval_count":2,"eval_duration":5000000,"load_duration":7}\n';
+  const body =
+    '{"response":"a ","done":false}\n{"response":"b ","done":false}\n{"done":true,"eval_count":2,"eval_duration":5000000,"load_duration":7}\n';
   assert.deepEqual(parseNdjson(body), { tokens: 2, done: true, evalCount: 2, evalDurationNs: 5_000_000, loadDurationNs: 7 });
   assert.equal(parseNdjson('{"response":"a","done":false}\n').done, false);
 });

@@ -25,7 +25,10 @@ void test('the per-endpoint API profile holds the design targets', () => {
 void test('PROFILE selects; unknown names are refused with the variable named; LATENCY_SCALE scales latency only', () => {
   assert.equal(selectProfile({}).name, 'mvp');
   assert.equal(selectProfile({ PROFILE: 'production' }).name, 'production');
-  assert.throws(() => selectProfile({ PROFILE: 'prod' }), (e) => e instanceof ConfigError && e.code === 'config-invalid' && e.variable === 'PROFILE');
+  assert.throws(
+    () => selectProfile({ PROFILE: 'prod' }),
+    (e) => e instanceof ConfigError && e.code === 'config-invalid' && e.variable === 'PROFILE',
+  );
   const scaled = selectProfile({ PROFILE: 'production', LATENCY_SCALE: '3' });
   assert.equal(scaled.api.p95Ms.health, 150);
   assert.equal(scaled.eventbus.deliveryP95Ms, 300);
@@ -66,7 +69,11 @@ void test('the soak budget is the report soak analysis budget type (passed to it
 void test('issue 12 targets: cache, scheduler, state store, jobs (scaled by the time factor), LLM per provider, per-agent memory', async () => {
   const t = await import('../../objectives/index.ts');
   assert.deepEqual(t.cacheThresholds(production, { direct: true }), {
-    cache_hit: ['rate>0.95'], cache_redis_duration: ['p(95)<5'], cache_fallback_duration: ['p(95)<50'], cache_read_failed: ['rate<0.01'], redis_command_duration: ['p(95)<5'],
+    cache_hit: ['rate>0.95'],
+    cache_redis_duration: ['p(95)<5'],
+    cache_fallback_duration: ['p(95)<50'],
+    cache_read_failed: ['rate<0.01'],
+    redis_command_duration: ['p(95)<5'],
   });
   assert.deepEqual(t.cacheThresholds(PROFILES.mvp, { direct: false }).cache_hit, ['rate>0.9']);
   assert.deepEqual(t.schedulerThresholds(production).schedule_start_drift, ['p(95)<1000']);

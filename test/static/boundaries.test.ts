@@ -25,32 +25,100 @@ interface Violation {
 
 /** Every violation, from dependency-cruiser's JSON report. */
 function violations(cwd: string, folders: readonly string[]): readonly Violation[] {
-  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG, '--output-type', 'json'], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   assert.ok(r.stdout.startsWith('{'), `depcruise printed JSON (stderr: ${r.stderr})`);
   return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
 /** The check as `npm run boundaries` runs it (its exit code is the number of errors). */
 function check(cwd: string, folders: readonly string[]): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: r.status, output: r.stdout + r.stderr };
 }
 
 /** One deliberate violation per rule: the file that breaks it, its import, and the rule expected to report it. */
 const CASES: readonly { readonly name: string; readonly file: string; readonly imports: string; readonly rule: string }[] = [
   { name: 'a lib/ helper importing a Node builtin', file: 'lib/uses-fs.ts', imports: 'node:fs', rule: 'in-script-no-node-builtin' },
-  { name: 'the bundled text summary importing a Node builtin', file: 'engine/output/text-summary.ts', imports: 'node:path', rule: 'in-script-no-node-builtin' },
-  { name: 'a scenario importing the engine', file: 'scenarios/uses-engine.ts', imports: '../engine/runtime/vu.ts', rule: 'in-script-no-node-side-module' },
-  { name: 'a threshold profile importing the toolkit', file: 'objectives/uses-src.ts', imports: '../src/run/env.ts', rule: 'in-script-no-node-side-module' },
-  { name: 'the engine importing the toolkit', file: 'engine/runtime/uses-src.ts', imports: '../../src/run/env.ts', rule: 'engine-not-to-src-or-target' },
-  { name: 'the engine importing the platform', file: 'engine/modules/uses-target.ts', imports: '../../target/errors.ts', rule: 'engine-not-to-src-or-target' },
-  { name: 'the platform importing the engine', file: 'target/uses-engine.ts', imports: '../engine/contracts.ts', rule: 'target-not-to-engine-or-src' },
-  { name: 'the platform importing the toolkit', file: 'target/uses-src.ts', imports: '../src/run/env.ts', rule: 'target-not-to-engine-or-src' },
-  { name: 'the report importing the engine runtime', file: 'src/reporting/uses-runtime.ts', imports: '../../engine/runtime/vu.ts', rule: 'report-reads-k6-formats-only' },
-  { name: 'the report importing the run command', file: 'src/reporting/uses-run.ts', imports: '../run/env.ts', rule: 'report-reads-k6-formats-only' },
-  { name: 'a lower toolkit part importing src/cli', file: 'src/run/uses-cli.ts', imports: '../cli/errors.ts', rule: 'lower-src-not-to-cli' },
-  { name: 'a folder cycle engine/execution ⇄ engine/executors', file: 'engine/executors/uses-execution.ts', imports: '../execution/plan.ts', rule: 'no-folder-cycles' },
-  { name: 'a folder cycle through engine/runtime (runtime → modules → runtime)', file: 'engine/modules/uses-runtime.ts', imports: '../runtime/vu.ts', rule: 'no-folder-cycles' },
+  {
+    name: 'the bundled text summary importing a Node builtin',
+    file: 'engine/output/text-summary.ts',
+    imports: 'node:path',
+    rule: 'in-script-no-node-builtin',
+  },
+  {
+    name: 'a scenario importing the engine',
+    file: 'scenarios/uses-engine.ts',
+    imports: '../engine/runtime/vu.ts',
+    rule: 'in-script-no-node-side-module',
+  },
+  {
+    name: 'a threshold profile importing the toolkit',
+    file: 'objectives/uses-src.ts',
+    imports: '../src/run/env.ts',
+    rule: 'in-script-no-node-side-module',
+  },
+  {
+    name: 'the engine importing the toolkit',
+    file: 'engine/runtime/uses-src.ts',
+    imports: '../../src/run/env.ts',
+    rule: 'engine-not-to-src-or-target',
+  },
+  {
+    name: 'the engine importing the platform',
+    file: 'engine/modules/uses-target.ts',
+    imports: '../../target/errors.ts',
+    rule: 'engine-not-to-src-or-target',
+  },
+  {
+    name: 'the platform importing the engine',
+    file: 'target/uses-engine.ts',
+    imports: '../engine/contracts.ts',
+    rule: 'target-not-to-engine-or-src',
+  },
+  {
+    name: 'the platform importing the toolkit',
+    file: 'target/uses-src.ts',
+    imports: '../src/run/env.ts',
+    rule: 'target-not-to-engine-or-src',
+  },
+  {
+    name: 'the report importing the engine runtime',
+    file: 'src/reporting/uses-runtime.ts',
+    imports: '../../engine/runtime/vu.ts',
+    rule: 'report-reads-k6-formats-only',
+  },
+  {
+    name: 'the report importing the run command',
+    file: 'src/reporting/uses-run.ts',
+    imports: '../run/env.ts',
+    rule: 'report-reads-k6-formats-only',
+  },
+  {
+    name: 'a lower toolkit part importing src/cli',
+    file: 'src/run/uses-cli.ts',
+    imports: '../cli/errors.ts',
+    rule: 'lower-src-not-to-cli',
+  },
+  {
+    name: 'a folder cycle engine/execution ⇄ engine/executors',
+    file: 'engine/executors/uses-execution.ts',
+    imports: '../execution/plan.ts',
+    rule: 'no-folder-cycles',
+  },
+  {
+    name: 'a folder cycle through engine/runtime (runtime → modules → runtime)',
+    file: 'engine/modules/uses-runtime.ts',
+    imports: '../runtime/vu.ts',
+    rule: 'no-folder-cycles',
+  },
 ];
 
 /** Edges the rules allow: the report reading the shared k6 types, the one known cycle engine/runtime ⇄ engine/sync. */
@@ -84,13 +152,19 @@ for (const { file, imports } of [...CASES, ...ALLOWED]) {
   }
 }
 for (const [file, lines] of sources) write(file, `${lines.join('\n')}\nexport const here = ${JSON.stringify(file)};\n`);
-write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }));
+write(
+  'tsconfig.json',
+  JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
+);
 
 const FIXTURE_FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'objectives'];
 const onFixture = { violations: violations(fixture, FIXTURE_FOLDERS) };
 
 void test('the repository keeps every dependency rule (npm run boundaries passes)', () => {
-  assert.deepEqual(violations(ROOT, FOLDERS).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`), []);
+  assert.deepEqual(
+    violations(ROOT, FOLDERS).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`),
+    [],
+  );
   const r = check(ROOT, FOLDERS);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /no dependency violations found/);
@@ -100,20 +174,30 @@ void test('the check fails (non-zero exit) on a tree with violations', () => {
   const r = check(fixture, FIXTURE_FOLDERS);
   assert.notEqual(r.status, 0, r.output);
   assert.match(r.output, /x \d+ dependency violations \(\d+ errors/);
-  assert.ok(onFixture.violations.length >= CASES.length, `${String(onFixture.violations.length)} violations for ${String(CASES.length)} cases`);
+  assert.ok(
+    onFixture.violations.length >= CASES.length,
+    `${String(onFixture.violations.length)} violations for ${String(CASES.length)} cases`,
+  );
 });
 
 for (const c of CASES) {
   void test(`a violation is reported by its rule: ${c.name} (${c.rule})`, () => {
     const found = onFixture.violations.filter((v) => v.rule.name === c.rule && (v.from === c.file || v.from === dirname(c.file)));
-    assert.ok(found.length > 0, `${c.rule} reports ${c.file} → ${c.imports}; reported: ${JSON.stringify(onFixture.violations.map((v) => [v.rule.name, v.from, v.to]))}`);
+    assert.ok(
+      found.length > 0,
+      `${c.rule} reports ${c.file} → ${c.imports}; reported: ${JSON.stringify(onFixture.violations.map((v) => [v.rule.name, v.from, v.to]))}`,
+    );
   });
 }
 
 void test('allowed edges are not reported: the report on shared k6 types, engine/runtime ⇄ engine/sync, lib on shared/', () => {
   for (const { file } of ALLOWED) {
     const own = onFixture.violations.filter((v) => v.from === file);
-    assert.deepEqual(own.map((v) => v.rule.name), [], file);
+    assert.deepEqual(
+      own.map((v) => v.rule.name),
+      [],
+      file,
+    );
   }
   const syncCycle = onFixture.violations.filter((v) => /^engine\/(sync|runtime)$/.test(v.from) && /^engine\/(sync|runtime)$/.test(v.to));
   assert.deepEqual(syncCycle, []);

@@ -29,20 +29,31 @@ function readmeRows(): { code: number; meaning: string }[] {
 }
 
 void test("the README's exit-code table is the shared table: same codes, same order, same words", () => {
-  const expected = (Object.keys(EXIT_CODES) as ExitCodeName[]).map((name) => ({ code: EXIT_CODES[name], meaning: EXIT_CODE_MEANINGS[name] }));
+  const expected = (Object.keys(EXIT_CODES) as ExitCodeName[]).map((name) => ({
+    code: EXIT_CODES[name],
+    meaning: EXIT_CODE_MEANINGS[name],
+  }));
   assert.deepEqual(readmeRows(), expected);
 });
 
 void test('every code is listed once, in increasing order', () => {
   const codes = Object.values(EXIT_CODES);
-  assert.deepEqual(codes, [...new Set(codes)].sort((a, b) => a - b));
+  assert.deepEqual(
+    codes,
+    [...new Set(codes)].sort((a, b) => a - b),
+  );
 });
 
 void test("the engine's, the toolkit's and the report's codes are the shared table", () => {
   assert.equal(engineErrors.EXIT_CODES, EXIT_CODES);
   assert.equal(toolkitErrors.EXIT_CODES, EXIT_CODES);
   const shared: Readonly<Record<keyof typeof EXIT, number>> = {
-    ok: EXIT_CODES.ok, usage: EXIT_CODES.usage, regression: EXIT_CODES.regression, soak: EXIT_CODES.soak, noData: EXIT_CODES.noData, thresholds: EXIT_CODES.thresholdsFailed,
+    ok: EXIT_CODES.ok,
+    usage: EXIT_CODES.usage,
+    regression: EXIT_CODES.regression,
+    soak: EXIT_CODES.soak,
+    noData: EXIT_CODES.noData,
+    thresholds: EXIT_CODES.thresholdsFailed,
   };
   assert.deepEqual({ ...EXIT }, shared);
 });

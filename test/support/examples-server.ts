@@ -36,7 +36,12 @@ export function zstdStored(data: Buffer): Buffer {
   return Buffer.concat([header, Buffer.from([block & 0xff, (block >> 8) & 0xff, (block >> 16) & 0xff]), data]);
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): void {
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -52,7 +57,11 @@ function parseCookies(h: string | undefined): Record<string, string> {
 
 function decodeBody(buf: Buffer, encoding: string | undefined): Buffer {
   let out = buf;
-  for (const c of (encoding ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '').reverse()) {
+  for (const c of (encoding ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '')
+    .reverse()) {
     if (c === 'gzip') out = gunzipSync(out);
     else if (c === 'deflate') out = inflateSync(out);
     else if (c === 'br') out = brotliDecompressSync(out);
@@ -74,14 +83,36 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
       const type = req.headers['content-type'] ?? '';
       let json: unknown = null;
       let form: Record<string, string> = {};
-      if (type.includes('application/json')) { try { json = JSON.parse(text); } catch { json = null; } }
+      if (type.includes('application/json')) {
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = null;
+        }
+      }
       if (type.includes('application/x-www-form-urlencoded')) form = Object.fromEntries(new URLSearchParams(text));
       const files = type.includes('multipart/form-data') ? [...text.matchAll(/filename="([^"]*)"/g)].map((m) => m[1]) : [];
-      send(res, 200, JSON.stringify({ method: req.method, args, headers: req.headers, data: text, json, form, files, url: `http://${String(req.headers.host)}${req.url ?? ''}` }));
+      send(
+        res,
+        200,
+        JSON.stringify({
+          method: req.method,
+          args,
+          headers: req.headers,
+          data: text,
+          json,
+          form,
+          files,
+          url: `http://${String(req.headers.host)}${req.url ?? ''}`,
+        }),
+      );
       return;
     }
     let m = /^\/status\/(\d+)$/.exec(path);
-    if (m !== null) { send(res, Number(m[1]), ''); return; }
+    if (m !== null) {
+      send(res, Number(m[1]), '');
+      return;
+    }
     m = /^\/redirect\/(\d+)$/.exec(path);
     if (m !== null) {
       const n = Number(m[1]);
@@ -89,24 +120,58 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
       res.end();
       return;
     }
-    if (path === '/cookies') { send(res, 200, JSON.stringify({ cookies: parseCookies(req.headers.cookie) })); return; }
+    if (path === '/cookies') {
+      send(res, 200, JSON.stringify({ cookies: parseCookies(req.headers.cookie) }));
+      return;
+    }
     if (path === '/cookies/set') {
-      res.writeHead(302, { location: '/cookies', 'set-cookie': Object.entries(args).map(([k, v]) => `${k}=${v}; Path=/`), 'content-length': 0 });
+      res.writeHead(302, {
+        location: '/cookies',
+        'set-cookie': Object.entries(args).map(([k, v]) => `${k}=${v}; Path=/`),
+        'content-length': 0,
+      });
       res.end();
       return;
     }
     m = /^\/delay\/(\d+)$/.exec(path);
-    if (m !== null) { setTimeout(() => { send(res, 200, '{"delayed":true}'); }, Number(m[1])); return; }
-    if (path === '/json') { send(res, 200, JSON.stringify(LAUNCHES)); return; }
-    if (path === '/gzip') { send(res, 200, gzipSync(Buffer.from('{"gzipped":true}')), { 'content-type': 'application/json', 'content-encoding': 'gzip' }); return; }
-    if (path === '/zstd') { send(res, 200, zstdStored(Buffer.from('{"zstd":true}')), { 'content-type': 'application/json', 'content-encoding': 'zstd' }); return; }
+    if (m !== null) {
+      setTimeout(() => {
+        send(res, 200, '{"delayed":true}');
+      }, Number(m[1]));
+      return;
+    }
+    if (path === '/json') {
+      send(res, 200, JSON.stringify(LAUNCHES));
+      return;
+    }
+    if (path === '/gzip') {
+      send(res, 200, gzipSync(Buffer.from('{"gzipped":true}')), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      return;
+    }
+    if (path === '/zstd') {
+      send(res, 200, zstdStored(Buffer.from('{"zstd":true}')), { 'content-type': 'application/json', 'content-encoding': 'zstd' });
+      return;
+    }
     if (path === '/html') {
-      send(res, 200, '<html><head><title>Test page</title></head><body><h1>Welcome</h1><a href="/get?x=1">one</a><a href="/get?x=2">two</a>'
-        + '<form action="/anything" method="POST"><input name="login" value="admin"><input name="csrf" value="tok123"></form></body></html>', { 'content-type': 'text/html' });
+      send(
+        res,
+        200,
+        '<html><head><title>Test page</title></head><body><h1>Welcome</h1><a href="/get?x=1">one</a><a href="/get?x=2">two</a>' +
+          '<form action="/anything" method="POST"><input name="login" value="admin"><input name="csrf" value="tok123"></form></body></html>',
+        { 'content-type': 'text/html' },
+      );
       return;
     }
     if (path === '/echo-encoding') {
-      send(res, 200, JSON.stringify({ encoding: req.headers['content-encoding'] ?? '', length: body.length, body: decodeBody(body, req.headers['content-encoding']).toString('utf8') }));
+      send(
+        res,
+        200,
+        JSON.stringify({
+          encoding: req.headers['content-encoding'] ?? '',
+          length: body.length,
+          body: decodeBody(body, req.headers['content-encoding']).toString('utf8'),
+        }),
+      );
       return;
     }
     send(res, 404, '{"error":"not found"}');
@@ -114,15 +179,23 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { handle(req, res, Buffer.concat(chunks)); });
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks));
+    });
   });
   server.keepAliveTimeout = 60_000;
   const wss = new WebSocketServer({ server, path: '/ws' });
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : '';
-      if (!isBinary && text === 'close') { ws.close(1000); return; }
-      if (!isBinary && text === 'ping-me') { ws.ping('srv'); return; }
+      if (!isBinary && text === 'close') {
+        ws.close(1000);
+        return;
+      }
+      if (!isBinary && text === 'ping-me') {
+        ws.ping('srv');
+        return;
+      }
       ws.send(data, { binary: isBinary });
     });
   });
@@ -136,9 +209,17 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
     userAgents,
     close: async () => {
       for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => { wss.close(() => { r(); }); });
+      await new Promise<void>((r) => {
+        wss.close(() => {
+          r();
+        });
+      });
       server.closeAllConnections();
-      await new Promise<void>((r) => { server.close(() => { r(); }); });
+      await new Promise<void>((r) => {
+        server.close(() => {
+          r();
+        });
+      });
     },
   };
 }

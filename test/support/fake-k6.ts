@@ -39,7 +39,14 @@ export interface FakeK6 {
 export const K6_FIXTURES = new URL('../cli/fixtures/k6-v0.49/', import.meta.url).pathname;
 
 /** Env values the fake records (names chosen by the tests). */
-const RECORDED_ENV = ['BASE_URL', 'AGENTLOAD_HANDLE_SUMMARY_PATH', 'FAKE_SECRET_TOKEN', 'SLACK_BOT_TOKEN', 'FROM_DOTENV', 'K6_BLACKLIST_IPS'];
+const RECORDED_ENV = [
+  'BASE_URL',
+  'AGENTLOAD_HANDLE_SUMMARY_PATH',
+  'FAKE_SECRET_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'FROM_DOTENV',
+  'K6_BLACKLIST_IPS',
+];
 
 /** What the stand-in prints for `k6 version`. */
 function versionText(opts: FakeK6Options): string {

@@ -27,9 +27,7 @@ function findBinDir(): string {
       if (existsSync(join(dir, 'initdb'))) return dir;
     }
   }
-  throw new Error(
-    `PostgreSQL server binaries not found under ${base}: install Debian's package (apt-get install -y postgresql)`,
-  );
+  throw new Error(`PostgreSQL server binaries not found under ${base}: install Debian's package (apt-get install -y postgresql)`);
 }
 
 export async function startPostgres(database = 'agentload_test'): Promise<PostgresServer> {
@@ -48,12 +46,28 @@ export async function startPostgres(database = 'agentload_test'): Promise<Postgr
 
   const port = await freePort();
   const [pgCmd, pgArgs] = asUser(join(bin, 'postgres'), [
-    '-D', dataDir, '-h', '127.0.0.1', '-p', String(port), '-k', dir,
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    '-D',
+    dataDir,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
   ]);
   const proc = spawn(pgCmd, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  proc.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
 
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -79,12 +93,17 @@ export async function startPostgres(database = 'agentload_test'): Promise<Postgr
         const exited = new Promise((r) => proc.once('exit', r));
         // Signal the postmaster itself: under runuser, the child we spawned is runuser, not postgres.
         const pid = postmasterPid(dataDir);
-        if (pid !== undefined) process.kill(pid, 'SIGINT'); // fast shutdown
+        if (pid !== undefined)
+          process.kill(pid, 'SIGINT'); // fast shutdown
         else proc.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
           exited.then(() => 'exited' as const),
-          new Promise<'timeout'>((r) => { timer = setTimeout(() => { r('timeout'); }, 10_000); }),
+          new Promise<'timeout'>((r) => {
+            timer = setTimeout(() => {
+              r('timeout');
+            }, 10_000);
+          }),
         ]);
         clearTimeout(timer);
         if (outcome === 'timeout') {

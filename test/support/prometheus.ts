@@ -28,26 +28,36 @@ export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus
 
 export async function startPrometheus(): Promise<PrometheusServer> {
   if (!existsSync(PROMETHEUS_BIN)) {
-    throw new Error(`Prometheus not found at ${PROMETHEUS_BIN}: install Debian's package (apt-get install -y prometheus; scripts/setup-system.sh does)`);
+    throw new Error(
+      `Prometheus not found at ${PROMETHEUS_BIN}: install Debian's package (apt-get install -y prometheus; scripts/setup-system.sh does)`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'agentload-prom-'));
   writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
   const port = await freePort();
   const url = `http://127.0.0.1:${String(port)}`;
-  const proc = spawn(PROMETHEUS_BIN, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${String(port)}`,
-    '--web.enable-remote-write-receiver',
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${String(port)}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
-  proc.stderr.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  proc.stderr.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
-      const timer = setTimeout(() => { proc.kill('SIGKILL'); }, 10_000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+      }, 10_000);
       await exited;
       clearTimeout(timer);
     }
@@ -72,7 +82,11 @@ export async function startPrometheus(): Promise<PrometheusServer> {
     writeUrl: `${url}/api/v1/write`,
     async query(promql) {
       const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await r.json()) as { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } };
+      const body = (await r.json()) as {
+        status: string;
+        error?: string;
+        data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
       if (body.status !== 'success' || body.data === undefined) throw new Error(`query ${promql} failed: ${body.error ?? r.statusText}`);
       return body.data.result.map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
     },

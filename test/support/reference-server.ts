@@ -28,17 +28,37 @@ export async function startReferenceServer(): Promise<ReferenceServer> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    if (path === '/health') { send(res, 200, '{"status":"ok"}'); return; }
-    if (path === '/api/agents') { send(res, 200, JSON.stringify(AGENTS)); return; }
-    if (path === '/slow') { setTimeout(() => { send(res, 200, '{"slow":true}'); }, 100); return; }
-    if (path === '/err') { send(res, 500, '{"error":"internal"}'); return; }
+    if (path === '/health') {
+      send(res, 200, '{"status":"ok"}');
+      return;
+    }
+    if (path === '/api/agents') {
+      send(res, 200, JSON.stringify(AGENTS));
+      return;
+    }
+    if (path === '/slow') {
+      setTimeout(() => {
+        send(res, 200, '{"slow":true}');
+      }, 100);
+      return;
+    }
+    if (path === '/err') {
+      send(res, 500, '{"error":"internal"}');
+      return;
+    }
     if (path === '/echo' && req.method === 'POST') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => { send(res, 200, Buffer.concat(chunks).toString('utf8'), req.headers['content-type'] ?? 'application/octet-stream'); });
+      req.on('end', () => {
+        send(res, 200, Buffer.concat(chunks).toString('utf8'), req.headers['content-type'] ?? 'application/octet-stream');
+      });
       return;
     }
-    if (path === '/redirect') { res.writeHead(302, { location: '/health', 'content-length': 0 }); res.end(); return; }
+    if (path === '/redirect') {
+      res.writeHead(302, { location: '/health', 'content-length': 0 });
+      res.end();
+      return;
+    }
     send(res, 404, '{"error":"not found"}');
   };
   const server = createServer(handle);
@@ -46,7 +66,9 @@ export async function startReferenceServer(): Promise<ReferenceServer> {
   const wss = new WebSocketServer({ server, path: '/ws' });
   wss.on('connection', (ws) => {
     ws.send('{"hello":true}');
-    ws.on('message', (data, isBinary) => { ws.send(data, { binary: isBinary }); });
+    ws.on('message', (data, isBinary) => {
+      ws.send(data, { binary: isBinary });
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
@@ -57,9 +79,17 @@ export async function startReferenceServer(): Promise<ReferenceServer> {
     hits,
     close: async () => {
       for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => { wss.close(() => { r(); }); });
+      await new Promise<void>((r) => {
+        wss.close(() => {
+          r();
+        });
+      });
       server.closeAllConnections();
-      await new Promise<void>((r) => { server.close(() => { r(); }); });
+      await new Promise<void>((r) => {
+        server.close(() => {
+          r();
+        });
+      });
     },
   };
 }
@@ -70,6 +100,10 @@ export async function downUrl(): Promise<string> {
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const addr = srv.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => { r(); }));
+  await new Promise<void>((r) =>
+    srv.close(() => {
+      r();
+    }),
+  );
   return `http://127.0.0.1:${String(port)}`;
 }

@@ -14,7 +14,9 @@ void describe('routes without storage differences', () => {
     t = await start({ ARTIFACT_MAX_BYTES: '65536' });
     base = t.url;
   });
-  after(async () => { await t.close(); });
+  after(async () => {
+    await t.close();
+  });
 
   void it('unknown routes answer 404 NOT_FOUND', async () => {
     const r = await req(base, 'GET', '/api/nope');
@@ -34,8 +36,14 @@ void describe('routes without storage differences', () => {
       const seqs = [at(one.body, 'seq'), ...arr(at(batch.body, 'items')).map((x) => at(x, 'seq'))].map(Number);
       assert.deepEqual(seqs, [seqs[0], (seqs[0] ?? 0) + 1, (seqs[0] ?? 0) + 2], 'consecutive per-topic sequence');
       const got = [await sub.next(), await sub.next(), await sub.next()];
-      assert.deepEqual(got.map((m) => at(m, 'payload', 'n')), [1, 2, 3]);
-      assert.deepEqual(got.map((m) => at(m, 'seq')), seqs);
+      assert.deepEqual(
+        got.map((m) => at(m, 'payload', 'n')),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        got.map((m) => at(m, 'seq')),
+        seqs,
+      );
       assert.equal(at(got[0], 'id'), at(one.body, 'id'));
       assert.equal(at(got[0], 'key'), 'k1');
       assert.equal(at(got[0], 'topic'), 'agent_results');
@@ -63,9 +71,13 @@ void describe('routes without storage differences', () => {
     const { WebSocket } = await import('ws');
     const ws = new WebSocket(wsUrl(base, '/ws/nope'));
     const status = await new Promise<number>((resolve, reject) => {
-      ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+      });
       ws.once('error', reject);
-      ws.once('open', () => { reject(new Error('opened')); });
+      ws.once('open', () => {
+        reject(new Error('opened'));
+      });
     });
     assert.equal(status, 404);
     ws.terminate();
@@ -73,7 +85,11 @@ void describe('routes without storage differences', () => {
 
   void it('bus WebSocket with an unknown topic closes with 1008', async () => {
     const c = await wsConnect(wsUrl(base, '/ws/bus?topic=nope'));
-    const code = await new Promise<number>((resolve) => c.ws.once('close', (n) => { resolve(n); }));
+    const code = await new Promise<number>((resolve) =>
+      c.ws.once('close', (n) => {
+        resolve(n);
+      }),
+    );
     assert.equal(code, 1008);
   });
 
@@ -132,16 +148,32 @@ void describe('routes without storage differences', () => {
   });
 
   void it('LLM: OpenAI chat completions, streaming and not', async () => {
-    const plain = await req(base, 'POST', '/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi there' }], max_tokens: 5 });
+    const plain = await req(base, 'POST', '/v1/chat/completions', {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi there' }],
+      max_tokens: 5,
+    });
     assert.equal(plain.status, 200);
     assert.equal(at(plain.body, 'object'), 'chat.completion');
-    assert.equal(String(at(plain.body, 'choices', 0, 'message', 'content')).trim().split(' ').length, 5);
+    assert.equal(
+      String(at(plain.body, 'choices', 0, 'message', 'content'))
+        .trim()
+        .split(' ').length,
+      5,
+    );
     assert.deepEqual(at(plain.body, 'usage'), { prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 });
 
-    const res = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true, max_tokens: 4 }) });
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true, max_tokens: 4 }),
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-    const events = (await res.text()).split('\n\n').filter((e) => e !== '').map((e) => e.replace(/^data: /, ''));
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e !== '')
+      .map((e) => e.replace(/^data: /, ''));
     assert.equal(events.at(-1), '[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as unknown);
     assert.equal(chunks.length, 5, '4 token chunks and a finish chunk');
@@ -157,11 +189,21 @@ void describe('routes without storage differences', () => {
   });
 
   void it('LLM: Ollama-style /api/generate streams NDJSON', async () => {
-    const res = await fetch(`${base}/api/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'why', options: { num_predict: 3 } }) });
+    const res = await fetch(`${base}/api/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'why', options: { num_predict: 3 } }),
+    });
     assert.match(res.headers.get('content-type') ?? '', /^application\/x-ndjson/);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.equal(lines.length, 4);
-    assert.deepEqual(lines.map((l) => at(l, 'done')), [false, false, false, true]);
+    assert.deepEqual(
+      lines.map((l) => at(l, 'done')),
+      [false, false, false, true],
+    );
     assert.equal(at(lines[3], 'eval_count'), 3);
     assert.ok(Number(at(lines[3], 'total_duration')) > 0);
     const whole = await req(base, 'POST', '/api/generate', { prompt: 'why', stream: false, options: { num_predict: 2 } });
@@ -171,7 +213,11 @@ void describe('routes without storage differences', () => {
 
   void it('artifacts: streamed upload with sha256; 413 beyond ARTIFACT_MAX_BYTES', async () => {
     const data = Buffer.alloc(60_000, 7);
-    const ok = await fetch(`${base}/api/artifacts?name=a.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: data });
+    const ok = await fetch(`${base}/api/artifacts?name=a.bin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: data,
+    });
     assert.equal(ok.status, 201);
     const meta: unknown = await ok.json();
     assert.equal(at(meta, 'bytes'), 60_000);
@@ -181,15 +227,31 @@ void describe('routes without storage differences', () => {
     assert.deepEqual(got.body, meta);
     assert.equal(at((await req(base, 'GET', '/api/artifacts/art_nope')).body, 'code'), 'ARTIFACT_NOT_FOUND');
 
-    const big = await fetch(`${base}/api/artifacts`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(70_000, 1) });
+    const big = await fetch(`${base}/api/artifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(70_000, 1),
+    });
     assert.equal(big.status, 413);
     assert.equal(at(await big.json(), 'code'), 'ARTIFACT_TOO_LARGE');
 
     // chunked (no Content-Length): the limit is enforced while streaming
-    function* chunks(): Generator<Uint8Array> { for (let i = 0; i < 10; i++) yield Buffer.alloc(10_000, 2); }
-    const streamed = await fetch(`${base}/api/artifacts`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: ReadableStream.from(chunks()), duplex: 'half' });
+    function* chunks(): Generator<Uint8Array> {
+      for (let i = 0; i < 10; i++) yield Buffer.alloc(10_000, 2);
+    }
+    const streamed = await fetch(`${base}/api/artifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: ReadableStream.from(chunks()),
+      duplex: 'half',
+    });
     assert.equal(streamed.status, 413);
-    const small = await fetch(`${base}/api/artifacts`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: ReadableStream.from([Buffer.from('abc')]), duplex: 'half' });
+    const small = await fetch(`${base}/api/artifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: ReadableStream.from([Buffer.from('abc')]),
+      duplex: 'half',
+    });
     assert.equal(small.status, 201);
     assert.equal(at(await small.json(), 'bytes'), 3);
   });
@@ -222,7 +284,9 @@ void describe('tasks without a healthy agent', () => {
       assert.equal(at((await req(t.url, 'GET', `/api/tasks/${ids[0] ?? ''}`)).body, 'status'), 'queued');
       await req(t.url, 'POST', '/api/agents', { count: 1 });
       for (const id of ids) {
-        await waitFor(`task ${id}`, async () => at((await req(t.url, 'GET', `/api/tasks/${id}`)).body, 'status') === 'completed' ? true : undefined);
+        await waitFor(`task ${id}`, async () =>
+          at((await req(t.url, 'GET', `/api/tasks/${id}`)).body, 'status') === 'completed' ? true : undefined,
+        );
       }
     } finally {
       await t.close();
@@ -234,7 +298,11 @@ void describe('graceful close', () => {
   void it('closes WebSocket clients with 1001 and stops listening', async () => {
     const t = await start();
     const c = await wsConnect(wsUrl(t.url, '/ws/broadcast'));
-    const code = new Promise<number>((resolve) => c.ws.once('close', (n) => { resolve(n); }));
+    const code = new Promise<number>((resolve) =>
+      c.ws.once('close', (n) => {
+        resolve(n);
+      }),
+    );
     await t.close();
     assert.equal(await code, 1001);
     await assert.rejects(fetch(`${t.url}/health`));

@@ -21,39 +21,63 @@ import { waitFor } from './helpers.ts';
 
 const NO_FAULTS = (): typeof DEFAULT_KNOBS => DEFAULT_KNOBS;
 
-interface Made { bus: BusAdapter; close: () => Promise<void> }
+interface Made {
+  bus: BusAdapter;
+  close: () => Promise<void>;
+}
 type Factory = () => Promise<Made>;
 
 /** Waits until the bus reports `n` consumers on `topic` (RabbitMQ: from the broker, polled every second). */
 function consumers(bus: BusAdapter, topic: BusMessage['topic'], n: number): Promise<true> {
-  return waitFor(`${n} consumer(s) on ${topic}`, () => ((bus.stats().find((s) => s.topic === topic)?.consumers ?? 0) >= n ? true : undefined), 10_000);
+  return waitFor(
+    `${n} consumer(s) on ${topic}`,
+    () => ((bus.stats().find((s) => s.topic === topic)?.consumers ?? 0) >= n ? true : undefined),
+    10_000,
+  );
 }
 
 function collector(): { got: BusMessage[]; handler: (m: BusMessage) => void } {
   const got: BusMessage[] = [];
-  return { got, handler: (m) => { got.push(m); } };
+  return {
+    got,
+    handler: (m) => {
+      got.push(m);
+    },
+  };
 }
 
-async function amqpBus(broker: Broker, db: Db, o: { namespace?: string; delivery?: AmqpDelivery; errors?: unknown[]; url?: string } = {}): Promise<AmqpBus> {
-  return AmqpBus.connect({
-    url: o.url ?? broker.url,
-    namespace: o.namespace ?? `t${randomBytes(4).toString('hex')}`,
-    delivery: o.delivery ?? 'at-least-once',
-    prefetch: 8,
-    heartbeatS: 2,
-    confirmTimeoutMs: 10_000,
-    connectTimeoutMs: 60_000,
-    faults: NO_FAULTS,
-    sequence: dbSequence(db),
-    onError: (e) => { o.errors?.push(e); },
-  }, broker.url);
+async function amqpBus(
+  broker: Broker,
+  db: Db,
+  o: { namespace?: string; delivery?: AmqpDelivery; errors?: unknown[]; url?: string } = {},
+): Promise<AmqpBus> {
+  return AmqpBus.connect(
+    {
+      url: o.url ?? broker.url,
+      namespace: o.namespace ?? `t${randomBytes(4).toString('hex')}`,
+      delivery: o.delivery ?? 'at-least-once',
+      prefetch: 8,
+      heartbeatS: 2,
+      confirmTimeoutMs: 10_000,
+      connectTimeoutMs: 60_000,
+      faults: NO_FAULTS,
+      sequence: dbSequence(db),
+      onError: (e) => {
+        o.errors?.push(e);
+      },
+    },
+    broker.url,
+  );
 }
 
 /**
  * A loopback TCP proxy to the broker that drops the `dropNth` connection (1-based) at the client's first
  * frame on a channel: right after the AMQP handshake, while the bus is setting the connection up.
  */
-async function setupDropper(brokerPort: number, dropNth: number): Promise<{ port: number; connections: () => number; dropped: () => number; cutAll: () => void; close: () => Promise<void> }> {
+async function setupDropper(
+  brokerPort: number,
+  dropNth: number,
+): Promise<{ port: number; connections: () => number; dropped: () => number; cutAll: () => void; close: () => Promise<void> }> {
   let connections = 0;
   let dropped = 0;
   const open = new Set<Socket>();
@@ -64,16 +88,28 @@ async function setupDropper(brokerPort: number, dropNth: number): Promise<{ port
     for (const sock of [client, upstream]) {
       open.add(sock);
       sock.on('error', () => undefined);
-      sock.on('close', () => { open.delete(sock); client.destroy(); upstream.destroy(); });
+      sock.on('close', () => {
+        open.delete(sock);
+        client.destroy();
+        upstream.destroy();
+      });
     }
-    upstream.on('data', (d: Buffer) => { client.write(d); });
+    upstream.on('data', (d: Buffer) => {
+      client.write(d);
+    });
     let buf = Buffer.alloc(0);
     let headerSeen = false;
     client.on('data', (d: Buffer) => {
-      if (!sabotage) { upstream.write(d); return; }
+      if (!sabotage) {
+        upstream.write(d);
+        return;
+      }
       buf = Buffer.concat([buf, d]);
       let forward = 0;
-      if (!headerSeen && buf.length >= 8) { headerSeen = true; forward = 8; }
+      if (!headerSeen && buf.length >= 8) {
+        headerSeen = true;
+        forward = 8;
+      }
       // AMQP frames: type (1), channel (2), size (4), payload, 0xCE.
       while (headerSeen && buf.length >= forward + 7) {
         const channel = buf.readUInt16BE(forward + 1);
@@ -91,14 +127,24 @@ async function setupDropper(brokerPort: number, dropNth: number): Promise<{ port
       buf = buf.subarray(forward);
     });
   });
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve);
+  });
   const addr = server.address();
   return {
     port: typeof addr === 'object' && addr !== null ? addr.port : 0,
     connections: () => connections,
     dropped: () => dropped,
-    cutAll: () => { for (const sock of open) sock.destroy(); },
-    close: () => new Promise<void>((resolve) => { for (const sock of open) sock.destroy(); server.close(() => { resolve(); }); }),
+    cutAll: () => {
+      for (const sock of open) sock.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const sock of open) sock.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -115,7 +161,13 @@ function contract(label: string, make: () => Factory): void {
         assert.match(a.id, /^msg_/);
         assert.equal(b.seq, a.seq + 1, 'seq counts per topic');
         await waitFor('two deliveries', () => (c.got.length >= 2 ? true : undefined));
-        assert.deepEqual(c.got.map((m) => [m.id, m.seq, m.key, m.payload]), [[a.id, a.seq, 'k', { n: 1 }], [b.id, b.seq, null, { n: 2 }]]);
+        assert.deepEqual(
+          c.got.map((m) => [m.id, m.seq, m.key, m.payload]),
+          [
+            [a.id, a.seq, 'k', { n: 1 }],
+            [b.id, b.seq, null, { n: 2 }],
+          ],
+        );
         assert.equal(c.got[0]?.publishedAt, a.publishedAt);
         assert.equal(c.got[0].topic, 'agent_results');
       } finally {
@@ -147,11 +199,21 @@ function contract(label: string, make: () => Factory): void {
       const { bus, close } = await make()();
       try {
         const c = collector();
-        bus.subscribe('agent_results', async (m) => { c.handler(m); await new Promise((r) => setTimeout(r, 1)); }, { group: 'ordered' });
+        bus.subscribe(
+          'agent_results',
+          async (m) => {
+            c.handler(m);
+            await new Promise((r) => setTimeout(r, 1));
+          },
+          { group: 'ordered' },
+        );
         await consumers(bus, 'agent_results', 1);
         for (let i = 0; i < 60; i++) await bus.publish('agent_results', { i }, 'one-key');
         await waitFor('60 delivered', () => (c.got.length === 60 ? true : undefined));
-        assert.deepEqual(c.got.map((m) => (m.payload as { i: number }).i), Array.from({ length: 60 }, (_, i) => i));
+        assert.deepEqual(
+          c.got.map((m) => (m.payload as { i: number }).i),
+          Array.from({ length: 60 }, (_, i) => i),
+        );
       } finally {
         await close();
       }
@@ -205,10 +267,16 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
     try {
       let release: () => void = () => undefined;
       const stuck: BusMessage[] = [];
-      const subA = bus.subscribe('agent_results', async (m) => {
-        stuck.push(m);
-        await new Promise<void>((r) => { release = r; });
-      }, { group: 'redeliver' });
+      const subA = bus.subscribe(
+        'agent_results',
+        async (m) => {
+          stuck.push(m);
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        },
+        { group: 'redeliver' },
+      );
       await consumers(bus, 'agent_results', 1);
       const m = await bus.publish('agent_results', { x: 1 });
       await waitFor('A holds it', () => (stuck.length === 1 ? true : undefined));
@@ -229,11 +297,21 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
     const bus = await amqpBus(need(broker, 'broker'), need(db, 'db'), { errors });
     try {
       const seen: BusMessage[] = [];
-      bus.subscribe('agent_results', (m) => { seen.push(m); throw new Error('handler broke'); }, { group: 'failing' });
+      bus.subscribe(
+        'agent_results',
+        (m) => {
+          seen.push(m);
+          throw new Error('handler broke');
+        },
+        { group: 'failing' },
+      );
       await consumers(bus, 'agent_results', 1);
       await bus.publish('agent_results', { y: 1 });
       await waitFor('two attempts', () => (seen.length === 2 && errors.length === 2 ? true : undefined));
-      assert.deepEqual(seen.map((m) => m.redelivered), [false, true]);
+      assert.deepEqual(
+        seen.map((m) => m.redelivered),
+        [false, true],
+      );
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(seen.length, 2, 'not a third time');
     } finally {
@@ -250,19 +328,31 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
       observer.declareGroup('agent_results', 'backlog');
       await new Promise((r) => setTimeout(r, 200));
       for (let i = 0; i < 7; i++) await publisher.publish('agent_results', { i });
-      const seen = await waitFor('the observer sees 7 waiting', () => {
-        const s = observer.stats().find((t) => t.topic === 'agent_results');
-        return s !== undefined && s.depth === 7 ? s : undefined;
-      }, 10_000);
+      const seen = await waitFor(
+        'the observer sees 7 waiting',
+        () => {
+          const s = observer.stats().find((t) => t.topic === 'agent_results');
+          return s !== undefined && s.depth === 7 ? s : undefined;
+        },
+        10_000,
+      );
       assert.equal(seen.published, 0, 'the observer published nothing itself');
-      await waitFor('lag grows while nobody consumes', () => ((observer.stats().find((t) => t.topic === 'agent_results')?.lagMs ?? 0) > 0 ? true : undefined), 10_000);
+      await waitFor(
+        'lag grows while nobody consumes',
+        () => ((observer.stats().find((t) => t.topic === 'agent_results')?.lagMs ?? 0) > 0 ? true : undefined),
+        10_000,
+      );
       const c = collector();
       publisher.subscribe('agent_results', c.handler, { group: 'backlog' });
       await waitFor('7 delivered', () => (c.got.length === 7 ? true : undefined));
-      await waitFor('the observer sees the queue drained and its consumer', () => {
-        const s = observer.stats().find((t) => t.topic === 'agent_results');
-        return s !== undefined && s.depth === 0 && s.consumers === 1 && s.lagMs === 0 ? true : undefined;
-      }, 10_000);
+      await waitFor(
+        'the observer sees the queue drained and its consumer',
+        () => {
+          const s = observer.stats().find((t) => t.topic === 'agent_results');
+          return s !== undefined && s.depth === 0 && s.consumers === 1 && s.lagMs === 0 ? true : undefined;
+        },
+        10_000,
+      );
     } finally {
       await observer.close();
       await publisher.close();
@@ -277,7 +367,11 @@ void describe('RabbitMQ bus: acknowledgements and failures', () => {
     try {
       await bus.publish('agent_results', { before: true });
       dropper.cutAll();
-      await waitFor('connected again through a third connection', () => (dropper.connections() >= 3 && bus.connected() ? true : undefined), 30_000);
+      await waitFor(
+        'connected again through a third connection',
+        () => (dropper.connections() >= 3 && bus.connected() ? true : undefined),
+        30_000,
+      );
       assert.equal(dropper.dropped(), 1, 'the second connection was dropped during its setup');
       const m = await bus.publish('agent_results', { after: true });
       assert.match(m.id, /^msg_/);

@@ -20,7 +20,11 @@ after(async () => {
 });
 
 async function save(base: string, id: string, state: unknown): Promise<Response> {
-  return fetch(`${base}/api/agents/${id}/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state }) });
+  return fetch(`${base}/api/agents/${id}/state`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ state }),
+  });
 }
 
 function counter(text: string, result: string): number {
@@ -46,7 +50,13 @@ void test('a save invalidates; the next read misses and falls back to the databa
   const body = (await third.json()) as { id: string; state: unknown; version: number };
   assert.deepEqual({ id: body.id, state: body.state, version: body.version }, { id: 'agent-a', state: { step: 2 }, version: 2 });
   const metrics = await (await fetch(`${t.url}/metrics`)).text();
-  assert.ok(counter(metrics, 'hit') === 1 && counter(metrics, 'miss') === 2, metrics.split('\n').filter((l) => l.startsWith('cache_')).join('\n'));
+  assert.ok(
+    counter(metrics, 'hit') === 1 && counter(metrics, 'miss') === 2,
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith('cache_'))
+      .join('\n'),
+  );
   assert.match(metrics, /cache_operation_duration_seconds_count\{op="redis_get"\} \d+/);
   assert.equal((await fetch(`${t.url}/api/agents/nobody/state`)).status, 404);
   assert.equal((await fetch(`${t.url}/api/agents/bad%20id/state`)).status, 400);
@@ -54,7 +64,11 @@ void test('a save invalidates; the next read misses and falls back to the databa
 
 void test('the bypass knob sends reads past Redis (x-cache: bypass), and is counted', async () => {
   await save(t.url, 'agent-b', { v: 1 });
-  await fetch(`${t.url}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cacheBypassRate: 1 }) });
+  await fetch(`${t.url}/admin/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cacheBypassRate: 1 }),
+  });
   try {
     const r = await fetch(`${t.url}/api/agents/agent-b/state`);
     assert.equal(r.headers.get('x-cache'), 'bypass');
@@ -75,7 +89,10 @@ void test('without REDIS_URL every read goes to the database (x-cache: off); a b
   } finally {
     await plain.close();
   }
-  await assert.rejects(startTarget({ env: { REDIS_URL: 'http://127.0.0.1:1', SEED_AGENTS: '0' } }), /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  await assert.rejects(
+    startTarget({ env: { REDIS_URL: 'http://127.0.0.1:1', SEED_AGENTS: '0' } }),
+    /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+  );
   await assert.rejects(startTarget({ env: { REDIS_URL: 'redis://127.0.0.1:1', SEED_AGENTS: '0' } }), /REDIS_URL: cannot connect to Redis/);
 });
 

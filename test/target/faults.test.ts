@@ -28,7 +28,9 @@ void describe('fault knobs', () => {
     t = await start({ FAULT_TASK_FAILURE_RATE: '0' });
     base = t.url;
   });
-  after(async () => { await t.close(); });
+  after(async () => {
+    await t.close();
+  });
 
   void it('admin: GET shows, PUT merges and validates, DELETE restores the start values', async () => {
     const g = await req(base, 'GET', '/admin/faults');
@@ -50,19 +52,19 @@ void describe('fault knobs', () => {
   });
 
   void it('latencyMs delays every route; routeLatency only its route; admin and /metrics are exempt', async () => {
-    assert.ok(await minMs(base, 'GET', '/health') < 300, 'off: fast');
+    assert.ok((await minMs(base, 'GET', '/health')) < 300, 'off: fast');
     await knobs(base, { latencyMs: 300 });
     assert.ok((await req(base, 'GET', '/health')).ms >= 300, 'on: /health delayed');
     assert.ok((await req(base, 'GET', '/api/agents')).ms >= 300, 'on: /api/agents delayed');
-    assert.ok(await minMs(base, 'GET', '/metrics') < 300, '/metrics exempt');
-    assert.ok(await minMs(base, 'GET', '/admin/faults') < 300, 'admin exempt');
+    assert.ok((await minMs(base, 'GET', '/metrics')) < 300, '/metrics exempt');
+    assert.ok((await minMs(base, 'GET', '/admin/faults')) < 300, 'admin exempt');
     await req(base, 'DELETE', '/admin/faults');
     await knobs(base, { routeLatency: { 'GET /api/agents/:id/status': { ms: 300, jitterMs: 10 } } });
     const id = String(at((await req(base, 'GET', '/api/agents?limit=1')).body, 'items', 0, 'id'));
     assert.ok((await req(base, 'GET', `/api/agents/${id}/status`)).ms >= 300, 'the chosen route is delayed');
-    assert.ok(await minMs(base, 'GET', '/health') < 300, 'other routes are not');
+    assert.ok((await minMs(base, 'GET', '/health')) < 300, 'other routes are not');
     await req(base, 'DELETE', '/admin/faults');
-    assert.ok(await minMs(base, 'GET', `/api/agents/${id}/status`) < 300, 'reset: fast again');
+    assert.ok((await minMs(base, 'GET', `/api/agents/${id}/status`)) < 300, 'reset: fast again');
   });
 
   void it('latencyJitterMs spreads the added delay over 0..jitter', async () => {
@@ -98,7 +100,8 @@ void describe('fault knobs', () => {
   });
 
   void it('leakBytesPerRequest makes RSS grow in /metrics; off it does not', async () => {
-    const rss = async (): Promise<number> => Number(metric(String((await req(base, 'GET', '/metrics')).body), 'process_resident_memory_bytes'));
+    const rss = async (): Promise<number> =>
+      Number(metric(String((await req(base, 'GET', '/metrics')).body), 'process_resident_memory_bytes'));
     const leaked = async (): Promise<number> => Number(metric(String((await req(base, 'GET', '/metrics')).body), 'target_leaked_bytes'));
     const r0 = await rss();
     for (let i = 0; i < 80; i++) await req(base, 'GET', '/health');
@@ -153,7 +156,15 @@ void describe('fault knobs', () => {
       await sub.next((m) => at(m, 'payload') === 'end');
       const got = sub.messages.map((m) => [at(m, 'payload'), at(m, 'seq'), at(m, 'id')]);
       const s0 = Number(at(first.body, 'seq'));
-      assert.deepEqual(got.map((g) => g.slice(0, 2)), [['a', s0], ['twice', s0 + 4], ['twice', s0 + 4], ['end', s0 + 5]]);
+      assert.deepEqual(
+        got.map((g) => g.slice(0, 2)),
+        [
+          ['a', s0],
+          ['twice', s0 + 4],
+          ['twice', s0 + 4],
+          ['end', s0 + 5],
+        ],
+      );
       assert.equal(got[1]?.[2], got[2]?.[2], 'duplicate has the same id');
       assert.equal(got[1]?.[2], at(dup.body, 'id'));
       assert.equal(at(last.body, 'seq'), s0 + 5);
@@ -168,12 +179,18 @@ void describe('fault knobs', () => {
   void it('llmTtftMs, llmTokensPerSecond and llmSlowdown pace the simulator', async () => {
     const ttft = async (): Promise<{ first: number; total: number }> => {
       const t0 = performance.now();
-      const res = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true, max_tokens: 5 }) });
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true, max_tokens: 5 }),
+      });
       const reader = res.body?.getReader();
       assert.ok(reader);
       await reader.read();
       const first = performance.now() - t0;
-      while (!(await reader.read()).done) { /* drain */ }
+      while (!(await reader.read()).done) {
+        /* drain */
+      }
       return { first, total: performance.now() - t0 };
     };
     const offs = [await ttft(), await ttft(), await ttft()];
@@ -214,14 +231,18 @@ void describe('fault knobs', () => {
     const r = await req(base, 'POST', '/api/agents', { count: 2 });
     const ids = arr(at(r.body, 'agents')).map((a) => String(at(a, 'id')));
     for (const id of ids) {
-      await waitFor(`agent ${id} failed`, async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'failed' ? true : undefined);
+      await waitFor(`agent ${id} failed`, async () =>
+        at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'failed' ? true : undefined,
+      );
     }
     const text = String((await req(base, 'GET', '/metrics')).body);
     assert.ok(Number(metric(text, 'agents{state="failed"}')) >= 2);
     await req(base, 'DELETE', '/admin/faults');
     const id = ids[0] ?? '';
     assert.equal((await req(base, 'POST', `/agents/${id}/start`)).status, 202);
-    await waitFor('retried agent healthy', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
+    await waitFor('retried agent healthy', async () =>
+      at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined,
+    );
   });
 
   void it('taskFailureRate fails tasks and publishes failed results', async () => {
@@ -259,18 +280,26 @@ void describe('fault knobs', () => {
     const t2 = await start({ SLACK_SIGNING_SECRET: secret, SLACK_API_URL: `http://127.0.0.1:${port}` });
     try {
       const send = async (id: string): Promise<number> => {
-        const body = JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'app_mention', text: 'hi', channel: 'C1', ts: '1.2' } });
+        const body = JSON.stringify({
+          type: 'event_callback',
+          event_id: id,
+          event: { type: 'app_mention', text: 'hi', channel: 'C1', ts: '1.2' },
+        });
         const ts = Math.floor(Date.now() / 1000);
         const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
         const t0 = Date.now();
-        const r = await fetch(`${t2.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig }, body });
+        const r = await fetch(`${t2.url}/slack/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig },
+          body,
+        });
         assert.equal(r.status, 200);
         const at0 = await waitFor(`reply ${id}`, () => arrivals.get(id));
         return at0 - t0;
       };
-      assert.ok(await send('EvFast') < 1500, 'off: prompt reply');
+      assert.ok((await send('EvFast')) < 1500, 'off: prompt reply');
       assert.equal((await req(t2.url, 'PUT', '/admin/faults', { slackReplyDelayMs: 1500 })).status, 200);
-      assert.ok(await send('EvSlow') >= 1500, 'on: reply delayed');
+      assert.ok((await send('EvSlow')) >= 1500, 'on: reply delayed');
     } finally {
       await t2.close();
       await new Promise((r) => sink.close(r));

@@ -12,8 +12,12 @@ import { at, req, start } from './helpers.ts';
 
 let t: RunningTarget;
 
-before(async () => { t = await start(); });
-after(async () => { await t.close(); });
+before(async () => {
+  t = await start();
+});
+after(async () => {
+  await t.close();
+});
 
 async function agentCount(): Promise<number> {
   return Number(at((await req(t.url, 'GET', '/api/agents?limit=1000')).body, 'total'));
@@ -24,8 +28,12 @@ function withHost(path: string, host: string, method = 'GET'): Promise<{ status:
   return new Promise((resolve, reject) => {
     const r = request({ host: '127.0.0.1', port: t.port, path, method, headers: { host } }, (res) => {
       let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }); });
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+      });
     });
     r.on('error', reject);
     r.end();
@@ -44,7 +52,11 @@ void test('malformed and over-long URLs: the platform shape, the URL not echoed 
 });
 
 void test('JSON nested 5,000 deep is a 400 with a reason; nesting within reason still parses', async () => {
-  const deep = await fetch(`${t.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '['.repeat(5000) + ']'.repeat(5000) });
+  const deep = await fetch(`${t.url}/api/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '['.repeat(5000) + ']'.repeat(5000),
+  });
   assert.equal(deep.status, 400);
   assert.deepEqual(await deep.json(), { error: 'JSON body nests deeper than 64 levels: flatten it', code: 'BODY_TOO_DEEP' });
   const strings = await req(t.url, 'POST', '/api/agents', { count: 1, namePrefix: '[[[[[[[[[['.repeat(10) });
@@ -53,7 +65,11 @@ void test('JSON nested 5,000 deep is a 400 with a reason; nesting within reason 
 
 void test('bodies must be JSON: text/plain and form POSTs create nothing (415)', async () => {
   const before = await agentCount();
-  for (const [type, body] of [['text/plain', '{"count":1}'], ['application/x-www-form-urlencoded', 'count=1'], ['multipart/form-data; boundary=x', '--x--']] as const) {
+  for (const [type, body] of [
+    ['text/plain', '{"count":1}'],
+    ['application/x-www-form-urlencoded', 'count=1'],
+    ['multipart/form-data; boundary=x', '--x--'],
+  ] as const) {
     const r = await fetch(`${t.url}/api/agents`, { method: 'POST', headers: { 'content-type': type }, body });
     assert.equal(r.status, 415, type);
     const json = (await r.json()) as { code: string; error: string };

@@ -17,9 +17,20 @@ export async function start(env: Readonly<Record<string, string | undefined>> = 
   return startTarget({ port: 0, env: { ...TEST_ENV, ...env } });
 }
 
-export interface JsonResponse { status: number; body: unknown; headers: Headers; ms: number }
+export interface JsonResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+  ms: number;
+}
 
-export async function req(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function req(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   const t0 = performance.now();
   const res = await fetch(base + path, {
     method,
@@ -29,7 +40,11 @@ export async function req(base: string, method: string, path: string, body?: unk
   const text = await res.text();
   const ms = performance.now() - t0;
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON: keep text */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON: keep text */
+  }
   return { status: res.status, body: parsed, headers: res.headers, ms };
 }
 
@@ -48,7 +63,12 @@ export function arr(v: unknown): unknown[] {
   return v as unknown[];
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -74,11 +94,18 @@ export async function wsConnect(url: string): Promise<WsClient> {
   let cursor = 0;
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
-    messages.push(JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8')) as Record<string, unknown>);
+    messages.push(
+      JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8')) as Record<
+        string,
+        unknown
+      >,
+    );
     for (const w of waiters) w();
   });
   await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => { resolve(); });
+    ws.once('open', () => {
+      resolve();
+    });
     ws.once('error', reject);
   });
   /** Waits for a message until the deadline; `scan` looks at what has arrived and returns a match or undefined. */
@@ -88,16 +115,22 @@ export async function wsConnect(url: string): Promise<WsClient> {
       const m = scan();
       if (m !== undefined) return m;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching WebSocket message within ${timeoutMs} ms on ${url}; got ${JSON.stringify(messages.slice(-3))}`);
+      if (left <= 0)
+        throw new Error(`no matching WebSocket message within ${timeoutMs} ms on ${url}; got ${JSON.stringify(messages.slice(-3))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, left);
-        function done(): void { clearTimeout(t); waiters.delete(done); resolve(); }
+        function done(): void {
+          clearTimeout(t);
+          waiters.delete(done);
+          resolve();
+        }
         waiters.add(done);
       });
     }
   }
   return {
-    ws, messages,
+    ws,
+    messages,
     next(pred = () => true, timeoutMs = 5000) {
       return waitUntil(() => {
         while (cursor < messages.length) {
@@ -112,8 +145,13 @@ export async function wsConnect(url: string): Promise<WsClient> {
     },
     close() {
       return new Promise<void>((resolve) => {
-        if (ws.readyState === WebSocket.CLOSED) { resolve(); return; }
-        ws.once('close', () => { resolve(); });
+        if (ws.readyState === WebSocket.CLOSED) {
+          resolve();
+          return;
+        }
+        ws.once('close', () => {
+          resolve();
+        });
         ws.close();
       });
     },

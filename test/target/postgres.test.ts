@@ -10,8 +10,12 @@ import { storageSuite } from './suite.ts';
 
 void describe('PostgreSQL', () => {
   let pg: PostgresServer;
-  before(async () => { pg = await startPostgres('agentload_target'); });
-  after(async () => { await pg.stop(); });
+  before(async () => {
+    pg = await startPostgres('agentload_target');
+  });
+  after(async () => {
+    await pg.stop();
+  });
 
   storageSuite('postgres', () => ({ DATABASE_URL: pg.url, DB_POOL_MAX: '4' }));
 
@@ -19,8 +23,13 @@ void describe('PostgreSQL', () => {
     const db = await openDb({ databaseUrl: pg.url, sqlitePath: ':memory:', poolMax: 2 });
     try {
       const rows = await db.all('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
-      const type = await db.all("SELECT data_type FROM information_schema.columns WHERE table_name = 'knowledge_nodes' AND column_name = 'properties'");
+      assert.deepEqual(
+        rows.map((r) => Number(r.version)),
+        MIGRATIONS.map((m) => m.version),
+      );
+      const type = await db.all(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'knowledge_nodes' AND column_name = 'properties'",
+      );
       assert.equal(at(type[0], 'data_type'), 'jsonb');
     } finally {
       await db.close();
@@ -40,7 +49,9 @@ void describe('PostgreSQL', () => {
     const db = await openDb({ databaseUrl: pg.url, sqlitePath: ':memory:', poolMax: 1, poolTimeoutMs: 300 });
     try {
       assert.equal(db.pool().errors, 0);
-      const holder = db.tx(async (q) => { await q.all('SELECT pg_sleep(1)'); });
+      const holder = db.tx(async (q) => {
+        await q.all('SELECT pg_sleep(1)');
+      });
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(db.pool().waiting, 0);
       const starved = db.all('SELECT 1 AS one');

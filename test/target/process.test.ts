@@ -23,26 +23,57 @@ function run(env: Record<string, string>, viaNpm = false): { child: ChildProcess
   const [cmd, args] = viaNpm ? ['npm', ['run', '--silent', 'target']] : [process.execPath, script.split(' ').slice(1)];
   // Own process group, so a test can signal npm and the server below it together, as a terminal's Ctrl+C does.
   const child = spawn(cmd, args, {
-    detached: true, cwd: root, env: { ...process.env, PORT: '0', SEED_AGENTS: '2', SEED_KNOWLEDGE_NODES: '10', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    detached: true,
+    cwd: root,
+    env: { ...process.env, PORT: '0', SEED_AGENTS: '2', SEED_KNOWLEDGE_NODES: '10', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   return { child, out: () => out, exit };
 }
 
 void describe('npm run target', () => {
   void it('prints its URL, serves /health, logs no secrets, exits 0 on SIGTERM', async () => {
-    const p = run({ TARGET_LOG: 'info', SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: 'http://127.0.0.1:9/api', DATABASE_URL: '' });
+    const p = run({
+      TARGET_LOG: 'info',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_API_URL: 'http://127.0.0.1:9/api',
+      DATABASE_URL: '',
+    });
     try {
       const url = await waitFor('URL line', () => /agentload target listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(p.out())?.[1], 30_000);
       const h = await req(url, 'GET', '/health');
       assert.equal(h.status, 200);
       assert.equal(at(h.body, 'status'), 'ok');
-      const body = JSON.stringify({ type: 'event_callback', event_id: 'EvP', event: { type: 'app_mention', text: 'hi', channel: 'C1', ts: '1.1' } });
+      const body = JSON.stringify({
+        type: 'event_callback',
+        event_id: 'EvP',
+        event: { type: 'app_mention', text: 'hi', channel: 'C1', ts: '1.1' },
+      });
       const ts = Math.floor(Date.now() / 1000);
       const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-      const s = await fetch(`${url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, authorization: `Bearer ${TOKEN}` }, body });
+      const s = await fetch(`${url}/slack/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': sig,
+          authorization: `Bearer ${TOKEN}`,
+        },
+        body,
+      });
       assert.equal(s.status, 200);
       await waitFor('request logged', () => (p.out().includes('/slack/events') ? true : undefined));
       await new Promise((r) => setTimeout(r, 300)); // the reply attempt (to a closed port) happens and fails

@@ -8,7 +8,11 @@ import { at, metric, req, start, waitFor } from './helpers.ts';
 const SECRET = 'test-signing-secret-9f8e';
 const TOKEN = 'xoxb-test-token-123';
 
-interface Received { path: string; headers: IncomingHttpHeaders; body: unknown }
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
 
 /** A little Slack Web API stand-in: records every request, answers {"ok":true}. */
 async function startSink(): Promise<{ url: string; got: Received[]; server: Server }> {
@@ -44,8 +48,19 @@ async function post(base: string, body: string, headers: Record<string, string>)
 
 function mention(eventId: string, text: string, clientMsgId?: string): string {
   return JSON.stringify({
-    type: 'event_callback', team_id: 'T1', api_app_id: 'A1', event_id: eventId, event_time: now(),
-    event: { type: 'app_mention', user: 'U1', text, ts: '1700000000.000100', channel: 'C123', ...(clientMsgId !== undefined ? { client_msg_id: clientMsgId } : {}) },
+    type: 'event_callback',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    event_id: eventId,
+    event_time: now(),
+    event: {
+      type: 'app_mention',
+      user: 'U1',
+      text,
+      ts: '1700000000.000100',
+      channel: 'C123',
+      ...(clientMsgId !== undefined ? { client_msg_id: clientMsgId } : {}),
+    },
   });
 }
 
@@ -76,7 +91,10 @@ void describe('Slack Events API', () => {
     const body = mention('Ev1', 'hi');
     const ts = now();
     const bad = { ...sign(body, ts), 'x-slack-signature': 'v0=deadbeef' };
-    assert.deepEqual([(await post(t.url, body, bad)).status, at((await post(t.url, body, bad)).body, 'code')], [401, 'SLACK_SIGNATURE_INVALID']);
+    assert.deepEqual(
+      [(await post(t.url, body, bad)).status, at((await post(t.url, body, bad)).body, 'code')],
+      [401, 'SLACK_SIGNATURE_INVALID'],
+    );
     const other = await post(t.url, body, sign(body, ts, 'another-secret'));
     assert.equal(other.status, 401);
     assert.equal(at(other.body, 'code'), 'SLACK_SIGNATURE_INVALID');
@@ -109,7 +127,9 @@ void describe('Slack Events API', () => {
     const r = await post(t.url, body, sign(body, now()));
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, { ok: true });
-    const reply = await waitFor('reply at the sink', () => sink.got.find((g) => at(g.body, 'metadata', 'event_payload', 'correlation_id') === 'corr-1111'));
+    const reply = await waitFor('reply at the sink', () =>
+      sink.got.find((g) => at(g.body, 'metadata', 'event_payload', 'correlation_id') === 'corr-1111'),
+    );
     assert.equal(reply.path, '/api/chat.postMessage');
     assert.equal(reply.headers.authorization, `Bearer ${TOKEN}`);
     assert.match(String(reply.headers['content-type']), /^application\/json/);
@@ -127,7 +147,9 @@ void describe('Slack Events API', () => {
   void it('uses event_id as the correlation id without client_msg_id; "complex" runs collaboratively', async () => {
     const body = mention('EvPOS2', 'a complex question');
     await post(t.url, body, sign(body, now()));
-    const reply = await waitFor('reply', () => sink.got.find((g) => at(g.body, 'metadata', 'event_payload', 'correlation_id') === 'EvPOS2'));
+    const reply = await waitFor('reply', () =>
+      sink.got.find((g) => at(g.body, 'metadata', 'event_payload', 'correlation_id') === 'EvPOS2'),
+    );
     const task = await req(t.url, 'GET', `/api/tasks/${String(at(reply.body, 'metadata', 'event_payload', 'task_id'))}`);
     assert.equal(at(task.body, 'mode'), 'collaborative');
   });
@@ -148,7 +170,11 @@ void describe('Slack Events API', () => {
   });
 
   void it('ignores bot messages and other event types', async () => {
-    const bot = JSON.stringify({ type: 'event_callback', event_id: 'EvBOT', event: { type: 'message', bot_id: 'B1', text: 'x', channel: 'C1', ts: '1.1' } });
+    const bot = JSON.stringify({
+      type: 'event_callback',
+      event_id: 'EvBOT',
+      event: { type: 'message', bot_id: 'B1', text: 'x', channel: 'C1', ts: '1.1' },
+    });
     const r = await post(t.url, bot, sign(bot, now()));
     assert.equal(r.status, 200);
     assert.equal(at(r.body, 'ignored'), 'event');

@@ -18,7 +18,9 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
         return at(h.body, 'agents', 'healthy') === 3 ? true : undefined;
       });
     });
-    after(async () => { await t.close(); });
+    after(async () => {
+      await t.close();
+    });
 
     void it('GET /health names the database', async () => {
       const r = await req(base, 'GET', '/health');
@@ -74,14 +76,18 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
       assert.equal((await req(base, 'GET', `/api/agents/${id}/status`)).status, 200);
       assert.equal(s.status, 202);
       assert.equal(at(s.body, 'status'), 'starting');
-      await waitFor('restarted agent healthy', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
+      await waitFor('restarted agent healthy', async () =>
+        at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined,
+      );
       const again = await req(base, 'POST', `/api/agents/${id}/start`);
       assert.equal(again.status, 200);
       assert.equal(at(again.body, 'status'), 'healthy');
       const apiStop = await req(base, 'POST', `/api/agents/${id}/stop`);
       assert.equal(at(apiStop.body, 'status'), 'stopped');
       assert.equal((await req(base, 'POST', `/api/agents/${id}/start`)).status, 202);
-      await waitFor('agent healthy again', async () => at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined);
+      await waitFor('agent healthy again', async () =>
+        at((await req(base, 'GET', `/api/agents/${id}/status`)).body, 'status') === 'healthy' ? true : undefined,
+      );
       const missing = await req(base, 'POST', '/agents/agt_nope/start');
       assert.equal(missing.status, 404);
       assert.equal(at(missing.body, 'code'), 'AGENT_NOT_FOUND');
@@ -101,7 +107,11 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
       const items2 = arr(at(p2.body, 'items'));
       assert.ok(items2.length > 0);
       const ids = [...items1, ...items2].map((x) => Number(at(x, 'id')));
-      assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first, pages continue');
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => b - a),
+        'newest first, pages continue',
+      );
       assert.equal(new Set(ids).size, ids.length, 'pages do not overlap');
       const last = await req(base, 'GET', `/api/agents/${id}/logs?limit=1000`);
       assert.equal(at(last.body, 'nextCursor'), null);
@@ -133,7 +143,8 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
           assert.equal(at(final, 'payload', 'status'), 'completed');
           assert.equal(typeof at(final, 'seq'), 'number');
           if (mode === 'collaborative') assert.equal(arr(at(done, 'agentIds')).length, 3);
-          if (mode === 'scheduled') assert.ok(Number(at(done, 'startedAt')) - Number(at(done, 'createdAt')) >= 145, 'scheduled waits delayMs');
+          if (mode === 'scheduled')
+            assert.ok(Number(at(done, 'startedAt')) - Number(at(done, 'createdAt')) >= 145, 'scheduled waits delayMs');
         }
         const steps = sub.messages.filter((m) => at(m, 'payload', 'taskId') === ids.continuous && at(m, 'payload', 'final') === false);
         assert.equal(steps.length, 2, 'continuous publishes one result per iteration');
@@ -172,10 +183,12 @@ export function storageSuite(label: string, env: () => Record<string, string>): 
       });
       assert.equal(typeof at(withEdges, 'items', 0, 'relation'), 'string');
       assert.equal(typeof at(withEdges, 'items', 0, 'node', 'id'), 'string');
-      const ins = await req(base, 'POST', '/api/knowledge/nodes', { nodes: [
-        { kind: 'concept', name: 'bulk-1', properties: { tag: 'bulktest', score: 1 } },
-        { kind: 'concept', name: 'bulk-2', properties: { tag: 'bulktest', score: 2 } },
-      ] });
+      const ins = await req(base, 'POST', '/api/knowledge/nodes', {
+        nodes: [
+          { kind: 'concept', name: 'bulk-1', properties: { tag: 'bulktest', score: 1 } },
+          { kind: 'concept', name: 'bulk-2', properties: { tag: 'bulktest', score: 2 } },
+        ],
+      });
       assert.equal(ins.status, 201);
       assert.equal(at(ins.body, 'inserted'), 2);
       const back = arr(at((await req(base, 'GET', '/api/knowledge/nodes?kind=concept&key=tag&value=bulktest')).body, 'items'));

@@ -155,7 +155,14 @@ export class HtmlElement {
   #attribute(name: string, value: string): HtmlAttribute {
     const prefixes = (this._node as { 'x-attribsPrefix'?: Record<string, string | undefined> })['x-attribsPrefix'];
     const prefix = prefixes?.[name] ?? '';
-    return { owner_element: this, name, value, prefix: () => prefix, namespaceURI: () => namespaceForPrefix(prefix), localName: () => name };
+    return {
+      owner_element: this,
+      name,
+      value,
+      prefix: () => prefix,
+      namespaceURI: () => namespaceForPrefix(prefix),
+      localName: () => name,
+    };
   }
 
   hasChildNodes(): boolean {
@@ -234,7 +241,9 @@ export class HtmlElement {
   }
 
   namespaceURI(): string {
-    return isElement(this._node) && typeof this._node.namespace === 'string' && this._node.namespace !== '' ? this._node.namespace : XHTML_NS;
+    return isElement(this._node) && typeof this._node.namespace === 'string' && this._node.namespace !== ''
+      ? this._node.namespace
+      : XHTML_NS;
   }
 
   isDefaultNamespace(): boolean {

@@ -85,7 +85,6 @@ export class HrefElement extends HtmlElement {
   }
 }
 
-
 /** `<title>`, `<script>`: text() is the text content. */
 export class TextElement extends HtmlElement {
   text(): string {
@@ -188,4 +187,3 @@ export class TableColElement extends HtmlElement {
     return n < 1 ? 1 : n;
   }
 }
-

@@ -222,4 +222,3 @@ export class DataListElement extends HtmlElement {
     return this.elems(this._sel.find('option'));
   }
 }
-

@@ -45,7 +45,10 @@ function lib(): Libs {
 export function parseHTML(src: unknown, url = ''): Selection {
   if (typeof src !== 'string') {
     const shown = src === null ? 'null' : src instanceof ArrayBuffer ? 'an ArrayBuffer' : typeof src;
-    throw new ModuleUsageError('html-invalid-source', `parseHTML() needs the HTML as a string, got ${shown}; pass res.body of a response with responseType 'text' (the default)`);
+    throw new ModuleUsageError(
+      'html-invalid-source',
+      `parseHTML() needs the HTML as a string, got ${shown}; pass res.body of a response with responseType 'text' (the default)`,
+    );
   }
   const { load, parse, adapter } = lib();
   const doc = parse(src, { treeAdapter: adapter });
@@ -56,7 +59,10 @@ export function parseHTML(src: unknown, url = ''): Selection {
 /** `res.html(selector?)`: the body parsed, `.find(selector)` when given (k6's Response.html). */
 export function responseHtml(body: string | ArrayBuffer | null, url: string, selector?: string): Selection {
   if (body === null) {
-    throw new ModuleUsageError('no-body', `cannot parse the HTML of the response from ${url}: the body is null (discarded with responseType 'none', or the request failed); set responseType: 'text'`);
+    throw new ModuleUsageError(
+      'no-body',
+      `cannot parse the HTML of the response from ${url}: the body is null (discarded with responseType 'none', or the request failed); set responseType: 'text'`,
+    );
   }
   const doc = parseHTML(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'), url);
   return selector === undefined ? doc : doc.find(selector);

@@ -21,11 +21,16 @@ export function nodeName(n: AnyNode | undefined): string {
   if (n === undefined) return '';
   if (isElement(n)) return n.name;
   switch (kind(n)) {
-    case 'text': return '#text';
-    case 'comment': return '#comment';
-    case 'root': return '#document';
-    case 'directive': return (n as { name: string }).name.replace(/^!/, '').toLowerCase() === 'doctype' ? 'html' : (n as { name: string }).name;
-    default: return '';
+    case 'text':
+      return '#text';
+    case 'comment':
+      return '#comment';
+    case 'root':
+      return '#document';
+    case 'directive':
+      return (n as { name: string }).name.replace(/^!/, '').toLowerCase() === 'doctype' ? 'html' : (n as { name: string }).name;
+    default:
+      return '';
   }
 }
 
@@ -33,11 +38,16 @@ export function nodeName(n: AnyNode | undefined): string {
 export function nodeType(n: AnyNode): number | undefined {
   if (isElement(n)) return 1;
   switch (kind(n)) {
-    case 'text': return 3;
-    case 'comment': return 8;
-    case 'root': return 9;
-    case 'directive': return 10;
-    default: return undefined;
+    case 'text':
+      return 3;
+    case 'comment':
+      return 8;
+    case 'root':
+      return 9;
+    case 'directive':
+      return 10;
+    default:
+      return undefined;
   }
 }
 
@@ -54,5 +64,6 @@ export function toInt(v: unknown): number {
 
 /** Defines read-only, non-enumerable own properties. */
 export function hidden(target: object, props: Record<string, unknown>): void {
-  for (const [k, value] of Object.entries(props)) Object.defineProperty(target, k, { value, enumerable: false, writable: false, configurable: false });
+  for (const [k, value] of Object.entries(props))
+    Object.defineProperty(target, k, { value, enumerable: false, writable: false, configurable: false });
 }

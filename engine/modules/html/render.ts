@@ -7,7 +7,23 @@ const goEscape = (s: string): string => s.replace(/[&'<>"\r]/g, (c) => GO_ESCAPE
 /** Go's escapeComment: every `&`, and a `>` at the start or after `!` or `-` (where it would end the comment). */
 const goEscapeComment = (s: string): string => s.replace(/&|(^|(?<=[!-]))>/g, (c) => (c === '&' ? '&amp;' : '&gt;'));
 /** x/net/html's voidElements: rendered `<br/>`, never with children. */
-const GO_VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const GO_VOID = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'keygen',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
 /** Elements whose text children Go writes unescaped (childTextNodesAreLiteral, noscript included). */
 const GO_LITERAL_TEXT = new Set(['iframe', 'noembed', 'noframes', 'noscript', 'plaintext', 'script', 'style', 'xmp']);
 
@@ -21,8 +37,10 @@ const goQuoted = (s: string): string => (s.includes('"') ? `'${s}'` : `"${s}"`);
  */
 export function renderGo(n: AnyNode): string {
   switch (kind(n)) {
-    case 'text': return goEscape((n as Text).data);
-    case 'comment': return `<!--${goEscapeComment((n as Comment).data)}-->`;
+    case 'text':
+      return goEscape((n as Text).data);
+    case 'comment':
+      return `<!--${goEscapeComment((n as Comment).data)}-->`;
     case 'root': {
       let out = '';
       for (const c of (n as Document).children) out += renderGo(c);
@@ -32,10 +50,12 @@ export function renderGo(n: AnyNode): string {
       const d = n as ProcessingInstruction & Partial<Record<'x-name' | 'x-publicId' | 'x-systemId', string | null>>;
       const pub = d['x-publicId'] ?? '';
       const sys = d['x-systemId'] ?? '';
-      const ids = pub !== '' ? ` PUBLIC ${goQuoted(pub)}${sys !== '' ? ` ${goQuoted(sys)}` : ''}` : sys !== '' ? ` SYSTEM ${goQuoted(sys)}` : '';
+      const ids =
+        pub !== '' ? ` PUBLIC ${goQuoted(pub)}${sys !== '' ? ` ${goQuoted(sys)}` : ''}` : sys !== '' ? ` SYSTEM ${goQuoted(sys)}` : '';
       return `<!DOCTYPE ${d['x-name'] ?? ''}${ids}>`;
     }
-    default: break;
+    default:
+      break;
   }
   if (!isElement(n)) return '';
   const prefixes = (n as DomElement & { 'x-attribsPrefix'?: Record<string, string | undefined> })['x-attribsPrefix'];
@@ -47,8 +67,13 @@ export function renderGo(n: AnyNode): string {
   if (GO_VOID.has(n.name)) return `${out}/>`;
   out += '>';
   const first = n.children[0];
-  if (first !== undefined && kind(first) === 'text' && (first as Text).data.startsWith('\n')
-    && (n.name === 'pre' || n.name === 'listing' || n.name === 'textarea')) out += '\n';
+  if (
+    first !== undefined &&
+    kind(first) === 'text' &&
+    (first as Text).data.startsWith('\n') &&
+    (n.name === 'pre' || n.name === 'listing' || n.name === 'textarea')
+  )
+    out += '\n';
   const literal = n.namespace === XHTML_NS && GO_LITERAL_TEXT.has(n.name);
   for (const c of n.children) out += literal && kind(c) === 'text' ? (c as Text).data : renderGo(c);
   return `${out}</${n.name}>`;

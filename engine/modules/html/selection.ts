@@ -9,11 +9,17 @@ import { elementFor } from './tags.ts';
 
 function invalidSelector(method: string, v: unknown): ModuleUsageError {
   const shown = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-  return new ModuleUsageError('html-invalid-selector', `Selection.${method}(): cannot use a ${shown} as a selector; pass a CSS selector string, a Selection or an Element`);
+  return new ModuleUsageError(
+    'html-invalid-selector',
+    `Selection.${method}(): cannot use a ${shown} as a selector; pass a CSS selector string, a Selection or an Element`,
+  );
 }
 
 function notAFunction(method: string, what: string, v: unknown): ModuleUsageError {
-  return new ModuleUsageError('html-invalid-argument', `Selection.${method}(): the argument must be ${what}, got ${v === null ? 'null' : typeof v}`);
+  return new ModuleUsageError(
+    'html-invalid-argument',
+    `Selection.${method}(): the argument must be ${what}, got ${v === null ? 'null' : typeof v}`,
+  );
 }
 
 /** A read-only set of nodes of one parsed document (k6's Selection). */
@@ -230,15 +236,19 @@ export class Selection {
         const type = attrOf(n, 'type');
         return type === 'radio' || type === 'checkbox' ? 'on' : '';
       }
-      case 'button': return attrOf(n, 'value') ?? '';
-      case 'textarea': return this.html();
-      case 'option': return valueOrHtml(this);
+      case 'button':
+        return attrOf(n, 'value') ?? '';
+      case 'textarea':
+        return this.html();
+      case 'option':
+        return valueOrHtml(this);
       case 'select': {
         const selected = this.first().find('option[selected]');
         if (attrOf(n, 'multiple') !== undefined) return selected.toArray().map(valueOrHtml);
         return valueOrHtml(selected);
       }
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 

@@ -5,12 +5,31 @@
 import type { AnyNode } from 'domhandler';
 import { attrAsUrl, HtmlElement } from './element.ts';
 import {
-  HrefElement, LinkElement, MapElement, MediaElement, StyleElement, TableCellElement, TableColElement, TableElement,
-  TableRowElement, TableSectionElement, TextElement,
+  HrefElement,
+  LinkElement,
+  MapElement,
+  MediaElement,
+  StyleElement,
+  TableCellElement,
+  TableColElement,
+  TableElement,
+  TableRowElement,
+  TableSectionElement,
+  TextElement,
 } from './elements.ts';
 import {
-  ButtonElement, DataListElement, FieldSetElement, FormElement, FormOwnedElement, InputElement, LabelElement, OptionElement,
-  OutputElement, ProgressElement, SelectElement, TextAreaElement,
+  ButtonElement,
+  DataListElement,
+  FieldSetElement,
+  FormElement,
+  FormOwnedElement,
+  InputElement,
+  LabelElement,
+  OptionElement,
+  OutputElement,
+  ProgressElement,
+  SelectElement,
+  TextAreaElement,
 } from './forms.ts';
 import { attrOf, isElement } from './nodes.ts';
 import type { Selection } from './selection.ts';
@@ -39,15 +58,47 @@ const text = (attr: string): AccessorSpec => ({ kind: 'text', attr });
 const url = (attr: string, missing: 'empty' | typeof DOCUMENT_URL = 'empty'): AccessorSpec => ({ kind: 'url', attr, missing });
 const present = (attr: string): AccessorSpec => ({ kind: 'present', attr });
 const int = (attr: string, def: number): AccessorSpec => ({ kind: 'int', attr, def });
-const oneOf = (attr: string, values: readonly string[], def: string): AccessorSpec => ({ kind: 'oneOf', attr, values: new Set(values), def });
-const oneOfOrUndefined = (attr: string, values: readonly string[]): AccessorSpec => ({ kind: 'oneOfOrUndefined', attr, values: new Set(values) });
+const oneOf = (attr: string, values: readonly string[], def: string): AccessorSpec => ({
+  kind: 'oneOf',
+  attr,
+  values: new Set(values),
+  def,
+});
+const oneOfOrUndefined = (attr: string, values: readonly string[]): AccessorSpec => ({
+  kind: 'oneOfOrUndefined',
+  attr,
+  values: new Set(values),
+});
 const constant = (value: string): AccessorSpec => ({ kind: 'constant', value });
 
-const REFERRER = oneOf('referrerpolicy', ['no-referrer', 'no-referrer-when-downgrade', 'origin', 'origin-when-cross-origin', 'unsafe-url'], '');
+const REFERRER = oneOf(
+  'referrerpolicy',
+  ['no-referrer', 'no-referrer-when-downgrade', 'origin', 'origin-when-cross-origin', 'unsafe-url'],
+  '',
+);
 const CROSS_ORIGIN = oneOfOrUndefined('crossorigin', ['anonymous', 'use-credentials']);
 const INPUT_TYPES = [
-  'button', 'checkbox', 'color', 'date', 'datetime-local', 'email', 'file', 'hidden', 'image', 'month', 'number', 'password',
-  'radio', 'range', 'reset', 'search', 'submit', 'tel', 'time', 'url', 'week',
+  'button',
+  'checkbox',
+  'color',
+  'date',
+  'datetime-local',
+  'email',
+  'file',
+  'hidden',
+  'image',
+  'month',
+  'number',
+  'password',
+  'radio',
+  'range',
+  'reset',
+  'search',
+  'submit',
+  'tel',
+  'time',
+  'url',
+  'week',
 ];
 const HREF: Accessors = {
   download: text('download'),
@@ -80,126 +131,156 @@ const TAGS: Readonly<Record<string, readonly [typeof HtmlElement, Accessors]>> =
   audio: [MediaElement, MEDIA],
   video: [MediaElement, MEDIA],
   base: [HtmlElement, { href: url('href', DOCUMENT_URL), target: text('target') }],
-  button: [ButtonElement, {
-    accessKey: text('accesskey'),
-    autofocus: present('autofocus'),
-    disabled: present('disabled'),
-    tabIndex: int('tabindex', 0),
-    type: oneOf('type', ['button', 'menu', 'reset'], 'submit'),
-  }],
+  button: [
+    ButtonElement,
+    {
+      accessKey: text('accesskey'),
+      autofocus: present('autofocus'),
+      disabled: present('disabled'),
+      tabIndex: int('tabindex', 0),
+      type: oneOf('type', ['button', 'menu', 'reset'], 'submit'),
+    },
+  ],
   canvas: [HtmlElement, { width: int('width', 150), height: int('height', 150) }],
   col: [TableColElement, {}],
   data: [HtmlElement, { value: text('value') }],
   datalist: [DataListElement, {}],
-  keygen: [FormOwnedElement, {
-    autofocus: present('autofocus'),
-    challenge: text('challenge'),
-    disabled: present('disabled'),
-    keytype: oneOf('keytype', ['DSA', 'EC'], 'RSA'),
-    name: text('name'),
-    type: constant('keygen'),
-  }],
+  keygen: [
+    FormOwnedElement,
+    {
+      autofocus: present('autofocus'),
+      challenge: text('challenge'),
+      disabled: present('disabled'),
+      keytype: oneOf('keytype', ['DSA', 'EC'], 'RSA'),
+      name: text('name'),
+      type: constant('keygen'),
+    },
+  ],
   progress: [ProgressElement, {}],
   del: [HtmlElement, { cite: text('cite'), datetime: text('datetime') }],
   ins: [HtmlElement, { cite: text('cite'), datetime: text('datetime') }],
   embed: [HtmlElement, { height: text('height'), width: text('width'), src: text('src'), type: text('type') }],
   fieldset: [FieldSetElement, { disabled: present('disabled'), name: text('name'), type: constant('fieldset') }],
-  form: [FormElement, {
-    action: url('action'),
-    name: text('name'),
-    target: text('target'),
-    enctype: oneOf('enctype', ['multipart/form-data', 'text/plain'], 'application/x-www-form-urlencoded'),
-    encoding: oneOf('enctype', ['multipart/form-data', 'text/plain'], 'application/x-www-form-urlencoded'),
-    acceptCharset: text('accept-charset'),
-    autocomplete: oneOf('autocomplete', ['off'], 'on'),
-    noValidate: present('novalidate'),
-  }],
-  iframe: [HtmlElement, {
-    allowfullscreen: present('allowfullscreen'),
-    referrerPolicy: REFERRER,
-    height: text('height'),
-    width: text('width'),
-    name: text('name'),
-    src: url('src'),
-  }],
-  img: [HtmlElement, {
-    currentSrc: url('src'),
-    sizes: text('sizes'),
-    srcset: text('srcset'),
-    alt: text('alt'),
-    crossOrigin: CROSS_ORIGIN,
-    height: int('height', 0),
-    width: int('width', 0),
-    isMap: present('ismap'),
-    name: text('name'),
-    src: url('src'),
-    useMap: text('usemap'),
-    referrerPolicy: REFERRER,
-  }],
-  input: [InputElement, {
-    tabIndex: int('tabindex', 0),
-    type: oneOf('type', INPUT_TYPES, 'text'),
-    disabled: present('disabled'),
-    autofocus: present('autofocus'),
-    required: present('required'),
-    value: text('value'),
-    checked: present('checked'),
-    defaultChecked: present('checked'),
-    alt: text('alt'),
-    src: url('src'),
-    height: text('height'),
-    width: text('width'),
-    accept: text('accept'),
-    autocomplete: oneOf('autocomplete', ['off'], 'on'),
-    maxLength: int('maxlength', -1),
-    size: int('size', 0),
-    pattern: text('pattern'),
-    placeholder: text('placeholder'),
-    readonly: present('readonly'),
-    min: text('min'),
-    max: text('max'),
-    defaultValue: text('value'),
-    dirName: text('dirname'),
-    accessKey: text('accesskey'),
-    multiple: present('multiple'),
-    step: text('step'),
-  }],
+  form: [
+    FormElement,
+    {
+      action: url('action'),
+      name: text('name'),
+      target: text('target'),
+      enctype: oneOf('enctype', ['multipart/form-data', 'text/plain'], 'application/x-www-form-urlencoded'),
+      encoding: oneOf('enctype', ['multipart/form-data', 'text/plain'], 'application/x-www-form-urlencoded'),
+      acceptCharset: text('accept-charset'),
+      autocomplete: oneOf('autocomplete', ['off'], 'on'),
+      noValidate: present('novalidate'),
+    },
+  ],
+  iframe: [
+    HtmlElement,
+    {
+      allowfullscreen: present('allowfullscreen'),
+      referrerPolicy: REFERRER,
+      height: text('height'),
+      width: text('width'),
+      name: text('name'),
+      src: url('src'),
+    },
+  ],
+  img: [
+    HtmlElement,
+    {
+      currentSrc: url('src'),
+      sizes: text('sizes'),
+      srcset: text('srcset'),
+      alt: text('alt'),
+      crossOrigin: CROSS_ORIGIN,
+      height: int('height', 0),
+      width: int('width', 0),
+      isMap: present('ismap'),
+      name: text('name'),
+      src: url('src'),
+      useMap: text('usemap'),
+      referrerPolicy: REFERRER,
+    },
+  ],
+  input: [
+    InputElement,
+    {
+      tabIndex: int('tabindex', 0),
+      type: oneOf('type', INPUT_TYPES, 'text'),
+      disabled: present('disabled'),
+      autofocus: present('autofocus'),
+      required: present('required'),
+      value: text('value'),
+      checked: present('checked'),
+      defaultChecked: present('checked'),
+      alt: text('alt'),
+      src: url('src'),
+      height: text('height'),
+      width: text('width'),
+      accept: text('accept'),
+      autocomplete: oneOf('autocomplete', ['off'], 'on'),
+      maxLength: int('maxlength', -1),
+      size: int('size', 0),
+      pattern: text('pattern'),
+      placeholder: text('placeholder'),
+      readonly: present('readonly'),
+      min: text('min'),
+      max: text('max'),
+      defaultValue: text('value'),
+      dirName: text('dirname'),
+      accessKey: text('accesskey'),
+      multiple: present('multiple'),
+      step: text('step'),
+    },
+  ],
   label: [LabelElement, { htmlFor: text('for') }],
   legend: [FormOwnedElement, { accessKey: text('accesskey') }],
   li: [HtmlElement, { value: int('value', 0), type: oneOf('type', ['1', 'a', 'A', 'i', 'I', 'disc', 'square', 'circle'], '') }],
-  link: [LinkElement, {
-    crossOrigin: CROSS_ORIGIN,
-    referrerPolicy: REFERRER,
-    href: url('href'),
-    hreflang: text('hreflang'),
-    media: text('media'),
-    rel: text('rel'),
-    target: text('target'),
-    type: text('type'),
-  }],
+  link: [
+    LinkElement,
+    {
+      crossOrigin: CROSS_ORIGIN,
+      referrerPolicy: REFERRER,
+      href: url('href'),
+      hreflang: text('hreflang'),
+      media: text('media'),
+      rel: text('rel'),
+      target: text('target'),
+      type: text('type'),
+    },
+  ],
   map: [MapElement, { name: text('name') }],
-  meta: [HtmlElement, {
-    content: text('content'),
-    name: text('name'),
-    httpEquiv: oneOf('http-equiv', ['content-type', 'default-style', 'refresh'], ''),
-  }],
-  meter: [FormOwnedElement, {
-    min: int('min', 0),
-    max: int('max', 0),
-    high: int('high', 0),
-    low: int('low', 0),
-    optimum: int('optimum', 0),
-  }],
-  object: [FormOwnedElement, {
-    data: url('data'),
-    height: text('height'),
-    name: text('name'),
-    type: text('type'),
-    tabIndex: int('tabindex', 0),
-    typeMustMatch: present('typemustmatch'),
-    useMap: text('usemap'),
-    width: text('width'),
-  }],
+  meta: [
+    HtmlElement,
+    {
+      content: text('content'),
+      name: text('name'),
+      httpEquiv: oneOf('http-equiv', ['content-type', 'default-style', 'refresh'], ''),
+    },
+  ],
+  meter: [
+    FormOwnedElement,
+    {
+      min: int('min', 0),
+      max: int('max', 0),
+      high: int('high', 0),
+      low: int('low', 0),
+      optimum: int('optimum', 0),
+    },
+  ],
+  object: [
+    FormOwnedElement,
+    {
+      data: url('data'),
+      height: text('height'),
+      name: text('name'),
+      type: text('type'),
+      tabIndex: int('tabindex', 0),
+      typeMustMatch: present('typemustmatch'),
+      useMap: text('usemap'),
+      width: text('width'),
+    },
+  ],
   ol: [HtmlElement, { reversed: present('reversed'), start: int('start', 0), type: oneOf('type', ['a', 'A', 'i', 'I'], '1') }],
   optgroup: [HtmlElement, { disabled: present('disabled'), label: text('label') }],
   option: [OptionElement, { defaultSelected: present('selected'), selected: present('selected') }],
@@ -207,30 +288,39 @@ const TAGS: Readonly<Record<string, readonly [typeof HtmlElement, Accessors]>> =
   param: [HtmlElement, { name: text('name'), value: text('value') }],
   pre: [HtmlElement, { name: text('name'), value: text('value') }],
   q: [HtmlElement, { cite: text('cite') }],
-  script: [TextElement, {
-    crossOrigin: text('crossorigin'),
-    type: text('type'),
-    src: url('src'),
-    charset: text('charset'),
-    async: present('async'),
-    defer: present('defer'),
-    noModule: present('nomodule'),
-  }],
-  select: [SelectElement, {
-    autofocus: present('autofocus'),
-    disabled: present('disabled'),
-    multiple: present('multiple'),
-    required: present('required'),
-    tabIndex: int('tabindex', 0),
-  }],
-  source: [HtmlElement, {
-    keySystem: text('keysystem'),
-    media: text('media'),
-    sizes: text('sizes'),
-    src: url('src'),
-    srcset: text('srcset'),
-    type: text('type'),
-  }],
+  script: [
+    TextElement,
+    {
+      crossOrigin: text('crossorigin'),
+      type: text('type'),
+      src: url('src'),
+      charset: text('charset'),
+      async: present('async'),
+      defer: present('defer'),
+      noModule: present('nomodule'),
+    },
+  ],
+  select: [
+    SelectElement,
+    {
+      autofocus: present('autofocus'),
+      disabled: present('disabled'),
+      multiple: present('multiple'),
+      required: present('required'),
+      tabIndex: int('tabindex', 0),
+    },
+  ],
+  source: [
+    HtmlElement,
+    {
+      keySystem: text('keysystem'),
+      media: text('media'),
+      sizes: text('sizes'),
+      src: url('src'),
+      srcset: text('srcset'),
+      type: text('type'),
+    },
+  ],
   style: [StyleElement, { media: text('media') }],
   table: [TableElement, { sortable: present('sortable') }],
   thead: [TableSectionElement, {}],
@@ -238,37 +328,46 @@ const TAGS: Readonly<Record<string, readonly [typeof HtmlElement, Accessors]>> =
   tfoot: [TableSectionElement, {}],
   tr: [TableRowElement, {}],
   td: [TableCellElement, TABLE_CELL],
-  th: [TableCellElement, {
-    ...TABLE_CELL,
-    abbr: text('abbr'),
-    scope: oneOf('scope', ['row', 'col', 'colgroup', 'rowgroup'], ''),
-    sorted: present('sorted'),
-  }],
-  textarea: [TextAreaElement, {
-    type: constant('textarea'),
-    value: text('value'),
-    defaultValue: text('value'),
-    placeholder: text('placeholder'),
-    rows: int('rows', 0),
-    cols: int('cols', 0),
-    maxLength: int('maxlength', 0),
-    tabIndex: int('tabindex', 0),
-    accessKey: text('accesskey'),
-    readOnly: present('readonly'),
-    required: present('required'),
-    autocomplete: oneOf('autocomplete', ['off'], 'on'),
-    autocapitalize: oneOf('autocapitalize', ['none', 'off', 'characters', 'words'], 'sentences'),
-    wrap: oneOf('wrap', ['hard', 'off'], 'soft'),
-  }],
+  th: [
+    TableCellElement,
+    {
+      ...TABLE_CELL,
+      abbr: text('abbr'),
+      scope: oneOf('scope', ['row', 'col', 'colgroup', 'rowgroup'], ''),
+      sorted: present('sorted'),
+    },
+  ],
+  textarea: [
+    TextAreaElement,
+    {
+      type: constant('textarea'),
+      value: text('value'),
+      defaultValue: text('value'),
+      placeholder: text('placeholder'),
+      rows: int('rows', 0),
+      cols: int('cols', 0),
+      maxLength: int('maxlength', 0),
+      tabIndex: int('tabindex', 0),
+      accessKey: text('accesskey'),
+      readOnly: present('readonly'),
+      required: present('required'),
+      autocomplete: oneOf('autocomplete', ['off'], 'on'),
+      autocapitalize: oneOf('autocapitalize', ['none', 'off', 'characters', 'words'], 'sentences'),
+      wrap: oneOf('wrap', ['hard', 'off'], 'soft'),
+    },
+  ],
   time: [HtmlElement, { datetime: text('datetime') }],
   title: [TextElement, {}],
-  track: [HtmlElement, {
-    kind: oneOf('kind', ['captions', 'descriptions', 'chapters', 'metadata'], 'subtitle'),
-    src: url('src'),
-    srclang: text('srclang'),
-    label: text('label'),
-    default: present('default'),
-  }],
+  track: [
+    HtmlElement,
+    {
+      kind: oneOf('kind', ['captions', 'descriptions', 'chapters', 'metadata'], 'subtitle'),
+      src: url('src'),
+      srclang: text('srclang'),
+      label: text('label'),
+      default: present('default'),
+    },
+  ],
   ul: [HtmlElement, { type: text('type') }],
 };
 
@@ -282,12 +381,18 @@ function read(e: HtmlElement, spec: AccessorSpec): unknown {
   if (spec.kind === 'constant') return spec.value;
   const v = attrOf(e._node, spec.attr);
   switch (spec.kind) {
-    case 'text': return v ?? '';
-    case 'url': return attrAsUrl(e, spec.attr, spec.missing === DOCUMENT_URL ? e._sel._url : '');
-    case 'present': return v !== undefined;
-    case 'int': return atoi(v, spec.def);
-    case 'oneOf': return v !== undefined && spec.values.has(v) ? v : spec.def;
-    case 'oneOfOrUndefined': return v !== undefined && spec.values.has(v) ? v : undefined;
+    case 'text':
+      return v ?? '';
+    case 'url':
+      return attrAsUrl(e, spec.attr, spec.missing === DOCUMENT_URL ? e._sel._url : '');
+    case 'present':
+      return v !== undefined;
+    case 'int':
+      return atoi(v, spec.def);
+    case 'oneOf':
+      return v !== undefined && spec.values.has(v) ? v : spec.def;
+    case 'oneOfOrUndefined':
+      return v !== undefined && spec.values.has(v) ? v : undefined;
   }
 }
 

@@ -6,7 +6,8 @@
 import type { Body, HttpParams } from './request.ts';
 import { toError } from '../../../shared/errors.ts';
 
-export type BatchItem = string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
+export type BatchItem =
+  string | [string, unknown, Body?, HttpParams?] | { method?: string; url: unknown; body?: Body; params?: HttpParams };
 
 export interface BatchLimits {
   readonly total: number;
@@ -14,14 +15,22 @@ export interface BatchLimits {
 }
 
 interface Queued {
-  readonly i: number; readonly method: string; readonly url: unknown; readonly body: Body; readonly params: HttpParams | null | undefined;
+  readonly i: number;
+  readonly method: string;
+  readonly url: unknown;
+  readonly body: Body;
+  readonly params: HttpParams | null | undefined;
   readonly host: string;
 }
 
 /** One batch item as (method, url, body, params) with its host. */
 function queued(r: BatchItem, i: number, hostOf: (url: unknown) => string): Queued {
-  const [method, url, body, params] = typeof r === 'string' ? ['GET', r, null, undefined] as const
-    : Array.isArray(r) ? [r[0], r[1], r[2] ?? null, r[3]] as const : [r.method ?? 'GET', r.url, r.body ?? null, r.params] as const;
+  const [method, url, body, params] =
+    typeof r === 'string'
+      ? (['GET', r, null, undefined] as const)
+      : Array.isArray(r)
+        ? ([r[0], r[1], r[2] ?? null, r[3]] as const)
+        : ([r.method ?? 'GET', r.url, r.body ?? null, r.params] as const);
   return { i, method, url, body, params, host: hostOf(url) };
 }
 
@@ -50,20 +59,26 @@ export function runBatch<R>(
         const item = queue[q];
         if (item === undefined) break;
         const onHost = active.get(item.host) ?? 0;
-        if (perHost > 0 && onHost >= perHost) { q++; continue; }
+        if (perHost > 0 && onHost >= perHost) {
+          q++;
+          continue;
+        }
         queue.splice(q, 1);
         running++;
         active.set(item.host, onHost + 1);
-        send(item.method, item.url, item.body, item.params).then((res) => {
-          results[item.i] = res;
-          running--;
-          active.set(item.host, (active.get(item.host) ?? 1) - 1);
-          if (++finished === entries.length) finish();
-          else if (!failed) pump();
-        }, (e: unknown) => {
-          failed = true;
-          reject(toError(e));
-        });
+        send(item.method, item.url, item.body, item.params).then(
+          (res) => {
+            results[item.i] = res;
+            running--;
+            active.set(item.host, (active.get(item.host) ?? 1) - 1);
+            if (++finished === entries.length) finish();
+            else if (!failed) pump();
+          },
+          (e: unknown) => {
+            failed = true;
+            reject(toError(e));
+          },
+        );
       }
     };
     if (entries.length === 0) finish();

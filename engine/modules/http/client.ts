@@ -68,20 +68,31 @@ export function requestHead(req: ClientRequest): string {
 }
 
 /** A new connection's set-up times (ms). */
-export interface ConnTimes { readonly connecting: number; readonly tls: number }
+export interface ConnTimes {
+  readonly connecting: number;
+  readonly tls: number;
+}
 
 /** What one request ended with; times are `now()` readings, 0 when the phase was not reached. */
 export class Exchange implements Interruptible {
-  tConn = 0; tSent = 0; tFirst = 0; tEnd = 0;
-  status = 0; statusText = ''; versionMinor = 1; versionMajor = 1;
+  tConn = 0;
+  tSent = 0;
+  tFirst = 0;
+  tEnd = 0;
+  status = 0;
+  statusText = '';
+  versionMinor = 1;
+  versionMajor = 1;
   /** Response header names and values, alternating, as received. */
   rawHeaders: readonly string[] = [];
   chunks: Buffer[] = [];
-  sent = 0; received = 0;
+  sent = 0;
+  received = 0;
   error: (Error & { code?: string }) | undefined;
   /** Set when this request opened the connection it ran on. */
   newConn: ConnTimes | undefined;
-  remoteAddress = ''; remotePort = 0;
+  remoteAddress = '';
+  remotePort = 0;
   conn: Conn | undefined;
   /** The HTTP/2 session and stream it runs on (https when the server chose h2). */
   h2: H2Session | undefined;
@@ -129,16 +140,22 @@ class Conn {
   /** Response to a HEAD request: no body follows the headers. */
   head = false;
   /** TLS: the TCP socket's byte counters when the last exchange settled (the next one counts from there). */
-  rawRead = 0; rawWritten = 0;
+  rawRead = 0;
+  rawWritten = 0;
   /**
    * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
    * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
    */
-  constructor(readonly pool: ConnectionPool, readonly key: string, readonly socket: Socket, readonly raw?: Socket) {
+  constructor(
+    readonly pool: ConnectionPool,
+    readonly key: string,
+    readonly socket: Socket,
+    readonly raw?: Socket,
+  ) {
     const p = this.parser;
     p[HTTPParser.kOnHeadersComplete] = (info) => {
       const ex = this.ex;
-      if (ex === undefined || info.statusCode < 200 && info.statusCode !== 101) return 0; // 1xx: the real response follows
+      if (ex === undefined || (info.statusCode < 200 && info.statusCode !== 101)) return 0; // 1xx: the real response follows
       ex.status = info.statusCode;
       ex.statusText = info.statusMessage;
       ex.rawHeaders = info.headers;
@@ -161,15 +178,26 @@ class Conn {
       if (ex === undefined || ex.status === 0) return; // end of a 1xx message
       this.pool.complete(this, ex);
     };
-    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
-    socket.on('error', (err: Error) => { this.onClose(err); });
-    socket.on('close', () => { this.onClose(undefined); });
-    socket.on('end', () => { this.onEnd(); });
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('error', (err: Error) => {
+      this.onClose(err);
+    });
+    socket.on('close', () => {
+      this.onClose(undefined);
+    });
+    socket.on('end', () => {
+      this.onEnd();
+    });
   }
 
   onData(chunk: Buffer): void {
     const ex = this.ex;
-    if (ex === undefined) { this.destroy(); return; } // bytes on an idle connection: not HTTP we understand
+    if (ex === undefined) {
+      this.destroy();
+      return;
+    } // bytes on an idle connection: not HTTP we understand
     if (ex.tFirst === 0) ex.tFirst = this.pool.now();
     ex.received += chunk.length;
     const r = this.parser.execute(chunk);
@@ -186,14 +214,20 @@ class Conn {
   }
 
   onClose(err: Error | undefined): void {
-    if (!this.closed) { this.closed = true; this.pool.forget(this); }
+    if (!this.closed) {
+      this.closed = true;
+      this.pool.forget(this);
+    }
     const ex = this.ex;
     if (ex === undefined) return;
     this.ex = undefined;
     const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
     if (replay) {
       if (this.raw !== undefined) {
-        ex.carried = { sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten, received: ex.carried.received + this.raw.bytesRead - this.rawRead };
+        ex.carried = {
+          sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten,
+          received: ex.carried.received + this.raw.bytesRead - this.rawRead,
+        };
       }
       ex.retried = true;
       ex.conn = undefined;
@@ -204,7 +238,10 @@ class Conn {
   }
 
   destroy(): void {
-    if (!this.closed) { this.closed = true; this.pool.forget(this); }
+    if (!this.closed) {
+      this.closed = true;
+      this.pool.forget(this);
+    }
     this.socket.destroy();
   }
 }
@@ -249,7 +286,10 @@ export class ConnectionPool {
     const ex = new Exchange(this, req, this.now(), done, intr);
     ex.timer = setTimeout(onTimeout, req.timeoutMs, ex);
     if (intr !== undefined) {
-      if (intr.aborted) { ex.interrupt(); return; }
+      if (intr.aborted) {
+        ex.interrupt();
+        return;
+      }
       intr.add(ex);
     }
     this.start(ex);
@@ -257,27 +297,41 @@ export class ConnectionPool {
 
   /** `request` as a promise. */
   requestAsync(req: ClientRequest, intr: IterationInterruption | undefined): Promise<Exchange> {
-    return new Promise<Exchange>((resolve) => { this.request(req, intr, resolve); });
+    return new Promise<Exchange>((resolve) => {
+      this.request(req, intr, resolve);
+    });
   }
 
   /** Puts `ex` on an idle connection, or opens one. */
   start(ex: Exchange): void {
     const { req } = ex;
     const refused = this.#refuse?.(req.hostname);
-    if (refused !== undefined) { this.fail(ex, Object.assign(new Error(refused), { code: 'host-not-allowed' })); return; }
-    if (req.proxy instanceof ProxyConfigError) { this.fail(ex, req.proxy); return; }
+    if (refused !== undefined) {
+      this.fail(ex, Object.assign(new Error(refused), { code: 'host-not-allowed' }));
+      return;
+    }
+    if (req.proxy instanceof ProxyConfigError) {
+      this.fail(ex, req.proxy);
+      return;
+    }
     const proxy = req.proxy;
     const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
     // Go's connectMethodKey: plain http through a proxy shares the proxy's connections whatever the target.
     const key = proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
     const t = this.now();
     const h2 = this.#h2.get(key);
-    if (h2?.usable(t, IDLE_TIMEOUT_MS) === true) { h2.send(ex); return; }
+    if (h2?.usable(t, IDLE_TIMEOUT_MS) === true) {
+      h2.send(ex);
+      return;
+    }
     const idle = this.#idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const conn = idle.pop();
       if (conn === undefined || conn.closed) continue;
-      if (t - conn.idleSince > IDLE_TIMEOUT_MS) { conn.destroy(); continue; }
+      if (t - conn.idleSince > IDLE_TIMEOUT_MS) {
+        conn.destroy();
+        continue;
+      }
       this.send(conn, ex);
       return;
     }
@@ -297,7 +351,10 @@ export class ConnectionPool {
     }
     tcp.setNoDelay(true);
     tcp.unref(); // in-flight requests keep the process alive through their timeout timer
-    if (!req.tls) { this.attach(key, ex, tcp, undefined, t0); return; }
+    if (!req.tls) {
+      this.attach(key, ex, tcp, undefined, t0);
+      return;
+    }
     // TLS is wrapped around the socket only once it is connected: while connecting, Node may swap the
     // socket's handle (Happy Eyeballs tries each address of a dual-stack host), and TLS bound to the
     // old handle crashes the process. Until then the pool owns the socket as `dialing`.
@@ -307,33 +364,61 @@ export class ConnectionPool {
     let tTcp = 0;
     let head = '';
     const cleanup = (): void => {
-      tcp.off('connect', onConnect); tcp.off('data', onData); tcp.off('error', onError); tcp.off('close', onClose);
+      tcp.off('connect', onConnect);
+      tcp.off('data', onData);
+      tcp.off('error', onError);
+      tcp.off('close', onClose);
       this.#dialing.delete(tcp);
       if (ex.dialing === tcp) ex.dialing = undefined;
     };
-    const onError = (err: Error): void => { cleanup(); tcp.destroy(); this.fail(ex, err); };
+    const onError = (err: Error): void => {
+      cleanup();
+      tcp.destroy();
+      this.fail(ex, err);
+    };
     const onClose = (): void => {
       cleanup();
-      this.fail(ex, Object.assign(new Error(proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT'), { code: 'ECONNRESET' }));
+      this.fail(
+        ex,
+        Object.assign(
+          new Error(proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT'),
+          { code: 'ECONNRESET' },
+        ),
+      );
     };
     const secure = (tunnelDone: number): void => {
       cleanup();
-      if (ex.settled) { tcp.destroy(); return; }
+      if (ex.settled) {
+        tcp.destroy();
+        return;
+      }
       const tls = this.tlsOver(tcp, req);
       ex.dialing = tls;
       this.#dialing.add(tls);
       const done = (): void => {
-        tls.off('secureConnect', onSecure); tls.off('error', onTlsError); tls.off('close', onTlsClose);
+        tls.off('secureConnect', onSecure);
+        tls.off('error', onTlsError);
+        tls.off('close', onTlsClose);
         this.#dialing.delete(tls);
         if (ex.dialing === tls) ex.dialing = undefined;
       };
-      const onTlsError = (err: Error): void => { done(); tls.destroy(); this.fail(ex, err); };
-      const onTlsClose = (): void => { done(); this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' })); };
+      const onTlsError = (err: Error): void => {
+        done();
+        tls.destroy();
+        this.fail(ex, err);
+      };
+      const onTlsClose = (): void => {
+        done();
+        this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
+      };
       const onSecure = (): void => {
         done();
         const end = this.now();
         const times = { connecting: tTcp - t0, tls: end - (tunnelDone === 0 ? tTcp : tunnelDone) };
-        if (ex.settled) { tls.destroy(); return; }
+        if (ex.settled) {
+          tls.destroy();
+          return;
+        }
         // The server chose by ALPN: HTTP/2 (k6's transport offers h2 first), else HTTP/1.1.
         if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
         else this.attach(key, ex, tls, tcp, t0, times);
@@ -352,14 +437,22 @@ export class ConnectionPool {
       }
       const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r]*))?/.exec(head);
       if (status?.[1] !== '200') {
-        onError(Object.assign(new Error(`proxy CONNECT: ${status === null ? 'malformed response' : `${status[1] ?? ''} ${status[2] ?? ''}`.trim()}`), { code: 'proxy-connect' }));
+        onError(
+          Object.assign(
+            new Error(`proxy CONNECT: ${status === null ? 'malformed response' : `${status[1] ?? ''} ${status[2] ?? ''}`.trim()}`),
+            { code: 'proxy-connect' },
+          ),
+        );
         return;
       }
       secure(this.now());
     };
     const onConnect = (): void => {
       tTcp = this.now();
-      if (proxy === undefined) { secure(0); return; }
+      if (proxy === undefined) {
+        secure(0);
+        return;
+      }
       const target = authority(req, -1);
       const auth = proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
       tcp.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`, 'latin1');
@@ -373,7 +466,12 @@ export class ConnectionPool {
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
   tlsOver(tcp: Socket, req: ClientRequest): TLSSocket {
     const reject = this.#rejectUnauthorized;
-    const tls = tlsConnect({ socket: tcp, servername: isIP(req.hostname) === 0 ? req.hostname : undefined, rejectUnauthorized: typeof reject === 'function' ? reject() : reject, ALPNProtocols: [...this.#alpn] });
+    const tls = tlsConnect({
+      socket: tcp,
+      servername: isIP(req.hostname) === 0 ? req.hostname : undefined,
+      rejectUnauthorized: typeof reject === 'function' ? reject() : reject,
+      ALPNProtocols: [...this.#alpn],
+    });
     tls.setNoDelay(true);
     tls.unref();
     return tls;
@@ -437,7 +535,10 @@ export class ConnectionPool {
     }
     // A small write leaves the socket at once; a large one is sent when its bytes are flushed.
     if (s.writableLength === 0) ex.tSent = this.now();
-    else s.write('', () => { if (ex.tSent === 0) ex.tSent = this.now(); });
+    else
+      s.write('', () => {
+        if (ex.tSent === 0) ex.tSent = this.now();
+      });
   }
 
   complete(conn: Conn, ex: Exchange): void {
@@ -448,7 +549,10 @@ export class ConnectionPool {
       conn.reused = true;
       conn.idleSince = ex.tEnd;
       let idle = this.#idle.get(conn.key);
-      if (idle === undefined) { idle = []; this.#idle.set(conn.key, idle); }
+      if (idle === undefined) {
+        idle = [];
+        this.#idle.set(conn.key, idle);
+      }
       idle.push(conn);
     } else {
       conn.destroy();
@@ -466,7 +570,10 @@ export class ConnectionPool {
     ex.error = err;
     ex.tEnd = this.now();
     const conn = ex.conn;
-    if (conn?.ex === ex) { conn.ex = undefined; conn.destroy(); }
+    if (conn?.ex === ex) {
+      conn.ex = undefined;
+      conn.destroy();
+    }
     ex.h2?.cancel(ex);
     this.settle(ex);
   }
@@ -482,7 +589,10 @@ export class ConnectionPool {
       // plus what an attempt on a connection that died wrote and read.
       ex.sent = ex.carried.sent + raw.bytesWritten - (link?.rawWritten ?? 0);
       ex.received = ex.carried.received + raw.bytesRead - (link?.rawRead ?? 0);
-      if (link !== undefined) { link.rawWritten = raw.bytesWritten; link.rawRead = raw.bytesRead; }
+      if (link !== undefined) {
+        link.rawWritten = raw.bytesWritten;
+        link.rawRead = raw.bytesRead;
+      }
     }
     clearTimeout(ex.timer);
     ex.intr?.delete(ex);

@@ -43,14 +43,31 @@ import { ModuleUsageError } from '../k6.ts';
 export const K6_NO_EXPIRES = -6795364578871;
 
 export interface ResponseCookie {
-  name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number;
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  http_only: boolean;
+  secure: boolean;
+  max_age: number;
+  expires: number;
 }
-export interface RequestCookie { name: string; value: string; replace: boolean }
+export interface RequestCookie {
+  name: string;
+  value: string;
+  replace: boolean;
+}
 export type RequestCookiesParam = Record<string, string | { value: string; replace?: boolean }>;
 
 /** A Set-Cookie line as Go's net/http reads it. maxAge: 0 = absent, -1 = "<= 0", else seconds. expiresSec: undefined = none. */
 export interface GoCookie {
-  name: string; value: string; domain: string; path: string; secure: boolean; httpOnly: boolean; maxAge: number;
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  secure: boolean;
+  httpOnly: boolean;
+  maxAge: number;
   expiresSec: number | undefined;
 }
 
@@ -58,10 +75,17 @@ export interface GoCookie {
 // The jar
 
 /** The jar's cookies for one URL key as Cookie header pairs, valid until the jar changes or one of them expires. */
-interface SendEntry { names: string[]; pairs: string[]; joined: string; validUntil: number }
+interface SendEntry {
+  names: string[];
+  pairs: string[];
+  joined: string;
+  validUntil: number;
+}
 
 interface JarState {
-  tough: CookieJar | undefined; store: MemoryCookieStore | undefined; hasCookies: boolean;
+  tough: CookieJar | undefined;
+  store: MemoryCookieStore | undefined;
+  hasCookies: boolean;
   /** Cookies to send per scheme+host+path, dropped whenever the jar changes (bounded: SEND_CACHE_MAX keys). */
   send: Map<string, SendEntry>;
 }
@@ -98,12 +122,27 @@ export class VuCookieJar {
   set(url: unknown, name: unknown, value: unknown, options?: unknown): boolean {
     const u = parseUrl('set', url);
     if (typeof name !== 'string' || name === '') {
-      throw new ModuleUsageError('invalid-cookie-name', `CookieJar.set(url, name, value): name must be a non-empty string, got ${show(name)}`);
+      throw new ModuleUsageError(
+        'invalid-cookie-name',
+        `CookieJar.set(url, name, value): name must be a non-empty string, got ${show(name)}`,
+      );
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new ModuleUsageError('invalid-cookie-value', `CookieJar.set(url, "${name}", value): value must be a string, got ${show(value)}`);
+      throw new ModuleUsageError(
+        'invalid-cookie-value',
+        `CookieJar.set(url, "${name}", value): value must be a string, got ${show(value)}`,
+      );
     }
-    const cookie: GoCookie = { name, value: String(value), domain: '', path: '', secure: false, httpOnly: false, maxAge: 0, expiresSec: undefined };
+    const cookie: GoCookie = {
+      name,
+      value: String(value),
+      domain: '',
+      path: '',
+      secure: false,
+      httpOnly: false,
+      maxAge: 0,
+      expiresSec: undefined,
+    };
     if (options !== undefined && options !== null) applySetOptions(cookie, options);
     storeCookie(this, u, cookie);
     return true;
@@ -148,7 +187,10 @@ export function jarForIteration(previous: VuCookieJar | undefined, noCookiesRese
 export function jarForRequest(paramsJar: unknown, vuJar: VuCookieJar | undefined): VuCookieJar | undefined {
   if (paramsJar === undefined || paramsJar === null) return vuJar;
   if (paramsJar instanceof VuCookieJar) return paramsJar;
-  throw new ModuleUsageError('invalid-cookie-jar', `params.jar must be a cookie jar from http.cookieJar() or new http.CookieJar(), got ${show(paramsJar)}`);
+  throw new ModuleUsageError(
+    'invalid-cookie-jar',
+    `params.jar must be a cookie jar from http.cookieJar() or new http.CookieJar(), got ${show(paramsJar)}`,
+  );
 }
 
 function toughOf(jar: VuCookieJar): { tough: CookieJar; store: MemoryCookieStore } {
@@ -157,8 +199,12 @@ function toughOf(jar: VuCookieJar): { tough: CookieJar; store: MemoryCookieStore
     s.store = new MemoryCookieStore();
     // Go's cookiejar.New(nil): no public-suffix list, Secure only over https, no cookie-prefix rules.
     s.tough = new CookieJar(s.store, {
-      rejectPublicSuffixes: false, allowSecureOnLocal: false, enforceSecureOriginOnStorage: false,
-      prefixSecurity: PrefixSecurityEnum.DISABLED, looseMode: false, allowSpecialUseDomain: true,
+      rejectPublicSuffixes: false,
+      allowSecureOnLocal: false,
+      enforceSecureOriginOnStorage: false,
+      prefixSecurity: PrefixSecurityEnum.DISABLED,
+      looseMode: false,
+      allowSpecialUseDomain: true,
     });
   }
   return { tough: s.tough, store: s.store };
@@ -257,7 +303,20 @@ function storeCookie(jar: VuCookieJar, u: URL, c: GoCookie): void {
     return;
   }
   const created = new Date(now);
-  void store.putCookie(new Cookie({ key: c.name, value: c.value, domain, path, hostOnly, expires, secure: c.secure, httpOnly: c.httpOnly, creation: created, lastAccessed: created }));
+  void store.putCookie(
+    new Cookie({
+      key: c.name,
+      value: c.value,
+      domain,
+      path,
+      hostOnly,
+      expires,
+      secure: c.secure,
+      httpOnly: c.httpOnly,
+      creation: created,
+      lastAccessed: created,
+    }),
+  );
   s.hasCookies = true;
   s.send.clear();
 }
@@ -293,15 +352,24 @@ function refreshHasCookies(jar: VuCookieJar): void {
  * Cookie header from params.headers (first hop only: on a redirect k6 rebuilds the header from the jar and
  * params.cookies alone). Costs nothing while the jar is empty and the request has no cookies.
  */
-export function cookieHeaderFor(jar: VuCookieJar | undefined, url: URL, requestCookies: unknown, userCookieHeader: string | undefined): string | undefined {
+export function cookieHeaderFor(
+  jar: VuCookieJar | undefined,
+  url: URL,
+  requestCookies: unknown,
+  userCookieHeader: string | undefined,
+): string | undefined {
   const fromJar = jar !== undefined && stateOf(jar).hasCookies;
   if (!fromJar && (requestCookies === undefined || requestCookies === null)) return userCookieHeader;
   let header = userCookieHeader ?? '';
   let replaced: Set<string> | undefined;
   if (requestCookies !== undefined && requestCookies !== null) {
     if (typeof requestCookies !== 'object' || Array.isArray(requestCookies)) {
-      const got = typeof requestCookies === 'string' ? 'a string (a whole Cookie header belongs in params.headers.Cookie)' : show(requestCookies);
-      throw new ModuleUsageError('invalid-cookies', `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${got}`);
+      const got =
+        typeof requestCookies === 'string' ? 'a string (a whole Cookie header belongs in params.headers.Cookie)' : show(requestCookies);
+      throw new ModuleUsageError(
+        'invalid-cookies',
+        `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${got}`,
+      );
     }
     for (const [name, raw] of Object.entries(requestCookies as Record<string, unknown>)) {
       if (raw === undefined || raw === null) continue;
@@ -310,7 +378,10 @@ export function cookieHeaderFor(jar: VuCookieJar | undefined, url: URL, requestC
         const o = raw as Record<string, unknown>;
         for (const key of Object.keys(o)) {
           if (key !== 'value' && key !== 'replace') {
-            throw new ModuleUsageError('invalid-cookies', `params.cookies.${name}: unknown key "${key}"; use { value: 'v', replace: true }`);
+            throw new ModuleUsageError(
+              'invalid-cookies',
+              `params.cookies.${name}: unknown key "${key}"; use { value: 'v', replace: true }`,
+            );
           }
         }
         value = o.value === undefined || o.value === null ? '' : scalar(`params.cookies.${name}.value`, o.value);
@@ -377,8 +448,14 @@ export function responseCookies(_url: URL, setCookie: readonly string[]): Record
     const c = parseSetCookie(line);
     if (c === undefined) continue;
     const rc: ResponseCookie = {
-      name: c.name, value: c.value, domain: c.domain, path: c.path, http_only: c.httpOnly, secure: c.secure,
-      max_age: c.maxAge, expires: goUnixMillis(c.expiresSec),
+      name: c.name,
+      value: c.value,
+      domain: c.domain,
+      path: c.path,
+      http_only: c.httpOnly,
+      secure: c.secure,
+      max_age: c.maxAge,
+      expires: goUnixMillis(c.expiresSec),
     };
     const list = getOwn(out, c.name);
     if (list === undefined) defineKey(out, c.name, [rc]);
@@ -417,7 +494,9 @@ function sanitizeValue(v: string): string {
   let out = v;
   for (let i = 0; i < v.length; i++) {
     if (!validValueCode(v.charCodeAt(i))) {
-      out = Array.from(v).filter((ch) => ch.length === 1 && validValueCode(ch.charCodeAt(0))).join('');
+      out = Array.from(v)
+        .filter((ch) => ch.length === 1 && validValueCode(ch.charCodeAt(0)))
+        .join('');
       break;
     }
   }
@@ -474,10 +553,18 @@ export function parseSetCookie(line: string): GoCookie | undefined {
     const val = parseCookieValue(aeq < 0 ? '' : part.slice(aeq + 1), false);
     if (val === undefined) continue;
     switch (attr) {
-      case 'secure': c.secure = true; break;
-      case 'httponly': c.httpOnly = true; break;
-      case 'domain': c.domain = val; break;
-      case 'path': c.path = val; break;
+      case 'secure':
+        c.secure = true;
+        break;
+      case 'httponly':
+        c.httpOnly = true;
+        break;
+      case 'domain':
+        c.domain = val;
+        break;
+      case 'path':
+        c.path = val;
+        break;
       case 'max-age': {
         if (!/^[+-]?\d+$/.test(val)) break;
         const secs = Number(val);
@@ -512,7 +599,11 @@ export function parseGoCookieDate(s: string, dashes = true): number | undefined 
   if (sep === '-' && !dashes) return undefined;
   if (wd === undefined || !DAYS.includes(wd.toLowerCase())) return undefined;
   const month = MONTHS.indexOf((mon ?? '').toLowerCase());
-  const year = Number(yyyy), day = Number(dd), hour = Number(hh), min = Number(mi), sec = Number(ss);
+  const year = Number(yyyy),
+    day = Number(dd),
+    hour = Number(hh),
+    min = Number(mi),
+    sec = Number(ss);
   if (month < 0 || hour > 23 || min > 59 || sec > 59 || day < 1) return undefined;
   const d = new Date(0);
   d.setUTCFullYear(year, month, day);
@@ -540,24 +631,41 @@ function parseUrl(method: string, url: unknown): URL {
     try {
       return new URL(s);
     } catch {
-      throw new ModuleUsageError('invalid-cookie-url', `CookieJar.${method}: url must be an absolute URL like "https://example.com/", got ${JSON.stringify(s)}`);
+      throw new ModuleUsageError(
+        'invalid-cookie-url',
+        `CookieJar.${method}: url must be an absolute URL like "https://example.com/", got ${JSON.stringify(s)}`,
+      );
     }
   }
-  throw new ModuleUsageError('invalid-cookie-url', `CookieJar.${method}: url must be a string like "https://example.com/", got ${show(url)}`);
+  throw new ModuleUsageError(
+    'invalid-cookie-url',
+    `CookieJar.${method}: url must be a string like "https://example.com/", got ${show(url)}`,
+  );
 }
 
 const SET_OPTIONS = ['domain', 'path', 'expires', 'max_age', 'secure', 'http_only'];
 
 function applySetOptions(c: GoCookie, options: unknown): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set options must be an object like { domain, path, expires, max_age, secure, http_only }, got ${show(options)}`);
+    throw new ModuleUsageError(
+      'invalid-cookie-options',
+      `CookieJar.set options must be an object like { domain, path, expires, max_age, secure, http_only }, got ${show(options)}`,
+    );
   }
   for (const [key, v] of Object.entries(options as Record<string, unknown>)) {
     switch (key.toLowerCase()) {
-      case 'domain': c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v, 'invalid-cookie-options'); break;
-      case 'path': c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v, 'invalid-cookie-options'); break;
-      case 'secure': c.secure = Boolean(v); break;
-      case 'http_only': c.httpOnly = Boolean(v); break;
+      case 'domain':
+        c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v, 'invalid-cookie-options');
+        break;
+      case 'path':
+        c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v, 'invalid-cookie-options');
+        break;
+      case 'secure':
+        c.secure = Boolean(v);
+        break;
+      case 'http_only':
+        c.httpOnly = Boolean(v);
+        break;
       case 'max_age': {
         const n = Number(v ?? 0);
         if (!Number.isFinite(n)) {
@@ -568,20 +676,28 @@ function applySetOptions(c: GoCookie, options: unknown): void {
       }
       case 'expires': {
         const s = v === undefined || v === null ? '' : scalar('CookieJar.set option expires', v, 'invalid-cookie-options');
-        if (s === '') { c.expiresSec = undefined; break; }
+        if (s === '') {
+          c.expiresSec = undefined;
+          break;
+        }
         const sec = parseGoCookieDate(s, false); // time.Parse(time.RFC1123, s), as k6
         if (sec === undefined) {
-          throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set option expires must be an RFC 1123 date like "Mon, 02 Jan 2006 15:04:05 GMT" (new Date(ms).toUTCString()), got ${JSON.stringify(s)}`);
+          throw new ModuleUsageError(
+            'invalid-cookie-options',
+            `CookieJar.set option expires must be an RFC 1123 date like "Mon, 02 Jan 2006 15:04:05 GMT" (new Date(ms).toUTCString()), got ${JSON.stringify(s)}`,
+          );
         }
         c.expiresSec = sec;
         break;
       }
       default:
-        throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set: unknown option "${key}"; the options are ${SET_OPTIONS.join(', ')}`);
+        throw new ModuleUsageError(
+          'invalid-cookie-options',
+          `CookieJar.set: unknown option "${key}"; the options are ${SET_OPTIONS.join(', ')}`,
+        );
     }
   }
 }
-
 
 /** A string, number or boolean as a string; anything else is a usage error (the message names the type, never a value). */
 function scalar(what: string, v: unknown, code = 'invalid-cookies'): string {
@@ -598,7 +714,10 @@ function show(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') {
     const proto: unknown = Object.getPrototypeOf(v);
-    const ctor = typeof proto === 'object' && proto !== null && 'constructor' in proto && typeof proto.constructor === 'function' ? proto.constructor.name : '';
+    const ctor =
+      typeof proto === 'object' && proto !== null && 'constructor' in proto && typeof proto.constructor === 'function'
+        ? proto.constructor.name
+        : '';
     return ctor === '' || ctor === 'Object' ? 'an object' : `a ${ctor}`;
   }
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;

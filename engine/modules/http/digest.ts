@@ -39,7 +39,7 @@ export function parseDigestChallenge(header: string | undefined): DigestChalleng
   return { realm, nonce, opaque: params.get('opaque'), algorithm: params.get('algorithm') ?? 'MD5', qop };
 }
 
-const HASHES: Readonly<Record<string, string>> = { 'md5': 'md5', 'md5-sess': 'md5', 'sha-256': 'sha256', 'sha-256-sess': 'sha256' };
+const HASHES: Readonly<Record<string, string>> = { md5: 'md5', 'md5-sess': 'md5', 'sha-256': 'sha256', 'sha-256-sess': 'sha256' };
 
 export interface DigestAnswer {
   readonly method: string;
@@ -74,5 +74,8 @@ export function digestAuthorization(c: DigestChallenge, a: DigestAnswer): string
 
 /** k6's URL.Clean(): the URL as given with its credentials masked (`****:****@`, or `****@` without a password). */
 export function maskCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? '****:****' : '****'}@`);
+  return url.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i,
+    (_m, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? '****:****' : '****'}@`,
+  );
 }

@@ -31,12 +31,27 @@ function components(path: string): string[] {
       else if (c === '"') quoted = false;
       continue;
     }
-    if (c === '\\' && depth === 0) { cur += path[++i] ?? ''; continue; }
-    if (c === '"' && depth > 0) { quoted = true; cur += c; continue; }
+    if (c === '\\' && depth === 0) {
+      cur += path[++i] ?? '';
+      continue;
+    }
+    if (c === '"' && depth > 0) {
+      quoted = true;
+      cur += c;
+      continue;
+    }
     if (c === '(' || c === '[') depth++;
     if (c === ')' || c === ']') depth--;
-    if (c === '.' && depth === 0) { out.push(cur); cur = ''; continue; }
-    if (c === '|' && depth === 0) { out.push(cur); cur = ''; continue; }
+    if (c === '.' && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    if (c === '|' && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   out.push(cur);
@@ -44,14 +59,24 @@ function components(path: string): string[] {
 }
 
 function wildcard(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
   return re.test(text);
 }
 
 function parseLiteral(text: string): unknown {
   const t = text.trim();
   if (t.startsWith('"')) {
-    try { return JSON.parse(t) as unknown; } catch { return t.slice(1, -1); }
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return t.slice(1, -1);
+    }
   }
   if (t === 'true') return true;
   if (t === 'false') return false;
@@ -63,11 +88,16 @@ function parseLiteral(text: string): unknown {
 function compare(left: Found, op: string, right: unknown): boolean {
   if (left === MISSING) return false;
   switch (op) {
-    case '==': return left === right || (typeof left === 'number' && typeof right === 'number' && left === right);
-    case '!=': return left !== right;
-    case '%': return typeof left === 'string' && typeof right === 'string' && wildcard(right, left);
-    case '!%': return typeof left === 'string' && typeof right === 'string' && !wildcard(right, left);
-    default: break;
+    case '==':
+      return left === right || (typeof left === 'number' && typeof right === 'number' && left === right);
+    case '!=':
+      return left !== right;
+    case '%':
+      return typeof left === 'string' && typeof right === 'string' && wildcard(right, left);
+    case '!%':
+      return typeof left === 'string' && typeof right === 'string' && !wildcard(right, left);
+    default:
+      break;
   }
   if (typeof left === 'number' && typeof right === 'number') {
     return op === '<' ? left < right : op === '<=' ? left <= right : op === '>' ? left > right : left >= right;
@@ -85,8 +115,15 @@ function matches(element: unknown, query: string): boolean {
   let quoted = false;
   for (let i = 0; i < query.length; i++) {
     const c = query[i] ?? '';
-    if (quoted) { if (c === '\\') i++; else if (c === '"') quoted = false; continue; }
-    if (c === '"') { quoted = true; continue; }
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"') {
+      quoted = true;
+      continue;
+    }
     if (c === '(' || c === '[') depth++;
     else if (c === ')' || c === ']') depth--;
     if (depth !== 0) continue;
@@ -156,11 +193,20 @@ function lookup(value: unknown, parts: readonly string[]): Found {
 
 function modifier(value: unknown, name: string): Found {
   switch (name) {
-    case '@this': return value;
-    case '@reverse': return Array.isArray(value) ? [...(value as unknown[])].reverse() : typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value).reverse()) : value;
-    case '@keys': return typeof value === 'object' && value !== null ? Object.keys(value) : MISSING;
-    case '@values': return typeof value === 'object' && value !== null ? Object.values(value) : MISSING;
-    default: return MISSING;
+    case '@this':
+      return value;
+    case '@reverse':
+      return Array.isArray(value)
+        ? [...(value as unknown[])].reverse()
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(Object.entries(value).reverse())
+          : value;
+    case '@keys':
+      return typeof value === 'object' && value !== null ? Object.keys(value) : MISSING;
+    case '@values':
+      return typeof value === 'object' && value !== null ? Object.values(value) : MISSING;
+    default:
+      return MISSING;
   }
 }
 

@@ -5,7 +5,14 @@
  * pool opened, so timings and wire byte counts come from the same place as for HTTP/1.1.
  */
 import { STATUS_CODES } from 'node:http';
-import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import {
+  connect as h2connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { ClientRequest, Exchange } from './client.ts';
 import { toError } from '../../../shared/errors.ts';
@@ -33,14 +40,30 @@ export class H2Session {
   rawWritten = 0;
   readonly session: ClientHttp2Session;
 
-  constructor(readonly host: H2Host, readonly key: string, readonly socket: Socket, readonly raw: Socket, origin: string) {
+  constructor(
+    readonly host: H2Host,
+    readonly key: string,
+    readonly socket: Socket,
+    readonly raw: Socket,
+    origin: string,
+  ) {
     // Go's flow-control windows (4 MiB per stream, 1 GiB per connection), not Node's 64 KiB: a
     // download is not held to a window per round trip.
-    this.session = h2connect(origin, { createConnection: () => socket, settings: { initialWindowSize: 4 * 1024 * 1024 }, maxSessionMemory: 64 });
-    this.session.once('connect', () => { if (!this.session.destroyed) this.session.setLocalWindowSize(1024 * 1024 * 1024); });
+    this.session = h2connect(origin, {
+      createConnection: () => socket,
+      settings: { initialWindowSize: 4 * 1024 * 1024 },
+      maxSessionMemory: 64,
+    });
+    this.session.once('connect', () => {
+      if (!this.session.destroyed) this.session.setLocalWindowSize(1024 * 1024 * 1024);
+    });
     this.session.unref();
-    this.session.on('error', () => { /* reaches the streams, which fail their exchanges */ });
-    this.session.on('goaway', () => { this.retire(); });
+    this.session.on('error', () => {
+      /* reaches the streams, which fail their exchanges */
+    });
+    this.session.on('goaway', () => {
+      this.retire();
+    });
     this.session.on('close', () => {
       this.retire();
       host.forgetH2(this, true);
@@ -61,7 +84,10 @@ export class H2Session {
 
   usable(now: number, idleTimeoutMs: number): boolean {
     if (this.closed || this.session.destroyed || this.session.closed) return false;
-    if (this.streams.size === 0 && now - this.idleSince > idleTimeoutMs) { this.close(); return false; }
+    if (this.streams.size === 0 && now - this.idleSince > idleTimeoutMs) {
+      this.close();
+      return false;
+    }
     return true;
   }
 
@@ -90,7 +116,10 @@ export class H2Session {
     }
     ex.stream = stream;
     // Sent once the body is handed to the session (the end callback), as HTTP/1.1's write callback.
-    if (body !== undefined && body.length > 0) stream.end(body, () => { if (ex.tSent === 0) ex.tSent = host.now(); });
+    if (body !== undefined && body.length > 0)
+      stream.end(body, () => {
+        if (ex.tSent === 0) ex.tSent = host.now();
+      });
     else ex.tSent = host.now();
     stream.on('response', (headers: IncomingHttpHeaders) => {
       if (ex.tFirst === 0) ex.tFirst = host.now();
@@ -100,7 +129,9 @@ export class H2Session {
       ex.versionMinor = 0;
       ex.rawHeaders = flatten(headers);
     });
-    stream.on('data', (chunk: Buffer) => { if (req.keepBody) ex.chunks.push(chunk); });
+    stream.on('data', (chunk: Buffer) => {
+      if (req.keepBody) ex.chunks.push(chunk);
+    });
     const rstCode = (): number | undefined => (stream as { rstCode?: number }).rstCode; // undefined while the stream is open
     /** The stream ended without a whole response: an error, or (refused, nothing received) sent once more, as Go's transport does. */
     const lost = (err: Error): void => {
@@ -133,7 +164,9 @@ export class H2Session {
     });
     stream.on('error', lost);
     stream.on('close', () => {
-      lost(Object.assign(new Error(`HTTP/2 stream closed (code ${String(rstCode() ?? 0)}) before the response ended`), { code: 'ECONNRESET' }));
+      lost(
+        Object.assign(new Error(`HTTP/2 stream closed (code ${String(rstCode() ?? 0)}) before the response ended`), { code: 'ECONNRESET' }),
+      );
     });
     stream.resume();
   }
@@ -155,7 +188,11 @@ export class H2Session {
 
 /** Where Go's http.StatusText differs from Node's STATUS_CODES. */
 const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
-  413: 'Request Entity Too Large', 414: 'Request URI Too Long', 416: 'Requested Range Not Satisfiable', 418: "I'm a teapot", 509: '',
+  413: 'Request Entity Too Large',
+  414: 'Request URI Too Long',
+  416: 'Requested Range Not Satisfiable',
+  418: "I'm a teapot",
+  509: '',
 };
 const goStatusText = (status: number): string => GO_STATUS_TEXT[status] ?? STATUS_CODES[status] ?? '';
 

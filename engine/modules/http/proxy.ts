@@ -57,11 +57,15 @@ function parseProxy(raw: string, variable: string): ProxyChoice {
   try {
     u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
     if (u.hostname === '') return undefined;
-    authorization = u.username === '' && u.password === '' ? undefined : `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    authorization =
+      u.username === '' && u.password === ''
+        ? undefined
+        : `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:') return new ProxyConfigError(`${variable}: the embedded engine supports http:// proxies only, got ${u.protocol}//`);
+  if (u.protocol !== 'http:')
+    return new ProxyConfigError(`${variable}: the embedded engine supports http:// proxies only, got ${u.protocol}//`);
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? 80 : Number(u.port);
   return { hostname, port, authorization, key: `http://${u.host}` };
@@ -87,7 +91,13 @@ function parseNoProxy(raw: string): Matchers {
     let port = '';
     const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(p);
     const withPort = /^([^:]+):(\d+)$/.exec(p);
-    if (bracketed?.[1] !== undefined) { host = bracketed[1]; port = bracketed[2] ?? ''; } else if (withPort?.[1] !== undefined && withPort[2] !== undefined) { host = withPort[1]; port = withPort[2]; }
+    if (bracketed?.[1] !== undefined) {
+      host = bracketed[1];
+      port = bracketed[2] ?? '';
+    } else if (withPort?.[1] !== undefined && withPort[2] !== undefined) {
+      host = withPort[1];
+      port = withPort[2];
+    }
     if (isIP(host) !== 0) {
       if (port === '') ips.addAddress(host, isIP(host) === 6 ? 'ipv6' : 'ipv4');
       else ipPorts.push({ ip: host, port });
@@ -102,14 +112,17 @@ function parseNoProxy(raw: string): Matchers {
 }
 
 /** Go's IP.IsLoopback: 127/8, ::1, and 127/8 mapped into IPv6 (::ffff:127.x.x.x). */
-const isLoopback = (ip: string): boolean => (isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^::ffff:127\./i.test(ip) || /^::ffff:7f[0-9a-f]{2}:/i.test(ip));
+const isLoopback = (ip: string): boolean =>
+  isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^::ffff:127\./i.test(ip) || /^::ffff:7f[0-9a-f]{2}:/i.test(ip);
 
 /**
  * The proxy choice for URLs from this environment (read once, as Go's ProxyFromEnvironment does):
  * `choose(tls, hostname, port)` gives the proxy, undefined for a direct connection, or the error
  * a request through a malformed proxy variable fails with.
  */
-export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>): (tls: boolean, hostname: string, port: number) => ProxyChoice {
+export function proxyFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): (tls: boolean, hostname: string, port: number) => ProxyChoice {
   const httpRaw = firstSet(env, 'HTTP_PROXY', 'http_proxy');
   const httpsRaw = firstSet(env, 'HTTPS_PROXY', 'https_proxy');
   if (httpRaw === '' && httpsRaw === '') return () => undefined;
@@ -133,7 +146,8 @@ export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>):
       if (no.ipPorts.some((m) => m.ip === host && m.port === portText)) return undefined;
     }
     for (const d of no.domains) {
-      if ((host.endsWith(d.suffix) || (d.matchHost && host === d.suffix.slice(1))) && (d.port === '' || d.port === portText)) return undefined;
+      if ((host.endsWith(d.suffix) || (d.matchHost && host === d.suffix.slice(1))) && (d.port === '' || d.port === portText))
+        return undefined;
     }
     return proxy;
   };

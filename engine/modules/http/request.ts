@@ -11,7 +11,6 @@ import { maskCredentials } from './digest.ts';
 import type { proxyFromEnv, ProxyChoice } from './proxy.ts';
 import type { Response } from './response.ts';
 
-
 /**
  * k6's default User-Agent, `k6/<version> (https://k6.io/)`, for the k6 release the engine is compared
  * with (v1.2.3): the same header bytes, so `data_sent` matches k6's. Scripts set their own with
@@ -38,12 +37,20 @@ export interface HttpParams {
   compression?: unknown;
 }
 
-export interface ResponseCallback { readonly __expected: (status: number) => boolean }
+export interface ResponseCallback {
+  readonly __expected: (status: number) => boolean;
+}
 
 /** What a request needs of its URL, parsed once per distinct URL text. */
 export interface ParsedUrl {
-  readonly href: string; readonly origin: string; readonly path: string; readonly url: URL;
-  readonly tls: boolean; readonly hostname: string; readonly port: number; readonly host: string;
+  readonly href: string;
+  readonly origin: string;
+  readonly path: string;
+  readonly url: URL;
+  readonly tls: boolean;
+  readonly hostname: string;
+  readonly port: number;
+  readonly host: string;
   /** The forward proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY (proxy.ts), or the error a bad proxy variable gives. */
   readonly proxy: ProxyChoice;
   /** Request heads by method, for requests with the VU's default headers and no body (see doRequest). */
@@ -53,8 +60,16 @@ export interface ParsedUrl {
 }
 
 export interface TagCacheEntry {
-  readonly base: Tags; readonly status: number; readonly proto: string; readonly method: string; readonly urlTag: string;
-  readonly name: string; readonly error: string; readonly errorCode: number; readonly expected: boolean | undefined; readonly tags: Tags;
+  readonly base: Tags;
+  readonly status: number;
+  readonly proto: string;
+  readonly method: string;
+  readonly urlTag: string;
+  readonly name: string;
+  readonly error: string;
+  readonly errorCode: number;
+  readonly expected: boolean | undefined;
+  readonly tags: Tags;
 }
 
 export function parseUrl(text: string, method: string, proxyFor: ReturnType<typeof proxyFromEnv>): ParsedUrl {
@@ -63,12 +78,27 @@ export function parseUrl(text: string, method: string, proxyFor: ReturnType<type
     u = new URL(text);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${u.protocol.replace(':', '')}"`);
   } catch (e) {
-    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`);
+    throw new ModuleUsageError(
+      'invalid-url',
+      `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: ${(e as Error).message}; use an absolute http:// or https:// URL`,
+    );
   }
   const tls = u.protocol === 'https:';
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
-  return { href: u.href, origin: u.origin, path: u.pathname + u.search, url: u, tls, hostname, port, host: u.host, proxy: proxyFor(tls, hostname, port), heads: new Map(), lastTags: undefined };
+  return {
+    href: u.href,
+    origin: u.origin,
+    path: u.pathname + u.search,
+    url: u,
+    tls,
+    hostname,
+    port,
+    host: u.host,
+    proxy: proxyFor(tls, hostname, port),
+    heads: new Map(),
+    lastTags: undefined,
+  };
 }
 
 /** Go's isDomainOrSubdomain: `sub` is `parent` or one of its subdomains (never for IPv6 literals). */
@@ -84,7 +114,10 @@ export function credentialsOf(u: URL, text: string, method: string): { readonly 
   try {
     return { name: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
   } catch {
-    throw new ModuleUsageError('invalid-url', `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: bad %-escape in its credentials`);
+    throw new ModuleUsageError(
+      'invalid-url',
+      `k6/http: invalid URL ${JSON.stringify(maskCredentials(text))} in ${method}: bad %-escape in its credentials`,
+    );
   }
 }
 
@@ -107,15 +140,27 @@ export function urlTextOf(urlIn: unknown): string {
 
 /** k6's `compression` param: the body compressed by each algorithm in order, Content-Encoding set to the list. */
 export function compressBody(body: Buffer, compression: unknown): { body: Buffer; encoding: string } {
-  const algos = String(compression).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const algos = String(compression)
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   let out = body;
   for (const a of algos) {
     switch (a) {
-      case 'gzip': out = gzipSync(out); break;
-      case 'deflate': out = deflateSync(out); break;
-      case 'br': out = brotliCompressSync(out); break;
+      case 'gzip':
+        out = gzipSync(out);
+        break;
+      case 'deflate':
+        out = deflateSync(out);
+        break;
+      case 'br':
+        out = brotliCompressSync(out);
+        break;
       default:
-        throw new ModuleUsageError('invalid-compression', `k6/http: unknown compression algorithm ${JSON.stringify(a)}; use gzip, deflate or br (or a list like "gzip, br")`);
+        throw new ModuleUsageError(
+          'invalid-compression',
+          `k6/http: unknown compression algorithm ${JSON.stringify(a)}; use gzip, deflate or br (or a list like "gzip, br")`,
+        );
     }
   }
   return { body: out, encoding: algos.join(', ') };
@@ -135,7 +180,10 @@ export function parseDuration(v: string | number | undefined, fallback: number):
   }
   if (matched !== v) {
     if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-    throw new ModuleUsageError('invalid-timeout', `k6/http: timeout must be a duration like "30s" or milliseconds, got ${JSON.stringify(v)}`);
+    throw new ModuleUsageError(
+      'invalid-timeout',
+      `k6/http: timeout must be a duration like "30s" or milliseconds, got ${JSON.stringify(v)}`,
+    );
   }
   return total;
 }
@@ -144,7 +192,14 @@ export function parseDuration(v: string | number | undefined, fallback: number):
 export function urlTemplate(strings: TemplateStringsArray, ...values: unknown[]): { url: string; name: string } {
   let url = '';
   let name = '';
-  strings.forEach((s, i) => { url += s; name += s; if (i < values.length) { url += String(values[i]); name += '${}'; } });
+  strings.forEach((s, i) => {
+    url += s;
+    name += s;
+    if (i < values.length) {
+      url += String(values[i]);
+      name += '${}';
+    }
+  });
   // k6 shows the URL with its credentials masked as the name; masked here whatever the placeholders.
   return { url, name: maskCredentials(name) };
 }
@@ -157,10 +212,20 @@ export class FileData {
   constructor(data: unknown, filename: unknown, contentType: unknown) {
     if (typeof data === 'string' || data instanceof ArrayBuffer) this.data = data;
     else if (ArrayBuffer.isView(data)) this.data = toArrayBuffer(toBuffer(data));
-    else if (Array.isArray(data) && data.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) this.data = toArrayBuffer(Buffer.from(data as number[]));
-    else throw new ModuleUsageError('invalid-file-data', `http.file(data): data must be a string, an ArrayBuffer or an array of bytes, got ${typeof data}`);
-    if (filename !== undefined && filename !== null && typeof filename !== 'string') throw new ModuleUsageError('invalid-file-data', `http.file(data, filename): filename must be a string, got ${typeof filename}`);
-    if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') throw new ModuleUsageError('invalid-file-data', `http.file(data, filename, contentType): contentType must be a string, got ${typeof contentType}`);
+    else if (Array.isArray(data) && data.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255))
+      this.data = toArrayBuffer(Buffer.from(data as number[]));
+    else
+      throw new ModuleUsageError(
+        'invalid-file-data',
+        `http.file(data): data must be a string, an ArrayBuffer or an array of bytes, got ${typeof data}`,
+      );
+    if (filename !== undefined && filename !== null && typeof filename !== 'string')
+      throw new ModuleUsageError('invalid-file-data', `http.file(data, filename): filename must be a string, got ${typeof filename}`);
+    if (contentType !== undefined && contentType !== null && typeof contentType !== 'string')
+      throw new ModuleUsageError(
+        'invalid-file-data',
+        `http.file(data, filename, contentType): contentType must be a string, got ${typeof contentType}`,
+      );
     this.filename = filename ?? '';
     this.content_type = contentType === undefined || contentType === null || contentType === '' ? 'application/octet-stream' : contentType;
   }
@@ -184,7 +249,14 @@ export function encodeBody(body: Body, headers: Record<string, string>): Buffer 
         const name = k.replace(/["\\\r\n]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
         if (v instanceof FileData) {
           const filename = (v.filename === '' ? k : v.filename).replace(/["\\\r\n]/g, '_');
-          parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`, 'utf8'), v.bytes(), Buffer.from('\r\n'));
+          parts.push(
+            Buffer.from(
+              `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`,
+              'utf8',
+            ),
+            v.bytes(),
+            Buffer.from('\r\n'),
+          );
         } else {
           parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(v)}\r\n`, 'utf8'));
         }
@@ -206,16 +278,39 @@ export function expectedStatuses(...specs: (number | { min: number; max: number 
   const ranges = specs.map((s) => {
     if (typeof s === 'number' && Number.isInteger(s)) return { min: s, max: s };
     if (typeof s === 'object' && Number.isInteger(s.min) && Number.isInteger(s.max)) return s;
-    throw new ModuleUsageError('invalid-expected-statuses', `http.expectedStatuses: arguments must be integers or { min, max } objects, got ${JSON.stringify(s)}`);
+    throw new ModuleUsageError(
+      'invalid-expected-statuses',
+      `http.expectedStatuses: arguments must be integers or { min, max } objects, got ${JSON.stringify(s)}`,
+    );
   });
   return { __expected: (st: number) => ranges.some((r) => st >= r.min && st <= r.max) };
 }
 
 /** Request tags; a request with the same inputs as the last one to its URL shares that one's frozen object. */
-export function requestTags(url: ParsedUrl, base: Tags, res: Response, method: string, urlTag: string, name: string, expected: boolean | undefined, extra: Record<string, string> | undefined): Tags {
+export function requestTags(
+  url: ParsedUrl,
+  base: Tags,
+  res: Response,
+  method: string,
+  urlTag: string,
+  name: string,
+  expected: boolean | undefined,
+  extra: Record<string, string> | undefined,
+): Tags {
   const last = url.lastTags;
-  if (extra === undefined && last !== undefined && last.base === base && last.status === res.status && last.proto === res.proto && last.method === method
-    && last.urlTag === urlTag && last.name === name && last.error === res.error && last.errorCode === res.error_code && last.expected === expected) {
+  if (
+    extra === undefined &&
+    last !== undefined &&
+    last.base === base &&
+    last.status === res.status &&
+    last.proto === res.proto &&
+    last.method === method &&
+    last.urlTag === urlTag &&
+    last.name === name &&
+    last.error === res.error &&
+    last.errorCode === res.error_code &&
+    last.expected === expected
+  ) {
     return last.tags;
   }
   const tags: Record<string, string> = { ...base };
@@ -230,7 +325,18 @@ export function requestTags(url: ParsedUrl, base: Tags, res: Response, method: s
   if (extra !== undefined) Object.assign(tags, extra);
   const t = Object.freeze(tags);
   if (extra === undefined) {
-    url.lastTags = { base, status: res.status, proto: res.proto, method, urlTag, name, error: res.error, errorCode: res.error_code, expected, tags: t };
+    url.lastTags = {
+      base,
+      status: res.status,
+      proto: res.proto,
+      method,
+      urlTag,
+      name,
+      error: res.error,
+      errorCode: res.error_code,
+      expected,
+      tags: t,
+    };
   }
   return t;
 }

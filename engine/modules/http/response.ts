@@ -12,7 +12,13 @@ import { maskCredentials } from './digest.ts';
 import { gjsonGet } from './gjson.ts';
 
 export interface Timings {
-  blocked: number; connecting: number; tls_handshaking: number; sending: number; waiting: number; receiving: number; duration: number;
+  blocked: number;
+  connecting: number;
+  tls_handshaking: number;
+  sending: number;
+  waiting: number;
+  receiving: number;
+  duration: number;
 }
 
 /** k6 error codes (lib/netext/httpext/error_codes.go) for what Node's sockets and our client report. */
@@ -22,17 +28,29 @@ export function errorCodeOf(err: unknown): { code: number; message: string } {
   const code = inner.code ?? e.code ?? '';
   const addr = inner.address !== undefined ? `${inner.address}:${String(inner.port ?? '')}` : '';
   switch (code) {
-    case 'ECONNREFUSED': return { code: 1212, message: `dial tcp ${addr}: connect: connection refused` };
-    case 'ETIMEDOUT': return { code: 1211, message: `dial tcp ${addr}: i/o timeout` };
-    case 'ENOTFOUND': case 'EAI_AGAIN': return { code: 1101, message: `lookup: no such host` };
-    case 'ECONNRESET': return { code: 1220, message: 'read: connection reset by peer' };
-    case 'EPIPE': return { code: 1201, message: 'write: broken pipe' };
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return { code: 1210, message: `dial tcp ${addr}: connect: ${String(inner.message)}` };
-    case 'request-timeout': return { code: 1050, message: 'request timeout' };
-    case 'host-not-allowed': return { code: HOST_NOT_ALLOWED_ERROR_CODE, message: e.message ?? 'hostname is not allowed' };
-    case 'invalid-url': return { code: 1020, message: e.message ?? 'invalid URL' };
+    case 'ECONNREFUSED':
+      return { code: 1212, message: `dial tcp ${addr}: connect: connection refused` };
+    case 'ETIMEDOUT':
+      return { code: 1211, message: `dial tcp ${addr}: i/o timeout` };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { code: 1101, message: `lookup: no such host` };
+    case 'ECONNRESET':
+      return { code: 1220, message: 'read: connection reset by peer' };
+    case 'EPIPE':
+      return { code: 1201, message: 'write: broken pipe' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return { code: 1210, message: `dial tcp ${addr}: connect: ${String(inner.message)}` };
+    case 'request-timeout':
+      return { code: 1050, message: 'request timeout' };
+    case 'host-not-allowed':
+      return { code: HOST_NOT_ALLOWED_ERROR_CODE, message: e.message ?? 'hostname is not allowed' };
+    case 'invalid-url':
+      return { code: 1020, message: e.message ?? 'invalid URL' };
     default:
-      if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL')) return { code: 1300, message: `tls: ${String(inner.message)}` };
+      if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL'))
+        return { code: 1300, message: `tls: ${String(inner.message)}` };
       return { code: 1000, message: String(inner.message ?? e.message ?? err) };
   }
 }
@@ -92,14 +110,28 @@ export function decode(buf: Buffer, encoding: string): Buffer {
   let out = buf;
   for (const coding of encoding.split(',').reverse()) {
     switch (coding.trim().toLowerCase()) {
-      case 'gzip': case 'x-gzip': out = gunzipSync(out); break;
-      case 'deflate':
-        try { out = inflateSync(out); } catch { out = inflateRawSync(out); }
+      case 'gzip':
+      case 'x-gzip':
+        out = gunzipSync(out);
         break;
-      case 'br': out = brotliDecompressSync(out); break;
+      case 'deflate':
+        try {
+          out = inflateSync(out);
+        } catch {
+          out = inflateRawSync(out);
+        }
+        break;
+      case 'br':
+        out = brotliDecompressSync(out);
+        break;
       // Node 20 has no zstd: fzstd decodes it (k6's Go client does too).
-      case 'zstd': { const z = zstdDecompress(out); out = Buffer.from(z.buffer, z.byteOffset, z.byteLength); break; }
-      default: break;
+      case 'zstd': {
+        const z = zstdDecompress(out);
+        out = Buffer.from(z.buffer, z.byteOffset, z.byteLength);
+        break;
+      }
+      default:
+        break;
     }
   }
   return out;
@@ -107,8 +139,18 @@ export function decode(buf: Buffer, encoding: string): Buffer {
 
 /** A Response as plain data (see Response.wire). */
 export interface ResponseWire {
-  status: number; status_text: string; proto: string; url: string; body: string | ArrayBuffer | null; headers: Record<string, string>;
-  cookies: Record<string, ResponseCookie[]>; error: string; error_code: number; remote_ip: string; remote_port: number; timings: Timings;
+  status: number;
+  status_text: string;
+  proto: string;
+  url: string;
+  body: string | ArrayBuffer | null;
+  headers: Record<string, string>;
+  cookies: Record<string, ResponseCookie[]>;
+  error: string;
+  error_code: number;
+  remote_ip: string;
+  remote_port: number;
+  timings: Timings;
   req: { method: string; url: string; headers: Record<string, string>; body: Uint8Array | undefined };
 }
 
@@ -126,7 +168,8 @@ export class Response {
   remote_port = 0;
   timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
   readonly #req: { method: string; url: string; headers: Record<string, string>; body: Buffer | undefined };
-  #request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } | undefined;
+  #request:
+    { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } | undefined;
   #json: unknown;
   #parsed = false;
   constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined) {
@@ -134,34 +177,76 @@ export class Response {
     this.#req = { method, url, headers, body };
   }
   /** The request as sent (built on first access: most scripts never read it). */
-  get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } {
+  get request(): {
+    method: string;
+    url: string;
+    headers: Record<string, string[]>;
+    body: string;
+    cookies: Record<string, RequestCookie[]>;
+  } {
     const r = this.#req;
-    this.#request ??= { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])), body: r.body?.toString('utf8') ?? '', cookies: requestCookies(r.headers.Cookie) };
+    this.#request ??= {
+      method: r.method,
+      url: r.url,
+      headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])),
+      body: r.body?.toString('utf8') ?? '',
+      cookies: requestCookies(r.headers.Cookie),
+    };
     return this.#request;
   }
   /** Everything the script can read, as plain data (the synchronous VU mode sends it to the VU thread). */
   wire(): ResponseWire {
     const r = this.#req;
     return {
-      status: this.status, status_text: this.status_text, proto: this.proto, url: this.url, body: this.body, headers: this.headers,
-      cookies: this.cookies, error: this.error, error_code: this.error_code, remote_ip: this.remote_ip, remote_port: this.remote_port,
-      timings: this.timings, req: { method: r.method, url: r.url, headers: r.headers, body: r.body === undefined ? undefined : new Uint8Array(r.body) },
+      status: this.status,
+      status_text: this.status_text,
+      proto: this.proto,
+      url: this.url,
+      body: this.body,
+      headers: this.headers,
+      cookies: this.cookies,
+      error: this.error,
+      error_code: this.error_code,
+      remote_ip: this.remote_ip,
+      remote_port: this.remote_port,
+      timings: this.timings,
+      req: { method: r.method, url: r.url, headers: r.headers, body: r.body === undefined ? undefined : new Uint8Array(r.body) },
     };
   }
   /** The Response `wire()` described (the same methods, the same request). */
   static fromWire(w: ResponseWire): Response {
     const res = new Response(w.req.method, w.req.url, w.req.headers, w.req.body === undefined ? undefined : Buffer.from(w.req.body));
-    Object.assign(res, { status: w.status, status_text: w.status_text, proto: w.proto, url: w.url, body: w.body, headers: w.headers, cookies: w.cookies, error: w.error, error_code: w.error_code, remote_ip: w.remote_ip, remote_port: w.remote_port, timings: w.timings });
+    Object.assign(res, {
+      status: w.status,
+      status_text: w.status_text,
+      proto: w.proto,
+      url: w.url,
+      body: w.body,
+      headers: w.headers,
+      cookies: w.cookies,
+      error: w.error,
+      error_code: w.error_code,
+      remote_ip: w.remote_ip,
+      remote_port: w.remote_port,
+      timings: w.timings,
+    });
     return res;
   }
   json(selector?: string): unknown {
     if (!this.#parsed) {
       const text = typeof this.body === 'string' ? this.body : this.body === null ? '' : Buffer.from(this.body).toString('utf8');
-      if (this.body === null) throw new ModuleUsageError('no-body', `cannot parse the JSON of the response to ${this.#req.method} ${maskCredentials(this.url)}: the body was discarded (responseType none); set responseType: 'text'`);
+      if (this.body === null)
+        throw new ModuleUsageError(
+          'no-body',
+          `cannot parse the JSON of the response to ${this.#req.method} ${maskCredentials(this.url)}: the body was discarded (responseType none); set responseType: 'text'`,
+        );
       try {
         this.#json = JSON.parse(text);
       } catch (e) {
-        throw new ModuleUsageError('invalid-json', `cannot parse the response of ${this.#req.method} ${maskCredentials(this.url)} as JSON: ${(e as Error).message}`);
+        throw new ModuleUsageError(
+          'invalid-json',
+          `cannot parse the response of ${this.#req.method} ${maskCredentials(this.url)} as JSON: ${(e as Error).message}`,
+        );
       }
       this.#parsed = true;
     }
@@ -179,7 +264,23 @@ export class ResponsePromise extends Awaitable<Response> {
   /** Set by the http module that made it (one function per VU, not one per request). */
   warnField: ((p: ResponsePromise, field: string) => void) | undefined;
 }
-for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_code', 'url', 'json', 'html', 'status_text', 'cookies', 'request', 'proto', 'remote_ip', 'remote_port'] as const) {
+for (const field of [
+  'status',
+  'body',
+  'headers',
+  'timings',
+  'error',
+  'error_code',
+  'url',
+  'json',
+  'html',
+  'status_text',
+  'cookies',
+  'request',
+  'proto',
+  'remote_ip',
+  'remote_port',
+] as const) {
   void Object.defineProperty(ResponsePromise.prototype, field, {
     get(this: ResponsePromise) {
       this.warnField?.(this, field);
@@ -187,7 +288,6 @@ for (const field of ['status', 'body', 'headers', 'timings', 'error', 'error_cod
     },
   });
 }
-
 
 /** The response's Set-Cookie lines, one per header (undefined when none: the common case costs no array). */
 export function setCookieLines(ex: Exchange): string[] | undefined {
@@ -202,7 +302,15 @@ export function setCookieLines(ex: Exchange): string[] | undefined {
 }
 
 /** The script's Response for a finished exchange (throws when the iteration was interrupted); `countBytes` gets the bytes sent and received. */
-export function responseOf(countBytes: (sent: number, received: number) => void, ex: Exchange, method: string, href: string, headers: Record<string, string>, body: Buffer | undefined, responseType: string): Response {
+export function responseOf(
+  countBytes: (sent: number, received: number) => void,
+  ex: Exchange,
+  method: string,
+  href: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  responseType: string,
+): Response {
   countBytes(ex.sent, ex.received);
   const res = new Response(method, href, headers, body);
   res.timings = timingsOf(ex);
@@ -227,7 +335,7 @@ export function responseOf(countBytes: (sent: number, received: number) => void,
     res.headers[k] = prev === undefined ? v : `${prev}, ${v}`;
   }
   if (responseType !== 'none') {
-    let buf = ex.chunks.length === 1 ? ex.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(ex.chunks);
+    let buf = ex.chunks.length === 1 ? (ex.chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(ex.chunks);
     const encoding = res.headers['Content-Encoding'];
     if (encoding !== undefined && buf.length > 0) {
       try {

@@ -13,14 +13,34 @@ import { cookieHeaderFor, jarForIteration, jarForRequest, responseCookies, store
 import { digestAuthorization, maskCredentials, parseDigestChallenge } from './digest.ts';
 import { proxyFromEnv } from './proxy.ts';
 import {
-  compressBody, credentialsOf, DEFAULT_USER_AGENT, encodeBody, expectedStatuses, isDomainOrSubdomain, isFormBody, parseDuration, parseUrl,
-  requestTags, urlTextOf, withoutAuthorization, type Body, type HttpParams, type ParsedUrl, type ResponseCallback,
+  compressBody,
+  credentialsOf,
+  DEFAULT_USER_AGENT,
+  encodeBody,
+  expectedStatuses,
+  isDomainOrSubdomain,
+  isFormBody,
+  parseDuration,
+  parseUrl,
+  requestTags,
+  urlTextOf,
+  withoutAuthorization,
+  type Body,
+  type HttpParams,
+  type ParsedUrl,
+  type ResponseCallback,
 } from './request.ts';
 import { Memo, Response, responseOf, ResponsePromise, setCookieLines, type Timings } from './response.ts';
 
 const METRICS = {
-  reqs: 'http_reqs', duration: 'http_req_duration', blocked: 'http_req_blocked', connecting: 'http_req_connecting',
-  tls: 'http_req_tls_handshaking', sending: 'http_req_sending', waiting: 'http_req_waiting', receiving: 'http_req_receiving',
+  reqs: 'http_reqs',
+  duration: 'http_req_duration',
+  blocked: 'http_req_blocked',
+  connecting: 'http_req_connecting',
+  tls: 'http_req_tls_handshaking',
+  sending: 'http_req_sending',
+  waiting: 'http_req_waiting',
+  receiving: 'http_req_receiving',
   failed: 'http_req_failed',
 } as const;
 
@@ -74,7 +94,9 @@ export class VuHttp {
   #vuJar: VuCookieJar | undefined;
   #jarStage = '';
   #jarIter = -1;
-  readonly #countBytes = (sent: number, received: number): void => { this.#ctx.countBytes(sent, received); };
+  readonly #countBytes = (sent: number, received: number): void => {
+    this.#ctx.countBytes(sent, received);
+  };
   /** http.setResponseCallback's; by default 200-399 are expected. */
   responseCallback: ResponseCallback | null = expectedStatuses({ min: 200, max: 399 });
 
@@ -129,7 +151,10 @@ export class VuHttp {
   /** `http.get(...)` and friends: the request started, its promise returned. */
   start(call: string, method: string, url: unknown, body: Body, params: HttpParams | null | undefined): ResponsePromise {
     if (this.#ctx.stage() === 'init') {
-      throw new ModuleUsageError('http-in-init', `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`);
+      throw new ModuleUsageError(
+        'http-in-init',
+        `${call}: making HTTP requests in the init context is not supported; move it into setup() or the default function`,
+      );
     }
     const d = deferredAwaitable<Response, ResponsePromise>(this.#ctx, call, ResponsePromise);
     d.promise.warnField = this.#warnField;
@@ -143,23 +168,42 @@ export class VuHttp {
     const call = promise.call;
     // Keyed by where the field was read; the end-of-iteration check skips this promise.
     promise.warned = true;
-    this.#ctx.warnOnce(`forgot-await-field:${where !== '' ? where : call}`, forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`));
+    this.#ctx.warnOnce(
+      `forgot-await-field:${where !== '' ? where : call}`,
+      forgotAwaitMessage(call, where, `\`.${field}\` was read from the promise`),
+    );
   };
 
   /** `http.batch(...)`, within options.batch (default 20) and options.batchPerHost (default 6). */
   batch(requests: BatchItem[] | Record<string, BatchItem>): Awaitable<Response[] | Record<string, Response>> {
     const opts = this.#ctx.options();
-    const limits = { total: typeof opts.batch === 'number' ? opts.batch : 20, perHost: typeof opts.batchPerHost === 'number' ? opts.batchPerHost : 6 };
+    const limits = {
+      total: typeof opts.batch === 'number' ? opts.batch : 20,
+      perHost: typeof opts.batchPerHost === 'number' ? opts.batchPerHost : 6,
+    };
     const send = (method: string, url: unknown, body: Body, params: HttpParams | null | undefined): Promise<Response> =>
-      new Promise<Response>((resolve, reject) => { this.request(method, url, body, params, resolve, reject); });
-    return awaitable(this.#ctx, 'http.batch(...)', runBatch(requests, limits, (url) => this.#hostOf(url), send));
+      new Promise<Response>((resolve, reject) => {
+        this.request(method, url, body, params, resolve, reject);
+      });
+    return awaitable(
+      this.#ctx,
+      'http.batch(...)',
+      runBatch(requests, limits, (url) => this.#hostOf(url), send),
+    );
   }
 
   /**
    * One request with its redirect hops; `done` gets the final response, `fail` an exception for the
    * script (bad arguments, an interrupted iteration), also one thrown while preparing the request.
    */
-  request(method: string, urlIn: unknown, body: Body, params: HttpParams | null | undefined, done: (res: Response) => void, fail: (err: unknown) => void): void {
+  request(
+    method: string,
+    urlIn: unknown,
+    body: Body,
+    params: HttpParams | null | undefined,
+    done: (res: Response) => void,
+    fail: (err: unknown) => void,
+  ): void {
     try {
       const { plan, urlText, payload } = this.#prepare(method, urlIn, body, params, done, fail);
       this.#hop(plan, urlText, plan.method, payload, plan.maxRedirects, true);
@@ -180,24 +224,33 @@ export class VuHttp {
 
   /** What every hop of the request shares: headers, credentials, jar, body, timeout, tags. */
   #prepare(
-    methodIn: string, urlIn: unknown, body: Body, params: HttpParams | null | undefined, done: (res: Response) => void, fail: (err: unknown) => void,
+    methodIn: string,
+    urlIn: unknown,
+    body: Body,
+    params: HttpParams | null | undefined,
+    done: (res: Response) => void,
+    fail: (err: unknown) => void,
   ): { plan: RequestPlan; urlText: string; payload: Buffer | undefined } {
     const ctx = this.#ctx;
     const method = methodIn.toUpperCase();
     const urlText = urlTextOf(urlIn);
-    const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String((urlIn).name) : undefined;
+    const nameFromUrlObj = typeof urlIn === 'object' && urlIn !== null && 'name' in urlIn ? String(urlIn.name) : undefined;
     const p = params ?? {};
     const opts = ctx.options();
     const defaults = this.#headersFor(opts);
     // Shared (frozen) while the request adds nothing to it: the common case allocates no headers.
-    const headers: Record<string, string> = p.headers === undefined && p.compression === undefined && !isFormBody(body) ? defaults : { ...defaults };
+    const headers: Record<string, string> =
+      p.headers === undefined && p.compression === undefined && !isFormBody(body) ? defaults : { ...defaults };
     const { hostOverride, userCookie } = copyParamHeaders(p.headers, headers);
     // Credentials in the URL (Go's client): Basic on each hop whose URL has them, unless the request has
     // its own Authorization; with auth: 'digest', k6's exchange instead. An Authorization leaves for good
     // at a redirect to another domain (Go's shouldCopyHeaderOnRedirect, sticky as since Go 1.23.5).
     const auth = p.auth === undefined ? undefined : typeof p.auth === 'string' ? p.auth.toLowerCase() : JSON.stringify(p.auth);
     if (auth !== undefined && auth !== 'basic' && auth !== 'digest') {
-      throw new ModuleUsageError('unsupported-auth', `k6/http: params.auth "${auth}" is not supported by the embedded engine; use "basic" or "digest" (NTLM needs the k6 binary)`);
+      throw new ModuleUsageError(
+        'unsupported-auth',
+        `k6/http: params.auth "${auth}" is not supported by the embedded engine; use "basic" or "digest" (NTLM needs the k6 binary)`,
+      );
     }
     const firstUrl = this.#parsed(urlText, method).url;
     const user = credentialsOf(firstUrl, urlText, method);
@@ -209,7 +262,15 @@ export class VuHttp {
       headers['Content-Encoding'] = c.encoding;
     }
     const plan: RequestPlan = {
-      method, nameFromUrlObj, params: p, opts, headers, hostOverride, userCookie, firstUrl, user,
+      method,
+      nameFromUrlObj,
+      params: p,
+      opts,
+      headers,
+      hostOverride,
+      userCookie,
+      firstUrl,
+      user,
       digestPending: auth === 'digest' && user !== undefined,
       ownAuthorization: headerValue(headers, 'authorization') !== undefined,
       crossedDomain: false,
@@ -220,20 +281,29 @@ export class VuHttp {
       intr: ctx.iterationInterruption(),
       baseTags: ctx.currentTags(),
       maxRedirects: p.redirects ?? (typeof opts.maxRedirects === 'number' ? opts.maxRedirects : 10),
-      done, fail,
+      done,
+      fail,
     };
     return { plan, urlText, payload };
   }
 
   /** The headers of one hop: cookies from the jar, Basic credentials or the digest answer, Authorization kept or dropped. */
-  #hopHeaders(plan: RequestPlan, url: ParsedUrl, urlText: string, first: boolean, authorization: string | undefined): Record<string, string> {
+  #hopHeaders(
+    plan: RequestPlan,
+    url: ParsedUrl,
+    urlText: string,
+    first: boolean,
+    authorization: string | undefined,
+  ): Record<string, string> {
     // On a redirect k6 rebuilds the Cookie header from params.cookies and the jar alone.
     const cookie = cookieHeaderFor(plan.jar, url.url, plan.params.cookies, first ? plan.userCookie : undefined);
     let hopHeaders = cookie === undefined ? plan.headers : { ...plan.headers, Cookie: cookie };
     if (!first && !plan.crossedDomain && !isDomainOrSubdomain(url.url.hostname, plan.firstUrl.hostname)) plan.crossedDomain = true;
     const hopUser = first ? plan.user : credentialsOf(url.url, urlText, plan.method);
-    const basic = hopUser === undefined || plan.digestPending || (plan.ownAuthorization && !plan.crossedDomain)
-      ? undefined : `Basic ${Buffer.from(`${hopUser.name}:${hopUser.password}`).toString('base64')}`;
+    const basic =
+      hopUser === undefined || plan.digestPending || (plan.ownAuthorization && !plan.crossedDomain)
+        ? undefined
+        : `Basic ${Buffer.from(`${hopUser.name}:${hopUser.password}`).toString('base64')}`;
     const hopAuthorization = authorization ?? basic;
     if (hopAuthorization !== undefined || (plan.ownAuthorization && plan.crossedDomain)) {
       hopHeaders = withoutAuthorization(hopHeaders);
@@ -243,18 +313,35 @@ export class VuHttp {
   }
 
   /** Sends one hop; its answer goes to #answered. */
-  #hop(plan: RequestPlan, urlText: string, method: string, body: Buffer | undefined, redirectsLeft: number, first: boolean, authorization?: string): void {
+  #hop(
+    plan: RequestPlan,
+    urlText: string,
+    method: string,
+    body: Buffer | undefined,
+    redirectsLeft: number,
+    first: boolean,
+    authorization?: string,
+  ): void {
     const url = this.#parsed(urlText, plan.method);
     const headers = this.#hopHeaders(plan, url, urlText, first, authorization);
     const req: ClientRequest = {
-      method, tls: url.tls, hostname: url.hostname, port: url.port, host: plan.hostOverride ?? url.host, path: url.path,
-      headers, body, timeoutMs: plan.timeout, keepBody: plan.responseType !== 'none', proxy: url.proxy,
+      method,
+      tls: url.tls,
+      hostname: url.hostname,
+      port: url.port,
+      host: plan.hostOverride ?? url.host,
+      path: url.path,
+      headers,
+      body,
+      timeoutMs: plan.timeout,
+      keepBody: plan.responseType !== 'none',
+      proxy: url.proxy,
       close: plan.opts.noConnectionReuse === true,
     };
     if (headers === this.#defaultHeaders && body === undefined && plan.hostOverride === undefined) {
       const cached = url.heads.get(method);
       if (cached !== undefined) req.head = cached;
-      else if (url.heads.size < 16) url.heads.set(method, req.head = requestHead(req));
+      else if (url.heads.size < 16) url.heads.set(method, (req.head = requestHead(req)));
     }
     const hop: Hop = { urlText, method, body, redirectsLeft, first, url, headers };
     this.#pool.request(req, plan.intr, (ex) => {
@@ -282,8 +369,16 @@ export class VuHttp {
     this.#record(plan, hop, res, expected);
     if (digestProbe && res.status === 401 && plan.user !== undefined) {
       const challenge = parseDigestChallenge(res.headers['Www-Authenticate']);
-      const answer = challenge === undefined ? undefined
-        : digestAuthorization(challenge, { method: hop.method, uri: url.path, username: plan.user.name, password: plan.user.password, body: hop.body });
+      const answer =
+        challenge === undefined
+          ? undefined
+          : digestAuthorization(challenge, {
+              method: hop.method,
+              uri: url.path,
+              username: plan.user.name,
+              password: plan.user.password,
+              body: hop.body,
+            });
       if (answer !== undefined) {
         this.#hop(plan, hop.urlText, hop.method, hop.body, hop.redirectsLeft, hop.first, answer);
         return;
@@ -291,9 +386,19 @@ export class VuHttp {
     }
     // Redirects: each hop is its own request in the metrics, like k6.
     const location = res.headers.Location;
-    if (res.status >= 301 && res.status <= 308 && res.status !== 304 && res.status !== 305 && res.status !== 306 && location !== undefined) {
+    if (
+      res.status >= 301 &&
+      res.status <= 308 &&
+      res.status !== 304 &&
+      res.status !== 305 &&
+      res.status !== 306 &&
+      location !== undefined
+    ) {
       if (hop.redirectsLeft <= 0) {
-        this.#ctx.log('warn', `Stopped after ${String(plan.maxRedirects)} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`);
+        this.#ctx.log(
+          'warn',
+          `Stopped after ${String(plan.maxRedirects)} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`,
+        );
         plan.done(res);
         return;
       }
@@ -335,7 +440,10 @@ export class VuHttp {
  * Copies params.headers into `headers`, except Host (Go sends it as the Host line), Cookie (merged with
  * params.cookies and the jar) and Content-Length (the client writes the body's real length).
  */
-function copyParamHeaders(from: HttpParams['headers'], headers: Record<string, string>): { hostOverride: string | undefined; userCookie: string | undefined } {
+function copyParamHeaders(
+  from: HttpParams['headers'],
+  headers: Record<string, string>,
+): { hostOverride: string | undefined; userCookie: string | undefined } {
   let hostOverride: string | undefined;
   let userCookie: string | undefined;
   if (from !== undefined) {

@@ -8,7 +8,10 @@
 import { parse as parsePgUrl } from 'pg-connection-string';
 
 /** One `key=value` of a libpq connection string (values may be single-quoted with backslash escapes). */
-export interface DsnPair { readonly key: string; readonly value: string }
+export interface DsnPair {
+  readonly key: string;
+  readonly value: string;
+}
 
 /** Splits a libpq `key=value` string; undefined (with the position) when it cannot be read. */
 export function keyValuePairs(text: string): { pairs: DsnPair[] } | { badAt: number } {
@@ -60,10 +63,20 @@ export function postgresDsnHosts(dsn: string, env: Readonly<Record<string, strin
     if ('badAt' in kv) return { ok: false, reason: `cannot read "key=value" at position ${String(kv.badAt)}` };
     for (const { key, value } of kv.pairs) if (key === 'host' || key === 'hostaddr') named.push(value);
   }
-  const hosts = named.flatMap((h) => h.split(',')).map((h) => h.trim()).filter((h) => h !== '');
+  const hosts = named
+    .flatMap((h) => h.split(','))
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   if (hosts.length === 0) {
     const fallback = (env.PGHOST ?? '').trim();
-    hosts.push(...(fallback === '' ? ['localhost'] : fallback.split(',').map((h) => h.trim()).filter((h) => h !== '')));
+    hosts.push(
+      ...(fallback === ''
+        ? ['localhost']
+        : fallback
+            .split(',')
+            .map((h) => h.trim())
+            .filter((h) => h !== '')),
+    );
   }
   return { ok: true, hosts };
 }

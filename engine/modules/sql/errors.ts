@@ -38,7 +38,7 @@ export function maskDsn(dsn: string): string {
   }
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a Go duration string (`"300ms"`, `"1.5s"`, `"1h10m10s"`, `"0"`) to milliseconds; undefined if invalid. */
 export function parseGoDuration(text: string): number | undefined {

@@ -24,7 +24,10 @@ const types = {
 /** Turns a libpq-style DSN (URL or `key=value` pairs) into pg client settings; throws `sql-bad-dsn`. */
 export function parsePostgresDsn(dsn: string): pg.ClientConfig {
   const bad = (why: string): SqlError =>
-    new SqlError('sql-bad-dsn', `postgres DSN ${JSON.stringify(maskDsn(dsn))} is not valid (${why}): use "postgres://user:password@host:5432/db?sslmode=disable" or "host=127.0.0.1 port=5432 user=u dbname=db sslmode=disable"`);
+    new SqlError(
+      'sql-bad-dsn',
+      `postgres DSN ${JSON.stringify(maskDsn(dsn))} is not valid (${why}): use "postgres://user:password@host:5432/db?sslmode=disable" or "host=127.0.0.1 port=5432 user=u dbname=db sslmode=disable"`,
+    );
   const text = dsn.trim();
   if (text === '') throw bad('empty');
   if (/^postgres(ql)?:\/\//i.test(text)) {
@@ -43,20 +46,38 @@ export function parsePostgresDsn(dsn: string): pg.ClientConfig {
   const cfg: pg.ClientConfig = {};
   for (const { key, value } of kv.pairs) {
     switch (key) {
-      case 'host': cfg.host = value; break;
+      case 'host':
+        cfg.host = value;
+        break;
       case 'port': {
         const port = Number(value);
         if (!Number.isInteger(port) || port <= 0 || port > 65535) throw bad(`port ${value}`);
         cfg.port = port;
         break;
       }
-      case 'user': cfg.user = value; break;
-      case 'password': cfg.password = value; break;
-      case 'dbname': cfg.database = value; break;
-      case 'sslmode': cfg.ssl = value === 'disable' || value === 'allow' || value === 'prefer' ? false : { rejectUnauthorized: value === 'verify-full' || value === 'verify-ca' }; break;
-      case 'connect_timeout': cfg.connectionTimeoutMillis = Number(value) * 1000; break;
-      case 'application_name': cfg.application_name = value; break;
-      default: break; // other libpq keys are accepted and ignored
+      case 'user':
+        cfg.user = value;
+        break;
+      case 'password':
+        cfg.password = value;
+        break;
+      case 'dbname':
+        cfg.database = value;
+        break;
+      case 'sslmode':
+        cfg.ssl =
+          value === 'disable' || value === 'allow' || value === 'prefer'
+            ? false
+            : { rejectUnauthorized: value === 'verify-full' || value === 'verify-ca' };
+        break;
+      case 'connect_timeout':
+        cfg.connectionTimeoutMillis = Number(value) * 1000;
+        break;
+      case 'application_name':
+        cfg.application_name = value;
+        break;
+      default:
+        break; // other libpq keys are accepted and ignored
     }
   }
   return cfg;
@@ -104,7 +125,12 @@ export class PostgresDatabase implements DriverDatabase {
     await this.#pool.end();
   }
 
-  async #run(query: string, args: readonly unknown[], timeoutMs?: number, signal?: AbortSignal): Promise<pg.QueryResult | pg.QueryResult[]> {
+  async #run(
+    query: string,
+    args: readonly unknown[],
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<pg.QueryResult | pg.QueryResult[]> {
     if (this.#closed) throw new SqlError('sql-closed', 'sql: database is closed: do not use a database after db.close()');
     if (timeoutMs !== undefined && timeoutMs <= 0) throw new SqlError('sql-timeout', DEADLINE_EXCEEDED);
     if (signal?.aborted === true) throw new SqlError('sql-canceled', CONTEXT_CANCELED);
@@ -115,7 +141,12 @@ export class PostgresDatabase implements DriverDatabase {
       try {
         client = await Promise.race([connecting, stop.promise]);
       } catch (e) {
-        connecting.then((c) => { c.release(); }, () => undefined);
+        connecting.then(
+          (c) => {
+            c.release();
+          },
+          () => undefined,
+        );
         throw driverError(e);
       }
       const values = args.length === 0 ? undefined : args.map(toPgValue);
@@ -157,9 +188,14 @@ function stopper(timeoutMs: number | undefined, signal: AbortSignal | undefined)
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const promise = new Promise<never>((_resolve, reject) => {
-    if (timeoutMs !== undefined) timer = setTimeout(() => { reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED)); }, timeoutMs);
+    if (timeoutMs !== undefined)
+      timer = setTimeout(() => {
+        reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED));
+      }, timeoutMs);
     if (signal !== undefined) {
-      onAbort = () => { reject(new SqlError('sql-canceled', CONTEXT_CANCELED)); };
+      onAbort = () => {
+        reject(new SqlError('sql-canceled', CONTEXT_CANCELED));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
     }
   });

@@ -27,7 +27,10 @@ interface SqliteTarget {
 export function parseSqliteDsn(dsn: string): SqliteTarget {
   const text = dsn.trim();
   const bad = (why: string): SqlError =>
-    new SqlError('sql-bad-dsn', `sqlite3 DSN ${JSON.stringify(maskDsn(dsn))} is not valid (${why}): use a file path like "./data.db", ":memory:" or "file:data.db?mode=rwc"`);
+    new SqlError(
+      'sql-bad-dsn',
+      `sqlite3 DSN ${JSON.stringify(maskDsn(dsn))} is not valid (${why}): use a file path like "./data.db", ":memory:" or "file:data.db?mode=rwc"`,
+    );
   if (text === '') throw bad('empty');
   if (text === ':memory:') return { file: ':memory:', readonly: false, fileMustExist: false, memory: true, busyTimeoutMs: 5000 };
   if (!text.startsWith('file:')) {
@@ -43,7 +46,13 @@ export function parseSqliteDsn(dsn: string): SqliteTarget {
   const busy = Number(busyRaw);
   if (!Number.isFinite(busy) || busy < 0) throw bad(`_busy_timeout=${busyRaw}`);
   const memory = mode === 'memory' || path === ':memory:' || path === '';
-  return { file: memory ? ':memory:' : path, readonly: mode === 'ro', fileMustExist: mode === 'ro' || mode === 'rw', memory, busyTimeoutMs: busy };
+  return {
+    file: memory ? ':memory:' : path,
+    readonly: mode === 'ro',
+    fileMustExist: mode === 'ro' || mode === 'rw',
+    memory,
+    busyTimeoutMs: busy,
+  };
 }
 
 function toSqliteArg(v: unknown): unknown {
@@ -79,14 +88,19 @@ const STATEMENT_CACHE_SIZE = 256;
 
 /** Runs one exec/query on an open connection; shared by the main thread and the worker (same logic). */
 /** A prepared statement and whether it uses numbered placeholders (`?N`), which better-sqlite3 binds from an object. */
-interface Prepared { readonly stmt: Database.Statement; readonly numbered: boolean }
+interface Prepared {
+  readonly stmt: Database.Statement;
+  readonly numbered: boolean;
+}
 type Prepare = (query: string) => Prepared;
 
 /** Positional args as better-sqlite3 wants them: a list, or `{1: a, 2: b}` for numbered placeholders. */
 function bindArgs(bound: unknown[], numbered: boolean): unknown[] {
   if (!numbered) return bound;
   const byIndex: Record<number, unknown> = {};
-  bound.forEach((v, i) => { byIndex[i + 1] = v; });
+  bound.forEach((v, i) => {
+    byIndex[i + 1] = v;
+  });
   return [byIndex];
 }
 
@@ -219,7 +233,13 @@ parentPort.on('message', (m) => {
 });
 `;
 
-interface WorkerReply { id: number; ok: boolean; result?: unknown; message?: string; code?: string }
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  message?: string;
+  code?: string;
+}
 
 class TimeoutWorker {
   readonly #worker: Worker;
@@ -240,11 +260,17 @@ class TimeoutWorker {
       if (m.ok) p.resolve(m.result);
       else p.reject(new SqlError('sql-error', m.message ?? 'sqlite3 error', m.code));
     });
-    this.#worker.on('error', (e) => { this.#abandon(driverError(e)); });
-    this.#worker.on('exit', () => { this.#abandon(new SqlError('sql-error', 'sqlite3 worker exited')); });
+    this.#worker.on('error', (e) => {
+      this.#abandon(driverError(e));
+    });
+    this.#worker.on('exit', () => {
+      this.#abandon(new SqlError('sql-error', 'sqlite3 worker exited'));
+    });
   }
 
-  get dead(): boolean { return this.#dead; }
+  get dead(): boolean {
+    return this.#dead;
+  }
 
   call(kind: 'exec' | 'query', query: string, args: readonly unknown[], timeoutMs: number): Promise<unknown> {
     const id = this.#next++;
@@ -255,14 +281,22 @@ class TimeoutWorker {
         reject(new SqlError('sql-timeout', DEADLINE_EXCEEDED));
       }, timeoutMs);
       this.#pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.#worker.ref();
       const { sql, numbered } = numberPlaceholders(query);
       const bound = args.map(toSqliteArg);
       this.#worker.postMessage({ id, kind, query: sql, args: numbered ? bindArgs(bound, true) : bound });
-    }).finally(() => { if (this.#pending.size === 0 && !this.#dead) this.#worker.unref(); });
+    }).finally(() => {
+      if (this.#pending.size === 0 && !this.#dead) this.#worker.unref();
+    });
   }
 
   /** Stops using this worker: pending calls reject, the thread ends once its running statement returns. */
@@ -318,7 +352,10 @@ export class SqliteDatabase implements DriverDatabase {
 
   query(query: string, args: readonly unknown[], timeoutMs?: number): Promise<Row[]> {
     if (timeoutMs !== undefined) return this.#viaWorker('query', query, args, timeoutMs) as Promise<Row[]>;
-    return this.#now(() => { this.#conn(); return runQuery(this.#prepare, query, args); });
+    return this.#now(() => {
+      this.#conn();
+      return runQuery(this.#prepare, query, args);
+    });
   }
 
   close(): Promise<void> {
@@ -355,7 +392,10 @@ export class SqliteDatabase implements DriverDatabase {
   async #viaWorker(kind: 'exec' | 'query', query: string, args: readonly unknown[], timeoutMs: number): Promise<unknown> {
     if (this.#closed) throw new SqlError('sql-closed', 'sql: database is closed: do not use a database after db.close()');
     if (this.#target.memory) {
-      throw new SqlError('sql-unsupported', `sqlite3 ${kind}WithTimeout on ":memory:" is not supported on the embedded engine: use a database file`);
+      throw new SqlError(
+        'sql-unsupported',
+        `sqlite3 ${kind}WithTimeout on ":memory:" is not supported on the embedded engine: use a database file`,
+      );
     }
     if (timeoutMs <= 0) throw new SqlError('sql-timeout', DEADLINE_EXCEEDED);
     this.#conn(); // surfaces open errors (and creates the file) the same way the plain calls do

@@ -5,12 +5,16 @@ import type WS from 'ws';
 import type { ModuleContext } from '../../contracts.ts';
 
 /** The embedded runtime's extra context method (engine/modules/context.ts): bytes for the iteration's data_sent/data_received. */
-export interface ByteCounter { countBytes(sent: number, received: number): void }
+export interface ByteCounter {
+  countBytes(sent: number, received: number): void;
+}
 export function byteCounter(ctx: ModuleContext): ByteCounter | undefined {
   return 'countBytes' in ctx && typeof ctx.countBytes === 'function' ? (ctx as ModuleContext & ByteCounter) : undefined;
 }
 /** The embedded runtime's extra context method: fail the running iteration with an event handler's exception. */
-export interface IterationFailer { failIteration(error: unknown): void }
+export interface IterationFailer {
+  failIteration(error: unknown): void;
+}
 export function iterationFailer(ctx: ModuleContext): IterationFailer | undefined {
   return 'failIteration' in ctx && typeof ctx.failIteration === 'function' ? (ctx as ModuleContext & IterationFailer) : undefined;
 }
@@ -45,6 +49,8 @@ export function toArrayBuffer(b: Buffer): ArrayBuffer {
 /** A socket that never connects: it fails with `reason` on the next tick, so `ws` reports it as a connection error. */
 export function refusedSocket(reason: string): Socket {
   const socket = new NetSocket();
-  process.nextTick(() => { socket.destroy(Object.assign(new Error(reason), { code: 'host-not-allowed' })); });
+  process.nextTick(() => {
+    socket.destroy(Object.assign(new Error(reason), { code: 'host-not-allowed' }));
+  });
   return socket;
 }

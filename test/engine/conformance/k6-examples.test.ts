@@ -15,25 +15,53 @@ import { Capture, ROOT, tempDir } from './run-helpers.ts';
 
 const CORPUS = join(ROOT, 'test/fixtures/k6-examples');
 
-interface Outcome { code: number; stdout: string; stderr: string; summary: Summary; points: Point[] }
-interface Group { name: string; groups: Group[]; checks: { name: string; passes: number; fails: number }[] }
-interface Summary { metrics: Record<string, { values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>; root_group: Group }
-interface Point { type: string; metric: string; data: { tags?: Record<string, string>; value?: number; time?: string } }
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+  summary: Summary;
+  points: Point[];
+}
+interface Group {
+  name: string;
+  groups: Group[];
+  checks: { name: string; passes: number; fails: number }[];
+}
+interface Summary {
+  metrics: Record<string, { values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
+  root_group: Group;
+}
+interface Point {
+  type: string;
+  metric: string;
+  data: { tags?: Record<string, string>; value?: number; time?: string };
+}
 
 let server: ExamplesServer;
-before(async () => { server = await startExamplesServer(); });
-after(async () => { await server.close(); });
+before(async () => {
+  server = await startExamplesServer();
+});
+after(async () => {
+  await server.close();
+});
 
 async function run(file: string, args: readonly string[] = []): Promise<Outcome> {
   const dir = tempDir();
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runEngine({
-    script: join(CORPUS, file), args: ['--out', `json=${join(dir, 'out.json')}`, ...args],
+    script: join(CORPUS, file),
+    args: ['--out', `json=${join(dir, 'out.json')}`, ...args],
     env: { BASE_URL: server.url, WS_URL: server.wsUrl },
-    cwd: dir, stdout, stderr, handleSignals: false,
+    cwd: dir,
+    stdout,
+    stderr,
+    handleSignals: false,
   });
-  const points = readFileSync(join(dir, 'out.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Point);
+  const points = readFileSync(join(dir, 'out.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Point);
   return { code, stdout: stdout.text, stderr: stderr.text, summary: summaryOf(points), points };
 }
 
@@ -55,15 +83,20 @@ function summaryOf(points: readonly Point[]): Summary {
     const m = (metrics[p.metric] ??= { values: { count: 0, sum: 0, passes: 0, fails: 0 } }).values;
     m.count = (m.count ?? 0) + 1;
     m.sum = (m.sum ?? 0) + (p.data.value ?? 0);
-    if (p.data.value === 0) m.fails = (m.fails ?? 0) + 1; else m.passes = (m.passes ?? 0) + 1;
+    if (p.data.value === 0) m.fails = (m.fails ?? 0) + 1;
+    else m.passes = (m.passes ?? 0) + 1;
     const gp = p.data.tags?.group;
     if (gp !== undefined && gp !== '' && !gp.startsWith('::setup') && !gp.startsWith('::teardown')) groupOf(gp);
     if (p.metric === 'checks') {
       const g = groupOf(gp ?? '');
       const name = p.data.tags?.check ?? '';
       let c = g.checks.find((x) => x.name === name);
-      if (c === undefined) { c = { name, passes: 0, fails: 0 }; g.checks.push(c); }
-      if (p.data.value === 1) c.passes++; else c.fails++;
+      if (c === undefined) {
+        c = { name, passes: 0, fails: 0 };
+        g.checks.push(c);
+      }
+      if (p.data.value === 1) c.passes++;
+      else c.fails++;
     }
   }
   return { metrics, root_group: groups.get('') ?? { name: '', groups: [], checks: [] } };
@@ -71,13 +104,28 @@ function summaryOf(points: readonly Point[]): Summary {
 
 const count = (o: Outcome, metric: string): number => o.summary.metrics[metric]?.values.count ?? 0;
 const sum = (o: Outcome, metric: string): number => o.summary.metrics[metric]?.values.sum ?? 0;
-const checks = (o: Outcome): { passes: number; fails: number } => ({ passes: o.summary.metrics.checks?.values.passes ?? 0, fails: o.summary.metrics.checks?.values.fails ?? 0 });
-const HTTP = ['http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed'];
+const checks = (o: Outcome): { passes: number; fails: number } => ({
+  passes: o.summary.metrics.checks?.values.passes ?? 0,
+  fails: o.summary.metrics.checks?.values.fails ?? 0,
+});
+const HTTP = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+];
 const ITER = ['iterations', 'iteration_duration', 'data_sent', 'data_received'];
-const hasMetrics = (o: Outcome, names: readonly string[]): void => { for (const n of names) assert.ok(n in o.summary.metrics, `${n} missing; has ${Object.keys(o.summary.metrics).join(', ')}`); };
+const hasMetrics = (o: Outcome, names: readonly string[]): void => {
+  for (const n of names) assert.ok(n in o.summary.metrics, `${n} missing; has ${Object.keys(o.summary.metrics).join(', ')}`);
+};
 
-void describe('k6 examples run unchanged with k6\'s outcome', () => {
-  void test('http_get.js: one GET, the default 1 VU × 1 iteration, exit 0, k6\'s User-Agent', async () => {
+void describe("k6 examples run unchanged with k6's outcome", () => {
+  void test("http_get.js: one GET, the default 1 VU × 1 iteration, exit 0, k6's User-Agent", async () => {
     const o = await run('http_get.js');
     assert.equal(o.code, 0, o.stderr);
     hasMetrics(o, [...HTTP, ...ITER]);
@@ -97,21 +145,32 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     assert.equal(o.code, 0, o.stderr);
     assert.deepEqual(checks(o), { passes: 4, fails: 0 });
     const tree = o.summary.root_group;
-    assert.deepEqual(tree.groups.map((g) => g.name), ['front page']);
+    assert.deepEqual(
+      tree.groups.map((g) => g.name),
+      ['front page'],
+    );
     const frontGroup = tree.groups[0];
     assert.ok(frontGroup !== undefined);
-    assert.deepEqual(frontGroup.groups.map((g) => g.name), ['assets']);
-    assert.deepEqual(frontGroup.checks.map((c) => [c.name, c.passes]), [['front page is 200', 4]]);
-    const byGroup = (metric: string, group: string): Point[] => o.points.filter((p) => p.type === 'Point' && p.metric === metric && p.data.tags?.group === group);
+    assert.deepEqual(
+      frontGroup.groups.map((g) => g.name),
+      ['assets'],
+    );
+    assert.deepEqual(
+      frontGroup.checks.map((c) => [c.name, c.passes]),
+      [['front page is 200', 4]],
+    );
+    const byGroup = (metric: string, group: string): Point[] =>
+      o.points.filter((p) => p.type === 'Point' && p.metric === metric && p.data.tags?.group === group);
     assert.equal(byGroup('http_reqs', '::front page').length, 4);
     assert.equal(byGroup('http_reqs', '::front page::assets').length, 8);
     const front = byGroup('group_duration', '::front page');
     assert.equal(front.length, 4);
-    for (const p of front) assert.ok((p.data.value ?? 0) >= 50, `front page group took ${String(p.data.value)} ms, its request alone 50 ms`);
+    for (const p of front)
+      assert.ok((p.data.value ?? 0) >= 50, `front page group took ${String(p.data.value)} ms, its request alone 50 ms`);
     assert.equal(byGroup('group_duration', '::front page::assets').length, 4);
   });
 
-  void test('thresholds_fail.js: a latency threshold the target misses fails the run with 99 and k6\'s line', async () => {
+  void test("thresholds_fail.js: a latency threshold the target misses fails the run with 99 and k6's line", async () => {
     const o = await run('thresholds_fail.js');
     assert.equal(o.code, 99, o.stderr);
     assert.match(o.stderr, /level=error msg="thresholds on metrics 'http_req_duration' have been crossed"/);
@@ -130,7 +189,7 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     assert.deepEqual(checks(o), { passes: 6, fails: 0 });
   });
 
-  void test('redirects.js: maxRedirects stops at 2 hops with k6\'s warning naming 2; a param overrides it', async () => {
+  void test("redirects.js: maxRedirects stops at 2 hops with k6's warning naming 2; a param overrides it", async () => {
     const o = await run('redirects.js');
     assert.equal(o.code, 0, o.stderr);
     assert.deepEqual(checks(o), { passes: 2, fails: 0 });
@@ -194,7 +253,8 @@ void describe('k6 examples run unchanged with k6\'s outcome', () => {
     assert.equal(o.code, 0, o.stderr);
     assert.ok(count(o, 'iterations') > 3);
     // When each iteration started: its end (the sample's time) minus its duration.
-    const starts = o.points.filter((p) => p.type === 'Point' && p.metric === 'iteration_duration')
+    const starts = o.points
+      .filter((p) => p.type === 'Point' && p.metric === 'iteration_duration')
       .map((p) => Date.parse(p.data.time ?? '') - (p.data.value ?? 0));
     const first = Math.min(...starts);
     const last = Math.max(...starts);

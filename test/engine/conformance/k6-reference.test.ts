@@ -11,11 +11,35 @@ import { after, before, describe, test } from 'node:test';
 import { downUrl, startReferenceServer, type ReferenceServer } from '../../support/reference-server.ts';
 import { REFERENCE, runCli, runScript, tempDir } from './run-helpers.ts';
 
-interface JsonLine { type: 'Metric' | 'Point'; metric: string; data: { name?: string; type?: string; contains?: string; tags?: Record<string, string>; value?: number } }
-type Summary = { metrics: Record<string, { type?: string; contains?: string; values?: Record<string, number>; thresholds?: Record<string, { ok: boolean }> } & Record<string, unknown>>; root_group: Group; options?: unknown; state?: unknown };
-interface Group { name: string; path: string; groups: Record<string, Group> | Group[]; checks: Record<string, { name: string; passes: number; fails: number }> | { name: string }[] }
+interface JsonLine {
+  type: 'Metric' | 'Point';
+  metric: string;
+  data: { name?: string; type?: string; contains?: string; tags?: Record<string, string>; value?: number };
+}
+type Summary = {
+  metrics: Record<
+    string,
+    { type?: string; contains?: string; values?: Record<string, number>; thresholds?: Record<string, { ok: boolean }> } & Record<
+      string,
+      unknown
+    >
+  >;
+  root_group: Group;
+  options?: unknown;
+  state?: unknown;
+};
+interface Group {
+  name: string;
+  path: string;
+  groups: Record<string, Group> | Group[];
+  checks: Record<string, { name: string; passes: number; fails: number }> | { name: string }[];
+}
 
-const readLines = (file: string): JsonLine[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as JsonLine);
+const readLines = (file: string): JsonLine[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as JsonLine);
 const readJson = (file: string): Summary => JSON.parse(readFileSync(file, 'utf8')) as Summary;
 
 function metricSet(lines: readonly JsonLine[]): Map<string, string> {
@@ -26,7 +50,13 @@ function metricSet(lines: readonly JsonLine[]): Map<string, string> {
 
 function httpTagKeySets(lines: readonly JsonLine[]): Set<string> {
   const s = new Set<string>();
-  for (const l of lines) if (l.type === 'Point' && l.metric === 'http_req_duration') s.add(Object.keys(l.data.tags ?? {}).sort().join(','));
+  for (const l of lines)
+    if (l.type === 'Point' && l.metric === 'http_req_duration')
+      s.add(
+        Object.keys(l.data.tags ?? {})
+          .sort()
+          .join(','),
+      );
   return s;
 }
 
@@ -34,19 +64,25 @@ function httpTagKeySets(lines: readonly JsonLine[]): Set<string> {
 const TIMING_ONLY = new Set(['dropped_iterations']);
 
 let server: ReferenceServer;
-before(async () => { server = await startReferenceServer(); });
-after(async () => { await server.close(); });
+before(async () => {
+  server = await startReferenceServer();
+});
+after(async () => {
+  await server.close();
+});
 
 void describe('fixture.js (3 scenarios, custom metrics, sub-metric thresholds, handleSummary)', () => {
   let run: { code: number; stdout: string; stderr: string };
   let dir: string;
   before(async () => {
     dir = tempDir();
-    run = await runScript('fixture.js', ['--out', `json=${join(dir, 'out.json')}`, '--summary-export', join(dir, 'export.json')],
-      { BASE_URL: server.url, SUMMARY_DATA: join(dir, 'hs.json') });
+    run = await runScript('fixture.js', ['--out', `json=${join(dir, 'out.json')}`, '--summary-export', join(dir, 'export.json')], {
+      BASE_URL: server.url,
+      SUMMARY_DATA: join(dir, 'hs.json'),
+    });
   });
 
-  void test('exits 99 (thresholds crossed) with k6\'s log line, handleSummary output replaces the text summary', () => {
+  void test("exits 99 (thresholds crossed) with k6's log line, handleSummary output replaces the text summary", () => {
     assert.equal(run.code, 99, run.stderr);
     assert.match(run.stderr, /level=error msg="thresholds on metrics '[^']*http_req_duration\{scenario:ramp\}[^']*' have been crossed"/);
     assert.match(run.stdout, /handleSummary ran/);
@@ -62,14 +98,19 @@ void describe('fixture.js (3 scenarios, custom metrics, sub-metric thresholds, h
   });
 
   void test('HTTP points carry the same tag keys', () => {
-    assert.deepEqual([...httpTagKeySets(readLines(join(dir, 'out.json')))].sort(), [...httpTagKeySets(readLines(join(REFERENCE, 'fixture.out.json')))].sort());
+    assert.deepEqual(
+      [...httpTagKeySets(readLines(join(dir, 'out.json')))].sort(),
+      [...httpTagKeySets(readLines(join(REFERENCE, 'fixture.out.json')))].sort(),
+    );
   });
 
-  void test('handleSummary data has k6\'s keys, groups, checks and the deterministic threshold verdicts', () => {
+  void test("handleSummary data has k6's keys, groups, checks and the deterministic threshold verdicts", () => {
     const ours = readJson(join(dir, 'hs.json'));
     const ref = readJson(join(REFERENCE, 'fixture.handle-summary-data.json'));
     assert.deepEqual(Object.keys(ours).sort(), Object.keys(ref).sort());
-    const metricKeys = Object.keys(ours.metrics).filter((k) => !TIMING_ONLY.has(k)).sort();
+    const metricKeys = Object.keys(ours.metrics)
+      .filter((k) => !TIMING_ONLY.has(k))
+      .sort();
     assert.deepEqual(metricKeys, Object.keys(ref.metrics).sort());
     for (const k of metricKeys) {
       const o = ours.metrics[k];
@@ -90,18 +131,24 @@ void describe('fixture.js (3 scenarios, custom metrics, sub-metric thresholds, h
     assert.equal(verdict('ws_connecting', 'p(95)<1000'), true);
     // handleSummary data lists groups and checks as arrays (the summary export uses maps).
     const shape = (g: Group): unknown => ({
-      name: g.name, path: g.path,
+      name: g.name,
+      path: g.path,
       checks: (g.checks as { name: string }[]).map((c) => c.name).sort(),
       groups: (g.groups as Group[]).map(shape),
     });
     assert.deepEqual(shape(ours.root_group), shape(ref.root_group));
   });
 
-  void test('summary export has the reference\'s shape', () => {
+  void test("summary export has the reference's shape", () => {
     const ours = readJson(join(dir, 'export.json'));
     const ref = readJson(join(REFERENCE, 'fixture.summary-export.json'));
     assert.deepEqual(Object.keys(ours).sort(), Object.keys(ref).sort());
-    assert.deepEqual(Object.keys(ours.metrics).filter((k) => !TIMING_ONLY.has(k)).sort(), Object.keys(ref.metrics).sort());
+    assert.deepEqual(
+      Object.keys(ours.metrics)
+        .filter((k) => !TIMING_ONLY.has(k))
+        .sort(),
+      Object.keys(ref.metrics).sort(),
+    );
     for (const k of Object.keys(ref.metrics)) {
       assert.deepEqual(Object.keys(ours.metrics[k] ?? {}).sort(), Object.keys(ref.metrics[k] ?? {}).sort(), `${k} keys`);
     }
@@ -113,11 +160,14 @@ void test('abort.js: abortOnFail with delayAbortEval stops the 20 s run early wi
   const run = await runScript('abort.js', ['-q'], { BASE_URL: server.url });
   assert.equal(run.code, 99, run.stderr);
   assert.ok(Date.now() - started < 15_000, 'the run must stop long before its 20 s duration');
-  assert.match(run.stderr, /thresholds on metrics 'http_req_failed' were crossed; at least one has abortOnFail enabled, stopping test prematurely/);
+  assert.match(
+    run.stderr,
+    /thresholds on metrics 'http_req_failed' were crossed; at least one has abortOnFail enabled, stopping test prematurely/,
+  );
   assert.match(run.stdout, /✗ http_req_failed\.+: 100\.00%/);
 });
 
-void test('init-error.js: an invalid threshold exits 104 before any VU starts, with k6\'s message', async () => {
+void test("init-error.js: an invalid threshold exits 104 before any VU starts, with k6's message", async () => {
   const run = await runScript('init-error.js', [], {});
   assert.equal(run.code, 104);
   assert.match(run.stderr, /failed parsing threshold expresion's \\"p\(95\)<<500\\" right hand side/);
@@ -129,7 +179,10 @@ void test('exception.js: the exception is logged like k6 with the script positio
   const dir = tempDir();
   const run = await runScript('exception.js', ['--summary-export', join(dir, 's.json')], {});
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /level=error msg="Error: boom from script\\n\\tat .*exception\.js:4:\d+\)?\\n" executor=shared-iterations scenario=default source=stacktrace/);
+  assert.match(
+    run.stderr,
+    /level=error msg="Error: boom from script\\n\\tat .*exception\.js:4:\d+\)?\\n" executor=shared-iterations scenario=default source=stacktrace/,
+  );
   const s = readJson(join(dir, 's.json'));
   assert.equal(s.metrics.iterations?.count, 1);
 });
@@ -156,14 +209,19 @@ void describe('segments.js: iterations per execution segment equal the reference
   for (const [name, flags] of cases) {
     void test(`segment ${name}`, async () => {
       const dir = tempDir();
-      const run = await runScript('segments.js', ['-q', '--no-summary', '--summary-export', join(dir, 's.json'), ...flags], { BASE_URL: server.url });
+      const run = await runScript('segments.js', ['-q', '--no-summary', '--summary-export', join(dir, 's.json'), ...flags], {
+        BASE_URL: server.url,
+      });
       assert.equal(run.code, 0, run.stderr);
       const ours = readJson(join(dir, 's.json')).metrics;
       const ref = readJson(join(REFERENCE, `segments.${name}.summary-export.json`)).metrics;
       const dropped = Number(ours.dropped_iterations?.count ?? 0);
       // Iteration executors are exact; the arrival-rate part may differ by one (and by dropped ones on a loaded machine).
       const diff = Math.abs(Number(ours.iterations?.count) + dropped - Number(ref.iterations?.count));
-      assert.ok(diff <= 1, `iterations ${String(ours.iterations?.count)} (+${String(dropped)} dropped) vs reference ${String(ref.iterations?.count)}`);
+      assert.ok(
+        diff <= 1,
+        `iterations ${String(ours.iterations?.count)} (+${String(dropped)} dropped) vs reference ${String(ref.iterations?.count)}`,
+      );
       assert.deepEqual(ours.vus_max, ref.vus_max);
     });
   }
@@ -186,11 +244,13 @@ void test('a script that awaits gets no await warning', async () => {
 
 void test('a down target is measured as error samples (status 0, error_code 1212), never a crash', async () => {
   const dir = tempDir();
-  const run = await runScript('down.js', ['-q', '--out', `json=${join(dir, 'o.json')}`, '--summary-export', join(dir, 's.json')], { BASE_URL: await downUrl() });
+  const run = await runScript('down.js', ['-q', '--out', `json=${join(dir, 'o.json')}`, '--summary-export', join(dir, 's.json')], {
+    BASE_URL: await downUrl(),
+  });
   assert.equal(run.code, 0, run.stderr);
   const s = readJson(join(dir, 's.json')).metrics;
   assert.equal(s.http_reqs?.count, 3);
-  assert.equal(s.http_req_failed?.passes, 3, 'k6 counts failed requests as the rate\'s passes');
+  assert.equal(s.http_req_failed?.passes, 3, "k6 counts failed requests as the rate's passes");
   assert.equal(s.checks?.fails, 0);
   const points = readLines(join(dir, 'o.json')).filter((l) => l.type === 'Point' && l.metric === 'http_reqs');
   assert.equal(points.length, 3);
@@ -216,7 +276,9 @@ void test('SIGTERM stops the CLI gracefully: teardown, summary, outputs flushed,
     child.stdout?.on('data', (c: Buffer) => {
       if (!sent && c.toString('utf8').includes('* default:')) {
         sent = true;
-        setTimeout(() => { child.kill('SIGTERM'); }, 1500);
+        setTimeout(() => {
+          child.kill('SIGTERM');
+        }, 1500);
       }
     });
   });
@@ -226,14 +288,19 @@ void test('SIGTERM stops the CLI gracefully: teardown, summary, outputs flushed,
   const s = readJson(join(dir, 's.json')).metrics;
   assert.ok(Number(s.http_reqs?.count) > 0);
   const { gunzipSync } = await import('node:zlib');
-  const lines = gunzipSync(readFileSync(join(dir, 'o.json.gz'))).toString('utf8').trim().split('\n');
+  const lines = gunzipSync(readFileSync(join(dir, 'o.json.gz')))
+    .toString('utf8')
+    .trim()
+    .split('\n');
   assert.ok(lines.length > 2);
   for (const l of lines) JSON.parse(l);
 });
 
 void test('an external abort signal stops runEngine with exit 105', async () => {
   const ctl = new AbortController();
-  setTimeout(() => { ctl.abort(); }, 1500);
+  setTimeout(() => {
+    ctl.abort();
+  }, 1500);
   const run = await runScript('long.js', ['-q'], { BASE_URL: server.url }, ctl.signal);
   assert.equal(run.code, 105, run.stderr);
   assert.match(run.stderr, /teardown ran/);

@@ -11,7 +11,11 @@ export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 export const PORTED = join(ROOT, 'test/fixtures/k6-ported');
 export { K6_REFERENCE_DIR as REFERENCE } from '../../support/k6-reference.ts';
 
-export interface RunOutcome { code: number; stdout: string; stderr: string }
+export interface RunOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** A Writable that keeps what was written (a run's stdout/stderr). */
 export class Capture extends Writable {
@@ -29,31 +33,87 @@ export function tempDir(): string {
 /** A fresh self-signed certificate for `commonName` and its key (PEM), made by openssl, for test TLS servers. */
 export function selfSignedCert(commonName = 'localhost'): { key: Buffer; cert: Buffer } {
   const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${commonName}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${commonName}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
-export async function runScript(script: string, args: readonly string[], env: Record<string, string>, signal?: AbortSignal): Promise<RunOutcome> {
+export async function runScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<RunOutcome> {
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runEngine({
-    script: join(PORTED, script), args, env, cwd: tempDir(), stdout, stderr, handleSignals: false,
+    script: join(PORTED, script),
+    args,
+    env,
+    cwd: tempDir(),
+    stdout,
+    stderr,
+    handleSignals: false,
     ...(signal === undefined ? {} : { signal }),
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
 /** Spawns `node --import tsx engine/cli.ts run ARGS SCRIPT`; `onStart` may signal the child. */
-export async function runCli(script: string, args: readonly string[], env: Record<string, string>, cwd: string, onStart?: (child: ReturnType<typeof spawn>) => void): Promise<RunOutcome> {
-  const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href, join(ROOT, 'engine/cli.ts'), 'run', ...args, join(PORTED, script)], {
-    cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function runCli(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  onStart?: (child: ReturnType<typeof spawn>) => void,
+): Promise<RunOutcome> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href,
+      join(ROOT, 'engine/cli.ts'),
+      'run',
+      ...args,
+      join(PORTED, script),
+    ],
+    {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
   onStart?.(child);
-  const code = await new Promise<number>((r) => child.on('close', (c) => { r(c ?? -1); }));
+  const code = await new Promise<number>((r) =>
+    child.on('close', (c) => {
+      r(c ?? -1);
+    }),
+  );
   return { code, stdout, stderr };
 }
 

@@ -50,7 +50,7 @@ function planned(overrides: OptionOverrides): { iterations: number; vusMax: numb
   return { iterations, vusMax: plan.maxPlannedVUs, header: describeTest(plan) };
 }
 
-void test('per-segment iterations and vus_max computed from the plan equal k6\'s', () => {
+void test("per-segment iterations and vus_max computed from the plan equal k6's", () => {
   for (const r of REFS) {
     const want = reference(r.file);
     const got = planned(r.overrides);
@@ -69,7 +69,7 @@ void test('halves and thirds add up to the whole run', () => {
   assert.equal(sum(REFS.slice(3)), whole);
 });
 
-void test('a fake-clock run of each segment completes k6\'s iteration count', async () => {
+void test("a fake-clock run of each segment completes k6's iteration count", async () => {
   for (const r of REFS) {
     const h = await runTest(SCRIPT, fixed(20), { overrides: r.overrides });
     assert.equal(h.result.completed, reference(r.file).iterations, r.file);
@@ -77,15 +77,21 @@ void test('a fake-clock run of each segment completes k6\'s iteration count', as
   }
 });
 
-void test('iterationInTest of the thirds are disjoint and cover each scenario\'s global numbering', async () => {
+void test("iterationInTest of the thirds are disjoint and cover each scenario's global numbering", async () => {
   const seen = new Map<string, number[]>();
   for (const r of REFS.slice(3)) {
     const h = await runTest(SCRIPT, fixed(20), { overrides: r.overrides });
     for (const rec of h.pool.log) seen.set(rec.scenario, [...(seen.get(rec.scenario) ?? []), rec.iterationInTest]);
   }
   const sorted = (s: string): number[] => [...(seen.get(s) ?? [])].sort((a, b) => a - b);
-  assert.deepEqual(sorted('iters'), Array.from({ length: 40 }, (_, i) => i));
-  assert.deepEqual(sorted('rate'), Array.from({ length: 91 }, (_, i) => i));
+  assert.deepEqual(
+    sorted('iters'),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    sorted('rate'),
+    Array.from({ length: 91 }, (_, i) => i),
+  );
   // per-vu-iterations numbers iterations over the main tuple: 3 VUs x 5, striped by segment.
   assert.equal(new Set(sorted('perVu')).size, 15);
 });

@@ -18,7 +18,10 @@ void test('4000/s: every start is on or after its planned time and under ARRIVAL
   const starts = h.pool.log.map((r) => r.start);
   starts.forEach((t, i) => {
     const planned = i * 0.25;
-    assert.ok(t >= planned - 1e-9 && t < planned + ARRIVAL_WAKE_MS + 1e-9, `iteration ${String(i)} planned at ${String(planned)} started at ${String(t)}`);
+    assert.ok(
+      t >= planned - 1e-9 && t < planned + ARRIVAL_WAKE_MS + 1e-9,
+      `iteration ${String(i)} planned at ${String(planned)} started at ${String(t)}`,
+    );
   });
   const wakeUps = new Set(starts).size;
   assert.ok(wakeUps <= 1000 / ARRIVAL_WAKE_MS + 1, `${String(wakeUps)} wake-ups for 4001 starts`);
@@ -29,7 +32,10 @@ void test('low rates keep exact start times (no batching when starts are further
     { scenarios: { a: { executor: 'constant-arrival-rate', rate: 3, timeUnit: '1s', duration: '2s', preAllocatedVUs: 1 } } },
     fixed(10),
   );
-  assert.deepEqual(h.pool.log.map((r) => r.start), [0, 333.333333, 666.666666, 999.999999, 1333.333332, 1666.666665, 1999.999998]);
+  assert.deepEqual(
+    h.pool.log.map((r) => r.start),
+    [0, 333.333333, 666.666666, 999.999999, 1333.333332, 1666.666665, 1999.999998],
+  );
 });
 
 void test('the most recently freed VU runs the next iteration (warm connections, few VUs busy)', async () => {

@@ -65,4 +65,7 @@ export async function runTest(
   return { clock, pool, samples, run, result, probes, progress, started, warnings };
 }
 
-export const fixed = (ms: number): Script => () => ms;
+export const fixed =
+  (ms: number): Script =>
+  () =>
+    ms;

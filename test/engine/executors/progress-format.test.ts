@@ -5,8 +5,16 @@ import { fixedLengthDuration, padInt, padRate } from '../../../engine/executors/
 
 void test('durations keep the width their maximum needs', () => {
   const cases: [number, number, string][] = [
-    [1000, 4000, '1.0s'], [0, 10_000, '00.0s'], [2049, 4000, '2.0s'], [2051, 4000, '2.1s'], [9_950, 59_000, '10.0s'], [9_950, 60_000, '0m10.0s'],
-    [30_000, 120_000, '0m30.0s'], [65_000, 600_000, '01m05.0s'], [3_723_500, 7_200_000, '1h02m03.5s'], [4000, 4000, '4.0s'],
+    [1000, 4000, '1.0s'],
+    [0, 10_000, '00.0s'],
+    [2049, 4000, '2.0s'],
+    [2051, 4000, '2.1s'],
+    [9_950, 59_000, '10.0s'],
+    [9_950, 60_000, '0m10.0s'],
+    [30_000, 120_000, '0m30.0s'],
+    [65_000, 600_000, '01m05.0s'],
+    [3_723_500, 7_200_000, '1h02m03.5s'],
+    [4000, 4000, '4.0s'],
   ];
   for (const [d, max, want] of cases) assert.equal(fixedLengthDuration(d, max), want, `${d}/${max}`);
 });

@@ -9,7 +9,10 @@ void test('shared-iterations: all iterations run, shared by the VUs, then the VU
   assert.equal(h.result.completed, 10, 'completed');
   assert.equal(h.result.interrupted, 0);
   assert.equal(h.result.duration, 400, '4 rounds of 100 ms');
-  assert.deepEqual(h.pool.log.map((r) => r.iterationInTest).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    h.pool.log.map((r) => r.iterationInTest).sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(new Set(h.pool.log.map((r) => r.vu)).size, 3);
   assert.equal(h.pool.released, h.pool.acquired, 'every VU released');
   assert.equal(h.samples.of('dropped_iterations').length, 0);
@@ -22,7 +25,10 @@ void test('shared-iterations: maxDuration ends the run and the rest is dropped',
   );
   assert.equal(h.result.completed, 8, 'starts at 0, 300, 600, 900 on both VUs');
   assert.equal(h.result.interrupted, 0);
-  assert.deepEqual(h.samples.of('dropped_iterations').map((s) => [s.value, s.tags]), [[2, { scenario: 's' }]]);
+  assert.deepEqual(
+    h.samples.of('dropped_iterations').map((s) => [s.value, s.tags]),
+    [[2, { scenario: 's' }]],
+  );
 });
 
 void test('shared-iterations: iterations still running after gracefulStop are interrupted and not counted', async () => {
@@ -33,7 +39,13 @@ void test('shared-iterations: iterations still running after gracefulStop are in
   assert.equal(h.result.completed, 0);
   assert.equal(h.result.interrupted, 2);
   assert.equal(h.result.duration, 1500, 'maxDuration + gracefulStop');
-  assert.deepEqual(h.pool.log.map((r) => [r.result, r.end]), [['interrupted', 1500], ['interrupted', 1500]]);
+  assert.deepEqual(
+    h.pool.log.map((r) => [r.result, r.end]),
+    [
+      ['interrupted', 1500],
+      ['interrupted', 1500],
+    ],
+  );
   assert.equal(h.samples.sum('dropped_iterations'), 8);
   assert.equal(h.pool.released, h.pool.acquired);
 });
@@ -49,7 +61,10 @@ void test('per-vu-iterations: each VU runs its own iterations; leftovers are dro
   // VU 1: starts 0, 400, 800 -> the one at 800 is interrupted at 1000; VU 2: 10 x 100 ms fit.
   assert.equal(cut.result.completed, 2 + 5);
   assert.equal(cut.result.interrupted, 1);
-  assert.deepEqual(cut.samples.of('dropped_iterations').map((s) => s.value), [2]);
+  assert.deepEqual(
+    cut.samples.of('dropped_iterations').map((s) => s.value),
+    [2],
+  );
 });
 
 void test('constant-vus: VUs loop for the duration; gracefulStop 0 interrupts the last iterations', async () => {
@@ -70,7 +85,19 @@ void test('--vus/--duration shortcut runs a constant-vus scenario named default'
 
 void test('ramping-vus: VUs follow the stages over time (fixture ramp, 0 -> 3 -> 0)', async () => {
   const h = await runTest(
-    { scenarios: { ramp: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '2s', target: 3 }, { duration: '2s', target: 0 }], gracefulRampDown: '1s' } } },
+    {
+      scenarios: {
+        ramp: {
+          executor: 'ramping-vus',
+          startVUs: 0,
+          stages: [
+            { duration: '2s', target: 3 },
+            { duration: '2s', target: 0 },
+          ],
+          gracefulRampDown: '1s',
+        },
+      },
+    },
     fixed(300),
     { probeAt: [500, 1000, 1500, 2500, 3100, 3500] },
   );
@@ -85,12 +112,30 @@ void test('ramping-vus: VUs follow the stages over time (fixture ramp, 0 -> 3 ->
 
 void test('ramping-vus: gracefulRampDown interrupts iterations of VUs ramped down', async () => {
   const h = await runTest(
-    { scenarios: { r: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '1s', target: 2 }, { duration: '1s', target: 0 }], gracefulRampDown: '500ms' } } },
+    {
+      scenarios: {
+        r: {
+          executor: 'ramping-vus',
+          startVUs: 0,
+          stages: [
+            { duration: '1s', target: 2 },
+            { duration: '1s', target: 0 },
+          ],
+          gracefulRampDown: '500ms',
+        },
+      },
+    },
     fixed(5000),
   );
   assert.equal(h.result.completed, 0);
   assert.equal(h.result.interrupted, 2);
-  assert.deepEqual(h.pool.log.map((r) => [r.start, r.end]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0)), [[500, 2500], [1000, 2000]]);
+  assert.deepEqual(
+    h.pool.log.map((r) => [r.start, r.end]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0)),
+    [
+      [500, 2500],
+      [1000, 2000],
+    ],
+  );
   assert.equal(h.result.duration, 2500);
 });
 
@@ -100,8 +145,14 @@ void test('constant-arrival-rate: one iteration per 1/rate, including one at the
     fixed(50),
   );
   assert.equal(h.result.completed, 21);
-  assert.deepEqual(h.pool.log.map((r) => r.start), Array.from({ length: 21 }, (_, i) => i * 100));
-  assert.deepEqual(h.pool.log.map((r) => r.iterationInTest), Array.from({ length: 21 }, (_, i) => i));
+  assert.deepEqual(
+    h.pool.log.map((r) => r.start),
+    Array.from({ length: 21 }, (_, i) => i * 100),
+  );
+  assert.deepEqual(
+    h.pool.log.map((r) => r.iterationInTest),
+    Array.from({ length: 21 }, (_, i) => i),
+  );
   assert.equal(h.samples.of('dropped_iterations').length, 0);
 });
 
@@ -133,7 +184,20 @@ void test('constant-arrival-rate: VUs grow from preAllocatedVUs up to maxVUs whe
 
 void test('ramping-arrival-rate: rate ramps linearly; starts follow the area under the curve', async () => {
   const h = await runTest(
-    { scenarios: { r: { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: 3, stages: [{ duration: '2s', target: 10 }, { duration: '1s', target: 10 }] } } },
+    {
+      scenarios: {
+        r: {
+          executor: 'ramping-arrival-rate',
+          startRate: 0,
+          timeUnit: '1s',
+          preAllocatedVUs: 3,
+          stages: [
+            { duration: '2s', target: 10 },
+            { duration: '1s', target: 10 },
+          ],
+        },
+      },
+    },
     fixed(10),
   );
   assert.equal(h.result.completed, 20, '10 while ramping 0 -> 10/s over 2 s, 10 at 10/s');
@@ -143,20 +207,34 @@ void test('ramping-arrival-rate: rate ramps linearly; starts follow the area und
 });
 
 void test('startTime delays a scenario; the gauges tick every second with empty tags', async () => {
-  const h = await runTest(
-    { scenarios: { late: { executor: 'constant-vus', vus: 2, duration: '2s', startTime: '1s' } } },
-    fixed(400),
-  );
+  const h = await runTest({ scenarios: { late: { executor: 'constant-vus', vus: 2, duration: '2s', startTime: '1s' } } }, fixed(400));
   assert.equal(h.started.get('late'), 1000);
   assert.equal(Math.min(...h.pool.log.map((r) => r.start)), 1000);
   const vus = h.samples.of('vus');
-  assert.deepEqual(vus.slice(0, 2).map((s) => [s.time - h.clock.wallBase, s.value, s.tags]), [[1000, 0, {}], [2000, 2, {}]]);
-  assert.deepEqual(h.samples.of('vus_max').slice(0, 2).map((s) => s.value), [2, 2]);
+  assert.deepEqual(
+    vus.slice(0, 2).map((s) => [s.time - h.clock.wallBase, s.value, s.tags]),
+    [
+      [1000, 0, {}],
+      [2000, 2, {}],
+    ],
+  );
+  assert.deepEqual(
+    h.samples
+      .of('vus_max')
+      .slice(0, 2)
+      .map((s) => s.value),
+    [2, 2],
+  );
 });
 
 void test('aborting the test interrupts running iterations at once and drops nothing', async () => {
   const h = await runTest(
-    { scenarios: { c: { executor: 'constant-vus', vus: 2, duration: '10s' }, s: { executor: 'shared-iterations', vus: 1, iterations: 100 } } },
+    {
+      scenarios: {
+        c: { executor: 'constant-vus', vus: 2, duration: '10s' },
+        s: { executor: 'shared-iterations', vus: 1, iterations: 100 },
+      },
+    },
     fixed(1000),
     { abortAt: 2500 },
   );
@@ -165,15 +243,27 @@ void test('aborting the test interrupts running iterations at once and drops not
   assert.equal(h.result.completed, 2 * 2 + 2);
   assert.equal(h.result.interrupted, 3);
   assert.equal(h.samples.of('dropped_iterations').length, 0);
-  assert.deepEqual(h.run.progress().scenarios.map((s) => s.status), ['interrupted', 'interrupted']);
+  assert.deepEqual(
+    h.run.progress().scenarios.map((s) => s.status),
+    ['interrupted', 'interrupted'],
+  );
 });
 
-void test('progress columns match k6\'s progress bars for the fixture scenarios', async () => {
+void test("progress columns match k6's progress bars for the fixture scenarios", async () => {
   const fixture = {
     scenarios: {
       api: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '4s', preAllocatedVUs: 4, maxVUs: 8, exec: 'api' },
       ws: { executor: 'per-vu-iterations', vus: 2, iterations: 2, exec: 'ws', startTime: '1s', maxDuration: '10s' },
-      ramp: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '2s', target: 3 }, { duration: '2s', target: 0 }], exec: 'slow', gracefulRampDown: '1s' },
+      ramp: {
+        executor: 'ramping-vus',
+        startVUs: 0,
+        stages: [
+          { duration: '2s', target: 3 },
+          { duration: '2s', target: 0 },
+        ],
+        exec: 'slow',
+        gracefulRampDown: '1s',
+      },
     },
   };
   const h = await runTest(fixture, (_vu, _n, ctx) => (ctx.scenario.name === 'ramp' ? 300 : 5), { progressAt: [990] });
@@ -198,12 +288,29 @@ void test('iterations carry the scenario name, executor, exec, env, tags and a l
   await runTest(
     { scenarios: { api: { executor: 'shared-iterations', vus: 1, iterations: 4, exec: 'hit', env: { A: '1' }, tags: { suite: 'api' } } } },
     (_vu, _n, ctx) => {
-      seen.push({ name: ctx.scenario.name, executor: ctx.scenario.executor, exec: ctx.scenario.exec, env: ctx.scenario.env, tags: ctx.scenario.tags, progress: ctx.scenario.progress() });
+      seen.push({
+        name: ctx.scenario.name,
+        executor: ctx.scenario.executor,
+        exec: ctx.scenario.exec,
+        env: ctx.scenario.env,
+        tags: ctx.scenario.tags,
+        progress: ctx.scenario.progress(),
+      });
       return 10;
     },
   );
-  assert.deepEqual(seen.map((s) => s.progress), [0, 0.25, 0.5, 0.75]);
-  assert.deepEqual(seen[0], { name: 'api', executor: 'shared-iterations', exec: 'hit', env: { A: '1' }, tags: { suite: 'api' }, progress: 0 });
+  assert.deepEqual(
+    seen.map((s) => s.progress),
+    [0, 0.25, 0.5, 0.75],
+  );
+  assert.deepEqual(seen[0], {
+    name: 'api',
+    executor: 'shared-iterations',
+    exec: 'hit',
+    env: { A: '1' },
+    tags: { suite: 'api' },
+    progress: 0,
+  });
 });
 
 void test('an iteration that ignores its abort signal is counted interrupted; its VU goes back only when it ends', async () => {

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Aggregator, AggregatorError, MetricError, MetricRegistry, BUILTIN_METRICS, type AggregatorSnapshot } from '../../../engine/metrics/index.ts';
+import {
+  Aggregator,
+  AggregatorError,
+  MetricError,
+  MetricRegistry,
+  BUILTIN_METRICS,
+  type AggregatorSnapshot,
+} from '../../../engine/metrics/index.ts';
 import type { Sample } from '../../../engine/contracts.ts';
 import { FIXTURE_CUSTOM_METRICS, FIXTURE_THRESHOLDS, fixtureLines, fixtureSamples, handleSummaryReference, within } from './k6-fixture.ts';
 
@@ -47,8 +54,16 @@ void describe('MetricRegistry', () => {
       [() => r.define('a', 'counter'), 'invalid-metric-name', /Invalid metric name: 'a'/],
       [() => r.define('has-dash', 'counter'), 'invalid-metric-name', /has-dash/],
       [() => r.define('x'.repeat(130), 'counter'), 'invalid-metric-name', /Invalid metric name/],
-      [() => r.define('my_trend', 'counter'), 'metric-type-conflict', /^metric 'my_trend' already exists but with type trend, instead of counter$/],
-      [() => r.define('my_trend', 'trend', 'data'), 'metric-contains-conflict', /already exists but with a value type time, instead of data$/],
+      [
+        () => r.define('my_trend', 'counter'),
+        'metric-type-conflict',
+        /^metric 'my_trend' already exists but with type trend, instead of counter$/,
+      ],
+      [
+        () => r.define('my_trend', 'trend', 'data'),
+        'metric-contains-conflict',
+        /already exists but with a value type time, instead of data$/,
+      ],
       [() => r.define('http_req_duration', 'counter'), 'metric-type-conflict', /http_req_duration/],
     ];
     for (const [fn, code, re] of cases) {
@@ -120,7 +135,10 @@ void describe('Aggregator on the k6 reference run', () => {
 
   void it('lists the submetrics of a metric for Metric lines, as in the reference', () => {
     const agg = fixtureAggregator();
-    const names = agg.submetricsOf('http_req_duration').map((s) => s.name).sort();
+    const names = agg
+      .submetricsOf('http_req_duration')
+      .map((s) => s.name)
+      .sort();
     const ref = fixtureLines().find((l) => l.type === 'Metric' && l.metric === 'http_req_duration');
     assert.ok(ref && ref.type === 'Metric');
     assert.deepEqual(names, (ref.data.submetrics ?? []).map((s) => s.name).sort());
@@ -129,12 +147,21 @@ void describe('Aggregator on the k6 reference run', () => {
 
   void it('rejects samples of undefined metrics and malformed submetric keys', () => {
     const agg = new Aggregator(new MetricRegistry());
-    assert.throws(() => agg.add([{ metric: 'nope_metric', time: 0, value: 1, tags: {} }]), (e: unknown) => e instanceof AggregatorError && e.code === 'unknown-metric');
-    assert.throws(() => agg.declareSubmetric('http_reqs{status'), (e: unknown) => e instanceof AggregatorError && e.code === 'invalid-submetric');
+    assert.throws(
+      () => agg.add([{ metric: 'nope_metric', time: 0, value: 1, tags: {} }]),
+      (e: unknown) => e instanceof AggregatorError && e.code === 'unknown-metric',
+    );
+    assert.throws(
+      () => agg.declareSubmetric('http_reqs{status'),
+      (e: unknown) => e instanceof AggregatorError && e.code === 'invalid-submetric',
+    );
   });
 
   void it('submetric keys with quotes and spaces share one submetric, named after the first key', () => {
-    const agg = new Aggregator(new MetricRegistry(), { submetrics: ['http_reqs{ status: "200" }', "http_reqs{'status':200}"], expectedResponseSubmetric: false });
+    const agg = new Aggregator(new MetricRegistry(), {
+      submetrics: ['http_reqs{ status: "200" }', "http_reqs{'status':200}"],
+      expectedResponseSubmetric: false,
+    });
     const subs = agg.submetricsOf('http_reqs');
     assert.equal(subs.length, 1);
     assert.deepEqual(subs[0], { name: 'http_reqs{status: "200"}', suffix: 'status: "200"', tags: { status: '200' }, parent: 'http_reqs' });
@@ -148,7 +175,13 @@ void describe('Aggregator on the k6 reference run', () => {
   });
 });
 
-const TAGS: Record<string, string>[] = [{ group: '' }, { group: '::g' }, { group: '::g::h', check: 'c1' }, { scenario: 'a', status: '200' }, { scenario: 'b', status: '500', group: '::g' }];
+const TAGS: Record<string, string>[] = [
+  { group: '' },
+  { group: '::g' },
+  { group: '::g::h', check: 'c1' },
+  { scenario: 'a', status: '200' },
+  { scenario: 'b', status: '500', group: '::g' },
+];
 const sampleArb: fc.Arbitrary<Sample> = fc.record({
   metric: fc.constantFrom('http_req_duration', 'http_reqs', 'checks', 'vus', 'my_trend', 'data_sent'),
   time: fc.integer({ min: 0, max: 1e6 }),
@@ -192,7 +225,10 @@ void describe('Aggregator snapshot/merge', () => {
           const other = main.resolve(st.name);
           assert.ok(other, st.name);
           if (st.sink.type === 'trend' && other.sink.type === 'trend') {
-            assert.deepEqual(other.sink.values(['min', 'med', 'max', 'p(90)', 'p(99)', 'count']), st.sink.values(['min', 'med', 'max', 'p(90)', 'p(99)', 'count']));
+            assert.deepEqual(
+              other.sink.values(['min', 'med', 'max', 'p(90)', 'p(99)', 'count']),
+              st.sink.values(['min', 'med', 'max', 'p(90)', 'p(99)', 'count']),
+            );
             assert.ok(Math.abs(other.sink.avg - st.sink.avg) <= 1e-9);
           }
         }
@@ -235,6 +271,9 @@ void describe('Aggregator snapshot/merge', () => {
     assert.equal(main.registry.get('worker_only')?.type, 'rate');
     const clash = new MetricRegistry();
     clash.define('worker_only', 'trend');
-    assert.throws(() => new Aggregator(clash).merge(wa.snapshot()), (e: unknown) => e instanceof MetricError && e.code === 'metric-type-conflict');
+    assert.throws(
+      () => new Aggregator(clash).merge(wa.snapshot()),
+      (e: unknown) => e instanceof MetricError && e.code === 'metric-type-conflict',
+    );
   });
 });

@@ -15,8 +15,18 @@ import type { Sample } from '../../../engine/contracts.ts';
 
 const REQS = Number(process.argv[2] ?? 100_000);
 const NAMES = [
-  'http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending',
-  'http_req_waiting', 'http_req_receiving', 'http_req_failed', 'data_sent', 'data_received', 'iteration_duration',
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+  'data_sent',
+  'data_received',
+  'iteration_duration',
 ];
 
 function batches(): Sample[][] {
@@ -24,8 +34,15 @@ function batches(): Sample[][] {
   const t0 = Date.now();
   for (let r = 0; r < REQS; r++) {
     const tags = {
-      endpoint: 'health', expected_response: 'true', group: '', method: 'GET', name: 'http://127.0.0.1/health',
-      proto: 'HTTP/1.1', scenario: r % 2 === 0 ? 'api' : 'ramp', status: '200', url: 'http://127.0.0.1/health',
+      endpoint: 'health',
+      expected_response: 'true',
+      group: '',
+      method: 'GET',
+      name: 'http://127.0.0.1/health',
+      proto: 'HTTP/1.1',
+      scenario: r % 2 === 0 ? 'api' : 'ramp',
+      status: '200',
+      url: 'http://127.0.0.1/health',
     };
     const time = t0 + r * 0.05;
     out.push(NAMES.map((metric) => ({ metric, time, value: metric === 'http_req_failed' ? 0 : 0.2 + Math.random() * 50, tags })));
@@ -34,7 +51,10 @@ function batches(): Sample[][] {
 }
 
 const registry = new MetricRegistry();
-const { set } = parseThresholds({ http_req_duration: ['p(95)<500'], 'http_req_duration{scenario:api}': ['p(99)<900'], http_req_failed: ['rate<0.1'] }, registry);
+const { set } = parseThresholds(
+  { http_req_duration: ['p(95)<500'], 'http_req_duration{scenario:api}': ['p(99)<900'], http_req_failed: ['rate<0.1'] },
+  registry,
+);
 const data = batches();
 
 const agg = new Aggregator(registry, { submetrics: set.keys() });
@@ -70,7 +90,9 @@ try {
     ms = performance.now() - t;
     const used = process.cpuUsage(cpu);
     cpuMs = (used.user + used.system) / 1000;
-    console.log(`JsonOutput ${file}: ${((REQS * 12) / ms / 1000).toFixed(2)} M samples/s wall, ${((REQS * 12) / cpuMs / 1000).toFixed(2)} M samples per CPU-second`);
+    console.log(
+      `JsonOutput ${file}: ${((REQS * 12) / ms / 1000).toFixed(2)} M samples/s wall, ${((REQS * 12) / cpuMs / 1000).toFixed(2)} M samples per CPU-second`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -39,7 +39,12 @@ export interface MetricLine {
 export interface PointLine {
   readonly type: 'Point';
   readonly metric: string;
-  readonly data: { readonly time: string; readonly value: number; readonly tags: Record<string, string>; readonly metadata?: Record<string, string> };
+  readonly data: {
+    readonly time: string;
+    readonly value: number;
+    readonly tags: Record<string, string>;
+    readonly metadata?: Record<string, string>;
+  };
 }
 
 export function parseJsonLines(text: string): (MetricLine | PointLine)[] {

@@ -1,7 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CounterSink, GaugeSink, RateSink, TrendSink, TREND_RELATIVE_ERROR, exactPercentile, parseTrendStat, type TrendSnapshot } from '../../../engine/metrics/index.ts';
+import {
+  CounterSink,
+  GaugeSink,
+  RateSink,
+  TrendSink,
+  TREND_RELATIVE_ERROR,
+  exactPercentile,
+  parseTrendStat,
+  type TrendSnapshot,
+} from '../../../engine/metrics/index.ts';
 
 /** The documented bound: |est - exact| <= ALPHA * max(|x_lo|, |x_hi|) (+ float rounding). */
 function boundFor(sorted: readonly number[], q: number): number {
@@ -18,7 +27,10 @@ const values = fc.oneof(
   fc.array(fc.oneof(fc.constant(0), finite(1e-9, 1e-3), finite(-5, 5), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 300 }),
   fc.array(finite(1e-300, 1e300), { minLength: 1, maxLength: 100 }),
 );
-const quantiles = fc.array(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.5, 0.9, 0.95, 0.99, 0.999, 1)), { minLength: 1, maxLength: 8 });
+const quantiles = fc.array(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.5, 0.9, 0.95, 0.99, 0.999, 1)), {
+  minLength: 1,
+  maxLength: 8,
+});
 
 function fill(xs: readonly number[]): TrendSink {
   const t = new TrendSink();
@@ -71,7 +83,10 @@ void describe('TrendSink percentiles', () => {
   void it('computes percentiles of negative-only trends', () => {
     const xs = [-10, -20, -30, -40];
     const t = fill(xs);
-    const exact = exactPercentile([...xs].sort((a, b) => a - b), 0.9);
+    const exact = exactPercentile(
+      [...xs].sort((a, b) => a - b),
+      0.9,
+    );
     assert.ok(Math.abs(t.percentile(0.9) - exact) <= 0.0005 * 20, `${t.percentile(0.9)} vs ${exact}`);
   });
 
@@ -119,7 +134,10 @@ void describe('TrendSink merge', () => {
         const sa = a.snapshot();
         assert.deepEqual({ ...sa, sum: 0, comp: 0 }, { ...sw, sum: 0, comp: 0 });
         assert.deepEqual(a.percentiles(qs), whole.percentiles(qs));
-        assert.ok(Math.abs(a.avg - whole.avg) <= 1e-12 * Math.max(1, Math.abs(whole.avg)) || Math.abs(a.sum - whole.sum) <= 1e-9 * Math.max(...xs.map(Math.abs)));
+        assert.ok(
+          Math.abs(a.avg - whole.avg) <= 1e-12 * Math.max(1, Math.abs(whole.avg)) ||
+            Math.abs(a.sum - whole.sum) <= 1e-9 * Math.max(...xs.map(Math.abs)),
+        );
       }),
       { numRuns: 300 },
     );

@@ -48,10 +48,18 @@ before(async () => {
     proxied.push(req.url ?? '');
     res.end('from the proxy');
   });
-  tcp = createTcpServer((s) => { tcpConnections++; s.destroy(); });
+  tcp = createTcpServer((s) => {
+    tcpConnections++;
+    s.destroy();
+  });
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  const wsListening = new Promise<void>((r) => { wss.once('listening', r); });
-  wss.on('connection', (ws) => { wsConnections++; ws.close(1000); });
+  const wsListening = new Promise<void>((r) => {
+    wss.once('listening', r);
+  });
+  wss.on('connection', (ws) => {
+    wsConnections++;
+    ws.close(1000);
+  });
   ports.origin = await listen(origin);
   ports.proxy = await listen(proxy);
   ports.tcp = await listen(tcp);
@@ -71,23 +79,56 @@ after(async () => {
 });
 
 let scripts = 0;
-async function run(source: string, allowedHosts: readonly string[] | undefined, extra: readonly string[] = []): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  source: string,
+  allowedHosts: readonly string[] | undefined,
+  extra: readonly string[] = [],
+): Promise<{ code: number; out: string; err: string }> {
   const script = join(dir, `s${String(scripts++)}.js`);
   writeFileSync(script, source);
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runEngine({
-    script, args: ['-q', '--no-summary', '-e', `ORIGIN=${String(ports.origin)}`, '-e', `TCP=${String(ports.tcp)}`, '-e', `WS=${String(ports.ws)}`, ...extra],
-    env: {}, cwd: dir, stdout, stderr, handleSignals: false, ...(allowedHosts === undefined ? {} : { allowedHosts }),
+    script,
+    args: [
+      '-q',
+      '--no-summary',
+      '-e',
+      `ORIGIN=${String(ports.origin)}`,
+      '-e',
+      `TCP=${String(ports.tcp)}`,
+      '-e',
+      `WS=${String(ports.ws)}`,
+      ...extra,
+    ],
+    env: {},
+    cwd: dir,
+    stdout,
+    stderr,
+    handleSignals: false,
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
   });
   return { code, out: stdout.text, err: stderr.text };
 }
 
 /** The script's `console.log('name value...')` lines by name. */
-const logged = (err: string): Map<string, string> => new Map([...err.matchAll(/msg="(\w+) ([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+const logged = (err: string): Map<string, string> =>
+  new Map([...err.matchAll(/msg="(\w+) ([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
 
 void test('host rules: loopback in every spelling, listed names and *.wildcards, nothing else', () => {
-  for (const h of ['localhost', 'LOCALHOST', 'api.localhost', '127.0.0.1', '127.1', '0x7f.0.0.1', '2130706433', '::1', '[::1]', '::ffff:127.0.0.1', '::ffff:7f00:1']) {
+  for (const h of [
+    'localhost',
+    'LOCALHOST',
+    'api.localhost',
+    '127.0.0.1',
+    '127.1',
+    '0x7f.0.0.1',
+    '2130706433',
+    '::1',
+    '[::1]',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+  ]) {
     assert.ok(isLoopbackHost(h), h);
   }
   for (const h of ['0.0.0.0', '10.0.0.1', '128.0.0.1', 'localhost.example.com', '::', '::ffff:10.0.0.1']) assert.ok(!isLoopbackHost(h), h);
@@ -100,7 +141,10 @@ void test('host rules: loopback in every spelling, listed names and *.wildcards,
   assert.ok(hostAllowed('10.1.2.3', allowed));
   const policy = new HostPolicy([]);
   assert.equal(policy.refusal('127.0.0.1'), undefined);
-  assert.equal(policy.refusal('0.0.0.0'), 'hostname (0.0.0.0) is not allowed: load goes only to loopback and to hosts listed in AGENTLOAD_ALLOWED_HOSTS; to load-test it on purpose, set AGENTLOAD_ALLOWED_HOSTS=0.0.0.0');
+  assert.equal(
+    policy.refusal('0.0.0.0'),
+    'hostname (0.0.0.0) is not allowed: load goes only to loopback and to hosts listed in AGENTLOAD_ALLOWED_HOSTS; to load-test it on purpose, set AGENTLOAD_ALLOWED_HOSTS=0.0.0.0',
+  );
 });
 
 const HTTP = `import http from 'k6/http';
@@ -118,18 +162,33 @@ void test('k6/http: a refused host fails with 1112 and one warning, redirect hop
   seen.length = 0;
   const control = await run(HTTP, undefined);
   assert.equal(control.code, 0, control.err);
-  assert.deepEqual(seen.map((s) => s.split(' ')[1]), ['/a', '/b', '/c', '/hop', '/after-hop'], 'control: without the allowlist every request arrives');
+  assert.deepEqual(
+    seen.map((s) => s.split(' ')[1]),
+    ['/a', '/b', '/c', '/hop', '/after-hop'],
+    'control: without the allowlist every request arrives',
+  );
 
   seen.length = 0;
   const r = await run(HTTP, []);
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(seen.map((s) => s.split(' ')[1]), ['/a', '/hop'], 'only the loopback requests arrived');
+  assert.deepEqual(
+    seen.map((s) => s.split(' ')[1]),
+    ['/a', '/hop'],
+    'only the loopback requests arrived',
+  );
   const lines = logged(r.err);
   assert.match(lines.get('loopback') ?? '', /^200 0 /);
-  assert.match(lines.get('blocked') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/b hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/);
+  assert.match(
+    lines.get('blocked') ?? '',
+    /^0 1112 http:\/\/0\.0\.0\.0:\d+\/b hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/,
+  );
   assert.match(lines.get('again') ?? '', /^0 1112 /);
   assert.match(lines.get('redirect') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/after-hop /, 'the redirect hop was refused');
-  assert.equal((r.err.match(/level=warning msg="hostname \(0\.0\.0\.0\) is not allowed/g) ?? []).length, 1, `one warning for the host:\n${r.err}`);
+  assert.equal(
+    (r.err.match(/level=warning msg="hostname \(0\.0\.0\.0\) is not allowed/g) ?? []).length,
+    1,
+    `one warning for the host:\n${r.err}`,
+  );
 
   seen.length = 0;
   const listed = await run(HTTP, ['0.0.0.0']);
@@ -158,7 +217,10 @@ export default async function () {
     assert.equal(logged(refused.err).get('proxied'), '0 1112', refused.err);
     assert.deepEqual(proxied, [], 'the proxy was never asked');
   } finally {
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) Reflect.deleteProperty(process.env, k); else process.env[k] = v; }
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = v;
+    }
   }
 });
 
@@ -174,21 +236,21 @@ export default function () {
 `;
 
 for (const mode of ['async', 'sync']) {
-void test(`WebSockets (${mode} VU mode): a refused host fires error then close and never connects`, async () => {
-  wsConnections = 0;
-  const control = await run(WS, undefined, ['--vu-mode', mode]);
-  assert.equal(control.code, 0, control.err);
-  assert.equal(wsConnections, 2, 'control: both sockets connect without the allowlist');
-  wsConnections = 0;
-  const r = await run(WS, [], ['--vu-mode', mode]);
-  assert.equal(r.code, 0, r.err);
-  assert.equal(wsConnections, 1, 'only the loopback socket connected');
-  const lines = logged(r.err);
-  assert.match(lines.get('error0000') ?? '', /hostname \(0\.0\.0\.0\) is not allowed/);
-  assert.equal(lines.get('closed0000'), '3');
-  assert.equal(lines.get('closed127001'), '3');
-  assert.equal(lines.has('error127001'), false);
-});
+  void test(`WebSockets (${mode} VU mode): a refused host fires error then close and never connects`, async () => {
+    wsConnections = 0;
+    const control = await run(WS, undefined, ['--vu-mode', mode]);
+    assert.equal(control.code, 0, control.err);
+    assert.equal(wsConnections, 2, 'control: both sockets connect without the allowlist');
+    wsConnections = 0;
+    const r = await run(WS, [], ['--vu-mode', mode]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(wsConnections, 1, 'only the loopback socket connected');
+    const lines = logged(r.err);
+    assert.match(lines.get('error0000') ?? '', /hostname \(0\.0\.0\.0\) is not allowed/);
+    assert.equal(lines.get('closed0000'), '3');
+    assert.equal(lines.get('closed127001'), '3');
+    assert.equal(lines.has('error127001'), false);
+  });
 }
 
 /** k6/ws as k6 scripts use it (blocking: the sync VU mode) and awaited (the async mode). */
@@ -215,7 +277,11 @@ for (const awaited of [true, false]) {
     const lines = logged(r.err);
     assert.equal(lines.get('ws127001'), '101 -');
     assert.match(lines.get('ws0000') ?? '', /^0 hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/);
-    assert.equal((r.err.match(/level=warning msg="hostname \(0\.0\.0\.0\) is not allowed/g) ?? []).length, 1, `one warning for the host:\n${r.err}`);
+    assert.equal(
+      (r.err.match(/level=warning msg="hostname \(0\.0\.0\.0\) is not allowed/g) ?? []).length,
+      1,
+      `one warning for the host:\n${r.err}`,
+    );
   });
 }
 
@@ -228,20 +294,24 @@ void test('k6/http (sync VU mode): requests a VU thread makes are checked on the
   seen.length = 0;
   const r = await run(source, [], ['--vu-mode', 'sync']);
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(seen.map((x) => x.split(' ')[1]), ['/a', '/hop'], 'only the loopback requests arrived');
+  assert.deepEqual(
+    seen.map((x) => x.split(' ')[1]),
+    ['/a', '/hop'],
+    'only the loopback requests arrived',
+  );
   const lines = logged(r.err);
   assert.match(lines.get('blocked') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/b hostname \(0\.0\.0\.0\) is not allowed/);
   assert.match(lines.get('redirect') ?? '', /^0 1112 http:\/\/0\.0\.0\.0:\d+\/after-hop /);
 });
 
 for (const mode of ['async', 'sync']) {
-void test(`k6/x/sql (${mode} VU mode): a postgres DSN naming a refused host fails at sql.open, in every DSN form, before any connection`, async () => {
-  const forms = [
-    `postgres://u@0.0.0.0:' + __ENV.TCP + '/db`,
-    `postgres://u@127.0.0.1:' + __ENV.TCP + '/db?host=0.0.0.0`,
-    `host=0.0.0.0 port=' + __ENV.TCP + ' user=u dbname=db`,
-  ];
-  const source = (dsn: string): string => `import sql from 'k6/x/sql';
+  void test(`k6/x/sql (${mode} VU mode): a postgres DSN naming a refused host fails at sql.open, in every DSN form, before any connection`, async () => {
+    const forms = [
+      `postgres://u@0.0.0.0:' + __ENV.TCP + '/db`,
+      `postgres://u@127.0.0.1:' + __ENV.TCP + '/db?host=0.0.0.0`,
+      `host=0.0.0.0 port=' + __ENV.TCP + ' user=u dbname=db`,
+    ];
+    const source = (dsn: string): string => `import sql from 'k6/x/sql';
 import driver from 'k6/x/sql/driver/postgres';
 // Opened by the VUs, not the init-only VU 0: in the sync mode the VU threads make this connection themselves.
 const db = __VU === 0 ? null : sql.open(driver, '${dsn}');
@@ -250,18 +320,18 @@ export default async function () {
   try { await db.query('SELECT 1'); } catch (e) { console.log('query failed'); }
 }
 `;
-  tcpConnections = 0;
-  const control = await run(source(forms[0] ?? ''), undefined, ['--vu-mode', mode]);
-  assert.equal(control.code, 0, control.err);
-  assert.ok(tcpConnections >= 1, 'control: without the allowlist pg connects');
-  for (const dsn of forms) {
     tcpConnections = 0;
-    const r = await run(source(dsn), [], ['--vu-mode', mode]);
-    assert.equal(r.code, 107, `${dsn}: ${r.err}`);
-    assert.match(r.err, /sql\.open: hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/, dsn);
-    assert.equal(tcpConnections, 0, `${dsn}: no connection`);
-  }
-});
+    const control = await run(source(forms[0] ?? ''), undefined, ['--vu-mode', mode]);
+    assert.equal(control.code, 0, control.err);
+    assert.ok(tcpConnections >= 1, 'control: without the allowlist pg connects');
+    for (const dsn of forms) {
+      tcpConnections = 0;
+      const r = await run(source(dsn), [], ['--vu-mode', mode]);
+      assert.equal(r.code, 107, `${dsn}: ${r.err}`);
+      assert.match(r.err, /sql\.open: hostname \(0\.0\.0\.0\) is not allowed: load goes only to loopback/, dsn);
+      assert.equal(tcpConnections, 0, `${dsn}: no connection`);
+    }
+  });
 }
 
 void test('k6/experimental/redis: a refused host rejects the command before any connection', async () => {

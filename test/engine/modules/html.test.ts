@@ -19,7 +19,10 @@ import { tempDir } from '../conformance/run-helpers.ts';
 
 class Sink extends Writable {
   text = '';
-  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void { this.text += chunk.toString('utf8'); cb(); }
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
 }
 
 /** The page of k6's own html tests (same structure: h1 with data-*, two p, a form, a footer). */
@@ -91,7 +94,7 @@ void test('k6/html is registered and parseHTML returns a Selection of the docume
   assert.equal(JSON.stringify(doc.get(0)), '{}');
 });
 
-void describe('Selection traversal: the counts and values of k6\'s own tests', () => {
+void describe("Selection traversal: the counts and values of k6's own tests", () => {
   const doc = parseHTML(PAGE);
   const body = doc.find('body');
   const cases: [string, () => unknown, unknown][] = [
@@ -109,7 +112,15 @@ void describe('Selection traversal: the counts and values of k6\'s own tests', (
     ['is function', () => doc.find('h1').is((_i: number, s: Selection) => s.text() === 'Lorem ipsum'), true],
     ['is selection', () => body.children().first().is(doc.find('h1')), true],
     ['filter selector', () => body.children().filter('p').size(), 2],
-    ['filter function', () => body.children().filter((_i: number, s: Selection) => s.is('p')).size(), 2],
+    [
+      'filter function',
+      () =>
+        body
+          .children()
+          .filter((_i: number, s: Selection) => s.is('p'))
+          .size(),
+      2,
+    ],
     ['filter selection', () => body.children().filter(doc.find('p')).size(), 2],
     ['end', () => body.children().filter('p').end().size(), 5],
     ['eq', () => body.children().eq(3).attr('id'), 'form1'],
@@ -143,7 +154,15 @@ void describe('Selection traversal: the counts and values of k6\'s own tests', (
     ['parentsUntil all', () => doc.find('textarea').parentsUntil().size(), 3],
     ['not selector', () => body.children().not('p').size(), 3],
     ['not selection', () => body.children().not(doc.find('p')).size(), 3],
-    ['not function', () => body.children().not((_i: number, s: Selection) => s.is('p')).size(), 3],
+    [
+      'not function',
+      () =>
+        body
+          .children()
+          .not((_i: number, s: Selection) => s.is('p'))
+          .size(),
+      3,
+    ],
     ['siblings', () => doc.find('form').siblings().size(), 4],
     ['siblings(p)', () => doc.find('form').siblings('p').size(), 2],
     ['slice(1, 2)', () => body.children().slice(1, 2).text(), 'Lorem ipsum dolor sit amet.'],
@@ -153,10 +172,13 @@ void describe('Selection traversal: the counts and values of k6\'s own tests', (
     ['index(selector)', () => doc.find('form').index('body > *'), 3],
     ['index(selection)', () => body.children().index(doc.find('footer')), 4],
   ];
-  for (const [label, got, want] of cases) void test(label, () => { assert.deepEqual(got(), want, label); });
+  for (const [label, got, want] of cases)
+    void test(label, () => {
+      assert.deepEqual(got(), want, label);
+    });
 });
 
-void test('val(): k6\'s values per field kind', () => {
+void test("val(): k6's values per field kind", () => {
   const doc = parseHTML(PAGE);
   assert.equal(doc.find('#text_input').val(), 'input-text-value');
   assert.equal(doc.find('#select_one option[selected]').val(), 'yes this option');
@@ -166,7 +188,10 @@ void test('val(): k6\'s values per field kind', () => {
   assert.equal(doc.find('#textarea').val(), 'Lorem ipsum dolor sit amet');
   assert.equal(doc.find('h1').val(), undefined, 'no value for other elements');
   const inputs = parseHTML('<input type=checkbox id=c><input type=radio id=r><input id=t><button id=b>x</button>');
-  assert.deepEqual([inputs.find('#c').val(), inputs.find('#r').val(), inputs.find('#t').val(), inputs.find('#b').val()], ['on', 'on', '', '']);
+  assert.deepEqual(
+    [inputs.find('#c').val(), inputs.find('#r').val(), inputs.find('#t').val(), inputs.find('#b').val()],
+    ['on', 'on', '', ''],
+  );
 });
 
 void test('data(): keys camelCased, values converted like k6', () => {
@@ -184,7 +209,11 @@ void test('data(): keys camelCased, values converted like k6', () => {
   assert.equal(p.data('test-empty'), undefined);
   assert.deepEqual(p.data('opts'), { id: 101 });
   assert.equal((p.data() as { opts: { id: number } }).opts.id, 101);
-  assert.equal((parseHTML('<b data-user-id="7">x</b>').find('b').data() as { userID: unknown }).userID, 7, 'initialisms upper-cased like k6 (snaker)');
+  assert.equal(
+    (parseHTML('<b data-user-id="7">x</b>').find('b').data() as { userID: unknown }).userID,
+    7,
+    'initialisms upper-cased like k6 (snaker)',
+  );
   assert.equal(doc.find('footer').data(), undefined, 'no attributes: undefined');
   assert.equal(doc.find('nothing').data('x'), undefined);
 });
@@ -203,25 +232,50 @@ void test('each() hands Elements and returns the selection', () => {
   const doc = parseHTML(PAGE);
   const opts = doc.find('#select_multi option');
   const seen: string[] = [];
-  const ret = opts.each((i: number, e: HtmlElement) => { seen[i] = e.innerHTML(); });
+  const ret = opts.each((i: number, e: HtmlElement) => {
+    seen[i] = e.innerHTML();
+  });
   assert.deepEqual(seen, ['option 1', 'option 2', 'option 3']);
   assert.equal(ret, opts, 'each() returns the selection');
 });
 
-void test('map() hands Selections, keeps any value, drops a throwing callback\'s', () => {
+void test("map() hands Selections, keeps any value, drops a throwing callback's", () => {
   const doc = parseHTML(PAGE);
   const opts = doc.find('#select_multi option');
-  assert.deepEqual(opts.map((_i: number, s: Selection) => s.text()), ['option 1', 'option 2', 'option 3']);
-  assert.deepEqual(doc.find('#select_multi').map((_i: number, s: Selection) => s.attr('name')), ['select_multi']);
-  assert.deepEqual(opts.map((i: number) => ({ i })), [{ i: 0 }, { i: 1 }, { i: 2 }], 'map keeps non-string values');
-  assert.deepEqual(opts.map((i: number) => { if (i === 1) throw new Error('skip'); return i; }), [0, 2], 'a throwing callback drops its value (k6)');
-  assert.deepEqual(doc.find('nothing').map(() => 1), []);
+  assert.deepEqual(
+    opts.map((_i: number, s: Selection) => s.text()),
+    ['option 1', 'option 2', 'option 3'],
+  );
+  assert.deepEqual(
+    doc.find('#select_multi').map((_i: number, s: Selection) => s.attr('name')),
+    ['select_multi'],
+  );
+  assert.deepEqual(
+    opts.map((i: number) => ({ i })),
+    [{ i: 0 }, { i: 1 }, { i: 2 }],
+    'map keeps non-string values',
+  );
+  assert.deepEqual(
+    opts.map((i: number) => {
+      if (i === 1) throw new Error('skip');
+      return i;
+    }),
+    [0, 2],
+    'a throwing callback drops its value (k6)',
+  );
+  assert.deepEqual(
+    doc.find('nothing').map(() => 1),
+    [],
+  );
 });
 
 void test('get() and toArray(): Elements by index (negative from the end), one Selection per node', () => {
   const doc = parseHTML(PAGE);
   const all = doc.find('body').children().get() as HtmlElement[];
-  assert.deepEqual(all.map((e) => e.nodeName()), ['h1', 'p', 'p', 'form', 'footer']);
+  assert.deepEqual(
+    all.map((e) => e.nodeName()),
+    ['h1', 'p', 'p', 'form', 'footer'],
+  );
   assert.equal(el(doc.find('body').children().get(-1)).innerHTML(), 'This is the footer.');
   assert.equal(doc.find('body').children().get(5), undefined, 'out of range: undefined');
   assert.equal(doc.find('body').children().get(-6), undefined);
@@ -232,7 +286,9 @@ void test('get() and toArray(): Elements by index (negative from the end), one S
 });
 
 void test('docs example: the Elements of a dl', () => {
-  const sel = parseHTML('\n<dl>\n  <dt id="term-1">Value term 1</dt>\n  <dt id="term-2">Value term 2</dt>\n</dl>\n  ').find('dl').children();
+  const sel = parseHTML('\n<dl>\n  <dt id="term-1">Value term 1</dt>\n  <dt id="term-2">Value term 2</dt>\n</dl>\n  ')
+    .find('dl')
+    .children();
   const el1 = el(sel.get(0));
   const el2 = el(sel.get(1));
   assert.deepEqual([el1.nodeName(), el1.id(), el1.textContent()], ['dt', 'term-1', 'Value term 1']);
@@ -248,13 +304,18 @@ void test('docs example: form serialization, as a string, an array and an object
 
 void test('serialize(): sorted keys, repeated names, and the fields k6 leaves out', () => {
   const full = parseHTML(PAGE).find('form');
-  assert.equal(full.serialize(), 'select_multi=option+2&select_multi=option+3&select_one=yes+this+option&select_text=yes+text&text_input=input-text-value&textarea=Lorem+ipsum+dolor+sit+amet');
-  const skipped = parseHTML('<form><input name=a value="x y&z"><input type=submit name=s value=go><input type=checkbox name=c><input type=checkbox name=d checked=checked value=1><input name=e disabled=disabled><input value=noname></form>').find('form');
+  assert.equal(
+    full.serialize(),
+    'select_multi=option+2&select_multi=option+3&select_one=yes+this+option&select_text=yes+text&text_input=input-text-value&textarea=Lorem+ipsum+dolor+sit+amet',
+  );
+  const skipped = parseHTML(
+    '<form><input name=a value="x y&z"><input type=submit name=s value=go><input type=checkbox name=c><input type=checkbox name=d checked=checked value=1><input name=e disabled=disabled><input value=noname></form>',
+  ).find('form');
   assert.deepEqual(skipped.serializeObject(), { a: 'x y&z', d: '1' }, 'submit, unchecked, disabled and unnamed fields are left out');
   assert.equal(skipped.serialize(), 'a=x+y%26z&d=1');
 });
 
-void describe('Element: k6\'s DOM methods on the k6 element test page', () => {
+void describe("Element: k6's DOM methods on the k6 element test page", () => {
   const doc = parseHTML(`<html><head><title>T</title></head><body>
 	<h1 id="top">Lorem ipsum</h1>
 	<empty></empty>
@@ -281,7 +342,11 @@ void describe('Element: k6\'s DOM methods on the k6 element test page', () => {
     ['innerHTML', () => el(doc.find('span').get(0)).innerHTML(), '<b>test content</b>'],
     ['textContent', () => el(doc.find('b').get(0)).textContent(), 'test content'],
     ['ownerDocument', () => el(doc.find('body').get(0)).ownerDocument()?.nodeName(), '#document'],
-    ['attributes', () => Object.fromEntries(Object.entries(div.attributes()).map(([k, a]) => [k, a.value])), { id: 'div_elem', class: 'class1 class2', lang: 'en' }],
+    [
+      'attributes',
+      () => Object.fromEntries(Object.entries(div.attributes()).map(([k, a]) => [k, a.value])),
+      { id: 'div_elem', class: 'class1 class2', lang: 'en' },
+    ],
     ['attribute owner', () => div.attributes().id?.owner_element, div],
     ['getAttributeNode', () => div.getAttributeNode('id')?.value, 'div_elem'],
     ['getAttributeNode missing', () => div.getAttributeNode('nope'), undefined],
@@ -316,11 +381,25 @@ void describe('Element: k6\'s DOM methods on the k6 element test page', () => {
     ['isSameNode other', () => el(doc.find('p').get(0)).isSameNode(doc.find('p').get(1)), false],
     ['isSameNode same', () => el(doc.find('p').get(0)).isSameNode(doc.find('p').get(0)), true],
     ['isEqualNode', () => el(doc.find('p').get(0)).isEqualNode(doc.find('p').get(1)), true],
-    ['getElementsByClassName', () => el(doc.find('body').get(0)).getElementsByClassName('class2').map((e) => e.id()), ['div_elem', 'h2_elem']],
+    [
+      'getElementsByClassName',
+      () =>
+        el(doc.find('body').get(0))
+          .getElementsByClassName('class2')
+          .map((e) => e.id()),
+      ['div_elem', 'h2_elem'],
+    ],
     ['getElementsByTagName', () => el(doc.find('body').get(0)).getElementsByTagName('span').length, 2],
     ['querySelector', () => el(doc.find('body').get(0)).querySelector('#div_elem')?.id(), 'div_elem'],
     ['querySelector none', () => el(doc.find('body').get(0)).querySelector('#none'), undefined],
-    ['querySelectorAll', () => el(doc.find('body').get(0)).querySelectorAll('span').map((e) => e.id()), ['span1', 'span2']],
+    [
+      'querySelectorAll',
+      () =>
+        el(doc.find('body').get(0))
+          .querySelectorAll('span')
+          .map((e) => e.id()),
+      ['span1', 'span2'],
+    ],
     ['contains', () => el(doc.find('html').get(0)).contains(doc.find('body').get(0)), true],
     ['contains itself', () => el(doc.find('body').get(0)).contains(doc.find('body').get(0)), false],
     ['matches', () => div.matches('#div_elem'), true],
@@ -328,7 +407,10 @@ void describe('Element: k6\'s DOM methods on the k6 element test page', () => {
     ['isDefaultNamespace svg', () => el(doc.find('#svg_elem').get(0)).isDefaultNamespace(), false],
     ['isDefaultNamespace div', () => div.isDefaultNamespace(), true],
   ];
-  for (const [label, got, want] of cases) void test(label, () => { assert.deepEqual(got(), want, label); });
+  for (const [label, got, want] of cases)
+    void test(label, () => {
+      assert.deepEqual(got(), want, label);
+    });
 });
 
 void test('anchors: href parts, resolved against the response URL by res.html()', () => {
@@ -336,17 +418,23 @@ void test('anchors: href parts, resolved against the response URL by res.html()'
   const bare = parseHTML(page);
   const rel = bare.find('#rel').get(0);
   assert.ok(rel instanceof HrefElement);
-  assert.deepEqual([call(rel, 'href'), rel.pathname(), rel.search(), rel.hash(), rel.host(), rel.protocol(), rel.text()], ['/path/x?q=1#frag', '/path/x', '?q=1', '#frag', '', ':', 'r']);
+  assert.deepEqual(
+    [call(rel, 'href'), rel.pathname(), rel.search(), rel.hash(), rel.host(), rel.protocol(), rel.text()],
+    ['/path/x?q=1#frag', '/path/x', '?q=1', '#frag', '', ':', 'r'],
+  );
   const abs = bare.find('#abs').get(0);
   assert.ok(abs instanceof HrefElement);
-  assert.deepEqual([abs.hostname(), abs.port(), abs.username(), abs.password(), abs.protocol(), abs.origin()], ['example.com', '8443', 'user', 'pw', 'https', 'https://example.com:8443']);
+  assert.deepEqual(
+    [abs.hostname(), abs.port(), abs.username(), abs.password(), abs.protocol(), abs.origin()],
+    ['example.com', '8443', 'user', 'pw', 'https', 'https://example.com:8443'],
+  );
   const fromRes = responseHtml(page, 'http://127.0.0.1:8080/base/page', '#rel').get(0);
   assert.ok(fromRes instanceof HrefElement);
   assert.equal(call(fromRes, 'href'), 'http://127.0.0.1:8080/path/x?q=1#frag');
   assert.equal(fromRes.host(), '127.0.0.1:8080');
 });
 
-void describe('typed elements: k6\'s per-tag accessors (form fields, select/option, tables, img, meta)', () => {
+void describe("typed elements: k6's per-tag accessors (form fields, select/option, tables, img, meta)", () => {
   const page = `<html><head><title>Home</title><meta name="description" content="agents"><meta http-equiv="bogus" content="x"></head><body>
 <form id="f" action="/submit" method="POST" enctype="text/plain">
   <label for="u" id="lab">User</label>
@@ -421,15 +509,23 @@ void describe('typed elements: k6\'s per-tag accessors (form fields, select/opti
     ['img crossOrigin missing', () => call(one('#i'), 'crossOrigin'), undefined],
     ['anchor-less div has no href', () => typeof (one('table') as unknown as Record<string, unknown>).href, 'undefined'],
   ];
-  for (const [label, got, want] of cases) void test(label, () => { assert.deepEqual(got(), want, label); });
-  void test('an anchor\'s string form is its href (k6)', () => {
-    assert.equal(String(el(parseHTML('<a href="/x">x</a>').find('a').get(0))), '/x', 'an anchor\'s string form is its href (k6)');
+  for (const [label, got, want] of cases)
+    void test(label, () => {
+      assert.deepEqual(got(), want, label);
+    });
+  void test("an anchor's string form is its href (k6)", () => {
+    assert.equal(String(el(parseHTML('<a href="/x">x</a>').find('a').get(0))), '/x', "an anchor's string form is its href (k6)");
   });
-  const more = parseHTML(`<label id="wrap">W <input id="in" list="dl" name="n"></label><label for="in">For</label><datalist id="dl"><option value="v1"></option></datalist>
+  const more =
+    parseHTML(`<label id="wrap">W <input id="in" list="dl" name="n"></label><label for="in">For</label><datalist id="dl"><option value="v1"></option></datalist>
 <progress id="p" value="5" max="10"></progress><progress id="p2"></progress><canvas></canvas><style></style><colgroup><col span="0"></colgroup><fieldset><input><select></select></fieldset>`);
   const moreOne = (sel: string): HtmlElement => el(more.find(sel).get(0));
   const extra: [string, () => unknown, unknown][] = [
-    ['labels: wrapping and for=id', () => (call(moreOne('#in'), 'labels') as HtmlElement[]).map((l) => l.textContent().trim()), ['W', 'For']],
+    [
+      'labels: wrapping and for=id',
+      () => (call(moreOne('#in'), 'labels') as HtmlElement[]).map((l) => l.textContent().trim()),
+      ['W', 'For'],
+    ],
     ['input list', () => (call(moreOne('#in'), 'list') as HtmlElement).id(), 'dl'],
     ['datalist options', () => (call(moreOne('datalist'), 'options') as HtmlElement[]).length, 1],
     ['progress value', () => call(moreOne('#p'), 'value'), 0.5],
@@ -440,7 +536,10 @@ void describe('typed elements: k6\'s per-tag accessors (form fields, select/opti
     ['fieldset elements', () => (call(moreOne('fieldset'), 'elements') as HtmlElement[]).length, 2],
     ['fieldset type', () => call(moreOne('fieldset'), 'type'), 'fieldset'],
   ];
-  for (const [label, got, want] of extra) void test(label, () => { assert.deepEqual(got(), want, label); });
+  for (const [label, got, want] of extra)
+    void test(label, () => {
+      assert.deepEqual(got(), want, label);
+    });
 });
 
 void test('failures: an empty selection and an unparsable selector give empty values', () => {
@@ -459,22 +558,65 @@ void test('failures: an empty selection and an unparsable selector give empty va
 
 void test('failures: bad input and bad arguments throw ModuleUsageErrors with their codes', () => {
   const doc = parseHTML(PAGE);
-  assert.equal(code(() => parseHTML(123)), 'html-invalid-source');
-  assert.equal(code(() => parseHTML(undefined)), 'html-invalid-source');
-  assert.equal(code(() => parseHTML(new ArrayBuffer(2))), 'html-invalid-source');
-  assert.equal(code(() => doc.find(42)), 'html-invalid-selector');
-  assert.equal(code(() => doc.find('p').has({})), 'html-invalid-selector');
-  assert.equal(code(() => doc.find('p').nextUntil(7)), 'html-invalid-selector');
-  assert.equal(code(() => doc.find('p').each('')), 'html-invalid-argument');
-  assert.equal(code(() => doc.find('p').map(null)), 'html-invalid-argument');
-  assert.equal(code(() => doc.find('p').filter(3)), 'html-invalid-argument');
-  assert.equal(code(() => doc.find('p').is(undefined)), 'html-invalid-argument');
-  assert.throws(() => doc.find('p').each(() => { throw new Error('boom'); }), /the function passed to each\(\) failed: boom/);
+  assert.equal(
+    code(() => parseHTML(123)),
+    'html-invalid-source',
+  );
+  assert.equal(
+    code(() => parseHTML(undefined)),
+    'html-invalid-source',
+  );
+  assert.equal(
+    code(() => parseHTML(new ArrayBuffer(2))),
+    'html-invalid-source',
+  );
+  assert.equal(
+    code(() => doc.find(42)),
+    'html-invalid-selector',
+  );
+  assert.equal(
+    code(() => doc.find('p').has({})),
+    'html-invalid-selector',
+  );
+  assert.equal(
+    code(() => doc.find('p').nextUntil(7)),
+    'html-invalid-selector',
+  );
+  assert.equal(
+    code(() => doc.find('p').each('')),
+    'html-invalid-argument',
+  );
+  assert.equal(
+    code(() => doc.find('p').map(null)),
+    'html-invalid-argument',
+  );
+  assert.equal(
+    code(() => doc.find('p').filter(3)),
+    'html-invalid-argument',
+  );
+  assert.equal(
+    code(() => doc.find('p').is(undefined)),
+    'html-invalid-argument',
+  );
+  assert.throws(
+    () =>
+      doc.find('p').each(() => {
+        throw new Error('boom');
+      }),
+    /the function passed to each\(\) failed: boom/,
+  );
 });
 
 void test('failures: res.html() of a null body throws, of a binary body reads UTF-8', () => {
-  assert.equal(code(() => responseHtml(null, 'http://h/x')), 'no-body');
-  assert.equal(responseHtml(new TextEncoder().encode('<p>bytes</p>').buffer, 'http://h/x', 'p').text(), 'bytes', 'a binary body is read as UTF-8');
+  assert.equal(
+    code(() => responseHtml(null, 'http://h/x')),
+    'no-body',
+  );
+  assert.equal(
+    responseHtml(new TextEncoder().encode('<p>bytes</p>').buffer, 'http://h/x', 'p').text(),
+    'bytes',
+    'a binary body is read as UTF-8',
+  );
 });
 
 const SCRIPT = `import http from 'k6/http';
@@ -503,26 +645,37 @@ void test('in a run: res.html() and parseHTML() in a script, findings posted bac
   let report: Record<string, unknown> | undefined;
   const server = createServer((rq, rs) => {
     let body = '';
-    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     rq.on('end', () => {
       if (rq.url === '/page') {
         rs.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        rs.end('<!doctype html><html><head><title>Agents</title></head><body><ul><li><a href="/a/1">one</a></li><li><a href="b/2?x=1">two</a></li></ul></body></html>');
+        rs.end(
+          '<!doctype html><html><head><title>Agents</title></head><body><ul><li><a href="/a/1">one</a></li><li><a href="b/2?x=1">two</a></li></ul></body></html>',
+        );
       } else {
         report = JSON.parse(body) as Record<string, unknown>;
         rs.end('ok');
       }
     });
   });
-  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  await new Promise<void>((r) => {
+    server.listen(0, '127.0.0.1', r);
+  });
   const base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   const script = join(dir, 'html.js');
   writeFileSync(script, SCRIPT);
   try {
     const stderr = new Sink();
     const exit = await runEngine({
-      script, cwd: dir, stdout: new Sink(), stderr, handleSignals: false,
-      args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')], env: { BASE: base },
+      script,
+      cwd: dir,
+      stdout: new Sink(),
+      stderr,
+      handleSignals: false,
+      args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')],
+      env: { BASE: base },
     });
     assert.equal(exit, 0, stderr.text);
     assert.deepEqual(report, {
@@ -542,22 +695,44 @@ void test('in a run: res.html() and parseHTML() in a script, findings posted bac
   }
 });
 
-void describe('html() renders like Go\'s html.Render (goquery Html()): void elements, quoting, escapes, literal script text', () => {
+void describe("html() renders like Go's html.Render (goquery Html()): void elements, quoting, escapes, literal script text", () => {
   const inner = (src: string, sel = 'body'): string => parseHTML(src).find(sel).html();
   const cases: [string, string, string][] = [
     // x/net/html's own render test document, parsed instead of built by hand.
-    ['render test', `<p id="A" foo='abc"def'>2<b empty>3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br>6<!--comm-->`,
-      '<p id="A" foo="abc&#34;def">2<b empty="">3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br/>6<!--comm-->'],
-    ['text escapes, no &nbsp;', '<p>don\'t "quote" a&amp;b &lt;x&gt;\u00a0.</p>', '<p>don&#39;t &#34;quote&#34; a&amp;b &lt;x&gt;\u00a0.</p>'],
-    ['void with attributes', '<img src="a.png" alt="it\'s"><hr><input value="<&>">', '<img src="a.png" alt="it&#39;s"/><hr/><input value="&lt;&amp;&gt;"/>'],
-    ['script and style text literal', '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>', '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>'],
+    [
+      'render test',
+      `<p id="A" foo='abc"def'>2<b empty>3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br>6<!--comm-->`,
+      '<p id="A" foo="abc&#34;def">2<b empty="">3</b><i backslash="\\">&amp;4</i></p>5<blockquote></blockquote><br/>6<!--comm-->',
+    ],
+    [
+      'text escapes, no &nbsp;',
+      '<p>don\'t "quote" a&amp;b &lt;x&gt;\u00a0.</p>',
+      '<p>don&#39;t &#34;quote&#34; a&amp;b &lt;x&gt;\u00a0.</p>',
+    ],
+    [
+      'void with attributes',
+      '<img src="a.png" alt="it\'s"><hr><input value="<&>">',
+      '<img src="a.png" alt="it&#39;s"/><hr/><input value="&lt;&amp;&gt;"/>',
+    ],
+    [
+      'script and style text literal',
+      '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>',
+      '<p>x</p><script>if (a < b && c > "d") {}</script><style>a > b {}</style>',
+    ],
     ['a leading newline in pre survives', '<pre>\n\nx</pre><textarea>\n\ny</textarea>', '<pre>\n\nx</pre><textarea>\n\ny</textarea>'],
     ['foreign attributes keep their prefix', '<svg><use xlink:href="#a"></use></svg>', '<svg><use xlink:href="#a"></use></svg>'],
     ['comments escape & and a > after - or !', '<p>y</p><!--a&b c>d a->b--><!--->x-->', '<p>y</p><!--a&amp;b c>d a-&gt;b--><!---->x--&gt;'],
   ];
-  for (const [name, src, want] of cases) void test(name, () => { assert.equal(inner(src), want, name); });
+  for (const [name, src, want] of cases)
+    void test(name, () => {
+      assert.equal(inner(src), want, name);
+    });
   void test('the document with its doctype', () => {
-    assert.equal(parseHTML('<!DOCTYPE html><p>x</p>').html(), '<!DOCTYPE html><html><head></head><body><p>x</p></body></html>', 'the document');
+    assert.equal(
+      parseHTML('<!DOCTYPE html><p>x</p>').html(),
+      '<!DOCTYPE html><html><head></head><body><p>x</p></body></html>',
+      'the document',
+    );
   });
   void test('a void element inside text', () => {
     assert.equal(parseHTML('<p>a<br>b</p>').find('p').html(), 'a<br/>b');

@@ -16,11 +16,27 @@ import { selfSignedCert } from '../conformance/run-helpers.ts';
 const now = (): number => performance.now();
 
 function listen(server: Server | NetServer): Promise<number> {
-  return new Promise((resolve) => { server.listen(0, '127.0.0.1', () => { resolve((server.address() as AddressInfo).port); }); });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 function req(port: number, path: string, extra: Partial<ClientRequest> = {}): ClientRequest {
-  return { method: 'GET', tls: false, hostname: '127.0.0.1', port, host: `127.0.0.1:${String(port)}`, path, headers: { 'User-Agent': 'test' }, body: undefined, timeoutMs: 5000, keepBody: true, ...extra };
+  return {
+    method: 'GET',
+    tls: false,
+    hostname: '127.0.0.1',
+    port,
+    host: `127.0.0.1:${String(port)}`,
+    path,
+    headers: { 'User-Agent': 'test' },
+    body: undefined,
+    timeoutMs: 5000,
+    keepBody: true,
+    ...extra,
+  };
 }
 
 const bodyOf = (ex: Exchange): string => Buffer.concat(ex.chunks).toString('utf8');
@@ -37,14 +53,18 @@ const seen: { method: string; url: string; headers: IncomingMessage['headers']; 
 before(async () => {
   server = createServer((rq: IncomingMessage, rs: ServerResponse) => {
     let body = '';
-    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     rq.on('end', () => {
       seen.push({ method: rq.method ?? '', url: rq.url ?? '', headers: rq.headers, body });
       switch (rq.url) {
         case '/chunked':
           rs.writeHead(200, { 'content-type': 'text/plain' });
           rs.write('hello ');
-          setTimeout(() => { rs.end('world'); }, 20);
+          setTimeout(() => {
+            rs.end('world');
+          }, 20);
           return;
         case '/gzip': {
           const z = gzipSync(Buffer.from('compressed body'));
@@ -57,7 +77,9 @@ before(async () => {
           rs.end('after hints');
           return;
         case '/slow':
-          setTimeout(() => { rs.end('late'); }, 3000).unref();
+          setTimeout(() => {
+            rs.end('late');
+          }, 3000).unref();
           return;
         case '/big':
           rs.end('x'.repeat(1_000_000));
@@ -72,11 +94,16 @@ before(async () => {
     });
   });
   server.keepAliveTimeout = 60_000;
-  server.on('connection', () => { connections++; });
+  server.on('connection', () => {
+    connections++;
+  });
   port = await listen(server);
 });
 
-after(() => { server.closeAllConnections(); server.close(); });
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 void test('keep-alive: one VU reuses its connection; headers, body and phases are measured', async () => {
   const pool = new ConnectionPool({ now, rejectUnauthorized: true });
@@ -93,7 +120,8 @@ void test('keep-alive: one VU reuses its connection; headers, body and phases ar
   assert.ok(a.tConn >= a.t0 && a.tSent >= a.tConn && a.tFirst >= a.tSent && a.tEnd >= a.tFirst);
   assert.ok(a.sent > 0 && a.received > bodyOf(a).length, 'bytes on the wire counted both ways');
   const cookies = [];
-  for (let i = 0; i + 1 < a.rawHeaders.length; i += 2) if (a.rawHeaders[i]?.toLowerCase() === 'set-cookie') cookies.push(a.rawHeaders[i + 1]);
+  for (let i = 0; i + 1 < a.rawHeaders.length; i += 2)
+    if (a.rawHeaders[i]?.toLowerCase() === 'set-cookie') cookies.push(a.rawHeaders[i + 1]);
   assert.deepEqual(cookies, ['a=1', 'b=2'], 'repeated headers are kept apart');
   assert.equal(a.remoteAddress, '127.0.0.1');
   assert.equal(a.remotePort, port);
@@ -113,7 +141,10 @@ void test('concurrent requests of one VU open a connection each, then share them
 
 void test('request bodies, Content-Length, chunked and gzip responses, 1xx, 204, HEAD, large bodies', async () => {
   const pool = new ConnectionPool({ now, rejectUnauthorized: true });
-  const post = await pool.requestAsync(req(port, '/post', { method: 'POST', body: Buffer.from('{"a":1}'), headers: { 'Content-Type': 'application/json' } }), undefined);
+  const post = await pool.requestAsync(
+    req(port, '/post', { method: 'POST', body: Buffer.from('{"a":1}'), headers: { 'Content-Type': 'application/json' } }),
+    undefined,
+  );
   assert.equal(bodyOf(post), 'POST /post 7');
   assert.equal(seen.at(-1)?.headers['content-length'], '7');
   assert.equal(seen.at(-1)?.headers['content-type'], 'application/json');
@@ -161,9 +192,19 @@ void test('a timeout ends the request with request-timeout and frees the VU', as
 void test('an interruption stops an in-flight request', async () => {
   const pool = new ConnectionPool({ now, rejectUnauthorized: true });
   const handlers = new Set<{ interrupt(r: unknown): void }>();
-  const intr = { aborted: false, add: (h: { interrupt(r: unknown): void }) => { handlers.add(h); }, delete: (h: { interrupt(r: unknown): void }) => { handlers.delete(h); } };
+  const intr = {
+    aborted: false,
+    add: (h: { interrupt(r: unknown): void }) => {
+      handlers.add(h);
+    },
+    delete: (h: { interrupt(r: unknown): void }) => {
+      handlers.delete(h);
+    },
+  };
   const p = pool.requestAsync(req(port, '/slow'), intr);
-  setTimeout(() => { for (const h of handlers) h.interrupt(undefined); }, 100);
+  setTimeout(() => {
+    for (const h of handlers) h.interrupt(undefined);
+  }, 100);
   const ex = await p;
   assert.equal(ex.error?.code, 'interrupted');
   assert.equal(handlers.size, 0, 'the exchange unregistered itself');
@@ -171,7 +212,9 @@ void test('an interruption stops an in-flight request', async () => {
 });
 
 /** A raw server: `onRequest(socket, n)` is called for the n-th request head seen on each connection. */
-async function rawServer(onRequest: (socket: Socket, n: number, conn: number) => void): Promise<{ port: number; server: NetServer; conns: () => number }> {
+async function rawServer(
+  onRequest: (socket: Socket, n: number, conn: number) => void,
+): Promise<{ port: number; server: NetServer; conns: () => number }> {
   let conns = 0;
   const server = createNetServer((socket) => {
     const conn = ++conns;
@@ -189,7 +232,7 @@ async function rawServer(onRequest: (socket: Socket, n: number, conn: number) =>
   return { port: await listen(server), server, conns: () => conns };
 }
 
-void test('a reused connection closed under a GET is retried once on a new one; a POST is not (Go\'s rule)', async () => {
+void test("a reused connection closed under a GET is retried once on a new one; a POST is not (Go's rule)", async () => {
   // Each connection answers its first request, then closes without answering the second.
   const raw = await rawServer((socket, n) => {
     if (n === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
@@ -235,7 +278,9 @@ void test('read-until-close bodies, cut-short responses, malformed responses and
 
 void test('https: the TLS handshake is timed; a self-signed certificate fails unless verification is off', async () => {
   const tlsCert = selfSignedCert();
-  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
+  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => {
+    rs.end('secure');
+  });
   const tlsPort = await listen(tlsServer);
   const insecure = new ConnectionPool({ now, rejectUnauthorized: false });
   const strict = new ConnectionPool({ now, rejectUnauthorized: true });
@@ -246,8 +291,11 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
     assert.equal(bodyOf(ok), 'secure');
     assert.ok((ok.newConn?.tls ?? 0) > 0, 'TLS handshake time recorded');
     // Bytes on the wire as k6 counts them: TLS records, and the handshake (certificate included) on the first request.
-    const certBytes = tlsCert.cert.length * 3 / 4 - 100;
-    assert.ok(ok.received > certBytes, `received ${String(ok.received)} includes the certificate (~${String(Math.round(certBytes))} bytes DER)`);
+    const certBytes = (tlsCert.cert.length * 3) / 4 - 100;
+    assert.ok(
+      ok.received > certBytes,
+      `received ${String(ok.received)} includes the certificate (~${String(Math.round(certBytes))} bytes DER)`,
+    );
     const again = await insecure.requestAsync(tlsReq(), undefined);
     assert.equal(again.newConn, undefined, 'the connection is reused');
     const plainHead = Buffer.byteLength(requestHead(tlsReq()), 'latin1');
@@ -266,20 +314,31 @@ void test('https: the TLS handshake is timed; a self-signed certificate fails un
 
 void test('https to a host whose first address refuses: TLS starts on the address that answered (no crash, Happy Eyeballs)', async () => {
   const tlsCert = selfSignedCert('dual.agentload.test');
-  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('second address'); });
+  const tlsServer = createHttpsServer(tlsCert, (_rq, rs) => {
+    rs.end('second address');
+  });
   const tlsPort = await listen(tlsServer); // on 127.0.0.1 only: 127.0.0.2 refuses
   const realLookup = dns.lookup;
   // A dual-stack-like answer: Node tries 127.0.0.2 first, fails, and swaps the socket's handle for 127.0.0.1.
   const fake = (hostname: string, options: unknown, cb: (...a: unknown[]) => void): void => {
-    if (hostname !== 'dual.agentload.test') { (realLookup as (...a: unknown[]) => void)(hostname, options, cb); return; }
-    const all = [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }];
+    if (hostname !== 'dual.agentload.test') {
+      (realLookup as (...a: unknown[]) => void)(hostname, options, cb);
+      return;
+    }
+    const all = [
+      { address: '127.0.0.2', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
     if (typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true) cb(null, all);
     else cb(null, '127.0.0.2', 4);
   };
   Object.assign(dns, { lookup: fake });
   const pool = new ConnectionPool({ now, rejectUnauthorized: false });
   try {
-    const r = await pool.requestAsync(req(tlsPort, '/', { tls: true, hostname: 'dual.agentload.test', host: `dual.agentload.test:${String(tlsPort)}` }), undefined);
+    const r = await pool.requestAsync(
+      req(tlsPort, '/', { tls: true, hostname: 'dual.agentload.test', host: `dual.agentload.test:${String(tlsPort)}` }),
+      undefined,
+    );
     assert.equal(r.error, undefined);
     assert.equal(bodyOf(r), 'second address');
     assert.equal(r.remoteAddress, '127.0.0.1');

@@ -16,17 +16,34 @@ let secure: Server;
 let connections = 0;
 let closeHeaders = 0;
 const ports = { plain: 0, secure: 0 };
-const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, '127.0.0.1', () => { r((s.address() as AddressInfo).port); }); });
+const listen = (s: Server): Promise<number> =>
+  new Promise((r) => {
+    s.listen(0, '127.0.0.1', () => {
+      r((s.address() as AddressInfo).port);
+    });
+  });
 
 before(async () => {
-  plain = createServer((rq, rs) => { if (rq.headers.connection === 'close') closeHeaders++; rs.end('ok'); });
-  plain.on('connection', () => { connections++; });
+  plain = createServer((rq, rs) => {
+    if (rq.headers.connection === 'close') closeHeaders++;
+    rs.end('ok');
+  });
+  plain.on('connection', () => {
+    connections++;
+  });
   const tlsCert = selfSignedCert();
-  secure = createHttpsServer(tlsCert, (_rq, rs) => { rs.end('secure'); });
+  secure = createHttpsServer(tlsCert, (_rq, rs) => {
+    rs.end('secure');
+  });
   ports.plain = await listen(plain);
   ports.secure = await listen(secure);
 });
-after(() => { for (const s of [plain, secure]) { s.closeAllConnections(); s.close(); } });
+after(() => {
+  for (const s of [plain, secure]) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
 
 /** 1 VU, 3 iterations of 2 requests: the TCP connections the server saw and the `Connection: close` headers. */
 async function connectionsFor(options: string, flags: string[] = []): Promise<{ connections: number; closeHeaders: number }> {
@@ -61,7 +78,10 @@ export default async function () { const r = await http.get('https://127.0.0.1:$
 `;
 
 void test('insecureSkipTLSVerify holds in setup() and iterations, as an option or the flag; without it the certificate is refused', async () => {
-  for (const [option, flags] of [[', insecureSkipTLSVerify: true', []], ['', ['--insecure-skip-tls-verify']]] as const) {
+  for (const [option, flags] of [
+    [', insecureSkipTLSVerify: true', []],
+    ['', ['--insecure-skip-tls-verify']],
+  ] as const) {
     const run = await runSource(TLS_SCRIPT(option), ['-q', '--no-summary', ...flags]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /msg="setup 200 "/, `${option}${flags.join(' ')}: setup`);

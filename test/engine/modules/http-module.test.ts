@@ -42,7 +42,9 @@ void describe('k6/http in a run (one run without and one with https)', () => {
   const sockets = new Set<Socket>();
   const server = createServer((rq, rs) => {
     let body = '';
-    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     rq.on('end', () => {
       if (rq.url === '/gzip') {
         const z = gzipSync(Buffer.from('decoded by k6/http'));
@@ -51,18 +53,30 @@ void describe('k6/http in a run (one run without and one with https)', () => {
       else if (rq.url === '/len') rs.end(String(body.length));
       else if (rq.url === '/see-other') rs.writeHead(303, { location: '/landed' }).end();
       else if (rq.url === '/landed') rs.end(`${rq.method ?? ''} landed`);
-      else { report = JSON.parse(body) as Record<string, unknown>; rs.end('ok'); }
+      else {
+        report = JSON.parse(body) as Record<string, unknown>;
+        rs.end('ok');
+      }
     });
   });
-  server.on('connection', (s: Socket) => { sockets.add(s); });
-  const tls = createHttpsServer(selfSignedCert(), (_rq, rs) => { rs.end('secure'); });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+  });
+  const tls = createHttpsServer(selfSignedCert(), (_rq, rs) => {
+    rs.end('secure');
+  });
   const script = join(dir, 'http.js');
   writeFileSync(script, SCRIPT);
   const run = async (env: Record<string, string>): Promise<Record<string, { count: number }>> => {
     const stderr = new Capture();
     const code = await runEngine({
-      script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false,
-      args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')], env,
+      script,
+      cwd: dir,
+      stdout: new Capture(),
+      stderr,
+      handleSignals: false,
+      args: ['-q', '--no-summary', '--summary-export', join(dir, 's.json')],
+      env,
     });
     assert.equal(code, 0, stderr.text);
     return (JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { metrics: Record<string, { count: number }> }).metrics;
@@ -77,13 +91,20 @@ void describe('k6/http in a run (one run without and one with https)', () => {
   let withTls: Record<string, { count: number }> = {};
 
   before(async () => {
-    await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
-    await new Promise<void>((r) => { tls.listen(0, '127.0.0.1', r); });
+    await new Promise<void>((r) => {
+      server.listen(0, '127.0.0.1', r);
+    });
+    await new Promise<void>((r) => {
+      tls.listen(0, '127.0.0.1', r);
+    });
     port = (server.address() as AddressInfo).port;
     base = `http://127.0.0.1:${String(port)}`;
     m = await run({ BASE: base });
     plain = report;
-    for (const s of sockets) { serverRead += s.bytesRead; serverWritten += s.bytesWritten; }
+    for (const s of sockets) {
+      serverRead += s.bytesRead;
+      serverWritten += s.bytesWritten;
+    }
     withTls = await run({ BASE: base, TLS: `https://localhost:${String((tls.address() as AddressInfo).port)}` });
     secure = report;
   });
@@ -103,13 +124,17 @@ void describe('k6/http in a run (one run without and one with https)', () => {
   void test('the response has the remote address and protocol', () => {
     assert.deepEqual(plain.remote, ['127.0.0.1', port, 'HTTP/1.1']);
   });
-  void test('a Content-Length header is replaced by the body\'s real length', () => {
+  void test("a Content-Length header is replaced by the body's real length", () => {
     assert.equal(plain.len, '3');
   });
   void test('a 303 is followed as GET; redirects: 0 returns the redirection', () => {
     assert.deepEqual(plain.redirected, [200, `${base}/landed`, 'GET landed']);
     assert.equal(plain.stopped, 303);
-    assert.deepEqual(Object.keys(plain).sort(), ['gzip', 'host', 'len', 'redirected', 'remote', 'stopped'], 'nothing else reported (no https in the first run)');
+    assert.deepEqual(
+      Object.keys(plain).sort(),
+      ['gzip', 'host', 'len', 'redirected', 'remote', 'stopped'],
+      'nothing else reported (no https in the first run)',
+    );
   });
   void test('each redirect hop is a request', () => {
     assert.equal(m.http_reqs?.count, 7, 'each redirect hop is a request');
@@ -120,7 +145,7 @@ void describe('k6/http in a run (one run without and one with https)', () => {
   });
   void test('https with insecureSkipTLSVerify: a self-signed certificate is accepted, its bytes counted', () => {
     assert.deepEqual(secure.tls, [200, 'secure', true, 0], 'https with insecureSkipTLSVerify: a self-signed certificate is accepted');
-    assert.ok((withTls.data_received?.count ?? 0) > (m.data_received?.count ?? 0), 'the https request\'s bytes are counted');
+    assert.ok((withTls.data_received?.count ?? 0) > (m.data_received?.count ?? 0), "the https request's bytes are counted");
   });
 });
 
@@ -150,22 +175,38 @@ void test('k6/http cookies in a run: a login redirect sets the VU jar, params.co
   const reports: Record<string, unknown>[] = [];
   const server = createServer((rq, rs) => {
     let body = '';
-    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     rq.on('end', () => {
       if (rq.url === '/login') rs.writeHead(302, { location: '/home', 'set-cookie': 'session=abc; Path=/; HttpOnly' }).end();
       else if (rq.url === '/home') rs.end(`home ${rq.headers.cookie ?? '(none)'}`);
       else if (rq.url === '/whoami') rs.end(rq.headers.cookie ?? '(none)');
-      else if (rq.url === '/set') rs.writeHead(200, { 'set-cookie': ['flavour=oat; Path=/x; HttpOnly; Max-Age=60', 'flavour=rye; Path=/'] }).end();
-      else { reports.push(JSON.parse(body) as Record<string, unknown>); rs.end('ok'); }
+      else if (rq.url === '/set')
+        rs.writeHead(200, { 'set-cookie': ['flavour=oat; Path=/x; HttpOnly; Max-Age=60', 'flavour=rye; Path=/'] }).end();
+      else {
+        reports.push(JSON.parse(body) as Record<string, unknown>);
+        rs.end('ok');
+      }
     });
   });
-  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  await new Promise<void>((r) => {
+    server.listen(0, '127.0.0.1', r);
+  });
   const base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   const script = join(dir, 'cookies.js');
   writeFileSync(script, COOKIE_SCRIPT);
   const run = async (keep: boolean): Promise<void> => {
     const stderr = new Capture();
-    const code = await runEngine({ script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: base, KEEP: keep ? '1' : '0' } });
+    const code = await runEngine({
+      script,
+      cwd: dir,
+      stdout: new Capture(),
+      stderr,
+      handleSignals: false,
+      args: ['-q', '--no-summary'],
+      env: { BASE: base, KEEP: keep ? '1' : '0' },
+    });
     assert.equal(code, 0, stderr.text);
   };
   try {
@@ -179,7 +220,10 @@ void test('k6/http cookies in a run: a login redirect sets the VU jar, params.co
       jar: { session: ['abc'] },
       params: 'extra=1; session=override',
       ownJar: 'mine=x',
-      resCookies: [['oat', '/x', true, 60], ['rye', '/', false, 0]],
+      resCookies: [
+        ['oat', '/x', true, 60],
+        ['rye', '/', false, 0],
+      ],
     });
     assert.equal(second?.before, '(none)', 'a new iteration starts with an empty jar');
     reports.length = 0;
@@ -214,12 +258,20 @@ void test('http.batch keeps the input shape and runs at most batch in total and 
   // peak does not depend on how fast a loaded machine opens connections.
   let expectPeak = 0;
   const held: (() => void)[] = [];
-  const releaseAll = (): void => { for (const release of held.splice(0)) release(); };
+  const releaseAll = (): void => {
+    for (const release of held.splice(0)) release();
+  };
   const server = createServer((rq, rs) => {
     let body = '';
-    rq.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    rq.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     rq.on('end', () => {
-      if (rq.url === '/report') { report = JSON.parse(body) as typeof report; rs.end('ok'); return; }
+      if (rq.url === '/report') {
+        report = JSON.parse(body) as typeof report;
+        rs.end('ok');
+        return;
+      }
       const host = rq.headers.host ?? '';
       now++;
       perHost.set(host, (perHost.get(host) ?? 0) + 1);
@@ -238,15 +290,25 @@ void test('http.batch keeps the input shape and runs at most batch in total and 
       if (now >= expectPeak) setTimeout(releaseAll, 20);
     });
   });
-  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  await new Promise<void>((r) => {
+    server.listen(0, '127.0.0.1', r);
+  });
   const port = String((server.address() as AddressInfo).port);
   const script = join(dir, 'batch.js');
   writeFileSync(script, BATCH_SCRIPT);
   const run = async (batch: number, perHostLimit: number, peakAllowed: number): Promise<void> => {
-    peak = 0; peakPerHost = 0; report = undefined; expectPeak = peakAllowed;
+    peak = 0;
+    peakPerHost = 0;
+    report = undefined;
+    expectPeak = peakAllowed;
     const stderr = new Capture();
     const code = await runEngine({
-      script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'],
+      script,
+      cwd: dir,
+      stdout: new Capture(),
+      stderr,
+      handleSignals: false,
+      args: ['-q', '--no-summary'],
       env: { A: `http://127.0.0.1:${port}`, B: `http://localhost:${port}`, BATCH: String(batch), PER_HOST: String(perHostLimit) },
     });
     assert.equal(code, 0, stderr.text);
@@ -255,7 +317,7 @@ void test('http.batch keeps the input shape and runs at most batch in total and 
     await run(20, 6, 12);
     const digits = Array.from({ length: 10 }, (_, i) => String(i));
     assert.deepEqual(report, { list: [...digits, ...digits], named: ['x', 'y'] });
-    assert.equal(peakPerHost, 6, 'k6\'s default batchPerHost');
+    assert.equal(peakPerHost, 6, "k6's default batchPerHost");
     assert.equal(peak, 12, 'two hosts, six each');
     await run(3, 0, 3);
     assert.equal(peak, 3, 'batch caps the total');
@@ -289,27 +351,48 @@ void test('http.file() bodies go out as multipart/form-data that a real parser r
   let report: { upload: unknown; refused: string } | undefined;
   const server = createServer((rq, rs) => {
     const chunks: Buffer[] = [];
-    rq.on('data', (c: Buffer) => { chunks.push(c); });
+    rq.on('data', (c: Buffer) => {
+      chunks.push(c);
+    });
     rq.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (rq.url === '/report') { report = JSON.parse(body.toString('utf8')) as typeof report; rs.end('ok'); return; }
+      if (rq.url === '/report') {
+        report = JSON.parse(body.toString('utf8')) as typeof report;
+        rs.end('ok');
+        return;
+      }
       // undici's multipart parser (Node's fetch Response) reads the upload; fine for a test server.
       // eslint-disable-next-line @typescript-eslint/no-deprecated
-      void new globalThis.Response(body, { headers: { 'content-type': rq.headers['content-type'] ?? '' } }).formData().then(async (form) => {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of form.entries()) {
-          out[k] = typeof v === 'string' ? v : { name: v.name, type: v.type, bytes: [...new Uint8Array(await v.arrayBuffer())] };
-        }
-        rs.end(JSON.stringify(out));
-      }, (e: unknown) => { rs.writeHead(400).end(String(e)); });
+      void new globalThis.Response(body, { headers: { 'content-type': rq.headers['content-type'] ?? '' } }).formData().then(
+        async (form) => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of form.entries()) {
+            out[k] = typeof v === 'string' ? v : { name: v.name, type: v.type, bytes: [...new Uint8Array(await v.arrayBuffer())] };
+          }
+          rs.end(JSON.stringify(out));
+        },
+        (e: unknown) => {
+          rs.writeHead(400).end(String(e));
+        },
+      );
     });
   });
-  await new Promise<void>((r) => { server.listen(0, '127.0.0.1', r); });
+  await new Promise<void>((r) => {
+    server.listen(0, '127.0.0.1', r);
+  });
   const script = join(dir, 'upload.js');
   writeFileSync(script, UPLOAD_SCRIPT);
   try {
     const stderr = new Capture();
-    const code = await runEngine({ script, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, args: ['-q', '--no-summary'], env: { BASE: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}` } });
+    const code = await runEngine({
+      script,
+      cwd: dir,
+      stdout: new Capture(),
+      stderr,
+      handleSignals: false,
+      args: ['-q', '--no-summary'],
+      env: { BASE: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}` },
+    });
     assert.equal(code, 0, stderr.text);
     assert.deepEqual(report?.upload, {
       field: 'plain value',

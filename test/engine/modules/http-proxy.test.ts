@@ -16,7 +16,8 @@ const key = (c: ProxyChoice): string => (c === undefined ? 'direct' : c instance
 
 void test('proxyFromEnv: scheme picks the variable; NO_PROXY, localhost and loopback go direct', () => {
   const choose = proxyFromEnv({
-    HTTP_PROXY: 'http://plain.proxy:3128', https_proxy: 'secure.proxy:8443',
+    HTTP_PROXY: 'http://plain.proxy:3128',
+    https_proxy: 'secure.proxy:8443',
     NO_PROXY: 'example.com, .sub.org, *.star.net, 10.1.0.0/16, 192.168.1.5, 172.16.0.9:8080, internal.io:9000, [fd00::1]',
   });
   const cases: Array<[boolean, string, number, string]> = [
@@ -43,10 +44,15 @@ void test('proxyFromEnv: scheme picks the variable; NO_PROXY, localhost and loop
     [false, 'fd00::1', 80, 'direct'],
     [false, 'API.EXAMPLE.COM', 80, 'direct'], // case does not matter
   ];
-  for (const [tls, host, port, want] of cases) assert.equal(key(choose(tls, host, port)), want, `${tls ? 'https' : 'http'}://${host}:${String(port)}`);
+  for (const [tls, host, port, want] of cases)
+    assert.equal(key(choose(tls, host, port)), want, `${tls ? 'https' : 'http'}://${host}:${String(port)}`);
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', NO_PROXY: '*' })(false, 'anything.dev', 80)), 'direct');
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1' })(true, 'anything.dev', 443)), 'direct', 'https needs HTTPS_PROXY');
-  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://upper:1', http_proxy: 'http://lower:1' })(false, 'a.dev', 80)), 'http://upper:1', 'upper case first, as Go');
+  assert.equal(
+    key(proxyFromEnv({ HTTP_PROXY: 'http://upper:1', http_proxy: 'http://lower:1' })(false, 'a.dev', 80)),
+    'http://upper:1',
+    'upper case first, as Go',
+  );
   assert.equal(key(proxyFromEnv({})(false, 'a.dev', 80)), 'direct');
   const secret = proxyFromEnv({ HTTP_PROXY: 'http://me:s3cr%40t@p.dev:3128' })(false, 'a.dev', 80);
   assert.ok(secret !== undefined && !(secret instanceof ProxyConfigError));
@@ -55,11 +61,22 @@ void test('proxyFromEnv: scheme picks the variable; NO_PROXY, localhost and loop
   // Go's edges: a value that does not parse is ignored (direct), a prefix too long is no CIDR, mapped loopback, CGI.
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://[bad' })(false, 'a.dev', 80)), 'direct');
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://me:%zz@p.dev:1' })(false, 'a.dev', 80)), 'direct', 'a bad %-escape in credentials');
-  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', NO_PROXY: '10.0.0.0/33' })(false, '10.0.0.1', 80)), 'http://p:1', 'no CIDR, no crash');
+  assert.equal(
+    key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', NO_PROXY: '10.0.0.0/33' })(false, '10.0.0.1', 80)),
+    'http://p:1',
+    'no CIDR, no crash',
+  );
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1' })(false, '::ffff:127.0.0.1', 80)), 'direct');
   assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1' })(false, '::ffff:7f00:1', 80)), 'direct', 'as WHATWG URL writes it');
-  assert.equal(key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(false, '127.0.0.1', 80)), 'error: refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy');
-  assert.equal(key(proxyFromEnv({ HTTPS_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(true, 'a.dev', 443)), 'http://p:1', 'the CGI rule is for HTTP_PROXY only');
+  assert.equal(
+    key(proxyFromEnv({ HTTP_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(false, '127.0.0.1', 80)),
+    'error: refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy',
+  );
+  assert.equal(
+    key(proxyFromEnv({ HTTPS_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })(true, 'a.dev', 443)),
+    'http://p:1',
+    'the CGI rule is for HTTP_PROXY only',
+  );
   const socks = proxyFromEnv({ HTTPS_PROXY: 'socks5://me:pw@p.dev:1080' })(true, 'a.dev', 443);
   assert.ok(socks instanceof ProxyConfigError);
   assert.match(socks.message, /HTTPS_PROXY: the embedded engine supports http:\/\/ proxies only, got socks5:/);
@@ -75,27 +92,45 @@ const seen: { line: string; auth: string | undefined }[] = [];
 let proxyConnections = 0;
 const AUTH = `Basic ${Buffer.from('proxyuser:proxy-s3cret').toString('base64')}`;
 
-const listen = (s: Server): Promise<number> => new Promise((r) => { s.listen(0, '127.0.0.1', () => { r((s.address() as AddressInfo).port); }); });
+const listen = (s: Server): Promise<number> =>
+  new Promise((r) => {
+    s.listen(0, '127.0.0.1', () => {
+      r((s.address() as AddressInfo).port);
+    });
+  });
 let ports = { origin: 0, tls: 0, proxy: 0 };
 
 before(async () => {
   const tlsCert = selfSignedCert('secure.agentload.test');
-  const answer = (scheme: string) => (rq: IncomingMessage, rs: ServerResponse): void => { rs.end(`${scheme} ${rq.headers.host ?? ''} ${rq.url ?? ''}`); };
+  const answer =
+    (scheme: string) =>
+    (rq: IncomingMessage, rs: ServerResponse): void => {
+      rs.end(`${scheme} ${rq.headers.host ?? ''} ${rq.url ?? ''}`);
+    };
   origin = createServer(answer('plain'));
   tlsOrigin = createHttpsServer(tlsCert, answer('tls'));
   proxy = createServer((rq, rs) => {
     seen.push({ line: `${rq.method ?? ''} ${rq.url ?? ''}`, auth: rq.headers['proxy-authorization'] });
-    if (rq.headers['proxy-authorization'] !== AUTH) { rs.writeHead(407, { 'Proxy-Authenticate': 'Basic' }).end(); return; }
+    if (rq.headers['proxy-authorization'] !== AUTH) {
+      rs.writeHead(407, { 'Proxy-Authenticate': 'Basic' }).end();
+      return;
+    }
     const u = new URL(rq.url ?? '');
-    const up = httpRequest({ host: '127.0.0.1', port: ports.origin, path: u.pathname + u.search, method: rq.method, headers: { host: rq.headers.host } }, (ur) => {
-      rs.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(rs);
-    });
+    const up = httpRequest(
+      { host: '127.0.0.1', port: ports.origin, path: u.pathname + u.search, method: rq.method, headers: { host: rq.headers.host } },
+      (ur) => {
+        rs.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(rs);
+      },
+    );
     rq.pipe(up);
   });
   proxy.on('connect', (rq: IncomingMessage, client: Socket) => {
     seen.push({ line: `CONNECT ${rq.url ?? ''}`, auth: rq.headers['proxy-authorization'] });
-    if (rq.headers['proxy-authorization'] !== AUTH) { client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'); return; }
+    if (rq.headers['proxy-authorization'] !== AUTH) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+      return;
+    }
     const up = netConnect({ host: '127.0.0.1', port: ports.tls }, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       up.pipe(client);
@@ -104,12 +139,17 @@ before(async () => {
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
   });
-  proxy.on('connection', () => { proxyConnections++; });
+  proxy.on('connection', () => {
+    proxyConnections++;
+  });
   ports = { origin: await listen(origin), tls: await listen(tlsOrigin), proxy: await listen(proxy) };
 });
 
 after(() => {
-  for (const s of [origin, tlsOrigin, proxy]) { s.closeAllConnections(); s.close(); }
+  for (const s of [origin, tlsOrigin, proxy]) {
+    s.closeAllConnections();
+    s.close();
+  }
 });
 
 const SCRIPT = `import http from 'k6/http';
@@ -129,13 +169,17 @@ async function runWithProxy(credentials: string): Promise<{ lines: Map<string, s
   process.env.NO_PROXY = 'unrelated.invalid';
   process.env.HTTP_PROXY = `http://${credentials}127.0.0.1:${String(ports.proxy)}`;
   // Without credentials HTTPS_PROXY has no scheme: Go reads `host:port` as http://host:port.
-  process.env.HTTPS_PROXY = credentials === '' ? `127.0.0.1:${String(ports.proxy)}` : `http://${credentials}127.0.0.1:${String(ports.proxy)}`;
+  process.env.HTTPS_PROXY =
+    credentials === '' ? `127.0.0.1:${String(ports.proxy)}` : `http://${credentials}127.0.0.1:${String(ports.proxy)}`;
   try {
     const run = await runSource(SCRIPT, ['-q', '--no-summary', '-e', `ORIGIN=${String(ports.origin)}`, '-e', `TLS=${String(ports.tls)}`]);
     const lines = new Map([...run.stderr.matchAll(/msg="(\w+) ([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
     return { lines, text: run.stdout + run.stderr, code: run.code };
   } finally {
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) Reflect.deleteProperty(process.env, k); else process.env[k] = v; }
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -148,13 +192,24 @@ void test('through a real proxy: http:// as an absolute-form request, https:// t
   assert.equal(r.lines.get('plain2'), `200 [plain other.agentload.test:${String(ports.origin)} /z]  0`);
   assert.equal(r.lines.get('tls'), `200 [tls secure.agentload.test:${String(ports.tls)} /b]  0`);
   assert.equal(r.lines.get('direct'), `200 [plain 127.0.0.1:${String(ports.origin)} /c]  0`);
-  assert.deepEqual(seen.map((x) => x.line), [
-    `GET http://plain.agentload.test:${String(ports.origin)}/a?b=1`,
-    `GET http://other.agentload.test:${String(ports.origin)}/z`,
-    `CONNECT secure.agentload.test:${String(ports.tls)}`,
-  ], 'the proxy saw the non-loopback requests, and not the loopback one');
-  assert.equal(proxyConnections, 2, 'plain http to two targets shared one proxy connection (Go\'s connectMethodKey), the tunnel had its own');
-  assert.ok(seen.every((x) => x.auth === AUTH), 'Basic credentials from the proxy URL');
+  assert.deepEqual(
+    seen.map((x) => x.line),
+    [
+      `GET http://plain.agentload.test:${String(ports.origin)}/a?b=1`,
+      `GET http://other.agentload.test:${String(ports.origin)}/z`,
+      `CONNECT secure.agentload.test:${String(ports.tls)}`,
+    ],
+    'the proxy saw the non-loopback requests, and not the loopback one',
+  );
+  assert.equal(
+    proxyConnections,
+    2,
+    "plain http to two targets shared one proxy connection (Go's connectMethodKey), the tunnel had its own",
+  );
+  assert.ok(
+    seen.every((x) => x.auth === AUTH),
+    'Basic credentials from the proxy URL',
+  );
   assert.doesNotMatch(r.text, /proxy-s3cret/);
 });
 

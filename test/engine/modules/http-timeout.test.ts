@@ -41,17 +41,32 @@ export default async function () {
 }
 `;
 
-interface Timings { blocked: number; connecting: number; sending: number; waiting: number; receiving: number; duration: number }
+interface Timings {
+  blocked: number;
+  connecting: number;
+  sending: number;
+  waiting: number;
+  receiving: number;
+  duration: number;
+}
 
 void test('timed-out requests record the time until the client gave up; a hanging server fails p(95)<200 (exit 99)', async () => {
   const r = await runSource(SCRIPT, ['-q', '--no-summary', '-e', `PORT=${String(port)}`]);
-  const lines = new Map([...r.stderr.matchAll(/msg="(\w+) (\d+) (\d+) (\{(?:[^"\\]|\\.)*\})"/g)].map((m) => [m[1] ?? '', { status: m[2], code: m[3], t: JSON.parse((m[4] ?? '{}').replace(/\\"/g, '"')) as Timings }]));
+  const lines = new Map(
+    [...r.stderr.matchAll(/msg="(\w+) (\d+) (\d+) (\{(?:[^"\\]|\\.)*\})"/g)].map((m) => [
+      m[1] ?? '',
+      { status: m[2], code: m[3], t: JSON.parse((m[4] ?? '{}').replace(/\\"/g, '"')) as Timings },
+    ]),
+  );
   const hang = lines.get('hang');
   assert.ok(hang, r.stderr);
   assert.equal(hang.status, '0');
   assert.equal(hang.code, '1050', 'request timeout');
   // The timeout covers the whole request: on a loaded machine connecting takes part of it.
-  assert.ok(hang.t.blocked + hang.t.connecting + hang.t.sending + hang.t.waiting >= 550, `waiting until the timeout: ${JSON.stringify(hang.t)}`);
+  assert.ok(
+    hang.t.blocked + hang.t.connecting + hang.t.sending + hang.t.waiting >= 550,
+    `waiting until the timeout: ${JSON.stringify(hang.t)}`,
+  );
   assert.ok(hang.t.waiting > 0, 'the time after sending counts as waiting');
   assert.equal(hang.t.receiving, 0);
   assert.ok(Math.abs(hang.t.duration - (hang.t.sending + hang.t.waiting + hang.t.receiving)) < 1e-9);
@@ -65,7 +80,11 @@ void test('timed-out requests record the time until the client gave up; a hangin
   const refused = lines.get('refused');
   assert.ok(refused, r.stderr);
   assert.equal(refused.code, '1212');
-  assert.deepEqual([refused.t.blocked, refused.t.sending, refused.t.waiting, refused.t.receiving, refused.t.duration], [0, 0, 0, 0, 0], 'no connection, no phase reached (k6: blocked counts only once a connection was obtained)');
+  assert.deepEqual(
+    [refused.t.blocked, refused.t.sending, refused.t.waiting, refused.t.receiving, refused.t.duration],
+    [0, 0, 0, 0, 0],
+    'no connection, no phase reached (k6: blocked counts only once a connection was obtained)',
+  );
 
   assert.equal(r.code, 99, `the hang crosses p(95)<200:\n${r.stderr}`);
   assert.match(r.stderr, /thresholds on metrics 'http_req_duration' have been crossed/);

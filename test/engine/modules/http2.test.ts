@@ -22,12 +22,32 @@ let refusals = 0;
 function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   const url = rq.url;
   if (url === '/never') return; // never answers: the client's timeout cancels the stream
-  if (url === '/slow') { setTimeout(() => { rs.end('slow'); }, 300); return; }
-  if (url === '/slower') { setTimeout(() => { if (!rs.stream.destroyed) rs.end('slower'); }, 1500); return; }
+  if (url === '/slow') {
+    setTimeout(() => {
+      rs.end('slow');
+    }, 300);
+    return;
+  }
+  if (url === '/slower') {
+    setTimeout(() => {
+      if (!rs.stream.destroyed) rs.end('slower');
+    }, 1500);
+    return;
+  }
   // Half a response, then the whole session goes away.
-  if (url === '/cut') { rs.writeHead(200); rs.write('partial'); setTimeout(() => { rs.stream.session?.destroy(); }, 30); return; }
+  if (url === '/cut') {
+    rs.writeHead(200);
+    rs.write('partial');
+    setTimeout(() => {
+      rs.stream.session?.destroy();
+    }, 30);
+    return;
+  }
   // The stream is reset (NO_ERROR) before any response.
-  if (url === '/reset') { rs.stream.close(constants.NGHTTP2_NO_ERROR); return; }
+  if (url === '/reset') {
+    rs.stream.close(constants.NGHTTP2_NO_ERROR);
+    return;
+  }
   // Refused (the server did not process it) the first time: Go's transport sends it again.
   if (url === '/refuse-once') {
     refusals++;
@@ -38,26 +58,55 @@ function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   if (url === '/echo') {
     const parts: Buffer[] = [];
     rq.on('data', (c: Buffer) => parts.push(c));
-    rq.on('end', () => { rs.end(`${rq.method} ${String(Buffer.concat(parts).length)} bytes, content-length ${rq.headers['content-length'] ?? 'none'}`); });
+    rq.on('end', () => {
+      rs.end(`${rq.method} ${String(Buffer.concat(parts).length)} bytes, content-length ${rq.headers['content-length'] ?? 'none'}`);
+    });
     return;
   }
-  if (url === '/gzip') { rs.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(gzipSync('unzipped over h2')); return; }
-  if (url === '/cookies') { rs.writeHead(200, { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] }).end('cookies'); return; }
-  if (url === '/seen-cookies') { rs.end(`cookie ${rq.headers.cookie ?? 'none'}`); return; }
+  if (url === '/gzip') {
+    rs.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(gzipSync('unzipped over h2'));
+    return;
+  }
+  if (url === '/cookies') {
+    rs.writeHead(200, { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] }).end('cookies');
+    return;
+  }
+  if (url === '/seen-cookies') {
+    rs.end(`cookie ${rq.headers.cookie ?? 'none'}`);
+    return;
+  }
   rs.writeHead(200, { 'x-served-as': rq.httpVersion }).end(`hello ${rq.httpVersion} ${url}`);
 }
 
 before(async () => {
   const tlsCert = selfSignedCert();
   server = createSecureServer({ ...tlsCert, allowHTTP1: true }, handle);
-  server.on('session', () => { sessions++; });
-  port = await new Promise((r) => { server.listen(0, '127.0.0.1', () => { r((server.address() as AddressInfo).port); }); });
+  server.on('session', () => {
+    sessions++;
+  });
+  port = await new Promise((r) => {
+    server.listen(0, '127.0.0.1', () => {
+      r((server.address() as AddressInfo).port);
+    });
+  });
 });
-after(() => { server.close(); });
+after(() => {
+  server.close();
+});
 
 const now = (): number => performance.now();
 const req = (path: string, extra: Partial<ClientRequest> = {}): ClientRequest => ({
-  method: 'GET', tls: true, hostname: '127.0.0.1', port, host: `127.0.0.1:${String(port)}`, path, headers: { 'User-Agent': 'test' }, body: undefined, timeoutMs: 5000, keepBody: true, ...extra,
+  method: 'GET',
+  tls: true,
+  hostname: '127.0.0.1',
+  port,
+  host: `127.0.0.1:${String(port)}`,
+  path,
+  headers: { 'User-Agent': 'test' },
+  body: undefined,
+  timeoutMs: 5000,
+  keepBody: true,
+  ...extra,
 });
 const text = (ex: { chunks: Buffer[] }): string => Buffer.concat(ex.chunks).toString('utf8');
 
@@ -76,7 +125,10 @@ void test('client: h2 chosen by ALPN, one session reused and multiplexed; a time
     const again = await pool.requestAsync(req('/b'), undefined);
     assert.equal(again.newConn, undefined, 'same session');
     const many = await Promise.all([1, 2, 3, 4].map((i) => pool.requestAsync(req(`/m${String(i)}`), undefined)));
-    assert.deepEqual(many.map((m) => [m.status, text(m), m.newConn === undefined]), [1, 2, 3, 4].map((i) => [200, `hello 2.0 /m${String(i)}`, true]));
+    assert.deepEqual(
+      many.map((m) => [m.status, text(m), m.newConn === undefined]),
+      [1, 2, 3, 4].map((i) => [200, `hello 2.0 /m${String(i)}`, true]),
+    );
     const post = await pool.requestAsync(req('/echo', { method: 'POST', body: Buffer.from('x'.repeat(3000)) }), undefined);
     assert.equal(text(post), 'POST 3000 bytes, content-length 3000');
     const stuck = await pool.requestAsync(req('/never', { timeoutMs: 200 }), undefined);
@@ -106,7 +158,7 @@ export default async function () {
 }
 `;
 
-void test('k6/http over h2: proto HTTP/2.0, Go\'s status text, canonical headers, gzip, cookies, form posts, batch; proto tag in the samples', async () => {
+void test("k6/http over h2: proto HTTP/2.0, Go's status text, canonical headers, gzip, cookies, form posts, batch; proto tag in the samples", async () => {
   const out = join(tempDir(), 'out.json');
   const run = await runSource(SCRIPT, ['-q', '--no-summary', '--out', `json=${out}`, '-e', `PORT=${String(port)}`]);
   assert.equal(run.code, 0, run.stderr);
@@ -116,10 +168,15 @@ void test('k6/http over h2: proto HTTP/2.0, Go\'s status text, canonical headers
   assert.equal(said.get('cookies'), 'a,b [cookie a=1; b=2]');
   assert.equal(said.get('post'), '[POST 7 bytes, content-length 7]');
   assert.equal(said.get('batch'), 'HTTP/2.0:200 HTTP/2.0:200 HTTP/2.0:200');
-  const protos = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"metric":"http_reqs","type":"Point"'))
+  const protos = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"metric":"http_reqs","type":"Point"'))
     .map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags.proto);
   assert.equal(protos.length, 8);
-  assert.ok(protos.every((p) => p === 'HTTP/2.0'), protos.join(','));
+  assert.ok(
+    protos.every((p) => p === 'HTTP/2.0'),
+    protos.join(','),
+  );
 });
 
 void test('client: a response cut short by the session dying, or a stream reset before any response, is an error, never a success; a refused stream is retried', async () => {
@@ -139,7 +196,7 @@ void test('client: a response cut short by the session dying, or a stream reset 
   }
 });
 
-void test('client: noConnectionReuse sessions are never shared (Go\'s singleUse): two overlapping requests, two sessions, both answered', async () => {
+void test("client: noConnectionReuse sessions are never shared (Go's singleUse): two overlapping requests, two sessions, both answered", async () => {
   sessions = 0;
   const pool = new ConnectionPool({ now, rejectUnauthorized: false });
   try {
@@ -161,14 +218,26 @@ void test('client: closing the pool fails at once what is in flight: streams of 
   const t0 = now();
   pool.close();
   const results = await racing;
-  assert.ok(results.every((r) => r.error !== undefined && r.status === 0), results.map((r) => `${String(r.status)} ${r.error?.message ?? ''}`).join('; '));
+  assert.ok(
+    results.every((r) => r.error !== undefined && r.status === 0),
+    results.map((r) => `${String(r.status)} ${r.error?.message ?? ''}`).join('; '),
+  );
   assert.ok(now() - t0 < 1000, 'failed at the close, not at the 1.5 s answer');
   // A server that accepts TCP but never speaks TLS: the handshake hangs until the pool closes.
-  const silent = createNetServer(() => { /* never answers */ });
-  const silentPort: number = await new Promise((r) => { silent.listen(0, '127.0.0.1', () => { r((silent.address() as AddressInfo).port); }); });
+  const silent = createNetServer(() => {
+    /* never answers */
+  });
+  const silentPort: number = await new Promise((r) => {
+    silent.listen(0, '127.0.0.1', () => {
+      r((silent.address() as AddressInfo).port);
+    });
+  });
   const pool2 = new ConnectionPool({ now, rejectUnauthorized: false });
   try {
-    const hanging = pool2.requestAsync(req('/', { port: silentPort, host: `127.0.0.1:${String(silentPort)}`, timeoutMs: 10_000 }), undefined);
+    const hanging = pool2.requestAsync(
+      req('/', { port: silentPort, host: `127.0.0.1:${String(silentPort)}`, timeoutMs: 10_000 }),
+      undefined,
+    );
     await new Promise((r) => setTimeout(r, 100));
     const t1 = now();
     pool2.close();
@@ -180,7 +249,7 @@ void test('client: closing the pool fails at once what is in flight: streams of 
   }
 });
 
-void test('GODEBUG=http2client=0 (Go\'s switch, which k6 users set) keeps https on HTTP/1.1; the pool option does the same', async () => {
+void test("GODEBUG=http2client=0 (Go's switch, which k6 users set) keeps https on HTTP/1.1; the pool option does the same", async () => {
   const saved = process.env.GODEBUG;
   process.env.GODEBUG = 'madvdontneed=1,http2client=0';
   try {
@@ -188,7 +257,8 @@ void test('GODEBUG=http2client=0 (Go\'s switch, which k6 users set) keeps https 
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /msg="get HTTP\/1\.1 200 OK 1\.1 \[hello 1\.1 \/page\]"/);
   } finally {
-    if (saved === undefined) Reflect.deleteProperty(process.env, 'GODEBUG'); else process.env.GODEBUG = saved;
+    if (saved === undefined) Reflect.deleteProperty(process.env, 'GODEBUG');
+    else process.env.GODEBUG = saved;
   }
   const pool = new ConnectionPool({ now, rejectUnauthorized: false, http2: false });
   try {

@@ -24,7 +24,10 @@ void test('k6/crypto: known digests and HMAC (RFC 4231 case 2)', () => {
   const c = createCryptoModule() as Record<string, (...a: unknown[]) => unknown>;
   assert.equal(c.md5?.('abc', 'hex'), '900150983cd24fb0d6963f7d28e17f72');
   assert.equal(c.sha256?.('abc', 'hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-  assert.equal(c.hmac?.('sha256', 'Jefe', 'what do ya want for nothing?', 'hex'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+  assert.equal(
+    c.hmac?.('sha256', 'Jefe', 'what do ya want for nothing?', 'hex'),
+    '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  );
   assert.equal((c.randomBytes?.(16) as ArrayBuffer).byteLength, 16);
   assert.throws(() => c.sha256?.('abc', 'base32'), /unsupported output encoding "base32"/);
 });
@@ -40,11 +43,15 @@ void test('in a run: SharedArray + open() shared and frozen, pending timers keep
   const dir = tempDir();
   const run = await runScript('modules.js', ['-q', '--no-summary', '--summary-export', join(dir, 's.json')], {});
   assert.equal(run.code, 0, run.stderr);
-  const m = (JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { metrics: Record<string, { count?: number; passes?: number; fails?: number }> }).metrics;
+  const m = (
+    JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as {
+      metrics: Record<string, { count?: number; passes?: number; fails?: number }>;
+    }
+  ).metrics;
   const checks = m.checks ?? {};
   assert.equal(checks.passes, 2);
   assert.equal(checks.fails, 0);
-  assert.equal(m.timer_fired?.count, 2, 'each VU\'s timer fired before its iteration ended');
+  assert.equal(m.timer_fired?.count, 2, "each VU's timer fired before its iteration ended");
   assert.match(run.stderr, /group\(\\"async group\\"\): async functions are not supported \(k6 rejects them too\)/);
 });
 

@@ -2,7 +2,13 @@
 // defaults, and validation that reports every problem with a stable code and path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions, parseStagesFlag, DEFAULT_SUMMARY_TREND_STATS, type OptionOverrides, type ResolveEnv } from '../../../engine/options/index.ts';
+import {
+  resolveOptions,
+  parseStagesFlag,
+  DEFAULT_SUMMARY_TREND_STATS,
+  type OptionOverrides,
+  type ResolveEnv,
+} from '../../../engine/options/index.ts';
 import type { ScenarioConfig } from '../../../engine/executors/types.ts';
 
 function scenarios(script: unknown, overrides: OptionOverrides = {}, env: ResolveEnv = {}): ScenarioConfig[] {
@@ -19,35 +25,76 @@ function one(script: unknown, overrides: OptionOverrides = {}, env: ResolveEnv =
 }
 
 const codes = (script: unknown, overrides: OptionOverrides = {}, env: ResolveEnv = {}): [string, string][] =>
-  resolveOptions(script, overrides, env).issues.map((i) => [i.code, i.path] as [string, string]).sort((a, b) => (a.join() < b.join() ? -1 : 1));
+  resolveOptions(script, overrides, env)
+    .issues.map((i) => [i.code, i.path] as [string, string])
+    .sort((a, b) => (a.join() < b.join() ? -1 : 1));
 
-void test('nothing set: 1 VU, 1 iteration, with k6\'s defaults', () => {
+void test("nothing set: 1 VU, 1 iteration, with k6's defaults", () => {
   const r = resolveOptions(undefined);
   assert.deepEqual(r.issues, []);
-  assert.deepEqual(one({}), { name: 'default', executor: 'per-vu-iterations', exec: 'default', gracefulStop: 30_000, vus: 1, iterations: 1, maxDuration: 600_000 });
+  assert.deepEqual(one({}), {
+    name: 'default',
+    executor: 'per-vu-iterations',
+    exec: 'default',
+    gracefulStop: 30_000,
+    vus: 1,
+    iterations: 1,
+    maxDuration: 600_000,
+  });
   assert.deepEqual(r.options.summaryTrendStats, DEFAULT_SUMMARY_TREND_STATS);
   assert.equal(r.options.tuple.segment.toString(), '0:1');
   assert.equal(r.options.noThresholds, false);
 });
 
 void test('shortcuts become scenarios exactly like k6', () => {
-  const stages = [{ duration: '10s', target: 5 }, { duration: '5s', target: 0 }];
+  const stages = [
+    { duration: '10s', target: 5 },
+    { duration: '5s', target: 0 },
+  ];
   const table: [unknown, OptionOverrides, Record<string, unknown>][] = [
     [{ iterations: 10 }, {}, { executor: 'shared-iterations', vus: 1, iterations: 10, maxDuration: 600_000 }],
     [{ iterations: 10, vus: 2, duration: '5s' }, {}, { executor: 'shared-iterations', vus: 2, iterations: 10, maxDuration: 5000 }],
     [{ duration: '30s' }, {}, { executor: 'constant-vus', vus: 1, duration: 30_000 }],
     [{ vus: 5, duration: '1m' }, {}, { executor: 'constant-vus', vus: 5, duration: 60_000 }],
-    [{ stages }, {}, { executor: 'ramping-vus', startVUs: 1, gracefulRampDown: 30_000, stages: [{ duration: 10_000, target: 5 }, { duration: 5000, target: 0 }] }],
-    [{ stages, vus: 3 }, {}, { executor: 'ramping-vus', startVUs: 3, gracefulRampDown: 30_000, stages: [{ duration: 10_000, target: 5 }, { duration: 5000, target: 0 }] }],
+    [
+      { stages },
+      {},
+      {
+        executor: 'ramping-vus',
+        startVUs: 1,
+        gracefulRampDown: 30_000,
+        stages: [
+          { duration: 10_000, target: 5 },
+          { duration: 5000, target: 0 },
+        ],
+      },
+    ],
+    [
+      { stages, vus: 3 },
+      {},
+      {
+        executor: 'ramping-vus',
+        startVUs: 3,
+        gracefulRampDown: 30_000,
+        stages: [
+          { duration: 10_000, target: 5 },
+          { duration: 5000, target: 0 },
+        ],
+      },
+    ],
     [{}, { vus: 4, duration: '10s' }, { executor: 'constant-vus', vus: 4, duration: 10_000 }],
     [{}, { iterations: 7 }, { executor: 'shared-iterations', vus: 1, iterations: 7, maxDuration: 600_000 }],
   ];
   for (const [script, overrides, want] of table) {
-    assert.deepEqual(one(script, overrides), { name: 'default', exec: 'default', gracefulStop: 30_000, ...want }, JSON.stringify([script, overrides]));
+    assert.deepEqual(
+      one(script, overrides),
+      { name: 'default', exec: 'default', gracefulStop: 30_000, ...want },
+      JSON.stringify([script, overrides]),
+    );
   }
 });
 
-void test('vus alone is ignored with k6\'s warning', () => {
+void test("vus alone is ignored with k6's warning", () => {
   const r = resolveOptions({ vus: 5 });
   assert.deepEqual(r.issues, []);
   assert.equal(r.options.scenarios[0]?.executor, 'per-vu-iterations');
@@ -57,24 +104,44 @@ void test('vus alone is ignored with k6\'s warning', () => {
 void test('conflicting shortcuts in one tier are errors, like k6', () => {
   const stages = [{ duration: '1s', target: 1 }];
   const scen = { s: { executor: 'constant-vus', duration: '1s' } };
-  for (const script of [{ iterations: 1, stages }, { duration: '1s', stages }, { iterations: 1, scenarios: scen }, { duration: '1s', scenarios: scen }, { stages, scenarios: scen }]) {
+  for (const script of [
+    { iterations: 1, stages },
+    { duration: '1s', stages },
+    { iterations: 1, scenarios: scen },
+    { duration: '1s', scenarios: scen },
+    { stages, scenarios: scen },
+  ]) {
     assert.deepEqual(codes(script), [['conflicting-options', 'scenarios']], JSON.stringify(script));
   }
   assert.deepEqual(codes({ duration: '0s' }), [['out-of-range', 'duration']]);
 });
 
-void test('a shortcut in a higher tier replaces the lower tier\'s execution options', () => {
+void test("a shortcut in a higher tier replaces the lower tier's execution options", () => {
   const script = { duration: '30s', scenarios: undefined, stages: undefined };
   // CLI --duration over script scenarios: no conflict, the scenarios go.
-  assert.equal(one({ scenarios: { api: { executor: 'constant-vus', vus: 9, duration: '1m' } } }, { duration: '10s' }).executor, 'constant-vus');
+  assert.equal(
+    one({ scenarios: { api: { executor: 'constant-vus', vus: 9, duration: '1m' } } }, { duration: '10s' }).executor,
+    'constant-vus',
+  );
   assert.equal(one({ scenarios: { api: { executor: 'constant-vus', vus: 9, duration: '1m' } } }, { duration: '10s' }).vus, 1);
   // CLI --iterations over script duration: the script's duration no longer caps it.
-  assert.deepEqual(one(script, { iterations: 5 }), { name: 'default', exec: 'default', gracefulStop: 30_000, executor: 'shared-iterations', vus: 1, iterations: 5, maxDuration: 600_000 });
+  assert.deepEqual(one(script, { iterations: 5 }), {
+    name: 'default',
+    exec: 'default',
+    gracefulStop: 30_000,
+    executor: 'shared-iterations',
+    vus: 1,
+    iterations: 5,
+    maxDuration: 600_000,
+  });
   // CLI --vus alone keeps the script's duration.
   assert.equal(one(script, { vus: 5 }).vus, 5);
   // K6_DURATION replaces script scenarios; CLI --stage replaces K6_DURATION.
   const env: ResolveEnv = { vars: { K6_DURATION: '20s' } };
-  assert.deepEqual([one({ scenarios: { a: { executor: 'per-vu-iterations' } } }, {}, env).executor, one({}, {}, env).duration], ['constant-vus', 20_000]);
+  assert.deepEqual(
+    [one({ scenarios: { a: { executor: 'per-vu-iterations' } } }, {}, env).executor, one({}, {}, env).duration],
+    ['constant-vus', 20_000],
+  );
   assert.equal(one({}, { stages: [{ duration: '5s', target: 2 }] }, env).executor, 'ramping-vus');
   // CLI vus does not touch script scenarios.
   assert.equal(one({ scenarios: { a: { executor: 'constant-vus', vus: 2, duration: '5s' } } }, { vus: 50 }).vus, 2);
@@ -130,10 +197,14 @@ void test('arrival-rate executors need rate, duration and preAllocatedVUs', () =
   ]);
   const r = resolveOptions({ scenarios: { a: { executor: 'constant-arrival-rate', rate: 5, duration: '1s', preAllocatedVUs: 3 } } });
   assert.deepEqual(r.issues, []);
-  assert.equal(r.options.scenarios[0]?.executor === 'constant-arrival-rate' ? r.options.scenarios[0].maxVUs : -1, 3, 'maxVUs defaults to preAllocatedVUs');
+  assert.equal(
+    r.options.scenarios[0]?.executor === 'constant-arrival-rate' ? r.options.scenarios[0].maxVUs : -1,
+    3,
+    'maxVUs defaults to preAllocatedVUs',
+  );
 });
 
-void test('exec functions are checked against the script\'s exports when given', () => {
+void test("exec functions are checked against the script's exports when given", () => {
   const script = { scenarios: { a: { executor: 'per-vu-iterations', exec: 'api' }, b: { executor: 'per-vu-iterations' } } };
   assert.deepEqual(codes(script, {}, { exports: new Set(['api', 'default']) }), []);
   assert.deepEqual(codes(script, {}, { exports: new Set(['default']) }), [['exec-not-found', 'scenarios.a.exec']]);
@@ -147,33 +218,63 @@ void test('execution segment flags are parsed and checked against the sequence',
   assert.equal(ok.options.tuple.index, 1);
   assert.equal(resolveOptions({}, { executionSegment: '50%:100%' }).options.tuple.segment.toString(), '1/2:1');
   assert.deepEqual(codes({}, { executionSegment: '2:3' }), [['invalid-segment', 'executionSegment']]);
-  assert.deepEqual(codes({}, { executionSegmentSequence: '0,1/2' , executionSegment: '1/2:1' }), [['segment-not-in-sequence', 'executionSegment']]);
+  assert.deepEqual(codes({}, { executionSegmentSequence: '0,1/2', executionSegment: '1/2:1' }), [
+    ['segment-not-in-sequence', 'executionSegment'],
+  ]);
   assert.deepEqual(codes({}, { executionSegmentSequence: '1' }), [['invalid-segment-sequence', 'executionSegmentSequence']]);
   assert.equal(resolveOptions({}, {}, { vars: { K6_EXECUTION_SEGMENT: '0:1/4' } }).options.tuple.segment.toString(), '0:1/4');
 });
 
 void test('summary options: trend stats and time unit are validated; CLI wins', () => {
   assert.deepEqual(codes({ summaryTrendStats: ['avg', 'p(99.9)', 'count'] }), []);
-  assert.deepEqual(codes({ summaryTrendStats: ['p(101)', 'foo', 'max'] }), [['invalid-trend-stat', 'summaryTrendStats'], ['invalid-trend-stat', 'summaryTrendStats']]);
+  assert.deepEqual(codes({ summaryTrendStats: ['p(101)', 'foo', 'max'] }), [
+    ['invalid-trend-stat', 'summaryTrendStats'],
+    ['invalid-trend-stat', 'summaryTrendStats'],
+  ]);
   assert.deepEqual(codes({}, { summaryTimeUnit: 'h' }), [['invalid-time-unit', 'summaryTimeUnit']]);
-  const r = resolveOptions({ summaryTrendStats: ['avg'], tags: { a: '1' } }, { summaryTrendStats: ['p(99)'], summaryTimeUnit: 'ms', noThresholds: true, tags: { b: '2' } });
-  assert.deepEqual([r.options.summaryTrendStats, r.options.summaryTimeUnit, r.options.noThresholds, r.options.tags], [['p(99)'], 'ms', true, { b: '2' }]);
+  const r = resolveOptions(
+    { summaryTrendStats: ['avg'], tags: { a: '1' } },
+    { summaryTrendStats: ['p(99)'], summaryTimeUnit: 'ms', noThresholds: true, tags: { b: '2' } },
+  );
+  assert.deepEqual(
+    [r.options.summaryTrendStats, r.options.summaryTimeUnit, r.options.noThresholds, r.options.tags],
+    [['p(99)'], 'ms', true, { b: '2' }],
+  );
   assert.deepEqual(resolveOptions({ tags: { a: '1' } }).options.tags, { a: '1' });
 });
 
 void test('scenarios are sorted by startTime then name, and k6 options are kept for exec.test.options', () => {
   const r = resolveOptions({
     thresholds: { http_req_duration: ['p(95)<500'] },
-    scenarios: { z: { executor: 'per-vu-iterations' }, b: { executor: 'per-vu-iterations', startTime: '1s' }, a: { executor: 'per-vu-iterations' } },
+    scenarios: {
+      z: { executor: 'per-vu-iterations' },
+      b: { executor: 'per-vu-iterations', startTime: '1s' },
+      a: { executor: 'per-vu-iterations' },
+    },
   });
-  assert.deepEqual(r.options.scenarios.map((s) => s.name), ['a', 'z', 'b']);
+  assert.deepEqual(
+    r.options.scenarios.map((s) => s.name),
+    ['a', 'z', 'b'],
+  );
   assert.deepEqual(r.options.thresholds, { http_req_duration: ['p(95)<500'] });
   assert.deepEqual(Object.keys(r.options.k6.scenarios ?? {}).sort(), ['a', 'b', 'z']);
 });
 
 void test('--stage / K6_STAGES text parses into stages', () => {
-  assert.deepEqual(parseStagesFlag('30s:10,1m:0'), { stages: [{ duration: '30s', target: 10 }, { duration: '1m', target: 0 }], issues: [] });
+  assert.deepEqual(parseStagesFlag('30s:10,1m:0'), {
+    stages: [
+      { duration: '30s', target: 10 },
+      { duration: '1m', target: 0 },
+    ],
+    issues: [],
+  });
   assert.deepEqual(parseStagesFlag('30s').stages, [{ duration: '30s', target: 0 }]);
-  assert.deepEqual(parseStagesFlag('x:1,10s:y').issues.map((i) => [i.code, i.path]), [['invalid-stage', 'stages[0]'], ['invalid-stage', 'stages[1]']]);
+  assert.deepEqual(
+    parseStagesFlag('x:1,10s:y').issues.map((i) => [i.code, i.path]),
+    [
+      ['invalid-stage', 'stages[0]'],
+      ['invalid-stage', 'stages[1]'],
+    ],
+  );
   assert.equal(one({}, {}, { vars: { K6_STAGES: '5s:3' } }).executor, 'ramping-vus');
 });

@@ -27,12 +27,32 @@ void test('SIGKILL: the gzip output holds the samples up to about a second befor
   const script = join(dir, 'ticks.js');
   writeFileSync(script, SCRIPT);
   const out = join(dir, 'out.json.gz');
-  const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--out', `json=${out}`, script], {
-    cwd: dir, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href,
+      join(ROOT, 'engine/cli.ts'),
+      'run',
+      '-q',
+      '--out',
+      `json=${out}`,
+      script,
+    ],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-  const exited = new Promise<void>((r) => child.on('exit', () => { r(); }));
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const exited = new Promise<void>((r) =>
+    child.on('exit', () => {
+      r();
+    }),
+  );
   try {
     // Wait until the run is well under way (the file exists and has grown past its gzip header), then 3 s more.
     const deadline = Date.now() + 60_000;
@@ -48,7 +68,10 @@ void test('SIGKILL: the gzip output holds the samples up to about a second befor
   await exited;
   // A killed gzip stream has no end: decode what is there.
   const text = gunzipSync(readFileSync(out), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
-  const times = text.split('\n').filter((l) => l.includes('"metric":"ticks","type":"Point"')).map((l) => Date.parse((JSON.parse(l) as { data: { time: string } }).data.time));
+  const times = text
+    .split('\n')
+    .filter((l) => l.includes('"metric":"ticks","type":"Point"'))
+    .map((l) => Date.parse((JSON.parse(l) as { data: { time: string } }).data.time));
   assert.ok(times.length >= 20, `ticks samples in the file: ${String(times.length)}`);
   const last = Math.max(...times);
   assert.ok(killedAt - last < 2500, `the last sample in the file is ${String(killedAt - last)} ms older than the kill`);

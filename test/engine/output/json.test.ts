@@ -24,7 +24,13 @@ async function writeFixture(file: string, samples: readonly Sample[], batch = 37
   for (const m of FIXTURE_CUSTOM_METRICS) registry.define(m.name, m.type, m.contains);
   const { set } = parseThresholds(FIXTURE_THRESHOLDS, registry);
   const agg = new Aggregator(registry, { submetrics: set.keys() });
-  const out = new JsonOutput({ path: file, registry, thresholds: set.sourcesByKey(), submetrics: (m) => agg.submetricsOf(m), bufferBytes: 4096 });
+  const out = new JsonOutput({
+    path: file,
+    registry,
+    thresholds: set.sourcesByKey(),
+    submetrics: (m) => agg.submetricsOf(m),
+    bufferBytes: 4096,
+  });
   for (let i = 0; i < samples.length; i += batch) out.add(samples.slice(i, i + batch));
   await out.close();
   return file;
@@ -67,7 +73,13 @@ void describe('JsonOutput', () => {
     const file = path.join(dir, 'meta.json');
     const out = new JsonOutput({ path: file, registry });
     out.add([
-      { metric: 'iterations', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), value: 1, tags: { z: 'a&b<c>', a: '1' }, metadata: { vu: '3', iter: '7' } },
+      {
+        metric: 'iterations',
+        time: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+        value: 1,
+        tags: { z: 'a&b<c>', a: '1' },
+        metadata: { vu: '3', iter: '7' },
+      },
       { metric: 'iterations', time: Date.UTC(2026, 0, 2, 3, 4, 6), value: 2.5, tags: {}, metadata: {} },
     ]);
     await out.close();
@@ -101,7 +113,10 @@ void describe('JsonOutput', () => {
     out.add([{ metric: 'vus', time: Date.UTC(2026, 0, 1), value: 2, tags: {} }]);
     await out.close();
     await new Promise((r) => setImmediate(r));
-    assert.equal(chunks.join('').split('\n')[1], '{"metric":"vus","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":2,"tags":{}}}');
+    assert.equal(
+      chunks.join('').split('\n')[1],
+      '{"metric":"vus","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":2,"tags":{}}}',
+    );
     assert.equal(stdout.writableEnded, false);
   });
 

@@ -52,7 +52,15 @@ after(async () => {
 async function run(args: string[], env: Record<string, string>, file = script): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runEngine({ script: file, args, env: { BASE_URL: server.url, ...env }, cwd: dir, stdout, stderr, handleSignals: false });
+  const code = await runEngine({
+    script: file,
+    args,
+    env: { BASE_URL: server.url, ...env },
+    cwd: dir,
+    stdout,
+    stderr,
+    handleSignals: false,
+  });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -62,7 +70,7 @@ async function one(promql: string): Promise<number> {
   return r[0]?.value ?? Number.NaN;
 }
 
-void test('what the run recorded is in Prometheus under k6\'s names, with k6\'s values and labels', async () => {
+void test("what the run recorded is in Prometheus under k6's names, with k6's values and labels", async () => {
   const r = await run(['-q', '--out', 'experimental-prometheus-rw', '--summary-export', join(dir, 's.json')], {
     K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl,
     K6_PROMETHEUS_RW_PUSH_INTERVAL: '200ms',
@@ -89,8 +97,10 @@ void test('what the run recorded is in Prometheus under k6\'s names, with k6\'s 
   assert.equal(await one('k6_rw_wait_p999'), 0.25);
   assert.equal(await one('k6_rw_wait_count'), 0.008);
   // the built-in latency trend agrees with the summary export (ms there, s here)
-  const exported = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { metrics: { http_req_duration: { 'p(95)': number; max: number } } };
-  assert.ok(Math.abs(await one('k6_http_req_duration_max') - exported.metrics.http_req_duration.max / 1000) < 1e-9);
+  const exported = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as {
+    metrics: { http_req_duration: { 'p(95)': number; max: number } };
+  };
+  assert.ok(Math.abs((await one('k6_http_req_duration_max')) - exported.metrics.http_req_duration.max / 1000) < 1e-9);
   const p95 = await one('k6_http_req_duration_p95');
   assert.ok(Math.abs(p95 - exported.metrics.http_req_duration['p(95)'] / 1000) <= 0.01 * p95, `p95 ${String(p95)} s`);
   // the sample's tags are the labels
@@ -98,12 +108,19 @@ void test('what the run recorded is in Prometheus under k6\'s names, with k6\'s 
   assert.deepEqual(
     { ...reqs?.metric },
     {
-      __name__: 'k6_http_reqs_total', scenario: 'main', method: 'GET', status: '200', name: `${server.url}/health`, url: `${server.url}/health`,
-      proto: 'HTTP/1.1', expected_response: 'true', team: 'agents',
+      __name__: 'k6_http_reqs_total',
+      scenario: 'main',
+      method: 'GET',
+      status: '200',
+      name: `${server.url}/health`,
+      url: `${server.url}/health`,
+      proto: 'HTTP/1.1',
+      expected_response: 'true',
+      team: 'agents',
     },
   );
   // pushed during the run (every 200 ms), not only at the end
-  assert.ok(await one('count_over_time(k6_iterations_total[10m])') >= 2, 'more than one push of k6_iterations_total');
+  assert.ok((await one('count_over_time(k6_iterations_total[10m])')) >= 2, 'more than one push of k6_iterations_total');
 });
 
 void test('K6_PROMETHEUS_RW_STALE_MARKERS: at the end every series is marked stale, so an instant query no longer finds it', async () => {
@@ -121,7 +138,9 @@ void test('K6_PROMETHEUS_RW_STALE_MARKERS: at the end every series is marked sta
 
 void test('the Grafana dashboard in docs/: every panel query finds data for a run tagged with its testid', async () => {
   const dash = join(dir, 'dash.js');
-  writeFileSync(dash, `import http from 'k6/http';
+  writeFileSync(
+    dash,
+    `import http from 'k6/http';
 import { check, sleep } from 'k6';
 export const options = { vus: 2, duration: '1500ms' };
 export default async function () {
@@ -129,10 +148,17 @@ export default async function () {
   check(res, { 'is 200': (r) => r.status === 200 });
   await sleep(0.1);
 }
-`);
-  const r = await run(['-q', '--out', 'experimental-prometheus-rw', '--tag', 'testid=dash'], { K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl, K6_PROMETHEUS_RW_PUSH_INTERVAL: '250ms' }, dash);
+`,
+  );
+  const r = await run(
+    ['-q', '--out', 'experimental-prometheus-rw', '--tag', 'testid=dash'],
+    { K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl, K6_PROMETHEUS_RW_PUSH_INTERVAL: '250ms' },
+    dash,
+  );
   assert.equal(r.code, 0, r.stderr);
-  const dashboard = JSON.parse(readFileSync(join(ROOT, 'docs/grafana/k6-prometheus-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const dashboard = JSON.parse(readFileSync(join(ROOT, 'docs/grafana/k6-prometheus-dashboard.json'), 'utf8')) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
   const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
   assert.ok(exprs.length >= 12);
   for (const { title, expr } of exprs) {
@@ -143,11 +169,17 @@ export default async function () {
 });
 
 void test('a receiver that is down: one error line per failed push, the run itself passes', async () => {
-  const r = await run(['-q', '--out', 'experimental-prometheus-rw'], { K6_PROMETHEUS_RW_SERVER_URL: `${await downUrl()}/api/v1/write`, K6_PROMETHEUS_RW_PUSH_INTERVAL: '1h' });
+  const r = await run(['-q', '--out', 'experimental-prometheus-rw'], {
+    K6_PROMETHEUS_RW_SERVER_URL: `${await downUrl()}/api/v1/write`,
+    K6_PROMETHEUS_RW_PUSH_INTERVAL: '1h',
+  });
   assert.equal(r.code, 0, r.stderr);
   const errors = r.stderr.split('\n').filter((l) => l.includes('level=error'));
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0] ?? '', /Prometheus remote write: failed to send \d+ time series to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: .*ECONNREFUSED/);
+  assert.match(
+    errors[0] ?? '',
+    /Prometheus remote write: failed to send \d+ time series to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: .*ECONNREFUSED/,
+  );
 });
 
 void test('bad settings and unknown outputs stop the run before it starts (104), every problem named', async () => {
@@ -160,14 +192,17 @@ void test('bad settings and unknown outputs stop the run before it starts (104),
   // (log lines quote the message, so its own quotes show as \")
   assert.match(bad.stderr, /K6_PROMETHEUS_RW_TREND_STATS: \\"p95\\" is not a trend stat/);
   assert.match(bad.stderr, /K6_PROMETHEUS_RW_PUSH_INTERVAL must be a positive duration like \\"5s\\", got \\"often\\"/);
-  assert.match(bad.stderr, /output \\"influxdb\\" is not supported by the embedded engine; use one of json, csv, experimental-prometheus-rw/);
+  assert.match(
+    bad.stderr,
+    /output \\"influxdb\\" is not supported by the embedded engine; use one of json, csv, experimental-prometheus-rw/,
+  );
   const native = await run(['-q', '--out', 'experimental-prometheus-rw'], { K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM: 'true' });
   assert.equal(native.code, 104);
   assert.match(native.stderr, /K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM is not supported by the embedded engine/);
   assert.equal(server.hits.get('/health') ?? 0, hitsBefore, 'nothing was sent');
 });
 
-void test('settings from k6\'s variables; stat suffixes; the request body is snappy-compressed protobuf', () => {
+void test("settings from k6's variables; stat suffixes; the request body is snappy-compressed protobuf", () => {
   const { config, issues } = prometheusRwConfig({
     K6_PROMETHEUS_RW_SERVER_URL: 'https://prom.example:9090/api/v1/write',
     K6_PROMETHEUS_RW_HTTP_HEADERS: 'X-Scope-OrgID:team-a,X-Other:1',
@@ -183,7 +218,9 @@ void test('settings from k6\'s variables; stat suffixes; the request body is sna
   assert.deepEqual(config.headers, { 'X-Scope-OrgID': 'team-a', 'X-Other': '1', 'X-Extra': 'yes' });
   assert.equal(config.insecureSkipTLSVerify, true);
   assert.deepEqual(['p(99)', 'p(99.9)', 'p(50)', 'avg', 'count'].map(trendStatSuffix), ['p99', 'p999', 'p50', 'avg', 'count']);
-  const body = encodeWriteRequest([{ labels: [{ name: '__name__', value: 'k6_x_total' }], samples: [{ value: 2, timestamp: 1700000000000 }] }]);
+  const body = encodeWriteRequest([
+    { labels: [{ name: '__name__', value: 'k6_x_total' }], samples: [{ value: 2, timestamp: 1700000000000 }] },
+  ]);
   const raw = snappy.uncompress(body);
   assert.ok(Buffer.from(raw).includes(Buffer.from('k6_x_total')), 'the label is in the decompressed protobuf');
 });

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { Aggregator, MetricRegistry } from '../../../engine/metrics/index.ts';
 import { parseThresholds } from '../../../engine/thresholds/index.ts';
 import { buildSummaryData, buildSummaryExport, k6Id, summaryExportJson, type SummaryData } from '../../../engine/output/index.ts';
-import { FIXTURE_CUSTOM_METRICS, FIXTURE_THRESHOLDS, fixtureSamples, handleSummaryReference, readReferenceJson, within } from '../metrics/k6-fixture.ts';
+import {
+  FIXTURE_CUSTOM_METRICS,
+  FIXTURE_THRESHOLDS,
+  fixtureSamples,
+  handleSummaryReference,
+  readReferenceJson,
+  within,
+} from '../metrics/k6-fixture.ts';
 
 function fixtureData(opts: { thresholds: boolean; trendStats?: string[] }): SummaryData {
   const ref = handleSummaryReference();
@@ -17,14 +24,19 @@ function fixtureData(opts: { thresholds: boolean; trendStats?: string[] }): Summ
   return buildSummaryData({
     aggregator: agg,
     ...(evaluation === undefined ? {} : { thresholds: evaluation }),
-    options: { summaryTrendStats: opts.trendStats ?? ref.options.summaryTrendStats, summaryTimeUnit: ref.options.summaryTimeUnit, noColor: ref.options.noColor },
+    options: {
+      summaryTrendStats: opts.trendStats ?? ref.options.summaryTrendStats,
+      summaryTimeUnit: ref.options.summaryTimeUnit,
+      noColor: ref.options.noColor,
+    },
     state: ref.state,
   });
 }
 
 function assertValuesClose(ours: Record<string, number>, ref: Record<string, number>, label: string): void {
   assert.deepEqual(Object.keys(ours).sort(), Object.keys(ref).sort(), label);
-  for (const [k, v] of Object.entries(ref)) assert.ok(within(ours[k] ?? NaN, v, k === 'rate' ? 1e-12 : 0.001), `${label} ${k}: ours ${String(ours[k])} k6 ${v}`);
+  for (const [k, v] of Object.entries(ref))
+    assert.ok(within(ours[k] ?? NaN, v, k === 'rate' ? 1e-12 : 0.001), `${label} ${k}: ours ${String(ours[k])} k6 ${v}`);
 }
 
 void describe('buildSummaryData (handleSummary data)', () => {
@@ -69,7 +81,11 @@ void describe('buildSummaryData (handleSummary data)', () => {
       ],
     );
     assert.equal(data.root_group.groups[0]?.groups[0]?.checks[0]?.path, '::a::b::deep');
-    assert.deepEqual(data.options, { summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'], summaryTimeUnit: '', noColor: false });
+    assert.deepEqual(data.options, {
+      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+      summaryTimeUnit: '',
+      noColor: false,
+    });
   });
 });
 
@@ -79,7 +95,11 @@ void describe('buildSummaryData thresholds', () => {
     const { set } = parseThresholds({ http_req_duration: [], http_reqs: ['count>0'] }, registry);
     const agg = new Aggregator(registry, { submetrics: set.keys() });
     const ev = set.evaluate(agg, 1000);
-    const data = buildSummaryData({ aggregator: agg, thresholds: ev, state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 1000 } });
+    const data = buildSummaryData({
+      aggregator: agg,
+      thresholds: ev,
+      state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 1000 },
+    });
     assert.deepEqual(Object.keys(data.metrics).sort(), ['http_req_duration', 'http_reqs']);
     assert.equal(data.metrics.http_req_duration?.thresholds, undefined);
     assert.deepEqual(data.metrics.http_reqs?.thresholds, { 'count>0': { ok: true } });
@@ -108,8 +128,11 @@ void describe('buildSummaryExport (--summary-export)', () => {
 
   void it('has the keys of fixture.summary-export-default.json (--no-thresholds, p(99) added)', () => {
     const ref = readReferenceJson('fixture.summary-export-default.json') as ExportFile;
-    const ours = buildSummaryExport(fixtureData({ thresholds: false, trendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] }));
+    const ours = buildSummaryExport(
+      fixtureData({ thresholds: false, trendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] }),
+    );
     assert.deepEqual(Object.keys(ours.metrics).sort(), Object.keys(ref.metrics).sort());
-    for (const [name, m] of Object.entries(ref.metrics)) assert.deepEqual(Object.keys(ours.metrics[name] ?? {}).sort(), Object.keys(m).sort(), name);
+    for (const [name, m] of Object.entries(ref.metrics))
+      assert.deepEqual(Object.keys(ours.metrics[name] ?? {}).sort(), Object.keys(m).sort(), name);
   });
 });

@@ -70,7 +70,12 @@ void describe('textSummary', () => {
 
   void it('humanizes values like k6 (rates truncated, bytes, durations, time units)', () => {
     const trend = { type: 'trend', contains: 'time' } as const;
-    const cases: [number, { type: 'rate' | 'counter' | 'trend' | 'gauge'; contains: 'default' | 'time' | 'data' }, string | undefined, string][] = [
+    const cases: [
+      number,
+      { type: 'rate' | 'counter' | 'trend' | 'gauge'; contains: 'default' | 'time' | 'data' },
+      string | undefined,
+      string,
+    ][] = [
       [0.8932038834951457, { type: 'rate', contains: 'default' }, undefined, '89.32%'],
       [0.03296703296703297, { type: 'rate', contains: 'default' }, undefined, '3.29%'],
       [1, { type: 'rate', contains: 'default' }, undefined, '100.00%'],

@@ -4,7 +4,25 @@ import { test } from 'node:test';
 import { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp } from '../../../engine/index.ts';
 
 void test('k6 flag forms: long, short, =value, repeatable lists, booleans', () => {
-  const p = parseRunFlags(['--vus', '10', '-d', '30s', '--out=json=a.json', '-e', 'A=1', '--env', 'B=2', '--tag', 't=x', '-q', '--no-thresholds', '--stage', '5s:1', '-s', '5s:0']);
+  const p = parseRunFlags([
+    '--vus',
+    '10',
+    '-d',
+    '30s',
+    '--out=json=a.json',
+    '-e',
+    'A=1',
+    '--env',
+    'B=2',
+    '--tag',
+    't=x',
+    '-q',
+    '--no-thresholds',
+    '--stage',
+    '5s:1',
+    '-s',
+    '5s:0',
+  ]);
   assert.deepEqual(p.issues, []);
   assert.equal(p.values.vus, '10');
   assert.equal(p.values.duration, '30s');
@@ -16,7 +34,10 @@ void test('k6 flag forms: long, short, =value, repeatable lists, booleans', () =
 
 void test('unknown flags and missing values are issues with stable codes, naming the flag', () => {
   const p = parseRunFlags(['--address', 'x:1', '--vus']);
-  assert.deepEqual(p.issues.map((i) => i.code), ['unsupported-flag', 'missing-flag-value']);
+  assert.deepEqual(
+    p.issues.map((i) => i.code),
+    ['unsupported-flag', 'missing-flag-value'],
+  );
   assert.match(p.issues[0]?.message ?? '', /flag --address is not supported by the embedded engine; use one of: --vus/);
   assert.match(p.issues[1]?.message ?? '', /flag --vus needs a value \(N\), e.g\. --vus 10/);
   assert.deepEqual(parseRunFlags(['--vus', '1']).issues, [], 'control: a known flag is no issue');

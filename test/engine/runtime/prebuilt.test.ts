@@ -16,11 +16,14 @@ import { workerBoot } from '../../../engine/runtime/workers.ts';
 function project(dep: string): { root: string; entry: string; dep: string } {
   const root = mkdtempSync(join(tmpdir(), 'agentload-prebuilt-'));
   const entry = join(root, 'entry.ts');
-  writeFileSync(entry, `import { parentPort } from 'node:worker_threads';
+  writeFileSync(
+    entry,
+    `import { parentPort } from 'node:worker_threads';
 import { where } from './dep.ts';
 const label: string = where();
 parentPort?.postMessage(label);
-`);
+`,
+  );
   writeFileSync(join(root, 'dep.ts'), dep);
   return { root, entry, dep: join(root, 'dep.ts') };
 }
@@ -33,7 +36,10 @@ function bundleFile(b: Prebuilt): string {
 async function runBundle(file: string): Promise<unknown> {
   const w = new Worker(file);
   try {
-    return await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+    return await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
   } finally {
     await w.terminate();
   }
@@ -96,7 +102,14 @@ void test('a package left outside the bundle counts by its package.json: upgradi
 
 void test('every entry point the scripts load bundles (a module using import.meta beyond .url would send it through tsx)', async () => {
   const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
-  for (const rel of ['src/cli/main.ts', 'src/reporting/cli.ts', 'target/index.ts', 'engine/cli.ts', 'src/bundle/typecheck-child.ts', 'src/ci/gate.ts']) {
+  for (const rel of [
+    'src/cli/main.ts',
+    'src/reporting/cli.ts',
+    'target/index.ts',
+    'engine/cli.ts',
+    'src/bundle/typecheck-child.ts',
+    'src/ci/gate.ts',
+  ]) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
   }
@@ -106,7 +119,11 @@ void test('the command bundles never require the TypeScript compiler (the type c
   const { prebuilt, PACKAGE_ROOT } = await import('../../../engine/runtime/prebuilt.ts');
   for (const rel of ['src/cli/main.ts', 'engine/cli.ts', 'src/reporting/cli.ts']) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
-    assert.doesNotMatch(readFileSync(bundleFile(b), 'utf8'), /node_modules\/typescript\//, `${rel} leaves typescript outside its bundle and requires it`);
+    assert.doesNotMatch(
+      readFileSync(bundleFile(b), 'utf8'),
+      /node_modules\/typescript\//,
+      `${rel} leaves typescript outside its bundle and requires it`,
+    );
   }
   const child = await prebuilt(join(PACKAGE_ROOT, 'src/bundle/typecheck-child.ts'), {});
   assert.match(readFileSync(bundleFile(child), 'utf8'), /node_modules\/typescript\//, 'control: the check child does require it');

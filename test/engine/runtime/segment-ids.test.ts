@@ -13,7 +13,11 @@ export const options = { scenarios: { each: { executor: 'per-vu-iterations', vus
 export default async function () { console.log('ids ' + exec.vu.idInTest + ' ' + exec.vu.idInInstance + ' ' + __VU); }
 `;
 
-interface Ids { inTest: number; inInstance: number; local: number }
+interface Ids {
+  inTest: number;
+  inInstance: number;
+  local: number;
+}
 
 async function idsOf(args: string[]): Promise<Ids[]> {
   const run = await runSource(SCRIPT, ['-q', '--no-summary', ...args]);
@@ -27,28 +31,56 @@ const THIRDS = ['--execution-segment-sequence', '0,1/3,2/3,1'];
 
 void test('thirds of 6 VUs: each instance has VUs 1 and 2, ids in the test 1,4 / 2,5 / 3,6, together 1..6 once', async () => {
   const all: number[] = [];
-  for (const [segment, want] of [['0:1/3', [1, 4]], ['1/3:2/3', [2, 5]], ['2/3:1', [3, 6]]] as const) {
+  for (const [segment, want] of [
+    ['0:1/3', [1, 4]],
+    ['1/3:2/3', [2, 5]],
+    ['2/3:1', [3, 6]],
+  ] as const) {
     const ids = await idsOf(['--execution-segment', segment, ...THIRDS]);
-    assert.deepEqual(ids.map((x) => x.inInstance), [1, 2], `${segment}: idInInstance`);
-    assert.deepEqual(ids.map((x) => x.local), [1, 2], `${segment}: __VU is the local id`);
-    assert.deepEqual(ids.map((x) => x.inTest), want, `${segment}: idInTest`);
+    assert.deepEqual(
+      ids.map((x) => x.inInstance),
+      [1, 2],
+      `${segment}: idInInstance`,
+    );
+    assert.deepEqual(
+      ids.map((x) => x.local),
+      [1, 2],
+      `${segment}: __VU is the local id`,
+    );
+    assert.deepEqual(
+      ids.map((x) => x.inTest),
+      want,
+      `${segment}: idInTest`,
+    );
     all.push(...ids.map((x) => x.inTest));
   }
-  assert.deepEqual(all.sort((a, b) => a - b), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    all.sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6],
+  );
 });
 
 void test('a user segment on a worker thread (--workers 2 keeps it one worker) numbers the same way', async () => {
   const ids = await idsOf(['--execution-segment', '1/3:2/3', ...THIRDS, '--workers', '2']);
-  assert.deepEqual(ids.map((x) => [x.inTest, x.inInstance]), [[2, 1], [5, 2]]);
+  assert.deepEqual(
+    ids.map((x) => [x.inTest, x.inInstance]),
+    [
+      [2, 1],
+      [5, 2],
+    ],
+  );
 });
 
 void test('the whole test: idInTest = idInInstance = __VU = 1..6', async () => {
   const ids = await idsOf([]);
   for (const x of ids) assert.ok(x.inTest === x.inInstance && x.local === x.inInstance);
-  assert.deepEqual(ids.map((x) => x.inTest), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    ids.map((x) => x.inTest),
+    [1, 2, 3, 4, 5, 6],
+  );
 });
 
-void test('vuIdsInTest: k6\'s striping of ids (start + 1, then + offsets, as its GetUniqueVUIdentifiers test)', () => {
+void test("vuIdsInTest: k6's striping of ids (start + 1, then + offsets, as its GetUniqueVUIdentifiers test)", () => {
   const tuple = (seg: string, seq?: string): ExecutionTuple => {
     const s = ExecutionSegment.parse(seg);
     assert.ok(s.ok);
@@ -58,8 +90,11 @@ void test('vuIdsInTest: k6\'s striping of ids (start + 1, then + offsets, as its
     assert.ok(t.ok);
     return t.value;
   };
-  const first = (t: ExecutionTuple, n: number): number[] => { const f = vuIdsInTest(t); return Array.from({ length: n }, (_, i) => f(i + 1)); };
-  assert.deepEqual(first(tuple('1/2:1'), 4), [2, 4, 6, 8], 'no sequence: the segment\'s own split of (0,1]');
+  const first = (t: ExecutionTuple, n: number): number[] => {
+    const f = vuIdsInTest(t);
+    return Array.from({ length: n }, (_, i) => f(i + 1));
+  };
+  assert.deepEqual(first(tuple('1/2:1'), 4), [2, 4, 6, 8], "no sequence: the segment's own split of (0,1]");
   // k6's documented striping of 0,1/2,3/4,1: the half takes indexes 0,2,4; 1/2:3/4 takes 1,5,9; 3/4:1 takes 3,7,11.
   const seq = '0,1/2,3/4,1';
   assert.deepEqual(first(tuple('0:1/2', seq), 3), [1, 3, 5]);

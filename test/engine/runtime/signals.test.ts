@@ -14,7 +14,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-signals-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Iterations run for a minute; teardown sleeps TEARDOWN_S seconds (async, as the engine's sleep is). */
 const SCRIPT = `import { sleep } from 'k6';
@@ -59,12 +61,20 @@ async function run(teardownS: number, second: boolean): Promise<Outcome> {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) => {
-    child.on('close', (code, signal) => { r({ code, signal, at: Date.now() }); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
   });
-  const hardStop = setTimeout(() => { child.kill('SIGKILL'); }, 120_000);
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) => {
+    child.on('close', (code, signal) => {
+      r({ code, signal, at: Date.now() });
+    });
+  });
+  const hardStop = setTimeout(() => {
+    child.kill('SIGKILL');
+  }, 120_000);
   try {
     await waitFor(() => stdout, /\* default:/, child, 'the scenario header');
     await new Promise((r) => setTimeout(r, 1000));

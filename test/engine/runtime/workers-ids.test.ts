@@ -28,13 +28,19 @@ export async function car() { record('car'); await sleep(0.6); }
 `;
 const EXPECTED_VUS = 9;
 
-interface Seen { id: number; inst: number; local: number; sc: string }
+interface Seen {
+  id: number;
+  inst: number;
+  local: number;
+  sc: string;
+}
 
 async function idsSeen(workers: string, env: Record<string, string> = {}): Promise<Seen[]> {
   const out = join(tempDir(), 'out.json');
   const run = await runSource(SCRIPT, ['-q', '--no-summary', '--workers', workers, '--out', `json=${out}`], env);
   assert.equal(run.code, 0, run.stderr);
-  return readFileSync(out, 'utf8').split('\n')
+  return readFileSync(out, 'utf8')
+    .split('\n')
     .filter((l) => l.includes('"metric":"vu_seen","type":"Point"'))
     .map((l) => {
       const tags = (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags;
@@ -44,7 +50,11 @@ async function idsSeen(workers: string, env: Record<string, string> = {}): Promi
 
 function assertSingleInstanceIds(seen: readonly Seen[]): void {
   const ids = [...new Set(seen.map((s) => s.id))].sort((a, b) => a - b);
-  assert.deepEqual(ids, Array.from({ length: EXPECTED_VUS }, (_, i) => i + 1), 'ids are exactly 1..N');
+  assert.deepEqual(
+    ids,
+    Array.from({ length: EXPECTED_VUS }, (_, i) => i + 1),
+    'ids are exactly 1..N',
+  );
   for (const s of seen) {
     assert.equal(s.inst, s.id, 'idInInstance equals idInTest (one instance)');
     assert.equal(s.local, s.id, '__VU equals idInTest');
@@ -52,7 +62,10 @@ function assertSingleInstanceIds(seen: readonly Seen[]): void {
   const each = seen.filter((s) => s.sc === 'each');
   assert.equal(each.length, 10);
   assert.equal(new Set(each.map((s) => s.id)).size, 5, 'each per-vu-iterations VU has its own id');
-  assert.ok(seen.some((s) => s.sc === 'car' && s.id > 6), 'VUs initialised mid-test continue after the planned ids');
+  assert.ok(
+    seen.some((s) => s.sc === 'car' && s.id > 6),
+    'VUs initialised mid-test continue after the planned ids',
+  );
 }
 
 void test('two workers: VU ids are 1..N with no duplicates, like one k6 instance', async () => {
@@ -71,7 +84,13 @@ void test('planned blocks follow worker order; later VUs share one counter', () 
   assert.deepEqual(plannedIdBlocks([3, 0, 2]), [1, 4, 4]);
   const counter = new Int32Array(new SharedArrayBuffer(4));
   counter[0] = 5;
-  assert.deepEqual([1, 2, 3].map((n) => workerVuId(n, 3, 1, counter)), [1, 2, 3]);
-  assert.deepEqual([1, 2, 3, 4].map((n) => workerVuId(n, 2, 4, counter)), [4, 5, 6, 7]);
+  assert.deepEqual(
+    [1, 2, 3].map((n) => workerVuId(n, 3, 1, counter)),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => workerVuId(n, 2, 4, counter)),
+    [4, 5, 6, 7],
+  );
   assert.equal(workerVuId(4, 3, 1, counter), 8);
 });

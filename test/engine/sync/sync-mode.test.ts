@@ -15,8 +15,12 @@ import { startExamplesServer, type ExamplesServer } from '../../support/examples
 import { runSource, tempDir } from '../conformance/run-helpers.ts';
 
 let server: ExamplesServer;
-before(async () => { server = await startExamplesServer(); });
-after(async () => { await server.close(); });
+before(async () => {
+  server = await startExamplesServer();
+});
+after(async () => {
+  await server.close();
+});
 
 type Metrics = Record<string, Record<string, number>>;
 const exportOf = (file: string): Metrics => (JSON.parse(readFileSync(file, 'utf8')) as { metrics: Metrics }).metrics;
@@ -56,9 +60,20 @@ export default ${fn}function () {
 
   void test('the same metric set and the same counts', () => {
     // vus/vus_max are sampled once a second: they appear only when a run lasts past 1 s (thread start-up on a loaded machine).
-    const measured = (m: Metrics): string[] => Object.keys(m).filter((k) => k !== 'vus' && k !== 'vus_max').sort();
+    const measured = (m: Metrics): string[] =>
+      Object.keys(m)
+        .filter((k) => k !== 'vus' && k !== 'vus_max')
+        .sort();
     assert.deepEqual(measured(sync.m), measured(async.m));
-    for (const [name, field] of [['http_reqs', 'count'], ['iterations', 'count'], ['seen', 'count'], ['checks', 'passes'], ['checks', 'fails'], ['http_req_failed', 'passes'], ['http_req_failed', 'fails']] as const) {
+    for (const [name, field] of [
+      ['http_reqs', 'count'],
+      ['iterations', 'count'],
+      ['seen', 'count'],
+      ['checks', 'passes'],
+      ['checks', 'fails'],
+      ['http_req_failed', 'passes'],
+      ['http_req_failed', 'fails'],
+    ] as const) {
       assert.equal(sync.m[name]?.[field], async.m[name]?.[field], `${name}.${field}`);
     }
     assert.equal(sync.m.http_reqs?.count, 24);
@@ -70,7 +85,8 @@ export default ${fn}function () {
 
 void test('VU threads see their VU ids, iteration numbers, scenario and __ENV; exec.instance asks the engine', async () => {
   const dir = tempDir();
-  const r = await runSource(`
+  const r = await runSource(
+    `
 import http from 'k6/http';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
@@ -79,9 +95,15 @@ export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 3
 export default function () {
   http.get(\`\${__ENV.BASE_URL}/get\`);
   c.add(1, { vu: String(exec.vu.idInTest), vu2: String(__VU), iter: String(exec.vu.iterationInScenario), it: String(__ITER), sc: exec.scenario.name, who: __ENV.WHO, active: String(exec.instance.vusActive > 0) });
-}`, ['--out', `json=${join(dir, 'o.json')}`, '-q'], { BASE_URL: server.url });
+}`,
+    ['--out', `json=${join(dir, 'o.json')}`, '-q'],
+    { BASE_URL: server.url },
+  );
   assert.equal(r.code, 0, r.stderr);
-  const pts = readFileSync(join(dir, 'o.json'), 'utf8').split('\n').filter((l) => l.includes('"metric":"ids"') && l.includes('Point')).map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags);
+  const pts = readFileSync(join(dir, 'o.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"metric":"ids"') && l.includes('Point'))
+    .map((l) => (JSON.parse(l) as { data: { tags: Record<string, string> } }).data.tags);
   assert.equal(pts.length, 6);
   assert.deepEqual([...new Set(pts.map((t) => t.vu))].sort(), ['1', '2', '3']);
   for (const t of pts) {
@@ -98,7 +120,8 @@ export default function () {
 void test('gracefulStop interrupts a sleeping VU thread at once, and stops a VU whose code never yields', async () => {
   const started = Date.now();
   const dir = tempDir();
-  const r = await runSource(`
+  const r = await runSource(
+    `
 import http from 'k6/http';
 import { sleep } from 'k6';
 import exec from 'k6/execution';
@@ -108,7 +131,10 @@ export const options = { scenarios: {
 } };
 export function sleepy() { http.get(\`\${__ENV.BASE_URL}/get\`); sleep(30); }
 export function spin() { http.get(\`\${__ENV.BASE_URL}/get\`); for (;;) { /* never yields */ } }
-`, ['-q', '--summary-export', join(dir, 's.json')], { BASE_URL: server.url });
+`,
+    ['-q', '--summary-export', join(dir, 's.json')],
+    { BASE_URL: server.url },
+  );
   const took = Date.now() - started;
   assert.equal(r.code, 0, r.stderr);
   assert.ok(took < 25_000, `took ${String(took)} ms: a 30 s sleep and an endless loop must not hold the run`);
@@ -118,23 +144,31 @@ export function spin() { http.get(\`\${__ENV.BASE_URL}/get\`); for (;;) { /* nev
 });
 
 void test('setupTimeout holds in the sync mode: a setup() sleeping past it ends with 100', async () => {
-  const r = await runSource(`
+  const r = await runSource(
+    `
 import { sleep } from 'k6';
 export const options = { setupTimeout: '1s', iterations: 1 };
 export function setup() { sleep(20); }
 export default function () {}
-`, ['-q'], {});
+`,
+    ['-q'],
+    {},
+  );
   assert.equal(r.code, 100, r.stderr);
   assert.match(r.stderr, /setup\(\) execution timed out after 1 seconds/);
 });
 
-void test('an exception in a VU thread\'s init code exits 107 with the original position', async () => {
-  const r = await runSource(`
+void test("an exception in a VU thread's init code exits 107 with the original position", async () => {
+  const r = await runSource(
+    `
 import http from 'k6/http';
 export const options = { vus: 2, iterations: 2 };
 if (__VU === 2) throw new Error('init failed on VU 2');
 export default function () { http.get('http://127.0.0.1:1/'); }
-`, ['-q'], {});
+`,
+    ['-q'],
+    {},
+  );
   assert.equal(r.code, 107, r.stderr);
   assert.match(r.stderr, /init failed on VU 2/);
   assert.match(r.stderr, /s\d+\.js:4:\d+/);
@@ -142,7 +176,8 @@ export default function () { http.get('http://127.0.0.1:1/'); }
 
 void test('k6/ws in the async VU mode: await ws.connect() returns when the socket closes', async () => {
   const dir = tempDir();
-  const r = await runSource(`
+  const r = await runSource(
+    `
 import ws from 'k6/ws';
 import { check } from 'k6';
 export const options = { iterations: 2 };
@@ -154,7 +189,10 @@ export default async function () {
     socket.on('close', (code) => { check(code, { 'closed by the server with 1000': (c) => c === 1000 }); });
   });
   check(res, { 'handshake 101': (x) => x.status === 101, 'both echoed': () => got === 2 });
-}`, ['-q', '--summary-export', join(dir, 's.json')], { WS_URL: server.wsUrl });
+}`,
+    ['-q', '--summary-export', join(dir, 's.json')],
+    { WS_URL: server.wsUrl },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /vu mode/);
   const m = exportOf(join(dir, 's.json'));
@@ -167,13 +205,17 @@ export default async function () {
 
 void test('a failed k6/ws dial returns the error response, fires nothing, and still counts the session', async () => {
   const dir = tempDir();
-  const r = await runSource(`
+  const r = await runSource(
+    `
 import ws from 'k6/ws';
 import { check } from 'k6';
 export default function () {
   const res = ws.connect('ws://127.0.0.1:1/none', {}, () => { throw new Error('never called'); });
   check(res, { 'status 0 with the dial error': (x) => x.status === 0 && /connection refused/.test(x.error) });
-}`, ['-q', '--summary-export', join(dir, 's.json')], {});
+}`,
+    ['-q', '--summary-export', join(dir, 's.json')],
+    {},
+  );
   assert.equal(r.code, 0, r.stderr);
   const m = exportOf(join(dir, 's.json'));
   assert.equal(m.checks?.passes, 1);
@@ -182,8 +224,12 @@ export default function () {
 
 void test('an empty iteration body under ramping VUs ends with its stages (it never yields to timers)', async () => {
   const started = Date.now();
-  const r = await runSource(`export const options = { stages: [{ duration: '1s', target: 2 }] };
-export default function () {}`, ['-q'], {});
+  const r = await runSource(
+    `export const options = { stages: [{ duration: '1s', target: 2 }] };
+export default function () {}`,
+    ['-q'],
+    {},
+  );
   const took = Date.now() - started;
   assert.equal(r.code, 0, r.stderr);
   assert.ok(took < 20_000, `took ${String(took)} ms (the old engine never ended)`);
@@ -191,9 +237,13 @@ export default function () {}`, ['-q'], {});
 
 void test('an iteration that throws before any wait, with an abortOnFail threshold, stops early with 99', async () => {
   const started = Date.now();
-  const r = await runSource(`import { check } from 'k6';
+  const r = await runSource(
+    `import { check } from 'k6';
 export const options = { vus: 2, duration: '40s', thresholds: { checks: [{ threshold: 'rate>0.9', abortOnFail: true }] } };
-export default function () { check(null, { never: () => false }); throw new Error('fails at once'); }`, ['-q'], {});
+export default function () { check(null, { never: () => false }); throw new Error('fails at once'); }`,
+    ['-q'],
+    {},
+  );
   assert.equal(r.code, 99, r.stderr.slice(-2000));
   assert.ok(Date.now() - started < 30_000, 'stopped by abortOnFail long before its 40 s duration');
   assert.match(r.stderr, /at least one has abortOnFail enabled/);
@@ -203,21 +253,34 @@ void describe('the VU mode choice', () => {
   const uses = (src: string): string[] => analyseModule(src).blockingUses.map((u) => u.call);
 
   void test('blocking calls not awaited where they are made are reasons for the sync mode', () => {
-    assert.deepEqual(uses(`import http from 'k6/http'; import { sleep } from 'k6'; export default function () { const r = http.get('u'); sleep(1); }`), ['http.get(...)', 'sleep(...)']);
-    assert.deepEqual(uses(`import * as h from 'k6/http'; import k6 from 'k6'; export default async function () { await h.post('u'); await k6.sleep(1); }`), []);
-    assert.deepEqual(uses(`import { get as g } from 'k6/http'; const f = g; export default async function () { await f('u'); }`), ['get(...)']);
+    assert.deepEqual(
+      uses(`import http from 'k6/http'; import { sleep } from 'k6'; export default function () { const r = http.get('u'); sleep(1); }`),
+      ['http.get(...)', 'sleep(...)'],
+    );
+    assert.deepEqual(
+      uses(`import * as h from 'k6/http'; import k6 from 'k6'; export default async function () { await h.post('u'); await k6.sleep(1); }`),
+      [],
+    );
+    assert.deepEqual(uses(`import { get as g } from 'k6/http'; const f = g; export default async function () { await f('u'); }`), [
+      'get(...)',
+    ]);
     assert.deepEqual(uses(`import ws from 'k6/ws'; export default function () { ws.connect('u', () => {}); }`), ['ws.connect(...)']);
-    assert.deepEqual(uses(`import http from 'k6/http'; export default async function () { await http.asyncRequest('GET', 'u'); const x = { sleep: 1 }; }`), []);
+    assert.deepEqual(
+      uses(`import http from 'k6/http'; export default async function () { await http.asyncRequest('GET', 'u'); const x = { sleep: 1 }; }`),
+      [],
+    );
   });
 
   void test('top-level await is found and the exports stay live', () => {
-    const a = analyseModule(`import http from 'k6/http'; const v = await Promise.resolve(1); export { v as value }; export default function () {}`);
+    const a = analyseModule(
+      `import http from 'k6/http'; const v = await Promise.resolve(1); export { v as value }; export default function () {}`,
+    );
     assert.equal(a.topLevelAwait, true);
     assert.deepEqual(a.imports, ['k6/http']);
     assert.equal(analyseModule(`export default async function () { await 1; }`).topLevelAwait, false);
   });
 
-  void test('flag, then AGENTLOAD_VU_MODE, then the script\'s export, then the analysis', () => {
+  void test("flag, then AGENTLOAD_VU_MODE, then the script's export, then the analysis", () => {
     const reasons = [{ call: 'http.get(...)', site: 'file:///x.js:3:5' }];
     assert.equal(chooseVuMode({ flag: 'async', env: 'sync', reasons }).mode, 'async');
     assert.equal(chooseVuMode({ env: 'async', reasons }).mode, 'async');
@@ -243,7 +306,10 @@ export default function () { const r = http.get(\`\${__ENV.BASE_URL}/get\`); che
 void test('console.log of values prints what k6 prints', () => {
   assert.equal(consoleText({ a: 1, b: [1, 'x'] }), '{"a":1,"b":[1,"x"]}');
   assert.equal(consoleText({ html: '<b>&' }), '{"html":"\\u003cb\\u003e\\u0026"}');
-  assert.equal(consoleText(() => 1), '[object Function]');
+  assert.equal(
+    consoleText(() => 1),
+    '[object Function]',
+  );
   assert.equal(consoleText(new Error('boom')), 'Error: boom');
   assert.equal(consoleText(null), 'null');
   assert.equal(consoleText(undefined), 'undefined');

@@ -24,11 +24,27 @@ async function run(source: string, stopAtThreads?: number): Promise<{ code: numb
   let during = 0;
   // Stopped once `stopAtThreads` OS threads run (the VU threads are up, however slowly the machine starts them), or after 60 s.
   const started = Date.now();
-  const timer = stopAtThreads === undefined ? undefined : setInterval(() => {
-    const n = osThreads();
-    if (n >= stopAtThreads || Date.now() - started > 60_000) { during = n; clearInterval(timer); ctl.abort(); }
-  }, 50);
-  const code = await runEngine({ script, args: ['-q', '--no-summary', '--vu-mode', 'sync'], env: {}, cwd: dir, stdout: new Capture(), stderr, handleSignals: false, signal: ctl.signal });
+  const timer =
+    stopAtThreads === undefined
+      ? undefined
+      : setInterval(() => {
+          const n = osThreads();
+          if (n >= stopAtThreads || Date.now() - started > 60_000) {
+            during = n;
+            clearInterval(timer);
+            ctl.abort();
+          }
+        }, 50);
+  const code = await runEngine({
+    script,
+    args: ['-q', '--no-summary', '--vu-mode', 'sync'],
+    env: {},
+    cwd: dir,
+    stdout: new Capture(),
+    stderr,
+    handleSignals: false,
+    signal: ctl.signal,
+  });
   clearInterval(timer);
   return { code, err: stderr.text, during };
 }
@@ -42,21 +58,29 @@ async function settledThreads(baseline: number): Promise<number> {
 
 void test('sync-mode VU threads end with the run in every way it ends', async () => {
   // Warm-up: libuv's pool and V8's helpers exist before the baseline is taken.
-  const warm = await run(`import { sleep } from 'k6';\nexport const options = { vus: 2, iterations: 2 };\nexport default function () { sleep(0.01); }\n`);
+  const warm = await run(
+    `import { sleep } from 'k6';\nexport const options = { vus: 2, iterations: 2 };\nexport default function () { sleep(0.01); }\n`,
+  );
   assert.equal(warm.code, 0, warm.err);
   await new Promise((r) => setTimeout(r, 500));
   const baseline = osThreads();
 
-  const stopped = await run(`import { sleep } from 'k6';
+  const stopped = await run(
+    `import { sleep } from 'k6';
 export const options = { scenarios: {
   sleepy: { executor: 'constant-vus', vus: 3, duration: '60s', exec: 'sleepy' },
   spin: { executor: 'constant-vus', vus: 1, duration: '60s', exec: 'spin' },
 } };
 export function sleepy() { sleep(30); }
 export function spin() { for (;;) { /* never yields */ } }
-`, baseline + 4);
+`,
+    baseline + 4,
+  );
   assert.equal(stopped.code, 105, stopped.err);
-  assert.ok(stopped.during >= baseline + 4, `4 VU threads ran while the test did (${String(stopped.during)} threads, baseline ${String(baseline)})`);
+  assert.ok(
+    stopped.during >= baseline + 4,
+    `4 VU threads ran while the test did (${String(stopped.during)} threads, baseline ${String(baseline)})`,
+  );
   assert.equal(await settledThreads(baseline), baseline, 'a stopped run leaves no VU thread');
 
   const initFails = await run(`import { sleep } from 'k6';

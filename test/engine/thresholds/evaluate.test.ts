@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { Aggregator, MetricRegistry } from '../../../engine/metrics/index.ts';
 import { parseThresholds, thresholdsAbortMessage, thresholdsCrossedMessage, type ThresholdSet } from '../../../engine/thresholds/index.ts';
 import type { Sample } from '../../../engine/contracts.ts';
-import { FIXTURE_CUSTOM_METRICS, FIXTURE_THRESHOLDS, fixtureSamples, handleSummaryReference, readReference, readReferenceJson } from '../metrics/k6-fixture.ts';
+import {
+  FIXTURE_CUSTOM_METRICS,
+  FIXTURE_THRESHOLDS,
+  fixtureSamples,
+  handleSummaryReference,
+  readReference,
+  readReferenceJson,
+} from '../metrics/k6-fixture.ts';
 
 function fixtureSetup(samples: readonly Sample[]): { agg: Aggregator; set: ThresholdSet } {
   const registry = new MetricRegistry();
@@ -24,7 +31,9 @@ function k6LogMessage(file: string): string {
 void describe('threshold evaluation against the k6 reference run', () => {
   void it('gives the same verdict for every threshold as k6 (handleSummary and summary export)', () => {
     const ref = handleSummaryReference();
-    const exported = readReferenceJson('fixture.summary-export.json') as { metrics: Record<string, { thresholds?: Record<string, boolean> }> };
+    const exported = readReferenceJson('fixture.summary-export.json') as {
+      metrics: Record<string, { thresholds?: Record<string, boolean> }>;
+    };
     const { agg, set } = fixtureSetup(fixtureSamples());
     const ev = set.evaluate(agg, ref.state.testRunDurationMs);
     let compared = 0;
@@ -76,7 +85,8 @@ void describe('threshold evaluation against the k6 reference run', () => {
 });
 
 void describe('abortOnFail and delayAbortEval', () => {
-  const failing = (n: number, t0 = 0): Sample[] => Array.from({ length: n }, (_, i) => ({ metric: 'http_req_failed', time: t0 + i, value: 1, tags: {} }));
+  const failing = (n: number, t0 = 0): Sample[] =>
+    Array.from({ length: n }, (_, i) => ({ metric: 'http_req_failed', time: t0 + i, value: 1, tags: {} }));
 
   void it('aborts at once without delayAbortEval', () => {
     const registry = new MetricRegistry();

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricRegistry } from '../../../engine/metrics/index.ts';
-import { goDurationString, parseGoFloat, parseK6Duration, parseThresholdExpression, parseThresholds, thresholdMetricKeys } from '../../../engine/thresholds/index.ts';
+import {
+  goDurationString,
+  parseGoFloat,
+  parseK6Duration,
+  parseThresholdExpression,
+  parseThresholds,
+  thresholdMetricKeys,
+} from '../../../engine/thresholds/index.ts';
 import { readReference } from '../metrics/k6-fixture.ts';
 
 void describe('threshold expressions', () => {
@@ -33,19 +40,37 @@ void describe('threshold expressions', () => {
   }
 
   const invalid: [string, string][] = [
-    ['p(95)<<500', `failed parsing threshold expresion's "p(95)<<500" right hand side; reason: strconv.ParseFloat: parsing "<500": invalid syntax`],
+    [
+      'p(95)<<500',
+      `failed parsing threshold expresion's "p(95)<<500" right hand side; reason: strconv.ParseFloat: parsing "<500": invalid syntax`,
+    ],
     ['', `failed parsing threshold expression ""; reason: malformed threshold expression`],
     ['avg 500', `failed parsing threshold expression "avg 500"; reason: malformed threshold expression`],
     ['p95<500', `failed parsing threshold expression's "p95<500" left hand side; reason: failed parsing method from expression`],
     ['mean<5', `failed parsing threshold expression's "mean<5" left hand side; reason: failed parsing method from expression`],
     ['p<5', `failed parsing threshold expression's "p<5" left hand side; reason: failed parsing method from expression`],
     ['<5', `failed parsing threshold expression's "<5" left hand side; reason: failed parsing method from expression`],
-    ['p(abc)<5', `failed parsing threshold expression's "p(abc)<5" left hand side; reason: malformed percentile value; reason: strconv.ParseFloat: parsing "abc": invalid syntax`],
-    ['p()<5', `failed parsing threshold expression's "p()<5" left hand side; reason: malformed percentile value; reason: strconv.ParseFloat: parsing "": invalid syntax`],
+    [
+      'p(abc)<5',
+      `failed parsing threshold expression's "p(abc)<5" left hand side; reason: malformed percentile value; reason: strconv.ParseFloat: parsing "abc": invalid syntax`,
+    ],
+    [
+      'p()<5',
+      `failed parsing threshold expression's "p()<5" left hand side; reason: malformed percentile value; reason: strconv.ParseFloat: parsing "": invalid syntax`,
+    ],
     ['avg<', `failed parsing threshold expresion's "avg<" right hand side; reason: strconv.ParseFloat: parsing "": invalid syntax`],
-    ['avg<5ms', `failed parsing threshold expresion's "avg<5ms" right hand side; reason: strconv.ParseFloat: parsing "5ms": invalid syntax`],
-    ['avg<1_000', `failed parsing threshold expresion's "avg<1_000" right hand side; reason: strconv.ParseFloat: parsing "1_000": invalid syntax`],
-    ['avg<1e999', `failed parsing threshold expresion's "avg<1e999" right hand side; reason: strconv.ParseFloat: parsing "1e999": value out of range`],
+    [
+      'avg<5ms',
+      `failed parsing threshold expresion's "avg<5ms" right hand side; reason: strconv.ParseFloat: parsing "5ms": invalid syntax`,
+    ],
+    [
+      'avg<1_000',
+      `failed parsing threshold expresion's "avg<1_000" right hand side; reason: strconv.ParseFloat: parsing "1_000": invalid syntax`,
+    ],
+    [
+      'avg<1e999',
+      `failed parsing threshold expresion's "avg<1e999" right hand side; reason: strconv.ParseFloat: parsing "1e999": value out of range`,
+    ],
     ['avg=>5', `failed parsing threshold expression's "avg=>5" left hand side; reason: failed parsing method from expression`],
   ];
   for (const [src, message] of invalid) {
@@ -161,7 +186,10 @@ void describe('parseThresholds', () => {
     );
     const key = issues.find((i) => i.path === 'thresholds.http_req_duration{endpoint');
     assert.match(key?.message ?? '', /metric "http_req_duration\{endpoint" has unmatched opening\/close curly brace/);
-    assert.match(issues.find((i) => i.code === 'unknown-metric')?.message ?? '', /^invalid threshold defined on no_such_metric; reason: no metric name "no_such_metric" found/);
+    assert.match(
+      issues.find((i) => i.code === 'unknown-metric')?.message ?? '',
+      /^invalid threshold defined on no_such_metric; reason: no metric name "no_such_metric" found/,
+    );
   });
 
   void it('validates unknown metrics only when the registry knows the custom ones (after init)', () => {
@@ -199,17 +227,35 @@ void describe('thresholdMetricKeys (--no-thresholds still tracks submetrics)', (
 void describe('thresholds as k6 writes them in --out json Metric lines', () => {
   void it('keeps plain sources and writes abortOnFail thresholds as objects with a Go duration', () => {
     const { set } = parseThresholds({
-      http_req_failed: ['rate<0.5', { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '90s' }, { threshold: 'rate<0.2', abortOnFail: true }],
+      http_req_failed: [
+        'rate<0.5',
+        { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '90s' },
+        { threshold: 'rate<0.2', abortOnFail: true },
+      ],
       checks: [{ threshold: 'rate>0.9', abortOnFail: false, delayAbortEval: '1s' }],
     });
     assert.deepEqual(set.jsonConfigByKey(), {
-      http_req_failed: ['rate<0.5', { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '1m30s' }, { threshold: 'rate<0.2', abortOnFail: true, delayAbortEval: null }],
+      http_req_failed: [
+        'rate<0.5',
+        { threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: '1m30s' },
+        { threshold: 'rate<0.2', abortOnFail: true, delayAbortEval: null },
+      ],
       checks: ['rate>0.9'],
     });
   });
 
   void it("formats durations like Go's time.Duration.String", () => {
-    const cases: [number, string][] = [[0, '0s'], [1000, '1s'], [1500, '1.5s'], [90_000, '1m30s'], [3_600_000, '1h0m0s'], [250, '250ms'], [0.5, '500µs'], [0.000001, '1ns'], [-2000, '-2s']];
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [1000, '1s'],
+      [1500, '1.5s'],
+      [90_000, '1m30s'],
+      [3_600_000, '1h0m0s'],
+      [250, '250ms'],
+      [0.5, '500µs'],
+      [0.000001, '1ns'],
+      [-2000, '-2s'],
+    ];
     for (const [ms, want] of cases) assert.equal(goDurationString(ms), want, String(ms));
   });
 });

@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ExecutionSegment, ExecutionTuple, Rat, SegmentedIndex, parseSegmentSequence, splitForWorkers, type ExecutionSegmentSequence,
+  ExecutionSegment,
+  ExecutionTuple,
+  Rat,
+  SegmentedIndex,
+  parseSegmentSequence,
+  splitForWorkers,
+  type ExecutionSegmentSequence,
 } from '../../../engine/units/segments.ts';
 
 function seg(text: string): ExecutionSegment {
@@ -25,13 +31,25 @@ function tuple(s: string, q?: string): ExecutionTuple {
 
 void test('segment strings parse like k6 (fractions, decimals, percentages, single values)', () => {
   const ok: [string, string][] = [
-    ['0:1/2', '0:1/2'], ['1/3:2/3', '1/3:2/3'], ['50%:100%', '1/2:1'], ['0.5:0.75', '1/2:3/4'],
-    ['2/4:75%', '1/2:3/4'], ['20%', '0:1/5'], ['0.2', '0:1/5'], ['1/5', '0:1/5'], ['', '0:1'], ['1', '0:1'],
+    ['0:1/2', '0:1/2'],
+    ['1/3:2/3', '1/3:2/3'],
+    ['50%:100%', '1/2:1'],
+    ['0.5:0.75', '1/2:3/4'],
+    ['2/4:75%', '1/2:3/4'],
+    ['20%', '0:1/5'],
+    ['0.2', '0:1/5'],
+    ['1/5', '0:1/5'],
+    ['', '0:1'],
+    ['1', '0:1'],
   ];
   for (const [input, want] of ok) assert.equal(seg(input).toString(), want, input);
   const bad: [string, RegExp][] = [
-    ['1/2:1/3', /must be less than its end/], ['0:2', /can't be more than 1/], ['-1/2:1', /at least 0/],
-    ['abc', /not a valid/], ['33.3%', /not a valid percentage/], ['1/0', /not a valid/],
+    ['1/2:1/3', /must be less than its end/],
+    ['0:2', /can't be more than 1/],
+    ['-1/2:1', /at least 0/],
+    ['abc', /not a valid/],
+    ['33.3%', /not a valid percentage/],
+    ['1/0', /not a valid/],
   ];
   for (const [input, msg] of bad) {
     const r = ExecutionSegment.parse(input);
@@ -45,15 +63,24 @@ void test('segment sequences parse and reject gaps-free violations', () => {
   for (const bad of ['0', '0,1/2,1/3', '0,x,1']) assert.equal(parseSegmentSequence(bad).ok, false, bad);
 });
 
-void test('ScaleInt64 divides integers like k6\'s documented table (0:1/2, 1/2:3/4, 3/4:1)', () => {
+void test("ScaleInt64 divides integers like k6's documented table (0:1/2, 1/2:3/4, 3/4:1)", () => {
   const q = '0,1/2,3/4,1';
   const values = Array.from({ length: 12 }, (_, i) => i + 1);
-  assert.deepEqual(values.map((v) => tuple('0:1/2', q).scaleInt64(v)), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
-  assert.deepEqual(values.map((v) => tuple('1/2:3/4', q).scaleInt64(v)), [0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3]);
-  assert.deepEqual(values.map((v) => tuple('3/4:1', q).scaleInt64(v)), [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3]);
+  assert.deepEqual(
+    values.map((v) => tuple('0:1/2', q).scaleInt64(v)),
+    [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
+  );
+  assert.deepEqual(
+    values.map((v) => tuple('1/2:3/4', q).scaleInt64(v)),
+    [0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3],
+  );
+  assert.deepEqual(
+    values.map((v) => tuple('3/4:1', q).scaleInt64(v)),
+    [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3],
+  );
 });
 
-void test('segmented iterators stripe the global indexes like k6\'s documented table', () => {
+void test("segmented iterators stripe the global indexes like k6's documented table", () => {
   const q = '0,1/2,3/4,1';
   const walk = (s: string): number[] => {
     const idx = new SegmentedIndex(tuple(s, q));
@@ -64,19 +91,17 @@ void test('segmented iterators stripe the global indexes like k6\'s documented t
   assert.deepEqual(walk('3/4:1'), [3, 7, 11]);
 });
 
-const randomSequence = fc
-  .array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 })
-  .map((nums) => {
-    const total = nums.reduce((a, b) => a + b, 0);
-    let from = Rat.of(0);
-    return nums.map((n) => {
-      const to = from.add(Rat.of(n, total));
-      const s = ExecutionSegment.create(from, to);
-      if (!s.ok) throw new Error(s.message);
-      from = to;
-      return s.value;
-    });
+const randomSequence = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }).map((nums) => {
+  const total = nums.reduce((a, b) => a + b, 0);
+  let from = Rat.of(0);
+  return nums.map((n) => {
+    const to = from.add(Rat.of(n, total));
+    const s = ExecutionSegment.create(from, to);
+    if (!s.ok) throw new Error(s.message);
+    from = to;
+    return s.value;
   });
+});
 
 void test('property: the parts of any sequence sum to the whole and never shrink as the value grows', () => {
   fc.assert(
@@ -87,7 +112,10 @@ void test('property: the parts of any sequence sum to the whole and never shrink
         return t.value;
       });
       const parts = tuples.map((t) => t.scaleInt64(value));
-      assert.equal(parts.reduce((a, b) => a + b, 0), value);
+      assert.equal(
+        parts.reduce((a, b) => a + b, 0),
+        value,
+      );
       tuples.forEach((t, i) => assert.ok(t.scaleInt64(value + 1) >= (parts[i] ?? 0)));
     }),
     { numRuns: 200 },
