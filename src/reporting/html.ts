@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describeRow, figureLabel, worstFirst } from './compare.ts';
-import type { FullReport } from './report-types.ts';
+import type { FullReport } from './types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';

@@ -28,14 +28,12 @@ import { findRunFiles, isDir, isRunFolder, k6ThresholdsOf, readJson, runMetaOf, 
 import { renderJUnit, renderRunFailureJUnit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { buildModel, type RunModel, type SideInputs } from './model.ts';
-import { EXIT, type FullReport, type VerdictInfo } from './report-types.ts';
+import { EXIT, type BuildReportOptions, type FullReport, type ReportResult, type VerdictInfo } from './types.ts';
 import { analyseSoak, type SoakResult } from './soak.ts';
-import type { BuildReportOptions, ReportResult } from './types.ts';
 
-export type { BuildReportOptions, ReportResult, SoakBudget, Verdict } from './types.ts';
-export type { FullReport, VerdictInfo } from './report-types.ts';
+export type { BuildReportOptions, FullReport, ReportResult, SoakBudget, Verdict, VerdictInfo } from './types.ts';
 export type { BaselineSnapshot, Comparison } from './compare.ts';
-export { EXIT } from './report-types.ts';
+export { EXIT } from './types.ts';
 export { ReportError } from './errors.ts';
 export { combineSnapshots, compareSnapshots, describeRow, snapshotOf, worstFirst } from './compare.ts';
 export { updateHistory } from './history.ts';
