@@ -161,12 +161,17 @@ export class QuantileSketch {
   merge(o: QuantileSketch): void {
     if (o.fold !== this.fold) throw new RangeError(`cannot merge a sketch of fold ${o.fold} into one of fold ${this.fold}`);
     if (o.count === 0) return;
-    this.count += o.count;
-    if (o.min < this.min) this.min = o.min;
-    if (o.max > this.max) this.max = o.max;
-    this.zeros += o.zeros;
+    this.addTotals(o.count, o.min, o.max, o.zeros);
     this.pos.merge(o.pos);
     this.neg.merge(o.neg);
+  }
+
+  /** count, min, max and zeros of another sketch of the same fold, added (a merge without the bins). */
+  private addTotals(count: number, min: number, max: number, zeros: number): void {
+    this.count += count;
+    if (min < this.min) this.min = min;
+    if (max > this.max) this.max = max;
+    this.zeros += zeros;
   }
 
   /** A copy (same fold, same bins). */
@@ -252,10 +257,7 @@ export class QuantileSketch {
   /** Adds a snapshot of a sketch of the same fold. */
   mergeSnapshot(s: SketchSnapshot): void {
     if (s.count === 0) return;
-    this.count += s.count;
-    if (s.min < this.min) this.min = s.min;
-    if (s.max > this.max) this.max = s.max;
-    this.zeros += s.zeros;
+    this.addTotals(s.count, s.min, s.max, s.zeros);
     this.pos.addPairs(s.pos);
     this.neg.addPairs(s.neg);
   }
