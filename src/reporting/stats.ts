@@ -116,7 +116,7 @@ export interface RunSpread {
  *
  * Why this and not a robust spread (median absolute deviation, min/max with a margin): with the 3–5 runs
  * a baseline keeps, a robust estimate is too unsteady. Simulated on log-normal run-to-run noise, "above
- * the highest run and median + 3 · MAD" calls an unchanged run worse 6–14 % of the time (it depends on N
+ * the highest run and median + 3 · MAD" calls an unchanged run worse 5–14 % of the time (it depends on N
  * and on the noise), "above the highest run by 10 %" 4–18 %; the t prediction bound is exact at α (1 %)
  * for any N and noise level when the logs are normal, and an outlier among the baseline runs widens it
  * (the gate gets quieter, never noisier). The price is honesty about small N: t(0.99, 2) = 6.96, so three
