@@ -312,6 +312,62 @@ export async function createInstance(args: {
   >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
 }
 
+/** Where a run is: what the phases after the options check share (read at the end for the exit code). */
+interface RunState {
+  /** exec.test.abort(), abortOnFail, or a worker's abort: the first reason. */
+  abortReason: string | undefined;
+  /** A threshold with abortOnFail crossed while running. */
+  thresholdAbort: boolean;
+  /**
+   * The error k6's execution scheduler would return (setup or teardown failed or ran out of time):
+   * the run still evaluates thresholds, writes the summary and flushes outputs, then exits with its code
+   * unless the test was aborted (signal, exec.test.abort, abortOnFail), which wins as in k6.
+   */
+  runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
+  finalEval: ThresholdEvaluation | undefined;
+  /** When the test run started (setup() starts it). */
+  t0: number;
+  /** setup()'s result as JSON text. */
+  dataText: string | undefined;
+  setupCalled: boolean;
+  setupDone: boolean;
+}
+
+/** The run's fixed parts: what runEngine gives and what loading and checking the script gave. */
+interface LoadedRun {
+  readonly o: RunEngineOptions;
+  readonly settings: RunSettings;
+  readonly scriptPath: string;
+  readonly logger: Logger;
+  readonly stopCtl: AbortController;
+  readonly wasExternal: () => boolean;
+  readonly screen: Screen;
+  readonly clock: Clock;
+  readonly phase: (name: string) => void;
+  readonly quiet: boolean;
+  readonly script: CompiledScript;
+  readonly inst: InstanceState;
+  readonly plan: TestPlan;
+  /** Empty with --no-thresholds. */
+  readonly thresholds: ThresholdSet;
+  readonly noThresholds: boolean;
+  readonly workers: number;
+  readonly mode: { readonly mode: VuMode; readonly why: string };
+  readonly state: RunState;
+}
+
+/** Where samples go: the aggregator (summary, thresholds), --out json and the other outputs. */
+interface Outputs {
+  readonly aggregator: Aggregator;
+  readonly json: JsonOutput | undefined;
+  readonly extra: OutputSet;
+}
+
+/** The threshold loop while the scenarios run (every 2 s on the run's clock): `stop` ends it. */
+interface EvalLoop {
+  stop(): Promise<void>;
+}
+
 async function runLoaded(
   o: RunEngineOptions,
   settings: RunSettings,
@@ -321,12 +377,47 @@ async function runLoaded(
   wasExternal: () => boolean,
   screen: Screen,
 ): Promise<number> {
+  const run = await loadAndCheck({ o, settings, scriptPath, logger, stopCtl, wasExternal, screen });
+  if (typeof run === 'number') return run;
+  const out = openOutputs(run);
+  if (!run.quiet) printHeader(run, out);
+  run.state.t0 = run.clock.now();
+  run.inst.started = run.state.t0;
+  const evalLoop = startEvalLoop(run, out);
+  const endedEarly = run.workers > 1 ? await runOnWorkers(run, out, evalLoop) : await runHere(run, out, evalLoop);
+  if (endedEarly !== undefined) return endedEarly;
+  await evalLoop.stop();
+  await runTeardown(run);
+  evaluate(run, out, true);
+  for (const call of run.inst.host.awaitSites.unreported)
+    logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
+  await endOfTest(run, out);
+  return exitCodeOf(run);
+}
+
+type RunInput = Pick<LoadedRun, 'o' | 'settings' | 'scriptPath' | 'logger' | 'stopCtl' | 'wasExternal' | 'screen'>;
+
+/**
+ * The script loaded, VU 0's init code run, then options and thresholds checked: every problem at once,
+ * exit 104 before any VU starts (also the end of a validate-only run: 0). Returns the exit code when it ends there.
+ */
+async function loadAndCheck(input: RunInput): Promise<LoadedRun | number> {
+  const { o, settings, logger, stopCtl } = input;
   const { flags } = settings;
   const clock = o.clock ?? realClock;
   const phase = o.onPhase ?? ((): void => undefined);
-  const script = await loadScript(scriptPath);
+  const script = await loadScript(input.scriptPath);
   phase('script loaded and compiled');
-  let abortReason: string | undefined;
+  const state: RunState = {
+    abortReason: undefined,
+    thresholdAbort: false,
+    runError: undefined,
+    finalEval: undefined,
+    t0: clock.now(),
+    dataText: undefined,
+    setupCalled: false,
+    setupDone: false,
+  };
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
   const inst = await createInstance({
@@ -338,14 +429,13 @@ async function runLoaded(
     hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => {
-      abortReason ??= reason;
+      state.abortReason ??= reason;
       stopCtl.abort(new Error('test aborted'));
     },
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
 
-  // Options and thresholds: every problem at once, exit 104 before any VU starts.
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
   idsInTest = vuIdsInTest(plan.tuple);
   const issues: (Issue | FlagIssue)[] = [...plan.issues];
@@ -365,7 +455,6 @@ async function runLoaded(
     logger.log('error', choice.issue);
     return EXIT_CODES.invalidConfig;
   }
-  const workers = choice.workers;
   const mode = chooseVuMode({
     flag: flags.values['vu-mode'],
     env: o.env.AGENTLOAD_VU_MODE,
@@ -384,7 +473,12 @@ async function runLoaded(
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
+  const quiet = flags.booleans.has('quiet');
+  return { ...input, clock, phase, quiet, script, inst, plan, thresholds, noThresholds, workers: choice.workers, mode, state };
+}
 
+/** The aggregator (with the thresholds' submetrics), --out json and the other --out outputs, each fed by the VUs' samples. */
+function openOutputs({ o, settings, inst, plan, thresholds, logger }: LoadedRun): Outputs {
   const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys() });
   thresholds.attach(aggregator);
   inst.fan.sinks.push(aggregator);
@@ -411,258 +505,271 @@ async function runLoaded(
     },
   });
   if (!extra.isEmpty) inst.fan.sinks.push(extra);
-  const quiet = flags.booleans.has('quiet');
-  if (!quiet) {
-    o.stdout.write(
-      formatHeader({
-        script: relative(o.cwd, scriptPath) || scriptPath,
-        output:
-          [
-            ...(settings.jsonOut === undefined
-              ? []
-              : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
-            ...extra.outputs.map((x) => x.description),
-          ].join(', ') || '-',
-        scenariosLine: plan.scenariosLine,
-        scenarioLines: plan.scenarioLines,
-        ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
-      }),
-    );
-  }
+  return { aggregator, json, extra };
+}
 
-  let finalEval: ThresholdEvaluation | undefined;
-  const verdict = { thresholdAbort: false };
-  let t0 = clock.now();
-  inst.started = t0;
-  /**
-   * The error k6's execution scheduler would return (setup or teardown failed or ran out of time):
-   * the run still evaluates thresholds, writes the summary and flushes outputs, then exits with its code
-   * unless the test was aborted (signal, exec.test.abort, abortOnFail), which wins as in k6.
-   */
-  let runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
-  const timeoutFailure = (e: LifecycleTimeoutError): { code: number; logAtEnd: () => void } => ({
-    code: e.exitCode,
-    logAtEnd: () => {
-      logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint });
+/** k6's run header: script, outputs, scenarios (and the synchronous VU mode's cost). */
+function printHeader({ o, settings, scriptPath, plan, mode }: LoadedRun, { extra }: Outputs): void {
+  o.stdout.write(
+    formatHeader({
+      script: relative(o.cwd, scriptPath) || scriptPath,
+      output:
+        [
+          ...(settings.jsonOut === undefined ? [] : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
+          ...extra.outputs.map((x) => x.description),
+        ].join(', ') || '-',
+      scenariosLine: plan.scenariosLine,
+      scenarioLines: plan.scenarioLines,
+      ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
+    }),
+  );
+}
+
+/** The thresholds evaluated now: the final verdict, or (while running) an abortOnFail that stops the test. */
+function evaluate({ noThresholds, thresholds, clock, state, logger, stopCtl }: LoadedRun, { aggregator }: Outputs, final: boolean): void {
+  if (noThresholds || thresholds.isEmpty()) return;
+  const ev = thresholds.evaluate(aggregator, clock.now() - state.t0);
+  if (final) state.finalEval = ev;
+  if (!final && ev.shouldAbort && !state.thresholdAbort) {
+    state.thresholdAbort = true;
+    logger.log('error', thresholdsAbortMessage(ev.crossed));
+    stopCtl.abort(new Error('thresholds crossed'));
+  }
+}
+
+/** Thresholds every 2 s on the injected clock while the scenarios run. */
+function startEvalLoop(run: LoadedRun, out: Outputs): EvalLoop {
+  const evalDone = new AbortController();
+  const loop = (async (): Promise<void> => {
+    for (;;) {
+      try {
+        await run.clock.sleep(THRESHOLD_EVAL_INTERVAL_MS, evalDone.signal);
+      } catch {
+        return;
+      }
+      evaluate(run, out, false);
+    }
+  })();
+  return {
+    stop: async () => {
+      evalDone.abort();
+      await loop;
     },
-  });
-  // k6's scriptException: its stack as the message and hint="script exception", as the run's last line.
-  const scriptFailure = (e: unknown): { code: number; logAtEnd: () => void } => ({
+  };
+}
+
+/** k6's scriptException: its stack as the message and hint="script exception", as the run's last line. */
+function scriptFailure({ logger, script }: LoadedRun, e: unknown): NonNullable<RunState['runError']> {
+  return {
     code: EXIT_CODES.scriptException,
     logAtEnd: () => {
       logger.log('error', formatErr(script, e), { hint: 'script exception' });
     },
-  });
-
-  // setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it.
-  let dataText: string | undefined;
-  const life = { setupCalled: false, setupDone: false };
-  const setup = async (): Promise<boolean> => {
-    life.setupCalled = true;
-    // The test run starts here (workers, if any, are initialised by now).
-    t0 = clock.now();
-    inst.started = t0;
-    phase('ready to start (setup() starts)');
-    try {
-      const data = plan.resolved.noSetup
-        ? undefined
-        : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
-      dataText = data === undefined ? undefined : JSON.stringify(data);
-      inst.dataText = dataText;
-      life.setupDone = true;
-      phase('setup() done');
-      return true;
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
-      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
-      else if (!stopCtl.signal.aborted) {
-        runError = scriptFailure(e);
-      }
-      return false;
-    }
   };
+}
 
-  const evaluate = (final: boolean): void => {
-    if (noThresholds || thresholds.isEmpty()) return;
-    const ev = thresholds.evaluate(aggregator, clock.now() - t0);
-    if (final) finalEval = ev;
-    if (!final && ev.shouldAbort && !verdict.thresholdAbort) {
-      verdict.thresholdAbort = true;
-      logger.log('error', thresholdsAbortMessage(ev.crossed));
-      stopCtl.abort(new Error('thresholds crossed'));
-    }
+function timeoutFailure({ logger }: LoadedRun, e: LifecycleTimeoutError): NonNullable<RunState['runError']> {
+  return {
+    code: e.exitCode,
+    logAtEnd: () => {
+      logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint });
+    },
   };
-  // Thresholds every 2 s on the injected clock while the scenarios run.
-  const evalDone = new AbortController();
-  const evalLoop = (async (): Promise<void> => {
-    for (;;) {
-      try {
-        await clock.sleep(THRESHOLD_EVAL_INTERVAL_MS, evalDone.signal);
-      } catch {
-        return;
-      }
-      evaluate(false);
-    }
-  })();
-  const stopEval = async (): Promise<void> => {
-    evalDone.abort();
-    await evalLoop;
-  };
+}
 
-  if (workers > 1) {
-    // Each worker's latest progress; the bars show the scenarios' sums over the workers.
-    const reports = new Map<number, { scenarios: readonly ScenarioReport[]; vusMax: number }>();
-    const merged = (names: readonly string[]): ProgressSource => {
-      const all = [...reports.values()];
-      return {
-        stats: names.map((name) =>
-          mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock)))),
-        ),
-        vusMax: all.reduce((n, r) => n + r.vusMax, 0),
-      };
+/** setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it. False when it failed. */
+async function runSetup(run: LoadedRun): Promise<boolean> {
+  const { state, inst, plan, clock, stopCtl } = run;
+  state.setupCalled = true;
+  // The test run starts here (workers, if any, are initialised by now).
+  state.t0 = clock.now();
+  inst.started = state.t0;
+  run.phase('ready to start (setup() starts)');
+  try {
+    const data = plan.resolved.noSetup
+      ? undefined
+      : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
+    state.dataText = data === undefined ? undefined : JSON.stringify(data);
+    inst.dataText = state.dataText;
+    state.setupDone = true;
+    run.phase('setup() done');
+    return true;
+  } catch (e) {
+    if (e instanceof LifecycleTimeoutError) state.runError = timeoutFailure(run, e);
+    else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
+    else if (!stopCtl.signal.aborted) {
+      state.runError = scriptFailure(run, e);
+    }
+    return false;
+  }
+}
+
+/** The scenarios on worker threads (engine/runtime/workers.ts): the exit code when a worker failure ends the run here. */
+async function runOnWorkers(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promise<number | undefined> {
+  const { o, settings, plan, logger, clock, inst, screen, stopCtl, state } = run;
+  const { aggregator, json, extra } = out;
+  // Each worker's latest progress; the bars show the scenarios' sums over the workers.
+  const reports = new Map<number, { scenarios: readonly ScenarioReport[]; vusMax: number }>();
+  const merged = (names: readonly string[]): ProgressSource => {
+    const all = [...reports.values()];
+    return {
+      stats: names.map((name) =>
+        mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock)))),
+      ),
+      vusMax: all.reduce((n, r) => n + r.vusMax, 0),
     };
-    const r = await runWorkers({
-      workers,
-      script: scriptPath,
-      args: o.args,
-      env: settings.env,
-      plan,
+  };
+  const r = await runWorkers({
+    workers: run.workers,
+    script: run.scriptPath,
+    args: o.args,
+    env: settings.env,
+    plan,
+    logger,
+    stderr: o.stderr,
+    signal: stopCtl.signal,
+    forwardSamples: json !== undefined || !extra.isEmpty,
+    allowedHosts: o.allowedHosts,
+    progress: showsProgress(o, run.quiet),
+    onProgress: (i, scenarios, vusMax) => {
+      reports.set(i, { scenarios, vusMax });
+    },
+    onStart: () => {
+      run.phase('workers started the scenarios');
+      screen.display = startProgress(o, plan, clock, run.quiet, inst, merged);
+    },
+    dataText: () => state.dataText,
+    runSetup: () => runSetup(run),
+    onSnapshot: (snap) => {
+      aggregator.merge(snap);
+    },
+    onSamples: (samples) => {
+      json?.add(samples);
+      extra.add(samples);
+    },
+    onGauges: (vus, vusMax) => {
+      const time = clock.wallNow();
+      inst.fan.add([
+        { metric: 'vus', time, value: vus, tags: inst.runTags },
+        { metric: 'vus_max', time, value: vusMax, tags: inst.runTags },
+      ]);
+    },
+    onAbort: (reason) => {
+      state.abortReason ??= reason;
+      stopCtl.abort(new Error('test aborted'));
+    },
+  });
+  screen.display?.stop();
+  screen.display = undefined;
+  // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
+  if (!r.ok && (!state.setupCalled || state.setupDone)) {
+    await evalLoop.stop();
+    await closeAll(inst, out.json, out.extra);
+    return r.code;
+  }
+  return undefined;
+}
+
+/** setup(), then the scenarios on this thread's VU pool (a failed setup() skips them and goes on to the summary). */
+async function runHere(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promise<undefined> {
+  const { inst, plan, logger, stopCtl, screen, clock } = run;
+  if (!(await runSetup(run))) return undefined;
+  try {
+    inst.pool.setMax(plan.maxVUs);
+    await initVUs(inst.pool, plan.preAllocatedVUs, {
       logger,
-      stderr: o.stderr,
       signal: stopCtl.signal,
-      forwardSamples: json !== undefined || !extra.isEmpty,
-      allowedHosts: o.allowedHosts,
-      progress: showsProgress(o, quiet),
-      onProgress: (i, scenarios, vusMax) => {
-        reports.set(i, { scenarios, vusMax });
-      },
-      onStart: () => {
-        phase('workers started the scenarios');
-        screen.display = startProgress(o, plan, clock, quiet, inst, merged);
-      },
-      dataText: () => dataText,
-      runSetup: setup,
-      onSnapshot: (snap) => {
-        aggregator.merge(snap);
-      },
-      onSamples: (samples) => {
-        json?.add(samples);
-        extra.add(samples);
-      },
-      onGauges: (vus, vusMax) => {
-        const time = clock.wallNow();
-        inst.fan.add([
-          { metric: 'vus', time, value: vus, tags: inst.runTags },
-          { metric: 'vus_max', time, value: vusMax, tags: inst.runTags },
-        ]);
-      },
-      onAbort: (reason) => {
-        abortReason ??= reason;
-        stopCtl.abort(new Error('test aborted'));
-      },
+      ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
     });
+  } catch (e) {
+    await evalLoop.stop();
+    await closeAll(inst, out.json, out.extra);
+    throw e;
+  }
+  run.phase(`${String(plan.preAllocatedVUs)} VUs initialised`);
+  screen.display = startProgress(run.o, plan, clock, run.quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
+  run.phase('scenarios started');
+  try {
+    await plan.run({
+      clock,
+      pool: inst.pool,
+      signal: stopCtl.signal,
+      emit: (s) => {
+        inst.fan.add(s);
+      },
+      runTags: inst.runTags,
+      logger,
+      scenarioStats: inst.scenarioStats,
+    });
+  } finally {
     screen.display?.stop();
     screen.display = undefined;
-    // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
-    if (!r.ok && (!life.setupCalled || life.setupDone)) {
-      await stopEval();
-      await closeAll(inst, json, extra);
-      return r.code;
-    }
-  } else if (await setup()) {
-    try {
-      inst.pool.setMax(plan.maxVUs);
-      await initVUs(inst.pool, plan.preAllocatedVUs, {
-        logger,
-        signal: stopCtl.signal,
-        ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
-      });
-    } catch (e) {
-      await stopEval();
-      await closeAll(inst, json, extra);
-      throw e;
-    }
-    phase(`${String(plan.preAllocatedVUs)} VUs initialised`);
-    screen.display = startProgress(o, plan, clock, quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
-    phase('scenarios started');
-    try {
-      await plan.run({
-        clock,
-        pool: inst.pool,
-        signal: stopCtl.signal,
-        emit: (s) => {
-          inst.fan.add(s);
-        },
-        runTags: inst.runTags,
-        logger,
-        scenarioStats: inst.scenarioStats,
-      });
-    } finally {
-      screen.display?.stop();
-      screen.display = undefined;
+  }
+  return undefined;
+}
+
+/** teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown. */
+async function runTeardown(run: LoadedRun): Promise<void> {
+  const { state, plan, inst, clock } = run;
+  if (!state.setupDone || plan.resolved.noTeardown) return;
+  try {
+    await callTimed(
+      await inst.lifecycle(),
+      clock,
+      'teardown',
+      plan.resolved.teardownTimeout,
+      state.dataText === undefined ? undefined : JSON.parse(state.dataText),
+    );
+  } catch (e) {
+    if (e instanceof LifecycleTimeoutError) state.runError = timeoutFailure(run, e);
+    else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
+    else {
+      state.runError = scriptFailure(run, e);
     }
   }
-  await stopEval();
+}
 
-  // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown.
-  if (life.setupDone && !plan.resolved.noTeardown) {
-    try {
-      await callTimed(
-        await inst.lifecycle(),
-        clock,
-        'teardown',
-        plan.resolved.teardownTimeout,
-        dataText === undefined ? undefined : JSON.parse(dataText),
-      );
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
-      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
-      else {
-        runError = scriptFailure(e);
-      }
-    }
-  }
-  evaluate(true);
-  for (const call of inst.host.awaitSites.unreported)
-    logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
-  const durationMs = clock.now() - t0;
-
+/** The end of test: summary data, --summary-export, the summary (or handleSummary's files), then every output closed. */
+async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
+  const { o, plan, state, logger, inst, script, clock } = run;
   const summaryData: SummaryData = buildSummaryData({
-    aggregator,
-    ...(finalEval === undefined ? {} : { thresholds: finalEval }),
+    aggregator: out.aggregator,
+    ...(state.finalEval === undefined ? {} : { thresholds: state.finalEval }),
     options: {
       summaryTrendStats: plan.resolved.summaryTrendStats,
       summaryTimeUnit: plan.resolved.summaryTimeUnit ?? '',
       noColor: true,
     },
-    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
+    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: clock.now() - state.t0 },
   });
   // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
-  if (dataText !== undefined) summaryData.setup_data = JSON.parse(dataText) as unknown;
+  if (state.dataText !== undefined) summaryData.setup_data = JSON.parse(state.dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
-  const endedCleanly = !wasExternal() && abortReason === undefined && !verdict.thresholdAbort && runError === undefined;
+  const endedCleanly = !run.wasExternal() && state.abortReason === undefined && !state.thresholdAbort && state.runError === undefined;
   if (endedCleanly && summaryData.metrics.iterations === undefined) {
     logger.log('warn', 'No script iterations fully finished, consider making the test duration longer');
   }
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
-  await closeAll(inst, json, extra);
+  await closeAll(inst, out.json, out.extra);
+}
 
-  // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
+/** k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict. */
+function exitCodeOf({ state, logger, inst, wasExternal }: LoadedRun): number {
   if (wasExternal()) return EXIT_CODES.externalAbort;
-  if (abortReason !== undefined) {
+  if (state.abortReason !== undefined) {
     // k6's errext.InterruptError text: "test aborted", or "test aborted: <the script's reason>".
-    logger.log('error', `test aborted${abortReason === '' ? '' : `: ${abortReason}`}`);
+    logger.log('error', `test aborted${state.abortReason === '' ? '' : `: ${state.abortReason}`}`);
     return EXIT_CODES.scriptAborted;
   }
-  if (verdict.thresholdAbort) return EXIT_CODES.thresholdsFailed;
-  if (runError !== undefined) {
-    runError.logAtEnd?.();
-    return runError.code;
+  if (state.thresholdAbort) return EXIT_CODES.thresholdsFailed;
+  if (state.runError !== undefined) {
+    state.runError.logAtEnd?.();
+    return state.runError.code;
   }
-  if (finalEval !== undefined && !finalEval.ok) {
-    logger.log('error', thresholdsCrossedMessage(finalEval.crossed));
+  if (state.finalEval !== undefined && !state.finalEval.ok) {
+    logger.log('error', thresholdsCrossedMessage(state.finalEval.crossed));
     return EXIT_CODES.thresholdsFailed;
   }
   if (inst.failed !== undefined) return EXIT_CODES.markedAsFailed;
