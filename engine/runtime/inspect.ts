@@ -13,7 +13,8 @@ import { loadScript } from './loader.ts';
 import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
 import { realClock } from './clock.ts';
-import { createInstance, settingsFromFlags } from './run.ts';
+import { createInstance } from './instance.ts';
+import { settingsFromFlags } from './run.ts';
 
 export interface InspectOptions {
   readonly script: string;

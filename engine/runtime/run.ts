@@ -4,15 +4,13 @@
  * outputs flushed → exit code. Thresholds are evaluated every 2 s and once at the end.
  */
 import { setMaxListeners } from 'node:events';
-import { Writable } from 'node:stream';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
-import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
-import { Aggregator, MetricRegistry } from '../metrics/index.ts';
-import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress, vuIdsInTest } from '../execution/index.ts';
-import type { ScenarioStats } from '../executors/types.ts';
-import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
+import type { Clock, Issue } from '../contracts.ts';
+import { Aggregator } from '../metrics/index.ts';
+import { mergeScenarioStats, vuIdsInTest } from '../execution/index.ts';
+import { JsonOutput, buildSummaryData, summaryExportJson, type SummaryData } from '../output/index.ts';
 import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
 import {
   ThresholdSet,
@@ -22,22 +20,20 @@ import {
   thresholdsCrossedMessage,
   type ThresholdEvaluation,
 } from '../thresholds/index.ts';
-import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
-import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
-import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError, type LifecyclePlace } from './errors.ts';
+import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError } from './errors.ts';
 import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
-import { loadScript, type CompiledScript, type LoadedScript } from './loader.ts';
-import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
+import { loadScript, type CompiledScript } from './loader.ts';
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
-import { VuPool } from './pool.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
-import { Vu, type VuHost } from './vu.ts';
+import { createInstance, type InstanceState } from './instance.ts';
+import { logStream, showsProgress, startProgress, type ProgressSource, type Screen } from './progress.ts';
+import { callTimed, closeAll, formatErr, writeOut, writeSummary } from './end-of-test.ts';
 import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from './workers.ts';
 
 export interface RunEngineOptions {
@@ -72,14 +68,6 @@ export interface RunEngineOptions {
    * it starts the bundled platform, so an invalid configuration starts nothing.
    */
   validateOnly?: boolean;
-}
-
-/** A sink that fans samples out; `target` can be set after init. */
-class FanOut implements SampleSink {
-  sinks: SampleSink[] = [];
-  add(samples: readonly Sample[]): void {
-    for (const s of this.sinks) s.add(samples);
-  }
 }
 
 /** What the main thread needs from a flag set, with every issue. */
@@ -183,133 +171,6 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
     }
     o.signal?.removeEventListener('abort', onExternal);
   }
-}
-
-/** Runs setup(), teardown() and handleSummary(): a Vu here, or a ThreadVu (synchronous VU mode). */
-export interface LifecycleRunner {
-  readonly exports: Readonly<Record<string, unknown>>;
-  callLifecycle(
-    name: 'setup' | 'teardown' | 'handleSummary',
-    stage: 'setup' | 'teardown' | 'summary',
-    arg?: unknown,
-    signal?: AbortSignal,
-  ): Promise<unknown>;
-}
-
-/** State shared by the VUs of this engine instance. */
-export interface InstanceState {
-  readonly registry: MetricRegistry;
-  readonly fan: FanOut;
-  readonly host: VuHost;
-  readonly pool: VuPool<Vu | ThreadVu>;
-  closeLifecycle(): Promise<void>;
-  /** VU 0 on this thread: its init code gives the options and exports. */
-  readonly lifecycleVu: Vu;
-  /** How VUs run (engine/sync/mode.ts); set after the options are known, before any other VU exists. */
-  vuMode: VuMode;
-  /** Who runs setup(), teardown() and handleSummary(): VU 0 here, or (sync mode) VU 0 on its own thread. */
-  lifecycle(): Promise<LifecycleRunner>;
-  options: Options;
-  runTags: Tags;
-  aborted: { reason: string } | undefined;
-  failed: string | undefined;
-  started: number;
-  /** Live stats of every started scenario. */
-  readonly scenarioStats: ScenarioStats[];
-  /** setup() result as JSON text; every VU gets its own parsed copy. */
-  dataText: string | undefined;
-}
-
-/** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
-export async function createInstance(args: {
-  script: LoadedScript;
-  clock: Clock;
-  env: Record<string, string>;
-  logger: Logger;
-  /** The run's host allowlist (undefined: no check). */
-  hostPolicy?: HostPolicy | undefined;
-  /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
-  vuId?: (n: number) => number;
-  /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
-  idInTest?: (idInInstance: number) => number;
-  discardResponseBodies: () => boolean;
-  onAbort: (reason: string) => void;
-}): Promise<InstanceState> {
-  const registry = new MetricRegistry();
-  const fan = new FanOut();
-  const shared = new Map<string, unknown>();
-  const st: Partial<InstanceState> &
-    Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText' | 'vuMode'> = {
-    options: {},
-    runTags: {},
-    aborted: undefined,
-    failed: undefined,
-    started: Number.NaN,
-    scenarioStats: [],
-    dataText: undefined,
-    vuMode: 'async',
-  };
-  const poolRef: { pool?: VuPool } = {};
-  const host: VuHost = {
-    script: args.script,
-    modules: MODULES,
-    sink: fan,
-    clock: args.clock,
-    env: args.env,
-    logger: args.logger,
-    shared,
-    runTags: () => st.runTags,
-    options: () => st.options,
-    discardResponseBodies: args.discardResponseBodies,
-    defineMetric: (name, type, contains): MetricDefinition => registry.define(name, type, contains),
-    instanceStats: (): InstanceStats => ({
-      iterationsCompleted: st.scenarioStats.reduce((a, x) => a + x.completed, 0),
-      iterationsInterrupted: st.scenarioStats.reduce((a, x) => a + x.interrupted, 0),
-      vusActive: poolRef.pool?.active ?? 0,
-      vusInitialized: poolRef.pool?.initialized ?? 0,
-      currentTestRunDuration: Number.isNaN(st.started) ? 0 : args.clock.now() - st.started,
-    }),
-    abortTest: (reason) => {
-      if (st.aborted === undefined) st.aborted = { reason };
-      args.onAbort(reason);
-    },
-    hostPolicy: args.hostPolicy,
-    awaitSites: { wanted: false, unreported: new Set<string>() },
-    registry: () => registry.all(),
-    failTest: (reason) => {
-      if (st.failed === undefined) {
-        st.failed = reason;
-        args.logger.log('error', `test marked as failed${reason === '' ? '' : `: ${reason}`}`);
-      }
-    },
-  };
-  let threads: ThreadVuShared | undefined;
-  const threadShared = (): ThreadVuShared =>
-    (threads ??= { script: args.script, host, sharedArrays: packSharedArrays(shared), exports: () => lifecycleVu.exports });
-  const pool = new VuPool<Vu | ThreadVu>(async (idInInstance) => {
-    const id = args.vuId?.(idInInstance) ?? idInInstance;
-    if (st.vuMode === 'sync') return ThreadVu.create(threadShared(), args.idInTest?.(id) ?? id, id, st.dataText);
-    const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
-    await vu.init();
-    if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
-    return vu;
-  }, Number.MAX_SAFE_INTEGER);
-  poolRef.pool = pool;
-  const lifecycleVu = new Vu(host, 0, 0);
-  await lifecycleVu.init();
-  let lifecycleThread: Promise<ThreadVu> | undefined;
-  const lifecycle = (): Promise<LifecycleRunner> => {
-    if (st.vuMode !== 'sync') return Promise.resolve(lifecycleVu);
-    lifecycleThread ??= ThreadVu.create(threadShared(), 0, 0, undefined);
-    return lifecycleThread;
-  };
-  const closeLifecycle = async (): Promise<void> => {
-    if (lifecycleThread !== undefined) await (await lifecycleThread).close();
-  };
-  return Object.assign<
-    typeof st,
-    Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>
-  >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
 }
 
 /** Where a run is: what the phases after the options check share (read at the end for the exit code). */
@@ -781,168 +642,4 @@ function syncModeLine(why: string, maxVUs: number): string {
   const capacity = syncVuCapacity();
   const over = maxVUs > capacity ? `; this test wants ${String(maxVUs)}, more than fit: expect swapping or an out-of-memory stop` : '';
   return `sync (${why}): one thread per VU, about ${String(SYNC_VU_RSS_MB)} MB and ${String(SYNC_VU_START_MS)} ms of CPU to start each; this machine holds about ${String(capacity)} such VUs${over}`;
-}
-
-/** The live progress display while scenarios run (stderr on a TTY). */
-interface Screen {
-  display?: ProgressDisplay | undefined;
-}
-
-/** The log's stream while bars may be on screen: each line lands above them (k6's PersistentText). */
-function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.WritableStream {
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: string | Buffer, _enc, cb): void {
-      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-      stderr.write(screen.display?.persist(text) ?? text);
-      cb();
-    },
-  });
-}
-
-/** Workers report their progress whenever a status is shown: redrawn bars on a TTY, plain status lines elsewhere. */
-const showsProgress = (_o: RunEngineOptions, quiet: boolean): boolean => !quiet;
-
-/** What the bars show: `stats[i]` belongs to the i-th scenario of the execution plan (`names[i]`), and the initialised VUs. */
-interface ProgressSource {
-  readonly stats: readonly ScenarioStats[];
-  readonly vusMax: number;
-}
-
-/** k6's per-scenario progress: bars redrawn on a TTY stderr, a plain status block every few seconds elsewhere (never with --quiet). */
-function startProgress(
-  o: RunEngineOptions,
-  plan: TestPlan,
-  clock: Clock,
-  quiet: boolean,
-  inst: InstanceState,
-  source: (names: readonly string[]) => ProgressSource,
-): ProgressDisplay | undefined {
-  const execPlan = planExecution(plan.scenarios, plan.tuple);
-  const names = execPlan.scenarios.map((sc) => sc.config.name);
-  const stderr = o.stderr as NodeJS.WritableStream & { readonly columns?: number };
-  const display = ProgressDisplay.create({
-    quiet,
-    out: {
-      write: (text: string) => stderr.write(text),
-      isTTY: o.stderrIsTTY ?? false,
-      get columns() {
-        return stderr.columns;
-      },
-    },
-    source: () => {
-      const now = source(names);
-      return snapshotProgress(execPlan, now.stats, clock.now(), inst.started, now.vusMax);
-    },
-    scenarioNames: names,
-    maxPossibleVUs: execPlan.maxPossibleVUs,
-    maxDurationMs: execPlan.maxDuration,
-  });
-  display?.start();
-  return display;
-}
-
-/**
- * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is
- * interrupted and LifecycleTimeoutError is thrown at once (a function that never settles cannot hold
- * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
- */
-export async function callTimed(
-  vu: LifecycleRunner,
-  clock: Clock,
-  place: LifecyclePlace,
-  timeoutMs: number,
-  arg?: unknown,
-  stop?: AbortSignal,
-): Promise<unknown> {
-  if (typeof vu.exports[place] !== 'function') return undefined;
-  const limit = new AbortController();
-  const timerDone = new AbortController();
-  const signal = stop === undefined ? limit.signal : AbortSignal.any([limit.signal, stop]);
-  try {
-    return await new Promise<unknown>((resolve, reject) => {
-      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
-      clock.sleep(timeoutMs, timerDone.signal).then(
-        () => {
-          const e = new LifecycleTimeoutError(place, timeoutMs);
-          reject(e);
-          limit.abort(e);
-        },
-        () => undefined,
-      );
-    });
-  } finally {
-    timerDone.abort();
-  }
-}
-
-function formatErr(script: CompiledScript, e: unknown): string {
-  const err = toError(e);
-  const frames = script.scriptFrames(e);
-  return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
-}
-
-function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
-}
-
-/**
- * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
- * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
- * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
- */
-async function writeSummary(
-  o: RunEngineOptions,
-  inst: InstanceState,
-  script: CompiledScript,
-  data: SummaryData,
-  logger: Logger,
-  clock: Clock,
-  timeoutMs: number,
-): Promise<void> {
-  let result: unknown;
-  if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
-    try {
-      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) {
-        // k6: no summary at all, one error line; the exit code is not affected.
-        logger.log('error', 'failed to handle the end-of-test summary', { error: e.message });
-        return;
-      }
-      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, {
-        source: 'stacktrace',
-      });
-      result = undefined;
-    }
-  }
-  if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
-    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
-  }
-  if (typeof result !== 'object' || result === null) {
-    logger.log('error', 'failed to handle the end-of-test summary', {
-      error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }`,
-    });
-    return;
-  }
-  for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
-    const content =
-      typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
-    if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-    else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-    else writeOut(o.cwd, key, content);
-  }
-}
-
-async function closeAll(inst: InstanceState, json: JsonOutput | undefined, extra: OutputSet): Promise<void> {
-  await inst.pool.close();
-  await inst.lifecycleVu.close();
-  await inst.closeLifecycle();
-  try {
-    if (json !== undefined) await json.close();
-  } finally {
-    await extra.close();
-  }
 }

@@ -9,7 +9,7 @@ import { parseRunFlags } from './flags.ts';
 import { loadScript } from './loader.ts';
 import { Logger } from './logger.ts';
 import { planTest } from './plan.ts';
-import { createInstance } from './run.ts';
+import { createInstance } from './instance.ts';
 import { realClock } from './clock.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { HostPolicy } from '../net/host-policy.ts';
