@@ -4,10 +4,10 @@
  */
 import { Writable } from 'node:stream';
 import type { Clock } from '../contracts.ts';
-import { ProgressDisplay, planTest as planExecution, snapshotProgress } from '../execution/index.ts';
+import { ProgressDisplay, planExecution, snapshotProgress } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import type { InstanceState } from './instance.ts';
-import type { TestPlan } from './plan.ts';
+import type { TestPlan } from './test-plan.ts';
 
 /** The run's stderr as the progress display writes to it. */
 export interface ProgressStreams {

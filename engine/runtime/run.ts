@@ -27,7 +27,7 @@ import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunF
 import { loadScript, type CompiledScript } from './loader.ts';
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
-import { planTest, type TestPlan } from './plan.ts';
+import { planTest, type TestPlan } from './test-plan.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
