@@ -27,6 +27,7 @@ import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunF
 import { loadScript, type CompiledScript } from './loader.ts';
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
+import { SETTLE_AFTER_STOP_MS } from './pool.ts';
 import { planTest, type TestPlan } from './test-plan.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
@@ -562,6 +563,7 @@ async function runHere(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promis
       logger,
       scenarioStats: inst.scenarioStats,
     });
+    await inst.pool.settled(SETTLE_AFTER_STOP_MS);
   } finally {
     screen.display?.stop();
     screen.display = undefined;
