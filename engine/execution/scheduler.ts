@@ -7,7 +7,7 @@
 import type { Clock, Sample, Tags, VUPool } from '../contracts.ts';
 import { runScenario, scenarioProgress } from '../executors/index.ts';
 import { newScenarioStats, type ExecutorRuntime, type ScenarioConfig, type ScenarioStats } from '../executors/types.ts';
-import type { TestPlan } from './plan.ts';
+import type { ExecutionPlan } from './execution-plan.ts';
 
 export interface TestRuntime {
   readonly clock: Clock;
@@ -94,7 +94,7 @@ export function mergeScenarioStats(parts: readonly Readonly<ScenarioStats>[]): S
  * ones have not started): what TestRun.progress() and the live display read.
  */
 export function snapshotProgress(
-  plan: TestPlan,
+  plan: ExecutionPlan,
   stats: readonly (ScenarioStats | undefined)[],
   now: number,
   startedAt: number,
@@ -122,7 +122,7 @@ export class TestRun {
   private startedAt = Number.NaN;
 
   constructor(
-    readonly plan: TestPlan,
+    readonly plan: ExecutionPlan,
     private readonly rt: TestRuntime,
   ) {
     for (const s of plan.scenarios) this.stats.set(s.config.name, newScenarioStats());

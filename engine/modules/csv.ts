@@ -9,6 +9,7 @@
 import { parse } from 'csv-parse/sync';
 import type { EngineModuleContext } from './context.ts';
 import { File } from './fs.ts';
+import { toError } from '../../shared/errors.ts';
 import { ModuleUsageError } from './k6.ts';
 import type { K6Module } from './k6-types.ts';
 
@@ -89,7 +90,7 @@ export function createCsvModule(ctx: EngineModuleContext): Record<string, unknow
       ctx.shared.set(key, rows);
       return Promise.resolve(rows);
     } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      return Promise.reject(toError(e));
     }
   }
   class Parser {

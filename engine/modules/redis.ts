@@ -22,6 +22,7 @@ import { createClient } from '@redis/client';
 import type { ModuleContext, ModuleFactory } from '../contracts.ts';
 import { awaitable } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
+import { toError } from '../../shared/errors.ts';
 import { ModuleUsageError } from './k6.ts';
 
 const MODULE_CLOSE = Symbol.for('agentload.close') as unknown as string;
@@ -221,7 +222,7 @@ export const createRedisModule: ModuleFactory = (ctx: ModuleContext) => {
       try {
         wire = [...cmd, ...args.map((a, i) => arg(a, i + offset))];
       } catch (e) {
-        return track(call, Promise.reject(e instanceof Error ? e : new Error(String(e))));
+        return track(call, Promise.reject(toError(e)));
       }
       const work = (async () => {
         const c = await this.#connect();

@@ -17,6 +17,7 @@ import type { ModuleContext, ModuleFactory } from '../contracts.ts';
 import { awaitable } from './awaitable.ts';
 import type { EngineModuleContext } from './context.ts';
 import { postgresDsnHosts } from './sql/dsn.ts';
+import { toError } from '../../shared/errors.ts';
 import { SqlError, parseGoDuration } from './sql/errors.ts';
 import { PostgresDatabase } from './sql/postgres.ts';
 import { SqliteDatabase } from './sql/sqlite.ts';
@@ -161,7 +162,7 @@ export const createSqlModule: ModuleFactory = (ctx: ModuleContext) => {
     try {
       work = fn();
     } catch (e) {
-      work = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      work = Promise.reject(toError(e));
     }
     return track(call, work);
   };

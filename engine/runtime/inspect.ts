@@ -11,9 +11,10 @@ import { EngineError, EXIT_CODES, toError } from './errors.ts';
 import { parseRunFlags } from './flags.ts';
 import { loadScript } from './loader.ts';
 import { Logger } from './logger.ts';
-import { planTest } from './plan.ts';
+import { planTest } from './test-plan.ts';
 import { realClock } from './clock.ts';
-import { createInstance, settingsFromFlags } from './run.ts';
+import { createInstance } from './instance.ts';
+import { settingsFromFlags } from './run.ts';
 
 export interface InspectOptions {
   readonly script: string;

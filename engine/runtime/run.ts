@@ -4,15 +4,13 @@
  * outputs flushed → exit code. Thresholds are evaluated every 2 s and once at the end.
  */
 import { setMaxListeners } from 'node:events';
-import { Writable } from 'node:stream';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Options } from 'k6/options';
-import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
-import { Aggregator, MetricRegistry } from '../metrics/index.ts';
-import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress, vuIdsInTest } from '../execution/index.ts';
-import type { ScenarioStats } from '../executors/types.ts';
-import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
+import type { Clock, Issue } from '../contracts.ts';
+import { Aggregator } from '../metrics/index.ts';
+import { mergeScenarioStats, vuIdsInTest } from '../execution/index.ts';
+import { JsonOutput, buildSummaryData, summaryExportJson, type SummaryData } from '../output/index.ts';
 import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
 import {
   ThresholdSet,
@@ -22,22 +20,21 @@ import {
   thresholdsCrossedMessage,
   type ThresholdEvaluation,
 } from '../thresholds/index.ts';
-import { MODULES } from '../modules/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
-import type { InstanceStats } from '../modules/context.ts';
 import { BANNER, formatHeader } from './banner.ts';
-import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError, type LifecyclePlace } from './errors.ts';
+import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError } from './errors.ts';
 import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
-import { loadScript, type CompiledScript, type LoadedScript } from './loader.ts';
-import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
+import { loadScript, type CompiledScript } from './loader.ts';
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
-import { planTest, type TestPlan } from './plan.ts';
-import { SETTLE_AFTER_STOP_MS, VuPool } from './pool.ts';
+import { SETTLE_AFTER_STOP_MS } from './pool.ts';
+import { planTest, type TestPlan } from './test-plan.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
-import { Vu, type VuHost } from './vu.ts';
+import { createInstance, type InstanceState } from './instance.ts';
+import { logStream, showsProgress, startProgress, type ProgressSource, type Screen } from './progress.ts';
+import { callTimed, closeAll, formatErr, writeOut, writeSummary } from './end-of-test.ts';
 import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from './workers.ts';
 
 export interface RunEngineOptions {
@@ -72,14 +69,6 @@ export interface RunEngineOptions {
    * it starts the bundled platform, so an invalid configuration starts nothing.
    */
   validateOnly?: boolean;
-}
-
-/** A sink that fans samples out; `target` can be set after init. */
-class FanOut implements SampleSink {
-  sinks: SampleSink[] = [];
-  add(samples: readonly Sample[]): void {
-    for (const s of this.sinks) s.add(samples);
-  }
 }
 
 /** What the main thread needs from a flag set, with every issue. */
@@ -185,131 +174,60 @@ export async function runEngine(o: RunEngineOptions): Promise<number> {
   }
 }
 
-/** Runs setup(), teardown() and handleSummary(): a Vu here, or a ThreadVu (synchronous VU mode). */
-export interface LifecycleRunner {
-  readonly exports: Readonly<Record<string, unknown>>;
-  callLifecycle(
-    name: 'setup' | 'teardown' | 'handleSummary',
-    stage: 'setup' | 'teardown' | 'summary',
-    arg?: unknown,
-    signal?: AbortSignal,
-  ): Promise<unknown>;
-}
-
-/** State shared by the VUs of this engine instance. */
-export interface InstanceState {
-  readonly registry: MetricRegistry;
-  readonly fan: FanOut;
-  readonly host: VuHost;
-  readonly pool: VuPool<Vu | ThreadVu>;
-  closeLifecycle(): Promise<void>;
-  /** VU 0 on this thread: its init code gives the options and exports. */
-  readonly lifecycleVu: Vu;
-  /** How VUs run (engine/sync/mode.ts); set after the options are known, before any other VU exists. */
-  vuMode: VuMode;
-  /** Who runs setup(), teardown() and handleSummary(): VU 0 here, or (sync mode) VU 0 on its own thread. */
-  lifecycle(): Promise<LifecycleRunner>;
-  options: Options;
-  runTags: Tags;
-  aborted: { reason: string } | undefined;
-  failed: string | undefined;
-  started: number;
-  /** Live stats of every started scenario. */
-  readonly scenarioStats: ScenarioStats[];
-  /** setup() result as JSON text; every VU gets its own parsed copy. */
+/** Where a run is: what the phases after the options check share (read at the end for the exit code). */
+interface RunState {
+  /** exec.test.abort(), abortOnFail, or a worker's abort: the first reason. */
+  abortReason: string | undefined;
+  /** A threshold with abortOnFail crossed while running. */
+  thresholdAbort: boolean;
+  /**
+   * The error k6's execution scheduler would return (setup or teardown failed or ran out of time):
+   * the run still evaluates thresholds, writes the summary and flushes outputs, then exits with its code
+   * unless the test was aborted (signal, exec.test.abort, abortOnFail), which wins as in k6.
+   */
+  runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
+  finalEval: ThresholdEvaluation | undefined;
+  /** When the test run started (setup() starts it). */
+  t0: number;
+  /** setup()'s result as JSON text. */
   dataText: string | undefined;
+  setupCalled: boolean;
+  setupDone: boolean;
 }
 
-/** Builds the VU host, the pool and the lifecycle VU (id 0), and runs its init code. */
-export async function createInstance(args: {
-  script: LoadedScript;
-  clock: Clock;
-  env: Record<string, string>;
-  logger: Logger;
-  /** The run's host allowlist (undefined: no check). */
-  hostPolicy?: HostPolicy | undefined;
-  /** `exec.vu.idInInstance` of the n-th VU this thread initialises (default n; workers number across threads). */
-  vuId?: (n: number) => number;
-  /** `exec.vu.idInTest` of a VU from its idInInstance (default the same; a user --execution-segment stripes it, vuIdsInTest). */
-  idInTest?: (idInInstance: number) => number;
-  discardResponseBodies: () => boolean;
-  onAbort: (reason: string) => void;
-}): Promise<InstanceState> {
-  const registry = new MetricRegistry();
-  const fan = new FanOut();
-  const shared = new Map<string, unknown>();
-  const st: Partial<InstanceState> &
-    Pick<InstanceState, 'options' | 'runTags' | 'aborted' | 'failed' | 'started' | 'scenarioStats' | 'dataText' | 'vuMode'> = {
-    options: {},
-    runTags: {},
-    aborted: undefined,
-    failed: undefined,
-    started: Number.NaN,
-    scenarioStats: [],
-    dataText: undefined,
-    vuMode: 'async',
-  };
-  const poolRef: { pool?: VuPool } = {};
-  const host: VuHost = {
-    script: args.script,
-    modules: MODULES,
-    sink: fan,
-    clock: args.clock,
-    env: args.env,
-    logger: args.logger,
-    shared,
-    runTags: () => st.runTags,
-    options: () => st.options,
-    discardResponseBodies: args.discardResponseBodies,
-    defineMetric: (name, type, contains): MetricDefinition => registry.define(name, type, contains),
-    instanceStats: (): InstanceStats => ({
-      iterationsCompleted: st.scenarioStats.reduce((a, x) => a + x.completed, 0),
-      iterationsInterrupted: st.scenarioStats.reduce((a, x) => a + x.interrupted, 0),
-      vusActive: poolRef.pool?.active ?? 0,
-      vusInitialized: poolRef.pool?.initialized ?? 0,
-      currentTestRunDuration: Number.isNaN(st.started) ? 0 : args.clock.now() - st.started,
-    }),
-    abortTest: (reason) => {
-      if (st.aborted === undefined) st.aborted = { reason };
-      args.onAbort(reason);
-    },
-    hostPolicy: args.hostPolicy,
-    awaitSites: { wanted: false, unreported: new Set<string>() },
-    registry: () => registry.all(),
-    failTest: (reason) => {
-      if (st.failed === undefined) {
-        st.failed = reason;
-        args.logger.log('error', `test marked as failed${reason === '' ? '' : `: ${reason}`}`);
-      }
-    },
-  };
-  let threads: ThreadVuShared | undefined;
-  const threadShared = (): ThreadVuShared =>
-    (threads ??= { script: args.script, host, sharedArrays: packSharedArrays(shared), exports: () => lifecycleVu.exports });
-  const pool = new VuPool<Vu | ThreadVu>(async (idInInstance) => {
-    const id = args.vuId?.(idInInstance) ?? idInInstance;
-    if (st.vuMode === 'sync') return ThreadVu.create(threadShared(), args.idInTest?.(id) ?? id, id, st.dataText);
-    const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
-    await vu.init();
-    if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
-    return vu;
-  }, Number.MAX_SAFE_INTEGER);
-  poolRef.pool = pool;
-  const lifecycleVu = new Vu(host, 0, 0);
-  await lifecycleVu.init();
-  let lifecycleThread: Promise<ThreadVu> | undefined;
-  const lifecycle = (): Promise<LifecycleRunner> => {
-    if (st.vuMode !== 'sync') return Promise.resolve(lifecycleVu);
-    lifecycleThread ??= ThreadVu.create(threadShared(), 0, 0, undefined);
-    return lifecycleThread;
-  };
-  const closeLifecycle = async (): Promise<void> => {
-    if (lifecycleThread !== undefined) await (await lifecycleThread).close();
-  };
-  return Object.assign<
-    typeof st,
-    Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>
-  >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
+/** The run's fixed parts: what runEngine gives and what loading and checking the script gave. */
+interface LoadedRun {
+  readonly o: RunEngineOptions;
+  readonly settings: RunSettings;
+  readonly scriptPath: string;
+  readonly logger: Logger;
+  readonly stopCtl: AbortController;
+  readonly wasExternal: () => boolean;
+  readonly screen: Screen;
+  readonly clock: Clock;
+  readonly phase: (name: string) => void;
+  readonly quiet: boolean;
+  readonly script: CompiledScript;
+  readonly inst: InstanceState;
+  readonly plan: TestPlan;
+  /** Empty with --no-thresholds. */
+  readonly thresholds: ThresholdSet;
+  readonly noThresholds: boolean;
+  readonly workers: number;
+  readonly mode: { readonly mode: VuMode; readonly why: string };
+  readonly state: RunState;
+}
+
+/** Where samples go: the aggregator (summary, thresholds), --out json and the other outputs. */
+interface Outputs {
+  readonly aggregator: Aggregator;
+  readonly json: JsonOutput | undefined;
+  readonly extra: OutputSet;
+}
+
+/** The threshold loop while the scenarios run (every 2 s on the run's clock): `stop` ends it. */
+interface EvalLoop {
+  stop(): Promise<void>;
 }
 
 async function runLoaded(
@@ -321,12 +239,47 @@ async function runLoaded(
   wasExternal: () => boolean,
   screen: Screen,
 ): Promise<number> {
+  const run = await loadAndCheck({ o, settings, scriptPath, logger, stopCtl, wasExternal, screen });
+  if (typeof run === 'number') return run;
+  const out = openOutputs(run);
+  if (!run.quiet) printHeader(run, out);
+  run.state.t0 = run.clock.now();
+  run.inst.started = run.state.t0;
+  const evalLoop = startEvalLoop(run, out);
+  const endedEarly = run.workers > 1 ? await runOnWorkers(run, out, evalLoop) : await runHere(run, out, evalLoop);
+  if (endedEarly !== undefined) return endedEarly;
+  await evalLoop.stop();
+  await runTeardown(run);
+  evaluate(run, out, true);
+  for (const call of run.inst.host.awaitSites.unreported)
+    logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
+  await endOfTest(run, out);
+  return exitCodeOf(run);
+}
+
+type RunInput = Pick<LoadedRun, 'o' | 'settings' | 'scriptPath' | 'logger' | 'stopCtl' | 'wasExternal' | 'screen'>;
+
+/**
+ * The script loaded, VU 0's init code run, then options and thresholds checked: every problem at once,
+ * exit 104 before any VU starts (also the end of a validate-only run: 0). Returns the exit code when it ends there.
+ */
+async function loadAndCheck(input: RunInput): Promise<LoadedRun | number> {
+  const { o, settings, logger, stopCtl } = input;
   const { flags } = settings;
   const clock = o.clock ?? realClock;
   const phase = o.onPhase ?? ((): void => undefined);
-  const script = await loadScript(scriptPath);
+  const script = await loadScript(input.scriptPath);
   phase('script loaded and compiled');
-  let abortReason: string | undefined;
+  const state: RunState = {
+    abortReason: undefined,
+    thresholdAbort: false,
+    runError: undefined,
+    finalEval: undefined,
+    t0: clock.now(),
+    dataText: undefined,
+    setupCalled: false,
+    setupDone: false,
+  };
   // VUs are initialised after planning, so the test's segment is known by the time one asks.
   let idsInTest = (idInInstance: number): number => idInInstance;
   const inst = await createInstance({
@@ -338,14 +291,13 @@ async function runLoaded(
     hostPolicy: o.allowedHosts === undefined ? undefined : new HostPolicy(o.allowedHosts),
     discardResponseBodies: () => flags.booleans.has('discard-response-bodies') || inst.options.discardResponseBodies === true,
     onAbort: (reason) => {
-      abortReason ??= reason;
+      state.abortReason ??= reason;
       stopCtl.abort(new Error('test aborted'));
     },
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
 
-  // Options and thresholds: every problem at once, exit 104 before any VU starts.
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
   idsInTest = vuIdsInTest(plan.tuple);
   const issues: (Issue | FlagIssue)[] = [...plan.issues];
@@ -365,7 +317,6 @@ async function runLoaded(
     logger.log('error', choice.issue);
     return EXIT_CODES.invalidConfig;
   }
-  const workers = choice.workers;
   const mode = chooseVuMode({
     flag: flags.values['vu-mode'],
     env: o.env.AGENTLOAD_VU_MODE,
@@ -384,7 +335,12 @@ async function runLoaded(
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
+  const quiet = flags.booleans.has('quiet');
+  return { ...input, clock, phase, quiet, script, inst, plan, thresholds, noThresholds, workers: choice.workers, mode, state };
+}
 
+/** The aggregator (with the thresholds' submetrics), --out json and the other --out outputs, each fed by the VUs' samples. */
+function openOutputs({ o, settings, inst, plan, thresholds, logger }: LoadedRun): Outputs {
   const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys() });
   thresholds.attach(aggregator);
   inst.fan.sinks.push(aggregator);
@@ -411,259 +367,272 @@ async function runLoaded(
     },
   });
   if (!extra.isEmpty) inst.fan.sinks.push(extra);
-  const quiet = flags.booleans.has('quiet');
-  if (!quiet) {
-    o.stdout.write(
-      formatHeader({
-        script: relative(o.cwd, scriptPath) || scriptPath,
-        output:
-          [
-            ...(settings.jsonOut === undefined
-              ? []
-              : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
-            ...extra.outputs.map((x) => x.description),
-          ].join(', ') || '-',
-        scenariosLine: plan.scenariosLine,
-        scenarioLines: plan.scenarioLines,
-        ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
-      }),
-    );
-  }
+  return { aggregator, json, extra };
+}
 
-  let finalEval: ThresholdEvaluation | undefined;
-  const verdict = { thresholdAbort: false };
-  let t0 = clock.now();
-  inst.started = t0;
-  /**
-   * The error k6's execution scheduler would return (setup or teardown failed or ran out of time):
-   * the run still evaluates thresholds, writes the summary and flushes outputs, then exits with its code
-   * unless the test was aborted (signal, exec.test.abort, abortOnFail), which wins as in k6.
-   */
-  let runError: { readonly code: number; readonly logAtEnd?: () => void } | undefined;
-  const timeoutFailure = (e: LifecycleTimeoutError): { code: number; logAtEnd: () => void } => ({
-    code: e.exitCode,
-    logAtEnd: () => {
-      logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint });
+/** k6's run header: script, outputs, scenarios (and the synchronous VU mode's cost). */
+function printHeader({ o, settings, scriptPath, plan, mode }: LoadedRun, { extra }: Outputs): void {
+  o.stdout.write(
+    formatHeader({
+      script: relative(o.cwd, scriptPath) || scriptPath,
+      output:
+        [
+          ...(settings.jsonOut === undefined ? [] : [`json (${settings.jsonOut === '-' ? 'stdout' : relative(o.cwd, settings.jsonOut)})`]),
+          ...extra.outputs.map((x) => x.description),
+        ].join(', ') || '-',
+      scenariosLine: plan.scenariosLine,
+      scenarioLines: plan.scenarioLines,
+      ...(mode.mode === 'sync' ? { vuMode: syncModeLine(mode.why, plan.maxVUs) } : {}),
+    }),
+  );
+}
+
+/** The thresholds evaluated now: the final verdict, or (while running) an abortOnFail that stops the test. */
+function evaluate({ noThresholds, thresholds, clock, state, logger, stopCtl }: LoadedRun, { aggregator }: Outputs, final: boolean): void {
+  if (noThresholds || thresholds.isEmpty()) return;
+  const ev = thresholds.evaluate(aggregator, clock.now() - state.t0);
+  if (final) state.finalEval = ev;
+  if (!final && ev.shouldAbort && !state.thresholdAbort) {
+    state.thresholdAbort = true;
+    logger.log('error', thresholdsAbortMessage(ev.crossed));
+    stopCtl.abort(new Error('thresholds crossed'));
+  }
+}
+
+/** Thresholds every 2 s on the injected clock while the scenarios run. */
+function startEvalLoop(run: LoadedRun, out: Outputs): EvalLoop {
+  const evalDone = new AbortController();
+  const loop = (async (): Promise<void> => {
+    for (;;) {
+      try {
+        await run.clock.sleep(THRESHOLD_EVAL_INTERVAL_MS, evalDone.signal);
+      } catch {
+        return;
+      }
+      evaluate(run, out, false);
+    }
+  })();
+  return {
+    stop: async () => {
+      evalDone.abort();
+      await loop;
     },
-  });
-  // k6's scriptException: its stack as the message and hint="script exception", as the run's last line.
-  const scriptFailure = (e: unknown): { code: number; logAtEnd: () => void } => ({
+  };
+}
+
+/** k6's scriptException: its stack as the message and hint="script exception", as the run's last line. */
+function scriptFailure({ logger, script }: LoadedRun, e: unknown): NonNullable<RunState['runError']> {
+  return {
     code: EXIT_CODES.scriptException,
     logAtEnd: () => {
       logger.log('error', formatErr(script, e), { hint: 'script exception' });
     },
-  });
-
-  // setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it.
-  let dataText: string | undefined;
-  const life = { setupCalled: false, setupDone: false };
-  const setup = async (): Promise<boolean> => {
-    life.setupCalled = true;
-    // The test run starts here (workers, if any, are initialised by now).
-    t0 = clock.now();
-    inst.started = t0;
-    phase('ready to start (setup() starts)');
-    try {
-      const data = plan.resolved.noSetup
-        ? undefined
-        : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
-      dataText = data === undefined ? undefined : JSON.stringify(data);
-      inst.dataText = dataText;
-      life.setupDone = true;
-      phase('setup() done');
-      return true;
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
-      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
-      else if (!stopCtl.signal.aborted) {
-        runError = scriptFailure(e);
-      }
-      return false;
-    }
   };
+}
 
-  const evaluate = (final: boolean): void => {
-    if (noThresholds || thresholds.isEmpty()) return;
-    const ev = thresholds.evaluate(aggregator, clock.now() - t0);
-    if (final) finalEval = ev;
-    if (!final && ev.shouldAbort && !verdict.thresholdAbort) {
-      verdict.thresholdAbort = true;
-      logger.log('error', thresholdsAbortMessage(ev.crossed));
-      stopCtl.abort(new Error('thresholds crossed'));
-    }
+function timeoutFailure({ logger }: LoadedRun, e: LifecycleTimeoutError): NonNullable<RunState['runError']> {
+  return {
+    code: e.exitCode,
+    logAtEnd: () => {
+      logger.log('error', e.message, e.hint === '' ? {} : { hint: e.hint });
+    },
   };
-  // Thresholds every 2 s on the injected clock while the scenarios run.
-  const evalDone = new AbortController();
-  const evalLoop = (async (): Promise<void> => {
-    for (;;) {
-      try {
-        await clock.sleep(THRESHOLD_EVAL_INTERVAL_MS, evalDone.signal);
-      } catch {
-        return;
-      }
-      evaluate(false);
-    }
-  })();
-  const stopEval = async (): Promise<void> => {
-    evalDone.abort();
-    await evalLoop;
-  };
+}
 
-  if (workers > 1) {
-    // Each worker's latest progress; the bars show the scenarios' sums over the workers.
-    const reports = new Map<number, { scenarios: readonly ScenarioReport[]; vusMax: number }>();
-    const merged = (names: readonly string[]): ProgressSource => {
-      const all = [...reports.values()];
-      return {
-        stats: names.map((name) =>
-          mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock)))),
-        ),
-        vusMax: all.reduce((n, r) => n + r.vusMax, 0),
-      };
+/** setup(): once, its JSON result handed to every VU. Limited by setupTimeout; a stop signal interrupts it. False when it failed. */
+async function runSetup(run: LoadedRun): Promise<boolean> {
+  const { state, inst, plan, clock, stopCtl } = run;
+  state.setupCalled = true;
+  // The test run starts here (workers, if any, are initialised by now).
+  state.t0 = clock.now();
+  inst.started = state.t0;
+  run.phase('ready to start (setup() starts)');
+  try {
+    const data = plan.resolved.noSetup
+      ? undefined
+      : await callTimed(await inst.lifecycle(), clock, 'setup', plan.resolved.setupTimeout, undefined, stopCtl.signal);
+    state.dataText = data === undefined ? undefined : JSON.stringify(data);
+    inst.dataText = state.dataText;
+    state.setupDone = true;
+    run.phase('setup() done');
+    return true;
+  } catch (e) {
+    if (e instanceof LifecycleTimeoutError) state.runError = timeoutFailure(run, e);
+    else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
+    else if (!stopCtl.signal.aborted) {
+      state.runError = scriptFailure(run, e);
+    }
+    return false;
+  }
+}
+
+/** The scenarios on worker threads (engine/runtime/workers.ts): the exit code when a worker failure ends the run here. */
+async function runOnWorkers(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promise<number | undefined> {
+  const { o, settings, plan, logger, clock, inst, screen, stopCtl, state } = run;
+  const { aggregator, json, extra } = out;
+  // Each worker's latest progress; the bars show the scenarios' sums over the workers.
+  const reports = new Map<number, { scenarios: readonly ScenarioReport[]; vusMax: number }>();
+  const merged = (names: readonly string[]): ProgressSource => {
+    const all = [...reports.values()];
+    return {
+      stats: names.map((name) =>
+        mergeScenarioStats(all.flatMap((r) => r.scenarios.filter((x) => x.name === name).map((x) => fromReport(x, clock)))),
+      ),
+      vusMax: all.reduce((n, r) => n + r.vusMax, 0),
     };
-    const r = await runWorkers({
-      workers,
-      script: scriptPath,
-      args: o.args,
-      env: settings.env,
-      plan,
+  };
+  const r = await runWorkers({
+    workers: run.workers,
+    script: run.scriptPath,
+    args: o.args,
+    env: settings.env,
+    plan,
+    logger,
+    stderr: o.stderr,
+    signal: stopCtl.signal,
+    forwardSamples: json !== undefined || !extra.isEmpty,
+    allowedHosts: o.allowedHosts,
+    progress: showsProgress(o, run.quiet),
+    onProgress: (i, scenarios, vusMax) => {
+      reports.set(i, { scenarios, vusMax });
+    },
+    onStart: () => {
+      run.phase('workers started the scenarios');
+      screen.display = startProgress(o, plan, clock, run.quiet, inst, merged);
+    },
+    dataText: () => state.dataText,
+    runSetup: () => runSetup(run),
+    onSnapshot: (snap) => {
+      aggregator.merge(snap);
+    },
+    onSamples: (samples) => {
+      json?.add(samples);
+      extra.add(samples);
+    },
+    onGauges: (vus, vusMax) => {
+      const time = clock.wallNow();
+      inst.fan.add([
+        { metric: 'vus', time, value: vus, tags: inst.runTags },
+        { metric: 'vus_max', time, value: vusMax, tags: inst.runTags },
+      ]);
+    },
+    onAbort: (reason) => {
+      state.abortReason ??= reason;
+      stopCtl.abort(new Error('test aborted'));
+    },
+  });
+  screen.display?.stop();
+  screen.display = undefined;
+  // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
+  if (!r.ok && (!state.setupCalled || state.setupDone)) {
+    await evalLoop.stop();
+    await closeAll(inst, out.json, out.extra);
+    return r.code;
+  }
+  return undefined;
+}
+
+/** setup(), then the scenarios on this thread's VU pool (a failed setup() skips them and goes on to the summary). */
+async function runHere(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promise<undefined> {
+  const { inst, plan, logger, stopCtl, screen, clock } = run;
+  if (!(await runSetup(run))) return undefined;
+  try {
+    inst.pool.setMax(plan.maxVUs);
+    await initVUs(inst.pool, plan.preAllocatedVUs, {
       logger,
-      stderr: o.stderr,
       signal: stopCtl.signal,
-      forwardSamples: json !== undefined || !extra.isEmpty,
-      allowedHosts: o.allowedHosts,
-      progress: showsProgress(o, quiet),
-      onProgress: (i, scenarios, vusMax) => {
-        reports.set(i, { scenarios, vusMax });
-      },
-      onStart: () => {
-        phase('workers started the scenarios');
-        screen.display = startProgress(o, plan, clock, quiet, inst, merged);
-      },
-      dataText: () => dataText,
-      runSetup: setup,
-      onSnapshot: (snap) => {
-        aggregator.merge(snap);
-      },
-      onSamples: (samples) => {
-        json?.add(samples);
-        extra.add(samples);
-      },
-      onGauges: (vus, vusMax) => {
-        const time = clock.wallNow();
-        inst.fan.add([
-          { metric: 'vus', time, value: vus, tags: inst.runTags },
-          { metric: 'vus_max', time, value: vusMax, tags: inst.runTags },
-        ]);
-      },
-      onAbort: (reason) => {
-        abortReason ??= reason;
-        stopCtl.abort(new Error('test aborted'));
-      },
+      ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
     });
+  } catch (e) {
+    await evalLoop.stop();
+    await closeAll(inst, out.json, out.extra);
+    throw e;
+  }
+  run.phase(`${String(plan.preAllocatedVUs)} VUs initialised`);
+  screen.display = startProgress(run.o, plan, clock, run.quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
+  run.phase('scenarios started');
+  try {
+    await plan.run({
+      clock,
+      pool: inst.pool,
+      signal: stopCtl.signal,
+      emit: (s) => {
+        inst.fan.add(s);
+      },
+      runTags: inst.runTags,
+      logger,
+      scenarioStats: inst.scenarioStats,
+    });
+    await inst.pool.settled(SETTLE_AFTER_STOP_MS);
+  } finally {
     screen.display?.stop();
     screen.display = undefined;
-    // A failed or interrupted setup() goes on to the summary like k6; worker failures end here.
-    if (!r.ok && (!life.setupCalled || life.setupDone)) {
-      await stopEval();
-      await closeAll(inst, json, extra);
-      return r.code;
-    }
-  } else if (await setup()) {
-    try {
-      inst.pool.setMax(plan.maxVUs);
-      await initVUs(inst.pool, plan.preAllocatedVUs, {
-        logger,
-        signal: stopCtl.signal,
-        ...(inst.vuMode === 'sync' ? { heap: realRss() } : {}),
-      });
-    } catch (e) {
-      await stopEval();
-      await closeAll(inst, json, extra);
-      throw e;
-    }
-    phase(`${String(plan.preAllocatedVUs)} VUs initialised`);
-    screen.display = startProgress(o, plan, clock, quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
-    phase('scenarios started');
-    try {
-      await plan.run({
-        clock,
-        pool: inst.pool,
-        signal: stopCtl.signal,
-        emit: (s) => {
-          inst.fan.add(s);
-        },
-        runTags: inst.runTags,
-        logger,
-        scenarioStats: inst.scenarioStats,
-      });
-      await inst.pool.settled(SETTLE_AFTER_STOP_MS);
-    } finally {
-      screen.display?.stop();
-      screen.display = undefined;
+  }
+  return undefined;
+}
+
+/** teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown. */
+async function runTeardown(run: LoadedRun): Promise<void> {
+  const { state, plan, inst, clock } = run;
+  if (!state.setupDone || plan.resolved.noTeardown) return;
+  try {
+    await callTimed(
+      await inst.lifecycle(),
+      clock,
+      'teardown',
+      plan.resolved.teardownTimeout,
+      state.dataText === undefined ? undefined : JSON.parse(state.dataText),
+    );
+  } catch (e) {
+    if (e instanceof LifecycleTimeoutError) state.runError = timeoutFailure(run, e);
+    else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
+    else {
+      state.runError = scriptFailure(run, e);
     }
   }
-  await stopEval();
+}
 
-  // teardown(data): also after an abort (not interrupted by it), never after a failed setup (k6), not with noTeardown.
-  if (life.setupDone && !plan.resolved.noTeardown) {
-    try {
-      await callTimed(
-        await inst.lifecycle(),
-        clock,
-        'teardown',
-        plan.resolved.teardownTimeout,
-        dataText === undefined ? undefined : JSON.parse(dataText),
-      );
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) runError = timeoutFailure(e);
-      else if (e instanceof TestAbortedError) inst.host.abortTest(e.reason);
-      else {
-        runError = scriptFailure(e);
-      }
-    }
-  }
-  evaluate(true);
-  for (const call of inst.host.awaitSites.unreported)
-    logger.warnOnce(`forgot-await:${call}`, forgotAwaitMessage(call, '', 'its result was never awaited'));
-  const durationMs = clock.now() - t0;
-
+/** The end of test: summary data, --summary-export, the summary (or handleSummary's files), then every output closed. */
+async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
+  const { o, plan, state, logger, inst, script, clock } = run;
   const summaryData: SummaryData = buildSummaryData({
-    aggregator,
-    ...(finalEval === undefined ? {} : { thresholds: finalEval }),
+    aggregator: out.aggregator,
+    ...(state.finalEval === undefined ? {} : { thresholds: state.finalEval }),
     options: {
       summaryTrendStats: plan.resolved.summaryTrendStats,
       summaryTimeUnit: plan.resolved.summaryTimeUnit ?? '',
       noColor: true,
     },
-    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: durationMs },
+    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: clock.now() - state.t0 },
   });
   // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
-  if (dataText !== undefined) summaryData.setup_data = JSON.parse(dataText) as unknown;
+  if (state.dataText !== undefined) summaryData.setup_data = JSON.parse(state.dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
-  const endedCleanly = !wasExternal() && abortReason === undefined && !verdict.thresholdAbort && runError === undefined;
+  const endedCleanly = !run.wasExternal() && state.abortReason === undefined && !state.thresholdAbort && state.runError === undefined;
   if (endedCleanly && summaryData.metrics.iterations === undefined) {
     logger.log('warn', 'No script iterations fully finished, consider making the test duration longer');
   }
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
-  await closeAll(inst, json, extra);
+  await closeAll(inst, out.json, out.extra);
+}
 
-  // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
+/** k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict. */
+function exitCodeOf({ state, logger, inst, wasExternal }: LoadedRun): number {
   if (wasExternal()) return EXIT_CODES.externalAbort;
-  if (abortReason !== undefined) {
+  if (state.abortReason !== undefined) {
     // k6's errext.InterruptError text: "test aborted", or "test aborted: <the script's reason>".
-    logger.log('error', `test aborted${abortReason === '' ? '' : `: ${abortReason}`}`);
+    logger.log('error', `test aborted${state.abortReason === '' ? '' : `: ${state.abortReason}`}`);
     return EXIT_CODES.scriptAborted;
   }
-  if (verdict.thresholdAbort) return EXIT_CODES.thresholdsFailed;
-  if (runError !== undefined) {
-    runError.logAtEnd?.();
-    return runError.code;
+  if (state.thresholdAbort) return EXIT_CODES.thresholdsFailed;
+  if (state.runError !== undefined) {
+    state.runError.logAtEnd?.();
+    return state.runError.code;
   }
-  if (finalEval !== undefined && !finalEval.ok) {
-    logger.log('error', thresholdsCrossedMessage(finalEval.crossed));
+  if (state.finalEval !== undefined && !state.finalEval.ok) {
+    logger.log('error', thresholdsCrossedMessage(state.finalEval.crossed));
     return EXIT_CODES.thresholdsFailed;
   }
   if (inst.failed !== undefined) return EXIT_CODES.markedAsFailed;
@@ -675,168 +644,4 @@ function syncModeLine(why: string, maxVUs: number): string {
   const capacity = syncVuCapacity();
   const over = maxVUs > capacity ? `; this test wants ${String(maxVUs)}, more than fit: expect swapping or an out-of-memory stop` : '';
   return `sync (${why}): one thread per VU, about ${String(SYNC_VU_RSS_MB)} MB and ${String(SYNC_VU_START_MS)} ms of CPU to start each; this machine holds about ${String(capacity)} such VUs${over}`;
-}
-
-/** The live progress display while scenarios run (stderr on a TTY). */
-interface Screen {
-  display?: ProgressDisplay | undefined;
-}
-
-/** The log's stream while bars may be on screen: each line lands above them (k6's PersistentText). */
-function logStream(stderr: NodeJS.WritableStream, screen: Screen): NodeJS.WritableStream {
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: string | Buffer, _enc, cb): void {
-      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-      stderr.write(screen.display?.persist(text) ?? text);
-      cb();
-    },
-  });
-}
-
-/** Workers report their progress whenever a status is shown: redrawn bars on a TTY, plain status lines elsewhere. */
-const showsProgress = (_o: RunEngineOptions, quiet: boolean): boolean => !quiet;
-
-/** What the bars show: `stats[i]` belongs to the i-th scenario of the execution plan (`names[i]`), and the initialised VUs. */
-interface ProgressSource {
-  readonly stats: readonly ScenarioStats[];
-  readonly vusMax: number;
-}
-
-/** k6's per-scenario progress: bars redrawn on a TTY stderr, a plain status block every few seconds elsewhere (never with --quiet). */
-function startProgress(
-  o: RunEngineOptions,
-  plan: TestPlan,
-  clock: Clock,
-  quiet: boolean,
-  inst: InstanceState,
-  source: (names: readonly string[]) => ProgressSource,
-): ProgressDisplay | undefined {
-  const execPlan = planExecution(plan.scenarios, plan.tuple);
-  const names = execPlan.scenarios.map((sc) => sc.config.name);
-  const stderr = o.stderr as NodeJS.WritableStream & { readonly columns?: number };
-  const display = ProgressDisplay.create({
-    quiet,
-    out: {
-      write: (text: string) => stderr.write(text),
-      isTTY: o.stderrIsTTY ?? false,
-      get columns() {
-        return stderr.columns;
-      },
-    },
-    source: () => {
-      const now = source(names);
-      return snapshotProgress(execPlan, now.stats, clock.now(), inst.started, now.vusMax);
-    },
-    scenarioNames: names,
-    maxPossibleVUs: execPlan.maxPossibleVUs,
-    maxDurationMs: execPlan.maxDuration,
-  });
-  display?.start();
-  return display;
-}
-
-/**
- * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is
- * interrupted and LifecycleTimeoutError is thrown at once (a function that never settles cannot hold
- * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
- */
-export async function callTimed(
-  vu: LifecycleRunner,
-  clock: Clock,
-  place: LifecyclePlace,
-  timeoutMs: number,
-  arg?: unknown,
-  stop?: AbortSignal,
-): Promise<unknown> {
-  if (typeof vu.exports[place] !== 'function') return undefined;
-  const limit = new AbortController();
-  const timerDone = new AbortController();
-  const signal = stop === undefined ? limit.signal : AbortSignal.any([limit.signal, stop]);
-  try {
-    return await new Promise<unknown>((resolve, reject) => {
-      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
-      clock.sleep(timeoutMs, timerDone.signal).then(
-        () => {
-          const e = new LifecycleTimeoutError(place, timeoutMs);
-          reject(e);
-          limit.abort(e);
-        },
-        () => undefined,
-      );
-    });
-  } finally {
-    timerDone.abort();
-  }
-}
-
-function formatErr(script: CompiledScript, e: unknown): string {
-  const err = toError(e);
-  const frames = script.scriptFrames(e);
-  return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
-}
-
-function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
-  const file = isAbsolute(path) ? path : resolve(cwd, path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
-}
-
-/**
- * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
- * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
- * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
- */
-async function writeSummary(
-  o: RunEngineOptions,
-  inst: InstanceState,
-  script: CompiledScript,
-  data: SummaryData,
-  logger: Logger,
-  clock: Clock,
-  timeoutMs: number,
-): Promise<void> {
-  let result: unknown;
-  if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
-    try {
-      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
-    } catch (e) {
-      if (e instanceof LifecycleTimeoutError) {
-        // k6: no summary at all, one error line; the exit code is not affected.
-        logger.log('error', 'failed to handle the end-of-test summary', { error: e.message });
-        return;
-      }
-      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, {
-        source: 'stacktrace',
-      });
-      result = undefined;
-    }
-  }
-  if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
-    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
-  }
-  if (typeof result !== 'object' || result === null) {
-    logger.log('error', 'failed to handle the end-of-test summary', {
-      error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }`,
-    });
-    return;
-  }
-  for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
-    const content =
-      typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
-    if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-    else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
-    else writeOut(o.cwd, key, content);
-  }
-}
-
-async function closeAll(inst: InstanceState, json: JsonOutput | undefined, extra: OutputSet): Promise<void> {
-  await inst.pool.close();
-  await inst.lifecycleVu.close();
-  await inst.closeLifecycle();
-  try {
-    if (json !== undefined) await json.close();
-  } finally {
-    await extra.close();
-  }
 }

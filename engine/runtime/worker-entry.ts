@@ -8,13 +8,13 @@ import { EngineError, EXIT_CODES, toError } from './errors.ts';
 import { parseRunFlags } from './flags.ts';
 import { loadScript } from './loader.ts';
 import { Logger } from './logger.ts';
-import { planTest } from './plan.ts';
-import { createInstance } from './run.ts';
+import { planTest } from './test-plan.ts';
+import { createInstance } from './instance.ts';
 import { realClock } from './clock.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { HostPolicy } from '../net/host-policy.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
-import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
+import { planExecution, vuIdsInTest } from '../execution/index.ts';
 import { chooseVuMode } from '../sync/mode.ts';
 import { SETTLE_AFTER_STOP_MS } from './pool.ts';
 

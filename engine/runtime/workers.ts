@@ -19,7 +19,7 @@ import { splitForWorkers } from '../units/segments.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import type { AggregatorSnapshot } from '../metrics/index.ts';
 import type { Logger } from './logger.ts';
-import type { TestPlan } from './plan.ts';
+import type { TestPlan } from './test-plan.ts';
 import { prebuilt, type Prebuilt } from './prebuilt.ts';
 
 /** VU-driven scenarios: VUs one worker takes on (a thread is saturated by about 50 VUs that loop without think time). */

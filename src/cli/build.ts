@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET } from '../bundle/bundle.ts';
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
-import type { CliIO } from './run.ts';
+import type { CliIO } from './io.ts';
 
 export function buildHelp(): string {
   return [

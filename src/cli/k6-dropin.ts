@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { resolve } from 'node:path';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
-import type { CliIO } from './run.ts';
+import type { CliIO } from './io.ts';
 import { checkTargetHosts } from '../run/allowlist.ts';
 import { loadEngineCli, type EngineCliModule } from '../run/adapters.ts';
 

@@ -14,7 +14,7 @@ import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
-import type { CliIO } from './run.ts';
+import type { CliIO } from './io.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
 import { checkTargets } from '../run/allowlist.ts';

@@ -10,7 +10,9 @@ import { buildCommand } from './build.ts';
 import { helpText } from './flags.ts';
 import { k6DropinCommand } from './k6-dropin.ts';
 import { newCommand } from './new.ts';
-import { runCommand, scenarioNames, type CliIO } from './run.ts';
+import type { CliIO } from './io.ts';
+import { runCommand } from './run.ts';
+import { scenarioNames } from './run-context.ts';
 import { toolkitVersion } from '../run/manifest.ts';
 
 export const TOOLKIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

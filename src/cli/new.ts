@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
-import type { CliIO } from './run.ts';
+import type { CliIO } from './io.ts';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 

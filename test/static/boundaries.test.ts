@@ -110,7 +110,7 @@ const CASES: readonly { readonly name: string; readonly file: string; readonly i
   {
     name: 'a folder cycle engine/execution ⇄ engine/executors',
     file: 'engine/executors/uses-execution.ts',
-    imports: '../execution/plan.ts',
+    imports: '../execution/execution-plan.ts',
     rule: 'no-folder-cycles',
   },
   {
@@ -126,7 +126,7 @@ const ALLOWED: readonly { readonly file: string; readonly imports: string }[] = 
   { file: 'src/reporting/reads-contracts.ts', imports: '../../engine/contracts.ts' },
   { file: 'src/reporting/reads-judge.ts', imports: '../../engine/thresholds/judge.ts' },
   { file: 'src/reporting/reads-shared.ts', imports: '../../shared/exit-codes.ts' },
-  { file: 'engine/execution/plan.ts', imports: '../executors/index.ts' },
+  { file: 'engine/execution/execution-plan.ts', imports: '../executors/index.ts' },
   { file: 'engine/runtime/vu.ts', imports: '../sync/mode.ts' },
   { file: 'engine/runtime/run.ts', imports: '../modules/index.ts' },
   { file: 'engine/sync/mode.ts', imports: '../runtime/loader.ts' },

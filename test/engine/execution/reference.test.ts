@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { planTest, describeTest } from '../../../engine/execution/index.ts';
+import { planExecution, describeTest } from '../../../engine/execution/index.ts';
 import { constantArrivalOffsets, sharedIterationsShare } from '../../../engine/executors/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
 import { runTest, fixed } from '../executors/harness.ts';
@@ -40,7 +40,7 @@ function reference(file: string): { iterations: number; vusMax: number } {
 function planned(overrides: OptionOverrides): { iterations: number; vusMax: number; header: string[] } {
   const { options, issues } = resolveOptions(SCRIPT, overrides);
   assert.deepEqual(issues, []);
-  const plan = planTest(options.scenarios, options.tuple);
+  const plan = planExecution(options.scenarios, options.tuple);
   let iterations = 0;
   for (const { config } of plan.scenarios) {
     if (config.executor === 'shared-iterations') iterations += sharedIterationsShare(config, options.tuple);

@@ -1,6 +1,6 @@
-/** Runs options through resolveOptions → planTest → TestRun on a fake clock and fake VUs. */
+/** Runs options through resolveOptions → planExecution → TestRun on a fake clock and fake VUs. */
 import assert from 'node:assert/strict';
-import { planTest, TestRun, type TestProgress, type TestResult } from '../../../engine/execution/index.ts';
+import { planExecution, TestRun, type TestProgress, type TestResult } from '../../../engine/execution/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
 import { FakeClock, FakePool, SampleLog, type Script } from './fakes.ts';
 
@@ -24,7 +24,7 @@ export async function runTest(
   const clock = new FakeClock();
   const { options, issues } = resolveOptions(scriptOptions, opts.overrides ?? {});
   assert.deepEqual(issues, []);
-  const plan = planTest(options.scenarios, options.tuple);
+  const plan = planExecution(options.scenarios, options.tuple);
   const pool = new FakePool(clock, plan.maxPlannedVUs, script, opts.initMs ?? 0);
   const samples = new SampleLog();
   const ctl = new AbortController();

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseRunFlags } from '../../../engine/runtime/flags.ts';
-import { planTest, type TestPlan } from '../../../engine/runtime/plan.ts';
+import { planTest, type TestPlan } from '../../../engine/runtime/test-plan.ts';
 import { chooseWorkers } from '../../../engine/runtime/workers.ts';
 import { startReferenceServer, type ReferenceServer } from '../../support/reference-server.ts';
 import { REFERENCE, runScript, tempDir } from '../conformance/run-helpers.ts';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describeScenario, describeTest, fullExecutionRequirements, planTest } from '../../../engine/execution/index.ts';
+import { describeScenario, describeTest, fullExecutionRequirements, planExecution } from '../../../engine/execution/index.ts';
 import { resolveOptions, type OptionOverrides } from '../../../engine/options/index.ts';
 import { k6ReferenceFile } from '../../support/k6-reference.ts';
 
@@ -34,10 +34,10 @@ const FIXTURE = {
   },
 };
 
-function plan(options: unknown, overrides: OptionOverrides = {}): ReturnType<typeof planTest> {
+function plan(options: unknown, overrides: OptionOverrides = {}): ReturnType<typeof planExecution> {
   const r = resolveOptions(options, overrides);
   assert.deepEqual(r.issues, []);
-  return planTest(r.options.scenarios, r.options.tuple);
+  return planExecution(r.options.scenarios, r.options.tuple);
 }
 
 void test("the scenario header matches k6's lines for the fixture, character for character", () => {

@@ -6,7 +6,7 @@
 import type { Options, Stage } from 'k6/options';
 import type { Clock, Issue, Sample, Tags } from '../contracts.ts';
 import type { ExecutionTuple } from '../units/segments.ts';
-import { TestRun, describeTest, planTest as planScenarios, type TestPlan as ExecutionPlan } from '../execution/index.ts';
+import { TestRun, describeTest, planExecution, type ExecutionPlan } from '../execution/index.ts';
 import type { ScenarioConfig, ScenarioStats } from '../executors/types.ts';
 import { parseStagesFlag, resolveOptions, type OptionOverrides, type ResolvedOptions } from '../options/index.ts';
 import type { ParsedRunFlags } from './flags.ts';
@@ -127,7 +127,7 @@ export function planTest(
   const resolved = r.options;
   const tuple = resolved.tuple;
   const scenarios = resolved.scenarios;
-  const plan = planScenarios(issues.length > 0 ? [] : scenarios, tuple);
+  const plan = planExecution(issues.length > 0 ? [] : scenarios, tuple);
   const [scenariosLine = '', ...scenarioLines] = describeTest(plan);
   return {
     resolved,

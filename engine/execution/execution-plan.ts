@@ -18,7 +18,7 @@ export interface PlannedScenario {
   readonly description: string;
 }
 
-export interface TestPlan {
+export interface ExecutionPlan {
   readonly tuple: ExecutionTuple;
   /** Scenarios with work in this segment, sorted by (startTime, name). */
   readonly scenarios: readonly PlannedScenario[];
@@ -70,7 +70,7 @@ export function endOffset(steps: readonly ExecutionStep[]): { offset: number; fi
   return last === undefined ? { offset: 0, final: true } : { offset: last.offset, final: last.plannedVUs === 0 };
 }
 
-export function planTest(configs: readonly ScenarioConfig[], tuple: ExecutionTuple): TestPlan {
+export function planExecution(configs: readonly ScenarioConfig[], tuple: ExecutionTuple): ExecutionPlan {
   const sorted = [...configs].sort(byStartThenName);
   const withWork = sorted.filter((c) => scenarioHasWork(c, tuple));
   const skipped = sorted.filter((c) => !withWork.includes(c)).map((c) => c.name);
@@ -100,7 +100,7 @@ export function describeScenario(cfg: ScenarioConfig, tuple: ExecutionTuple): st
  * `scenarios: (100.00%) 3 scenarios, 13 max VUs, 41s max duration (incl. graceful stop):`
  * followed by one `* name: description` line per scenario.
  */
-export function describeTest(plan: TestPlan): string[] {
+export function describeTest(plan: ExecutionPlan): string[] {
   const n = plan.scenarios.length;
   const pct = (plan.tuple.segment.floatLength() * 100).toFixed(2);
   const dur = formatDuration(Math.round(plan.maxDuration / 100) * 100);

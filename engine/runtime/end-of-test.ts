@@ -1,0 +1,118 @@
+/**
+ * The lifecycle calls with k6's time limits and the end of test: handleSummary's result written (or the
+ * default text summary), --summary-export's file, and every output and VU closed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Clock } from '../contracts.ts';
+import { textSummary, type JsonOutput, type SummaryData } from '../output/index.ts';
+import type { OutputSet } from '../output/outputs.ts';
+import { LifecycleTimeoutError, toError, type LifecyclePlace } from './errors.ts';
+import type { InstanceState, LifecycleRunner } from './instance.ts';
+import type { CompiledScript } from './loader.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is
+ * interrupted and LifecycleTimeoutError is thrown at once (a function that never settles cannot hold
+ * the run). `stop` (optional) interrupts it too, as a stop signal interrupts k6's setup().
+ */
+export async function callTimed(
+  vu: LifecycleRunner,
+  clock: Clock,
+  place: LifecyclePlace,
+  timeoutMs: number,
+  arg?: unknown,
+  stop?: AbortSignal,
+): Promise<unknown> {
+  if (typeof vu.exports[place] !== 'function') return undefined;
+  const limit = new AbortController();
+  const timerDone = new AbortController();
+  const signal = stop === undefined ? limit.signal : AbortSignal.any([limit.signal, stop]);
+  try {
+    return await new Promise<unknown>((resolve, reject) => {
+      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
+      clock.sleep(timeoutMs, timerDone.signal).then(
+        () => {
+          const e = new LifecycleTimeoutError(place, timeoutMs);
+          reject(e);
+          limit.abort(e);
+        },
+        () => undefined,
+      );
+    });
+  } finally {
+    timerDone.abort();
+  }
+}
+
+export function formatErr(script: CompiledScript, e: unknown): string {
+  const err = toError(e);
+  const frames = script.scriptFrames(e);
+  return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
+}
+
+export function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
+  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
+}
+
+/**
+ * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
+ * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
+ * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
+ */
+export async function writeSummary(
+  o: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream; readonly cwd: string },
+  inst: InstanceState,
+  script: CompiledScript,
+  data: SummaryData,
+  logger: Logger,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<void> {
+  let result: unknown;
+  if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
+    try {
+      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
+    } catch (e) {
+      if (e instanceof LifecycleTimeoutError) {
+        // k6: no summary at all, one error line; the exit code is not affected.
+        logger.log('error', 'failed to handle the end-of-test summary', { error: e.message });
+        return;
+      }
+      logger.log('error', `handleSummary() failed, printing the default summary instead: ${formatErr(script, e)}`, {
+        source: 'stacktrace',
+      });
+      result = undefined;
+    }
+  }
+  if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
+    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
+  }
+  if (typeof result !== 'object' || result === null) {
+    logger.log('error', 'failed to handle the end-of-test summary', {
+      error: `handleSummary() should return a map with string keys, got ${typeof result}; return e.g. { stdout: textSummary(data) }`,
+    });
+    return;
+  }
+  for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
+    const content =
+      typeof value === 'string' || value instanceof ArrayBuffer || value instanceof Uint8Array ? value : JSON.stringify(value);
+    if (key === 'stdout') o.stdout.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+    else if (key === 'stderr') o.stderr.write(typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer));
+    else writeOut(o.cwd, key, content);
+  }
+}
+
+export async function closeAll(inst: InstanceState, json: JsonOutput | undefined, extra: OutputSet): Promise<void> {
+  await inst.pool.close();
+  await inst.lifecycleVu.close();
+  await inst.closeLifecycle();
+  try {
+    if (json !== undefined) await json.close();
+  } finally {
+    await extra.close();
+  }
+}
