@@ -4,14 +4,8 @@
  * - counter: count (sum of values), rate = count / test duration in seconds
  * - gauge:   value = last value (latest sample time wins when merging), min, max
  * - rate:    passes (non-zero values), fails, rate = passes / total
- * - trend:   count, avg, min, max exact; med and p(N) from a bounded-memory log-bucket sketch
- *
- * Trend error bound (see docs/engine-data.md): every sample is counted in a logarithmic bucket
- * of relative width ALPHA (0.05 %); the k-th smallest sample is estimated by its bucket's centre,
- * clamped to [min, max], so |estimate - x_k| <= ALPHA * |x_k| (the smallest and largest samples
- * are exact). A percentile interpolated between x_lo and x_hi (k6's linear interpolation) is then
- * off by at most ALPHA * max(|x_lo|, |x_hi|), i.e. at most ALPHA relative when both have the same
- * sign. Zero is exact (its own bucket); negative values use a mirrored bucket store.
+ * - trend:   count, avg, min, max exact; med and p(N) from the shared quantile sketch
+ *            (shared/quantile-sketch.ts, base grid: within 0.05 %; its bound in docs/engine-data.md)
  *
  * Every snapshot is plain JSON (structured-cloneable); merge(a, b) gives the same bucket counts,
  * min, max, count and therefore the same percentiles as recording every sample in one sink.
@@ -19,13 +13,10 @@
  */
 
 import type { MetricType } from '../contracts.ts';
+import { BASE_RELATIVE_ERROR, QuantileSketch, type SketchSnapshot } from '../../shared/quantile-sketch.ts';
 
-/** Relative accuracy of trend quantiles (0.05 %). */
-export const TREND_RELATIVE_ERROR = 0.0005;
-const GAMMA = (1 + TREND_RELATIVE_ERROR) / (1 - TREND_RELATIVE_ERROR);
-const LN_GAMMA = Math.log(GAMMA);
-const INV_LN_GAMMA = 1 / LN_GAMMA;
-const CENTRE = 2 / (GAMMA + 1);
+/** Relative accuracy of trend quantiles (0.05 %): the shared sketch's base grid. */
+export const TREND_RELATIVE_ERROR = BASE_RELATIVE_ERROR;
 
 /** Compensated (Neumaier) running sum: [sum, compensation]. */
 function neumaier(state: { sum: number; comp: number }, x: number): void {
@@ -55,18 +46,11 @@ export interface RateSnapshot {
   readonly trues: number;
   readonly total: number;
 }
-export interface TrendSnapshot {
+/** The sketch's bins, count, min, max, plus the compensated sum. */
+export interface TrendSnapshot extends SketchSnapshot {
   readonly type: 'trend';
-  readonly count: number;
-  readonly min: number;
-  readonly max: number;
   readonly sum: number;
   readonly comp: number;
-  readonly zeros: number;
-  /** Flat pairs [bucketIndex, count, ...] of positive values. */
-  readonly pos: readonly number[];
-  /** Flat pairs [bucketIndex, count, ...] of negative values (index of |v|). */
-  readonly neg: readonly number[];
 }
 export type SinkSnapshot = CounterSnapshot | GaugeSnapshot | RateSnapshot | TrendSnapshot;
 
@@ -111,6 +95,7 @@ export class GaugeSink {
   #n = 0;
 
   add(value: number, time = 0): void {
+    if (value === 0) value = 0; // -0 counts as 0 (JSON, and so a merged snapshot, cannot carry -0)
     // Later (or equal) time wins, so an in-order stream keeps k6's "last value".
     if (time >= this.#time) {
       this.#value = value;
@@ -178,71 +163,6 @@ export class RateSink {
   }
 }
 
-const CHUNK_BITS = 10;
-const CHUNK = 1 << CHUNK_BITS;
-
-/**
- * Bucket counts in 1024-bucket chunks keyed by chunk number: dense where samples cluster,
- * sparse across decades without samples (so 1e-300 and 1e300 in one trend stay cheap).
- */
-class BucketStore {
-  readonly chunks = new Map<number, Float64Array>();
-  #lastKey = NaN;
-  #last: Float64Array = new Float64Array(0);
-
-  add(idx: number, n: number): void {
-    const key = idx >> CHUNK_BITS;
-    let chunk: Float64Array | undefined;
-    if (key === this.#lastKey) chunk = this.#last;
-    else {
-      chunk = this.chunks.get(key);
-      if (chunk === undefined) {
-        chunk = new Float64Array(CHUNK);
-        this.chunks.set(key, chunk);
-      }
-      this.#lastKey = key;
-      this.#last = chunk;
-    }
-    const i = idx & (CHUNK - 1);
-    chunk[i] = (chunk[i] ?? 0) + n;
-  }
-
-  /** Chunk numbers in ascending order. */
-  sortedKeys(): number[] {
-    return [...this.chunks.keys()].sort((a, b) => a - b);
-  }
-
-  /** Non-zero buckets as flat [index, count, ...] pairs, ascending index. */
-  pairs(): number[] {
-    const out: number[] = [];
-    for (const key of this.sortedKeys()) {
-      const c = this.chunks.get(key);
-      if (c === undefined) continue;
-      const base = key * CHUNK;
-      for (let i = 0; i < CHUNK; i++) {
-        const n = c[i] ?? 0;
-        if (n !== 0) out.push(base + i, n);
-      }
-    }
-    return out;
-  }
-
-  addPairs(pairs: readonly number[]): void {
-    for (let i = 0; i + 1 < pairs.length; i += 2) this.add(pairs[i] ?? 0, pairs[i + 1] ?? 0);
-  }
-
-  bytes(): number {
-    return this.chunks.size * CHUNK * 8;
-  }
-}
-
-function bucketIndex(abs: number): number {
-  return Math.ceil(Math.log(abs) * INV_LN_GAMMA);
-}
-function bucketCentre(idx: number): number {
-  return Math.exp(idx * LN_GAMMA) * CENTRE;
-}
-
 export type TrendStatName = 'avg' | 'min' | 'med' | 'max' | 'count' | `p(${string})`;
 
 /**
@@ -271,42 +191,25 @@ export function parseTrendStat(stat: string): { kind: 'avg' | 'min' | 'max' | 'c
 
 export class TrendSink {
   readonly type = 'trend' as const;
-  count = 0;
-  #min = Infinity;
-  #max = -Infinity;
+  readonly #sketch = new QuantileSketch();
   #acc = { sum: 0, comp: 0 };
-  #zeros = 0;
-  readonly #pos = new BucketStore();
-  readonly #neg = new BucketStore();
 
   /** Records one value. Non-finite values (NaN, ±Infinity) are ignored. */
   add(value: number): void {
-    if (value > 0) {
-      if (value === Infinity) return;
-      this.#pos.add(bucketIndex(value), 1);
-    } else if (value < 0) {
-      if (value === -Infinity) return;
-      this.#neg.add(bucketIndex(-value), 1);
-    } else if (value === 0) {
-      this.#zeros++;
-      value = 0; // -0 counts as 0 (JSON, and so a merged snapshot, cannot carry -0)
-    } else {
-      return; // NaN
-    }
-    this.count++;
-    if (value < this.#min) this.#min = value;
-    if (value > this.#max) this.#max = value;
-    neumaier(this.#acc, value);
+    if (this.#sketch.add(value)) neumaier(this.#acc, value === 0 ? 0 : value);
   }
 
+  get count(): number {
+    return this.#sketch.count;
+  }
   isEmpty(): boolean {
     return this.count === 0;
   }
   get min(): number {
-    return this.count === 0 ? 0 : this.#min;
+    return this.count === 0 ? 0 : this.#sketch.min;
   }
   get max(): number {
-    return this.count === 0 ? 0 : this.#max;
+    return this.count === 0 ? 0 : this.#sketch.max;
   }
   get sum(): number {
     return this.#acc.sum + this.#acc.comp;
@@ -320,84 +223,12 @@ export class TrendSink {
 
   /** k6's percentile (linear interpolation between the ranks around q*(n-1)); q in [0, 1]. */
   percentile(q: number): number {
-    return this.percentiles([q])[0] ?? 0;
+    return this.#sketch.quantile(q);
   }
 
   /** Several percentiles in one pass over the buckets. */
   percentiles(qs: readonly number[]): number[] {
-    const n = this.count;
-    if (n === 0) return qs.map(() => 0);
-    if (n === 1) return qs.map(() => this.#min);
-    const ranks: number[] = [];
-    for (const q of qs) {
-      const i = q * (n - 1);
-      ranks.push(Math.floor(i), Math.ceil(i));
-    }
-    const est = this.#valuesAtRanks(ranks);
-    return qs.map((q, k) => {
-      const i = q * (n - 1);
-      const f = i - Math.floor(i);
-      const lo = est.get(ranks[2 * k] ?? 0) ?? 0;
-      const hi = est.get(ranks[2 * k + 1] ?? 0) ?? 0;
-      return lo + (hi - lo) * f;
-    });
-  }
-
-  /** Estimates of the r-th smallest sample (0-based) for each rank. */
-  #valuesAtRanks(ranks: readonly number[]): Map<number, number> {
-    const out = new Map<number, number>();
-    const wanted = [...new Set(ranks)].sort((a, b) => a - b);
-    const last = this.count - 1;
-    const clamp = (v: number): number => (v < this.#min ? this.#min : v > this.#max ? this.#max : v);
-    let w = 0;
-    while (w < wanted.length && wanted[w] === 0) {
-      out.set(0, this.#min);
-      w++;
-    }
-    let cum = 0;
-    // Negative values: largest magnitude (highest index) first.
-    const negKeys = this.#neg.sortedKeys();
-    for (let k = negKeys.length - 1; k >= 0 && w < wanted.length; k--) {
-      const key = negKeys[k] ?? 0;
-      const chunk = this.#neg.chunks.get(key);
-      if (chunk === undefined) continue;
-      for (let i = CHUNK - 1; i >= 0 && w < wanted.length; i--) {
-        const c = chunk[i] ?? 0;
-        if (c === 0) continue;
-        cum += c;
-        const v = clamp(-bucketCentre(key * CHUNK + i));
-        while (w < wanted.length && (wanted[w] ?? 0) < cum) {
-          const r = wanted[w] ?? 0;
-          out.set(r, r === last ? this.#max : v);
-          w++;
-        }
-      }
-    }
-    if (this.#zeros > 0) {
-      cum += this.#zeros;
-      while (w < wanted.length && (wanted[w] ?? 0) < cum) {
-        const r = wanted[w] ?? 0;
-        out.set(r, r === last ? this.#max : 0);
-        w++;
-      }
-    }
-    for (const key of this.#pos.sortedKeys()) {
-      if (w >= wanted.length) break;
-      const chunk = this.#pos.chunks.get(key);
-      if (chunk === undefined) continue;
-      for (let i = 0; i < CHUNK && w < wanted.length; i++) {
-        const c = chunk[i] ?? 0;
-        if (c === 0) continue;
-        cum += c;
-        const v = clamp(bucketCentre(key * CHUNK + i));
-        while (w < wanted.length && (wanted[w] ?? 0) < cum) {
-          const r = wanted[w] ?? 0;
-          out.set(r, r === last ? this.#max : v);
-          w++;
-        }
-      }
-    }
-    return out;
+    return this.#sketch.quantiles(qs);
   }
 
   /** Value of one trend statistic (see parseTrendStat); undefined for an unknown name. */
@@ -440,34 +271,20 @@ export class TrendSink {
   }
 
   snapshot(): TrendSnapshot {
-    return {
-      type: 'trend',
-      count: this.count,
-      min: this.min,
-      max: this.max,
-      sum: this.#acc.sum,
-      comp: this.#acc.comp,
-      zeros: this.#zeros,
-      pos: this.#pos.pairs(),
-      neg: this.#neg.pairs(),
-    };
+    const { count, min, max, zeros, pos, neg } = this.#sketch.snapshot();
+    return { type: 'trend', count, min, max, sum: this.#acc.sum, comp: this.#acc.comp, zeros, pos, neg };
   }
 
   merge(s: TrendSnapshot): void {
     if (s.count === 0) return;
-    if (s.min < this.#min) this.#min = s.min;
-    if (s.max > this.#max) this.#max = s.max;
-    this.count += s.count;
-    this.#zeros += s.zeros;
+    this.#sketch.mergeSnapshot(s);
     this.#acc.comp += s.comp;
     neumaier(this.#acc, s.sum);
-    this.#pos.addPairs(s.pos);
-    this.#neg.addPairs(s.neg);
   }
 
   /** Bytes held by the bucket arrays (for memory checks). */
   memoryBytes(): number {
-    return this.#pos.bytes() + this.#neg.bytes();
+    return this.#sketch.memoryBytes();
   }
 }
 

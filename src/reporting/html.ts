@@ -6,8 +6,11 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
+import type { ChartLine, PageData } from './client/page-data.ts';
 import { describeRow, figureLabel, worstFirst } from './compare.ts';
-import type { FullReport } from './report-types.ts';
+import type { FullReport } from './types.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
@@ -17,6 +20,20 @@ import { escapeHtml as h, fmtInt, fmtMs, fmtNum, fmtPct, fmtValue } from './form
 
 const require = createRequire(import.meta.url);
 let uplotCache: { js: string; css: string } | undefined;
+let clientCache: string | undefined;
+/** The page's chart code: a real TypeScript file, type-checked against the DOM and linted (src/reporting/client/). */
+const CLIENT_SOURCE = fileURLToPath(new URL('./client/charts.ts', import.meta.url));
+
+/** The chart code compiled to one browser script (esbuild, once per process), safe inside <script>. */
+function clientJs(): string {
+  clientCache ??= transformSync(readFileSync(CLIENT_SOURCE, 'utf8'), {
+    loader: 'ts',
+    format: 'iife',
+    target: 'es2020',
+    sourcefile: CLIENT_SOURCE,
+  }).code.replace(/<\/script/gi, '<\\/script');
+  return clientCache;
+}
 
 function uplot(): { js: string; css: string } {
   if (!uplotCache) {
@@ -38,12 +55,6 @@ function inlineJson(x: unknown): string {
 /** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
 /** The most endpoints drawn as charts of their own (the busiest first). */
 const MAX_ENDPOINT_CHARTS = 12;
-
-interface ChartLine {
-  label: string;
-  value: number;
-  kind: 'threshold' | 'baseline';
-}
 
 /** Latency limits of `http_req_duration` threshold rows (percentiles, avg, med, max) as lines. */
 function thresholdLines(rows: readonly ThresholdRow[]): ChartLine[] {
@@ -135,131 +146,6 @@ td.wrap{white-space:normal;word-break:break-all;text-align:left}
 code{background:var(--card);padding:0 4px;border-radius:4px}
 @media (max-width:600px){main{padding:6px}th,td{padding:3px 5px;font-size:13px}.banner .v{font-size:20px}}
 @media print{.tw{overflow:visible}th,td{padding:2px 4px;white-space:normal;font-size:11px}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}main{max-width:none}.chart,table,tr{break-inside:avoid}h2{break-after:avoid}th{position:static}body{font-size:12px}}
-`;
-
-// Runs in the page: draws charts from the inlined data. Kept dependency-free except uPlot.
-const CLIENT = String.raw`
-(function(){
-  var D = JSON.parse(document.getElementById('report-data').textContent);
-  var S = D.series, T = S.t;
-  var COLORS = ['#0969da','#cf222e','#1a7f37','#9a6700','#8250df','#bf3989','#1b7c83','#57606a'];
-  var charts = [];
-  var MARKS = D.faults || [];
-  // Every fault as a dashed vertical line with its label, on every time chart.
-  function faultMarks(){ return { hooks: { draw: [function(u){
-    var ctx = u.ctx, r = window.devicePixelRatio || 1, n = 0;
-    ctx.save(); ctx.strokeStyle = '#9a6700'; ctx.fillStyle = '#9a6700'; ctx.lineWidth = r; ctx.setLineDash([4 * r, 3 * r]); ctx.font = (10 * r) + 'px sans-serif';
-    MARKS.forEach(function(f, i){
-      var x = u.valToPos(f.t, 'x', true);
-      if (!(x >= u.bbox.left && x <= u.bbox.left + u.bbox.width)) return;
-      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-      ctx.fillText(f.label, x + 3 * r, u.bbox.top + (11 + (i % 3) * 11) * r); n++;
-    });
-    ctx.restore(); u.root.setAttribute('data-fault-marks', String(n));
-  }] } }; }
-  function col(metric, field){ var m = S.metrics[metric]; return m && m[field] ? m[field] : null; }
-  // opts.x: { values, label, ticks } for a chart whose x axis is not time (a distribution, a scatter);
-  // opts.scatter: points only, no lines.
-  function add(container, title, series, opts){
-    opts = opts || {};
-    var X = opts.x ? opts.x.values : T;
-    series = series.filter(function(s){ return s.values; });
-    if (!series.length || !X.length) return;
-    var box = document.createElement('div'); box.className = 'chart';
-    if (opts.kind) box.setAttribute('data-kind', opts.kind);
-    var hd = document.createElement('h3'); hd.textContent = title; box.appendChild(hd);
-    var el = document.createElement('div'); box.appendChild(el);
-    container.appendChild(box);
-    var xs = X, vals = series.map(function(s){ return s.values; });
-    // One x value: draw it as a short flat segment with its point shown (uPlot cannot scale one x value).
-    var one = X.length === 1;
-    if (one) { xs = [X[0], X[0] + (opts.x ? Math.max(1, Math.abs(X[0]) * 0.1) : S.bucketSec)]; vals = vals.map(function(v){ return [v[0], v[0]]; }); }
-    var data = [xs].concat(vals);
-    var xAxis = opts.x ? { label: opts.x.label, values: opts.x.ticks ? function(u, ticks){ return ticks.map(opts.x.ticks); } : undefined } : {};
-    var o = {
-      width: Math.max(260, el.clientWidth || 500), height: 220,
-      scales: { x: { time: !opts.x } },
-      legend: { live: true },
-      axes: [xAxis, { label: opts.unit || '', size: 60 }],
-      series: [{ label: opts.x ? opts.x.label : 'time' }].concat(series.map(function(s, i){ return {
-        label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.line ? 1 : 1.5, dash: s.dash, spanGaps: !!s.span || !!s.line,
-        paths: opts.scatter && !s.line ? function(){ return null; } : undefined,
-        points: opts.scatter && !s.line ? { show: true, size: 5, fill: s.color || COLORS[i % COLORS.length] } : { show: one && !s.line } }; })),
-      plugins: MARKS.length && !opts.x ? [faultMarks()] : []
-    };
-    var u = new uPlot(o, data, el); charts.push([u, el]);
-  }
-  /** A horizontal line across the chart: a threshold (red, dashed) or the baseline (grey, dotted). */
-  function hline(l, xs){ return { label: l.label, values: (xs || T).map(function(){ return l.value; }), color: l.kind === 'threshold' ? '#cf222e' : '#57606a', dash: l.kind === 'threshold' ? [6,4] : [2,3], line: true }; }
-  // A percentile p (0..1) on a tail-stretching axis: x = -log10(1 - p), so p50, p90, p99, p99.9 are evenly apart.
-  var P_MAX = 0.999;
-  function px(p){ return -Math.log(1 - Math.min(p, P_MAX)) / Math.LN10; }
-  function pLabel(x){ var p = (1 - Math.pow(10, -x)) * 100; return 'p' + (p >= 99.5 ? p.toFixed(1) : p.toFixed(0)); }
-  // Average busy VUs per bucket (Little's law: iterations' time in the bucket / its length): right for
-  // arrival-rate runs, where the once-a-second vus gauge mostly catches VUs between iterations.
-  function busyVUs(){
-    var avg = col('iteration_duration','avg'), n = col('iteration_duration','count');
-    if (!avg || !n) return null;
-    return avg.map(function(a, i){ return a == null || n[i] == null ? null : a * n[i] / (S.bucketSec * 1000); });
-  }
-  // Pairs (requests/s, p95) per bucket, in order of the rate: the system's latency as the load rises.
-  function rateVsLatency(){
-    var rate = col('http_reqs','rate'), p95 = col('http_req_duration','p95'), p50 = col('http_req_duration','p50');
-    if (!rate || !p95) return null;
-    var pts = [];
-    rate.forEach(function(r, i){ if (r != null && p95[i] != null) pts.push([r, p95[i], p50 ? p50[i] : null]); });
-    pts.sort(function(a, b){ return a[0] - b[0]; });
-    return pts.length ? pts : null;
-  }
-  function bySec(arr){ return arr && arr.map(function(v){ return v == null ? null : v / S.bucketSec; }); }
-  var main = document.getElementById('charts-main');
-  add(main, 'HTTP latency percentiles (ms)', [
-    { label: 'p50', values: col('http_req_duration','p50') }, { label: 'p90', values: col('http_req_duration','p90') },
-    { label: 'p95', values: col('http_req_duration','p95') }, { label: 'p99', values: col('http_req_duration','p99') }].concat(D.lines.map(function(l){ return hline(l); })), { unit: 'ms' });
-  add(main, 'Requests and errors per second', [
-    { label: 'requests/s', values: col('http_reqs','rate') }, { label: 'failed/s', values: bySec(col('http_req_failed','passes')), color: '#cf222e' }], { unit: '/s' });
-  add(main, 'Virtual users', [{ label: 'vus (sampled)', values: col('vus','value'), span: true }, { label: 'busy VUs (avg)', values: busyVUs(), span: true, color: '#8250df' }, { label: 'vus_max', values: col('vus_max','value'), span: true, dash: [4,4] }], { unit: 'VUs', kind: 'vus' });
-  var rl = rateVsLatency();
-  if (rl) add(main, 'Latency against request rate (per ' + S.bucketSec + ' s)', [
-    { label: 'p95 (ms)', values: rl.map(function(x){ return x[1]; }) }, { label: 'p50 (ms)', values: rl.map(function(x){ return x[2]; }) }],
-    { unit: 'ms', scatter: true, kind: 'rate-latency', x: { values: rl.map(function(x){ return x[0]; }), label: 'requests/s' } });
-  add(main, 'Checks per bucket', [{ label: 'passed', values: col('checks','passes'), color: '#1a7f37' }, { label: 'failed', values: col('checks','fails'), color: '#cf222e' }], { unit: 'checks' });
-  add(main, 'Iterations per second', [{ label: 'iterations/s', values: col('iterations','rate') }], { unit: '/s' });
-  var ec = document.getElementById('charts-endpoints');
-  D.endpoints.forEach(function(e){
-    add(ec, e.label + ' (ms)', [{ label: 'p50', values: e.series.p50 }, { label: 'p95', values: e.series.p95 }, { label: 'p99', values: e.series.p99 }].concat(e.lines.map(function(l){ return hline(l); })), { unit: 'ms', kind: 'endpoint-time' });
-    if (e.dist) {
-      var keep = e.dist.p.map(function(p, i){ return p <= P_MAX ? i : -1; }).filter(function(i){ return i >= 0; });
-      var xs = keep.map(function(i){ return px(e.dist.p[i]); });
-      add(ec, e.label + ': latency distribution (ms)', [{ label: 'latency', values: keep.map(function(i){ return e.dist.ms[i]; }) }].concat(e.lines.map(function(l){ return hline(l, xs); })),
-        { unit: 'ms', kind: 'endpoint-distribution', x: { values: xs, label: 'percentile', ticks: pLabel } });
-    }
-  });
-  D.panels.forEach(function(p){
-    var c = document.getElementById('panel-' + p.id); if (!c) return;
-    p.metrics.forEach(function(name){
-      var m = S.metrics[name]; if (!m) return;
-      if (m.p95) add(c, name + ' (p50/p95)', [{ label: 'p50', values: m.p50 }, { label: 'p95', values: m.p95 }]);
-      else if (m.passes && m.rate) add(c, name + ' (rate)', [{ label: 'rate', values: m.rate }]);
-      else if (m.rate) add(c, name + ' (per second)', [{ label: '/s', values: m.rate }]);
-      else if (m.value) add(c, name, [{ label: 'value', values: m.value, span: true }]);
-    });
-  });
-  if (D.soak) {
-    var sc = document.getElementById('charts-soak');
-    D.soak.signals.forEach(function(s){
-      var m = S.metrics[s.metric]; if (!m || !m[s.field]) return;
-      var scale = s.unit === 'MB' ? 1 / 1048576 : 1;
-      var vals = m[s.field].map(function(v){ return v == null ? null : v * scale; });
-      var fit = null;
-      if (s.fit) fit = T.map(function(t){ return t < D.soak.fromSec ? null : s.fit.intercept + s.fit.slopePerHour / 3600 * (t - D.soak.fromSec); });
-      add(sc, s.metric + ' (' + s.unit + ')', [{ label: s.field, values: vals, span: true }, { label: 'fit', values: fit, color: '#cf222e', dash: [6,4] }], { unit: s.unit });
-    });
-  }
-  function resize(){ charts.forEach(function(c){ var w = c[1].clientWidth; if (w > 0) c[0].setSize({ width: w, height: 220 }); }); }
-  window.addEventListener('resize', resize); window.addEventListener('beforeprint', resize); resize();
-  document.documentElement.setAttribute('data-charts', String(charts.length));
-})();
 `;
 
 export function renderHtml(r: FullReport): string {
@@ -378,7 +264,7 @@ export function renderHtml(r: FullReport): string {
 `;
   }
 
-  const data = {
+  const data: PageData = {
     series: m.series,
     panels: m.panels,
     soak: r.soak ? { fromSec: r.soak.fromSec, signals: r.soak.signals } : null,
@@ -411,7 +297,7 @@ ${cmp}
 </main>
 <script id="report-data" type="application/json">${inlineJson(data)}</script>
 <script>${up.js}</script>
-<script>${CLIENT}</script>
+<script>${clientJs()}</script>
 </body></html>
 `;
 }

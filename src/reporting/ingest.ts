@@ -11,6 +11,29 @@ import { createGunzip } from 'node:zlib';
 import type { MetricType, ValueType } from '../../engine/contracts.ts';
 import { addSample, addSampleTwice, mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import { ReportError, toError } from './errors.ts';
+import {
+  B_HEAD,
+  B_HEAD_LEN,
+  B_METRIC,
+  B_TAGS,
+  B_TAGS_LEN,
+  B_VALUE,
+  B_VALUE_LEN,
+  bytesAt,
+  fractionAt,
+  headAt,
+  latin1,
+  nameEndAt,
+  nameIsAt,
+  plainDecimal,
+  sameTagsAt,
+  scan,
+  secondAt,
+  tagsEndAt,
+  utf8,
+  valueAt,
+  viewOf,
+} from './k6-json-scan.ts';
 
 export interface SubmetricDef {
   readonly name: string;
@@ -55,28 +78,6 @@ export const MAX_BUCKETS = 720;
 export const TAG_SERIES_METRIC = 'http_req_duration';
 export const MAX_TAGSETS = 20000;
 const RAW_CACHE_LIMIT = 50000;
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-const B_METRIC = Buffer.from('{"metric":"', 'latin1');
-const B_HEAD = Buffer.from(',"type":"Point","data":{"time":"', 'latin1');
-const B_VALUE = Buffer.from(',"value":', 'latin1');
-const B_TAGS = Buffer.from(',"tags":', 'latin1');
-const B_HEAD_LEN = B_HEAD.length;
-const B_VALUE_LEN = B_VALUE.length;
-const B_TAGS_LEN = B_TAGS.length;
-/** 0.1, 0.1/10, 0.1/10/10, ...: exactly the scales the time-fraction loops reach by dividing. */
-const FRAC_SCALES = (() => {
-  const t = new Float64Array(24);
-  let scale = 0.1;
-  for (let d = 0; d < t.length; d++) {
-    t[d] = scale;
-    scale /= 10;
-  }
-  return t;
-})();
-/** B_HEAD as little-endian 32-bit words (its length is a multiple of 4), compared 4 bytes at a time. */
-const HEAD32 = Array.from({ length: B_HEAD_LEN >> 2 }, (_, k) => B_HEAD.readInt32LE(k * 4));
-if (B_HEAD_LEN % 4 !== 0) throw new Error('B_HEAD length must be a multiple of 4');
-
 export class RunAccumulator {
   readonly metrics = new Map<string, MetricDef>();
   /** Tag set id → tags (projected onto the kept keys). */
@@ -452,170 +453,47 @@ export class RunAccumulator {
    * this path (then lineBytes/line take it, exactly as before).
    */
   private fastLine(buf: Buffer, dv: DataView, s: number, lim: number, info: FileInfo): number {
-    // lim: the chunk's last newline. Reads stay at or before it (a read past a typed array's end
-    // would deoptimise this function): every fixed compare and scan below stops at the line's own
-    // newline at the latest, and the one read at a computed offset is checked against lim.
-    if (!this.lastPrefixOk || s + 64 > lim) return -1;
-    for (let k = 0; k < 11; k++) if (buf[s + k] !== B_METRIC[k]) return -1;
+    // lim: the chunk's last newline; the scanner's reads stop at the line's own newline at the latest.
+    if (!this.lastPrefixOk || s + 64 > lim || !bytesAt(buf, s, B_METRIC)) return -1;
     // metric name: first the one that followed the previous line's metric last time (k6 writes a
-    // request's metrics in a fixed order), compared by bytes; else find its end and hash it in one
-    // pass (an escape goes to the other paths)
-    let i = s + 11;
-    let h = 2166136261;
-    let slot: MetricSlot | undefined;
-    const pred = this.predSlot;
-    if (pred !== undefined) {
-      const nb = pred.nameBytes;
-      const nl = nb.length;
-      if (i + nl < lim && buf[i + nl] === 34) {
-        let k = 0;
-        while (k < nl && buf[i + k] === nb[k]) k++;
-        if (k === nl) {
-          slot = pred;
-          i += nl;
-        }
-      }
+    // request's metrics in a fixed order), compared by bytes; else find its end and hash it
+    let i = s + B_METRIC.length;
+    let slot = this.predSlot;
+    let nameHash = 0;
+    if (slot !== undefined && nameIsAt(buf, i, lim, slot.nameBytes)) i += slot.nameBytes.length;
+    else {
+      slot = undefined;
+      i = nameEndAt(buf, i);
+      if (i < 0) return -1;
+      nameHash = scan.hash;
     }
-    if (slot === undefined)
-      for (;;) {
-        const c = buf[i] ?? 10;
-        if (c === 34) break;
-        if (c === 92 || c === 10) return -1;
-        h = Math.imul(h ^ c, 16777619);
-        i++;
-      }
-    const nameEnd = i;
-    i++;
-    // 4 bytes at a time through `dv` (a view on buf): word reads are checked against lim first
-    if (i + B_HEAD_LEN + 20 > lim) return -1;
-    for (let k = 0; k < HEAD32.length; k++) if (dv.getInt32(i + 4 * k, true) !== HEAD32[k]) return -1;
+    const nameEnd = i++;
+    if (i + B_HEAD_LEN + 20 > lim || !headAt(dv, i)) return -1;
     i += B_HEAD_LEN;
     // time: same second as the previous line (bytes), then the fraction, then the same zone
-    const pre = this.lastPrefix;
-    const pv = this.lastPrefixView;
-    if (
-      dv.getInt32(i, true) !== pv.getInt32(0, true) ||
-      dv.getInt32(i + 4, true) !== pv.getInt32(4, true) ||
-      dv.getInt32(i + 8, true) !== pv.getInt32(8, true) ||
-      dv.getInt32(i + 12, true) !== pv.getInt32(12, true)
-    )
-      return -1;
-    if (buf[i + 16] !== pre[16] || buf[i + 17] !== pre[17] || buf[i + 18] !== pre[18]) return -1;
-    i += 19;
-    let frac = 0;
-    if (buf[i] === 46) {
-      i++;
-      // the same sum as the other paths (digit × 0.1, × 0.1/10, ...), the scales from a table
-      for (let d = 0; ; d++) {
-        const c = buf[i] ?? 0;
-        if (c < 48 || c > 57) break;
-        if (d >= FRAC_SCALES.length) return -1;
-        frac += (c - 48) * (FRAC_SCALES[d] ?? 0);
-        i++;
-      }
-    }
-    const tz = this.lastTz;
-    const tzLen = tz.length;
-    for (let k = 0; k < tzLen; k++) if (buf[i + k] !== tz[k]) return -1;
-    i += tzLen;
-    if (buf[i] !== 34) return -1;
-    i++;
-    for (let k = 0; k < B_VALUE_LEN; k++) if (buf[i + k] !== B_VALUE[k]) return -1;
-    i += B_VALUE_LEN;
-    // value: the plain ≤ 15-digit form exactly as in lineBytes; longer or exponent forms by Number()
-    const vStart = i;
-    let value = plainDecimal(buf, i, scan);
+    if (!secondAt(buf, dv, i, this.lastPrefix, this.lastPrefixView)) return -1;
+    const frac = fractionAt(buf, i + 19);
+    if (Number.isNaN(frac)) return -1;
     i = scan.end;
-    if (Number.isNaN(value)) {
-      while (buf[i] !== 44 && buf[i] !== 10) i++;
-      value = Number(latin1(buf, vStart, i));
-      if (Number.isNaN(value) || i === vStart) return -1;
-    }
-    for (let k = 0; k < B_TAGS_LEN; k++) if (buf[i + k] !== B_TAGS[k]) return -1;
-    const tagsStart = i + B_TAGS_LEN;
-    // tags: the previous line's bytes followed by `}}\n` (the line ends right there) ...
-    let tagset: number;
-    let next: number;
-    const pl = this.prevTagsLen;
-    const pt = this.prevTags;
-    let same =
-      pl >= 0 &&
-      tagsStart + pl + 2 <= lim &&
-      buf[tagsStart + pl] === 125 &&
-      buf[tagsStart + pl + 1] === 125 &&
-      buf[tagsStart + pl + 2] === 10;
-    if (same) {
-      const pv = this.prevTagsView;
-      let k = 0;
-      for (; k + 4 <= pl; k += 4)
-        if (dv.getInt32(tagsStart + k, true) !== pv.getInt32(k, true)) {
-          same = false;
-          break;
-        }
-      if (same)
-        for (; k < pl; k++)
-          if (buf[tagsStart + k] !== pt[k]) {
-            same = false;
-            break;
-          }
-    }
-    if (same) {
-      tagset = this.prevTagsId;
-      next = tagsStart + pl + 3;
-    } else {
-      // ... or up to the first "}" (k6 tag values are strings; a "}" inside one, or a "metadata"
-      // object after the tags, fails the `}}\n` check and goes to the other paths)
-      let j = tagsStart;
-      let th = 2166136261;
-      for (;;) {
-        const c = buf[j] ?? 10;
-        if (c === 125) break;
-        if (c === 10) return -1;
-        th = Math.imul(th ^ c, 16777619);
-        j++;
-      }
-      j++; // past the "}" that closes the tags (or the "null}" form's first "}")
-      if (buf[tagsStart] === 110 /* n */) j--; // tags:null → `null` then `}}\n`
-      if (buf[j] !== 125 || buf[j + 1] !== 125 || buf[j + 2] !== 10) return -1;
-      const len = j - tagsStart;
-      const key = (Math.imul(th, 16777619) ^ len) >>> 0;
-      const list = this.tagBytes.get(key);
-      let entry: TagEntry | undefined;
-      if (list)
-        for (const c of list)
-          if (c.bytes.length === len && buf.compare(c.bytes, 0, len, tagsStart, j) === 0) {
-            entry = c;
-            break;
-          }
-      if (!entry) {
-        let id: number;
-        try {
-          id = this.tagsetOfRaw(latin1(buf, tagsStart, j));
-        } catch {
-          return -1;
-        }
-        if (this.tagBytesSize >= RAW_CACHE_LIMIT) {
-          this.tagBytes = new Map();
-          this.tagBytesSize = 0;
-        }
-        const bytes = Buffer.from(buf.subarray(tagsStart, j));
-        entry = { bytes, view: viewOf(bytes), id };
-        const l2 = this.tagBytes.get(key);
-        if (l2) l2.push(entry);
-        else this.tagBytes.set(key, [entry]);
-        this.tagBytesSize++;
-      }
-      tagset = entry.id;
-      // the entry's own (immutable) copy becomes "the previous tags": nothing is copied per line
-      this.prevTags = entry.bytes;
-      this.prevTagsView = entry.view;
-      this.prevTagsLen = len;
-      this.prevTagsId = entry.id;
+    const tzLen = this.lastTz.length;
+    if (!bytesAt(buf, i, this.lastTz) || buf[i + tzLen] !== 34 || !bytesAt(buf, i + tzLen + 1, B_VALUE)) return -1;
+    // value: the plain ≤ 15-digit form exactly as in lineBytes; longer or exponent forms by Number()
+    const value = valueAt(buf, i + tzLen + 1 + B_VALUE_LEN);
+    if (Number.isNaN(value) || !bytesAt(buf, scan.end, B_TAGS)) return -1;
+    const tagsStart = scan.end + B_TAGS_LEN;
+    // tags: the previous line's bytes followed by `}}\n` (the line ends right there), or looked up by their hash
+    let tagset = this.prevTagsId;
+    let next = tagsStart + this.prevTagsLen + 3;
+    if (this.prevTagsLen < 0 || !sameTagsAt(buf, dv, tagsStart, lim, this.prevTags, this.prevTagsView, this.prevTagsLen)) {
+      const j = tagsEndAt(buf, tagsStart);
+      if (j < 0) return -1;
+      tagset = this.tagsetOfBytes(buf, tagsStart, j, scan.hash);
+      if (tagset < 0) return -1;
       next = j + 3;
     }
     const time = this.lastBase + frac * 1000;
     info.lines++;
-    slot ??= this.slotAt(buf, s + 11, nameEnd, h);
+    slot ??= this.slotAt(buf, s + B_METRIC.length, nameEnd, nameHash);
     if (this.prevSlot !== undefined) this.prevSlot.next = slot;
     this.prevSlot = slot;
     this.predSlot = slot.next;
@@ -624,6 +502,43 @@ export class RunAccumulator {
     if (time < info.firstTime) info.firstTime = time;
     if (time > info.lastTime) info.lastTime = time;
     return next;
+  }
+
+  /** The tag set id of the tag bytes buf[from, to) (`key`: their hash from tagsEndAt), cached by bytes; they become "the previous tags". -1 when they do not parse. */
+  private tagsetOfBytes(buf: Buffer, from: number, to: number, key: number): number {
+    const len = to - from;
+    const list = this.tagBytes.get(key);
+    let entry: TagEntry | undefined;
+    if (list)
+      for (const c of list)
+        if (c.bytes.length === len && buf.compare(c.bytes, 0, len, from, to) === 0) {
+          entry = c;
+          break;
+        }
+    if (!entry) {
+      let id: number;
+      try {
+        id = this.tagsetOfRaw(latin1(buf, from, to));
+      } catch {
+        return -1;
+      }
+      if (this.tagBytesSize >= RAW_CACHE_LIMIT) {
+        this.tagBytes = new Map();
+        this.tagBytesSize = 0;
+      }
+      const bytes = Buffer.from(buf.subarray(from, to));
+      entry = { bytes, view: viewOf(bytes), id };
+      const l2 = this.tagBytes.get(key);
+      if (l2) l2.push(entry);
+      else this.tagBytes.set(key, [entry]);
+      this.tagBytesSize++;
+    }
+    // the entry's own (immutable) copy becomes "the previous tags": nothing is copied per line
+    this.prevTags = entry.bytes;
+    this.prevTagsView = entry.view;
+    this.prevTagsLen = len;
+    this.prevTagsId = entry.id;
+    return entry.id;
   }
 
   /**
@@ -928,71 +843,6 @@ interface MetricSlot {
   next: MetricSlot | undefined;
   /** Whether the metric also keeps a time series per tag set (TAG_SERIES_METRIC). */
   readonly tagSeries: boolean;
-}
-
-/** Node's Buffer#latin1Slice (a byte-for-byte copy into a one-byte string), not in @types/node. */
-interface Latin1Buffer {
-  latin1Slice(start: number, end: number): string;
-}
-function viewOf(b: Buffer): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.length);
-}
-
-/** Where plainDecimal stopped reading (reused: no allocation per value). */
-const scan = { end: 0 };
-
-/**
- * A JSON number at `start` in its plain form (`-12.345`, up to 15 significant digits, no exponent)
- * followed by `,`: mantissa / 10^k, which is exactly the correctly rounded double (both operands
- * exact, one rounding), i.e. what Number() gives. NaN for any other form; `scan.end` is where the
- * digits stopped.
- */
-function plainDecimal(buf: Buffer, start: number, out: { end: number }): number {
-  let i = start;
-  const neg = buf[i] === 45;
-  if (neg) i++;
-  let mant = 0;
-  let digits = 0;
-  let k = 0;
-  for (;;) {
-    const c = buf[i] ?? 0;
-    if (c < 48 || c > 57) break;
-    mant = mant * 10 + (c - 48);
-    digits++;
-    i++;
-  }
-  if (buf[i] === 46) {
-    i++;
-    for (;;) {
-      const c = buf[i] ?? 0;
-      if (c < 48 || c > 57) break;
-      mant = mant * 10 + (c - 48);
-      digits++;
-      k++;
-      i++;
-    }
-  }
-  out.end = i;
-  if (buf[i] !== 44 || digits === 0 || digits > 15) return Number.NaN;
-  const q = mant / (POW10[k] ?? 1);
-  return neg ? -q : q;
-}
-
-function bytesAt(buf: Buffer, at: number, want: Uint8Array): boolean {
-  const n = want.length;
-  if (at + n > buf.length) return false;
-  for (let k = 0; k < n; k++) if (buf[at + k] !== want[k]) return false;
-  return true;
-}
-
-function latin1(b: Buffer, start: number, end: number): string {
-  return (b as unknown as Latin1Buffer).latin1Slice(start, end);
-}
-
-/** Lines are read as latin1 (one char per byte); this turns such a string back into proper UTF-8 text. */
-function utf8(latin1: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
 }
 
 async function isGzip(path: string): Promise<boolean> {

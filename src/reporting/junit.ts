@@ -1,7 +1,7 @@
 /** junit.xml: one testcase per threshold, per endpoint SLO, per soak budget and per baseline figure. */
 
 import { describeRow } from './compare.ts';
-import type { FullReport } from './report-types.ts';
+import type { FullReport } from './types.ts';
 import { valueKindOf, type EndpointRow, type ThresholdRow } from './model.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { escapeXml, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';

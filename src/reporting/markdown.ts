@@ -1,7 +1,7 @@
 /** summary.md: short, for CI job summaries and PR comments. */
 
 import { describeRow, worstFirst } from './compare.ts';
-import type { FullReport } from './report-types.ts';
+import type { FullReport } from './types.ts';
 import { faultsMarkdown } from './faults.ts';
 import { fmtInt, fmtMs, fmtNum, fmtPct, fmtValue, mdCell, mdCode } from './format.ts';
 import { runHeader, valueKindOf } from './model.ts';

@@ -4,10 +4,9 @@
  */
 
 import type { MetricType } from '../../engine/contracts.ts';
-import { cloneAgg, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import { cloneAgg, mergeAgg, newAgg, RELATIVE_ERROR, type Agg } from './aggregate.ts';
 import type { FaultRow } from './faults.ts';
 import type { RunAccumulator } from './ingest.ts';
-import { RELATIVE_ERROR } from './sketch.ts';
 import { fmtValue, type ValueKind } from './format.ts';
 import { MIN_WINDOW_SAMPLES } from './stats.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';

@@ -1,6 +1,13 @@
-/** Public types of the report pipeline (src/reporting). Inputs are k6 formats only. */
+/**
+ * The report pipeline's types (src/reporting), in one module: what buildReport takes (BuildReportOptions,
+ * SoakBudget) and gives (ReportResult), the full report the writers render (FullReport: the model plus
+ * soak, comparison and verdict), and the exit codes it gives. Inputs are k6 formats only.
+ */
 
-import type { CompareOptions } from './compare.ts';
+import { EXIT_CODES } from '../../shared/exit-codes.ts';
+import type { CompareOptions, Comparison } from './compare.ts';
+import type { RunModel } from './model.ts';
+import type { SoakResult } from './soak.ts';
 
 /** Soak budget from a threshold profile: a breach gives the soak exit code. */
 export interface SoakBudget {
@@ -59,4 +66,35 @@ export interface ReportResult {
   files: string[];
   /** Why the verdict is what it is, one line per reason, worst first (regressions with their figures). */
   reasons: string[];
+}
+
+/** The exit codes the report pipeline gives (docs/reports.md has the table), from the one table. */
+export const EXIT = {
+  ok: EXIT_CODES.ok,
+  /** Bad input or usage: nothing to report on. */
+  usage: EXIT_CODES.usage,
+  /** Worse than the baseline by more than the fail percentage. */
+  regression: EXIT_CODES.regression,
+  /** Soak budget breached (memory growth, latency or error drift). */
+  soak: EXIT_CODES.soak,
+  /** The run measured nothing: no HTTP request got a response, or nothing at all was done (no iteration, no request, no message). */
+  noData: EXIT_CODES.noData,
+  /** k6's own code for crossed thresholds (ThresholdsHaveFailed). */
+  thresholds: EXIT_CODES.thresholdsFailed,
+} as const;
+
+export interface VerdictInfo {
+  verdict: Verdict;
+  exitCode: number;
+  /** One line per reason, worst first. */
+  reasons: string[];
+  thresholds: { total: number; failed: number };
+}
+
+export interface FullReport {
+  model: RunModel;
+  soak?: SoakResult;
+  comparison?: Comparison;
+  verdict: VerdictInfo;
+  generatedAt: string;
 }

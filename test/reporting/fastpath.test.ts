@@ -61,14 +61,14 @@ function summary(acc: RunAccumulator): unknown {
     totals[m] = [...per]
       .map(
         ([id, a]) =>
-          `${JSON.stringify(acc.tagsets[id])} n=${a.n} sum=${a.sum} min=${a.min} max=${a.max} nz=${a.nonzero} last=${a.last}@${a.lastTime} ${JSON.stringify(a.sketch?.toJSON())}`,
+          `${JSON.stringify(acc.tagsets[id])} n=${a.n} sum=${a.sum} min=${a.min} max=${a.max} nz=${a.nonzero} last=${a.last}@${a.lastTime} ${JSON.stringify(a.sketch?.snapshot())}`,
       )
       .sort();
   const buckets = [...acc.buckets]
     .map(
       ([s, ms]) =>
         `${s}:${[...ms]
-          .map(([m, a]) => `${m}=${a.n}/${a.sum}/${JSON.stringify(a.sketch?.toJSON())}`)
+          .map(([m, a]) => `${m}=${a.n}/${a.sum}/${JSON.stringify(a.sketch?.snapshot())}`)
           .sort()
           .join(',')}`,
     )

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildReport, loadRun } from '../../src/reporting/index.ts';
 import { ingestFiles } from '../../src/reporting/ingest.ts';
 import { mergedAgg } from '../../src/reporting/model.ts';
-import { RELATIVE_ERROR } from '../../src/reporting/sketch.ts';
+import { RELATIVE_ERROR } from '../../src/reporting/aggregate.ts';
 import { exactQuantile, FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, tmp } from './helpers.ts';
 
 interface ExportMetric {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { QuantileSketch, RELATIVE_ERROR } from '../../src/reporting/sketch.ts';
+import { QuantileSketch, REPORT_FOLD, relativeErrorOf } from '../../shared/quantile-sketch.ts';
+import { RELATIVE_ERROR } from '../../src/reporting/aggregate.ts';
 import { exactQuantile } from './helpers.ts';
 
 const value = fc.oneof(
@@ -17,7 +18,7 @@ function near(actual: number, expected: number): boolean {
 void test('quantiles stay within the stated relative error of k6 interpolated percentiles', () => {
   fc.assert(
     fc.property(fc.array(value, { minLength: 1, maxLength: 400 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, q) => {
-      const s = new QuantileSketch();
+      const s = new QuantileSketch(REPORT_FOLD);
       for (const x of xs) s.add(x);
       const sorted = [...xs].sort((a, b) => a - b);
       const got = s.quantile(q);
@@ -40,9 +41,9 @@ void test('quantiles stay within the stated relative error of k6 interpolated pe
 void test('merging two sketches equals one sketch of all values; JSON round trip keeps it', () => {
   fc.assert(
     fc.property(fc.array(value, { maxLength: 200 }), fc.array(value, { maxLength: 200 }), (a, b) => {
-      const sa = new QuantileSketch();
-      const sb = new QuantileSketch();
-      const all = new QuantileSketch();
+      const sa = new QuantileSketch(REPORT_FOLD);
+      const sb = new QuantileSketch(REPORT_FOLD);
+      const all = new QuantileSketch(REPORT_FOLD);
       for (const x of a) {
         sa.add(x);
         all.add(x);
@@ -52,7 +53,8 @@ void test('merging two sketches equals one sketch of all values; JSON round trip
         all.add(x);
       }
       sa.merge(sb);
-      const back = QuantileSketch.fromJSON(JSON.parse(JSON.stringify(sa.toJSON())) as ReturnType<QuantileSketch['toJSON']>);
+      const back = new QuantileSketch(REPORT_FOLD);
+      back.mergeSnapshot(JSON.parse(JSON.stringify(sa.snapshot())) as ReturnType<QuantileSketch['snapshot']>);
       for (const q of [0, 0.1, 0.5, 0.9, 0.99, 1]) {
         assert.equal(sa.quantile(q), all.quantile(q));
         assert.equal(back.quantile(q), all.quantile(q));
@@ -64,7 +66,7 @@ void test('merging two sketches equals one sketch of all values; JSON round trip
 });
 
 void test('the bound is real: a coarse estimate would be caught', () => {
-  const s = new QuantileSketch();
+  const s = new QuantileSketch(REPORT_FOLD);
   for (let i = 1; i <= 1000; i++) s.add(i);
   const p90 = s.quantile(0.9);
   assert.ok(
@@ -77,5 +79,13 @@ void test('the bound is real: a coarse estimate would be caught', () => {
     ),
   );
   assert.ok(!near(p90 * (1 + 3 * RELATIVE_ERROR), 900.1), 'a value 1.5 % off is outside the bound');
-  assert.equal(new QuantileSketch().quantile(0.5), 0);
+  assert.equal(new QuantileSketch(REPORT_FOLD).quantile(0.5), 0);
+});
+
+void test("the report's sketches keep the report's stated bound, and the engine's grid is ten times finer", () => {
+  assert.ok(relativeErrorOf(REPORT_FOLD) <= RELATIVE_ERROR, `fold ${REPORT_FOLD}: ${relativeErrorOf(REPORT_FOLD)}`);
+  assert.ok(relativeErrorOf(REPORT_FOLD) > RELATIVE_ERROR * 0.99, 'not needlessly fine (memory)');
+  assert.ok(Math.abs(relativeErrorOf(1) - 0.0005) < 1e-15);
+  assert.equal(new QuantileSketch(REPORT_FOLD).relativeError, relativeErrorOf(REPORT_FOLD));
+  assert.throws(() => new QuantileSketch(REPORT_FOLD).merge(new QuantileSketch(1)), /fold 1 into one of fold 10/);
 });

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { EXIT_CODES, EXIT_CODE_MEANINGS, type ExitCodeName } from '../../shared/exit-codes.ts';
 import * as engineErrors from '../../engine/runtime/errors.ts';
 import * as toolkitErrors from '../../src/errors.ts';
-import { EXIT } from '../../src/reporting/report-types.ts';
+import { EXIT } from '../../src/reporting/types.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const read = (rel: string): string => readFileSync(ROOT + rel, 'utf8');
