@@ -327,6 +327,8 @@ class Interruption implements IterationInterruption {
   aborted = false;
   reason: unknown = undefined;
   #ctl: AbortController | undefined;
+  /** What to interrupt: the first in its own slot (an iteration mostly has one request at a time, so no set for it), the rest in a set. */
+  #hook: Interruptible | undefined;
   #hooks: Set<Interruptible> | undefined;
   /** Wakes runIteration's wait (set while it waits). */
   wake: (() => void) | undefined;
@@ -342,11 +344,13 @@ class Interruption implements IterationInterruption {
   }
 
   add(h: Interruptible): void {
-    (this.#hooks ??= new Set()).add(h);
+    if (this.#hook === undefined && this.#hooks === undefined) this.#hook = h;
+    else if (this.#hook !== h) (this.#hooks ??= new Set()).add(h);
   }
 
   delete(h: Interruptible): void {
-    this.#hooks?.delete(h);
+    if (this.#hook === h) this.#hook = undefined;
+    else this.#hooks?.delete(h);
   }
 
   abort(reason: unknown): void {
@@ -354,11 +358,12 @@ class Interruption implements IterationInterruption {
     this.aborted = true;
     this.reason = reason;
     this.#ctl?.abort(reason);
+    const hook = this.#hook;
     const hooks = this.#hooks;
-    if (hooks !== undefined) {
-      this.#hooks = undefined;
-      for (const h of hooks) h.interrupt(reason);
-    }
+    this.#hook = undefined;
+    this.#hooks = undefined;
+    hook?.interrupt(reason);
+    if (hooks !== undefined) for (const h of hooks) h.interrupt(reason);
     this.wake?.();
   }
 }

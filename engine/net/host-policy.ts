@@ -69,10 +69,20 @@ export class HostPolicy {
     this.allowed = [...allowed];
   }
 
+  /** Answers by host name, asked for every request: a run talks to few hosts (bounded, cleared when full). */
+  readonly #answers = new Map<string, string | undefined>();
+
   /** Undefined when load may go to `hostname`; else the one-line reason (also the error the script sees). */
   refusal(hostname: string): string | undefined {
-    if (hostAllowed(hostname, this.allowed)) return undefined;
-    const h = canonicalHost(hostname);
-    return `hostname (${h}) is not allowed: load goes only to loopback and to hosts listed in ${ALLOWED_HOSTS_VAR}; to load-test it on purpose, set ${ALLOWED_HOSTS_VAR}=${h}`;
+    const answers = this.#answers;
+    if (answers.has(hostname)) return answers.get(hostname);
+    if (answers.size >= 1024) answers.clear();
+    let why: string | undefined;
+    if (!hostAllowed(hostname, this.allowed)) {
+      const h = canonicalHost(hostname);
+      why = `hostname (${h}) is not allowed: load goes only to loopback and to hosts listed in ${ALLOWED_HOSTS_VAR}; to load-test it on purpose, set ${ALLOWED_HOSTS_VAR}=${h}`;
+    }
+    answers.set(hostname, why);
+    return why;
   }
 }

@@ -147,7 +147,9 @@ export class Vu implements VirtualUser {
   #tagsMemo: { run: Tags; scenario: IterationContext['scenario'] | undefined; group: string; version: number; tags: Tags } | undefined;
   #vuTagsVersion = 0;
   readonly #vuTags: Record<string, string>;
-  readonly #pending = new Set<Promise<unknown>>();
+  /** Tracked work (module calls such as requests) not settled yet, and who waits for it all to settle. */
+  #pending = 0;
+  #idle: (() => void) | undefined;
   /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
   #failure: { readonly error: unknown } | undefined;
   #awaitables: AwaitCheck[] = [];
@@ -287,16 +289,37 @@ export class Vu implements VirtualUser {
     return t;
   }
 
+  /**
+   * Counts `work` as pending until it settles. Promise.prototype.then, not `work.then`: an Awaitable's
+   * own `then` marks it awaited, which the tracker is not. A rejection is handled here (never an
+   * unhandled one); the script's own is reported at the iteration's end. No closure per call.
+   */
   #track(work: Promise<unknown>): void {
-    const p = work.then(
-      () => {
-        this.#pending.delete(p);
-      },
-      () => {
-        this.#pending.delete(p);
-      },
-    );
-    this.#pending.add(p);
+    this.#pending++;
+    void Promise.prototype.then.call(work, this.#settledOne, this.#settledOne);
+  }
+
+  readonly #settledOne = (): void => {
+    if (--this.#pending === 0) {
+      const wake = this.#idle;
+      this.#idle = undefined;
+      wake?.();
+    }
+  };
+
+  /** Resolves once no tracked work is pending. */
+  #allSettled(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = this.#idle;
+      this.#idle =
+        previous === undefined
+          ? resolve
+          : () => {
+              previous();
+              resolve();
+            };
+    });
   }
 
   #require(specifier: string): unknown {
@@ -423,7 +446,7 @@ export class Vu implements VirtualUser {
 
   async #drain(signal: AbortSignal | undefined): Promise<void> {
     if (signal === undefined) {
-      while (this.#pending.size > 0) await Promise.all(this.#pending);
+      await this.#allSettled();
       return;
     }
     let onAbort: (() => void) | undefined;
@@ -432,7 +455,7 @@ export class Vu implements VirtualUser {
     });
     if (onAbort !== undefined) signal.addEventListener('abort', onAbort, { once: true });
     try {
-      while (this.#pending.size > 0 && !signal.aborted) await Promise.race([Promise.all(this.#pending), aborted]);
+      if (!signal.aborted) await Promise.race([this.#allSettled(), aborted]);
     } finally {
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     }
@@ -496,7 +519,7 @@ export class Vu implements VirtualUser {
       }
       const r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
       if (isThenable(r)) await r;
-      if (this.#pending.size > 0) await this.#drain(it.signal);
+      if (this.#pending > 0) await this.#drain(it.signal);
       const failure = this.#failure;
       if (failure !== undefined) throw failure.error;
       result = intr.aborted ? { kind: 'interrupted' } : { kind: 'completed' };

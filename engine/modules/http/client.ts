@@ -11,7 +11,7 @@
  * (Go's net/http rule), and never throw: every failure is a result with an error.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
 import type { Interruptible, IterationInterruption } from '../context.ts';
 import type { ClientHttp2Stream } from 'node:http2';
@@ -42,7 +42,25 @@ export interface ClientRequest {
   readonly proxy?: ProxyChoice;
   /** The request head as `requestHead(this)` writes it, when the caller cached it. */
   head?: string;
+  /** `poolKey(this)`, when the caller cached it (it depends only on the URL and its proxy). */
+  key?: string;
 }
+
+/**
+ * The connections a request may use: scheme, host and port of the target (Go's connectMethodKey:
+ * plain http through a proxy shares the proxy's connections whatever the target).
+ */
+export function poolKey(req: Pick<ClientRequest, 'tls' | 'hostname' | 'port' | 'proxy'>): string {
+  const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
+  const proxy = req.proxy instanceof ProxyConfigError ? undefined : req.proxy;
+  return proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
+}
+
+/**
+ * One TLS context for every connection: building one per connection (what tls.connect does when given
+ * none) loads the root store again each time. Verification, SNI and ALPN are per connection options.
+ */
+let sharedSecureContext: SecureContext | undefined;
 
 /** The proxy a request is sent through (a ProxyConfigError never gets as far as a connection). */
 const proxyOf = (req: ClientRequest): ProxyTarget | undefined => (req.proxy instanceof ProxyConfigError ? undefined : req.proxy);
@@ -106,7 +124,8 @@ export class Exchange implements Interruptible {
   dialingRaw: Socket | undefined;
   /** TLS bytes of an attempt on a reused connection that died (the request was sent again). */
   carried = { sent: 0, received: 0 };
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the request times out (`now()` reading): the pool's timer checks it (no timer per request). */
+  deadline = 0;
   constructor(
     readonly pool: ConnectionPool,
     readonly req: ClientRequest,
@@ -119,9 +138,8 @@ export class Exchange implements Interruptible {
   }
 }
 
-function onTimeout(ex: Exchange): void {
-  ex.pool.fail(ex, Object.assign(new Error('request timeout'), { code: 'request-timeout' }));
-}
+/** A timer that fires this close to a deadline (ms) counts it as reached: Node's timers have 1 ms granularity. */
+const TIMER_SLACK_MS = 1;
 
 /** Methods Go's transport may send again on a fresh connection (net/http isReplayable). */
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -142,6 +160,9 @@ class Conn {
   /** TLS: the TCP socket's byte counters when the last exchange settled (the next one counts from there). */
   rawRead = 0;
   rawWritten = 0;
+  /** The peer's address and port, read once the socket is connected (a connection's peer does not change). */
+  remoteAddress: string | undefined;
+  remotePort = 0;
   /**
    * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
    * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
@@ -273,6 +294,26 @@ export class ConnectionPool {
   readonly #h2 = new Map<string, H2Session>();
   /** Every live HTTP/2 session, also those no longer taking requests (GOAWAY, single-use, race losers). */
   readonly #h2All = new Set<H2Session>();
+  /** Requests not settled yet, each with its deadline. */
+  readonly #inflight = new Set<Exchange>();
+  /**
+   * One timer for all of them, armed for the earliest deadline it knows of (`#timerAt`) and re-armed
+   * when it fires early for the rest: a request costs a set entry, not a timer of its own. Referenced
+   * (keeps the process alive) only while requests are in flight, as a timer per request would be.
+   */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.now();
+    let next = Infinity;
+    for (const ex of [...this.#inflight]) {
+      if (ex.deadline - now < TIMER_SLACK_MS) this.fail(ex, Object.assign(new Error('request timeout'), { code: 'request-timeout' }));
+      else if (ex.deadline < next) next = ex.deadline;
+    }
+    if (next !== Infinity) this.#arm(next, now);
+  };
 
   constructor(opts: PoolOptions) {
     this.now = opts.now;
@@ -283,8 +324,13 @@ export class ConnectionPool {
 
   /** Sends one request; `done` is called once with the outcome (a failure is `ex.error`). */
   request(req: ClientRequest, intr: IterationInterruption | undefined, done: (ex: Exchange) => void): void {
-    const ex = new Exchange(this, req, this.now(), done, intr);
-    ex.timer = setTimeout(onTimeout, req.timeoutMs, ex);
+    const t0 = this.now();
+    const ex = new Exchange(this, req, t0, done, intr);
+    ex.deadline = t0 + req.timeoutMs;
+    const inflight = this.#inflight;
+    inflight.add(ex);
+    if (ex.deadline < this.#timerAt) this.#arm(ex.deadline, t0);
+    else if (inflight.size === 1) this.#timer?.ref();
     if (intr !== undefined) {
       if (intr.aborted) {
         ex.interrupt();
@@ -293,6 +339,13 @@ export class ConnectionPool {
       intr.add(ex);
     }
     this.start(ex);
+  }
+
+  /** Arms the timeout timer for `at` (a `now()` reading). */
+  #arm(at: number, now: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - now));
   }
 
   /** `request` as a promise. */
@@ -314,10 +367,7 @@ export class ConnectionPool {
       this.fail(ex, req.proxy);
       return;
     }
-    const proxy = req.proxy;
-    const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
-    // Go's connectMethodKey: plain http through a proxy shares the proxy's connections whatever the target.
-    const key = proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
+    const key = req.key ?? poolKey(req);
     const t = this.now();
     const h2 = this.#h2.get(key);
     if (h2?.usable(t, IDLE_TIMEOUT_MS) === true) {
@@ -468,6 +518,7 @@ export class ConnectionPool {
     const reject = this.#rejectUnauthorized;
     const tls = tlsConnect({
       socket: tcp,
+      secureContext: (sharedSecureContext ??= createSecureContext()),
       servername: isIP(req.hostname) === 0 ? req.hostname : undefined,
       rejectUnauthorized: typeof reject === 'function' ? reject() : reject,
       ALPNProtocols: [...this.#alpn],
@@ -520,8 +571,12 @@ export class ConnectionPool {
     ex.conn = conn;
     conn.head = req.method === 'HEAD';
     ex.tConn = this.now();
-    ex.remoteAddress = conn.socket.remoteAddress ?? '';
-    ex.remotePort = conn.socket.remotePort ?? 0;
+    if (conn.remoteAddress === undefined) {
+      conn.remoteAddress = conn.socket.remoteAddress ?? '';
+      conn.remotePort = conn.socket.remotePort ?? 0;
+    }
+    ex.remoteAddress = conn.remoteAddress;
+    ex.remotePort = conn.remotePort;
     const head = req.head ?? requestHead(req);
     const body = req.body;
     const s = conn.socket;
@@ -594,7 +649,9 @@ export class ConnectionPool {
         link.rawRead = raw.bytesRead;
       }
     }
-    clearTimeout(ex.timer);
+    const inflight = this.#inflight;
+    inflight.delete(ex);
+    if (inflight.size === 0) this.#timer?.unref();
     ex.intr?.delete(ex);
     ex.resolve(ex);
   }

@@ -9,6 +9,7 @@ import { toArrayBuffer, toBuffer } from '../crypto.ts';
 import { ModuleUsageError } from '../k6.ts';
 import { maskCredentials } from './digest.ts';
 import type { proxyFromEnv, ProxyChoice } from './proxy.ts';
+import { poolKey } from './client.ts';
 import type { Response } from './response.ts';
 
 /**
@@ -53,6 +54,12 @@ export interface ParsedUrl {
   readonly host: string;
   /** The forward proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY (proxy.ts), or the error a bad proxy variable gives. */
   readonly proxy: ProxyChoice;
+  /** The connection pool's key for it (client.ts poolKey). */
+  readonly key: string;
+  /** The URL has a user or a password. */
+  readonly userInfo: boolean;
+  /** The `url` tag of its requests: the URL as written for a bare origin (`http://h` stays without its `/`), else its href; credentials masked. */
+  readonly tag: string;
   /** Request heads by method, for requests with the VU's default headers and no body (see doRequest). */
   readonly heads: Map<string, string>;
   /** The tags of the last request to this URL, reused while everything they depend on is the same. */
@@ -86,6 +93,10 @@ export function parseUrl(text: string, method: string, proxyFor: ReturnType<type
   const tls = u.protocol === 'https:';
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
+  const proxy = proxyFor(tls, hostname, port);
+  const userInfo = u.username !== '' || u.password !== '';
+  const bareOrigin = u.pathname === '/' && u.search === '' && u.hash === '';
+  const shown = bareOrigin && !text.endsWith('/') ? text : u.href;
   return {
     href: u.href,
     origin: u.origin,
@@ -95,7 +106,10 @@ export function parseUrl(text: string, method: string, proxyFor: ReturnType<type
     hostname,
     port,
     host: u.host,
-    proxy: proxyFor(tls, hostname, port),
+    proxy,
+    key: poolKey({ tls, hostname, port, proxy }),
+    userInfo,
+    tag: userInfo ? maskCredentials(shown) : shown,
     heads: new Map(),
     lastTags: undefined,
   };

@@ -166,14 +166,15 @@ export class Response {
   error_code = 0;
   remote_ip = '';
   remote_port = 0;
-  timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
+  timings: Timings;
   readonly #req: { method: string; url: string; headers: Record<string, string>; body: Buffer | undefined };
   #request:
     { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } | undefined;
   #json: unknown;
   #parsed = false;
-  constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined) {
+  constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined, timings?: Timings) {
     this.url = url;
+    this.timings = timings ?? { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
     this.#req = { method, url, headers, body };
   }
   /** The request as sent (built on first access: most scripts never read it). */
@@ -312,8 +313,7 @@ export function responseOf(
   responseType: string,
 ): Response {
   countBytes(ex.sent, ex.received);
-  const res = new Response(method, href, headers, body);
-  res.timings = timingsOf(ex);
+  const res = new Response(method, href, headers, body, timingsOf(ex));
   res.remote_ip = ex.remoteAddress;
   res.remote_port = ex.remotePort;
   const sampleErr = ex.error;

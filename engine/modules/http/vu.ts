@@ -10,7 +10,7 @@ import { ModuleUsageError } from '../k6.ts';
 import { runBatch, type BatchItem } from './batch.ts';
 import { ConnectionPool, headerValue, requestHead, type ClientRequest, type Exchange } from './client.ts';
 import { cookieHeaderFor, jarForIteration, jarForRequest, responseCookies, storeResponseCookies, type VuCookieJar } from './cookies.ts';
-import { digestAuthorization, maskCredentials, parseDigestChallenge } from './digest.ts';
+import { digestAuthorization, parseDigestChallenge } from './digest.ts';
 import { proxyFromEnv } from './proxy.ts';
 import {
   compressBody,
@@ -252,8 +252,9 @@ export class VuHttp {
         `k6/http: params.auth "${auth}" is not supported by the embedded engine; use "basic" or "digest" (NTLM needs the k6 binary)`,
       );
     }
-    const firstUrl = this.#parsed(urlText, method).url;
-    const user = credentialsOf(firstUrl, urlText, method);
+    const first = this.#parsed(urlText, method);
+    const firstUrl = first.url;
+    const user = first.userInfo ? credentialsOf(firstUrl, urlText, method) : undefined;
     const jar = jarForRequest(p.jar, this.currentJar());
     let payload = encodeBody(body, headers);
     if (p.compression !== undefined && p.compression !== null && p.compression !== '' && payload !== undefined) {
@@ -299,7 +300,7 @@ export class VuHttp {
     const cookie = cookieHeaderFor(plan.jar, url.url, plan.params.cookies, first ? plan.userCookie : undefined);
     let hopHeaders = cookie === undefined ? plan.headers : { ...plan.headers, Cookie: cookie };
     if (!first && !plan.crossedDomain && !isDomainOrSubdomain(url.url.hostname, plan.firstUrl.hostname)) plan.crossedDomain = true;
-    const hopUser = first ? plan.user : credentialsOf(url.url, urlText, plan.method);
+    const hopUser = first ? plan.user : url.userInfo ? credentialsOf(url.url, urlText, plan.method) : undefined;
     const basic =
       hopUser === undefined || plan.digestPending || (plan.ownAuthorization && !plan.crossedDomain)
         ? undefined
@@ -336,6 +337,7 @@ export class VuHttp {
       timeoutMs: plan.timeout,
       keepBody: plan.responseType !== 'none',
       proxy: url.proxy,
+      key: url.key,
       close: plan.opts.noConnectionReuse === true,
     };
     if (headers === this.#defaultHeaders && body === undefined && plan.hostOverride === undefined) {
@@ -412,9 +414,7 @@ export class VuHttp {
   /** The hop's samples, tagged with the URL as shown (credentials masked) and the request's name. */
   #record(plan: RequestPlan, hop: Hop, res: Response, expected: boolean | undefined): void {
     const { url } = hop;
-    const bareOrigin = url.url.pathname === '/' && url.url.search === '' && url.url.hash === '';
-    const shownUrl = bareOrigin && !hop.urlText.endsWith('/') ? hop.urlText : url.href;
-    const urlTag = url.url.username === '' && url.url.password === '' ? shownUrl : maskCredentials(shownUrl);
+    const urlTag = url.tag;
     const tags = requestTags(url, plan.baseTags, res, hop.method, urlTag, plan.nameFromUrlObj ?? urlTag, expected, plan.params.tags);
     this.#emitSamples(res.timings, tags, expected);
   }

@@ -89,3 +89,35 @@ void test('timed-out requests record the time until the client gave up; a hangin
   assert.equal(r.code, 99, `the hang crosses p(95)<200:\n${r.stderr}`);
   assert.match(r.stderr, /thresholds on metrics 'http_req_duration' have been crossed/);
 });
+
+// The client keeps one timeout timer per VU, armed for the earliest deadline it knows of: a request
+// with a shorter timeout started after a longer one must still end at its own deadline, and the longer
+// one must still end at its own once the timer fired for the shorter.
+const TWO_TIMEOUTS = `import http from 'k6/http';
+export const options = { iterations: 1 };
+export const agentload = { vuMode: 'async' };
+export default async function () {
+  const gaveUp = (r) => Math.round(r.timings.blocked + r.timings.sending + r.timings.waiting);
+  const [l, s] = await Promise.all([
+    http.get('http://127.0.0.1:' + __ENV.PORT + '/hang', { timeout: '2500ms' }),
+    http.get('http://127.0.0.1:' + __ENV.PORT + '/hang', { timeout: '300ms' }),
+  ]);
+  console.log('short ' + s.error_code + ' ' + gaveUp(s));
+  console.log('long ' + l.error_code + ' ' + gaveUp(l));
+}
+`;
+
+void test('concurrent requests with different timeouts each time out at their own deadline', async () => {
+  const r = await runSource(TWO_TIMEOUTS, ['-q', '--no-summary', '-e', `PORT=${String(port)}`]);
+  const ended = new Map([...r.stderr.matchAll(/msg="(short|long) (\d+) (\d+)"/g)].map((m) => [m[1] ?? '', [m[2], Number(m[3])] as const]));
+  const short = ended.get('short');
+  const long = ended.get('long');
+  assert.ok(short !== undefined && long !== undefined, r.stderr);
+  assert.equal(short[0], '1050');
+  assert.equal(long[0], '1050');
+  // Measured from each request's start until the client gave up. Generous bounds for a loaded machine,
+  // still far apart: the short one may not wait for the long one's deadline.
+  assert.ok(short[1] >= 250 && short[1] < 1800, `short gave up after ${String(short[1])} ms`);
+  assert.ok(long[1] >= 2400, `long gave up after ${String(long[1])} ms`);
+  assert.equal(r.code, 0, r.stderr);
+});
