@@ -182,6 +182,16 @@ export function httpUrl(env: Env, name: string, def: string): string {
 export const SIZE_OVERRIDES = ['DURATION', 'RATE', 'VUS', 'ITERATIONS', 'LEVELS', 'STEP_DURATION'] as const;
 export type SizeOverride = (typeof SIZE_OVERRIDES)[number];
 
+/** The older, scenario-specific names of the size overrides, still read by the scenarios that had them. */
+export const SIZE_ALIASES: Readonly<Record<SizeOverride, readonly string[]>> = {
+  DURATION: ['SOAK_DURATION', 'WRITE_DURATION'],
+  RATE: ['SOAK_RATE', 'PUBLISH_RATE'],
+  VUS: ['LLM_CONCURRENCY', 'PUBLISHERS', 'TASK_SUBMITTERS', 'RAMP_TO', 'WS_CLIENTS', 'PARALLEL'],
+  ITERATIONS: ['WS_MESSAGES', 'JOBS', 'REPEAT'],
+  LEVELS: ['AGENT_COUNTS'],
+  STEP_DURATION: ['RAMP_DURATION', 'LEVEL_DURATION', 'STAGE_DURATION'],
+};
+
 /**
  * The variable to read for a size override: `name` when it is set, else the first of its older `aliases` that is
  * set, else `name` (so errors and defaults name the common variable).

@@ -17,7 +17,7 @@ import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { helpText, parseRunArgs, type ParsedRun } from './flags.ts';
 import { fmtMs, Phases } from './phases.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, type BundleResult } from '../bundle/bundle.ts';
-import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version, type K6Binary } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -39,6 +39,7 @@ import { gitSha, recordedSettings, toolkitVersion, writeManifest, type RunManife
 import { createRunDir, RUN_FILES } from '../run/run-dir.ts';
 import { ReadableLog, readableLogLine } from '../run/log-lines.ts';
 import { startScenarioServices } from '../run/services.ts';
+import { unusedVariableLines } from '../run/unused-env.ts';
 import { soakBudgetFor } from '../run/soak-budget.ts';
 import { bundledTargetEnv } from '../run/target-env.ts';
 import { startSlackSinkProcess } from '../run/sink-process.ts';
@@ -423,7 +424,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     });
     if (!cloud) {
       env[HANDLE_SUMMARY_PATH_ENV] = files.handleSummaryData;
-      setByToolkit.push(HANDLE_SUMMARY_PATH_ENV);
+      env[ENV_READ_PATH_ENV] = join(dir, RUN_FILES.envRead);
+      setByToolkit.push(HANDLE_SUMMARY_PATH_ENV, ENV_READ_PATH_ENV);
     }
     const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
     env[SUMMARY_COLORS_ENV] = colors ? '1' : '0';
@@ -654,6 +656,9 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   unregister?.();
   const dir = runDir;
   const shownRunDir = relative(io.cwd, dir) || dir;
+  const scenarioLabel = relative(io.cwd, scenarioPath) || scenarioPath;
+  for (const line of unusedVariableLines({ file: join(dir, RUN_FILES.envRead), view, setByToolkit, scenario: scenarioLabel }))
+    say(io, line);
 
   // 8. run.json, then the report.
   writeManifest(dir, manifest(engineExitCode, null));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { inspectScript } from '../../engine/index.ts';
+import { SIZE_ALIASES } from '../../lib/config.ts';
 import { bundleOne, ROOT } from './helpers.ts';
 
 /** scenario → the common size variables it reads, each with its older aliases. */
@@ -144,4 +145,13 @@ void test("docs/scenarios.md's size-override table lists what each scenario read
     assert.deepEqual(names(cells[2]), Object.keys(vars).sort(), `${name}: the common variables`);
     assert.deepEqual(names(cells[3]), Object.values(vars).flat().sort(), `${name}: the older names`);
   }
+});
+
+void test('lib/config SIZE_ALIASES lists every older name a scenario reads (the unused-variable warning knows them)', () => {
+  const used = new Map<string, Set<string>>();
+  for (const vars of Object.values(OVERRIDES))
+    for (const [variable, aliases] of Object.entries(vars))
+      for (const a of aliases) (used.get(variable) ?? used.set(variable, new Set()).get(variable))?.add(a);
+  for (const [variable, aliases] of Object.entries(SIZE_ALIASES))
+    assert.deepEqual([...aliases].sort(), [...(used.get(variable) ?? [])].sort(), `${variable}'s aliases`);
 });
