@@ -12,6 +12,7 @@ import type { Clock, Issue, MetricDefinition, Sample, SampleSink, Tags } from '.
 import { Aggregator, MetricRegistry } from '../metrics/index.ts';
 import { ProgressDisplay, mergeScenarioStats, planTest as planExecution, snapshotProgress, vuIdsInTest } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
+import type { SummaryMode } from '../options/index.ts';
 import { JsonOutput, buildSummaryData, summaryExportJson, textSummary, type SummaryData } from '../output/index.ts';
 import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
 import {
@@ -646,7 +647,8 @@ async function runLoaded(
   }
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
-  if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
+  if (!plan.resolved.noSummary)
+    await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout, plan.resolved.summaryMode);
   await closeAll(inst, json, extra);
 
   // k6's precedence: an abort's reason, then the run's own error, then the final threshold verdict.
@@ -794,6 +796,7 @@ async function writeSummary(
   logger: Logger,
   clock: Clock,
   timeoutMs: number,
+  summaryMode: SummaryMode | undefined,
 ): Promise<void> {
   let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
@@ -812,7 +815,7 @@ async function writeSummary(
     }
   }
   if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
-    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
+    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false, summaryMode: summaryMode ?? 'legacy' })}\n\n` };
   }
   if (typeof result !== 'object' || result === null) {
     logger.log('error', 'failed to handle the end-of-test summary', {

@@ -288,3 +288,20 @@ export function teardown() { console.log('teardown ran'); }
   assert.match(r.stderr, /teardown ran/);
   assert.ok(existsSync(summary), 'the summary export was written');
 });
+
+void test("run --summary-mode: k6 v1's compact and full layouts on the drop-in (legacy without it); a bad mode is one line, exit 104", async () => {
+  cpSync(join(DOCS, 'checks-thresholds.js'), join(project.dir, 'summary-mode.js'));
+  const env = { TARGET_URL: `${server.url}/health` };
+  const legacy = await k6(['run', '--iterations', '2', 'summary-mode.js'], env);
+  assert.doesNotMatch(legacy.stdout, /TOTAL RESULTS/, legacy.stderr);
+  const full = await k6(['run', '--iterations', '2', '--summary-mode', 'full', 'summary-mode.js'], env);
+  assert.match(full.stdout, /█ THRESHOLDS/, full.stderr);
+  assert.match(full.stdout, /█ TOTAL RESULTS/);
+  assert.match(full.stdout, /http_req_connecting/, 'full mode shows the HTTP sub-timings');
+  const compact = await k6(['run', '--iterations', '2', 'summary-mode.js'], { ...env, K6_SUMMARY_MODE: 'compact' });
+  assert.match(compact.stdout, /█ TOTAL RESULTS/, compact.stderr);
+  assert.doesNotMatch(compact.stdout, /http_req_connecting/, 'compact mode leaves the sub-timings out');
+  const bad = await k6(['run', '--summary-mode', 'verbose', 'summary-mode.js']);
+  assert.equal(bad.code, 104, bad.stderr);
+  assert.match(bad.stderr, /summary mode \\?"verbose\\?" is invalid; use compact, full, legacy/);
+});
