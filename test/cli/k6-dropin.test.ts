@@ -155,7 +155,7 @@ void test('a TypeScript script with a local import and open() beside it runs; no
   const before = readdirSync(dir).sort();
   const r = await k6(['run', '-q', '--summary-export', 'ts.json', 'tsproj/main.ts']);
   assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /level=error/);
+  assert.doesNotMatch(r.stderr, /level=error|ERRO\[/);
   const data = JSON.parse(readFileSync(join(project.dir, 'ts.json'), 'utf8')) as {
     metrics: { http_reqs: { count: number }; iterations: { count: number } };
   };
@@ -304,4 +304,21 @@ void test("run --summary-mode: k6 v1's compact and full layouts on the drop-in (
   const bad = await k6(['run', '--summary-mode', 'verbose', 'summary-mode.js']);
   assert.equal(bad.code, 104, bad.stderr);
   assert.match(bad.stderr, /summary mode \\?"verbose\\?" is invalid; use compact, full, legacy/);
+});
+
+void test('run: the engine log lines are readable (ERRO[0000] message, stack frames on lines of their own), not logfmt', async () => {
+  project.write(
+    'throws.js',
+    [
+      'export const options = { iterations: 1 };',
+      "function inner() { throw new Error('boom in the iteration'); }",
+      'export default function () { inner(); }',
+      '',
+    ].join('\n'),
+  );
+  const r = await k6(['run', '-q', 'throws.js']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ERRO\[\d{4}\] [^\n]*boom in the iteration/m, r.stderr);
+  assert.match(r.stderr, /^ {4}at inner \([^\n]*throws\.js/m, 'a stack frame on a line of its own');
+  assert.doesNotMatch(r.stderr, /level=error|\\n\\tat/, 'no logfmt, no escaped frames');
 });
