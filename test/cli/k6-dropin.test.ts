@@ -103,7 +103,7 @@ void test('a docs-style http.asyncRequest script runs unchanged: k6 metric set, 
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(exported(join(project.dir, 'async.json')), HTTP_METRICS);
   assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'two /health requests per iteration, 3 iterations');
-  assert.match(r.stderr, /msg="status 200" source=console/);
+  assert.match(r.stderr, /^INFO\[\d{4}\] status 200 {2}source=console$/m, 'console.log as a readable log line');
   assert.match(r.stdout, /http_reqs\.+: 9 /);
   const lines = readFileSync(join(project.dir, 'async.out.json'), 'utf8')
     .split('\n')
