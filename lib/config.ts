@@ -23,7 +23,29 @@ export class ConfigError extends CodedError<ConfigErrorCode> {
   }
 }
 
+/**
+ * Every variable name the readers below looked at in this VU (set or not), shared through the global object so
+ * the bundle's handleSummary can write it for the run command's unused-variable warning (docs/scenarios.md).
+ */
+const READ_REGISTRY = '__agentloadEnvRead';
+
+function registry(): Set<string> {
+  const g = globalThis as { [READ_REGISTRY]?: Set<string> };
+  let set = g[READ_REGISTRY];
+  if (set === undefined) {
+    set = new Set<string>();
+    g[READ_REGISTRY] = set;
+  }
+  return set;
+}
+
+/** The names read so far through this module, sorted. */
+export function variablesRead(): string[] {
+  return [...registry()].sort();
+}
+
 function raw(env: Env, name: string): string | undefined {
+  registry().add(name);
   const v = env[name];
   if (v === undefined) return undefined;
   const t = v.trim();
@@ -148,6 +170,35 @@ export function httpUrl(env: Env, name: string, def: string): string {
   const v = raw(env, name) ?? def;
   if (!/^https?:\/\/[^\s/]+/.test(v)) throw invalid(name, v, 'an http:// or https:// URL');
   return v.replace(/\/+$/, '');
+}
+
+/**
+ * The size overrides, read the same way by every scenario (the table in docs/scenarios.md says which ones each
+ * scenario reads): `DURATION` (the constant-load phase), `RATE` (arrivals per second), `VUS` (concurrent users,
+ * streams, clients or workers), `ITERATIONS` (units of work in all), `LEVELS` (the steps of a stepped scenario, a
+ * comma list) and `STEP_DURATION` (the length of each step, or of the ramp). Older scenario-specific names stay
+ * as aliases.
+ */
+export const SIZE_OVERRIDES = ['DURATION', 'RATE', 'VUS', 'ITERATIONS', 'LEVELS', 'STEP_DURATION'] as const;
+export type SizeOverride = (typeof SIZE_OVERRIDES)[number];
+
+/** The older, scenario-specific names of the size overrides, still read by the scenarios that had them. */
+export const SIZE_ALIASES: Readonly<Record<SizeOverride, readonly string[]>> = {
+  DURATION: ['SOAK_DURATION', 'WRITE_DURATION'],
+  RATE: ['SOAK_RATE', 'PUBLISH_RATE'],
+  VUS: ['LLM_CONCURRENCY', 'PUBLISHERS', 'TASK_SUBMITTERS', 'RAMP_TO', 'WS_CLIENTS', 'PARALLEL'],
+  ITERATIONS: ['WS_MESSAGES', 'JOBS', 'REPEAT'],
+  LEVELS: ['AGENT_COUNTS'],
+  STEP_DURATION: ['RAMP_DURATION', 'LEVEL_DURATION', 'STAGE_DURATION'],
+};
+
+/**
+ * The variable to read for a size override: `name` when it is set, else the first of its older `aliases` that is
+ * set, else `name` (so errors and defaults name the common variable).
+ */
+export function sizeVar(env: Env, name: SizeOverride, ...aliases: readonly string[]): string {
+  if (raw(env, name) !== undefined) return name;
+  return aliases.find((a) => raw(env, a) !== undefined) ?? name;
 }
 
 /** The run size: `smoke` (default: short, for the bundled platform and CI) or `full` (the design's targets). */

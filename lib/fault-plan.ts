@@ -8,7 +8,7 @@
  * `time` is from the start of the test (k6 duration syntax); `duration` is how long a partition lasts (or
  * how long a killed broker stays down); `mode` is `blackhole` (default) or `cut` for partitions.
  */
-import { ConfigError, bySize, duration, durationMs, int, parseDuration, size, type Env } from './config.ts';
+import { ConfigError, bySize, duration, durationMs, int, optional, parseDuration, size, type Env } from './config.ts';
 
 export const FAULT_ACTIONS = [
   'broker-restart',
@@ -133,8 +133,8 @@ function timeline(
   const sz = size(env);
   const leadS = int(env, 'LEAD', 2, { min: 0 });
   const loadS = durationMs(duration(env, 'DURATION', bySize(sz, dur))) / 1000;
-  const given = env.FAULTS;
-  const plan = given !== undefined && given.trim() !== '' ? parseFaultPlan(given) : defaults(leadS, loadS);
+  const given = optional(env, 'FAULTS');
+  const plan = given !== undefined ? parseFaultPlan(given) : defaults(leadS, loadS);
   checkPlanFits(plan, leadS + loadS);
   return { leadS, loadS, plan };
 }

@@ -17,13 +17,13 @@
  * Variables:
  *   BASE_URL, METRICS_URL (default BASE_URL/metrics)
  *   SIZE             smoke (default: 5 and 10 agents) | full (5, 10, 20, 30)
- *   AGENT_COUNTS     comma list of N, e.g. 5,20,30
+ *   LEVELS           comma list of N, e.g. 5,20,30 (AGENT_COUNTS, its older name, too)
  *   HEALTH_TIMEOUT   seconds to wait per batch, default 30
  *   POLL_MS          status poll period, default 100
  *   PROFILE          mvp (default) | production
  */
 import { check } from 'k6';
-import { bySize, int, list, size, str, target } from '../lib/config.ts';
+import { bySize, int, list, size, sizeVar, str, target } from '../lib/config.ts';
 import { sleep } from '../lib/k6.ts';
 import { get, json, ok, postJson, request } from '../lib/http.ts';
 import { arrField, numField, strField } from '../lib/json.ts';
@@ -37,10 +37,11 @@ const sz = size(env);
 const { baseUrl } = target(env);
 const METRICS_URL = str(env, 'METRICS_URL', `${baseUrl}/metrics`);
 const METRIC_RSS = str(env, 'METRIC_RSS', 'process_resident_memory_bytes');
-const COUNTS = list(env, 'AGENT_COUNTS', bySize(sz, { smoke: ['5', '10'], full: ['5', '10', '20', '30'] })).map((s) => {
+const COUNTS_VAR = sizeVar(env, 'LEVELS', 'AGENT_COUNTS');
+const COUNTS = list(env, COUNTS_VAR, bySize(sz, { smoke: ['5', '10'], full: ['5', '10', '20', '30'] })).map((s) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1 || n > 500)
-    throw new Error(`AGENT_COUNTS must list integers 1..500, got "${s}": e.g. AGENT_COUNTS=5,20,30`);
+    throw new Error(`${COUNTS_VAR} must list integers 1..500, got "${s}": e.g. ${COUNTS_VAR}=5,20,30`);
   return n;
 });
 const HEALTH_TIMEOUT_S = int(env, 'HEALTH_TIMEOUT', 30, { min: 1 });

@@ -16,13 +16,13 @@
  *   BASE_URL
  *   SIZE            smoke (default: 1 and 10 MB, twice each) | full (1, 10, 100, 256 MB, 5 times each)
  *   SIZES           comma list of 1MB, 10MB, 100MB, 256MB
- *   REPEAT          uploads per size
+ *   ITERATIONS      uploads per size (REPEAT, its older name, too)
  *   PART_MB         part size, default 8
  *   OVERSIZE        check the > 256 MB refusal, default true
  *   PROFILE         mvp (default) | production
  */
 import { check } from 'k6';
-import { bool, bySize, int, list, size, target } from '../lib/config.ts';
+import { bool, bySize, int, list, size, sizeVar, target } from '../lib/config.ts';
 import { json, ok, postJson, request } from '../lib/http.ts';
 import { numField, strField } from '../lib/json.ts';
 import { artifactMetrics } from '../lib/metrics.ts';
@@ -38,7 +38,7 @@ const SIZES = list(env, 'SIZES', bySize(sz, { smoke: ['1MB', '10MB'], full: [...
   if (found === undefined) throw new Error(`SIZES: unknown size "${s}": use some of ${ARTIFACT_SIZES.join(', ')}`);
   return found;
 });
-const REPEAT = int(env, 'REPEAT', bySize(sz, { smoke: 2, full: 5 }), { min: 1 });
+const REPEAT = int(env, sizeVar(env, 'ITERATIONS', 'REPEAT'), bySize(sz, { smoke: 2, full: 5 }), { min: 1 });
 const PART_MB = int(env, 'PART_MB', 8, { min: 1, max: 64 });
 const OVERSIZE = bool(env, 'OVERSIZE', true);
 const MIB = 1024 * 1024;

@@ -26,7 +26,7 @@
  *
  * Variables:
  *   SIZE          smoke (default: 20 msgs/s for 46 s) | full (200 msgs/s for 10 min)
- *   RATE          messages/s over all publishers (20 / 200); PUBLISHERS (4 / 20)
+ *   RATE          messages/s over all publishers (20 / 200); VUS publishers (4 / 20; PUBLISHERS too)
  *   DURATION      publishing phase; LEAD seconds before it (2)
  *   FAULTS        the plan (lib/fault-plan.ts); default one of each spread over DURATION — smoke:
  *                 consumer-crash@8s,partition@14s:4s,publisher-crash@22s,broker-restart@28s; `none` = no faults
@@ -35,7 +35,7 @@
  *   PROFILE       mvp (default: duplicates <= 5 %) | production (<= 1 %)
  */
 import { check } from 'k6';
-import { bySize, duration, durationMs, int, optional, size, str, target } from '../lib/config.ts';
+import { bySize, duration, durationMs, int, optional, size, sizeVar, str, target } from '../lib/config.ts';
 import { runId } from '../lib/correlation.ts';
 import { busDurabilityTimeline } from '../lib/fault-plan.ts';
 import { checkFaultController, runFaultPlan, until, type AppliedFault, type Recovery } from '../lib/faults.ts';
@@ -53,7 +53,7 @@ const timeline = busDurabilityTimeline(env);
 const FAULTS_URL = timeline.plan.length > 0 ? optional(env, 'FAULTS_URL') : undefined;
 const TOPIC = str(env, 'BUS_TOPIC', 'agent_results');
 const RATE = int(env, 'RATE', bySize(sz, { smoke: 20, full: 200 }), { min: 1 });
-const PUBLISHERS = int(env, 'PUBLISHERS', bySize(sz, { smoke: 4, full: 20 }), { min: 1, max: 1000 });
+const PUBLISHERS = int(env, sizeVar(env, 'VUS', 'PUBLISHERS'), bySize(sz, { smoke: 4, full: 20 }), { min: 1, max: 1000 });
 const RETRY_S = durationMs(duration(env, 'RETRY_FOR', '60s')) / 1000;
 const DRAIN_S = int(env, 'DRAIN_TIMEOUT', 30, { min: 1 });
 const RECOVERY_S = int(env, 'RECOVERY_TIMEOUT', 90, { min: 1 });

@@ -21,12 +21,12 @@
  *   SIZE          smoke (default: 20 req/s for 30 s, kill at 14 s, add at 20 s) | full (100 req/s for 5 min)
  *   RATE          traffic requests/s (20 / 100); DURATION (30s / 5m); LEAD (2)
  *   FAULTS        the plan (lib/fault-plan.ts); default instance-kill at 40 % of DURATION, instance-add at 60 %
- *   TASK_SUBMITTERS VUs submitting tasks (2 / 4), TASK_RATE tasks/s each (2), TASK_TIMEOUT seconds (30)
+ *   VUS           VUs submitting tasks (2 / 4; TASK_SUBMITTERS too), TASK_RATE tasks/s each (2), TASK_TIMEOUT seconds (30)
  *   BURST_WINDOW  seconds after a kill that count as the burst (5)
  *   PROFILE       mvp (default: burst <= 25 % errors, then <= 5 %) | production (10 %, then 1 %)
  */
 import { check } from 'k6';
-import { bySize, int, num, optional, size, target } from '../lib/config.ts';
+import { bySize, int, num, optional, size, sizeVar, target } from '../lib/config.ts';
 import { failoverTimeline, shareDeviation } from '../lib/fault-plan.ts';
 import { checkFaultController, clusterView, runFaultPlan, until, type AppliedFault, type Recovery } from '../lib/faults.ts';
 import { get, json, ok, postJson } from '../lib/http.ts';
@@ -42,7 +42,7 @@ const { baseUrl } = target(env);
 const timeline = failoverTimeline(env);
 const FAULTS_URL = optional(env, 'FAULTS_URL');
 const RATE = int(env, 'RATE', bySize(sz, { smoke: 20, full: 100 }), { min: 1 });
-const SUBMITTERS = int(env, 'TASK_SUBMITTERS', bySize(sz, { smoke: 2, full: 4 }), { min: 1, max: 100 });
+const SUBMITTERS = int(env, sizeVar(env, 'VUS', 'TASK_SUBMITTERS'), bySize(sz, { smoke: 2, full: 4 }), { min: 1, max: 100 });
 const TASK_RATE = num(env, 'TASK_RATE', 2, { min: 0.01, max: 100 });
 const TASK_TIMEOUT_S = int(env, 'TASK_TIMEOUT', 30, { min: 1 });
 const BURST_S = int(env, 'BURST_WINDOW', 5, { min: 1 });

@@ -17,13 +17,13 @@
  *   BASE_URL
  *   SIZE            smoke (default: levels 1,2,4, 4 s each, × 0.02) | full (1…10, 10 min each, real time)
  *   LEVELS          comma list of concurrency levels
- *   LEVEL_DURATION  length of each level
+ *   STEP_DURATION   length of each level (LEVEL_DURATION, its older name, too)
  *   WORK_MS, ARTIFACT_MB   each job's simulated work and artifact (defaults 30000 ms, 50 MB)
  *   JOB_TIME_SCALE  simulated-time factor (0.001..1)
  *   PROFILE         mvp (default) | production
  */
 import { check } from 'k6';
-import { bySize, duration, durationMs, int, list, num, size, target } from '../lib/config.ts';
+import { bySize, duration, durationMs, int, list, num, size, sizeVar, target } from '../lib/config.ts';
 import { runJob } from '../lib/jobs.ts';
 import { jobMetrics, M } from '../lib/metrics.ts';
 import { secs, type ScriptOptions } from '../lib/scenario.ts';
@@ -40,7 +40,7 @@ const LEVELS = list(env, 'LEVELS', bySize(sz, { smoke: ['1', '2', '4'], full: ['
     return n;
   },
 );
-const LEVEL_DURATION = duration(env, 'LEVEL_DURATION', bySize(sz, { smoke: '4s', full: '10m' }));
+const LEVEL_DURATION = duration(env, sizeVar(env, 'STEP_DURATION', 'LEVEL_DURATION'), bySize(sz, { smoke: '4s', full: '10m' }));
 const SCALE = num(env, 'JOB_TIME_SCALE', bySize(sz, { smoke: 0.02, full: 1 }), { min: 0.001, max: 1 });
 const WORK_MS = int(env, 'WORK_MS', 30_000, { min: 0 });
 const ARTIFACT_MB = int(env, 'ARTIFACT_MB', 50, { min: 0 });

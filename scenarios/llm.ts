@@ -28,7 +28,7 @@
  *   LLM_PROVIDER     hosted (default) | local
  *   LLM_MODEL        default agentload-sim
  *   LLM_MAX_TOKENS   tokens per answer, default 32 (smoke) / 256 (full)
- *   LLM_CONCURRENCY  requests in flight, default 3 (smoke) / 10 (full)
+ *   VUS              requests in flight, default 3 (smoke) / 10 (full) (LLM_CONCURRENCY too)
  *   LLM_BASELINE     one-stream requests in setup for the degradation baseline, default 3 / 10 (0 = no degradation check)
  *   LLM_MAX_RETRIES  retries of a 429/503 answer, default 3
  *   LLM_TTFT_SOURCE  waiting (default) | probe
@@ -36,7 +36,7 @@
  *   PROFILE          mvp (default) | production
  */
 import { check } from 'k6';
-import { bySize, duration, httpUrl, int, oneOf, optional, size, str, target } from '../lib/config.ts';
+import { bySize, duration, httpUrl, int, oneOf, optional, size, sizeVar, str, target } from '../lib/config.ts';
 import { chatPrompt, seedFactories } from '../lib/factories.ts';
 import { header, request, type Res } from '../lib/http.ts';
 import { sleep } from '../lib/k6.ts';
@@ -51,7 +51,7 @@ const BASE = optional(env, 'LLM_URL') !== undefined ? httpUrl(env, 'LLM_URL', ''
 const PROVIDER = oneOf(env, 'LLM_PROVIDER', LLM_PROVIDERS, 'hosted');
 const MODEL = str(env, 'LLM_MODEL', 'agentload-sim');
 const MAX_TOKENS = int(env, 'LLM_MAX_TOKENS', bySize(sz, { smoke: 32, full: 256 }), { min: 2, max: 4096 });
-const CONCURRENCY = int(env, 'LLM_CONCURRENCY', bySize(sz, { smoke: 3, full: 10 }), { min: 1 });
+const CONCURRENCY = int(env, sizeVar(env, 'VUS', 'LLM_CONCURRENCY'), bySize(sz, { smoke: 3, full: 10 }), { min: 1 });
 const BASELINE = int(env, 'LLM_BASELINE', bySize(sz, { smoke: 3, full: 10 }), { min: 0 });
 const MAX_RETRIES = int(env, 'LLM_MAX_RETRIES', 3, { min: 0, max: 20 });
 const TTFT_SOURCE = oneOf(env, 'LLM_TTFT_SOURCE', ['waiting', 'probe'] as const, 'waiting');
@@ -70,9 +70,11 @@ export const options: ScriptOptions = {
 const m = llmMetrics();
 seedFactories(__VU);
 
+// Read in init code (as every variable is), from __ENV at run time: never inlined into the bundle.
+const API_KEY = optional(env, 'LLM_API_KEY');
+
 function headers(): Record<string, string> {
-  const key = optional(env, 'LLM_API_KEY');
-  return key === undefined ? {} : { Authorization: `Bearer ${key}` };
+  return API_KEY === undefined ? {} : { Authorization: `Bearer ${API_KEY}` };
 }
 
 async function send(maxTokens: number, kind: string): Promise<Res> {

@@ -22,13 +22,14 @@
  *   LOAD          light (default) | medium | heavy | stress
  *   SIZE          smoke (default: users ÷ 10, agents ÷ 5, steps of 5 s) | full (steps of minutes)
  *   THINK_S       seconds between a user's requests, default 1
- *   RATE_SCALE    multiplies every tier's users (e.g. 2 for a bigger system)
- *   STAGE_DURATION  length of every step (overrides the size's default)
+ *   RATE_SCALE    multiplies every step's users (e.g. 2 for a bigger system)
+ *   LEVELS        users of each step, a comma list replacing the tier's steps (e.g. 10,20,40; not divided at smoke size)
+ *   STEP_DURATION length of every step (overrides the size's default; STAGE_DURATION, its older name, too)
  *   PROFILE       mvp (default) | production — the thresholds
  */
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { bySize, duration, durationMs, num, oneOf, optional, size, target } from '../lib/config.ts';
+import { bySize, ConfigError, duration, durationMs, list, num, oneOf, optional, size, sizeVar, target } from '../lib/config.ts';
 import { get, json, ok, postJson, request, type Res } from '../lib/http.ts';
 import { sleep } from '../lib/k6.ts';
 import { arrField, strField } from '../lib/json.ts';
@@ -44,7 +45,22 @@ const LOAD: Load = oneOf(env, 'LOAD', LOADS, 'light');
 const SCALE = num(env, 'RATE_SCALE', 1, { min: 0.01 });
 const THINK_S = num(env, 'THINK_S', 1, { min: 0.05 });
 const profile = selectProfile(env);
-const STAGE = optional(env, 'STAGE_DURATION') !== undefined ? duration(env, 'STAGE_DURATION', '5s') : undefined;
+const STEP_VAR = sizeVar(env, 'STEP_DURATION', 'STAGE_DURATION');
+const STAGE = optional(env, STEP_VAR) !== undefined ? duration(env, STEP_VAR, '5s') : undefined;
+/** LEVELS: the users of each step, replacing the tier's steps (the size does not divide them; RATE_SCALE does multiply). */
+const LEVELS =
+  optional(env, 'LEVELS') === undefined
+    ? undefined
+    : list(env, 'LEVELS', []).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1 || n > 100_000)
+          throw new ConfigError(
+            'config-invalid',
+            'LEVELS',
+            `LEVELS must list users per step (integers 1..100000), got "${s}": e.g. LEVELS=10,20,40`,
+          );
+        return n;
+      });
 
 /** The seed's tiers at full size: agents running and users active; steps are [users, length]. */
 export const TIERS: Readonly<Record<Load, { readonly agents: number; readonly steps: readonly (readonly [number, string])[] }>> = {
@@ -87,8 +103,12 @@ interface Step {
   readonly rate: number;
   readonly seconds: number;
 }
-const STEPS: Step[] = tier.steps.map(([users, dur]) => {
-  const u = Math.max(1, Math.round(bySize(sz, { smoke: users / 10, full: users }) * SCALE));
+const tierSteps: readonly (readonly [number, string])[] =
+  LEVELS === undefined
+    ? tier.steps.map(([users, dur]) => [bySize(sz, { smoke: users / 10, full: users }), dur] as const)
+    : LEVELS.map((users, i) => [users, (tier.steps[Math.min(i, tier.steps.length - 1)] ?? [0, '2m'])[1]] as const);
+const STEPS: Step[] = tierSteps.map(([users, dur]) => {
+  const u = Math.max(1, Math.round(users * SCALE));
   return { users: u, rate: u / THINK_S, seconds: durationMs(STAGE ?? bySize(sz, { smoke: '5s', full: dur })) / 1000 };
 });
 const ENDPOINTS: readonly ApiEndpoint[] = ['health', 'agents_list', 'agent_status'];

@@ -17,12 +17,12 @@
  * Variables:
  *   BASE_URL
  *   SIZE            smoke (default: 12 jobs, 3 at a time, × 0.02) | full (100 jobs, 5 at a time, real time)
- *   JOBS, PARALLEL  jobs spawned, and how many are in flight at once
+ *   ITERATIONS, VUS jobs spawned, and how many are in flight at once (JOBS, PARALLEL: their older names)
  *   JOB_TIME_SCALE  simulated-time factor (0.001..1)
  *   PROFILE         mvp (default) | production
  */
 import { check } from 'k6';
-import { bySize, int, num, size, target } from '../lib/config.ts';
+import { bySize, int, num, size, sizeVar, target } from '../lib/config.ts';
 import { runJob } from '../lib/jobs.ts';
 import { jobMetrics } from '../lib/metrics.ts';
 import { secs, type ScriptOptions } from '../lib/scenario.ts';
@@ -32,8 +32,8 @@ const env = __ENV;
 const sz = size(env);
 const { baseUrl } = target(env);
 const profile = selectProfile(env);
-const JOBS = int(env, 'JOBS', bySize(sz, { smoke: 12, full: 100 }), { min: 1 });
-const PARALLEL = int(env, 'PARALLEL', bySize(sz, { smoke: 3, full: 5 }), { min: 1 });
+const JOBS = int(env, sizeVar(env, 'ITERATIONS', 'JOBS'), bySize(sz, { smoke: 12, full: 100 }), { min: 1 });
+const PARALLEL = int(env, sizeVar(env, 'VUS', 'PARALLEL'), bySize(sz, { smoke: 3, full: 5 }), { min: 1 });
 const SCALE = num(env, 'JOB_TIME_SCALE', bySize(sz, { smoke: 0.02, full: 1 }), { min: 0.001, max: 1 });
 /** Longest wait for one job to get ready: 3 × the P99 objective. */
 const TIMEOUT_MS = 3 * profile.jobs.readyP99Ms * SCALE + 5000;

@@ -26,7 +26,7 @@
  */
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { bySize, duration, int, size, str, target } from '../lib/config.ts';
+import { bySize, duration, int, size, sizeVar, str, target } from '../lib/config.ts';
 import { get, json, ok, postJson, type Res } from '../lib/http.ts';
 import { arrField, strField } from '../lib/json.ts';
 import { monitorMetrics } from '../lib/metrics.ts';
@@ -38,8 +38,8 @@ const env = __ENV;
 const sz = size(env);
 const { baseUrl } = target(env);
 // DURATION and RATE, as in every other scenario; SOAK_DURATION / SOAK_RATE (older names) when those are not set.
-const DURATION = duration(env, env.DURATION !== undefined ? 'DURATION' : 'SOAK_DURATION', bySize(sz, { smoke: '20s', full: '8h' }));
-const RATE = int(env, env.RATE !== undefined ? 'RATE' : 'SOAK_RATE', bySize(sz, { smoke: 10, full: 50 }), { min: 1 });
+const DURATION = duration(env, sizeVar(env, 'DURATION', 'SOAK_DURATION'), bySize(sz, { smoke: '20s', full: '8h' }));
+const RATE = int(env, sizeVar(env, 'RATE', 'SOAK_RATE'), bySize(sz, { smoke: 10, full: 50 }), { min: 1 });
 const PERIOD_S = int(env, 'MONITOR_PERIOD', bySize(sz, { smoke: 2, full: 30 }), { min: 1 });
 const METRICS_URL = str(env, 'METRICS_URL', `${baseUrl}/metrics`);
 const METRIC_RSS = str(env, 'METRIC_RSS', 'process_resident_memory_bytes');

@@ -18,9 +18,9 @@
  * Variables:
  *   BASE_URL, METRICS_URL (default BASE_URL/metrics)
  *   SIZE            smoke (default: 20 saves/s for 5 s, then 1 → 30 savers over 6 s) | full (100/s for 2 min, 1 → 60 over 5 min)
- *   RATE, WRITE_DURATION   the steady phase
+ *   RATE, DURATION the steady phase (WRITE_DURATION, its older name, too)
  *   POOL_SIZE       the platform's pool size (default 10 = the bundled platform's DB_POOL_MAX); the ramp goes to 3 × it
- *   RAMP_TO, RAMP_DURATION the ramp phase (concurrent savers, no think time)
+ *   VUS, STEP_DURATION the ramp phase: concurrent savers at its end (no think time) and its length (RAMP_TO, RAMP_DURATION too)
  *   KEYS            agents whose state is saved, default 200
  *   MONITOR_MS      /metrics scrape period, default 500
  *   METRIC_POOL_WAITING (default db_pool_connections, label state="waiting"), METRIC_POOL_ERRORS (default db_pool_errors_total)
@@ -28,7 +28,7 @@
  */
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { bySize, duration, durationMs, int, size, str, target } from '../lib/config.ts';
+import { bySize, duration, durationMs, int, size, sizeVar, str, target } from '../lib/config.ts';
 import { get, json, ok, request } from '../lib/http.ts';
 import { sleep } from '../lib/k6.ts';
 import { strField } from '../lib/json.ts';
@@ -44,10 +44,10 @@ const METRICS_URL = str(env, 'METRICS_URL', `${baseUrl}/metrics`);
 const METRIC_POOL_WAITING = str(env, 'METRIC_POOL_WAITING', 'db_pool_connections');
 const METRIC_POOL_ERRORS = str(env, 'METRIC_POOL_ERRORS', 'db_pool_errors_total');
 const RATE = int(env, 'RATE', bySize(sz, { smoke: 20, full: 100 }), { min: 1 });
-const WRITE_DURATION = duration(env, 'WRITE_DURATION', bySize(sz, { smoke: '5s', full: '2m' }));
+const WRITE_DURATION = duration(env, sizeVar(env, 'DURATION', 'WRITE_DURATION'), bySize(sz, { smoke: '5s', full: '2m' }));
 const POOL_SIZE = int(env, 'POOL_SIZE', 10, { min: 1 });
-const RAMP_TO = int(env, 'RAMP_TO', POOL_SIZE * 3, { min: 1 });
-const RAMP_DURATION = duration(env, 'RAMP_DURATION', bySize(sz, { smoke: '6s', full: '5m' }));
+const RAMP_TO = int(env, sizeVar(env, 'VUS', 'RAMP_TO'), POOL_SIZE * 3, { min: 1 });
+const RAMP_DURATION = duration(env, sizeVar(env, 'STEP_DURATION', 'RAMP_DURATION'), bySize(sz, { smoke: '6s', full: '5m' }));
 const KEYS = int(env, 'KEYS', 200, { min: 1 });
 const MONITOR_MS = int(env, 'MONITOR_MS', 500, { min: 50 });
 const steadyS = durationMs(WRITE_DURATION) / 1000;

@@ -14,9 +14,9 @@
  * Variables:
  *   BASE_URL, WS_URL     the system (WS_URL defaults to BASE_URL with ws://)
  *   SIZE                 smoke (default: 20 clients, 20 messages) | full (1,000 clients, 900 messages at 15/s)
- *   WS_CLIENTS           subscribers
- *   WS_MESSAGES          messages published
- *   PUBLISH_RATE         publishes per second
+ *   VUS                  subscribers (WS_CLIENTS too)
+ *   ITERATIONS           messages published (WS_MESSAGES too)
+ *   RATE                 publishes per second (PUBLISH_RATE too)
  *   CONNECT_WINDOW       seconds subscribers get to connect before the first publish
  *   WS_PATH, PUBLISH_PATH  default /ws/broadcast and /api/broadcast
  *   PROFILE              mvp (default) | production
@@ -24,7 +24,7 @@
 import { check } from 'k6';
 import exec from 'k6/execution';
 import { runId } from '../lib/correlation.ts';
-import { bySize, int, num, size, str, target } from '../lib/config.ts';
+import { bySize, int, num, size, sizeVar, str, target } from '../lib/config.ts';
 import { sleep } from '../lib/k6.ts';
 import { postJson, ok } from '../lib/http.ts';
 import { field, numField, strField } from '../lib/json.ts';
@@ -37,9 +37,9 @@ import { selectProfile, websocketThresholds } from '../objectives/index.ts';
 const env = __ENV;
 const sz = size(env);
 const { baseUrl, wsUrl } = target(env);
-const CLIENTS = int(env, 'WS_CLIENTS', bySize(sz, { smoke: 20, full: 1000 }), { min: 1 });
-const MESSAGES = int(env, 'WS_MESSAGES', bySize(sz, { smoke: 20, full: 900 }), { min: 1 });
-const RATE = num(env, 'PUBLISH_RATE', bySize(sz, { smoke: 10, full: 15 }), { min: 0.1 });
+const CLIENTS = int(env, sizeVar(env, 'VUS', 'WS_CLIENTS'), bySize(sz, { smoke: 20, full: 1000 }), { min: 1 });
+const MESSAGES = int(env, sizeVar(env, 'ITERATIONS', 'WS_MESSAGES'), bySize(sz, { smoke: 20, full: 900 }), { min: 1 });
+const RATE = num(env, sizeVar(env, 'RATE', 'PUBLISH_RATE'), bySize(sz, { smoke: 10, full: 15 }), { min: 0.1 });
 const WINDOW = int(env, 'CONNECT_WINDOW', bySize(sz, { smoke: 3, full: 20 }), { min: 1 });
 const WS_PATH = str(env, 'WS_PATH', '/ws/broadcast');
 const PUBLISH_PATH = str(env, 'PUBLISH_PATH', '/api/broadcast');

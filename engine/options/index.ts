@@ -32,6 +32,8 @@ export interface OptionOverrides {
   readonly noSummary?: boolean;
   readonly summaryTrendStats?: readonly string[];
   readonly summaryTimeUnit?: string;
+  /** k6 v1's `--summary-mode`: compact, full or legacy. */
+  readonly summaryMode?: string;
   readonly discardResponseBodies?: boolean;
   readonly insecureSkipTLSVerify?: boolean;
   readonly noConnectionReuse?: boolean;
@@ -51,6 +53,10 @@ export interface ResolveEnv {
 
 export type SummaryTimeUnit = 's' | 'ms' | 'us';
 
+/** k6 v1's end-of-test summary layouts. */
+export const SUMMARY_MODES = ['compact', 'full', 'legacy'] as const;
+export type SummaryMode = (typeof SUMMARY_MODES)[number];
+
 export interface ResolvedOptions {
   /** Consolidated k6 options (scenarios in k6's JSON form, shortcuts removed), for `exec.test.options`. */
   readonly k6: Options;
@@ -64,6 +70,8 @@ export interface ResolvedOptions {
   readonly discardResponseBodies: boolean;
   readonly summaryTrendStats: readonly string[];
   readonly summaryTimeUnit: SummaryTimeUnit | undefined;
+  /** The default end-of-test summary's layout (`--summary-mode`, K6_SUMMARY_MODE); undefined: the pre-v1 (legacy) layout. */
+  readonly summaryMode: SummaryMode | undefined;
   readonly summaryExport: string | undefined;
   readonly out: readonly string[];
   readonly executionSegment: ExecutionSegment;
@@ -434,6 +442,16 @@ export function resolveOptions(
         issue('invalid-time-unit', 'summaryTimeUnit', `summary time unit ${JSON.stringify(unitRaw)} is invalid; use s, ms or us`),
       );
   }
+  const modeRaw = overrides.summaryMode ?? vars.K6_SUMMARY_MODE;
+  let summaryMode: SummaryMode | undefined;
+  if (modeRaw !== undefined && modeRaw !== '') {
+    const found = SUMMARY_MODES.find((m) => m === modeRaw.toLowerCase());
+    if (found !== undefined) summaryMode = found;
+    else
+      issues.push(
+        issue('invalid-summary-mode', 'summaryMode', `summary mode ${JSON.stringify(modeRaw)} is invalid; use ${SUMMARY_MODES.join(', ')}`),
+      );
+  }
   const scriptTags = isRecord(script.tags)
     ? Object.fromEntries(Object.entries(script.tags).filter((e): e is [string, string] => typeof e[1] === 'string'))
     : {};
@@ -478,6 +496,7 @@ export function resolveOptions(
     discardResponseBodies,
     summaryTrendStats,
     summaryTimeUnit,
+    summaryMode,
     summaryExport: overrides.summaryExport ?? vars.K6_SUMMARY_EXPORT,
     out: overrides.out ?? [],
     executionSegment: segment,

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../contracts.ts';
 import { textSummary, type JsonOutput, type SummaryData } from '../output/index.ts';
 import type { OutputSet } from '../output/outputs.ts';
+import type { SummaryMode } from '../options/index.ts';
 import { LifecycleTimeoutError, toError, type LifecyclePlace } from './errors.ts';
 import type { InstanceState, LifecycleRunner } from './instance.ts';
 import type { CompiledScript } from './loader.ts';
@@ -71,6 +72,7 @@ export async function writeSummary(
   logger: Logger,
   clock: Clock,
   timeoutMs: number,
+  summaryMode: SummaryMode | undefined,
 ): Promise<void> {
   let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
@@ -89,7 +91,7 @@ export async function writeSummary(
     }
   }
   if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
-    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false })}\n\n` };
+    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false, summaryMode: summaryMode ?? 'legacy' })}\n\n` };
   }
   if (typeof result !== 'object' || result === null) {
     logger.log('error', 'failed to handle the end-of-test summary', {

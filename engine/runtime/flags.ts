@@ -54,6 +54,12 @@ export const SUPPORTED_RUN_FLAGS: readonly FlagSpec[] = [
     description: 'trend stats in the summary, e.g. avg,min,med,max,p(90),p(95)',
   },
   { name: 'summary-time-unit', kind: 'string', value: 'UNIT', description: 'fixed time unit in the summary: s, ms or us' },
+  {
+    name: 'summary-mode',
+    kind: 'string',
+    value: 'MODE',
+    description: 'end-of-test summary as k6 v1: compact, full (per group and scenario) or legacy (default here: the pre-v1 layout)',
+  },
   { name: 'no-thresholds', kind: 'boolean', description: 'do not evaluate thresholds' },
   { name: 'no-summary', kind: 'boolean', description: 'no end-of-test summary (also skips handleSummary, as k6)' },
   { name: 'quiet', short: 'q', kind: 'boolean', description: 'no progress line' },

@@ -614,7 +614,8 @@ async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
   }
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
-  if (!plan.resolved.noSummary) await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout);
+  if (!plan.resolved.noSummary)
+    await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout, plan.resolved.summaryMode);
   await closeAll(inst, out.json, out.extra);
 }
 

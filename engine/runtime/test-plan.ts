@@ -108,6 +108,7 @@ function overridesFromFlags(
       .map((s) => s.trim())
       .filter((s) => s !== '');
   if (v['summary-time-unit'] !== undefined) o.summaryTimeUnit = v['summary-time-unit'];
+  if (v['summary-mode'] !== undefined) o.summaryMode = v['summary-mode'];
   if (v['summary-export'] !== undefined) o.summaryExport = v['summary-export'];
   return o;
 }

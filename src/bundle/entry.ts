@@ -16,6 +16,12 @@ export const SUMMARY_EXTRAS_EXPORT = 'summaryExtras';
 export const SUMMARY_MODE_ENV = 'AGENTLOAD_SUMMARY_MODE';
 /** `1` when the default text summary may use ANSI colours. */
 export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
+/**
+ * Where handleSummary writes the names the scenario read through lib/config.ts (its `__agentloadEnvRead`
+ * registry), for the run command's unused-variable warning (src/run/unused-env.ts).
+ */
+export const ENV_READ_PATH_ENV = 'AGENTLOAD_ENV_READ_PATH';
+const ENV_READ_REGISTRY = '__agentloadEnvRead';
 
 export interface EntryInput {
   /** Absolute path of the scenario file. */
@@ -43,6 +49,13 @@ export function entrySource(input: EntryInput): string {
     "  if (out !== null && typeof out === 'object') { for (var k in out) { result[k] = out[k]; } }",
     `  var path = __ENV[${JSON.stringify(HANDLE_SUMMARY_PATH_ENV)}];`,
     '  if (path) { result[path] = JSON.stringify(data, null, 2); }',
+    `  var readPath = __ENV[${JSON.stringify(ENV_READ_PATH_ENV)}];`,
+    `  var read = typeof globalThis === 'object' ? globalThis[${JSON.stringify(ENV_READ_REGISTRY)}] : undefined;`,
+    "  if (readPath && read && typeof read.forEach === 'function') {",
+    '    var names = [];',
+    '    read.forEach(function (n) { names.push(n); });',
+    '    result[readPath] = JSON.stringify(names.sort());',
+    '  }',
     '  return result;',
     '}',
     'export function handleSummary(data) {',

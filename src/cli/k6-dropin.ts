@@ -15,6 +15,7 @@ import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { CliIO } from './io.ts';
 import { checkTargetHosts } from '../run/allowlist.ts';
 import { loadEngineCli, type EngineCliModule } from '../run/adapters.ts';
+import { ReadableLog } from '../run/log-lines.ts';
 
 export const DROPIN_PROGRAM = 'agentload k6';
 
@@ -65,11 +66,14 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
     unregister?.();
     unregister = undefined;
   };
+  // The engine's log lines as the run command shows them (`ERRO[0003] message  key=value`, stack frames on lines
+  // of their own), not logfmt with escaped frames.
+  const stderr = new ReadableLog(io.stderr);
   try {
     const engine = await loadEngineCli();
     return await engine.engineCliMain(
       argv,
-      { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
+      { stdout: io.stdout, stderr, env: io.env, cwd: io.cwd, stdoutIsTTY: io.stdoutIsTTY, stderrIsTTY: io.stderrIsTTY },
       {
         program: DROPIN_PROGRAM,
         versionText: () => dropinVersionText(engine),
@@ -79,5 +83,8 @@ export async function k6DropinCommand(argv: readonly string[], io: CliIO): Promi
     );
   } finally {
     release();
+    await new Promise<void>((res) => {
+      stderr.end(res);
+    });
   }
 }

@@ -11,9 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '../bundle/bundle.ts';
+import { SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
+import { SUMMARY_MODE_CHOICES, type SummaryModeChoice } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
@@ -41,6 +43,7 @@ export interface K8sOptions {
   manifest: string | undefined;
   bundleTarget: string | undefined;
   typecheck: boolean;
+  summaryMode: SummaryModeChoice;
   apply: boolean;
   help: boolean;
 }
@@ -113,6 +116,14 @@ export const K8S_FLAGS = [
     description: 'type-check a JavaScript script too (TypeScript always is)',
   },
   {
+    name: '--summary-mode',
+    key: 'summaryMode',
+    kind: 'enum',
+    values: SUMMARY_MODE_CHOICES,
+    env: 'K6_SUMMARY_MODE',
+    description: "each runner's end-of-test summary (in its log), as k6 v1 prints it: compact, full or legacy",
+  },
+  {
     name: '--apply',
     key: 'apply',
     kind: 'boolean',
@@ -133,6 +144,7 @@ const DEFAULTS: K8sOptions = {
   manifest: undefined,
   bundleTarget: undefined,
   typecheck: false,
+  summaryMode: 'compact',
   apply: false,
   help: false,
 };
@@ -323,7 +335,7 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
     separate: options.separate,
     resultsClaim: options.resultsClaim,
     k6Args: passThrough,
-    env: plain,
+    env: [...plain.filter((e) => e.name !== SUMMARY_MODE_ENV), { name: SUMMARY_MODE_ENV, value: options.summaryMode }],
     secretEnv: secret,
   });
   for (const doc of [manifests.configMap, manifests.testRun]) {

@@ -14,7 +14,7 @@ import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
 import { checkpoint, setEnv, type Engine, type RunContext } from './run-context.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, type BundleResult } from '../bundle/bundle.ts';
-import { HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -167,7 +167,10 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
     userArgs: engine.kind === 'k6' && parsed.options.verbose ? [...parsed.k6Args, '--verbose'] : parsed.k6Args,
     cloud,
   });
-  if (!cloud) setEnv(run, HANDLE_SUMMARY_PATH_ENV, join(dir, RUN_FILES.handleSummaryData));
+  if (!cloud) {
+    setEnv(run, HANDLE_SUMMARY_PATH_ENV, join(dir, RUN_FILES.handleSummaryData));
+    setEnv(run, ENV_READ_PATH_ENV, join(dir, RUN_FILES.envRead));
+  }
   const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);

@@ -10,6 +10,8 @@ import { say } from './io.ts';
 import { manifest, type RunContext } from './run-context.ts';
 import { loadReport } from '../run/adapters.ts';
 import { writeManifest, type RunManifest } from '../run/manifest.ts';
+import { RUN_FILES } from '../run/run-dir.ts';
+import { unusedVariableLines } from '../run/unused-env.ts';
 import type { Preflight } from './run-prepare.ts';
 
 /** The report's outcome as run.json and the results line give it. */
@@ -25,6 +27,14 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
   const { io, parsed } = run;
   const engineExitCode = run.record.engineExitCode;
   const shownRunDir = relative(io.cwd, dir) || dir;
+  const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
+  for (const line of unusedVariableLines({
+    file: join(dir, RUN_FILES.envRead),
+    view: run.view,
+    setByToolkit: run.record.setByToolkit,
+    scenario,
+  }))
+    say(io, line);
   writeManifest(dir, manifest(run, engineExitCode, null));
   if (run.cloud) {
     io.stdout.write(`results: Grafana Cloud k6 (the test URL is printed above); run manifest in ${shownRunDir}/run.json\n`);

@@ -6,6 +6,8 @@ export const RUN_FILES = {
   outJson: 'out.json.gz',
   summaryExport: 'summary-export.json',
   handleSummaryData: 'handle-summary-data.json',
+  /** The variable names the scenario read (written by the bundle's handleSummary; for the unused-variable warning). */
+  envRead: 'env-read.json',
   manifest: 'run.json',
   /** The fault controller's log (fault scenarios): one JSON line per fault, end and recovery. */
   faults: 'faults.jsonl',

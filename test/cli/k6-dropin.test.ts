@@ -103,7 +103,7 @@ void test('a docs-style http.asyncRequest script runs unchanged: k6 metric set, 
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(exported(join(project.dir, 'async.json')), HTTP_METRICS);
   assert.equal((server.hits.get('/health') ?? 0) - before, 6, 'two /health requests per iteration, 3 iterations');
-  assert.match(r.stderr, /msg="status 200" source=console/);
+  assert.match(r.stderr, /^INFO\[\d{4}\] status 200 {2}source=console$/m, 'console.log as a readable log line');
   assert.match(r.stdout, /http_reqs\.+: 9 /);
   const lines = readFileSync(join(project.dir, 'async.out.json'), 'utf8')
     .split('\n')
@@ -155,7 +155,7 @@ void test('a TypeScript script with a local import and open() beside it runs; no
   const before = readdirSync(dir).sort();
   const r = await k6(['run', '-q', '--summary-export', 'ts.json', 'tsproj/main.ts']);
   assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /level=error/);
+  assert.doesNotMatch(r.stderr, /level=error|ERRO\[/);
   const data = JSON.parse(readFileSync(join(project.dir, 'ts.json'), 'utf8')) as {
     metrics: { http_reqs: { count: number }; iterations: { count: number } };
   };
@@ -287,4 +287,38 @@ export function teardown() { console.log('teardown ran'); }
   assert.match(r.stderr, /stopping the test gracefully/);
   assert.match(r.stderr, /teardown ran/);
   assert.ok(existsSync(summary), 'the summary export was written');
+});
+
+void test("run --summary-mode: k6 v1's compact and full layouts on the drop-in (legacy without it); a bad mode is one line, exit 104", async () => {
+  cpSync(join(DOCS, 'checks-thresholds.js'), join(project.dir, 'summary-mode.js'));
+  const env = { TARGET_URL: `${server.url}/health` };
+  const legacy = await k6(['run', '--iterations', '2', 'summary-mode.js'], env);
+  assert.doesNotMatch(legacy.stdout, /TOTAL RESULTS/, legacy.stderr);
+  const full = await k6(['run', '--iterations', '2', '--summary-mode', 'full', 'summary-mode.js'], env);
+  assert.match(full.stdout, /█ THRESHOLDS/, full.stderr);
+  assert.match(full.stdout, /█ TOTAL RESULTS/);
+  assert.match(full.stdout, /http_req_connecting/, 'full mode shows the HTTP sub-timings');
+  const compact = await k6(['run', '--iterations', '2', 'summary-mode.js'], { ...env, K6_SUMMARY_MODE: 'compact' });
+  assert.match(compact.stdout, /█ TOTAL RESULTS/, compact.stderr);
+  assert.doesNotMatch(compact.stdout, /http_req_connecting/, 'compact mode leaves the sub-timings out');
+  const bad = await k6(['run', '--summary-mode', 'verbose', 'summary-mode.js']);
+  assert.equal(bad.code, 104, bad.stderr);
+  assert.match(bad.stderr, /summary mode \\?"verbose\\?" is invalid; use compact, full, legacy/);
+});
+
+void test('run: the engine log lines are readable (ERRO[0000] message, stack frames on lines of their own), not logfmt', async () => {
+  project.write(
+    'throws.js',
+    [
+      'export const options = { iterations: 1 };',
+      "function inner() { throw new Error('boom in the iteration'); }",
+      'export default function () { inner(); }',
+      '',
+    ].join('\n'),
+  );
+  const r = await k6(['run', '-q', 'throws.js']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ERRO\[\d{4}\] [^\n]*boom in the iteration/m, r.stderr);
+  assert.match(r.stderr, /^ {4}at inner \([^\n]*throws\.js/m, 'a stack frame on a line of its own');
+  assert.doesNotMatch(r.stderr, /level=error|\\n\\tat/, 'no logfmt, no escaped frames');
 });

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { agentloadHelp } from '../../src/cli/main.ts';
+import { makeFakeK6 } from '../support/fake-k6.ts';
 import { cleanEnv, collect, countingServer, makeProject, ROOT, runCli, scenarioSource } from './helpers.ts';
 
 const project = makeProject();
@@ -198,5 +199,20 @@ void test('--open opens report.html with $BROWSER when the run is done', async (
     assert.equal(readFileSync(opened, 'utf8'), join(runDir, 'report.html'));
   } finally {
     await server.close();
+  }
+});
+
+void test('a run that recorded nothing: "no report: the run recorded no samples", not a hint to run k6 with --out json', async () => {
+  // A k6 that exits 0 without writing out.json (the run command always asks it to): nothing to report on.
+  const silent = makeFakeK6({ writesOutputs: false });
+  try {
+    const scenario = project.write('recorded-nothing.ts', scenarioSource());
+    const r = await runCli([scenario], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, silent.dir) });
+    assert.equal(silent.calls().length, 1, 'k6 ran once');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^agentload: no report: the run recorded no samples \(no iteration ran: check the scenario's options/m);
+    assert.doesNotMatch(r.stderr, /--out json|report not built/, 'no hint about k6 outputs the run command already asked for');
+  } finally {
+    silent.cleanup();
   }
 });

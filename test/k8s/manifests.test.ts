@@ -167,6 +167,8 @@ void test("writes a valid ConfigMap + TestRun: bundle for the runner image's k6,
       '2m',
       '--tag',
       'testid=rel-42',
+      '--summary-mode',
+      'full',
     ],
     { LLM_API_KEY: 'sk-live-do-not-leak', SIZE: 'full' },
   );
@@ -220,6 +222,11 @@ void test("writes a valid ConfigMap + TestRun: bundle for the runner image's k6,
   assert.deepEqual(
     env.find((e) => e.name === 'AGENTLOAD_HANDLE_SUMMARY_PATH'),
     { name: 'AGENTLOAD_HANDLE_SUMMARY_PATH', value: '/results/handle-summary-data.json' },
+  );
+  assert.deepEqual(
+    env.find((e) => e.name === 'AGENTLOAD_SUMMARY_MODE'),
+    { name: 'AGENTLOAD_SUMMARY_MODE', value: 'full' },
+    "--summary-mode reaches the runners' end-of-test summary (the bundle's handleSummary reads it)",
   );
   assert.ok(!env.some((e) => e.name === 'AGENTLOAD_ALLOWED_HOSTS' || e.name === 'AGENTLOAD_BUILD_DIR'), 'toolkit settings stay local');
   assert.match(r.stderr, /kubectl create secret generic agentload-api-env -n load-tests --from-literal=LLM_API_KEY="\$LLM_API_KEY"/);

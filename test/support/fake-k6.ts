@@ -16,6 +16,8 @@ export interface FakeK6Options {
   readonly waitForSignal?: boolean;
   /** Sends one `GET ${'$'}{BASE_URL}/health` before exiting (to prove a test's request counter works). */
   readonly hitBaseUrl?: boolean;
+  /** false: exits without writing any output, as a run that recorded nothing (default true). */
+  readonly writesOutputs?: boolean;
   /** JavaScript extensions `k6 version` lists, e.g. `k6/x/sql` (default none: a stock k6). */
   readonly extensions?: readonly string[];
 }
@@ -77,6 +79,7 @@ function record(extra) {
   fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(Object.assign({ args: args, env: env }, extra)) + '\\n');
 }
 function writeOutputs() {
+  if (!${opts.writesOutputs === false ? 'false' : 'true'}) return;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const out = a === '--out' ? args[i + 1] : a.startsWith('--out=') ? a.slice(6) : undefined;
