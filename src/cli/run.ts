@@ -206,6 +206,10 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const cloud = parsed.options.cloud;
   const children = new ChildGroup();
   const stop = new AbortController();
+  // Children start side by side with the checks: a check that fails stops their start too.
+  const failedEarly = new AbortController();
+  const starting = AbortSignal.any([stop.signal, failedEarly.signal]);
+  let childrenStarting: Promise<void> | undefined;
   const state = { interrupted: false, signal: undefined as NodeJS.Signals | undefined, running: false };
   const setByToolkit: string[] = [];
   let targets: TargetHost[] = [];
@@ -342,6 +346,120 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
       );
     }
 
+    const bundledPlatform = (view.values.BASE_URL ?? '') === '';
+    const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
+    if (bundledPlatform) {
+      // Defaults that make every scenario run against the bundled platform out of the box.
+      if ((env.SLACK_SIGNING_SECRET ?? '') === '') {
+        env.SLACK_SIGNING_SECRET = randomBytes(24).toString('hex');
+        setByToolkit.push('SLACK_SIGNING_SECRET');
+      }
+      if (name === 'db' && (view.values.DB_DSN ?? '') === '') {
+        scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
+        env.DB_DSN = join(scratchDir, 'db.sqlite');
+        setByToolkit.push('DB_DSN');
+      }
+    }
+    // 6. Children: the Slack reply sink and the bundled platform, each in a process of its own. Started as soon
+    // as the targets are checked, side by side with the type check, the engine load and the bundle (unless the
+    // failure lab starts the platform: it needs the run folder), and awaited just before the load starts; what
+    // they say is printed then, in order. `labDir` is the run folder, for the lab's fault log.
+    const startChildren = async (tell: (line: string) => void, labDir: string | undefined): Promise<void> => {
+      let sinkApiUrl: string | undefined;
+      if (slackSink) {
+        const sink: SlackSink = await startSlackSinkProcess({
+          root: io.root,
+          group: children,
+          abort: starting,
+          onStderr: (line) => {
+            if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`);
+          },
+        }).catch((err: unknown) => {
+          checkpoint();
+          throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`);
+        });
+        env.SLACK_SINK_URL = sink.url;
+        setByToolkit.push('SLACK_SINK_URL');
+        targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
+        tell(`Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
+        if (bundledPlatform && (env.SLACK_API_URL ?? '') === '') sinkApiUrl = sink.apiUrl;
+      }
+      if (!bundledPlatform) return;
+      // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
+      const targetEnv = bundledTargetEnv(env);
+      // The platform keeps its data in the scenario's SQLite file, so the scenario queries its seeded knowledge graph.
+      if (
+        setByToolkit.includes('DB_DSN') &&
+        (env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' &&
+        targetEnv.DATABASE_URL === undefined &&
+        targetEnv.SQLITE_PATH === undefined
+      ) {
+        targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
+      }
+      if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
+      // What the platform needs beside it (a redis-server for `cache`), children of the run as well.
+      const services = await startScenarioServices(name, env, { group: children, abort: starting }).catch((err: unknown) => {
+        checkpoint();
+        throw new AgentloadError(
+          'target-failed',
+          EXIT_CODES.usage,
+          `cannot start what the bundled platform needs: ${redact(toError(err).message)}`,
+        );
+      });
+      Object.assign(targetEnv, services.targetEnv);
+      for (const [k, v] of Object.entries(services.scriptEnv)) {
+        env[k] = v;
+        setByToolkit.push(k);
+        const host = urlHost(v);
+        if (host !== undefined) targets.push({ variable: k, source: 'set by agentload', host });
+      }
+      for (const line of services.notes) tell(line);
+      // Its own process: the platform does not share the load generator's event loop, and its
+      // /metrics (RSS for the soak leak verdict) measure the platform alone.
+      // A fault scenario (or a cluster): the failure lab starts the broker, the platform's processes and the
+      // fault controller (src/faults/launch.ts), itself one child of the run.
+      const onStderr = (line: string): void => {
+        if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`);
+      };
+      const started =
+        lab === undefined
+          ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: starting, onStderr })
+          : startFaultLab({
+              plan: lab,
+              root: io.root,
+              env,
+              platformEnv: targetEnv,
+              faultLog: join(labDir ?? '', RUN_FILES.faults),
+              group: children,
+              abort: starting,
+              say: (line) => {
+                tell(redact(line));
+              },
+              onPlatformLine: onStderr,
+            }).then((h) => {
+              labHandle = h;
+              return h;
+            });
+      const target: StartedTarget = await started.catch((err: unknown) => {
+        checkpoint();
+        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
+      });
+      env.BASE_URL = target.url;
+      setByToolkit.push('BASE_URL');
+      targetKind = 'bundled';
+      targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
+      tell(`target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
+    };
+    const told: string[] = [];
+    let readyAt = 0;
+    childrenStarting =
+      lab === undefined
+        ? startChildren((line) => told.push(line), undefined).then(() => {
+            readyAt = performance.now();
+          })
+        : undefined;
+    childrenStarting?.catch(() => undefined); // awaited (and reported) at step 6, after the checks before it
+
     phases.mark('arguments, environment and target hosts checked');
 
     // 2. Types (TypeScript always; a JavaScript script only with --typecheck, its JSDoc checked): cached per
@@ -431,21 +549,6 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     env[SUMMARY_MODE_ENV] = parsed.options.summaryMode;
     setByToolkit.push(SUMMARY_MODE_ENV);
 
-    const bundledPlatform = (view.values.BASE_URL ?? '') === '';
-    const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
-    if (bundledPlatform) {
-      // Defaults that make every scenario run against the bundled platform out of the box.
-      if ((env.SLACK_SIGNING_SECRET ?? '') === '') {
-        env.SLACK_SIGNING_SECRET = randomBytes(24).toString('hex');
-        setByToolkit.push('SLACK_SIGNING_SECRET');
-      }
-      if (name === 'db' && (view.values.DB_DSN ?? '') === '') {
-        scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
-        env.DB_DSN = join(scratchDir, 'db.sqlite');
-        setByToolkit.push('DB_DSN');
-      }
-    }
-
     // 5. The script's options and thresholds, before anything is started (the k6 binary checks its own once it runs).
     if (chosen.kind === 'embedded') {
       const kept = new Kept();
@@ -477,98 +580,26 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         throw new AgentloadError(
           'invalid-options',
           code,
-          `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`,
+          `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was sent`,
         );
       }
       phases.mark('options and thresholds checked');
     }
 
-    // 6. Children: the Slack reply sink and the bundled platform, each in a process of its own.
-    let sinkApiUrl: string | undefined;
-    if (slackSink) {
-      const sink: SlackSink = await startSlackSinkProcess({
-        root: io.root,
-        group: children,
-        abort: stop.signal,
-        onStderr: (line) => {
-          if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`);
-        },
-      }).catch((err: unknown) => {
-        checkpoint();
-        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the Slack reply sink: ${redact(toError(err).message)}`);
-      });
-      env.SLACK_SINK_URL = sink.url;
-      setByToolkit.push('SLACK_SINK_URL');
-      targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
-      say(io, `Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
-      if (bundledPlatform && (env.SLACK_API_URL ?? '') === '') sinkApiUrl = sink.apiUrl;
+    // 6. The children started at step 1 (ready now, or the reason they are not), or now when the failure lab starts them.
+    if (childrenStarting !== undefined) {
+      await childrenStarting;
+      for (const line of told) say(io, line);
+    } else {
+      await startChildren((line) => {
+        say(io, line);
+      }, dir);
     }
     if (bundledPlatform) {
-      // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
-      const targetEnv = bundledTargetEnv(env);
-      // The platform keeps its data in the scenario's SQLite file, so the scenario queries its seeded knowledge graph.
-      if (
-        setByToolkit.includes('DB_DSN') &&
-        (env.DB_DRIVER ?? 'sqlite3') === 'sqlite3' &&
-        targetEnv.DATABASE_URL === undefined &&
-        targetEnv.SQLITE_PATH === undefined
-      ) {
-        targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
-      }
-      if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
-      // What the platform needs beside it (a redis-server for `cache`), children of the run as well.
-      const services = await startScenarioServices(name, env, { group: children, abort: stop.signal }).catch((err: unknown) => {
-        checkpoint();
-        throw new AgentloadError(
-          'target-failed',
-          EXIT_CODES.usage,
-          `cannot start what the bundled platform needs: ${redact(toError(err).message)}`,
-        );
-      });
-      Object.assign(targetEnv, services.targetEnv);
-      for (const [k, v] of Object.entries(services.scriptEnv)) {
-        env[k] = v;
-        setByToolkit.push(k);
-        const host = urlHost(v);
-        if (host !== undefined) targets.push({ variable: k, source: 'set by agentload', host });
-      }
-      for (const line of services.notes) say(io, line);
-      // Its own process: the platform does not share the load generator's event loop, and its
-      // /metrics (RSS for the soak leak verdict) measure the platform alone.
-      // A fault scenario (or a cluster): the failure lab starts the broker, the platform's processes and the
-      // fault controller (src/faults/launch.ts), itself one child of the run.
-      const onStderr = (line: string): void => {
-        if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`);
-      };
-      const started =
-        lab === undefined
-          ? startTargetProcess({ root: io.root, env: targetEnv, group: children, abort: stop.signal, onStderr })
-          : startFaultLab({
-              plan: lab,
-              root: io.root,
-              env,
-              platformEnv: targetEnv,
-              faultLog: join(dir, RUN_FILES.faults),
-              group: children,
-              abort: stop.signal,
-              say: (line) => {
-                say(io, redact(line));
-              },
-              onPlatformLine: onStderr,
-            }).then((h) => {
-              labHandle = h;
-              return h;
-            });
-      const target: StartedTarget = await started.catch((err: unknown) => {
-        checkpoint();
-        throw new AgentloadError('target-failed', EXIT_CODES.usage, `cannot start the bundled platform: ${redact(toError(err).message)}`);
-      });
-      env.BASE_URL = target.url;
-      setByToolkit.push('BASE_URL');
-      targetKind = 'bundled';
-      targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
-      phases.mark('bundled platform started');
-      say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
+      phases.mark(
+        'bundled platform started',
+        childrenStarting === undefined ? undefined : `side by side with the steps above, ready at ${fmtMs(readyAt)} ms`,
+      );
     } else {
       say(io, `target ${redactUrl(view.values.BASE_URL ?? '')}`);
       if (lab !== undefined) {
@@ -641,6 +672,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         );
     }
   } catch (err: unknown) {
+    failedEarly.abort(toError(err));
+    await childrenStarting?.catch(() => undefined);
     await children.stopAll();
     const code = err instanceof AgentloadError ? err.exitCode : 1;
     await recordFailure(code, toError(err).message.split('\n')[0] ?? '');

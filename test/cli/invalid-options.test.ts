@@ -1,7 +1,8 @@
 /**
  * A scenario whose options k6 refuses (104) or whose init code throws (107) on the embedded engine: the run
- * command finds out before it starts anything (no bundled platform), prints the engine's own lines and no
- * misleading hint, and leaves run.json and a junit.xml that fails.
+ * command finds out before it sends anything (the bundled platform, started side by side with the checks, is
+ * stopped unannounced), prints the engine's own lines and no misleading hint, and leaves run.json and a junit.xml
+ * that fails.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,16 +41,16 @@ for (const c of [
     engineLine: /init refuses to go on/,
   },
 ]) {
-  void test(`exit ${String(c.code)} found before anything starts: no platform, the engine's own line, a failing junit.xml`, async () => {
+  void test(`exit ${String(c.code)} found before anything is sent: no platform announced, the engine's own line, a failing junit.xml`, async () => {
     const r = await runCli([scenario(c.file, c.options, c.init), '--engine', 'node'], { cwd: project.dir, env: cleanEnv(project) });
     assert.equal(r.code, c.code, r.stderr);
     assert.match(r.stderr, c.engineLine);
-    assert.doesNotMatch(r.stderr, /target bundled platform/, 'the platform was never started');
+    assert.doesNotMatch(r.stderr, /target bundled platform/, 'the platform was never announced');
     assert.doesNotMatch(r.stderr, /report not built|--out json/, 'no misleading hint');
     assert.match(
       r.stderr,
       new RegExp(
-        `agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was started or sent`,
+        `agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was sent`,
       ),
     );
     const dir = project.runDirs().find((d) => d.includes(c.file.replace('.ts', '-')));
