@@ -49,9 +49,7 @@ for (const c of [
     assert.doesNotMatch(r.stderr, /report not built|--out json/, 'no misleading hint');
     assert.match(
       r.stderr,
-      new RegExp(
-        `agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was sent`,
-      ),
+      new RegExp(`agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was sent`),
     );
     const dir = project.runDirs().find((d) => d.includes(c.file.replace('.ts', '-')));
     assert.ok(dir !== undefined);
