@@ -8,8 +8,10 @@
  *    in verdict.json, exit 3 unless a threshold's 99 comes first) is a false fail;
  * 3. for each slowdown in `--slowdowns` (percent of the baseline's overall p95), reruns with
  *    FAULT_LATENCY_MS set to that many ms added to every request: every gate fail is a detection.
- * Prints one line per run and a summary table: false fails, and per slowdown the p95 change the runs
- * actually saw and how many were caught. Runs go to a temporary reports folder (deleted unless --keep).
+ * Prints one line per run, the saved baseline's between-run spread (per gated p95: its runs and the
+ * bound a run must pass to count, see runSpread in src/reporting/stats.ts), and a summary table: false
+ * fails, and per slowdown the p95 change the runs actually saw and how many were caught. Runs go to a
+ * temporary reports folder (deleted unless --keep).
  */
 
 import { spawn } from 'node:child_process';
@@ -17,6 +19,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COMPARE_DEFAULTS } from '../src/reporting/compare.ts';
+import { loadBaseline } from '../src/reporting/index.ts';
+import { runSpread } from '../src/reporting/stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -132,6 +137,24 @@ for (let i = 0; i < baselineRuns; i++) {
   if (r.p95 !== null) baseP95.push(r.p95);
 }
 const level = median(baseP95);
+/** The saved baseline's gated p95 figures: each run's value and the between-run bound a rerun must pass. */
+const spreadLines: string[] = [];
+const saved = await loadBaseline(NAME, join(reportsDir, 'baselines'));
+for (const [key, e] of Object.entries(saved.entries)) {
+  const runs = e.perRun?.p95;
+  if (runs === undefined || e.kind !== 'trend') continue;
+  const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log');
+  const median = e.values.p95 ?? NaN;
+  const bound =
+    s === undefined
+      ? 'fewer than 3 runs: not judged'
+      : `bound ${s.upper.toFixed(2)} ms (+${((s.upper / median - 1) * 100).toFixed(0)} % over the median)`;
+  spreadLines.push(
+    `  ${key.replace(/^(metric|endpoint) /, '')} p95: runs ${runs.map((x) => x.toFixed(2)).join(', ')} ms; median ${median.toFixed(2)} ms, ${bound}`,
+  );
+}
+say(`between-run spread of the saved baseline (${saved.runs ?? 1} runs):`);
+for (const line of spreadLines) say(line);
 let falseFails = 0;
 const rerunP95: number[] = [];
 for (let i = 0; i < reruns; i++) {
@@ -156,6 +179,7 @@ for (const pct of slowdowns) {
 }
 say('');
 say(`baseline: median of ${baselineRuns} runs, overall p95 ${level.toFixed(2)} ms (runs: ${baseP95.map((x) => x.toFixed(2)).join(', ')})`);
+for (const line of spreadLines) say(line);
 say(`unchanged reruns: ${falseFails}/${reruns} false fails (overall p95 ${rerunP95.map((x) => x.toFixed(2)).join(', ')} ms)`);
 say('| injected | FAULT_LATENCY_MS | overall p95 change seen | caught (gate fail) |');
 say('|---|---:|---:|---:|');

@@ -111,6 +111,7 @@ export class GaugeSink {
   #n = 0;
 
   add(value: number, time = 0): void {
+    if (value === 0) value = 0; // -0 counts as 0 (JSON, and so a merged snapshot, cannot carry -0)
     // Later (or equal) time wins, so an in-order stream keeps k6's "last value".
     if (time >= this.#time) {
       this.#value = value;

@@ -12,6 +12,13 @@ export interface PooledVu extends VirtualUser {
   close(): Promise<void>;
 }
 
+/**
+ * How long a run waits, once its scenarios have stopped, for VUs whose iterations were interrupted to hand
+ * back what they recorded: longer than a VU thread's interruption grace (INTERRUPT_GRACE_MS, 1 s), after
+ * which a thread that does not answer is stopped.
+ */
+export const SETTLE_AFTER_STOP_MS = 2000;
+
 /** VUs initialised at once by grow(): thread VUs start in parallel, a few at a time (each costs a thread start). */
 export const GROW_PARALLEL = 8;
 
@@ -23,6 +30,7 @@ export class VuPool<V extends PooledVu = PooledVu> implements VUPool {
   #active = 0;
   /** Ids handed out (a VU being made already has its id). */
   #made = 0;
+  #whenIdle: (() => void)[] = [];
   constructor(make: (idInInstance: number) => V | Promise<V>, max: number) {
     this.#make = make;
     this.#max = max;
@@ -77,6 +85,28 @@ export class VuPool<V extends PooledVu = PooledVu> implements VUPool {
   release(vu: VirtualUser): void {
     this.#active--;
     this.#idle.push(vu as V);
+    if (this.#active === 0) for (const wake of this.#whenIdle.splice(0)) wake();
+  }
+
+  /**
+   * Resolves once no VU is busy, or after `timeoutMs`: true when idle. An iteration interrupted by a stop is
+   * let go by its executor at once (k6 counts it as interrupted), but the VU goes on until it has settled;
+   * what it recorded until then (the iteration that called exec.test.abort() among it) must reach the outputs
+   * before they close.
+   */
+  async settled(timeoutMs: number): Promise<boolean> {
+    if (this.#active === 0) return true;
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#whenIdle = this.#whenIdle.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#whenIdle.push(wake);
+    });
   }
 
   /** `vus` and `vus_max` gauges, as k6 emits them every second. */

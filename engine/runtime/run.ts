@@ -33,7 +33,7 @@ import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
 import { Logger } from './logger.ts';
 import { planTest, type TestPlan } from './plan.ts';
-import { VuPool } from './pool.ts';
+import { SETTLE_AFTER_STOP_MS, VuPool } from './pool.ts';
 import { initVUs, realRss } from './vu-init.ts';
 import { realClock } from './clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
@@ -597,6 +597,7 @@ async function runLoaded(
         logger,
         scenarioStats: inst.scenarioStats,
       });
+      await inst.pool.settled(SETTLE_AFTER_STOP_MS);
     } finally {
       screen.display?.stop();
       screen.display = undefined;

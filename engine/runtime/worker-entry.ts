@@ -16,6 +16,7 @@ import { HostPolicy } from '../net/host-policy.ts';
 import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
 import { planTest as planExecution, vuIdsInTest } from '../execution/index.ts';
 import { chooseVuMode } from '../sync/mode.ts';
+import { SETTLE_AFTER_STOP_MS } from './pool.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
     scenarioStats: inst.scenarioStats,
     noGauges: true,
   });
+  await inst.pool.settled(SETTLE_AFTER_STOP_MS);
   clearInterval(timer);
   clearInterval(progressTimer);
   flush();

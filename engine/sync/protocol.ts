@@ -10,6 +10,10 @@
  *   channel (`parentPort` in the thread), handled by the thread's event loop.
  * - `ctl[INTERRUPT]` is 1 while the running iteration (or lifecycle call) is interrupted; the host
  *   notifies it, which wakes a `sleep()`.
+ * - `ctl[ANSWERED]` is 1 once the thread has posted its answer to the running iteration or lifecycle call
+ *   (the script code has returned); the host sets it to 0 when it starts one. The host stops a thread that
+ *   does not answer an interruption in time (script code in a tight loop) only while this is 0: an answer
+ *   already posted is on its way behind a busy event loop, and stopping the thread would lose its samples.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { MetricType, Sample, Tags, ValueType } from '../contracts.ts';
@@ -17,7 +21,8 @@ import type { ScriptSource } from '../runtime/compile.ts';
 
 export const REPLY = 0;
 export const INTERRUPT = 1;
-export const CTL_WORDS = 2;
+export const ANSWERED = 2;
+export const CTL_WORDS = 3;
 
 /** A SharedArray built by VU 0, shared by every VU thread: JSON of each element, read on access (as k6 does). */
 export interface SharedArrayData {

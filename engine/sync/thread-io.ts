@@ -5,7 +5,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Sample, Tags } from '../contracts.ts';
 import { ModuleUsageError } from '../modules/k6.ts';
-import { INTERRUPT, REPLY, type CallReply, type CallState, type ThreadMessage, type WireError } from './protocol.ts';
+import { ANSWERED, INTERRUPT, REPLY, type CallReply, type CallState, type ThreadMessage, type WireError } from './protocol.ts';
 
 /** Thrown into the script when its iteration (or lifecycle call) was interrupted while it blocked. */
 export class InterruptedError extends Error {
@@ -72,6 +72,12 @@ export class ThreadIo {
 
   post(m: ThreadMessage): void {
     this.#port.postMessage(m);
+  }
+
+  /** Posts the answer to the running iteration or lifecycle call, and marks it answered for the host (see ANSWERED). */
+  answer(m: ThreadMessage): void {
+    this.#port.postMessage(m);
+    Atomics.store(this.#ctl, ANSWERED, 1);
   }
 
   flush(): void {

@@ -18,6 +18,7 @@ import { connectRefusalOf, type VuHost } from '../runtime/vu.ts';
 import { entryBoot, workerArgv } from '../runtime/workers.ts';
 import {
   CTL_WORDS,
+  ANSWERED,
   INTERRUPT,
   REPLY,
   toWireError,
@@ -482,7 +483,7 @@ export class ThreadVu implements PooledVu {
     const pending = this.#pending;
     if (pending !== undefined) {
       setTimeout(() => {
-        if (this.#pending === pending && !this.#dead) void this.#worker.terminate();
+        if (this.#pending === pending && !this.#dead && Atomics.load(this.#ctl, ANSWERED) === 0) void this.#worker.terminate();
       }, INTERRUPT_GRACE_MS).unref();
     }
   }
@@ -505,6 +506,7 @@ export class ThreadVu implements PooledVu {
     this.#interruption = intr;
     this.#state.stage = 'iteration';
     Atomics.store(this.#ctl, INTERRUPT, 0);
+    Atomics.store(this.#ctl, ANSWERED, 0);
     const hook: Interruptible = {
       interrupt: () => {
         this.#interrupt();
@@ -548,6 +550,7 @@ export class ThreadVu implements PooledVu {
     this.#interruption = signal === undefined ? undefined : interruptionOf(signal);
     this.#state.stage = stage;
     Atomics.store(this.#ctl, INTERRUPT, 0);
+    Atomics.store(this.#ctl, ANSWERED, 0);
     const onAbort = (): void => {
       this.#interrupt();
     };

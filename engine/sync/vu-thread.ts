@@ -147,7 +147,12 @@ async function main(): Promise<void> {
         };
         void vu.runIteration(it).then((r) => {
           current = undefined;
-          io.post({ t: 'iterDone', kind: r.kind, ...(r.kind === 'failed' ? { error: toError(r.error).message } : {}), ...samplesField() });
+          io.answer({
+            t: 'iterDone',
+            kind: r.kind,
+            ...(r.kind === 'failed' ? { error: toError(r.error).message } : {}),
+            ...samplesField(),
+          });
         });
         break;
       }
@@ -158,9 +163,9 @@ async function main(): Promise<void> {
           (value) => {
             current = undefined;
             try {
-              io.post({ t: 'lifeDone', ok: true, value, ...samplesField() });
+              io.answer({ t: 'lifeDone', ok: true, value, ...samplesField() });
             } catch (e) {
-              io.post({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
+              io.answer({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
             }
           },
           (e: unknown) => {
@@ -171,7 +176,7 @@ async function main(): Promise<void> {
                 : io.interrupted
                   ? { ...toWireError(e), kind: 'interrupted' as const }
                   : toWireError(e);
-            io.post({ t: 'lifeDone', ok: false, error, ...samplesField() });
+            io.answer({ t: 'lifeDone', ok: false, error, ...samplesField() });
           },
         );
         break;

@@ -20,12 +20,18 @@
  * taken against max(baseline, 1 ms) for times and max(baseline, 0.05) for ratios.
  *
  * A saved baseline may combine several runs (`combineSnapshots`): each figure is the median of the
- * runs', and the windows of all runs are pooled, so run-to-run noise is part of what "normal" means.
+ * runs', the windows of all runs are pooled, and each gated figure keeps its value in every run
+ * (`perRun`). With at least MIN_BASELINE_RUNS runs there is a fourth condition, between runs: the figure
+ * must also lie outside the runs' spread (`runSpread`: beyond a one-sided 1 − α prediction bound for one
+ * more run, and beyond the worst run), because the windows of one run do not see how far the next run of
+ * the same code lands (each run starts the system fresh). Improvements likewise must beat every run.
+ * A baseline of fewer runs is judged by the first three conditions alone, and a failing or warning row
+ * says so ("the run-to-run spread is not judged").
  */
 
 import type { MetricType } from '../../engine/contracts.ts';
 import type { RunModel, TrendStats } from './model.ts';
-import { medianOf, proportionTestGreater, rankTestGreater } from './stats.ts';
+import { MIN_BASELINE_RUNS, medianOf, proportionTestGreater, rankTestGreater, runSpread, type RunSpread } from './stats.ts';
 
 export interface BaselineEntry {
   kind: 'trend' | 'rate' | 'counter' | 'gauge';
@@ -42,6 +48,8 @@ export interface BaselineEntry {
   events?: number;
   /** Gated stats' values per time window of the run (pooled over runs in a combined baseline). */
   windows?: Record<string, number[]>;
+  /** A combined baseline: gated stats' value in each of its runs (oldest first), for the between-run condition. */
+  perRun?: Record<string, number[]>;
 }
 
 export interface BaselineSnapshot {
@@ -71,6 +79,8 @@ export interface ComparisonRow {
   kind?: BaselineEntry['kind'];
   /** One-sided p-value that a change this large in its direction is noise, Holm-adjusted over the run's tested figures (absent: no test possible). */
   p?: number;
+  /** The baseline runs' spread in the worse direction: their worst value and the prediction bound (absent: fewer than MIN_BASELINE_RUNS runs). */
+  spread?: { runs: number; worst: number; limit: number };
   status: ChangeStatus;
   note?: string;
 }
@@ -254,6 +264,11 @@ export function combineSnapshots(snaps: readonly BaselineSnapshot[]): BaselineSn
       for (const stat of Object.keys(last.windows)) w[stat] = same.flatMap((x) => x.windows?.[stat] ?? []);
       e.windows = w;
     }
+    if (last.gated !== undefined && last.gated.length > 0) {
+      const runs: Record<string, number[]> = {};
+      for (const stat of last.gated) runs[stat] = same.flatMap((x) => (x.values[stat] === undefined ? [] : [x.values[stat]]));
+      e.perRun = runs;
+    } else delete e.perRun;
     entries[key] = e;
   }
   return { ...latest, entries, runs: snaps.length };
@@ -329,6 +344,62 @@ function judge(
   return { status: 'ok', p };
 }
 
+/**
+ * The between-run condition on a row the first three conditions made fail, warn or improved: it keeps that
+ * status only when the current value also lies beyond the baseline runs' spread in that direction; inside
+ * it, the row is ok and its note says where the runs lay. Without a spread (fewer than MIN_BASELINE_RUNS
+ * runs), a failing or warning row's note says the spread was not judged.
+ */
+function betweenRuns(
+  j: Judged,
+  x: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; spread: RunSpread | undefined },
+  baselineRuns: number,
+  alpha: number,
+): Judged {
+  const adverse = j.status === 'fail' || j.status === 'warn';
+  if (!adverse && j.status !== 'improved') return j;
+  const { row, c, spread: s } = x;
+  const add = (note: string): string => (j.note === undefined ? note : `${j.note}; ${note}`);
+  if (s === undefined) {
+    if (!adverse) return j;
+    const runs = x.b.perRun?.[row.stat]?.length ?? baselineRuns;
+    return {
+      ...j,
+      note: add(
+        `baseline of ${runs} run${runs === 1 ? '' : 's'}: the run-to-run spread is not judged (save ${MIN_BASELINE_RUNS} or more runs)`,
+      ),
+    };
+  }
+  const up = c.worse === 'up';
+  const cv = row.current ?? 0;
+  const fmt = (v: number): string => fmtIn(v, c.unit, c.kind);
+  const level = `${Number(((1 - alpha) * 100).toPrecision(4))} %`;
+  row.spread = { runs: s.runs, worst: up ? s.max : s.min, limit: up ? s.upper : s.lower };
+  if (adverse) {
+    const outside = up ? cv > s.upper : cv < s.lower;
+    return outside
+      ? {
+          ...j,
+          note: add(
+            `worse than all ${s.runs} baseline runs (worst ${fmt(row.spread.worst)}) and beyond their ${level} bound ${fmt(row.spread.limit)}`,
+          ),
+        }
+      : {
+          status: 'ok',
+          ...(j.p !== undefined ? { p: j.p } : {}),
+          note: `within the baseline runs' spread: ${s.runs} runs from ${fmt(s.min)} to ${fmt(s.max)}, ${level} prediction bound ${fmt(row.spread.limit)}`,
+        };
+  }
+  const outside = up ? cv < s.lower : cv > s.upper;
+  return outside
+    ? j
+    : {
+        status: 'ok',
+        ...(j.p !== undefined ? { p: j.p } : {}),
+        note: `better, but within the spread of the ${s.runs} baseline runs (${fmt(s.min)} to ${fmt(s.max)})`,
+      };
+}
+
 /** Holm's step-down adjustment: the run's verdict, over all its tested figures, keeps a false-fail chance of at most α. */
 export function holmAdjust(ps: readonly number[]): number[] {
   const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
@@ -360,7 +431,7 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
     floorRatio: opts.floorRatio ?? COMPARE_DEFAULTS.floorRatio,
   };
   const rows: ComparisonRow[] = [];
-  const pending: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; p: number | undefined }[] = [];
+  const pending: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; p: number | undefined; spread: RunSpread | undefined }[] = [];
   const keys = new Set([...Object.keys(baseline.entries), ...Object.keys(current.entries)]);
   for (const key of [...keys].sort()) {
     const b = baseline.entries[key];
@@ -401,14 +472,16 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       const enough = stat !== 'p99' || Math.min(b.count, c.count) >= 100;
       const gated = enough && (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));
       rows.push(row);
-      if (gated) pending.push({ row, b, c, p: significance(b, c, stat, change > 0) });
+      // Times and rates per second vary between runs by a factor (log scale); ratios such as error rates by an amount.
+      const spread = gated ? runSpread(b.perRun?.[stat] ?? [], o.alpha, c.unit === 'ratio' ? 'linear' : 'log') : undefined;
+      if (gated) pending.push({ row, b, c, p: significance(b, c, stat, change > 0), spread });
     }
   }
   const tested = pending.filter((x) => x.p !== undefined);
   const adjusted = holmAdjust(tested.map((x) => x.p ?? 1));
   tested.forEach((x, i) => (x.p = adjusted[i]));
   for (const x of pending) {
-    const j = judge(x.b, x.c, x.row.change ?? 0, x.row.delta ?? 0, x.p, o);
+    const j = betweenRuns(judge(x.b, x.c, x.row.change ?? 0, x.row.delta ?? 0, x.p, o), x, baseline.runs ?? 1, o.alpha);
     x.row.status = j.status;
     if (j.p !== undefined) x.row.p = j.p;
     if (j.note !== undefined) x.row.note = j.note;
@@ -429,6 +502,11 @@ function fmtIn(v: number, unit: ComparisonRow['unit'], kind: ComparisonRow['kind
   const n = v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2);
   if (!withUnit) return n;
   return unit === 'ms' ? `${n} ms` : kind === 'counter' ? `${n}/s` : n;
+}
+
+/** A figure's value with its unit, as the row's own values are shown. */
+export function fmtValue(v: number, r: Pick<ComparisonRow, 'unit' | 'kind'>): string {
+  return fmtIn(v, r.unit, r.kind);
 }
 
 /** `agent_status p95 3.76 → 5.90 ms (+2.14 ms, +57 %)`: the figure, both values with units, the absolute and relative change. */

@@ -12,12 +12,14 @@ import {
   combineSnapshots,
   compareSnapshots,
   describeRow,
+  fmtValue,
   isSnapshot,
   snapshotOf,
   sourceName,
   worstFirst,
   type BaselineSnapshot,
   type Comparison,
+  type ComparisonRow,
 } from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
@@ -30,6 +32,7 @@ import { renderMarkdown } from './markdown.ts';
 import { buildModel, type RunModel, type SideInputs } from './model.ts';
 import { EXIT, type FullReport, type VerdictInfo } from './report-types.ts';
 import { analyseSoak, type SoakResult } from './soak.ts';
+import { MIN_BASELINE_RUNS } from './stats.ts';
 import type { BuildReportOptions, ReportResult } from './types.ts';
 
 export type { BuildReportOptions, ReportResult, SoakBudget, Verdict } from './types.ts';
@@ -102,7 +105,7 @@ export async function loadBaseline(path: string, baselinesDir: string = BASELINE
     } catch {
       doc = undefined; // a k6 JSON-lines output is not one JSON document: ingest it below
     }
-    if (isSnapshot(doc)) return withoutHistory(doc);
+    if (isSnapshot(doc)) return fromSaved(doc);
     const embedded = (doc as { baseline?: unknown } | undefined)?.baseline;
     if (isSnapshot(embedded)) return embedded;
   }
@@ -129,19 +132,42 @@ export async function loadBaseline(path: string, baselinesDir: string = BASELINE
 /** A saved baseline file: the combined snapshot plus the runs it combines (`history`, oldest first). */
 type SavedBaseline = BaselineSnapshot & { name?: string; history?: BaselineSnapshot[] };
 
+/**
+ * The baseline a saved file stands for: its runs combined afresh (so a file saved before the gate kept each
+ * run's figures, `perRun`, is judged with its runs' spread too), else the snapshot it holds.
+ */
+function fromSaved(doc: SavedBaseline): BaselineSnapshot {
+  const runs = (doc.history ?? []).filter(isSnapshot);
+  return runs.length > 1 ? { ...combineSnapshots(runs), source: doc.source } : withoutHistory(doc);
+}
+
 function withoutHistory(doc: SavedBaseline): BaselineSnapshot {
   const snap: SavedBaseline = { ...doc };
   delete snap.history;
   return snap;
 }
 
-/** `2 figure(s) worse than the baseline (> 10 %, p < 0.01): agent_status p95 3.76 → 5.90 ms (+2.14 ms, +57 %); …`, worst first. */
+/**
+ * `2 figure(s) worse than the baseline (> 10 %, p < 0.01) and than each of its 5 runs: agent_status p95 3.76 → 5.90 ms
+ * (+2.14 ms, +57 %; worst baseline run 4.20 ms); …`, worst first. A baseline of fewer than MIN_BASELINE_RUNS runs says
+ * that the run-to-run spread was not judged.
+ */
 function regressionReason(c: Comparison, status: 'fail' | 'warn'): string {
   const rows = worstFirst(c.rows).filter((r) => r.status === status);
-  const shown = rows.slice(0, 5).map(describeRow).join('; ');
+  const describe = (r: ComparisonRow): string => {
+    const text = describeRow(r);
+    return r.spread === undefined ? text : `${text.slice(0, -1)}; worst baseline run ${fmtValue(r.spread.worst, r)})`;
+  };
+  const shown = rows.slice(0, 5).map(describe).join('; ');
   const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
   const pct = status === 'fail' ? c.failPct : c.warnPct;
-  return `${rows.length} figure(s) worse than the baseline (> ${pct} %, p < ${c.alpha}): ${shown}${more}`;
+  const runs = Math.max(0, ...rows.map((r) => r.spread?.runs ?? 0));
+  const between = runs > 0 ? ` and than each of its ${runs} runs` : '';
+  const unjudged =
+    c.baselineRuns < MIN_BASELINE_RUNS
+      ? ` (baseline of ${c.baselineRuns} run${c.baselineRuns === 1 ? '' : 's'}: the run-to-run spread is not judged; save ${MIN_BASELINE_RUNS} or more runs)`
+      : '';
+  return `${rows.length} figure(s) worse than the baseline (> ${pct} %, p < ${c.alpha})${between}: ${shown}${more}${unjudged}`;
 }
 
 export function decideVerdict(model: RunModel, soak: SoakResult | undefined, comparison: Comparison | undefined): VerdictInfo {

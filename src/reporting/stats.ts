@@ -11,9 +11,14 @@
  *
  * Both return a p-value: the chance of seeing a difference at least this large in the worse
  * direction when nothing changed. Small p = statistically real.
+ *
+ * - Between runs (`runSpread`): a run's windows say nothing about how far the next run of the same code
+ *   lands (each run starts the system fresh), so a baseline of several runs also gives a prediction
+ *   interval from its runs' values of the figure.
  */
 
-import { errorFunction, median } from 'simple-statistics';
+import jStat from 'jstat';
+import { errorFunction, mean, median, sampleStandardDeviation } from 'simple-statistics';
 
 /** A window closes once it holds this many samples (its last second is never split). */
 export const MIN_WINDOW_SAMPLES = 10;
@@ -85,4 +90,48 @@ export function proportionTestGreater(x1: number, n1: number, x2: number, n2: nu
 /** The median of a non-empty list (the baseline of several saved runs is their median). */
 export function medianOf(values: readonly number[]): number {
   return values.length === 0 ? NaN : median([...values]);
+}
+
+/** Baseline runs needed before their spread is judged (with 2, a spread is one difference: no estimate of it). */
+export const MIN_BASELINE_RUNS = 3;
+
+/** Where one more run of unchanged code is expected to land, from a figure's values in earlier runs. */
+export interface RunSpread {
+  /** How many runs the values come from. */
+  runs: number;
+  /** The lowest and highest run. */
+  min: number;
+  max: number;
+  /** One-sided prediction bounds at 1 − α each, never inside [min, max]: below `lower` or above `upper` is outside the spread. */
+  lower: number;
+  upper: number;
+}
+
+/**
+ * The spread of a figure over the baseline's runs as a prediction interval for one new run:
+ * mean ± t(1 − α, n − 1) · sd · √(1 + 1/n), computed on the logarithm of the values when `scale` is 'log'
+ * and every value is positive (times and rates per second: run-to-run noise is multiplicative, and the
+ * interval is then wider upwards, as latency is), on the values themselves otherwise (ratios such as
+ * error rates, which are often 0). Undefined with fewer than MIN_BASELINE_RUNS values.
+ *
+ * Why this and not a robust spread (median absolute deviation, min/max with a margin): with the 3–5 runs
+ * a baseline keeps, a robust estimate is too unsteady. Simulated on log-normal run-to-run noise, "above
+ * the highest run and median + 3 · MAD" calls an unchanged run worse 5–14 % of the time (it depends on N
+ * and on the noise), "above the highest run by 10 %" 4–18 %; the t prediction bound is exact at α (1 %)
+ * for any N and noise level when the logs are normal, and an outlier among the baseline runs widens it
+ * (the gate gets quieter, never noisier). The price is honesty about small N: t(0.99, 2) = 6.96, so three
+ * runs that spread ±18 % let only a change of several times through; five runs (t = 3.75) or more are
+ * what make the bound useful.
+ */
+export function runSpread(values: readonly number[], alpha: number, scale: 'log' | 'linear'): RunSpread | undefined {
+  const n = values.length;
+  if (n < MIN_BASELINE_RUNS) return undefined;
+  const log = scale === 'log' && values.every((v) => v > 0);
+  const xs = log ? values.map(Math.log) : [...values];
+  const centre = mean(xs);
+  const half = jStat.studentt.inv(1 - alpha, n - 1) * sampleStandardDeviation(xs) * Math.sqrt(1 + 1 / n);
+  const back = (x: number): number => (log ? Math.exp(x) : x);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { runs: n, min, max, lower: Math.min(min, back(centre - half)), upper: Math.max(max, back(centre + half)) };
 }

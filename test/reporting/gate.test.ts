@@ -1,9 +1,12 @@
 /**
  * The regression gate's statistics on synthetic distributions: equal runs pass, shifts of 5/10/20 %
- * are told apart from noise, floors and information-only figures never fail, saved baselines combine.
+ * are told apart from noise, floors and information-only figures never fail, saved baselines combine,
+ * and a baseline of 3+ runs adds the between-run condition (a run inside the runs' spread passes).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   combineSnapshots,
   compareSnapshots,
@@ -12,7 +15,9 @@ import {
   type BaselineEntry,
   type BaselineSnapshot,
 } from '../../src/reporting/compare.ts';
-import { proportionTestGreater, rankTestGreater } from '../../src/reporting/stats.ts';
+import { proportionTestGreater, rankTestGreater, runSpread } from '../../src/reporting/stats.ts';
+import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
+import { httpRun, tmp } from './helpers.ts';
 import { trendWindows } from '../../src/reporting/model.ts';
 import { addSample, newAgg, type Agg } from '../../src/reporting/aggregate.ts';
 
@@ -181,6 +186,124 @@ void test('gate: a combined baseline is the median of its runs with their window
   assert.equal(e.windows?.p95?.length, 50);
   assert.equal(e.count, 5 * 200);
   assert.ok((e.values.p95 ?? 0) > 4 && (e.values.p95 ?? 0) < 4.6, `median p95 ${String(e.values.p95)}`);
+  assert.deepEqual(
+    e.perRun?.p95,
+    runs.map((x) => x.entries[STATUS]?.values.p95),
+    'each run keeps its own value',
+  );
+});
+
+/** Five baseline runs whose levels spread as runs of one build do (4.0–6.0 ms, median 4.6), each with quiet windows. */
+const SPREAD_LEVELS = [4.0, 4.6, 5.4, 4.3, 6.0];
+const spreadRuns = (levels: readonly number[] = SPREAD_LEVELS): BaselineSnapshot[] =>
+  levels.map((level, i) => snapshot(windows(rng(20 + i), 20, level, 0.03)));
+const rowOf = (c: ReturnType<typeof compareSnapshots>): NonNullable<ReturnType<typeof compareSnapshots>['rows'][number]> => {
+  const row = c.rows.find((x) => x.key === STATUS && x.stat === 'p95');
+  assert.ok(row);
+  return row;
+};
+
+void test("gate, between runs: a rerun inside the baseline runs' spread passes although its windows differ significantly", () => {
+  const base = combineSnapshots(spreadRuns());
+  // 5.8 ms: 26 % above the median of the runs and above 80 % of their windows (p ≪ 0.01), yet below the worst run.
+  const row = rowOf(compareSnapshots(snapshot(windows(rng(30), 20, 5.8, 0.03)), base));
+  assert.ok((row.change ?? 0) > 0.2, `change ${String(row.change)}`);
+  assert.ok(row.p !== undefined && row.p < 0.001, `p = ${String(row.p)}`);
+  assert.equal(row.status, 'ok', 'the first three conditions hold; the between-run condition does not');
+  assert.match(row.note ?? '', /within the baseline runs' spread: 5 runs from 4\.\d\d ms to 6\.\d\d ms, 99 % prediction bound \d+\.\d+ ms/);
+  // Above the worst run but inside what five runs this spread predict for one more run: still not a regression.
+  const above = rowOf(compareSnapshots(snapshot(windows(rng(31), 20, 7.5, 0.03)), base));
+  assert.equal(above.status, 'ok');
+  assert.ok(above.spread && above.spread.worst < 6.3 && above.spread.limit > 7.8, JSON.stringify(above.spread));
+});
+
+void test("gate, between runs: a rerun well outside the runs' spread fails and says it is worse than every baseline run", () => {
+  const base = combineSnapshots(spreadRuns());
+  const c = compareSnapshots(snapshot(windows(rng(32), 20, 12, 0.03)), base);
+  const row = rowOf(c);
+  assert.equal(row.status, 'fail');
+  assert.equal(c.verdict, 'fail');
+  assert.match(row.note ?? '', /^worse than all 5 baseline runs \(worst 6\.\d\d ms\) and beyond their 99 % bound \d+\.\d\d ms$/);
+  // Better than the median but not better than every run: not an improvement; far below them all: improved.
+  assert.equal(rowOf(compareSnapshots(snapshot(windows(rng(33), 20, 3.9, 0.03)), base)).status, 'ok');
+  assert.equal(rowOf(compareSnapshots(snapshot(windows(rng(34), 20, 1.5, 0.03)), base)).status, 'improved');
+});
+
+void test('gate, between runs: the bound is a t prediction interval on the logs; error rates on the values, so 0 % in every run still catches 3 %', () => {
+  const s = runSpread([5.23, 6.11, 7.43, 6.08, 5.37], 0.01, 'log');
+  // mean of logs 1.791, sd 0.1419, t(0.99, 4) = 3.747, √1.2: exp(1.791 + 0.582) = 10.6 ms.
+  assert.ok(s && Math.abs(s.upper - 10.61) < 0.05 && Math.abs(s.lower - 3.39) < 0.05, JSON.stringify(s));
+  assert.equal(runSpread([5, 6], 0.01, 'log'), undefined, 'two runs: no spread');
+  const errors = (events: number): Record<string, BaselineEntry> => ({
+    [`${STATUS} errors`]: {
+      kind: 'rate',
+      count: 1000,
+      events,
+      values: { rate: events / 1000 },
+      worse: 'up',
+      unit: 'ratio',
+      gated: ['rate'],
+    },
+  });
+  const w = [4, 4.1, 4.2, 4.05, 4.15];
+  const base = combineSnapshots([0, 0, 0, 0, 0].map((n) => snapshot(w, errors(n))));
+  assert.deepEqual(base.entries[`${STATUS} errors`]?.perRun?.rate, [0, 0, 0, 0, 0]);
+  const c = compareSnapshots(snapshot(w, errors(30)), base);
+  assert.equal(c.rows.find((x) => x.key === `${STATUS} errors`)?.status, 'fail');
+});
+
+void test('gate, between runs: with fewer than 3 baseline runs the spread is not judged and the row says so (the three conditions alone)', () => {
+  const two = combineSnapshots(spreadRuns([4.6, 6.0]));
+  const rerun = snapshot(windows(rng(30), 20, 7, 0.03));
+  assert.equal(rowOf(compareSnapshots(rerun, combineSnapshots(spreadRuns()))).status, 'ok', 'inside the spread of five runs');
+  const row = rowOf(compareSnapshots(rerun, two));
+  assert.equal(row.status, 'fail', 'the same rerun against two runs: 32 % over their median, significant');
+  assert.equal(row.spread, undefined);
+  assert.match(row.note ?? '', /baseline of 2 runs: the run-to-run spread is not judged \(save 3 or more runs\)/);
+  const one = rowOf(compareSnapshots(rerun, spreadRuns([4.6])[0] ?? two));
+  assert.match(one.note ?? '', /baseline of 1 run: /);
+});
+
+void test('gate, between runs, end to end: saved runs give the spread (also to a file saved without it); the verdict names the worst baseline run', async () => {
+  const d = tmp('agentload-gate-');
+  const baselines = join(d, 'baselines');
+  let k = 0;
+  /** A 20 s run at 100 req/s whose latency sits at `level` ms ±3 %. */
+  const run = (level: number): string => {
+    const dir = join(d, `gate-20260101-120000-${++k}`); // one scenario ("gate") for every run
+    mkdirSync(dir);
+    const r = rng(100 + k);
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 2000, latency: () => level * (1 + 0.03 * r()) }));
+    return dir;
+  };
+  for (const level of [10, 11.5, 13.5, 10.8, 15]) await saveBaseline(run(level), 'main', baselines);
+  const file = join(baselines, 'main.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { runs: number; entries: Record<string, BaselineEntry> };
+  assert.equal(saved.runs, 5);
+  assert.equal(saved.entries['metric http_req_duration']?.perRun?.p95?.length, 5);
+
+  const inside = await buildReport({ runDir: run(14), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.equal(inside.exitCode, 0, inside.reasons.join('; '));
+  const outside = await buildReport({ runDir: run(40), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.equal(outside.exitCode, 3);
+  assert.match(
+    outside.reasons.join('\n'),
+    /figure\(s\) worse than the baseline \(> 10 %, p < 0\.01\) and than each of its 5 runs: \S.* p95 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+\d+ %; worst baseline run 15\.\d ms\)/,
+  );
+
+  // A file saved before the runs' values were kept (no perRun): its history gives them when it is loaded.
+  for (const e of Object.values(saved.entries)) delete e.perRun;
+  writeFileSync(file, JSON.stringify(saved));
+  const loaded = await loadBaseline('main', baselines);
+  assert.equal(loaded.entries['metric http_req_duration']?.perRun?.p95?.length, 5);
+  assert.equal((await buildReport({ runDir: run(14), baseline: 'main', baselinesDir: baselines, historyDir: false })).exitCode, 0);
+
+  // Two saved runs: the three conditions alone, and the verdict says the spread was not judged.
+  const two = join(d, 'two');
+  for (const level of [10, 11]) await saveBaseline(run(level), 'pair', two);
+  const r = await buildReport({ runDir: run(14), baseline: 'pair', baselinesDir: two, historyDir: false });
+  assert.equal(r.exitCode, 3);
+  assert.match(r.reasons.join('\n'), /\(baseline of 2 runs: the run-to-run spread is not judged; save 3 or more runs\)$/m);
 });
 
 void test('gate: rows describe themselves with units, absolute and relative change', () => {

@@ -9,6 +9,7 @@ import {
   TREND_RELATIVE_ERROR,
   exactPercentile,
   parseTrendStat,
+  type GaugeSnapshot,
   type TrendSnapshot,
 } from '../../../engine/metrics/index.ts';
 
@@ -169,6 +170,15 @@ void describe('counter, gauge and rate sinks', () => {
     late.add(4, 99);
     late.merge(g.snapshot());
     assert.equal(late.value, 4);
+  });
+
+  void it('gauge: -0 counts as 0, so a merge through JSON equals one sink (fast-check counterexample of the aggregator property)', () => {
+    const whole = new GaugeSink();
+    whole.add(-0, 1);
+    const a = new GaugeSink();
+    a.merge(JSON.parse(JSON.stringify(whole.snapshot())) as GaugeSnapshot);
+    assert.ok(Object.is(whole.value, 0) && Object.is(whole.min, 0) && Object.is(whole.max, 0), 'no -0 kept as value, min or max');
+    assert.deepEqual(a.snapshot(), whole.snapshot());
   });
 
   void it('rate counts non-zero values as passes', () => {
