@@ -8,9 +8,12 @@
  * BENCH_BASE=<another checkout with node_modules> measures that one too, round by round in turn with
  * this one, and prints the ratio (e.g. a checkout of the commit before a start-up change).
  * BENCH_COLD=1 adds a round per variant with an empty cache directory (AGENTLOAD_CACHE_DIR).
+ * BENCH_PLATFORM=bundled: no BASE_URL, so each round also starts the bundled reference platform (the README's
+ * quick start); the first request is then seen in the command itself: bench/first-connect.cjs, preloaded into
+ * it, records when it first opens a connection (the engine's first request; nothing else connects before it).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,10 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BASE = process.env.BENCH_BASE;
 const COLD = process.env.BENCH_COLD === '1';
+const BUNDLED = process.env.BENCH_PLATFORM === 'bundled';
+if (!BUNDLED && (process.env.BENCH_PLATFORM ?? '') !== '')
+  throw new Error(`BENCH_PLATFORM is 'bundled' or unset, got ${process.env.BENCH_PLATFORM ?? ''}`);
+const FIRST_CONNECT = fileURLToPath(new URL('./first-connect.cjs', import.meta.url));
 
 let onFirst: (() => void) | undefined;
 const server = createServer((req, res) => {
@@ -47,20 +54,26 @@ async function round(root: string, cacheDir: string | undefined): Promise<Round>
   const [cmd, ...args] = (pkg.scripts.k6 ?? '').split(' ');
   if (cmd !== 'node') throw new Error(`${root}: the k6 script is not a node command: ${pkg.scripts.k6 ?? '(none)'}`);
   const reports = mkdtempSync(join(tmpdir(), 'agentload-bench-startup-'));
+  const connectFile = join(reports, 'first-connect');
   const started = performance.now();
-  const child = spawn(process.execPath, [...args, 'scenarios/api-latency.ts', '--no-report'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      BASE_URL: baseUrl,
-      RATE: '5',
-      DURATION: '30s',
-      AGENTLOAD_REPORTS_DIR: reports,
-      AGENTLOAD_BUILD_DIR: join(reports, 'build'),
-      ...(cacheDir === undefined ? {} : { AGENTLOAD_CACHE_DIR: cacheDir }),
+  const startedEpoch = performance.timeOrigin + started;
+  const child = spawn(
+    process.execPath,
+    [...(BUNDLED ? ['--require', FIRST_CONNECT] : []), ...args, 'scenarios/api-latency.ts', '--no-report'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        ...(BUNDLED ? { BENCH_FIRST_CONNECT_FILE: connectFile } : { BASE_URL: baseUrl }),
+        RATE: '5',
+        DURATION: '30s',
+        AGENTLOAD_REPORTS_DIR: reports,
+        AGENTLOAD_BUILD_DIR: join(reports, 'build'),
+        ...(cacheDir === undefined ? {} : { AGENTLOAD_CACHE_DIR: cacheDir }),
+      },
     },
-  });
+  );
   let err = '';
   child.stderr.on('data', (c: Buffer) => {
     err += c.toString('utf8');
@@ -71,11 +84,16 @@ async function round(root: string, cacheDir: string | undefined): Promise<Round>
     }),
   );
   const first = await Promise.race([
-    new Promise<number>((r) => {
-      onFirst = () => {
-        r(performance.now() - started);
-      };
-    }),
+    BUNDLED
+      ? (async () => {
+          while (!existsSync(connectFile) || readFileSync(connectFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+          return Number(readFileSync(connectFile, 'utf8')) - startedEpoch;
+        })()
+      : new Promise<number>((r) => {
+          onFirst = () => {
+            r(performance.now() - started);
+          };
+        }),
     exited.then((code) => {
       throw new Error(`${root}: the run ended (exit ${String(code)}) before any request: ${err.trim().split('\n').slice(-3).join(' ')}`);
     }),
@@ -111,7 +129,9 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 server.close();
 
-console.log(`command to first request, npm run k6 -- scenarios/api-latency.ts (BASE_URL set), ${String(ROUNDS)} rounds after a warm-up:`);
+console.log(
+  `command to first request, npm run k6 -- scenarios/api-latency.ts (${BUNDLED ? 'bundled platform started by the run' : 'BASE_URL set'}), ${String(ROUNDS)} rounds after a warm-up:`,
+);
 for (const v of variants) {
   const rs = results.get(v.name) ?? [];
   const c = cold.get(v.name);

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// The `agentload` command (npx agentload run scenarios/<name>.ts ...). The toolkit is TypeScript run through
-// tsx, so this re-runs Node with `--import tsx` (worker threads inherit it) and passes the exit code back.
+// The `agentload` command (npx agentload run scenarios/<name>.ts ...): re-runs Node with the parent watch
+// preloaded (below) on the command's script, which loads the toolkit pre-built (scripts/prebuilt.mjs), and
+// passes the exit code back. The watch is preloaded from its cached bundle too, so no TypeScript is compiled
+// at start; tsx only when bundles are off (AGENTLOAD_PREBUILT=0) or cannot be built.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bundleOf } from '../scripts/prebuilt.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
@@ -21,13 +24,13 @@ if (command !== undefined && command in delegated) {
 }
 // The child watches this process (src/run/child-preload.ts): if this wrapper is killed, the run still stops
 // (gracefully: SIGTERM, then its own children) instead of running on without anyone waiting for it.
+const watch = await bundleOf('src/run/child-preload.ts').catch(() => undefined);
 const preload = [
   '--import',
   import.meta.resolve('../scripts/stop-early.mjs'),
-  '--import',
-  import.meta.resolve('tsx'),
-  '--import',
-  import.meta.resolve('../src/run/child-preload.ts'),
+  ...(watch !== undefined
+    ? ['--require', watch]
+    : ['--import', import.meta.resolve('tsx'), '--import', import.meta.resolve('../src/run/child-preload.ts')]),
 ];
 const child = spawn(process.execPath, [...preload, ...args], {
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

@@ -2,7 +2,7 @@
 // esbuild bundle per entry, cached by the hash of its inputs, rebuilt when any of them changes).
 // prebuilt.ts itself is compiled here on its own (it imports no relative module), cached the same way.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ async function builder() {
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, out.code);
         renameSync(tmp, file);
+        pruneOwn(dir);
       }
       return require(file);
     } catch (e) {
@@ -51,6 +52,27 @@ async function builder() {
   );
 }
 
+/** Keeps the newest three compiled prebuilt.ts (as prebuilt.ts keeps the newest bundles of each entry point). */
+function pruneOwn(dir) {
+  const own = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^prebuilt-[0-9a-f]{24}\.cjs$/.test(name)) continue;
+    try {
+      own.push({ name, mtime: statSync(join(dir, name)).mtimeMs });
+    } catch {
+      // deleted meanwhile
+    }
+  }
+  own.sort((a, b) => b.mtime - a.mtime);
+  for (const { name } of own.slice(3)) {
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // deleted meanwhile
+    }
+  }
+}
+
 let loaded;
 
 /** The module exported by ROOT/`rel` (a TypeScript entry point), from its cached bundle. */
@@ -60,4 +82,11 @@ export async function loadPrebuilt(rel) {
   return b.loadPrebuilt(join(ROOT, rel), (reason) => {
     process.stderr.write(`agentload: loading ${rel} through tsx (slower start): ${reason}\n`);
   });
+}
+
+/** The cached bundle of ROOT/`rel` (built when missing), or undefined when it is to load through tsx (AGENTLOAD_PREBUILT=0, a failed build). */
+export async function bundleOf(rel) {
+  loaded ??= builder();
+  const boot = await (await loaded).prebuilt(join(ROOT, rel));
+  return boot.kind === 'bundle' ? boot.file : undefined;
 }

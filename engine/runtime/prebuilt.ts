@@ -13,6 +13,10 @@
  * other versions all rebuild on the next start; nothing generated is committed, and a fresh clone
  * builds on first use (about a second per entry point).
  *
+ * Pruned on write: building a bundle keeps the newest KEEP_PER_ENTRY of that entry point (in-flight runs of
+ * an older source, or a `git checkout` back and forth, keep theirs) and deletes the older ones, and leftovers
+ * older than a day (temp files of a crashed write, bundles named the way older versions named them) go too.
+ *
  * `import.meta.url` in each source becomes that source's own URL (CommonJS has no import.meta, and the
  * bundle lives elsewhere), so files found relative to a source are found as from the source tree.
  * `AGENTLOAD_PREBUILT=0` (or a failed build, with the reason) falls back to tsx.
@@ -21,7 +25,7 @@
  * packages, never a relative module.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +36,10 @@ import type { Plugin } from 'esbuild';
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Bump when the bundling recipe below changes, so old cached bundles are not reused. */
 const BUNDLE_RECIPE = 2;
+/** Bundles kept per entry point (the newest, by the time they were written). */
+export const KEEP_PER_ENTRY = 3;
+/** A leftover (temp file, bundle of the old naming) older than this is deleted when a bundle is written. */
+const LEFTOVER_MS = 24 * 3600_000;
 
 const requireHere = createRequire(import.meta.url);
 
@@ -161,10 +169,47 @@ async function buildBundle(t: BundleTarget, dir: string, manifestPath: string): 
   const packages = [...new Set([...externals].map(packageJsonOf).filter((p): p is string => p !== undefined))].sort();
   const key = filesKey(t.entry, [...inputs, ...packages]);
   if (key === undefined) throw new Error('an input of the bundle vanished while building');
-  const file = join(dir, `${bundleName(t.entry)}-${key}.cjs`);
+  const file = join(dir, `${bundlePrefix(t.entry)}${key}.cjs`);
   writeAtomic(file, text);
   writeAtomic(manifestPath, JSON.stringify({ key, inputs, externals: [...externals].sort(), packages } satisfies BundleManifest));
+  pruneCache(dir, bundlePrefix(t.entry));
   return file;
+}
+
+/** A bundle named as before entry hashes were in names (`index-<key>.cjs`); scripts/prebuilt.mjs's own `prebuilt-<key>.cjs` is not one. */
+const oldNaming = (name: string): boolean =>
+  /^[\w.-]+-[0-9a-f]{24}\.cjs$/.test(name) && !/-[0-9a-f]{12}-[0-9a-f]{24}\.cjs$/.test(name) && !name.startsWith('prebuilt-');
+
+/**
+ * Deletes what `dir` no longer needs, on a bundle's write: of the bundles named `<prefix><key>.cjs`, all
+ * but the newest `keep`; temp files and bundles of the old naming (`<name>-<key>.cjs`) older than a day.
+ * Returns the deleted names. A file another process deletes first, or cannot be deleted, is skipped.
+ */
+export function pruneCache(dir: string, prefix: string, keep = KEEP_PER_ENTRY, now = Date.now()): string[] {
+  const own: { name: string; mtime: number }[] = [];
+  const gone: string[] = [];
+  for (const name of readdirSync(dir)) {
+    let mtime: number;
+    try {
+      const st = statSync(join(dir, name));
+      if (!st.isFile()) continue;
+      mtime = st.mtimeMs;
+    } catch {
+      continue;
+    }
+    if (name.startsWith(prefix) && name.endsWith('.cjs')) own.push({ name, mtime });
+    else if ((name.endsWith('.tmp') || oldNaming(name)) && now - mtime > LEFTOVER_MS) gone.push(name);
+  }
+  own.sort((a, b) => b.mtime - a.mtime);
+  gone.push(...own.slice(keep).map((f) => f.name));
+  return gone.filter((name) => {
+    try {
+      unlinkSync(join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** `worker-entry` for engine/runtime/worker-entry.ts: the bundle's readable name. */
@@ -172,12 +217,20 @@ function bundleName(entry: string): string {
   return (entry.split(/[\\/]/).pop() ?? 'entry').replace(/\.[cm]?ts$/, '').replace(/[^\w.-]/g, '_');
 }
 
+/** The hash that tells entry points of one name apart (target/index.ts, engine/index.ts). */
+const entryHash = (entry: string): string => createHash('sha256').update(entry).digest('hex').slice(0, 12);
+
+/** `worker-entry-<entry hash>-`: what each bundle of `entry` is named, its key after it. */
+function bundlePrefix(entry: string): string {
+  return `${bundleName(entry)}-${entryHash(entry)}-`;
+}
+
 /**
  * The cached bundle of `t.entry` (`built` false when reused), building it in the first writable
  * directory; `tsx` with the reason when none works or esbuild fails.
  */
 export async function resolveBundle(t: BundleTarget): Promise<Prebuilt> {
-  const manifestName = `${bundleName(t.entry)}-manifest-${createHash('sha256').update(t.entry).digest('hex').slice(0, 12)}.json`;
+  const manifestName = `${bundleName(t.entry)}-manifest-${entryHash(t.entry)}.json`;
   let reason = 'no cache directory';
   for (const dir of t.dirs) {
     try {
@@ -185,7 +238,7 @@ export async function resolveBundle(t: BundleTarget): Promise<Prebuilt> {
       const manifestPath = join(dir, manifestName);
       const m = readManifest(manifestPath);
       if (m !== undefined && filesKey(t.entry, [...m.inputs, ...m.packages]) === m.key && m.externals.every((f) => existsSync(f))) {
-        const file = join(dir, `${bundleName(t.entry)}-${m.key}.cjs`);
+        const file = join(dir, `${bundlePrefix(t.entry)}${m.key}.cjs`);
         if (existsSync(file)) return { kind: 'bundle', file, built: false };
       }
       return { kind: 'bundle', file: await buildBundle(t, dir, manifestPath), built: true };

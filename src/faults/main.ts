@@ -44,22 +44,26 @@ const stop = (): void => {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
-try {
-  lab = await startLab({
-    plan: { ...req.plan, setup: { ...req.plan.setup, env: process.env } },
-    root: req.root,
-    platformEnv: req.platformEnv,
-    ...(req.faultLog !== undefined ? { faultLog: req.faultLog } : {}),
-    say: (line) => {
-      out('say', line);
-    },
-    onPlatformLine: (line) => {
-      out('platform', line);
-    },
-  });
-  if (state.stopping) await lab.close();
-  else out('ready', JSON.stringify({ faultsUrl: lab.faultsUrl, baseUrl: lab.baseUrl ?? null, actions: lab.actions }));
-} catch (e) {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+// No top-level await: this file is also loaded as a CommonJS bundle (children.ts, engine/runtime/prebuilt.ts).
+async function start(): Promise<void> {
+  try {
+    lab = await startLab({
+      plan: { ...req.plan, setup: { ...req.plan.setup, env: process.env } },
+      root: req.root,
+      platformEnv: req.platformEnv,
+      ...(req.faultLog !== undefined ? { faultLog: req.faultLog } : {}),
+      say: (line) => {
+        out('say', line);
+      },
+      onPlatformLine: (line) => {
+        out('platform', line);
+      },
+    });
+    if (state.stopping) await lab.close();
+    else out('ready', JSON.stringify({ faultsUrl: lab.faultsUrl, baseUrl: lab.baseUrl ?? null, actions: lab.actions }));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
 }
+void start();

@@ -12,9 +12,12 @@
  * - Its own process group (`detached`): a Ctrl+C on the terminal reaches the run only, which stops the
  *   engine first and its children after (so teardown still reaches a live platform); `stop()` signals the
  *   child, then kills what is left of its group, so the child's own children are reaped too.
- * - A parent-death check in the child: Node children get child-preload.ts (`--import`), other commands run
+ * - A parent-death check in the child: Node children get child-preload.ts (`--require`), other commands run
  *   under child-guard.ts; both watch the IPC channel to this process and its pid (parent-watch.ts) and stop
  *   the child when the run is gone, SIGKILL included.
+ * - No TypeScript compiled at a child's start: child-preload.ts, child-guard.ts and a `.ts` command run from
+ *   their cached bundles (engine/runtime/prebuilt.ts), a `.mjs` command as it is; tsx only as the fallback
+ *   (AGENTLOAD_PREBUILT=0, or a bundle that cannot be built: each child then preloads tsx).
  * - This process's normal exit (`process.exit` too) kills every child's group at once.
  * - `start()` takes an AbortSignal: a Ctrl+C while a child is starting stops it and rejects.
  * docs/safety.md lists these rules and the tests that hold them.
@@ -22,13 +25,35 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prebuilt } from '../../engine/runtime/prebuilt.ts';
 import { PARENT_PID_VAR } from './parent-watch.ts';
 
 // Resolved from import.meta.url only (not import.meta.resolve), so this module also loads pre-built
 // (engine/runtime/prebuilt.ts); tsx's package exports one file, which require finds too.
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const PRELOAD = new URL('./child-preload.ts', import.meta.url).href;
+const PRELOAD = fileURLToPath(new URL('./child-preload.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('./child-guard.ts', import.meta.url));
+/** The toolkit's own knobs a Node child reads itself (scripts/prebuilt.mjs): passed on when this process has them. */
+const TOOLKIT_ENV = ['AGENTLOAD_PREBUILT', 'AGENTLOAD_CACHE_DIR'] as const;
+
+/**
+ * The Node arguments that run `spec`: the watchdog preloaded and a `.ts` command from their bundles, or
+ * everything through tsx when a bundle is not to be had (`AGENTLOAD_PREBUILT=0`, a failed build).
+ */
+export async function childArgv(spec: Pick<ChildSpec, 'command' | 'args' | 'node'>): Promise<string[]> {
+  const ts = spec.node === true && /\.[cm]?ts$/.test(spec.command);
+  const [watch, command] = await Promise.all([
+    prebuilt(spec.node === true ? PRELOAD : GUARD),
+    ts ? prebuilt(spec.command) : Promise.resolve(undefined),
+  ]);
+  if (watch.kind === 'bundle' && (command === undefined || command.kind === 'bundle')) {
+    const script = command?.file ?? spec.command;
+    return spec.node === true ? ['--require', watch.file, script, ...spec.args] : [watch.file, spec.command, ...spec.args];
+  }
+  return spec.node === true
+    ? ['--import', TSX, '--import', pathToFileURL(PRELOAD).href, spec.command, ...spec.args]
+    : ['--import', TSX, GUARD, spec.command, ...spec.args];
+}
 
 /** Process plumbing a child needs besides the variables its spec gives it. */
 export const SYSTEM_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
@@ -36,7 +61,7 @@ export const SYSTEM_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as 
 export interface ChildSpec {
   /** What it is, for messages: `the bundled platform`. */
   readonly name: string;
-  /** A Node script (with `node: true`; loaded through tsx, so TypeScript works) or an executable. */
+  /** A Node script (with `node: true`; a `.ts` one runs from its cached bundle, or through tsx) or an executable. */
   readonly command: string;
   readonly args: readonly string[];
   /** `command` is a Node script run by this Node (the watchdog is preloaded); else it runs under the guard. */
@@ -110,16 +135,27 @@ export class ChildGroup {
     return this.#live.size;
   }
 
-  start(spec: ChildSpec, abort?: AbortSignal): Promise<Child> {
-    if (abort?.aborted === true) return Promise.reject(new Error(`not started: ${String(abort.reason)}`));
-    const argv =
-      spec.node === true
-        ? ['--import', TSX, '--import', PRELOAD, spec.command, ...spec.args]
-        : ['--import', TSX, GUARD, spec.command, ...spec.args];
+  async start(spec: ChildSpec, abort?: AbortSignal): Promise<Child> {
+    const notAborted = (): void => {
+      if (abort?.aborted === true) throw new Error(`not started: ${String(abort.reason)}`);
+    };
+    notAborted();
+    const argv = await childArgv(spec);
+    notAborted(); // a Ctrl+C while the bundles were looked up
+
+    const toolkit: Record<string, string> = {};
+    for (const name of TOOLKIT_ENV) {
+      const v = process.env[name];
+      if (spec.node === true && v !== undefined && spec.env[name] === undefined) toolkit[name] = v;
+    }
+    return this.#spawn(spec, argv, { ...toolkit, ...spec.env }, abort);
+  }
+
+  #spawn(spec: ChildSpec, argv: readonly string[], env: Readonly<Record<string, string>>, abort?: AbortSignal): Promise<Child> {
     const piped = (spec.stdio ?? 'pipe') === 'pipe';
     const child = spawn(process.execPath, argv, {
       cwd: spec.cwd,
-      env: { ...spec.env, [PARENT_PID_VAR]: String(process.pid) },
+      env: { ...env, [PARENT_PID_VAR]: String(process.pid) },
       stdio: [piped ? 'ignore' : 'inherit', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit', 'ipc'],
       detached: true,
     });

@@ -19,7 +19,7 @@
  * counter. Queue depth and consumers come from the broker (`checkQueue`, no management plugin).
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import {
   TOPICS,
   isTopic,
@@ -187,6 +187,8 @@ export class AmqpBus implements BusAdapter {
     const holder: { bus?: AmqpBus } = {};
     const url = new URL(o.url);
     if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(o.heartbeatS));
+    // amqplib is loaded only when a broker is configured.
+    const { connect } = await import('amqplib');
     const conn = await connect(url.toString(), {
       timeout: 5000,
       recovery: {

@@ -12,7 +12,6 @@
  * Knob `cacheBypassRate`: probability a read skips Redis (as a misconfigured or evicting cache would).
  * Metrics: `cache_requests_total{result}`, `cache_operation_duration_seconds{op}`, `agent_state_writes_total`.
  */
-import { createClient } from '@redis/client';
 import { Counter, Histogram } from 'prom-client';
 import { intVar, type Env } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
@@ -107,10 +106,11 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
   // Start-up gives up after a few tries (a wrong REDIS_URL is one clear line); once connected it reconnects
   // for as long as it takes, reads falling back to the database meanwhile.
   let connected = false;
+  // @redis/client takes about a second to load: only a platform with REDIS_URL loads it (a faster start for the rest).
   const client =
     cfg.redisUrl === undefined
       ? undefined
-      : createClient({
+      : (await import('@redis/client')).createClient({
           url: cfg.redisUrl,
           // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
           disableOfflineQueue: true,

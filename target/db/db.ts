@@ -3,7 +3,7 @@
  * SQL is written once with `?` placeholders; the PostgreSQL side renumbers them to `$1..$n`.
  */
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { DIALECTS, MIGRATIONS, type Dialect, type DialectName } from './migrations.ts';
 
 export type Param = string | number | null;
@@ -113,8 +113,8 @@ class PostgresDb implements Db {
   private poolErrors = 0;
   private readonly p: pg.Pool;
 
-  constructor(url: string, max: number, acquireTimeoutMs: number) {
-    this.p = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: acquireTimeoutMs });
+  constructor(Pool: typeof pg.Pool, url: string, max: number, acquireTimeoutMs: number) {
+    this.p = new Pool({ connectionString: url, max, connectionTimeoutMillis: acquireTimeoutMs });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
     this.p.on('error', () => undefined);
   }
@@ -188,8 +188,11 @@ export interface OpenOptions {
 }
 
 export async function openDb(o: OpenOptions): Promise<Db> {
+  // pg is loaded only for a PostgreSQL database (it costs a tenth of a second or more at every start).
   const db: Db =
-    o.databaseUrl !== undefined ? new PostgresDb(o.databaseUrl, o.poolMax, o.poolTimeoutMs ?? 10_000) : new SqliteDb(o.sqlitePath);
+    o.databaseUrl !== undefined
+      ? new PostgresDb((await import('pg')).default.Pool, o.databaseUrl, o.poolMax, o.poolTimeoutMs ?? 10_000)
+      : new SqliteDb(o.sqlitePath);
   try {
     await migrate(db);
   } catch (e) {

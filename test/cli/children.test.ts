@@ -140,3 +140,38 @@ void test('a child that cannot start rejects with its own words; a start aborted
   await group.stopAll();
   assert.equal(group.size, 0);
 });
+
+void test('Node children start without compiling TypeScript: a .ts command and the watch run from their cached bundles; AGENTLOAD_PREBUILT=0 goes through tsx', async () => {
+  const tsChild = join(dir, 'typed-child.ts');
+  writeFileSync(
+    tsChild,
+    `const say = (what: string): void => { console.log('ready ' + what); };
+say(JSON.stringify({ script: process.argv[1], execArgv: process.execArgv, prebuilt: process.env.AGENTLOAD_PREBUILT ?? null }));
+setInterval(() => {}, 1000);
+`,
+  );
+  const group = new ChildGroup();
+  const seen = async (): Promise<{ script: string; execArgv: string[]; prebuilt: string | null }> => {
+    const c = await group.start({ name: 't', node: true, command: tsChild, args: [], cwd: dir, env: env(), ready: /^ready (.*)$/ });
+    return JSON.parse(c.ready?.[1] ?? '{}') as { script: string; execArgv: string[]; prebuilt: string | null };
+  };
+  try {
+    const bundled = await seen();
+    assert.match(bundled.script, /typed-child-[0-9a-f]{12}-[0-9a-f]{24}\.cjs$/, 'the command is its bundle');
+    assert.equal(bundled.execArgv[0], '--require');
+    assert.match(bundled.execArgv[1] ?? '', /child-preload-[0-9a-f]{12}-[0-9a-f]{24}\.cjs$/, 'the watch is preloaded from its bundle');
+    assert.ok(!bundled.execArgv.some((a) => a.includes('tsx')), `no tsx: ${bundled.execArgv.join(' ')}`);
+
+    process.env.AGENTLOAD_PREBUILT = '0';
+    const viaTsx = await seen();
+    assert.equal(viaTsx.script, tsChild);
+    assert.ok(
+      viaTsx.execArgv.some((a) => a.includes('tsx')),
+      `tsx: ${viaTsx.execArgv.join(' ')}`,
+    );
+    assert.equal(viaTsx.prebuilt, '0', 'the child is told too (scripts/prebuilt.mjs reads it there)');
+  } finally {
+    delete process.env.AGENTLOAD_PREBUILT;
+    await group.stopAll();
+  }
+});

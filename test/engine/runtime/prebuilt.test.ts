@@ -1,16 +1,17 @@
 /**
  * Pre-built entry points (engine/runtime/prebuilt.ts; the worker bundle is one of them): built once by esbuild, reused while its inputs are unchanged, rebuilt when one
  * changes; `import.meta.url` keeps pointing at each source; an unusable cache directory or an
- * input esbuild cannot bundle for CommonJS falls back (next directory, then tsx with the reason).
+ * input esbuild cannot bundle for CommonJS falls back (next directory, then tsx with the reason); the
+ * cache is pruned when a bundle is written.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { resolveBundle, type Prebuilt } from '../../../engine/runtime/prebuilt.ts';
+import { KEEP_PER_ENTRY, resolveBundle, type Prebuilt } from '../../../engine/runtime/prebuilt.ts';
 import { workerBoot } from '../../../engine/runtime/workers.ts';
 
 function project(dep: string): { root: string; entry: string; dep: string } {
@@ -109,6 +110,11 @@ void test('every entry point the scripts load bundles (a module using import.met
     'engine/cli.ts',
     'src/bundle/typecheck-child.ts',
     'src/ci/gate.ts',
+    // the run's children: the watch preloaded into each, the guard of other commands, the lab, the Slack sink
+    'src/run/child-preload.ts',
+    'src/run/child-guard.ts',
+    'src/faults/main.ts',
+    'src/slack-sink/main.ts',
   ]) {
     const b = await prebuilt(join(PACKAGE_ROOT, rel), {});
     assert.equal(b.kind, 'bundle', `${rel}: ${b.kind === 'tsx' ? b.reason : ''}`);
@@ -127,4 +133,36 @@ void test('the command bundles never require the TypeScript compiler (the type c
   }
   const child = await prebuilt(join(PACKAGE_ROOT, 'src/bundle/typecheck-child.ts'), {});
   assert.match(readFileSync(bundleFile(child), 'utf8'), /node_modules\/typescript\//, 'control: the check child does require it');
+});
+
+void test('the cache is pruned on write: the newest bundles of the entry point are kept, older ones and old leftovers deleted, other entries left alone', async () => {
+  const p = project(`export const where = (): string => 'v0';\n`);
+  const cache = join(p.root, 'cache');
+  const target = { entry: p.entry, root: p.root, dirs: [cache] };
+  const other = await resolveBundle({ ...target, entry: p.dep });
+  const stale = new Date(Date.now() - 2 * 24 * 3600_000);
+  // Leftovers of an older version (bundles named without the entry hash) and of a crashed write.
+  for (const name of ['entry-0123456789abcdef01234567.cjs', 'entry-manifest.json.123.456.tmp']) {
+    writeFileSync(join(cache, name), '');
+    utimesSync(join(cache, name), stale, stale);
+  }
+  writeFileSync(join(cache, 'entry-89abcdef0123456789abcdef.cjs'), ''); // fresh: maybe a run of an older version in flight
+  const built: string[] = [];
+  for (let v = 1; v <= KEEP_PER_ENTRY + 2; v++) {
+    writeFileSync(p.dep, `export const where = (): string => 'v${String(v)}';\n`);
+    const b = bundleFile(await resolveBundle(target));
+    const t = new Date(Date.now() - (KEEP_PER_ENTRY + 2 - v) * 60_000); // written a minute apart
+    utimesSync(b, t, t);
+    built.push(b);
+  }
+  const left = readdirSync(cache);
+  assert.deepEqual(
+    built.filter((b) => left.includes(basename(b))),
+    built.slice(-KEEP_PER_ENTRY),
+    'the newest bundles of the entry are kept',
+  );
+  assert.ok(left.includes(basename(bundleFile(other))), 'another entry point keeps its bundle');
+  assert.ok(!left.includes('entry-0123456789abcdef01234567.cjs') && !left.includes('entry-manifest.json.123.456.tmp'), 'old leftovers go');
+  assert.ok(left.includes('entry-89abcdef0123456789abcdef.cjs'), 'a recent one of the old naming stays');
+  assert.equal(await runBundle(bundleFile(await resolveBundle(target))), `v${String(KEEP_PER_ENTRY + 2)}`);
 });
