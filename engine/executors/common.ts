@@ -9,6 +9,7 @@ import { SegmentedIndex, type ExecutionTuple } from '../units/segments.ts';
 import { formatDuration, parseDuration } from '../units/duration.ts';
 import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
 import type { BaseConfig, ExecutorRuntime, ScenarioConfig, StageConfig } from './types.ts';
+import { toError } from '../../shared/errors.ts';
 
 export const DEFAULT_GRACEFUL_STOP = 30_000;
 /** k6's minDuration: the shortest duration/maxDuration allowed (stages may be 0). */
@@ -437,7 +438,7 @@ export async function runIteration(
   try {
     run = vu.runIteration(ctx);
   } catch (err: unknown) {
-    run = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    run = Promise.reject(toError(err));
   }
   const settled = run.then(
     () => undefined,

@@ -24,6 +24,7 @@ import { DEFAULT_USER_AGENT } from './http.ts';
 import type { EngineModuleContext } from './context.ts';
 import { ModuleUsageError } from './k6.ts';
 import type { K6Module } from './k6-types.ts';
+import { toError } from '../../shared/errors.ts';
 
 /** What connect() returns (k6's HTTPResponse of the handshake). */
 export interface WsResponse {
@@ -481,7 +482,7 @@ export function createWsModule(ctx: EngineModuleContext): Record<string, unknown
         const socket = new AsyncSocket(session, (err?: unknown) => {
           signal?.removeEventListener('abort', onAbort);
           if (err === undefined) resolve(response);
-          else reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+          else reject(toError(err));
         });
         ref.socket = socket;
         if (signal !== undefined) {
@@ -495,7 +496,7 @@ export function createWsModule(ctx: EngineModuleContext): Record<string, unknown
           (fn as Handler)(socket);
         } catch (err) {
           socket.close(1001);
-          reject(err instanceof Error ? err : new Error(String(err)));
+          reject(toError(err));
           return;
         }
         socket.start();

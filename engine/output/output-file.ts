@@ -8,6 +8,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
+import { toError } from '../../shared/errors.ts';
 
 export class OutputFile {
   readonly path: string;
@@ -66,7 +67,7 @@ export class OutputFile {
     try {
       await finished;
     } catch (err: unknown) {
-      this.#error ??= err instanceof Error ? err : new Error(String(err));
+      this.#error ??= toError(err);
     }
     if (this.#error !== undefined) {
       throw new Error(`${flag}: writing ${this.path} failed: ${this.#error.message}; check the path is writable`, { cause: this.#error });

@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Issue, MetricDefinition, Sample, SampleSink } from '../contracts.ts';
 import { CsvOutput, csvConfig, type CsvConfig } from './csv.ts';
 import { PROMETHEUS_RW_OUTPUT, PrometheusRwOutput, prometheusRwConfig, type PrometheusRwConfig } from './prometheus-rw.ts';
+import { toError } from '../../shared/errors.ts';
 
 /** The outputs the embedded engine has (k6's names). */
 export const SUPPORTED_OUTPUTS = ['json', 'csv', PROMETHEUS_RW_OUTPUT] as const;
@@ -99,6 +100,6 @@ export class OutputSet implements SampleSink {
   async close(): Promise<void> {
     const results = await Promise.allSettled(this.outputs.map((o) => o.close()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    if (failed !== undefined) throw toError(failed.reason);
   }
 }
