@@ -15,7 +15,6 @@ const SHARED_WITH_REPORT = [
 ];
 
 /** The one folder cycle left (docs/architecture.md says why); every other cycle is an error. */
-const SYNC_RUNTIME = '^engine/(sync|runtime)$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -67,18 +66,8 @@ module.exports = {
       severity: 'error',
       comment: 'Dependencies between folders point one way.',
       scope: 'folder',
-      from: { pathNot: SYNC_RUNTIME },
+      from: {},
       to: { circular: true },
-    },
-    {
-      name: 'no-folder-cycles-but-sync-runtime',
-      severity: 'error',
-      comment:
-        "The one known folder cycle, engine/runtime ⇄ engine/sync (the sync VU threads run the runtime's Vu; the runtime starts them): " +
-        'any other cycle through either folder is an error.',
-      scope: 'folder',
-      from: { path: SYNC_RUNTIME },
-      to: { circular: true, pathNot: SYNC_RUNTIME },
     },
   ],
   options: {

@@ -6,8 +6,8 @@
  * followed, VU mode chosen from its calls). Returns the exit code; never exits the process.
  */
 import { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
-import { runEngine } from './runtime/run.ts';
-import { inspectScript, EXECUTION_REQUIREMENTS_FLAG } from './runtime/inspect.ts';
+import { runEngine } from './test-run/run.ts';
+import { inspectScript, EXECUTION_REQUIREMENTS_FLAG } from './test-run/inspect.ts';
 import { SUPPORTED_RUN_FLAGS, runHelp } from './runtime/flags.ts';
 import { EXIT_CODES } from './runtime/errors.ts';
 import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from './net/host-policy.ts';

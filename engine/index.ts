@@ -3,10 +3,10 @@
  * resolves to k6's exit code (0, 99, 100/101 setup/teardown timeout, 104, 105, 107, 108; 110 after exec.test.fail()).
  */
 export { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
-export { runEngine, type RunEngineOptions } from './runtime/run.ts';
+export { runEngine, type RunEngineOptions } from './test-run/run.ts';
 export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKind, type ParsedRunFlags } from './runtime/flags.ts';
 export { engineCliMain, type EngineCliIO, type EngineCliOptions } from './cli-main.ts';
-export { inspectScript, type InspectOptions } from './runtime/inspect.ts';
+export { inspectScript, type InspectOptions } from './test-run/inspect.ts';
 export { EXIT_CODES, EngineError, LifecycleTimeoutError, type ExitCode, type EngineErrorCode } from './runtime/errors.ts';
 export {
   ALLOWED_HOSTS_VAR,

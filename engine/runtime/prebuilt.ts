@@ -212,7 +212,7 @@ export function pruneCache(dir: string, prefix: string, keep = KEEP_PER_ENTRY, n
   });
 }
 
-/** `worker-entry` for engine/runtime/worker-entry.ts: the bundle's readable name. */
+/** `worker-entry` for engine/test-run/worker-entry.ts: the bundle's readable name. */
 function bundleName(entry: string): string {
   return (entry.split(/[\\/]/).pop() ?? 'entry').replace(/\.[cm]?ts$/, '').replace(/[^\w.-]/g, '_');
 }

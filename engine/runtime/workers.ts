@@ -90,8 +90,8 @@ export function chooseWorkers(
  * about 1 CPU-second per worker). AGENTLOAD_WORKER_BUNDLE=0 or AGENTLOAD_PREBUILT=0 (or a failed
  * build) falls back to tsx in each worker.
  */
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
-const WORKER_BOOT_TSX = new URL('./worker-boot.mjs', import.meta.url);
+const WORKER_ENTRY = fileURLToPath(new URL('../test-run/worker-entry.ts', import.meta.url));
+const WORKER_BOOT_TSX = new URL('../test-run/worker-boot.mjs', import.meta.url);
 
 /** How the workers of this process start: the cached bundle, or tsx with the reason why not. */
 export type WorkerBoot = Prebuilt;

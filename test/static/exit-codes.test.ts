@@ -72,7 +72,7 @@ void test('the files that run before tsx exit only with codes of the table (or 1
 });
 
 void test('no Node-side entry point exits with a bare number any more', () => {
-  for (const file of ['engine/cli.ts', 'engine/runtime/worker-entry.ts', 'src/slack-sink/main.ts', 'src/faults/main.ts']) {
+  for (const file of ['engine/cli.ts', 'engine/test-run/worker-entry.ts', 'src/slack-sink/main.ts', 'src/faults/main.ts']) {
     const text = read(file);
     assert.doesNotMatch(text, /process\.exit\((?:[2-9]|\d{2,3})\)|exitCode = (?:[2-9]|\d{2,3})\b|: (?:99|10\d|110|120);/, file);
     assert.match(text, /EXIT_CODES\.\w+/, `${file} names its code from the table`);

@@ -4,19 +4,26 @@ import { Writable } from 'node:stream';
 import type { Sample } from '../contracts.ts';
 import { Aggregator } from '../metrics/index.ts';
 import { parseThresholds } from '../thresholds/index.ts';
-import { EngineError, EXIT_CODES, toError } from './errors.ts';
-import { parseRunFlags } from './flags.ts';
-import { loadScript } from './loader.ts';
-import { Logger } from './logger.ts';
-import { planTest } from './test-plan.ts';
+import { EngineError, EXIT_CODES, toError } from '../runtime/errors.ts';
+import { parseRunFlags } from '../runtime/flags.ts';
+import { loadScript } from '../runtime/loader.ts';
+import { Logger } from '../runtime/logger.ts';
+import { planTest } from '../runtime/test-plan.ts';
 import { createInstance } from './instance.ts';
-import { realClock } from './clock.ts';
-import { initVUs, realRss } from './vu-init.ts';
+import { realClock } from '../runtime/clock.ts';
+import { initVUs, realRss } from '../runtime/vu-init.ts';
 import { HostPolicy } from '../net/host-policy.ts';
-import { PROGRESS_INTERVAL_MS, reportScenarios, workerVuId, type MainMessage, type WorkerInit, type WorkerMessage } from './workers.ts';
+import {
+  PROGRESS_INTERVAL_MS,
+  reportScenarios,
+  workerVuId,
+  type MainMessage,
+  type WorkerInit,
+  type WorkerMessage,
+} from '../runtime/workers.ts';
 import { planExecution, vuIdsInTest } from '../execution/index.ts';
 import { chooseVuMode } from '../sync/mode.ts';
-import { SETTLE_AFTER_STOP_MS } from './pool.ts';
+import { SETTLE_AFTER_STOP_MS } from '../runtime/pool.ts';
 
 function requirePort(): NonNullable<typeof parentPort> {
   if (parentPort === null) throw new Error('worker-entry.ts must run in a worker thread');

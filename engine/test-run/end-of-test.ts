@@ -8,10 +8,10 @@ import type { Clock } from '../contracts.ts';
 import { textSummary, type JsonOutput, type SummaryData } from '../output/index.ts';
 import type { OutputSet } from '../output/outputs.ts';
 import type { SummaryMode } from '../options/index.ts';
-import { LifecycleTimeoutError, toError, type LifecyclePlace } from './errors.ts';
+import { LifecycleTimeoutError, toError, type LifecyclePlace } from '../runtime/errors.ts';
 import type { InstanceState, LifecycleRunner } from './instance.ts';
-import type { CompiledScript } from './loader.ts';
-import type { Logger } from './logger.ts';
+import type { CompiledScript } from '../runtime/loader.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 /**
  * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is

@@ -7,12 +7,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { formatDuration } from '../options/index.ts';
 import { HostPolicy } from '../net/host-policy.ts';
-import { EngineError, EXIT_CODES, toError } from './errors.ts';
-import { parseRunFlags } from './flags.ts';
-import { loadScript } from './loader.ts';
-import { Logger } from './logger.ts';
-import { planTest } from './test-plan.ts';
-import { realClock } from './clock.ts';
+import { EngineError, EXIT_CODES, toError } from '../runtime/errors.ts';
+import { parseRunFlags } from '../runtime/flags.ts';
+import { loadScript } from '../runtime/loader.ts';
+import { Logger } from '../runtime/logger.ts';
+import { planTest } from '../runtime/test-plan.ts';
+import { realClock } from '../runtime/clock.ts';
 import { createInstance } from './instance.ts';
 import { settingsFromFlags } from './run.ts';
 

@@ -10,11 +10,11 @@ import { MetricRegistry } from '../metrics/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { MODULES } from '../modules/index.ts';
 import type { InstanceStats } from '../modules/context.ts';
-import type { LoadedScript } from './loader.ts';
-import type { Logger } from './logger.ts';
-import { VuPool } from './pool.ts';
+import type { LoadedScript } from '../runtime/loader.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { VuPool } from '../runtime/pool.ts';
 import type { HostPolicy } from '../net/host-policy.ts';
-import { Vu, type VuHost } from './vu.ts';
+import { Vu, type VuHost } from '../runtime/vu.ts';
 import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
 import type { VuMode } from '../sync/mode.ts';
 

@@ -21,21 +21,21 @@ import {
   type ThresholdEvaluation,
 } from '../thresholds/index.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
-import { BANNER, formatHeader } from './banner.ts';
-import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError } from './errors.ts';
-import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from './flags.ts';
-import { loadScript, type CompiledScript } from './loader.ts';
+import { BANNER, formatHeader } from '../runtime/banner.ts';
+import { EngineError, EXIT_CODES, LifecycleTimeoutError, TestAbortedError, toError } from '../runtime/errors.ts';
+import { parseKeyValues, parseRunFlags, runHelp, type FlagIssue, type ParsedRunFlags } from '../runtime/flags.ts';
+import { loadScript, type CompiledScript } from '../runtime/loader.ts';
 import { chooseVuMode, syncVuCapacity, SYNC_VU_RSS_MB, SYNC_VU_START_MS, type VuMode } from '../sync/mode.ts';
-import { Logger } from './logger.ts';
-import { SETTLE_AFTER_STOP_MS } from './pool.ts';
-import { planTest, type TestPlan } from './test-plan.ts';
-import { initVUs, realRss } from './vu-init.ts';
-import { realClock } from './clock.ts';
+import { Logger } from '../runtime/logger.ts';
+import { SETTLE_AFTER_STOP_MS } from '../runtime/pool.ts';
+import { planTest, type TestPlan } from '../runtime/test-plan.ts';
+import { initVUs, realRss } from '../runtime/vu-init.ts';
+import { realClock } from '../runtime/clock.ts';
 import { HostPolicy } from '../net/host-policy.ts';
 import { createInstance, type InstanceState } from './instance.ts';
 import { logStream, showsProgress, startProgress, type ProgressSource, type Screen } from './progress.ts';
 import { callTimed, closeAll, formatErr, writeOut, writeSummary } from './end-of-test.ts';
-import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from './workers.ts';
+import { chooseWorkers, fromReport, runWorkers, type ScenarioReport } from '../runtime/workers.ts';
 
 export interface RunEngineOptions {
   /** Path to a bundled k6 script (ESM, `k6/*` imports external). */

@@ -7,7 +7,7 @@ import type { Clock } from '../contracts.ts';
 import { ProgressDisplay, planExecution, snapshotProgress } from '../execution/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import type { InstanceState } from './instance.ts';
-import type { TestPlan } from './test-plan.ts';
+import type { TestPlan } from '../runtime/test-plan.ts';
 
 /** The run's stderr as the progress display writes to it. */
 export interface ProgressStreams {
