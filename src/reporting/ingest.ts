@@ -6,12 +6,13 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { addSample, addSampleTwice, mergeAgg, newAgg, type Agg } from './aggregate.ts';
+import { addSample, addSampleTwice, newAgg, type Agg } from './aggregate.ts';
 import { ReportError, toError } from './errors.ts';
 import { readK6File } from './ingest-read.ts';
 import type { FileInfo, MetricDef, MetricSlot } from './ingest-types.ts';
 import { K6LineParser, type PointSink } from './k6-line-parser.ts';
 import { utf8 } from './k6-json-scan.ts';
+import { TimeBuckets } from './time-buckets.ts';
 
 export type { FileInfo, MetricDef, SubmetricDef } from './ingest-types.ts';
 
@@ -29,7 +30,7 @@ export const DIMENSIONS: readonly string[] = [
   'error',
 ];
 
-export const MAX_BUCKETS = 720;
+export { MAX_BUCKETS } from './time-buckets.ts';
 /** The one metric that also keeps a time series per tag set: per-endpoint latency over time (charts, the baseline gate). */
 export const TAG_SERIES_METRIC = 'http_req_duration';
 export const MAX_TAGSETS = 20000;
@@ -39,17 +40,26 @@ export class RunAccumulator implements PointSink {
   readonly tagsets: Record<string, string>[] = [];
   /** metric → tag set id → aggregate. */
   readonly totals = new Map<string, Map<number, Agg>>();
-  /** bucket start (ms since epoch) → metric → aggregate. */
-  buckets = new Map<number, Map<string, Agg>>();
-  /** bucket start (ms since epoch, same width as `buckets`) → tag set id → aggregate of TAG_SERIES_METRIC: per-endpoint time series. */
-  tagBuckets = new Map<number, Map<number, Agg>>();
-  bucketMs = 1000;
   firstTime = Infinity;
   lastTime = -Infinity;
   readonly files: FileInfo[] = [];
   cardinalityCapped = false;
 
+  /** bucket start (ms since epoch) → metric → aggregate. */
+  get buckets(): ReadonlyMap<number, ReadonlyMap<string, Agg>> {
+    return this.series.buckets;
+  }
+  /** bucket start (ms since epoch, same width as `buckets`) → tag set id → aggregate of TAG_SERIES_METRIC: per-endpoint time series. */
+  get tagBuckets(): ReadonlyMap<number, ReadonlyMap<number, Agg>> {
+    return this.series.tagBuckets;
+  }
+  /** The width of the time buckets (doubles as the run grows). */
+  get bucketMs(): number {
+    return this.series.bucketMs;
+  }
+
   private readonly parser = new K6LineParser(this);
+  private readonly series = new TimeBuckets();
   private readonly keep = new Set(DIMENSIONS);
   private readonly tagsetIds = new Map<string, number>();
 
@@ -97,9 +107,6 @@ export class RunAccumulator implements PointSink {
     return id;
   }
 
-  private lastBucketStart = NaN;
-  private lastBucket: Map<string, Agg> | undefined;
-
   point(metric: string, time: number, value: number, tagset: number): void {
     let def = this.metrics.get(metric);
     if (!def) {
@@ -122,79 +129,18 @@ export class RunAccumulator implements PointSink {
     addSample(a, value, time);
     if (time < this.firstTime) this.firstTime = time;
     if (time > this.lastTime) this.lastTime = time;
-    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
-    let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
-    if (!bucket) {
-      bucket = new Map();
-      this.buckets.set(start, bucket);
-      if (this.buckets.size > MAX_BUCKETS) this.coarsen();
-      bucket = this.bucketFor(time);
-    }
-    this.lastBucketStart = Math.floor(time / this.bucketMs) * this.bucketMs;
-    this.lastBucket = bucket;
+    const bucket = this.series.bucketAt(time);
     let b = bucket.get(def.name);
     if (!b) {
       b = newAgg(def.type);
       bucket.set(def.name, b);
     }
     addSample(b, value, time);
-    if (def.name === TAG_SERIES_METRIC) this.tagPoint(time, value, tagset);
-  }
-
-  private bucketFor(time: number): Map<string, Agg> {
-    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
-    let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
-    if (!bucket) {
-      bucket = new Map();
-      this.buckets.set(start, bucket);
-    }
-    return bucket;
-  }
-
-  /** Doubles the bucket width until the series fits MAX_BUCKETS again. */
-  private coarsen(): void {
-    this.bucketGen++;
-    this.lastBucketStart = NaN;
-    this.lastBucket = undefined;
-    while (this.buckets.size > MAX_BUCKETS) {
-      this.bucketMs *= 2;
-      const next = new Map<number, Map<string, Agg>>();
-      for (const [start, metrics] of this.buckets) {
-        const s = Math.floor(start / this.bucketMs) * this.bucketMs;
-        const into = next.get(s);
-        if (!into) {
-          next.set(s, metrics);
-          continue;
-        }
-        for (const [m, a] of metrics) {
-          const t = into.get(m);
-          if (t) mergeAgg(t, a);
-          else into.set(m, a);
-        }
-      }
-      this.buckets = next;
-    }
-    const tagNext = new Map<number, Map<number, Agg>>();
-    for (const [start, perTag] of this.tagBuckets) {
-      const s = Math.floor(start / this.bucketMs) * this.bucketMs;
-      const into = tagNext.get(s);
-      if (!into) {
-        tagNext.set(s, perTag);
-        continue;
-      }
-      for (const [id, a] of perTag) {
-        const t = into.get(id);
-        if (t) mergeAgg(t, a);
-        else into.set(id, a);
-      }
-    }
-    this.tagBuckets = tagNext;
+    if (def.name === TAG_SERIES_METRIC) this.series.tagPoint(time, value, tagset);
   }
 
   /** Per-metric shortcuts for the byte fast path: the metric's totals map, an array by tag set id, its current time bucket aggregate. */
   private readonly slots = new Map<string, MetricSlot>();
-  /** Bumped whenever `buckets` is rebuilt (coarsen), so cached bucket aggregates are re-fetched. */
-  private bucketGen = 0;
 
   /** `nameBytes`: the raw bytes (a copy) that name the metric in the fast path, for the next-metric guess. */
   slotOf(metric: string, nameBytes: Buffer): MetricSlot {
@@ -240,46 +186,23 @@ export class RunAccumulator implements PointSink {
     }
     if (time < this.firstTime) this.firstTime = time;
     if (time > this.lastTime) this.lastTime = time;
-    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
+    const series = this.series;
+    const start = Math.floor(time / series.bucketMs) * series.bucketMs;
     let b = slot.bucketAgg;
-    if (b === undefined || start !== slot.bucketStart || slot.bucketGen !== this.bucketGen) {
+    if (b === undefined || start !== slot.bucketStart || slot.bucketGen !== series.gen) {
+      const bucket = series.bucketAt(time);
       const name = slot.def.name;
-      let bucket = start === this.lastBucketStart ? this.lastBucket : this.buckets.get(start);
-      if (!bucket) {
-        bucket = new Map();
-        this.buckets.set(start, bucket);
-        if (this.buckets.size > MAX_BUCKETS) this.coarsen();
-        bucket = this.bucketFor(time);
-      }
-      this.lastBucketStart = Math.floor(time / this.bucketMs) * this.bucketMs;
-      this.lastBucket = bucket;
       b = bucket.get(name);
       if (!b) {
         b = newAgg(slot.def.type);
         bucket.set(name, b);
       }
       slot.bucketAgg = b;
-      slot.bucketStart = this.lastBucketStart;
-      slot.bucketGen = this.bucketGen;
+      slot.bucketStart = series.lastStart;
+      slot.bucketGen = series.gen;
     }
     addSampleTwice(a, b, value, time);
-    if (slot.tagSeries) this.tagPoint(time, value, tagset);
-  }
-
-  /** Adds a sample to the per-tag-set time series (TAG_SERIES_METRIC only). */
-  private tagPoint(time: number, value: number, tagset: number): void {
-    const start = Math.floor(time / this.bucketMs) * this.bucketMs;
-    let bucket = this.tagBuckets.get(start);
-    if (!bucket) {
-      bucket = new Map();
-      this.tagBuckets.set(start, bucket);
-    }
-    let a = bucket.get(tagset);
-    if (!a) {
-      a = newAgg('trend');
-      bucket.set(tagset, a);
-    }
-    addSample(a, value, time);
+    if (slot.tagSeries) series.tagPoint(time, value, tagset);
   }
 
   /** One line of k6 JSON output (latin1-decoded). Returns false when the line is not valid k6 JSON. */
