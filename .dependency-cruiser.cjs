@@ -14,8 +14,6 @@ const SHARED_WITH_REPORT = [
   '^engine/output/summary-types[.]ts$',
 ];
 
-/** The one folder cycle left (docs/architecture.md says why); every other cycle is an error. */
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
