@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MODULES } from '../../engine/modules/index.ts';
-import { clientSettings, createRedisModule, respReplyBytes, respRequestBytes } from '../../engine/modules/redis.ts';
+import { createRedisModule } from '../../engine/modules/redis.ts';
+import { respReplyBytes, respRequestBytes } from '../../engine/modules/redis/resp.ts';
+import { clientSettings } from '../../engine/modules/redis/settings.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
 import { createTestContext } from './context.ts';
 
