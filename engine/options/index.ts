@@ -3,18 +3,24 @@
  * K6_* environment variables and CLI flags (in that priority order), k6's shortcut → scenario
  * rules (lib/executor/execution_config_shortcuts.go), defaults, and validation that returns
  * every problem at once. The runtime exits 104 when `issues` is not empty.
+ * Parts: `scenarios.ts` (tiers and shortcuts → scenarios), `execution-segment.ts`, `summary.ts`, `read.ts`
+ * (reading a value from its tiers).
  */
 
 import type { Options, Stage } from 'k6/options';
 import type { Issue } from '../contracts.ts';
-import { ExecutionSegment, ExecutionTuple, parseSegmentSequence, type ExecutionSegmentSequence } from '../units/segments.ts';
-import { isExecutorName, parseScenario, validateScenario, EXECUTOR_NAMES } from '../executors/index.ts';
+import type { ExecutionSegment, ExecutionSegmentSequence, ExecutionTuple } from '../units/segments.ts';
 import type { ScenarioConfig } from '../executors/types.ts';
 import { issue } from '../executors/common.ts';
-import { formatDuration, parseDuration } from '../units/duration.ts';
+import { resolveSegment } from './execution-segment.ts';
+import { boolEnv, isRecord, present, timeoutOption } from './read.ts';
+import { resolveScenarios } from './scenarios.ts';
+import { resolveSummary, type SummaryMode, type SummaryTimeUnit } from './summary.ts';
 
 export { formatDuration, parseDuration } from '../units/duration.ts';
 export type { DurationResult } from '../units/duration.ts';
+export { DEFAULT_SCENARIO_NAME, parseStagesFlag } from './scenarios.ts';
+export { DEFAULT_SUMMARY_TREND_STATS, SUMMARY_MODES, validateTrendStats, type SummaryMode, type SummaryTimeUnit } from './summary.ts';
 
 /** The CLI flags that change options (the runtime parses argv into this: engine/runtime/flags.ts; values already typed). */
 export interface OptionOverrides {
@@ -51,12 +57,6 @@ export interface ResolveEnv {
   readonly exports?: ReadonlySet<string>;
 }
 
-export type SummaryTimeUnit = 's' | 'ms' | 'us';
-
-/** k6 v1's end-of-test summary layouts. */
-export const SUMMARY_MODES = ['compact', 'full', 'legacy'] as const;
-export type SummaryMode = (typeof SUMMARY_MODES)[number];
-
 export interface ResolvedOptions {
   /** Consolidated k6 options (scenarios in k6's JSON form, shortcuts removed), for `exec.test.options`. */
   readonly k6: Options;
@@ -91,257 +91,6 @@ export interface ResolvedOptions {
   readonly warnings: readonly string[];
 }
 
-export const DEFAULT_SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'] as const;
-export const DEFAULT_SCENARIO_NAME = 'default';
-
-/** The execution-related options of one config tier. */
-interface ExecTier {
-  vus?: unknown;
-  duration?: unknown;
-  iterations?: unknown;
-  stages?: unknown;
-  scenarios?: unknown;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const present = (v: unknown): boolean => v !== undefined && v !== null;
-
-/** k6's Options.Apply for execution options: any shortcut or scenarios in a higher tier wipes the lower tier's. */
-function applyTier(lower: ExecTier, higher: ExecTier): ExecTier {
-  const out: ExecTier = { ...lower };
-  if (present(higher.duration) || present(higher.iterations) || present(higher.stages) || present(higher.scenarios)) {
-    delete out.duration;
-    delete out.iterations;
-    delete out.stages;
-    delete out.scenarios;
-  }
-  for (const key of ['duration', 'iterations', 'stages', 'scenarios', 'vus'] as const) {
-    if (present(higher[key])) out[key] = higher[key];
-  }
-  return out;
-}
-
-/** Parses `30s:10,1m:0` (K6_STAGES / --stage) into stages; issues for bad parts. */
-export function parseStagesFlag(text: string, path = 'stages'): { stages: Stage[]; issues: Issue[] } {
-  const stages: Stage[] = [];
-  const issues: Issue[] = [];
-  text.split(',').forEach((part, i) => {
-    const [d = '', t = ''] = part.split(':');
-    const dur = parseDuration(d);
-    const target = t === '' ? 0 : Number(t);
-    if (!dur.ok || !Number.isInteger(target) || part.split(':').length > 2) {
-      issues.push(issue('invalid-stage', `${path}[${i}]`, `stage ${JSON.stringify(part)} must look like DURATION:TARGET, e.g. 30s:10`));
-      return;
-    }
-    stages.push({ duration: d, target });
-  });
-  return { stages, issues };
-}
-
-function envTier(vars: Readonly<Record<string, string | undefined>>, issues: Issue[]): ExecTier {
-  const t: ExecTier = {};
-  const num = (name: string): number | undefined => {
-    const v = vars[name];
-    if (v === undefined || v === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n)) {
-      issues.push(issue('invalid-type', name, `${name} must be a whole number, got ${JSON.stringify(v)}`));
-      return undefined;
-    }
-    return n;
-  };
-  t.vus = num('K6_VUS');
-  t.iterations = num('K6_ITERATIONS');
-  if (vars.K6_DURATION !== undefined && vars.K6_DURATION !== '') t.duration = vars.K6_DURATION;
-  if (vars.K6_STAGES !== undefined && vars.K6_STAGES !== '') {
-    const s = parseStagesFlag(vars.K6_STAGES, 'K6_STAGES');
-    issues.push(...s.issues);
-    t.stages = s.stages;
-  }
-  return t;
-}
-
-function boolEnv(vars: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
-  const v = vars[name];
-  if (v === undefined || v === '') return undefined;
-  return v === 'true' || v === '1';
-}
-
-const TREND_STAT = /^(avg|min|med|max|count|p\((\d+(\.\d+)?)\))$/;
-
-/** k6's ui.ValidateSummary. */
-export function validateTrendStats(stats: readonly string[], path = 'summaryTrendStats'): Issue[] {
-  const out: Issue[] = [];
-  for (const s of stats) {
-    const m = TREND_STAT.exec(s);
-    const pct = m?.[2] === undefined ? undefined : Number(m[2]);
-    if (m === null || (pct !== undefined && pct > 100)) {
-      out.push(
-        issue(
-          'invalid-trend-stat',
-          path,
-          `summary trend stat ${JSON.stringify(s)} is unknown; use avg, min, med, max, count or p(N) with 0 <= N <= 100`,
-        ),
-      );
-    }
-  }
-  return out;
-}
-
-function readShortcutDuration(v: unknown, path: string, issues: Issue[]): number | undefined {
-  if (!present(v)) return undefined;
-  const r = parseDuration(v);
-  if (!r.ok) {
-    issues.push(issue('invalid-duration', path, `\`${path}\` must be a duration like "30s", got ${JSON.stringify(v)}`));
-    return undefined;
-  }
-  return r.ms;
-}
-
-function readShortcutInt(v: unknown, path: string, issues: Issue[]): number | undefined {
-  if (!present(v)) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    issues.push(issue('invalid-type', path, `\`${path}\` must be a whole number, got ${JSON.stringify(v)}`));
-    return undefined;
-  }
-  return v;
-}
-
-/** Raw scenario objects from the shortcuts, exactly as k6 derives them. */
-function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Record<string, unknown> | undefined {
-  const vus = readShortcutInt(t.vus, 'vus', issues);
-  const iterations = readShortcutInt(t.iterations, 'iterations', issues);
-  const duration = readShortcutDuration(t.duration, 'duration', issues);
-  let stages: unknown[] | undefined;
-  if (present(t.stages)) {
-    if (Array.isArray(t.stages)) stages = t.stages as unknown[];
-    else
-      issues.push(issue('invalid-type', 'stages', `\`stages\` must be an array of { duration, target }, got ${JSON.stringify(t.stages)}`));
-  }
-  const scenariosSet = present(t.scenarios);
-  const vusField = vus === undefined ? {} : { vus };
-  const conflict = (msg: string): undefined => {
-    issues.push(issue('conflicting-options', 'scenarios', msg));
-    return undefined;
-  };
-  if (present(t.iterations)) {
-    if (stages !== undefined && stages.length > 0)
-      return conflict('using multiple execution config shortcuts (`iterations` and `stages`) simultaneously is not allowed');
-    if (scenariosSet)
-      return conflict('using an execution configuration shortcut (`iterations`) and `scenarios` simultaneously is not allowed');
-    return {
-      [DEFAULT_SCENARIO_NAME]: {
-        executor: 'shared-iterations',
-        ...vusField,
-        ...(iterations === undefined ? {} : { iterations }),
-        ...(duration === undefined ? {} : { maxDuration: duration }),
-      },
-    };
-  }
-  if (present(t.duration)) {
-    if (stages !== undefined && stages.length > 0)
-      return conflict('using multiple execution config shortcuts (`duration` and `stages`) simultaneously is not allowed');
-    if (scenariosSet)
-      return conflict('using an execution configuration shortcut (`duration`) and `scenarios` simultaneously is not allowed');
-    if (duration !== undefined && duration <= 0) {
-      issues.push(
-        issue(
-          'out-of-range',
-          'duration',
-          `\`duration\` should be more than 0, got ${formatDuration(duration)}; for a fixed number of iterations use \`iterations\``,
-        ),
-      );
-      return undefined;
-    }
-    return { [DEFAULT_SCENARIO_NAME]: { executor: 'constant-vus', ...vusField, ...(duration === undefined ? {} : { duration }) } };
-  }
-  if (stages !== undefined && stages.length > 0) {
-    if (scenariosSet) return conflict('using an execution configuration shortcut (`stages`) and `scenarios` simultaneously is not allowed');
-    const kept = stages.filter((s) => !isRecord(s) || present(s.duration));
-    return { [DEFAULT_SCENARIO_NAME]: { executor: 'ramping-vus', startVUs: vus ?? 1, stages: kept } };
-  }
-  if (scenariosSet) {
-    if (!isRecord(t.scenarios)) {
-      issues.push(
-        issue('invalid-type', 'scenarios', `\`scenarios\` must be an object of named scenarios, got ${JSON.stringify(t.scenarios)}`),
-      );
-      return undefined;
-    }
-    if (Object.keys(t.scenarios).length > 0) return t.scenarios;
-    warnings.push('`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU');
-  }
-  if (vus !== undefined && vus !== 1) {
-    warnings.push(
-      `the \`vus=${vus}\` option will be ignored, it only works in conjunction with \`iterations\`, \`duration\`, or \`stages\``,
-    );
-  }
-  if (stages?.length === 0) warnings.push('`stages` was explicitly set to an empty value, running the script with 1 iteration in 1 VU');
-  return { [DEFAULT_SCENARIO_NAME]: { executor: 'per-vu-iterations' } };
-}
-
-function parseScenarios(raw: Record<string, unknown>, issues: Issue[], exports: ReadonlySet<string> | undefined): ScenarioConfig[] {
-  const out: ScenarioConfig[] = [];
-  for (const [name, value] of Object.entries(raw)) {
-    const path = `scenarios.${name}`;
-    if (!isRecord(value)) {
-      issues.push(issue('invalid-type', path, `\`${path}\` must be an object with an executor, got ${JSON.stringify(value)}`));
-      continue;
-    }
-    const executor = value.executor;
-    if (!present(executor) || executor === '') {
-      issues.push(
-        issue('missing-field', `${path}.executor`, `scenario ${name} doesn't have an executor; set one of ${EXECUTOR_NAMES.join(', ')}`),
-      );
-      continue;
-    }
-    if (!isExecutorName(executor)) {
-      issues.push(
-        issue(
-          'unknown-executor',
-          `${path}.executor`,
-          `unknown executor ${JSON.stringify(executor)} in scenario ${name}; use one of ${EXECUTOR_NAMES.join(', ')}`,
-        ),
-      );
-      continue;
-    }
-    const parsed = parseScenario(name, executor, value, path);
-    // A field that failed to parse is reported once: drop validation issues on the same path.
-    const parsedPaths = new Set(parsed.issues.map((i) => i.path));
-    issues.push(...parsed.issues, ...validateScenario(parsed.config, path).filter((i) => !parsedPaths.has(i.path)));
-    if (exports !== undefined && !exports.has(parsed.config.exec)) {
-      issues.push(
-        issue(
-          'exec-not-found',
-          `${path}.exec`,
-          `executor ${name}: function '${parsed.config.exec}' not found in exports; export it from the script or fix \`exec\``,
-        ),
-      );
-    }
-    out.push(parsed.config);
-  }
-  return out.sort((a, b) => a.startTime - b.startTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-function timeoutOption(v: unknown, path: string, def: number, issues: Issue[], envName?: string, envValue?: string): number {
-  // k6's tiers: the K6_* variable (envconfig) overrides the script's value.
-  if (envName !== undefined && envValue !== undefined && envValue !== '') {
-    const r = parseDuration(envValue);
-    if (r.ok) return r.ms;
-    issues.push(issue('invalid-duration', envName, `${envName} must be a duration like "60s", got ${JSON.stringify(envValue)}`));
-    return def;
-  }
-  if (!present(v)) return def;
-  const r = parseDuration(v);
-  if (!r.ok) {
-    issues.push(issue('invalid-duration', path, `\`${path}\` must be a duration like "60s", got ${JSON.stringify(v)}`));
-    return def;
-  }
-  return r.ms;
-}
-
 /**
  * Consolidates script options, K6_* variables and CLI overrides like k6 run does, derives the
  * scenarios, applies defaults and validates. Never throws: every problem is an issue.
@@ -359,99 +108,9 @@ export function resolveOptions(
   else if (present(scriptOptions))
     issues.push(issue('invalid-type', 'options', `\`options\` must be an object, got ${JSON.stringify(scriptOptions)}`));
 
-  const scriptTier: ExecTier = {
-    vus: script.vus,
-    duration: script.duration,
-    iterations: script.iterations,
-    stages: script.stages,
-    scenarios: script.scenarios,
-  };
-  const cliTier: ExecTier = {
-    vus: overrides.vus,
-    duration: overrides.duration,
-    iterations: overrides.iterations,
-    stages: overrides.stages,
-  };
-  const exec = applyTier(applyTier(scriptTier, envTier(vars, issues)), cliTier);
-  const rawScenarios = deriveScenarios(exec, issues, warnings) ?? {};
-  const scenarios = parseScenarios(rawScenarios, issues, env.exports);
-
-  // Execution segment and sequence.
-  const segText =
-    overrides.executionSegment ??
-    vars.K6_EXECUTION_SEGMENT ??
-    (typeof script.executionSegment === 'string' ? script.executionSegment : undefined);
-  const seqText =
-    overrides.executionSegmentSequence ??
-    vars.K6_EXECUTION_SEGMENT_SEQUENCE ??
-    (typeof script.executionSegmentSequence === 'string' ? script.executionSegmentSequence : undefined);
-  let segment = ExecutionSegment.full();
-  if (segText !== undefined) {
-    const r = ExecutionSegment.parse(segText);
-    if (r.ok) segment = r.value;
-    else
-      issues.push(
-        issue(
-          'invalid-segment',
-          'executionSegment',
-          `--execution-segment ${JSON.stringify(segText)}: ${r.message}; use e.g. 0:1/2, 1/3:2/3 or 50%:100%`,
-        ),
-      );
-  }
-  let sequence: ExecutionSegmentSequence = [];
-  if (seqText !== undefined) {
-    const r = parseSegmentSequence(seqText);
-    if (r.ok) sequence = r.value;
-    else
-      issues.push(
-        issue(
-          'invalid-segment-sequence',
-          'executionSegmentSequence',
-          `--execution-segment-sequence ${JSON.stringify(seqText)}: ${r.message}; use e.g. 0,1/3,2/3,1`,
-        ),
-      );
-  }
-  if (sequence.length > 0 && !sequence.some((s) => s.equals(segment))) {
-    issues.push(
-      issue(
-        'segment-not-in-sequence',
-        'executionSegment',
-        `provided segment ${segment.toString()} can't be found in sequence ${seqText ?? ''}; pick one of its segments`,
-      ),
-    );
-  }
-  const tupleResult = ExecutionTuple.create(segment, sequence.length > 0 && sequence.some((s) => s.equals(segment)) ? sequence : undefined);
-  const tuple = tupleResult.ok ? tupleResult.value : ExecutionTuple.full();
-
-  // Summary and misc options.
-  const trendFromEnv = vars.K6_SUMMARY_TREND_STATS?.split(',');
-  const scriptTrend = Array.isArray(script.summaryTrendStats)
-    ? script.summaryTrendStats.filter((s): s is string => typeof s === 'string')
-    : undefined;
-  const summaryTrendStats = overrides.summaryTrendStats ?? trendFromEnv ?? scriptTrend ?? DEFAULT_SUMMARY_TREND_STATS;
-  issues.push(...validateTrendStats(summaryTrendStats));
-  const unitRaw =
-    overrides.summaryTimeUnit ??
-    vars.K6_SUMMARY_TIME_UNIT ??
-    (typeof script.summaryTimeUnit === 'string' ? script.summaryTimeUnit : undefined);
-  let summaryTimeUnit: SummaryTimeUnit | undefined;
-  if (unitRaw !== undefined && unitRaw !== '') {
-    if (unitRaw === 's' || unitRaw === 'ms' || unitRaw === 'us') summaryTimeUnit = unitRaw;
-    else
-      issues.push(
-        issue('invalid-time-unit', 'summaryTimeUnit', `summary time unit ${JSON.stringify(unitRaw)} is invalid; use s, ms or us`),
-      );
-  }
-  const modeRaw = overrides.summaryMode ?? vars.K6_SUMMARY_MODE;
-  let summaryMode: SummaryMode | undefined;
-  if (modeRaw !== undefined && modeRaw !== '') {
-    const found = SUMMARY_MODES.find((m) => m === modeRaw.toLowerCase());
-    if (found !== undefined) summaryMode = found;
-    else
-      issues.push(
-        issue('invalid-summary-mode', 'summaryMode', `summary mode ${JSON.stringify(modeRaw)} is invalid; use ${SUMMARY_MODES.join(', ')}`),
-      );
-  }
+  const { raw: rawScenarios, scenarios } = resolveScenarios({ script, cli: overrides }, vars, env.exports, issues, warnings);
+  const { segText, seqText, segment, sequence, tuple } = resolveSegment(script, overrides, vars, issues);
+  const { summaryTrendStats, summaryTimeUnit, summaryMode } = resolveSummary(script, overrides, vars, issues);
   const scriptTags = isRecord(script.tags)
     ? Object.fromEntries(Object.entries(script.tags).filter((e): e is [string, string] => typeof e[1] === 'string'))
     : {};
