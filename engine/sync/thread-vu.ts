@@ -1,20 +1,17 @@
 /**
  * The engine thread's side of the synchronous VU mode: a `ThreadVu` is a VirtualUser whose script runs
  * on its own worker thread (vu-thread.ts) and whose I/O — k6/http requests with their cookie jars,
- * k6/ws sessions — runs here, on this thread's event loop, with the engine's own modules. The thread
- * blocks while its call runs, as a k6 VU blocks on Go's I/O.
+ * k6/ws sessions — runs here, on this thread's event loop, with the engine's own modules (io-host.ts).
+ * The thread blocks while its call runs, as a k6 VU blocks on Go's I/O.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname } from 'node:path';
-import type { IterationContext, IterationResult, Tags } from '../contracts.ts';
-import type { EngineIterationContext, EngineModuleContext, Interruptible, IterationInterruption } from '../modules/context.ts';
-import { createHttpModule, type Response } from '../modules/http.ts';
-import { WsSession, type WsEvent } from '../modules/ws.ts';
+import type { IterationContext, IterationResult } from '../contracts.ts';
+import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
 import { EngineError, EXIT_CODES, TestAbortedError } from '../runtime/errors.ts';
 import type { LoadedScript } from '../runtime/loader.ts';
 import type { PooledVu } from '../runtime/pool.ts';
-import { connectRefusalOf, type VuHost } from '../runtime/vu.ts';
+import type { VuHost } from '../runtime/vu.ts';
 import { entryBoot, workerArgv } from '../runtime/workers.ts';
 import {
   CTL_WORDS,
@@ -23,13 +20,13 @@ import {
   REPLY,
   toWireError,
   type CallReply,
-  type CallState,
   type HostMessage,
   type SharedArrayData,
   type ThreadInit,
   type ThreadMessage,
   type WireError,
 } from './protocol.ts';
+import { VuIoHost } from './io-host.ts';
 
 const VU_THREAD = fileURLToPath(new URL('./vu-thread.ts', import.meta.url));
 const VU_THREAD_TSX = new URL('./vu-thread-boot.mjs', import.meta.url);
@@ -68,30 +65,6 @@ export function packSharedArrays(shared: ReadonlyMap<string, unknown>): SharedAr
   return out;
 }
 
-interface WsState {
-  readonly session: WsSession;
-  readonly queue: WsEvent[];
-  wake: (() => void) | undefined;
-}
-
-function fromWire(v: unknown, http: Record<string, unknown>, jars: Map<number, unknown>): unknown {
-  if (v === null || typeof v !== 'object' || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return v;
-  if (Array.isArray(v)) return v.map((x) => fromWire(x, http, jars));
-  const o = v as Record<string, unknown>;
-  if ('__agentloadFile' in o) {
-    const f = o.__agentloadFile as { data: unknown; filename: unknown; content_type: unknown };
-    return (http.file as (d: unknown, n: unknown, t: unknown) => unknown)(f.data, f.filename, f.content_type);
-  }
-  if ('__agentloadJar' in o) {
-    const id = Number(o.__agentloadJar);
-    return id === 0 ? (http.cookieJar as () => unknown)() : jars.get(id);
-  }
-  if ('__agentloadExpected' in o) return (http.expectedStatuses as (...a: unknown[]) => unknown)(...(o.__agentloadExpected as unknown[]));
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(o)) out[k] = fromWire(x, http, jars);
-  return out;
-}
-
 /** The interruption of a lifecycle call (its signal). */
 function interruptionOf(signal: AbortSignal): IterationInterruption {
   const hooks = new Map<Interruptible, () => void>();
@@ -124,15 +97,8 @@ export class ThreadVu implements PooledVu {
   #ctl!: Int32Array;
   #port!: MessageChannel['port1'];
   #dataText: string | undefined;
-  /** The I/O host's view of this VU (what its calls say), for its http module. */
-  readonly #state = { stage: 'init' as CallState['stage'], iterInVu: 0, tags: {} as Tags, sent: 0, received: 0 };
-  #interruption: IterationInterruption | undefined;
-  #iteration: IterationContext | undefined;
-  readonly #http: Record<string, unknown>;
-  readonly #jars = new Map<number, unknown>();
-  #nextJar = 1;
-  readonly #ws = new Map<number, WsState>();
-  #nextWs = 1;
+  /** The VU's I/O on this thread, and what its calls say about it. */
+  readonly #io: VuIoHost;
   #pending: { resolve: (m: ThreadMessage) => void } | undefined;
   #dead = false;
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -142,7 +108,7 @@ export class ThreadVu implements PooledVu {
     this.idInTest = idInTest;
     this.idInInstance = idInInstance;
     this.#dataText = dataText;
-    this.#http = createHttpModule(this.#ioContext());
+    this.#io = new VuIoHost(shared.host, shared.script.path, idInTest, idInInstance);
   }
 
   /** Starts the VU's thread and runs its init code there. Init exceptions → EngineError 107. */
@@ -219,77 +185,15 @@ export class ThreadVu implements PooledVu {
     this.#pending = undefined;
   }
 
-  /** The module context the I/O host's k6/http and k6/ws use for this VU. */
-  #ioContext(): EngineModuleContext {
-    const host = this.#shared.host;
-    const st = this.#state;
-    return {
-      vu: { idInTest: this.idInTest, idInInstance: this.idInInstance },
-      emit: (s) => {
-        host.sink.add(s);
-      },
-      currentTags: () => st.tags,
-      iterationSignal: () => this.#iteration?.signal,
-      iterationInterruption: () => this.#interruption,
-      trackPending: () => undefined,
-      trackAwaitable: () => undefined,
-      clock: host.clock,
-      env: host.env,
-      stage: () => st.stage,
-      iteration: () => this.#iteration,
-      options: () => host.options(),
-      vuTags: {},
-      groupPath: () => st.tags.group ?? '',
-      setGroupPath: () => undefined,
-      defineMetric: (n, t, c) => host.defineMetric(n, t, c),
-      abortTest: (reason?: string): never => {
-        throw new TestAbortedError(reason ?? '');
-      },
-      warnOnce: (k, m) => {
-        host.logger.warnOnce(k, m);
-      },
-      log: (level, m) => {
-        host.logger.log(level, m, { source: 'console' });
-      },
-      countBytes: (sent, received) => {
-        st.sent += sent;
-        st.received += received;
-      },
-      discardResponseBodies: () => host.discardResponseBodies(),
-      callSite: () => '',
-      captureSite: () => () => '',
-      wantSites: () => false,
-      shared: host.shared,
-      scriptDir: dirname(this.#shared.script.path),
-      instanceStats: () => host.instanceStats(),
-      iterationInScenario: () => 0,
-      iterationInVu: () => st.iterInVu,
-      failTest: (r) => {
-        host.failTest(r);
-      },
-      failIteration: () => undefined,
-      connectRefusal: connectRefusalOf(host),
-    };
-  }
-
-  #takeBytes(): readonly [number, number] | undefined {
-    const st = this.#state;
-    if (st.sent === 0 && st.received === 0) return undefined;
-    const b = [st.sent, st.received] as const;
-    st.sent = 0;
-    st.received = 0;
-    return b;
-  }
-
   #onMessage(m: ThreadMessage): void {
     const host = this.#shared.host;
     switch (m.t) {
       case 'call':
       case 'asyncCall': {
         if (m.samples !== undefined) host.sink.add(m.samples);
-        this.#state.stage = m.state.stage;
-        this.#state.iterInVu = m.state.iterInVu;
-        if (m.state.tags !== undefined) this.#state.tags = m.state.tags;
+        this.#io.state.stage = m.state.stage;
+        this.#io.state.iterInVu = m.state.iterInVu;
+        if (m.state.tags !== undefined) this.#io.state.tags = m.state.tags;
         const done = (reply: CallReply): void => {
           if (this.#dead) return;
           if (m.t === 'call') {
@@ -300,15 +204,15 @@ export class ThreadVu implements PooledVu {
             this.#post({ t: 'async', id: m.id, ok: reply.ok, value: reply.ok ? { value: reply.value, bytes: reply.bytes } : reply.error });
           }
         };
-        this.#handle(m.op, m.args).then(
+        this.#io.handle(m.op, m.args).then(
           (value) => {
-            const bytes = this.#takeBytes();
+            const bytes = this.#io.takeBytes();
             done(bytes === undefined ? { ok: true, value } : { ok: true, value, bytes });
           },
           (e: unknown) => {
-            const bytes = this.#takeBytes();
+            const bytes = this.#io.takeBytes();
             const error: WireError =
-              (e as { code?: unknown }).code === 'interrupted' || this.#interruption?.aborted === true
+              (e as { code?: unknown }).code === 'interrupted' || this.#io.interruption?.aborted === true
                 ? { ...toWireError(e), kind: 'interrupted' }
                 : toWireError(e);
             done(bytes === undefined ? { ok: false, error } : { ok: false, error, bytes });
@@ -361,115 +265,6 @@ export class ThreadVu implements PooledVu {
     }
   }
 
-  async #handle(op: string, args: unknown): Promise<unknown> {
-    const http = this.#http;
-    const a = args as Record<string, unknown>;
-    switch (op) {
-      case 'http.request': {
-        const res = await (http.request as (m: unknown, u: unknown, b: unknown, p: unknown) => Promise<Response>)(
-          a.method,
-          a.url,
-          fromWire(a.body, http, this.#jars),
-          fromWire(a.params, http, this.#jars),
-        );
-        return res.wire();
-      }
-      case 'http.batch': {
-        const out = await (http.batch as (r: unknown) => Promise<Response[] | Record<string, Response>>)(fromWire(args, http, this.#jars));
-        return Array.isArray(out) ? out.map((r) => r.wire()) : Object.fromEntries(Object.entries(out).map(([k, r]) => [k, r.wire()]));
-      }
-      case 'http.expectedStatuses':
-        (http.expectedStatuses as (...s: unknown[]) => unknown)(...(args as unknown[]));
-        return null;
-      case 'http.setResponseCallback':
-        (http.setResponseCallback as (cb: unknown) => void)(fromWire(args, http, this.#jars));
-        return null;
-      case 'jar.new': {
-        const id = this.#nextJar++;
-        this.#jars.set(id, new (http.CookieJar as new () => unknown)());
-        return id;
-      }
-      case 'jar': {
-        const jar = (a.id === 0 ? (http.cookieJar as () => unknown)() : this.#jars.get(Number(a.id))) as
-          Record<string, (...x: unknown[]) => unknown> | undefined;
-        const fn = jar?.[String(a.op)];
-        if (jar === undefined || typeof fn !== 'function') throw new Error(`unknown cookie jar operation ${String(a.op)}`);
-        return fn.apply(jar, fromWire(a.args, http, this.#jars) as unknown[]);
-      }
-      case 'stats':
-        return this.#shared.host.instanceStats();
-      case 'progress':
-        return this.#iteration?.scenario.progress() ?? 0;
-      case 'ws.open':
-        return this.#wsOpen(String(a.url), a.params as Parameters<typeof WsSession.open>[2]);
-      case 'ws.send':
-        this.#wsOf(a.sid).session.send(a.data as string | ArrayBuffer);
-        return null;
-      case 'ws.ping':
-        this.#wsOf(a.sid).session.ping();
-        return null;
-      case 'ws.close': {
-        const w = this.#ws.get(Number(a.sid));
-        if (w !== undefined) {
-          this.#ws.delete(Number(a.sid));
-          w.session.close(Number(a.code));
-        }
-        return null;
-      }
-      case 'ws.next':
-        return this.#wsNext(this.#wsOf(a.sid), Number(a.waitMs));
-      default:
-        throw new Error(`unknown VU thread call ${op}`);
-    }
-  }
-
-  #wsOf(sid: unknown): WsState {
-    const w = this.#ws.get(Number(sid));
-    if (w === undefined) throw new Error('websocket: the connection is closed');
-    return w;
-  }
-
-  async #wsOpen(url: string, params: Parameters<typeof WsSession.open>[2]): Promise<unknown> {
-    const { session, response } = await WsSession.open(this.#ioContext(), url, params);
-    if (session === undefined) return { sid: undefined, response };
-    const sid = this.#nextWs++;
-    const st: WsState = { session, queue: [], wake: undefined };
-    session.onEvent = (e) => {
-      st.queue.push(e);
-      st.wake?.();
-    };
-    this.#ws.set(sid, st);
-    return { sid, response };
-  }
-
-  /** Waits up to `waitMs` for the session's next events (at once when some are queued or the VU is interrupted). */
-  async #wsNext(st: WsState, waitMs: number): Promise<{ events: WsEvent[]; interrupted?: boolean }> {
-    const interrupted = (): boolean => this.#interruption?.aborted === true;
-    if (st.queue.length === 0 && !interrupted()) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, waitMs);
-        const hook: Interruptible = {
-          interrupt: () => {
-            done();
-          },
-        };
-        this.#interruption?.add(hook);
-        function done(): void {
-          clearTimeout(t);
-          st.wake = undefined;
-          resolve();
-        }
-        st.wake = () => {
-          this.#interruption?.delete(hook);
-          done();
-        };
-      });
-    }
-    st.session.countBytes();
-    const events = st.queue.splice(0);
-    return interrupted() ? { events, interrupted: true } : { events };
-  }
-
   #post(m: HostMessage): void {
     if (!this.#dead) this.#worker.postMessage(m);
   }
@@ -478,7 +273,7 @@ export class ThreadVu implements PooledVu {
     Atomics.store(this.#ctl, INTERRUPT, 1);
     Atomics.notify(this.#ctl, INTERRUPT);
     this.#post({ t: 'interrupt' });
-    for (const w of this.#ws.values()) w.wake?.();
+    this.#io.wakeSockets();
     // Script code that never blocks (a tight loop) cannot see the flag: stop its thread.
     const pending = this.#pending;
     if (pending !== undefined) {
@@ -502,9 +297,9 @@ export class ThreadVu implements PooledVu {
   async runIteration(it: IterationContext): Promise<IterationResult> {
     await this.#restartIfDead();
     const intr = (it as EngineIterationContext).interruption ?? interruptionOf(it.signal);
-    this.#iteration = it;
-    this.#interruption = intr;
-    this.#state.stage = 'iteration';
+    this.#io.iteration = it;
+    this.#io.interruption = intr;
+    this.#io.state.stage = 'iteration';
     Atomics.store(this.#ctl, INTERRUPT, 0);
     Atomics.store(this.#ctl, ANSWERED, 0);
     const hook: Interruptible = {
@@ -532,8 +327,8 @@ export class ThreadVu implements PooledVu {
     else intr.add(hook);
     const m = await done;
     intr.delete(hook);
-    this.#iteration = undefined;
-    this.#interruption = undefined;
+    this.#io.iteration = undefined;
+    this.#io.interruption = undefined;
     if (m.t !== 'iterDone') return { kind: 'interrupted' };
     if (m.kind === 'failed') return { kind: 'failed', error: new Error(m.error ?? '') };
     return { kind: m.kind };
@@ -547,8 +342,8 @@ export class ThreadVu implements PooledVu {
     signal?: AbortSignal,
   ): Promise<unknown> {
     await this.#restartIfDead();
-    this.#interruption = signal === undefined ? undefined : interruptionOf(signal);
-    this.#state.stage = stage;
+    this.#io.interruption = signal === undefined ? undefined : interruptionOf(signal);
+    this.#io.state.stage = stage;
     Atomics.store(this.#ctl, INTERRUPT, 0);
     Atomics.store(this.#ctl, ANSWERED, 0);
     const onAbort = (): void => {
@@ -569,7 +364,7 @@ export class ThreadVu implements PooledVu {
       throw e;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.#interruption = undefined;
+      this.#io.interruption = undefined;
     }
   }
 
@@ -579,9 +374,7 @@ export class ThreadVu implements PooledVu {
   }
 
   async close(): Promise<void> {
-    for (const w of this.#ws.values()) w.session.close(1001);
-    this.#ws.clear();
-    (this.#http[Symbol.for('agentload.close') as unknown as string] as (() => void) | undefined)?.();
+    this.#io.close();
     if (!this.#dead) {
       this.#dead = true;
       this.#port.close();

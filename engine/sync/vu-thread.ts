@@ -33,7 +33,8 @@ class ThreadLogger extends Logger {
   }
 }
 
-async function main(): Promise<void> {
+/** The metric registry, script, modules and host of this thread's one VU: samples, logs and test-wide calls go to the engine thread. */
+async function threadHost(): Promise<VuHost> {
   const logger = new ThreadLogger(
     new Writable({
       write(chunk: Buffer | string, _e, cb) {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const script = compileScript(init.source);
   const modules = await threadModules(io, init.imports, init.shared);
   const options = init.options as Options;
-  const host: VuHost = {
+  return {
     script,
     modules,
     sink: {
@@ -78,9 +79,47 @@ async function main(): Promise<void> {
     awaitSites: { wanted: false, unreported: new Set<string>() },
     hostPolicy: init.allowedHosts === undefined ? undefined : new HostPolicy(init.allowedHosts),
   };
-  const vu = new Vu(host, init.idInTest, init.idInInstance);
-  /** Aborted when the running iteration or lifecycle call is interrupted. */
-  let current: AbortController | undefined;
+}
+
+/** Aborted when the running iteration or lifecycle call is interrupted. */
+let current: AbortController | undefined;
+
+/** Whether the running iteration was interrupted: in-flight work is on the host, which interrupts it. */
+const interruption: IterationInterruption = {
+  get aborted() {
+    return io.interrupted;
+  },
+  add() {
+    /* in-flight work is on the host, which interrupts it */
+  },
+  delete() {
+    /* see add */
+  },
+};
+
+const scenarios = new Map<string, IterationContext['scenario']>();
+/** A scenario's iteration context, made once per scenario run. */
+function scenarioOf(s: ThreadIteration['scenario']): IterationContext['scenario'] {
+  const key = `${s.name}\0${String(s.startWall)}`;
+  let info = scenarios.get(key);
+  if (info === undefined) {
+    info = {
+      name: s.name,
+      executor: s.executor,
+      exec: s.exec,
+      tags: s.tags,
+      env: s.env,
+      // The host's monotonic start as this thread's monotonic time (each thread's clock has its own origin).
+      startTime: s.startWall - (realClock.wallNow() - realClock.now()),
+      progress: () => io.call('progress', null) as number,
+    };
+    scenarios.set(key, info);
+  }
+  return info;
+}
+
+async function main(): Promise<void> {
+  const vu = new Vu(await threadHost(), init.idInTest, init.idInInstance);
   io.ctx = {
     state: () => ({ stage: vu.ctx.stage(), iterInVu: vu.ctx.iterationInVu(), tags: vu.ctx.currentTags() }),
     countBytes: (sent, received) => {
@@ -101,97 +140,78 @@ async function main(): Promise<void> {
   }
   io.flush();
   io.post({ t: 'ready' });
-
-  const interruption: IterationInterruption = {
-    get aborted() {
-      return io.interrupted;
-    },
-    add() {
-      /* in-flight work is on the host, which interrupts it */
-    },
-    delete() {
-      /* see add */
-    },
-  };
-  const scenarios = new Map<string, IterationContext['scenario']>();
-  const scenarioOf = (s: ThreadIteration['scenario']): IterationContext['scenario'] => {
-    const key = `${s.name}\0${String(s.startWall)}`;
-    let info = scenarios.get(key);
-    if (info === undefined) {
-      info = {
-        name: s.name,
-        executor: s.executor,
-        exec: s.exec,
-        tags: s.tags,
-        env: s.env,
-        // The host's monotonic start as this thread's monotonic time (each thread's clock has its own origin).
-        startTime: s.startWall - (realClock.wallNow() - realClock.now()),
-        progress: () => io.call('progress', null) as number,
-      };
-      scenarios.set(key, info);
-    }
-    return info;
-  };
-
   control.on('message', (m: HostMessage) => {
-    switch (m.t) {
-      case 'iter': {
-        const ctl = new AbortController();
-        current = ctl;
-        const it = {
-          scenario: scenarioOf(m.it.scenario),
-          iterationInInstance: m.it.iterationInInstance,
-          iterationInTest: m.it.iterationInTest,
-          signal: ctl.signal,
-          interruption,
-        };
-        void vu.runIteration(it).then((r) => {
-          current = undefined;
-          io.answer({
-            t: 'iterDone',
-            kind: r.kind,
-            ...(r.kind === 'failed' ? { error: toError(r.error).message } : {}),
-            ...samplesField(),
-          });
-        });
-        break;
-      }
-      case 'life': {
-        const ctl = new AbortController();
-        current = ctl;
-        vu.callLifecycle(m.name, m.stage, m.argText === undefined ? undefined : JSON.parse(m.argText), ctl.signal).then(
-          (value) => {
-            current = undefined;
-            try {
-              io.answer({ t: 'lifeDone', ok: true, value, ...samplesField() });
-            } catch (e) {
-              io.answer({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
-            }
-          },
-          (e: unknown) => {
-            current = undefined;
-            const error =
-              e instanceof TestAbortedError
-                ? { ...toWireError(e), kind: 'aborted' as const, message: e.reason }
-                : io.interrupted
-                  ? { ...toWireError(e), kind: 'interrupted' as const }
-                  : toWireError(e);
-            io.answer({ t: 'lifeDone', ok: false, error, ...samplesField() });
-          },
-        );
-        break;
-      }
-      case 'data':
-        vu.setData(m.text === undefined ? undefined : JSON.parse(m.text));
-        break;
-      case 'interrupt':
-        current?.abort(new Error('interrupted'));
-        break;
-      case 'async':
-        io.settleAsync(m.id, m.ok, m.value);
-        break;
-    }
+    onHostMessage(vu, m);
   });
+}
+
+/** The engine thread's requests: an iteration, a lifecycle call, setup()'s data, an interruption, an async result. */
+function onHostMessage(vu: Vu, m: HostMessage): void {
+  switch (m.t) {
+    case 'iter':
+      runIteration(vu, m.it);
+      break;
+    case 'life':
+      callLifecycle(vu, m);
+      break;
+    case 'data':
+      vu.setData(m.text === undefined ? undefined : JSON.parse(m.text));
+      break;
+    case 'interrupt':
+      current?.abort(new Error('interrupted'));
+      break;
+    case 'async':
+      io.settleAsync(m.id, m.ok, m.value);
+      break;
+  }
+}
+
+/** One iteration; the answer carries how it ended and the samples it made. */
+function runIteration(vu: Vu, it: ThreadIteration): void {
+  const ctl = new AbortController();
+  current = ctl;
+  const ctx = {
+    scenario: scenarioOf(it.scenario),
+    iterationInInstance: it.iterationInInstance,
+    iterationInTest: it.iterationInTest,
+    signal: ctl.signal,
+    interruption,
+  };
+  void vu.runIteration(ctx).then((r) => {
+    current = undefined;
+    io.answer({
+      t: 'iterDone',
+      kind: r.kind,
+      ...(r.kind === 'failed' ? { error: toError(r.error).message } : {}),
+      ...samplesField(),
+    });
+  });
+}
+
+/** setup(), teardown() or handleSummary(); the answer carries its value (as the wire can hold it) or its error. */
+function callLifecycle(vu: Vu, m: Extract<HostMessage, { t: 'life' }>): void {
+  const ctl = new AbortController();
+  current = ctl;
+  vu.callLifecycle(m.name, m.stage, m.argText === undefined ? undefined : JSON.parse(m.argText), ctl.signal).then(
+    (value) => {
+      current = undefined;
+      try {
+        io.answer({ t: 'lifeDone', ok: true, value, ...samplesField() });
+      } catch (e) {
+        io.answer({ t: 'lifeDone', ok: false, error: toWireError(e), ...samplesField() });
+      }
+    },
+    (e: unknown) => {
+      current = undefined;
+      const error =
+        e instanceof TestAbortedError
+          ? { ...toWireError(e), kind: 'aborted' as const, message: e.reason }
+          : io.interrupted
+            ? { ...toWireError(e), kind: 'interrupted' as const }
+            : toWireError(e);
+      io.answer({ t: 'lifeDone', ok: false, error, ...samplesField() });
+    },
+  );
 }
 
 function samplesField(): { samples?: ReturnType<ThreadIo['takeSamples']> } {
