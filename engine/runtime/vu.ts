@@ -4,71 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { Options } from 'k6/options';
-import type {
-  Clock,
-  IterationContext,
-  IterationResult,
-  MetricDefinition,
-  MetricType,
-  Sample,
-  SampleSink,
-  Tags,
-  ValueType,
-  VirtualUser,
-} from '../contracts.ts';
-import type {
-  AwaitCheck,
-  EngineIterationContext,
-  EngineModuleContext,
-  InstanceStats,
-  Interruptible,
-  IterationInterruption,
-} from '../modules/context.ts';
+import type { IterationContext, IterationResult, Sample, Tags, VirtualUser } from '../contracts.ts';
+import type { AwaitCheck, EngineIterationContext, EngineModuleContext, IterationInterruption } from '../modules/context.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
 import { EngineError, EXIT_CODES, TestAbortedError, toError } from './errors.ts';
-import { formatScriptException, type CompiledScript, type ScriptGlobals, type ScriptInstance } from './compile.ts';
-import type { HostPolicy } from '../net/host-policy.ts';
-import type { Logger } from './logger.ts';
-
-export type Stage = 'init' | 'setup' | 'iteration' | 'teardown' | 'summary';
-export type EngineModuleFactory = (ctx: EngineModuleContext) => Record<string, unknown>;
-
-/** What every VU of one engine instance shares. */
-export interface VuHost {
-  readonly script: CompiledScript;
-  readonly modules: Readonly<Record<string, EngineModuleFactory>>;
-  readonly sink: SampleSink;
-  readonly clock: Clock;
-  /** __ENV before scenario env (system env when enabled + -e flags). */
-  readonly env: Readonly<Record<string, string>>;
-  readonly logger: Logger;
-  readonly shared: Map<string, unknown>;
-  /** Test-wide tags (options.tags + --tag). Empty until options are known. */
-  runTags(): Tags;
-  options(): Readonly<Options>;
-  discardResponseBodies(): boolean;
-  defineMetric(name: string, type: MetricType, contains: ValueType): MetricDefinition;
-  instanceStats(): InstanceStats;
-  abortTest(reason: string): void;
-  failTest(reason: string): void;
-  /** Where load may go (undefined: anywhere, for callers that are not the toolkit's run command). */
-  readonly hostPolicy?: HostPolicy | undefined;
-  /** Forgotten-await bookkeeping shared by the VUs. */
-  readonly awaitSites: { wanted: boolean; readonly unreported: Set<string> };
-  /** Every metric defined so far (VU threads of the synchronous mode start with them). */
-  readonly registry?: () => readonly MetricDefinition[];
-}
-
-/** ModuleContext.connectRefusal for the VUs of `host`: the run's host allowlist, one warning per refused host. */
-export function connectRefusalOf(host: Pick<VuHost, 'hostPolicy' | 'logger'>): (hostname: string) => string | undefined {
-  return (hostname) => {
-    const why = host.hostPolicy?.refusal(hostname);
-    if (why !== undefined) host.logger.warnOnce(`host-not-allowed:${hostname}`, why);
-    return why;
-  };
-}
+import { formatScriptException, type ScriptGlobals, type ScriptInstance } from './compile.ts';
+import { formatArgs } from './console-text.ts';
+import { interruptionOf } from './interruption.ts';
+import { connectRefusalOf, type Stage, type VuHost } from './vu-host.ts';
 
 const ITER_END_METRICS = {
   sent: 'data_sent',
@@ -79,59 +23,6 @@ const ITER_END_METRICS = {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
-
-/** An IterationInterruption over a plain AbortSignal (iterations not started by the engine's executors). */
-function interruptionOf(signal: AbortSignal): IterationInterruption {
-  const listeners = new Map<Interruptible, () => void>();
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    add(h) {
-      const l = (): void => {
-        listeners.delete(h);
-        h.interrupt(signal.reason);
-      };
-      listeners.set(h, l);
-      signal.addEventListener('abort', l, { once: true });
-    },
-    delete(h) {
-      const l = listeners.get(h);
-      if (l === undefined) return;
-      listeners.delete(h);
-      signal.removeEventListener('abort', l);
-    },
-  };
-}
-
-/** Go's json.Marshal escaping of a compacted JSON text: `<`, `>`, `&`, U+2028 and U+2029 as \u escapes. */
-function goJsonEscape(text: string): string {
-  return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/**
- * k6's console value text (js/console.go valueString): a function is `[object Function]`, an Error its
- * `String()`, an object or array its JSON (Go-escaped), anything else its string form; an object that
- * JSON cannot encode (a cycle) falls back to its string form.
- */
-export function consoleText(a: unknown): string {
-  if (typeof a === 'string') return a;
-  if (typeof a === 'function') return '[object Function]';
-  if (a instanceof Error) return String(a);
-  if (typeof a === 'object' && a !== null) {
-    try {
-      const json = JSON.stringify(a) as string | undefined;
-      return json === undefined ? Object.prototype.toString.call(a) : goJsonEscape(json);
-    } catch {
-      return Object.prototype.toString.call(a);
-    }
-  }
-  return String(a);
-}
-
-function formatArgs(args: unknown[]): string {
-  return args.map(consoleText).join(' ');
 }
 
 export class Vu implements VirtualUser {

@@ -9,7 +9,7 @@ import type { EngineModuleContext, Interruptible, IterationInterruption } from '
 import { createHttpModule, type Response } from '../modules/http.ts';
 import { WsSession, type WsEvent } from '../modules/ws.ts';
 import { TestAbortedError } from '../runtime/errors.ts';
-import { connectRefusalOf, type VuHost } from '../runtime/vu.ts';
+import { connectRefusalOf, type VuHost } from '../runtime/vu-host.ts';
 import type { CallState } from './protocol.ts';
 
 interface WsState {

@@ -7,11 +7,12 @@
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { IterationContext, IterationResult } from '../contracts.ts';
-import type { EngineIterationContext, Interruptible, IterationInterruption } from '../modules/context.ts';
+import type { EngineIterationContext, Interruptible } from '../modules/context.ts';
 import { EngineError, EXIT_CODES, TestAbortedError } from '../runtime/errors.ts';
 import type { LoadedScript } from '../runtime/loader.ts';
 import type { PooledVu } from '../runtime/pool.ts';
-import type { VuHost } from '../runtime/vu.ts';
+import { interruptionOf } from '../runtime/interruption.ts';
+import type { VuHost } from '../runtime/vu-host.ts';
 import { entryBoot, workerArgv } from '../runtime/workers.ts';
 import {
   CTL_WORDS,
@@ -63,30 +64,6 @@ export function packSharedArrays(shared: ReadonlyMap<string, unknown>): SharedAr
     out.push({ name: key.slice('k6/data:'.length), bytes, offsets });
   }
   return out;
-}
-
-/** The interruption of a lifecycle call (its signal). */
-function interruptionOf(signal: AbortSignal): IterationInterruption {
-  const hooks = new Map<Interruptible, () => void>();
-  return {
-    get aborted() {
-      return signal.aborted;
-    },
-    add(h) {
-      const l = (): void => {
-        h.interrupt(signal.reason);
-      };
-      hooks.set(h, l);
-      signal.addEventListener('abort', l, { once: true });
-    },
-    delete(h) {
-      const l = hooks.get(h);
-      if (l !== undefined) {
-        hooks.delete(h);
-        signal.removeEventListener('abort', l);
-      }
-    },
-  };
 }
 
 export class ThreadVu implements PooledVu {

@@ -14,7 +14,8 @@ import type { LoadedScript } from '../runtime/loader.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { VuPool } from '../runtime/pool.ts';
 import type { HostPolicy } from '../net/host-policy.ts';
-import { Vu, type VuHost } from '../runtime/vu.ts';
+import { Vu } from '../runtime/vu.ts';
+import type { VuHost } from '../runtime/vu-host.ts';
 import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
 import type { VuMode } from '../sync/mode.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyseModule } from '../../../engine/runtime/script-analysis.ts';
 import { chooseVuMode } from '../../../engine/sync/mode.ts';
-import { consoleText } from '../../../engine/runtime/vu.ts';
+import { consoleText } from '../../../engine/runtime/console-text.ts';
 import { startExamplesServer, type ExamplesServer } from '../../support/examples-server.ts';
 import { runSource, tempDir } from '../conformance/run-helpers.ts';
 
