@@ -28,11 +28,16 @@ export function timeoutOption(v: unknown, path: string, def: number, issues: Iss
     issues.push(issue('invalid-duration', envName, `${envName} must be a duration like "60s", got ${JSON.stringify(envValue)}`));
     return def;
   }
-  if (!present(v)) return def;
+  return readDuration(v, path, '60s', issues) ?? def;
+}
+
+/** An option's duration in ms; undefined when unset, or (with an issue showing `example`) when it is not a duration. */
+export function readDuration(v: unknown, path: string, example: string, issues: Issue[]): number | undefined {
+  if (!present(v)) return undefined;
   const r = parseDuration(v);
   if (!r.ok) {
-    issues.push(issue('invalid-duration', path, `\`${path}\` must be a duration like "60s", got ${JSON.stringify(v)}`));
-    return def;
+    issues.push(issue('invalid-duration', path, `\`${path}\` must be a duration like "${example}", got ${JSON.stringify(v)}`));
+    return undefined;
   }
   return r.ms;
 }

@@ -9,7 +9,7 @@ import { isExecutorName, parseScenario, validateScenario, EXECUTOR_NAMES } from 
 import type { ScenarioConfig } from '../executors/types.ts';
 import { issue } from '../executors/common.ts';
 import { formatDuration, parseDuration } from '../units/duration.ts';
-import { isRecord, present, type EnvVars } from './read.ts';
+import { isRecord, present, readDuration, type EnvVars } from './read.ts';
 
 export const DEFAULT_SCENARIO_NAME = 'default';
 
@@ -77,16 +77,6 @@ function envTier(vars: EnvVars, issues: Issue[]): ExecTier {
   return t;
 }
 
-function readShortcutDuration(v: unknown, path: string, issues: Issue[]): number | undefined {
-  if (!present(v)) return undefined;
-  const r = parseDuration(v);
-  if (!r.ok) {
-    issues.push(issue('invalid-duration', path, `\`${path}\` must be a duration like "30s", got ${JSON.stringify(v)}`));
-    return undefined;
-  }
-  return r.ms;
-}
-
 function readShortcutInt(v: unknown, path: string, issues: Issue[]): number | undefined {
   if (!present(v)) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
@@ -100,7 +90,7 @@ function readShortcutInt(v: unknown, path: string, issues: Issue[]): number | un
 function deriveScenarios(t: ExecTier, issues: Issue[], warnings: string[]): Record<string, unknown> | undefined {
   const vus = readShortcutInt(t.vus, 'vus', issues);
   const iterations = readShortcutInt(t.iterations, 'iterations', issues);
-  const duration = readShortcutDuration(t.duration, 'duration', issues);
+  const duration = readDuration(t.duration, 'duration', '30s', issues);
   let stages: unknown[] | undefined;
   if (present(t.stages)) {
     if (Array.isArray(t.stages)) stages = t.stages as unknown[];
