@@ -7,15 +7,8 @@
 
 import type { VirtualUser } from '../contracts.ts';
 import type { ExecutionTuple } from '../units/segments.ts';
-import {
-  IterationCounter,
-  ScenarioWindow,
-  executorTags,
-  releaseWhenSettled,
-  runIteration,
-  sleepUntil,
-  type IterationOutcome,
-} from './common.ts';
+import { IterationCounter, ScenarioWindow, executorTags, sleepUntil } from './common.ts';
+import { releaseWhenSettled, runIteration, type IterationOutcome } from './iteration.ts';
 import type { ConstantArrivalRateConfig, ExecutorRuntime, RampingArrivalRateConfig } from './types.ts';
 
 /**

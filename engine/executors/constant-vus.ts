@@ -10,10 +10,10 @@ import {
   minDurationIssue,
   positiveVUs,
   readBase,
-  runIteration,
   spentOf,
   validateBase,
 } from './common.ts';
+import { runIteration } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ConstantVUsConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';
 

@@ -5,7 +5,7 @@
  */
 
 import type { VirtualUser } from '../contracts.ts';
-import { releaseWhenSettled } from './common.ts';
+import { releaseWhenSettled } from './iteration.ts';
 import type { ExecutorRuntime } from './types.ts';
 
 /** One VU's loop: returns the last iteration's `settled` promise (release waits for it). */

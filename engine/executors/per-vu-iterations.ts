@@ -13,10 +13,10 @@ import {
   positiveVUs,
   padInt,
   readBase,
-  runIteration,
   spentOf,
   validateBase,
 } from './common.ts';
+import { runIteration } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import { DEFAULT_MAX_DURATION } from './shared-iterations.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, PerVUIterationsConfig } from './types.ts';

@@ -20,14 +20,13 @@ import {
   issue,
   padInt,
   readBase,
-  releaseWhenSettled,
-  runIteration,
   sleepUntil,
   stagesMaxTarget,
   sumStagesDuration,
   validateBase,
   validateStages,
 } from './common.ts';
+import { releaseWhenSettled, runIteration } from './iteration.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingVUsConfig } from './types.ts';
 
 export const DEFAULT_GRACEFUL_RAMP_DOWN = 30_000;

@@ -13,10 +13,10 @@ import {
   positiveVUs,
   padInt,
   readBase,
-  runIteration,
   spentOf,
   validateBase,
 } from './common.ts';
+import { runIteration } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, SharedIterationsConfig } from './types.ts';
 
