@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { after, before } from 'node:test';
 
 export interface ReferenceServer {
   /** `http://127.0.0.1:PORT` */
@@ -106,4 +107,35 @@ export async function downUrl(): Promise<string> {
     }),
   );
   return `http://127.0.0.1:${String(port)}`;
+}
+
+/**
+ * The reference server of one test file: started before its first test and closed after its last, then
+ * `cleanup` runs (a project folder's removal). Its fields are read inside tests, once it is up.
+ */
+export function referenceServerPerFile(cleanup?: () => void): ReferenceServer {
+  let server: ReferenceServer | undefined;
+  const up = (): ReferenceServer => {
+    if (server === undefined) throw new Error('the reference server starts in before(): read it inside a test');
+    return server;
+  };
+  before(async () => {
+    server = await startReferenceServer();
+  });
+  after(async () => {
+    await server?.close();
+    cleanup?.();
+  });
+  return {
+    get url() {
+      return up().url;
+    },
+    get port() {
+      return up().port;
+    },
+    get hits() {
+      return up().hits;
+    },
+    close: () => up().close(),
+  };
 }
