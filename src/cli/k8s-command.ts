@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '../bundle/bundle.ts';
 import { SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
-import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { AgentloadError, EXIT_CODES, typeErrors } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 import { SUMMARY_MODE_CHOICES, type SummaryModeChoice } from './flags.ts';
 import type { CliIO } from './io.ts';
@@ -270,14 +270,7 @@ async function runnerBundle(
     javascript && !options.typecheck
       ? []
       : (await typecheckCached([scenario], { root: io.root, cwd: io.cwd, javascript, env: io.env })).diagnostics;
-  if (diagnostics.length > 0) {
-    throw new AgentloadError(
-      'type-error',
-      EXIT_CODES.scriptException,
-      diagnostics[0]?.text ?? 'type error',
-      diagnostics.slice(1).map((d) => d.text),
-    );
-  }
+  if (diagnostics.length > 0) throw typeErrors(diagnostics.map((d) => d.text));
 
   // Module names for the runner image's k6 version (`grafana/k6:1.2.3` → 1.2.3; `latest` is taken as current).
   const imageVersion = parseK6Version(options.runnerImage.split(':').pop() ?? '');

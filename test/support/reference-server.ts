@@ -4,6 +4,7 @@
  * `down()` gives a URL where nothing listens (for "target is down" tests).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeHttpAndWs, listenOnLoopback } from './loopback.ts';
 import { createServer as createNetServer } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { after, before } from 'node:test';
@@ -71,27 +72,12 @@ export async function startReferenceServer(): Promise<ReferenceServer> {
       ws.send(data, { binary: isBinary });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${String(port)}`,
     port,
     hits,
-    close: async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => {
-        wss.close(() => {
-          r();
-        });
-      });
-      server.closeAllConnections();
-      await new Promise<void>((r) => {
-        server.close(() => {
-          r();
-        });
-      });
-    },
+    close: () => closeHttpAndWs(server, wss),
   };
 }
 
