@@ -11,11 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
-import { freePort } from '../run/processes.ts';
+import { freePort, portOpen } from '../run/processes.ts';
 import { spawnKept, type KeptProcess } from '../run/kept-process.ts';
 
 export interface BrokerOptions {
@@ -66,19 +65,6 @@ export function findRabbitmqServer(): string {
   throw new BrokerError(
     `rabbitmq-server not found under ${RABBITMQ_BASE}: install Debian's package (apt-get install -y rabbitmq-server), or set TARGET_AMQP_URL to a broker of your own`,
   );
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
 }
 
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -151,7 +137,7 @@ async function waitReady(p: KeptProcess, url: string, port: number, timeoutMs: n
         `RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`,
       );
     }
-    if (await tcpOpen(port)) {
+    if (await portOpen(port)) {
       try {
         const c = await connect(url, { timeout: 2000 });
         await c.close();
@@ -185,7 +171,7 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
 
   const epmd = await spawnKept('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, cwd: dir, onLine });
-  for (let i = 0; i < 100 && !(await tcpOpen(epmdPort)); i++) await sleep(50);
+  for (let i = 0; i < 100 && !(await portOpen(epmdPort)); i++) await sleep(50);
 
   let proc: KeptProcess | undefined;
   let starting: Promise<void> | undefined;
