@@ -17,7 +17,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { IterationInterruption } from '../context.ts';
-import { Conn } from './connection.ts';
+import { Conn, sharedReadBuffer } from './connection.ts';
 import { authority, closeRequested, Exchange, poolKey, proxyOf, requestHead, type ClientRequest, type ConnTimes } from './exchange.ts';
 import { H2Session } from './h2.ts';
 import { ProxyConfigError } from './proxy.ts';
@@ -160,16 +160,26 @@ export class ConnectionPool {
     const { req } = ex;
     const proxy = proxyOf(req);
     const t0 = this.now();
+    const to = proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port };
+    // Plain http reads into the thread's shared buffer, straight to the connection's parser (TLS reads its socket itself).
+    let conn: Conn | undefined;
+    const onread = {
+      buffer: sharedReadBuffer(),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        conn?.onData(buf as Buffer, n);
+        return true; // keep reading
+      },
+    };
     let tcp: Socket;
     try {
-      tcp = netConnect(proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port });
+      tcp = netConnect(req.tls ? to : { ...to, onread });
     } catch (e) {
       this.fail(ex, toError(e));
       return;
     }
     tcp.setNoDelay(true);
     tcp.unref(); // in-flight requests keep the process alive through their timeout timer
-    if (!req.tls) this.attach(key, ex, tcp, undefined, t0);
+    if (!req.tls) conn = this.attach(key, ex, tcp, undefined, t0);
     else this.#dialTls(key, ex, tcp, t0);
   }
 
@@ -313,20 +323,22 @@ export class ConnectionPool {
    * A new HTTP/1.1 connection for `ex` on `socket` (`raw`: the TCP socket under TLS): plain http waits
    * for the TCP connect (timed from `t0`); https comes connected, with its set-up `times`.
    */
-  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, times?: ConnTimes): void {
-    const conn = new Conn(this, key, socket, raw);
+  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, times?: ConnTimes): Conn {
+    // Plain http (no TLS socket under it) reads through the shared buffer: open() passed `onread`.
+    const conn = new Conn(this, key, socket, raw, raw === undefined);
     this.#all.add(conn);
     conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
     ex.conn = conn;
     if (times !== undefined) {
       ex.newConn = times;
       this.send(conn, ex);
-      return;
+      return conn;
     }
     socket.once('connect', () => {
       ex.newConn = { connecting: this.now() - t0, tls: 0 };
       if (!ex.settled) this.send(conn, ex);
     });
+    return conn;
   }
 
   /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */
