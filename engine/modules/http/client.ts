@@ -192,33 +192,13 @@ export class ConnectionPool {
   #dialTls(key: string, ex: Exchange, tcp: Socket, t0: number): void {
     const { req } = ex;
     const proxy = proxyOf(req);
-    ex.dialing = tcp;
     ex.dialingRaw = tcp;
-    this.#dialing.add(tcp);
     let tTcp = 0;
     let head = '';
-    const cleanup = (): void => {
-      tcp.off('connect', onConnect);
-      tcp.off('data', onData);
-      tcp.off('error', onError);
-      tcp.off('close', onClose);
-      this.#dialing.delete(tcp);
-      if (ex.dialing === tcp) ex.dialing = undefined;
-    };
     const onError = (err: Error): void => {
       cleanup();
       tcp.destroy();
       this.fail(ex, err);
-    };
-    const onClose = (): void => {
-      cleanup();
-      this.fail(
-        ex,
-        Object.assign(
-          new Error(proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT'),
-          { code: 'ECONNRESET' },
-        ),
-      );
     };
     const secure = (tunnelDone: number): void => {
       cleanup();
@@ -254,10 +234,8 @@ export class ConnectionPool {
       const auth = proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
       tcp.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`, 'latin1');
     };
-    tcp.once('connect', onConnect);
-    tcp.on('data', onData);
-    tcp.on('error', onError);
-    tcp.on('close', onClose);
+    const closed = proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT';
+    const cleanup = this.#watchDialing(ex, tcp, closed, { connect: onConnect, data: onData });
   }
 
   /**
@@ -270,24 +248,6 @@ export class ConnectionPool {
       return;
     }
     const tls = this.tlsOver(tcp, ex.req);
-    ex.dialing = tls;
-    this.#dialing.add(tls);
-    const done = (): void => {
-      tls.off('secureConnect', onSecure);
-      tls.off('error', onTlsError);
-      tls.off('close', onTlsClose);
-      this.#dialing.delete(tls);
-      if (ex.dialing === tls) ex.dialing = undefined;
-    };
-    const onTlsError = (err: Error): void => {
-      done();
-      tls.destroy();
-      this.fail(ex, err);
-    };
-    const onTlsClose = (): void => {
-      done();
-      this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
-    };
     const onSecure = (): void => {
       done();
       const times = { connecting, tls: this.now() - tlsFrom };
@@ -299,9 +259,37 @@ export class ConnectionPool {
       if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
       else this.attach(key, ex, tls, tcp, 0, times);
     };
-    tls.once('secureConnect', onSecure);
-    tls.on('error', onTlsError);
-    tls.on('close', onTlsClose);
+    const done = this.#watchDialing(ex, tls, 'connection closed during the TLS handshake', { secureConnect: onSecure });
+  }
+
+  /**
+   * A socket being set up for `ex` (TCP before TLS, then the TLS handshake): the pool owns it as
+   * `ex.dialing` (closing the pool or failing the request destroys it) while `listeners` wait on it; an
+   * error or a close (`closed` says when) fails the request. The returned function removes the listeners
+   * and the ownership once a listener decided (each calls it first).
+   */
+  #watchDialing(ex: Exchange, socket: Socket, closed: string, listeners: Readonly<Record<string, (arg: never) => void>>): () => void {
+    const all: Record<string, (arg: never) => void> = {
+      ...listeners,
+      error: (err: Error): void => {
+        stop();
+        socket.destroy();
+        this.fail(ex, err);
+      },
+      close: (): void => {
+        stop();
+        this.fail(ex, Object.assign(new Error(closed), { code: 'ECONNRESET' }));
+      },
+    };
+    const stop = (): void => {
+      for (const [event, fn] of Object.entries(all)) socket.off(event, fn as (arg: unknown) => void);
+      this.#dialing.delete(socket);
+      if (ex.dialing === socket) ex.dialing = undefined;
+    };
+    ex.dialing = socket;
+    this.#dialing.add(socket);
+    for (const [event, fn] of Object.entries(all)) socket.on(event, fn as (arg: unknown) => void);
+    return stop;
   }
 
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
