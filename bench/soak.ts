@@ -72,6 +72,8 @@ interface Soak {
   readonly perMinute: number[];
   readonly requests: number;
   readonly dropped: number;
+  /** VUs the arrival-rate executor had allocated at most (from SOAK_VUS up to 4×): each one's memory stays with the run. */
+  readonly vusMax: number;
   readonly code: number;
   readonly err: string;
 }
@@ -103,14 +105,16 @@ async function soak(cmd: string, args: readonly string[], exportFile: string): P
   const perMinute = readings.slice(0, MINUTES).map((xs) => median(xs));
   let requests = 0;
   let dropped = 0;
+  let vusMax = 0;
   try {
-    const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
+    const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number; max?: number }> };
     requests = s.metrics.http_reqs?.count ?? 0;
     dropped = s.metrics.dropped_iterations?.count ?? 0;
+    vusMax = s.metrics.vus_max?.max ?? 0;
   } catch {
     // no summary: the run failed (reported with its exit code)
   }
-  return { perMinute, requests, dropped, code, err };
+  return { perMinute, requests, dropped, vusMax, code, err };
 }
 
 function report(name: string, s: Soak): void {
@@ -124,7 +128,8 @@ function report(name: string, s: Soak): void {
   console.log(`${name}: RSS (MB, median per minute) ${s.perMinute.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(
     `${name}: growth after minute ${String(w)}: ${base.toFixed(1)} → ${last.toFixed(1)} MB = ${(((last - base) / base) * 100).toFixed(1)} %;` +
-      ` ${String(s.requests)} requests (${(s.requests / (MINUTES * 60)).toFixed(0)}/s of ${String(RATE)}), ${String(s.dropped)} dropped iterations`,
+      ` ${String(s.requests)} requests (${(s.requests / (MINUTES * 60)).toFixed(0)}/s of ${String(RATE)}), ${String(s.dropped)} dropped iterations,` +
+      ` VUs allocated at most ${String(s.vusMax)} (${String(VUS)} pre-allocated)`,
   );
 }
 

@@ -11,10 +11,14 @@
  *   the ~100 MB the TypeScript compiler takes is given back before the load starts, and the command
  *   can go on (load the engine, bundle) while it runs. The child keeps TypeScript's incremental state
  *   (.tsbuildinfo) next to the entry, so a check after an edit only checks again what changed.
+ * - Pruned on write (`pruneChecks`, by the child after it writes an entry): entries that can never be
+ *   valid again (a file they read is gone: a deleted scenario, a removed temporary project) go, and of the
+ *   rest only the KEEP_CHECKS last used are kept (a cache hit touches its entry); leftovers of a crashed
+ *   write go after a day. Each entry's .tsbuildinfo goes with it.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +27,10 @@ import type { TypeDiagnostic } from './typecheck.ts';
 
 /** Bump when what a check depends on changes beyond its inputs (e.g. the compiler options built in typecheck.ts). */
 const CHECK_RECIPE = 1;
+/** Type-check entries kept (the last used): one per scenario and folder it is run from. */
+export const KEEP_CHECKS = 32;
+/** A leftover (temp file, .tsbuildinfo without its entry) older than this is deleted on a prune. */
+const LEFTOVER_MS = 24 * 3600_000;
 const CHILD_ENTRY = fileURLToPath(new URL('./typecheck-child.ts', import.meta.url));
 
 /** What the child is asked. */
@@ -176,6 +184,63 @@ export async function typecheckCached(
   };
   const path = entryPath(req, env);
   const hit = validEntry(req, readEntry(path));
-  if (hit !== undefined) return { diagnostics: hit, cached: true };
+  if (hit !== undefined) {
+    touch(path);
+    return { diagnostics: hit, cached: true };
+  }
   return { diagnostics: await runChild({ ...req, entry: path }, env), cached: false };
+}
+
+/** Marks an entry as used now (what pruning ranks by); a read-only cache is left as it is. */
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // not writable: the entry is still good, only its rank is older
+  }
+}
+
+/**
+ * Deletes from the type-check cache folder `dir` what it no longer needs: entries one of whose files is gone
+ * (never valid again), all but the `keep` last used of the rest, and temp files and .tsbuildinfo files without
+ * their entry older than a day; each deleted entry's .tsbuildinfo with it. `spare` (the entry just written) is
+ * never deleted. Returns the deleted names; a file another process deletes first is skipped.
+ */
+export function pruneChecks(dir: string, spare: string, keep = KEEP_CHECKS, now = Date.now()): string[] {
+  const names = new Set(readdirSync(dir));
+  const live: { id: string; mtime: number }[] = [];
+  const gone: string[] = [];
+  const mtimeOf = (name: string): number | undefined => {
+    try {
+      return statSync(join(dir, name)).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const name of names) {
+    const mtime = mtimeOf(name);
+    if (mtime === undefined) continue;
+    if (name.endsWith('.json')) {
+      const id = name.slice(0, -'.json'.length);
+      if (join(dir, name) === spare) continue;
+      const entry = readEntry(join(dir, name));
+      if (entry === undefined || entry.inputs.some((f) => !existsSync(f))) gone.push(name, `${id}.tsbuildinfo`);
+      else live.push({ id, mtime });
+    } else if (name.endsWith('.tmp') || (name.endsWith('.tsbuildinfo') && !names.has(name.replace(/\.tsbuildinfo$/, '.json')))) {
+      if (now - mtime > LEFTOVER_MS) gone.push(name);
+    }
+  }
+  live.sort((a, b) => b.mtime - a.mtime);
+  // The entry just written counts as one of the `keep`.
+  for (const { id } of live.slice(Math.max(0, keep - 1))) gone.push(`${id}.json`, `${id}.tsbuildinfo`);
+  return gone.filter((name) => {
+    if (!names.has(name)) return false;
+    try {
+      unlinkSync(join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -4,9 +4,9 @@
  * entry and prints the diagnostics as JSON on stdout. Its memory goes back to the system when it ends.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeAtomic } from '../../engine/runtime/prebuilt.ts';
-import { checkKey, inPackage, keyInputs, readOrUndefined, type CheckEntry, type CheckRequest } from './typecheck-cache.ts';
+import { checkKey, inPackage, keyInputs, pruneChecks, readOrUndefined, type CheckEntry, type CheckRequest } from './typecheck-cache.ts';
 import { typecheckIncremental, type CheckReads } from './typecheck.ts';
 
 function main(): void {
@@ -42,6 +42,7 @@ function main(): void {
       diagnostics,
     };
     writeAtomic(req.entry, JSON.stringify(entry));
+    pruneChecks(dirname(req.entry), req.entry);
   }
   process.stdout.write(JSON.stringify(diagnostics));
 }

@@ -3,10 +3,16 @@
  * the Slack reply sink, what the bundled platform needs (a redis-server for `cache`), the bundled platform
  * itself or, for a fault scenario (or a cluster), the failure lab, and against your own system only the
  * fault controller. Each sets its URL in the run's environment and is recorded as a target host.
+ *
+ * Without the failure lab they start side by side with the checks (`startChildrenEarly`, right after the
+ * target hosts are checked) and are awaited just before the load starts; the lab needs the run folder (its
+ * fault log), so it starts after the checks (`startChildren`).
  */
+import { performance } from 'node:perf_hooks';
 import { join, relative } from 'node:path';
 import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { say } from './io.ts';
+import { fmtMs } from './phases.ts';
 import { checkpoint, setEnv, type RunContext } from './run-context.ts';
 import type { RunNeeds } from './run-prepare.ts';
 import { redactUrl, urlHost } from '../run/allowlist.ts';
@@ -19,18 +25,80 @@ import { startTargetProcess } from '../run/target-process.ts';
 import { startFaultLab, type LabHandle } from '../faults/launch.ts';
 import type { LabPlan } from '../faults/lab.ts';
 
+/** How a start reports: `tell` prints a line for the user, `signal` stops a start in flight. */
+interface Start {
+  readonly tell: (line: string) => void;
+  readonly signal: AbortSignal;
+}
+
+/** Children started side by side with the checks. */
+export interface EarlyChildren {
+  /** Waits until they are up (their lines printed then, in order), or throws why not. */
+  ready(): Promise<void>;
+  /** A check failed: stops the starts in flight and waits until they have settled (what did start is in the run's group). */
+  cancel(reason: unknown): Promise<void>;
+}
+
+/**
+ * Starts the children now, while the checks run (no failure lab). They write into a copy of the run's
+ * environment and record, copied back by `ready()`, so the checks see the same environment as when the
+ * children started after them. Their lines are kept and printed by `ready()`; so is a failure, after the
+ * checks before it.
+ */
+export function startChildrenEarly(run: RunContext, needs: RunNeeds): EarlyChildren {
+  const told: string[] = [];
+  const failed = new AbortController();
+  const shadow: RunContext = {
+    ...run,
+    env: { ...run.env },
+    record: { ...run.record, targets: [...run.record.targets], setByToolkit: [...run.record.setByToolkit] },
+  };
+  const known = shadow.record.setByToolkit.length;
+  let readyAt = 0;
+  const starting = startChildren(shadow, needs, undefined, '', {
+    tell: (line) => told.push(line),
+    signal: AbortSignal.any([run.stop.signal, failed.signal]),
+  }).then(() => {
+    readyAt = performance.now();
+  });
+  starting.catch(() => undefined); // reported by ready(), after the checks before it
+  return {
+    async ready() {
+      await starting;
+      for (const name of shadow.record.setByToolkit.slice(known)) setEnv(run, name, shadow.env[name] ?? '');
+      run.record.targets = shadow.record.targets; // the checks add no target host after step 1
+      run.record.targetKind = shadow.record.targetKind;
+      for (const line of told) say(run.io, line);
+      if (needs.bundledPlatform)
+        run.phases.mark('bundled platform started', `side by side with the steps above, up at ${fmtMs(readyAt)} ms`);
+      checkpoint(run);
+    },
+    async cancel(reason) {
+      failed.abort(reason);
+      await starting.catch(() => undefined);
+    },
+  };
+}
+
 /** Starts what the run needs beside the engine, in the run folder `dir` (the fault log goes there). */
-export async function startChildren(run: RunContext, needs: RunNeeds, lab: LabPlan | undefined, dir: string): Promise<void> {
-  const sink = needs.slackSink ? await startSlackSink(run) : undefined;
+export async function startChildren(
+  run: RunContext,
+  needs: RunNeeds,
+  lab: LabPlan | undefined,
+  dir: string,
+  start: Start = { tell: (line) => say(run.io, line), signal: run.stop.signal },
+): Promise<void> {
+  const sink = needs.slackSink ? await startSlackSink(run, start) : undefined;
   let labHandle: LabHandle | undefined;
   if (needs.bundledPlatform) {
     // The platform posts to the sink unless SLACK_API_URL says where else.
     const sinkApiUrl = sink !== undefined && (run.env.SLACK_API_URL ?? '') === '' ? sink.apiUrl : undefined;
-    labHandle = await startBundledPlatform(run, lab, dir, sinkApiUrl);
+    labHandle = await startBundledPlatform(run, lab, dir, sinkApiUrl, start);
   } else {
-    say(run.io, `target ${redactUrl(run.view.values.BASE_URL ?? '')}`);
+    start.tell(`target ${redactUrl(run.view.values.BASE_URL ?? '')}`);
     // Your own system: only the fault controller (and your fault commands) run here.
-    if (lab !== undefined) labHandle = await startFaultLabChild(run, lab, dir, {}, () => undefined, 'cannot start the fault controller');
+    if (lab !== undefined)
+      labHandle = await startFaultLabChild(run, lab, dir, {}, () => undefined, 'cannot start the fault controller', start);
   }
   if (labHandle !== undefined) {
     setEnv(run, 'FAULTS_URL', labHandle.faultsUrl);
@@ -39,21 +107,18 @@ export async function startChildren(run: RunContext, needs: RunNeeds, lab: LabPl
       source: 'set by agentload',
       host: urlHost(labHandle.faultsUrl) ?? labHandle.faultsUrl,
     });
-    say(
-      run.io,
-      `fault controller at ${labHandle.faultsUrl} (faults are logged to ${relative(run.io.cwd, dir) || dir}/${RUN_FILES.faults})`,
-    );
+    start.tell(`fault controller at ${labHandle.faultsUrl} (faults are logged to ${relative(run.io.cwd, dir) || dir}/${RUN_FILES.faults})`);
   }
   checkpoint(run);
 }
 
 /** The Slack reply sink: SLACK_SINK_URL for the script. */
-async function startSlackSink(run: RunContext): Promise<SlackSink> {
+async function startSlackSink(run: RunContext, start: Start): Promise<SlackSink> {
   const { io, redact } = run;
   const sink: SlackSink = await startSlackSinkProcess({
     root: io.root,
     group: run.children,
-    abort: run.stop.signal,
+    abort: start.signal,
     onStderr: (line) => {
       if (line.trim() !== '') io.stderr.write(`slack sink: ${redact(line)}\n`);
     },
@@ -63,7 +128,7 @@ async function startSlackSink(run: RunContext): Promise<SlackSink> {
   });
   setEnv(run, 'SLACK_SINK_URL', sink.url);
   run.record.targets.push({ variable: 'SLACK_SINK_URL', source: 'set by agentload', host: urlHost(sink.url) ?? sink.url });
-  say(io, `Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
+  start.tell(`Slack reply sink at ${sink.url} (a bot of your own posts replies to SLACK_API_URL=${sink.apiUrl})`);
   return sink;
 }
 
@@ -78,6 +143,7 @@ async function startBundledPlatform(
   lab: LabPlan | undefined,
   dir: string,
   sinkApiUrl: string | undefined,
+  start: Start,
 ): Promise<LabHandle | undefined> {
   const { io, env, redact } = run;
   // Only the platform's own variables reach it: a DATABASE_URL meant for the user's system does not.
@@ -92,14 +158,14 @@ async function startBundledPlatform(
     targetEnv.SQLITE_PATH = env.DB_DSN ?? '';
   }
   if (sinkApiUrl !== undefined) targetEnv.SLACK_API_URL = sinkApiUrl;
-  Object.assign(targetEnv, await startServices(run));
+  Object.assign(targetEnv, await startServices(run, start));
   const onStderr = (line: string): void => {
     if (line.trim() !== '') io.stderr.write(`target: ${redact(line)}\n`);
   };
   let labHandle: LabHandle | undefined;
   const target: StartedTarget =
     lab === undefined
-      ? await startTargetProcess({ root: io.root, env: targetEnv, group: run.children, abort: run.stop.signal, onStderr }).catch(
+      ? await startTargetProcess({ root: io.root, env: targetEnv, group: run.children, abort: start.signal, onStderr }).catch(
           (err: unknown) => {
             checkpoint(run);
             throw new AgentloadError(
@@ -109,18 +175,18 @@ async function startBundledPlatform(
             );
           },
         )
-      : (labHandle = await startFaultLabChild(run, lab, dir, targetEnv, onStderr, 'cannot start the bundled platform'));
+      : (labHandle = await startFaultLabChild(run, lab, dir, targetEnv, onStderr, 'cannot start the bundled platform', start));
   setEnv(run, 'BASE_URL', target.url);
   run.record.targetKind = 'bundled';
   run.record.targets.unshift({ variable: 'BASE_URL', source: 'set by agentload', host: urlHost(target.url) ?? target.url });
-  run.phases.mark('bundled platform started');
-  say(io, `target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
+  if (lab !== undefined) run.phases.mark('bundled platform started');
+  start.tell(`target bundled platform at ${target.url} (set BASE_URL to test your own system)`);
   return labHandle;
 }
 
 /** What the bundled platform needs beside it (a redis-server for `cache`), children of the run as well: the platform's variables. */
-async function startServices(run: RunContext): Promise<Record<string, string>> {
-  const services = await startScenarioServices(run.name, run.env, { group: run.children, abort: run.stop.signal }).catch((err: unknown) => {
+async function startServices(run: RunContext, start: Start): Promise<Record<string, string>> {
+  const services = await startScenarioServices(run.name, run.env, { group: run.children, abort: start.signal }).catch((err: unknown) => {
     checkpoint(run);
     throw new AgentloadError(
       'target-failed',
@@ -133,7 +199,7 @@ async function startServices(run: RunContext): Promise<Record<string, string>> {
     const host = urlHost(v);
     if (host !== undefined) run.record.targets.push({ variable: k, source: 'set by agentload', host });
   }
-  for (const line of services.notes) say(run.io, line);
+  for (const line of services.notes) start.tell(line);
   return services.targetEnv;
 }
 
@@ -145,6 +211,7 @@ async function startFaultLabChild(
   platformEnv: Record<string, string>,
   onPlatformLine: (line: string) => void,
   failure: string,
+  start: Start,
 ): Promise<LabHandle> {
   return startFaultLab({
     plan: lab,
@@ -153,9 +220,9 @@ async function startFaultLabChild(
     platformEnv,
     faultLog: join(dir, RUN_FILES.faults),
     group: run.children,
-    abort: run.stop.signal,
+    abort: start.signal,
     say: (line) => {
-      say(run.io, run.redact(line));
+      start.tell(run.redact(line));
     },
     onPlatformLine,
   }).catch((err: unknown) => {

@@ -1,5 +1,5 @@
 /**
- * The run command's checks and preparation, before anything is started or sent: where the load goes
+ * The run command's checks and preparation, before anything is sent: where the load goes
  * (allowlist, fault plan, --cloud limits), types and engine side by side, the run folder and the bundle,
  * the engine's arguments and environment, and (embedded engine) the script's options and thresholds.
  */
@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { AgentloadError, EXIT_CODES, typeErrors } from '../errors.ts';
 import type { ParsedRun } from './flags.ts';
 import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
@@ -94,14 +94,7 @@ export async function checkTypesAndLoadEngine(run: RunContext): Promise<Engine> 
   choosing.catch(() => undefined); // reported below, after the types
   const checked = await checking;
   const diagnostics = checked.outcome?.diagnostics ?? [];
-  if (diagnostics.length > 0) {
-    throw new AgentloadError(
-      'type-error',
-      EXIT_CODES.scriptException,
-      diagnostics[0]?.text ?? 'type error',
-      diagnostics.slice(1).map((d) => d.text),
-    );
-  }
+  if (diagnostics.length > 0) throw typeErrors(diagnostics.map((d) => d.text));
   checkpoint(run);
   await checkAmqpUrl({ ...env, ...view.values });
   checkpoint(run);
@@ -152,12 +145,29 @@ export async function bundleIntoRunDir(run: RunContext, engine: Engine): Promise
 }
 
 /**
- * The engine's arguments (outputs into the run folder, except in Grafana Cloud) and the variables the
- * toolkit sets for the script (handleSummary's path, colours, summary mode) and, against the bundled
- * platform, the defaults that make every scenario run out of the box. Returns what the run must start.
+ * What the run starts beside the engine (step 1, so the children can start side by side with the checks):
+ * against the bundled platform, also the defaults that make every scenario run out of the box.
  */
-export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }: Bundled): RunNeeds {
-  const { io, parsed, env, view, cloud, name } = run;
+export function runNeeds(run: RunContext): RunNeeds {
+  const { env, view, name } = run;
+  const bundledPlatform = (view.values.BASE_URL ?? '') === '';
+  const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
+  if (bundledPlatform) {
+    if ((env.SLACK_SIGNING_SECRET ?? '') === '') setEnv(run, 'SLACK_SIGNING_SECRET', randomBytes(24).toString('hex'));
+    if (name === 'db' && (view.values.DB_DSN ?? '') === '') {
+      run.scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
+      setEnv(run, 'DB_DSN', join(run.scratchDir, 'db.sqlite'));
+    }
+  }
+  return { bundledPlatform, slackSink };
+}
+
+/**
+ * The engine's arguments (outputs into the run folder, except in Grafana Cloud) and the variables the
+ * toolkit sets for the script (handleSummary's path, colours, summary mode).
+ */
+export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }: Bundled): void {
+  const { io, parsed, env, cloud } = run;
   const outJson = join(dir, RUN_FILES.outJson);
   run.record.args = k6Args({
     bundle: built.outfile,
@@ -174,18 +184,6 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
   const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);
-
-  const bundledPlatform = (view.values.BASE_URL ?? '') === '';
-  const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
-  if (bundledPlatform) {
-    // Defaults that make every scenario run against the bundled platform out of the box.
-    if ((env.SLACK_SIGNING_SECRET ?? '') === '') setEnv(run, 'SLACK_SIGNING_SECRET', randomBytes(24).toString('hex'));
-    if (name === 'db' && (view.values.DB_DSN ?? '') === '') {
-      run.scratchDir = mkdtempSync(join(tmpdir(), 'agentload-db-'));
-      setEnv(run, 'DB_DSN', join(run.scratchDir, 'db.sqlite'));
-    }
-  }
-  return { bundledPlatform, slackSink };
 }
 
 /** Placeholders for what the run sets once its children are up, so the options check sees a complete environment. */
@@ -201,8 +199,9 @@ class Kept extends Writable {
 }
 
 /**
- * Step 5 (embedded engine). The script's options and thresholds, before anything is started (the k6
- * binary checks its own once it runs): the engine's exit code, shown with its output, when they fail.
+ * Step 5 (embedded engine). The script's options and thresholds, before anything is sent (the k6 binary
+ * checks its own once it runs): the engine's exit code, shown with its output, when they fail (the children
+ * started side by side are stopped then, unannounced).
  */
 export async function checkScriptOptions(
   run: RunContext,
@@ -241,7 +240,7 @@ export async function checkScriptOptions(
     throw new AgentloadError(
       'invalid-options',
       code,
-      `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was started or sent`,
+      `the scenario failed its check before the run (see above; exit code ${String(code)}): nothing was sent`,
     );
   }
   run.phases.mark('options and thresholds checked');

@@ -1,11 +1,13 @@
 /**
  * `npm run k6 -- scenarios/<name>.ts [flags]`: parse → check target hosts → type-check → choose the engine →
- * run folder → bundle → check the script's options (embedded engine) → start the bundled platform (when no
- * BASE_URL) → run → run.json → report → exit code. Nothing is sent and nothing is started before every check
- * has passed. Ctrl+C / SIGTERM are handled from the start: while starting, the run stops (105) without
- * running anything; while running, the engine stops gracefully first and the run's children (platform,
- * Slack sink, k6) after it. Every exit after the scenario is known leaves a run folder with run.json and a
- * junit.xml that fails when the run failed.
+ * run folder → bundle → check the script's options (embedded engine) → run → run.json → report → exit code.
+ * The bundled platform (when no BASE_URL) and the run's other children start side by side with the checks,
+ * right after the target hosts are checked (after them for a fault scenario: the failure lab needs the run
+ * folder), and are awaited before the load starts; a check that fails stops them. Nothing is sent before
+ * every check has passed. Ctrl+C / SIGTERM are handled from the start: while starting, the run stops (105)
+ * without running anything; while running, the engine stops gracefully first and the run's children
+ * (platform, Slack sink, k6) after it. Every exit after the scenario is known leaves a run folder with
+ * run.json and a junit.xml that fails when the run failed.
  *
  * This file is the flow; the steps are in run-prepare.ts (checks, engine, bundle, options), run-children.ts
  * (what the run starts), run-report.ts (run.json, report, results) and run-context.ts (the state they share).
@@ -15,13 +17,14 @@ import { AgentloadError, EXIT_CODES, toError } from '../errors.ts';
 import { helpText, parseRunArgs } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { onRunSignal, openRun, recordFailure, type Engine, type RunContext } from './run-context.ts';
-import { startChildren } from './run-children.ts';
+import { startChildren, startChildrenEarly } from './run-children.ts';
 import {
   bundleIntoRunDir,
   checkScriptOptions,
   checkTypesAndLoadEngine,
   checkWhereLoadGoes,
   prepareEngineRun,
+  runNeeds,
   type Preflight,
 } from './run-prepare.ts';
 import { reportRun } from './run-report.ts';
@@ -67,15 +70,25 @@ interface Ready {
   readonly soakBudget: Preflight['soakBudget'];
 }
 
-/** Steps 1 to 6: every check, the bundle, then the children. A signal before the load starts stops it here (105). */
+/**
+ * Steps 1 to 6: every check and the bundle, with the children starting side by side from step 1 (after step 5
+ * for a fault scenario). A check that fails stops their start; a signal before the load starts stops it here (105).
+ */
 async function prepare(run: RunContext): Promise<Ready> {
   const { soakBudget, lab } = checkWhereLoadGoes(run);
-  const engine = await checkTypesAndLoadEngine(run);
-  const bundled = await bundleIntoRunDir(run, engine);
-  const needs = prepareEngineRun(run, engine, bundled);
-  if (engine.kind === 'embedded') await checkScriptOptions(run, engine.module, bundled.built, needs, lab);
-  await startChildren(run, needs, lab, bundled.dir);
-  return { engine, built: bundled.built, dir: bundled.dir, soakBudget };
+  const needs = runNeeds(run);
+  const early = lab === undefined ? startChildrenEarly(run, needs) : undefined;
+  try {
+    const engine = await checkTypesAndLoadEngine(run);
+    const bundled = await bundleIntoRunDir(run, engine);
+    prepareEngineRun(run, engine, bundled);
+    if (engine.kind === 'embedded') await checkScriptOptions(run, engine.module, bundled.built, needs, lab);
+    await (early?.ready() ?? startChildren(run, needs, lab, bundled.dir));
+    return { engine, built: bundled.built, dir: bundled.dir, soakBudget };
+  } catch (err: unknown) {
+    await early?.cancel(err);
+    throw err;
+  }
 }
 
 /** Step 7. The run, with Ctrl+C forwarded: the engine's exit code. */

@@ -2,15 +2,29 @@
  * The run and build commands' type check (src/bundle/typecheck-cache.ts): checked in a child process the
  * first time, then answered from the cache while the scenario and what it imports are unchanged; an
  * edited import, a file an import could not find appearing, or an edited tsconfig.k6.json checks again;
- * failures are cached as failures. The checks run with the toolkit's real TypeScript and k6 types.
+ * failures are cached as failures. The checks run with the toolkit's real TypeScript and k6 types. A check
+ * that writes an entry prunes the cache: entries that read a file now gone, all but the last used KEEP_CHECKS,
+ * and day-old leftovers; a hit counts as a use.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { typecheckCached } from '../../src/bundle/typecheck-cache.ts';
+import { KEEP_CHECKS, typecheckCached } from '../../src/bundle/typecheck-cache.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'agentload-typecheck-cache-'));
@@ -85,4 +99,47 @@ void test('an edited tsconfig.k6.json checks again', async () => {
   const changed = await typecheckCached([unused], opts);
   assert.equal(changed.cached, false);
   assert.notDeepEqual(texts(changed), texts(before), 'noUnusedLocals flipped: the unused local is reported or no longer reported');
+});
+
+void test('a check that writes an entry prunes the cache: dead entries, all but the last used, day-old leftovers; a hit is a use', async () => {
+  const cache = join(dir, 'cache', 'typecheck');
+  const age = (name: string, hoursAgo: number): void => {
+    const t = new Date(Date.now() - hoursAgo * 3600_000);
+    utimesSync(join(cache, name), t, t);
+  };
+  const jsons = (): string[] => readdirSync(cache).filter((n) => n.endsWith('.json'));
+  // A hit marks its entry used: every entry made old, then s.ts answered from the cache.
+  for (const n of jsons()) age(n, 48);
+  assert.equal((await check()).cached, true);
+  const used = jsons().filter((n) => Date.now() - statSync(join(cache, n)).mtimeMs < 3600_000);
+  assert.equal(used.length, 1, 'the hit touched its own entry only');
+
+  const entry = (inputs: readonly string[]): string => JSON.stringify({ key: 'k', inputs, missing: [], diagnostics: [] });
+  // One entry of a scenario since deleted (never valid again), with its incremental state.
+  writeFileSync(join(cache, 'dead.json'), entry([join(dir, 'deleted.ts')]));
+  writeFileSync(join(cache, 'dead.tsbuildinfo'), '{}');
+  // More live entries than are kept, each last used an hour apart (old0 the newest).
+  for (let i = 0; i < KEEP_CHECKS + 4; i++) {
+    writeFileSync(join(cache, `old${String(i)}.json`), entry([scenario]));
+    writeFileSync(join(cache, `old${String(i)}.tsbuildinfo`), '{}');
+    age(`old${String(i)}.json`, 2 + i);
+  }
+  // Leftovers: a day-old temp file and state without its entry go; a fresh temp file (a write in progress) stays.
+  for (const n of ['x.json.1.2.tmp', 'orphan.tsbuildinfo', 'fresh.json.3.4.tmp']) writeFileSync(join(cache, n), '');
+  age('x.json.1.2.tmp', 25);
+  age('orphan.tsbuildinfo', 25);
+
+  const fresh = write('p.ts', `export default function (): void { /* a new scenario: a miss */ }\n`);
+  assert.equal((await typecheckCached([fresh], { root: ROOT, cwd: dir, env })).cached, false);
+  const left = readdirSync(cache);
+  for (const n of ['dead.json', 'dead.tsbuildinfo', 'x.json.1.2.tmp', 'orphan.tsbuildinfo']) assert.ok(!left.includes(n), `${n} deleted`);
+  assert.ok(left.includes('fresh.json.3.4.tmp'), 'a fresh temp file stays');
+  assert.equal(jsons().length, KEEP_CHECKS, `the ${String(KEEP_CHECKS)} last used entries are kept`);
+  assert.ok(used[0] !== undefined && left.includes(used[0]), 'the entry the hit used is kept');
+  assert.ok(left.includes('old0.json') && left.includes('old0.tsbuildinfo'), 'the newest fake entry is kept');
+  const last = `old${String(KEEP_CHECKS + 3)}`;
+  assert.ok(!existsSync(join(cache, `${last}.json`)) && !existsSync(join(cache, `${last}.tsbuildinfo`)), 'the oldest goes with its state');
+  // Still a hit for the new scenario and for s.ts.
+  assert.equal((await typecheckCached([fresh], { root: ROOT, cwd: dir, env })).cached, true);
+  assert.equal((await check()).cached, true);
 });

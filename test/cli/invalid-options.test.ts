@@ -1,13 +1,15 @@
 /**
  * A scenario whose options k6 refuses (104) or whose init code throws (107) on the embedded engine: the run
- * command finds out before it starts anything (no bundled platform), prints the engine's own lines and no
- * misleading hint, and leaves run.json and a junit.xml that fails.
+ * command finds out before it sends anything, prints the engine's own lines and no misleading hint, and
+ * leaves run.json and a junit.xml that fails. The bundled platform starts side by side with the checks: its
+ * process is seen running while they run, is stopped unannounced when one fails, and none is left behind.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cleanEnv, makeProject, readJson, runCli } from './helpers.ts';
+import { cleanEnv, collect, makeProject, readJson, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -23,6 +25,20 @@ export default async function (): Promise<void> {
 }
 `,
   );
+
+/** Pids of the bundled platform's processes (scripts/target.mjs) whose environment holds `marker`. */
+function platformPids(marker: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('target.mjs')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(pid));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
 
 for (const c of [
   {
@@ -40,17 +56,29 @@ for (const c of [
     engineLine: /init refuses to go on/,
   },
 ]) {
-  void test(`exit ${String(c.code)} found before anything starts: no platform, the engine's own line, a failing junit.xml`, async () => {
-    const r = await runCli([scenario(c.file, c.options, c.init), '--engine', 'node'], { cwd: project.dir, env: cleanEnv(project) });
+  void test(`exit ${String(c.code)} found before anything is sent: the platform started alongside is stopped, the engine's own line, a failing junit.xml`, async () => {
+    // The platform's own variables reach it: a SQLite file of this test's marks its process.
+    const marker = `SQLITE_PATH=${project.dir}/platform-${randomBytes(6).toString('hex')}.sqlite`;
+    const child = spawnCli([scenario(c.file, c.options, c.init), '--engine', 'node'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { SQLITE_PATH: marker.slice('SQLITE_PATH='.length) }),
+    });
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      for (const pid of platformPids(marker)) seen.add(pid);
+    }, 50);
+    const r = await collect(child).finally(() => {
+      clearInterval(watch);
+    });
     assert.equal(r.code, c.code, r.stderr);
+    assert.ok(seen.size > 0, 'the platform started while the checks ran');
+    assert.deepEqual(platformPids(marker), [], 'no platform process is left');
     assert.match(r.stderr, c.engineLine);
-    assert.doesNotMatch(r.stderr, /target bundled platform/, 'the platform was never started');
+    assert.doesNotMatch(r.stderr, /target bundled platform/, 'the platform was never announced');
     assert.doesNotMatch(r.stderr, /report not built|--out json/, 'no misleading hint');
     assert.match(
       r.stderr,
-      new RegExp(
-        `agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was started or sent`,
-      ),
+      new RegExp(`agentload: the scenario failed its check before the run \\(see above; exit code ${String(c.code)}\\): nothing was sent`),
     );
     const dir = project.runDirs().find((d) => d.includes(c.file.replace('.ts', '-')));
     assert.ok(dir !== undefined);

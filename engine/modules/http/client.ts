@@ -17,7 +17,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { IterationInterruption } from '../context.ts';
-import { Conn } from './connection.ts';
+import { Conn, sharedReadBuffer } from './connection.ts';
 import { authority, closeRequested, Exchange, poolKey, proxyOf, requestHead, type ClientRequest, type ConnTimes } from './exchange.ts';
 import { H2Session } from './h2.ts';
 import { ProxyConfigError } from './proxy.ts';
@@ -160,16 +160,26 @@ export class ConnectionPool {
     const { req } = ex;
     const proxy = proxyOf(req);
     const t0 = this.now();
+    const to = proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port };
+    // Plain http reads into the thread's shared buffer, straight to the connection's parser (TLS reads its socket itself).
+    let conn: Conn | undefined;
+    const onread = {
+      buffer: sharedReadBuffer(),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        conn?.onData(buf as Buffer, n);
+        return true; // keep reading
+      },
+    };
     let tcp: Socket;
     try {
-      tcp = netConnect(proxy === undefined ? { host: req.hostname, port: req.port } : { host: proxy.hostname, port: proxy.port });
+      tcp = netConnect(req.tls ? to : { ...to, onread });
     } catch (e) {
       this.fail(ex, toError(e));
       return;
     }
     tcp.setNoDelay(true);
     tcp.unref(); // in-flight requests keep the process alive through their timeout timer
-    if (!req.tls) this.attach(key, ex, tcp, undefined, t0);
+    if (!req.tls) conn = this.attach(key, ex, tcp, undefined, t0);
     else this.#dialTls(key, ex, tcp, t0);
   }
 
@@ -182,33 +192,13 @@ export class ConnectionPool {
   #dialTls(key: string, ex: Exchange, tcp: Socket, t0: number): void {
     const { req } = ex;
     const proxy = proxyOf(req);
-    ex.dialing = tcp;
     ex.dialingRaw = tcp;
-    this.#dialing.add(tcp);
     let tTcp = 0;
     let head = '';
-    const cleanup = (): void => {
-      tcp.off('connect', onConnect);
-      tcp.off('data', onData);
-      tcp.off('error', onError);
-      tcp.off('close', onClose);
-      this.#dialing.delete(tcp);
-      if (ex.dialing === tcp) ex.dialing = undefined;
-    };
     const onError = (err: Error): void => {
       cleanup();
       tcp.destroy();
       this.fail(ex, err);
-    };
-    const onClose = (): void => {
-      cleanup();
-      this.fail(
-        ex,
-        Object.assign(
-          new Error(proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT'),
-          { code: 'ECONNRESET' },
-        ),
-      );
     };
     const secure = (tunnelDone: number): void => {
       cleanup();
@@ -244,10 +234,8 @@ export class ConnectionPool {
       const auth = proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
       tcp.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`, 'latin1');
     };
-    tcp.once('connect', onConnect);
-    tcp.on('data', onData);
-    tcp.on('error', onError);
-    tcp.on('close', onClose);
+    const closed = proxy === undefined ? 'connection closed before TLS started' : 'proxy closed the connection before answering CONNECT';
+    const cleanup = this.#watchDialing(ex, tcp, closed, { connect: onConnect, data: onData });
   }
 
   /**
@@ -260,24 +248,6 @@ export class ConnectionPool {
       return;
     }
     const tls = this.tlsOver(tcp, ex.req);
-    ex.dialing = tls;
-    this.#dialing.add(tls);
-    const done = (): void => {
-      tls.off('secureConnect', onSecure);
-      tls.off('error', onTlsError);
-      tls.off('close', onTlsClose);
-      this.#dialing.delete(tls);
-      if (ex.dialing === tls) ex.dialing = undefined;
-    };
-    const onTlsError = (err: Error): void => {
-      done();
-      tls.destroy();
-      this.fail(ex, err);
-    };
-    const onTlsClose = (): void => {
-      done();
-      this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
-    };
     const onSecure = (): void => {
       done();
       const times = { connecting, tls: this.now() - tlsFrom };
@@ -289,9 +259,37 @@ export class ConnectionPool {
       if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
       else this.attach(key, ex, tls, tcp, 0, times);
     };
-    tls.once('secureConnect', onSecure);
-    tls.on('error', onTlsError);
-    tls.on('close', onTlsClose);
+    const done = this.#watchDialing(ex, tls, 'connection closed during the TLS handshake', { secureConnect: onSecure });
+  }
+
+  /**
+   * A socket being set up for `ex` (TCP before TLS, then the TLS handshake): the pool owns it as
+   * `ex.dialing` (closing the pool or failing the request destroys it) while `listeners` wait on it; an
+   * error or a close (`closed` says when) fails the request. The returned function removes the listeners
+   * and the ownership once a listener decided (each calls it first).
+   */
+  #watchDialing(ex: Exchange, socket: Socket, closed: string, listeners: Readonly<Record<string, (arg: never) => void>>): () => void {
+    const all: Record<string, (arg: never) => void> = {
+      ...listeners,
+      error: (err: Error): void => {
+        stop();
+        socket.destroy();
+        this.fail(ex, err);
+      },
+      close: (): void => {
+        stop();
+        this.fail(ex, Object.assign(new Error(closed), { code: 'ECONNRESET' }));
+      },
+    };
+    const stop = (): void => {
+      for (const [event, fn] of Object.entries(all)) socket.off(event, fn as (arg: unknown) => void);
+      this.#dialing.delete(socket);
+      if (ex.dialing === socket) ex.dialing = undefined;
+    };
+    ex.dialing = socket;
+    this.#dialing.add(socket);
+    for (const [event, fn] of Object.entries(all)) socket.on(event, fn as (arg: unknown) => void);
+    return stop;
   }
 
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
@@ -313,20 +311,22 @@ export class ConnectionPool {
    * A new HTTP/1.1 connection for `ex` on `socket` (`raw`: the TCP socket under TLS): plain http waits
    * for the TCP connect (timed from `t0`); https comes connected, with its set-up `times`.
    */
-  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, times?: ConnTimes): void {
-    const conn = new Conn(this, key, socket, raw);
+  attach(key: string, ex: Exchange, socket: Socket, raw: Socket | undefined, t0: number, times?: ConnTimes): Conn {
+    // Plain http (no TLS socket under it) reads through the shared buffer: open() passed `onread`.
+    const conn = new Conn(this, key, socket, raw, raw === undefined);
     this.#all.add(conn);
     conn.ex = ex; // a connect failure fails this exchange (onClose, never replayed: not reused)
     ex.conn = conn;
     if (times !== undefined) {
       ex.newConn = times;
       this.send(conn, ex);
-      return;
+      return conn;
     }
     socket.once('connect', () => {
       ex.newConn = { connecting: this.now() - t0, tls: 0 };
       if (!ex.settled) this.send(conn, ex);
     });
+    return conn;
   }
 
   /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */

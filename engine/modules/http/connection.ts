@@ -21,6 +21,21 @@ export interface ConnHost {
 
 /** Methods Go's transport may send again on a fresh connection (net/http isReplayable). */
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Size of the read buffer plain-http sockets share (Node's own read size). */
+const SHARED_READ_BYTES = 64 * 1024;
+let sharedRead: Buffer | undefined;
+
+/**
+ * The one buffer every plain-http socket of this thread reads into (`net.connect`'s `onread`): a response
+ * is parsed straight from it, without Node's readable-stream machinery or a Buffer per read. A read is
+ * handled whole, synchronously, before the next can happen, so one buffer serves every connection; what
+ * must outlive the read (body chunks) is copied out (`Conn.readsShared`).
+ */
+export function sharedReadBuffer(): Buffer {
+  return (sharedRead ??= Buffer.allocUnsafe(SHARED_READ_BYTES));
+}
+
 /** One connection: a socket, its parser, and the exchange it carries (at most one: no pipelining). */
 export class Conn {
   readonly parser = new HTTPParser(HTTPParser.RESPONSE);
@@ -40,12 +55,15 @@ export class Conn {
   /**
    * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
    * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
+   * `readsShared`: the socket reads into sharedReadBuffer() and hands the bytes to `onData` itself (no
+   * 'data' events), so body chunks are copied.
    */
   constructor(
     readonly pool: ConnHost,
     readonly key: string,
     readonly socket: Socket,
     readonly raw?: Socket,
+    readonly readsShared = false,
   ) {
     const p = this.parser;
     p[HTTPParser.kOnHeadersComplete] = (info) => {
@@ -66,16 +84,19 @@ export class Conn {
     };
     p[HTTPParser.kOnBody] = (chunk, offset, length) => {
       const ex = this.ex;
-      if (ex?.req.keepBody === true) ex.chunks.push(chunk.subarray(offset, offset + length));
+      if (ex?.req.keepBody !== true) return;
+      const part = chunk.subarray(offset, offset + length);
+      ex.chunks.push(this.readsShared ? Buffer.from(part) : part);
     };
     p[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.ex;
       if (ex === undefined || ex.status === 0) return; // end of a 1xx message
       this.pool.complete(this, ex);
     };
-    socket.on('data', (chunk: Buffer) => {
-      this.onData(chunk);
-    });
+    if (!readsShared)
+      socket.on('data', (chunk: Buffer) => {
+        this.onData(chunk, chunk.length);
+      });
     socket.on('error', (err: Error) => {
       this.onClose(err);
     });
@@ -87,15 +108,16 @@ export class Conn {
     });
   }
 
-  onData(chunk: Buffer): void {
+  /** `length` bytes arrived at the start of `chunk`. */
+  onData(chunk: Buffer, length: number): void {
     const ex = this.ex;
     if (ex === undefined) {
       this.destroy();
       return;
     } // bytes on an idle connection: not HTTP we understand
     if (ex.tFirst === 0) ex.tFirst = this.pool.now();
-    ex.received += chunk.length;
-    const r = this.parser.execute(chunk);
+    ex.received += length;
+    const r = this.parser.execute(chunk, 0, length);
     if (r instanceof Error && this.ex === ex) {
       this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
     }

@@ -209,8 +209,10 @@ function headersOf(req: ClientRequest): OutgoingHttpHeaders {
 /** Response headers as alternating names and values (pseudo-headers left out), like HTTP/1.1's raw headers. */
 function flatten(headers: IncomingHttpHeaders): string[] {
   const out: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(':') || value === undefined) continue;
+  // for-in, not Object.entries: no [name, value] array per header on every response.
+  for (const name in headers) {
+    const value = headers[name];
+    if (name.charCodeAt(0) === 0x3a || value === undefined) continue; // ':status' and other pseudo-headers
     if (Array.isArray(value)) for (const v of value) out.push(name, v);
     else out.push(name, value);
   }

@@ -46,6 +46,17 @@ const headerOf = (ex: Exchange, name: string): string | undefined => {
   return undefined;
 };
 
+/** `size` bytes that differ from one position (and one seed) to the next, so a byte read into the wrong place shows. */
+function patterned(seed: number, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed * 2_654_435_761;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1_103_515_245 + 12_345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
 let server: Server;
 let port = 0;
 let connections = 0;
@@ -88,6 +99,25 @@ before(async () => {
         case '/nocontent':
           rs.writeHead(204).end();
           return;
+        case '/bytes-a':
+        case '/bytes-b': {
+          // Distinct bytes in 16 KiB pieces, each after a turn of the event loop: two of these at once
+          // arrive interleaved, in many reads per response.
+          const body = patterned(rq.url === '/bytes-a' ? 1 : 2, 300_000);
+          rs.writeHead(200, { 'content-length': body.length });
+          let at = 0;
+          const next = (): void => {
+            if (at >= body.length) {
+              rs.end();
+              return;
+            }
+            rs.write(body.subarray(at, at + 16_384));
+            at += 16_384;
+            setImmediate(next);
+          };
+          next();
+          return;
+        }
         default:
           rs.setHeader('set-cookie', ['a=1', 'b=2']);
           rs.end(`${rq.method ?? ''} ${rq.url ?? ''} ${String(body.length)}`);
@@ -176,6 +206,19 @@ void test('request bodies, Content-Length, chunked and gzip responses, 1xx, 204,
   const discarded = await pool.requestAsync(req(port, '/big', { keepBody: false }), undefined);
   assert.equal(discarded.chunks.length, 0);
   assert.ok(discarded.received > 1_000_000);
+  pool.close();
+});
+
+void test('bodies read in many pieces on connections at once arrive byte for byte (plain http reads share one buffer)', async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: true });
+  const [a, b] = await Promise.all([
+    pool.requestAsync(req(port, '/bytes-a'), undefined),
+    pool.requestAsync(req(port, '/bytes-b'), undefined),
+  ]);
+  for (const ex of [a, b]) assert.equal(ex.error, undefined);
+  assert.ok(a.chunks.length > 2 && b.chunks.length > 2, 'each body came in several reads');
+  assert.ok(Buffer.concat(a.chunks).equals(patterned(1, 300_000)), 'the first body is intact');
+  assert.ok(Buffer.concat(b.chunks).equals(patterned(2, 300_000)), 'the second body is intact');
   pool.close();
 });
 
