@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { IterationContext, Tags } from '../contracts.ts';
 import type { EngineModuleContext, Interruptible, IterationInterruption } from '../modules/context.ts';
 import { createHttpModule, type Response } from '../modules/http.ts';
-import { WsSession, type WsEvent } from '../modules/ws.ts';
+import { WsSession, type WsEvent } from '../modules/ws/session.ts';
 import { TestAbortedError } from '../runtime/errors.ts';
 import { connectRefusalOf, type VuHost } from '../runtime/vu-host.ts';
 import type { CallState } from './protocol.ts';

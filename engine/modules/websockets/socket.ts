@@ -1,13 +1,13 @@
 /**
  * One VU's k6 WebSocket on top of `ws` (engine/modules/websockets.ts has the semantics copied from k6):
- * connection, events and listeners, sends, pings, close, the metrics of a session, and the VU's set of
- * sockets that an interrupted iteration or a closed VU closes.
+ * connection, events, sends, pings, close, and the VU's set of sockets that an interrupted iteration or a
+ * closed VU closes. Its handlers are kept by listeners.ts, its metrics by session-metrics.ts.
  */
 import { Blob as NodeBlob } from 'node:buffer';
 import type { Socket } from 'node:net';
 import WS from 'ws';
 import { toError } from '../../../shared/errors.ts';
-import type { ModuleContext, Sample, Tags } from '../../contracts.ts';
+import type { ModuleContext } from '../../contracts.ts';
 import {
   binaryPayload,
   byteCounter,
@@ -34,6 +34,8 @@ import {
   type ReadyState,
   type WebSocketEvent,
 } from './params.ts';
+import { SessionMetrics } from './session-metrics.ts';
+import { SocketListeners } from './listeners.ts';
 
 /** How long an interrupted iteration waits for a close handshake before dropping the TCP connection. */
 const INTERRUPT_CLOSE_GRACE_MS = 1000;
@@ -58,16 +60,10 @@ export class VuWebSocket {
   #extensions = '';
   #bufferedAmount = 0;
   readonly #ws: WS;
-  readonly #listeners = new Map<EventType, Listener[]>();
-  readonly #on = new Map<EventType, Listener>();
-  #tags: Tags;
-  readonly #iterTags: Tags;
-  readonly #startWall: number;
-  readonly #startMono: number;
+  readonly #handlers = new SocketListeners();
+  readonly #metrics: SessionMetrics;
   #socket: Socket | undefined;
   #closeRequested = false;
-  /** Whether ws_sessions/ws_connecting were emitted for this attempt. */
-  #reported = false;
   #opened = false;
   #pingCounter = 0;
   readonly #pings = new Map<string, number>();
@@ -104,13 +100,11 @@ export class VuWebSocket {
     const p = parseParams(params);
     const subprotocols = parseProtocols(protocols);
     this.url = parsed.href;
-    this.#iterTags = this.#ctx.currentTags();
-    const tags: Record<string, string> = { ...this.#iterTags, ...p.tags };
+    const iterTags = this.#ctx.currentTags();
+    const tags: Record<string, string> = { ...iterTags, ...p.tags };
     tags.url = tags.name ?? this.url;
-    this.#tags = tags;
     vu.live.add(this);
-    this.#startWall = this.#ctx.clock.wallNow();
-    this.#startMono = this.#ctx.clock.now();
+    this.#metrics = new SessionMetrics(this.#ctx, vu.counter, iterTags, tags);
     this.#ws = this.#connect(parsed, subprotocols, p);
     this.#listen();
     this.#holdIteration();
@@ -135,7 +129,7 @@ export class VuWebSocket {
     });
     this.#ws.on('unexpected-response', (_req, res) => {
       this.#socket = res.socket;
-      this.#connected(false, String(res.statusCode));
+      this.#metrics.connected(String(res.statusCode), '');
       res.resume();
       this.#closed(new Error(`websocket: bad handshake (HTTP ${res.statusCode})`), 1006, '', false);
       this.#ws.terminate();
@@ -153,7 +147,7 @@ export class VuWebSocket {
       this.#onPong(data);
     });
     this.#ws.on('error', (err) => {
-      if (!this.#reported) this.#connected(false, '');
+      this.#metrics.connected('', '');
       this.#closed(err, 1006, '', false);
     });
     this.#ws.on('close', (code, reason) => {
@@ -212,57 +206,49 @@ export class VuWebSocket {
   }
 
   get onopen(): Listener | null {
-    return this.#on.get('open') ?? null;
+    return this.#handlers.on('open');
   }
   set onopen(f: unknown) {
-    this.#setOn('open', f);
+    this.#handlers.setOn('open', f);
   }
   get onmessage(): Listener | null {
-    return this.#on.get('message') ?? null;
+    return this.#handlers.on('message');
   }
   set onmessage(f: unknown) {
-    this.#setOn('message', f);
+    this.#handlers.setOn('message', f);
   }
   get onerror(): Listener | null {
-    return this.#on.get('error') ?? null;
+    return this.#handlers.on('error');
   }
   set onerror(f: unknown) {
-    this.#setOn('error', f);
+    this.#handlers.setOn('error', f);
   }
   get onclose(): Listener | null {
-    return this.#on.get('close') ?? null;
+    return this.#handlers.on('close');
   }
   set onclose(f: unknown) {
-    this.#setOn('close', f);
+    this.#handlers.setOn('close', f);
   }
   get onping(): Listener | null {
-    return this.#on.get('ping') ?? null;
+    return this.#handlers.on('ping');
   }
   set onping(f: unknown) {
-    this.#setOn('ping', f);
+    this.#handlers.setOn('ping', f);
   }
   get onpong(): Listener | null {
-    return this.#on.get('pong') ?? null;
+    return this.#handlers.on('pong');
   }
   set onpong(f: unknown) {
-    this.#setOn('pong', f);
+    this.#handlers.setOn('pong', f);
   }
 
   addEventListener(type: string, handler: unknown): void {
-    if (typeof handler !== 'function') {
-      throw new WebSocketError('ws-bad-handler', `handler for event type ${JSON.stringify(type)} isn't a callable function`);
-    }
-    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+    if (!this.#handlers.add(type, handler)) {
       this.#ctx.log(
         'warn',
         `can't add event handler: unknown WebSocket event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(', ')}`,
       );
-      return;
     }
-    const t = type as EventType;
-    const list = this.#listeners.get(t) ?? [];
-    list.push(handler as Listener);
-    this.#listeners.set(t, list);
   }
 
   send(data: unknown): void {
@@ -323,17 +309,6 @@ export class VuWebSocket {
     this.#ws.close(c, r);
   }
 
-  #setOn(type: EventType, f: unknown): void {
-    if (f === null || f === undefined) {
-      this.#on.delete(type);
-      return;
-    }
-    if (typeof f !== 'function') {
-      throw new WebSocketError('ws-bad-handler', `a value for 'on${type}' should be callable, got ${typeof f}`);
-    }
-    this.#on.set(type, f as Listener);
-  }
-
   #assertOpen(what: string): void {
     if (this.#readyState !== OPEN) {
       const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState] ?? String(this.#readyState);
@@ -348,7 +323,7 @@ export class VuWebSocket {
     this.#bufferedAmount += size;
     this.#ws.send(data, { binary }, (err) => {
       this.#bufferedAmount -= size;
-      if (!(err instanceof Error)) this.#emit('ws_msgs_sent', 1);
+      if (!(err instanceof Error)) this.#metrics.emit('ws_msgs_sent', 1);
     });
   }
 
@@ -356,23 +331,8 @@ export class VuWebSocket {
     return { type, target: this, timestamp: this.#ctx.clock.wallNow(), ...extra };
   }
 
-  #emit(metric: string, value: number, time = this.#ctx.clock.wallNow()): void {
-    this.#ctx.emit([{ metric, time, value, tags: this.#tags }]);
-  }
-
-  #connected(ok: boolean, status: string): void {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.#tags = Object.freeze({ ...this.#tags, status, subproto: ok ? this.#ws.protocol : '' });
-    const samples: Sample[] = [
-      { metric: 'ws_sessions', time: this.#startWall, value: 1, tags: this.#tags },
-      { metric: 'ws_connecting', time: this.#startWall, value: this.#ctx.clock.now() - this.#startMono, tags: this.#tags },
-    ];
-    this.#ctx.emit(samples);
-  }
-
   #onOpen(): void {
-    this.#connected(true, '101');
+    this.#metrics.connected('101', this.#ws.protocol);
     this.#protocol = this.#ws.protocol;
     this.#extensions = this.#ws.extensions;
     if (this.#readyState !== CONNECTING) return;
@@ -383,7 +343,7 @@ export class VuWebSocket {
 
   #onMessage(data: WS.RawData, isBinary: boolean): void {
     if (this.#readyState !== OPEN) return;
-    this.#emit('ws_msgs_received', 1);
+    this.#metrics.emit('ws_msgs_received', 1);
     let payload: unknown;
     if (!isBinary) payload = toBuffer(data).toString('utf8');
     else if (this.#binaryType === 'arraybuffer') payload = toArrayBuffer(toBuffer(data));
@@ -396,7 +356,7 @@ export class VuWebSocket {
     const sent = this.#pings.get(id);
     if (sent !== undefined) {
       this.#pings.delete(id);
-      this.#emit('ws_ping', this.#ctx.clock.now() - sent);
+      this.#metrics.emit('ws_ping', this.#ctx.clock.now() - sent);
     } else if (byteLength(data) > 0) {
       this.#ctx.warnOnce(`ws-unknown-pong:${this.url}`, `received pong for unknown ping ID ${JSON.stringify(id)} on ${this.url}`);
     }
@@ -405,9 +365,7 @@ export class VuWebSocket {
 
   /** Calls `on<type>` then the added listeners; a throwing (or rejecting) listener closes the socket and fails the iteration. */
   #dispatch(ev: WebSocketEvent): boolean {
-    const on = this.#on.get(ev.type);
-    const all = on === undefined ? (this.#listeners.get(ev.type) ?? []) : [on, ...(this.#listeners.get(ev.type) ?? [])];
-    for (const fn of all) {
+    for (const fn of this.#handlers.handlers(ev.type)) {
       try {
         const r = fn.call(undefined, ev);
         if (r instanceof Promise)
@@ -460,28 +418,14 @@ export class VuWebSocket {
     this.#vu.live.delete(this);
     if (this.#signal !== undefined) this.#vu.byIteration.get(this.#signal)?.delete(this);
     if (this.#interruptTimer !== undefined) clearTimeout(this.#interruptTimer);
-    if (this.#opened) this.#emit('ws_session_duration', this.#ctx.clock.now() - this.#startMono);
-    else if (!this.#reported && !this.#closeRequested) this.#connected(false, '');
-    this.#emitTraffic();
+    if (this.#opened) this.#metrics.sessionEnded();
+    else if (!this.#closeRequested) this.#metrics.connected('', '');
+    this.#metrics.traffic(this.#socket);
     if (err !== undefined && !(!this.#opened && this.#closeRequested)) {
       if (!this.#dispatch(this.#event('error', { error: err.message }))) return;
     }
     this.#dispatch(this.#event('close', { code, reason, wasClean }));
     this.#finish();
-  }
-
-  #emitTraffic(): void {
-    const s = this.#socket;
-    if (s === undefined) return;
-    if (this.#vu.counter !== undefined && this.#ctx.stage() !== 'init') {
-      this.#vu.counter.countBytes(s.bytesWritten, s.bytesRead);
-      return;
-    }
-    const time = this.#ctx.clock.wallNow();
-    this.#ctx.emit([
-      { metric: 'data_sent', time, value: s.bytesWritten, tags: this.#iterTags },
-      { metric: 'data_received', time, value: s.bytesRead, tags: this.#iterTags },
-    ]);
   }
 
   #finish(): void {
