@@ -245,123 +245,144 @@ export function workerArgv(loaders: boolean): string[] {
   return out;
 }
 
-/** Runs the test on `workers` threads. Resolves false when a worker failed before the start (exit code in `failure`). */
-export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok: false; code: number }> {
-  const split = splitForWorkers(a.workers, a.plan.tuple);
-  const boot = await workerBoot(a.env);
-  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0' && a.env.AGENTLOAD_PREBUILT !== '0')
-    a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
-  const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : WORKER_BOOT_TSX;
-  const execArgv = workerArgv(boot.kind === 'tsx');
-  const perWorkerMax: number[] = [];
-  const workers: Worker[] = [];
-  const gauges = new Map<number, { vus: number; vusMax: number }>();
-  const vuIds = new SharedArrayBuffer(4);
-  const planned: Promise<number>[] = [];
-  const readies: Promise<{ ok: true } | { ok: false; code: number }>[] = [];
-  const dones: Promise<void>[] = [];
-  split.segments.forEach((segment, i) => {
-    const init: WorkerInit = {
-      script: a.script,
-      args: a.args,
-      env: a.env,
-      segment,
-      sequence: split.sequence,
-      vuIds,
-      forwardSamples: a.forwardSamples,
-      progress: a.progress,
-      userSegment: !a.plan.tuple.segment.isFull(),
-      allowedHosts: a.allowedHosts,
-    };
-    const w = new Worker(entry, { workerData: init, execArgv, stdout: false, stderr: false });
-    workers.push(w);
-    let plannedResolve!: (n: number) => void;
-    planned.push(
-      new Promise((r) => {
-        plannedResolve = r;
-      }),
-    );
-    let readyResolve!: (v: { ok: true } | { ok: false; code: number }) => void;
-    readies.push(
-      new Promise((r) => {
-        readyResolve = r;
-      }),
-    );
-    let doneResolve!: () => void;
-    dones.push(
-      new Promise((r) => {
-        doneResolve = r;
-      }),
-    );
-    w.on('message', (m: WorkerMessage) => {
-      switch (m.t) {
-        case 'planned':
-          plannedResolve(m.preAllocatedVUs);
-          break;
-        case 'ready':
-          perWorkerMax[i] = m.maxVUs;
-          readyResolve({ ok: true });
-          break;
-        case 'failed':
-          a.logger.log('error', m.message);
-          plannedResolve(0);
-          readyResolve({ ok: false, code: m.code });
-          doneResolve();
-          break;
-        case 'snap':
-          a.onSnapshot(m.snap);
-          gauges.set(i, { vus: m.vus, vusMax: m.vusMax });
-          break;
-        case 'progress':
-          a.onProgress(i, m.scenarios, m.vusMax);
-          break;
-        case 'samples':
-          a.onSamples(m.samples);
-          break;
-        case 'log':
-          a.stderr.write(m.text);
-          break;
-        case 'abort':
-          a.onAbort(m.reason);
-          break;
-        case 'done':
-          a.onSnapshot(m.snap);
-          a.onProgress(i, m.scenarios, m.vusMax);
-          doneResolve();
-          break;
-      }
-    });
-    w.on('error', (e) => {
-      a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`);
-      plannedResolve(0);
-      readyResolve({ ok: false, code: 103 });
-      doneResolve();
-    });
-    w.on('exit', () => {
-      plannedResolve(0);
-      readyResolve({ ok: false, code: 103 });
-      doneResolve();
-    });
+type WorkerStart = { ok: true } | { ok: false; code: number };
+
+/** One worker thread and the three moments the main thread waits for: its VUs planned, ready to start, done. */
+interface WorkerHandle {
+  readonly worker: Worker;
+  /** Its pre-allocated VUs (0 when it failed before planning). */
+  readonly planned: Promise<number>;
+  readonly ready: Promise<WorkerStart>;
+  readonly done: Promise<void>;
+}
+
+/** A promise and its resolve function. */
+function settleable<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
   });
-  // Planned VU ids in worker order, then the shared counter for VUs initialised mid-test.
-  const plannedCounts = await Promise.all(planned);
+  return { promise, resolve };
+}
+
+/** Starts worker `i` and routes its messages to the run; a worker that fails or exits early settles all three moments. */
+function spawnWorker(
+  a: RunWorkersArgs,
+  i: number,
+  init: WorkerInit,
+  boot: { entry: URL; execArgv: string[] },
+  gauges: Map<number, { vus: number; vusMax: number }>,
+): WorkerHandle {
+  const worker = new Worker(boot.entry, { workerData: init, execArgv: boot.execArgv, stdout: false, stderr: false });
+  const planned = settleable<number>();
+  const ready = settleable<WorkerStart>();
+  const done = settleable<undefined>();
+  const failed = (code: number): void => {
+    planned.resolve(0);
+    ready.resolve({ ok: false, code });
+    done.resolve(undefined);
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    switch (m.t) {
+      case 'planned':
+        planned.resolve(m.preAllocatedVUs);
+        break;
+      case 'ready':
+        ready.resolve({ ok: true });
+        break;
+      case 'failed':
+        a.logger.log('error', m.message);
+        failed(m.code);
+        break;
+      case 'snap':
+        a.onSnapshot(m.snap);
+        gauges.set(i, { vus: m.vus, vusMax: m.vusMax });
+        break;
+      case 'progress':
+        a.onProgress(i, m.scenarios, m.vusMax);
+        break;
+      case 'samples':
+        a.onSamples(m.samples);
+        break;
+      case 'log':
+        a.stderr.write(m.text);
+        break;
+      case 'abort':
+        a.onAbort(m.reason);
+        break;
+      case 'done':
+        a.onSnapshot(m.snap);
+        a.onProgress(i, m.scenarios, m.vusMax);
+        done.resolve(undefined);
+        break;
+    }
+  });
+  worker.on('error', (e) => {
+    a.logger.log('error', `worker ${String(i + 1)} failed: ${e.message}`);
+    failed(103);
+  });
+  worker.on('exit', () => {
+    failed(103);
+  });
+  return { worker, planned: planned.promise, ready: ready.promise, done: done.promise };
+}
+
+/** Hands out VU ids: the planned ones in blocks in worker order, then the shared counter for VUs initialised mid-test. */
+async function assignVuIds(handles: readonly WorkerHandle[], vuIds: SharedArrayBuffer): Promise<void> {
+  const plannedCounts = await Promise.all(handles.map((h) => h.planned));
   const firsts = plannedIdBlocks(plannedCounts);
   Atomics.store(
     new Int32Array(vuIds),
     0,
     plannedCounts.reduce((x, y) => x + y, 0),
   );
-  workers.forEach((w, i) => {
-    w.postMessage({ t: 'ids', first: firsts[i] ?? 1 } satisfies MainMessage);
+  handles.forEach((h, i) => {
+    h.worker.postMessage({ t: 'ids', first: firsts[i] ?? 1 } satisfies MainMessage);
   });
-  const ready = await Promise.all(readies);
+}
+
+/** Runs the test on `workers` threads. Resolves false when a worker failed before the start (exit code in `failure`). */
+export async function runWorkers(a: RunWorkersArgs): Promise<WorkerStart> {
+  const split = splitForWorkers(a.workers, a.plan.tuple);
+  const boot = await workerBoot(a.env);
+  if (boot.kind === 'tsx' && a.env.AGENTLOAD_WORKER_BUNDLE !== '0' && a.env.AGENTLOAD_PREBUILT !== '0')
+    a.logger.log('warn', `worker threads load the engine through tsx (about 1 CPU-second more per worker): ${boot.reason}`);
+  const start = { entry: boot.kind === 'bundle' ? pathToFileURL(boot.file) : WORKER_BOOT_TSX, execArgv: workerArgv(boot.kind === 'tsx') };
+  const gauges = new Map<number, { vus: number; vusMax: number }>();
+  const vuIds = new SharedArrayBuffer(4);
+  const handles = split.segments.map((segment, i) =>
+    spawnWorker(
+      a,
+      i,
+      {
+        script: a.script,
+        args: a.args,
+        env: a.env,
+        segment,
+        sequence: split.sequence,
+        vuIds,
+        forwardSamples: a.forwardSamples,
+        progress: a.progress,
+        userSegment: !a.plan.tuple.segment.isFull(),
+        allowedHosts: a.allowedHosts,
+      },
+      start,
+      gauges,
+    ),
+  );
+  const workers = handles.map((h) => h.worker);
+  const terminate = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  await assignVuIds(handles, vuIds);
+  const ready = await Promise.all(handles.map((h) => h.ready));
   const failed = ready.find((r): r is { ok: false; code: number } => !r.ok);
   if (failed !== undefined) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await terminate();
     return failed;
   }
   if (!(await a.runSetup())) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await terminate();
     return { ok: false, code: 107 };
   }
   const stop = (): void => {
@@ -380,9 +401,9 @@ export async function runWorkers(a: RunWorkersArgs): Promise<{ ok: true } | { ok
     }
     if (gauges.size > 0) a.onGauges(vus, vusMax);
   }, 1000);
-  await Promise.all(dones);
+  await Promise.all(handles.map((h) => h.done));
   clearInterval(gaugeTimer);
   a.signal.removeEventListener('abort', stop);
-  await Promise.all(workers.map((w) => w.terminate()));
+  await terminate();
   return { ok: true };
 }
