@@ -10,7 +10,14 @@ import type { Options } from 'k6/options';
 import type { Clock, Issue } from '../contracts.ts';
 import { Aggregator } from '../metrics/index.ts';
 import { mergeScenarioStats, vuIdsInTest } from '../execution/index.ts';
-import { JsonOutput, buildSummaryData, summaryExportJson, type SummaryData } from '../output/index.ts';
+import {
+  JsonOutput,
+  buildSummaryData,
+  buildSummaryReport,
+  summaryExportJson,
+  type SummaryData,
+  type SummaryInput,
+} from '../output/index.ts';
 import { OutputSet, parseOutputs, type OutputRequest } from '../output/outputs.ts';
 import {
   ThresholdSet,
@@ -341,7 +348,8 @@ async function loadAndCheck(input: RunInput): Promise<LoadedRun | number> {
 
 /** The aggregator (with the thresholds' submetrics), --out json and the other --out outputs, each fed by the VUs' samples. */
 function openOutputs({ o, settings, inst, plan, thresholds, logger }: LoadedRun): Outputs {
-  const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys() });
+  // k6 v1's full summary breaks the metrics down per group and per scenario: kept only when asked for.
+  const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys(), breakdown: plan.resolved.summaryMode === 'full' });
   thresholds.attach(aggregator);
   inst.fan.sinks.push(aggregator);
   let json: JsonOutput | undefined;
@@ -595,7 +603,7 @@ async function runTeardown(run: LoadedRun): Promise<void> {
 /** The end of test: summary data, --summary-export, the summary (or handleSummary's files), then every output closed. */
 async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
   const { o, plan, state, logger, inst, script, clock } = run;
-  const summaryData: SummaryData = buildSummaryData({
+  const summaryInput: SummaryInput = {
     aggregator: out.aggregator,
     ...(state.finalEval === undefined ? {} : { thresholds: state.finalEval }),
     options: {
@@ -604,7 +612,8 @@ async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
       noColor: true,
     },
     state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: clock.now() - state.t0 },
-  });
+  };
+  const summaryData: SummaryData = buildSummaryData(summaryInput);
   // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
   if (state.dataText !== undefined) summaryData.setup_data = JSON.parse(state.dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
@@ -615,7 +624,10 @@ async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary)
-    await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout, plan.resolved.summaryMode);
+    await writeSummary(o, inst, script, { data: summaryData, report: buildSummaryReport(summaryInput) }, logger, clock, {
+      timeoutMs: plan.resolved.handleSummaryTimeout,
+      mode: plan.resolved.summaryMode,
+    });
   await closeAll(inst, out.json, out.extra);
 }
 

@@ -58,7 +58,9 @@ export function entrySource(input: EntryInput): string {
     '  }',
     '  return result;',
     '}',
-    'export function handleSummary(data) {',
+    // The embedded engine passes the summary report (thresholds' judged values, per-group and per-scenario
+    // aggregates) as a second argument; a k6 binary does not, and the text shows what `data` holds.
+    'export function handleSummary(data, report) {',
   );
   if (hasUserSummary) {
     lines.push(
@@ -72,7 +74,7 @@ export function entrySource(input: EntryInput): string {
     lines.push(
       `  var colors = __ENV[${JSON.stringify(SUMMARY_COLORS_ENV)}] === '1';`,
       `  var mode = __ENV[${JSON.stringify(SUMMARY_MODE_ENV)}] || 'legacy';`,
-      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors, summaryMode: mode });",
+      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors, summaryMode: mode, report: report });",
       "  var out = { stdout: '\\n' + text + '\\n\\n' };",
     );
     if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) {

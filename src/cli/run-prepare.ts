@@ -174,6 +174,8 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
   const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);
+  // The embedded engine keeps the per-group and per-scenario aggregates the full summary shows only when told.
+  if (engine.kind !== 'k6' && parsed.options.summaryMode === 'full') setEnv(run, 'K6_SUMMARY_MODE', 'full');
 
   const bundledPlatform = (view.values.BASE_URL ?? '') === '';
   const slackSink = name.startsWith('slack') && (view.values.SLACK_SINK_URL ?? '') === '';
