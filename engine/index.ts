@@ -3,7 +3,8 @@
  * resolves to k6's exit code (0, 99, 100/101 setup/teardown timeout, 104, 105, 107, 108; 110 after exec.test.fail()).
  */
 export { ENGINE_NAME, ENGINE_VERSION } from './runtime/version.ts';
-export { runEngine, type RunEngineOptions } from './test-run/run.ts';
+export { runEngine } from './test-run/run.ts';
+export type { RunEngineOptions } from './test-run/settings.ts';
 export { SUPPORTED_RUN_FLAGS, parseRunFlags, runHelp, type FlagSpec, type FlagKind, type ParsedRunFlags } from './runtime/flags.ts';
 export { engineCliMain, type EngineCliIO, type EngineCliOptions } from './cli-main.ts';
 export { inspectScript, type InspectOptions } from './test-run/inspect.ts';

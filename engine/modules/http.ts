@@ -7,7 +7,9 @@
  *
  * Files: `http/vu.ts` (one VU's requests: prepare, hops, samples), `http/request.ts` (params, URLs,
  * bodies, tags), `http/response.ts` (Response, error codes, timings), `http/batch.ts` (http.batch
- * limits), `http/client.ts` (the connection pool), `http/cookies.ts`, `http/digest.ts`, `http/proxy.ts`.
+ * limits), `http/client.ts` (the connection pool), `http/exchange.ts` (a request and its outcome),
+ * `http/connection.ts` (one HTTP/1.1 connection), `http/h2.ts` (HTTP/2), `http/cookies.ts` (the jar and
+ * the Cookie header) with `http/cookie-syntax.ts` and `http/cookie-args.ts`, `http/digest.ts`, `http/proxy.ts`.
  */
 import type { EngineModuleContext } from './context.ts';
 import { VuCookieJar } from './http/cookies.ts';

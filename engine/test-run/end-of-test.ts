@@ -5,13 +5,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../contracts.ts';
-import { textSummary, type JsonOutput, type SummaryData, type SummaryReport } from '../output/index.ts';
+import {
+  buildSummaryData,
+  buildSummaryReport,
+  summaryExportJson,
+  textSummary,
+  type JsonOutput,
+  type SummaryData,
+  type SummaryInput,
+  type SummaryReport,
+} from '../output/index.ts';
 import type { OutputSet } from '../output/outputs.ts';
 import type { SummaryMode } from '../options/index.ts';
 import { LifecycleTimeoutError, toError, type LifecyclePlace } from '../runtime/errors.ts';
 import type { InstanceState, LifecycleRunner } from './instance.ts';
 import type { CompiledScript } from '../runtime/loader.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { LoadedRun } from './loaded-run.ts';
+import type { Outputs } from './sample-outputs.ts';
 
 /**
  * Calls a lifecycle function with k6's time limit: when `timeoutMs` passes first, its pending work is
@@ -54,7 +65,7 @@ export function formatErr(script: CompiledScript, e: unknown): string {
   return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
 }
 
-export function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
+function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uint8Array): void {
   const file = isAbsolute(path) ? path : resolve(cwd, path);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, typeof content === 'string' ? content : content instanceof ArrayBuffer ? new Uint8Array(content) : content);
@@ -67,7 +78,7 @@ export function writeOut(cwd: string, path: string, content: string | ArrayBuffe
  * handleSummary gets `data` (k6's shape) and, as a second argument k6 does not pass, the summary report
  * (thresholds' judged values, per-group and per-scenario aggregates) the toolkit's bundles render from.
  */
-export async function writeSummary(
+async function writeSummary(
   o: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream; readonly cwd: string },
   inst: InstanceState,
   script: CompiledScript,
@@ -120,4 +131,35 @@ export async function closeAll(inst: InstanceState, json: JsonOutput | undefined
   } finally {
     await extra.close();
   }
+}
+
+/** The end of test: summary data, --summary-export, the summary (or handleSummary's files), then every output closed. */
+export async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
+  const { o, plan, state, logger, inst, script, clock } = run;
+  const summaryInput: SummaryInput = {
+    aggregator: out.aggregator,
+    ...(state.finalEval === undefined ? {} : { thresholds: state.finalEval }),
+    options: {
+      summaryTrendStats: plan.resolved.summaryTrendStats,
+      summaryTimeUnit: plan.resolved.summaryTimeUnit ?? '',
+      noColor: true,
+    },
+    state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: clock.now() - state.t0 },
+  };
+  const summaryData: SummaryData = buildSummaryData(summaryInput);
+  // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
+  if (state.dataText !== undefined) summaryData.setup_data = JSON.parse(state.dataText) as unknown;
+  // k6 warns after a run that ended without error but without a single full iteration.
+  const endedCleanly = !run.wasExternal() && state.abortReason === undefined && !state.thresholdAbort && state.runError === undefined;
+  if (endedCleanly && summaryData.metrics.iterations === undefined) {
+    logger.log('warn', 'No script iterations fully finished, consider making the test duration longer');
+  }
+  const exportPath = plan.resolved.summaryExport;
+  if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
+  if (!plan.resolved.noSummary)
+    await writeSummary(o, inst, script, { data: summaryData, report: buildSummaryReport(summaryInput) }, logger, clock, {
+      timeoutMs: plan.resolved.handleSummaryTimeout,
+      mode: plan.resolved.summaryMode,
+    });
+  await closeAll(inst, out.json, out.extra);
 }

@@ -14,7 +14,7 @@ import { Logger } from '../runtime/logger.ts';
 import { planTest } from '../runtime/test-plan.ts';
 import { realClock } from '../runtime/clock.ts';
 import { createInstance } from './instance.ts';
-import { settingsFromFlags } from './run.ts';
+import { settingsFromFlags } from './settings.ts';
 
 export interface InspectOptions {
   readonly script: string;

@@ -1,5 +1,5 @@
 /**
- * k6/http cookies (engine/modules/http/cookies.ts) against k6's behaviour: Go's cookie jar and
+ * k6/http cookies (engine/modules/http/cookies.ts, cookie-syntax.ts, cookie-args.ts) against k6's behaviour: Go's cookie jar and
  * Set-Cookie parsing as k6 uses them, params.cookies, Response.cookies, and one run over a real server.
  */
 import assert from 'node:assert/strict';
@@ -8,16 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  K6_NO_EXPIRES,
   VuCookieJar,
   cookieHeaderFor,
   jarForIteration,
   jarForRequest,
-  parseGoCookieDate,
   requestCookies,
   responseCookies,
   storeResponseCookies,
 } from '../../engine/modules/http/cookies.ts';
+import { K6_NO_EXPIRES, parseGoCookieDate } from '../../engine/modules/http/cookie-syntax.ts';
 
 const code = (c: string) => (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === c;
 const url = (s: string) => new URL(s);

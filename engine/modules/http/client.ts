@@ -9,52 +9,19 @@
  * reuse idle connections (last in, first out), open a new one when none is idle, time every
  * phase, retry once on a fresh connection when a reused one was closed under a replayable request
  * (Go's net/http rule), and never throw: every failure is a result with an error.
+ *
+ * Here: the pool (idle lists, timeouts, dialing TCP, TLS and proxy tunnels, settling byte counts).
+ * Beside it: exchange.ts (the request and its outcome), connection.ts (one HTTP/1.1 connection and its
+ * parser), h2.ts (an HTTP/2 session when the server picks h2 by ALPN).
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
-import { HTTPParser } from 'http-parser-js';
-import type { Interruptible, IterationInterruption } from '../context.ts';
-import type { ClientHttp2Stream } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { IterationInterruption } from '../context.ts';
+import { Conn } from './connection.ts';
+import { authority, closeRequested, Exchange, poolKey, proxyOf, requestHead, type ClientRequest, type ConnTimes } from './exchange.ts';
 import { H2Session } from './h2.ts';
-import { ProxyConfigError, type ProxyChoice, type ProxyTarget } from './proxy.ts';
+import { ProxyConfigError } from './proxy.ts';
 import { toError } from '../../../shared/errors.ts';
-
-export interface ClientRequest {
-  readonly method: string;
-  readonly tls: boolean;
-  /** Host name or IP address to connect to (no brackets around IPv6). */
-  readonly hostname: string;
-  readonly port: number;
-  /** The Host header value (`host` or `host:port`). */
-  readonly host: string;
-  /** Path and query, e.g. `/a?b=1`. */
-  readonly path: string;
-  /** Request headers as given (name → value), sent in this order after Host. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer | undefined;
-  readonly timeoutMs: number;
-  /** Keep the response body (false: count its bytes only). */
-  readonly keepBody: boolean;
-  /** Close the connection after this request (k6's noConnectionReuse: Go sends `Connection: close`). */
-  readonly close?: boolean;
-  /** The forward proxy it goes through (proxy.ts); none: a direct connection; an error: a proxy variable it cannot use (the request fails). */
-  readonly proxy?: ProxyChoice;
-  /** The request head as `requestHead(this)` writes it, when the caller cached it. */
-  head?: string;
-  /** `poolKey(this)`, when the caller cached it (it depends only on the URL and its proxy). */
-  key?: string;
-}
-
-/**
- * The connections a request may use: scheme, host and port of the target (Go's connectMethodKey:
- * plain http through a proxy shares the proxy's connections whatever the target).
- */
-export function poolKey(req: Pick<ClientRequest, 'tls' | 'hostname' | 'port' | 'proxy'>): string {
-  const target = `${req.tls ? 'https' : 'http'}://${req.hostname}:${String(req.port)}`;
-  const proxy = req.proxy instanceof ProxyConfigError ? undefined : req.proxy;
-  return proxy === undefined ? target : req.tls ? `${proxy.key}|${target}` : `${proxy.key}|http`;
-}
 
 /**
  * One TLS context for every connection: building one per connection (what tls.connect does when given
@@ -62,210 +29,11 @@ export function poolKey(req: Pick<ClientRequest, 'tls' | 'hostname' | 'port' | '
  */
 let sharedSecureContext: SecureContext | undefined;
 
-/** The proxy a request is sent through (a ProxyConfigError never gets as far as a connection). */
-const proxyOf = (req: ClientRequest): ProxyTarget | undefined => (req.proxy instanceof ProxyConfigError ? undefined : req.proxy);
-
-/** `host:port` of the target (IPv6 in brackets), the authority of a CONNECT or an absolute-form URL. */
-function authority(req: ClientRequest, defaultPort: number): string {
-  const host = req.hostname.includes(':') ? `[${req.hostname}]` : req.hostname;
-  return req.port === defaultPort ? host : `${host}:${String(req.port)}`;
-}
-
-/** The request line and headers (with the blank line) for `req`. */
-export function requestHead(req: ClientRequest): string {
-  // Through a proxy, plain http asks for the absolute URL (and shows the proxy its credentials); https goes through a CONNECT tunnel.
-  const proxy = req.tls ? undefined : proxyOf(req);
-  const target = proxy === undefined ? req.path : `http://${authority(req, 80)}${req.path}`;
-  let head = `${req.method} ${target} HTTP/1.1\r\nHost: ${req.host}\r\n`;
-  if (proxy?.authorization !== undefined) head += `Proxy-Authorization: ${proxy.authorization}\r\n`;
-  if (req.close === true && headerValue(req.headers, 'connection') === undefined) head += 'Connection: close\r\n';
-  for (const name in req.headers) head += `${name}: ${req.headers[name] ?? ''}\r\n`;
-  if (req.body !== undefined) return `${head}Content-Length: ${String(req.body.length)}\r\n\r\n`;
-  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') return `${head}Content-Length: 0\r\n\r\n`;
-  return `${head}\r\n`;
-}
-
-/** A new connection's set-up times (ms). */
-export interface ConnTimes {
-  readonly connecting: number;
-  readonly tls: number;
-}
-
-/** What one request ended with; times are `now()` readings, 0 when the phase was not reached. */
-export class Exchange implements Interruptible {
-  tConn = 0;
-  tSent = 0;
-  tFirst = 0;
-  tEnd = 0;
-  status = 0;
-  statusText = '';
-  versionMinor = 1;
-  versionMajor = 1;
-  /** Response header names and values, alternating, as received. */
-  rawHeaders: readonly string[] = [];
-  chunks: Buffer[] = [];
-  sent = 0;
-  received = 0;
-  error: (Error & { code?: string }) | undefined;
-  /** Set when this request opened the connection it ran on. */
-  newConn: ConnTimes | undefined;
-  remoteAddress = '';
-  remotePort = 0;
-  conn: Conn | undefined;
-  /** The HTTP/2 session and stream it runs on (https when the server chose h2). */
-  h2: H2Session | undefined;
-  stream: ClientHttp2Stream | undefined;
-  retried = false;
-  keepAlive = true;
-  settled = false;
-  /** The TCP socket of an https connection still being set up, destroyed if the request fails first. */
-  dialing: Socket | undefined;
-  /** The TCP socket of this request's https connection, for the byte count when it failed before the connection was up. */
-  dialingRaw: Socket | undefined;
-  /** TLS bytes of an attempt on a reused connection that died (the request was sent again). */
-  carried = { sent: 0, received: 0 };
-  /** When the request times out (`now()` reading): the pool's timer checks it (no timer per request). */
-  deadline = 0;
-  constructor(
-    readonly pool: ConnectionPool,
-    readonly req: ClientRequest,
-    readonly t0: number,
-    readonly resolve: (ex: Exchange) => void,
-    readonly intr: IterationInterruption | undefined,
-  ) {}
-  interrupt(): void {
-    this.pool.fail(this, Object.assign(new Error('request interrupted'), { code: 'interrupted' }));
-  }
-}
-
 /** A timer that fires this close to a deadline (ms) counts it as reached: Node's timers have 1 ms granularity. */
 const TIMER_SLACK_MS = 1;
 
-/** Methods Go's transport may send again on a fresh connection (net/http isReplayable). */
-const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-
 /** An idle connection older than this is closed instead of reused (k6's transport: 90 s in Go's default, 60 s is safe for common servers). */
 const IDLE_TIMEOUT_MS = 60_000;
-
-/** One connection: a socket, its parser, and the exchange it carries (at most one: no pipelining). */
-class Conn {
-  readonly parser = new HTTPParser(HTTPParser.RESPONSE);
-  ex: Exchange | undefined;
-  /** True once an exchange finished on it (a failure on a reused connection may be retried). */
-  reused = false;
-  closed = false;
-  idleSince = 0;
-  /** Response to a HEAD request: no body follows the headers. */
-  head = false;
-  /** TLS: the TCP socket's byte counters when the last exchange settled (the next one counts from there). */
-  rawRead = 0;
-  rawWritten = 0;
-  /** The peer's address and port, read once the socket is connected (a connection's peer does not change). */
-  remoteAddress: string | undefined;
-  remotePort = 0;
-  /**
-   * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
-   * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
-   */
-  constructor(
-    readonly pool: ConnectionPool,
-    readonly key: string,
-    readonly socket: Socket,
-    readonly raw?: Socket,
-  ) {
-    const p = this.parser;
-    p[HTTPParser.kOnHeadersComplete] = (info) => {
-      const ex = this.ex;
-      if (ex === undefined || (info.statusCode < 200 && info.statusCode !== 101)) return 0; // 1xx: the real response follows
-      ex.status = info.statusCode;
-      ex.statusText = info.statusMessage;
-      ex.rawHeaders = info.headers;
-      ex.versionMajor = info.versionMajor;
-      ex.versionMinor = info.versionMinor;
-      ex.keepAlive = info.shouldKeepAlive;
-      return this.head ? 1 : 0;
-    };
-    p[HTTPParser.kOnHeaders] = (headers) => {
-      // Trailers (or headers split over packets in the parser's slow path) arrive here.
-      const ex = this.ex;
-      if (ex !== undefined && ex.status === 0) ex.rawHeaders = [...ex.rawHeaders, ...headers];
-    };
-    p[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      const ex = this.ex;
-      if (ex?.req.keepBody === true) ex.chunks.push(chunk.subarray(offset, offset + length));
-    };
-    p[HTTPParser.kOnMessageComplete] = () => {
-      const ex = this.ex;
-      if (ex === undefined || ex.status === 0) return; // end of a 1xx message
-      this.pool.complete(this, ex);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      this.onData(chunk);
-    });
-    socket.on('error', (err: Error) => {
-      this.onClose(err);
-    });
-    socket.on('close', () => {
-      this.onClose(undefined);
-    });
-    socket.on('end', () => {
-      this.onEnd();
-    });
-  }
-
-  onData(chunk: Buffer): void {
-    const ex = this.ex;
-    if (ex === undefined) {
-      this.destroy();
-      return;
-    } // bytes on an idle connection: not HTTP we understand
-    if (ex.tFirst === 0) ex.tFirst = this.pool.now();
-    ex.received += chunk.length;
-    const r = this.parser.execute(chunk);
-    if (r instanceof Error && this.ex === ex) {
-      this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
-    }
-  }
-
-  /** The server closed its side: a read-until-close body ends here. */
-  onEnd(): void {
-    const ex = this.ex;
-    if (ex !== undefined && ex.status !== 0) this.parser.finish();
-    this.destroy();
-  }
-
-  onClose(err: Error | undefined): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.pool.forget(this);
-    }
-    const ex = this.ex;
-    if (ex === undefined) return;
-    this.ex = undefined;
-    const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
-    if (replay) {
-      if (this.raw !== undefined) {
-        ex.carried = {
-          sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten,
-          received: ex.carried.received + this.raw.bytesRead - this.rawRead,
-        };
-      }
-      ex.retried = true;
-      ex.conn = undefined;
-      this.pool.start(ex);
-      return;
-    }
-    this.pool.fail(ex, err ?? Object.assign(new Error('connection closed before the response ended'), { code: 'ECONNRESET' }));
-  }
-
-  destroy(): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.pool.forget(this);
-    }
-    this.socket.destroy();
-  }
-}
 
 export interface PoolOptions {
   readonly now: () => number;
@@ -401,13 +169,19 @@ export class ConnectionPool {
     }
     tcp.setNoDelay(true);
     tcp.unref(); // in-flight requests keep the process alive through their timeout timer
-    if (!req.tls) {
-      this.attach(key, ex, tcp, undefined, t0);
-      return;
-    }
-    // TLS is wrapped around the socket only once it is connected: while connecting, Node may swap the
-    // socket's handle (Happy Eyeballs tries each address of a dual-stack host), and TLS bound to the
-    // old handle crashes the process. Until then the pool owns the socket as `dialing`.
+    if (!req.tls) this.attach(key, ex, tcp, undefined, t0);
+    else this.#dialTls(key, ex, tcp, t0);
+  }
+
+  /**
+   * https: TLS is wrapped around the socket only once it is connected (through a proxy: once the
+   * proxy answered CONNECT). While connecting, Node may swap the socket's handle (Happy Eyeballs tries
+   * each address of a dual-stack host), and TLS bound to the old handle crashes the process. Until
+   * then the pool owns the socket as `dialing`.
+   */
+  #dialTls(key: string, ex: Exchange, tcp: Socket, t0: number): void {
+    const { req } = ex;
+    const proxy = proxyOf(req);
     ex.dialing = tcp;
     ex.dialingRaw = tcp;
     this.#dialing.add(tcp);
@@ -438,44 +212,7 @@ export class ConnectionPool {
     };
     const secure = (tunnelDone: number): void => {
       cleanup();
-      if (ex.settled) {
-        tcp.destroy();
-        return;
-      }
-      const tls = this.tlsOver(tcp, req);
-      ex.dialing = tls;
-      this.#dialing.add(tls);
-      const done = (): void => {
-        tls.off('secureConnect', onSecure);
-        tls.off('error', onTlsError);
-        tls.off('close', onTlsClose);
-        this.#dialing.delete(tls);
-        if (ex.dialing === tls) ex.dialing = undefined;
-      };
-      const onTlsError = (err: Error): void => {
-        done();
-        tls.destroy();
-        this.fail(ex, err);
-      };
-      const onTlsClose = (): void => {
-        done();
-        this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
-      };
-      const onSecure = (): void => {
-        done();
-        const end = this.now();
-        const times = { connecting: tTcp - t0, tls: end - (tunnelDone === 0 ? tTcp : tunnelDone) };
-        if (ex.settled) {
-          tls.destroy();
-          return;
-        }
-        // The server chose by ALPN: HTTP/2 (k6's transport offers h2 first), else HTTP/1.1.
-        if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
-        else this.attach(key, ex, tls, tcp, t0, times);
-      };
-      tls.once('secureConnect', onSecure);
-      tls.on('error', onTlsError);
-      tls.on('close', onTlsClose);
+      this.#handshake(key, ex, tcp, tTcp - t0, tunnelDone === 0 ? tTcp : tunnelDone);
     };
     // https through a proxy: CONNECT host:port first, then TLS inside the tunnel.
     const onData = (chunk: Buffer): void => {
@@ -511,6 +248,50 @@ export class ConnectionPool {
     tcp.on('data', onData);
     tcp.on('error', onError);
     tcp.on('close', onClose);
+  }
+
+  /**
+   * The TLS handshake over the connected `tcp` (`connecting`: the TCP connect's time; `tlsFrom`: when
+   * the handshake began, after any CONNECT), then HTTP/2 or HTTP/1.1 as the server chose by ALPN.
+   */
+  #handshake(key: string, ex: Exchange, tcp: Socket, connecting: number, tlsFrom: number): void {
+    if (ex.settled) {
+      tcp.destroy();
+      return;
+    }
+    const tls = this.tlsOver(tcp, ex.req);
+    ex.dialing = tls;
+    this.#dialing.add(tls);
+    const done = (): void => {
+      tls.off('secureConnect', onSecure);
+      tls.off('error', onTlsError);
+      tls.off('close', onTlsClose);
+      this.#dialing.delete(tls);
+      if (ex.dialing === tls) ex.dialing = undefined;
+    };
+    const onTlsError = (err: Error): void => {
+      done();
+      tls.destroy();
+      this.fail(ex, err);
+    };
+    const onTlsClose = (): void => {
+      done();
+      this.fail(ex, Object.assign(new Error('connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
+    };
+    const onSecure = (): void => {
+      done();
+      const times = { connecting, tls: this.now() - tlsFrom };
+      if (ex.settled) {
+        tls.destroy();
+        return;
+      }
+      // The server chose by ALPN: HTTP/2 (k6's transport offers h2 first), else HTTP/1.1.
+      if (tls.alpnProtocol === 'h2') this.attachH2(key, ex, tls, tcp, times);
+      else this.attach(key, ex, tls, tcp, 0, times);
+    };
+    tls.once('secureConnect', onSecure);
+    tls.on('error', onTlsError);
+    tls.on('close', onTlsClose);
   }
 
   /** TLS over a TCP socket of our own: its counters see the encrypted bytes (errors reach the TLS socket). */
@@ -682,14 +463,4 @@ export class ConnectionPool {
     for (const conn of [...this.#all]) conn.destroy();
     this.#idle.clear();
   }
-}
-
-/** The value of the header named `lower` (lower case) whatever its case in `headers`; undefined when absent. */
-export function headerValue(headers: Readonly<Record<string, string>>, lower: string): string | undefined {
-  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return headers[name];
-  return undefined;
-}
-
-function closeRequested(headers: Readonly<Record<string, string>>): boolean {
-  return headerValue(headers, 'connection')?.toLowerCase() === 'close';
 }

@@ -20,6 +20,9 @@
  *   jarForRequest(params.jar, vuJar) → the jar a request uses (validates params.jar)
  *   jarForIteration(previousVuJar, options.noCookiesReset) → the VU jar for the next iteration (k6: a fresh one each time)
  *
+ * Beside it: cookie-syntax.ts (Go's Cookie/Set-Cookie syntax and cookie dates), cookie-args.ts (the
+ * script's arguments checked: CookieJar URLs and set() options, params.cookies).
+ *
  * k6 facts reproduced (grafana/k6 js/modules/k6/http, lib/netext/httpext):
  * - Cookie header = the user's own Cookie header, then `params.cookies` (object order), then the jar's
  *   cookies for the URL (longest path first, then oldest) minus names marked `replace: true`; joined
@@ -38,9 +41,8 @@
  */
 import { Cookie, CookieJar, MemoryCookieStore, PrefixSecurityEnum, canonicalDomain, defaultPath, domainMatch } from 'tough-cookie';
 import { ModuleUsageError } from '../k6.ts';
-
-/** What k6 reports as `expires` for a cookie without (a parseable) Expires: Go's zero time, UnixNano()/1e6. */
-export const K6_NO_EXPIRES = -6795364578871;
+import { appendParamsCookies, applySetOptions, defineKey, getOwn, parseUrl, show } from './cookie-args.ts';
+import { appendCookie, goUnixMillis, isToken, parseCookieValue, parseSetCookie, type GoCookie } from './cookie-syntax.ts';
 
 export interface ResponseCookie {
   name: string;
@@ -58,18 +60,6 @@ export interface RequestCookie {
   replace: boolean;
 }
 export type RequestCookiesParam = Record<string, string | { value: string; replace?: boolean }>;
-
-/** A Set-Cookie line as Go's net/http reads it. maxAge: 0 = absent, -1 = "<= 0", else seconds. expiresSec: undefined = none. */
-export interface GoCookie {
-  name: string;
-  value: string;
-  domain: string;
-  path: string;
-  secure: boolean;
-  httpOnly: boolean;
-  maxAge: number;
-  expiresSec: number | undefined;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The jar
@@ -363,34 +353,9 @@ export function cookieHeaderFor(
   let header = userCookieHeader ?? '';
   let replaced: Set<string> | undefined;
   if (requestCookies !== undefined && requestCookies !== null) {
-    if (typeof requestCookies !== 'object' || Array.isArray(requestCookies)) {
-      const got =
-        typeof requestCookies === 'string' ? 'a string (a whole Cookie header belongs in params.headers.Cookie)' : show(requestCookies);
-      throw new ModuleUsageError(
-        'invalid-cookies',
-        `params.cookies must be an object like { session: 'abc' } or { session: { value: 'abc', replace: true } }, got ${got}`,
-      );
-    }
-    for (const [name, raw] of Object.entries(requestCookies as Record<string, unknown>)) {
-      if (raw === undefined || raw === null) continue;
-      let value: string;
-      if (typeof raw === 'object') {
-        const o = raw as Record<string, unknown>;
-        for (const key of Object.keys(o)) {
-          if (key !== 'value' && key !== 'replace') {
-            throw new ModuleUsageError(
-              'invalid-cookies',
-              `params.cookies.${name}: unknown key "${key}"; use { value: 'v', replace: true }`,
-            );
-          }
-        }
-        value = o.value === undefined || o.value === null ? '' : scalar(`params.cookies.${name}.value`, o.value);
-        if (o.replace === true) (replaced ??= new Set()).add(name);
-      } else {
-        value = scalar(`params.cookies.${name}`, raw);
-      }
-      header = appendCookie(header, name, value);
-    }
+    const given = appendParamsCookies(header, requestCookies);
+    header = given.header;
+    replaced = given.replaced;
   }
   if (fromJar) {
     const sent = sendEntry(jar, url);
@@ -482,254 +447,4 @@ export function requestCookies(cookieHeader: string | undefined): Record<string,
     else list.push(rc);
   }
   return out;
-}
-
-function appendCookie(header: string, name: string, value: string): string {
-  const pair = `${name.replace(/[\r\n]/g, '-')}=${sanitizeValue(value)}`;
-  return header === '' ? pair : `${header}; ${pair}`;
-}
-
-/** Go's sanitizeCookieValue: drop invalid bytes, quote a value containing a space or a comma. */
-function sanitizeValue(v: string): string {
-  let out = v;
-  for (let i = 0; i < v.length; i++) {
-    if (!validValueCode(v.charCodeAt(i))) {
-      out = Array.from(v)
-        .filter((ch) => ch.length === 1 && validValueCode(ch.charCodeAt(0)))
-        .join('');
-      break;
-    }
-  }
-  return out.includes(' ') || out.includes(',') ? `"${out}"` : out;
-}
-
-function validValueCode(b: number): boolean {
-  return b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x3b && b !== 0x5c;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Set-Cookie parsing, as Go's net/http readSetCookies
-
-function isAsciiSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-}
-
-function trimAscii(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isAsciiSpace(s.charCodeAt(a))) a++;
-  while (b > a && isAsciiSpace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function isToken(s: string): boolean {
-  return TOKEN.test(s);
-}
-
-function parseCookieValue(raw: string, allowQuotes: boolean): string | undefined {
-  let v = raw;
-  if (allowQuotes && v.length > 1 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
-  for (let i = 0; i < v.length; i++) if (!validValueCode(v.charCodeAt(i))) return undefined;
-  return v;
-}
-
-/** One Set-Cookie line → cookie, or undefined when Go would drop it (no "=", invalid name or value). */
-export function parseSetCookie(line: string): GoCookie | undefined {
-  const parts = trimAscii(line).split(';');
-  const first = trimAscii(parts[0] ?? '');
-  const eq = first.indexOf('=');
-  if (eq < 0) return undefined;
-  const name = trimAscii(first.slice(0, eq));
-  if (!isToken(name)) return undefined;
-  const value = parseCookieValue(first.slice(eq + 1), true);
-  if (value === undefined) return undefined;
-  const c: GoCookie = { name, value, domain: '', path: '', secure: false, httpOnly: false, maxAge: 0, expiresSec: undefined };
-  for (let i = 1; i < parts.length; i++) {
-    const part = trimAscii(parts[i] ?? '');
-    if (part === '') continue;
-    const aeq = part.indexOf('=');
-    const attr = (aeq < 0 ? part : part.slice(0, aeq)).toLowerCase();
-    const val = parseCookieValue(aeq < 0 ? '' : part.slice(aeq + 1), false);
-    if (val === undefined) continue;
-    switch (attr) {
-      case 'secure':
-        c.secure = true;
-        break;
-      case 'httponly':
-        c.httpOnly = true;
-        break;
-      case 'domain':
-        c.domain = val;
-        break;
-      case 'path':
-        c.path = val;
-        break;
-      case 'max-age': {
-        if (!/^[+-]?\d+$/.test(val)) break;
-        const secs = Number(val);
-        if (secs !== 0 && val.startsWith('0')) break;
-        c.maxAge = secs <= 0 ? -1 : secs;
-        break;
-      }
-      case 'expires':
-        c.expiresSec = parseGoCookieDate(val);
-        break;
-      default:
-        break;
-    }
-  }
-  return c;
-}
-
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-// Go's time.RFC1123 "Mon, 02 Jan 2006 15:04:05 MST" and net/http's "Mon, 02-Jan-2006 15:04:05 MST".
-// The zone: GMT with an optional hour offset, or an abbreviation (3-5 capitals) that Go reads as UTC.
-const COOKIE_DATE = /^([A-Za-z]{3}), (\d{2})([ -])([A-Za-z]{3})\3(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) (?:GMT([+-]\d{1,2})|[A-Z]{3,5})$/;
-
-/**
- * Seconds since the epoch, or undefined when Go's parser would reject the date (then the cookie has no
- * expiry). `dashes` also accepts "Mon, 02-Jan-2006 15:04:05 MST" (Set-Cookie does, CookieJar.set does not).
- */
-export function parseGoCookieDate(s: string, dashes = true): number | undefined {
-  const m = COOKIE_DATE.exec(s);
-  if (m === null) return undefined;
-  const [, wd, dd, sep, mon, yyyy, hh, mi, ss, gmtOffset] = m;
-  if (sep === '-' && !dashes) return undefined;
-  if (wd === undefined || !DAYS.includes(wd.toLowerCase())) return undefined;
-  const month = MONTHS.indexOf((mon ?? '').toLowerCase());
-  const year = Number(yyyy),
-    day = Number(dd),
-    hour = Number(hh),
-    min = Number(mi),
-    sec = Number(ss);
-  if (month < 0 || hour > 23 || min > 59 || sec > 59 || day < 1) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(year, month, day);
-  if (d.getUTCMonth() !== month) return undefined; // day out of range for the month
-  const offsetHours = gmtOffset === undefined ? 0 : Number(gmtOffset);
-  if (offsetHours < -23 || offsetHours > 23) return undefined;
-  return Math.floor(d.getTime() / 1000) + hour * 3600 + min * 60 + sec - offsetHours * 3600;
-}
-
-const GO_ZERO_TIME_SEC = -62135596800n; // 0001-01-01T00:00:00Z
-
-/** Go's `t.UnixNano() / 1e6` for a whole-second time (int64 wrap-around included, as k6 reports it). */
-function goUnixMillis(sec: number | undefined): number {
-  const s = sec === undefined ? GO_ZERO_TIME_SEC : BigInt(sec);
-  return Number(BigInt.asIntN(64, s * 1_000_000_000n) / 1_000_000n);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Script arguments
-
-function parseUrl(method: string, url: unknown): URL {
-  if (url instanceof URL) return url;
-  if (typeof url === 'string' || (typeof url === 'object' && url !== null && typeof (url as { url?: unknown }).url === 'string')) {
-    const s = typeof url === 'string' ? url : (url as { url: string }).url;
-    try {
-      return new URL(s);
-    } catch {
-      throw new ModuleUsageError(
-        'invalid-cookie-url',
-        `CookieJar.${method}: url must be an absolute URL like "https://example.com/", got ${JSON.stringify(s)}`,
-      );
-    }
-  }
-  throw new ModuleUsageError(
-    'invalid-cookie-url',
-    `CookieJar.${method}: url must be a string like "https://example.com/", got ${show(url)}`,
-  );
-}
-
-const SET_OPTIONS = ['domain', 'path', 'expires', 'max_age', 'secure', 'http_only'];
-
-function applySetOptions(c: GoCookie, options: unknown): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ModuleUsageError(
-      'invalid-cookie-options',
-      `CookieJar.set options must be an object like { domain, path, expires, max_age, secure, http_only }, got ${show(options)}`,
-    );
-  }
-  for (const [key, v] of Object.entries(options as Record<string, unknown>)) {
-    switch (key.toLowerCase()) {
-      case 'domain':
-        c.domain = v === undefined || v === null ? '' : scalar('CookieJar.set option domain', v, 'invalid-cookie-options');
-        break;
-      case 'path':
-        c.path = v === undefined || v === null ? '' : scalar('CookieJar.set option path', v, 'invalid-cookie-options');
-        break;
-      case 'secure':
-        c.secure = Boolean(v);
-        break;
-      case 'http_only':
-        c.httpOnly = Boolean(v);
-        break;
-      case 'max_age': {
-        const n = Number(v ?? 0);
-        if (!Number.isFinite(n)) {
-          throw new ModuleUsageError('invalid-cookie-options', `CookieJar.set option max_age must be a number of seconds, got ${show(v)}`);
-        }
-        c.maxAge = Math.trunc(n);
-        break;
-      }
-      case 'expires': {
-        const s = v === undefined || v === null ? '' : scalar('CookieJar.set option expires', v, 'invalid-cookie-options');
-        if (s === '') {
-          c.expiresSec = undefined;
-          break;
-        }
-        const sec = parseGoCookieDate(s, false); // time.Parse(time.RFC1123, s), as k6
-        if (sec === undefined) {
-          throw new ModuleUsageError(
-            'invalid-cookie-options',
-            `CookieJar.set option expires must be an RFC 1123 date like "Mon, 02 Jan 2006 15:04:05 GMT" (new Date(ms).toUTCString()), got ${JSON.stringify(s)}`,
-          );
-        }
-        c.expiresSec = sec;
-        break;
-      }
-      default:
-        throw new ModuleUsageError(
-          'invalid-cookie-options',
-          `CookieJar.set: unknown option "${key}"; the options are ${SET_OPTIONS.join(', ')}`,
-        );
-    }
-  }
-}
-
-/** A string, number or boolean as a string; anything else is a usage error (the message names the type, never a value). */
-function scalar(what: string, v: unknown, code = 'invalid-cookies'): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  throw new ModuleUsageError(code, `${what} must be a string, got ${show(v)}`);
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') {
-    const proto: unknown = Object.getPrototypeOf(v);
-    const ctor =
-      typeof proto === 'object' && proto !== null && 'constructor' in proto && typeof proto.constructor === 'function'
-        ? proto.constructor.name
-        : '';
-    return ctor === '' || ctor === 'Object' ? 'an object' : `a ${ctor}`;
-  }
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
-  return typeof v;
-}
-
-function getOwn<T>(out: Record<string, T>, key: string): T | undefined {
-  return Object.hasOwn(out, key) ? out[key] : undefined;
-}
-
-/** Sets out[key] without ever touching the prototype (a cookie may be named "__proto__"). */
-function defineKey<T>(out: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
 }

@@ -14,7 +14,7 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { ClientRequest, Exchange } from './client.ts';
+import type { ClientRequest, Exchange } from './exchange.ts';
 import { toError } from '../../../shared/errors.ts';
 
 /** What an HTTP/2 session needs of the pool. */

@@ -9,7 +9,7 @@ import { toArrayBuffer, toBuffer } from '../crypto.ts';
 import { ModuleUsageError } from '../k6.ts';
 import { maskCredentials } from './digest.ts';
 import type { proxyFromEnv, ProxyChoice } from './proxy.ts';
-import { poolKey } from './client.ts';
+import { poolKey } from './exchange.ts';
 import type { Response } from './response.ts';
 
 /**
@@ -54,7 +54,7 @@ export interface ParsedUrl {
   readonly host: string;
   /** The forward proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY (proxy.ts), or the error a bad proxy variable gives. */
   readonly proxy: ProxyChoice;
-  /** The connection pool's key for it (client.ts poolKey). */
+  /** The connection pool's key for it (exchange.ts poolKey). */
   readonly key: string;
   /** The URL has a user or a password. */
   readonly userInfo: boolean;

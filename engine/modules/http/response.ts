@@ -6,7 +6,7 @@ import { Awaitable } from '../awaitable.ts';
 import { toArrayBuffer } from '../crypto.ts';
 import { responseHtml, type Selection } from '../html/index.ts';
 import { ModuleUsageError } from '../k6.ts';
-import type { Exchange } from './client.ts';
+import type { Exchange } from './exchange.ts';
 import { requestCookies, type RequestCookie, type ResponseCookie } from './cookies.ts';
 import { maskCredentials } from './digest.ts';
 import { gjsonGet } from './gjson.ts';

@@ -8,7 +8,8 @@ import { awaitable, deferredAwaitable, forgotAwaitMessage, type Awaitable } from
 import type { EngineModuleContext } from '../context.ts';
 import { ModuleUsageError } from '../k6.ts';
 import { runBatch, type BatchItem } from './batch.ts';
-import { ConnectionPool, headerValue, requestHead, type ClientRequest, type Exchange } from './client.ts';
+import { ConnectionPool } from './client.ts';
+import { headerValue, requestHead, type ClientRequest, type Exchange } from './exchange.ts';
 import { cookieHeaderFor, jarForIteration, jarForRequest, responseCookies, storeResponseCookies, type VuCookieJar } from './cookies.ts';
 import { digestAuthorization, parseDigestChallenge } from './digest.ts';
 import { proxyFromEnv } from './proxy.ts';

@@ -10,7 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { ConnectionPool, requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/client.ts';
+import { ConnectionPool } from '../../../engine/modules/http/client.ts';
+import { requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/exchange.ts';
 import { selfSignedCert } from '../conformance/run-helpers.ts';
 
 const now = (): number => performance.now();

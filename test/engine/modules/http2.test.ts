@@ -11,7 +11,8 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { ConnectionPool, type ClientRequest } from '../../../engine/modules/http/client.ts';
+import { ConnectionPool } from '../../../engine/modules/http/client.ts';
+import type { ClientRequest } from '../../../engine/modules/http/exchange.ts';
 import { runSource, tempDir, selfSignedCert } from '../conformance/run-helpers.ts';
 
 let server: Http2SecureServer;

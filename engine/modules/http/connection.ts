@@ -1,0 +1,142 @@
+/**
+ * One HTTP/1.1 connection of the pool (client.ts): a socket (TLS or plain), its http-parser-js parser
+ * and the one exchange it carries (no pipelining). It fills the exchange in as the response arrives and
+ * hands it back to the pool when it completes, fails, or must be sent again on a fresh connection
+ * (a reused connection closed under a replayable request: Go's net/http rule).
+ */
+import type { Socket } from 'node:net';
+import { HTTPParser } from 'http-parser-js';
+import type { Exchange } from './exchange.ts';
+
+/** What a connection needs of the pool. */
+export interface ConnHost {
+  now(): number;
+  complete(conn: Conn, ex: Exchange): void;
+  fail(ex: Exchange, err: Error): void;
+  /** Sends `ex` again from the start (on another connection). */
+  start(ex: Exchange): void;
+  /** Drops a closed connection from the pool's lists. */
+  forget(conn: Conn): void;
+}
+
+/** Methods Go's transport may send again on a fresh connection (net/http isReplayable). */
+const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** One connection: a socket, its parser, and the exchange it carries (at most one: no pipelining). */
+export class Conn {
+  readonly parser = new HTTPParser(HTTPParser.RESPONSE);
+  ex: Exchange | undefined;
+  /** True once an exchange finished on it (a failure on a reused connection may be retried). */
+  reused = false;
+  closed = false;
+  idleSince = 0;
+  /** Response to a HEAD request: no body follows the headers. */
+  head = false;
+  /** TLS: the TCP socket's byte counters when the last exchange settled (the next one counts from there). */
+  rawRead = 0;
+  rawWritten = 0;
+  /** The peer's address and port, read once the socket is connected (a connection's peer does not change). */
+  remoteAddress: string | undefined;
+  remotePort = 0;
+  /**
+   * `raw`: the TCP socket under a TLS socket. Its counters are the bytes on the wire, TLS records and
+   * handshake included, which is what k6 counts in data_sent/data_received (a counting net.Conn).
+   */
+  constructor(
+    readonly pool: ConnHost,
+    readonly key: string,
+    readonly socket: Socket,
+    readonly raw?: Socket,
+  ) {
+    const p = this.parser;
+    p[HTTPParser.kOnHeadersComplete] = (info) => {
+      const ex = this.ex;
+      if (ex === undefined || (info.statusCode < 200 && info.statusCode !== 101)) return 0; // 1xx: the real response follows
+      ex.status = info.statusCode;
+      ex.statusText = info.statusMessage;
+      ex.rawHeaders = info.headers;
+      ex.versionMajor = info.versionMajor;
+      ex.versionMinor = info.versionMinor;
+      ex.keepAlive = info.shouldKeepAlive;
+      return this.head ? 1 : 0;
+    };
+    p[HTTPParser.kOnHeaders] = (headers) => {
+      // Trailers (or headers split over packets in the parser's slow path) arrive here.
+      const ex = this.ex;
+      if (ex !== undefined && ex.status === 0) ex.rawHeaders = [...ex.rawHeaders, ...headers];
+    };
+    p[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      const ex = this.ex;
+      if (ex?.req.keepBody === true) ex.chunks.push(chunk.subarray(offset, offset + length));
+    };
+    p[HTTPParser.kOnMessageComplete] = () => {
+      const ex = this.ex;
+      if (ex === undefined || ex.status === 0) return; // end of a 1xx message
+      this.pool.complete(this, ex);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('error', (err: Error) => {
+      this.onClose(err);
+    });
+    socket.on('close', () => {
+      this.onClose(undefined);
+    });
+    socket.on('end', () => {
+      this.onEnd();
+    });
+  }
+
+  onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === undefined) {
+      this.destroy();
+      return;
+    } // bytes on an idle connection: not HTTP we understand
+    if (ex.tFirst === 0) ex.tFirst = this.pool.now();
+    ex.received += chunk.length;
+    const r = this.parser.execute(chunk);
+    if (r instanceof Error && this.ex === ex) {
+      this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
+    }
+  }
+
+  /** The server closed its side: a read-until-close body ends here. */
+  onEnd(): void {
+    const ex = this.ex;
+    if (ex !== undefined && ex.status !== 0) this.parser.finish();
+    this.destroy();
+  }
+
+  onClose(err: Error | undefined): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.pool.forget(this);
+    }
+    const ex = this.ex;
+    if (ex === undefined) return;
+    this.ex = undefined;
+    const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
+    if (replay) {
+      if (this.raw !== undefined) {
+        ex.carried = {
+          sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten,
+          received: ex.carried.received + this.raw.bytesRead - this.rawRead,
+        };
+      }
+      ex.retried = true;
+      ex.conn = undefined;
+      this.pool.start(ex);
+      return;
+    }
+    this.pool.fail(ex, err ?? Object.assign(new Error('connection closed before the response ended'), { code: 'ECONNRESET' }));
+  }
+
+  destroy(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.pool.forget(this);
+    }
+    this.socket.destroy();
+  }
+}
