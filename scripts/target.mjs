@@ -10,7 +10,7 @@ import 'dotenv/config';
 import { loadPrebuilt } from './prebuilt.mjs';
 
 /** @type {typeof import('../target/index.ts')} */
-const { startTarget, readClusterConfig, startCluster } = await loadPrebuilt('target/index.ts');
+const { startTarget, readClusterConfig, startCluster, toError } = await loadPrebuilt('target/index.ts');
 
 const HELP = `Usage: npm run target [-- --help]   (or: agentload target)
 
@@ -61,7 +61,7 @@ function shutdown() {
       if (process.connected) process.disconnect(); // an open IPC channel would keep the process alive
     },
     (e) => {
-      console.error(`agentload target: shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+      console.error(`agentload target: shutdown failed: ${toError(e).message}`);
       process.exitCode = 1;
     },
   );
@@ -96,7 +96,7 @@ try {
       `agentload target: cluster of ${cluster.instances} API instance(s) and ${cluster.workers} consumer worker(s) behind a balancer`,
     );
 } catch (e) {
-  const err = e instanceof Error ? e : new Error(String(e));
+  const err = toError(e);
   console.error(`target failed to start: ${err.message}${'code' in err ? ` (${String(err.code)})` : ''}`);
   process.exit(1);
 }

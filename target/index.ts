@@ -38,6 +38,8 @@ export async function startTarget(o: TargetOptions = {}): Promise<RunningTarget>
 }
 
 export { TargetError } from './errors.ts';
+/** The one `toError` (shared/errors.ts), for scripts/target.mjs: it loads this entry pre-built and nothing else. */
+export { toError } from '../shared/errors.ts';
 export { readClusterConfig, startCluster, type ClusterConfig, type RunningCluster } from './cluster/index.ts';
 export { slackSignature, verifySlackRequest } from './slack.ts';
 export { TOPICS, type Topic, type BusMessage, type BusAdapter, type TopicStats } from './bus.ts';

@@ -1,13 +1,7 @@
 /**
- * Baseline comparison: the regression gate. A snapshot keeps the figures a later run is judged against
- * (per metric and per endpoint: trends' percentiles, rates, counters' per-second rates, gauges' last and
- * highest values) and, for the figures the gate judges, the run's time windows (see stats.ts).
- *
- * Which figures are judged ("gated"): http_req_duration p95/p99 overall and per endpoint, error rates
- * (http_req_failed overall and per endpoint), throughput (http_reqs per second), and every metric a
- * threshold names (trends by p95/p99, rates by rate, counters by rate, gauges by value and max). All
- * other figures (sub-timings such as http_req_sending, p50/avg, custom metrics without thresholds, and the
- * endpoints of setup()/teardown() requests, `GET /api/agents [setup]`) are shown for information and never fail.
+ * Baseline comparison: the regression gate. It judges a run's snapshot against a saved baseline's
+ * (baseline.ts: what a snapshot keeps and which figures are gated); figures not gated are shown for
+ * information and never fail.
  *
  * A gated figure fails only when it is all three: more than failPct worse (relative), worse by more
  * than the absolute floor (floorMs for times, floorRatio for ratios), and statistically real (one-sided
@@ -29,40 +23,8 @@
  * says so ("the run-to-run spread is not judged").
  */
 
-import type { MetricType } from '../../engine/contracts.ts';
-import type { RunModel, TrendStats } from './model.ts';
-import { MIN_BASELINE_RUNS, medianOf, proportionTestGreater, rankTestGreater, runSpread, type RunSpread } from './stats.ts';
-
-export interface BaselineEntry {
-  kind: 'trend' | 'rate' | 'counter' | 'gauge';
-  /** Samples behind the figure. */
-  count: number;
-  /** Trends: ms (or the metric's unit); rates: 0..1; counters: `rate` per second; gauges: `value` (last), `max`. */
-  values: Record<string, number>;
-  /** 'up' when a higher value is worse (latency, error rates), 'down' when lower is worse (throughput, hit rates). */
-  worse: 'up' | 'down';
-  unit: 'ms' | 'ratio' | 'value';
-  /** Stats the gate judges (absent or empty: shown for information only). */
-  gated?: string[];
-  /** Rates: samples that were non-zero (errors), for the proportion test. */
-  events?: number;
-  /** Gated stats' values per time window of the run (pooled over runs in a combined baseline). */
-  windows?: Record<string, number[]>;
-  /** A combined baseline: gated stats' value in each of its runs (oldest first), for the between-run condition. */
-  perRun?: Record<string, number[]>;
-}
-
-export interface BaselineSnapshot {
-  kind: 'agentload-baseline';
-  version: 1 | 2;
-  scenario?: string;
-  createdAt: string;
-  /** Where it came from: the run folder's or file's name (never an absolute path). */
-  source: string;
-  entries: Record<string, BaselineEntry>;
-  /** A combined baseline: how many runs its figures are the median of. */
-  runs?: number;
-}
+import type { BaselineEntry, BaselineSnapshot } from './baseline.ts';
+import { MIN_BASELINE_RUNS, proportionTestGreater, rankTestGreater, runSpread, type RunSpread } from './stats.ts';
 
 export type ChangeStatus = 'fail' | 'warn' | 'ok' | 'improved' | 'info' | 'guarded' | 'new' | 'missing';
 
@@ -113,172 +75,7 @@ export interface CompareOptions {
 
 export const COMPARE_DEFAULTS = { failPct: 10, warnPct: 5, minSamples: 30, alpha: 0.01, floorMs: 0.5, floorRatio: 0.005 } as const;
 
-/** Names of figures that are worse when higher, whatever their type. */
-const HIGHER_IS_WORSE =
-  /fail|error|drop|timeout|lost|loss|dup|miss|unmatched|late|retr|rate_limited|reject|evict|waiting|lag|depth|leak|drift|degradation/i;
-/** Names of figures that are worse when lower (throughput and success). */
-const LOWER_IS_WORSE =
-  /per_second|per_hour|throughput|mbps|tokens|hit|success|succeeded|completed|accepted|http_reqs|iterations|received|published|checks/i;
 const TREND_STATS = ['p50', 'p95', 'p99', 'avg'] as const;
-/** The trend stats the gate judges. */
-const GATED_TREND_STATS = ['p95', 'p99'];
-/** Metrics judged even without a threshold: latency, errors, throughput. */
-const ALWAYS_GATED = new Set(['http_req_duration', 'http_req_failed', 'http_reqs']);
-
-/** Which way a metric gets worse: by name first, else by type (trends and gauges up, rates and counters down). */
-export function worseDirection(name: string, type: MetricType): BaselineEntry['worse'] {
-  if (HIGHER_IS_WORSE.test(name)) return 'up';
-  if (LOWER_IS_WORSE.test(name)) return 'down';
-  return type === 'trend' || type === 'gauge' ? 'up' : 'down';
-}
-
-function trendEntry(s: TrendStats, unit: BaselineEntry['unit'], worse: BaselineEntry['worse'] = 'up'): BaselineEntry {
-  return { kind: 'trend', count: s.count, values: { avg: s.avg, p50: s.p50, p90: s.p90, p95: s.p95, p99: s.p99, max: s.max }, worse, unit };
-}
-
-/** Marks an entry gated on `stats`, with the run's windows of those stats when it has them. */
-function gate(e: BaselineEntry, stats: readonly string[], windows: Record<string, number[]> | undefined): BaselineEntry {
-  e.gated = [...stats];
-  const w: Record<string, number[]> = {};
-  for (const st of stats) {
-    const v = windows?.[st];
-    if (v !== undefined) w[st] = v;
-  }
-  if (Object.keys(w).length > 0) e.windows = w;
-  return e;
-}
-
-/** The name a run is known by in a baseline: its folder's or file's name, never an absolute path. */
-export function sourceName(path: string): string {
-  const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
-  return parts[parts.length - 1] ?? path;
-}
-
-/** The figures of a run that later runs are compared with. */
-export function snapshotOf(model: RunModel, source: string, now: Date = new Date()): BaselineSnapshot {
-  const entries: Record<string, BaselineEntry> = {};
-  const withThresholds = new Set(model.thresholds.map((t) => t.metric.replace(/\{.*$/, '')));
-  const win = (key: string): Record<string, number[]> | undefined => model.windows[key];
-  for (const m of model.metrics) {
-    const type: MetricType = m.type;
-    const key = `metric ${m.name}`;
-    const gated = ALWAYS_GATED.has(m.name) || withThresholds.has(m.name);
-    if (type === 'trend') {
-      const v = m.values;
-      const e = trendEntry(
-        {
-          count: v.count ?? 0,
-          avg: v.avg ?? 0,
-          min: v.min ?? 0,
-          p50: v.p50 ?? 0,
-          p90: v.p90 ?? 0,
-          p95: v.p95 ?? 0,
-          p99: v.p99 ?? 0,
-          max: v.max ?? 0,
-        },
-        m.contains === 'time' ? 'ms' : 'value',
-        worseDirection(m.name, type),
-      );
-      entries[key] = gated ? gate(e, GATED_TREND_STATS, win(key)) : e;
-    } else if (type === 'rate') {
-      const passes = m.values.passes ?? 0;
-      const fails = m.values.fails ?? 0;
-      const e: BaselineEntry = {
-        kind: 'rate',
-        count: passes + fails,
-        events: passes,
-        values: { rate: m.values.rate ?? 0 },
-        worse: worseDirection(m.name, type),
-        unit: 'ratio',
-      };
-      entries[key] = gated ? gate(e, ['rate'], undefined) : e;
-    } else if (m.name === 'vus' || m.name === 'vus_max') {
-      // The load's shape, not a result.
-    } else if (type === 'counter') {
-      const e: BaselineEntry = {
-        kind: 'counter',
-        count: m.samples ?? m.values.count ?? 0,
-        values: { rate: m.values.rate ?? 0 },
-        worse: worseDirection(m.name, type),
-        unit: 'value',
-      };
-      entries[key] = gated ? gate(e, ['rate'], win(key)) : e;
-    } else {
-      const e: BaselineEntry = {
-        kind: 'gauge',
-        count: m.samples ?? 1,
-        values: { value: m.values.value ?? 0, max: m.values.max ?? 0 },
-        worse: worseDirection(m.name, type),
-        unit: m.contains === 'time' ? 'ms' : 'value',
-      };
-      entries[key] = gated ? gate(e, ['value', 'max'], undefined) : e;
-    }
-  }
-  for (const e of model.endpoints) {
-    const latency = trendEntry(e, 'ms');
-    const failed: BaselineEntry = {
-      kind: 'rate',
-      count: e.count,
-      events: e.errors,
-      values: { rate: e.errorRate },
-      worse: 'up',
-      unit: 'ratio',
-    };
-    // setup()/teardown() requests (rows of their own) are a handful made once: shown for information, never judged.
-    const judged = e.phase === undefined;
-    entries[`endpoint ${e.key}`] = judged ? gate(latency, GATED_TREND_STATS, win(`endpoint ${e.key}`)) : latency;
-    entries[`endpoint ${e.key} errors`] = judged ? gate(failed, ['rate'], undefined) : failed;
-  }
-  const snap: BaselineSnapshot = {
-    kind: 'agentload-baseline',
-    version: 2,
-    createdAt: now.toISOString(),
-    source: sourceName(source),
-    entries,
-  };
-  if (model.meta.scenario !== undefined) snap.scenario = model.meta.scenario;
-  return snap;
-}
-
-export function isSnapshot(x: unknown): x is BaselineSnapshot {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    (x as { kind?: unknown }).kind === 'agentload-baseline' &&
-    typeof (x as { entries?: unknown }).entries === 'object'
-  );
-}
-
-/**
- * One baseline from several runs' snapshots (oldest first): each figure is the median of the runs that
- * have it, counts and error events are summed, windows pooled. Figures only in older runs are left out.
- */
-export function combineSnapshots(snaps: readonly BaselineSnapshot[]): BaselineSnapshot {
-  const latest = snaps[snaps.length - 1];
-  if (latest === undefined) throw new Error('combineSnapshots needs at least one snapshot');
-  if (snaps.length === 1) return latest;
-  const entries: Record<string, BaselineEntry> = {};
-  for (const [key, last] of Object.entries(latest.entries)) {
-    const same = snaps.map((s) => s.entries[key]).filter((e): e is BaselineEntry => e !== undefined && e.kind === last.kind);
-    const values: Record<string, number> = {};
-    for (const stat of Object.keys(last.values))
-      values[stat] = medianOf(same.flatMap((e) => (e.values[stat] === undefined ? [] : [e.values[stat]])));
-    const e: BaselineEntry = { ...last, count: same.reduce((n, x) => n + x.count, 0), values };
-    if (last.events !== undefined) e.events = same.reduce((n, x) => n + (x.events ?? 0), 0);
-    if (last.windows !== undefined) {
-      const w: Record<string, number[]> = {};
-      for (const stat of Object.keys(last.windows)) w[stat] = same.flatMap((x) => x.windows?.[stat] ?? []);
-      e.windows = w;
-    }
-    if (last.gated !== undefined && last.gated.length > 0) {
-      const runs: Record<string, number[]> = {};
-      for (const stat of last.gated) runs[stat] = same.flatMap((x) => (x.values[stat] === undefined ? [] : [x.values[stat]]));
-      e.perRun = runs;
-    } else delete e.perRun;
-    entries[key] = e;
-  }
-  return { ...latest, entries, runs: snaps.length };
-}
 
 interface Judged {
   status: ChangeStatus;

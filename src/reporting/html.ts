@@ -9,12 +9,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
 import type { ChartLine, PageData } from './client/page-data.ts';
-import { describeRow, figureLabel, worstFirst } from './compare.ts';
+import { describeRow, figureLabel, worstFirst, type Comparison } from './compare.ts';
 import type { FullReport } from './types.ts';
+import type { SoakResult } from './soak.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { compare, parseThresholdExpression, type Operator } from '../../engine/thresholds/expression.ts';
-import { describeValues, runHeader, valueKindOf, type Distribution, type EndpointSeries, type ThresholdRow } from './model.ts';
+import type { Distribution, EndpointSeries, RunModel, ThresholdRow } from './model.ts';
+import { describeValues, runHeader, valueKindOf } from './run-header.ts';
 import { faultMarks, faultsSectionHtml } from './faults.ts';
 import { escapeHtml as h, fmtInt, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 
@@ -52,7 +54,6 @@ function inlineJson(x: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
 /** The most endpoints drawn as charts of their own (the busiest first). */
 const MAX_ENDPOINT_CHARTS = 12;
 
@@ -114,6 +115,7 @@ function overallErrorLimits(rows: readonly ThresholdRow[]): { op: Operator; valu
   return out;
 }
 
+/** A table whose first `left` columns hold text (left-aligned); the rest are numbers. */
 function table(head: readonly string[], rows: readonly string[][], left = 1): string {
   if (rows.length === 0) return '<p class="muted">none</p>';
   const cell = (tag: string, c: string, i: number): string => `<${tag}${i < left ? ' class="l"' : ''}>${c}</${tag}>`;
@@ -148,12 +150,8 @@ code{background:var(--card);padding:0 4px;border-radius:4px}
 @media print{.tw{overflow:visible}th,td{padding:2px 4px;white-space:normal;font-size:11px}.banner{-webkit-print-color-adjust:exact;print-color-adjust:exact}main{max-width:none}.chart,table,tr{break-inside:avoid}h2{break-after:avoid}th{position:static}body{font-size:12px}}
 `;
 
-export function renderHtml(r: FullReport): string {
-  const m = r.model;
-  const up = uplot();
-  const v = r.verdict;
-  const title = `agentload ${m.meta.scenario ?? 'run'}: ${v.verdict.toUpperCase()}`;
-  const started = m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : '–');
+/** Warnings over the figures: a truncated or interrupted run, folded tag sets, skipped lines, k6 judging otherwise. */
+function runNotes(m: RunModel): string[] {
   const notes: string[] = [];
   if (m.meta.truncated) notes.push('The k6 output was truncated (a killed run?): the report covers the data up to its last complete line.');
   if (m.meta.interrupted) notes.push('The run was interrupted before its planned end: figures cover the part that ran.');
@@ -165,8 +163,13 @@ export function renderHtml(r: FullReport): string {
     notes.push(
       `k6 judged ${disagree.length} threshold(s) differently (percentiles here are within ${m.meta.percentileRelativeError * 100} %): ${disagree.map((t) => `${t.metric} ${t.expression}`).join(', ')}.`,
     );
+  return notes;
+}
 
-  const metaCells: [string, string][] = [
+/** The header's cells: the scenario, runHeader's (target, size, profile, load, flags), when, how long, engine, commit, inputs. */
+function metaCells(m: RunModel): [string, string][] {
+  const started = m.meta.startedAt ?? (m.meta.firstTime > 0 ? new Date(m.meta.firstTime).toISOString() : '–');
+  return [
     ['scenario', m.meta.scenario ?? '–'],
     ...runHeader(m),
     ['started', started],
@@ -175,8 +178,10 @@ export function renderHtml(r: FullReport): string {
     ['git', m.meta.gitSha?.slice(0, 12) ?? '–'],
     ['inputs', m.meta.files.map((f) => `${f.path.split('/').pop() ?? ''} (${f.points} samples)`).join(', ')],
   ];
+}
 
-  const thresholdRows = m.thresholds.map((t) => [
+function thresholdCells(m: RunModel): string[][] {
+  return m.thresholds.map((t) => [
     badge(t.ok),
     `<code>${h(t.metric)}</code>`,
     `<code>${h(t.expression)}</code>`,
@@ -187,8 +192,12 @@ export function renderHtml(r: FullReport): string {
         : h(fmtValue(valueKindOf(m.metrics, t.metric), t.aggregation, t.observed)),
     t.k6Ok === undefined ? '<span class="muted">–</span>' : badge(t.k6Ok),
   ]);
+}
+
+/** One row per endpoint, its name with an SLO badge when thresholds (or the run's error-rate limits) judge it. */
+function endpointCells(m: RunModel): string[][] {
   const errorLimits = overallErrorLimits(m.thresholds);
-  const endpointRows = m.endpoints.map((e) => {
+  return m.endpoints.map((e) => {
     const slos = thresholdsOfEndpoint(m.thresholds, e);
     // The badge judges errors too: the run's own error-rate limits (http_req_failed without tags) hold per endpoint.
     const errorsOk = e.phase !== undefined || errorLimits.every((t) => compare(e.errorRate, t.op, t.value));
@@ -208,7 +217,10 @@ export function renderHtml(r: FullReport): string {
       fmtMs(e.max),
     ];
   });
-  const checkRows = m.checks.map((c) => {
+}
+
+function checkCells(m: RunModel): string[][] {
+  return m.checks.map((c) => {
     const total = c.passes + c.fails;
     return [
       h(c.group === '' ? c.name : `${c.group.replace(/^::/, '')} › ${c.name}`),
@@ -218,10 +230,11 @@ export function renderHtml(r: FullReport): string {
       fmtPct(total === 0 ? 0 : c.passes / total),
     ];
   });
-  const errorRows = m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]);
-  const metricRows = m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]);
+}
 
-  const panels = m.panels
+/** One section per metric panel: its metrics' values and a place for its charts. */
+function panelSections(m: RunModel): string {
+  return m.panels
     .map((p) => {
       const rows = m.metrics
         .filter((x) => p.metrics.includes(x.name))
@@ -229,41 +242,49 @@ export function renderHtml(r: FullReport): string {
       return `<section><h2>${h(p.title)}</h2>${table(['metric', 'type', 'values'], rows, 3)}<div class="charts" id="panel-${h(p.id)}"></div></section>`;
     })
     .join('');
+}
 
+/** The soak analysis: one row per fitted signal (slope, confidence interval, budget, verdict); empty without one. */
+function soakSection(soak: SoakResult | undefined): string {
+  if (!soak) return '';
+  const rows = soak.signals.map((s) => [
+    `<code>${h(s.metric)}</code>`,
+    s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
+    s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
+    s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
+    s.verdict === 'breached' || s.verdict === 'within'
+      ? badge(s.verdict === 'within', s.verdict)
+      : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
+    s.fit ? `${s.fit.points} pts, r² ${s.fit.r2.toFixed(2)}` : h(s.note),
+  ]);
+  return `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
+}
+
+/** The baseline comparison, worst figures first; empty without a baseline. */
+function comparisonSection(c: Comparison | undefined): string {
+  if (!c) return '';
+  const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
+  const rows = worstFirst(c.rows).map((x) => [
+    h(figureLabel(x)),
+    fmtNum(x.baseline, 4),
+    fmtNum(x.current, 4),
+    x.change === null ? '–' : h(describeRow(x).replace(/^.* \(/, '(')),
+    x.p === undefined ? '–' : x.p.toPrecision(2),
+    `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
+  ]);
+  const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
+  return `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (latency p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), and the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test); warns over ${c.warnPct} %. Sub-timings, p50, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
+`;
+}
+
+export function renderHtml(r: FullReport): string {
+  const m = r.model;
+  const up = uplot();
+  const v = r.verdict;
+  const title = `agentload ${m.meta.scenario ?? 'run'}: ${v.verdict.toUpperCase()}`;
   // On a soak run the soak analysis is the answer: it goes near the top, under the banner.
   const soakRun = /^soak([-_]|$)/.test(m.meta.scenario ?? '');
-  let soak = '';
-  if (r.soak) {
-    const rows = r.soak.signals.map((s) => [
-      `<code>${h(s.metric)}</code>`,
-      s.fit ? `${fmtNum(s.fit.slopePerHour, 3)} ${h(s.unit)}/h` : '–',
-      s.fit ? `${fmtNum(s.fit.ciLow, 3)} … ${fmtNum(s.fit.ciHigh, 3)}` : '–',
-      s.budget !== undefined ? `${fmtNum(s.budget)} ${h(s.unit)}/h` : '<span class="muted">no budget</span>',
-      s.verdict === 'breached' || s.verdict === 'within'
-        ? badge(s.verdict === 'within', s.verdict)
-        : `<span class="b muted">${s.verdict === 'no budget' ? 'info' : s.verdict}</span>`,
-      s.fit ? `${s.fit.points} pts, r² ${s.fit.r2.toFixed(2)}` : h(s.note),
-    ]);
-    soak = `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(r.soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
-  }
-
-  let cmp = '';
-  if (r.comparison) {
-    const c = r.comparison;
-    const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
-    const rows = worstFirst(c.rows).map((x) => [
-      h(figureLabel(x)),
-      fmtNum(x.baseline, 4),
-      fmtNum(x.current, 4),
-      x.change === null ? '–' : h(describeRow(x).replace(/^.* \(/, '(')),
-      x.p === undefined ? '–' : x.p.toPrecision(2),
-      `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
-    ]);
-    const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
-    cmp = `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (latency p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), and the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test); warns over ${c.warnPct} %. Sub-timings, p50, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
-`;
-  }
-
+  const soak = soakSection(r.soak);
   const data: PageData = {
     series: m.series,
     panels: m.panels,
@@ -279,20 +300,32 @@ export function renderHtml(r: FullReport): string {
 <body><main>
 <h1>${h(title)}</h1>
 <div class="banner ${v.verdict}"><span class="v">${v.verdict.toUpperCase()}</span><span>exit code ${v.exitCode}</span><span>thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} passed</span>${v.reasons.length > 0 ? `<ul>${v.reasons.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</div>
-${notes.map((n) => `<div class="note">${h(n)}</div>`).join('\n')}
-<div class="meta" id="run-header">${metaCells.map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`).join('')}</div>
+${runNotes(m)
+  .map((n) => `<div class="note">${h(n)}</div>`)
+  .join('\n')}
+<div class="meta" id="run-header">${metaCells(m)
+    .map(([k, val]) => `<div><b>${h(k)}</b>${h(val)}</div>`)
+    .join('')}</div>
 ${soakRun ? soak : ''}
-<section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdRows, 3)}</section>
-<section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointRows)}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
+<section><h2>Thresholds</h2>${table(['', 'metric', 'threshold', 'observed', 'k6 said'], thresholdCells(m), 3)}</section>
+<section><h2>Endpoints</h2>${table(['endpoint', 'count', 'req/s', 'errors', 'avg', 'p50', 'p90', 'p95', 'p99', 'max'], endpointCells(m))}<p class="muted">Percentiles within ${m.meta.percentileRelativeError * 100} % of k6's exact values.</p></section>
 <section><h2>Over time</h2><div class="charts" id="charts-main"></div></section>
 ${faultsSectionHtml(m.faults, m.meta.firstTime)}
 <section id="endpoint-charts"><h2>Latency per endpoint</h2><p class="muted">Per endpoint: p50/p95/p99 per ${fmtNum(m.series.bucketSec, 0)} s, and the run's latency distribution (the latency at each percentile, tail stretched: p50, p90, p99, p99.9 evenly apart); dashed red: the thresholds on that endpoint; dotted grey: the baseline's p95 and p99.</p><div class="charts" id="charts-endpoints"></div></section>
-<section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkRows, 2)}</section>
-<section><h2>Errors by status and type</h2>${table(['endpoint', 'status', 'error code', 'count'], errorRows, 3)}</section>
-${panels}
+<section><h2>Checks</h2>${table(['check', '', 'passed', 'failed', 'pass rate'], checkCells(m), 2)}</section>
+<section><h2>Errors by status and type</h2>${table(
+    ['endpoint', 'status', 'error code', 'count'],
+    m.errors.map((e) => [h(e.endpoint), h(e.status), h(e.errorCode || '–'), String(e.count)]),
+    3,
+  )}</section>
+${panelSections(m)}
 ${soakRun ? '' : soak}
-${cmp}
-<section><h2>All metrics</h2>${table(['metric', 'type', 'values'], metricRows, 3)}</section>
+${comparisonSection(r.comparison)}
+<section><h2>All metrics</h2>${table(
+    ['metric', 'type', 'values'],
+    m.metrics.map((x) => [`<code>${h(x.name)}</code>`, x.type, h(describeValues(x))]),
+    3,
+  )}</section>
 <p class="muted">Generated ${h(r.generatedAt)} by agentload from k6 output.</p>
 </main>
 <script id="report-data" type="application/json">${inlineJson(data)}</script>

@@ -8,19 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  combineSnapshots,
-  compareSnapshots,
-  describeRow,
-  fmtValue,
-  isSnapshot,
-  snapshotOf,
-  sourceName,
-  worstFirst,
-  type BaselineSnapshot,
-  type Comparison,
-  type ComparisonRow,
-} from './compare.ts';
+import { combineSnapshots, isSnapshot, snapshotOf, sourceName, type BaselineSnapshot } from './baseline.ts';
+import { compareSnapshots, describeRow, fmtValue, worstFirst, type Comparison, type ComparisonRow } from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
 import { readFaultLog } from './faults.ts';
@@ -35,10 +24,12 @@ import { analyseSoak, type SoakResult } from './soak.ts';
 import { MIN_BASELINE_RUNS } from './stats.ts';
 
 export type { BuildReportOptions, FullReport, ReportResult, SoakBudget, Verdict, VerdictInfo } from './types.ts';
-export type { BaselineSnapshot, Comparison } from './compare.ts';
+export type { BaselineSnapshot } from './baseline.ts';
+export type { Comparison } from './compare.ts';
 export { EXIT } from './types.ts';
 export { ReportError } from './errors.ts';
-export { combineSnapshots, compareSnapshots, describeRow, snapshotOf, worstFirst } from './compare.ts';
+export { combineSnapshots, snapshotOf } from './baseline.ts';
+export { compareSnapshots, describeRow, worstFirst } from './compare.ts';
 export { updateHistory } from './history.ts';
 
 /** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */

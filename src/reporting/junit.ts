@@ -2,7 +2,8 @@
 
 import { describeRow } from './compare.ts';
 import type { FullReport } from './types.ts';
-import { valueKindOf, type EndpointRow, type ThresholdRow } from './model.ts';
+import type { EndpointRow, ThresholdRow } from './model.ts';
+import { valueKindOf } from './run-header.ts';
 import { parseMetricKey } from '../../engine/metrics/submetric.ts';
 import { escapeXml, fmtMs, fmtNum, fmtPct, fmtValue } from './format.ts';
 

@@ -4,7 +4,7 @@ import { describeRow, worstFirst } from './compare.ts';
 import type { FullReport } from './types.ts';
 import { faultsMarkdown } from './faults.ts';
 import { fmtInt, fmtMs, fmtNum, fmtPct, fmtValue, mdCell, mdCode } from './format.ts';
-import { runHeader, valueKindOf } from './model.ts';
+import { runHeader, valueKindOf } from './run-header.ts';
 
 const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
 

@@ -20,56 +20,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
-import {
-  TOPICS,
-  isTopic,
-  type BusAdapter,
-  type BusFaults,
-  type BusHandler,
-  type BusMessage,
-  type Subscription,
-  type Topic,
-  type TopicStats,
-} from '../bus.ts';
-import { TargetError } from '../errors.ts';
+import { TOPICS, type BusAdapter, type BusHandler, type BusMessage, type Subscription, type Topic, type TopicStats } from '../bus.ts';
 import { sleep } from '../sleep.ts';
 import { toError } from '../../shared/errors.ts';
-import type { SequenceSource } from './sequence.ts';
-
-export type AmqpDelivery = 'at-least-once' | 'at-most-once';
-
-/** The bus's settings from the platform's variables (target/bus/select.ts). */
-export interface AmqpSettings {
-  /** Prefix of the exchange and queue names. */
-  readonly namespace: string;
-  readonly delivery: AmqpDelivery;
-  /** Unacknowledged messages per subscription. */
-  readonly prefetch: number;
-  /** Heartbeat the client asks for, seconds: a silent (partitioned) connection is declared dead after ~2 of them. */
-  readonly heartbeatS: number;
-  /** How long a publish waits for the broker's confirm. */
-  readonly confirmTimeoutMs: number;
-  /** How long a publish waits for a connection while the broker is unreachable. */
-  readonly connectTimeoutMs: number;
-}
-
-export interface AmqpBusOptions extends AmqpSettings {
-  /** `amqp://user:pass@host:port/vhost`; never logged (redact it). */
-  readonly url: string;
-  readonly faults: () => BusFaults;
-  readonly sequence: SequenceSource;
-  readonly onError: (e: unknown, m?: BusMessage) => void;
-  /** Connection state changes, for logs. */
-  readonly onState?: (state: 'connected' | 'disconnected', detail: string) => void;
-}
-
-/** A publish that could not reach the broker (no connection, no confirm): the HTTP layer answers 503 `BUS_UNAVAILABLE`. */
-export class BusUnavailableError extends TargetError {
-  constructor(message: string) {
-    super(503, 'BUS_UNAVAILABLE', message);
-    this.name = 'BusUnavailableError';
-  }
-}
+import { envelope, parseEnvelope } from './amqp-envelope.ts';
+import { BusUnavailableError, withTimeout, type AmqpBusOptions } from './amqp-options.ts';
 
 interface Sub {
   readonly topic: Topic;
@@ -100,52 +55,6 @@ interface QueueView {
 /** What `hold()` waits for: the next delivery that finished its handler and is kept unacknowledged. */
 interface HoldRequest {
   resolve: (m: BusMessage) => void;
-}
-
-function envelope(m: BusMessage): Buffer {
-  return Buffer.from(JSON.stringify({ id: m.id, topic: m.topic, seq: m.seq, publishedAt: m.publishedAt, key: m.key, payload: m.payload }));
-}
-
-function parseEnvelope(raw: ConsumeMessage): BusMessage | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.content.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (
-    typeof o.id !== 'string' ||
-    typeof o.topic !== 'string' ||
-    !isTopic(o.topic) ||
-    typeof o.seq !== 'number' ||
-    typeof o.publishedAt !== 'number'
-  )
-    return undefined;
-  return {
-    id: o.id,
-    topic: o.topic,
-    seq: o.seq,
-    publishedAt: o.publishedAt,
-    key: typeof o.key === 'string' ? o.key : null,
-    payload: o.payload ?? null,
-    redelivered: raw.fields.redelivered,
-  };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new BusUnavailableError(`${what} after ${ms} ms`));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 export class AmqpBus implements BusAdapter {

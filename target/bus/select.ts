@@ -6,7 +6,8 @@ import { InProcessBus, TOPICS, isTopic, type BusAdapter, type BusFaults, type Bu
 import { intVar, nonEmpty, redactUrl, type Env } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { TargetError } from '../errors.ts';
-import { AmqpBus, type AmqpDelivery, type AmqpSettings } from './amqp.ts';
+import { AmqpBus } from './amqp.ts';
+import type { AmqpDelivery, AmqpSettings } from './amqp-options.ts';
 import { dbSequence } from './sequence.ts';
 
 export interface BusConfig extends AmqpSettings {

@@ -77,7 +77,8 @@ void test('compare: figures too few for a significance test are judged against a
 });
 
 void test('compare: counters are compared by rate and gauges by last and highest value, each in its own direction', async () => {
-  const { compareSnapshots, worseDirection } = await import('../../src/reporting/compare.ts');
+  const { compareSnapshots } = await import('../../src/reporting/compare.ts');
+  const { worseDirection } = await import('../../src/reporting/baseline.ts');
   assert.equal(worseDirection('http_req_duration', 'trend'), 'up');
   assert.equal(worseDirection('llm_tokens_per_second', 'trend'), 'down');
   assert.equal(worseDirection('artifact_upload_mbps', 'trend'), 'down');
@@ -87,7 +88,7 @@ void test('compare: counters are compared by rate and gauges by last and highest
   assert.equal(worseDirection('dropped_iterations', 'counter'), 'up');
   assert.equal(worseDirection('bus_messages_lost', 'counter'), 'up');
   assert.equal(worseDirection('target_rss_bytes', 'gauge'), 'up');
-  const snap = (entries: Record<string, import('../../src/reporting/compare.ts').BaselineEntry>) => ({
+  const snap = (entries: Record<string, import('../../src/reporting/baseline.ts').BaselineEntry>) => ({
     kind: 'agentload-baseline' as const,
     version: 1 as const,
     createdAt: '',

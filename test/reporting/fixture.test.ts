@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { buildReport, loadRun } from '../../src/reporting/index.ts';
 import { ingestFiles } from '../../src/reporting/ingest.ts';
-import { mergedAgg } from '../../src/reporting/model.ts';
+import { mergedAgg } from '../../src/reporting/merged-aggregates.ts';
 import { RELATIVE_ERROR } from '../../src/reporting/aggregate.ts';
 import { exactQuantile, FIXTURE_HANDLE, FIXTURE_OUT, FIXTURE_SUMMARY, tmp } from './helpers.ts';
 

@@ -7,18 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  combineSnapshots,
-  compareSnapshots,
-  describeRow,
-  holmAdjust,
-  type BaselineEntry,
-  type BaselineSnapshot,
-} from '../../src/reporting/compare.ts';
+import { combineSnapshots, type BaselineEntry, type BaselineSnapshot } from '../../src/reporting/baseline.ts';
+import { compareSnapshots, describeRow, holmAdjust } from '../../src/reporting/compare.ts';
 import { proportionTestGreater, rankTestGreater, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
 import { httpRun, tmp } from './helpers.ts';
-import { trendWindows } from '../../src/reporting/model.ts';
+import { trendWindows } from '../../src/reporting/time-series.ts';
 import { addSample, newAgg, type Agg } from '../../src/reporting/aggregate.ts';
 
 /** A seeded generator (mulberry32) so every run of this file sees the same numbers. */

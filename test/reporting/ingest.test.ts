@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestFiles, MAX_BUCKETS } from '../../src/reporting/ingest.ts';
-import { mergedAgg } from '../../src/reporting/model.ts';
+import { mergedAgg } from '../../src/reporting/merged-aggregates.ts';
 import { metricLine, pointLine, tmp } from './helpers.ts';
 
 void test('lines off the fast path (metadata, "}" in a tag, UTF-8, time offsets, exponents) read the same as JSON.parse', async () => {

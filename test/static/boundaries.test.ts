@@ -1,12 +1,12 @@
 /**
  * The dependency rules of docs/architecture.md, as `npm run boundaries` (dependency-cruiser with
  * .dependency-cruiser.cjs) checks them: the repository passes, and a fixture tree with one deliberate
- * violation per rule fails, each violation reported by the rule that states it (and nothing else reported,
- * so an allowed edge stays allowed).
+ * violation per rule fails, each violation reported by the rule that states it, and a tree of the allowed
+ * edges alone has no violation (file rules and folder rules: a folder rule's violation names the folder).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,9 +23,10 @@ interface Violation {
   readonly rule: { readonly name: string };
 }
 
-/** Every violation, from dependency-cruiser's JSON report. */
+/** Every violation, from dependency-cruiser's JSON report (of those folders that exist). */
 function violations(cwd: string, folders: readonly string[]): readonly Violation[] {
-  const r = spawnSync(process.execPath, [DEPCRUISE, ...folders, '--config', CONFIG, '--output-type', 'json'], {
+  const present = folders.filter((f) => existsSync(join(cwd, f)));
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...present, '--config', CONFIG, '--output-type', 'json'], {
     cwd,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -141,31 +142,51 @@ const ALLOWED: readonly { readonly file: string; readonly imports: string }[] = 
   { file: 'src/cli/run.ts', imports: '../run/env.ts' },
 ];
 
-const fixture = mkdtempSync(join(tmpdir(), 'agentload-boundaries-'));
-after(() => rmSync(fixture, { recursive: true, force: true }));
+const trees: string[] = [];
+after(() => {
+  for (const t of trees) rmSync(t, { recursive: true, force: true });
+});
 
-function write(rel: string, text: string): void {
-  const path = join(fixture, rel);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
-const sources = new Map<string, string[]>();
-for (const { file, imports } of [...CASES, ...ALLOWED]) {
-  sources.set(file, [...(sources.get(file) ?? []), `export * from '${imports}';`]);
-  if (!imports.startsWith('node:')) {
-    const target = join(dirname(file), imports);
-    if (!sources.has(target)) sources.set(target, []);
+/** A fixture tree holding these import edges (and the files they import), type-checked as the repository is. */
+function tree(edges: readonly { readonly file: string; readonly imports: string }[]): string {
+  const root = mkdtempSync(join(tmpdir(), 'agentload-boundaries-'));
+  trees.push(root);
+  const write = (rel: string, text: string): void => {
+    const path = join(root, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  };
+  const sources = new Map<string, string[]>();
+  for (const { file, imports } of edges) {
+    sources.set(file, [...(sources.get(file) ?? []), `export * from '${imports}';`]);
+    if (!imports.startsWith('node:')) {
+      const target = join(dirname(file), imports);
+      if (!sources.has(target)) sources.set(target, []);
+    }
   }
+  for (const [file, lines] of sources) write(file, `${lines.join('\n')}\nexport const here = ${JSON.stringify(file)};\n`);
+  write(
+    'tsconfig.json',
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true },
+    }),
+  );
+  return root;
 }
-for (const [file, lines] of sources) write(file, `${lines.join('\n')}\nexport const here = ${JSON.stringify(file)};\n`);
-write(
-  'tsconfig.json',
-  JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
-);
+
+/**
+ * The violations that concern a file: those from the file itself and those of folder rules (cycles), which
+ * name a folder that holds it (`engine/sync`, or `engine` for a cycle between top folders).
+ */
+function reportedFor(vs: readonly Violation[], file: string): readonly Violation[] {
+  return vs.filter((v) => v.from === file || file.startsWith(`${v.from}/`));
+}
 
 const FIXTURE_FOLDERS = ['engine', 'shared', 'src', 'target', 'lib', 'scenarios', 'objectives'];
+const fixture = tree([...CASES, ...ALLOWED]);
 const onFixture = { violations: violations(fixture, FIXTURE_FOLDERS) };
+/** The allowed edges alone: a tree without violations, so a folder rule broken by an allowed edge shows as such. */
+const onAllowed = { violations: violations(tree(ALLOWED), FIXTURE_FOLDERS) };
 
 void test('the repository keeps every dependency rule (npm run boundaries passes)', () => {
   assert.deepEqual(
@@ -198,12 +219,25 @@ for (const c of CASES) {
 }
 
 void test('allowed edges are not reported: the report on shared k6 types, engine/test-run → sync → runtime, lib on shared/', () => {
-  for (const { file } of ALLOWED) {
-    const own = onFixture.violations.filter((v) => v.from === file);
+  for (const { file } of ALLOWED)
     assert.deepEqual(
-      own.map((v) => v.rule.name),
+      reportedFor(onAllowed.violations, file).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`),
       [],
       file,
     );
-  }
+  assert.deepEqual(
+    onAllowed.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`),
+    [],
+  );
+});
+
+void test('the allowed-edges check catches a folder rule: one edge runtime → sync makes the allowed sync → runtime edge a reported cycle', () => {
+  const broken = violations(
+    tree([...ALLOWED, { file: 'engine/runtime/starts-sync.ts', imports: '../sync/thread-vu.ts' }]),
+    FIXTURE_FOLDERS,
+  );
+  assert.deepEqual(
+    reportedFor(broken, 'engine/sync/thread-vu.ts').map((v) => `${v.rule.name}: ${v.from} → ${v.to}`),
+    ['no-folder-cycles: engine/sync → engine/runtime'],
+  );
 });

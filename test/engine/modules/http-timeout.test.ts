@@ -74,8 +74,12 @@ void test('timed-out requests record the time until the client gave up; a hangin
   const stall = lines.get('stall');
   assert.ok(stall, r.stderr);
   assert.equal(stall.code, '1050');
-  assert.ok(stall.t.receiving >= 500, `the stalled body counts as receiving: ${JSON.stringify(stall.t)}`);
-  assert.ok(stall.t.duration >= 550);
+  // The headers came at once; the wait for the rest of the body is receiving. On a loaded machine the
+  // head can take a while to arrive, so the bound is the part of the timeout left after it, not 600 ms.
+  const beforeBody = stall.t.blocked + stall.t.connecting + stall.t.sending + stall.t.waiting;
+  assert.ok(stall.t.receiving >= 550 - beforeBody, `the stalled body counts as receiving: ${JSON.stringify(stall.t)}`);
+  assert.ok(stall.t.receiving >= 100, `receiving, not waiting, holds the stall: ${JSON.stringify(stall.t)}`);
+  assert.ok(beforeBody + stall.t.receiving >= 550);
 
   const refused = lines.get('refused');
   assert.ok(refused, r.stderr);
