@@ -14,7 +14,8 @@ import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
 import { checkpoint, setEnv, type Engine, type RunContext } from './run-context.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, type BundleResult } from '../bundle/bundle.ts';
-import { ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { ENV_READ_EXPORT, ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { unusedVariableLines } from '../run/unused-env.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -219,6 +220,7 @@ export async function checkScriptOptions(
   if (needs.bundledPlatform) placeholders.BASE_URL = VALIDATION_URL;
   if (needs.slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
   if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
+  let readAtInit: string[] | undefined;
   const code = await module.runEngine({
     script: built.outfile,
     args: run.record.args.slice(2),
@@ -228,6 +230,10 @@ export async function checkScriptOptions(
     stderr: kept,
     handleSignals: false,
     validateOnly: true,
+    onInit: (exports) => {
+      const names = exports[ENV_READ_EXPORT];
+      if (Array.isArray(names)) readAtInit = names.filter((n): n is string => typeof n === 'string');
+    },
     signal: run.stop.signal,
     allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
   });
@@ -240,6 +246,11 @@ export async function checkScriptOptions(
         .join('\n'),
     );
     run.record.engineExitCode = code;
+    // The run stops before handleSummary, which would name the variables set but never read: name them now.
+    if (readAtInit !== undefined) {
+      const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
+      for (const line of unusedVariableLines({ file: readAtInit, view, setByToolkit: run.record.setByToolkit, scenario })) say(io, line);
+    }
     throw new AgentloadError(
       'invalid-options',
       code,
