@@ -162,27 +162,18 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
+/** `engine/cli.ts run -q --no-summary` with these arguments, measured (CPU, RSS readings). */
+function engineProcess(args: readonly string[]): ReturnType<typeof measure> {
+  return measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
+}
+
 async function engineRun(
   file: string,
   url: string,
   workers = 1,
 ): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await measure(process.execPath, [
-    '--import',
-    TSX,
-    join(ROOT, 'engine/cli.ts'),
-    'run',
-    '-q',
-    '--no-summary',
-    '--workers',
-    String(workers),
-    '--summary-export',
-    exportFile,
-    '-e',
-    `URL=${url}`,
-    file,
-  ]);
+  const r = await engineProcess(['--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
   return {
@@ -222,8 +213,8 @@ async function wrk(url: string): Promise<Measured | undefined> {
 
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-async function main(): Promise<void> {
-  const { url, https1, https2, child: server } = await startServer();
+/** The benchmark's load scripts, written once to its scratch folder. */
+function benchScripts(): Record<'vus50' | 'car' | 'idle' | 'empty' | 'vus50sync' | 'syncOnce' | 'idleSync', string> {
   const vus50 = script(
     'vus50.js',
     `import http from 'k6/http';
@@ -275,6 +266,12 @@ export const options = { vus: Number(__ENV.VUS), duration: '${String(SYNC_IDLE_S
 export default function () { sleep(60); }
 `,
   );
+  return { vus50, car, idle, empty, vus50sync, syncOnce, idleSync };
+}
+
+/** Requests per second and CPU per request: the engine's modes and workers beside autocannon and wrk, as a table. */
+async function throughput(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
+  const { vus50, car, empty, vus50sync, syncOnce } = sc;
   const vusWorkers = workersFor({ closedVUs: 50, peakRate: 0 });
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
@@ -332,34 +329,14 @@ export default function () { sleep(60); }
         `engine/wrk: requests/s ${fmt(eng.requests / wk.requests, 2)}x, requests per CPU-second ${fmt(perCpu(eng) / perCpu(wk), 2)}x`,
       );
   }
+}
 
+/** Memory per sleeping VU, in the async mode (one thread) and the sync VU mode (a thread per VU). */
+async function memoryPerVu(sc: ReturnType<typeof benchScripts>): Promise<void> {
+  const { idle, idleSync } = sc;
   // Memory per sleeping VU: RSS at 6 s of an 8 s run, IDLE_VUS VUs vs 1 VU, both in one thread.
-  const one = await measure(process.execPath, [
-    '--import',
-    TSX,
-    join(ROOT, 'engine/cli.ts'),
-    'run',
-    '-q',
-    '--no-summary',
-    '--workers',
-    '1',
-    '-e',
-    'VUS=1',
-    idle,
-  ]);
-  const many = await measure(process.execPath, [
-    '--import',
-    TSX,
-    join(ROOT, 'engine/cli.ts'),
-    'run',
-    '-q',
-    '--no-summary',
-    '--workers',
-    '1',
-    '-e',
-    `VUS=${String(IDLE_VUS)}`,
-    idle,
-  ]);
+  const one = await engineProcess(['--workers', '1', '-e', 'VUS=1', idle]);
+  const many = await engineProcess(['--workers', '1', '-e', `VUS=${String(IDLE_VUS)}`, idle]);
   const r1 = rssAtSecond(one.rssSeries, 6);
   const rn = rssAtSecond(many.rssSeries, 6);
   console.log(
@@ -367,28 +344,8 @@ export default function () { sleep(60); }
   );
 
   // The sync VU mode: RSS and CPU per VU thread (SYNC_IDLE_VUS sleeping VUs vs 1): peak RSS, reached once every thread is up.
-  const syncOne = await measure(process.execPath, [
-    '--import',
-    TSX,
-    join(ROOT, 'engine/cli.ts'),
-    'run',
-    '-q',
-    '--no-summary',
-    '-e',
-    'VUS=1',
-    idleSync,
-  ]);
-  const syncMany = await measure(process.execPath, [
-    '--import',
-    TSX,
-    join(ROOT, 'engine/cli.ts'),
-    'run',
-    '-q',
-    '--no-summary',
-    '-e',
-    `VUS=${String(SYNC_IDLE_VUS)}`,
-    idleSync,
-  ]);
+  const syncOne = await engineProcess(['-e', 'VUS=1', idleSync]);
+  const syncMany = await engineProcess(['-e', `VUS=${String(SYNC_IDLE_VUS)}`, idleSync]);
   const s1 = syncOne.peakRssMb;
   const sn = syncMany.peakRssMb;
   console.log(
@@ -397,7 +354,10 @@ export default function () { sleep(60); }
   console.log(
     'k6 (published, not measured here: no k6 binary on this machine): about 2.7-3 MB per VU for small scripts (grafana/k6#1543), 30,000-40,000 VUs per instance (k6 docs, "Running large tests")',
   );
+}
 
+/** RSS growth at full rate over SOAK_SECONDS. */
+async function rssGrowth(url: string): Promise<void> {
   // RSS growth at full rate (constant-vus 50, one thread).
   const soak = script(
     'soak.js',
@@ -423,6 +383,14 @@ export default async function () { await http.get(__ENV.URL); }
   console.log(
     `RSS at full rate (median of 100 ms readings): ${fmt(a, 1)} MB in ${fmt(w)}–${fmt(2 * w)} s vs ${fmt(b, 1)} MB in ${fmt(SOAK_SECONDS - w)}–${fmt(SOAK_SECONDS)} s → ${fmt(((b - a) / a) * 100, 1)} % growth (${fmt(s.requests)} requests in ${String(SOAK_SECONDS)} s)`,
   );
+}
+
+async function main(): Promise<void> {
+  const { url, https1, https2, child: server } = await startServer();
+  const sc = benchScripts();
+  await throughput(sc, url, https1, https2);
+  await memoryPerVu(sc);
+  await rssGrowth(url);
   server.kill();
 }
 

@@ -7,7 +7,9 @@
 
 import { CodedError } from '../shared/errors.ts';
 
-export { EXIT_CODES } from '../shared/exit-codes.ts';
+import { EXIT_CODES } from '../shared/exit-codes.ts';
+
+export { EXIT_CODES };
 export { toError } from '../shared/errors.ts';
 
 export type ErrorCode =
@@ -48,4 +50,9 @@ export class AgentloadError extends CodedError<ErrorCode> {
     this.exitCode = exitCode;
     this.details = details;
   }
+}
+
+/** A script's type errors as one error (exit 107, before anything is sent): the first as its message, every other as a detail line. */
+export function typeErrors(texts: readonly string[]): AgentloadError {
+  return new AgentloadError('type-error', EXIT_CODES.scriptException, texts[0] ?? 'type error', texts.slice(1));
 }

@@ -177,6 +177,19 @@ async function openBus(busConfig: BusConfig, knobs: KnobsCell, db: Db, app: Fast
   }
 }
 
+/** The database (PostgreSQL with DATABASE_URL, else SQLite) and the store on it, seeded. */
+async function openStore(config: TargetConfig): Promise<{ db: Db; store: Store }> {
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    poolMax: config.dbPoolMax,
+    poolTimeoutMs: config.dbPoolTimeoutMs,
+  });
+  const store = new Store(db);
+  await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
+  return { db, store };
+}
+
 export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
   const config = readConfig(o.env);
   const featureConfig = readFeatureConfig(o.env);
@@ -188,14 +201,7 @@ export async function buildPlatform(o: PlatformOptions): Promise<Platform> {
     app.log.error({ err: toError(e).message }, 'background error');
   };
 
-  const db = await openDb({
-    databaseUrl: config.databaseUrl,
-    sqlitePath: config.sqlitePath,
-    poolMax: config.dbPoolMax,
-    poolTimeoutMs: config.dbPoolTimeoutMs,
-  });
-  const store = new Store(db);
-  await store.seed({ seed: config.seed, agents: config.seedAgents, knowledgeNodes: config.seedKnowledgeNodes });
+  const { db, store } = await openStore(config);
   const bus = await openBus(busConfig, knobs, db, app);
   const deliveryLog = new DeliveryLog(db, bus, busConfig.deliveryLog, node.id);
   deliveryLog.start(runsWorkerConsumers(node.role));

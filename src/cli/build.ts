@@ -1,7 +1,7 @@
 /** `npm run build [-- scenarios/x.ts ...]`: type-check and bundle every scenario (or the ones given), one size line each. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { AgentloadError, EXIT_CODES, typeErrors } from '../errors.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET } from '../bundle/bundle.ts';
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
 import type { CliIO } from './io.ts';
@@ -68,9 +68,7 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
     { root: io.root, cwd: io.cwd, env: io.env },
   );
   const unique = [...new Set(diagnostics.map((d) => d.text))];
-  if (unique.length > 0) {
-    throw new AgentloadError('type-error', EXIT_CODES.scriptException, unique[0] ?? 'type error', unique.slice(1));
-  }
+  if (unique.length > 0) throw typeErrors(unique);
   const outDir = (io.env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, io.env.AGENTLOAD_BUILD_DIR ?? '') : undefined;
   let over: AgentloadError | undefined;
   for (const f of files) {

@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, scenarioName, shownPath } from '../bundle/bundle.ts';
 import { SUMMARY_MODE_ENV } from '../bundle/entry.ts';
 import { typecheckCached } from '../bundle/typecheck-cache.ts';
-import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { AgentloadError, EXIT_CODES, typeErrors } from '../errors.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 import { SUMMARY_MODE_CHOICES, type SummaryModeChoice } from './flags.ts';
 import type { CliIO } from './io.ts';
@@ -219,15 +219,12 @@ async function kubectlApply(kubectl: string, file: string, io: CliIO): Promise<n
   });
 }
 
-export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const { options, positionals, passThrough } = parseFlagTable<K8sOptions>(argv, K8S_FLAGS, DEFAULTS, io.env);
-  if (options.help) {
-    io.stdout.write(`${k8sHelp()}\n`);
-    return EXIT_CODES.ok;
-  }
-  const say = (line: string): void => {
-    io.stderr.write(`agentload: ${line}\n`);
-  };
+/** The one scenario named (an existing file) and the flags the command cannot go without; a usage error otherwise. */
+function checkedScenario(
+  positionals: readonly string[],
+  options: K8sOptions,
+  cwd: string,
+): { given: string; scenario: string; parallelism: number } {
   const given = positionals[0];
   if (given === undefined || positionals.length > 1) {
     throw new AgentloadError(
@@ -236,7 +233,7 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
       `give one scenario: agentload k8s scenarios/<name>.ts --parallelism N${positionals.length > 1 ? ` (got ${positionals.join(' ')})` : ''}`,
     );
   }
-  const scenario = resolve(io.cwd, given);
+  const scenario = resolve(cwd, given);
   if (!existsSync(scenario) || !statSync(scenario).isFile()) {
     throw new AgentloadError('scenario-not-found', EXIT_CODES.usage, `scenario file not found: ${given}: check the path`);
   }
@@ -254,37 +251,26 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
       `--namespace ${options.namespace} is not a Kubernetes namespace name: lower-case letters, digits and '-', e.g. load-tests`,
     );
   }
-  const name = scenarioName(scenario);
-  checkArgs(passThrough, name);
-  const loaded = loadEnv(io.cwd, io.env);
-  const { env } = loaded;
-  // The variables as the runners' script will see them: -e flags over the environment over .env.
-  const view = envView(loaded, io.env, passThrough);
+  return { given, scenario, parallelism: options.parallelism };
+}
 
-  // Where the load goes: the runners run in the cluster, so they need a BASE_URL they can reach.
-  checkTargets(view);
-  if ((view.values.BASE_URL ?? '') === '') {
-    throw new AgentloadError(
-      'cloud-needs-target',
-      EXIT_CODES.invalidConfig,
-      'k6-operator runners run in the cluster, which cannot reach a platform started on this machine: set BASE_URL to a system they can reach (and list its host in AGENTLOAD_ALLOWED_HOSTS)',
-    );
-  }
-
+/**
+ * The scenario bundled for the runners' k6 (type-checked first, as the run command does): the script text the
+ * ConfigMap holds and its size; an error when the stock image lacks an extension it imports or it is too big.
+ */
+async function runnerBundle(
+  scenario: string,
+  given: string,
+  options: K8sOptions,
+  io: CliIO,
+): Promise<{ bundleText: string; bundleBytes: number }> {
   const javascript = !/\.(ts|mts|cts|tsx)$/.test(scenario);
   // As the run command checks: cached per scenario content, else in a child process (TypeScript is not loaded here).
   const diagnostics =
     javascript && !options.typecheck
       ? []
       : (await typecheckCached([scenario], { root: io.root, cwd: io.cwd, javascript, env: io.env })).diagnostics;
-  if (diagnostics.length > 0) {
-    throw new AgentloadError(
-      'type-error',
-      EXIT_CODES.scriptException,
-      diagnostics[0]?.text ?? 'type error',
-      diagnostics.slice(1).map((d) => d.text),
-    );
-  }
+  if (diagnostics.length > 0) throw typeErrors(diagnostics.map((d) => d.text));
 
   // Module names for the runner image's k6 version (`grafana/k6:1.2.3` → 1.2.3; `latest` is taken as current).
   const imageVersion = parseK6Version(options.runnerImage.split(':').pop() ?? '');
@@ -322,22 +308,11 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
       `the bundle of ${given} is ${(bundleBytes / 1024).toFixed(0)} KB, too big for a ConfigMap (1 MiB): drop unused imports (faker per locale), or put it on a volume and use script.volumeClaim`,
     );
   }
+  return { bundleText, bundleBytes };
+}
 
-  const { plain, secret } = runnerEnv(env, documentedNames(io.root));
-  const manifests = buildManifests({
-    scenario: name,
-    bundle: bundleText,
-    parallelism: options.parallelism,
-    namespace: options.namespace,
-    runnerImage: options.runnerImage,
-    runnerCpu: options.runnerCpu,
-    runnerMemory: options.runnerMemory,
-    separate: options.separate,
-    resultsClaim: options.resultsClaim,
-    k6Args: passThrough,
-    env: [...plain.filter((e) => e.name !== SUMMARY_MODE_ENV), { name: SUMMARY_MODE_ENV, value: options.summaryMode }],
-    secretEnv: secret,
-  });
+/** Both manifests against k6-operator's schema: a usage error naming the flags that shape them. */
+function checkManifests(manifests: ReturnType<typeof buildManifests>): void {
   for (const doc of [manifests.configMap, manifests.testRun]) {
     const problems = validateManifest(doc);
     if (problems.length > 0) {
@@ -348,6 +323,53 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
       );
     }
   }
+}
+
+export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const { options, positionals, passThrough } = parseFlagTable<K8sOptions>(argv, K8S_FLAGS, DEFAULTS, io.env);
+  if (options.help) {
+    io.stdout.write(`${k8sHelp()}\n`);
+    return EXIT_CODES.ok;
+  }
+  const say = (line: string): void => {
+    io.stderr.write(`agentload: ${line}\n`);
+  };
+  const { given, scenario, parallelism } = checkedScenario(positionals, options, io.cwd);
+  const name = scenarioName(scenario);
+  checkArgs(passThrough, name);
+  const loaded = loadEnv(io.cwd, io.env);
+  const { env } = loaded;
+  // The variables as the runners' script will see them: -e flags over the environment over .env.
+  const view = envView(loaded, io.env, passThrough);
+
+  // Where the load goes: the runners run in the cluster, so they need a BASE_URL they can reach.
+  checkTargets(view);
+  if ((view.values.BASE_URL ?? '') === '') {
+    throw new AgentloadError(
+      'cloud-needs-target',
+      EXIT_CODES.invalidConfig,
+      'k6-operator runners run in the cluster, which cannot reach a platform started on this machine: set BASE_URL to a system they can reach (and list its host in AGENTLOAD_ALLOWED_HOSTS)',
+    );
+  }
+
+  const { bundleText, bundleBytes } = await runnerBundle(scenario, given, options, io);
+
+  const { plain, secret } = runnerEnv(env, documentedNames(io.root));
+  const manifests = buildManifests({
+    scenario: name,
+    bundle: bundleText,
+    parallelism,
+    namespace: options.namespace,
+    runnerImage: options.runnerImage,
+    runnerCpu: options.runnerCpu,
+    runnerMemory: options.runnerMemory,
+    separate: options.separate,
+    resultsClaim: options.resultsClaim,
+    k6Args: passThrough,
+    env: [...plain.filter((e) => e.name !== SUMMARY_MODE_ENV), { name: SUMMARY_MODE_ENV, value: options.summaryMode }],
+    secretEnv: secret,
+  });
+  checkManifests(manifests);
   const buildDir = (env.AGENTLOAD_BUILD_DIR ?? '') !== '' ? resolve(io.cwd, env.AGENTLOAD_BUILD_DIR ?? '') : join(io.root, 'build');
   const file = options.manifest !== undefined ? resolve(io.cwd, options.manifest) : join(buildDir, 'k8s', `${name}.yaml`);
   mkdirSync(dirname(file), { recursive: true });
@@ -360,7 +382,7 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
     ),
   );
   say(
-    `wrote ${shown}: ConfigMap ${resourceName(name)} (bundle ${(bundleBytes / 1024).toFixed(1)} KB), TestRun ${resourceName(name)} (parallelism ${String(options.parallelism)}, ${options.runnerImage})`,
+    `wrote ${shown}: ConfigMap ${resourceName(name)} (bundle ${(bundleBytes / 1024).toFixed(1)} KB), TestRun ${resourceName(name)} (parallelism ${String(parallelism)}, ${options.runnerImage})`,
   );
   const ns = options.namespace === undefined ? '' : ` -n ${options.namespace}`;
   if (secret.length > 0) {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { AgentloadError, EXIT_CODES, typeErrors } from '../errors.ts';
 import type { ParsedRun } from './flags.ts';
 import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
@@ -95,14 +95,7 @@ export async function checkTypesAndLoadEngine(run: RunContext): Promise<Engine> 
   choosing.catch(() => undefined); // reported below, after the types
   const checked = await checking;
   const diagnostics = checked.outcome?.diagnostics ?? [];
-  if (diagnostics.length > 0) {
-    throw new AgentloadError(
-      'type-error',
-      EXIT_CODES.scriptException,
-      diagnostics[0]?.text ?? 'type error',
-      diagnostics.slice(1).map((d) => d.text),
-    );
-  }
+  if (diagnostics.length > 0) throw typeErrors(diagnostics.map((d) => d.text));
   checkpoint(run);
   await checkAmqpUrl({ ...env, ...view.values });
   checkpoint(run);

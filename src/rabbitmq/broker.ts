@@ -11,11 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
-import { freePort } from '../run/processes.ts';
+import { freePort, portOpen } from '../run/processes.ts';
 import { spawnKept, type KeptProcess } from '../run/kept-process.ts';
 
 export interface BrokerOptions {
@@ -68,36 +67,18 @@ export function findRabbitmqServer(): string {
   );
 }
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}
-
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
-  const script = findRabbitmqServer();
-  const ownDir = o.dir === undefined;
-  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'agentload-rabbitmq-'));
-  const home = join(dir, 'home');
+/** The node's own folder: its Erlang cookie (made once), its config (AMQP on 127.0.0.1:`port`, warnings to the console), no plugins. */
+function writeNodeFiles(dir: string, home: string, port: number): void {
   mkdirSync(home, { recursive: true });
   const cookie = join(home, '.erlang.cookie');
   if (!existsSync(cookie)) {
     writeFileSync(cookie, randomBytes(20).toString('hex').toUpperCase());
     chmodSync(cookie, 0o400);
   }
-  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
-  const node = `agentload-${randomBytes(4).toString('hex')}@localhost`;
   writeFileSync(
     join(dir, 'rabbitmq.conf'),
     [
@@ -111,16 +92,17 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
   );
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
-  const tail: string[] = [];
-  const onLine = (line: string): void => {
-    // Strip the console colour codes.
-    const clean = line.replace(ANSI_COLOUR, '');
-    if (clean.trim() === '') return;
-    tail.push(clean);
-    if (tail.length > 20) tail.shift();
-    o.onLine?.(clean);
-  };
-  const env: Record<string, string> = {
+}
+
+/** The broker's environment: its own HOME, node name, ports and files in `dir`, epmd started apart (on `epmdPort`). */
+function brokerEnv(
+  dir: string,
+  home: string,
+  node: string,
+  ports: { port: number; distPort: number; epmdPort: number },
+): Record<string, string> {
+  const { port, distPort, epmdPort } = ports;
+  return {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: home,
     LANG: 'C.UTF-8',
@@ -138,48 +120,68 @@ export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
     RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-start_epmd false',
   };
+}
+
+/** Resolves once the broker accepts an AMQP connection; a BrokerError (with its last log lines) if it exits first or runs out of time. */
+async function waitReady(p: KeptProcess, url: string, port: number, timeoutMs: number, tail: readonly string[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const state = { exited: false };
+  void p.exited.then(() => {
+    state.exited = true;
+  });
+  for (;;) {
+    if (state.exited) throw new BrokerError(`RabbitMQ exited while starting on 127.0.0.1:${port}: ${tail.slice(-3).join(' | ')}`);
+    if (Date.now() > deadline) {
+      p.signal('SIGKILL');
+      throw new BrokerError(
+        `RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`,
+      );
+    }
+    if (await portOpen(port)) {
+      try {
+        const c = await connect(url, { timeout: 2000 });
+        await c.close();
+        return;
+      } catch {
+        // listening but not ready yet
+      }
+    }
+    await sleep(200);
+  }
+}
+
+export async function startRabbitmq(o: BrokerOptions = {}): Promise<Broker> {
+  const script = findRabbitmqServer();
+  const ownDir = o.dir === undefined;
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'agentload-rabbitmq-'));
+  const home = join(dir, 'home');
+  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  writeNodeFiles(dir, home, port);
+  const node = `agentload-${randomBytes(4).toString('hex')}@localhost`;
+  const tail: string[] = [];
+  const onLine = (line: string): void => {
+    // Strip the console colour codes.
+    const clean = line.replace(ANSI_COLOUR, '');
+    if (clean.trim() === '') return;
+    tail.push(clean);
+    if (tail.length > 20) tail.shift();
+    o.onLine?.(clean);
+  };
+  const env = brokerEnv(dir, home, node, { port, distPort, epmdPort });
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
 
   const epmd = await spawnKept('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, cwd: dir, onLine });
-  for (let i = 0; i < 100 && !(await tcpOpen(epmdPort)); i++) await sleep(50);
+  for (let i = 0; i < 100 && !(await portOpen(epmdPort)); i++) await sleep(50);
 
   let proc: KeptProcess | undefined;
   let starting: Promise<void> | undefined;
-
-  const waitReady = async (p: KeptProcess): Promise<void> => {
-    const timeoutMs = o.startTimeoutMs ?? 90_000;
-    const deadline = Date.now() + timeoutMs;
-    const state = { exited: false };
-    void p.exited.then(() => {
-      state.exited = true;
-    });
-    for (;;) {
-      if (state.exited) throw new BrokerError(`RabbitMQ exited while starting on 127.0.0.1:${port}: ${tail.slice(-3).join(' | ')}`);
-      if (Date.now() > deadline) {
-        p.signal('SIGKILL');
-        throw new BrokerError(
-          `RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`,
-        );
-      }
-      if (await tcpOpen(port)) {
-        try {
-          const c = await connect(url, { timeout: 2000 });
-          await c.close();
-          return;
-        } catch {
-          // listening but not ready yet
-        }
-      }
-      await sleep(200);
-    }
-  };
 
   const start = (): Promise<void> => {
     starting ??= (async () => {
       if (proc?.running() === true) return;
       const p = await spawnKept(script, [], { env, cwd: dir, onLine });
       proc = p;
-      await waitReady(p);
+      await waitReady(p, url, port, o.startTimeoutMs ?? 90_000, tail);
     })().finally(() => {
       starting = undefined;
     });

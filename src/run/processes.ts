@@ -1,5 +1,5 @@
-/** A free loopback port, for what the toolkit starts on a port of its choosing (a broker, redis-server). */
-import { createServer } from 'node:net';
+/** Loopback ports: a free one, for what the toolkit starts on a port of its choosing (a broker, redis-server), and whether one listens. */
+import { createConnection, createServer } from 'node:net';
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
@@ -13,6 +13,20 @@ export function freePort(): Promise<number> {
       srv.close(() => {
         resolve(port);
       });
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
     });
   });
 }

@@ -12,7 +12,7 @@
  * Knob `cacheBypassRate`: probability a read skips Redis (as a misconfigured or evicting cache would).
  * Metrics: `cache_requests_total{result}`, `cache_operation_duration_seconds{op}`, `agent_state_writes_total`.
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { intVar, type Env } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
 import { TargetError } from '../errors.ts';
@@ -85,8 +85,9 @@ function readJsonColumn(v: unknown): unknown {
 
 const ms = (t0: number): number => performance.now() - t0;
 
-export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Promise<void> {
-  const registers = [d.registry];
+/** The agent-state metrics, registered in `registry`, every cache result at 0 from the start. */
+function stateMetrics(registry: Registry): { requests: Counter; opDuration: Histogram; writes: Counter } {
+  const registers = [registry];
   const requests = new Counter({
     name: 'cache_requests_total',
     help: 'Agent-state reads by cache result (hit, miss, bypass, error, off)',
@@ -102,43 +103,49 @@ export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Prom
   });
   const writes = new Counter({ name: 'agent_state_writes_total', help: 'Agent-state saves by result', labelNames: ['result'], registers });
   for (const r of ['hit', 'miss', 'bypass', 'error', 'off']) requests.inc({ result: r }, 0);
+  return { requests, opDuration, writes };
+}
 
+/** The Redis client of the cache, connected (a wrong REDIS_URL fails start-up in one line) and closed with the platform. */
+// Its return type is inferred: what createClient gives for these options (@redis/client's generic client type is not assignable).
+async function connectCache(d: FeatureDeps, redisUrl: string) {
   // Start-up gives up after a few tries (a wrong REDIS_URL is one clear line); once connected it reconnects
   // for as long as it takes, reads falling back to the database meanwhile.
   let connected = false;
   // @redis/client takes about a second to load: only a platform with REDIS_URL loads it (a faster start for the rest).
-  const client =
-    cfg.redisUrl === undefined
-      ? undefined
-      : (await import('@redis/client')).createClient({
-          url: cfg.redisUrl,
-          // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
-          disableOfflineQueue: true,
-          socket: {
-            connectTimeout: 5000,
-            reconnectStrategy: (retries: number, cause: Error) => (!connected && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2000)),
-          },
-        });
-  if (client !== undefined) {
-    // A Redis that goes away must not crash the platform: reads fall back to the database meanwhile.
-    client.on('error', (e: unknown) => {
-      d.logError(e);
-    });
-    try {
-      await client.connect();
-      connected = true;
-    } catch (e) {
-      client.destroy();
-      throw new TargetError(
-        400,
-        'CONFIG_INVALID',
-        `REDIS_URL: cannot connect to Redis (${toError(e).message}): start redis-server or unset REDIS_URL`,
-      );
-    }
-    d.app.addHook('onClose', async () => {
-      if (client.isOpen) await client.close();
-    });
+  const client = (await import('@redis/client')).createClient({
+    url: redisUrl,
+    // While Redis is away, commands fail at once (the read falls back) instead of queueing for the reconnect.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries: number, cause: Error) => (!connected && retries >= 2 ? cause : Math.min(50 * 2 ** retries, 2000)),
+    },
+  });
+  // A Redis that goes away must not crash the platform: reads fall back to the database meanwhile.
+  client.on('error', (e: unknown) => {
+    d.logError(e);
+  });
+  try {
+    await client.connect();
+    connected = true;
+  } catch (e) {
+    client.destroy();
+    throw new TargetError(
+      400,
+      'CONFIG_INVALID',
+      `REDIS_URL: cannot connect to Redis (${toError(e).message}): start redis-server or unset REDIS_URL`,
+    );
   }
+  d.app.addHook('onClose', async () => {
+    if (client.isOpen) await client.close();
+  });
+  return client;
+}
+
+export async function registerAgentState(d: FeatureDeps, cfg: CacheConfig): Promise<void> {
+  const { requests, opDuration, writes } = stateMetrics(d.registry);
+  const client = cfg.redisUrl === undefined ? undefined : await connectCache(d, cfg.redisUrl);
   const key = (id: string): string => `${cfg.keyPrefix}${id}`;
 
   async function readDb(q: Queryable, id: string): Promise<StateRow | undefined> {

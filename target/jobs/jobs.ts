@@ -16,8 +16,9 @@
  * Metrics: `jobs{state}`, `job_phase_duration_seconds{phase}`, `jobs_finished_total{result}`.
  */
 import { randomUUID } from 'node:crypto';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TargetError } from '../errors.ts';
+import { toError } from '../../shared/errors.ts';
 import { sleep } from '../sleep.ts';
 import { intVar } from '../config.ts';
 import { isRecord, type FeatureDeps, type Params } from '../features.ts';
@@ -94,16 +95,9 @@ function view(j: Job): Record<string, unknown> {
   };
 }
 
-export function registerJobs(d: FeatureDeps): void {
-  const limit = intVar(d.env, 'JOB_CONCURRENCY', 10, 1, 10_000);
-  const queueMax = intVar(d.env, 'JOB_QUEUE_MAX', 10_000, 0, 1_000_000);
-  const provisionTimeoutMs = intVar(d.env, 'JOB_PROVISION_TIMEOUT_MS', 120_000, 1, 3_600_000);
-  const registers = [d.registry];
-  const jobs = new Map<string, Job>();
-  const waiting: Job[] = [];
-  let active = 0;
-  let closed = false;
-  const finishedOrder: string[] = [];
+/** The jobs' metrics, registered in `registry`: phase durations, finished jobs by result, and jobs by state (read from `jobs`). */
+function jobMetrics(registry: Registry, jobs: ReadonlyMap<string, Job>): { phaseHist: Histogram; finished: Counter } {
+  const registers = [registry];
   const phaseHist = new Histogram({
     name: 'job_phase_duration_seconds',
     help: 'Job provisioning phases and stages',
@@ -128,6 +122,36 @@ export function registerJobs(d: FeatureDeps): void {
       for (const s of STATES) this.set({ state: s }, c[s]);
     },
   });
+  return { phaseHist, finished };
+}
+
+/** A queued job from a `POST /api/jobs` body (`name`, `workMs`, `artifactBytes`, `timeScale`; defaults for the rest). */
+function newJob(b: Record<string, unknown>): Job {
+  return {
+    id: `job_${randomUUID()}`,
+    name: typeof b.name === 'string' ? b.name : 'job',
+    status: 'queued',
+    createdAt: Date.now(),
+    readyAt: null,
+    finishedAt: null,
+    phases: [],
+    error: null,
+    workMs: num(b, 'workMs', 30_000, 0, 24 * 3_600_000),
+    artifactBytes: num(b, 'artifactBytes', 50 * 1024 * 1024, 0, 1024 ** 4),
+    timeScale: num(b, 'timeScale', 1, 0.001, 1),
+  };
+}
+
+export function registerJobs(d: FeatureDeps): void {
+  const limit = intVar(d.env, 'JOB_CONCURRENCY', 10, 1, 10_000);
+  const queueMax = intVar(d.env, 'JOB_QUEUE_MAX', 10_000, 0, 1_000_000);
+  const provisionTimeoutMs = intVar(d.env, 'JOB_PROVISION_TIMEOUT_MS', 120_000, 1, 3_600_000);
+  const jobs = new Map<string, Job>();
+  const waiting: Job[] = [];
+  let active = 0;
+  let closed = false;
+  const finishedOrder: string[] = [];
+  const { phaseHist, finished } = jobMetrics(d.registry, jobs);
 
   async function phase(j: Job, name: string, ms: number): Promise<void> {
     const p: Phase = { name, startedAt: Date.now(), endedAt: null, durationMs: null };
@@ -191,7 +215,7 @@ export function registerJobs(d: FeatureDeps): void {
       active += 1;
       run(j)
         .catch((e: unknown) => {
-          finish(j, 'failed', e instanceof Error ? e.message : String(e));
+          finish(j, 'failed', toError(e).message);
         })
         .finally(() => {
           active -= 1;
@@ -204,19 +228,7 @@ export function registerJobs(d: FeatureDeps): void {
     const b = isRecord(req.body) ? req.body : {};
     if (waiting.length >= queueMax)
       throw new TargetError(429, 'JOB_QUEUE_FULL', `${waiting.length} jobs are queued (JOB_QUEUE_MAX ${queueMax}): retry later`);
-    const j: Job = {
-      id: `job_${randomUUID()}`,
-      name: typeof b.name === 'string' ? b.name : 'job',
-      status: 'queued',
-      createdAt: Date.now(),
-      readyAt: null,
-      finishedAt: null,
-      phases: [],
-      error: null,
-      workMs: num(b, 'workMs', 30_000, 0, 24 * 3_600_000),
-      artifactBytes: num(b, 'artifactBytes', 50 * 1024 * 1024, 0, 1024 ** 4),
-      timeScale: num(b, 'timeScale', 1, 0.001, 1),
-    };
+    const j = newJob(b);
     jobs.set(j.id, j);
     waiting.push(j);
     pump();

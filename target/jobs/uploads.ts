@@ -31,6 +31,43 @@ interface Upload {
   busy: boolean;
 }
 
+function tooLarge(name: string, bytes: number, max: number): TargetError {
+  return new TargetError(
+    413,
+    'ARTIFACT_TOO_LARGE',
+    `artifact ${JSON.stringify(name)} is ${bytes} bytes, over the limit of ${max} (ARTIFACT_UPLOAD_MAX_BYTES)`,
+  );
+}
+
+/**
+ * Reads part `n` of upload `u` into its hash: its size, and the refusal when it is too large, takes the upload over
+ * `max` or past its declared size. A refused part is still read to its end (at most MAX_PART_BYTES more), so the
+ * client reads our answer.
+ */
+async function readPart(body: Readable, u: Upload, n: number, max: number): Promise<{ bytes: number; refusal: TargetError | undefined }> {
+  let bytes = 0;
+  let refusal: TargetError | undefined;
+  for await (const chunk of body) {
+    const c = chunk as Buffer;
+    bytes += c.length;
+    if (refusal !== undefined) {
+      if (bytes > 2 * MAX_PART_BYTES) break;
+      continue;
+    }
+    if (bytes > MAX_PART_BYTES)
+      refusal = new TargetError(
+        413,
+        'UPLOAD_PART_TOO_LARGE',
+        `part ${n} of upload ${u.id} is over ${MAX_PART_BYTES} bytes: use smaller parts`,
+      );
+    else if (u.received + bytes > max) refusal = tooLarge(u.name, u.received + bytes, max);
+    else if (u.received + bytes > u.declared)
+      refusal = new TargetError(400, 'UPLOAD_OVER_DECLARED', `upload ${u.id} got more than the ${u.declared} bytes declared`);
+    else u.hash.update(c);
+  }
+  return { bytes, refusal };
+}
+
 export function registerUploads(d: FeatureDeps): void {
   const max = intVar(d.env, 'ARTIFACT_UPLOAD_MAX_BYTES', 256 * 1024 * 1024, 1, 2 ** 40);
   const registers = [d.registry];
@@ -42,12 +79,6 @@ export function registerUploads(d: FeatureDeps): void {
     registers,
   });
   const uploads = new Map<string, Upload>();
-  const tooLarge = (name: string, bytes: number): TargetError =>
-    new TargetError(
-      413,
-      'ARTIFACT_TOO_LARGE',
-      `artifact ${JSON.stringify(name)} is ${bytes} bytes, over the limit of ${max} (ARTIFACT_UPLOAD_MAX_BYTES)`,
-    );
 
   function get(req: { params: unknown }): Upload {
     const id = (req.params as Params).id ?? '';
@@ -74,7 +105,7 @@ export function registerUploads(d: FeatureDeps): void {
     }
     if (bytes > max) {
       uploadsTotal.inc({ result: 'rejected' });
-      throw tooLarge(name, bytes);
+      throw tooLarge(name, bytes, max);
     }
     const u: Upload = {
       id: `upl_${randomUUID()}`,
@@ -137,27 +168,7 @@ export function registerUploads(d: FeatureDeps): void {
         throw new TargetError(409, 'UPLOAD_BUSY', `upload ${u.id} is receiving part ${u.parts + 1} already: send parts one at a time`);
       u.busy = true;
       try {
-        // A refused part is still read to its end (at most MAX_PART_BYTES more), so the client reads our answer.
-        let bytes = 0;
-        let refusal: TargetError | undefined;
-        for await (const chunk of req.body as Readable) {
-          const c = chunk as Buffer;
-          bytes += c.length;
-          if (refusal !== undefined) {
-            if (bytes > 2 * MAX_PART_BYTES) break;
-            continue;
-          }
-          if (bytes > MAX_PART_BYTES)
-            refusal = new TargetError(
-              413,
-              'UPLOAD_PART_TOO_LARGE',
-              `part ${n} of upload ${u.id} is over ${MAX_PART_BYTES} bytes: use smaller parts`,
-            );
-          else if (u.received + bytes > max) refusal = tooLarge(u.name, u.received + bytes);
-          else if (u.received + bytes > u.declared)
-            refusal = new TargetError(400, 'UPLOAD_OVER_DECLARED', `upload ${u.id} got more than the ${u.declared} bytes declared`);
-          else u.hash.update(c);
-        }
+        const { bytes, refusal } = await readPart(req.body as Readable, u, n, max);
         if (refusal !== undefined) {
           uploads.delete(u.id);
           uploadsTotal.inc({ result: 'rejected' });

@@ -9,18 +9,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { annotationLines, runDirFromOutput, worstExitCode, type ScenarioResult } from '../../src/ci/gate.ts';
-import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
+import { referenceServerPerFile } from '../support/reference-server.ts';
 import { collect, makeProject, ROOT, type CliResult } from './helpers.ts';
 
 const project = makeProject();
-let server: ReferenceServer;
-before(async () => {
-  server = await startReferenceServer();
-});
-after(async () => {
-  await server.close();
+const server = referenceServerPerFile(() => {
   project.cleanup();
 });
 

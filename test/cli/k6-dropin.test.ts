@@ -12,20 +12,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseK6Extensions } from '../../src/k6/binary.ts';
 import { k6ReferenceFile } from '../support/k6-reference.ts';
-import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
+import { referenceServerPerFile } from '../support/reference-server.ts';
 import { collect, errorLines, makeProject, ROOT, type CliResult } from './helpers.ts';
 
 const DOCS = join(ROOT, 'test/fixtures/k6-docs');
 const project = makeProject();
-let server: ReferenceServer;
-before(async () => {
-  server = await startReferenceServer();
-});
-after(async () => {
-  await server.close();
+const server = referenceServerPerFile(() => {
   project.cleanup();
 });
 

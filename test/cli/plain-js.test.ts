@@ -7,18 +7,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
+import { test } from 'node:test';
+import { referenceServerPerFile } from '../support/reference-server.ts';
 import { cleanEnv, errorLines, makeProject, readJson, ROOT, runCli } from './helpers.ts';
 
 const DOCS = join(ROOT, 'test/fixtures/k6-docs');
 const project = makeProject();
-let server: ReferenceServer;
-before(async () => {
-  server = await startReferenceServer();
-});
-after(async () => {
-  await server.close();
+const server = referenceServerPerFile(() => {
   project.cleanup();
 });
 

@@ -4,26 +4,13 @@
  * killed outright (SIGKILL: the server's watchdog sees its parent gone).
  */
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { portOpen } from '../../src/run/processes.ts';
 import { cleanEnv, collect, makeProject, ROOT, runCli, spawnCli } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}
 
 async function closedWithin(port: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { portOpen } from '../../src/run/processes.ts';
 import { cleanEnv, collect, makeProject, readJson, ROOT, spawnCli, STOP_EARLY } from './helpers.ts';
 
 const project = makeProject();
@@ -56,19 +56,6 @@ function cpuMs(pid: number): number {
   }
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!(await check())) {
@@ -96,13 +83,13 @@ void test('the run is SIGKILLed: the bundled platform and the Slack reply sink s
   );
   const platformPort = Number(/target bundled platform at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
   const sinkPort = Number(/Slack reply sink at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
-  assert.ok(await listening(platformPort), 'control: the platform listens while the run runs');
-  assert.ok(await listening(sinkPort), 'control: the sink listens while the run runs');
+  assert.ok(await portOpen(platformPort), 'control: the platform listens while the run runs');
+  assert.ok(await portOpen(sinkPort), 'control: the sink listens while the run runs');
   assert.ok(withMarker(seed).length > 0, 'control: the marker finds the platform process');
   child.kill('SIGKILL');
   await done;
-  await until('the platform to stop', async () => !(await listening(platformPort)), 15_000);
-  await until('the sink to stop', async () => !(await listening(sinkPort)), 15_000);
+  await until('the platform to stop', async () => !(await portOpen(platformPort)), 15_000);
+  await until('the sink to stop', async () => !(await portOpen(sinkPort)), 15_000);
   await until('no process of the run to be left', () => withMarker(seed).length === 0, 15_000);
 });
 

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collect, makeProject, ROOT, type CliResult } from '../cli/helpers.ts';
-import { startReferenceServer, type ReferenceServer } from '../support/reference-server.ts';
+import { referenceServerPerFile } from '../support/reference-server.ts';
 
 const SCRIPT = `import http from 'k6/http';
 import { check } from 'k6';
@@ -40,12 +40,7 @@ const SEGMENTS = ['0:1/3', '1/3:2/3', '2/3:1'];
 
 const project = makeProject();
 const script = project.write('merge.js', SCRIPT);
-let server: ReferenceServer;
-before(async () => {
-  server = await startReferenceServer();
-});
-after(async () => {
-  await server.close();
+const server = referenceServerPerFile(() => {
   project.cleanup();
 });
 

@@ -10,6 +10,7 @@
  * Listens on 127.0.0.1 port 0; `hits` counts requests per path.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeHttpAndWs, listenOnLoopback } from './loopback.ts';
 import { gunzipSync, gzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 
@@ -199,27 +200,12 @@ export async function startExamplesServer(): Promise<ExamplesServer> {
       ws.send(data, { binary: isBinary });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${String(port)}`,
     wsUrl: `ws://127.0.0.1:${String(port)}/ws`,
     hits,
     userAgents,
-    close: async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => {
-        wss.close(() => {
-          r();
-        });
-      });
-      server.closeAllConnections();
-      await new Promise<void>((r) => {
-        server.close(() => {
-          r();
-        });
-      });
-    },
+    close: () => closeHttpAndWs(server, wss),
   };
 }

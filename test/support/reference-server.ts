@@ -4,8 +4,10 @@
  * `down()` gives a URL where nothing listens (for "target is down" tests).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeHttpAndWs, listenOnLoopback } from './loopback.ts';
 import { createServer as createNetServer } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { after, before } from 'node:test';
 
 export interface ReferenceServer {
   /** `http://127.0.0.1:PORT` */
@@ -70,27 +72,12 @@ export async function startReferenceServer(): Promise<ReferenceServer> {
       ws.send(data, { binary: isBinary });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${String(port)}`,
     port,
     hits,
-    close: async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => {
-        wss.close(() => {
-          r();
-        });
-      });
-      server.closeAllConnections();
-      await new Promise<void>((r) => {
-        server.close(() => {
-          r();
-        });
-      });
-    },
+    close: () => closeHttpAndWs(server, wss),
   };
 }
 
@@ -106,4 +93,35 @@ export async function downUrl(): Promise<string> {
     }),
   );
   return `http://127.0.0.1:${String(port)}`;
+}
+
+/**
+ * The reference server of one test file: started before its first test and closed after its last, then
+ * `cleanup` runs (a project folder's removal). Its fields are read inside tests, once it is up.
+ */
+export function referenceServerPerFile(cleanup?: () => void): ReferenceServer {
+  let server: ReferenceServer | undefined;
+  const up = (): ReferenceServer => {
+    if (server === undefined) throw new Error('the reference server starts in before(): read it inside a test');
+    return server;
+  };
+  before(async () => {
+    server = await startReferenceServer();
+  });
+  after(async () => {
+    await server?.close();
+    cleanup?.();
+  });
+  return {
+    get url() {
+      return up().url;
+    },
+    get port() {
+      return up().port;
+    },
+    get hits() {
+      return up().hits;
+    },
+    close: () => up().close(),
+  };
 }
