@@ -8,15 +8,18 @@
  *    in verdict.json, exit 3 unless a threshold's 99 comes first) is a false fail;
  * 3. for each slowdown in `--slowdowns` (percent of the baseline's overall p95), reruns with
  *    FAULT_LATENCY_MS set to that many ms added to every request: every gate fail is a detection.
- * Prints one line per run, the saved baseline's between-run spread (per gated p95: its runs and the
- * bound a run must pass to count, see runSpread in src/reporting/stats.ts), and a summary table: false
- * fails, and per slowdown the p95 change the runs actually saw and how many were caught. Runs go to a
- * temporary reports folder (deleted unless --keep).
+ * Steps 2 and 3 are interleaved round by round (unchanged, then each slowdown), so a change of machine
+ * load falls on both alike. Prints one line per run (with the 1-minute load average at its start and end),
+ * the saved baseline's between-run spread (per gated p95: its runs and the bound a run must pass to count,
+ * see runSpread in src/reporting/stats.ts), and a summary table: false fails, the machine load, and per
+ * slowdown the p95 change the runs saw, measured against the unchanged reruns of the same window (the
+ * honest figure: the saved baseline may come from a quieter or busier machine) and against the saved
+ * baseline, and how many were caught. Runs go to a temporary reports folder (deleted unless --keep).
  */
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPARE_DEFAULTS } from '../src/reporting/compare.ts';
@@ -66,11 +69,16 @@ interface RunResult {
   p95: number | null;
   reasons: string[];
   seconds: number;
+  /** The 1-minute load average when the run started and when it ended. */
+  load: number[];
 }
+const baselineResults: RunResult[] = [];
+const rerunResults: RunResult[] = [];
 
 /** One `npm run k6` run of the scenario; `extra` flags and env added. */
 async function runOnce(flags: string[], env: Record<string, string>): Promise<RunResult> {
   const t0 = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const before = new Set(safeList(reportsDir));
   const args = ['--import', 'tsx', join(ROOT, 'scripts/k6.mjs'), v.scenario, '--reports-dir', reportsDir, '--engine', 'node', ...flags];
   const childEnv: Record<string, string | undefined> = {
@@ -103,7 +111,9 @@ async function runOnce(flags: string[], env: Record<string, string>): Promise<Ru
     }
     if (!v.keep) rmSync(join(reportsDir, dir), { recursive: true, force: true });
   }
-  return { code, gate, p95, reasons, seconds: (performance.now() - t0) / 1000 };
+  const r = { code, gate, p95, reasons, seconds: (performance.now() - t0) / 1000, load: [loadAtStart, loadavg()[0] ?? 0] };
+  (flags.includes('--save-baseline') ? baselineResults : rerunResults).push(r);
+  return r;
 }
 
 function safeList(dir: string): string[] {
@@ -122,7 +132,7 @@ function median(xs: readonly number[]): number {
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const fmt = (r: RunResult): string =>
-  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
+  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
 
 say(
   `bench:gate ${v.scenario} SIZE=${v.size}${v.duration !== undefined ? ` DURATION=${v.duration}` : ''}: ${baselineRuns} baseline runs, ${reruns} reruns, slowdowns ${slowdowns.join('/')} % × ${perSlowdown}`,
@@ -155,34 +165,58 @@ for (const [key, e] of Object.entries(saved.entries)) {
 }
 say(`between-run spread of the saved baseline (${saved.runs ?? 1} runs):`);
 for (const line of spreadLines) say(line);
+/**
+ * The reruns, interleaved (unchanged, then each slowdown, round after round), so a change of machine load
+ * while they run falls on the unchanged and the slowed runs alike: the injected slowdown is then measured
+ * against the unchanged reruns of the same window, not only against a baseline saved under other load.
+ */
 let falseFails = 0;
 const rerunP95: number[] = [];
-for (let i = 0; i < reruns; i++) {
-  const r = await runOnce(['--baseline', NAME], {});
-  if (r.gate === 'fail') falseFails++;
-  if (r.p95 !== null) rerunP95.push(r.p95);
-  say(`unchanged ${i + 1}/${reruns}: ${fmt(r)}`);
-}
-const rows: string[] = [];
-for (const pct of slowdowns) {
-  const ms = (level * pct) / 100;
-  let caught = 0;
-  const seen: number[] = [];
-  for (let i = 0; i < perSlowdown; i++) {
-    const r = await runOnce(['--baseline', NAME], { FAULT_LATENCY_MS: ms.toFixed(3) });
-    if (r.gate === 'fail') caught++;
-    if (r.p95 !== null) seen.push(r.p95);
-    say(`+${pct} % (FAULT_LATENCY_MS=${ms.toFixed(3)}) ${i + 1}/${perSlowdown}: ${fmt(r)}`);
+const perPct = new Map<number, { caught: number; seen: number[]; ms: number }>(
+  slowdowns.map((pct) => [pct, { caught: 0, seen: [], ms: (level * pct) / 100 }]),
+);
+const rounds = Math.max(reruns, perSlowdown);
+for (let round = 0; round < rounds; round++) {
+  if (round < reruns) {
+    const r = await runOnce(['--baseline', NAME], {});
+    if (r.gate === 'fail') falseFails++;
+    if (r.p95 !== null) rerunP95.push(r.p95);
+    say(`unchanged ${round + 1}/${reruns}: ${fmt(r)}`);
   }
-  const observed = seen.length > 0 ? ((median(seen) - level) / level) * 100 : NaN;
-  rows.push(`| +${pct} % of p95 | ${ms.toFixed(2)} ms | ${observed.toFixed(0)} % | ${caught}/${perSlowdown} |`);
+  if (round >= perSlowdown) continue;
+  for (const pct of slowdowns) {
+    const slot = perPct.get(pct);
+    if (slot === undefined) continue;
+    const r = await runOnce(['--baseline', NAME], { FAULT_LATENCY_MS: slot.ms.toFixed(3) });
+    if (r.gate === 'fail') slot.caught++;
+    if (r.p95 !== null) slot.seen.push(r.p95);
+    say(`+${pct} % (FAULT_LATENCY_MS=${slot.ms.toFixed(3)}) ${round + 1}/${perSlowdown}: ${fmt(r)}`);
+  }
 }
+const control = median(rerunP95);
+const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(0)} %` : '–');
+const rows: string[] = [];
+for (const [pct, slot] of perPct) {
+  const seen = median(slot.seen);
+  rows.push(
+    `| +${pct} % of p95 | ${slot.ms.toFixed(2)} ms | ${signed((seen / control - 1) * 100)} | ${signed((seen / level - 1) * 100)} | ${slot.caught}/${perSlowdown} |`,
+  );
+}
+const loads = (xs: readonly RunResult[]): string => {
+  const all = xs.flatMap((r) => r.load);
+  return all.length === 0 ? '–' : `${Math.min(...all).toFixed(1)}–${Math.max(...all).toFixed(1)}`;
+};
 say('');
 say(`baseline: median of ${baselineRuns} runs, overall p95 ${level.toFixed(2)} ms (runs: ${baseP95.map((x) => x.toFixed(2)).join(', ')})`);
 for (const line of spreadLines) say(line);
-say(`unchanged reruns: ${falseFails}/${reruns} false fails (overall p95 ${rerunP95.map((x) => x.toFixed(2)).join(', ')} ms)`);
-say('| injected | FAULT_LATENCY_MS | overall p95 change seen | caught (gate fail) |');
-say('|---|---:|---:|---:|');
+say(
+  `unchanged reruns: ${falseFails}/${reruns} false fails (overall p95 ${rerunP95.map((x) => x.toFixed(2)).join(', ')} ms; median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline)`,
+);
+say(`machine load (1-minute load average at each run's start and end): baseline ${loads(baselineResults)}, reruns ${loads(rerunResults)}`);
+say(
+  '| injected | FAULT_LATENCY_MS | p95 change against the unchanged reruns (same window) | against the saved baseline | caught (gate fail) |',
+);
+say('|---|---:|---:|---:|---:|');
 for (const r of rows) say(r);
 if (v.keep) say(`runs kept in ${reportsDir}`);
 else rmSync(work, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 
 import { CodedError } from '../../shared/errors.ts';
 import type { MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType } from '../contracts.ts';
+import { SummaryBreakdown, type BreakdownSnapshot } from './breakdown.ts';
 import type { MetricRegistry } from './registry.ts';
 import { createSink, mergeSink, type Sink, type SinkSnapshot } from './sinks.ts';
 import { parseMetricKey, sameTags } from './submetric.ts';
@@ -43,6 +44,8 @@ export interface AggregatorOptions {
   readonly submetrics?: readonly string[];
   /** Track `http_req_duration{expected_response:true}` as k6 does by default (system tag on). Default true. */
   readonly expectedResponseSubmetric?: boolean;
+  /** Keep per-group and per-scenario aggregates for `--summary-mode full` (breakdown.ts). Default false. */
+  readonly breakdown?: boolean;
 }
 
 export interface AggregatorSnapshot {
@@ -54,6 +57,8 @@ export interface AggregatorSnapshot {
   /** [group, name, passes, fails] */
   readonly checks: readonly (readonly [string, string, number, number])[];
   readonly groups: readonly string[];
+  /** Per-group and per-scenario aggregates, when the sender keeps them. */
+  readonly breakdown?: BreakdownSnapshot;
 }
 
 interface SubState extends MetricState {
@@ -87,9 +92,12 @@ export class Aggregator implements SampleSink {
   readonly #checkOrder: CheckRecord[] = [];
   readonly #groups = new Set<string>();
   #lastGroup = '';
+  /** Per-group and per-scenario aggregates (`--summary-mode full`), when asked for. */
+  readonly breakdown: SummaryBreakdown | undefined;
 
   constructor(registry: MetricRegistry, options: AggregatorOptions = {}) {
     this.registry = registry;
+    this.breakdown = options.breakdown === true ? new SummaryBreakdown() : undefined;
     for (const key of options.submetrics ?? []) this.declareSubmetric(key);
     if (options.expectedResponseSubmetric ?? true) this.declareSubmetric(EXPECTED_RESPONSE_KEY);
   }
@@ -197,6 +205,7 @@ export class Aggregator implements SampleSink {
       const group = s.tags.group;
       if (group !== undefined && group !== this.#lastGroup) this.#noteGroup(group);
       if (s.metric === 'checks') this.#noteCheck(group ?? '', s.tags.check ?? '', value !== 0 ? 1 : 0, value !== 0 ? 0 : 1);
+      this.breakdown?.add(s, st.type, st.contains);
     }
   }
 
@@ -269,6 +278,7 @@ export class Aggregator implements SampleSink {
       submetrics,
       checks: this.#checkOrder.map((c) => [c.group, c.name, c.passes, c.fails] as const),
       groups: [...this.#groups],
+      ...(this.breakdown === undefined ? {} : { breakdown: this.breakdown.snapshot() }),
     };
   }
 
@@ -287,6 +297,7 @@ export class Aggregator implements SampleSink {
       c.passes = 0;
       c.fails = 0;
     }
+    this.breakdown?.reset();
     return snap;
   }
 
@@ -306,6 +317,7 @@ export class Aggregator implements SampleSink {
     }
     for (const g of snap.groups) this.#noteGroup(g);
     for (const [group, name, passes, fails] of snap.checks) this.#noteCheck(group, name, passes, fails);
+    if (snap.breakdown !== undefined) this.breakdown?.merge(snap.breakdown);
     this.#lastGroup = '';
   }
 }

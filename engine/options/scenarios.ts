@@ -228,5 +228,24 @@ export function resolveScenarios(
   const cliTier: ExecTier = { vus: cli.vus, duration: cli.duration, iterations: cli.iterations, stages: cli.stages };
   const exec = applyTier(applyTier(scriptTier, envTier(vars, issues)), cliTier);
   const raw = deriveScenarios(exec, issues, warnings) ?? {};
-  return { raw, scenarios: parseScenarios(raw, issues, exports) };
+  const scenarios = parseScenarios(raw, issues, exports);
+  explainReplacedScenarios(issues, script.scenarios, exec.scenarios);
+  return { raw, scenarios };
+}
+
+/**
+ * A shortcut from a higher tier (--vus, --duration, --iterations, --stages or their K6_* variables) replaces
+ * the script's named scenarios with one `default` scenario running the `default` export (k6 does the same).
+ * When the script has no default export, its exec-not-found issue says so and what to do instead.
+ */
+function explainReplacedScenarios(issues: Issue[], scriptScenarios: unknown, used: unknown): void {
+  if (!isRecord(scriptScenarios) || present(used)) return;
+  const names = Object.keys(scriptScenarios);
+  const at = issues.findIndex((i) => i.code === 'exec-not-found' && i.path === 'scenarios.default.exec');
+  if (names.length === 0 || at < 0) return;
+  issues[at] = issue(
+    'exec-not-found',
+    'scenarios.default.exec',
+    `function 'default' not found in exports: --vus, --duration, --iterations or --stages (or K6_VUS, K6_DURATION, K6_ITERATIONS, K6_STAGES) replace the script's own scenarios (${names.join(', ')}) with one scenario that runs the default export, and this script has none (k6 does the same); size its scenarios through the script's variables instead (the toolkit's scenarios read -e VUS=, -e ITERATIONS=, -e DURATION=, -e RATE=: docs/scenarios.md "Size overrides"), or export a default function`,
+  );
 }

@@ -7,12 +7,22 @@ export {
   DEFAULT_SUMMARY_TREND_STATS,
   buildSummaryData,
   buildSummaryExport,
+  buildSummaryReport,
   k6Id,
   summaryExportJson,
   type SummaryExport,
   type SummaryExportGroup,
   type SummaryInput,
 } from './summary.ts';
-export type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric, SummaryMetricType, SummaryValueType } from './summary-types.ts';
+export type {
+  SummaryCheck,
+  SummaryData,
+  SummaryGroup,
+  SummaryMetric,
+  SummaryMetricType,
+  SummaryReport,
+  SummaryReportGroup,
+  SummaryValueType,
+} from './summary-types.ts';
 export { compareMetricNames, humanizeValue, strWidth, textSummary, type TextSummaryOptions } from './text-summary.ts';
 export { thresholdsAbortMessage, thresholdsCrossedMessage } from '../thresholds/index.ts';

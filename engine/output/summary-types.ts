@@ -37,3 +37,33 @@ export interface SummaryData {
   /** What setup() returned (k6 adds it when setup() returned something). */
   setup_data?: unknown;
 }
+
+/** A check's counts in one group or scenario of the summary report. */
+export interface SummaryReportCheck {
+  name: string;
+  passes: number;
+  fails: number;
+}
+
+/** One group's or scenario's own aggregates (k6 v1's `--summary-mode full` sections). */
+export interface SummaryReportGroup {
+  metrics: Record<string, SummaryMetric>;
+  checks: SummaryReportCheck[];
+  groups: Record<string, SummaryReportGroup>;
+}
+
+/**
+ * What k6 v1's end-of-test summary shows beyond the k6 v0.49 `data` object, kept apart from it so `data`
+ * stays k6's shape (k6 v1 passes its own report beside `data` too): the value each threshold was judged on
+ * (also for statistics outside summaryTrendStats, grafana/k6#4698), and in full mode the per-group and
+ * per-scenario aggregates. The embedded engine passes it to handleSummary as a second argument; a k6 binary
+ * does not, and the summary then shows what `data` holds.
+ */
+export interface SummaryReport {
+  /** Per metric name (canonical submetric name), per threshold expression: the value it was judged on. */
+  thresholdValues: Record<string, Record<string, number>>;
+  /** Groups of samples outside named scenarios (full mode only). */
+  groups?: Record<string, SummaryReportGroup>;
+  /** Named scenarios (full mode only). */
+  scenarios?: Record<string, SummaryReportGroup>;
+}

@@ -5,10 +5,12 @@
 
 import { createHash } from 'node:crypto';
 import type { Aggregator, MetricState } from '../metrics/index.ts';
+import type { BreakdownNode } from '../metrics/breakdown.ts';
+import type { Sink } from '../metrics/sinks.ts';
 import type { ThresholdEvaluation } from '../thresholds/index.ts';
-import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric } from './summary-types.ts';
+import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric, SummaryReport, SummaryReportGroup } from './summary-types.ts';
 
-export type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric } from './summary-types.ts';
+export type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric, SummaryReport, SummaryReportGroup } from './summary-types.ts';
 
 /** k6's default summaryTrendStats. */
 export const DEFAULT_SUMMARY_TREND_STATS: readonly string[] = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
@@ -26,8 +28,8 @@ export function k6Id(path: string): string {
   return createHash('md5').update(path).digest('hex');
 }
 
-function metricValues(st: MetricState, trendStats: readonly string[], durationMs: number): Record<string, number> {
-  const sink = st.sink;
+function metricValues(st: Pick<MetricState, 'sink'>, trendStats: readonly string[], durationMs: number): Record<string, number> {
+  const sink: Sink = st.sink;
   switch (sink.type) {
     case 'counter':
       return sink.values(durationMs);
@@ -97,6 +99,39 @@ export function buildSummaryData(input: SummaryInput): SummaryData {
     },
     state: { isStdOutTTY: input.state.isStdOutTTY, isStdErrTTY: input.state.isStdErrTTY, testRunDurationMs: duration },
   };
+}
+
+function reportGroup(node: BreakdownNode, trendStats: readonly string[], durationMs: number): SummaryReportGroup {
+  const metrics: Record<string, SummaryMetric> = {};
+  for (const [name, m] of node.metrics)
+    metrics[name] = { type: m.type, contains: m.contains, values: metricValues(m, trendStats, durationMs) };
+  const groups: Record<string, SummaryReportGroup> = {};
+  for (const [name, g] of node.groups) groups[name] = reportGroup(g, trendStats, durationMs);
+  return { metrics, checks: [...node.checks.values()].map((c) => ({ name: c.name, passes: c.passes, fails: c.fails })), groups };
+}
+
+/**
+ * What k6 v1's summary shows beyond `data` (summary-types.ts SummaryReport): each threshold's judged value,
+ * and the per-group and per-scenario aggregates when the aggregator kept them (`--summary-mode full`).
+ */
+export function buildSummaryReport(input: SummaryInput): SummaryReport {
+  const trendStats = [...(input.options?.summaryTrendStats ?? DEFAULT_SUMMARY_TREND_STATS)];
+  const thresholdValues: Record<string, Record<string, number>> = {};
+  for (const [key, perSource] of Object.entries(input.thresholds?.results ?? {})) {
+    const name = input.aggregator.resolve(key)?.name ?? key;
+    for (const [source, o] of Object.entries(perSource)) {
+      if (o.observed === undefined) continue;
+      (thresholdValues[name] ??= {})[source] = o.observed;
+    }
+  }
+  const breakdown = input.aggregator.breakdown;
+  if (breakdown === undefined) return { thresholdValues };
+  const duration = input.state.testRunDurationMs;
+  const groups: Record<string, SummaryReportGroup> = {};
+  for (const [name, g] of breakdown.root.groups) groups[name] = reportGroup(g, trendStats, duration);
+  const scenarios: Record<string, SummaryReportGroup> = {};
+  for (const [name, n] of breakdown.scenarios) scenarios[name] = reportGroup(n, trendStats, duration);
+  return { thresholdValues, groups, scenarios };
 }
 
 export interface SummaryExportGroup {

@@ -4,12 +4,14 @@
  * then one line per metric sorted by name with submetrics under their parent, dot leaders, ✓/✗ threshold
  * marks and human units); `compact` (k6 v1's default) shows the thresholds with the values they were judged
  * on (`✓ 'p(95)<100' p(95)=4.16ms`), the checks as totals, then the metrics by category (HTTP, EXECUTION,
- * NETWORK, protocols, CUSTOM) without HTTP sub-timings; `full` adds every metric and the checks per group.
+ * NETWORK, protocols, CUSTOM) without HTTP sub-timings; `full` adds every metric, then (given the summary
+ * report) a section per group and per named scenario with their own checks and metrics, nested groups under
+ * `↳ GROUP:` as k6 v1 prints them.
  *
  * NO Node APIs and no runtime imports here: this file is also bundled into k6 scripts.
  */
 
-import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric } from './summary-types.ts';
+import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric, SummaryReport, SummaryReportGroup } from './summary-types.ts';
 
 export interface TextSummaryOptions {
   /** Prefix for every line (k6 passes ' '). */
@@ -22,6 +24,12 @@ export interface TextSummaryOptions {
   readonly summaryTrendStats?: readonly string[] | null;
   /** k6 v1's `--summary-mode`: `compact` (k6 v1's default), `full` or `legacy` (the pre-v1 layout). Default `legacy`. */
   readonly summaryMode?: string | null;
+  /**
+   * What k6 v1's summary shows beyond `data` (the embedded engine passes it to handleSummary as a second
+   * argument): thresholds' judged values outside summaryTrendStats, and full mode's per-group and
+   * per-scenario sections. Without it the summary shows what `data` holds.
+   */
+  readonly report?: SummaryReport | null;
 }
 
 export type SummaryMode = 'compact' | 'full' | 'legacy';
@@ -70,7 +78,7 @@ export function strWidth(s: string): number {
   return width;
 }
 
-function checkLines(indent: string, c: SummaryCheck, decorate: Decorate): string {
+function checkLines(indent: string, c: Pick<SummaryCheck, 'name' | 'passes' | 'fails'>, decorate: Decorate): string {
   if (c.fails === 0) return decorate(`${indent}${OK_MARK} ${c.name}`, GREEN);
   const pct = Math.floor((100 * c.passes) / (c.passes + c.fails));
   return decorate(
@@ -189,7 +197,7 @@ export function compareMetricNames(a: string, b: string): number {
 }
 
 function metricLines(
-  data: SummaryData,
+  metrics: Record<string, SummaryMetric>,
   indentBase: string,
   stats: readonly string[],
   timeUnit: string | null | undefined,
@@ -205,7 +213,7 @@ function metricLines(
   let firstMax = 0;
   const extras = new Map<string, string[]>();
   const extraMax = [0, 0];
-  for (const [name, m] of Object.entries(data.metrics)) {
+  for (const [name, m] of Object.entries(metrics)) {
     names.push(name);
     nameMax = Math.max(nameMax, strWidth(nameIndent(name) + displayName(name)));
     if (m.type === 'trend') {
@@ -247,7 +255,7 @@ function metricLines(
 
   const out: string[] = [];
   for (const name of names) {
-    const m = data.metrics[name];
+    const m = metrics[name];
     if (m === undefined) continue;
     let mark = ' ';
     let color: (s: string) => string = (s) => s;
@@ -275,8 +283,10 @@ export function textSummary(data: SummaryData, options: TextSummaryOptions = {})
   const stats = options.summaryTrendStats ?? data.options.summaryTrendStats;
   const decorate = enableColors ? ansi : plain;
   const mode = options.summaryMode === 'compact' || options.summaryMode === 'full' ? options.summaryMode : 'legacy';
-  if (mode !== 'legacy') return modernSummary(data, indent, stats, timeUnit, decorate, mode);
-  return [...groupLines(indent + '    ', data.root_group, decorate), ...metricLines(data, indent, stats, timeUnit, decorate)].join('\n');
+  if (mode !== 'legacy') return modernSummary(data, indent, stats, timeUnit, decorate, mode, options.report ?? undefined);
+  return [...groupLines(indent + '    ', data.root_group, decorate), ...metricLines(data.metrics, indent, stats, timeUnit, decorate)].join(
+    '\n',
+  );
 }
 
 /** The aggregation a threshold expression is judged on (`p(95)`, `rate`, `avg` …), as k6 names it in values. */
@@ -316,56 +326,114 @@ function modernSummary(
   timeUnit: string | null | undefined,
   decorate: Decorate,
   mode: 'compact' | 'full',
+  report: SummaryReport | undefined,
 ): string {
-  const head = (title: string): string => `${indent} ${GROUP_MARK} ${title} \n`;
-  const body = indent + '   ';
-  const out: string[] = [];
-  // Thresholds, each with the value it was judged on.
-  const withThresholds = Object.keys(data.metrics)
-    .filter((n) => data.metrics[n]?.thresholds !== undefined)
-    .sort(compareMetricNames);
-  if (withThresholds.length > 0) {
-    out.push(head('THRESHOLDS'));
-    for (const name of withThresholds) {
-      const m = data.metrics[name];
-      if (m === undefined) continue;
-      out.push(`${body}${name}`);
-      for (const [expr, t] of Object.entries(m.thresholds ?? {})) {
-        const stat = thresholdStat(expr);
-        const raw = stat !== undefined ? m.values[stat] : undefined;
-        const value = (x: number): string =>
-          stat === 'count'
-            ? fixedNoZeros(x, 6)
-            : stat === 'rate' && m.type === 'counter'
-              ? `${fixedNoZeros(x, 6)}/s`
-              : humanizeValue(x, m, timeUnit);
-        const shown = raw === undefined || stat === undefined ? '' : ` ${stat}=${value(raw)}`;
-        out.push(decorate(`${body}${t.ok ? OK_MARK : FAIL_MARK} '${expr}'${shown}`, t.ok ? GREEN : RED));
-      }
-      out.push('');
-    }
-    out.push('');
-  }
+  const head = (title: string, at = indent, mark = GROUP_MARK): string => `${at} ${mark} ${title} \n`;
+  const out: string[] = [...thresholdLines(data, indent, timeUnit, decorate, report)];
   out.push(head('TOTAL RESULTS'));
-  // Checks as totals, then each check (per group in full mode).
   const all: SummaryCheck[] = [];
   const collect = (g: SummaryGroup): void => {
     all.push(...g.checks);
     g.groups.forEach(collect);
   };
   collect(data.root_group);
+  const sections = mode === 'full' && report?.groups !== undefined && report.scenarios !== undefined;
+  const ctx: ResultsContext = { stats, timeUnit, decorate, mode, durationMs: data.state.testRunDurationMs };
+  // Without the per-group sections (a k6 binary passes no report), full mode lists the checks per group here.
+  const checkList = mode === 'full' && !sections ? groupLines(indent + '   ', data.root_group, decorate) : undefined;
+  out.push(...resultsLines(indent, data.metrics, all, ctx, checkList));
+  if (sections) {
+    const byName = (rec: Record<string, SummaryReportGroup>): [string, SummaryReportGroup][] =>
+      Object.entries(rec).sort(([a], [b]) => a.localeCompare(b));
+    const nested = (at: string, g: SummaryReportGroup): string[] =>
+      byName(g.groups).flatMap(([name, sub]) => [
+        head(`GROUP: ${name}`, at + '  ', DETAILS_MARK),
+        ...resultsLines(at + '  ', sub.metrics, sub.checks, ctx),
+        ...nested(at + '  ', sub),
+      ]);
+    for (const [title, rec] of [
+      ['GROUP', report.groups ?? {}],
+      ['SCENARIO', report.scenarios ?? {}],
+    ] as const) {
+      for (const [name, g] of byName(rec)) {
+        out.push('', head(`${title}: ${name}`), ...resultsLines(indent, g.metrics, g.checks, ctx), ...nested(indent, g));
+      }
+    }
+  }
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out.join('\n');
+}
+
+/** The THRESHOLDS section: each threshold with the value it was judged on (from `data`, else the report). */
+function thresholdLines(
+  data: SummaryData,
+  indent: string,
+  timeUnit: string | null | undefined,
+  decorate: Decorate,
+  report: SummaryReport | undefined,
+): string[] {
+  const body = indent + '   ';
+  const withThresholds = Object.keys(data.metrics)
+    .filter((n) => data.metrics[n]?.thresholds !== undefined)
+    .sort(compareMetricNames);
+  if (withThresholds.length === 0) return [];
+  const out: string[] = [`${indent} ${GROUP_MARK} THRESHOLDS \n`];
+  for (const name of withThresholds) {
+    const m = data.metrics[name];
+    if (m === undefined) continue;
+    out.push(`${body}${name}`);
+    for (const [expr, t] of Object.entries(m.thresholds ?? {})) {
+      const stat = thresholdStat(expr);
+      // A statistic outside summaryTrendStats is not in `data`: the report carries it (grafana/k6#4698).
+      const raw = stat === undefined ? undefined : (m.values[stat] ?? report?.thresholdValues[name]?.[expr]);
+      const value = (x: number): string =>
+        stat === 'count'
+          ? fixedNoZeros(x, 6)
+          : stat === 'rate' && m.type === 'counter'
+            ? `${fixedNoZeros(x, 6)}/s`
+            : humanizeValue(x, m, timeUnit);
+      const shown = raw === undefined || stat === undefined ? '' : ` ${stat}=${value(raw)}`;
+      out.push(decorate(`${body}${t.ok ? OK_MARK : FAIL_MARK} '${expr}'${shown}`, t.ok ? GREEN : RED));
+    }
+    out.push('');
+  }
+  out.push('');
+  return out;
+}
+
+interface ResultsContext {
+  readonly stats: readonly string[];
+  readonly timeUnit: string | null | undefined;
+  readonly decorate: Decorate;
+  readonly mode: 'compact' | 'full';
+  readonly durationMs: number;
+}
+
+/**
+ * One results block (TOTAL RESULTS, a group, a scenario) at `indent`: the checks' totals and each check
+ * (or `checkList`, already rendered), then the metrics by category, laid out like the legacy list.
+ */
+function resultsLines(
+  indent: string,
+  metrics: Record<string, SummaryMetric>,
+  checks: readonly Pick<SummaryCheck, 'name' | 'passes' | 'fails'>[],
+  { stats, timeUnit, decorate, mode, durationMs }: ResultsContext,
+  checkList?: readonly string[],
+): string[] {
+  const body = indent + '   ';
+  const out: string[] = [];
   const shownMetrics: Record<string, SummaryMetric> = {};
-  for (const [name, m] of Object.entries(data.metrics)) {
-    if (name === 'checks' || name.startsWith('checks{')) continue;
+  for (const [name, m] of Object.entries(metrics)) {
     const parent = name.split('{', 1)[0] ?? name;
+    if (parent === 'checks' || (parent === 'group_duration' && mode === 'full')) continue;
     if (mode === 'compact' && COMPACT_HIDDEN.has(parent)) continue;
     shownMetrics[name] = m;
   }
-  if (all.length > 0) {
-    const passes = all.reduce((n, c) => n + c.passes, 0);
-    const fails = all.reduce((n, c) => n + c.fails, 0);
+  if (checks.length > 0) {
+    const passes = checks.reduce((n, c) => n + c.passes, 0);
+    const fails = checks.reduce((n, c) => n + c.fails, 0);
     const total = passes + fails;
-    const secs = data.state.testRunDurationMs / 1000;
+    const secs = durationMs / 1000;
     const pct = (x: number): string => `${(Math.trunc((total === 0 ? 0 : x / total) * 10000) / 100).toFixed(2)}%`;
     const rows: [string, string][] = [
       ['checks_total', `${total} ${fixedNoZeros(secs > 0 ? total / secs : 0, 6)}/s`],
@@ -375,13 +443,12 @@ function modernSummary(
     const width = Math.max(...metricNamesWidth(shownMetrics), ...rows.map(([n]) => n.length));
     for (const [n, v] of rows) out.push(`${body}${n}${decorate('.'.repeat(width - n.length + 3) + ':', FAINT)} ${decorate(v, CYAN)}`);
     out.push('');
-    if (mode === 'full') out.push(...groupLines(body, data.root_group, decorate));
+    if (checkList !== undefined) out.push(...checkList);
     else {
-      for (const c of all) out.push(checkLines(body, c, decorate));
+      for (const c of checks) out.push(checkLines(body, c, decorate));
       out.push('');
     }
   }
-  // Metrics by category, each category laid out like the legacy list (dot leaders, aligned columns).
   const byCategory = new Map<string, Record<string, SummaryMetric>>();
   for (const [name, m] of Object.entries(shownMetrics)) {
     const parent = name.split('{', 1)[0] ?? name;
@@ -390,16 +457,14 @@ function modernSummary(
     into[name] = m;
     byCategory.set(title, into);
   }
-  const order = ['CUSTOM', ...CATEGORIES.map((c) => c.title)];
-  for (const title of order) {
-    const metrics = byCategory.get(title);
-    if (metrics === undefined) continue;
+  for (const title of ['CUSTOM', ...CATEGORIES.map((c) => c.title)]) {
+    const inCategory = byCategory.get(title);
+    if (inCategory === undefined) continue;
     out.push(`${body}${title}`);
-    out.push(...metricLines({ ...data, metrics }, indent + ' ', stats, timeUnit, decorate, true));
+    out.push(...metricLines(inCategory, indent + ' ', stats, timeUnit, decorate, true));
     out.push('');
   }
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out.join('\n');
+  return out;
 }
 
 function metricNamesWidth(metrics: Record<string, SummaryMetric>): number[] {

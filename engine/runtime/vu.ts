@@ -306,7 +306,13 @@ export class Vu implements VirtualUser {
    * `signal` aborts (its time limit), the function's sleeps, timers and requests are interrupted like
    * an iteration's (k6 interrupts the runtime).
    */
-  async callLifecycle(name: 'setup' | 'teardown' | 'handleSummary', stage: Stage, arg?: unknown, signal?: AbortSignal): Promise<unknown> {
+  async callLifecycle(
+    name: 'setup' | 'teardown' | 'handleSummary',
+    stage: Stage,
+    arg?: unknown,
+    signal?: AbortSignal,
+    extra?: unknown,
+  ): Promise<unknown> {
     const fn = this.exports[name];
     if (typeof fn !== 'function') return undefined;
     this.#stage = stage;
@@ -319,7 +325,8 @@ export class Vu implements VirtualUser {
     // k6 runs each lifecycle function in a fresh VU: Math.random starts where init code left it.
     this.#random.restoreInit();
     try {
-      let result = runAsVu(this.#random, fn as (a?: unknown) => unknown, arg);
+      const call = fn as (a?: unknown, b?: unknown) => unknown;
+      let result = extra === undefined ? runAsVu(this.#random, call, arg) : runAsVu(this.#random, (a) => call(a, extra), arg);
       if (isThenable(result)) result = await result;
       await this.#drain(signal);
       this.#reportForgottenAwaits();

@@ -74,6 +74,8 @@ export type HostMessage =
       readonly name: 'setup' | 'teardown' | 'handleSummary';
       readonly stage: 'setup' | 'teardown' | 'summary';
       readonly argText: string | undefined;
+      /** handleSummary's second argument (the summary report), as JSON. */
+      readonly extraText?: string | undefined;
     }
   | { readonly t: 'data'; readonly text: string | undefined }
   | { readonly t: 'interrupt' }

@@ -317,6 +317,7 @@ export class ThreadVu implements PooledVu {
     stage: 'setup' | 'teardown' | 'summary',
     arg?: unknown,
     signal?: AbortSignal,
+    extra?: unknown,
   ): Promise<unknown> {
     await this.#restartIfDead();
     this.#io.interruption = signal === undefined ? undefined : interruptionOf(signal);
@@ -328,7 +329,13 @@ export class ThreadVu implements PooledVu {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = this.#await();
-    this.#post({ t: 'life', name, stage, argText: arg === undefined ? undefined : JSON.stringify(arg) });
+    this.#post({
+      t: 'life',
+      name,
+      stage,
+      argText: arg === undefined ? undefined : JSON.stringify(arg),
+      extraText: extra === undefined ? undefined : JSON.stringify(extra),
+    });
     try {
       const m = await done;
       if (m.t !== 'lifeDone') throw new Error(`${name}() was interrupted`);

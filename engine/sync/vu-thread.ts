@@ -193,7 +193,8 @@ function runIteration(vu: Vu, it: ThreadIteration): void {
 function callLifecycle(vu: Vu, m: Extract<HostMessage, { t: 'life' }>): void {
   const ctl = new AbortController();
   current = ctl;
-  vu.callLifecycle(m.name, m.stage, m.argText === undefined ? undefined : JSON.parse(m.argText), ctl.signal).then(
+  const parse = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
+  vu.callLifecycle(m.name, m.stage, parse(m.argText), ctl.signal, parse(m.extraText)).then(
     (value) => {
       current = undefined;
       try {

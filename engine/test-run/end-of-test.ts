@@ -5,7 +5,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../contracts.ts';
-import { buildSummaryData, summaryExportJson, textSummary, type JsonOutput, type SummaryData } from '../output/index.ts';
+import {
+  buildSummaryData,
+  buildSummaryReport,
+  summaryExportJson,
+  textSummary,
+  type JsonOutput,
+  type SummaryData,
+  type SummaryInput,
+  type SummaryReport,
+} from '../output/index.ts';
 import type { OutputSet } from '../output/outputs.ts';
 import type { SummaryMode } from '../options/index.ts';
 import { LifecycleTimeoutError, toError, type LifecyclePlace } from '../runtime/errors.ts';
@@ -27,6 +36,7 @@ export async function callTimed(
   timeoutMs: number,
   arg?: unknown,
   stop?: AbortSignal,
+  extra?: unknown,
 ): Promise<unknown> {
   if (typeof vu.exports[place] !== 'function') return undefined;
   const limit = new AbortController();
@@ -34,7 +44,7 @@ export async function callTimed(
   const signal = stop === undefined ? limit.signal : AbortSignal.any([limit.signal, stop]);
   try {
     return await new Promise<unknown>((resolve, reject) => {
-      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal).then(resolve, reject);
+      vu.callLifecycle(place, place === 'handleSummary' ? 'summary' : place, arg, signal, extra).then(resolve, reject);
       clock.sleep(timeoutMs, timerDone.signal).then(
         () => {
           const e = new LifecycleTimeoutError(place, timeoutMs);
@@ -65,21 +75,23 @@ function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uin
  * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
  * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
  * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
+ * handleSummary gets `data` (k6's shape) and, as a second argument k6 does not pass, the summary report
+ * (thresholds' judged values, per-group and per-scenario aggregates) the toolkit's bundles render from.
  */
 async function writeSummary(
   o: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream; readonly cwd: string },
   inst: InstanceState,
   script: CompiledScript,
-  data: SummaryData,
+  { data, report }: { readonly data: SummaryData; readonly report: SummaryReport },
   logger: Logger,
   clock: Clock,
-  timeoutMs: number,
-  summaryMode: SummaryMode | undefined,
+  { timeoutMs, mode }: { readonly timeoutMs: number; readonly mode: SummaryMode | undefined },
 ): Promise<void> {
   let result: unknown;
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
     try {
-      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, JSON.parse(JSON.stringify(data)));
+      const copy = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
+      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, copy(data), undefined, copy(report));
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) {
         // k6: no summary at all, one error line; the exit code is not affected.
@@ -93,7 +105,7 @@ async function writeSummary(
     }
   }
   if (result === undefined || result === null || result === false || result === 0 || result === '' || Number.isNaN(result)) {
-    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false, summaryMode: summaryMode ?? 'legacy' })}\n\n` };
+    result = { stdout: `\n${textSummary(data, { indent: ' ', enableColors: false, summaryMode: mode ?? 'legacy', report })}\n\n` };
   }
   if (typeof result !== 'object' || result === null) {
     logger.log('error', 'failed to handle the end-of-test summary', {
@@ -124,7 +136,7 @@ export async function closeAll(inst: InstanceState, json: JsonOutput | undefined
 /** The end of test: summary data, --summary-export, the summary (or handleSummary's files), then every output closed. */
 export async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
   const { o, plan, state, logger, inst, script, clock } = run;
-  const summaryData: SummaryData = buildSummaryData({
+  const summaryInput: SummaryInput = {
     aggregator: out.aggregator,
     ...(state.finalEval === undefined ? {} : { thresholds: state.finalEval }),
     options: {
@@ -133,7 +145,8 @@ export async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
       noColor: true,
     },
     state: { isStdOutTTY: o.stdoutIsTTY ?? false, isStdErrTTY: o.stderrIsTTY ?? false, testRunDurationMs: clock.now() - state.t0 },
-  });
+  };
+  const summaryData: SummaryData = buildSummaryData(summaryInput);
   // k6's handleSummary data carries setup()'s result as `setup_data` (its summarizeMetricsToObject).
   if (state.dataText !== undefined) summaryData.setup_data = JSON.parse(state.dataText) as unknown;
   // k6 warns after a run that ended without error but without a single full iteration.
@@ -144,6 +157,9 @@ export async function endOfTest(run: LoadedRun, out: Outputs): Promise<void> {
   const exportPath = plan.resolved.summaryExport;
   if (exportPath !== undefined) writeOut(o.cwd, exportPath, summaryExportJson(summaryData));
   if (!plan.resolved.noSummary)
-    await writeSummary(o, inst, script, summaryData, logger, clock, plan.resolved.handleSummaryTimeout, plan.resolved.summaryMode);
+    await writeSummary(o, inst, script, { data: summaryData, report: buildSummaryReport(summaryInput) }, logger, clock, {
+      timeoutMs: plan.resolved.handleSummaryTimeout,
+      mode: plan.resolved.summaryMode,
+    });
   await closeAll(inst, out.json, out.extra);
 }

@@ -35,6 +35,8 @@ export interface LifecycleRunner {
     stage: 'setup' | 'teardown' | 'summary',
     arg?: unknown,
     signal?: AbortSignal,
+    /** A second argument (handleSummary's summary report). */
+    extra?: unknown,
   ): Promise<unknown>;
 }
 

@@ -103,6 +103,7 @@ export async function loadAndCheck(input: RunInput): Promise<LoadedRun | number>
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
+  o.onInit?.(inst.lifecycleVu.exports);
 
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
   idsInTest = vuIdsInTest(plan.tuple);

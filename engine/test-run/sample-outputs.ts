@@ -15,7 +15,8 @@ export interface Outputs {
 
 /** The aggregator (with the thresholds' submetrics), --out json and the other --out outputs, each fed by the VUs' samples. */
 export function openOutputs({ o, settings, inst, plan, thresholds, logger }: LoadedRun): Outputs {
-  const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys() });
+  // k6 v1's full summary breaks the metrics down per group and per scenario: kept only when asked for.
+  const aggregator = new Aggregator(inst.registry, { submetrics: thresholds.keys(), breakdown: plan.resolved.summaryMode === 'full' });
   thresholds.attach(aggregator);
   inst.fan.sinks.push(aggregator);
   let json: JsonOutput | undefined;

@@ -40,6 +40,11 @@ export interface RunEngineOptions {
    * it starts the bundled platform, so an invalid configuration starts nothing.
    */
   validateOnly?: boolean;
+  /**
+   * Called once the first VU's init code has run, with the script's exports (before options are checked):
+   * the run command reads what a toolkit bundle's init code recorded, also when the check then fails.
+   */
+  onInit?: (exports: Readonly<Record<string, unknown>>) => void;
 }
 
 /** What the main thread needs from a flag set, with every issue. */

@@ -22,6 +22,12 @@ export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
  */
 export const ENV_READ_PATH_ENV = 'AGENTLOAD_ENV_READ_PATH';
 const ENV_READ_REGISTRY = '__agentloadEnvRead';
+/**
+ * The export holding the same names once the scenario's init code has run, for a run that stops before
+ * handleSummary (its options check fails): the embedded engine hands the run command the script's exports
+ * after init (runEngine's `onInit`).
+ */
+export const ENV_READ_EXPORT = '__agentloadEnvReadAtInit';
 
 export interface EntryInput {
   /** Absolute path of the scenario file. */
@@ -43,6 +49,15 @@ export function entrySource(input: EntryInput): string {
   if (input.textSummaryModule !== undefined) {
     lines.push(`import { textSummary as __agentloadTextSummary } from ${JSON.stringify(input.textSummaryModule)};`);
   }
+  // Evaluated after the scenario's module (its init code) has run: the names it read through lib/config.
+  lines.push(
+    `export var ${ENV_READ_EXPORT} = (function () {`,
+    `  var read = typeof globalThis === 'object' ? globalThis[${JSON.stringify(ENV_READ_REGISTRY)}] : undefined;`,
+    '  var names = [];',
+    "  if (read && typeof read.forEach === 'function') read.forEach(function (n) { names.push(n); });",
+    '  return names.sort();',
+    '})();',
+  );
   lines.push(
     'function __agentloadWithData(out, data) {',
     '  var result = {};',
@@ -58,7 +73,9 @@ export function entrySource(input: EntryInput): string {
     '  }',
     '  return result;',
     '}',
-    'export function handleSummary(data) {',
+    // The embedded engine passes the summary report (thresholds' judged values, per-group and per-scenario
+    // aggregates) as a second argument; a k6 binary does not, and the text shows what `data` holds.
+    'export function handleSummary(data, report) {',
   );
   if (hasUserSummary) {
     lines.push(
@@ -72,7 +89,7 @@ export function entrySource(input: EntryInput): string {
     lines.push(
       `  var colors = __ENV[${JSON.stringify(SUMMARY_COLORS_ENV)}] === '1';`,
       `  var mode = __ENV[${JSON.stringify(SUMMARY_MODE_ENV)}] || 'legacy';`,
-      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors, summaryMode: mode });",
+      "  var text = __agentloadTextSummary(data, { indent: ' ', enableColors: colors, summaryMode: mode, report: report });",
       "  var out = { stdout: '\\n' + text + '\\n\\n' };",
     );
     if (input.exports.includes(SUMMARY_EXTRAS_EXPORT)) {

@@ -3,6 +3,8 @@
  * `--help` is generated from. Every other argument is passed to the engine verbatim as a `k6 run` flag.
  */
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
+import { COMPARE_DEFAULTS } from '../reporting/compare.ts';
+import { MIN_BASELINE_RUNS } from '../reporting/stats.ts';
 import { flagHelpRows, parseFlagTable, type FlagSpec } from './flag-table.ts';
 
 export const ENGINE_CHOICES = ['auto', 'k6', 'node'] as const;
@@ -75,14 +77,14 @@ export const TOOLKIT_FLAGS = [
     placeholder: 'name|path',
     env: 'AGENTLOAD_BASELINE',
     description:
-      'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression',
+      'compare the run with this baseline in the report: a saved name (reports/baselines/NAME.json), a run folder or a baseline file; exit 3 on a regression (see "Baseline gate" below)',
   },
   {
     name: '--save-baseline',
     key: 'saveBaseline',
     kind: 'string',
     placeholder: 'name',
-    description: 'add this run to the saved baseline NAME (reports/baselines/NAME.json, the median of its last 5 runs) after the report',
+    description: `add this run to the saved baseline NAME (reports/baselines/NAME.json, the median of its last 5 runs) after the report; save ${MIN_BASELINE_RUNS} or more runs so the gate judges the run-to-run spread`,
   },
   {
     name: '--reports-dir',
@@ -176,6 +178,13 @@ export function helpText(invocation = 'npm run k6 --'): string {
     '',
     'Toolkit flags:',
     ...flagHelpRows(TOOLKIT_FLAGS),
+    '',
+    'Baseline gate (--baseline, exit 3): a judged figure (p95/p99 latency overall and per endpoint, error rates,',
+    `throughput, metrics with thresholds) fails when it is all of: more than ${COMPARE_DEFAULTS.failPct} % worse, over an absolute floor`,
+    `(${COMPARE_DEFAULTS.floorMs} ms, ${COMPARE_DEFAULTS.floorRatio * 100} pp), significant in the run's own per-second windows (p < ${COMPARE_DEFAULTS.alpha}), and, once the baseline`,
+    `holds ${MIN_BASELINE_RUNS} or more saved runs, worse than every one of them and beyond their ${Math.round((1 - COMPARE_DEFAULTS.alpha) * 100)} % prediction bound`,
+    'for one more run (the run-to-run spread). With fewer saved runs that spread is not judged and the verdict',
+    'says so. Sub-timings and setup/teardown requests are shown for information only. See docs/reports.md.',
     '',
     'Every other flag goes to `k6 run` verbatim (e.g. --vus 10 --duration 30s -e KEY=value --tag team=x).',
     'Environment: BASE_URL, WS_URL, AGENTLOAD_ALLOWED_HOSTS, K6_BIN, ... (see .env.example).',

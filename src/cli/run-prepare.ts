@@ -14,7 +14,8 @@ import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
 import { checkpoint, setEnv, type Engine, type RunContext } from './run-context.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, type BundleResult } from '../bundle/bundle.ts';
-import { ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { ENV_READ_EXPORT, ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { unusedVariableLines } from '../run/unused-env.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
@@ -184,6 +185,8 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
   const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);
+  // The embedded engine keeps the per-group and per-scenario aggregates the full summary shows only when told.
+  if (engine.kind !== 'k6' && parsed.options.summaryMode === 'full') setEnv(run, 'K6_SUMMARY_MODE', 'full');
 }
 
 /** Placeholders for what the run sets once its children are up, so the options check sees a complete environment. */
@@ -216,6 +219,7 @@ export async function checkScriptOptions(
   if (needs.bundledPlatform) placeholders.BASE_URL = VALIDATION_URL;
   if (needs.slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
   if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
+  let readAtInit: string[] | undefined;
   const code = await module.runEngine({
     script: built.outfile,
     args: run.record.args.slice(2),
@@ -225,6 +229,10 @@ export async function checkScriptOptions(
     stderr: kept,
     handleSignals: false,
     validateOnly: true,
+    onInit: (exports) => {
+      const names = exports[ENV_READ_EXPORT];
+      if (Array.isArray(names)) readAtInit = names.filter((n): n is string => typeof n === 'string');
+    },
     signal: run.stop.signal,
     allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
   });
@@ -237,6 +245,11 @@ export async function checkScriptOptions(
         .join('\n'),
     );
     run.record.engineExitCode = code;
+    // The run stops before handleSummary, which would name the variables set but never read: name them now.
+    if (readAtInit !== undefined) {
+      const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
+      for (const line of unusedVariableLines({ file: readAtInit, view, setByToolkit: run.record.setByToolkit, scenario })) say(io, line);
+    }
     throw new AgentloadError(
       'invalid-options',
       code,

@@ -100,7 +100,16 @@ async function execute(run: RunContext, { engine, built }: Ready): Promise<numbe
     const blocked = k6BlockedRanges(view.values[ALLOWED_HOSTS_VAR]);
     const k6Env = { ...env };
     if (blocked !== undefined) k6Env.K6_BLACKLIST_IPS = [env.K6_BLACKLIST_IPS ?? '', ...blocked].filter((r) => r !== '').join(',');
-    const k6 = await startK6({ bin: engine.binary.path, args: record.args, env: k6Env, cwd: io.cwd, group: run.children });
+    // Not a terminal (CI logs): k6 writes logfmt with escaped stack frames; its lines are made readable on the way.
+    const piped = io.stdoutIsTTY && io.stderrIsTTY ? undefined : { stdout: io.stdout, stderr: io.stderr };
+    const k6 = await startK6({
+      bin: engine.binary.path,
+      args: record.args,
+      env: k6Env,
+      cwd: io.cwd,
+      group: run.children,
+      ...(piped === undefined ? {} : { piped }),
+    });
     run.k6Process = k6;
     if (run.stop.signal.aborted) k6.interrupt(); // a signal that came while k6 was being spawned
     return k6.exitCode;

@@ -4,6 +4,7 @@
  */
 import { AgentloadError, EXIT_CODES } from '../errors.ts';
 import type { Child, ChildGroup } from '../run/children.ts';
+import { readableLogLine } from '../run/log-lines.ts';
 
 export interface K6ArgsInput {
   readonly bundle: string;
@@ -30,6 +31,11 @@ export interface RunK6Input {
   readonly cwd: string;
   /** The run's children: k6 is one of them, so it dies with the run (children.ts). */
   readonly group: ChildGroup;
+  /**
+   * Where k6's output goes when it is not a terminal (CI logs): k6 then writes logfmt (`time=… level=error
+   * msg="…\n\tat …"`), which is made readable line by line (log-lines.ts). Without it k6 writes to this terminal.
+   */
+  readonly piped?: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream };
 }
 
 export interface K6Process {
@@ -40,14 +46,29 @@ export interface K6Process {
 }
 
 /**
- * Starts k6 with the terminal attached, as a child of the run (children.ts: under the guard that stops
+ * Starts k6 with the terminal attached (or its output made readable, `piped`), as a child of the run (children.ts: under the guard that stops
  * it when the run is gone, SIGKILL included). It runs in a process group of its own, so a Ctrl+C reaches
  * it exactly once (forwarded by the run command): two SIGINTs would make k6 stop at once and skip its summary.
  */
 export async function startK6(input: RunK6Input): Promise<K6Process> {
   let child: Child;
+  const piped = input.piped;
+  const startedAt = Date.now();
   try {
-    child = await input.group.start({ name: 'k6', command: input.bin, args: input.args, cwd: input.cwd, env: input.env, stdio: 'inherit' });
+    child = await input.group.start({
+      name: 'k6',
+      command: input.bin,
+      args: input.args,
+      cwd: input.cwd,
+      env: input.env,
+      ...(piped === undefined
+        ? { stdio: 'inherit' as const }
+        : {
+            stdio: 'pipe' as const,
+            onStdout: (line: string) => piped.stdout.write(`${line}\n`),
+            onStderr: (line: string) => piped.stderr.write(`${readableLogLine(line, startedAt)}\n`),
+          }),
+    });
   } catch (err: unknown) {
     throw new AgentloadError(
       'k6-failed-to-start',
@@ -55,7 +76,8 @@ export async function startK6(input: RunK6Input): Promise<K6Process> {
       `cannot start ${input.bin}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const exitCode = child.exited.then(({ code, signal }) => {
+  const exitCode = child.exited.then(async ({ code, signal }) => {
+    if (piped !== undefined) await child.drained;
     if (code === 127) throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin} (see the line above)`);
     if (code !== null) return code;
     return signal === 'SIGINT' || signal === 'SIGTERM' ? EXIT_CODES.externalAbort : 1;

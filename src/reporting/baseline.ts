@@ -7,8 +7,9 @@
  * Which figures are judged ("gated"): http_req_duration p95/p99 overall and per endpoint, error rates
  * (http_req_failed overall and per endpoint), throughput (http_reqs per second), and every metric a
  * threshold names (trends by p95/p99, rates by rate, counters by rate, gauges by value and max). All
- * other figures (sub-timings such as http_req_sending, p50/avg, custom metrics without thresholds) are
- * shown for information and never fail. "Worse" has a direction per metric (`worseDirection`).
+ * other figures (sub-timings such as http_req_sending, p50/avg, custom metrics without thresholds, and the
+ * endpoints of setup()/teardown() requests, `GET /api/agents [setup]`) are shown for information and never
+ * fail. "Worse" has a direction per metric (`worseDirection`).
  *
  * A saved baseline may combine several runs (`combineSnapshots`): each figure is the median of the
  * runs', the windows of all runs are pooled, and each gated figure keeps its value in every run
@@ -151,13 +152,19 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
     }
   }
   for (const e of model.endpoints) {
-    entries[`endpoint ${e.key}`] = gate(trendEntry(e, 'ms'), GATED_TREND_STATS, win(`endpoint ${e.key}`));
-    const failed = gate(
-      { kind: 'rate', count: e.count, events: e.errors, values: { rate: e.errorRate }, worse: 'up', unit: 'ratio' },
-      ['rate'],
-      undefined,
-    );
-    entries[`endpoint ${e.key} errors`] = failed;
+    const latency = trendEntry(e, 'ms');
+    const failed: BaselineEntry = {
+      kind: 'rate',
+      count: e.count,
+      events: e.errors,
+      values: { rate: e.errorRate },
+      worse: 'up',
+      unit: 'ratio',
+    };
+    // setup()/teardown() requests (rows of their own) are a handful made once: shown for information, never judged.
+    const judged = e.phase === undefined;
+    entries[`endpoint ${e.key}`] = judged ? gate(latency, GATED_TREND_STATS, win(`endpoint ${e.key}`)) : latency;
+    entries[`endpoint ${e.key} errors`] = judged ? gate(failed, ['rate'], undefined) : failed;
   }
   const snap: BaselineSnapshot = {
     kind: 'agentload-baseline',

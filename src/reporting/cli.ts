@@ -1,5 +1,6 @@
 /** `npm run report` and `npm run compare`: argument parsing and output; the work is in index.ts. */
 
+import { MIN_BASELINE_RUNS } from './stats.ts';
 import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
 import { BASELINE_KEEP_RUNS, BASELINES_DIR, buildReport, compareSnapshots, EXIT, loadBaseline, saveBaseline } from './index.ts';
@@ -115,7 +116,9 @@ export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON outpu
   --floor-ms N              ... and more than N ms (times; default ${COMPARE_DEFAULTS.floorMs}) ...
   --floor-ratio R           ... or R (ratios such as error rates; default ${COMPARE_DEFAULTS.floorRatio})
   --min-samples N           figures with fewer samples and no significance test get a widened band (default ${COMPARE_DEFAULTS.minSamples})
-  --json                    print the comparison as JSON`;
+  --json                    print the comparison as JSON
+With ${MIN_BASELINE_RUNS} or more saved runs a figure must also be worse than every one of them and beyond their
+${Math.round((1 - COMPARE_DEFAULTS.alpha) * 100)} % prediction bound for one more run (the run-to-run spread); with fewer that spread is not judged.`;
 
 /** The comparison as text: verdict, the regressions worst first, improvements apart, each with units and changes. */
 export function comparisonLines(c: Comparison): string[] {

@@ -32,6 +32,8 @@ export interface EngineRunInput {
   readonly allowedHosts?: readonly string[];
   /** Load the script and check its options and thresholds only (exit 104 on a problem, 0 when valid); run nothing. */
   readonly validateOnly?: boolean;
+  /** Called with the script's exports once its init code has run (the run command reads the variables it read). */
+  readonly onInit?: (exports: Readonly<Record<string, unknown>>) => void;
 }
 
 export interface EngineFlagSpec {

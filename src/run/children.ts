@@ -93,6 +93,8 @@ export interface Child {
   readonly ready: RegExpExecArray | undefined;
   /** Settles when the child has exited. */
   readonly exited: Promise<ChildExit>;
+  /** Settles once its output streams are read to the end too (at most 2 s after it exited). */
+  readonly drained: Promise<void>;
   /** Sends `signal` to the child itself (under the guard: passed on to the command once). */
   signal(signal: NodeJS.Signals): void;
   /** SIGTERM, then SIGKILL to its whole group after `stopTimeoutMs`; resolves once it is gone. */
@@ -165,6 +167,13 @@ export class ChildGroup {
         resolve({ code, signal });
       });
     });
+    // 'close' comes after the last output was read; a grandchild holding the pipe open cannot hold it past 2 s.
+    const drained = new Promise<void>((resolve) => {
+      child.once('close', () => {
+        resolve();
+      });
+      void exited.then(() => setTimeout(resolve, 2000).unref());
+    });
     let stopping: Promise<void> | undefined;
     const entry = {
       child,
@@ -218,6 +227,7 @@ export class ChildGroup {
         pid: child.pid ?? -1,
         ready,
         exited,
+        drained,
         signal: (signal) => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
         },

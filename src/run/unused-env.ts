@@ -125,14 +125,18 @@ export function readVariablesFile(path: string): string[] | undefined {
   }
 }
 
-/** The warning lines for a finished run: none when handleSummary wrote no names (init failed, cloud, no lib/config). */
+/**
+ * The warning lines for a run: `file` is where handleSummary wrote the names (none when it did not run: init
+ * failed, cloud, no lib/config), or the names themselves (read from the script's exports after init, for a run
+ * whose options check failed before anything started).
+ */
 export function unusedVariableLines(input: {
-  readonly file: string;
+  readonly file: string | readonly string[];
   readonly view: EnvView;
   readonly setByToolkit: readonly string[];
   readonly scenario: string;
 }): string[] {
-  const read = readVariablesFile(input.file);
+  const read = typeof input.file === 'string' ? readVariablesFile(input.file) : input.file;
   if (read === undefined) return [];
   return unusedWarnings(unusedVariables({ read, view: input.view, setByToolkit: input.setByToolkit }), read, input.scenario);
 }

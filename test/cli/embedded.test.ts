@@ -193,3 +193,77 @@ export default async function (): Promise<void> {
     await server.close();
   }
 });
+
+void test("--summary-mode full: a section per group and per named scenario with their own checks and metrics, as k6 v1 prints; a threshold on a statistic outside summaryTrendStats shows its value while handleSummary's data keeps k6's shape", async () => {
+  const server = await countingServer();
+  try {
+    const scenario = project.write(
+      'breakdown.ts',
+      `import http from 'k6/http';
+import { check, group } from 'k6';
+export const options = {
+  scenarios: {
+    browse: { executor: 'shared-iterations', vus: 1, iterations: 2, exec: 'browse' },
+    poll: { executor: 'shared-iterations', vus: 1, iterations: 3, exec: 'poll' },
+  },
+  thresholds: { http_req_duration: ['p(99.9)<5000'] },
+};
+// k6-style (group() takes no async function): this also runs handleSummary on a sync-mode VU thread.
+export function browse(): void {
+  group('catalogue', () => {
+    const res = http.get(\`\${__ENV.BASE_URL ?? ''}/health\`);
+    check(res, { 'catalogue answers': (r) => r.status === 200 });
+  });
+}
+export function poll(): void {
+  const res = http.get(\`\${__ENV.BASE_URL ?? ''}/health\`);
+  check(res, { 'poll answers': (r) => r.status === 200 });
+}
+`,
+    );
+    const env = cleanEnv(project, { BASE_URL: server.url });
+    const full = await runCli([scenario, '--engine', 'node', '--summary-mode', 'full'], { cwd: project.dir, env });
+    assert.equal(full.code, 0, `${full.stdout}\n${full.stderr}`);
+    const out = full.stdout;
+    assert.match(
+      out,
+      /✓ 'p\(99\.9\)<5000' p\(99\.9\)=[\d.]+(µs|ms|s)/,
+      'the judged value, though p(99.9) is not a summaryTrendStats column',
+    );
+    // Totals list every check flat; each named scenario has its own section with its own counts.
+    assert.match(out, /█ TOTAL RESULTS[\s\S]*checks_total\.+: 5 /);
+    const browse = /█ SCENARIO: browse \n([\s\S]*?)(?=█ SCENARIO|$)/.exec(out)?.[1] ?? '';
+    const poll = /█ SCENARIO: poll \n([\s\S]*?)(?=█ SCENARIO|$)/.exec(out)?.[1] ?? '';
+    assert.match(browse, /checks_total\.+: 2 /, browse);
+    assert.match(browse, /iterations\.+: 2 /);
+    assert.match(browse, /http_reqs\.+: 2 /);
+    assert.doesNotMatch(browse, /poll answers/);
+    assert.match(
+      browse,
+      /\n {4}↳ GROUP: catalogue \n[\s\S]*\n {6}checks_total\.+: 2 [\s\S]*✓ catalogue answers[\s\S]*\n {6}http_reqs\.+: 2 /,
+    );
+    assert.match(poll, /checks_total\.+: 3 /, poll);
+    assert.match(poll, /http_reqs\.+: 3 /);
+    assert.doesNotMatch(poll, /GROUP|catalogue/);
+    assert.doesNotMatch(out, /group_duration/, 'k6 v1 leaves group_duration out of its summary');
+    // The k6-shaped data written for the report is unchanged: no p(99.9) column, no report keys.
+    const runDir =
+      project
+        .runDirs()
+        .filter((d) => d.includes('breakdown-'))
+        .sort()
+        .at(-1) ?? '';
+    const data = readJson(join(runDir, 'handle-summary-data.json')) as Record<string, unknown> & {
+      metrics: Record<string, { values: Record<string, number> }>;
+    };
+    assert.deepEqual(Object.keys(data).sort(), ['metrics', 'options', 'root_group', 'state']);
+    assert.deepEqual(Object.keys(data.metrics.http_req_duration?.values ?? {}).sort(), ['avg', 'max', 'med', 'min', 'p(90)', 'p(95)']);
+    // Compact mode shows no per-scenario sections.
+    const compact = await runCli([scenario, '--engine', 'node', '--no-report'], { cwd: project.dir, env });
+    assert.equal(compact.code, 0, compact.stderr);
+    assert.match(compact.stdout, /p\(99\.9\)=[\d.]+/);
+    assert.doesNotMatch(compact.stdout, /SCENARIO:|GROUP:/);
+  } finally {
+    await server.close();
+  }
+});

@@ -174,4 +174,26 @@ void describe('k6 path', () => {
     assert.match(readFileSync(join(refused[0] ?? '', 'junit.xml'), 'utf8'), /<failure message="exit code 120: /);
     assert.equal((readJson(join(refused[0] ?? '', 'run.json')) as { exitCode: number }).exitCode, 120);
   });
+  void it("output not a terminal (CI logs): k6's logfmt error lines become readable lines, stack frames on lines of their own; stdout passes through", async () => {
+    // Recorded from k6 v0.49 with stderr not a terminal (test/fixtures/k6-reference, exception.js and fixture.js).
+    const { fake, project } = setup({
+      exitCode: 99,
+      stdoutText: 'handleSummary ran\n',
+      stderrLines: [
+        'time="2026-11-23T15:58:23Z" level=error msg="Error: boom from script\\n\\tat file:///k6-reference/exception.js:3:35(3)\\n" executor=shared-iterations scenario=default source=stacktrace',
+        `time="2026-11-23T15:58:18Z" level=error msg="thresholds on metrics 'checks, fixture_ttft' have been crossed"`,
+      ],
+    });
+    const scenario = project.write('logfmt.ts', scenarioSource());
+    const r = await runCli([scenario, '--no-report'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir),
+    });
+    assert.equal(r.code, 99, r.stderr);
+    assert.match(r.stdout, /^handleSummary ran$/m);
+    assert.match(r.stderr, /^ERRO\[\d{4}\] Error: boom from script {2}executor=shared-iterations scenario=default source=stacktrace$/m);
+    assert.match(r.stderr, /^ {4}at file:\/\/\/k6-reference\/exception\.js:3:35\(3\)$/m);
+    assert.match(r.stderr, /^ERRO\[\d{4}\] thresholds on metrics 'checks, fixture_ttft' have been crossed$/m);
+    assert.doesNotMatch(r.stderr, /time="|\\n\\tat/, 'no logfmt left');
+  });
 });

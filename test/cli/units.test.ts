@@ -58,6 +58,12 @@ void test('--help lists every toolkit flag from the table', () => {
   for (const f of TOOLKIT_FLAGS) assert.ok(help.includes(f.name), f.name);
 });
 
+void test('--help says when the baseline gate judges the run-to-run spread: 3 or more saved runs, a 99 % bound', () => {
+  const help = helpText().replace(/\s+/g, ' ');
+  assert.match(help, /holds 3 or more saved runs, worse than every one of them and beyond their 99 % prediction bound/);
+  assert.match(help, /--save-baseline .*save 3 or more runs so the gate judges the run-to-run spread/);
+});
+
 void test('allowlist: loopback by name, listed hosts and wildcards, everything else refused', () => {
   for (const h of ['localhost', 'api.localhost', '127.0.0.1', '127.8.9.1', '::1', '[::1]']) assert.ok(isLoopbackHost(h), h);
   for (const h of ['example.com', '10.0.0.1', '0.0.0.0', '128.0.0.1', 'localhost.example.com']) assert.ok(!isLoopbackHost(h), h);

@@ -108,3 +108,30 @@ void test('a run whose variables are all read prints no warning', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /warning:/);
 });
+
+void test('a run that stops at its options check (before handleSummary) still names a variable set but never read', async () => {
+  const config = JSON.stringify(join(ROOT, 'lib/config.ts'));
+  project.write(
+    'named.ts',
+    `import http from 'k6/http';
+import { duration, target } from ${config};
+const { baseUrl } = target(__ENV);
+export const options = {
+  scenarios: { s: { executor: 'constant-vus', vus: 1, duration: duration(__ENV, 'DURATION', '1s'), exec: 's' } },
+};
+export async function s(): Promise<void> {
+  await http.asyncRequest('GET', \`\${baseUrl}/health\`);
+}
+`,
+  );
+  // --iterations replaces the named scenarios with one running the default export, which this script lacks: 104.
+  const sent = server.requests();
+  const r = await runCli(['named.ts', '--engine', 'node', '--no-report', '--iterations', '2', '-e', 'DURATON=2s'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { BASE_URL: server.url }),
+  });
+  assert.equal(r.code, 104, r.stderr);
+  assert.match(r.stderr, /function 'default' not found in exports: .*replace the script's own scenarios \(s\)/);
+  assert.match(r.stderr, /^agentload: warning: DURATON \(-e flag\) is set but named\.ts never reads it: did you mean DURATION\?$/m);
+  assert.equal(server.requests(), sent, 'nothing was sent');
+});

@@ -246,6 +246,42 @@ void test('gate, between runs: the bound is a t prediction interval on the logs;
   assert.equal(c.rows.find((x) => x.key === `${STATUS} errors`)?.status, 'fail');
 });
 
+/**
+ * How often the between-run rule calls a rerun worse, over 4,000 simulated baselines of `runs` runs with
+ * log-normal run-to-run noise `sigma` and a rerun `shift` slower (0: unchanged code).
+ */
+function betweenRunRate(sigma: number, runs: number, shift: number): number {
+  const r = rng(17);
+  let caught = 0;
+  const trials = 4000;
+  for (let i = 0; i < trials; i++) {
+    const base = Array.from({ length: runs }, () => 4.7 * Math.exp(sigma * gauss(r)));
+    const rerun = 4.7 * (1 + shift) * Math.exp(sigma * gauss(r));
+    const s = runSpread(base, 0.01, 'log');
+    if (s !== undefined && rerun > s.upper) caught++;
+  }
+  return caught / trials;
+}
+
+void test('gate, between runs, simulated: unchanged code is called worse about 1 % of the time at any noise; what it catches depends on the run-to-run spread', () => {
+  // Unchanged code: about α = 1 % false fails whatever the noise and the number of runs (a normal instead of a
+  // t quantile gives 4-7 % at 3-5 runs, α = 5 % about 5 %; the exact bound test above holds √(1 + 1/n)).
+  for (const sigma of [0.02, 0.11, 0.3])
+    for (const runs of [3, 5, 10]) {
+      const rate = betweenRunRate(sigma, runs, 0);
+      assert.ok(rate > 0.003 && rate < 0.02, `σ ${sigma}, ${runs} runs: ${rate}`);
+    }
+  // A quiet run-to-run spread (σ = 2 %, 5 runs): +20 % is caught nearly always, +15 % in 95 %, +5 % rarely.
+  assert.ok(betweenRunRate(0.02, 5, 0.2) > 0.99);
+  assert.ok(betweenRunRate(0.02, 5, 0.15) > 0.9);
+  assert.ok(betweenRunRate(0.02, 5, 0.05) < 0.3);
+  // The spread measured on a quiet machine at smoke size (five api-latency runs, p95 4.41-5.84 ms: σ = 11 %):
+  // +15 % is caught in under 10 % of runs, +100 % in about 90 % (and in over 99 % with 10 saved runs).
+  assert.ok(betweenRunRate(0.11, 5, 0.15) < 0.1);
+  assert.ok(betweenRunRate(0.11, 5, 1) > 0.85);
+  assert.ok(betweenRunRate(0.11, 10, 1) > 0.99);
+});
+
 void test('gate, between runs: with fewer than 3 baseline runs the spread is not judged and the row says so (the three conditions alone)', () => {
   const two = combineSnapshots(spreadRuns([4.6, 6.0]));
   const rerun = snapshot(windows(rng(30), 20, 7, 0.03));
@@ -298,6 +334,33 @@ void test('gate, between runs, end to end: saved runs give the spread (also to a
   const r = await buildReport({ runDir: run(14), baseline: 'pair', baselinesDir: two, historyDir: false });
   assert.equal(r.exitCode, 3);
   assert.match(r.reasons.join('\n'), /\(baseline of 2 runs: the run-to-run spread is not judged; save 3 or more runs\)$/m);
+});
+
+void test('gate: setup() requests have rows of their own and are information only, however much worse (GET /api/agents [setup])', async () => {
+  const d = tmp('agentload-gate-setup-');
+  const baselines = join(d, 'baselines');
+  let k = 0;
+  const run = (setupMs: number): string => {
+    const dir = join(d, `gate-20260101-120000-${++k}`);
+    mkdirSync(dir);
+    const r = rng(300 + k);
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 2000, setup: 5, latency: (i) => (i < 5 ? setupMs : 10 * (1 + 0.03 * r())) }));
+    return dir;
+  };
+  for (let i = 0; i < 3; i++) await saveBaseline(run(8), 'main', baselines);
+  const saved = await loadBaseline('main', baselines);
+  const setupRow = Object.entries(saved.entries).find(([key]) => key.endsWith('[setup]'));
+  assert.ok(setupRow !== undefined, Object.keys(saved.entries).join(', '));
+  assert.equal(setupRow[1].gated, undefined, 'not judged');
+  assert.deepEqual(saved.entries[`${setupRow[0]} errors`]?.gated, undefined);
+  const slowSetup = run(400);
+  const r = await buildReport({ runDir: slowSetup, baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.equal(r.exitCode, 0, r.reasons.join('; '));
+  await saveBaseline(slowSetup, 'candidate', baselines);
+  const c = compareSnapshots(await loadBaseline('candidate', baselines), saved);
+  const rows = c.rows.filter((x) => x.key === setupRow[0]);
+  assert.ok(rows.length > 0 && rows.every((x) => x.status === 'info'), JSON.stringify(rows));
+  assert.ok((rows.find((x) => x.stat === 'p95')?.current ?? 0) > 300, 'the row still shows the slower setup');
 });
 
 void test('gate: rows describe themselves with units, absolute and relative change', () => {

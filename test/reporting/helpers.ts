@@ -40,6 +40,8 @@ export function httpRun(o: {
   errEvery?: number;
   name?: string;
   thresholds?: string[];
+  /** The first `setup` requests run in setup() (group `::setup`), as k6 tags them. */
+  setup?: number;
 }): string {
   const start = o.start ?? Date.UTC(2026, 0, 1, 12, 0, 0);
   const spacing = o.spacingMs ?? 10;
@@ -57,7 +59,7 @@ export function httpRun(o: {
       scenario: 'default',
       status: err ? '500' : '200',
       expected_response: err ? 'false' : 'true',
-      group: '',
+      group: i < (o.setup ?? 0) ? '::setup' : '',
     };
     const t = start + i * spacing;
     lines.push(

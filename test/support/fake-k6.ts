@@ -20,6 +20,10 @@ export interface FakeK6Options {
   readonly writesOutputs?: boolean;
   /** JavaScript extensions `k6 version` lists, e.g. `k6/x/sql` (default none: a stock k6). */
   readonly extensions?: readonly string[];
+  /** Lines written to stderr before it exits (e.g. k6's logfmt, as k6 writes it when stderr is not a terminal). */
+  readonly stderrLines?: readonly string[];
+  /** Text written to stdout before it exits. */
+  readonly stdoutText?: string;
 }
 
 export interface FakeK6Call {
@@ -100,6 +104,8 @@ if (${opts.waitForSignal === true ? 'true' : 'false'}) {
 } else {
   record({});
   writeOutputs();
+  process.stdout.write(${JSON.stringify(opts.stdoutText ?? '')});
+  for (const line of ${JSON.stringify(opts.stderrLines ?? [])}) process.stderr.write(line + '\\n');
   const done = () => process.exit(${String(opts.exitCode ?? 0)});
   if (${opts.hitBaseUrl === true ? 'true' : 'false'} && process.env.BASE_URL) {
     http.get(process.env.BASE_URL + '/health', (res) => { res.resume(); res.on('end', done); }).on('error', done);

@@ -10,6 +10,8 @@ import {
   type AggregatorSnapshot,
 } from '../../../engine/metrics/index.ts';
 import type { Sample } from '../../../engine/contracts.ts';
+import type { BreakdownNode } from '../../../engine/metrics/breakdown.ts';
+import type { Sink } from '../../../engine/metrics/sinks.ts';
 import { FIXTURE_CUSTOM_METRICS, FIXTURE_THRESHOLDS, fixtureLines, fixtureSamples, handleSummaryReference, within } from './k6-fixture.ts';
 
 function fixtureRegistry(): MetricRegistry {
@@ -275,5 +277,74 @@ void describe('Aggregator snapshot/merge', () => {
       () => new Aggregator(clash).merge(wa.snapshot()),
       (e: unknown) => e instanceof MetricError && e.code === 'metric-type-conflict',
     );
+  });
+});
+
+void describe('Aggregator breakdown (--summary-mode full)', () => {
+  const withBreakdown = (samples: readonly Sample[]): Aggregator => {
+    const agg = new Aggregator(fixtureRegistry(), { submetrics: Object.keys(FIXTURE_THRESHOLDS), breakdown: true });
+    agg.add(samples);
+    return agg;
+  };
+
+  void it("counts each named scenario's samples in its section and a group's samples in that group only, as k6 v1 does", () => {
+    const samples = fixtureSamples();
+    const agg = withBreakdown(samples);
+    const b = agg.breakdown;
+    assert.ok(b !== undefined);
+    const byScenario = new Map<string, number>();
+    const byGroup = new Map<string, number>();
+    for (const s of samples) {
+      if (s.metric !== 'http_reqs') continue;
+      const sc = s.tags.scenario;
+      if (sc !== undefined && sc !== 'default') byScenario.set(sc, (byScenario.get(sc) ?? 0) + 1);
+      if (s.tags.group !== undefined && s.tags.group !== '')
+        byGroup.set(`${sc ?? ''}${s.tags.group}`, (byGroup.get(`${sc ?? ''}${s.tags.group}`) ?? 0) + 1);
+    }
+    assert.ok(byScenario.size >= 2 && byGroup.size >= 1, 'the fixture has named scenarios and a group');
+    for (const [sc, n] of byScenario) {
+      const sink: Sink | undefined = b.scenarios.get(sc)?.metrics.get('http_reqs')?.sink;
+      assert.equal(sink?.type === 'counter' ? sink.values(1000).count : -1, n, sc);
+    }
+    for (const [key, n] of byGroup) {
+      const [sc = '', ...path] = key.split('::');
+      let node: BreakdownNode | undefined = b.scenarios.get(sc);
+      for (const g of path) node = node?.groups.get(g);
+      const sink: Sink | undefined = node?.metrics.get('http_reqs')?.sink;
+      assert.equal(sink?.type === 'counter' ? sink.values(1000).count : -1, n, key);
+    }
+    assert.equal(new Aggregator(fixtureRegistry()).breakdown, undefined, 'off unless asked for');
+  });
+
+  void it("merges exactly: two halves' snapshots folded together equal one aggregator that saw every sample", () => {
+    const samples = fixtureSamples();
+    const half = Math.floor(samples.length / 2);
+    const whole = withBreakdown(samples);
+    const first = withBreakdown(samples.slice(0, half));
+    const second = withBreakdown(samples.slice(half));
+    first.merge(second.drain());
+    // Sums may differ in their last bits (added in another order): compare the figures, rounded.
+    const figures = (node: BreakdownNode | undefined): unknown =>
+      node === undefined
+        ? undefined
+        : {
+            metrics: [...node.metrics].map(([name, m]) => {
+              const v: Record<string, number> =
+                m.sink.type === 'trend'
+                  ? m.sink.values(['count', 'avg', 'min', 'med', 'max', 'p(95)'])
+                  : m.sink.type === 'counter'
+                    ? m.sink.values(1000)
+                    : m.sink.values();
+              return [name, Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Number(x.toPrecision(12))]))];
+            }),
+            checks: [...node.checks.values()],
+            groups: [...node.groups].map(([name, g]) => [name, figures(g)]),
+          };
+    const all = (agg: Aggregator): unknown => ({
+      root: figures(agg.breakdown?.root),
+      scenarios: [...(agg.breakdown?.scenarios ?? [])].map(([name, n]) => [name, figures(n)]),
+    });
+    assert.deepEqual(all(first), all(whole));
+    assert.deepEqual(second.breakdown?.snapshot(), { root: { metrics: [], checks: [], groups: [] }, scenarios: [] }, 'drained');
   });
 });

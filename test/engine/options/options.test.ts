@@ -211,6 +211,30 @@ void test("exec functions are checked against the script's exports when given", 
   assert.deepEqual(codes({ scenarios: { a: { executor: 'per-vu-iterations', exec: '' } } }), [['out-of-range', 'scenarios.a.exec']]);
 });
 
+void test("--iterations on a script with named scenarios and no default export: k6's exec-not-found, saying why and what to do", () => {
+  const script = {
+    scenarios: { events: { executor: 'per-vu-iterations', exec: 'events' }, replies: { executor: 'per-vu-iterations', exec: 'replies' } },
+  };
+  const exports = new Set(['events', 'replies']);
+  for (const [overrides, vars] of [
+    [{ iterations: 2 }, {}],
+    [{}, { K6_VUS: '2', K6_DURATION: '5s' }],
+  ] as const) {
+    const r = resolveOptions(script, overrides, { exports, vars });
+    assert.deepEqual(
+      r.issues.map((i) => [i.code, i.path]),
+      [['exec-not-found', 'scenarios.default.exec']],
+    );
+    const message = r.issues[0]?.message ?? '';
+    assert.match(message, /^function 'default' not found in exports: /);
+    assert.match(message, /replace the script's own scenarios \(events, replies\) with one scenario that runs the default export/);
+    assert.match(message, /-e ITERATIONS=/);
+  }
+  // A script without named scenarios keeps k6's plain message.
+  const plain = resolveOptions({}, { iterations: 2 }, { exports: new Set(['x']) });
+  assert.doesNotMatch(plain.issues[0]?.message ?? '', /own scenarios/);
+});
+
 void test('execution segment flags are parsed and checked against the sequence', () => {
   const ok = resolveOptions({}, { executionSegment: '1/3:2/3', executionSegmentSequence: '0,1/3,2/3,1' });
   assert.deepEqual(ok.issues, []);
