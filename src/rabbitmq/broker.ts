@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { freePort, portOpen } from '../run/processes.ts';
 import { spawnKept, type KeptProcess } from '../run/kept-process.ts';
+import { CodedError } from '../../shared/errors.ts';
 
 export interface BrokerOptions {
   /** Where data, config, logs and HOME go; default a new temporary folder (removed by `close()`). */
@@ -44,7 +45,8 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export class BrokerError extends Error {
+/** Why the test broker could not start: not installed, exited while starting, or not up in time. */
+export class BrokerError extends CodedError<'rabbitmq-not-installed' | 'rabbitmq-exited' | 'rabbitmq-start-timeout'> {
   override readonly name = 'BrokerError';
 }
 
@@ -63,6 +65,7 @@ export function findRabbitmqServer(): string {
     }
   }
   throw new BrokerError(
+    'rabbitmq-not-installed',
     `rabbitmq-server not found under ${RABBITMQ_BASE}: install Debian's package (apt-get install -y rabbitmq-server), or set TARGET_AMQP_URL to a broker of your own`,
   );
 }
@@ -130,10 +133,12 @@ async function waitReady(p: KeptProcess, url: string, port: number, timeoutMs: n
     state.exited = true;
   });
   for (;;) {
-    if (state.exited) throw new BrokerError(`RabbitMQ exited while starting on 127.0.0.1:${port}: ${tail.slice(-3).join(' | ')}`);
+    if (state.exited)
+      throw new BrokerError('rabbitmq-exited', `RabbitMQ exited while starting on 127.0.0.1:${port}: ${tail.slice(-3).join(' | ')}`);
     if (Date.now() > deadline) {
       p.signal('SIGKILL');
       throw new BrokerError(
+        'rabbitmq-start-timeout',
         `RabbitMQ did not accept AMQP connections on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail.slice(-3).join(' | ')}`,
       );
     }
