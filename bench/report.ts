@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
+import { HTTP_REQ_METRICS } from '../shared/k6-metrics.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -51,17 +52,7 @@ const ENDPOINTS = [
   { method: 'POST', path: '/api/agents/7/start', endpoint: 'start', base: 80 },
   { method: 'GET', path: '/api/tasks?limit=20', endpoint: 'tasks', base: 25 },
 ];
-const HTTP_METRICS = [
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
-];
+const HTTP_METRICS = HTTP_REQ_METRICS;
 
 function metricLine(name: string, type: string, contains: string): string {
   return JSON.stringify({

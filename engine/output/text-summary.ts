@@ -12,6 +12,7 @@
  */
 
 import type { SummaryCheck, SummaryData, SummaryGroup, SummaryMetric, SummaryReport, SummaryReportGroup } from './summary-types.ts';
+import { HTTP_SUB_TIMINGS } from '../../shared/k6-metrics.ts';
 
 export interface TextSummaryOptions {
   /** Prefix for every line (k6 passes ' '). */
@@ -296,15 +297,7 @@ function thresholdStat(expression: string): string | undefined {
 }
 
 /** HTTP sub-timings and other figures k6 v1 leaves out of the compact summary (shown in full). */
-const COMPACT_HIDDEN = new Set([
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'group_duration',
-]);
+const COMPACT_HIDDEN = new Set<string>([...HTTP_SUB_TIMINGS, 'group_duration']);
 
 /** k6 v1's metric categories, in its order; a metric goes to the first whose test matches, else CUSTOM. */
 const CATEGORIES: readonly { readonly title: string; readonly test: (name: string) => boolean }[] = [

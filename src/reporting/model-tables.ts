@@ -8,6 +8,7 @@ import { mergeAgg, newAgg, type Agg } from './aggregate.ts';
 import type { RunAccumulator } from './ingest.ts';
 import { trendStats } from './merged-aggregates.ts';
 import type { CheckRow, Distribution, EndpointRow, ErrorRow, Panel } from './model.ts';
+import { HTTP_REQ_METRICS } from '../../shared/k6-metrics.ts';
 
 export interface PanelRule {
   id: string;
@@ -26,16 +27,8 @@ export const PANEL_RULES: readonly PanelRule[] = [
   { id: 'target', title: 'Target (scraped gauges)', pattern: /^target_/ },
 ];
 
-export const BUILTIN_METRICS = new Set([
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
+export const BUILTIN_METRICS = new Set<string>([
+  ...HTTP_REQ_METRICS,
   'checks',
   'data_sent',
   'data_received',

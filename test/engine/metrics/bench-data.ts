@@ -12,22 +12,10 @@ import { Aggregator, MetricRegistry } from '../../../engine/metrics/index.ts';
 import { JsonOutput } from '../../../engine/output/index.ts';
 import { parseThresholds } from '../../../engine/thresholds/index.ts';
 import type { Sample } from '../../../engine/contracts.ts';
+import { HTTP_REQ_METRICS } from '../../../shared/k6-metrics.ts';
 
 const REQS = Number(process.argv[2] ?? 100_000);
-const NAMES = [
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
-  'data_sent',
-  'data_received',
-  'iteration_duration',
-];
+const NAMES = [...HTTP_REQ_METRICS, 'data_sent', 'data_received', 'iteration_duration'];
 
 function batches(): Sample[][] {
   const out: Sample[][] = [];
