@@ -95,7 +95,8 @@ async function main(): Promise<void> {
   }).mode;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
-  const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [] });
+  // The full summary's per-group and per-scenario figures travel in the snapshots too (merged on the main thread).
+  const agg = new Aggregator(inst.registry, { submetrics: thresholds?.keys() ?? [], breakdown: plan.resolved.summaryMode === 'full' });
   inst.fan.sinks.push(agg);
   let batch: Sample[] = [];
   const flush = (): void => {

@@ -258,6 +258,16 @@ export function poll(): void {
     };
     assert.deepEqual(Object.keys(data).sort(), ['metrics', 'options', 'root_group', 'state']);
     assert.deepEqual(Object.keys(data.metrics.http_req_duration?.values ?? {}).sort(), ['avg', 'max', 'med', 'min', 'p(90)', 'p(95)']);
+    // On two worker threads the sections come from the workers' snapshots, merged on the main thread.
+    const threaded = await runCli([scenario, '--engine', 'node', '--summary-mode', 'full', '--workers', '2', '--no-report'], {
+      cwd: project.dir,
+      env,
+    });
+    assert.equal(threaded.code, 0, threaded.stderr);
+    const threadedBrowse = /█ SCENARIO: browse \n([\s\S]*?)(?=█ SCENARIO|$)/.exec(threaded.stdout)?.[1] ?? '';
+    assert.match(threadedBrowse, /http_reqs\.+: 2 /, threaded.stdout);
+    assert.match(threadedBrowse, /↳ GROUP: catalogue/);
+    assert.match(/█ SCENARIO: poll \n([\s\S]*?)(?=█ SCENARIO|$)/.exec(threaded.stdout)?.[1] ?? '', /http_reqs\.+: 3 /);
     // Compact mode shows no per-scenario sections.
     const compact = await runCli([scenario, '--engine', 'node', '--no-report'], { cwd: project.dir, env });
     assert.equal(compact.code, 0, compact.stderr);
