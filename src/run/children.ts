@@ -101,7 +101,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Splits a stream into lines for `onLine`. */
+/** Splits a stream into lines for `onLine`, the unterminated rest at its end included. */
 function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (stream === null) return;
   let buf = '';
@@ -114,6 +114,11 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
       buf = buf.slice(nl + 1);
       nl = buf.indexOf('\n');
     }
+  });
+  // A last line without a newline (a handleSummary's stdout text often has none) is a line too.
+  stream.on('end', () => {
+    if (buf !== '') onLine(buf);
+    buf = '';
   });
 }
 

@@ -178,7 +178,8 @@ void describe('k6 path', () => {
     // Recorded from k6 v0.49 with stderr not a terminal (test/fixtures/k6-reference, exception.js and fixture.js).
     const { fake, project } = setup({
       exitCode: 99,
-      stdoutText: 'handleSummary ran\n',
+      // A handleSummary's text often ends without a newline: its last line still comes through.
+      stdoutText: 'handleSummary ran\nits last line, no newline',
       stderrLines: [
         'time="2026-11-23T15:58:23Z" level=error msg="Error: boom from script\\n\\tat file:///k6-reference/exception.js:3:35(3)\\n" executor=shared-iterations scenario=default source=stacktrace',
         `time="2026-11-23T15:58:18Z" level=error msg="thresholds on metrics 'checks, fixture_ttft' have been crossed"`,
@@ -191,6 +192,7 @@ void describe('k6 path', () => {
     });
     assert.equal(r.code, 99, r.stderr);
     assert.match(r.stdout, /^handleSummary ran$/m);
+    assert.match(r.stdout, /^its last line, no newline$/m);
     assert.match(r.stderr, /^ERRO\[\d{4}\] Error: boom from script {2}executor=shared-iterations scenario=default source=stacktrace$/m);
     assert.match(r.stderr, /^ {4}at file:\/\/\/k6-reference\/exception\.js:3:35\(3\)$/m);
     assert.match(r.stderr, /^ERRO\[\d{4}\] thresholds on metrics 'checks, fixture_ttft' have been crossed$/m);
