@@ -52,12 +52,17 @@ export interface SummaryReportGroup {
   groups: Record<string, SummaryReportGroup>;
 }
 
+/** The export by which a script asks for the summary report as handleSummary's second argument. */
+export const SUMMARY_REPORT_EXPORT = '__agentloadSummaryReport';
+
 /**
  * What k6 v1's end-of-test summary shows beyond the k6 v0.49 `data` object, kept apart from it so `data`
- * stays k6's shape (k6 v1 passes its own report beside `data` too): the value each threshold was judged on
- * (also for statistics outside summaryTrendStats, grafana/k6#4698), and in full mode the per-group and
- * per-scenario aggregates. The embedded engine passes it to handleSummary as a second argument; a k6 binary
- * does not, and the summary then shows what `data` holds.
+ * stays k6's shape (k6 v1 builds a report like it for its own summary, but handleSummary gets `data` only):
+ * the value each threshold was judged on (also for statistics outside summaryTrendStats, grafana/k6#4698),
+ * and in full mode the per-group and per-scenario aggregates. The embedded engine passes it to handleSummary
+ * as a second argument only when the script exports `SUMMARY_REPORT_EXPORT` = true (the toolkit's bundles
+ * do), so a plain k6 script's handleSummary is called as k6 calls it; a k6 binary never passes it, and the
+ * summary then shows what `data` holds.
  */
 export interface SummaryReport {
   /** Per metric name (canonical submetric name), per threshold expression: the value it was judged on. */

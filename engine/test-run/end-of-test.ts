@@ -16,6 +16,7 @@ import {
   type SummaryReport,
 } from '../output/index.ts';
 import type { OutputSet } from '../output/outputs.ts';
+import { SUMMARY_REPORT_EXPORT } from '../output/summary-types.ts';
 import type { SummaryMode } from '../options/index.ts';
 import { LifecycleTimeoutError, toError, type LifecyclePlace } from '../runtime/errors.ts';
 import type { InstanceState, LifecycleRunner } from './instance.ts';
@@ -75,8 +76,9 @@ function writeOut(cwd: string, path: string, content: string | ArrayBuffer | Uin
  * k6's end of test (js/summary-wrapper.js): handleSummary's result decides what is written; a falsy
  * result (or an exception in it, logged) gives the default text summary on stdout framed as k6 frames
  * it (a blank line before, two after); a result that is not an object is an error and writes nothing.
- * handleSummary gets `data` (k6's shape) and, as a second argument k6 does not pass, the summary report
- * (thresholds' judged values, per-group and per-scenario aggregates) the toolkit's bundles render from.
+ * handleSummary gets `data` (k6's shape) and, only when the script asks for it (the toolkit's bundles export
+ * SUMMARY_REPORT_EXPORT), a second argument k6 does not pass: the summary report (thresholds' judged values,
+ * per-group and per-scenario aggregates) the bundles render from. A plain k6 script gets one argument, as on k6.
  */
 async function writeSummary(
   o: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream; readonly cwd: string },
@@ -91,7 +93,16 @@ async function writeSummary(
   if (typeof inst.lifecycleVu.exports.handleSummary === 'function') {
     try {
       const copy = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
-      result = await callTimed(await inst.lifecycle(), clock, 'handleSummary', timeoutMs, copy(data), undefined, copy(report));
+      const wantsReport = inst.lifecycleVu.exports[SUMMARY_REPORT_EXPORT] === true;
+      result = await callTimed(
+        await inst.lifecycle(),
+        clock,
+        'handleSummary',
+        timeoutMs,
+        copy(data),
+        undefined,
+        wantsReport ? copy(report) : undefined,
+      );
     } catch (e) {
       if (e instanceof LifecycleTimeoutError) {
         // k6: no summary at all, one error line; the exit code is not affected.

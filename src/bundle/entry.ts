@@ -4,6 +4,7 @@
  * end-of-test text summary, and (2) also writes the summary data to the run folder, at the path the toolkit
  * passes in `__ENV.AGENTLOAD_HANDLE_SUMMARY_PATH`. The entry runs inside the load script: no Node APIs.
  */
+import { SUMMARY_REPORT_EXPORT } from '../../engine/output/summary-types.ts';
 
 /** Environment variable (seen by the script as `__ENV`) naming where the handleSummary data goes. */
 export const HANDLE_SUMMARY_PATH_ENV = 'AGENTLOAD_HANDLE_SUMMARY_PATH';
@@ -74,7 +75,9 @@ export function entrySource(input: EntryInput): string {
     '  return result;',
     '}',
     // The embedded engine passes the summary report (thresholds' judged values, per-group and per-scenario
-    // aggregates) as a second argument; a k6 binary does not, and the text shows what `data` holds.
+    // aggregates) as a second argument when the script asks for it by this export; a k6 binary does not, and
+    // the text shows what `data` holds.
+    `export var ${SUMMARY_REPORT_EXPORT} = true;`,
     'export function handleSummary(data, report) {',
   );
   if (hasUserSummary) {
