@@ -32,6 +32,7 @@ import type { BundleResult } from '../bundle/bundle.ts';
 import { startK6 } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, k6BlockedRanges, parseAllowedHosts } from '../run/allowlist.ts';
 import { ReadableLog } from '../run/log-lines.ts';
+import { reachesNamedServices } from '../run/target-env.ts';
 
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const parsed = parseRunArgs(argv, io.env);
@@ -77,7 +78,9 @@ interface Ready {
 async function prepare(run: RunContext): Promise<Ready> {
   const { soakBudget, lab } = checkWhereLoadGoes(run);
   const needs = runNeeds(run);
-  const early = lab === undefined ? startChildrenEarly(run, needs) : undefined;
+  // Side by side with the checks, unless a fault plan needs the run folder first or the platform would reach
+  // the user's own database, Redis or broker (then nothing starts before every check has passed).
+  const early = lab === undefined && !reachesNamedServices(run.env) ? startChildrenEarly(run, needs) : undefined;
   try {
     const engine = await checkTypesAndLoadEngine(run);
     const bundled = await bundleIntoRunDir(run, engine);

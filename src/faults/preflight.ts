@@ -27,7 +27,7 @@ export function faultLabFor(name: string, env: Readonly<Record<string, string | 
   return plan;
 }
 
-/** Refuses (104) a TARGET_AMQP_URL that does not answer, before anything starts. */
+/** Refuses (104) a TARGET_AMQP_URL that does not answer, before the load (and, with that URL set, before the platform) starts. */
 export async function checkAmqpUrl(env: Readonly<Record<string, string | undefined>>): Promise<void> {
   const url = env.TARGET_AMQP_URL;
   if (url === undefined || url.trim() === '') return;

@@ -63,6 +63,15 @@ export const TARGET_ENV_RENAMED: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Whether the bundled platform would connect to services the user named (TARGET_DATABASE_URL,
+ * TARGET_REDIS_URL, TARGET_AMQP_URL): such a platform starts only once every check has passed, so a run
+ * refused by a check touches none of them. Pure.
+ */
+export function reachesNamedServices(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.keys(TARGET_ENV_RENAMED).some((name) => (env[name] ?? '') !== '');
+}
+
+/**
  * The environment the bundled platform starts with: the allowed names and prefixes from `env`, plus the
  * renamed ones (`TARGET_DATABASE_URL` → `DATABASE_URL`). Empty values are left out. Pure.
  */

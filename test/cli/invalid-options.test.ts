@@ -91,3 +91,28 @@ for (const c of [
     assert.deepEqual([manifest.exitCode, manifest.engineExitCode], [c.code, c.code]);
   });
 }
+
+void test("a platform that would reach the user's own database starts only after the checks: a refused run (104) never starts it", async () => {
+  const marker = `SQLITE_PATH=${project.dir}/platform-${randomBytes(6).toString('hex')}.sqlite`;
+  const child = spawnCli(
+    [scenario('badthreshold-db.ts', "{ iterations: 1, thresholds: { http_req_duration: ['p(95)<<500'] } }"), '--engine', 'node'],
+    {
+      cwd: project.dir,
+      // Nothing listens there: the platform would try it (and the user's database with it) if it started.
+      env: cleanEnv(project, {
+        SQLITE_PATH: marker.slice('SQLITE_PATH='.length),
+        TARGET_DATABASE_URL: 'postgres://agentload@127.0.0.1:9/none',
+      }),
+    },
+  );
+  const seen = new Set<number>();
+  const watch = setInterval(() => {
+    for (const pid of platformPids(marker)) seen.add(pid);
+  }, 50);
+  const r = await collect(child).finally(() => {
+    clearInterval(watch);
+  });
+  assert.equal(r.code, 104, r.stderr);
+  assert.deepEqual([...seen], [], 'no platform process was ever started');
+  assert.doesNotMatch(r.stderr, /^target: /m, 'no line of the platform');
+});
