@@ -144,7 +144,7 @@ export class SummaryBreakdown {
     return { root: snapshotNode(this.#root), scenarios: [...this.#scenarios].map(([name, n]) => [name, snapshotNode(n)] as const) };
   }
 
-  /** Empties every sink and check count (the tree's shape stays, as the Aggregator's drain keeps declarations). */
+  /** Starts over: a new, empty tree (what was drained is in the snapshot taken before; merging rebuilds the shape). */
   reset(): void {
     this.#root = newNode();
     this.#scenarios = new Map();
