@@ -186,3 +186,21 @@ export async function refusalBench(): Promise<RefusalBench> {
     },
   };
 }
+
+/**
+ * Pids of live processes whose environment holds `entry` (`NAME=value`, a marker a test put there); with
+ * `command`, only those whose command line contains it (e.g. `target.mjs`, the bundled platform).
+ */
+export function pidsWithEnv(entry: string, command?: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (command !== undefined && !readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(command)) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry)) out.push(Number(pid));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
+}

@@ -9,7 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cleanEnv, collect, makeProject, readJson, spawnCli } from './helpers.ts';
+import type { ChildProcess } from 'node:child_process';
+import { cleanEnv, collect, makeProject, pidsWithEnv, readJson, spawnCli, type CliResult } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -27,17 +28,18 @@ export default async function (): Promise<void> {
   );
 
 /** Pids of the bundled platform's processes (scripts/target.mjs) whose environment holds `marker`. */
-function platformPids(marker: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('target.mjs')) continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(pid));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
+const platformPids = (marker: string): number[] => pidsWithEnv(marker, 'target.mjs');
+
+/** Runs `child` to its end, noting every platform process marked `marker` seen meanwhile (polled every 50 ms). */
+async function collectWatching(child: ChildProcess, marker: string): Promise<{ r: CliResult; seen: Set<number> }> {
+  const seen = new Set<number>();
+  const watch = setInterval(() => {
+    for (const pid of platformPids(marker)) seen.add(pid);
+  }, 50);
+  const r = await collect(child).finally(() => {
+    clearInterval(watch);
+  });
+  return { r, seen };
 }
 
 for (const c of [
@@ -63,13 +65,7 @@ for (const c of [
       cwd: project.dir,
       env: cleanEnv(project, { SQLITE_PATH: marker.slice('SQLITE_PATH='.length) }),
     });
-    const seen = new Set<number>();
-    const watch = setInterval(() => {
-      for (const pid of platformPids(marker)) seen.add(pid);
-    }, 50);
-    const r = await collect(child).finally(() => {
-      clearInterval(watch);
-    });
+    const { r, seen } = await collectWatching(child, marker);
     assert.equal(r.code, c.code, r.stderr);
     assert.ok(seen.size > 0, 'the platform started while the checks ran');
     assert.deepEqual(platformPids(marker), [], 'no platform process is left');
@@ -105,13 +101,7 @@ void test("a platform that would reach the user's own database starts only after
       }),
     },
   );
-  const seen = new Set<number>();
-  const watch = setInterval(() => {
-    for (const pid of platformPids(marker)) seen.add(pid);
-  }, 50);
-  const r = await collect(child).finally(() => {
-    clearInterval(watch);
-  });
+  const { r, seen } = await collectWatching(child, marker);
   assert.equal(r.code, 104, r.stderr);
   assert.deepEqual([...seen], [], 'no platform process was ever started');
   assert.doesNotMatch(r.stderr, /^target: /m, 'no line of the platform');

@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { portOpen } from '../../src/run/processes.ts';
-import { cleanEnv, collect, makeProject, readJson, ROOT, spawnCli, STOP_EARLY } from './helpers.ts';
+import { cleanEnv, collect, makeProject, pidsWithEnv, readJson, ROOT, spawnCli, STOP_EARLY } from './helpers.ts';
 
 const project = makeProject();
 after(() => project.cleanup());
@@ -30,30 +30,8 @@ export async function teardown(): Promise<void> {
 }
 `;
 
-/** Pids of live processes whose environment holds `SEED=<marker>`. */
-function withMarker(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SEED=${marker}`)) out.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
-
-/** Pids of the bundled platform's processes (scripts/target.mjs) of the run marked `marker`. */
-function platformPids(marker: string): number[] {
-  return withMarker(marker).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').includes('target.mjs');
-    } catch {
-      return false; // gone
-    }
-  });
-}
+/** Pids of live processes of the run marked `marker` (`SEED=<marker>` in their environment). */
+const withMarker = (marker: string): number[] => pidsWithEnv(`SEED=${marker}`);
 
 /** CPU time `pid` has used so far, ms (/proc/PID/stat utime + stime, in 100 Hz ticks); 0 when it is gone. */
 function cpuMs(pid: number): number {
@@ -124,7 +102,7 @@ void test('SIGINT while Node loads the toolkit, SIGTERM while the platform start
   // The platform starts side by side with the checks: once its process is up, the type check of this new
   // scenario (a child running tsc, seconds), the bundle, the options check and the platform's own start are
   // still to come before the load.
-  await until('the platform process', () => platformPids(seed).length > 0, 120_000);
+  await until('the platform process', () => pidsWithEnv(`SEED=${seed}`, 'target.mjs').length > 0, 120_000);
   second.kill('SIGTERM');
   const r2 = await secondDone;
   assert.equal(r2.code, 105, `exit code (stderr: ${r2.stderr})`);
