@@ -12,6 +12,7 @@ import { MODULES } from '../modules/index.ts';
 import type { InstanceStats } from '../modules/context.ts';
 import type { LoadedScript } from '../runtime/loader.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { PlanRuntime, TestPlan } from '../runtime/test-plan.ts';
 import { VuPool } from '../runtime/pool.ts';
 import type { HostPolicy } from '../net/host-policy.ts';
 import { Vu } from '../runtime/vu.ts';
@@ -154,4 +155,21 @@ export async function createInstance(args: {
     typeof st,
     Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>
   >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
+}
+
+/** Runs the plan's scenarios on this instance's VUs, their samples into its fan-out (this thread's or a worker's). */
+export function runScenarios(
+  inst: InstanceState,
+  plan: Pick<TestPlan, 'run'>,
+  rt: Pick<PlanRuntime, 'clock' | 'signal' | 'logger' | 'noGauges'>,
+): Promise<void> {
+  return plan.run({
+    ...rt,
+    pool: inst.pool,
+    emit: (s) => {
+      inst.fan.add(s);
+    },
+    runTags: inst.runTags,
+    scenarioStats: inst.scenarioStats,
+  });
 }

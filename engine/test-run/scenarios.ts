@@ -9,6 +9,7 @@ import { showsProgress, startProgress, type ProgressSource } from './progress.ts
 import type { Outputs } from './sample-outputs.ts';
 import { runSetup } from './setup-teardown.ts';
 import type { EvalLoop } from './threshold-loop.ts';
+import { runScenarios } from './instance.ts';
 
 /** The scenarios on worker threads (engine/runtime/workers.ts): the exit code when a worker failure ends the run here. */
 export async function runOnWorkers(run: LoadedRun, out: Outputs, evalLoop: EvalLoop): Promise<number | undefined> {
@@ -96,17 +97,7 @@ export async function runHere(run: LoadedRun, out: Outputs, evalLoop: EvalLoop):
   screen.display = startProgress(run.o, plan, clock, run.quiet, inst, () => ({ stats: inst.scenarioStats, vusMax: inst.pool.initialized }));
   run.phase('scenarios started');
   try {
-    await plan.run({
-      clock,
-      pool: inst.pool,
-      signal: stopCtl.signal,
-      emit: (s) => {
-        inst.fan.add(s);
-      },
-      runTags: inst.runTags,
-      logger,
-      scenarioStats: inst.scenarioStats,
-    });
+    await runScenarios(inst, plan, { clock, signal: stopCtl.signal, logger });
     await inst.pool.settled(SETTLE_AFTER_STOP_MS);
   } finally {
     screen.display?.stop();

@@ -9,7 +9,7 @@ import { parseRunFlags } from '../runtime/flags.ts';
 import { loadScript } from '../runtime/loader.ts';
 import { Logger } from '../runtime/logger.ts';
 import { planTest } from '../runtime/test-plan.ts';
-import { createInstance } from './instance.ts';
+import { createInstance, runScenarios } from './instance.ts';
 import { realClock } from '../runtime/clock.ts';
 import { initVUs, realRss } from '../runtime/vu-init.ts';
 import { HostPolicy } from '../net/host-policy.ts';
@@ -138,18 +138,7 @@ async function main(): Promise<void> {
         post({ t: 'progress', scenarios: progress(), vusMax: inst.pool.initialized });
       }, PROGRESS_INTERVAL_MS)
     : undefined;
-  await plan.run({
-    clock: realClock,
-    pool: inst.pool,
-    signal: stopCtl.signal,
-    emit: (s) => {
-      inst.fan.add(s);
-    },
-    runTags: inst.runTags,
-    logger,
-    scenarioStats: inst.scenarioStats,
-    noGauges: true,
-  });
+  await runScenarios(inst, plan, { clock: realClock, signal: stopCtl.signal, logger, noGauges: true });
   await inst.pool.settled(SETTLE_AFTER_STOP_MS);
   clearInterval(timer);
   clearInterval(progressTimer);
