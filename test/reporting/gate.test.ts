@@ -361,7 +361,7 @@ void test('gate, median: a slowdown of every request fails on p50 when the tail 
   for (let i = 0; i < 5; i++) await saveBaseline(run(levels[i] ?? 4, tails[i] ?? 10), 'main', baselines);
   const saved = await loadBaseline('main', baselines);
   assert.deepEqual(saved.entries['metric http_req_duration']?.gated, ['p50', 'p95', 'p99']);
-  assert.equal(saved.entries['metric http_req_duration']?.perRun?.p50?.length, 5);
+  assert.equal(saved.entries['metric http_req_duration'].perRun?.p50?.length, 5);
   const judge = async (dir: string): Promise<{ code: number; p50?: string; p95?: string; reasons: string }> => {
     const r = await buildReport({ runDir: dir, baseline: 'main', baselinesDir: baselines, historyDir: false });
     await saveBaseline(dir, `one-${k}`, baselines);
