@@ -443,8 +443,7 @@ export class Vu implements VirtualUser {
     const tags = this.#currentTags();
     const time = clock.wallNow();
     // The bytes the iteration moved, and (unless interrupted) its duration and count: one row.
-    const values = [this.#sent, this.#received];
-    if (result.kind !== 'interrupted') values.push(clock.now() - start, 1);
+    const values = result.kind === 'interrupted' ? [this.#sent, this.#received] : [this.#sent, this.#received, clock.now() - start, 1];
     this.#sent = 0;
     this.#received = 0;
     addRowTo(host.sink, { metrics: ITER_END_ROW, values, time, tags });
