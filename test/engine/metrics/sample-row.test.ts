@@ -220,7 +220,7 @@ export default async function () {
           assert.equal(s.count, st.count, `${name} count`);
           assert.equal(s.min, st.min, `${name} min`);
           assert.equal(s.max, st.max, `${name} max`);
-          assert.ok(Math.abs((s.avg ?? 0) - st.sum / st.count) <= 1e-9 * Math.max(1, Math.abs(st.sum / st.count)), `${name} avg`);
+          assert.ok(Math.abs(s.avg - st.sum / st.count) <= 1e-9 * Math.max(1, Math.abs(st.sum / st.count)), `${name} avg`);
         } else if ('passes' in s) {
           assert.deepEqual([s.passes, s.fails], [st.nonZero, st.count - st.nonZero], `${name} passes, fails`);
         } else {
