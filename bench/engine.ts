@@ -9,6 +9,9 @@
  * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
  * Also the engine over https, HTTP/1.1 and HTTP/2 (ALPN), against servers in the same process, and
  * the iterations the arrival-rate run dropped.
+ * BENCH_BASE=<another checkout with node_modules> runs only the constant-vus row, for this checkout and
+ * that one, with autocannon, in BENCH_ROUNDS (default 3) interleaved rounds, and prints each round and
+ * the medians: a change measured side by side with the code before it, on the machine as it is.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +19,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
+import { youngGenerationFlags } from '../scripts/young-generation.mjs';
 import { procStats } from './proc.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 3000);
 const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
@@ -27,6 +30,8 @@ const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
 const SYNC_IDLE_VUS = Number(process.env.BENCH_SYNC_IDLE_VUS ?? 100);
 const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const BASE = process.env.BENCH_BASE === undefined ? undefined : resolve(process.env.BENCH_BASE);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured {
@@ -152,7 +157,8 @@ function script(name: string, body: string): string {
  * with their bundle and one VU each), by worker count; subtracted from runs. The least of two
  * runs of an empty script, so a first-run worker bundle build is not counted.
  */
-const engineStartupCpu = new Map<number, number>();
+const engineStartupCpu = new Map<string, number>();
+const startupKey = (workers: number, root: string): string => `${root}|${String(workers)}`;
 
 /** Worker threads the engine picks by itself (auto rule) for a load; each run passes it as --workers so the subtraction matches. */
 function workersFor(load: GeneratorLoad): number {
@@ -162,24 +168,38 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-/** `engine/cli.ts run -q --no-summary` with these arguments, measured (CPU, RSS readings). */
-function engineProcess(args: readonly string[]): ReturnType<typeof measure> {
-  return measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
+/**
+ * `engine/cli.ts run -q --no-summary` with these arguments (of this checkout or `root`), measured (CPU, RSS readings), as
+ * `npm run k6` runs it: with its fixed young generation (scripts/young-generation.mjs; AGENTLOAD_YOUNG_GENERATION=grow: without).
+ */
+function engineProcess(args: readonly string[], root = ROOT): ReturnType<typeof measure> {
+  const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href;
+  return measure(process.execPath, [
+    ...youngGenerationFlags(process.env),
+    '--import',
+    tsx,
+    join(root, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    ...args,
+  ]);
 }
 
 async function engineRun(
   file: string,
   url: string,
   workers = 1,
+  root = ROOT,
 ): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await engineProcess(['--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
+  const r = await engineProcess(['--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file], root);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
   return {
     requests: s.metrics.http_reqs?.count ?? 0,
     seconds: SECONDS,
-    cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)),
+    cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(startupKey(workers, root)) ?? 0)),
     peakRssMb: r.peakRssMb,
     rssSeries: r.rssSeries,
     dropped: s.metrics.dropped_iterations?.count ?? 0,
@@ -269,6 +289,63 @@ export default function () { sleep(60); }
   return { vus50, car, idle, empty, vus50sync, syncOnce, idleSync };
 }
 
+/** Sets the CPU-seconds a process of `root`'s engine with `workers` spends starting and stopping (the least of two empty runs). */
+async function measureStartup(empty: string, url: string, workers: number, root: string): Promise<void> {
+  const a = await engineRun(empty, url, workers, root);
+  const b = await engineRun(empty, url, workers, root);
+  engineStartupCpu.set(startupKey(workers, root), Math.min(a.cpuSeconds, b.cpuSeconds));
+}
+
+function printStartup(): void {
+  const shown = [...engineStartupCpu].map(([key, c]) => {
+    const [root = '', w = ''] = key.split('|');
+    return `${fmt(c, 2)} CPU-s with ${plural(Number(w))}${root === ROOT ? '' : ` (${root})`}`;
+  });
+  console.log(
+    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${shown.join(', ')}`,
+  );
+}
+
+/** CPU-seconds per 10k requests. */
+const per10k = (m: Measured): number => (m.cpuSeconds / Math.max(1, m.requests)) * 10_000;
+const median = (v: readonly number[]): number => {
+  const s = [...v].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2;
+};
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** BENCH_BASE: the constant-vus row of this checkout and of `base`, with autocannon, in interleaved rounds; each round and the medians. */
+async function sideBySide(sc: ReturnType<typeof benchScripts>, url: string, base: string): Promise<void> {
+  const workers = workersFor({ closedVUs: 50, peakRate: 0 });
+  await measureStartup(sc.empty, url, workers, ROOT);
+  await measureStartup(sc.empty, url, workers, base);
+  console.log(`bench:engine side by side — ${String(ROUNDS)} rounds of ${String(SECONDS)} s against ${url}; ${new Date().toISOString()}`);
+  console.log(`this checkout: ${ROOT}; BENCH_BASE: ${base}`);
+  printStartup();
+  const names = ['this checkout', 'BENCH_BASE', 'autocannon -c 50'] as const;
+  const runs: Record<(typeof names)[number], Measured[]> = { 'this checkout': [], BENCH_BASE: [], 'autocannon -c 50': [] };
+  console.log(`\n| round | load average before | ${names.map((n) => `${n}: requests/s, CPU-s per 10k`).join(' | ')} |`);
+  console.log(`|---|---|${names.map(() => '---:').join('|')}|`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const load = loadavg();
+    runs['this checkout'].push(await engineRun(sc.vus50, url, workers, ROOT));
+    runs.BENCH_BASE.push(await engineRun(sc.vus50, url, workers, base));
+    runs['autocannon -c 50'].push(await autocannon(url));
+    const cells = names.map((n) => {
+      const m = runs[n].at(-1);
+      return m === undefined ? '' : `${fmt(m.requests / m.seconds)}, ${fmt(per10k(m), 3)}`;
+    });
+    console.log(`| ${String(round)} | ${load} | ${cells.join(' | ')} |`);
+  }
+  const med = (n: (typeof names)[number]): number => median(runs[n].map(per10k));
+  const ac = med('autocannon -c 50');
+  console.log(`\nmedians (CPU-s per 10k requests, engine constant-vus 50 with ${plural(workers)}), load average after: ${loadavg()}`);
+  for (const n of names)
+    console.log(`  ${n}: ${fmt(med(n), 3)}${n === 'autocannon -c 50' ? '' : ` → ${fmt(ac / med(n), 2)}x autocannon per CPU-second`}`);
+  console.log(`  this checkout / BENCH_BASE: ${fmt(med('this checkout') / med('BENCH_BASE'), 2)} of the CPU per request`);
+}
+
 /** Requests per second and CPU per request: the engine's modes and workers beside autocannon and wrk, as a table. */
 async function throughput(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
   const { vus50, car, empty, vus50sync, syncOnce } = sc;
@@ -276,15 +353,9 @@ async function throughput(sc: ReturnType<typeof benchScripts>, url: string, http
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
   const altWorkers = vusWorkers === 1 ? Math.min(2, availableParallelism()) : 1;
-  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) {
-    const a = await engineRun(empty, url, w);
-    const b = await engineRun(empty, url, w);
-    engineStartupCpu.set(w, Math.min(a.cpuSeconds, b.cpuSeconds));
-  }
+  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) await measureStartup(empty, url, w, ROOT);
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
-  console.log(
-    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`,
-  );
+  printStartup();
   const rows: [string, Measured | undefined][] = [];
   rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
   const carRun = await engineRun(car, url, carWorkers);
@@ -311,9 +382,7 @@ async function throughput(sc: ReturnType<typeof benchScripts>, url: string, http
       console.log(`| ${name} | (not installed) | | |`);
       continue;
     }
-    console.log(
-      `| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`,
-    );
+    console.log(`| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt(per10k(m), 3)} | ${fmt(m.peakRssMb)} |`);
   }
   console.log(`\narrival rate: ${fmt(carRun.dropped)} dropped of ${fmt(carRun.iterations + carRun.dropped)} iterations`);
   const eng = rows[0]?.[1];
@@ -388,6 +457,11 @@ export default async function () { await http.get(__ENV.URL); }
 async function main(): Promise<void> {
   const { url, https1, https2, child: server } = await startServer();
   const sc = benchScripts();
+  if (BASE !== undefined) {
+    await sideBySide(sc, url, BASE);
+    server.kill();
+    return;
+  }
   await throughput(sc, url, https1, https2);
   await memoryPerVu(sc);
   await rssGrowth(url);
