@@ -19,7 +19,7 @@ import { unusedVariableLines } from '../run/unused-env.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
-import { k6Args } from '../k6/run.ts';
+import { k6Args, k6Terminal } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, checkTargets, parseAllowedHosts } from '../run/allowlist.ts';
 import { loadEngine, type EngineModule } from '../run/adapters.ts';
 import { readableLogLine } from '../run/log-lines.ts';
@@ -182,7 +182,7 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
     setEnv(run, HANDLE_SUMMARY_PATH_ENV, join(dir, RUN_FILES.handleSummaryData));
     setEnv(run, ENV_READ_PATH_ENV, join(dir, RUN_FILES.envRead));
   }
-  const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
+  const { colors } = k6Terminal({ stdout: io.stdoutIsTTY, stderr: io.stderrIsTTY }, env, parsed.k6Args);
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);
   // The embedded engine keeps the per-group and per-scenario aggregates the full summary shows only when told.
