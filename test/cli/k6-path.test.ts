@@ -200,6 +200,11 @@ void describe('k6 path', () => {
     assert.doesNotMatch(r.stderr, /time="|\\n\\tat/, 'no logfmt left');
   });
 
+  /** The test environment without cleanEnv's NO_COLOR, so colours are k6's default. */
+  function withoutNoColor(env: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NO_COLOR'));
+  }
+
   /**
    * The run command under `script` (util-linux): its stdout a pseudo-terminal, its stderr redirected to a file
    * (`2>log`), as a user's `npm run k6 -- … 2>log` at a terminal. Returns the exit code and the log.
@@ -228,7 +233,7 @@ void describe('k6 path', () => {
       stderrLines: [`time="2026-11-23T15:58:18Z" level=error msg="thresholds on metrics 'checks' have been crossed"`],
     });
     const scenario = project.write('tty.ts', scenarioSource());
-    const { NO_COLOR: _unset, ...env } = cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir);
+    const env = withoutNoColor(cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
     const r = await underTerminal(project, [scenario, '--no-report'], env);
     assert.equal(r.code, 0, r.log);
     const call = fake.calls()[0];
@@ -240,7 +245,7 @@ void describe('k6 path', () => {
   void it('NO_COLOR (even empty), K6_NO_COLOR or --no-color: no summary colours on a terminal; TERM=dumb: k6 gets no terminal at all', async () => {
     const { fake, project } = setup({ exitCode: 0 });
     const scenario = project.write('nocolor.ts', scenarioSource());
-    const { NO_COLOR: _unset, ...env } = cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir);
+    const env = withoutNoColor(cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
     for (const [extra, args] of [
       [{ NO_COLOR: '' }, []],
       [{ K6_NO_COLOR: '1' }, []],
