@@ -237,6 +237,8 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
       scenario: m.meta.scenario,
       engine: m.meta.engine,
       target: m.meta.targetHost ?? null,
+      // `bundled`: the platform the run command started (on a new port each run), `external`: BASE_URL's system.
+      targetKind: m.meta.targetKind ?? null,
       settings: m.meta.settings ?? {},
       toolkitVersion: m.meta.toolkitVersion,
       gitSha: m.meta.gitSha,
