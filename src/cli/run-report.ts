@@ -66,12 +66,14 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
 
 /**
  * The names the scenario read: what its handleSummary wrote; when it never ran here (a k6 binary stopped before
- * its summary, --no-summary, --cloud), what its init code reads, run once more on the embedded engine (nothing sent).
+ * its summary, --no-summary, --cloud), what its init code reads, run once more on the embedded engine (nothing
+ * sent); not after a stop from outside (Ctrl+C: the user wants the run over).
  */
 async function variablesRead(run: RunContext, dir: string): Promise<string[] | undefined> {
   const written = readVariablesFile(join(dir, RUN_FILES.envRead));
   const bundle = run.record.bundle;
-  if (written !== undefined || bundle === undefined || existsSync(join(dir, RUN_FILES.handleSummaryData))) return written;
+  const summaryRan = existsSync(join(dir, RUN_FILES.handleSummaryData));
+  if (written !== undefined || bundle === undefined || summaryRan || run.state.interrupted) return written;
   const engine = run.record.engine?.kind === 'embedded' ? run.record.engine.module : await loadEngine().catch(() => undefined);
   if (engine === undefined) return undefined;
   return variablesReadAtInit(engine, {
