@@ -16,6 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
+import { youngGenerationFlags } from '../scripts/young-generation.mjs';
 import { procStats } from './proc.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -163,8 +164,18 @@ function workersFor(load: GeneratorLoad): number {
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
 /** `engine/cli.ts run -q --no-summary` with these arguments, measured (CPU, RSS readings). */
+/** The engine as `npm run k6` runs it: with its fixed young generation (scripts/young-generation.mjs; AGENTLOAD_YOUNG_GENERATION=grow: without). */
 function engineProcess(args: readonly string[]): ReturnType<typeof measure> {
-  return measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
+  return measure(process.execPath, [
+    ...youngGenerationFlags(process.env),
+    '--import',
+    TSX,
+    join(ROOT, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    ...args,
+  ]);
 }
 
 async function engineRun(
