@@ -9,10 +9,14 @@
  * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
  * Also the engine over https, HTTP/1.1 and HTTP/2 (ALPN), against servers in the same process, and
  * the iterations the arrival-rate run dropped.
+ *
+ * BENCH_ONLY=https runs only the two https rows, BENCH_ROUNDS times (default 3) and prints each round and the
+ * medians with the h2 / HTTP/1.1 ratio; with BENCH_BASE=<another checkout with node_modules> that checkout's
+ * engine runs too, round by round in turn with this one (e.g. a checkout of main before an HTTP/2 change).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
@@ -27,6 +31,10 @@ const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
 const SYNC_IDLE_VUS = Number(process.env.BENCH_SYNC_IDLE_VUS ?? 100);
 const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'https') throw new Error(`BENCH_ONLY is 'https' or unset, got ${ONLY}`);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BASE = process.env.BENCH_BASE;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured {
@@ -149,10 +157,11 @@ function script(name: string, body: string): string {
 
 /**
  * CPU-seconds an engine process spends starting and stopping (tsx, script load, worker threads
- * with their bundle and one VU each), by worker count; subtracted from runs. The least of two
+ * with their bundle and one VU each), by checkout and worker count; subtracted from runs. The least of two
  * runs of an empty script, so a first-run worker bundle build is not counted.
  */
-const engineStartupCpu = new Map<number, number>();
+const engineStartupCpu = new Map<string, number>();
+const startupKey = (workers: number, root: string): string => `${root}|${String(workers)}`;
 
 /** Worker threads the engine picks by itself (auto rule) for a load; each run passes it as --workers so the subtraction matches. */
 function workersFor(load: GeneratorLoad): number {
@@ -162,24 +171,32 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-/** `engine/cli.ts run -q --no-summary` with these arguments, measured (CPU, RSS readings). */
-function engineProcess(args: readonly string[]): ReturnType<typeof measure> {
-  return measure(process.execPath, ['--import', TSX, join(ROOT, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
+/** `engine/cli.ts run -q --no-summary` of the checkout at `root` with these arguments, measured (CPU, RSS readings). */
+function engineProcess(args: readonly string[], root = ROOT): ReturnType<typeof measure> {
+  return measure(process.execPath, ['--import', TSX, join(root, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
+}
+
+/** Measures the engine's start-up CPU for `workers` (see engineStartupCpu). */
+async function calibrate(empty: string, url: string, workers: number, root = ROOT): Promise<void> {
+  const a = await engineRun(empty, url, workers, root);
+  const b = await engineRun(empty, url, workers, root);
+  engineStartupCpu.set(startupKey(workers, root), Math.min(a.cpuSeconds, b.cpuSeconds));
 }
 
 async function engineRun(
   file: string,
   url: string,
   workers = 1,
+  root = ROOT,
 ): Promise<Measured & { rssSeries: [number, number][]; dropped: number; iterations: number }> {
   const exportFile = join(dir, `${String(Date.now())}-summary.json`);
-  const r = await engineProcess(['--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file]);
+  const r = await engineProcess(['--workers', String(workers), '--summary-export', exportFile, '-e', `URL=${url}`, file], root);
   if (r.code !== 0) throw new Error(`engine run failed (exit ${String(r.code)}): ${r.err.slice(-2000)}`);
   const s = JSON.parse(readFileSync(exportFile, 'utf8')) as { metrics: Record<string, { count?: number }> };
   return {
     requests: s.metrics.http_reqs?.count ?? 0,
     seconds: SECONDS,
-    cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(workers) ?? 0)),
+    cpuSeconds: Math.max(0, r.cpu - (engineStartupCpu.get(startupKey(workers, root)) ?? 0)),
     peakRssMb: r.peakRssMb,
     rssSeries: r.rssSeries,
     dropped: s.metrics.dropped_iterations?.count ?? 0,
@@ -276,14 +293,10 @@ async function throughput(sc: ReturnType<typeof benchScripts>, url: string, http
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
   const altWorkers = vusWorkers === 1 ? Math.min(2, availableParallelism()) : 1;
-  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) {
-    const a = await engineRun(empty, url, w);
-    const b = await engineRun(empty, url, w);
-    engineStartupCpu.set(w, Math.min(a.cpuSeconds, b.cpuSeconds));
-  }
+  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) await calibrate(empty, url, w);
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
   console.log(
-    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([w, c]) => `${fmt(c, 2)} CPU-s with ${plural(w)}`).join(', ')}`,
+    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([k, c]) => `${fmt(c, 2)} CPU-s with ${plural(Number(k.split('|')[1]))}`).join(', ')}`,
   );
   const rows: [string, Measured | undefined][] = [];
   rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
@@ -385,9 +398,62 @@ export default async function () { await http.get(__ENV.URL); }
   );
 }
 
+const per10k = (m: Measured): number => (m.cpuSeconds / Math.max(1, m.requests)) * 10_000;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** BENCH_ONLY=https: HTTP/1.1 and HTTP/2 over TLS, ROUNDS rounds, this checkout and BENCH_BASE in turn; medians and the ratio. */
+async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
+  const workers = workersFor({ closedVUs: 50, peakRate: 0 });
+  const variants = [{ name: 'this checkout', root: ROOT }, ...(BASE === undefined ? [] : [{ name: 'BENCH_BASE', root: resolve(BASE) }])];
+  for (const v of variants) await calibrate(sc.empty, url, workers, v.root);
+  console.log(
+    `bench:engine (BENCH_ONLY=https) — constant-vus 50, ${String(SECONDS)} s per run, ${plural(workers)}, ${String(ROUNDS)} rounds; ${new Date().toISOString()}`,
+  );
+  const results = new Map(
+    variants.map((v) => [v.name, { h1: [] as number[], h2: [] as number[], rps1: [] as number[], rps2: [] as number[] }]),
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const v of variants) {
+      const before = load();
+      const h1 = await engineRun(sc.vus50, https1, workers, v.root);
+      const h2 = await engineRun(sc.vus50, https2, workers, v.root);
+      const r = results.get(v.name);
+      r?.h1.push(per10k(h1));
+      r?.h2.push(per10k(h2));
+      r?.rps1.push(h1.requests / h1.seconds);
+      r?.rps2.push(h2.requests / h2.seconds);
+      console.log(
+        `round ${String(i + 1)} ${v.name}: HTTP/1.1 ${fmt(per10k(h1), 3)}, HTTP/2 ${fmt(per10k(h2), 3)} CPU-s per 10k (${fmt(h1.requests)} / ${fmt(h2.requests)} requests); load ${before} → ${load()}`,
+      );
+    }
+  }
+  console.log(
+    '\n| checkout | HTTP/1.1 over TLS: CPU-s per 10k (median) | HTTP/2: CPU-s per 10k (median) | HTTP/2 / HTTP/1.1 | requests/s h1 / h2 |',
+  );
+  console.log('|---|---:|---:|---:|---:|');
+  for (const v of variants) {
+    const r = results.get(v.name);
+    if (r === undefined) continue;
+    const h1 = median(r.h1);
+    const h2 = median(r.h2);
+    console.log(
+      `| ${v.name} (${v.root}) | ${fmt(h1, 3)} | ${fmt(h2, 3)} | ${fmt(h2 / h1, 2)}x | ${fmt(median(r.rps1))} / ${fmt(median(r.rps2))} |`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const { url, https1, https2, child: server } = await startServer();
   const sc = benchScripts();
+  if (ONLY === 'https') {
+    await httpsOnly(sc, url, https1, https2);
+    server.kill();
+    return;
+  }
   await throughput(sc, url, https1, https2);
   await memoryPerVu(sc);
   await rssGrowth(url);
