@@ -4,6 +4,7 @@
  * `http.batch` to one host shares the connection). Built on `node:http2` over the TLS socket the
  * pool opened, so timings and wire byte counts come from the same place as for HTTP/1.1.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { STATUS_CODES } from 'node:http';
 import {
   connect as h2connect,
@@ -125,7 +126,7 @@ export class H2Session {
     const empty = body === undefined || body.length === 0;
     let stream: OwnStream;
     try {
-      stream = this.session.request(this.#headersOf(req), empty ? END_STREAM : MORE_TO_COME);
+      stream = openStream(this.session, this.#headersOf(req), empty ? END_STREAM : MORE_TO_COME);
     } catch (e) {
       host.fail(ex, toError(e));
       return;
@@ -268,6 +269,39 @@ function onClose(this: OwnStream): void {
     }),
   );
 }
+
+/**
+ * `session.request()` with a plain `AsyncResource.bind` in place while it runs. Node 20's request() binds
+ * its connect callback to an AsyncResource, and Node's `bind` also defines the deprecated `asyncResource`
+ * accessors (DEP0172) on the bound function: two `deprecate()` wrappers and a property redefinition per
+ * request, about a quarter of a bare node:http2 client's CPU per request (docs/engine.md, "HTTP/2"). Nothing
+ * reads that property from request()'s private callback; the callback still runs in the resource's async
+ * scope. Node's own `bind` is back before this returns, whatever request() does.
+ */
+function openStream(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  options: { readonly endStream: boolean },
+): ClientHttp2Stream {
+  const proto = AsyncResource.prototype;
+  proto.bind = plainBind;
+  try {
+    return session.request(headers, options);
+  } finally {
+    proto.bind = nodeBind;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back on the prototype
+const nodeBind = AsyncResource.prototype.bind;
+/** `fn` run in the resource's async scope, with `thisArg` or else the caller's `this` (Node's bind without the DEP0172 accessors). */
+const plainBind = function bind(this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?: unknown) {
+  // eslint-disable-next-line @typescript-eslint/no-this-alias -- the bound function's own `this` is the caller's
+  const resource = this;
+  return function bound(this: unknown, ...args: unknown[]): unknown {
+    return resource.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
+  };
+} as AsyncResource['bind'];
 
 /** Where Go's http.StatusText differs from Node's STATUS_CODES. */
 const GO_STATUS_TEXT: Readonly<Record<number, string>> = {
