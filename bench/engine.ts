@@ -431,6 +431,10 @@ async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https
       );
     }
   }
+  const floor = await bareH2(https2);
+  console.log(
+    `\nbare node:http2 client (no engine: request(), 'response'/'data'/'end' listeners only), ${fmt(floor.requests)} requests, 50 streams at a time: ${fmt(floor.one, 3)} CPU-s per 10k on one session, ${fmt(floor.fifty, 3)} on 50 sessions (one per VU, as the engine runs them)`,
+  );
   console.log(
     '\n| checkout | HTTP/1.1 over TLS: CPU-s per 10k (median) | HTTP/2: CPU-s per 10k (median) | HTTP/2 / HTTP/1.1 | requests/s h1 / h2 |',
   );
@@ -444,6 +448,50 @@ async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https
       `| ${v.name} (${v.root}) | ${fmt(h1, 3)} | ${fmt(h2, 3)} | ${fmt(h2 / h1, 2)}x | ${fmt(median(r.rps1))} / ${fmt(median(r.rps2))} |`,
     );
   }
+}
+
+/**
+ * The floor under the engine's HTTP/2 row: a bare node:http2 client (a separate process) making requests
+ * 50 at a time against the same server, on one session and on 50 (one per VU, as the engine runs them);
+ * CPU per request from the process's own cpuUsage between the first request and the last response.
+ */
+async function bareH2(target: string): Promise<{ requests: number; one: number; fifty: number }> {
+  const requests = 20_000;
+  const file = script(
+    'bare-h2.mjs',
+    `import { connect } from 'node:http2';
+const [target, n, nSessions] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const sessions = [];
+let up = 0, started = 0, done = 0, t0;
+const one = (i) => {
+  if (started >= n) return;
+  started++;
+  const s = sessions[i % nSessions].request({ ':path': '/', 'user-agent': 'bare' }, { endStream: true });
+  s.on('response', () => {});
+  s.on('data', () => {});
+  s.on('end', () => {
+    if (++done < n) return one(i);
+    const c = process.cpuUsage(t0);
+    process.stdout.write(String((c.user + c.system) / 1e6) + '\\n');
+    process.exit(0);
+  });
+};
+for (let i = 0; i < nSessions; i++) {
+  const s = connect(target, { rejectUnauthorized: false });
+  sessions.push(s);
+  s.on('connect', () => {
+    if (++up < nSessions) return;
+    t0 = process.cpuUsage();
+    for (let j = 0; j < 50; j++) one(j);
+  });
+}
+`,
+  );
+  const run = async (nSessions: number): Promise<number> => {
+    const r = await measure(process.execPath, [file, target, String(requests), String(nSessions)]);
+    return (Number(r.out.trim()) / requests) * 10_000;
+  };
+  return { requests, one: await run(1), fifty: await run(50) };
 }
 
 async function main(): Promise<void> {
