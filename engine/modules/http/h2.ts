@@ -138,7 +138,7 @@ export class H2Session {
       stream.end(body, () => {
         if (ex.tSent === 0) ex.tSent = host.now();
       });
-    else ex.tSent = ex.tConn;
+    else ex.tSent = host.now(); // the headers are handed to the session: sent, as HTTP/1.1 after its write
     stream.on('response', onResponse);
     stream.on('data', onData); // flowing: the body is read (and counted) whether it is kept or not
     stream.on('end', onEnd);
