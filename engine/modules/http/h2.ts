@@ -194,16 +194,16 @@ export class H2Session {
       return;
     }
     ex.tEnd = this.host.now();
-    this.done(ex);
+    this.done(ex, ex.tEnd);
     // noConnectionReuse, or a session that lost the race to be the origin's: closed once unused.
     if (ex.req.close === true || (this.closed && this.streams.size === 0)) this.close();
     this.host.settle(ex);
   }
 
-  /** The exchange no longer uses a stream here. */
-  done(ex: Exchange): void {
+  /** The exchange no longer uses a stream here (`at`: a `now()` reading the caller already has, the idle time when it was the last). */
+  done(ex: Exchange, at?: number): void {
     this.streams.delete(ex);
-    if (this.streams.size === 0) this.idleSince = this.host.now();
+    if (this.streams.size === 0) this.idleSince = at ?? this.host.now();
   }
 
   /** A failed or interrupted exchange: its stream is cancelled, the session lives on. */
@@ -298,7 +298,7 @@ const nodeBind = AsyncResource.prototype.bind;
 const plainBind = function bind(this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?: unknown) {
   // eslint-disable-next-line @typescript-eslint/no-this-alias -- the bound function's own `this` is the caller's
   const resource = this;
-  return function bound(this: unknown, ...args: unknown[]): unknown {
+  return function (this: unknown, ...args: unknown[]): unknown {
     return resource.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
   };
 } as AsyncResource['bind'];
