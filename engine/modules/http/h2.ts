@@ -274,7 +274,7 @@ function onClose(this: OwnStream): void {
  * `session.request()` with a plain `AsyncResource.bind` in place while it runs. Node 20's request() binds
  * its connect callback to an AsyncResource, and Node's `bind` also defines the deprecated `asyncResource`
  * accessors (DEP0172) on the bound function: two `deprecate()` wrappers and a property redefinition per
- * request, about a quarter of a bare node:http2 client's CPU per request (docs/engine.md, "HTTP/2"). Nothing
+ * request, about a quarter of a bare node:http2 client's CPU per request (docs/engine.md, "Known gaps"). Nothing
  * reads that property from request()'s private callback; the callback still runs in the resource's async
  * scope. Node's own `bind` is back before this returns, whatever request() does.
  */
