@@ -9,21 +9,23 @@
  * the full minute-1 vs minute-10 comparison), RSS sampled at 1/10 and at the end.
  * Also the engine over https, HTTP/1.1 and HTTP/2 (ALPN), against servers in the same process, and
  * the iterations the arrival-rate run dropped.
- *
- * BENCH_ONLY=https runs only the two https rows, BENCH_ROUNDS times (default 3) and prints each round and the
- * medians with the h2 / HTTP/1.1 ratio; with BENCH_BASE=<another checkout with node_modules> that checkout's
- * engine runs too, round by round in turn with this one (e.g. a checkout of main before an HTTP/2 change).
+ * BENCH_BASE=<another checkout with node_modules> runs only the constant-vus row, for this checkout and
+ * that one, with autocannon, in BENCH_ROUNDS (default 3) interleaved rounds, and prints each round and
+ * the medians: a change measured side by side with the code before it, on the machine as it is.
+ * BENCH_ONLY=https runs only the two https rows (HTTP/1.1 and HTTP/2 over TLS), BENCH_ROUNDS times, and prints each
+ * round and the medians with the HTTP/2 / HTTP/1.1 ratio (with BENCH_BASE: both checkouts round by round in turn), then
+ * a bare node:http2 client's CPU per request.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoWorkers, type GeneratorLoad } from '../engine/runtime/workers.ts';
+import { youngGenerationFlags } from '../scripts/young-generation.mjs';
 import { procStats } from './proc.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 3000);
 const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
@@ -31,10 +33,10 @@ const IDLE_VUS = Number(process.env.BENCH_IDLE_VUS ?? 1000);
 const SYNC_IDLE_VUS = Number(process.env.BENCH_SYNC_IDLE_VUS ?? 100);
 const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const BASE = process.env.BENCH_BASE === undefined ? undefined : resolve(process.env.BENCH_BASE);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== 'https') throw new Error(`BENCH_ONLY is 'https' or unset, got ${ONLY}`);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BASE = process.env.BENCH_BASE;
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured {
@@ -157,7 +159,7 @@ function script(name: string, body: string): string {
 
 /**
  * CPU-seconds an engine process spends starting and stopping (tsx, script load, worker threads
- * with their bundle and one VU each), by checkout and worker count; subtracted from runs. The least of two
+ * with their bundle and one VU each), by worker count; subtracted from runs. The least of two
  * runs of an empty script, so a first-run worker bundle build is not counted.
  */
 const engineStartupCpu = new Map<string, number>();
@@ -171,16 +173,22 @@ function workersFor(load: GeneratorLoad): number {
 
 const plural = (w: number): string => `${String(w)} worker${w === 1 ? '' : 's'}`;
 
-/** `engine/cli.ts run -q --no-summary` of the checkout at `root` with these arguments, measured (CPU, RSS readings). */
+/**
+ * `engine/cli.ts run -q --no-summary` with these arguments (of this checkout or `root`), measured (CPU, RSS readings), as
+ * `npm run k6` runs it: with its fixed young generation (scripts/young-generation.mjs; AGENTLOAD_YOUNG_GENERATION=grow: without).
+ */
 function engineProcess(args: readonly string[], root = ROOT): ReturnType<typeof measure> {
-  return measure(process.execPath, ['--import', TSX, join(root, 'engine/cli.ts'), 'run', '-q', '--no-summary', ...args]);
-}
-
-/** Measures the engine's start-up CPU for `workers` (see engineStartupCpu). */
-async function calibrate(empty: string, url: string, workers: number, root = ROOT): Promise<void> {
-  const a = await engineRun(empty, url, workers, root);
-  const b = await engineRun(empty, url, workers, root);
-  engineStartupCpu.set(startupKey(workers, root), Math.min(a.cpuSeconds, b.cpuSeconds));
+  const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href;
+  return measure(process.execPath, [
+    ...youngGenerationFlags(process.env),
+    '--import',
+    tsx,
+    join(root, 'engine/cli.ts'),
+    'run',
+    '-q',
+    '--no-summary',
+    ...args,
+  ]);
 }
 
 async function engineRun(
@@ -286,6 +294,63 @@ export default function () { sleep(60); }
   return { vus50, car, idle, empty, vus50sync, syncOnce, idleSync };
 }
 
+/** Sets the CPU-seconds a process of `root`'s engine with `workers` spends starting and stopping (the least of two empty runs). */
+async function measureStartup(empty: string, url: string, workers: number, root: string): Promise<void> {
+  const a = await engineRun(empty, url, workers, root);
+  const b = await engineRun(empty, url, workers, root);
+  engineStartupCpu.set(startupKey(workers, root), Math.min(a.cpuSeconds, b.cpuSeconds));
+}
+
+function printStartup(): void {
+  const shown = [...engineStartupCpu].map(([key, c]) => {
+    const [root = '', w = ''] = key.split('|');
+    return `${fmt(c, 2)} CPU-s with ${plural(Number(w))}${root === ROOT ? '' : ` (${root})`}`;
+  });
+  console.log(
+    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${shown.join(', ')}`,
+  );
+}
+
+/** CPU-seconds per 10k requests. */
+const per10k = (m: Measured): number => (m.cpuSeconds / Math.max(1, m.requests)) * 10_000;
+const median = (v: readonly number[]): number => {
+  const s = [...v].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2;
+};
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** BENCH_BASE: the constant-vus row of this checkout and of `base`, with autocannon, in interleaved rounds; each round and the medians. */
+async function sideBySide(sc: ReturnType<typeof benchScripts>, url: string, base: string): Promise<void> {
+  const workers = workersFor({ closedVUs: 50, peakRate: 0 });
+  await measureStartup(sc.empty, url, workers, ROOT);
+  await measureStartup(sc.empty, url, workers, base);
+  console.log(`bench:engine side by side — ${String(ROUNDS)} rounds of ${String(SECONDS)} s against ${url}; ${new Date().toISOString()}`);
+  console.log(`this checkout: ${ROOT}; BENCH_BASE: ${base}`);
+  printStartup();
+  const names = ['this checkout', 'BENCH_BASE', 'autocannon -c 50'] as const;
+  const runs: Record<(typeof names)[number], Measured[]> = { 'this checkout': [], BENCH_BASE: [], 'autocannon -c 50': [] };
+  console.log(`\n| round | load average before | ${names.map((n) => `${n}: requests/s, CPU-s per 10k`).join(' | ')} |`);
+  console.log(`|---|---|${names.map(() => '---:').join('|')}|`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const load = loadavg();
+    runs['this checkout'].push(await engineRun(sc.vus50, url, workers, ROOT));
+    runs.BENCH_BASE.push(await engineRun(sc.vus50, url, workers, base));
+    runs['autocannon -c 50'].push(await autocannon(url));
+    const cells = names.map((n) => {
+      const m = runs[n].at(-1);
+      return m === undefined ? '' : `${fmt(m.requests / m.seconds)}, ${fmt(per10k(m), 3)}`;
+    });
+    console.log(`| ${String(round)} | ${load} | ${cells.join(' | ')} |`);
+  }
+  const med = (n: (typeof names)[number]): number => median(runs[n].map(per10k));
+  const ac = med('autocannon -c 50');
+  console.log(`\nmedians (CPU-s per 10k requests, engine constant-vus 50 with ${plural(workers)}), load average after: ${loadavg()}`);
+  for (const n of names)
+    console.log(`  ${n}: ${fmt(med(n), 3)}${n === 'autocannon -c 50' ? '' : ` → ${fmt(ac / med(n), 2)}x autocannon per CPU-second`}`);
+  console.log(`  this checkout / BENCH_BASE: ${fmt(med('this checkout') / med('BENCH_BASE'), 2)} of the CPU per request`);
+}
+
 /** Requests per second and CPU per request: the engine's modes and workers beside autocannon and wrk, as a table. */
 async function throughput(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
   const { vus50, car, empty, vus50sync, syncOnce } = sc;
@@ -293,11 +358,9 @@ async function throughput(sc: ReturnType<typeof benchScripts>, url: string, http
   const carWorkers = workersFor({ closedVUs: 0, peakRate: RATE });
   // The other choice for constant-vus 50 (one thread if auto spreads it, else two workers), as an extra row.
   const altWorkers = vusWorkers === 1 ? Math.min(2, availableParallelism()) : 1;
-  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) await calibrate(empty, url, w);
+  for (const w of new Set([1, vusWorkers, carWorkers, altWorkers])) await measureStartup(empty, url, w, ROOT);
   console.log(`bench:engine — ${String(SECONDS)} s per run against ${url} (separate process); ${new Date().toISOString()}`);
-  console.log(
-    `engine CPU excludes process start-up (tsx, script load, worker threads), measured with an empty script: ${[...engineStartupCpu].map(([k, c]) => `${fmt(c, 2)} CPU-s with ${plural(Number(k.split('|')[1]))}`).join(', ')}`,
-  );
+  printStartup();
   const rows: [string, Measured | undefined][] = [];
   rows.push([`engine constant-vus 50 (${plural(vusWorkers)}, auto)`, await engineRun(vus50, url, vusWorkers)]);
   const carRun = await engineRun(car, url, carWorkers);
@@ -324,9 +387,7 @@ async function throughput(sc: ReturnType<typeof benchScripts>, url: string, http
       console.log(`| ${name} | (not installed) | | |`);
       continue;
     }
-    console.log(
-      `| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt((m.cpuSeconds / Math.max(1, m.requests)) * 10_000, 3)} | ${fmt(m.peakRssMb)} |`,
-    );
+    console.log(`| ${name} | ${fmt(m.requests / m.seconds)} | ${fmt(per10k(m), 3)} | ${fmt(m.peakRssMb)} |`);
   }
   console.log(`\narrival rate: ${fmt(carRun.dropped)} dropped of ${fmt(carRun.iterations + carRun.dropped)} iterations`);
   const eng = rows[0]?.[1];
@@ -398,18 +459,11 @@ export default async function () { await http.get(__ENV.URL); }
   );
 }
 
-const per10k = (m: Measured): number => (m.cpuSeconds / Math.max(1, m.requests)) * 10_000;
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
 /** BENCH_ONLY=https: HTTP/1.1 and HTTP/2 over TLS, ROUNDS rounds, this checkout and BENCH_BASE in turn; medians and the ratio. */
 async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
   const workers = workersFor({ closedVUs: 50, peakRate: 0 });
-  const variants = [{ name: 'this checkout', root: ROOT }, ...(BASE === undefined ? [] : [{ name: 'BENCH_BASE', root: resolve(BASE) }])];
-  for (const v of variants) await calibrate(sc.empty, url, workers, v.root);
+  const variants = [{ name: 'this checkout', root: ROOT }, ...(BASE === undefined ? [] : [{ name: 'BENCH_BASE', root: BASE }])];
+  for (const v of variants) await measureStartup(sc.empty, url, workers, v.root);
   console.log(
     `bench:engine (BENCH_ONLY=https) — constant-vus 50, ${String(SECONDS)} s per run, ${plural(workers)}, ${String(ROUNDS)} rounds; ${new Date().toISOString()}`,
   );
@@ -418,7 +472,7 @@ async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https
   );
   for (let i = 0; i < ROUNDS; i++) {
     for (const v of variants) {
-      const before = load();
+      const before = loadavg();
       const h1 = await engineRun(sc.vus50, https1, workers, v.root);
       const h2 = await engineRun(sc.vus50, https2, workers, v.root);
       const r = results.get(v.name);
@@ -427,7 +481,7 @@ async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https
       r?.rps1.push(h1.requests / h1.seconds);
       r?.rps2.push(h2.requests / h2.seconds);
       console.log(
-        `round ${String(i + 1)} ${v.name}: HTTP/1.1 ${fmt(per10k(h1), 3)}, HTTP/2 ${fmt(per10k(h2), 3)} CPU-s per 10k (${fmt(h1.requests)} / ${fmt(h2.requests)} requests); load ${before} → ${load()}`,
+        `round ${String(i + 1)} ${v.name}: HTTP/1.1 ${fmt(per10k(h1), 3)}, HTTP/2 ${fmt(per10k(h2), 3)} CPU-s per 10k (${fmt(h1.requests)} / ${fmt(h2.requests)} requests); load ${before} → ${loadavg()}`,
       );
     }
   }
@@ -451,7 +505,7 @@ async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https
 }
 
 /**
- * The floor under the engine's HTTP/2 row: a bare node:http2 client (a separate process) making requests
+ * Beside the engine's HTTP/2 row: a bare node:http2 client (a separate process, Node's own request()) making requests
  * 50 at a time against the same server, on one session and on 50 (one per VU, as the engine runs them);
  * CPU per request from the process's own cpuUsage between the first request and the last response.
  */
@@ -499,6 +553,11 @@ async function main(): Promise<void> {
   const sc = benchScripts();
   if (ONLY === 'https') {
     await httpsOnly(sc, url, https1, https2);
+    server.kill();
+    return;
+  }
+  if (BASE !== undefined) {
+    await sideBySide(sc, url, BASE);
     server.kill();
     return;
   }

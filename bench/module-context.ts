@@ -3,6 +3,7 @@
  * no runtime. Samples go to `emit` (dropped by default), warnings and logs to `log` (dropped by default).
  */
 import type { Clock, ModuleContext, Sample } from '../engine/contracts.ts';
+import { samplesOfRow } from '../engine/metrics/index.ts';
 
 export const benchClock: Clock = {
   now: () => performance.now(),
@@ -15,9 +16,13 @@ export function benchModuleContext(
 ): ModuleContext {
   const tags = { scenario: 'bench', group: '' };
   const log = opts.log ?? ((): void => undefined);
+  const emit = opts.emit ?? ((): void => undefined);
   return {
     vu: { idInTest: 1, idInInstance: 1 },
-    emit: opts.emit ?? ((): void => undefined),
+    emit,
+    emitRow: (row) => {
+      emit(samplesOfRow(row));
+    },
     currentTags: () => tags,
     iterationSignal: () => undefined,
     trackPending: () => undefined,

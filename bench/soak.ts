@@ -8,13 +8,16 @@
  *
  * Env: SOAK_MINUTES (default 10; 60 for the documented hour), SOAK_RATE (default 2000 requests/s),
  * SOAK_VUS (pre-allocated VUs, default 50), SOAK_WARMUP_MINUTES (default 5, at most half the run): the
- * growth is the median RSS of the last minute against that of the warm-up's last minute.
+ * growth is the median RSS of the last minute against that of the warm-up's last minute. The engine runs with
+ * the young-generation flags `npm run k6` and the agentload binary use (scripts/young-generation.mjs);
+ * AGENTLOAD_YOUNG_GENERATION=grow runs it without them (V8's growing young generation).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { youngGenerationFlags } from '../scripts/young-generation.mjs';
 import { procStats } from './proc.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -145,13 +148,18 @@ export const options = {
 export default async function () { await http.get(__ENV.URL); }
 `,
   );
-  console.log(`bench:soak: ${String(RATE)} requests/s for ${String(MINUTES)} min against ${server.url} (warm-up ${String(WARMUP)} min)`);
+  const young = youngGenerationFlags(process.env);
+  console.log(
+    `bench:soak: ${String(RATE)} requests/s for ${String(MINUTES)} min against ${server.url} (warm-up ${String(WARMUP)} min;` +
+      ` engine young generation: ${young.length > 0 ? young.join(' ') : "V8's default (AGENTLOAD_YOUNG_GENERATION=grow)"})`,
+  );
   const engineExport = join(dir, 'engine-summary.json');
   report(
     'engine',
     await soak(
       process.execPath,
       [
+        ...young,
         join(ROOT, 'scripts', 'engine.mjs'),
         'run',
         '-q',

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleOf } from '../scripts/prebuilt.mjs';
+import { youngGenerationFlags } from '../scripts/young-generation.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [command, ...rest] = process.argv.slice(2);
@@ -25,7 +26,9 @@ if (command !== undefined && command in delegated) {
 // The child watches this process (src/run/child-preload.ts): if this wrapper is killed, the run still stops
 // (gracefully: SIGTERM, then its own children) instead of running on without anyone waiting for it.
 const watch = await bundleOf('src/run/child-preload.ts').catch(() => undefined);
+// The run's own young generation fixed from the start (scripts/young-generation.mjs), then the preloads.
 const preload = [
+  ...youngGenerationFlags(process.env),
   '--import',
   import.meta.resolve('../scripts/stop-early.mjs'),
   ...(watch !== undefined

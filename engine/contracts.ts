@@ -30,9 +30,23 @@ export interface Sample {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Samples taken at one moment with one tag set, as a row: `metrics[i]` got `values[i]`, for each value
+ * (`metrics` may be longer). A request's nine http_req_* samples and an iteration's end travel like this,
+ * so a sink that only aggregates takes them without a Sample object each (engine/metrics/sample-row.ts).
+ */
+export interface SampleRow {
+  readonly metrics: readonly string[];
+  readonly values: readonly number[];
+  readonly time: number;
+  readonly tags: Tags;
+}
+
 /** Anything that takes samples: the aggregator, the JSON output, a worker's batcher. */
 export interface SampleSink {
   add(samples: readonly Sample[]): void;
+  /** The row's samples, the same as `add` of them one by one in order (sample-row.ts `samplesOfRow`); a sink without it gets them so. */
+  addRow?(row: SampleRow): void;
 }
 
 /** Injectable time source: tests pass a fake one, production passes `realClock`. */
@@ -103,6 +117,8 @@ export interface ModuleContext {
   readonly vu: { readonly idInTest: number; readonly idInInstance: number };
   /** Emits samples to the test's sinks (metrics, outputs). */
   emit(samples: readonly Sample[]): void;
+  /** Emits a row of samples sharing time and tags (the same samples as `emit(samplesOfRow(row))`). */
+  emitRow(row: SampleRow): void;
   /** Tags every sample of the current iteration carries: global + scenario + `group` (+ VU tags). */
   currentTags(): Tags;
   /** The running iteration's abort signal (undefined in init/setup/teardown). */

@@ -6,7 +6,7 @@
  */
 
 import { CodedError } from '../../shared/errors.ts';
-import type { MetricDefinition, MetricType, Sample, SampleSink, Tags, ValueType } from '../contracts.ts';
+import type { MetricDefinition, MetricType, Sample, SampleRow, SampleSink, Tags, ValueType } from '../contracts.ts';
 import { SummaryBreakdown, type BreakdownSnapshot } from './breakdown.ts';
 import type { MetricRegistry } from './registry.ts';
 import { createSink, mergeSink, type Sink, type SinkSnapshot } from './sinks.ts';
@@ -175,38 +175,45 @@ export class Aggregator implements SampleSink {
   }
 
   add(samples: readonly Sample[]): void {
-    for (const s of samples) {
-      let st = this.#metrics.get(s.metric);
-      if (st === undefined) st = this.#parent(s.metric);
-      const value = s.value;
-      const sink = st.sink;
-      if (sink.type === 'gauge') sink.add(value, s.time);
-      else sink.add(value);
-      if (!st.observed) this.#observe(st);
-      const subs = st.subs;
-      if (subs.length > 0) {
-        const tags = s.tags;
-        for (const sub of subs) {
-          const keys = sub.tagKeys;
-          let match = true;
-          for (let i = 0; i < keys.length; i++) {
-            if (tags[keys[i] ?? ''] !== sub.tagValues[i]) {
-              match = false;
-              break;
-            }
+    for (const s of samples) this.#record(s.metric, s.value, s.time, s.tags, s);
+  }
+
+  /** A row of samples, recorded as `add` records them, without a Sample object each (but for the full summary's breakdown). */
+  addRow(row: SampleRow): void {
+    const { metrics, values, time, tags } = row;
+    for (let i = 0; i < values.length; i++) this.#record(metrics[i] ?? '', values[i] ?? 0, time, tags, undefined);
+  }
+
+  /** One sample: its metric's sink, the submetrics its tags match, its group and check; `sample` when the caller has the object. */
+  #record(metric: string, value: number, time: number, tags: Tags, sample: Sample | undefined): void {
+    let st = this.#metrics.get(metric);
+    if (st === undefined) st = this.#parent(metric);
+    const sink = st.sink;
+    if (sink.type === 'gauge') sink.add(value, time);
+    else sink.add(value);
+    if (!st.observed) this.#observe(st);
+    const subs = st.subs;
+    if (subs.length > 0) {
+      for (const sub of subs) {
+        const keys = sub.tagKeys;
+        let match = true;
+        for (let i = 0; i < keys.length; i++) {
+          if (tags[keys[i] ?? ''] !== sub.tagValues[i]) {
+            match = false;
+            break;
           }
-          if (!match) continue;
-          const ss = sub.sink;
-          if (ss.type === 'gauge') ss.add(value, s.time);
-          else ss.add(value);
-          if (!sub.observed) this.#observe(sub);
         }
+        if (!match) continue;
+        const ss = sub.sink;
+        if (ss.type === 'gauge') ss.add(value, time);
+        else ss.add(value);
+        if (!sub.observed) this.#observe(sub);
       }
-      const group = s.tags.group;
-      if (group !== undefined && group !== this.#lastGroup) this.#noteGroup(group);
-      if (s.metric === 'checks') this.#noteCheck(group ?? '', s.tags.check ?? '', value !== 0 ? 1 : 0, value !== 0 ? 0 : 1);
-      this.breakdown?.add(s, st.type, st.contains);
     }
+    const group = tags.group;
+    if (group !== undefined && group !== this.#lastGroup) this.#noteGroup(group);
+    if (metric === 'checks') this.#noteCheck(group ?? '', tags.check ?? '', value !== 0 ? 1 : 0, value !== 0 ? 0 : 1);
+    this.breakdown?.add(sample ?? { metric, time, value, tags }, st.type, st.contains);
   }
 
   #noteGroup(group: string): void {

@@ -26,6 +26,7 @@ export {
   type TrendSnapshot,
   type TrendStatName,
 } from './sinks.ts';
+export { addRowTo, samplesOfRow } from './sample-row.ts';
 export { parseMetricKey, sameTags, type ParsedMetricKey, type ParseMetricKeyResult } from './submetric.ts';
 export {
   Aggregator,

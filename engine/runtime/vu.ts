@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { IterationContext, IterationResult, Sample, Tags, VirtualUser } from '../contracts.ts';
+import type { IterationContext, IterationResult, Tags, VirtualUser } from '../contracts.ts';
+import { addRowTo } from '../metrics/index.ts';
 import type { AwaitCheck, EngineIterationContext, EngineModuleContext, IterationInterruption } from '../modules/context.ts';
 import { forgotAwaitMessage } from '../modules/awaitable.ts';
 import { VuRandom, runAsVu, type RandomHost } from '../modules/k6.ts';
@@ -14,12 +15,10 @@ import { formatArgs } from './console-text.ts';
 import { interruptionOf } from './interruption.ts';
 import { connectRefusalOf, type Stage, type VuHost } from './vu-host.ts';
 
-const ITER_END_METRICS = {
-  sent: 'data_sent',
-  received: 'data_received',
-  duration: 'iteration_duration',
-  iterations: 'iterations',
-} as const;
+/** What an iteration's end emits, as a row (contracts.ts SampleRow): the bytes it moved, then, unless interrupted, its duration and count. */
+const ITER_END_ROW = ['data_sent', 'data_received', 'iteration_duration', 'iterations'] as const;
+/** The bytes alone (a lifecycle function's end). */
+const BYTES_METRICS = ['data_sent', 'data_received'] as const;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -88,8 +87,11 @@ export class Vu implements VirtualUser {
     const clock = host.clock;
     this.ctx = {
       vu: { idInTest, idInInstance },
-      emit: (samples: readonly Sample[]) => {
+      emit: (samples) => {
         host.sink.add(samples);
+      },
+      emitRow: (row) => {
+        addRowTo(host.sink, row);
       },
       currentTags: () => this.#currentTags(),
       iterationSignal: () => this.#iteration?.signal ?? this.#lifecycleSignal,
@@ -380,13 +382,9 @@ export class Vu implements VirtualUser {
   }
 
   #emitBytes(tags: Tags, time: number): void {
-    const samples: Sample[] = [
-      { metric: ITER_END_METRICS.sent, time, value: this.#sent, tags },
-      { metric: ITER_END_METRICS.received, time, value: this.#received, tags },
-    ];
+    addRowTo(this.#host.sink, { metrics: BYTES_METRICS, values: [this.#sent, this.#received], time, tags });
     this.#sent = 0;
     this.#received = 0;
-    this.#host.sink.add(samples);
   }
 
   async runIteration(it: IterationContext): Promise<IterationResult> {
@@ -444,13 +442,11 @@ export class Vu implements VirtualUser {
     this.#tags = undefined;
     const tags = this.#currentTags();
     const time = clock.wallNow();
-    this.#emitBytes(tags, time);
-    if (result.kind !== 'interrupted') {
-      host.sink.add([
-        { metric: ITER_END_METRICS.duration, time, value: clock.now() - start, tags },
-        { metric: ITER_END_METRICS.iterations, time, value: 1, tags },
-      ]);
-    }
+    // The bytes the iteration moved, and (unless interrupted) its duration and count: one row.
+    const values = result.kind === 'interrupted' ? [this.#sent, this.#received] : [this.#sent, this.#received, clock.now() - start, 1];
+    this.#sent = 0;
+    this.#received = 0;
+    addRowTo(host.sink, { metrics: ITER_END_ROW, values, time, tags });
     this.#iteration = undefined;
     this.#interruption = undefined;
     this.#tags = undefined;

@@ -6,6 +6,7 @@
 import { dirname } from 'node:path';
 import type { IterationContext, Tags } from '../contracts.ts';
 import type { EngineModuleContext, Interruptible, IterationInterruption } from '../modules/context.ts';
+import { addRowTo } from '../metrics/index.ts';
 import { createHttpModule, type Response } from '../modules/http.ts';
 import { WsSession, type WsEvent } from '../modules/ws/session.ts';
 import { TestAbortedError } from '../runtime/errors.ts';
@@ -68,6 +69,9 @@ export class VuIoHost {
       vu: { idInTest: this.idInTest, idInInstance: this.idInInstance },
       emit: (s) => {
         host.sink.add(s);
+      },
+      emitRow: (row) => {
+        addRowTo(host.sink, row);
       },
       currentTags: () => st.tags,
       iterationSignal: () => this.iteration?.signal,

@@ -5,8 +5,8 @@
  * The main thread and each worker thread build one.
  */
 import type { Options } from 'k6/options';
-import type { Clock, MetricDefinition, Sample, SampleSink, Tags } from '../contracts.ts';
-import { MetricRegistry } from '../metrics/index.ts';
+import type { Clock, MetricDefinition, Sample, SampleRow, SampleSink, Tags } from '../contracts.ts';
+import { MetricRegistry, samplesOfRow } from '../metrics/index.ts';
 import type { ScenarioStats } from '../executors/types.ts';
 import { MODULES } from '../modules/index.ts';
 import type { InstanceStats } from '../modules/context.ts';
@@ -25,6 +25,14 @@ export class FanOut implements SampleSink {
   sinks: SampleSink[] = [];
   add(samples: readonly Sample[]): void {
     for (const s of this.sinks) s.add(samples);
+  }
+  /** A row to the sinks that take rows (the aggregator); the others get its samples, built once for all of them. */
+  addRow(row: SampleRow): void {
+    let samples: Sample[] | undefined;
+    for (const s of this.sinks) {
+      if (s.addRow !== undefined) s.addRow(row);
+      else s.add((samples ??= samplesOfRow(row)));
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { BANNER } from '../runtime/banner.ts';
 import { EngineError, EXIT_CODES, toError } from '../runtime/errors.ts';
 import { parseRunFlags, runHelp } from '../runtime/flags.ts';
 import { Logger } from '../runtime/logger.ts';
+import { releaseYoungGenerationFlags } from '../runtime/young-generation.ts';
 import { thresholdsCrossedMessage } from '../thresholds/index.ts';
 import { endOfTest } from './end-of-test.ts';
 import { printHeader } from './header.ts';
@@ -23,6 +24,8 @@ import { evaluate, startEvalLoop } from './threshold-loop.ts';
 
 /** One k6 `run` of a bundled script: its exit code (k6's table, shared/exit-codes.ts); SIGINT/SIGTERM stop it gracefully. */
 export async function runEngine(o: RunEngineOptions): Promise<number> {
+  // Before any thread starts: this thread keeps the entry point's fixed young generation, threads get V8's own.
+  releaseYoungGenerationFlags();
   const flags = parseRunFlags(o.args);
   // On a TTY the live progress bars share stderr with the log: log lines go above the bars (k6).
   const screen: Screen = {};

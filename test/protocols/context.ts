@@ -4,6 +4,7 @@
  */
 import type { Clock, MetricDefinition, MetricType, ModuleContext, Sample, Tags, ValueType } from '../../engine/contracts.ts';
 import type { HostPolicy } from '../../engine/net/host-policy.ts';
+import { samplesOfRow } from '../../engine/metrics/index.ts';
 
 export const realClock: Clock = {
   now: () => performance.now(),
@@ -47,6 +48,9 @@ export function createTestContext(tags: Tags = { scenario: 'default', group: '' 
     vu: { idInTest: 1, idInInstance: 1 },
     emit: (s) => {
       samples.push(...s);
+    },
+    emitRow: (row) => {
+      samples.push(...samplesOfRow(row));
     },
     currentTags: () => ({ ...tags, ...vuTags }),
     iterationSignal: () => (stage === 'iteration' ? abort.signal : undefined),

@@ -12,7 +12,7 @@
  *
  * Here: the pool (idle lists, timeouts, dialing TCP, TLS and proxy tunnels, settling byte counts).
  * Beside it: exchange.ts (the request and its outcome), connection.ts (one HTTP/1.1 connection and its
- * parser), h2.ts (an HTTP/2 session when the server picks h2 by ALPN).
+ * parser), outbox.ts (requests written together at the end of the event loop's turn), h2.ts (an HTTP/2 session when the server picks h2 by ALPN).
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
@@ -20,6 +20,7 @@ import type { IterationInterruption } from '../context.ts';
 import { Conn, sharedReadBuffer } from './connection.ts';
 import { authority, closeRequested, Exchange, poolKey, proxyOf, requestHead, type ClientRequest, type ConnTimes } from './exchange.ts';
 import { H2Session } from './h2.ts';
+import { writeSoon } from './outbox.ts';
 import { ProxyConfigError } from './proxy.ts';
 import { toError } from '../../../shared/errors.ts';
 
@@ -358,6 +359,12 @@ export class ConnectionPool {
     }
     ex.remoteAddress = conn.remoteAddress;
     ex.remotePort = conn.remotePort;
+    writeSoon(conn, ex);
+  }
+
+  write(conn: Conn, ex: Exchange): void {
+    if (ex.settled || ex.conn !== conn || conn.ex !== ex || conn.closed) return;
+    const { req } = ex;
     const head = req.head ?? requestHead(req);
     const body = req.body;
     const s = conn.socket;

@@ -13,6 +13,8 @@ export interface ConnHost {
   now(): number;
   complete(conn: Conn, ex: Exchange): void;
   fail(ex: Exchange, err: Error): void;
+  /** Writes `ex` on `conn` now (outbox.ts calls it), unless it no longer belongs there: failed, timed out, or sent again on another connection. */
+  write(conn: Conn, ex: Exchange): void;
   /** Sends `ex` again from the start (on another connection). */
   start(ex: Exchange): void;
   /** Drops a closed connection from the pool's lists. */

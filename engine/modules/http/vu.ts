@@ -3,7 +3,7 @@
  * response callback, and the request path: prepare the request once, then one hop per redirect (or
  * digest answer), each measured as its own request. Callbacks, not async: no promise per hop.
  */
-import type { Sample, Tags } from '../../contracts.ts';
+import type { Tags } from '../../contracts.ts';
 import { awaitable, deferredAwaitable, forgotAwaitMessage, type Awaitable } from '../awaitable.ts';
 import type { EngineModuleContext } from '../context.ts';
 import { ModuleUsageError } from '../k6.ts';
@@ -33,17 +33,21 @@ import {
 } from './request.ts';
 import { Memo, Response, responseOf, ResponsePromise, setCookieLines, type Timings } from './response.ts';
 
-const METRICS = {
-  reqs: 'http_reqs',
-  duration: 'http_req_duration',
-  blocked: 'http_req_blocked',
-  connecting: 'http_req_connecting',
-  tls: 'http_req_tls_handshaking',
-  sending: 'http_req_sending',
-  waiting: 'http_req_waiting',
-  receiving: 'http_req_receiving',
-  failed: 'http_req_failed',
-} as const;
+/**
+ * A request's samples, as one row (contracts.ts SampleRow) in k6's order; http_req_failed last, only when
+ * a response callback decides what is expected.
+ */
+const REQUEST_ROW = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+] as const;
 
 type EngineOptions = ReturnType<EngineModuleContext['options']>;
 
@@ -421,19 +425,12 @@ export class VuHttp {
   }
 
   #emitSamples(t: Timings, tags: Tags, expected: boolean | undefined): void {
-    const time = this.#ctx.clock.wallNow();
-    const samples: Sample[] = [
-      { metric: METRICS.reqs, time, value: 1, tags },
-      { metric: METRICS.duration, time, value: t.duration, tags },
-      { metric: METRICS.blocked, time, value: t.blocked, tags },
-      { metric: METRICS.connecting, time, value: t.connecting, tags },
-      { metric: METRICS.tls, time, value: t.tls_handshaking, tags },
-      { metric: METRICS.sending, time, value: t.sending, tags },
-      { metric: METRICS.waiting, time, value: t.waiting, tags },
-      { metric: METRICS.receiving, time, value: t.receiving, tags },
-    ];
-    if (expected !== undefined) samples.push({ metric: METRICS.failed, time, value: expected ? 0 : 1, tags });
-    this.#ctx.emit(samples);
+    // One array literal each way: pushing a ninth value would copy the array.
+    const values =
+      expected === undefined
+        ? [1, t.duration, t.blocked, t.connecting, t.tls_handshaking, t.sending, t.waiting, t.receiving]
+        : [1, t.duration, t.blocked, t.connecting, t.tls_handshaking, t.sending, t.waiting, t.receiving, expected ? 0 : 1];
+    this.#ctx.emitRow({ metrics: REQUEST_ROW, values, time: this.#ctx.clock.wallNow(), tags });
   }
 }
 
