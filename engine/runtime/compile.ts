@@ -18,6 +18,8 @@ export interface ScriptGlobals {
   readonly open: (path: string, mode?: string) => string | ArrayBuffer;
   readonly console: Readonly<Record<'log' | 'info' | 'debug' | 'warn' | 'error', (...args: unknown[]) => void>>;
   readonly timers: Readonly<Record<'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval', unknown>>;
+  /** The object the script's exports are defined on (default a new one): the VU keeps it, so exports defined before init code threw stay readable. */
+  readonly exports?: Record<string, unknown>;
 }
 
 /** One VU's instance of the script: its exports and a way to set `__ITER`. */
@@ -153,7 +155,7 @@ export function compileScript(src: ScriptSource): CompiledScript {
     path: abs,
     source: src,
     instantiate(g: ScriptGlobals): ScriptInstance {
-      const module = { exports: {} as Record<string, unknown> };
+      const module = { exports: g.exports ?? {} };
       const hook: { setIter?: (n: number) => void } = {};
       const out = fn(
         g.require,

@@ -52,6 +52,8 @@ export class Vu implements VirtualUser {
   #envScenario = '';
   readonly #moduleCache = new Map<string, Record<string, unknown>>();
   #instance: ScriptInstance | undefined;
+  /** The script's exports object, defined up front by the loader: readable also when its init code threw. */
+  readonly #exports: Record<string, unknown> = {};
   readonly ctx: EngineModuleContext & RandomHost;
   /** This VU's Math.random source (k6's randomSeed seeds one VU's runtime). */
   readonly #random = new VuRandom();
@@ -148,7 +150,7 @@ export class Vu implements VirtualUser {
   }
 
   get exports(): Readonly<Record<string, unknown>> {
-    return this.#instance?.exports ?? {};
+    return this.#instance?.exports ?? this.#exports;
   }
 
   #currentTags(): Tags {
@@ -279,6 +281,7 @@ export class Vu implements VirtualUser {
         open: (p, m) => this.#open(p, m),
         console: { log: log('info'), info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error') },
         timers,
+        exports: this.#exports,
       });
     } catch (e) {
       throw this.#initError(e);

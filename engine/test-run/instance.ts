@@ -87,6 +87,8 @@ export async function createInstance(args: {
   idInTest?: (idInInstance: number) => number;
   discardResponseBodies: () => boolean;
   onAbort: (reason: string) => void;
+  /** Called once VU 0's init code has run, with the script's exports; also when it threw (the exports defined by then). */
+  onInit?: ((exports: Readonly<Record<string, unknown>>) => void) | undefined;
 }): Promise<InstanceState> {
   const registry = new MetricRegistry();
   const fan = new FanOut();
@@ -149,7 +151,11 @@ export async function createInstance(args: {
   }, Number.MAX_SAFE_INTEGER);
   poolRef.pool = pool;
   const lifecycleVu = new Vu(host, 0, 0);
-  await lifecycleVu.init();
+  try {
+    await lifecycleVu.init();
+  } finally {
+    args.onInit?.(lifecycleVu.exports);
+  }
   let lifecycleThread: Promise<ThreadVu> | undefined;
   const lifecycle = (): Promise<LifecycleRunner> => {
     if (st.vuMode !== 'sync') return Promise.resolve(lifecycleVu);

@@ -100,10 +100,10 @@ export async function loadAndCheck(input: RunInput): Promise<LoadedRun | number>
       state.abortReason ??= reason;
       stopCtl.abort(new Error('test aborted'));
     },
+    onInit: o.onInit,
   });
   const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
-  o.onInit?.(inst.lifecycleVu.exports);
 
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
   idsInTest = vuIdsInTest(plan.tuple);

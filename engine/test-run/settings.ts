@@ -42,7 +42,8 @@ export interface RunEngineOptions {
   validateOnly?: boolean;
   /**
    * Called once the first VU's init code has run, with the script's exports (before options are checked):
-   * the run command reads what a toolkit bundle's init code recorded, also when the check then fails.
+   * the run command reads what a toolkit bundle's init code recorded, also when the check then fails, and
+   * also when the init code threw (then with the exports defined up front: hoisted functions are callable).
    */
   onInit?: (exports: Readonly<Record<string, unknown>>) => void;
 }

@@ -24,11 +24,11 @@ export const SUMMARY_COLORS_ENV = 'AGENTLOAD_SUMMARY_COLORS';
 export const ENV_READ_PATH_ENV = 'AGENTLOAD_ENV_READ_PATH';
 const ENV_READ_REGISTRY = '__agentloadEnvRead';
 /**
- * The export holding the same names once the scenario's init code has run, for a run that stops before
- * handleSummary (its options check fails): the embedded engine hands the run command the script's exports
- * after init (runEngine's `onInit`).
+ * An exported function giving the same names as read so far, for a run that stops before handleSummary: the
+ * embedded engine hands the run command the script's exports after init (runEngine's `onInit`), also when the
+ * init code threw (a function declaration is hoisted, so it is callable even then).
  */
-export const ENV_READ_EXPORT = '__agentloadEnvReadAtInit';
+export const ENV_READ_EXPORT = '__agentloadVariablesRead';
 
 export interface EntryInput {
   /** Absolute path of the scenario file. */
@@ -50,14 +50,16 @@ export function entrySource(input: EntryInput): string {
   if (input.textSummaryModule !== undefined) {
     lines.push(`import { textSummary as __agentloadTextSummary } from ${JSON.stringify(input.textSummaryModule)};`);
   }
-  // Evaluated after the scenario's module (its init code) has run: the names it read through lib/config.
+  // The names read through lib/config so far (null: the scenario does not use it): a hoisted function, callable
+  // whether or not the init code finished.
   lines.push(
-    `export var ${ENV_READ_EXPORT} = (function () {`,
+    `export function ${ENV_READ_EXPORT}() {`,
     `  var read = typeof globalThis === 'object' ? globalThis[${JSON.stringify(ENV_READ_REGISTRY)}] : undefined;`,
+    "  if (!read || typeof read.forEach !== 'function') return null;",
     '  var names = [];',
-    "  if (read && typeof read.forEach === 'function') read.forEach(function (n) { names.push(n); });",
+    '  read.forEach(function (n) { names.push(n); });',
     '  return names.sort();',
-    '})();',
+    '}',
   );
   lines.push(
     'function __agentloadWithData(out, data) {',
@@ -66,12 +68,8 @@ export function entrySource(input: EntryInput): string {
     `  var path = __ENV[${JSON.stringify(HANDLE_SUMMARY_PATH_ENV)}];`,
     '  if (path) { result[path] = JSON.stringify(data, null, 2); }',
     `  var readPath = __ENV[${JSON.stringify(ENV_READ_PATH_ENV)}];`,
-    `  var read = typeof globalThis === 'object' ? globalThis[${JSON.stringify(ENV_READ_REGISTRY)}] : undefined;`,
-    "  if (readPath && read && typeof read.forEach === 'function') {",
-    '    var names = [];',
-    '    read.forEach(function (n) { names.push(n); });',
-    '    result[readPath] = JSON.stringify(names.sort());',
-    '  }',
+    `  var names = ${ENV_READ_EXPORT}();`,
+    '  if (readPath && names) { result[readPath] = JSON.stringify(names); }',
     '  return result;',
     '}',
     // The embedded engine passes the summary report (thresholds' judged values, per-group and per-scenario

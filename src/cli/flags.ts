@@ -179,7 +179,7 @@ export function helpText(invocation = 'npm run k6 --'): string {
     'Toolkit flags:',
     ...flagHelpRows(TOOLKIT_FLAGS),
     '',
-    'Baseline gate (--baseline, exit 3): a judged figure (p95/p99 latency overall and per endpoint, error rates,',
+    'Baseline gate (--baseline, exit 3): a judged figure (p50/p95/p99 latency overall and per endpoint, error rates,',
     `throughput, metrics with thresholds) fails when it is all of: more than ${COMPARE_DEFAULTS.failPct} % worse, over an absolute floor`,
     `(${COMPARE_DEFAULTS.floorMs} ms, ${COMPARE_DEFAULTS.floorRatio * 100} pp), significant in the run's own per-second windows (p < ${COMPARE_DEFAULTS.alpha}), and, once the baseline`,
     `holds ${MIN_BASELINE_RUNS} or more saved runs, worse than every one of them and beyond their ${Math.round((1 - COMPARE_DEFAULTS.alpha) * 100)} % prediction bound`,

@@ -19,7 +19,10 @@ import { SUMMARY_MODE_CHOICES, type SummaryModeChoice } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
-import { checkTargets } from '../run/allowlist.ts';
+import { loadEngine } from '../run/adapters.ts';
+import { ALLOWED_HOSTS_VAR, checkTargets, parseAllowedHosts } from '../run/allowlist.ts';
+import { variablesReadAtInit } from '../run/init-reads.ts';
+import { unusedVariableLines } from '../run/unused-env.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, looksSecret } from '../run/env.ts';
 import {
   buildManifests,
@@ -263,6 +266,8 @@ async function runnerBundle(
   given: string,
   options: K8sOptions,
   io: CliIO,
+  /** Looks at the bundle file before it is removed (the unused-variable check runs its init code). */
+  inspect: (outfile: string) => Promise<void>,
 ): Promise<{ bundleText: string; bundleBytes: number }> {
   const javascript = !/\.(ts|mts|cts|tsx)$/.test(scenario);
   // As the run command checks: cached per scenario content, else in a child process (TypeScript is not loaded here).
@@ -289,6 +294,7 @@ async function runnerBundle(
     // The ConfigMap holds the script alone: drop the pointer to a source map the runners will not have.
     bundleText = readFileSync(bundle.outfile, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
     imports = bundle.imports;
+    await inspect(bundle.outfile);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -325,6 +331,21 @@ function checkManifests(manifests: ReturnType<typeof buildManifests>): void {
   }
 }
 
+/** The runners' summaries stay in the cluster: the variables set but never read are named from the init code, run here once. */
+async function unusedOnRunners(
+  bundle: string,
+  shown: string,
+  env: Readonly<Record<string, string>>,
+  view: ReturnType<typeof envView>,
+  cwd: string,
+): Promise<string[]> {
+  const engine = await loadEngine().catch(() => undefined);
+  if (engine === undefined) return [];
+  const allowedHosts = parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]);
+  const read = await variablesReadAtInit(engine, { script: bundle, env, cwd, allowedHosts });
+  return unusedVariableLines({ read, view, setByToolkit: [], scenario: shown });
+}
+
 export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const { options, positionals, passThrough } = parseFlagTable<K8sOptions>(argv, K8S_FLAGS, DEFAULTS, io.env);
   if (options.help) {
@@ -352,7 +373,10 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
     );
   }
 
-  const { bundleText, bundleBytes } = await runnerBundle(scenario, given, options, io);
+  const { bundleText, bundleBytes } = await runnerBundle(scenario, given, options, io, async (outfile) => {
+    for (const line of await unusedOnRunners(outfile, relative(io.cwd, scenario) || scenario, { ...env, ...view.values }, view, io.cwd))
+      say(line);
+  });
 
   const { plain, secret } = runnerEnv(env, documentedNames(io.root));
   const manifests = buildManifests({

@@ -42,8 +42,8 @@ export interface EarlyChildren {
 /**
  * Starts the children now, while the checks run (no failure lab). They write into a copy of the run's
  * environment and record, copied back by `ready()`, so the checks see the same environment as when the
- * children started after them. Their lines are kept and printed by `ready()`; so is a failure, after the
- * checks before it.
+ * children started after them. Their lines are kept and printed by `ready()`, also when a start failed (before
+ * its error, after the checks before it).
  */
 export function startChildrenEarly(run: RunContext, needs: RunNeeds): EarlyChildren {
   const told: string[] = [];
@@ -64,11 +64,15 @@ export function startChildrenEarly(run: RunContext, needs: RunNeeds): EarlyChild
   starting.catch(() => undefined); // reported by ready(), after the checks before it
   return {
     async ready() {
-      await starting;
+      try {
+        await starting;
+      } finally {
+        // What did start is said even when a later start failed (the Slack sink's address before the platform's error).
+        for (const line of told.splice(0)) say(run.io, line);
+      }
       for (const name of shadow.record.setByToolkit.slice(known)) setEnv(run, name, shadow.env[name] ?? '');
       run.record.targets = shadow.record.targets; // the checks add no target host after step 1
       run.record.targetKind = shadow.record.targetKind;
-      for (const line of told) say(run.io, line);
       if (needs.bundledPlatform)
         run.phases.mark('bundled platform started', `side by side with the steps above, up at ${fmtMs(readyAt)} ms`);
       checkpoint(run);

@@ -14,12 +14,13 @@ import { say, type CliIO } from './io.ts';
 import { fmtMs } from './phases.ts';
 import { checkpoint, setEnv, type Engine, type RunContext } from './run-context.ts';
 import { bundleScenario, DEFAULT_BUNDLE_TARGET, type BundleResult } from '../bundle/bundle.ts';
-import { ENV_READ_EXPORT, ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { ENV_READ_PATH_ENV, HANDLE_SUMMARY_PATH_ENV, SUMMARY_COLORS_ENV, SUMMARY_MODE_ENV } from '../bundle/entry.ts';
+import { variablesReadFrom } from '../run/init-reads.ts';
 import { unusedVariableLines } from '../run/unused-env.ts';
 import { typecheckCached, type CheckOutcome } from '../bundle/typecheck-cache.ts';
 import { findK6, k6Version } from '../k6/binary.ts';
 import { checkExtensions, checkK6Floor, moduleAliasesFor } from '../k6/compat.ts';
-import { k6Args } from '../k6/run.ts';
+import { k6Args, k6Terminal } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, checkTargets, parseAllowedHosts } from '../run/allowlist.ts';
 import { loadEngine, type EngineModule } from '../run/adapters.ts';
 import { readableLogLine } from '../run/log-lines.ts';
@@ -182,7 +183,7 @@ export function prepareEngineRun(run: RunContext, engine: Engine, { dir, built }
     setEnv(run, HANDLE_SUMMARY_PATH_ENV, join(dir, RUN_FILES.handleSummaryData));
     setEnv(run, ENV_READ_PATH_ENV, join(dir, RUN_FILES.envRead));
   }
-  const colors = io.stdoutIsTTY && env.NO_COLOR === undefined && !parsed.k6Args.includes('--no-color');
+  const { colors } = k6Terminal({ stdout: io.stdoutIsTTY, stderr: io.stderrIsTTY }, env, parsed.k6Args);
   setEnv(run, SUMMARY_COLORS_ENV, colors ? '1' : '0');
   setEnv(run, SUMMARY_MODE_ENV, parsed.options.summaryMode);
   // The embedded engine keeps the per-group and per-scenario aggregates the full summary shows only when told.
@@ -230,8 +231,7 @@ export async function checkScriptOptions(
     handleSignals: false,
     validateOnly: true,
     onInit: (exports) => {
-      const names = exports[ENV_READ_EXPORT];
-      if (Array.isArray(names)) readAtInit = names.filter((n): n is string => typeof n === 'string');
+      readAtInit = variablesReadFrom(exports);
     },
     signal: run.stop.signal,
     allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
@@ -245,11 +245,10 @@ export async function checkScriptOptions(
         .join('\n'),
     );
     run.record.engineExitCode = code;
-    // The run stops before handleSummary, which would name the variables set but never read: name them now.
-    if (readAtInit !== undefined) {
-      const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
-      for (const line of unusedVariableLines({ file: readAtInit, view, setByToolkit: run.record.setByToolkit, scenario })) say(io, line);
-    }
+    // The run stops before handleSummary, which would name the variables set but never read (also when the init
+    // code threw: what it read until then): name them now.
+    const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
+    for (const line of unusedVariableLines({ read: readAtInit, view, setByToolkit: run.record.setByToolkit, scenario })) say(io, line);
     throw new AgentloadError(
       'invalid-options',
       code,

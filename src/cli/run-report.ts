@@ -8,10 +8,12 @@ import { join, relative, resolve } from 'node:path';
 import { EXIT_CODES, toError } from '../errors.ts';
 import { say } from './io.ts';
 import { manifest, type RunContext } from './run-context.ts';
-import { loadReport } from '../run/adapters.ts';
+import { loadEngine, loadReport } from '../run/adapters.ts';
+import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from '../run/allowlist.ts';
+import { variablesReadAtInit } from '../run/init-reads.ts';
 import { writeManifest, type RunManifest } from '../run/manifest.ts';
 import { RUN_FILES } from '../run/run-dir.ts';
-import { unusedVariableLines } from '../run/unused-env.ts';
+import { readVariablesFile, unusedVariableLines } from '../run/unused-env.ts';
 import type { Preflight } from './run-prepare.ts';
 
 /** The report's outcome as run.json and the results line give it. */
@@ -29,7 +31,7 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
   const shownRunDir = relative(io.cwd, dir) || dir;
   const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
   for (const line of unusedVariableLines({
-    file: join(dir, RUN_FILES.envRead),
+    read: await variablesRead(run, dir),
     view: run.view,
     setByToolkit: run.record.setByToolkit,
     scenario,
@@ -60,6 +62,26 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
       reasons.map((r) => `  ${r}\n`).join(''),
   );
   return exitCode;
+}
+
+/**
+ * The names the scenario read: what its handleSummary wrote; when it never ran here (a k6 binary stopped before
+ * its summary, --no-summary, --cloud), what its init code reads, run once more on the embedded engine (nothing
+ * sent); not after a stop from outside (Ctrl+C: the user wants the run over).
+ */
+async function variablesRead(run: RunContext, dir: string): Promise<string[] | undefined> {
+  const written = readVariablesFile(join(dir, RUN_FILES.envRead));
+  const bundle = run.record.bundle;
+  const summaryRan = existsSync(join(dir, RUN_FILES.handleSummaryData));
+  if (written !== undefined || bundle === undefined || summaryRan || run.state.interrupted) return written;
+  const engine = run.record.engine?.kind === 'embedded' ? run.record.engine.module : await loadEngine().catch(() => undefined);
+  if (engine === undefined) return undefined;
+  return variablesReadAtInit(engine, {
+    script: bundle.outfile,
+    env: { ...run.env, ...run.view.values },
+    cwd: run.io.cwd,
+    allowedHosts: parseAllowedHosts(run.view.values[ALLOWED_HOSTS_VAR]),
+  });
 }
 
 /** The report and, with --save-baseline, the baseline; a run that failed keeps its own exit code. */

@@ -29,7 +29,7 @@ import {
 } from './run-prepare.ts';
 import { reportRun } from './run-report.ts';
 import type { BundleResult } from '../bundle/bundle.ts';
-import { startK6 } from '../k6/run.ts';
+import { k6Terminal, startK6 } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, k6BlockedRanges, parseAllowedHosts } from '../run/allowlist.ts';
 import { ReadableLog } from '../run/log-lines.ts';
 import { reachesNamedServices } from '../run/target-env.ts';
@@ -103,15 +103,16 @@ async function execute(run: RunContext, { engine, built }: Ready): Promise<numbe
     const blocked = k6BlockedRanges(view.values[ALLOWED_HOSTS_VAR]);
     const k6Env = { ...env };
     if (blocked !== undefined) k6Env.K6_BLACKLIST_IPS = [env.K6_BLACKLIST_IPS ?? '', ...blocked].filter((r) => r !== '').join(',');
-    // Not a terminal (CI logs): k6 writes logfmt with escaped stack frames; its lines are made readable on the way.
-    const piped = io.stdoutIsTTY && io.stderrIsTTY ? undefined : { stdout: io.stdout, stderr: io.stderr };
+    // Per stream, as k6 decides: a terminal is k6's own (its colours, its progress bar); one that is not (CI logs,
+    // `2>log`) gets k6's logfmt with escaped stack frames, whose lines are made readable on the way.
+    const tty = k6Terminal({ stdout: io.stdoutIsTTY, stderr: io.stderrIsTTY }, env, record.args);
     const k6 = await startK6({
       bin: engine.binary.path,
       args: record.args,
       env: k6Env,
       cwd: io.cwd,
       group: run.children,
-      ...(piped === undefined ? {} : { piped }),
+      piped: { ...(tty.stdout ? {} : { stdout: io.stdout }), ...(tty.stderr ? {} : { stderr: io.stderr }) },
     });
     run.k6Process = k6;
     if (run.stop.signal.aborted) k6.interrupt(); // a signal that came while k6 was being spawned

@@ -32,10 +32,11 @@ export interface RunK6Input {
   /** The run's children: k6 is one of them, so it dies with the run (children.ts). */
   readonly group: ChildGroup;
   /**
-   * Where k6's output goes when it is not a terminal (CI logs): k6 then writes logfmt (`time=… level=error
-   * msg="…\n\tat …"`), which is made readable line by line (log-lines.ts). Without it k6 writes to this terminal.
+   * Where each of k6's streams goes when it is not a terminal (CI logs, `2>log`), decided per stream as k6 decides
+   * itself (`k6Terminal`): there k6 writes logfmt (`time=… level=error msg="…\n\tat …"`), made readable line by
+   * line (log-lines.ts). A stream not given is the terminal, which k6 writes to itself (its colours, its progress bar).
    */
-  readonly piped?: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream };
+  readonly piped?: { readonly stdout?: NodeJS.WritableStream; readonly stderr?: NodeJS.WritableStream };
 }
 
 export interface K6Process {
@@ -52,7 +53,8 @@ export interface K6Process {
  */
 export async function startK6(input: RunK6Input): Promise<K6Process> {
   let child: Child;
-  const piped = input.piped;
+  const out = input.piped?.stdout;
+  const err = input.piped?.stderr;
   const startedAt = Date.now();
   try {
     child = await input.group.start({
@@ -61,23 +63,19 @@ export async function startK6(input: RunK6Input): Promise<K6Process> {
       args: input.args,
       cwd: input.cwd,
       env: input.env,
-      ...(piped === undefined
-        ? { stdio: 'inherit' as const }
-        : {
-            stdio: 'pipe' as const,
-            onStdout: (line: string) => piped.stdout.write(`${line}\n`),
-            onStderr: (line: string) => piped.stderr.write(`${readableLogLine(line, startedAt)}\n`),
-          }),
+      stdio: { stdout: out === undefined ? 'inherit' : 'pipe', stderr: err === undefined ? 'inherit' : 'pipe' },
+      ...(out === undefined ? {} : { onStdout: (line: string) => out.write(`${line}\n`) }),
+      ...(err === undefined ? {} : { onStderr: (line: string) => err.write(`${readableLogLine(line, startedAt)}\n`) }),
     });
-  } catch (err: unknown) {
+  } catch (e: unknown) {
     throw new AgentloadError(
       'k6-failed-to-start',
       EXIT_CODES.usage,
-      `cannot start ${input.bin}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot start ${input.bin}: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
   const exitCode = child.exited.then(async ({ code, signal }) => {
-    if (piped !== undefined) await child.drained;
+    if (out !== undefined || err !== undefined) await child.drained;
     if (code === 127) throw new AgentloadError('k6-failed-to-start', EXIT_CODES.usage, `cannot start ${input.bin} (see the line above)`);
     if (code !== null) return code;
     return signal === 'SIGINT' || signal === 'SIGTERM' ? EXIT_CODES.externalAbort : 1;
@@ -88,4 +86,24 @@ export async function startK6(input: RunK6Input): Promise<K6Process> {
     },
     exitCode,
   };
+}
+
+/** What k6 (cmd/state) sees of its terminal: each stream a terminal or not (none with TERM=dumb), and whether it colours. */
+export interface K6Terminal {
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  /** The end-of-test summary's colours: stdout a terminal, and no NO_COLOR (even empty), K6_NO_COLOR or --no-color. */
+  readonly colors: boolean;
+}
+
+/** k6's own rule, so a k6 child given this process's terminal streams colours exactly where k6 alone would. */
+export function k6Terminal(
+  tty: { readonly stdout: boolean; readonly stderr: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+  args: readonly string[],
+): K6Terminal {
+  const dumb = env.TERM === 'dumb';
+  const stdout = tty.stdout && !dumb;
+  const noColor = env.NO_COLOR !== undefined || (env.K6_NO_COLOR ?? '') !== '' || args.includes('--no-color');
+  return { stdout, stderr: tty.stderr && !dumb, colors: stdout && !noColor };
 }

@@ -4,10 +4,10 @@
  * for the figures the gate judges, the run's time windows (see stats.ts). compare.ts judges a run's
  * snapshot against one.
  *
- * Which figures are judged ("gated"): http_req_duration p95/p99 overall and per endpoint, error rates
+ * Which figures are judged ("gated"): http_req_duration p50/p95/p99 overall and per endpoint, error rates
  * (http_req_failed overall and per endpoint), throughput (http_reqs per second), and every metric a
  * threshold names (trends by p95/p99, rates by rate, counters by rate, gauges by value and max). All
- * other figures (sub-timings such as http_req_sending, p50/avg, custom metrics without thresholds, and the
+ * other figures (sub-timings such as http_req_sending, avg, p50 of other trends, custom metrics without thresholds, and the
  * endpoints of setup()/teardown() requests, `GET /api/agents [setup]`) are shown for information and never
  * fail. "Worse" has a direction per metric (`worseDirection`).
  *
@@ -59,6 +59,13 @@ const LOWER_IS_WORSE =
   /per_second|per_hour|throughput|mbps|tokens|hit|success|succeeded|completed|accepted|http_reqs|iterations|received|published|checks/i;
 /** The trend stats the gate judges. */
 const GATED_TREND_STATS = ['p95', 'p99'];
+/**
+ * Request latency (`http_req_duration`, overall and per endpoint) is judged on its median too: between
+ * runs of unchanged code on a loaded machine the median moved 4–5× less than p95 (σ of the logs 0.14
+ * against 0.68 over 8 smoke runs), while a slowdown of every request moves it by nearly its full size,
+ * so its between-run bound is far tighter. p95/p99 stay judged: a regression of the tail alone still fails.
+ */
+const LATENCY_STATS = ['p50', ...GATED_TREND_STATS];
 /** Metrics judged even without a threshold: latency, errors, throughput. */
 const ALWAYS_GATED = new Set(['http_req_duration', 'http_req_failed', 'http_reqs']);
 
@@ -116,7 +123,7 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
         m.contains === 'time' ? 'ms' : 'value',
         worseDirection(m.name, type),
       );
-      entries[key] = gated ? gate(e, GATED_TREND_STATS, win(key)) : e;
+      entries[key] = gated ? gate(e, m.name === 'http_req_duration' ? LATENCY_STATS : GATED_TREND_STATS, win(key)) : e;
     } else if (type === 'rate') {
       const passes = m.values.passes ?? 0;
       const fails = m.values.fails ?? 0;
@@ -163,7 +170,7 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
     };
     // setup()/teardown() requests (rows of their own) are a handful made once: shown for information, never judged.
     const judged = e.phase === undefined;
-    entries[`endpoint ${e.key}`] = judged ? gate(latency, GATED_TREND_STATS, win(`endpoint ${e.key}`)) : latency;
+    entries[`endpoint ${e.key}`] = judged ? gate(latency, LATENCY_STATS, win(`endpoint ${e.key}`)) : latency;
     entries[`endpoint ${e.key} errors`] = judged ? gate(failed, ['rate'], undefined) : failed;
   }
   const snap: BaselineSnapshot = {

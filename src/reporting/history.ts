@@ -10,10 +10,16 @@ import { escapeHtml as h, fmtMs, fmtPct } from './format.ts';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 
+/** The history's name for the bundled platform's runs, whatever port each got. */
+const BUNDLED_TARGET = 'bundled platform';
+
 export interface HistoryEntry {
   dir: string;
   scenario: string;
-  /** The target's host (verdict.json run.target); '' when unknown (older runs). */
+  /**
+   * The target's host (verdict.json run.target), or `bundled platform` for the platform the run command started
+   * (a new loopback port each run: one series all the same); '' when unknown (older runs).
+   */
   target: string;
   startedAt: string;
   verdict: string;
@@ -45,14 +51,14 @@ async function readEntry(root: string, dir: string): Promise<HistoryEntry | unde
     kind?: unknown;
     verdict?: unknown;
     exitCode?: unknown;
-    run?: { scenario?: unknown; startedAt?: unknown; target?: unknown };
+    run?: { scenario?: unknown; startedAt?: unknown; target?: unknown; targetKind?: unknown };
     headline?: Record<string, unknown>;
   };
   if (v.kind !== 'agentload-verdict') return undefined;
   return {
     dir,
     scenario: typeof v.run?.scenario === 'string' ? v.run.scenario : dir.replace(/-\d{8}-\d{6}(-\d+)?$|-\d[\dT:.-]*Z?$/, ''),
-    target: typeof v.run?.target === 'string' ? v.run.target : '',
+    target: v.run?.targetKind === 'bundled' ? BUNDLED_TARGET : typeof v.run?.target === 'string' ? v.run.target : '',
     startedAt: typeof v.run?.startedAt === 'string' ? v.run.startedAt : '',
     verdict: typeof v.verdict === 'string' ? v.verdict : '?',
     exitCode: num(v.exitCode) ?? -1,

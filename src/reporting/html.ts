@@ -273,7 +273,7 @@ function comparisonSection(c: Comparison | undefined): string {
     `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
   ]);
   const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
-  return `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (latency p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), and the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test); warns over ${c.warnPct} %. Sub-timings, p50, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
+  return `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (request latency p50/p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test) and, with 3 or more baseline runs, beyond their spread; warns over ${c.warnPct} %. Sub-timings, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
 `;
 }
 

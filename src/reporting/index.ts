@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { combineSnapshots, isSnapshot, snapshotOf, sourceName, type BaselineSnapshot } from './baseline.ts';
 import { compareSnapshots, describeRow, fmtValue, worstFirst, type Comparison, type ComparisonRow } from './compare.ts';
 import { ReportError } from './errors.ts';
@@ -32,9 +31,12 @@ export { combineSnapshots, snapshotOf } from './baseline.ts';
 export { compareSnapshots, describeRow, worstFirst } from './compare.ts';
 export { updateHistory } from './history.ts';
 
-/** reports/baselines/ of this checkout; AGENTLOAD_BASELINES_DIR overrides it (tests, other layouts). */
+/**
+ * Where saved baselines live, found as the run command saves them: AGENTLOAD_BASELINES_DIR, else `baselines/` of
+ * the reports folder (AGENTLOAD_REPORTS_DIR, else `reports/` of the working directory: the checkout under `npm run`).
+ */
 export const BASELINES_DIR =
-  process.env.AGENTLOAD_BASELINES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../reports/baselines');
+  process.env.AGENTLOAD_BASELINES_DIR ?? join(resolve(process.env.AGENTLOAD_REPORTS_DIR ?? 'reports'), 'baselines');
 /** A saved baseline combines the last this-many runs saved under its name (the median of each figure, windows pooled). */
 export const BASELINE_KEEP_RUNS = 5;
 const BASELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -237,6 +239,8 @@ export function verdictDocument(r: FullReport, baseline: BaselineSnapshot): Reco
       scenario: m.meta.scenario,
       engine: m.meta.engine,
       target: m.meta.targetHost ?? null,
+      // `bundled`: the platform the run command started (on a new port each run), `external`: BASE_URL's system.
+      targetKind: m.meta.targetKind ?? null,
       settings: m.meta.settings ?? {},
       toolkitVersion: m.meta.toolkitVersion,
       gitSha: m.meta.gitSha,

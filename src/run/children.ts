@@ -58,6 +58,9 @@ export async function childArgv(spec: Pick<ChildSpec, 'command' | 'args' | 'node
 /** Process plumbing a child needs besides the variables its spec gives it. */
 export const SYSTEM_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
 
+/** One output stream of a child: read line by line (`pipe`) or the child writes to this process's own (`inherit`). */
+export type StreamMode = 'pipe' | 'inherit';
+
 export interface ChildSpec {
   /** What it is, for messages: `the bundled platform`. */
   readonly name: string;
@@ -69,8 +72,11 @@ export interface ChildSpec {
   readonly cwd: string;
   /** The child's whole environment (nothing else from this process reaches it). */
   readonly env: Readonly<Record<string, string>>;
-  /** `pipe` (default): stdout/stderr are read line by line; `inherit`: the child writes to this terminal. */
-  readonly stdio?: 'pipe' | 'inherit';
+  /**
+   * `pipe` (default): stdout/stderr are read line by line; `inherit`: the child writes to this terminal; or one
+   * choice per stream (a terminal on stdout, stderr redirected to a file: `{ stdout: 'inherit', stderr: 'pipe' }`).
+   */
+  readonly stdio?: StreamMode | { readonly stdout: StreamMode; readonly stderr: StreamMode };
   /** Start resolves once a stdout line matches (its match is `Child.ready`); without it, once spawned. */
   readonly ready?: RegExp;
   readonly startTimeoutMs?: number;
@@ -159,11 +165,14 @@ export class ChildGroup {
   }
 
   #spawn(spec: ChildSpec, argv: readonly string[], env: Readonly<Record<string, string>>, abort?: AbortSignal): Promise<Child> {
-    const piped = (spec.stdio ?? 'pipe') === 'pipe';
+    const mode = spec.stdio ?? 'pipe';
+    const out = typeof mode === 'string' ? mode : mode.stdout;
+    const err = typeof mode === 'string' ? mode : mode.stderr;
     const child = spawn(process.execPath, argv, {
       cwd: spec.cwd,
       env: { ...env, [PARENT_PID_VAR]: String(process.pid) },
-      stdio: [piped ? 'ignore' : 'inherit', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit', 'ipc'],
+      // stdin is the terminal's only for a child that writes to it.
+      stdio: [out === 'inherit' ? 'inherit' : 'ignore', out, err, 'ipc'],
       detached: true,
     });
     child.channel?.unref(); // the channel only tells the child when this process is gone; it keeps nothing alive here
@@ -216,7 +225,7 @@ export class ChildGroup {
     });
 
     const tail: string[] = [];
-    if (piped) {
+    if (err === 'pipe') {
       lines(child.stderr, (line) => {
         tail.push(line);
         if (tail.length > 5) tail.shift();
@@ -264,7 +273,7 @@ export class ChildGroup {
       child.once('exit', (code, signal) => {
         fail(`it exited (${signal ?? `code ${String(code)}`}) before it was ready`);
       });
-      if (piped) {
+      if (out === 'pipe') {
         lines(child.stdout, (line) => {
           spec.onStdout?.(line);
           if (settled || spec.ready === undefined) return;

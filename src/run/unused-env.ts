@@ -126,17 +126,16 @@ export function readVariablesFile(path: string): string[] | undefined {
 }
 
 /**
- * The warning lines for a run: `file` is where handleSummary wrote the names (none when it did not run: init
- * failed, cloud, no lib/config), or the names themselves (read from the script's exports after init, for a run
- * whose options check failed before anything started).
+ * The warning lines for a run, from the names the scenario read: `env-read.json` (readVariablesFile) when its
+ * handleSummary ran, else what its init code read (init-reads.ts); none when neither is known.
  */
 export function unusedVariableLines(input: {
-  readonly file: string | readonly string[];
+  readonly read: readonly string[] | undefined;
   readonly view: EnvView;
   readonly setByToolkit: readonly string[];
   readonly scenario: string;
 }): string[] {
-  const read = typeof input.file === 'string' ? readVariablesFile(input.file) : input.file;
+  const { read } = input;
   if (read === undefined) return [];
   return unusedWarnings(unusedVariables({ read, view: input.view, setByToolkit: input.setByToolkit }), read, input.scenario);
 }

@@ -3,7 +3,7 @@
  * leak), and the request metrics. Hooks on the root instance, so every route plugin inherits them.
  */
 import type { FastifyInstance } from 'fastify';
-import { sleep } from '../sleep.ts';
+import { delayAtLeast } from '../sleep.ts';
 import type { PlatformDeps } from './deps.ts';
 
 /** Routes the fault knobs never touch. */
@@ -21,7 +21,8 @@ export function installFaultHooks(app: FastifyInstance, d: PlatformDeps): void {
     const key = `${req.method} ${route}`;
     const lat = k.routeLatency[key] ?? k.routeLatency[route] ?? { ms: k.latencyMs, jitterMs: k.latencyJitterMs };
     const delay = lat.ms + Math.random() * lat.jitterMs;
-    if (delay > 0) await sleep(delay);
+    // Never short: a measurement's injected slowdown is its input (a plain timer cuts fractional delays by up to 1 ms).
+    if (delay > 0) await delayAtLeast(delay);
     const rate = k.routeErrorRate[key] ?? k.routeErrorRate[route] ?? k.errorRate;
     if (rate > 0 && Math.random() < rate) {
       await reply.code(503).send({ error: `injected fault on ${key} (knob errorRate ${rate})`, code: 'FAULT_INJECTED' });

@@ -3,13 +3,14 @@
  * no absolute path, unchanged code passes against it and a real slowdown fails with exit 3, the
  * regression named worst first with units and changes on the last lines.
  */
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, makeProject, runCli } from './helpers.ts';
+import { cleanEnv, makeProject, ROOT, runCli } from './helpers.ts';
 
 /** A loopback server answering /api/items after `delayMs` (changed by the test between runs). */
 async function slowServer(): Promise<{ url: string; setDelay: (ms: number) => void; close: () => Promise<void> }> {
@@ -36,7 +37,7 @@ export default async function (): Promise<void> {
 }
 `;
 
-void test('run command: --save-baseline NAME then --baseline NAME: unchanged passes, 5 → 250 ms fails with exit 3 and says why', async () => {
+void test('run command: --save-baseline NAME then --baseline NAME (also found by npm run compare): unchanged passes, 5 → 250 ms fails with exit 3 and says why', async () => {
   const project = makeProject();
   const target = await slowServer();
   try {
@@ -58,6 +59,23 @@ void test('run command: --save-baseline NAME then --baseline NAME: unchanged pas
 
     const same = await runCli([scenario, '--engine', 'node', '--baseline', 'main'], { cwd: project.dir, env });
     assert.notEqual(same.code, 3, `unchanged code against its own baseline: ${same.stdout}`);
+
+    // npm run compare finds what the run command saved: from the checkout with the same AGENTLOAD_REPORTS_DIR (as
+    // `npm run` runs it), and from the project folder with none (as `agentload compare` there, beside `agentload run`).
+    const lastRun = project.runDirs().at(-1) ?? '';
+    const withoutDir = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AGENTLOAD_REPORTS_DIR'));
+    for (const [cwd, compareEnv] of [
+      [ROOT, env],
+      [project.dir, withoutDir],
+    ] as const) {
+      const compared = spawnSync(process.execPath, [join(ROOT, 'scripts/compare.mjs'), lastRun, '--baseline', 'main'], {
+        cwd,
+        env: compareEnv,
+        encoding: 'utf8',
+      });
+      assert.notEqual(compared.status, 2, `compare from ${cwd} finds the saved baseline: ${compared.stderr}`);
+      assert.match(compared.stdout, /judged figures within the gate/);
+    }
 
     // A slowdown far beyond what a loaded shared machine does to a 5 ms answer between runs.
     target.setDelay(250);

@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
-import { cleanEnv, makeProject, readJson, runCli, scenarioSource, type Project } from './helpers.ts';
+import { cleanEnv, collect, makeProject, readJson, ROOT, runCli, scenarioSource, type Project } from './helpers.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -197,5 +198,72 @@ void describe('k6 path', () => {
     assert.match(r.stderr, /^ {4}at file:\/\/\/k6-reference\/exception\.js:3:35\(3\)$/m);
     assert.match(r.stderr, /^ERRO\[\d{4}\] thresholds on metrics 'checks, fixture_ttft' have been crossed$/m);
     assert.doesNotMatch(r.stderr, /time="|\\n\\tat/, 'no logfmt left');
+  });
+
+  /** The test environment without cleanEnv's NO_COLOR, so colours are k6's default. */
+  function withoutNoColor(env: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NO_COLOR'));
+  }
+
+  /**
+   * The run command under `script` (util-linux): its stdout a pseudo-terminal, its stderr redirected to a file
+   * (`2>log`), as a user's `npm run k6 -- … 2>log` at a terminal. Returns the exit code and the log.
+   */
+  async function underTerminal(
+    project: Project,
+    args: readonly string[],
+    env: Record<string, string>,
+  ): Promise<{ code: number | null; log: string }> {
+    const log = join(project.dir, 'stderr.log');
+    const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, join(ROOT, 'scripts/k6.mjs'), ...args].map(quote).join(' ') + ` 2>${quote(log)}`;
+    const r = await collect(
+      spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: project.dir,
+        env: { ...env, SHELL: '/bin/sh' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    return { code: r.code, log: existsSync(log) ? readFileSync(log, 'utf8') : '' };
+  }
+
+  void it('stdout a terminal, stderr redirected (2>log): k6 gets the terminal for stdout (its colours) and a pipe for stderr, made readable', async () => {
+    const { fake, project } = setup({
+      exitCode: 0,
+      stderrLines: [`time="2026-11-23T15:58:18Z" level=error msg="thresholds on metrics 'checks' have been crossed"`],
+    });
+    const scenario = project.write('tty.ts', scenarioSource());
+    const env = withoutNoColor(cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
+    const r = await underTerminal(project, [scenario, '--no-report'], env);
+    assert.equal(r.code, 0, r.log);
+    const call = fake.calls()[0];
+    assert.deepEqual(call?.tty, { stdout: true, stderr: false }, 'decided per stream, as k6 does');
+    assert.equal(call.env.AGENTLOAD_SUMMARY_COLORS, '1', 'the summary is coloured: stdout is a terminal');
+    assert.match(r.log, /^ERRO\[\d{4}\] thresholds on metrics 'checks' have been crossed$/m, 'the redirected stderr is made readable');
+  });
+
+  void it('NO_COLOR (even empty), K6_NO_COLOR or --no-color: no summary colours on a terminal; TERM=dumb: k6 gets no terminal at all', async () => {
+    const { fake, project } = setup({ exitCode: 0 });
+    const scenario = project.write('nocolor.ts', scenarioSource());
+    const env = withoutNoColor(cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir));
+    for (const [extra, args] of [
+      [{ NO_COLOR: '' }, []],
+      [{ K6_NO_COLOR: '1' }, []],
+      [{}, ['--no-color']],
+      [{ TERM: 'dumb' }, []],
+    ] as const) {
+      const r = await underTerminal(project, [scenario, '--no-report', ...args], { ...env, ...extra });
+      assert.equal(r.code, 0, r.log);
+    }
+    const calls = fake.calls();
+    assert.deepEqual(
+      calls.map((c) => [c.tty.stdout, c.env.AGENTLOAD_SUMMARY_COLORS]),
+      [
+        [true, '0'],
+        [true, '0'],
+        [true, '0'],
+        [false, '0'],
+      ],
+    );
   });
 });

@@ -82,6 +82,22 @@ void test('TARGET_DATABASE_URL does reach the bundled platform (as DATABASE_URL)
   assert.doesNotMatch(r.stdout + r.stderr, /hunter2-secret/);
 });
 
+void test('side by side start: the Slack sink started, then the platform failed: the sink\'s "at …" line is still printed, before the error', async () => {
+  // A `slack…` scenario without SLACK_SINK_URL starts the sink first; SQLITE_PATH under a regular file cannot be opened.
+  const scenario = project.write('slack-platform-fails.ts', scenarioSource());
+  const notADir = project.write('not-a-dir.txt', 'x');
+  const r = await runCli([scenario, '--no-report'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { SQLITE_PATH: join(notADir, 'db.sqlite') }),
+  });
+  assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+  const lines = errorLines(r.stderr).filter((l) => l.startsWith('agentload: '));
+  const sinkAt = lines.findIndex((l) => /^agentload: Slack reply sink at http:\/\/127\.0\.0\.1:\d+ /.test(l));
+  const failed = lines.findIndex((l) => l.startsWith('agentload: cannot start the bundled platform'));
+  assert.ok(sinkAt >= 0, `the sink's line is printed:\n${r.stderr}`);
+  assert.ok(failed > sinkAt, `the platform's error comes after it:\n${r.stderr}`);
+});
+
 /** A `db` scenario (the name turns on the run command's SQLite wiring) that checks the platform's own tables are in DB_DSN. */
 const DB_PROBE = `/// <reference path="${join(ROOT, 'lib/types/xk6-sql.d.ts')}" />
 import { check } from 'k6';

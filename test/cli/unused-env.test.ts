@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { closeMatch, editDistance, unusedVariables, unusedWarnings } from '../../src/run/unused-env.ts';
-import { cleanEnv, countingServer, makeProject, ROOT, runCli, type CountingServer } from './helpers.ts';
+import { makeFakeK6, type FakeK6 } from '../support/fake-k6.ts';
+import { cleanEnv, countingServer, makeProject, ROOT, runCli, scenarioSource, type CountingServer } from './helpers.ts';
 
 const project = makeProject();
 let server: CountingServer;
@@ -134,4 +135,87 @@ export async function s(): Promise<void> {
   assert.match(r.stderr, /function 'default' not found in exports: .*replace the script's own scenarios \(s\)/);
   assert.match(r.stderr, /^agentload: warning: DURATON \(-e flag\) is set but named\.ts never reads it: did you mean DURATION\?$/m);
   assert.equal(server.requests(), sent, 'nothing was sent');
+});
+
+/** A scenario reading DURATION through lib/config (as the toolkit's do), then `extraInit` in its init code. */
+function sizedScenario(extraInit = ''): string {
+  const config = JSON.stringify(join(ROOT, 'lib/config.ts'));
+  return `import http from 'k6/http';
+import { duration, required, target } from ${config};
+const { baseUrl } = target(__ENV);
+const DURATION = duration(__ENV, 'DURATION', '1s');
+${extraInit}
+export const options = { scenarios: { s: { executor: 'constant-vus', vus: 1, duration: DURATION } } };
+export default async function (): Promise<void> {
+  await http.asyncRequest('GET', \`\${baseUrl}/health\`);
+}
+// keeps required imported when extraInit does not use it
+export const _required = required;
+`;
+}
+
+const TYPO = /^agentload: warning: DURATON \(-e flag\) is set but \S+ never reads it: did you mean DURATION\?$/m;
+
+void test('a run whose init code throws (107) names what it read until then: a missing required variable next to its typo', async () => {
+  project.write('init-throws.ts', sizedScenario("const TOKEN = required(__ENV, 'AGENT_TOKEN', 'set AGENT_TOKEN');\nvoid TOKEN;"));
+  const sent = server.requests();
+  const r = await runCli(['init-throws.ts', '--engine', 'node', '--no-report', '-e', 'AGENT_TOKNE=t', '-e', 'DURATON=2s'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { BASE_URL: server.url }),
+  });
+  assert.equal(r.code, 107, r.stderr);
+  assert.match(r.stderr, /AGENT_TOKEN is not set/);
+  assert.match(
+    r.stderr,
+    /^agentload: warning: AGENT_TOKNE \(-e flag\) is set but init-throws\.ts never reads it: did you mean AGENT_TOKEN\?$/m,
+  );
+  assert.match(r.stderr, TYPO);
+  assert.equal(server.requests(), sent, 'nothing was sent');
+});
+
+void describe('runs whose summary never runs here: the init code is run once more on the embedded engine', () => {
+  const fakes: FakeK6[] = [];
+  after(() => fakes.forEach((f) => f.cleanup()));
+  const fake = (opts: Parameters<typeof makeFakeK6>[0]): FakeK6 => {
+    const f = makeFakeK6(opts);
+    fakes.push(f);
+    return f;
+  };
+
+  void it('a k6 binary that stops before its summary (107, no handleSummary): the typo is named, nothing sent by the check', async () => {
+    const k6 = fake({ exitCode: 107, writesOutputs: false });
+    project.write('k6-stops.ts', sizedScenario());
+    const sent = server.requests();
+    const r = await runCli(['k6-stops.ts', '--no-report', '-e', 'DURATON=2s', '-e', 'DURATION=1s'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: server.url }, k6.dir),
+    });
+    assert.equal(r.code, 107, r.stderr);
+    assert.match(r.stderr, /k6-stops\.ts/);
+    assert.match(r.stderr, TYPO);
+    assert.equal(server.requests(), sent, 'the init code sent nothing');
+  });
+
+  void it('a plain k6 script (no lib/config) that stops before its summary: no check, its own __ENV reads are not seen', async () => {
+    const k6 = fake({ exitCode: 107, writesOutputs: false });
+    project.write('plain-stops.ts', scenarioSource());
+    const r = await runCli(['plain-stops.ts', '--no-report', '-e', 'FOO=bar', '-e', 'DURATION=1s'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: server.url }, k6.dir),
+    });
+    assert.equal(r.code, 107, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning:/);
+  });
+
+  void it('--cloud (the summary runs in Grafana Cloud): the typo is named here', async () => {
+    const k6 = fake({ exitCode: 0 });
+    project.write('cloud-typo.ts', sizedScenario());
+    const r = await runCli(['--cloud', 'cloud-typo.ts', '-e', 'DURATON=2s'], {
+      cwd: project.dir,
+      env: cleanEnv(project, { BASE_URL: 'https://staging.example.test', AGENTLOAD_ALLOWED_HOSTS: 'staging.example.test' }, k6.dir),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(k6.calls()[0]?.args.slice(0, 2), ['cloud', 'run']);
+    assert.match(r.stderr, TYPO);
+  });
 });

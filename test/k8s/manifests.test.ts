@@ -255,6 +255,33 @@ void test('--apply: runs kubectl apply -f <manifest> when kubectl is on PATH; wi
   assert.match(none.stdout, /^kubectl is not on PATH: apply the manifest where it is: kubectl apply -f .*apply\.yaml$/m);
 });
 
+void test("the runners' summaries stay in the cluster: a variable set but never read is named here, from the init code run once locally", async () => {
+  const config = JSON.stringify(join(ROOT, 'lib/config.ts'));
+  const scenario = project.write(
+    'sized-k8s.ts',
+    `import http from 'k6/http';
+import { duration, target } from ${config};
+const { baseUrl } = target(__ENV);
+export const options = { scenarios: { s: { executor: 'constant-vus', vus: 1, duration: duration(__ENV, 'DURATION', '1s') } } };
+export default async function (): Promise<void> {
+  await http.asyncRequest('GET', \`\${baseUrl}/health\`);
+}
+`,
+  );
+  const r = await k8s([scenario, '--parallelism', '2', '-e', 'DURATON=5m'], { RATE: '3' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    errorLines(r.stderr).filter((l) => l.includes('warning:')),
+    [
+      'agentload: warning: DURATON (-e flag) is set but sized-k8s.ts never reads it: did you mean DURATION?',
+      'agentload: warning: RATE (environment) is set but sized-k8s.ts never reads it: its size variables are DURATION (docs/scenarios.md#size-overrides)',
+    ],
+  );
+  const plain = await k8s([project.write('plain-k8s.ts', scenarioSource()), '--parallelism', '2', '-e', 'FOO=1'], {});
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.doesNotMatch(plain.stderr, /warning:/, 'a script without lib/config is not checked');
+});
+
 void test('refusals are one line: no BASE_URL (104), no --parallelism, a bad namespace, a secret in -e, the SQL extension on the stock image (2)', async () => {
   const scenario = project.write('refused.ts', scenarioSource());
   const noTarget = await k8s([scenario, '--parallelism', '2'], { BASE_URL: '' });

@@ -336,6 +336,54 @@ void test('gate, between runs, end to end: saved runs give the spread (also to a
   assert.match(r.reasons.join('\n'), /\(baseline of 2 runs: the run-to-run spread is not judged; save 3 or more runs\)$/m);
 });
 
+/**
+ * Requests whose body sits at `level` ms (±10 %, every request slowed by `slow`) and whose tail is the
+ * machine's: 8 % of requests wait a further `tailMs` (±50 %), a figure that moves a lot between runs.
+ */
+function loadedRun(seed: number, level: number, tailMs: number, slow = 0): string {
+  const r = rng(seed);
+  return httpRun({ n: 2000, latency: () => (level * (1 + 0.1 * r()) + (r() < 0.08 ? tailMs * (0.5 + r()) : 0)) * (1 + slow) });
+}
+
+void test('gate, median: a slowdown of every request fails on p50 when the tail spreads too much between runs for p95 to tell', async () => {
+  const d = tmp('agentload-gate-median-');
+  const baselines = join(d, 'baselines');
+  let k = 0;
+  const run = (level: number, tailMs: number, slow = 0): string => {
+    const dir = join(d, `gate-20260101-120000-${++k}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'out.json'), loadedRun(500 + k, level, tailMs, slow));
+    return dir;
+  };
+  // Five saved runs: the body within ±2 % between runs, the tail (p95) anywhere from 6 to 40 ms.
+  const levels = [4.0, 4.08, 3.96, 4.04, 4.02];
+  const tails = [6, 20, 10, 40, 15];
+  for (let i = 0; i < 5; i++) await saveBaseline(run(levels[i] ?? 4, tails[i] ?? 10), 'main', baselines);
+  const saved = await loadBaseline('main', baselines);
+  assert.deepEqual(saved.entries['metric http_req_duration']?.gated, ['p50', 'p95', 'p99']);
+  assert.equal(saved.entries['metric http_req_duration'].perRun?.p50?.length, 5);
+  const judge = async (dir: string): Promise<{ code: number; p50?: string; p95?: string; reasons: string }> => {
+    const r = await buildReport({ runDir: dir, baseline: 'main', baselinesDir: baselines, historyDir: false });
+    await saveBaseline(dir, `one-${k}`, baselines);
+    const c = compareSnapshots(await loadBaseline(`one-${k}`, baselines), saved);
+    const st = (stat: string): string | undefined => statusOf(c, 'metric http_req_duration', stat);
+    return { code: r.exitCode, p50: st('p50'), p95: st('p95'), reasons: r.reasons.join('; ') };
+  };
+  // Equal, and noisy (a tail 2× the baseline's median tail, the body unchanged): pass.
+  assert.equal((await judge(run(4, 15))).code, 0);
+  const noisy = await judge(run(4, 30));
+  assert.equal(noisy.code, 0, noisy.reasons);
+  // Every request 20 % slower: p95 stays inside its runs' wide spread, the median is beyond its tight one.
+  const slowed = await judge(run(4, 15, 0.2));
+  assert.equal(slowed.code, 3, slowed.reasons);
+  assert.equal(slowed.p50, 'fail');
+  assert.equal(slowed.p95, 'ok');
+  assert.match(slowed.reasons, /http_req_duration p50 [\d.]+ → [\d.]+ ms \(\+[\d.]+ ms, \+\d+ %; worst baseline run [\d.]+ ms\)/);
+  // 5 % is under the fail percentage; 10 % inside the 5 runs' 99 % bound: both pass.
+  assert.equal((await judge(run(4, 15, 0.05))).code, 0);
+  assert.equal((await judge(run(4, 15, 0.1))).p50, 'ok');
+});
+
 void test('gate: setup() requests have rows of their own and are information only, however much worse (GET /api/agents [setup])', async () => {
   const d = tmp('agentload-gate-setup-');
   const baselines = join(d, 'baselines');

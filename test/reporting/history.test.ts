@@ -77,3 +77,29 @@ void test('history: a target column, one trend per scenario and target (runs aga
   const verdict = JSON.parse(readFileSync(join(reports, 'api-2', 'verdict.json'), 'utf8')) as { run: { target: string } };
   assert.equal(verdict.run.target, 'prod.example');
 });
+
+void test('history: the bundled platform (a new loopback port each run) is one target, one trend, not one per port', async () => {
+  const reports = join(tmp(), 'reports');
+  const now = new Date('2026-06-01T00:00:00Z');
+  const runOn = (name: string, startedAt: string, kind: string, url: string): string => {
+    const dir = join(reports, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: (i) => 10 + (i % 7) }));
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify({ scenario: { name: 'api' }, startedAt, engineExitCode: 0, exitCode: 0, target: { kind, url } }),
+    );
+    return dir;
+  };
+  await buildReport({ runDir: runOn('api-1', '2026-05-30T00:00:00Z', 'bundled', 'http://127.0.0.1:39717'), now: () => now });
+  await buildReport({ runDir: runOn('api-2', '2026-05-30T01:00:00Z', 'bundled', 'http://127.0.0.1:41203'), now: () => now });
+  await buildReport({ runDir: runOn('api-3', '2026-05-30T02:00:00Z', 'external', 'http://127.0.0.1:8080'), now: () => now });
+  const html = readFileSync(join(reports, 'index.html'), 'utf8');
+  assert.equal(html.match(/<section /g)?.length, 2, 'the two bundled runs are one series; the user system on loopback another');
+  assert.match(html, /<section data-scenario="api" data-target="bundled platform"><h2>api <small>on bundled platform, 2 run\(s\)/);
+  assert.match(html, /<section data-scenario="api" data-target="127.0.0.1:8080"><h2>api <small>on 127.0.0.1:8080, 1 run\(s\)/);
+  const verdict = JSON.parse(readFileSync(join(reports, 'api-1', 'verdict.json'), 'utf8')) as {
+    run: { target: string; targetKind: string };
+  };
+  assert.deepEqual([verdict.run.target, verdict.run.targetKind], ['127.0.0.1:39717', 'bundled']);
+});

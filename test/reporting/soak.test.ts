@@ -133,3 +133,21 @@ void test('soak verdicts: a 20 s run is "too short to judge" (never a green "wit
   // Long and flat: within.
   assert.equal(memory(analyseSoak(series(1200, 0, 2), { memoryGrowthMBPerHour: 50 }))?.verdict, 'within');
 });
+
+void test('on a soak run the soak analysis sits near the top (under the banner and header, before the thresholds); on other runs near the end', async () => {
+  const at = async (scenario: string): Promise<{ soak: number; thresholds: number; errors: number }> => {
+    const d = soakRun(120);
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ scenario: { name: scenario }, engineExitCode: 0, exitCode: 0 }));
+    await buildReport({ runDir: d, profile: budget, historyDir: false });
+    const html = readFileSync(join(d, 'report.html'), 'utf8');
+    return {
+      soak: html.indexOf('<section id="soak">'),
+      thresholds: html.indexOf('<h2>Thresholds</h2>'),
+      errors: html.indexOf('<h2>Errors by status and type</h2>'),
+    };
+  };
+  const soak = await at('soak');
+  assert.ok(soak.soak > 0 && soak.soak < soak.thresholds, `soak section before the thresholds: ${JSON.stringify(soak)}`);
+  const other = await at('api-latency');
+  assert.ok(other.soak > other.errors, `after the errors on another scenario: ${JSON.stringify(other)}`);
+});

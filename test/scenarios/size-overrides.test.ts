@@ -155,3 +155,17 @@ void test('lib/config SIZE_ALIASES lists every older name a scenario reads (the 
   for (const [variable, aliases] of Object.entries(SIZE_ALIASES))
     assert.deepEqual([...aliases].sort(), [...(used.get(variable) ?? [])].sort(), `${variable}'s aliases`);
 });
+
+void test("api-latency: the endpoints' arrivals start staggered over the shortest period, so no two fall on the same instants", async () => {
+  for (const [rate, step] of [
+    ['20', 40],
+    ['200', 4],
+  ] as const) {
+    const s = (await options('api-latency', { RATE: rate })).scenarios;
+    assert.deepEqual(
+      Object.values(s).map((x) => x.startTime ?? '0s'),
+      ['0s', `${step}ms`, `${2 * step}ms`, `${3 * step}ms`, `${4 * step}ms`],
+      `RATE=${rate}`,
+    );
+  }
+});

@@ -29,6 +29,8 @@ export interface FakeK6Options {
 export interface FakeK6Call {
   readonly args: string[];
   readonly env: Record<string, string | null>;
+  /** Whether its stdout and stderr were terminals (a child given pipes loses k6's colours). */
+  readonly tty: { readonly stdout: boolean; readonly stderr: boolean };
   readonly signal?: string;
 }
 
@@ -52,6 +54,7 @@ const RECORDED_ENV = [
   'SLACK_BOT_TOKEN',
   'FROM_DOTENV',
   'K6_BLACKLIST_IPS',
+  'AGENTLOAD_SUMMARY_COLORS',
 ];
 
 /** What the stand-in prints for `k6 version`. */
@@ -80,7 +83,8 @@ if (args[0] === 'version') {
 const env = {};
 for (const name of ${JSON.stringify(RECORDED_ENV)}) env[name] = process.env[name] === undefined ? null : process.env[name];
 function record(extra) {
-  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(Object.assign({ args: args, env: env }, extra)) + '\\n');
+  const tty = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
+  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(Object.assign({ args: args, env: env, tty: tty }, extra)) + '\\n');
 }
 function writeOutputs() {
   if (!${opts.writesOutputs === false ? 'false' : 'true'}) return;

@@ -1,0 +1,73 @@
+/**
+ * The variables a toolkit bundle's init code read through `lib/config.ts`, for the unused-variable warning
+ * (unused-env.ts) of a run that has no `env-read.json` because its handleSummary never ran here: the options
+ * check failed, the init code threw, a k6 binary stopped before its summary, `--no-summary`, `--cloud` (the
+ * summary runs in Grafana Cloud) and `agentload k8s` (it runs in the cluster's pods).
+ *
+ * The bundle exports a function giving the names read so far (src/bundle/entry.ts); the embedded engine hands
+ * over the script's exports once VU 0's init code has run, or threw (runEngine's `onInit`). Running that init
+ * code again here is what k6 itself does before a cloud run (it reads the options locally): nothing is sent,
+ * the engine stops after its options check. Only init-code reads are seen, which is where the scenarios read
+ * their configuration (docs/scenarios.md#unused-variables).
+ */
+import { Writable } from 'node:stream';
+import { ENV_READ_EXPORT } from '../bundle/entry.ts';
+import type { EngineModule } from './adapters.ts';
+
+/** The names read so far, from a toolkit bundle's exports; undefined for a script without the export (not bundled here) or without lib/config. */
+export function variablesReadFrom(exports: Readonly<Record<string, unknown>>): string[] | undefined {
+  try {
+    const read: unknown = exports[ENV_READ_EXPORT];
+    if (typeof read !== 'function') return undefined;
+    const names: unknown = (read as () => unknown)();
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Output dropped: the engine's own lines about a check that only looks at the names belong to no run. */
+const discard = (): Writable =>
+  new Writable({
+    write(_chunk, _enc, cb) {
+      cb();
+    },
+  });
+
+/**
+ * Runs `script`'s init code once on the embedded engine (validate only: no VU starts, nothing is sent; init code
+ * may connect only to `allowedHosts` and loopback) and returns the names it read, also when it threw; undefined
+ * when the engine could not get that far (a module it lacks, a flag it refuses) or the script is not a toolkit bundle.
+ */
+export async function variablesReadAtInit(
+  engine: EngineModule,
+  input: {
+    readonly script: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly cwd: string;
+    readonly allowedHosts: readonly string[] | undefined;
+    readonly signal?: AbortSignal;
+  },
+): Promise<string[] | undefined> {
+  let read: string[] | undefined;
+  try {
+    await engine.runEngine({
+      script: input.script,
+      args: [],
+      env: input.env,
+      cwd: input.cwd,
+      stdout: discard(),
+      stderr: discard(),
+      handleSignals: false,
+      validateOnly: true,
+      onInit: (exports) => {
+        read = variablesReadFrom(exports);
+      },
+      ...(input.signal !== undefined ? { signal: input.signal } : {}),
+      ...(input.allowedHosts !== undefined ? { allowedHosts: input.allowedHosts } : {}),
+    });
+  } catch {
+    // The engine failed before init (e.g. a module it lacks): no names, so no warning.
+  }
+  return read;
+}
