@@ -8,10 +8,12 @@
  * the wake-up is an expensive interrupt): under load that was about a third of the engine's CPU per
  * request (perf, docs/engine.md "Hot path"). Written one by one between other VUs' JavaScript, nearly
  * every request found the server asleep again; written back to back, the first wakes it and the rest
- * find it running. What it costs a request: it waits for the rest of the turn's callbacks, at most the
- * time the thread spends on the responses that arrived with its own, and that wait is in
- * `http_req_sending` (from the connection obtained to the request written), as a busy Go runtime's
- * scheduling delay is in k6's. An idle loop runs the check phase right after the callback that asked.
+ * find it running. What it costs a request: it waits for the rest of the turn's callbacks, and that wait
+ * is in `http_req_sending` (from the connection obtained to the request written), as a busy Go runtime's
+ * scheduling delay is in k6's. A request made in the check phase itself, after this turn's flush (a VU
+ * resumed by the iteration loop's setImmediate yield, engine/executors/iteration.ts), waits for the next
+ * turn's timers and I/O callbacks too; one that times out or fails before it is written has that wait as
+ * its sending (response.ts timingsOf). An idle loop runs the check phase right after the callback that asked.
  */
 import type { Conn } from './connection.ts';
 import type { Exchange } from './exchange.ts';

@@ -87,7 +87,8 @@ function canonicalHeader(text: string): string {
 /**
  * k6's timing breakdown of one exchange (ms), as its tracer computes it (lib/netext/httpext/tracer.go,
  * Tracer.Done): blocked until a connection was obtained (0 when none was); sending until the request was
- * written; waiting from then until the first response byte, or, when none came (a timeout, a reset), until
+ * written (or, when it was never written, until it gave up: a request that timed out in the outbox,
+ * outbox.ts); waiting from then until the first response byte, or, when none came (a timeout, a reset), until
  * the request gave up, so a server that hangs shows its hang in http_req_duration; receiving from the first
  * byte to the end. Phases never reached are 0.
  */
@@ -96,7 +97,8 @@ export function timingsOf(ex: Exchange): Timings {
     blocked: ex.tConn > 0 ? Math.max(0, ex.tConn - ex.t0) : 0,
     connecting: ex.newConn?.connecting ?? 0,
     tls_handshaking: ex.newConn?.tls ?? 0,
-    sending: ex.tSent > 0 && ex.tConn > 0 ? Math.max(0, ex.tSent - ex.tConn) : 0,
+    // Not written when it ended (a timeout or reset while it waited in the outbox, or a body never flushed): sending until it gave up.
+    sending: ex.tConn > 0 ? Math.max(0, (ex.tSent > 0 ? ex.tSent : ex.tEnd) - ex.tConn) : 0,
     waiting: ex.tSent > 0 ? Math.max(0, (ex.tFirst > 0 ? ex.tFirst : ex.tEnd) - ex.tSent) : 0,
     receiving: ex.tFirst > 0 ? Math.max(0, ex.tEnd - ex.tFirst) : 0,
     duration: 0,

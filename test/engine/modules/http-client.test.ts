@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
 import { requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/exchange.ts';
+import { timingsOf } from '../../../engine/modules/http/response.ts';
 import { selfSignedCert } from '../conformance/run-helpers.ts';
 
 const now = (): number => performance.now();
@@ -230,6 +231,27 @@ void test('a timeout ends the request with request-timeout and frees the VU', as
   assert.ok(now() - t0 < 2500, 'it did not wait for the slow response');
   const next = await pool.requestAsync(req(port, '/after-timeout'), undefined);
   assert.equal(bodyOf(next), 'GET /after-timeout 0', 'a fresh connection replaces the timed-out one');
+  pool.close();
+});
+
+void test('a request that times out before the outbox wrote it shows the wait until it gave up in its duration (in sending)', async () => {
+  // A request made during the event loop's check phase (a VU resumed by the iteration loop's setImmediate
+  // yield) is written at the next turn's check phase; a turn busier than its timeout (here: the rest of this
+  // callback) lets the timeout fire first. Like a request written at once that got no answer, its duration
+  // must be the time until it gave up, not 0.
+  const pool = new ConnectionPool({ now, rejectUnauthorized: true });
+  await pool.requestAsync(req(port, '/warm'), undefined); // a keep-alive connection to reuse
+  const ex = await new Promise<Exchange>((resolve) => {
+    setImmediate(() => {
+      pool.request(req(port, '/slow', { timeoutMs: 20 }), undefined, resolve);
+      const until = now() + 60;
+      while (now() < until); // the thread busy past the timeout
+    });
+  });
+  assert.equal(ex.error?.code, 'request-timeout');
+  const t = timingsOf(ex);
+  assert.ok(t.duration >= 20, `http_req_duration ${String(t.duration)} ms covers the wait until the timeout`);
+  assert.equal(t.duration, t.sending + t.waiting + t.receiving);
   pool.close();
 });
 
