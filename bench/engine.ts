@@ -12,6 +12,9 @@
  * BENCH_BASE=<another checkout with node_modules> runs only the constant-vus row, for this checkout and
  * that one, with autocannon, in BENCH_ROUNDS (default 3) interleaved rounds, and prints each round and
  * the medians: a change measured side by side with the code before it, on the machine as it is.
+ * BENCH_ONLY=https runs only the two https rows (HTTP/1.1 and HTTP/2 over TLS), BENCH_ROUNDS times, and prints each
+ * round and the medians with the HTTP/2 / HTTP/1.1 ratio (with BENCH_BASE: both checkouts round by round in turn), then
+ * a bare node:http2 client's CPU per request.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +35,8 @@ const SYNC_IDLE_SECONDS = Number(process.env.BENCH_SYNC_IDLE_SECONDS ?? 20);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const BASE = process.env.BENCH_BASE === undefined ? undefined : resolve(process.env.BENCH_BASE);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'https') throw new Error(`BENCH_ONLY is 'https' or unset, got ${ONLY}`);
 const dir = mkdtempSync(join(tmpdir(), 'agentload-bench-'));
 
 interface Measured {
@@ -454,9 +459,103 @@ export default async function () { await http.get(__ENV.URL); }
   );
 }
 
+/** BENCH_ONLY=https: HTTP/1.1 and HTTP/2 over TLS, ROUNDS rounds, this checkout and BENCH_BASE in turn; medians and the ratio. */
+async function httpsOnly(sc: ReturnType<typeof benchScripts>, url: string, https1: string, https2: string): Promise<void> {
+  const workers = workersFor({ closedVUs: 50, peakRate: 0 });
+  const variants = [{ name: 'this checkout', root: ROOT }, ...(BASE === undefined ? [] : [{ name: 'BENCH_BASE', root: BASE }])];
+  for (const v of variants) await measureStartup(sc.empty, url, workers, v.root);
+  console.log(
+    `bench:engine (BENCH_ONLY=https) — constant-vus 50, ${String(SECONDS)} s per run, ${plural(workers)}, ${String(ROUNDS)} rounds; ${new Date().toISOString()}`,
+  );
+  const results = new Map(
+    variants.map((v) => [v.name, { h1: [] as number[], h2: [] as number[], rps1: [] as number[], rps2: [] as number[] }]),
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const v of variants) {
+      const before = loadavg();
+      const h1 = await engineRun(sc.vus50, https1, workers, v.root);
+      const h2 = await engineRun(sc.vus50, https2, workers, v.root);
+      const r = results.get(v.name);
+      r?.h1.push(per10k(h1));
+      r?.h2.push(per10k(h2));
+      r?.rps1.push(h1.requests / h1.seconds);
+      r?.rps2.push(h2.requests / h2.seconds);
+      console.log(
+        `round ${String(i + 1)} ${v.name}: HTTP/1.1 ${fmt(per10k(h1), 3)}, HTTP/2 ${fmt(per10k(h2), 3)} CPU-s per 10k (${fmt(h1.requests)} / ${fmt(h2.requests)} requests); load ${before} → ${loadavg()}`,
+      );
+    }
+  }
+  const floor = await bareH2(https2);
+  console.log(
+    `\nbare node:http2 client (no engine: request(), 'response'/'data'/'end' listeners only), ${fmt(floor.requests)} requests, 50 streams at a time: ${fmt(floor.one, 3)} CPU-s per 10k on one session, ${fmt(floor.fifty, 3)} on 50 sessions (one per VU, as the engine runs them)`,
+  );
+  console.log(
+    '\n| checkout | HTTP/1.1 over TLS: CPU-s per 10k (median) | HTTP/2: CPU-s per 10k (median) | HTTP/2 / HTTP/1.1 | requests/s h1 / h2 |',
+  );
+  console.log('|---|---:|---:|---:|---:|');
+  for (const v of variants) {
+    const r = results.get(v.name);
+    if (r === undefined) continue;
+    const h1 = median(r.h1);
+    const h2 = median(r.h2);
+    console.log(
+      `| ${v.name} (${v.root}) | ${fmt(h1, 3)} | ${fmt(h2, 3)} | ${fmt(h2 / h1, 2)}x | ${fmt(median(r.rps1))} / ${fmt(median(r.rps2))} |`,
+    );
+  }
+}
+
+/**
+ * Beside the engine's HTTP/2 row: a bare node:http2 client (a separate process, Node's own request()) making requests
+ * 50 at a time against the same server, on one session and on 50 (one per VU, as the engine runs them);
+ * CPU per request from the process's own cpuUsage between the first request and the last response.
+ */
+async function bareH2(target: string): Promise<{ requests: number; one: number; fifty: number }> {
+  const requests = 20_000;
+  const file = script(
+    'bare-h2.mjs',
+    `import { connect } from 'node:http2';
+const [target, n, nSessions] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const sessions = [];
+let up = 0, started = 0, done = 0, t0;
+const one = (i) => {
+  if (started >= n) return;
+  started++;
+  const s = sessions[i % nSessions].request({ ':path': '/', 'user-agent': 'bare' }, { endStream: true });
+  s.on('response', () => {});
+  s.on('data', () => {});
+  s.on('end', () => {
+    if (++done < n) return one(i);
+    const c = process.cpuUsage(t0);
+    process.stdout.write(String((c.user + c.system) / 1e6) + '\\n');
+    process.exit(0);
+  });
+};
+for (let i = 0; i < nSessions; i++) {
+  const s = connect(target, { rejectUnauthorized: false });
+  sessions.push(s);
+  s.on('connect', () => {
+    if (++up < nSessions) return;
+    t0 = process.cpuUsage();
+    for (let j = 0; j < 50; j++) one(j);
+  });
+}
+`,
+  );
+  const run = async (nSessions: number): Promise<number> => {
+    const r = await measure(process.execPath, [file, target, String(requests), String(nSessions)]);
+    return (Number(r.out.trim()) / requests) * 10_000;
+  };
+  return { requests, one: await run(1), fifty: await run(50) };
+}
+
 async function main(): Promise<void> {
   const { url, https1, https2, child: server } = await startServer();
   const sc = benchScripts();
+  if (ONLY === 'https') {
+    await httpsOnly(sc, url, https1, https2);
+    server.kill();
+    return;
+  }
   if (BASE !== undefined) {
     await sideBySide(sc, url, BASE);
     server.kill();

@@ -4,6 +4,7 @@
  * `http.batch` to one host shares the connection). Built on `node:http2` over the TLS socket the
  * pool opened, so timings and wire byte counts come from the same place as for HTTP/1.1.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { STATUS_CODES } from 'node:http';
 import {
   connect as h2connect,
@@ -39,6 +40,19 @@ export class H2Session {
   rawRead = 0;
   rawWritten = 0;
   readonly session: ClientHttp2Session;
+  /** The peer's address, read once (the socket is connected when the session starts). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The headers of the last bodyless request and what they were made from (#headersOf). */
+  #lastHeaders:
+    | {
+        readonly from: ClientRequest['headers'];
+        readonly method: string;
+        readonly path: string;
+        readonly host: string;
+        readonly out: OutgoingHttpHeaders;
+      }
+    | undefined;
 
   constructor(
     readonly host: H2Host,
@@ -47,6 +61,8 @@ export class H2Session {
     readonly raw: Socket,
     origin: string,
   ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
     // Go's flow-control windows (4 MiB per stream, 1 GiB per connection), not Node's 64 KiB: a
     // download is not held to a window per round trip.
     this.session = h2connect(origin, {
@@ -97,84 +113,97 @@ export class H2Session {
     if (!this.session.destroyed) this.session.destroy();
   }
 
-  /** Sends `ex` as a new stream. */
+  /** Sends `ex` as a new stream; the stream's events go to the listeners below, shared by every stream. */
   send(ex: Exchange): void {
     const { req } = ex;
     const host = this.host;
     this.streams.add(ex);
     ex.h2 = this;
     ex.tConn = host.now();
-    ex.remoteAddress = this.socket.remoteAddress ?? '';
-    ex.remotePort = this.socket.remotePort ?? 0;
+    ex.remoteAddress = this.remoteAddress;
+    ex.remotePort = this.remotePort;
     const body = req.body;
-    let stream: ClientHttp2Stream;
+    const empty = body === undefined || body.length === 0;
+    let stream: OwnStream;
     try {
-      stream = this.session.request(headersOf(req), { endStream: body === undefined || body.length === 0 });
+      stream = openStream(this.session, this.#headersOf(req), empty ? END_STREAM : MORE_TO_COME);
     } catch (e) {
       host.fail(ex, toError(e));
       return;
     }
+    stream[EXCHANGE] = ex;
     ex.stream = stream;
     // Sent once the body is handed to the session (the end callback), as HTTP/1.1's write callback.
-    if (body !== undefined && body.length > 0)
+    if (!empty)
       stream.end(body, () => {
         if (ex.tSent === 0) ex.tSent = host.now();
       });
-    else ex.tSent = host.now();
-    stream.on('response', (headers: IncomingHttpHeaders) => {
-      if (ex.tFirst === 0) ex.tFirst = host.now();
-      ex.status = Number(headers[':status']);
-      ex.statusText = goStatusText(ex.status); // HTTP/2 has no reason phrase: Go makes one
-      ex.versionMajor = 2;
-      ex.versionMinor = 0;
-      ex.rawHeaders = flatten(headers);
-    });
-    stream.on('data', (chunk: Buffer) => {
-      if (req.keepBody) ex.chunks.push(chunk);
-    });
-    const rstCode = (): number | undefined => (stream as { rstCode?: number }).rstCode; // undefined while the stream is open
-    /** The stream ended without a whole response: an error, or (refused, nothing received) sent once more, as Go's transport does. */
-    const lost = (err: Error): void => {
-      if (ex.settled || ex.stream !== stream) return;
-      if (rstCode() === constants.NGHTTP2_REFUSED_STREAM && !ex.retried && ex.status === 0) {
-        ex.retried = true;
-        this.done(ex);
-        ex.h2 = undefined;
-        ex.stream = undefined;
-        ex.chunks = [];
-        host.start(ex);
-        return;
-      }
-      host.fail(ex, err);
-    };
-    stream.on('end', () => {
-      if (ex.settled) return;
-      // Node also ends the readable side when the stream is reset or the session dies before END_STREAM:
-      // that is no response (Go reports a stream error), not a complete one.
-      const rst = rstCode();
-      if (ex.status === 0 || (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) || this.session.destroyed) {
-        lost(Object.assign(new Error(`HTTP/2 stream ended before a complete response (code ${String(rst ?? 0)})`), { code: 'ECONNRESET' }));
-        return;
-      }
-      ex.tEnd = host.now();
-      this.done(ex);
-      // noConnectionReuse, or a session that lost the race to be the origin's: closed once unused.
-      if (req.close === true || (this.closed && this.streams.size === 0)) this.close();
-      host.settle(ex);
-    });
-    stream.on('error', lost);
-    stream.on('close', () => {
-      lost(
-        Object.assign(new Error(`HTTP/2 stream closed (code ${String(rstCode() ?? 0)}) before the response ended`), { code: 'ECONNRESET' }),
-      );
-    });
-    stream.resume();
+    else ex.tSent = host.now(); // the headers are handed to the session: sent, as HTTP/1.1 after its write
+    stream.on('response', onResponse);
+    stream.on('data', onData); // flowing: the body is read (and counted) whether it is kept or not
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
   }
 
-  /** The exchange no longer uses a stream here. */
-  done(ex: Exchange): void {
+  /**
+   * The request's headers as HTTP/2 sends them. The last one is kept and given again while a VU repeats
+   * the same request (same headers object, method, path and authority, no body): node:http2 copies what it
+   * is given, so one object serves every such stream.
+   */
+  #headersOf(req: ClientRequest): OutgoingHttpHeaders {
+    const last = this.#lastHeaders;
+    if (
+      req.body === undefined &&
+      last !== undefined &&
+      last.from === req.headers &&
+      last.method === req.method &&
+      last.path === req.path &&
+      last.host === req.host
+    )
+      return last.out;
+    const out = headersOf(req);
+    this.#lastHeaders = req.body === undefined ? { from: req.headers, method: req.method, path: req.path, host: req.host, out } : undefined;
+    return out;
+  }
+
+  /** The stream ended without a whole response: an error, or (refused, nothing received) sent once more, as Go's transport does. */
+  lost(ex: Exchange, stream: ClientHttp2Stream, err: () => Error): void {
+    if (ex.settled || ex.stream !== stream) return;
+    if (rstCodeOf(stream) === constants.NGHTTP2_REFUSED_STREAM && !ex.retried && ex.status === 0) {
+      ex.retried = true;
+      this.done(ex);
+      ex.h2 = undefined;
+      ex.stream = undefined;
+      ex.chunks = [];
+      this.host.start(ex);
+      return;
+    }
+    this.host.fail(ex, err());
+  }
+
+  /** The response ended (its 'end' event): settled, unless the stream was reset or the session died first. */
+  ended(ex: Exchange, stream: ClientHttp2Stream): void {
+    // Node also ends the readable side when the stream is reset or the session dies before END_STREAM:
+    // that is no response (Go reports a stream error), not a complete one.
+    const rst = rstCodeOf(stream);
+    if (ex.status === 0 || (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) || this.session.destroyed) {
+      this.lost(ex, stream, () =>
+        Object.assign(new Error(`HTTP/2 stream ended before a complete response (code ${String(rst ?? 0)})`), { code: 'ECONNRESET' }),
+      );
+      return;
+    }
+    ex.tEnd = this.host.now();
+    this.done(ex, ex.tEnd);
+    // noConnectionReuse, or a session that lost the race to be the origin's: closed once unused.
+    if (ex.req.close === true || (this.closed && this.streams.size === 0)) this.close();
+    this.host.settle(ex);
+  }
+
+  /** The exchange no longer uses a stream here (`at`: a `now()` reading the caller already has, the idle time when it was the last). */
+  done(ex: Exchange, at?: number): void {
     this.streams.delete(ex);
-    if (this.streams.size === 0) this.idleSince = this.host.now();
+    if (this.streams.size === 0) this.idleSince = at ?? this.host.now();
   }
 
   /** A failed or interrupted exchange: its stream is cancelled, the session lives on. */
@@ -185,6 +214,94 @@ export class H2Session {
     if (this.closed && this.streams.size === 0) this.close();
   }
 }
+
+/** A stream this client opened, with the exchange it carries (the shared listeners read it from `this`). */
+const EXCHANGE = Symbol('exchange');
+interface OwnStream extends ClientHttp2Stream {
+  [EXCHANGE]?: Exchange;
+}
+
+/** request() options, one object each (node:http2 copies them): the request ends with its headers, or a body follows. */
+const END_STREAM = Object.freeze({ endStream: true });
+const MORE_TO_COME = Object.freeze({ endStream: false });
+
+/** The exchange a stream's event is for, undefined once it is settled or runs on another stream (a refused stream sent again). */
+function exchangeOf(stream: OwnStream): Exchange | undefined {
+  const ex = stream[EXCHANGE];
+  return ex === undefined || ex.settled || ex.stream !== stream ? undefined : ex;
+}
+
+/** The stream's RST_STREAM code, undefined while it is open. */
+const rstCodeOf = (stream: ClientHttp2Stream): number | undefined => (stream as { rstCode?: number }).rstCode;
+
+function onResponse(this: OwnStream, headers: IncomingHttpHeaders): void {
+  const ex = exchangeOf(this);
+  if (ex === undefined) return;
+  if (ex.tFirst === 0) ex.tFirst = ex.h2?.host.now() ?? 0;
+  ex.status = Number(headers[':status']);
+  ex.statusText = goStatusText(ex.status); // HTTP/2 has no reason phrase: Go makes one
+  ex.versionMajor = 2;
+  ex.versionMinor = 0;
+  ex.rawHeaders = flatten(headers);
+}
+
+function onData(this: OwnStream, chunk: Buffer): void {
+  const ex = this[EXCHANGE];
+  if (ex?.req.keepBody === true && ex.stream === this) ex.chunks.push(chunk);
+}
+
+function onEnd(this: OwnStream): void {
+  const ex = exchangeOf(this);
+  ex?.h2?.ended(ex, this);
+}
+
+function onError(this: OwnStream, err: Error): void {
+  const ex = exchangeOf(this);
+  ex?.h2?.lost(ex, this, () => err);
+}
+
+/** Closed without an 'end' that settled the exchange (reset, or the session went away). */
+function onClose(this: OwnStream): void {
+  const ex = exchangeOf(this);
+  ex?.h2?.lost(ex, this, () =>
+    Object.assign(new Error(`HTTP/2 stream closed (code ${String(rstCodeOf(this) ?? 0)}) before the response ended`), {
+      code: 'ECONNRESET',
+    }),
+  );
+}
+
+/**
+ * `session.request()` with a plain `AsyncResource.bind` in place while it runs. Node 20's request() binds
+ * its connect callback to an AsyncResource, and Node's `bind` also defines the deprecated `asyncResource`
+ * accessors (DEP0172) on the bound function: two `deprecate()` wrappers and a property redefinition per
+ * request, about a quarter of a bare node:http2 client's CPU per request (docs/engine.md, "Known gaps"). Nothing
+ * reads that property from request()'s private callback; the callback still runs in the resource's async
+ * scope. Node's own `bind` is back before this returns, whatever request() does.
+ */
+function openStream(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  options: { readonly endStream: boolean },
+): ClientHttp2Stream {
+  const proto = AsyncResource.prototype;
+  proto.bind = plainBind;
+  try {
+    return session.request(headers, options);
+  } finally {
+    proto.bind = nodeBind;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back on the prototype
+const nodeBind = AsyncResource.prototype.bind;
+/** `fn` run in the resource's async scope, with `thisArg` or else the caller's `this` (Node's bind without the DEP0172 accessors). */
+const plainBind = function bind(this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?: unknown) {
+  // eslint-disable-next-line @typescript-eslint/no-this-alias -- the bound function's own `this` is the caller's
+  const resource = this;
+  return function (this: unknown, ...args: unknown[]): unknown {
+    return resource.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
+  };
+} as AsyncResource['bind'];
 
 /** Where Go's http.StatusText differs from Node's STATUS_CODES. */
 const GO_STATUS_TEXT: Readonly<Record<number, string>> = {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { AsyncResource, createHook } from 'node:async_hooks';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
@@ -74,6 +75,10 @@ function handle(rq: Http2ServerRequest, rs: Http2ServerResponse): void {
   }
   if (url === '/seen-cookies') {
     rs.end(`cookie ${rq.headers.cookie ?? 'none'}`);
+    return;
+  }
+  if (url.startsWith('/said')) {
+    rs.end(`${rq.method} ${url} ua=${String(rq.headers['user-agent'])} x=${String(rq.headers['x-n'] ?? 'none')}`);
     return;
   }
   rs.writeHead(200, { 'x-served-as': rq.httpVersion }).end(`hello ${rq.httpVersion} ${url}`);
@@ -268,4 +273,66 @@ void test("GODEBUG=http2client=0 (Go's switch, which k6 users set) keeps https o
   } finally {
     pool.close();
   }
+});
+
+void test('client: a VU repeating a request reuses its HTTP/2 headers only while method, path, authority and headers object are the same; peer address on every stream', async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  const ua = { 'User-Agent': 'same-object' };
+  const other = { 'User-Agent': 'same-object', 'X-N': '2' };
+  try {
+    const said: string[] = [];
+    for (const r of [
+      req('/said/a', { headers: ua }),
+      req('/said/a', { headers: ua }),
+      req('/said/b', { headers: ua }),
+      req('/said/b', { headers: ua, method: 'DELETE' }),
+      req('/said/b', { headers: other }),
+      req('/said/b', { headers: ua, host: 'other.example' }),
+      req('/said/b', { headers: ua, method: 'POST', body: Buffer.from('x') }),
+      req('/said/b', { headers: ua }),
+    ]) {
+      const ex = await pool.requestAsync(r, undefined);
+      assert.equal(ex.versionMajor, 2);
+      assert.deepEqual([ex.remoteAddress, ex.remotePort], ['127.0.0.1', port]);
+      said.push(text(ex));
+    }
+    assert.deepEqual(said, [
+      'GET /said/a ua=same-object x=none',
+      'GET /said/a ua=same-object x=none',
+      'GET /said/b ua=same-object x=none',
+      'DELETE /said/b ua=same-object x=none',
+      'GET /said/b ua=same-object x=2',
+      'GET /said/b ua=same-object x=none',
+      'POST /said/b ua=same-object x=none',
+      'GET /said/b ua=same-object x=none',
+    ]);
+  } finally {
+    pool.close();
+  }
+});
+
+void test("client: node:http2's request() still runs its connect callback in its AsyncResource's scope, and AsyncResource.bind is Node's own again afterwards", async () => {
+  /** Times each PendingRequest resource was entered: its connect callback, then its response headers' event. */
+  const entered = new Map<number, number>();
+  const hook = createHook({
+    init(id, type) {
+      if (type === 'PendingRequest') entered.set(id, 0);
+    },
+    before(id) {
+      const n = entered.get(id);
+      if (n !== undefined) entered.set(id, n + 1);
+    },
+  }).enable();
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const first = await pool.requestAsync(req('/scope1'), undefined);
+    const second = await pool.requestAsync(req('/scope2'), undefined);
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    assert.deepEqual([...entered.values()], [2, 2], 'one PendingRequest per stream, entered by its connect callback and its response');
+  } finally {
+    hook.disable();
+    pool.close();
+  }
+  const bound = new AsyncResource('check').bind(() => 1);
+  assert.ok('asyncResource' in bound, "bind outside request() is Node's own (with its asyncResource property)");
 });
