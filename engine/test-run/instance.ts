@@ -87,8 +87,11 @@ export async function createInstance(args: {
   idInTest?: (idInInstance: number) => number;
   discardResponseBodies: () => boolean;
   onAbort: (reason: string) => void;
-  /** Called once VU 0's init code has run, with the script's exports; also when it threw (the exports defined by then). */
-  onInit?: ((exports: Readonly<Record<string, unknown>>) => void) | undefined;
+  /**
+   * Called once VU 0's init code has run, with the script's exports; also when it threw (the exports defined by
+   * then), `finished` false: what the init code did is then known only up to the throw.
+   */
+  onInit?: ((exports: Readonly<Record<string, unknown>>, finished: boolean) => void) | undefined;
 }): Promise<InstanceState> {
   const registry = new MetricRegistry();
   const fan = new FanOut();
@@ -151,10 +154,12 @@ export async function createInstance(args: {
   }, Number.MAX_SAFE_INTEGER);
   poolRef.pool = pool;
   const lifecycleVu = new Vu(host, 0, 0);
+  let finished = false;
   try {
     await lifecycleVu.init();
+    finished = true;
   } finally {
-    args.onInit?.(lifecycleVu.exports);
+    args.onInit?.(lifecycleVu.exports, finished);
   }
   let lifecycleThread: Promise<ThreadVu> | undefined;
   const lifecycle = (): Promise<LifecycleRunner> => {

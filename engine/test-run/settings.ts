@@ -43,9 +43,10 @@ export interface RunEngineOptions {
   /**
    * Called once the first VU's init code has run, with the script's exports (before options are checked):
    * the run command reads what a toolkit bundle's init code recorded, also when the check then fails, and
-   * also when the init code threw (then with the exports defined up front: hoisted functions are callable).
+   * also when the init code threw (then with the exports defined up front: hoisted functions are callable, and
+   * `finished` false: the init code's reads are known only up to the throw).
    */
-  onInit?: (exports: Readonly<Record<string, unknown>>) => void;
+  onInit?: (exports: Readonly<Record<string, unknown>>, finished: boolean) => void;
 }
 
 /** What the main thread needs from a flag set, with every issue. */

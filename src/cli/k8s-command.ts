@@ -343,7 +343,7 @@ async function unusedOnRunners(
   if (engine === undefined) return [];
   const allowedHosts = parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]);
   const read = await variablesReadAtInit(engine, { script: bundle, env, cwd, allowedHosts });
-  return unusedVariableLines({ read, view, setByToolkit: [], scenario: shown });
+  return unusedVariableLines({ read: read?.names, partial: read?.finished === false, view, setByToolkit: [], scenario: shown });
 }
 
 export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<number> {

@@ -221,6 +221,7 @@ export async function checkScriptOptions(
   if (needs.slackSink) placeholders.SLACK_SINK_URL = VALIDATION_URL;
   if (lab !== undefined) placeholders.FAULTS_URL = VALIDATION_URL;
   let readAtInit: string[] | undefined;
+  let initFinished = true;
   const code = await module.runEngine({
     script: built.outfile,
     args: run.record.args.slice(2),
@@ -230,8 +231,9 @@ export async function checkScriptOptions(
     stderr: kept,
     handleSignals: false,
     validateOnly: true,
-    onInit: (exports) => {
+    onInit: (exports, finished) => {
       readAtInit = variablesReadFrom(exports);
+      initFinished = finished;
     },
     signal: run.stop.signal,
     allowedHosts: parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]),
@@ -248,7 +250,14 @@ export async function checkScriptOptions(
     // The run stops before handleSummary, which would name the variables set but never read (also when the init
     // code threw: what it read until then): name them now.
     const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
-    for (const line of unusedVariableLines({ read: readAtInit, view, setByToolkit: run.record.setByToolkit, scenario })) say(io, line);
+    for (const line of unusedVariableLines({
+      read: readAtInit,
+      partial: !initFinished,
+      view,
+      setByToolkit: run.record.setByToolkit,
+      scenario,
+    }))
+      say(io, line);
     throw new AgentloadError(
       'invalid-options',
       code,

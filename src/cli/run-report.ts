@@ -10,7 +10,7 @@ import { say } from './io.ts';
 import { manifest, type RunContext } from './run-context.ts';
 import { loadEngine, loadReport } from '../run/adapters.ts';
 import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from '../run/allowlist.ts';
-import { variablesReadAtInit } from '../run/init-reads.ts';
+import { variablesReadAtInit, type InitReads } from '../run/init-reads.ts';
 import { writeManifest, type RunManifest } from '../run/manifest.ts';
 import { RUN_FILES } from '../run/run-dir.ts';
 import { readVariablesFile, unusedVariableLines } from '../run/unused-env.ts';
@@ -30,8 +30,10 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
   const engineExitCode = run.record.engineExitCode;
   const shownRunDir = relative(io.cwd, dir) || dir;
   const scenario = relative(io.cwd, run.scenarioPath) || run.scenarioPath;
+  const read = await variablesRead(run, dir);
   for (const line of unusedVariableLines({
-    read: await variablesRead(run, dir),
+    read: read?.names,
+    partial: read?.finished === false,
     view: run.view,
     setByToolkit: run.record.setByToolkit,
     scenario,
@@ -69,11 +71,12 @@ export async function reportRun(run: RunContext, dir: string, soakBudget: Prefli
  * its summary, --no-summary, --cloud), what its init code reads, run once more on the embedded engine (nothing
  * sent); not after a stop from outside (Ctrl+C: the user wants the run over).
  */
-async function variablesRead(run: RunContext, dir: string): Promise<string[] | undefined> {
+async function variablesRead(run: RunContext, dir: string): Promise<InitReads | undefined> {
   const written = readVariablesFile(join(dir, RUN_FILES.envRead));
   const bundle = run.record.bundle;
   const summaryRan = existsSync(join(dir, RUN_FILES.handleSummaryData));
-  if (written !== undefined || bundle === undefined || summaryRan || run.state.interrupted) return written;
+  if (written !== undefined) return { names: written, finished: true };
+  if (bundle === undefined || summaryRan || run.state.interrupted) return undefined;
   const engine = run.record.engine?.kind === 'embedded' ? run.record.engine.module : await loadEngine().catch(() => undefined);
   if (engine === undefined) return undefined;
   return variablesReadAtInit(engine, {

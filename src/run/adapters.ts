@@ -33,7 +33,7 @@ export interface EngineRunInput {
   /** Load the script and check its options and thresholds only (exit 104 on a problem, 0 when valid); run nothing. */
   readonly validateOnly?: boolean;
   /** Called with the script's exports once its init code has run (the run command reads the variables it read). */
-  readonly onInit?: (exports: Readonly<Record<string, unknown>>) => void;
+  readonly onInit?: (exports: Readonly<Record<string, unknown>>, finished: boolean) => void;
 }
 
 export interface EngineFlagSpec {

@@ -26,6 +26,12 @@ export function variablesReadFrom(exports: Readonly<Record<string, unknown>>): s
   }
 }
 
+/** What a bundle's init code read; `finished` false when it threw, so names it would have read after that are missing. */
+export interface InitReads {
+  readonly names: readonly string[];
+  readonly finished: boolean;
+}
+
 /** Output dropped: the engine's own lines about a check that only looks at the names belong to no run. */
 const discard = (): Writable =>
   new Writable({
@@ -36,7 +42,8 @@ const discard = (): Writable =>
 
 /**
  * Runs `script`'s init code once on the embedded engine (validate only: no VU starts, nothing is sent; init code
- * may connect only to `allowedHosts` and loopback) and returns the names it read, also when it threw; undefined
+ * may connect only to `allowedHosts` and loopback) and returns the names it read, also when it threw (then not
+ * finished: only the reads before the throw are known); undefined
  * when the engine could not get that far (a module it lacks, a flag it refuses) or the script is not a toolkit bundle.
  */
 export async function variablesReadAtInit(
@@ -48,8 +55,8 @@ export async function variablesReadAtInit(
     readonly allowedHosts: readonly string[] | undefined;
     readonly signal?: AbortSignal;
   },
-): Promise<string[] | undefined> {
-  let read: string[] | undefined;
+): Promise<InitReads | undefined> {
+  let read: InitReads | undefined;
   try {
     await engine.runEngine({
       script: input.script,
@@ -60,8 +67,9 @@ export async function variablesReadAtInit(
       stderr: discard(),
       handleSignals: false,
       validateOnly: true,
-      onInit: (exports) => {
-        read = variablesReadFrom(exports);
+      onInit: (exports, finished) => {
+        const names = variablesReadFrom(exports);
+        read = names === undefined ? undefined : { names, finished };
       },
       ...(input.signal !== undefined ? { signal: input.signal } : {}),
       ...(input.allowedHosts !== undefined ? { allowedHosts: input.allowedHosts } : {}),

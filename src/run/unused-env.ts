@@ -131,11 +131,18 @@ export function readVariablesFile(path: string): string[] | undefined {
  */
 export function unusedVariableLines(input: {
   readonly read: readonly string[] | undefined;
+  /**
+   * The init code threw before it finished: a name not among `read` may still be read after the throw, so only
+   * likely typos of a name read before it are named (a variable read later is not called unused).
+   */
+  readonly partial?: boolean;
   readonly view: EnvView;
   readonly setByToolkit: readonly string[];
   readonly scenario: string;
 }): string[] {
   const { read } = input;
   if (read === undefined) return [];
-  return unusedWarnings(unusedVariables({ read, view: input.view, setByToolkit: input.setByToolkit }), read, input.scenario);
+  const all = unusedVariables({ read, view: input.view, setByToolkit: input.setByToolkit });
+  const unused = input.partial === true ? all.filter((u) => u.match !== undefined && read.includes(u.match)) : all;
+  return unusedWarnings(unused, read, input.scenario);
 }

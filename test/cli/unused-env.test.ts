@@ -173,6 +173,36 @@ void test('a run whose init code throws (107) names what it read until then: a m
   assert.equal(server.requests(), sent, 'nothing was sent');
 });
 
+void test('init code that throws before it reads a variable: that variable is not called unused (only what was read until then is known)', async () => {
+  const config = JSON.stringify(join(ROOT, 'lib/config.ts'));
+  project.write(
+    'throws-early.ts',
+    `import http from 'k6/http';
+import { duration, required, target } from ${config};
+const TOKEN = required(__ENV, 'AGENT_TOKEN', 'set AGENT_TOKEN');
+const { baseUrl } = target(__ENV);
+const DURATION = duration(__ENV, 'DURATION', '1s');
+export const options = { scenarios: { s: { executor: 'constant-vus', vus: 1, duration: DURATION } } };
+export default async function (): Promise<void> {
+  await http.asyncRequest('GET', \`\${baseUrl}/health?t=\${TOKEN}\`);
+}
+`,
+  );
+  const r = await runCli(['throws-early.ts', '--engine', 'node', '--no-report', '-e', 'DURATION=2s', '-e', 'AGENT_TOKNE=t'], {
+    cwd: project.dir,
+    env: cleanEnv(project, { BASE_URL: server.url }),
+  });
+  assert.equal(r.code, 107, r.stderr);
+  assert.match(r.stderr, /AGENT_TOKEN is not set/);
+  // DURATION is read after the throw: the run cannot tell it is unused.
+  assert.doesNotMatch(r.stderr, /warning: DURATION /);
+  // A typo of a name read before the throw is still named.
+  assert.match(
+    r.stderr,
+    /^agentload: warning: AGENT_TOKNE \(-e flag\) is set but throws-early\.ts never reads it: did you mean AGENT_TOKEN\?$/m,
+  );
+});
+
 void describe('runs whose summary never runs here: the init code is run once more on the embedded engine', () => {
   const fakes: FakeK6[] = [];
   after(() => fakes.forEach((f) => f.cleanup()));
