@@ -3,6 +3,7 @@
  * response callback, and the request path: prepare the request once, then one hop per redirect (or
  * digest answer), each measured as its own request. Callbacks, not async: no promise per hop.
  */
+import { HTTP_REQ_METRICS } from '../../../shared/k6-metrics.ts';
 import type { Tags } from '../../contracts.ts';
 import { awaitable, deferredAwaitable, forgotAwaitMessage, type Awaitable } from '../awaitable.ts';
 import type { EngineModuleContext } from '../context.ts';
@@ -34,20 +35,10 @@ import {
 import { Memo, Response, responseOf, ResponsePromise, setCookieLines, type Timings } from './response.ts';
 
 /**
- * A request's samples, as one row (contracts.ts SampleRow) in k6's order; http_req_failed last, only when
- * a response callback decides what is expected.
+ * A request's samples, as one row (contracts.ts SampleRow): k6's per-request metrics in k6's order
+ * (shared/k6-metrics.ts); http_req_failed last, only when a response callback decides what is expected.
  */
-const REQUEST_ROW = [
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
-] as const;
+const REQUEST_ROW = HTTP_REQ_METRICS;
 
 type EngineOptions = ReturnType<EngineModuleContext['options']>;
 
