@@ -15,10 +15,11 @@ import { formatArgs } from './console-text.ts';
 import { interruptionOf } from './interruption.ts';
 import { connectRefusalOf, type Stage, type VuHost } from './vu-host.ts';
 
-/** What an iteration's end emits, as a row (contracts.ts SampleRow): the bytes it moved, then, unless interrupted, its duration and count. */
+/**
+ * What an iteration's end emits, as a row (contracts.ts SampleRow): the bytes it moved, then, unless it was
+ * interrupted, its duration and count (a lifecycle function's end: the bytes alone).
+ */
 const ITER_END_ROW = ['data_sent', 'data_received', 'iteration_duration', 'iterations'] as const;
-/** The bytes alone (a lifecycle function's end). */
-const BYTES_METRICS = ['data_sent', 'data_received'] as const;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -384,10 +385,12 @@ export class Vu implements VirtualUser {
     }
   }
 
-  #emitBytes(tags: Tags, time: number): void {
-    addRowTo(this.#host.sink, { metrics: BYTES_METRICS, values: [this.#sent, this.#received], time, tags });
+  /** The bytes moved since the last row, then `duration` and a count of 1 when an iteration completed. */
+  #emitBytes(tags: Tags, time: number, duration?: number): void {
+    const values = duration === undefined ? [this.#sent, this.#received] : [this.#sent, this.#received, duration, 1];
     this.#sent = 0;
     this.#received = 0;
+    addRowTo(this.#host.sink, { metrics: ITER_END_ROW, values, time, tags });
   }
 
   async runIteration(it: IterationContext): Promise<IterationResult> {
@@ -445,11 +448,7 @@ export class Vu implements VirtualUser {
     this.#tags = undefined;
     const tags = this.#currentTags();
     const time = clock.wallNow();
-    // The bytes the iteration moved, and (unless interrupted) its duration and count: one row.
-    const values = result.kind === 'interrupted' ? [this.#sent, this.#received] : [this.#sent, this.#received, clock.now() - start, 1];
-    this.#sent = 0;
-    this.#received = 0;
-    addRowTo(host.sink, { metrics: ITER_END_ROW, values, time, tags });
+    this.#emitBytes(tags, time, result.kind === 'interrupted' ? undefined : clock.now() - start);
     this.#iteration = undefined;
     this.#interruption = undefined;
     this.#tags = undefined;
