@@ -19,8 +19,7 @@ import { SUMMARY_MODE_CHOICES, type SummaryModeChoice } from './flags.ts';
 import type { CliIO } from './io.ts';
 import { findOnPath, parseK6Version } from '../k6/binary.ts';
 import { extensionImports, moduleAliasesFor, xk6BuildCommand } from '../k6/compat.ts';
-import { loadEngine } from '../run/adapters.ts';
-import { ALLOWED_HOSTS_VAR, checkTargets, parseAllowedHosts } from '../run/allowlist.ts';
+import { checkTargets } from '../run/allowlist.ts';
 import { variablesReadAtInit } from '../run/init-reads.ts';
 import { unusedVariableLines } from '../run/unused-env.ts';
 import { documentedNames, envFlagNames, envView, loadEnv, looksSecret } from '../run/env.ts';
@@ -339,10 +338,7 @@ async function unusedOnRunners(
   view: ReturnType<typeof envView>,
   cwd: string,
 ): Promise<string[]> {
-  const engine = await loadEngine().catch(() => undefined);
-  if (engine === undefined) return [];
-  const allowedHosts = parseAllowedHosts(view.values[ALLOWED_HOSTS_VAR]);
-  const read = await variablesReadAtInit(engine, { script: bundle, env, cwd, allowedHosts });
+  const read = await variablesReadAtInit({ script: bundle, env, values: view.values, cwd });
   return unusedVariableLines({ read: read?.names, partial: read?.finished === false, view, setByToolkit: [], scenario: shown });
 }
 
@@ -374,8 +370,7 @@ export async function k8sCommand(argv: readonly string[], io: CliIO): Promise<nu
   }
 
   const { bundleText, bundleBytes } = await runnerBundle(scenario, given, options, io, async (outfile) => {
-    for (const line of await unusedOnRunners(outfile, relative(io.cwd, scenario) || scenario, { ...env, ...view.values }, view, io.cwd))
-      say(line);
+    for (const line of await unusedOnRunners(outfile, relative(io.cwd, scenario) || scenario, env, view, io.cwd)) say(line);
   });
 
   const { plain, secret } = runnerEnv(env, documentedNames(io.root));

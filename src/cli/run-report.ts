@@ -8,8 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { EXIT_CODES, toError } from '../errors.ts';
 import { say } from './io.ts';
 import { manifest, type RunContext } from './run-context.ts';
-import { loadEngine, loadReport } from '../run/adapters.ts';
-import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from '../run/allowlist.ts';
+import { loadReport } from '../run/adapters.ts';
 import { variablesReadAtInit, type InitReads } from '../run/init-reads.ts';
 import { writeManifest, type RunManifest } from '../run/manifest.ts';
 import { RUN_FILES } from '../run/run-dir.ts';
@@ -77,13 +76,12 @@ async function variablesRead(run: RunContext, dir: string): Promise<InitReads | 
   const summaryRan = existsSync(join(dir, RUN_FILES.handleSummaryData));
   if (written !== undefined) return { names: written, finished: true };
   if (bundle === undefined || summaryRan || run.state.interrupted) return undefined;
-  const engine = run.record.engine?.kind === 'embedded' ? run.record.engine.module : await loadEngine().catch(() => undefined);
-  if (engine === undefined) return undefined;
-  return variablesReadAtInit(engine, {
+  return variablesReadAtInit({
+    engine: run.record.engine?.kind === 'embedded' ? run.record.engine.module : undefined,
     script: bundle.outfile,
-    env: { ...run.env, ...run.view.values },
+    env: run.env,
+    values: run.view.values,
     cwd: run.io.cwd,
-    allowedHosts: parseAllowedHosts(run.view.values[ALLOWED_HOSTS_VAR]),
   });
 }
 

@@ -12,7 +12,8 @@
  */
 import { Writable } from 'node:stream';
 import { ENV_READ_EXPORT } from '../bundle/entry.ts';
-import type { EngineModule } from './adapters.ts';
+import { loadEngine, type EngineModule } from './adapters.ts';
+import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from './allowlist.ts';
 
 /** The names read so far, from a toolkit bundle's exports; undefined for a script without the export (not bundled here) or without lib/config. */
 export function variablesReadFrom(exports: Readonly<Record<string, unknown>>): string[] | undefined {
@@ -41,27 +42,28 @@ const discard = (): Writable =>
   });
 
 /**
- * Runs `script`'s init code once on the embedded engine (validate only: no VU starts, nothing is sent; init code
- * may connect only to `allowedHosts` and loopback) and returns the names it read, also when it threw (then not
- * finished: only the reads before the throw are known); undefined
- * when the engine could not get that far (a module it lacks, a flag it refuses) or the script is not a toolkit bundle.
+ * Runs `script`'s init code once on the embedded engine (the run's own when it has one, else loaded; validate
+ * only: no VU starts, nothing is sent; init code may connect only to the hosts `values` allow and loopback) and
+ * returns the names it read, also when it threw (then not finished: only the reads before the throw are known);
+ * undefined when the engine could not get that far (a module it lacks, a flag it refuses) or the script is not a
+ * toolkit bundle. `values` are the run's variables as the script sees them (env.ts `envView`), over `env`.
  */
-export async function variablesReadAtInit(
-  engine: EngineModule,
-  input: {
-    readonly script: string;
-    readonly env: Readonly<Record<string, string>>;
-    readonly cwd: string;
-    readonly allowedHosts: readonly string[] | undefined;
-    readonly signal?: AbortSignal;
-  },
-): Promise<InitReads | undefined> {
+export async function variablesReadAtInit(input: {
+  readonly engine?: EngineModule | undefined;
+  readonly script: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}): Promise<InitReads | undefined> {
+  const engine = input.engine ?? (await loadEngine().catch(() => undefined));
+  if (engine === undefined) return undefined;
+  const allowedHosts = parseAllowedHosts(input.values[ALLOWED_HOSTS_VAR]);
   let read: InitReads | undefined;
   try {
     await engine.runEngine({
       script: input.script,
       args: [],
-      env: input.env,
+      env: { ...input.env, ...input.values },
       cwd: input.cwd,
       stdout: discard(),
       stderr: discard(),
@@ -71,8 +73,7 @@ export async function variablesReadAtInit(
         const names = variablesReadFrom(exports);
         read = names === undefined ? undefined : { names, finished };
       },
-      ...(input.signal !== undefined ? { signal: input.signal } : {}),
-      ...(input.allowedHosts !== undefined ? { allowedHosts: input.allowedHosts } : {}),
+      allowedHosts,
     });
   } catch {
     // The engine failed before init (e.g. a module it lacks): no names, so no warning.
