@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { HTTPParser } from 'http-parser-js';
 import type { Exchange } from './exchange.ts';
+import { readWholeResponse, type WholeResponse } from './whole-response.ts';
 
 /** What a connection needs of the pool. */
 export interface ConnHost {
@@ -37,6 +38,28 @@ let sharedRead: Buffer | undefined;
 export function sharedReadBuffer(): Buffer {
   return (sharedRead ??= Buffer.allocUnsafe(SHARED_READ_BYTES));
 }
+
+/**
+ * The parts of http-parser-js's state the fast path reads and sets (not in its types). If a version
+ * names them otherwise, `state` is undefined and every response goes to the parser, as before.
+ */
+interface ParserInternals {
+  state?: unknown;
+  line?: unknown;
+  headerSize?: unknown;
+}
+
+/** readWholeResponse's answer (a read is handled whole before the next: one serves every connection). */
+const whole: WholeResponse = {
+  versionMajor: 1,
+  versionMinor: 1,
+  statusCode: 0,
+  statusMessage: '',
+  headers: [],
+  shouldKeepAlive: false,
+  bodyStart: 0,
+  bodyLength: 0,
+};
 
 /** One connection: a socket, its parser, and the exchange it carries (at most one: no pipelining). */
 export class Conn {
@@ -119,10 +142,44 @@ export class Conn {
     } // bytes on an idle connection: not HTTP we understand
     if (ex.tFirst === 0) ex.tFirst = this.pool.now();
     ex.received += length;
-    const r = this.parser.execute(chunk, 0, length);
+    let start = 0;
+    // Between messages, a response that arrived whole and plain is read here (whole-response.ts), else by the parser.
+    const internals = this.parser as unknown as ParserInternals;
+    if (internals.state === 'RESPONSE_LINE' && internals.line === '' && !this.head && ex.status === 0) {
+      start = readWholeResponse(chunk, length, whole);
+      if (start > 0) {
+        this.#completeWhole(ex, chunk);
+        if (start === length) return;
+        // Bytes after it: the parser counts them from the message's end, as its own execute() would have.
+        internals.headerSize = start;
+      }
+    }
+    const r = this.parser.execute(chunk, start, length - start);
     if (r instanceof Error && this.ex === ex) {
       this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
     }
+  }
+
+  /** What the parser's kOnHeadersComplete, kOnBody and kOnMessageComplete do, for the response in `whole`. */
+  #completeWhole(ex: Exchange, chunk: Buffer): void {
+    const w = whole;
+    ex.status = w.statusCode;
+    ex.statusText = w.statusMessage;
+    ex.rawHeaders = w.headers;
+    ex.versionMajor = w.versionMajor;
+    ex.versionMinor = w.versionMinor;
+    ex.keepAlive = w.shouldKeepAlive;
+    const n = w.bodyLength;
+    if (n > 0 && ex.req.keepBody) {
+      const from = w.bodyStart;
+      let part: Buffer;
+      if (this.readsShared) {
+        part = Buffer.allocUnsafe(n);
+        chunk.copy(part, 0, from, from + n);
+      } else part = chunk.subarray(from, from + n);
+      ex.chunks.push(part);
+    }
+    this.pool.complete(this, ex);
   }
 
   /** The server closed its side: a read-until-close body ends here. */
