@@ -77,8 +77,11 @@ function ascii(b: Buffer, start: number, end: number): string {
 
 const isDigit = (c: number | undefined): c is number => c !== undefined && c >= 0x30 && c <= 0x39;
 
-/** Lower-cases an ASCII header name for comparison only when it could be one of the four names that matter. */
-const mayMatter = (length: number): boolean => length === 7 || length === 10 || length === 14 || length === 17;
+/** Whether the header name at `b[p..]` is `lower` in any case (its length already matched; `lower` has letters and '-' only). */
+function named(b: Buffer, p: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if (((b[p + i] ?? 0) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
 
 /**
  * Reads the response in `b[0..end)` if it is whole and plain (see the file comment): fills `out` and returns
@@ -132,24 +135,26 @@ export function readWholeResponse(b: Buffer, end: number, out: WholeResponse): n
     const name = ascii(b, p, colon);
     const value = ascii(b, v, vEnd);
     headers.push(name, value);
-    if (mayMatter(name.length)) {
-      switch (name.toLowerCase()) {
-        case 'content-length': {
+    switch (colon - p) {
+      case 14:
+        if (named(b, p, 'content-length')) {
           if (contentLength !== -1) return 0;
           const n = +value;
           if (!Number.isSafeInteger(n) || n < 0) return 0;
           contentLength = n;
-          break;
         }
-        case 'connection':
-          connection += value.toLowerCase();
-          break;
-        case 'transfer-encoding':
-        case 'upgrade':
-          return 0;
-        default:
-          break;
-      }
+        break;
+      case 10:
+        if (named(b, p, 'connection')) connection += value.toLowerCase();
+        break;
+      case 17:
+        if (named(b, p, 'transfer-encoding')) return 0;
+        break;
+      case 7:
+        if (named(b, p, 'upgrade')) return 0;
+        break;
+      default:
+        break;
     }
     p = eol + 2;
   }
