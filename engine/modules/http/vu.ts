@@ -69,11 +69,14 @@ interface RequestPlan {
   readonly fail: (err: unknown) => void;
 }
 
-/** One hop of a request: its URL, method and body, the redirects it may still follow. */
-interface Hop {
+/**
+ * One hop of a request: what the pool sends (its method, headers and body), with its URL, the redirects it
+ * may still follow and the request it belongs to. One object per hop: the pool hands it back on the
+ * exchange (`ex.req`), so the answer needs no closure of its own.
+ */
+interface Hop extends ClientRequest {
+  readonly plan: RequestPlan;
   readonly urlText: string;
-  readonly method: string;
-  readonly body: Buffer | undefined;
   readonly redirectsLeft: number;
   readonly first: boolean;
   readonly url: ParsedUrl;
@@ -321,7 +324,7 @@ export class VuHttp {
   ): void {
     const url = this.#parsed(urlText, plan.method);
     const headers = this.#hopHeaders(plan, url, urlText, first, authorization);
-    const req: ClientRequest = {
+    const hop: Hop = {
       method,
       tls: url.tls,
       hostname: url.hostname,
@@ -335,21 +338,30 @@ export class VuHttp {
       proxy: url.proxy,
       key: url.key,
       close: plan.opts.noConnectionReuse === true,
+      head: undefined,
+      plan,
+      urlText,
+      redirectsLeft,
+      first,
+      url,
     };
     if (headers === this.#defaultHeaders && body === undefined && plan.hostOverride === undefined) {
       const cached = url.heads.get(method);
-      if (cached !== undefined) req.head = cached;
-      else if (url.heads.size < 16) url.heads.set(method, (req.head = requestHead(req)));
+      if (cached !== undefined) hop.head = cached;
+      else if (url.heads.size < 16) url.heads.set(method, (hop.head = requestHead(hop)));
     }
-    const hop: Hop = { urlText, method, body, redirectsLeft, first, url, headers };
-    this.#pool.request(req, plan.intr, (ex) => {
-      try {
-        this.#answered(plan, hop, ex);
-      } catch (e) {
-        plan.fail(e);
-      }
-    });
+    this.#pool.request(hop, plan.intr, this.#onExchange);
   }
+
+  /** The pool's answer to a hop (#hop sent a Hop: it comes back as `ex.req`). */
+  readonly #onExchange = (ex: Exchange): void => {
+    const hop = ex.req as Hop;
+    try {
+      this.#answered(hop.plan, hop, ex);
+    } catch (e) {
+      hop.plan.fail(e);
+    }
+  };
 
   /** A hop's exchange: the response, its cookies and samples, then the digest answer, a redirect or the end. */
   #answered(plan: RequestPlan, hop: Hop, ex: Exchange): void {
