@@ -107,7 +107,7 @@ export class ConnectionPool {
       }
       intr.add(ex);
     }
-    this.start(ex);
+    this.start(ex, t0);
   }
 
   /** Arms the timeout timer for `at` (a `now()` reading). */
@@ -124,8 +124,8 @@ export class ConnectionPool {
     });
   }
 
-  /** Puts `ex` on an idle connection, or opens one. */
-  start(ex: Exchange): void {
+  /** Puts `ex` on an idle connection, or opens one (`t`: now, when the caller just read the clock). */
+  start(ex: Exchange, t = this.now()): void {
     const { req } = ex;
     const refused = this.#refuse?.(req.hostname);
     if (refused !== undefined) {
@@ -137,7 +137,6 @@ export class ConnectionPool {
       return;
     }
     const key = req.key ?? poolKey(req);
-    const t = this.now();
     const h2 = this.#h2.get(key);
     if (h2?.usable(t, IDLE_TIMEOUT_MS) === true) {
       h2.send(ex);
@@ -369,7 +368,7 @@ export class ConnectionPool {
     const body = req.body;
     const s = conn.socket;
     if (body === undefined || body.length === 0) {
-      ex.sent = Buffer.byteLength(head, 'latin1');
+      ex.sent = head.length; // latin1: a byte per character
       s.write(head, 'latin1');
     } else {
       const headBuf = Buffer.from(head, 'latin1');
@@ -430,8 +429,8 @@ export class ConnectionPool {
       // On TLS the wire bytes since the previous exchange on the connection (the handshake and any
       // CONNECT go to its first request; HTTP/2 streams running at once share them out by end time),
       // plus what an attempt on a connection that died wrote and read.
-      ex.sent = ex.carried.sent + raw.bytesWritten - (link?.rawWritten ?? 0);
-      ex.received = ex.carried.received + raw.bytesRead - (link?.rawRead ?? 0);
+      ex.sent = ex.carriedSent + raw.bytesWritten - (link?.rawWritten ?? 0);
+      ex.received = ex.carriedReceived + raw.bytesRead - (link?.rawRead ?? 0);
       if (link !== undefined) {
         link.rawWritten = raw.bytesWritten;
         link.rawRead = raw.bytesRead;

@@ -111,7 +111,7 @@ export class Conn {
       const ex = this.ex;
       if (ex?.req.keepBody !== true) return;
       const part = chunk.subarray(offset, offset + length);
-      ex.chunks.push(this.readsShared ? Buffer.from(part) : part);
+      ex.addChunk(this.readsShared ? Buffer.from(part) : part);
     };
     p[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.ex;
@@ -177,7 +177,7 @@ export class Conn {
         part = Buffer.allocUnsafe(n);
         chunk.copy(part, 0, from, from + n);
       } else part = chunk.subarray(from, from + n);
-      ex.chunks.push(part);
+      ex.addChunk(part);
     }
     this.pool.complete(this, ex);
   }
@@ -200,10 +200,8 @@ export class Conn {
     const replay = this.reused && ex.received === 0 && !ex.retried && REPLAYABLE.has(ex.req.method);
     if (replay) {
       if (this.raw !== undefined) {
-        ex.carried = {
-          sent: ex.carried.sent + this.raw.bytesWritten - this.rawWritten,
-          received: ex.carried.received + this.raw.bytesRead - this.rawRead,
-        };
+        ex.carriedSent += this.raw.bytesWritten - this.rawWritten;
+        ex.carriedReceived += this.raw.bytesRead - this.rawRead;
       }
       ex.retried = true;
       ex.conn = undefined;

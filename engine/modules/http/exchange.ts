@@ -81,6 +81,12 @@ export interface ConnTimes {
   readonly tls: number;
 }
 
+/** No response headers yet (shared: an exchange gets its own array with its response). */
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
+/** No body chunks yet (shared and frozen: `addChunk` gives an exchange its own array with its first chunk). */
+const NO_CHUNKS = Object.freeze([]) as readonly Buffer[];
+
 /** What one request ended with; times are `now()` readings, 0 when the phase was not reached. */
 export class Exchange implements Interruptible {
   tConn = 0;
@@ -92,8 +98,9 @@ export class Exchange implements Interruptible {
   versionMinor = 1;
   versionMajor = 1;
   /** Response header names and values, alternating, as received. */
-  rawHeaders: readonly string[] = [];
-  chunks: Buffer[] = [];
+  rawHeaders: readonly string[] = NO_HEADERS;
+  /** The response body as it arrived (`addChunk`). */
+  chunks: readonly Buffer[] = NO_CHUNKS;
   sent = 0;
   received = 0;
   error: (Error & { code?: string }) | undefined;
@@ -113,7 +120,8 @@ export class Exchange implements Interruptible {
   /** The TCP socket of this request's https connection, for the byte count when it failed before the connection was up. */
   dialingRaw: Socket | undefined;
   /** TLS bytes of an attempt on a reused connection that died (the request was sent again). */
-  carried = { sent: 0, received: 0 };
+  carriedSent = 0;
+  carriedReceived = 0;
   /** When the request times out (`now()` reading): the pool's timer checks it (no timer per request). */
   deadline = 0;
   constructor(
@@ -123,6 +131,15 @@ export class Exchange implements Interruptible {
     readonly resolve: (ex: Exchange) => void,
     readonly intr: IterationInterruption | undefined,
   ) {}
+  /** Appends a piece of the response body. */
+  addChunk(part: Buffer): void {
+    if (this.chunks === NO_CHUNKS) this.chunks = [part];
+    else (this.chunks as Buffer[]).push(part);
+  }
+  /** Drops the body received so far (a stream sent again). */
+  clearChunks(): void {
+    this.chunks = NO_CHUNKS;
+  }
   interrupt(): void {
     this.pool.fail(this, Object.assign(new Error('request interrupted'), { code: 'interrupted' }));
   }

@@ -175,7 +175,7 @@ export class H2Session {
       this.done(ex);
       ex.h2 = undefined;
       ex.stream = undefined;
-      ex.chunks = [];
+      ex.clearChunks();
       this.host.start(ex);
       return;
     }
@@ -247,7 +247,7 @@ function onResponse(this: OwnStream, headers: IncomingHttpHeaders): void {
 
 function onData(this: OwnStream, chunk: Buffer): void {
   const ex = this[EXCHANGE];
-  if (ex?.req.keepBody === true && ex.stream === this) ex.chunks.push(chunk);
+  if (ex?.req.keepBody === true && ex.stream === this) ex.addChunk(chunk);
 }
 
 function onEnd(this: OwnStream): void {

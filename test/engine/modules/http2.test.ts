@@ -114,7 +114,7 @@ const req = (path: string, extra: Partial<ClientRequest> = {}): ClientRequest =>
   keepBody: true,
   ...extra,
 });
-const text = (ex: { chunks: Buffer[] }): string => Buffer.concat(ex.chunks).toString('utf8');
+const text = (ex: { chunks: readonly Buffer[] }): string => Buffer.concat(ex.chunks).toString('utf8');
 
 void test('client: h2 chosen by ALPN, one session reused and multiplexed; a timed-out stream is cancelled, the session lives on', async () => {
   sessions = 0;
