@@ -169,7 +169,11 @@ export class Response {
   remote_ip = '';
   remote_port = 0;
   timings: Timings;
-  readonly #req: { method: string; url: string; headers: Record<string, string>; body: Buffer | undefined };
+  // The request as sent, for `request` and `wire()`.
+  readonly #method: string;
+  readonly #url: string;
+  readonly #headers: Record<string, string>;
+  readonly #body: Buffer | undefined;
   #request:
     { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, RequestCookie[]> } | undefined;
   #json: unknown;
@@ -177,7 +181,10 @@ export class Response {
   constructor(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined, timings?: Timings) {
     this.url = url;
     this.timings = timings ?? { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
-    this.#req = { method, url, headers, body };
+    this.#method = method;
+    this.#url = url;
+    this.#headers = headers;
+    this.#body = body;
   }
   /** The request as sent (built on first access: most scripts never read it). */
   get request(): {
@@ -187,19 +194,18 @@ export class Response {
     body: string;
     cookies: Record<string, RequestCookie[]>;
   } {
-    const r = this.#req;
     this.#request ??= {
-      method: r.method,
-      url: r.url,
-      headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [canonical(k), [v]])),
-      body: r.body?.toString('utf8') ?? '',
-      cookies: requestCookies(r.headers.Cookie),
+      method: this.#method,
+      url: this.#url,
+      headers: Object.fromEntries(Object.entries(this.#headers).map(([k, v]) => [canonical(k), [v]])),
+      body: this.#body?.toString('utf8') ?? '',
+      cookies: requestCookies(this.#headers.Cookie),
     };
     return this.#request;
   }
   /** Everything the script can read, as plain data (the synchronous VU mode sends it to the VU thread). */
   wire(): ResponseWire {
-    const r = this.#req;
+    const body = this.#body;
     return {
       status: this.status,
       status_text: this.status_text,
@@ -213,7 +219,7 @@ export class Response {
       remote_ip: this.remote_ip,
       remote_port: this.remote_port,
       timings: this.timings,
-      req: { method: r.method, url: r.url, headers: r.headers, body: r.body === undefined ? undefined : new Uint8Array(r.body) },
+      req: { method: this.#method, url: this.#url, headers: this.#headers, body: body === undefined ? undefined : new Uint8Array(body) },
     };
   }
   /** The Response `wire()` described (the same methods, the same request). */
@@ -241,14 +247,14 @@ export class Response {
       if (this.body === null)
         throw new ModuleUsageError(
           'no-body',
-          `cannot parse the JSON of the response to ${this.#req.method} ${maskCredentials(this.url)}: the body was discarded (responseType none); set responseType: 'text'`,
+          `cannot parse the JSON of the response to ${this.#method} ${maskCredentials(this.url)}: the body was discarded (responseType none); set responseType: 'text'`,
         );
       try {
         this.#json = JSON.parse(text);
       } catch (e) {
         throw new ModuleUsageError(
           'invalid-json',
-          `cannot parse the response of ${this.#req.method} ${maskCredentials(this.url)} as JSON: ${(e as Error).message}`,
+          `cannot parse the response of ${this.#method} ${maskCredentials(this.url)} as JSON: ${(e as Error).message}`,
         );
       }
       this.#parsed = true;
@@ -304,6 +310,18 @@ export function setCookieLines(ex: Exchange): string[] | undefined {
   return lines;
 }
 
+/** `status_text` by status code, as last built: the same text comes back with nearly every response. */
+const statusLines = new Map<number, { readonly reason: string; readonly line: string }>();
+
+/** k6's `status_text`: `200 OK`. */
+function statusLine(status: number, reason: string): string {
+  const last = statusLines.get(status);
+  if (last?.reason === reason) return last.line;
+  const line = `${String(status)} ${reason}`;
+  if (statusLines.size < 1000) statusLines.set(status, { reason, line });
+  return line;
+}
+
 /** The script's Response for a finished exchange (throws when the iteration was interrupted); `countBytes` gets the bytes sent and received. */
 export function responseOf(
   countBytes: (sent: number, received: number) => void,
@@ -327,7 +345,7 @@ export function responseOf(
     return res;
   }
   res.status = ex.status;
-  res.status_text = `${String(ex.status)} ${ex.statusText}`;
+  res.status_text = statusLine(ex.status, ex.statusText);
   if (ex.versionMinor !== 1 || ex.versionMajor !== 1) res.proto = `HTTP/${String(ex.versionMajor)}.${String(ex.versionMinor)}`;
   const raw = ex.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
