@@ -147,8 +147,19 @@ export class Exchange implements Interruptible {
 
 /** The value of the header named `lower` (lower case) whatever its case in `headers`; undefined when absent. */
 export function headerValue(headers: Readonly<Record<string, string>>, lower: string): string | undefined {
-  for (const name in headers) if (name.length === lower.length && name.toLowerCase() === lower) return headers[name];
+  for (const name in headers) if (name.length === lower.length && sameName(name, lower)) return headers[name];
   return undefined;
+}
+
+/** `name.toLowerCase() === lower` for a name of the same length, without a lower-cased copy when it is ASCII (every request asks). */
+function sameName(name: string, lower: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c > 0x7f) return name.toLowerCase() === lower;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 export function closeRequested(headers: Readonly<Record<string, string>>): boolean {
