@@ -1,29 +1,57 @@
 /**
  * npm run bench:gate [-- --scenario scenarios/api-latency.ts] [--size smoke|full] [--duration 20s]
- *                       [--baseline-runs 5] [--reruns 10] [--slowdowns 15,10,5] [--runs-per-slowdown 3] [--keep]
+ *                       [--baseline-runs 5] [--reruns 10] [--runs-per-slowdown 3]
+ *                       [--slowdowns 15,10,5 | --slowdowns-ms 0.5,1,1.5] [--base-latency-ms 20]
+ *                       [--reports-dir DIR [--skip-baseline]] [--keep]
  *
  * Measures the regression gate on this machine, through the real run command and the bundled platform:
  * 1. saves a baseline from `--baseline-runs` runs of unchanged code (`--save-baseline`, the median of them);
  * 2. reruns unchanged code `--reruns` times with `--baseline`: every gate fail (the comparison's verdict
  *    in verdict.json, exit 3 unless a threshold's 99 comes first) is a false fail;
- * 3. for each slowdown in `--slowdowns` (percent of the baseline's overall p95), reruns with
- *    FAULT_LATENCY_MS set to that many ms added to every request: every gate fail is a detection.
- *    The label is what was injected, not what the runs saw: the delay shifts the median by nearly its
- *    size but p95 by less (the measured latency includes the load generator's own event-loop delay on
- *    the shared cores, which a server-side pause overlaps), so the table gives the p50 and p95 shift seen.
- * Steps 2 and 3 are interleaved round by round (unchanged, then each slowdown), so a change of machine
- * load falls on both alike. Prints one line per run (with the 1-minute load average at its start and end),
- * the saved baseline's between-run spread (per gated p95: its runs and the bound a run must pass to count,
- * see runSpread in src/reporting/stats.ts), and a summary table: false fails, the machine load, and per
- * slowdown the p95 change the runs saw, measured against the unchanged reruns of the same window (the
- * honest figure: the saved baseline may come from a quieter or busier machine) and against the saved
- * baseline, and how many were caught. Runs go to a temporary reports folder (deleted unless --keep).
+ * 3. reruns with a slowdown of every request, `--runs-per-slowdown` times per level: every gate fail is a
+ *    detection. A level is either `--slowdowns-ms` (that many ms added to every request) or `--slowdowns`
+ *    (that percentage of the baseline's measured overall p95, in ms, added to every request).
+ *
+ * The target's speed. By default the platform answers in well under a millisecond (p95 3–5 ms end to end at
+ * smoke size, mostly the load generator's and the platform's own event loops on the shared cores), so 15 % of
+ * p95 is ~0.5 ms: at the gate's 0.5 ms absolute floor, and below what the fault knob can inject precisely (its
+ * timer wakes 0.3–0.8 ms late under load, target/sleep.ts). `--base-latency-ms B` gives the target a realistic
+ * service time instead: every run, baseline and unchanged reruns included, runs the platform with
+ * FAULT_LATENCY_MS=B (each request of every route but /admin/* and /metrics waits at least B ms before its
+ * handler, as a back end that calls a model would), and a slowdown level runs with FAULT_LATENCY_MS=B + its ms.
+ * So "+15 %" is 15 % of the end-to-end p95 measured with the base latency, added to every request; both sides
+ * carry the timer's own late wake-up, which cancels out of the difference. `--base-jitter-ms J` adds
+ * FAULT_LATENCY_JITTER_MS=J (each request waits B + uniform(0, J) ms) to every run alike.
+ *
+ * Labels are honest: each level says what was asked (ms added, and the percentage it was computed from), and
+ * the summary gives the p50 and p95 shift the slowed runs actually saw against the unchanged reruns (which ran
+ * interleaved with them, round by round: unchanged, then each level, so a change of machine load falls on both
+ * alike) and against the saved baseline.
+ *
+ * Splitting a measurement over several invocations (to keep each under the machine lock's turn):
+ * `--reports-dir DIR` keeps the runs' records in DIR (gate-runs.jsonl, one line per run; the saved baseline in
+ * DIR/baselines/gate.json; the run folders too with --keep), and `--skip-baseline` reuses the baseline saved
+ * there by an earlier invocation (same scenario, size, duration and base latency, checked) instead of saving one.
+ * The summary covers every run recorded in DIR, so the last invocation prints the whole measurement. Without
+ * `--reports-dir` the runs go to a temporary folder, deleted at the end unless --keep.
+ *
+ * Prints one line per run (exit code, gate verdict, p50/p95, the 1-minute load average at its start and end, and
+ * a failing run's reason), the saved baseline's between-run spread (per gated figure: its runs and the bound a run
+ * must pass, see runSpread in src/reporting/stats.ts), and a summary table.
+ *
+ * Measured (session 7, docs/reports.md "The gate's figures", which has the commands to rerun them; logs in
+ * /work/notes/s7/17d/): at smoke size on a quiet machine, 0/10 false fails on the fast target and 0/10 with
+ * --base-latency-ms 20; on the fast target every slowdown the knob can inject (0.5/1/1.5 ms asked, +1.4 to
+ * +2.5 ms seen at p50) was caught 5/5; with the 20 ms service time +15 % and +10 % of p95 were caught 5/5 and
+ * +5 % (p50 +4 %, under the 10 % rule) 0/5, warned 4/5. Full size (200 req/s, 2-minute runs, 20 ms
+ * service time, 3 baseline runs): +15 % and +10 % of p95 caught 3/3 each (on p50), but 2/3 unchanged reruns failed
+ * on p95/p99 when other work raised the load average to 3–6 after a baseline saved at 0.5–3.6 (p50 moved 1 %).
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPARE_DEFAULTS } from '../src/reporting/compare.ts';
 import { loadBaseline } from '../src/reporting/index.ts';
@@ -39,8 +67,13 @@ const { values: v } = parseArgs({
     duration: { type: 'string' },
     'baseline-runs': { type: 'string', default: '5' },
     reruns: { type: 'string', default: '10' },
-    slowdowns: { type: 'string', default: '15,10,5' },
+    slowdowns: { type: 'string' },
+    'slowdowns-ms': { type: 'string' },
     'runs-per-slowdown': { type: 'string', default: '3' },
+    'base-latency-ms': { type: 'string', default: '0' },
+    'base-jitter-ms': { type: 'string', default: '0' },
+    'reports-dir': { type: 'string' },
+    'skip-baseline': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -50,23 +83,49 @@ function count(name: string, raw: string): number {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${raw}"`);
   return n;
 }
+function ms(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} takes milliseconds (0 or more), got "${raw}"`);
+  return n;
+}
+function list(name: string, raw: string | undefined): number[] {
+  return (raw ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes positive numbers like 15,10,5, got "${s}"`);
+      return n;
+    });
+}
 
 const baselineRuns = Math.max(1, count('baseline-runs', v['baseline-runs']));
 const reruns = count('reruns', v.reruns);
 const perSlowdown = count('runs-per-slowdown', v['runs-per-slowdown']);
-const slowdowns = v.slowdowns
-  .split(',')
-  .filter(Boolean)
-  .map((s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--slowdowns takes percentages like 15,10,5, got "${s}"`);
-    return n;
-  });
-const work = mkdtempSync(join(tmpdir(), 'agentload-bench-gate-'));
-const reportsDir = join(work, 'reports');
-const NAME = 'gate';
+const baseMs = ms('base-latency-ms', v['base-latency-ms']);
+const baseJitterMs = ms('base-jitter-ms', v['base-jitter-ms']);
+const pcts = list('slowdowns', v.slowdowns ?? (v['slowdowns-ms'] === undefined ? '15,10,5' : ''));
+const addMs = list('slowdowns-ms', v['slowdowns-ms']);
+if (v['skip-baseline'] && v['reports-dir'] === undefined) throw new Error('--skip-baseline reuses the baseline in --reports-dir: give it');
 
-interface RunResult {
+const work = v['reports-dir'] === undefined ? mkdtempSync(join(tmpdir(), 'agentload-bench-gate-')) : undefined;
+const reportsDir = v['reports-dir'] === undefined ? join(work ?? '', 'reports') : resolve(v['reports-dir']);
+mkdirSync(reportsDir, { recursive: true });
+const NAME = 'gate';
+const RECORDS = join(reportsDir, 'gate-runs.jsonl');
+const SETUP = join(reportsDir, 'gate-setup.json');
+
+/** What every run of one measurement shares: a saved baseline is only reused under the same settings. */
+const setup = { scenario: v.scenario, size: v.size, duration: v.duration ?? null, baseLatencyMs: baseMs, baseJitterMs };
+
+interface RunRecord {
+  kind: 'baseline' | 'unchanged' | 'slowed';
+  /** The level's label (slowed runs), e.g. `+1 ms` or `+15 % of p95`. */
+  level?: string;
+  /** The ms a slowed run added to every request on top of the base latency. */
+  addedMs?: number;
+  /** FAULT_LATENCY_MS the platform ran with. */
+  faultMs: number;
   code: number | null;
   /** The baseline comparison's own verdict (exit 3 hides behind 99 when thresholds also fail on a loaded machine). */
   gate: string | null;
@@ -77,33 +136,55 @@ interface RunResult {
   seconds: number;
   /** The 1-minute load average when the run started and when it ended. */
   load: number[];
+  startedAt: string;
+  /** The run folder's name (kept with --keep). */
+  dir: string | null;
 }
-const baselineResults: RunResult[] = [];
-const rerunResults: RunResult[] = [];
 
-/** One `npm run k6` run of the scenario; `extra` flags and env added. */
-async function runOnce(flags: string[], env: Record<string, string>): Promise<RunResult> {
+/** One `npm run k6` run of the scenario; `extra` flags and the platform's injected latency. */
+async function runOnce(
+  kind: RunRecord['kind'],
+  flags: string[],
+  faultMs: number,
+  level?: { label: string; ms: number },
+): Promise<RunRecord> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const loadAtStart = loadavg()[0] ?? 0;
   const before = new Set(safeList(reportsDir));
-  const args = ['--import', 'tsx', join(ROOT, 'scripts/k6.mjs'), v.scenario, '--reports-dir', reportsDir, '--engine', 'node', ...flags];
+  const args = [
+    '--min-semi-space-size=16',
+    '--max-semi-space-size=16',
+    '--import',
+    'tsx',
+    join(ROOT, 'scripts/k6.mjs'),
+    v.scenario,
+    '--reports-dir',
+    reportsDir,
+    '--engine',
+    'node',
+    ...flags,
+  ];
   const childEnv: Record<string, string | undefined> = {
     ...process.env,
     SIZE: v.size,
     AGENTLOAD_BASELINES_DIR: join(reportsDir, 'baselines'),
-    ...env,
   };
+  delete childEnv.FAULT_LATENCY_MS;
+  delete childEnv.FAULT_LATENCY_JITTER_MS;
+  if (faultMs > 0) childEnv.FAULT_LATENCY_MS = faultMs.toFixed(3);
+  if (baseJitterMs > 0) childEnv.FAULT_LATENCY_JITTER_MS = baseJitterMs.toFixed(3);
   if (v.duration !== undefined) childEnv.DURATION = v.duration;
   const code = await new Promise<number | null>((res) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'ignore'] });
     child.on('exit', (c) => res(c));
   });
-  const dir = safeList(reportsDir).find((d) => !before.has(d) && d !== 'baselines');
+  const dir = safeList(reportsDir).find((d) => !before.has(d) && d !== 'baselines' && !d.startsWith('gate-')) ?? null;
   let p95: number | null = null;
   let p50: number | null = null;
   let gate: string | null = null;
   let reasons: string[] = [];
-  if (dir !== undefined) {
+  if (dir !== null) {
     try {
       const doc = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
         headline?: { p95?: number | null };
@@ -118,12 +199,25 @@ async function runOnce(flags: string[], env: Record<string, string>): Promise<Ru
       };
       p50 = sum.metrics?.http_req_duration?.med ?? null;
     } catch {
-      // no report: the line below says so through the exit code
+      // no report: the line printed says so through the exit code
     }
     if (!v.keep) rmSync(join(reportsDir, dir), { recursive: true, force: true });
   }
-  const r = { code, gate, p95, p50, reasons, seconds: (performance.now() - t0) / 1000, load: [loadAtStart, loadavg()[0] ?? 0] };
-  (flags.includes('--save-baseline') ? baselineResults : rerunResults).push(r);
+  const r: RunRecord = {
+    kind,
+    ...(level !== undefined ? { level: level.label, addedMs: level.ms } : {}),
+    faultMs,
+    code,
+    gate,
+    p95,
+    p50,
+    reasons,
+    seconds: (performance.now() - t0) / 1000,
+    load: [loadAtStart, loadavg()[0] ?? 0],
+    startedAt,
+    dir: v.keep ? dir : null,
+  };
+  appendFileSync(RECORDS, JSON.stringify(r) + '\n');
   return r;
 }
 
@@ -135,30 +229,58 @@ function safeList(dir: string): string[] {
   }
 }
 
+function readRecords(): RunRecord[] {
+  if (!existsSync(RECORDS)) return [];
+  return readFileSync(RECORDS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RunRecord);
+}
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 }
+const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
-const fmt = (r: RunResult): string =>
-  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
+const fmt = (r: RunRecord): string =>
+  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${r.dir !== null ? ` [${r.dir}]` : ''}${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
 
+const base =
+  baseMs > 0
+    ? `FAULT_LATENCY_MS=${baseMs}${baseJitterMs > 0 ? ` FAULT_LATENCY_JITTER_MS=${baseJitterMs}` : ''} on every run`
+    : 'no base latency';
 say(
-  `bench:gate ${v.scenario} SIZE=${v.size}${v.duration !== undefined ? ` DURATION=${v.duration}` : ''}: ${baselineRuns} baseline runs, ${reruns} reruns, slowdowns ${slowdowns.join('/')} % × ${perSlowdown}`,
+  `bench:gate ${v.scenario} SIZE=${v.size}${v.duration !== undefined ? ` DURATION=${v.duration}` : ''}, ${base}: ${v['skip-baseline'] ? 'the baseline saved in ' + reportsDir : `${baselineRuns} baseline runs`}, ${reruns} reruns, slowdowns ${[...pcts.map((p) => `${p} % of p95`), ...addMs.map((m) => `${m} ms`)].join(' / ') || 'none'} × ${perSlowdown}`,
 );
-const baseP95: number[] = [];
-for (let i = 0; i < baselineRuns; i++) {
-  const r = await runOnce(['--save-baseline', NAME], {});
-  say(`baseline ${i + 1}/${baselineRuns}: ${fmt(r)}`);
-  // 99 (a threshold crossed on a loaded machine) still saves the baseline: the gate compares figures, not thresholds.
-  if (r.code !== 0 && r.code !== 99)
-    throw new Error(`baseline run ${i + 1} exited ${String(r.code)}: the baseline must come from runs that completed`);
-  if (r.p95 !== null) baseP95.push(r.p95);
+
+if (v['skip-baseline']) {
+  const saved = existsSync(SETUP) ? (JSON.parse(readFileSync(SETUP, 'utf8')) as typeof setup) : undefined;
+  if (saved === undefined || JSON.stringify(saved) !== JSON.stringify(setup))
+    throw new Error(`--skip-baseline: ${reportsDir} holds a baseline of ${JSON.stringify(saved ?? null)}, not of ${JSON.stringify(setup)}`);
+} else {
+  if (readRecords().length > 0) throw new Error(`${RECORDS} exists: use an empty --reports-dir, or --skip-baseline to add runs to it`);
+  writeFileSync(SETUP, JSON.stringify(setup) + '\n');
+  for (let i = 0; i < baselineRuns; i++) {
+    const r = await runOnce('baseline', ['--save-baseline', NAME], baseMs);
+    say(`baseline ${i + 1}/${baselineRuns}: ${fmt(r)}`);
+    // 99 (a threshold crossed on a loaded machine) still saves the baseline: the gate compares figures, not thresholds.
+    if (r.code !== 0 && r.code !== 99)
+      throw new Error(`baseline run ${i + 1} exited ${String(r.code)}: the baseline must come from runs that completed`);
+  }
 }
+const baseP95 = nums(
+  readRecords()
+    .filter((r) => r.kind === 'baseline')
+    .map((r) => r.p95),
+);
+/** The baseline's overall p95 (the median of its runs'): a percentage level is a share of it. */
 const level = median(baseP95);
-/** The saved baseline's gated p95 figures: each run's value and the between-run bound a rerun must pass. */
+if (pcts.length > 0 && !Number.isFinite(level)) throw new Error('the baseline runs gave no p95: cannot size a percentage slowdown');
+
+/** The saved baseline's gated latency figures: each run's value and the between-run bound a rerun must pass. */
 const spreadLines: string[] = [];
 const saved = await loadBaseline(NAME, join(reportsDir, 'baselines'));
 for (const [key, e] of Object.entries(saved.entries)) {
@@ -166,79 +288,90 @@ for (const [key, e] of Object.entries(saved.entries)) {
     const runs = e.perRun?.[stat];
     if (runs === undefined || e.kind !== 'trend') continue;
     const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log');
-    const median = e.values[stat] ?? NaN;
+    const med = e.values[stat] ?? NaN;
     const sigma = runs.length > 1 ? ` (σ of the logs ${sampleStandardDeviation(runs.map(Math.log)).toFixed(3)})` : '';
     const bound =
       s === undefined
         ? 'fewer than 3 runs: not judged'
-        : `bound ${s.upper.toFixed(2)} ms (+${((s.upper / median - 1) * 100).toFixed(0)} % over the median)`;
+        : `bound ${s.upper.toFixed(2)} ms (+${((s.upper / med - 1) * 100).toFixed(0)} % over the median)`;
     spreadLines.push(
-      `  ${key.replace(/^(metric|endpoint) /, '')} ${stat}: runs ${runs.map((x) => x.toFixed(2)).join(', ')} ms${sigma}; median ${median.toFixed(2)} ms, ${bound}`,
+      `  ${key.replace(/^(metric|endpoint) /, '')} ${stat}: runs ${runs.map((x) => x.toFixed(2)).join(', ')} ms${sigma}; median ${med.toFixed(2)} ms, ${bound}`,
     );
   }
 }
 say(`between-run spread of the saved baseline (${saved.runs ?? 1} runs):`);
 for (const line of spreadLines) say(line);
+
+/** The levels, each with the ms it adds to every request on top of the base latency. */
+const levels = [
+  ...pcts.map((p) => ({ label: `+${p} % of p95`, ms: (level * p) / 100 })),
+  ...addMs.map((m) => ({ label: `+${m} ms`, ms: m })),
+];
 /**
- * The reruns, interleaved (unchanged, then each slowdown, round after round), so a change of machine load
+ * The reruns, interleaved (unchanged, then each level, round after round), so a change of machine load
  * while they run falls on the unchanged and the slowed runs alike: the injected slowdown is then measured
  * against the unchanged reruns of the same window, not only against a baseline saved under other load.
  */
-let falseFails = 0;
-const rerunP95: number[] = [];
-const rerunP50: number[] = [];
-const perPct = new Map<number, { caught: number; seen: number[]; seen50: number[]; ms: number }>(
-  slowdowns.map((pct) => [pct, { caught: 0, seen: [], seen50: [], ms: (level * pct) / 100 }]),
-);
 const rounds = Math.max(reruns, perSlowdown);
 for (let round = 0; round < rounds; round++) {
   if (round < reruns) {
-    const r = await runOnce(['--baseline', NAME], {});
-    if (r.gate === 'fail') falseFails++;
-    if (r.p95 !== null) rerunP95.push(r.p95);
-    if (r.p50 !== null) rerunP50.push(r.p50);
+    const r = await runOnce('unchanged', ['--baseline', NAME], baseMs);
     say(`unchanged ${round + 1}/${reruns}: ${fmt(r)}`);
   }
   if (round >= perSlowdown) continue;
-  for (const pct of slowdowns) {
-    const slot = perPct.get(pct);
-    if (slot === undefined) continue;
-    const r = await runOnce(['--baseline', NAME], { FAULT_LATENCY_MS: slot.ms.toFixed(3) });
-    if (r.gate === 'fail') slot.caught++;
-    if (r.p95 !== null) slot.seen.push(r.p95);
-    if (r.p50 !== null) slot.seen50.push(r.p50);
-    say(
-      `FAULT_LATENCY_MS = ${pct} % of the baseline's p95 (FAULT_LATENCY_MS=${slot.ms.toFixed(3)}) ${round + 1}/${perSlowdown}: ${fmt(r)}`,
-    );
+  for (const l of levels) {
+    const fault = baseMs + l.ms;
+    const r = await runOnce('slowed', ['--baseline', NAME], fault, l);
+    say(`${l.label} (${l.ms.toFixed(3)} ms added: FAULT_LATENCY_MS=${fault.toFixed(3)}) ${round + 1}/${perSlowdown}: ${fmt(r)}`);
   }
 }
-const control = median(rerunP95);
-const control50 = median(rerunP50);
-const ms = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)} ms` : '–');
+
+// The summary covers every run recorded in the reports folder (all invocations of one measurement).
+const all = readRecords();
+const baselines = all.filter((r) => r.kind === 'baseline');
+const unchanged = all.filter((r) => r.kind === 'unchanged');
+const falseFails = unchanged.filter((r) => r.gate === 'fail');
+const control = median(nums(unchanged.map((r) => r.p95)));
+const control50 = median(nums(unchanged.map((r) => r.p50)));
+const baseP50 = median(nums(baselines.map((r) => r.p50)));
+const signedMs = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)} ms` : '–');
 const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(0)} %` : '–');
-const rows: string[] = [];
-for (const [pct, slot] of perPct) {
-  const seen = median(slot.seen);
-  const seen50 = median(slot.seen50);
-  rows.push(
-    `| ${pct} % of the baseline's p95 | ${slot.ms.toFixed(2)} ms | ${ms(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${ms(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${slot.caught}/${perSlowdown} |`,
-  );
-}
-const loads = (xs: readonly RunResult[]): string => {
-  const all = xs.flatMap((r) => r.load);
-  return all.length === 0 ? '–' : `${Math.min(...all).toFixed(1)}–${Math.max(...all).toFixed(1)}`;
+const loads = (xs: readonly RunRecord[]): string => {
+  const ls = xs.flatMap((r) => r.load);
+  return ls.length === 0 ? '–' : `${Math.min(...ls).toFixed(1)}–${Math.max(...ls).toFixed(1)}`;
 };
+const fixed = (xs: readonly (number | null)[]): string =>
+  nums(xs)
+    .map((x) => x.toFixed(2))
+    .join(', ');
 say('');
-say(`baseline: median of ${baselineRuns} runs, overall p95 ${level.toFixed(2)} ms (runs: ${baseP95.map((x) => x.toFixed(2)).join(', ')})`);
+say(`setup: ${JSON.stringify(setup)}; records: ${RECORDS}`);
+say(
+  `baseline: median of ${baselines.length} runs, overall p50 ${baseP50.toFixed(2)} ms, p95 ${median(nums(baselines.map((r) => r.p95))).toFixed(2)} ms (p95 runs: ${fixed(baselines.map((r) => r.p95))}; p50 runs: ${fixed(baselines.map((r) => r.p50))})`,
+);
 for (const line of spreadLines) say(line);
 say(
-  `unchanged reruns: ${falseFails}/${reruns} false fails (overall p95 ${rerunP95.map((x) => x.toFixed(2)).join(', ')} ms; median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${rerunP50.map((x) => x.toFixed(2)).join(', ')} ms)`,
+  `unchanged reruns: ${falseFails.length}/${unchanged.length} false fails, ${unchanged.filter((r) => r.gate === 'warn').length} warned (overall p95 ${fixed(unchanged.map((r) => r.p95))} ms, median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${fixed(unchanged.map((r) => r.p50))} ms, median ${control50.toFixed(2)} ms)`,
 );
-say(`machine load (1-minute load average at each run's start and end): baseline ${loads(baselineResults)}, reruns ${loads(rerunResults)}`);
+for (const r of falseFails) say(`  false fail at ${r.startedAt}: ${fmt(r)}`);
 say(
-  '| FAULT_LATENCY_MS set to | ms added to every request | p50 shift seen (against the unchanged reruns, same window) | p95 shift seen (same) | p95 against the saved baseline | caught (gate fail) |',
+  `machine load (1-minute load average at each run's start and end): baseline ${loads(baselines)}, reruns ${loads(all.filter((r) => r.kind !== 'baseline'))}`,
 );
-say('|---|---:|---:|---:|---:|---:|');
-for (const r of rows) say(r);
-if (v.keep) say(`runs kept in ${reportsDir}`);
-else rmSync(work, { recursive: true, force: true });
+say(
+  '| level | ms added to every request | FAULT_LATENCY_MS | p50 shift seen (against the unchanged reruns) | p95 shift seen (same) | p95 against the saved baseline | load | caught (gate fail) | warned |',
+);
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+const byLevel = new Map<string, RunRecord[]>();
+for (const r of all.filter((x) => x.kind === 'slowed')) byLevel.set(r.level ?? '?', [...(byLevel.get(r.level ?? '?') ?? []), r]);
+for (const [label, rs] of byLevel) {
+  const seen = median(nums(rs.map((r) => r.p95)));
+  const seen50 = median(nums(rs.map((r) => r.p50)));
+  const added = median(rs.map((r) => r.addedMs ?? NaN));
+  say(
+    `| ${label} | ${added.toFixed(2)} | ${median(rs.map((r) => r.faultMs)).toFixed(2)} | ${signedMs(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${signedMs(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${loads(rs)} | ${rs.filter((r) => r.gate === 'fail').length}/${rs.length} | ${rs.filter((r) => r.gate === 'warn').length} |`,
+  );
+}
+if (work !== undefined) {
+  if (v.keep) say(`runs kept in ${reportsDir}`);
+  else rmSync(work, { recursive: true, force: true });
+}

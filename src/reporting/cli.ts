@@ -2,7 +2,7 @@
 
 import { MIN_BASELINE_RUNS } from './stats.ts';
 import { parseArgs } from 'node:util';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BASELINE_KEEP_RUNS, BASELINES_DIR, buildReport, compareSnapshots, EXIT, loadBaseline, saveBaseline } from './index.ts';
 import { COMPARE_DEFAULTS, describeRow, worstFirst, type Comparison } from './compare.ts';
 import { ReportError, toError } from './errors.ts';
@@ -109,6 +109,8 @@ export async function reportMain(argv: readonly string[], io: Io = stdio): Promi
 export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON output> [--baseline NAME|RUN|FILE] [--save-baseline NAME] [options]
   --baseline NAME|RUN|FILE  a saved baseline (NAME: reports/baselines/NAME.json), a run dir or a k6 JSON output
   --save-baseline NAME      add this run to reports/baselines/NAME.json (the median of its last ${BASELINE_KEEP_RUNS} runs)
+  --reports-dir DIR         saved baselines are DIR/baselines/NAME.json, as the run command's --reports-dir saves them
+                            (default: AGENTLOAD_REPORTS_DIR, else reports/; AGENTLOAD_BASELINES_DIR overrides both)
   --keep-runs N             runs a saved baseline combines (default ${BASELINE_KEEP_RUNS})
   --fail-pct N              worse by more than N % fails (default ${COMPARE_DEFAULTS.failPct}) ...
   --warn-pct N              ... or warns (default ${COMPARE_DEFAULTS.warnPct}) ...
@@ -160,6 +162,7 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
         'floor-ms': { type: 'string' },
         'floor-ratio': { type: 'string' },
         'min-samples': { type: 'string' },
+        'reports-dir': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -171,6 +174,8 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
     const run = positionals[0];
     if (run === undefined || (v.baseline === undefined && v['save-baseline'] === undefined))
       throw new ReportError('bad-argument', `give a run and --baseline or --save-baseline\n${COMPARE_USAGE}`);
+    // As the run command finds them (src/cli/run-context.ts): AGENTLOAD_BASELINES_DIR, else <reports dir>/baselines.
+    if (v['reports-dir'] !== undefined) baselinesDir = process.env.AGENTLOAD_BASELINES_DIR ?? join(resolve(v['reports-dir']), 'baselines');
     let code: number = EXIT.ok;
     if (v.baseline !== undefined) {
       const opts = {
