@@ -133,7 +133,7 @@ const tls = { key: readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: 
 // HTTP/2 through the stream API, not the compatibility API's (req, res): res.end('ok') sends HEADERS and DATA in one
 // write and END_STREAM in a second, once that write has completed, so every response took two TCP segments (and the
 // client's kernel an extra ACK); respond() and end('ok') send the whole response in one write, as the HTTP/1.1 servers
-// here do and as Go's and nginx's HTTP/2 servers do.
+// here do.
 const h2 = createSecureServer(tls);
 h2.on('stream', (stream) => { stream.respond({ ':status': 200, 'content-type': 'text/plain', 'content-length': 2 }); stream.end('ok'); });
 const servers = { url: createServer(ok), https1: createHttps(tls, ok), https2: h2 };
