@@ -130,7 +130,13 @@ import { createSecureServer } from 'node:http2';
 import { readFileSync } from 'node:fs';
 const ok = (req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }); res.end('ok'); };
 const tls = { key: readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: readFileSync(${JSON.stringify(join(dir, 'cert.pem'))}) };
-const servers = { url: createServer(ok), https1: createHttps(tls, ok), https2: createSecureServer(tls, ok) };
+// HTTP/2 through the stream API, not the compatibility API's (req, res): res.end('ok') sends HEADERS and DATA in one
+// write and END_STREAM in a second, once that write has completed, so every response took two TCP segments (and the
+// client's kernel an extra ACK); respond() and end('ok') send the whole response in one write, as the HTTP/1.1 servers
+// here do.
+const h2 = createSecureServer(tls);
+h2.on('stream', (stream) => { stream.respond({ ':status': 200, 'content-type': 'text/plain', 'content-length': 2 }); stream.end('ok'); });
+const servers = { url: createServer(ok), https1: createHttps(tls, ok), https2: h2 };
 servers.url.keepAliveTimeout = 60000;
 servers.https1.keepAliveTimeout = 60000;
 const out = {};
