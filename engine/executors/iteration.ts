@@ -273,28 +273,28 @@ class IterationLoop {
  * Iterations that never wait on I/O or a timer settle in microtasks only, and a VU loop of them would
  * never let a timer fire: the scenario's end, the threshold evaluation and signals would starve. An
  * iteration that ends when the event loop has not turned for YIELD_EVERY_MS waits for a turn (setImmediate).
- * Whether it turned is seen by a probe: one setImmediate at a time, set once half that time has passed since
- * the last turn seen, so iterations that wait on I/O (the loop turns all the time) never wait for one.
+ * Whether it turned is seen by a probe: the first iteration to end after a turn queues one setImmediate and
+ * notes the time; it is due when that probe has waited YIELD_EVERY_MS without running. Iterations that wait on
+ * I/O or timers (the loop turns between them) never wait for one.
  */
 export const YIELD_EVERY_MS = 5;
-let lastTurn = performance.now();
+/** A probe is queued (since `probeSince`, performance.now()). */
 let probing = false;
-/** Who waits for the next turn: all of them woken by one setImmediate. */
+let probeSince = 0;
+/** Who waits for the next turn: all of them woken by the probe. */
 let waiting: (() => void)[] = [];
 
 function turnIsDue(): boolean {
-  const since = performance.now() - lastTurn;
-  if (since < YIELD_EVERY_MS / 2) return false;
-  if (!probing) {
-    probing = true;
-    setImmediate(turned);
-  }
-  return since >= YIELD_EVERY_MS;
+  const now = performance.now();
+  if (probing) return now - probeSince >= YIELD_EVERY_MS;
+  probing = true;
+  probeSince = now;
+  setImmediate(turned);
+  return false;
 }
 
 function turned(): void {
   probing = false;
-  lastTurn = performance.now();
   const wake = waiting;
   if (wake.length === 0) return;
   waiting = [];
@@ -309,6 +309,7 @@ function waitForTurn(resume: () => void): void {
   waiting.push(resume);
   if (!probing) {
     probing = true;
+    probeSince = performance.now();
     setImmediate(turned);
   }
   if (waiting.length === 1) writeAfterImmediate();

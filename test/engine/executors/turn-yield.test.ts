@@ -61,8 +61,8 @@ function runtime(): ExecutorRuntime {
 }
 
 /**
- * A VU whose first iteration keeps the thread busy past YIELD_EVERY_MS without waiting (so the loop gives the event
- * loop a turn before the next), and whose second makes a request from there and then keeps the thread busy again,
+ * A VU whose second iteration keeps the thread busy past YIELD_EVERY_MS without waiting (so the loop gives the event
+ * loop a turn before the next), and whose third makes a request from there and then keeps the thread busy again,
  * this time in a timer due at the next turn: a request left for the next turn's flush would wait for that timer.
  */
 class BusyThenRequest implements VirtualUser {
@@ -70,17 +70,21 @@ class BusyThenRequest implements VirtualUser {
   readonly idInInstance = 1;
   n = 0;
   exchange: Exchange | undefined;
-  /** Whether the second iteration ran from a setImmediate callback (the loop's turn), as the test needs. */
+  /** Whether the third iteration ran from a setImmediate callback (the loop's turn), as the test needs. */
   resumedInCheckPhase = false;
+  turned = false;
   constructor(readonly pool: ConnectionPool) {}
   runIteration(): Promise<IterationResult> {
     this.n++;
     if (this.n === 1) {
-      spin(8);
-      // Queued before the loop's own setImmediate: it has run when the loop resumes from the check phase.
+      // Queued before any setImmediate of the loop's: it has run when the loop resumes from the check phase.
       setImmediate(() => {
         this.turned = true;
       });
+      return Promise.resolve({ kind: 'completed' });
+    }
+    if (this.n === 2) {
+      spin(8);
       return Promise.resolve({ kind: 'completed' });
     }
     this.resumedInCheckPhase = this.turned;
@@ -110,7 +114,6 @@ class BusyThenRequest implements VirtualUser {
       spin(3); // the timer is due by the next turn
     });
   }
-  turned = false;
 }
 
 async function warm(pool: ConnectionPool): Promise<void> {
@@ -143,9 +146,8 @@ void test('a request made by a VU the loop resumed in the check phase is written
   const counter = new IterationCounter(rt.tuple);
   const stop = new AbortController();
   const vu = new BusyThenRequest(pool);
-  await runIteration(rt, cfg, vu, counter, stop.signal, () => 0, 0);
-  await runIteration(rt, cfg, vu, counter, stop.signal, () => 0, 0);
-  assert.ok(vu.resumedInCheckPhase, 'the second iteration started from the turn the loop gave the event loop');
+  for (let i = 0; i < 3; i++) await runIteration(rt, cfg, vu, counter, stop.signal, () => 0, 0);
+  assert.ok(vu.resumedInCheckPhase, 'the third iteration started from the turn the loop gave the event loop');
   const ex = vu.exchange;
   assert.ok(ex !== undefined && ex.error === undefined);
   const t = timingsOf(ex);
@@ -170,13 +172,52 @@ void test('a request made by a VU the loop resumed in the check phase is written
     stop.signal,
     () => 0,
     0,
-    () => n++ < 2,
+    () => n++ < 3,
   );
-  assert.equal(rt.stats.completed, 2);
-  assert.ok(vu.resumedInCheckPhase, 'the second iteration started from the turn the loop gave the event loop');
+  assert.equal(rt.stats.completed, 3);
+  assert.ok(vu.resumedInCheckPhase, 'the third iteration started from the turn the loop gave the event loop');
   const ex = vu.exchange;
   assert.ok(ex !== undefined && ex.error === undefined);
   const t = timingsOf(ex);
   assert.ok(t.sending < 40, `http_req_sending ${String(t.sending)} ms: written in the same check phase`);
   pool.close();
+});
+
+void test('iterations that wait on a timer go on without waiting for a turn of their own (the event loop turns between them)', async () => {
+  const rt = runtime();
+  const counter = new IterationCounter(rt.tuple);
+  const stop = new AbortController();
+  let marker = false;
+  let fromATurn = 0;
+  const vu: VirtualUser = {
+    idInTest: 1,
+    idInInstance: 1,
+    runIteration: () => {
+      if (marker) fromATurn++;
+      return new Promise((resolve) =>
+        setTimeout(() => {
+          // Runs before any setImmediate the loop queues after this iteration: set when the next one starts from one.
+          marker = false;
+          setImmediate(() => {
+            marker = true;
+          });
+          resolve({ kind: 'completed' });
+        }, 1),
+      );
+    },
+  };
+  let n = 0;
+  // Well over YIELD_EVERY_MS in all: a loop that yielded on time alone would start some iterations from a setImmediate.
+  await loopIterations(
+    rt,
+    cfg,
+    vu,
+    counter,
+    stop.signal,
+    () => 0,
+    0,
+    () => n++ < 40,
+  );
+  assert.equal(rt.stats.completed, 40);
+  assert.equal(fromATurn, 0, "no iteration started from the loop's setImmediate");
 });
