@@ -80,13 +80,18 @@ class Iteration implements EngineIterationContext {
   }
 }
 
-/** Running iterations per stop signal; one 'abort' listener per signal interrupts them all. */
-const runningBySignal = new WeakMap<AbortSignal, Set<Interruption>>();
+/** What a stop signal interrupts: a running iteration's Interruption, or a loop of iterations (its running one). */
+interface Stoppable {
+  abort(reason: unknown): void;
+}
 
-function runningOn(stop: AbortSignal): Set<Interruption> {
+/** Running iterations and iteration loops per stop signal; one 'abort' listener per signal interrupts them all. */
+const runningBySignal = new WeakMap<AbortSignal, Set<Stoppable>>();
+
+function runningOn(stop: AbortSignal): Set<Stoppable> {
   let set = runningBySignal.get(stop);
   if (set === undefined) {
-    const running = new Set<Interruption>();
+    const running = new Set<Stoppable>();
     set = running;
     runningBySignal.set(stop, running);
     stop.addEventListener(
@@ -117,18 +122,21 @@ function scenarioInfo(cfg: ScenarioConfig, progress: () => number, startedAt: nu
 const nothing = (): undefined => undefined;
 const SETTLED: Promise<void> = Promise.resolve();
 
-/** Starts one iteration on `vu`: its interruption registered on `stop`, its context, the VU's iteration promise. */
+/**
+ * Starts one iteration on `vu`: its interruption (registered in `running`, when given: a loop is registered
+ * there itself), its context, the VU's iteration promise.
+ */
 function begin(
   cfg: ScenarioConfig,
   vu: VirtualUser,
   counter: IterationCounter,
   stop: AbortSignal,
-  running: Set<Interruption>,
+  running: Set<Stoppable> | undefined,
   scenario: IterationContext['scenario'],
 ): { intr: Interruption; run: Promise<unknown> } {
   const intr = new Interruption();
   if (stop.aborted) intr.abort(stop.reason);
-  else running.add(intr);
+  else running?.add(intr);
   counter.advance();
   const ctx = new Iteration(scenario, counter.inInstance, counter.inTest, intr);
   let run: Promise<unknown>;
@@ -194,8 +202,9 @@ export function loopIterations(
   });
 }
 
-class IterationLoop {
-  readonly #running: Set<Interruption>;
+class IterationLoop implements Stoppable {
+  /** Where this loop is registered while it runs (one entry per loop, not one per iteration). */
+  readonly #running: Set<Stoppable>;
   /** The running iteration's interruption and promise (undefined between iterations). */
   #intr: Interruption | undefined;
   #run: Promise<unknown> | undefined;
@@ -211,15 +220,26 @@ class IterationLoop {
     readonly done: (out: { readonly settled: Promise<void> }) => void,
   ) {
     this.#running = runningOn(stop);
+    if (!stop.aborted) this.#running.add(this);
+  }
+
+  /** The stop signal aborted: interrupts the running iteration (a next one would start interrupted). */
+  abort(reason: unknown): void {
+    this.#intr?.abort(reason);
+  }
+
+  #finish(settled: Promise<void>): void {
+    this.#running.delete(this);
+    this.done({ settled });
   }
 
   /** Starts the next iteration, or ends the loop. */
   readonly next = (): void => {
     if (!this.more(false)) {
-      this.done({ settled: SETTLED });
+      this.#finish(SETTLED);
       return;
     }
-    const { intr, run } = begin(this.cfg, this.vu, this.counter, this.stop, this.#running, this.scenario);
+    const { intr, run } = begin(this.cfg, this.vu, this.counter, this.stop, undefined, this.scenario);
     if (intr.aborted) {
       this.#end(intr, run);
       return;
@@ -255,12 +275,11 @@ class IterationLoop {
     this.#intr = undefined;
     this.#run = undefined;
     intr.wake = undefined;
-    this.#running.delete(intr);
     const rt = this.rt;
     if (intr.aborted) {
       rt.stats.interrupted++;
       this.more(true);
-      this.done({ settled: run.then(nothing, nothing) });
+      this.#finish(run.then(nothing, nothing));
       return;
     }
     rt.stats.completed++;
