@@ -46,7 +46,9 @@ export class Vu implements VirtualUser {
   #idle: (() => void) | undefined;
   /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
   #failure: { readonly error: unknown } | undefined;
-  #awaitables: AwaitCheck[] = [];
+  /** Promises the script should await, made in the running function: the first in its own slot (no array for an iteration's one request), the rest in a list. */
+  #awaitable: AwaitCheck | undefined;
+  #awaitables: AwaitCheck[] | undefined;
   #sent = 0;
   #received = 0;
   #iterInVu = 0;
@@ -147,7 +149,8 @@ export class Vu implements VirtualUser {
         if (this.#stage === 'iteration') this.#failure ??= { error };
       },
       trackAwaitable: (p: AwaitCheck) => {
-        this.#awaitables.push(p);
+        if (this.#awaitable === undefined) this.#awaitable = p;
+        else (this.#awaitables ??= []).push(p);
       },
       random: this.#random,
     };
@@ -369,23 +372,28 @@ export class Vu implements VirtualUser {
   }
 
   #reportForgottenAwaits(): void {
-    const list = this.#awaitables;
-    if (list.length === 0) return;
-    this.#awaitables = [];
+    const first = this.#awaitable;
+    if (first === undefined) return;
+    const rest = this.#awaitables;
+    this.#awaitable = undefined;
+    this.#awaitables = undefined;
+    this.#checkAwaited(first);
+    if (rest !== undefined) for (const p of rest) this.#checkAwaited(p);
+  }
+
+  #checkAwaited(p: AwaitCheck): void {
+    if (p.awaited || p.warned) return;
     const sites = this.#host.awaitSites;
-    for (const p of list) {
-      if (p.awaited || p.warned) continue;
-      const site = p.site;
-      if (site === '') {
-        // Sites are captured only once a forgotten await was seen (zero cost for correct scripts):
-        // report it with its location from the next call on, or at the end of the run.
-        sites.wanted = true;
-        sites.unreported.add(p.call);
-        continue;
-      }
-      sites.unreported.delete(p.call);
-      this.#host.logger.warnOnce(`forgot-await:${site}`, forgotAwaitMessage(p.call, site, 'its result was never awaited'));
+    const site = p.site;
+    if (site === '') {
+      // Sites are captured only once a forgotten await was seen (zero cost for correct scripts):
+      // report it with its location from the next call on, or at the end of the run.
+      sites.wanted = true;
+      sites.unreported.add(p.call);
+      return;
     }
+    sites.unreported.delete(p.call);
+    this.#host.logger.warnOnce(`forgot-await:${site}`, forgotAwaitMessage(p.call, site, 'its result was never awaited'));
   }
 
   /** The bytes moved since the last row, then `duration` and a count of 1 when an iteration completed. */
