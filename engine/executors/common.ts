@@ -228,15 +228,27 @@ export function baseInfo(cfg: ScenarioConfig, ...facts: string[]): string {
   return all.length === 0 ? '' : ` (${all.join(', ')})`;
 }
 
-/** Scenario iteration numbers (k6's nextIterationCounters): [iterationInInstance, iterationInTest], 0-based. */
+/** Scenario iteration numbers (k6's nextIterationCounters), 0-based: `advance()`, then read `inInstance` and `inTest`. */
 export class IterationCounter {
   private readonly index: SegmentedIndex;
   constructor(tuple: ExecutionTuple) {
     this.index = new SegmentedIndex(tuple);
   }
+  /** The next iteration's numbers (no array per iteration). */
+  advance(): void {
+    this.index.step();
+  }
+  /** iterationInInstance of the iteration `advance()` moved to. */
+  get inInstance(): number {
+    return this.index.scaled - 1;
+  }
+  /** iterationInTest of the iteration `advance()` moved to. */
+  get inTest(): number {
+    return this.index.unscaled - 1;
+  }
   next(): [number, number] {
-    const [scaled, unscaled] = this.index.next();
-    return [scaled - 1, unscaled - 1];
+    this.advance();
+    return [this.inInstance, this.inTest];
   }
 }
 

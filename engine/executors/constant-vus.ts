@@ -13,7 +13,7 @@ import {
   spentOf,
   validateBase,
 } from './common.ts';
-import { runIteration } from './iteration.ts';
+import { loopIterations } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ConstantVUsConfig, ExecutionStep, ExecutorModule, ExecutorRuntime } from './types.ts';
 
@@ -63,15 +63,8 @@ export async function run(cfg: ConstantVUsConfig, rt: ExecutorRuntime): Promise<
   rt.stats.startedAt = win.start;
   rt.onStart?.(win.start);
   const progress = (): number => Math.min(1, (rt.clock.now() - win.start) / cfg.duration);
-  await runLoopingVUs(rt, numVUs, async (vu) => {
-    let settled: Promise<void> = Promise.resolve();
-    while (!win.regularDone()) {
-      const out = await runIteration(rt, cfg, vu, counter, win.hard, progress, win.start);
-      settled = out.settled;
-      if (out.interrupted) break;
-    }
-    return { settled };
-  });
+  const more = (): boolean => !win.regularDone();
+  await runLoopingVUs(rt, numVUs, (vu) => loopIterations(rt, cfg, vu, counter, win.hard, progress, win.start, more));
   win.dispose();
   rt.stats.status = rt.signal.aborted ? 'interrupted' : 'done';
 }

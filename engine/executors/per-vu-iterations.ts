@@ -16,7 +16,7 @@ import {
   spentOf,
   validateBase,
 } from './common.ts';
-import { runIteration } from './iteration.ts';
+import { loopIterations } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import { DEFAULT_MAX_DURATION } from './shared-iterations.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, PerVUIterationsConfig } from './types.ts';
@@ -82,20 +82,22 @@ export async function run(cfg: PerVUIterationsConfig, rt: ExecutorRuntime): Prom
   rt.stats.startedAt = win.start;
   rt.onStart?.(win.start);
   const progress = (): number => rt.stats.completed / total;
-  await runLoopingVUs(rt, numVUs, async (vu) => {
-    let settled: Promise<void> = Promise.resolve();
-    for (let i = 0; i < cfg.iterations; i++) {
+  await runLoopingVUs(rt, numVUs, (vu) => {
+    let i = 0;
+    // An interrupted iteration is followed by this check too: its stop aborted, so the VU's rest is dropped.
+    const more = (): boolean => {
+      if (i >= cfg.iterations) return false;
       if (win.regularDone()) {
         if (!rt.signal.aborted) {
           rt.stats.dropped += cfg.iterations - i;
           rt.emit([droppedSample(rt, cfg, cfg.iterations - i, vu.idInInstance)]);
         }
-        break;
+        return false;
       }
-      const out = await runIteration(rt, cfg, vu, counter, win.hard, progress, win.start);
-      settled = out.settled;
-    }
-    return { settled };
+      i++;
+      return true;
+    };
+    return loopIterations(rt, cfg, vu, counter, win.hard, progress, win.start, more);
   });
   win.dispose();
   rt.stats.status = rt.signal.aborted || rt.stats.completed < total ? 'interrupted' : 'done';

@@ -26,7 +26,7 @@ import {
   validateBase,
   validateStages,
 } from './common.ts';
-import { releaseWhenSettled, runIteration } from './iteration.ts';
+import { loopIterations, releaseWhenSettled } from './iteration.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, RampingVUsConfig } from './types.ts';
 
 export const DEFAULT_GRACEFUL_RAMP_DOWN = 30_000;
@@ -215,12 +215,8 @@ class VUHandle {
     const onHard = (): void => ctl.abort(this.scenarioHard.reason);
     if (this.scenarioHard.aborted) onHard();
     else this.scenarioHard.addEventListener('abort', onHard, { once: true });
-    let settled: Promise<void> = Promise.resolve();
-    while (this.wanted && !ctl.signal.aborted) {
-      const out = await runIteration(rt, this.cfg, vu, this.counter, ctl.signal, this.progress, this.startedAt);
-      settled = out.settled;
-      if (out.interrupted) break;
-    }
+    const more = (interrupted: boolean): boolean => !interrupted && this.wanted && !ctl.signal.aborted;
+    const { settled } = await loopIterations(rt, this.cfg, vu, this.counter, ctl.signal, this.progress, this.startedAt, more);
     this.scenarioHard.removeEventListener('abort', onHard);
     this.hardCtl = undefined;
     rt.stats.heldVUs--;

@@ -16,7 +16,7 @@ import {
   spentOf,
   validateBase,
 } from './common.ts';
-import { runIteration } from './iteration.ts';
+import { loopIterations } from './iteration.ts';
 import { runLoopingVUs } from './loops.ts';
 import type { ExecutionStep, ExecutorModule, ExecutorRuntime, SharedIterationsConfig } from './types.ts';
 
@@ -103,17 +103,12 @@ export async function run(cfg: SharedIterationsConfig, rt: ExecutorRuntime): Pro
   rt.onStart?.(win.start);
   const progress = (): number => rt.stats.completed / total;
   let attempted = 0;
-  await runLoopingVUs(rt, numVUs, async (vu) => {
-    let settled: Promise<void> = Promise.resolve();
-    while (!win.regularDone()) {
-      attempted++;
-      if (attempted > total) break;
-      const out = await runIteration(rt, cfg, vu, counter, win.hard, progress, win.start);
-      settled = out.settled;
-      if (out.interrupted) break;
-    }
-    return { settled };
-  });
+  const more = (interrupted: boolean): boolean => {
+    if (interrupted || win.regularDone()) return false;
+    attempted++;
+    return attempted <= total;
+  };
+  await runLoopingVUs(rt, numVUs, (vu) => loopIterations(rt, cfg, vu, counter, win.hard, progress, win.start, more));
   win.dispose();
   if (attempted < total && !rt.signal.aborted) {
     rt.stats.dropped += total - attempted;

@@ -181,13 +181,44 @@ export class Aggregator implements SampleSink {
   /** A row of samples, recorded as `add` records them, without a Sample object each (but for the full summary's breakdown). */
   addRow(row: SampleRow): void {
     const { metrics, values, time, tags } = row;
-    for (let i = 0; i < values.length; i++) this.#record(metrics[i] ?? '', values[i] ?? 0, time, tags, undefined);
+    const states = this.#statesOf(metrics);
+    for (let i = 0; i < values.length; i++) {
+      const st = states[i];
+      if (st === undefined) this.#record(metrics[i] ?? '', values[i] ?? 0, time, tags, undefined);
+      else this.#recordIn(st, metrics[i] ?? '', values[i] ?? 0, time, tags, undefined);
+    }
   }
+
+  /**
+   * The metric states of a row's metric list, looked up once per list: a module emits its rows with one constant
+   * list (a request's nine http_req_* metrics, an iteration's end), so the last two lists seen are kept by identity.
+   * A metric not defined yet is left undefined (#record looks it up, and throws, as `add` does).
+   */
+  #statesOf(metrics: readonly string[]): readonly (ParentState | undefined)[] {
+    if (metrics === this.#rowA) return this.#statesA;
+    if (metrics === this.#rowB) return this.#statesB;
+    const states = metrics.map((m) => this.#metrics.get(m) ?? (this.registry.has(m) ? this.#parent(m) : undefined));
+    // A list with an undefined metric is not kept: the metric may be defined later.
+    if (states.includes(undefined)) return states;
+    this.#rowB = this.#rowA;
+    this.#statesB = this.#statesA;
+    this.#rowA = metrics;
+    this.#statesA = states;
+    return states;
+  }
+  #rowA: readonly string[] | undefined;
+  #statesA: readonly (ParentState | undefined)[] = [];
+  #rowB: readonly string[] | undefined;
+  #statesB: readonly (ParentState | undefined)[] = [];
 
   /** One sample: its metric's sink, the submetrics its tags match, its group and check; `sample` when the caller has the object. */
   #record(metric: string, value: number, time: number, tags: Tags, sample: Sample | undefined): void {
     let st = this.#metrics.get(metric);
     if (st === undefined) st = this.#parent(metric);
+    this.#recordIn(st, metric, value, time, tags, sample);
+  }
+
+  #recordIn(st: ParentState, metric: string, value: number, time: number, tags: Tags, sample: Sample | undefined): void {
     const sink = st.sink;
     if (sink.type === 'gauge') sink.add(value, time);
     else sink.add(value);

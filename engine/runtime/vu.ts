@@ -21,6 +21,9 @@ import { connectRefusalOf, type Stage, type VuHost } from './vu-host.ts';
  */
 const ITER_END_ROW = ['data_sent', 'data_received', 'iteration_duration', 'iterations'] as const;
 
+const COMPLETED: IterationResult = Object.freeze({ kind: 'completed' });
+const INTERRUPTED: IterationResult = Object.freeze({ kind: 'interrupted' });
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -43,7 +46,9 @@ export class Vu implements VirtualUser {
   #idle: (() => void) | undefined;
   /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
   #failure: { readonly error: unknown } | undefined;
-  #awaitables: AwaitCheck[] = [];
+  /** Promises the script should await, made in the running function: the first in its own slot (no array for an iteration's one request), the rest in a list. */
+  #awaitable: AwaitCheck | undefined;
+  #awaitables: AwaitCheck[] | undefined;
   #sent = 0;
   #received = 0;
   #iterInVu = 0;
@@ -144,7 +149,8 @@ export class Vu implements VirtualUser {
         if (this.#stage === 'iteration') this.#failure ??= { error };
       },
       trackAwaitable: (p: AwaitCheck) => {
-        this.#awaitables.push(p);
+        if (this.#awaitable === undefined) this.#awaitable = p;
+        else (this.#awaitables ??= []).push(p);
       },
       random: this.#random,
     };
@@ -366,23 +372,28 @@ export class Vu implements VirtualUser {
   }
 
   #reportForgottenAwaits(): void {
-    const list = this.#awaitables;
-    if (list.length === 0) return;
-    this.#awaitables = [];
+    const first = this.#awaitable;
+    if (first === undefined) return;
+    const rest = this.#awaitables;
+    this.#awaitable = undefined;
+    this.#awaitables = undefined;
+    this.#checkAwaited(first);
+    if (rest !== undefined) for (const p of rest) this.#checkAwaited(p);
+  }
+
+  #checkAwaited(p: AwaitCheck): void {
+    if (p.awaited || p.warned) return;
     const sites = this.#host.awaitSites;
-    for (const p of list) {
-      if (p.awaited || p.warned) continue;
-      const site = p.site;
-      if (site === '') {
-        // Sites are captured only once a forgotten await was seen (zero cost for correct scripts):
-        // report it with its location from the next call on, or at the end of the run.
-        sites.wanted = true;
-        sites.unreported.add(p.call);
-        continue;
-      }
-      sites.unreported.delete(p.call);
-      this.#host.logger.warnOnce(`forgot-await:${site}`, forgotAwaitMessage(p.call, site, 'its result was never awaited'));
+    const site = p.site;
+    if (site === '') {
+      // Sites are captured only once a forgotten await was seen (zero cost for correct scripts):
+      // report it with its location from the next call on, or at the end of the run.
+      sites.wanted = true;
+      sites.unreported.add(p.call);
+      return;
     }
+    sites.unreported.delete(p.call);
+    this.#host.logger.warnOnce(`forgot-await:${site}`, forgotAwaitMessage(p.call, site, 'its result was never awaited'));
   }
 
   /** The bytes moved since the last row, then `duration` and a count of 1 when an iteration completed. */
@@ -393,14 +404,17 @@ export class Vu implements VirtualUser {
     addRowTo(this.#host.sink, { metrics: ITER_END_ROW, values, time, tags });
   }
 
-  async runIteration(it: IterationContext): Promise<IterationResult> {
+  /**
+   * Runs one iteration: the scenario's exec function, then (when it made any) the module work it left pending.
+   * Not an async function: a script's promise gets one `then` (with callbacks made once per VU), and the result
+   * comes as a settled promise when the function returned without one (what an `await` of it would give).
+   */
+  runIteration(it: IterationContext): Promise<IterationResult> {
     const host = this.#host;
-    const inst = this.#instance;
-    const fn = inst?.exports[it.scenario.exec];
+    const fn = this.#instance?.exports[it.scenario.exec];
     this.#stage = 'iteration';
     this.#iteration = it;
-    const intr = (it as EngineIterationContext).interruption ?? interruptionOf(it.signal);
-    this.#interruption = intr;
+    this.#interruption = (it as EngineIterationContext).interruption ?? interruptionOf(it.signal);
     this.#group = '';
     this.#tags = undefined;
     const sc = it.scenario.name;
@@ -411,44 +425,72 @@ export class Vu implements VirtualUser {
     }
     this.#currentScenarioIter = this.#iterInScenario.get(sc) ?? 0;
     this.#iterInScenario.set(sc, this.#currentScenarioIter + 1);
-    inst?.setIter(this.#iterInVu);
-    const clock = host.clock;
-    const start = clock.now();
-    let result: IterationResult;
+    this.#instance?.setIter(this.#iterInVu);
+    this.#iterStart = host.clock.now();
+    let r: unknown;
     try {
       if (typeof fn !== 'function') {
         throw new Error(`function '${it.scenario.exec}' not found in exports of ${host.script.path}`);
       }
-      const r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
-      if (isThenable(r)) await r;
-      if (this.#pending > 0) await this.#drain(it.signal);
-      const failure = this.#failure;
-      if (failure !== undefined) throw failure.error;
-      result = intr.aborted ? { kind: 'interrupted' } : { kind: 'completed' };
+      r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
     } catch (e) {
-      if (e instanceof TestAbortedError) {
-        host.abortTest(e.reason);
-        // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
-        result = { kind: 'failed', error: e };
-      } else if (intr.aborted) {
-        result = { kind: 'interrupted' };
-      } else {
-        host.logger.log('error', formatScriptException(host.script, e), {
-          executor: it.scenario.executor,
-          scenario: sc,
-          source: 'stacktrace',
-        });
-        result = { kind: 'failed', error: e };
-      }
+      return Promise.resolve(this.#endIteration(this.#caught(e)));
     }
+    // Promise.resolve adopts a thenable as `await` does (the script's own async function's promise is used as it is).
+    if (isThenable(r)) return Promise.resolve(r).then(this.#scriptReturned, this.#scriptThrew);
+    const out = this.#scriptReturned();
+    return out instanceof Promise ? out : Promise.resolve(out);
+  }
+
+  /** When the iteration began (Clock.now()). */
+  #iterStart = 0;
+
+  /** The exec function returned (its promise resolved): the iteration ends once its pending module work has settled. */
+  readonly #scriptReturned = (): IterationResult | Promise<IterationResult> => {
+    if (this.#pending > 0) {
+      const signal = this.#iteration?.signal;
+      return this.#drain(signal).then(this.#settledAll, this.#scriptThrew);
+    }
+    return this.#settledAll();
+  };
+
+  readonly #settledAll = (): IterationResult => {
+    const failure = this.#failure;
+    if (failure !== undefined) return this.#endIteration(this.#caught(failure.error));
+    return this.#endIteration(this.#interruption?.aborted === true ? INTERRUPTED : COMPLETED);
+  };
+
+  readonly #scriptThrew = (e: unknown): IterationResult => this.#endIteration(this.#caught(e));
+
+  /** What a thrown (or rejected) error makes of the iteration, logged like k6 does. */
+  #caught(e: unknown): IterationResult {
+    const host = this.#host;
+    if (e instanceof TestAbortedError) {
+      host.abortTest(e.reason);
+      // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
+      return { kind: 'failed', error: e };
+    }
+    if (this.#interruption?.aborted === true) return INTERRUPTED;
+    const scenario = this.#iteration?.scenario;
+    host.logger.log('error', formatScriptException(host.script, e), {
+      executor: scenario?.executor ?? '',
+      scenario: scenario?.name ?? '',
+      source: 'stacktrace',
+    });
+    return { kind: 'failed', error: e };
+  }
+
+  /** The iteration's end: forgotten awaits reported, its row (bytes, and duration and count unless interrupted) emitted. */
+  #endIteration(result: IterationResult): IterationResult {
     this.#failure = undefined;
     this.#reportForgottenAwaits();
     this.#iterInVu++;
     this.#group = '';
     this.#tags = undefined;
     const tags = this.#currentTags();
+    const clock = this.#host.clock;
     const time = clock.wallNow();
-    this.#emitBytes(tags, time, result.kind === 'interrupted' ? undefined : clock.now() - start);
+    this.#emitBytes(tags, time, result.kind === 'interrupted' ? undefined : clock.now() - this.#iterStart);
     this.#iteration = undefined;
     this.#interruption = undefined;
     this.#tags = undefined;

@@ -423,10 +423,15 @@ export class SegmentedIndex {
   }
 
   next(): [number, number] {
+    this.step();
+    return [this.scaled, this.unscaled];
+  }
+
+  /** next() without the pair: read `scaled` and `unscaled` after it. */
+  step(): void {
     if (this.scaled === 0) this.unscaled += this.start + 1;
     else this.unscaled += this.offset(this.scaled - 1);
     this.scaled++;
-    return [this.scaled, this.unscaled];
   }
 
   prev(): [number, number] {

@@ -10,20 +10,23 @@
  * every request found the server asleep again; written back to back, the first wakes it and the rest
  * find it running. What it costs a request: it waits for the rest of the turn's callbacks, and that wait
  * is in `http_req_sending` (from the connection obtained to the request written), as a busy Go runtime's
- * scheduling delay is in k6's. A request made in the check phase itself, after this turn's flush (a VU
- * resumed by the iteration loop's setImmediate yield, engine/executors/iteration.ts), waits for the next
- * turn's timers and I/O callbacks too; one that times out or fails before it is written has that wait as
- * its sending (response.ts timingsOf). An idle loop runs the check phase right after the callback that asked.
+ * scheduling delay is in k6's. Code that resumes work from a setImmediate callback (the iteration loop's
+ * yield, engine/executors/iteration.ts) queues one more flush right after that callback (`writeAfterImmediate`),
+ * so what it asks for is written in the same check phase, not a turn later. A request that times out or fails
+ * before it is written has its wait as its sending (response.ts timingsOf). An idle loop runs the check phase
+ * right after the callback that asked.
  */
 import type { Conn } from './connection.ts';
 import type { Exchange } from './exchange.ts';
 
 /** Queued requests as (connection, exchange) pairs, in the order they were made. */
 const queued: (Conn | Exchange)[] = [];
-let scheduled = false;
+/** Flushes queued with setImmediate that have not run yet: a request needs one more only when none is. */
+let pending = 0;
 
 function flush(): void {
-  scheduled = false;
+  pending--;
+  if (queued.length === 0) return;
   // The connection's pool writes it (ConnHost.write), unless the request no longer belongs there. A request
   // queued while this runs (none is expected: a socket reports errors later) is written in this pass too.
   for (let i = 0; i < queued.length; i += 2) {
@@ -36,8 +39,18 @@ function flush(): void {
 /** Queues `ex` for writing on `conn` at the end of this turn of the event loop. */
 export function writeSoon(conn: Conn, ex: Exchange): void {
   queued.push(conn, ex);
-  if (!scheduled) {
-    scheduled = true;
+  if (pending === 0) {
+    pending++;
     setImmediate(flush);
   }
+}
+
+/**
+ * One more flush, after the setImmediate callback just queued by the caller (and the microtasks it starts): the
+ * requests that callback's work makes are written in the same check phase. Without it, when this turn's flush
+ * already ran, they would wait for the next turn's timers and I/O callbacks.
+ */
+export function writeAfterImmediate(): void {
+  pending++;
+  setImmediate(flush);
 }
