@@ -235,9 +235,9 @@ void test('a timeout ends the request with request-timeout and frees the VU', as
 });
 
 void test('a request that times out before the outbox wrote it shows the wait until it gave up in its duration (in sending)', async () => {
-  // A request made during the event loop's check phase (a VU resumed by the iteration loop's setImmediate
-  // yield) is written at the next turn's check phase; a turn busier than its timeout (here: the rest of this
-  // callback) lets the timeout fire first. Like a request written at once that got no answer, its duration
+  // A request made from a setImmediate callback of its own (the engine's iteration loop has the outbox flush
+  // right after its wake immediate, engine/executors/iteration.ts; other code does not) is written at the next
+  // turn's check phase; a turn busier than its timeout (here: the rest of this callback) lets the timeout fire first. Like a request written at once that got no answer, its duration
   // must be the time until it gave up, not 0.
   const pool = new ConnectionPool({ now, rejectUnauthorized: true });
   await pool.requestAsync(req(port, '/warm'), undefined); // a keep-alive connection to reuse
