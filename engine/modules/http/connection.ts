@@ -148,10 +148,11 @@ export class Conn {
     if (internals.state === 'RESPONSE_LINE' && internals.line === '' && !this.head && ex.status === 0) {
       start = readWholeResponse(chunk, length, whole);
       if (start > 0) {
+        // The parser's header-size count as its own execute() leaves it when a message ends in a read (the
+        // whole read's bytes; execute() adds those after the message): none may carry over from earlier reads.
+        internals.headerSize = start;
         this.#completeWhole(ex, chunk);
         if (start === length) return;
-        // Bytes after it: the parser counts them from the message's end, as its own execute() would have.
-        internals.headerSize = start;
       }
     }
     const r = this.parser.execute(chunk, start, length - start);
