@@ -100,7 +100,8 @@ export class Conn {
       ex.versionMajor = info.versionMajor;
       ex.versionMinor = info.versionMinor;
       ex.keepAlive = info.shouldKeepAlive;
-      return this.head ? 1 : 0;
+      // No body after HEAD, 204 or 304 whatever Content-Length says (Go's bodyAllowedForStatus): http-parser-js would wait for it.
+      return this.head || info.statusCode === 204 || info.statusCode === 304 ? 1 : 0;
     };
     p[HTTPParser.kOnHeaders] = (headers) => {
       // Trailers (or headers split over packets in the parser's slow path) arrive here.
