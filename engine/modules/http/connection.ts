@@ -100,7 +100,8 @@ export class Conn {
       ex.versionMajor = info.versionMajor;
       ex.versionMinor = info.versionMinor;
       ex.keepAlive = info.shouldKeepAlive;
-      return this.head ? 1 : 0;
+      // No body after HEAD, 204 or 304 whatever Content-Length says (Go's bodyAllowedForStatus): http-parser-js would wait for it.
+      return this.head || info.statusCode === 204 || info.statusCode === 304 ? 1 : 0;
     };
     p[HTTPParser.kOnHeaders] = (headers) => {
       // Trailers (or headers split over packets in the parser's slow path) arrive here.
@@ -148,10 +149,11 @@ export class Conn {
     if (internals.state === 'RESPONSE_LINE' && internals.line === '' && !this.head && ex.status === 0) {
       start = readWholeResponse(chunk, length, whole);
       if (start > 0) {
+        // The parser's header-size count as its own execute() leaves it when a message ends in a read (the
+        // whole read's bytes; execute() adds those after the message): none may carry over from earlier reads.
+        internals.headerSize = start;
         this.#completeWhole(ex, chunk);
         if (start === length) return;
-        // Bytes after it: the parser counts them from the message's end, as its own execute() would have.
-        internals.headerSize = start;
       }
     }
     const r = this.parser.execute(chunk, start, length - start);

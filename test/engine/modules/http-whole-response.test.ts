@@ -291,3 +291,65 @@ void test('end to end: each response gives the same exchange whole (fast path) a
   assert.equal((wholeRun[0] as { status: number }).status, 200);
   assert.equal((wholeRun[0] as { body: string }).body, 'ok');
 });
+
+void test("the parser's header-size count after a fast-path response is what the parser's own read would have left", async () => {
+  // Drives one Conn read by read (no socket): a big response the parser reads (chunked), a small one the
+  // fast path takes, then a response whose 21 KB of headers come in two reads. Read by the parser alone,
+  // the small response's read resets the count (http-parser-js counts the bytes of a read that ended
+  // between messages); the fast path must leave the same count, not the big read's 60 KB plus these 21 KB
+  // (over the parser's 80 KB limit: "max header size exceeded").
+  const { Conn } = await import('../../../engine/modules/http/connection.ts');
+  const { Exchange } = await import('../../../engine/modules/http/exchange.ts');
+  const { EventEmitter } = await import('node:events');
+  const done: Exchange[] = [];
+  const failed: Error[] = [];
+  const host = {
+    now: () => 1,
+    complete: (c: InstanceType<typeof Conn>, ex: Exchange) => {
+      c.ex = undefined;
+      done.push(ex);
+    },
+    fail: (ex: Exchange, err: Error) => {
+      if (conn.ex === ex) conn.ex = undefined;
+      failed.push(err);
+    },
+    write: () => undefined,
+    start: () => undefined,
+    forget: () => undefined,
+  };
+  const socket = Object.assign(new EventEmitter(), { destroy: () => undefined }) as unknown as Socket;
+  const conn = new Conn(host, 'k', socket, undefined, true);
+  const req: ClientRequest = {
+    method: 'GET',
+    tls: false,
+    hostname: '127.0.0.1',
+    port: 1,
+    host: '127.0.0.1:1',
+    path: '/',
+    headers: {},
+    body: undefined,
+    timeoutMs: 5000,
+    keepBody: true,
+  };
+  const read = (ex: Exchange | undefined, text: string): void => {
+    if (ex !== undefined) conn.ex = ex;
+    const b = Buffer.from(text, 'latin1');
+    conn.onData(b, b.length);
+  };
+  const body = 'x'.repeat(60 * 1024);
+  read(
+    new Exchange(host, req, 0, () => undefined, undefined),
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+  );
+  read(new Exchange(host, req, 0, () => undefined, undefined), OK);
+  read(new Exchange(host, req, 0, () => undefined, undefined), `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(21 * 1024)}\r\n`);
+  read(undefined, 'Content-Length: 2\r\n\r\nok');
+  assert.deepEqual(
+    failed.map((e) => e.message),
+    [],
+  );
+  assert.deepEqual(
+    done.map((ex) => ex.status),
+    [200, 200, 200],
+  );
+});
