@@ -123,8 +123,10 @@ const nothing = (): undefined => undefined;
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
- * Starts one iteration on `vu`: its interruption (registered in `running`, when given: a loop is registered
- * there itself), its context, the VU's iteration promise.
+ * Starts one iteration on `vu`: its interruption (registered in `running`, when given; a loop is registered
+ * there itself and is handed the interruption by `onIntr`), its context, the VU's iteration promise. Both
+ * registrations happen before the VU runs: its synchronous part may abort `stop` (exec.test.abort()), and
+ * that interrupts this iteration, as k6 counts it.
  */
 function begin(
   cfg: ScenarioConfig,
@@ -133,10 +135,12 @@ function begin(
   stop: AbortSignal,
   running: Set<Stoppable> | undefined,
   scenario: IterationContext['scenario'],
+  onIntr?: (intr: Interruption) => void,
 ): { intr: Interruption; run: Promise<unknown> } {
   const intr = new Interruption();
   if (stop.aborted) intr.abort(stop.reason);
   else running?.add(intr);
+  onIntr?.(intr);
   counter.advance();
   const ctx = new Iteration(scenario, counter.inInstance, counter.inTest, intr);
   let run: Promise<unknown>;
@@ -239,15 +243,19 @@ class IterationLoop implements Stoppable {
       this.#finish(SETTLED);
       return;
     }
-    const { intr, run } = begin(this.cfg, this.vu, this.counter, this.stop, undefined, this.scenario);
+    const { intr, run } = begin(this.cfg, this.vu, this.counter, this.stop, undefined, this.scenario, this.#started);
     if (intr.aborted) {
       this.#end(intr, run);
       return;
     }
-    this.#intr = intr;
     this.#run = run;
     intr.wake = this.#interrupted;
     void Promise.prototype.then.call(run, this.#settled, this.#settled);
+  };
+
+  /** The iteration's interruption, before the VU runs it: a stop during its synchronous part interrupts it. */
+  readonly #started = (intr: Interruption): void => {
+    this.#intr = intr;
   };
 
   /** The running iteration's promise settled (ignored when its interruption ended it first). */
