@@ -5,6 +5,9 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import type { Clock, IterationContext, IterationResult, Sample, VirtualUser, VUPool } from '../../../engine/contracts.ts';
+import { newScenarioStats, type ConstantVUsConfig, type ExecutorRuntime } from '../../../engine/executors/types.ts';
+import { resolveOptions } from '../../../engine/options/index.ts';
+import { realClock } from '../../../engine/runtime/clock.ts';
 
 interface Timer {
   at: number;
@@ -160,4 +163,32 @@ export class SampleLog {
   sum(metric: string): number {
     return this.of(metric).reduce((a, s) => a + s.value, 0);
   }
+}
+
+/** A constant-vus scenario of one VU for a second, for tests that drive an executor's iteration loop by hand. */
+export const oneVuForASecond: ConstantVUsConfig = {
+  name: 'default',
+  executor: 'constant-vus',
+  startTime: 0,
+  gracefulStop: 0,
+  exec: 'default',
+  execSet: false,
+  env: {},
+  tags: {},
+  vus: 1,
+  duration: 1000,
+};
+
+/** An executor runtime on the real clock whose VU pool and samples go nowhere (the test holds its VU itself). */
+export function realTimeRuntime(): ExecutorRuntime {
+  const { options } = resolveOptions({}, {});
+  return {
+    clock: realClock,
+    pool: { acquire: () => Promise.resolve(undefined), release: () => undefined },
+    signal: new AbortController().signal,
+    tuple: options.tuple,
+    emit: () => undefined,
+    runTags: {},
+    stats: newScenarioStats(),
+  };
 }

@@ -9,36 +9,10 @@ import { test } from 'node:test';
 import type { IterationContext, IterationResult, VirtualUser } from '../../../engine/contracts.ts';
 import { IterationCounter } from '../../../engine/executors/common.ts';
 import { loopIterations } from '../../../engine/executors/iteration.ts';
-import { newScenarioStats, type ConstantVUsConfig, type ExecutorRuntime } from '../../../engine/executors/types.ts';
-import { resolveOptions } from '../../../engine/options/index.ts';
-import { realClock } from '../../../engine/runtime/clock.ts';
+import { oneVuForASecond, realTimeRuntime as runtime } from './fakes.ts';
 import { runSource } from '../conformance/run-helpers.ts';
 
-const cfg: ConstantVUsConfig = {
-  name: 'default',
-  executor: 'constant-vus',
-  startTime: 0,
-  gracefulStop: 0,
-  exec: 'default',
-  execSet: false,
-  env: {},
-  tags: {},
-  vus: 1,
-  duration: 1000,
-};
-
-function runtime(): ExecutorRuntime {
-  const { options } = resolveOptions({}, {});
-  return {
-    clock: realClock,
-    pool: { acquire: () => Promise.resolve(undefined), release: () => undefined },
-    signal: new AbortController().signal,
-    tuple: options.tuple,
-    emit: () => undefined,
-    runTags: {},
-    stats: newScenarioStats(),
-  };
-}
+const cfg = oneVuForASecond;
 
 /** A VU whose second iteration aborts `stop` before it returns (no await in between), as exec.test.abort() does. */
 class AbortsInSecond implements VirtualUser {

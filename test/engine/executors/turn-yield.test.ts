@@ -9,12 +9,10 @@ import { after, before, test } from 'node:test';
 import type { IterationResult, VirtualUser } from '../../../engine/contracts.ts';
 import { IterationCounter } from '../../../engine/executors/common.ts';
 import { loopIterations, runIteration } from '../../../engine/executors/iteration.ts';
-import { newScenarioStats, type ConstantVUsConfig, type ExecutorRuntime } from '../../../engine/executors/types.ts';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
 import type { Exchange } from '../../../engine/modules/http/exchange.ts';
 import { timingsOf } from '../../../engine/modules/http/response.ts';
-import { resolveOptions } from '../../../engine/options/index.ts';
-import { realClock } from '../../../engine/runtime/clock.ts';
+import { oneVuForASecond, realTimeRuntime as runtime } from './fakes.ts';
 
 const now = (): number => performance.now();
 const spin = (ms: number): void => {
@@ -34,31 +32,7 @@ after(() => {
   server.close();
 });
 
-const cfg: ConstantVUsConfig = {
-  name: 'default',
-  executor: 'constant-vus',
-  startTime: 0,
-  gracefulStop: 0,
-  exec: 'default',
-  execSet: false,
-  env: {},
-  tags: {},
-  vus: 1,
-  duration: 1000,
-};
-
-function runtime(): ExecutorRuntime {
-  const { options } = resolveOptions({}, {});
-  return {
-    clock: realClock,
-    pool: { acquire: () => Promise.resolve(undefined), release: () => undefined },
-    signal: new AbortController().signal,
-    tuple: options.tuple,
-    emit: () => undefined,
-    runTags: {},
-    stats: newScenarioStats(),
-  };
-}
+const cfg = oneVuForASecond;
 
 /**
  * A VU whose second iteration keeps the thread busy past YIELD_EVERY_MS without waiting (so the loop gives the event
