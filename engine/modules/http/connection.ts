@@ -49,6 +49,16 @@ interface ParserInternals {
   headerSize?: unknown;
 }
 
+/** A response's status line and headers onto its exchange: the parser's kOnHeadersComplete and the whole-response path alike. */
+function takeHead(ex: Exchange, head: Omit<WholeResponse, 'bodyStart' | 'bodyLength'>): void {
+  ex.status = head.statusCode;
+  ex.statusText = head.statusMessage;
+  ex.rawHeaders = head.headers;
+  ex.versionMajor = head.versionMajor;
+  ex.versionMinor = head.versionMinor;
+  ex.keepAlive = head.shouldKeepAlive;
+}
+
 /** readWholeResponse's answer (a read is handled whole before the next: one serves every connection). */
 const whole: WholeResponse = {
   versionMajor: 1,
@@ -94,12 +104,7 @@ export class Conn {
     p[HTTPParser.kOnHeadersComplete] = (info) => {
       const ex = this.ex;
       if (ex === undefined || (info.statusCode < 200 && info.statusCode !== 101)) return 0; // 1xx: the real response follows
-      ex.status = info.statusCode;
-      ex.statusText = info.statusMessage;
-      ex.rawHeaders = info.headers;
-      ex.versionMajor = info.versionMajor;
-      ex.versionMinor = info.versionMinor;
-      ex.keepAlive = info.shouldKeepAlive;
+      takeHead(ex, info);
       // No body after HEAD, 204 or 304 whatever Content-Length says (Go's bodyAllowedForStatus): http-parser-js would wait for it.
       return this.head || info.statusCode === 204 || info.statusCode === 304 ? 1 : 0;
     };
@@ -165,12 +170,7 @@ export class Conn {
   /** What the parser's kOnHeadersComplete, kOnBody and kOnMessageComplete do, for the response in `whole`. */
   #completeWhole(ex: Exchange, chunk: Buffer): void {
     const w = whole;
-    ex.status = w.statusCode;
-    ex.statusText = w.statusMessage;
-    ex.rawHeaders = w.headers;
-    ex.versionMajor = w.versionMajor;
-    ex.versionMinor = w.versionMinor;
-    ex.keepAlive = w.shouldKeepAlive;
+    takeHead(ex, w);
     const n = w.bodyLength;
     if (n > 0 && ex.req.keepBody) {
       const from = w.bodyStart;
