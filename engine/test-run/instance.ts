@@ -148,7 +148,7 @@ export async function createInstance(args: {
     const id = args.vuId?.(idInInstance) ?? idInInstance;
     if (st.vuMode === 'sync') return ThreadVu.create(threadShared(), args.idInTest?.(id) ?? id, id, st.dataText);
     const vu = new Vu(host, args.idInTest?.(id) ?? id, id);
-    await vu.init();
+    await initOrClose(vu);
     if (st.dataText !== undefined) vu.setData(JSON.parse(st.dataText));
     return vu;
   }, Number.MAX_SAFE_INTEGER);
@@ -156,7 +156,7 @@ export async function createInstance(args: {
   const lifecycleVu = new Vu(host, 0, 0);
   let finished = false;
   try {
-    await lifecycleVu.init();
+    await initOrClose(lifecycleVu);
     finished = true;
   } finally {
     args.onInit?.(lifecycleVu.exports, finished);
@@ -174,6 +174,19 @@ export async function createInstance(args: {
     typeof st,
     Pick<InstanceState, 'registry' | 'fan' | 'host' | 'pool' | 'lifecycleVu' | 'lifecycle' | 'closeLifecycle'>
   >(st, { registry, fan, host, pool, lifecycleVu, lifecycle, closeLifecycle });
+}
+
+/**
+ * Runs a VU's init code; when it throws (exit 107), closes what it opened before the throw (an sql.open pool
+ * that ran a query) as the end of a run does: the pool and closeAll (end-of-test.ts) only know VUs that exist.
+ */
+async function initOrClose(vu: Vu): Promise<void> {
+  try {
+    await vu.init();
+  } catch (e) {
+    await vu.close();
+    throw e;
+  }
 }
 
 /** Runs the plan's scenarios on this instance's VUs, their samples into its fan-out (this thread's or a worker's). */

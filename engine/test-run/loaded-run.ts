@@ -8,7 +8,7 @@ import { vuIdsInTest } from '../execution/index.ts';
 import { ThresholdSet, parseThresholds, type ThresholdEvaluation } from '../thresholds/index.ts';
 import { EXIT_CODES } from '../runtime/errors.ts';
 import type { FlagIssue } from '../runtime/flags.ts';
-import { loadScript, type CompiledScript } from '../runtime/loader.ts';
+import { loadScript, type CompiledScript, type LoadedScript } from '../runtime/loader.ts';
 import { chooseVuMode, type VuMode } from '../sync/mode.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { planTest, type TestPlan } from '../runtime/test-plan.ts';
@@ -102,11 +102,34 @@ export async function loadAndCheck(input: RunInput): Promise<LoadedRun | number>
     },
     onInit: o.onInit,
   });
-  const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
   phase('init code run (VU 0: options)');
+  // A run that ends here closes what VU 0's init code opened (an sql.open pool that ran a query), as the end of
+  // a run does: the embedded engine runs inside the caller's process, which goes on (init-reads.ts, run-prepare.ts).
+  let running = false;
+  try {
+    const run = checkLoaded(input, { clock, phase, script, inst, state }, (plan) => {
+      idsInTest = vuIdsInTest(plan.tuple);
+    });
+    running = typeof run !== 'number';
+    return run;
+  } finally {
+    if (!running) await inst.lifecycleVu.close();
+  }
+}
+
+/** The options and thresholds of a loaded script checked: the exit code when the run ends there, else the run. */
+function checkLoaded(
+  input: RunInput,
+  loaded: Pick<LoadedRun, 'clock' | 'phase' | 'inst' | 'state'> & { readonly script: LoadedScript },
+  onPlan: (plan: TestPlan) => void,
+): LoadedRun | number {
+  const { o, settings, logger } = input;
+  const { flags } = settings;
+  const { inst, script } = loaded;
+  const scriptOptions = (inst.lifecycleVu.exports.options ?? {}) as Options;
 
   const plan: TestPlan = planTest(scriptOptions, flags, settings.env, inst.lifecycleVu.exports);
-  idsInTest = vuIdsInTest(plan.tuple);
+  onPlan(plan);
   const issues: (Issue | FlagIssue)[] = [...plan.issues];
   const noThresholds = plan.resolved.noThresholds;
   let thresholds = new ThresholdSet({});
@@ -135,13 +158,10 @@ export async function loadAndCheck(input: RunInput): Promise<LoadedRun | number>
     return EXIT_CODES.invalidConfig;
   }
   inst.vuMode = mode.mode;
-  if (o.validateOnly === true) {
-    await inst.lifecycleVu.close();
-    return EXIT_CODES.ok;
-  }
+  if (o.validateOnly === true) return EXIT_CODES.ok;
   inst.options = plan.options;
   inst.runTags = plan.resolved.tags;
   for (const w of plan.resolved.warnings) logger.log('warn', w);
   const quiet = flags.booleans.has('quiet');
-  return { ...input, clock, phase, quiet, script, inst, plan, thresholds, noThresholds, workers: choice.workers, mode, state };
+  return { ...input, ...loaded, quiet, plan, thresholds, noThresholds, workers: choice.workers, mode };
 }

@@ -1,14 +1,16 @@
 /** End to end: k6 scripts using k6/websockets and k6/x/sql run through the embedded engine (runEngine). */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { WebSocketServer } from 'ws';
 import { runEngine } from '../../engine/index.ts';
+import { variablesReadAtInit } from '../../src/run/init-reads.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -155,5 +157,91 @@ void describe('protocol modules through the embedded engine', { timeout: 120_000
     // The server notices the close shortly after the run returns (bounded wait).
     for (let i = 0; i < 50 && wss.clients.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(wss.clients.size, 0, 'no socket is left open on the server');
+  });
+
+  /**
+   * Init code that opens an sql.open pool and runs a query (xk6-sql's CREATE TABLE in init code), then the run
+   * ends before any VU starts: exit 104 (a threshold on a metric that does not exist) or 107 (the init code of
+   * VU FAIL_VU throws). Each run names its connections (application_name) and records that init code connected.
+   */
+  const INIT_POOL_SCRIPT = `import sql from 'k6/x/sql';
+import driver from 'k6/x/sql/driver/postgres';
+const db = sql.open(driver, __ENV.DATABASE_URL);
+await db.exec('CREATE TABLE IF NOT EXISTS init_marks (app TEXT NOT NULL, vu INTEGER NOT NULL)');
+await db.exec('INSERT INTO init_marks (app, vu) VALUES ($1, $2)', __ENV.APP, __VU);
+if (__VU === Number(__ENV.FAIL_VU)) throw new Error('init failed on purpose in VU ' + __VU);
+export const options = { vus: 2, iterations: 2, thresholds: { [__ENV.THRESHOLD_ON]: ['count>=0'] } };
+export default async function () {
+  await db.exec('SELECT 1');
+}
+`;
+
+  /** What the server says about the runs named `app`: how many times their init code connected, and how many of their connections are still open. */
+  async function serverSide(app: string): Promise<{ inits: number; open: number }> {
+    const c = new pg.Client({ connectionString: pgServer.url });
+    await c.connect();
+    try {
+      const count = async (q: string): Promise<number> => (await c.query<{ n: number }>(q, [app])).rows[0]?.n ?? -1;
+      const inits = await count('SELECT count(*)::int AS n FROM init_marks WHERE app = $1');
+      // A closed connection's backend leaves pg_stat_activity a moment after the client has gone: a bounded wait.
+      let open = -1;
+      for (let i = 0; i < 40; i++) {
+        open = await count('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1');
+        if (open === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { inits, open };
+    } finally {
+      await c.end();
+    }
+  }
+
+  async function endsBeforeVus(
+    app: string,
+    env: Record<string, string>,
+    how: 'run' | 'validate',
+  ): Promise<{ code: number; output: string; inits: number; open: number }> {
+    const script = join(dir, 'init-pool.js');
+    writeFileSync(script, INIT_POOL_SCRIPT);
+    const out = collector();
+    const code = await runEngine({
+      script,
+      args: ['--quiet'],
+      env: { DATABASE_URL: `${pgServer.url}?application_name=${app}`, APP: app, THRESHOLD_ON: 'iterations', FAIL_VU: '-1', ...env },
+      cwd: dir,
+      stdout: out.stream,
+      stderr: out.stream,
+      handleSignals: false,
+      validateOnly: how === 'validate',
+    });
+    return { code, output: out.text(), ...(await serverSide(app)) };
+  }
+
+  void it('a run that ends at its options check (104) closes the pool its init code opened, as the end of a run does', async () => {
+    for (const how of ['run', 'validate'] as const) {
+      const r = await endsBeforeVus(`check_104_${how}`, { THRESHOLD_ON: 'no_such_metric' }, how);
+      assert.equal(r.code, 104, r.output);
+      assert.equal(r.inits, 1, `${how}: VU 0's init code connected once`);
+      assert.equal(r.open, 0, `${how}: no connection left open on the server`);
+    }
+  });
+
+  void it('init code that throws (107) has the pool it opened closed: VU 0 on a check, a later VU in a run', async () => {
+    const vu0 = await endsBeforeVus('init_throws_vu0', { FAIL_VU: '0' }, 'validate');
+    assert.equal(vu0.code, 107, vu0.output);
+    assert.deepEqual([vu0.inits, vu0.open], [1, 0], 'VU 0 connected; nothing left open');
+    const vu2 = await endsBeforeVus('init_throws_vu2', { FAIL_VU: '2' }, 'run');
+    assert.equal(vu2.code, 107, vu2.output);
+    assert.deepEqual([vu2.inits, vu2.open], [3, 0], 'VUs 0, 1 and 2 connected; nothing left open');
+  });
+
+  void it("the unused-variable check's init run (init-reads.ts) leaves no connection open", async () => {
+    const app = 'init_reads';
+    const script = join(dir, 'init-pool.js');
+    writeFileSync(script, INIT_POOL_SCRIPT);
+    const values = { DATABASE_URL: `${pgServer.url}?application_name=${app}`, APP: app, THRESHOLD_ON: 'no_such_metric', FAIL_VU: '-1' };
+    const read = await variablesReadAtInit({ script, env: {}, values, cwd: dir });
+    assert.equal(read, undefined, 'a plain k6 script records no names');
+    assert.deepEqual(await serverSide(app), { inits: 1, open: 0 });
   });
 });
