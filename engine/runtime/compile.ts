@@ -8,7 +8,7 @@ import { SourceMap } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { toError } from './errors.ts';
+import { thrownText, toError } from '../../shared/errors.ts';
 
 /** What each VU passes to its instance of the script. */
 export interface ScriptGlobals {
@@ -202,10 +202,17 @@ export function compileScript(src: ScriptSource): CompiledScript {
   };
 }
 
-/** k6-style text of an exception: `Error: msg\n\tat fn (file:///x.js:3:5)\n`. */
+/**
+ * k6-style text of an exception: `Error: msg\n\tat fn (file:///x.js:3:5)\n`. Never throws: an Error whose
+ * name, message or stack throws when read (a getter) is shown as toError shows a value it cannot read.
+ */
 export function formatScriptException(script: CompiledScript, error: unknown): string {
-  const e = toError(error);
-  const head = `${e.name}: ${e.message}`;
-  const frames = script.scriptFrames(error);
-  return frames.length === 0 ? head : `${head}\n${frames.join('\n')}\n`;
+  try {
+    const e = toError(error);
+    const head = `${e.name}: ${e.message}`;
+    const frames = script.scriptFrames(error);
+    return frames.length === 0 ? head : `${head}\n${frames.join('\n')}\n`;
+  } catch {
+    return `Error: ${thrownText(error)}`;
+  }
 }

@@ -24,6 +24,15 @@ const ITER_END_ROW = ['data_sent', 'data_received', 'iteration_duration', 'itera
 const COMPLETED: IterationResult = Object.freeze({ kind: 'completed' });
 const INTERRUPTED: IterationResult = Object.freeze({ kind: 'interrupted' });
 
+/** exec.test.abort()'s error; false for a value `instanceof` cannot look at (a revoked Proxy the script threw). */
+function isTestAbort(e: unknown): e is TestAbortedError {
+  try {
+    return e instanceof TestAbortedError;
+  } catch {
+    return false;
+  }
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -427,17 +436,17 @@ export class Vu implements VirtualUser {
     this.#iterInScenario.set(sc, this.#currentScenarioIter + 1);
     this.#instance?.setIter(this.#iterInVu);
     this.#iterStart = host.clock.now();
-    let r: unknown;
     try {
       if (typeof fn !== 'function') {
         throw new Error(`function '${it.scenario.exec}' not found in exports of ${host.script.path}`);
       }
-      r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
+      const r = runAsVu(this.#random, fn as (d: unknown) => unknown, this.#data);
+      // Promise.resolve adopts a thenable as `await` does (the script's own async function's promise is used as it is).
+      // Inside the try: reading the value's `then` runs script code (a getter) that may throw, as an `await` of it would.
+      if (isThenable(r)) return Promise.resolve(r).then(this.#scriptReturned, this.#scriptThrew);
     } catch (e) {
       return Promise.resolve(this.#endIteration(this.#caught(e)));
     }
-    // Promise.resolve adopts a thenable as `await` does (the script's own async function's promise is used as it is).
-    if (isThenable(r)) return Promise.resolve(r).then(this.#scriptReturned, this.#scriptThrew);
     const out = this.#scriptReturned();
     return out instanceof Promise ? out : Promise.resolve(out);
   }
@@ -462,10 +471,14 @@ export class Vu implements VirtualUser {
 
   readonly #scriptThrew = (e: unknown): IterationResult => this.#endIteration(this.#caught(e));
 
-  /** What a thrown (or rejected) error makes of the iteration, logged like k6 does. */
+  /**
+   * What a thrown (or rejected) error makes of the iteration, logged like k6 does. Never throws, whatever the
+   * script threw (a getter that throws, a revoked Proxy): runIteration's callers, the VU thread's among them,
+   * get a failed iteration, counted as k6 counts it.
+   */
   #caught(e: unknown): IterationResult {
     const host = this.#host;
-    if (e instanceof TestAbortedError) {
+    if (isTestAbort(e)) {
       host.abortTest(e.reason);
       // k6 counts the iteration that called exec.test.abort() (iterations, iteration_duration).
       return { kind: 'failed', error: e };
