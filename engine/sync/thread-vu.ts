@@ -122,13 +122,14 @@ export class ThreadVu implements PooledVu {
       allowedHosts: host.hostPolicy?.allowed,
     };
     const entry = boot.kind === 'bundle' ? pathToFileURL(boot.file) : VU_THREAD_TSX;
-    this.#worker = new Worker(entry, {
+    const worker = new Worker(entry, {
       workerData: init,
       transferList: [port2],
       execArgv: workerArgv(boot.kind === 'tsx'),
       stdout: false,
       stderr: false,
     });
+    this.#worker = worker;
     this.#dead = false;
     port1.on('message', (m: ThreadMessage) => {
       this.#onMessage(m);
@@ -136,13 +137,17 @@ export class ThreadVu implements PooledVu {
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
     });
-    this.#worker.on('error', (e) => {
+    // A thread that failed ('error') is replaced at the VU's next call, possibly before its 'exit' arrives: the
+    // events of a replaced thread must not end its successor (which would be left running, holding the run's end).
+    worker.on('error', (e) => {
+      if (this.#worker !== worker) return;
       this.#ready?.reject(
         new EngineError('init-exception', EXIT_CODES.genericEngine, `VU ${String(this.idInInstance)}'s thread failed: ${e.message}`),
       );
       this.#died();
     });
-    this.#worker.on('exit', () => {
+    worker.on('exit', () => {
+      if (this.#worker !== worker) return;
       // What the thread said before it ended (an initFailed with its exit code) may still wait on the port.
       for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1))
         this.#onMessage(m.message as ThreadMessage);

@@ -1,7 +1,7 @@
 /**
  * The VU threads of the synchronous mode stop with the run, however it ends: after a normal end, a stop
  * from outside (Ctrl+C's path) with VUs asleep or spinning, a VU whose init code throws while other VU
- * threads are already up, a setup() that throws, and an abort from the script. Counted as the process's
+ * threads are already up, a setup() that throws, an abort from the script, and a VU thread that crashed and was restarted. Counted as the process's
  * own OS threads (/proc/self/task): every worker thread is one, and it is gone once the worker has ended.
  */
 import assert from 'node:assert/strict';
@@ -106,4 +106,12 @@ export default function () { sleep(0.2); if (exec.vu.idInTest === 2) exec.test.a
 `);
   assert.equal(aborted.code, 108, aborted.err);
   assert.equal(await settledThreads(baseline), baseline, 'a run aborted by the script leaves no VU thread');
+
+  // An unhandled rejection ends the VU's thread ('error', then 'exit'); the VU starts a new one at its next
+  // iteration, possibly before the old one's 'exit' arrives, which must not end the new one's run (left running).
+  const crashing = await run(`export const options = { vus: 1, iterations: 4 };
+export default function () { Promise.reject(new Error('nobody handles this')); }
+`);
+  assert.equal(crashing.code, 0, crashing.err);
+  assert.equal(await settledThreads(baseline), baseline, 'a VU thread restarted after it crashed leaves no thread');
 });
