@@ -47,6 +47,9 @@ interface ParserInternals {
   state?: unknown;
   line?: unknown;
   headerSize?: unknown;
+  /** Where execute() is in the read it was given, and where that read ends. */
+  offset?: unknown;
+  end?: unknown;
 }
 
 /** A response's status line and headers onto its exchange: the parser's kOnHeadersComplete and the whole-response path alike. */
@@ -122,6 +125,8 @@ export class Conn {
     p[HTTPParser.kOnMessageComplete] = () => {
       const ex = this.ex;
       if (ex === undefined || ex.status === 0) return; // end of a 1xx message
+      const at = p as unknown as ParserInternals;
+      if (typeof at.offset === 'number' && typeof at.end === 'number' && at.offset < at.end) this.#unsolicited();
       this.pool.complete(this, ex);
     };
     if (!readsShared)
@@ -157,14 +162,31 @@ export class Conn {
         // The parser's header-size count as its own execute() leaves it when a message ends in a read (the
         // whole read's bytes; execute() adds those after the message): none may carry over from earlier reads.
         internals.headerSize = start;
+        if (start === length) {
+          this.#completeWhole(ex, chunk);
+          return;
+        }
+        this.#unsolicited();
         this.#completeWhole(ex, chunk);
-        if (start === length) return;
+        return;
       }
     }
     const r = this.parser.execute(chunk, start, length - start);
     if (r instanceof Error && this.ex === ex) {
       this.pool.fail(ex, Object.assign(new Error(`malformed HTTP response: ${r.message}`), { code: 'HPE_INVALID' }));
     }
+  }
+
+  /**
+   * Bytes followed the response in its read: they answer no request (one at a time here), so they are an extra
+   * response a misbehaving server sent (or a body longer than announced, or one after HEAD, 204 or 304). Go's
+   * transport closes such a connection (persistConn.readLoopPeekFailLocked, "Unsolicited response received
+   * on idle HTTP channel"); kept, it would hand the next request the rest of that response. Closed before the
+   * response completes, so the pool does not keep it. The bytes were read: they count in the request's
+   * data_received as k6's counting net.Conn counts every byte read (k6 sums them per iteration, not per request).
+   */
+  #unsolicited(): void {
+    this.destroy();
   }
 
   /** What the parser's kOnHeadersComplete, kOnBody and kOnMessageComplete do, for the response in `whole`. */
