@@ -139,6 +139,10 @@ interface RunRecord {
   startedAt: string;
   /** The run folder's name (kept with --keep). */
   dir: string | null;
+  /** How busy the machine was during the load (run.json `machine`: load average per core, the scheduling-lag probe, steal). */
+  machine?: { loadPerCore?: { mean: number; max: number }; schedLagMs?: { p50: number; p99: number; max: number }; stealPct?: number } | null;
+  /** The generator's own http_req_sending p99, ms (one of the gate's noise figures). */
+  sendingP99?: number | null;
 }
 
 /** One `npm run k6` run of the scenario; `extra` flags and the platform's injected latency. */
@@ -184,7 +188,14 @@ async function runOnce(
   let p50: number | null = null;
   let gate: string | null = null;
   let reasons: string[] = [];
+  let machine: RunRecord['machine'] = null;
+  let sendingP99: number | null = null;
   if (dir !== null) {
+    try {
+      machine = (JSON.parse(readFileSync(join(reportsDir, dir, 'run.json'), 'utf8')) as { machine?: RunRecord['machine'] }).machine ?? null;
+    } catch {
+      // no run.json
+    }
     try {
       const doc = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
         headline?: { p95?: number | null };
@@ -198,6 +209,10 @@ async function runOnce(
         metrics?: Record<string, { med?: number } | undefined>;
       };
       p50 = sum.metrics?.http_req_duration?.med ?? null;
+      const snap = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
+        baseline?: { entries?: Record<string, { values?: { p99?: number } } | undefined> };
+      };
+      sendingP99 = snap.baseline?.entries?.['metric http_req_sending']?.values?.p99 ?? null;
     } catch {
       // no report: the line printed says so through the exit code
     }
@@ -216,6 +231,8 @@ async function runOnce(
     load: [loadAtStart, loadavg()[0] ?? 0],
     startedAt,
     dir: v.keep ? dir : null,
+    machine,
+    sendingP99,
   };
   appendFileSync(RECORDS, JSON.stringify(r) + '\n');
   return r;
@@ -244,9 +261,19 @@ function median(xs: readonly number[]): number {
 }
 const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
 
+/** The run's machine-noise figures as the gate reads them. */
+const noiseText = (r: RunRecord): string => {
+  const m = r.machine;
+  const parts = [
+    m?.loadPerCore !== undefined ? `load/core ${m.loadPerCore.mean.toFixed(2)}` : '',
+    m?.schedLagMs !== undefined ? `lag p99 ${m.schedLagMs.p99.toFixed(2)} ms` : '',
+    r.sendingP99 !== undefined && r.sendingP99 !== null ? `sending p99 ${r.sendingP99.toFixed(2)} ms` : '',
+  ].filter(Boolean);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+};
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const fmt = (r: RunRecord): string =>
-  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${r.dir !== null ? ` [${r.dir}]` : ''}${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
+  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${noiseText(r)}${r.dir !== null ? ` [${r.dir}]` : ''}${r.gate === 'fail' || r.gate === 'inconclusive' ? `: ${r.reasons.find((x) => /baseline|busier/.test(x)) ?? ''}` : ''}`;
 
 const base =
   baseMs > 0
