@@ -140,7 +140,11 @@ interface RunRecord {
   /** The run folder's name (kept with --keep). */
   dir: string | null;
   /** How busy the machine was during the load (run.json `machine`: load average per core, the scheduling-lag probe, steal). */
-  machine?: { loadPerCore?: { mean: number; max: number }; schedLagMs?: { p50: number; p99: number; max: number }; stealPct?: number } | null;
+  machine?: {
+    loadPerCore?: { mean: number; max: number };
+    schedLagMs?: { p50: number; p99: number; max: number };
+    stealPct?: number;
+  } | null;
   /** The generator's own http_req_sending p99, ms (one of the gate's noise figures). */
   sendingP99?: number | null;
 }
