@@ -53,10 +53,10 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPARE_DEFAULTS } from '../src/reporting/compare.ts';
+import { COMPARE_DEFAULTS, compareSnapshots, describeNoise } from '../src/reporting/compare.ts';
 import { loadBaseline } from '../src/reporting/index.ts';
 import { sampleStandardDeviation } from 'simple-statistics';
-import { runSpread } from '../src/reporting/stats.ts';
+import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../src/reporting/stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -74,6 +74,7 @@ const { values: v } = parseArgs({
     'base-jitter-ms': { type: 'string', default: '0' },
     'reports-dir': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
+    rejudge: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -318,7 +319,7 @@ for (const [key, e] of Object.entries(saved.entries)) {
   for (const stat of ['p50', 'p95']) {
     const runs = e.perRun?.[stat];
     if (runs === undefined || e.kind !== 'trend') continue;
-    const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log');
+    const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log', SKETCH_BIN_LOG_WIDTH);
     const med = e.values[stat] ?? NaN;
     const sigma = runs.length > 1 ? ` (σ of the logs ${sampleStandardDeviation(runs.map(Math.log)).toFixed(3)})` : '';
     const bound =
@@ -359,9 +360,24 @@ for (let round = 0; round < rounds; round++) {
 
 // The summary covers every run recorded in the reports folder (all invocations of one measurement).
 const all = readRecords();
+if (v.rejudge) {
+  // Each kept run judged again by this checkout's gate against the saved baseline (runs recorded by an older gate).
+  let n = 0;
+  for (const r of all) {
+    if (r.kind === 'baseline' || r.dir === null || !existsSync(join(reportsDir, r.dir))) continue;
+    const c = compareSnapshots(await loadBaseline(join(reportsDir, r.dir)), saved);
+    if (c.verdict !== r.gate) say(`rejudged ${r.dir}: ${String(r.gate)} → ${c.verdict}`);
+    r.gate = c.verdict;
+    const busier = (c.noise?.figures ?? []).filter((f) => f.busier).map(describeNoise);
+    r.reasons = busier.length > 0 ? [`busier: ${busier.join('; ')}`] : r.reasons;
+    n++;
+  }
+  say(`rejudged ${n} kept runs with this checkout's gate`);
+}
 const baselines = all.filter((r) => r.kind === 'baseline');
 const unchanged = all.filter((r) => r.kind === 'unchanged');
 const falseFails = unchanged.filter((r) => r.gate === 'fail');
+const tally = (xs: readonly RunRecord[], gate: string): number => xs.filter((r) => r.gate === gate).length;
 const control = median(nums(unchanged.map((r) => r.p95)));
 const control50 = median(nums(unchanged.map((r) => r.p50)));
 const baseP50 = median(nums(baselines.map((r) => r.p50)));
@@ -382,16 +398,22 @@ say(
 );
 for (const line of spreadLines) say(line);
 say(
-  `unchanged reruns: ${falseFails.length}/${unchanged.length} false fails, ${unchanged.filter((r) => r.gate === 'warn').length} warned (overall p95 ${fixed(unchanged.map((r) => r.p95))} ms, median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${fixed(unchanged.map((r) => r.p50))} ms, median ${control50.toFixed(2)} ms)`,
+  `unchanged reruns: ${falseFails.length}/${unchanged.length} false fails, ${tally(unchanged, 'inconclusive')} inconclusive (not a pass), ${tally(unchanged, 'warn')} warned, ${tally(unchanged, 'pass')} passed (overall p95 ${fixed(unchanged.map((r) => r.p95))} ms, median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${fixed(unchanged.map((r) => r.p50))} ms, median ${control50.toFixed(2)} ms)`,
 );
 for (const r of falseFails) say(`  false fail at ${r.startedAt}: ${fmt(r)}`);
+say('| run | started | load (start→end) | load/core (mean) | lag p99 | http_req_sending p99 | p50 | p95 | exit | gate |');
+say('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
+for (const r of all)
+  say(
+    `| ${r.kind === 'slowed' ? (r.level ?? 'slowed') : r.kind} | ${r.startedAt.slice(11, 19)} | ${r.load.map((x) => x.toFixed(1)).join('→')} | ${r.machine?.loadPerCore?.mean.toFixed(2) ?? '–'} | ${r.machine?.schedLagMs?.p99.toFixed(2) ?? '–'} | ${r.sendingP99?.toFixed(2) ?? '–'} | ${r.p50?.toFixed(2) ?? '–'} | ${r.p95?.toFixed(2) ?? '–'} | ${String(r.code)} | ${r.gate ?? '–'} |`,
+  );
 say(
   `machine load (1-minute load average at each run's start and end): baseline ${loads(baselines)}, reruns ${loads(all.filter((r) => r.kind !== 'baseline'))}`,
 );
 say(
-  '| level | ms added to every request | FAULT_LATENCY_MS | p50 shift seen (against the unchanged reruns) | p95 shift seen (same) | p95 against the saved baseline | load | caught (gate fail) | warned |',
+  '| level | ms added to every request | FAULT_LATENCY_MS | p50 shift seen (against the unchanged reruns) | p95 shift seen (same) | p95 against the saved baseline | load | caught (gate fail) | inconclusive | missed (warned) |',
 );
-say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const byLevel = new Map<string, RunRecord[]>();
 for (const r of all.filter((x) => x.kind === 'slowed')) byLevel.set(r.level ?? '?', [...(byLevel.get(r.level ?? '?') ?? []), r]);
 for (const [label, rs] of byLevel) {
@@ -399,7 +421,7 @@ for (const [label, rs] of byLevel) {
   const seen50 = median(nums(rs.map((r) => r.p50)));
   const added = median(rs.map((r) => r.addedMs ?? NaN));
   say(
-    `| ${label} | ${added.toFixed(2)} | ${median(rs.map((r) => r.faultMs)).toFixed(2)} | ${signedMs(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${signedMs(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${loads(rs)} | ${rs.filter((r) => r.gate === 'fail').length}/${rs.length} | ${rs.filter((r) => r.gate === 'warn').length} |`,
+    `| ${label} | ${added.toFixed(2)} | ${median(rs.map((r) => r.faultMs)).toFixed(2)} | ${signedMs(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${signedMs(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${loads(rs)} | ${tally(rs, 'fail')}/${rs.length} | ${tally(rs, 'inconclusive')} | ${rs.length - tally(rs, 'fail') - tally(rs, 'inconclusive')} (${tally(rs, 'warn')}) |`,
   );
 }
 if (work !== undefined) {
