@@ -171,7 +171,7 @@ function inconclusiveReason(c: Comparison): string {
   const busier = (c.noise?.figures ?? []).filter((f) => f.busier).map(describeNoise);
   const shown = rows.slice(0, 5).map(describeRow).join('; ');
   const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
-  return `inconclusive against the baseline: the machine was busier than during the baseline (${busier.join('; ')}): ${rows.length} latency tail figure(s) would have failed: ${shown}${more}; the median, error rates and throughput were judged and passed; rerun on a quieter machine, or save baseline runs under such load too`;
+  return `inconclusive against the baseline: the machine was busier than during the baseline (${busier.join('; ')}): ${rows.length} latency tail figure(s) would have failed: ${shown}${more}; the median, error rates and throughput were judged and did not fail; rerun on a quieter machine, or save baseline runs under such load too`;
 }
 
 export function decideVerdict(model: RunModel, soak: SoakResult | undefined, comparison: Comparison | undefined): VerdictInfo {
