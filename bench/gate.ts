@@ -46,6 +46,9 @@
  * +5 % (p50 +4 %, under the 10 % rule) 0/5, warned 4/5. Full size (200 req/s, 2-minute runs, 20 ms
  * service time, 3 baseline runs): +15 % and +10 % of p95 caught 3/3 each (on p50), but 2/3 unchanged reruns failed
  * on p95/p99 when other work raised the load average to 3–6 after a baseline saved at 0.5–3.6 (p50 moved 1 %).
+ * Session 8 (docs/reports.md "Measured (session 8)", logs in /work/notes/s8/17e/): each run records machine-noise
+ * figures, and a latency tail that would fail on a machine busier than during every baseline run is inconclusive
+ * (exit 6); the session-7 false fails are inconclusive, the slowed runs still caught.
  */
 
 import { spawn } from 'node:child_process';
