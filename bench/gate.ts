@@ -46,6 +46,9 @@
  * +5 % (p50 +4 %, under the 10 % rule) 0/5, warned 4/5. Full size (200 req/s, 2-minute runs, 20 ms
  * service time, 3 baseline runs): +15 % and +10 % of p95 caught 3/3 each (on p50), but 2/3 unchanged reruns failed
  * on p95/p99 when other work raised the load average to 3–6 after a baseline saved at 0.5–3.6 (p50 moved 1 %).
+ * Session 8 (docs/reports.md "Measured (session 8)", logs in /work/notes/s8/17e/): each run records machine-noise
+ * figures, and a latency tail that would fail on a machine busier than during every baseline run is inconclusive
+ * (exit 6); the session-7 false fails are inconclusive, the slowed runs still caught.
  */
 
 import { spawn } from 'node:child_process';
@@ -53,10 +56,10 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPARE_DEFAULTS } from '../src/reporting/compare.ts';
+import { COMPARE_DEFAULTS, compareSnapshots, describeNoise } from '../src/reporting/compare.ts';
 import { loadBaseline } from '../src/reporting/index.ts';
 import { sampleStandardDeviation } from 'simple-statistics';
-import { runSpread } from '../src/reporting/stats.ts';
+import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../src/reporting/stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -74,6 +77,7 @@ const { values: v } = parseArgs({
     'base-jitter-ms': { type: 'string', default: '0' },
     'reports-dir': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
+    rejudge: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -139,6 +143,14 @@ interface RunRecord {
   startedAt: string;
   /** The run folder's name (kept with --keep). */
   dir: string | null;
+  /** How busy the machine was during the load (run.json `machine`: load average per core, the scheduling-lag probe, steal). */
+  machine?: {
+    loadPerCore?: { mean: number; max: number };
+    schedLagMs?: { p50: number; p99: number; max: number };
+    stealPct?: number;
+  } | null;
+  /** The generator's own http_req_sending p99, ms (one of the gate's noise figures). */
+  sendingP99?: number | null;
 }
 
 /** One `npm run k6` run of the scenario; `extra` flags and the platform's injected latency. */
@@ -184,7 +196,14 @@ async function runOnce(
   let p50: number | null = null;
   let gate: string | null = null;
   let reasons: string[] = [];
+  let machine: RunRecord['machine'] = null;
+  let sendingP99: number | null = null;
   if (dir !== null) {
+    try {
+      machine = (JSON.parse(readFileSync(join(reportsDir, dir, 'run.json'), 'utf8')) as { machine?: RunRecord['machine'] }).machine ?? null;
+    } catch {
+      // no run.json
+    }
     try {
       const doc = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
         headline?: { p95?: number | null };
@@ -198,6 +217,10 @@ async function runOnce(
         metrics?: Record<string, { med?: number } | undefined>;
       };
       p50 = sum.metrics?.http_req_duration?.med ?? null;
+      const snap = JSON.parse(readFileSync(join(reportsDir, dir, 'verdict.json'), 'utf8')) as {
+        baseline?: { entries?: Record<string, { values?: { p99?: number } } | undefined> };
+      };
+      sendingP99 = snap.baseline?.entries?.['metric http_req_sending']?.values?.p99 ?? null;
     } catch {
       // no report: the line printed says so through the exit code
     }
@@ -216,6 +239,8 @@ async function runOnce(
     load: [loadAtStart, loadavg()[0] ?? 0],
     startedAt,
     dir: v.keep ? dir : null,
+    machine,
+    sendingP99,
   };
   appendFileSync(RECORDS, JSON.stringify(r) + '\n');
   return r;
@@ -244,9 +269,19 @@ function median(xs: readonly number[]): number {
 }
 const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
 
+/** The run's machine-noise figures as the gate reads them. */
+const noiseText = (r: RunRecord): string => {
+  const m = r.machine;
+  const parts = [
+    m?.loadPerCore !== undefined ? `load/core ${m.loadPerCore.mean.toFixed(2)}` : '',
+    m?.schedLagMs !== undefined ? `lag p99 ${m.schedLagMs.p99.toFixed(2)} ms` : '',
+    r.sendingP99 !== undefined && r.sendingP99 !== null ? `sending p99 ${r.sendingP99.toFixed(2)} ms` : '',
+  ].filter(Boolean);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+};
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const fmt = (r: RunRecord): string =>
-  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${r.dir !== null ? ` [${r.dir}]` : ''}${r.gate === 'fail' ? `: ${r.reasons.find((x) => /baseline/.test(x)) ?? ''}` : ''}`;
+  `exit ${String(r.code)}${r.gate !== null ? `, gate ${r.gate}` : ''}, p50 ${r.p50 === null ? '–' : r.p50.toFixed(2)} ms, p95 ${r.p95 === null ? '–' : r.p95.toFixed(2)} ms, ${r.seconds.toFixed(0)} s, load ${r.load.map((x) => x.toFixed(1)).join('→')}${noiseText(r)}${r.dir !== null ? ` [${r.dir}]` : ''}${r.gate === 'fail' || r.gate === 'inconclusive' ? `: ${r.reasons.find((x) => /baseline|busier/.test(x)) ?? ''}` : ''}`;
 
 const base =
   baseMs > 0
@@ -287,7 +322,7 @@ for (const [key, e] of Object.entries(saved.entries)) {
   for (const stat of ['p50', 'p95']) {
     const runs = e.perRun?.[stat];
     if (runs === undefined || e.kind !== 'trend') continue;
-    const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log');
+    const s = runSpread(runs, COMPARE_DEFAULTS.alpha, 'log', SKETCH_BIN_LOG_WIDTH);
     const med = e.values[stat] ?? NaN;
     const sigma = runs.length > 1 ? ` (σ of the logs ${sampleStandardDeviation(runs.map(Math.log)).toFixed(3)})` : '';
     const bound =
@@ -328,9 +363,24 @@ for (let round = 0; round < rounds; round++) {
 
 // The summary covers every run recorded in the reports folder (all invocations of one measurement).
 const all = readRecords();
+if (v.rejudge) {
+  // Each kept run judged again by this checkout's gate against the saved baseline (runs recorded by an older gate).
+  let n = 0;
+  for (const r of all) {
+    if (r.kind === 'baseline' || r.dir === null || !existsSync(join(reportsDir, r.dir))) continue;
+    const c = compareSnapshots(await loadBaseline(join(reportsDir, r.dir)), saved);
+    if (c.verdict !== r.gate) say(`rejudged ${r.dir}: ${String(r.gate)} → ${c.verdict}`);
+    r.gate = c.verdict;
+    const busier = (c.noise?.figures ?? []).filter((f) => f.busier).map(describeNoise);
+    r.reasons = busier.length > 0 ? [`busier: ${busier.join('; ')}`] : r.reasons;
+    n++;
+  }
+  say(`rejudged ${n} kept runs with this checkout's gate`);
+}
 const baselines = all.filter((r) => r.kind === 'baseline');
 const unchanged = all.filter((r) => r.kind === 'unchanged');
 const falseFails = unchanged.filter((r) => r.gate === 'fail');
+const tally = (xs: readonly RunRecord[], gate: string): number => xs.filter((r) => r.gate === gate).length;
 const control = median(nums(unchanged.map((r) => r.p95)));
 const control50 = median(nums(unchanged.map((r) => r.p50)));
 const baseP50 = median(nums(baselines.map((r) => r.p50)));
@@ -351,16 +401,22 @@ say(
 );
 for (const line of spreadLines) say(line);
 say(
-  `unchanged reruns: ${falseFails.length}/${unchanged.length} false fails, ${unchanged.filter((r) => r.gate === 'warn').length} warned (overall p95 ${fixed(unchanged.map((r) => r.p95))} ms, median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${fixed(unchanged.map((r) => r.p50))} ms, median ${control50.toFixed(2)} ms)`,
+  `unchanged reruns: ${falseFails.length}/${unchanged.length} false fails, ${tally(unchanged, 'inconclusive')} inconclusive (not a pass), ${tally(unchanged, 'warn')} warned, ${tally(unchanged, 'pass')} passed (overall p95 ${fixed(unchanged.map((r) => r.p95))} ms, median ${control.toFixed(2)} ms, ${signed((control / level - 1) * 100)} against the saved baseline; overall p50 ${fixed(unchanged.map((r) => r.p50))} ms, median ${control50.toFixed(2)} ms)`,
 );
 for (const r of falseFails) say(`  false fail at ${r.startedAt}: ${fmt(r)}`);
+say('| run | started | load (start→end) | load/core (mean) | lag p99 | http_req_sending p99 | p50 | p95 | exit | gate |');
+say('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
+for (const r of all)
+  say(
+    `| ${r.kind === 'slowed' ? (r.level ?? 'slowed') : r.kind} | ${r.startedAt.slice(11, 19)} | ${r.load.map((x) => x.toFixed(1)).join('→')} | ${r.machine?.loadPerCore?.mean.toFixed(2) ?? '–'} | ${r.machine?.schedLagMs?.p99.toFixed(2) ?? '–'} | ${r.sendingP99?.toFixed(2) ?? '–'} | ${r.p50?.toFixed(2) ?? '–'} | ${r.p95?.toFixed(2) ?? '–'} | ${String(r.code)} | ${r.gate ?? '–'} |`,
+  );
 say(
   `machine load (1-minute load average at each run's start and end): baseline ${loads(baselines)}, reruns ${loads(all.filter((r) => r.kind !== 'baseline'))}`,
 );
 say(
-  '| level | ms added to every request | FAULT_LATENCY_MS | p50 shift seen (against the unchanged reruns) | p95 shift seen (same) | p95 against the saved baseline | load | caught (gate fail) | warned |',
+  '| level | ms added to every request | FAULT_LATENCY_MS | p50 shift seen (against the unchanged reruns) | p95 shift seen (same) | p95 against the saved baseline | load | caught (gate fail) | inconclusive | missed (warned) |',
 );
-say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const byLevel = new Map<string, RunRecord[]>();
 for (const r of all.filter((x) => x.kind === 'slowed')) byLevel.set(r.level ?? '?', [...(byLevel.get(r.level ?? '?') ?? []), r]);
 for (const [label, rs] of byLevel) {
@@ -368,7 +424,7 @@ for (const [label, rs] of byLevel) {
   const seen50 = median(nums(rs.map((r) => r.p50)));
   const added = median(rs.map((r) => r.addedMs ?? NaN));
   say(
-    `| ${label} | ${added.toFixed(2)} | ${median(rs.map((r) => r.faultMs)).toFixed(2)} | ${signedMs(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${signedMs(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${loads(rs)} | ${rs.filter((r) => r.gate === 'fail').length}/${rs.length} | ${rs.filter((r) => r.gate === 'warn').length} |`,
+    `| ${label} | ${added.toFixed(2)} | ${median(rs.map((r) => r.faultMs)).toFixed(2)} | ${signedMs(seen50 - control50)} (${signed((seen50 / control50 - 1) * 100)}) | ${signedMs(seen - control)} (${signed((seen / control - 1) * 100)}) | ${signed((seen / level - 1) * 100)} | ${loads(rs)} | ${tally(rs, 'fail')}/${rs.length} | ${tally(rs, 'inconclusive')} | ${rs.length - tally(rs, 'fail') - tally(rs, 'inconclusive')} (${tally(rs, 'warn')}) |`,
   );
 }
 if (work !== undefined) {

@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   soak: 4,
   /** Report: the run measured nothing (no HTTP request got a response, or no iteration, request or message at all). */
   noData: 5,
+  /** Report: the baseline comparison is inconclusive: a latency tail would have failed, on a machine busier than during every baseline run. */
+  inconclusive: 6,
   /** k6's ThresholdsHaveFailed: thresholds crossed. */
   thresholdsFailed: 99,
   /** k6's SetupTimeout: setup() ran longer than `setupTimeout`. */
@@ -50,6 +52,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeName, string>> = {
   regression: 'regression against the baseline (report)',
   soak: 'soak budget breached: memory growth, latency or error drift (report)',
   noData: 'the run measured nothing: no HTTP request got a response, or no iteration, request or message at all (report)',
+  inconclusive:
+    'inconclusive against the baseline: a latency tail (p95/p99) would have failed, but the machine was busier than during every baseline run; rerun on a quieter machine (report)',
   thresholdsFailed: 'thresholds crossed (k6)',
   setupTimeout: '`setup()` ran past `setupTimeout` (k6)',
   teardownTimeout: '`teardown()` ran past `teardownTimeout` (k6)',

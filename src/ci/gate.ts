@@ -16,7 +16,7 @@ export function detectCi(env: Readonly<Record<string, string | undefined>>): CiK
 }
 
 /**
- * How bad an exit code is: 0 passed < 3 regression < 4 soak budget < 99 thresholds < anything else (the run
+ * How bad an exit code is: 0 passed < 6 inconclusive against the baseline < 3 regression < 4 soak budget < 99 thresholds < anything else (the run
  * did not complete as planned: bad command line 2, invalid config 104, interrupted 105, script error 107,
  * test.abort() 108, bundle over budget 120, ...). Ties among "anything else" go to the larger code.
  */
@@ -24,14 +24,16 @@ export function severity(code: number): number {
   switch (code) {
     case 0:
       return 0;
-    case 3:
+    case 6:
       return 1;
-    case 4:
+    case 3:
       return 2;
-    case 99:
+    case 4:
       return 3;
-    default:
+    case 99:
       return 4;
+    default:
+      return 5;
   }
 }
 
@@ -56,7 +58,7 @@ export function runDirFromOutput(stdout: string): string | undefined {
 
 /** The parts of verdict.json the gate reads. */
 export interface VerdictDoc {
-  readonly verdict: 'pass' | 'warn' | 'fail';
+  readonly verdict: 'pass' | 'warn' | 'inconclusive' | 'fail';
   readonly exitCode: number;
   readonly reasons: readonly string[];
   readonly thresholds: readonly {
@@ -119,7 +121,7 @@ export function findings(r: ScenarioResult): Finding[] {
   }
   // Baseline: one finding for the figures past the fail limit and one for those past the warning limit,
   // naming the worst three (a run can move dozens of figures; CI systems cap the annotations they show).
-  for (const status of ['fail', 'warn'] as const) {
+  for (const status of ['fail', 'inconclusive', 'warn'] as const) {
     const rows = (v.comparison?.rows ?? []).filter((x) => x.status === status).sort((a, b) => (b.change ?? 0) - (a.change ?? 0));
     if (rows.length === 0) continue;
     const worst = rows
@@ -128,8 +130,8 @@ export function findings(r: ScenarioResult): Finding[] {
       .join(', ');
     out.push({
       level: status === 'fail' ? 'error' : 'warning',
-      title: `${r.name}: ${status === 'fail' ? 'regression' : 'slower than the baseline'}`,
-      message: `${String(rows.length)} figure${rows.length === 1 ? '' : 's'} ${status === 'fail' ? 'past the fail limit' : 'past the warning limit'} against the baseline ${v.comparison?.baselineSource ?? ''}: ${worst}${rows.length > 3 ? ', ...' : ''}`,
+      title: `${r.name}: ${status === 'fail' ? 'regression' : status === 'inconclusive' ? 'inconclusive against the baseline (the machine was busier)' : 'slower than the baseline'}`,
+      message: `${String(rows.length)} figure${rows.length === 1 ? '' : 's'} ${status === 'fail' ? 'past the fail limit' : status === 'inconclusive' ? 'that would have failed, on a machine busier than during the baseline,' : 'past the warning limit'} against the baseline ${v.comparison?.baselineSource ?? ''}: ${worst}${rows.length > 3 ? ', ...' : ''}`,
       key: `${r.name}:baseline:${status}`,
     });
   }

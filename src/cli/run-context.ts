@@ -29,6 +29,7 @@ import {
 import { gitSha, recordedSettings, toolkitVersion, writeManifest, type RunManifest } from '../run/manifest.ts';
 import { createRunDir } from '../run/run-dir.ts';
 import { urlOrigin } from '../run/allowlist.ts';
+import type { MachineNoise } from '../run/machine-noise.ts';
 
 export type Engine = { readonly kind: 'k6'; readonly binary: K6Binary } | { readonly kind: 'embedded'; readonly module: EngineModule };
 
@@ -47,6 +48,8 @@ export interface RunRecord {
   aliases: Readonly<Record<string, string>>;
   targetKind: RunManifest['target']['kind'];
   engineExitCode: number;
+  /** How busy the machine was while the load ran (set once the run ends). */
+  machine?: MachineNoise;
 }
 
 /** The run command's state, from the parsed command line to the report. */
@@ -232,6 +235,7 @@ export function manifest(run: RunContext, exitCode: number, report: RunManifest[
     exitCode,
     interrupted: run.state.interrupted,
     report,
+    ...(record.machine !== undefined ? { machine: record.machine } : {}),
   };
 }
 

@@ -33,6 +33,7 @@ import { k6Terminal, startK6 } from '../k6/run.ts';
 import { ALLOWED_HOSTS_VAR, k6BlockedRanges, parseAllowedHosts } from '../run/allowlist.ts';
 import { ReadableLog } from '../run/log-lines.ts';
 import { reachesNamedServices } from '../run/target-env.ts';
+import { startMachineNoise } from '../run/machine-noise.ts';
 
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const parsed = parseRunArgs(argv, io.env);
@@ -47,7 +48,13 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   let ready: Ready;
   try {
     ready = await prepare(run);
-    run.record.engineExitCode = await execute(run, ready);
+    // How busy the machine was during the load (run.json `machine`): the baseline gate reads it.
+    const noise = startMachineNoise();
+    try {
+      run.record.engineExitCode = await execute(run, ready);
+    } finally {
+      run.record.machine = await noise.stop();
+    }
   } catch (err: unknown) {
     await run.children.stopAll();
     const code = err instanceof AgentloadError ? err.exitCode : 1;

@@ -39,6 +39,21 @@ export interface BaselineEntry {
   perRun?: Record<string, number[]>;
 }
 
+/**
+ * How busy the machine was during one run (none of these is judged as a result: they say whether a run's slower
+ * tail can be the machine's doing; compare.ts `judgeNoise`). A figure a run did not record is absent.
+ */
+export interface RunNoise {
+  /** 1-minute load average per core, mean over the load (run.json `machine`, the run command). */
+  loadPerCore?: number;
+  /** p99 of how late a thread that only sleeps woke up, ms (run.json `machine`, the run command's probe). */
+  schedLagP99Ms?: number;
+  /** The load generator's own `http_req_sending` p99, ms: its time to write a request, which the target cannot slow (k6 output, any engine). */
+  sendingP99Ms?: number;
+  /** CPU time stolen by the hypervisor over the run, % (run.json `machine`). */
+  stealPct?: number;
+}
+
 export interface BaselineSnapshot {
   kind: 'agentload-baseline';
   version: 1 | 2;
@@ -49,6 +64,27 @@ export interface BaselineSnapshot {
   entries: Record<string, BaselineEntry>;
   /** A combined baseline: how many runs its figures are the median of. */
   runs?: number;
+  /** This run's machine-noise figures (a combined baseline: its latest run's). */
+  noise?: RunNoise;
+  /** A combined baseline: each run's machine-noise figures, oldest first. */
+  noisePerRun?: RunNoise[];
+}
+
+/**
+ * A snapshot's machine-noise figures: those it recorded, and `http_req_sending` p99 from its entries (so a
+ * snapshot saved before runs recorded noise still gives the generator's own tail).
+ */
+export function noiseOf(snap: BaselineSnapshot): RunNoise {
+  const out: RunNoise = { ...(snap.noise ?? {}) };
+  const sending = snap.entries['metric http_req_sending'];
+  const p99 = sending?.kind === 'trend' && sending.count > 0 ? sending.values.p99 : undefined;
+  if (out.sendingP99Ms === undefined && p99 !== undefined) out.sendingP99Ms = p99;
+  return out;
+}
+
+/** The machine-noise figures of each run a baseline stands for (one run: its own). */
+export function noiseRunsOf(snap: BaselineSnapshot): RunNoise[] {
+  return snap.noisePerRun ?? [noiseOf(snap)];
 }
 
 /** Names of figures that are worse when higher, whatever their type. */
@@ -181,6 +217,12 @@ export function snapshotOf(model: RunModel, source: string, now: Date = new Date
     entries,
   };
   if (model.meta.scenario !== undefined) snap.scenario = model.meta.scenario;
+  const noise = noiseOf(snap);
+  const machine = model.meta.machine;
+  if (machine?.loadPerCore !== undefined) noise.loadPerCore = machine.loadPerCore;
+  if (machine?.schedLagP99Ms !== undefined) noise.schedLagP99Ms = machine.schedLagP99Ms;
+  if (machine?.stealPct !== undefined) noise.stealPct = machine.stealPct;
+  if (Object.keys(noise).length > 0) snap.noise = noise;
   return snap;
 }
 
@@ -221,5 +263,5 @@ export function combineSnapshots(snaps: readonly BaselineSnapshot[]): BaselineSn
     } else delete e.perRun;
     entries[key] = e;
   }
-  return { ...latest, entries, runs: snaps.length };
+  return { ...latest, entries, runs: snaps.length, noisePerRun: snaps.map(noiseOf) };
 }

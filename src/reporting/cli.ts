@@ -4,7 +4,7 @@ import { MIN_BASELINE_RUNS } from './stats.ts';
 import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { BASELINE_KEEP_RUNS, BASELINES_DIR, buildReport, compareSnapshots, EXIT, loadBaseline, saveBaseline } from './index.ts';
-import { COMPARE_DEFAULTS, describeRow, worstFirst, type Comparison } from './compare.ts';
+import { COMPARE_DEFAULTS, describeNoise, describeRow, worstFirst, type Comparison } from './compare.ts';
 import { ReportError, toError } from './errors.ts';
 import type { SoakBudget } from './types.ts';
 
@@ -118,6 +118,9 @@ export const COMPARE_USAGE = `usage: npm run compare -- <run dir | k6 JSON outpu
   --floor-ms N              ... and more than N ms (times; default ${COMPARE_DEFAULTS.floorMs}) ...
   --floor-ratio R           ... or R (ratios such as error rates; default ${COMPARE_DEFAULTS.floorRatio})
   --min-samples N           figures with fewer samples and no significance test get a widened band (default ${COMPARE_DEFAULTS.minSamples})
+  --noise-margin-pct P      the machine counts as busier when a noise figure (load per core, scheduling lag p99,
+                            http_req_sending p99, CPU steal) is P % past the worst baseline run's (default ${COMPARE_DEFAULTS.noiseMarginPct});
+                            then a latency tail that would fail is inconclusive (exit 6)
   --json                    print the comparison as JSON
 With ${MIN_BASELINE_RUNS} or more saved runs a figure must also be worse than every one of them and beyond their
 ${Math.round((1 - COMPARE_DEFAULTS.alpha) * 100)} % prediction bound for one more run (the run-to-run spread); with fewer that spread is not judged.`;
@@ -132,11 +135,19 @@ export function comparisonLines(c: Comparison): string[] {
   const section = (title: string, status: string): void => {
     const list = rows.filter((r) => r.status === status);
     if (list.length === 0) return;
-    out.push(`${title}:`);
+    if (title !== '') out.push(`${title}:`);
     for (const r of list)
       out.push(`  ${describeRow(r)}${r.p !== undefined ? `  p=${r.p.toPrecision(2)}` : ''}${r.note !== undefined ? `  (${r.note})` : ''}`);
   };
   section('regressions', 'fail');
+  if (c.verdict === 'inconclusive' || rows.some((r) => r.status === 'inconclusive'))
+    out.push(
+      `inconclusive: the machine was busier than during the baseline (${(c.noise?.figures ?? [])
+        .filter((f) => f.busier)
+        .map(describeNoise)
+        .join('; ')}); these latency tails would have failed, and cannot tell slower code from a busier machine:`,
+    );
+  section('', 'inconclusive');
   section('warnings', 'warn');
   section('improvements', 'improved');
   const noise = rows.filter((r) => r.status === 'ok' && r.note !== undefined && /not significant|floor/.test(r.note)).length;
@@ -162,6 +173,7 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
         'floor-ms': { type: 'string' },
         'floor-ratio': { type: 'string' },
         'min-samples': { type: 'string' },
+        'noise-margin-pct': { type: 'string' },
         'reports-dir': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -185,11 +197,13 @@ export async function compareMain(argv: readonly string[], io: Io = stdio, basel
         floorMs: num('floor-ms', v['floor-ms']),
         floorRatio: num('floor-ratio', v['floor-ratio']),
         minSamples: num('min-samples', v['min-samples']),
+        noiseMarginPct: num('noise-margin-pct', v['noise-margin-pct']),
       };
       const c = compareSnapshots(await loadBaseline(run, baselinesDir), await loadBaseline(v.baseline, baselinesDir), opts);
       if (v.json === true) io.out(JSON.stringify(c, null, 2));
       else for (const line of comparisonLines(c)) io.out(line);
       if (c.verdict === 'fail') code = EXIT.regression;
+      else if (c.verdict === 'inconclusive') code = EXIT.inconclusive;
     }
     if (v['save-baseline'] !== undefined) {
       const keep = num('keep-runs', v['keep-runs']);

@@ -23,10 +23,37 @@
  * says so ("the run-to-run spread is not judged").
  */
 
-import type { BaselineEntry, BaselineSnapshot } from './baseline.ts';
-import { MIN_BASELINE_RUNS, proportionTestGreater, rankTestGreater, runSpread, type RunSpread } from './stats.ts';
+import { noiseOf, noiseRunsOf, type BaselineEntry, type BaselineSnapshot, type RunNoise } from './baseline.ts';
+import { MIN_BASELINE_RUNS, SKETCH_BIN_LOG_WIDTH, proportionTestGreater, rankTestGreater, runSpread, type RunSpread } from './stats.ts';
 
-export type ChangeStatus = 'fail' | 'warn' | 'ok' | 'improved' | 'info' | 'guarded' | 'new' | 'missing';
+/**
+ * `inconclusive`: a latency tail (p90/p95/p99/max) that would have failed, in a run during which the machine was
+ * busier than during every baseline run (`judgeNoise`): the tail cannot tell slower code from a busier machine.
+ */
+export type ChangeStatus = 'fail' | 'inconclusive' | 'warn' | 'ok' | 'improved' | 'info' | 'guarded' | 'new' | 'missing';
+
+/** One machine-noise figure of the run against the baseline runs'. */
+export interface NoiseFigure {
+  name: keyof RunNoise;
+  /** `load average per core`, `scheduling lag p99`, `http_req_sending p99`, `CPU steal`. */
+  label: string;
+  unit: 'ms' | 'per core' | '%';
+  /** The baseline runs' values (those that recorded it). */
+  baseline: number[];
+  /** The highest of them. */
+  worst: number;
+  current: number;
+  /** Past this, the machine counts as busier: max(worst × (1 + noiseMarginPct), worst + the figure's floor). */
+  limit: number;
+  busier: boolean;
+}
+
+/** Was the machine busier during this run than during every baseline run? */
+export interface NoiseJudgement {
+  busier: boolean;
+  /** Every figure both sides recorded. */
+  figures: NoiseFigure[];
+}
 
 export interface ComparisonRow {
   key: string;
@@ -51,7 +78,10 @@ export interface Comparison {
   baselineSource: string;
   /** Runs the baseline combines (1 for a single run). */
   baselineRuns: number;
-  verdict: 'pass' | 'warn' | 'fail';
+  /** `inconclusive`: nothing failed but a latency tail that would have, on a machine busier than during the baseline. */
+  verdict: 'pass' | 'warn' | 'inconclusive' | 'fail';
+  /** The run's machine-noise figures against the baseline runs' (absent: neither side recorded any). */
+  noise?: NoiseJudgement;
   rows: ComparisonRow[];
   failPct: number;
   warnPct: number;
@@ -59,6 +89,7 @@ export interface Comparison {
   alpha: number;
   floorMs: number;
   floorRatio: number;
+  noiseMarginPct: number;
 }
 
 export interface CompareOptions {
@@ -71,9 +102,60 @@ export interface CompareOptions {
   floorMs?: number;
   /** Smallest change that can count for ratios such as error rates (default 0.005: half a percentage point). */
   floorRatio?: number;
+  /** A machine-noise figure this many per cent past the worst baseline run's (and past its floor) makes the machine "busier" (default 25). */
+  noiseMarginPct?: number;
 }
 
-export const COMPARE_DEFAULTS = { failPct: 10, warnPct: 5, minSamples: 30, alpha: 0.01, floorMs: 0.5, floorRatio: 0.005 } as const;
+export const COMPARE_DEFAULTS = {
+  failPct: 10,
+  warnPct: 5,
+  minSamples: 30,
+  alpha: 0.01,
+  floorMs: 0.5,
+  floorRatio: 0.005,
+  noiseMarginPct: 25,
+} as const;
+
+/**
+ * The machine-noise figures, with the smallest rise past the worst baseline run that counts (so a figure that is
+ * tiny in every run, such as a steal of 0 %, does not make a quiet machine "busier" by a rounding step).
+ */
+const NOISE_FIGURES: readonly { name: keyof RunNoise; label: string; unit: NoiseFigure['unit']; floor: number }[] = [
+  { name: 'loadPerCore', label: 'load average per core', unit: 'per core', floor: 0.25 },
+  { name: 'schedLagP99Ms', label: 'scheduling lag p99', unit: 'ms', floor: 1 },
+  { name: 'sendingP99Ms', label: 'http_req_sending p99', unit: 'ms', floor: 0.25 },
+  { name: 'stealPct', label: 'CPU steal', unit: '%', floor: 2 },
+];
+
+/**
+ * Was the machine busier during this run than during every baseline run? Each figure both sides recorded is
+ * compared with the worst (highest) baseline run's: past max(worst × (1 + marginPct / 100), worst + floor) it
+ * counts, and one figure past its limit is enough. Figures only one side has are left out (a baseline saved
+ * before runs recorded load and lag still has `http_req_sending` p99 from its k6 output).
+ */
+export function judgeNoise(current: RunNoise, baselineRuns: readonly RunNoise[], marginPct: number): NoiseJudgement | undefined {
+  const figures: NoiseFigure[] = [];
+  for (const f of NOISE_FIGURES) {
+    const cv = current[f.name];
+    const bs = baselineRuns.flatMap((r) => (r[f.name] === undefined ? [] : [r[f.name] ?? 0]));
+    if (cv === undefined || bs.length === 0) continue;
+    const worst = Math.max(...bs);
+    const limit = Math.max(worst * (1 + marginPct / 100), worst + f.floor);
+    figures.push({ name: f.name, label: f.label, unit: f.unit, baseline: bs, worst, current: cv, limit, busier: cv > limit });
+  }
+  return figures.length === 0 ? undefined : { busier: figures.some((f) => f.busier), figures };
+}
+
+/** `load average per core 0.62 → 1.41 (baseline runs 0.48–0.62)`. */
+export function describeNoise(f: NoiseFigure): string {
+  const v = (x: number): string => (f.unit === 'ms' ? `${x.toFixed(2)} ms` : f.unit === '%' ? `${x.toFixed(1)} %` : x.toFixed(2));
+  const lo = Math.min(...f.baseline);
+  const runs = f.baseline.length === 1 ? `baseline run ${v(f.worst)}` : `baseline runs ${v(lo)}–${v(f.worst)}`;
+  return `${f.label} ${v(f.worst)} → ${v(f.current)} (${runs}; busier past ${v(f.limit)})`;
+}
+
+/** Latency-tail stats: the ones a busier machine moves far more than the median (docs/reports.md "Machine noise"). */
+const TAIL_STATS = new Set(['p90', 'p95', 'p99', 'max']);
 
 const TREND_STATS = ['p50', 'p95', 'p99', 'avg'] as const;
 
@@ -217,7 +299,17 @@ export function holmAdjust(ps: readonly number[]): number[] {
 
 /** Rows that fail or warn, worst first (by relative change); then the rest in key order. */
 export function worstFirst(rows: readonly ComparisonRow[]): ComparisonRow[] {
-  const rank: Record<ChangeStatus, number> = { fail: 0, warn: 1, improved: 2, ok: 3, info: 4, guarded: 5, new: 6, missing: 7 };
+  const rank: Record<ChangeStatus, number> = {
+    fail: 0,
+    inconclusive: 1,
+    warn: 2,
+    improved: 3,
+    ok: 4,
+    info: 5,
+    guarded: 6,
+    new: 7,
+    missing: 8,
+  };
   return [...rows].sort(
     (a, b) =>
       rank[a.status] - rank[b.status] || (a.status === 'improved' ? (a.change ?? 0) - (b.change ?? 0) : (b.change ?? 0) - (a.change ?? 0)),
@@ -232,6 +324,7 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
     alpha: opts.alpha ?? COMPARE_DEFAULTS.alpha,
     floorMs: opts.floorMs ?? COMPARE_DEFAULTS.floorMs,
     floorRatio: opts.floorRatio ?? COMPARE_DEFAULTS.floorRatio,
+    noiseMarginPct: opts.noiseMarginPct ?? COMPARE_DEFAULTS.noiseMarginPct,
   };
   const rows: ComparisonRow[] = [];
   const pending: { row: ComparisonRow; b: BaselineEntry; c: BaselineEntry; p: number | undefined; spread: RunSpread | undefined }[] = [];
@@ -276,7 +369,10 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
       const gated = enough && (c.gated ?? []).includes(stat) && (b.gated === undefined || b.gated.includes(stat));
       rows.push(row);
       // Times and rates per second vary between runs by a factor (log scale); ratios such as error rates by an amount.
-      const spread = gated ? runSpread(b.perRun?.[stat] ?? [], o.alpha, c.unit === 'ratio' ? 'linear' : 'log') : undefined;
+      // A trend's percentiles come from the sketch, in bins ~1 % wide: runs that all land in one bin have a σ of 0,
+      // which would put the bound on the median itself; one bin's width is the least spread they can show.
+      const minSd = c.kind === 'trend' && stat !== 'avg' ? SKETCH_BIN_LOG_WIDTH : 0;
+      const spread = gated ? runSpread(b.perRun?.[stat] ?? [], o.alpha, c.unit === 'ratio' ? 'linear' : 'log', minSd) : undefined;
       if (gated) pending.push({ row, b, c, p: significance(b, c, stat, change > 0), spread });
     }
   }
@@ -289,8 +385,35 @@ export function compareSnapshots(current: BaselineSnapshot, baseline: BaselineSn
     if (j.p !== undefined) x.row.p = j.p;
     if (j.note !== undefined) x.row.note = j.note;
   }
-  const verdict = rows.some((r) => r.status === 'fail') ? 'fail' : rows.some((r) => r.status === 'warn') ? 'warn' : 'pass';
-  return { baselineSource: baseline.source, baselineRuns: baseline.runs ?? 1, verdict, rows, ...o };
+  // A busier machine explains a slower tail, never a slower median, more errors or less throughput: only a
+  // failing latency tail becomes inconclusive; every other figure stays judged as above.
+  const noise = judgeNoise(noiseOf(current), noiseRunsOf(baseline), o.noiseMarginPct);
+  if (noise?.busier) {
+    const why = `inconclusive: the machine was busier than during the baseline (${noise.figures
+      .filter((f) => f.busier)
+      .map(describeNoise)
+      .join('; ')})`;
+    for (const r of rows)
+      if (r.status === 'fail' && r.kind === 'trend' && r.unit === 'ms' && TAIL_STATS.has(r.stat) && (r.change ?? 0) > 0) {
+        r.status = 'inconclusive';
+        r.note = r.note === undefined ? why : `${why}; ${r.note}`;
+      }
+  }
+  const verdict = rows.some((r) => r.status === 'fail')
+    ? 'fail'
+    : rows.some((r) => r.status === 'inconclusive')
+      ? 'inconclusive'
+      : rows.some((r) => r.status === 'warn')
+        ? 'warn'
+        : 'pass';
+  return {
+    baselineSource: baseline.source,
+    baselineRuns: baseline.runs ?? 1,
+    verdict,
+    rows,
+    ...(noise !== undefined ? { noise } : {}),
+    ...o,
+  };
 }
 
 /** `GET /api/agents p95` from a row's key and stat. */

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
 import type { ChartLine, PageData } from './client/page-data.ts';
-import { describeRow, figureLabel, worstFirst, type Comparison } from './compare.ts';
+import { describeNoise, describeRow, figureLabel, worstFirst, type Comparison } from './compare.ts';
 import type { FullReport } from './types.ts';
 import type { SoakResult } from './soak.ts';
 import { thresholdsOfEndpoint } from './junit.ts';
@@ -132,7 +132,7 @@ const CSS = `
 main{max-width:1200px;margin:0 auto;padding:12px}
 h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:22px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:14px 0 6px}
 .banner{padding:14px 16px;border-radius:8px;color:#fff;display:flex;flex-wrap:wrap;gap:8px 24px;align-items:baseline}
-.banner.pass{background:var(--ok)}.banner.fail{background:var(--bad)}.banner.warn{background:var(--warn)}
+.banner.pass{background:var(--ok)}.banner.fail{background:var(--bad)}.banner.warn{background:var(--warn)}.banner.inconclusive{background:var(--warn)}
 .banner .v{font-size:24px;font-weight:700;letter-spacing:.5px}.banner ul{margin:4px 0 0;padding-left:18px;flex-basis:100%}
 .meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:6px;margin:10px 0}
 .meta div{background:var(--card);padding:6px 8px;border-radius:6px}.meta b{display:block;font-size:12px;color:var(--muted);font-weight:600}
@@ -260,10 +260,18 @@ function soakSection(soak: SoakResult | undefined): string {
   return `<section id="soak"><h2>Soak analysis</h2><p class="muted">Linear fit after ${fmtNum(soak.warmupSec, 0)} s of warm-up; 95 % confidence interval; a budget is breached when the slope exceeds it and the growth is significant.</p>${table(['signal', 'slope', '95 % CI', 'budget', 'verdict', 'fit'], rows)}<div class="charts" id="charts-soak"></div></section>`;
 }
 
+/** The run's machine-noise figures against the baseline runs' (one sentence; empty when neither side recorded any). */
+function noiseLine(c: Comparison): string {
+  const figs = c.noise?.figures ?? [];
+  if (figs.length === 0) return '';
+  return ` Machine: ${figs.map((f) => `${h(describeNoise(f))}${f.busier ? ' <b>busier</b>' : ''}`).join('; ')}.`;
+}
+
 /** The baseline comparison, worst figures first; empty without a baseline. */
 function comparisonSection(c: Comparison | undefined): string {
   if (!c) return '';
-  const cls = (s: string): string => (s === 'fail' ? 'bad' : s === 'warn' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted');
+  const cls = (s: string): string =>
+    s === 'fail' ? 'bad' : s === 'warn' || s === 'inconclusive' ? 'warn' : s === 'improved' || s === 'ok' ? 'ok' : 'muted';
   const rows = worstFirst(c.rows).map((x) => [
     h(figureLabel(x)),
     fmtNum(x.baseline, 4),
@@ -273,7 +281,7 @@ function comparisonSection(c: Comparison | undefined): string {
     `<span class="b ${cls(x.status)}">${x.status}</span>${x.note !== undefined ? ` <span class="muted">${h(x.note)}</span>` : ''}`,
   ]);
   const runs = c.baselineRuns > 1 ? ` (median of ${c.baselineRuns} runs)` : '';
-  return `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (request latency p50/p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test) and, with 3 or more baseline runs, beyond their spread; warns over ${c.warnPct} %. Sub-timings, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
+  return `<section id="comparison"><h2>Comparison with the baseline</h2><p>Baseline <code>${h(c.baselineSource)}</code>${runs}: <b>${c.verdict}</b>. A judged figure (request latency p50/p95/p99, error rates, throughput, metrics with thresholds) fails when it is more than ${c.failPct} % worse, by more than ${c.floorMs} ms (or ${c.floorRatio * 100} percentage points), the change is significant (one-sided p &lt; ${c.alpha}, rank test over the run's time windows or a proportion test) and, with 3 or more baseline runs, beyond their spread; warns over ${c.warnPct} %. A latency tail (p95/p99) that would fail on a machine busier than during every baseline run is <i>inconclusive</i> (exit 6), not failed.${noiseLine(c)} Sub-timings, avg and metrics without thresholds are <i>info</i>: shown, never failing.</p>${table(['figure', 'baseline', 'now', 'change', 'p', 'status'], rows, 1)}</section>
 `;
 }
 

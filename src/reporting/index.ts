@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { combineSnapshots, isSnapshot, snapshotOf, sourceName, type BaselineSnapshot } from './baseline.ts';
-import { compareSnapshots, describeRow, fmtValue, worstFirst, type Comparison, type ComparisonRow } from './compare.ts';
+import { compareSnapshots, describeNoise, describeRow, fmtValue, worstFirst, type Comparison, type ComparisonRow } from './compare.ts';
 import { ReportError } from './errors.ts';
 import { updateHistory } from './history.ts';
 import { readFaultLog } from './faults.ts';
@@ -161,6 +161,19 @@ function regressionReason(c: Comparison, status: 'fail' | 'warn'): string {
   return `${rows.length} figure(s) worse than the baseline (> ${pct} %, p < ${c.alpha})${between}: ${shown}${more}${unjudged}`;
 }
 
+/**
+ * `inconclusive against the baseline: the machine was busier than during the baseline (load average per core 0.45 →
+ * 1.40 …): 6 latency tail figure(s) would have failed: http_req_duration p99 26.0 → 30.1 ms (…); p50, errors and
+ * throughput were judged and passed`.
+ */
+function inconclusiveReason(c: Comparison): string {
+  const rows = worstFirst(c.rows).filter((r) => r.status === 'inconclusive');
+  const busier = (c.noise?.figures ?? []).filter((f) => f.busier).map(describeNoise);
+  const shown = rows.slice(0, 5).map(describeRow).join('; ');
+  const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
+  return `inconclusive against the baseline: the machine was busier than during the baseline (${busier.join('; ')}): ${rows.length} latency tail figure(s) would have failed: ${shown}${more}; the median, error rates and throughput were judged and did not fail; rerun on a quieter machine, or save baseline runs under such load too`;
+}
+
 export function decideVerdict(model: RunModel, soak: SoakResult | undefined, comparison: Comparison | undefined): VerdictInfo {
   const reasons: string[] = [];
   let exitCode: number = EXIT.ok;
@@ -195,6 +208,11 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
     verdict = 'fail';
     if (exitCode === EXIT.ok) exitCode = EXIT.regression;
     reasons.push(regressionReason(comparison, 'fail'));
+  } else if (comparison?.verdict === 'inconclusive') {
+    // Not a pass: a CI gate must not go green on a run it could not judge (exit 6, after 99, 5, 4 and 3).
+    if (verdict === 'pass') verdict = 'inconclusive';
+    if (exitCode === EXIT.ok) exitCode = EXIT.inconclusive;
+    reasons.push(inconclusiveReason(comparison));
   } else if (comparison?.verdict === 'warn') {
     if (verdict === 'pass') verdict = 'warn';
     reasons.push(regressionReason(comparison, 'warn'));

@@ -190,5 +190,17 @@ export function runMetaOf(doc: unknown): RunMeta {
   // The engine's own code; `exitCode` of a manifest may already hold an earlier report's verdict.
   const code = typeof o.engineExitCode === 'number' ? o.engineExitCode : o.exitCode;
   if (typeof code === 'number') meta.exitCode = code;
+  const machine = obj(o.machine);
+  if (machine) {
+    const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+    const m: NonNullable<RunMeta['machine']> = {};
+    const load = num(obj(machine.loadPerCore)?.mean);
+    const lag = num(obj(machine.schedLagMs)?.p99);
+    const steal = num(machine.stealPct);
+    if (load !== undefined) m.loadPerCore = load;
+    if (lag !== undefined) m.schedLagP99Ms = lag;
+    if (steal !== undefined) m.stealPct = steal;
+    meta.machine = m;
+  }
   return meta;
 }

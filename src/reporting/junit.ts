@@ -82,7 +82,11 @@ function observed(r: FullReport, t: ThresholdRow): string {
 
 export function renderJUnit(r: FullReport): string {
   const scenario = r.model.meta.scenario ?? '';
-  const suites: string[] = [suite('run', [runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail', r.verdict.reasons)])];
+  const suites: string[] = [
+    suite('run', [
+      runCase(scenario, r.verdict.exitCode, r.verdict.verdict === 'fail' || r.verdict.verdict === 'inconclusive', r.verdict.reasons),
+    ]),
+  ];
   const th: Case[] = r.model.thresholds.map((t) => {
     const c: Case = {
       classname: `thresholds.${t.metric}`,
@@ -143,6 +147,11 @@ export function renderJUnit(r: FullReport): string {
           c.failure = {
             message: `${fmtPct(x.change, 1)} worse than the baseline (fails over ${r.comparison?.failPct ?? 10} % when significant)`,
             body: describeRow(x) + (x.p !== undefined ? ` p=${x.p.toPrecision(2)}` : ''),
+          };
+        if (x.status === 'inconclusive')
+          c.failure = {
+            message: 'inconclusive: the machine was busier than during the baseline',
+            body: `${describeRow(x)} (${x.note ?? ''})`,
           };
         if (x.status === 'guarded') c.skipped = x.note ?? 'too few samples';
         return c;

@@ -1,12 +1,12 @@
 /** summary.md: short, for CI job summaries and PR comments. */
 
-import { describeRow, worstFirst } from './compare.ts';
+import { describeNoise, describeRow, worstFirst } from './compare.ts';
 import type { FullReport } from './types.ts';
 import { faultsMarkdown } from './faults.ts';
 import { fmtInt, fmtMs, fmtNum, fmtPct, fmtValue, mdCell, mdCode } from './format.ts';
 import { runHeader, valueKindOf } from './run-header.ts';
 
-const ICON = { pass: '✅', warn: '⚠️', fail: '❌' } as const;
+const ICON = { pass: '✅', warn: '⚠️', inconclusive: '❔', fail: '❌' } as const;
 
 export function renderMarkdown(r: FullReport, maxRows = 10): string {
   const m = r.model;
@@ -50,15 +50,22 @@ export function renderMarkdown(r: FullReport, maxRows = 10): string {
   out.push(...faultsMarkdown(m.faults, m.meta.firstTime));
   if (r.comparison) {
     const rows = worstFirst(r.comparison.rows);
-    const bad = rows.filter((x) => x.status === 'fail' || x.status === 'warn');
+    const bad = rows.filter((x) => x.status === 'fail' || x.status === 'inconclusive' || x.status === 'warn');
     const better = rows.filter((x) => x.status === 'improved');
     const runs = r.comparison.baselineRuns > 1 ? `, median of ${r.comparison.baselineRuns} runs` : '';
     out.push(
       `**Baseline** (${mdCell(r.comparison.baselineSource)}${runs}): ${r.comparison.verdict}, ${bad.length} worse, ${better.length} improved.`,
     );
+    const busier = (r.comparison.noise?.figures ?? []).filter((f) => f.busier);
+    if (busier.length > 0)
+      out.push(
+        '',
+        `The machine was busier than during the baseline (${mdCell(busier.map(describeNoise).join('; '))}): a latency tail that would have failed is inconclusive (exit 6), not failed.`,
+      );
     if (bad.length > 0) {
       out.push('');
-      for (const x of bad.slice(0, maxRows)) out.push(`- ${x.status === 'fail' ? '❌' : '⚠️'} ${mdCell(describeRow(x))}`);
+      for (const x of bad.slice(0, maxRows))
+        out.push(`- ${x.status === 'fail' ? '❌' : x.status === 'inconclusive' ? '❔ inconclusive:' : '⚠️'} ${mdCell(describeRow(x))}`);
     }
     if (better.length > 0) {
       out.push('', 'Improved:');

@@ -30,6 +30,8 @@ export interface RunMeta {
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
+  /** How busy the machine was while the load ran (run.json `machine`, written by the run command). */
+  machine?: { loadPerCore?: number; schedLagP99Ms?: number; stealPct?: number };
 }
 
 export interface ThresholdRow {

@@ -18,6 +18,7 @@
  */
 
 import jStat from 'jstat';
+import { REPORT_FOLD, relativeErrorOf } from '../../shared/quantile-sketch.ts';
 import { errorFunction, mean, median, sampleStandardDeviation } from 'simple-statistics';
 
 /** A window closes once it holds this many samples (its last second is never split). */
@@ -92,6 +93,12 @@ export function medianOf(values: readonly number[]): number {
   return values.length === 0 ? NaN : median([...values]);
 }
 
+/**
+ * The width of one of the report sketch's bins on the log scale, ln((1 + α)/(1 − α)) with α = 0.49975 % (≈ 0.01):
+ * a percentile is known only to its bin, so runs whose values all land in one bin still spread this much.
+ */
+export const SKETCH_BIN_LOG_WIDTH = ((a: number): number => Math.log((1 + a) / (1 - a)))(relativeErrorOf(REPORT_FOLD));
+
 /** Baseline runs needed before their spread is judged (with 2, a spread is one difference: no estimate of it). */
 export const MIN_BASELINE_RUNS = 3;
 
@@ -121,15 +128,19 @@ export interface RunSpread {
  * for any N and noise level when the logs are normal, and an outlier among the baseline runs widens it
  * (the gate gets quieter, never noisier). The price is honesty about small N: t(0.99, 2) = 6.96, so three
  * runs that spread ±18 % let only a change of several times through; five runs (t = 3.75) or more are
- * what make the bound useful.
+ * what make the bound useful. `minSd` floors the standard deviation (on the log scale when 'log'): a
+ * percentile from the report's sketch is known to one bin (SKETCH_BIN_LOG_WIDTH), so runs that all landed in
+ * one bin do not have a spread of 0, and the bound does not collapse onto the median.
  */
-export function runSpread(values: readonly number[], alpha: number, scale: 'log' | 'linear'): RunSpread | undefined {
+export function runSpread(values: readonly number[], alpha: number, scale: 'log' | 'linear', minSd = 0): RunSpread | undefined {
   const n = values.length;
   if (n < MIN_BASELINE_RUNS) return undefined;
   const log = scale === 'log' && values.every((v) => v > 0);
   const xs = log ? values.map(Math.log) : [...values];
   const centre = mean(xs);
-  const half = jStat.studentt.inv(1 - alpha, n - 1) * sampleStandardDeviation(xs) * Math.sqrt(1 + 1 / n);
+  // `minSd` (on the scale used): the least spread the values can show, e.g. one sketch bin when every run landed in the same bin.
+  const sd = Math.max(sampleStandardDeviation(xs), minSd);
+  const half = jStat.studentt.inv(1 - alpha, n - 1) * sd * Math.sqrt(1 + 1 / n);
   const back = (x: number): number => (log ? Math.exp(x) : x);
   const min = Math.min(...values);
   const max = Math.max(...values);

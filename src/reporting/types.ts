@@ -56,11 +56,12 @@ export interface BuildReportOptions {
   now?: () => Date;
 }
 
-export type Verdict = 'pass' | 'fail' | 'warn';
+/** `inconclusive`: only a baseline comparison that could not tell slower code from a busier machine (exit 6). */
+export type Verdict = 'pass' | 'fail' | 'warn' | 'inconclusive';
 
 export interface ReportResult {
   verdict: Verdict;
-  /** Toolkit exit code (see docs/reports.md): 0 pass/warn, 99 thresholds, 4 soak budget, 3 regression. */
+  /** Toolkit exit code (see docs/reports.md): 0 pass/warn, 99 thresholds, 4 soak budget, 3 regression, 6 inconclusive against the baseline. */
   exitCode: number;
   /** Absolute paths of the files written. */
   files: string[];
@@ -79,6 +80,8 @@ export const EXIT = {
   soak: EXIT_CODES.soak,
   /** The run measured nothing: no HTTP request got a response, or nothing at all was done (no iteration, no request, no message). */
   noData: EXIT_CODES.noData,
+  /** The baseline comparison is inconclusive: a latency tail would have failed on a machine busier than during the baseline. */
+  inconclusive: EXIT_CODES.inconclusive,
   /** k6's own code for crossed thresholds (ThresholdsHaveFailed). */
   thresholds: EXIT_CODES.thresholdsFailed,
 } as const;

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetHost } from './allowlist.ts';
+import type { MachineNoise } from './machine-noise.ts';
 
 export interface RunManifest {
   readonly schema: 'agentload.run/1';
@@ -59,6 +60,8 @@ export interface RunManifest {
   readonly interrupted: boolean;
   readonly report:
     { readonly verdict: string; readonly exitCode: number; readonly files: readonly string[] } | { readonly error: string } | null;
+  /** How busy the machine was while the load ran (load average per core, a scheduling-lag probe, CPU steal): the baseline gate reads it. */
+  readonly machine?: MachineNoise;
 }
 
 /** Variables whose values run.json keeps (plain words that say how big and how strict the run was, never secrets). */

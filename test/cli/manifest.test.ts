@@ -74,6 +74,23 @@ void test('run.json records env names, not values; no secret reaches any file in
   assert.ok(readFileSync(fake.log, 'utf8').includes(secrets.process));
 });
 
+void test("run.json records how busy the machine was during the load (a k6 binary too), and the report keeps it as the run's noise figures", async () => {
+  const scenario = project.write('noisy.ts', scenarioSource());
+  const r = await runCli([scenario], { cwd: project.dir, env: cleanEnv(project, { BASE_URL: 'http://127.0.0.1:9' }, fake.dir) });
+  assert.equal(r.code, 99, r.stderr);
+  const runDir = project.runDirs().find((d) => d.includes('noisy-'));
+  assert.ok(runDir !== undefined);
+  const { machine } = readJson(join(runDir, 'run.json')) as {
+    machine?: { cores: number; loadPerCore?: { mean: number; max: number; samples: number }; schedLagMs?: { p99: number } };
+  };
+  assert.ok(machine !== undefined, 'run.json has machine');
+  assert.ok(machine.cores >= 1);
+  assert.ok(machine.loadPerCore !== undefined && machine.loadPerCore.samples >= 2 && machine.loadPerCore.mean >= 0);
+  const verdict = readJson(join(runDir, 'verdict.json')) as { baseline: { noise?: { loadPerCore?: number; sendingP99Ms?: number } } };
+  assert.equal(verdict.baseline.noise?.loadPerCore, machine.loadPerCore.mean);
+  assert.equal(typeof verdict.baseline.noise.sendingP99Ms, 'number', "the generator's http_req_sending p99 from k6's output");
+});
+
 void test('Ctrl+C: forwarded to k6 exactly once, exit 105, run.json written and marked interrupted', async () => {
   const waiting = makeFakeK6({ waitForSignal: true });
   try {

@@ -53,6 +53,7 @@ void test("the engine's, the toolkit's and the report's codes are the shared tab
     regression: EXIT_CODES.regression,
     soak: EXIT_CODES.soak,
     noData: EXIT_CODES.noData,
+    inconclusive: EXIT_CODES.inconclusive,
     thresholds: EXIT_CODES.thresholdsFailed,
   };
   assert.deepEqual({ ...EXIT }, shared);
