@@ -331,7 +331,7 @@ export class ConnectionPool {
 
   /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */
   attachH2(key: string, ex: Exchange, tls: TLSSocket, raw: Socket, times: ConnTimes): void {
-    const session = new H2Session(this, key, tls, raw, `https://${authority(ex.req, 443)}`);
+    const session = new H2Session(this, key, tls, raw);
     this.#h2All.add(session);
     ex.newConn = times;
     const existing = this.#h2.get(key);
