@@ -82,16 +82,22 @@ const DEFAULT_WINDOW = 65_535;
 const MAX_WINDOW = 2 ** 31 - 1;
 const MAX_STREAM_ID = 2 ** 31 - 1;
 
-/** A frame header and `payload` (the frame's length is the payload's). */
-function frame(type: number, flags: number, id: number, payload: Buffer | undefined): Buffer {
-  const len = payload?.length ?? 0;
-  const b = Buffer.allocUnsafe(9 + len);
+/** A frame's 9-octet header, with room for `extra` octets after it. */
+function frameHead(type: number, flags: number, id: number, len: number, extra = 0): Buffer {
+  const b = Buffer.allocUnsafe(9 + extra);
   b[0] = len >>> 16;
   b[1] = (len >>> 8) & 0xff;
   b[2] = len & 0xff;
   b[3] = type;
   b[4] = flags;
   b.writeUInt32BE(id, 5);
+  return b;
+}
+
+/** A frame header and `payload` (the frame's length is the payload's). */
+function frame(type: number, flags: number, id: number, payload: Buffer | undefined): Buffer {
+  const len = payload?.length ?? 0;
+  const b = frameHead(type, flags, id, len, len);
   payload?.copy(b, 9);
   return b;
 }
@@ -183,8 +189,10 @@ export class H2Session {
   /** The peer said GOAWAY (or a connection error): no new streams. */
   #goingAway = false;
   #dead = false;
-  // The peer's settings, HTTP/2's defaults until its SETTINGS frame.
-  #peerMaxStreams = Number.POSITIVE_INFINITY;
+  // The peer's settings, HTTP/2's defaults until its SETTINGS frame; streams at once as Go's transport allows them
+  // (100 until the first SETTINGS, 1000 if that does not say).
+  #peerMaxStreams = 100;
+  #seenSettings = false;
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = 16_384;
   #peerMaxHeaderList = Number.POSITIVE_INFINITY;
@@ -309,17 +317,7 @@ export class H2Session {
   /** HEADERS (and CONTINUATION when the block is larger than the peer's frame size) for stream `id`. */
   #headerFrames(id: number, block: Buffer, endStream: boolean): Buffer {
     const max = this.#peerMaxFrame;
-    if (block.length <= max) {
-      const b = Buffer.allocUnsafe(9 + block.length);
-      b[0] = block.length >>> 16;
-      b[1] = (block.length >>> 8) & 0xff;
-      b[2] = block.length & 0xff;
-      b[3] = HEADERS;
-      b[4] = END_HEADERS | (endStream ? END_STREAM : 0);
-      b.writeUInt32BE(id, 5);
-      block.copy(b, 9);
-      return b;
-    }
+    if (block.length <= max) return frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), id, block);
     const frames = [frame(HEADERS, endStream ? END_STREAM : 0, id, block.subarray(0, max))];
     for (let at = max; at < block.length; at += max) {
       const last = at + max >= block.length;
@@ -346,16 +344,12 @@ export class H2Session {
       const n = Math.min(body.length - stream.bodyAt, stream.sendWindow, this.#sendWindow, this.#peerMaxFrame);
       if (n <= 0) break;
       const last = stream.bodyAt + n === body.length;
-      const head = frame(DATA, last ? END_STREAM : 0, stream.id, undefined);
-      head[0] = n >>> 16;
-      head[1] = (n >>> 8) & 0xff;
-      head[2] = n & 0xff;
-      parts.push(head, body.subarray(stream.bodyAt, stream.bodyAt + n));
+      parts.push(frameHead(DATA, last ? END_STREAM : 0, stream.id, n), body.subarray(stream.bodyAt, stream.bodyAt + n));
       stream.bodyAt += n;
       stream.sendWindow -= n;
       this.#sendWindow -= n;
     }
-    if (parts.length > 0) this.#write(parts.length === 2 ? Buffer.concat(parts) : Buffer.concat(parts));
+    if (parts.length > 0) this.#write(Buffer.concat(parts));
     if (stream.bodyAt === body.length) {
       stream.body = undefined;
       this.#sent(stream.ex);
@@ -750,6 +744,10 @@ export class H2Session {
       this.#connectionError(FRAME_SIZE_ERROR, 'a SETTINGS payload not a multiple of 6 octets');
       return;
     }
+    if (!this.#seenSettings) {
+      this.#seenSettings = true;
+      this.#peerMaxStreams = 1000;
+    }
     for (let p = start; p < end; p += 6) {
       const setting = buf.readUInt16BE(p);
       const value = buf.readUInt32BE(p + 2);
@@ -812,7 +810,11 @@ export class H2Session {
         const ex = s.ex;
         if (ex.settled || ex.stream !== s) continue;
         if (!ex.retried) this.#again(ex);
-        else this.host.fail(ex, Object.assign(new Error('HTTP/2 stream not processed before the server went away (GOAWAY)'), { code: 'ECONNRESET' }));
+        else
+          this.host.fail(
+            ex,
+            Object.assign(new Error('HTTP/2 stream not processed before the server went away (GOAWAY)'), { code: 'ECONNRESET' }),
+          );
       }
     for (const ex of this.#waiting.splice(0)) if (!ex.settled) this.#openStream(ex);
     if (this.streams.size === 0) this.close();
@@ -884,8 +886,10 @@ function headersOf(req: ClientRequest): string[] {
     const lower = name.toLowerCase();
     if (DROPPED.has(lower)) continue;
     const value = String(req.headers[name]);
-    if (!TOKEN.test(lower)) throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${name}"]`), { code: 'ERR_INVALID_HTTP_TOKEN' });
-    if (BAD_VALUE.test(value)) throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
+    if (!TOKEN.test(lower))
+      throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${name}"]`), { code: 'ERR_INVALID_HTTP_TOKEN' });
+    if (BAD_VALUE.test(value))
+      throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
     out.push(lower, value);
   }
   if (req.body !== undefined) out.push('content-length', String(req.body.length));
