@@ -170,7 +170,7 @@ const { fsm: HUFFMAN_FSM, accept: HUFFMAN_ACCEPT } = (() => {
           m = 0;
         }
       }
-      fsm[state * 16 + v] = (entry >> 8) === FAIL ? entry : ((stateOf[m] ?? 0) << 10) | entry;
+      fsm[state * 16 + v] = entry >> 8 === FAIL ? entry : ((stateOf[m] ?? 0) << 10) | entry;
     }
   });
   return { fsm, accept };
@@ -273,7 +273,8 @@ export class HpackDecoder {
         // Dynamic table size update (6.3): only before the first header of a block.
         if (headersSeen) throw new HpackError('HPACK: a dynamic table size update after a header field');
         const size = this.#int(buf, end, 5);
-        if (size > this.limit) throw new HpackError(`HPACK: a dynamic table size update to ${String(size)}, above the ${String(this.limit)} allowed`);
+        if (size > this.limit)
+          throw new HpackError(`HPACK: a dynamic table size update to ${String(size)}, above the ${String(this.limit)} allowed`);
         this.#max = size;
         this.#evict(0);
         continue;
@@ -301,7 +302,8 @@ export class HpackDecoder {
   /** The position in #names of index `i` (above the static table). */
   #dynamic(i: number): number {
     const back = i - STATIC.length; // 1: the newest
-    if (back > this.#names.length - this.#head) throw new HpackError(`HPACK: index ${String(i)} beyond the table (${String(STATIC.length + this.entries)})`);
+    if (back > this.#names.length - this.#head)
+      throw new HpackError(`HPACK: index ${String(i)} beyond the table (${String(STATIC.length + this.entries)})`);
     return this.#names.length - back;
   }
 
