@@ -481,3 +481,24 @@ void test('a response whose body is shorter than its content-length when the str
     raw.close();
   }
 });
+
+void test("a request whose header list is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE fails with Go's error, unsent; the session goes on", async () => {
+  const small = await serve({ maxHeaderListSize: 2000 }, (stream, headers) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`served ${String(headers[':path'])}`);
+  });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    await pool.requestAsync(req(small.port, '/warm'), undefined); // the server's SETTINGS are known from here
+    const big = await pool.requestAsync(
+      req(small.port, '/big', { headers: { 'User-Agent': 'test', 'X-Big': 'b'.repeat(3000) } }),
+      undefined,
+    );
+    assert.equal(big.error?.message, "http2: request header list larger than peer's advertised limit");
+    const next = await pool.requestAsync(req(small.port, '/next'), undefined);
+    assert.deepEqual([text(next), next.newConn], ['served /next', undefined]);
+  } finally {
+    pool.close();
+    small.server.close();
+  }
+});
