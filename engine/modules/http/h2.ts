@@ -11,6 +11,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientRequest, Exchange } from './exchange.ts';
 import { encodeHeaders, HpackDecoder, HpackError } from './hpack.ts';
+import { writeFramesSoon } from './outbox.ts';
 
 /** What an HTTP/2 session needs of the pool. */
 export interface H2Host {
@@ -189,6 +190,8 @@ export class H2Session {
   /** The peer said GOAWAY (or a connection error): no new streams. */
   #goingAway = false;
   #dead = false;
+  /** A connection error's GOAWAY is being written before the socket closes. */
+  #ending = false;
   // The peer's settings, HTTP/2's defaults until its SETTINGS frame; streams at once as Go's transport allows them
   // (100 until the first SETTINGS, 1000 if that does not say).
   #peerMaxStreams = 100;
@@ -205,6 +208,14 @@ export class H2Session {
   #rest: Buffer | undefined;
   #block: PartialBlock | undefined;
   readonly #decoder = new HpackDecoder();
+  /**
+   * Frames gathered in this turn of the event loop, written together at its end (outbox.ts: a write wakes the
+   * server, and writes one by one from inside response callbacks cost a wake-up each), and the exchanges whose
+   * request is whole in them (sent once written).
+   */
+  #out: Buffer[] = [];
+  #outSent: Exchange[] = [];
+  #outQueued = false;
   /** The last bodyless request's header block and what it was made from (#blockOf). */
   #lastBlock:
     | {
@@ -240,6 +251,19 @@ export class H2Session {
     socket.write(START);
   }
 
+  /** Writes the frames gathered in this turn (outbox.ts calls it at the turn's end). */
+  flushFrames(): void {
+    this.#outQueued = false;
+    const out = this.#out;
+    if (out.length === 0) return;
+    const sent = this.#outSent;
+    this.#out = [];
+    this.#outSent = [];
+    if (this.#dead || this.socket.destroyed) return;
+    this.socket.write(out.length === 1 ? (out[0] ?? Buffer.alloc(0)) : Buffer.concat(out));
+    for (const ex of sent) if (!ex.settled && ex.h2 === this) this.#sent(ex);
+  }
+
   /** No new streams: gone from the pool (running streams may still finish). */
   retire(): void {
     if (this.closed) return;
@@ -265,7 +289,8 @@ export class H2Session {
     this.retire();
     this.failStreams();
     this.#dead = true;
-    if (!this.socket.destroyed) this.socket.destroy();
+    // After a connection error the socket is ending with its GOAWAY (destroyed by #connectionError's timer if it hangs).
+    if (!this.socket.destroyed && !this.#ending) this.socket.destroy();
   }
 
   /** Sends `ex` as a new stream, or queues it while the peer's MAX_CONCURRENT_STREAMS streams are open. */
@@ -310,7 +335,7 @@ export class H2Session {
     this.#open.set(id, stream);
     ex.stream = stream;
     this.#write(this.#headerFrames(id, block, body === undefined));
-    if (body === undefined) this.#sent(ex);
+    if (body === undefined) this.#outSent.push(ex);
     else this.#sendBody(stream);
   }
 
@@ -352,12 +377,18 @@ export class H2Session {
     if (parts.length > 0) this.#write(Buffer.concat(parts));
     if (stream.bodyAt === body.length) {
       stream.body = undefined;
-      this.#sent(stream.ex);
+      this.#outSent.push(stream.ex);
     }
   }
 
+  /** Gathers `b` for the write at the end of this turn. */
   #write(b: Buffer): void {
-    if (!this.#dead && !this.socket.destroyed) this.socket.write(b);
+    if (this.#dead) return;
+    this.#out.push(b);
+    if (!this.#outQueued) {
+      this.#outQueued = true;
+      writeFramesSoon(this);
+    }
   }
 
   /**
@@ -428,6 +459,9 @@ export class H2Session {
   #connectionError(code: number, why: string): void {
     if (this.#dead) return;
     const lastPeerStream = u32(0, code);
+    this.#out = [];
+    this.#outSent = [];
+    this.#ending = true;
     this.socket.end(frame(GOAWAY, 0, 0, lastPeerStream));
     this.#dead = true;
     this.#goingAway = true;
