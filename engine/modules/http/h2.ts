@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { ClientRequest, Exchange } from './exchange.ts';
 import { encodeHeaders, HpackDecoder, HpackError } from './hpack.ts';
 import { writeFramesSoon } from './outbox.ts';
+import { toError } from '../../../shared/errors.ts';
 
 /** What an HTTP/2 session needs of the pool. */
 export interface H2Host {
@@ -320,7 +321,7 @@ export class H2Session {
     try {
       ({ block, listSize } = this.#blockOf(req));
     } catch (e) {
-      host.fail(ex, e as Error);
+      host.fail(ex, toError(e));
       return;
     }
     if (listSize > this.#peerMaxHeaderList) {
