@@ -12,7 +12,7 @@
  *
  * Here: the pool (idle lists, timeouts, dialing TCP, TLS and proxy tunnels, settling byte counts).
  * Beside it: exchange.ts (the request and its outcome), connection.ts (one HTTP/1.1 connection and its
- * parser), outbox.ts (requests written together at the end of the event loop's turn), h2.ts (an HTTP/2 session when the server picks h2 by ALPN).
+ * parser), outbox.ts (requests written together at the end of the event loop's turn), h2.ts (an HTTP/2 session, spoken by the engine itself, when the server picks h2 by ALPN; hpack.ts its header compression).
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
@@ -331,7 +331,7 @@ export class ConnectionPool {
 
   /** A new HTTP/2 session for `ex`; later requests to the origin share it (one that raced it keeps its own for this request only). */
   attachH2(key: string, ex: Exchange, tls: TLSSocket, raw: Socket, times: ConnTimes): void {
-    const session = new H2Session(this, key, tls, raw, `https://${authority(ex.req, 443)}`);
+    const session = new H2Session(this, key, tls, raw);
     this.#h2All.add(session);
     ex.newConn = times;
     const existing = this.#h2.get(key);

@@ -5,10 +5,9 @@
  * fill them in.
  */
 import type { Socket } from 'node:net';
-import type { ClientHttp2Stream } from 'node:http2';
 import type { Interruptible, IterationInterruption } from '../context.ts';
 import type { Conn } from './connection.ts';
-import type { H2Session } from './h2.ts';
+import type { H2Session, H2Stream } from './h2.ts';
 import { ProxyConfigError, type ProxyChoice, type ProxyTarget } from './proxy.ts';
 
 /** What an exchange needs of the pool that runs it. */
@@ -111,7 +110,7 @@ export class Exchange implements Interruptible {
   conn: Conn | undefined;
   /** The HTTP/2 session and stream it runs on (https when the server chose h2). */
   h2: H2Session | undefined;
-  stream: ClientHttp2Stream | undefined;
+  stream: H2Stream | undefined;
   retried = false;
   keepAlive = true;
   settled = false;

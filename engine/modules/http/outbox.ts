@@ -1,5 +1,6 @@
 /**
- * The thread's outbox of HTTP/1.1 requests: a request the pool has put on a connection is written at the
+ * The thread's outbox of requests: a request the pool has put on a connection (HTTP/1.1), or the frames an
+ * HTTP/2 session gathered (its requests' HEADERS and DATA, and its answers to the server), are written at the
  * end of the event loop's I/O phase (one `setImmediate` for all of them), together with every other
  * request made in the same turn, instead of the moment its VU asked.
  *
@@ -19,8 +20,13 @@
 import type { Conn } from './connection.ts';
 import type { Exchange } from './exchange.ts';
 
-/** Queued requests as (connection, exchange) pairs, in the order they were made. */
-const queued: (Conn | Exchange)[] = [];
+/** An HTTP/2 session (h2.ts), which writes the frames it gathered in the turn at once. */
+export interface FrameWriter {
+  flushFrames(): void;
+}
+
+/** Queued requests as (connection, exchange) pairs, in the order they were made; an HTTP/2 session as (session, undefined). */
+const queued: (Conn | FrameWriter | Exchange | undefined)[] = [];
 /** Flushes queued with setImmediate that have not run yet: a request needs one more only when none is. */
 let pending = 0;
 
@@ -30,8 +36,12 @@ function flush(): void {
   // The connection's pool writes it (ConnHost.write), unless the request no longer belongs there. A request
   // queued while this runs (none is expected: a socket reports errors later) is written in this pass too.
   for (let i = 0; i < queued.length; i += 2) {
-    const conn = queued[i] as Conn;
-    conn.pool.write(conn, queued[i + 1] as Exchange);
+    const ex = queued[i + 1] as Exchange | undefined;
+    if (ex === undefined) (queued[i] as FrameWriter).flushFrames();
+    else {
+      const conn = queued[i] as Conn;
+      conn.pool.write(conn, ex);
+    }
   }
   queued.length = 0;
 }
@@ -39,6 +49,15 @@ function flush(): void {
 /** Queues `ex` for writing on `conn` at the end of this turn of the event loop. */
 export function writeSoon(conn: Conn, ex: Exchange): void {
   queued.push(conn, ex);
+  if (pending === 0) {
+    pending++;
+    setImmediate(flush);
+  }
+}
+
+/** Queues an HTTP/2 session's frames (the session queues itself once per turn, however many it gathers). */
+export function writeFramesSoon(session: FrameWriter): void {
+  queued.push(session, undefined);
   if (pending === 0) {
     pending++;
     setImmediate(flush);

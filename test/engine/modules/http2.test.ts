@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AsyncResource, createHook } from 'node:async_hooks';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
@@ -309,30 +308,4 @@ void test('client: a VU repeating a request reuses its HTTP/2 headers only while
   } finally {
     pool.close();
   }
-});
-
-void test("client: node:http2's request() still runs its connect callback in its AsyncResource's scope, and AsyncResource.bind is Node's own again afterwards", async () => {
-  /** Times each PendingRequest resource was entered: its connect callback, then its response headers' event. */
-  const entered = new Map<number, number>();
-  const hook = createHook({
-    init(id, type) {
-      if (type === 'PendingRequest') entered.set(id, 0);
-    },
-    before(id) {
-      const n = entered.get(id);
-      if (n !== undefined) entered.set(id, n + 1);
-    },
-  }).enable();
-  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
-  try {
-    const first = await pool.requestAsync(req('/scope1'), undefined);
-    const second = await pool.requestAsync(req('/scope2'), undefined);
-    assert.deepEqual([first.status, second.status], [200, 200]);
-    assert.deepEqual([...entered.values()], [2, 2], 'one PendingRequest per stream, entered by its connect callback and its response');
-  } finally {
-    hook.disable();
-    pool.close();
-  }
-  const bound = new AsyncResource('check').bind(() => 1);
-  assert.ok('asyncResource' in bound, "bind outside request() is Node's own (with its asyncResource property)");
 });
