@@ -685,8 +685,8 @@ export class H2Session {
       return;
     }
     if (stream.answered) {
-      // Trailers: they end the stream.
-      if (!endStream) this.#streamError(stream, PROTOCOL_ERROR);
+      // Trailers: they end the stream (and are fields as a response's are, without pseudo-headers).
+      if (!endStream || !validFields(list, 0)) this.#streamError(stream, PROTOCOL_ERROR);
       else this.#ended(stream);
       return;
     }
@@ -875,6 +875,24 @@ export class H2Session {
   }
 }
 
+/**
+ * The fields of `list` from `from` are regular ones HTTP/2 allows on the wire (Go's framer and nghttp2 reset the
+ * stream otherwise): a name that is a token in lower case, a value without control characters but tab.
+ */
+function validFields(list: readonly string[], from: number): boolean {
+  for (let i = from; i + 1 < list.length; i += 2) if (!TOKEN.test(list[i] ?? '') || hasControl(list[i + 1] ?? '')) return false;
+  return true;
+}
+
+/** `value` holds a control character other than tab (Go's httpguts.ValidHeaderFieldValue refuses them). */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** A response header block's status, content-length and other headers (alternating names and values), or undefined when it is malformed. */
 function responseOf(list: readonly string[]): { status: number; length: number; headers: string[] } | undefined {
   let status = -1;
@@ -890,6 +908,8 @@ function responseOf(list: readonly string[]): { status: number; length: number; 
       status = Number(value);
       continue;
     }
+    // From the first regular field on, every field is checked once (a pseudo-header among them is no token: malformed).
+    if (!regular && !validFields(list, i)) return undefined;
     regular = true;
     if (name === 'content-length') {
       if (!/^\d+$/.test(value) || (length !== -1 && Number(value) !== length)) return undefined;

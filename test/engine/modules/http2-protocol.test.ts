@@ -482,6 +482,36 @@ void test('a response whose body is shorter than its content-length when the str
   }
 });
 
+void test('a response header with an upper-case or non-token name, or a control character in its value (or in a trailer), is a stream error (PROTOCOL_ERROR), as Go and nghttp2 treat it; the session goes on', async () => {
+  const bad: Record<number, string[]> = {
+    1: [':status', '200', 'X-Upper', 'yes'],
+    3: [':status', '200', 'bad name', 'yes'],
+    5: [':status', '200', 'x-value', 'a\rb'],
+    7: [':status', '200', 'x-value', 'tab\tand space are fine'],
+  };
+  const raw = await rawServer((id) => {
+    if (id === 9)
+      // A trailer with an upper-case name.
+      return Buffer.concat([
+        rawFrame(1, 0x4, id, encodeHeaders([':status', '200'])),
+        rawFrame(0, 0, id, Buffer.from('body')),
+        rawFrame(1, 0x4 | 0x1, id, encodeHeaders(['X-Trailer', 'no'])),
+      ]);
+    return Buffer.concat([rawFrame(1, 0x4, id, encodeHeaders(bad[id] ?? [':status', '200'])), rawFrame(0, 0x1, id, Buffer.from('whole'))]);
+  });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const got: (string | undefined)[] = [];
+    for (const path of ['/upper', '/space', '/cr', '/tab', '/trailer', '/after'])
+      got.push((await pool.requestAsync(req(raw.port, path, { timeoutMs: 3000 }), undefined)).error?.message);
+    const protocolError = 'Stream closed with error code NGHTTP2_PROTOCOL_ERROR';
+    assert.deepEqual(got, [protocolError, protocolError, protocolError, undefined, protocolError, undefined]);
+  } finally {
+    pool.close();
+    raw.close();
+  }
+});
+
 void test("a request whose header list is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE fails with Go's error, unsent; the session goes on", async () => {
   const small = await serve({ maxHeaderListSize: 2000 }, (stream, headers) => {
     stream.respond({ ':status': 200 });
