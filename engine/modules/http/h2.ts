@@ -947,6 +947,8 @@ function headersOf(req: ClientRequest): string[] {
       throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
     out.push(lower, value);
   }
-  if (req.body !== undefined) out.push('content-length', String(req.body.length));
+  // As Go's shouldSendReqContentLength: a body's length, and 0 for the methods that usually have one.
+  const length = req.body?.length ?? 0;
+  if (length > 0 || req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') out.push('content-length', String(length));
   return out;
 }

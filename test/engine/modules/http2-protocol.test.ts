@@ -512,6 +512,25 @@ void test('a response header with an upper-case or non-token name, or a control 
   }
 });
 
+void test("content-length as Go's transport sends it over HTTP/2: 0 for a POST, PUT or PATCH without a body, none for a GET", async () => {
+  const echo = await serve({}, (stream, headers) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`${headers[':method'] ?? ''} ${headers['content-length'] ?? 'none'}`);
+  });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const got: string[] = [];
+    for (const method of ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'])
+      got.push(text(await pool.requestAsync(req(echo.port, '/len', { method }), undefined)));
+    got.push(text(await pool.requestAsync(req(echo.port, '/len', { method: 'POST', body: Buffer.from('abc') }), undefined)));
+    got.push(text(await pool.requestAsync(req(echo.port, '/len', { method: 'DELETE', body: Buffer.alloc(0) }), undefined)));
+    assert.deepEqual(got, ['POST 0', 'PUT 0', 'PATCH 0', 'GET none', 'DELETE none', 'POST 3', 'DELETE none']);
+  } finally {
+    pool.close();
+    echo.server.close();
+  }
+});
+
 void test("a request whose header list is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE fails with Go's error, unsent; the session goes on", async () => {
   const small = await serve({ maxHeaderListSize: 2000 }, (stream, headers) => {
     stream.respond({ ':status': 200 });
