@@ -787,8 +787,10 @@ export class H2Session {
       const setting = buf.readUInt16BE(p);
       const value = buf.readUInt32BE(p + 2);
       switch (setting) {
-        case 0x2: // ENABLE_PUSH: a server must not send 1
-          if (value !== 0) {
+        // ENABLE_PUSH: 0 or 1, as Go's transport checks it (RFC 9113 forbids a server's 1, RFC 7540 did not;
+        // pushes stay off: this client's own 0 is what counts).
+        case 0x2:
+          if (value > 1) {
             this.#connectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${String(value)} from a server`);
             return;
           }

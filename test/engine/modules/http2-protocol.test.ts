@@ -531,6 +531,25 @@ void test("content-length as Go's transport sends it over HTTP/2: 0 for a POST, 
   }
 });
 
+void test("a server's SETTINGS_ENABLE_PUSH 1 is accepted as Go's transport accepts it (RFC 7540 did not forbid it); 2 is a connection error", async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  const got: (string | undefined)[] = [];
+  for (const value of [1, 2]) {
+    const raw = await rawServer(
+      (id) => Buffer.concat([rawFrame(1, 0x4, id, encodeHeaders([':status', '200'])), rawFrame(0, 0x1, id, Buffer.from('pushed'))]),
+      [[2, value]],
+    );
+    try {
+      const ex = await pool.requestAsync(req(raw.port, '/push', { timeoutMs: 3000 }), undefined);
+      got.push(ex.error?.message ?? text(ex));
+    } finally {
+      raw.close();
+    }
+  }
+  pool.close();
+  assert.deepEqual(got, ['pushed', 'HTTP/2 connection error PROTOCOL_ERROR: SETTINGS_ENABLE_PUSH 2 from a server']);
+});
+
 void test("a request whose header list is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE fails with Go's error, unsent; the session goes on", async () => {
   const small = await serve({ maxHeaderListSize: 2000 }, (stream, headers) => {
     stream.respond({ ':status': 200 });
