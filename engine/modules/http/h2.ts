@@ -882,7 +882,18 @@ export class H2Session {
  * stream otherwise): a name that is a token in lower case, a value without control characters but tab.
  */
 function validFields(list: readonly string[], from: number): boolean {
-  for (let i = from; i + 1 < list.length; i += 2) if (!TOKEN.test(list[i] ?? '') || hasControl(list[i + 1] ?? '')) return false;
+  for (let i = from; i + 1 < list.length; i += 2) if (!lowerToken(list[i] ?? '') || hasControl(list[i + 1] ?? '')) return false;
+  return true;
+}
+
+/** The characters of a lower-case token (TOKEN's), by char code below 128: a loop over them costs half TOKEN.test on every response header. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
+
+/** `name` is a token in lower case (Go's validWireHeaderFieldName). */
+function lowerToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) if (TOKEN_CHARS[name.charCodeAt(i)] !== 1) return false;
   return true;
 }
 
