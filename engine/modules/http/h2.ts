@@ -685,8 +685,8 @@ export class H2Session {
       return;
     }
     if (stream.answered) {
-      // Trailers: they end the stream.
-      if (!endStream) this.#streamError(stream, PROTOCOL_ERROR);
+      // Trailers: they end the stream (and are fields as a response's are, without pseudo-headers).
+      if (!endStream || !validFields(list, 0)) this.#streamError(stream, PROTOCOL_ERROR);
       else this.#ended(stream);
       return;
     }
@@ -787,8 +787,10 @@ export class H2Session {
       const setting = buf.readUInt16BE(p);
       const value = buf.readUInt32BE(p + 2);
       switch (setting) {
-        case 0x2: // ENABLE_PUSH: a server must not send 1
-          if (value !== 0) {
+        // ENABLE_PUSH: 0 or 1, as Go's transport checks it (RFC 9113 forbids a server's 1, RFC 7540 did not;
+        // pushes stay off: this client's own 0 is what counts).
+        case 0x2:
+          if (value > 1) {
             this.#connectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${String(value)} from a server`);
             return;
           }
@@ -875,6 +877,35 @@ export class H2Session {
   }
 }
 
+/**
+ * The fields of `list` from `from` are regular ones HTTP/2 allows on the wire (Go's framer and nghttp2 reset the
+ * stream otherwise): a name that is a token in lower case, a value without control characters but tab.
+ */
+function validFields(list: readonly string[], from: number): boolean {
+  for (let i = from; i + 1 < list.length; i += 2) if (!lowerToken(list[i] ?? '') || hasControl(list[i + 1] ?? '')) return false;
+  return true;
+}
+
+/** The characters of a lower-case token (TOKEN's), by char code below 128: a loop over them costs half TOKEN.test on every response header. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
+
+/** `name` is a token in lower case (Go's validWireHeaderFieldName). */
+function lowerToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) if (TOKEN_CHARS[name.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** `value` holds a control character other than tab (Go's httpguts.ValidHeaderFieldValue refuses them). */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** A response header block's status, content-length and other headers (alternating names and values), or undefined when it is malformed. */
 function responseOf(list: readonly string[]): { status: number; length: number; headers: string[] } | undefined {
   let status = -1;
@@ -890,6 +921,8 @@ function responseOf(list: readonly string[]): { status: number; length: number; 
       status = Number(value);
       continue;
     }
+    // From the first regular field on, every field is checked once (a pseudo-header among them is no token: malformed).
+    if (!regular && !validFields(list, i)) return undefined;
     regular = true;
     if (name === 'content-length') {
       if (!/^\d+$/.test(value) || (length !== -1 && Number(value) !== length)) return undefined;
@@ -927,6 +960,8 @@ function headersOf(req: ClientRequest): string[] {
       throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
     out.push(lower, value);
   }
-  if (req.body !== undefined) out.push('content-length', String(req.body.length));
+  // As Go's shouldSendReqContentLength: a body's length, and 0 for the methods that usually have one.
+  const length = req.body?.length ?? 0;
+  if (length > 0 || req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') out.push('content-length', String(length));
   return out;
 }

@@ -482,6 +482,74 @@ void test('a response whose body is shorter than its content-length when the str
   }
 });
 
+void test('a response header with an upper-case or non-token name, or a control character in its value (or in a trailer), is a stream error (PROTOCOL_ERROR), as Go and nghttp2 treat it; the session goes on', async () => {
+  const bad: Record<number, string[]> = {
+    1: [':status', '200', 'X-Upper', 'yes'],
+    3: [':status', '200', 'bad name', 'yes'],
+    5: [':status', '200', 'x-value', 'a\rb'],
+    7: [':status', '200', 'x-value', 'tab\tand space are fine'],
+  };
+  const raw = await rawServer((id) => {
+    if (id === 9)
+      // A trailer with an upper-case name.
+      return Buffer.concat([
+        rawFrame(1, 0x4, id, encodeHeaders([':status', '200'])),
+        rawFrame(0, 0, id, Buffer.from('body')),
+        rawFrame(1, 0x4 | 0x1, id, encodeHeaders(['X-Trailer', 'no'])),
+      ]);
+    return Buffer.concat([rawFrame(1, 0x4, id, encodeHeaders(bad[id] ?? [':status', '200'])), rawFrame(0, 0x1, id, Buffer.from('whole'))]);
+  });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const got: (string | undefined)[] = [];
+    for (const path of ['/upper', '/space', '/cr', '/tab', '/trailer', '/after'])
+      got.push((await pool.requestAsync(req(raw.port, path, { timeoutMs: 3000 }), undefined)).error?.message);
+    const protocolError = 'Stream closed with error code NGHTTP2_PROTOCOL_ERROR';
+    assert.deepEqual(got, [protocolError, protocolError, protocolError, undefined, protocolError, undefined]);
+  } finally {
+    pool.close();
+    raw.close();
+  }
+});
+
+void test("content-length as Go's transport sends it over HTTP/2: 0 for a POST, PUT or PATCH without a body, none for a GET", async () => {
+  const echo = await serve({}, (stream, headers) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`${headers[':method'] ?? ''} ${headers['content-length'] ?? 'none'}`);
+  });
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  try {
+    const got: string[] = [];
+    for (const method of ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'])
+      got.push(text(await pool.requestAsync(req(echo.port, '/len', { method }), undefined)));
+    got.push(text(await pool.requestAsync(req(echo.port, '/len', { method: 'POST', body: Buffer.from('abc') }), undefined)));
+    got.push(text(await pool.requestAsync(req(echo.port, '/len', { method: 'DELETE', body: Buffer.alloc(0) }), undefined)));
+    assert.deepEqual(got, ['POST 0', 'PUT 0', 'PATCH 0', 'GET none', 'DELETE none', 'POST 3', 'DELETE none']);
+  } finally {
+    pool.close();
+    echo.server.close();
+  }
+});
+
+void test("a server's SETTINGS_ENABLE_PUSH 1 is accepted as Go's transport accepts it (RFC 7540 did not forbid it); 2 is a connection error", async () => {
+  const pool = new ConnectionPool({ now, rejectUnauthorized: false });
+  const got: (string | undefined)[] = [];
+  for (const value of [1, 2]) {
+    const raw = await rawServer(
+      (id) => Buffer.concat([rawFrame(1, 0x4, id, encodeHeaders([':status', '200'])), rawFrame(0, 0x1, id, Buffer.from('pushed'))]),
+      [[2, value]],
+    );
+    try {
+      const ex = await pool.requestAsync(req(raw.port, '/push', { timeoutMs: 3000 }), undefined);
+      got.push(ex.error?.message ?? text(ex));
+    } finally {
+      raw.close();
+    }
+  }
+  pool.close();
+  assert.deepEqual(got, ['pushed', 'HTTP/2 connection error PROTOCOL_ERROR: SETTINGS_ENABLE_PUSH 2 from a server']);
+});
+
 void test("a request whose header list is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE fails with Go's error, unsent; the session goes on", async () => {
   const small = await serve({ maxHeaderListSize: 2000 }, (stream, headers) => {
     stream.respond({ ':status': 200 });
