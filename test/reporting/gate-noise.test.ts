@@ -244,3 +244,37 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
   });
   assert.equal(quiet.exitCode, EXIT_CODES.regression);
 });
+
+void test('gate, noisy machine: an inconclusive comparison never hides the engine judging its thresholds crossed (99 before 6)', async () => {
+  const d = tmp('agentload-gate-noise-99-');
+  const baselines = join(d, 'baselines');
+  let k = 0;
+  const folder = (tailMs: number, load: number, engineExitCode: number): string => {
+    const dir = join(d, `api-20260101-120000-${++k}`);
+    mkdirSync(dir);
+    const r = rng(900 + k);
+    writeFileSync(
+      join(dir, 'out.json'),
+      httpRun({ n: 3000, latency: () => 20 * (1 + 0.02 * r()) + (r() < 0.03 ? tailMs * (0.5 + r()) : 0) }),
+    );
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        schema: 'agentload.run/1',
+        scenario: { name: 'api', path: 'scenarios/api.ts' },
+        engineExitCode,
+        exitCode: engineExitCode,
+        machine: { cores: 2, loadPerCore: { mean: load, max: load, samples: 60 } },
+      }),
+    );
+    return dir;
+  };
+  for (let i = 0; i < 3; i++) await saveBaseline(folder(4, 0.5, 0), 'main', baselines);
+  // The engine said 99 (its thresholds crossed) and the tail would have failed on a busier machine: 99, a fail.
+  const r = await buildReport({ runDir: folder(40, 3, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.deepEqual([r.verdict, r.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
+  assert.ok(r.reasons.some((x) => /^inconclusive against the baseline/.test(x)), r.reasons.join('\n'));
+  // Nor does a regression found on a machine as quiet as the baseline's (the run command exits 99: so does the report).
+  const q = await buildReport({ runDir: folder(40, 0.5, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.deepEqual([q.verdict, q.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
+});
