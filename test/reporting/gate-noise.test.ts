@@ -13,6 +13,7 @@ import { combineSnapshots, noiseOf, type BaselineEntry, type BaselineSnapshot, t
 import { compareSnapshots, judgeNoise } from '../../src/reporting/compare.ts';
 import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
+import { updateHistory } from '../../src/reporting/history.ts';
 import { EXIT_CODES } from '../../shared/exit-codes.ts';
 import { httpRun, tmp } from './helpers.ts';
 
@@ -277,4 +278,20 @@ void test('gate, noisy machine: an inconclusive comparison never hides the engin
   // Nor does a regression found on a machine as quiet as the baseline's (the run command exits 99: so does the report).
   const q = await buildReport({ runDir: folder(40, 0.5, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
   assert.deepEqual([q.verdict, q.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
+});
+
+void test('gate, noisy machine: the history page colours an inconclusive run (its badge is white text otherwise: unreadable)', async () => {
+  const d = tmp('agentload-gate-noise-history-');
+  const dir = join(d, 'api-20260101-120000');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: () => 5 }));
+  const now = new Date('2026-01-01T12:05:00Z'); // run folders older than the history's retention are removed
+  await buildReport({ runDir: dir, historyDir: d, now: () => now });
+  // The badge of each verdict the page can show has a background (the verdict.json of a run judged inconclusive).
+  const doc = JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ ...doc, verdict: 'inconclusive', exitCode: 6 }));
+  await updateHistory(d, { now });
+  const html = readFileSync(join(d, 'index.html'), 'utf8');
+  assert.match(html, /<span class="b inconclusive">inconclusive<\/span>/);
+  assert.match(html, /\.b\.inconclusive\{background:#[0-9a-f]{6}\}/);
 });
