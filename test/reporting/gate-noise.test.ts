@@ -15,19 +15,7 @@ import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
 import { updateHistory } from '../../src/reporting/history.ts';
 import { EXIT_CODES } from '../../shared/exit-codes.ts';
-import { httpRun, tmp } from './helpers.ts';
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { httpRun, rng, tmp } from './helpers.ts';
 
 const KEY = 'metric http_req_duration';
 
@@ -169,14 +157,19 @@ void test('gate, degenerate bound: runs that all landed in one sketch bin keep a
   assert.equal(statusOf(compareSnapshots(run(19, { p50: 23.4, p95: 23, p99: 26.2 }, {}), b, { failPct: 0.5, floorMs: 0 }), 'p50'), 'fail');
 });
 
-void test('gate, noisy machine, end to end: run.json `machine` is kept in the snapshot; an inconclusive run exits 6 and says so in verdict.json, summary.md, junit.xml and report.html', async () => {
-  const d = tmp('agentload-gate-noise-');
-  const baselines = join(d, 'baselines');
+/**
+ * Run folders of scenario `api` under `root`: 3000 requests near 20 ms, 3 % of them `tailMs` slower, and run.json
+ * with the engine's exit code and the machine's load per core and scheduling lag p99.
+ */
+function runFolders(
+  root: string,
+  seed: number,
+): (tailMs: number, machine: { load: number; lag: number }, engineExitCode: number) => string {
   let k = 0;
-  const folder = (tailMs: number, machine: { load: number; lag: number }): string => {
-    const dir = join(d, `api-20260101-120000-${++k}`);
+  return (tailMs, machine, engineExitCode) => {
+    const dir = join(root, `api-20260101-120000-${String(++k)}`);
     mkdirSync(dir);
-    const r = rng(700 + k);
+    const r = rng(seed + k);
     writeFileSync(
       join(dir, 'out.json'),
       httpRun({ n: 3000, latency: () => 20 * (1 + 0.02 * r()) + (r() < 0.03 ? tailMs * (0.5 + r()) : 0) }),
@@ -186,7 +179,8 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
       JSON.stringify({
         schema: 'agentload.run/1',
         scenario: { name: 'api', path: 'scenarios/api.ts' },
-        engineExitCode: 0,
+        engineExitCode,
+        exitCode: engineExitCode,
         machine: {
           cores: 2,
           loadPerCore: { mean: machine.load, max: machine.load, samples: 60 },
@@ -197,6 +191,13 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
     );
     return dir;
   };
+}
+
+void test('gate, noisy machine, end to end: run.json `machine` is kept in the snapshot; an inconclusive run exits 6 and says so in verdict.json, summary.md, junit.xml and report.html', async () => {
+  const d = tmp('agentload-gate-noise-');
+  const baselines = join(d, 'baselines');
+  const folders = runFolders(d, 700);
+  const folder = (tailMs: number, machine: { load: number; lag: number }): string => folders(tailMs, machine, 0);
   for (let i = 0; i < 3; i++) await saveBaseline(folder(4, { load: 0.5 + i * 0.05, lag: 0.7 }), 'main', baselines);
   const saved = await loadBaseline('main', baselines);
   const perRun = saved.noisePerRun ?? [];
@@ -249,32 +250,16 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
 void test('gate, noisy machine: an inconclusive comparison never hides the engine judging its thresholds crossed (99 before 6)', async () => {
   const d = tmp('agentload-gate-noise-99-');
   const baselines = join(d, 'baselines');
-  let k = 0;
-  const folder = (tailMs: number, load: number, engineExitCode: number): string => {
-    const dir = join(d, `api-20260101-120000-${++k}`);
-    mkdirSync(dir);
-    const r = rng(900 + k);
-    writeFileSync(
-      join(dir, 'out.json'),
-      httpRun({ n: 3000, latency: () => 20 * (1 + 0.02 * r()) + (r() < 0.03 ? tailMs * (0.5 + r()) : 0) }),
-    );
-    writeFileSync(
-      join(dir, 'run.json'),
-      JSON.stringify({
-        schema: 'agentload.run/1',
-        scenario: { name: 'api', path: 'scenarios/api.ts' },
-        engineExitCode,
-        exitCode: engineExitCode,
-        machine: { cores: 2, loadPerCore: { mean: load, max: load, samples: 60 } },
-      }),
-    );
-    return dir;
-  };
+  const folders = runFolders(d, 900);
+  const folder = (tailMs: number, load: number, engineExitCode: number): string => folders(tailMs, { load, lag: 0.7 }, engineExitCode);
   for (let i = 0; i < 3; i++) await saveBaseline(folder(4, 0.5, 0), 'main', baselines);
   // The engine said 99 (its thresholds crossed) and the tail would have failed on a busier machine: 99, a fail.
   const r = await buildReport({ runDir: folder(40, 3, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
   assert.deepEqual([r.verdict, r.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
-  assert.ok(r.reasons.some((x) => /^inconclusive against the baseline/.test(x)), r.reasons.join('\n'));
+  assert.ok(
+    r.reasons.some((x) => /^inconclusive against the baseline/.test(x)),
+    r.reasons.join('\n'),
+  );
   // Nor does a regression found on a machine as quiet as the baseline's (the run command exits 99: so does the report).
   const q = await buildReport({ runDir: folder(40, 0.5, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
   assert.deepEqual([q.verdict, q.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
