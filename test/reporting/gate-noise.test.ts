@@ -14,6 +14,7 @@ import { compareSnapshots, judgeNoise } from '../../src/reporting/compare.ts';
 import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
 import { updateHistory } from '../../src/reporting/history.ts';
+import { compareMain } from '../../src/reporting/cli.ts';
 import { EXIT_CODES } from '../../shared/exit-codes.ts';
 import { httpRun, rng, tmp } from './helpers.ts';
 
@@ -279,4 +280,27 @@ void test('gate, noisy machine: the history page colours an inconclusive run (it
   const html = readFileSync(join(d, 'index.html'), 'utf8');
   assert.match(html, /<span class="b inconclusive">inconclusive<\/span>/);
   assert.match(html, /\.b\.inconclusive\{background:#[0-9a-f]{6}\}/);
+});
+
+void test('gate, noisy machine: npm run compare exits 6 on an inconclusive comparison and says why; --noise-margin-pct is checked', async () => {
+  const d = tmp('agentload-gate-noise-compare-');
+  const baselines = join(d, 'baselines');
+  const folder = runFolders(d, 1100);
+  for (let i = 0; i < 3; i++) await saveBaseline(folder(4, { load: 0.5, lag: 0.7 }, 0), 'main', baselines);
+  const busy = folder(40, { load: 3, lag: 6 }, 0);
+  const lines: string[] = [];
+  const io = { out: (x: string) => lines.push(x), err: (x: string) => lines.push(x) };
+  assert.equal(await compareMain([busy, '--baseline', 'main'], io, baselines), EXIT_CODES.inconclusive);
+  assert.ok(
+    lines.some((x) => x.startsWith('inconclusive: the machine was busier than during the baseline (load average per core 0.50 → 3.00')),
+    lines.join('\n'),
+  );
+  // A margin wide enough to take in a load of 3 per core: the same tail is a regression.
+  assert.equal(
+    await compareMain([busy, '--baseline', 'main', '--noise-margin-pct', '1000', '--json'], io, baselines),
+    EXIT_CODES.regression,
+  );
+  lines.length = 0;
+  assert.equal(await compareMain([busy, '--baseline', 'main', '--noise-margin-pct', 'lots'], io, baselines), EXIT_CODES.usage);
+  assert.deepEqual(lines, ['compare: --noise-margin-pct must be a number, got "lots"']);
 });
