@@ -129,7 +129,7 @@ export async function updateHistory(root: string, o: { retentionDays?: number; n
     })
     .join('\n');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>agentload runs</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:0}main{max-width:1000px;margin:0 auto;padding:12px}table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #d8dde3;text-align:right;white-space:nowrap}th:first-child,td:first-child,.t{text-align:left}.tw{overflow-x:auto}.spark{display:flex;flex-wrap:wrap;gap:16px;margin:6px 0}.b{padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}.b.pass{background:#1a7f37}.b.fail{background:#cf222e}.b.warn{background:#9a6700}small{color:#5b6470;font-weight:400}</style></head>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:0}main{max-width:1000px;margin:0 auto;padding:12px}table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #d8dde3;text-align:right;white-space:nowrap}th:first-child,td:first-child,.t{text-align:left}.tw{overflow-x:auto}.spark{display:flex;flex-wrap:wrap;gap:16px;margin:6px 0}.b{padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}.b.pass{background:#1a7f37}.b.fail{background:#cf222e}.b.warn{background:#9a6700}.b.inconclusive{background:#9a6700}small{color:#5b6470;font-weight:400}</style></head>
 <body><main><h1>agentload runs</h1><p>${entries.length} run(s) kept (retention ${days} days).</p>
 ${sections || '<p>No runs yet.</p>'}
 </main></body></html>

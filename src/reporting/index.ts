@@ -224,7 +224,8 @@ export function decideVerdict(model: RunModel, soak: SoakResult | undefined, com
     verdict = 'fail';
     exitCode = k6Code;
     reasons.push(`the run itself ended with exit code ${k6Code}`);
-  } else if (k6Code === EXIT.thresholds && exitCode === EXIT.ok) {
+  } else if (k6Code === EXIT.thresholds && exitCode !== EXIT.thresholds) {
+    // The run command exits 99 then; a regression (3) or an inconclusive comparison (6) found here does not outrank it.
     verdict = 'fail';
     exitCode = k6Code;
     reasons.push('the engine judged its thresholds crossed (exit code 99)');

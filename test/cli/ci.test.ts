@@ -127,6 +127,10 @@ void test('gate rules: worst code, the run folder from the results line, annotat
   assert.equal(worstExitCode([0, 3, 0]), 3);
   assert.equal(worstExitCode([3, 4]), 4);
   assert.equal(worstExitCode([4, 99, 3]), 99);
+  // 6 (inconclusive against the baseline) is not a pass, and below every failure.
+  assert.equal(worstExitCode([0, 6, 0]), 6);
+  assert.equal(worstExitCode([6, 3, 6]), 3);
+  assert.equal(worstExitCode([99, 6]), 99);
   assert.equal(worstExitCode([99, 107]), 107);
   assert.equal(worstExitCode([105, 2]), 105);
   assert.equal(

@@ -13,20 +13,10 @@ import { combineSnapshots, noiseOf, type BaselineEntry, type BaselineSnapshot, t
 import { compareSnapshots, judgeNoise } from '../../src/reporting/compare.ts';
 import { SKETCH_BIN_LOG_WIDTH, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
+import { updateHistory } from '../../src/reporting/history.ts';
+import { compareMain } from '../../src/reporting/cli.ts';
 import { EXIT_CODES } from '../../shared/exit-codes.ts';
-import { httpRun, tmp } from './helpers.ts';
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { httpRun, rng, tmp } from './helpers.ts';
 
 const KEY = 'metric http_req_duration';
 
@@ -168,14 +158,19 @@ void test('gate, degenerate bound: runs that all landed in one sketch bin keep a
   assert.equal(statusOf(compareSnapshots(run(19, { p50: 23.4, p95: 23, p99: 26.2 }, {}), b, { failPct: 0.5, floorMs: 0 }), 'p50'), 'fail');
 });
 
-void test('gate, noisy machine, end to end: run.json `machine` is kept in the snapshot; an inconclusive run exits 6 and says so in verdict.json, summary.md, junit.xml and report.html', async () => {
-  const d = tmp('agentload-gate-noise-');
-  const baselines = join(d, 'baselines');
+/**
+ * Run folders of scenario `api` under `root`: 3000 requests near 20 ms, 3 % of them `tailMs` slower, and run.json
+ * with the engine's exit code and the machine's load per core and scheduling lag p99.
+ */
+function runFolders(
+  root: string,
+  seed: number,
+): (tailMs: number, machine: { load: number; lag: number }, engineExitCode: number) => string {
   let k = 0;
-  const folder = (tailMs: number, machine: { load: number; lag: number }): string => {
-    const dir = join(d, `api-20260101-120000-${++k}`);
+  return (tailMs, machine, engineExitCode) => {
+    const dir = join(root, `api-20260101-120000-${String(++k)}`);
     mkdirSync(dir);
-    const r = rng(700 + k);
+    const r = rng(seed + k);
     writeFileSync(
       join(dir, 'out.json'),
       httpRun({ n: 3000, latency: () => 20 * (1 + 0.02 * r()) + (r() < 0.03 ? tailMs * (0.5 + r()) : 0) }),
@@ -185,7 +180,8 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
       JSON.stringify({
         schema: 'agentload.run/1',
         scenario: { name: 'api', path: 'scenarios/api.ts' },
-        engineExitCode: 0,
+        engineExitCode,
+        exitCode: engineExitCode,
         machine: {
           cores: 2,
           loadPerCore: { mean: machine.load, max: machine.load, samples: 60 },
@@ -196,6 +192,13 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
     );
     return dir;
   };
+}
+
+void test('gate, noisy machine, end to end: run.json `machine` is kept in the snapshot; an inconclusive run exits 6 and says so in verdict.json, summary.md, junit.xml and report.html', async () => {
+  const d = tmp('agentload-gate-noise-');
+  const baselines = join(d, 'baselines');
+  const folders = runFolders(d, 700);
+  const folder = (tailMs: number, machine: { load: number; lag: number }): string => folders(tailMs, machine, 0);
   for (let i = 0; i < 3; i++) await saveBaseline(folder(4, { load: 0.5 + i * 0.05, lag: 0.7 }), 'main', baselines);
   const saved = await loadBaseline('main', baselines);
   const perRun = saved.noisePerRun ?? [];
@@ -243,4 +246,61 @@ void test('gate, noisy machine, end to end: run.json `machine` is kept in the sn
     historyDir: false,
   });
   assert.equal(quiet.exitCode, EXIT_CODES.regression);
+});
+
+void test('gate, noisy machine: an inconclusive comparison never hides the engine judging its thresholds crossed (99 before 6)', async () => {
+  const d = tmp('agentload-gate-noise-99-');
+  const baselines = join(d, 'baselines');
+  const folders = runFolders(d, 900);
+  const folder = (tailMs: number, load: number, engineExitCode: number): string => folders(tailMs, { load, lag: 0.7 }, engineExitCode);
+  for (let i = 0; i < 3; i++) await saveBaseline(folder(4, 0.5, 0), 'main', baselines);
+  // The engine said 99 (its thresholds crossed) and the tail would have failed on a busier machine: 99, a fail.
+  const r = await buildReport({ runDir: folder(40, 3, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.deepEqual([r.verdict, r.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
+  assert.ok(
+    r.reasons.some((x) => /^inconclusive against the baseline/.test(x)),
+    r.reasons.join('\n'),
+  );
+  // Nor does a regression found on a machine as quiet as the baseline's (the run command exits 99: so does the report).
+  const q = await buildReport({ runDir: folder(40, 0.5, 99), baseline: 'main', baselinesDir: baselines, historyDir: false });
+  assert.deepEqual([q.verdict, q.exitCode], ['fail', EXIT_CODES.thresholdsFailed]);
+});
+
+void test('gate, noisy machine: the history page colours an inconclusive run (its badge is white text otherwise: unreadable)', async () => {
+  const d = tmp('agentload-gate-noise-history-');
+  const dir = join(d, 'api-20260101-120000');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'out.json'), httpRun({ n: 50, latency: () => 5 }));
+  const now = new Date('2026-01-01T12:05:00Z'); // run folders older than the history's retention are removed
+  await buildReport({ runDir: dir, historyDir: d, now: () => now });
+  // The badge of each verdict the page can show has a background (the verdict.json of a run judged inconclusive).
+  const doc = JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ ...doc, verdict: 'inconclusive', exitCode: 6 }));
+  await updateHistory(d, { now });
+  const html = readFileSync(join(d, 'index.html'), 'utf8');
+  assert.match(html, /<span class="b inconclusive">inconclusive<\/span>/);
+  assert.match(html, /\.b\.inconclusive\{background:#[0-9a-f]{6}\}/);
+});
+
+void test('gate, noisy machine: npm run compare exits 6 on an inconclusive comparison and says why; --noise-margin-pct is checked', async () => {
+  const d = tmp('agentload-gate-noise-compare-');
+  const baselines = join(d, 'baselines');
+  const folder = runFolders(d, 1100);
+  for (let i = 0; i < 3; i++) await saveBaseline(folder(4, { load: 0.5, lag: 0.7 }, 0), 'main', baselines);
+  const busy = folder(40, { load: 3, lag: 6 }, 0);
+  const lines: string[] = [];
+  const io = { out: (x: string) => lines.push(x), err: (x: string) => lines.push(x) };
+  assert.equal(await compareMain([busy, '--baseline', 'main'], io, baselines), EXIT_CODES.inconclusive);
+  assert.ok(
+    lines.some((x) => x.startsWith('inconclusive: the machine was busier than during the baseline (load average per core 0.50 → 3.00')),
+    lines.join('\n'),
+  );
+  // A margin wide enough to take in a load of 3 per core: the same tail is a regression.
+  assert.equal(
+    await compareMain([busy, '--baseline', 'main', '--noise-margin-pct', '1000', '--json'], io, baselines),
+    EXIT_CODES.regression,
+  );
+  lines.length = 0;
+  assert.equal(await compareMain([busy, '--baseline', 'main', '--noise-margin-pct', 'lots'], io, baselines), EXIT_CODES.usage);
+  assert.deepEqual(lines, ['compare: --noise-margin-pct must be a number, got "lots"']);
 });

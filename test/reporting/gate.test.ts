@@ -11,21 +11,9 @@ import { combineSnapshots, type BaselineEntry, type BaselineSnapshot } from '../
 import { compareSnapshots, describeRow, holmAdjust } from '../../src/reporting/compare.ts';
 import { proportionTestGreater, rankTestGreater, runSpread } from '../../src/reporting/stats.ts';
 import { buildReport, loadBaseline, saveBaseline } from '../../src/reporting/index.ts';
-import { httpRun, tmp } from './helpers.ts';
+import { httpRun, rng, tmp } from './helpers.ts';
 import { trendWindows } from '../../src/reporting/time-series.ts';
 import { addSample, newAgg, type Agg } from '../../src/reporting/aggregate.ts';
-
-/** A seeded generator (mulberry32) so every run of this file sees the same numbers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -11,6 +11,18 @@ export const FIXTURE_SUMMARY = join(REF, 'fixture.summary-export.json');
 export const FIXTURE_HANDLE = join(REF, 'fixture.handle-summary-data.json');
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
+/** A seeded generator (mulberry32), so every run of a test sees the same numbers. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export function tmp(prefix = 'agentload-report-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
