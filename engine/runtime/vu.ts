@@ -68,6 +68,8 @@ export class Vu implements VirtualUser, RejectionOwner {
   #lastScenario: IterationContext['scenario'] | undefined;
   /** An unhandled rejection made by init code or a lifecycle function: it fails with it (k6's runFn error). */
   #outsideRejection: UncaughtRejectionError | undefined;
+  /** Init code or a lifecycle function is running (or waiting for Node's report): a rejection fails it. */
+  #outsideRunning = false;
   /** Promises the script should await, made in the running function: the first in its own slot (no array for an iteration's one request), the rest in a list. */
   #awaitable: AwaitCheck | undefined;
   #awaitables: AwaitCheck[] | undefined;
@@ -301,6 +303,7 @@ export class Vu implements VirtualUser, RejectionOwner {
     this.#stage = 'init';
     enteredScript(this);
     this.#outsideRejection = undefined;
+    this.#outsideRunning = true;
     const log =
       (level: 'debug' | 'info' | 'warn' | 'error') =>
       (...args: unknown[]) => {
@@ -318,6 +321,7 @@ export class Vu implements VirtualUser, RejectionOwner {
         exports: this.#exports,
       });
     } catch (e) {
+      this.#outsideRunning = false;
       throw this.#initError(e);
     }
     const ready = this.#instance.ready;
@@ -325,6 +329,7 @@ export class Vu implements VirtualUser, RejectionOwner {
       try {
         await ready;
       } catch (e) {
+        this.#outsideRunning = false;
         throw this.#initError(e);
       }
     }
@@ -339,12 +344,14 @@ export class Vu implements VirtualUser, RejectionOwner {
   #takeOutsideRejection(): UncaughtRejectionError | undefined {
     const r = this.#outsideRejection;
     this.#outsideRejection = undefined;
+    this.#outsideRunning = false;
     return r;
   }
 
   #initError(e: unknown): EngineError {
     if (e instanceof EngineError) return e;
-    if (e instanceof UncaughtRejectionError) return new EngineError('init-exception', EXIT_CODES.scriptException, e.message, { cause: e.reason });
+    if (e instanceof UncaughtRejectionError)
+      return new EngineError('init-exception', EXIT_CODES.scriptException, e.message, { cause: e.reason });
     return new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
   }
 
@@ -372,6 +379,7 @@ export class Vu implements VirtualUser, RejectionOwner {
     // k6 runs each lifecycle function in a fresh VU: Math.random starts where init code left it.
     this.#random.restoreInit();
     this.#outsideRejection = undefined;
+    this.#outsideRunning = true;
     enteredScript(this);
     try {
       const call = fn as (a?: unknown, b?: unknown) => unknown;
@@ -386,6 +394,7 @@ export class Vu implements VirtualUser, RejectionOwner {
       return result;
     } finally {
       this.#outsideRejection = undefined;
+      this.#outsideRunning = false;
       this.#lifecycleSignal = undefined;
       this.#interruption = undefined;
       if (this.#sent !== 0 || this.#received !== 0) this.#emitBytes(this.#currentTags(), this.#host.clock.wallNow());
@@ -557,12 +566,12 @@ export class Vu implements VirtualUser, RejectionOwner {
   onUnhandledRejection(reason: unknown): void {
     const host = this.#host;
     const text = rejectionText(reason, (e) => formatScriptException(host.script, e));
-    if (this.#stage !== 'iteration') {
+    if (this.#outsideRunning) {
       this.#outsideRejection ??= new UncaughtRejectionError(text, reason);
       return;
     }
     const scenario = this.#iteration?.scenario ?? this.#lastScenario;
-    host.logger.log('error', text, { executor: scenario?.executor ?? '', scenario: scenario?.name ?? '' });
+    host.logger.log('error', text, scenario === undefined ? {} : { executor: scenario.executor, scenario: scenario.name });
     if (this.#iteration !== undefined && this.#interruption?.aborted !== true) this.#failure ??= { error: reason, logged: true };
   }
 

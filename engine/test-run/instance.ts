@@ -199,13 +199,15 @@ export function runScenarios(
   plan: Pick<TestPlan, 'run'>,
   rt: Pick<PlanRuntime, 'clock' | 'signal' | 'logger' | 'noGauges'>,
 ): Promise<void> {
-  return plan.run({
-    ...rt,
-    pool: inst.pool,
-    emit: (s) => {
-      inst.fan.add(s);
-    },
-    runTags: inst.runTags,
-    scenarioStats: inst.scenarioStats,
-  }).then(afterRejectionsReported);
+  return plan
+    .run({
+      ...rt,
+      pool: inst.pool,
+      emit: (s) => {
+        inst.fan.add(s);
+      },
+      runTags: inst.runTags,
+      scenarioStats: inst.scenarioStats,
+    })
+    .then(afterRejectionsReported);
 }

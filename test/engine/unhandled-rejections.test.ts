@@ -74,33 +74,37 @@ function run(kind: string, mode: readonly string[]): Promise<Outcome> {
 
 const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('level=error'));
 
-void describe('an unhandled rejection in an iteration: logged as k6 logs it, the iteration counted, the run goes on', { timeout: 300_000 }, () => {
-  const cases = [
-    ['default', 'rejected in the default function'],
-    ['nested', 'rejected in a nested async function'],
-    ['await', 'rejected after an await'],
-  ] as const;
-  for (const [name, mode] of [
-    ['VUs on the engine thread', []],
-    ['--workers 2', ['--workers', '2']],
-    ['--vu-mode sync', ['--vu-mode', 'sync']],
-  ] as const) {
-    void it(name, async () => {
-      for (const [kind, message] of cases) {
-        const r = await run(kind, mode);
-        assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
-        assert.equal(r.iterations, 6, `${kind}: every iteration counted`);
-        const errors = errorLines(r.stderr);
-        assert.equal(errors.length, 6, `${kind}: one line per iteration\n${r.stderr}`);
-        for (const l of errors) {
-          assert.ok(l.includes(`msg="Uncaught (in promise) Error: ${message}\\n\\tat `), l);
-          assert.ok(l.includes('executor=shared-iterations scenario=default'), l);
-          assert.ok(!l.includes('source=stacktrace'), l);
+void describe(
+  'an unhandled rejection in an iteration: logged as k6 logs it, the iteration counted, the run goes on',
+  { timeout: 300_000 },
+  () => {
+    const cases = [
+      ['default', 'rejected in the default function'],
+      ['nested', 'rejected in a nested async function'],
+      ['await', 'rejected after an await'],
+    ] as const;
+    for (const [name, mode] of [
+      ['VUs on the engine thread', []],
+      ['--workers 2', ['--workers', '2']],
+      ['--vu-mode sync', ['--vu-mode', 'sync']],
+    ] as const) {
+      void it(name, async () => {
+        for (const [kind, message] of cases) {
+          const r = await run(kind, mode);
+          assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
+          assert.equal(r.iterations, 6, `${kind}: every iteration counted`);
+          const errors = errorLines(r.stderr);
+          assert.equal(errors.length, 6, `${kind}: one line per iteration\n${r.stderr}`);
+          for (const l of errors) {
+            assert.ok(l.includes(`msg="Uncaught (in promise) Error: ${message}\\n\\tat `), l);
+            assert.ok(l.includes('executor=shared-iterations scenario=default'), l);
+            assert.ok(!l.includes('source=stacktrace'), l);
+          }
         }
-      }
-    });
-  }
-});
+      });
+    }
+  },
+);
 
 void describe('an unhandled rejection in init code or setup() fails it as an exception would', { timeout: 120_000 }, () => {
   for (const [name, mode] of [
