@@ -300,6 +300,10 @@ export class Vu implements VirtualUser, RejectionOwner {
    * top-level await returns a promise: its init code is done when it settles.
    */
   async init(): Promise<void> {
+    // What the current macrotask left unhandled is reported first, to the VU that made it: a VU initialised
+    // mid-run (an arrival-rate executor growing the pool, in the wake-up that started another VU's iteration)
+    // must not take that VU's rejection as its own init code's and fail.
+    await afterRejectionsReported();
     this.#stage = 'init';
     enteredScript(this);
     this.#outsideRejection = undefined;

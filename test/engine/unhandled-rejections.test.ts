@@ -40,7 +40,7 @@ interface Outcome {
 }
 
 /** `node --import tsx engine/cli.ts run` in a child process, 60 s at most. */
-function run(kind: string, mode: readonly string[]): Promise<Outcome> {
+function run(kind: string, mode: readonly string[], file = script): Promise<Outcome> {
   const summary = join(dir, `summary-${String(runs++)}.json`);
   const child = spawn(
     process.execPath,
@@ -54,7 +54,7 @@ function run(kind: string, mode: readonly string[]): Promise<Outcome> {
       '--summary-export',
       summary,
       ...mode,
-      script,
+      file,
     ],
     { cwd: dir, env: { ...process.env, K: kind }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 },
   );
@@ -120,4 +120,28 @@ void describe('an unhandled rejection in init code or setup() fails it as an exc
       }
     });
   }
+});
+
+// A VU initialised mid-run (pool growth) in the wake-up that started another VU's iteration: the rejection that
+// iteration left is that VU's (logged), not the new VU's init code's (it failed that init, silently: the line
+// and the VU lost). The first wake-up starts VU 1, whose 15 ms of work makes the next start due: none is idle,
+// one is initialised in the same macrotask.
+const ARRIVAL = `export const options = { scenarios: { a: { executor: 'constant-arrival-rate', rate: 100, timeUnit: '1s',
+  duration: '1s', preAllocatedVUs: 1, maxVUs: 2 } } };
+export default function () {
+  Promise.reject(new Error('rejected by VU ' + __VU));
+  const t = Date.now();
+  while (Date.now() - t < 15);
+}
+`;
+const arrivalScript = join(dir, 'arrival.js');
+writeFileSync(arrivalScript, ARRIVAL);
+
+void describe("a VU initialised mid-run does not take another VU's rejection", { timeout: 120_000 }, () => {
+  void it('every iteration logs its line', async () => {
+    const r = await run('', [], arrivalScript);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((r.iterations ?? 0) > 1, r.stderr);
+    assert.equal(errorLines(r.stderr).length, r.iterations, `one line per iteration\n${r.stderr}`);
+  });
 });
