@@ -14,6 +14,15 @@ import { formatScriptException, type ScriptGlobals, type ScriptInstance } from '
 import { formatArgs } from './console-text.ts';
 import { interruptionOf } from './interruption.ts';
 import { connectRefusalOf, type Stage, type VuHost } from './vu-host.ts';
+import {
+  afterRejectionsReported,
+  enteredScript,
+  registerOwner,
+  rejectionText,
+  UncaughtRejectionError,
+  unregisterOwner,
+  type RejectionOwner,
+} from './rejections.ts';
 
 /**
  * What an iteration's end emits, as a row (contracts.ts SampleRow): the bytes it moved, then, unless it was
@@ -37,7 +46,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-export class Vu implements VirtualUser {
+export class Vu implements VirtualUser, RejectionOwner {
   readonly idInTest: number;
   readonly idInInstance: number;
   readonly #host: VuHost;
@@ -53,8 +62,14 @@ export class Vu implements VirtualUser {
   /** Tracked work (module calls such as requests) not settled yet, and who waits for it all to settle. */
   #pending = 0;
   #idle: (() => void) | undefined;
-  /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler). */
-  #failure: { readonly error: unknown } | undefined;
+  /** First failure reported by a module for the running iteration (e.g. a throwing WebSocket handler); `logged` when already logged (an unhandled rejection). */
+  #failure: { readonly error: unknown; readonly logged?: boolean } | undefined;
+  /** The scenario of the last iteration that ended: the fields of a rejection reported after its end. */
+  #lastScenario: IterationContext['scenario'] | undefined;
+  /** An unhandled rejection made by init code or a lifecycle function: it fails with it (k6's runFn error). */
+  #outsideRejection: UncaughtRejectionError | undefined;
+  /** Init code or a lifecycle function is running (or waiting for Node's report): a rejection fails it. */
+  #outsideRunning = false;
   /** Promises the script should await, made in the running function: the first in its own slot (no array for an iteration's one request), the rest in a list. */
   #awaitable: AwaitCheck | undefined;
   #awaitables: AwaitCheck[] | undefined;
@@ -82,6 +97,7 @@ export class Vu implements VirtualUser {
     this.idInTest = idInTest;
     this.idInInstance = idInInstance;
     this.#env = { ...host.env };
+    registerOwner(this);
     const invalidate = (): void => {
       this.#tags = undefined;
       this.#vuTagsVersion++;
@@ -211,6 +227,8 @@ export class Vu implements VirtualUser {
   }
 
   readonly #settledOne = (): void => {
+    // This VU's continuation runs next: a rejection reported at the end of this macrotask is taken as its own.
+    enteredScript(this);
     if (--this.#pending === 0) {
       const wake = this.#idle;
       this.#idle = undefined;
@@ -281,8 +299,15 @@ export class Vu implements VirtualUser {
    * Runs the init code. Script exceptions become EngineError 107 with the mapped stack. A script with
    * top-level await returns a promise: its init code is done when it settles.
    */
-  init(): void | Promise<void> {
+  async init(): Promise<void> {
+    // What the current macrotask left unhandled is reported first, to the VU that made it: a VU initialised
+    // mid-run (an arrival-rate executor growing the pool, in the wake-up that started another VU's iteration)
+    // must not take that VU's rejection as its own init code's and fail.
+    await afterRejectionsReported();
     this.#stage = 'init';
+    enteredScript(this);
+    this.#outsideRejection = undefined;
+    this.#outsideRunning = true;
     const log =
       (level: 'debug' | 'info' | 'warn' | 'error') =>
       (...args: unknown[]) => {
@@ -300,25 +325,37 @@ export class Vu implements VirtualUser {
         exports: this.#exports,
       });
     } catch (e) {
+      this.#outsideRunning = false;
       throw this.#initError(e);
     }
     const ready = this.#instance.ready;
-    if (ready === undefined) {
-      this.#random.markInitDone();
-      return undefined;
-    }
-    return ready.then(
-      () => {
-        this.#random.markInitDone();
-      },
-      (e: unknown) => {
+    if (ready !== undefined) {
+      try {
+        await ready;
+      } catch (e) {
+        this.#outsideRunning = false;
         throw this.#initError(e);
-      },
-    );
+      }
+    }
+    this.#random.markInitDone();
+    // A rejection the init code left unhandled fails it, as a throw would.
+    await afterRejectionsReported();
+    const rejected = this.#takeOutsideRejection();
+    if (rejected !== undefined) throw this.#initError(rejected);
+  }
+
+  /** The unhandled rejection init code or a lifecycle function made, if any (cleared). */
+  #takeOutsideRejection(): UncaughtRejectionError | undefined {
+    const r = this.#outsideRejection;
+    this.#outsideRejection = undefined;
+    this.#outsideRunning = false;
+    return r;
   }
 
   #initError(e: unknown): EngineError {
     if (e instanceof EngineError) return e;
+    if (e instanceof UncaughtRejectionError)
+      return new EngineError('init-exception', EXIT_CODES.scriptException, e.message, { cause: e.reason });
     return new EngineError('init-exception', EXIT_CODES.scriptException, formatScriptException(this.#host.script, e), { cause: e });
   }
 
@@ -345,14 +382,23 @@ export class Vu implements VirtualUser {
     this.#tags = undefined;
     // k6 runs each lifecycle function in a fresh VU: Math.random starts where init code left it.
     this.#random.restoreInit();
+    this.#outsideRejection = undefined;
+    this.#outsideRunning = true;
+    enteredScript(this);
     try {
       const call = fn as (a?: unknown, b?: unknown) => unknown;
       let result = extra === undefined ? runAsVu(this.#random, call, arg) : runAsVu(this.#random, (a) => call(a, extra), arg);
       if (isThenable(result)) result = await result;
       await this.#drain(signal);
       this.#reportForgottenAwaits();
+      // A rejection the function left unhandled fails it, as a throw would (k6: runFn's event loop error).
+      await afterRejectionsReported();
+      const rejected = this.#takeOutsideRejection();
+      if (rejected !== undefined) throw rejected;
       return result;
     } finally {
+      this.#outsideRejection = undefined;
+      this.#outsideRunning = false;
       this.#lifecycleSignal = undefined;
       this.#interruption = undefined;
       if (this.#sent !== 0 || this.#received !== 0) this.#emitBytes(this.#currentTags(), this.#host.clock.wallNow());
@@ -435,6 +481,7 @@ export class Vu implements VirtualUser {
     this.#currentScenarioIter = this.#iterInScenario.get(sc) ?? 0;
     this.#iterInScenario.set(sc, this.#currentScenarioIter + 1);
     this.#instance?.setIter(this.#iterInVu);
+    enteredScript(this);
     this.#iterStart = host.clock.now();
     try {
       if (typeof fn !== 'function') {
@@ -465,7 +512,10 @@ export class Vu implements VirtualUser {
 
   readonly #settledAll = (): IterationResult => {
     const failure = this.#failure;
-    if (failure !== undefined) return this.#endIteration(this.#caught(failure.error));
+    if (failure !== undefined) {
+      if (failure.logged === true) return this.#endIteration({ kind: 'failed', error: failure.error });
+      return this.#endIteration(this.#caught(failure.error));
+    }
     return this.#endIteration(this.#interruption?.aborted === true ? INTERRUPTED : COMPLETED);
   };
 
@@ -504,14 +554,34 @@ export class Vu implements VirtualUser {
     const clock = this.#host.clock;
     const time = clock.wallNow();
     this.#emitBytes(tags, time, result.kind === 'interrupted' ? undefined : clock.now() - this.#iterStart);
+    this.#lastScenario = this.#iteration?.scenario;
     this.#iteration = undefined;
     this.#interruption = undefined;
     this.#tags = undefined;
     return result;
   }
 
+  /**
+   * An unhandled rejection taken as this VU's (rejections.ts), logged as k6 logs its event loop's error:
+   * `Uncaught (in promise) <stack or value>`, with the executor and scenario, not as a stack trace. The running
+   * iteration fails (counted as k6 counts a failed one) when it ends; one that already ended (a function that
+   * returned before Node reported the rejection) was counted alike; init code and lifecycle functions fail.
+   */
+  onUnhandledRejection(reason: unknown): void {
+    const host = this.#host;
+    const text = rejectionText(reason, (e) => formatScriptException(host.script, e));
+    if (this.#outsideRunning) {
+      this.#outsideRejection ??= new UncaughtRejectionError(text, reason);
+      return;
+    }
+    const scenario = this.#iteration?.scenario ?? this.#lastScenario;
+    host.logger.log('error', text, scenario === undefined ? {} : { executor: scenario.executor, scenario: scenario.name });
+    if (this.#iteration !== undefined && this.#interruption?.aborted !== true) this.#failure ??= { error: reason, logged: true };
+  }
+
   /** Closes module resources (HTTP connections). */
   async close(): Promise<void> {
+    unregisterOwner(this);
     const closers: Promise<unknown>[] = [];
     for (const m of this.#moduleCache.values()) {
       const c = m[Symbol.for('agentload.close') as unknown as string];

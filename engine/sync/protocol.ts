@@ -79,7 +79,9 @@ export type HostMessage =
     }
   | { readonly t: 'data'; readonly text: string | undefined }
   | { readonly t: 'interrupt' }
-  | { readonly t: 'async'; readonly id: number; readonly ok: boolean; readonly value: unknown };
+  | { readonly t: 'async'; readonly id: number; readonly ok: boolean; readonly value: unknown }
+  /** Before the thread is ended: it answers `drained` a macrotask later, after what Node reports of its last one (an unhandled rejection's log line). */
+  | { readonly t: 'drain' };
 
 /** What the host needs with every call: where the VU is (for the VU's cookie jar, tags of its requests). */
 export interface CallState {
@@ -107,6 +109,7 @@ export type ThreadMessage =
   | { readonly t: 'abort'; readonly reason: string }
   | { readonly t: 'fail'; readonly reason: string }
   | { readonly t: 'ready' }
+  | { readonly t: 'drained' }
   | { readonly t: 'initFailed'; readonly code: number; readonly message: string }
   | {
       readonly t: 'iterDone';

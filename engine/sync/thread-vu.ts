@@ -79,6 +79,8 @@ export class ThreadVu implements PooledVu {
   #pending: { resolve: (m: ThreadMessage) => void } | undefined;
   #dead = false;
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** Resolves close()'s wait for the thread's `drained`. */
+  #drained: (() => void) | undefined;
 
   private constructor(shared: ThreadVuShared, idInTest: number, idInInstance: number, dataText: string | undefined) {
     this.#shared = shared;
@@ -227,6 +229,9 @@ export class ThreadVu implements PooledVu {
       case 'ready':
         this.#ready?.resolve();
         break;
+      case 'drained':
+        this.#drained?.();
+        break;
       case 'initFailed':
         this.#ready?.reject(
           new EngineError(
@@ -363,6 +368,17 @@ export class ThreadVu implements PooledVu {
   }
 
   async close(): Promise<void> {
+    if (!this.#dead && this.#pending === undefined && this.#ready === undefined) {
+      // What the thread's last macrotask left to report (an unhandled rejection's log line) arrives first; 1 s at most.
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        timer = setTimeout(resolve, 1000);
+        this.#post({ t: 'drain' });
+      });
+      clearTimeout(timer);
+      this.#drained = undefined;
+    }
     this.#io.close();
     if (!this.#dead) {
       this.#dead = true;

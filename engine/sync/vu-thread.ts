@@ -164,6 +164,13 @@ function onHostMessage(vu: Vu, m: HostMessage): void {
     case 'async':
       io.settleAsync(m.id, m.ok, m.value);
       break;
+    case 'drain':
+      // A rejection the last iteration left unhandled is logged (posted) before the answer.
+      setImmediate(() => {
+        io.flush();
+        io.post({ t: 'drained' });
+      });
+      break;
   }
 }
 

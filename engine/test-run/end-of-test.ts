@@ -19,6 +19,7 @@ import type { OutputSet } from '../output/outputs.ts';
 import { SUMMARY_REPORT_EXPORT } from '../output/summary-types.ts';
 import type { SummaryMode } from '../options/index.ts';
 import { LifecycleTimeoutError, toError, type LifecyclePlace } from '../runtime/errors.ts';
+import { UNCAUGHT_REJECTION } from '../runtime/rejections.ts';
 import type { InstanceState, LifecycleRunner } from './instance.ts';
 import type { CompiledScript } from '../runtime/loader.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -62,6 +63,8 @@ export async function callTimed(
 
 export function formatErr(script: CompiledScript, e: unknown): string {
   const err = toError(e);
+  // An unhandled rejection's error (rejections.ts; from a VU thread, by its name) is its k6 text as it is.
+  if (err.name === UNCAUGHT_REJECTION) return err.message;
   const frames = script.scriptFrames(e);
   return frames.length === 0 ? `${err.name}: ${err.message}` : `${err.name}: ${err.message}\n${frames.join('\n')}\n`;
 }

@@ -17,6 +17,7 @@ import { VuPool } from '../runtime/pool.ts';
 import type { HostPolicy } from '../net/host-policy.ts';
 import { Vu } from '../runtime/vu.ts';
 import type { VuHost } from '../runtime/vu-host.ts';
+import { afterRejectionsReported } from '../runtime/rejections.ts';
 import { ThreadVu, packSharedArrays, type ThreadVuShared } from '../sync/thread-vu.ts';
 import type { VuMode } from '../sync/mode.ts';
 
@@ -189,19 +190,24 @@ async function initOrClose(vu: Vu): Promise<void> {
   }
 }
 
-/** Runs the plan's scenarios on this instance's VUs, their samples into its fan-out (this thread's or a worker's). */
+/**
+ * Runs the plan's scenarios on this instance's VUs, their samples into its fan-out (this thread's or a worker's).
+ * Done one macrotask after the last iteration: a rejection its end left unhandled is reported (logged) first.
+ */
 export function runScenarios(
   inst: InstanceState,
   plan: Pick<TestPlan, 'run'>,
   rt: Pick<PlanRuntime, 'clock' | 'signal' | 'logger' | 'noGauges'>,
 ): Promise<void> {
-  return plan.run({
-    ...rt,
-    pool: inst.pool,
-    emit: (s) => {
-      inst.fan.add(s);
-    },
-    runTags: inst.runTags,
-    scenarioStats: inst.scenarioStats,
-  });
+  return plan
+    .run({
+      ...rt,
+      pool: inst.pool,
+      emit: (s) => {
+        inst.fan.add(s);
+      },
+      runTags: inst.runTags,
+      scenarioStats: inst.scenarioStats,
+    })
+    .then(afterRejectionsReported);
 }

@@ -56,7 +56,7 @@ async function settledThreads(baseline: number): Promise<number> {
   return osThreads();
 }
 
-void test('sync-mode VU threads end with the run in every way it ends', async () => {
+void test('sync-mode VU threads end with the run in every way it ends', { timeout: 300_000 }, async () => {
   // Warm-up: libuv's pool and V8's helpers exist before the baseline is taken.
   const warm = await run(
     `import { sleep } from 'k6';\nexport const options = { vus: 2, iterations: 2 };\nexport default function () { sleep(0.01); }\n`,
@@ -107,11 +107,14 @@ export default function () { sleep(0.2); if (exec.vu.idInTest === 2) exec.test.a
   assert.equal(aborted.code, 108, aborted.err);
   assert.equal(await settledThreads(baseline), baseline, 'a run aborted by the script leaves no VU thread');
 
-  // An unhandled rejection ends the VU's thread ('error', then 'exit'); the VU starts a new one at its next
-  // iteration, possibly before the old one's 'exit' arrives, which must not end the new one's run (left running).
+  // An exception thrown in a microtask ends the VU's thread ('error', then 'exit'; an unhandled rejection no
+  // longer does: rejections.ts); the VU starts a new one (its init code runs again) at its next iteration,
+  // possibly before the old one's 'exit' arrives, which must not end the new one's run (left running).
   const crashing = await run(`export const options = { vus: 1, iterations: 4 };
-export default function () { Promise.reject(new Error('nobody handles this')); }
+console.log('init code ran');
+export default function () { queueMicrotask(() => { throw new Error('nobody catches this'); }); }
 `);
   assert.equal(crashing.code, 0, crashing.err);
+  assert.ok(crashing.err.split('init code ran').length - 1 >= 3, `the VU's thread was restarted\n${crashing.err}`);
   assert.equal(await settledThreads(baseline), baseline, 'a VU thread restarted after it crashed leaves no thread');
 });
