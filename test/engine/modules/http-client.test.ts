@@ -14,6 +14,7 @@ import { ConnectionPool } from '../../../engine/modules/http/client.ts';
 import { requestHead, type ClientRequest, type Exchange } from '../../../engine/modules/http/exchange.ts';
 import { timingsOf } from '../../../engine/modules/http/response.ts';
 import { selfSignedCert } from '../conformance/run-helpers.ts';
+import { clientRequest } from './client-request.ts';
 
 const now = (): number => performance.now();
 
@@ -25,21 +26,7 @@ function listen(server: Server | NetServer): Promise<number> {
   });
 }
 
-function req(port: number, path: string, extra: Partial<ClientRequest> = {}): ClientRequest {
-  return {
-    method: 'GET',
-    tls: false,
-    hostname: '127.0.0.1',
-    port,
-    host: `127.0.0.1:${String(port)}`,
-    path,
-    headers: { 'User-Agent': 'test' },
-    body: undefined,
-    timeoutMs: 5000,
-    keepBody: true,
-    ...extra,
-  };
-}
+const req = clientRequest;
 
 const bodyOf = (ex: Exchange): string => Buffer.concat(ex.chunks).toString('utf8');
 const headerOf = (ex: Exchange, name: string): string | undefined => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
+import { clientRequest } from './client-request.ts';
 
 void test('204 and 304 with a Content-Length end at their headers; the connection is reused', async () => {
   const answers = [
@@ -35,21 +36,7 @@ void test('204 and 304 with a Content-Length end at their headers; the connectio
   const got: unknown[] = [];
   try {
     for (let i = 0; i < answers.length; i++) {
-      const ex = await pool.requestAsync(
-        {
-          method: 'GET',
-          tls: false,
-          hostname: '127.0.0.1',
-          port,
-          host: `127.0.0.1:${String(port)}`,
-          path: '/',
-          headers: {},
-          body: undefined,
-          timeoutMs: 2000,
-          keepBody: true,
-        },
-        undefined,
-      );
+      const ex = await pool.requestAsync(clientRequest(port, '/', { headers: {}, timeoutMs: 2000 }), undefined);
       got.push([ex.status, ex.error?.message, Buffer.concat(ex.chunks).toString('latin1')]);
     }
   } finally {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
+import { clientRequest } from './client-request.ts';
 
 const R1 = {
   /** Read whole by whole-response.ts. */
@@ -55,21 +56,7 @@ async function twoRequests(first: keyof typeof R1, extra: 'whole' | 'half' | 'no
   const bodies: string[] = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const ex = await pool.requestAsync(
-        {
-          method: 'GET',
-          tls: false,
-          hostname: '127.0.0.1',
-          port,
-          host: `127.0.0.1:${String(port)}`,
-          path: '/',
-          headers: {},
-          body: undefined,
-          timeoutMs: 2000,
-          keepBody: true,
-        },
-        undefined,
-      );
+      const ex = await pool.requestAsync(clientRequest(port, '/', { headers: {}, timeoutMs: 2000 }), undefined);
       assert.equal(ex.error, undefined);
       bodies.push(Buffer.concat(ex.chunks).toString('latin1'));
       // The extra bytes are there before the next request is written (they came in the same write).

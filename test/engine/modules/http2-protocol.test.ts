@@ -23,6 +23,7 @@ import { ConnectionPool } from '../../../engine/modules/http/client.ts';
 import type { ClientRequest, Exchange } from '../../../engine/modules/http/exchange.ts';
 import { encodeHeaders } from '../../../engine/modules/http/hpack.ts';
 import { selfSignedCert } from '../conformance/run-helpers.ts';
+import { clientRequest } from './client-request.ts';
 
 const cert = selfSignedCert();
 const now = (): number => performance.now();
@@ -60,19 +61,8 @@ async function serve(
   return served;
 }
 
-const req = (port: number, path: string, extra: Partial<ClientRequest> = {}): ClientRequest => ({
-  method: 'GET',
-  tls: true,
-  hostname: '127.0.0.1',
-  port,
-  host: `127.0.0.1:${String(port)}`,
-  path,
-  headers: { 'User-Agent': 'test' },
-  body: undefined,
-  timeoutMs: 5000,
-  keepBody: true,
-  ...extra,
-});
+const req = (port: number, path: string, extra: Partial<ClientRequest> = {}): ClientRequest =>
+  clientRequest(port, path, { tls: true, ...extra });
 const text = (ex: Exchange): string => Buffer.concat(ex.chunks).toString('utf8');
 const header = (ex: Exchange, name: string): string | undefined => {
   const i = ex.rawHeaders.findIndex((v, k) => k % 2 === 0 && v === name);

@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { ConnectionPool } from '../../../engine/modules/http/client.ts';
 import type { ClientRequest } from '../../../engine/modules/http/exchange.ts';
 import { runSource, tempDir, selfSignedCert } from '../conformance/run-helpers.ts';
+import { clientRequest } from './client-request.ts';
 
 let server: Http2SecureServer;
 let port = 0;
@@ -100,19 +101,7 @@ after(() => {
 });
 
 const now = (): number => performance.now();
-const req = (path: string, extra: Partial<ClientRequest> = {}): ClientRequest => ({
-  method: 'GET',
-  tls: true,
-  hostname: '127.0.0.1',
-  port,
-  host: `127.0.0.1:${String(port)}`,
-  path,
-  headers: { 'User-Agent': 'test' },
-  body: undefined,
-  timeoutMs: 5000,
-  keepBody: true,
-  ...extra,
-});
+const req = (path: string, extra: Partial<ClientRequest> = {}): ClientRequest => clientRequest(port, path, { tls: true, ...extra });
 const text = (ex: { chunks: readonly Buffer[] }): string => Buffer.concat(ex.chunks).toString('utf8');
 
 void test('client: h2 chosen by ALPN, one session reused and multiplexed; a timed-out stream is cancelled, the session lives on', async () => {
