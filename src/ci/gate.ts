@@ -56,6 +56,17 @@ export function runDirFromOutput(stdout: string): string | undefined {
   return m?.[1];
 }
 
+/** A baseline finding per comparison status: its level, title and what its figures did. */
+const BASELINE_FINDINGS = {
+  fail: { level: 'error', title: 'regression', figures: 'past the fail limit' },
+  inconclusive: {
+    level: 'warning',
+    title: 'inconclusive against the baseline (the machine was busier)',
+    figures: 'that would have failed, on a machine busier than during the baseline,',
+  },
+  warn: { level: 'warning', title: 'slower than the baseline', figures: 'past the warning limit' },
+} as const;
+
 /** The parts of verdict.json the gate reads. */
 export interface VerdictDoc {
   readonly verdict: 'pass' | 'warn' | 'inconclusive' | 'fail';
@@ -119,9 +130,10 @@ export function findings(r: ScenarioResult): Finding[] {
       key: `${r.name}:threshold:${t.metric}:${t.expression}`,
     });
   }
-  // Baseline: one finding for the figures past the fail limit and one for those past the warning limit,
+  // Baseline: one finding per status (past the fail limit, inconclusive, past the warning limit),
   // naming the worst three (a run can move dozens of figures; CI systems cap the annotations they show).
   for (const status of ['fail', 'inconclusive', 'warn'] as const) {
+    const said = BASELINE_FINDINGS[status];
     const rows = (v.comparison?.rows ?? []).filter((x) => x.status === status).sort((a, b) => (b.change ?? 0) - (a.change ?? 0));
     if (rows.length === 0) continue;
     const worst = rows
@@ -129,9 +141,9 @@ export function findings(r: ScenarioResult): Finding[] {
       .map((x) => `${x.key} ${x.stat} ${x.change === null ? '?' : `+${(x.change * 100).toFixed(1)} %`}`)
       .join(', ');
     out.push({
-      level: status === 'fail' ? 'error' : 'warning',
-      title: `${r.name}: ${status === 'fail' ? 'regression' : status === 'inconclusive' ? 'inconclusive against the baseline (the machine was busier)' : 'slower than the baseline'}`,
-      message: `${String(rows.length)} figure${rows.length === 1 ? '' : 's'} ${status === 'fail' ? 'past the fail limit' : status === 'inconclusive' ? 'that would have failed, on a machine busier than during the baseline,' : 'past the warning limit'} against the baseline ${v.comparison?.baselineSource ?? ''}: ${worst}${rows.length > 3 ? ', ...' : ''}`,
+      level: said.level,
+      title: `${r.name}: ${said.title}`,
+      message: `${String(rows.length)} figure${rows.length === 1 ? '' : 's'} ${said.figures} against the baseline ${v.comparison?.baselineSource ?? ''}: ${worst}${rows.length > 3 ? ', ...' : ''}`,
       key: `${r.name}:baseline:${status}`,
     });
   }
